@@ -1,0 +1,171 @@
+# Lodestone build. `make` builds into build/ (binaries in build/bin/),
+# `make test` runs every test, `make check` adds sanitizers and format,
+# `make deps` installs the Debian packages that are missing.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PROTOC_C ?= protoc-c
+
+PKGS := libsodium lmdb libprotobuf-c libzmq jansson inih
+DEB_PKGS := build-essential pkg-config libsodium-dev liblmdb-dev libprotobuf-c-dev \
+	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT := -O1 -g
+else
+BUILD ?= build
+SAN_FLAGS :=
+OPT := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+endif
+
+GEN := $(BUILD)/gen
+OBJ := $(BUILD)/obj
+BIN := $(BUILD)/bin
+
+WARN := -std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Ikeys -I$(GEN)
+CFLAGS ?=
+CFLAGS += $(WARN) $(OPT) $(SAN_FLAGS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += $(SAN_FLAGS)
+LDLIBS += $(PKG_LIBS) -lpthread
+
+PROTOS := $(wildcard proto/*.proto)
+GEN_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
+GEN_H := $(GEN_C:.c=.h)
+GEN_OBJ := $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
+
+LIB_SRC := $(wildcard lib/*.c keys/*.c)
+LIB_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC)) $(GEN_OBJ)
+LIB_A := $(BUILD)/liblodestone.a
+
+DAEMON_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard daemon/*.c))
+CLIENT_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard client/*.c))
+BENCH_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard contrib/bench/*.c))
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_HELPER_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/helper_*.c))
+
+PROGS := $(BIN)/lodestoned $(BIN)/lodestone $(BIN)/lodestone-bench
+
+.PHONY: all test unit-test scenario-test check format format-check deps fuzz demo \
+	bench install clean
+.DEFAULT_GOAL := all
+
+all: $(PROGS)
+
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
+	@mkdir -p $(GEN)
+	$(PROTOC_C) --c_out=$(GEN) -Iproto $<
+
+# Generated code is not ours: it is compiled without -pedantic's extra checks
+# that protoc-c output does not meet, but with every other warning as error.
+$(OBJ)/gen/%.o: $(GEN)/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(filter-out -pedantic -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
+
+$(OBJ)/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/lodestoned: $(DAEMON_OBJ) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(LIB_A) $(LDLIBS)
+
+$(BIN)/lodestone: $(CLIENT_OBJ) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(CLIENT_OBJ) $(LIB_A) $(LDLIBS)
+
+$(BIN)/lodestone-bench: $(BENCH_OBJ) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) $(LIB_A) $(LDLIBS)
+
+# A test may declare fault-injection wraps in a first-line comment:
+#   /* WRAP: mdb_txn_commit mdb_put */
+$(BUILD)/tests/%: $(OBJ)/tests/%.o $(TEST_HELPER_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(foreach w,$(shell sed -n '1s/^\/\* WRAP: \(.*\) \*\//\1/p' tests/$*.c),-Wl,--wrap=$(w)) \
+		-o $@ $< $(TEST_HELPER_OBJ) $(LIB_A) $(CMOCKA_LIBS) $(LDLIBS)
+
+unit-test: $(TEST_BIN)
+	@fail=0; for t in $(TEST_BIN); do \
+		echo "== $$t"; \
+		$$t || fail=1; \
+	done; exit $$fail
+
+scenario-test: $(PROGS)
+	@fail=0; for t in $(sort $(wildcard tests/scenario/*.sh)); do \
+		echo "== $$t"; \
+		LODESTONE_BIN=$(abspath $(BIN)) bash $$t || fail=1; \
+	done; exit $$fail
+
+test: all $(TEST_BIN)
+	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test
+
+check: format-check
+	$(MAKE) test SANITIZE=1
+
+FORMAT_SRC = $(wildcard lib/*.[ch] keys/*.[ch] daemon/*.[ch] client/*.[ch] tests/*.[ch] \
+	contrib/bench/*.[ch])
+format:
+	clang-format -i $(FORMAT_SRC)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+# libFuzzer target for envelope decoding: `make fuzz`, then run
+# build/fuzz/fuzz_envelope -max_total_time=60 build/fuzz/corpus
+FUZZ_CC ?= clang
+FUZZ_DIR := build/fuzz
+fuzz: $(FUZZ_DIR)/fuzz_envelope
+$(FUZZ_DIR)/fuzz_envelope: tests/fuzz/fuzz_envelope.c $(wildcard lib/*.c lib/*.h) $(PROTOS)
+	@mkdir -p $(FUZZ_DIR)/gen
+	$(PROTOC_C) --c_out=$(FUZZ_DIR)/gen -Iproto $(PROTOS)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -I$(FUZZ_DIR)/gen \
+		$(PKG_CFLAGS) -o $@ $< lib/record.c lib/err.c lib/util.c $(FUZZ_DIR)/gen/lodestone.pb-c.c \
+		$(PKG_LIBS)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+		sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	else \
+		echo "deps: missing:$$missing"; \
+		echo "deps: run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	fi
+
+demo: all
+	bash contrib/demo/demo.sh $(abspath $(BIN))
+
+bench: all
+	$(BIN)/lodestone-bench ingest -n 20000
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BIN)/lodestoned $(BIN)/lodestone $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 client/lodestone.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 daemon/lodestoned.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
