@@ -1,0 +1,769 @@
+/*
+ * store.c - opening the LMDB store, transactions and the read API.
+ * The write path is in ingest.c, the rules in rules.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_int.h"
+#include "util.h"
+
+#define DEFAULT_MAP_SIZE (64ull << 20)
+#define DEFAULT_MAX_PENDING 100000
+
+int
+ls_store_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS: return 0;
+	case MDB_NOTFOUND: return LS_ERR_NOT_FOUND;
+	case MDB_KEYEXIST: return LS_ERR_EXISTS;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case ENOSPC: return LS_ERR_FULL;
+	case ENOMEM: return LS_ERR_NOMEM;
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID: return LS_ERR_VERSION;
+	default: return LS_ERR_STORE;
+	}
+}
+
+int
+ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
+{
+	int rc;
+
+	t->s = s;
+	t->txn = NULL;
+	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another handle grew the map: adopt the new size and retry. */
+		if (mdb_env_set_mapsize(s->env, 0) == 0)
+			rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	}
+	return ls_store_err(rc);
+}
+
+void
+ls_txn_abort(struct ls_txn *t)
+{
+	if (t->txn != NULL)
+		mdb_txn_abort(t->txn);
+	t->txn = NULL;
+}
+
+int
+ls_txn_get(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
+{
+	MDB_val k = {klen, (void *)(uintptr_t)key};
+	return ls_store_err(mdb_get(t->txn, dbi, &k, val));
+}
+
+int
+ls_txn_put(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, const void *val,
+	   size_t vlen, unsigned flags)
+{
+	MDB_val k = {klen, (void *)(uintptr_t)key}, v = {vlen, (void *)(uintptr_t)val};
+	return ls_store_err(mdb_put(t->txn, dbi, &k, &v, flags));
+}
+
+int
+ls_txn_get_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint64_t *v)
+{
+	MDB_val val;
+	int rc = ls_txn_get(t, dbi, key, klen, &val);
+
+	if (rc != 0)
+		return rc;
+	if (val.mv_size < 8)
+		return LS_ERR_STORE;
+	*v = ls_be64_get(val.mv_data);
+	return 0;
+}
+
+int
+ls_txn_put_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint64_t v)
+{
+	uint8_t b[8];
+	ls_be64_put(b, v);
+	return ls_txn_put(t, dbi, key, klen, b, 8, 0);
+}
+
+bool
+ls_txn_has_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN])
+{
+	MDB_val v;
+	return ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v) == 0;
+}
+
+int
+ls_txn_envelope(struct ls_txn *t, const uint8_t id[LS_ID_LEN], MDB_val *env)
+{
+	MDB_val v;
+	int rc = ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size < 8)
+		return LS_ERR_STORE;
+	return ls_txn_get(t, t->s->recs, v.mv_data, 8, env);
+}
+
+int
+ls_txn_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN], struct ls_record **r)
+{
+	MDB_val env;
+	int rc = ls_txn_envelope(t, id, &env);
+
+	*r = NULL;
+	if (rc != 0)
+		return rc;
+	rc = ls_record_decode(env.mv_data, env.mv_size, r, NULL);
+	return rc == 0 ? 0 : LS_ERR_STORE;
+}
+
+int
+ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *info)
+{
+	MDB_val v;
+	const uint8_t *p;
+	int rc = ls_txn_get(t, t->s->lots, lot, LS_ID_LEN, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8)
+		return LS_ERR_STORE;
+	p = v.mv_data;
+	memcpy(info->rec, p, LS_ID_LEN);
+	p += LS_ID_LEN;
+	info->index = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	p += 4;
+	info->grams = ls_be64_get(p);
+	p += 8;
+	memcpy(info->maker, p, LS_KEY_LEN);
+	p += LS_KEY_LEN;
+	info->timestamp = ls_be64_get(p);
+	return 0;
+}
+
+int
+ls_txn_lot_def(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_record **rec,
+	       const struct ls_lotdef **def)
+{
+	struct ls_lot_info info;
+	int rc;
+
+	*rec = NULL;
+	if ((rc = ls_txn_lot(t, lot, &info)) != 0)
+		return rc;
+	if ((rc = ls_txn_record(t, info.rec, rec)) != 0)
+		return rc;
+	if (info.index == LS_LOT_REGISTRATION && (*rec)->type == LS_REC_LOT) {
+		*def = &(*rec)->lot.lot;
+		return 0;
+	}
+	if ((*rec)->type == LS_REC_TRANSFORMATION &&
+	    info.index < (*rec)->transformation.n_outputs) {
+		*def = &(*rec)->transformation.outputs[info.index];
+		return 0;
+	}
+	ls_record_free(*rec);
+	*rec = NULL;
+	return LS_ERR_STORE;
+}
+
+uint64_t
+ls_txn_hold(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_t lot[LS_ID_LEN])
+{
+	uint8_t k[LS_KEY_LEN + LS_ID_LEN];
+	uint64_t g = 0;
+
+	memcpy(k, holder, LS_KEY_LEN);
+	memcpy(k + LS_KEY_LEN, lot, LS_ID_LEN);
+	if (ls_txn_get_u64(t, t->s->holds, k, sizeof(k), &g) != 0)
+		return 0;
+	return g;
+}
+
+int
+ls_txn_revoked(struct ls_txn *t, const uint8_t subject[32], uint64_t *eff,
+	       uint8_t rev_id[LS_ID_LEN])
+{
+	MDB_val v;
+	int rc = ls_txn_get(t, t->s->revoked, subject, 32, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8 + LS_ID_LEN)
+		return LS_ERR_STORE;
+	*eff = ls_be64_get(v.mv_data);
+	if (rev_id != NULL)
+		memcpy(rev_id, (uint8_t *)v.mv_data + 8, LS_ID_LEN);
+	return 0;
+}
+
+bool
+ls_store_is_anchor(const struct ls_store *s, const uint8_t key[LS_KEY_LEN])
+{
+	for (size_t i = 0; i < s->n_anchors; i++)
+		if (memcmp(s->anchors[i], key, LS_KEY_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* ---- open and close ---- */
+
+struct dbdef {
+	const char *name;
+	unsigned flags;
+	size_t off;
+};
+
+#define DB(n, f) {#n, f, offsetof(struct ls_store, n)}
+static const struct dbdef dbs[] = {
+    DB(meta, 0),     DB(recs, 0),    DB(ids, 0),          DB(feeds, 0),    DB(heads, 0),
+    DB(certs, 0),    DB(revoked, 0), DB(pending, 0),      DB(pwait, 0),    DB(evidence, 0),
+    DB(lots, 0),     DB(labels, MDB_DUPSORT),             DB(holds, 0),    DB(transit, 0),
+    DB(licused, 0),  DB(children, 0), DB(policies, 0),    DB(licnum, MDB_DUPSORT),
+    DB(techs, 0),
+};
+
+static int
+lock_dir(const char *dir, int *fd, struct ls_err_ctx *ctx)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/lodestone.lock", dir) >= sizeof(path))
+		return ls_err_set(ctx, LS_ERR_INVALID, "data dir path too long");
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return ls_err_set(ctx, LS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(*fd);
+		*fd = -1;
+		if (e == EWOULDBLOCK)
+			return ls_err_set(ctx, LS_ERR_LOCKED,
+					  "data dir '%s' is in use by another process", dir);
+		return ls_err_set(ctx, LS_ERR_IO, "cannot lock '%s': %s", path, strerror(e));
+	}
+	return 0;
+}
+
+int
+ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store **out,
+	      struct ls_err_ctx *ctx)
+{
+	struct ls_store *s = NULL;
+	struct ls_txn t = {NULL, NULL};
+	MDB_val v;
+	int rc, dead = 0;
+	long ncpu;
+
+	*out = NULL;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return ls_err_set(ctx, LS_ERR_IO, "cannot create data dir '%s': %s", dir,
+				  strerror(errno));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return LS_ERR_NOMEM;
+	s->lockfd = -1;
+	if ((rc = lock_dir(dir, &s->lockfd, ctx)) != 0)
+		goto out;
+	if (opts != NULL && opts->n_anchors > 0) {
+		s->anchors = malloc(opts->n_anchors * LS_KEY_LEN);
+		if (s->anchors == NULL) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(s->anchors, opts->anchors, opts->n_anchors * LS_KEY_LEN);
+		s->n_anchors = opts->n_anchors;
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	s->threads = opts != NULL && opts->verify_threads ? opts->verify_threads
+			 : ncpu < 1				  ? 1
+			 : ncpu > 4				  ? 4
+								  : (unsigned)ncpu;
+	s->max_pending = opts != NULL && opts->max_pending ? opts->max_pending : DEFAULT_MAX_PENDING;
+
+	if ((rc = mdb_env_create(&s->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, opts != NULL && opts->map_size ? opts->map_size
+									      : DEFAULT_MAP_SIZE)) != 0) {
+		rc = ls_err_set(ctx, ls_store_err(rc), "cannot set up store: %s", mdb_strerror(rc));
+		goto out;
+	}
+	/* Durable commits: no MDB_NOSYNC or MDB_MAPASYNC. MDB_NOTLS: read
+	 * transactions may be used from any thread. */
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+		rc = ls_err_set(ctx, ls_store_err(rc), "cannot open store in '%s': %s", dir,
+				mdb_strerror(rc));
+		goto out;
+	}
+	mdb_reader_check(s->env, &dead);
+	/* Adopt a map that an earlier run grew beyond the default. */
+	mdb_env_set_mapsize(s->env, 0);
+
+	if ((rc = ls_txn_begin(s, true, &t)) != 0) {
+		rc = ls_err_set(ctx, rc, "cannot open store in '%s': %s", dir, ls_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		MDB_dbi *dbi = (MDB_dbi *)(void *)((char *)s + dbs[i].off);
+		if ((rc = mdb_dbi_open(t.txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbi)) != 0) {
+			rc = ls_err_set(ctx, ls_store_err(rc), "cannot open table '%s': %s",
+					dbs[i].name, mdb_strerror(rc));
+			goto out;
+		}
+	}
+	rc = ls_txn_get(&t, s->meta, "version", 7, &v);
+	if (rc == LS_ERR_NOT_FOUND) {
+		uint8_t b[4] = {0, 0, 0, LS_STORE_LAYOUT_VERSION};
+		if ((rc = ls_txn_put(&t, s->meta, "version", 7, b, 4, 0)) != 0 ||
+		    (rc = ls_txn_put_u64(&t, s->meta, "next", 4, 1)) != 0 ||
+		    (rc = ls_txn_put_u64(&t, s->meta, "pending", 7, 0)) != 0) {
+			rc = ls_err_set(ctx, rc, "cannot initialise store in '%s': %s", dir,
+					ls_strerror(rc));
+			goto out;
+		}
+	} else if (rc != 0) {
+		rc = ls_err_set(ctx, rc, "cannot read store in '%s'", dir);
+		goto out;
+	} else if (v.mv_size != 4 || ((uint8_t *)v.mv_data)[3] != LS_STORE_LAYOUT_VERSION) {
+		rc = ls_err_set(ctx, LS_ERR_VERSION, "store in '%s' has an unsupported layout",
+				dir);
+		goto out;
+	}
+	rc = ls_store_err(mdb_txn_commit(t.txn));
+	t.txn = NULL;
+	if (rc != 0) {
+		rc = ls_err_set(ctx, rc, "cannot initialise store in '%s': %s", dir,
+				ls_strerror(rc));
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+out:
+	ls_txn_abort(&t);
+	ls_store_close(&s);
+	return rc;
+}
+
+void
+ls_store_close(struct ls_store **sp)
+{
+	struct ls_store *s;
+
+	if (sp == NULL || *sp == NULL)
+		return;
+	s = *sp;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s->anchors);
+	free(s);
+	*sp = NULL;
+}
+
+/* ---- reads ---- */
+
+int
+ls_store_get(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint8_t **env, size_t *len)
+{
+	struct ls_txn t;
+	MDB_val v;
+	int rc;
+
+	*env = NULL;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((rc = ls_txn_envelope(&t, id, &v)) == 0) {
+		if ((*env = malloc(v.mv_size)) == NULL) {
+			rc = LS_ERR_NOMEM;
+		} else {
+			memcpy(*env, v.mv_data, v.mv_size);
+			*len = v.mv_size;
+		}
+	}
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
+ls_store_get_record(struct ls_store *s, const uint8_t id[LS_ID_LEN], struct ls_record **r)
+{
+	struct ls_txn t;
+	int rc;
+
+	*r = NULL;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	rc = ls_txn_record(&t, id, r);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
+ls_store_head(struct ls_store *s, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
+	      uint8_t id[LS_ID_LEN], uint64_t *ts)
+{
+	struct ls_txn t;
+	MDB_val v;
+	int rc;
+
+	*seq = 0;
+	*ts = 0;
+	memset(id, 0, LS_ID_LEN);
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	rc = ls_txn_get(&t, s->heads, author, LS_KEY_LEN, &v);
+	if (rc == 0 && v.mv_size == 8 + LS_ID_LEN + 8) {
+		*seq = ls_be64_get(v.mv_data);
+		memcpy(id, (uint8_t *)v.mv_data + 8, LS_ID_LEN);
+		*ts = ls_be64_get((uint8_t *)v.mv_data + 8 + LS_ID_LEN);
+	} else if (rc == 0) {
+		rc = LS_ERR_STORE;
+	}
+	ls_txn_abort(&t);
+	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+}
+
+int
+ls_store_feed_get(struct ls_store *s, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		  uint8_t id[LS_ID_LEN])
+{
+	struct ls_txn t;
+	uint8_t k[LS_KEY_LEN + 8];
+	MDB_val v;
+	int rc;
+
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((rc = ls_txn_get(&t, s->feeds, k, sizeof(k), &v)) == 0)
+		memcpy(id, v.mv_data, LS_ID_LEN);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
+ls_store_heads(struct ls_store *s,
+	       int (*fn)(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+			 const uint8_t id[LS_ID_LEN]),
+	       void *arg)
+{
+	struct ls_txn t;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(t.txn, s->heads, &c)) != 0) {
+		rc = ls_store_err(mrc);
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != LS_KEY_LEN || v.mv_size != 8 + LS_ID_LEN + 8)
+			continue;
+		if ((rc = fn(arg, k.mv_data, ls_be64_get(v.mv_data), (uint8_t *)v.mv_data + 8)))
+			goto out;
+	}
+	rc = mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+static bool
+is_hex(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') ||
+		      (*s >= 'A' && *s <= 'F')))
+			return false;
+	return true;
+}
+
+/* Finds the unique key of dbi starting with the hex prefix `name`. */
+static int
+resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID_LEN],
+	       struct ls_err_ctx *ctx)
+{
+	uint8_t lo[LS_ID_LEN] = {0};
+	size_t n = strlen(name), nb = n / 2;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int mrc, found = 0;
+	char low[LS_HEX_KEY_LEN + 1];
+
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)((name[i] >= 'A' && name[i] <= 'F') ? name[i] + 32 : name[i]);
+	low[n] = '\0';
+	for (size_t i = 0; i < nb; i++) {
+		unsigned x;
+		sscanf(low + 2 * i, "%2x", &x);
+		lo[i] = (uint8_t)x;
+	}
+	if (n % 2) {
+		unsigned x;
+		sscanf(low + n - 1, "%1x", &x);
+		lo[nb] = (uint8_t)(x << 4);
+	}
+	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
+		return ls_store_err(mrc);
+	k.mv_size = LS_ID_LEN;
+	k.mv_data = lo;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		char hex[2 * LS_ID_LEN + 1];
+		if (k.mv_size != LS_ID_LEN)
+			break;
+		ls_hex(k.mv_data, LS_ID_LEN, hex);
+		if (strncmp(hex, low, n) != 0)
+			break;
+		if (found++ == 0)
+			memcpy(id, k.mv_data, LS_ID_LEN);
+		else
+			break;
+	}
+	mdb_cursor_close(c);
+	if (found == 0)
+		return ls_err_set(ctx, LS_ERR_NOT_FOUND, "no record or lot '%s'", name);
+	if (found > 1)
+		return ls_err_set(ctx, LS_ERR_AMBIGUOUS, "'%s' names several ids: give more digits",
+				  name);
+	return 0;
+}
+
+/* The unique value of a dupsort table under key `name`. */
+static int
+resolve_dup(struct ls_txn *t, MDB_dbi dbi, const char *name, const char *what,
+	    uint8_t id[LS_ID_LEN], struct ls_err_ctx *ctx)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {strlen(name), (void *)(uintptr_t)name}, v;
+	size_t count = 0;
+	int mrc;
+
+	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
+		return ls_store_err(mrc);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+	if (mrc == 0) {
+		mdb_cursor_count(c, &count);
+		if (v.mv_size == LS_ID_LEN)
+			memcpy(id, v.mv_data, LS_ID_LEN);
+	}
+	mdb_cursor_close(c);
+	if (mrc == MDB_NOTFOUND)
+		return ls_err_set(ctx, LS_ERR_NOT_FOUND, "no %s '%s'", what, name);
+	if (mrc != 0)
+		return ls_store_err(mrc);
+	if (count > 1)
+		return ls_err_set(ctx, LS_ERR_AMBIGUOUS, "%s '%s' is ambiguous: %llu match; use an id",
+				  what, name, (unsigned long long)count);
+	return 0;
+}
+
+int
+ls_store_resolve(struct ls_store *s, enum ls_resolve_kind kind, const char *name,
+		 uint8_t id[LS_ID_LEN], struct ls_err_ctx *ctx)
+{
+	struct ls_txn t;
+	size_t n = name ? strlen(name) : 0;
+	int rc;
+
+	if (n == 0 || n > LS_STR_MAX)
+		return ls_err_set(ctx, LS_ERR_INVALID, "empty or over-long name");
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if (kind == LS_RESOLVE_LICENSE) {
+		rc = resolve_dup(&t, s->licnum, name, "license", id, ctx);
+		if (rc == LS_ERR_NOT_FOUND && n == LS_HEX_KEY_LEN && ls_unhex(name, id, LS_ID_LEN) == 0 &&
+		    ls_txn_has_record(&t, id))
+			rc = 0;
+	} else if (n >= 8 && n <= LS_HEX_KEY_LEN && is_hex(name)) {
+		rc = resolve_prefix(&t, kind == LS_RESOLVE_LOT ? s->lots : s->ids, name, id, ctx);
+		if (rc == LS_ERR_NOT_FOUND && kind == LS_RESOLVE_LOT)
+			rc = resolve_dup(&t, s->labels, name, "lot", id, ctx);
+	} else if (kind == LS_RESOLVE_LOT) {
+		rc = resolve_dup(&t, s->labels, name, "lot", id, ctx);
+	} else {
+		rc = ls_err_set(ctx, LS_ERR_INVALID,
+				"'%s' is not a record id (at least 8 hex digits)", name);
+	}
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
+ls_store_cert_of(struct ls_store *s, const uint8_t key[LS_KEY_LEN], uint64_t at,
+		 uint8_t cert_id[LS_ID_LEN])
+{
+	struct ls_txn t;
+	MDB_cursor *c = NULL;
+	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)key}, v;
+	uint64_t best_from = 0;
+	bool found = false;
+	int rc, mrc;
+
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(t.txn, s->certs, &c)) != 0) {
+		ls_txn_abort(&t);
+		return ls_store_err(mrc);
+	}
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		uint64_t from, until, eff;
+		if (k.mv_size != LS_KEY_LEN + LS_ID_LEN || memcmp(k.mv_data, key, LS_KEY_LEN) != 0)
+			break;
+		if (v.mv_size != 4 + 8 + 8 + 2)
+			continue;
+		from = ls_be64_get(p + 4);
+		until = ls_be64_get(p + 12);
+		if (from > at || (until != 0 && at >= until))
+			continue;
+		if (ls_txn_revoked(&t, (uint8_t *)k.mv_data + LS_KEY_LEN, &eff, NULL) == 0 &&
+		    eff <= at)
+			continue;
+		if (!found || from >= best_from) {
+			memcpy(cert_id, (uint8_t *)k.mv_data + LS_KEY_LEN, LS_ID_LEN);
+			best_from = from;
+			found = true;
+		}
+	}
+	mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	return found ? 0 : LS_ERR_NOT_FOUND;
+}
+
+int
+ls_store_stats(struct ls_store *s, struct ls_store_stats *st)
+{
+	struct ls_txn t;
+	MDB_stat ms;
+	MDB_envinfo info;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if (mdb_stat(t.txn, s->recs, &ms) == 0)
+		st->records = ms.ms_entries;
+	if (mdb_stat(t.txn, s->pwait, &ms) == 0)
+		st->pending = ms.ms_entries;
+	if (mdb_stat(t.txn, s->evidence, &ms) == 0)
+		st->equivocations = ms.ms_entries;
+	if (mdb_stat(t.txn, s->heads, &ms) == 0)
+		st->authors = ms.ms_entries;
+	if (mdb_env_info(s->env, &info) == 0)
+		st->map_size = info.me_mapsize;
+	ls_txn_abort(&t);
+	return 0;
+}
+
+static bool
+log_match(const struct ls_log_filter *f, const struct ls_record *r)
+{
+	if (f == NULL)
+		return true;
+	if (f->has_author && memcmp(f->author, r->author, LS_KEY_LEN) != 0)
+		return false;
+	if (f->type != LS_REC_NONE && f->type != r->type)
+		return false;
+	if (f->since != 0 && r->timestamp < f->since)
+		return false;
+	return true;
+}
+
+int
+ls_store_log(struct ls_store *s, const struct ls_log_filter *f,
+	     int (*fn)(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env,
+		       size_t len),
+	     void *arg)
+{
+	struct ls_txn t;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint8_t start[8];
+	size_t emitted = 0;
+	int rc, mrc;
+
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(t.txn, s->recs, &c)) != 0) {
+		rc = ls_store_err(mrc);
+		goto out;
+	}
+	ls_be64_put(start, f != NULL ? f->after_pos + 1 : 1);
+	k.mv_size = 8;
+	k.mv_data = start;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct ls_record *r = NULL;
+		if (k.mv_size != 8 || ls_record_decode(v.mv_data, v.mv_size, &r, NULL) != 0)
+			continue;
+		if (log_match(f, r)) {
+			rc = fn(arg, ls_be64_get(k.mv_data), r, v.mv_data, v.mv_size);
+			emitted++;
+		}
+		ls_record_free(r);
+		if (rc != 0 || (f != NULL && f->limit != 0 && emitted >= f->limit))
+			goto out;
+	}
+	rc = mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
+ls_store_evidence(struct ls_store *s,
+		  int (*fn)(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
+			    size_t len_b),
+		  void *arg)
+{
+	struct ls_txn t;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(t.txn, s->evidence, &c)) != 0) {
+		rc = ls_store_err(mrc);
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		uint32_t la;
+		if (v.mv_size < 4)
+			continue;
+		la = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		if (la > v.mv_size - 4)
+			continue;
+		if ((rc = fn(arg, p + 4, la, p + 4 + la, v.mv_size - 4 - la)) != 0)
+			goto out;
+	}
+	rc = mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	return rc;
+}

@@ -1,0 +1,167 @@
+/*
+ * store.h - the LMDB store: records, feeds, certificates, lot state, pending
+ * records and equivocation evidence, and the ingest of signed envelopes.
+ *
+ * One store is one LMDB environment in a directory, opened by one process at
+ * a time (an exclusive lock on DIR/lodestone.lock). Ingest runs one durable
+ * write transaction per batch (group commit): when ls_store_ingest() returns 0
+ * every record it reports accepted is on disk.
+ *
+ * Thread safety: one thread calls ingest; reads may run on other threads.
+ */
+#ifndef LS_STORE_H
+#define LS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "reason.h"
+#include "record.h"
+
+struct ls_store;
+
+struct ls_store_opts {
+	/* Root authority keys (trust anchors); copied by open. */
+	const uint8_t (*anchors)[LS_KEY_LEN];
+	size_t n_anchors;
+	unsigned verify_threads; /* signature threads; 0: one per core, at most 4 */
+	size_t max_pending;      /* records waiting for dependencies; 0: 100000 */
+	size_t map_size;         /* initial LMDB map size; 0: 64 MiB. Grows when full. */
+};
+
+/*
+ * Opens (creating if needed) the store in directory dir. Clears stale reader
+ * slots. Fails with LS_ERR_LOCKED when another process has the store open,
+ * LS_ERR_VERSION for a store of another layout version, LS_ERR_STORE /
+ * LS_ERR_IO otherwise; ctx names the directory and the cause.
+ */
+int ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store **out,
+		  struct ls_err_ctx *ctx);
+
+/* Closes *s and sets it to NULL. NULL-safe. */
+void ls_store_close(struct ls_store **s);
+
+/* ---- ingest ---- */
+
+enum ls_ingest_status {
+	LS_INGEST_ACCEPTED = 0, /* stored and applied */
+	LS_INGEST_KNOWN,        /* already stored: nothing done */
+	LS_INGEST_PENDING,      /* stored aside until a dependency arrives */
+	LS_INGEST_REJECTED,     /* not stored (equivocations keep evidence) */
+};
+
+struct ls_ingest_result {
+	enum ls_ingest_status status;
+	enum ls_reason reason; /* why rejected (LS_R_OK otherwise) */
+	bool has_id;           /* false when the bytes did not decode */
+	uint8_t id[LS_ID_LEN];
+	enum ls_rtype type;
+	char message[LS_ERR_MSG_MAX]; /* one line naming the record and field at fault */
+};
+
+/* Called after the commit, once per record that became valid in the batch
+ * (submitted ones and released pending ones), in apply order. Borrowed
+ * arguments live for the call only. */
+struct ls_ingest_hooks {
+	void (*accepted)(void *arg, const struct ls_record *r, const uint8_t *env, size_t len);
+	/* An equivocation: two envelopes of one author and seq. */
+	void (*evidence)(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
+			 size_t len_b);
+	void *arg;
+};
+
+/*
+ * Ingests n envelopes in one write transaction: decodes and verifies each
+ * (signatures in parallel), checks certificate, role, revocation, feed
+ * continuity and the supply-chain rules, parks records whose dependencies are
+ * missing and applies them when those arrive, keeps equivocation evidence.
+ * results[i] tells what became of envs[i]. hooks may be NULL.
+ *
+ * Returns 0 when the transaction committed (results valid), or LS_ERR_FULL /
+ * LS_ERR_STORE / LS_ERR_NOMEM when it could not: then nothing of the batch is
+ * stored and the caller must not acknowledge any of it. A full map is grown
+ * and the batch retried before LS_ERR_FULL is returned.
+ */
+int ls_store_ingest(struct ls_store *s, const uint8_t *const *envs, const size_t *lens, size_t n,
+		    struct ls_ingest_result *results, const struct ls_ingest_hooks *hooks);
+
+/* ---- reads ---- */
+
+/* The envelope of record id. *env is malloc'd (caller frees). LS_ERR_NOT_FOUND. */
+int ls_store_get(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint8_t **env, size_t *len);
+
+/* The decoded record id (free with ls_record_free). LS_ERR_NOT_FOUND. */
+int ls_store_get_record(struct ls_store *s, const uint8_t id[LS_ID_LEN], struct ls_record **r);
+
+/* The head of author's feed: *seq 0 (and id zeroed, *ts 0) when it has none. */
+int ls_store_head(struct ls_store *s, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
+		  uint8_t id[LS_ID_LEN], uint64_t *ts);
+
+/* The id of author's record seq. LS_ERR_NOT_FOUND. */
+int ls_store_feed_get(struct ls_store *s, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		      uint8_t id[LS_ID_LEN]);
+
+/* Calls fn for each feed head (author, seq, head id); stops when fn returns
+ * non-zero and returns that value. */
+int ls_store_heads(struct ls_store *s,
+		   int (*fn)(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+			     const uint8_t id[LS_ID_LEN]),
+		   void *arg);
+
+enum ls_resolve_kind {
+	LS_RESOLVE_LOT = 1,     /* a lot id, an id prefix of >= 8 hex digits, or a label */
+	LS_RESOLVE_RECORD = 2,  /* a record id or a prefix of >= 8 hex digits */
+	LS_RESOLVE_LICENSE = 3, /* a license number (or license record id) */
+};
+
+/*
+ * Resolves a name to an id. LS_ERR_NOT_FOUND or LS_ERR_AMBIGUOUS with a
+ * message in ctx quoting the name.
+ */
+int ls_store_resolve(struct ls_store *s, enum ls_resolve_kind kind, const char *name,
+		     uint8_t id[LS_ID_LEN], struct ls_err_ctx *ctx);
+
+/*
+ * The id of a certificate of key valid at time t (the newest such), or
+ * LS_ERR_NOT_FOUND. Used by clients to fill Transfer.to_cert and Record.cert.
+ */
+int ls_store_cert_of(struct ls_store *s, const uint8_t key[LS_KEY_LEN], uint64_t t,
+		     uint8_t cert_id[LS_ID_LEN]);
+
+struct ls_store_stats {
+	uint64_t records;       /* stored records */
+	uint64_t pending;       /* records waiting for dependencies */
+	uint64_t equivocations; /* evidence entries */
+	uint64_t authors;       /* feeds */
+	uint64_t map_size;      /* bytes */
+};
+int ls_store_stats(struct ls_store *s, struct ls_store_stats *st);
+
+struct ls_log_filter {
+	bool has_author;
+	uint8_t author[LS_KEY_LEN];
+	enum ls_rtype type; /* LS_REC_NONE: every type */
+	uint64_t since;     /* timestamp lower bound, 0: none */
+	uint64_t after_pos; /* start after this store position (0: from the start) */
+	size_t limit;       /* 0: no limit */
+};
+
+/*
+ * Calls fn for each stored record that passes f, in store order (the order in
+ * which they were accepted). pos is the record's store position. fn returns 0
+ * to go on. Returns 0, fn's non-zero value, or an error.
+ */
+int ls_store_log(struct ls_store *s, const struct ls_log_filter *f,
+		 int (*fn)(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env,
+			   size_t len),
+		 void *arg);
+
+/* Calls fn for each equivocation evidence pair. */
+int ls_store_evidence(struct ls_store *s,
+		      int (*fn)(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
+				size_t len_b),
+		      void *arg);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * verify.h - the questions the ledger answers: provenance, export check,
+ * origin shares, trace, and proof bundles. Every answer is computed from the
+ * records in the store in one read transaction, with integer arithmetic, so
+ * every node holding the same records gives the same answer.
+ */
+#ifndef LS_VERIFY_H
+#define LS_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "reason.h"
+#include "record.h"
+#include "store.h"
+
+enum ls_verdict_kind {
+	LS_V_VALID = 0,        /* provenance valid */
+	LS_V_BROKEN,           /* provenance broken */
+	LS_V_ALLOWED,          /* export allowed (provenance valid) */
+	LS_V_LICENSE_REQUIRED, /* export needs a license that is not present */
+	LS_V_DENIED,           /* export denied */
+};
+
+/* "valid", "broken", "allowed", "license-required", "denied". */
+const char *ls_verdict_name(enum ls_verdict_kind k);
+
+#define LS_REASON_IDS_MAX 8
+
+struct ls_verdict_reason {
+	enum ls_reason code;
+	char message[LS_ERR_MSG_MAX];
+	size_t n_ids;
+	uint8_t ids[LS_REASON_IDS_MAX][LS_ID_LEN]; /* the records behind the reason */
+};
+
+/* A verdict with its reasons. Caller-owned; release with ls_verdict_release. */
+struct ls_verdict {
+	enum ls_verdict_kind kind;
+	size_t n;
+	struct ls_verdict_reason *reasons; /* malloc'd */
+	uint64_t ancestors;                /* records examined */
+};
+
+void ls_verdict_init(struct ls_verdict *v);
+void ls_verdict_release(struct ls_verdict *v);
+
+/*
+ * Provenance of lot: every ancestor back to its registrations. kind is
+ * LS_V_VALID or LS_V_BROKEN with a reason per fault. LS_ERR_NOT_FOUND when
+ * the lot is unknown.
+ */
+int ls_verify_provenance(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_verdict *v);
+
+struct ls_export_query {
+	uint8_t lot[LS_ID_LEN];
+	bool has_from; /* the holder who would export; default: the lot's holder */
+	uint8_t from[LS_KEY_LEN];
+	char destination[LS_COUNTRY_LEN + 1];
+	bool has_end_user;
+	uint8_t end_user[LS_KEY_LEN];
+	const char *end_use; /* "civilian" when NULL */
+	uint64_t time;       /* policies in force at this time; 0: now */
+	bool has_license;    /* a license the exporter would cite */
+	uint8_t license[LS_ID_LEN];
+};
+
+/*
+ * Export check: provenance first (a broken lot is denied), then every policy
+ * in force, re-export bindings of ancestors' licenses and de minimis. kind is
+ * LS_V_ALLOWED, LS_V_LICENSE_REQUIRED or LS_V_DENIED, with every reason.
+ */
+int ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v);
+
+/* ---- origin ---- */
+
+struct ls_origin_part {
+	char name[LS_STR_MAX + 1]; /* a country code or a mine (site) name */
+	uint64_t grams;
+};
+
+struct ls_origin_elem {
+	uint32_t z;
+	uint64_t grams; /* of this element in the lot */
+	size_t n_country, n_mine, n_processing;
+	struct ls_origin_part *by_country;    /* malloc'd; grams add up to .grams */
+	struct ls_origin_part *by_mine;       /* malloc'd; grams add up to .grams */
+	struct ls_origin_part *by_processing; /* malloc'd; grams add up to .grams */
+};
+
+struct ls_origin {
+	uint8_t lot[LS_ID_LEN];
+	size_t n;
+	struct ls_origin_elem *elems; /* malloc'd, sorted by z */
+};
+
+/*
+ * Per element of lot: grams by mine, by country of mining and by country of
+ * last processing, pro rata through every transformation (largest-remainder
+ * rounding so that parts add up exactly). Release with ls_origin_release.
+ */
+int ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_origin *o);
+void ls_origin_release(struct ls_origin *o);
+
+/* ---- trace ---- */
+
+struct ls_trace_node {
+	uint8_t id[LS_ID_LEN]; /* lot id */
+	char label[LS_STR_MAX + 1];
+	char category[16];
+	uint64_t grams;
+	char country[LS_COUNTRY_LEN + 1]; /* where it was registered or made */
+	uint8_t holder[LS_KEY_LEN];       /* who made it */
+};
+
+struct ls_trace_edge {
+	uint8_t from[LS_ID_LEN]; /* lot ids: from is an input of to */
+	uint8_t to[LS_ID_LEN];
+	uint8_t record[LS_ID_LEN]; /* the transformation */
+	uint64_t grams;
+};
+
+struct ls_trace_transfer {
+	uint8_t lot[LS_ID_LEN];
+	uint8_t record[LS_ID_LEN];
+	uint8_t from[LS_KEY_LEN], to[LS_KEY_LEN];
+	uint64_t grams;
+	bool received;
+};
+
+struct ls_trace {
+	size_t n_nodes, n_edges, n_transfers;
+	struct ls_trace_node *nodes;
+	struct ls_trace_edge *edges;
+	struct ls_trace_transfer *transfers;
+};
+
+/* Ancestors (down = false) or descendants (down = true) of lot. */
+int ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t);
+void ls_trace_release(struct ls_trace *t);
+
+/*
+ * Every record needed to verify lot (ancestors, their certificates up to the
+ * trust anchors, licenses, policies and revocations), dependencies first, as
+ * a serialized Bundle. *out malloc'd.
+ */
+int ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out,
+		      size_t *len);
+
+#endif
