@@ -152,7 +152,7 @@ static int
 put_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_record *r, uint32_t index,
 	const struct ls_lotdef *d)
 {
-	uint8_t v[LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8], ck[2 * LS_ID_LEN];
+	uint8_t v[LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8];
 	int rc;
 
 	memcpy(v, r->id, LS_ID_LEN);
@@ -163,7 +163,6 @@ put_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_record *
 	ls_be64_put(v + 36, d->grams);
 	memcpy(v + 44, r->author, LS_KEY_LEN);
 	ls_be64_put(v + 44 + LS_KEY_LEN, r->timestamp);
-	(void)ck;
 	if ((rc = ls_txn_put(t, t->s->lots, lot, LS_ID_LEN, v, sizeof(v), 0)) != 0 ||
 	    (rc = ls_txn_put(t, t->s->labels, d->label, strlen(d->label), lot, LS_ID_LEN, 0)) != 0 ||
 	    (rc = put_hold(t, r->author, lot, d->grams)) != 0)
@@ -524,7 +523,8 @@ apply_receipt(struct ls_txn *t, const struct ls_record *r, char *msg, size_t msg
 	}
 	ls_be64_put(nv, sent);
 	nv[8] = 1;
-	if ((*err = ls_txn_put(t, t->s->transit, r->receipt.transfer, LS_ID_LEN, nv, 9, 0)) != 0) {
+	if ((*err = ls_txn_put(t, t->s->transit, r->receipt.transfer, LS_ID_LEN, nv, 9, 0)) != 0 ||
+	    (*err = put_child(t, r->receipt.transfer, r->id)) != 0) {
 		reason = LS_R_STORE;
 		goto out;
 	}

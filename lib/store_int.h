@@ -20,7 +20,8 @@
  *   holds     holder key || lot id -> grams u64
  *   transit   transfer id -> grams u64 || received u8
  *   licused   license id -> grams u64
- *   children  lot id || record id -> "" (records that consume or ship the lot)
+ *   children  lot id || record id -> "" (records that consume or ship the lot);
+ *             transfer id || receipt id -> ""
  *   policies  jurisdiction[2] || effective_from u64 || policy id -> ""
  *   licnum    license number -> license id (dupsort)
  *   techs     receiver key || timestamp u64 || transfer id -> ""

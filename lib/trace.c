@@ -1,0 +1,434 @@
+/*
+ * trace.c - the provenance graph of a lot (ancestors or descendants) and the
+ * proof bundle: every record needed to check a lot offline.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "verify_int.h"
+
+struct tr {
+	struct ls_txn *t;
+	struct ls_trace *out;
+	struct ls_idmap *seen;
+	uint8_t (*queue)[32];
+	size_t qhead, qn, qcap;
+	bool down;
+};
+
+static int
+enqueue(struct tr *x, const uint8_t lot[32])
+{
+	if (ls_idmap_has(x->seen, lot))
+		return 0;
+	if (ls_idmap_put(x->seen, lot, (void *)1) != 0)
+		return LS_ERR_NOMEM;
+	if (x->qn == x->qcap) {
+		size_t nc = x->qcap ? x->qcap * 2 : 64;
+		uint8_t(*nq)[32] = realloc(x->queue, nc * 32);
+		if (nq == NULL)
+			return LS_ERR_NOMEM;
+		x->queue = nq;
+		x->qcap = nc;
+	}
+	memcpy(x->queue[x->qn++], lot, 32);
+	return 0;
+}
+
+static int
+add_node(struct tr *x, const uint8_t lot[32])
+{
+	struct ls_trace *t = x->out;
+	struct ls_trace_node *nn, *n;
+	struct ls_record *rec = NULL;
+	const struct ls_lotdef *d;
+	struct ls_lot_info li;
+	int rc;
+
+	if ((rc = ls_txn_lot(x->t, lot, &li)) != 0 || (rc = ls_txn_lot_def(x->t, lot, &rec, &d)))
+		return rc;
+	if ((nn = realloc(t->nodes, (t->n_nodes + 1) * sizeof(*nn))) == NULL) {
+		ls_record_free(rec);
+		return LS_ERR_NOMEM;
+	}
+	t->nodes = nn;
+	n = &t->nodes[t->n_nodes++];
+	memset(n, 0, sizeof(*n));
+	memcpy(n->id, lot, 32);
+	snprintf(n->label, sizeof(n->label), "%s", d->label);
+	snprintf(n->category, sizeof(n->category), "%s", d->category);
+	n->grams = d->grams;
+	memcpy(n->holder, li.maker, 32);
+	if (rec->type == LS_REC_LOT)
+		memcpy(n->country, rec->lot.country, 3);
+	else
+		ls_author_country(x->t, rec, n->country);
+	ls_record_free(rec);
+	return 0;
+}
+
+static int
+add_edge(struct ls_trace *t, const uint8_t from[32], const uint8_t to[32], const uint8_t rec[32],
+	 uint64_t grams)
+{
+	struct ls_trace_edge *ne = realloc(t->edges, (t->n_edges + 1) * sizeof(*ne));
+
+	if (ne == NULL)
+		return LS_ERR_NOMEM;
+	t->edges = ne;
+	memcpy(ne[t->n_edges].from, from, 32);
+	memcpy(ne[t->n_edges].to, to, 32);
+	memcpy(ne[t->n_edges].record, rec, 32);
+	ne[t->n_edges].grams = grams;
+	t->n_edges++;
+	return 0;
+}
+
+struct child_arg {
+	struct tr *x;
+	const uint8_t *lot;
+};
+
+static int
+trace_child(void *arg, const uint8_t rec[32])
+{
+	struct child_arg *c = arg;
+	struct tr *x = c->x;
+	struct ls_record *r = NULL;
+	int rc = 0;
+
+	if (ls_txn_record(x->t, rec, &r) != 0)
+		return 0;
+	if (r->type == LS_REC_TRANSFER) {
+		struct ls_trace *t = x->out;
+		struct ls_trace_transfer *nt = realloc(t->transfers,
+						       (t->n_transfers + 1) * sizeof(*nt));
+		MDB_val v;
+		if (nt == NULL) {
+			rc = LS_ERR_NOMEM;
+		} else {
+			t->transfers = nt;
+			nt = &t->transfers[t->n_transfers++];
+			memcpy(nt->lot, c->lot, 32);
+			memcpy(nt->record, r->id, 32);
+			memcpy(nt->from, r->author, 32);
+			memcpy(nt->to, r->transfer.to, 32);
+			nt->grams = r->transfer.grams;
+			nt->received = ls_txn_get(x->t, x->t->s->transit, r->id, 32, &v) == 0 &&
+				       v.mv_size == 9 && ((uint8_t *)v.mv_data)[8] != 0;
+		}
+	} else if (r->type == LS_REC_TRANSFORMATION && x->down) {
+		uint64_t g = 0;
+		for (size_t i = 0; i < r->transformation.n_inputs; i++)
+			if (memcmp(r->transformation.inputs[i].lot, c->lot, 32) == 0)
+				g = r->transformation.inputs[i].grams;
+		for (uint32_t o = 0; rc == 0 && o < r->transformation.n_outputs; o++) {
+			uint8_t out[32];
+			ls_lot_id(r->id, o, out);
+			if ((rc = add_edge(x->out, c->lot, out, r->id, g)) == 0)
+				rc = enqueue(x, out);
+		}
+	}
+	ls_record_free(r);
+	return rc;
+}
+
+/* Calls fn for each record stored under key in the children table. */
+static int
+children(struct ls_txn *t, const uint8_t key[32], int (*fn)(void *, const uint8_t[32]), void *arg)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {32, (void *)(uintptr_t)key}, v;
+	uint8_t(*ids)[32] = NULL;
+	size_t n = 0;
+	int mrc, rc = 0;
+
+	if ((mrc = mdb_cursor_open(t->txn, t->s->children, &c)) != 0)
+		return ls_store_err(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t(*ni)[32];
+		if (k.mv_size != 64 || memcmp(k.mv_data, key, 32) != 0)
+			break;
+		if ((ni = realloc(ids, (n + 1) * 32)) == NULL) {
+			rc = LS_ERR_NOMEM;
+			break;
+		}
+		ids = ni;
+		memcpy(ids[n++], (uint8_t *)k.mv_data + 32, 32);
+	}
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = fn(arg, ids[i]);
+	free(ids);
+	return rc;
+}
+
+int
+ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t)
+{
+	struct ls_txn txn;
+	struct tr x = {0};
+	struct ls_lot_info li;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = ls_txn_begin(s, false, &txn)) != 0)
+		return rc;
+	x.t = &txn;
+	x.out = t;
+	x.down = down;
+	if ((rc = ls_txn_lot(&txn, lot, &li)) != 0)
+		goto out;
+	if ((x.seen = ls_idmap_new()) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = enqueue(&x, lot)) != 0)
+		goto out;
+	while (x.qhead < x.qn && rc == 0) {
+		uint8_t cur[32];
+		struct child_arg ca = {&x, NULL};
+		memcpy(cur, x.queue[x.qhead++], 32);
+		ca.lot = cur;
+		if ((rc = add_node(&x, cur)) != 0)
+			break;
+		if ((rc = children(&txn, cur, trace_child, &ca)) != 0)
+			break;
+		if (!down && ls_txn_lot(&txn, cur, &li) == 0 && li.index != LS_LOT_REGISTRATION) {
+			struct ls_record *r = NULL;
+			if ((rc = ls_txn_record(&txn, li.rec, &r)) != 0)
+				break;
+			for (size_t i = 0; rc == 0 && i < r->transformation.n_inputs; i++) {
+				const struct ls_lot_input *in = &r->transformation.inputs[i];
+				if ((rc = add_edge(t, in->lot, cur, r->id, in->grams)) == 0)
+					rc = enqueue(&x, in->lot);
+			}
+			ls_record_free(r);
+		}
+	}
+out:
+	free(x.queue);
+	ls_idmap_free(&x.seen);
+	ls_txn_abort(&txn);
+	if (rc != 0)
+		ls_trace_release(t);
+	return rc;
+}
+
+void
+ls_trace_release(struct ls_trace *t)
+{
+	if (t == NULL)
+		return;
+	free(t->nodes);
+	free(t->edges);
+	free(t->transfers);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- bundle: the closure of a lot's records under "depends on" ---- */
+
+struct bundle {
+	struct ls_txn *t;
+	struct ls_idmap *have; /* record id -> store position + 1 */
+	uint8_t (*work)[32];
+	size_t wn, wcap;
+	int rc;
+};
+
+static void
+want(struct bundle *b, const uint8_t id[32])
+{
+	MDB_val v;
+	uint64_t pos;
+
+	if (b->rc != 0 || ls_idmap_has(b->have, id))
+		return;
+	if (ls_txn_get(b->t, b->t->s->ids, id, 32, &v) != 0 || v.mv_size < 8)
+		return; /* not a stored record (a trust anchor, say) */
+	pos = ls_be64_get(v.mv_data);
+	if ((b->rc = ls_idmap_put(b->have, id, (void *)(uintptr_t)(pos + 1))) != 0)
+		return;
+	if (b->wn == b->wcap) {
+		size_t nc = b->wcap ? b->wcap * 2 : 64;
+		uint8_t(*nw)[32] = realloc(b->work, nc * 32);
+		if (nw == NULL) {
+			b->rc = LS_ERR_NOMEM;
+			return;
+		}
+		b->work = nw;
+		b->wcap = nc;
+	}
+	memcpy(b->work[b->wn++], id, 32);
+}
+
+static void
+want_lot(struct bundle *b, const uint8_t lot[32])
+{
+	struct ls_lot_info li;
+	if (ls_txn_lot(b->t, lot, &li) == 0)
+		want(b, li.rec);
+}
+
+/* Every record the record depends on: feed predecessors, certificates,
+ * input lots, cited records. */
+static void
+want_deps(struct bundle *b, const struct ls_record *r)
+{
+	if (r->has_prev)
+		want(b, r->prev);
+	if (r->has_cert)
+		want(b, r->cert_id);
+	switch (r->type) {
+	case LS_REC_TRANSFORMATION:
+		for (size_t i = 0; i < r->transformation.n_inputs; i++)
+			want_lot(b, r->transformation.inputs[i].lot);
+		break;
+	case LS_REC_TRANSFER:
+		if (r->transfer.has_lot)
+			want_lot(b, r->transfer.lot);
+		want(b, r->transfer.to_cert);
+		if (r->transfer.has_license)
+			want(b, r->transfer.license);
+		break;
+	case LS_REC_RECEIPT: want(b, r->receipt.transfer); break;
+	default: break;
+	}
+}
+
+static int
+want_child(void *arg, const uint8_t rec[32])
+{
+	want(arg, rec);
+	return ((struct bundle *)arg)->rc;
+}
+
+struct posid {
+	uint64_t pos;
+	uint8_t id[32];
+};
+
+static void
+collect_pos(void *arg, const uint8_t id[32], void *val)
+{
+	struct posid **p = arg;
+	(*p)->pos = (uint64_t)(uintptr_t)val;
+	memcpy((*p)->id, id, 32);
+	(*p)++;
+}
+
+static int
+pos_cmp(const void *a, const void *b)
+{
+	const struct posid *x = a, *y = b;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+int
+ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out, size_t *len)
+{
+	struct ls_txn t;
+	struct bundle b = {0};
+	uint8_t(*anc)[32] = NULL;
+	struct posid *order = NULL, *p;
+	const uint8_t **envs = NULL;
+	size_t *lens = NULL, n = 0;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	struct ls_lot_info li;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	b.t = &t;
+	if ((rc = ls_txn_lot(&t, lot, &li)) != 0)
+		goto out;
+	if ((b.have = ls_idmap_new()) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	/* Roots: the lot's creation and its transfers and their receipts;
+	 * every policy and revocation (they decide verdicts). */
+	want(&b, li.rec);
+	if ((rc = children(&t, lot, want_child, &b)) != 0)
+		goto out;
+	for (size_t i = 0; i < b.wn && b.rc == 0; i++) {
+		struct ls_record *r = NULL;
+		if (ls_txn_record(&t, b.work[i], &r) == 0 && r->type == LS_REC_TRANSFER)
+			children(&t, r->id, want_child, &b);
+		ls_record_free(r);
+	}
+	if ((rc = mdb_cursor_open(t.txn, s->policies, &c)) == 0) {
+		for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			if (k.mv_size == 42)
+				want(&b, (uint8_t *)k.mv_data + 10);
+		mdb_cursor_close(c);
+	}
+	if ((rc = mdb_cursor_open(t.txn, s->revoked, &c)) == 0) {
+		for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			if (v.mv_size == 40)
+				want(&b, (uint8_t *)v.mv_data + 8);
+		mdb_cursor_close(c);
+	}
+	/* Close under dependencies; ancestors' transfers come in through the
+	 * transformations' input lots and the holders' feeds. */
+	for (size_t i = 0; i < b.wn && b.rc == 0; i++) {
+		struct ls_record *r = NULL;
+		uint8_t id[32];
+		memcpy(id, b.work[i], 32);
+		if (ls_txn_record(&t, id, &r) != 0)
+			continue;
+		want_deps(&b, r);
+		if (r->type == LS_REC_LOT || r->type == LS_REC_TRANSFORMATION) {
+			/* Transfers of the lots made here, for the cross-border hops. */
+			uint32_t nout = r->type == LS_REC_LOT ? 1 : (uint32_t)r->transformation.n_outputs;
+			for (uint32_t o = 0; o < nout && b.rc == 0; o++) {
+				uint8_t l[32];
+				if (r->type == LS_REC_LOT)
+					memcpy(l, r->id, 32);
+				else
+					ls_lot_id(r->id, o, l);
+				children(&t, l, want_child, &b);
+			}
+		}
+		ls_record_free(r);
+	}
+	if ((rc = b.rc) != 0)
+		goto out;
+	n = ls_idmap_count(b.have);
+	if ((order = calloc(n ? n : 1, sizeof(*order))) == NULL ||
+	    (envs = calloc(n ? n : 1, sizeof(*envs))) == NULL ||
+	    (lens = calloc(n ? n : 1, sizeof(*lens))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	p = order;
+	ls_idmap_each(b.have, collect_pos, &p);
+	/* Store order is a dependency order: nothing is stored before what it
+	 * depends on. */
+	qsort(order, n, sizeof(*order), pos_cmp);
+	for (size_t i = 0; i < n; i++) {
+		MDB_val env;
+		if ((rc = ls_txn_envelope(&t, order[i].id, &env)) != 0)
+			goto out;
+		envs[i] = env.mv_data;
+		lens[i] = env.mv_size;
+	}
+	rc = ls_bundle_encode(envs, lens, n, out, len);
+out:
+	free(anc);
+	free(order);
+	free(envs);
+	free(lens);
+	free(b.work);
+	ls_idmap_free(&b.have);
+	ls_txn_abort(&t);
+	return rc;
+}

@@ -1,0 +1,966 @@
+/*
+ * verify.c - provenance and export checks.
+ *
+ * Ingest already enforced what a record's causal past decides (signatures,
+ * certificates, feeds, holdings, mass balance, cited licenses). Here the
+ * ledger is judged as it stands now: revocations published after the fact,
+ * equivocating authors, cross-border hops under the policy in force at their
+ * date, re-export bindings of licenses up the custody chain, de minimis.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "util.h"
+#include "verify_int.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+static const char *const verdict_names[] = {"valid", "broken", "allowed", "license-required",
+					    "denied"};
+
+const char *
+ls_verdict_name(enum ls_verdict_kind k)
+{
+	if ((unsigned)k >= sizeof(verdict_names) / sizeof(verdict_names[0]))
+		return "unknown";
+	return verdict_names[k];
+}
+
+void
+ls_verdict_init(struct ls_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+}
+
+void
+ls_verdict_release(struct ls_verdict *v)
+{
+	if (v == NULL)
+		return;
+	free(v->reasons);
+	memset(v, 0, sizeof(*v));
+}
+
+int
+ls_verdict_add(struct ls_verdict *v, enum ls_reason code, const uint8_t (*ids)[LS_ID_LEN],
+	       size_t n_ids, const char *fmt, ...)
+{
+	struct ls_verdict_reason *r, *nr;
+	va_list ap;
+
+	/* One reason per code and message: a fault seen on two paths is one fault. */
+	nr = realloc(v->reasons, (v->n + 1) * sizeof(*nr));
+	if (nr == NULL)
+		return LS_ERR_NOMEM;
+	v->reasons = nr;
+	r = &v->reasons[v->n];
+	memset(r, 0, sizeof(*r));
+	r->code = code;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->reasons[i].code == code && strcmp(v->reasons[i].message, r->message) == 0)
+			return 0;
+	for (size_t i = 0; ids != NULL && i < n_ids && i < LS_REASON_IDS_MAX; i++)
+		memcpy(r->ids[i], ids[i], LS_ID_LEN);
+	r->n_ids = n_ids < LS_REASON_IDS_MAX ? n_ids : LS_REASON_IDS_MAX;
+	v->n++;
+	return 0;
+}
+
+static const char *
+h8(const uint8_t *id, char buf[17])
+{
+	char full[65];
+	ls_hex(id, 32, full);
+	memcpy(buf, full, 16);
+	buf[16] = '\0';
+	return buf;
+}
+
+static bool
+strlist_has(const struct ls_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static bool
+keylist_has(const struct ls_keylist *l, const uint8_t k[32])
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (memcmp(l->v[i], k, 32) == 0)
+			return true;
+	return false;
+}
+
+/* ---- policies ---- */
+
+struct policies {
+	size_t n;
+	struct ls_record **p;
+};
+
+static void
+policies_release(struct policies *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		ls_record_free(ps->p[i]);
+	free(ps->p);
+	memset(ps, 0, sizeof(*ps));
+}
+
+static int
+policies_load(struct ls_txn *t, struct policies *ps)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int mrc, rc = 0;
+
+	memset(ps, 0, sizeof(*ps));
+	if ((mrc = mdb_cursor_open(t->txn, t->s->policies, &c)) != 0)
+		return ls_store_err(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct ls_record *r = NULL, **np;
+		if (k.mv_size != 2 + 8 + LS_ID_LEN ||
+		    ls_txn_record(t, (uint8_t *)k.mv_data + 10, &r) != 0)
+			continue;
+		if ((np = realloc(ps->p, (ps->n + 1) * sizeof(*np))) == NULL) {
+			ls_record_free(r);
+			rc = LS_ERR_NOMEM;
+			break;
+		}
+		ps->p = np;
+		ps->p[ps->n++] = r;
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* Whether policy i is in force at time `at`: inside its period, not
+ * superseded by a policy in force, not suspended. */
+static bool
+policy_in_force(const struct policies *ps, size_t i, uint64_t at)
+{
+	const struct ls_record *p = ps->p[i];
+
+	if (at < p->policy.effective_from ||
+	    (p->policy.effective_until != 0 && at >= p->policy.effective_until))
+		return false;
+	for (size_t j = 0; j < ps->n; j++) {
+		const struct ls_policy *q = &ps->p[j]->policy;
+		if (j == i)
+			continue;
+		for (size_t s = 0; s < q->n_suspends; s++)
+			if (memcmp(q->suspends[s].policy, p->id, 32) == 0 &&
+			    at >= q->suspends[s].from && at < q->suspends[s].until)
+				return false;
+		if (keylist_has(&q->supersedes, p->id) && at >= q->effective_from &&
+		    (q->effective_until == 0 || at < q->effective_until))
+			return false;
+	}
+	return true;
+}
+
+enum control { C_NOT, C_EXEMPT, C_DE_MINIMIS, C_CONTROLLED };
+
+/*
+ * Whether exporting lot `lo` from country `from_cc` is controlled by policy p.
+ * msg gets the why.
+ */
+static enum control
+controlled(const struct ls_policy *p, const struct ls_lot_origin *lo, const char *from_cc, char *msg,
+	   size_t len)
+{
+	u128 share = 0, thresh;
+	bool content = false;
+
+	if (strlist_has(&p->exempt_categories, lo->category)) {
+		snprintf(msg, len, "category '%s' is exempt under policy '%s' (%s)", lo->category,
+			 p->name, p->jurisdiction);
+		return C_EXEMPT;
+	}
+	if (p->controlled_categories.n > 0 && !strlist_has(&p->controlled_categories, lo->category))
+		return C_NOT;
+	for (size_t i = 0; i < p->n_elements; i++)
+		for (size_t e = 0; e < lo->n; e++)
+			if (lo->e[e].z == p->elements[i]) {
+				content = true;
+				share += (u128)lo->e[e].ppm *
+					 ls_dist_frac(&lo->e[e].d[LS_DIST_TOUCHED], p->jurisdiction);
+			}
+	if (!content)
+		return C_NOT;
+	if (strcmp(from_cc, p->jurisdiction) == 0) {
+		snprintf(msg, len, "%s holds controlled elements under policy '%s' (%s)",
+			 lo->category, p->name, p->jurisdiction);
+		return C_CONTROLLED;
+	}
+	if (!p->applies_to_reexport && !p->applies_to_foreign_tech)
+		return C_NOT;
+	if (share == 0)
+		return C_NOT;
+	thresh = (u128)p->de_minimis_ppm * LS_FRAC_ONE;
+	if (share >= thresh) {
+		snprintf(msg, len,
+			 "%s-origin controlled content %llu ppm is at or above the de minimis "
+			 "threshold %u ppm of policy '%s'",
+			 p->jurisdiction, (unsigned long long)(share / LS_FRAC_ONE), p->de_minimis_ppm,
+			 p->name);
+		return C_CONTROLLED;
+	}
+	snprintf(msg, len,
+		 "%s-origin controlled content %llu ppm is below the de minimis threshold %u ppm "
+		 "of policy '%s'",
+		 p->jurisdiction, (unsigned long long)(share / LS_FRAC_ONE), p->de_minimis_ppm,
+		 p->name);
+	return C_DE_MINIMIS;
+}
+
+/* ---- holders and countries ---- */
+
+static void
+key_country(struct ls_txn *t, const uint8_t key[32], uint64_t at, char cc[3], uint8_t org_cert[32],
+	    bool *has_cert)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)key}, v;
+	uint64_t best = 0;
+
+	cc[0] = '\0';
+	if (has_cert)
+		*has_cert = false;
+	if (mdb_cursor_open(t->txn, t->s->certs, &c) != 0)
+		return;
+	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		uint64_t from, until;
+		if (k.mv_size != 64 || memcmp(k.mv_data, key, 32) != 0)
+			break;
+		if (v.mv_size != 22)
+			continue;
+		from = ls_be64_get(p + 4);
+		until = ls_be64_get(p + 12);
+		if (from > at || (until != 0 && at >= until) || (cc[0] && from < best))
+			continue;
+		best = from;
+		memcpy(cc, p + 20, 2);
+		cc[2] = '\0';
+		if (org_cert != NULL)
+			memcpy(org_cert, (uint8_t *)k.mv_data + 32, 32);
+		if (has_cert)
+			*has_cert = true;
+	}
+	mdb_cursor_close(c);
+}
+
+/* The key holding the most of lot, preferring its maker on a tie. */
+static bool
+main_holder(struct ls_txn *t, const uint8_t lot[32], const struct ls_lot_info *li,
+	    uint8_t holder[32], size_t *n_holders)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t best = 0;
+	bool found = false;
+
+	*n_holders = 0;
+	if (mdb_cursor_open(t->txn, t->s->holds, &c) != 0)
+		return false;
+	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t g;
+		if (k.mv_size != 64 || memcmp((uint8_t *)k.mv_data + 32, lot, 32) != 0)
+			continue;
+		g = ls_be64_get(v.mv_data);
+		(*n_holders)++;
+		if (!found || g > best ||
+		    (g == best && memcmp(k.mv_data, li->maker, 32) == 0)) {
+			memcpy(holder, k.mv_data, 32);
+			best = g;
+			found = true;
+		}
+	}
+	mdb_cursor_close(c);
+	return found;
+}
+
+/* ---- ancestors and records ---- */
+
+/* Every lot that lot descends from, lot included (BFS order). */
+static int
+ancestors(struct ls_txn *t, const uint8_t lot[32], uint8_t (**out)[32], size_t *n)
+{
+	struct ls_idmap *seen = ls_idmap_new();
+	uint8_t(*q)[32] = NULL;
+	size_t head = 0, cnt = 0, cap = 0;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (seen == NULL)
+		return LS_ERR_NOMEM;
+	if ((q = malloc(64 * 32)) == NULL) {
+		ls_idmap_free(&seen);
+		return LS_ERR_NOMEM;
+	}
+	cap = 64;
+	memcpy(q[cnt++], lot, 32);
+	if ((rc = ls_idmap_put(seen, lot, (void *)1)) != 0)
+		goto out;
+	while (head < cnt) {
+		struct ls_lot_info li;
+		struct ls_record *r = NULL;
+		if ((rc = ls_txn_lot(t, q[head], &li)) != 0)
+			goto out;
+		head++;
+		if (li.index == LS_LOT_REGISTRATION)
+			continue;
+		if ((rc = ls_txn_record(t, li.rec, &r)) != 0)
+			goto out;
+		for (size_t i = 0; i < r->transformation.n_inputs; i++) {
+			const uint8_t *in = r->transformation.inputs[i].lot;
+			if (ls_idmap_has(seen, in))
+				continue;
+			if (cnt == cap) {
+				uint8_t(*nq)[32] = realloc(q, cap * 2 * 32);
+				if (nq == NULL) {
+					ls_record_free(r);
+					rc = LS_ERR_NOMEM;
+					goto out;
+				}
+				q = nq;
+				cap *= 2;
+			}
+			memcpy(q[cnt++], in, 32);
+			if ((rc = ls_idmap_put(seen, in, (void *)1)) != 0) {
+				ls_record_free(r);
+				goto out;
+			}
+		}
+		ls_record_free(r);
+	}
+	*out = q;
+	*n = cnt;
+	q = NULL;
+out:
+	free(q);
+	ls_idmap_free(&seen);
+	return rc;
+}
+
+/* Calls fn for each record stored under `key` in the children table. */
+static int
+each_child(struct ls_txn *t, const uint8_t key[32],
+	   int (*fn)(void *arg, const uint8_t rec[32]), void *arg)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {32, (void *)(uintptr_t)key}, v;
+	uint8_t (*ids)[32] = NULL;
+	size_t n = 0;
+	int mrc, rc = 0;
+
+	/* Collect first: fn may open cursors of its own. */
+	if ((mrc = mdb_cursor_open(t->txn, t->s->children, &c)) != 0)
+		return ls_store_err(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t(*ni)[32];
+		if (k.mv_size != 64 || memcmp(k.mv_data, key, 32) != 0)
+			break;
+		if ((ni = realloc(ids, (n + 1) * 32)) == NULL) {
+			rc = LS_ERR_NOMEM;
+			break;
+		}
+		ids = ni;
+		memcpy(ids[n++], (uint8_t *)k.mv_data + 32, 32);
+	}
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = fn(arg, ids[i]);
+	free(ids);
+	return rc;
+}
+
+/* ---- custody: the transfers through which a holder got a lot ---- */
+
+struct custody {
+	struct ls_txn *t;
+	struct ls_idmap *seen;      /* hash(holder || lot) */
+	struct ls_idmap *transfers; /* transfer ids on the path */
+	uint8_t holder[32], lot[32];
+	int rc;
+	/* work stack of (holder, lot) */
+	uint8_t (*stack)[64];
+	size_t sp, cap;
+};
+
+static int
+custody_push(struct custody *c, const uint8_t holder[32], const uint8_t lot[32])
+{
+	uint8_t pair[64], h[32];
+
+	memcpy(pair, holder, 32);
+	memcpy(pair + 32, lot, 32);
+	crypto_generichash(h, 32, pair, 64, NULL, 0);
+	if (ls_idmap_has(c->seen, h))
+		return 0;
+	if (ls_idmap_put(c->seen, h, (void *)1) != 0)
+		return LS_ERR_NOMEM;
+	if (c->sp == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 32;
+		uint8_t(*ns)[64] = realloc(c->stack, nc * 64);
+		if (ns == NULL)
+			return LS_ERR_NOMEM;
+		c->stack = ns;
+		c->cap = nc;
+	}
+	memcpy(c->stack[c->sp++], pair, 64);
+	return 0;
+}
+
+static int
+custody_child(void *arg, const uint8_t rec[32])
+{
+	struct custody *c = arg;
+	struct ls_record *r = NULL;
+	MDB_val v;
+	int rc = 0;
+
+	if (ls_txn_record(c->t, rec, &r) != 0)
+		return 0;
+	if (r->type == LS_REC_TRANSFER && memcmp(r->transfer.to, c->holder, 32) == 0 &&
+	    ls_txn_get(c->t, c->t->s->transit, rec, 32, &v) == 0 && v.mv_size == 9 &&
+	    ((uint8_t *)v.mv_data)[8] != 0) {
+		if ((rc = ls_idmap_put(c->transfers, rec, (void *)1)) == 0)
+			rc = custody_push(c, r->author, c->lot);
+	}
+	ls_record_free(r);
+	return rc;
+}
+
+/* The transfers (received) through which holder came to hold lot or the lots
+ * it was made from. *out is a map of transfer ids (caller frees). */
+static int
+custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struct ls_idmap **out)
+{
+	struct custody c = {.t = t};
+	int rc = 0;
+
+	*out = NULL;
+	c.seen = ls_idmap_new();
+	c.transfers = ls_idmap_new();
+	if (c.seen == NULL || c.transfers == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = custody_push(&c, holder, lot)) != 0)
+		goto out;
+	while (c.sp > 0) {
+		struct ls_lot_info li;
+		c.sp--;
+		memcpy(c.holder, c.stack[c.sp], 32);
+		memcpy(c.lot, c.stack[c.sp] + 32, 32);
+		if ((rc = each_child(t, c.lot, custody_child, &c)) != 0)
+			goto out;
+		if (ls_txn_lot(t, c.lot, &li) == 0 && li.index != LS_LOT_REGISTRATION &&
+		    memcmp(li.maker, c.holder, 32) == 0) {
+			struct ls_record *r = NULL;
+			if (ls_txn_record(t, li.rec, &r) != 0)
+				continue;
+			for (size_t i = 0; rc == 0 && i < r->transformation.n_inputs; i++)
+				rc = custody_push(&c, li.maker, r->transformation.inputs[i].lot);
+			ls_record_free(r);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	*out = c.transfers;
+	c.transfers = NULL;
+out:
+	free(c.stack);
+	ls_idmap_free(&c.seen);
+	ls_idmap_free(&c.transfers);
+	return rc;
+}
+
+struct bind_ctx {
+	struct ls_txn *t;
+	struct ls_verdict *v;
+	const char *dest;
+	const char *end_use;
+	const uint8_t *exclude;
+	bool denied;
+	int rc;
+};
+
+static void
+bind_one(void *arg, const uint8_t id[32], void *val)
+{
+	struct bind_ctx *b = arg;
+	struct ls_record *tr = NULL, *lic = NULL;
+	uint8_t ids[2][32];
+	char h[17];
+
+	(void)val;
+	if (b->rc != 0 || (b->exclude != NULL && memcmp(id, b->exclude, 32) == 0))
+		return;
+	if (ls_txn_record(b->t, id, &tr) != 0 || !tr->transfer.has_license ||
+	    ls_txn_record(b->t, tr->transfer.license, &lic) != 0 || lic->type != LS_REC_LICENSE)
+		goto out;
+	memcpy(ids[0], lic->id, 32);
+	memcpy(ids[1], tr->id, 32);
+	if (strlist_has(&lic->license.no_reexport_to, b->dest)) {
+		b->denied = true;
+		b->rc = ls_verdict_add(b->v, LS_R_REEXPORT_BARRED, (const uint8_t(*)[32])ids, 2,
+				       "license %s (transfer %s) bars re-export to %s",
+				       lic->license.number, h8(tr->id, h), b->dest);
+	}
+	if (lic->license.no_military && strcasecmp(b->end_use, "military") == 0) {
+		b->denied = true;
+		b->rc = ls_verdict_add(b->v, LS_R_END_USE_DENIED, (const uint8_t(*)[32])ids, 2,
+				       "license %s (transfer %s) bars military use downstream",
+				       lic->license.number, h8(tr->id, h));
+	}
+out:
+	ls_record_free(tr);
+	ls_record_free(lic);
+}
+
+/* Re-export bindings of every license up holder's custody of lot. */
+static int
+check_bindings(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], const char *dest,
+	       const char *end_use, const uint8_t *exclude, struct ls_verdict *v, bool *denied)
+{
+	struct ls_idmap *tr = NULL;
+	struct bind_ctx b = {t, v, dest, end_use, exclude, false, 0};
+	int rc;
+
+	if ((rc = custody(t, holder, lot, &tr)) != 0)
+		return rc;
+	ls_idmap_each(tr, bind_one, &b);
+	ls_idmap_free(&tr);
+	*denied = b.denied;
+	return b.rc;
+}
+
+/* ---- provenance ---- */
+
+struct prov {
+	struct ls_txn *t;
+	struct ls_verdict *v;
+	struct ls_ocache *oc;
+	struct policies *ps;
+	struct ls_idmap *checked;
+	const uint8_t *lot;
+	int rc;
+};
+
+static bool
+author_equivocated(struct ls_txn *t, const uint8_t author[32])
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {32, (void *)(uintptr_t)author}, v;
+	bool found = false;
+
+	if (mdb_cursor_open(t->txn, t->s->evidence, &c) != 0)
+		return false;
+	if (mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size >= 32 &&
+	    memcmp(k.mv_data, author, 32) == 0)
+		found = true;
+	mdb_cursor_close(c);
+	return found;
+}
+
+/* Checks one ancestor record against what ingest could not know. */
+static int
+check_record(struct prov *p, const struct ls_record *r)
+{
+	uint64_t eff;
+	uint8_t rev[32], ids[2][32];
+	char h[17];
+	int rc;
+
+	if (ls_idmap_has(p->checked, r->id))
+		return 0;
+	if ((rc = ls_idmap_put(p->checked, r->id, (void *)1)) != 0)
+		return rc;
+	p->v->ancestors++;
+	memcpy(ids[0], r->id, 32);
+	if (ls_txn_revoked(p->t, r->author, &eff, rev) == 0 && eff <= r->timestamp) {
+		memcpy(ids[1], rev, 32);
+		if ((rc = ls_verdict_add(p->v, LS_R_REVOKED, (const uint8_t(*)[32])ids, 2,
+					 "%s %s is signed by a key revoked before its date",
+					 ls_rtype_name(r->type), h8(r->id, h))) != 0)
+			return rc;
+	}
+	if (r->has_cert && ls_txn_revoked(p->t, r->cert_id, &eff, rev) == 0 &&
+	    eff <= r->timestamp) {
+		memcpy(ids[1], rev, 32);
+		if ((rc = ls_verdict_add(p->v, LS_R_REVOKED, (const uint8_t(*)[32])ids, 2,
+					 "%s %s relies on a revoked certificate",
+					 ls_rtype_name(r->type), h8(r->id, h))) != 0)
+			return rc;
+	}
+	if (author_equivocated(p->t, r->author) &&
+	    (rc = ls_verdict_add(p->v, LS_R_EQUIVOCATION, (const uint8_t(*)[32])ids, 1,
+				 "the author of %s %s signed two records with one seq",
+				 ls_rtype_name(r->type), h8(r->id, h))) != 0)
+		return rc;
+	return 0;
+}
+
+/* A cross-border hop: did it need a license under the policy of its date? */
+static int
+check_hop(struct prov *p, const struct ls_record *tr, const uint8_t lot[32])
+{
+	struct ls_record *to_cert = NULL;
+	const struct ls_lot_origin *lo;
+	char from_cc[3], msg[LS_ERR_MSG_MAX], h[17];
+	uint8_t ids[2][32];
+	uint64_t eff;
+	int rc = 0;
+
+	ls_author_country(p->t, tr, from_cc);
+	if (ls_txn_record(p->t, tr->transfer.to_cert, &to_cert) != 0)
+		return 0;
+	if (from_cc[0] == '\0' || strcmp(from_cc, to_cert->certificate.country) == 0)
+		goto out;
+	memcpy(ids[0], tr->id, 32);
+	if (tr->transfer.has_license) {
+		if (ls_txn_revoked(p->t, tr->transfer.license, &eff, NULL) == 0 &&
+		    eff <= tr->timestamp) {
+			memcpy(ids[1], tr->transfer.license, 32);
+			rc = ls_verdict_add(p->v, LS_R_LICENSE_REVOKED, (const uint8_t(*)[32])ids,
+					    2, "transfer %s cites a license revoked before it",
+					    h8(tr->id, h));
+		}
+		goto out;
+	}
+	if ((rc = ls_ocache_get(p->oc, lot, &lo)) != 0)
+		goto out;
+	for (size_t i = 0; i < p->ps->n && rc == 0; i++) {
+		const struct ls_record *pol = p->ps->p[i];
+		if (!policy_in_force(p->ps, i, tr->timestamp))
+			continue;
+		if (controlled(&pol->policy, lo, from_cc, msg, sizeof(msg)) != C_CONTROLLED)
+			continue;
+		memcpy(ids[1], pol->id, 32);
+		rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 2,
+				    "export %s -> %s by transfer %s had no license: %s", from_cc,
+				    to_cert->certificate.country, h8(tr->id, h), msg);
+	}
+	if (rc == 0) {
+		bool denied;
+		rc = check_bindings(p->t, tr->author, lot, to_cert->certificate.country,
+				    *tr->transfer.end_use ? tr->transfer.end_use : "civilian",
+				    tr->id, p->v, &denied);
+	}
+out:
+	ls_record_free(to_cert);
+	return rc;
+}
+
+struct child_ctx {
+	struct prov *p;
+	const uint8_t *lot;
+};
+
+static int
+receipt_child(void *arg, const uint8_t rec[32])
+{
+	struct prov *p = arg;
+	struct ls_record *r = NULL;
+	int rc;
+
+	if (ls_txn_record(p->t, rec, &r) != 0)
+		return 0;
+	rc = check_record(p, r);
+	ls_record_free(r);
+	return rc;
+}
+
+static int
+lot_child(void *arg, const uint8_t rec[32])
+{
+	struct child_ctx *c = arg;
+	struct ls_record *r = NULL;
+	int rc;
+
+	if (ls_txn_record(c->p->t, rec, &r) != 0)
+		return 0;
+	if (r->type != LS_REC_TRANSFER) {
+		ls_record_free(r);
+		return 0;
+	}
+	if ((rc = check_record(c->p, r)) == 0 && (rc = check_hop(c->p, r, c->lot)) == 0)
+		rc = each_child(c->p->t, r->id, receipt_child, c->p);
+	ls_record_free(r);
+	return rc;
+}
+
+static int
+provenance(struct ls_txn *t, struct ls_ocache *oc, struct policies *ps, const uint8_t lot[32],
+	   struct ls_verdict *v)
+{
+	struct prov p = {t, v, oc, ps, NULL, lot, 0};
+	uint8_t(*anc)[32] = NULL, regs[LS_REASON_IDS_MAX][32];
+	size_t n = 0, nregs = 0;
+	int rc;
+
+	v->kind = LS_V_VALID;
+	if ((rc = ancestors(t, lot, &anc, &n)) != 0)
+		return rc;
+	if ((p.checked = ls_idmap_new()) == NULL) {
+		free(anc);
+		return LS_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct ls_lot_info li;
+		struct ls_record *r = NULL;
+		struct child_ctx cc = {&p, anc[i]};
+		if ((rc = ls_txn_lot(t, anc[i], &li)) != 0 || (rc = ls_txn_record(t, li.rec, &r)))
+			break;
+		if (r->type == LS_REC_LOT && nregs < LS_REASON_IDS_MAX)
+			memcpy(regs[nregs++], r->id, 32);
+		rc = check_record(&p, r);
+		ls_record_free(r);
+		if (rc == 0)
+			rc = each_child(t, anc[i], lot_child, &cc);
+	}
+	if (rc == 0) {
+		size_t faults = v->n;
+		if (faults > 0)
+			v->kind = LS_V_BROKEN;
+		else
+			rc = ls_verdict_add(v, LS_R_OK, (const uint8_t(*)[32])regs, nregs,
+					    "%llu records checked across %zu lots back to their "
+					    "registrations",
+					    (unsigned long long)v->ancestors, n);
+	}
+	ls_idmap_free(&p.checked);
+	free(anc);
+	return rc;
+}
+
+int
+ls_verify_provenance(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_verdict *v)
+{
+	struct ls_txn t;
+	struct ls_ocache *oc = NULL;
+	struct policies ps = {0};
+	struct ls_lot_info li;
+	int rc;
+
+	ls_verdict_init(v);
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((rc = ls_txn_lot(&t, lot, &li)) != 0)
+		goto out;
+	if ((oc = ls_ocache_new(&t)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = policies_load(&t, &ps)) != 0)
+		goto out;
+	rc = provenance(&t, oc, &ps, lot, v);
+out:
+	policies_release(&ps);
+	ls_ocache_free(&oc);
+	ls_txn_abort(&t);
+	if (rc != 0)
+		ls_verdict_release(v);
+	return rc;
+}
+
+/* ---- export check ---- */
+
+/* A license of holder that covers this export, or false. */
+static bool
+find_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t holder[32],
+	     const struct ls_lot_origin *lo, const char *use, uint64_t at, uint8_t out[32],
+	     char *number, size_t nlen)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	bool found = false;
+
+	if (mdb_cursor_open(t->txn, t->s->licnum, &c) != 0)
+		return false;
+	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !found;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		struct ls_record *r = NULL;
+		const struct ls_license *l;
+		uint64_t used = 0, eff;
+		bool item = false;
+		if (v.mv_size != 32 || (q->has_license && memcmp(v.mv_data, q->license, 32) != 0))
+			continue;
+		if (ls_txn_record(t, v.mv_data, &r) != 0)
+			continue;
+		l = &r->license;
+		ls_txn_get_u64(t, t->s->licused, r->id, 32, &used);
+		item = strlist_has(&l->items, lo->category);
+		for (size_t e = 0; e < lo->n && !item; e++)
+			item = strlist_has(&l->items, ls_element_symbol(lo->e[e].z));
+		if (r->type == LS_REC_LICENSE && memcmp(l->licensee, holder, 32) == 0 &&
+		    strlist_has(&l->destinations, q->destination) &&
+		    strcasecmp(l->end_use, use) == 0 &&
+		    (!l->has_end_user ||
+		     (q->has_end_user && memcmp(l->end_user, q->end_user, 32) == 0)) &&
+		    at >= l->valid_from && (l->valid_until == 0 || at < l->valid_until) &&
+		    !(ls_txn_revoked(t, r->id, &eff, NULL) == 0 && eff <= at) && used < l->max_grams &&
+		    item) {
+			memcpy(out, r->id, 32);
+			snprintf(number, nlen, "%s", l->number);
+			found = true;
+		}
+		ls_record_free(r);
+	}
+	mdb_cursor_close(c);
+	return found;
+}
+
+int
+ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v)
+{
+	struct ls_txn t;
+	struct ls_ocache *oc = NULL;
+	struct policies ps = {0};
+	struct ls_lot_info li;
+	const struct ls_lot_origin *lo;
+	const char *use = q->end_use != NULL && *q->end_use ? q->end_use : "civilian";
+	uint64_t at = q->time ? q->time : ls_now();
+	uint8_t holder[32], ids[2][32], end_user_cert[32];
+	char from_cc[3], msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1], eu_cc[3];
+	bool need = false, denied = false, exempt = false, has_eu_cert = false;
+	size_t n_holders = 0;
+	int rc;
+
+	ls_verdict_init(v);
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((rc = ls_txn_lot(&t, q->lot, &li)) != 0)
+		goto out;
+	if ((oc = ls_ocache_new(&t)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = policies_load(&t, &ps)) != 0 || (rc = provenance(&t, oc, &ps, q->lot, v)) != 0)
+		goto out;
+	if (v->kind == LS_V_BROKEN) {
+		v->kind = LS_V_DENIED;
+		goto out;
+	}
+	if ((rc = ls_ocache_get(oc, q->lot, &lo)) != 0)
+		goto out;
+	if (q->has_from) {
+		memcpy(holder, q->from, 32);
+		if (ls_txn_hold(&t, holder, q->lot) == 0) {
+			rc = ls_verdict_add(v, LS_R_NOT_HOLDER, (const uint8_t(*)[32])q->lot, 1,
+					    "the exporter holds none of this lot");
+			v->kind = LS_V_DENIED;
+			goto out;
+		}
+	} else if (!main_holder(&t, q->lot, &li, holder, &n_holders)) {
+		memcpy(holder, li.maker, 32);
+	}
+	key_country(&t, holder, at, from_cc, NULL, NULL);
+	if (ls_store_is_anchor(s, holder) && from_cc[0] == '\0')
+		snprintf(from_cc, sizeof(from_cc), "%s", "");
+	if (strcmp(from_cc, q->destination) == 0) {
+		rc = ls_verdict_add(v, LS_R_OK, NULL, 0,
+				    "holder and destination are both in %s: not an export",
+				    q->destination);
+		v->kind = LS_V_ALLOWED;
+		goto out;
+	}
+	if (q->has_end_user)
+		key_country(&t, q->end_user, at, eu_cc, end_user_cert, &has_eu_cert);
+	for (size_t i = 0; i < ps.n && rc == 0; i++) {
+		const struct ls_record *pr = ps.p[i];
+		const struct ls_policy *p = &pr->policy;
+		enum control c;
+		if (!policy_in_force(&ps, i, at))
+			continue;
+		memcpy(ids[0], pr->id, 32);
+		c = controlled(p, lo, from_cc, msg, sizeof(msg));
+		if (c == C_EXEMPT) {
+			exempt = true;
+			rc = ls_verdict_add(v, LS_R_EXEMPT, (const uint8_t(*)[32])ids, 1, "%s", msg);
+			continue;
+		}
+		if (c == C_DE_MINIMIS) {
+			rc = ls_verdict_add(v, LS_R_DE_MINIMIS, (const uint8_t(*)[32])ids, 1, "%s",
+					    msg);
+			continue;
+		}
+		if (c != C_CONTROLLED)
+			continue;
+		if (strlist_has(&p->denied_end_uses, use)) {
+			denied = true;
+			rc = ls_verdict_add(v, LS_R_END_USE_DENIED, (const uint8_t(*)[32])ids, 1,
+					    "end use '%s' is denied by policy '%s' (%s)", use,
+					    p->name, p->jurisdiction);
+		}
+		if (rc == 0 && q->has_end_user) {
+			bool bad = keylist_has(&p->denied_end_user_keys, q->end_user);
+			struct ls_record *cr = NULL;
+			if (!bad && has_eu_cert && ls_txn_record(&t, end_user_cert, &cr) == 0) {
+				bad = strlist_has(&p->denied_end_user_names, cr->certificate.org);
+				ls_record_free(cr);
+			}
+			if (bad) {
+				denied = true;
+				rc = ls_verdict_add(v, LS_R_END_USER_DENIED,
+						    (const uint8_t(*)[32])ids, 1,
+						    "the end user is denied by policy '%s' (%s)",
+						    p->name, p->jurisdiction);
+			}
+		}
+		if (rc != 0)
+			break;
+		if (find_license(&t, q, holder, lo, use, at, ids[1], number, sizeof(number)))
+			rc = ls_verdict_add(v, LS_R_CONTROLLED, (const uint8_t(*)[32])ids, 2,
+					    "%s; covered by license %s", msg, number);
+		else {
+			need = true;
+			rc = ls_verdict_add(v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 1,
+					    "export to %s needs a license: %s", q->destination,
+					    msg);
+		}
+	}
+	if (rc == 0 && !exempt) {
+		bool bdenied = false;
+		rc = check_bindings(&t, holder, q->lot, q->destination, use, NULL, v, &bdenied);
+		denied |= bdenied;
+	}
+	if (rc == 0) {
+		/* Drop the provenance summary: the export reasons speak now. */
+		if (v->n > 0 && v->reasons[0].code == LS_R_OK) {
+			memmove(&v->reasons[0], &v->reasons[1], (v->n - 1) * sizeof(v->reasons[0]));
+			v->n--;
+		}
+		v->kind = denied ? LS_V_DENIED : need ? LS_V_LICENSE_REQUIRED : LS_V_ALLOWED;
+		if (v->n == 0)
+			rc = ls_verdict_add(v, LS_R_OK, NULL, 0,
+					    "no policy in force controls this export from %s to %s",
+					    from_cc[0] ? from_cc : "??", q->destination);
+	}
+out:
+	policies_release(&ps);
+	ls_ocache_free(&oc);
+	ls_txn_abort(&t);
+	if (rc != 0)
+		ls_verdict_release(v);
+	return rc;
+}

@@ -1,0 +1,84 @@
+/*
+ * verify_int.h - shared by the verification modules (verify.c, origin.c,
+ * trace.c). Not a public header.
+ */
+#ifndef LS_VERIFY_INT_H
+#define LS_VERIFY_INT_H
+
+#include "store_int.h"
+#include "verify.h"
+
+/* ---- a set / map of 32-byte ids ---- */
+
+struct ls_idmap;
+
+struct ls_idmap *ls_idmap_new(void);
+void ls_idmap_free(struct ls_idmap **m);
+/* The value stored under id, or NULL. */
+void *ls_idmap_get(const struct ls_idmap *m, const uint8_t id[32]);
+bool ls_idmap_has(const struct ls_idmap *m, const uint8_t id[32]);
+/* Stores val under id (replacing). LS_ERR_NOMEM. */
+int ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val);
+size_t ls_idmap_count(const struct ls_idmap *m);
+/* Calls fn for every entry, in no particular order. */
+void ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[32], void *val),
+		   void *arg);
+
+/* ---- origin fractions ---- */
+
+/* Fractions are integers scaled by LS_FRAC_ONE. */
+#define LS_FRAC_ONE 1000000000000ull
+
+struct ls_share {
+	char *name;
+	uint64_t frac;
+};
+
+struct ls_dist {
+	size_t n;
+	struct ls_share *v;
+};
+
+enum { LS_DIST_MINE, LS_DIST_COUNTRY, LS_DIST_PROCESSING, LS_DIST_TOUCHED, LS_DIST_COUNT };
+
+struct ls_elem_origin {
+	uint32_t z;
+	uint32_t ppm;
+	struct ls_dist d[LS_DIST_COUNT];
+};
+
+/* What is known of one lot for origin and control questions. */
+struct ls_lot_origin {
+	uint8_t id[LS_ID_LEN];
+	uint64_t grams;
+	char category[16];
+	char country[LS_COUNTRY_LEN + 1]; /* where it was registered or made */
+	uint64_t value;
+	size_t n;
+	struct ls_elem_origin *e; /* rare-earth elements only, sorted by z */
+};
+
+struct ls_ocache;
+
+/* A memo of lot origins over one read transaction. */
+struct ls_ocache *ls_ocache_new(struct ls_txn *t);
+void ls_ocache_free(struct ls_ocache **c);
+
+/*
+ * The origin of lot (computed with every ancestor on first use). The result
+ * is owned by the cache. LS_ERR_NOT_FOUND for an unknown lot.
+ */
+int ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN],
+		  const struct ls_lot_origin **out);
+
+/* Fraction of a distribution under name (0 when absent). */
+uint64_t ls_dist_frac(const struct ls_dist *d, const char *name);
+
+/* Country of the certificate that certifies r's author ("" for anchors). */
+void ls_author_country(struct ls_txn *t, const struct ls_record *r, char country[3]);
+
+/* Adds a reason to v (ids may be NULL). LS_ERR_NOMEM. */
+int ls_verdict_add(struct ls_verdict *v, enum ls_reason code, const uint8_t (*ids)[LS_ID_LEN],
+		   size_t n_ids, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif
