@@ -1,0 +1,509 @@
+/*
+ * bundle.c - offline proofs: bundle (write every record needed to verify a
+ * lot), verify-bundle (check one with nothing but the authority's public
+ * key: no daemon), import (hand a bundle's records to the daemon).
+ */
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "keyfile.h"
+#include "reason.h"
+#include "store.h"
+#include "util.h"
+
+#include "client.h"
+
+#define BUNDLE_FILE_MAX    ((size_t)1 << 30) /* 1 GiB: about 100k records of 10 KiB */
+#define BUNDLE_RECORDS_MAX 4000000
+#define IMPORT_CHUNK       256
+
+int
+cmd_bundle(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+						 CLI_COMMON_LONGOPTS};
+	struct ls_err_ctx ctx = {{0}};
+	const char *out = NULL;
+	const uint8_t **envs = NULL;
+	size_t *lens = NULL, n = 0, len = 0;
+	uint8_t lot[LS_ID_LEN], *buf = NULL;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "o:", longopts)) != -1) {
+		switch (ch) {
+		case 'o': out = optarg; break;
+		case CLI_GETOPT_HELP: return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which lot? give LOT");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if (out == NULL)
+		return cli_usage_err(c, "-o FILE is required");
+	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
+		return rc;
+	if ((rc = ls_api_bundle(c->api, lot, &buf, &len, &ctx)) != 0)
+		return cli_api_fail(c, rc, &ctx, argv[optind]);
+	if (ls_bundle_decode(buf, len, BUNDLE_RECORDS_MAX, &envs, &lens, &n, &ctx) != 0) {
+		cli_err("%s: the daemon's bundle of '%s' does not decode: %s", c->cmd, argv[optind],
+			ctx.msg);
+		rc = CLI_FAIL;
+		goto out;
+	}
+	if ((rc = ls_file_write(out, buf, len, 0644, &ctx)) != 0) {
+		cli_err("%s: %s", c->cmd, ctx.msg);
+		rc = CLI_USAGE;
+		goto out;
+	}
+	if (c->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "lot", out_json_hex(lot, LS_ID_LEN));
+		json_object_set_new(o, "file", json_string(out));
+		json_object_set_new(o, "records", json_integer((json_int_t)n));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)len));
+		out_json(o);
+	} else {
+		printf("%s: %zu records, %zu bytes\n", out, n, len);
+	}
+	rc = CLI_OK;
+out:
+	free(envs);
+	free(lens);
+	free(buf);
+	return rc;
+}
+
+/* Reads and splits a bundle file; CLI_USAGE with a message when it cannot. */
+static int
+read_bundle(struct cli *c, const char *path, uint8_t **buf, const uint8_t ***envs, size_t **lens,
+	    size_t *n)
+{
+	struct ls_err_ctx ctx = {{0}};
+	size_t len = 0;
+
+	if (ls_file_read(path, BUNDLE_FILE_MAX, buf, &len, &ctx) != 0) {
+		cli_err("%s: %s", c->cmd, ctx.msg);
+		return CLI_USAGE;
+	}
+	if (ls_bundle_decode(*buf, len, BUNDLE_RECORDS_MAX, envs, lens, n, &ctx) != 0) {
+		cli_err("%s: '%s' is not a bundle file: %s", c->cmd, path, ctx.msg);
+		free(*buf);
+		*buf = NULL;
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* ---- verify-bundle ---- */
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+struct lotset {
+	size_t n, cap;
+	uint8_t (*v)[LS_ID_LEN];
+};
+
+static void
+lotset_add(struct lotset *s, const uint8_t id[LS_ID_LEN])
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->v[i], id, LS_ID_LEN) == 0)
+			return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 32;
+		void *v = realloc(s->v, cap * LS_ID_LEN);
+		if (v == NULL)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	memcpy(s->v[s->n++], id, LS_ID_LEN);
+}
+
+static bool
+lotset_has(const struct lotset *s, const uint8_t id[LS_ID_LEN])
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->v[i], id, LS_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The lot a bundle proves when none is named: the one lot made in the bundle
+ * that no transformation of the bundle consumes; among several (the siblings
+ * of a transformation's output), the one the bundle's transfers move.
+ */
+static int
+bundle_lot(struct cli *c, const char *path, const uint8_t *const *envs, const size_t *lens,
+	   size_t n, uint8_t lot[LS_ID_LEN])
+{
+	struct lotset made = {0, 0, NULL}, used = {0, 0, NULL}, moved = {0, 0, NULL};
+	struct lotset cand = {0, 0, NULL}, cand2 = {0, 0, NULL};
+	char hex[LS_HEX_KEY_LEN + 1];
+	int rc = CLI_USAGE;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ls_record *r = NULL;
+		if (ls_record_decode(envs[i], lens[i], &r, NULL) != 0)
+			continue;
+		if (r->type == LS_REC_LOT) {
+			lotset_add(&made, r->id);
+		} else if (r->type == LS_REC_TRANSFORMATION) {
+			for (size_t k = 0; k < r->transformation.n_outputs; k++) {
+				uint8_t id[LS_ID_LEN];
+				ls_lot_id(r->id, (uint32_t)k, id);
+				lotset_add(&made, id);
+			}
+			for (size_t k = 0; k < r->transformation.n_inputs; k++)
+				lotset_add(&used, r->transformation.inputs[k].lot);
+		} else if (r->type == LS_REC_TRANSFER && r->transfer.has_lot) {
+			lotset_add(&moved, r->transfer.lot);
+		}
+		ls_record_free(r);
+	}
+	for (size_t i = 0; i < made.n; i++)
+		if (!lotset_has(&used, made.v[i]))
+			lotset_add(&cand, made.v[i]);
+	for (size_t i = 0; i < cand.n && cand.n > 1; i++)
+		if (lotset_has(&moved, cand.v[i]))
+			lotset_add(&cand2, cand.v[i]);
+	if (cand.n == 1 || cand2.n == 1) {
+		memcpy(lot, cand.n == 1 ? cand.v[0] : cand2.v[0], LS_ID_LEN);
+		rc = CLI_OK;
+	} else if (cand.n == 0) {
+		cli_err("%s: '%s' holds no lot", c->cmd, path);
+	} else {
+		fprintf(stderr, "lodestone: %s: '%s' holds %zu lots: name one with --lot (", c->cmd,
+			path, cand.n);
+		for (size_t i = 0; i < cand.n && i < 4; i++)
+			fprintf(stderr, "%s%.16s", i ? ", " : "",
+				ls_hex(cand.v[i], LS_ID_LEN, hex));
+		fprintf(stderr, "%s)\n", cand.n > 4 ? ", ..." : "");
+	}
+	free(made.v);
+	free(used.v);
+	free(moved.v);
+	free(cand.v);
+	free(cand2.v);
+	return rc;
+}
+
+/* Adds a reason for each record of the bundle the rules refused. */
+static void
+add_rejections(struct ls_verdict *v, const struct ls_ingest_result *res, size_t n)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+	size_t bad = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (res[i].status == LS_INGEST_REJECTED)
+			bad++;
+	if (bad == 0)
+		return;
+	{
+		struct ls_verdict_reason *r = realloc(v->reasons, (v->n + bad) * sizeof(*r));
+		if (r == NULL)
+			return;
+		v->reasons = r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ls_verdict_reason *r;
+		if (res[i].status != LS_INGEST_REJECTED)
+			continue;
+		r = &v->reasons[v->n++];
+		memset(r, 0, sizeof(*r));
+		r->code = res[i].reason;
+		if (res[i].has_id) {
+			memcpy(r->ids[0], res[i].id, LS_ID_LEN);
+			r->n_ids = 1;
+		}
+		snprintf(r->message, sizeof(r->message), "bundle record %zu (%s) refused: %s", i,
+			 res[i].has_id ? ls_hex(res[i].id, LS_ID_LEN, hex) : "undecodable",
+			 res[i].message);
+	}
+	/* A proof with a refused record proves nothing more than what it verified. */
+	if (v->kind == LS_V_VALID)
+		v->kind = LS_V_BROKEN;
+	else if (v->kind == LS_V_ALLOWED || v->kind == LS_V_LICENSE_REQUIRED)
+		v->kind = LS_V_DENIED;
+}
+
+int
+cmd_verify_bundle(struct cli *c, int argc, char **argv)
+{
+	enum {
+		OPT_TRUST = CLI_OPT_FIRST_LOCAL,
+		OPT_LOT,
+		OPT_FROM,
+		OPT_EXPORT_TO,
+		OPT_END_USER,
+		OPT_END_USE,
+		OPT_AT
+	};
+	static const struct option longopts[] = {
+	    {"trust", required_argument, NULL, OPT_TRUST},
+	    {"lot", required_argument, NULL, OPT_LOT},
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"export-to", required_argument, NULL, OPT_EXPORT_TO},
+	    {"end-user", required_argument, NULL, OPT_END_USER},
+	    {"end-use", required_argument, NULL, OPT_END_USE},
+	    {"at", required_argument, NULL, OPT_AT},
+	    CLI_COMMON_LONGOPTS};
+	uint8_t anchors[16][LS_KEY_LEN];
+	size_t n_anchors = 0, n = 0;
+	struct ls_export_query q;
+	struct ls_verdict v;
+	struct ls_store_opts opts;
+	struct ls_store *s = NULL;
+	struct ls_ingest_result *res = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	const uint8_t **envs = NULL;
+	size_t *lens = NULL;
+	uint8_t *buf = NULL;
+	const char *lot_name = NULL, *path, *tmp;
+	char dir[4096];
+	bool made_dir = false;
+	int ch, rc;
+
+	memset(&q, 0, sizeof(q));
+	ls_verdict_init(&v);
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case OPT_TRUST:
+			if (n_anchors == sizeof(anchors) / sizeof(anchors[0]))
+				return cli_usage_err(c, "over %zu --trust keys",
+						     sizeof(anchors) / sizeof(anchors[0]));
+			if (ls_pubkey_load(optarg, anchors[n_anchors], &ctx) != 0) {
+				cli_err("%s: --trust: %s", c->cmd, ctx.msg);
+				return CLI_USAGE;
+			}
+			n_anchors++;
+			break;
+		case OPT_LOT: lot_name = optarg; break;
+		case OPT_FROM:
+			if ((rc = cli_parse_key(c, "--from", optarg, q.from)) != CLI_OK)
+				return rc;
+			q.has_from = true;
+			break;
+		case OPT_EXPORT_TO:
+			if ((rc = cli_parse_country(c, "--export-to", optarg, q.destination)) !=
+			    CLI_OK)
+				return rc;
+			break;
+		case OPT_END_USER:
+			if ((rc = cli_parse_key(c, "--end-user", optarg, q.end_user)) != CLI_OK)
+				return rc;
+			q.has_end_user = true;
+			break;
+		case OPT_END_USE:
+			if ((rc = cli_parse_end_use(c, "--end-use", optarg)) != CLI_OK)
+				return rc;
+			q.end_use = optarg;
+			break;
+		case OPT_AT:
+			if ((rc = cli_parse_date(c, "--at", optarg, &q.time)) != CLI_OK)
+				return rc;
+			break;
+		case CLI_GETOPT_HELP: return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which file? give FILE");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if (n_anchors == 0)
+		return cli_usage_err(c, "--trust FILE.pub is required: the authority's public key");
+	if (q.destination[0] == '\0' && (q.has_end_user || q.end_use != NULL))
+		return cli_usage_err(c, "--end-user and --end-use need --export-to");
+	path = argv[optind];
+	if ((rc = read_bundle(c, path, &buf, &envs, &lens, &n)) != CLI_OK)
+		return rc;
+	rc = CLI_FAIL;
+	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
+		cli_err("%s: out of memory", c->cmd);
+		goto out;
+	}
+	tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/lodestone-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		cli_err("%s: cannot make a temporary directory in '%s'", c->cmd,
+			tmp && *tmp ? tmp : "/tmp");
+		goto out;
+	}
+	made_dir = true;
+	memset(&opts, 0, sizeof(opts));
+	opts.anchors = (const uint8_t(*)[LS_KEY_LEN])anchors;
+	opts.n_anchors = n_anchors;
+	if ((rc = ls_store_open(dir, &opts, &s, &ctx)) != 0) {
+		cli_err("%s: cannot open a store in '%s': %s", c->cmd, dir, ls_err_msg(&ctx, rc));
+		rc = CLI_FAIL;
+		goto out;
+	}
+	if (n > 0 && (rc = ls_store_ingest(s, envs, lens, n, res, NULL)) != 0) {
+		cli_err("%s: cannot load '%s': %s", c->cmd, path, ls_strerror(rc));
+		rc = CLI_FAIL;
+		goto out;
+	}
+	if (lot_name != NULL) {
+		if (ls_store_resolve(s, LS_RESOLVE_LOT, lot_name, q.lot, &ctx) != 0) {
+			cli_err("%s: --lot: %s", c->cmd, ctx.msg);
+			rc = CLI_USAGE;
+			goto out;
+		}
+	} else if ((rc = bundle_lot(c, path, envs, lens, n, q.lot)) != CLI_OK) {
+		goto out;
+	}
+	rc = q.destination[0] != '\0' ? ls_verify_export(s, &q, &v)
+				      : ls_verify_provenance(s, q.lot, &v);
+	if (rc == LS_ERR_NOT_FOUND) {
+		/* The lot's own record was refused or waits for a missing dependency. */
+		struct ls_verdict_reason *r = calloc(1, sizeof(*r));
+		char hex[LS_HEX_KEY_LEN + 1];
+		v.kind = q.destination[0] != '\0' ? LS_V_DENIED : LS_V_BROKEN;
+		if (r != NULL) {
+			r->code = LS_R_UNKNOWN_LOT;
+			snprintf(r->message, sizeof(r->message),
+				 "lot %s is not proven by '%s': its records are missing or refused",
+				 ls_hex(q.lot, LS_ID_LEN, hex), path);
+			memcpy(r->ids[0], q.lot, LS_ID_LEN);
+			r->n_ids = 1;
+			free(v.reasons);
+			v.reasons = r;
+			v.n = 1;
+		}
+	} else if (rc != 0) {
+		cli_err("%s: cannot verify '%s': %s", c->cmd, path, ls_strerror(rc));
+		rc = CLI_FAIL;
+		goto out;
+	}
+	add_rejections(&v, res, n);
+	rc = out_verdict(c, &v);
+out:
+	ls_verdict_release(&v);
+	ls_store_close(&s);
+	if (made_dir && nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		cli_err("%s: cannot remove the temporary directory '%s'", c->cmd, dir);
+	free(res);
+	free(envs);
+	free(lens);
+	free(buf);
+	return rc;
+}
+
+/* ---- import ---- */
+
+int
+cmd_import(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {CLI_COMMON_LONGOPTS};
+	struct ls_ingest_result *res = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	struct out_progress prog;
+	const uint8_t **envs = NULL;
+	size_t *lens = NULL, n = 0, count[4] = {0, 0, 0, 0};
+	uint8_t *buf = NULL;
+	char hex[LS_HEX_KEY_LEN + 1];
+	json_t *rejections = NULL;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		if (ch == CLI_GETOPT_HELP)
+			return CLI_OK;
+		return CLI_USAGE;
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which file? give FILE");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if ((rc = read_bundle(c, argv[optind], &buf, &envs, &lens, &n)) != CLI_OK)
+		return rc;
+	if ((rc = cli_connect(c)) != CLI_OK)
+		goto out;
+	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
+		cli_err("%s: out of memory", c->cmd);
+		rc = CLI_FAIL;
+		goto out;
+	}
+	out_progress_start(&prog, "import", n);
+	for (size_t off = 0; off < n; off += IMPORT_CHUNK) {
+		size_t k = n - off < IMPORT_CHUNK ? n - off : IMPORT_CHUNK;
+		if ((rc = ls_api_submit(c->api, envs + off, lens + off, k, res + off, &ctx)) != 0) {
+			out_progress_end(&prog);
+			if (off > 0)
+				cli_err("%s: the first %zu records of '%s' were submitted", c->cmd,
+					off, argv[optind]);
+			rc = cli_api_fail(c, rc, &ctx, "submit");
+			goto out;
+		}
+		out_progress_step(&prog, k);
+	}
+	out_progress_end(&prog);
+	rejections = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned)res[i].status < 4)
+			count[res[i].status]++;
+		if (res[i].status != LS_INGEST_REJECTED)
+			continue;
+		if (c->json) {
+			json_t *x = json_object();
+			json_object_set_new(x, "index", json_integer((json_int_t)i));
+			json_object_set_new(x, "id",
+					    res[i].has_id ? out_json_hex(res[i].id, LS_ID_LEN)
+							  : json_null());
+			json_object_set_new(x, "code", json_string(ls_reason_code(res[i].reason)));
+			json_object_set_new(x, "message", json_string(res[i].message));
+			json_array_append_new(rejections, x);
+		} else {
+			printf("rejected %s: %s: %s\n",
+			       res[i].has_id ? ls_hex(res[i].id, LS_ID_LEN, hex) : "(undecodable)",
+			       ls_reason_code(res[i].reason), res[i].message);
+		}
+	}
+	if (c->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "records", json_integer((json_int_t)n));
+		json_object_set_new(o, "accepted",
+				    json_integer((json_int_t)count[LS_INGEST_ACCEPTED]));
+		json_object_set_new(o, "known", json_integer((json_int_t)count[LS_INGEST_KNOWN]));
+		json_object_set_new(o, "pending",
+				    json_integer((json_int_t)count[LS_INGEST_PENDING]));
+		json_object_set_new(o, "rejected",
+				    json_integer((json_int_t)count[LS_INGEST_REJECTED]));
+		json_object_set_new(o, "rejections", rejections);
+		rejections = NULL;
+		out_json(o);
+	} else {
+		printf("%zu accepted, %zu already known, %zu pending, %zu rejected\n",
+		       count[LS_INGEST_ACCEPTED], count[LS_INGEST_KNOWN], count[LS_INGEST_PENDING],
+		       count[LS_INGEST_REJECTED]);
+	}
+	rc = CLI_OK;
+	if (count[LS_INGEST_REJECTED] > 0) {
+		cli_err("%s: %zu of %zu records of '%s' rejected", c->cmd,
+			count[LS_INGEST_REJECTED], n, argv[optind]);
+		rc = CLI_FAIL;
+	}
+out:
+	json_decref(rejections);
+	free(res);
+	free(envs);
+	free(lens);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,205 @@
+/*
+ * client.h - what the files of the lodestone client share: the command
+ * context, option parsing, errors, keys, the daemon connection, writing
+ * records and the output helpers.
+ *
+ * Prototypes are grouped by the file that defines them. Every cmd_* function
+ * parses its own options and returns an exit code of CLI.md (enum cli_exit).
+ */
+#ifndef LS_CLIENT_H
+#define LS_CLIENT_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "record.h"
+#include "verify.h"
+
+/* Exit codes of CLI.md. */
+enum cli_exit {
+	CLI_OK = 0,          /* success; verify: valid / allowed */
+	CLI_FAIL = 1,        /* rejected record; verify: broken / denied */
+	CLI_USAGE = 2,       /* usage error, unreadable file, bad key or passphrase */
+	CLI_LICENSE = 3,     /* verify: a license is required and not present */
+	CLI_UNREACHABLE = 4, /* the daemon cannot be reached */
+};
+
+struct ls_api;
+struct ls_keypair;
+
+/* The state of one invocation, shared by main and the command. */
+struct cli {
+	const char *cmd;             /* "lot register": prefixes messages */
+	const char *usage;           /* the command's usage text */
+	const char *api_endpoint;    /* --api, $LODESTONE_API or the default */
+	bool json;                   /* --json */
+	const char *key_path;        /* -k/--key, or $LODESTONE_KEY */
+	const char *passphrase_file; /* --passphrase-file */
+	int timeout_ms;              /* per request; $LODESTONE_TIMEOUT (ms) */
+	struct ls_api *api;          /* opened by cli_connect, closed by main */
+	struct ls_keypair *key;      /* loaded by cli_key, freed by main */
+	char default_api[4096];
+};
+
+/* ---- main.c ---- */
+
+/* Options every command accepts, after its own, before the terminator. */
+enum {
+	CLI_OPT_API = 0x1000,
+	CLI_OPT_JSON,
+	CLI_OPT_PASSFILE,
+	CLI_OPT_FIRST_LOCAL /* commands number their long-only options from here */
+};
+#define CLI_COMMON_LONGOPTS                                                                        \
+	{"api", required_argument, NULL, CLI_OPT_API}, {"json", no_argument, NULL, CLI_OPT_JSON},  \
+	    {"key", required_argument, NULL, 'k'},                                                 \
+	    {"passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE},                        \
+	    {"help", no_argument, NULL, 'h'},                                                      \
+	{                                                                                          \
+		NULL, 0, NULL, 0                                                                   \
+	}
+
+/* Returned by cli_getopt besides the command's own option values. */
+#define CLI_GETOPT_HELP (-2) /* --help: usage printed on stdout; return CLI_OK */
+#define CLI_GETOPT_ERR  (-3) /* bad option: message printed; return CLI_USAGE */
+
+/*
+ * getopt_long over argv (argv[0] is the command word) that handles the
+ * common options itself and reports errors as one `lodestone:` line.
+ * shortopts lists the command's own short options (-k and -h are added).
+ * Returns an option value, -1 at the end, CLI_GETOPT_HELP or CLI_GETOPT_ERR.
+ */
+int cli_getopt(struct cli *c, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+
+/* Prints `lodestone: CMD: MESSAGE` on stderr. Returns CLI_USAGE. */
+int cli_usage_err(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints `lodestone: MESSAGE` on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- args.c: parsing option values (each prints its error, returns CLI_USAGE) ---- */
+
+int cli_parse_u64(struct cli *c, const char *flag, const char *s, uint64_t *v);
+int cli_parse_grams(struct cli *c, const char *flag, const char *s, uint64_t *v);
+int cli_parse_date(struct cli *c, const char *flag, const char *s, uint64_t *t);
+/* Upper-cases a two-letter country code into out (3 bytes). */
+int cli_parse_country(struct cli *c, const char *flag, const char *s, char out[3]);
+/* Splits "DE,FR" into country codes in r's arena. */
+int cli_parse_countries(struct cli *c, const char *flag, const char *s, struct ls_record *r,
+			struct ls_strlist *out);
+/* Splits a comma list into r's arena, checking each with ok (NULL: any). */
+int cli_parse_list(struct cli *c, const char *flag, const char *s, struct ls_record *r,
+		   struct ls_strlist *out, bool (*ok)(const char *));
+/* A public key: 64 hex digits or a key file. */
+int cli_parse_key(struct cli *c, const char *flag, const char *s, uint8_t pk[LS_KEY_LEN]);
+/* A plain text field: non-empty, at most LS_STR_MAX bytes, no control characters. */
+int cli_parse_text(struct cli *c, const char *flag, const char *s, bool allow_empty);
+/* End use: a lower-case word ("civilian", "military", ...). */
+int cli_parse_end_use(struct cli *c, const char *flag, const char *s);
+/* A license item: element, category or tech category. */
+bool cli_item_valid(const char *s);
+/* A composition "EL=PPM,..." for flag. */
+int cli_parse_comp(struct cli *c, const char *flag, const char *s, struct ls_comp *comp);
+
+/* ---- session.c: keys, the daemon, writing records ---- */
+
+/* Loads the -k key (asking for the passphrase when it is encrypted). */
+int cli_key(struct cli *c, struct ls_keypair **kp);
+
+/* Opens the API connection once; CLI_UNREACHABLE when the daemon is not there. */
+int cli_connect(struct cli *c);
+
+/*
+ * Maps an ls_api_* error to an exit code and prints the message: LS_ERR_NET /
+ * LS_ERR_TIMEOUT are CLI_UNREACHABLE, LS_ERR_NOT_FOUND / LS_ERR_AMBIGUOUS /
+ * LS_ERR_INVALID name `what` and are CLI_USAGE, others CLI_FAIL.
+ */
+int cli_api_fail(struct cli *c, int err, const struct ls_err_ctx *ctx, const char *what);
+
+/* Resolves a lot name (id, prefix, label) to a lot id via the daemon. */
+int cli_resolve_lot(struct cli *c, const char *name, uint8_t id[LS_ID_LEN]);
+/* Resolves a record id or prefix. */
+int cli_resolve_record(struct cli *c, const char *name, uint8_t id[LS_ID_LEN]);
+/* Resolves a license number (or id). */
+int cli_resolve_license(struct cli *c, const char *number, uint8_t id[LS_ID_LEN]);
+/* The certificate of key at time t: CLI_FAIL with a message when it has none. */
+int cli_cert_of(struct cli *c, const uint8_t key[LS_KEY_LEN], uint64_t t, const char *who,
+		uint8_t cert[LS_ID_LEN]);
+
+/*
+ * Completes r (author, seq, prev, timestamp, cert) from the daemon's view of
+ * the author's feed, signs it locally with the -k key and submits it.
+ * Prints nothing on success; on rejection prints the reason and returns
+ * CLI_FAIL. r->id is the record id afterwards.
+ */
+int cli_write(struct cli *c, struct ls_record *r);
+
+/* Prints a written record: its id and the n_lots lot ids (LS_ID_LEN bytes
+ * each, back to back) it made. Returns CLI_OK. */
+int cli_print_written(struct cli *c, const uint8_t id[LS_ID_LEN], const uint8_t *lots,
+		      size_t n_lots);
+
+/* ---- output.c ---- */
+
+/* Prints j on one line (compact) and takes it (decref). */
+void out_json(json_t *j);
+/* A JSON string of hex. */
+json_t *out_json_hex(const uint8_t *bin, size_t len);
+/* RFC 3339 string of t. */
+json_t *out_json_time(uint64_t t);
+/* A record as a JSON object (every field). */
+json_t *out_record_json(const struct ls_record *r);
+/* A record as text, several lines, for `show`. */
+void out_record_text(const struct ls_record *r);
+/* One-line summary of a record ("lot 'ore-1' 1000000 g ore at Bayan Obo (CN)"). */
+void out_record_summary(const struct ls_record *r, char *buf, size_t len);
+/* A composition "Nd=300000,Dy=50000" into buf. */
+void out_comp(const struct ls_comp *comp, char *buf, size_t len);
+/* A verdict, as text or JSON. Returns the exit code that goes with it. */
+int out_verdict(struct cli *c, const struct ls_verdict *v);
+/* The exit code of a verdict kind. */
+int out_verdict_exit(enum ls_verdict_kind k);
+
+/* Progress on stderr when it is a terminal; silent otherwise. */
+struct out_progress {
+	bool on;
+	bool shown; /* something is on the line */
+	const char *what;
+	uint64_t total; /* 0: unknown */
+	uint64_t done;
+	uint64_t last_ms;
+};
+void out_progress_start(struct out_progress *p, const char *what, uint64_t total);
+void out_progress_step(struct out_progress *p, uint64_t n);
+void out_progress_end(struct out_progress *p);
+
+/* ---- the commands ---- */
+
+int cmd_bundle(struct cli *c, int argc, char **argv);
+int cmd_cert_issue(struct cli *c, int argc, char **argv);
+int cmd_cert_revoke(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_keygen(struct cli *c, int argc, char **argv);
+int cmd_license_issue(struct cli *c, int argc, char **argv);
+int cmd_log(struct cli *c, int argc, char **argv);
+int cmd_lot_receive(struct cli *c, int argc, char **argv);
+int cmd_lot_register(struct cli *c, int argc, char **argv);
+int cmd_lot_transfer(struct cli *c, int argc, char **argv);
+int cmd_lot_transform(struct cli *c, int argc, char **argv);
+int cmd_origin(struct cli *c, int argc, char **argv);
+int cmd_policy_publish(struct cli *c, int argc, char **argv);
+int cmd_pubkey(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_tech_transfer(struct cli *c, int argc, char **argv);
+int cmd_trace(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
+int cmd_verify_bundle(struct cli *c, int argc, char **argv);
+
+#endif

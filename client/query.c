@@ -1,0 +1,684 @@
+/*
+ * query.c - the questions: verify, trace, origin, show, log, status. None of
+ * them writes; all of them ask the daemon.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "keyfile.h"
+#include "util.h"
+
+#include "client.h"
+
+/* Parses the options a verify and a verify-bundle share into q. */
+int
+cmd_verify(struct cli *c, int argc, char **argv)
+{
+	enum {
+		OPT_FROM = CLI_OPT_FIRST_LOCAL,
+		OPT_EXPORT_TO,
+		OPT_END_USER,
+		OPT_END_USE,
+		OPT_LICENSE,
+		OPT_AT
+	};
+	static const struct option longopts[] = {
+	    {"from", required_argument, NULL, OPT_FROM},
+	    {"export-to", required_argument, NULL, OPT_EXPORT_TO},
+	    {"end-user", required_argument, NULL, OPT_END_USER},
+	    {"end-use", required_argument, NULL, OPT_END_USE},
+	    {"license", required_argument, NULL, OPT_LICENSE},
+	    {"at", required_argument, NULL, OPT_AT},
+	    CLI_COMMON_LONGOPTS};
+	struct ls_export_query q;
+	struct ls_verdict v;
+	struct ls_err_ctx ctx = {{0}};
+	const char *license = NULL;
+	int ch, rc;
+
+	memset(&q, 0, sizeof(q));
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case OPT_FROM:
+			if ((rc = cli_parse_key(c, "--from", optarg, q.from)) != CLI_OK)
+				return rc;
+			q.has_from = true;
+			break;
+		case OPT_EXPORT_TO:
+			if ((rc = cli_parse_country(c, "--export-to", optarg, q.destination)) !=
+			    CLI_OK)
+				return rc;
+			break;
+		case OPT_END_USER:
+			if ((rc = cli_parse_key(c, "--end-user", optarg, q.end_user)) != CLI_OK)
+				return rc;
+			q.has_end_user = true;
+			break;
+		case OPT_END_USE:
+			if ((rc = cli_parse_end_use(c, "--end-use", optarg)) != CLI_OK)
+				return rc;
+			q.end_use = optarg;
+			break;
+		case OPT_LICENSE: license = optarg; break;
+		case OPT_AT:
+			if ((rc = cli_parse_date(c, "--at", optarg, &q.time)) != CLI_OK)
+				return rc;
+			break;
+		case CLI_GETOPT_HELP: return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which lot? give LOT");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if (q.destination[0] == '\0' && (q.has_end_user || q.end_use != NULL || license != NULL))
+		return cli_usage_err(c, "--end-user, --end-use and --license need --export-to");
+	if ((rc = cli_resolve_lot(c, argv[optind], q.lot)) != CLI_OK)
+		return rc;
+	if (license != NULL) {
+		if ((rc = cli_resolve_license(c, license, q.license)) != CLI_OK)
+			return rc;
+		q.has_license = true;
+	}
+	ls_verdict_init(&v);
+	if ((rc = ls_api_verify(c->api, &q, &v, &ctx)) != 0)
+		return cli_api_fail(c, rc, &ctx, argv[optind]);
+	rc = out_verdict(c, &v);
+	ls_verdict_release(&v);
+	return rc;
+}
+
+/* ---- participants by name, for trace ---- */
+
+struct party {
+	uint8_t key[LS_KEY_LEN];
+	char name[LS_STR_MAX + 8];
+};
+
+struct parties {
+	size_t n, cap;
+	struct party *v;
+};
+
+/* "Org (CC)" of key from its certificate, else a short hex; never fails. */
+static const char *
+party_name(struct cli *c, struct parties *ps, const uint8_t key[LS_KEY_LEN])
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_record *r = NULL;
+	uint8_t cert[LS_ID_LEN], *env = NULL;
+	size_t len = 0;
+	char hex[LS_HEX_KEY_LEN + 1];
+	struct party *p;
+
+	for (size_t i = 0; i < ps->n; i++)
+		if (memcmp(ps->v[i].key, key, LS_KEY_LEN) == 0)
+			return ps->v[i].name;
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? 2 * ps->cap : 16;
+		struct party *v = realloc(ps->v, cap * sizeof(*v));
+		if (v == NULL)
+			return "?";
+		ps->v = v;
+		ps->cap = cap;
+	}
+	p = &ps->v[ps->n++];
+	memcpy(p->key, key, LS_KEY_LEN);
+	snprintf(p->name, sizeof(p->name), "%.12s", ls_hex(key, LS_KEY_LEN, hex));
+	if (ls_api_cert_of(c->api, key, 0, cert, &ctx) == 0 &&
+	    ls_api_get(c->api, cert, &env, &len, &ctx) == 0 &&
+	    ls_record_decode(env, len, &r, &ctx) == 0 && r->type == LS_REC_CERTIFICATE)
+		snprintf(p->name, sizeof(p->name), "%s (%s)", r->certificate.org,
+			 r->certificate.country);
+	ls_record_free(r);
+	free(env);
+	return p->name;
+}
+
+/* ---- trace ---- */
+
+static const struct ls_trace_node *
+find_node(const struct ls_trace *t, const uint8_t id[LS_ID_LEN])
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (memcmp(t->nodes[i].id, id, LS_ID_LEN) == 0)
+			return &t->nodes[i];
+	return NULL;
+}
+
+static void
+print_node(struct cli *c, struct parties *ps, const struct ls_trace_node *n, bool down, int depth,
+	   uint64_t edge_grams, bool seen)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+
+	printf("%*s%s%.16s  '%s' %s %" PRIu64 " g (%s) by %s", 2 * depth, "",
+	       depth == 0 ? ""
+	       : down     ? "-> "
+			  : "<- ",
+	       ls_hex(n->id, LS_ID_LEN, hex), n->label, n->category, n->grams, n->country,
+	       party_name(c, ps, n->holder));
+	if (depth > 0)
+		printf(", %" PRIu64 " g used", edge_grams);
+	puts(seen ? "  (shown above)" : "");
+}
+
+static void
+print_tree(struct cli *c, struct parties *ps, const struct ls_trace *t,
+	   const struct ls_trace_node *n, bool down, int depth, uint64_t edge_grams, bool *seen)
+{
+	size_t idx = (size_t)(n - t->nodes);
+
+	print_node(c, ps, n, down, depth, edge_grams, seen[idx]);
+	if (seen[idx] || depth > 200)
+		return;
+	seen[idx] = true;
+	for (size_t i = 0; i < t->n_edges; i++) {
+		const struct ls_trace_edge *e = &t->edges[i];
+		const struct ls_trace_node *next;
+		if (memcmp(down ? e->from : e->to, n->id, LS_ID_LEN) != 0)
+			continue;
+		if ((next = find_node(t, down ? e->to : e->from)) != NULL)
+			print_tree(c, ps, t, next, down, depth + 1, e->grams, seen);
+	}
+}
+
+static void
+trace_text(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN], bool down)
+{
+	struct parties ps = {0, 0, NULL};
+	const struct ls_trace_node *root = find_node(t, lot);
+	char hex[LS_HEX_KEY_LEN + 1];
+	bool *seen = calloc(t->n_nodes + 1, sizeof(*seen));
+
+	if (root != NULL && seen != NULL) {
+		printf("%s of lot %s:\n", down ? "descendants" : "ancestors",
+		       ls_hex(lot, LS_ID_LEN, hex));
+		print_tree(c, &ps, t, root, down, 0, 0, seen);
+	}
+	if (t->n_transfers > 0)
+		puts("transfers:");
+	for (size_t i = 0; i < t->n_transfers; i++) {
+		const struct ls_trace_transfer *x = &t->transfers[i];
+		const struct ls_trace_node *n = find_node(t, x->lot);
+		printf("  %.16s  '%s' %" PRIu64 " g  %s", ls_hex(x->record, LS_ID_LEN, hex),
+		       n ? n->label : "?", x->grams, party_name(c, &ps, x->from));
+		printf(" -> %s%s\n", party_name(c, &ps, x->to),
+		       x->received ? "" : "  (in transit)");
+	}
+	free(seen);
+	free(ps.v);
+}
+
+static json_t *
+trace_json(const struct ls_trace *t, const uint8_t lot[LS_ID_LEN], bool down)
+{
+	json_t *o = json_object(), *nodes = json_array(), *edges = json_array(),
+	       *transfers = json_array();
+
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct ls_trace_node *n = &t->nodes[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "id", out_json_hex(n->id, LS_ID_LEN));
+		json_object_set_new(x, "label", json_string(n->label));
+		json_object_set_new(x, "category", json_string(n->category));
+		json_object_set_new(x, "grams", json_integer((json_int_t)n->grams));
+		json_object_set_new(x, "country", json_string(n->country));
+		json_object_set_new(x, "holder", out_json_hex(n->holder, LS_KEY_LEN));
+		json_array_append_new(nodes, x);
+	}
+	for (size_t i = 0; i < t->n_edges; i++) {
+		const struct ls_trace_edge *e = &t->edges[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "from", out_json_hex(e->from, LS_ID_LEN));
+		json_object_set_new(x, "to", out_json_hex(e->to, LS_ID_LEN));
+		json_object_set_new(x, "record", out_json_hex(e->record, LS_ID_LEN));
+		json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+		json_array_append_new(edges, x);
+	}
+	for (size_t i = 0; i < t->n_transfers; i++) {
+		const struct ls_trace_transfer *e = &t->transfers[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "record", out_json_hex(e->record, LS_ID_LEN));
+		json_object_set_new(x, "lot", out_json_hex(e->lot, LS_ID_LEN));
+		json_object_set_new(x, "from", out_json_hex(e->from, LS_KEY_LEN));
+		json_object_set_new(x, "to", out_json_hex(e->to, LS_KEY_LEN));
+		json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+		json_object_set_new(x, "received", json_boolean(e->received));
+		json_array_append_new(transfers, x);
+	}
+	json_object_set_new(o, "lot", out_json_hex(lot, LS_ID_LEN));
+	json_object_set_new(o, "direction", json_string(down ? "down" : "up"));
+	json_object_set_new(o, "nodes", nodes);
+	json_object_set_new(o, "edges", edges);
+	json_object_set_new(o, "transfers", transfers);
+	return o;
+}
+
+/* A DOT string: quotes and backslashes escaped, control characters dropped. */
+static void
+dot_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s >= 0x20)
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static const char *
+category_colour(const char *cat)
+{
+	static const char *const map[][2] = {
+	    {"ore", "#d9c7a7"},       {"concentrate", "#e3d3b5"}, {"oxide", "#f2e6c9"},
+	    {"metal", "#c9d6e3"},     {"alloy", "#b5c7dd"},       {"magnet", "#f4b6b6"},
+	    {"component", "#c8e6c9"}, {"product", "#a5d6a7"},     {"scrap", "#d7ccc8"}};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(cat, map[i][0]) == 0)
+			return map[i][1];
+	return "#eeeeee";
+}
+
+static void
+trace_dot(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN], bool down)
+{
+	struct parties ps = {0, 0, NULL};
+	char hex[LS_HEX_KEY_LEN + 1], hex2[LS_HEX_KEY_LEN + 1], label[1024];
+
+	printf("digraph lodestone {\n"
+	       "  graph [rankdir=LR, fontname=\"Helvetica\", label=");
+	snprintf(label, sizeof(label), "%s of lot %.16s", down ? "descendants" : "provenance",
+		 ls_hex(lot, LS_ID_LEN, hex));
+	dot_str(label);
+	printf(", labelloc=t];\n"
+	       "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", "
+	       "fontsize=10];\n"
+	       "  edge [fontname=\"Helvetica\", fontsize=9];\n");
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct ls_trace_node *n = &t->nodes[i];
+		snprintf(label, sizeof(label), "%s\n%s, %" PRIu64 " g\n%s, %s\n%.12s", n->label,
+			 n->category, n->grams, n->country, party_name(c, &ps, n->holder),
+			 ls_hex(n->id, LS_ID_LEN, hex));
+		printf("  \"lot_%.16s\" [label=", hex);
+		dot_str(label);
+		printf(", fillcolor=\"%s\"%s];\n", category_colour(n->category),
+		       memcmp(n->id, lot, LS_ID_LEN) == 0 ? ", penwidth=2.5" : "");
+	}
+	for (size_t i = 0; i < t->n_edges; i++) {
+		const struct ls_trace_edge *e = &t->edges[i];
+		printf("  \"lot_%.16s\" -> \"lot_%.16s\" [label=\"%" PRIu64 " g\"];\n",
+		       ls_hex(e->from, LS_ID_LEN, hex), ls_hex(e->to, LS_ID_LEN, hex2), e->grams);
+	}
+	for (size_t i = 0; i < t->n_transfers; i++) {
+		const struct ls_trace_transfer *x = &t->transfers[i];
+		printf("  \"party_%.16s\" [shape=ellipse, style=filled, fillcolor=\"#ffffff\", "
+		       "label=",
+		       ls_hex(x->to, LS_KEY_LEN, hex));
+		dot_str(party_name(c, &ps, x->to));
+		printf("];\n  \"lot_%.16s\" -> \"party_%.16s\" [style=dashed, label=",
+		       ls_hex(x->lot, LS_ID_LEN, hex2), hex);
+		snprintf(label, sizeof(label), "%" PRIu64 " g%s", x->grams,
+			 x->received ? "" : " (in transit)");
+		dot_str(label);
+		printf("];\n");
+	}
+	printf("}\n");
+	free(ps.v);
+}
+
+int
+cmd_trace(struct cli *c, int argc, char **argv)
+{
+	enum { OPT_DOWN = CLI_OPT_FIRST_LOCAL, OPT_FORMAT };
+	static const struct option longopts[] = {{"down", no_argument, NULL, OPT_DOWN},
+						 {"format", required_argument, NULL, OPT_FORMAT},
+						 CLI_COMMON_LONGOPTS};
+	enum { TEXT, JSON, DOT } format = TEXT;
+	struct ls_trace t;
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t lot[LS_ID_LEN];
+	bool down = false;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case OPT_DOWN: down = true; break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				format = TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				format = JSON;
+			else if (strcmp(optarg, "dot") == 0)
+				format = DOT;
+			else
+				return cli_usage_err(c, "--format '%s' unknown: text, json or dot",
+						     optarg);
+			break;
+		case CLI_GETOPT_HELP: return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which lot? give LOT");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if (c->json && format == TEXT)
+		format = JSON;
+	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
+		return rc;
+	memset(&t, 0, sizeof(t));
+	if ((rc = ls_api_trace(c->api, lot, down, &t, &ctx)) != 0)
+		return cli_api_fail(c, rc, &ctx, argv[optind]);
+	switch (format) {
+	case TEXT: trace_text(c, &t, lot, down); break;
+	case JSON: out_json(trace_json(&t, lot, down)); break;
+	case DOT: trace_dot(c, &t, lot, down); break;
+	}
+	ls_trace_release(&t);
+	return CLI_OK;
+}
+
+/* ---- origin ---- */
+
+static json_t *
+parts_json(const struct ls_origin_part *p, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, p[i].name, json_integer((json_int_t)p[i].grams));
+	return o;
+}
+
+static void
+parts_text(const char *what, const struct ls_origin_part *p, size_t n, uint64_t total)
+{
+	printf("  %-14s", what);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s %" PRIu64 " g (%.1f %%)", i ? ", " : "", p[i].name, p[i].grams,
+		       total ? 100.0 * (double)p[i].grams / (double)total : 0.0);
+	puts(n ? "" : "-");
+}
+
+int
+cmd_origin(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {CLI_COMMON_LONGOPTS};
+	struct ls_origin o;
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t lot[LS_ID_LEN];
+	char hex[LS_HEX_KEY_LEN + 1];
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		if (ch == CLI_GETOPT_HELP)
+			return CLI_OK;
+		return CLI_USAGE;
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which lot? give LOT");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
+		return rc;
+	memset(&o, 0, sizeof(o));
+	if ((rc = ls_api_origin(c->api, lot, &o, &ctx)) != 0)
+		return cli_api_fail(c, rc, &ctx, argv[optind]);
+	if (c->json) {
+		json_t *j = json_object(), *els = json_object();
+		for (size_t i = 0; i < o.n; i++) {
+			const struct ls_origin_elem *e = &o.elems[i];
+			json_t *x = json_object();
+			char sym[4];
+			snprintf(sym, sizeof(sym), "%s", ls_element_symbol(e->z));
+			sym[0] = (char)(sym[0] - 'A' + 'a');
+			json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+			json_object_set_new(x, "by_country",
+					    parts_json(e->by_country, e->n_country));
+			json_object_set_new(x, "by_mine", parts_json(e->by_mine, e->n_mine));
+			json_object_set_new(x, "by_processing_country",
+					    parts_json(e->by_processing, e->n_processing));
+			json_object_set_new(els, sym, x);
+		}
+		json_object_set_new(j, "lot", out_json_hex(lot, LS_ID_LEN));
+		json_object_set_new(j, "elements", els);
+		out_json(j);
+	} else {
+		printf("origin of lot %s\n", ls_hex(lot, LS_ID_LEN, hex));
+		for (size_t i = 0; i < o.n; i++) {
+			const struct ls_origin_elem *e = &o.elems[i];
+			printf("%s %" PRIu64 " g\n", ls_element_symbol(e->z), e->grams);
+			parts_text("mined in", e->by_country, e->n_country, e->grams);
+			parts_text("mines", e->by_mine, e->n_mine, e->grams);
+			parts_text("processed in", e->by_processing, e->n_processing, e->grams);
+		}
+	}
+	ls_origin_release(&o);
+	return CLI_OK;
+}
+
+/* ---- show ---- */
+
+int
+cmd_show(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {CLI_COMMON_LONGOPTS};
+	struct ls_record *r = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t id[LS_ID_LEN], *env = NULL;
+	size_t len = 0;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		if (ch == CLI_GETOPT_HELP)
+			return CLI_OK;
+		return CLI_USAGE;
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which record? give ID");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if ((rc = cli_resolve_record(c, argv[optind], id)) != CLI_OK)
+		return rc;
+	if ((rc = ls_api_get(c->api, id, &env, &len, &ctx)) != 0)
+		return cli_api_fail(c, rc, &ctx, argv[optind]);
+	if ((rc = ls_record_decode(env, len, &r, &ctx)) != 0) {
+		cli_err("%s: record '%s' from the daemon does not decode: %s", c->cmd, argv[optind],
+			ctx.msg);
+		free(env);
+		return CLI_FAIL;
+	}
+	if (c->json) {
+		json_t *o = out_record_json(r);
+		json_object_set_new(o, "signature_valid", json_boolean(ls_record_verify(r) == 0));
+		out_json(o);
+	} else {
+		out_record_text(r);
+		printf("%-16s %s\n", "signature check", ls_record_verify(r) == 0 ? "good" : "BAD");
+	}
+	ls_record_free(r);
+	free(env);
+	return CLI_OK;
+}
+
+/* ---- log ---- */
+
+int
+cmd_log(struct cli *c, int argc, char **argv)
+{
+	enum { OPT_AUTHOR = CLI_OPT_FIRST_LOCAL, OPT_TYPE, OPT_SINCE, OPT_LIMIT };
+	static const struct option longopts[] = {{"author", required_argument, NULL, OPT_AUTHOR},
+						 {"type", required_argument, NULL, OPT_TYPE},
+						 {"since", required_argument, NULL, OPT_SINCE},
+						 {"limit", required_argument, NULL, OPT_LIMIT},
+						 CLI_COMMON_LONGOPTS};
+	struct ls_log_filter f;
+	struct ls_api_log_page page;
+	struct ls_err_ctx ctx = {{0}};
+	struct out_progress prog;
+	uint64_t limit = 0, shown = 0;
+	char hex[LS_HEX_KEY_LEN + 1], tbuf[40], sum[512];
+	int ch, rc = CLI_OK;
+
+	memset(&f, 0, sizeof(f));
+	while ((ch = cli_getopt(c, argc, argv, "n:", longopts)) != -1) {
+		switch (ch) {
+		case OPT_AUTHOR:
+			if ((rc = cli_parse_key(c, "--author", optarg, f.author)) != CLI_OK)
+				return rc;
+			f.has_author = true;
+			break;
+		case OPT_TYPE:
+			if ((f.type = ls_rtype_parse(optarg)) == LS_REC_NONE)
+				return cli_usage_err(c,
+						     "--type '%s' unknown: certificate revocation "
+						     "policy license lot transformation transfer "
+						     "receipt",
+						     optarg);
+			break;
+		case OPT_SINCE:
+			if ((rc = cli_parse_date(c, "--since", optarg, &f.since)) != CLI_OK)
+				return rc;
+			break;
+		case 'n':
+		case OPT_LIMIT:
+			if ((rc = cli_parse_u64(c, "--limit", optarg, &limit)) != CLI_OK)
+				return rc;
+			if (limit == 0)
+				return cli_usage_err(c, "--limit must be at least 1");
+			break;
+		case CLI_GETOPT_HELP: return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_connect(c)) != CLI_OK)
+		return rc;
+	out_progress_start(&prog, "log", limit);
+	for (;;) {
+		uint64_t left = limit ? limit - shown : 0;
+		f.limit = left != 0 && left < LS_API_LOG_PAGE_MAX ? (size_t)left : 0;
+		memset(&page, 0, sizeof(page));
+		if ((rc = ls_api_log(c->api, &f, &page, &ctx)) != 0) {
+			out_progress_end(&prog);
+			return cli_api_fail(c, rc, &ctx, "log");
+		}
+		for (size_t i = 0; i < page.n && (limit == 0 || shown < limit); i++) {
+			struct ls_record *r = NULL;
+			if (ls_record_decode(page.entries[i].env, page.entries[i].len, &r, &ctx) !=
+			    0) {
+				cli_err("%s: record at position %" PRIu64 " does not decode: %s",
+					c->cmd, page.entries[i].pos, ctx.msg);
+				rc = CLI_FAIL;
+				continue;
+			}
+			if (c->json) {
+				json_t *o = out_record_json(r);
+				json_object_set_new(o, "pos",
+						    json_integer((json_int_t)page.entries[i].pos));
+				out_json(o);
+			} else {
+				out_record_summary(r, sum, sizeof(sum));
+				printf("%s  %s  %-14s %s\n", ls_hex(r->id, LS_ID_LEN, hex),
+				       ls_time_format(r->timestamp, tbuf, sizeof(tbuf)),
+				       ls_rtype_name(r->type), sum);
+			}
+			ls_record_free(r);
+			shown++;
+		}
+		out_progress_step(&prog, page.n);
+		if (page.n > 0)
+			f.after_pos = page.entries[page.n - 1].pos;
+		{
+			bool more = page.more && page.n > 0;
+			ls_api_log_page_release(&page);
+			if (!more || (limit != 0 && shown >= limit))
+				break;
+		}
+	}
+	out_progress_end(&prog);
+	return rc;
+}
+
+/* ---- status ---- */
+
+int
+cmd_status(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {CLI_COMMON_LONGOPTS};
+	struct ls_api_status st;
+	struct ls_err_ctx ctx = {{0}};
+	char hex[LS_HEX_KEY_LEN + 1], tbuf[40];
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		if (ch == CLI_GETOPT_HELP)
+			return CLI_OK;
+		return CLI_USAGE;
+	}
+	if (optind < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_connect(c)) != CLI_OK)
+		return rc;
+	memset(&st, 0, sizeof(st));
+	if ((rc = ls_api_status(c->api, &st, &ctx)) != 0)
+		return cli_api_fail(c, rc, &ctx, "status");
+	if (c->json) {
+		json_t *o = json_object(), *peers = json_array();
+		for (size_t i = 0; i < st.n_peers; i++) {
+			const struct ls_api_peer *p = &st.peers[i];
+			json_t *x = json_object();
+			json_object_set_new(x, "endpoint", json_string(p->endpoint));
+			if (p->has_key)
+				json_object_set_new(x, "key", out_json_hex(p->key, LS_KEY_LEN));
+			json_object_set_new(x, "connected", json_boolean(p->connected));
+			json_object_set_new(x, "last_sync",
+					    p->last_sync ? out_json_time(p->last_sync)
+							 : json_null());
+			json_object_set_new(x, "received", json_integer((json_int_t)p->received));
+			json_object_set_new(x, "rejected", json_integer((json_int_t)p->rejected));
+			json_array_append_new(peers, x);
+		}
+		json_object_set_new(o, "records", json_integer((json_int_t)st.stats.records));
+		json_object_set_new(o, "pending", json_integer((json_int_t)st.stats.pending));
+		json_object_set_new(o, "equivocations",
+				    json_integer((json_int_t)st.stats.equivocations));
+		json_object_set_new(o, "authors", json_integer((json_int_t)st.stats.authors));
+		json_object_set_new(o, "map_size", json_integer((json_int_t)st.stats.map_size));
+		json_object_set_new(o, "node_key", out_json_hex(st.node_key, LS_KEY_LEN));
+		json_object_set_new(o, "api", json_string(st.api));
+		json_object_set_new(o, "listen",
+				    st.listen[0] ? json_string(st.listen) : json_null());
+		json_object_set_new(o, "peers", peers);
+		out_json(o);
+	} else {
+		printf("%-14s %" PRIu64 "\n", "records", st.stats.records);
+		printf("%-14s %" PRIu64 "\n", "pending", st.stats.pending);
+		printf("%-14s %" PRIu64 "\n", "equivocations", st.stats.equivocations);
+		printf("%-14s %" PRIu64 "\n", "authors", st.stats.authors);
+		printf("%-14s %s\n", "node key", ls_hex(st.node_key, LS_KEY_LEN, hex));
+		printf("%-14s %s\n", "api", st.api);
+		printf("%-14s %s\n", "listen", st.listen[0] ? st.listen : "-");
+		printf("%-14s %zu\n", "peers", st.n_peers);
+		for (size_t i = 0; i < st.n_peers; i++) {
+			const struct ls_api_peer *p = &st.peers[i];
+			printf("  %s %s, last sync %s, %" PRIu64 " received, %" PRIu64
+			       " rejected\n",
+			       p->endpoint, p->connected ? "connected" : "not connected",
+			       p->last_sync ? ls_time_format(p->last_sync, tbuf, sizeof(tbuf))
+					    : "never",
+			       p->received, p->rejected);
+		}
+	}
+	ls_api_status_release(&st);
+	return CLI_OK;
+}

@@ -1,0 +1,250 @@
+/*
+ * session.c - what every writing or asking command needs: the signing key,
+ * the daemon connection, names resolved to ids, and the path that completes,
+ * signs and submits one record.
+ *
+ * Keys never leave this process: the daemon only sees signed envelopes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "keyfile.h"
+#include "passphrase.h"
+#include "reason.h"
+#include "util.h"
+
+#include "client.h"
+
+int
+cli_key(struct cli *c, struct ls_keypair **kp)
+{
+	struct ls_err_ctx ctx = {{0}};
+	char *pass = NULL, prompt[300];
+	bool encrypted = false;
+	int rc;
+
+	if (c->key != NULL) {
+		*kp = c->key;
+		return CLI_OK;
+	}
+	if (c->key_path == NULL)
+		return cli_usage_err(c, "no signing key: give -k FILE");
+	if (ls_key_is_encrypted(c->key_path, &encrypted, &ctx) != 0) {
+		cli_err("%s: %s", c->cmd, ctx.msg);
+		return CLI_USAGE;
+	}
+	if (encrypted) {
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", c->key_path);
+		if (ls_passphrase_get(c->passphrase_file, prompt, false, &pass, &ctx) != 0) {
+			cli_err("%s: key file '%s': %s", c->cmd, c->key_path, ctx.msg);
+			return CLI_USAGE;
+		}
+	}
+	rc = ls_key_load(c->key_path, pass, &c->key, &ctx);
+	ls_passphrase_free(&pass);
+	if (rc == LS_ERR_PASSPHRASE) {
+		cli_err("%s: wrong passphrase for key file '%s'", c->cmd, c->key_path);
+		return CLI_USAGE;
+	}
+	if (rc != 0) {
+		cli_err("%s: %s", c->cmd, ctx.msg);
+		return CLI_USAGE;
+	}
+	*kp = c->key;
+	return CLI_OK;
+}
+
+int
+cli_connect(struct cli *c)
+{
+	struct ls_err_ctx ctx = {{0}};
+	int rc;
+
+	if (c->api != NULL)
+		return CLI_OK;
+	rc = ls_api_open(c->api_endpoint, c->timeout_ms, &c->api, &ctx);
+	if (rc == LS_ERR_INVALID) {
+		cli_err("%s: --api '%s' is not an ipc:// or tcp:// endpoint", c->cmd,
+			c->api_endpoint);
+		return CLI_USAGE;
+	}
+	if (rc != 0)
+		return cli_api_fail(c, rc, &ctx, NULL);
+	return CLI_OK;
+}
+
+int
+cli_api_fail(struct cli *c, int err, const struct ls_err_ctx *ctx, const char *what)
+{
+	switch (err) {
+	case LS_ERR_NET:
+	case LS_ERR_TIMEOUT:
+		cli_err("cannot reach lodestoned at %s%s", c->api_endpoint,
+			err == LS_ERR_TIMEOUT ? " (no answer in time)" : "");
+		return CLI_UNREACHABLE;
+	case LS_ERR_NOT_FOUND:
+	case LS_ERR_AMBIGUOUS:
+	case LS_ERR_INVALID:
+		if (what != NULL && (ctx == NULL || ctx->msg[0] == '\0'))
+			cli_err("%s: %s: %s", c->cmd, what, ls_strerror(err));
+		else
+			cli_err("%s: %s", c->cmd, ls_err_msg(ctx, err));
+		return CLI_USAGE;
+	default:
+		cli_err("%s: %s%s%s", c->cmd, what ? what : "", what ? ": " : "",
+			ls_err_msg(ctx, err));
+		return CLI_FAIL;
+	}
+}
+
+static int
+resolve(struct cli *c, enum ls_resolve_kind kind, const char *name, const char *what,
+	uint8_t id[LS_ID_LEN])
+{
+	struct ls_err_ctx ctx = {{0}};
+	char buf[LS_STR_MAX + 64];
+	int rc;
+
+	if ((rc = cli_connect(c)) != CLI_OK)
+		return rc;
+	if (name[0] == '\0' || strlen(name) > LS_STR_MAX)
+		return cli_usage_err(c, "'%s' is not a %s name", name, what);
+	rc = ls_api_resolve(c->api, kind, name, id, &ctx);
+	if (rc == LS_ERR_NOT_FOUND) {
+		cli_err("%s: unknown %s '%s'", c->cmd, what, name);
+		return CLI_USAGE;
+	}
+	if (rc == LS_ERR_AMBIGUOUS) {
+		cli_err("%s: %s '%s' is ambiguous: %s", c->cmd, what, name, ctx.msg);
+		return CLI_USAGE;
+	}
+	if (rc != 0) {
+		snprintf(buf, sizeof(buf), "%s '%s'", what, name);
+		return cli_api_fail(c, rc, &ctx, buf);
+	}
+	return CLI_OK;
+}
+
+int
+cli_resolve_lot(struct cli *c, const char *name, uint8_t id[LS_ID_LEN])
+{
+	return resolve(c, LS_RESOLVE_LOT, name, "lot", id);
+}
+
+int
+cli_resolve_record(struct cli *c, const char *name, uint8_t id[LS_ID_LEN])
+{
+	return resolve(c, LS_RESOLVE_RECORD, name, "record", id);
+}
+
+int
+cli_resolve_license(struct cli *c, const char *number, uint8_t id[LS_ID_LEN])
+{
+	return resolve(c, LS_RESOLVE_LICENSE, number, "license", id);
+}
+
+int
+cli_cert_of(struct cli *c, const uint8_t key[LS_KEY_LEN], uint64_t t, const char *who,
+	    uint8_t cert[LS_ID_LEN])
+{
+	struct ls_err_ctx ctx = {{0}};
+	char hex[LS_HEX_KEY_LEN + 1];
+	int rc;
+
+	if ((rc = cli_connect(c)) != CLI_OK)
+		return rc;
+	rc = ls_api_cert_of(c->api, key, t, cert, &ctx);
+	if (rc == LS_ERR_NOT_FOUND) {
+		cli_err("%s: %s %s has no valid certificate", c->cmd, who,
+			ls_hex(key, LS_KEY_LEN, hex));
+		return CLI_USAGE;
+	}
+	if (rc != 0)
+		return cli_api_fail(c, rc, &ctx, who);
+	return CLI_OK;
+}
+
+int
+cli_write(struct cli *c, struct ls_record *r)
+{
+	struct ls_keypair *kp;
+	struct ls_api_head head;
+	struct ls_ingest_result res;
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t *env = NULL;
+	const uint8_t *envs[1];
+	size_t len = 0;
+	uint64_t now = ls_now();
+	char hex[LS_HEX_KEY_LEN + 1];
+	int rc;
+
+	if ((rc = cli_key(c, &kp)) != CLI_OK || (rc = cli_connect(c)) != CLI_OK)
+		return rc;
+	memcpy(r->author, kp->pk, LS_KEY_LEN);
+	if ((rc = ls_api_head(c->api, kp->pk, &head, &ctx)) != 0)
+		return cli_api_fail(c, rc, &ctx, "feed head");
+	r->seq = head.seq + 1;
+	r->has_prev = head.seq > 0;
+	if (r->has_prev)
+		memcpy(r->prev, head.id, LS_ID_LEN);
+	/* The feed's time never goes back, whatever this machine's clock says. */
+	r->timestamp = now > head.timestamp ? now : head.timestamp;
+	rc = ls_api_cert_of(c->api, kp->pk, r->timestamp, r->cert_id, &ctx);
+	if (rc == LS_ERR_NOT_FOUND) {
+		r->has_cert = false; /* a trust anchor has none; the daemon judges the rest */
+	} else if (rc != 0) {
+		return cli_api_fail(c, rc, &ctx, "certificate of the signing key");
+	} else {
+		r->has_cert = true;
+	}
+	if ((rc = ls_record_sign(r, kp->sk, &ctx)) != 0) {
+		cli_err("%s: %s", c->cmd, ls_err_msg(&ctx, rc));
+		return rc == LS_ERR_INVALID || rc == LS_ERR_MALFORMED ? CLI_USAGE : CLI_FAIL;
+	}
+	if ((rc = ls_record_envelope(r, &env, &len)) != 0) {
+		cli_err("%s: cannot encode the record: %s", c->cmd, ls_strerror(rc));
+		return CLI_FAIL;
+	}
+	envs[0] = env;
+	memset(&res, 0, sizeof(res));
+	rc = ls_api_submit(c->api, envs, &len, 1, &res, &ctx);
+	free(env);
+	if (rc != 0)
+		return cli_api_fail(c, rc, &ctx, "submit");
+	ls_hex(r->id, LS_ID_LEN, hex);
+	switch (res.status) {
+	case LS_INGEST_ACCEPTED:
+	case LS_INGEST_KNOWN: return CLI_OK;
+	case LS_INGEST_PENDING:
+		cli_err("%s: record %s is stored but waits for a record it depends on", c->cmd,
+			hex);
+		return CLI_OK;
+	default:
+		cli_err("%s: record %s rejected: %s: %s", c->cmd, hex, ls_reason_code(res.reason),
+			res.message[0] ? res.message : "no reason given");
+		return CLI_FAIL;
+	}
+}
+
+int
+cli_print_written(struct cli *c, const uint8_t id[LS_ID_LEN], const uint8_t *lots, size_t n_lots)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+
+	if (c->json) {
+		json_t *o = json_object(), *a = json_array();
+		for (size_t i = 0; i < n_lots; i++)
+			json_array_append_new(a, out_json_hex(lots + i * LS_ID_LEN, LS_ID_LEN));
+		json_object_set_new(o, "id", out_json_hex(id, LS_ID_LEN));
+		json_object_set_new(o, "lots", a);
+		out_json(o);
+		return CLI_OK;
+	}
+	puts(ls_hex(id, LS_ID_LEN, hex));
+	for (size_t i = 0; i < n_lots; i++)
+		if (memcmp(lots + i * LS_ID_LEN, id, LS_ID_LEN) != 0) /* registration: same id */
+			puts(ls_hex(lots + i * LS_ID_LEN, LS_ID_LEN, hex));
+	return CLI_OK;
+}
