@@ -1,0 +1,560 @@
+/*
+ * api.c - the API server: a ZMQ_ROUTER socket, one request per message.
+ *
+ * Reads are answered as they come. Submissions are gathered from every
+ * message that is ready into one batch and ingested with one
+ * ls_store_ingest() call, so many clients share one durable commit (group
+ * commit). A client hears back only after that commit returned; when it
+ * failed, every client of the batch gets the error and nothing is
+ * acknowledged.
+ *
+ * Message layout (as a REQ socket sends it, seen through ROUTER):
+ *   routing frames (identity, and a request id with ZMQ_REQ_CORRELATE),
+ *   an empty delimiter frame, the serialized Request.
+ * The answer goes back with the same routing frames and delimiter.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "api.h"
+#include "lodestoned.h"
+#include "util.h"
+#include "verify.h"
+
+#define ROUTE_MAX       4    /* routing frames kept for the answer */
+#define ROUTE_FRAME_MAX 256  /* bytes of one routing frame */
+#define BATCH_ENVS      4096 /* envelopes in one group commit */
+#define BATCH_BYTES     ((size_t)64 * 1024 * 1024)
+#define DRAIN_MAX       10000 /* messages read in one dispatch: others wait */
+
+struct route {
+	size_t n;
+	zmq_msg_t frames[ROUTE_MAX];
+};
+
+/* A submission waiting for the batch's commit. */
+struct waiter {
+	struct route route;
+	struct ls_api_request req;
+	size_t first; /* index of its first envelope in the batch */
+};
+
+struct lsd_api {
+	void *sock;
+	struct ls_store *store;
+	struct lsd_api_info info;
+	/* the batch */
+	size_t n_waiters;
+	struct waiter *waiters;           /* BATCH_ENVS: each has an envelope */
+	const uint8_t **envs;             /* BATCH_ENVS */
+	size_t *lens;                     /* BATCH_ENVS */
+	struct ls_ingest_result *results; /* BATCH_ENVS */
+	size_t n_envs, bytes;
+	/* counters for the log */
+	uint64_t accepted, evidence;
+};
+
+static void
+route_close(struct route *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		zmq_msg_close(&r->frames[i]);
+	r->n = 0;
+}
+
+/* Moves a message into uninitialised dst; src is left closed. zmq_msg_t
+ * must not be copied by assignment. */
+static void
+msg_move(zmq_msg_t *dst, zmq_msg_t *src)
+{
+	zmq_msg_init(dst);
+	zmq_msg_move(dst, src);
+	zmq_msg_close(src);
+}
+
+/* Moves the frames of src into dst (uninitialised); src ends empty. */
+static void
+route_move(struct route *dst, struct route *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		msg_move(&dst->frames[i], &src->frames[i]);
+	dst->n = src->n;
+	src->n = 0;
+}
+
+static void
+free_data(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+/*
+ * Sends resp back along route. A result too big to send is replaced by an
+ * error. Failures are logged: the client times out.
+ */
+static void
+reply(struct lsd_api *s, struct route *route, struct ls_api_response *resp)
+{
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	zmq_msg_t m;
+	int rc;
+
+	if ((rc = ls_api_response_encode(resp, &buf, &len, &ctx)) != 0) {
+		struct ls_api_response err;
+		log_warn("cannot encode %s answer: %s", ls_api_kind_name(resp->kind),
+			 ls_err_msg(&ctx, rc));
+		ls_api_response_init(&err);
+		ls_api_response_error(&err, rc, &ctx);
+		if ((rc = ls_api_response_encode(&err, &buf, &len, &ctx)) != 0) {
+			log_error("cannot encode an error answer: %s", ls_err_msg(&ctx, rc));
+			return;
+		}
+	}
+	for (size_t i = 0; i < route->n; i++) {
+		if (zmq_msg_send(&route->frames[i], s->sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+			goto fail;
+	}
+	if (zmq_send(s->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+		goto fail;
+	if (zmq_msg_init_data(&m, buf, len, free_data, NULL) != 0)
+		goto fail;
+	buf = NULL; /* the message owns it now */
+	if (zmq_msg_send(&m, s->sock, ZMQ_DONTWAIT) == -1) {
+		zmq_msg_close(&m);
+		goto fail;
+	}
+	return;
+fail:
+	log_warn("cannot send an answer: %s", zmq_strerror(zmq_errno()));
+	free(buf);
+}
+
+/* ---- the batch ---- */
+
+static void
+hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct lsd_api *s = arg;
+	char hex[LS_HEX_KEY_LEN + 1];
+
+	(void)env;
+	(void)len;
+	s->accepted++;
+	log_debug("accepted %s %s", ls_rtype_name(r->type), ls_hex(r->id, LS_ID_LEN, hex));
+}
+
+static void
+hook_evidence(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_b, size_t len_b)
+{
+	struct lsd_api *s = arg;
+
+	(void)env_a;
+	(void)env_b;
+	s->evidence++;
+	log_warn("equivocation: two records of one author and seq (%zu and %zu bytes) kept as "
+		 "evidence",
+		 len_a, len_b);
+}
+
+/* Ingests the batch in one commit and answers every waiting client. */
+static void
+flush(struct lsd_api *s)
+{
+	struct ls_ingest_hooks hooks = {hook_accepted, hook_evidence, s};
+	struct ls_err_ctx ctx = {{0}};
+	int rc;
+
+	if (s->n_waiters == 0)
+		return;
+	rc = ls_store_ingest(s->store, s->envs, s->lens, s->n_envs, s->results, &hooks);
+	if (rc != 0) {
+		ls_err_set(&ctx, rc, "store: %s; nothing of this submission was stored",
+			   ls_strerror(rc));
+		log_error("ingest of %zu records from %zu clients failed: %s", s->n_envs,
+			  s->n_waiters, ls_strerror(rc));
+	} else {
+		log_debug("ingested %zu records from %zu clients in one commit", s->n_envs,
+			  s->n_waiters);
+	}
+	for (size_t i = 0; i < s->n_waiters; i++) {
+		struct waiter *w = &s->waiters[i];
+		struct ls_api_response resp;
+
+		ls_api_response_init(&resp);
+		if (rc != 0) {
+			ls_api_response_error(&resp, rc, &ctx);
+		} else {
+			resp.kind = LS_API_SUBMIT;
+			resp.submit.n = w->req.submit.n;
+			resp.submit.results = &s->results[w->first]; /* borrowed: no release */
+		}
+		reply(s, &w->route, &resp);
+		route_close(&w->route);
+		ls_api_request_release(&w->req);
+	}
+	s->n_waiters = 0;
+	s->n_envs = 0;
+	s->bytes = 0;
+}
+
+/* Adds a decoded submit request to the batch (taking req and route). */
+static void
+enqueue(struct lsd_api *s, struct route *route, struct ls_api_request *req)
+{
+	size_t bytes = 0;
+	struct waiter *w;
+
+	for (size_t i = 0; i < req->submit.n; i++)
+		bytes += req->submit.lens[i];
+	if (s->n_envs + req->submit.n > BATCH_ENVS || s->bytes + bytes > BATCH_BYTES)
+		flush(s);
+	w = &s->waiters[s->n_waiters++];
+	route_move(&w->route, route);
+	w->req = *req;
+	memset(req, 0, sizeof(*req));
+	w->first = s->n_envs;
+	for (size_t i = 0; i < w->req.submit.n; i++) {
+		s->envs[s->n_envs] = w->req.submit.envs[i];
+		s->lens[s->n_envs] = w->req.submit.lens[i];
+		s->n_envs++;
+	}
+	s->bytes += bytes;
+}
+
+/* ---- reads ---- */
+
+struct log_state {
+	struct ls_api_log_page *page;
+	size_t cap;
+	size_t bytes;
+	int err;
+};
+
+static int
+log_fn(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct log_state *st = arg;
+	struct ls_api_log_entry *e;
+
+	(void)r;
+	if (st->page->n == st->cap ||
+	    (st->page->n > 0 && st->bytes + len > LS_API_LOG_PAGE_BYTES)) {
+		st->page->more = true;
+		return 1;
+	}
+	e = &st->page->entries[st->page->n];
+	if ((e->env = malloc(len ? len : 1)) == NULL) {
+		st->err = LS_ERR_NOMEM;
+		return 1;
+	}
+	memcpy(e->env, env, len);
+	e->len = len;
+	e->pos = pos;
+	st->page->n++;
+	st->bytes += len;
+	return 0;
+}
+
+static int
+do_log(struct lsd_api *s, const struct ls_log_filter *req, struct ls_api_response *resp,
+       struct ls_err_ctx *ctx)
+{
+	struct ls_log_filter f = *req;
+	struct log_state st = {&resp->log, LS_API_LOG_PAGE_MAX, 0, 0};
+	int rc;
+
+	if (f.limit != 0 && f.limit < st.cap)
+		st.cap = f.limit;
+	resp->kind = LS_API_LOG;
+	if ((resp->log.entries = calloc(st.cap, sizeof(*resp->log.entries))) == NULL)
+		return LS_ERR_NOMEM;
+	f.limit = st.cap + 1; /* one more tells whether there are more */
+	rc = ls_store_log(s->store, &f, log_fn, &st);
+	if (rc < 0)
+		return ls_err_set(ctx, rc, "log: %s", ls_strerror(rc));
+	if (st.err != 0)
+		return st.err;
+	return 0;
+}
+
+static int
+do_status(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ctx)
+{
+	struct ls_api_status *st = &resp->status;
+	int rc;
+
+	resp->kind = LS_API_STATUS;
+	if ((rc = ls_store_stats(s->store, &st->stats)) != 0)
+		return ls_err_set(ctx, rc, "status: %s", ls_strerror(rc));
+	memcpy(st->node_key, s->info.node_key, LS_KEY_LEN);
+	snprintf(st->api, sizeof(st->api), "%s", s->info.api);
+	if (s->info.listen != NULL)
+		snprintf(st->listen, sizeof(st->listen), "%s", s->info.listen);
+	/* Gossip is not there yet: no peers. */
+	st->n_peers = 0;
+	st->peers = NULL;
+	return 0;
+}
+
+static int
+not_found(struct ls_err_ctx *ctx, int rc, const char *what, const uint8_t *id)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+
+	if (rc == LS_ERR_NOT_FOUND)
+		return ls_err_set(ctx, rc, "no %s %s", what, ls_hex(id, LS_ID_LEN, hex));
+	return ls_err_set(ctx, rc, "%s %s: %s", what, ls_hex(id, LS_ID_LEN, hex), ls_strerror(rc));
+}
+
+/* Answers one read request into resp. */
+static int
+do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_response *resp,
+	struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	switch (req->kind) {
+	case LS_API_HEAD:
+		resp->kind = LS_API_HEAD;
+		rc = ls_store_head(s->store, req->head.author, &resp->head.seq, resp->head.id,
+				   &resp->head.timestamp);
+		return rc ? not_found(ctx, rc, "author", req->head.author) : 0;
+	case LS_API_GET:
+		rc = ls_store_get(s->store, req->get.id, &resp->get.env, &resp->get.len);
+		if (rc != 0)
+			return not_found(ctx, rc, "record", req->get.id);
+		resp->kind = LS_API_GET;
+		return 0;
+	case LS_API_RESOLVE:
+		resp->kind = LS_API_RESOLVE;
+		return ls_store_resolve(s->store, req->resolve.kind, req->resolve.name,
+					resp->resolve.id, ctx);
+	case LS_API_CERT_OF: {
+		uint64_t t = req->cert_of.time ? req->cert_of.time : ls_now();
+		char hex[LS_HEX_KEY_LEN + 1], when[32];
+		resp->kind = LS_API_CERT_OF;
+		rc = ls_store_cert_of(s->store, req->cert_of.key, t, resp->cert_of.cert);
+		if (rc == LS_ERR_NOT_FOUND)
+			return ls_err_set(ctx, rc, "no certificate of key %s valid at %s",
+					  ls_hex(req->cert_of.key, LS_KEY_LEN, hex),
+					  ls_time_format(t, when, sizeof(when)));
+		return rc ? not_found(ctx, rc, "certificate of key", req->cert_of.key) : 0;
+	}
+	case LS_API_VERIFY:
+		resp->kind = LS_API_VERIFY;
+		ls_verdict_init(&resp->verify);
+		if (req->verify.destination[0] == '\0')
+			rc = ls_verify_provenance(s->store, req->verify.lot, &resp->verify);
+		else
+			rc = ls_verify_export(s->store, &req->verify, &resp->verify);
+		return rc ? not_found(ctx, rc, "lot", req->verify.lot) : 0;
+	case LS_API_ORIGIN:
+		resp->kind = LS_API_ORIGIN;
+		rc = ls_verify_origin(s->store, req->origin.lot, &resp->origin);
+		return rc ? not_found(ctx, rc, "lot", req->origin.lot) : 0;
+	case LS_API_TRACE:
+		resp->kind = LS_API_TRACE;
+		rc = ls_trace(s->store, req->trace.lot, req->trace.down, &resp->trace);
+		return rc ? not_found(ctx, rc, "lot", req->trace.lot) : 0;
+	case LS_API_LOG: return do_log(s, &req->log, resp, ctx);
+	case LS_API_STATUS: return do_status(s, resp, ctx);
+	case LS_API_BUNDLE:
+		rc = ls_bundle_collect(s->store, req->bundle.lot, &resp->bundle.bytes,
+				       &resp->bundle.len);
+		if (rc != 0)
+			return not_found(ctx, rc, "lot", req->bundle.lot);
+		resp->kind = LS_API_BUNDLE;
+		return 0;
+	default:
+		return ls_err_set(ctx, LS_ERR_INVALID, "request kind %s is not served",
+				  ls_api_kind_name(req->kind));
+	}
+}
+
+/* ---- reading messages ---- */
+
+/*
+ * Receives one whole message without waiting. Returns 1 with the routing
+ * frames in *route and the payload in *payload (both to be closed by the
+ * caller), 0 when none is ready or the message was not ours (dropped), or
+ * LS_ERR_NET.
+ */
+static int
+receive(struct lsd_api *s, struct route *route, zmq_msg_t *payload)
+{
+	zmq_msg_t frames[ROUTE_MAX + 2];
+	size_t n = 0;
+	bool bad = false;
+	int more;
+
+	route->n = 0;
+	for (;;) {
+		zmq_msg_t part;
+		zmq_msg_init(&part);
+		if (zmq_msg_recv(&part, s->sock, n == 0 ? ZMQ_DONTWAIT : 0) == -1) {
+			int e = zmq_errno();
+			zmq_msg_close(&part);
+			for (size_t i = 0; i < n; i++)
+				zmq_msg_close(&frames[i]);
+			if (n == 0 && (e == EAGAIN || e == EINTR))
+				return 0;
+			log_error("api: receive: %s", zmq_strerror(e));
+			return LS_ERR_NET;
+		}
+		more = zmq_msg_more(&part);
+		if (n < ROUTE_MAX + 2) {
+			msg_move(&frames[n++], &part);
+		} else {
+			zmq_msg_close(&part);
+			bad = true;
+		}
+		if (!more)
+			break;
+	}
+	/* routing frames (1..ROUTE_MAX, small), empty delimiter, payload */
+	if (n < 3 || zmq_msg_size(&frames[n - 2]) != 0)
+		bad = true;
+	for (size_t i = 0; !bad && i + 2 < n; i++)
+		if (zmq_msg_size(&frames[i]) == 0 || zmq_msg_size(&frames[i]) > ROUTE_FRAME_MAX)
+			bad = true;
+	if (bad) {
+		log_debug("api: dropped a message of %zu frames that is not a request", n);
+		for (size_t i = 0; i < n; i++)
+			zmq_msg_close(&frames[i]);
+		return 0;
+	}
+	for (size_t i = 0; i + 2 < n; i++)
+		msg_move(&route->frames[route->n++], &frames[i]);
+	zmq_msg_close(&frames[n - 2]);
+	msg_move(payload, &frames[n - 1]);
+	return 1;
+}
+
+/* Handles one message: a submission joins the batch, anything else is
+ * answered now. */
+static void
+handle(struct lsd_api *s, struct route *route, zmq_msg_t *payload)
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_api_request req;
+	struct ls_api_response resp;
+	int rc;
+
+	ls_api_response_init(&resp);
+	rc = ls_api_request_decode(zmq_msg_data(payload), zmq_msg_size(payload), &req, &ctx);
+	if (rc != 0) {
+		log_debug("api: refused a request of %zu bytes: %s", zmq_msg_size(payload),
+			  ls_err_msg(&ctx, rc));
+		ls_api_response_error(&resp, rc, &ctx);
+		reply(s, route, &resp);
+		return;
+	}
+	log_debug("api: %s request", ls_api_kind_name(req.kind));
+	if (req.kind == LS_API_SUBMIT) {
+		enqueue(s, route, &req);
+		return;
+	}
+	if ((rc = do_read(s, &req, &resp, &ctx)) != 0)
+		ls_api_response_error(&resp, rc, &ctx);
+	reply(s, route, &resp);
+	ls_api_response_release(&resp);
+	ls_api_request_release(&req);
+}
+
+int
+lsd_api_dispatch(struct lsd_api *s)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < DRAIN_MAX; i++) {
+		struct route route = {0};
+		zmq_msg_t payload;
+
+		if ((rc = receive(s, &route, &payload)) <= 0)
+			break;
+		handle(s, &route, &payload);
+		zmq_msg_close(&payload);
+		route_close(&route);
+	}
+	flush(s);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- life cycle ---- */
+
+int
+lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info,
+	     struct lsd_api **out, struct ls_err_ctx *ctx)
+{
+	struct lsd_api *s;
+	int zero = 0, rc;
+	int64_t maxmsg = (int64_t)LS_API_REQUEST_MAX;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return LS_ERR_NOMEM;
+	s->store = store;
+	s->info = *info;
+	if ((s->waiters = calloc(BATCH_ENVS, sizeof(*s->waiters))) == NULL ||
+	    (s->envs = calloc(BATCH_ENVS, sizeof(*s->envs))) == NULL ||
+	    (s->lens = calloc(BATCH_ENVS, sizeof(*s->lens))) == NULL ||
+	    (s->results = calloc(BATCH_ENVS, sizeof(*s->results))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto fail;
+	}
+	if ((s->sock = zmq_socket(zctx, ZMQ_ROUTER)) == NULL) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	/* An oversized request is refused by the transport before it is read
+	 * into memory; its sender is disconnected and times out. */
+	if (zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	if (zmq_bind(s->sock, info->api) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "cannot listen on '%s': %s", info->api,
+				zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	lsd_api_close(&s);
+	return rc;
+}
+
+void *
+lsd_api_socket(struct lsd_api *s)
+{
+	return s->sock;
+}
+
+void
+lsd_api_close(struct lsd_api **sp)
+{
+	struct lsd_api *s;
+
+	if (sp == NULL || (s = *sp) == NULL)
+		return;
+	for (size_t i = 0; i < s->n_waiters; i++) {
+		route_close(&s->waiters[i].route);
+		ls_api_request_release(&s->waiters[i].req);
+	}
+	if (s->sock != NULL)
+		zmq_close(s->sock);
+	free(s->waiters);
+	free(s->envs);
+	free(s->lens);
+	free(s->results);
+	free(s);
+	*sp = NULL;
+}

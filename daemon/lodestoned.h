@@ -1,0 +1,125 @@
+/*
+ * lodestoned.h - what the files of the daemon share: its configuration and
+ * the prototypes of each file, grouped by the file that defines them.
+ */
+#ifndef LODESTONED_H
+#define LODESTONED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "keyfile.h"
+#include "log.h"
+#include "record.h"
+#include "store.h"
+
+/* A gossip peer named by --peer HEX@ENDPOINT. */
+struct lsd_peer {
+	uint8_t key[LS_KEY_LEN];
+	char *endpoint; /* malloc'd */
+};
+
+/*
+ * The daemon's configuration: the config file's `key = value` lines with the
+ * command line on top. Strings are malloc'd and owned by the config.
+ */
+struct lsd_config {
+	char *data_dir; /* NULL until lsd_config_finish: $LODESTONE_HOME, ~/.lodestone */
+	char *api;      /* NULL until lsd_config_finish: ipc://DATA_DIR/api.sock */
+	char *listen;   /* NULL: no gossip endpoint */
+	struct lsd_peer *peers;
+	size_t n_peers;
+	uint8_t (*allow)[LS_KEY_LEN]; /* --allow-peer keys */
+	size_t n_allow;
+	uint8_t (*trust)[LS_KEY_LEN]; /* --trust keys (root authorities) */
+	size_t n_trust;
+	enum log_level log_level;
+};
+
+/* ---- config.c ---- */
+
+void lsd_config_init(struct lsd_config *c);
+/* Frees what c owns and zeroes it. NULL-safe. */
+void lsd_config_release(struct lsd_config *c);
+
+/*
+ * Applies one setting, named as the long option without dashes ("data-dir",
+ * "peer", ...). Scalars replace an earlier value; peer, allow-peer and trust
+ * add to the list. `where` names the source in messages ("--peer",
+ * "config 'F' line 3"). Fails with LS_ERR_INVALID (unknown key or a value of
+ * the wrong form: a usage error) or with the error of loading a --trust or
+ * --allow-peer key file (LS_ERR_NOT_FOUND, LS_ERR_IO, LS_ERR_KEYFILE).
+ */
+int lsd_config_set(struct lsd_config *c, const char *key, const char *value, const char *where,
+		   struct ls_err_ctx *ctx);
+
+/*
+ * Reads a config file of `key = value` lines (inih; `#` and `;` comments; an
+ * optional [lodestoned] section) into c. LS_ERR_NOT_FOUND / LS_ERR_IO when it
+ * cannot be read, else the errors of lsd_config_set naming the line.
+ */
+int lsd_config_load(struct lsd_config *c, const char *path, struct ls_err_ctx *ctx);
+
+/*
+ * Fills the defaults: data_dir from $LODESTONE_HOME or ~/.lodestone, api
+ * from data_dir. Call after every setting is applied and data_dir is made
+ * absolute (lsd_datadir_make). LS_ERR_INVALID when no home is known.
+ */
+int lsd_config_default_dir(struct lsd_config *c, struct ls_err_ctx *ctx);
+int lsd_config_finish(struct lsd_config *c, struct ls_err_ctx *ctx);
+
+/* Parses error|warn|info|debug. LS_ERR_INVALID otherwise. */
+int lsd_log_level_parse(const char *s, enum log_level *level);
+
+/* ---- nodekey.c ---- */
+
+/*
+ * Creates directory dir (and missing parents) with mode 0700 if missing and
+ * replaces c->data_dir by its absolute path. LS_ERR_IO names the directory.
+ */
+int lsd_datadir_make(struct lsd_config *c, struct ls_err_ctx *ctx);
+
+/*
+ * Loads the node key DIR/node.key, or when it is missing creates it (plain,
+ * mode 0600) with its public half DIR/node.key.pub. *created tells which.
+ * *out is freed with ls_key_free. Fails with the errors of ls_key_load /
+ * ls_key_save; LS_ERR_INVALID when the node key is encrypted.
+ */
+int lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created,
+		     struct ls_err_ctx *ctx);
+
+/* ---- api.c: the API server ---- */
+
+struct lsd_api;
+
+/* What the status request reports besides the store's counters. */
+struct lsd_api_info {
+	uint8_t node_key[LS_KEY_LEN];
+	const char *api;    /* borrowed for the server's life */
+	const char *listen; /* borrowed; NULL: none */
+};
+
+/*
+ * Binds a ZMQ_ROUTER socket of zctx to info->api and serves requests from
+ * store (borrowed until lsd_api_close). LS_ERR_NET names the endpoint,
+ * LS_ERR_NOMEM.
+ */
+int lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info,
+		 struct lsd_api **out, struct ls_err_ctx *ctx);
+
+/* The socket to poll for ZMQ_POLLIN. */
+void *lsd_api_socket(struct lsd_api *s);
+
+/*
+ * Reads every request that is ready: answers reads at once and gathers
+ * submissions into one batch, ingested in one commit before their answers
+ * are sent. Returns 0, or LS_ERR_NET when the socket failed.
+ */
+int lsd_api_dispatch(struct lsd_api *s);
+
+/* Closes the socket (pending answers dropped) and frees *s. NULL-safe. */
+void lsd_api_close(struct lsd_api **s);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * nodekey.c - the data directory and the node key.
+ *
+ * The node key is the daemon's transport identity (gossip authenticates
+ * peers by it). It signs no record, and the daemon must start unattended,
+ * so it is stored without a passphrase, readable by its owner only.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lodestoned.h"
+
+/* mkdir -p, new directories mode 0700. */
+static int
+mkdirs(const char *dir, struct ls_err_ctx *ctx)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path))
+		return ls_err_set(ctx, LS_ERR_INVALID, "data dir '%s': bad length", dir);
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1;; p++) {
+		char c = *p;
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST)
+			return ls_err_set(ctx, LS_ERR_IO, "cannot create data dir '%s': %s", path,
+					  strerror(errno));
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (stat(dir, &st) != 0)
+		return ls_err_set(ctx, LS_ERR_IO, "data dir '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return ls_err_set(ctx, LS_ERR_IO, "data dir '%s' is not a directory", dir);
+	return 0;
+}
+
+int
+lsd_datadir_make(struct lsd_config *c, struct ls_err_ctx *ctx)
+{
+	char *abs;
+	struct stat st;
+	int rc;
+
+	if ((rc = mkdirs(c->data_dir, ctx)) != 0)
+		return rc;
+	if ((abs = realpath(c->data_dir, NULL)) == NULL)
+		return ls_err_set(ctx, LS_ERR_IO, "data dir '%s': %s", c->data_dir,
+				  strerror(errno));
+	free(c->data_dir);
+	c->data_dir = abs;
+	if (stat(abs, &st) == 0 && (st.st_mode & 077) != 0)
+		log_warn("data dir '%s' is accessible to other users (mode %03o)", abs,
+			 (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+int
+lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created, struct ls_err_ctx *ctx)
+{
+	char path[PATH_MAX], pub[PATH_MAX];
+	struct ls_keypair *kp = NULL;
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	*created = false;
+	if ((size_t)snprintf(path, sizeof(path), "%s/node.key", dir) >= sizeof(path) ||
+	    (size_t)snprintf(pub, sizeof(pub), "%s/node.key.pub", dir) >= sizeof(pub))
+		return ls_err_set(ctx, LS_ERR_INVALID, "data dir '%s': path too long", dir);
+	rc = ls_key_load(path, NULL, &kp, ctx);
+	if (rc == LS_ERR_NOT_FOUND) {
+		if ((rc = ls_key_generate(&kp)) != 0)
+			return ls_err_set(ctx, rc, "cannot make the node key: %s", ls_strerror(rc));
+		if ((rc = ls_key_save(kp, path, NULL, ctx)) != 0) {
+			ls_key_free(&kp);
+			return rc;
+		}
+		*created = true;
+	} else if (rc == LS_ERR_INVALID) {
+		return ls_err_set(ctx, rc,
+				  "node key '%s' is encrypted: lodestoned needs a key without "
+				  "passphrase (move it away to make a new one)",
+				  path);
+	} else if (rc != 0) {
+		return rc;
+	} else if (stat(pub, &st) != 0 && errno == ENOENT) {
+		/* The public half is a convenience for operators: put it back. */
+		if ((rc = ls_pubkey_save(pub, kp->pk, ctx)) != 0)
+			log_warn("%s", ls_err_msg(ctx, rc));
+	}
+	*out = kp;
+	return 0;
+}

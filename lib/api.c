@@ -1,0 +1,1820 @@
+/*
+ * api.c - the API codec and client: the only file that touches the generated
+ * api.proto types.
+ *
+ * Untrusted bytes are size-checked, unpacked with a budgeted allocator, every
+ * field is checked and copied into plain structs, and the unpacked message is
+ * freed before returning. Encoding builds the protobuf-c tree from borrowed
+ * pointers in a scratch pool that is freed once the bytes are packed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <protobuf-c/protobuf-c.h>
+#include <zmq.h>
+
+#include "api.h"
+#include "api.pb-c.h"
+#include "reason.h"
+#include "util.h"
+
+/* ---- budgeted allocator for unpacking untrusted bytes ---- */
+
+struct budget {
+	size_t left;
+};
+
+static void *
+budget_alloc(void *data, size_t size)
+{
+	struct budget *bud = data;
+	size_t *p;
+
+	if (size > bud->left || size + sizeof(max_align_t) < size)
+		return NULL;
+	p = malloc(size + sizeof(max_align_t));
+	if (p == NULL)
+		return NULL;
+	bud->left -= size;
+	*p = size;
+	return (char *)p + sizeof(max_align_t);
+}
+
+static void
+budget_free(void *data, void *ptr)
+{
+	struct budget *bud = data;
+	size_t *p;
+
+	if (ptr == NULL)
+		return;
+	p = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
+	bud->left += *p;
+	free(p);
+}
+
+/*
+ * protobuf-c copies every bytes field and allocates a struct per
+ * sub-message: a few times the input, more for tiny repeated messages.
+ */
+#define UNPACK_BUDGET(len) (8 * (len) + 1024 * 1024)
+
+/* ---- scratch pool for encoding ---- */
+
+struct pool {
+	void **blocks;
+	size_t n, cap;
+	bool failed;
+};
+
+static void *
+pool_alloc(struct pool *p, size_t count, size_t size)
+{
+	void *m;
+
+	if (p->failed)
+		return NULL;
+	if (count == 0)
+		count = 1;
+	if (size != 0 && count > SIZE_MAX / size)
+		goto fail;
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 16;
+		void **nb = realloc(p->blocks, ncap * sizeof(*nb));
+		if (nb == NULL)
+			goto fail;
+		p->blocks = nb;
+		p->cap = ncap;
+	}
+	if ((m = calloc(count, size ? size : 1)) == NULL)
+		goto fail;
+	p->blocks[p->n++] = m;
+	return m;
+fail:
+	p->failed = true;
+	return NULL;
+}
+
+static void
+pool_release(struct pool *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->blocks[i]);
+	free(p->blocks);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Packs m into a malloc'd buffer of at most max bytes. */
+static int
+pack(const ProtobufCMessage *m, size_t max, uint8_t **buf, size_t *len, struct ls_err_ctx *ctx)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *b;
+
+	if (n > max)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "message of %zu bytes is over %zu", n, max);
+	if ((b = malloc(n ? n : 1)) == NULL)
+		return LS_ERR_NOMEM;
+	if (protobuf_c_message_pack(m, b) != n) {
+		free(b);
+		return ls_err_set(ctx, LS_ERR_INVALID, "message does not pack");
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static ProtobufCBinaryData
+bin(const uint8_t *p, size_t n)
+{
+	ProtobufCBinaryData b = {n, (uint8_t *)p};
+	return b;
+}
+
+/* Optional strings are left out when empty. */
+static char *
+ostr(const char *s)
+{
+	return s != NULL && *s != '\0' ? (char *)s : NULL;
+}
+
+/* ---- checks of unpacked fields ---- */
+
+static int
+check_bin(const ProtobufCBinaryData *b, size_t want, const char *field, struct ls_err_ctx *ctx)
+{
+	if (b->len != want || b->data == NULL)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "%s is %zu bytes, not %zu", field, b->len,
+				  want);
+	return 0;
+}
+
+static int
+copy_key(uint8_t *dst, const ProtobufCBinaryData *b, const char *field, struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	if ((rc = check_bin(b, LS_KEY_LEN, field, ctx)) != 0)
+		return rc;
+	memcpy(dst, b->data, LS_KEY_LEN);
+	return 0;
+}
+
+/* A name, label or endpoint: at most max bytes, no control characters. */
+static int
+check_str(const char *s, size_t max, bool required, const char *field, struct ls_err_ctx *ctx)
+{
+	size_t n;
+
+	if (s == NULL || *s == '\0') {
+		if (required)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "%s is empty", field);
+		return 0;
+	}
+	n = strlen(s);
+	if (n > max)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "%s is longer than %zu bytes", field, max);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "%s has a control character",
+					  field);
+	return 0;
+}
+
+/* Copies a message for people into dst, truncated, control characters
+ * replaced, so that it is safe to print on a terminal. */
+static void
+copy_msg(char *dst, size_t cap, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < cap; i++)
+		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+	dst[i] = '\0';
+}
+
+static int
+check_count(size_t n, size_t max, const char *field, struct ls_err_ctx *ctx)
+{
+	if (n > max)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "%s has %zu entries, over %zu", field, n,
+				  max);
+	return 0;
+}
+
+static int
+check_grams(uint64_t g, const char *field, struct ls_err_ctx *ctx)
+{
+	if (g > LS_GRAMS_MAX)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "%s %llu is over 10^15", field,
+				  (unsigned long long)g);
+	return 0;
+}
+
+static int
+parse_reason(const char *code, enum ls_reason *out, const char *field, struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	if ((rc = check_str(code, 64, true, field, ctx)) != 0)
+		return rc;
+	for (int r = 0; r < LS_R_COUNT; r++)
+		if (strcmp(code, ls_reason_code((enum ls_reason)r)) == 0) {
+			*out = (enum ls_reason)r;
+			return 0;
+		}
+	/* A code of a newer daemon: ls_reason_code() shows it as "unknown". */
+	*out = LS_R_COUNT;
+	return 0;
+}
+
+/* ---- names ---- */
+
+static const char *const kind_names[LS_API_KIND_COUNT] = {
+    [LS_API_NONE] = "none",     [LS_API_SUBMIT] = "submit",   [LS_API_HEAD] = "head",
+    [LS_API_GET] = "get",       [LS_API_RESOLVE] = "resolve", [LS_API_CERT_OF] = "cert-of",
+    [LS_API_VERIFY] = "verify", [LS_API_ORIGIN] = "origin",   [LS_API_TRACE] = "trace",
+    [LS_API_LOG] = "log",       [LS_API_STATUS] = "status",   [LS_API_BUNDLE] = "bundle",
+};
+
+const char *
+ls_api_kind_name(enum ls_api_kind k)
+{
+	if ((unsigned)k >= LS_API_KIND_COUNT)
+		return "unknown";
+	return kind_names[k];
+}
+
+/* ---- requests ---- */
+
+int
+ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *len,
+		      struct ls_err_ctx *ctx)
+{
+	Lodestone__Api__Request m = LODESTONE__API__REQUEST__INIT;
+	Lodestone__Api__SubmitRequest submit = LODESTONE__API__SUBMIT_REQUEST__INIT;
+	Lodestone__Api__HeadRequest head = LODESTONE__API__HEAD_REQUEST__INIT;
+	Lodestone__Api__GetRequest get = LODESTONE__API__GET_REQUEST__INIT;
+	Lodestone__Api__ResolveRequest resolve = LODESTONE__API__RESOLVE_REQUEST__INIT;
+	Lodestone__Api__CertOfRequest cert_of = LODESTONE__API__CERT_OF_REQUEST__INIT;
+	Lodestone__Api__VerifyRequest verify = LODESTONE__API__VERIFY_REQUEST__INIT;
+	Lodestone__Api__OriginRequest origin = LODESTONE__API__ORIGIN_REQUEST__INIT;
+	Lodestone__Api__TraceRequest trace = LODESTONE__API__TRACE_REQUEST__INIT;
+	Lodestone__Api__LogRequest log = LODESTONE__API__LOG_REQUEST__INIT;
+	Lodestone__Api__StatusRequest status = LODESTONE__API__STATUS_REQUEST__INIT;
+	Lodestone__Api__BundleRequest bundle = LODESTONE__API__BUNDLE_REQUEST__INIT;
+	ProtobufCBinaryData *envs = NULL;
+	int rc;
+
+	*buf = NULL;
+	*len = 0;
+	m.version = LS_API_VERSION;
+	switch (req->kind) {
+	case LS_API_SUBMIT:
+		if (req->submit.n == 0 || req->submit.n > LS_API_SUBMIT_MAX)
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "submit of %zu envelopes: 1..%d per request",
+					  req->submit.n, LS_API_SUBMIT_MAX);
+		if ((envs = calloc(req->submit.n, sizeof(*envs))) == NULL)
+			return LS_ERR_NOMEM;
+		for (size_t i = 0; i < req->submit.n; i++) {
+			if (req->submit.lens[i] == 0 || req->submit.lens[i] > LS_ENVELOPE_MAX) {
+				rc = ls_err_set(ctx, LS_ERR_INVALID,
+						"envelope %zu is %zu bytes: 1..%d allowed", i,
+						req->submit.lens[i], LS_ENVELOPE_MAX);
+				goto out;
+			}
+			envs[i] = bin(req->submit.envs[i], req->submit.lens[i]);
+		}
+		submit.n_envelopes = req->submit.n;
+		submit.envelopes = envs;
+		m.kind_case = LODESTONE__API__REQUEST__KIND_SUBMIT;
+		m.submit = &submit;
+		break;
+	case LS_API_HEAD:
+		head.author = bin(req->head.author, LS_KEY_LEN);
+		m.kind_case = LODESTONE__API__REQUEST__KIND_HEAD;
+		m.head = &head;
+		break;
+	case LS_API_GET:
+		get.id = bin(req->get.id, LS_ID_LEN);
+		m.kind_case = LODESTONE__API__REQUEST__KIND_GET;
+		m.get = &get;
+		break;
+	case LS_API_RESOLVE:
+		if (req->resolve.kind < LS_RESOLVE_LOT || req->resolve.kind > LS_RESOLVE_LICENSE)
+			return ls_err_set(ctx, LS_ERR_INVALID, "unknown resolve kind %d",
+					  (int)req->resolve.kind);
+		if (check_str(req->resolve.name, LS_STR_MAX, true, "name", ctx) != 0)
+			return LS_ERR_INVALID;
+		resolve.kind = (Lodestone__Api__ResolveKind)req->resolve.kind;
+		resolve.name = (char *)req->resolve.name;
+		m.kind_case = LODESTONE__API__REQUEST__KIND_RESOLVE;
+		m.resolve = &resolve;
+		break;
+	case LS_API_CERT_OF:
+		cert_of.key = bin(req->cert_of.key, LS_KEY_LEN);
+		cert_of.has_time = req->cert_of.time != 0;
+		cert_of.time = req->cert_of.time;
+		m.kind_case = LODESTONE__API__REQUEST__KIND_CERT_OF;
+		m.cert_of = &cert_of;
+		break;
+	case LS_API_VERIFY: {
+		const struct ls_export_query *q = &req->verify;
+		verify.lot = bin(q->lot, LS_ID_LEN);
+		verify.has_from = q->has_from;
+		verify.from = bin(q->from, LS_KEY_LEN);
+		if (q->destination[0] != '\0') {
+			if (!ls_country_valid(q->destination))
+				return ls_err_set(ctx, LS_ERR_INVALID,
+						  "destination '%.3s' is not a country code",
+						  q->destination);
+			verify.export_to = (char *)q->destination;
+		}
+		verify.has_end_user = q->has_end_user;
+		verify.end_user = bin(q->end_user, LS_KEY_LEN);
+		if (check_str(q->end_use, LS_STR_MAX, false, "end use", ctx) != 0)
+			return LS_ERR_INVALID;
+		verify.end_use = ostr(q->end_use);
+		verify.has_time = q->time != 0;
+		verify.time = q->time;
+		verify.has_license = q->has_license;
+		verify.license = bin(q->license, LS_ID_LEN);
+		m.kind_case = LODESTONE__API__REQUEST__KIND_VERIFY;
+		m.verify = &verify;
+		break;
+	}
+	case LS_API_ORIGIN:
+		origin.lot = bin(req->origin.lot, LS_ID_LEN);
+		m.kind_case = LODESTONE__API__REQUEST__KIND_ORIGIN;
+		m.origin = &origin;
+		break;
+	case LS_API_TRACE:
+		trace.lot = bin(req->trace.lot, LS_ID_LEN);
+		trace.has_down = req->trace.down;
+		trace.down = req->trace.down;
+		m.kind_case = LODESTONE__API__REQUEST__KIND_TRACE;
+		m.trace = &trace;
+		break;
+	case LS_API_LOG: {
+		const struct ls_log_filter *f = &req->log;
+		log.has_author = f->has_author;
+		log.author = bin(f->author, LS_KEY_LEN);
+		if (f->type != LS_REC_NONE) {
+			if ((unsigned)f->type >= LS_REC_TYPE_COUNT)
+				return ls_err_set(ctx, LS_ERR_INVALID, "unknown record type %d",
+						  (int)f->type);
+			log.type = (char *)ls_rtype_name(f->type);
+		}
+		log.has_since = f->since != 0;
+		log.since = f->since;
+		log.has_limit = f->limit != 0;
+		log.limit =
+		    f->limit > LS_API_LOG_PAGE_MAX ? LS_API_LOG_PAGE_MAX : (uint32_t)f->limit;
+		log.has_after = f->after_pos != 0;
+		log.after = f->after_pos;
+		m.kind_case = LODESTONE__API__REQUEST__KIND_LOG;
+		m.log = &log;
+		break;
+	}
+	case LS_API_STATUS:
+		m.kind_case = LODESTONE__API__REQUEST__KIND_STATUS;
+		m.status = &status;
+		break;
+	case LS_API_BUNDLE:
+		bundle.lot = bin(req->bundle.lot, LS_ID_LEN);
+		m.kind_case = LODESTONE__API__REQUEST__KIND_BUNDLE;
+		m.bundle = &bundle;
+		break;
+	default: return ls_err_set(ctx, LS_ERR_INVALID, "unknown request kind %d", (int)req->kind);
+	}
+	rc = pack(&m.base, LS_API_REQUEST_MAX, buf, len, ctx);
+out:
+	free(envs);
+	return rc;
+}
+
+/* Copies the envelopes of a submit request into one block owned by req. */
+static int
+take_submit(struct ls_api_request *req, const Lodestone__Api__SubmitRequest *s,
+	    struct ls_err_ctx *ctx)
+{
+	size_t total = 0, off;
+	const uint8_t **envs;
+	size_t *lens;
+	uint8_t *data;
+	int rc;
+
+	if (s->n_envelopes == 0)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "submit request has no envelope");
+	if ((rc = check_count(s->n_envelopes, LS_API_SUBMIT_MAX, "submit request", ctx)) != 0)
+		return rc;
+	for (size_t i = 0; i < s->n_envelopes; i++) {
+		if (s->envelopes[i].len == 0)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "envelope %zu is empty", i);
+		if (s->envelopes[i].len > LS_ENVELOPE_MAX)
+			return ls_err_set(ctx, LS_ERR_TOO_BIG, "envelope %zu is over %d bytes", i,
+					  LS_ENVELOPE_MAX);
+		total += s->envelopes[i].len;
+	}
+	off = s->n_envelopes * (sizeof(*envs) + sizeof(*lens));
+	if ((req->owned = malloc(off + total)) == NULL)
+		return LS_ERR_NOMEM;
+	envs = req->owned;
+	lens = (size_t *)(void *)(envs + s->n_envelopes);
+	data = (uint8_t *)req->owned + off;
+	for (size_t i = 0; i < s->n_envelopes; i++) {
+		memcpy(data, s->envelopes[i].data, s->envelopes[i].len);
+		envs[i] = data;
+		lens[i] = s->envelopes[i].len;
+		data += s->envelopes[i].len;
+	}
+	req->submit.n = s->n_envelopes;
+	req->submit.envs = envs;
+	req->submit.lens = lens;
+	return 0;
+}
+
+static int
+take_string(struct ls_api_request *req, const char *s, const char **dst)
+{
+	size_t n = strlen(s);
+
+	if ((req->owned = malloc(n + 1)) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(req->owned, s, n + 1);
+	*dst = req->owned;
+	return 0;
+}
+
+static int
+from_verify_request(struct ls_api_request *req, const Lodestone__Api__VerifyRequest *v,
+		    struct ls_err_ctx *ctx)
+{
+	struct ls_export_query *q = &req->verify;
+	int rc;
+
+	if ((rc = copy_key(q->lot, &v->lot, "verify lot", ctx)) != 0)
+		return rc;
+	if (v->has_from) {
+		if ((rc = copy_key(q->from, &v->from, "verify from", ctx)) != 0)
+			return rc;
+		q->has_from = true;
+	}
+	if (v->export_to != NULL) {
+		if (!ls_country_valid(v->export_to))
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "verify export_to '%.8s' is not a country code",
+					  v->export_to);
+		memcpy(q->destination, v->export_to, LS_COUNTRY_LEN + 1);
+	}
+	if (v->has_end_user) {
+		if ((rc = copy_key(q->end_user, &v->end_user, "verify end_user", ctx)) != 0)
+			return rc;
+		q->has_end_user = true;
+	}
+	if (v->has_license) {
+		if ((rc = copy_key(q->license, &v->license, "verify license", ctx)) != 0)
+			return rc;
+		q->has_license = true;
+	}
+	q->time = v->has_time ? v->time : 0;
+	if (v->end_use != NULL && *v->end_use != '\0') {
+		if ((rc = check_str(v->end_use, LS_STR_MAX, true, "verify end_use", ctx)) != 0)
+			return rc;
+		if ((rc = take_string(req, v->end_use, &q->end_use)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+from_log_request(struct ls_log_filter *f, const Lodestone__Api__LogRequest *l,
+		 struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	if (l->has_author) {
+		if ((rc = copy_key(f->author, &l->author, "log author", ctx)) != 0)
+			return rc;
+		f->has_author = true;
+	}
+	f->type = LS_REC_NONE;
+	if (l->type != NULL && *l->type != '\0') {
+		if ((rc = check_str(l->type, 32, true, "log type", ctx)) != 0)
+			return rc;
+		if ((f->type = ls_rtype_parse(l->type)) == LS_REC_NONE)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "log type '%s' is unknown",
+					  l->type);
+	}
+	f->since = l->has_since ? l->since : 0;
+	f->limit = l->has_limit ? l->limit : 0;
+	f->after_pos = l->has_after ? l->after : 0;
+	return 0;
+}
+
+static int
+from_request(struct ls_api_request *req, const Lodestone__Api__Request *m, struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	switch (m->kind_case) {
+	case LODESTONE__API__REQUEST__KIND_SUBMIT:
+		req->kind = LS_API_SUBMIT;
+		return take_submit(req, m->submit, ctx);
+	case LODESTONE__API__REQUEST__KIND_HEAD:
+		req->kind = LS_API_HEAD;
+		return copy_key(req->head.author, &m->head->author, "head author", ctx);
+	case LODESTONE__API__REQUEST__KIND_GET:
+		req->kind = LS_API_GET;
+		return copy_key(req->get.id, &m->get->id, "get id", ctx);
+	case LODESTONE__API__REQUEST__KIND_RESOLVE:
+		req->kind = LS_API_RESOLVE;
+		if (m->resolve->kind < LODESTONE__API__RESOLVE_KIND__RESOLVE_LOT ||
+		    m->resolve->kind > LODESTONE__API__RESOLVE_KIND__RESOLVE_LICENSE)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "resolve kind %d is unknown",
+					  (int)m->resolve->kind);
+		req->resolve.kind = (enum ls_resolve_kind)m->resolve->kind;
+		if ((rc = check_str(m->resolve->name, LS_STR_MAX, true, "resolve name", ctx)) != 0)
+			return rc;
+		return take_string(req, m->resolve->name, &req->resolve.name);
+	case LODESTONE__API__REQUEST__KIND_CERT_OF:
+		req->kind = LS_API_CERT_OF;
+		req->cert_of.time = m->cert_of->has_time ? m->cert_of->time : 0;
+		return copy_key(req->cert_of.key, &m->cert_of->key, "cert_of key", ctx);
+	case LODESTONE__API__REQUEST__KIND_VERIFY:
+		req->kind = LS_API_VERIFY;
+		return from_verify_request(req, m->verify, ctx);
+	case LODESTONE__API__REQUEST__KIND_ORIGIN:
+		req->kind = LS_API_ORIGIN;
+		return copy_key(req->origin.lot, &m->origin->lot, "origin lot", ctx);
+	case LODESTONE__API__REQUEST__KIND_TRACE:
+		req->kind = LS_API_TRACE;
+		req->trace.down = m->trace->has_down && m->trace->down;
+		return copy_key(req->trace.lot, &m->trace->lot, "trace lot", ctx);
+	case LODESTONE__API__REQUEST__KIND_LOG:
+		req->kind = LS_API_LOG;
+		return from_log_request(&req->log, m->log, ctx);
+	case LODESTONE__API__REQUEST__KIND_STATUS: req->kind = LS_API_STATUS; return 0;
+	case LODESTONE__API__REQUEST__KIND_BUNDLE:
+		req->kind = LS_API_BUNDLE;
+		return copy_key(req->bundle.lot, &m->bundle->lot, "bundle lot", ctx);
+	default:
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "request has no kind this daemon knows (field %d)",
+				  (int)m->kind_case);
+	}
+}
+
+int
+ls_api_request_decode(const uint8_t *buf, size_t len, struct ls_api_request *req,
+		      struct ls_err_ctx *ctx)
+{
+	struct budget bud = {0};
+	ProtobufCAllocator alloc = {budget_alloc, budget_free, &bud};
+	Lodestone__Api__Request *m;
+	int rc;
+
+	memset(req, 0, sizeof(*req));
+	if (buf == NULL || len == 0)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "empty request");
+	if (len > LS_API_REQUEST_MAX)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "request of %zu bytes is over %zu", len,
+				  LS_API_REQUEST_MAX);
+	bud.left = UNPACK_BUDGET(len);
+	m = lodestone__api__request__unpack(&alloc, len, buf);
+	if (m == NULL)
+		return ls_err_set(ctx, bud.left < len ? LS_ERR_TOO_BIG : LS_ERR_MALFORMED,
+				  "request does not decode");
+	if (m->version != LS_API_VERSION) {
+		rc = ls_err_set(ctx, LS_ERR_VERSION, "request version %u is not supported (%d is)",
+				m->version, LS_API_VERSION);
+		goto out;
+	}
+	rc = from_request(req, m, ctx);
+out:
+	lodestone__api__request__free_unpacked(m, &alloc);
+	if (rc != 0)
+		ls_api_request_release(req);
+	return rc;
+}
+
+void
+ls_api_request_release(struct ls_api_request *req)
+{
+	if (req == NULL)
+		return;
+	free(req->owned);
+	memset(req, 0, sizeof(*req));
+}
+
+/* ---- responses: release ---- */
+
+void
+ls_api_log_page_release(struct ls_api_log_page *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		free(p->entries[i].env);
+	free(p->entries);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+ls_api_status_release(struct ls_api_status *st)
+{
+	if (st == NULL)
+		return;
+	free(st->peers);
+	memset(st, 0, sizeof(*st));
+}
+
+void
+ls_api_response_init(struct ls_api_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+}
+
+void
+ls_api_response_release(struct ls_api_response *resp)
+{
+	if (resp == NULL)
+		return;
+	switch (resp->kind) {
+	case LS_API_SUBMIT: free(resp->submit.results); break;
+	case LS_API_GET: free(resp->get.env); break;
+	case LS_API_VERIFY: ls_verdict_release(&resp->verify); break;
+	case LS_API_ORIGIN: ls_origin_release(&resp->origin); break;
+	case LS_API_TRACE: ls_trace_release(&resp->trace); break;
+	case LS_API_LOG: ls_api_log_page_release(&resp->log); break;
+	case LS_API_STATUS: ls_api_status_release(&resp->status); break;
+	case LS_API_BUNDLE: free(resp->bundle.bytes); break;
+	default: break;
+	}
+	memset(resp, 0, sizeof(*resp));
+}
+
+void
+ls_api_response_error(struct ls_api_response *resp, int err, const struct ls_err_ctx *ctx)
+{
+	char msg[LS_ERR_MSG_MAX];
+
+	/* ctx may be resp's own message: copy before release zeroes it. */
+	copy_msg(msg, sizeof(msg), ls_err_msg(ctx, err));
+	ls_api_response_release(resp);
+	resp->error = err < 0 ? err : LS_ERR_INVALID;
+	memcpy(resp->message, msg, sizeof(msg));
+}
+
+/* ---- responses: encode ---- */
+
+static int
+enc_submit(struct pool *p, const struct ls_api_response *r, Lodestone__Api__Response *m,
+	   struct ls_err_ctx *ctx)
+{
+	Lodestone__Api__SubmitResult *s = pool_alloc(p, 1, sizeof(*s));
+	Lodestone__Api__SubmitOutcome *o = pool_alloc(p, r->submit.n, sizeof(*o));
+	Lodestone__Api__SubmitOutcome **op = pool_alloc(p, r->submit.n, sizeof(*op));
+
+	if (s == NULL || o == NULL || op == NULL)
+		return LS_ERR_NOMEM;
+	if (r->submit.n > LS_API_SUBMIT_MAX)
+		return ls_err_set(ctx, LS_ERR_INVALID, "submit result of %zu outcomes",
+				  r->submit.n);
+	lodestone__api__submit_result__init(s);
+	for (size_t i = 0; i < r->submit.n; i++) {
+		const struct ls_ingest_result *x = &r->submit.results[i];
+		lodestone__api__submit_outcome__init(&o[i]);
+		if ((unsigned)x->status > LS_INGEST_REJECTED)
+			return ls_err_set(ctx, LS_ERR_INVALID, "ingest status %d", (int)x->status);
+		o[i].status = (Lodestone__Api__SubmitStatus)x->status;
+		o[i].has_id = x->has_id;
+		o[i].id = bin(x->id, LS_ID_LEN);
+		if (x->type != LS_REC_NONE)
+			o[i].type = (char *)ls_rtype_name(x->type);
+		if (x->reason != LS_R_OK)
+			o[i].reason = (char *)ls_reason_code(x->reason);
+		o[i].message = ostr(x->message);
+		op[i] = &o[i];
+	}
+	s->n_outcomes = r->submit.n;
+	s->outcomes = op;
+	m->kind_case = LODESTONE__API__RESPONSE__KIND_SUBMIT;
+	m->submit = s;
+	return 0;
+}
+
+static int
+enc_verify(struct pool *p, const struct ls_verdict *v, Lodestone__Api__Response *m,
+	   struct ls_err_ctx *ctx)
+{
+	Lodestone__Api__VerifyResult *s = pool_alloc(p, 1, sizeof(*s));
+	Lodestone__Api__VerdictReason *rs = pool_alloc(p, v->n, sizeof(*rs));
+	Lodestone__Api__VerdictReason **rp = pool_alloc(p, v->n, sizeof(*rp));
+
+	if (s == NULL || rs == NULL || rp == NULL)
+		return LS_ERR_NOMEM;
+	if (v->n > LS_API_REASONS_MAX)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "verdict has %zu reasons, over %d", v->n,
+				  LS_API_REASONS_MAX);
+	lodestone__api__verify_result__init(s);
+	s->verdict = (char *)ls_verdict_name(v->kind);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ls_verdict_reason *x = &v->reasons[i];
+		size_t n_ids = x->n_ids > LS_REASON_IDS_MAX ? LS_REASON_IDS_MAX : x->n_ids;
+		ProtobufCBinaryData *ids = pool_alloc(p, n_ids, sizeof(*ids));
+		if (ids == NULL)
+			return LS_ERR_NOMEM;
+		lodestone__api__verdict_reason__init(&rs[i]);
+		rs[i].code = (char *)ls_reason_code(x->code);
+		rs[i].message = ostr(x->message);
+		for (size_t j = 0; j < n_ids; j++)
+			ids[j] = bin(x->ids[j], LS_ID_LEN);
+		rs[i].n_records = n_ids;
+		rs[i].records = ids;
+		rp[i] = &rs[i];
+	}
+	s->n_reasons = v->n;
+	s->reasons = rp;
+	s->has_ancestors = true;
+	s->ancestors = v->ancestors;
+	m->kind_case = LODESTONE__API__RESPONSE__KIND_VERIFY;
+	m->verify = s;
+	return 0;
+}
+
+static int
+enc_parts(struct pool *p, const struct ls_origin_part *parts, size_t n, size_t *n_out,
+	  Lodestone__Api__OriginPart ***out)
+{
+	Lodestone__Api__OriginPart *ps = pool_alloc(p, n, sizeof(*ps));
+	Lodestone__Api__OriginPart **pp = pool_alloc(p, n, sizeof(*pp));
+
+	if (ps == NULL || pp == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		lodestone__api__origin_part__init(&ps[i]);
+		ps[i].name = (char *)parts[i].name;
+		ps[i].grams = parts[i].grams;
+		pp[i] = &ps[i];
+	}
+	*n_out = n;
+	*out = pp;
+	return 0;
+}
+
+static int
+enc_origin(struct pool *p, const struct ls_origin *o, Lodestone__Api__Response *m)
+{
+	Lodestone__Api__OriginResult *s = pool_alloc(p, 1, sizeof(*s));
+	Lodestone__Api__OriginElement *es = pool_alloc(p, o->n, sizeof(*es));
+	Lodestone__Api__OriginElement **ep = pool_alloc(p, o->n, sizeof(*ep));
+
+	if (s == NULL || es == NULL || ep == NULL)
+		return LS_ERR_NOMEM;
+	lodestone__api__origin_result__init(s);
+	s->lot = bin(o->lot, LS_ID_LEN);
+	for (size_t i = 0; i < o->n; i++) {
+		const struct ls_origin_elem *x = &o->elems[i];
+		lodestone__api__origin_element__init(&es[i]);
+		es[i].z = x->z;
+		es[i].grams = x->grams;
+		if (enc_parts(p, x->by_country, x->n_country, &es[i].n_by_country,
+			      &es[i].by_country) != 0 ||
+		    enc_parts(p, x->by_mine, x->n_mine, &es[i].n_by_mine, &es[i].by_mine) != 0 ||
+		    enc_parts(p, x->by_processing, x->n_processing, &es[i].n_by_processing_country,
+			      &es[i].by_processing_country) != 0)
+			return LS_ERR_NOMEM;
+		ep[i] = &es[i];
+	}
+	s->n_elements = o->n;
+	s->elements = ep;
+	m->kind_case = LODESTONE__API__RESPONSE__KIND_ORIGIN;
+	m->origin = s;
+	return 0;
+}
+
+static int
+enc_trace(struct pool *p, const struct ls_trace *t, Lodestone__Api__Response *m)
+{
+	Lodestone__Api__TraceResult *s = pool_alloc(p, 1, sizeof(*s));
+	Lodestone__Api__TraceNode *ns = pool_alloc(p, t->n_nodes, sizeof(*ns));
+	Lodestone__Api__TraceNode **np = pool_alloc(p, t->n_nodes, sizeof(*np));
+	Lodestone__Api__TraceEdge *es = pool_alloc(p, t->n_edges, sizeof(*es));
+	Lodestone__Api__TraceEdge **ep = pool_alloc(p, t->n_edges, sizeof(*ep));
+	Lodestone__Api__TraceTransfer *ts = pool_alloc(p, t->n_transfers, sizeof(*ts));
+	Lodestone__Api__TraceTransfer **tp = pool_alloc(p, t->n_transfers, sizeof(*tp));
+
+	if (s == NULL || ns == NULL || np == NULL || es == NULL || ep == NULL || ts == NULL ||
+	    tp == NULL)
+		return LS_ERR_NOMEM;
+	lodestone__api__trace_result__init(s);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct ls_trace_node *x = &t->nodes[i];
+		lodestone__api__trace_node__init(&ns[i]);
+		ns[i].id = bin(x->id, LS_ID_LEN);
+		ns[i].label = ostr(x->label);
+		ns[i].category = ostr(x->category);
+		ns[i].has_grams = true;
+		ns[i].grams = x->grams;
+		ns[i].country = ostr(x->country);
+		ns[i].has_holder = true;
+		ns[i].holder = bin(x->holder, LS_KEY_LEN);
+		np[i] = &ns[i];
+	}
+	for (size_t i = 0; i < t->n_edges; i++) {
+		const struct ls_trace_edge *x = &t->edges[i];
+		lodestone__api__trace_edge__init(&es[i]);
+		es[i].from = bin(x->from, LS_ID_LEN);
+		es[i].to = bin(x->to, LS_ID_LEN);
+		es[i].record = bin(x->record, LS_ID_LEN);
+		es[i].has_grams = true;
+		es[i].grams = x->grams;
+		ep[i] = &es[i];
+	}
+	for (size_t i = 0; i < t->n_transfers; i++) {
+		const struct ls_trace_transfer *x = &t->transfers[i];
+		lodestone__api__trace_transfer__init(&ts[i]);
+		ts[i].lot = bin(x->lot, LS_ID_LEN);
+		ts[i].record = bin(x->record, LS_ID_LEN);
+		ts[i].from = bin(x->from, LS_KEY_LEN);
+		ts[i].to = bin(x->to, LS_KEY_LEN);
+		ts[i].has_grams = true;
+		ts[i].grams = x->grams;
+		ts[i].has_received = true;
+		ts[i].received = x->received;
+		tp[i] = &ts[i];
+	}
+	s->n_nodes = t->n_nodes;
+	s->nodes = np;
+	s->n_edges = t->n_edges;
+	s->edges = ep;
+	s->n_transfers = t->n_transfers;
+	s->transfers = tp;
+	m->kind_case = LODESTONE__API__RESPONSE__KIND_TRACE;
+	m->trace = s;
+	return 0;
+}
+
+static int
+enc_log(struct pool *p, const struct ls_api_log_page *l, Lodestone__Api__Response *m)
+{
+	Lodestone__Api__LogResult *s = pool_alloc(p, 1, sizeof(*s));
+	Lodestone__Api__LogEntry *es = pool_alloc(p, l->n, sizeof(*es));
+	Lodestone__Api__LogEntry **ep = pool_alloc(p, l->n, sizeof(*ep));
+
+	if (s == NULL || es == NULL || ep == NULL)
+		return LS_ERR_NOMEM;
+	lodestone__api__log_result__init(s);
+	for (size_t i = 0; i < l->n; i++) {
+		lodestone__api__log_entry__init(&es[i]);
+		es[i].position = l->entries[i].pos;
+		es[i].envelope = bin(l->entries[i].env, l->entries[i].len);
+		ep[i] = &es[i];
+	}
+	s->n_entries = l->n;
+	s->entries = ep;
+	s->has_more = true;
+	s->more = l->more;
+	m->kind_case = LODESTONE__API__RESPONSE__KIND_LOG;
+	m->log = s;
+	return 0;
+}
+
+static int
+enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Response *m)
+{
+	Lodestone__Api__StatusResult *s = pool_alloc(p, 1, sizeof(*s));
+	Lodestone__Api__Peer *ps = pool_alloc(p, st->n_peers, sizeof(*ps));
+	Lodestone__Api__Peer **pp = pool_alloc(p, st->n_peers, sizeof(*pp));
+
+	if (s == NULL || ps == NULL || pp == NULL)
+		return LS_ERR_NOMEM;
+	lodestone__api__status_result__init(s);
+	s->records = st->stats.records;
+	s->has_pending = s->has_equivocations = s->has_authors = s->has_map_size = true;
+	s->pending = st->stats.pending;
+	s->equivocations = st->stats.equivocations;
+	s->authors = st->stats.authors;
+	s->map_size = st->stats.map_size;
+	s->node_key = bin(st->node_key, LS_KEY_LEN);
+	s->api = ostr(st->api);
+	s->listen = ostr(st->listen);
+	for (size_t i = 0; i < st->n_peers; i++) {
+		const struct ls_api_peer *x = &st->peers[i];
+		lodestone__api__peer__init(&ps[i]);
+		ps[i].has_key = x->has_key;
+		ps[i].key = bin(x->key, LS_KEY_LEN);
+		ps[i].endpoint = (char *)x->endpoint;
+		ps[i].has_connected = ps[i].has_last_sync = true;
+		ps[i].has_received = ps[i].has_rejected = true;
+		ps[i].connected = x->connected;
+		ps[i].last_sync = x->last_sync;
+		ps[i].received = x->received;
+		ps[i].rejected = x->rejected;
+		pp[i] = &ps[i];
+	}
+	s->n_peers = st->n_peers;
+	s->peers = pp;
+	m->kind_case = LODESTONE__API__RESPONSE__KIND_STATUS;
+	m->status = s;
+	return 0;
+}
+
+static int
+enc_result(struct pool *p, const struct ls_api_response *r, Lodestone__Api__Response *m,
+	   struct ls_err_ctx *ctx)
+{
+	switch (r->kind) {
+	case LS_API_SUBMIT: return enc_submit(p, r, m, ctx);
+	case LS_API_HEAD: {
+		Lodestone__Api__HeadResult *s = pool_alloc(p, 1, sizeof(*s));
+		if (s == NULL)
+			return LS_ERR_NOMEM;
+		lodestone__api__head_result__init(s);
+		s->seq = r->head.seq;
+		s->has_id = s->has_timestamp = r->head.seq != 0;
+		s->id = bin(r->head.id, LS_ID_LEN);
+		s->timestamp = r->head.timestamp;
+		m->kind_case = LODESTONE__API__RESPONSE__KIND_HEAD;
+		m->head = s;
+		return 0;
+	}
+	case LS_API_GET: {
+		Lodestone__Api__GetResult *s = pool_alloc(p, 1, sizeof(*s));
+		if (s == NULL)
+			return LS_ERR_NOMEM;
+		lodestone__api__get_result__init(s);
+		s->envelope = bin(r->get.env, r->get.len);
+		m->kind_case = LODESTONE__API__RESPONSE__KIND_GET;
+		m->get = s;
+		return 0;
+	}
+	case LS_API_RESOLVE: {
+		Lodestone__Api__ResolveResult *s = pool_alloc(p, 1, sizeof(*s));
+		if (s == NULL)
+			return LS_ERR_NOMEM;
+		lodestone__api__resolve_result__init(s);
+		s->id = bin(r->resolve.id, LS_ID_LEN);
+		m->kind_case = LODESTONE__API__RESPONSE__KIND_RESOLVE;
+		m->resolve = s;
+		return 0;
+	}
+	case LS_API_CERT_OF: {
+		Lodestone__Api__CertOfResult *s = pool_alloc(p, 1, sizeof(*s));
+		if (s == NULL)
+			return LS_ERR_NOMEM;
+		lodestone__api__cert_of_result__init(s);
+		s->cert = bin(r->cert_of.cert, LS_ID_LEN);
+		m->kind_case = LODESTONE__API__RESPONSE__KIND_CERT_OF;
+		m->cert_of = s;
+		return 0;
+	}
+	case LS_API_VERIFY: return enc_verify(p, &r->verify, m, ctx);
+	case LS_API_ORIGIN: return enc_origin(p, &r->origin, m);
+	case LS_API_TRACE: return enc_trace(p, &r->trace, m);
+	case LS_API_LOG: return enc_log(p, &r->log, m);
+	case LS_API_STATUS: return enc_status(p, &r->status, m);
+	case LS_API_BUNDLE: {
+		Lodestone__Api__BundleResult *s = pool_alloc(p, 1, sizeof(*s));
+		if (s == NULL)
+			return LS_ERR_NOMEM;
+		lodestone__api__bundle_result__init(s);
+		s->bundle = bin(r->bundle.bytes, r->bundle.len);
+		m->kind_case = LODESTONE__API__RESPONSE__KIND_BUNDLE;
+		m->bundle = s;
+		return 0;
+	}
+	default: return ls_err_set(ctx, LS_ERR_INVALID, "unknown response kind %d", (int)r->kind);
+	}
+}
+
+int
+ls_api_response_encode(const struct ls_api_response *resp, uint8_t **buf, size_t *len,
+		       struct ls_err_ctx *ctx)
+{
+	Lodestone__Api__Response m = LODESTONE__API__RESPONSE__INIT;
+	struct pool p = {0};
+	char msg[LS_ERR_MSG_MAX];
+	int rc = 0;
+
+	*buf = NULL;
+	*len = 0;
+	m.version = LS_API_VERSION;
+	if (resp->error != 0) {
+		if (resp->error > 0)
+			return ls_err_set(ctx, LS_ERR_INVALID, "error code %d is positive",
+					  resp->error);
+		m.has_error = true;
+		m.error = resp->error;
+		copy_msg(msg, sizeof(msg),
+			 resp->message[0] != '\0' ? resp->message : ls_strerror(resp->error));
+		m.message = msg;
+	} else if ((rc = enc_result(&p, resp, &m, ctx)) != 0) {
+		goto out;
+	}
+	rc = pack(&m.base, LS_API_RESPONSE_MAX, buf, len, ctx);
+	if (rc == LS_ERR_TOO_BIG)
+		ls_err_set(ctx, rc, "%s result is over %zu bytes", ls_api_kind_name(resp->kind),
+			   LS_API_RESPONSE_MAX);
+out:
+	pool_release(&p);
+	return rc;
+}
+
+/* ---- responses: decode ---- */
+
+static int
+dec_submit(struct ls_api_response *r, const Lodestone__Api__SubmitResult *s, struct ls_err_ctx *ctx)
+{
+	struct ls_ingest_result *res;
+	int rc;
+
+	if ((rc = check_count(s->n_outcomes, LS_API_SUBMIT_MAX, "submit result", ctx)) != 0)
+		return rc;
+	if ((res = calloc(s->n_outcomes ? s->n_outcomes : 1, sizeof(*res))) == NULL)
+		return LS_ERR_NOMEM;
+	r->kind = LS_API_SUBMIT;
+	r->submit.results = res;
+	r->submit.n = s->n_outcomes;
+	for (size_t i = 0; i < s->n_outcomes; i++) {
+		const Lodestone__Api__SubmitOutcome *o = s->outcomes[i];
+		if ((unsigned)o->status > LODESTONE__API__SUBMIT_STATUS__SUBMIT_REJECTED)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "submit status %d is unknown",
+					  (int)o->status);
+		res[i].status = (enum ls_ingest_status)o->status;
+		if (o->has_id) {
+			if ((rc = copy_key(res[i].id, &o->id, "submit id", ctx)) != 0)
+				return rc;
+			res[i].has_id = true;
+		}
+		res[i].type = LS_REC_NONE;
+		if (o->type != NULL) {
+			if ((rc = check_str(o->type, 32, false, "submit type", ctx)) != 0)
+				return rc;
+			res[i].type = ls_rtype_parse(o->type);
+		}
+		res[i].reason = LS_R_OK;
+		if (o->reason != NULL &&
+		    (rc = parse_reason(o->reason, &res[i].reason, "submit reason", ctx)) != 0)
+			return rc;
+		if (res[i].status == LS_INGEST_REJECTED && res[i].reason == LS_R_OK)
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "submit outcome %zu is rejected without a reason", i);
+		copy_msg(res[i].message, sizeof(res[i].message), o->message);
+	}
+	return 0;
+}
+
+static int
+dec_verify(struct ls_api_response *r, const Lodestone__Api__VerifyResult *s, struct ls_err_ctx *ctx)
+{
+	struct ls_verdict *v = &r->verify;
+	int rc, k;
+
+	for (k = LS_V_VALID; k <= LS_V_DENIED; k++)
+		if (s->verdict != NULL && strcmp(s->verdict, ls_verdict_name(k)) == 0)
+			break;
+	if (k > LS_V_DENIED)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "verdict '%.32s' is unknown",
+				  s->verdict ? s->verdict : "");
+	if ((rc = check_count(s->n_reasons, LS_API_REASONS_MAX, "verdict", ctx)) != 0)
+		return rc;
+	ls_verdict_init(v);
+	if (s->n_reasons != 0 && (v->reasons = calloc(s->n_reasons, sizeof(*v->reasons))) == NULL)
+		return LS_ERR_NOMEM;
+	r->kind = LS_API_VERIFY;
+	v->kind = (enum ls_verdict_kind)k;
+	v->n = s->n_reasons;
+	v->ancestors = s->has_ancestors ? s->ancestors : 0;
+	for (size_t i = 0; i < s->n_reasons; i++) {
+		const Lodestone__Api__VerdictReason *x = s->reasons[i];
+		struct ls_verdict_reason *y = &v->reasons[i];
+		if ((rc = parse_reason(x->code, &y->code, "verdict reason code", ctx)) != 0)
+			return rc;
+		copy_msg(y->message, sizeof(y->message), x->message);
+		if ((rc = check_count(x->n_records, LS_REASON_IDS_MAX, "verdict reason records",
+				      ctx)) != 0)
+			return rc;
+		for (size_t j = 0; j < x->n_records; j++)
+			if ((rc = copy_key(y->ids[j], &x->records[j], "verdict reason record",
+					   ctx)) != 0)
+				return rc;
+		y->n_ids = x->n_records;
+	}
+	return 0;
+}
+
+static int
+dec_parts(Lodestone__Api__OriginPart **in, size_t n, uint64_t grams, const char *field,
+	  struct ls_origin_part **out, size_t *n_out, struct ls_err_ctx *ctx)
+{
+	uint64_t sum = 0;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if ((*out = calloc(n, sizeof(**out))) == NULL)
+		return LS_ERR_NOMEM;
+	*n_out = n;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = check_str(in[i]->name, LS_STR_MAX, true, field, ctx)) != 0)
+			return rc;
+		if ((rc = check_grams(in[i]->grams, field, ctx)) != 0)
+			return rc;
+		memcpy((*out)[i].name, in[i]->name, strlen(in[i]->name) + 1);
+		(*out)[i].grams = in[i]->grams;
+		sum += in[i]->grams; /* no overflow: n * 10^15 < 2^64 for n < 18000 */
+		if (sum > grams)
+			break;
+	}
+	if (sum != grams)
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "origin %s parts do not add up to the element's grams", field);
+	return 0;
+}
+
+static int
+dec_origin(struct ls_api_response *r, const Lodestone__Api__OriginResult *s, struct ls_err_ctx *ctx)
+{
+	struct ls_origin *o = &r->origin;
+	int rc;
+
+	if ((rc = check_count(s->n_elements, 118, "origin", ctx)) != 0)
+		return rc;
+	r->kind = LS_API_ORIGIN;
+	if ((rc = copy_key(o->lot, &s->lot, "origin lot", ctx)) != 0)
+		return rc;
+	if (s->n_elements != 0 && (o->elems = calloc(s->n_elements, sizeof(*o->elems))) == NULL)
+		return LS_ERR_NOMEM;
+	o->n = s->n_elements;
+	for (size_t i = 0; i < s->n_elements; i++) {
+		const Lodestone__Api__OriginElement *x = s->elements[i];
+		struct ls_origin_elem *y = &o->elems[i];
+		if (ls_element_symbol(x->z) == NULL || (i > 0 && x->z <= s->elements[i - 1]->z))
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "origin element %u is unknown or out of order", x->z);
+		if ((rc = check_grams(x->grams, "origin grams", ctx)) != 0)
+			return rc;
+		y->z = x->z;
+		y->grams = x->grams;
+		if ((rc = dec_parts(x->by_country, x->n_by_country, x->grams, "by_country",
+				    &y->by_country, &y->n_country, ctx)) != 0 ||
+		    (rc = dec_parts(x->by_mine, x->n_by_mine, x->grams, "by_mine", &y->by_mine,
+				    &y->n_mine, ctx)) != 0 ||
+		    (rc = dec_parts(x->by_processing_country, x->n_by_processing_country, x->grams,
+				    "by_processing_country", &y->by_processing, &y->n_processing,
+				    ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+dec_trace(struct ls_api_response *r, const Lodestone__Api__TraceResult *s, struct ls_err_ctx *ctx)
+{
+	struct ls_trace *t = &r->trace;
+	int rc;
+
+	r->kind = LS_API_TRACE;
+	if ((s->n_nodes && (t->nodes = calloc(s->n_nodes, sizeof(*t->nodes))) == NULL) ||
+	    (s->n_edges && (t->edges = calloc(s->n_edges, sizeof(*t->edges))) == NULL) ||
+	    (s->n_transfers &&
+	     (t->transfers = calloc(s->n_transfers, sizeof(*t->transfers))) == NULL))
+		return LS_ERR_NOMEM;
+	t->n_nodes = s->n_nodes;
+	t->n_edges = s->n_edges;
+	t->n_transfers = s->n_transfers;
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		const Lodestone__Api__TraceNode *x = s->nodes[i];
+		struct ls_trace_node *y = &t->nodes[i];
+		if ((rc = copy_key(y->id, &x->id, "trace node id", ctx)) != 0 ||
+		    (rc = check_str(x->label, LS_STR_MAX, false, "trace node label", ctx)) != 0 ||
+		    (rc = check_str(x->category, sizeof(y->category) - 1, false,
+				    "trace node category", ctx)) != 0 ||
+		    (rc = check_grams(x->grams, "trace node grams", ctx)) != 0)
+			return rc;
+		if (x->country != NULL && *x->country != '\0' && !ls_country_valid(x->country))
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "trace node country '%.8s' is not a country code",
+					  x->country);
+		if (x->has_holder &&
+		    (rc = copy_key(y->holder, &x->holder, "trace node holder", ctx)) != 0)
+			return rc;
+		if (x->label != NULL)
+			memcpy(y->label, x->label, strlen(x->label) + 1);
+		if (x->category != NULL)
+			memcpy(y->category, x->category, strlen(x->category) + 1);
+		if (x->country != NULL && *x->country != '\0')
+			memcpy(y->country, x->country, LS_COUNTRY_LEN + 1);
+		y->grams = x->grams;
+	}
+	for (size_t i = 0; i < s->n_edges; i++) {
+		const Lodestone__Api__TraceEdge *x = s->edges[i];
+		struct ls_trace_edge *y = &t->edges[i];
+		if ((rc = copy_key(y->from, &x->from, "trace edge from", ctx)) != 0 ||
+		    (rc = copy_key(y->to, &x->to, "trace edge to", ctx)) != 0 ||
+		    (rc = copy_key(y->record, &x->record, "trace edge record", ctx)) != 0 ||
+		    (rc = check_grams(x->grams, "trace edge grams", ctx)) != 0)
+			return rc;
+		y->grams = x->grams;
+	}
+	for (size_t i = 0; i < s->n_transfers; i++) {
+		const Lodestone__Api__TraceTransfer *x = s->transfers[i];
+		struct ls_trace_transfer *y = &t->transfers[i];
+		if ((rc = copy_key(y->lot, &x->lot, "trace transfer lot", ctx)) != 0 ||
+		    (rc = copy_key(y->record, &x->record, "trace transfer record", ctx)) != 0 ||
+		    (rc = copy_key(y->from, &x->from, "trace transfer from", ctx)) != 0 ||
+		    (rc = copy_key(y->to, &x->to, "trace transfer to", ctx)) != 0 ||
+		    (rc = check_grams(x->grams, "trace transfer grams", ctx)) != 0)
+			return rc;
+		y->grams = x->grams;
+		y->received = x->has_received && x->received;
+	}
+	return 0;
+}
+
+static int
+dec_log(struct ls_api_response *r, const Lodestone__Api__LogResult *s, struct ls_err_ctx *ctx)
+{
+	struct ls_api_log_page *p = &r->log;
+	int rc;
+
+	if ((rc = check_count(s->n_entries, LS_API_LOG_PAGE_MAX, "log page", ctx)) != 0)
+		return rc;
+	r->kind = LS_API_LOG;
+	if (s->n_entries != 0 && (p->entries = calloc(s->n_entries, sizeof(*p->entries))) == NULL)
+		return LS_ERR_NOMEM;
+	p->more = s->has_more && s->more;
+	for (size_t i = 0; i < s->n_entries; i++) {
+		const Lodestone__Api__LogEntry *x = s->entries[i];
+		if (x->envelope.len == 0 || x->envelope.len > LS_ENVELOPE_MAX)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "log envelope %zu is %zu bytes", i,
+					  x->envelope.len);
+		if (i > 0 && x->position <= s->entries[i - 1]->position)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "log positions are out of order");
+		if ((p->entries[i].env = malloc(x->envelope.len)) == NULL)
+			return LS_ERR_NOMEM;
+		memcpy(p->entries[i].env, x->envelope.data, x->envelope.len);
+		p->entries[i].len = x->envelope.len;
+		p->entries[i].pos = x->position;
+		p->n = i + 1;
+	}
+	return 0;
+}
+
+static int
+copy_endpoint(char *dst, const char *s, bool required, const char *field, struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	if ((rc = check_str(s, LS_API_ENDPOINT_MAX - 1, required, field, ctx)) != 0)
+		return rc;
+	if (s != NULL)
+		memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+static int
+dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, struct ls_err_ctx *ctx)
+{
+	struct ls_api_status *st = &r->status;
+	int rc;
+
+	if ((rc = check_count(s->n_peers, 4096, "status peers", ctx)) != 0)
+		return rc;
+	r->kind = LS_API_STATUS;
+	if ((rc = copy_key(st->node_key, &s->node_key, "status node_key", ctx)) != 0 ||
+	    (rc = copy_endpoint(st->api, s->api, false, "status api", ctx)) != 0 ||
+	    (rc = copy_endpoint(st->listen, s->listen, false, "status listen", ctx)) != 0)
+		return rc;
+	st->stats.records = s->records;
+	st->stats.pending = s->pending;
+	st->stats.equivocations = s->equivocations;
+	st->stats.authors = s->authors;
+	st->stats.map_size = s->map_size;
+	if (s->n_peers != 0 && (st->peers = calloc(s->n_peers, sizeof(*st->peers))) == NULL)
+		return LS_ERR_NOMEM;
+	st->n_peers = s->n_peers;
+	for (size_t i = 0; i < s->n_peers; i++) {
+		const Lodestone__Api__Peer *x = s->peers[i];
+		struct ls_api_peer *y = &st->peers[i];
+		if ((rc = copy_endpoint(y->endpoint, x->endpoint, true, "peer endpoint", ctx)) != 0)
+			return rc;
+		if (x->has_key) {
+			if ((rc = copy_key(y->key, &x->key, "peer key", ctx)) != 0)
+				return rc;
+			y->has_key = true;
+		}
+		y->connected = x->has_connected && x->connected;
+		y->last_sync = x->last_sync;
+		y->received = x->received;
+		y->rejected = x->rejected;
+	}
+	return 0;
+}
+
+static int
+dec_bytes(const ProtobufCBinaryData *b, size_t max, uint8_t **out, size_t *len, const char *field,
+	  struct ls_err_ctx *ctx)
+{
+	if (b->len == 0 || b->len > max)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "%s is %zu bytes", field, b->len);
+	if ((*out = malloc(b->len)) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(*out, b->data, b->len);
+	*len = b->len;
+	return 0;
+}
+
+static int
+from_response(struct ls_api_response *r, const Lodestone__Api__Response *m, struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	if (m->has_error && m->error != 0) {
+		if (m->error > 0 || m->error < -999)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "error code %d is out of range",
+					  m->error);
+		if (m->kind_case != LODESTONE__API__RESPONSE__KIND__NOT_SET)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "error response carries a result");
+		r->error = m->error;
+		copy_msg(r->message, sizeof(r->message),
+			 m->message != NULL && *m->message != '\0' ? m->message
+								   : ls_strerror(m->error));
+		return 0;
+	}
+	switch (m->kind_case) {
+	case LODESTONE__API__RESPONSE__KIND_SUBMIT: return dec_submit(r, m->submit, ctx);
+	case LODESTONE__API__RESPONSE__KIND_HEAD:
+		r->kind = LS_API_HEAD;
+		r->head.seq = m->head->seq;
+		if (m->head->seq == 0)
+			return 0;
+		if (!m->head->has_id)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "head result has no id");
+		r->head.timestamp = m->head->timestamp;
+		return copy_key(r->head.id, &m->head->id, "head id", ctx);
+	case LODESTONE__API__RESPONSE__KIND_GET:
+		if ((rc = dec_bytes(&m->get->envelope, LS_ENVELOPE_MAX, &r->get.env, &r->get.len,
+				    "get envelope", ctx)) != 0)
+			return rc;
+		r->kind = LS_API_GET;
+		return 0;
+	case LODESTONE__API__RESPONSE__KIND_RESOLVE:
+		r->kind = LS_API_RESOLVE;
+		return copy_key(r->resolve.id, &m->resolve->id, "resolve id", ctx);
+	case LODESTONE__API__RESPONSE__KIND_CERT_OF:
+		r->kind = LS_API_CERT_OF;
+		return copy_key(r->cert_of.cert, &m->cert_of->cert, "cert_of cert", ctx);
+	case LODESTONE__API__RESPONSE__KIND_VERIFY: return dec_verify(r, m->verify, ctx);
+	case LODESTONE__API__RESPONSE__KIND_ORIGIN: return dec_origin(r, m->origin, ctx);
+	case LODESTONE__API__RESPONSE__KIND_TRACE: return dec_trace(r, m->trace, ctx);
+	case LODESTONE__API__RESPONSE__KIND_LOG: return dec_log(r, m->log, ctx);
+	case LODESTONE__API__RESPONSE__KIND_STATUS: return dec_status(r, m->status, ctx);
+	case LODESTONE__API__RESPONSE__KIND_BUNDLE:
+		if ((rc = dec_bytes(&m->bundle->bundle, LS_API_RESPONSE_MAX, &r->bundle.bytes,
+				    &r->bundle.len, "bundle", ctx)) != 0)
+			return rc;
+		r->kind = LS_API_BUNDLE;
+		return 0;
+	default: return ls_err_set(ctx, LS_ERR_MALFORMED, "response has neither error nor result");
+	}
+}
+
+int
+ls_api_response_decode(const uint8_t *buf, size_t len, struct ls_api_response *resp,
+		       struct ls_err_ctx *ctx)
+{
+	struct budget bud = {0};
+	ProtobufCAllocator alloc = {budget_alloc, budget_free, &bud};
+	Lodestone__Api__Response *m;
+	int rc;
+
+	ls_api_response_init(resp);
+	if (buf == NULL || len == 0)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "empty response");
+	if (len > LS_API_RESPONSE_MAX)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "response of %zu bytes is over %zu", len,
+				  LS_API_RESPONSE_MAX);
+	bud.left = UNPACK_BUDGET(len);
+	m = lodestone__api__response__unpack(&alloc, len, buf);
+	if (m == NULL)
+		return ls_err_set(ctx, bud.left < len ? LS_ERR_TOO_BIG : LS_ERR_MALFORMED,
+				  "response does not decode");
+	if (m->version != LS_API_VERSION) {
+		rc = ls_err_set(ctx, LS_ERR_VERSION, "response version %u is not supported (%d is)",
+				m->version, LS_API_VERSION);
+		goto out;
+	}
+	if ((rc = from_response(resp, m, ctx)) != 0) {
+		if (rc == LS_ERR_NOMEM)
+			ls_err_set(ctx, rc, "out of memory decoding a response");
+	}
+out:
+	lodestone__api__response__free_unpacked(m, &alloc);
+	if (rc != 0)
+		ls_api_response_release(resp);
+	return rc;
+}
+
+/* ---- client ---- */
+
+struct ls_api {
+	void *zctx;
+	void *sock;
+	int timeout_ms;
+	char endpoint[LS_API_ENDPOINT_MAX];
+};
+
+/*
+ * A daemon that is not running leaves no socket file, or a stale one that
+ * refuses connections: find out now instead of waiting for a timeout.
+ */
+static int
+probe_ipc(const char *endpoint, struct ls_err_ctx *ctx)
+{
+	const char *path = endpoint + strlen("ipc://");
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc = 0;
+
+	if (*path == '@')
+		return 0; /* abstract namespace: nothing to check */
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return ls_err_set(ctx, LS_ERR_INVALID, "endpoint '%s': path too long", endpoint);
+	if (stat(path, &st) != 0)
+		return ls_err_set(ctx, LS_ERR_NET, "cannot reach lodestoned at '%s': %s", endpoint,
+				  errno == ENOENT ? "no such socket (is the daemon running?)"
+						  : strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return ls_err_set(ctx, LS_ERR_NET, "cannot reach lodestoned at '%s': not a socket",
+				  endpoint);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return ls_err_set(ctx, LS_ERR_NET, "socket: %s", strerror(errno));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		rc = ls_err_set(ctx, LS_ERR_NET, "cannot reach lodestoned at '%s': %s", endpoint,
+				errno == ECONNREFUSED ? "connection refused (stale socket?)"
+						      : strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
+ls_api_open(const char *endpoint, int timeout_ms, struct ls_api **out, struct ls_err_ctx *ctx)
+{
+	struct ls_api *a = NULL;
+	int one = 1, zero = 0, rc;
+	int64_t maxmsg = (int64_t)LS_API_RESPONSE_MAX + 4096;
+
+	*out = NULL;
+	if (endpoint == NULL ||
+	    (strncmp(endpoint, "ipc://", 6) != 0 && strncmp(endpoint, "tcp://", 6) != 0) ||
+	    strlen(endpoint) <= 6)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "endpoint '%s' is not ipc://PATH or tcp://HOST:PORT",
+				  endpoint ? endpoint : "");
+	if (strlen(endpoint) >= LS_API_ENDPOINT_MAX)
+		return ls_err_set(ctx, LS_ERR_INVALID, "endpoint '%.40s...' is too long", endpoint);
+	if (timeout_ms < 0)
+		return ls_err_set(ctx, LS_ERR_INVALID, "timeout %d ms is negative", timeout_ms);
+	if (strncmp(endpoint, "ipc://", 6) == 0 && (rc = probe_ipc(endpoint, ctx)) != 0)
+		return rc;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return LS_ERR_NOMEM;
+	a->timeout_ms = timeout_ms ? timeout_ms : LS_API_TIMEOUT_MS;
+	memcpy(a->endpoint, endpoint, strlen(endpoint) + 1);
+	if ((a->zctx = zmq_ctx_new()) == NULL || (a->sock = zmq_socket(a->zctx, ZMQ_REQ)) == NULL) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "zmq: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	/* RELAXED lets a request follow one that timed out; CORRELATE drops the
+	 * late answer to the old one. IMMEDIATE keeps a request from queueing on
+	 * a connection that is not up, so an absent daemon fails the send. */
+	if (zmq_setsockopt(a->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_REQ_RELAXED, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_REQ_CORRELATE, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_SNDTIMEO, &a->timeout_ms, sizeof(int)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_RCVTIMEO, &a->timeout_ms, sizeof(int)) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	if (zmq_connect(a->sock, endpoint) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "cannot connect to '%s': %s", endpoint,
+				zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	*out = a;
+	return 0;
+fail:
+	ls_api_close(&a);
+	return rc;
+}
+
+void
+ls_api_close(struct ls_api **ap)
+{
+	struct ls_api *a;
+
+	if (ap == NULL || (a = *ap) == NULL)
+		return;
+	if (a->sock != NULL)
+		zmq_close(a->sock);
+	if (a->zctx != NULL)
+		zmq_ctx_term(a->zctx);
+	free(a);
+	*ap = NULL;
+}
+
+/* Sends req, waits for the response of kind `want`; a daemon error is
+ * returned as is with its message in ctx. */
+static int
+call(struct ls_api *a, const struct ls_api_request *req, enum ls_api_kind want,
+     struct ls_api_response *resp, struct ls_err_ctx *ctx)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	zmq_msg_t msg;
+	int rc, more = 0;
+	size_t more_len = sizeof(more);
+
+	ls_api_response_init(resp);
+	if (a == NULL)
+		return ls_err_set(ctx, LS_ERR_INVALID, "no connection");
+	if ((rc = ls_api_request_encode(req, &buf, &len, ctx)) != 0)
+		return rc;
+	if (zmq_send(a->sock, buf, len, 0) != (int)len) {
+		int e = zmq_errno();
+		free(buf);
+		if (e == EAGAIN)
+			return ls_err_set(
+			    ctx, LS_ERR_NET,
+			    "cannot reach lodestoned at '%s' (no connection after %d ms)",
+			    a->endpoint, a->timeout_ms);
+		return ls_err_set(ctx, LS_ERR_NET, "send to '%s': %s", a->endpoint,
+				  zmq_strerror(e));
+	}
+	free(buf);
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, a->sock, 0) == -1) {
+		int e = zmq_errno();
+		zmq_msg_close(&msg);
+		if (e == EAGAIN)
+			return ls_err_set(ctx, LS_ERR_TIMEOUT,
+					  "lodestoned at '%s' did not answer within %d ms",
+					  a->endpoint, a->timeout_ms);
+		return ls_err_set(ctx, LS_ERR_NET, "receive from '%s': %s", a->endpoint,
+				  zmq_strerror(e));
+	}
+	if (zmq_getsockopt(a->sock, ZMQ_RCVMORE, &more, &more_len) == 0 && more) {
+		/* Not our protocol: drop the rest of the message. */
+		while (more && zmq_msg_recv(&msg, a->sock, 0) != -1)
+			if (zmq_getsockopt(a->sock, ZMQ_RCVMORE, &more, &more_len) != 0)
+				break;
+		zmq_msg_close(&msg);
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "answer of '%s' has several frames",
+				  a->endpoint);
+	}
+	rc = ls_api_response_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), resp, ctx);
+	zmq_msg_close(&msg);
+	if (rc != 0)
+		return rc;
+	if (resp->error != 0) {
+		rc = resp->error;
+		ls_err_set(ctx, rc, "%s", resp->message);
+		ls_api_response_release(resp);
+		return rc;
+	}
+	if (resp->kind != want) {
+		ls_api_response_release(resp);
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "answer to %s is a %s result",
+				  ls_api_kind_name(want), ls_api_kind_name(resp->kind));
+	}
+	return 0;
+}
+
+int
+ls_api_submit(struct ls_api *a, const uint8_t *const *envs, const size_t *lens, size_t n,
+	      struct ls_ingest_result *results, struct ls_err_ctx *ctx)
+{
+	const uint8_t **senv = NULL;
+	size_t *slen = NULL, *sidx = NULL;
+	size_t i = 0;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((senv = calloc(LS_API_SUBMIT_MAX, sizeof(*senv))) == NULL ||
+	    (slen = calloc(LS_API_SUBMIT_MAX, sizeof(*slen))) == NULL ||
+	    (sidx = calloc(LS_API_SUBMIT_MAX, sizeof(*sidx))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	while (i < n) {
+		struct ls_api_request req = {.kind = LS_API_SUBMIT};
+		struct ls_api_response resp;
+		size_t k = 0;
+
+		for (; i < n && k < LS_API_SUBMIT_MAX; i++) {
+			if (lens[i] == 0 || lens[i] > LS_ENVELOPE_MAX) {
+				memset(&results[i], 0, sizeof(results[i]));
+				results[i].status = LS_INGEST_REJECTED;
+				results[i].reason = lens[i] ? LS_R_TOO_BIG : LS_R_MALFORMED;
+				snprintf(results[i].message, sizeof(results[i].message),
+					 "envelope of %zu bytes: 1..%d allowed", lens[i],
+					 LS_ENVELOPE_MAX);
+				continue;
+			}
+			senv[k] = envs[i];
+			slen[k] = lens[i];
+			sidx[k++] = i;
+		}
+		if (k == 0)
+			continue;
+		req.submit.n = k;
+		req.submit.envs = senv;
+		req.submit.lens = slen;
+		if ((rc = call(a, &req, LS_API_SUBMIT, &resp, ctx)) != 0)
+			goto out;
+		if (resp.submit.n != k) {
+			ls_api_response_release(&resp);
+			rc = ls_err_set(ctx, LS_ERR_MALFORMED,
+					"daemon answered %zu outcomes for %zu envelopes",
+					resp.submit.n, k);
+			goto out;
+		}
+		for (size_t j = 0; j < k; j++)
+			results[sidx[j]] = resp.submit.results[j];
+		ls_api_response_release(&resp);
+	}
+out:
+	free(senv);
+	free(slen);
+	free(sidx);
+	return rc;
+}
+
+int
+ls_api_head(struct ls_api *a, const uint8_t author[LS_KEY_LEN], struct ls_api_head *head,
+	    struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_HEAD};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.head.author, author, LS_KEY_LEN);
+	if ((rc = call(a, &req, LS_API_HEAD, &resp, ctx)) != 0)
+		return rc;
+	*head = resp.head;
+	return 0;
+}
+
+int
+ls_api_get(struct ls_api *a, const uint8_t id[LS_ID_LEN], uint8_t **env, size_t *len,
+	   struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_GET};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.get.id, id, LS_ID_LEN);
+	if ((rc = call(a, &req, LS_API_GET, &resp, ctx)) != 0)
+		return rc;
+	*env = resp.get.env;
+	*len = resp.get.len;
+	return 0;
+}
+
+int
+ls_api_resolve(struct ls_api *a, enum ls_resolve_kind kind, const char *name, uint8_t id[LS_ID_LEN],
+	       struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_RESOLVE};
+	struct ls_api_response resp;
+	int rc;
+
+	req.resolve.kind = kind;
+	req.resolve.name = name;
+	if ((rc = call(a, &req, LS_API_RESOLVE, &resp, ctx)) != 0)
+		return rc;
+	memcpy(id, resp.resolve.id, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_api_cert_of(struct ls_api *a, const uint8_t key[LS_KEY_LEN], uint64_t t, uint8_t cert[LS_ID_LEN],
+	       struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_CERT_OF};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.cert_of.key, key, LS_KEY_LEN);
+	req.cert_of.time = t;
+	if ((rc = call(a, &req, LS_API_CERT_OF, &resp, ctx)) != 0)
+		return rc;
+	memcpy(cert, resp.cert_of.cert, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_api_verify(struct ls_api *a, const struct ls_export_query *q, struct ls_verdict *v,
+	      struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_VERIFY};
+	struct ls_api_response resp;
+	int rc;
+
+	req.verify = *q;
+	if ((rc = call(a, &req, LS_API_VERIFY, &resp, ctx)) != 0)
+		return rc;
+	*v = resp.verify;
+	return 0;
+}
+
+int
+ls_api_origin(struct ls_api *a, const uint8_t lot[LS_ID_LEN], struct ls_origin *o,
+	      struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_ORIGIN};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.origin.lot, lot, LS_ID_LEN);
+	if ((rc = call(a, &req, LS_API_ORIGIN, &resp, ctx)) != 0)
+		return rc;
+	*o = resp.origin;
+	return 0;
+}
+
+int
+ls_api_trace(struct ls_api *a, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t,
+	     struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_TRACE};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.trace.lot, lot, LS_ID_LEN);
+	req.trace.down = down;
+	if ((rc = call(a, &req, LS_API_TRACE, &resp, ctx)) != 0)
+		return rc;
+	*t = resp.trace;
+	return 0;
+}
+
+int
+ls_api_log(struct ls_api *a, const struct ls_log_filter *f, struct ls_api_log_page *page,
+	   struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_LOG};
+	struct ls_api_response resp;
+	int rc;
+
+	req.log = *f;
+	if ((rc = call(a, &req, LS_API_LOG, &resp, ctx)) != 0)
+		return rc;
+	*page = resp.log;
+	return 0;
+}
+
+int
+ls_api_status(struct ls_api *a, struct ls_api_status *st, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_STATUS};
+	struct ls_api_response resp;
+	int rc;
+
+	if ((rc = call(a, &req, LS_API_STATUS, &resp, ctx)) != 0)
+		return rc;
+	*st = resp.status;
+	return 0;
+}
+
+int
+ls_api_bundle(struct ls_api *a, const uint8_t lot[LS_ID_LEN], uint8_t **bundle, size_t *len,
+	      struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_BUNDLE};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.bundle.lot, lot, LS_ID_LEN);
+	if ((rc = call(a, &req, LS_API_BUNDLE, &resp, ctx)) != 0)
+		return rc;
+	*bundle = resp.bundle.bytes;
+	*len = resp.bundle.len;
+	return 0;
+}
