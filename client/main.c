@@ -66,7 +66,7 @@ static const struct cmd commands[] = {
     {"origin", cmd_origin, "where each element of a lot was mined and processed",
      "lodestone origin LOT\n"},
     {"policy publish", cmd_policy_publish, "publish a control policy (JSON file)",
-     "lodestone policy publish -k KEY FILE.json [--policy NAME]\n"},
+     "lodestone policy publish -k KEY FILE.json\n"},
     {"pubkey", cmd_pubkey, "print the public key of a key file", "lodestone pubkey FILE\n"},
     {"show", cmd_show, "print one record", "lodestone show ID\n"},
     {"status", cmd_status, "the daemon's record count, peers and equivocations",

@@ -259,12 +259,17 @@ trace_json(const struct ls_trace *t, const uint8_t lot[LS_ID_LEN], bool down)
 	return o;
 }
 
-/* A DOT string: quotes and backslashes escaped, control characters dropped. */
+/* A DOT string: quotes and backslashes escaped, newlines as \\n, other control
+ * characters dropped. */
 static void
 dot_str(const char *s)
 {
 	putchar('"');
 	for (; *s != '\0'; s++) {
+		if (*s == '\n') {
+			fputs("\\n", stdout);
+			continue;
+		}
 		if (*s == '"' || *s == '\\')
 			putchar('\\');
 		if ((unsigned char)*s >= 0x20)
@@ -304,8 +309,15 @@ trace_dot(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN],
 	       "  edge [fontname=\"Helvetica\", fontsize=9];\n");
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct ls_trace_node *n = &t->nodes[i];
-		snprintf(label, sizeof(label), "%s\n%s, %" PRIu64 " g\n%s, %s\n%.12s", n->label,
-			 n->category, n->grams, n->country, party_name(c, &ps, n->holder),
+		const char *maker = party_name(c, &ps, n->holder);
+		char where[16];
+		size_t ml = strlen(maker);
+		/* "Org (CN)" already says where, unless it was made elsewhere. */
+		snprintf(where, sizeof(where), " (%s)", n->country);
+		snprintf(label, sizeof(label), "%s\n%s, %" PRIu64 " g\n%s%s%s\n%.12s", n->label,
+			 n->category, n->grams, maker,
+			 ml >= 5 && strcmp(maker + ml - 5, where) == 0 ? "" : "\nmade in ",
+			 ml >= 5 && strcmp(maker + ml - 5, where) == 0 ? "" : n->country,
 			 ls_hex(n->id, LS_ID_LEN, hex));
 		printf("  \"lot_%.16s\" [label=", hex);
 		dot_str(label);
