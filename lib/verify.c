@@ -173,6 +173,9 @@ policy_in_force(const struct policies *ps, size_t i, uint64_t at)
 
 enum control { C_NOT, C_EXEMPT, C_DE_MINIMIS, C_CONTROLLED };
 
+/* Rounding allowed when a share is compared with a threshold (see controlled). */
+#define SHARE_ROUNDING ((u128)LS_FRAC_ONE / 1000)
+
 /*
  * Whether exporting lot `lo` from country `from_cc` is controlled by policy p.
  * msg gets the why.
@@ -209,13 +212,18 @@ controlled(const struct ls_policy *p, const struct ls_lot_origin *lo, const char
 		return C_NOT;
 	if (share == 0)
 		return C_NOT;
+	/* Origin fractions are floored at every transformation, so a content
+	 * exactly at the threshold comes out a few units under it: allow that
+	 * rounding (far below 0.001 ppm), or exactly 0.1 % would pass as de
+	 * minimis. */
 	thresh = (u128)p->de_minimis_ppm * LS_FRAC_ONE;
-	if (share >= thresh) {
+	if (share + SHARE_ROUNDING >= thresh) {
 		snprintf(msg, len,
 			 "%s-origin controlled content %llu ppm is at or above the de minimis "
 			 "threshold %u ppm of policy '%s'",
-			 p->jurisdiction, (unsigned long long)(share / LS_FRAC_ONE), p->de_minimis_ppm,
-			 p->name);
+			 p->jurisdiction,
+			 (unsigned long long)((share + SHARE_ROUNDING) / LS_FRAC_ONE),
+			 p->de_minimis_ppm, p->name);
 		return C_CONTROLLED;
 	}
 	snprintf(msg, len,
@@ -562,6 +570,7 @@ struct prov {
 	struct ls_ocache *oc;
 	struct policies *ps;
 	struct ls_idmap *checked;
+	struct ls_idmap *path; /* transfers the lot's material went through */
 	const uint8_t *lot;
 	int rc;
 };
@@ -699,7 +708,10 @@ lot_child(void *arg, const uint8_t rec[32])
 
 	if (ls_txn_record(c->p->t, rec, &r) != 0)
 		return 0;
-	if (r->type != LS_REC_TRANSFER) {
+	/* An ancestor's transfers count only where the lot's material went: a
+	 * sibling portion shipped elsewhere is not this lot's provenance. */
+	if (r->type != LS_REC_TRANSFER ||
+	    (memcmp(c->lot, c->p->lot, 32) != 0 && !ls_idmap_has(c->p->path, r->id))) {
 		ls_record_free(r);
 		return 0;
 	}
@@ -713,15 +725,21 @@ static int
 provenance(struct ls_txn *t, struct ls_ocache *oc, struct policies *ps, const uint8_t lot[32],
 	   struct ls_verdict *v)
 {
-	struct prov p = {t, v, oc, ps, NULL, lot, 0};
+	struct prov p = {t, v, oc, ps, NULL, NULL, lot, 0};
 	uint8_t(*anc)[32] = NULL, regs[LS_REASON_IDS_MAX][32];
+	struct ls_lot_info lli;
 	size_t n = 0, nregs = 0;
 	int rc;
 
 	v->kind = LS_V_VALID;
-	if ((rc = ancestors(t, lot, &anc, &n)) != 0)
+	if ((rc = ls_txn_lot(t, lot, &lli)) != 0 || (rc = custody(t, lli.maker, lot, &p.path)) != 0)
 		return rc;
+	if ((rc = ancestors(t, lot, &anc, &n)) != 0) {
+		ls_idmap_free(&p.path);
+		return rc;
+	}
 	if ((p.checked = ls_idmap_new()) == NULL) {
+		ls_idmap_free(&p.path);
 		free(anc);
 		return LS_ERR_NOMEM;
 	}
@@ -749,6 +767,7 @@ provenance(struct ls_txn *t, struct ls_ocache *oc, struct policies *ps, const ui
 					    (unsigned long long)v->ancestors, n);
 	}
 	ls_idmap_free(&p.checked);
+	ls_idmap_free(&p.path);
 	free(anc);
 	return rc;
 }
