@@ -589,7 +589,7 @@ test_record_roundtrip_transformation(void **state)
 	memset(in[1].lot, 2, LS_ID_LEN);
 	in[1].grams = 2000;
 	for (int i = 0; i < 3; i++) {
-		char label[16];
+		char label[32];
 		snprintf(label, sizeof(label), "oxide-%d", i);
 		out[i].label = arena_str(r, label);
 		out[i].category = arena_str(r, i == 2 ? "scrap" : "oxide");
@@ -1535,7 +1535,7 @@ test_record_bundle_roundtrip(void **state)
 
 	e[0] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
 	for (int i = 1; i < 5; i++) {
-		char label[16];
+		char label[32];
 		snprintf(label, sizeof(label), "lot-%d", i);
 		e[i] = fx_lot(f->miner, label, "site", NULL, "ore", 1000 * (uint64_t)i, "Nd=1");
 	}

@@ -1,0 +1,1277 @@
+/*
+ * test_store.c - the LMDB store and the ingest rules, on a real LMDB
+ * environment in a mkdtemp directory: open/close/reopen and locking,
+ * certificates and roles, revocation and validity, feed continuity,
+ * idempotent re-ingest, convergence of out-of-order arrival, equivocation
+ * evidence, pending records and their bound, bad records inside a batch, map
+ * growth, and the supply-chain rules (holdings, transfers, receipts, mass
+ * balance, licenses).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "err.h"
+#include "helper_fixture.h"
+#include "reason.h"
+#include "record.h"
+#include "store.h"
+#include "util.h"
+
+struct sfx {
+	char *dir;
+	struct ls_store *s;
+	struct fx_actor *auth;  /* trust anchor */
+	struct fx_actor *miner; /* certified miner once certify() ran */
+	struct fx_actor *proc;  /* processor and exporter */
+	struct fx_actor *imp;   /* importer */
+	struct fx_env certs[3];
+};
+
+static int
+setup(void **state)
+{
+	struct sfx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || (f->dir = fx_tmpdir()) == NULL)
+		return -1;
+	f->auth = fx_actor_new("CN");
+	f->miner = fx_actor_new("CN");
+	f->proc = fx_actor_new("JP");
+	f->imp = fx_actor_new("DE");
+	if (f->auth == NULL || f->miner == NULL || f->proc == NULL || f->imp == NULL)
+		return -1;
+	if (fx_store_open(f->dir, f->auth, 0, &f->s) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct sfx *f = *state;
+
+	ls_store_close(&f->s);
+	fx_rmtree(f->dir);
+	free(f->dir);
+	for (size_t i = 0; i < 3; i++)
+		fx_env_release(&f->certs[i]);
+	fx_actor_free(&f->auth);
+	fx_actor_free(&f->miner);
+	fx_actor_free(&f->proc);
+	fx_actor_free(&f->imp);
+	free(f);
+	return 0;
+}
+
+/* Ingests e alone and checks what became of it. */
+static void
+expect_at(struct ls_store *s, const struct fx_env *e, enum ls_ingest_status st,
+	  enum ls_reason reason, int line)
+{
+	struct ls_ingest_result res;
+
+	if (e->buf == NULL)
+		fail_msg("line %d: the record could not be built", line);
+	if (fx_ingest_one(s, e->buf, e->len, &res) != 0)
+		fail_msg("line %d: ingest failed", line);
+	if (res.status != st || res.reason != reason)
+		fail_msg("line %d: %s %s (%s), want %s %s", line, fx_status_name(res.status),
+			 ls_reason_code(res.reason), res.message, fx_status_name(st),
+			 ls_reason_code(reason));
+	assert_true(res.has_id);
+	assert_memory_equal(res.id, e->id, LS_ID_LEN);
+	assert_int_equal(res.type, e->type);
+}
+#define EXPECT(s, e, st, reason) expect_at((s), &(e), (st), (reason), __LINE__)
+#define ACCEPT(s, e)             EXPECT((s), (e), LS_INGEST_ACCEPTED, LS_R_OK)
+
+/* Builds a record with `expr`, expects it rejected for `reason`, and rewinds
+ * the actor's feed so that its next record takes the same seq. */
+#define REJECT(s, actor, expr, reason)                                                             \
+	do {                                                                                       \
+		struct fx_mark m_ = fx_mark(actor);                                                \
+		struct fx_env e_ = (expr);                                                         \
+		expect_at((s), &e_, LS_INGEST_REJECTED, (reason), __LINE__);                       \
+		fx_env_release(&e_);                                                               \
+		fx_rewind((actor), &m_);                                                           \
+	} while (0)
+
+/* Builds a record with `expr`, expects it accepted, and frees it. */
+#define OK(s, expr)                                                                                \
+	do {                                                                                       \
+		struct fx_env e_ = (expr);                                                         \
+		expect_at((s), &e_, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__);                        \
+		fx_env_release(&e_);                                                               \
+	} while (0)
+
+/* Certifies miner, processor (+exporter) and importer, and ingests the
+ * certificates. */
+static void
+certify(struct sfx *f)
+{
+	f->certs[0] = fx_cert(f->auth, f->miner, "Bayan Obo Mining", NULL, LS_ROLE_MINER, 0, 0);
+	f->certs[1] = fx_cert(f->auth, f->proc, "Magnet Works", NULL,
+			      LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0);
+	f->certs[2] = fx_cert(f->auth, f->imp, "Motor GmbH", NULL, LS_ROLE_IMPORTER, 0, 0);
+	for (size_t i = 0; i < 3; i++)
+		ACCEPT(f->s, f->certs[i]);
+}
+
+static struct ls_store_stats
+stats(struct ls_store *s)
+{
+	struct ls_store_stats st;
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	return st;
+}
+
+static void
+assert_stats_equal(const struct ls_store_stats *a, const struct ls_store_stats *b)
+{
+	assert_int_equal(a->records, b->records);
+	assert_int_equal(a->pending, b->pending);
+	assert_int_equal(a->equivocations, b->equivocations);
+	assert_int_equal(a->authors, b->authors);
+}
+
+/* True when the store has the envelope e, byte for byte. */
+static bool
+has(struct ls_store *s, const struct fx_env *e)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = ls_store_get(s, e->id, &buf, &len);
+	bool same;
+
+	if (rc == LS_ERR_NOT_FOUND)
+		return false;
+	assert_int_equal(rc, 0);
+	same = len == e->len && memcmp(buf, e->buf, len) == 0;
+	free(buf);
+	assert_true(same);
+	return true;
+}
+
+/* Reopens the fixture store with other options. */
+static void
+reopen(struct sfx *f, size_t max_pending, size_t map_size)
+{
+	struct ls_store_opts o;
+
+	ls_store_close(&f->s);
+	assert_null(f->s);
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])f->auth->kp->pk;
+	o.n_anchors = 1;
+	o.max_pending = max_pending;
+	o.map_size = map_size;
+	assert_int_equal(ls_store_open(f->dir, &o, &f->s, NULL), 0);
+}
+
+/* ---- open, close, lock ---- */
+
+static void
+test_store_reopen_keeps_records(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lots[3];
+	struct ls_store_stats before, after;
+	uint64_t seq, ts;
+	uint8_t head[LS_ID_LEN], id[LS_ID_LEN];
+
+	certify(f);
+	for (int i = 0; i < 3; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%d", i);
+		f->miner->ts = FX_T0 + (uint64_t)i;
+		lots[i] = fx_lot(f->miner, label, "Bayan Obo", NULL, "ore", 1000, "Nd=300000");
+		ACCEPT(f->s, lots[i]);
+	}
+	before = stats(f->s);
+	assert_int_equal(before.records, 6);
+	assert_int_equal(before.authors, 2);
+	assert_int_equal(before.pending, 0);
+	assert_true(before.map_size > 0);
+
+	reopen(f, 0, 0);
+	after = stats(f->s);
+	assert_stats_equal(&before, &after);
+	for (int i = 0; i < 3; i++)
+		assert_true(has(f->s, &lots[i]));
+	for (int i = 0; i < 3; i++)
+		assert_true(has(f->s, &f->certs[i]));
+	assert_int_equal(ls_store_head(f->s, f->miner->kp->pk, &seq, head, &ts), 0);
+	assert_int_equal(seq, 3);
+	assert_memory_equal(head, lots[2].id, LS_ID_LEN);
+	assert_int_equal(ts, FX_T0 + 2);
+	assert_int_equal(ls_store_feed_get(f->s, f->miner->kp->pk, 2, id), 0);
+	assert_memory_equal(id, lots[1].id, LS_ID_LEN);
+	assert_int_equal(ls_store_feed_get(f->s, f->miner->kp->pk, 4, id), LS_ERR_NOT_FOUND);
+	/* A key with no feed. */
+	assert_int_equal(ls_store_head(f->s, f->imp->kp->pk, &seq, head, &ts), 0);
+	assert_int_equal(seq, 0);
+	/* The decoded record, and names. */
+	{
+		struct ls_record *r = NULL;
+		assert_int_equal(ls_store_get_record(f->s, lots[1].id, &r), 0);
+		assert_int_equal(r->type, LS_REC_LOT);
+		assert_string_equal(r->lot.lot.label, "ore-1");
+		ls_record_free(r);
+		assert_int_equal(ls_store_get_record(
+				     f->s, (const uint8_t *)"no such record 0123456789abcdef", &r),
+				 LS_ERR_NOT_FOUND);
+		assert_null(r);
+		assert_int_equal(ls_store_resolve(f->s, LS_RESOLVE_LOT, "ore-2", id, NULL), 0);
+		assert_memory_equal(id, lots[2].id, LS_ID_LEN);
+		assert_int_equal(ls_store_cert_of(f->s, f->miner->kp->pk, FX_T0, id), 0);
+		assert_memory_equal(id, f->certs[0].id, LS_ID_LEN);
+	}
+	{
+		uint8_t *buf = (uint8_t *)"x";
+		size_t len = 0;
+		assert_int_equal(ls_store_get(f->s,
+					      (const uint8_t *)"no such record 0123456789abcdef",
+					      &buf, &len),
+				 LS_ERR_NOT_FOUND);
+		assert_null(buf);
+	}
+	for (int i = 0; i < 3; i++)
+		fx_env_release(&lots[i]);
+}
+
+static void
+test_store_locked(void **state)
+{
+	struct sfx *f = *state;
+	struct ls_store *second = NULL;
+	struct ls_err_ctx ctx = {{0}};
+
+	assert_int_equal(ls_store_open(f->dir, NULL, &second, &ctx), LS_ERR_LOCKED);
+	assert_null(second);
+	assert_non_null(strstr(ctx.msg, f->dir));
+	/* The first handle still works. */
+	certify(f);
+	ls_store_close(&f->s);
+	ls_store_close(&f->s); /* NULL-safe */
+	ls_store_close(NULL);
+	assert_int_equal(ls_store_open(f->dir, NULL, &second, &ctx), 0);
+	assert_int_equal(stats(second).records, 3);
+	ls_store_close(&second);
+	/* A directory that cannot be made. */
+	assert_int_not_equal(ls_store_open("/proc/no/such/dir", NULL, &second, &ctx), 0);
+	assert_null(second);
+	reopen(f, 0, 0);
+}
+
+/* ---- authors: anchors, certificates, roles, revocation ---- */
+
+static void
+test_store_anchor_ingest(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_policy_spec pol = {.effective_from = FX_T0, .elements = "Sm,Gd,Tb,Dy,Lu,Sc,Y"};
+	struct fx_license_spec lic = {
+	    .licensee = f->miner->kp->pk, .items = "Dy", .max_grams = 1000, .destinations = "JP"};
+
+	certify(f);
+	OK(f->s, fx_policy(f->auth, &pol));
+	OK(f->s, fx_license(f->auth, &lic));
+	/* An anchor needs no certificate for anything, even a lot. */
+	OK(f->s, fx_lot(f->auth, "anchor-lot", NULL, NULL, "ore", 5, NULL));
+	assert_int_equal(stats(f->s).records, 6);
+	assert_int_equal(stats(f->s).authors, 1);
+}
+
+static void
+test_store_no_certificate(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lot;
+
+	/* An author that is no anchor and names no certificate. */
+	REJECT(f->s, f->miner, fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL),
+	       LS_R_NO_CERTIFICATE);
+	/* An author naming a record that is not a certificate of its key. */
+	certify(f);
+	lot = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL);
+	ACCEPT(f->s, lot);
+	memcpy(f->imp->cert_id, lot.id, LS_ID_LEN); /* a lot, not a certificate */
+	REJECT(f->s, f->imp, fx_receipt(f->imp, lot.id, 1), LS_R_NO_CERTIFICATE);
+	memcpy(f->imp->cert_id, f->certs[0].id, LS_ID_LEN); /* the miner's certificate */
+	REJECT(f->s, f->imp, fx_receipt(f->imp, lot.id, 1), LS_R_NO_CERTIFICATE);
+	assert_int_equal(stats(f->s).records, 4);
+	fx_env_release(&lot);
+}
+
+static void
+test_store_wrong_role(void **state)
+{
+	struct sfx *f = *state;
+	struct ls_lot_input in = {{0}, 1};
+	const char *out[] = {"x:oxide:1:"};
+	struct fx_env lot;
+
+	certify(f);
+	/* An importer registering a lot, a processor registering a lot. */
+	REJECT(f->s, f->imp, fx_lot(f->imp, "imp-lot", NULL, NULL, "ore", 5, NULL),
+	       LS_R_WRONG_ROLE);
+	REJECT(f->s, f->proc, fx_lot(f->proc, "proc-lot", NULL, NULL, "ore", 5, NULL),
+	       LS_R_WRONG_ROLE);
+	/* A miner certifying someone, or transforming its own lot. */
+	REJECT(f->s, f->miner,
+	       fx_cert(f->miner, f->imp, "self-made", NULL, LS_ROLE_AUTHORITY, 0, 0),
+	       LS_R_WRONG_ROLE);
+	memcpy(f->imp->cert_id, f->certs[2].id, LS_ID_LEN); /* fx_cert changed it */
+	lot = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL);
+	ACCEPT(f->s, lot);
+	memcpy(in.lot, lot.id, LS_ID_LEN);
+	REJECT(f->s, f->miner, fx_transform(f->miner, &in, 1, out, 1), LS_R_WRONG_ROLE);
+	/* A miner issuing a license or a policy. */
+	{
+		struct fx_license_spec lic = {.licensee = f->miner->kp->pk,
+					      .items = "Dy",
+					      .max_grams = 1,
+					      .destinations = "JP"};
+		struct fx_policy_spec pol = {.effective_from = FX_T0, .elements = "Dy"};
+		REJECT(f->s, f->miner, fx_license(f->miner, &lic), LS_R_WRONG_ROLE);
+		REJECT(f->s, f->miner, fx_policy(f->miner, &pol), LS_R_WRONG_ROLE);
+	}
+	/* A miner may revoke its own key, not another's. */
+	REJECT(f->s, f->miner, fx_revoke(f->miner, f->imp->kp->pk, FX_T0 + 10), LS_R_WRONG_ROLE);
+	OK(f->s, fx_revoke(f->miner, f->miner->kp->pk, FX_T0 + 10));
+	fx_env_release(&lot);
+}
+
+static void
+test_store_revoked(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env early;
+
+	certify(f);
+	f->miner->ts = FX_T0 + 50;
+	early = fx_lot(f->miner, "early", NULL, NULL, "ore", 5, NULL);
+	f->auth->ts = FX_T0 + 60;
+	OK(f->s, fx_revoke(f->auth, f->miner->kp->pk, FX_T0 + 100));
+	/* Dated before the revocation: accepted, even though it arrives after. */
+	ACCEPT(f->s, early);
+	f->miner->ts = FX_T0 + 99;
+	OK(f->s, fx_lot(f->miner, "just-before", NULL, NULL, "ore", 5, NULL));
+	/* From the effective time on: rejected. */
+	f->miner->ts = FX_T0 + 100;
+	REJECT(f->s, f->miner, fx_lot(f->miner, "at", NULL, NULL, "ore", 5, NULL), LS_R_REVOKED);
+	f->miner->ts = FX_T0 + 1000;
+	REJECT(f->s, f->miner, fx_lot(f->miner, "after", NULL, NULL, "ore", 5, NULL), LS_R_REVOKED);
+	/* A later revocation does not move an earlier one. */
+	OK(f->s, fx_revoke(f->auth, f->miner->kp->pk, FX_T0 + 2000));
+	REJECT(f->s, f->miner, fx_lot(f->miner, "after", NULL, NULL, "ore", 5, NULL), LS_R_REVOKED);
+
+	/* Revoking a certificate (not the key) stops records that cite it. */
+	f->proc->ts = FX_T0 + 10;
+	f->auth->ts = FX_T0 + 100;
+	OK(f->s, fx_revoke(f->auth, f->certs[1].id, FX_T0 + 200));
+	{
+		struct fx_env t = fx_transfer_tech(f->proc, "tech:magnet", f->imp, NULL, NULL);
+		ACCEPT(f->s, t);
+		f->proc->ts = FX_T0 + 200;
+		REJECT(f->s, f->proc, fx_transfer_tech(f->proc, "tech:magnet", f->imp, NULL, NULL),
+		       LS_R_REVOKED);
+		/* A new certificate for the same key makes it work again. */
+		fx_env_release(&f->certs[1]);
+		f->certs[1] = fx_cert(f->auth, f->proc, "Magnet Works", NULL,
+				      LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0);
+		ACCEPT(f->s, f->certs[1]);
+		OK(f->s, fx_transfer_tech(f->proc, "tech:magnet", f->imp, NULL, NULL));
+		fx_env_release(&t);
+	}
+	/* A key revoking itself. */
+	f->imp->ts = FX_T0 + 300;
+	OK(f->s, fx_revoke(f->imp, f->imp->kp->pk, FX_T0 + 300));
+	REJECT(f->s, f->imp, fx_transfer_tech(f->imp, "tech:magnet", f->proc, NULL, NULL),
+	       LS_R_REVOKED);
+	fx_env_release(&early);
+}
+
+static void
+test_store_cert_validity(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env c = fx_cert(f->auth, f->miner, "Seasonal Mine", NULL, LS_ROLE_MINER,
+				  FX_T0 + 10, FX_T0 + 20);
+
+	ACCEPT(f->s, c);
+	f->miner->ts = FX_T0 + 9;
+	REJECT(f->s, f->miner, fx_lot(f->miner, "too-early", NULL, NULL, "ore", 5, NULL),
+	       LS_R_CERT_EXPIRED);
+	f->miner->ts = FX_T0 + 10;
+	OK(f->s, fx_lot(f->miner, "first-second", NULL, NULL, "ore", 5, NULL));
+	f->miner->ts = FX_T0 + 19;
+	OK(f->s, fx_lot(f->miner, "last-second", NULL, NULL, "ore", 5, NULL));
+	f->miner->ts = FX_T0 + 20;
+	REJECT(f->s, f->miner, fx_lot(f->miner, "too-late", NULL, NULL, "ore", 5, NULL),
+	       LS_R_CERT_EXPIRED);
+	{
+		uint8_t id[LS_ID_LEN];
+		assert_int_equal(ls_store_cert_of(f->s, f->miner->kp->pk, FX_T0 + 15, id), 0);
+		assert_int_equal(ls_store_cert_of(f->s, f->miner->kp->pk, FX_T0 + 20, id),
+				 LS_ERR_NOT_FOUND);
+	}
+	fx_env_release(&c);
+}
+
+/* ---- feeds ---- */
+
+static void
+test_store_bad_prev(void **state)
+{
+	struct sfx *f = *state;
+
+	certify(f);
+	OK(f->s, fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL));
+	/* seq 2 whose prev is not seq 1. */
+	memset(f->miner->head, 0x5a, LS_ID_LEN);
+	{
+		struct fx_env e = fx_lot(f->miner, "ore-2", NULL, NULL, "ore", 5, NULL);
+		EXPECT(f->s, e, LS_INGEST_REJECTED, LS_R_BAD_PREV);
+		fx_env_release(&e);
+	}
+	assert_int_equal(stats(f->s).records, 4);
+}
+
+static void
+test_store_time_backwards(void **state)
+{
+	struct sfx *f = *state;
+
+	certify(f);
+	f->miner->ts = FX_T0 + 100;
+	OK(f->s, fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL));
+	f->miner->ts = FX_T0 + 99;
+	REJECT(f->s, f->miner, fx_lot(f->miner, "ore-2", NULL, NULL, "ore", 5, NULL),
+	       LS_R_TIME_BACKWARDS);
+	/* The same second is fine. */
+	f->miner->ts = FX_T0 + 100;
+	OK(f->s, fx_lot(f->miner, "ore-2", NULL, NULL, "ore", 5, NULL));
+}
+
+static void
+test_store_known(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env e[2];
+	struct ls_ingest_result res[2];
+	struct ls_store_stats before, after;
+
+	certify(f);
+	e[0] = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL);
+	e[1] = e[0];
+	assert_int_equal(fx_ingest(f->s, e, 2, res), 0);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(res[1].status, LS_INGEST_KNOWN);
+	before = stats(f->s);
+	for (size_t i = 0; i < 3; i++)
+		EXPECT(f->s, f->certs[i], LS_INGEST_KNOWN, LS_R_OK);
+	EXPECT(f->s, e[0], LS_INGEST_KNOWN, LS_R_OK);
+	after = stats(f->s);
+	assert_stats_equal(&before, &after);
+	/* Nothing at all is a no-op. */
+	assert_int_equal(ls_store_ingest(f->s, NULL, NULL, 0, NULL, NULL), 0);
+	fx_env_release(&e[0]);
+}
+
+/* ---- convergence ---- */
+
+struct heads {
+	size_t n;
+	uint8_t author[8][LS_KEY_LEN];
+	uint64_t seq[8];
+	uint8_t id[8][LS_ID_LEN];
+};
+
+static int
+collect_head(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq, const uint8_t id[LS_ID_LEN])
+{
+	struct heads *h = arg;
+
+	if (h->n == 8)
+		return -1;
+	memcpy(h->author[h->n], author, LS_KEY_LEN);
+	h->seq[h->n] = seq;
+	memcpy(h->id[h->n], id, LS_ID_LEN);
+	h->n++;
+	return 0;
+}
+
+/* xorshift64*: a fixed, portable shuffle. */
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+/*
+ * A ledger of n records across three feeds: the authority certifies a miner
+ * and a processor; the miner registers lots and ships part of them; the
+ * processor receipts each shipment and turns it into oxide. Every record is
+ * valid in feed order.
+ */
+static size_t
+build_ledger(struct sfx *f, struct fx_env *e, size_t n)
+{
+	size_t k = 0, lots = 0;
+
+	e[k++] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	e[k++] = fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR, 0, 0);
+	f->miner->ts_step = 1;
+	f->proc->ts_step = 1;
+	while (k < n) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%zu", lots++);
+		e[k] = fx_lot(f->miner, label, "Bayan Obo", NULL, "ore", 10000,
+			      "Nd=300000,Dy=50000,Fe=200000");
+		const uint8_t *lot = e[k++].id;
+		if (lots % 2 == 0 && k + 4 <= n) {
+			struct ls_lot_input in = {{0}, 6000};
+			const char *out[] = {"", ""};
+			char o1[64], o2[64];
+			e[k] = fx_transfer(f->miner, lot, 6000, f->proc, NULL, NULL);
+			k++;
+			e[k] = fx_receipt(f->proc, e[k - 1].id, 6000);
+			k++;
+			memcpy(in.lot, lot, LS_ID_LEN);
+			snprintf(o1, sizeof(o1), "oxide-%zu:oxide:300:Dy=900000", lots);
+			snprintf(o2, sizeof(o2), "tail-%zu:scrap:5000:Nd=300000,Fe=400000", lots);
+			out[0] = o1;
+			out[1] = o2;
+			e[k++] = fx_transform(f->proc, &in, 1, out, 2);
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		assert_non_null(e[i].buf);
+	return k;
+}
+
+static void
+ingest_batches(struct ls_store *s, const struct fx_env *e, const size_t *order, size_t n,
+	       size_t batch, bool all_accepted)
+{
+	struct fx_env *b = calloc(batch, sizeof(*b));
+	struct ls_ingest_result *res = calloc(batch, sizeof(*res));
+
+	assert_non_null(b);
+	assert_non_null(res);
+	for (size_t i = 0; i < n; i += batch) {
+		size_t m = n - i < batch ? n - i : batch;
+		for (size_t j = 0; j < m; j++)
+			b[j] = e[order[i + j]];
+		assert_int_equal(fx_ingest(s, b, m, res), 0);
+		for (size_t j = 0; j < m; j++) {
+			if (all_accepted && res[j].status != LS_INGEST_ACCEPTED)
+				fail_msg("record %zu: %s %s", order[i + j],
+					 fx_status_name(res[j].status), res[j].message);
+			if (res[j].status == LS_INGEST_REJECTED)
+				fail_msg("record %zu rejected: %s", order[i + j], res[j].message);
+		}
+	}
+	free(b);
+	free(res);
+}
+
+static void
+test_store_out_of_order_convergence(void **state)
+{
+	struct sfx *f = *state;
+	enum { N = 1000 };
+	struct fx_env *e = calloc(N, sizeof(*e));
+	size_t *order = calloc(N, sizeof(*order)), n;
+	char *dir_b = fx_tmpdir();
+	struct ls_store *b = NULL;
+	struct ls_store_stats sa, sb;
+	struct heads ha = {0}, hb = {0};
+	uint64_t seed = 0x10de57011e;
+
+	assert_non_null(e);
+	assert_non_null(order);
+	assert_non_null(dir_b);
+	assert_int_equal(fx_store_open(dir_b, f->auth, 0, &b), 0);
+	n = build_ledger(f, e, N);
+	assert_int_equal(n, N);
+
+	/* Store A: in order, batches of 100. */
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	ingest_batches(f->s, e, order, n, 100, true);
+	/* Store B: shuffled, batches of 37. */
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j = (size_t)(rnd(&seed) % (i + 1)), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	ingest_batches(b, e, order, n, 37, false);
+
+	sa = stats(f->s);
+	sb = stats(b);
+	assert_int_equal(sa.records, N);
+	assert_int_equal(sa.pending, 0);
+	assert_int_equal(sa.equivocations, 0);
+	assert_int_equal(sa.authors, 3);
+	assert_stats_equal(&sa, &sb);
+	assert_int_equal(ls_store_heads(f->s, collect_head, &ha), 0);
+	assert_int_equal(ls_store_heads(b, collect_head, &hb), 0);
+	assert_int_equal(ha.n, 3);
+	assert_int_equal(hb.n, 3);
+	assert_memory_equal(ha.author, hb.author, sizeof(ha.author));
+	assert_memory_equal(ha.seq, hb.seq, sizeof(ha.seq));
+	assert_memory_equal(ha.id, hb.id, sizeof(ha.id));
+	for (size_t i = 0; i < n; i++) {
+		if (!has(f->s, &e[i]) || !has(b, &e[i]))
+			fail_msg("record %zu missing", i);
+	}
+	/* Ingesting everything again changes nothing in either store. */
+	ingest_batches(b, e, order, n, 250, false);
+	sb = stats(b);
+	assert_stats_equal(&sa, &sb);
+
+	ls_store_close(&b);
+	fx_rmtree(dir_b);
+	free(dir_b);
+	for (size_t i = 0; i < n; i++)
+		fx_env_release(&e[i]);
+	free(e);
+	free(order);
+}
+
+/* ---- equivocation ---- */
+
+struct evidence {
+	size_t n;
+	uint8_t *a, *b;
+	size_t la, lb;
+};
+
+static int
+collect_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	struct evidence *ev = arg;
+
+	if (ev->n++ == 0) {
+		ev->a = malloc(la);
+		ev->b = malloc(lb);
+		assert_non_null(ev->a);
+		assert_non_null(ev->b);
+		memcpy(ev->a, a, la);
+		memcpy(ev->b, b, lb);
+		ev->la = la;
+		ev->lb = lb;
+	}
+	return 0;
+}
+
+static void
+evidence_release(struct evidence *ev)
+{
+	free(ev->a);
+	free(ev->b);
+	memset(ev, 0, sizeof(*ev));
+}
+
+static void
+test_store_equivocation(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env x, y;
+	struct fx_mark m;
+	struct evidence ev = {0};
+	char *dir_b = fx_tmpdir();
+	struct ls_store *b = NULL;
+
+	certify(f);
+	OK(f->s, fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL));
+	m = fx_mark(f->miner);
+	x = fx_lot(f->miner, "ore-2", NULL, NULL, "ore", 5, NULL);
+	fx_rewind(f->miner, &m);
+	y = fx_lot(f->miner, "ore-2-forked", NULL, NULL, "ore", 6, NULL);
+	assert_int_equal(x.seq, y.seq);
+	assert_memory_not_equal(x.id, y.id, LS_ID_LEN);
+
+	ACCEPT(f->s, x);
+	EXPECT(f->s, y, LS_INGEST_REJECTED, LS_R_EQUIVOCATION);
+	assert_true(has(f->s, &x));
+	assert_false(has(f->s, &y));
+	assert_int_equal(stats(f->s).equivocations, 1);
+	assert_int_equal(ls_store_evidence(f->s, collect_evidence, &ev), 0);
+	assert_int_equal(ev.n, 1);
+	assert_int_equal(ev.la, x.len);
+	assert_memory_equal(ev.a, x.buf, x.len);
+	assert_int_equal(ev.lb, y.len);
+	assert_memory_equal(ev.b, y.buf, y.len);
+	evidence_release(&ev);
+	/* Again: still rejected, still one piece of evidence. */
+	EXPECT(f->s, y, LS_INGEST_REJECTED, LS_R_EQUIVOCATION);
+	assert_int_equal(stats(f->s).equivocations, 1);
+	/* The feed goes on from the record that was accepted. */
+	memcpy(f->miner->head, x.id, LS_ID_LEN);
+	OK(f->s, fx_lot(f->miner, "ore-3", NULL, NULL, "ore", 5, NULL));
+
+	/* The opposite order, both in one batch, in another store. */
+	assert_non_null(dir_b);
+	assert_int_equal(fx_store_open(dir_b, f->auth, 0, &b), 0);
+	{
+		struct fx_env batch[6] = {f->certs[0], f->certs[1], f->certs[2], {0}, y, x};
+		struct ls_ingest_result res[6];
+		uint8_t first[LS_ID_LEN];
+		assert_int_equal(ls_store_feed_get(f->s, f->miner->kp->pk, 1, first), 0);
+		assert_int_equal(ls_store_get(f->s, first, &batch[3].buf, &batch[3].len), 0);
+		assert_int_equal(fx_ingest(b, batch, 6, res), 0);
+		assert_int_equal(res[4].status, LS_INGEST_ACCEPTED);
+		assert_int_equal(res[5].status, LS_INGEST_REJECTED);
+		assert_int_equal(res[5].reason, LS_R_EQUIVOCATION);
+		free(batch[3].buf);
+	}
+	assert_int_equal(ls_store_evidence(b, collect_evidence, &ev), 0);
+	assert_int_equal(ev.n, 1);
+	assert_memory_equal(ev.a, y.buf, y.len);
+	assert_memory_equal(ev.b, x.buf, x.len);
+	evidence_release(&ev);
+	assert_int_equal(stats(b).equivocations, stats(f->s).equivocations);
+
+	ls_store_close(&b);
+	fx_rmtree(dir_b);
+	free(dir_b);
+	fx_env_release(&x);
+	fx_env_release(&y);
+}
+
+/* ---- pending ---- */
+
+struct seen {
+	size_t n;
+	uint8_t id[16][LS_ID_LEN];
+	size_t evidence;
+};
+
+static void
+on_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct seen *s = arg;
+	uint8_t id[LS_ID_LEN];
+
+	crypto_generichash(id, sizeof(id), r->body, r->body_len, NULL, 0);
+	assert_memory_equal(id, r->id, LS_ID_LEN);
+	assert_true(env != NULL && len > r->body_len);
+	if (s->n < 16)
+		memcpy(s->id[s->n], r->id, LS_ID_LEN);
+	s->n++;
+}
+
+static void
+on_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	struct seen *s = arg;
+	assert_true(a != NULL && b != NULL && la > 0 && lb > 0);
+	s->evidence++;
+}
+
+static void
+test_store_pending_released(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env cert = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	struct fx_env l1 = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL);
+	struct fx_env l2 = fx_lot(f->miner, "ore-2", NULL, NULL, "ore", 5, NULL);
+	struct fx_env l3 = fx_lot(f->miner, "ore-3", NULL, NULL, "ore", 5, NULL);
+	struct seen seen = {0};
+	struct ls_ingest_hooks hooks = {on_accepted, on_evidence, &seen};
+
+	/* Across batches: the lot waits for its certificate. */
+	EXPECT(f->s, l1, LS_INGEST_PENDING, LS_R_OK);
+	assert_int_equal(stats(f->s).pending, 1);
+	assert_int_equal(stats(f->s).records, 0);
+	assert_false(has(f->s, &l1));
+	/* Submitted again while it waits: still pending, still once. */
+	EXPECT(f->s, l1, LS_INGEST_PENDING, LS_R_OK);
+	assert_int_equal(stats(f->s).pending, 1);
+	/* Its successor waits for it. */
+	EXPECT(f->s, l3, LS_INGEST_PENDING, LS_R_OK);
+	assert_int_equal(stats(f->s).pending, 2);
+	{
+		const uint8_t *envs[1] = {cert.buf};
+		size_t lens[1] = {cert.len};
+		struct ls_ingest_result res;
+		assert_int_equal(ls_store_ingest(f->s, envs, lens, 1, &res, &hooks), 0);
+		assert_int_equal(res.status, LS_INGEST_ACCEPTED);
+	}
+	/* The cert released l1; l3 still waits for l2. */
+	assert_int_equal(seen.n, 2);
+	assert_memory_equal(seen.id[0], cert.id, LS_ID_LEN);
+	assert_memory_equal(seen.id[1], l1.id, LS_ID_LEN);
+	assert_true(has(f->s, &l1));
+	assert_false(has(f->s, &l3));
+	assert_int_equal(stats(f->s).pending, 1);
+	ACCEPT(f->s, l2);
+	assert_true(has(f->s, &l3));
+	assert_int_equal(stats(f->s).pending, 0);
+	assert_int_equal(stats(f->s).records, 4);
+	{
+		uint64_t seq, ts;
+		uint8_t head[LS_ID_LEN];
+		assert_int_equal(ls_store_head(f->s, f->miner->kp->pk, &seq, head, &ts), 0);
+		assert_int_equal(seq, 3);
+		assert_memory_equal(head, l3.id, LS_ID_LEN);
+	}
+	fx_env_release(&cert);
+	fx_env_release(&l1);
+	fx_env_release(&l2);
+	fx_env_release(&l3);
+}
+
+static void
+test_store_pending_same_batch(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env e[5];
+	struct ls_ingest_result res[5];
+
+	/* Receipt, transfer, lot, the receiver's cert, the miner's cert: every
+	 * record before what it depends on (the receiver's cert is the
+	 * authority's seq 2, the miner's its seq 1). */
+	e[4] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	e[3] = fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR, 0, 0);
+	e[2] = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 100, "Dy=1000");
+	e[1] = fx_transfer(f->miner, e[2].id, 60, f->proc, NULL, NULL);
+	e[0] = fx_receipt(f->proc, e[1].id, 60);
+	assert_int_equal(fx_ingest(f->s, e, 5, res), 0);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(res[2].status, LS_INGEST_PENDING);
+	assert_int_equal(res[3].status, LS_INGEST_PENDING);
+	assert_int_equal(res[4].status, LS_INGEST_ACCEPTED);
+	for (int i = 0; i < 5; i++)
+		assert_true(has(f->s, &e[i]));
+	assert_int_equal(stats(f->s).pending, 0);
+	/* The receipt moved the holding: the processor can use it. */
+	{
+		struct ls_lot_input in = {{0}, 60};
+		const char *out[] = {"ox:oxide:1:Dy=60000"};
+		memcpy(in.lot, e[2].id, LS_ID_LEN);
+		OK(f->s, fx_transform(f->proc, &in, 1, out, 1));
+	}
+	for (int i = 0; i < 5; i++)
+		fx_env_release(&e[i]);
+}
+
+static void
+test_store_pending_full(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env cert = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	struct fx_env e[5];
+	struct ls_ingest_result res[5];
+
+	reopen(f, 3, 0);
+	for (int i = 0; i < 5; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%d", i);
+		e[i] = fx_lot(f->miner, label, NULL, NULL, "ore", 5, NULL);
+	}
+	assert_int_equal(fx_ingest(f->s, e, 2, res), 0);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(fx_ingest(f->s, e + 2, 3, res), 0);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	assert_int_equal(res[1].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[1].reason, LS_R_PENDING_FULL);
+	assert_int_equal(res[2].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[2].reason, LS_R_PENDING_FULL);
+	assert_int_equal(stats(f->s).pending, 3);
+	/* The count survives a reopen. */
+	reopen(f, 3, 0);
+	EXPECT(f->s, e[3], LS_INGEST_REJECTED, LS_R_PENDING_FULL);
+	/* Released records make room; what was refused can come again. */
+	ACCEPT(f->s, cert);
+	assert_int_equal(stats(f->s).pending, 0);
+	ACCEPT(f->s, e[3]);
+	ACCEPT(f->s, e[4]);
+	assert_int_equal(stats(f->s).records, 6);
+	for (int i = 0; i < 5; i++)
+		fx_env_release(&e[i]);
+	fx_env_release(&cert);
+}
+
+/* ---- bad records in a batch ---- */
+
+static void
+test_store_bad_records_in_batch(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env e[7];
+	struct ls_ingest_result res[7];
+	uint8_t garbage[40];
+	uint8_t *big = calloc(1, LS_ENVELOPE_MAX + 1);
+
+	assert_non_null(big);
+	certify(f);
+	e[0] = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL);
+	/* A bad signature: one bit of the signature flipped. */
+	e[1] = fx_lot(f->proc, "forged", NULL, NULL, "ore", 5, NULL);
+	e[1].buf[e[1].len - 1] ^= 1;
+	memset(garbage, 0xee, sizeof(garbage));
+	e[2] = (struct fx_env){garbage, sizeof(garbage), {0}, LS_REC_NONE, 0};
+	e[3] = fx_lot(f->miner, "ore-2", NULL, NULL, "ore", 5, NULL);
+	e[4] = (struct fx_env){e[3].buf, e[3].len - 10, {0}, LS_REC_NONE, 0}; /* truncated */
+	e[5] = (struct fx_env){big, LS_ENVELOPE_MAX + 1, {0}, LS_REC_NONE, 0};
+	e[6] = fx_lot(f->miner, "ore-3", NULL, NULL, "ore", 5, NULL);
+	assert_int_equal(fx_ingest(f->s, e, 7, res), 0);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(res[1].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[1].reason, LS_R_BAD_SIGNATURE);
+	assert_true(res[1].has_id);
+	assert_memory_equal(res[1].id, e[1].id, LS_ID_LEN);
+	assert_int_equal(res[2].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[2].reason, LS_R_MALFORMED);
+	assert_false(res[2].has_id);
+	assert_true(res[2].message[0] != '\0');
+	assert_int_equal(res[3].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(res[4].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[4].reason, LS_R_MALFORMED);
+	assert_int_equal(res[5].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[5].reason, LS_R_TOO_BIG);
+	assert_int_equal(res[6].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(stats(f->s).records, 6);
+	assert_false(has(f->s, &e[1]));
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+	fx_env_release(&e[3]);
+	fx_env_release(&e[6]);
+	free(big);
+}
+
+/* ---- map growth ---- */
+
+static void
+test_store_map_growth(void **state)
+{
+	struct sfx *f = *state;
+	enum { N = 3000, BATCH = 250 };
+	struct fx_env *e = calloc(N + 1, sizeof(*e));
+	size_t *order = calloc(N + 1, sizeof(*order));
+	struct ls_store_stats st;
+
+	assert_non_null(e);
+	assert_non_null(order);
+	/* A map keeps the largest size it ever had: start from a new store. */
+	ls_store_close(&f->s);
+	assert_int_equal(fx_rmtree(f->dir), 0);
+	reopen(f, 0, 256 << 10);
+	assert_int_equal(stats(f->s).map_size, 256 << 10);
+	e[0] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	for (size_t i = 1; i <= N; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%06zu", i);
+		e[i] = fx_lot(f->miner, label, "Bayan Obo East Pit", NULL, "ore", 1000000 + i,
+			      "Nd=300000,Pr=80000,Dy=50000,Tb=8000,Fe=200000");
+		assert_non_null(e[i].buf);
+	}
+	for (size_t i = 0; i <= N; i++)
+		order[i] = i;
+	ingest_batches(f->s, e, order, N + 1, BATCH, true);
+	st = stats(f->s);
+	assert_int_equal(st.records, N + 1);
+	/* Grown at least three times (doubling from 256 KiB). */
+	assert_true(st.map_size >= (size_t)(256 << 10) * 8);
+
+	reopen(f, 0, 256 << 10);
+	assert_int_equal(stats(f->s).records, N + 1);
+	assert_true(stats(f->s).map_size >= st.map_size);
+	for (size_t i = 0; i <= N; i++)
+		if (!has(f->s, &e[i]))
+			fail_msg("record %zu lost", i);
+	/* And it still takes more. */
+	OK(f->s, fx_lot(f->miner, "one-more", NULL, NULL, "ore", 5, NULL));
+	for (size_t i = 0; i <= N; i++)
+		fx_env_release(&e[i]);
+	free(e);
+	free(order);
+}
+
+/* ---- supply-chain rules ---- */
+
+/* The miner registers a 1000 g lot and ships `grams` of it to the processor,
+ * who receipts them. Returns the lot (caller releases). */
+static struct fx_env
+ship_to_processor(struct sfx *f, uint64_t grams)
+{
+	struct fx_env lot = fx_lot(f->miner, "ore-1", NULL, NULL, "concentrate", 1000,
+				   "Nd=300000,Dy=50000,Fe=100000");
+	struct fx_env t, r;
+
+	ACCEPT(f->s, lot);
+	t = fx_transfer(f->miner, lot.id, grams, f->proc, NULL, NULL);
+	ACCEPT(f->s, t);
+	r = fx_receipt(f->proc, t.id, grams);
+	ACCEPT(f->s, r);
+	fx_env_release(&t);
+	fx_env_release(&r);
+	return lot;
+}
+
+static void
+test_store_mass_balance(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lot;
+	struct ls_lot_input in = {{0}, 0};
+
+	certify(f);
+	lot = ship_to_processor(f, 1000);
+	memcpy(in.lot, lot.id, LS_ID_LEN);
+
+	/* More than held. */
+	in.grams = 1001;
+	{
+		const char *out[] = {"ox:oxide:50:Dy=1000000"};
+		REJECT(f->s, f->proc, fx_transform(f->proc, &in, 1, out, 1), LS_R_OVERSPEND);
+	}
+	/* 1000 g at 5 % Dy hold 50 g of Dy: 51 g out is too much. */
+	in.grams = 1000;
+	{
+		const char *out[] = {"ox:oxide:51:Dy=1000000"};
+		REJECT(f->s, f->proc, fx_transform(f->proc, &in, 1, out, 1), LS_R_MASS_BALANCE);
+	}
+	/* Spread over two outputs, too much Nd. */
+	{
+		const char *out[] = {"a:alloy:500:Nd=300000", "b:alloy:500:Nd=300001"};
+		REJECT(f->s, f->proc, fx_transform(f->proc, &in, 1, out, 2), LS_R_MASS_BALANCE);
+	}
+	/* A Dy element that was not in the input at all. */
+	{
+		const char *out[] = {"t:metal:1:Tb=1"};
+		REJECT(f->s, f->proc, fx_transform(f->proc, &in, 1, out, 1), LS_R_MASS_BALANCE);
+	}
+	/* Fe grows (it comes from outside the ledger): fine; exactly all the Dy. */
+	{
+		const char *out[] = {"magnet:magnet:3000:Nd=100000,Dy=16000,Fe=650000,B=10000",
+				     "ox:oxide:2:Dy=1000000"};
+		struct fx_env t = fx_transform(f->proc, &in, 1, out, 2);
+		struct ls_lot_input in2 = {{0}, 3000};
+		const char *out2[] = {"rotor:component:3000:Dy=16000"};
+		ACCEPT(f->s, t);
+		/* The input is used up. */
+		in.grams = 1;
+		REJECT(f->s, f->proc, fx_transform(f->proc, &in, 1, out, 1), LS_R_NOT_HOLDER);
+		/* The outputs are the processor's lots. */
+		ls_lot_id(t.id, 0, in2.lot);
+		OK(f->s, fx_transform(f->proc, &in2, 1, out2, 1));
+		/* Output 1 of a record with 2 outputs exists, output 2 does not:
+		 * a transformation of it waits. */
+		ls_lot_id(t.id, 2, in2.lot);
+		in2.grams = 1;
+		{
+			struct fx_env w = fx_transform(f->proc, &in2, 1, out2, 1);
+			EXPECT(f->s, w, LS_INGEST_PENDING, LS_R_OK);
+			fx_env_release(&w);
+		}
+		fx_env_release(&t);
+	}
+	fx_env_release(&lot);
+}
+
+static void
+test_store_transfer_and_receipt(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lot, t1, t2, r1;
+
+	certify(f);
+	lot = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 1000, "Dy=50000");
+	ACCEPT(f->s, lot);
+	t1 = fx_transfer(f->miner, lot.id, 600, f->proc, NULL, NULL);
+	ACCEPT(f->s, t1);
+	/* The sender holds 400 g now. */
+	REJECT(f->s, f->miner, fx_transfer(f->miner, lot.id, 401, f->proc, NULL, NULL),
+	       LS_R_OVERSPEND);
+	t2 = fx_transfer(f->miner, lot.id, 400, f->imp, NULL, NULL);
+	ACCEPT(f->s, t2);
+	REJECT(f->s, f->miner, fx_transfer(f->miner, lot.id, 1, f->proc, NULL, NULL),
+	       LS_R_NOT_HOLDER);
+	/* The receiver cannot spend before its receipt. */
+	REJECT(f->s, f->proc, fx_transfer(f->proc, lot.id, 100, f->imp, NULL, NULL),
+	       LS_R_NOT_HOLDER);
+	/* Only the receiver receipts, at most what was sent. */
+	REJECT(f->s, f->imp, fx_receipt(f->imp, t1.id, 600), LS_R_BAD_RECEIPT);
+	REJECT(f->s, f->proc, fx_receipt(f->proc, t1.id, 601), LS_R_BAD_RECEIPT);
+	REJECT(f->s, f->proc, fx_receipt(f->proc, t1.id, 0), LS_R_BAD_RECEIPT);
+	REJECT(f->s, f->proc, fx_receipt(f->proc, lot.id, 600), LS_R_BAD_RECEIPT);
+	r1 = fx_receipt(f->proc, t1.id, 550); /* 50 g lost in transit */
+	ACCEPT(f->s, r1);
+	/* Once only. */
+	REJECT(f->s, f->proc, fx_receipt(f->proc, t1.id, 50), LS_R_BAD_RECEIPT);
+	/* Now the processor can ship what it received, not more. */
+	REJECT(f->s, f->proc, fx_transfer(f->proc, lot.id, 551, f->imp, NULL, NULL),
+	       LS_R_OVERSPEND);
+	OK(f->s, fx_transfer(f->proc, lot.id, 550, f->imp, NULL, NULL));
+	OK(f->s, fx_receipt(f->imp, t2.id, 400));
+	fx_env_release(&lot);
+	fx_env_release(&t1);
+	fx_env_release(&t2);
+	fx_env_release(&r1);
+}
+
+static void
+test_store_bad_receiver(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lot;
+	uint8_t real[LS_ID_LEN];
+
+	certify(f);
+	lot = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 1000, NULL);
+	ACCEPT(f->s, lot);
+	/* to_cert is the processor's certificate, `to` is the importer. */
+	memcpy(real, f->imp->cert_id, LS_ID_LEN);
+	memcpy(f->imp->cert_id, f->certs[1].id, LS_ID_LEN);
+	REJECT(f->s, f->miner, fx_transfer(f->miner, lot.id, 1, f->imp, NULL, NULL),
+	       LS_R_BAD_RECEIVER);
+	/* to_cert is not a certificate at all. */
+	memcpy(f->imp->cert_id, lot.id, LS_ID_LEN);
+	REJECT(f->s, f->miner, fx_transfer(f->miner, lot.id, 1, f->imp, NULL, NULL),
+	       LS_R_BAD_RECEIVER);
+	memcpy(f->imp->cert_id, real, LS_ID_LEN);
+	OK(f->s, fx_transfer(f->miner, lot.id, 1, f->imp, NULL, NULL));
+	fx_env_release(&lot);
+}
+
+static void
+test_store_double_spend_in_feed_order(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lot, t[3];
+	struct ls_ingest_result res[3];
+	char *dir_b = fx_tmpdir();
+	struct ls_store *b = NULL;
+
+	certify(f);
+	lot = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 1000, NULL);
+	t[0] = fx_transfer(f->miner, lot.id, 600, f->proc, NULL, NULL);
+	t[1] = fx_transfer(f->miner, lot.id, 600, f->imp, NULL, NULL);
+	t[2] = lot;
+	/* Store A: in order, one batch: the later in feed order is rejected. */
+	assert_int_equal(fx_ingest(f->s, t + 2, 1, res), 0);
+	assert_int_equal(fx_ingest(f->s, t, 2, res), 0);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(res[1].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[1].reason, LS_R_OVERSPEND);
+
+	/* Store B: the later first, then the lot, then the earlier: the same
+	 * verdicts, whatever the order of arrival. */
+	assert_non_null(dir_b);
+	assert_int_equal(fx_store_open(dir_b, f->auth, 0, &b), 0);
+	assert_int_equal(fx_ingest(b, f->certs, 3, NULL), 0);
+	{
+		struct fx_env order[3] = {t[1], t[2], t[0]};
+		assert_int_equal(fx_ingest(b, order, 3, res), 0);
+		assert_int_equal(res[0].status, LS_INGEST_PENDING);
+		assert_int_equal(res[1].status, LS_INGEST_ACCEPTED);
+		assert_int_equal(res[2].status, LS_INGEST_ACCEPTED);
+	}
+	assert_true(has(b, &t[0]));
+	assert_false(has(b, &t[1]));
+	assert_int_equal(stats(b).pending, 0);
+	{
+		struct ls_store_stats sa = stats(f->s), sb = stats(b);
+		assert_stats_equal(&sa, &sb);
+	}
+	ls_store_close(&b);
+	fx_rmtree(dir_b);
+	free(dir_b);
+	fx_env_release(&t[0]);
+	fx_env_release(&t[1]);
+	fx_env_release(&lot);
+}
+
+static void
+test_store_license_use(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lot, lic;
+	struct fx_license_spec spec = {.number = "CN-EXP-2025-0042",
+				       .licensee = f->miner->kp->pk,
+				       .items = "Dy",
+				       .max_grams = 500,
+				       .destinations = "JP",
+				       .end_use = "motors"};
+
+	certify(f);
+	lic = fx_license(f->auth, &spec);
+	ACCEPT(f->s, lic);
+	lot = fx_lot(f->miner, "ore-1", NULL, NULL, "oxide", 1000, "Dy=500000");
+	ACCEPT(f->s, lot);
+	/* Wrong destination (the importer is in DE), wrong end use. */
+	REJECT(f->s, f->miner, fx_transfer(f->miner, lot.id, 100, f->imp, lic.id, "motors"),
+	       LS_R_LICENSE_MISMATCH);
+	REJECT(f->s, f->miner, fx_transfer(f->miner, lot.id, 100, f->proc, lic.id, "missiles"),
+	       LS_R_LICENSE_MISMATCH);
+	/* Used up by the transfers that cite it. */
+	OK(f->s, fx_transfer(f->miner, lot.id, 300, f->proc, lic.id, "motors"));
+	REJECT(f->s, f->miner, fx_transfer(f->miner, lot.id, 201, f->proc, lic.id, "motors"),
+	       LS_R_LICENSE_EXHAUSTED);
+	OK(f->s, fx_transfer(f->miner, lot.id, 200, f->proc, lic.id, "motors"));
+	/* A license that does not exist yet: the transfer waits for it. */
+	{
+		struct fx_env later = fx_license(f->auth, &spec);
+		struct fx_env t = fx_transfer(f->miner, lot.id, 10, f->proc, later.id, "motors");
+		EXPECT(f->s, t, LS_INGEST_PENDING, LS_R_OK);
+		ACCEPT(f->s, later);
+		assert_true(has(f->s, &t));
+		fx_env_release(&t);
+		fx_env_release(&later);
+	}
+	fx_env_release(&lot);
+	fx_env_release(&lic);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_store_reopen_keeps_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_locked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_anchor_ingest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_no_certificate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_wrong_role, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_revoked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_cert_validity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_bad_prev, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_time_backwards, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_known, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_out_of_order_convergence, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_equivocation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_pending_released, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_pending_same_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_pending_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_bad_records_in_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_map_growth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_mass_balance, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_transfer_and_receipt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_bad_receiver, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_double_spend_in_feed_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_license_use, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
