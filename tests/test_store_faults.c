@@ -1,0 +1,387 @@
+/* WRAP: mdb_txn_commit */
+/*
+ * test_store_faults.c - what the store does when LMDB cannot commit: a full
+ * disk (ENOSPC), a full map (MDB_MAP_FULL), an I/O error. Those cannot be
+ * caused on demand on a test machine, so mdb_txn_commit is wrapped at link
+ * time (see the WRAP line above and the Makefile): the wrap can be told to
+ * fail the next N commits with a given code, aborting the transaction as a
+ * failed commit does.
+ *
+ * The contract under test (store.h): when ls_store_ingest returns an error,
+ * nothing of the batch is stored, no hook is called, and the same batch can
+ * be ingested again once the fault is gone; the store reopens cleanly.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "err.h"
+#include "helper_fixture.h"
+#include "store.h"
+
+int __real_mdb_txn_commit(MDB_txn *txn);
+int __wrap_mdb_txn_commit(MDB_txn *txn);
+
+static struct {
+	int rc;          /* the code failed commits return */
+	unsigned left;   /* commits still to fail */
+	unsigned failed; /* commits failed so far */
+	unsigned passed; /* commits let through */
+} fault;
+
+int
+__wrap_mdb_txn_commit(MDB_txn *txn)
+{
+	if (fault.left > 0) {
+		fault.left--;
+		fault.failed++;
+		/* A failed commit frees the transaction, as LMDB's does. */
+		mdb_txn_abort(txn);
+		return fault.rc;
+	}
+	fault.passed++;
+	return __real_mdb_txn_commit(txn);
+}
+
+static void
+fail_commits(int rc, unsigned n)
+{
+	fault.rc = rc;
+	fault.left = n;
+	fault.failed = 0;
+	fault.passed = 0;
+}
+
+struct ffx {
+	char *dir;
+	struct ls_store *s;
+	struct fx_actor *auth, *miner;
+	struct fx_env cert;
+	struct fx_env lots[8];
+};
+
+#define SMALL_MAP (1u << 20)
+
+static int
+setup(void **state)
+{
+	struct ffx *f = calloc(1, sizeof(*f));
+
+	fail_commits(0, 0);
+	if (f == NULL || (f->dir = fx_tmpdir()) == NULL)
+		return -1;
+	f->auth = fx_actor_new("CN");
+	f->miner = fx_actor_new("CN");
+	if (f->auth == NULL || f->miner == NULL)
+		return -1;
+	if (fx_store_open(f->dir, f->auth, SMALL_MAP, &f->s) != 0)
+		return -1;
+	f->cert = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	if (f->cert.buf == NULL || fx_ingest(f->s, &f->cert, 1, NULL) != 0)
+		return -1;
+	for (size_t i = 0; i < 8; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%zu", i);
+		f->lots[i] = fx_lot(f->miner, label, "pit", NULL, "ore", 1000, "Dy=50000");
+		if (f->lots[i].buf == NULL)
+			return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct ffx *f = *state;
+
+	fail_commits(0, 0);
+	ls_store_close(&f->s);
+	fx_rmtree(f->dir);
+	free(f->dir);
+	fx_env_release(&f->cert);
+	for (size_t i = 0; i < 8; i++)
+		fx_env_release(&f->lots[i]);
+	fx_actor_free(&f->auth);
+	fx_actor_free(&f->miner);
+	free(f);
+	return 0;
+}
+
+struct calls {
+	unsigned accepted, evidence;
+};
+
+static void
+on_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct calls *c = arg;
+	(void)r;
+	(void)env;
+	(void)len;
+	c->accepted++;
+}
+
+static void
+on_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	struct calls *c = arg;
+	(void)a;
+	(void)la;
+	(void)b;
+	(void)lb;
+	c->evidence++;
+}
+
+/* Ingests envs[0..n) with hooks; returns the rc. */
+static int
+ingest(struct ls_store *s, const struct fx_env *e, size_t n, struct ls_ingest_result *res,
+       struct calls *calls)
+{
+	const uint8_t *envs[16];
+	size_t lens[16];
+	struct ls_ingest_hooks hooks = {on_accepted, on_evidence, calls};
+
+	assert_true(n <= 16);
+	for (size_t i = 0; i < n; i++) {
+		envs[i] = e[i].buf;
+		lens[i] = e[i].len;
+	}
+	return ls_store_ingest(s, envs, lens, n, res, &hooks);
+}
+
+static struct ls_store_stats
+stats(struct ls_store *s)
+{
+	struct ls_store_stats st;
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	return st;
+}
+
+static void
+assert_same_content(const struct ls_store_stats *a, const struct ls_store_stats *b)
+{
+	assert_int_equal(a->records, b->records);
+	assert_int_equal(a->pending, b->pending);
+	assert_int_equal(a->equivocations, b->equivocations);
+	assert_int_equal(a->authors, b->authors);
+}
+
+static bool
+has(struct ls_store *s, const uint8_t id[LS_ID_LEN])
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc = ls_store_get(s, id, &buf, &len);
+
+	free(buf);
+	assert_true(rc == 0 || rc == LS_ERR_NOT_FOUND);
+	return rc == 0;
+}
+
+/* After a failed batch: no record of it, no hook; then the same batch goes
+ * through with the fault off, and survives a reopen. */
+static void
+check_failed_then_retry(struct ffx *f, const struct ls_store_stats *before, struct calls *calls)
+{
+	struct ls_store_stats after = stats(f->s);
+	struct ls_ingest_result res[8];
+
+	assert_same_content(before, &after);
+	for (size_t i = 0; i < 8; i++)
+		assert_false(has(f->s, f->lots[i].id));
+	assert_int_equal(calls->accepted, 0);
+	assert_int_equal(calls->evidence, 0);
+
+	fail_commits(0, 0);
+	assert_int_equal(ingest(f->s, f->lots, 8, res, calls), 0);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);
+		assert_true(has(f->s, f->lots[i].id));
+	}
+	assert_int_equal(calls->accepted, 8);
+	assert_int_equal(stats(f->s).records, before->records + 8);
+
+	ls_store_close(&f->s);
+	assert_int_equal(fx_store_open(f->dir, f->auth, SMALL_MAP, &f->s), 0);
+	assert_int_equal(stats(f->s).records, before->records + 8);
+	for (size_t i = 0; i < 8; i++)
+		assert_true(has(f->s, f->lots[i].id));
+}
+
+static void
+test_store_faults_disk_full(void **state)
+{
+	struct ffx *f = *state;
+	struct ls_store_stats before = stats(f->s);
+	struct ls_ingest_result res[8];
+	struct calls calls = {0, 0};
+
+	/* Every commit fails: growing the map does not help a full disk. */
+	fail_commits(ENOSPC, 1000);
+	assert_int_equal(ingest(f->s, f->lots, 8, res, &calls), LS_ERR_FULL);
+	assert_true(fault.failed >= 1);
+	assert_int_equal(fault.passed, 0);
+	check_failed_then_retry(f, &before, &calls);
+}
+
+static void
+test_store_faults_map_full(void **state)
+{
+	struct ffx *f = *state;
+	struct ls_store_stats before = stats(f->s);
+	struct ls_ingest_result res[8];
+	struct calls calls = {0, 0};
+
+	/* A map that stays full whatever its size. */
+	fail_commits(MDB_MAP_FULL, 1000);
+	assert_int_equal(ingest(f->s, f->lots, 8, res, &calls), LS_ERR_FULL);
+	assert_true(fault.failed >= 2); /* it did try to grow and retry */
+	check_failed_then_retry(f, &before, &calls);
+}
+
+static void
+test_store_faults_map_full_once(void **state)
+{
+	struct ffx *f = *state;
+	struct ls_store_stats before = stats(f->s);
+	struct ls_ingest_result res[8];
+	struct calls calls = {0, 0};
+
+	/* Full once: the map grows and the batch goes through on the retry. */
+	fail_commits(MDB_MAP_FULL, 1);
+	assert_int_equal(ingest(f->s, f->lots, 8, res, &calls), 0);
+	assert_int_equal(fault.failed, 1);
+	assert_int_equal(fault.passed, 1);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);
+		assert_true(has(f->s, f->lots[i].id));
+	}
+	assert_int_equal(calls.accepted, 8);
+	assert_int_equal(stats(f->s).records, before.records + 8);
+	assert_true(stats(f->s).map_size > before.map_size);
+}
+
+static void
+test_store_faults_io_error(void **state)
+{
+	struct ffx *f = *state;
+	struct ls_store_stats before = stats(f->s);
+	struct ls_ingest_result res[8];
+	struct calls calls = {0, 0};
+
+	/* EIO is not retried. */
+	fail_commits(EIO, 1);
+	assert_int_equal(ingest(f->s, f->lots, 8, res, &calls), LS_ERR_STORE);
+	assert_int_equal(fault.failed, 1);
+	check_failed_then_retry(f, &before, &calls);
+}
+
+/* A failed batch that would have released pending records and kept
+ * equivocation evidence leaves both as they were. */
+static void
+test_store_faults_pending_and_evidence(void **state)
+{
+	struct ffx *f = *state;
+	struct ls_store_stats before, after;
+	struct ls_ingest_result res[3];
+	struct calls calls = {0, 0};
+	struct fx_env fork, batch[3];
+	struct fx_mark m;
+
+	/* lots[1..2] wait for lots[0]. */
+	assert_int_equal(ingest(f->s, f->lots + 1, 2, res, &calls), 0);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	/* A different record at the seq of lots[0]... */
+	m = fx_mark(f->miner);
+	f->miner->seq = f->lots[0].seq - 1;
+	memset(f->miner->head, 0, sizeof(f->miner->head));
+	fork = fx_lot(f->miner, "fork", "pit", NULL, "ore", 1, NULL);
+	fx_rewind(f->miner, &m);
+	assert_non_null(fork.buf);
+	assert_int_equal(fork.seq, 1);
+	before = stats(f->s);
+	assert_int_equal(before.pending, 2);
+	calls.accepted = 0;
+
+	/* ...arrives after lots[0] in a batch whose commit fails. */
+	batch[0] = f->lots[0];
+	batch[1] = fork;
+	batch[2] = f->lots[3];
+	fail_commits(ENOSPC, 1000);
+	assert_int_equal(ingest(f->s, batch, 3, res, &calls), LS_ERR_FULL);
+	after = stats(f->s);
+	assert_same_content(&before, &after);
+	assert_int_equal(calls.accepted, 0);
+	assert_int_equal(calls.evidence, 0);
+	for (size_t i = 0; i < 4; i++)
+		assert_false(has(f->s, f->lots[i].id));
+
+	/* Without the fault: lots[0..3] stored, the fork is evidence. */
+	fail_commits(0, 0);
+	assert_int_equal(ingest(f->s, batch, 3, res, &calls), 0);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(res[1].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[1].reason, LS_R_EQUIVOCATION);
+	assert_int_equal(res[2].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(calls.accepted, 4);
+	assert_int_equal(calls.evidence, 1);
+	after = stats(f->s);
+	assert_int_equal(after.pending, 0);
+	assert_int_equal(after.equivocations, 1);
+	assert_int_equal(after.records, before.records + 4);
+	fx_env_release(&fork);
+}
+
+static void
+test_store_faults_open(void **state)
+{
+	struct ffx *f = *state;
+	char *dir = fx_tmpdir();
+	struct ls_store *s = NULL;
+	struct ls_err_ctx ctx = {{0}};
+
+	assert_non_null(dir);
+	/* Creating a store commits its layout: a full disk there is an error. */
+	fail_commits(ENOSPC, 1);
+	assert_int_equal(ls_store_open(dir, NULL, &s, &ctx), LS_ERR_FULL);
+	assert_null(s);
+	assert_non_null(strstr(ctx.msg, dir));
+	/* It left no lock behind and the next open creates the store. */
+	assert_int_equal(ls_store_open(dir, NULL, &s, &ctx), 0);
+	assert_int_equal(stats(s).records, 0);
+	ls_store_close(&s);
+	/* The fixture's store is untouched. */
+	assert_int_equal(stats(f->s).records, 1);
+	fx_rmtree(dir);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_store_faults_disk_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_faults_map_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_faults_map_full_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_faults_io_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_faults_pending_and_evidence, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store_faults_open, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
