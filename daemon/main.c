@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -138,6 +140,26 @@ parse_args(int argc, char **argv, struct args *a, struct lsd_config *cfg)
 	return 0;
 }
 
+/* True when something accepts connections on the unix socket path. */
+static bool
+socket_answers(const char *path)
+{
+	struct sockaddr_un sun;
+	bool ok;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return false;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	ok = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return ok;
+}
+
 /* Removes a socket file left by a daemon that died. Call only while holding
  * the store: its lock proves that no other daemon serves this directory. */
 static int
@@ -156,6 +178,11 @@ clear_stale_socket(const char *endpoint, struct ls_err_ctx *ctx)
 	if (!S_ISSOCK(st.st_mode))
 		return ls_err_set(ctx, LS_ERR_EXISTS,
 				  "API endpoint '%s' exists and is not a socket", endpoint);
+	/* --api may name a socket outside the data dir, which the lock does not
+	 * cover: leave it to whoever still answers on it. */
+	if (socket_answers(path))
+		return ls_err_set(ctx, LS_ERR_EXISTS,
+				  "API endpoint '%s' is in use by another process", endpoint);
 	if (unlink(path) != 0)
 		return ls_err_set(ctx, LS_ERR_IO, "cannot remove stale socket '%s': %s", path,
 				  strerror(errno));
@@ -297,11 +324,12 @@ run(struct lsd_config *cfg)
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	log_info("stopping");
 out:
-	lsd_api_close(&api);
+	if (api != NULL) {
+		lsd_api_close(&api);
+		remove_socket(cfg->api); /* ours: we bound it and still hold the store */
+	}
 	if (zctx != NULL)
 		zmq_ctx_term(zctx);
-	if (store != NULL)
-		remove_socket(cfg->api); /* ours: we hold the store lock */
 	ls_store_close(&store);
 	ls_key_free(&kp);
 	return status;
