@@ -32,6 +32,7 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 	const uint8_t **envs = NULL;
 	size_t *lens = NULL, n = 0, len = 0;
 	uint8_t lot[LS_ID_LEN], *buf = NULL;
+	char hex[LS_HEX_KEY_LEN + 1];
 	int ch, rc;
 
 	while ((ch = cli_getopt(c, argc, argv, "o:", longopts)) != -1) {
@@ -70,7 +71,8 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "bytes", json_integer((json_int_t)len));
 		out_json(o);
 	} else {
-		printf("%s: %zu records, %zu bytes\n", out, n, len);
+		printf("%s: %zu records, %zu bytes, lot %s\n", out, n, len,
+		       ls_hex(lot, LS_ID_LEN, hex));
 	}
 	rc = CLI_OK;
 out:
@@ -143,24 +145,49 @@ lotset_has(const struct lotset *s, const uint8_t id[LS_ID_LEN])
 	return false;
 }
 
+/* Whether lot id matches name: the id, a prefix of >= 8 hex digits, or the label. */
+static bool
+lot_matches(const uint8_t id[LS_ID_LEN], const char *label, const char *name)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+	size_t n = strlen(name);
+
+	if (label != NULL && strcmp(label, name) == 0)
+		return true;
+	if (n < 8 || n > LS_HEX_KEY_LEN || strspn(name, "0123456789abcdefABCDEF") != n)
+		return false;
+	return strncasecmp(ls_hex(id, LS_ID_LEN, hex), name, n) == 0;
+}
+
 /*
- * The lot a bundle proves when none is named: the one lot made in the bundle
- * that no transformation of the bundle consumes; among several (the siblings
- * of a transformation's output), the one the bundle's transfers move.
+ * The lot a bundle proves. With name (--lot): the lot made in the bundle that
+ * it names, so that a lot whose records the rules refuse is still found (and
+ * reported broken). Without: a Bundle holds records only, and the closure of
+ * a lot's records takes in its neighbours (its consumers, the feeds of its
+ * holders), so the lot can be inferred only when exactly one lot made in the
+ * bundle is consumed by none of its transformations; otherwise the
+ * candidates are listed and --lot asked for.
  */
 static int
 bundle_lot(struct cli *c, const char *path, const uint8_t *const *envs, const size_t *lens,
-	   size_t n, uint8_t lot[LS_ID_LEN])
+	   size_t n, const char *name, uint8_t lot[LS_ID_LEN])
 {
-	struct lotset made = {0, 0, NULL}, used = {0, 0, NULL}, moved = {0, 0, NULL};
-	struct lotset cand = {0, 0, NULL}, cand2 = {0, 0, NULL};
+	struct lotset made = {0, 0, NULL}, used = {0, 0, NULL};
+	const char **labels = NULL;
+	size_t n_cand = 0, first = 0;
 	char hex[LS_HEX_KEY_LEN + 1];
+	struct ls_record **recs = calloc(n ? n : 1, sizeof(*recs));
 	int rc = CLI_USAGE;
 
+	if (recs == NULL) {
+		cli_err("%s: out of memory", c->cmd);
+		return CLI_FAIL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct ls_record *r = NULL;
 		if (ls_record_decode(envs[i], lens[i], &r, NULL) != 0)
 			continue;
+		recs[i] = r;
 		if (r->type == LS_REC_LOT) {
 			lotset_add(&made, r->id);
 		} else if (r->type == LS_REC_TRANSFORMATION) {
@@ -171,35 +198,65 @@ bundle_lot(struct cli *c, const char *path, const uint8_t *const *envs, const si
 			}
 			for (size_t k = 0; k < r->transformation.n_inputs; k++)
 				lotset_add(&used, r->transformation.inputs[k].lot);
-		} else if (r->type == LS_REC_TRANSFER && r->transfer.has_lot) {
-			lotset_add(&moved, r->transfer.lot);
 		}
-		ls_record_free(r);
+	}
+	if ((labels = calloc(made.n ? made.n : 1, sizeof(*labels))) == NULL) {
+		cli_err("%s: out of memory", c->cmd);
+		rc = CLI_FAIL;
+		goto out;
+	}
+	/* Labels, for the message: in the order the lots were made. */
+	for (size_t i = 0, m = 0; i < n && m < made.n; i++) {
+		const struct ls_record *r = recs[i];
+		if (r == NULL)
+			continue;
+		if (r->type == LS_REC_LOT)
+			labels[m++] = r->lot.lot.label;
+		else if (r->type == LS_REC_TRANSFORMATION)
+			for (size_t k = 0; k < r->transformation.n_outputs && m < made.n; k++)
+				labels[m++] = r->transformation.outputs[k].label;
+	}
+	if (name != NULL) {
+		for (size_t i = 0; i < made.n; i++)
+			if (lot_matches(made.v[i], labels[i], name) && n_cand++ == 0)
+				first = i;
+		if (n_cand == 1) {
+			memcpy(lot, made.v[first], LS_ID_LEN);
+			rc = CLI_OK;
+		} else if (n_cand == 0) {
+			cli_err("%s: --lot: no lot '%s' in '%s'", c->cmd, name, path);
+		} else {
+			cli_err("%s: --lot: '%s' names %zu lots in '%s': use an id", c->cmd, name,
+				n_cand, path);
+		}
+		goto out;
 	}
 	for (size_t i = 0; i < made.n; i++)
-		if (!lotset_has(&used, made.v[i]))
-			lotset_add(&cand, made.v[i]);
-	for (size_t i = 0; i < cand.n && cand.n > 1; i++)
-		if (lotset_has(&moved, cand.v[i]))
-			lotset_add(&cand2, cand.v[i]);
-	if (cand.n == 1 || cand2.n == 1) {
-		memcpy(lot, cand.n == 1 ? cand.v[0] : cand2.v[0], LS_ID_LEN);
+		if (!lotset_has(&used, made.v[i]) && n_cand++ == 0)
+			first = i;
+	if (n_cand == 1) {
+		memcpy(lot, made.v[first], LS_ID_LEN);
 		rc = CLI_OK;
-	} else if (cand.n == 0) {
+	} else if (made.n == 0) {
 		cli_err("%s: '%s' holds no lot", c->cmd, path);
 	} else {
-		fprintf(stderr, "lodestone: %s: '%s' holds %zu lots: name one with --lot (", c->cmd,
-			path, cand.n);
-		for (size_t i = 0; i < cand.n && i < 4; i++)
-			fprintf(stderr, "%s%.16s", i ? ", " : "",
-				ls_hex(cand.v[i], LS_ID_LEN, hex));
-		fprintf(stderr, "%s)\n", cand.n > 4 ? ", ..." : "");
+		size_t shown = 0;
+		fprintf(stderr, "lodestone: %s: '%s' holds several lots: name one with --lot (",
+			c->cmd, path);
+		for (size_t i = 0; i < made.n && shown < 6; i++)
+			if (!lotset_has(&used, made.v[i]) || n_cand == 0)
+				fprintf(stderr, "%s%.16s '%s'", shown++ ? ", " : "",
+					ls_hex(made.v[i], LS_ID_LEN, hex),
+					labels[i] ? labels[i] : "?");
+		fprintf(stderr, "%s)\n", n_cand > shown ? ", ..." : "");
 	}
+out:
+	for (size_t i = 0; i < n; i++)
+		ls_record_free(recs[i]);
+	free(recs);
+	free(labels);
 	free(made.v);
 	free(used.v);
-	free(moved.v);
-	free(cand.v);
-	free(cand2.v);
 	return rc;
 }
 
@@ -334,6 +391,8 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	path = argv[optind];
 	if ((rc = read_bundle(c, path, &buf, &envs, &lens, &n)) != CLI_OK)
 		return rc;
+	if ((rc = bundle_lot(c, path, envs, lens, n, lot_name, q.lot)) != CLI_OK)
+		goto out;
 	rc = CLI_FAIL;
 	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
 		cli_err("%s: out of memory", c->cmd);
@@ -360,15 +419,6 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		rc = CLI_FAIL;
 		goto out;
 	}
-	if (lot_name != NULL) {
-		if (ls_store_resolve(s, LS_RESOLVE_LOT, lot_name, q.lot, &ctx) != 0) {
-			cli_err("%s: --lot: %s", c->cmd, ctx.msg);
-			rc = CLI_USAGE;
-			goto out;
-		}
-	} else if ((rc = bundle_lot(c, path, envs, lens, n, q.lot)) != CLI_OK) {
-		goto out;
-	}
 	rc = q.destination[0] != '\0' ? ls_verify_export(s, &q, &v)
 				      : ls_verify_provenance(s, q.lot, &v);
 	if (rc == LS_ERR_NOT_FOUND) {
@@ -393,7 +443,7 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	add_rejections(&v, res, n);
-	rc = out_verdict(c, &v);
+	rc = out_verdict(c, &v, q.lot);
 out:
 	ls_verdict_release(&v);
 	ls_store_close(&s);

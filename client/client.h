@@ -162,7 +162,8 @@ void out_record_summary(const struct ls_record *r, char *buf, size_t len);
 /* A composition "Nd=300000,Dy=50000" into buf. */
 void out_comp(const struct ls_comp *comp, char *buf, size_t len);
 /* A verdict, as text or JSON. Returns the exit code that goes with it. */
-int out_verdict(struct cli *c, const struct ls_verdict *v);
+/* lot (may be NULL) is named in the JSON output. */
+int out_verdict(struct cli *c, const struct ls_verdict *v, const uint8_t *lot);
 /* The exit code of a verdict kind. */
 int out_verdict_exit(enum ls_verdict_kind k);
 

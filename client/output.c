@@ -538,7 +538,7 @@ out_verdict_exit(enum ls_verdict_kind k)
 }
 
 int
-out_verdict(struct cli *c, const struct ls_verdict *v)
+out_verdict(struct cli *c, const struct ls_verdict *v, const uint8_t *lot)
 {
 	char hex[LS_HEX_KEY_LEN + 1];
 
@@ -555,6 +555,8 @@ out_verdict(struct cli *c, const struct ls_verdict *v)
 			json_array_append_new(reasons, x);
 		}
 		json_object_set_new(o, "verdict", json_string(ls_verdict_name(v->kind)));
+		if (lot != NULL)
+			json_object_set_new(o, "lot", out_json_hex(lot, LS_ID_LEN));
 		json_object_set_new(o, "reasons", reasons);
 		json_object_set_new(o, "records_examined", json_integer((json_int_t)v->ancestors));
 		out_json(o);

@@ -87,7 +87,7 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	ls_verdict_init(&v);
 	if ((rc = ls_api_verify(c->api, &q, &v, &ctx)) != 0)
 		return cli_api_fail(c, rc, &ctx, argv[optind]);
-	rc = out_verdict(c, &v);
+	rc = out_verdict(c, &v, q.lot);
 	ls_verdict_release(&v);
 	return rc;
 }

@@ -117,7 +117,10 @@ resolve(struct cli *c, enum ls_resolve_kind kind, const char *name, const char *
 		return CLI_USAGE;
 	}
 	if (rc == LS_ERR_AMBIGUOUS) {
-		cli_err("%s: %s '%s' is ambiguous: %s", c->cmd, what, name, ctx.msg);
+		if (ctx.msg[0] != '\0')
+			cli_err("%s: %s", c->cmd, ctx.msg);
+		else
+			cli_err("%s: %s '%s' is ambiguous: use an id", c->cmd, what, name);
 		return CLI_USAGE;
 	}
 	if (rc != 0) {

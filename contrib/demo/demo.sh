@@ -192,7 +192,7 @@ printf '%s\n' "$RUN_OUT" | grep -A3 '^Dy ' | sed 's/^/    /'
 step "Offline proof: a bundle for the rotors, checked without the daemon"
 run bundle "$ROTORS" -o "$WORK/rotors.bundle"
 say "$RUN_OUT"
-verdict valid verify-bundle "$WORK/rotors.bundle" --trust "$K/authority.key.pub"
+verdict valid verify-bundle "$WORK/rotors.bundle" --trust "$K/authority.key.pub" --lot "$ROTORS"
 
 step "Provenance graph of the rotors"
 "$LS" trace "$ROTORS" --format dot >"$OUT/rotors.dot"
