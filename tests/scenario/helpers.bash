@@ -111,6 +111,27 @@ expect_err() {
 	fi
 }
 
+# json EXPR: reads JSON documents, one per line, on stdin and evaluates the
+# Perl expression EXPR with @j holding them and $j the first (JSON::PP, which
+# build-essential brings through dpkg-dev: no jq needed). Prints the value (an
+# array one item per line) and succeeds when it is true. Variables of the
+# caller reach EXPR as $ENV{NAME} when exported.
+json() {
+	perl -MJSON::PP -e '
+		my $js = JSON::PP->new->allow_nonref;
+		my @j = map { $js->decode($_) } grep { /\S/ } <STDIN>;
+		my $j = $j[0];
+		my $v = eval $ARGV[0];
+		die "json: $ARGV[0]: $@" if $@;
+		print ref($v) eq "ARRAY" ? join("", map { "$_\n" } @$v) : defined($v) ? "$v\n" : "";
+		exit($v ? 0 : 1);' "$1"
+}
+
+# jget EXPR: the value of EXPR (see json), whether true or not.
+jget() {
+	json "$1" || true
+}
+
 # is_id STRING: 64 lower-case hex digits.
 is_id() {
 	[[ $1 =~ ^[0-9a-f]{64}$ ]]
