@@ -29,6 +29,7 @@
 #define ROUTE_FRAME_MAX 256  /* bytes of one routing frame */
 #define BATCH_ENVS      4096 /* envelopes in one group commit */
 #define BATCH_BYTES     ((size_t)64 * 1024 * 1024)
+#define RCV_QUEUE       32    /* messages queued per client connection */
 #define DRAIN_MAX       10000 /* messages read in one dispatch: others wait */
 
 struct route {
@@ -177,10 +178,10 @@ flush(struct lsd_api *s)
 	if (rc != 0) {
 		ls_err_set(&ctx, rc, "store: %s; nothing of this submission was stored",
 			   ls_strerror(rc));
-		log_error("ingest of %zu records from %zu clients failed: %s", s->n_envs,
+		log_error("ingest of %zu records from %zu client(s) failed: %s", s->n_envs,
 			  s->n_waiters, ls_strerror(rc));
 	} else {
-		log_debug("ingested %zu records from %zu clients in one commit", s->n_envs,
+		log_debug("ingested %zu records from %zu client(s) in one commit", s->n_envs,
 			  s->n_waiters);
 	}
 	for (size_t i = 0; i < s->n_waiters; i++) {
@@ -494,7 +495,7 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 	     struct lsd_api **out, struct ls_err_ctx *ctx)
 {
 	struct lsd_api *s;
-	int zero = 0, rc;
+	int zero = 0, hwm = RCV_QUEUE, rc;
 	int64_t maxmsg = (int64_t)LS_API_REQUEST_MAX;
 
 	*out = NULL;
@@ -514,9 +515,12 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 		goto fail;
 	}
 	/* An oversized request is refused by the transport before it is read
-	 * into memory; its sender is disconnected and times out. */
+	 * into memory; its sender is disconnected and times out. A REQ client
+	 * has one request in flight: a small queue per connection bounds what
+	 * a client that pipelines big requests can make the daemon hold. */
 	if (zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
-	    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0) {
+	    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0) {
 		rc = ls_err_set(ctx, LS_ERR_NET, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
 		goto fail;
 	}
