@@ -525,8 +525,12 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 		goto fail;
 	}
 	if (zmq_bind(s->sock, info->api) != 0) {
-		rc = ls_err_set(ctx, LS_ERR_NET, "cannot listen on '%s': %s", info->api,
-				zmq_strerror(zmq_errno()));
+		int e = zmq_errno();
+		rc = ls_err_set(ctx, LS_ERR_NET, "cannot listen on '%s': %s%s", info->api,
+				zmq_strerror(e),
+				e == ENAMETOOLONG ? " (a unix socket path has at most 107 bytes: "
+						    "give a shorter --api)"
+						  : "");
 		goto fail;
 	}
 	*out = s;

@@ -666,7 +666,7 @@ ls_api_response_error(struct ls_api_response *resp, int err, const struct ls_err
 {
 	char msg[LS_ERR_MSG_MAX];
 
-	/* ctx may be resp's own message: copy before release zeroes it. */
+	/* Copy first: ctx may live in memory that the release frees. */
 	copy_msg(msg, sizeof(msg), ls_err_msg(ctx, err));
 	ls_api_response_release(resp);
 	resp->error = err < 0 ? err : LS_ERR_INVALID;

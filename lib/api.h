@@ -259,6 +259,8 @@ void ls_api_response_release(struct ls_api_response *resp);
 
 /* ---- client ---- */
 
+/* A connection to a daemon. Like the ZeroMQ socket inside it, it is used by
+ * one thread at a time; open one per thread. */
 struct ls_api;
 
 /*
