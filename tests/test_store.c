@@ -429,6 +429,61 @@ test_store_cert_validity(void **state)
 	fx_env_release(&c);
 }
 
+/*
+ * DESIGN §2: every node with the same records reaches the same verdicts,
+ * whatever the order of arrival. A revocation is not a dependency of the
+ * records it judges, so a record dated after the revocation's effective time
+ * is accepted by a node that sees it first and rejected by one that sees the
+ * revocation first. Skipped until ingest and verification agree on where
+ * revocations are judged (see rules.c's header: "a revocation published after
+ * the fact ... verify.c applies them at question time").
+ */
+static void
+test_store_revocation_order_independent(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env rev, late;
+	char *dir_b = fx_tmpdir();
+	struct ls_store *b = NULL;
+	struct ls_store_stats sa, sb;
+
+	certify(f);
+	f->auth->ts = FX_T0 + 10;
+	rev = fx_revoke(f->auth, f->miner->kp->pk, FX_T0 + 100);
+	f->miner->ts = FX_T0 + 200;
+	late = fx_lot(f->miner, "late", NULL, NULL, "ore", 5, NULL);
+	/* Store A: the revocation first. */
+	ACCEPT(f->s, rev);
+	EXPECT(f->s, late, LS_INGEST_REJECTED, LS_R_REVOKED);
+	/* Store B: the record first. */
+	assert_non_null(dir_b);
+	assert_int_equal(fx_store_open(dir_b, f->auth, 0, &b), 0);
+	assert_int_equal(fx_ingest(b, f->certs, 3, NULL), 0);
+	{
+		struct ls_ingest_result res;
+		assert_int_equal(fx_ingest(b, &late, 1, &res), 0);
+		assert_int_equal(fx_ingest(b, &rev, 1, NULL), 0);
+		sa = stats(f->s);
+		sb = stats(b);
+		if (res.status == LS_INGEST_ACCEPTED && sa.records != sb.records) {
+			ls_store_close(&b);
+			fx_rmtree(dir_b);
+			free(dir_b);
+			fx_env_release(&rev);
+			fx_env_release(&late);
+			fprintf(stderr, "known issue: a record dated after its author's revocation "
+					"is accepted or rejected depending on arrival order\n");
+			skip();
+		}
+	}
+	assert_stats_equal(&sa, &sb);
+	ls_store_close(&b);
+	fx_rmtree(dir_b);
+	free(dir_b);
+	fx_env_release(&rev);
+	fx_env_release(&late);
+}
+
 /* ---- feeds ---- */
 
 static void
@@ -1007,6 +1062,47 @@ test_store_map_growth(void **state)
 	free(order);
 }
 
+/* Growing the map while a batch releases a long run of parked records: the
+ * deletes from the pending tables hit the full map too. */
+static void
+test_store_map_growth_releasing_pending(void **state)
+{
+	struct sfx *f = *state;
+	enum { N = 2000, BATCH = 400 };
+	struct fx_env *e = calloc(N + 1, sizeof(*e));
+	size_t *order = calloc(N + 1, sizeof(*order));
+	struct ls_store_stats st;
+
+	assert_non_null(e);
+	assert_non_null(order);
+	ls_store_close(&f->s);
+	assert_int_equal(fx_rmtree(f->dir), 0);
+	reopen(f, 0, 256 << 10);
+	e[0] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	for (size_t i = 1; i <= N; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%06zu", i);
+		e[i] = fx_lot(f->miner, label, "Bayan Obo East Pit", NULL, "ore", 1000000 + i,
+			      "Nd=300000,Pr=80000,Dy=50000,Tb=8000,Fe=200000");
+		assert_non_null(e[i].buf);
+	}
+	/* Newest first: everything waits until the certificate and seq 1 come. */
+	for (size_t i = 0; i <= N; i++)
+		order[i] = N - i;
+	ingest_batches(f->s, e, order, N + 1, BATCH, false);
+	st = stats(f->s);
+	assert_int_equal(st.records, N + 1);
+	assert_int_equal(st.pending, 0);
+	reopen(f, 0, 0);
+	for (size_t i = 0; i <= N; i++)
+		if (!has(f->s, &e[i]))
+			fail_msg("record %zu lost", i);
+	for (size_t i = 0; i <= N; i++)
+		fx_env_release(&e[i]);
+	free(e);
+	free(order);
+}
+
 /* ---- supply-chain rules ---- */
 
 /* The miner registers a 1000 g lot and ships `grams` of it to the processor,
@@ -1254,6 +1350,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_wrong_role, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_revoked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_cert_validity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_revocation_order_independent, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store_bad_prev, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_time_backwards, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_known, setup, teardown),
@@ -1264,6 +1362,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_pending_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_bad_records_in_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_map_growth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_map_growth_releasing_pending, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store_mass_balance, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_transfer_and_receipt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_bad_receiver, setup, teardown),
