@@ -157,9 +157,9 @@ ev_clear(struct wctx *w)
 	w->n_ev = 0;
 }
 
-static void
-set_result(struct ls_ingest_result *res, enum ls_ingest_status st, enum ls_reason reason,
-	   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void set_result(struct ls_ingest_result *res, enum ls_ingest_status st,
+		       enum ls_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
 set_result(struct ls_ingest_result *res, enum ls_ingest_status st, enum ls_reason reason,
@@ -327,9 +327,10 @@ process(struct wctx *w, struct ls_record *r, struct ls_ingest_result *res, bool 
 			w->err = rc;
 			return;
 		}
-		set_result(res, LS_INGEST_REJECTED, LS_R_EQUIVOCATION,
-			   "equivocation: author already signed a different record at seq %llu (%s)",
-			   (unsigned long long)r->seq, ls_hex(other, LS_ID_LEN, hex));
+		set_result(
+		    res, LS_INGEST_REJECTED, LS_R_EQUIVOCATION,
+		    "equivocation: author already signed a different record at seq %llu (%s)",
+		    (unsigned long long)r->seq, ls_hex(other, LS_ID_LEN, hex));
 		return;
 	}
 	if (ls_txn_get(&w->t, s->heads, r->author, LS_KEY_LEN, &v) == 0 &&
@@ -508,9 +509,9 @@ attempt(struct ls_store *s, struct item *items, size_t n, struct ls_ingest_resul
 		memset(res, 0, sizeof(*res));
 		if (items[i].rec == NULL) {
 			enum ls_reason reason = items[i].rc == LS_ERR_SIGNATURE ? LS_R_BAD_SIGNATURE
-						: items[i].rc == LS_ERR_TOO_BIG	  ? LS_R_TOO_BIG
-						: items[i].rc == LS_ERR_VERSION	  ? LS_R_UNSUPPORTED
-										  : LS_R_MALFORMED;
+						: items[i].rc == LS_ERR_TOO_BIG ? LS_R_TOO_BIG
+						: items[i].rc == LS_ERR_VERSION ? LS_R_UNSUPPORTED
+										: LS_R_MALFORMED;
 			set_result(res, LS_INGEST_REJECTED, reason, "%s",
 				   ls_err_msg(&items[i].ctx, items[i].rc));
 			continue;

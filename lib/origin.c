@@ -500,7 +500,7 @@ ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN], const struct ls
 
 	if ((*out = ls_idmap_get(c->map, lot)) != NULL)
 		return 0;
-	/* Iterative post-order walk: deep chains must not exhaust the stack. */
+		/* Iterative post-order walk: deep chains must not exhaust the stack. */
 #define PUSH(id)                                                                                   \
 	do {                                                                                       \
 		if (sp == cap) {                                                                   \
@@ -649,7 +649,8 @@ ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_ori
 		o->n++;
 		if ((rc = split(&lo->e[i].d[LS_DIST_COUNTRY], e->grams, &e->by_country,
 				&e->n_country)) != 0 ||
-		    (rc = split(&lo->e[i].d[LS_DIST_MINE], e->grams, &e->by_mine, &e->n_mine)) != 0 ||
+		    (rc = split(&lo->e[i].d[LS_DIST_MINE], e->grams, &e->by_mine, &e->n_mine)) !=
+			0 ||
 		    (rc = split(&lo->e[i].d[LS_DIST_PROCESSING], e->grams, &e->by_processing,
 				&e->n_processing)) != 0)
 			goto out;

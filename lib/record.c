@@ -292,8 +292,8 @@ comp_check(struct ls_comp *comp, const char *where, struct ls_err_ctx *ctx)
 			return ls_err_set(ctx, LS_ERR_MALFORMED, "%s: element %s listed twice",
 					  where, ls_element_symbol(comp->e[i].z));
 		if (comp->e[i].ppm == 0 || comp->e[i].ppm > LS_PPM_TOTAL)
-			return ls_err_set(ctx, LS_ERR_MALFORMED, "%s: %s ppm %u out of range", where,
-					  ls_element_symbol(comp->e[i].z), comp->e[i].ppm);
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "%s: %s ppm %u out of range",
+					  where, ls_element_symbol(comp->e[i].z), comp->e[i].ppm);
 		sum += comp->e[i].ppm;
 	}
 	if (sum > LS_PPM_TOTAL)
@@ -326,17 +326,18 @@ ls_comp_parse(const char *s, struct ls_comp *comp, struct ls_err_ctx *ctx)
 		comp->e[comp->n].z = ls_element_z(sym);
 		if (comp->e[comp->n].z == 0)
 			return ls_err_set(ctx, LS_ERR_INVALID,
-					  "malformed composition '%s': unknown element '%s'", s, sym);
+					  "malformed composition '%s': unknown element '%s'", s,
+					  sym);
 		p += n + 1;
 		if (*p < '0' || *p > '9')
 			return ls_err_set(ctx, LS_ERR_INVALID,
-					  "malformed composition '%s': ppm of %s is not a number", s,
-					  sym);
+					  "malformed composition '%s': ppm of %s is not a number",
+					  s, sym);
 		v = strtoul(p, &end, 10);
 		if ((*end != ',' && *end != '\0') || v == 0 || v > LS_PPM_TOTAL)
-			return ls_err_set(ctx, LS_ERR_INVALID,
-					  "malformed composition '%s': ppm of %s must be 1..1000000",
-					  s, sym);
+			return ls_err_set(
+			    ctx, LS_ERR_INVALID,
+			    "malformed composition '%s': ppm of %s must be 1..1000000", s, sym);
 		comp->e[comp->n++].ppm = (uint32_t)v;
 		p = *end == ',' ? end + 1 : end;
 	}
@@ -624,14 +625,16 @@ from_policy(struct ls_record *r, const Lodestone__Policy *m, struct ls_err_ctx *
 		return ls_err_set(ctx, LS_ERR_MALFORMED, "policy de_minimis_ppm %u over 1000000",
 				  m->de_minimis_ppm);
 	p->de_minimis_ppm = m->has_de_minimis_ppm ? m->de_minimis_ppm : 0;
-	if (m->has_de_minimis_basis && m->de_minimis_basis != LODESTONE__DE_MINIMIS_BASIS__BASIS_MASS &&
+	if (m->has_de_minimis_basis &&
+	    m->de_minimis_basis != LODESTONE__DE_MINIMIS_BASIS__BASIS_MASS &&
 	    m->de_minimis_basis != LODESTONE__DE_MINIMIS_BASIS__BASIS_VALUE)
 		return ls_err_set(ctx, LS_ERR_MALFORMED, "policy de_minimis_basis %d unknown",
 				  (int)m->de_minimis_basis);
-	p->de_minimis_basis = m->has_de_minimis_basis &&
-				      m->de_minimis_basis == LODESTONE__DE_MINIMIS_BASIS__BASIS_VALUE
-				  ? LS_BASIS_VALUE
-				  : LS_BASIS_MASS;
+	p->de_minimis_basis =
+	    m->has_de_minimis_basis &&
+		    m->de_minimis_basis == LODESTONE__DE_MINIMIS_BASIS__BASIS_VALUE
+		? LS_BASIS_VALUE
+		: LS_BASIS_MASS;
 	p->applies_to_reexport = m->has_applies_to_reexport && m->applies_to_reexport;
 	p->applies_to_foreign_tech = m->has_applies_to_foreign_tech && m->applies_to_foreign_tech;
 	sus = ls_record_alloc(r, (m->n_suspends ? m->n_suspends : 1) * sizeof(*sus));
@@ -703,7 +706,8 @@ from_license(struct ls_record *r, const Lodestone__License *m, struct ls_err_ctx
 	l->valid_from = m->has_valid_from ? m->valid_from : r->timestamp;
 	l->valid_until = m->has_valid_until ? m->valid_until : 0;
 	if (m->has_valid_until && l->valid_until <= l->valid_from)
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "license valid_until is not after valid_from");
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "license valid_until is not after valid_from");
 	l->no_military = m->has_no_military && m->no_military;
 	if ((rc = copy_strlist(r, &l->items, m->items, m->n_items, "license items", ctx)) ||
 	    (rc = copy_strlist(r, &l->destinations, m->destinations, m->n_destinations,
@@ -739,8 +743,7 @@ from_lot(struct ls_record *r, const Lodestone__LotRegistration *m, struct ls_err
 }
 
 static int
-from_transformation(struct ls_record *r, const Lodestone__Transformation *m,
-		    struct ls_err_ctx *ctx)
+from_transformation(struct ls_record *r, const Lodestone__Transformation *m, struct ls_err_ctx *ctx)
 {
 	struct ls_transformation *t = &r->transformation;
 	struct ls_lot_input *in;
@@ -866,7 +869,8 @@ from_message(struct ls_record *r, const Lodestone__Record *m, struct ls_err_ctx 
 				  (unsigned long long)m->seq);
 	if (m->has_prev != (m->seq > 1))
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
-				  m->seq > 1 ? "record seq %llu lacks prev" : "record seq %llu has prev",
+				  m->seq > 1 ? "record seq %llu lacks prev"
+					     : "record seq %llu has prev",
 				  (unsigned long long)m->seq);
 	if (m->has_prev && (rc = check_bin(&m->prev, LS_ID_LEN, "record prev", ctx)) != 0)
 		return rc;
@@ -898,9 +902,7 @@ from_message(struct ls_record *r, const Lodestone__Record *m, struct ls_err_ctx 
 	case LODESTONE__RECORD__KIND_LICENSE:
 		r->type = LS_REC_LICENSE;
 		return from_license(r, m->license, ctx);
-	case LODESTONE__RECORD__KIND_LOT:
-		r->type = LS_REC_LOT;
-		return from_lot(r, m->lot, ctx);
+	case LODESTONE__RECORD__KIND_LOT: r->type = LS_REC_LOT; return from_lot(r, m->lot, ctx);
 	case LODESTONE__RECORD__KIND_TRANSFORMATION:
 		r->type = LS_REC_TRANSFORMATION;
 		return from_transformation(r, m->transformation, ctx);
@@ -958,8 +960,8 @@ ls_record_alloc(struct ls_record *r, size_t n)
 }
 
 static int
-unpack_envelope(const uint8_t *buf, size_t len, ProtobufCAllocator *alloc, Lodestone__Envelope **out,
-		struct ls_err_ctx *ctx)
+unpack_envelope(const uint8_t *buf, size_t len, ProtobufCAllocator *alloc,
+		Lodestone__Envelope **out, struct ls_err_ctx *ctx)
 {
 	Lodestone__Envelope *env;
 

@@ -18,24 +18,24 @@
 
 #include "err.h"
 
-#define LS_KEY_LEN 32
-#define LS_ID_LEN 32
-#define LS_SIG_LEN 64
+#define LS_KEY_LEN     32
+#define LS_ID_LEN      32
+#define LS_SIG_LEN     64
 #define LS_HEX_KEY_LEN 64 /* hex digits of a key or id, without NUL */
 
 #define LS_FORMAT_VERSION 1
-#define LS_SIG_DOMAIN "lodestone/record/v1" /* followed by one zero byte */
-#define LS_SIG_DOMAIN_LEN 20                /* including the zero byte */
-#define LS_LOT_DOMAIN "lodestone/lot/v1"    /* followed by one zero byte */
+#define LS_SIG_DOMAIN     "lodestone/record/v1" /* followed by one zero byte */
+#define LS_SIG_DOMAIN_LEN 20                    /* including the zero byte */
+#define LS_LOT_DOMAIN     "lodestone/lot/v1"    /* followed by one zero byte */
 
 /* Bounds on everything that comes from outside. */
 #define LS_ENVELOPE_MAX (64 * 1024) /* bytes of one serialized envelope */
-#define LS_STR_MAX 200              /* bytes of a label, site, org, reason, ... */
-#define LS_LIST_MAX 64              /* entries of a repeated field */
-#define LS_COMP_MAX 40              /* elements of a composition */
-#define LS_PPM_TOTAL 1000000u
-#define LS_GRAMS_MAX 1000000000000000ull /* 10^15 g = 10^9 t: no real lot is larger */
-#define LS_COUNTRY_LEN 2
+#define LS_STR_MAX      200         /* bytes of a label, site, org, reason, ... */
+#define LS_LIST_MAX     64          /* entries of a repeated field */
+#define LS_COMP_MAX     40          /* elements of a composition */
+#define LS_PPM_TOTAL    1000000u
+#define LS_GRAMS_MAX    1000000000000000ull /* 10^15 g = 10^9 t: no real lot is larger */
+#define LS_COUNTRY_LEN  2
 
 enum ls_rtype {
 	LS_REC_NONE = 0,
@@ -276,8 +276,8 @@ int ls_record_envelope(const struct ls_record *r, uint8_t **buf, size_t *len);
  * envs[i] point into buf (borrowed, valid while buf is) with lens[i] bytes;
  * *envs and *lens are malloc'd arrays (caller frees both).
  */
-int ls_bundle_decode(const uint8_t *buf, size_t len, size_t max_records,
-		     const uint8_t ***envs, size_t **lens, size_t *n, struct ls_err_ctx *ctx);
+int ls_bundle_decode(const uint8_t *buf, size_t len, size_t max_records, const uint8_t ***envs,
+		     size_t **lens, size_t *n, struct ls_err_ctx *ctx);
 
 /* Serializes n envelopes into a Bundle; *out malloc'd (caller frees). */
 int ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, uint8_t **out,

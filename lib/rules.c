@@ -62,10 +62,11 @@ ls_rules_check_author(struct ls_txn *t, const struct ls_record *r, uint32_t role
 			      ls_rtype_name(r->type), hex8(r->cert_id, h));
 		goto out;
 	}
-	if (r->timestamp < c->valid_from || (c->valid_until != 0 && r->timestamp >= c->valid_until)) {
-		reason = FAIL(LS_R_CERT_EXPIRED,
-			      "%s record: dated outside its author's certificate %s",
-			      ls_rtype_name(r->type), hex8(r->cert_id, h));
+	if (r->timestamp < c->valid_from ||
+	    (c->valid_until != 0 && r->timestamp >= c->valid_until)) {
+		reason =
+		    FAIL(LS_R_CERT_EXPIRED, "%s record: dated outside its author's certificate %s",
+			 ls_rtype_name(r->type), hex8(r->cert_id, h));
 		goto out;
 	}
 	if (ls_txn_revoked(t, r->cert_id, &eff, NULL) == 0 && eff <= r->timestamp) {
@@ -164,7 +165,8 @@ put_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_record *
 	memcpy(v + 44, r->author, LS_KEY_LEN);
 	ls_be64_put(v + 44 + LS_KEY_LEN, r->timestamp);
 	if ((rc = ls_txn_put(t, t->s->lots, lot, LS_ID_LEN, v, sizeof(v), 0)) != 0 ||
-	    (rc = ls_txn_put(t, t->s->labels, d->label, strlen(d->label), lot, LS_ID_LEN, 0)) != 0 ||
+	    (rc = ls_txn_put(t, t->s->labels, d->label, strlen(d->label), lot, LS_ID_LEN, 0)) !=
+		0 ||
 	    (rc = put_hold(t, r->author, lot, d->grams)) != 0)
 		return rc;
 	return 0;
@@ -305,8 +307,8 @@ apply_transformation(struct ls_txn *t, const struct ls_record *r, char *msg, siz
 		if (out[k] > in[k])
 			return FAIL(LS_R_MASS_BALANCE,
 				    "transformation puts out %llu mg of %s but %llu mg went in",
-				    (unsigned long long)(out[k] / 1000),
-				    ls_element_symbol(zs[k]), (unsigned long long)(in[k] / 1000));
+				    (unsigned long long)(out[k] / 1000), ls_element_symbol(zs[k]),
+				    (unsigned long long)(in[k] / 1000));
 	/* Apply. */
 	for (size_t i = 0; i < tr->n_inputs; i++) {
 		uint64_t held = ls_txn_hold(t, r->author, tr->inputs[i].lot);
@@ -366,30 +368,32 @@ check_license(struct ls_txn *t, const struct ls_record *r, const struct ls_lotde
 	l = &lr->license;
 	hex8(tf->license, h);
 	if (lr->type != LS_REC_LICENSE)
-		reason = FAIL(LS_R_LICENSE_MISMATCH, "transfer cites %s, which is not a license", h);
+		reason =
+		    FAIL(LS_R_LICENSE_MISMATCH, "transfer cites %s, which is not a license", h);
 	else if (!ls_store_is_anchor(t->s, lr->author) &&
 		 ls_rules_check_author(t, lr, LS_ROLE_AUTHORITY, msg, msglen) != LS_R_OK)
 		reason = LS_R_LICENSE_MISMATCH;
 	else if (memcmp(l->licensee, r->author, LS_KEY_LEN) != 0)
-		reason = FAIL(LS_R_LICENSE_MISMATCH, "license %s is not the sender's (wrong licensee)",
-			      l->number);
+		reason = FAIL(LS_R_LICENSE_MISMATCH,
+			      "license %s is not the sender's (wrong licensee)", l->number);
 	else if (ls_txn_revoked(t, tf->license, &eff, NULL) == 0 && eff <= r->timestamp)
 		reason = FAIL(LS_R_LICENSE_REVOKED, "license %s was revoked", l->number);
 	else if (r->timestamp < l->valid_from ||
 		 (l->valid_until != 0 && r->timestamp >= l->valid_until))
-		reason = FAIL(LS_R_LICENSE_EXPIRED, "license %s is not valid at the transfer's date",
-			      l->number);
+		reason = FAIL(LS_R_LICENSE_EXPIRED,
+			      "license %s is not valid at the transfer's date", l->number);
 	else if (!list_has(&l->destinations, to->country))
 		reason = FAIL(LS_R_LICENSE_MISMATCH, "license %s does not cover destination %s",
 			      l->number, to->country);
 	else if (l->has_end_user && memcmp(l->end_user, tf->to, LS_KEY_LEN) != 0)
-		reason = FAIL(LS_R_LICENSE_MISMATCH, "license %s names another end user", l->number);
+		reason =
+		    FAIL(LS_R_LICENSE_MISMATCH, "license %s names another end user", l->number);
 	else if (strcasecmp(l->end_use, use) != 0)
 		reason = FAIL(LS_R_LICENSE_MISMATCH, "license %s is for end use '%s', not '%s'",
 			      l->number, l->end_use, use);
 	else if (!license_covers(l, d, tf->tech))
-		reason = FAIL(LS_R_LICENSE_MISMATCH, "license %s does not cover this item",
-			      l->number);
+		reason =
+		    FAIL(LS_R_LICENSE_MISMATCH, "license %s does not cover this item", l->number);
 	if (reason != LS_R_OK)
 		goto out;
 	if (ls_txn_get_u64(t, t->s->licused, tf->license, LS_ID_LEN, &used) != 0)
@@ -498,8 +502,8 @@ apply_receipt(struct ls_txn *t, const struct ls_record *r, char *msg, size_t msg
 		goto out;
 	}
 	if (memcmp(tr->transfer.to, r->author, LS_KEY_LEN) != 0) {
-		reason = FAIL(LS_R_BAD_RECEIPT, "receipt: transfer %s is addressed to someone else",
-			      h);
+		reason =
+		    FAIL(LS_R_BAD_RECEIPT, "receipt: transfer %s is addressed to someone else", h);
 		goto out;
 	}
 	if ((*err = ls_txn_get(t, t->s->transit, r->receipt.transfer, LS_ID_LEN, &v)) != 0 ||

@@ -14,7 +14,7 @@
 #include "store_int.h"
 #include "util.h"
 
-#define DEFAULT_MAP_SIZE (64ull << 20)
+#define DEFAULT_MAP_SIZE    (64ull << 20)
 #define DEFAULT_MAX_PENDING 100000
 
 int
@@ -225,12 +225,17 @@ struct dbdef {
 	size_t off;
 };
 
-#define DB(n, f) {#n, f, offsetof(struct ls_store, n)}
+#define DB(n, f)                                                                                   \
+	{                                                                                          \
+#n, f, offsetof(struct ls_store, n)                                                \
+	}
 static const struct dbdef dbs[] = {
-    DB(meta, 0),     DB(recs, 0),    DB(ids, 0),          DB(feeds, 0),    DB(heads, 0),
-    DB(certs, 0),    DB(revoked, 0), DB(pending, 0),      DB(pwait, 0),    DB(evidence, 0),
-    DB(lots, 0),     DB(labels, MDB_DUPSORT),             DB(holds, 0),    DB(transit, 0),
-    DB(licused, 0),  DB(children, 0), DB(policies, 0),    DB(licnum, MDB_DUPSORT),
+    DB(meta, 0),     DB(recs, 0),     DB(ids, 0),
+    DB(feeds, 0),    DB(heads, 0),    DB(certs, 0),
+    DB(revoked, 0),  DB(pending, 0),  DB(pwait, 0),
+    DB(evidence, 0), DB(lots, 0),     DB(labels, MDB_DUPSORT),
+    DB(holds, 0),    DB(transit, 0),  DB(licused, 0),
+    DB(children, 0), DB(policies, 0), DB(licnum, MDB_DUPSORT),
     DB(techs, 0),
 };
 
@@ -286,15 +291,17 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	s->threads = opts != NULL && opts->verify_threads ? opts->verify_threads
-			 : ncpu < 1				  ? 1
-			 : ncpu > 4				  ? 4
-								  : (unsigned)ncpu;
-	s->max_pending = opts != NULL && opts->max_pending ? opts->max_pending : DEFAULT_MAX_PENDING;
+		     : ncpu < 1                           ? 1
+		     : ncpu > 4                           ? 4
+							  : (unsigned)ncpu;
+	s->max_pending =
+	    opts != NULL && opts->max_pending ? opts->max_pending : DEFAULT_MAX_PENDING;
 
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, opts != NULL && opts->map_size ? opts->map_size
-									      : DEFAULT_MAP_SIZE)) != 0) {
+									     : DEFAULT_MAP_SIZE)) !=
+		0) {
 		rc = ls_err_set(ctx, ls_store_err(rc), "cannot set up store: %s", mdb_strerror(rc));
 		goto out;
 	}
@@ -335,8 +342,8 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 		rc = ls_err_set(ctx, rc, "cannot read store in '%s'", dir);
 		goto out;
 	} else if (v.mv_size != 4 || ((uint8_t *)v.mv_data)[3] != LS_STORE_LAYOUT_VERSION) {
-		rc = ls_err_set(ctx, LS_ERR_VERSION, "store in '%s' has an unsupported layout",
-				dir);
+		rc =
+		    ls_err_set(ctx, LS_ERR_VERSION, "store in '%s' has an unsupported layout", dir);
 		goto out;
 	}
 	rc = ls_store_err(mdb_txn_commit(t.txn));
@@ -570,8 +577,9 @@ resolve_dup(struct ls_txn *t, MDB_dbi dbi, const char *name, const char *what,
 	if (mrc != 0)
 		return ls_store_err(mrc);
 	if (count > 1)
-		return ls_err_set(ctx, LS_ERR_AMBIGUOUS, "%s '%s' is ambiguous: %llu match; use an id",
-				  what, name, (unsigned long long)count);
+		return ls_err_set(ctx, LS_ERR_AMBIGUOUS,
+				  "%s '%s' is ambiguous: %llu match; use an id", what, name,
+				  (unsigned long long)count);
 	return 0;
 }
 
@@ -589,8 +597,8 @@ ls_store_resolve(struct ls_store *s, enum ls_resolve_kind kind, const char *name
 		return rc;
 	if (kind == LS_RESOLVE_LICENSE) {
 		rc = resolve_dup(&t, s->licnum, name, "license", id, ctx);
-		if (rc == LS_ERR_NOT_FOUND && n == LS_HEX_KEY_LEN && ls_unhex(name, id, LS_ID_LEN) == 0 &&
-		    ls_txn_has_record(&t, id))
+		if (rc == LS_ERR_NOT_FOUND && n == LS_HEX_KEY_LEN &&
+		    ls_unhex(name, id, LS_ID_LEN) == 0 && ls_txn_has_record(&t, id))
 			rc = 0;
 	} else if (n >= 8 && n <= LS_HEX_KEY_LEN && is_hex(name)) {
 		rc = resolve_prefix(&t, kind == LS_RESOLVE_LOT ? s->lots : s->ids, name, id, ctx);

@@ -34,7 +34,7 @@
 #include "store.h"
 
 #define LS_STORE_LAYOUT_VERSION 1
-#define LS_LOT_REGISTRATION 0xffffffffu
+#define LS_LOT_REGISTRATION     0xffffffffu
 
 struct ls_store {
 	MDB_env *env;

@@ -103,8 +103,8 @@ trace_child(void *arg, const uint8_t rec[32])
 		return 0;
 	if (r->type == LS_REC_TRANSFER) {
 		struct ls_trace *t = x->out;
-		struct ls_trace_transfer *nt = realloc(t->transfers,
-						       (t->n_transfers + 1) * sizeof(*nt));
+		struct ls_trace_transfer *nt =
+		    realloc(t->transfers, (t->n_transfers + 1) * sizeof(*nt));
 		MDB_val v;
 		if (nt == NULL) {
 			rc = LS_ERR_NOMEM;
@@ -388,7 +388,8 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 		want_deps(&b, r);
 		if (r->type == LS_REC_LOT || r->type == LS_REC_TRANSFORMATION) {
 			/* Transfers of the lots made here, for the cross-border hops. */
-			uint32_t nout = r->type == LS_REC_LOT ? 1 : (uint32_t)r->transformation.n_outputs;
+			uint32_t nout =
+			    r->type == LS_REC_LOT ? 1 : (uint32_t)r->transformation.n_outputs;
 			for (uint32_t o = 0; o < nout && b.rc == 0; o++) {
 				uint8_t l[32];
 				if (r->type == LS_REC_LOT)

@@ -184,8 +184,7 @@ ls_file_write(const char *path, const uint8_t *buf, size_t len, unsigned mode,
 	}
 	fd = -1;
 	if (rename(tmp, path) != 0)
-		rc = ls_err_set(ctx, LS_ERR_IO, "cannot rename to '%s': %s", path,
-				strerror(errno));
+		rc = ls_err_set(ctx, LS_ERR_IO, "cannot rename to '%s': %s", path, strerror(errno));
 out:
 	if (fd >= 0)
 		close(fd);

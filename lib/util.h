@@ -37,8 +37,7 @@ uint64_t ls_now(void);
  * a NUL is appended (not counted in *len). LS_ERR_IO / LS_ERR_NOT_FOUND /
  * LS_ERR_TOO_BIG with the path in ctx.
  */
-int ls_file_read(const char *path, size_t max, uint8_t **buf, size_t *len,
-		 struct ls_err_ctx *ctx);
+int ls_file_read(const char *path, size_t max, uint8_t **buf, size_t *len, struct ls_err_ctx *ctx);
 
 /*
  * Writes buf to path atomically (temporary file, fsync, rename) with the given

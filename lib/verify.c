@@ -181,8 +181,8 @@ enum control { C_NOT, C_EXEMPT, C_DE_MINIMIS, C_CONTROLLED };
  * msg gets the why.
  */
 static enum control
-controlled(const struct ls_policy *p, const struct ls_lot_origin *lo, const char *from_cc, char *msg,
-	   size_t len)
+controlled(const struct ls_policy *p, const struct ls_lot_origin *lo, const char *from_cc,
+	   char *msg, size_t len)
 {
 	u128 share = 0, thresh;
 	bool content = false;
@@ -198,8 +198,9 @@ controlled(const struct ls_policy *p, const struct ls_lot_origin *lo, const char
 		for (size_t e = 0; e < lo->n; e++)
 			if (lo->e[e].z == p->elements[i]) {
 				content = true;
-				share += (u128)lo->e[e].ppm *
-					 ls_dist_frac(&lo->e[e].d[LS_DIST_TOUCHED], p->jurisdiction);
+				share +=
+				    (u128)lo->e[e].ppm *
+				    ls_dist_frac(&lo->e[e].d[LS_DIST_TOUCHED], p->jurisdiction);
 			}
 	if (!content)
 		return C_NOT;
@@ -292,8 +293,7 @@ main_holder(struct ls_txn *t, const uint8_t lot[32], const struct ls_lot_info *l
 			continue;
 		g = ls_be64_get(v.mv_data);
 		(*n_holders)++;
-		if (!found || g > best ||
-		    (g == best && memcmp(k.mv_data, li->maker, 32) == 0)) {
+		if (!found || g > best || (g == best && memcmp(k.mv_data, li->maker, 32) == 0)) {
 			memcpy(holder, k.mv_data, 32);
 			best = g;
 			found = true;
@@ -369,12 +369,12 @@ out:
 
 /* Calls fn for each record stored under `key` in the children table. */
 static int
-each_child(struct ls_txn *t, const uint8_t key[32],
-	   int (*fn)(void *arg, const uint8_t rec[32]), void *arg)
+each_child(struct ls_txn *t, const uint8_t key[32], int (*fn)(void *arg, const uint8_t rec[32]),
+	   void *arg)
 {
 	MDB_cursor *c = NULL;
 	MDB_val k = {32, (void *)(uintptr_t)key}, v;
-	uint8_t (*ids)[32] = NULL;
+	uint8_t(*ids)[32] = NULL;
 	size_t n = 0;
 	int mrc, rc = 0;
 
@@ -837,8 +837,8 @@ find_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t ho
 		    (!l->has_end_user ||
 		     (q->has_end_user && memcmp(l->end_user, q->end_user, 32) == 0)) &&
 		    at >= l->valid_from && (l->valid_until == 0 || at < l->valid_until) &&
-		    !(ls_txn_revoked(t, r->id, &eff, NULL) == 0 && eff <= at) && used < l->max_grams &&
-		    item) {
+		    !(ls_txn_revoked(t, r->id, &eff, NULL) == 0 && eff <= at) &&
+		    used < l->max_grams && item) {
 			memcpy(out, r->id, 32);
 			snprintf(number, nlen, "%s", l->number);
 			found = true;
@@ -915,7 +915,8 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		c = controlled(p, lo, from_cc, msg, sizeof(msg));
 		if (c == C_EXEMPT) {
 			exempt = true;
-			rc = ls_verdict_add(v, LS_R_EXEMPT, (const uint8_t(*)[32])ids, 1, "%s", msg);
+			rc =
+			    ls_verdict_add(v, LS_R_EXEMPT, (const uint8_t(*)[32])ids, 1, "%s", msg);
 			continue;
 		}
 		if (c == C_DE_MINIMIS) {
@@ -953,9 +954,9 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 					    "%s; covered by license %s", msg, number);
 		else {
 			need = true;
-			rc = ls_verdict_add(v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 1,
-					    "export to %s needs a license: %s", q->destination,
-					    msg);
+			rc =
+			    ls_verdict_add(v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 1,
+					   "export to %s needs a license: %s", q->destination, msg);
 		}
 	}
 	if (rc == 0 && !exempt) {

@@ -146,7 +146,6 @@ void ls_trace_release(struct ls_trace *t);
  * trust anchors, licenses, policies and revocations), dependencies first, as
  * a serialized Bundle. *out malloc'd.
  */
-int ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out,
-		      size_t *len);
+int ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out, size_t *len);
 
 #endif
