@@ -43,6 +43,7 @@ struct cli {
 	int timeout_ms;              /* per request; $LODESTONE_TIMEOUT (ms) */
 	struct ls_api *api;          /* opened by cli_connect, closed by main */
 	struct ls_keypair *key;      /* loaded by cli_key, freed by main */
+	int lock_fd;                 /* the key file, locked while writing; -1 */
 	char default_api[4096];
 };
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -272,6 +273,7 @@ main(int argc, char **argv)
 	int ch, rc, first;
 
 	memset(&c, 0, sizeof(c));
+	c.lock_fd = -1;
 	if (!table_sorted()) {
 		cli_err("internal error: command table is not sorted");
 		return CLI_USAGE;
@@ -349,6 +351,8 @@ main(int argc, char **argv)
 	rc = cmd->fn(&c, argc - first, argv + first);
 	ls_api_close(&c.api);
 	ls_key_free(&c.key);
+	if (c.lock_fd >= 0)
+		close(c.lock_fd); /* releases the feed lock */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_err("cannot write the output");
 		if (rc == CLI_OK)

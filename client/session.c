@@ -5,9 +5,12 @@
  *
  * Keys never leave this process: the daemon only sees signed envelopes.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "keyfile.h"
@@ -185,6 +188,14 @@ cli_write(struct cli *c, struct ls_record *r)
 
 	if ((rc = cli_key(c, &kp)) != CLI_OK || (rc = cli_connect(c)) != CLI_OK)
 		return rc;
+	/*
+	 * Two writers with one key would both read the same head and sign the
+	 * same seq: an equivocation, which flags the author for good. Writers on
+	 * this machine take turns on the key file; the lock goes with the
+	 * process, whatever way it ends.
+	 */
+	if (c->lock_fd < 0 && (c->lock_fd = open(c->key_path, O_RDONLY | O_CLOEXEC)) >= 0)
+		(void)flock(c->lock_fd, LOCK_EX);
 	memcpy(r->author, kp->pk, LS_KEY_LEN);
 	if ((rc = ls_api_head(c->api, kp->pk, &head, &ctx)) != 0)
 		return cli_api_fail(c, rc, &ctx, "feed head");

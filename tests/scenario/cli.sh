@@ -84,10 +84,10 @@ expect 0 "status" status
 check "status counts 0 records" grep -qE '^records +0$' <<<"$OUT"
 expect 0 "status --json" status --json
 check "status --json has records, peers, equivocations" \
-	json '$j->{records} == 0 && ref $j->{peers} eq "ARRAY" && exists $j->{equivocations}' <<<"$OUT" >/dev/null
+	jtest '$j->{records} == 0 && ref $j->{peers} eq "ARRAY" && exists $j->{equivocations}' <<<"$OUT"
 expect 0 "--api after the command" status --api "$API"
 expect 0 "--json after the command" status --json
-check "--json after the command is JSON" json 'exists $j->{records}' <<<"$OUT" >/dev/null
+check "--json after the command is JSON" jtest 'exists $j->{records}' <<<"$OUT"
 
 echo "# cert issue / revoke"
 expect 0 "cert issue (miner)" cert issue -k "$T/auth.key" --subject "$mine_PK" --org "Bayan Obo Mine" \
@@ -99,7 +99,7 @@ expect 0 "cert issue with a .pub file, lower-case country" cert issue -k "$T/aut
 expect 0 "cert issue --json" --json cert issue -k "$T/auth.key" --subject "$mag_PK" \
 	--org "Ningbo Magnets" --country CN --roles processor,exporter --valid-from 2025-01-01 \
 	--valid-until 2035-01-01
-check "cert issue --json has id and lots" json 'length($j->{id}) == 64 && @{$j->{lots}} == 0' <<<"$OUT" >/dev/null
+check "cert issue --json has id and lots" jtest 'length($j->{id}) == 64 && @{$j->{lots}} == 0' <<<"$OUT"
 expect 0 "cert issue (importer)" cert issue -k "$T/auth.key" --subject "$imp_PK" --org "Hanau Import" \
 	--country DE --roles importer,processor,exporter
 expect 0 "cert issue (US end user)" cert issue -k "$T/auth.key" --subject "$us_PK" --org "US Defence" \
@@ -192,7 +192,7 @@ ORE=$OUT
 expect 0 "lot register --json" --json lot register -k "$T/mine.key" --label ore-2 --site "Bayan Obo" \
 	--country CN --category ore --grams 5000 --composition Nd=30000
 check "lot register --json: the lot id is the record id" \
-	json '$j->{id} eq $j->{lots}[0] && @{$j->{lots}} == 1' <<<"$OUT" >/dev/null
+	jtest '$j->{id} eq $j->{lots}[0] && @{$j->{lots}} == 1' <<<"$OUT"
 R=(lot register -k "$T/mine.key" --label x --site s --country CN --category ore --grams 10)
 expect_err 2 "malformed composition 'Nd=abc'" "composition with a non-number" "${R[@]}" --composition Nd=abc
 expect_err 2 "unknown element 'Xx'" "composition with an unknown element" "${R[@]}" --composition Xx=5
@@ -212,6 +212,18 @@ expect_err 1 "rejected: wrong-role" "lot register by a processor is rejected" lo
 	-k "$T/sep.key" --label x --site s --country CN --category ore --grams 5 --composition Nd=1
 expect_err 1 "rejected: no-certificate" "lot register by an uncertified key is rejected" lot register \
 	-k "$T/nobody.key" --label x --site s --country CN --category ore --grams 5 --composition Nd=1
+
+pids=()
+for i in 1 2 3 4 5 6; do
+	"$LS" lot register -k "$T/mine.key" --label "parallel-$i" --site s --country CN --category ore \
+		--grams 5 --composition Nd=1 >"$T/par-$i.out" 2>&1 &
+	pids+=($!)
+done
+par_ok=true
+for p in "${pids[@]}"; do wait "$p" || par_ok=false; done
+check "six parallel writes with one key all succeed" $par_ok
+lsc --json status
+check "... without an equivocation" jtest '$j->{equivocations} == 0' <<<"$OUT"
 
 echo "# lot transfer / receive"
 expect 0 "lot transfer (domestic)" lot transfer -k "$T/mine.key" "$ORE" --grams 10000000 --to "$sep_PK"
@@ -245,7 +257,7 @@ DYOX=$(sed -n 3p <<<"$OUT")
 expect 0 "lot transform --json by labels" --json lot transform -k "$T/sep.key" \
 	--in "NdPr-oxide=400000" --in "Dy-oxide=20000" \
 	--out "magnet-alloy:alloy:300000:Nd=700000,Pr=200000,Dy=50000"
-check "lot transform --json has lots" json '@{$j->{lots}} == 1' <<<"$OUT" >/dev/null
+check "lot transform --json has lots" jtest '@{$j->{lots}} == 1' <<<"$OUT"
 ALLOY=$(jget '$j->{lots}[0]' <<<"$OUT")
 expect_err 2 "unknown lot 'no-such-lot'" "transform of an unknown lot" lot transform -k "$T/sep.key" \
 	--in no-such-lot=5 --out "x:oxide:5:Dy=1"
@@ -283,15 +295,15 @@ echo "# verify: every verdict and its exit code"
 expect 0 "verify: provenance valid" verify "$ALLOY"
 check "verify prints 'valid'" test "$(head -n1 <<<"$OUT")" = valid
 expect 0 "verify --json" verify "$ALLOY" --json
-check "verify --json shape" json '$j->{verdict} eq "valid" && ref $j->{reasons} eq "ARRAY"' <<<"$OUT" >/dev/null
+check "verify --json shape" jtest '$j->{verdict} eq "valid" && ref $j->{reasons} eq "ARRAY"' <<<"$OUT"
 expect 3 "verify: export to JP needs a license" verify "$ALLOY" --export-to JP
 check "verify prints 'license-required'" test "$(head -n1 <<<"$OUT")" = license-required
 expect 0 "verify: export to DE under the license is allowed" verify "$ALLOY" --export-to DE --end-use civilian
 check "verify names the license" grep -q "CN-2025-0001" <<<"$OUT"
 expect 1 "verify: military end use is denied" --json verify "$ALLOY" --export-to DE --end-use military
 check "verify --json: denied, reason end-use-denied with record ids" \
-	json '$j->{verdict} eq "denied" &&
-		grep { $_->{code} eq "end-use-denied" && @{$_->{records}} > 0 } @{$j->{reasons}}' <<<"$OUT" >/dev/null
+	jtest '$j->{verdict} eq "denied" &&
+		grep { $_->{code} eq "end-use-denied" && @{$_->{records}} > 0 } @{$j->{reasons}}' <<<"$OUT"
 expect 0 "verify by label" verify magnet-alloy
 expect 0 "verify by id prefix" verify "${ALLOY:0:12}"
 expect_err 2 "unknown lot 'no-such-lot'" "verify of an unknown lot" verify no-such-lot
@@ -326,7 +338,7 @@ echo "# trace, origin, show, log"
 expect 0 "trace (text)" trace "$ALLOY"
 check "trace shows the ore" grep -q "ore-1" <<<"$OUT"
 expect 0 "trace --format json" trace "$ALLOY" --format json
-check "trace json has nodes and edges" json '@{$j->{nodes}} >= 4 && @{$j->{edges}} >= 3' <<<"$OUT" >/dev/null
+check "trace json has nodes and edges" jtest '@{$j->{nodes}} >= 4 && @{$j->{edges}} >= 3' <<<"$OUT"
 expect 0 "trace --format dot" trace "$ALLOY" --format dot
 check "trace dot is a digraph" grep -q '^digraph lodestone {' <<<"$OUT"
 if command -v dot >/dev/null; then
@@ -340,7 +352,7 @@ expect_err 2 "unknown lot" "trace of an unknown lot" trace no-such-lot
 expect 0 "origin" origin "$ALLOY"
 check "origin names Bayan Obo" grep -q "Bayan Obo" <<<"$OUT"
 expect 0 "origin --json" --json origin "$ALLOY"
-check "origin --json: every element's parts add up to its grams" json '
+check "origin --json: every element's parts add up to its grams" jtest '
 	my $ok = keys %{$j->{elements}} >= 3;
 	for my $e (values %{$j->{elements}}) {
 		for my $p (qw(by_country by_mine by_processing_country)) {
@@ -349,14 +361,14 @@ check "origin --json: every element's parts add up to its grams" json '
 			$ok &&= $sum == $e->{grams};
 		}
 	}
-	$ok && $j->{elements}{dy}{grams} > 0 && $j->{elements}{dy}{by_mine}{"Bayan Obo"}' <<<"$OUT" >/dev/null
+	$ok && $j->{elements}{dy}{grams} > 0 && $j->{elements}{dy}{by_mine}{"Bayan Obo"}' <<<"$OUT"
 expect_err 2 "unknown lot" "origin of an unknown lot" origin no-such-lot
 expect 0 "show" show "$CERT_MINE"
 check "show prints the org" grep -q "Bayan Obo Mine" <<<"$OUT"
 expect 0 "show --json by prefix" --json show "${LIC:0:16}"
 check "show --json is the license" \
-	json '$j->{type} eq "license" && $j->{license}{number} eq "CN-2025-0001" && $j->{signature_valid}' \
-	<<<"$OUT" >/dev/null
+	jtest '$j->{type} eq "license" && $j->{license}{number} eq "CN-2025-0001" && $j->{signature_valid}' \
+	<<<"$OUT"
 expect_err 2 "unknown record" "show of an unknown record" show 0123456789abcdef
 expect_err 2 "record" "show of a too short prefix" show abc
 expect 0 "log" log
@@ -365,13 +377,13 @@ lsc --json status
 check "log lists every record ($NREC)" test "$(jget '$j->{records}' <<<"$OUT")" -eq "$NREC"
 expect 0 "log --json" --json log
 check "log --json: one object per line with id, type, author, seq, timestamp" \
-	json '@j > 10 && !grep { my $r = $_; grep { !exists $r->{$_} } qw(id type author seq timestamp) } @j' \
-	<<<"$OUT" >/dev/null
+	jtest '@j > 10 && !grep { my $r = $_; grep { !exists $r->{$_} } qw(id type author seq timestamp) } @j' \
+	<<<"$OUT"
 expect 0 "log --type lot --limit 2" log --type lot --limit 2
 check "log --limit 2 prints 2 lines" test "$(grep -c '' <<<"$OUT")" -eq 2
 expect 0 "log --author" --json log --author "$T/auth.key.pub"
 check "log --author keeps that author's records" \
-	json "@j > 5 && !grep { \$_->{author} ne '$auth_PK' } @j" <<<"$OUT" >/dev/null
+	jtest "@j > 5 && !grep { \$_->{author} ne '$auth_PK' } @j" <<<"$OUT"
 expect 0 "log --since the future" log --since 2999-01-01
 check "log --since the future prints nothing" test -z "$OUT"
 expect_err 2 "--type 'gold' unknown" "log with a bad type" log --type gold
@@ -382,12 +394,12 @@ echo "# bundle, verify-bundle, import (this daemon)"
 expect 0 "bundle" bundle "$OX" -o "$T/ox.bundle"
 check "bundle file written" test -s "$T/ox.bundle"
 check "bundle names its lot" grep -q "lot $OX" <<<"$OUT"
-expect_err 2 "holds several lots: name one with --lot .*'magnet-alloy'" \
+expect_err 2 "holds several lots: name one with --lot \(.*'ore-2'" \
 	"verify-bundle of a bundle holding several lots asks for --lot" \
 	verify-bundle "$T/ox.bundle" --trust "$T/auth.key.pub"
 expect 0 "verify-bundle --lot ID" --json verify-bundle "$T/ox.bundle" --trust "$T/auth.key.pub" --lot "$OX"
-check "verify-bundle --json: valid, names the lot" json "\$j->{verdict} eq 'valid' && \$j->{lot} eq '$OX'" \
-	<<<"$OUT" >/dev/null
+check "verify-bundle --json: valid, names the lot" jtest "\$j->{verdict} eq 'valid' && \$j->{lot} eq '$OX'" \
+	<<<"$OUT"
 expect 0 "verify-bundle --lot LABEL" verify-bundle "$T/ox.bundle" --trust "$T/auth.key.pub" --lot NdPr-oxide
 check "verify-bundle: valid" test "$(head -n1 <<<"$OUT")" = valid
 expect 3 "verify-bundle --export-to JP (Dy oxide)" verify-bundle "$T/ox.bundle" \

@@ -106,7 +106,7 @@ for ROUND in $(seq $ROUNDS); do
 	check "log reads every stored record back ($(grep -c '' <<<"$OUT") of $records)" \
 		test "$(grep -c '' <<<"$OUT")" -eq "$records"
 	check "every logged record decodes with id, type and seq" \
-		json '!grep { length($_->{id}) != 64 || !defined $_->{type} || $_->{seq} < 1 } @j' <<<"$OUT" >/dev/null
+		jtest '!grep { length($_->{id}) != 64 || !defined $_->{type} || $_->{seq} < 1 } @j' <<<"$OUT"
 	for w in "${WRITERS[@]}"; do
 		expect 0 "writer $w goes on after the restart (feed continuity)" lot register -k "$T/$w.key" \
 			--label "after-$w-$ROUND" --site "Mountain Pass" --country US --category ore \

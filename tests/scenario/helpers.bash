@@ -127,6 +127,11 @@ json() {
 		exit($v ? 0 : 1);' "$1"
 }
 
+# jtest EXPR: whether EXPR (see json) is true; prints nothing.
+jtest() {
+	json "$1" >/dev/null
+}
+
 # jget EXPR: the value of EXPR (see json), whether true or not.
 jget() {
 	json "$1" || true

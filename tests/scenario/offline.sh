@@ -88,8 +88,8 @@ check "B's provenance verdict = A's" test "$(verdicts <<<"$OUT")" = "$V_PROV"
 expect 1 "B: re-export to RU" --json verify "$DYOX" --from "$imp_PK" --export-to RU
 check "B's export verdict = A's" test "$(verdicts <<<"$OUT")" = "$V_RU"
 expect 0 "import again" --json import "$T/dy.bundle"
-check "import again: all already known" json "\$j->{known} == $NREC && \$j->{accepted} == 0 && \$j->{rejected} == 0" \
-	<<<"$OUT" >/dev/null
+check "import again: all already known" jtest "\$j->{known} == $NREC && \$j->{accepted} == 0 && \$j->{rejected} == 0" \
+	<<<"$OUT"
 expect 0 "B: the importer goes on (a transform on B)" lot transform -k "$T/imp.key" --site Narva \
 	--in "$DYOX=5000" --out "NV-DyFe-1:alloy:6000:Dy=660000,Fe=340000"
 
@@ -99,7 +99,7 @@ check "the tampered bundle differs" bash -c "! cmp -s '$T/dy.bundle' '$T/tampere
 expect 1 "verify-bundle of a tampered bundle" --json verify-bundle "$T/tampered.bundle" \
 	--trust "$T/auth.key.pub" --lot KU-NdPr-oxide-1
 check "the tampered record is reported as bad-signature" \
-	json 'grep { $_->{code} eq "bad-signature" } @{$j->{reasons}}' <<<"$OUT" >/dev/null
+	jtest 'grep { $_->{code} eq "bad-signature" } @{$j->{reasons}}' <<<"$OUT"
 expect_err 1 "records of '.*tampered.bundle' rejected" "import of a tampered bundle into B" \
 	import "$T/tampered.bundle"
 check "import lists the rejection with its reason" grep -qE '^rejected [0-9a-f]{64}: bad-signature: ' <<<"$OUT"
@@ -112,10 +112,10 @@ expect_err 2 "not a bundle file" "import of a truncated bundle" import "$T/trunc
 echo "# import into a node that trusts someone else"
 export LODESTONE_API=$API_C
 lsc --json import "$T/dy.bundle"
-check "node C accepts none of the bundle (exit $RC)" json '$j->{accepted} == 0' <<<"$OUT" >/dev/null
-check "node C's refusals are counted and explained (exit 1 when any is rejected)" json "
+check "node C accepts none of the bundle (exit $RC)" jtest '$j->{accepted} == 0' <<<"$OUT"
+check "node C's refusals are counted and explained (exit 1 when any is rejected)" jtest "
 	\$j->{rejected} + \$j->{pending} == $NREC && (\$j->{rejected} > 0) == ($RC == 1) &&
-	!grep { !length \$_->{message} } @{\$j->{rejections}}" <<<"$OUT" >/dev/null
+	!grep { !length \$_->{message} } @{\$j->{rejections}}" <<<"$OUT"
 
 stop_daemon "$PID_B"
 check "node B stops" test $? -eq 0
