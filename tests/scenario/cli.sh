@@ -124,6 +124,8 @@ expect_err 2 "no-such.key" "cert issue with a missing key file" cert issue -k "$
 	--subject "$mine_PK" --org X --country CN --roles miner
 expect_err 2 "garbage.key" "cert issue with a file that is not a key" cert issue \
 	-k "$T/garbage.key" --subject "$mine_PK" --org X --country CN --roles miner
+expect_err 2 "cannot read key file '$T/home'" "cert issue with a directory as the key file" cert issue \
+	-k "$T/home" --subject "$mine_PK" --org X --country CN --roles miner
 chmod 000 "$T/k1.key"
 if [ "$(id -u)" -ne 0 ]; then
 	expect_err 2 "k1.key" "cert issue with an unreadable key file" cert issue -k "$T/k1.key" \
