@@ -292,10 +292,7 @@ main(int argc, char **argv)
 			continue;
 		switch (ch) {
 		case 'h': print_help(stdout); return CLI_OK;
-		case 'V':
-			puts("lodestone "
-			     "1.0");
-			return CLI_OK;
+		case 'V': puts("lodestone 1.0"); return CLI_OK;
 		default:
 			if (ch == ':')
 				cli_err("option '%s' needs a value", argv[optind - 1]);
