@@ -13,7 +13,7 @@
 
 #include "client.h"
 
-/* Parses the options a verify and a verify-bundle share into q. */
+/* verify LOT: its provenance, or with --export-to an export check of it. */
 int
 cmd_verify(struct cli *c, int argc, char **argv)
 {
