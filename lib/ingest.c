@@ -300,7 +300,7 @@ process(struct wctx *w, struct ls_record *r, struct ls_ingest_result *res, bool 
 	enum ls_reason reason;
 	MDB_val v;
 	size_t len;
-	int rc;
+	int rc = 0; /* read when ls_rules_check_author fails with LS_R_STORE */
 
 	*keep = false;
 	if (res != NULL) {
