@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "err.h"
@@ -1103,6 +1104,68 @@ test_store_map_growth_releasing_pending(void **state)
 	free(order);
 }
 
+/* Overwrites the stored envelope of record id with garbage, behind the
+ * store's back (the store must be closed). */
+static void
+corrupt_record(const char *dir, const uint8_t id[LS_ID_LEN])
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi ids, recs;
+	MDB_val k = {LS_ID_LEN, (void *)(uintptr_t)id}, v, pos;
+	uint8_t p[8];
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "ids", 0, &ids), 0);
+	assert_int_equal(mdb_dbi_open(txn, "recs", 0, &recs), 0);
+	assert_int_equal(mdb_get(txn, ids, &k, &v), 0);
+	assert_true(v.mv_size >= 8);
+	memcpy(p, v.mv_data, 8);
+	pos.mv_size = 8;
+	pos.mv_data = p;
+	v.mv_size = 7;
+	v.mv_data = "garbage";
+	assert_int_equal(mdb_put(txn, recs, &pos, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* A store whose certificate record no longer decodes: ingest of a record
+ * citing it is a store error (nothing stored), not a verdict on the record. */
+static void
+test_store_corrupt_certificate(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lot;
+	struct ls_ingest_result res;
+	struct ls_store_stats before;
+
+	certify(f);
+	before = stats(f->s);
+	ls_store_close(&f->s);
+	corrupt_record(f->dir, f->certs[0].id);
+	reopen(f, 0, 0);
+	lot = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 5, NULL);
+	assert_non_null(lot.buf);
+	assert_int_equal(fx_ingest_one(f->s, lot.buf, lot.len, &res), LS_ERR_STORE);
+	{
+		struct ls_store_stats after = stats(f->s);
+		assert_stats_equal(&before, &after);
+	}
+	assert_false(has(f->s, &lot));
+	{
+		struct ls_record *r = NULL;
+		assert_int_equal(ls_store_get_record(f->s, f->certs[0].id, &r), LS_ERR_STORE);
+		assert_null(r);
+	}
+	/* Records that do not need the broken one still go in. */
+	OK(f->s, fx_transfer_tech(f->proc, "tech:magnet", f->imp, NULL, NULL));
+	fx_env_release(&lot);
+}
+
 /* ---- supply-chain rules ---- */
 
 /* The miner registers a 1000 g lot and ships `grams` of it to the processor,
@@ -1364,6 +1427,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_map_growth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_map_growth_releasing_pending, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_store_corrupt_certificate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_mass_balance, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_transfer_and_receipt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_bad_receiver, setup, teardown),
