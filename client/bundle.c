@@ -84,8 +84,8 @@ out:
 
 /* Reads and splits a bundle file; CLI_USAGE with a message when it cannot. */
 static int
-read_bundle(struct cli *c, const char *path, uint8_t **buf, const uint8_t ***envs, size_t **lens,
-	    size_t *n)
+read_bundle(struct cli *c, const char *path, uint8_t **buf, size_t *buf_len, const uint8_t ***envs,
+	    size_t **lens, size_t *n)
 {
 	struct ls_err_ctx ctx = {{0}};
 	size_t len = 0;
@@ -100,6 +100,7 @@ read_bundle(struct cli *c, const char *path, uint8_t **buf, const uint8_t ***env
 		*buf = NULL;
 		return CLI_USAGE;
 	}
+	*buf_len = len;
 	return CLI_OK;
 }
 
@@ -169,8 +170,9 @@ lot_matches(const uint8_t id[LS_ID_LEN], const char *label, const char *name)
  * candidates are listed and --lot asked for.
  */
 static int
-bundle_lot(struct cli *c, const char *path, const uint8_t *const *envs, const size_t *lens,
-	   size_t n, const char *name, uint8_t lot[LS_ID_LEN])
+bundle_lot(struct cli *c, const char *path, const uint8_t *bundle, size_t bundle_len,
+	   const uint8_t *const *envs, const size_t *lens, size_t n, const char *name,
+	   uint8_t lot[LS_ID_LEN])
 {
 	struct lotset made = {0, 0, NULL}, used = {0, 0, NULL};
 	const char **labels = NULL;
@@ -229,6 +231,11 @@ bundle_lot(struct cli *c, const char *path, const uint8_t *const *envs, const si
 			cli_err("%s: --lot: '%s' names %zu lots in '%s': use an id", c->cmd, name,
 				n_cand, path);
 		}
+		goto out;
+	}
+	/* A bundle made by `lodestone bundle` names its lot. */
+	if (ls_bundle_lot(bundle, bundle_len, lot) == 0) {
+		rc = CLI_OK;
 		goto out;
 	}
 	for (size_t i = 0; i < made.n; i++)
@@ -332,6 +339,7 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	const uint8_t **envs = NULL;
 	size_t *lens = NULL;
 	uint8_t *buf = NULL;
+	size_t buf_len = 0;
 	const char *lot_name = NULL, *path, *tmp;
 	char dir[4096];
 	bool made_dir = false;
@@ -389,9 +397,9 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	if (q.destination[0] == '\0' && (q.has_end_user || q.end_use != NULL))
 		return cli_usage_err(c, "--end-user and --end-use need --export-to");
 	path = argv[optind];
-	if ((rc = read_bundle(c, path, &buf, &envs, &lens, &n)) != CLI_OK)
+	if ((rc = read_bundle(c, path, &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
 		return rc;
-	if ((rc = bundle_lot(c, path, envs, lens, n, lot_name, q.lot)) != CLI_OK)
+	if ((rc = bundle_lot(c, path, buf, buf_len, envs, lens, n, lot_name, q.lot)) != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
 	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
@@ -468,6 +476,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	const uint8_t **envs = NULL;
 	size_t *lens = NULL, n = 0, count[4] = {0, 0, 0, 0};
 	uint8_t *buf = NULL;
+	size_t buf_len = 0;
 	char hex[LS_HEX_KEY_LEN + 1];
 	json_t *rejections = NULL;
 	int ch, rc;
@@ -481,7 +490,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "which file? give FILE");
 	if (optind + 1 < argc)
 		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
-	if ((rc = read_bundle(c, argv[optind], &buf, &envs, &lens, &n)) != CLI_OK)
+	if ((rc = read_bundle(c, argv[optind], &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
 		return rc;
 	if ((rc = cli_connect(c)) != CLI_OK)
 		goto out;

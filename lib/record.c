@@ -1461,11 +1461,17 @@ ls_bundle_decode(const uint8_t *buf, size_t len, size_t max_records, const uint8
 	*n = 0;
 	while (off < len) {
 		uint64_t tag, sz;
-		if (read_varint(buf, len, &off, &tag) != 0 || tag != ((1 << 3) | 2) ||
-		    read_varint(buf, len, &off, &sz) != 0 || sz > len - off) {
+		if (read_varint(buf, len, &off, &tag) != 0 ||
+		    (tag != ((1 << 3) | 2) && tag != ((2 << 3) | 2)) ||
+		    read_varint(buf, len, &off, &sz) != 0 || sz > len - off ||
+		    (tag == ((2 << 3) | 2) && sz != LS_ID_LEN)) {
 			rc = ls_err_set(ctx, LS_ERR_MALFORMED,
 					"bundle is malformed at byte %zu (record %zu)", off, cnt);
 			goto out;
+		}
+		if (tag == ((2 << 3) | 2)) { /* Bundle.lot */
+			off += (size_t)sz;
+			continue;
 		}
 		if (sz > LS_ENVELOPE_MAX) {
 			rc = ls_err_set(ctx, LS_ERR_TOO_BIG, "bundle record %zu is over %d bytes",
@@ -1509,16 +1515,42 @@ out:
 }
 
 int
-ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, uint8_t **out,
-		 size_t *out_len)
+ls_bundle_lot(const uint8_t *buf, size_t len, uint8_t lot[LS_ID_LEN])
 {
-	size_t total = 0, off = 0;
+	size_t off = 0;
+	bool found = false;
+
+	while (off < len) {
+		uint64_t tag, sz;
+		if (read_varint(buf, len, &off, &tag) != 0 || (tag & 7) != 2 ||
+		    read_varint(buf, len, &off, &sz) != 0 || sz > len - off)
+			return LS_ERR_MALFORMED;
+		if (tag == ((2 << 3) | 2) && sz == LS_ID_LEN) {
+			memcpy(lot, buf + off, LS_ID_LEN);
+			found = true;
+		}
+		off += (size_t)sz;
+	}
+	return found ? 0 : LS_ERR_NOT_FOUND;
+}
+
+int
+ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
+		 uint8_t **out, size_t *out_len)
+{
+	size_t total = 2 + LS_ID_LEN, off = 0;
 	uint8_t *b;
 
 	for (size_t i = 0; i < n; i++)
 		total += 1 + 10 + lens[i];
-	if ((b = malloc(total ? total : 1)) == NULL)
+	if ((b = malloc(total)) == NULL)
 		return LS_ERR_NOMEM;
+	if (lot != NULL) {
+		b[off++] = (2 << 3) | 2;
+		b[off++] = LS_ID_LEN;
+		memcpy(b + off, lot, LS_ID_LEN);
+		off += LS_ID_LEN;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t v = lens[i];
 		b[off++] = (1 << 3) | 2;

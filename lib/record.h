@@ -279,9 +279,16 @@ int ls_record_envelope(const struct ls_record *r, uint8_t **buf, size_t *len);
 int ls_bundle_decode(const uint8_t *buf, size_t len, size_t max_records, const uint8_t ***envs,
 		     size_t **lens, size_t *n, struct ls_err_ctx *ctx);
 
-/* Serializes n envelopes into a Bundle; *out malloc'd (caller frees). */
-int ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, uint8_t **out,
-		     size_t *out_len);
+/*
+ * Serializes n envelopes into a Bundle, naming the lot it proves when lot is
+ * not NULL; *out malloc'd (caller frees).
+ */
+int ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
+		     uint8_t **out, size_t *out_len);
+
+/* The lot a Bundle names (Bundle.lot). LS_ERR_NOT_FOUND when it names none,
+ * LS_ERR_MALFORMED when the bytes are not a bundle. */
+int ls_bundle_lot(const uint8_t *buf, size_t len, uint8_t lot[LS_ID_LEN]);
 
 /* ---- names and helpers ---- */
 

@@ -422,7 +422,7 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 		envs[i] = env.mv_data;
 		lens[i] = env.mv_size;
 	}
-	rc = ls_bundle_encode(envs, lens, n, out, len);
+	rc = ls_bundle_encode(envs, lens, n, lot, out, len);
 out:
 	free(anc);
 	free(order);

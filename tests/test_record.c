@@ -1544,13 +1544,42 @@ test_record_bundle_roundtrip(void **state)
 		envs[i] = e[i].buf;
 		lens[i] = e[i].len;
 	}
-	assert_int_equal(ls_bundle_encode(envs, lens, 5, &bundle, &blen), 0);
+	assert_int_equal(ls_bundle_encode(envs, lens, 5, NULL, &bundle, &blen), 0);
 	/* It is a protobuf Bundle as the .proto says. */
 	{
 		Lodestone__Bundle *b = lodestone__bundle__unpack(NULL, blen, bundle);
 		assert_non_null(b);
 		assert_int_equal(b->n_records, 5);
 		lodestone__bundle__free_unpacked(b, NULL);
+	}
+	{
+		uint8_t lot[LS_ID_LEN];
+		uint8_t *named = NULL;
+		size_t nlen = 0;
+		const uint8_t **ngot = NULL;
+		size_t *nlens = NULL, nn = 0;
+		Lodestone__Bundle *b;
+
+		/* No lot named: ls_bundle_lot says so. */
+		assert_int_equal(ls_bundle_lot(bundle, blen, lot), LS_ERR_NOT_FOUND);
+		/* Bundle.lot (field 2) round-trips, and protobuf-c reads it too. */
+		assert_int_equal(ls_bundle_encode(envs, lens, 5, e[3].id, &named, &nlen), 0);
+		assert_int_equal(ls_bundle_lot(named, nlen, lot), 0);
+		assert_memory_equal(lot, e[3].id, LS_ID_LEN);
+		b = lodestone__bundle__unpack(NULL, nlen, named);
+		assert_non_null(b);
+		assert_true(b->has_lot);
+		assert_memory_equal(b->lot.data, e[3].id, LS_ID_LEN);
+		lodestone__bundle__free_unpacked(b, NULL);
+		assert_int_equal(ls_bundle_decode(named, nlen, 100, &ngot, &nlens, &nn, NULL), 0);
+		assert_int_equal(nn, 5);
+		free(ngot);
+		free(nlens);
+		/* A lot field of the wrong length is malformed. */
+		named[1] = 31;
+		assert_int_equal(ls_bundle_decode(named, nlen, 100, &ngot, &nlens, &nn, NULL),
+				 LS_ERR_MALFORMED);
+		free(named);
 	}
 	assert_int_equal(ls_bundle_decode(bundle, blen, 100, &got, &glens, &n, NULL), 0);
 	assert_int_equal(n, 5);
@@ -1591,7 +1620,7 @@ test_record_bundle_roundtrip(void **state)
 	free(bundle);
 
 	/* The empty bundle. */
-	assert_int_equal(ls_bundle_encode(envs, lens, 0, &bundle, &blen), 0);
+	assert_int_equal(ls_bundle_encode(envs, lens, 0, NULL, &bundle, &blen), 0);
 	assert_int_equal(blen, 0);
 	assert_int_equal(ls_bundle_decode(bundle, blen, 10, &got, &glens, &n, NULL), 0);
 	assert_int_equal(n, 0);

@@ -144,7 +144,7 @@ make_seeds(const char *dir)
 		snprintf(name, sizeof(name), "seed-%d", i);
 		write_file(dir, name, envs[i], lens[i]);
 	}
-	if (ls_bundle_encode((const uint8_t *const *)envs, lens, 4, &bundle, &blen) == 0)
+	if (ls_bundle_encode((const uint8_t *const *)envs, lens, 4, NULL, &bundle, &blen) == 0)
 		write_file(dir, "seed-bundle", bundle, blen);
 out:
 	for (int i = 0; i < 4; i++) {

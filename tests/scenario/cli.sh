@@ -396,9 +396,9 @@ echo "# bundle, verify-bundle, import (this daemon)"
 expect 0 "bundle" bundle "$OX" -o "$T/ox.bundle"
 check "bundle file written" test -s "$T/ox.bundle"
 check "bundle names its lot" grep -q "lot $OX" <<<"$OUT"
-expect_err 2 "holds several lots: name one with --lot \(.*'ore-2'" \
-	"verify-bundle of a bundle holding several lots asks for --lot" \
-	verify-bundle "$T/ox.bundle" --trust "$T/auth.key.pub"
+expect 0 "verify-bundle finds the lot the bundle names (Bundle.lot)" \
+	--json verify-bundle "$T/ox.bundle" --trust "$T/auth.key.pub"
+check "verify-bundle without --lot proves the bundled lot" jtest "\$j->{lot} eq '$OX'" <<<"$OUT"
 expect 0 "verify-bundle --lot ID" --json verify-bundle "$T/ox.bundle" --trust "$T/auth.key.pub" --lot "$OX"
 check "verify-bundle --json: valid, names the lot" jtest "\$j->{verdict} eq 'valid' && \$j->{lot} eq '$OX'" \
 	<<<"$OUT"
