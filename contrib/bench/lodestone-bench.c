@@ -10,7 +10,10 @@
  * rejected), 2 bad usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +23,12 @@
 
 #include <sodium.h>
 
+#include "api.h"
 #include "err.h"
 #include "record.h"
 #include "store.h"
+#include "util.h"
+#include "verify.h"
 
 #define DEFAULT_BATCH  1000
 #define DEFAULT_MINERS 8
@@ -35,10 +41,14 @@ struct cmd {
 };
 
 static int cmd_ingest(int argc, char **argv);
+static int cmd_verify(int argc, char **argv);
+static int cmd_api(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cmd cmds[] = {
+    {"api", cmd_api, "records per second submitted by N clients through a real lodestoned"},
     {"ingest", cmd_ingest, "store ingest throughput against raw signature verification"},
+    {"verify", cmd_verify, "provenance, export and origin of a lot with N ancestors"},
 };
 
 static void
@@ -138,8 +148,17 @@ sign_next(struct signer *s, struct ls_record *r, struct item *it)
 	return 0;
 }
 
+static int make_cert_roles(struct signer *auth, struct signer *subject, uint32_t roles,
+			   struct item *it);
+
 static int
 make_cert(struct signer *auth, struct signer *subject, struct item *it)
+{
+	return make_cert_roles(auth, subject, LS_ROLE_MINER, it);
+}
+
+static int
+make_cert_roles(struct signer *auth, struct signer *subject, uint32_t roles, struct item *it)
 {
 	struct ls_record *r = ls_record_new(LS_REC_CERTIFICATE);
 	int rc;
@@ -149,7 +168,7 @@ make_cert(struct signer *auth, struct signer *subject, struct item *it)
 	memcpy(r->certificate.subject, subject->pk, 32);
 	r->certificate.org = ls_record_strdup(r, "Baotou Rare-Earth Mining Co., Ltd.");
 	memcpy(r->certificate.country, "CN", 3);
-	r->certificate.roles = LS_ROLE_MINER;
+	r->certificate.roles = roles;
 	r->certificate.valid_from = FIXED_TIME;
 	if (r->certificate.org == NULL)
 		rc = LS_ERR_NOMEM;
@@ -394,6 +413,371 @@ out:
 		sodium_memzero(auth, sizeof(*auth));
 	if (ms != NULL)
 		sodium_memzero(ms, miners * sizeof(*ms));
+	free(auth);
+	free(ms);
+	return status;
+}
+
+/* ---- verify: a lot with N ancestors ---- */
+
+/* A transformation consuming all of `in` (grams g) into one lot like it. */
+static int
+make_step(struct signer *p, const uint8_t in[LS_ID_LEN], uint64_t g, size_t i, struct item *it,
+	  uint8_t out[LS_ID_LEN])
+{
+	struct ls_record *r = ls_record_new(LS_REC_TRANSFORMATION);
+	struct ls_lot_input *inp;
+	struct ls_lotdef *d;
+	char label[64];
+	int rc;
+
+	if (r == NULL)
+		return LS_ERR_NOMEM;
+	inp = ls_record_alloc(r, sizeof(*inp));
+	d = ls_record_alloc(r, sizeof(*d));
+	snprintf(label, sizeof(label), "step-%zu", i);
+	if (inp == NULL || d == NULL || (d->label = ls_record_strdup(r, label)) == NULL ||
+	    (d->category = ls_record_strdup(r, "alloy")) == NULL ||
+	    ls_comp_parse("La=120000,Ce=250000,Pr=25000,Nd=90000,Sm=6000,Dy=2000,Fe=150000",
+			  &d->comp, NULL) != 0) {
+		ls_record_free(r);
+		return LS_ERR_NOMEM;
+	}
+	memcpy(inp->lot, in, LS_ID_LEN);
+	inp->grams = g;
+	d->grams = g;
+	r->transformation.inputs = inp;
+	r->transformation.n_inputs = 1;
+	r->transformation.outputs = d;
+	r->transformation.n_outputs = 1;
+	r->transformation.site = "";
+	rc = sign_next(p, r, it);
+	if (rc == 0)
+		ls_lot_id(r->id, 0, out);
+	ls_record_free(r);
+	return rc;
+}
+
+static int
+cmd_verify(int argc, char **argv)
+{
+	size_t n = 10000;
+	const char *parent = getenv("TMPDIR");
+	struct signer *auth = calloc(1, sizeof(*auth)), *p = calloc(1, sizeof(*p));
+	struct item *items = NULL;
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_verdict v;
+	struct ls_export_query q;
+	struct ls_origin org;
+	char dir[4096];
+	bool have_dir = false;
+	uint8_t lot[LS_ID_LEN];
+	double t0, t_prov, t_exp, t_org;
+	size_t bad = 0;
+	int c, rc, status = 1;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "n:d:h")) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_size(optarg, "-n", 1, &n) != 0)
+				return 2;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h':
+			printf(
+			    "usage: lodestone-bench verify [-n ANCESTORS] [-d DIR]\n\n"
+			    "Builds a lot with ANCESTORS ancestors (default 10000: a registration\n"
+			    "and a chain of transformations), then times provenance, an export\n"
+			    "check and the origin computation of the last lot.\n"
+			    "figures: ancestors, provenance_ms, export_ms, origin_ms.\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	if (auth == NULL || p == NULL || (items = calloc(n + 2, sizeof(*items))) == NULL)
+		goto out;
+	crypto_sign_keypair(auth->pk, auth->sk);
+	crypto_sign_keypair(p->pk, p->sk);
+	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[0]) != 0 ||
+	    make_lot(p, 0, &items[1]) != 0)
+		goto out;
+	{
+		struct ls_record *r = NULL;
+		if (ls_record_decode(items[1].env, items[1].len, &r, NULL) != 0)
+			goto out;
+		memcpy(lot, r->id, LS_ID_LEN);
+		ls_record_free(r);
+	}
+	for (size_t i = 1; i < n; i++)
+		if (make_step(p, lot, 25000000, i, &items[i + 1], lot) != 0)
+			goto out;
+	snprintf(dir, sizeof(dir), "%s/lodestone-bench.XXXXXX", parent);
+	if (mkdtemp(dir) == NULL)
+		goto out;
+	have_dir = true;
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
+	o.n_anchors = 1;
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0 ||
+	    (rc = ingest_all(s, items, n + 1, DEFAULT_BATCH, &bad)) != 0 || bad != 0) {
+		fprintf(stderr, "lodestone-bench: cannot build the chain\n");
+		goto out;
+	}
+	t0 = now_s();
+	rc = ls_verify_provenance(s, lot, &v);
+	t_prov = now_s() - t0;
+	if (rc != 0 || v.kind != LS_V_VALID) {
+		fprintf(stderr, "lodestone-bench: provenance: %s\n", ls_strerror(rc));
+		ls_verdict_release(&v);
+		goto out;
+	}
+	ls_verdict_release(&v);
+	memset(&q, 0, sizeof(q));
+	memcpy(q.lot, lot, LS_ID_LEN);
+	memcpy(q.destination, "DE", 3);
+	q.time = FIXED_TIME + n + 10;
+	t0 = now_s();
+	rc = ls_verify_export(s, &q, &v);
+	t_exp = now_s() - t0;
+	ls_verdict_release(&v);
+	if (rc != 0)
+		goto out;
+	t0 = now_s();
+	rc = ls_verify_origin(s, lot, &org);
+	t_org = now_s() - t0;
+	ls_origin_release(&org);
+	if (rc != 0)
+		goto out;
+	printf("ancestors %zu records\n", n);
+	printf("provenance_ms %.1f ms\n", t_prov * 1000);
+	printf("export_ms %.1f ms\n", t_exp * 1000);
+	printf("origin_ms %.1f ms\n", t_org * 1000);
+	status = 0;
+out:
+	ls_store_close(&s);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(items, n + 2);
+	if (auth != NULL)
+		sodium_memzero(auth, sizeof(*auth));
+	if (p != NULL)
+		sodium_memzero(p, sizeof(*p));
+	free(auth);
+	free(p);
+	return status;
+}
+
+/* ---- api: clients submitting through a real daemon ---- */
+
+/* Submits items[0..n) through the API in requests of `batch`; 0 when all
+ * were accepted. Runs in a child process. */
+static int
+api_client(const char *endpoint, const struct item *items, size_t n, size_t batch)
+{
+	struct ls_api *a = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	const uint8_t **envs = calloc(batch, sizeof(*envs));
+	size_t *lens = calloc(batch, sizeof(*lens));
+	struct ls_ingest_result *res = calloc(batch, sizeof(*res));
+	int rc = 1;
+
+	if (envs == NULL || lens == NULL || res == NULL ||
+	    ls_api_open(endpoint, 30000, &a, &ctx) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i += batch) {
+		size_t m = n - i < batch ? n - i : batch;
+		for (size_t j = 0; j < m; j++) {
+			envs[j] = items[i + j].env;
+			lens[j] = items[i + j].len;
+		}
+		if (ls_api_submit(a, envs, lens, m, res, &ctx) != 0)
+			goto out;
+		for (size_t j = 0; j < m; j++)
+			if (res[j].status != LS_INGEST_ACCEPTED) {
+				fprintf(stderr, "lodestone-bench: api: %s\n", res[j].message);
+				goto out;
+			}
+	}
+	rc = 0;
+out:
+	if (rc != 0 && ctx.msg[0])
+		fprintf(stderr, "lodestone-bench: api: %s\n", ctx.msg);
+	ls_api_close(&a);
+	free(envs);
+	free(lens);
+	free(res);
+	return rc;
+}
+
+static int
+cmd_api(int argc, char **argv)
+{
+	size_t n = 20000, clients = 4, batch = 100;
+	const char *parent = getenv("TMPDIR");
+	struct signer *auth = calloc(1, sizeof(*auth)), *ms = NULL;
+	struct item *certs = NULL, *lots = NULL;
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	char dir[4096], sdir[4200], node[4200], endpoint[4300], exe[4096], daemon[4200], pubf[4300];
+	pid_t dpid = -1;
+	bool have_dir = false;
+	double t0, t_api, t_ingest;
+	size_t bad = 0;
+	ssize_t el;
+	int c, status = 1;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "n:c:b:d:h")) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_size(optarg, "-n", 1, &n) != 0)
+				return 2;
+			break;
+		case 'c':
+			if (parse_size(optarg, "-c", 1, &clients) != 0)
+				return 2;
+			break;
+		case 'b':
+			if (parse_size(optarg, "-b", 1, &batch) != 0)
+				return 2;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h':
+			printf(
+			    "usage: lodestone-bench api [-n N] [-c CLIENTS] [-b BATCH] [-d DIR]\n\n"
+			    "Starts lodestoned (next to this program) on a new data dir, then "
+			    "CLIENTS\n"
+			    "processes submit N signed records in all, BATCH per request; then\n"
+			    "ingests the same records into a fresh store in process.\n"
+			    "figures: records, clients, api_records_per_s, ingest_records_per_s,\n"
+			    "api_vs_ingest.\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	if ((el = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+		goto out;
+	exe[el] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(daemon, sizeof(daemon), "%s/lodestoned", exe);
+	if (auth == NULL || (ms = calloc(clients, sizeof(*ms))) == NULL ||
+	    (certs = calloc(clients, sizeof(*certs))) == NULL ||
+	    (lots = calloc(n, sizeof(*lots))) == NULL)
+		goto out;
+	crypto_sign_keypair(auth->pk, auth->sk);
+	for (size_t i = 0; i < clients; i++) {
+		crypto_sign_keypair(ms[i].pk, ms[i].sk);
+		if (make_cert(auth, &ms[i], &certs[i]) != 0)
+			goto out;
+	}
+	/* Client k signs records k, k + clients, ...: lay them out per client. */
+	for (size_t k = 0, i = 0; k < clients; k++)
+		for (size_t j = k; j < n; j += clients, i++)
+			if (make_lot(&ms[k], j, &lots[i]) != 0)
+				goto out;
+	snprintf(dir, sizeof(dir), "%s/lodestone-bench.XXXXXX", parent);
+	if (mkdtemp(dir) == NULL)
+		goto out;
+	have_dir = true;
+	snprintf(node, sizeof(node), "%s/node", dir);
+	snprintf(endpoint, sizeof(endpoint), "ipc://%s/api.sock", node);
+	snprintf(pubf, sizeof(pubf), "%s/auth.pub", dir);
+	{
+		char hex[LS_HEX_KEY_LEN + 1];
+		FILE *f = fopen(pubf, "w");
+		if (f == NULL)
+			goto out;
+		fprintf(f, "lodestone public key v1\n%s\n", ls_hex(auth->pk, 32, hex));
+		fclose(f);
+	}
+	if ((dpid = fork()) == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0)
+			dup2(fd, 2);
+		execl(daemon, "lodestoned", "--data-dir", node, "--trust", pubf, "--log-level",
+		      "error", (char *)NULL);
+		_exit(127);
+	}
+	{
+		struct ls_api *a = NULL;
+		struct ls_ingest_result res[64];
+		const uint8_t *envs[64];
+		size_t lens[64];
+		int tries = 0;
+		while (ls_api_open(endpoint, 2000, &a, NULL) != 0 && tries++ < 100)
+			usleep(50000);
+		if (a == NULL) {
+			fprintf(stderr, "lodestone-bench: lodestoned did not start (%s)\n", daemon);
+			goto out;
+		}
+		for (size_t i = 0; i < clients; i++) {
+			envs[i] = certs[i].env;
+			lens[i] = certs[i].len;
+		}
+		if (ls_api_submit(a, envs, lens, clients, res, NULL) != 0) {
+			ls_api_close(&a);
+			goto out;
+		}
+		ls_api_close(&a);
+	}
+	t0 = now_s();
+	for (size_t k = 0, off = 0; k < clients; k++) {
+		size_t cnt = (n - k + clients - 1) / clients;
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(api_client(endpoint, lots + off, cnt, batch));
+		off += cnt;
+	}
+	for (size_t k = 0; k < clients; k++) {
+		int st = 0;
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			bad++;
+	}
+	t_api = now_s() - t0;
+	if (bad != 0) {
+		fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
+		goto out;
+	}
+	snprintf(sdir, sizeof(sdir), "%s/direct", dir);
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
+	o.n_anchors = 1;
+	if (ls_store_open(sdir, &o, &s, &ctx) != 0 ||
+	    ingest_all(s, certs, clients, DEFAULT_BATCH, &bad) != 0)
+		goto out;
+	t0 = now_s();
+	if (ingest_all(s, lots, n, DEFAULT_BATCH, &bad) != 0 || bad != 0)
+		goto out;
+	t_ingest = now_s() - t0;
+	printf("records %zu records\n", n);
+	printf("clients %zu clients\n", clients);
+	printf("request_batch %zu records\n", batch);
+	printf("api_records_per_s %.0f records/s\n", (double)n / t_api);
+	printf("ingest_records_per_s %.0f records/s\n", (double)n / t_ingest);
+	printf("api_vs_ingest %.2f ratio\n", t_ingest / t_api);
+	status = 0;
+out:
+	if (dpid > 0) {
+		kill(dpid, SIGTERM);
+		waitpid(dpid, NULL, 0);
+	}
+	ls_store_close(&s);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(certs, clients);
+	items_free(lots, n);
+	if (auth != NULL)
+		sodium_memzero(auth, sizeof(*auth));
+	if (ms != NULL)
+		sodium_memzero(ms, clients * sizeof(*ms));
 	free(auth);
 	free(ms);
 	return status;
