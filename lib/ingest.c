@@ -98,7 +98,8 @@ struct wctx {
 	struct evid *ev;
 	size_t n_ev, cap_ev;
 	uint64_t next_pos, pending;
-	int err; /* a store error: abort the batch */
+	int err;        /* a store error: abort the batch */
+	bool disk_full; /* the commit failed on the disk, not on the map */
 };
 
 static void
@@ -496,6 +497,7 @@ attempt(struct ls_store *s, struct item *items, size_t n, struct ls_ingest_resul
 	acc_clear(&w->acc);
 	ev_clear(w);
 	w->err = 0;
+	w->disk_full = false;
 	if ((rc = ls_txn_begin(s, true, &w->t)) != 0)
 		return rc;
 	if ((rc = ls_txn_get_u64(&w->t, s->meta, "next", 4, &w->next_pos)) != 0 ||
@@ -539,6 +541,8 @@ attempt(struct ls_store *s, struct item *items, size_t n, struct ls_ingest_resul
 		goto fail;
 	mrc = mdb_txn_commit(w->t.txn);
 	w->t.txn = NULL;
+	/* A full disk is not a full map: growing the map would not help. */
+	w->disk_full = mrc != 0 && mrc != MDB_MAP_FULL && mrc != MDB_TXN_FULL;
 	return ls_store_err(mrc);
 fail:
 	ls_txn_abort(&w->t);
@@ -570,7 +574,7 @@ ls_store_ingest(struct ls_store *s, const uint8_t *const *envs, const size_t *le
 				items[i].rc = ls_record_decode(envs[i], lens[i], &items[i].rec,
 							       &items[i].ctx);
 		rc = attempt(s, items, n, results, &w);
-		if (rc != LS_ERR_FULL || tries == MAX_GROW_RETRIES)
+		if (rc != LS_ERR_FULL || w.disk_full || tries == MAX_GROW_RETRIES)
 			break;
 		if (grow_map(s) != 0)
 			break;
