@@ -21,43 +21,11 @@
 
 #include "api.h"
 #include "api.pb-c.h"
+#include "pbuf_int.h"
 #include "reason.h"
 #include "util.h"
 
 /* ---- budgeted allocator for unpacking untrusted bytes ---- */
-
-struct budget {
-	size_t left;
-};
-
-static void *
-budget_alloc(void *data, size_t size)
-{
-	struct budget *bud = data;
-	size_t *p;
-
-	if (size > bud->left || size + sizeof(max_align_t) < size)
-		return NULL;
-	p = malloc(size + sizeof(max_align_t));
-	if (p == NULL)
-		return NULL;
-	bud->left -= size;
-	*p = size;
-	return (char *)p + sizeof(max_align_t);
-}
-
-static void
-budget_free(void *data, void *ptr)
-{
-	struct budget *bud = data;
-	size_t *p;
-
-	if (ptr == NULL)
-		return;
-	p = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
-	bud->left += *p;
-	free(p);
-}
 
 /*
  * protobuf-c copies every bytes field and allocates a struct per
@@ -576,8 +544,7 @@ int
 ls_api_request_decode(const uint8_t *buf, size_t len, struct ls_api_request *req,
 		      struct ls_err_ctx *ctx)
 {
-	struct budget bud = {0};
-	ProtobufCAllocator alloc = {budget_alloc, budget_free, &bud};
+	struct ls_pb_budget bud;
 	Lodestone__Api__Request *m;
 	int rc;
 
@@ -587,8 +554,8 @@ ls_api_request_decode(const uint8_t *buf, size_t len, struct ls_api_request *req
 	if (len > LS_API_REQUEST_MAX)
 		return ls_err_set(ctx, LS_ERR_TOO_BIG, "request of %zu bytes is over %zu", len,
 				  LS_API_REQUEST_MAX);
-	bud.left = UNPACK_BUDGET(len);
-	m = lodestone__api__request__unpack(&alloc, len, buf);
+	ls_pb_budget_init(&bud, UNPACK_BUDGET(len));
+	m = lodestone__api__request__unpack(&bud.alloc, len, buf);
 	if (m == NULL)
 		return ls_err_set(ctx, bud.left < len ? LS_ERR_TOO_BIG : LS_ERR_MALFORMED,
 				  "request does not decode");
@@ -599,7 +566,7 @@ ls_api_request_decode(const uint8_t *buf, size_t len, struct ls_api_request *req
 	}
 	rc = from_request(req, m, ctx);
 out:
-	lodestone__api__request__free_unpacked(m, &alloc);
+	lodestone__api__request__free_unpacked(m, &bud.alloc);
 	if (rc != 0)
 		ls_api_request_release(req);
 	return rc;
@@ -1393,8 +1360,7 @@ int
 ls_api_response_decode(const uint8_t *buf, size_t len, struct ls_api_response *resp,
 		       struct ls_err_ctx *ctx)
 {
-	struct budget bud = {0};
-	ProtobufCAllocator alloc = {budget_alloc, budget_free, &bud};
+	struct ls_pb_budget bud;
 	Lodestone__Api__Response *m;
 	int rc;
 
@@ -1404,8 +1370,8 @@ ls_api_response_decode(const uint8_t *buf, size_t len, struct ls_api_response *r
 	if (len > LS_API_RESPONSE_MAX)
 		return ls_err_set(ctx, LS_ERR_TOO_BIG, "response of %zu bytes is over %zu", len,
 				  LS_API_RESPONSE_MAX);
-	bud.left = UNPACK_BUDGET(len);
-	m = lodestone__api__response__unpack(&alloc, len, buf);
+	ls_pb_budget_init(&bud, UNPACK_BUDGET(len));
+	m = lodestone__api__response__unpack(&bud.alloc, len, buf);
 	if (m == NULL)
 		return ls_err_set(ctx, bud.left < len ? LS_ERR_TOO_BIG : LS_ERR_MALFORMED,
 				  "response does not decode");
@@ -1419,7 +1385,7 @@ ls_api_response_decode(const uint8_t *buf, size_t len, struct ls_api_response *r
 			ls_err_set(ctx, rc, "out of memory decoding a response");
 	}
 out:
-	lodestone__api__response__free_unpacked(m, &alloc);
+	lodestone__api__response__free_unpacked(m, &bud.alloc);
 	if (rc != 0)
 		ls_api_response_release(resp);
 	return rc;

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "lodestone.pb-c.h"
+#include "pbuf_int.h"
 #include "record.h"
 #include "util.h"
 
@@ -65,39 +66,6 @@ arena_free(struct ls_arena *a)
 }
 
 /* ---- budgeted allocator for unpacking untrusted bytes ---- */
-
-struct budget {
-	size_t left;
-};
-
-static void *
-budget_alloc(void *data, size_t size)
-{
-	struct budget *bud = data;
-	size_t *p;
-
-	if (size > bud->left || size + sizeof(size_t) < size)
-		return NULL;
-	p = malloc(size + sizeof(max_align_t));
-	if (p == NULL)
-		return NULL;
-	bud->left -= size;
-	*p = size;
-	return (char *)p + sizeof(max_align_t);
-}
-
-static void
-budget_free(void *data, void *ptr)
-{
-	struct budget *bud = data;
-	size_t *p;
-
-	if (ptr == NULL)
-		return;
-	p = (size_t *)(void *)((char *)ptr - sizeof(max_align_t));
-	bud->left += *p;
-	free(p);
-}
 
 /* protobuf-c's unpack needs a few times the input size for the object tree. */
 #define UNPACK_BUDGET(len) (16 * (len) + 64 * 1024)
@@ -985,8 +953,7 @@ unpack_envelope(const uint8_t *buf, size_t len, ProtobufCAllocator *alloc,
 int
 ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out, struct ls_err_ctx *ctx)
 {
-	struct budget bud = {UNPACK_BUDGET(len)};
-	ProtobufCAllocator alloc = {budget_alloc, budget_free, &bud};
+	struct ls_pb_budget bud;
 	Lodestone__Envelope *env = NULL;
 	Lodestone__Record *msg = NULL;
 	struct ls_record *r = NULL;
@@ -999,9 +966,10 @@ ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out, struct 
 	if (len > LS_ENVELOPE_MAX)
 		return ls_err_set(ctx, LS_ERR_TOO_BIG, "envelope of %zu bytes is over %d", len,
 				  LS_ENVELOPE_MAX);
-	if ((rc = unpack_envelope(buf, len, &alloc, &env, ctx)) != 0)
+	ls_pb_budget_init(&bud, UNPACK_BUDGET(len));
+	if ((rc = unpack_envelope(buf, len, &bud.alloc, &env, ctx)) != 0)
 		return rc;
-	msg = lodestone__record__unpack(&alloc, env->body.len, env->body.data);
+	msg = lodestone__record__unpack(&bud.alloc, env->body.len, env->body.data);
 	if (msg == NULL) {
 		rc = ls_err_set(ctx, bud.left < len ? LS_ERR_TOO_BIG : LS_ERR_MALFORMED,
 				"record body does not decode");
@@ -1031,8 +999,8 @@ ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out, struct 
 	r = NULL;
 out:
 	if (msg != NULL)
-		lodestone__record__free_unpacked(msg, &alloc);
-	lodestone__envelope__free_unpacked(env, &alloc);
+		lodestone__record__free_unpacked(msg, &bud.alloc);
+	lodestone__envelope__free_unpacked(env, &bud.alloc);
 	ls_record_free(r);
 	return rc;
 }

@@ -208,6 +208,39 @@ ls_txn_revoked(struct ls_txn *t, const uint8_t subject[32], uint64_t *eff,
 	return 0;
 }
 
+/* Calls fn for each record stored under `key` in the children table. */
+int
+ls_txn_children(struct ls_txn *t, const uint8_t key[32],
+		int (*fn)(void *arg, const uint8_t rec[32]), void *arg)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {32, (void *)(uintptr_t)key}, v;
+	uint8_t(*ids)[32] = NULL;
+	size_t n = 0;
+	int mrc, rc = 0;
+
+	/* Collect first: fn may open cursors of its own. */
+	if ((mrc = mdb_cursor_open(t->txn, t->s->children, &c)) != 0)
+		return ls_store_err(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t(*ni)[32];
+		if (k.mv_size != 64 || memcmp(k.mv_data, key, 32) != 0)
+			break;
+		if ((ni = realloc(ids, (n + 1) * 32)) == NULL) {
+			rc = LS_ERR_NOMEM;
+			break;
+		}
+		ids = ni;
+		memcpy(ids[n++], (uint8_t *)k.mv_data + 32, 32);
+	}
+	mdb_cursor_close(c);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = fn(arg, ids[i]);
+	free(ids);
+	return rc;
+}
+
 bool
 ls_store_is_anchor(const struct ls_store *s, const uint8_t key[LS_KEY_LEN])
 {

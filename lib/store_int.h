@@ -96,6 +96,15 @@ uint64_t ls_txn_hold(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN],
 int ls_txn_revoked(struct ls_txn *t, const uint8_t subject[32], uint64_t *eff,
 		   uint8_t rev_id[LS_ID_LEN]);
 
+/*
+ * Calls fn for each record id stored under key in the children table (the
+ * records that consume or ship a lot, the receipts of a transfer). The ids
+ * are collected first, so fn may read the store. Stops at fn's non-zero
+ * return and returns it.
+ */
+int ls_txn_children(struct ls_txn *t, const uint8_t key[32],
+		    int (*fn)(void *arg, const uint8_t rec[32]), void *arg);
+
 bool ls_store_is_anchor(const struct ls_store *s, const uint8_t key[LS_KEY_LEN]);
 
 /* The certificate record named by r->cert_id, checked against r (author,

@@ -135,37 +135,6 @@ trace_child(void *arg, const uint8_t rec[32])
 	return rc;
 }
 
-/* Calls fn for each record stored under key in the children table. */
-static int
-children(struct ls_txn *t, const uint8_t key[32], int (*fn)(void *, const uint8_t[32]), void *arg)
-{
-	MDB_cursor *c = NULL;
-	MDB_val k = {32, (void *)(uintptr_t)key}, v;
-	uint8_t(*ids)[32] = NULL;
-	size_t n = 0;
-	int mrc, rc = 0;
-
-	if ((mrc = mdb_cursor_open(t->txn, t->s->children, &c)) != 0)
-		return ls_store_err(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint8_t(*ni)[32];
-		if (k.mv_size != 64 || memcmp(k.mv_data, key, 32) != 0)
-			break;
-		if ((ni = realloc(ids, (n + 1) * 32)) == NULL) {
-			rc = LS_ERR_NOMEM;
-			break;
-		}
-		ids = ni;
-		memcpy(ids[n++], (uint8_t *)k.mv_data + 32, 32);
-	}
-	mdb_cursor_close(c);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = fn(arg, ids[i]);
-	free(ids);
-	return rc;
-}
-
 int
 ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t)
 {
@@ -195,7 +164,7 @@ ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_
 		ca.lot = cur;
 		if ((rc = add_node(&x, cur)) != 0)
 			break;
-		if ((rc = children(&txn, cur, trace_child, &ca)) != 0)
+		if ((rc = ls_txn_children(&txn, cur, trace_child, &ca)) != 0)
 			break;
 		if (!down && ls_txn_lot(&txn, cur, &li) == 0 && li.index != LS_LOT_REGISTRATION) {
 			struct ls_record *r = NULL;
@@ -355,12 +324,12 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 	/* Roots: the lot's creation and its transfers and their receipts;
 	 * every policy and revocation (they decide verdicts). */
 	want(&b, li.rec);
-	if ((rc = children(&t, lot, want_child, &b)) != 0)
+	if ((rc = ls_txn_children(&t, lot, want_child, &b)) != 0)
 		goto out;
 	for (size_t i = 0; i < b.wn && b.rc == 0; i++) {
 		struct ls_record *r = NULL;
 		if (ls_txn_record(&t, b.work[i], &r) == 0 && r->type == LS_REC_TRANSFER)
-			children(&t, r->id, want_child, &b);
+			ls_txn_children(&t, r->id, want_child, &b);
 		ls_record_free(r);
 	}
 	if ((rc = mdb_cursor_open(t.txn, s->policies, &c)) == 0) {
@@ -396,7 +365,7 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 					memcpy(l, r->id, 32);
 				else
 					ls_lot_id(r->id, o, l);
-				children(&t, l, want_child, &b);
+				ls_txn_children(&t, l, want_child, &b);
 			}
 		}
 		ls_record_free(r);

@@ -367,39 +367,6 @@ out:
 	return rc;
 }
 
-/* Calls fn for each record stored under `key` in the children table. */
-static int
-each_child(struct ls_txn *t, const uint8_t key[32], int (*fn)(void *arg, const uint8_t rec[32]),
-	   void *arg)
-{
-	MDB_cursor *c = NULL;
-	MDB_val k = {32, (void *)(uintptr_t)key}, v;
-	uint8_t(*ids)[32] = NULL;
-	size_t n = 0;
-	int mrc, rc = 0;
-
-	/* Collect first: fn may open cursors of its own. */
-	if ((mrc = mdb_cursor_open(t->txn, t->s->children, &c)) != 0)
-		return ls_store_err(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint8_t(*ni)[32];
-		if (k.mv_size != 64 || memcmp(k.mv_data, key, 32) != 0)
-			break;
-		if ((ni = realloc(ids, (n + 1) * 32)) == NULL) {
-			rc = LS_ERR_NOMEM;
-			break;
-		}
-		ids = ni;
-		memcpy(ids[n++], (uint8_t *)k.mv_data + 32, 32);
-	}
-	mdb_cursor_close(c);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = fn(arg, ids[i]);
-	free(ids);
-	return rc;
-}
-
 /* ---- custody: the transfers through which a holder got a lot ---- */
 
 struct custody {
@@ -479,7 +446,7 @@ custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struc
 		c.sp--;
 		memcpy(c.holder, c.stack[c.sp], 32);
 		memcpy(c.lot, c.stack[c.sp] + 32, 32);
-		if ((rc = each_child(t, c.lot, custody_child, &c)) != 0)
+		if ((rc = ls_txn_children(t, c.lot, custody_child, &c)) != 0)
 			goto out;
 		if (ls_txn_lot(t, c.lot, &li) == 0 && li.index != LS_LOT_REGISTRATION &&
 		    memcmp(li.maker, c.holder, 32) == 0) {
@@ -716,7 +683,7 @@ lot_child(void *arg, const uint8_t rec[32])
 		return 0;
 	}
 	if ((rc = check_record(c->p, r)) == 0 && (rc = check_hop(c->p, r, c->lot)) == 0)
-		rc = each_child(c->p->t, r->id, receipt_child, c->p);
+		rc = ls_txn_children(c->p->t, r->id, receipt_child, c->p);
 	ls_record_free(r);
 	return rc;
 }
@@ -754,7 +721,7 @@ provenance(struct ls_txn *t, struct ls_ocache *oc, struct policies *ps, const ui
 		rc = check_record(&p, r);
 		ls_record_free(r);
 		if (rc == 0)
-			rc = each_child(t, anc[i], lot_child, &cc);
+			rc = ls_txn_children(t, anc[i], lot_child, &cc);
 	}
 	if (rc == 0) {
 		size_t faults = v->n;
