@@ -171,6 +171,33 @@ cli_parse_end_use(struct cli *c, const char *flag, const char *s)
 	return CLI_OK;
 }
 
+int
+cli_query_opt(struct cli *c, int ch, const char *arg, struct ls_export_query *q)
+{
+	int rc = CLI_OK;
+
+	switch (ch) {
+	case CLI_OPT_Q_FROM:
+		if ((rc = cli_parse_key(c, "--from", arg, q->from)) == CLI_OK)
+			q->has_from = true;
+		break;
+	case CLI_OPT_Q_EXPORT_TO:
+		rc = cli_parse_country(c, "--export-to", arg, q->destination);
+		break;
+	case CLI_OPT_Q_END_USER:
+		if ((rc = cli_parse_key(c, "--end-user", arg, q->end_user)) == CLI_OK)
+			q->has_end_user = true;
+		break;
+	case CLI_OPT_Q_END_USE:
+		if ((rc = cli_parse_end_use(c, "--end-use", arg)) == CLI_OK)
+			q->end_use = arg;
+		break;
+	case CLI_OPT_Q_AT: rc = cli_parse_date(c, "--at", arg, &q->time); break;
+	default: rc = CLI_USAGE; break;
+	}
+	return rc;
+}
+
 bool
 cli_item_valid(const char *s)
 {

@@ -310,24 +310,11 @@ add_rejections(struct ls_verdict *v, const struct ls_ingest_result *res, size_t 
 int
 cmd_verify_bundle(struct cli *c, int argc, char **argv)
 {
-	enum {
-		OPT_TRUST = CLI_OPT_FIRST_LOCAL,
-		OPT_LOT,
-		OPT_FROM,
-		OPT_EXPORT_TO,
-		OPT_END_USER,
-		OPT_END_USE,
-		OPT_AT
-	};
-	static const struct option longopts[] = {
-	    {"trust", required_argument, NULL, OPT_TRUST},
-	    {"lot", required_argument, NULL, OPT_LOT},
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"export-to", required_argument, NULL, OPT_EXPORT_TO},
-	    {"end-user", required_argument, NULL, OPT_END_USER},
-	    {"end-use", required_argument, NULL, OPT_END_USE},
-	    {"at", required_argument, NULL, OPT_AT},
-	    CLI_COMMON_LONGOPTS};
+	enum { OPT_TRUST = CLI_OPT_FIRST_LOCAL, OPT_LOT };
+	static const struct option longopts[] = {{"trust", required_argument, NULL, OPT_TRUST},
+						 {"lot", required_argument, NULL, OPT_LOT},
+						 CLI_QUERY_LONGOPTS,
+						 CLI_COMMON_LONGOPTS};
 	uint8_t anchors[16][LS_KEY_LEN];
 	size_t n_anchors = 0, n = 0;
 	struct ls_export_query q;
@@ -360,28 +347,12 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 			n_anchors++;
 			break;
 		case OPT_LOT: lot_name = optarg; break;
-		case OPT_FROM:
-			if ((rc = cli_parse_key(c, "--from", optarg, q.from)) != CLI_OK)
-				return rc;
-			q.has_from = true;
-			break;
-		case OPT_EXPORT_TO:
-			if ((rc = cli_parse_country(c, "--export-to", optarg, q.destination)) !=
-			    CLI_OK)
-				return rc;
-			break;
-		case OPT_END_USER:
-			if ((rc = cli_parse_key(c, "--end-user", optarg, q.end_user)) != CLI_OK)
-				return rc;
-			q.has_end_user = true;
-			break;
-		case OPT_END_USE:
-			if ((rc = cli_parse_end_use(c, "--end-use", optarg)) != CLI_OK)
-				return rc;
-			q.end_use = optarg;
-			break;
-		case OPT_AT:
-			if ((rc = cli_parse_date(c, "--at", optarg, &q.time)) != CLI_OK)
+		case CLI_OPT_Q_FROM:
+		case CLI_OPT_Q_EXPORT_TO:
+		case CLI_OPT_Q_END_USER:
+		case CLI_OPT_Q_END_USE:
+		case CLI_OPT_Q_AT:
+			if ((rc = cli_query_opt(c, ch, optarg, &q)) != CLI_OK)
 				return rc;
 			break;
 		case CLI_GETOPT_HELP: return CLI_OK;

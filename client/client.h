@@ -54,8 +54,22 @@ enum {
 	CLI_OPT_API = 0x1000,
 	CLI_OPT_JSON,
 	CLI_OPT_PASSFILE,
+	/* The export-query options of verify and verify-bundle (cli_query_opt). */
+	CLI_OPT_Q_FROM,
+	CLI_OPT_Q_EXPORT_TO,
+	CLI_OPT_Q_END_USER,
+	CLI_OPT_Q_END_USE,
+	CLI_OPT_Q_AT,
 	CLI_OPT_FIRST_LOCAL /* commands number their long-only options from here */
 };
+#define CLI_QUERY_LONGOPTS                                                                         \
+	{"from", required_argument, NULL, CLI_OPT_Q_FROM},                                         \
+	    {"export-to", required_argument, NULL, CLI_OPT_Q_EXPORT_TO},                           \
+	    {"end-user", required_argument, NULL, CLI_OPT_Q_END_USER},                             \
+	    {"end-use", required_argument, NULL, CLI_OPT_Q_END_USE},                               \
+	{                                                                                          \
+		"at", required_argument, NULL, CLI_OPT_Q_AT                                        \
+	}
 #define CLI_COMMON_LONGOPTS                                                                        \
 	{"api", required_argument, NULL, CLI_OPT_API}, {"json", no_argument, NULL, CLI_OPT_JSON},  \
 	    {"key", required_argument, NULL, 'k'},                                                 \
@@ -103,6 +117,11 @@ int cli_parse_key(struct cli *c, const char *flag, const char *s, uint8_t pk[LS_
 int cli_parse_text(struct cli *c, const char *flag, const char *s, bool allow_empty);
 /* End use: a lower-case word ("civilian", "military", ...). */
 int cli_parse_end_use(struct cli *c, const char *flag, const char *s);
+/*
+ * Parses the value of export-query option ch (a CLI_OPT_Q_* value) into q.
+ * Returns CLI_OK, or the exit code of a bad value (message printed).
+ */
+int cli_query_opt(struct cli *c, int ch, const char *arg, struct ls_export_query *q);
 /* A license item: element, category or tech category. */
 bool cli_item_valid(const char *s);
 /* A composition "EL=PPM,..." for flag. */

@@ -17,22 +17,10 @@
 int
 cmd_verify(struct cli *c, int argc, char **argv)
 {
-	enum {
-		OPT_FROM = CLI_OPT_FIRST_LOCAL,
-		OPT_EXPORT_TO,
-		OPT_END_USER,
-		OPT_END_USE,
-		OPT_LICENSE,
-		OPT_AT
-	};
-	static const struct option longopts[] = {
-	    {"from", required_argument, NULL, OPT_FROM},
-	    {"export-to", required_argument, NULL, OPT_EXPORT_TO},
-	    {"end-user", required_argument, NULL, OPT_END_USER},
-	    {"end-use", required_argument, NULL, OPT_END_USE},
-	    {"license", required_argument, NULL, OPT_LICENSE},
-	    {"at", required_argument, NULL, OPT_AT},
-	    CLI_COMMON_LONGOPTS};
+	enum { OPT_LICENSE = CLI_OPT_FIRST_LOCAL };
+	static const struct option longopts[] = {CLI_QUERY_LONGOPTS,
+						 {"license", required_argument, NULL, OPT_LICENSE},
+						 CLI_COMMON_LONGOPTS};
 	struct ls_export_query q;
 	struct ls_verdict v;
 	struct ls_err_ctx ctx = {{0}};
@@ -42,31 +30,15 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	memset(&q, 0, sizeof(q));
 	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
 		switch (ch) {
-		case OPT_FROM:
-			if ((rc = cli_parse_key(c, "--from", optarg, q.from)) != CLI_OK)
+		case CLI_OPT_Q_FROM:
+		case CLI_OPT_Q_EXPORT_TO:
+		case CLI_OPT_Q_END_USER:
+		case CLI_OPT_Q_END_USE:
+		case CLI_OPT_Q_AT:
+			if ((rc = cli_query_opt(c, ch, optarg, &q)) != CLI_OK)
 				return rc;
-			q.has_from = true;
-			break;
-		case OPT_EXPORT_TO:
-			if ((rc = cli_parse_country(c, "--export-to", optarg, q.destination)) !=
-			    CLI_OK)
-				return rc;
-			break;
-		case OPT_END_USER:
-			if ((rc = cli_parse_key(c, "--end-user", optarg, q.end_user)) != CLI_OK)
-				return rc;
-			q.has_end_user = true;
-			break;
-		case OPT_END_USE:
-			if ((rc = cli_parse_end_use(c, "--end-use", optarg)) != CLI_OK)
-				return rc;
-			q.end_use = optarg;
 			break;
 		case OPT_LICENSE: license = optarg; break;
-		case OPT_AT:
-			if ((rc = cli_parse_date(c, "--at", optarg, &q.time)) != CLI_OK)
-				return rc;
-			break;
 		case CLI_GETOPT_HELP: return CLI_OK;
 		default: return CLI_USAGE;
 		}
