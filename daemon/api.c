@@ -145,9 +145,9 @@ hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t l
 	struct lsd_api *s = arg;
 	char hex[LS_HEX_KEY_LEN + 1];
 
-	(void)env;
-	(void)len;
 	s->accepted++;
+	if (s->info.gossip != NULL)
+		lsd_gossip_accepted(s->info.gossip, env, len);
 	log_debug("accepted %s %s", ls_rtype_name(r->type), ls_hex(r->id, LS_ID_LEN, hex));
 }
 
@@ -156,9 +156,9 @@ hook_evidence(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_
 {
 	struct lsd_api *s = arg;
 
-	(void)env_a;
-	(void)env_b;
 	s->evidence++;
+	if (s->info.gossip != NULL)
+		lsd_gossip_evidence(s->info.gossip, env_a, len_a, env_b, len_b);
 	log_warn("equivocation: two records of one author and seq (%zu and %zu bytes) kept as "
 		 "evidence",
 		 len_a, len_b);
@@ -298,9 +298,8 @@ do_status(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ct
 	snprintf(st->api, sizeof(st->api), "%s", s->info.api);
 	if (s->info.listen != NULL)
 		snprintf(st->listen, sizeof(st->listen), "%s", s->info.listen);
-	/* Gossip is not there yet: no peers. */
-	st->n_peers = 0;
-	st->peers = NULL;
+	if ((rc = lsd_gossip_peers(s->info.gossip, &st->peers, &st->n_peers)) != 0)
+		return ls_err_set(ctx, rc, "status: %s", ls_strerror(rc));
 	return 0;
 }
 

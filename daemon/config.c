@@ -20,6 +20,7 @@ lsd_config_init(struct lsd_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->log_level = LOG_LEVEL_INFO;
+	c->sync_interval = 10;
 }
 
 void
@@ -178,6 +179,20 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 			return ls_err_set(ctx, rc, "%s: %s", where, msg);
 		}
 		return add_key(&c->trust, &c->n_trust, pk);
+	}
+	if (strcmp(key, "sync-interval") == 0) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (errno != 0 || *end != '\0' || value[0] < '0' || value[0] > '9' || v < 1 ||
+		    v > 3600)
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "%s: '%s' is not a number of seconds from 1 to 3600",
+					  where, value);
+		c->sync_interval = (unsigned)v;
+		return 0;
 	}
 	if (strcmp(key, "log-level") == 0) {
 		if (lsd_log_level_parse(value, &c->log_level) != 0)

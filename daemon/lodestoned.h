@@ -36,6 +36,7 @@ struct lsd_config {
 	uint8_t (*trust)[LS_KEY_LEN]; /* --trust keys (root authorities) */
 	size_t n_trust;
 	enum log_level log_level;
+	unsigned sync_interval; /* seconds between anti-entropy rounds */
 };
 
 /* ---- config.c ---- */
@@ -90,6 +91,51 @@ int lsd_datadir_make(struct lsd_config *c, struct ls_err_ctx *ctx);
 int lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created,
 		     struct ls_err_ctx *ctx);
 
+/* ---- gossip.c: replication between daemons ---- */
+
+struct lsd_gossip;
+struct ls_api_peer;
+
+/*
+ * Starts gossip as cfg says: the ZAP handler and a CurveZMQ ROUTER on
+ * cfg->listen (when set), and a DEALER to each --peer, with transport keys
+ * made from kp (borrowed for the call). store is borrowed until close.
+ * LS_ERR_NET names the endpoint, LS_ERR_INVALID a key that is not a valid
+ * node key.
+ */
+int lsd_gossip_open(void *zctx, struct ls_store *store, const struct lsd_config *cfg,
+		    const struct ls_keypair *kp, struct lsd_gossip **out, struct ls_err_ctx *ctx);
+
+/* Fills socks with the sockets to poll for ZMQ_POLLIN; returns how many. */
+size_t lsd_gossip_sockets(struct lsd_gossip *g, void **socks, size_t max);
+
+/* Milliseconds until a timer is due (the poll timeout). */
+long lsd_gossip_timeout(struct lsd_gossip *g);
+
+/* Reads what peers sent (without waiting), ingests it, answers, runs the
+ * timers and pushes what was accepted. Call after every poll. */
+void lsd_gossip_run(struct lsd_gossip *g);
+
+/* A record the store accepted, or a new equivocation: pushed to the peers
+ * at the next lsd_gossip_run. Bytes are copied. */
+void lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t *env, size_t len);
+void lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a,
+			 const uint8_t *env_b, size_t len_b);
+
+/* Ingest hooks (arg: the gossip) that call the two functions above. */
+struct ls_ingest_hooks lsd_gossip_hooks(struct lsd_gossip *g);
+void lsd_gossip_hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env,
+			      size_t len);
+void lsd_gossip_hook_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b,
+			      size_t lb);
+
+/* Every peer's state for the status request; *out is calloc'd (caller
+ * frees). g may be NULL (no gossip: no peers). */
+int lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n);
+
+/* Closes the sockets and frees *g. NULL-safe. */
+void lsd_gossip_close(struct lsd_gossip **g);
+
 /* ---- api.c: the API server ---- */
 
 struct lsd_api;
@@ -99,6 +145,7 @@ struct lsd_api_info {
 	uint8_t node_key[LS_KEY_LEN];
 	const char *api;    /* borrowed for the server's life */
 	const char *listen; /* borrowed; NULL: none */
+	struct lsd_gossip *gossip; /* borrowed; NULL: no gossip */
 };
 
 /*

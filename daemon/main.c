@@ -26,7 +26,8 @@
 #include "lodestoned.h"
 #include "util.h"
 
-#define POLL_TIMEOUT_MS 1000 /* the loop's tick: timers (gossip) run at this pace */
+#define POLL_TIMEOUT_MS 1000 /* the loop's longest sleep */
+#define POLL_MAX        64   /* sockets polled: the API, the ZAP handler, gossip */
 
 static volatile sig_atomic_t quit;
 
@@ -41,6 +42,7 @@ static const char usage_text[] =
     "usage: lodestoned [--data-dir DIR] [--api ENDPOINT] [--listen ENDPOINT]\n"
     "                  [--peer HEX@ENDPOINT]... [--allow-peer HEX|FILE.pub]...\n"
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
+    "                  [--sync-interval SECONDS]\n"
     "       lodestoned [--data-dir DIR] --init\n";
 
 static void
@@ -58,6 +60,7 @@ static const struct option long_options[] = {
     {"trust", required_argument, NULL, 't'},
     {"config", required_argument, NULL, 'c'},
     {"log-level", required_argument, NULL, 'L'},
+    {"sync-interval", required_argument, NULL, 's'},
     {"init", no_argument, NULL, 'i'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -254,6 +257,7 @@ run(struct lsd_config *cfg)
 	struct ls_store *store = NULL;
 	struct ls_keypair *kp = NULL;
 	struct lsd_api *api = NULL;
+	struct lsd_gossip *gossip = NULL;
 	struct lsd_api_info info;
 	void *zctx = NULL;
 	char hex[LS_HEX_KEY_LEN + 1];
@@ -290,13 +294,24 @@ run(struct lsd_config *cfg)
 	memcpy(info.node_key, kp->pk, LS_KEY_LEN);
 	info.api = cfg->api;
 	info.listen = cfg->listen;
+	info.gossip = NULL;
+	if (cfg->listen != NULL || cfg->n_peers != 0) {
+		if ((rc = lsd_gossip_open(zctx, store, cfg, kp, &gossip, &ctx)) != 0) {
+			log_error("%s", ls_err_msg(&ctx, rc));
+			goto out;
+		}
+		info.gossip = gossip;
+		log_info("gossip: listening on %s, %zu peer(s) to dial, %zu key(s) allowed, "
+			 "sync every %u s",
+			 cfg->listen ? cfg->listen : "-", cfg->n_peers, cfg->n_allow,
+			 cfg->sync_interval);
+	} else if (cfg->n_allow != 0) {
+		log_warn("--allow-peer without --listen: no peer can connect");
+	}
 	if ((rc = lsd_api_open(zctx, store, &info, &api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
 	}
-	if (cfg->listen != NULL || cfg->n_peers != 0 || cfg->n_allow != 0)
-		log_warn("gossip is not active yet: --listen, --peer and --allow-peer are "
-			 "checked and kept, but no peer is contacted");
 	if (cfg->n_trust == 0)
 		log_warn("no --trust key: no authority is trusted, so no certificate, policy or "
 			 "license will be accepted");
@@ -306,9 +321,18 @@ run(struct lsd_config *cfg)
 
 	status = 0;
 	while (!quit) {
-		zmq_pollitem_t items[] = {{lsd_api_socket(api), 0, ZMQ_POLLIN, 0}};
-		int n = zmq_poll(items, 1, POLL_TIMEOUT_MS);
+		zmq_pollitem_t items[POLL_MAX];
+		void *socks[POLL_MAX - 1];
+		size_t ns = gossip ? lsd_gossip_sockets(gossip, socks, POLL_MAX - 1) : 0;
+		long timeout = gossip ? lsd_gossip_timeout(gossip) : POLL_TIMEOUT_MS;
+		int n;
 
+		items[0] = (zmq_pollitem_t){lsd_api_socket(api), 0, ZMQ_POLLIN, 0};
+		for (size_t i = 0; i < ns; i++)
+			items[1 + i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
+		if (timeout > POLL_TIMEOUT_MS)
+			timeout = POLL_TIMEOUT_MS;
+		n = zmq_poll(items, (int)(1 + ns), timeout);
 		if (n == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -320,6 +344,8 @@ run(struct lsd_config *cfg)
 			status = 1;
 			break;
 		}
+		if (gossip != NULL)
+			lsd_gossip_run(gossip);
 	}
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	log_info("stopping");
@@ -328,6 +354,7 @@ out:
 		lsd_api_close(&api);
 		remove_socket(cfg->api); /* ours: we bound it and still hold the store */
 	}
+	lsd_gossip_close(&gossip);
 	if (zctx != NULL)
 		zmq_ctx_term(zctx);
 	ls_store_close(&store);

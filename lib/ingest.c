@@ -201,7 +201,8 @@ park(struct wctx *w, const struct ls_record *r, const uint8_t missing[LS_ID_LEN]
 	return rc;
 }
 
-/* Keeps both envelopes of an equivocation (once per author and seq). */
+/* Keeps both envelopes of an equivocation (once per author and seq), in id
+ * order. */
 static int
 keep_evidence(struct wctx *w, const struct ls_record *r, const uint8_t other_id[LS_ID_LEN])
 {
@@ -224,6 +225,16 @@ keep_evidence(struct wctx *w, const struct ls_record *r, const uint8_t other_id[
 		goto out;
 	}
 	memcpy(ea, oenv.mv_data, la);
+	/* The pair in id order: every node that sees both keeps the same bytes,
+	 * whichever it saw first. */
+	if (memcmp(r->id, other_id, LS_ID_LEN) < 0) {
+		uint8_t *tp = ea;
+		size_t tl = la;
+		ea = eb;
+		la = lb;
+		eb = tp;
+		lb = tl;
+	}
 	val[0] = (uint8_t)(la >> 24);
 	val[1] = (uint8_t)(la >> 16);
 	val[2] = (uint8_t)(la >> 8);

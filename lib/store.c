@@ -494,10 +494,10 @@ ls_store_feed_get(struct ls_store *s, const uint8_t author[LS_KEY_LEN], uint64_t
 }
 
 int
-ls_store_heads(struct ls_store *s,
-	       int (*fn)(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq,
-			 const uint8_t id[LS_ID_LEN]),
-	       void *arg)
+ls_store_heads_after(struct ls_store *s, const uint8_t *after,
+		     int (*fn)(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+			       const uint8_t id[LS_ID_LEN]),
+		     void *arg)
 {
 	struct ls_txn t;
 	MDB_cursor *c = NULL;
@@ -510,8 +510,16 @@ ls_store_heads(struct ls_store *s,
 		rc = ls_store_err(mrc);
 		goto out;
 	}
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	if (after == NULL) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	} else {
+		k.mv_data = (void *)after;
+		k.mv_size = LS_KEY_LEN;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (mrc == 0 && k.mv_size == LS_KEY_LEN && memcmp(k.mv_data, after, LS_KEY_LEN) == 0)
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	for (; mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != LS_KEY_LEN || v.mv_size != 8 + LS_ID_LEN + 8)
 			continue;
 		if ((rc = fn(arg, k.mv_data, ls_be64_get(v.mv_data), (uint8_t *)v.mv_data + 8)))
@@ -521,6 +529,57 @@ ls_store_heads(struct ls_store *s,
 out:
 	if (c != NULL)
 		mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
+ls_store_heads(struct ls_store *s,
+	       int (*fn)(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+			 const uint8_t id[LS_ID_LEN]),
+	       void *arg)
+{
+	return ls_store_heads_after(s, NULL, fn, arg);
+}
+
+int
+ls_store_feed_range(struct ls_store *s, const uint8_t author[LS_KEY_LEN], uint64_t from,
+		    uint64_t to, size_t max_n, size_t max_bytes,
+		    int (*fn)(void *arg, uint64_t seq, const uint8_t *env, size_t len), void *arg,
+		    uint64_t *next)
+{
+	uint8_t k[LS_KEY_LEN + 8];
+	size_t n = 0, bytes = 0;
+	struct ls_txn t;
+	MDB_val v, env;
+	uint64_t seq;
+	int rc;
+
+	*next = from;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	memcpy(k, author, LS_KEY_LEN);
+	for (seq = from; seq <= to && seq != 0 && n < max_n; seq++) {
+		ls_be64_put(k + LS_KEY_LEN, seq);
+		if ((rc = ls_txn_get(&t, s->feeds, k, sizeof(k), &v)) != 0) {
+			if (rc == LS_ERR_NOT_FOUND)
+				rc = 0;
+			break;
+		}
+		if (v.mv_size != LS_ID_LEN) {
+			rc = LS_ERR_STORE;
+			break;
+		}
+		if ((rc = ls_txn_envelope(&t, v.mv_data, &env)) != 0)
+			break;
+		if (n > 0 && bytes + env.mv_size > max_bytes)
+			break;
+		if ((rc = fn(arg, seq, env.mv_data, env.mv_size)) != 0)
+			break;
+		bytes += env.mv_size;
+		n++;
+		*next = seq + 1;
+	}
 	ls_txn_abort(&t);
 	return rc;
 }

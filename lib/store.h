@@ -110,6 +110,24 @@ int ls_store_heads(struct ls_store *s,
 			     const uint8_t id[LS_ID_LEN]),
 		   void *arg);
 
+/* As ls_store_heads, from the first author after `after` (NULL: the first). */
+int ls_store_heads_after(struct ls_store *s, const uint8_t *after,
+			 int (*fn)(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+				   const uint8_t id[LS_ID_LEN]),
+			 void *arg);
+
+/*
+ * Calls fn with the envelopes of author's records from..to in feed order,
+ * stopping at the first seq not stored, after max_n records, or before the
+ * envelope that would take the total over max_bytes (the first one is always
+ * given). *next is the seq after the last one given (from when none).
+ * Returns 0, fn's non-zero value, or a store error.
+ */
+int ls_store_feed_range(struct ls_store *s, const uint8_t author[LS_KEY_LEN], uint64_t from,
+			uint64_t to, size_t max_n, size_t max_bytes,
+			int (*fn)(void *arg, uint64_t seq, const uint8_t *env, size_t len),
+			void *arg, uint64_t *next);
+
 enum ls_resolve_kind {
 	LS_RESOLVE_LOT = 1,     /* a lot id, an id prefix of >= 8 hex digits, or a label */
 	LS_RESOLVE_RECORD = 2,  /* a record id or a prefix of >= 8 hex digits */

@@ -1,0 +1,1173 @@
+/*
+ * gossip.c - replication between daemons over CurveZMQ (proto/gossip.proto).
+ *
+ * Sockets: a ROUTER bound on --listen (CURVE server), one DEALER per --peer
+ * (CURVE client, knowing the peer's server key), and the ZAP handler, a REP
+ * socket on inproc://zeromq.zap.01 that admits a connecting key only when it
+ * belongs to an allowed peer (--allow-peer, or named by --peer) and tells the
+ * ROUTER which node it is (the User-Id is the node key in hex). The
+ * transport keys are the node's Ed25519 keys turned into Curve25519 ones.
+ *
+ * Push: every record the store accepts (from a client or a peer) and both
+ * records of every new equivocation go into the outbox, sent to every peer
+ * (but not back to the peer it came from) after the commit. Pull: every
+ * sync interval each dialled peer gets a Sync with our heads digest; equal
+ * digests end the round, different ones start a heads walk (HeadsRequest /
+ * Heads) and pulls of the feeds we are behind on, one Pull in flight per
+ * peer. Whatever arrives is ingested as records from clients are: forwarding
+ * is by ingest, so an invalid record is never forwarded.
+ *
+ * Bounds: ZMQ_MAXMSGSIZE (LS_GOSSIP_MSG_MAX), high-water marks of
+ * GOSSIP_HWM messages, a token bucket per peer (messages, and requests that
+ * make us read the store), and per-call caps on messages read so that the
+ * API is served between them. Everything runs on the daemon's one thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "api.h"
+#include "gossip.h"
+#include "lodestoned.h"
+#include "util.h"
+
+#define ZAP_ENDPOINT     "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN       "lodestone"
+#define GOSSIP_HWM       64    /* messages queued per peer each way */
+#define BATCH_ENVS       4096  /* envelopes ingested in one commit */
+#define BATCH_MSGS       128   /* messages held for one commit */
+#define PULLS_MAX        16384 /* feeds queued to pull from one peer */
+#define MSG_RATE         1000  /* messages per second per peer ... */
+#define MSG_BURST        2000  /* ... with this burst */
+#define REQ_RATE         200   /* requests (sync, heads, pull) per second per peer */
+#define REQ_BURST        400
+#define RETRY_MS         200  /* a Sync that could not be sent is retried this soon */
+#define LOG_EVERY_MS     10000 /* a noisy peer's faults are logged this often */
+#define REFUSED_MEMORY   16    /* refused keys remembered to keep the log short */
+#define ROUTE_MAX        256
+
+struct pull {
+	uint8_t author[LS_KEY_LEN];
+	uint64_t from, to;
+};
+
+struct bucket {
+	double tokens;
+	uint64_t at_ms;
+};
+
+struct gpeer {
+	uint8_t key[LS_KEY_LEN];   /* node key (Ed25519) */
+	uint8_t curve[32];         /* its transport key */
+	char hex[LS_HEX_KEY_LEN + 1];
+	char *endpoint;            /* --peer endpoint, or NULL: it dials us */
+	char addr[64];             /* address it last connected to us from */
+	void *dealer;              /* our connection to it, or NULL */
+	uint8_t route[ROUTE_MAX];  /* its connection to our ROUTER */
+	size_t route_len;          /* 0: none known */
+	uint64_t last_rx_ms;       /* monotonic; 0: never heard */
+	uint64_t last_sync;        /* wall clock seconds; 0: never */
+	uint64_t next_sync_ms;     /* dialled peers: when to send the next Sync */
+	uint64_t received, rejected, dropped;
+	struct bucket msgs, reqs;
+	uint64_t logged_ms;        /* last fault logged at warn level */
+	/* anti-entropy with this peer */
+	bool walking;              /* a heads walk is under way */
+	uint64_t walk_ms;          /* when its last request was sent */
+	struct pull *pulls;        /* ring of feeds to pull */
+	size_t pull_head, n_pulls;
+	bool pulling;              /* a Pull is in flight (pulls[pull_head]) */
+	uint64_t pull_ms;
+};
+
+/* Where a message came from, and where its answer goes. */
+struct chan {
+	struct gpeer *p;
+	bool via_router;
+};
+
+struct out_rec {
+	uint8_t *env;
+	size_t len;
+	const struct gpeer *src; /* not sent back there; NULL: to everyone */
+};
+
+struct refused {
+	uint8_t curve[32];
+	uint64_t at_ms;
+};
+
+struct lsd_gossip {
+	struct ls_store *store;
+	void *zap, *router;
+	struct gpeer *peers;
+	size_t n_peers;
+	unsigned interval_ms;
+	/* the heads digest, recomputed when the store has accepted records */
+	bool digest_stale;
+	uint8_t digest[LS_GOSSIP_DIGEST_LEN];
+	uint64_t feeds;
+	/* the batch being gathered for one commit */
+	struct ls_gossip_msg msgs[BATCH_MSGS];
+	size_t n_msgs;
+	const uint8_t *envs[BATCH_ENVS];
+	size_t lens[BATCH_ENVS];
+	struct gpeer *srcs[BATCH_ENVS];
+	struct ls_ingest_result results[BATCH_ENVS];
+	size_t n_envs;
+	struct gpeer *ingest_src; /* during ingest: whose records these are */
+	/* the outbox */
+	struct out_rec *out;
+	size_t n_out, cap_out;
+	struct refused refused[REFUSED_MEMORY];
+	size_t n_refused;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool
+bucket_take(struct bucket *b, double rate, double burst, uint64_t t)
+{
+	if (b->at_ms == 0) {
+		b->tokens = burst;
+	} else if (t > b->at_ms) {
+		b->tokens += rate * (double)(t - b->at_ms) / 1000.0;
+		if (b->tokens > burst)
+			b->tokens = burst;
+	}
+	b->at_ms = t;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
+/* A peer's fault: at warn level now and then, at debug level otherwise, so
+ * that a hostile peer cannot flood the log. */
+static void
+peer_fault(struct gpeer *p, const char *what, const char *detail)
+{
+	uint64_t t = now_ms();
+
+	if (p->logged_ms == 0 || t - p->logged_ms >= LOG_EVERY_MS) {
+		p->logged_ms = t;
+		log_warn("peer %.16s: %s%s%s", p->hex, what, detail ? ": " : "",
+			 detail ? detail : "");
+	} else {
+		log_debug("peer %.16s: %s%s%s", p->hex, what, detail ? ": " : "",
+			  detail ? detail : "");
+	}
+}
+
+static bool
+connected(const struct lsd_gossip *g, const struct gpeer *p, uint64_t t)
+{
+	return p->last_rx_ms != 0 && t - p->last_rx_ms <= 3 * (uint64_t)g->interval_ms;
+}
+
+/* ---- sending ---- */
+
+static void
+free_data(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+/* Sends buf (taken over) on c. false when it could not be sent now. */
+static bool
+send_buf(struct lsd_gossip *g, const struct chan *c, uint8_t *buf, size_t len)
+{
+	zmq_msg_t m;
+	void *sock = c->via_router ? g->router : c->p->dealer;
+
+	if (sock == NULL || (c->via_router && c->p->route_len == 0)) {
+		free(buf);
+		return false;
+	}
+	if (c->via_router &&
+	    zmq_send(sock, c->p->route, c->p->route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+		if (zmq_errno() == EHOSTUNREACH)
+			c->p->route_len = 0; /* it went away */
+		free(buf);
+		return false;
+	}
+	if (zmq_msg_init_data(&m, buf, len, free_data, NULL) != 0) {
+		free(buf);
+		return false;
+	}
+	if (zmq_msg_send(&m, sock, ZMQ_DONTWAIT) == -1) {
+		zmq_msg_close(&m);
+		return false;
+	}
+	return true;
+}
+
+static bool
+send_msg(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg *m)
+{
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = ls_gossip_encode(m, &buf, &len, &ctx)) != 0) {
+		log_error("cannot encode a gossip %s message: %s", ls_gossip_kind_name(m->kind),
+			  ls_err_msg(&ctx, rc));
+		return false;
+	}
+	if (!send_buf(g, c, buf, len)) {
+		c->p->dropped++;
+		log_debug("peer %.16s: %s not sent: %s", c->p->hex, ls_gossip_kind_name(m->kind),
+			  zmq_strerror(zmq_errno()));
+		return false;
+	}
+	return true;
+}
+
+/* The channel to push to p on: our own connection when we dial it, else its
+ * connection to us while it is connected. */
+static bool
+push_chan(const struct lsd_gossip *g, struct gpeer *p, struct chan *c, uint64_t t)
+{
+	c->p = p;
+	if (p->dealer != NULL) {
+		c->via_router = false;
+		return true;
+	}
+	c->via_router = true;
+	return g->router != NULL && p->route_len != 0 && connected(g, p, t);
+}
+
+static int
+refresh_digest(struct lsd_gossip *g)
+{
+	int rc;
+
+	if (!g->digest_stale)
+		return 0;
+	if ((rc = ls_gossip_digest(g->store, g->digest, &g->feeds)) != 0) {
+		log_error("cannot compute the heads digest: %s", ls_strerror(rc));
+		return rc;
+	}
+	g->digest_stale = false;
+	return 0;
+}
+
+static bool
+send_sync(struct lsd_gossip *g, const struct chan *c, bool reply)
+{
+	struct ls_gossip_msg m = {.kind = LS_GOSSIP_SYNC, .reply = reply};
+
+	if (refresh_digest(g) != 0)
+		return false;
+	memcpy(m.digest, g->digest, sizeof(m.digest));
+	m.feeds = g->feeds;
+	return send_msg(g, c, &m);
+}
+
+/* ---- the outbox ---- */
+
+static void
+outbox_add(struct lsd_gossip *g, const uint8_t *env, size_t len, const struct gpeer *src)
+{
+	uint8_t *copy;
+
+	if (g->n_out == g->cap_out) {
+		size_t cap = g->cap_out ? g->cap_out * 2 : 256;
+		struct out_rec *n = realloc(g->out, cap * sizeof(*n));
+		if (n == NULL)
+			goto nomem;
+		g->out = n;
+		g->cap_out = cap;
+	}
+	if ((copy = malloc(len)) == NULL)
+		goto nomem;
+	memcpy(copy, env, len);
+	g->out[g->n_out++] = (struct out_rec){copy, len, src};
+	return;
+nomem:
+	/* Anti-entropy brings it to the peers later. */
+	log_warn("out of memory: a record is not pushed to peers");
+}
+
+void
+lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t *env, size_t len)
+{
+	g->digest_stale = true;
+	outbox_add(g, env, len, g->ingest_src);
+}
+
+void
+lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a,
+		    const uint8_t *env_b, size_t len_b)
+{
+	/* Both records, to everyone: the peer that sent one may lack the other. */
+	outbox_add(g, env_a, len_a, NULL);
+	outbox_add(g, env_b, len_b, NULL);
+}
+
+/* Sends the outbox to every peer in Push messages within the limits. */
+static void
+outbox_flush(struct lsd_gossip *g)
+{
+	const uint8_t *envs[LS_GOSSIP_RECORDS_MAX];
+	size_t lens[LS_GOSSIP_RECORDS_MAX];
+	uint64_t t = now_ms();
+
+	for (size_t pi = 0; pi < g->n_peers && g->n_out > 0; pi++) {
+		struct gpeer *p = &g->peers[pi];
+		struct chan c;
+		size_t i = 0;
+
+		if (!push_chan(g, p, &c, t))
+			continue;
+		while (i < g->n_out) {
+			struct ls_gossip_msg m = {.kind = LS_GOSSIP_PUSH, .envs = envs, .lens = lens};
+			size_t bytes = 0;
+
+			for (; i < g->n_out && m.n_envs < LS_GOSSIP_RECORDS_MAX; i++) {
+				if (g->out[i].src == p)
+					continue;
+				if (m.n_envs > 0 && bytes + g->out[i].len > LS_GOSSIP_BATCH_BYTES)
+					break;
+				envs[m.n_envs] = g->out[i].env;
+				lens[m.n_envs++] = g->out[i].len;
+				bytes += g->out[i].len;
+			}
+			if (m.n_envs > 0 && !send_msg(g, &c, &m))
+				break; /* queue full or gone: anti-entropy makes up for it */
+		}
+	}
+	for (size_t i = 0; i < g->n_out; i++)
+		free(g->out[i].env);
+	g->n_out = 0;
+}
+
+/* ---- anti-entropy ---- */
+
+static struct pull *
+pull_front(struct gpeer *p)
+{
+	return p->n_pulls ? &p->pulls[p->pull_head] : NULL;
+}
+
+static void
+pull_pop(struct gpeer *p)
+{
+	if (p->n_pulls == 0)
+		return;
+	p->pull_head = (p->pull_head + 1) % PULLS_MAX;
+	p->n_pulls--;
+}
+
+static void
+pull_send(struct lsd_gossip *g, const struct chan *c)
+{
+	struct gpeer *p = c->p;
+	struct pull *f;
+
+	while ((f = pull_front(p)) != NULL) {
+		struct ls_gossip_msg m = {.kind = LS_GOSSIP_PULL, .from_seq = f->from, .to_seq = f->to};
+		memcpy(m.author, f->author, LS_KEY_LEN);
+		if (send_msg(g, c, &m)) {
+			p->pulling = true;
+			p->pull_ms = now_ms();
+			return;
+		}
+		/* cannot send: give up this round; the next Sync starts over */
+		p->n_pulls = 0;
+		break;
+	}
+	p->pulling = false;
+	if (!p->walking)
+		p->last_sync = ls_now();
+}
+
+static void
+on_sync(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg *m)
+{
+	struct gpeer *p = c->p;
+	uint64_t t = now_ms();
+
+	if (refresh_digest(g) != 0)
+		return;
+	if (m->reply)
+		send_sync(g, c, false);
+	if (memcmp(m->digest, g->digest, LS_GOSSIP_DIGEST_LEN) == 0) {
+		if (!p->walking && !p->pulling)
+			p->last_sync = ls_now();
+		return;
+	}
+	/* A walk or pull under way goes on unless it stalled. */
+	if ((p->walking && t - p->walk_ms < 3 * (uint64_t)g->interval_ms) ||
+	    (p->pulling && t - p->pull_ms < 3 * (uint64_t)g->interval_ms))
+		return;
+	p->walking = true;
+	p->walk_ms = t;
+	p->pulling = false;
+	p->n_pulls = 0;
+	struct ls_gossip_msg req = {.kind = LS_GOSSIP_HEADS_REQUEST};
+	if (!send_msg(g, c, &req))
+		p->walking = false;
+}
+
+struct heads_page {
+	struct ls_gossip_head heads[LS_GOSSIP_HEADS_MAX + 1];
+	size_t n;
+};
+
+static int
+collect_head(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq, const uint8_t id[LS_ID_LEN])
+{
+	struct heads_page *pg = arg;
+
+	(void)id;
+	memcpy(pg->heads[pg->n].author, author, LS_KEY_LEN);
+	pg->heads[pg->n++].seq = seq;
+	return pg->n > LS_GOSSIP_HEADS_MAX ? 1 : 0;
+}
+
+static void
+on_heads_request(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg *m)
+{
+	struct ls_gossip_msg out = {.kind = LS_GOSSIP_HEADS};
+	struct heads_page *pg = malloc(sizeof(*pg));
+	int rc;
+
+	if (pg == NULL)
+		return;
+	pg->n = 0;
+	rc = ls_store_heads_after(g->store, m->has_after ? m->after : NULL, collect_head, pg);
+	if (rc < 0) {
+		log_error("cannot read feed heads: %s", ls_strerror(rc));
+		free(pg);
+		return;
+	}
+	out.more = pg->n > LS_GOSSIP_HEADS_MAX;
+	out.n_heads = out.more ? LS_GOSSIP_HEADS_MAX : pg->n;
+	out.heads = pg->heads;
+	send_msg(g, c, &out);
+	free(pg);
+}
+
+static void
+on_heads(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg *m)
+{
+	struct gpeer *p = c->p;
+
+	if (!p->walking) {
+		peer_fault(p, "heads it was not asked for", NULL);
+		return;
+	}
+	for (size_t i = 0; i < m->n_heads; i++) {
+		uint8_t id[LS_ID_LEN];
+		uint64_t seq, ts;
+
+		if (ls_store_head(g->store, m->heads[i].author, &seq, id, &ts) != 0)
+			continue;
+		if (m->heads[i].seq <= seq)
+			continue;
+		if (p->n_pulls == PULLS_MAX)
+			break; /* the rest next round */
+		struct pull *f = &p->pulls[(p->pull_head + p->n_pulls++) % PULLS_MAX];
+		memcpy(f->author, m->heads[i].author, LS_KEY_LEN);
+		f->from = seq + 1;
+		f->to = m->heads[i].seq;
+	}
+	if (m->more && m->n_heads > 0 && p->n_pulls < PULLS_MAX) {
+		struct ls_gossip_msg req = {.kind = LS_GOSSIP_HEADS_REQUEST, .has_after = true};
+		memcpy(req.after, m->heads[m->n_heads - 1].author, LS_KEY_LEN);
+		p->walk_ms = now_ms();
+		if (send_msg(g, c, &req))
+			return;
+	}
+	p->walking = false;
+	if (!p->pulling)
+		pull_send(g, c);
+}
+
+struct range_out {
+	const uint8_t *envs[LS_GOSSIP_RECORDS_MAX];
+	size_t lens[LS_GOSSIP_RECORDS_MAX];
+	uint8_t *copies[LS_GOSSIP_RECORDS_MAX];
+	size_t n;
+};
+
+static int
+collect_env(void *arg, uint64_t seq, const uint8_t *env, size_t len)
+{
+	struct range_out *r = arg;
+
+	(void)seq;
+	if ((r->copies[r->n] = malloc(len)) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(r->copies[r->n], env, len);
+	r->envs[r->n] = r->copies[r->n];
+	r->lens[r->n++] = len;
+	return 0;
+}
+
+static void
+on_pull(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg *m)
+{
+	struct ls_gossip_msg out = {.kind = LS_GOSSIP_RECORDS};
+	struct range_out *r = malloc(sizeof(*r));
+	int rc;
+
+	if (r == NULL)
+		return;
+	r->n = 0;
+	rc = ls_store_feed_range(g->store, m->author, m->from_seq, m->to_seq,
+				 LS_GOSSIP_RECORDS_MAX, LS_GOSSIP_BATCH_BYTES, collect_env, r,
+				 &out.next_seq);
+	if (rc != 0) {
+		log_error("cannot read a feed for a peer: %s", ls_strerror(rc));
+	} else {
+		memcpy(out.author, m->author, LS_KEY_LEN);
+		out.envs = r->envs;
+		out.lens = r->lens;
+		out.n_envs = r->n;
+		send_msg(g, c, &out);
+	}
+	for (size_t i = 0; i < r->n; i++)
+		free(r->copies[i]);
+	free(r);
+}
+
+/* The answer to our Pull: go on with this feed, or with the next one. */
+static void
+on_records(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg *m)
+{
+	struct gpeer *p = c->p;
+	struct pull *f = pull_front(p);
+
+	if (!p->pulling || f == NULL || memcmp(f->author, m->author, LS_KEY_LEN) != 0)
+		return; /* late or unasked: its records are ingested all the same */
+	if (m->n_envs > 0 && m->next_seq > f->from && m->next_seq <= f->to)
+		f->from = m->next_seq;
+	else
+		pull_pop(p);
+	pull_send(g, c);
+}
+
+/* ---- receiving ---- */
+
+static void
+batch_add(struct lsd_gossip *g, struct gpeer *p, struct ls_gossip_msg *m)
+{
+	for (size_t i = 0; i < m->n_envs; i++) {
+		g->envs[g->n_envs] = m->envs[i];
+		g->lens[g->n_envs] = m->lens[i];
+		g->srcs[g->n_envs++] = p;
+	}
+	p->received += m->n_envs;
+}
+
+/* Handles one message from c. Messages with records are kept for the batch. */
+static void
+handle(struct lsd_gossip *g, const struct chan *c, const uint8_t *buf, size_t len)
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct gpeer *p = c->p;
+	struct ls_gossip_msg *m = &g->msgs[g->n_msgs];
+	uint64_t t = now_ms();
+	int rc;
+
+	p->last_rx_ms = t;
+	if (!bucket_take(&p->msgs, MSG_RATE, MSG_BURST, t)) {
+		p->dropped++;
+		peer_fault(p, "over its message rate; messages dropped", NULL);
+		return;
+	}
+	if ((rc = ls_gossip_decode(buf, len, m, &ctx)) != 0) {
+		p->rejected++;
+		peer_fault(p, "bad message", ls_err_msg(&ctx, rc));
+		return;
+	}
+	switch (m->kind) {
+	case LS_GOSSIP_SYNC:
+	case LS_GOSSIP_HEADS_REQUEST:
+	case LS_GOSSIP_PULL:
+		if (!bucket_take(&p->reqs, REQ_RATE, REQ_BURST, t)) {
+			p->dropped++;
+			peer_fault(p, "over its request rate; requests dropped", NULL);
+			break;
+		}
+		if (m->kind == LS_GOSSIP_SYNC)
+			on_sync(g, c, m);
+		else if (m->kind == LS_GOSSIP_HEADS_REQUEST)
+			on_heads_request(g, c, m);
+		else
+			on_pull(g, c, m);
+		break;
+	case LS_GOSSIP_HEADS: on_heads(g, c, m); break;
+	case LS_GOSSIP_RECORDS:
+	case LS_GOSSIP_PUSH:
+		if (m->kind == LS_GOSSIP_RECORDS)
+			on_records(g, c, m);
+		if (m->n_envs > 0) {
+			batch_add(g, p, m);
+			g->n_msgs++; /* kept until the batch is ingested */
+			return;
+		}
+		break;
+	case LS_GOSSIP_NONE: break;
+	}
+	ls_gossip_msg_release(m);
+}
+
+static struct gpeer *
+peer_by_hex(struct lsd_gossip *g, const char *hex)
+{
+	for (size_t i = 0; hex != NULL && i < g->n_peers; i++)
+		if (strcmp(g->peers[i].hex, hex) == 0)
+			return &g->peers[i];
+	return NULL;
+}
+
+static struct gpeer *
+peer_by_curve(struct lsd_gossip *g, const uint8_t *curve)
+{
+	for (size_t i = 0; i < g->n_peers; i++)
+		if (sodium_memcmp(g->peers[i].curve, curve, 32) == 0)
+			return &g->peers[i];
+	return NULL;
+}
+
+static bool
+batch_full(const struct lsd_gossip *g)
+{
+	return g->n_msgs == BATCH_MSGS || g->n_envs + LS_GOSSIP_RECORDS_MAX > BATCH_ENVS;
+}
+
+/* Drains the rest of a multipart message. */
+static void
+drain(void *sock)
+{
+	int more = 0;
+	size_t sz = sizeof(more);
+
+	while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, sock, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&m);
+			return;
+		}
+		zmq_msg_close(&m);
+		sz = sizeof(more);
+	}
+}
+
+/* Reads what the ROUTER has, up to the batch's room. */
+static void
+read_router(struct lsd_gossip *g, size_t budget)
+{
+	while (budget-- > 0 && !batch_full(g)) {
+		zmq_msg_t rid, body;
+		struct gpeer *p;
+		int more = 0;
+		size_t sz = sizeof(more);
+
+		zmq_msg_init(&rid);
+		if (zmq_msg_recv(&rid, g->router, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&rid);
+			return;
+		}
+		if (zmq_getsockopt(g->router, ZMQ_RCVMORE, &more, &sz) != 0 || !more) {
+			zmq_msg_close(&rid);
+			continue;
+		}
+		zmq_msg_init(&body);
+		if (zmq_msg_recv(&body, g->router, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&body);
+			zmq_msg_close(&rid);
+			continue;
+		}
+		drain(g->router);
+		p = peer_by_hex(g, zmq_msg_gets(&body, "User-Id"));
+		if (p == NULL || zmq_msg_size(&rid) > ROUTE_MAX) {
+			/* ZAP admitted it, so this cannot happen; drop it if it does. */
+			log_warn("gossip message from an unknown connection dropped");
+		} else {
+			struct chan c = {p, true};
+			memcpy(p->route, zmq_msg_data(&rid), zmq_msg_size(&rid));
+			p->route_len = zmq_msg_size(&rid);
+			handle(g, &c, zmq_msg_data(&body), zmq_msg_size(&body));
+		}
+		zmq_msg_close(&body);
+		zmq_msg_close(&rid);
+	}
+}
+
+static void
+read_dealer(struct lsd_gossip *g, struct gpeer *p, size_t budget)
+{
+	while (budget-- > 0 && !batch_full(g)) {
+		struct chan c = {p, false};
+		zmq_msg_t body;
+
+		zmq_msg_init(&body);
+		if (zmq_msg_recv(&body, p->dealer, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&body);
+			return;
+		}
+		drain(p->dealer);
+		handle(g, &c, zmq_msg_data(&body), zmq_msg_size(&body));
+		zmq_msg_close(&body);
+	}
+}
+
+/* Ingests the batch in one commit and counts what each peer had rejected. */
+static void
+batch_ingest(struct lsd_gossip *g)
+{
+	struct ls_ingest_hooks hooks = {0};
+	size_t start = 0;
+	int rc;
+
+	if (g->n_envs == 0)
+		goto out;
+	/* One ingest per run of records from one peer, so that the push hook
+	 * knows whom not to send them back to; one commit in the common case. */
+	while (start < g->n_envs) {
+		size_t end = start + 1;
+		uint64_t rejected = 0;
+
+		while (end < g->n_envs && g->srcs[end] == g->srcs[start])
+			end++;
+		g->ingest_src = g->srcs[start];
+		hooks = lsd_gossip_hooks(g);
+		rc = ls_store_ingest(g->store, g->envs + start, g->lens + start, end - start,
+				     g->results + start, &hooks);
+		g->ingest_src = NULL;
+		if (rc != 0) {
+			/* Nothing of it is stored; the next sync pulls it again. */
+			log_error("ingest of %zu records from peer %.16s failed: %s", end - start,
+				  g->srcs[start]->hex, ls_strerror(rc));
+		} else {
+			for (size_t i = start; i < end; i++) {
+				if (g->results[i].status != LS_INGEST_REJECTED)
+					continue;
+				rejected++;
+				log_debug("peer %.16s: record rejected: %s", g->srcs[i]->hex,
+					  g->results[i].message);
+			}
+			g->srcs[start]->rejected += rejected;
+			if (rejected > 0 && rejected == end - start)
+				peer_fault(g->srcs[start], "records rejected",
+					   g->results[end - 1].message);
+		}
+		start = end;
+	}
+out:
+	for (size_t i = 0; i < g->n_msgs; i++)
+		ls_gossip_msg_release(&g->msgs[i]);
+	g->n_msgs = 0;
+	g->n_envs = 0;
+}
+
+/* ---- ZAP: who may connect ---- */
+
+static bool
+refusal_logged(struct lsd_gossip *g, const uint8_t *curve, uint64_t t)
+{
+	size_t oldest = 0;
+
+	for (size_t i = 0; i < g->n_refused; i++) {
+		if (memcmp(g->refused[i].curve, curve, 32) == 0) {
+			if (t - g->refused[i].at_ms < 60000)
+				return true;
+			g->refused[i].at_ms = t;
+			return false;
+		}
+		if (g->refused[i].at_ms < g->refused[oldest].at_ms)
+			oldest = i;
+	}
+	if (g->n_refused < REFUSED_MEMORY)
+		oldest = g->n_refused++;
+	memcpy(g->refused[oldest].curve, curve, 32);
+	g->refused[oldest].at_ms = t;
+	return false;
+}
+
+/* Answers one ZAP request (RFC 27): 200 with the node key as User-Id for an
+ * allowed key, 400 otherwise. */
+static void
+zap_handle(struct lsd_gossip *g)
+{
+	zmq_msg_t f[8];
+	size_t n = 0;
+	int more = 1;
+	size_t sz;
+
+	while (more && n < 8) {
+		zmq_msg_init(&f[n]);
+		if (zmq_msg_recv(&f[n], g->zap, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&f[n]);
+			break;
+		}
+		n++;
+		sz = sizeof(more);
+		if (zmq_getsockopt(g->zap, ZMQ_RCVMORE, &more, &sz) != 0)
+			more = 0;
+	}
+	if (more)
+		drain(g->zap);
+	if (n < 6) {
+		for (size_t i = 0; i < n; i++)
+			zmq_msg_close(&f[i]);
+		return; /* not a ZAP request: REP would have nothing to answer */
+	}
+	const char *status = "400", *text = "not an allowed peer", *user = "";
+	char addr[64] = "", mech[16] = "";
+	struct gpeer *p = NULL;
+
+	snprintf(addr, sizeof(addr), "%.*s", (int)zmq_msg_size(&f[3]),
+		 (const char *)zmq_msg_data(&f[3]));
+	snprintf(mech, sizeof(mech), "%.*s", (int)zmq_msg_size(&f[5]),
+		 (const char *)zmq_msg_data(&f[5]));
+	if (strcmp(mech, "CURVE") == 0 && n >= 7 && zmq_msg_size(&f[6]) == 32)
+		p = peer_by_curve(g, zmq_msg_data(&f[6]));
+	if (p != NULL) {
+		status = "200";
+		text = "OK";
+		user = p->hex;
+		snprintf(p->addr, sizeof(p->addr), "%s", addr);
+		log_debug("peer %.16s connected from %s", p->hex, addr);
+	} else {
+		uint8_t zero[32] = {0};
+		const uint8_t *ck = n >= 7 && zmq_msg_size(&f[6]) == 32 ? zmq_msg_data(&f[6]) : zero;
+		char hex[65];
+		if (!refusal_logged(g, ck, now_ms()))
+			log_warn("refused a gossip connection from %s: %s key %s is not an "
+				 "allowed peer",
+				 addr[0] ? addr : "?", mech, ls_hex(ck, 32, hex));
+	}
+	zmq_send(g->zap, "1.0", 3, ZMQ_SNDMORE);
+	zmq_msg_send(&f[1], g->zap, ZMQ_SNDMORE); /* request id */
+	zmq_send(g->zap, status, 3, ZMQ_SNDMORE);
+	zmq_send(g->zap, text, strlen(text), ZMQ_SNDMORE);
+	zmq_send(g->zap, user, strlen(user), ZMQ_SNDMORE);
+	zmq_send(g->zap, "", 0, 0);
+	for (size_t i = 0; i < n; i++)
+		if (i != 1)
+			zmq_msg_close(&f[i]);
+}
+
+/* ---- timers ---- */
+
+static void
+timers(struct lsd_gossip *g)
+{
+	uint64_t t = now_ms();
+
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct gpeer *p = &g->peers[i];
+		struct chan c = {p, false};
+
+		if (p->pulling && t - p->pull_ms > 3 * (uint64_t)g->interval_ms) {
+			peer_fault(p, "a pull went unanswered; starting over at the next sync",
+				   NULL);
+			p->pulling = false;
+			p->n_pulls = 0;
+		}
+		if (p->walking && t - p->walk_ms > 3 * (uint64_t)g->interval_ms)
+			p->walking = false;
+		if (p->dealer == NULL || t < p->next_sync_ms)
+			continue;
+		/* Until the peer answers, knock often: the first Sync also tells
+		 * it our route. */
+		if (send_sync(g, &c, true) && connected(g, p, t))
+			p->next_sync_ms = t + g->interval_ms;
+		else
+			p->next_sync_ms = t + RETRY_MS;
+	}
+}
+
+/* ---- the public side ---- */
+
+struct ls_ingest_hooks
+lsd_gossip_hooks(struct lsd_gossip *g)
+{
+	struct ls_ingest_hooks h = {lsd_gossip_hook_accepted, lsd_gossip_hook_evidence, g};
+	return h;
+}
+
+void
+lsd_gossip_hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	(void)r;
+	lsd_gossip_accepted(arg, env, len);
+}
+
+void
+lsd_gossip_hook_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	log_warn("equivocation seen through gossip: both records kept as evidence and "
+		 "forwarded");
+	lsd_gossip_evidence(arg, a, la, b, lb);
+}
+
+size_t
+lsd_gossip_sockets(struct lsd_gossip *g, void **socks, size_t max)
+{
+	size_t n = 0;
+
+	if (g->zap != NULL && n < max)
+		socks[n++] = g->zap;
+	if (g->router != NULL && n < max)
+		socks[n++] = g->router;
+	for (size_t i = 0; i < g->n_peers && n < max; i++)
+		if (g->peers[i].dealer != NULL)
+			socks[n++] = g->peers[i].dealer;
+	return n;
+}
+
+long
+lsd_gossip_timeout(struct lsd_gossip *g)
+{
+	uint64_t t = now_ms(), next = t + g->interval_ms;
+
+	for (size_t i = 0; i < g->n_peers; i++)
+		if (g->peers[i].dealer != NULL && g->peers[i].next_sync_ms < next)
+			next = g->peers[i].next_sync_ms;
+	return next <= t ? 0 : (long)(next - t);
+}
+
+void
+lsd_gossip_run(struct lsd_gossip *g)
+{
+	/* ZAP first: a connection waits on it. */
+	for (int i = 0; i < 64; i++) {
+		zmq_pollitem_t it = {g->zap, 0, ZMQ_POLLIN, 0};
+		if (g->zap == NULL || zmq_poll(&it, 1, 0) != 1)
+			break;
+		zap_handle(g);
+	}
+	/* Reads until nothing is left or 4 batches went by, so that the API is
+	 * served in between. */
+	for (int round = 0; round < 4; round++) {
+		if (g->router != NULL)
+			read_router(g, 256);
+		for (size_t i = 0; i < g->n_peers; i++)
+			if (g->peers[i].dealer != NULL)
+				read_dealer(g, &g->peers[i], 256);
+		if (g->n_envs == 0 && g->n_msgs == 0)
+			break;
+		batch_ingest(g);
+		outbox_flush(g);
+	}
+	timers(g);
+	outbox_flush(g);
+}
+
+int
+lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n)
+{
+	uint64_t t = now_ms();
+
+	*out = NULL;
+	*n = 0;
+	if (g == NULL || g->n_peers == 0)
+		return 0;
+	if ((*out = calloc(g->n_peers, sizeof(**out))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < g->n_peers; i++) {
+		const struct gpeer *p = &g->peers[i];
+		struct ls_api_peer *a = &(*out)[i];
+
+		a->has_key = true;
+		memcpy(a->key, p->key, LS_KEY_LEN);
+		if (p->endpoint != NULL)
+			snprintf(a->endpoint, sizeof(a->endpoint), "%s", p->endpoint);
+		else if (p->addr[0] != '\0')
+			snprintf(a->endpoint, sizeof(a->endpoint), "inbound from %s", p->addr);
+		else
+			snprintf(a->endpoint, sizeof(a->endpoint), "inbound");
+		a->connected = connected(g, p, t);
+		a->last_sync = p->last_sync;
+		a->received = p->received;
+		a->rejected = p->rejected;
+	}
+	*n = g->n_peers;
+	return 0;
+}
+
+/* Sets the options every gossip socket has. */
+static int
+sock_limits(void *s)
+{
+	int64_t maxmsg = LS_GOSSIP_MSG_MAX + 1024;
+	int hwm = GOSSIP_HWM, linger = 0;
+
+	if (zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
+	    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
+		return -1;
+	return 0;
+}
+
+static struct gpeer *
+peer_add(struct lsd_gossip *g, const uint8_t key[LS_KEY_LEN], struct ls_err_ctx *ctx)
+{
+	struct gpeer *p;
+	char hex[LS_HEX_KEY_LEN + 1];
+
+	for (size_t i = 0; i < g->n_peers; i++)
+		if (memcmp(g->peers[i].key, key, LS_KEY_LEN) == 0)
+			return &g->peers[i];
+	p = &g->peers[g->n_peers];
+	memset(p, 0, sizeof(*p));
+	memcpy(p->key, key, LS_KEY_LEN);
+	ls_hex(key, LS_KEY_LEN, p->hex);
+	if (crypto_sign_ed25519_pk_to_curve25519(p->curve, key) != 0) {
+		ls_err_set(ctx, LS_ERR_INVALID, "peer key %s is not a valid node key",
+			   ls_hex(key, LS_KEY_LEN, hex));
+		return NULL;
+	}
+	if ((p->pulls = calloc(PULLS_MAX, sizeof(*p->pulls))) == NULL) {
+		ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	g->n_peers++;
+	return p;
+}
+
+int
+lsd_gossip_open(void *zctx, struct ls_store *store, const struct lsd_config *cfg,
+		const struct ls_keypair *kp, struct lsd_gossip **out, struct ls_err_ctx *ctx)
+{
+	struct lsd_gossip *g;
+	uint8_t *csk = NULL, cpk[32];
+	int rc = 0, one = 1;
+
+	*out = NULL;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+	g->store = store;
+	g->interval_ms = cfg->sync_interval * 1000u;
+	g->digest_stale = true;
+	if ((g->peers = calloc(cfg->n_peers + cfg->n_allow + 1, sizeof(*g->peers))) == NULL ||
+	    (csk = sodium_malloc(32)) == NULL) {
+		rc = ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (crypto_sign_ed25519_sk_to_curve25519(csk, kp->sk) != 0 ||
+	    crypto_sign_ed25519_pk_to_curve25519(cpk, kp->pk) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_KEYFILE, "the node key has no transport key");
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct gpeer *p = peer_add(g, cfg->peers[i].key, ctx);
+		if (p == NULL) {
+			rc = LS_ERR_INVALID;
+			goto fail;
+		}
+		if ((p->endpoint = strdup(cfg->peers[i].endpoint)) == NULL) {
+			rc = ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_allow; i++)
+		if (peer_add(g, cfg->allow[i], ctx) == NULL) {
+			rc = LS_ERR_INVALID;
+			goto fail;
+		}
+	if (cfg->listen != NULL) {
+		/* The ZAP handler is bound before the listener can take a connection. */
+		if ((g->zap = zmq_socket(zctx, ZMQ_REP)) == NULL ||
+		    zmq_bind(g->zap, ZAP_ENDPOINT) != 0) {
+			rc = ls_err_set(ctx, LS_ERR_NET, "cannot start the ZAP handler: %s",
+					zmq_strerror(zmq_errno()));
+			goto fail;
+		}
+		if ((g->router = zmq_socket(zctx, ZMQ_ROUTER)) == NULL ||
+		    sock_limits(g->router) != 0 ||
+		    zmq_setsockopt(g->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0 ||
+		    zmq_setsockopt(g->router, ZMQ_CURVE_SERVER, &one, sizeof(one)) != 0 ||
+		    zmq_setsockopt(g->router, ZMQ_CURVE_SECRETKEY, csk, 32) != 0 ||
+		    zmq_setsockopt(g->router, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) !=
+			0) {
+			rc = ls_err_set(ctx, LS_ERR_NET, "cannot set up the gossip socket: %s",
+					zmq_strerror(zmq_errno()));
+			goto fail;
+		}
+		if (zmq_bind(g->router, cfg->listen) != 0) {
+			rc = ls_err_set(ctx, LS_ERR_NET, "cannot listen on '%s': %s", cfg->listen,
+					zmq_strerror(zmq_errno()));
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < g->n_peers; i++) {
+		struct gpeer *p = &g->peers[i];
+		int ivl_max = 5000;
+
+		if (p->endpoint == NULL)
+			continue;
+		if ((p->dealer = zmq_socket(zctx, ZMQ_DEALER)) == NULL || sock_limits(p->dealer) ||
+		    zmq_setsockopt(p->dealer, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
+		    zmq_setsockopt(p->dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max)) !=
+			0 ||
+		    zmq_setsockopt(p->dealer, ZMQ_CURVE_SERVERKEY, p->curve, 32) != 0 ||
+		    zmq_setsockopt(p->dealer, ZMQ_CURVE_PUBLICKEY, cpk, 32) != 0 ||
+		    zmq_setsockopt(p->dealer, ZMQ_CURVE_SECRETKEY, csk, 32) != 0) {
+			rc = ls_err_set(ctx, LS_ERR_NET, "cannot set up a socket for peer %s: %s",
+					p->endpoint, zmq_strerror(zmq_errno()));
+			goto fail;
+		}
+		if (zmq_connect(p->dealer, p->endpoint) != 0) {
+			rc = ls_err_set(ctx, LS_ERR_NET, "cannot connect to peer '%s': %s",
+					p->endpoint, zmq_strerror(zmq_errno()));
+			goto fail;
+		}
+	}
+	sodium_free(csk);
+	*out = g;
+	return 0;
+fail:
+	sodium_free(csk);
+	lsd_gossip_close(&g);
+	return rc;
+}
+
+void
+lsd_gossip_close(struct lsd_gossip **gp)
+{
+	struct lsd_gossip *g = gp ? *gp : NULL;
+
+	if (g == NULL)
+		return;
+	for (size_t i = 0; i < g->n_msgs; i++)
+		ls_gossip_msg_release(&g->msgs[i]);
+	for (size_t i = 0; i < g->n_out; i++)
+		free(g->out[i].env);
+	free(g->out);
+	for (size_t i = 0; i < g->n_peers; i++) {
+		if (g->peers[i].dealer != NULL)
+			zmq_close(g->peers[i].dealer);
+		free(g->peers[i].endpoint);
+		free(g->peers[i].pulls);
+	}
+	free(g->peers);
+	if (g->router != NULL)
+		zmq_close(g->router);
+	if (g->zap != NULL)
+		zmq_close(g->zap);
+	free(g);
+	*gp = NULL;
+}
