@@ -157,6 +157,7 @@ demo: all
 
 bench: all
 	$(BIN)/lodestone-bench ingest -n 20000
+	$(BIN)/lodestone-bench gossip
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -10,14 +10,15 @@
  * rejected), 2 bad usage.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,10 +44,12 @@ struct cmd {
 static int cmd_ingest(int argc, char **argv);
 static int cmd_verify(int argc, char **argv);
 static int cmd_api(int argc, char **argv);
+static int cmd_gossip(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cmd cmds[] = {
     {"api", cmd_api, "records per second submitted by N clients through a real lodestoned"},
+    {"gossip", cmd_gossip, "records written at one of K daemons on loopback reaching all of them"},
     {"ingest", cmd_ingest, "store ingest throughput against raw signature verification"},
     {"verify", cmd_verify, "provenance, export and origin of a lot with N ancestors"},
 };
@@ -79,20 +82,40 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
+/* Parses s, a count from min to max, into *out; says what is wrong with it. */
 static int
-parse_size(const char *s, const char *what, size_t min, size_t *out)
+parse_range(const char *s, const char *what, size_t min, size_t max, size_t *out)
 {
 	char *end;
 	unsigned long long v;
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || *s == '-' || *s == '\0' || v < min || v > 100000000ull) {
-		fprintf(stderr, "lodestone-bench: %s '%s' must be a number from %zu to 100000000\n",
-			what, s, min);
+	if (errno != 0 || *end != '\0' || *s == '-' || *s == '\0' || v < min || v > max) {
+		fprintf(stderr, "lodestone-bench: %s '%s' must be a number from %zu to %zu\n", what,
+			s, min, max);
 		return -1;
 	}
 	*out = (size_t)v;
+	return 0;
+}
+
+static int
+parse_size(const char *s, const char *what, size_t min, size_t *out)
+{
+	return parse_range(s, what, min, 100000000, out);
+}
+
+/* Makes a new directory under parent into dir (of size bytes). */
+static int
+make_tmpdir(const char *parent, char *dir, size_t size)
+{
+	if ((size_t)snprintf(dir, size, "%s/lodestone-bench.XXXXXX", parent) >= size ||
+	    mkdtemp(dir) == NULL) {
+		fprintf(stderr, "lodestone-bench: cannot make a directory under '%s': %s\n", parent,
+			strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -349,13 +372,8 @@ cmd_ingest(int argc, char **argv)
 		if (make_lot(&ms[i % miners], i, &lots[i]) != 0)
 			goto out;
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/lodestone-bench.XXXXXX", parent) >=
-		sizeof(dir) ||
-	    mkdtemp(dir) == NULL) {
-		fprintf(stderr, "lodestone-bench: cannot make a directory under '%s': %s\n", parent,
-			strerror(errno));
+	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
 		goto out;
-	}
 	have_dir = true;
 	memset(&o, 0, sizeof(o));
 	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
@@ -516,8 +534,7 @@ cmd_verify(int argc, char **argv)
 	for (size_t i = 1; i < n; i++)
 		if (make_step(p, lot, 25000000, i, &items[i + 1], lot) != 0)
 			goto out;
-	snprintf(dir, sizeof(dir), "%s/lodestone-bench.XXXXXX", parent);
-	if (mkdtemp(dir) == NULL)
+	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
 		goto out;
 	have_dir = true;
 	memset(&o, 0, sizeof(o));
@@ -572,7 +589,199 @@ out:
 	return status;
 }
 
-/* ---- api: clients submitting through a real daemon ---- */
+/* ---- daemons: helpers for the subcommands that start lodestoned ---- */
+
+#define API_WAIT_S     10  /* a started daemon answers its API within this */
+#define CONNECT_WAIT_S 20  /* peers connect within this */
+#define CERT_WAIT_S    30  /* the certificates reach every daemon within this */
+#define GOSSIP_WAIT_S  120 /* the records reach every daemon within this */
+#define POLL_US        10000
+#define DAEMONS_MAX    32
+
+/* The lodestoned next to this program, into path (of size bytes). */
+static int
+daemon_path(char *path, size_t size)
+{
+	char exe[4096];
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (el < 0) {
+		fprintf(stderr, "lodestone-bench: cannot find this program: %s\n", strerror(errno));
+		return -1;
+	}
+	exe[el] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	if ((size_t)snprintf(path, size, "%s/lodestoned", exe) >= size) {
+		fprintf(stderr, "lodestone-bench: path '%s' too long\n", exe);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes pk as a public key file (what --trust reads). */
+static int
+write_pub(const char *path, const uint8_t pk[32])
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fprintf(f, "lodestone public key v1\n%s\n", ls_hex(pk, 32, hex)) < 0 ||
+	    fclose(f) != 0) {
+		fprintf(stderr, "lodestone-bench: cannot write '%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes an authority, `clients` certified miners (certs[i] certifies ms[i])
+ * and n lots laid out per client: client k signs records k, k + clients, ...,
+ * which are lots[off_k .. off_k + client_share(n, clients, k)).
+ */
+static size_t
+client_share(size_t n, size_t clients, size_t k)
+{
+	return (n - k + clients - 1) / clients;
+}
+
+static int
+make_feeds(struct signer *auth, struct signer *ms, struct item *certs, struct item *lots,
+	   size_t clients, size_t n)
+{
+	crypto_sign_keypair(auth->pk, auth->sk);
+	for (size_t i = 0; i < clients; i++) {
+		crypto_sign_keypair(ms[i].pk, ms[i].sk);
+		if (make_cert(auth, &ms[i], &certs[i]) != 0)
+			return -1;
+	}
+	for (size_t k = 0, i = 0; k < clients; k++)
+		for (size_t j = k; j < n; j += clients, i++)
+			if (make_lot(&ms[k], j, &lots[i]) != 0)
+				return -1;
+	return 0;
+}
+
+/* Starts the daemon at path with argv; stderr is the bench's. The pid, or -1. */
+static pid_t
+spawn_daemon(const char *path, char *const argv[])
+{
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		execv(path, argv);
+		fprintf(stderr, "lodestone-bench: cannot run '%s': %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0)
+		fprintf(stderr, "lodestone-bench: fork: %s\n", strerror(errno));
+	return pid;
+}
+
+/* Stops the daemon *pid (SIGTERM) and waits for it; sets *pid to -1. */
+static void
+stop_child(pid_t *pid)
+{
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	waitpid(*pid, NULL, 0);
+	*pid = -1;
+}
+
+/* How a child ended, from its wait status, into buf. */
+static const char *
+exit_text(int ws, char *buf, size_t size)
+{
+	if (WIFSIGNALED(ws))
+		snprintf(buf, size, "was killed by signal %d", WTERMSIG(ws));
+	else
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(ws));
+	return buf;
+}
+
+/* True (and *pid reaped and set to -1) when the child has exited. */
+static bool
+child_exited(pid_t *pid, int *wstatus)
+{
+	if (*pid <= 0 || waitpid(*pid, wstatus, WNOHANG) != *pid)
+		return false;
+	*pid = -1;
+	return true;
+}
+
+/*
+ * Waits up to API_WAIT_S for the daemon *pid to answer a status request on
+ * endpoint; on success *a is the open connection. Fails when the daemon
+ * exits (then *pid is -1) or does not answer in time.
+ */
+static int
+wait_api(const char *endpoint, pid_t *pid, struct ls_api **a)
+{
+	double t0 = now_s();
+	int ws = 0;
+
+	while (now_s() - t0 < API_WAIT_S) {
+		struct ls_api_status st;
+
+		if (child_exited(pid, &ws)) {
+			char how[64];
+			fprintf(stderr, "lodestone-bench: lodestoned for '%s' %s\n", endpoint,
+				exit_text(ws, how, sizeof(how)));
+			return -1;
+		}
+		if (*a == NULL && ls_api_open(endpoint, 2000, a, NULL) != 0) {
+			usleep(50000);
+			continue;
+		}
+		memset(&st, 0, sizeof(st));
+		if (ls_api_status(*a, &st, NULL) == 0) {
+			ls_api_status_release(&st);
+			return 0;
+		}
+		ls_api_close(a); /* a timed-out request leaves its answer queued */
+	}
+	fprintf(stderr, "lodestone-bench: lodestoned did not answer on '%s' within %d s\n",
+		endpoint, API_WAIT_S);
+	return -1;
+}
+
+/* Submits items[0..n) through a; 0 when every one was accepted. */
+static int
+submit_items(struct ls_api *a, const struct item *items, size_t n)
+{
+	const uint8_t **envs = calloc(n, sizeof(*envs));
+	size_t *lens = calloc(n, sizeof(*lens));
+	struct ls_ingest_result *res = calloc(n, sizeof(*res));
+	struct ls_err_ctx ctx = {{0}};
+	int rc = -1;
+
+	if (envs == NULL || lens == NULL || res == NULL) {
+		fprintf(stderr, "lodestone-bench: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		envs[i] = items[i].env;
+		lens[i] = items[i].len;
+	}
+	if ((rc = ls_api_submit(a, envs, lens, n, res, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: submit: %s\n", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (res[i].status != LS_INGEST_ACCEPTED) {
+			fprintf(stderr, "lodestone-bench: record %zu not accepted: %s\n", i,
+				res[i].message);
+			rc = -1;
+		}
+out:
+	free(envs);
+	free(lens);
+	free(res);
+	return rc;
+}
 
 /* Submits items[0..n) through the API in requests of `batch`; 0 when all
  * were accepted. Runs in a child process. */
@@ -614,6 +823,92 @@ out:
 	return rc;
 }
 
+/*
+ * Forks `clients` processes, client k submitting its share of lots (see
+ * make_feeds) to endpoint; pids[k] is its pid, -1 when not started. Call
+ * with no ZeroMQ connection open: the children make their own.
+ */
+static int
+start_clients(const char *endpoint, const struct item *lots, size_t n, size_t clients, size_t batch,
+	      pid_t *pids)
+{
+	for (size_t k = 0; k < clients; k++)
+		pids[k] = -1;
+	fflush(NULL);
+	for (size_t k = 0, off = 0; k < clients; k++) {
+		size_t cnt = client_share(n, clients, k);
+		if ((pids[k] = fork()) == 0)
+			_exit(api_client(endpoint, lots + off, cnt, batch));
+		if (pids[k] < 0) {
+			fprintf(stderr, "lodestone-bench: fork: %s\n", strerror(errno));
+			return -1;
+		}
+		off += cnt;
+	}
+	return 0;
+}
+
+/* Reaps the clients that have exited (block: all of them); counts in *bad
+ * those that failed. True when none is left. */
+static bool
+reap_clients(pid_t *pids, size_t clients, bool block, size_t *bad)
+{
+	bool done = true;
+
+	for (size_t k = 0; k < clients; k++) {
+		int ws = 0;
+		if (pids[k] <= 0)
+			continue;
+		if (waitpid(pids[k], &ws, block ? 0 : WNOHANG) != pids[k]) {
+			done = false;
+			continue;
+		}
+		pids[k] = -1;
+		if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+			(*bad)++;
+	}
+	return done;
+}
+
+/* Ingests certs, then (timed) lots, into a new store in dir; *elapsed in s. */
+static int
+ingest_direct(const char *dir, const struct signer *auth, const struct item *certs, size_t n_certs,
+	      const struct item *lots, size_t n, double *elapsed)
+{
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	size_t bad = 0;
+	double t0;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
+	o.n_anchors = 1;
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		return -1;
+	}
+	if ((rc = ingest_all(s, certs, n_certs, DEFAULT_BATCH, &bad)) != 0 || bad != 0) {
+		fprintf(stderr, "lodestone-bench: in-process ingest of the certificates: %s\n",
+			rc ? ls_strerror(rc) : "not accepted");
+		ls_store_close(&s);
+		return -1;
+	}
+	t0 = now_s();
+	rc = ingest_all(s, lots, n, DEFAULT_BATCH, &bad);
+	*elapsed = now_s() - t0;
+	ls_store_close(&s);
+	if (rc != 0 || bad != 0) {
+		fprintf(stderr, "lodestone-bench: in-process ingest: %s\n",
+			rc ? ls_strerror(rc) : "records not accepted");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- api: clients submitting through a real daemon ---- */
+
 static int
 cmd_api(int argc, char **argv)
 {
@@ -621,15 +916,12 @@ cmd_api(int argc, char **argv)
 	const char *parent = getenv("TMPDIR");
 	struct signer *auth = calloc(1, sizeof(*auth)), *ms = NULL;
 	struct item *certs = NULL, *lots = NULL;
-	struct ls_store *s = NULL;
-	struct ls_store_opts o;
-	struct ls_err_ctx ctx = {{0}};
-	char dir[4096], sdir[4200], node[4200], endpoint[4300], exe[4096], daemon[4200], pubf[4300];
-	pid_t dpid = -1;
+	struct ls_api *a = NULL;
+	char dir[4096], sdir[4200], node[4200], endpoint[4300], daemon[4200], pubf[4300];
+	pid_t dpid = -1, *pids = NULL;
 	bool have_dir = false;
 	double t0, t_api, t_ingest;
 	size_t bad = 0;
-	ssize_t el;
 	int c, status = 1;
 
 	optind = 1;
@@ -663,100 +955,45 @@ cmd_api(int argc, char **argv)
 	}
 	if (parent == NULL || *parent == '\0')
 		parent = "/tmp";
-	if ((el = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+	if (daemon_path(daemon, sizeof(daemon)) != 0)
 		goto out;
-	exe[el] = '\0';
-	*strrchr(exe, '/') = '\0';
-	snprintf(daemon, sizeof(daemon), "%s/lodestoned", exe);
 	if (auth == NULL || (ms = calloc(clients, sizeof(*ms))) == NULL ||
 	    (certs = calloc(clients, sizeof(*certs))) == NULL ||
-	    (lots = calloc(n, sizeof(*lots))) == NULL)
+	    (lots = calloc(n, sizeof(*lots))) == NULL ||
+	    (pids = calloc(clients, sizeof(*pids))) == NULL) {
+		fprintf(stderr, "lodestone-bench: out of memory\n");
 		goto out;
-	crypto_sign_keypair(auth->pk, auth->sk);
-	for (size_t i = 0; i < clients; i++) {
-		crypto_sign_keypair(ms[i].pk, ms[i].sk);
-		if (make_cert(auth, &ms[i], &certs[i]) != 0)
-			goto out;
 	}
-	/* Client k signs records k, k + clients, ...: lay them out per client. */
-	for (size_t k = 0, i = 0; k < clients; k++)
-		for (size_t j = k; j < n; j += clients, i++)
-			if (make_lot(&ms[k], j, &lots[i]) != 0)
-				goto out;
-	snprintf(dir, sizeof(dir), "%s/lodestone-bench.XXXXXX", parent);
-	if (mkdtemp(dir) == NULL)
+	if (make_feeds(auth, ms, certs, lots, clients, n) != 0 ||
+	    make_tmpdir(parent, dir, sizeof(dir)) != 0)
 		goto out;
 	have_dir = true;
 	snprintf(node, sizeof(node), "%s/node", dir);
 	snprintf(endpoint, sizeof(endpoint), "ipc://%s/api.sock", node);
 	snprintf(pubf, sizeof(pubf), "%s/auth.pub", dir);
+	if (write_pub(pubf, auth->pk) != 0)
+		goto out;
 	{
-		char hex[LS_HEX_KEY_LEN + 1];
-		FILE *f = fopen(pubf, "w");
-		if (f == NULL)
+		char *args[] = {"lodestoned", "--data-dir",  node,    "--trust",
+				pubf,         "--log-level", "error", NULL};
+		if ((dpid = spawn_daemon(daemon, args)) < 0)
 			goto out;
-		fprintf(f, "lodestone public key v1\n%s\n", ls_hex(auth->pk, 32, hex));
-		fclose(f);
 	}
-	if ((dpid = fork()) == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		if (fd >= 0)
-			dup2(fd, 2);
-		execl(daemon, "lodestoned", "--data-dir", node, "--trust", pubf, "--log-level",
-		      "error", (char *)NULL);
-		_exit(127);
-	}
-	{
-		struct ls_api *a = NULL;
-		struct ls_ingest_result res[64];
-		const uint8_t *envs[64];
-		size_t lens[64];
-		int tries = 0;
-		while (ls_api_open(endpoint, 2000, &a, NULL) != 0 && tries++ < 100)
-			usleep(50000);
-		if (a == NULL) {
-			fprintf(stderr, "lodestone-bench: lodestoned did not start (%s)\n", daemon);
-			goto out;
-		}
-		for (size_t i = 0; i < clients; i++) {
-			envs[i] = certs[i].env;
-			lens[i] = certs[i].len;
-		}
-		if (ls_api_submit(a, envs, lens, clients, res, NULL) != 0) {
-			ls_api_close(&a);
-			goto out;
-		}
-		ls_api_close(&a);
-	}
+	if (wait_api(endpoint, &dpid, &a) != 0 || submit_items(a, certs, clients) != 0)
+		goto out;
+	ls_api_close(&a); /* before the clients fork */
 	t0 = now_s();
-	for (size_t k = 0, off = 0; k < clients; k++) {
-		size_t cnt = (n - k + clients - 1) / clients;
-		pid_t pid = fork();
-		if (pid == 0)
-			_exit(api_client(endpoint, lots + off, cnt, batch));
-		off += cnt;
-	}
-	for (size_t k = 0; k < clients; k++) {
-		int st = 0;
-		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			bad++;
-	}
+	if (start_clients(endpoint, lots, n, clients, batch, pids) != 0)
+		goto out;
+	reap_clients(pids, clients, true, &bad);
 	t_api = now_s() - t0;
 	if (bad != 0) {
 		fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
 		goto out;
 	}
 	snprintf(sdir, sizeof(sdir), "%s/direct", dir);
-	memset(&o, 0, sizeof(o));
-	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
-	o.n_anchors = 1;
-	if (ls_store_open(sdir, &o, &s, &ctx) != 0 ||
-	    ingest_all(s, certs, clients, DEFAULT_BATCH, &bad) != 0)
+	if (ingest_direct(sdir, auth, certs, clients, lots, n, &t_ingest) != 0)
 		goto out;
-	t0 = now_s();
-	if (ingest_all(s, lots, n, DEFAULT_BATCH, &bad) != 0 || bad != 0)
-		goto out;
-	t_ingest = now_s() - t0;
 	printf("records %zu records\n", n);
 	printf("clients %zu clients\n", clients);
 	printf("request_batch %zu records\n", batch);
@@ -765,11 +1002,10 @@ cmd_api(int argc, char **argv)
 	printf("api_vs_ingest %.2f ratio\n", t_ingest / t_api);
 	status = 0;
 out:
-	if (dpid > 0) {
-		kill(dpid, SIGTERM);
-		waitpid(dpid, NULL, 0);
-	}
-	ls_store_close(&s);
+	ls_api_close(&a);
+	for (size_t k = 0; pids != NULL && k < clients; k++)
+		stop_child(&pids[k]);
+	stop_child(&dpid);
 	if (have_dir)
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	items_free(certs, clients);
@@ -780,6 +1016,411 @@ out:
 		sodium_memzero(ms, clients * sizeof(*ms));
 	free(auth);
 	free(ms);
+	free(pids);
+	return status;
+}
+
+/* ---- gossip: records written at one daemon reaching K daemons in a line ---- */
+
+struct node {
+	char dir[4200];
+	char api[4300];
+	char listen[64];
+	char peer[LS_HEX_KEY_LEN + 80]; /* --peer HEX@ENDPOINT of the one before */
+	char hex[LS_HEX_KEY_LEN + 1];   /* node key */
+	pid_t pid;
+	struct ls_api *a;
+	uint64_t records;
+	bool connected; /* every peer it knows is connected */
+	double done;    /* s after the clock started when it held every record; 0: not yet */
+};
+
+/* Runs `lodestoned --data-dir DIR --init` and reads the node key it prints. */
+static int
+node_init(const char *daemon, struct node *nd)
+{
+	char out[256];
+	uint8_t key[LS_KEY_LEN];
+	size_t len = 0, klen = 0;
+	ssize_t r;
+	pid_t pid;
+	int pfd[2], ws = 0;
+
+	if (pipe(pfd) != 0) {
+		fprintf(stderr, "lodestone-bench: pipe: %s\n", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		execl(daemon, "lodestoned", "--data-dir", nd->dir, "--init", (char *)NULL);
+		fprintf(stderr, "lodestone-bench: cannot run '%s': %s\n", daemon, strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		fprintf(stderr, "lodestone-bench: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	while (len < sizeof(out) - 1 && ((r = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0 ||
+					 (r < 0 && errno == EINTR)))
+		len += r > 0 ? (size_t)r : 0;
+	out[len] = '\0';
+	close(pfd[0]);
+	waitpid(pid, &ws, 0);
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || len < LS_HEX_KEY_LEN ||
+	    sodium_hex2bin(key, sizeof(key), out, LS_HEX_KEY_LEN, NULL, &klen, NULL) != 0 ||
+	    klen != LS_KEY_LEN) {
+		fprintf(stderr, "lodestone-bench: '%s --data-dir %s --init' gave no node key\n",
+			daemon, nd->dir);
+		return -1;
+	}
+	memcpy(nd->hex, out, LS_HEX_KEY_LEN);
+	nd->hex[LS_HEX_KEY_LEN] = '\0';
+	return 0;
+}
+
+/* A free TCP port on 127.0.0.1, bound by *fd (closed by the caller once
+ * every port is picked, so that no two are the same). */
+static int
+free_port(int *fd, int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((*fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    bind(*fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    getsockname(*fd, (struct sockaddr *)&sin, &sl) != 0) {
+		fprintf(stderr, "lodestone-bench: cannot find a free port: %s\n", strerror(errno));
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return 0;
+}
+
+/* Reads nd's record count and whether its peers are all connected. A
+ * daemon that does not answer keeps its last figures. */
+static void
+node_poll(struct node *nd)
+{
+	struct ls_api_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (nd->a == NULL || ls_api_status(nd->a, &st, NULL) != 0)
+		return;
+	nd->records = st.stats.records;
+	nd->connected = st.n_peers > 0;
+	for (size_t i = 0; i < st.n_peers; i++)
+		nd->connected = nd->connected && st.peers[i].connected;
+	ls_api_status_release(&st);
+}
+
+/* Fails when one of the k daemons has exited. */
+static int
+nodes_alive(struct node *nodes, size_t k)
+{
+	for (size_t i = 0; i < k; i++) {
+		int ws = 0;
+		if (child_exited(&nodes[i].pid, &ws)) {
+			char how[64];
+			fprintf(stderr, "lodestone-bench: daemon %zu %s\n", i,
+				exit_text(ws, how, sizeof(how)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+nodes_print(const struct node *nodes, size_t k, uint64_t want)
+{
+	for (size_t i = 0; i < k; i++)
+		fprintf(stderr, "lodestone-bench: daemon %zu holds %llu of %llu records%s\n", i,
+			(unsigned long long)nodes[i].records, (unsigned long long)want,
+			nodes[i].connected ? "" : ", peers not all connected");
+}
+
+static void
+gossip_usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: lodestone-bench gossip [-k DAEMONS] [-n N] [-c CLIENTS] [-b BATCH] [-d "
+		"DIR]\n"
+		"\n"
+		"Starts DAEMONS lodestoned (default 3; next to this program) on loopback in a\n"
+		"line, each dialling the one before it, under a temporary directory in DIR\n"
+		"(default $TMPDIR or /tmp). Once their peers are connected and the\n"
+		"certificates are everywhere, CLIENTS processes (default 4) submit N signed\n"
+		"records (default 20000), BATCH per request (default 100), to the first\n"
+		"daemon, and every daemon's record count is polled every 10 ms until all hold\n"
+		"them (at most %d s). Then the same records are ingested into a fresh store\n"
+		"in process.\n"
+		"\n"
+		"figures: daemons, records, clients, request_batch, api_records_per_s (writes\n"
+		"acknowledged by the first daemon), gossip_s and gossip_records_per_s (until\n"
+		"the last daemon holds every record), ingest_records_per_s, gossip_vs_ingest\n"
+		"(ratio of the two rates).\n",
+		GOSSIP_WAIT_S);
+}
+
+static int
+cmd_gossip(int argc, char **argv)
+{
+	size_t k = 3, n = 20000, clients = 4, batch = 100, bad = 0;
+	const char *parent = getenv("TMPDIR");
+	struct signer *auth = calloc(1, sizeof(*auth)), *ms = NULL;
+	struct item *certs = NULL, *lots = NULL;
+	struct node *nodes = NULL;
+	char dir[4096], sdir[4200], daemon[4200], pubf[4300];
+	pid_t *pids = NULL;
+	int fds[DAEMONS_MAX], ports[DAEMONS_MAX];
+	bool have_dir = false, all;
+	double t0, t_api = 0, t_gossip = 0, t_ingest;
+	uint64_t want;
+	int c, status = 1;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "k:n:c:b:d:h")) != -1) {
+		switch (c) {
+		case 'k':
+			if (parse_range(optarg, "-k", 2, DAEMONS_MAX, &k) != 0)
+				return 2;
+			break;
+		case 'n':
+			if (parse_size(optarg, "-n", 1, &n) != 0)
+				return 2;
+			break;
+		case 'c':
+			if (parse_size(optarg, "-c", 1, &clients) != 0)
+				return 2;
+			break;
+		case 'b':
+			if (parse_size(optarg, "-b", 1, &batch) != 0)
+				return 2;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h': gossip_usage(stdout); return 0;
+		default: gossip_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "lodestone-bench: unexpected argument '%s'\n", argv[optind]);
+		gossip_usage(stderr);
+		return 2;
+	}
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	want = clients + n;
+	for (size_t i = 0; i < DAEMONS_MAX; i++)
+		fds[i] = -1;
+	if (daemon_path(daemon, sizeof(daemon)) != 0)
+		goto out;
+	if (auth == NULL || (ms = calloc(clients, sizeof(*ms))) == NULL ||
+	    (certs = calloc(clients, sizeof(*certs))) == NULL ||
+	    (lots = calloc(n, sizeof(*lots))) == NULL ||
+	    (pids = calloc(clients, sizeof(*pids))) == NULL ||
+	    (nodes = calloc(k, sizeof(*nodes))) == NULL) {
+		fprintf(stderr, "lodestone-bench: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++)
+		nodes[i].pid = -1;
+	for (size_t i = 0; i < clients; i++)
+		pids[i] = -1;
+	if (make_feeds(auth, ms, certs, lots, clients, n) != 0 ||
+	    make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	snprintf(pubf, sizeof(pubf), "%s/auth.pub", dir);
+	if (write_pub(pubf, auth->pk) != 0)
+		goto out;
+
+	/* Keys and ports first: daemon i - 1 must know daemon i's key. */
+	for (size_t i = 0; i < k; i++) {
+		struct node *nd = &nodes[i];
+		snprintf(nd->dir, sizeof(nd->dir), "%s/node%zu", dir, i);
+		snprintf(nd->api, sizeof(nd->api), "ipc://%s/api.sock", nd->dir);
+		if (node_init(daemon, nd) != 0 || free_port(&fds[i], &ports[i]) != 0)
+			goto out;
+		snprintf(nd->listen, sizeof(nd->listen), "tcp://127.0.0.1:%d", ports[i]);
+		if (i > 0)
+			snprintf(nd->peer, sizeof(nd->peer), "%s@%s", nodes[i - 1].hex,
+				 nodes[i - 1].listen);
+	}
+	for (size_t i = 0; i < k; i++) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	for (size_t i = 0; i < k; i++) {
+		struct node *nd = &nodes[i];
+		char *args[20];
+		size_t na = 0;
+
+		args[na++] = "lodestoned";
+		args[na++] = "--data-dir";
+		args[na++] = nd->dir;
+		args[na++] = "--api";
+		args[na++] = nd->api;
+		args[na++] = "--listen";
+		args[na++] = nd->listen;
+		args[na++] = "--trust";
+		args[na++] = pubf;
+		args[na++] = "--log-level";
+		args[na++] = "error";
+		args[na++] = "--sync-interval";
+		args[na++] = "1";
+		if (i > 0) {
+			args[na++] = "--peer";
+			args[na++] = nd->peer;
+		}
+		if (i + 1 < k) {
+			/* The listening side admits the one that dials it. */
+			args[na++] = "--allow-peer";
+			args[na++] = nodes[i + 1].hex;
+		}
+		args[na] = NULL;
+		if ((nd->pid = spawn_daemon(daemon, args)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (wait_api(nodes[i].api, &nodes[i].pid, &nodes[i].a) != 0)
+			goto out;
+
+	/* Every daemon sees its peers connected: the line is up. */
+	t0 = now_s();
+	do {
+		if (now_s() - t0 > CONNECT_WAIT_S) {
+			fprintf(stderr,
+				"lodestone-bench: the daemons' peers did not connect within %d s\n",
+				CONNECT_WAIT_S);
+			nodes_print(nodes, k, 0);
+			goto out;
+		}
+		if (nodes_alive(nodes, k) != 0)
+			goto out;
+		usleep(POLL_US);
+		all = true;
+		for (size_t i = 0; i < k; i++) {
+			node_poll(&nodes[i]);
+			all = all && nodes[i].connected;
+		}
+	} while (!all);
+
+	/* The certificates, at daemon 0, until every daemon holds them. */
+	if (submit_items(nodes[0].a, certs, clients) != 0)
+		goto out;
+	t0 = now_s();
+	do {
+		if (now_s() - t0 > CERT_WAIT_S) {
+			fprintf(
+			    stderr,
+			    "lodestone-bench: the certificates did not reach every daemon within "
+			    "%d s\n",
+			    CERT_WAIT_S);
+			nodes_print(nodes, k, clients);
+			goto out;
+		}
+		if (nodes_alive(nodes, k) != 0)
+			goto out;
+		usleep(POLL_US);
+		all = true;
+		for (size_t i = 0; i < k; i++) {
+			node_poll(&nodes[i]);
+			all = all && nodes[i].records >= clients;
+		}
+	} while (!all);
+	for (size_t i = 0; i < k; i++)
+		ls_api_close(&nodes[i].a); /* before the clients fork */
+
+	t0 = now_s();
+	if (start_clients(nodes[0].api, lots, n, clients, batch, pids) != 0)
+		goto out;
+	for (size_t i = 0; i < k; i++)
+		if (ls_api_open(nodes[i].api, 5000, &nodes[i].a, NULL) != 0) {
+			fprintf(stderr, "lodestone-bench: cannot connect to daemon %zu on '%s'\n",
+				i, nodes[i].api);
+			goto out;
+		}
+	for (;;) {
+		double t = now_s() - t0;
+
+		if (t_api == 0 && reap_clients(pids, clients, false, &bad))
+			t_api = t;
+		if (bad != 0) {
+			fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
+			goto out;
+		}
+		if (nodes_alive(nodes, k) != 0)
+			goto out;
+		all = true;
+		for (size_t i = 0; i < k; i++) {
+			if (nodes[i].done == 0) {
+				node_poll(&nodes[i]);
+				if (nodes[i].records >= want)
+					nodes[i].done = now_s() - t0;
+			}
+			all = all && nodes[i].done != 0;
+		}
+		if (all && t_api != 0)
+			break;
+		if (t > GOSSIP_WAIT_S) {
+			fprintf(stderr,
+				"lodestone-bench: the records did not reach every daemon within %d "
+				"s%s\n",
+				GOSSIP_WAIT_S, t_api == 0 ? " (clients still submitting)" : "");
+			nodes_print(nodes, k, want);
+			goto out;
+		}
+		usleep(POLL_US);
+	}
+	for (size_t i = 0; i < k; i++)
+		if (nodes[i].done > t_gossip)
+			t_gossip = nodes[i].done;
+
+	snprintf(sdir, sizeof(sdir), "%s/direct", dir);
+	if (ingest_direct(sdir, auth, certs, clients, lots, n, &t_ingest) != 0)
+		goto out;
+	printf("daemons %zu daemons\n", k);
+	printf("records %zu records\n", n);
+	printf("clients %zu clients\n", clients);
+	printf("request_batch %zu records\n", batch);
+	printf("api_records_per_s %.0f records/s\n", (double)n / t_api);
+	printf("gossip_s %.3f s\n", t_gossip);
+	printf("gossip_records_per_s %.0f records/s\n", (double)n / t_gossip);
+	printf("ingest_records_per_s %.0f records/s\n", (double)n / t_ingest);
+	printf("gossip_vs_ingest %.2f ratio\n", t_ingest / t_gossip);
+	status = 0;
+out:
+	for (size_t i = 0; pids != NULL && i < clients; i++)
+		stop_child(&pids[i]);
+	for (size_t i = 0; nodes != NULL && i < k; i++) {
+		ls_api_close(&nodes[i].a);
+		if (nodes[i].pid > 0)
+			kill(nodes[i].pid, SIGTERM);
+	}
+	for (size_t i = 0; nodes != NULL && i < k; i++)
+		stop_child(&nodes[i].pid);
+	for (size_t i = 0; i < DAEMONS_MAX; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(certs, clients);
+	items_free(lots, n);
+	if (auth != NULL)
+		sodium_memzero(auth, sizeof(*auth));
+	if (ms != NULL)
+		sodium_memzero(ms, clients * sizeof(*ms));
+	free(auth);
+	free(ms);
+	free(pids);
+	free(nodes);
 	return status;
 }
 
