@@ -101,10 +101,11 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TEST_HELPER_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) $(foreach w,$(shell sed -n '1s/^\/\* WRAP: \(.*\) \*\//\1/p' tests/$*.c),-Wl,--wrap=$(w)) \
 		-o $@ $< $(TEST_HELPER_OBJ) $(LIB_A) $(CMOCKA_LIBS) $(LDLIBS)
 
-unit-test: $(TEST_BIN)
+# test_gossip starts the daemons of this build.
+unit-test: $(TEST_BIN) $(PROGS)
 	@fail=0; for t in $(TEST_BIN); do \
 		echo "== $$t"; \
-		$$t || fail=1; \
+		LODESTONE_BIN=$(abspath $(BIN)) $$t || fail=1; \
 	done; exit $$fail
 
 scenario-test: $(PROGS)

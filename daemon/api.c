@@ -147,7 +147,7 @@ hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t l
 
 	s->accepted++;
 	if (s->info.gossip != NULL)
-		lsd_gossip_accepted(s->info.gossip, env, len);
+		lsd_gossip_accepted(s->info.gossip, r->id, env, len);
 	log_debug("accepted %s %s", ls_rtype_name(r->type), ls_hex(r->id, LS_ID_LEN, hex));
 }
 

@@ -36,20 +36,20 @@
 #include "lodestoned.h"
 #include "util.h"
 
-#define ZAP_ENDPOINT     "inproc://zeromq.zap.01"
-#define ZAP_DOMAIN       "lodestone"
-#define GOSSIP_HWM       64    /* messages queued per peer each way */
-#define BATCH_ENVS       4096  /* envelopes ingested in one commit */
-#define BATCH_MSGS       128   /* messages held for one commit */
-#define PULLS_MAX        16384 /* feeds queued to pull from one peer */
-#define MSG_RATE         1000  /* messages per second per peer ... */
-#define MSG_BURST        2000  /* ... with this burst */
-#define REQ_RATE         200   /* requests (sync, heads, pull) per second per peer */
-#define REQ_BURST        400
-#define RETRY_MS         200  /* a Sync that could not be sent is retried this soon */
-#define LOG_EVERY_MS     10000 /* a noisy peer's faults are logged this often */
-#define REFUSED_MEMORY   16    /* refused keys remembered to keep the log short */
-#define ROUTE_MAX        256
+#define ZAP_ENDPOINT   "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN     "lodestone"
+#define GOSSIP_HWM     64    /* messages queued per peer each way */
+#define BATCH_ENVS     4096  /* envelopes ingested in one commit */
+#define BATCH_MSGS     128   /* messages held for one commit */
+#define PULLS_MAX      16384 /* feeds queued to pull from one peer */
+#define MSG_RATE       1000  /* messages per second per peer ... */
+#define MSG_BURST      2000  /* ... with this burst */
+#define REQ_RATE       200   /* requests (sync, heads, pull) per second per peer */
+#define REQ_BURST      400
+#define RETRY_MS       200   /* a Sync that could not be sent is retried this soon */
+#define LOG_EVERY_MS   10000 /* a noisy peer's faults are logged this often */
+#define REFUSED_MEMORY 16    /* refused keys remembered to keep the log short */
+#define ROUTE_MAX      256
 
 struct pull {
 	uint8_t author[LS_KEY_LEN];
@@ -62,26 +62,26 @@ struct bucket {
 };
 
 struct gpeer {
-	uint8_t key[LS_KEY_LEN];   /* node key (Ed25519) */
-	uint8_t curve[32];         /* its transport key */
+	uint8_t key[LS_KEY_LEN]; /* node key (Ed25519) */
+	uint8_t curve[32];       /* its transport key */
 	char hex[LS_HEX_KEY_LEN + 1];
-	char *endpoint;            /* --peer endpoint, or NULL: it dials us */
-	char addr[64];             /* address it last connected to us from */
-	void *dealer;              /* our connection to it, or NULL */
-	uint8_t route[ROUTE_MAX];  /* its connection to our ROUTER */
-	size_t route_len;          /* 0: none known */
-	uint64_t last_rx_ms;       /* monotonic; 0: never heard */
-	uint64_t last_sync;        /* wall clock seconds; 0: never */
-	uint64_t next_sync_ms;     /* dialled peers: when to send the next Sync */
+	char *endpoint;           /* --peer endpoint, or NULL: it dials us */
+	char addr[64];            /* address it last connected to us from */
+	void *dealer;             /* our connection to it, or NULL */
+	uint8_t route[ROUTE_MAX]; /* its connection to our ROUTER */
+	size_t route_len;         /* 0: none known */
+	uint64_t last_rx_ms;      /* monotonic; 0: never heard */
+	uint64_t last_sync;       /* wall clock seconds; 0: never */
+	uint64_t next_sync_ms;    /* dialled peers: when to send the next Sync */
 	uint64_t received, rejected, dropped;
 	struct bucket msgs, reqs;
-	uint64_t logged_ms;        /* last fault logged at warn level */
+	uint64_t logged_ms; /* last fault logged at warn level */
 	/* anti-entropy with this peer */
-	bool walking;              /* a heads walk is under way */
-	uint64_t walk_ms;          /* when its last request was sent */
-	struct pull *pulls;        /* ring of feeds to pull */
+	bool walking;       /* a heads walk is under way */
+	uint64_t walk_ms;   /* when its last request was sent */
+	struct pull *pulls; /* ring of feeds to pull */
 	size_t pull_head, n_pulls;
-	bool pulling;              /* a Pull is in flight (pulls[pull_head]) */
+	bool pulling; /* a Pull is in flight (pulls[pull_head]) */
 	uint64_t pull_ms;
 };
 
@@ -94,6 +94,7 @@ struct chan {
 struct out_rec {
 	uint8_t *env;
 	size_t len;
+	uint8_t id[LS_ID_LEN];   /* zero for evidence */
 	const struct gpeer *src; /* not sent back there; NULL: to everyone */
 };
 
@@ -120,7 +121,6 @@ struct lsd_gossip {
 	struct gpeer *srcs[BATCH_ENVS];
 	struct ls_ingest_result results[BATCH_ENVS];
 	size_t n_envs;
-	struct gpeer *ingest_src; /* during ingest: whose records these are */
 	/* the outbox */
 	struct out_rec *out;
 	size_t n_out, cap_out;
@@ -281,7 +281,7 @@ send_sync(struct lsd_gossip *g, const struct chan *c, bool reply)
 /* ---- the outbox ---- */
 
 static void
-outbox_add(struct lsd_gossip *g, const uint8_t *env, size_t len, const struct gpeer *src)
+outbox_add(struct lsd_gossip *g, const uint8_t *env, size_t len, const uint8_t *id)
 {
 	uint8_t *copy;
 
@@ -296,7 +296,10 @@ outbox_add(struct lsd_gossip *g, const uint8_t *env, size_t len, const struct gp
 	if ((copy = malloc(len)) == NULL)
 		goto nomem;
 	memcpy(copy, env, len);
-	g->out[g->n_out++] = (struct out_rec){copy, len, src};
+	g->out[g->n_out] = (struct out_rec){copy, len, {0}, NULL};
+	if (id != NULL)
+		memcpy(g->out[g->n_out].id, id, LS_ID_LEN);
+	g->n_out++;
 	return;
 nomem:
 	/* Anti-entropy brings it to the peers later. */
@@ -304,15 +307,16 @@ nomem:
 }
 
 void
-lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t *env, size_t len)
+lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t id[LS_ID_LEN], const uint8_t *env,
+		    size_t len)
 {
 	g->digest_stale = true;
-	outbox_add(g, env, len, g->ingest_src);
+	outbox_add(g, env, len, id);
 }
 
 void
-lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a,
-		    const uint8_t *env_b, size_t len_b)
+lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
+		    size_t len_b)
 {
 	/* Both records, to everyone: the peer that sent one may lack the other. */
 	outbox_add(g, env_a, len_a, NULL);
@@ -335,7 +339,8 @@ outbox_flush(struct lsd_gossip *g)
 		if (!push_chan(g, p, &c, t))
 			continue;
 		while (i < g->n_out) {
-			struct ls_gossip_msg m = {.kind = LS_GOSSIP_PUSH, .envs = envs, .lens = lens};
+			struct ls_gossip_msg m = {
+			    .kind = LS_GOSSIP_PUSH, .envs = envs, .lens = lens};
 			size_t bytes = 0;
 
 			for (; i < g->n_out && m.n_envs < LS_GOSSIP_RECORDS_MAX; i++) {
@@ -380,7 +385,8 @@ pull_send(struct lsd_gossip *g, const struct chan *c)
 	struct pull *f;
 
 	while ((f = pull_front(p)) != NULL) {
-		struct ls_gossip_msg m = {.kind = LS_GOSSIP_PULL, .from_seq = f->from, .to_seq = f->to};
+		struct ls_gossip_msg m = {
+		    .kind = LS_GOSSIP_PULL, .from_seq = f->from, .to_seq = f->to};
 		memcpy(m.author, f->author, LS_KEY_LEN);
 		if (send_msg(g, c, &m)) {
 			p->pulling = true;
@@ -530,9 +536,8 @@ on_pull(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg *
 	if (r == NULL)
 		return;
 	r->n = 0;
-	rc = ls_store_feed_range(g->store, m->author, m->from_seq, m->to_seq,
-				 LS_GOSSIP_RECORDS_MAX, LS_GOSSIP_BATCH_BYTES, collect_env, r,
-				 &out.next_seq);
+	rc = ls_store_feed_range(g->store, m->author, m->from_seq, m->to_seq, LS_GOSSIP_RECORDS_MAX,
+				 LS_GOSSIP_BATCH_BYTES, collect_env, r, &out.next_seq);
 	if (rc != 0) {
 		log_error("cannot read a feed for a peer: %s", ls_strerror(rc));
 	} else {
@@ -731,49 +736,75 @@ read_dealer(struct lsd_gossip *g, struct gpeer *p, size_t budget)
 	}
 }
 
-/* Ingests the batch in one commit and counts what each peer had rejected. */
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, LS_ID_LEN);
+}
+
+/*
+ * Marks the outbox entries [from, n_out) that peer src itself sent (its
+ * accepted envelopes [start, end) of the batch), so that they are not pushed
+ * back to it. Records released from pending by them are not its: they go to
+ * everyone.
+ */
+static void
+mark_sources(struct lsd_gossip *g, size_t from, size_t start, size_t end)
+{
+	uint8_t(*ids)[LS_ID_LEN] = malloc((end - start) * sizeof(*ids));
+	size_t n = 0;
+
+	if (ids == NULL)
+		return; /* they are echoed back: harmless, the peer has them */
+	for (size_t i = start; i < end; i++)
+		if (g->results[i].status == LS_INGEST_ACCEPTED && g->results[i].has_id)
+			memcpy(ids[n++], g->results[i].id, LS_ID_LEN);
+	qsort(ids, n, LS_ID_LEN, id_cmp);
+	for (size_t i = from; i < g->n_out && n > 0; i++)
+		if (bsearch(g->out[i].id, ids, n, LS_ID_LEN, id_cmp) != NULL)
+			g->out[i].src = g->srcs[start];
+	free(ids);
+}
+
+/* Ingests the batch and counts what each peer had rejected: one commit per
+ * run of records from one peer (one commit in the common case). */
 static void
 batch_ingest(struct lsd_gossip *g)
 {
-	struct ls_ingest_hooks hooks = {0};
+	struct ls_ingest_hooks hooks = lsd_gossip_hooks(g);
 	size_t start = 0;
 	int rc;
 
-	if (g->n_envs == 0)
-		goto out;
-	/* One ingest per run of records from one peer, so that the push hook
-	 * knows whom not to send them back to; one commit in the common case. */
 	while (start < g->n_envs) {
-		size_t end = start + 1;
+		size_t end = start + 1, out_from = g->n_out;
+		size_t last = start;
 		uint64_t rejected = 0;
 
 		while (end < g->n_envs && g->srcs[end] == g->srcs[start])
 			end++;
-		g->ingest_src = g->srcs[start];
-		hooks = lsd_gossip_hooks(g);
 		rc = ls_store_ingest(g->store, g->envs + start, g->lens + start, end - start,
 				     g->results + start, &hooks);
-		g->ingest_src = NULL;
 		if (rc != 0) {
 			/* Nothing of it is stored; the next sync pulls it again. */
 			log_error("ingest of %zu records from peer %.16s failed: %s", end - start,
 				  g->srcs[start]->hex, ls_strerror(rc));
-		} else {
-			for (size_t i = start; i < end; i++) {
-				if (g->results[i].status != LS_INGEST_REJECTED)
-					continue;
-				rejected++;
-				log_debug("peer %.16s: record rejected: %s", g->srcs[i]->hex,
-					  g->results[i].message);
-			}
-			g->srcs[start]->rejected += rejected;
-			if (rejected > 0 && rejected == end - start)
-				peer_fault(g->srcs[start], "records rejected",
-					   g->results[end - 1].message);
+			start = end;
+			continue;
 		}
+		mark_sources(g, out_from, start, end);
+		for (size_t i = start; i < end; i++) {
+			if (g->results[i].status != LS_INGEST_REJECTED)
+				continue;
+			rejected++;
+			last = i;
+			log_debug("peer %.16s: record rejected: %s", g->srcs[i]->hex,
+				  g->results[i].message);
+		}
+		g->srcs[start]->rejected += rejected;
+		if (rejected > 0)
+			peer_fault(g->srcs[start], "records rejected", g->results[last].message);
 		start = end;
 	}
-out:
 	for (size_t i = 0; i < g->n_msgs; i++)
 		ls_gossip_msg_release(&g->msgs[i]);
 	g->n_msgs = 0;
@@ -850,7 +881,8 @@ zap_handle(struct lsd_gossip *g)
 		log_debug("peer %.16s connected from %s", p->hex, addr);
 	} else {
 		uint8_t zero[32] = {0};
-		const uint8_t *ck = n >= 7 && zmq_msg_size(&f[6]) == 32 ? zmq_msg_data(&f[6]) : zero;
+		const uint8_t *ck =
+		    n >= 7 && zmq_msg_size(&f[6]) == 32 ? zmq_msg_data(&f[6]) : zero;
 		char hex[65];
 		if (!refusal_logged(g, ck, now_ms()))
 			log_warn("refused a gossip connection from %s: %s key %s is not an "
@@ -910,8 +942,7 @@ lsd_gossip_hooks(struct lsd_gossip *g)
 void
 lsd_gossip_hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
 {
-	(void)r;
-	lsd_gossip_accepted(arg, env, len);
+	lsd_gossip_accepted(arg, r->id, env, len);
 }
 
 void

@@ -118,16 +118,15 @@ void lsd_gossip_run(struct lsd_gossip *g);
 
 /* A record the store accepted, or a new equivocation: pushed to the peers
  * at the next lsd_gossip_run. Bytes are copied. */
-void lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t *env, size_t len);
+void lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t id[LS_ID_LEN], const uint8_t *env,
+			 size_t len);
 void lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a,
 			 const uint8_t *env_b, size_t len_b);
 
 /* Ingest hooks (arg: the gossip) that call the two functions above. */
 struct ls_ingest_hooks lsd_gossip_hooks(struct lsd_gossip *g);
-void lsd_gossip_hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env,
-			      size_t len);
-void lsd_gossip_hook_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b,
-			      size_t lb);
+void lsd_gossip_hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len);
+void lsd_gossip_hook_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb);
 
 /* Every peer's state for the status request; *out is calloc'd (caller
  * frees). g may be NULL (no gossip: no peers). */
@@ -143,8 +142,8 @@ struct lsd_api;
 /* What the status request reports besides the store's counters. */
 struct lsd_api_info {
 	uint8_t node_key[LS_KEY_LEN];
-	const char *api;    /* borrowed for the server's life */
-	const char *listen; /* borrowed; NULL: none */
+	const char *api;           /* borrowed for the server's life */
+	const char *listen;        /* borrowed; NULL: none */
 	struct lsd_gossip *gossip; /* borrowed; NULL: no gossip */
 };
 

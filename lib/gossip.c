@@ -51,8 +51,8 @@ copy_envelopes(struct ls_gossip_msg *m, size_t n, const ProtobufCBinaryData *e,
 	uint8_t *p;
 
 	if (n > LS_GOSSIP_RECORDS_MAX)
-		return ls_err_set(ctx, LS_ERR_TOO_BIG, "gossip message has %zu records, over %d",
-				  n, LS_GOSSIP_RECORDS_MAX);
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "gossip message has %zu records, over %d", n,
+				  LS_GOSSIP_RECORDS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].len == 0 || e[i].len > LS_ENVELOPE_MAX)
 			return ls_err_set(ctx, LS_ERR_MALFORMED,
@@ -108,10 +108,10 @@ from_msg(struct ls_gossip_msg *m, const Lodestone__Gossip__Msg *g, struct ls_err
 					    "head author", ctx)) != 0)
 				return rc;
 			if (h->heads[i]->seq == 0)
-				return ls_err_set(ctx, LS_ERR_MALFORMED, "gossip head %zu has seq 0",
-						  i);
-			if (i > 0 && memcmp(m->heads[i - 1].author, m->heads[i].author,
-					    LS_KEY_LEN) >= 0)
+				return ls_err_set(ctx, LS_ERR_MALFORMED,
+						  "gossip head %zu has seq 0", i);
+			if (i > 0 &&
+			    memcmp(m->heads[i - 1].author, m->heads[i].author, LS_KEY_LEN) >= 0)
 				return ls_err_set(ctx, LS_ERR_MALFORMED,
 						  "gossip heads are not in author order at %zu", i);
 			m->heads[i].seq = h->heads[i]->seq;
@@ -189,8 +189,7 @@ bin(const void *p, size_t len)
 }
 
 int
-ls_gossip_encode(const struct ls_gossip_msg *m, uint8_t **out, size_t *len,
-		 struct ls_err_ctx *ctx)
+ls_gossip_encode(const struct ls_gossip_msg *m, uint8_t **out, size_t *len, struct ls_err_ctx *ctx)
 {
 	Lodestone__Gossip__Msg g = LODESTONE__GOSSIP__MSG__INIT;
 	Lodestone__Gossip__Sync sync = LODESTONE__GOSSIP__SYNC__INIT;

@@ -516,7 +516,8 @@ ls_store_heads_after(struct ls_store *s, const uint8_t *after,
 		k.mv_data = (void *)after;
 		k.mv_size = LS_KEY_LEN;
 		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		if (mrc == 0 && k.mv_size == LS_KEY_LEN && memcmp(k.mv_data, after, LS_KEY_LEN) == 0)
+		if (mrc == 0 && k.mv_size == LS_KEY_LEN &&
+		    memcmp(k.mv_data, after, LS_KEY_LEN) == 0)
 			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	for (; mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
