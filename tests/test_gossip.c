@@ -578,6 +578,51 @@ test_gossip_line_converges(void **state)
 		node_free(all[i]);
 }
 
+/* Push alone: with anti-entropy every 60 s, records written at A reach B
+ * (which dialled A) and records written at B reach A within seconds. */
+static void
+test_gossip_push_is_immediate(void **state)
+{
+	struct world *w = *state;
+	struct node a, b;
+	struct node *ab[] = {&a, &b};
+	struct fx_env ca, cb, la[10], lb[10];
+	struct fx_actor *ma, *mb;
+	char peer_a[600];
+	uint64_t t0;
+
+	node_init(&a);
+	node_init(&b);
+	snprintf(peer_a, sizeof(peer_a), "%s@%s", a.hex, a.listen);
+	node_start(w, &a, "--allow-peer", b.hex, "--sync-interval", "60", NULL);
+	node_start(w, &b, "--peer", peer_a, "--sync-interval", "60", NULL);
+	wait_peer_synced(&b, a.key); /* the first Sync went both ways: A knows B's route */
+	wait_peer_synced(&a, b.key);
+	ma = miner(w, "CN", &ca);
+	lots(ma, la, 10, "a");
+	mb = miner(w, "DE", &cb);
+	lots(mb, lb, 10, "b");
+	t0 = now_ms();
+	submit(&a, &ca, 1, false);
+	submit(&a, la, 10, false);
+	submit(&b, &cb, 1, true);
+	submit(&b, lb, 10, true);
+	wait_records(ab, 2, 22);
+	assert_true(now_ms() - t0 < 30000); /* well before the next sync at 60 s */
+	assert_true(node_has(&a, lb[9].id) && node_has(&b, la[9].id));
+
+	node_stop(&a, SIGTERM);
+	node_stop(&b, SIGTERM);
+	envs_release(la, 10);
+	envs_release(lb, 10);
+	fx_env_release(&ca);
+	fx_env_release(&cb);
+	fx_actor_free(&ma);
+	fx_actor_free(&mb);
+	node_free(&a);
+	node_free(&b);
+}
+
 /* B is killed (SIGKILL) while A takes writes; on restart it pulls what it
  * missed. Then D, new and empty, joins and fetches the whole ledger. */
 static void
@@ -890,6 +935,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_gossip_line_converges, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_push_is_immediate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_restart_catches_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_stranger_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_hostile_peer_survived, setup, teardown),
