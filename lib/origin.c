@@ -1,19 +1,55 @@
 /*
- * origin.c - where the rare earths of a lot came from.
+ * origin.c - where the rare earths of a lot came from, and how far each
+ * policy reaches into it.
  *
- * For each rare-earth element of a lot, four distributions are kept as
+ * For each rare-earth element of a lot, three distributions are kept as
  * integer fractions (scaled by LS_FRAC_ONE): by mine (site), by country of
- * mining, by country of last processing, and "touched" (the share that was
- * mined or processed in a country at any step, or made there with that
- * country's technology: what a de minimis rule of that country counts).
- * A transformation output inherits its inputs' distributions pro rata of the
- * element mass each input brought (grams consumed x ppm); its last processing
- * country is the processor's. Integer arithmetic only, so every node gets
- * the same figures.
+ * mining and by country of last processing. A transformation output inherits
+ * its inputs' distributions pro rata of the element mass each input brought
+ * (grams consumed x ppm); its last processing country is the processor's.
+ *
+ * Reach of a policy P of jurisdiction J (what P's de minimis rule counts as
+ * "of J"), kept per lot for every policy the cache was given:
+ *
+ *   hit(L) = P applies to re-exports and L was registered in J or made by a
+ *            processor certified in J (material origin); or P applies to
+ *            foreign technology and L was made outside J by a processor that
+ *            had received, at or before L's date, a technology transfer from a
+ *            sender certified in J, of a category P lists in controlled_tech.
+ *
+ * By mass, per rare-earth element z of L, with the inputs I_i of L's
+ * transformation consumed g_i grams each:
+ *
+ *   f(L,z) = 1                                 if hit(L)
+ *          = 0                                 else if L is a registration
+ *          = sum_i w_i f(I_i,z) / sum_i w_i    else, w_i = g_i * ppm(I_i,z)
+ *
+ * and the mass share of L is sum over P's controlled elements z of
+ * ppm(L,z) * f(L,z), in ppm of L's mass.
+ *
+ * By value, with V the declared value and M the grams of a lot, C(L) = 1 when
+ * L holds a controlled element of P (else 0), and O_o every output of L's
+ * transformation (L and its co-products):
+ *
+ *   v(L) = C(L)                                                  if hit(L)
+ *        = 0                                                     else if L is a registration
+ *        = min(1, sum_i V(I_i) * g_i / M(I_i) * v(I_i) / sum_o V(O_o))   else
+ *
+ * that is, the value of the consumed inputs' reached controlled content,
+ * shared among the outputs in proportion to their declared values (for a
+ * single output: relative to L's value). The value share of L is v(L), in
+ * ppm of L's value. It is defined only when L, every ancestor and every
+ * co-product of the transformations in between declare a value; otherwise
+ * the mass share stands in (verify.c says so).
+ *
+ * Integer arithmetic only, so every node gets the same figures: fractions
+ * are scaled by LS_FRAC_ONE and floored once per lot (each value term
+ * V * g * v / M exactly, then the quotient), in unsigned 128-bit.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 #include "verify_int.h"
@@ -129,15 +165,6 @@ ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[3
 
 /* ---- distributions ---- */
 
-uint64_t
-ls_dist_frac(const struct ls_dist *d, const char *name)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->v[i].name, name) == 0)
-			return d->v[i].frac;
-	return 0;
-}
-
 static void
 dist_release(struct ls_dist *d)
 {
@@ -222,16 +249,20 @@ acc_release(struct acc *a)
 struct ls_ocache {
 	struct ls_txn *t;
 	struct ls_idmap *map;
+	const struct ls_policy *const *pol;
+	size_t n_pol;
 };
 
 struct ls_ocache *
-ls_ocache_new(struct ls_txn *t)
+ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies, size_t n)
 {
 	struct ls_ocache *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
 	c->t = t;
+	c->pol = policies;
+	c->n_pol = n;
 	if ((c->map = ls_idmap_new()) == NULL) {
 		free(c);
 		return NULL;
@@ -240,13 +271,16 @@ ls_ocache_new(struct ls_txn *t)
 }
 
 static void
-lot_origin_free(struct ls_lot_origin *o)
+lot_origin_free(struct ls_lot_origin *o, size_t n_pol)
 {
 	if (o == NULL)
 		return;
 	for (size_t i = 0; i < o->n; i++)
 		for (int k = 0; k < LS_DIST_COUNT; k++)
 			dist_release(&o->e[i].d[k]);
+	for (size_t k = 0; o->reach != NULL && k < n_pol; k++)
+		free(o->reach[k].frac);
+	free(o->reach);
 	free(o->e);
 	free(o);
 }
@@ -254,9 +288,8 @@ lot_origin_free(struct ls_lot_origin *o)
 static void
 free_entry(void *arg, const uint8_t id[32], void *val)
 {
-	(void)arg;
 	(void)id;
-	lot_origin_free(val);
+	lot_origin_free(val, *(const size_t *)arg);
 }
 
 void
@@ -264,7 +297,7 @@ ls_ocache_free(struct ls_ocache **c)
 {
 	if (c == NULL || *c == NULL)
 		return;
-	ls_idmap_each((*c)->map, free_entry, NULL);
+	ls_idmap_each((*c)->map, free_entry, &(*c)->n_pol);
 	ls_idmap_free(&(*c)->map);
 	free(*c);
 	*c = NULL;
@@ -316,45 +349,210 @@ elem_of(const struct ls_lot_origin *o, uint32_t z)
 	return NULL;
 }
 
-/* Countries whose technology the maker had received before making the lot. */
-static int
-tech_countries(struct ls_txn *t, const uint8_t maker[32], uint64_t before, struct acc *out)
+int
+ls_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
+	      int (*fn)(void *arg, const struct ls_record *transfer), void *arg)
 {
 	MDB_cursor *c = NULL;
-	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)maker}, v;
+	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)to}, v;
 	int mrc, rc = 0;
 
 	if ((mrc = mdb_cursor_open(t->txn, t->s->techs, &c)) != 0)
 		return ls_store_err(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && rc == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct ls_record *tr = NULL;
-		char cc[3];
 		const uint8_t *p = k.mv_data;
-		if (k.mv_size != LS_KEY_LEN + 8 + LS_ID_LEN || memcmp(p, maker, LS_KEY_LEN) != 0)
+		if (k.mv_size != LS_KEY_LEN + 8 + LS_ID_LEN || memcmp(p, to, LS_KEY_LEN) != 0 ||
+		    ls_be64_get(p + LS_KEY_LEN) > before)
 			break;
-		if (ls_be64_get(p + LS_KEY_LEN) > before)
+		if ((rc = ls_txn_record(t, p + LS_KEY_LEN + 8, &tr)) != 0)
 			break;
-		if (ls_txn_record(t, p + LS_KEY_LEN + 8, &tr) != 0)
-			continue;
-		ls_author_country(t, tr, cc);
+		if (tr->type == LS_REC_TRANSFER)
+			rc = fn(arg, tr);
 		ls_record_free(tr);
-		if (cc[0] == '\0')
-			continue;
-		bool seen = false;
-		for (size_t i = 0; i < out->n; i++)
-			seen |= strcmp(out->name[i], cc) == 0;
-		if (seen)
-			continue;
-		char *nm = strdup(cc);
-		if (nm == NULL || (rc = acc_add(out, nm, 1)) != 0) {
-			free(nm);
-			rc = LS_ERR_NOMEM;
-			break;
-		}
 	}
 	mdb_cursor_close(c);
 	return rc;
+}
+
+/* A technology the maker of a lot had received: sender's country, category. */
+struct tech_src {
+	char cc[3];
+	char cat[32];
+};
+
+struct techs {
+	struct ls_txn *t;
+	size_t n;
+	struct tech_src *v;
+};
+
+static int
+tech_add(void *arg, const struct ls_record *tr)
+{
+	struct techs *ts = arg;
+	struct tech_src *nv, *e;
+
+	if ((nv = realloc(ts->v, (ts->n + 1) * sizeof(*nv))) == NULL)
+		return LS_ERR_NOMEM;
+	ts->v = nv;
+	e = &ts->v[ts->n];
+	ls_author_country(ts->t, tr, e->cc);
+	snprintf(e->cat, sizeof(e->cat), "%s", tr->transfer.tech);
+	if (e->cc[0] != '\0')
+		ts->n++;
+	return 0;
+}
+
+static bool
+strlist_has(const struct ls_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Whether lot o holds an element the policy controls. */
+static bool
+holds_controlled(const struct ls_policy *p, const struct ls_lot_origin *o)
+{
+	for (size_t i = 0; i < p->n_elements; i++)
+		for (size_t e = 0; e < o->n; e++)
+			if (o->e[e].z == p->elements[i] && o->e[e].ppm > 0)
+				return true;
+	return false;
+}
+
+/*
+ * hit(L) of the formulas above: made_in is the country of registration or of
+ * the processor, techs what the processor had received (NULL for a
+ * registration). *by_tech says whether the technology rule is what hit.
+ */
+static bool
+reach_hit(const struct ls_policy *p, const char *made_in, const struct techs *techs, bool *by_tech)
+{
+	*by_tech = false;
+	if (strcmp(made_in, p->jurisdiction) == 0)
+		return p->applies_to_reexport;
+	if (techs == NULL || !p->applies_to_foreign_tech)
+		return false;
+	for (size_t i = 0; i < techs->n; i++)
+		if (strcmp(techs->v[i].cc, p->jurisdiction) == 0 &&
+		    strlist_has(&p->controlled_tech, techs->v[i].cat)) {
+			*by_tech = true;
+			return true;
+		}
+	return false;
+}
+
+/* Exact floor(value * grams * frac / mass), grams <= mass, frac <= LS_FRAC_ONE. */
+static u128
+value_term(uint64_t value, uint64_t grams, uint64_t mass, uint64_t frac)
+{
+	u128 x = (u128)value * grams;
+	u128 q = x / mass, r = x % mass;
+
+	/* q <= value < 2^64 and r < mass <= 10^15, so neither product overflows. */
+	return q * frac + r * frac / mass;
+}
+
+/* The reach of every policy into a registered lot. */
+static int
+reach_registration(struct ls_ocache *c, struct ls_lot_origin *o)
+{
+	for (size_t k = 0; k < c->n_pol; k++) {
+		struct ls_reach *r = &o->reach[k];
+		bool by_tech, hit = reach_hit(c->pol[k], o->country, NULL, &by_tech);
+		if ((r->frac = calloc(o->n ? o->n : 1, sizeof(*r->frac))) == NULL)
+			return LS_ERR_NOMEM;
+		for (size_t e = 0; e < o->n; e++)
+			r->frac[e] = hit ? LS_FRAC_ONE : 0;
+		r->valued = o->value != 0;
+		if (!r->valued)
+			memcpy(r->unvalued, o->id, 32);
+		r->value_frac = hit && holds_controlled(c->pol[k], o) ? LS_FRAC_ONE : 0;
+	}
+	return 0;
+}
+
+/* The reach of every policy into lot o, made by transformation rec whose
+ * inputs are all in the cache. */
+static int
+reach_transformation(struct ls_ocache *c, const struct ls_record *rec, struct ls_lot_origin *o,
+		     const struct techs *techs)
+{
+	const struct ls_transformation *tr = &rec->transformation;
+	u128 out_value = 0;
+	bool outs_valued = true;
+	uint8_t unvalued_out[32];
+
+	for (uint32_t i = 0; i < tr->n_outputs; i++) {
+		out_value += tr->outputs[i].value;
+		if (tr->outputs[i].value == 0 && outs_valued) {
+			outs_valued = false;
+			ls_lot_id(rec->id, i, unvalued_out);
+		}
+	}
+	for (size_t k = 0; k < c->n_pol; k++) {
+		const struct ls_policy *p = c->pol[k];
+		struct ls_reach *r = &o->reach[k];
+		bool by_tech, hit = reach_hit(p, o->country, techs, &by_tech);
+		u128 vsum = 0;
+
+		if ((r->frac = calloc(o->n ? o->n : 1, sizeof(*r->frac))) == NULL)
+			return LS_ERR_NOMEM;
+		r->tech = by_tech;
+		r->valued = outs_valued;
+		if (!outs_valued)
+			memcpy(r->unvalued, unvalued_out, 32);
+		for (size_t e = 0; e < o->n; e++) {
+			u128 num = 0, total = 0;
+			if (hit) {
+				r->frac[e] = LS_FRAC_ONE;
+				continue;
+			}
+			for (size_t i = 0; i < tr->n_inputs; i++) {
+				const struct ls_lot_origin *in =
+				    ls_idmap_get(c->map, tr->inputs[i].lot);
+				const struct ls_elem_origin *ie =
+				    in ? elem_of(in, o->e[e].z) : NULL;
+				u128 w;
+				if (ie == NULL)
+					continue;
+				w = (u128)tr->inputs[i].grams * ie->ppm;
+				total += w;
+				num += w * in->reach[k].frac[ie - in->e];
+				if (w > 0 && in->reach[k].frac[ie - in->e] > 0)
+					r->tech |= in->reach[k].tech;
+			}
+			r->frac[e] = total ? (uint64_t)(num / total) : 0;
+		}
+		for (size_t i = 0; i < tr->n_inputs; i++) {
+			const struct ls_lot_origin *in = ls_idmap_get(c->map, tr->inputs[i].lot);
+			if (in == NULL || in->grams == 0)
+				continue;
+			if (r->valued && !in->reach[k].valued) {
+				r->valued = false;
+				memcpy(r->unvalued, in->reach[k].unvalued, 32);
+			}
+			if (!hit && in->reach[k].value_frac > 0) {
+				vsum += value_term(in->value, tr->inputs[i].grams, in->grams,
+						   in->reach[k].value_frac);
+				r->tech |= in->reach[k].tech;
+			}
+		}
+		if (!r->valued)
+			r->value_frac = 0;
+		else if (hit)
+			r->value_frac = holds_controlled(p, o) ? LS_FRAC_ONE : 0;
+		else
+			r->value_frac = vsum / out_value >= LS_FRAC_ONE
+					    ? LS_FRAC_ONE
+					    : (uint64_t)(vsum / out_value);
+	}
+	return 0;
 }
 
 /* Computes the origin of a lot whose inputs are all in the cache already. */
@@ -366,14 +564,15 @@ compute(struct ls_ocache *c, const uint8_t lot[32], struct ls_lot_origin **out)
 	struct ls_record *rec = NULL;
 	const struct ls_lotdef *d;
 	struct ls_lot_origin *o = NULL;
-	struct acc techs = {0};
+	struct techs techs = {t, 0, NULL};
 	char country[3];
 	int rc;
 
 	*out = NULL;
 	if ((rc = ls_txn_lot(t, lot, &li)) != 0 || (rc = ls_txn_lot_def(t, lot, &rec, &d)) != 0)
 		return rc;
-	if ((o = calloc(1, sizeof(*o))) == NULL) {
+	if ((o = calloc(1, sizeof(*o))) == NULL ||
+	    (o->reach = calloc(c->n_pol ? c->n_pol : 1, sizeof(*o->reach))) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
@@ -384,18 +583,17 @@ compute(struct ls_ocache *c, const uint8_t lot[32], struct ls_lot_origin **out)
 			struct ls_elem_origin *e = &o->e[i];
 			if ((rc = dist_single(&e->d[LS_DIST_MINE], rec->lot.site)) != 0 ||
 			    (rc = dist_single(&e->d[LS_DIST_COUNTRY], rec->lot.country)) != 0 ||
-			    (rc = dist_single(&e->d[LS_DIST_PROCESSING], rec->lot.country)) != 0 ||
-			    (rc = dist_single(&e->d[LS_DIST_TOUCHED], rec->lot.country)) != 0)
+			    (rc = dist_single(&e->d[LS_DIST_PROCESSING], rec->lot.country)) != 0)
 				goto out;
 		}
+		if ((rc = reach_registration(c, o)) != 0)
+			goto out;
 		*out = o;
 		o = NULL;
 		goto out;
 	}
 	ls_author_country(t, rec, country);
 	if ((rc = origin_header(o, lot, d, country)) != 0)
-		goto out;
-	if ((rc = tech_countries(t, rec->author, rec->timestamp, &techs)) != 0)
 		goto out;
 	for (size_t i = 0; i < o->n; i++) {
 		struct ls_elem_origin *e = &o->e[i];
@@ -416,8 +614,6 @@ compute(struct ls_ocache *c, const uint8_t lot[32], struct ls_lot_origin **out)
 					continue;
 				for (size_t s = 0; s < ie->d[dk].n && rc == 0; s++) {
 					const struct ls_share *sh = &ie->d[dk].v[s];
-					if (dk == LS_DIST_TOUCHED && strcmp(sh->name, country) == 0)
-						continue; /* set to one below */
 					rc = acc_add(&a[dk], sh->name, w * sh->frac);
 				}
 			}
@@ -428,35 +624,21 @@ compute(struct ls_ocache *c, const uint8_t lot[32], struct ls_lot_origin **out)
 			rc = acc_to_dist(&a[LS_DIST_COUNTRY], total, &e->d[LS_DIST_COUNTRY]);
 		if (rc == 0)
 			rc = dist_single(&e->d[LS_DIST_PROCESSING], country[0] ? country : "??");
-		/* Touched: everything this processor made is of its country, and of
-		 * every country whose technology it received before. */
-		for (size_t k = 0; rc == 0 && k < techs.n; k++)
-			if (strcmp(techs.name[k], country) != 0) {
-				size_t s;
-				for (s = 0; s < a[LS_DIST_TOUCHED].n; s++)
-					if (strcmp(a[LS_DIST_TOUCHED].name[s], techs.name[k]) == 0)
-						break;
-				if (s == a[LS_DIST_TOUCHED].n)
-					rc = acc_add(&a[LS_DIST_TOUCHED], techs.name[k], 0);
-				if (rc == 0)
-					a[LS_DIST_TOUCHED].sum[s] = total * LS_FRAC_ONE;
-			}
-		if (rc == 0 && country[0] != '\0')
-			rc = acc_add(&a[LS_DIST_TOUCHED], country, total * LS_FRAC_ONE);
-		if (rc == 0)
-			rc = acc_to_dist(&a[LS_DIST_TOUCHED], total, &e->d[LS_DIST_TOUCHED]);
 		for (int dk = 0; dk < LS_DIST_COUNT; dk++)
 			acc_release(&a[dk]);
 		if (rc != 0)
 			goto out;
 	}
+	if (c->n_pol > 0 &&
+	    (rc = ls_techs_each(t, rec->author, rec->timestamp, tech_add, &techs)) != 0)
+		goto out;
+	if ((rc = reach_transformation(c, rec, o, &techs)) != 0)
+		goto out;
 	*out = o;
 	o = NULL;
 out:
-	for (size_t k = 0; k < techs.n; k++)
-		free(techs.name[k]);
-	acc_release(&techs);
-	lot_origin_free(o);
+	free(techs.v);
+	lot_origin_free(o, c->n_pol);
 	ls_record_free(rec);
 	return rc;
 }
@@ -541,7 +723,7 @@ ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN], const struct ls
 		if ((rc = compute(c, cur, &o)) != 0)
 			goto out;
 		if ((rc = ls_idmap_put(c->map, cur, o)) != 0) {
-			lot_origin_free(o);
+			lot_origin_free(o, c->n_pol);
 			goto out;
 		}
 	}
@@ -632,7 +814,7 @@ ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_ori
 	memcpy(o->lot, lot, LS_ID_LEN);
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
-	if ((c = ls_ocache_new(&t)) == NULL) {
+	if ((c = ls_ocache_new(&t, NULL, 0)) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}

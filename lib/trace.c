@@ -275,6 +275,13 @@ want_child(void *arg, const uint8_t rec[32])
 	return ((struct bundle *)arg)->rc;
 }
 
+static int
+want_tech(void *arg, const struct ls_record *tr)
+{
+	want(arg, tr->id);
+	return ((struct bundle *)arg)->rc;
+}
+
 struct posid {
 	uint64_t pos;
 	uint8_t id[32];
@@ -355,6 +362,12 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 		if (ls_txn_record(&t, id, &r) != 0)
 			continue;
 		want_deps(&b, r);
+		/* Technology its maker had received: it marks the lots made here. */
+		if (r->type == LS_REC_TRANSFORMATION &&
+		    (b.rc = ls_techs_each(&t, r->author, r->timestamp, want_tech, &b)) != 0) {
+			ls_record_free(r);
+			break;
+		}
 		if (r->type == LS_REC_LOT || r->type == LS_REC_TRANSFORMATION) {
 			/* Transfers of the lots made here, for the cross-border hops. */
 			uint32_t nout =

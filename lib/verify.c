@@ -107,6 +107,7 @@ keylist_has(const struct ls_keylist *l, const uint8_t k[32])
 struct policies {
 	size_t n;
 	struct ls_record **p;
+	const struct ls_policy **pol; /* &p[i]->policy, for the origin cache */
 };
 
 static void
@@ -115,6 +116,7 @@ policies_release(struct policies *ps)
 	for (size_t i = 0; i < ps->n; i++)
 		ls_record_free(ps->p[i]);
 	free(ps->p);
+	free(ps->pol);
 	memset(ps, 0, sizeof(*ps));
 }
 
@@ -143,6 +145,10 @@ policies_load(struct ls_txn *t, struct policies *ps)
 		ps->p[ps->n++] = r;
 	}
 	mdb_cursor_close(c);
+	if (rc == 0 && (ps->pol = calloc(ps->n ? ps->n : 1, sizeof(*ps->pol))) == NULL)
+		rc = LS_ERR_NOMEM;
+	for (size_t i = 0; rc == 0 && i < ps->n; i++)
+		ps->pol[i] = &ps->p[i]->policy;
 	return rc;
 }
 
@@ -177,16 +183,24 @@ enum control { C_NOT, C_EXEMPT, C_DE_MINIMIS, C_CONTROLLED };
 #define SHARE_ROUNDING ((u128)LS_FRAC_ONE / 1000)
 
 /*
- * Whether exporting lot `lo` from country `from_cc` is controlled by policy p.
- * msg gets the why.
+ * Whether exporting lot `lo` from country `from_cc` is controlled by policy k
+ * of ps (lo->reach[k] is its reach, origin.c). msg gets the why; when the
+ * policy asks for the value basis but a lot of the chain declares no value,
+ * unvalued gets that lot and *has_unvalued is set.
  */
 static enum control
-controlled(const struct ls_policy *p, const struct ls_lot_origin *lo, const char *from_cc,
-	   char *msg, size_t len)
+controlled(const struct policies *ps, size_t k, const struct ls_lot_origin *lo, const char *from_cc,
+	   char *msg, size_t len, uint8_t unvalued[32], bool *has_unvalued)
 {
+	const struct ls_policy *p = &ps->p[k]->policy;
+	const struct ls_reach *r = &lo->reach[k];
 	u128 share = 0, thresh;
-	bool content = false;
+	bool content = false, by_value;
+	char origin[32], what[160], h[17];
+	const char *basis;
+	unsigned long long shown;
 
+	*has_unvalued = false;
 	if (strlist_has(&p->exempt_categories, lo->category)) {
 		snprintf(msg, len, "category '%s' is exempt under policy '%s' (%s)", lo->category,
 			 p->name, p->jurisdiction);
@@ -196,11 +210,9 @@ controlled(const struct ls_policy *p, const struct ls_lot_origin *lo, const char
 		return C_NOT;
 	for (size_t i = 0; i < p->n_elements; i++)
 		for (size_t e = 0; e < lo->n; e++)
-			if (lo->e[e].z == p->elements[i]) {
+			if (lo->e[e].z == p->elements[i] && lo->e[e].ppm > 0) {
 				content = true;
-				share +=
-				    (u128)lo->e[e].ppm *
-				    ls_dist_frac(&lo->e[e].d[LS_DIST_TOUCHED], p->jurisdiction);
+				share += (u128)lo->e[e].ppm * r->frac[e];
 			}
 	if (!content)
 		return C_NOT;
@@ -211,27 +223,42 @@ controlled(const struct ls_policy *p, const struct ls_lot_origin *lo, const char
 	}
 	if (!p->applies_to_reexport && !p->applies_to_foreign_tech)
 		return C_NOT;
+	by_value = p->de_minimis_basis == LS_BASIS_VALUE && r->valued;
+	if (by_value)
+		share = (u128)r->value_frac * LS_PPM_TOTAL;
 	if (share == 0)
 		return C_NOT;
-	/* Origin fractions are floored at every transformation, so a content
-	 * exactly at the threshold comes out a few units under it: allow that
-	 * rounding (far below 0.001 ppm), or exactly 0.1 % would pass as de
-	 * minimis. */
+	if (r->tech)
+		snprintf(origin, sizeof(origin), "%s-origin or %s-technology", p->jurisdiction,
+			 p->jurisdiction);
+	else
+		snprintf(origin, sizeof(origin), "%s-origin", p->jurisdiction);
+	if (!by_value && p->de_minimis_basis == LS_BASIS_VALUE) {
+		snprintf(what, sizeof(what),
+			 "%s controlled content (counted by mass: lot %s of the chain declares "
+			 "no value)",
+			 origin, h8(r->unvalued, h));
+		memcpy(unvalued, r->unvalued, 32);
+		*has_unvalued = true;
+	} else
+		snprintf(what, sizeof(what), "%s controlled content%s", origin,
+			 by_value ? " worth" : "");
+	/* Shares are floored at every transformation, so a content exactly at
+	 * the threshold comes out a few units under it: allow that rounding (far
+	 * below 0.001 ppm), or exactly 0.1 % would pass as de minimis. The
+	 * figure shown is rounded the same way. */
 	thresh = (u128)p->de_minimis_ppm * LS_FRAC_ONE;
+	shown = (unsigned long long)((share + SHARE_ROUNDING) / LS_FRAC_ONE);
+	basis = by_value ? "of the lot's value" : "of the lot's mass";
 	if (share + SHARE_ROUNDING >= thresh) {
 		snprintf(msg, len,
-			 "%s-origin controlled content %llu ppm is at or above the de minimis "
-			 "threshold %u ppm of policy '%s'",
-			 p->jurisdiction,
-			 (unsigned long long)((share + SHARE_ROUNDING) / LS_FRAC_ONE),
-			 p->de_minimis_ppm, p->name);
+			 "%s %llu ppm %s is at or above the de minimis threshold %u ppm of "
+			 "policy '%s'",
+			 what, shown, basis, p->de_minimis_ppm, p->name);
 		return C_CONTROLLED;
 	}
-	snprintf(msg, len,
-		 "%s-origin controlled content %llu ppm is below the de minimis threshold %u ppm "
-		 "of policy '%s'",
-		 p->jurisdiction, (unsigned long long)(share / LS_FRAC_ONE), p->de_minimis_ppm,
-		 p->name);
+	snprintf(msg, len, "%s %llu ppm %s is below the de minimis threshold %u ppm of policy '%s'",
+		 what, shown, basis, p->de_minimis_ppm, p->name);
 	return C_DE_MINIMIS;
 }
 
@@ -542,8 +569,12 @@ struct prov {
 	int rc;
 };
 
+/*
+ * Whether author signed two records with one seq: the first evidence pair
+ * kept for it (its seq and both record ids), or false.
+ */
 static bool
-author_equivocated(struct ls_txn *t, const uint8_t author[32])
+author_equivocated(struct ls_txn *t, const uint8_t author[32], uint64_t *seq, uint8_t pair[2][32])
 {
 	MDB_cursor *c = NULL;
 	MDB_val k = {32, (void *)(uintptr_t)author}, v;
@@ -551,9 +582,28 @@ author_equivocated(struct ls_txn *t, const uint8_t author[32])
 
 	if (mdb_cursor_open(t->txn, t->s->evidence, &c) != 0)
 		return false;
-	if (mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size >= 32 &&
-	    memcmp(k.mv_data, author, 32) == 0)
+	if (mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == 32 + 8 &&
+	    memcmp(k.mv_data, author, 32) == 0) {
+		const uint8_t *e = v.mv_data;
+		uint32_t la = 0;
+		struct ls_record *a = NULL, *b = NULL;
 		found = true;
+		*seq = ls_be64_get((const uint8_t *)k.mv_data + 32);
+		memset(pair, 0, 2 * 32);
+		if (v.mv_size >= 4)
+			la = (uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 | (uint32_t)e[2] << 8 |
+			     e[3];
+		/* The evidence was decoded when it was kept; ids are zero if it
+		 * no longer decodes. */
+		if (v.mv_size >= 4 && la <= v.mv_size - 4 &&
+		    ls_record_decode(e + 4, la, &a, NULL) == 0 &&
+		    ls_record_decode(e + 4 + la, v.mv_size - 4 - la, &b, NULL) == 0) {
+			memcpy(pair[0], a->id, 32);
+			memcpy(pair[1], b->id, 32);
+		}
+		ls_record_free(a);
+		ls_record_free(b);
+	}
 	mdb_cursor_close(c);
 	return found;
 }
@@ -562,8 +612,8 @@ author_equivocated(struct ls_txn *t, const uint8_t author[32])
 static int
 check_record(struct prov *p, const struct ls_record *r)
 {
-	uint64_t eff;
-	uint8_t rev[32], ids[2][32];
+	uint64_t eff, seq;
+	uint8_t rev[32], ids[2][32], pair[2][32];
 	char h[17];
 	int rc;
 
@@ -588,12 +638,76 @@ check_record(struct prov *p, const struct ls_record *r)
 					 ls_rtype_name(r->type), h8(r->id, h))) != 0)
 			return rc;
 	}
-	if (author_equivocated(p->t, r->author) &&
-	    (rc = ls_verdict_add(p->v, LS_R_EQUIVOCATION, (const uint8_t(*)[32])ids, 1,
-				 "the author of %s %s signed two records with one seq",
-				 ls_rtype_name(r->type), h8(r->id, h))) != 0)
-		return rc;
+	if (author_equivocated(p->t, r->author, &seq, pair)) {
+		uint8_t eids[3][32];
+		char ha[17], hb[17];
+		memcpy(eids[0], r->id, 32);
+		memcpy(eids[1], pair[0], 32);
+		memcpy(eids[2], pair[1], 32);
+		if ((rc = ls_verdict_add(p->v, LS_R_EQUIVOCATION, (const uint8_t(*)[32])eids, 3,
+					 "the author of %s %s signed two records with seq %llu: "
+					 "%s and %s",
+					 ls_rtype_name(r->type), h8(r->id, h),
+					 (unsigned long long)seq, h8(pair[0], ha),
+					 h8(pair[1], hb))) != 0)
+			return rc;
+	}
 	return 0;
+}
+
+/* A license cited by a cross-border transfer, revoked after the fact with
+ * effect at or before the transfer. */
+static int
+check_cited_license(struct prov *p, const struct ls_record *tr)
+{
+	uint8_t ids[2][32];
+	uint64_t eff;
+	char h[17];
+
+	if (ls_txn_revoked(p->t, tr->transfer.license, &eff, NULL) != 0 || eff > tr->timestamp)
+		return 0;
+	memcpy(ids[0], tr->id, 32);
+	memcpy(ids[1], tr->transfer.license, 32);
+	return ls_verdict_add(p->v, LS_R_LICENSE_REVOKED, (const uint8_t(*)[32])ids, 2,
+			      "transfer %s cites a license revoked before it", h8(tr->id, h));
+}
+
+/* A technology transfer across a border: did it need a license under a
+ * policy of the sender's jurisdiction in force at its date? */
+static int
+check_tech_hop(struct prov *p, const struct ls_record *tr)
+{
+	struct ls_record *to_cert = NULL;
+	char from_cc[3], h[17];
+	uint8_t ids[2][32];
+	int rc = 0;
+
+	ls_author_country(p->t, tr, from_cc);
+	if (ls_txn_record(p->t, tr->transfer.to_cert, &to_cert) != 0)
+		return 0;
+	if (from_cc[0] == '\0' || strcmp(from_cc, to_cert->certificate.country) == 0)
+		goto out;
+	if (tr->transfer.has_license) {
+		rc = check_cited_license(p, tr);
+		goto out;
+	}
+	memcpy(ids[0], tr->id, 32);
+	for (size_t i = 0; i < p->ps->n && rc == 0; i++) {
+		const struct ls_record *pol = p->ps->p[i];
+		if (!policy_in_force(p->ps, i, tr->timestamp) ||
+		    strcmp(pol->policy.jurisdiction, from_cc) != 0 ||
+		    !strlist_has(&pol->policy.controlled_tech, tr->transfer.tech))
+			continue;
+		memcpy(ids[1], pol->id, 32);
+		rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 2,
+				    "technology export %s -> %s by transfer %s had no license: "
+				    "%s is controlled technology under policy '%s' (%s)",
+				    from_cc, to_cert->certificate.country, h8(tr->id, h),
+				    tr->transfer.tech, pol->policy.name, pol->policy.jurisdiction);
+	}
+out:
+	ls_record_free(to_cert);
+	return rc;
 }
 
 /* A cross-border hop: did it need a license under the policy of its date? */
@@ -603,8 +717,7 @@ check_hop(struct prov *p, const struct ls_record *tr, const uint8_t lot[32])
 	struct ls_record *to_cert = NULL;
 	const struct ls_lot_origin *lo;
 	char from_cc[3], msg[LS_ERR_MSG_MAX], h[17];
-	uint8_t ids[2][32];
-	uint64_t eff;
+	uint8_t ids[3][32];
 	int rc = 0;
 
 	ls_author_country(p->t, tr, from_cc);
@@ -614,25 +727,21 @@ check_hop(struct prov *p, const struct ls_record *tr, const uint8_t lot[32])
 		goto out;
 	memcpy(ids[0], tr->id, 32);
 	if (tr->transfer.has_license) {
-		if (ls_txn_revoked(p->t, tr->transfer.license, &eff, NULL) == 0 &&
-		    eff <= tr->timestamp) {
-			memcpy(ids[1], tr->transfer.license, 32);
-			rc = ls_verdict_add(p->v, LS_R_LICENSE_REVOKED, (const uint8_t(*)[32])ids,
-					    2, "transfer %s cites a license revoked before it",
-					    h8(tr->id, h));
-		}
+		rc = check_cited_license(p, tr);
 		goto out;
 	}
 	if ((rc = ls_ocache_get(p->oc, lot, &lo)) != 0)
 		goto out;
 	for (size_t i = 0; i < p->ps->n && rc == 0; i++) {
 		const struct ls_record *pol = p->ps->p[i];
+		bool unv;
 		if (!policy_in_force(p->ps, i, tr->timestamp))
 			continue;
-		if (controlled(&pol->policy, lo, from_cc, msg, sizeof(msg)) != C_CONTROLLED)
+		if (controlled(p->ps, i, lo, from_cc, msg, sizeof(msg), ids[2], &unv) !=
+		    C_CONTROLLED)
 			continue;
 		memcpy(ids[1], pol->id, 32);
-		rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 2,
+		rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, unv ? 3 : 2,
 				    "export %s -> %s by transfer %s had no license: %s", from_cc,
 				    to_cert->certificate.country, h8(tr->id, h), msg);
 	}
@@ -663,6 +772,21 @@ receipt_child(void *arg, const uint8_t rec[32])
 		return 0;
 	rc = check_record(p, r);
 	ls_record_free(r);
+	return rc;
+}
+
+/* A technology its maker had received before making an ancestor lot: part of
+ * that lot's provenance (the lot carries the technology's origin). */
+static int
+tech_child(void *arg, const struct ls_record *tr)
+{
+	struct prov *p = arg;
+	int rc;
+
+	if (ls_idmap_has(p->checked, tr->id))
+		return 0;
+	if ((rc = check_record(p, tr)) == 0 && (rc = check_tech_hop(p, tr)) == 0)
+		rc = ls_txn_children(p->t, tr->id, receipt_child, p);
 	return rc;
 }
 
@@ -719,6 +843,8 @@ provenance(struct ls_txn *t, struct ls_ocache *oc, struct policies *ps, const ui
 		if (r->type == LS_REC_LOT && nregs < LS_REASON_IDS_MAX)
 			memcpy(regs[nregs++], r->id, 32);
 		rc = check_record(&p, r);
+		if (rc == 0 && r->type == LS_REC_TRANSFORMATION)
+			rc = ls_techs_each(t, r->author, r->timestamp, tech_child, &p);
 		ls_record_free(r);
 		if (rc == 0)
 			rc = ls_txn_children(t, anc[i], lot_child, &cc);
@@ -753,12 +879,12 @@ ls_verify_provenance(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls
 		return rc;
 	if ((rc = ls_txn_lot(&t, lot, &li)) != 0)
 		goto out;
-	if ((oc = ls_ocache_new(&t)) == NULL) {
+	if ((rc = policies_load(&t, &ps)) != 0)
+		goto out;
+	if ((oc = ls_ocache_new(&t, ps.pol, ps.n)) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
-	if ((rc = policies_load(&t, &ps)) != 0)
-		goto out;
 	rc = provenance(&t, oc, &ps, lot, v);
 out:
 	policies_release(&ps);
@@ -816,6 +942,60 @@ find_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t ho
 	return found;
 }
 
+/* Why the license the exporter cites does not cover this export. */
+static int
+why_not_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t holder[32],
+		const struct ls_lot_origin *lo, const char *use, uint64_t at, struct ls_verdict *v)
+{
+	struct ls_record *r = NULL;
+	const struct ls_license *l;
+	const uint8_t(*id)[32] = (const uint8_t(*)[32])q->license;
+	uint64_t used = 0, eff;
+	bool item;
+	int rc;
+
+	if (ls_txn_record(t, q->license, &r) != 0 || r->type != LS_REC_LICENSE) {
+		ls_record_free(r);
+		return ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
+				      "the license cited is not a license on the ledger");
+	}
+	l = &r->license;
+	ls_txn_get_u64(t, t->s->licused, r->id, 32, &used);
+	item = strlist_has(&l->items, lo->category);
+	for (size_t e = 0; e < lo->n && !item; e++)
+		item = strlist_has(&l->items, ls_element_symbol(lo->e[e].z));
+	if (ls_txn_revoked(t, r->id, &eff, NULL) == 0 && eff <= at)
+		rc = ls_verdict_add(v, LS_R_LICENSE_REVOKED, id, 1,
+				    "license %s was revoked (effective %llu)", l->number,
+				    (unsigned long long)eff);
+	else if (at < l->valid_from || (l->valid_until != 0 && at >= l->valid_until))
+		rc = ls_verdict_add(v, LS_R_LICENSE_EXPIRED, id, 1,
+				    "license %s is not valid at the time asked", l->number);
+	else if (used >= l->max_grams)
+		rc = ls_verdict_add(v, LS_R_LICENSE_EXHAUSTED, id, 1,
+				    "license %s: %llu g of %llu g used", l->number,
+				    (unsigned long long)used, (unsigned long long)l->max_grams);
+	else if (memcmp(l->licensee, holder, 32) != 0)
+		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
+				    "license %s is not the exporter's", l->number);
+	else if (!strlist_has(&l->destinations, q->destination))
+		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
+				    "license %s does not cover destination %s", l->number,
+				    q->destination);
+	else if (strcasecmp(l->end_use, use) != 0)
+		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
+				    "license %s is for end use '%s', not '%s'", l->number,
+				    l->end_use, use);
+	else if (!item)
+		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
+				    "license %s does not cover this item", l->number);
+	else
+		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
+				    "license %s names another end user", l->number);
+	ls_record_free(r);
+	return rc;
+}
+
 int
 ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v)
 {
@@ -826,7 +1006,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 	const struct ls_lot_origin *lo;
 	const char *use = q->end_use != NULL && *q->end_use ? q->end_use : "civilian";
 	uint64_t at = q->time ? q->time : ls_now();
-	uint8_t holder[32], ids[2][32], end_user_cert[32];
+	uint8_t holder[32], ids[3][32], end_user_cert[32], unv_id[32];
 	char from_cc[3], msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1], eu_cc[3];
 	bool need = false, denied = false, exempt = false, has_eu_cert = false;
 	size_t n_holders = 0;
@@ -837,11 +1017,13 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		return rc;
 	if ((rc = ls_txn_lot(&t, q->lot, &li)) != 0)
 		goto out;
-	if ((oc = ls_ocache_new(&t)) == NULL) {
+	if ((rc = policies_load(&t, &ps)) != 0)
+		goto out;
+	if ((oc = ls_ocache_new(&t, ps.pol, ps.n)) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
-	if ((rc = policies_load(&t, &ps)) != 0 || (rc = provenance(&t, oc, &ps, q->lot, v)) != 0)
+	if ((rc = provenance(&t, oc, &ps, q->lot, v)) != 0)
 		goto out;
 	if (v->kind == LS_V_BROKEN) {
 		v->kind = LS_V_DENIED;
@@ -876,10 +1058,13 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		const struct ls_record *pr = ps.p[i];
 		const struct ls_policy *p = &pr->policy;
 		enum control c;
+		bool unv;
 		if (!policy_in_force(&ps, i, at))
 			continue;
 		memcpy(ids[0], pr->id, 32);
-		c = controlled(p, lo, from_cc, msg, sizeof(msg));
+		c = controlled(&ps, i, lo, from_cc, msg, sizeof(msg), unv_id, &unv);
+		/* The lot whose missing value made the share fall back to mass. */
+		memcpy(ids[1], unv_id, 32);
 		if (c == C_EXEMPT) {
 			exempt = true;
 			rc =
@@ -887,8 +1072,8 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 			continue;
 		}
 		if (c == C_DE_MINIMIS) {
-			rc = ls_verdict_add(v, LS_R_DE_MINIMIS, (const uint8_t(*)[32])ids, 1, "%s",
-					    msg);
+			rc = ls_verdict_add(v, LS_R_DE_MINIMIS, (const uint8_t(*)[32])ids,
+					    unv ? 2 : 1, "%s", msg);
 			continue;
 		}
 		if (c != C_CONTROLLED)
@@ -916,14 +1101,17 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		}
 		if (rc != 0)
 			break;
-		if (find_license(&t, q, holder, lo, use, at, ids[1], number, sizeof(number)))
-			rc = ls_verdict_add(v, LS_R_CONTROLLED, (const uint8_t(*)[32])ids, 2,
-					    "%s; covered by license %s", msg, number);
-		else {
+		if (find_license(&t, q, holder, lo, use, at, ids[1], number, sizeof(number))) {
+			memcpy(ids[2], unv_id, 32);
+			rc = ls_verdict_add(v, LS_R_CONTROLLED, (const uint8_t(*)[32])ids,
+					    unv ? 3 : 2, "%s; covered by license %s", msg, number);
+		} else {
 			need = true;
-			rc =
-			    ls_verdict_add(v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 1,
-					   "export to %s needs a license: %s", q->destination, msg);
+			rc = ls_verdict_add(v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids,
+					    unv ? 2 : 1, "export to %s needs a license: %s",
+					    q->destination, msg);
+			if (rc == 0 && q->has_license)
+				rc = why_not_license(&t, q, holder, lo, use, at, v);
 		}
 	}
 	if (rc == 0 && !exempt) {

@@ -39,12 +39,27 @@ struct ls_dist {
 	struct ls_share *v;
 };
 
-enum { LS_DIST_MINE, LS_DIST_COUNTRY, LS_DIST_PROCESSING, LS_DIST_TOUCHED, LS_DIST_COUNT };
+enum { LS_DIST_MINE, LS_DIST_COUNTRY, LS_DIST_PROCESSING, LS_DIST_COUNT };
 
 struct ls_elem_origin {
 	uint32_t z;
 	uint32_t ppm;
 	struct ls_dist d[LS_DIST_COUNT];
+};
+
+/*
+ * How far one policy reaches into one lot: the share of the lot that counts
+ * as of the policy's jurisdiction for its de minimis rule (origin.c gives the
+ * formulas). Material mined or processed in the jurisdiction counts when the
+ * policy applies to re-exports; material made abroad with the jurisdiction's
+ * controlled technology counts when it applies to foreign technology.
+ */
+struct ls_reach {
+	uint64_t *frac;       /* per element of the lot (parallel to e[]): share of its mass */
+	uint64_t value_frac;  /* share of the lot's declared value (when valued) */
+	bool valued;          /* the lot and its whole chain declare a value */
+	bool tech;            /* some of the reach comes from technology */
+	uint8_t unvalued[32]; /* when !valued: a lot of the chain that declares none */
 };
 
 /* What is known of one lot for origin and control questions. */
@@ -56,12 +71,18 @@ struct ls_lot_origin {
 	uint64_t value;
 	size_t n;
 	struct ls_elem_origin *e; /* rare-earth elements only, sorted by z */
+	struct ls_reach *reach;   /* one per policy of the cache, in its order */
 };
 
 struct ls_ocache;
 
-/* A memo of lot origins over one read transaction. */
-struct ls_ocache *ls_ocache_new(struct ls_txn *t);
+/*
+ * A memo of lot origins over one read transaction. policies[0..n) (borrowed
+ * for the cache's life; may be NULL when n is 0) are the policies whose
+ * reach every lot origin carries, in that order.
+ */
+struct ls_ocache *ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies,
+				size_t n);
 void ls_ocache_free(struct ls_ocache **c);
 
 /*
@@ -71,8 +92,13 @@ void ls_ocache_free(struct ls_ocache **c);
 int ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN],
 		  const struct ls_lot_origin **out);
 
-/* Fraction of a distribution under name (0 when absent). */
-uint64_t ls_dist_frac(const struct ls_dist *d, const char *name);
+/*
+ * Calls fn for every technology transfer addressed to key `to` and dated at or
+ * before `before`, in date order (records borrowed for the call). Stops at
+ * fn's non-zero return and returns it; a store error otherwise.
+ */
+int ls_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
+		  int (*fn)(void *arg, const struct ls_record *transfer), void *arg);
 
 /* Country of the certificate that certifies r's author ("" for anchors). */
 void ls_author_country(struct ls_txn *t, const struct ls_record *r, char country[3]);
