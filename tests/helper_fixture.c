@@ -278,6 +278,13 @@ struct fx_env
 fx_lot(struct fx_actor *miner, const char *label, const char *site, const char *country,
        const char *category, uint64_t grams, const char *comp)
 {
+	return fx_lot_value(miner, label, site, country, category, grams, comp, 0);
+}
+
+struct fx_env
+fx_lot_value(struct fx_actor *miner, const char *label, const char *site, const char *country,
+	     const char *category, uint64_t grams, const char *comp, uint64_t value)
+{
 	struct ls_record *r = new_record(LS_REC_LOT);
 
 	if (r != NULL) {
@@ -285,6 +292,7 @@ fx_lot(struct fx_actor *miner, const char *label, const char *site, const char *
 		l->lot.label = ls_record_strdup(r, label);
 		l->lot.category = ls_record_strdup(r, category);
 		l->lot.grams = grams;
+		l->lot.value = value;
 		l->site = ls_record_strdup(r, site != NULL ? site : "test site");
 		snprintf(l->country, sizeof(l->country), "%s",
 			 country != NULL ? country : miner->country);
@@ -326,6 +334,13 @@ struct fx_env
 fx_transform(struct fx_actor *p, const struct ls_lot_input *inputs, size_t n_inputs,
 	     const char *const *outputs, size_t n_outputs)
 {
+	return fx_transform_value(p, inputs, n_inputs, outputs, NULL, n_outputs);
+}
+
+struct fx_env
+fx_transform_value(struct fx_actor *p, const struct ls_lot_input *inputs, size_t n_inputs,
+		   const char *const *outputs, const uint64_t *values, size_t n_outputs)
+{
 	struct ls_record *r = new_record(LS_REC_TRANSFORMATION);
 	struct ls_lot_input *in;
 	struct ls_lotdef *out;
@@ -337,11 +352,14 @@ fx_transform(struct fx_actor *p, const struct ls_lot_input *inputs, size_t n_inp
 	if (in == NULL || out == NULL)
 		goto fail;
 	memcpy(in, inputs, n_inputs * sizeof(*in));
-	for (size_t i = 0; i < n_outputs; i++)
+	for (size_t i = 0; i < n_outputs; i++) {
 		if (!parse_output(r, outputs[i], &out[i])) {
 			fprintf(stderr, "fx_transform: bad output '%s'\n", outputs[i]);
 			goto fail;
 		}
+		if (values != NULL)
+			out[i].value = values[i];
+	}
 	r->transformation.n_inputs = n_inputs;
 	r->transformation.inputs = in;
 	r->transformation.n_outputs = n_outputs;

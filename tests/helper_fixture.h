@@ -139,6 +139,16 @@ struct fx_env fx_lot(struct fx_actor *miner, const char *label, const char *site
 struct fx_env fx_transform(struct fx_actor *p, const struct ls_lot_input *inputs, size_t n_inputs,
 			   const char *const *outputs, size_t n_outputs);
 
+/* fx_lot with a declared value (smallest currency unit; 0: none). */
+struct fx_env fx_lot_value(struct fx_actor *miner, const char *label, const char *site,
+			   const char *country, const char *category, uint64_t grams,
+			   const char *comp, uint64_t value);
+
+/* fx_transform with a declared value per output (values[i], 0: none). */
+struct fx_env fx_transform_value(struct fx_actor *p, const struct ls_lot_input *inputs,
+				 size_t n_inputs, const char *const *outputs,
+				 const uint64_t *values, size_t n_outputs);
+
 /*
  * Transfer of `grams` of `lot` to `receiver` (to = its key, to_cert = its
  * cert_id). license: a license record id or NULL. end_use NULL: absent.

@@ -977,6 +977,671 @@ test_verify_bundle_offline(void **state)
 	free(dir);
 }
 
+/* ---- more helpers ---- */
+
+/* Moves an actor's clock to t unless it is later already. */
+static void
+not_before(struct fx_actor *a, uint64_t t)
+{
+	if (a->ts < t)
+		a->ts = t;
+}
+
+/* The first reason `code` whose ids include id, or NULL. */
+static const struct ls_verdict_reason *
+reason_with(const struct ls_verdict *v, enum ls_reason code, const uint8_t id[32])
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->reasons[i].code == code && reason_has_id(&v->reasons[i], id))
+			return &v->reasons[i];
+	return NULL;
+}
+
+/* Asserts v has a reason `code` naming id whose message contains text. */
+static void
+expect_message(const struct ls_verdict *v, enum ls_reason code, const uint8_t id[32],
+	       const char *text)
+{
+	const struct ls_verdict_reason *r = reason_with(v, code, id);
+
+	if (r == NULL || strstr(r->message, text) == NULL) {
+		fprintf(stderr, "expected %s naming the id with \"%s\"\n", ls_reason_code(code),
+			text);
+		dump("got", v);
+	}
+	assert_non_null(r);
+	assert_non_null(strstr(r->message, text));
+}
+
+static void
+query_init(struct ls_export_query *q, const uint8_t lot[32], const struct fx_actor *from,
+	   const char *dest, uint64_t at)
+{
+	memset(q, 0, sizeof(*q));
+	memcpy(q->lot, lot, 32);
+	q->has_from = true;
+	memcpy(q->from, from->kp->pk, 32);
+	snprintf(q->destination, sizeof(q->destination), "%s", dest);
+	q->time = at;
+}
+
+static enum ls_verdict_kind
+ask(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v)
+{
+	assert_int_equal(ls_verify_export(s, q, v), 0);
+	return v->kind;
+}
+
+/* A certified Australian miner (Mount Weld). */
+static struct fx_actor *
+au_miner(struct world *w)
+{
+	struct fx_actor *au = fx_actor_new("AU");
+	struct fx_env e;
+
+	assert_non_null(au);
+	not_before(w->auth, FX_T0 + FX_DAY);
+	e = fx_cert(w->auth, au, "Mount Weld", NULL, LS_ROLE_MINER, 0, 0);
+	ok(w, &e);
+	au->ts = FX_T0 + FX_DAY;
+	return au;
+}
+
+/* 800 kg of Australian oxide (Dy 2500 ppm) registered with `value` (0: none)
+ * and shipped to the Japanese magnet maker. */
+static void
+au_oxide_to_jp(struct world *w, struct fx_actor *au, const char *label, uint64_t value,
+	       uint8_t lot[32])
+{
+	struct fx_env e = fx_lot_value(au, label, "Mount Weld", NULL, "oxide", 800000,
+				       "Nd=300000,Dy=2500", value);
+
+	memcpy(lot, e.id, 32);
+	ok(w, &e);
+	ship(w, au, w->jp, lot, 800000, NULL, NULL);
+}
+
+/*
+ * Chinese DyFe alloy for Japan: 100 kg of Bayan Obo ore (Dy 10 %, worth
+ * 5,000,000) separated into 10 kg of alloy (Dy 80 %, worth 40,000,000, so
+ * 4,000 a gram), 3 kg shipped to Japan under an alloy license.
+ */
+static void
+cn_alloy_to_jp(struct world *w, uint8_t alloy[32])
+{
+	struct fx_license_spec ls;
+	struct fx_env e;
+	uint8_t ore[32], lic[32];
+	const uint64_t value = 40000000;
+	const char *out = "DyFe-1:alloy:10000:Dy=800000,Fe=200000";
+
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-DU-2025-0002";
+	ls.licensee = w->sep->kp->pk;
+	ls.items = "alloy";
+	ls.max_grams = 5000;
+	ls.destinations = "JP";
+	not_before(w->auth, FX_T0 + FX_DAY);
+	e = fx_license(w->auth, &ls);
+	memcpy(lic, e.id, 32);
+	ok(w, &e);
+	not_before(w->mine, FX_T0 + FX_DAY);
+	not_before(w->sep, FX_T0 + FX_DAY);
+	not_before(w->jp, FX_T0 + 2 * FX_DAY);
+	e = fx_lot_value(w->mine, "BO-DY-1", "Bayan Obo", NULL, "ore", 100000, "Dy=100000",
+			 5000000);
+	memcpy(ore, e.id, 32);
+	ok(w, &e);
+	ship(w, w->mine, w->sep, ore, 100000, NULL, NULL);
+	{
+		struct ls_lot_input in;
+		memcpy(in.lot, ore, 32);
+		in.grams = 100000;
+		e = fx_transform_value(w->sep, &in, 1, &out, &value, 1);
+	}
+	ls_lot_id(e.id, 0, alloy);
+	ok(w, &e);
+	ship(w, w->sep, w->jp, alloy, 3000, lic, NULL);
+}
+
+/* A license for sep's technology transfers to Japan (tech:separation). */
+static void
+tech_license(struct world *w, uint8_t lic[32])
+{
+	struct fx_license_spec ls;
+	struct fx_env e;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-TECH-2025-0001";
+	ls.licensee = w->sep->kp->pk;
+	ls.items = "tech:separation";
+	ls.destinations = "JP";
+	not_before(w->auth, FX_T0 + FX_DAY);
+	e = fx_license(w->auth, &ls);
+	memcpy(lic, e.id, 32);
+	ok(w, &e);
+}
+
+/* sep sends `tech` to the Japanese maker (citing license or not), received. */
+static void
+send_tech(struct world *w, const char *tech, const uint8_t *license, uint8_t tr[32])
+{
+	struct fx_env t = fx_transfer_tech(w->sep, tech, w->jp, license, NULL), r;
+
+	assert_non_null(t.buf);
+	memcpy(tr, t.id, 32);
+	r = fx_receipt(w->jp, t.id, 0);
+	ok(w, &t);
+	ok(w, &r);
+}
+
+/* Japan makes 800 kg of magnets from one Australian oxide lot (plus y g of
+ * the Chinese alloy when y > 0), the magnets worth `value` (0: none). */
+static void
+jp_magnets(struct world *w, const uint8_t au_lot[32], const uint8_t *alloy, uint64_t y,
+	   uint64_t value, uint8_t out[32])
+{
+	struct ls_lot_input in[2];
+	char spec[128];
+	const char *o = spec;
+	struct fx_env e;
+
+	memcpy(in[0].lot, au_lot, 32);
+	in[0].grams = 800000;
+	if (y > 0) {
+		memcpy(in[1].lot, alloy, 32);
+		in[1].grams = y;
+	}
+	snprintf(spec, sizeof(spec), "jp-mag-%llu-%llu:magnet:800000:Nd=290000,Dy=%llu",
+		 (unsigned long long)y, (unsigned long long)value, (unsigned long long)(2500 + y));
+	e = fx_transform_value(w->jp, in, y > 0 ? 2 : 1, &o, &value, 1);
+	ls_lot_id(e.id, 0, out);
+	ok(w, &e);
+}
+
+/* The April policy, reaching also items made abroad with Chinese separation
+ * technology. */
+static void
+foreign_tech_policy(struct fx_policy_spec *p)
+{
+	april_policy(p);
+	p->name = "CN foreign-tech rule";
+	p->controlled_tech = "tech:separation,tech:magnet";
+	p->applies_to_foreign_tech = true;
+}
+
+/* ---- technology ---- */
+
+/*
+ * A technology transfer out of China needs a license under a policy that
+ * lists its category; without one, the lots its receiver makes afterwards
+ * have broken provenance.
+ */
+static void
+test_verify_tech_transfer_needs_license(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *au = au_miner(w);
+	struct fx_policy_spec ps;
+	struct fx_license_spec ls;
+	struct ls_verdict v;
+	struct fx_mark m;
+	struct fx_env e;
+	uint8_t sep_tr[32], mining_tr[32], pol[32], au_lot[32], made[32], lic[32], wrong[32];
+
+	au_oxide_to_jp(w, au, "MW-T1", 0, au_lot);
+	w->sep->ts = FX_T0 + 2 * FX_DAY;
+	w->jp->ts = FX_T0 + 2 * FX_DAY;
+	send_tech(w, "tech:separation", NULL, sep_tr);
+	send_tech(w, "tech:mining", NULL, mining_tr);
+	w->jp->ts = FX_T0 + 3 * FX_DAY;
+	jp_magnets(w, au_lot, NULL, 0, 0, made);
+
+	/* The April policy lists no technology: nothing needed a license. */
+	assert_int_equal(provenance(w->s, made, &v), LS_V_VALID);
+	ls_verdict_release(&v);
+
+	/* A policy of the same period that lists separation technology. */
+	memset(&ps, 0, sizeof(ps));
+	ps.name = "CN technology list";
+	ps.effective_from = T_POLICY;
+	ps.controlled_tech = "tech:separation";
+	w->auth->ts = FX_T0 + 4 * FX_DAY;
+	e = fx_policy(w->auth, &ps);
+	memcpy(pol, e.id, 32);
+	ok(w, &e);
+	if (provenance(w->s, made, &v) != LS_V_BROKEN)
+		dump("made with unlicensed technology", &v);
+	assert_int_equal(v.kind, LS_V_BROKEN);
+	expect_message(&v, LS_R_NO_LICENSE, sep_tr, "tech:separation");
+	assert_non_null(reason_with(&v, LS_R_NO_LICENSE, pol));
+	/* Mining technology is not on that list. */
+	assert_null(reason_with(&v, LS_R_NO_LICENSE, mining_tr));
+	ls_verdict_release(&v);
+	/* What Japan made before it received the technology is not touched. */
+	assert_int_equal(provenance(w->s, w->magnets, &v), LS_V_VALID);
+	ls_verdict_release(&v);
+
+	/* A license for mining technology does not cover separation technology. */
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-TECH-2025-0009";
+	ls.licensee = w->sep->kp->pk;
+	ls.items = "tech:mining";
+	ls.destinations = "JP";
+	e = fx_license(w->auth, &ls);
+	memcpy(wrong, e.id, 32);
+	ok(w, &e);
+	w->sep->ts = FX_T0 + 5 * FX_DAY;
+	m = fx_mark(w->sep);
+	e = fx_transfer_tech(w->sep, "tech:separation", w->jp, wrong, NULL);
+	rejected(w, w->sep, &m, &e, LS_R_LICENSE_MISMATCH);
+	/* A license for it does, and the hop is then in order. */
+	tech_license(w, lic);
+	w->jp->ts = FX_T0 + 5 * FX_DAY;
+	send_tech(w, "tech:separation", lic, sep_tr);
+	fx_actor_free(&au);
+}
+
+/*
+ * A magnet made in Japan from Australian material by a maker that received
+ * Chinese separation technology (under license) is caught by a policy that
+ * reaches foreign technology, and not by an otherwise identical one without
+ * that reach.
+ */
+static void
+test_verify_export_foreign_tech(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *au = au_miner(w);
+	struct fx_policy_spec ps;
+	struct ls_export_query q;
+	struct ls_verdict v;
+	struct fx_env e;
+	uint8_t with[32], without[32], lic[32], tr[32], au1[32], au2[32], before[32], after[32];
+	const uint64_t t1 = FX_T0 + 10 * FX_DAY, t2 = FX_T0 + 20 * FX_DAY;
+
+	foreign_tech_policy(&ps);
+	ps.effective_from = t1;
+	ps.effective_until = t2;
+	w->auth->ts = FX_T0 + FX_DAY;
+	e = fx_policy(w->auth, &ps);
+	memcpy(with, e.id, 32);
+	ok(w, &e);
+	ps.name = "CN rule without foreign-tech reach";
+	ps.effective_from = t2;
+	ps.effective_until = 0;
+	ps.applies_to_foreign_tech = false;
+	e = fx_policy(w->auth, &ps);
+	memcpy(without, e.id, 32);
+	ok(w, &e);
+
+	tech_license(w, lic);
+	au_oxide_to_jp(w, au, "MW-F1", 0, au1);
+	au_oxide_to_jp(w, au, "MW-F2", 0, au2);
+	w->jp->ts = FX_T0 + 2 * FX_DAY;
+	jp_magnets(w, au1, NULL, 0, 0, before);
+	w->sep->ts = FX_T0 + 3 * FX_DAY;
+	w->jp->ts = FX_T0 + 3 * FX_DAY;
+	send_tech(w, "tech:separation", lic, tr);
+	jp_magnets(w, au2, NULL, 0, 0, after);
+
+	assert_int_equal(provenance(w->s, after, &v), LS_V_VALID);
+	ls_verdict_release(&v);
+
+	/* With foreign-tech reach: all 2500 ppm of Dy count, a license is needed. */
+	query_init(&q, after, w->jp, "US", t1 + FX_DAY);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_LICENSE_REQUIRED);
+	expect_message(&v, LS_R_NO_LICENSE, with, "CN-origin or CN-technology");
+	expect_message(&v, LS_R_NO_LICENSE, with, "2500 ppm");
+	ls_verdict_release(&v);
+	/* Magnets made before the technology arrived are not caught. */
+	query_init(&q, before, w->jp, "US", t1 + FX_DAY);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	assert_null(reason_with(&v, LS_R_NO_LICENSE, with));
+	ls_verdict_release(&v);
+	/* The same policy without foreign-tech reach does not catch it: the
+	 * material is Australian and the magnets Japanese. */
+	query_init(&q, after, w->jp, "US", t2 + FX_DAY);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	assert_null(reason_of(&v, LS_R_NO_LICENSE));
+	assert_null(reason_of(&v, LS_R_DE_MINIMIS));
+	ls_verdict_release(&v);
+
+	/* An offline proof carries the technology transfer: same verdict. */
+	{
+		struct ls_store *fresh = NULL;
+		struct ls_ingest_result *res;
+		const uint8_t **envs = NULL;
+		size_t *lens = NULL, n = 0, len = 0;
+		uint8_t *buf = NULL;
+		char *dir = fx_tmpdir();
+		bool has_tr = false;
+
+		assert_non_null(dir);
+		assert_int_equal(ls_bundle_collect(w->s, after, &buf, &len), 0);
+		assert_int_equal(ls_bundle_decode(buf, len, 100000, &envs, &lens, &n, NULL), 0);
+		assert_int_equal(fx_store_open(dir, w->auth, 0, &fresh), 0);
+		res = calloc(n, sizeof(*res));
+		assert_non_null(res);
+		assert_int_equal(ls_store_ingest(fresh, envs, lens, n, res, NULL), 0);
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);
+			has_tr |= memcmp(res[i].id, tr, 32) == 0;
+		}
+		assert_true(has_tr);
+		query_init(&q, after, w->jp, "US", t1 + FX_DAY);
+		ask(fresh, &q, &v);
+		expect_kind(&v, LS_V_LICENSE_REQUIRED);
+		expect_reason(&v, LS_R_NO_LICENSE, with);
+		ls_verdict_release(&v);
+		free(res);
+		free(envs);
+		free(lens);
+		free(buf);
+		ls_store_close(&fresh);
+		fx_rmtree(dir);
+		free(dir);
+	}
+	fx_actor_free(&au);
+}
+
+/*
+ * A policy without foreign-tech reach counts only material of its origin:
+ * Japanese magnets with 500 ppm of Chinese Dy, made by a maker holding
+ * Chinese technology, are de minimis under the April policy (500 ppm), and
+ * controlled under the foreign-tech policy (all 3000 ppm of Dy).
+ */
+static void
+test_verify_de_minimis_counts_material_not_tech(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *au = au_miner(w);
+	struct fx_policy_spec ps;
+	struct ls_export_query q;
+	struct ls_verdict v;
+	struct fx_env e;
+	uint8_t alloy[32], au_lot[32], lic[32], tr[32], mag[32], ft[32];
+	const uint64_t t1 = FX_T0 + 10 * FX_DAY;
+
+	cn_alloy_to_jp(w, alloy);
+	tech_license(w, lic);
+	au_oxide_to_jp(w, au, "MW-D1", 0, au_lot);
+	w->sep->ts = FX_T0 + 3 * FX_DAY;
+	w->jp->ts = FX_T0 + 3 * FX_DAY;
+	send_tech(w, "tech:separation", lic, tr);
+	jp_magnets(w, au_lot, alloy, 500, 0, mag);
+
+	query_init(&q, mag, w->jp, "US", t1);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	expect_message(&v, LS_R_DE_MINIMIS, w->policy, "CN-origin controlled content 500 ppm");
+	ls_verdict_release(&v);
+
+	foreign_tech_policy(&ps);
+	ps.effective_from = t1;
+	w->auth->ts = FX_T0 + 4 * FX_DAY;
+	e = fx_policy(w->auth, &ps);
+	memcpy(ft, e.id, 32);
+	ok(w, &e);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_LICENSE_REQUIRED);
+	expect_message(&v, LS_R_NO_LICENSE, ft, "CN-origin or CN-technology");
+	expect_message(&v, LS_R_NO_LICENSE, ft, "3000 ppm");
+	/* The April policy still counts the material only. */
+	expect_message(&v, LS_R_DE_MINIMIS, w->policy, "CN-origin controlled content 500 ppm");
+	ls_verdict_release(&v);
+	fx_actor_free(&au);
+}
+
+/* ---- de minimis by value ---- */
+
+/*
+ * The April policy counted by value (a policy that supersedes it). Japanese
+ * magnets worth 2,000,000,000 hold y g of Chinese alloy worth 4,000 a gram:
+ * Chinese content is worth 2y ppm of their value (and is y ppm of their
+ * mass, so the two bases disagree).
+ */
+static void
+test_verify_export_de_minimis_by_value(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *au = au_miner(w);
+	struct fx_policy_spec ps;
+	struct ls_export_query q;
+	struct ls_verdict v;
+	struct fx_env e;
+	uint8_t alloy[32], au_lots[6][32], below[32], at[32], above[32], unvalued[32], pol[32];
+	uint8_t shared[32];
+	const uint64_t mag_value = 2000000000;
+
+	april_policy(&ps);
+	ps.name = "No. 18 by value";
+	ps.basis_value = true;
+	ps.effective_from = FX_T0 + FX_DAY;
+	ps.supersedes = (const uint8_t(*)[32])w->policy;
+	ps.n_supersedes = 1;
+	w->auth->ts = FX_T0 + FX_DAY;
+	e = fx_policy(w->auth, &ps);
+	memcpy(pol, e.id, 32);
+	ok(w, &e);
+
+	cn_alloy_to_jp(w, alloy);
+	for (int i = 0; i < 5; i++) {
+		char label[16];
+		snprintf(label, sizeof(label), "MW-V%d", i);
+		au_oxide_to_jp(w, au, label, i == 3 ? 0 : 1000000000, au_lots[i]);
+	}
+	jp_magnets(w, au_lots[0], alloy, 499, mag_value, below);
+	jp_magnets(w, au_lots[1], alloy, 500, mag_value, at);
+	jp_magnets(w, au_lots[2], alloy, 501, mag_value, above);
+	jp_magnets(w, au_lots[3], alloy, 500, mag_value, unvalued);
+
+	query_init(&q, below, w->jp, "US", T_ASK);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	expect_message(&v, LS_R_DE_MINIMIS, pol, "worth 998 ppm of the lot's value");
+	assert_null(reason_with(&v, LS_R_DE_MINIMIS, w->policy)); /* superseded */
+	ls_verdict_release(&v);
+	/* Exactly 0.1 % of the value: at the threshold is controlled. */
+	query_init(&q, at, w->jp, "US", T_ASK);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_LICENSE_REQUIRED);
+	expect_message(&v, LS_R_NO_LICENSE, pol, "worth 1000 ppm of the lot's value");
+	ls_verdict_release(&v);
+	query_init(&q, above, w->jp, "US", T_ASK);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_LICENSE_REQUIRED);
+	expect_message(&v, LS_R_NO_LICENSE, pol, "worth 1002 ppm of the lot's value");
+	ls_verdict_release(&v);
+	/* One lot of the chain declares no value: mass (500 ppm), and it says so. */
+	query_init(&q, unvalued, w->jp, "US", T_ASK);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	expect_message(&v, LS_R_DE_MINIMIS, pol, "500 ppm of the lot's mass");
+	expect_message(&v, LS_R_DE_MINIMIS, au_lots[3], "declares no value");
+	ls_verdict_release(&v);
+
+	/* Co-products share the inputs' value in proportion to theirs: magnets
+	 * and scrap worth 2,000,000,000 each leave the magnets 500 ppm. */
+	{
+		struct ls_lot_input in[2];
+		const char *outs[2] = {"jp-mag-shared:magnet:800000:Nd=290000,Dy=3000",
+				       "jp-scrap:scrap:1000:Fe=1000000"};
+		const uint64_t values[2] = {mag_value, mag_value};
+		au_oxide_to_jp(w, au, "MW-V5", 1000000000, au_lots[5]);
+		memcpy(in[0].lot, au_lots[5], 32);
+		in[0].grams = 800000;
+		memcpy(in[1].lot, alloy, 32);
+		in[1].grams = 500;
+		e = fx_transform_value(w->jp, in, 2, outs, values, 2);
+		ls_lot_id(e.id, 0, shared);
+		ok(w, &e);
+	}
+	query_init(&q, shared, w->jp, "US", T_ASK);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	expect_message(&v, LS_R_DE_MINIMIS, pol, "worth 500 ppm of the lot's value");
+	ls_verdict_release(&v);
+	fx_actor_free(&au);
+}
+
+/* ---- equivocation, revocation, denied end users ---- */
+
+/* The metal maker signs a second record at the seq of its transfer to the
+ * magnet maker: every lot downstream reports the equivocation. */
+static void
+test_verify_provenance_equivocation(void **state)
+{
+	struct world *w = *state;
+	struct ls_verdict v;
+	struct fx_mark m;
+	struct fx_env e;
+	uint8_t orig[32];
+	const struct ls_verdict_reason *r;
+
+	m.seq = w->metal->seq - 1;
+	m.ts = w->metal->ts;
+	assert_int_equal(ls_store_feed_get(w->s, w->metal->kp->pk, m.seq, m.head), 0);
+	assert_int_equal(ls_store_feed_get(w->s, w->metal->kp->pk, w->metal->seq, orig), 0);
+	fx_rewind(w->metal, &m);
+	e = fx_transfer(w->metal, w->metal_lot, 20000, w->jp, NULL, NULL);
+	assert_non_null(e.buf);
+	{
+		uint8_t twin[32];
+		memcpy(twin, e.id, 32);
+		rejected(w, NULL, NULL, &e, LS_R_EQUIVOCATION);
+		assert_int_equal(provenance(w->s, w->magnets, &v), LS_V_BROKEN);
+		r = reason_with(&v, LS_R_EQUIVOCATION, orig);
+		if (r == NULL)
+			dump("equivocation", &v);
+		assert_non_null(r);
+		assert_true(reason_has_id(r, twin));
+		ls_verdict_release(&v);
+	}
+	/* The rotors too; the ore, which never passed through its hands, not. */
+	assert_int_equal(provenance(w->s, w->rotors, &v), LS_V_BROKEN);
+	expect_reason(&v, LS_R_EQUIVOCATION, orig);
+	ls_verdict_release(&v);
+	assert_int_equal(provenance(w->s, w->ore, &v), LS_V_VALID);
+	ls_verdict_release(&v);
+	export_check(w->s, w->magnets, w->de, "FR", NULL, T_ASK, &v);
+	expect_kind(&v, LS_V_DENIED);
+	expect_reason(&v, LS_R_EQUIVOCATION, orig);
+	ls_verdict_release(&v);
+}
+
+static void
+test_verify_license_revoked(void **state)
+{
+	struct world *w = *state;
+	struct fx_license_spec ls;
+	struct ls_export_query q;
+	struct ls_verdict v;
+	struct fx_mark m;
+	struct fx_env e;
+	uint8_t jp_lic[32], rev[32];
+
+	/* A license to Japan, revoked from day 3. */
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-DU-2025-0007";
+	ls.licensee = w->magnet->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 5000;
+	ls.destinations = "JP";
+	w->auth->ts = FX_T0 + 2 * FX_DAY;
+	e = fx_license(w->auth, &ls);
+	memcpy(jp_lic, e.id, 32);
+	ok(w, &e);
+	e = fx_revoke(w->auth, jp_lic, FX_T0 + 3 * FX_DAY);
+	ok(w, &e);
+
+	query_init(&q, w->magnets, w->magnet, "JP", FX_T0 + 2 * FX_DAY);
+	q.has_license = true;
+	memcpy(q.license, jp_lic, 32);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	expect_reason(&v, LS_R_CONTROLLED, jp_lic);
+	ls_verdict_release(&v);
+	q.time = T_ASK;
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_LICENSE_REQUIRED);
+	expect_reason(&v, LS_R_NO_LICENSE, w->policy);
+	expect_message(&v, LS_R_LICENSE_REVOKED, jp_lic, "CN-DU-2025-0007");
+	ls_verdict_release(&v);
+	w->magnet->ts = FX_T0 + 4 * FX_DAY;
+	m = fx_mark(w->magnet);
+	e = fx_transfer(w->magnet, w->magnets, 1000, w->jp, jp_lic, NULL);
+	rejected(w, w->magnet, &m, &e, LS_R_LICENSE_REVOKED);
+
+	/* The license of the shipment to Germany, revoked after the fact with
+	 * effect before it: the hop is unlicensed and the magnets may not go on. */
+	w->auth->ts = FX_T0 + 4 * FX_DAY;
+	e = fx_revoke(w->auth, w->license, FX_T0);
+	memcpy(rev, e.id, 32);
+	ok(w, &e);
+	assert_int_equal(provenance(w->s, w->magnets, &v), LS_V_BROKEN);
+	expect_reason(&v, LS_R_LICENSE_REVOKED, w->tr_de);
+	expect_reason(&v, LS_R_LICENSE_REVOKED, w->license);
+	ls_verdict_release(&v);
+	export_check(w->s, w->magnets, w->de, "FR", NULL, T_ASK, &v);
+	expect_kind(&v, LS_V_DENIED);
+	expect_reason(&v, LS_R_LICENSE_REVOKED, w->tr_de);
+	ls_verdict_release(&v);
+	e = fx_transfer(w->magnet, w->magnets, 1000, w->de, w->license, NULL);
+	rejected(w, w->magnet, &m, &e, LS_R_LICENSE_REVOKED);
+}
+
+/* End users denied by key and by certified organisation name. */
+static void
+test_verify_export_denied_end_user(void **state)
+{
+	struct world *w = *state;
+	struct fx_policy_spec ps;
+	struct ls_export_query q;
+	struct ls_verdict v;
+	struct fx_env e;
+	uint8_t pol[32], stranger[32];
+
+	april_policy(&ps);
+	ps.name = "CN entity list";
+	ps.denied_end_user_keys = (const uint8_t(*)[32])w->us->kp->pk;
+	ps.n_denied_end_user_keys = 1;
+	ps.denied_end_user_names = "Osaka Magnetics";
+	w->auth->ts = FX_T0 + FX_DAY;
+	e = fx_policy(w->auth, &ps);
+	memcpy(pol, e.id, 32);
+	ok(w, &e);
+
+	/* The license to Germany names no end user; the policy still denies. */
+	query_init(&q, w->magnets, w->magnet, "DE", T_ASK);
+	q.has_end_user = true;
+	memcpy(q.end_user, w->us->kp->pk, 32);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_DENIED);
+	expect_reason(&v, LS_R_END_USER_DENIED, pol);
+	ls_verdict_release(&v);
+	/* By name: the Japanese importer's certificate says "Osaka Magnetics". */
+	memcpy(q.end_user, w->jp->kp->pk, 32);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_DENIED);
+	expect_reason(&v, LS_R_END_USER_DENIED, pol);
+	ls_verdict_release(&v);
+	/* The German buyer itself, and a key nobody certified, are not listed. */
+	memcpy(q.end_user, w->de->kp->pk, 32);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	assert_null(reason_of(&v, LS_R_END_USER_DENIED));
+	ls_verdict_release(&v);
+	randombytes_buf(stranger, sizeof(stranger));
+	memcpy(q.end_user, stranger, 32);
+	ask(w->s, &q, &v);
+	expect_kind(&v, LS_V_ALLOWED);
+	ls_verdict_release(&v);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1000,6 +1665,13 @@ main(void)
 	    T(test_verify_origin_blend),
 	    T(test_verify_trace_up_down),
 	    T(test_verify_bundle_offline),
+	    T(test_verify_tech_transfer_needs_license),
+	    T(test_verify_export_foreign_tech),
+	    T(test_verify_de_minimis_counts_material_not_tech),
+	    T(test_verify_export_de_minimis_by_value),
+	    T(test_verify_provenance_equivocation),
+	    T(test_verify_license_revoked),
+	    T(test_verify_export_denied_end_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
