@@ -1187,14 +1187,17 @@ test_verify_tech_transfer_needs_license(void **state)
 	struct ls_verdict v;
 	struct fx_mark m;
 	struct fx_env e;
-	uint8_t sep_tr[32], mining_tr[32], pol[32], au_lot[32], made[32], lic[32], wrong[32];
+	uint8_t sep_tr[32], mining_tr[32], pol[32], au_lot[32], au_early[32], made[32], early[32];
+	uint8_t lic[32], wrong[32];
 
 	au_oxide_to_jp(w, au, "MW-T1", 0, au_lot);
-	w->sep->ts = FX_T0 + 2 * FX_DAY;
+	au_oxide_to_jp(w, au, "MW-T0", 0, au_early);
 	w->jp->ts = FX_T0 + 2 * FX_DAY;
+	jp_magnets(w, au_early, NULL, 0, 0, early);
+	w->sep->ts = FX_T0 + 3 * FX_DAY;
+	w->jp->ts = FX_T0 + 3 * FX_DAY;
 	send_tech(w, "tech:separation", NULL, sep_tr);
 	send_tech(w, "tech:mining", NULL, mining_tr);
-	w->jp->ts = FX_T0 + 3 * FX_DAY;
 	jp_magnets(w, au_lot, NULL, 0, 0, made);
 
 	/* The April policy lists no technology: nothing needed a license. */
@@ -1219,7 +1222,7 @@ test_verify_tech_transfer_needs_license(void **state)
 	assert_null(reason_with(&v, LS_R_NO_LICENSE, mining_tr));
 	ls_verdict_release(&v);
 	/* What Japan made before it received the technology is not touched. */
-	assert_int_equal(provenance(w->s, w->magnets, &v), LS_V_VALID);
+	assert_int_equal(provenance(w->s, early, &v), LS_V_VALID);
 	ls_verdict_release(&v);
 
 	/* A license for mining technology does not cover separation technology. */
@@ -1235,7 +1238,7 @@ test_verify_tech_transfer_needs_license(void **state)
 	m = fx_mark(w->sep);
 	e = fx_transfer_tech(w->sep, "tech:separation", w->jp, wrong, NULL);
 	rejected(w, w->sep, &m, &e, LS_R_LICENSE_MISMATCH);
-	/* A license for it does, and the hop is then in order. */
+	/* A license for separation technology is accepted. */
 	tech_license(w, lic);
 	w->jp->ts = FX_T0 + 5 * FX_DAY;
 	send_tech(w, "tech:separation", lic, sep_tr);
