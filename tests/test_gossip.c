@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,7 +52,12 @@ struct world {
 	char trust[512]; /* the authority's .pub file */
 	struct fx_actor *auth;
 	void *zctx;
+	/* what a failed test leaves behind, for teardown */
+	struct node *nodes[8];
+	void *socks[8];
 };
+
+static struct world *the_world; /* for node_init and peer_connect */
 
 static const char *
 bin_dir(void)
@@ -96,6 +102,11 @@ node_init(struct node *n)
 	FILE *p;
 
 	memset(n, 0, sizeof(*n));
+	for (size_t i = 0; i < 8; i++)
+		if (the_world->nodes[i] == NULL) {
+			the_world->nodes[i] = n;
+			break;
+		}
 	assert_non_null(n->dir = fx_tmpdir());
 	snprintf(n->log, sizeof(n->log), "%s/daemon.log", n->dir);
 	snprintf(n->listen, sizeof(n->listen), "tcp://127.0.0.1:%d", free_port());
@@ -168,6 +179,8 @@ node_start(const struct world *w, struct node *n, ...)
 	assert_true(n->pid >= 0);
 	if (n->pid == 0) {
 		char exe[600];
+		/* dies with the test, even when the test is killed */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		int nul = open("/dev/null", O_RDWR);
 		if (fd >= 0)
@@ -219,6 +232,9 @@ node_stop(struct node *n, int sig)
 static void
 node_free(struct node *n)
 {
+	for (size_t i = 0; i < 8; i++)
+		if (the_world->nodes[i] == n)
+			the_world->nodes[i] = NULL;
 	if (n->pid > 0) {
 		kill(n->pid, SIGKILL);
 		waitpid(n->pid, NULL, 0);
@@ -365,7 +381,7 @@ wait_peer_synced(const struct node *n, const uint8_t key[LS_KEY_LEN])
 /* Connects to n's gossip endpoint with transport keys from an Ed25519 key
  * pair (sk NULL: a random Curve25519 pair, a stranger). */
 static void *
-peer_connect(const struct world *w, const struct node *n, const struct ls_keypair *kp)
+peer_connect(struct world *w, const struct node *n, const struct ls_keypair *kp)
 {
 	uint8_t server[32], pk[32], sk[32];
 	void *s = zmq_socket(w->zctx, ZMQ_DEALER);
@@ -386,7 +402,21 @@ peer_connect(const struct world *w, const struct node *n, const struct ls_keypai
 	assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sk, 32), 0);
 	assert_int_equal(zmq_connect(s, n->listen), 0);
 	sodium_memzero(sk, sizeof(sk));
+	for (size_t i = 0; i < 8; i++)
+		if (w->socks[i] == NULL) {
+			w->socks[i] = s;
+			break;
+		}
 	return s;
+}
+
+static void
+peer_close(struct world *w, void *s)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (w->socks[i] == s)
+			w->socks[i] = NULL;
+	zmq_close(s);
 }
 
 /* Sends m (within the socket's 5 s send timeout); false when it could not. */
@@ -473,6 +503,7 @@ setup(void **state)
 	snprintf(w->trust, sizeof(w->trust), "%s/auth.pub", w->dir);
 	assert_int_equal(ls_pubkey_save(w->trust, w->auth->kp->pk, NULL), 0);
 	assert_non_null(w->zctx = zmq_ctx_new());
+	the_world = w;
 	*state = w;
 	return 0;
 }
@@ -482,7 +513,14 @@ teardown(void **state)
 {
 	struct world *w = *state;
 
+	for (size_t i = 0; i < 8; i++) {
+		if (w->socks[i] != NULL)
+			zmq_close(w->socks[i]);
+		if (w->nodes[i] != NULL)
+			node_free(w->nodes[i]);
+	}
 	zmq_ctx_term(w->zctx);
+	the_world = NULL;
 	fx_actor_free(&w->auth);
 	fx_rmtree(w->dir);
 	free(w->dir);
@@ -692,11 +730,11 @@ test_gossip_stranger_refused(void **state)
 		assert_false(peer_recv(stranger, LS_GOSSIP_RECORDS, 500, NULL));
 	}
 	assert_true(log_has(&a, "refused a gossip connection"));
-	zmq_close(stranger);
+	peer_close(w, stranger);
 
 	ok = peer_connect(w, &a, friend->kp);
 	assert_true(peer_ping(ok, 5000));
-	zmq_close(ok);
+	peer_close(w, ok);
 
 	node_stop(&a, SIGTERM);
 	node_free(&a);
@@ -798,7 +836,7 @@ test_gossip_hostile_peer_survived(void **state)
 		struct node *one[] = {&a};
 		wait_records(one, 1, 3); /* the certificate and both lots */
 	}
-	zmq_close(s);
+	peer_close(w, s);
 	node_stop(&a, SIGTERM);
 	node_free(&a);
 	free(forged.buf);
