@@ -127,11 +127,18 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 
-# libFuzzer target for envelope decoding: `make fuzz`, then run
+# libFuzzer targets for envelope and gossip decoding: `make fuzz`, then run
 # build/fuzz/fuzz_envelope -max_total_time=60 build/fuzz/corpus
+# build/fuzz/fuzz_gossip -max_total_time=60 build/fuzz/corpus-gossip
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
-fuzz: $(FUZZ_DIR)/fuzz_envelope
+fuzz: $(FUZZ_DIR)/fuzz_envelope $(FUZZ_DIR)/fuzz_gossip
+$(FUZZ_DIR)/fuzz_gossip: tests/fuzz/fuzz_gossip.c lib/gossip.c lib/gossip.h lib/pbuf.c lib/err.c $(PROTOS)
+	@mkdir -p $(FUZZ_DIR)/gen
+	$(PROTOC_C) --c_out=$(FUZZ_DIR)/gen -Iproto $(PROTOS)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -I$(FUZZ_DIR)/gen \
+		$(PKG_CFLAGS) -o $@ $< lib/gossip.c lib/pbuf.c lib/err.c lib/util.c \
+		$(FUZZ_DIR)/gen/gossip.pb-c.c $(PKG_LIBS)
 $(FUZZ_DIR)/fuzz_envelope: tests/fuzz/fuzz_envelope.c $(wildcard lib/*.c lib/*.h) $(PROTOS)
 	@mkdir -p $(FUZZ_DIR)/gen
 	$(PROTOC_C) --c_out=$(FUZZ_DIR)/gen -Iproto $(PROTOS)

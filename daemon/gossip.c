@@ -252,13 +252,49 @@ push_chan(const struct lsd_gossip *g, struct gpeer *p, struct chan *c, uint64_t 
 }
 
 static int
+digest_head(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq, const uint8_t id[LS_ID_LEN])
+{
+	void **a = arg;
+	crypto_generichash_state *st = a[0];
+	uint64_t *feeds = a[1];
+	uint8_t be[8];
+
+	ls_be64_put(be, seq);
+	crypto_generichash_update(st, author, LS_KEY_LEN);
+	crypto_generichash_update(st, be, sizeof(be));
+	crypto_generichash_update(st, id, LS_ID_LEN);
+	(*feeds)++;
+	return 0;
+}
+
+/*
+ * The digest of s's feed heads: BLAKE2b-256 over author || seq (8 bytes
+ * big-endian) || head id for every feed in author order. *feeds counts them.
+ */
+static int
+heads_digest(struct ls_store *s, uint8_t digest[LS_GOSSIP_DIGEST_LEN], uint64_t *feeds)
+{
+	crypto_generichash_state st;
+	void *arg[2] = {&st, feeds};
+	int rc;
+
+	*feeds = 0;
+	crypto_generichash_init(&st, (const uint8_t *)"lodestone/heads/v1", 18,
+				LS_GOSSIP_DIGEST_LEN);
+	if ((rc = ls_store_heads(s, digest_head, arg)) != 0)
+		return rc;
+	crypto_generichash_final(&st, digest, LS_GOSSIP_DIGEST_LEN);
+	return 0;
+}
+
+static int
 refresh_digest(struct lsd_gossip *g)
 {
 	int rc;
 
 	if (!g->digest_stale)
 		return 0;
-	if ((rc = ls_gossip_digest(g->store, g->digest, &g->feeds)) != 0) {
+	if ((rc = heads_digest(g->store, g->digest, &g->feeds)) != 0) {
 		log_error("cannot compute the heads digest: %s", ls_strerror(rc));
 		return rc;
 	}

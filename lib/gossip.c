@@ -1,13 +1,11 @@
 /*
- * gossip.c - the gossip codec (proto/gossip.proto) and the heads digest.
+ * gossip.c - the gossip codec (proto/gossip.proto).
  *
  * Decoding copies what it keeps into one malloc'd block (the protobuf is
  * freed before returning), so a decoded message is a plain C value.
  */
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "gossip.h"
 #include "gossip.pb-c.h"
@@ -294,36 +292,4 @@ out:
 	free(hv);
 	free(hp);
 	return rc;
-}
-
-static int
-digest_head(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq, const uint8_t id[LS_ID_LEN])
-{
-	void **a = arg;
-	crypto_generichash_state *st = a[0];
-	uint64_t *feeds = a[1];
-	uint8_t be[8];
-
-	ls_be64_put(be, seq);
-	crypto_generichash_update(st, author, LS_KEY_LEN);
-	crypto_generichash_update(st, be, sizeof(be));
-	crypto_generichash_update(st, id, LS_ID_LEN);
-	(*feeds)++;
-	return 0;
-}
-
-int
-ls_gossip_digest(struct ls_store *s, uint8_t digest[LS_GOSSIP_DIGEST_LEN], uint64_t *feeds)
-{
-	crypto_generichash_state st;
-	void *arg[2] = {&st, feeds};
-	int rc;
-
-	*feeds = 0;
-	crypto_generichash_init(&st, (const uint8_t *)"lodestone/heads/v1", 18,
-				LS_GOSSIP_DIGEST_LEN);
-	if ((rc = ls_store_heads(s, digest_head, arg)) != 0)
-		return rc;
-	crypto_generichash_final(&st, digest, LS_GOSSIP_DIGEST_LEN);
-	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * gossip.h - the messages daemons exchange (proto/gossip.proto): a bounded
- * codec, and the digest of a store's feed heads that anti-entropy compares.
+ * codec.
  *
  * Decoding takes untrusted bytes: every size and count is checked against
  * the limits below, unknown versions and kinds are refused, and unpacking
@@ -15,7 +15,6 @@
 
 #include "err.h"
 #include "record.h"
-#include "store.h"
 
 #define LS_GOSSIP_VERSION     1
 #define LS_GOSSIP_DIGEST_LEN  32
@@ -85,11 +84,5 @@ void ls_gossip_msg_release(struct ls_gossip_msg *m);
  * LS_ERR_NOMEM. */
 int ls_gossip_encode(const struct ls_gossip_msg *m, uint8_t **out, size_t *len,
 		     struct ls_err_ctx *ctx);
-
-/*
- * The digest of s's feed heads: BLAKE2b-256 over author || seq (8 bytes
- * big-endian) || head id for every feed in author order. *feeds counts them.
- */
-int ls_gossip_digest(struct ls_store *s, uint8_t digest[LS_GOSSIP_DIGEST_LEN], uint64_t *feeds);
 
 #endif
