@@ -926,7 +926,8 @@ zap_handle(struct lsd_gossip *g)
 				 addr[0] ? addr : "?", mech, ls_hex(ck, 32, hex));
 	}
 	zmq_send(g->zap, "1.0", 3, ZMQ_SNDMORE);
-	zmq_msg_send(&f[1], g->zap, ZMQ_SNDMORE); /* request id */
+	if (zmq_msg_send(&f[1], g->zap, ZMQ_SNDMORE) == -1) /* request id */
+		zmq_msg_close(&f[1]);
 	zmq_send(g->zap, status, 3, ZMQ_SNDMORE);
 	zmq_send(g->zap, text, strlen(text), ZMQ_SNDMORE);
 	zmq_send(g->zap, user, strlen(user), ZMQ_SNDMORE);
@@ -1137,6 +1138,12 @@ lsd_gossip_open(void *zctx, struct ls_store *store, const struct lsd_config *cfg
 	if (crypto_sign_ed25519_sk_to_curve25519(csk, kp->sk) != 0 ||
 	    crypto_sign_ed25519_pk_to_curve25519(cpk, kp->pk) != 0) {
 		rc = ls_err_set(ctx, LS_ERR_KEYFILE, "the node key has no transport key");
+		goto fail;
+	}
+	if (cfg->n_peers > LSD_PEERS_MAX || cfg->n_allow > LSD_PEERS_MAX) {
+		rc = ls_err_set(ctx, LS_ERR_INVALID, "%zu peers named; at most %d",
+				cfg->n_peers > cfg->n_allow ? cfg->n_peers : cfg->n_allow,
+				LSD_PEERS_MAX);
 		goto fail;
 	}
 	for (size_t i = 0; i < cfg->n_peers; i++) {

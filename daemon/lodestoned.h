@@ -96,6 +96,8 @@ int lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created,
 struct lsd_gossip;
 struct ls_api_peer;
 
+#define LSD_PEERS_MAX 60 /* peers (dialled or allowed): each may be a socket to poll */
+
 /*
  * Starts gossip as cfg says: the ZAP handler and a CurveZMQ ROUTER on
  * cfg->listen (when set), and a DEALER to each --peer, with transport keys

@@ -27,12 +27,18 @@ done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/lodestone-demo.XXXXXX")
 DAEMON_PID=
-cleanup() {
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$DAEMON_PID" 2>/dev/null || true
+PEER_PID=
+stop_daemon() {
+	local pid=$1
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
 	fi
+}
+cleanup() {
+	stop_daemon "$PEER_PID"
+	stop_daemon "$DAEMON_PID"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -84,8 +90,12 @@ for who in authority mine separator magnets importer defence; do
 	say "$(printf '%-10s %s' "$who" "$("$LS" pubkey "$K/$who.key")")"
 done
 
-step "Start lodestoned, trusting the authority's key"
-"$LSD" --data-dir "$WORK/node" --trust "$K/authority.key.pub" 2>"$WORK/daemon.log" &
+step "Start lodestoned, trusting the authority's key; it will let Hanau's daemon replicate"
+NODE_KEY=$("$LSD" --data-dir "$WORK/node" --init 2>/dev/null)
+HANAU_KEY=$("$LSD" --data-dir "$WORK/hanau" --init 2>/dev/null)
+GOSSIP="ipc://$WORK/gossip.sock"
+"$LSD" --data-dir "$WORK/node" --trust "$K/authority.key.pub" --listen "$GOSSIP" \
+	--allow-peer "$HANAU_KEY" 2>"$WORK/daemon.log" &
 DAEMON_PID=$!
 for _ in $(seq 100); do
 	"$LS" status >/dev/null 2>&1 && break
@@ -94,6 +104,7 @@ for _ in $(seq 100); do
 done
 "$LS" status >/dev/null || { echo "demo: lodestoned did not come up" >&2; cat "$WORK/daemon.log" >&2; exit 1; }
 say "lodestoned (pid $DAEMON_PID) serves $LODESTONE_API"
+say "node key $(short "$NODE_KEY"), gossip on $GOSSIP for node $(short "$HANAU_KEY") only"
 
 step "The authority certifies the participants"
 cert() { # key org country roles
@@ -204,6 +215,29 @@ else
 	say "(install graphviz for an SVG: dot -Tsvg $OUT/rotors.dot -o rotors.svg)"
 fi
 "$LS" trace "$ROTORS" | sed 's/^/    /'
+
+step "Hanau starts its own lodestoned, naming the first by node key; it fetches the ledger"
+HANAU_API="ipc://$WORK/hanau/api.sock"
+"$LSD" --data-dir "$WORK/hanau" --trust "$K/authority.key.pub" \
+	--peer "$NODE_KEY@$GOSSIP" 2>"$WORK/hanau.log" &
+PEER_PID=$!
+want=$("$LS" --json status | sed -n 's/.*"records": *\([0-9]*\).*/\1/p')
+got=0
+for _ in $(seq 150); do
+	got=$("$LS" --api "$HANAU_API" --json status 2>/dev/null |
+		sed -n 's/.*"records": *\([0-9]*\).*/\1/p') || true
+	[ "${got:-0}" = "$want" ] && break
+	sleep 0.1
+done
+if [ "${got:-0}" != "$want" ]; then
+	echo "demo: Hanau's daemon holds ${got:-0} of $want records" >&2
+	cat "$WORK/hanau.log" >&2
+	exit 1
+fi
+say "Hanau's daemon holds all $want records, each checked again on arrival:"
+"$LS" --api "$HANAU_API" status | sed -n '/^peers/,$p' | sed 's/^/    /'
+say "and answers the rotor question itself:"
+verdict allowed --api "$HANAU_API" verify "$ROTORS" --export-to JP --end-use civilian
 
 step "The ledger"
 "$LS" status | sed -n '1,3p' | sed 's/^/    /'
