@@ -405,15 +405,6 @@ tech_add(void *arg, const struct ls_record *tr)
 	return 0;
 }
 
-static bool
-strlist_has(const struct ls_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcasecmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
 /* Whether lot o holds an element the policy controls. */
 static bool
 holds_controlled(const struct ls_policy *p, const struct ls_lot_origin *o)
@@ -440,7 +431,7 @@ reach_hit(const struct ls_policy *p, const char *made_in, const struct techs *te
 		return false;
 	for (size_t i = 0; i < techs->n; i++)
 		if (strcmp(techs->v[i].cc, p->jurisdiction) == 0 &&
-		    strlist_has(&p->controlled_tech, techs->v[i].cat)) {
+		    ls_strlist_has(&p->controlled_tech, techs->v[i].cat)) {
 			*by_tech = true;
 			return true;
 		}

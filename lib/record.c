@@ -1534,3 +1534,12 @@ ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, const
 	*out_len = off;
 	return 0;
 }
+
+bool
+ls_strlist_has(const struct ls_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}

@@ -77,6 +77,10 @@ struct ls_strlist {
 	const char **v;
 };
 
+/* True when l holds s, compared without regard to ASCII case (codes,
+ * categories, country codes). */
+bool ls_strlist_has(const struct ls_strlist *l, const char *s);
+
 struct ls_keylist {
 	size_t n;
 	const uint8_t (*v)[LS_KEY_LEN];

@@ -326,26 +326,17 @@ apply_transformation(struct ls_txn *t, const struct ls_record *r, char *msg, siz
 	return LS_R_OK;
 }
 
-static bool
-list_has(const struct ls_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcasecmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
 /* True when one of the license's items covers the lot (category or element)
  * or the technology item. */
 static bool
 license_covers(const struct ls_license *l, const struct ls_lotdef *d, const char *tech)
 {
 	if (d == NULL)
-		return list_has(&l->items, tech);
-	if (list_has(&l->items, d->category))
+		return ls_strlist_has(&l->items, tech);
+	if (ls_strlist_has(&l->items, d->category))
 		return true;
 	for (size_t i = 0; i < d->comp.n; i++)
-		if (list_has(&l->items, ls_element_symbol(d->comp.e[i].z)))
+		if (ls_strlist_has(&l->items, ls_element_symbol(d->comp.e[i].z)))
 			return true;
 	return false;
 }
@@ -382,7 +373,7 @@ check_license(struct ls_txn *t, const struct ls_record *r, const struct ls_lotde
 		 (l->valid_until != 0 && r->timestamp >= l->valid_until))
 		reason = FAIL(LS_R_LICENSE_EXPIRED,
 			      "license %s is not valid at the transfer's date", l->number);
-	else if (!list_has(&l->destinations, to->country))
+	else if (!ls_strlist_has(&l->destinations, to->country))
 		reason = FAIL(LS_R_LICENSE_MISMATCH, "license %s does not cover destination %s",
 			      l->number, to->country);
 	else if (l->has_end_user && memcmp(l->end_user, tf->to, LS_KEY_LEN) != 0)

@@ -85,15 +85,6 @@ h8(const uint8_t *id, char buf[17])
 }
 
 static bool
-strlist_has(const struct ls_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcasecmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-static bool
 keylist_has(const struct ls_keylist *l, const uint8_t k[32])
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -201,12 +192,13 @@ controlled(const struct policies *ps, size_t k, const struct ls_lot_origin *lo, 
 	unsigned long long shown;
 
 	*has_unvalued = false;
-	if (strlist_has(&p->exempt_categories, lo->category)) {
+	if (ls_strlist_has(&p->exempt_categories, lo->category)) {
 		snprintf(msg, len, "category '%s' is exempt under policy '%s' (%s)", lo->category,
 			 p->name, p->jurisdiction);
 		return C_EXEMPT;
 	}
-	if (p->controlled_categories.n > 0 && !strlist_has(&p->controlled_categories, lo->category))
+	if (p->controlled_categories.n > 0 &&
+	    !ls_strlist_has(&p->controlled_categories, lo->category))
 		return C_NOT;
 	for (size_t i = 0; i < p->n_elements; i++)
 		for (size_t e = 0; e < lo->n; e++)
@@ -522,7 +514,7 @@ bind_one(void *arg, const uint8_t id[32], void *val)
 		goto out;
 	memcpy(ids[0], lic->id, 32);
 	memcpy(ids[1], tr->id, 32);
-	if (strlist_has(&lic->license.no_reexport_to, b->dest)) {
+	if (ls_strlist_has(&lic->license.no_reexport_to, b->dest)) {
 		b->denied = true;
 		b->rc = ls_verdict_add(b->v, LS_R_REEXPORT_BARRED, (const uint8_t(*)[32])ids, 2,
 				       "license %s (transfer %s) bars re-export to %s",
@@ -696,7 +688,7 @@ check_tech_hop(struct prov *p, const struct ls_record *tr)
 		const struct ls_record *pol = p->ps->p[i];
 		if (!policy_in_force(p->ps, i, tr->timestamp) ||
 		    strcmp(pol->policy.jurisdiction, from_cc) != 0 ||
-		    !strlist_has(&pol->policy.controlled_tech, tr->transfer.tech))
+		    !ls_strlist_has(&pol->policy.controlled_tech, tr->transfer.tech))
 			continue;
 		memcpy(ids[1], pol->id, 32);
 		rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 2,
@@ -921,11 +913,11 @@ find_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t ho
 			continue;
 		l = &r->license;
 		ls_txn_get_u64(t, t->s->licused, r->id, 32, &used);
-		item = strlist_has(&l->items, lo->category);
+		item = ls_strlist_has(&l->items, lo->category);
 		for (size_t e = 0; e < lo->n && !item; e++)
-			item = strlist_has(&l->items, ls_element_symbol(lo->e[e].z));
+			item = ls_strlist_has(&l->items, ls_element_symbol(lo->e[e].z));
 		if (r->type == LS_REC_LICENSE && memcmp(l->licensee, holder, 32) == 0 &&
-		    strlist_has(&l->destinations, q->destination) &&
+		    ls_strlist_has(&l->destinations, q->destination) &&
 		    strcasecmp(l->end_use, use) == 0 &&
 		    (!l->has_end_user ||
 		     (q->has_end_user && memcmp(l->end_user, q->end_user, 32) == 0)) &&
@@ -961,9 +953,9 @@ why_not_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t
 	}
 	l = &r->license;
 	ls_txn_get_u64(t, t->s->licused, r->id, 32, &used);
-	item = strlist_has(&l->items, lo->category);
+	item = ls_strlist_has(&l->items, lo->category);
 	for (size_t e = 0; e < lo->n && !item; e++)
-		item = strlist_has(&l->items, ls_element_symbol(lo->e[e].z));
+		item = ls_strlist_has(&l->items, ls_element_symbol(lo->e[e].z));
 	if (ls_txn_revoked(t, r->id, &eff, NULL) == 0 && eff <= at)
 		rc = ls_verdict_add(v, LS_R_LICENSE_REVOKED, id, 1,
 				    "license %s was revoked (effective %llu)", l->number,
@@ -978,7 +970,7 @@ why_not_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t
 	else if (memcmp(l->licensee, holder, 32) != 0)
 		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
 				    "license %s is not the exporter's", l->number);
-	else if (!strlist_has(&l->destinations, q->destination))
+	else if (!ls_strlist_has(&l->destinations, q->destination))
 		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
 				    "license %s does not cover destination %s", l->number,
 				    q->destination);
@@ -1078,7 +1070,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		}
 		if (c != C_CONTROLLED)
 			continue;
-		if (strlist_has(&p->denied_end_uses, use)) {
+		if (ls_strlist_has(&p->denied_end_uses, use)) {
 			denied = true;
 			rc = ls_verdict_add(v, LS_R_END_USE_DENIED, (const uint8_t(*)[32])ids, 1,
 					    "end use '%s' is denied by policy '%s' (%s)", use,
@@ -1088,7 +1080,8 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 			bool bad = keylist_has(&p->denied_end_user_keys, q->end_user);
 			struct ls_record *cr = NULL;
 			if (!bad && has_eu_cert && ls_txn_record(&t, end_user_cert, &cr) == 0) {
-				bad = strlist_has(&p->denied_end_user_names, cr->certificate.org);
+				bad =
+				    ls_strlist_has(&p->denied_end_user_names, cr->certificate.org);
 				ls_record_free(cr);
 			}
 			if (bad) {
