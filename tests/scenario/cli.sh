@@ -73,6 +73,25 @@ expect_err 2 "no-such.key" "a missing key is reported before the daemon" --api "
 	lot register -k "$T/no-such.key" --label a --site s --country CN --category ore \
 	--grams 1 --composition Nd=1
 
+echo "# lodestoned options (usage errors exit 2 with one line naming the option)"
+# daemon_err WANT PATTERN DESC ARGS...: lodestoned ARGS exits WANT, stderr matches.
+daemon_err() {
+	local want=$1 pat=$2 desc=$3
+	shift 3
+	run "$LSD" --data-dir "$T/optcheck" "$@"
+	if [ "$RC" -eq "$want" ] && grep -qE -- "$pat" <<<"$ERR"; then ok "$desc (exit $RC)"; else
+		not_ok "$desc: exit $RC, wanted $want; stderr: $ERR"; fi
+}
+
+daemon_err 2 "sync-interval.*'0' is not a number of seconds" "--sync-interval 0" --sync-interval 0
+daemon_err 2 "sync-interval.*'x5'" "--sync-interval x5" --sync-interval x5
+daemon_err 2 "'nothex@tcp://127.0.0.1:1' is not HEX@ENDPOINT" "--peer without a key" \
+	--peer nothex@tcp://127.0.0.1:1
+daemon_err 2 "is not an endpoint" "--peer with a bad endpoint" --peer "$K1@http://x"
+daemon_err 2 "is not an endpoint" "--listen with a bad endpoint" --listen udp://x:1
+daemon_err 2 "unknown option '--gossip'" "an unknown daemon option" --gossip
+daemon_err 2 "needs a value" "--allow-peer without its value" --allow-peer
+
 echo "# start lodestoned"
 if ! start_daemon "$D" --trust "$T/auth.key.pub"; then
 	not_ok "lodestoned starts"
