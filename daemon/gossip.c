@@ -414,28 +414,30 @@ pull_pop(struct gpeer *p)
 	p->n_pulls--;
 }
 
+/* Sends the Pull at the front of p's queue; with nothing left to pull the
+ * round is complete. */
 static void
 pull_send(struct lsd_gossip *g, const struct chan *c)
 {
 	struct gpeer *p = c->p;
-	struct pull *f;
+	struct pull *f = pull_front(p);
+	struct ls_gossip_msg m = {.kind = LS_GOSSIP_PULL};
 
-	while ((f = pull_front(p)) != NULL) {
-		struct ls_gossip_msg m = {
-		    .kind = LS_GOSSIP_PULL, .from_seq = f->from, .to_seq = f->to};
-		memcpy(m.author, f->author, LS_KEY_LEN);
-		if (send_msg(g, c, &m)) {
-			p->pulling = true;
-			p->pull_ms = now_ms();
-			return;
-		}
-		/* cannot send: give up this round; the next Sync starts over */
-		p->n_pulls = 0;
-		break;
-	}
 	p->pulling = false;
-	if (!p->walking)
-		p->last_sync = ls_now();
+	if (f == NULL) {
+		if (!p->walking)
+			p->last_sync = ls_now();
+		return;
+	}
+	m.from_seq = f->from;
+	m.to_seq = f->to;
+	memcpy(m.author, f->author, LS_KEY_LEN);
+	if (send_msg(g, c, &m)) {
+		p->pulling = true;
+		p->pull_ms = now_ms();
+	} else {
+		p->n_pulls = 0; /* cannot send now: the next Sync starts over */
+	}
 }
 
 static void
@@ -602,6 +604,29 @@ on_records(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_ms
 	else
 		pull_pop(p);
 	pull_send(g, c);
+}
+
+/* ---- ingest hooks ---- */
+
+static void
+hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	lsd_gossip_accepted(arg, r->id, env, len);
+}
+
+static void
+hook_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	log_warn("equivocation seen through gossip: both records kept as evidence and "
+		 "forwarded");
+	lsd_gossip_evidence(arg, a, la, b, lb);
+}
+
+static struct ls_ingest_hooks
+ingest_hooks(struct lsd_gossip *g)
+{
+	struct ls_ingest_hooks h = {hook_accepted, hook_evidence, g};
+	return h;
 }
 
 /* ---- receiving ---- */
@@ -807,7 +832,7 @@ mark_sources(struct lsd_gossip *g, size_t from, size_t start, size_t end)
 static void
 batch_ingest(struct lsd_gossip *g)
 {
-	struct ls_ingest_hooks hooks = lsd_gossip_hooks(g);
+	struct ls_ingest_hooks hooks = ingest_hooks(g);
 	size_t start = 0;
 	int rc;
 
@@ -968,27 +993,6 @@ timers(struct lsd_gossip *g)
 }
 
 /* ---- the public side ---- */
-
-struct ls_ingest_hooks
-lsd_gossip_hooks(struct lsd_gossip *g)
-{
-	struct ls_ingest_hooks h = {lsd_gossip_hook_accepted, lsd_gossip_hook_evidence, g};
-	return h;
-}
-
-void
-lsd_gossip_hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
-{
-	lsd_gossip_accepted(arg, r->id, env, len);
-}
-
-void
-lsd_gossip_hook_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
-{
-	log_warn("equivocation seen through gossip: both records kept as evidence and "
-		 "forwarded");
-	lsd_gossip_evidence(arg, a, la, b, lb);
-}
 
 size_t
 lsd_gossip_sockets(struct lsd_gossip *g, void **socks, size_t max)

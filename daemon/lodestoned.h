@@ -125,11 +125,6 @@ void lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t id[LS_ID_LEN], cons
 void lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a,
 			 const uint8_t *env_b, size_t len_b);
 
-/* Ingest hooks (arg: the gossip) that call the two functions above. */
-struct ls_ingest_hooks lsd_gossip_hooks(struct lsd_gossip *g);
-void lsd_gossip_hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len);
-void lsd_gossip_hook_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb);
-
 /* Every peer's state for the status request; *out is calloc'd (caller
  * frees). g may be NULL (no gossip: no peers). */
 int lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n);
