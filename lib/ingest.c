@@ -575,6 +575,15 @@ int
 ls_store_ingest(struct ls_store *s, const uint8_t *const *envs, const size_t *lens, size_t n,
 		struct ls_ingest_result *results, const struct ls_ingest_hooks *hooks)
 {
+	return ls_store_ingest_admit(s, envs, lens, NULL, n, results, hooks);
+}
+
+int
+ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
+		      const uint8_t *admit, size_t n, struct ls_ingest_result *results,
+		      const struct ls_ingest_hooks *hooks)
+{
+	(void)admit; /* admission checks: see process() */
 	struct item *items;
 	struct wctx w;
 	int rc = 0;

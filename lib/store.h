@@ -87,6 +87,25 @@ struct ls_ingest_hooks {
 int ls_store_ingest(struct ls_store *s, const uint8_t *const *envs, const size_t *lens, size_t n,
 		    struct ls_ingest_result *results, const struct ls_ingest_hooks *hooks);
 
+/*
+ * Admission (layer 2): what the daemon may refuse from its own clients
+ * although it would store the same record from a peer.
+ */
+enum ls_admit {
+	LS_ADMIT_PEER = 0,  /* from a peer or a replay: consensus rules only */
+	LS_ADMIT_LOCAL = 1, /* a local client's submission: admission checks too */
+};
+
+/*
+ * As ls_store_ingest, with admit[i] (NULL: every record LS_ADMIT_PEER)
+ * telling where envs[i] came from. A local submission is also refused
+ * (LS_INGEST_REJECTED, with the reason) when its author's key or certificate
+ * is revoked at its date.
+ */
+int ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
+			  const uint8_t *admit, size_t n, struct ls_ingest_result *results,
+			  const struct ls_ingest_hooks *hooks);
+
 /* ---- reads ---- */
 
 /* The envelope of record id. *env is malloc'd (caller frees). LS_ERR_NOT_FOUND. */
