@@ -43,7 +43,7 @@ GEN_C := $(patsubst proto/%.proto,$(GEN)/%.pb-c.c,$(PROTOS))
 GEN_H := $(GEN_C:.c=.h)
 GEN_OBJ := $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
 
-LIB_SRC := $(wildcard lib/*.c keys/*.c)
+LIB_SRC := $(wildcard lib/*.c lib/kind/*.c keys/*.c)
 LIB_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC)) $(GEN_OBJ)
 LIB_A := $(BUILD)/liblodestone.a
 
@@ -120,7 +120,7 @@ test: all $(TEST_BIN)
 check: format-check
 	$(MAKE) test SANITIZE=1
 
-FORMAT_SRC = $(wildcard lib/*.[ch] keys/*.[ch] daemon/*.[ch] client/*.[ch] tests/*.[ch] \
+FORMAT_SRC = $(wildcard lib/*.[ch] lib/kind/*.[ch] keys/*.[ch] daemon/*.[ch] client/*.[ch] tests/*.[ch] \
 	contrib/bench/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)

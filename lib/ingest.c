@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_int.h"
+#include "kind.h"
 #include "util.h"
 
 #define MAX_GROW_RETRIES 8
@@ -191,53 +191,225 @@ set_result(struct ls_ingest_result *res, enum ls_ingest_status st, enum ls_reaso
 	}
 }
 
+/* ---- the pending set ----
+ *
+ * pending  missing id || waiting id -> envelope bytes
+ * pwait    waiting id -> missing id || author || order u64
+ * porder   author || order u64 -> waiting id
+ * pauthors author -> records waiting u64
+ *
+ * A record waits only when its author is certified here or a trust anchor,
+ * or when what it waits for is its author's own certificate. Each author
+ * may have at most s->pending_quota records waiting; when the set is full,
+ * the oldest entry of the author with the most goes first. So strangers
+ * cannot fill the set and starve honest out-of-order records.
+ */
+
 static int
-park(struct wctx *w, const struct ls_record *r, const uint8_t missing[LS_ID_LEN])
+pauthor_add(struct wctx *w, const uint8_t author[LS_KEY_LEN], int delta, uint64_t *count)
 {
-	uint8_t k[2 * LS_ID_LEN];
+	uint64_t n = 0;
+	int rc = ls_txn_get_u64(&w->t, w->t.s->pauthors, author, LS_KEY_LEN, &n);
+
+	if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+		return rc;
+	if (delta < 0 && n > 0)
+		n--;
+	else if (delta > 0)
+		n++;
+	if (count != NULL)
+		*count = n;
+	if (n == 0) {
+		MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)author};
+		int mrc = mdb_del(w->t.txn, w->t.s->pauthors, &k, NULL);
+		return mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
+	}
+	return ls_txn_put_u64(&w->t, w->t.s->pauthors, author, LS_KEY_LEN, n);
+}
+
+/* Removes the waiting record `waiting` (its pwait value pw) from every
+ * pending table. */
+static int
+unpark(struct wctx *w, const uint8_t waiting[LS_ID_LEN], const uint8_t *pw)
+{
+	struct ls_store *s = w->t.s;
+	uint8_t pk[2 * LS_ID_LEN], ok[LS_KEY_LEN + 8];
+	MDB_val k;
+	int mrc, rc;
+
+	memcpy(pk, pw, LS_ID_LEN);
+	memcpy(pk + LS_ID_LEN, waiting, LS_ID_LEN);
+	memcpy(ok, pw + LS_ID_LEN, LS_KEY_LEN + 8);
+	k = (MDB_val){sizeof(pk), pk};
+	if ((mrc = mdb_del(w->t.txn, s->pending, &k, NULL)) != 0 && mrc != MDB_NOTFOUND)
+		return ls_store_err(mrc);
+	k = (MDB_val){sizeof(ok), ok};
+	if ((mrc = mdb_del(w->t.txn, s->porder, &k, NULL)) != 0 && mrc != MDB_NOTFOUND)
+		return ls_store_err(mrc);
+	k = (MDB_val){LS_ID_LEN, (void *)(uintptr_t)waiting};
+	if ((mrc = mdb_del(w->t.txn, s->pwait, &k, NULL)) != 0 && mrc != MDB_NOTFOUND)
+		return ls_store_err(mrc);
+	if ((rc = pauthor_add(w, pw + LS_ID_LEN, -1, NULL)) != 0)
+		return rc;
+	if (w->pending > 0)
+		w->pending--;
+	return 0;
+}
+
+/* Drops the oldest waiting record of author. */
+static int
+evict_oldest(struct wctx *w, const uint8_t author[LS_KEY_LEN])
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)author}, v, pv;
+	uint8_t waiting[LS_ID_LEN], pw[LS_ID_LEN + LS_KEY_LEN + 8];
+	int mrc, rc;
+
+	if ((mrc = mdb_cursor_open(w->t.txn, w->t.s->porder, &c)) != 0)
+		return ls_store_err(mrc);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (mrc == 0 && (k.mv_size != LS_KEY_LEN + 8 ||
+			 memcmp(k.mv_data, author, LS_KEY_LEN) != 0 || v.mv_size != LS_ID_LEN))
+		mrc = MDB_NOTFOUND;
+	if (mrc == 0)
+		memcpy(waiting, v.mv_data, LS_ID_LEN);
+	mdb_cursor_close(c);
+	if (mrc != 0)
+		return mrc == MDB_NOTFOUND ? LS_ERR_STORE : ls_store_err(mrc);
+	if ((rc = ls_txn_get(&w->t, w->t.s->pwait, waiting, LS_ID_LEN, &pv)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+	if (pv.mv_size != sizeof(pw))
+		return LS_ERR_STORE;
+	memcpy(pw, pv.mv_data, sizeof(pw));
+	return unpark(w, waiting, pw);
+}
+
+/* The author with the most records waiting. */
+static int
+busiest_author(struct wctx *w, uint8_t author[LS_KEY_LEN])
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t best = 0;
+	int mrc;
+
+	if ((mrc = mdb_cursor_open(w->t.txn, w->t.s->pauthors, &c)) != 0)
+		return ls_store_err(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != LS_KEY_LEN || v.mv_size != 8)
+			continue;
+		if (ls_be64_get(v.mv_data) > best) {
+			best = ls_be64_get(v.mv_data);
+			memcpy(author, k.mv_data, LS_KEY_LEN);
+		}
+	}
+	mdb_cursor_close(c);
+	if (mrc != MDB_NOTFOUND)
+		return ls_store_err(mrc);
+	return best > 0 ? 0 : LS_ERR_NOT_FOUND;
+}
+
+/*
+ * Parks r until `missing` arrives. Returns 0 (parked), a reason in *reason
+ * when it may not wait, or a store error.
+ */
+static int
+park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
+     enum ls_reason *reason, char *msg, size_t msglen)
+{
+	struct ls_store *s = w->t.s;
+	uint8_t k[2 * LS_ID_LEN], pw[LS_ID_LEN + LS_KEY_LEN + 8], ok[LS_KEY_LEN + 8];
 	uint8_t *env = NULL;
+	uint64_t mine = 0, order = 0;
 	size_t len;
+	bool certified = missing->kind == LS_DEP_CERT || ls_store_is_anchor(s, r->author);
 	int rc;
 
-	memcpy(k, missing, LS_ID_LEN);
+	*reason = LS_R_OK;
+	if (!certified && r->has_cert) {
+		bool have;
+		struct ls_dep cert = {LS_DEP_CERT, {0}};
+		memcpy(cert.id, r->cert_id, LS_ID_LEN);
+		if ((rc = ls_dep_have(&w->t, &cert, &have)) != 0)
+			return rc;
+		certified = have;
+	}
+	if (!certified) {
+		*reason = LS_R_NO_CERTIFICATE;
+		snprintf(msg, msglen,
+			 "%s record waits for a dependency, but its author is not certified here",
+			 ls_rtype_name(r->type));
+		return 0;
+	}
+	rc = ls_txn_get_u64(&w->t, s->pauthors, r->author, LS_KEY_LEN, &mine);
+	if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+		return rc;
+	if (mine >= s->pending_quota) {
+		*reason = LS_R_PENDING_FULL;
+		snprintf(msg, msglen,
+			 "the author already has %llu records waiting for dependencies",
+			 (unsigned long long)mine);
+		return 0;
+	}
+	while (w->pending >= s->max_pending) {
+		uint8_t busiest[LS_KEY_LEN];
+		if ((rc = busiest_author(w, busiest)) != 0)
+			return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+		if ((rc = evict_oldest(w, busiest)) != 0)
+			return rc;
+	}
+	rc = ls_txn_get_u64(&w->t, s->meta, "porder", 6, &order);
+	if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+		return rc;
+	memcpy(k, missing->id, LS_ID_LEN);
 	memcpy(k + LS_ID_LEN, r->id, LS_ID_LEN);
+	memcpy(pw, missing->id, LS_ID_LEN);
+	memcpy(pw + LS_ID_LEN, r->author, LS_KEY_LEN);
+	ls_be64_put(pw + LS_ID_LEN + LS_KEY_LEN, order);
+	memcpy(ok, r->author, LS_KEY_LEN);
+	ls_be64_put(ok + LS_KEY_LEN, order);
 	if ((rc = ls_record_envelope(r, &env, &len)) != 0)
 		return rc;
-	rc = ls_txn_put(&w->t, w->t.s->pending, k, sizeof(k), env, len, 0);
+	rc = ls_txn_put(&w->t, s->pending, k, sizeof(k), env, len, 0);
 	free(env);
 	if (rc == 0)
-		rc = ls_txn_put(&w->t, w->t.s->pwait, r->id, LS_ID_LEN, missing, LS_ID_LEN, 0);
+		rc = ls_txn_put(&w->t, s->pwait, r->id, LS_ID_LEN, pw, sizeof(pw), 0);
+	if (rc == 0)
+		rc = ls_txn_put(&w->t, s->porder, ok, sizeof(ok), r->id, LS_ID_LEN, 0);
+	if (rc == 0)
+		rc = ls_txn_put_u64(&w->t, s->meta, "porder", 6, order + 1);
+	if (rc == 0)
+		rc = pauthor_add(w, r->author, 1, NULL);
 	if (rc == 0)
 		w->pending++;
 	return rc;
 }
 
 /* Keeps both envelopes of an equivocation (once per author and seq), in id
- * order. */
+ * order: every node that sees both keeps the same bytes, whichever it saw
+ * first. */
 static int
 keep_evidence(struct wctx *w, const struct ls_record *r, const uint8_t other_id[LS_ID_LEN])
 {
-	uint8_t k[LS_KEY_LEN + 8], *ea = NULL, *eb = NULL, *val = NULL;
+	uint8_t *ea = NULL, *eb = NULL;
 	size_t la = 0, lb = 0;
-	MDB_val v, oenv;
+	MDB_val oenv;
+	bool has;
 	int rc;
 
-	memcpy(k, r->author, LS_KEY_LEN);
-	ls_be64_put(k + LS_KEY_LEN, r->seq);
-	if (ls_txn_get(&w->t, w->t.s->evidence, k, sizeof(k), &v) == 0)
-		return 0;
-	if ((rc = ls_txn_envelope(&w->t, other_id, &oenv)) != 0)
+	if ((rc = ls_txn_evidence_has(&w->t, r->author, r->seq, &has)) != 0 || has)
 		return rc;
+	if ((rc = ls_txn_envelope(&w->t, other_id, &oenv)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
 	if ((rc = ls_record_envelope(r, &eb, &lb)) != 0)
 		return rc;
 	la = oenv.mv_size;
-	if ((ea = malloc(la)) == NULL || (val = malloc(4 + la + lb)) == NULL) {
+	if ((ea = malloc(la)) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
 	memcpy(ea, oenv.mv_data, la);
-	/* The pair in id order: every node that sees both keeps the same bytes,
-	 * whichever it saw first. */
 	if (memcmp(r->id, other_id, LS_ID_LEN) < 0) {
 		uint8_t *tp = ea;
 		size_t tl = la;
@@ -246,13 +418,7 @@ keep_evidence(struct wctx *w, const struct ls_record *r, const uint8_t other_id[
 		eb = tp;
 		lb = tl;
 	}
-	val[0] = (uint8_t)(la >> 24);
-	val[1] = (uint8_t)(la >> 16);
-	val[2] = (uint8_t)(la >> 8);
-	val[3] = (uint8_t)la;
-	memcpy(val + 4, ea, la);
-	memcpy(val + 4 + la, eb, lb);
-	if ((rc = ls_txn_put(&w->t, w->t.s->evidence, k, sizeof(k), val, 4 + la + lb, 0)) != 0)
+	if ((rc = ls_txn_evidence_put(&w->t, r->author, r->seq, ea, la, eb, lb)) != 0)
 		goto out;
 	if (w->n_ev == w->cap_ev) {
 		size_t cap = w->cap_ev ? w->cap_ev * 2 : 8;
@@ -267,7 +433,6 @@ keep_evidence(struct wctx *w, const struct ls_record *r, const uint8_t other_id[
 	w->ev[w->n_ev++] = (struct evid){ea, eb, la, lb};
 	ea = eb = NULL;
 out:
-	free(val);
 	free(ea);
 	free(eb);
 	return rc;
@@ -307,23 +472,28 @@ store_record(struct wctx *w, const struct ls_record *r, uint8_t **env_out, size_
 }
 
 /*
- * Takes one verified record through the checks. On a store error sets w->err.
- * *keep is set when the record was handed to w->acc (the caller must not free
- * it).
+ * Takes one verified record through the checks: consensus rules, and
+ * admission when `layer` says it is a local client's submission. On a store
+ * error sets w->err (the batch aborts: no verdict). *keep is set when the
+ * record was handed to w->acc (the caller must not free it).
  */
 static void
-process(struct wctx *w, struct ls_record *r, struct ls_ingest_result *res, bool *keep)
+process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_ingest_result *res,
+	bool *keep)
 {
 	struct ls_store *s = w->t.s;
-	uint8_t fk[LS_KEY_LEN + 8], missing[LS_ID_LEN], *env = NULL;
+	const struct ls_kind *k = ls_kind_of(r->type);
+	uint8_t fk[LS_KEY_LEN + 8], *env = NULL;
 	uint64_t head_seq = 0, head_ts = 0;
-	const uint8_t *head_id = NULL;
+	uint8_t head_id[LS_ID_LEN] = {0};
 	char msg[LS_ERR_MSG_MAX] = "";
 	char hex[2 * LS_ID_LEN + 1];
+	struct ls_why why = LS_WHY(msg);
+	struct ls_deps deps;
 	enum ls_reason reason;
 	MDB_val v;
 	size_t len;
-	int rc = 0; /* read when ls_rules_check_author fails with LS_R_STORE */
+	int rc;
 
 	*keep = false;
 	if (res != NULL) {
@@ -331,20 +501,30 @@ process(struct wctx *w, struct ls_record *r, struct ls_ingest_result *res, bool 
 		memcpy(res->id, r->id, LS_ID_LEN);
 		res->type = r->type;
 	}
-	if (ls_txn_has_record(&w->t, r->id)) {
-		set_result(res, LS_INGEST_KNOWN, LS_R_OK, "already stored");
+	if ((rc = ls_txn_record_has(&w->t, r->id)) != LS_ERR_NOT_FOUND) {
+		if (rc != 0)
+			w->err = rc;
+		else
+			set_result(res, LS_INGEST_KNOWN, LS_R_OK, "already stored");
 		return;
 	}
-	if (ls_txn_get(&w->t, s->pwait, r->id, LS_ID_LEN, &v) == 0) {
-		set_result(res, LS_INGEST_PENDING, LS_R_OK, "already waiting for %s",
-			   ls_hex(v.mv_data, LS_ID_LEN, hex));
+	if ((rc = ls_txn_get(&w->t, s->pwait, r->id, LS_ID_LEN, &v)) != LS_ERR_NOT_FOUND) {
+		if (rc != 0 || v.mv_size < LS_ID_LEN)
+			w->err = rc ? rc : LS_ERR_STORE;
+		else
+			set_result(res, LS_INGEST_PENDING, LS_R_OK, "already waiting for %s",
+				   ls_hex(v.mv_data, LS_ID_LEN, hex));
 		return;
 	}
 	/* Equivocation: another record holds this author and seq. */
 	memcpy(fk, r->author, LS_KEY_LEN);
 	ls_be64_put(fk + LS_KEY_LEN, r->seq);
-	if (ls_txn_get(&w->t, s->feeds, fk, sizeof(fk), &v) == 0) {
+	if ((rc = ls_txn_get(&w->t, s->feeds, fk, sizeof(fk), &v)) != LS_ERR_NOT_FOUND) {
 		uint8_t other[LS_ID_LEN];
+		if (rc != 0 || v.mv_size != LS_ID_LEN) {
+			w->err = rc ? rc : LS_ERR_STORE;
+			return;
+		}
 		memcpy(other, v.mv_data, LS_ID_LEN);
 		if ((rc = keep_evidence(w, r, other)) != 0) {
 			w->err = rc;
@@ -356,35 +536,49 @@ process(struct wctx *w, struct ls_record *r, struct ls_ingest_result *res, bool 
 		    (unsigned long long)r->seq, ls_hex(other, LS_ID_LEN, hex));
 		return;
 	}
-	if (ls_txn_get(&w->t, s->heads, r->author, LS_KEY_LEN, &v) == 0 &&
-	    v.mv_size == 8 + LS_ID_LEN + 8) {
-		head_seq = ls_be64_get(v.mv_data);
-		head_id = (const uint8_t *)v.mv_data + 8;
-		head_ts = ls_be64_get((const uint8_t *)v.mv_data + 8 + LS_ID_LEN);
-	}
-	/* Everything below may park the record: count it against the bound. */
-	if (r->seq > head_seq + 1 || ls_rules_missing(&w->t, r, missing)) {
-		if (r->seq > head_seq + 1)
-			memcpy(missing, r->prev, LS_ID_LEN);
-		if (w->pending >= s->max_pending) {
-			set_result(res, LS_INGEST_REJECTED, LS_R_PENDING_FULL,
-				   "%llu records already wait for dependencies",
-				   (unsigned long long)w->pending);
+	if ((rc = ls_txn_get(&w->t, s->heads, r->author, LS_KEY_LEN, &v)) == 0) {
+		if (v.mv_size != 8 + LS_ID_LEN + 8) {
+			w->err = LS_ERR_STORE;
 			return;
 		}
-		if ((rc = park(w, r, missing)) != 0) {
+		head_seq = ls_be64_get(v.mv_data);
+		memcpy(head_id, (const uint8_t *)v.mv_data + 8, LS_ID_LEN);
+		head_ts = ls_be64_get((const uint8_t *)v.mv_data + 8 + LS_ID_LEN);
+	} else if (rc != LS_ERR_NOT_FOUND) {
+		w->err = rc;
+		return;
+	}
+	/* Every dependency present, or the record waits for the first missing. */
+	ls_record_deps(s, r, &deps);
+	for (size_t i = 0; i < deps.n; i++) {
+		bool have;
+		if ((rc = ls_dep_have(&w->t, &deps.v[i], &have)) != 0) {
 			w->err = rc;
 			return;
 		}
-		set_result(res, LS_INGEST_PENDING, LS_R_OK, "waiting for %s",
-			   ls_hex(missing, LS_ID_LEN, hex));
+		if (have)
+			continue;
+		/* The author's record seq - 1 is stored, and prev is not it. */
+		if (deps.v[i].kind == LS_DEP_PREV && r->seq <= head_seq + 1)
+			break;
+		if ((rc = park(w, r, &deps.v[i], &reason, msg, sizeof(msg))) != 0) {
+			w->err = rc;
+			return;
+		}
+		if (reason != LS_R_OK)
+			set_result(res, LS_INGEST_REJECTED, reason, "%s", msg);
+		else
+			set_result(res, LS_INGEST_PENDING, LS_R_OK, "waiting for %s",
+				   ls_hex(deps.v[i].id, LS_ID_LEN, hex));
 		return;
 	}
-	if (r->seq > 1 && (head_id == NULL || memcmp(r->prev, head_id, LS_ID_LEN) != 0)) {
+	/* Consensus: the feed. prev is a dependency, so it is stored, and no
+	 * record of this author holds seq (that was an equivocation). */
+	if (r->seq != head_seq + 1 || (r->seq > 1 && memcmp(r->prev, head_id, LS_ID_LEN) != 0)) {
 		set_result(res, LS_INGEST_REJECTED, LS_R_BAD_PREV,
 			   "%s record seq %llu: prev is not the author's record seq %llu",
 			   ls_rtype_name(r->type), (unsigned long long)r->seq,
-			   (unsigned long long)head_seq);
+			   (unsigned long long)(r->seq - 1));
 		return;
 	}
 	if (r->timestamp < head_ts) {
@@ -393,18 +587,16 @@ process(struct wctx *w, struct ls_record *r, struct ls_ingest_result *res, bool 
 			   ls_rtype_name(r->type), (unsigned long long)r->seq);
 		return;
 	}
-	reason = ls_rules_check_author(&w->t, r, ls_rtype_roles(r->type), msg, sizeof(msg));
-	if (reason == LS_R_OK)
-		reason = ls_rules_apply(&w->t, r, msg, sizeof(msg), &rc);
+	reason = ls_kind_check(&w->t, r, layer, &why);
 	if (reason == LS_R_STORE) {
-		w->err = rc ? rc : LS_ERR_STORE;
+		w->err = why.err ? why.err : LS_ERR_STORE;
 		return;
 	}
 	if (reason != LS_R_OK) {
 		set_result(res, LS_INGEST_REJECTED, reason, "%s", msg);
 		return;
 	}
-	if ((rc = store_record(w, r, &env, &len)) != 0) {
+	if ((rc = k->apply(&w->t, r)) != 0 || (rc = store_record(w, r, &env, &len)) != 0) {
 		w->err = rc;
 		return;
 	}
@@ -417,7 +609,8 @@ process(struct wctx *w, struct ls_record *r, struct ls_ingest_result *res, bool 
 	set_result(res, LS_INGEST_ACCEPTED, LS_R_OK, NULL);
 }
 
-/* Pops the records parked on `id` and takes them through process(). */
+/* Pops the records parked on `id` and takes them through process() (at the
+ * consensus layer: admission was for the moment of submission). */
 static void
 release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 {
@@ -425,44 +618,58 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	struct ls_record **batch = NULL;
+	uint8_t(*waiting)[LS_ID_LEN] = NULL;
 	size_t n = 0, cap = 0;
-	int mrc;
+	int mrc, rc;
 
 	if ((mrc = mdb_cursor_open(w->t.txn, s->pending, &c)) != 0) {
 		w->err = ls_store_err(mrc);
 		return;
 	}
+	/* Decode every waiting record first; any failure aborts the batch
+	 * before anything leaves the pending set. */
 	k.mv_size = LS_ID_LEN;
 	k.mv_data = (void *)(uintptr_t)id;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && w->err == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		struct ls_record *r = NULL;
 		if (k.mv_size != 2 * LS_ID_LEN || memcmp(k.mv_data, id, LS_ID_LEN) != 0)
 			break;
-		if (ls_record_decode(v.mv_data, v.mv_size, &r, NULL) == 0) {
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 16;
-				struct ls_record **nb = realloc(batch, ncap * sizeof(*nb));
-				if (nb == NULL) {
-					ls_record_free(r);
-					w->err = LS_ERR_NOMEM;
-					break;
-				}
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct ls_record **nb = realloc(batch, ncap * sizeof(*nb));
+			uint8_t(*nw)[LS_ID_LEN] = nb ? realloc(waiting, ncap * LS_ID_LEN) : NULL;
+			if (nb != NULL)
 				batch = nb;
-				cap = ncap;
+			if (nw == NULL) {
+				w->err = LS_ERR_NOMEM;
+				break;
 			}
-			batch[n++] = r;
+			waiting = nw;
+			cap = ncap;
 		}
-		mdb_del(w->t.txn, s->pwait, &(MDB_val){LS_ID_LEN, (uint8_t *)k.mv_data + LS_ID_LEN},
-			NULL);
-		if ((mrc = mdb_cursor_del(c, 0)) != 0) {
-			w->err = ls_store_err(mrc);
+		if ((rc = ls_record_decode(v.mv_data, v.mv_size, &r, NULL)) != 0) {
+			w->err = rc == LS_ERR_NOMEM ? LS_ERR_NOMEM : LS_ERR_STORE;
 			break;
 		}
-		if (w->pending > 0)
-			w->pending--;
+		memcpy(waiting[n], (uint8_t *)k.mv_data + LS_ID_LEN, LS_ID_LEN);
+		batch[n++] = r;
 	}
+	if (w->err == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		w->err = ls_store_err(mrc);
 	mdb_cursor_close(c);
+	for (size_t i = 0; i < n && w->err == 0; i++) {
+		MDB_val pv;
+		uint8_t pw[LS_ID_LEN + LS_KEY_LEN + 8];
+		if ((rc = ls_txn_get(&w->t, s->pwait, waiting[i], LS_ID_LEN, &pv)) != 0 ||
+		    pv.mv_size != sizeof(pw)) {
+			w->err = rc && rc != LS_ERR_NOT_FOUND ? rc : LS_ERR_STORE;
+			break;
+		}
+		memcpy(pw, pv.mv_data, sizeof(pw));
+		if ((rc = unpark(w, waiting[i], pw)) != 0)
+			w->err = rc;
+	}
 	/* Lower seqs first, so that a parked run of one feed applies in one pass. */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && batch[j - 1]->seq > batch[j]->seq; j--) {
@@ -473,11 +680,12 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 	for (size_t i = 0; i < n; i++) {
 		bool keep = false;
 		if (w->err == 0)
-			process(w, batch[i], NULL, &keep);
+			process(w, batch[i], LS_LAYER_CONSENSUS, NULL, &keep);
 		if (!keep)
 			ls_record_free(batch[i]);
 	}
 	free(batch);
+	free(waiting);
 }
 
 /* Releases everything that waited, transitively, on records accepted since
@@ -511,8 +719,8 @@ grow_map(struct ls_store *s)
 
 /* One attempt at the whole batch in one transaction. */
 static int
-attempt(struct ls_store *s, struct item *items, size_t n, struct ls_ingest_result *results,
-	struct wctx *w)
+attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
+	struct ls_ingest_result *results, struct wctx *w)
 {
 	int rc, mrc;
 
@@ -548,7 +756,10 @@ attempt(struct ls_store *s, struct item *items, size_t n, struct ls_ingest_resul
 				   ls_err_msg(&items[i].ctx, items[i].rc));
 			continue;
 		}
-		process(w, items[i].rec, res, &keep);
+		process(w, items[i].rec,
+			admit != NULL && admit[i] == LS_ADMIT_LOCAL ? LS_LAYER_ADMISSION
+								    : LS_LAYER_CONSENSUS,
+			res, &keep);
 		if (keep)
 			items[i].rec = NULL; /* owned by w->acc now */
 		if (w->acc.n > before)
@@ -583,7 +794,6 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 		      const uint8_t *admit, size_t n, struct ls_ingest_result *results,
 		      const struct ls_ingest_hooks *hooks)
 {
-	(void)admit; /* admission checks: see process() */
 	struct item *items;
 	struct wctx w;
 	int rc = 0;
@@ -604,7 +814,7 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 			if (items[i].rec == NULL && items[i].rc == 0)
 				items[i].rc = ls_record_decode(envs[i], lens[i], &items[i].rec,
 							       &items[i].ctx);
-		rc = attempt(s, items, n, results, &w);
+		rc = attempt(s, items, admit, n, results, &w);
 		if (rc != LS_ERR_FULL || w.disk_full || tries == MAX_GROW_RETRIES)
 			break;
 		if (grow_map(s) != 0)

@@ -101,24 +101,6 @@ ls_rtype_parse(const char *name)
 	return LS_REC_NONE;
 }
 
-uint32_t
-ls_rtype_roles(enum ls_rtype t)
-{
-	switch (t) {
-	case LS_REC_CERTIFICATE:
-	case LS_REC_POLICY:
-	case LS_REC_LICENSE: return LS_ROLE_AUTHORITY;
-	case LS_REC_REVOCATION: return LS_ROLE_AUTHORITY; /* or the subject itself */
-	case LS_REC_LOT: return LS_ROLE_MINER | LS_ROLE_RECYCLER;
-	case LS_REC_TRANSFORMATION: return LS_ROLE_PROCESSOR | LS_ROLE_RECYCLER;
-	case LS_REC_TRANSFER:
-	case LS_REC_RECEIPT:
-		return LS_ROLE_MINER | LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER | LS_ROLE_IMPORTER |
-		       LS_ROLE_RECYCLER;
-	default: return 0;
-	}
-}
-
 static const char *const role_names[] = {"authority", "miner",   "processor", "exporter",
 					 "importer",  "auditor", "recycler"};
 
@@ -502,6 +484,16 @@ from_lotdef(struct ls_record *r, struct ls_lotdef *d, const char *label, const c
 }
 
 static int
+check_countries(const struct ls_strlist *l, const char *field, struct ls_err_ctx *ctx)
+{
+	int rc;
+	for (size_t i = 0; i < l->n; i++)
+		if ((rc = check_country(l->v[i], field, ctx)) != 0)
+			return rc;
+	return 0;
+}
+
+static int
 from_certificate(struct ls_record *r, const Lodestone__Certificate *m, struct ls_err_ctx *ctx)
 {
 	struct ls_certificate *c = &r->certificate;
@@ -525,7 +517,23 @@ from_certificate(struct ls_record *r, const Lodestone__Certificate *m, struct ls
 	if (m->has_valid_until && c->valid_until <= c->valid_from)
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
 				  "certificate valid_until is not after valid_from");
+	if ((rc = copy_strlist(r, &c->jurisdictions, m->jurisdictions, m->n_jurisdictions,
+			       "certificate jurisdictions", ctx)) != 0 ||
+	    (rc = check_countries(&c->jurisdictions, "certificate jurisdictions", ctx)) != 0)
+		return rc;
+	if (c->jurisdictions.n > 0 && (c->roles & LS_ROLE_AUTHORITY) == 0)
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "certificate jurisdictions given for a key without the "
+				  "authority role");
 	return 0;
+}
+
+bool
+ls_cert_acts_for(const struct ls_certificate *c, const char *cc)
+{
+	if (c->jurisdictions.n == 0)
+		return strcasecmp(c->country, cc) == 0;
+	return ls_strlist_has(&c->jurisdictions, cc);
 }
 
 static int
@@ -633,16 +641,6 @@ check_items(const struct ls_strlist *items, struct ls_err_ctx *ctx)
 		if (!ls_category_valid(it) && !ls_tech_valid(it) && ls_element_z(it) == 0)
 			return ls_err_set(ctx, LS_ERR_MALFORMED, "license item '%s' unknown", it);
 	}
-	return 0;
-}
-
-static int
-check_countries(const struct ls_strlist *l, const char *field, struct ls_err_ctx *ctx)
-{
-	int rc;
-	for (size_t i = 0; i < l->n; i++)
-		if ((rc = check_country(l->v[i], field, ctx)) != 0)
-			return rc;
 	return 0;
 }
 
@@ -1145,6 +1143,8 @@ pack_body(const struct ls_record *r, uint8_t **out, size_t *out_len)
 		cert.valid_from = c->valid_from;
 		cert.has_valid_until = c->valid_until != 0;
 		cert.valid_until = c->valid_until;
+		cert.n_jurisdictions = c->jurisdictions.n;
+		cert.jurisdictions = enc_strs(&e, &c->jurisdictions);
 		m.kind_case = LODESTONE__RECORD__KIND_CERTIFICATE;
 		m.certificate = &cert;
 		break;

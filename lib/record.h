@@ -93,7 +93,14 @@ struct ls_certificate {
 	uint32_t roles;
 	uint64_t valid_from;  /* the record's timestamp when absent */
 	uint64_t valid_until; /* 0: no end */
+	/* An authority's scope as encoded (empty: its country alone); ask
+	 * ls_cert_acts_for(). */
+	struct ls_strlist jurisdictions;
 };
+
+/* True when certificate c's holder acts for jurisdiction cc: one of its
+ * listed jurisdictions, or its country when it lists none. */
+bool ls_cert_acts_for(const struct ls_certificate *c, const char *cc);
 
 struct ls_revocation {
 	uint8_t subject[LS_KEY_LEN];

@@ -1,6 +1,7 @@
 /*
  * store.c - opening the LMDB store, transactions and the read API.
- * The write path is in ingest.c, the rules in rules.c.
+ * The write path is in ingest.c, typed tables in tables.c, the rules of each
+ * record kind in kind/.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +96,13 @@ ls_txn_put_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint
 	return ls_txn_put(t, dbi, key, klen, b, 8, 0);
 }
 
+int
+ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN])
+{
+	MDB_val v;
+	return ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+}
+
 bool
 ls_txn_has_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN])
 {
@@ -129,30 +137,6 @@ ls_txn_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN], struct ls_record **
 }
 
 int
-ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *info)
-{
-	MDB_val v;
-	const uint8_t *p;
-	int rc = ls_txn_get(t, t->s->lots, lot, LS_ID_LEN, &v);
-
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8)
-		return LS_ERR_STORE;
-	p = v.mv_data;
-	memcpy(info->rec, p, LS_ID_LEN);
-	p += LS_ID_LEN;
-	info->index = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	p += 4;
-	info->grams = ls_be64_get(p);
-	p += 8;
-	memcpy(info->maker, p, LS_KEY_LEN);
-	p += LS_KEY_LEN;
-	info->timestamp = ls_be64_get(p);
-	return 0;
-}
-
-int
 ls_txn_lot_def(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_record **rec,
 	       const struct ls_lotdef **def)
 {
@@ -176,69 +160,6 @@ ls_txn_lot_def(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_record 
 	ls_record_free(*rec);
 	*rec = NULL;
 	return LS_ERR_STORE;
-}
-
-uint64_t
-ls_txn_hold(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_t lot[LS_ID_LEN])
-{
-	uint8_t k[LS_KEY_LEN + LS_ID_LEN];
-	uint64_t g = 0;
-
-	memcpy(k, holder, LS_KEY_LEN);
-	memcpy(k + LS_KEY_LEN, lot, LS_ID_LEN);
-	if (ls_txn_get_u64(t, t->s->holds, k, sizeof(k), &g) != 0)
-		return 0;
-	return g;
-}
-
-int
-ls_txn_revoked(struct ls_txn *t, const uint8_t subject[32], uint64_t *eff,
-	       uint8_t rev_id[LS_ID_LEN])
-{
-	MDB_val v;
-	int rc = ls_txn_get(t, t->s->revoked, subject, 32, &v);
-
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8 + LS_ID_LEN)
-		return LS_ERR_STORE;
-	*eff = ls_be64_get(v.mv_data);
-	if (rev_id != NULL)
-		memcpy(rev_id, (uint8_t *)v.mv_data + 8, LS_ID_LEN);
-	return 0;
-}
-
-/* Calls fn for each record stored under `key` in the children table. */
-int
-ls_txn_children(struct ls_txn *t, const uint8_t key[32],
-		int (*fn)(void *arg, const uint8_t rec[32]), void *arg)
-{
-	MDB_cursor *c = NULL;
-	MDB_val k = {32, (void *)(uintptr_t)key}, v;
-	uint8_t(*ids)[32] = NULL;
-	size_t n = 0;
-	int mrc, rc = 0;
-
-	/* Collect first: fn may open cursors of its own. */
-	if ((mrc = mdb_cursor_open(t->txn, t->s->children, &c)) != 0)
-		return ls_store_err(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint8_t(*ni)[32];
-		if (k.mv_size != 64 || memcmp(k.mv_data, key, 32) != 0)
-			break;
-		if ((ni = realloc(ids, (n + 1) * 32)) == NULL) {
-			rc = LS_ERR_NOMEM;
-			break;
-		}
-		ids = ni;
-		memcpy(ids[n++], (uint8_t *)k.mv_data + 32, 32);
-	}
-	mdb_cursor_close(c);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = fn(arg, ids[i]);
-	free(ids);
-	return rc;
 }
 
 bool
@@ -269,7 +190,7 @@ static const struct dbdef dbs[] = {
     DB(evidence, 0), DB(lots, 0),     DB(labels, MDB_DUPSORT),
     DB(holds, 0),    DB(transit, 0),  DB(licused, 0),
     DB(children, 0), DB(policies, 0), DB(licnum, MDB_DUPSORT),
-    DB(techs, 0),
+    DB(techs, 0),    DB(porder, 0),   DB(pauthors, 0),
 };
 
 static int
@@ -329,6 +250,10 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 							  : (unsigned)ncpu;
 	s->max_pending =
 	    opts != NULL && opts->max_pending ? opts->max_pending : DEFAULT_MAX_PENDING;
+	/* One author may fill an eighth of the set (at least 64 records). */
+	s->pending_quota = s->max_pending / 8 > 64 ? s->max_pending / 8 : 64;
+	if (s->pending_quota > s->max_pending)
+		s->pending_quota = s->max_pending;
 
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||
@@ -707,47 +632,45 @@ ls_store_resolve(struct ls_store *s, enum ls_resolve_kind kind, const char *name
 	return rc;
 }
 
+struct cert_of {
+	struct ls_txn *t;
+	uint64_t at, best_from;
+	bool found;
+	uint8_t *cert_id;
+};
+
+static int
+cert_of_one(void *arg, const struct ls_cert_row *row)
+{
+	struct cert_of *c = arg;
+
+	if (row->from > c->at || (row->until != 0 && c->at >= row->until))
+		return 0;
+	if (!c->found || row->from >= c->best_from) {
+		memcpy(c->cert_id, row->cert, LS_ID_LEN);
+		c->best_from = row->from;
+		c->found = true;
+	}
+	return 0;
+}
+
+/* A client's helper: the newest certificate of key in its period at `at`
+ * (revocations are judged at question time, not here). */
 int
 ls_store_cert_of(struct ls_store *s, const uint8_t key[LS_KEY_LEN], uint64_t at,
 		 uint8_t cert_id[LS_ID_LEN])
 {
 	struct ls_txn t;
-	MDB_cursor *c = NULL;
-	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)key}, v;
-	uint64_t best_from = 0;
-	bool found = false;
-	int rc, mrc;
+	struct cert_of c = {&t, at, 0, false, cert_id};
+	int rc;
 
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
-	if ((mrc = mdb_cursor_open(t.txn, s->certs, &c)) != 0) {
-		ls_txn_abort(&t);
-		return ls_store_err(mrc);
-	}
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = v.mv_data;
-		uint64_t from, until, eff;
-		if (k.mv_size != LS_KEY_LEN + LS_ID_LEN || memcmp(k.mv_data, key, LS_KEY_LEN) != 0)
-			break;
-		if (v.mv_size != 4 + 8 + 8 + 2)
-			continue;
-		from = ls_be64_get(p + 4);
-		until = ls_be64_get(p + 12);
-		if (from > at || (until != 0 && at >= until))
-			continue;
-		if (ls_txn_revoked(&t, (uint8_t *)k.mv_data + LS_KEY_LEN, &eff, NULL) == 0 &&
-		    eff <= at)
-			continue;
-		if (!found || from >= best_from) {
-			memcpy(cert_id, (uint8_t *)k.mv_data + LS_KEY_LEN, LS_ID_LEN);
-			best_from = from;
-			found = true;
-		}
-	}
-	mdb_cursor_close(c);
+	rc = ls_txn_certs_each(&t, key, cert_of_one, &c);
 	ls_txn_abort(&t);
-	return found ? 0 : LS_ERR_NOT_FOUND;
+	if (rc != 0)
+		return rc;
+	return c.found ? 0 : LS_ERR_NOT_FOUND;
 }
 
 int
@@ -839,32 +762,11 @@ ls_store_evidence(struct ls_store *s,
 		  void *arg)
 {
 	struct ls_txn t;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	int rc, mrc;
+	int rc;
 
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
-	if ((mrc = mdb_cursor_open(t.txn, s->evidence, &c)) != 0) {
-		rc = ls_store_err(mrc);
-		goto out;
-	}
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = v.mv_data;
-		uint32_t la;
-		if (v.mv_size < 4)
-			continue;
-		la = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-		if (la > v.mv_size - 4)
-			continue;
-		if ((rc = fn(arg, p + 4, la, p + 4 + la, v.mv_size - 4 - la)) != 0)
-			goto out;
-	}
-	rc = mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
-out:
-	if (c != NULL)
-		mdb_cursor_close(c);
+	rc = ls_txn_evidence_each(&t, NULL, fn, arg);
 	ls_txn_abort(&t);
 	return rc;
 }

@@ -1,18 +1,24 @@
 /*
- * store_int.h - the store's LMDB layout, shared by store.c (open, reads),
- * ingest.c (the write path), rules.c (what each record type checks and
- * changes) and the verification modules. Not a public header.
+ * store_int.h - the store layer: LMDB layout and typed table access, shared
+ * by store.c (open, reads), tables.c (the typed accessors), ingest.c (the
+ * write path), the record kinds (kind/) and the verification modules. Only
+ * store.c, tables.c and ingest.c call LMDB. Not a public header.
  *
  * Named databases (keys and values; integers big-endian):
- *   meta      "version" -> u32; "next" -> u64 next position; "pending" -> u64
+ *   meta      "version" -> u32; "next" -> u64 next position; "pending" -> u64;
+ *             "porder" -> u64 next parking order
  *   recs      pos u64 -> envelope bytes (append order: MDB_APPEND)
  *   ids       record id -> pos u64 || type u8
  *   feeds     author || seq u64 -> record id
  *   heads     author -> seq u64 || head id || timestamp u64
  *   certs     subject key || cert id -> roles u32 || from u64 || until u64 || country[2]
- *   revoked   subject (key, certificate or license id) -> effective u64 || revocation id
+ *   revoked   subject (key, certificate or license id) || revocation id
+ *               -> effective u64 || revoker key   (every revocation: scope is
+ *               decided at question time, kind/revocation.c)
  *   pending   missing id || waiting id -> envelope bytes
- *   pwait     waiting id -> missing id
+ *   pwait     waiting id -> missing id || author || order u64
+ *   porder    author || order u64 -> waiting id (oldest first)
+ *   pauthors  author -> records waiting u64
  *   evidence  author || seq u64 -> len_a u32 || envelope a || envelope b
  *   lots      lot id -> record id || index u32 (0xffffffff: registration) || grams u64
  *               || maker key || timestamp u64
@@ -33,17 +39,18 @@
 
 #include "store.h"
 
-#define LS_STORE_LAYOUT_VERSION 1
+#define LS_STORE_LAYOUT_VERSION 2
 #define LS_LOT_REGISTRATION     0xffffffffu
 
 struct ls_store {
 	MDB_env *env;
-	MDB_dbi meta, recs, ids, feeds, heads, certs, revoked, pending, pwait, evidence, lots,
-	    labels, holds, transit, licused, children, policies, licnum, techs;
+	MDB_dbi meta, recs, ids, feeds, heads, certs, revoked, pending, pwait, porder, pauthors,
+	    evidence, lots, labels, holds, transit, licused, children, policies, licnum, techs;
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
 	unsigned threads;
 	size_t max_pending;
+	size_t pending_quota; /* records one author may have waiting */
 	int lockfd;
 };
 
@@ -66,6 +73,9 @@ int ls_txn_put(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, cons
 int ls_txn_get_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint64_t *v);
 int ls_txn_put_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint64_t v);
 
+/* 0 when record id is stored, LS_ERR_NOT_FOUND, or a store error. */
+int ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN]);
+/* Whether record id is stored (a failed read says no: not for rules). */
 bool ls_txn_has_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN]);
 /* Decodes stored record id (no signature check: it was checked at ingest). */
 int ls_txn_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN], struct ls_record **r);
@@ -79,7 +89,16 @@ struct ls_lot_info {
 	uint8_t maker[LS_KEY_LEN];
 	uint64_t timestamp;
 };
+
+/*
+ * Typed table access (tables.c). Every function returns 0, LS_ERR_NOT_FOUND
+ * where an entry may be absent, or a store error: a failed read is never an
+ * answer. The *_each functions collect first where fn may read the store,
+ * stop at fn's non-zero return and return it.
+ */
 int ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *info);
+int ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lot_info *info,
+		   const char *label);
 
 /*
  * The definition of a lot (label, category, grams, composition) inside its
@@ -88,45 +107,90 @@ int ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_inf
 int ls_txn_lot_def(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_record **rec,
 		   const struct ls_lotdef **def);
 
-/* Grams of lot held by holder (0 when none). */
-uint64_t ls_txn_hold(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN],
-		     const uint8_t lot[LS_ID_LEN]);
+/* Grams of lot held by holder: *grams 0 when none. */
+int ls_txn_hold(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_t lot[LS_ID_LEN],
+		uint64_t *grams);
+int ls_txn_hold_put(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN],
+		    const uint8_t lot[LS_ID_LEN], uint64_t grams);
+int ls_txn_holders_each(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
+			int (*fn)(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t grams),
+			void *arg);
 
-/* Earliest revocation of subject: 0 and *eff set, or LS_ERR_NOT_FOUND. */
-int ls_txn_revoked(struct ls_txn *t, const uint8_t subject[32], uint64_t *eff,
-		   uint8_t rev_id[LS_ID_LEN]);
+/* A transfer's grams and whether it was received. LS_ERR_NOT_FOUND. */
+int ls_txn_transit(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t *sent,
+		   bool *received);
+int ls_txn_transit_put(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t sent,
+		       bool received);
+
+/* Grams used of a license (0 when none). */
+int ls_txn_licused(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t *used);
+int ls_txn_licused_put(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t used);
 
 /*
- * Calls fn for each record id stored under key in the children table (the
- * records that consume or ship a lot, the receipts of a transfer). The ids
- * are collected first, so fn may read the store. Stops at fn's non-zero
- * return and returns it.
+ * The records stored under key in the children table: the records that
+ * consume or ship a lot, the receipts of a transfer.
  */
 int ls_txn_children(struct ls_txn *t, const uint8_t key[32],
 		    int (*fn)(void *arg, const uint8_t rec[32]), void *arg);
+int ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN],
+		     const uint8_t rec[LS_ID_LEN]);
+
+struct ls_cert_row {
+	uint8_t cert[LS_ID_LEN];
+	uint32_t roles;
+	uint64_t from, until; /* until 0: no end */
+	char country[LS_COUNTRY_LEN + 1];
+};
+int ls_txn_cert_put(struct ls_txn *t, const uint8_t subject[LS_KEY_LEN],
+		    const struct ls_cert_row *row);
+int ls_txn_certs_each(struct ls_txn *t, const uint8_t subject[LS_KEY_LEN],
+		      int (*fn)(void *arg, const struct ls_cert_row *row), void *arg);
+
+struct ls_rev_row {
+	uint8_t rev[LS_ID_LEN]; /* the Revocation record */
+	uint64_t effective;
+	uint8_t author[LS_KEY_LEN];
+};
+int ls_txn_revocation_put(struct ls_txn *t, const uint8_t subject[32],
+			  const struct ls_rev_row *row);
+/* Every revocation naming subject, in revocation id order. */
+int ls_txn_revocations_each(struct ls_txn *t, const uint8_t subject[32],
+			    int (*fn)(void *arg, const struct ls_rev_row *row), void *arg);
+/* Every revocation record of the store. */
+int ls_txn_all_revocations_each(struct ls_txn *t,
+				int (*fn)(void *arg, const uint8_t rev[LS_ID_LEN]), void *arg);
+
+int ls_txn_policy_put(struct ls_txn *t, const char jurisdiction[2], uint64_t from,
+		      const uint8_t id[LS_ID_LEN]);
+/* Every policy record, by jurisdiction and effective date. */
+int ls_txn_policies_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]),
+			 void *arg);
+
+int ls_txn_license_put(struct ls_txn *t, const char *number, const uint8_t id[LS_ID_LEN]);
+/* Every license record, by number. */
+int ls_txn_licenses_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]),
+			 void *arg);
+
+int ls_txn_tech_put(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t ts,
+		    const uint8_t transfer[LS_ID_LEN]);
+/* The technology transfers to `to` dated at or before `before`, in date order. */
+int ls_txn_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
+		      int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg);
+
+int ls_txn_evidence_has(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+			bool *has);
+int ls_txn_evidence_put(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+			const uint8_t *a, size_t la, const uint8_t *b, size_t lb);
+/* The first equivocation kept for author: its seq and both record ids.
+ * LS_ERR_NOT_FOUND when it has none. */
+int ls_txn_evidence_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
+			  uint8_t pair[2][LS_ID_LEN]);
+/* Every evidence pair (of author, or of everyone when author is NULL). */
+int ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
+			 int (*fn)(void *arg, const uint8_t *a, size_t la, const uint8_t *b,
+				   size_t lb),
+			 void *arg);
 
 bool ls_store_is_anchor(const struct ls_store *s, const uint8_t key[LS_KEY_LEN]);
-
-/* The certificate record named by r->cert_id, checked against r (author,
- * role bits `roles`, validity and revocation at r->timestamp). LS_R_OK or a
- * reason with msg. */
-enum ls_reason ls_rules_check_author(struct ls_txn *t, const struct ls_record *r, uint32_t roles,
-				     char *msg, size_t msglen);
-
-/* ---- rules.c: per record type ---- */
-
-/*
- * The first dependency of r (other than prev) that is not in the store: a
- * record id or a lot id. Returns true and sets missing when there is one.
- */
-bool ls_rules_missing(struct ls_txn *t, const struct ls_record *r, uint8_t missing[LS_ID_LEN]);
-
-/*
- * Checks r against the state and, when valid, applies it (holdings, lots,
- * indexes). Returns LS_R_OK, or a reason with a message (nothing applied).
- * *err is set to a store error (and LS_R_STORE returned) when LMDB fails.
- */
-enum ls_reason ls_rules_apply(struct ls_txn *t, const struct ls_record *r, char *msg, size_t msglen,
-			      int *err);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "kind.h"
 #include "util.h"
 #include "verify_int.h"
 
@@ -111,31 +112,47 @@ policies_release(struct policies *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
+struct pload {
+	struct ls_txn *t;
+	struct policies *ps;
+};
+
+/* Question time: a policy counts when its author was a valid authority at
+ * its date (a revocation in scope voids what came after it). */
+static int
+policy_one(void *arg, const uint8_t id[LS_ID_LEN])
+{
+	struct pload *pl = arg;
+	struct ls_record *r = NULL, **np;
+	char msg[LS_ERR_MSG_MAX];
+	struct ls_why w = LS_WHY(msg);
+	enum ls_reason reason;
+	int rc;
+
+	if ((rc = ls_txn_record(pl->t, id, &r)) != 0)
+		return rc;
+	reason = ls_author_check(pl->t, r, LS_ROLE_AUTHORITY, LS_LAYER_QUESTION, &w);
+	if (reason != LS_R_OK) {
+		ls_record_free(r);
+		return reason == LS_R_STORE ? w.err : 0;
+	}
+	if ((np = realloc(pl->ps->p, (pl->ps->n + 1) * sizeof(*np))) == NULL) {
+		ls_record_free(r);
+		return LS_ERR_NOMEM;
+	}
+	pl->ps->p = np;
+	pl->ps->p[pl->ps->n++] = r;
+	return 0;
+}
+
 static int
 policies_load(struct ls_txn *t, struct policies *ps)
 {
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	int mrc, rc = 0;
+	struct pload pl = {t, ps};
+	int rc;
 
 	memset(ps, 0, sizeof(*ps));
-	if ((mrc = mdb_cursor_open(t->txn, t->s->policies, &c)) != 0)
-		return ls_store_err(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		struct ls_record *r = NULL, **np;
-		if (k.mv_size != 2 + 8 + LS_ID_LEN ||
-		    ls_txn_record(t, (uint8_t *)k.mv_data + 10, &r) != 0)
-			continue;
-		if ((np = realloc(ps->p, (ps->n + 1) * sizeof(*np))) == NULL) {
-			ls_record_free(r);
-			rc = LS_ERR_NOMEM;
-			break;
-		}
-		ps->p = np;
-		ps->p[ps->n++] = r;
-	}
-	mdb_cursor_close(c);
+	rc = ls_txn_policies_each(t, policy_one, &pl);
 	if (rc == 0 && (ps->pol = calloc(ps->n ? ps->n : 1, sizeof(*ps->pol))) == NULL)
 		rc = LS_ERR_NOMEM;
 	for (size_t i = 0; rc == 0 && i < ps->n; i++)
@@ -155,7 +172,9 @@ policy_in_force(const struct policies *ps, size_t i, uint64_t at)
 		return false;
 	for (size_t j = 0; j < ps->n; j++) {
 		const struct ls_policy *q = &ps->p[j]->policy;
-		if (j == i)
+		/* Only a policy of the same jurisdiction supersedes or suspends
+		 * (ingest refuses others; this holds for bundles too). */
+		if (j == i || strcasecmp(q->jurisdiction, p->policy.jurisdiction) != 0)
 			continue;
 		for (size_t s = 0; s < q->n_suspends; s++)
 			if (memcmp(q->suspends[s].policy, p->id, 32) == 0 &&
@@ -256,70 +275,77 @@ controlled(const struct policies *ps, size_t k, const struct ls_lot_origin *lo, 
 
 /* ---- holders and countries ---- */
 
-static void
+struct kc {
+	uint64_t at, best;
+	char *cc;
+	uint8_t *org_cert;
+	bool *has_cert;
+};
+
+static int
+kc_one(void *arg, const struct ls_cert_row *row)
+{
+	struct kc *k = arg;
+
+	if (row->from > k->at || (row->until != 0 && k->at >= row->until) ||
+	    (k->cc[0] && row->from < k->best))
+		return 0;
+	k->best = row->from;
+	memcpy(k->cc, row->country, 3);
+	if (k->org_cert != NULL)
+		memcpy(k->org_cert, row->cert, 32);
+	if (k->has_cert)
+		*k->has_cert = true;
+	return 0;
+}
+
+/* The country of key's newest certificate in its period at `at`. */
+static int
 key_country(struct ls_txn *t, const uint8_t key[32], uint64_t at, char cc[3], uint8_t org_cert[32],
 	    bool *has_cert)
 {
-	MDB_cursor *c = NULL;
-	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)key}, v;
-	uint64_t best = 0;
+	struct kc k = {at, 0, cc, org_cert, has_cert};
 
 	cc[0] = '\0';
 	if (has_cert)
 		*has_cert = false;
-	if (mdb_cursor_open(t->txn, t->s->certs, &c) != 0)
-		return;
-	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = v.mv_data;
-		uint64_t from, until;
-		if (k.mv_size != 64 || memcmp(k.mv_data, key, 32) != 0)
-			break;
-		if (v.mv_size != 22)
-			continue;
-		from = ls_be64_get(p + 4);
-		until = ls_be64_get(p + 12);
-		if (from > at || (until != 0 && at >= until) || (cc[0] && from < best))
-			continue;
-		best = from;
-		memcpy(cc, p + 20, 2);
-		cc[2] = '\0';
-		if (org_cert != NULL)
-			memcpy(org_cert, (uint8_t *)k.mv_data + 32, 32);
-		if (has_cert)
-			*has_cert = true;
-	}
-	mdb_cursor_close(c);
+	return ls_txn_certs_each(t, key, kc_one, &k);
 }
 
 /* The key holding the most of lot, preferring its maker on a tie. */
-static bool
-main_holder(struct ls_txn *t, const uint8_t lot[32], const struct ls_lot_info *li,
-	    uint8_t holder[32], size_t *n_holders)
-{
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	uint64_t best = 0;
-	bool found = false;
+struct mh {
+	const struct ls_lot_info *li;
+	uint8_t *holder;
+	uint64_t best;
+	bool found;
+	size_t n;
+};
 
-	*n_holders = 0;
-	if (mdb_cursor_open(t->txn, t->s->holds, &c) != 0)
-		return false;
-	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		uint64_t g;
-		if (k.mv_size != 64 || memcmp((uint8_t *)k.mv_data + 32, lot, 32) != 0)
-			continue;
-		g = ls_be64_get(v.mv_data);
-		(*n_holders)++;
-		if (!found || g > best || (g == best && memcmp(k.mv_data, li->maker, 32) == 0)) {
-			memcpy(holder, k.mv_data, 32);
-			best = g;
-			found = true;
-		}
+static int
+mh_one(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t g)
+{
+	struct mh *m = arg;
+
+	m->n++;
+	if (!m->found || g > m->best || (g == m->best && memcmp(holder, m->li->maker, 32) == 0)) {
+		memcpy(m->holder, holder, 32);
+		m->best = g;
+		m->found = true;
 	}
-	mdb_cursor_close(c);
-	return found;
+	return 0;
+}
+
+/* The key holding the most of lot, preferring its maker on a tie. */
+static int
+main_holder(struct ls_txn *t, const uint8_t lot[32], const struct ls_lot_info *li,
+	    uint8_t holder[32], size_t *n_holders, bool *found)
+{
+	struct mh m = {li, holder, 0, false, 0};
+	int rc = ls_txn_holders_each(t, lot, mh_one, &m);
+
+	*n_holders = m.n;
+	*found = m.found;
+	return rc;
 }
 
 /* ---- ancestors and records ---- */
@@ -428,14 +454,14 @@ custody_child(void *arg, const uint8_t rec[32])
 {
 	struct custody *c = arg;
 	struct ls_record *r = NULL;
-	MDB_val v;
+	uint64_t sent;
+	bool received = false;
 	int rc = 0;
 
-	if (ls_txn_record(c->t, rec, &r) != 0)
-		return 0;
+	if ((rc = ls_txn_record(c->t, rec, &r)) != 0)
+		return rc;
 	if (r->type == LS_REC_TRANSFER && memcmp(r->transfer.to, c->holder, 32) == 0 &&
-	    ls_txn_get(c->t, c->t->s->transit, rec, 32, &v) == 0 && v.mv_size == 9 &&
-	    ((uint8_t *)v.mv_data)[8] != 0) {
+	    (rc = ls_txn_transit(c->t, rec, &sent, &received)) == 0 && received) {
 		if ((rc = ls_idmap_put(c->transfers, rec, (void *)1)) == 0)
 			rc = custody_push(c, r->author, c->lot);
 	}
@@ -565,48 +591,27 @@ struct prov {
  * Whether author signed two records with one seq: the first evidence pair
  * kept for it (its seq and both record ids), or false.
  */
-static bool
-author_equivocated(struct ls_txn *t, const uint8_t author[32], uint64_t *seq, uint8_t pair[2][32])
+static int
+author_equivocated(struct ls_txn *t, const uint8_t author[32], bool *found, uint64_t *seq,
+		   uint8_t pair[2][32])
 {
-	MDB_cursor *c = NULL;
-	MDB_val k = {32, (void *)(uintptr_t)author}, v;
-	bool found = false;
+	int rc = ls_txn_evidence_first(t, author, seq, pair);
 
-	if (mdb_cursor_open(t->txn, t->s->evidence, &c) != 0)
-		return false;
-	if (mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) == 0 && k.mv_size == 32 + 8 &&
-	    memcmp(k.mv_data, author, 32) == 0) {
-		const uint8_t *e = v.mv_data;
-		uint32_t la = 0;
-		struct ls_record *a = NULL, *b = NULL;
-		found = true;
-		*seq = ls_be64_get((const uint8_t *)k.mv_data + 32);
-		memset(pair, 0, 2 * 32);
-		if (v.mv_size >= 4)
-			la = (uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 | (uint32_t)e[2] << 8 |
-			     e[3];
-		/* The evidence was decoded when it was kept; ids are zero if it
-		 * no longer decodes. */
-		if (v.mv_size >= 4 && la <= v.mv_size - 4 &&
-		    ls_record_decode(e + 4, la, &a, NULL) == 0 &&
-		    ls_record_decode(e + 4 + la, v.mv_size - 4 - la, &b, NULL) == 0) {
-			memcpy(pair[0], a->id, 32);
-			memcpy(pair[1], b->id, 32);
-		}
-		ls_record_free(a);
-		ls_record_free(b);
-	}
-	mdb_cursor_close(c);
-	return found;
+	*found = rc == 0;
+	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
 }
 
-/* Checks one ancestor record against what ingest could not know. */
+/* Checks one ancestor record at question time: its author's certificate
+ * and role with the revocations now known (in scope), and equivocation. */
 static int
 check_record(struct prov *p, const struct ls_record *r)
 {
-	uint64_t eff, seq;
-	uint8_t rev[32], ids[2][32], pair[2][32];
-	char h[17];
+	uint64_t seq;
+	uint8_t ids[2][32], pair[2][32];
+	char h[17], msg[LS_ERR_MSG_MAX];
+	struct ls_why w = LS_WHY(msg);
+	enum ls_reason reason;
+	bool equiv;
 	int rc;
 
 	if (ls_idmap_has(p->checked, r->id))
@@ -615,22 +620,19 @@ check_record(struct prov *p, const struct ls_record *r)
 		return rc;
 	p->v->ancestors++;
 	memcpy(ids[0], r->id, 32);
-	if (ls_txn_revoked(p->t, r->author, &eff, rev) == 0 && eff <= r->timestamp) {
-		memcpy(ids[1], rev, 32);
-		if ((rc = ls_verdict_add(p->v, LS_R_REVOKED, (const uint8_t(*)[32])ids, 2,
-					 "%s %s is signed by a key revoked before its date",
-					 ls_rtype_name(r->type), h8(r->id, h))) != 0)
+	reason = ls_author_check(p->t, r, ls_rtype_roles(r->type), LS_LAYER_QUESTION, &w);
+	if (reason == LS_R_STORE)
+		return w.err;
+	if (reason != LS_R_OK) {
+		memcpy(ids[1], w.id, 32);
+		if ((rc = ls_verdict_add(p->v, reason, (const uint8_t(*)[32])ids, w.has_id ? 2 : 1,
+					 "%s %s: %s", ls_rtype_name(r->type), h8(r->id, h), msg)) !=
+		    0)
 			return rc;
 	}
-	if (r->has_cert && ls_txn_revoked(p->t, r->cert_id, &eff, rev) == 0 &&
-	    eff <= r->timestamp) {
-		memcpy(ids[1], rev, 32);
-		if ((rc = ls_verdict_add(p->v, LS_R_REVOKED, (const uint8_t(*)[32])ids, 2,
-					 "%s %s relies on a revoked certificate",
-					 ls_rtype_name(r->type), h8(r->id, h))) != 0)
-			return rc;
-	}
-	if (author_equivocated(p->t, r->author, &seq, pair)) {
+	if ((rc = author_equivocated(p->t, r->author, &equiv, &seq, pair)) != 0)
+		return rc;
+	if (equiv) {
 		uint8_t eids[3][32];
 		char ha[17], hb[17];
 		memcpy(eids[0], r->id, 32);
@@ -647,105 +649,151 @@ check_record(struct prov *p, const struct ls_record *r)
 	return 0;
 }
 
-/* A license cited by a cross-border transfer, revoked after the fact with
- * effect at or before the transfer. */
+/*
+ * What one hop of a transfer must satisfy at question time: its receiver's
+ * certificate with revocations now known; when it crosses a border, for
+ * every policy in force at its date that controls it (policies of the
+ * sender's country over its technology, or every policy over the lot, by
+ * `controlled`), no denied end use or end user, and a cited license that
+ * covers it, issued by an authority of that policy's jurisdiction.
+ */
 static int
-check_cited_license(struct prov *p, const struct ls_record *tr)
+check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 {
-	uint8_t ids[2][32];
-	uint64_t eff;
-	char h[17];
-
-	if (ls_txn_revoked(p->t, tr->transfer.license, &eff, NULL) != 0 || eff > tr->timestamp)
-		return 0;
-	memcpy(ids[0], tr->id, 32);
-	memcpy(ids[1], tr->transfer.license, 32);
-	return ls_verdict_add(p->v, LS_R_LICENSE_REVOKED, (const uint8_t(*)[32])ids, 2,
-			      "transfer %s cites a license revoked before it", h8(tr->id, h));
-}
-
-/* A technology transfer across a border: did it need a license under a
- * policy of the sender's jurisdiction in force at its date? */
-static int
-check_tech_hop(struct prov *p, const struct ls_record *tr)
-{
-	struct ls_record *to_cert = NULL;
-	char from_cc[3], h[17];
-	uint8_t ids[2][32];
-	int rc = 0;
-
-	ls_author_country(p->t, tr, from_cc);
-	if (ls_txn_record(p->t, tr->transfer.to_cert, &to_cert) != 0)
-		return 0;
-	if (from_cc[0] == '\0' || strcmp(from_cc, to_cert->certificate.country) == 0)
-		goto out;
-	if (tr->transfer.has_license) {
-		rc = check_cited_license(p, tr);
-		goto out;
-	}
-	memcpy(ids[0], tr->id, 32);
-	for (size_t i = 0; i < p->ps->n && rc == 0; i++) {
-		const struct ls_record *pol = p->ps->p[i];
-		if (!policy_in_force(p->ps, i, tr->timestamp) ||
-		    strcmp(pol->policy.jurisdiction, from_cc) != 0 ||
-		    !ls_strlist_has(&pol->policy.controlled_tech, tr->transfer.tech))
-			continue;
-		memcpy(ids[1], pol->id, 32);
-		rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, 2,
-				    "technology export %s -> %s by transfer %s had no license: "
-				    "%s is controlled technology under policy '%s' (%s)",
-				    from_cc, to_cert->certificate.country, h8(tr->id, h),
-				    tr->transfer.tech, pol->policy.name, pol->policy.jurisdiction);
-	}
-out:
-	ls_record_free(to_cert);
-	return rc;
-}
-
-/* A cross-border hop: did it need a license under the policy of its date? */
-static int
-check_hop(struct prov *p, const struct ls_record *tr, const uint8_t lot[32])
-{
-	struct ls_record *to_cert = NULL;
-	const struct ls_lot_origin *lo;
-	char from_cc[3], msg[LS_ERR_MSG_MAX], h[17];
+	const struct ls_transfer *tf = &tr->transfer;
+	struct ls_record *to_cert = NULL, *lic = NULL, *src = NULL;
+	const struct ls_lot_origin *lo = NULL;
+	const struct ls_lotdef *d = NULL;
+	const char *use = *tf->end_use ? tf->end_use : "civilian";
+	char from_cc[3], msg[LS_ERR_MSG_MAX], why_msg[LS_ERR_MSG_MAX], h[17];
+	struct ls_why w = LS_WHY(why_msg);
+	enum ls_reason reason;
 	uint8_t ids[3][32];
 	int rc = 0;
 
-	ls_author_country(p->t, tr, from_cc);
-	if (ls_txn_record(p->t, tr->transfer.to_cert, &to_cert) != 0)
-		return 0;
-	if (from_cc[0] == '\0' || strcmp(from_cc, to_cert->certificate.country) == 0)
-		goto out;
 	memcpy(ids[0], tr->id, 32);
-	if (tr->transfer.has_license) {
-		rc = check_cited_license(p, tr);
-		goto out;
+	memcpy(ids[1], tf->to_cert, 32);
+	reason = ls_cert_check(p->t, tf->to_cert, tf->to, 0, tr->timestamp, LS_LAYER_QUESTION,
+			       &to_cert, &w);
+	if (reason == LS_R_STORE)
+		return w.err;
+	if (reason != LS_R_OK) {
+		if (reason == LS_R_NO_CERTIFICATE || reason == LS_R_CERT_EXPIRED ||
+		    reason == LS_R_WRONG_ROLE)
+			reason = LS_R_BAD_RECEIVER;
+		return ls_verdict_add(p->v, reason, (const uint8_t(*)[32])ids, 2,
+				      "transfer %s: the receiver's certificate: %s", h8(tr->id, h),
+				      why_msg);
 	}
-	if ((rc = ls_ocache_get(p->oc, lot, &lo)) != 0)
+	if ((rc = ls_author_country_of(p->t, tr, from_cc)) != 0)
+		goto out;
+	if (from_cc[0] == '\0' || strcmp(from_cc, to_cert->certificate.country) == 0)
+		goto bindings;
+	if (tf->has_license && (rc = ls_txn_record(p->t, tf->license, &lic)) != 0)
+		goto out;
+	if (lot != NULL && ((rc = ls_ocache_get(p->oc, lot, &lo)) != 0 ||
+			    (rc = ls_txn_lot_def(p->t, lot, &src, &d)) != 0))
 		goto out;
 	for (size_t i = 0; i < p->ps->n && rc == 0; i++) {
 		const struct ls_record *pol = p->ps->p[i];
-		bool unv;
+		const struct ls_policy *pp = &pol->policy;
+		bool unv = false, bad_user;
+		size_t n_ids = 2;
 		if (!policy_in_force(p->ps, i, tr->timestamp))
 			continue;
-		if (controlled(p->ps, i, lo, from_cc, msg, sizeof(msg), ids[2], &unv) !=
-		    C_CONTROLLED)
-			continue;
+		if (lot != NULL) {
+			if (controlled(p->ps, i, lo, from_cc, msg, sizeof(msg), ids[2], &unv) !=
+			    C_CONTROLLED)
+				continue;
+		} else {
+			if (strcmp(pp->jurisdiction, from_cc) != 0 ||
+			    !ls_strlist_has(&pp->controlled_tech, tf->tech))
+				continue;
+			snprintf(msg, sizeof(msg),
+				 "%s is controlled technology under policy '%s' (%s)", tf->tech,
+				 pp->name, pp->jurisdiction);
+		}
 		memcpy(ids[1], pol->id, 32);
-		rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, unv ? 3 : 2,
-				    "export %s -> %s by transfer %s had no license: %s", from_cc,
-				    to_cert->certificate.country, h8(tr->id, h), msg);
+		if (unv)
+			n_ids = 3;
+		if (ls_strlist_has(&pp->denied_end_uses, use) &&
+		    (rc = ls_verdict_add(p->v, LS_R_END_USE_DENIED, (const uint8_t(*)[32])ids, 2,
+					 "transfer %s: end use '%s' is denied by policy '%s' (%s)",
+					 h8(tr->id, h), use, pp->name, pp->jurisdiction)) != 0)
+			break;
+		bad_user = keylist_has(&pp->denied_end_user_keys, tf->to);
+		if (!bad_user && pp->denied_end_user_names.n > 0) {
+			bad_user =
+			    ls_strlist_has(&pp->denied_end_user_names, to_cert->certificate.org);
+		}
+		if (bad_user &&
+		    (rc = ls_verdict_add(p->v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])ids, 2,
+					 "transfer %s: the receiver is denied by policy '%s' (%s)",
+					 h8(tr->id, h), pp->name, pp->jurisdiction)) != 0)
+			break;
+		if (lic == NULL) {
+			rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, n_ids,
+					    "%sexport %s -> %s by transfer %s had no license: %s",
+					    lot != NULL ? "" : "technology ", from_cc,
+					    to_cert->certificate.country, h8(tr->id, h), msg);
+			continue;
+		}
+		{
+			struct ls_license_use u = {
+			    .exporter = tr->author,
+			    .destination = to_cert->certificate.country,
+			    .end_user = tf->to,
+			    .end_use = tf->end_use,
+			    .item = d,
+			    .tech = tf->tech,
+			    .quantity = false, /* used up at ingest, in the licensee's order */
+			    .at = tr->timestamp,
+			    .jurisdiction = pp->jurisdiction,
+			};
+			uint8_t lids[3][32];
+			reason = ls_license_check(p->t, lic, &u, LS_LAYER_QUESTION, &w);
+			if (reason == LS_R_STORE) {
+				rc = w.err;
+				break;
+			}
+			if (reason == LS_R_OK)
+				continue;
+			memcpy(lids[0], tr->id, 32);
+			memcpy(lids[1], lic->id, 32);
+			memcpy(lids[2], pol->id, 32);
+			rc = ls_verdict_add(p->v, reason, (const uint8_t(*)[32])lids, 3,
+					    "export %s -> %s by transfer %s: %s (%s)", from_cc,
+					    to_cert->certificate.country, h8(tr->id, h), why_msg,
+					    msg);
+		}
 	}
-	if (rc == 0) {
+bindings:
+	/* Re-export bindings and military bars of licenses up the custody
+	 * chain apply to every hop, licensed or not. */
+	if (rc == 0 && lot != NULL) {
 		bool denied;
-		rc = check_bindings(p->t, tr->author, lot, to_cert->certificate.country,
-				    *tr->transfer.end_use ? tr->transfer.end_use : "civilian",
+		rc = check_bindings(p->t, tr->author, lot, to_cert->certificate.country, use,
 				    tr->id, p->v, &denied);
 	}
 out:
 	ls_record_free(to_cert);
+	ls_record_free(lic);
+	ls_record_free(src);
 	return rc;
+}
+
+/* A technology transfer. */
+static int
+check_tech_hop(struct prov *p, const struct ls_record *tr)
+{
+	return check_hop_at(p, tr, NULL);
+}
+
+/* A transfer of lot. */
+static int
+check_hop(struct prov *p, const struct ls_record *tr, const uint8_t lot[32])
+{
+	return check_hop_at(p, tr, lot);
 }
 
 struct child_ctx {
@@ -889,103 +937,83 @@ out:
 
 /* ---- export check ---- */
 
-/* A license of holder that covers this export, or false. */
-static bool
-find_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t holder[32],
-	     const struct ls_lot_origin *lo, const char *use, uint64_t at, uint8_t out[32],
-	     char *number, size_t nlen)
-{
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	bool found = false;
+struct findlic {
+	struct ls_txn *t;
+	const struct ls_license_use *u;
+	const uint8_t *only; /* the license the exporter cites, or NULL */
+	bool found;
+	uint8_t id[32];
+	char number[LS_STR_MAX + 1];
+	int rc;
+};
 
-	if (mdb_cursor_open(t->txn, t->s->licnum, &c) != 0)
-		return false;
-	for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && !found;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		struct ls_record *r = NULL;
-		const struct ls_license *l;
-		uint64_t used = 0, eff;
-		bool item = false;
-		if (v.mv_size != 32 || (q->has_license && memcmp(v.mv_data, q->license, 32) != 0))
-			continue;
-		if (ls_txn_record(t, v.mv_data, &r) != 0)
-			continue;
-		l = &r->license;
-		ls_txn_get_u64(t, t->s->licused, r->id, 32, &used);
-		item = ls_strlist_has(&l->items, lo->category);
-		for (size_t e = 0; e < lo->n && !item; e++)
-			item = ls_strlist_has(&l->items, ls_element_symbol(lo->e[e].z));
-		if (r->type == LS_REC_LICENSE && memcmp(l->licensee, holder, 32) == 0 &&
-		    ls_strlist_has(&l->destinations, q->destination) &&
-		    strcasecmp(l->end_use, use) == 0 &&
-		    (!l->has_end_user ||
-		     (q->has_end_user && memcmp(l->end_user, q->end_user, 32) == 0)) &&
-		    at >= l->valid_from && (l->valid_until == 0 || at < l->valid_until) &&
-		    !(ls_txn_revoked(t, r->id, &eff, NULL) == 0 && eff <= at) &&
-		    used < l->max_grams && item) {
-			memcpy(out, r->id, 32);
-			snprintf(number, nlen, "%s", l->number);
-			found = true;
-		}
-		ls_record_free(r);
+static int
+findlic_one(void *arg, const uint8_t id[LS_ID_LEN])
+{
+	struct findlic *f = arg;
+	struct ls_record *r = NULL;
+	char msg[LS_ERR_MSG_MAX];
+	struct ls_why w = LS_WHY(msg);
+	enum ls_reason reason;
+	int rc;
+
+	if (f->only != NULL && memcmp(id, f->only, 32) != 0)
+		return 0;
+	if ((rc = ls_txn_record(f->t, id, &r)) != 0)
+		return rc;
+	reason = ls_license_check(f->t, r, f->u, LS_LAYER_QUESTION, &w);
+	if (reason == LS_R_OK) {
+		f->found = true;
+		memcpy(f->id, id, 32);
+		snprintf(f->number, sizeof(f->number), "%s", r->license.number);
 	}
-	mdb_cursor_close(c);
-	return found;
+	ls_record_free(r);
+	if (reason == LS_R_STORE)
+		return w.err;
+	return f->found ? 1 : 0;
+}
+
+/* A license that covers this export (the one cited, if any): 0 with
+ * *found set, or a store error. The rule is ls_license_check's. */
+static int
+find_license(struct ls_txn *t, const struct ls_export_query *q, const struct ls_license_use *u,
+	     bool *found, uint8_t out[32], char *number, size_t nlen)
+{
+	struct findlic f = {t, u, q->has_license ? q->license : NULL, false, {0}, "", 0};
+	int rc = ls_txn_licenses_each(t, findlic_one, &f);
+
+	*found = f.found;
+	if (f.found) {
+		memcpy(out, f.id, 32);
+		snprintf(number, nlen, "%s", f.number);
+	}
+	return rc == 1 ? 0 : rc;
 }
 
 /* Why the license the exporter cites does not cover this export. */
 static int
-why_not_license(struct ls_txn *t, const struct ls_export_query *q, const uint8_t holder[32],
-		const struct ls_lot_origin *lo, const char *use, uint64_t at, struct ls_verdict *v)
+why_not_license(struct ls_txn *t, const struct ls_export_query *q, const struct ls_license_use *u,
+		struct ls_verdict *v)
 {
 	struct ls_record *r = NULL;
-	const struct ls_license *l;
 	const uint8_t(*id)[32] = (const uint8_t(*)[32])q->license;
-	uint64_t used = 0, eff;
-	bool item;
-	int rc;
+	char msg[LS_ERR_MSG_MAX];
+	struct ls_why w = LS_WHY(msg);
+	enum ls_reason reason;
+	int rc = ls_txn_record(t, q->license, &r);
 
-	if (ls_txn_record(t, q->license, &r) != 0 || r->type != LS_REC_LICENSE) {
-		ls_record_free(r);
+	if (rc == LS_ERR_NOT_FOUND)
 		return ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
 				      "the license cited is not a license on the ledger");
-	}
-	l = &r->license;
-	ls_txn_get_u64(t, t->s->licused, r->id, 32, &used);
-	item = ls_strlist_has(&l->items, lo->category);
-	for (size_t e = 0; e < lo->n && !item; e++)
-		item = ls_strlist_has(&l->items, ls_element_symbol(lo->e[e].z));
-	if (ls_txn_revoked(t, r->id, &eff, NULL) == 0 && eff <= at)
-		rc = ls_verdict_add(v, LS_R_LICENSE_REVOKED, id, 1,
-				    "license %s was revoked (effective %llu)", l->number,
-				    (unsigned long long)eff);
-	else if (at < l->valid_from || (l->valid_until != 0 && at >= l->valid_until))
-		rc = ls_verdict_add(v, LS_R_LICENSE_EXPIRED, id, 1,
-				    "license %s is not valid at the time asked", l->number);
-	else if (used >= l->max_grams)
-		rc = ls_verdict_add(v, LS_R_LICENSE_EXHAUSTED, id, 1,
-				    "license %s: %llu g of %llu g used", l->number,
-				    (unsigned long long)used, (unsigned long long)l->max_grams);
-	else if (memcmp(l->licensee, holder, 32) != 0)
-		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
-				    "license %s is not the exporter's", l->number);
-	else if (!ls_strlist_has(&l->destinations, q->destination))
-		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
-				    "license %s does not cover destination %s", l->number,
-				    q->destination);
-	else if (strcasecmp(l->end_use, use) != 0)
-		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
-				    "license %s is for end use '%s', not '%s'", l->number,
-				    l->end_use, use);
-	else if (!item)
-		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
-				    "license %s does not cover this item", l->number);
-	else
-		rc = ls_verdict_add(v, LS_R_LICENSE_MISMATCH, id, 1,
-				    "license %s names another end user", l->number);
+	if (rc != 0)
+		return rc;
+	reason = ls_license_check(t, r, u, LS_LAYER_QUESTION, &w);
 	ls_record_free(r);
-	return rc;
+	if (reason == LS_R_STORE)
+		return w.err;
+	if (reason == LS_R_OK)
+		return 0;
+	return ls_verdict_add(v, reason, id, 1, "%s", msg);
 }
 
 int
@@ -1000,7 +1028,10 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 	uint64_t at = q->time ? q->time : ls_now();
 	uint8_t holder[32], ids[3][32], end_user_cert[32], unv_id[32];
 	char from_cc[3], msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1], eu_cc[3];
-	bool need = false, denied = false, exempt = false, has_eu_cert = false;
+	bool need = false, denied = false, exempt = false, has_eu_cert = false, covered;
+	struct ls_record *lotrec = NULL;
+	const struct ls_lotdef *lotdef = NULL;
+	struct ls_license_use lu;
 	size_t n_holders = 0;
 	int rc;
 
@@ -1024,17 +1055,26 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 	if ((rc = ls_ocache_get(oc, q->lot, &lo)) != 0)
 		goto out;
 	if (q->has_from) {
+		uint64_t held;
 		memcpy(holder, q->from, 32);
-		if (ls_txn_hold(&t, holder, q->lot) == 0) {
+		if ((rc = ls_txn_hold(&t, holder, q->lot, &held)) != 0)
+			goto out;
+		if (held == 0) {
 			rc = ls_verdict_add(v, LS_R_NOT_HOLDER, (const uint8_t(*)[32])q->lot, 1,
 					    "the exporter holds none of this lot");
 			v->kind = LS_V_DENIED;
 			goto out;
 		}
-	} else if (!main_holder(&t, q->lot, &li, holder, &n_holders)) {
-		memcpy(holder, li.maker, 32);
+	} else {
+		bool found;
+		if ((rc = main_holder(&t, q->lot, &li, holder, &n_holders, &found)) != 0)
+			goto out;
+		if (!found)
+			memcpy(holder, li.maker, 32);
 	}
-	key_country(&t, holder, at, from_cc, NULL, NULL);
+	if ((rc = key_country(&t, holder, at, from_cc, NULL, NULL)) != 0 ||
+	    (rc = ls_txn_lot_def(&t, q->lot, &lotrec, &lotdef)) != 0)
+		goto out;
 	if (ls_store_is_anchor(s, holder) && from_cc[0] == '\0')
 		snprintf(from_cc, sizeof(from_cc), "%s", "");
 	if (strcmp(from_cc, q->destination) == 0) {
@@ -1044,8 +1084,9 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		v->kind = LS_V_ALLOWED;
 		goto out;
 	}
-	if (q->has_end_user)
-		key_country(&t, q->end_user, at, eu_cc, end_user_cert, &has_eu_cert);
+	if (q->has_end_user &&
+	    (rc = key_country(&t, q->end_user, at, eu_cc, end_user_cert, &has_eu_cert)) != 0)
+		goto out;
 	for (size_t i = 0; i < ps.n && rc == 0; i++) {
 		const struct ls_record *pr = ps.p[i];
 		const struct ls_policy *p = &pr->policy;
@@ -1094,7 +1135,23 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		}
 		if (rc != 0)
 			break;
-		if (find_license(&t, q, holder, lo, use, at, ids[1], number, sizeof(number))) {
+		{
+			struct ls_license_use u = {
+			    .exporter = holder,
+			    .destination = q->destination,
+			    .end_user = q->has_end_user ? q->end_user : NULL,
+			    .end_use = use,
+			    .item = lotdef,
+			    .grams = 0,
+			    .quantity = true, /* some left */
+			    .at = at,
+			    .jurisdiction = p->jurisdiction,
+			};
+			lu = u;
+		}
+		if ((rc = find_license(&t, q, &lu, &covered, ids[1], number, sizeof(number))) != 0)
+			break;
+		if (covered) {
 			memcpy(ids[2], unv_id, 32);
 			rc = ls_verdict_add(v, LS_R_CONTROLLED, (const uint8_t(*)[32])ids,
 					    unv ? 3 : 2, "%s; covered by license %s", msg, number);
@@ -1104,7 +1161,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 					    unv ? 2 : 1, "export to %s needs a license: %s",
 					    q->destination, msg);
 			if (rc == 0 && q->has_license)
-				rc = why_not_license(&t, q, holder, lo, use, at, v);
+				rc = why_not_license(&t, q, &lu, v);
 		}
 	}
 	if (rc == 0 && !exempt) {
@@ -1125,6 +1182,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 					    from_cc[0] ? from_cc : "??", q->destination);
 	}
 out:
+	ls_record_free(lotrec);
 	policies_release(&ps);
 	ls_ocache_free(&oc);
 	ls_txn_abort(&t);

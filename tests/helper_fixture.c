@@ -389,6 +389,39 @@ transfer_record(const struct fx_actor *receiver, const uint8_t *license, const c
 	return r;
 }
 
+/*
+ * The dates of the transfers built here, so that a receipt is never dated
+ * before the transfer it receives (a consensus rule): fx_receipt moves the
+ * receiver's clock up to the transfer's date when it is behind.
+ */
+#define SENT_MAX 4096
+static struct {
+	uint8_t id[LS_ID_LEN];
+	uint64_t ts;
+} sent[SENT_MAX];
+static size_t n_sent;
+
+/* ts: the sender's clock after signing (it moved by ts_step at most); the
+ * transfer is dated at or before it. */
+static struct fx_env
+note_sent(struct fx_env e, uint64_t ts)
+{
+	if (e.buf != NULL) {
+		memcpy(sent[n_sent % SENT_MAX].id, e.id, LS_ID_LEN);
+		sent[n_sent % SENT_MAX].ts = ts;
+		n_sent++;
+	}
+	return e;
+}
+
+static void
+not_before_sent(struct fx_actor *receiver, const uint8_t transfer_id[LS_ID_LEN])
+{
+	for (size_t i = 0; i < SENT_MAX && i < n_sent; i++)
+		if (memcmp(sent[i].id, transfer_id, LS_ID_LEN) == 0 && receiver->ts < sent[i].ts)
+			receiver->ts = sent[i].ts;
+}
+
 struct fx_env
 fx_transfer(struct fx_actor *sender, const uint8_t lot[32], uint64_t grams,
 	    const struct fx_actor *receiver, const uint8_t *license, const char *end_use)
@@ -400,7 +433,7 @@ fx_transfer(struct fx_actor *sender, const uint8_t lot[32], uint64_t grams,
 		memcpy(r->transfer.lot, lot, LS_ID_LEN);
 		r->transfer.grams = grams;
 	}
-	return sign_free(sender, r);
+	return note_sent(sign_free(sender, r), sender->ts);
 }
 
 struct fx_env
@@ -411,7 +444,7 @@ fx_transfer_tech(struct fx_actor *sender, const char *tech, const struct fx_acto
 
 	if (r != NULL)
 		r->transfer.tech = ls_record_strdup(r, tech);
-	return sign_free(sender, r);
+	return note_sent(sign_free(sender, r), sender->ts);
 }
 
 struct fx_env
@@ -423,6 +456,7 @@ fx_receipt(struct fx_actor *receiver, const uint8_t transfer_id[32], uint64_t gr
 		memcpy(r->receipt.transfer, transfer_id, LS_ID_LEN);
 		r->receipt.grams = grams;
 	}
+	not_before_sent(receiver, transfer_id);
 	return sign_free(receiver, r);
 }
 
@@ -528,6 +562,17 @@ fx_ingest_one(struct ls_store *s, const uint8_t *env, size_t len, struct ls_inge
 	struct ls_ingest_result tmp;
 
 	return ls_store_ingest(s, envs, lens, 1, res != NULL ? res : &tmp, NULL);
+}
+
+int
+fx_submit_one(struct ls_store *s, const uint8_t *env, size_t len, struct ls_ingest_result *res)
+{
+	const uint8_t *envs[1] = {env};
+	size_t lens[1] = {len};
+	uint8_t admit[1] = {LS_ADMIT_LOCAL};
+	struct ls_ingest_result tmp;
+
+	return ls_store_ingest_admit(s, envs, lens, admit, 1, res != NULL ? res : &tmp, NULL);
 }
 
 int

@@ -217,6 +217,8 @@ int fx_store_open(const char *dir, const struct fx_actor *anchor, size_t map_siz
 
 /* Ingests one envelope; *res (may be NULL) gets its result. The ingest rc. */
 int fx_ingest_one(struct ls_store *s, const uint8_t *env, size_t len, struct ls_ingest_result *res);
+/* As fx_ingest_one, as a local client's submission (admission checks too). */
+int fx_submit_one(struct ls_store *s, const uint8_t *env, size_t len, struct ls_ingest_result *res);
 
 /* Ingests n envelopes in one batch; res (may be NULL) gets n results. */
 int fx_ingest(struct ls_store *s, const struct fx_env *envs, size_t n,

@@ -67,6 +67,26 @@ rejected(struct world *w, struct fx_actor *a, const struct fx_mark *m, struct fx
 		fx_rewind(a, m);
 }
 
+/* A local client's submission of *e is refused (admission) for reason,
+ * though a peer's copy would be stored; frees *e and rewinds a. */
+static void
+refused(struct world *w, struct fx_actor *a, const struct fx_mark *m, struct fx_env *e,
+	enum ls_reason reason)
+{
+	struct ls_ingest_result res;
+
+	assert_non_null(e->buf);
+	assert_int_equal(fx_submit_one(w->s, e->buf, e->len, &res), 0);
+	if (res.status != LS_INGEST_REJECTED || res.reason != reason)
+		fprintf(stderr, "expected refused %s, got %s %s: %s\n", ls_reason_code(reason),
+			fx_status_name(res.status), ls_reason_code(res.reason), res.message);
+	assert_int_equal(res.status, LS_INGEST_REJECTED);
+	assert_int_equal(res.reason, reason);
+	fx_env_release(e);
+	if (a != NULL)
+		fx_rewind(a, m);
+}
+
 static struct fx_env
 xform1(struct fx_actor *p, const uint8_t lot[32], uint64_t grams, const char *out)
 {
@@ -1577,7 +1597,7 @@ test_verify_license_revoked(void **state)
 	w->magnet->ts = FX_T0 + 4 * FX_DAY;
 	m = fx_mark(w->magnet);
 	e = fx_transfer(w->magnet, w->magnets, 1000, w->jp, jp_lic, NULL);
-	rejected(w, w->magnet, &m, &e, LS_R_LICENSE_REVOKED);
+	refused(w, w->magnet, &m, &e, LS_R_LICENSE_REVOKED);
 
 	/* The license of the shipment to Germany, revoked after the fact with
 	 * effect before it: the hop is unlicensed and the magnets may not go on. */
@@ -1593,8 +1613,19 @@ test_verify_license_revoked(void **state)
 	expect_kind(&v, LS_V_DENIED);
 	expect_reason(&v, LS_R_LICENSE_REVOKED, w->tr_de);
 	ls_verdict_release(&v);
+	/* A transfer citing the revoked license: refused to a local client; a
+	 * peer's copy is stored (the revocation is no dependency of it) and
+	 * verification reports the hop unlicensed. */
+	m = fx_mark(w->magnet);
 	e = fx_transfer(w->magnet, w->magnets, 1000, w->de, w->license, NULL);
-	rejected(w, w->magnet, &m, &e, LS_R_LICENSE_REVOKED);
+	{
+		struct fx_env copy = {malloc(e.len), e.len, {0}, e.type, e.seq};
+		assert_non_null(copy.buf);
+		memcpy(copy.buf, e.buf, e.len);
+		memcpy(copy.id, e.id, 32);
+		refused(w, NULL, &m, &e, LS_R_LICENSE_REVOKED);
+		ok(w, &copy);
+	}
 }
 
 /* End users denied by key and by certified organisation name. */

@@ -1,0 +1,303 @@
+/*
+ * kind.c - the table of record kinds, their dependencies, and the author
+ * rules every kind shares (certificate, role, period, scope).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kind.h"
+#include "util.h"
+
+/* Certificates of authorities certified by authorities: a chain deeper than
+ * this is refused (no real licensing hierarchy has more than a few levels). */
+#define CHAIN_MAX 8
+
+static const struct ls_kind *const kinds[LS_REC_TYPE_COUNT] = {
+    [LS_REC_CERTIFICATE] = &ls_kind_certificate,
+    [LS_REC_REVOCATION] = &ls_kind_revocation,
+    [LS_REC_POLICY] = &ls_kind_policy,
+    [LS_REC_LICENSE] = &ls_kind_license,
+    [LS_REC_LOT] = &ls_kind_lot,
+    [LS_REC_TRANSFORMATION] = &ls_kind_transformation,
+    [LS_REC_TRANSFER] = &ls_kind_transfer,
+    [LS_REC_RECEIPT] = &ls_kind_receipt,
+};
+
+const struct ls_kind *
+ls_kind_of(enum ls_rtype type)
+{
+	if ((unsigned)type >= LS_REC_TYPE_COUNT)
+		return NULL;
+	return kinds[type];
+}
+
+uint32_t
+ls_rtype_roles(enum ls_rtype t)
+{
+	const struct ls_kind *k = ls_kind_of(t);
+	return k != NULL ? k->roles : 0;
+}
+
+enum ls_reason
+ls_why_store(struct ls_why *w, int rc)
+{
+	w->err = rc ? rc : LS_ERR_STORE;
+	return LS_R_STORE;
+}
+
+const char *
+ls_h8(const uint8_t *id, char buf[17])
+{
+	char full[2 * LS_ID_LEN + 1];
+
+	ls_hex(id, LS_ID_LEN, full);
+	memcpy(buf, full, 16);
+	buf[16] = '\0';
+	return buf;
+}
+
+/* ---- dependencies ---- */
+
+void
+ls_deps_add(struct ls_deps *d, enum ls_dep_kind kind, const uint8_t id[LS_ID_LEN])
+{
+	if (d->n == LS_DEPS_MAX)
+		return;
+	d->v[d->n].kind = kind;
+	memcpy(d->v[d->n].id, id, LS_ID_LEN);
+	d->n++;
+}
+
+void
+ls_record_deps(const struct ls_store *s, const struct ls_record *r, struct ls_deps *d)
+{
+	const struct ls_kind *k = ls_kind_of(r->type);
+
+	d->n = 0;
+	/* The certificate first: a record waits for its author's certificate
+	 * before anything else (see the pending set in ingest.c). */
+	if (r->has_cert && !ls_store_is_anchor(s, r->author))
+		ls_deps_add(d, LS_DEP_CERT, r->cert_id);
+	if (r->has_prev)
+		ls_deps_add(d, LS_DEP_PREV, r->prev);
+	if (k != NULL && k->deps != NULL)
+		k->deps(r, d);
+}
+
+int
+ls_dep_have(struct ls_txn *t, const struct ls_dep *dep, bool *have)
+{
+	struct ls_lot_info li;
+	int rc;
+
+	if (dep->kind == LS_DEP_LOT)
+		rc = ls_txn_lot(t, dep->id, &li);
+	else
+		rc = ls_txn_record_has(t, dep->id);
+	*have = rc == 0;
+	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* ---- certificates and authors ---- */
+
+static enum ls_reason author_check_depth(struct ls_txn *t, const struct ls_record *r,
+					 uint32_t roles, enum ls_layer layer, int depth,
+					 struct ls_why *w);
+
+static enum ls_reason
+cert_check_depth(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8_t key[LS_KEY_LEN],
+		 uint32_t roles, uint64_t at, enum ls_layer layer, int depth,
+		 struct ls_record **out, struct ls_why *w)
+{
+	struct ls_record *cert = NULL;
+	const struct ls_certificate *c;
+	enum ls_reason reason = LS_R_OK;
+	uint8_t rev[LS_ID_LEN];
+	uint64_t eff;
+	bool revoked;
+	char h[17];
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	ls_h8(cert_id, h);
+	if ((rc = ls_txn_record(t, cert_id, &cert)) != 0) {
+		if (rc != LS_ERR_NOT_FOUND)
+			return ls_why_store(w, rc);
+		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "certificate %s is not on the ledger", h);
+	}
+	c = &cert->certificate;
+	/* Consensus: what the certificate record itself says. */
+	if (cert->type != LS_REC_CERTIFICATE || memcmp(c->subject, key, LS_KEY_LEN) != 0) {
+		reason = LS_FAIL(w, LS_R_NO_CERTIFICATE, "%s is not a certificate of the key", h);
+		goto out;
+	}
+	if (at < c->valid_from || (c->valid_until != 0 && at >= c->valid_until)) {
+		reason = LS_FAIL(w, LS_R_CERT_EXPIRED, "certificate %s is not valid at %llu", h,
+				 (unsigned long long)at);
+		goto out;
+	}
+	if (roles != 0 && (c->roles & roles) == 0) {
+		char have[128];
+		ls_roles_format(c->roles, have, sizeof(have));
+		reason = LS_FAIL(w, LS_R_WRONG_ROLE,
+				 "certificate %s gives roles (%s) that do not "
+				 "allow it",
+				 h, have);
+		goto out;
+	}
+	if (layer == LS_LAYER_CONSENSUS)
+		goto out;
+	/* Admission and question time: revocations, up the chain. */
+	if ((rc = ls_revoked(t, key, cert, at, &revoked, rev, &eff)) != 0) {
+		reason = ls_why_store(w, rc);
+		goto out;
+	}
+	if (revoked) {
+		char hr[17];
+		w->has_id = true;
+		memcpy(w->id, rev, LS_ID_LEN);
+		reason = LS_FAIL(w, LS_R_REVOKED, "key was revoked at %llu (revocation %s)",
+				 (unsigned long long)eff, ls_h8(rev, hr));
+		goto out;
+	}
+	if ((rc = ls_revoked(t, cert_id, cert, at, &revoked, rev, &eff)) != 0) {
+		reason = ls_why_store(w, rc);
+		goto out;
+	}
+	if (revoked) {
+		char hr[17];
+		w->has_id = true;
+		memcpy(w->id, rev, LS_ID_LEN);
+		reason =
+		    LS_FAIL(w, LS_R_REVOKED, "certificate %s was revoked at %llu (revocation %s)",
+			    h, (unsigned long long)eff, ls_h8(rev, hr));
+		goto out;
+	}
+	if (depth >= CHAIN_MAX) {
+		reason = LS_FAIL(w, LS_R_UNTRUSTED, "certificate %s: chain longer than %d", h,
+				 CHAIN_MAX);
+		goto out;
+	}
+	reason = author_check_depth(t, cert, LS_ROLE_AUTHORITY, layer, depth + 1, w);
+	if (reason != LS_R_OK && reason != LS_R_STORE) {
+		char inner[LS_ERR_MSG_MAX];
+		snprintf(inner, sizeof(inner), "%s", w->msg);
+		reason = LS_FAIL(w, reason, "certificate %s was issued by an invalid authority: %s",
+				 h, inner);
+	}
+out:
+	if (out != NULL && reason == LS_R_OK)
+		*out = cert;
+	else
+		ls_record_free(cert);
+	return reason;
+}
+
+enum ls_reason
+ls_cert_check(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8_t key[LS_KEY_LEN],
+	      uint32_t roles, uint64_t at, enum ls_layer layer, struct ls_record **cert,
+	      struct ls_why *w)
+{
+	return cert_check_depth(t, cert_id, key, roles, at, layer, 0, cert, w);
+}
+
+static enum ls_reason
+author_check_depth(struct ls_txn *t, const struct ls_record *r, uint32_t roles, enum ls_layer layer,
+		   int depth, struct ls_why *w)
+{
+	uint8_t rev[LS_ID_LEN];
+	uint64_t eff;
+	bool revoked;
+	int rc;
+
+	if (ls_store_is_anchor(t->s, r->author)) {
+		if (layer == LS_LAYER_CONSENSUS)
+			return LS_R_OK;
+		/* A trust anchor is revoked only by itself. */
+		if ((rc = ls_revoked(t, r->author, NULL, r->timestamp, &revoked, rev, &eff)) != 0)
+			return ls_why_store(w, rc);
+		if (revoked)
+			return LS_FAIL(w, LS_R_REVOKED, "the trust anchor revoked itself at %llu",
+				       (unsigned long long)eff);
+		return LS_R_OK;
+	}
+	if (!r->has_cert)
+		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "%s record: the author has no certificate",
+			       ls_rtype_name(r->type));
+	/* A key may always revoke itself. */
+	if (r->type == LS_REC_REVOCATION &&
+	    memcmp(r->revocation.subject, r->author, LS_KEY_LEN) == 0)
+		roles = 0;
+	return cert_check_depth(t, r->cert_id, r->author, roles, r->timestamp, layer, depth, NULL,
+				w);
+}
+
+enum ls_reason
+ls_author_check(struct ls_txn *t, const struct ls_record *r, uint32_t roles, enum ls_layer layer,
+		struct ls_why *w)
+{
+	return author_check_depth(t, r, roles, layer, 0, w);
+}
+
+int
+ls_author_acts_for(struct ls_txn *t, const struct ls_record *r, const char *cc, bool *ok)
+{
+	struct ls_record *cert = NULL;
+	int rc;
+
+	*ok = false;
+	if (ls_store_is_anchor(t->s, r->author)) {
+		*ok = true;
+		return 0;
+	}
+	if (!r->has_cert)
+		return 0;
+	if ((rc = ls_txn_record(t, r->cert_id, &cert)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	*ok = cert->type == LS_REC_CERTIFICATE && ls_cert_acts_for(&cert->certificate, cc);
+	ls_record_free(cert);
+	return 0;
+}
+
+int
+ls_author_country_of(struct ls_txn *t, const struct ls_record *r, char cc[3])
+{
+	struct ls_record *cert = NULL;
+	int rc;
+
+	cc[0] = '\0';
+	if (!r->has_cert || ls_store_is_anchor(t->s, r->author))
+		return 0;
+	if ((rc = ls_txn_record(t, r->cert_id, &cert)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	if (cert->type == LS_REC_CERTIFICATE)
+		memcpy(cc, cert->certificate.country, 3);
+	ls_record_free(cert);
+	return 0;
+}
+
+enum ls_reason
+ls_kind_check(struct ls_txn *t, const struct ls_record *r, enum ls_layer layer, struct ls_why *w)
+{
+	const struct ls_kind *k = ls_kind_of(r->type);
+	enum ls_reason reason;
+	char inner[LS_ERR_MSG_MAX];
+
+	if (k == NULL)
+		return LS_FAIL(w, LS_R_MALFORMED, "unknown record type");
+	reason = ls_author_check(t, r, k->roles, layer, w);
+	if (reason != LS_R_OK) {
+		if (reason != LS_R_STORE) {
+			snprintf(inner, sizeof(inner), "%s", w->msg);
+			(void)LS_FAIL(w, reason, "%s record: %s", ls_rtype_name(r->type), inner);
+		}
+		return reason;
+	}
+	if (k->check != NULL && (reason = k->check(t, r, w)) != LS_R_OK)
+		return reason;
+	if (layer >= LS_LAYER_ADMISSION && k->admit != NULL)
+		return k->admit(t, r, w);
+	return LS_R_OK;
+}

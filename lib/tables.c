@@ -1,0 +1,616 @@
+/*
+ * tables.c - typed access to the store's derived tables. The key and value
+ * layout of each table is written here once (and listed in store_int.h);
+ * nothing outside the store layer (store.c, ingest.c, this file) calls LMDB
+ * or decodes a stored byte offset.
+ *
+ * Every read tells a missing entry (LS_ERR_NOT_FOUND, or an empty answer
+ * where absence has a meaning, such as 0 g held) from a failed read (a store
+ * error): a failed read is never taken for an answer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+#include "util.h"
+
+static void
+be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+del(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)(uintptr_t)key};
+	int mrc = mdb_del(t->txn, dbi, &k, NULL);
+	return mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
+}
+
+/*
+ * Calls fn(arg, key, val) for every entry whose key starts with the klen
+ * bytes of prefix (all entries when klen is 0), in key order. Entries are
+ * copied first when `collect` is set, so that fn may write to the table.
+ */
+struct kv {
+	MDB_val k, v;
+};
+
+static int
+scan(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen,
+     int (*fn)(void *arg, const MDB_val *k, const MDB_val *v), void *arg)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {klen, (void *)(uintptr_t)prefix}, v;
+	int mrc, rc = 0;
+
+	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
+		return ls_store_err(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &v, klen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (klen && (k.mv_size < klen || memcmp(k.mv_data, prefix, klen) != 0))
+			break;
+		if ((rc = fn(arg, &k, &v)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = ls_store_err(mrc);
+	return rc;
+}
+
+/* ---- holds: holder key || lot id -> grams u64 ---- */
+
+int
+ls_txn_hold(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_t lot[LS_ID_LEN],
+	    uint64_t *grams)
+{
+	uint8_t k[LS_KEY_LEN + LS_ID_LEN];
+	int rc;
+
+	memcpy(k, holder, LS_KEY_LEN);
+	memcpy(k + LS_KEY_LEN, lot, LS_ID_LEN);
+	*grams = 0;
+	rc = ls_txn_get_u64(t, t->s->holds, k, sizeof(k), grams);
+	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+}
+
+int
+ls_txn_hold_put(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_t lot[LS_ID_LEN],
+		uint64_t grams)
+{
+	uint8_t k[LS_KEY_LEN + LS_ID_LEN];
+
+	memcpy(k, holder, LS_KEY_LEN);
+	memcpy(k + LS_KEY_LEN, lot, LS_ID_LEN);
+	if (grams == 0)
+		return del(t, t->s->holds, k, sizeof(k));
+	return ls_txn_put_u64(t, t->s->holds, k, sizeof(k), grams);
+}
+
+struct holders_scan {
+	const uint8_t *lot;
+	int (*fn)(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t grams);
+	void *arg;
+};
+
+static int
+holders_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct holders_scan *h = arg;
+
+	if (k->mv_size != LS_KEY_LEN + LS_ID_LEN || v->mv_size != 8)
+		return LS_ERR_STORE;
+	if (memcmp((const uint8_t *)k->mv_data + LS_KEY_LEN, h->lot, LS_ID_LEN) != 0)
+		return 0;
+	return h->fn(h->arg, k->mv_data, ls_be64_get(v->mv_data));
+}
+
+int
+ls_txn_holders_each(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
+		    int (*fn)(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t grams),
+		    void *arg)
+{
+	struct holders_scan h = {lot, fn, arg};
+	return scan(t, t->s->holds, NULL, 0, holders_one, &h);
+}
+
+/* ---- transit: transfer id -> grams u64 || received u8 ---- */
+
+int
+ls_txn_transit(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t *sent, bool *received)
+{
+	MDB_val v;
+	int rc = ls_txn_get(t, t->s->transit, transfer, LS_ID_LEN, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 9)
+		return LS_ERR_STORE;
+	*sent = ls_be64_get(v.mv_data);
+	*received = ((const uint8_t *)v.mv_data)[8] != 0;
+	return 0;
+}
+
+int
+ls_txn_transit_put(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t sent,
+		   bool received)
+{
+	uint8_t v[9];
+
+	ls_be64_put(v, sent);
+	v[8] = received ? 1 : 0;
+	return ls_txn_put(t, t->s->transit, transfer, LS_ID_LEN, v, sizeof(v), 0);
+}
+
+/* ---- licused: license id -> grams u64 ---- */
+
+int
+ls_txn_licused(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t *used)
+{
+	int rc;
+
+	*used = 0;
+	rc = ls_txn_get_u64(t, t->s->licused, license, LS_ID_LEN, used);
+	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+}
+
+int
+ls_txn_licused_put(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t used)
+{
+	return ls_txn_put_u64(t, t->s->licused, license, LS_ID_LEN, used);
+}
+
+/* ---- lots: lot id -> record id || index u32 || grams u64 || maker || ts u64;
+ *      labels: label -> lot id (dupsort) ---- */
+
+#define LOT_VLEN (LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8)
+
+int
+ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *info)
+{
+	MDB_val v;
+	const uint8_t *p;
+	int rc = ls_txn_get(t, t->s->lots, lot, LS_ID_LEN, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != LOT_VLEN)
+		return LS_ERR_STORE;
+	p = v.mv_data;
+	memcpy(info->rec, p, LS_ID_LEN);
+	info->index = be32_get(p + LS_ID_LEN);
+	info->grams = ls_be64_get(p + LS_ID_LEN + 4);
+	memcpy(info->maker, p + LS_ID_LEN + 12, LS_KEY_LEN);
+	info->timestamp = ls_be64_get(p + LS_ID_LEN + 12 + LS_KEY_LEN);
+	return 0;
+}
+
+int
+ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lot_info *info,
+	       const char *label)
+{
+	uint8_t v[LOT_VLEN];
+	int rc;
+
+	memcpy(v, info->rec, LS_ID_LEN);
+	be32_put(v + LS_ID_LEN, info->index);
+	ls_be64_put(v + LS_ID_LEN + 4, info->grams);
+	memcpy(v + LS_ID_LEN + 12, info->maker, LS_KEY_LEN);
+	ls_be64_put(v + LS_ID_LEN + 12 + LS_KEY_LEN, info->timestamp);
+	if ((rc = ls_txn_put(t, t->s->lots, lot, LS_ID_LEN, v, sizeof(v), 0)) != 0)
+		return rc;
+	return ls_txn_put(t, t->s->labels, label, strlen(label), lot, LS_ID_LEN, 0);
+}
+
+/* ---- children: parent id || record id -> "" ---- */
+
+int
+ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], const uint8_t rec[LS_ID_LEN])
+{
+	uint8_t k[2 * LS_ID_LEN];
+
+	memcpy(k, parent, LS_ID_LEN);
+	memcpy(k + LS_ID_LEN, rec, LS_ID_LEN);
+	return ls_txn_put(t, t->s->children, k, sizeof(k), "", 0, 0);
+}
+
+struct idlist {
+	uint8_t (*v)[LS_ID_LEN];
+	size_t n;
+	size_t off; /* where the id is in the key */
+};
+
+static int
+collect_id(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct idlist *l = arg;
+	uint8_t(*nv)[LS_ID_LEN];
+
+	(void)v;
+	if (k->mv_size != l->off + LS_ID_LEN)
+		return LS_ERR_STORE;
+	if ((nv = realloc(l->v, (l->n + 1) * LS_ID_LEN)) == NULL)
+		return LS_ERR_NOMEM;
+	l->v = nv;
+	memcpy(l->v[l->n++], (const uint8_t *)k->mv_data + l->off, LS_ID_LEN);
+	return 0;
+}
+
+/* Collects the ids (at offset off of keys of off + 32 bytes) under prefix
+ * first (fn may read the store), then calls fn. */
+static int
+ids_each(struct ls_txn *t, MDB_dbi dbi, const uint8_t *prefix, size_t klen, size_t off,
+	 int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg)
+{
+	struct idlist l = {NULL, 0, off};
+	int rc = scan(t, dbi, prefix, klen, collect_id, &l);
+
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = fn(arg, l.v[i]);
+	free(l.v);
+	return rc;
+}
+
+int
+ls_txn_children(struct ls_txn *t, const uint8_t key[32],
+		int (*fn)(void *arg, const uint8_t rec[32]), void *arg)
+{
+	return ids_each(t, t->s->children, key, LS_ID_LEN, LS_ID_LEN, fn, arg);
+}
+
+/* ---- certs: subject key || cert id -> roles u32 || from u64 || until u64 || country[2] ---- */
+
+#define CERT_VLEN (4 + 8 + 8 + 2)
+
+int
+ls_txn_cert_put(struct ls_txn *t, const uint8_t subject[LS_KEY_LEN], const struct ls_cert_row *row)
+{
+	uint8_t k[LS_KEY_LEN + LS_ID_LEN], v[CERT_VLEN];
+
+	memcpy(k, subject, LS_KEY_LEN);
+	memcpy(k + LS_KEY_LEN, row->cert, LS_ID_LEN);
+	be32_put(v, row->roles);
+	ls_be64_put(v + 4, row->from);
+	ls_be64_put(v + 12, row->until);
+	memcpy(v + 20, row->country, 2);
+	return ls_txn_put(t, t->s->certs, k, sizeof(k), v, sizeof(v), 0);
+}
+
+struct certs_scan {
+	int (*fn)(void *arg, const struct ls_cert_row *row);
+	void *arg;
+};
+
+static int
+certs_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct certs_scan *cs = arg;
+	const uint8_t *p = v->mv_data;
+	struct ls_cert_row row;
+
+	if (k->mv_size != LS_KEY_LEN + LS_ID_LEN || v->mv_size != CERT_VLEN)
+		return LS_ERR_STORE;
+	memcpy(row.cert, (const uint8_t *)k->mv_data + LS_KEY_LEN, LS_ID_LEN);
+	row.roles = be32_get(p);
+	row.from = ls_be64_get(p + 4);
+	row.until = ls_be64_get(p + 12);
+	memcpy(row.country, p + 20, 2);
+	row.country[2] = '\0';
+	return cs->fn(cs->arg, &row);
+}
+
+int
+ls_txn_certs_each(struct ls_txn *t, const uint8_t subject[LS_KEY_LEN],
+		  int (*fn)(void *arg, const struct ls_cert_row *row), void *arg)
+{
+	struct certs_scan cs = {fn, arg};
+	return scan(t, t->s->certs, subject, LS_KEY_LEN, certs_one, &cs);
+}
+
+/* ---- revoked: subject || revocation id -> effective u64 || author key ---- */
+
+#define REV_VLEN (8 + LS_KEY_LEN)
+
+int
+ls_txn_revocation_put(struct ls_txn *t, const uint8_t subject[32], const struct ls_rev_row *row)
+{
+	uint8_t k[32 + LS_ID_LEN], v[REV_VLEN];
+
+	memcpy(k, subject, 32);
+	memcpy(k + 32, row->rev, LS_ID_LEN);
+	ls_be64_put(v, row->effective);
+	memcpy(v + 8, row->author, LS_KEY_LEN);
+	return ls_txn_put(t, t->s->revoked, k, sizeof(k), v, sizeof(v), 0);
+}
+
+struct revs_scan {
+	int (*fn)(void *arg, const struct ls_rev_row *row);
+	void *arg;
+};
+
+static int
+revs_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct revs_scan *rs = arg;
+	struct ls_rev_row row;
+
+	if (k->mv_size != 32 + LS_ID_LEN || v->mv_size != REV_VLEN)
+		return LS_ERR_STORE;
+	memcpy(row.rev, (const uint8_t *)k->mv_data + 32, LS_ID_LEN);
+	row.effective = ls_be64_get(v->mv_data);
+	memcpy(row.author, (const uint8_t *)v->mv_data + 8, LS_KEY_LEN);
+	return rs->fn(rs->arg, &row);
+}
+
+int
+ls_txn_revocations_each(struct ls_txn *t, const uint8_t subject[32],
+			int (*fn)(void *arg, const struct ls_rev_row *row), void *arg)
+{
+	struct revs_scan rs = {fn, arg};
+	return scan(t, t->s->revoked, subject, 32, revs_one, &rs);
+}
+
+static int
+rev_id_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct idlist *l = arg;
+	uint8_t(*nv)[LS_ID_LEN];
+
+	(void)v;
+	if (k->mv_size != 32 + LS_ID_LEN)
+		return LS_ERR_STORE;
+	if ((nv = realloc(l->v, (l->n + 1) * LS_ID_LEN)) == NULL)
+		return LS_ERR_NOMEM;
+	l->v = nv;
+	memcpy(l->v[l->n++], (const uint8_t *)k->mv_data + 32, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_txn_all_revocations_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t rev[LS_ID_LEN]),
+			    void *arg)
+{
+	struct idlist l = {NULL, 0, 0};
+	int rc = scan(t, t->s->revoked, NULL, 0, rev_id_one, &l);
+
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = fn(arg, l.v[i]);
+	free(l.v);
+	return rc;
+}
+
+/* ---- policies: jurisdiction[2] || effective_from u64 || policy id -> "" ---- */
+
+int
+ls_txn_policy_put(struct ls_txn *t, const char jurisdiction[2], uint64_t from,
+		  const uint8_t id[LS_ID_LEN])
+{
+	uint8_t k[2 + 8 + LS_ID_LEN];
+
+	memcpy(k, jurisdiction, 2);
+	ls_be64_put(k + 2, from);
+	memcpy(k + 10, id, LS_ID_LEN);
+	return ls_txn_put(t, t->s->policies, k, sizeof(k), "", 0, 0);
+}
+
+int
+ls_txn_policies_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg)
+{
+	return ids_each(t, t->s->policies, NULL, 0, 2 + 8, fn, arg);
+}
+
+/* ---- licnum: license number -> license id (dupsort) ---- */
+
+int
+ls_txn_license_put(struct ls_txn *t, const char *number, const uint8_t id[LS_ID_LEN])
+{
+	return ls_txn_put(t, t->s->licnum, number, strlen(number), id, LS_ID_LEN, 0);
+}
+
+static int
+collect_val(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct idlist *l = arg;
+	uint8_t(*nv)[LS_ID_LEN];
+
+	(void)k;
+	if (v->mv_size != LS_ID_LEN)
+		return LS_ERR_STORE;
+	if ((nv = realloc(l->v, (l->n + 1) * LS_ID_LEN)) == NULL)
+		return LS_ERR_NOMEM;
+	l->v = nv;
+	memcpy(l->v[l->n++], v->mv_data, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_txn_licenses_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg)
+{
+	struct idlist l = {NULL, 0, 0};
+	int rc = scan(t, t->s->licnum, NULL, 0, collect_val, &l);
+
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = fn(arg, l.v[i]);
+	free(l.v);
+	return rc;
+}
+
+/* ---- techs: receiver key || timestamp u64 || transfer id -> "" ---- */
+
+int
+ls_txn_tech_put(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t ts,
+		const uint8_t transfer[LS_ID_LEN])
+{
+	uint8_t k[LS_KEY_LEN + 8 + LS_ID_LEN];
+
+	memcpy(k, to, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, ts);
+	memcpy(k + LS_KEY_LEN + 8, transfer, LS_ID_LEN);
+	return ls_txn_put(t, t->s->techs, k, sizeof(k), "", 0, 0);
+}
+
+struct techs_scan {
+	uint64_t before;
+	struct idlist l;
+};
+
+static int
+tech_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct techs_scan *ts = arg;
+	uint8_t(*nv)[LS_ID_LEN];
+
+	(void)v;
+	if (k->mv_size != LS_KEY_LEN + 8 + LS_ID_LEN)
+		return LS_ERR_STORE;
+	if (ls_be64_get((const uint8_t *)k->mv_data + LS_KEY_LEN) > ts->before)
+		return 1; /* in date order: the rest are later */
+	if ((nv = realloc(ts->l.v, (ts->l.n + 1) * LS_ID_LEN)) == NULL)
+		return LS_ERR_NOMEM;
+	ts->l.v = nv;
+	memcpy(ts->l.v[ts->l.n++], (const uint8_t *)k->mv_data + LS_KEY_LEN + 8, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_txn_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
+		  int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg)
+{
+	struct techs_scan ts = {before, {NULL, 0, 0}};
+	int rc = scan(t, t->s->techs, to, LS_KEY_LEN, tech_one, &ts);
+
+	if (rc == 1)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < ts.l.n; i++)
+		rc = fn(arg, ts.l.v[i]);
+	free(ts.l.v);
+	return rc;
+}
+
+/* ---- evidence: author || seq u64 -> len_a u32 || envelope a || envelope b ---- */
+
+int
+ls_txn_evidence_has(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq, bool *has)
+{
+	uint8_t k[LS_KEY_LEN + 8];
+	MDB_val v;
+	int rc;
+
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	rc = ls_txn_get(t, t->s->evidence, k, sizeof(k), &v);
+	*has = rc == 0;
+	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+}
+
+int
+ls_txn_evidence_put(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		    const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	uint8_t k[LS_KEY_LEN + 8], *val;
+	int rc;
+
+	if (la > UINT32_MAX)
+		return LS_ERR_INVALID;
+	if ((val = malloc(4 + la + lb)) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	be32_put(val, (uint32_t)la);
+	memcpy(val + 4, a, la);
+	memcpy(val + 4 + la, b, lb);
+	rc = ls_txn_put(t, t->s->evidence, k, sizeof(k), val, 4 + la + lb, 0);
+	free(val);
+	return rc;
+}
+
+/* Splits an evidence value into its two envelopes. */
+static int
+evidence_split(const MDB_val *v, const uint8_t **a, size_t *la, const uint8_t **b, size_t *lb)
+{
+	const uint8_t *e = v->mv_data;
+	uint32_t n;
+
+	if (v->mv_size < 4)
+		return LS_ERR_STORE;
+	n = be32_get(e);
+	if (n > v->mv_size - 4)
+		return LS_ERR_STORE;
+	*a = e + 4;
+	*la = n;
+	*b = e + 4 + n;
+	*lb = v->mv_size - 4 - n;
+	return 0;
+}
+
+int
+ls_txn_evidence_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
+		      uint8_t pair[2][LS_ID_LEN])
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)author}, v;
+	const uint8_t *a, *b;
+	size_t la, lb;
+	struct ls_record *ra = NULL, *rb = NULL;
+	int mrc, rc;
+
+	if ((mrc = mdb_cursor_open(t->txn, t->s->evidence, &c)) != 0)
+		return ls_store_err(mrc);
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (mrc != 0 || k.mv_size != LS_KEY_LEN + 8 || memcmp(k.mv_data, author, LS_KEY_LEN) != 0) {
+		mdb_cursor_close(c);
+		return mrc != 0 && mrc != MDB_NOTFOUND ? ls_store_err(mrc) : LS_ERR_NOT_FOUND;
+	}
+	*seq = ls_be64_get((const uint8_t *)k.mv_data + LS_KEY_LEN);
+	rc = evidence_split(&v, &a, &la, &b, &lb);
+	if (rc == 0 &&
+	    (ls_record_decode(a, la, &ra, NULL) != 0 || ls_record_decode(b, lb, &rb, NULL) != 0))
+		rc = LS_ERR_STORE;
+	if (rc == 0) {
+		memcpy(pair[0], ra->id, LS_ID_LEN);
+		memcpy(pair[1], rb->id, LS_ID_LEN);
+	}
+	ls_record_free(ra);
+	ls_record_free(rb);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+struct ev_scan {
+	int (*fn)(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb);
+	void *arg;
+};
+
+static int
+ev_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct ev_scan *es = arg;
+	const uint8_t *a, *b;
+	size_t la, lb;
+	int rc;
+
+	(void)k;
+	if ((rc = evidence_split(v, &a, &la, &b, &lb)) != 0)
+		return rc;
+	return es->fn(es->arg, a, la, b, lb);
+}
+
+int
+ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
+		     int (*fn)(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb),
+		     void *arg)
+{
+	struct ev_scan es = {fn, arg};
+	return scan(t, t->s->evidence, author, author ? LS_KEY_LEN : 0, ev_one, &es);
+}
