@@ -51,6 +51,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kind.h"
 #include "util.h"
 #include "verify_int.h"
 
@@ -303,18 +304,6 @@ ls_ocache_free(struct ls_ocache **c)
 	*c = NULL;
 }
 
-void
-ls_author_country(struct ls_txn *t, const struct ls_record *r, char country[3])
-{
-	struct ls_record *cert = NULL;
-
-	country[0] = '\0';
-	if (!r->has_cert || ls_txn_record(t, r->cert_id, &cert) != 0)
-		return;
-	if (cert->type == LS_REC_CERTIFICATE)
-		memcpy(country, cert->certificate.country, 3);
-	ls_record_free(cert);
-}
 
 static int
 origin_header(struct ls_lot_origin *o, const uint8_t lot[32], const struct ls_lotdef *d,
@@ -349,31 +338,33 @@ elem_of(const struct ls_lot_origin *o, uint32_t z)
 	return NULL;
 }
 
+struct techs_ctx {
+	struct ls_txn *t;
+	int (*fn)(void *arg, const struct ls_record *transfer);
+	void *arg;
+};
+
+static int
+techs_one(void *arg, const uint8_t id[LS_ID_LEN])
+{
+	struct techs_ctx *c = arg;
+	struct ls_record *tr = NULL;
+	int rc = ls_txn_record(c->t, id, &tr);
+
+	if (rc != 0)
+		return rc;
+	if (tr->type == LS_REC_TRANSFER)
+		rc = c->fn(c->arg, tr);
+	ls_record_free(tr);
+	return rc;
+}
+
 int
 ls_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
 	      int (*fn)(void *arg, const struct ls_record *transfer), void *arg)
 {
-	MDB_cursor *c = NULL;
-	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)to}, v;
-	int mrc, rc = 0;
-
-	if ((mrc = mdb_cursor_open(t->txn, t->s->techs, &c)) != 0)
-		return ls_store_err(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && rc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		struct ls_record *tr = NULL;
-		const uint8_t *p = k.mv_data;
-		if (k.mv_size != LS_KEY_LEN + 8 + LS_ID_LEN || memcmp(p, to, LS_KEY_LEN) != 0 ||
-		    ls_be64_get(p + LS_KEY_LEN) > before)
-			break;
-		if ((rc = ls_txn_record(t, p + LS_KEY_LEN + 8, &tr)) != 0)
-			break;
-		if (tr->type == LS_REC_TRANSFER)
-			rc = fn(arg, tr);
-		ls_record_free(tr);
-	}
-	mdb_cursor_close(c);
-	return rc;
+	struct techs_ctx c = {t, fn, arg};
+	return ls_txn_techs_each(t, to, before, techs_one, &c);
 }
 
 /* A technology the maker of a lot had received: sender's country, category. */
@@ -393,12 +384,14 @@ tech_add(void *arg, const struct ls_record *tr)
 {
 	struct techs *ts = arg;
 	struct tech_src *nv, *e;
+	int rc;
 
 	if ((nv = realloc(ts->v, (ts->n + 1) * sizeof(*nv))) == NULL)
 		return LS_ERR_NOMEM;
 	ts->v = nv;
 	e = &ts->v[ts->n];
-	ls_author_country(ts->t, tr, e->cc);
+	if ((rc = ls_author_country_of(ts->t, tr, e->cc)) != 0)
+		return rc;
 	snprintf(e->cat, sizeof(e->cat), "%s", tr->transfer.tech);
 	if (e->cc[0] != '\0')
 		ts->n++;
@@ -583,8 +576,8 @@ compute(struct ls_ocache *c, const uint8_t lot[32], struct ls_lot_origin **out)
 		o = NULL;
 		goto out;
 	}
-	ls_author_country(t, rec, country);
-	if ((rc = origin_header(o, lot, d, country)) != 0)
+	if ((rc = ls_author_country_of(t, rec, country)) != 0 ||
+	    (rc = origin_header(o, lot, d, country)) != 0)
 		goto out;
 	for (size_t i = 0; i < o->n; i++) {
 		struct ls_elem_origin *e = &o->e[i];

@@ -97,6 +97,20 @@ ls_txn_put_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint
 }
 
 int
+ls_txn_record_pos(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *pos)
+{
+	MDB_val v;
+	int rc = ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size < 8)
+		return LS_ERR_STORE;
+	*pos = ls_be64_get(v.mv_data);
+	return 0;
+}
+
+int
 ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN])
 {
 	MDB_val v;

@@ -73,6 +73,8 @@ int ls_txn_put(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, cons
 int ls_txn_get_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint64_t *v);
 int ls_txn_put_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint64_t v);
 
+/* The store position of record id (store order is a dependency order). */
+int ls_txn_record_pos(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *pos);
 /* 0 when record id is stored, LS_ERR_NOT_FOUND, or a store error. */
 int ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN]);
 /* Whether record id is stored (a failed read says no: not for rules). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kind.h"
 #include "util.h"
 #include "verify_int.h"
 
@@ -63,8 +64,10 @@ add_node(struct tr *x, const uint8_t lot[32])
 	memcpy(n->holder, li.maker, 32);
 	if (rec->type == LS_REC_LOT)
 		memcpy(n->country, rec->lot.country, 3);
-	else
-		ls_author_country(x->t, rec, n->country);
+	else if ((rc = ls_author_country_of(x->t, rec, n->country)) != 0) {
+		ls_record_free(rec);
+		return rc;
+	}
 	ls_record_free(rec);
 	return 0;
 }
@@ -105,7 +108,7 @@ trace_child(void *arg, const uint8_t rec[32])
 		struct ls_trace *t = x->out;
 		struct ls_trace_transfer *nt =
 		    realloc(t->transfers, (t->n_transfers + 1) * sizeof(*nt));
-		MDB_val v;
+		uint64_t sent;
 		if (nt == NULL) {
 			rc = LS_ERR_NOMEM;
 		} else {
@@ -116,8 +119,8 @@ trace_child(void *arg, const uint8_t rec[32])
 			memcpy(nt->from, r->author, 32);
 			memcpy(nt->to, r->transfer.to, 32);
 			nt->grams = r->transfer.grams;
-			nt->received = ls_txn_get(x->t, x->t->s->transit, r->id, 32, &v) == 0 &&
-				       v.mv_size == 9 && ((uint8_t *)v.mv_data)[8] != 0;
+			nt->received = false;
+			rc = ls_txn_transit(x->t, r->id, &sent, &nt->received);
 		}
 	} else if (r->type == LS_REC_TRANSFORMATION && x->down) {
 		uint64_t g = 0;
@@ -211,14 +214,16 @@ struct bundle {
 static void
 want(struct bundle *b, const uint8_t id[32])
 {
-	MDB_val v;
 	uint64_t pos;
+	int rc;
 
 	if (b->rc != 0 || ls_idmap_has(b->have, id))
 		return;
-	if (ls_txn_get(b->t, b->t->s->ids, id, 32, &v) != 0 || v.mv_size < 8)
-		return; /* not a stored record (a trust anchor, say) */
-	pos = ls_be64_get(v.mv_data);
+	if ((rc = ls_txn_record_pos(b->t, id, &pos)) != 0) {
+		if (rc != LS_ERR_NOT_FOUND)
+			b->rc = rc;
+		return; /* not a stored record */
+	}
 	if ((b->rc = ls_idmap_put(b->have, id, (void *)(uintptr_t)(pos + 1))) != 0)
 		return;
 	if (b->wn == b->wcap) {
@@ -242,29 +247,19 @@ want_lot(struct bundle *b, const uint8_t lot[32])
 		want(b, li.rec);
 }
 
-/* Every record the record depends on: feed predecessors, certificates,
- * input lots, cited records. */
+/* Every record the record depends on (ls_record_deps: the same list ingest
+ * waits for). */
 static void
 want_deps(struct bundle *b, const struct ls_record *r)
 {
-	if (r->has_prev)
-		want(b, r->prev);
-	if (r->has_cert)
-		want(b, r->cert_id);
-	switch (r->type) {
-	case LS_REC_TRANSFORMATION:
-		for (size_t i = 0; i < r->transformation.n_inputs; i++)
-			want_lot(b, r->transformation.inputs[i].lot);
-		break;
-	case LS_REC_TRANSFER:
-		if (r->transfer.has_lot)
-			want_lot(b, r->transfer.lot);
-		want(b, r->transfer.to_cert);
-		if (r->transfer.has_license)
-			want(b, r->transfer.license);
-		break;
-	case LS_REC_RECEIPT: want(b, r->receipt.transfer); break;
-	default: break;
+	struct ls_deps d;
+
+	ls_record_deps(b->t->s, r, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		if (d.v[i].kind == LS_DEP_LOT)
+			want_lot(b, d.v[i].id);
+		else
+			want(b, d.v[i].id);
 	}
 }
 
@@ -312,8 +307,6 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 	struct posid *order = NULL, *p;
 	const uint8_t **envs = NULL;
 	size_t *lens = NULL, n = 0;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
 	struct ls_lot_info li;
 	int rc;
 
@@ -339,20 +332,9 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 			ls_txn_children(&t, r->id, want_child, &b);
 		ls_record_free(r);
 	}
-	if ((rc = mdb_cursor_open(t.txn, s->policies, &c)) == 0) {
-		for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
-		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-			if (k.mv_size == 42)
-				want(&b, (uint8_t *)k.mv_data + 10);
-		mdb_cursor_close(c);
-	}
-	if ((rc = mdb_cursor_open(t.txn, s->revoked, &c)) == 0) {
-		for (int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
-		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-			if (v.mv_size == 40)
-				want(&b, (uint8_t *)v.mv_data + 8);
-		mdb_cursor_close(c);
-	}
+	if ((rc = ls_txn_policies_each(&t, want_child, &b)) != 0 ||
+	    (rc = ls_txn_all_revocations_each(&t, want_child, &b)) != 0)
+		goto out;
 	/* Close under dependencies; ancestors' transfers come in through the
 	 * transformations' input lots and the holders' feeds. */
 	for (size_t i = 0; i < b.wn && b.rc == 0; i++) {
