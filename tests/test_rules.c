@@ -1,0 +1,621 @@
+/*
+ * test_rules.c - the attacks on the rulebook, each tried against a real
+ * store: another jurisdiction's authority rewriting China's rules, revoking
+ * the root or another authority's participants, a license from the wrong
+ * authority, a re-export ban laundered through a licensed hop, a backdated
+ * receipt, strangers filling the pending set. Each test states the rule it
+ * tries to break and checks what an auditor would check: what is stored,
+ * what a local client is told, and the verdict.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "helper_fixture.h"
+#include "store.h"
+#include "verify.h"
+
+struct world {
+	char *dir;
+	struct ls_store *s;
+	struct fx_actor *root, *cn_auth, *de_auth, *miner, *maker, *de_imp, *us, *ru;
+	uint8_t cn_policy[32], dy_lot[32], magnets[32];
+};
+
+static void
+expect_at(struct ls_store *s, const struct fx_env *e, bool local, enum ls_ingest_status st,
+	  enum ls_reason reason, int line)
+{
+	struct ls_ingest_result res;
+	int rc;
+
+	if (e->buf == NULL)
+		fail_msg("line %d: the record could not be built", line);
+	rc =
+	    local ? fx_submit_one(s, e->buf, e->len, &res) : fx_ingest_one(s, e->buf, e->len, &res);
+	if (rc != 0)
+		fail_msg("line %d: ingest failed: %d", line, rc);
+	if (res.status != st || res.reason != reason)
+		fail_msg("line %d: %s %s (%s), want %s %s", line, fx_status_name(res.status),
+			 ls_reason_code(res.reason), res.message, fx_status_name(st),
+			 ls_reason_code(reason));
+}
+/* From a peer (consensus rules only). */
+#define STORED(w, e)          expect_at((w)->s, &(e), false, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__)
+#define NOT_STORED(w, e, why) expect_at((w)->s, &(e), false, LS_INGEST_REJECTED, (why), __LINE__)
+/* From a local client (admission too). */
+#define ADMITTED(w, e)     expect_at((w)->s, &(e), true, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__)
+#define REFUSED(w, e, why) expect_at((w)->s, &(e), true, LS_INGEST_REJECTED, (why), __LINE__)
+
+/* Builds with expr, ingests from a peer, frees. */
+#define PUT(w, expr)                                                                               \
+	do {                                                                                       \
+		struct fx_env e_ = (expr);                                                         \
+		STORED((w), e_);                                                                   \
+		fx_env_release(&e_);                                                               \
+	} while (0)
+
+static bool
+has_reason(const struct ls_verdict *v, enum ls_reason code)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->reasons[i].code == code)
+			return true;
+	return false;
+}
+
+static void
+dump(const char *what, const struct ls_verdict *v)
+{
+	fprintf(stderr, "%s: %s\n", what, ls_verdict_name(v->kind));
+	for (size_t i = 0; i < v->n; i++)
+		fprintf(stderr, "  %s: %s\n", ls_reason_code(v->reasons[i].code),
+			v->reasons[i].message);
+}
+
+static enum ls_verdict_kind
+provenance(struct world *w, const uint8_t lot[32], struct ls_verdict *v)
+{
+	assert_int_equal(ls_verify_provenance(w->s, lot, v), 0);
+	return v->kind;
+}
+
+static enum ls_verdict_kind
+export_check(struct world *w, const uint8_t lot[32], const struct fx_actor *from, const char *dest,
+	     const char *use, const uint8_t *license, struct ls_verdict *v)
+{
+	struct ls_export_query q;
+
+	memset(&q, 0, sizeof(q));
+	memcpy(q.lot, lot, 32);
+	q.has_from = true;
+	memcpy(q.from, from->kp->pk, 32);
+	snprintf(q.destination, sizeof(q.destination), "%s", dest);
+	q.end_use = use;
+	q.time = FX_T0 + 30 * FX_DAY;
+	if (license != NULL) {
+		q.has_license = true;
+		memcpy(q.license, license, 32);
+	}
+	assert_int_equal(ls_verify_export(w->s, &q, v), 0);
+	return v->kind;
+}
+
+/*
+ * The world: a trust anchor certifies China's and Germany's authorities;
+ * China's certifies a miner and a magnet maker, Germany's an importer; the
+ * anchor certifies buyers in the US and Russia. China's policy controls Dy
+ * and denies military end use. The miner's Dy oxide becomes the maker's
+ * magnets.
+ */
+static int
+setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	struct fx_policy_spec ps;
+	struct fx_env e;
+
+	assert_non_null(w);
+	w->root = fx_actor_new("CN");
+	w->cn_auth = fx_actor_new("CN");
+	w->de_auth = fx_actor_new("DE");
+	w->miner = fx_actor_new("CN");
+	w->maker = fx_actor_new("CN");
+	w->de_imp = fx_actor_new("DE");
+	w->us = fx_actor_new("US");
+	w->ru = fx_actor_new("RU");
+	assert_non_null(w->ru);
+	assert_non_null(w->dir = fx_tmpdir());
+	assert_int_equal(fx_store_open(w->dir, w->root, 0, &w->s), 0);
+	PUT(w, fx_cert(w->root, w->cn_auth, "MOFCOM", "CN", LS_ROLE_AUTHORITY, 0, 0));
+	PUT(w, fx_cert(w->root, w->de_auth, "BAFA", "DE", LS_ROLE_AUTHORITY, 0, 0));
+	PUT(w, fx_cert(w->cn_auth, w->miner, "Bayan Obo", "CN", LS_ROLE_MINER | LS_ROLE_EXPORTER, 0,
+		       0));
+	PUT(w, fx_cert(w->cn_auth, w->maker, "Ningbo Magnets", "CN",
+		       LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
+	PUT(w, fx_cert(w->de_auth, w->de_imp, "Motor GmbH", "DE",
+		       LS_ROLE_IMPORTER | LS_ROLE_EXPORTER, 0, 0));
+	PUT(w, fx_cert(w->root, w->us, "US Motors", "US", LS_ROLE_IMPORTER, 0, 0));
+	PUT(w, fx_cert(w->root, w->ru, "RU Defence", "RU", LS_ROLE_IMPORTER, 0, 0));
+	memset(&ps, 0, sizeof(ps));
+	ps.name = "CN 2025 rare earths";
+	ps.effective_from = FX_T0;
+	ps.elements = "Sm,Gd,Tb,Dy,Lu,Sc,Y";
+	ps.denied_end_uses = "military";
+	ps.applies_to_reexport = true;
+	ps.de_minimis_ppm = 1000;
+	e = fx_policy(w->cn_auth, &ps);
+	memcpy(w->cn_policy, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->miner->ts = FX_T0 + FX_DAY;
+	e = fx_lot(w->miner, "dy-oxide", "Bayan Obo", "CN", "alloy", 100000, "Nd=300000,Dy=60000");
+	memcpy(w->dy_lot, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	e = fx_transfer(w->miner, w->dy_lot, 100000, w->maker, NULL, NULL);
+	STORED(w, e);
+	w->maker->ts = FX_T0 + 2 * FX_DAY;
+	PUT(w, fx_receipt(w->maker, e.id, 100000));
+	fx_env_release(&e);
+	{
+		struct ls_lot_input in = {{0}, 100000};
+		const char *out[] = {"magnets:magnet:100000:Nd=250000,Dy=50000,Fe=650000"};
+		memcpy(in.lot, w->dy_lot, 32);
+		e = fx_transform(w->maker, &in, 1, out, 1);
+		ls_lot_id(e.id, 0, w->magnets);
+		STORED(w, e);
+		fx_env_release(&e);
+	}
+	*state = w;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct world *w = *state;
+
+	ls_store_close(&w->s);
+	fx_rmtree(w->dir);
+	free(w->dir);
+	fx_actor_free(&w->root);
+	fx_actor_free(&w->cn_auth);
+	fx_actor_free(&w->de_auth);
+	fx_actor_free(&w->miner);
+	fx_actor_free(&w->maker);
+	fx_actor_free(&w->de_imp);
+	fx_actor_free(&w->us);
+	fx_actor_free(&w->ru);
+	free(w);
+	return 0;
+}
+
+/* Rule: an authority publishes policies only for its jurisdictions, and
+ * supersedes or suspends only policies of those. */
+static void
+test_rules_foreign_policy_refused(void **state)
+{
+	struct world *w = *state;
+	struct fx_policy_spec ps;
+	struct ls_verdict v;
+	struct fx_mark m;
+	struct fx_env e;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.name = "lenient";
+	ps.effective_from = FX_T0 + FX_DAY;
+	ps.elements = "Nd";
+	ps.supersedes = (const uint8_t(*)[32])w->cn_policy;
+	ps.n_supersedes = 1;
+	w->de_auth->ts = FX_T0 + FX_DAY;
+	/* A "CN" policy from Germany's authority: not stored anywhere. */
+	ps.jurisdiction = "CN";
+	m = fx_mark(w->de_auth);
+	e = fx_policy(w->de_auth, &ps);
+	NOT_STORED(w, e, LS_R_UNTRUSTED);
+	fx_env_release(&e);
+	fx_rewind(w->de_auth, &m);
+	/* A German policy that supersedes China's: not stored either. */
+	ps.jurisdiction = "DE";
+	e = fx_policy(w->de_auth, &ps);
+	NOT_STORED(w, e, LS_R_UNTRUSTED);
+	fx_env_release(&e);
+	fx_rewind(w->de_auth, &m);
+	/* Its own policy, superseding nothing: stored. */
+	ps.supersedes = NULL;
+	ps.n_supersedes = 0;
+	e = fx_policy(w->de_auth, &ps);
+	ADMITTED(w, e);
+	fx_env_release(&e);
+	/* China's rule stands: magnets with Dy for military use are denied. */
+	if (export_check(w, w->magnets, w->maker, "US", "military", NULL, &v) != LS_V_DENIED)
+		dump("export", &v);
+	assert_int_equal(v.kind, LS_V_DENIED);
+	assert_true(has_reason(&v, LS_R_END_USE_DENIED));
+	ls_verdict_release(&v);
+}
+
+/* Rule: an authority certifies participants of its countries and
+ * authorities of (a subset of) its jurisdictions only. */
+static void
+test_rules_foreign_certificate_refused(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *fake = fx_actor_new("CN");
+	struct fx_mark m;
+	struct fx_env e;
+
+	assert_non_null(fake);
+	m = fx_mark(w->de_auth);
+	e = fx_cert(w->de_auth, fake, "Fake Mine", "CN", LS_ROLE_MINER, 0, 0);
+	NOT_STORED(w, e, LS_R_UNTRUSTED);
+	fx_env_release(&e);
+	fx_rewind(w->de_auth, &m);
+	e = fx_cert(w->de_auth, fake, "Fake MOFCOM", "CN", LS_ROLE_AUTHORITY, 0, 0);
+	NOT_STORED(w, e, LS_R_UNTRUSTED);
+	fx_env_release(&e);
+	fx_rewind(w->de_auth, &m);
+	e = fx_cert(w->de_auth, fake, "Hamburg Trading", "DE", LS_ROLE_IMPORTER, 0, 0);
+	ADMITTED(w, e);
+	fx_env_release(&e);
+	fx_actor_free(&fake);
+}
+
+/* An authority for several jurisdictions (an EU-style list): it acts for
+ * those listed, not for its own country unless listed. */
+static void
+test_rules_listed_jurisdictions(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *eu = fx_actor_new("BE");
+	struct ls_record *r = ls_record_new(LS_REC_CERTIFICATE);
+	const char **j;
+	struct fx_policy_spec ps;
+	struct fx_mark m;
+	struct fx_env e;
+
+	assert_non_null(eu);
+	assert_non_null(r);
+	memcpy(r->certificate.subject, eu->kp->pk, 32);
+	r->certificate.org = ls_record_strdup(r, "EU export control");
+	memcpy(r->certificate.country, "BE", 3);
+	r->certificate.roles = LS_ROLE_AUTHORITY;
+	j = ls_record_alloc(r, 2 * sizeof(*j));
+	assert_non_null(j);
+	j[0] = ls_record_strdup(r, "DE");
+	j[1] = ls_record_strdup(r, "FR");
+	r->certificate.jurisdictions.v = j;
+	r->certificate.jurisdictions.n = 2;
+	assert_int_equal(fx_sign(w->root, r, &e), 0);
+	ls_record_free(r);
+	eu->cert_id[0] = 0;
+	memcpy(eu->cert_id, e.id, 32);
+	eu->has_cert = true;
+	STORED(w, e);
+	fx_env_release(&e);
+
+	memset(&ps, 0, sizeof(ps));
+	ps.effective_from = FX_T0;
+	ps.elements = "Dy";
+	ps.jurisdiction = "FR";
+	e = fx_policy(eu, &ps);
+	ADMITTED(w, e);
+	fx_env_release(&e);
+	m = fx_mark(eu);
+	ps.jurisdiction = "BE";
+	e = fx_policy(eu, &ps);
+	NOT_STORED(w, e, LS_R_UNTRUSTED);
+	fx_env_release(&e);
+	fx_rewind(eu, &m);
+	/* Germany's own authority may not claim a list beyond its scope. */
+	fx_actor_free(&eu);
+}
+
+/* Rule: a trust anchor is revoked only by itself; an authority revokes only
+ * what it (or an authority it certified) certified or issued. */
+static void
+test_rules_revocation_scope(void **state)
+{
+	struct world *w = *state;
+	struct ls_verdict v;
+	struct fx_env e;
+
+	w->de_auth->ts = FX_T0 + FX_DAY;
+	/* Germany's authority revokes the root and China's miner, dated before
+	 * everything: a local client is told at once... */
+	e = fx_revoke(w->de_auth, w->root->kp->pk, FX_T0);
+	REFUSED(w, e, LS_R_UNTRUSTED);
+	/* ...a peer's copy is stored (an authority may publish revocations),
+	 * and it counts for nothing. */
+	STORED(w, e);
+	fx_env_release(&e);
+	e = fx_revoke(w->de_auth, w->miner->kp->pk, FX_T0);
+	REFUSED(w, e, LS_R_UNTRUSTED);
+	STORED(w, e);
+	fx_env_release(&e);
+	if (provenance(w, w->magnets, &v) != LS_V_VALID)
+		dump("provenance", &v);
+	assert_int_equal(v.kind, LS_V_VALID);
+	ls_verdict_release(&v);
+	/* China's authority revoking its own miner counts. */
+	w->cn_auth->ts = FX_T0 + FX_DAY;
+	e = fx_revoke(w->cn_auth, w->miner->kp->pk, FX_T0);
+	ADMITTED(w, e);
+	fx_env_release(&e);
+	assert_int_equal(provenance(w, w->magnets, &v), LS_V_BROKEN);
+	assert_true(has_reason(&v, LS_R_REVOKED));
+	ls_verdict_release(&v);
+}
+
+/* The root revoking itself does count. */
+static void
+test_rules_anchor_self_revocation(void **state)
+{
+	struct world *w = *state;
+	struct ls_verdict v;
+	struct fx_env e;
+
+	w->root->ts = FX_T0 + FX_DAY;
+	e = fx_revoke(w->root, w->root->kp->pk, FX_T0);
+	ADMITTED(w, e);
+	fx_env_release(&e);
+	assert_int_equal(provenance(w, w->magnets, &v), LS_V_BROKEN);
+	assert_true(has_reason(&v, LS_R_REVOKED));
+	ls_verdict_release(&v);
+}
+
+/* Rule: a license counts for an export only if its issuer is an authority
+ * of a jurisdiction whose policy requires it. */
+static void
+test_rules_license_from_wrong_authority(void **state)
+{
+	struct world *w = *state;
+	struct fx_license_spec ls;
+	struct ls_verdict v;
+	uint8_t de_lic[32], cn_lic[32];
+	struct fx_env e;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "DE-2025-1";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "US";
+	w->de_auth->ts = FX_T0 + 3 * FX_DAY;
+	e = fx_license(w->de_auth, &ls);
+	memcpy(de_lic, e.id, 32);
+	ADMITTED(w, e);
+	fx_env_release(&e);
+	/* Asked about: Germany's license does not answer China's policy. */
+	if (export_check(w, w->magnets, w->maker, "US", NULL, de_lic, &v) != LS_V_LICENSE_REQUIRED)
+		dump("export", &v);
+	assert_int_equal(v.kind, LS_V_LICENSE_REQUIRED);
+	assert_true(has_reason(&v, LS_R_LICENSE_MISMATCH));
+	ls_verdict_release(&v);
+	/* China's license for the same export counts. */
+	ls.number = "CN-2025-1";
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(cn_lic, e.id, 32);
+	ADMITTED(w, e);
+	fx_env_release(&e);
+	assert_int_equal(export_check(w, w->magnets, w->maker, "US", NULL, cn_lic, &v),
+			 LS_V_ALLOWED);
+	ls_verdict_release(&v);
+	/* Shipped under it: the hop is unlicensed. */
+	w->maker->ts = FX_T0 + 4 * FX_DAY;
+	e = fx_transfer(w->maker, w->magnets, 1000, w->us, de_lic, NULL);
+	STORED(w, e);
+	fx_env_release(&e);
+	assert_int_equal(provenance(w, w->magnets, &v), LS_V_BROKEN);
+	assert_true(has_reason(&v, LS_R_LICENSE_MISMATCH));
+	ls_verdict_release(&v);
+}
+
+/* Rule: re-export bindings apply to every hop, licensed or not. */
+static void
+test_rules_reexport_ban_not_laundered(void **state)
+{
+	struct world *w = *state;
+	struct fx_license_spec ls;
+	struct ls_verdict v;
+	uint8_t cn_lic[32], de_lic[32];
+	struct fx_env e;
+
+	/* China licenses the magnets to Germany, barring re-export to RU. */
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-2025-2";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "DE";
+	ls.no_reexport_to = "RU";
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(cn_lic, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->maker->ts = FX_T0 + 4 * FX_DAY;
+	e = fx_transfer(w->maker, w->magnets, 50000, w->de_imp, cn_lic, NULL);
+	ADMITTED(w, e);
+	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
+	PUT(w, fx_receipt(w->de_imp, e.id, 50000));
+	fx_env_release(&e);
+	/* Germany's authority licenses the importer to Russia. */
+	ls.number = "DE-2025-2";
+	ls.licensee = w->de_imp->kp->pk;
+	ls.destinations = "RU";
+	ls.no_reexport_to = NULL;
+	w->de_auth->ts = FX_T0 + 5 * FX_DAY;
+	e = fx_license(w->de_auth, &ls);
+	memcpy(de_lic, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	/* Asked: denied, by China's binding, with or without the German license. */
+	assert_int_equal(export_check(w, w->magnets, w->de_imp, "RU", NULL, de_lic, &v),
+			 LS_V_DENIED);
+	assert_true(has_reason(&v, LS_R_REEXPORT_BARRED));
+	ls_verdict_release(&v);
+	/* Shipped citing the German license: the hop breaks the binding. */
+	w->de_imp->ts = FX_T0 + 6 * FX_DAY;
+	e = fx_transfer(w->de_imp, w->magnets, 1000, w->ru, de_lic, NULL);
+	STORED(w, e);
+	fx_env_release(&e);
+	assert_int_equal(provenance(w, w->magnets, &v), LS_V_BROKEN);
+	assert_true(has_reason(&v, LS_R_REEXPORT_BARRED));
+	ls_verdict_release(&v);
+}
+
+/* Rule: a receipt is not dated before the transfer it receives (so a
+ * re-export cannot be dated before a policy took effect). */
+static void
+test_rules_backdated_receipt(void **state)
+{
+	struct world *w = *state;
+	struct fx_license_spec ls;
+	uint8_t lic[32];
+	struct fx_mark m;
+	struct fx_env e, tr;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-2025-3";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "DE";
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(lic, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->maker->ts = FX_T0 + 10 * FX_DAY;
+	tr = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, lic, NULL);
+	STORED(w, tr);
+	/* Built by hand: fx_receipt would date it after the transfer. */
+	w->de_imp->ts = FX_T0 + 10 * FX_DAY - 1;
+	m = fx_mark(w->de_imp);
+	{
+		struct ls_record *r = ls_record_new(LS_REC_RECEIPT);
+		assert_non_null(r);
+		memcpy(r->receipt.transfer, tr.id, 32);
+		r->receipt.grams = 1000;
+		assert_int_equal(fx_sign(w->de_imp, r, &e), 0);
+		ls_record_free(r);
+	}
+	NOT_STORED(w, e, LS_R_TIME_BACKWARDS);
+	fx_env_release(&e);
+	fx_rewind(w->de_imp, &m);
+	w->de_imp->ts = FX_T0 + 10 * FX_DAY;
+	e = fx_receipt(w->de_imp, tr.id, 1000);
+	STORED(w, e);
+	fx_env_release(&e);
+	fx_env_release(&tr);
+}
+
+/* Rule: strangers cannot fill the pending set. Each author may have an
+ * eighth of it waiting (at least 64); when it is full, the author with the
+ * most loses its oldest first, so an honest out-of-order record still
+ * waits, and is applied when its dependency comes. */
+static void
+test_rules_pending_quota(void **state)
+{
+	struct world *w = *state;
+	char *dir = fx_tmpdir();
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_store_stats st;
+	struct fx_actor *x = fx_actor_new("CN"), *y = fx_actor_new("CN");
+	struct fx_actor *anchor = fx_actor_new("CN"), *miner = fx_actor_new("CN");
+	struct ls_ingest_result res;
+	struct fx_env cert, lot;
+	uint8_t fake[32];
+
+	(void)w;
+	assert_non_null(dir);
+	assert_non_null(x);
+	assert_non_null(y);
+	memset(&o, 0, sizeof(o));
+	assert_non_null(anchor);
+	assert_non_null(miner);
+	o.anchors = (const uint8_t(*)[32])anchor->kp->pk;
+	o.n_anchors = 1;
+	o.max_pending = 100;
+	assert_int_equal(ls_store_open(dir, &o, &s, &ctx), 0);
+	/* x claims a certificate nobody has seen: its records may wait for it,
+	 * up to its quota of 64. */
+	memset(fake, 0x5a, 32);
+	memcpy(x->cert_id, fake, 32);
+	x->has_cert = true;
+	memcpy(y->cert_id, fake, 32);
+	y->has_cert = true;
+	for (int i = 0; i < 70; i++) {
+		struct fx_env e = fx_lot(x, "junk", NULL, NULL, "ore", 1, NULL);
+		assert_int_equal(fx_ingest_one(s, e.buf, e.len, &res), 0);
+		assert_int_equal(res.status, i < 64 ? LS_INGEST_PENDING : LS_INGEST_REJECTED);
+		if (i >= 64)
+			assert_int_equal(res.reason, LS_R_PENDING_FULL);
+		fx_env_release(&e);
+	}
+	for (int i = 0; i < 40; i++) {
+		struct fx_env e = fx_lot(y, "junk", NULL, NULL, "ore", 1, NULL);
+		assert_int_equal(fx_ingest_one(s, e.buf, e.len, &res), 0);
+		assert_int_equal(res.status, LS_INGEST_PENDING);
+		fx_env_release(&e);
+	}
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	assert_int_equal(st.pending, 100);
+	/* The set is full; an honest lot whose certificate has not arrived yet
+	 * still waits (x's oldest goes), and is applied when it arrives. */
+	cert = fx_cert(anchor, miner, "Mine", "CN", LS_ROLE_MINER, 0, 0);
+	lot = fx_lot(miner, "honest", NULL, NULL, "ore", 10, NULL);
+	assert_int_equal(fx_ingest_one(s, lot.buf, lot.len, &res), 0);
+	assert_int_equal(res.status, LS_INGEST_PENDING);
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	assert_int_equal(st.pending, 100);
+	/* Across a restart too. */
+	ls_store_close(&s);
+	assert_int_equal(ls_store_open(dir, &o, &s, &ctx), 0);
+	assert_int_equal(fx_ingest_one(s, cert.buf, cert.len, &res), 0);
+	assert_int_equal(res.status, LS_INGEST_ACCEPTED);
+	assert_int_equal(fx_ingest_one(s, lot.buf, lot.len, &res), 0);
+	assert_int_equal(res.status, LS_INGEST_KNOWN);
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	assert_int_equal(st.pending, 99);
+	fx_env_release(&cert);
+	fx_env_release(&lot);
+	ls_store_close(&s);
+	fx_rmtree(dir);
+	free(dir);
+	fx_actor_free(&x);
+	fx_actor_free(&y);
+	fx_actor_free(&anchor);
+	fx_actor_free(&miner);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_rules_foreign_policy_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_foreign_certificate_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_listed_jurisdictions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_revocation_scope, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_anchor_self_revocation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_license_from_wrong_authority, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_reexport_ban_not_laundered, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_backdated_receipt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_pending_quota, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
