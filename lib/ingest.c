@@ -804,16 +804,27 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 		return LS_ERR_NOMEM;
 	memset(&w, 0, sizeof(w));
 	verify_all(s, envs, lens, n, items);
+	/* Running out of memory while decoding is a local fault, not a verdict
+	 * on the bytes. */
+	for (size_t i = 0; i < n; i++)
+		if (items[i].rc == LS_ERR_NOMEM) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
 
 	for (int tries = 0;; tries++) {
 		/*
 		 * A retry needs the records that an aborted attempt handed to
 		 * w.acc back: decode again from the caller's bytes (rare path).
 		 */
-		for (size_t i = 0; tries > 0 && i < n; i++)
-			if (items[i].rec == NULL && items[i].rc == 0)
-				items[i].rc = ls_record_decode(envs[i], lens[i], &items[i].rec,
-							       &items[i].ctx);
+		rc = 0;
+		for (size_t i = 0; tries > 0 && i < n && rc == 0; i++)
+			if (items[i].rec == NULL && items[i].rc == 0 &&
+			    (items[i].rc = ls_record_decode(envs[i], lens[i], &items[i].rec,
+							    &items[i].ctx)) == LS_ERR_NOMEM)
+				rc = LS_ERR_NOMEM;
+		if (rc != 0)
+			break;
 		rc = attempt(s, items, admit, n, results, &w);
 		if (rc != LS_ERR_FULL || w.disk_full || tries == MAX_GROW_RETRIES)
 			break;
@@ -826,6 +837,7 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 		for (size_t i = 0; hooks->evidence != NULL && i < w.n_ev; i++)
 			hooks->evidence(hooks->arg, w.ev[i].a, w.ev[i].la, w.ev[i].b, w.ev[i].lb);
 	}
+out:
 	acc_release(&w.acc);
 	ev_clear(&w);
 	free(w.ev);

@@ -304,7 +304,6 @@ ls_ocache_free(struct ls_ocache **c)
 	*c = NULL;
 }
 
-
 static int
 origin_header(struct ls_lot_origin *o, const uint8_t lot[32], const struct ls_lotdef *d,
 	      const char *country)

@@ -678,10 +678,7 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 	if (reason == LS_R_STORE)
 		return w.err;
 	if (reason != LS_R_OK) {
-		if (reason == LS_R_NO_CERTIFICATE || reason == LS_R_CERT_EXPIRED ||
-		    reason == LS_R_WRONG_ROLE)
-			reason = LS_R_BAD_RECEIVER;
-		return ls_verdict_add(p->v, reason, (const uint8_t(*)[32])ids, 2,
+		return ls_verdict_add(p->v, LS_R_BAD_RECEIVER, (const uint8_t(*)[32])ids, 2,
 				      "transfer %s: the receiver's certificate: %s", h8(tr->id, h),
 				      why_msg);
 	}

@@ -100,7 +100,6 @@ int ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN],
 int ls_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
 		  int (*fn)(void *arg, const struct ls_record *transfer), void *arg);
 
-
 /* Adds a reason to v (ids may be NULL). LS_ERR_NOMEM. */
 int ls_verdict_add(struct ls_verdict *v, enum ls_reason code, const uint8_t (*ids)[LS_ID_LEN],
 		   size_t n_ids, const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -38,9 +38,8 @@
  * reads), revoked keys, certificates and licenses (revocation reads), and
  * records parked out of order and released later in the same batch.
  *
- * Tests that today's library fails are skipped unless LS_FAULTS_KNOWN_FAILING
- * is set to 1; each breach is printed as one line naming N, the call that
- * failed, and what was recorded.
+ * With LS_FAULTS_VERBOSE=1 each breach is printed as one line naming N, the
+ * call that failed, and what was recorded.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -753,12 +752,15 @@ on_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len
 	(*(unsigned *)arg)++;
 }
 
+/* Every record goes in as a local client's submission, so that the reads of
+ * admission (revocations) are faulted as well as those of consensus. */
 static int
 ingest(struct ls_store *s, const struct fx_env *e, size_t n, struct ls_ingest_result *res,
        unsigned *accepted)
 {
 	const uint8_t *envs[MAX_BASE];
 	size_t lens[MAX_BASE];
+	uint8_t admit[MAX_BASE];
 	struct ls_ingest_hooks hooks = {on_accepted, NULL, accepted};
 
 	assert_true(n <= MAX_BASE);
@@ -766,8 +768,9 @@ ingest(struct ls_store *s, const struct fx_env *e, size_t n, struct ls_ingest_re
 	for (size_t i = 0; i < n; i++) {
 		envs[i] = e[i].buf;
 		lens[i] = e[i].len;
+		admit[i] = LS_ADMIT_LOCAL;
 	}
-	return ls_store_ingest(s, envs, lens, n, res, &hooks);
+	return ls_store_ingest_admit(s, envs, lens, admit, n, res, &hooks);
 }
 
 /* A fresh store holding the scenario's base records. */
@@ -1041,19 +1044,6 @@ run(const scen_fn *sf, size_t ns, const struct fault_spec *fs, size_t nf)
 	run((scens), sizeof(scens) / sizeof((scens)[0]), (faults),                                 \
 	    sizeof(faults) / sizeof((faults)[0]))
 
-/* Tests that today's library fails: run only with LS_FAULTS_KNOWN_FAILING=1. */
-static void
-known_failing(void)
-{
-	const char *v = getenv("LS_FAULTS_KNOWN_FAILING");
-
-	if (v == NULL || strcmp(v, "1") != 0) {
-		print_message("  known to fail on today's library: set LS_FAULTS_KNOWN_FAILING=1 "
-			      "to run it\n");
-		skip();
-	}
-}
-
 static const scen_fn all_scens[] = {scen_license, scen_revocation, scen_holds, scen_parked};
 
 /* ---- tests ---- */
@@ -1067,7 +1057,6 @@ test_ingest_faults_cert_read(void **state)
 	static const struct fault_spec faults[] = {{OP_GET, "recs", EIO, false}};
 
 	(void)state;
-	known_failing();
 	RUN(scens, faults);
 }
 
@@ -1079,7 +1068,6 @@ test_ingest_faults_id_read(void **state)
 	static const struct fault_spec faults[] = {{OP_GET, "ids", EIO, false}};
 
 	(void)state;
-	known_failing();
 	RUN(scens, faults);
 }
 
@@ -1091,7 +1079,6 @@ test_ingest_faults_licused_read(void **state)
 	static const struct fault_spec faults[] = {{OP_GET, "licused", EIO, false}};
 
 	(void)state;
-	known_failing();
 	RUN(scens, faults);
 }
 
@@ -1100,10 +1087,10 @@ static void
 test_ingest_faults_revoked_read(void **state)
 {
 	static const scen_fn scens[] = {scen_revocation};
-	static const struct fault_spec faults[] = {{OP_GET, "revoked", EIO, false}};
+	static const struct fault_spec faults[] = {{OP_CURSOR_GET, "revoked", EIO, false},
+						   {OP_CURSOR_GET, "revoked", ENOMEM, false}};
 
 	(void)state;
-	known_failing();
 	RUN(scens, faults);
 }
 
@@ -1115,7 +1102,6 @@ test_ingest_faults_holds_read(void **state)
 	static const struct fault_spec faults[] = {{OP_GET, "holds", EIO, false}};
 
 	(void)state;
-	known_failing();
 	RUN(scens, faults);
 }
 
@@ -1128,7 +1114,6 @@ test_ingest_faults_release_nomem(void **state)
 	static const struct fault_spec faults[] = {{OP_DECODE, NULL, LS_ERR_NOMEM, true}};
 
 	(void)state;
-	known_failing();
 	RUN(scens, faults);
 }
 
@@ -1141,7 +1126,6 @@ test_ingest_faults_release_read(void **state)
 						   {OP_CURSOR_GET, "pending", ENOMEM, false}};
 
 	(void)state;
-	known_failing();
 	RUN(scens, faults);
 }
 
@@ -1153,7 +1137,6 @@ test_ingest_faults_release_delete(void **state)
 	static const struct fault_spec faults[] = {{OP_DEL, NULL, EIO, false}};
 
 	(void)state;
-	known_failing();
 	RUN(scens, faults);
 }
 
@@ -1176,7 +1159,6 @@ test_ingest_faults_any_read(void **state)
 	static const struct fault_spec faults[] = {{OP_GET, NULL, EIO, false}};
 
 	(void)state;
-	known_failing();
 	RUN(all_scens, faults);
 }
 
@@ -1199,7 +1181,6 @@ test_ingest_faults_decode_nomem(void **state)
 	static const struct fault_spec faults[] = {{OP_DECODE, NULL, LS_ERR_NOMEM, false}};
 
 	(void)state;
-	known_failing();
 	RUN(all_scens, faults);
 }
 
@@ -1220,11 +1201,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    /* These pass today. */
 	    cmocka_unit_test(test_ingest_faults_write_full),
 	    cmocka_unit_test(test_ingest_faults_holds_delete),
 	    cmocka_unit_test(test_ingest_faults_cursor_read),
-	    /* These fail today: run with LS_FAULTS_KNOWN_FAILING=1. */
 	    cmocka_unit_test(test_ingest_faults_cert_read),
 	    cmocka_unit_test(test_ingest_faults_id_read),
 	    cmocka_unit_test(test_ingest_faults_licused_read),

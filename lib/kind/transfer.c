@@ -35,11 +35,8 @@ check_at(struct ls_txn *t, const struct ls_record *r, enum ls_layer layer, struc
 		return reason;
 	if (reason != LS_R_OK) {
 		snprintf(inner, sizeof(inner), "%s", w->msg);
-		return LS_FAIL(
-		    w,
-		    layer == LS_LAYER_CONSENSUS || reason != LS_R_REVOKED ? LS_R_BAD_RECEIVER
-									  : LS_R_REVOKED,
-		    "transfer: the receiver's certificate %s: %s", ls_h8(tf->to_cert, h), inner);
+		return LS_FAIL(w, LS_R_BAD_RECEIVER, "transfer: the receiver's certificate %s: %s",
+			       ls_h8(tf->to_cert, h), inner);
 	}
 	if (tf->has_lot) {
 		struct ls_lot_info li;
