@@ -17,7 +17,8 @@ cmd_cert_issue(struct cli *c, int argc, char **argv)
 		OPT_COUNTRY,
 		OPT_ROLES,
 		OPT_FROM,
-		OPT_UNTIL
+		OPT_UNTIL,
+		OPT_JURISDICTION
 	};
 	static const struct option longopts[] = {
 	    {"subject", required_argument, NULL, OPT_SUBJECT},
@@ -26,6 +27,7 @@ cmd_cert_issue(struct cli *c, int argc, char **argv)
 	    {"roles", required_argument, NULL, OPT_ROLES},
 	    {"valid-from", required_argument, NULL, OPT_FROM},
 	    {"valid-until", required_argument, NULL, OPT_UNTIL},
+	    {"jurisdiction", required_argument, NULL, OPT_JURISDICTION},
 	    CLI_COMMON_LONGOPTS};
 	struct ls_record *r = ls_record_new(LS_REC_CERTIFICATE);
 	struct ls_certificate *cert;
@@ -69,12 +71,21 @@ cmd_cert_issue(struct cli *c, int argc, char **argv)
 			    CLI_OK)
 				goto out;
 			break;
+		case OPT_JURISDICTION:
+			if (cli_parse_countries(c, "--jurisdiction", optarg, r,
+						&cert->jurisdictions) != CLI_OK)
+				goto out;
+			break;
 		case CLI_GETOPT_HELP: rc = CLI_OK; goto out;
 		default: goto out;
 		}
 	}
 	if (optind < argc) {
 		cli_usage_err(c, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (cert->jurisdictions.n > 0 && (cert->roles & LS_ROLE_AUTHORITY) == 0) {
+		cli_usage_err(c, "--jurisdiction is for a key with the authority role");
 		goto out;
 	}
 	if (!has_subject || cert->org == NULL || cert->country[0] == '\0' || cert->roles == 0) {

@@ -37,7 +37,9 @@ static const struct cmd commands[] = {
     {"cert issue", cmd_cert_issue, "certify a key for an organisation, country and roles",
      "lodestone cert issue -k KEY --subject HEX --org NAME --country CC\n"
      "                     --roles ROLE[,ROLE...] [--valid-from DATE] [--valid-until DATE]\n"
-     "roles: authority miner processor exporter importer auditor recycler\n"},
+     "                     [--jurisdiction CC[,CC...]]\n"
+     "roles: authority miner processor exporter importer auditor recycler\n"
+     "an authority acts for its --jurisdiction list (default: its --country)\n"},
     {"cert revoke", cmd_cert_revoke, "revoke every certificate of a key",
      "lodestone cert revoke -k KEY --subject HEX [--reason TEXT] [--effective DATE]\n"},
     {"import", cmd_import, "submit every record of a bundle file to the daemon",

@@ -43,7 +43,8 @@ static const char usage_text[] =
     "                  [--peer HEX@ENDPOINT]... [--allow-peer HEX|FILE.pub]...\n"
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
     "                  [--sync-interval SECONDS]\n"
-    "       lodestoned [--data-dir DIR] --init\n";
+    "       lodestoned [--data-dir DIR] --init\n"
+    "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n";
 
 static void
 usage(FILE *f)
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
     {"log-level", required_argument, NULL, 'L'},
     {"sync-interval", required_argument, NULL, 's'},
     {"init", no_argument, NULL, 'i'},
+    {"reindex", no_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -79,6 +81,7 @@ option_name(int c)
 struct args {
 	const char *config;
 	bool init;
+	bool reindex;
 	bool help;
 };
 
@@ -99,6 +102,7 @@ parse_args(int argc, char **argv, struct args *a, struct lsd_config *cfg)
 		switch (c) {
 		case 'c': a->config = optarg; break;
 		case 'i': a->init = true; break;
+		case 'R': a->reindex = true; break;
 		case 'h': a->help = true; break;
 		case '?':
 			if (optopt != 0)
@@ -130,7 +134,7 @@ parse_args(int argc, char **argv, struct args *a, struct lsd_config *cfg)
 	optind = 0; /* GNU: also resets getopt's internal state */
 	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
 		char where[64];
-		if (c == 'c' || c == 'i' || c == 'h')
+		if (c == 'c' || c == 'i' || c == 'R' || c == 'h')
 			continue;
 		snprintf(where, sizeof(where), "--%s", option_name(c));
 		if ((rc = lsd_config_set(cfg, option_name(c), optarg, where, &ctx)) != 0) {
@@ -224,6 +228,55 @@ do_init(struct lsd_config *cfg)
 		log_info("node key '%s/node.key' exists: kept", cfg->data_dir);
 	printf("%s\n", ls_hex(kp->pk, LS_KEY_LEN, hex));
 	ls_key_free(&kp);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static void
+reindex_rejected(void *arg, const struct ls_ingest_result *res)
+{
+	char hex[LS_HEX_KEY_LEN + 1] = "?";
+
+	(void)arg;
+	if (res->has_id)
+		ls_hex(res->id, LS_ID_LEN, hex);
+	log_warn("reindex: %s record %.16s is not valid under this version's rules: %s: %s",
+		 ls_rtype_name(res->type), hex, ls_reason_code(res->reason), res->message);
+}
+
+/*
+ * --reindex: rebuilds every table from the stored records under this
+ * version's rules, then exits. Records that no longer pass are named in the
+ * log and left out.
+ */
+static int
+do_reindex(struct lsd_config *cfg)
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_store_opts opts = {0};
+	struct ls_reindex_hooks hooks = {reindex_rejected, NULL};
+	struct ls_reindex_report rep;
+	int rc;
+
+	if ((rc = lsd_config_default_dir(cfg, &ctx)) != 0 ||
+	    (rc = lsd_config_finish(cfg, &ctx)) != 0) {
+		fprintf(stderr, "lodestoned: %s\n", ls_err_msg(&ctx, rc));
+		return 1;
+	}
+	opts.anchors = (const uint8_t(*)[LS_KEY_LEN])cfg->trust;
+	opts.n_anchors = cfg->n_trust;
+	if ((rc = ls_store_reindex(cfg->data_dir, &opts, &hooks, &rep, &ctx)) != 0) {
+		if (rc == LS_ERR_LOCKED)
+			fprintf(stderr, "lodestoned: data dir '%s' is in use: stop lodestoned first\n",
+				cfg->data_dir);
+		else
+			fprintf(stderr, "lodestoned: reindex failed: %s\n", ls_err_msg(&ctx, rc));
+		return 1;
+	}
+	printf("reindexed '%s': %llu records read, %llu stored, %llu waiting, %llu kept as "
+	       "equivocation evidence, %llu not valid under this version's rules\n",
+	       cfg->data_dir, (unsigned long long)rep.read, (unsigned long long)rep.accepted,
+	       (unsigned long long)rep.pending, (unsigned long long)rep.evidence,
+	       (unsigned long long)rep.rejected);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -381,7 +434,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_init(cfg.log_level);
-	status = a.init ? do_init(&cfg) : run(&cfg);
+	status = a.init ? do_init(&cfg) : a.reindex ? do_reindex(&cfg) : run(&cfg);
 out:
 	lsd_config_release(&cfg);
 	return status;

@@ -313,9 +313,17 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	} else if (rc != 0) {
 		rc = ls_err_set(ctx, rc, "cannot read store in '%s'", dir);
 		goto out;
-	} else if (v.mv_size != 4 || ((uint8_t *)v.mv_data)[3] != LS_STORE_LAYOUT_VERSION) {
-		rc =
-		    ls_err_set(ctx, LS_ERR_VERSION, "store in '%s' has an unsupported layout", dir);
+	} else if (v.mv_size != 4 || ((uint8_t *)v.mv_data)[3] > LS_STORE_LAYOUT_VERSION ||
+		   ((uint8_t *)v.mv_data)[0] != 0) {
+		rc = ls_err_set(ctx, LS_ERR_VERSION,
+				"store in '%s' has a layout newer than this build knows (%u)", dir,
+				LS_STORE_LAYOUT_VERSION);
+		goto out;
+	} else if (((uint8_t *)v.mv_data)[3] != LS_STORE_LAYOUT_VERSION) {
+		rc = ls_err_set(ctx, LS_ERR_VERSION,
+				"store in '%s' has layout version %u, this build uses %u: run "
+				"'lodestoned --reindex' to rebuild it",
+				dir, ((uint8_t *)v.mv_data)[3], LS_STORE_LAYOUT_VERSION);
 		goto out;
 	}
 	rc = ls_store_err(mdb_txn_commit(t.txn));
@@ -782,5 +790,189 @@ ls_store_evidence(struct ls_store *s,
 		return rc;
 	rc = ls_txn_evidence_each(&t, NULL, fn, arg);
 	ls_txn_abort(&t);
+	return rc;
+}
+
+/* ---- reindex ---- */
+
+#define REINDEX_BATCH 1000
+
+struct reindex {
+	struct ls_store *dst;
+	const struct ls_reindex_hooks *hooks;
+	struct ls_reindex_report *rep;
+	const uint8_t *envs[REINDEX_BATCH];
+	size_t lens[REINDEX_BATCH];
+	struct ls_ingest_result res[REINDEX_BATCH];
+	size_t n;
+};
+
+static int
+reindex_flush(struct reindex *x)
+{
+	int rc;
+
+	if (x->n == 0)
+		return 0;
+	if ((rc = ls_store_ingest(x->dst, x->envs, x->lens, x->n, x->res, NULL)) != 0)
+		return rc;
+	for (size_t i = 0; i < x->n; i++) {
+		switch (x->res[i].status) {
+		case LS_INGEST_ACCEPTED: x->rep->accepted++; break;
+		case LS_INGEST_KNOWN: break;
+		case LS_INGEST_PENDING: x->rep->pending++; break;
+		case LS_INGEST_REJECTED:
+			if (x->res[i].reason == LS_R_EQUIVOCATION) {
+				x->rep->evidence++;
+				break;
+			}
+			x->rep->rejected++;
+			if (x->hooks != NULL && x->hooks->rejected != NULL)
+				x->hooks->rejected(x->hooks->arg, &x->res[i]);
+			break;
+		}
+	}
+	x->n = 0;
+	return 0;
+}
+
+static int
+reindex_add(struct reindex *x, const void *env, size_t len)
+{
+	x->rep->read++;
+	x->envs[x->n] = env;
+	x->lens[x->n] = len;
+	if (++x->n == REINDEX_BATCH)
+		return reindex_flush(x);
+	return 0;
+}
+
+/* Feeds every value of table `name` of the old environment (evidence pairs
+ * split in two) to x; the read transaction stays open until the batch is
+ * ingested, so the values can be borrowed. */
+static int
+reindex_table(MDB_env *env, const char *name, bool evidence, struct reindex *x,
+	      struct ls_err_ctx *ctx)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	int mrc, rc = 0;
+
+	if ((mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ls_err_set(ctx, ls_store_err(mrc), "reindex: %s", mdb_strerror(mrc));
+	if ((mrc = mdb_dbi_open(txn, name, 0, &dbi)) != 0) {
+		mdb_txn_abort(txn);
+		if (mrc == MDB_NOTFOUND)
+			return 0;
+		return ls_err_set(ctx, ls_store_err(mrc), "reindex: table '%s': %s", name,
+				  mdb_strerror(mrc));
+	}
+	if ((mrc = mdb_cursor_open(txn, dbi, &c)) != 0) {
+		mdb_txn_abort(txn);
+		return ls_err_set(ctx, ls_store_err(mrc), "reindex: %s", mdb_strerror(mrc));
+	}
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = v.mv_data;
+		uint32_t la;
+		if (!evidence) {
+			rc = reindex_add(x, v.mv_data, v.mv_size);
+			continue;
+		}
+		if (v.mv_size < 4)
+			continue;
+		la = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		if (la > v.mv_size - 4)
+			continue;
+		if ((rc = reindex_add(x, p + 4, la)) == 0)
+			rc = reindex_add(x, p + 4 + la, v.mv_size - 4 - la);
+	}
+	if (rc == 0)
+		rc = reindex_flush(x);
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = ls_err_set(ctx, ls_store_err(mrc), "reindex: reading '%s': %s", name,
+				mdb_strerror(mrc));
+	else if (rc != 0)
+		rc = ls_err_set(ctx, rc, "reindex: the new store: %s", ls_strerror(rc));
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static void
+remove_in(const char *dir, const char *name)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path))
+		unlink(path);
+}
+
+int
+ls_store_reindex(const char *dir, const struct ls_store_opts *opts,
+		 const struct ls_reindex_hooks *hooks, struct ls_reindex_report *rep,
+		 struct ls_err_ctx *ctx)
+{
+	struct reindex *x = NULL;
+	MDB_env *env = NULL;
+	char tmp[4096], from[4096], to[4096];
+	int lockfd = -1, rc, mrc;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/reindex.tmp", dir) >= sizeof(tmp) ||
+	    (size_t)snprintf(from, sizeof(from), "%s/data.mdb", tmp) >= sizeof(from) ||
+	    (size_t)snprintf(to, sizeof(to), "%s/data.mdb", dir) >= sizeof(to))
+		return ls_err_set(ctx, LS_ERR_INVALID, "data dir path too long");
+	if (access(to, F_OK) != 0)
+		return ls_err_set(ctx, LS_ERR_NOT_FOUND, "no store in '%s' to reindex", dir);
+	if ((rc = lock_dir(dir, &lockfd, ctx)) != 0)
+		return rc;
+	/* A reindex that stopped half-way left its new store: start again. */
+	remove_in(tmp, "data.mdb");
+	remove_in(tmp, "lock.mdb");
+	remove_in(tmp, "lodestone.lock");
+	rmdir(tmp);
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	x->hooks = hooks;
+	x->rep = rep;
+	if ((mrc = mdb_env_create(&env)) != 0 || (mrc = mdb_env_set_maxdbs(env, 64)) != 0 ||
+	    (mrc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600)) != 0) {
+		rc = ls_err_set(ctx, ls_store_err(mrc), "cannot open the store in '%s': %s", dir,
+				mdb_strerror(mrc));
+		goto out;
+	}
+	if ((rc = ls_store_open(tmp, opts, &x->dst, ctx)) != 0)
+		goto out;
+	/* Store order is a dependency order; then what waited, then the
+	 * second record of every equivocation. */
+	if ((rc = reindex_table(env, "recs", false, x, ctx)) != 0 ||
+	    (rc = reindex_table(env, "pending", false, x, ctx)) != 0 ||
+	    (rc = reindex_table(env, "evidence", true, x, ctx)) != 0)
+		goto out;
+	ls_store_close(&x->dst);
+	mdb_env_close(env);
+	env = NULL;
+	if (rename(from, to) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_IO, "cannot replace '%s': %s", to, strerror(errno));
+		goto out;
+	}
+	remove_in(dir, "lock.mdb");
+	remove_in(tmp, "lock.mdb");
+	remove_in(tmp, "lodestone.lock");
+	rmdir(tmp);
+	rc = 0;
+out:
+	if (x != NULL)
+		ls_store_close(&x->dst);
+	free(x);
+	if (env != NULL)
+		mdb_env_close(env);
+	if (lockfd >= 0)
+		close(lockfd);
 	return rc;
 }

@@ -40,6 +40,34 @@ struct ls_store_opts {
 int ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store **out,
 		  struct ls_err_ctx *ctx);
 
+struct ls_reindex_report {
+	uint64_t read;     /* envelopes read from the old store */
+	uint64_t accepted; /* stored again */
+	uint64_t pending;  /* waiting for a dependency again */
+	uint64_t rejected; /* not valid under this version's rules */
+	uint64_t evidence; /* second records of equivocations, kept as evidence */
+};
+
+struct ls_ingest_result;
+
+struct ls_reindex_hooks {
+	/* A record of the old store this version's rules do not store. */
+	void (*rejected)(void *arg, const struct ls_ingest_result *res);
+	void *arg;
+};
+
+/*
+ * Rebuilds every table of the store in dir from its records: each stored
+ * envelope (in store order), each waiting one and each equivocation's
+ * evidence goes through this version's ingest into a new store, which then
+ * replaces the old one (a rename: a reindex that stops half-way leaves the
+ * old store as it was). Works on a store of any earlier layout version.
+ * Takes the data dir's lock: the daemon must not run.
+ */
+int ls_store_reindex(const char *dir, const struct ls_store_opts *opts,
+		     const struct ls_reindex_hooks *hooks, struct ls_reindex_report *rep,
+		     struct ls_err_ctx *ctx);
+
 /* Closes *s and sets it to NULL. NULL-safe. */
 void ls_store_close(struct ls_store **s);
 

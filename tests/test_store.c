@@ -1422,6 +1422,158 @@ test_store_license_use(void **state)
 	fx_env_release(&lic);
 }
 
+/* ---- reindex ---- */
+
+
+/* The stored set as a sorted list of ids. */
+struct idset {
+	uint8_t (*v)[LS_ID_LEN];
+	size_t n;
+};
+
+static int
+idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct idset *s = arg;
+	uint8_t(*nv)[LS_ID_LEN] = realloc(s->v, (s->n + 1) * LS_ID_LEN);
+
+	(void)pos;
+	(void)env;
+	(void)len;
+	if (nv == NULL)
+		return LS_ERR_NOMEM;
+	s->v = nv;
+	memcpy(s->v[s->n++], r->id, LS_ID_LEN);
+	return 0;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, LS_ID_LEN);
+}
+
+static struct idset
+stored_set(struct ls_store *s)
+{
+	struct ls_log_filter f;
+	struct idset set = {NULL, 0};
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(ls_store_log(s, &f, idset_add, &set), 0);
+	qsort(set.v, set.n, LS_ID_LEN, id_cmp);
+	return set;
+}
+
+/* Sets the store's layout version to v (as an older build left it). */
+static void
+set_layout_version(const char *dir, uint8_t v)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	uint8_t b[4] = {0, 0, 0, v};
+	MDB_val k = {7, "version"}, val = {4, b};
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &val, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/*
+ * lodestoned --reindex: a store of an older layout is refused with a message
+ * naming --reindex; the reindex rebuilds every table from the records, so
+ * the stored set, what waits and the verdicts are those of before.
+ */
+static void
+test_store_reindex(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env e[40], waiting, later;
+	size_t n = build_ledger(f, e, 40);
+	size_t *order = malloc(n * sizeof(*order));
+	struct idset before, after;
+	struct ls_store_stats st;
+	struct ls_reindex_report rep;
+	struct ls_verdict v0, v1;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_store_opts o;
+	int rc;
+
+	assert_non_null(order);
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	ingest_batches(f->s, e, order, n, 7, true);
+	/* One record waits for another that has not come. */
+	later = fx_lot(f->miner, "later", NULL, NULL, "ore", 5, NULL);
+	waiting = fx_lot(f->miner, "waiting", NULL, NULL, "ore", 5, NULL);
+	EXPECT(f->s, waiting, LS_INGEST_PENDING, LS_R_OK);
+	before = stored_set(f->s);
+	assert_int_equal(ls_verify_provenance(f->s, e[n - 1].id, &v0), 0);
+	ls_store_close(&f->s);
+
+	set_layout_version(f->dir, 1);
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[32])f->auth->kp->pk;
+	o.n_anchors = 1;
+	rc = ls_store_open(f->dir, &o, &f->s, &ctx);
+	assert_int_equal(rc, LS_ERR_VERSION);
+	assert_non_null(strstr(ls_err_msg(&ctx, rc), "--reindex"));
+
+	assert_int_equal(ls_store_reindex(f->dir, &o, NULL, &rep, &ctx), 0);
+	assert_int_equal(rep.read, n + 1);
+	assert_int_equal(rep.accepted, n);
+	assert_int_equal(rep.pending, 1);
+	assert_int_equal(rep.rejected, 0);
+	assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
+	after = stored_set(f->s);
+	assert_int_equal(after.n, before.n);
+	assert_memory_equal(after.v, before.v, before.n * LS_ID_LEN);
+	assert_int_equal(ls_store_stats(f->s, &st), 0);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(ls_verify_provenance(f->s, e[n - 1].id, &v1), 0);
+	assert_int_equal(v1.kind, v0.kind);
+	assert_int_equal(v1.n, v0.n);
+	/* The waiting record is released by its dependency as before. */
+	ACCEPT(f->s, later);
+	assert_int_equal(ls_store_stats(f->s, &st), 0);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.records, n + 2);
+	/* A second reindex (of a current store) changes nothing. */
+	ls_store_close(&f->s);
+	assert_int_equal(ls_store_reindex(f->dir, &o, NULL, &rep, &ctx), 0);
+	assert_int_equal(rep.accepted, n + 2);
+	assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
+	ls_verdict_release(&v0);
+	ls_verdict_release(&v1);
+	free(before.v);
+	free(after.v);
+	free(order);
+	fx_env_release(&waiting);
+	fx_env_release(&later);
+	for (size_t i = 0; i < n; i++)
+		fx_env_release(&e[i]);
+}
+
+/* A reindex while the store is open elsewhere is refused. */
+static void
+test_store_reindex_locked(void **state)
+{
+	struct sfx *f = *state;
+	struct ls_reindex_report rep;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_store_opts o;
+
+	certify(f);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(ls_store_reindex(f->dir, &o, NULL, &rep, &ctx), LS_ERR_LOCKED);
+}
+
 int
 main(void)
 {
@@ -1452,6 +1604,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_bad_receiver, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_double_spend_in_feed_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_license_use, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_reindex, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_reindex_locked, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

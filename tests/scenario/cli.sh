@@ -449,4 +449,21 @@ expect_err 4 "cannot reach lodestoned" "status after the daemon stopped" status
 expect 0 "verify-bundle needs no daemon" verify-bundle "$T/ox.bundle" --trust "$T/auth.key.pub" --lot "$OX"
 expect_err 4 "cannot reach lodestoned" "import with the daemon down" import "$T/ox.bundle"
 
+echo "# lodestoned --reindex rebuilds every table from the stored records"
+run "$LSD" --data-dir "$D" --trust "$T/auth.key.pub" --reindex
+check "--reindex exits 0" test "$RC" -eq 0
+check "--reindex reports what it read and stored" \
+	grep -qE "^reindexed '.*': [0-9]+ records read, [0-9]+ stored, 0 waiting" <<<"$OUT"
+if ! start_daemon "$D" --trust "$T/auth.key.pub"; then
+	not_ok "lodestoned starts on the reindexed store"
+	finish
+fi
+ok "lodestoned starts on the reindexed store"
+expect 0 "provenance after the reindex" verify "$OX"
+check "provenance after the reindex: valid" test "$(head -n1 <<<"$OUT")" = valid
+run "$LSD" --data-dir "$D" --trust "$T/auth.key.pub" --reindex
+check "--reindex while lodestoned runs: exit 1, stop it first" \
+	test "$RC" -eq 1 -a -n "$(grep -E 'in use: stop lodestoned first' <<<"$ERR")"
+stop_daemon "$DAEMON_PID"
+
 finish
