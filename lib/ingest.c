@@ -111,6 +111,7 @@ struct wctx {
 	uint64_t next_pos, pending;
 	int err;        /* a store error: abort the batch */
 	bool disk_full; /* the commit failed on the disk, not on the map */
+	struct ls_branch *branch; /* the last branch folded (see branch_for) */
 };
 
 static void
@@ -386,39 +387,173 @@ park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
 	return rc;
 }
 
-/* Keeps both envelopes of an equivocation (once per author and seq), in id
- * order: every node that sees both keeps the same bytes, whichever it saw
- * first. */
-static int
-keep_evidence(struct wctx *w, const struct ls_record *r, const uint8_t other_id[LS_ID_LEN])
+/* ---- equivocating authors: branches of a feed ----
+ *
+ * Two records of one author with one seq are an equivocation. Both are
+ * stored when each is valid along its own branch of the author's feed (its
+ * prev chain back to seq 1), so that every node holding the same records
+ * stores the same set whatever it saw first: the tables follow the branch
+ * that arrived first, and a record of another branch is checked against
+ * the author's state folded along its own branch (struct ls_branch). Its
+ * effects on others (a lot it made, a transfer in transit) go to the
+ * tables; its author's own state stays on the branch. Verification flags
+ * every record of an equivocating author.
+ */
+
+#define BRANCH_MAX (1u << 20) /* records of a branch folded to check one record */
+
+static void
+branch_free(struct ls_branch **bp)
 {
-	uint8_t *ea = NULL, *eb = NULL;
-	size_t la = 0, lb = 0;
-	MDB_val oenv;
-	bool has;
+	struct ls_branch *b = *bp;
+
+	if (b == NULL)
+		return;
+	ls_idmap_free(&b->holds);
+	ls_idmap_free(&b->used);
+	ls_idmap_free(&b->received);
+	free(b);
+	*bp = NULL;
+}
+
+/*
+ * w->branch: the state of r's author folded along r's prev chain. Reuses the
+ * last one when r continues it. Returns 0, a store error, or LS_ERR_TOO_BIG
+ * (a branch too long to fold: the record is refused, the same everywhere).
+ */
+static int
+branch_for(struct wctx *w, const struct ls_record *r)
+{
+	struct ls_branch *b = w->branch;
+	uint8_t(*path)[LS_ID_LEN] = NULL;
+	uint8_t cur[LS_ID_LEN];
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (b != NULL && r->has_prev && memcmp(b->author, r->author, LS_KEY_LEN) == 0 &&
+	    memcmp(b->tip, r->prev, LS_ID_LEN) == 0)
+		return 0;
+	branch_free(&w->branch);
+	if ((b = calloc(1, sizeof(*b))) == NULL || (b->holds = ls_idmap_new()) == NULL ||
+	    (b->used = ls_idmap_new()) == NULL || (b->received = ls_idmap_new()) == NULL) {
+		branch_free(&b);
+		return LS_ERR_NOMEM;
+	}
+	memcpy(b->author, r->author, LS_KEY_LEN);
+	/* The chain back to seq 1, newest first. */
+	if (r->has_prev)
+		memcpy(cur, r->prev, LS_ID_LEN);
+	for (bool more = r->has_prev; more;) {
+		struct ls_record *p = NULL;
+		if (n == BRANCH_MAX) {
+			rc = LS_ERR_TOO_BIG;
+			break;
+		}
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			uint8_t(*np)[LS_ID_LEN] = realloc(path, nc * LS_ID_LEN);
+			if (np == NULL) {
+				rc = LS_ERR_NOMEM;
+				break;
+			}
+			path = np;
+			cap = nc;
+		}
+		memcpy(path[n++], cur, LS_ID_LEN);
+		if ((rc = ls_txn_record(&w->t, cur, &p)) != 0)
+			break;
+		more = p->has_prev;
+		if (more)
+			memcpy(cur, p->prev, LS_ID_LEN);
+		ls_record_free(p);
+	}
+	/* Fold it, oldest first: the kinds' own apply, writing the branch only. */
+	w->t.branch = b;
+	w->t.replay = true;
+	for (size_t i = n; rc == 0 && i > 0; i--) {
+		struct ls_record *p = NULL;
+		if ((rc = ls_txn_record(&w->t, path[i - 1], &p)) == 0)
+			rc = ls_kind_of(p->type)->apply(&w->t, p);
+		ls_record_free(p);
+	}
+	w->t.replay = false;
+	w->t.branch = NULL;
+	free(path);
+	if (rc != 0) {
+		branch_free(&b);
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+	}
+	if (r->has_prev)
+		memcpy(b->tip, r->prev, LS_ID_LEN);
+	w->branch = b;
+	return 0;
+}
+
+struct seqids {
+	uint8_t (*v)[LS_ID_LEN];
+	size_t n;
+};
+
+static int
+seqid_one(void *arg, const uint8_t id[LS_ID_LEN])
+{
+	struct seqids *s = arg;
+	uint8_t(*nv)[LS_ID_LEN] = realloc(s->v, (s->n + 1) * LS_ID_LEN);
+
+	if (nv == NULL)
+		return LS_ERR_NOMEM;
+	s->v = nv;
+	memcpy(s->v[s->n++], id, LS_ID_LEN);
+	return 0;
+}
+
+/*
+ * The evidence of author's equivocation at seq: the two stored records with
+ * the lowest ids (so every node holding the same records keeps the same
+ * pair). primary is the record the feed holds at seq.
+ */
+static int
+update_evidence(struct wctx *w, const struct ls_record *r, const uint8_t primary[LS_ID_LEN])
+{
+	struct seqids ids = {NULL, 0};
+	uint8_t lo[2][LS_ID_LEN];
+	const uint8_t *ea, *eb;
+	MDB_val va, vb;
 	int rc;
 
-	if ((rc = ls_txn_evidence_has(&w->t, r->author, r->seq, &has)) != 0 || has)
-		return rc;
-	if ((rc = ls_txn_envelope(&w->t, other_id, &oenv)) != 0)
-		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
-	if ((rc = ls_record_envelope(r, &eb, &lb)) != 0)
-		return rc;
-	la = oenv.mv_size;
-	if ((ea = malloc(la)) == NULL) {
-		rc = LS_ERR_NOMEM;
+	if ((rc = seqid_one(&ids, primary)) != 0 ||
+	    (rc = ls_txn_forks_each(&w->t, r->author, r->seq, seqid_one, &ids)) != 0)
+		goto out;
+	/* Two lowest ids. */
+	memset(lo, 0xff, sizeof(lo));
+	for (size_t i = 0; i < ids.n; i++) {
+		if (memcmp(ids.v[i], lo[0], LS_ID_LEN) < 0) {
+			memcpy(lo[1], lo[0], LS_ID_LEN);
+			memcpy(lo[0], ids.v[i], LS_ID_LEN);
+		} else if (memcmp(ids.v[i], lo[1], LS_ID_LEN) < 0) {
+			memcpy(lo[1], ids.v[i], LS_ID_LEN);
+		}
+	}
+	if (ids.n < 2)
+		goto out;
+	{
+		uint8_t pair[2][LS_ID_LEN];
+		rc = ls_txn_evidence_pair(&w->t, r->author, r->seq, pair);
+		if (rc == 0 && memcmp(pair, lo, sizeof(lo)) == 0)
+			goto out;
+		if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+			goto out;
+		rc = 0;
+	}
+	if ((rc = ls_txn_envelope(&w->t, lo[0], &va)) != 0 ||
+	    (rc = ls_txn_envelope(&w->t, lo[1], &vb)) != 0) {
+		rc = rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
 		goto out;
 	}
-	memcpy(ea, oenv.mv_data, la);
-	if (memcmp(r->id, other_id, LS_ID_LEN) < 0) {
-		uint8_t *tp = ea;
-		size_t tl = la;
-		ea = eb;
-		la = lb;
-		eb = tp;
-		lb = tl;
-	}
-	if ((rc = ls_txn_evidence_put(&w->t, r->author, r->seq, ea, la, eb, lb)) != 0)
+	ea = va.mv_data;
+	eb = vb.mv_data;
+	if ((rc = ls_txn_evidence_put(&w->t, r->author, r->seq, ea, va.mv_size, eb,
+				      vb.mv_size)) != 0)
 		goto out;
 	if (w->n_ev == w->cap_ev) {
 		size_t cap = w->cap_ev ? w->cap_ev * 2 : 8;
@@ -430,17 +565,27 @@ keep_evidence(struct wctx *w, const struct ls_record *r, const uint8_t other_id[
 		w->ev = nev;
 		w->cap_ev = cap;
 	}
-	w->ev[w->n_ev++] = (struct evid){ea, eb, la, lb};
-	ea = eb = NULL;
+	{
+		uint8_t *a = malloc(va.mv_size), *b = malloc(vb.mv_size);
+		if (a == NULL || b == NULL) {
+			free(a);
+			free(b);
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(a, ea, va.mv_size);
+		memcpy(b, eb, vb.mv_size);
+		w->ev[w->n_ev++] = (struct evid){a, b, va.mv_size, vb.mv_size};
+	}
 out:
-	free(ea);
-	free(eb);
+	free(ids.v);
 	return rc;
 }
 
 /* Stores an accepted record: envelope by position, id index, feed, head. */
 static int
-store_record(struct wctx *w, const struct ls_record *r, uint8_t **env_out, size_t *len_out)
+store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **env_out,
+	     size_t *len_out)
 {
 	struct ls_store *s = w->t.s;
 	uint8_t pos[8], idv[9], fk[LS_KEY_LEN + 8], head[8 + LS_ID_LEN + 8];
@@ -460,14 +605,32 @@ store_record(struct wctx *w, const struct ls_record *r, uint8_t **env_out, size_
 	ls_be64_put(head + 8 + LS_ID_LEN, r->timestamp);
 	if ((rc = ls_txn_put(&w->t, s->recs, pos, 8, env, len, MDB_APPEND)) != 0 ||
 	    (rc = ls_txn_put(&w->t, s->ids, r->id, LS_ID_LEN, idv, sizeof(idv), 0)) != 0 ||
-	    (rc = ls_txn_put(&w->t, s->feeds, fk, sizeof(fk), r->id, LS_ID_LEN, 0)) != 0 ||
-	    (rc = ls_txn_put(&w->t, s->heads, r->author, LS_KEY_LEN, head, sizeof(head), 0)) != 0) {
+	    (on_main &&
+	     ((rc = ls_txn_put(&w->t, s->feeds, fk, sizeof(fk), r->id, LS_ID_LEN, 0)) != 0 ||
+	      (rc = ls_txn_put(&w->t, s->heads, r->author, LS_KEY_LEN, head, sizeof(head), 0)) !=
+		  0)) ||
+	    (!on_main && (rc = ls_txn_fork_put(&w->t, r->author, r->seq, r->id)) != 0)) {
 		free(env);
 		return rc;
 	}
 	w->next_pos++;
 	*env_out = env;
 	*len_out = len;
+	return 0;
+}
+
+struct first_fork {
+	size_t n;
+	uint8_t id[LS_ID_LEN];
+};
+
+static int
+first_fork(void *arg, const uint8_t id[LS_ID_LEN])
+{
+	struct first_fork *f = arg;
+
+	if (f->n++ == 0)
+		memcpy(f->id, id, LS_ID_LEN);
 	return 0;
 }
 
@@ -485,7 +648,9 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 	const struct ls_kind *k = ls_kind_of(r->type);
 	uint8_t fk[LS_KEY_LEN + 8], *env = NULL;
 	uint64_t head_seq = 0, head_ts = 0;
-	uint8_t head_id[LS_ID_LEN] = {0};
+	uint8_t head_id[LS_ID_LEN] = {0}, other[LS_ID_LEN];
+	struct first_fork forks = {0, {0}};
+	bool main_at_seq = false, on_main;
 	char msg[LS_ERR_MSG_MAX] = "";
 	char hex[2 * LS_ID_LEN + 1];
 	struct ls_why why = LS_WHY(msg);
@@ -516,24 +681,22 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 				   ls_hex(v.mv_data, LS_ID_LEN, hex));
 		return;
 	}
-	/* Equivocation: another record holds this author and seq. */
+	/* Another record of this author at this seq: an equivocation. */
 	memcpy(fk, r->author, LS_KEY_LEN);
 	ls_be64_put(fk + LS_KEY_LEN, r->seq);
-	if ((rc = ls_txn_get(&w->t, s->feeds, fk, sizeof(fk), &v)) != LS_ERR_NOT_FOUND) {
-		uint8_t other[LS_ID_LEN];
-		if (rc != 0 || v.mv_size != LS_ID_LEN) {
-			w->err = rc ? rc : LS_ERR_STORE;
+	if ((rc = ls_txn_get(&w->t, s->feeds, fk, sizeof(fk), &v)) == 0) {
+		if (v.mv_size != LS_ID_LEN) {
+			w->err = LS_ERR_STORE;
 			return;
 		}
+		main_at_seq = true;
 		memcpy(other, v.mv_data, LS_ID_LEN);
-		if ((rc = keep_evidence(w, r, other)) != 0) {
-			w->err = rc;
-			return;
-		}
-		set_result(
-		    res, LS_INGEST_REJECTED, LS_R_EQUIVOCATION,
-		    "equivocation: author already signed a different record at seq %llu (%s)",
-		    (unsigned long long)r->seq, ls_hex(other, LS_ID_LEN, hex));
+	} else if (rc != LS_ERR_NOT_FOUND) {
+		w->err = rc;
+		return;
+	}
+	if ((rc = ls_txn_forks_each(&w->t, r->author, r->seq, first_fork, &forks)) != 0) {
+		w->err = rc;
 		return;
 	}
 	if ((rc = ls_txn_get(&w->t, s->heads, r->author, LS_KEY_LEN, &v)) == 0) {
@@ -548,7 +711,8 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 		w->err = rc;
 		return;
 	}
-	/* Every dependency present, or the record waits for the first missing. */
+	/* Every dependency present (prev among them), or the record waits for
+	 * the first missing. */
 	ls_record_deps(s, r, &deps);
 	for (size_t i = 0; i < deps.n; i++) {
 		bool have;
@@ -558,9 +722,6 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 		}
 		if (have)
 			continue;
-		/* The author's record seq - 1 is stored, and prev is not it. */
-		if (deps.v[i].kind == LS_DEP_PREV && r->seq <= head_seq + 1)
-			break;
 		if ((rc = park(w, r, &deps.v[i], &reason, msg, sizeof(msg))) != 0) {
 			w->err = rc;
 			return;
@@ -572,16 +733,56 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 				   ls_hex(deps.v[i].id, LS_ID_LEN, hex));
 		return;
 	}
-	/* Consensus: the feed. prev is a dependency, so it is stored, and no
-	 * record of this author holds seq (that was an equivocation). */
-	if (r->seq != head_seq + 1 || (r->seq > 1 && memcmp(r->prev, head_id, LS_ID_LEN) != 0)) {
-		set_result(res, LS_INGEST_REJECTED, LS_R_BAD_PREV,
-			   "%s record seq %llu: prev is not the author's record seq %llu",
-			   ls_rtype_name(r->type), (unsigned long long)r->seq,
-			   (unsigned long long)(r->seq - 1));
-		return;
+	/* The branch of the feed the tables follow: prev is its head. */
+	on_main = !main_at_seq && r->seq == head_seq + 1 &&
+		  (r->seq == 1 || memcmp(r->prev, head_id, LS_ID_LEN) == 0);
+	if (main_at_seq || forks.n > 0 || !on_main) {
+		/* Admission: the daemon's own clients do not equivocate. */
+		if (layer >= LS_LAYER_ADMISSION) {
+			set_result(res, LS_INGEST_REJECTED, LS_R_EQUIVOCATION,
+				   "equivocation: the author already signed a different record "
+				   "at seq %llu (%s)",
+				   (unsigned long long)r->seq,
+				   ls_hex(main_at_seq ? other : forks.id, LS_ID_LEN, hex));
+			return;
+		}
 	}
-	if (r->timestamp < head_ts) {
+	if (!on_main) {
+		/* Consensus: prev is the author's record seq - 1, not dated
+		 * after this one; the record is checked along its own branch. */
+		if (r->seq > 1) {
+			struct ls_record *p = NULL;
+			if ((rc = ls_txn_record(&w->t, r->prev, &p)) != 0) {
+				w->err = rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+				return;
+			}
+			reason = memcmp(p->author, r->author, LS_KEY_LEN) != 0 || p->seq + 1 != r->seq
+				     ? LS_R_BAD_PREV
+				 : r->timestamp < p->timestamp ? LS_R_TIME_BACKWARDS
+							       : LS_R_OK;
+			ls_record_free(p);
+			if (reason != LS_R_OK) {
+				set_result(res, LS_INGEST_REJECTED, reason,
+					   reason == LS_R_BAD_PREV
+					       ? "%s record seq %llu: prev is not the author's "
+						 "record seq - 1"
+					       : "%s record seq %llu is dated before the author's "
+						 "previous record",
+					   ls_rtype_name(r->type), (unsigned long long)r->seq);
+				return;
+			}
+		}
+		if ((rc = branch_for(w, r)) != 0) {
+			if (rc == LS_ERR_TOO_BIG)
+				set_result(res, LS_INGEST_REJECTED, LS_R_TOO_BIG,
+					   "equivocating feed too long to check (over %u records)",
+					   BRANCH_MAX);
+			else
+				w->err = rc;
+			return;
+		}
+		w->t.branch = w->branch;
+	} else if (r->timestamp < head_ts) {
 		set_result(res, LS_INGEST_REJECTED, LS_R_TIME_BACKWARDS,
 			   "%s record seq %llu is dated before the author's previous record",
 			   ls_rtype_name(r->type), (unsigned long long)r->seq);
@@ -589,14 +790,27 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 	}
 	reason = ls_kind_check(&w->t, r, layer, &why);
 	if (reason == LS_R_STORE) {
+		w->t.branch = NULL;
 		w->err = why.err ? why.err : LS_ERR_STORE;
 		return;
 	}
 	if (reason != LS_R_OK) {
+		w->t.branch = NULL;
 		set_result(res, LS_INGEST_REJECTED, reason, "%s", msg);
 		return;
 	}
-	if ((rc = k->apply(&w->t, r)) != 0 || (rc = store_record(w, r, &env, &len)) != 0) {
+	rc = k->apply(&w->t, r);
+	w->t.branch = NULL;
+	if (rc != 0 || (rc = store_record(w, r, on_main, &env, &len)) != 0) {
+		w->err = rc;
+		return;
+	}
+	if (!on_main)
+		memcpy(w->branch->tip, r->id, LS_ID_LEN);
+	/* Both records of an equivocation are stored: keep the evidence. */
+	if ((main_at_seq || forks.n > 0) &&
+	    (rc = update_evidence(w, r, main_at_seq ? other : r->id)) != 0) {
+		free(env);
 		w->err = rc;
 		return;
 	}
@@ -726,6 +940,7 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 
 	acc_clear(&w->acc);
 	ev_clear(w);
+	branch_free(&w->branch); /* folded in a transaction that is gone */
 	w->err = 0;
 	w->disk_full = false;
 	if ((rc = ls_txn_begin(s, true, &w->t)) != 0)
@@ -838,6 +1053,7 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 			hooks->evidence(hooks->arg, w.ev[i].a, w.ev[i].la, w.ev[i].b, w.ev[i].lb);
 	}
 out:
+	branch_free(&w.branch);
 	acc_release(&w.acc);
 	ev_clear(&w);
 	free(w.ev);

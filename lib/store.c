@@ -42,6 +42,8 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 
 	t->s = s;
 	t->txn = NULL;
+	t->branch = NULL;
+	t->replay = false;
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another handle grew the map: adopt the new size and retry. */
@@ -205,6 +207,7 @@ static const struct dbdef dbs[] = {
     DB(holds, 0),    DB(transit, 0),  DB(licused, 0),
     DB(children, 0), DB(policies, 0), DB(licnum, MDB_DUPSORT),
     DB(techs, 0),    DB(porder, 0),   DB(pauthors, 0),
+    DB(forks, 0),
 };
 
 static int
@@ -234,7 +237,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	      struct ls_err_ctx *ctx)
 {
 	struct ls_store *s = NULL;
-	struct ls_txn t = {NULL, NULL};
+	struct ls_txn t = {NULL, NULL, NULL, false};
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;

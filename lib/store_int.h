@@ -9,7 +9,9 @@
  *             "porder" -> u64 next parking order
  *   recs      pos u64 -> envelope bytes (append order: MDB_APPEND)
  *   ids       record id -> pos u64 || type u8
- *   feeds     author || seq u64 -> record id
+ *   feeds     author || seq u64 -> record id (the branch the tables follow)
+ *   forks     author || seq u64 || record id -> "" (an equivocating author's
+ *             other records: stored, checked along their own branch)
  *   heads     author -> seq u64 || head id || timestamp u64
  *   certs     subject key || cert id -> roles u32 || from u64 || until u64 || country[2]
  *   revoked   subject (key, certificate or license id) || revocation id
@@ -44,7 +46,7 @@
 
 struct ls_store {
 	MDB_env *env;
-	MDB_dbi meta, recs, ids, feeds, heads, certs, revoked, pending, pwait, porder, pauthors,
+	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder, pauthors,
 	    evidence, lots, labels, holds, transit, licused, children, policies, licnum, techs;
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
@@ -54,10 +56,42 @@ struct ls_store {
 	int lockfd;
 };
 
+/* ---- a set / map of 32-byte ids (origin.c) ---- */
+
+struct ls_idmap;
+
+struct ls_idmap *ls_idmap_new(void);
+void ls_idmap_free(struct ls_idmap **m);
+/* The value stored under id, or NULL. */
+void *ls_idmap_get(const struct ls_idmap *m, const uint8_t id[32]);
+bool ls_idmap_has(const struct ls_idmap *m, const uint8_t id[32]);
+/* Stores val under id (replacing). LS_ERR_NOMEM. */
+int ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val);
+size_t ls_idmap_count(const struct ls_idmap *m);
+/* Calls fn for every entry, in no particular order. */
+void ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[32], void *val),
+		   void *arg);
+
+/*
+ * One author's own state along one branch of its feed, for the records of an
+ * equivocating author that are not on the branch the tables follow (ingest.c):
+ * what it holds (lot id -> grams + 1), what it used of its licenses (license
+ * id -> grams + 1), which transfers to it it received. While a transaction
+ * carries a branch, the typed accessors read and write the author's state
+ * here instead of in the tables; with `replay` set they write nothing else.
+ */
+struct ls_branch {
+	uint8_t author[LS_KEY_LEN];
+	uint8_t tip[LS_ID_LEN]; /* the last record folded in */
+	struct ls_idmap *holds, *used, *received;
+};
+
 /* A transaction of the store (read or write). */
 struct ls_txn {
 	struct ls_store *s;
 	MDB_txn *txn;
+	struct ls_branch *branch; /* NULL: the tables' branch */
+	bool replay;              /* folding a branch: write the branch state only */
 };
 
 /* Translates an LMDB code into an ls_err. */
@@ -187,6 +221,14 @@ int ls_txn_evidence_put(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint
  * LS_ERR_NOT_FOUND when it has none. */
 int ls_txn_evidence_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
 			  uint8_t pair[2][LS_ID_LEN]);
+/* The ids of the evidence pair kept for author and seq. LS_ERR_NOT_FOUND. */
+int ls_txn_evidence_pair(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+			 uint8_t pair[2][LS_ID_LEN]);
+/* An equivocating author's records off the tables' branch, by seq. */
+int ls_txn_fork_put(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		    const uint8_t id[LS_ID_LEN]);
+int ls_txn_forks_each(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		      int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg);
 /* Every evidence pair (of author, or of everyone when author is NULL). */
 int ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
 			 int (*fn)(void *arg, const uint8_t *a, size_t la, const uint8_t *b,

@@ -14,6 +14,28 @@
 #include "store_int.h"
 #include "util.h"
 
+_Static_assert(sizeof(uintptr_t) >= 8, "branch state keeps grams in pointers");
+
+/* Whether key is the branch author's own state in this transaction. */
+static bool
+on_branch(const struct ls_txn *t, const uint8_t key[LS_KEY_LEN])
+{
+	return t->branch != NULL && memcmp(t->branch->author, key, LS_KEY_LEN) == 0;
+}
+
+static uint64_t
+branch_get(const struct ls_idmap *m, const uint8_t id[LS_ID_LEN])
+{
+	uintptr_t v = (uintptr_t)ls_idmap_get(m, id);
+	return v ? (uint64_t)v - 1 : 0;
+}
+
+static int
+branch_put(struct ls_idmap *m, const uint8_t id[LS_ID_LEN], uint64_t v)
+{
+	return ls_idmap_put(m, id, (void *)(uintptr_t)(v + 1));
+}
+
 static void
 be32_put(uint8_t *p, uint32_t v)
 {
@@ -78,6 +100,10 @@ ls_txn_hold(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_t lo
 	uint8_t k[LS_KEY_LEN + LS_ID_LEN];
 	int rc;
 
+	if (on_branch(t, holder)) {
+		*grams = branch_get(t->branch->holds, lot);
+		return 0;
+	}
 	memcpy(k, holder, LS_KEY_LEN);
 	memcpy(k + LS_KEY_LEN, lot, LS_ID_LEN);
 	*grams = 0;
@@ -91,6 +117,10 @@ ls_txn_hold_put(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_
 {
 	uint8_t k[LS_KEY_LEN + LS_ID_LEN];
 
+	if (on_branch(t, holder))
+		return branch_put(t->branch->holds, lot, grams);
+	if (t->replay)
+		return 0;
 	memcpy(k, holder, LS_KEY_LEN);
 	memcpy(k + LS_KEY_LEN, lot, LS_ID_LEN);
 	if (grams == 0)
@@ -138,7 +168,12 @@ ls_txn_transit(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t *se
 	if (v.mv_size != 9)
 		return LS_ERR_STORE;
 	*sent = ls_be64_get(v.mv_data);
-	*received = ((const uint8_t *)v.mv_data)[8] != 0;
+	/* On a branch, only the author's own receipts read this: whether it
+	 * received the transfer on that branch. */
+	if (t->branch != NULL)
+		*received = ls_idmap_has(t->branch->received, transfer);
+	else
+		*received = ((const uint8_t *)v.mv_data)[8] != 0;
 	return 0;
 }
 
@@ -148,6 +183,10 @@ ls_txn_transit_put(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t
 {
 	uint8_t v[9];
 
+	if (t->branch != NULL && received)
+		return ls_idmap_put(t->branch->received, transfer, (void *)1);
+	if (t->replay)
+		return 0;
 	ls_be64_put(v, sent);
 	v[8] = received ? 1 : 0;
 	return ls_txn_put(t, t->s->transit, transfer, LS_ID_LEN, v, sizeof(v), 0);
@@ -160,6 +199,12 @@ ls_txn_licused(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t *use
 {
 	int rc;
 
+	/* On a branch, only the author's own licenses are read (the licensee
+	 * is the sender). */
+	if (t->branch != NULL) {
+		*used = branch_get(t->branch->used, license);
+		return 0;
+	}
 	*used = 0;
 	rc = ls_txn_get_u64(t, t->s->licused, license, LS_ID_LEN, used);
 	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
@@ -168,6 +213,8 @@ ls_txn_licused(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t *use
 int
 ls_txn_licused_put(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t used)
 {
+	if (t->branch != NULL)
+		return branch_put(t->branch->used, license, used);
 	return ls_txn_put_u64(t, t->s->licused, license, LS_ID_LEN, used);
 }
 
@@ -203,6 +250,8 @@ ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_l
 	uint8_t v[LOT_VLEN];
 	int rc;
 
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
 	memcpy(v, info->rec, LS_ID_LEN);
 	be32_put(v + LS_ID_LEN, info->index);
 	ls_be64_put(v + LS_ID_LEN + 4, info->grams);
@@ -220,6 +269,8 @@ ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], const uint8_
 {
 	uint8_t k[2 * LS_ID_LEN];
 
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
 	memcpy(k, parent, LS_ID_LEN);
 	memcpy(k + LS_ID_LEN, rec, LS_ID_LEN);
 	return ls_txn_put(t, t->s->children, k, sizeof(k), "", 0, 0);
@@ -278,6 +329,8 @@ ls_txn_cert_put(struct ls_txn *t, const uint8_t subject[LS_KEY_LEN], const struc
 {
 	uint8_t k[LS_KEY_LEN + LS_ID_LEN], v[CERT_VLEN];
 
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
 	memcpy(k, subject, LS_KEY_LEN);
 	memcpy(k + LS_KEY_LEN, row->cert, LS_ID_LEN);
 	be32_put(v, row->roles);
@@ -327,6 +380,8 @@ ls_txn_revocation_put(struct ls_txn *t, const uint8_t subject[32], const struct 
 {
 	uint8_t k[32 + LS_ID_LEN], v[REV_VLEN];
 
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
 	memcpy(k, subject, 32);
 	memcpy(k + 32, row->rev, LS_ID_LEN);
 	ls_be64_put(v, row->effective);
@@ -398,6 +453,8 @@ ls_txn_policy_put(struct ls_txn *t, const char jurisdiction[2], uint64_t from,
 {
 	uint8_t k[2 + 8 + LS_ID_LEN];
 
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
 	memcpy(k, jurisdiction, 2);
 	ls_be64_put(k + 2, from);
 	memcpy(k + 10, id, LS_ID_LEN);
@@ -415,6 +472,8 @@ ls_txn_policies_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_
 int
 ls_txn_license_put(struct ls_txn *t, const char *number, const uint8_t id[LS_ID_LEN])
 {
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
 	return ls_txn_put(t, t->s->licnum, number, strlen(number), id, LS_ID_LEN, 0);
 }
 
@@ -454,6 +513,8 @@ ls_txn_tech_put(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t ts,
 {
 	uint8_t k[LS_KEY_LEN + 8 + LS_ID_LEN];
 
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
 	memcpy(k, to, LS_KEY_LEN);
 	ls_be64_put(k + LS_KEY_LEN, ts);
 	memcpy(k + LS_KEY_LEN + 8, transfer, LS_ID_LEN);
@@ -521,6 +582,8 @@ ls_txn_evidence_put(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t
 	uint8_t k[LS_KEY_LEN + 8], *val;
 	int rc;
 
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
 	if (la > UINT32_MAX)
 		return LS_ERR_INVALID;
 	if ((val = malloc(4 + la + lb)) == NULL)
@@ -613,4 +676,56 @@ ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
 {
 	struct ev_scan es = {fn, arg};
 	return scan(t, t->s->evidence, author, author ? LS_KEY_LEN : 0, ev_one, &es);
+}
+
+/* ---- forks: author || seq u64 || record id -> "" ---- */
+
+int
+ls_txn_fork_put(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		const uint8_t id[LS_ID_LEN])
+{
+	uint8_t k[LS_KEY_LEN + 8 + LS_ID_LEN];
+
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	memcpy(k + LS_KEY_LEN + 8, id, LS_ID_LEN);
+	return ls_txn_put(t, t->s->forks, k, sizeof(k), "", 0, 0);
+}
+
+int
+ls_txn_forks_each(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		  int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg)
+{
+	uint8_t k[LS_KEY_LEN + 8];
+
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	return ids_each(t, t->s->forks, k, sizeof(k), sizeof(k), fn, arg);
+}
+
+int
+ls_txn_evidence_pair(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		     uint8_t pair[2][LS_ID_LEN])
+{
+	uint8_t k[LS_KEY_LEN + 8];
+	const uint8_t *a, *b;
+	size_t la, lb;
+	struct ls_record *ra = NULL, *rb = NULL;
+	MDB_val v;
+	int rc;
+
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	if ((rc = ls_txn_get(t, t->s->evidence, k, sizeof(k), &v)) != 0 ||
+	    (rc = evidence_split(&v, &a, &la, &b, &lb)) != 0)
+		return rc;
+	if (ls_record_decode(a, la, &ra, NULL) != 0 || ls_record_decode(b, lb, &rb, NULL) != 0)
+		rc = LS_ERR_STORE;
+	else {
+		memcpy(pair[0], ra->id, LS_ID_LEN);
+		memcpy(pair[1], rb->id, LS_ID_LEN);
+	}
+	ls_record_free(ra);
+	ls_record_free(rb);
+	return rc;
 }

@@ -8,22 +8,6 @@
 #include "store_int.h"
 #include "verify.h"
 
-/* ---- a set / map of 32-byte ids ---- */
-
-struct ls_idmap;
-
-struct ls_idmap *ls_idmap_new(void);
-void ls_idmap_free(struct ls_idmap **m);
-/* The value stored under id, or NULL. */
-void *ls_idmap_get(const struct ls_idmap *m, const uint8_t id[32]);
-bool ls_idmap_has(const struct ls_idmap *m, const uint8_t id[32]);
-/* Stores val under id (replacing). LS_ERR_NOMEM. */
-int ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val);
-size_t ls_idmap_count(const struct ls_idmap *m);
-/* Calls fn for every entry, in no particular order. */
-void ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[32], void *val),
-		   void *arg);
-
 /* ---- origin fractions ---- */
 
 /* Fractions are integers scaled by LS_FRAC_ONE. */

@@ -328,19 +328,19 @@ test_store_faults_pending_and_evidence(void **state)
 	for (size_t i = 0; i < 4; i++)
 		assert_false(has(f->s, f->lots[i].id));
 
-	/* Without the fault: lots[0..3] stored, the fork is evidence. */
+	/* Without the fault: lots[0..3] stored, and the fork with them (each
+	 * valid on its branch of the feed), kept as evidence. */
 	fail_commits(0, 0);
 	assert_int_equal(ingest(f->s, batch, 3, res, &calls), 0);
 	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
-	assert_int_equal(res[1].status, LS_INGEST_REJECTED);
-	assert_int_equal(res[1].reason, LS_R_EQUIVOCATION);
+	assert_int_equal(res[1].status, LS_INGEST_ACCEPTED);
 	assert_int_equal(res[2].status, LS_INGEST_ACCEPTED);
-	assert_int_equal(calls.accepted, 4);
+	assert_int_equal(calls.accepted, 5);
 	assert_int_equal(calls.evidence, 1);
 	after = stats(f->s);
 	assert_int_equal(after.pending, 0);
 	assert_int_equal(after.equivocations, 1);
-	assert_int_equal(after.records, before.records + 4);
+	assert_int_equal(after.records, before.records + 5);
 	fx_env_release(&fork);
 }
 

@@ -1535,7 +1535,8 @@ test_verify_provenance_equivocation(void **state)
 	{
 		uint8_t twin[32];
 		memcpy(twin, e.id, 32);
-		rejected(w, NULL, NULL, &e, LS_R_EQUIVOCATION);
+		/* A peer's copy: stored on its own branch, kept as evidence. */
+		ok(w, &e);
 		assert_int_equal(provenance(w->s, w->magnets, &v), LS_V_BROKEN);
 		r = reason_with(&v, LS_R_EQUIVOCATION, orig);
 		if (r == NULL)
