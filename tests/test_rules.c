@@ -601,6 +601,172 @@ test_rules_pending_quota(void **state)
 	fx_actor_free(&miner);
 }
 
+/* The stored set of a store, sorted. */
+struct idset {
+	uint8_t (*v)[32];
+	size_t n;
+};
+
+static int
+idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct idset *set = arg;
+	uint8_t(*nv)[32] = realloc(set->v, (set->n + 1) * 32);
+
+	(void)pos;
+	(void)env;
+	(void)len;
+	if (nv == NULL)
+		return LS_ERR_NOMEM;
+	set->v = nv;
+	memcpy(set->v[set->n++], r->id, 32);
+	return 0;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static struct idset
+stored_set(struct ls_store *s)
+{
+	struct ls_log_filter f;
+	struct idset set = {NULL, 0};
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(ls_store_log(s, &f, idset_add, &set), 0);
+	qsort(set.v, set.n, 32, id_cmp);
+	return set;
+}
+
+/*
+ * Rule: the same records make the same ledger, even when an author
+ * equivocates. The miner signs two records at one seq (ships 60 g of its
+ * 100 g lot to P, and 70 g to Q), goes on on both branches, and P and Q
+ * receive what was shipped to them. Two stores get the records in opposite
+ * orders: both store every record valid on its own branch (and refuse the
+ * one that overspends on its branch), keep the same evidence, and give the
+ * same verdicts.
+ */
+static void
+test_rules_equivocation_same_ledger(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *p = w->maker, *q = w->de_imp;
+	struct fx_env e[16];
+	struct fx_mark fork;
+	struct ls_store *b = NULL;
+	char *dir_b = fx_tmpdir();
+	struct idset sa, sb;
+	struct ls_verdict va, vb;
+	size_t n = 0, bad;
+	uint8_t lot[32];
+
+	assert_non_null(dir_b);
+	/* The lot, from a fresh miner certified by China's authority. */
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	{
+		struct fx_actor *m = w->miner;
+		m->ts = FX_T0 + 3 * FX_DAY;
+		e[n] = fx_lot(m, "ore-x", "Bayan Obo", "CN", "ore", 100, "Nd=100000,Dy=1000");
+		memcpy(lot, e[n].id, 32);
+		n++;
+		fork = fx_mark(m);
+		/* Branch A: 60 g to P, then 40 g to Q. */
+		e[n++] = fx_transfer(m, lot, 60, p, NULL, NULL);
+		e[n] = fx_receipt(p, e[n - 1].id, 60);
+		n++;
+		e[n++] = fx_transfer(m, lot, 40, q, NULL, NULL);
+		e[n] = fx_receipt(q, e[n - 1].id, 40);
+		n++;
+		/* Branch B, at the same seq: 70 g to Q, then 30 g to P. */
+		fx_rewind(m, &fork);
+		e[n++] = fx_transfer(m, lot, 70, q, NULL, NULL);
+		e[n] = fx_receipt(q, e[n - 1].id, 70);
+		n++;
+		e[n++] = fx_transfer(m, lot, 30, p, NULL, NULL);
+		e[n] = fx_receipt(p, e[n - 1].id, 30);
+		n++;
+		/* On branch B, 40 g more: the miner holds none of it there. */
+		bad = n;
+		e[n++] = fx_transfer(m, lot, 40, p, NULL, NULL);
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(e[i].buf);
+	/* Store A: in signing order. */
+	for (size_t i = 0; i < n; i++) {
+		struct ls_ingest_result res;
+		assert_int_equal(fx_ingest_one(w->s, e[i].buf, e[i].len, &res), 0);
+		if (i == bad) {
+			assert_int_equal(res.status, LS_INGEST_REJECTED);
+			assert_int_equal(res.reason, LS_R_NOT_HOLDER);
+		} else if (res.status != LS_INGEST_ACCEPTED) {
+			fail_msg("store A, record %zu: %s %s", i, fx_status_name(res.status),
+				 res.message);
+		}
+	}
+	/* Store B: the world's records, then these backwards (each waits for
+	 * what it needs), so branch B comes first there. */
+	assert_int_equal(fx_store_open(dir_b, w->root, 0, &b), 0);
+	{
+		/* Copy every record of store A's world (before these) into B in
+		 * store order. */
+		struct idset all = {NULL, 0};
+		struct ls_log_filter f;
+		memset(&f, 0, sizeof(f));
+		assert_int_equal(ls_store_log(w->s, &f, idset_add, &all), 0);
+		for (size_t i = 0; i < all.n; i++) {
+			uint8_t *env;
+			size_t len;
+			struct ls_ingest_result res;
+			bool ours = false;
+			for (size_t j = 0; j < n; j++)
+				ours |= memcmp(all.v[i], e[j].id, 32) == 0;
+			if (ours)
+				continue;
+			assert_int_equal(ls_store_get(w->s, all.v[i], &env, &len), 0);
+			assert_int_equal(fx_ingest_one(b, env, len, &res), 0);
+			assert_int_equal(res.status, LS_INGEST_ACCEPTED);
+			free(env);
+		}
+		free(all.v);
+	}
+	for (size_t i = n; i > 0; i--) {
+		struct ls_ingest_result res;
+		assert_int_equal(fx_ingest_one(b, e[i - 1].buf, e[i - 1].len, &res), 0);
+	}
+	sa = stored_set(w->s);
+	sb = stored_set(b);
+	assert_int_equal(sa.n, sb.n);
+	assert_memory_equal(sa.v, sb.v, sa.n * 32);
+	assert_null(bsearch(e[bad].id, sa.v, sa.n, 32, id_cmp));
+	{
+		struct ls_store_stats xa, xb;
+		assert_int_equal(ls_store_stats(w->s, &xa), 0);
+		assert_int_equal(ls_store_stats(b, &xb), 0);
+		assert_int_equal(xa.equivocations, 2);
+		assert_int_equal(xb.equivocations, 2);
+		assert_int_equal(xa.pending, xb.pending);
+	}
+	assert_int_equal(ls_verify_provenance(w->s, lot, &va), 0);
+	assert_int_equal(ls_verify_provenance(b, lot, &vb), 0);
+	assert_int_equal(va.kind, LS_V_BROKEN);
+	assert_int_equal(vb.kind, va.kind);
+	assert_true(has_reason(&va, LS_R_EQUIVOCATION));
+	assert_true(has_reason(&vb, LS_R_EQUIVOCATION));
+	ls_verdict_release(&va);
+	ls_verdict_release(&vb);
+	free(sa.v);
+	free(sb.v);
+	for (size_t i = 0; i < n; i++)
+		fx_env_release(&e[i]);
+	ls_store_close(&b);
+	fx_rmtree(dir_b);
+	free(dir_b);
+}
+
 int
 main(void)
 {
@@ -616,6 +782,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_rules_reexport_ban_not_laundered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_backdated_receipt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_pending_quota, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_equivocation_same_ledger, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1448,7 +1448,6 @@ test_store_license_use(void **state)
 
 /* ---- reindex ---- */
 
-
 /* The stored set as a sorted list of ids. */
 struct idset {
 	uint8_t (*v)[LS_ID_LEN];
