@@ -109,8 +109,8 @@ struct wctx {
 	struct evid *ev;
 	size_t n_ev, cap_ev;
 	uint64_t next_pos, pending;
-	int err;        /* a store error: abort the batch */
-	bool disk_full; /* the commit failed on the disk, not on the map */
+	int err;                  /* a store error: abort the batch */
+	bool disk_full;           /* the commit failed on the disk, not on the map */
 	struct ls_branch *branch; /* the last branch folded (see branch_for) */
 };
 
@@ -552,8 +552,8 @@ update_evidence(struct wctx *w, const struct ls_record *r, const uint8_t primary
 	}
 	ea = va.mv_data;
 	eb = vb.mv_data;
-	if ((rc = ls_txn_evidence_put(&w->t, r->author, r->seq, ea, va.mv_size, eb,
-				      vb.mv_size)) != 0)
+	if ((rc = ls_txn_evidence_put(&w->t, r->author, r->seq, ea, va.mv_size, eb, vb.mv_size)) !=
+	    0)
 		goto out;
 	if (w->n_ev == w->cap_ev) {
 		size_t cap = w->cap_ev ? w->cap_ev * 2 : 8;
@@ -756,10 +756,11 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 				w->err = rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
 				return;
 			}
-			reason = memcmp(p->author, r->author, LS_KEY_LEN) != 0 || p->seq + 1 != r->seq
-				     ? LS_R_BAD_PREV
-				 : r->timestamp < p->timestamp ? LS_R_TIME_BACKWARDS
-							       : LS_R_OK;
+			reason =
+			    memcmp(p->author, r->author, LS_KEY_LEN) != 0 || p->seq + 1 != r->seq
+				? LS_R_BAD_PREV
+			    : r->timestamp < p->timestamp ? LS_R_TIME_BACKWARDS
+							  : LS_R_OK;
 			ls_record_free(p);
 			if (reason != LS_R_OK) {
 				set_result(res, LS_INGEST_REJECTED, reason,

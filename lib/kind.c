@@ -3,6 +3,7 @@
  * rules every kind shares (certificate, role, period, scope).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -105,6 +106,133 @@ static enum ls_reason author_check_depth(struct ls_txn *t, const struct ls_recor
 					 uint32_t roles, enum ls_layer layer, int depth,
 					 struct ls_why *w);
 
+/*
+ * What a certificate says and what is known of it at question time, once per
+ * read transaction (nothing it reads changes there): its subject, roles and
+ * period, the earliest revocation in scope of its key and of itself, and
+ * whether its author was valid when it issued it. Whether it is valid at a
+ * time is then a comparison (cert_window_check).
+ */
+struct cert_window {
+	bool is_cert;
+	uint8_t subject[LS_KEY_LEN];
+	uint32_t roles;
+	uint64_t from, until;
+	bool key_revoked, cert_revoked;
+	uint64_t key_eff, cert_eff;
+	uint8_t key_rev[LS_ID_LEN], cert_rev[LS_ID_LEN];
+	enum ls_reason issuer; /* LS_R_OK, or why its author was not valid */
+	char issuer_msg[LS_ERR_MSG_MAX];
+};
+
+static int
+cert_window(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], enum ls_layer layer, int depth,
+	    struct cert_window **out, struct ls_why *w)
+{
+	struct cert_window *cw = t->memo != NULL ? ls_idmap_get(t->memo, cert_id) : NULL;
+	struct ls_record *cert = NULL;
+	struct ls_why iw;
+	int rc;
+
+	if (cw != NULL) {
+		*out = cw;
+		return 0;
+	}
+	if ((rc = ls_txn_record(t, cert_id, &cert)) != 0)
+		return rc;
+	if ((cw = calloc(1, sizeof(*cw))) == NULL) {
+		ls_record_free(cert);
+		return LS_ERR_NOMEM;
+	}
+	cw->is_cert = cert->type == LS_REC_CERTIFICATE;
+	if (cw->is_cert) {
+		const struct ls_certificate *c = &cert->certificate;
+		memcpy(cw->subject, c->subject, LS_KEY_LEN);
+		cw->roles = c->roles;
+		cw->from = c->valid_from;
+		cw->until = c->valid_until;
+		if ((rc = ls_revoked(t, c->subject, cert, UINT64_MAX, &cw->key_revoked, cw->key_rev,
+				     &cw->key_eff)) != 0 ||
+		    (rc = ls_revoked(t, cert_id, cert, UINT64_MAX, &cw->cert_revoked, cw->cert_rev,
+				     &cw->cert_eff)) != 0)
+			goto fail;
+		iw = (struct ls_why){cw->issuer_msg, sizeof(cw->issuer_msg), 0, false, {0}};
+		if (depth >= CHAIN_MAX)
+			cw->issuer =
+			    LS_FAIL(&iw, LS_R_UNTRUSTED, "chain longer than %d", CHAIN_MAX);
+		else
+			cw->issuer =
+			    author_check_depth(t, cert, LS_ROLE_AUTHORITY, layer, depth + 1, &iw);
+		if (cw->issuer == LS_R_STORE) {
+			rc = iw.err;
+			goto fail;
+		}
+	}
+	ls_record_free(cert);
+	if (t->memo == NULL && (t->memo = ls_idmap_new()) == NULL) {
+		free(cw);
+		return LS_ERR_NOMEM;
+	}
+	if ((rc = ls_idmap_put(t->memo, cert_id, cw)) != 0) {
+		free(cw);
+		return rc;
+	}
+	*out = cw;
+	return 0;
+fail:
+	(void)w;
+	ls_record_free(cert);
+	free(cw);
+	return rc;
+}
+
+/* Question time, through the window: the same rules in the same order as
+ * cert_check_depth. */
+static enum ls_reason
+cert_window_check(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8_t key[LS_KEY_LEN],
+		  uint32_t roles, uint64_t at, enum ls_layer layer, int depth, struct ls_why *w)
+{
+	struct cert_window *cw = NULL;
+	char h[17], hr[17];
+	int rc;
+
+	ls_h8(cert_id, h);
+	if ((rc = cert_window(t, cert_id, layer, depth, &cw, w)) != 0) {
+		if (rc != LS_ERR_NOT_FOUND)
+			return ls_why_store(w, rc);
+		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "certificate %s is not on the ledger", h);
+	}
+	if (!cw->is_cert || memcmp(cw->subject, key, LS_KEY_LEN) != 0)
+		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "%s is not a certificate of the key", h);
+	if (at < cw->from || (cw->until != 0 && at >= cw->until))
+		return LS_FAIL(w, LS_R_CERT_EXPIRED, "certificate %s is not valid at %llu", h,
+			       (unsigned long long)at);
+	if (roles != 0 && (cw->roles & roles) == 0) {
+		char have[128];
+		ls_roles_format(cw->roles, have, sizeof(have));
+		return LS_FAIL(w, LS_R_WRONG_ROLE,
+			       "certificate %s gives roles (%s) that do not allow it", h, have);
+	}
+	if (cw->key_revoked && cw->key_eff <= at) {
+		w->has_id = true;
+		memcpy(w->id, cw->key_rev, LS_ID_LEN);
+		return LS_FAIL(w, LS_R_REVOKED, "key was revoked at %llu (revocation %s)",
+			       (unsigned long long)cw->key_eff, ls_h8(cw->key_rev, hr));
+	}
+	if (cw->cert_revoked && cw->cert_eff <= at) {
+		w->has_id = true;
+		memcpy(w->id, cw->cert_rev, LS_ID_LEN);
+		return LS_FAIL(w, LS_R_REVOKED,
+			       "certificate %s was revoked at %llu (revocation %s)", h,
+			       (unsigned long long)cw->cert_eff, ls_h8(cw->cert_rev, hr));
+	}
+	if (cw->issuer != LS_R_OK)
+		return LS_FAIL(w, cw->issuer,
+			       "certificate %s was issued by an invalid authority: %s", h,
+			       cw->issuer_msg);
+	return LS_R_OK;
+}
+
 static enum ls_reason
 cert_check_depth(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8_t key[LS_KEY_LEN],
 		 uint32_t roles, uint64_t at, enum ls_layer layer, int depth,
@@ -121,6 +249,8 @@ cert_check_depth(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8
 
 	if (out != NULL)
 		*out = NULL;
+	if (t->readonly && layer == LS_LAYER_QUESTION && out == NULL)
+		return cert_window_check(t, cert_id, key, roles, at, layer, depth, w);
 	ls_h8(cert_id, h);
 	if ((rc = ls_txn_record(t, cert_id, &cert)) != 0) {
 		if (rc != LS_ERR_NOT_FOUND)

@@ -44,6 +44,8 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->txn = NULL;
 	t->branch = NULL;
 	t->replay = false;
+	t->readonly = !write;
+	t->memo = NULL;
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another handle grew the map: adopt the new size and retry. */
@@ -53,12 +55,24 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	return ls_store_err(rc);
 }
 
+static void
+free_val(void *arg, const uint8_t id[32], void *val)
+{
+	(void)arg;
+	(void)id;
+	free(val);
+}
+
 void
 ls_txn_abort(struct ls_txn *t)
 {
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
 	t->txn = NULL;
+	if (t->memo != NULL) {
+		ls_idmap_each(t->memo, free_val, NULL);
+		ls_idmap_free(&t->memo);
+	}
 }
 
 int
@@ -237,7 +251,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	      struct ls_err_ctx *ctx)
 {
 	struct ls_store *s = NULL;
-	struct ls_txn t = {NULL, NULL, NULL, false};
+	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL};
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;

@@ -46,8 +46,9 @@
 
 struct ls_store {
 	MDB_env *env;
-	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder, pauthors,
-	    evidence, lots, labels, holds, transit, licused, children, policies, licnum, techs;
+	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder,
+	    pauthors, evidence, lots, labels, holds, transit, licused, children, policies, licnum,
+	    techs;
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
 	unsigned threads;
@@ -92,6 +93,8 @@ struct ls_txn {
 	MDB_txn *txn;
 	struct ls_branch *branch; /* NULL: the tables' branch */
 	bool replay;              /* folding a branch: write the branch state only */
+	bool readonly;            /* a read transaction: nothing it reads changes */
+	struct ls_idmap *memo;    /* read transactions: certificate windows (kind.c) */
 };
 
 /* Translates an LMDB code into an ls_err. */
