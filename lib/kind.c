@@ -107,14 +107,16 @@ static enum ls_reason author_check_depth(struct ls_txn *t, const struct ls_recor
 					 struct ls_why *w);
 
 /*
- * What a certificate says and what is known of it at question time, once per
- * read transaction (nothing it reads changes there): its subject, roles and
- * period, the earliest revocation in scope of its key and of itself, and
- * whether its author was valid when it issued it. Whether it is valid at a
- * time is then a comparison (cert_window_check).
+ * What a certificate says, and (from admission on) what is known of it: the
+ * earliest revocation in scope of its key and of itself, and whether its
+ * author was valid when it issued it. Whether it certifies a key for a role
+ * at a time is then cert_judge, the one place those rules are written. A
+ * read transaction keeps each window (nothing it reads changes there); a
+ * write transaction works it out afresh, since a batch may add revocations.
  */
 struct cert_window {
 	bool is_cert;
+	bool scoped; /* the admission and question parts were worked out */
 	uint8_t subject[LS_KEY_LEN];
 	uint32_t roles;
 	uint64_t from, until;
@@ -126,82 +128,87 @@ struct cert_window {
 };
 
 static int
-cert_window(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], enum ls_layer layer, int depth,
-	    struct cert_window **out, struct ls_why *w)
+cert_window_fill(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], enum ls_layer layer, int depth,
+		 struct cert_window *cw)
 {
-	struct cert_window *cw = t->memo != NULL ? ls_idmap_get(t->memo, cert_id) : NULL;
 	struct ls_record *cert = NULL;
+	const struct ls_certificate *c;
 	struct ls_why iw;
 	int rc;
 
+	if ((rc = ls_txn_record(t, cert_id, &cert)) != 0)
+		return rc;
+	cw->is_cert = cert->type == LS_REC_CERTIFICATE;
+	if (!cw->is_cert)
+		goto out;
+	c = &cert->certificate;
+	memcpy(cw->subject, c->subject, LS_KEY_LEN);
+	cw->roles = c->roles;
+	cw->from = c->valid_from;
+	cw->until = c->valid_until;
+	if (layer == LS_LAYER_CONSENSUS)
+		goto out;
+	cw->scoped = true;
+	if ((rc = ls_revoked(t, c->subject, cert, UINT64_MAX, &cw->key_revoked, cw->key_rev,
+			     &cw->key_eff)) != 0 ||
+	    (rc = ls_revoked(t, cert_id, cert, UINT64_MAX, &cw->cert_revoked, cw->cert_rev,
+			     &cw->cert_eff)) != 0)
+		goto out;
+	iw = (struct ls_why){cw->issuer_msg, sizeof(cw->issuer_msg), 0, false, {0}};
+	if (depth >= CHAIN_MAX)
+		cw->issuer = LS_FAIL(&iw, LS_R_UNTRUSTED, "chain longer than %d", CHAIN_MAX);
+	else
+		cw->issuer = author_check_depth(t, cert, LS_ROLE_AUTHORITY, layer, depth + 1, &iw);
+	if (cw->issuer == LS_R_STORE)
+		rc = iw.err;
+out:
+	ls_record_free(cert);
+	return rc;
+}
+
+/* The window of cert_id: borrowed from the memo, or *owned (free it). */
+static int
+cert_window(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], enum ls_layer layer, int depth,
+	    struct cert_window **out, struct cert_window **owned)
+{
+	bool memo = t->readonly && layer == LS_LAYER_QUESTION;
+	struct cert_window *cw = memo && t->memo != NULL ? ls_idmap_get(t->memo, cert_id) : NULL;
+	int rc = 0;
+
+	*owned = NULL;
 	if (cw != NULL) {
 		*out = cw;
 		return 0;
 	}
-	if ((rc = ls_txn_record(t, cert_id, &cert)) != 0)
-		return rc;
-	if ((cw = calloc(1, sizeof(*cw))) == NULL) {
-		ls_record_free(cert);
+	if ((cw = calloc(1, sizeof(*cw))) == NULL)
 		return LS_ERR_NOMEM;
-	}
-	cw->is_cert = cert->type == LS_REC_CERTIFICATE;
-	if (cw->is_cert) {
-		const struct ls_certificate *c = &cert->certificate;
-		memcpy(cw->subject, c->subject, LS_KEY_LEN);
-		cw->roles = c->roles;
-		cw->from = c->valid_from;
-		cw->until = c->valid_until;
-		if ((rc = ls_revoked(t, c->subject, cert, UINT64_MAX, &cw->key_revoked, cw->key_rev,
-				     &cw->key_eff)) != 0 ||
-		    (rc = ls_revoked(t, cert_id, cert, UINT64_MAX, &cw->cert_revoked, cw->cert_rev,
-				     &cw->cert_eff)) != 0)
-			goto fail;
-		iw = (struct ls_why){cw->issuer_msg, sizeof(cw->issuer_msg), 0, false, {0}};
-		if (depth >= CHAIN_MAX)
-			cw->issuer =
-			    LS_FAIL(&iw, LS_R_UNTRUSTED, "chain longer than %d", CHAIN_MAX);
-		else
-			cw->issuer =
-			    author_check_depth(t, cert, LS_ROLE_AUTHORITY, layer, depth + 1, &iw);
-		if (cw->issuer == LS_R_STORE) {
-			rc = iw.err;
-			goto fail;
-		}
-	}
-	ls_record_free(cert);
-	if (t->memo == NULL && (t->memo = ls_idmap_new()) == NULL) {
-		free(cw);
-		return LS_ERR_NOMEM;
-	}
-	if ((rc = ls_idmap_put(t->memo, cert_id, cw)) != 0) {
+	if ((rc = cert_window_fill(t, cert_id, layer, depth, cw)) != 0) {
 		free(cw);
 		return rc;
+	}
+	if (!memo) {
+		*out = *owned = cw;
+		return 0;
+	}
+	if ((t->memo == NULL && (t->memo = ls_idmap_new()) == NULL) ||
+	    (rc = ls_idmap_put(t->memo, cert_id, cw)) != 0) {
+		free(cw);
+		return rc ? rc : LS_ERR_NOMEM;
 	}
 	*out = cw;
 	return 0;
-fail:
-	(void)w;
-	ls_record_free(cert);
-	free(cw);
-	return rc;
 }
 
-/* Question time, through the window: the same rules in the same order as
- * cert_check_depth. */
+/* The rules: a certificate of the key, in its period, giving a role asked
+ * (consensus); neither key nor certificate revoked at `at`, issued by a
+ * valid authority (admission and question time). */
 static enum ls_reason
-cert_window_check(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8_t key[LS_KEY_LEN],
-		  uint32_t roles, uint64_t at, enum ls_layer layer, int depth, struct ls_why *w)
+cert_judge(const struct cert_window *cw, const uint8_t cert_id[LS_ID_LEN],
+	   const uint8_t key[LS_KEY_LEN], uint32_t roles, uint64_t at, struct ls_why *w)
 {
-	struct cert_window *cw = NULL;
 	char h[17], hr[17];
-	int rc;
 
 	ls_h8(cert_id, h);
-	if ((rc = cert_window(t, cert_id, layer, depth, &cw, w)) != 0) {
-		if (rc != LS_ERR_NOT_FOUND)
-			return ls_why_store(w, rc);
-		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "certificate %s is not on the ledger", h);
-	}
 	if (!cw->is_cert || memcmp(cw->subject, key, LS_KEY_LEN) != 0)
 		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "%s is not a certificate of the key", h);
 	if (at < cw->from || (cw->until != 0 && at >= cw->until))
@@ -213,6 +220,8 @@ cert_window_check(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint
 		return LS_FAIL(w, LS_R_WRONG_ROLE,
 			       "certificate %s gives roles (%s) that do not allow it", h, have);
 	}
+	if (!cw->scoped)
+		return LS_R_OK;
 	if (cw->key_revoked && cw->key_eff <= at) {
 		w->has_id = true;
 		memcpy(w->id, cw->key_rev, LS_ID_LEN);
@@ -238,90 +247,23 @@ cert_check_depth(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8
 		 uint32_t roles, uint64_t at, enum ls_layer layer, int depth,
 		 struct ls_record **out, struct ls_why *w)
 {
-	struct ls_record *cert = NULL;
-	const struct ls_certificate *c;
-	enum ls_reason reason = LS_R_OK;
-	uint8_t rev[LS_ID_LEN];
-	uint64_t eff;
-	bool revoked;
+	struct cert_window *cw = NULL, *owned = NULL;
+	enum ls_reason reason;
 	char h[17];
 	int rc;
 
 	if (out != NULL)
 		*out = NULL;
-	if (t->readonly && layer == LS_LAYER_QUESTION && out == NULL)
-		return cert_window_check(t, cert_id, key, roles, at, layer, depth, w);
-	ls_h8(cert_id, h);
-	if ((rc = ls_txn_record(t, cert_id, &cert)) != 0) {
+	if ((rc = cert_window(t, cert_id, layer, depth, &cw, &owned)) != 0) {
 		if (rc != LS_ERR_NOT_FOUND)
 			return ls_why_store(w, rc);
-		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "certificate %s is not on the ledger", h);
+		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "certificate %s is not on the ledger",
+			       ls_h8(cert_id, h));
 	}
-	c = &cert->certificate;
-	/* Consensus: what the certificate record itself says. */
-	if (cert->type != LS_REC_CERTIFICATE || memcmp(c->subject, key, LS_KEY_LEN) != 0) {
-		reason = LS_FAIL(w, LS_R_NO_CERTIFICATE, "%s is not a certificate of the key", h);
-		goto out;
-	}
-	if (at < c->valid_from || (c->valid_until != 0 && at >= c->valid_until)) {
-		reason = LS_FAIL(w, LS_R_CERT_EXPIRED, "certificate %s is not valid at %llu", h,
-				 (unsigned long long)at);
-		goto out;
-	}
-	if (roles != 0 && (c->roles & roles) == 0) {
-		char have[128];
-		ls_roles_format(c->roles, have, sizeof(have));
-		reason = LS_FAIL(w, LS_R_WRONG_ROLE,
-				 "certificate %s gives roles (%s) that do not "
-				 "allow it",
-				 h, have);
-		goto out;
-	}
-	if (layer == LS_LAYER_CONSENSUS)
-		goto out;
-	/* Admission and question time: revocations, up the chain. */
-	if ((rc = ls_revoked(t, key, cert, at, &revoked, rev, &eff)) != 0) {
-		reason = ls_why_store(w, rc);
-		goto out;
-	}
-	if (revoked) {
-		char hr[17];
-		w->has_id = true;
-		memcpy(w->id, rev, LS_ID_LEN);
-		reason = LS_FAIL(w, LS_R_REVOKED, "key was revoked at %llu (revocation %s)",
-				 (unsigned long long)eff, ls_h8(rev, hr));
-		goto out;
-	}
-	if ((rc = ls_revoked(t, cert_id, cert, at, &revoked, rev, &eff)) != 0) {
-		reason = ls_why_store(w, rc);
-		goto out;
-	}
-	if (revoked) {
-		char hr[17];
-		w->has_id = true;
-		memcpy(w->id, rev, LS_ID_LEN);
-		reason =
-		    LS_FAIL(w, LS_R_REVOKED, "certificate %s was revoked at %llu (revocation %s)",
-			    h, (unsigned long long)eff, ls_h8(rev, hr));
-		goto out;
-	}
-	if (depth >= CHAIN_MAX) {
-		reason = LS_FAIL(w, LS_R_UNTRUSTED, "certificate %s: chain longer than %d", h,
-				 CHAIN_MAX);
-		goto out;
-	}
-	reason = author_check_depth(t, cert, LS_ROLE_AUTHORITY, layer, depth + 1, w);
-	if (reason != LS_R_OK && reason != LS_R_STORE) {
-		char inner[LS_ERR_MSG_MAX];
-		snprintf(inner, sizeof(inner), "%s", w->msg);
-		reason = LS_FAIL(w, reason, "certificate %s was issued by an invalid authority: %s",
-				 h, inner);
-	}
-out:
-	if (out != NULL && reason == LS_R_OK)
-		*out = cert;
-	else
-		ls_record_free(cert);
+	reason = cert_judge(cw, cert_id, key, roles, at, w);
+	free(owned);
+	if (reason == LS_R_OK && out != NULL && (rc = ls_txn_record(t, cert_id, out)) != 0)
+		return ls_why_store(w, rc);
 	return reason;
 }
 
