@@ -136,21 +136,20 @@ ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN])
 bool
 ls_txn_has_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN])
 {
-	MDB_val v;
-	return ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v) == 0;
+	return ls_txn_record_has(t, id) == 0;
 }
 
 int
 ls_txn_envelope(struct ls_txn *t, const uint8_t id[LS_ID_LEN], MDB_val *env)
 {
-	MDB_val v;
-	int rc = ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+	uint8_t k[8];
+	uint64_t pos;
+	int rc = ls_txn_record_pos(t, id, &pos);
 
 	if (rc != 0)
 		return rc;
-	if (v.mv_size < 8)
-		return LS_ERR_STORE;
-	return ls_txn_get(t, t->s->recs, v.mv_data, 8, env);
+	ls_be64_put(k, pos);
+	return ls_txn_get(t, t->s->recs, k, 8, env);
 }
 
 int
