@@ -20,7 +20,7 @@
 
 #include <zmq.h>
 
-#include "api.h"
+#include "api_codec.h"
 #include "lodestoned.h"
 #include "util.h"
 #include "verify.h"

@@ -31,7 +31,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "api.h"
+#include "api_codec.h"
 #include "gossip.h"
 #include "lodestoned.h"
 #include "util.h"
