@@ -3,8 +3,9 @@
  * loopback: a line of three converges, a daemon killed during writes catches
  * up on restart and a new one fetches the whole ledger, a stranger is
  * refused, a hostile peer's forged, malformed and oversized messages are
- * survived and rejected, and an equivocation split across two daemons leaves
- * both with the same evidence.
+ * survived and rejected, a peer's own records are not pushed back to it, and
+ * an equivocation split across two daemons leaves both with the same
+ * evidence.
  *
  * The daemons are the build's (LODESTONE_BIN, set by `make test`; else
  * build/bin). Each runs in its own temporary data dir with its log in
@@ -846,6 +847,57 @@ test_gossip_hostile_peer_survived(void **state)
 	fx_actor_free(&evil);
 }
 
+/* Records a peer pushes are stored but not pushed back to it; a record a
+ * client submits is pushed to it. */
+static void
+test_gossip_push_not_echoed(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *friend = fx_actor_new("XX");
+	struct fx_env cert, lot[3];
+	struct fx_actor *m;
+	struct ls_gossip_msg msg, got;
+	struct node a;
+	struct node *one[] = {&a};
+	void *s;
+
+	assert_non_null(friend);
+	node_init(&a);
+	/* A long interval: the peer stays connected without syncing. */
+	node_start(w, &a, "--allow-peer", ls_hex(friend->kp->pk, 32, (char[65]){0}),
+		   "--sync-interval", "60", NULL);
+	m = miner(w, "CN", &cert);
+	submit(&a, &cert, 1, false);
+	lots(m, lot, 3, "echo");
+	s = peer_connect(w, &a, friend->kp);
+	assert_true(peer_ping(s, 5000));
+	{
+		const uint8_t *envs[] = {lot[0].buf, lot[1].buf};
+		size_t lens[] = {lot[0].len, lot[1].len};
+		msg = (struct ls_gossip_msg){
+		    .kind = LS_GOSSIP_PUSH, .n_envs = 2, .envs = envs, .lens = lens};
+		assert_true(peer_send(s, &msg));
+	}
+	wait_records(one, 1, 3); /* the certificate and both lots */
+	assert_false(peer_recv(s, LS_GOSSIP_PUSH, 1000, NULL));
+	assert_int_equal(node_peer(&a, friend->kp->pk).received, 2);
+
+	submit(&a, &lot[2], 1, false);
+	assert_true(peer_recv(s, LS_GOSSIP_PUSH, 5000, &got));
+	assert_int_equal(got.n_envs, 1);
+	assert_int_equal(got.lens[0], lot[2].len);
+	assert_memory_equal(got.envs[0], lot[2].buf, lot[2].len);
+	ls_gossip_msg_release(&got);
+
+	peer_close(w, s);
+	node_stop(&a, SIGTERM);
+	node_free(&a);
+	envs_release(lot, 3);
+	fx_env_release(&cert);
+	fx_actor_free(&m);
+	fx_actor_free(&friend);
+}
+
 struct ev_copy {
 	uint8_t *a, *b;
 	size_t la, lb;
@@ -977,6 +1029,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_gossip_restart_catches_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_stranger_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_hostile_peer_survived, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_push_not_echoed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_equivocation_same_evidence, setup,
 					    teardown),
 	};
