@@ -1,12 +1,11 @@
 /*
  * api.c - the API server: a ZMQ_ROUTER socket, one request per message.
  *
- * Reads are answered as they come. Submissions are gathered from every
- * message that is ready into one batch and ingested with one
- * ls_store_ingest() call, so many clients share one durable commit (group
- * commit). A client hears back only after that commit returned; when it
- * failed, every client of the batch gets the error and nothing is
- * acknowledged.
+ * Reads are answered as they come. Submissions from every message that is
+ * ready go into the daemon's ingest batch (batch.c) as local admissions, so
+ * many clients share one durable commit (group commit). A client hears back
+ * only after that commit returned; when it failed, every client of the batch
+ * gets the error and nothing is acknowledged.
  *
  * Message layout (as a REQ socket sends it, seen through ROUTER):
  *   routing frames (identity, and a request id with ZMQ_REQ_CORRELATE),
@@ -20,15 +19,13 @@
 
 #include <zmq.h>
 
-#include "api.h"
+#include "api_codec.h"
 #include "lodestoned.h"
 #include "util.h"
 #include "verify.h"
 
-#define ROUTE_MAX       4    /* routing frames kept for the answer */
-#define ROUTE_FRAME_MAX 256  /* bytes of one routing frame */
-#define BATCH_ENVS      4096 /* envelopes in one group commit */
-#define BATCH_BYTES     ((size_t)64 * 1024 * 1024)
+#define ROUTE_MAX       4     /* routing frames kept for the answer */
+#define ROUTE_FRAME_MAX 256   /* bytes of one routing frame */
 #define RCV_QUEUE       32    /* messages queued per client connection */
 #define DRAIN_MAX       10000 /* messages read in one dispatch: others wait */
 
@@ -41,22 +38,15 @@ struct route {
 struct waiter {
 	struct route route;
 	struct ls_api_request req;
-	size_t first; /* index of its first envelope in the batch */
 };
 
 struct lsd_api {
 	void *sock;
 	struct ls_store *store;
 	struct lsd_api_info info;
-	/* the batch */
+	struct lsd_batch_side side; /* what the batch calls back */
 	size_t n_waiters;
-	struct waiter *waiters;           /* BATCH_ENVS: each has an envelope */
-	const uint8_t **envs;             /* BATCH_ENVS */
-	size_t *lens;                     /* BATCH_ENVS */
-	struct ls_ingest_result *results; /* BATCH_ENVS */
-	size_t n_envs, bytes;
-	/* counters for the log */
-	uint64_t accepted, evidence;
+	struct waiter *waiters; /* LSD_BATCH_ENVS: each is in the batch with an envelope */
 };
 
 static void
@@ -137,96 +127,58 @@ fail:
 	free(buf);
 }
 
-/* ---- the batch ---- */
+/* ---- submissions: the ingest batch ---- */
 
+/* The batch was ingested: answers the client of waiter tag. */
 static void
-hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
+submitted(void *arg, void *tag, int rc, struct ls_ingest_result *results, size_t n)
 {
 	struct lsd_api *s = arg;
-	char hex[LS_HEX_KEY_LEN + 1];
+	struct waiter *w = tag;
+	struct ls_api_response resp;
 
-	s->accepted++;
-	if (s->info.gossip != NULL)
-		lsd_gossip_accepted(s->info.gossip, r->id, env, len);
-	log_debug("accepted %s %s", ls_rtype_name(r->type), ls_hex(r->id, LS_ID_LEN, hex));
-}
-
-static void
-hook_evidence(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_b, size_t len_b)
-{
-	struct lsd_api *s = arg;
-
-	s->evidence++;
-	if (s->info.gossip != NULL)
-		lsd_gossip_evidence(s->info.gossip, env_a, len_a, env_b, len_b);
-	log_warn("equivocation: two records of one author and seq (%zu and %zu bytes) kept as "
-		 "evidence",
-		 len_a, len_b);
-}
-
-/* Ingests the batch in one commit and answers every waiting client. */
-static void
-flush(struct lsd_api *s)
-{
-	struct ls_ingest_hooks hooks = {hook_accepted, hook_evidence, s};
-	struct ls_err_ctx ctx = {{0}};
-	int rc;
-
-	if (s->n_waiters == 0)
-		return;
-	rc = ls_store_ingest(s->store, s->envs, s->lens, s->n_envs, s->results, &hooks);
+	ls_api_response_init(&resp);
 	if (rc != 0) {
+		struct ls_err_ctx ctx = {{0}};
 		ls_err_set(&ctx, rc, "store: %s; nothing of this submission was stored",
 			   ls_strerror(rc));
-		log_error("ingest of %zu records from %zu client(s) failed: %s", s->n_envs,
-			  s->n_waiters, ls_strerror(rc));
+		ls_api_response_error(&resp, rc, &ctx);
 	} else {
-		log_debug("ingested %zu records from %zu client(s) in one commit", s->n_envs,
-			  s->n_waiters);
+		resp.kind = LS_API_SUBMIT;
+		resp.submit.n = n;
+		resp.submit.results = results; /* borrowed: no release */
 	}
-	for (size_t i = 0; i < s->n_waiters; i++) {
-		struct waiter *w = &s->waiters[i];
-		struct ls_api_response resp;
+	reply(s, &w->route, &resp);
+	route_close(&w->route);
+	ls_api_request_release(&w->req);
+}
 
-		ls_api_response_init(&resp);
-		if (rc != 0) {
-			ls_api_response_error(&resp, rc, &ctx);
-		} else {
-			resp.kind = LS_API_SUBMIT;
-			resp.submit.n = w->req.submit.n;
-			resp.submit.results = &s->results[w->first]; /* borrowed: no release */
-		}
-		reply(s, &w->route, &resp);
-		route_close(&w->route);
-		ls_api_request_release(&w->req);
-	}
+/* Every waiter of the batch has been answered. */
+static void
+submitted_all(void *arg, int rc)
+{
+	struct lsd_api *s = arg;
+
+	(void)rc;
 	s->n_waiters = 0;
-	s->n_envs = 0;
-	s->bytes = 0;
 }
 
 /* Adds a decoded submit request to the batch (taking req and route). */
 static void
-enqueue(struct lsd_api *s, struct route *route, struct ls_api_request *req)
+enqueue(struct lsd_api *s, struct lsd_batch *b, struct route *route, struct ls_api_request *req)
 {
 	size_t bytes = 0;
 	struct waiter *w;
 
 	for (size_t i = 0; i < req->submit.n; i++)
 		bytes += req->submit.lens[i];
-	if (s->n_envs + req->submit.n > BATCH_ENVS || s->bytes + bytes > BATCH_BYTES)
-		flush(s);
+	if (!lsd_batch_fits(b, req->submit.n, bytes))
+		lsd_batch_flush(b);
 	w = &s->waiters[s->n_waiters++];
 	route_move(&w->route, route);
 	w->req = *req;
 	memset(req, 0, sizeof(*req));
-	w->first = s->n_envs;
-	for (size_t i = 0; i < w->req.submit.n; i++) {
-		s->envs[s->n_envs] = w->req.submit.envs[i];
-		s->lens[s->n_envs] = w->req.submit.lens[i];
-		s->n_envs++;
-	}
-	s->bytes += bytes;
+	lsd_batch_add(b, &s->side, w, w->req.submit.envs, w->req.submit.lens, w->req.submit.n);
 }
 
 /* ---- reads ---- */
@@ -440,7 +392,7 @@ receive(struct lsd_api *s, struct route *route, zmq_msg_t *payload)
 /* Handles one message: a submission joins the batch, anything else is
  * answered now. */
 static void
-handle(struct lsd_api *s, struct route *route, zmq_msg_t *payload)
+handle(struct lsd_api *s, struct lsd_batch *b, struct route *route, zmq_msg_t *payload)
 {
 	struct ls_err_ctx ctx = {{0}};
 	struct ls_api_request req;
@@ -458,7 +410,7 @@ handle(struct lsd_api *s, struct route *route, zmq_msg_t *payload)
 	}
 	log_debug("api: %s request", ls_api_kind_name(req.kind));
 	if (req.kind == LS_API_SUBMIT) {
-		enqueue(s, route, &req);
+		enqueue(s, b, route, &req);
 		return;
 	}
 	if ((rc = do_read(s, &req, &resp, &ctx)) != 0)
@@ -469,7 +421,7 @@ handle(struct lsd_api *s, struct route *route, zmq_msg_t *payload)
 }
 
 int
-lsd_api_dispatch(struct lsd_api *s)
+lsd_api_dispatch(struct lsd_api *s, struct lsd_batch *b)
 {
 	int rc = 0;
 
@@ -479,11 +431,11 @@ lsd_api_dispatch(struct lsd_api *s)
 
 		if ((rc = receive(s, &route, &payload)) <= 0)
 			break;
-		handle(s, &route, &payload);
+		handle(s, b, &route, &payload);
 		zmq_msg_close(&payload);
 		route_close(&route);
 	}
-	flush(s);
+	lsd_batch_flush(b);
 	return rc < 0 ? rc : 0;
 }
 
@@ -502,10 +454,8 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 		return LS_ERR_NOMEM;
 	s->store = store;
 	s->info = *info;
-	if ((s->waiters = calloc(BATCH_ENVS, sizeof(*s->waiters))) == NULL ||
-	    (s->envs = calloc(BATCH_ENVS, sizeof(*s->envs))) == NULL ||
-	    (s->lens = calloc(BATCH_ENVS, sizeof(*s->lens))) == NULL ||
-	    (s->results = calloc(BATCH_ENVS, sizeof(*s->results))) == NULL) {
+	s->side = (struct lsd_batch_side){LS_ADMIT_LOCAL, submitted, submitted_all, s};
+	if ((s->waiters = calloc(LSD_BATCH_ENVS, sizeof(*s->waiters))) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto fail;
 	}
@@ -559,9 +509,6 @@ lsd_api_close(struct lsd_api **sp)
 	if (s->sock != NULL)
 		zmq_close(s->sock);
 	free(s->waiters);
-	free(s->envs);
-	free(s->lens);
-	free(s->results);
 	free(s);
 	*sp = NULL;
 }

@@ -14,8 +14,9 @@
  * sync interval each dialled peer gets a Sync with our heads digest; equal
  * digests end the round, different ones start a heads walk (HeadsRequest /
  * Heads) and pulls of the feeds we are behind on, one Pull in flight per
- * peer. Whatever arrives is ingested as records from clients are: forwarding
- * is by ingest, so an invalid record is never forwarded.
+ * peer. Whatever arrives goes into the daemon's ingest batch (batch.c) with
+ * the records of clients, as admissions from a peer: forwarding is by
+ * ingest, so an invalid record is never forwarded.
  *
  * Bounds: ZMQ_MAXMSGSIZE (LS_GOSSIP_MSG_MAX), high-water marks of
  * GOSSIP_HWM messages, a token bucket per peer (messages, and requests that
@@ -31,7 +32,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "api.h"
+#include "api_codec.h"
 #include "gossip.h"
 #include "lodestoned.h"
 #include "util.h"
@@ -39,7 +40,6 @@
 #define ZAP_ENDPOINT   "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN     "lodestone"
 #define GOSSIP_HWM     64    /* messages queued per peer each way */
-#define BATCH_ENVS     4096  /* envelopes ingested in one commit */
 #define BATCH_MSGS     128   /* messages held for one commit */
 #define PULLS_MAX      16384 /* feeds queued to pull from one peer */
 #define MSG_RATE       1000  /* messages per second per peer ... */
@@ -103,6 +103,13 @@ struct refused {
 	uint64_t at_ms;
 };
 
+/* A record of the batch that a peer sent and the store accepted. The id
+ * comes first: the array is sorted and searched by it. */
+struct sent_by {
+	uint8_t id[LS_ID_LEN];
+	struct gpeer *p;
+};
+
 struct lsd_gossip {
 	struct ls_store *store;
 	void *zap, *router;
@@ -113,14 +120,12 @@ struct lsd_gossip {
 	bool digest_stale;
 	uint8_t digest[LS_GOSSIP_DIGEST_LEN];
 	uint64_t feeds;
-	/* the batch being gathered for one commit */
+	/* what is in the ingest batch: the messages that hold its envelopes */
+	struct lsd_batch_side side;
 	struct ls_gossip_msg msgs[BATCH_MSGS];
 	size_t n_msgs;
-	const uint8_t *envs[BATCH_ENVS];
-	size_t lens[BATCH_ENVS];
-	struct gpeer *srcs[BATCH_ENVS];
-	struct ls_ingest_result results[BATCH_ENVS];
-	size_t n_envs;
+	struct sent_by *sent; /* LSD_BATCH_ENVS: accepted records of this batch */
+	size_t n_sent;
 	/* the outbox */
 	struct out_rec *out;
 	size_t n_out, cap_out;
@@ -478,8 +483,9 @@ collect_head(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq, const ui
 {
 	struct heads_page *pg = arg;
 
-	(void)id;
 	memcpy(pg->heads[pg->n].author, author, LS_KEY_LEN);
+	pg->heads[pg->n].has_id = true;
+	memcpy(pg->heads[pg->n].id, id, LS_ID_LEN);
 	pg->heads[pg->n++].seq = seq;
 	return pg->n > LS_GOSSIP_HEADS_MAX ? 1 : 0;
 }
@@ -507,6 +513,20 @@ on_heads_request(struct lsd_gossip *g, const struct chan *c, const struct ls_gos
 	free(pg);
 }
 
+/* Records of an equivocating author pulled back from a peer's head. */
+#define FORK_PULL 256
+
+static bool
+store_has(struct ls_store *s, const uint8_t id[LS_ID_LEN])
+{
+	uint8_t *env = NULL;
+	size_t len;
+	bool has = ls_store_get(s, id, &env, &len) == 0;
+
+	free(env);
+	return has;
+}
+
 static void
 on_heads(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg *m)
 {
@@ -520,15 +540,26 @@ on_heads(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_msg 
 		uint8_t id[LS_ID_LEN];
 		uint64_t seq, ts;
 
+		uint64_t from;
+
 		if (ls_store_head(g->store, m->heads[i].author, &seq, id, &ts) != 0)
 			continue;
-		if (m->heads[i].seq <= seq)
+		if (m->heads[i].seq > seq) {
+			from = seq + 1;
+		} else if (m->heads[i].has_id && memcmp(m->heads[i].id, id, LS_ID_LEN) != 0 &&
+			   !store_has(g->store, m->heads[i].id)) {
+			/* The author equivocated: the peer follows another branch of
+			 * its feed. Pull the peer's last records of it (those we
+			 * hold come back as known) so both nodes store both. */
+			from = m->heads[i].seq > FORK_PULL ? m->heads[i].seq - FORK_PULL + 1 : 1;
+		} else {
 			continue;
+		}
 		if (p->n_pulls == PULLS_MAX)
 			break; /* the rest next round */
 		struct pull *f = &p->pulls[(p->pull_head + p->n_pulls++) % PULLS_MAX];
 		memcpy(f->author, m->heads[i].author, LS_KEY_LEN);
-		f->from = seq + 1;
+		f->from = from;
 		f->to = m->heads[i].seq;
 	}
 	if (m->more && m->n_heads > 0 && p->n_pulls < PULLS_MAX) {
@@ -606,45 +637,13 @@ on_records(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_ms
 	pull_send(g, c);
 }
 
-/* ---- ingest hooks ---- */
-
-static void
-hook_accepted(void *arg, const struct ls_record *r, const uint8_t *env, size_t len)
-{
-	lsd_gossip_accepted(arg, r->id, env, len);
-}
-
-static void
-hook_evidence(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
-{
-	log_warn("equivocation seen through gossip: both records kept as evidence and "
-		 "forwarded");
-	lsd_gossip_evidence(arg, a, la, b, lb);
-}
-
-static struct ls_ingest_hooks
-ingest_hooks(struct lsd_gossip *g)
-{
-	struct ls_ingest_hooks h = {hook_accepted, hook_evidence, g};
-	return h;
-}
-
 /* ---- receiving ---- */
 
+/* Handles one message from c. Messages with records are kept for the batch
+ * (the caller made sure that it has room for one). */
 static void
-batch_add(struct lsd_gossip *g, struct gpeer *p, struct ls_gossip_msg *m)
-{
-	for (size_t i = 0; i < m->n_envs; i++) {
-		g->envs[g->n_envs] = m->envs[i];
-		g->lens[g->n_envs] = m->lens[i];
-		g->srcs[g->n_envs++] = p;
-	}
-	p->received += m->n_envs;
-}
-
-/* Handles one message from c. Messages with records are kept for the batch. */
-static void
-handle(struct lsd_gossip *g, const struct chan *c, const uint8_t *buf, size_t len)
+handle(struct lsd_gossip *g, struct lsd_batch *b, const struct chan *c, const uint8_t *buf,
+       size_t len)
 {
 	struct ls_err_ctx ctx = {{0}};
 	struct gpeer *p = c->p;
@@ -685,7 +684,8 @@ handle(struct lsd_gossip *g, const struct chan *c, const uint8_t *buf, size_t le
 		if (m->kind == LS_GOSSIP_RECORDS)
 			on_records(g, c, m);
 		if (m->n_envs > 0) {
-			batch_add(g, p, m);
+			p->received += m->n_envs;
+			lsd_batch_add(b, &g->side, p, m->envs, m->lens, m->n_envs);
 			g->n_msgs++; /* kept until the batch is ingested */
 			return;
 		}
@@ -713,10 +713,12 @@ peer_by_curve(struct lsd_gossip *g, const uint8_t *curve)
 	return NULL;
 }
 
+/* Whether the batch could not take one more message of records. */
 static bool
-batch_full(const struct lsd_gossip *g)
+batch_full(const struct lsd_gossip *g, const struct lsd_batch *b)
 {
-	return g->n_msgs == BATCH_MSGS || g->n_envs + LS_GOSSIP_RECORDS_MAX > BATCH_ENVS;
+	return g->n_msgs == BATCH_MSGS ||
+	       !lsd_batch_fits(b, LS_GOSSIP_RECORDS_MAX, LS_GOSSIP_MSG_MAX);
 }
 
 /* Drains the rest of a multipart message. */
@@ -740,9 +742,9 @@ drain(void *sock)
 
 /* Reads what the ROUTER has, up to the batch's room. */
 static void
-read_router(struct lsd_gossip *g, size_t budget)
+read_router(struct lsd_gossip *g, struct lsd_batch *b, size_t budget)
 {
-	while (budget-- > 0 && !batch_full(g)) {
+	while (budget-- > 0 && !batch_full(g, b)) {
 		zmq_msg_t rid, body;
 		struct gpeer *p;
 		int more = 0;
@@ -772,7 +774,7 @@ read_router(struct lsd_gossip *g, size_t budget)
 			struct chan c = {p, true};
 			memcpy(p->route, zmq_msg_data(&rid), zmq_msg_size(&rid));
 			p->route_len = zmq_msg_size(&rid);
-			handle(g, &c, zmq_msg_data(&body), zmq_msg_size(&body));
+			handle(g, b, &c, zmq_msg_data(&body), zmq_msg_size(&body));
 		}
 		zmq_msg_close(&body);
 		zmq_msg_close(&rid);
@@ -780,9 +782,9 @@ read_router(struct lsd_gossip *g, size_t budget)
 }
 
 static void
-read_dealer(struct lsd_gossip *g, struct gpeer *p, size_t budget)
+read_dealer(struct lsd_gossip *g, struct lsd_batch *b, struct gpeer *p, size_t budget)
 {
-	while (budget-- > 0 && !batch_full(g)) {
+	while (budget-- > 0 && !batch_full(g, b)) {
 		struct chan c = {p, false};
 		zmq_msg_t body;
 
@@ -792,84 +794,75 @@ read_dealer(struct lsd_gossip *g, struct gpeer *p, size_t budget)
 			return;
 		}
 		drain(p->dealer);
-		handle(g, &c, zmq_msg_data(&body), zmq_msg_size(&body));
+		handle(g, b, &c, zmq_msg_data(&body), zmq_msg_size(&body));
 		zmq_msg_close(&body);
 	}
 }
 
+/* ---- after the ingest ---- */
+
+/* Compares ids, or a struct sent_by by its id. */
 static int
 id_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, LS_ID_LEN);
 }
 
-/*
- * Marks the outbox entries [from, n_out) that peer src itself sent (its
- * accepted envelopes [start, end) of the batch), so that they are not pushed
- * back to it. Records released from pending by them are not its: they go to
- * everyone.
- */
+/* The batch was ingested: counts what peer tag had rejected and remembers
+ * what it had sent that was accepted. When the ingest failed nothing of it
+ * is stored: the next sync pulls it again. */
 static void
-mark_sources(struct lsd_gossip *g, size_t from, size_t start, size_t end)
+ingested(void *arg, void *tag, int rc, struct ls_ingest_result *results, size_t n)
 {
-	uint8_t(*ids)[LS_ID_LEN] = malloc((end - start) * sizeof(*ids));
-	size_t n = 0;
+	struct lsd_gossip *g = arg;
+	struct gpeer *p = tag;
+	uint64_t rejected = 0;
+	size_t last = 0;
 
-	if (ids == NULL)
-		return; /* they are echoed back: harmless, the peer has them */
-	for (size_t i = start; i < end; i++)
-		if (g->results[i].status == LS_INGEST_ACCEPTED && g->results[i].has_id)
-			memcpy(ids[n++], g->results[i].id, LS_ID_LEN);
-	qsort(ids, n, LS_ID_LEN, id_cmp);
-	for (size_t i = from; i < g->n_out && n > 0; i++)
-		if (bsearch(g->out[i].id, ids, n, LS_ID_LEN, id_cmp) != NULL)
-			g->out[i].src = g->srcs[start];
-	free(ids);
+	if (rc != 0) {
+		log_debug("peer %.16s: %zu records not stored: %s", p->hex, n, ls_strerror(rc));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (results[i].status == LS_INGEST_ACCEPTED && results[i].has_id) {
+			struct sent_by *e = &g->sent[g->n_sent++];
+			memcpy(e->id, results[i].id, LS_ID_LEN);
+			e->p = p;
+		}
+		if (results[i].status != LS_INGEST_REJECTED)
+			continue;
+		rejected++;
+		last = i;
+		log_debug("peer %.16s: record rejected: %s", p->hex, results[i].message);
+	}
+	p->rejected += rejected;
+	if (rejected > 0)
+		peer_fault(p, "records rejected", results[last].message);
 }
 
-/* Ingests the batch and counts what each peer had rejected: one commit per
- * run of records from one peer (one commit in the common case). */
+/*
+ * Marks the outbox entries of records a peer itself sent, so that they are
+ * not pushed back to it (records released from pending by them are not its:
+ * they go to everyone), and lets go of the batch's messages. A record is
+ * accepted once, so an id accepted in this batch matches no older entry.
+ */
 static void
-batch_ingest(struct lsd_gossip *g)
+ingested_all(void *arg, int rc)
 {
-	struct ls_ingest_hooks hooks = ingest_hooks(g);
-	size_t start = 0;
-	int rc;
+	struct lsd_gossip *g = arg;
 
-	while (start < g->n_envs) {
-		size_t end = start + 1, out_from = g->n_out;
-		size_t last = start;
-		uint64_t rejected = 0;
-
-		while (end < g->n_envs && g->srcs[end] == g->srcs[start])
-			end++;
-		rc = ls_store_ingest(g->store, g->envs + start, g->lens + start, end - start,
-				     g->results + start, &hooks);
-		if (rc != 0) {
-			/* Nothing of it is stored; the next sync pulls it again. */
-			log_error("ingest of %zu records from peer %.16s failed: %s", end - start,
-				  g->srcs[start]->hex, ls_strerror(rc));
-			start = end;
-			continue;
-		}
-		mark_sources(g, out_from, start, end);
-		for (size_t i = start; i < end; i++) {
-			if (g->results[i].status != LS_INGEST_REJECTED)
-				continue;
-			rejected++;
-			last = i;
-			log_debug("peer %.16s: record rejected: %s", g->srcs[i]->hex,
-				  g->results[i].message);
-		}
-		g->srcs[start]->rejected += rejected;
-		if (rejected > 0)
-			peer_fault(g->srcs[start], "records rejected", g->results[last].message);
-		start = end;
+	(void)rc;
+	qsort(g->sent, g->n_sent, sizeof(*g->sent), id_cmp);
+	for (size_t i = 0; i < g->n_out && g->n_sent > 0; i++) {
+		const struct sent_by *e =
+		    bsearch(g->out[i].id, g->sent, g->n_sent, sizeof(*g->sent), id_cmp);
+		if (e != NULL)
+			g->out[i].src = e->p;
 	}
+	g->n_sent = 0;
 	for (size_t i = 0; i < g->n_msgs; i++)
 		ls_gossip_msg_release(&g->msgs[i]);
 	g->n_msgs = 0;
-	g->n_envs = 0;
 }
 
 /* ---- ZAP: who may connect ---- */
@@ -1021,7 +1014,7 @@ lsd_gossip_timeout(struct lsd_gossip *g)
 }
 
 void
-lsd_gossip_run(struct lsd_gossip *g)
+lsd_gossip_run(struct lsd_gossip *g, struct lsd_batch *b)
 {
 	/* ZAP first: a connection waits on it. */
 	for (int i = 0; i < 64; i++) {
@@ -1034,13 +1027,13 @@ lsd_gossip_run(struct lsd_gossip *g)
 	 * served in between. */
 	for (int round = 0; round < 4; round++) {
 		if (g->router != NULL)
-			read_router(g, 256);
+			read_router(g, b, 256);
 		for (size_t i = 0; i < g->n_peers; i++)
 			if (g->peers[i].dealer != NULL)
-				read_dealer(g, &g->peers[i], 256);
-		if (g->n_envs == 0 && g->n_msgs == 0)
+				read_dealer(g, b, &g->peers[i], 256);
+		if (g->n_msgs == 0)
 			break;
-		batch_ingest(g);
+		lsd_batch_flush(b);
 		outbox_flush(g);
 	}
 	timers(g);
@@ -1134,7 +1127,9 @@ lsd_gossip_open(void *zctx, struct ls_store *store, const struct lsd_config *cfg
 	g->store = store;
 	g->interval_ms = cfg->sync_interval * 1000u;
 	g->digest_stale = true;
+	g->side = (struct lsd_batch_side){LS_ADMIT_PEER, ingested, ingested_all, g};
 	if ((g->peers = calloc(cfg->n_peers + cfg->n_allow + 1, sizeof(*g->peers))) == NULL ||
+	    (g->sent = calloc(LSD_BATCH_ENVS, sizeof(*g->sent))) == NULL ||
 	    (csk = sodium_malloc(32)) == NULL) {
 		rc = ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -1232,6 +1227,7 @@ lsd_gossip_close(struct lsd_gossip **gp)
 		return;
 	for (size_t i = 0; i < g->n_msgs; i++)
 		ls_gossip_msg_release(&g->msgs[i]);
+	free(g->sent);
 	for (size_t i = 0; i < g->n_out; i++)
 		free(g->out[i].env);
 	free(g->out);

@@ -91,9 +91,63 @@ int lsd_datadir_make(struct lsd_config *c, struct ls_err_ctx *ctx);
 int lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created,
 		     struct ls_err_ctx *ctx);
 
-/* ---- gossip.c: replication between daemons ---- */
+/* ---- batch.c: the one ingest path, fed by the API server and gossip ---- */
 
 struct lsd_gossip;
+struct lsd_batch;
+
+#define LSD_BATCH_ENVS  4096                       /* envelopes in one group commit */
+#define LSD_BATCH_BYTES ((size_t)64 * 1024 * 1024) /* their bytes */
+
+/*
+ * A side that feeds the batch: the API server (admit LS_ADMIT_LOCAL, tag the
+ * waiting client) or gossip (LS_ADMIT_PEER, tag the peer). Borrowed by the
+ * batch from lsd_batch_add until the flush. The callbacks must not add to or
+ * flush the batch.
+ */
+struct lsd_batch_side {
+	enum ls_admit admit; /* of every envelope the side adds */
+	/*
+	 * Called at the flush once per lsd_batch_add, in order, with its tag:
+	 * rc 0 and results[i] for its envelope i, or the store's error (no
+	 * results): then nothing of the batch was stored and nothing may be
+	 * acknowledged. results are borrowed for the call.
+	 */
+	void (*done)(void *arg, void *tag, int rc, struct ls_ingest_result *results, size_t n);
+	/* Then once per flush that held envelopes of the side; NULL: none. */
+	void (*end)(void *arg, int rc);
+	void *arg;
+};
+
+/*
+ * An empty batch that ingests into store and pushes what the store accepts
+ * to gossip (NULL: no gossip); both borrowed until lsd_batch_free.
+ * LS_ERR_NOMEM.
+ */
+int lsd_batch_new(struct ls_store *store, struct lsd_gossip *gossip, struct lsd_batch **out);
+
+/* Whether n more envelopes of `bytes` bytes in all fit within LSD_BATCH_ENVS
+ * and LSD_BATCH_BYTES. An empty batch takes any n up to LSD_BATCH_ENVS. */
+bool lsd_batch_fits(const struct lsd_batch *b, size_t n, size_t bytes);
+
+/*
+ * Adds n (> 0) envelopes of side, tagged tag. The envelopes are borrowed
+ * until the side's done call. The caller makes room first: when
+ * lsd_batch_fits() says no, lsd_batch_flush().
+ */
+void lsd_batch_add(struct lsd_batch *b, const struct lsd_batch_side *side, void *tag,
+		   const uint8_t *const *envs, const size_t *lens, size_t n);
+
+/* Ingests the batch in one commit, tells every side and empties it.
+ * Nothing to do when it is empty. */
+void lsd_batch_flush(struct lsd_batch *b);
+
+/* Frees *b and sets it to NULL; what it still held is dropped without done
+ * calls (its sides free what they hold). NULL-safe. */
+void lsd_batch_free(struct lsd_batch **b);
+
+/* ---- gossip.c: replication between daemons ---- */
+
 struct ls_api_peer;
 
 #define LSD_PEERS_MAX 60 /* peers (dialled or allowed): each may be a socket to poll */
@@ -114,12 +168,14 @@ size_t lsd_gossip_sockets(struct lsd_gossip *g, void **socks, size_t max);
 /* Milliseconds until a timer is due (the poll timeout). */
 long lsd_gossip_timeout(struct lsd_gossip *g);
 
-/* Reads what peers sent (without waiting), ingests it, answers, runs the
- * timers and pushes what was accepted. Call after every poll. */
-void lsd_gossip_run(struct lsd_gossip *g);
+/* Reads what peers sent (without waiting), ingests it through b, answers,
+ * runs the timers and pushes what was accepted. Call after every poll; b is
+ * flushed before it returns. */
+void lsd_gossip_run(struct lsd_gossip *g, struct lsd_batch *b);
 
-/* A record the store accepted, or a new equivocation: pushed to the peers
- * at the next lsd_gossip_run. Bytes are copied. */
+/* A record the store accepted, or a new equivocation (from the batch's
+ * ingest hooks): pushed to the peers at the next lsd_gossip_run (an accepted
+ * record not back to the peer that sent it). Bytes are copied. */
 void lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t id[LS_ID_LEN], const uint8_t *env,
 			 size_t len);
 void lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a,
@@ -156,11 +212,12 @@ int lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *
 void *lsd_api_socket(struct lsd_api *s);
 
 /*
- * Reads every request that is ready: answers reads at once and gathers
- * submissions into one batch, ingested in one commit before their answers
- * are sent. Returns 0, or LS_ERR_NET when the socket failed.
+ * Reads every request that is ready: answers reads at once and adds
+ * submissions to b, flushed (one commit) before their answers are sent; b
+ * is flushed before it returns. Returns 0, or LS_ERR_NET when the socket
+ * failed.
  */
-int lsd_api_dispatch(struct lsd_api *s);
+int lsd_api_dispatch(struct lsd_api *s, struct lsd_batch *b);
 
 /* Closes the socket (pending answers dropped) and frees *s. NULL-safe. */
 void lsd_api_close(struct lsd_api **s);

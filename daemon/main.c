@@ -312,6 +312,7 @@ run(struct lsd_config *cfg)
 	struct ls_keypair *kp = NULL;
 	struct lsd_api *api = NULL;
 	struct lsd_gossip *gossip = NULL;
+	struct lsd_batch *batch = NULL;
 	struct lsd_api_info info;
 	void *zctx = NULL;
 	char hex[LS_HEX_KEY_LEN + 1];
@@ -362,6 +363,10 @@ run(struct lsd_config *cfg)
 	} else if (cfg->n_allow != 0) {
 		log_warn("--allow-peer without --listen: no peer can connect");
 	}
+	if ((rc = lsd_batch_new(store, gossip, &batch)) != 0) {
+		log_error("cannot make the ingest batch: %s", ls_strerror(rc));
+		goto out;
+	}
 	if ((rc = lsd_api_open(zctx, store, &info, &api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
@@ -394,12 +399,12 @@ run(struct lsd_config *cfg)
 			status = 1;
 			break;
 		}
-		if ((items[0].revents & ZMQ_POLLIN) && lsd_api_dispatch(api) != 0) {
+		if ((items[0].revents & ZMQ_POLLIN) && lsd_api_dispatch(api, batch) != 0) {
 			status = 1;
 			break;
 		}
 		if (gossip != NULL)
-			lsd_gossip_run(gossip);
+			lsd_gossip_run(gossip, batch);
 	}
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	log_info("stopping");
@@ -408,6 +413,7 @@ out:
 		lsd_api_close(&api);
 		remove_socket(cfg->api); /* ours: we bound it and still hold the store */
 	}
+	lsd_batch_free(&batch);
 	lsd_gossip_close(&gossip);
 	if (zctx != NULL)
 		zmq_ctx_term(zctx);

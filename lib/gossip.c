@@ -113,6 +113,10 @@ from_msg(struct ls_gossip_msg *m, const Lodestone__Gossip__Msg *g, struct ls_err
 				return ls_err_set(ctx, LS_ERR_MALFORMED,
 						  "gossip heads are not in author order at %zu", i);
 			m->heads[i].seq = h->heads[i]->seq;
+			m->heads[i].has_id = h->heads[i]->has_id;
+			if (m->heads[i].has_id && (rc = key_field(&h->heads[i]->id, m->heads[i].id,
+								  LS_ID_LEN, "head id", ctx)) != 0)
+				return rc;
 		}
 		m->n_heads = h->n_heads;
 		return 0;
@@ -245,6 +249,9 @@ ls_gossip_encode(const struct ls_gossip_msg *m, uint8_t **out, size_t *len, stru
 			lodestone__gossip__head__init(&hv[i]);
 			hv[i].author = bin(m->heads[i].author, LS_KEY_LEN);
 			hv[i].seq = m->heads[i].seq;
+			hv[i].has_id = m->heads[i].has_id;
+			if (m->heads[i].has_id)
+				hv[i].id = bin(m->heads[i].id, LS_ID_LEN);
 			hp[i] = &hv[i];
 		}
 		heads.n_heads = m->n_heads;

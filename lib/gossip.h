@@ -36,6 +36,8 @@ enum ls_gossip_kind {
 struct ls_gossip_head {
 	uint8_t author[LS_KEY_LEN];
 	uint64_t seq;
+	bool has_id;
+	uint8_t id[LS_ID_LEN]; /* the head record's id */
 };
 
 /*

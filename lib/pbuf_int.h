@@ -1,6 +1,6 @@
 /*
  * pbuf_int.h - a protobuf-c allocator with a budget, for unpacking untrusted
- * bytes (record.c, api.c). Not a public header.
+ * bytes (record.c, api_codec.c). Not a public header.
  */
 #ifndef LS_PBUF_INT_H
 #define LS_PBUF_INT_H

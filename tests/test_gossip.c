@@ -3,8 +3,9 @@
  * loopback: a line of three converges, a daemon killed during writes catches
  * up on restart and a new one fetches the whole ledger, a stranger is
  * refused, a hostile peer's forged, malformed and oversized messages are
- * survived and rejected, and an equivocation split across two daemons leaves
- * both with the same evidence.
+ * survived and rejected, a peer's own records are not pushed back to it, and
+ * an equivocation split across two daemons leaves both with the same
+ * evidence.
  *
  * The daemons are the build's (LODESTONE_BIN, set by `make test`; else
  * build/bin). Each runs in its own temporary data dir with its log in
@@ -846,6 +847,57 @@ test_gossip_hostile_peer_survived(void **state)
 	fx_actor_free(&evil);
 }
 
+/* Records a peer pushes are stored but not pushed back to it; a record a
+ * client submits is pushed to it. */
+static void
+test_gossip_push_not_echoed(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *friend = fx_actor_new("XX");
+	struct fx_env cert, lot[3];
+	struct fx_actor *m;
+	struct ls_gossip_msg msg, got;
+	struct node a;
+	struct node *one[] = {&a};
+	void *s;
+
+	assert_non_null(friend);
+	node_init(&a);
+	/* A long interval: the peer stays connected without syncing. */
+	node_start(w, &a, "--allow-peer", ls_hex(friend->kp->pk, 32, (char[65]){0}),
+		   "--sync-interval", "60", NULL);
+	m = miner(w, "CN", &cert);
+	submit(&a, &cert, 1, false);
+	lots(m, lot, 3, "echo");
+	s = peer_connect(w, &a, friend->kp);
+	assert_true(peer_ping(s, 5000));
+	{
+		const uint8_t *envs[] = {lot[0].buf, lot[1].buf};
+		size_t lens[] = {lot[0].len, lot[1].len};
+		msg = (struct ls_gossip_msg){
+		    .kind = LS_GOSSIP_PUSH, .n_envs = 2, .envs = envs, .lens = lens};
+		assert_true(peer_send(s, &msg));
+	}
+	wait_records(one, 1, 3); /* the certificate and both lots */
+	assert_false(peer_recv(s, LS_GOSSIP_PUSH, 1000, NULL));
+	assert_int_equal(node_peer(&a, friend->kp->pk).received, 2);
+
+	submit(&a, &lot[2], 1, false);
+	assert_true(peer_recv(s, LS_GOSSIP_PUSH, 5000, &got));
+	assert_int_equal(got.n_envs, 1);
+	assert_int_equal(got.lens[0], lot[2].len);
+	assert_memory_equal(got.envs[0], lot[2].buf, lot[2].len);
+	ls_gossip_msg_release(&got);
+
+	peer_close(w, s);
+	node_stop(&a, SIGTERM);
+	node_free(&a);
+	envs_release(lot, 3);
+	fx_env_release(&cert);
+	fx_actor_free(&m);
+	fx_actor_free(&friend);
+}
+
 struct ev_copy {
 	uint8_t *a, *b;
 	size_t la, lb;
@@ -881,7 +933,9 @@ read_evidence(const struct node *n, struct ev_copy *e)
 }
 
 /* One author signs two records with one seq and sends one to A, the other
- * to B: both daemons end with the same evidence, byte for byte. */
+ * to B while they are apart: once connected, both daemons store both (each
+ * valid on its branch of the feed) and keep the same evidence, byte for
+ * byte. */
 static void
 test_gossip_equivocation_same_evidence(void **state)
 {
@@ -898,11 +952,13 @@ test_gossip_equivocation_same_evidence(void **state)
 	node_init(&a);
 	node_init(&b);
 	snprintf(peer_a, sizeof(peer_a), "%s@%s", a.hex, a.listen);
+	/* Apart at first: each daemon admits the record its client brings (a
+	 * daemon refuses its own client a second record at a seq it holds). */
 	node_start(w, &a, "--allow-peer", b.hex, NULL);
-	node_start(w, &b, "--peer", peer_a, NULL);
+	node_start(w, &b, NULL);
 	m = miner(w, "CN", &cert);
 	submit(&a, &cert, 1, false);
-	wait_records(ab, 2, 1);
+	submit(&b, &cert, 1, false);
 
 	mark = fx_mark(m);
 	x1 = fx_lot(m, "twin-1", "pit", NULL, "ore", 1000, "Nd=300000");
@@ -922,6 +978,11 @@ test_gossip_equivocation_same_evidence(void **state)
 		ls_api_close(&aa);
 		ls_api_close(&ab2);
 	}
+	/* Then connected: anti-entropy sees the other head at the same seq
+	 * and pulls it; both daemons store both records. */
+	node_stop(&b, SIGTERM);
+	node_start(w, &b, "--peer", peer_a, NULL);
+	wait_records(ab, 2, 3);
 	t0 = now_ms();
 	for (;;) {
 		struct ls_api_status sa, sb;
@@ -977,6 +1038,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_gossip_restart_catches_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_stranger_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_hostile_peer_survived, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_push_not_echoed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_equivocation_same_evidence, setup,
 					    teardown),
 	};

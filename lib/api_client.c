@@ -1,0 +1,410 @@
+/*
+ * api_client.c - the client side of the API: a ZeroMQ REQ socket to a
+ * daemon, one typed call per request kind. Requests and responses go
+ * through the codec (api_codec.c); nothing here touches protobuf types.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "api.h"
+#include "reason.h"
+
+struct ls_api {
+	void *zctx;
+	void *sock;
+	int timeout_ms;
+	char endpoint[LS_API_ENDPOINT_MAX];
+};
+
+/*
+ * A daemon that is not running leaves no socket file, or a stale one that
+ * refuses connections: find out now instead of waiting for a timeout.
+ */
+static int
+probe_ipc(const char *endpoint, struct ls_err_ctx *ctx)
+{
+	const char *path = endpoint + strlen("ipc://");
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc = 0;
+
+	if (*path == '@')
+		return 0; /* abstract namespace: nothing to check */
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return ls_err_set(ctx, LS_ERR_INVALID, "endpoint '%s': path too long", endpoint);
+	if (stat(path, &st) != 0)
+		return ls_err_set(ctx, LS_ERR_NET, "cannot reach lodestoned at '%s': %s", endpoint,
+				  errno == ENOENT ? "no such socket (is the daemon running?)"
+						  : strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return ls_err_set(ctx, LS_ERR_NET, "cannot reach lodestoned at '%s': not a socket",
+				  endpoint);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return ls_err_set(ctx, LS_ERR_NET, "socket: %s", strerror(errno));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		rc = ls_err_set(ctx, LS_ERR_NET, "cannot reach lodestoned at '%s': %s", endpoint,
+				errno == ECONNREFUSED ? "connection refused (stale socket?)"
+						      : strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
+ls_api_open(const char *endpoint, int timeout_ms, struct ls_api **out, struct ls_err_ctx *ctx)
+{
+	struct ls_api *a = NULL;
+	int one = 1, zero = 0, rc;
+	int64_t maxmsg = (int64_t)LS_API_RESPONSE_MAX + 4096;
+
+	*out = NULL;
+	if (endpoint == NULL ||
+	    (strncmp(endpoint, "ipc://", 6) != 0 && strncmp(endpoint, "tcp://", 6) != 0) ||
+	    strlen(endpoint) <= 6)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "endpoint '%s' is not ipc://PATH or tcp://HOST:PORT",
+				  endpoint ? endpoint : "");
+	if (strlen(endpoint) >= LS_API_ENDPOINT_MAX)
+		return ls_err_set(ctx, LS_ERR_INVALID, "endpoint '%.40s...' is too long", endpoint);
+	if (timeout_ms < 0)
+		return ls_err_set(ctx, LS_ERR_INVALID, "timeout %d ms is negative", timeout_ms);
+	if (strncmp(endpoint, "ipc://", 6) == 0 && (rc = probe_ipc(endpoint, ctx)) != 0)
+		return rc;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return LS_ERR_NOMEM;
+	a->timeout_ms = timeout_ms ? timeout_ms : LS_API_TIMEOUT_MS;
+	memcpy(a->endpoint, endpoint, strlen(endpoint) + 1);
+	if ((a->zctx = zmq_ctx_new()) == NULL || (a->sock = zmq_socket(a->zctx, ZMQ_REQ)) == NULL) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "zmq: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	/* RELAXED lets a request follow one that timed out; CORRELATE drops the
+	 * late answer to the old one. IMMEDIATE keeps a request from queueing on
+	 * a connection that is not up, so an absent daemon fails the send. */
+	if (zmq_setsockopt(a->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_REQ_RELAXED, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_REQ_CORRELATE, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_SNDTIMEO, &a->timeout_ms, sizeof(int)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_RCVTIMEO, &a->timeout_ms, sizeof(int)) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	if (zmq_connect(a->sock, endpoint) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_NET, "cannot connect to '%s': %s", endpoint,
+				zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	*out = a;
+	return 0;
+fail:
+	ls_api_close(&a);
+	return rc;
+}
+
+void
+ls_api_close(struct ls_api **ap)
+{
+	struct ls_api *a;
+
+	if (ap == NULL || (a = *ap) == NULL)
+		return;
+	if (a->sock != NULL)
+		zmq_close(a->sock);
+	if (a->zctx != NULL)
+		zmq_ctx_term(a->zctx);
+	free(a);
+	*ap = NULL;
+}
+
+/* Sends req, waits for the response of kind `want`; a daemon error is
+ * returned as is with its message in ctx. */
+static int
+call(struct ls_api *a, const struct ls_api_request *req, enum ls_api_kind want,
+     struct ls_api_response *resp, struct ls_err_ctx *ctx)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	zmq_msg_t msg;
+	int rc, more = 0;
+	size_t more_len = sizeof(more);
+
+	ls_api_response_init(resp);
+	if (a == NULL)
+		return ls_err_set(ctx, LS_ERR_INVALID, "no connection");
+	if ((rc = ls_api_request_encode(req, &buf, &len, ctx)) != 0)
+		return rc;
+	if (zmq_send(a->sock, buf, len, 0) != (int)len) {
+		int e = zmq_errno();
+		free(buf);
+		if (e == EAGAIN)
+			return ls_err_set(
+			    ctx, LS_ERR_NET,
+			    "cannot reach lodestoned at '%s' (no connection after %d ms)",
+			    a->endpoint, a->timeout_ms);
+		return ls_err_set(ctx, LS_ERR_NET, "send to '%s': %s", a->endpoint,
+				  zmq_strerror(e));
+	}
+	free(buf);
+	zmq_msg_init(&msg);
+	if (zmq_msg_recv(&msg, a->sock, 0) == -1) {
+		int e = zmq_errno();
+		zmq_msg_close(&msg);
+		if (e == EAGAIN)
+			return ls_err_set(ctx, LS_ERR_TIMEOUT,
+					  "lodestoned at '%s' did not answer within %d ms",
+					  a->endpoint, a->timeout_ms);
+		return ls_err_set(ctx, LS_ERR_NET, "receive from '%s': %s", a->endpoint,
+				  zmq_strerror(e));
+	}
+	if (zmq_getsockopt(a->sock, ZMQ_RCVMORE, &more, &more_len) == 0 && more) {
+		/* Not our protocol: drop the rest of the message. */
+		while (more && zmq_msg_recv(&msg, a->sock, 0) != -1)
+			if (zmq_getsockopt(a->sock, ZMQ_RCVMORE, &more, &more_len) != 0)
+				break;
+		zmq_msg_close(&msg);
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "answer of '%s' has several frames",
+				  a->endpoint);
+	}
+	rc = ls_api_response_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), resp, ctx);
+	zmq_msg_close(&msg);
+	if (rc != 0)
+		return rc;
+	if (resp->error != 0) {
+		rc = resp->error;
+		ls_err_set(ctx, rc, "%s", resp->message);
+		ls_api_response_release(resp);
+		return rc;
+	}
+	if (resp->kind != want) {
+		ls_api_response_release(resp);
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "answer to %s is a %s result",
+				  ls_api_kind_name(want), ls_api_kind_name(resp->kind));
+	}
+	return 0;
+}
+
+int
+ls_api_submit(struct ls_api *a, const uint8_t *const *envs, const size_t *lens, size_t n,
+	      struct ls_ingest_result *results, struct ls_err_ctx *ctx)
+{
+	const uint8_t **senv = NULL;
+	size_t *slen = NULL, *sidx = NULL;
+	size_t i = 0;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((senv = calloc(LS_API_SUBMIT_MAX, sizeof(*senv))) == NULL ||
+	    (slen = calloc(LS_API_SUBMIT_MAX, sizeof(*slen))) == NULL ||
+	    (sidx = calloc(LS_API_SUBMIT_MAX, sizeof(*sidx))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	while (i < n) {
+		struct ls_api_request req = {.kind = LS_API_SUBMIT};
+		struct ls_api_response resp;
+		size_t k = 0;
+
+		for (; i < n && k < LS_API_SUBMIT_MAX; i++) {
+			if (lens[i] == 0 || lens[i] > LS_ENVELOPE_MAX) {
+				memset(&results[i], 0, sizeof(results[i]));
+				results[i].status = LS_INGEST_REJECTED;
+				results[i].reason = lens[i] ? LS_R_TOO_BIG : LS_R_MALFORMED;
+				snprintf(results[i].message, sizeof(results[i].message),
+					 "envelope of %zu bytes: 1..%d allowed", lens[i],
+					 LS_ENVELOPE_MAX);
+				continue;
+			}
+			senv[k] = envs[i];
+			slen[k] = lens[i];
+			sidx[k++] = i;
+		}
+		if (k == 0)
+			continue;
+		req.submit.n = k;
+		req.submit.envs = senv;
+		req.submit.lens = slen;
+		if ((rc = call(a, &req, LS_API_SUBMIT, &resp, ctx)) != 0)
+			goto out;
+		if (resp.submit.n != k) {
+			ls_api_response_release(&resp);
+			rc = ls_err_set(ctx, LS_ERR_MALFORMED,
+					"daemon answered %zu outcomes for %zu envelopes",
+					resp.submit.n, k);
+			goto out;
+		}
+		for (size_t j = 0; j < k; j++)
+			results[sidx[j]] = resp.submit.results[j];
+		ls_api_response_release(&resp);
+	}
+out:
+	free(senv);
+	free(slen);
+	free(sidx);
+	return rc;
+}
+
+int
+ls_api_head(struct ls_api *a, const uint8_t author[LS_KEY_LEN], struct ls_api_head *head,
+	    struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_HEAD};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.head.author, author, LS_KEY_LEN);
+	if ((rc = call(a, &req, LS_API_HEAD, &resp, ctx)) != 0)
+		return rc;
+	*head = resp.head;
+	return 0;
+}
+
+int
+ls_api_get(struct ls_api *a, const uint8_t id[LS_ID_LEN], uint8_t **env, size_t *len,
+	   struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_GET};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.get.id, id, LS_ID_LEN);
+	if ((rc = call(a, &req, LS_API_GET, &resp, ctx)) != 0)
+		return rc;
+	*env = resp.get.env;
+	*len = resp.get.len;
+	return 0;
+}
+
+int
+ls_api_resolve(struct ls_api *a, enum ls_resolve_kind kind, const char *name, uint8_t id[LS_ID_LEN],
+	       struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_RESOLVE};
+	struct ls_api_response resp;
+	int rc;
+
+	req.resolve.kind = kind;
+	req.resolve.name = name;
+	if ((rc = call(a, &req, LS_API_RESOLVE, &resp, ctx)) != 0)
+		return rc;
+	memcpy(id, resp.resolve.id, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_api_cert_of(struct ls_api *a, const uint8_t key[LS_KEY_LEN], uint64_t t, uint8_t cert[LS_ID_LEN],
+	       struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_CERT_OF};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.cert_of.key, key, LS_KEY_LEN);
+	req.cert_of.time = t;
+	if ((rc = call(a, &req, LS_API_CERT_OF, &resp, ctx)) != 0)
+		return rc;
+	memcpy(cert, resp.cert_of.cert, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_api_verify(struct ls_api *a, const struct ls_export_query *q, struct ls_verdict *v,
+	      struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_VERIFY};
+	struct ls_api_response resp;
+	int rc;
+
+	req.verify = *q;
+	if ((rc = call(a, &req, LS_API_VERIFY, &resp, ctx)) != 0)
+		return rc;
+	*v = resp.verify;
+	return 0;
+}
+
+int
+ls_api_origin(struct ls_api *a, const uint8_t lot[LS_ID_LEN], struct ls_origin *o,
+	      struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_ORIGIN};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.origin.lot, lot, LS_ID_LEN);
+	if ((rc = call(a, &req, LS_API_ORIGIN, &resp, ctx)) != 0)
+		return rc;
+	*o = resp.origin;
+	return 0;
+}
+
+int
+ls_api_trace(struct ls_api *a, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t,
+	     struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_TRACE};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.trace.lot, lot, LS_ID_LEN);
+	req.trace.down = down;
+	if ((rc = call(a, &req, LS_API_TRACE, &resp, ctx)) != 0)
+		return rc;
+	*t = resp.trace;
+	return 0;
+}
+
+int
+ls_api_log(struct ls_api *a, const struct ls_log_filter *f, struct ls_api_log_page *page,
+	   struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_LOG};
+	struct ls_api_response resp;
+	int rc;
+
+	req.log = *f;
+	if ((rc = call(a, &req, LS_API_LOG, &resp, ctx)) != 0)
+		return rc;
+	*page = resp.log;
+	return 0;
+}
+
+int
+ls_api_status(struct ls_api *a, struct ls_api_status *st, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_STATUS};
+	struct ls_api_response resp;
+	int rc;
+
+	if ((rc = call(a, &req, LS_API_STATUS, &resp, ctx)) != 0)
+		return rc;
+	*st = resp.status;
+	return 0;
+}
+
+int
+ls_api_bundle(struct ls_api *a, const uint8_t lot[LS_ID_LEN], uint8_t **bundle, size_t *len,
+	      struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_BUNDLE};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.bundle.lot, lot, LS_ID_LEN);
+	if ((rc = call(a, &req, LS_API_BUNDLE, &resp, ctx)) != 0)
+		return rc;
+	*bundle = resp.bundle.bytes;
+	*len = resp.bundle.len;
+	return 0;
+}

@@ -1,0 +1,253 @@
+/*
+ * api_codec.h - the request/response API of lodestoned (proto/api.proto):
+ * plain C requests and responses and their codec, used by the daemon to read
+ * requests and write responses, and by the client (api.h) for the reverse.
+ *
+ * This module is the only one that touches the generated api.proto types. It
+ * unpacks untrusted bytes with a budgeted allocator after checking their size,
+ * checks every field, copies the result into the plain structs below and frees
+ * the unpacked message before returning.
+ *
+ * Transport: one request per ZeroMQ message; the serialized Request is the
+ * last frame, preceded by an empty delimiter frame (as a REQ socket sends it).
+ * The daemon answers every well-framed message with exactly one Response,
+ * errors included.
+ */
+#ifndef LS_API_CODEC_H
+#define LS_API_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "record.h"
+#include "store.h"
+#include "verify.h"
+
+#define LS_API_VERSION 1
+
+/* Envelopes in one submit request. ls_api_submit() splits larger batches. */
+#define LS_API_SUBMIT_MAX 1024
+/* Bytes of a serialized request: a full submit and its framing. */
+#define LS_API_REQUEST_MAX ((size_t)LS_API_SUBMIT_MAX * (LS_ENVELOPE_MAX + 16) + 64 * 1024)
+/* Bytes of a serialized response. */
+#define LS_API_RESPONSE_MAX ((size_t)16 * 1024 * 1024)
+/* Records and envelope bytes in one log page (the daemon stops at either). */
+#define LS_API_LOG_PAGE_MAX   1000
+#define LS_API_LOG_PAGE_BYTES ((size_t)4 * 1024 * 1024)
+/* Bytes of an endpoint string, NUL included. */
+#define LS_API_ENDPOINT_MAX 256
+/* Reasons in one verdict. */
+#define LS_API_REASONS_MAX 4096
+
+enum ls_api_kind {
+	LS_API_NONE = 0, /* no result: an error response */
+	LS_API_SUBMIT,
+	LS_API_HEAD,
+	LS_API_GET,
+	LS_API_RESOLVE,
+	LS_API_CERT_OF,
+	LS_API_VERIFY,
+	LS_API_ORIGIN,
+	LS_API_TRACE,
+	LS_API_LOG,
+	LS_API_STATUS,
+	LS_API_BUNDLE,
+	LS_API_KIND_COUNT
+};
+
+/* "submit", "head", ...; "none" for LS_API_NONE, "unknown" out of range. */
+const char *ls_api_kind_name(enum ls_api_kind k);
+
+/* ---- requests ---- */
+
+/*
+ * A request. Pointers inside are borrowed from the caller when the caller
+ * builds the request for ls_api_request_encode(); after
+ * ls_api_request_decode() they point into memory owned by the request, valid
+ * until ls_api_request_release().
+ */
+struct ls_api_request {
+	enum ls_api_kind kind;
+	union {
+		struct {
+			size_t n; /* 1..LS_API_SUBMIT_MAX */
+			const uint8_t *const *envs;
+			const size_t *lens; /* each 1..LS_ENVELOPE_MAX */
+		} submit;
+		struct {
+			uint8_t author[LS_KEY_LEN];
+		} head;
+		struct {
+			uint8_t id[LS_ID_LEN];
+		} get;
+		struct {
+			enum ls_resolve_kind kind;
+			const char *name; /* 1..LS_STR_MAX bytes, no control characters */
+		} resolve;
+		struct {
+			uint8_t key[LS_KEY_LEN];
+			uint64_t time; /* 0: now */
+		} cert_of;
+		/*
+		 * destination[0] == '\0': provenance only (ls_verify_provenance);
+		 * otherwise an export check (ls_verify_export). end_use NULL:
+		 * civilian; time 0: now.
+		 */
+		struct ls_export_query verify;
+		struct {
+			uint8_t lot[LS_ID_LEN];
+		} origin;
+		struct {
+			uint8_t lot[LS_ID_LEN];
+			bool down;
+		} trace;
+		/* limit 0: the daemon's page size. The daemon caps limit at
+		 * LS_API_LOG_PAGE_MAX and the page at LS_API_LOG_PAGE_BYTES. */
+		struct ls_log_filter log;
+		struct {
+			uint8_t lot[LS_ID_LEN];
+		} bundle;
+	};
+	void *owned; /* private: the memory of a decoded request */
+};
+
+/*
+ * Serializes req (borrowed). On success *buf is malloc'd (caller frees) and
+ * *len is its size (at most LS_API_REQUEST_MAX). LS_ERR_INVALID names a field
+ * out of range (a submit of 0 or over LS_API_SUBMIT_MAX envelopes, an
+ * envelope over LS_ENVELOPE_MAX, an unknown kind, ...), LS_ERR_NOMEM.
+ */
+int ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *len,
+			  struct ls_err_ctx *ctx);
+
+/*
+ * Decodes untrusted bytes into *req (zeroed first). Fails with
+ * LS_ERR_TOO_BIG (len over LS_API_REQUEST_MAX, or a count over its limit),
+ * LS_ERR_VERSION (a request version other than LS_API_VERSION),
+ * LS_ERR_MALFORMED (does not decode, no or an unknown kind, a field out of
+ * range: ctx names it) or LS_ERR_NOMEM. On failure nothing is left to
+ * release; on success release with ls_api_request_release().
+ */
+int ls_api_request_decode(const uint8_t *buf, size_t len, struct ls_api_request *req,
+			  struct ls_err_ctx *ctx);
+
+/* Frees what a decoded request owns and zeroes it. NULL-safe; harmless on a
+ * zeroed or caller-built request. */
+void ls_api_request_release(struct ls_api_request *req);
+
+/* ---- responses ---- */
+
+struct ls_api_head {
+	uint64_t seq; /* 0: the author has no record (id zeroed, timestamp 0) */
+	uint8_t id[LS_ID_LEN];
+	uint64_t timestamp;
+};
+
+struct ls_api_log_entry {
+	uint64_t pos; /* store position */
+	uint8_t *env; /* malloc'd */
+	size_t len;
+};
+
+/* One page of ls_api_log(). Release with ls_api_log_page_release(). */
+struct ls_api_log_page {
+	size_t n;
+	struct ls_api_log_entry *entries; /* malloc'd */
+	bool more;                        /* more records match after entries[n - 1] */
+};
+
+void ls_api_log_page_release(struct ls_api_log_page *p);
+
+struct ls_api_peer {
+	bool has_key;
+	uint8_t key[LS_KEY_LEN];
+	char endpoint[LS_API_ENDPOINT_MAX];
+	bool connected;
+	uint64_t last_sync; /* 0: never */
+	uint64_t received, rejected;
+};
+
+/* Daemon status. Release with ls_api_status_release(). */
+struct ls_api_status {
+	struct ls_store_stats stats;
+	uint8_t node_key[LS_KEY_LEN];
+	char api[LS_API_ENDPOINT_MAX];
+	char listen[LS_API_ENDPOINT_MAX]; /* "": no gossip endpoint */
+	size_t n_peers;
+	struct ls_api_peer *peers; /* malloc'd */
+};
+
+void ls_api_status_release(struct ls_api_status *st);
+
+/*
+ * A response: error 0 and a result of `kind`, or a negative enum ls_err with
+ * a message and kind LS_API_NONE.
+ *
+ * A decoded response owns every pointer inside its result; release it with
+ * ls_api_response_release(), or move a result out (copy the member, then zero
+ * kind) and release that with the function named beside it. For
+ * ls_api_response_encode() the pointers are only read.
+ */
+struct ls_api_response {
+	int error;
+	char message[LS_ERR_MSG_MAX];
+	enum ls_api_kind kind;
+	union {
+		struct {
+			size_t n;
+			struct ls_ingest_result *results; /* malloc'd: free() */
+		} submit;
+		struct ls_api_head head;
+		struct {
+			uint8_t *env; /* malloc'd: free() */
+			size_t len;
+		} get;
+		struct {
+			uint8_t id[LS_ID_LEN];
+		} resolve;
+		struct {
+			uint8_t cert[LS_ID_LEN];
+		} cert_of;
+		struct ls_verdict verify;    /* ls_verdict_release() */
+		struct ls_origin origin;     /* ls_origin_release() */
+		struct ls_trace trace;       /* ls_trace_release() */
+		struct ls_api_log_page log;  /* ls_api_log_page_release() */
+		struct ls_api_status status; /* ls_api_status_release() */
+		struct {
+			uint8_t *bytes; /* malloc'd: free() */
+			size_t len;
+		} bundle;
+	};
+};
+
+/* Zeroes resp (kind LS_API_NONE, error 0). */
+void ls_api_response_init(struct ls_api_response *resp);
+
+/* Makes resp an error response: error err, message from ctx (or
+ * ls_strerror(err)). Releases a result it held. */
+void ls_api_response_error(struct ls_api_response *resp, int err, const struct ls_err_ctx *ctx);
+
+/*
+ * Serializes resp (read only). On success *buf is malloc'd (caller frees).
+ * LS_ERR_TOO_BIG when the result would be over LS_API_RESPONSE_MAX (the
+ * caller should answer with an error instead), LS_ERR_INVALID for a field out
+ * of range, LS_ERR_NOMEM.
+ */
+int ls_api_response_encode(const struct ls_api_response *resp, uint8_t **buf, size_t *len,
+			   struct ls_err_ctx *ctx);
+
+/*
+ * Decodes untrusted bytes into *resp (initialised first). An error response
+ * decodes successfully: check resp->error. Fails with LS_ERR_TOO_BIG,
+ * LS_ERR_VERSION, LS_ERR_MALFORMED (ctx names the field) or LS_ERR_NOMEM;
+ * then resp holds nothing.
+ */
+int ls_api_response_decode(const uint8_t *buf, size_t len, struct ls_api_response *resp,
+			   struct ls_err_ctx *ctx);
+
+/* Frees what resp owns and zeroes it. NULL-safe. */
+void ls_api_response_release(struct ls_api_response *resp);
+
+#endif
