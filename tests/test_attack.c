@@ -1,0 +1,899 @@
+/* WRAP: ls_record_decode */
+/*
+ * test_attack.c - an adversarial review of the rulebook after the kind/
+ * restructuring. Each test names the rule it breaks and FAILS on the code it
+ * was written against: they are findings, not regressions. They are skipped
+ * unless LS_ATTACK=1 is set in the environment, so that `make test` passes:
+ *
+ *	make build/tests/test_attack && LS_ATTACK=1 build/tests/test_attack
+ *
+ * The world is test_rules.c's: a trust anchor certifies China's and
+ * Germany's authorities; China's certifies a miner and a magnet maker,
+ * Germany's an importer; the anchor certifies buyers in the US and Russia.
+ * China's policy controls Dy (re-export included) and denies military use.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "helper_fixture.h"
+#include "store.h"
+#include "verify.h"
+
+/* ---- a decode fault, armed only around a question ---- */
+
+int __real_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
+			    struct ls_err_ctx *ctx);
+int __wrap_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
+			    struct ls_err_ctx *ctx);
+
+static struct {
+	bool armed;
+	unsigned nth, calls, hits;
+} fault;
+
+int
+__wrap_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
+			struct ls_err_ctx *ctx)
+{
+	if (fault.armed && ++fault.calls == fault.nth) {
+		fault.hits++;
+		*out = NULL;
+		return LS_ERR_NOMEM;
+	}
+	return __real_ls_record_decode(buf, len, out, ctx);
+}
+
+static void
+arm(unsigned nth)
+{
+	fault.armed = true;
+	fault.nth = nth;
+	fault.calls = 0;
+	fault.hits = 0;
+}
+
+static void
+disarm(void)
+{
+	fault.armed = false;
+}
+
+#define GATE()                                                                                     \
+	do {                                                                                       \
+		if (getenv("LS_ATTACK") == NULL || strcmp(getenv("LS_ATTACK"), "1") != 0)          \
+			skip();                                                                    \
+	} while (0)
+
+struct world {
+	char *dir;
+	struct ls_store *s;
+	struct fx_actor *root, *cn_auth, *de_auth, *miner, *maker, *de_imp, *us, *ru;
+	uint8_t cn_policy[32], dy_lot[32], magnets[32];
+};
+
+static void
+expect_at(struct ls_store *s, const struct fx_env *e, bool local, enum ls_ingest_status st,
+	  enum ls_reason reason, int line)
+{
+	struct ls_ingest_result res;
+	int rc;
+
+	if (e->buf == NULL)
+		fail_msg("line %d: the record could not be built", line);
+	rc =
+	    local ? fx_submit_one(s, e->buf, e->len, &res) : fx_ingest_one(s, e->buf, e->len, &res);
+	if (rc != 0)
+		fail_msg("line %d: ingest failed: %d", line, rc);
+	if (res.status != st || res.reason != reason)
+		fail_msg("line %d: %s %s (%s), want %s %s", line, fx_status_name(res.status),
+			 ls_reason_code(res.reason), res.message, fx_status_name(st),
+			 ls_reason_code(reason));
+}
+#define STORED(w, e)   expect_at((w)->s, &(e), false, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__)
+#define ADMITTED(w, e) expect_at((w)->s, &(e), true, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__)
+
+#define PUT(w, expr)                                                                               \
+	do {                                                                                       \
+		struct fx_env e_ = (expr);                                                         \
+		STORED((w), e_);                                                                   \
+		fx_env_release(&e_);                                                               \
+	} while (0)
+
+static bool
+has_reason(const struct ls_verdict *v, enum ls_reason code)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->reasons[i].code == code)
+			return true;
+	return false;
+}
+
+static void
+dump(const char *what, const struct ls_verdict *v)
+{
+	fprintf(stderr, "%s: %s\n", what, ls_verdict_name(v->kind));
+	for (size_t i = 0; i < v->n; i++)
+		fprintf(stderr, "  %s: %s\n", ls_reason_code(v->reasons[i].code),
+			v->reasons[i].message);
+}
+
+static enum ls_verdict_kind
+provenance(struct ls_store *s, const uint8_t lot[32], struct ls_verdict *v)
+{
+	assert_int_equal(ls_verify_provenance(s, lot, v), 0);
+	return v->kind;
+}
+
+static void
+export_query(struct ls_export_query *q, const uint8_t lot[32], const struct fx_actor *from,
+	     const char *dest, const char *use, const uint8_t *license)
+{
+	memset(q, 0, sizeof(*q));
+	memcpy(q->lot, lot, 32);
+	q->has_from = true;
+	memcpy(q->from, from->kp->pk, 32);
+	snprintf(q->destination, sizeof(q->destination), "%s", dest);
+	q->end_use = use;
+	q->time = FX_T0 + 30 * FX_DAY;
+	if (license != NULL) {
+		q->has_license = true;
+		memcpy(q->license, license, 32);
+	}
+}
+
+static enum ls_verdict_kind
+export_check(struct world *w, const uint8_t lot[32], const struct fx_actor *from, const char *dest,
+	     const char *use, const uint8_t *license, struct ls_verdict *v)
+{
+	struct ls_export_query q;
+
+	export_query(&q, lot, from, dest, use, license);
+	assert_int_equal(ls_verify_export(w->s, &q, v), 0);
+	return v->kind;
+}
+
+static int
+setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	struct fx_policy_spec ps;
+	struct fx_env e;
+
+	assert_non_null(w);
+	w->root = fx_actor_new("CN");
+	w->cn_auth = fx_actor_new("CN");
+	w->de_auth = fx_actor_new("DE");
+	w->miner = fx_actor_new("CN");
+	w->maker = fx_actor_new("CN");
+	w->de_imp = fx_actor_new("DE");
+	w->us = fx_actor_new("US");
+	w->ru = fx_actor_new("RU");
+	assert_non_null(w->ru);
+	assert_non_null(w->dir = fx_tmpdir());
+	assert_int_equal(fx_store_open(w->dir, w->root, 0, &w->s), 0);
+	PUT(w, fx_cert(w->root, w->cn_auth, "MOFCOM", "CN", LS_ROLE_AUTHORITY, 0, 0));
+	PUT(w, fx_cert(w->root, w->de_auth, "BAFA", "DE", LS_ROLE_AUTHORITY, 0, 0));
+	PUT(w, fx_cert(w->cn_auth, w->miner, "Bayan Obo", "CN", LS_ROLE_MINER | LS_ROLE_EXPORTER, 0,
+		       0));
+	PUT(w, fx_cert(w->cn_auth, w->maker, "Ningbo Magnets", "CN",
+		       LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
+	PUT(w, fx_cert(w->de_auth, w->de_imp, "Motor GmbH", "DE",
+		       LS_ROLE_IMPORTER | LS_ROLE_EXPORTER, 0, 0));
+	PUT(w, fx_cert(w->root, w->us, "US Motors", "US", LS_ROLE_IMPORTER, 0, 0));
+	PUT(w, fx_cert(w->root, w->ru, "RU Defence", "RU", LS_ROLE_IMPORTER, 0, 0));
+	memset(&ps, 0, sizeof(ps));
+	ps.name = "CN 2025 rare earths";
+	ps.effective_from = FX_T0;
+	ps.elements = "Sm,Gd,Tb,Dy,Lu,Sc,Y";
+	ps.denied_end_uses = "military";
+	ps.applies_to_reexport = true;
+	ps.de_minimis_ppm = 1000;
+	e = fx_policy(w->cn_auth, &ps);
+	memcpy(w->cn_policy, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->miner->ts = FX_T0 + FX_DAY;
+	e = fx_lot(w->miner, "dy-oxide", "Bayan Obo", "CN", "alloy", 100000, "Nd=300000,Dy=60000");
+	memcpy(w->dy_lot, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	e = fx_transfer(w->miner, w->dy_lot, 100000, w->maker, NULL, NULL);
+	STORED(w, e);
+	w->maker->ts = FX_T0 + 2 * FX_DAY;
+	PUT(w, fx_receipt(w->maker, e.id, 100000));
+	fx_env_release(&e);
+	{
+		struct ls_lot_input in = {{0}, 100000};
+		const char *out[] = {"magnets:magnet:100000:Nd=250000,Dy=50000,Fe=650000"};
+		memcpy(in.lot, w->dy_lot, 32);
+		e = fx_transform(w->maker, &in, 1, out, 1);
+		ls_lot_id(e.id, 0, w->magnets);
+		STORED(w, e);
+		fx_env_release(&e);
+	}
+	*state = w;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct world *w = *state;
+
+	disarm();
+	ls_store_close(&w->s);
+	fx_rmtree(w->dir);
+	free(w->dir);
+	fx_actor_free(&w->root);
+	fx_actor_free(&w->cn_auth);
+	fx_actor_free(&w->de_auth);
+	fx_actor_free(&w->miner);
+	fx_actor_free(&w->maker);
+	fx_actor_free(&w->de_imp);
+	fx_actor_free(&w->us);
+	fx_actor_free(&w->ru);
+	free(w);
+	return 0;
+}
+
+/*
+ * China licenses 50 kg of the magnets to the German importer, barring
+ * re-export to Russia; the importer receives them. Returns the license id.
+ */
+static void
+cn_license_to_germany(struct world *w, uint8_t cn_lic[32])
+{
+	struct fx_license_spec ls;
+	struct fx_env e;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-2025-2";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "DE";
+	ls.no_reexport_to = "RU";
+	ls.no_military = true;
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(cn_lic, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->maker->ts = FX_T0 + 4 * FX_DAY;
+	e = fx_transfer(w->maker, w->magnets, 50000, w->de_imp, cn_lic, NULL);
+	STORED(w, e);
+	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
+	PUT(w, fx_receipt(w->de_imp, e.id, 50000));
+	fx_env_release(&e);
+}
+
+/*
+ * Rule (claim 1): re-export bars of licenses up the custody chain apply to
+ * every hop; an authority of one jurisdiction cannot change another's rules.
+ *
+ * Attack: Germany's authority publishes a German policy that merely lists
+ * "magnet" as an exempt category. ls_verify_export sets `exempt` when ANY
+ * policy in force says C_EXEMPT (controlled() tests exempt_categories before
+ * it looks at the jurisdiction at all) and then skips check_bindings
+ * (verify.c, `if (rc == 0 && !exempt)`): China's bar on re-export to Russia
+ * disappears from the export question.
+ */
+static void
+test_attack_foreign_exemption_drops_reexport_bar(void **state)
+{
+	struct world *w = *state;
+	struct fx_policy_spec ps;
+	struct ls_verdict v;
+	uint8_t cn_lic[32];
+	struct fx_env e;
+
+	GATE();
+	cn_license_to_germany(w, cn_lic);
+	assert_int_equal(export_check(w, w->magnets, w->de_imp, "RU", NULL, NULL, &v), LS_V_DENIED);
+	assert_true(has_reason(&v, LS_R_REEXPORT_BARRED));
+	ls_verdict_release(&v);
+
+	memset(&ps, 0, sizeof(ps));
+	ps.jurisdiction = "DE";
+	ps.name = "DE: magnets are not our concern";
+	ps.effective_from = FX_T0 + 6 * FX_DAY;
+	ps.elements = "Dy";
+	ps.exempt_categories = "magnet";
+	w->de_auth->ts = FX_T0 + 6 * FX_DAY;
+	e = fx_policy(w->de_auth, &ps);
+	ADMITTED(w, e); /* its own jurisdiction: lawful */
+	fx_env_release(&e);
+
+	if (export_check(w, w->magnets, w->de_imp, "RU", NULL, NULL, &v) != LS_V_DENIED ||
+	    !has_reason(&v, LS_R_REEXPORT_BARRED))
+		dump("export DE -> RU after a German exemption", &v);
+	assert_int_equal(v.kind, LS_V_DENIED);
+	assert_true(has_reason(&v, LS_R_REEXPORT_BARRED));
+	ls_verdict_release(&v);
+	/* The military bar of the same license goes the same way. */
+	if (export_check(w, w->magnets, w->de_imp, "US", "military", NULL, &v) != LS_V_DENIED)
+		dump("export DE -> US military after a German exemption", &v);
+	assert_int_equal(v.kind, LS_V_DENIED);
+	ls_verdict_release(&v);
+}
+
+/*
+ * Rule (claim 1): nobody can make the ledger say something false; a revoked
+ * authority's later acts count for nothing.
+ *
+ * Attack: the anchor revokes Germany's authority. Afterwards that authority
+ * (its key is in the attacker's hands) certifies the Chinese magnet maker's
+ * key as a German participant. The certificate is stored (consensus does not
+ * apply revocations), and the export question takes the holder's country
+ * from key_country() (verify.c): the newest certificate in its period, with
+ * no check of its issuer's validity, of revocations, or of the issuer's
+ * scope. The maker's export of Dy magnets to Germany becomes "not an
+ * export": allowed, with no license.
+ */
+static void
+test_attack_export_country_from_revoked_issuer(void **state)
+{
+	struct world *w = *state;
+	uint8_t cn_cert[32];
+	struct ls_verdict v;
+
+	GATE();
+	assert_int_equal(export_check(w, w->magnets, w->maker, "DE", NULL, NULL, &v),
+			 LS_V_LICENSE_REQUIRED);
+	ls_verdict_release(&v);
+	w->root->ts = FX_T0 + 2 * FX_DAY;
+	PUT(w, fx_revoke(w->root, w->de_auth->kp->pk, FX_T0 + 2 * FX_DAY));
+	memcpy(cn_cert, w->maker->cert_id, 32);
+	w->de_auth->ts = FX_T0 + 3 * FX_DAY;
+	PUT(w, fx_cert(w->de_auth, w->maker, "Ningbo Magnets", "DE", LS_ROLE_EXPORTER, 0, 0));
+	memcpy(w->maker->cert_id, cn_cert, 32);
+
+	if (export_check(w, w->magnets, w->maker, "DE", NULL, NULL, &v) != LS_V_LICENSE_REQUIRED)
+		dump("export CN -> DE after a revoked authority relocated the exporter", &v);
+	assert_int_equal(v.kind, LS_V_LICENSE_REQUIRED);
+	ls_verdict_release(&v);
+}
+
+/*
+ * Rule (claim 1): "A certified key can never rewrite another country's
+ * rules"; a license counts only if its issuer acts for the jurisdiction
+ * whose policy requires it.
+ *
+ * Attack: a (valid) US authority certifies the Chinese maker's key as a US
+ * participant, as it may. The maker then ships its Chinese Dy magnets to a
+ * US buyer citing that certificate as its own. check_hop_at (verify.c) takes
+ * the sender's country from the certificate the transfer cites
+ * (ls_author_country_of), so CN -> US becomes US -> US, "domestic", and no
+ * policy is looked at: China's license requirement is gone, by the act of
+ * another jurisdiction's authority. Holdings are per key, so the material
+ * the key got in China is what it ships.
+ */
+static void
+test_attack_sender_picks_country_by_foreign_certificate(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *us_auth = fx_actor_new("US");
+	struct ls_verdict v;
+
+	GATE();
+	assert_non_null(us_auth);
+	PUT(w, fx_cert(w->root, us_auth, "BIS", "US", LS_ROLE_AUTHORITY, 0, 0));
+	us_auth->ts = FX_T0 + 3 * FX_DAY;
+	PUT(w,
+	    fx_cert(us_auth, w->maker, "Ningbo Magnets (US desk)", "US", LS_ROLE_EXPORTER, 0, 0));
+	/* fx_cert made the maker cite the US certificate from now on. */
+	w->maker->ts = FX_T0 + 4 * FX_DAY;
+	PUT(w, fx_transfer(w->maker, w->magnets, 1000, w->us, NULL, NULL));
+
+	if (provenance(w->s, w->magnets, &v) != LS_V_BROKEN || !has_reason(&v, LS_R_NO_LICENSE))
+		dump("provenance after an unlicensed CN -> US shipment under a US certificate", &v);
+	assert_int_equal(v.kind, LS_V_BROKEN);
+	assert_true(has_reason(&v, LS_R_NO_LICENSE));
+	ls_verdict_release(&v);
+	fx_actor_free(&us_auth);
+}
+
+/*
+ * Rule (claim 1): an authority cannot certify participants outside its
+ * jurisdictions.
+ *
+ * Attack: kind/certificate.c checks the subject's country only when the
+ * certificate lists no jurisdictions. Germany's authority certifies a key
+ * with roles authority|importer, country "CN", jurisdictions ["DE"]: only
+ * "DE" is checked, so Germany has minted a Chinese participant. As a
+ * receiver it is in China: the maker's shipment to it (really to Germany)
+ * is domestic and needs no Chinese license.
+ */
+static void
+test_attack_certificate_country_unchecked_with_jurisdictions(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *shadow = fx_actor_new("CN");
+	struct ls_record *r = ls_record_new(LS_REC_CERTIFICATE);
+	struct ls_ingest_result res;
+	struct ls_verdict v;
+	const char **j;
+	struct fx_env e;
+
+	GATE();
+	assert_non_null(shadow);
+	assert_non_null(r);
+	memcpy(r->certificate.subject, shadow->kp->pk, 32);
+	r->certificate.org = ls_record_strdup(r, "Shadow Trading (really Hamburg)");
+	memcpy(r->certificate.country, "CN", 3);
+	r->certificate.roles = LS_ROLE_AUTHORITY | LS_ROLE_IMPORTER;
+	j = ls_record_alloc(r, sizeof(*j));
+	assert_non_null(j);
+	j[0] = ls_record_strdup(r, "DE");
+	r->certificate.jurisdictions.v = j;
+	r->certificate.jurisdictions.n = 1;
+	w->de_auth->ts = FX_T0 + 3 * FX_DAY;
+	assert_int_equal(fx_sign(w->de_auth, r, &e), 0);
+	ls_record_free(r);
+	memcpy(shadow->cert_id, e.id, 32);
+	shadow->has_cert = true;
+	assert_int_equal(fx_ingest_one(w->s, e.buf, e.len, &res), 0);
+	fx_env_release(&e);
+	if (res.status == LS_INGEST_ACCEPTED) {
+		enum ls_verdict_kind k;
+		w->maker->ts = FX_T0 + 4 * FX_DAY;
+		PUT(w, fx_transfer(w->maker, w->magnets, 1000, shadow, NULL, NULL));
+		k = provenance(w->s, w->magnets, &v);
+		dump("provenance after shipping to Germany's 'Chinese' participant", &v);
+		ls_verdict_release(&v);
+		fx_actor_free(&shadow);
+		fail_msg("a German authority certified a participant of country CN (stored); an "
+			 "unlicensed shipment to it is %s",
+			 ls_verdict_name(k));
+	}
+	assert_int_equal(res.reason, LS_R_UNTRUSTED);
+	fx_actor_free(&shadow);
+}
+
+/*
+ * Rule (claim 5): the pending set cannot be filled by strangers; per-author
+ * quota, eviction of the busiest author's oldest.
+ *
+ * Attack: the quota is per key, and a record whose missing dependency is its
+ * author's own certificate may always wait (ingest.c, park: `certified =
+ * missing->kind == LS_DEP_CERT`), so fresh keys claiming an unknown
+ * certificate are free sybils. 100 of them park one junk record each and
+ * fill the set. An honest certified miner's feed then arrives out of order
+ * (seq 2, 3, 4 before 1): as soon as it has two waiting it is "the busiest
+ * author" and loses its own oldest record, while the strangers keep theirs.
+ * When seq 1 arrives, its feed does not complete.
+ */
+static void
+test_attack_pending_sybils_evict_honest(void **state)
+{
+	char *dir = fx_tmpdir();
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	struct fx_actor *anchor = fx_actor_new("CN"), *miner = fx_actor_new("CN");
+	struct ls_ingest_result res;
+	struct fx_env cert, lots[4];
+	uint8_t fake[32];
+	size_t stored = 0;
+
+	(void)state;
+	GATE();
+	assert_non_null(dir);
+	assert_non_null(anchor);
+	assert_non_null(miner);
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[32])anchor->kp->pk;
+	o.n_anchors = 1;
+	o.max_pending = 100;
+	assert_int_equal(ls_store_open(dir, &o, &s, &ctx), 0);
+	cert = fx_cert(anchor, miner, "Mine", "CN", LS_ROLE_MINER, 0, 0);
+	assert_int_equal(fx_ingest_one(s, cert.buf, cert.len, &res), 0);
+	assert_int_equal(res.status, LS_INGEST_ACCEPTED);
+	for (int i = 0; i < 4; i++) {
+		lots[i] = fx_lot(miner, "honest", NULL, NULL, "ore", 10 + (uint64_t)i, NULL);
+		assert_non_null(lots[i].buf);
+	}
+	for (int i = 0; i < 100; i++) {
+		struct fx_actor *x = fx_actor_new("CN");
+		struct fx_env e;
+		assert_non_null(x);
+		memset(fake, 0x5a, 32);
+		fake[0] = (uint8_t)i;
+		memcpy(x->cert_id, fake, 32);
+		x->has_cert = true;
+		e = fx_lot(x, "junk", NULL, NULL, "ore", 1, NULL);
+		assert_int_equal(fx_ingest_one(s, e.buf, e.len, &res), 0);
+		assert_int_equal(res.status, LS_INGEST_PENDING);
+		fx_env_release(&e);
+		fx_actor_free(&x);
+	}
+	for (int i = 3; i >= 0; i--)
+		assert_int_equal(fx_ingest_one(s, lots[i].buf, lots[i].len, &res), 0);
+	for (int i = 0; i < 4; i++) {
+		uint8_t *env = NULL;
+		size_t len;
+		if (ls_store_get(s, lots[i].id, &env, &len) == 0)
+			stored++;
+		free(env);
+	}
+	if (stored != 4)
+		fprintf(stderr, "honest feed: %zu of 4 records stored after seq 1 arrived\n",
+			stored);
+	assert_int_equal(stored, 4);
+	for (int i = 0; i < 4; i++)
+		fx_env_release(&lots[i]);
+	fx_env_release(&cert);
+	ls_store_close(&s);
+	fx_rmtree(dir);
+	free(dir);
+	fx_actor_free(&anchor);
+	fx_actor_free(&miner);
+}
+
+/* ---- a local fault is never a verdict: every decode of one question ---- */
+
+static bool
+same_verdict(const struct ls_verdict *a, const struct ls_verdict *b)
+{
+	if (a->kind != b->kind || a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->reasons[i].code != b->reasons[i].code ||
+		    strcmp(a->reasons[i].message, b->reasons[i].message) != 0)
+			return false;
+	return true;
+}
+
+/* Fails the n-th record decode of the question, for n = 1, 2, ...; the
+ * question must fail or give the healthy answer. Returns the breaches. */
+static unsigned
+sweep(struct world *w, const struct ls_export_query *q, const char *what)
+{
+	struct ls_verdict healthy, v;
+	unsigned breaches = 0;
+
+	if (q->has_from)
+		assert_int_equal(ls_verify_export(w->s, q, &healthy), 0);
+	else
+		assert_int_equal(ls_verify_provenance(w->s, q->lot, &healthy), 0);
+	for (unsigned n = 1;; n++) {
+		int rc;
+		arm(n);
+		rc = q->has_from ? ls_verify_export(w->s, q, &v)
+				 : ls_verify_provenance(w->s, q->lot, &v);
+		disarm();
+		if (fault.hits == 0) {
+			if (rc == 0)
+				ls_verdict_release(&v);
+			break;
+		}
+		if (rc == 0 && !same_verdict(&v, &healthy)) {
+			breaches++;
+			fprintf(stderr, "%s: decode %u failed (no memory), answered:\n", what, n);
+			dump("  faulted", &v);
+			dump("  healthy", &healthy);
+		}
+		if (rc == 0)
+			ls_verdict_release(&v);
+	}
+	ls_verdict_release(&healthy);
+	return breaches;
+}
+
+/*
+ * Rule (claim 4): a local fault (failed read, no memory) is never a verdict.
+ *
+ * Attack (environmental): a record decode fails once, anywhere in the
+ * question. Several readers in verify.c drop a failed read and go on
+ * (bind_one: `ls_txn_record(...) != 0 ... goto out`; receipt_child and
+ * lot_child: `return 0`; custody: `continue`; the end user's certificate in
+ * ls_verify_export), so a question answers with a binding, a receipt or a
+ * hop left out: China's re-export bar vanishes and a denied export is
+ * answered license-required or allowed.
+ */
+static void
+test_attack_verify_fault_becomes_verdict(void **state)
+{
+	struct world *w = *state;
+	struct fx_license_spec ls;
+	struct ls_export_query q;
+	uint8_t cn_lic[32], de_lic[32];
+	unsigned breaches = 0;
+	struct fx_env e;
+
+	GATE();
+	cn_license_to_germany(w, cn_lic);
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "DE-2025-2";
+	ls.licensee = w->de_imp->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "RU";
+	w->de_auth->ts = FX_T0 + 5 * FX_DAY;
+	e = fx_license(w->de_auth, &ls);
+	memcpy(de_lic, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	/* The question before the shipment: may the importer send them to RU? */
+	export_query(&q, w->magnets, w->de_imp, "RU", NULL, de_lic);
+	breaches += sweep(w, &q, "export DE -> RU");
+	/* Shipped: provenance of the magnets. */
+	w->de_imp->ts = FX_T0 + 6 * FX_DAY;
+	PUT(w, fx_transfer(w->de_imp, w->magnets, 1000, w->ru, de_lic, NULL));
+	memset(&q, 0, sizeof(q));
+	memcpy(q.lot, w->magnets, 32);
+	breaches += sweep(w, &q, "provenance");
+	if (breaches > 0)
+		fail_msg("%u failed reads were answered as verdicts", breaches);
+}
+
+/* The stored ids of a store, sorted. */
+struct idset {
+	uint8_t (*v)[32];
+	size_t n;
+};
+
+static int
+idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct idset *set = arg;
+	uint8_t(*nv)[32] = realloc(set->v, (set->n + 1) * 32);
+
+	(void)pos;
+	(void)env;
+	(void)len;
+	if (nv == NULL)
+		return LS_ERR_NOMEM;
+	set->v = nv;
+	memcpy(set->v[set->n++], r->id, 32);
+	return 0;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static struct idset
+stored_set(struct ls_store *s)
+{
+	struct ls_log_filter f;
+	struct idset set = {NULL, 0};
+
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(ls_store_log(s, &f, idset_add, &set), 0);
+	qsort(set.v, set.n, 32, id_cmp);
+	return set;
+}
+
+/*
+ * Rule (claim 3): the same records in any order give the same stored set
+ * and the same verdicts, equivocations included.
+ *
+ * Attack: the German importer E equivocates at its first seq: branch A
+ * receives the miner's unlicensed CN -> DE transfer T1 and ships the lot on
+ * to processor P, who makes lot D of it; branch B registers a lot. A fork
+ * receipt marks T1 received only on its branch (tables.c,
+ * ls_txn_transit_put with t->branch), so the global "received" flag of T1 is
+ * set only where branch A came first. custody() (verify.c) follows only
+ * transfers whose global flag is set: where B came first, T1 is not on D's
+ * custody path, and the missing Chinese license of T1 is not in D's
+ * verdict. Same stored set, different verdicts.
+ */
+static void
+test_attack_equivocation_branch_order_changes_verdict(void **state)
+{
+	struct fx_actor *root = fx_actor_new("CN"), *m = fx_actor_new("CN");
+	struct fx_actor *e = fx_actor_new("DE"), *p = fx_actor_new("DE");
+	struct fx_env pre[8], a[4], b;
+	size_t npre = 0;
+	struct fx_policy_spec ps;
+	struct fx_mark fork;
+	uint8_t lot[32], d[32];
+	char *dir1 = fx_tmpdir(), *dir2 = fx_tmpdir();
+	struct ls_store *s1 = NULL, *s2 = NULL;
+	struct ls_verdict v1, v2;
+	struct idset x1, x2;
+	bool differ;
+
+	(void)state;
+	GATE();
+	assert_non_null(p);
+	assert_non_null(dir1);
+	assert_non_null(dir2);
+	pre[npre++] = fx_cert(root, m, "Mine", "CN", LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
+	pre[npre++] = fx_cert(root, e, "Importer", "DE",
+			      LS_ROLE_MINER | LS_ROLE_IMPORTER | LS_ROLE_EXPORTER, 0, 0);
+	pre[npre++] = fx_cert(root, p, "Processor", "DE", LS_ROLE_PROCESSOR, 0, 0);
+	memset(&ps, 0, sizeof(ps));
+	ps.jurisdiction = "CN";
+	ps.effective_from = FX_T0;
+	ps.elements = "Dy";
+	ps.applies_to_reexport = true;
+	ps.de_minimis_ppm = 1000;
+	pre[npre++] = fx_policy(root, &ps);
+	m->ts = e->ts = p->ts = FX_T0 + FX_DAY;
+	pre[npre] = fx_lot(m, "dy", "Bayan Obo", "CN", "oxide", 100, "Dy=500000");
+	memcpy(lot, pre[npre].id, 32);
+	npre++;
+	pre[npre] = fx_transfer(m, lot, 100, e, NULL, NULL); /* CN -> DE, no license */
+	npre++;
+	fork = fx_mark(e);
+	a[0] = fx_receipt(e, pre[npre - 1].id, 100);
+	a[1] = fx_transfer(e, lot, 100, p, NULL, NULL);
+	a[2] = fx_receipt(p, a[1].id, 100);
+	{
+		struct ls_lot_input in = {{0}, 100};
+		const char *out[] = {"d:oxide:100:Dy=500000"};
+		memcpy(in.lot, lot, 32);
+		a[3] = fx_transform(p, &in, 1, out, 1);
+		ls_lot_id(a[3].id, 0, d);
+	}
+	fx_rewind(e, &fork);
+	b = fx_lot(e, "other", "Hamburg", "DE", "scrap", 5, NULL);
+	assert_non_null(b.buf);
+	assert_int_equal(fx_store_open(dir1, root, 0, &s1), 0);
+	assert_int_equal(fx_store_open(dir2, root, 0, &s2), 0);
+	/* Store 1: branch A first. Store 2: branch B first. */
+	for (size_t i = 0; i < npre; i++) {
+		struct ls_ingest_result r1, r2;
+		assert_int_equal(fx_ingest_one(s1, pre[i].buf, pre[i].len, &r1), 0);
+		assert_int_equal(fx_ingest_one(s2, pre[i].buf, pre[i].len, &r2), 0);
+		assert_int_equal(r1.status, LS_INGEST_ACCEPTED);
+		assert_int_equal(r2.status, LS_INGEST_ACCEPTED);
+	}
+	assert_int_equal(fx_ingest(s1, a, 4, NULL), 0);
+	assert_int_equal(fx_ingest_one(s1, b.buf, b.len, NULL), 0);
+	assert_int_equal(fx_ingest_one(s2, b.buf, b.len, NULL), 0);
+	assert_int_equal(fx_ingest(s2, a, 4, NULL), 0);
+	x1 = stored_set(s1);
+	x2 = stored_set(s2);
+	assert_int_equal(x1.n, npre + 5);
+	assert_int_equal(x1.n, x2.n);
+	assert_memory_equal(x1.v, x2.v, x1.n * 32);
+	free(x1.v);
+	free(x2.v);
+	provenance(s1, d, &v1);
+	provenance(s2, d, &v2);
+	differ = !same_verdict(&v1, &v2);
+	if (differ) {
+		dump("lot D, branch A first", &v1);
+		dump("lot D, branch B first", &v2);
+	}
+	assert_false(differ);
+	ls_verdict_release(&v1);
+	ls_verdict_release(&v2);
+	for (size_t i = 0; i < npre; i++)
+		fx_env_release(&pre[i]);
+	for (size_t i = 0; i < 4; i++)
+		fx_env_release(&a[i]);
+	fx_env_release(&b);
+	ls_store_close(&s1);
+	ls_store_close(&s2);
+	fx_rmtree(dir1);
+	fx_rmtree(dir2);
+	free(dir1);
+	free(dir2);
+	fx_actor_free(&root);
+	fx_actor_free(&m);
+	fx_actor_free(&e);
+	fx_actor_free(&p);
+}
+
+/*
+ * Rule (claim 6): no unbounded CPU from outside input; ingest stays linear.
+ *
+ * Attack: a miner with a feed of N records signs M different records at
+ * seq N + 1 (all with prev = its head). Every one after the first is off the
+ * tables' branch, and branch_for (ingest.c) reuses the folded branch only
+ * when the record continues the last one folded (b->tip == r->prev); the tip
+ * moves to each fork record, so each of the M forks refolds the whole feed
+ * from seq 1: N * M record reads, decodes and applies (and update_evidence
+ * lists every fork at the seq again: M^2). BRANCH_MAX (2^20) is the only
+ * bound. Here the cost per fork record is compared with the cost per record
+ * of the feed itself, ingested the same way (one batch).
+ */
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+test_attack_fork_fold_quadratic(void **state)
+{
+	enum { N = 3000, M = 300 };
+	char *dir = fx_tmpdir();
+	struct ls_store *s = NULL;
+	struct fx_actor *anchor = fx_actor_new("CN"), *miner = fx_actor_new("CN");
+	struct fx_env *feed = calloc(N, sizeof(*feed)), *forks = calloc(M, sizeof(*forks));
+	struct ls_ingest_result *res = calloc(N, sizeof(*res));
+	struct fx_env cert;
+	struct fx_mark m;
+	double t0, t_feed, t_forks, ratio;
+
+	(void)state;
+	GATE();
+	assert_non_null(dir);
+	assert_non_null(anchor);
+	assert_non_null(miner);
+	assert_non_null(feed);
+	assert_non_null(forks);
+	assert_non_null(res);
+	assert_int_equal(fx_store_open(dir, anchor, (size_t)1 << 30, &s), 0);
+	cert = fx_cert(anchor, miner, "Mine", "CN", LS_ROLE_MINER, 0, 0);
+	assert_int_equal(fx_ingest_one(s, cert.buf, cert.len, NULL), 0);
+	for (size_t i = 0; i < N; i++) {
+		feed[i] = fx_lot(miner, "ore", NULL, NULL, "ore", 1000, "Nd=1000");
+		assert_non_null(feed[i].buf);
+	}
+	m = fx_mark(miner);
+	for (size_t i = 0; i < M; i++) {
+		char label[32];
+		fx_rewind(miner, &m);
+		snprintf(label, sizeof(label), "fork-%zu", i);
+		forks[i] = fx_lot(miner, label, NULL, NULL, "ore", 1000, "Nd=1000");
+		assert_non_null(forks[i].buf);
+	}
+	t0 = now_s();
+	assert_int_equal(fx_ingest(s, feed, N, res), 0);
+	t_feed = now_s() - t0;
+	t0 = now_s();
+	assert_int_equal(fx_ingest(s, forks, M, res), 0);
+	t_forks = now_s() - t0;
+	for (size_t i = 0; i < M; i++)
+		assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);
+	ratio = (t_forks / M) / (t_feed / N);
+	fprintf(stderr,
+		"feed: %d records in %.3f s; %d forks at seq %d in %.3f s: %.0fx the cost per "
+		"record\n",
+		N, t_feed, M, N + 1, t_forks, ratio);
+	assert_true(ratio < 10.0);
+	for (size_t i = 0; i < N; i++)
+		fx_env_release(&feed[i]);
+	for (size_t i = 0; i < M; i++)
+		fx_env_release(&forks[i]);
+	free(feed);
+	free(forks);
+	free(res);
+	fx_env_release(&cert);
+	ls_store_close(&s);
+	fx_rmtree(dir);
+	free(dir);
+	fx_actor_free(&anchor);
+	fx_actor_free(&miner);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_attack_foreign_exemption_drops_reexport_bar, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_export_country_from_revoked_issuer, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_sender_picks_country_by_foreign_certificate,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_attack_certificate_country_unchecked_with_jurisdictions, setup, teardown),
+	    cmocka_unit_test(test_attack_pending_sybils_evict_honest),
+	    cmocka_unit_test_setup_teardown(test_attack_verify_fault_becomes_verdict, setup,
+					    teardown),
+	    cmocka_unit_test(test_attack_equivocation_branch_order_changes_verdict),
+	    cmocka_unit_test(test_attack_fork_fold_quadratic),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
