@@ -517,6 +517,9 @@ out:
 struct bind_ctx {
 	struct ls_txn *t;
 	struct ls_verdict *v;
+	const struct policies *ps;
+	const char *category; /* of the lot */
+	uint64_t at;
 	const char *dest;
 	const char *end_use;
 	const uint8_t *exclude;
@@ -524,19 +527,49 @@ struct bind_ctx {
 	int rc;
 };
 
+/*
+ * Whether a license's bindings stand aside for this lot: its category is
+ * exempt under a policy in force of a jurisdiction the license's issuer acts
+ * for. Another country's exemption does not lift them.
+ */
+static int
+binding_exempt(struct bind_ctx *b, const struct ls_record *lic, bool *exempt)
+{
+	int rc;
+
+	*exempt = false;
+	for (size_t i = 0; i < b->ps->n && !*exempt; i++) {
+		const struct ls_policy *p = &b->ps->p[i]->policy;
+		if (!policy_in_force(b->ps, i, b->at) ||
+		    !ls_strlist_has(&p->exempt_categories, b->category))
+			continue;
+		if ((rc = ls_author_acts_for(b->t, lic, p->jurisdiction, exempt)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static void
 bind_one(void *arg, const uint8_t id[32], void *val)
 {
 	struct bind_ctx *b = arg;
 	struct ls_record *tr = NULL, *lic = NULL;
 	uint8_t ids[2][32];
+	bool exempt;
 	char h[17];
 
 	(void)val;
 	if (b->rc != 0 || (b->exclude != NULL && memcmp(id, b->exclude, 32) == 0))
 		return;
-	if (ls_txn_record(b->t, id, &tr) != 0 || !tr->transfer.has_license ||
-	    ls_txn_record(b->t, tr->transfer.license, &lic) != 0 || lic->type != LS_REC_LICENSE)
+	if ((b->rc = ls_txn_record(b->t, id, &tr)) != 0)
+		return;
+	if (!tr->transfer.has_license)
+		goto out;
+	if ((b->rc = ls_txn_record(b->t, tr->transfer.license, &lic)) != 0)
+		goto out;
+	if (lic->type != LS_REC_LICENSE)
+		goto out;
+	if ((b->rc = binding_exempt(b, lic, &exempt)) != 0 || exempt)
 		goto out;
 	memcpy(ids[0], lic->id, 32);
 	memcpy(ids[1], tr->id, 32);
@@ -546,7 +579,7 @@ bind_one(void *arg, const uint8_t id[32], void *val)
 				       "license %s (transfer %s) bars re-export to %s",
 				       lic->license.number, h8(tr->id, h), b->dest);
 	}
-	if (lic->license.no_military && strcasecmp(b->end_use, "military") == 0) {
+	if (b->rc == 0 && lic->license.no_military && strcasecmp(b->end_use, "military") == 0) {
 		b->denied = true;
 		b->rc = ls_verdict_add(b->v, LS_R_END_USE_DENIED, (const uint8_t(*)[32])ids, 2,
 				       "license %s (transfer %s) bars military use downstream",
@@ -557,21 +590,31 @@ out:
 	ls_record_free(lic);
 }
 
-/* Re-export bindings of every license up holder's custody of lot. */
+/* Re-export bindings of every license up holder's custody of lot, at `at`,
+ * unless the issuing jurisdiction exempts the lot's category. */
 static int
-check_bindings(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], const char *dest,
-	       const char *end_use, const uint8_t *exclude, struct ls_verdict *v, bool *denied)
+check_bindings(struct ls_txn *t, const struct policies *ps, uint64_t at, const uint8_t holder[32],
+	       const uint8_t lot[32], const char *dest, const char *end_use, const uint8_t *exclude,
+	       struct ls_verdict *v, bool *denied)
 {
 	struct ls_idmap *tr = NULL;
-	struct bind_ctx b = {t, v, dest, end_use, exclude, false, 0};
+	struct ls_record *rec = NULL;
+	const struct ls_lotdef *d;
+	struct bind_ctx b = {t, v, ps, NULL, at, dest, end_use, exclude, false, 0};
 	int rc;
 
-	if ((rc = custody(t, holder, lot, &tr)) != 0)
+	*denied = false;
+	if ((rc = ls_txn_lot_def(t, lot, &rec, &d)) != 0)
 		return rc;
-	ls_idmap_each(tr, bind_one, &b);
+	b.category = d->category;
+	if ((rc = custody(t, holder, lot, &tr)) == 0) {
+		ls_idmap_each(tr, bind_one, &b);
+		rc = b.rc;
+	}
 	ls_idmap_free(&tr);
+	ls_record_free(rec);
 	*denied = b.denied;
-	return b.rc;
+	return rc;
 }
 
 /* ---- provenance ---- */
@@ -769,7 +812,8 @@ bindings:
 	 * chain apply to every hop, licensed or not. */
 	if (rc == 0 && lot != NULL) {
 		bool denied;
-		rc = check_bindings(p->t, tr->author, lot, to_cert->certificate.country, use,
+		rc = check_bindings(p->t, p->ps, tr->timestamp, tr->author, lot,
+				    to_cert->certificate.country, use,
 				    tr->id, p->v, &denied);
 	}
 out:
@@ -1025,7 +1069,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 	uint64_t at = q->time ? q->time : ls_now();
 	uint8_t holder[32], ids[3][32], end_user_cert[32], unv_id[32];
 	char from_cc[3], msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1], eu_cc[3];
-	bool need = false, denied = false, exempt = false, has_eu_cert = false, covered;
+	bool need = false, denied = false, has_eu_cert = false, covered;
 	struct ls_record *lotrec = NULL;
 	const struct ls_lotdef *lotdef = NULL;
 	struct ls_license_use lu;
@@ -1096,7 +1140,6 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		/* The lot whose missing value made the share fall back to mass. */
 		memcpy(ids[1], unv_id, 32);
 		if (c == C_EXEMPT) {
-			exempt = true;
 			rc =
 			    ls_verdict_add(v, LS_R_EXEMPT, (const uint8_t(*)[32])ids, 1, "%s", msg);
 			continue;
@@ -1161,9 +1204,10 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 				rc = why_not_license(&t, q, &lu, v);
 		}
 	}
-	if (rc == 0 && !exempt) {
+	if (rc == 0) {
 		bool bdenied = false;
-		rc = check_bindings(&t, holder, q->lot, q->destination, use, NULL, v, &bdenied);
+		rc = check_bindings(&t, &ps, at, holder, q->lot, q->destination, use, NULL, v,
+				    &bdenied);
 		denied |= bdenied;
 	}
 	if (rc == 0) {

@@ -7,9 +7,9 @@
 #include "kind.h"
 
 /*
- * Consensus: an authority certifies only within its scope. A participant's
+ * Consensus: an authority certifies only within its scope. The subject's
  * country, and every jurisdiction of an authority it certifies, must be
- * one the issuer acts for (a trust anchor acts for all).
+ * ones the issuer acts for (a trust anchor acts for all).
  */
 static enum ls_reason
 check(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
@@ -18,16 +18,12 @@ check(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 	bool ok;
 	int rc;
 
-	if (c->jurisdictions.n == 0) {
-		if ((rc = ls_author_acts_for(t, r, c->country, &ok)) != 0)
-			return ls_why_store(w, rc);
-		if (!ok)
-			return LS_FAIL(w, LS_R_UNTRUSTED,
-				       "certificate: the issuer does not act for %s, the subject's "
-				       "country",
-				       c->country);
-		return LS_R_OK;
-	}
+	if ((rc = ls_author_acts_for(t, r, c->country, &ok)) != 0)
+		return ls_why_store(w, rc);
+	if (!ok)
+		return LS_FAIL(w, LS_R_UNTRUSTED,
+			       "certificate: the issuer does not act for %s, the subject's country",
+			       c->country);
 	for (size_t i = 0; i < c->jurisdictions.n; i++) {
 		if ((rc = ls_author_acts_for(t, r, c->jurisdictions.v[i], &ok)) != 0)
 			return ls_why_store(w, rc);
