@@ -275,41 +275,79 @@ controlled(const struct policies *ps, size_t k, const struct ls_lot_origin *lo, 
 
 /* ---- holders and countries ---- */
 
-struct kc {
-	uint64_t at, best;
-	char *cc;
-	uint8_t *org_cert;
-	bool *has_cert;
+/*
+ * Question time: the certificates of key valid at `at` (in their period,
+ * neither revoked in scope, issued by a valid authority) and the distinct
+ * countries they name. A key certified in several countries is judged in
+ * each: it cannot pick the one that suits it by the certificate it cites.
+ */
+#define KEY_CERTS_MAX LS_LIST_MAX
+
+struct key_certs {
+	size_t n, n_cc;
+	uint8_t cert[KEY_CERTS_MAX][32];
+	char cc[KEY_CERTS_MAX][3];
+};
+
+struct kcs {
+	struct ls_txn *t;
+	const uint8_t *key;
+	uint64_t at;
+	struct key_certs *kc;
 };
 
 static int
-kc_one(void *arg, const struct ls_cert_row *row)
+kcs_one(void *arg, const struct ls_cert_row *row)
 {
-	struct kc *k = arg;
+	struct kcs *k = arg;
+	char msg[LS_ERR_MSG_MAX];
+	struct ls_why w = LS_WHY(msg);
+	enum ls_reason reason;
+	size_t i;
 
 	if (row->from > k->at || (row->until != 0 && k->at >= row->until) ||
-	    (k->cc[0] && row->from < k->best))
+	    k->kc->n == KEY_CERTS_MAX)
 		return 0;
-	k->best = row->from;
-	memcpy(k->cc, row->country, 3);
-	if (k->org_cert != NULL)
-		memcpy(k->org_cert, row->cert, 32);
-	if (k->has_cert)
-		*k->has_cert = true;
+	reason = ls_cert_check(k->t, row->cert, k->key, 0, k->at, LS_LAYER_QUESTION, NULL, &w);
+	if (reason == LS_R_STORE)
+		return w.err;
+	if (reason != LS_R_OK)
+		return 0;
+	memcpy(k->kc->cert[k->kc->n++], row->cert, 32);
+	for (i = 0; i < k->kc->n_cc && strcmp(k->kc->cc[i], row->country) != 0; i++)
+		;
+	if (i == k->kc->n_cc)
+		memcpy(k->kc->cc[k->kc->n_cc++], row->country, 3);
 	return 0;
 }
 
-/* The country of key's newest certificate in its period at `at`. */
 static int
-key_country(struct ls_txn *t, const uint8_t key[32], uint64_t at, char cc[3], uint8_t org_cert[32],
-	    bool *has_cert)
+key_certs(struct ls_txn *t, const uint8_t key[32], uint64_t at, struct key_certs *kc)
 {
-	struct kc k = {at, 0, cc, org_cert, has_cert};
+	struct kcs k = {t, key, at, kc};
 
-	cc[0] = '\0';
-	if (has_cert)
-		*has_cert = false;
-	return ls_txn_certs_each(t, key, kc_one, &k);
+	kc->n = kc->n_cc = 0;
+	return ls_txn_certs_each(t, key, kcs_one, &k);
+}
+
+/* Whether a policy denies key by name: the organisation of any of its valid
+ * certificates. */
+static int
+denied_by_name(struct ls_txn *t, const struct ls_policy *p, const struct key_certs *kc,
+	       bool *denied)
+{
+	int rc;
+
+	*denied = false;
+	for (size_t i = 0; i < kc->n && !*denied && p->denied_end_user_names.n > 0; i++) {
+		struct ls_record *cr = NULL;
+		if ((rc = ls_txn_record(t, kc->cert[i], &cr)) != 0)
+			return rc;
+		*denied = cr->type == LS_REC_CERTIFICATE &&
+			  ls_strlist_has(&p->denied_end_user_names, cr->certificate.org);
+		ls_record_free(cr);
+	}
+	return 0;
 }
 
 /* The key holding the most of lot, preferring its maker on a tie. */
@@ -692,48 +730,32 @@ check_record(struct prov *p, const struct ls_record *r)
 	return 0;
 }
 
-/*
- * What one hop of a transfer must satisfy at question time: its receiver's
- * certificate with revocations now known; when it crosses a border, for
- * every policy in force at its date that controls it (policies of the
- * sender's country over its technology, or every policy over the lot, by
- * `controlled`), no denied end use or end user, and a cited license that
- * covers it, issued by an authority of that policy's jurisdiction.
- */
+/* One hop from from_cc to to_cc under every policy in force at its date
+ * that controls it (see check_hop_at). */
+struct hop {
+	struct prov *p;
+	const struct ls_record *tr;
+	const uint8_t *lot;
+	const struct ls_lot_origin *lo;
+	const struct ls_lotdef *d;
+	const struct ls_record *lic;
+	const struct key_certs *rcv;
+};
+
 static int
-check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
+hop_policies(const struct hop *x, const char *from_cc, const char *to_cc)
 {
+	struct prov *p = x->p;
+	const struct ls_record *tr = x->tr;
 	const struct ls_transfer *tf = &tr->transfer;
-	struct ls_record *to_cert = NULL, *lic = NULL, *src = NULL;
-	const struct ls_lot_origin *lo = NULL;
-	const struct ls_lotdef *d = NULL;
 	const char *use = *tf->end_use ? tf->end_use : "civilian";
-	char from_cc[3], msg[LS_ERR_MSG_MAX], why_msg[LS_ERR_MSG_MAX], h[17];
+	char msg[LS_ERR_MSG_MAX], why_msg[LS_ERR_MSG_MAX], h[17];
 	struct ls_why w = LS_WHY(why_msg);
 	enum ls_reason reason;
 	uint8_t ids[3][32];
 	int rc = 0;
 
 	memcpy(ids[0], tr->id, 32);
-	memcpy(ids[1], tf->to_cert, 32);
-	reason = ls_cert_check(p->t, tf->to_cert, tf->to, 0, tr->timestamp, LS_LAYER_QUESTION,
-			       &to_cert, &w);
-	if (reason == LS_R_STORE)
-		return w.err;
-	if (reason != LS_R_OK) {
-		return ls_verdict_add(p->v, LS_R_BAD_RECEIVER, (const uint8_t(*)[32])ids, 2,
-				      "transfer %s: the receiver's certificate: %s", h8(tr->id, h),
-				      why_msg);
-	}
-	if ((rc = ls_author_country_of(p->t, tr, from_cc)) != 0)
-		goto out;
-	if (from_cc[0] == '\0' || strcmp(from_cc, to_cert->certificate.country) == 0)
-		goto bindings;
-	if (tf->has_license && (rc = ls_txn_record(p->t, tf->license, &lic)) != 0)
-		goto out;
-	if (lot != NULL && ((rc = ls_ocache_get(p->oc, lot, &lo)) != 0 ||
-			    (rc = ls_txn_lot_def(p->t, lot, &src, &d)) != 0))
-		goto out;
 	for (size_t i = 0; i < p->ps->n && rc == 0; i++) {
 		const struct ls_record *pol = p->ps->p[i];
 		const struct ls_policy *pp = &pol->policy;
@@ -741,8 +763,8 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 		size_t n_ids = 2;
 		if (!policy_in_force(p->ps, i, tr->timestamp))
 			continue;
-		if (lot != NULL) {
-			if (controlled(p->ps, i, lo, from_cc, msg, sizeof(msg), ids[2], &unv) !=
+		if (x->lot != NULL) {
+			if (controlled(p->ps, i, x->lo, from_cc, msg, sizeof(msg), ids[2], &unv) !=
 			    C_CONTROLLED)
 				continue;
 		} else {
@@ -762,36 +784,34 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 					 h8(tr->id, h), use, pp->name, pp->jurisdiction)) != 0)
 			break;
 		bad_user = keylist_has(&pp->denied_end_user_keys, tf->to);
-		if (!bad_user && pp->denied_end_user_names.n > 0) {
-			bad_user =
-			    ls_strlist_has(&pp->denied_end_user_names, to_cert->certificate.org);
-		}
+		if (!bad_user && (rc = denied_by_name(p->t, pp, x->rcv, &bad_user)) != 0)
+			break;
 		if (bad_user &&
 		    (rc = ls_verdict_add(p->v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])ids, 2,
 					 "transfer %s: the receiver is denied by policy '%s' (%s)",
 					 h8(tr->id, h), pp->name, pp->jurisdiction)) != 0)
 			break;
-		if (lic == NULL) {
+		if (x->lic == NULL) {
 			rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, n_ids,
 					    "%sexport %s -> %s by transfer %s had no license: %s",
-					    lot != NULL ? "" : "technology ", from_cc,
-					    to_cert->certificate.country, h8(tr->id, h), msg);
+					    x->lot != NULL ? "" : "technology ", from_cc, to_cc,
+					    h8(tr->id, h), msg);
 			continue;
 		}
 		{
 			struct ls_license_use u = {
 			    .exporter = tr->author,
-			    .destination = to_cert->certificate.country,
+			    .destination = to_cc,
 			    .end_user = tf->to,
 			    .end_use = tf->end_use,
-			    .item = d,
+			    .item = x->d,
 			    .tech = tf->tech,
 			    .quantity = false, /* used up at ingest, in the licensee's order */
 			    .at = tr->timestamp,
 			    .jurisdiction = pp->jurisdiction,
 			};
 			uint8_t lids[3][32];
-			reason = ls_license_check(p->t, lic, &u, LS_LAYER_QUESTION, &w);
+			reason = ls_license_check(p->t, x->lic, &u, LS_LAYER_QUESTION, &w);
 			if (reason == LS_R_STORE) {
 				rc = w.err;
 				break;
@@ -799,24 +819,85 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 			if (reason == LS_R_OK)
 				continue;
 			memcpy(lids[0], tr->id, 32);
-			memcpy(lids[1], lic->id, 32);
+			memcpy(lids[1], x->lic->id, 32);
 			memcpy(lids[2], pol->id, 32);
 			rc = ls_verdict_add(p->v, reason, (const uint8_t(*)[32])lids, 3,
 					    "export %s -> %s by transfer %s: %s (%s)", from_cc,
-					    to_cert->certificate.country, h8(tr->id, h), why_msg,
-					    msg);
+					    to_cc, h8(tr->id, h), why_msg, msg);
 		}
 	}
-bindings:
+	return rc;
+}
+
+/*
+ * What one hop of a transfer must satisfy at question time: its receiver's
+ * certificate with revocations now known; and for every pair of a country
+ * the sender is certified in and one the receiver is certified in that
+ * differ (a key certified in two countries is judged in both), under every
+ * policy in force at its date that controls it (policies of the sender's
+ * country over its technology, or every policy over the lot, by
+ * `controlled`), no denied end use or end user, and a cited license that
+ * covers it, issued by an authority of that policy's jurisdiction. The
+ * bindings of licenses up the custody chain apply to every hop.
+ */
+static int
+check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
+{
+	const struct ls_transfer *tf = &tr->transfer;
+	struct ls_record *to_cert = NULL, *lic = NULL, *src = NULL;
+	struct key_certs *snd = NULL, *rcv = NULL;
+	const char *use = *tf->end_use ? tf->end_use : "civilian";
+	char why_msg[LS_ERR_MSG_MAX], h[17];
+	struct ls_why w = LS_WHY(why_msg);
+	struct hop x = {p, tr, lot, NULL, NULL, NULL, NULL};
+	enum ls_reason reason;
+	uint8_t ids[2][32];
+	bool crosses = false;
+	int rc = 0;
+
+	memcpy(ids[0], tr->id, 32);
+	memcpy(ids[1], tf->to_cert, 32);
+	reason = ls_cert_check(p->t, tf->to_cert, tf->to, 0, tr->timestamp, LS_LAYER_QUESTION,
+			       &to_cert, &w);
+	if (reason == LS_R_STORE)
+		return w.err;
+	if (reason != LS_R_OK)
+		return ls_verdict_add(p->v, LS_R_BAD_RECEIVER, (const uint8_t(*)[32])ids, 2,
+				      "transfer %s: the receiver's certificate: %s", h8(tr->id, h),
+				      why_msg);
+	if ((snd = malloc(sizeof(*snd))) == NULL || (rcv = malloc(sizeof(*rcv))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = key_certs(p->t, tr->author, tr->timestamp, snd)) != 0 ||
+	    (rc = key_certs(p->t, tf->to, tr->timestamp, rcv)) != 0)
+		goto out;
+	x.rcv = rcv;
+	for (size_t i = 0; i < snd->n_cc; i++)
+		for (size_t j = 0; j < rcv->n_cc; j++)
+			crosses |= strcmp(snd->cc[i], rcv->cc[j]) != 0;
+	if (crosses) {
+		if (tf->has_license && (rc = ls_txn_record(p->t, tf->license, &lic)) != 0)
+			goto out;
+		if (lot != NULL && ((rc = ls_ocache_get(p->oc, lot, &x.lo)) != 0 ||
+				    (rc = ls_txn_lot_def(p->t, lot, &src, &x.d)) != 0))
+			goto out;
+		x.lic = lic;
+		for (size_t i = 0; i < snd->n_cc && rc == 0; i++)
+			for (size_t j = 0; j < rcv->n_cc && rc == 0; j++)
+				if (strcmp(snd->cc[i], rcv->cc[j]) != 0)
+					rc = hop_policies(&x, snd->cc[i], rcv->cc[j]);
+	}
 	/* Re-export bindings and military bars of licenses up the custody
-	 * chain apply to every hop, licensed or not. */
-	if (rc == 0 && lot != NULL) {
+	 * chain apply to every hop, licensed or not, to wherever it goes. */
+	for (size_t j = 0; rc == 0 && lot != NULL && j < rcv->n_cc; j++) {
 		bool denied;
-		rc = check_bindings(p->t, p->ps, tr->timestamp, tr->author, lot,
-				    to_cert->certificate.country, use,
+		rc = check_bindings(p->t, p->ps, tr->timestamp, tr->author, lot, rcv->cc[j], use,
 				    tr->id, p->v, &denied);
 	}
 out:
+	free(snd);
+	free(rcv);
 	ls_record_free(to_cert);
 	ls_record_free(lic);
 	ls_record_free(src);
@@ -1067,9 +1148,10 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 	const struct ls_lot_origin *lo;
 	const char *use = q->end_use != NULL && *q->end_use ? q->end_use : "civilian";
 	uint64_t at = q->time ? q->time : ls_now();
-	uint8_t holder[32], ids[3][32], end_user_cert[32], unv_id[32];
-	char from_cc[3], msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1], eu_cc[3];
-	bool need = false, denied = false, has_eu_cert = false, covered;
+	uint8_t holder[32], ids[3][32], unv_id[32];
+	char msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1];
+	struct key_certs *snd = NULL, *eu = NULL;
+	bool need = false, denied = false, covered;
 	struct ls_record *lotrec = NULL;
 	const struct ls_lotdef *lotdef = NULL;
 	struct ls_license_use lu;
@@ -1113,95 +1195,105 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		if (!found)
 			memcpy(holder, li.maker, 32);
 	}
-	if ((rc = key_country(&t, holder, at, from_cc, NULL, NULL)) != 0 ||
+	if ((snd = malloc(sizeof(*snd))) == NULL || (eu = malloc(sizeof(*eu))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	/* Every country the holder is certified in at the time asked: it
+	 * exports from each (a holder certified nowhere, a trust anchor, from
+	 * nowhere: only policies that reach abroad apply). */
+	if ((rc = key_certs(&t, holder, at, snd)) != 0 ||
 	    (rc = ls_txn_lot_def(&t, q->lot, &lotrec, &lotdef)) != 0)
 		goto out;
-	if (ls_store_is_anchor(s, holder) && from_cc[0] == '\0')
-		snprintf(from_cc, sizeof(from_cc), "%s", "");
-	if (strcmp(from_cc, q->destination) == 0) {
+	if (snd->n_cc == 0)
+		snd->cc[snd->n_cc++][0] = '\0';
+	if (snd->n_cc == 1 && strcmp(snd->cc[0], q->destination) == 0) {
 		rc = ls_verdict_add(v, LS_R_OK, NULL, 0,
 				    "holder and destination are both in %s: not an export",
 				    q->destination);
 		v->kind = LS_V_ALLOWED;
 		goto out;
 	}
-	if (q->has_end_user &&
-	    (rc = key_country(&t, q->end_user, at, eu_cc, end_user_cert, &has_eu_cert)) != 0)
+	if (q->has_end_user && (rc = key_certs(&t, q->end_user, at, eu)) != 0)
 		goto out;
-	for (size_t i = 0; i < ps.n && rc == 0; i++) {
-		const struct ls_record *pr = ps.p[i];
-		const struct ls_policy *p = &pr->policy;
-		enum control c;
-		bool unv;
-		if (!policy_in_force(&ps, i, at))
+	for (size_t f = 0; f < snd->n_cc && rc == 0; f++) {
+		const char *from_cc = snd->cc[f];
+		if (strcmp(from_cc, q->destination) == 0)
 			continue;
-		memcpy(ids[0], pr->id, 32);
-		c = controlled(&ps, i, lo, from_cc, msg, sizeof(msg), unv_id, &unv);
-		/* The lot whose missing value made the share fall back to mass. */
-		memcpy(ids[1], unv_id, 32);
-		if (c == C_EXEMPT) {
-			rc =
-			    ls_verdict_add(v, LS_R_EXEMPT, (const uint8_t(*)[32])ids, 1, "%s", msg);
-			continue;
-		}
-		if (c == C_DE_MINIMIS) {
-			rc = ls_verdict_add(v, LS_R_DE_MINIMIS, (const uint8_t(*)[32])ids,
-					    unv ? 2 : 1, "%s", msg);
-			continue;
-		}
-		if (c != C_CONTROLLED)
-			continue;
-		if (ls_strlist_has(&p->denied_end_uses, use)) {
-			denied = true;
-			rc = ls_verdict_add(v, LS_R_END_USE_DENIED, (const uint8_t(*)[32])ids, 1,
-					    "end use '%s' is denied by policy '%s' (%s)", use,
-					    p->name, p->jurisdiction);
-		}
-		if (rc == 0 && q->has_end_user) {
-			bool bad = keylist_has(&p->denied_end_user_keys, q->end_user);
-			struct ls_record *cr = NULL;
-			if (!bad && has_eu_cert && ls_txn_record(&t, end_user_cert, &cr) == 0) {
-				bad =
-				    ls_strlist_has(&p->denied_end_user_names, cr->certificate.org);
-				ls_record_free(cr);
+		for (size_t i = 0; i < ps.n && rc == 0; i++) {
+			const struct ls_record *pr = ps.p[i];
+			const struct ls_policy *p = &pr->policy;
+			enum control c;
+			bool unv;
+			if (!policy_in_force(&ps, i, at))
+				continue;
+			memcpy(ids[0], pr->id, 32);
+			c = controlled(&ps, i, lo, from_cc, msg, sizeof(msg), unv_id, &unv);
+			/* The lot whose missing value made the share fall back to mass. */
+			memcpy(ids[1], unv_id, 32);
+			if (c == C_EXEMPT) {
+				rc = ls_verdict_add(v, LS_R_EXEMPT, (const uint8_t(*)[32])ids, 1,
+						    "%s", msg);
+				continue;
 			}
-			if (bad) {
+			if (c == C_DE_MINIMIS) {
+				rc = ls_verdict_add(v, LS_R_DE_MINIMIS, (const uint8_t(*)[32])ids,
+						    unv ? 2 : 1, "%s", msg);
+				continue;
+			}
+			if (c != C_CONTROLLED)
+				continue;
+			if (ls_strlist_has(&p->denied_end_uses, use)) {
 				denied = true;
-				rc = ls_verdict_add(v, LS_R_END_USER_DENIED,
+				rc = ls_verdict_add(v, LS_R_END_USE_DENIED,
 						    (const uint8_t(*)[32])ids, 1,
-						    "the end user is denied by policy '%s' (%s)",
-						    p->name, p->jurisdiction);
+						    "end use '%s' is denied by policy '%s' (%s)",
+						    use, p->name, p->jurisdiction);
 			}
-		}
-		if (rc != 0)
-			break;
-		{
-			struct ls_license_use u = {
-			    .exporter = holder,
-			    .destination = q->destination,
-			    .end_user = q->has_end_user ? q->end_user : NULL,
-			    .end_use = use,
-			    .item = lotdef,
-			    .grams = 0,
-			    .quantity = true, /* some left */
-			    .at = at,
-			    .jurisdiction = p->jurisdiction,
-			};
-			lu = u;
-		}
-		if ((rc = find_license(&t, q, &lu, &covered, ids[1], number, sizeof(number))) != 0)
-			break;
-		if (covered) {
-			memcpy(ids[2], unv_id, 32);
-			rc = ls_verdict_add(v, LS_R_CONTROLLED, (const uint8_t(*)[32])ids,
-					    unv ? 3 : 2, "%s; covered by license %s", msg, number);
-		} else {
-			need = true;
-			rc = ls_verdict_add(v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids,
-					    unv ? 2 : 1, "export to %s needs a license: %s",
-					    q->destination, msg);
-			if (rc == 0 && q->has_license)
-				rc = why_not_license(&t, q, &lu, v);
+			if (rc == 0 && q->has_end_user) {
+				bool bad = keylist_has(&p->denied_end_user_keys, q->end_user);
+				if (!bad && (rc = denied_by_name(&t, p, eu, &bad)) != 0)
+					break;
+				if (bad) {
+					denied = true;
+					rc = ls_verdict_add(
+					    v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])ids, 1,
+					    "the end user is denied by policy '%s' (%s)", p->name,
+					    p->jurisdiction);
+				}
+			}
+			if (rc != 0)
+				break;
+			{
+				struct ls_license_use u = {
+				    .exporter = holder,
+				    .destination = q->destination,
+				    .end_user = q->has_end_user ? q->end_user : NULL,
+				    .end_use = use,
+				    .item = lotdef,
+				    .grams = 0,
+				    .quantity = true, /* some left */
+				    .at = at,
+				    .jurisdiction = p->jurisdiction,
+				};
+				lu = u;
+			}
+			if ((rc = find_license(&t, q, &lu, &covered, ids[1], number,
+					       sizeof(number))) != 0)
+				break;
+			if (covered) {
+				memcpy(ids[2], unv_id, 32);
+				rc = ls_verdict_add(v, LS_R_CONTROLLED, (const uint8_t(*)[32])ids,
+						    unv ? 3 : 2, "%s; covered by license %s", msg,
+						    number);
+			} else {
+				need = true;
+				rc = ls_verdict_add(v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids,
+						    unv ? 2 : 1, "export to %s needs a license: %s",
+						    q->destination, msg);
+				if (rc == 0 && q->has_license)
+					rc = why_not_license(&t, q, &lu, v);
+			}
 		}
 	}
 	if (rc == 0) {
@@ -1220,9 +1312,11 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		if (v->n == 0)
 			rc = ls_verdict_add(v, LS_R_OK, NULL, 0,
 					    "no policy in force controls this export from %s to %s",
-					    from_cc[0] ? from_cc : "??", q->destination);
+					    snd->cc[0][0] ? snd->cc[0] : "??", q->destination);
 	}
 out:
+	free(snd);
+	free(eu);
 	ls_record_free(lotrec);
 	policies_release(&ps);
 	ls_ocache_free(&oc);
