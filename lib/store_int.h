@@ -173,6 +173,9 @@ int ls_txn_children(struct ls_txn *t, const uint8_t key[32],
 		    int (*fn)(void *arg, const uint8_t rec[32]), void *arg);
 int ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN],
 		     const uint8_t rec[LS_ID_LEN]);
+/* Whether a receipt of transfer is stored (on any branch of the receiver's
+ * feed: the same answer on every node that holds the same records). */
+int ls_txn_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *received);
 
 struct ls_cert_row {
 	uint8_t cert[LS_ID_LEN];

@@ -320,6 +320,24 @@ ls_txn_children(struct ls_txn *t, const uint8_t key[32],
 	return ids_each(t, t->s->children, key, LS_ID_LEN, LS_ID_LEN, fn, arg);
 }
 
+static int
+any_child(void *arg, const uint8_t rec[LS_ID_LEN])
+{
+	(void)rec;
+	*(bool *)arg = true;
+	return 1;
+}
+
+int
+ls_txn_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *received)
+{
+	int rc;
+
+	*received = false;
+	rc = ls_txn_children(t, transfer, any_child, received);
+	return rc == 1 ? 0 : rc;
+}
+
 /* ---- certs: subject key || cert id -> roles u32 || from u64 || until u64 || country[2] ---- */
 
 #define CERT_VLEN (4 + 8 + 8 + 2)

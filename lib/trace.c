@@ -108,7 +108,6 @@ trace_child(void *arg, const uint8_t rec[32])
 		struct ls_trace *t = x->out;
 		struct ls_trace_transfer *nt =
 		    realloc(t->transfers, (t->n_transfers + 1) * sizeof(*nt));
-		uint64_t sent;
 		if (nt == NULL) {
 			rc = LS_ERR_NOMEM;
 		} else {
@@ -119,8 +118,7 @@ trace_child(void *arg, const uint8_t rec[32])
 			memcpy(nt->from, r->author, 32);
 			memcpy(nt->to, r->transfer.to, 32);
 			nt->grams = r->transfer.grams;
-			nt->received = false;
-			rc = ls_txn_transit(x->t, r->id, &sent, &nt->received);
+			rc = ls_txn_received(x->t, r->id, &nt->received);
 		}
 	} else if (r->type == LS_REC_TRANSFORMATION && x->down) {
 		uint64_t g = 0;

@@ -492,14 +492,13 @@ custody_child(void *arg, const uint8_t rec[32])
 {
 	struct custody *c = arg;
 	struct ls_record *r = NULL;
-	uint64_t sent;
 	bool received = false;
 	int rc = 0;
 
 	if ((rc = ls_txn_record(c->t, rec, &r)) != 0)
 		return rc;
 	if (r->type == LS_REC_TRANSFER && memcmp(r->transfer.to, c->holder, 32) == 0 &&
-	    (rc = ls_txn_transit(c->t, rec, &sent, &received)) == 0 && received) {
+	    (rc = ls_txn_received(c->t, rec, &received)) == 0 && received) {
 		if ((rc = ls_idmap_put(c->transfers, rec, (void *)1)) == 0)
 			rc = custody_push(c, r->author, c->lot);
 	}
@@ -529,13 +528,13 @@ custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struc
 		c.sp--;
 		memcpy(c.holder, c.stack[c.sp], 32);
 		memcpy(c.lot, c.stack[c.sp] + 32, 32);
-		if ((rc = ls_txn_children(t, c.lot, custody_child, &c)) != 0)
+		if ((rc = ls_txn_children(t, c.lot, custody_child, &c)) != 0 ||
+		    (rc = ls_txn_lot(t, c.lot, &li)) != 0)
 			goto out;
-		if (ls_txn_lot(t, c.lot, &li) == 0 && li.index != LS_LOT_REGISTRATION &&
-		    memcmp(li.maker, c.holder, 32) == 0) {
+		if (li.index != LS_LOT_REGISTRATION && memcmp(li.maker, c.holder, 32) == 0) {
 			struct ls_record *r = NULL;
-			if (ls_txn_record(t, li.rec, &r) != 0)
-				continue;
+			if ((rc = ls_txn_record(t, li.rec, &r)) != 0)
+				goto out;
 			for (size_t i = 0; rc == 0 && i < r->transformation.n_inputs; i++)
 				rc = custody_push(&c, li.maker, r->transformation.inputs[i].lot);
 			ls_record_free(r);
@@ -930,8 +929,8 @@ receipt_child(void *arg, const uint8_t rec[32])
 	struct ls_record *r = NULL;
 	int rc;
 
-	if (ls_txn_record(p->t, rec, &r) != 0)
-		return 0;
+	if ((rc = ls_txn_record(p->t, rec, &r)) != 0)
+		return rc;
 	rc = check_record(p, r);
 	ls_record_free(r);
 	return rc;
@@ -959,8 +958,8 @@ lot_child(void *arg, const uint8_t rec[32])
 	struct ls_record *r = NULL;
 	int rc;
 
-	if (ls_txn_record(c->p->t, rec, &r) != 0)
-		return 0;
+	if ((rc = ls_txn_record(c->p->t, rec, &r)) != 0)
+		return rc;
 	/* An ancestor's transfers count only where the lot's material went: a
 	 * sibling portion shipped elsewhere is not this lot's provenance. */
 	if (r->type != LS_REC_TRANSFER ||
