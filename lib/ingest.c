@@ -108,7 +108,7 @@ struct wctx {
 	struct accepted acc;
 	struct evid *ev;
 	size_t n_ev, cap_ev;
-	uint64_t next_pos, pending;
+	uint64_t next_pos, pending, strangers;
 	int err;                  /* a store error: abort the batch */
 	bool disk_full;           /* the commit failed on the disk, not on the map */
 	struct ls_branch *branch; /* the last branch folded (see branch_for) */
@@ -194,17 +194,23 @@ set_result(struct ls_ingest_result *res, enum ls_ingest_status st, enum ls_reaso
 
 /* ---- the pending set ----
  *
- * pending  missing id || waiting id -> envelope bytes
- * pwait    waiting id -> missing id || author || order u64
- * porder   author || order u64 -> waiting id
- * pauthors author -> records waiting u64
+ * pending   missing id || waiting id -> envelope bytes
+ * pwait     waiting id -> missing id || author || order u64 || stranger u8
+ * porder    author || order u64 -> waiting id
+ * pauthors  author -> records waiting u64
+ * pstrange  order u64 -> waiting id (records of strangers, oldest first)
  *
- * A record waits only when its author is certified here or a trust anchor,
- * or when what it waits for is its author's own certificate. Each author
- * may have at most s->pending_quota records waiting; when the set is full,
- * the oldest entry of the author with the most goes first. So strangers
- * cannot fill the set and starve honest out-of-order records.
+ * A record waits for its author's certificate first. Until that arrives
+ * its author is a stranger here: strangers' records together may fill a
+ * quarter of the set, the oldest going first when more come, and never
+ * push out a record of a certified author. Each author may have at most
+ * s->pending_quota records waiting. When the set is full, a stranger's
+ * oldest record goes first, else the oldest of the certified author with
+ * the most. So neither one key nor many fresh ones can starve honest
+ * out-of-order records.
  */
+
+#define PW_LEN (LS_ID_LEN + LS_KEY_LEN + 8 + 1)
 
 static int
 pauthor_add(struct wctx *w, const uint8_t author[LS_KEY_LEN], int delta, uint64_t *count)
@@ -228,61 +234,76 @@ pauthor_add(struct wctx *w, const uint8_t author[LS_KEY_LEN], int delta, uint64_
 	return ls_txn_put_u64(&w->t, w->t.s->pauthors, author, LS_KEY_LEN, n);
 }
 
+static int
+del_key(struct wctx *w, MDB_dbi dbi, const void *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)(uintptr_t)key};
+	int mrc = mdb_del(w->t.txn, dbi, &k, NULL);
+
+	return mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
+}
+
 /* Removes the waiting record `waiting` (its pwait value pw) from every
  * pending table. */
 static int
-unpark(struct wctx *w, const uint8_t waiting[LS_ID_LEN], const uint8_t *pw)
+unpark(struct wctx *w, const uint8_t waiting[LS_ID_LEN], const uint8_t pw[PW_LEN])
 {
 	struct ls_store *s = w->t.s;
 	uint8_t pk[2 * LS_ID_LEN], ok[LS_KEY_LEN + 8];
-	MDB_val k;
-	int mrc, rc;
+	int rc;
 
 	memcpy(pk, pw, LS_ID_LEN);
 	memcpy(pk + LS_ID_LEN, waiting, LS_ID_LEN);
 	memcpy(ok, pw + LS_ID_LEN, LS_KEY_LEN + 8);
-	k = (MDB_val){sizeof(pk), pk};
-	if ((mrc = mdb_del(w->t.txn, s->pending, &k, NULL)) != 0 && mrc != MDB_NOTFOUND)
-		return ls_store_err(mrc);
-	k = (MDB_val){sizeof(ok), ok};
-	if ((mrc = mdb_del(w->t.txn, s->porder, &k, NULL)) != 0 && mrc != MDB_NOTFOUND)
-		return ls_store_err(mrc);
-	k = (MDB_val){LS_ID_LEN, (void *)(uintptr_t)waiting};
-	if ((mrc = mdb_del(w->t.txn, s->pwait, &k, NULL)) != 0 && mrc != MDB_NOTFOUND)
-		return ls_store_err(mrc);
-	if ((rc = pauthor_add(w, pw + LS_ID_LEN, -1, NULL)) != 0)
+	if ((rc = del_key(w, s->pending, pk, sizeof(pk))) != 0 ||
+	    (rc = del_key(w, s->porder, ok, sizeof(ok))) != 0 ||
+	    (rc = del_key(w, s->pwait, waiting, LS_ID_LEN)) != 0 ||
+	    (pw[PW_LEN - 1] &&
+	     (rc = del_key(w, s->pstrange, pw + LS_ID_LEN + LS_KEY_LEN, 8)) != 0) ||
+	    (rc = pauthor_add(w, pw + LS_ID_LEN, -1, NULL)) != 0)
 		return rc;
+	if (pw[PW_LEN - 1] && w->strangers > 0)
+		w->strangers--;
 	if (w->pending > 0)
 		w->pending--;
 	return 0;
 }
 
-/* Drops the oldest waiting record of author. */
 static int
-evict_oldest(struct wctx *w, const uint8_t author[LS_KEY_LEN])
+unpark_id(struct wctx *w, const uint8_t waiting[LS_ID_LEN])
 {
-	MDB_cursor *c = NULL;
-	MDB_val k = {LS_KEY_LEN, (void *)(uintptr_t)author}, v, pv;
-	uint8_t waiting[LS_ID_LEN], pw[LS_ID_LEN + LS_KEY_LEN + 8];
-	int mrc, rc;
+	uint8_t pw[PW_LEN];
+	MDB_val pv;
+	int rc;
 
-	if ((mrc = mdb_cursor_open(w->t.txn, w->t.s->porder, &c)) != 0)
-		return ls_store_err(mrc);
-	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (mrc == 0 && (k.mv_size != LS_KEY_LEN + 8 ||
-			 memcmp(k.mv_data, author, LS_KEY_LEN) != 0 || v.mv_size != LS_ID_LEN))
-		mrc = MDB_NOTFOUND;
-	if (mrc == 0)
-		memcpy(waiting, v.mv_data, LS_ID_LEN);
-	mdb_cursor_close(c);
-	if (mrc != 0)
-		return mrc == MDB_NOTFOUND ? LS_ERR_STORE : ls_store_err(mrc);
 	if ((rc = ls_txn_get(&w->t, w->t.s->pwait, waiting, LS_ID_LEN, &pv)) != 0)
 		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
 	if (pv.mv_size != sizeof(pw))
 		return LS_ERR_STORE;
 	memcpy(pw, pv.mv_data, sizeof(pw));
 	return unpark(w, waiting, pw);
+}
+
+/* The first waiting id of table dbi under the klen bytes of prefix (none:
+ * LS_ERR_NOT_FOUND). */
+static int
+first_waiting(struct wctx *w, MDB_dbi dbi, const void *prefix, size_t klen,
+	      uint8_t waiting[LS_ID_LEN])
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {klen, (void *)(uintptr_t)prefix}, v;
+	int mrc;
+
+	if ((mrc = mdb_cursor_open(w->t.txn, dbi, &c)) != 0)
+		return ls_store_err(mrc);
+	mrc = mdb_cursor_get(c, &k, &v, klen ? MDB_SET_RANGE : MDB_FIRST);
+	if (mrc == 0 && ((klen && (k.mv_size < klen || memcmp(k.mv_data, prefix, klen) != 0)) ||
+			 v.mv_size != LS_ID_LEN))
+		mrc = MDB_NOTFOUND;
+	if (mrc == 0)
+		memcpy(waiting, v.mv_data, LS_ID_LEN);
+	mdb_cursor_close(c);
+	return mrc == MDB_NOTFOUND ? LS_ERR_NOT_FOUND : ls_store_err(mrc);
 }
 
 /* The author with the most records waiting. */
@@ -311,6 +332,24 @@ busiest_author(struct wctx *w, uint8_t author[LS_KEY_LEN])
 	return best > 0 ? 0 : LS_ERR_NOT_FOUND;
 }
 
+/* Makes room for one record: a stranger's oldest record goes first, else
+ * (not for a stranger) the oldest of the busiest author. LS_ERR_NOT_FOUND
+ * when nothing may go. */
+static int
+evict_one(struct wctx *w, bool for_stranger)
+{
+	uint8_t waiting[LS_ID_LEN], author[LS_KEY_LEN];
+	int rc = first_waiting(w, w->t.s->pstrange, NULL, 0, waiting);
+
+	if (rc == LS_ERR_NOT_FOUND && !for_stranger) {
+		if ((rc = busiest_author(w, author)) == 0)
+			rc = first_waiting(w, w->t.s->porder, author, LS_KEY_LEN, waiting);
+	}
+	if (rc != 0)
+		return rc;
+	return unpark_id(w, waiting);
+}
+
 /*
  * Parks r until `missing` arrives. Returns 0 (parked), a reason in *reason
  * when it may not wait, or a store error.
@@ -320,29 +359,14 @@ park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
      enum ls_reason *reason, char *msg, size_t msglen)
 {
 	struct ls_store *s = w->t.s;
-	uint8_t k[2 * LS_ID_LEN], pw[LS_ID_LEN + LS_KEY_LEN + 8], ok[LS_KEY_LEN + 8];
+	uint8_t k[2 * LS_ID_LEN], pw[PW_LEN], ok[LS_KEY_LEN + 8];
 	uint8_t *env = NULL;
 	uint64_t mine = 0, order = 0;
 	size_t len;
-	bool certified = missing->kind == LS_DEP_CERT || ls_store_is_anchor(s, r->author);
+	bool stranger = missing->kind == LS_DEP_CERT;
 	int rc;
 
 	*reason = LS_R_OK;
-	if (!certified && r->has_cert) {
-		bool have;
-		struct ls_dep cert = {LS_DEP_CERT, {0}};
-		memcpy(cert.id, r->cert_id, LS_ID_LEN);
-		if ((rc = ls_dep_have(&w->t, &cert, &have)) != 0)
-			return rc;
-		certified = have;
-	}
-	if (!certified) {
-		*reason = LS_R_NO_CERTIFICATE;
-		snprintf(msg, msglen,
-			 "%s record waits for a dependency, but its author is not certified here",
-			 ls_rtype_name(r->type));
-		return 0;
-	}
 	rc = ls_txn_get_u64(&w->t, s->pauthors, r->author, LS_KEY_LEN, &mine);
 	if (rc != 0 && rc != LS_ERR_NOT_FOUND)
 		return rc;
@@ -353,11 +377,15 @@ park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
 			 (unsigned long long)mine);
 		return 0;
 	}
-	while (w->pending >= s->max_pending) {
-		uint8_t busiest[LS_KEY_LEN];
-		if ((rc = busiest_author(w, busiest)) != 0)
-			return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
-		if ((rc = evict_oldest(w, busiest)) != 0)
+	while (w->pending >= s->max_pending || (stranger && w->strangers >= s->max_pending / 4)) {
+		if ((rc = evict_one(w, stranger)) == LS_ERR_NOT_FOUND) {
+			*reason = LS_R_PENDING_FULL;
+			snprintf(msg, msglen,
+				 "%llu records already wait for dependencies, none of strangers",
+				 (unsigned long long)w->pending);
+			return 0;
+		}
+		if (rc != 0)
 			return rc;
 	}
 	rc = ls_txn_get_u64(&w->t, s->meta, "porder", 6, &order);
@@ -368,6 +396,7 @@ park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
 	memcpy(pw, missing->id, LS_ID_LEN);
 	memcpy(pw + LS_ID_LEN, r->author, LS_KEY_LEN);
 	ls_be64_put(pw + LS_ID_LEN + LS_KEY_LEN, order);
+	pw[PW_LEN - 1] = stranger ? 1 : 0;
 	memcpy(ok, r->author, LS_KEY_LEN);
 	ls_be64_put(ok + LS_KEY_LEN, order);
 	if ((rc = ls_record_envelope(r, &env, &len)) != 0)
@@ -378,12 +407,17 @@ park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
 		rc = ls_txn_put(&w->t, s->pwait, r->id, LS_ID_LEN, pw, sizeof(pw), 0);
 	if (rc == 0)
 		rc = ls_txn_put(&w->t, s->porder, ok, sizeof(ok), r->id, LS_ID_LEN, 0);
+	if (rc == 0 && stranger)
+		rc = ls_txn_put(&w->t, s->pstrange, pw + LS_ID_LEN + LS_KEY_LEN, 8, r->id,
+				LS_ID_LEN, 0);
 	if (rc == 0)
 		rc = ls_txn_put_u64(&w->t, s->meta, "porder", 6, order + 1);
 	if (rc == 0)
 		rc = pauthor_add(w, r->author, 1, NULL);
-	if (rc == 0)
+	if (rc == 0) {
 		w->pending++;
+		w->strangers += stranger;
+	}
 	return rc;
 }
 
@@ -874,15 +908,7 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 		w->err = ls_store_err(mrc);
 	mdb_cursor_close(c);
 	for (size_t i = 0; i < n && w->err == 0; i++) {
-		MDB_val pv;
-		uint8_t pw[LS_ID_LEN + LS_KEY_LEN + 8];
-		if ((rc = ls_txn_get(&w->t, s->pwait, waiting[i], LS_ID_LEN, &pv)) != 0 ||
-		    pv.mv_size != sizeof(pw)) {
-			w->err = rc && rc != LS_ERR_NOT_FOUND ? rc : LS_ERR_STORE;
-			break;
-		}
-		memcpy(pw, pv.mv_data, sizeof(pw));
-		if ((rc = unpark(w, waiting[i], pw)) != 0)
+		if ((rc = unpark_id(w, waiting[i])) != 0)
 			w->err = rc;
 	}
 	/* Lower seqs first, so that a parked run of one feed applies in one pass. */
@@ -949,6 +975,10 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 	if ((rc = ls_txn_get_u64(&w->t, s->meta, "next", 4, &w->next_pos)) != 0 ||
 	    (rc = ls_txn_get_u64(&w->t, s->meta, "pending", 7, &w->pending)) != 0)
 		goto fail;
+	w->strangers = 0;
+	if ((rc = ls_txn_get_u64(&w->t, s->meta, "strangers", 9, &w->strangers)) != 0 &&
+	    rc != LS_ERR_NOT_FOUND)
+		goto fail;
 	for (size_t i = 0; i < n && w->err == 0; i++) {
 		struct ls_ingest_result *res = &results[i];
 		bool keep = false;
@@ -986,7 +1016,8 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 		goto fail;
 	}
 	if ((rc = ls_txn_put_u64(&w->t, s->meta, "next", 4, w->next_pos)) != 0 ||
-	    (rc = ls_txn_put_u64(&w->t, s->meta, "pending", 7, w->pending)) != 0)
+	    (rc = ls_txn_put_u64(&w->t, s->meta, "pending", 7, w->pending)) != 0 ||
+	    (rc = ls_txn_put_u64(&w->t, s->meta, "strangers", 9, w->strangers)) != 0)
 		goto fail;
 	mrc = mdb_txn_commit(w->t.txn);
 	w->t.txn = NULL;

@@ -6,7 +6,7 @@
  *
  * Named databases (keys and values; integers big-endian):
  *   meta      "version" -> u32; "next" -> u64 next position; "pending" -> u64;
- *             "porder" -> u64 next parking order
+ *             "porder" -> u64 next parking order; "strangers" -> u64
  *   recs      pos u64 -> envelope bytes (append order: MDB_APPEND)
  *   ids       record id -> pos u64 || type u8
  *   feeds     author || seq u64 -> record id (the branch the tables follow)
@@ -18,9 +18,11 @@
  *               -> effective u64 || revoker key   (every revocation: scope is
  *               decided at question time, kind/revocation.c)
  *   pending   missing id || waiting id -> envelope bytes
- *   pwait     waiting id -> missing id || author || order u64
+ *   pwait     waiting id -> missing id || author || order u64 || stranger u8
  *   porder    author || order u64 -> waiting id (oldest first)
  *   pauthors  author -> records waiting u64
+ *   pstrange  order u64 -> waiting id: records waiting for their author's
+ *             certificate (ingest.c: the pending set)
  *   evidence  author || seq u64 -> len_a u32 || envelope a || envelope b
  *   lots      lot id -> record id || index u32 (0xffffffff: registration) || grams u64
  *               || maker key || timestamp u64
@@ -47,8 +49,8 @@
 struct ls_store {
 	MDB_env *env;
 	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder,
-	    pauthors, evidence, lots, labels, holds, transit, licused, children, policies, licnum,
-	    techs;
+	    pauthors, pstrange, evidence, lots, labels, holds, transit, licused, children, policies,
+	    licnum, techs;
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
 	unsigned threads;

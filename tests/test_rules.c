@@ -520,10 +520,12 @@ test_rules_backdated_receipt(void **state)
 	fx_env_release(&tr);
 }
 
-/* Rule: strangers cannot fill the pending set. Each author may have an
- * eighth of it waiting (at least 64); when it is full, the author with the
- * most loses its oldest first, so an honest out-of-order record still
- * waits, and is applied when its dependency comes. */
+/* Rule: strangers cannot fill the pending set. A record of an author whose
+ * certificate has not arrived (a stranger here) may wait, but strangers
+ * together hold at most a quarter of the set (the oldest goes first) and
+ * never push out a certified author's record; a certified author may have
+ * an eighth of it (at least 64) waiting; when the set is full a stranger's
+ * record goes first. */
 static void
 test_rules_pending_quota(void **state)
 {
@@ -534,71 +536,92 @@ test_rules_pending_quota(void **state)
 	struct ls_err_ctx ctx = {{0}};
 	struct ls_store_stats st;
 	struct fx_actor *x = fx_actor_new("CN"), *y = fx_actor_new("CN");
-	struct fx_actor *anchor = fx_actor_new("CN"), *miner = fx_actor_new("CN");
+	struct fx_actor *anchor = fx_actor_new("CN"), *c1 = fx_actor_new("CN");
+	struct fx_actor *c2 = fx_actor_new("CN");
 	struct ls_ingest_result res;
-	struct fx_env cert, lot;
+	struct fx_env cert1, cert2, first2;
 	uint8_t fake[32];
 
 	(void)w;
 	assert_non_null(dir);
 	assert_non_null(x);
 	assert_non_null(y);
-	memset(&o, 0, sizeof(o));
 	assert_non_null(anchor);
-	assert_non_null(miner);
+	assert_non_null(c1);
+	assert_non_null(c2);
+	memset(&o, 0, sizeof(o));
 	o.anchors = (const uint8_t(*)[32])anchor->kp->pk;
 	o.n_anchors = 1;
 	o.max_pending = 100;
 	assert_int_equal(ls_store_open(dir, &o, &s, &ctx), 0);
-	/* x claims a certificate nobody has seen: its records may wait for it,
-	 * up to its quota of 64. */
+	/* Two strangers claim certificates nobody has seen: their records
+	 * wait, but only a quarter of the set's worth of them. */
 	memset(fake, 0x5a, 32);
 	memcpy(x->cert_id, fake, 32);
 	x->has_cert = true;
 	memcpy(y->cert_id, fake, 32);
 	y->has_cert = true;
 	for (int i = 0; i < 70; i++) {
-		struct fx_env e = fx_lot(x, "junk", NULL, NULL, "ore", 1, NULL);
+		struct fx_env e = fx_lot(i < 35 ? x : y, "junk", NULL, NULL, "ore", 1, NULL);
 		assert_int_equal(fx_ingest_one(s, e.buf, e.len, &res), 0);
-		assert_int_equal(res.status, i < 64 ? LS_INGEST_PENDING : LS_INGEST_REJECTED);
-		if (i >= 64)
-			assert_int_equal(res.reason, LS_R_PENDING_FULL);
+		assert_int_equal(res.status, LS_INGEST_PENDING);
 		fx_env_release(&e);
 	}
-	for (int i = 0; i < 40; i++) {
-		struct fx_env e = fx_lot(y, "junk", NULL, NULL, "ore", 1, NULL);
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	assert_int_equal(st.pending, 25);
+	/* A certified author's out-of-order records (its seq 1 is late) wait,
+	 * up to its quota. */
+	cert1 = fx_cert(anchor, c1, "Mine 1", "CN", LS_ROLE_MINER, 0, 0);
+	cert2 = fx_cert(anchor, c2, "Mine 2", "CN", LS_ROLE_MINER, 0, 0);
+	assert_int_equal(fx_ingest_one(s, cert1.buf, cert1.len, &res), 0);
+	assert_int_equal(res.status, LS_INGEST_ACCEPTED);
+	assert_int_equal(fx_ingest_one(s, cert2.buf, cert2.len, &res), 0);
+	assert_int_equal(res.status, LS_INGEST_ACCEPTED);
+	{
+		struct fx_env first1 = fx_lot(c1, "c1-1", NULL, NULL, "ore", 1, NULL);
+		for (int i = 0; i < 70; i++) {
+			struct fx_env e = fx_lot(c1, "c1", NULL, NULL, "ore", 1, NULL);
+			assert_int_equal(fx_ingest_one(s, e.buf, e.len, &res), 0);
+			assert_int_equal(res.status,
+					 i < 64 ? LS_INGEST_PENDING : LS_INGEST_REJECTED);
+			if (i >= 64)
+				assert_int_equal(res.reason, LS_R_PENDING_FULL);
+			fx_env_release(&e);
+		}
+		fx_env_release(&first1);
+	}
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	assert_int_equal(st.pending, 89);
+	/* The set fills: a second certified author's records push out
+	 * strangers' ones, never the first author's. */
+	first2 = fx_lot(c2, "c2-1", NULL, NULL, "ore", 1, NULL);
+	for (int i = 0; i < 20; i++) {
+		struct fx_env e = fx_lot(c2, "c2", NULL, NULL, "ore", 1, NULL);
 		assert_int_equal(fx_ingest_one(s, e.buf, e.len, &res), 0);
 		assert_int_equal(res.status, LS_INGEST_PENDING);
 		fx_env_release(&e);
 	}
 	assert_int_equal(ls_store_stats(s, &st), 0);
 	assert_int_equal(st.pending, 100);
-	/* The set is full; an honest lot whose certificate has not arrived yet
-	 * still waits (x's oldest goes), and is applied when it arrives. */
-	cert = fx_cert(anchor, miner, "Mine", "CN", LS_ROLE_MINER, 0, 0);
-	lot = fx_lot(miner, "honest", NULL, NULL, "ore", 10, NULL);
-	assert_int_equal(fx_ingest_one(s, lot.buf, lot.len, &res), 0);
-	assert_int_equal(res.status, LS_INGEST_PENDING);
-	assert_int_equal(ls_store_stats(s, &st), 0);
-	assert_int_equal(st.pending, 100);
-	/* Across a restart too. */
+	/* Across a restart, c2's first record releases all 20. */
 	ls_store_close(&s);
 	assert_int_equal(ls_store_open(dir, &o, &s, &ctx), 0);
-	assert_int_equal(fx_ingest_one(s, cert.buf, cert.len, &res), 0);
+	assert_int_equal(fx_ingest_one(s, first2.buf, first2.len, &res), 0);
 	assert_int_equal(res.status, LS_INGEST_ACCEPTED);
-	assert_int_equal(fx_ingest_one(s, lot.buf, lot.len, &res), 0);
-	assert_int_equal(res.status, LS_INGEST_KNOWN);
 	assert_int_equal(ls_store_stats(s, &st), 0);
-	assert_int_equal(st.pending, 99);
-	fx_env_release(&cert);
-	fx_env_release(&lot);
+	assert_int_equal(st.pending, 80);
+	assert_int_equal(st.records, 2 + 21);
+	fx_env_release(&cert1);
+	fx_env_release(&cert2);
+	fx_env_release(&first2);
 	ls_store_close(&s);
 	fx_rmtree(dir);
 	free(dir);
 	fx_actor_free(&x);
 	fx_actor_free(&y);
 	fx_actor_free(&anchor);
-	fx_actor_free(&miner);
+	fx_actor_free(&c1);
+	fx_actor_free(&c2);
 }
 
 /* The stored set of a store, sorted. */
