@@ -377,7 +377,7 @@ park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
 			 (unsigned long long)mine);
 		return 0;
 	}
-	while (w->pending >= s->max_pending || (stranger && w->strangers >= s->max_pending / 4)) {
+	while (w->pending >= s->max_pending || (stranger && w->strangers >= s->strangers_max)) {
 		if ((rc = evict_one(w, stranger)) == LS_ERR_NOT_FOUND) {
 			*reason = LS_R_PENDING_FULL;
 			snprintf(msg, msglen,

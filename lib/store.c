@@ -284,6 +284,8 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	s->pending_quota = s->max_pending / 8 > 64 ? s->max_pending / 8 : 64;
 	if (s->pending_quota > s->max_pending)
 		s->pending_quota = s->max_pending;
+	/* Strangers together a quarter of it (all of a tiny set). */
+	s->strangers_max = s->max_pending >= 4 ? s->max_pending / 4 : s->max_pending;
 
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||

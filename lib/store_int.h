@@ -56,6 +56,7 @@ struct ls_store {
 	unsigned threads;
 	size_t max_pending;
 	size_t pending_quota; /* records one author may have waiting */
+	size_t strangers_max; /* records of strangers waiting, all together */
 	int lockfd;
 };
 
