@@ -266,7 +266,8 @@ do_reindex(struct lsd_config *cfg)
 	opts.n_anchors = cfg->n_trust;
 	if ((rc = ls_store_reindex(cfg->data_dir, &opts, &hooks, &rep, &ctx)) != 0) {
 		if (rc == LS_ERR_LOCKED)
-			fprintf(stderr, "lodestoned: data dir '%s' is in use: stop lodestoned first\n",
+			fprintf(stderr,
+				"lodestoned: data dir '%s' is in use: stop lodestoned first\n",
 				cfg->data_dir);
 		else
 			fprintf(stderr, "lodestoned: reindex failed: %s\n", ls_err_msg(&ctx, rc));
