@@ -111,7 +111,8 @@ struct wctx {
 	uint64_t next_pos, pending, strangers;
 	int err;                  /* a store error: abort the batch */
 	bool disk_full;           /* the commit failed on the disk, not on the map */
-	struct ls_branch *branch; /* the last branch folded (see branch_for) */
+	struct ls_branch *branch; /* the branch of the last record checked off the main one */
+	struct ls_branch *base;   /* the last branch folded from seq 1, before any record */
 };
 
 static void
@@ -434,43 +435,93 @@ park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
  * every record of an equivocating author.
  */
 
-#define BRANCH_MAX (1u << 20) /* records of a branch folded to check one record */
+#define BRANCH_MAX (1u << 16) /* records of a branch folded to check one record */
 
-static void
-branch_free(struct ls_branch **bp)
+/* Entries of a folded state the store keeps for later forks. */
+#define FORK_CACHE_STATE_MAX 65536
+
+static struct ls_branch *
+branch_clone(const struct ls_branch *from)
 {
-	struct ls_branch *b = *bp;
+	struct ls_branch *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
-		return;
-	ls_idmap_free(&b->holds);
-	ls_idmap_free(&b->used);
-	ls_idmap_free(&b->received);
-	free(b);
-	*bp = NULL;
+		return NULL;
+	memcpy(b->author, from->author, LS_KEY_LEN);
+	memcpy(b->tip, from->tip, LS_ID_LEN);
+	if ((b->holds = ls_idmap_clone(from->holds)) == NULL ||
+	    (b->used = ls_idmap_clone(from->used)) == NULL ||
+	    (b->received = ls_idmap_clone(from->received)) == NULL)
+		ls_branch_free(&b);
+	return b;
 }
 
+static bool
+branch_at(const struct ls_branch *b, const struct ls_record *r)
+{
+	return b != NULL && memcmp(b->author, r->author, LS_KEY_LEN) == 0 &&
+	       (r->has_prev ? memcmp(b->tip, r->prev, LS_ID_LEN) == 0
+			    : !ls_idmap_count(b->holds) && !ls_idmap_count(b->used) &&
+				  !ls_idmap_count(b->received));
+}
+
+static int branch_fold(struct wctx *w, const struct ls_record *r);
+
 /*
- * w->branch: the state of r's author folded along r's prev chain. Reuses the
- * last one when r continues it. Returns 0, a store error, or LS_ERR_TOO_BIG
- * (a branch too long to fold: the record is refused, the same everywhere).
+ * w->branch: the state of r's author folded along r's prev chain. The one
+ * r continues is kept as it is; many records at one seq (a fork of a fork)
+ * start from a copy of the last fold (w->base), so that each costs a copy of
+ * the author's state, not a fold of its whole feed. Returns 0, a store error,
+ * or LS_ERR_TOO_BIG (a branch too long to fold: the record is refused, the
+ * same everywhere).
  */
 static int
 branch_for(struct wctx *w, const struct ls_record *r)
 {
-	struct ls_branch *b = w->branch;
+	int rc;
+
+	struct ls_store *s = w->t.s;
+	struct ls_branch *base = NULL;
+
+	if (r->has_prev && branch_at(w->branch, r))
+		return 0;
+	/* A fold depends only on the records of its chain, which never change:
+	 * the store keeps the last few, across batches. */
+	for (size_t i = 0; i < LS_FORK_CACHE && base == NULL; i++)
+		if (branch_at(s->fork_cache[i], r))
+			base = s->fork_cache[i];
+	if (base == NULL) {
+		if ((rc = branch_fold(w, r)) != 0)
+			return rc;
+		base = w->base;
+		if (ls_idmap_count(base->holds) + ls_idmap_count(base->used) +
+			ls_idmap_count(base->received) <=
+		    FORK_CACHE_STATE_MAX) {
+			size_t k = s->fork_next++ % LS_FORK_CACHE;
+			ls_branch_free(&s->fork_cache[k]);
+			s->fork_cache[k] = base;
+			w->base = NULL;
+		}
+	}
+	ls_branch_free(&w->branch);
+	w->branch = branch_clone(base);
+	ls_branch_free(&w->base);
+	return w->branch == NULL ? LS_ERR_NOMEM : 0;
+}
+
+/* w->base: r's author's state folded along r's prev chain from seq 1. */
+static int
+branch_fold(struct wctx *w, const struct ls_record *r)
+{
+	struct ls_branch *b = NULL;
 	uint8_t(*path)[LS_ID_LEN] = NULL;
 	uint8_t cur[LS_ID_LEN];
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
-	if (b != NULL && r->has_prev && memcmp(b->author, r->author, LS_KEY_LEN) == 0 &&
-	    memcmp(b->tip, r->prev, LS_ID_LEN) == 0)
-		return 0;
-	branch_free(&w->branch);
 	if ((b = calloc(1, sizeof(*b))) == NULL || (b->holds = ls_idmap_new()) == NULL ||
 	    (b->used = ls_idmap_new()) == NULL || (b->received = ls_idmap_new()) == NULL) {
-		branch_free(&b);
+		ls_branch_free(&b);
 		return LS_ERR_NOMEM;
 	}
 	memcpy(b->author, r->author, LS_KEY_LEN);
@@ -514,12 +565,12 @@ branch_for(struct wctx *w, const struct ls_record *r)
 	w->t.branch = NULL;
 	free(path);
 	if (rc != 0) {
-		branch_free(&b);
+		ls_branch_free(&b);
 		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
 	}
 	if (r->has_prev)
 		memcpy(b->tip, r->prev, LS_ID_LEN);
-	w->branch = b;
+	w->base = b;
 	return 0;
 }
 
@@ -550,34 +601,42 @@ static int
 update_evidence(struct wctx *w, const struct ls_record *r, const uint8_t primary[LS_ID_LEN])
 {
 	struct seqids ids = {NULL, 0};
-	uint8_t lo[2][LS_ID_LEN];
+	uint8_t lo[2][LS_ID_LEN], pair[2][LS_ID_LEN];
 	const uint8_t *ea, *eb;
 	MDB_val va, vb;
-	int rc;
+	int rc = ls_txn_evidence_pair(&w->t, r->author, r->seq, pair);
 
-	if ((rc = seqid_one(&ids, primary)) != 0 ||
-	    (rc = ls_txn_forks_each(&w->t, r->author, r->seq, seqid_one, &ids)) != 0)
-		goto out;
-	/* Two lowest ids. */
-	memset(lo, 0xff, sizeof(lo));
-	for (size_t i = 0; i < ids.n; i++) {
-		if (memcmp(ids.v[i], lo[0], LS_ID_LEN) < 0) {
-			memcpy(lo[1], lo[0], LS_ID_LEN);
-			memcpy(lo[0], ids.v[i], LS_ID_LEN);
-		} else if (memcmp(ids.v[i], lo[1], LS_ID_LEN) < 0) {
-			memcpy(lo[1], ids.v[i], LS_ID_LEN);
+	if (rc == 0) {
+		/* Kept already: only a lower id changes the pair (no list of
+		 * every record at the seq, however many there are). */
+		if (memcmp(r->id, pair[1], LS_ID_LEN) >= 0)
+			return 0;
+		if (memcmp(r->id, pair[0], LS_ID_LEN) < 0) {
+			memcpy(lo[0], r->id, LS_ID_LEN);
+			memcpy(lo[1], pair[0], LS_ID_LEN);
+		} else {
+			memcpy(lo[0], pair[0], LS_ID_LEN);
+			memcpy(lo[1], r->id, LS_ID_LEN);
 		}
-	}
-	if (ids.n < 2)
-		goto out;
-	{
-		uint8_t pair[2][LS_ID_LEN];
-		rc = ls_txn_evidence_pair(&w->t, r->author, r->seq, pair);
-		if (rc == 0 && memcmp(pair, lo, sizeof(lo)) == 0)
+	} else if (rc == LS_ERR_NOT_FOUND) {
+		/* The first evidence at this seq: two records, the main one and
+		 * a fork (or, after a reindex, a few). */
+		if ((rc = seqid_one(&ids, primary)) != 0 ||
+		    (rc = ls_txn_forks_each(&w->t, r->author, r->seq, seqid_one, &ids)) != 0)
 			goto out;
-		if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+		memset(lo, 0xff, sizeof(lo));
+		for (size_t i = 0; i < ids.n; i++) {
+			if (memcmp(ids.v[i], lo[0], LS_ID_LEN) < 0) {
+				memcpy(lo[1], lo[0], LS_ID_LEN);
+				memcpy(lo[0], ids.v[i], LS_ID_LEN);
+			} else if (memcmp(ids.v[i], lo[1], LS_ID_LEN) < 0) {
+				memcpy(lo[1], ids.v[i], LS_ID_LEN);
+			}
+		}
+		if (ids.n < 2)
 			goto out;
-		rc = 0;
+	} else {
+		return rc;
 	}
 	if ((rc = ls_txn_envelope(&w->t, lo[0], &va)) != 0 ||
 	    (rc = ls_txn_envelope(&w->t, lo[1], &vb)) != 0) {
@@ -658,16 +717,6 @@ struct first_fork {
 	uint8_t id[LS_ID_LEN];
 };
 
-static int
-first_fork(void *arg, const uint8_t id[LS_ID_LEN])
-{
-	struct first_fork *f = arg;
-
-	if (f->n++ == 0)
-		memcpy(f->id, id, LS_ID_LEN);
-	return 0;
-}
-
 /*
  * Takes one verified record through the checks: consensus rules, and
  * admission when `layer` says it is a local client's submission. On a store
@@ -729,7 +778,9 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 		w->err = rc;
 		return;
 	}
-	if ((rc = ls_txn_forks_each(&w->t, r->author, r->seq, first_fork, &forks)) != 0) {
+	if ((rc = ls_txn_fork_first(&w->t, r->author, r->seq, forks.id)) == 0) {
+		forks.n = 1;
+	} else if (rc != LS_ERR_NOT_FOUND) {
 		w->err = rc;
 		return;
 	}
@@ -967,7 +1018,8 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 
 	acc_clear(&w->acc);
 	ev_clear(w);
-	branch_free(&w->branch); /* folded in a transaction that is gone */
+	ls_branch_free(&w->branch); /* folded in a transaction that is gone */
+	ls_branch_free(&w->base);
 	w->err = 0;
 	w->disk_full = false;
 	if ((rc = ls_txn_begin(s, true, &w->t)) != 0)
@@ -1085,7 +1137,8 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 			hooks->evidence(hooks->arg, w.ev[i].a, w.ev[i].la, w.ev[i].b, w.ev[i].lb);
 	}
 out:
-	branch_free(&w.branch);
+	ls_branch_free(&w.branch);
+	ls_branch_free(&w.base);
 	acc_release(&w.acc);
 	ev_clear(&w);
 	free(w.ev);

@@ -298,9 +298,10 @@ author_check_depth(struct ls_txn *t, const struct ls_record *r, uint32_t roles, 
 	if (!r->has_cert)
 		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "%s record: the author has no certificate",
 			       ls_rtype_name(r->type));
-	/* A key may always revoke itself. */
+	/* A key may always revoke itself, and the certificate it acts under. */
 	if (r->type == LS_REC_REVOCATION &&
-	    memcmp(r->revocation.subject, r->author, LS_KEY_LEN) == 0)
+	    (memcmp(r->revocation.subject, r->author, LS_KEY_LEN) == 0 ||
+	     memcmp(r->revocation.subject, r->cert_id, LS_ID_LEN) == 0))
 		roles = 0;
 	return cert_check_depth(t, r->cert_id, r->author, roles, r->timestamp, layer, depth, NULL,
 				w);

@@ -149,6 +149,22 @@ ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val)
 	return 0;
 }
 
+struct ls_idmap *
+ls_idmap_clone(const struct ls_idmap *m)
+{
+	struct ls_idmap *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	*c = *m;
+	if ((c->s = malloc(m->cap * sizeof(*c->s))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	memcpy(c->s, m->s, m->cap * sizeof(*c->s));
+	return c;
+}
+
 size_t
 ls_idmap_count(const struct ls_idmap *m)
 {

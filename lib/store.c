@@ -371,6 +371,8 @@ ls_store_close(struct ls_store **sp)
 		mdb_env_close(s->env);
 	if (s->lockfd >= 0)
 		close(s->lockfd);
+	for (size_t i = 0; i < LS_FORK_CACHE; i++)
+		ls_branch_free(&s->fork_cache[i]);
 	free(s->anchors);
 	free(s);
 	*sp = NULL;

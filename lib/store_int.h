@@ -44,7 +44,11 @@
 #include "store.h"
 
 #define LS_STORE_LAYOUT_VERSION 2
-#define LS_LOT_REGISTRATION     0xffffffffu
+/* Folded branches the store keeps for the forks that follow (ingest.c). */
+#define LS_FORK_CACHE 4
+
+struct ls_branch;
+#define LS_LOT_REGISTRATION 0xffffffffu
 
 struct ls_store {
 	MDB_env *env;
@@ -57,6 +61,8 @@ struct ls_store {
 	size_t max_pending;
 	size_t pending_quota; /* records one author may have waiting */
 	size_t strangers_max; /* records of strangers waiting, all together */
+	struct ls_branch *fork_cache[LS_FORK_CACHE];
+	size_t fork_next;
 	int lockfd;
 };
 
@@ -72,6 +78,8 @@ bool ls_idmap_has(const struct ls_idmap *m, const uint8_t id[32]);
 /* Stores val under id (replacing). LS_ERR_NOMEM. */
 int ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val);
 size_t ls_idmap_count(const struct ls_idmap *m);
+/* A copy of m (values copied as pointers), or NULL. */
+struct ls_idmap *ls_idmap_clone(const struct ls_idmap *m);
 /* Calls fn for every entry, in no particular order. */
 void ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[32], void *val),
 		   void *arg);
@@ -89,6 +97,8 @@ struct ls_branch {
 	uint8_t tip[LS_ID_LEN]; /* the last record folded in */
 	struct ls_idmap *holds, *used, *received;
 };
+
+void ls_branch_free(struct ls_branch **b);
 
 /* A transaction of the store (read or write). */
 struct ls_txn {
@@ -238,6 +248,9 @@ int ls_txn_fork_put(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t
 		    const uint8_t id[LS_ID_LEN]);
 int ls_txn_forks_each(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
 		      int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg);
+/* One of them (the lowest id), or LS_ERR_NOT_FOUND. */
+int ls_txn_fork_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		      uint8_t id[LS_ID_LEN]);
 /* Every evidence pair (of author, or of everyone when author is NULL). */
 int ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
 			 int (*fn)(void *arg, const uint8_t *a, size_t la, const uint8_t *b,

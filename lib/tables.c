@@ -91,6 +91,22 @@ scan(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen,
 	return rc;
 }
 
+/* ---- branch state (ingest.c) ---- */
+
+void
+ls_branch_free(struct ls_branch **bp)
+{
+	struct ls_branch *b = *bp;
+
+	if (b == NULL)
+		return;
+	ls_idmap_free(&b->holds);
+	ls_idmap_free(&b->used);
+	ls_idmap_free(&b->received);
+	free(b);
+	*bp = NULL;
+}
+
 /* ---- holds: holder key || lot id -> grams u64 ---- */
 
 int
@@ -719,6 +735,29 @@ ls_txn_forks_each(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t s
 	memcpy(k, author, LS_KEY_LEN);
 	ls_be64_put(k + LS_KEY_LEN, seq);
 	return ids_each(t, t->s->forks, k, sizeof(k), sizeof(k), fn, arg);
+}
+
+static int
+first_fork_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	(void)v;
+	if (k->mv_size != LS_KEY_LEN + 8 + LS_ID_LEN)
+		return LS_ERR_STORE;
+	memcpy(arg, (const uint8_t *)k->mv_data + LS_KEY_LEN + 8, LS_ID_LEN);
+	return 1;
+}
+
+int
+ls_txn_fork_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		  uint8_t id[LS_ID_LEN])
+{
+	uint8_t k[LS_KEY_LEN + 8];
+	int rc;
+
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	rc = scan(t, t->s->forks, k, sizeof(k), first_fork_one, id);
+	return rc == 1 ? 0 : rc == 0 ? LS_ERR_NOT_FOUND : rc;
 }
 
 int

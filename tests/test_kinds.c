@@ -16,9 +16,6 @@
  * same exporter, lot, destination, end user, end use and time, under a
  * policy of the license issuer's jurisdiction that controls the lot, and
  * both must give the row's reason.
- *
- * A row that states the correct result of a rule lib/ gets wrong is marked
- * known_failing and runs only with LS_KINDS_KNOWN_FAILING=1.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -327,13 +324,6 @@ sign_receipt(struct fx_actor *a, const uint8_t transfer[32], uint64_t grams)
 	return e;
 }
 
-static bool
-known_failing_enabled(void)
-{
-	const char *v = getenv("LS_KINDS_KNOWN_FAILING");
-	return v != NULL && strcmp(v, "1") == 0;
-}
-
 /* ---- the tables ---- */
 
 struct expect {
@@ -359,7 +349,6 @@ struct kcase {
 	int64_t d;
 	struct expect peer;  /* from a peer: consensus */
 	struct expect local; /* from a local client: admission too */
-	bool known_failing;
 };
 
 static bool
@@ -409,13 +398,6 @@ run_table(const char *kind, enum ls_rtype type, const struct kcase *cases, size_
 	size_t failed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (cases[i].known_failing && !known_failing_enabled()) {
-			fprintf(stderr,
-				"known failing, skipped (LS_KINDS_KNOWN_FAILING=1 runs it): %s: "
-				"%s [%s]\n",
-				kind, cases[i].rule, cases[i].side);
-			continue;
-		}
 		if (!run_case(kind, type, &cases[i]))
 			failed++;
 	}
@@ -579,7 +561,7 @@ static const struct kcase revocation_cases[] = {
      * check lifts the role only for subject == author key, so a
      * participant's revocation of its own certificate is never stored. */
     {"or the key itself", "a miner revokes its own certificate", b_revoke, .who = A_MINER,
-     .to = A_MINER, .s = "cert", BOTH(STORED), .known_failing = true},
+     .to = A_MINER, .s = "cert", BOTH(STORED)},
     {"admission: in the author's scope", "another jurisdiction's authority revokes a key", b_revoke,
      .who = A_DE, .to = A_MINER, .s = "key", .peer = STORED, .local = REJECTED(UNTRUSTED)},
     {"admission: in the author's scope", "another jurisdiction's authority revokes a certificate",
@@ -593,9 +575,16 @@ static const struct kcase revocation_cases[] = {
      * revocation never counts), but admit() lets any trust anchor's
      * revocation through before it asks whether the subject is another
      * trust anchor. */
-    {"admission: in the author's scope", "a trust anchor revokes another trust anchor", b_revoke,
-     .who = A_ROOT, .to = A_ROOT2, .s = "key", .peer = STORED, .local = REJECTED(UNTRUSTED),
-     .known_failing = true},
+    {
+	"admission: in the author's scope",
+	"a trust anchor revokes another trust anchor",
+	b_revoke,
+	.who = A_ROOT,
+	.to = A_ROOT2,
+	.s = "key",
+	.peer = STORED,
+	.local = REJECTED(UNTRUSTED),
+    },
     {"admission: in the author's scope", "a key nobody certified (cannot tell)", b_revoke,
      .who = A_DE, .s = "unknown", BOTH(STORED)},
     {"admission: in the author's scope", "up the chain: the sub-authority's participant",
@@ -1399,7 +1388,6 @@ struct lcase {
 	uint64_t at;         /* [T(10)] */
 	uint64_t grams;      /* [1000] */
 	enum ls_reason want; /* LS_R_OK: stored, and allowed as controlled */
-	bool known_failing;
 };
 
 static const struct lcase agreement_cases[] = {
@@ -1621,11 +1609,6 @@ test_kinds_license_agreement(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < n; i++) {
-		if (agreement_cases[i].known_failing && !known_failing_enabled()) {
-			fprintf(stderr, "known failing, skipped: license: %s [%s]\n",
-				agreement_cases[i].rule, agreement_cases[i].side);
-			continue;
-		}
 		if (!run_agreement(&agreement_cases[i]))
 			failed++;
 	}

@@ -150,11 +150,13 @@ admit(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 	struct admit_ctx a = {t, r->author, false, false, 0};
 	int rc;
 
-	if (memcmp(subject, r->author, LS_KEY_LEN) == 0 || ls_store_is_anchor(t->s, r->author))
+	if (memcmp(subject, r->author, LS_KEY_LEN) == 0)
 		return LS_R_OK;
 	if (ls_store_is_anchor(t->s, subject))
 		return LS_FAIL(w, LS_R_UNTRUSTED,
 			       "revocation: a trust anchor can be revoked only by itself");
+	if (ls_store_is_anchor(t->s, r->author))
+		return LS_R_OK;
 	rc = ls_txn_record(t, subject, &rec);
 	if (rc == 0) {
 		rc = in_chain(t, rec, r->author, &a.in);
