@@ -615,27 +615,12 @@ act_transform(struct world *w)
 				sum += ppm[z];
 			}
 		memset(&oc[o], 0, sizeof(oc[o]));
-		for (uint32_t z = 0; z < 72; z++) {
-			if (ppm[z] == 0)
-				continue;
-			if (sum > 900000)
-				ppm[z] = ppm[z] * 900000 / sum;
-			if (z > 26 && oc[o].n == 0 && next >= S_METAL)
-				comp_add(&oc[o], 26, 1); /* placeholder, fixed below */
-			comp_add(&oc[o], z, ppm[z]);
-		}
-		/* Iron from outside the ledger for metals and magnets. */
-		if (oc[o].n > 0 && oc[o].e[0].z == 26) {
-			uint64_t used = 0;
-			for (size_t j = 1; j < oc[o].n; j++)
-				used += oc[o].e[j].ppm;
-			oc[o].e[0].ppm = (uint32_t)(used < 1000000 ? (1000000 - used) / 2 + 1 : 1);
-			if (used >= 1000000) {
-				memmove(&oc[o].e[0], &oc[o].e[1],
-					(oc[o].n - 1) * sizeof(oc[o].e[0]));
-				oc[o].n--;
-			}
-		}
+		/* Iron from outside the ledger for metals and magnets (informational). */
+		if (next >= S_METAL && sum > 0)
+			comp_add(&oc[o], 26, (1000000 - (sum > 900000 ? 900000 : sum)) / 2);
+		for (uint32_t z = 0; z < 72; z++)
+			if (ppm[z] > 0)
+				comp_add(&oc[o], z, sum > 900000 ? ppm[z] * 900000 / sum : ppm[z]);
 		og[o] = g;
 		comp_format(&oc[o], comp, sizeof(comp));
 		snprintf(outs[o], sizeof(outs[o]), "L%zu:%s:%llu:%s", w->n_lots + 1 + o,
@@ -1105,25 +1090,22 @@ act_fork(struct world *w)
 		return y;
 	}
 	if (r < 65) {
-		/* An authority certifies two keys at one seq; the second goes on
-		 * to trade. */
-		int q = -1, au, ci;
+		/* An authority certifies two keys at one seq (a late joiner or a
+		 * new certificate, and a spare key); the spare goes on to trade. */
+		int q = -1, p = -1, au, ci;
 		for (size_t i = 0; i < w->n_actors && q < 0; i++)
 			if (w->a[i].spare && !w->a[i].active)
 				q = (int)i;
 		if (q < 0 || (ci = cc_index(w, w->a[q].cc)) < 0 || !can_sign(w, au = w->auth[ci]))
 			return -1;
+		for (size_t i = 0; i < w->n_actors && p < 0; i++)
+			if (w->a[i].kind == A_PART && !w->a[i].active && !w->a[i].spare &&
+			    strcmp(w->a[i].cc, w->a[q].cc) == 0)
+				p = (int)i;
+		if (p < 0 && (p = pick_part(w, 0, -1, w->a[q].cc, false)) < 0)
+			return -1;
 		m = fx_mark(w->a[au].fx);
-		x = act_recert(w);
-		if (x < 0 || w->envs[x].author != au) {
-			/* act_recert chose the anchor or failed: certify directly. */
-			int p = pick_part(w, 0, -1, w->a[q].cc, false);
-			if (x >= 0)
-				m = fx_mark(w->a[au].fx);
-			if (p < 0)
-				return -1;
-			x = certify(w, au, p, false);
-		}
+		x = certify(w, au, p, false);
 		cur = fx_mark(w->a[au].fx);
 		fx_rewind(w->a[au].fx, &m);
 		y = certify(w, au, q, true);
@@ -1255,7 +1237,7 @@ garbage(struct world *w, int kind)
 		break;
 	case 7: { /* a certificate that never comes */
 		uint8_t saved[32];
-		if ((s = pick_part(w, 0, -1, NULL, false)) < 0 || w->n_transit == 0)
+		if ((s = pick_part(w, 0, -1, NULL, false)) < 0)
 			return -1;
 		memcpy(saved, w->a[s].fx->cert_id, 32);
 		for (size_t k = 0; k < 4; k++) {
