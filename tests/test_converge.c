@@ -1693,6 +1693,7 @@ struct run {
 	size_t n_ev, cap_ev;
 	struct ls_store_stats st;
 	struct vsum *prov, *exp;
+	struct ls_verdict *pv, *xv; /* the verdicts themselves, for the report */
 	int err;
 	char errmsg[160];
 };
@@ -1862,7 +1863,6 @@ ask_export(struct ls_store *s, const struct query *q, struct ls_verdict *v)
 static void
 snapshot(struct world *w, struct run *r)
 {
-	struct ls_verdict v;
 	int rc;
 
 	if ((rc = ls_store_log(r->s, NULL, log_fn, r)) != 0 ||
@@ -1876,20 +1876,20 @@ snapshot(struct world *w, struct run *r)
 	qsort(r->ev, r->n_ev, 64, pair_cmp);
 	r->prov = calloc(w->n_lots + 1, sizeof(*r->prov));
 	r->exp = calloc(w->n_queries + 1, sizeof(*r->exp));
-	if (r->prov == NULL || r->exp == NULL) {
+	r->pv = calloc(w->n_lots + 1, sizeof(*r->pv));
+	r->xv = calloc(w->n_queries + 1, sizeof(*r->xv));
+	if (r->prov == NULL || r->exp == NULL || r->pv == NULL || r->xv == NULL) {
 		r->err = LS_ERR_NOMEM;
 		snprintf(r->errmsg, sizeof(r->errmsg), "out of memory");
 		return;
 	}
 	for (size_t l = 0; l < w->n_lots; l++) {
-		rc = ls_verify_provenance(r->s, w->lots[l].id, &v);
-		summarize(rc, &v, &r->prov[l]);
-		ls_verdict_release(&v);
+		rc = ls_verify_provenance(r->s, w->lots[l].id, &r->pv[l]);
+		summarize(rc, &r->pv[l], &r->prov[l]);
 	}
 	for (size_t q = 0; q < w->n_queries; q++) {
-		rc = ask_export(r->s, &w->q[q], &v);
-		summarize(rc, &v, &r->exp[q]);
-		ls_verdict_release(&v);
+		rc = ask_export(r->s, &w->q[q], &r->xv[q]);
+		summarize(rc, &r->xv[q], &r->exp[q]);
 	}
 }
 
@@ -2024,8 +2024,14 @@ run_release(struct run *r)
 	free(r->obs);
 	free(r->ids);
 	free(r->ev);
+	for (size_t i = 0; r->pv != NULL && i < r->w->n_lots; i++)
+		ls_verdict_release(&r->pv[i]);
+	for (size_t i = 0; r->xv != NULL && i < r->w->n_queries; i++)
+		ls_verdict_release(&r->xv[i]);
 	free(r->prov);
 	free(r->exp);
+	free(r->pv);
+	free(r->xv);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -2103,6 +2109,14 @@ obs_line(const struct world *w, const struct run *r, size_t i, char *buf, size_t
 	answer(w, o->status, o->reason, o->msg, then, sizeof(then));
 	if (!o->probed) {
 		snprintf(buf, len, "not stored; when given: %s", then);
+		return;
+	}
+	if (o->now == LS_INGEST_ACCEPTED || o->now == LS_INGEST_KNOWN) {
+		/* Taken when given once more (known: released by another one). */
+		setf(buf, len,
+		     "not stored, but taken when given again after all the others; when "
+		     "given: %.200s",
+		     then);
 		return;
 	}
 	answer(w, o->now, o->now_reason, o->now_msg, now, sizeof(now));
@@ -2271,8 +2285,6 @@ compare(struct report *rp, const struct run *a, const struct run *b)
 	/* Verdicts. */
 	for (size_t l = 0; l < w->n_lots; l++) {
 		const char *d = vsum_diff(&a->prov[l], &b->prov[l]);
-		struct ls_verdict va, vb;
-		int ra, rb;
 		if (d == NULL)
 			continue;
 		diffs++;
@@ -2283,19 +2295,13 @@ compare(struct report *rp, const struct run *a, const struct run *b)
 			"    provenance of lot %s (%s, made by %s, record %.60s) differs in %s:\n",
 			w->lots[l].label, stage_name[w->lots[l].stage], w->a[w->lots[l].maker].name,
 			w->envs[w->lots[l].env].desc, d);
-		ra = ls_verify_provenance(a->s, w->lots[l].id, &va);
-		rb = ls_verify_provenance(b->s, w->lots[l].id, &vb);
-		print_verdict(a->k, ra, &va);
-		print_verdict(b->k, rb, &vb);
-		ls_verdict_release(&va);
-		ls_verdict_release(&vb);
+		print_verdict(a->k, a->prov[l].rc, &a->pv[l]);
+		print_verdict(b->k, b->prov[l].rc, &b->pv[l]);
 	}
 	if (rp->print && n_prov > rp->cap)
 		fprintf(stderr, "    ... %zu provenance verdicts differ in all\n", n_prov);
 	for (size_t q = 0; q < w->n_queries; q++) {
 		const char *d = vsum_diff(&a->exp[q], &b->exp[q]);
-		struct ls_verdict va, vb;
-		int ra, rb;
 		if (d == NULL)
 			continue;
 		diffs++;
@@ -2303,12 +2309,8 @@ compare(struct report *rp, const struct run *a, const struct run *b)
 		if (!rp->print || n_exp++ >= rp->cap)
 			continue;
 		fprintf(stderr, "    %s differs in %s:\n", w->q[q].desc, d);
-		ra = ask_export(a->s, &w->q[q], &va);
-		rb = ask_export(b->s, &w->q[q], &vb);
-		print_verdict(a->k, ra, &va);
-		print_verdict(b->k, rb, &vb);
-		ls_verdict_release(&va);
-		ls_verdict_release(&vb);
+		print_verdict(a->k, a->exp[q].rc, &a->xv[q]);
+		print_verdict(b->k, b->exp[q].rc, &b->xv[q]);
 	}
 	if (rp->print && n_exp > rp->cap)
 		fprintf(stderr, "    ... %zu export verdicts differ in all\n", n_exp);
