@@ -1872,8 +1872,10 @@ snapshot(struct world *w, struct run *r)
 		snprintf(r->errmsg, sizeof(r->errmsg), "reading the store: %s", ls_strerror(rc));
 		return;
 	}
-	qsort(r->ids, r->n_ids, 32, id_cmp);
-	qsort(r->ev, r->n_ev, 64, pair_cmp);
+	if (r->n_ids > 0)
+		qsort(r->ids, r->n_ids, 32, id_cmp);
+	if (r->n_ev > 0)
+		qsort(r->ev, r->n_ev, 64, pair_cmp);
 	r->prov = calloc(w->n_lots + 1, sizeof(*r->prov));
 	r->exp = calloc(w->n_queries + 1, sizeof(*r->exp));
 	r->pv = calloc(w->n_lots + 1, sizeof(*r->pv));
