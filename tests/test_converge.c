@@ -30,7 +30,7 @@
  * dependency: it is judged at question time, not at ingest).
  *
  * Environment:
- *   LS_CONVERGE_SEEDS=N           seeds per test (default 4; `make soak`: 500)
+ *   LS_CONVERGE_SEEDS=N           seeds per test (default 6; `make soak`: 500)
  *   LS_CONVERGE_FIRST=S           first seed (default 1)
  *   LS_CONVERGE_SEED=S            only seed S (to reproduce a failure)
  *   LS_CONVERGE_STORES=K          stores per seed, 2..8 (default 4)
@@ -2612,7 +2612,7 @@ main(void)
 	if (sodium_init() < 0)
 		return 1;
 	g_cfg.first = env_u64("LS_CONVERGE_FIRST", 1);
-	g_cfg.n_seeds = env_u64("LS_CONVERGE_SEEDS", 4);
+	g_cfg.n_seeds = env_u64("LS_CONVERGE_SEEDS", 6);
 	if (getenv("LS_CONVERGE_SEED") != NULL) {
 		g_cfg.first = env_u64("LS_CONVERGE_SEED", 1);
 		g_cfg.n_seeds = 1;
