@@ -1684,9 +1684,11 @@ struct run {
 	struct obs *obs;
 	struct world *w;
 	size_t n_given, n_batches, n_dups;
-	size_t stray;        /* accepted records the world does not know */
-	size_t corrupt_kept; /* corrupt copies answered accepted or pending */
-	size_t unsettled;    /* records accepted when given again (probe) */
+	size_t stray;                /* accepted records the world does not know */
+	size_t corrupt_kept;         /* corrupt copies answered accepted or pending */
+	size_t unsettled;            /* records accepted when given again (probe) */
+	bool probe_changed;          /* the probe changed the store's counts */
+	struct ls_store_stats after; /* the counts after the probe */
 	uint8_t (*ids)[32];
 	size_t n_ids, cap_ids;
 	uint8_t (*ev)[64];
@@ -1910,7 +1912,8 @@ on_probe_accepted(void *arg, const struct ls_record *rec, const uint8_t *env, si
  * Gives store r once more every envelope it did not store, after the
  * snapshot: what it answers now is its final word on each (a record released
  * from pending and then refused is not reported by ingest), and a settled
- * store must not change (r->unsettled counts what it accepted).
+ * store must not change: r->unsettled counts what it accepted,
+ * r->probe_changed says whether its counts (records, pending, evidence) moved.
  */
 static void
 probe(struct world *w, struct run *r)
@@ -1944,6 +1947,10 @@ probe(struct world *w, struct run *r)
 		}
 		n = 0;
 	}
+	if (r->err == 0 && ls_store_stats(r->s, &r->after) == 0)
+		r->probe_changed = r->after.records != r->st.records ||
+				   r->after.pending != r->st.pending ||
+				   r->after.equivocations != r->st.equivocations;
 }
 
 static void
@@ -2369,6 +2376,22 @@ check_expect(struct report *rp, const struct run *r, bool skip_tainted)
 			    "  store %d (%s): %llu records pending, the generator made %zu that "
 			    "wait for ever\n",
 			    r->k, run_how(r), (unsigned long long)r->st.pending, waits);
+		}
+	}
+	if (r->probe_changed) {
+		bad++;
+		if (rp->print) {
+			rep_head(rp);
+			fprintf(stderr,
+				"  store %d (%s) changed when given again what it had not stored: "
+				"records %llu -> %llu, pending %llu -> %llu, equivocations %llu -> "
+				"%llu\n",
+				r->k, run_how(r), (unsigned long long)r->st.records,
+				(unsigned long long)r->after.records,
+				(unsigned long long)r->st.pending,
+				(unsigned long long)r->after.pending,
+				(unsigned long long)r->st.equivocations,
+				(unsigned long long)r->after.equivocations);
 		}
 	}
 	if (r->stray > 0 || r->corrupt_kept > 0 || r->unsettled > 0) {
