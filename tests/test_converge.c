@@ -2139,11 +2139,12 @@ static void
 print_env(const struct world *w, const struct run *a, const struct run *b, size_t i,
 	  const char *what)
 {
-	char la[400], lb[400];
+	char la[400], lb[400], hex[65];
 
 	obs_line(w, a, i, la, sizeof(la));
-	fprintf(stderr, "      %s: %s%s%s%s\n", what, w->envs[i].desc,
-		w->envs[i].tag[0] ? " [" : "", w->envs[i].tag, w->envs[i].tag[0] ? "]" : "");
+	sodium_bin2hex(hex, sizeof(hex), w->envs[i].e.id, 32);
+	fprintf(stderr, "      %s: %s%s%s%s\n        id %s\n", what, w->envs[i].desc,
+		w->envs[i].tag[0] ? " [" : "", w->envs[i].tag, w->envs[i].tag[0] ? "]" : "", hex);
 	fprintf(stderr, "        store %d: %s\n", a->k, la);
 	if (b != NULL) {
 		obs_line(w, b, i, lb, sizeof(lb));
