@@ -2535,7 +2535,7 @@ property(const char *test, unsigned flags, bool known_failing)
 						off ? " " : "", (unsigned long long)seed);
 	}
 	if (failed > 0 || errors > 0)
-		fail_msg("test_converge_%s: %zu of %llu seeds diverged, %zu could not run "
+		fail_msg("test_converge_%s: %zu of %llu seeds failed, %zu could not run "
 			 "(seeds: %s%s)",
 			 test, failed, (unsigned long long)g_cfg.n_seeds, errors, seeds,
 			 off + 24 >= sizeof(seeds) ? " ..." : "");
