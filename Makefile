@@ -58,7 +58,7 @@ TEST_HELPER_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/helper_*.c))
 PROGS := $(BIN)/lodestoned $(BIN)/lodestone $(BIN)/lodestone-bench
 
 .PHONY: all test unit-test scenario-test check format format-check deps fuzz demo \
-	bench install clean
+	bench soak install clean
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -116,6 +116,14 @@ scenario-test: $(PROGS)
 
 test: all $(TEST_BIN)
 	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test
+
+# The convergence property (tests/test_converge.c) over many seeds; `make test`
+# runs a few. `make soak SOAK_SEEDS=5000 SOAK_FIRST=1000` for another programme;
+# LS_CONVERGE_KNOWN_FAILING=1 adds the tests today's library fails.
+SOAK_SEEDS ?= 500
+SOAK_FIRST ?= 1
+soak: $(BUILD)/tests/test_converge
+	LS_CONVERGE_SEEDS=$(SOAK_SEEDS) LS_CONVERGE_FIRST=$(SOAK_FIRST) $(BUILD)/tests/test_converge
 
 check: format-check
 	$(MAKE) test SANITIZE=1
