@@ -118,8 +118,7 @@ test: all $(TEST_BIN)
 	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test
 
 # The convergence property (tests/test_converge.c) over many seeds; `make test`
-# runs a few. `make soak SOAK_SEEDS=5000 SOAK_FIRST=1000` for another programme;
-# LS_CONVERGE_KNOWN_FAILING=1 adds the tests today's library fails.
+# runs a few. `make soak SOAK_SEEDS=5000 SOAK_FIRST=1000` for another programme.
 SOAK_SEEDS ?= 500
 SOAK_FIRST ?= 1
 soak: $(BUILD)/tests/test_converge

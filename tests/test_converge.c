@@ -35,8 +35,6 @@
  *   LS_CONVERGE_SEED=S            only seed S (to reproduce a failure)
  *   LS_CONVERGE_STORES=K          stores per seed, 2..8 (default 4)
  *   LS_CONVERGE_ONLY=NAME         only the tests whose name contains NAME
- *   LS_CONVERGE_KNOWN_FAILING=1   also run the tests that today's library
- *                                 fails (revocations, equivocations, mixed)
  *   LS_CONVERGE_VERBOSE=1         a line per seed, every difference in full
  */
 #include <errno.h>
@@ -80,7 +78,6 @@ struct cfg {
 	uint64_t first, n_seeds;
 	unsigned n_stores;
 	bool verbose;
-	bool known_failing;
 };
 
 static struct cfg g_cfg;
@@ -2469,10 +2466,9 @@ run_seed(uint64_t seed, unsigned flags, const char *test, bool detail)
 				fprintf(stderr, " store %u: %zu against the generator;", k,
 					expect[k]);
 		fprintf(stderr,
-			"\n  reproduce: LS_CONVERGE_SEED=%llu LS_CONVERGE_ONLY=%s%s "
+			"\n  reproduce: LS_CONVERGE_SEED=%llu LS_CONVERGE_ONLY=%s "
 			"build/tests/test_converge\n",
-			(unsigned long long)seed, test,
-			flags ? " LS_CONVERGE_KNOWN_FAILING=1" : "");
+			(unsigned long long)seed, test);
 	}
 	if (g_cfg.verbose) {
 		size_t by[LS_REC_TYPE_COUNT] = {0}, kinds_v[LS_V_DENIED + 1] = {0}, lic = 0;
@@ -2510,17 +2506,11 @@ out:
 }
 
 static void
-property(const char *test, unsigned flags, bool known_failing)
+property(const char *test, unsigned flags)
 {
 	size_t failed = 0, errors = 0, off = 0;
 	char seeds[200] = "";
 
-	if (known_failing && !g_cfg.known_failing) {
-		print_message("test_converge_%s is known to fail on today's library: set "
-			      "LS_CONVERGE_KNOWN_FAILING=1 to run it\n",
-			      test);
-		skip();
-	}
 	for (uint64_t i = 0; i < g_cfg.n_seeds; i++) {
 		uint64_t seed = g_cfg.first + i;
 		int rc = run_seed(seed, flags, test, failed < 3 || g_cfg.verbose);
@@ -2547,7 +2537,7 @@ static void
 test_converge_honest(void **state)
 {
 	(void)state;
-	property("honest", 0, false);
+	property("honest", 0);
 }
 
 /* Revocations of keys, certificates, licenses and authorities, most of them
@@ -2556,7 +2546,7 @@ static void
 test_converge_revocations(void **state)
 {
 	(void)state;
-	property("revocations", W_REVOKE, true);
+	property("revocations", W_REVOKE);
 }
 
 /* Double spends, second certificates, lots and receipts at one seq, with
@@ -2565,14 +2555,14 @@ static void
 test_converge_equivocations(void **state)
 {
 	(void)state;
-	property("equivocations", W_EQUIVOCATE, true);
+	property("equivocations", W_EQUIVOCATE);
 }
 
 static void
 test_converge_mixed(void **state)
 {
 	(void)state;
-	property("mixed", W_REVOKE | W_EQUIVOCATE, true);
+	property("mixed", W_REVOKE | W_EQUIVOCATE);
 }
 
 /* ---- main ---- */
@@ -2647,7 +2637,6 @@ main(void)
 	if (g_cfg.n_stores > MAX_STORES)
 		g_cfg.n_stores = MAX_STORES;
 	g_cfg.verbose = env_flag("LS_CONVERGE_VERBOSE");
-	g_cfg.known_failing = env_flag("LS_CONVERGE_KNOWN_FAILING");
 	if (only != NULL && *only != '\0') {
 		snprintf(filter, sizeof(filter), "*%s*", only);
 		cmocka_set_test_filter(filter);
