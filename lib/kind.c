@@ -144,7 +144,9 @@ cert_window_fill(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], enum ls_lay
 	c = &cert->certificate;
 	memcpy(cw->subject, c->subject, LS_KEY_LEN);
 	cw->roles = c->roles;
-	cw->from = c->valid_from;
+	/* A certificate starts when it is issued at the earliest: an authority
+	 * cannot lend a key validity before it certified it. */
+	cw->from = c->valid_from > cert->timestamp ? c->valid_from : cert->timestamp;
 	cw->until = c->valid_until;
 	if (layer == LS_LAYER_CONSENSUS)
 		goto out;

@@ -624,6 +624,54 @@ test_rules_pending_quota(void **state)
 	fx_actor_free(&c2);
 }
 
+/* Rule: a record is not earlier than the certificate or license it relies
+ * on starts, and neither starts before it was issued, whatever valid_from
+ * it names: an authority cannot lend validity to the past. */
+static void
+test_rules_backdated_validity(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *late = fx_actor_new("CN");
+	struct fx_license_spec ls;
+	struct fx_mark m;
+	uint8_t lic[32];
+	struct fx_env e;
+
+	assert_non_null(late);
+	/* A certificate issued on day 10 that claims validity from day 0. */
+	w->cn_auth->ts = FX_T0 + 10 * FX_DAY;
+	PUT(w, fx_cert(w->cn_auth, late, "Late Mine", "CN", LS_ROLE_MINER, FX_T0, 0));
+	late->ts = FX_T0 + 5 * FX_DAY;
+	m = fx_mark(late);
+	e = fx_lot(late, "backdated", NULL, NULL, "ore", 5, NULL);
+	NOT_STORED(w, e, LS_R_CERT_EXPIRED);
+	fx_env_release(&e);
+	fx_rewind(late, &m);
+	late->ts = FX_T0 + 10 * FX_DAY;
+	PUT(w, fx_lot(late, "on time", NULL, NULL, "ore", 5, NULL));
+	/* A license issued on day 10 that claims validity from day 0. */
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-2025-9";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "DE";
+	ls.valid_from = FX_T0;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(lic, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->maker->ts = FX_T0 + 5 * FX_DAY;
+	m = fx_mark(w->maker);
+	e = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, lic, NULL);
+	NOT_STORED(w, e, LS_R_LICENSE_EXPIRED);
+	fx_env_release(&e);
+	fx_rewind(w->maker, &m);
+	w->maker->ts = FX_T0 + 10 * FX_DAY;
+	PUT(w, fx_transfer(w->maker, w->magnets, 1000, w->de_imp, lic, NULL));
+	fx_actor_free(&late);
+}
+
 /* The stored set of a store, sorted. */
 struct idset {
 	uint8_t (*v)[32];
@@ -804,6 +852,7 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_reexport_ban_not_laundered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_backdated_receipt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_backdated_validity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_pending_quota, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_equivocation_same_ledger, setup, teardown),
 	};

@@ -94,7 +94,8 @@ ls_license_check(struct ls_txn *t, const struct ls_record *lic, const struct ls_
 	    (u->end_user == NULL || memcmp(l->end_user, u->end_user, LS_KEY_LEN) != 0))
 		return LS_FAIL(w, LS_R_LICENSE_MISMATCH, "license %s names another end user",
 			       l->number);
-	from = l->valid_from ? l->valid_from : lic->timestamp;
+	/* A license starts when it is issued at the earliest. */
+	from = l->valid_from > lic->timestamp ? l->valid_from : lic->timestamp;
 	if (u->at < from || (l->valid_until != 0 && u->at >= l->valid_until))
 		return LS_FAIL(w, LS_R_LICENSE_EXPIRED, "license %s is not valid at %llu",
 			       l->number, (unsigned long long)u->at);
