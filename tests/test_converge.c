@@ -1229,7 +1229,18 @@ garbage(struct world *w, int kind)
 			return -1;
 		s = w->tr[t].to;
 		w->a[s].fx->ts -= 2 * HOUR; /* fx->ts is the date of its last record */
-		e = fx_receipt(w->a[s].fx, w->tr[t].id, w->tr[t].lot >= 0 ? w->tr[t].grams : 0);
+		{
+			/* By hand: fx_receipt would move the clock up to the
+			 * transfer's date, which may be after the record before. */
+			struct ls_record *rr = ls_record_new(LS_REC_RECEIPT);
+			memset(&e, 0, sizeof(e));
+			if (rr != NULL) {
+				memcpy(rr->receipt.transfer, w->tr[t].id, 32);
+				rr->receipt.grams = w->tr[t].lot >= 0 ? w->tr[t].grams : 0;
+				fx_sign(w->a[s].fx, rr, &e);
+			}
+			ls_record_free(rr);
+		}
 		i = emit(w, s, &e, X_INVALID, "receives, dated before its previous record");
 		break;
 	case 7: { /* a certificate that never comes */
