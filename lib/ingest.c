@@ -583,9 +583,12 @@ static int
 seqid_one(void *arg, const uint8_t id[LS_ID_LEN])
 {
 	struct seqids *s = arg;
-	uint8_t(*nv)[LS_ID_LEN] = realloc(s->v, (s->n + 1) * LS_ID_LEN);
+	uint8_t(*nv)[LS_ID_LEN];
 
-	if (nv == NULL)
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->v[i], id, LS_ID_LEN) == 0)
+			return 0; /* the record itself, named twice */
+	if ((nv = realloc(s->v, (s->n + 1) * LS_ID_LEN)) == NULL)
 		return LS_ERR_NOMEM;
 	s->v = nv;
 	memcpy(s->v[s->n++], id, LS_ID_LEN);
@@ -609,7 +612,8 @@ update_evidence(struct wctx *w, const struct ls_record *r, const uint8_t primary
 	if (rc == 0) {
 		/* Kept already: only a lower id changes the pair (no list of
 		 * every record at the seq, however many there are). */
-		if (memcmp(r->id, pair[1], LS_ID_LEN) >= 0)
+		if (memcmp(r->id, pair[1], LS_ID_LEN) >= 0 ||
+		    memcmp(r->id, pair[0], LS_ID_LEN) == 0)
 			return 0;
 		if (memcmp(r->id, pair[0], LS_ID_LEN) < 0) {
 			memcpy(lo[0], r->id, LS_ID_LEN);
