@@ -442,6 +442,32 @@ expect 0 "import of records already known" import "$T/ox.bundle"
 check "import counts them as known" grep -qE '^0 accepted, [0-9]+ already known, 0 pending, 0 rejected$' <<<"$OUT"
 expect_err 2 "not a bundle file" "import of a file that is not a bundle" import "$T/garbage.key"
 
+echo "# authorities act only within their scope; a revoked key is refused"
+keygen deauth cnfake
+expect 0 "cert issue (a German authority)" cert issue -k "$T/auth.key" --subject "$deauth_PK" \
+	--org "BAFA" --country DE --roles authority --jurisdiction DE
+expect_err 2 "--jurisdiction is for a key with the authority role" \
+	"cert issue --jurisdiction for a miner" cert issue -k "$T/auth.key" --subject "$cnfake_PK" \
+	--org X --country CN --roles miner --jurisdiction CN
+expect_err 2 "--jurisdiction 'Germany' is not a two-letter country code" "cert issue with a bad --jurisdiction" cert issue \
+	-k "$T/auth.key" --subject "$cnfake_PK" --org X --country DE --roles authority \
+	--jurisdiction Germany
+expect_err 1 "rejected: untrusted" "the German authority publishing China's policies" \
+	policy publish -k "$T/deauth.key" "$POLICY"
+expect_err 1 "rejected: untrusted" "the German authority certifying a Chinese miner" \
+	cert issue -k "$T/deauth.key" --subject "$cnfake_PK" --org "Fake Mine" --country CN \
+	--roles miner
+expect_err 1 "rejected: untrusted" "the German authority revoking a key it did not certify" \
+	cert revoke -k "$T/deauth.key" --subject "$mine_PK"
+expect_err 1 "rejected: untrusted" "the German authority revoking the trust anchor" \
+	cert revoke -k "$T/deauth.key" --subject "$auth_PK"
+expect 0 "the trust anchor revokes the encrypted key's owner" cert revoke -k "$T/auth.key" \
+	--subject "$ENC_PK" --reason "mine closed"
+LODESTONE_PASSPHRASE='correct horse' expect_err 1 "rejected: revoked" \
+	"a revoked key's record is refused with the reason" lot register -k "$T/enc.key" \
+	--label enc-ore-3 --site "Mount Weld" --country AU --category ore --grams 10 \
+	--composition Nd=30000
+
 echo "# the daemon stops cleanly"
 stop_daemon "$DAEMON_PID"
 check "lodestoned exits 0 on SIGTERM" test $? -eq 0
