@@ -21,6 +21,7 @@
 #include "util.h"
 
 #define MAX_GROW_RETRIES 8
+#define LS_CLOCK_SKEW    3600 /* seconds a local record may be ahead of the clock */
 
 struct item {
 	struct ls_record *rec; /* NULL when decode or verify failed */
@@ -822,6 +823,15 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 				   ls_hex(deps.v[i].id, LS_ID_LEN, hex));
 		return;
 	}
+	/* Admission: a local client's record is not dated ahead of this
+	 * node's clock (a date no record bounds; the witnessed logs bound the
+	 * others). */
+	if (layer >= LS_LAYER_ADMISSION && r->timestamp > ls_now() + LS_CLOCK_SKEW) {
+		set_result(res, LS_INGEST_REJECTED, LS_R_FUTURE,
+			   "%s record is dated %llu s ahead of this node's clock",
+			   ls_rtype_name(r->type), (unsigned long long)(r->timestamp - ls_now()));
+		return;
+	}
 	/* The branch of the feed the tables follow: prev is its head. */
 	on_main = !main_at_seq && r->seq == head_seq + 1 &&
 		  (r->seq == 1 || memcmp(r->prev, head_id, LS_ID_LEN) == 0);
@@ -913,6 +923,17 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 	set_result(res, LS_INGEST_ACCEPTED, LS_R_OK, NULL);
 }
 
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct ls_record *x = *(const struct ls_record *const *)a;
+	const struct ls_record *y = *(const struct ls_record *const *)b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return memcmp(x->id, y->id, LS_ID_LEN);
+}
+
 /* Pops the records parked on `id` and takes them through process() (at the
  * consensus layer: admission was for the moment of submission). */
 static void
@@ -966,13 +987,10 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 		if ((rc = unpark_id(w, waiting[i])) != 0)
 			w->err = rc;
 	}
-	/* Lower seqs first, so that a parked run of one feed applies in one pass. */
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && batch[j - 1]->seq > batch[j]->seq; j--) {
-			struct ls_record *tmp = batch[j];
-			batch[j] = batch[j - 1];
-			batch[j - 1] = tmp;
-		}
+	/* Lower seqs first, so that a parked run of one feed applies in one
+	 * pass (ties by id: the same order on every node). */
+	if (n > 1)
+		qsort(batch, n, sizeof(*batch), by_seq);
 	for (size_t i = 0; i < n; i++) {
 		bool keep = false;
 		if (w->err == 0)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -672,6 +673,27 @@ test_rules_backdated_validity(void **state)
 	fx_actor_free(&late);
 }
 
+/* Admission: a local client's record dated ahead of the node's clock is
+ * refused (a peer's is stored: no record bounds that date, the node's clock
+ * is not a consensus fact). */
+static void
+test_rules_future_dated(void **state)
+{
+	struct world *w = *state;
+	struct fx_env e;
+	uint64_t now = (uint64_t)time(NULL);
+
+	w->miner->ts = now + 2 * FX_DAY;
+	e = fx_lot(w->miner, "tomorrow", NULL, NULL, "ore", 5, NULL);
+	REFUSED(w, e, LS_R_FUTURE);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->miner->ts = now + 2 * FX_DAY;
+	e = fx_lot(w->miner, "still tomorrow", NULL, NULL, "ore", 5, NULL);
+	STORED(w, e);
+	fx_env_release(&e);
+}
+
 /* The stored set of a store, sorted. */
 struct idset {
 	uint8_t (*v)[32];
@@ -853,6 +875,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_rules_reexport_ban_not_laundered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_backdated_receipt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_backdated_validity, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_future_dated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_pending_quota, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_equivocation_same_ledger, setup, teardown),
 	};
