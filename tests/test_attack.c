@@ -22,6 +22,7 @@
 
 #include "err.h"
 #include "helper_fixture.h"
+#include "helper_world.h"
 #include "store.h"
 #include "verify.h"
 
@@ -64,178 +65,6 @@ static void
 disarm(void)
 {
 	fault.armed = false;
-}
-
-struct world {
-	char *dir;
-	struct ls_store *s;
-	struct fx_actor *root, *cn_auth, *de_auth, *miner, *maker, *de_imp, *us, *ru;
-	uint8_t cn_policy[32], dy_lot[32], magnets[32];
-};
-
-static void
-expect_at(struct ls_store *s, const struct fx_env *e, bool local, enum ls_ingest_status st,
-	  enum ls_reason reason, int line)
-{
-	struct ls_ingest_result res;
-	int rc;
-
-	if (e->buf == NULL)
-		fail_msg("line %d: the record could not be built", line);
-	rc =
-	    local ? fx_submit_one(s, e->buf, e->len, &res) : fx_ingest_one(s, e->buf, e->len, &res);
-	if (rc != 0)
-		fail_msg("line %d: ingest failed: %d", line, rc);
-	if (res.status != st || res.reason != reason)
-		fail_msg("line %d: %s %s (%s), want %s %s", line, fx_status_name(res.status),
-			 ls_reason_code(res.reason), res.message, fx_status_name(st),
-			 ls_reason_code(reason));
-}
-#define STORED(w, e)   expect_at((w)->s, &(e), false, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__)
-#define ADMITTED(w, e) expect_at((w)->s, &(e), true, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__)
-
-#define PUT(w, expr)                                                                               \
-	do {                                                                                       \
-		struct fx_env e_ = (expr);                                                         \
-		STORED((w), e_);                                                                   \
-		fx_env_release(&e_);                                                               \
-	} while (0)
-
-static bool
-has_reason(const struct ls_verdict *v, enum ls_reason code)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (v->reasons[i].code == code)
-			return true;
-	return false;
-}
-
-static void
-dump(const char *what, const struct ls_verdict *v)
-{
-	fprintf(stderr, "%s: %s\n", what, ls_verdict_name(v->kind));
-	for (size_t i = 0; i < v->n; i++)
-		fprintf(stderr, "  %s: %s\n", ls_reason_code(v->reasons[i].code),
-			v->reasons[i].message);
-}
-
-static enum ls_verdict_kind
-provenance(struct ls_store *s, const uint8_t lot[32], struct ls_verdict *v)
-{
-	assert_int_equal(ls_verify_provenance(s, lot, v), 0);
-	return v->kind;
-}
-
-static void
-export_query(struct ls_export_query *q, const uint8_t lot[32], const struct fx_actor *from,
-	     const char *dest, const char *use, const uint8_t *license)
-{
-	memset(q, 0, sizeof(*q));
-	memcpy(q->lot, lot, 32);
-	q->has_from = true;
-	memcpy(q->from, from->kp->pk, 32);
-	snprintf(q->destination, sizeof(q->destination), "%s", dest);
-	q->end_use = use;
-	q->time = FX_T0 + 30 * FX_DAY;
-	if (license != NULL) {
-		q->has_license = true;
-		memcpy(q->license, license, 32);
-	}
-}
-
-static enum ls_verdict_kind
-export_check(struct world *w, const uint8_t lot[32], const struct fx_actor *from, const char *dest,
-	     const char *use, const uint8_t *license, struct ls_verdict *v)
-{
-	struct ls_export_query q;
-
-	export_query(&q, lot, from, dest, use, license);
-	assert_int_equal(ls_verify_export(w->s, &q, v), 0);
-	return v->kind;
-}
-
-static int
-setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-	struct fx_policy_spec ps;
-	struct fx_env e;
-
-	assert_non_null(w);
-	w->root = fx_actor_new("CN");
-	w->cn_auth = fx_actor_new("CN");
-	w->de_auth = fx_actor_new("DE");
-	w->miner = fx_actor_new("CN");
-	w->maker = fx_actor_new("CN");
-	w->de_imp = fx_actor_new("DE");
-	w->us = fx_actor_new("US");
-	w->ru = fx_actor_new("RU");
-	assert_non_null(w->ru);
-	assert_non_null(w->dir = fx_tmpdir());
-	assert_int_equal(fx_store_open(w->dir, w->root, 0, &w->s), 0);
-	PUT(w, fx_cert(w->root, w->cn_auth, "MOFCOM", "CN", LS_ROLE_AUTHORITY, 0, 0));
-	PUT(w, fx_cert(w->root, w->de_auth, "BAFA", "DE", LS_ROLE_AUTHORITY, 0, 0));
-	PUT(w, fx_cert(w->cn_auth, w->miner, "Bayan Obo", "CN", LS_ROLE_MINER | LS_ROLE_EXPORTER, 0,
-		       0));
-	PUT(w, fx_cert(w->cn_auth, w->maker, "Ningbo Magnets", "CN",
-		       LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
-	PUT(w, fx_cert(w->de_auth, w->de_imp, "Motor GmbH", "DE",
-		       LS_ROLE_IMPORTER | LS_ROLE_EXPORTER, 0, 0));
-	PUT(w, fx_cert(w->root, w->us, "US Motors", "US", LS_ROLE_IMPORTER, 0, 0));
-	PUT(w, fx_cert(w->root, w->ru, "RU Defence", "RU", LS_ROLE_IMPORTER, 0, 0));
-	memset(&ps, 0, sizeof(ps));
-	ps.name = "CN 2025 rare earths";
-	ps.effective_from = FX_T0;
-	ps.elements = "Sm,Gd,Tb,Dy,Lu,Sc,Y";
-	ps.denied_end_uses = "military";
-	ps.applies_to_reexport = true;
-	ps.de_minimis_ppm = 1000;
-	e = fx_policy(w->cn_auth, &ps);
-	memcpy(w->cn_policy, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
-	w->miner->ts = FX_T0 + FX_DAY;
-	e = fx_lot(w->miner, "dy-oxide", "Bayan Obo", "CN", "alloy", 100000, "Nd=300000,Dy=60000");
-	memcpy(w->dy_lot, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
-	e = fx_transfer(w->miner, w->dy_lot, 100000, w->maker, NULL, NULL);
-	STORED(w, e);
-	w->maker->ts = FX_T0 + 2 * FX_DAY;
-	PUT(w, fx_receipt(w->maker, e.id, 100000));
-	fx_env_release(&e);
-	{
-		struct ls_lot_input in = {{0}, 100000};
-		const char *out[] = {"magnets:magnet:100000:Nd=250000,Dy=50000,Fe=650000"};
-		memcpy(in.lot, w->dy_lot, 32);
-		e = fx_transform(w->maker, &in, 1, out, 1);
-		ls_lot_id(e.id, 0, w->magnets);
-		STORED(w, e);
-		fx_env_release(&e);
-	}
-	*state = w;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct world *w = *state;
-
-	disarm();
-	ls_store_close(&w->s);
-	fx_rmtree(w->dir);
-	free(w->dir);
-	fx_actor_free(&w->root);
-	fx_actor_free(&w->cn_auth);
-	fx_actor_free(&w->de_auth);
-	fx_actor_free(&w->miner);
-	fx_actor_free(&w->maker);
-	fx_actor_free(&w->de_imp);
-	fx_actor_free(&w->us);
-	fx_actor_free(&w->ru);
-	free(w);
-	return 0;
 }
 
 /*
@@ -290,8 +119,9 @@ test_attack_foreign_exemption_drops_reexport_bar(void **state)
 	struct fx_env e;
 
 	cn_license_to_germany(w, cn_lic);
-	assert_int_equal(export_check(w, w->magnets, w->de_imp, "RU", NULL, NULL, &v), LS_V_DENIED);
-	assert_true(has_reason(&v, LS_R_REEXPORT_BARRED));
+	assert_int_equal(world_export_check(w, w->magnets, w->de_imp, "RU", NULL, NULL, &v),
+			 LS_V_DENIED);
+	assert_true(world_has_reason(&v, LS_R_REEXPORT_BARRED));
 	ls_verdict_release(&v);
 
 	memset(&ps, 0, sizeof(ps));
@@ -305,15 +135,15 @@ test_attack_foreign_exemption_drops_reexport_bar(void **state)
 	ADMITTED(w, e); /* its own jurisdiction: lawful */
 	fx_env_release(&e);
 
-	if (export_check(w, w->magnets, w->de_imp, "RU", NULL, NULL, &v) != LS_V_DENIED ||
-	    !has_reason(&v, LS_R_REEXPORT_BARRED))
-		dump("export DE -> RU after a German exemption", &v);
+	if (world_export_check(w, w->magnets, w->de_imp, "RU", NULL, NULL, &v) != LS_V_DENIED ||
+	    !world_has_reason(&v, LS_R_REEXPORT_BARRED))
+		world_dump("export DE -> RU after a German exemption", &v);
 	assert_int_equal(v.kind, LS_V_DENIED);
-	assert_true(has_reason(&v, LS_R_REEXPORT_BARRED));
+	assert_true(world_has_reason(&v, LS_R_REEXPORT_BARRED));
 	ls_verdict_release(&v);
 	/* The military bar of the same license goes the same way. */
-	if (export_check(w, w->magnets, w->de_imp, "US", "military", NULL, &v) != LS_V_DENIED)
-		dump("export DE -> US military after a German exemption", &v);
+	if (world_export_check(w, w->magnets, w->de_imp, "US", "military", NULL, &v) != LS_V_DENIED)
+		world_dump("export DE -> US military after a German exemption", &v);
 	assert_int_equal(v.kind, LS_V_DENIED);
 	ls_verdict_release(&v);
 }
@@ -338,7 +168,7 @@ test_attack_export_country_from_revoked_issuer(void **state)
 	uint8_t cn_cert[32];
 	struct ls_verdict v;
 
-	assert_int_equal(export_check(w, w->magnets, w->maker, "DE", NULL, NULL, &v),
+	assert_int_equal(world_export_check(w, w->magnets, w->maker, "DE", NULL, NULL, &v),
 			 LS_V_LICENSE_REQUIRED);
 	ls_verdict_release(&v);
 	w->root->ts = FX_T0 + 2 * FX_DAY;
@@ -348,8 +178,9 @@ test_attack_export_country_from_revoked_issuer(void **state)
 	PUT(w, fx_cert(w->de_auth, w->maker, "Ningbo Magnets", "DE", LS_ROLE_EXPORTER, 0, 0));
 	memcpy(w->maker->cert_id, cn_cert, 32);
 
-	if (export_check(w, w->magnets, w->maker, "DE", NULL, NULL, &v) != LS_V_LICENSE_REQUIRED)
-		dump("export CN -> DE after a revoked authority relocated the exporter", &v);
+	if (world_export_check(w, w->magnets, w->maker, "DE", NULL, NULL, &v) !=
+	    LS_V_LICENSE_REQUIRED)
+		world_dump("export CN -> DE after a revoked authority relocated the exporter", &v);
 	assert_int_equal(v.kind, LS_V_LICENSE_REQUIRED);
 	ls_verdict_release(&v);
 }
@@ -384,10 +215,12 @@ test_attack_sender_picks_country_by_foreign_certificate(void **state)
 	w->maker->ts = FX_T0 + 4 * FX_DAY;
 	PUT(w, fx_transfer(w->maker, w->magnets, 1000, w->us, NULL, NULL));
 
-	if (provenance(w->s, w->magnets, &v) != LS_V_BROKEN || !has_reason(&v, LS_R_NO_LICENSE))
-		dump("provenance after an unlicensed CN -> US shipment under a US certificate", &v);
+	if (world_provenance(w->s, w->magnets, &v) != LS_V_BROKEN ||
+	    !world_has_reason(&v, LS_R_NO_LICENSE))
+		world_dump(
+		    "provenance after an unlicensed CN -> US shipment under a US certificate", &v);
 	assert_int_equal(v.kind, LS_V_BROKEN);
-	assert_true(has_reason(&v, LS_R_NO_LICENSE));
+	assert_true(world_has_reason(&v, LS_R_NO_LICENSE));
 	ls_verdict_release(&v);
 	fx_actor_free(&us_auth);
 }
@@ -436,8 +269,8 @@ test_attack_certificate_country_unchecked_with_jurisdictions(void **state)
 		enum ls_verdict_kind k;
 		w->maker->ts = FX_T0 + 4 * FX_DAY;
 		PUT(w, fx_transfer(w->maker, w->magnets, 1000, shadow, NULL, NULL));
-		k = provenance(w->s, w->magnets, &v);
-		dump("provenance after shipping to Germany's 'Chinese' participant", &v);
+		k = world_provenance(w->s, w->magnets, &v);
+		world_dump("provenance after shipping to Germany's 'Chinese' participant", &v);
 		ls_verdict_release(&v);
 		fx_actor_free(&shadow);
 		fail_msg("a German authority certified a participant of country CN (stored); an "
@@ -567,8 +400,8 @@ sweep(struct world *w, const struct ls_export_query *q, const char *what)
 		if (rc == 0 && !same_verdict(&v, &healthy)) {
 			breaches++;
 			fprintf(stderr, "%s: decode %u failed (no memory), answered:\n", what, n);
-			dump("  faulted", &v);
-			dump("  healthy", &healthy);
+			world_dump("  faulted", &v);
+			world_dump("  healthy", &healthy);
 		}
 		if (rc == 0)
 			ls_verdict_release(&v);
@@ -611,7 +444,7 @@ test_attack_verify_fault_becomes_verdict(void **state)
 	STORED(w, e);
 	fx_env_release(&e);
 	/* The question before the shipment: may the importer send them to RU? */
-	export_query(&q, w->magnets, w->de_imp, "RU", NULL, de_lic);
+	world_export_query(&q, w->magnets, w->de_imp, "RU", NULL, de_lic);
 	breaches += sweep(w, &q, "export DE -> RU");
 	/* Shipped: provenance of the magnets. */
 	w->de_imp->ts = FX_T0 + 6 * FX_DAY;
@@ -749,12 +582,12 @@ test_attack_equivocation_branch_order_changes_verdict(void **state)
 	assert_memory_equal(x1.v, x2.v, x1.n * 32);
 	free(x1.v);
 	free(x2.v);
-	provenance(s1, d, &v1);
-	provenance(s2, d, &v2);
+	world_provenance(s1, d, &v1);
+	world_provenance(s2, d, &v2);
 	differ = !same_verdict(&v1, &v2);
 	if (differ) {
-		dump("lot D, branch A first", &v1);
-		dump("lot D, branch B first", &v2);
+		world_dump("lot D, branch A first", &v1);
+		world_dump("lot D, branch B first", &v2);
 	}
 	assert_false(differ);
 	ls_verdict_release(&v1);
@@ -866,20 +699,28 @@ test_attack_fork_fold_quadratic(void **state)
 	fx_actor_free(&miner);
 }
 
+static int
+teardown(void **state)
+{
+	disarm();
+	return world_teardown(state);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_attack_foreign_exemption_drops_reexport_bar, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_attack_export_country_from_revoked_issuer, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_foreign_exemption_drops_reexport_bar,
+					    world_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_export_country_from_revoked_issuer,
+					    world_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_attack_sender_picks_country_by_foreign_certificate,
-					    setup, teardown),
+					    world_setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_attack_certificate_country_unchecked_with_jurisdictions, setup, teardown),
+		test_attack_certificate_country_unchecked_with_jurisdictions, world_setup,
+		teardown),
 	    cmocka_unit_test(test_attack_pending_sybils_evict_honest),
-	    cmocka_unit_test_setup_teardown(test_attack_verify_fault_becomes_verdict, setup,
+	    cmocka_unit_test_setup_teardown(test_attack_verify_fault_becomes_verdict, world_setup,
 					    teardown),
 	    cmocka_unit_test(test_attack_equivocation_branch_order_changes_verdict),
 	    cmocka_unit_test(test_attack_fork_fold_quadratic),

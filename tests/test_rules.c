@@ -20,184 +20,9 @@
 #include <cmocka.h>
 
 #include "helper_fixture.h"
+#include "helper_world.h"
 #include "store.h"
 #include "verify.h"
-
-struct world {
-	char *dir;
-	struct ls_store *s;
-	struct fx_actor *root, *cn_auth, *de_auth, *miner, *maker, *de_imp, *us, *ru;
-	uint8_t cn_policy[32], dy_lot[32], magnets[32];
-};
-
-static void
-expect_at(struct ls_store *s, const struct fx_env *e, bool local, enum ls_ingest_status st,
-	  enum ls_reason reason, int line)
-{
-	struct ls_ingest_result res;
-	int rc;
-
-	if (e->buf == NULL)
-		fail_msg("line %d: the record could not be built", line);
-	rc =
-	    local ? fx_submit_one(s, e->buf, e->len, &res) : fx_ingest_one(s, e->buf, e->len, &res);
-	if (rc != 0)
-		fail_msg("line %d: ingest failed: %d", line, rc);
-	if (res.status != st || res.reason != reason)
-		fail_msg("line %d: %s %s (%s), want %s %s", line, fx_status_name(res.status),
-			 ls_reason_code(res.reason), res.message, fx_status_name(st),
-			 ls_reason_code(reason));
-}
-/* From a peer (consensus rules only). */
-#define STORED(w, e)          expect_at((w)->s, &(e), false, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__)
-#define NOT_STORED(w, e, why) expect_at((w)->s, &(e), false, LS_INGEST_REJECTED, (why), __LINE__)
-/* From a local client (admission too). */
-#define ADMITTED(w, e)     expect_at((w)->s, &(e), true, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__)
-#define REFUSED(w, e, why) expect_at((w)->s, &(e), true, LS_INGEST_REJECTED, (why), __LINE__)
-
-/* Builds with expr, ingests from a peer, frees. */
-#define PUT(w, expr)                                                                               \
-	do {                                                                                       \
-		struct fx_env e_ = (expr);                                                         \
-		STORED((w), e_);                                                                   \
-		fx_env_release(&e_);                                                               \
-	} while (0)
-
-static bool
-has_reason(const struct ls_verdict *v, enum ls_reason code)
-{
-	for (size_t i = 0; i < v->n; i++)
-		if (v->reasons[i].code == code)
-			return true;
-	return false;
-}
-
-static void
-dump(const char *what, const struct ls_verdict *v)
-{
-	fprintf(stderr, "%s: %s\n", what, ls_verdict_name(v->kind));
-	for (size_t i = 0; i < v->n; i++)
-		fprintf(stderr, "  %s: %s\n", ls_reason_code(v->reasons[i].code),
-			v->reasons[i].message);
-}
-
-static enum ls_verdict_kind
-provenance(struct world *w, const uint8_t lot[32], struct ls_verdict *v)
-{
-	assert_int_equal(ls_verify_provenance(w->s, lot, v), 0);
-	return v->kind;
-}
-
-static enum ls_verdict_kind
-export_check(struct world *w, const uint8_t lot[32], const struct fx_actor *from, const char *dest,
-	     const char *use, const uint8_t *license, struct ls_verdict *v)
-{
-	struct ls_export_query q;
-
-	memset(&q, 0, sizeof(q));
-	memcpy(q.lot, lot, 32);
-	q.has_from = true;
-	memcpy(q.from, from->kp->pk, 32);
-	snprintf(q.destination, sizeof(q.destination), "%s", dest);
-	q.end_use = use;
-	q.time = FX_T0 + 30 * FX_DAY;
-	if (license != NULL) {
-		q.has_license = true;
-		memcpy(q.license, license, 32);
-	}
-	assert_int_equal(ls_verify_export(w->s, &q, v), 0);
-	return v->kind;
-}
-
-/*
- * The world: a trust anchor certifies China's and Germany's authorities;
- * China's certifies a miner and a magnet maker, Germany's an importer; the
- * anchor certifies buyers in the US and Russia. China's policy controls Dy
- * and denies military end use. The miner's Dy oxide becomes the maker's
- * magnets.
- */
-static int
-setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-	struct fx_policy_spec ps;
-	struct fx_env e;
-
-	assert_non_null(w);
-	w->root = fx_actor_new("CN");
-	w->cn_auth = fx_actor_new("CN");
-	w->de_auth = fx_actor_new("DE");
-	w->miner = fx_actor_new("CN");
-	w->maker = fx_actor_new("CN");
-	w->de_imp = fx_actor_new("DE");
-	w->us = fx_actor_new("US");
-	w->ru = fx_actor_new("RU");
-	assert_non_null(w->ru);
-	assert_non_null(w->dir = fx_tmpdir());
-	assert_int_equal(fx_store_open(w->dir, w->root, 0, &w->s), 0);
-	PUT(w, fx_cert(w->root, w->cn_auth, "MOFCOM", "CN", LS_ROLE_AUTHORITY, 0, 0));
-	PUT(w, fx_cert(w->root, w->de_auth, "BAFA", "DE", LS_ROLE_AUTHORITY, 0, 0));
-	PUT(w, fx_cert(w->cn_auth, w->miner, "Bayan Obo", "CN", LS_ROLE_MINER | LS_ROLE_EXPORTER, 0,
-		       0));
-	PUT(w, fx_cert(w->cn_auth, w->maker, "Ningbo Magnets", "CN",
-		       LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
-	PUT(w, fx_cert(w->de_auth, w->de_imp, "Motor GmbH", "DE",
-		       LS_ROLE_IMPORTER | LS_ROLE_EXPORTER, 0, 0));
-	PUT(w, fx_cert(w->root, w->us, "US Motors", "US", LS_ROLE_IMPORTER, 0, 0));
-	PUT(w, fx_cert(w->root, w->ru, "RU Defence", "RU", LS_ROLE_IMPORTER, 0, 0));
-	memset(&ps, 0, sizeof(ps));
-	ps.name = "CN 2025 rare earths";
-	ps.effective_from = FX_T0;
-	ps.elements = "Sm,Gd,Tb,Dy,Lu,Sc,Y";
-	ps.denied_end_uses = "military";
-	ps.applies_to_reexport = true;
-	ps.de_minimis_ppm = 1000;
-	e = fx_policy(w->cn_auth, &ps);
-	memcpy(w->cn_policy, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
-	w->miner->ts = FX_T0 + FX_DAY;
-	e = fx_lot(w->miner, "dy-oxide", "Bayan Obo", "CN", "alloy", 100000, "Nd=300000,Dy=60000");
-	memcpy(w->dy_lot, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
-	e = fx_transfer(w->miner, w->dy_lot, 100000, w->maker, NULL, NULL);
-	STORED(w, e);
-	w->maker->ts = FX_T0 + 2 * FX_DAY;
-	PUT(w, fx_receipt(w->maker, e.id, 100000));
-	fx_env_release(&e);
-	{
-		struct ls_lot_input in = {{0}, 100000};
-		const char *out[] = {"magnets:magnet:100000:Nd=250000,Dy=50000,Fe=650000"};
-		memcpy(in.lot, w->dy_lot, 32);
-		e = fx_transform(w->maker, &in, 1, out, 1);
-		ls_lot_id(e.id, 0, w->magnets);
-		STORED(w, e);
-		fx_env_release(&e);
-	}
-	*state = w;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct world *w = *state;
-
-	ls_store_close(&w->s);
-	fx_rmtree(w->dir);
-	free(w->dir);
-	fx_actor_free(&w->root);
-	fx_actor_free(&w->cn_auth);
-	fx_actor_free(&w->de_auth);
-	fx_actor_free(&w->miner);
-	fx_actor_free(&w->maker);
-	fx_actor_free(&w->de_imp);
-	fx_actor_free(&w->us);
-	fx_actor_free(&w->ru);
-	free(w);
-	return 0;
-}
 
 /* Rule: an authority publishes policies only for its jurisdictions, and
  * supersedes or suspends only policies of those. */
@@ -237,10 +62,10 @@ test_rules_foreign_policy_refused(void **state)
 	ADMITTED(w, e);
 	fx_env_release(&e);
 	/* China's rule stands: magnets with Dy for military use are denied. */
-	if (export_check(w, w->magnets, w->maker, "US", "military", NULL, &v) != LS_V_DENIED)
-		dump("export", &v);
+	if (world_export_check(w, w->magnets, w->maker, "US", "military", NULL, &v) != LS_V_DENIED)
+		world_dump("export", &v);
 	assert_int_equal(v.kind, LS_V_DENIED);
-	assert_true(has_reason(&v, LS_R_END_USE_DENIED));
+	assert_true(world_has_reason(&v, LS_R_END_USE_DENIED));
 	ls_verdict_release(&v);
 }
 
@@ -342,8 +167,8 @@ test_rules_revocation_scope(void **state)
 	REFUSED(w, e, LS_R_UNTRUSTED);
 	STORED(w, e);
 	fx_env_release(&e);
-	if (provenance(w, w->magnets, &v) != LS_V_VALID)
-		dump("provenance", &v);
+	if (world_provenance(w->s, w->magnets, &v) != LS_V_VALID)
+		world_dump("provenance", &v);
 	assert_int_equal(v.kind, LS_V_VALID);
 	ls_verdict_release(&v);
 	/* China's authority revoking its own miner counts. */
@@ -351,8 +176,8 @@ test_rules_revocation_scope(void **state)
 	e = fx_revoke(w->cn_auth, w->miner->kp->pk, FX_T0);
 	ADMITTED(w, e);
 	fx_env_release(&e);
-	assert_int_equal(provenance(w, w->magnets, &v), LS_V_BROKEN);
-	assert_true(has_reason(&v, LS_R_REVOKED));
+	assert_int_equal(world_provenance(w->s, w->magnets, &v), LS_V_BROKEN);
+	assert_true(world_has_reason(&v, LS_R_REVOKED));
 	ls_verdict_release(&v);
 }
 
@@ -368,8 +193,8 @@ test_rules_anchor_self_revocation(void **state)
 	e = fx_revoke(w->root, w->root->kp->pk, FX_T0);
 	ADMITTED(w, e);
 	fx_env_release(&e);
-	assert_int_equal(provenance(w, w->magnets, &v), LS_V_BROKEN);
-	assert_true(has_reason(&v, LS_R_REVOKED));
+	assert_int_equal(world_provenance(w->s, w->magnets, &v), LS_V_BROKEN);
+	assert_true(world_has_reason(&v, LS_R_REVOKED));
 	ls_verdict_release(&v);
 }
 
@@ -396,10 +221,11 @@ test_rules_license_from_wrong_authority(void **state)
 	ADMITTED(w, e);
 	fx_env_release(&e);
 	/* Asked about: Germany's license does not answer China's policy. */
-	if (export_check(w, w->magnets, w->maker, "US", NULL, de_lic, &v) != LS_V_LICENSE_REQUIRED)
-		dump("export", &v);
+	if (world_export_check(w, w->magnets, w->maker, "US", NULL, de_lic, &v) !=
+	    LS_V_LICENSE_REQUIRED)
+		world_dump("export", &v);
 	assert_int_equal(v.kind, LS_V_LICENSE_REQUIRED);
-	assert_true(has_reason(&v, LS_R_LICENSE_MISMATCH));
+	assert_true(world_has_reason(&v, LS_R_LICENSE_MISMATCH));
 	ls_verdict_release(&v);
 	/* China's license for the same export counts. */
 	ls.number = "CN-2025-1";
@@ -408,7 +234,7 @@ test_rules_license_from_wrong_authority(void **state)
 	memcpy(cn_lic, e.id, 32);
 	ADMITTED(w, e);
 	fx_env_release(&e);
-	assert_int_equal(export_check(w, w->magnets, w->maker, "US", NULL, cn_lic, &v),
+	assert_int_equal(world_export_check(w, w->magnets, w->maker, "US", NULL, cn_lic, &v),
 			 LS_V_ALLOWED);
 	ls_verdict_release(&v);
 	/* Shipped under it: the hop is unlicensed. */
@@ -416,8 +242,8 @@ test_rules_license_from_wrong_authority(void **state)
 	e = fx_transfer(w->maker, w->magnets, 1000, w->us, de_lic, NULL);
 	STORED(w, e);
 	fx_env_release(&e);
-	assert_int_equal(provenance(w, w->magnets, &v), LS_V_BROKEN);
-	assert_true(has_reason(&v, LS_R_LICENSE_MISMATCH));
+	assert_int_equal(world_provenance(w->s, w->magnets, &v), LS_V_BROKEN);
+	assert_true(world_has_reason(&v, LS_R_LICENSE_MISMATCH));
 	ls_verdict_release(&v);
 }
 
@@ -461,17 +287,17 @@ test_rules_reexport_ban_not_laundered(void **state)
 	STORED(w, e);
 	fx_env_release(&e);
 	/* Asked: denied, by China's binding, with or without the German license. */
-	assert_int_equal(export_check(w, w->magnets, w->de_imp, "RU", NULL, de_lic, &v),
+	assert_int_equal(world_export_check(w, w->magnets, w->de_imp, "RU", NULL, de_lic, &v),
 			 LS_V_DENIED);
-	assert_true(has_reason(&v, LS_R_REEXPORT_BARRED));
+	assert_true(world_has_reason(&v, LS_R_REEXPORT_BARRED));
 	ls_verdict_release(&v);
 	/* Shipped citing the German license: the hop breaks the binding. */
 	w->de_imp->ts = FX_T0 + 6 * FX_DAY;
 	e = fx_transfer(w->de_imp, w->magnets, 1000, w->ru, de_lic, NULL);
 	STORED(w, e);
 	fx_env_release(&e);
-	assert_int_equal(provenance(w, w->magnets, &v), LS_V_BROKEN);
-	assert_true(has_reason(&v, LS_R_REEXPORT_BARRED));
+	assert_int_equal(world_provenance(w->s, w->magnets, &v), LS_V_BROKEN);
+	assert_true(world_has_reason(&v, LS_R_REEXPORT_BARRED));
 	ls_verdict_release(&v);
 }
 
@@ -847,8 +673,8 @@ test_rules_equivocation_same_ledger(void **state)
 	assert_int_equal(ls_verify_provenance(b, lot, &vb), 0);
 	assert_int_equal(va.kind, LS_V_BROKEN);
 	assert_int_equal(vb.kind, va.kind);
-	assert_true(has_reason(&va, LS_R_EQUIVOCATION));
-	assert_true(has_reason(&vb, LS_R_EQUIVOCATION));
+	assert_true(world_has_reason(&va, LS_R_EQUIVOCATION));
+	assert_true(world_has_reason(&vb, LS_R_EQUIVOCATION));
 	ls_verdict_release(&va);
 	ls_verdict_release(&vb);
 	free(sa.v);
@@ -864,20 +690,28 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_rules_foreign_policy_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_foreign_certificate_refused, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_listed_jurisdictions, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_revocation_scope, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_anchor_self_revocation, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_license_from_wrong_authority, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_reexport_ban_not_laundered, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_backdated_receipt, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_backdated_validity, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_future_dated, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_pending_quota, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rules_equivocation_same_ledger, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_foreign_policy_refused, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_foreign_certificate_refused, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_listed_jurisdictions, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_revocation_scope, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_anchor_self_revocation, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_license_from_wrong_authority, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_reexport_ban_not_laundered, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_backdated_receipt, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_backdated_validity, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_future_dated, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_pending_quota, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_equivocation_same_ledger, world_setup,
+					    world_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
