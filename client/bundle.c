@@ -398,8 +398,7 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		rc = CLI_FAIL;
 		goto out;
 	}
-	rc = q.destination[0] != '\0' ? ls_verify_export(s, &q, &v)
-				      : ls_verify_provenance(s, q.lot, &v);
+	rc = ls_verify(s, &q, &v);
 	if (rc == LS_ERR_NOT_FOUND) {
 		/* The lot's own record was refused or waits for a missing dependency. */
 		struct ls_verdict_reason *r = calloc(1, sizeof(*r));

@@ -537,37 +537,105 @@ out_verdict_exit(enum ls_verdict_kind k)
 	}
 }
 
-int
-out_verdict(struct cli *c, const struct ls_verdict *v, const uint8_t *lot)
+/* The reasons of v that are warnings (or not), as a JSON array. */
+static json_t *
+json_reasons(const struct ls_verdict *v, bool warnings)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ls_verdict_reason *r = &v->reasons[i];
+		json_t *x, *ids;
+		if (r->warning != warnings)
+			continue;
+		x = json_object();
+		ids = json_array();
+		for (size_t k = 0; k < r->n_ids; k++)
+			json_array_append_new(ids, out_json_hex(r->ids[k], LS_ID_LEN));
+		json_object_set_new(x, "code", json_string(ls_reason_code(r->code)));
+		json_object_set_new(x, "message", json_string(r->message));
+		json_object_set_new(x, "records", ids);
+		json_array_append_new(a, x);
+	}
+	return a;
+}
+
+static void
+text_reasons(const struct ls_verdict *v, const char *indent, bool faults_only)
 {
 	char hex[LS_HEX_KEY_LEN + 1];
 
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ls_verdict_reason *r = &v->reasons[i];
+		if (faults_only && (r->warning || r->code == LS_R_OK))
+			continue;
+		printf("%s%s%s: %s\n", indent, r->warning ? "warning: " : "",
+		       ls_reason_code(r->code), r->message);
+		for (size_t k = 0; k < r->n_ids; k++)
+			printf("%s  record %s\n", indent, ls_hex(r->ids[k], LS_ID_LEN, hex));
+	}
+	if (v->reasons_more > 0)
+		printf("%s(%llu more reasons: ask with --from)\n", indent,
+		       (unsigned long long)v->reasons_more);
+}
+
+int
+out_verdict(struct cli *c, const struct ls_verdict *v, const uint8_t *lot)
+{
+	char hex[LS_HEX_KEY_LEN + 1], thex[LS_HEX_KEY_LEN + 1];
+
 	if (c->json) {
-		json_t *o = json_object(), *reasons = json_array();
-		for (size_t i = 0; i < v->n; i++) {
-			const struct ls_verdict_reason *r = &v->reasons[i];
-			json_t *x = json_object(), *ids = json_array();
-			for (size_t k = 0; k < r->n_ids; k++)
-				json_array_append_new(ids, out_json_hex(r->ids[k], LS_ID_LEN));
-			json_object_set_new(x, "code", json_string(ls_reason_code(r->code)));
-			json_object_set_new(x, "message", json_string(r->message));
-			json_object_set_new(x, "records", ids);
-			json_array_append_new(reasons, x);
-		}
+		json_t *o = json_object(), *parts = json_array();
 		json_object_set_new(o, "verdict", json_string(ls_verdict_name(v->kind)));
 		if (lot != NULL)
 			json_object_set_new(o, "lot", out_json_hex(lot, LS_ID_LEN));
-		json_object_set_new(o, "reasons", reasons);
+		json_object_set_new(o, "reasons", json_reasons(v, false));
+		json_object_set_new(o, "warnings", json_reasons(v, true));
 		json_object_set_new(o, "records_examined", json_integer((json_int_t)v->ancestors));
-		out_json(o);
-	} else {
-		printf("%s\n", ls_verdict_name(v->kind));
-		for (size_t i = 0; i < v->n; i++) {
-			const struct ls_verdict_reason *r = &v->reasons[i];
-			printf("  %s: %s\n", ls_reason_code(r->code), r->message);
-			for (size_t k = 0; k < r->n_ids; k++)
-				printf("    record %s\n", ls_hex(r->ids[k], LS_ID_LEN, hex));
+		for (size_t i = 0; i < v->n_parts; i++) {
+			const struct ls_verdict_part *pt = &v->parts[i];
+			json_t *x = json_object();
+			json_object_set_new(x, "holder", out_json_hex(pt->holder, LS_KEY_LEN));
+			json_object_set_new(x, "grams", json_integer((json_int_t)pt->grams));
+			json_object_set_new(x, "in_transit", json_boolean(pt->in_transit));
+			if (pt->in_transit)
+				json_object_set_new(x, "transfer",
+						    out_json_hex(pt->transfer, LS_ID_LEN));
+			json_object_set_new(x, "verdict", json_string(ls_verdict_name(pt->v.kind)));
+			json_object_set_new(x, "reasons", json_reasons(&pt->v, false));
+			json_object_set_new(x, "warnings", json_reasons(&pt->v, true));
+			if (pt->v.reasons_more > 0)
+				json_object_set_new(x, "reasons_not_shown",
+						    json_integer((json_int_t)pt->v.reasons_more));
+			json_array_append_new(parts, x);
 		}
+		json_object_set_new(o, "holders", parts);
+		json_object_set_new(o, "holders_not_judged",
+				    json_integer((json_int_t)v->parts_more));
+		out_json(o);
+		return out_verdict_exit(v->kind);
+	}
+	printf("%s\n", ls_verdict_name(v->kind));
+	if (lot != NULL)
+		printf("  lot %s\n", ls_hex(lot, LS_ID_LEN, hex));
+	text_reasons(v, "  ", false);
+	if (v->n_parts > 1 || v->parts_more > 0) {
+		printf("  by holder (the verdict is the worst of them):\n");
+		for (size_t i = 0; i < v->n_parts; i++) {
+			const struct ls_verdict_part *pt = &v->parts[i];
+			ls_hex(pt->holder, LS_KEY_LEN, hex);
+			if (pt->in_transit)
+				printf("    %s: %llu g in transit to %s by transfer %s\n",
+				       ls_verdict_name(pt->v.kind), (unsigned long long)pt->grams,
+				       hex, ls_hex(pt->transfer, LS_ID_LEN, thex));
+			else
+				printf("    %s: %llu g held by %s\n", ls_verdict_name(pt->v.kind),
+				       (unsigned long long)pt->grams, hex);
+			text_reasons(&pt->v, "      ", true);
+		}
+		if (v->parts_more > 0)
+			printf("    (%llu more holders not judged: ask with --from)\n",
+			       (unsigned long long)v->parts_more);
 	}
 	return out_verdict_exit(v->kind);
 }

@@ -302,10 +302,7 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 	case LS_API_VERIFY:
 		resp->kind = LS_API_VERIFY;
 		ls_verdict_init(&resp->verify);
-		if (req->verify.destination[0] == '\0')
-			rc = ls_verify_provenance(s->store, req->verify.lot, &resp->verify);
-		else
-			rc = ls_verify_export(s->store, &req->verify, &resp->verify);
+		rc = ls_verify(s->store, &req->verify, &resp->verify);
 		return rc ? not_found(ctx, rc, "lot", req->verify.lot) : 0;
 	case LS_API_ORIGIN:
 		resp->kind = LS_API_ORIGIN;

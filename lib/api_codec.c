@@ -671,22 +671,18 @@ enc_submit(struct pool *p, const struct ls_api_response *r, Lodestone__Api__Resp
 	return 0;
 }
 
+/* Reasons of v, the first max of them. */
 static int
-enc_verify(struct pool *p, const struct ls_verdict *v, Lodestone__Api__Response *m,
-	   struct ls_err_ctx *ctx)
+enc_reasons(struct pool *p, const struct ls_verdict *v, size_t max, size_t *n_out,
+	    Lodestone__Api__VerdictReason ***out)
 {
-	Lodestone__Api__VerifyResult *s = pool_alloc(p, 1, sizeof(*s));
-	Lodestone__Api__VerdictReason *rs = pool_alloc(p, v->n, sizeof(*rs));
-	Lodestone__Api__VerdictReason **rp = pool_alloc(p, v->n, sizeof(*rp));
+	size_t n = v->n < max ? v->n : max;
+	Lodestone__Api__VerdictReason *rs = pool_alloc(p, n, sizeof(*rs));
+	Lodestone__Api__VerdictReason **rp = pool_alloc(p, n, sizeof(*rp));
 
-	if (s == NULL || rs == NULL || rp == NULL)
+	if (rs == NULL || rp == NULL)
 		return LS_ERR_NOMEM;
-	if (v->n > LS_API_REASONS_MAX)
-		return ls_err_set(ctx, LS_ERR_TOO_BIG, "verdict has %zu reasons, over %d", v->n,
-				  LS_API_REASONS_MAX);
-	lodestone__api__verify_result__init(s);
-	s->verdict = (char *)ls_verdict_name(v->kind);
-	for (size_t i = 0; i < v->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct ls_verdict_reason *x = &v->reasons[i];
 		size_t n_ids = x->n_ids > LS_REASON_IDS_MAX ? LS_REASON_IDS_MAX : x->n_ids;
 		ProtobufCBinaryData *ids = pool_alloc(p, n_ids, sizeof(*ids));
@@ -699,10 +695,60 @@ enc_verify(struct pool *p, const struct ls_verdict *v, Lodestone__Api__Response 
 			ids[j] = bin(x->ids[j], LS_ID_LEN);
 		rs[i].n_records = n_ids;
 		rs[i].records = ids;
+		if (x->warning) {
+			rs[i].has_warning = true;
+			rs[i].warning = true;
+		}
 		rp[i] = &rs[i];
 	}
-	s->n_reasons = v->n;
-	s->reasons = rp;
+	*n_out = n;
+	*out = rp;
+	return 0;
+}
+
+static int
+enc_verify(struct pool *p, const struct ls_verdict *v, Lodestone__Api__Response *m,
+	   struct ls_err_ctx *ctx)
+{
+	Lodestone__Api__VerifyResult *s = pool_alloc(p, 1, sizeof(*s));
+	size_t n_parts = v->n_parts < LS_VERDICT_PARTS_MAX ? v->n_parts : LS_VERDICT_PARTS_MAX;
+	Lodestone__Api__VerdictPart *ps = pool_alloc(p, n_parts, sizeof(*ps));
+	Lodestone__Api__VerdictPart **pp = pool_alloc(p, n_parts, sizeof(*pp));
+	int rc;
+
+	(void)ctx;
+	if (s == NULL || ps == NULL || pp == NULL)
+		return LS_ERR_NOMEM;
+	lodestone__api__verify_result__init(s);
+	s->verdict = (char *)ls_verdict_name(v->kind);
+	/* A verdict with more reasons than a reply carries keeps the first. */
+	if ((rc = enc_reasons(p, v, LS_API_REASONS_MAX, &s->n_reasons, &s->reasons)) != 0)
+		return rc;
+	for (size_t i = 0; i < n_parts; i++) {
+		const struct ls_verdict_part *x = &v->parts[i];
+		lodestone__api__verdict_part__init(&ps[i]);
+		ps[i].holder = bin(x->holder, LS_KEY_LEN);
+		if (x->in_transit) {
+			ps[i].has_transfer = true;
+			ps[i].transfer = bin(x->transfer, LS_ID_LEN);
+		}
+		ps[i].grams = x->grams;
+		ps[i].verdict = (char *)ls_verdict_name(x->v.kind);
+		if ((rc = enc_reasons(p, &x->v, LS_API_PART_REASONS, &ps[i].n_reasons,
+				      &ps[i].reasons)) != 0)
+			return rc;
+		if (x->v.n > ps[i].n_reasons) {
+			ps[i].has_reasons_more = true;
+			ps[i].reasons_more = x->v.n - ps[i].n_reasons;
+		}
+		pp[i] = &ps[i];
+	}
+	s->n_parts = n_parts;
+	s->parts = pp;
+	if (v->parts_more > 0 || v->n_parts > n_parts) {
+		s->has_parts_more = true;
+		s->parts_more = v->parts_more + (v->n_parts - n_parts);
+	}
 	s->has_ancestors = true;
 	s->ancestors = v->ancestors;
 	m->kind_case = LODESTONE__API__RESPONSE__KIND_VERIFY;
@@ -1034,28 +1080,33 @@ dec_submit(struct ls_api_response *r, const Lodestone__Api__SubmitResult *s, str
 }
 
 static int
-dec_verify(struct ls_api_response *r, const Lodestone__Api__VerifyResult *s, struct ls_err_ctx *ctx)
+dec_kind(const char *name, enum ls_verdict_kind *out, struct ls_err_ctx *ctx)
 {
-	struct ls_verdict *v = &r->verify;
-	int rc, k;
+	int k;
 
 	for (k = LS_V_VALID; k <= LS_V_DENIED; k++)
-		if (s->verdict != NULL && strcmp(s->verdict, ls_verdict_name(k)) == 0)
+		if (name != NULL && strcmp(name, ls_verdict_name(k)) == 0)
 			break;
 	if (k > LS_V_DENIED)
 		return ls_err_set(ctx, LS_ERR_MALFORMED, "verdict '%.32s' is unknown",
-				  s->verdict ? s->verdict : "");
-	if ((rc = check_count(s->n_reasons, LS_API_REASONS_MAX, "verdict", ctx)) != 0)
+				  name ? name : "");
+	*out = (enum ls_verdict_kind)k;
+	return 0;
+}
+
+static int
+dec_reasons(struct ls_verdict *v, Lodestone__Api__VerdictReason *const *in, size_t n, size_t max,
+	    struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	if ((rc = check_count(n, max, "verdict", ctx)) != 0)
 		return rc;
-	ls_verdict_init(v);
-	if (s->n_reasons != 0 && (v->reasons = calloc(s->n_reasons, sizeof(*v->reasons))) == NULL)
+	if (n != 0 && (v->reasons = calloc(n, sizeof(*v->reasons))) == NULL)
 		return LS_ERR_NOMEM;
-	r->kind = LS_API_VERIFY;
-	v->kind = (enum ls_verdict_kind)k;
-	v->n = s->n_reasons;
-	v->ancestors = s->has_ancestors ? s->ancestors : 0;
-	for (size_t i = 0; i < s->n_reasons; i++) {
-		const Lodestone__Api__VerdictReason *x = s->reasons[i];
+	v->n = n;
+	for (size_t i = 0; i < n; i++) {
+		const Lodestone__Api__VerdictReason *x = in[i];
 		struct ls_verdict_reason *y = &v->reasons[i];
 		if ((rc = parse_reason(x->code, &y->code, "verdict reason code", ctx)) != 0)
 			return rc;
@@ -1068,6 +1119,42 @@ dec_verify(struct ls_api_response *r, const Lodestone__Api__VerifyResult *s, str
 					   ctx)) != 0)
 				return rc;
 		y->n_ids = x->n_records;
+		y->warning = x->has_warning && x->warning;
+	}
+	return 0;
+}
+
+static int
+dec_verify(struct ls_api_response *r, const Lodestone__Api__VerifyResult *s, struct ls_err_ctx *ctx)
+{
+	struct ls_verdict *v = &r->verify;
+	int rc;
+
+	ls_verdict_init(v);
+	r->kind = LS_API_VERIFY;
+	if ((rc = dec_kind(s->verdict, &v->kind, ctx)) != 0 ||
+	    (rc = dec_reasons(v, s->reasons, s->n_reasons, LS_API_REASONS_MAX, ctx)) != 0 ||
+	    (rc = check_count(s->n_parts, LS_VERDICT_PARTS_MAX, "verdict parts", ctx)) != 0)
+		return rc;
+	v->ancestors = s->has_ancestors ? s->ancestors : 0;
+	v->parts_more = s->has_parts_more ? s->parts_more : 0;
+	if (s->n_parts != 0 && (v->parts = calloc(s->n_parts, sizeof(*v->parts))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < s->n_parts; i++) {
+		const Lodestone__Api__VerdictPart *x = s->parts[i];
+		struct ls_verdict_part *y = &v->parts[i];
+		v->n_parts++;
+		if ((rc = copy_key(y->holder, &x->holder, "verdict part holder", ctx)) != 0 ||
+		    (x->has_transfer && (rc = copy_key(y->transfer, &x->transfer,
+						       "verdict part transfer", ctx)) != 0) ||
+		    (rc = check_grams(x->grams, "verdict part grams", ctx)) != 0 ||
+		    (rc = dec_kind(x->verdict, &y->v.kind, ctx)) != 0 ||
+		    (rc = dec_reasons(&y->v, x->reasons, x->n_reasons, LS_API_PART_REASONS, ctx)) !=
+			0)
+			return rc;
+		y->in_transit = x->has_transfer;
+		y->grams = x->grams;
+		y->v.reasons_more = x->has_reasons_more ? x->reasons_more : 0;
 	}
 	return 0;
 }

@@ -40,6 +40,8 @@
 #define LS_API_ENDPOINT_MAX 256
 /* Reasons in one verdict. */
 #define LS_API_REASONS_MAX 4096
+/* Reasons carried per part of a verdict (the worst part's are all at the top). */
+#define LS_API_PART_REASONS 32
 
 enum ls_api_kind {
 	LS_API_NONE = 0, /* no result: an error response */

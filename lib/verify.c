@@ -43,8 +43,39 @@ ls_verdict_release(struct ls_verdict *v)
 {
 	if (v == NULL)
 		return;
+	for (size_t i = 0; i < v->n_parts; i++)
+		ls_verdict_release(&v->parts[i].v);
+	free(v->parts);
 	free(v->reasons);
 	memset(v, 0, sizeof(*v));
+}
+
+size_t
+ls_verdict_faults(const struct ls_verdict *v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->n; i++)
+		n += !v->reasons[i].warning;
+	return n;
+}
+
+/* Appends a copy of reason r to v, as a warning when `warning`. */
+static int
+verdict_copy(struct ls_verdict *v, const struct ls_verdict_reason *r, bool warning)
+{
+	struct ls_verdict_reason *nr;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (v->reasons[i].code == r->code && strcmp(v->reasons[i].message, r->message) == 0)
+			return 0;
+	if ((nr = realloc(v->reasons, (v->n + 1) * sizeof(*nr))) == NULL)
+		return LS_ERR_NOMEM;
+	v->reasons = nr;
+	v->reasons[v->n] = *r;
+	v->reasons[v->n].warning = warning;
+	v->n++;
+	return 0;
 }
 
 int
@@ -350,42 +381,6 @@ denied_by_name(struct ls_txn *t, const struct ls_policy *p, const struct key_cer
 	return 0;
 }
 
-/* The key holding the most of lot, preferring its maker on a tie. */
-struct mh {
-	const struct ls_lot_info *li;
-	uint8_t *holder;
-	uint64_t best;
-	bool found;
-	size_t n;
-};
-
-static int
-mh_one(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t g)
-{
-	struct mh *m = arg;
-
-	m->n++;
-	if (!m->found || g > m->best || (g == m->best && memcmp(holder, m->li->maker, 32) == 0)) {
-		memcpy(m->holder, holder, 32);
-		m->best = g;
-		m->found = true;
-	}
-	return 0;
-}
-
-/* The key holding the most of lot, preferring its maker on a tie. */
-static int
-main_holder(struct ls_txn *t, const uint8_t lot[32], const struct ls_lot_info *li,
-	    uint8_t holder[32], size_t *n_holders, bool *found)
-{
-	struct mh m = {li, holder, 0, false, 0};
-	int rc = ls_txn_holders_each(t, lot, mh_one, &m);
-
-	*n_holders = m.n;
-	*found = m.found;
-	return rc;
-}
-
 /* ---- ancestors and records ---- */
 
 /* Every lot that lot descends from, lot included (BFS order). */
@@ -656,14 +651,35 @@ check_bindings(struct ls_txn *t, const struct policies *ps, uint64_t at, const u
 
 /* ---- provenance ---- */
 
+/*
+ * One transfer of the lot asked about, judged on its own: whose verdict its
+ * faults decide depends on whose custody path it is on.
+ */
+struct lot_tr {
+	uint8_t id[32], from[32], to[32];
+	uint64_t grams;
+	bool received;
+	struct ls_verdict v; /* its faults, and its receipt's */
+};
+
+struct lot_trs {
+	size_t n, cap;
+	struct lot_tr *v;
+	struct lot_tr **by_to; /* sorted by receiver, for custody_marks */
+};
+
 struct prov {
 	struct ls_txn *t;
 	struct ls_verdict *v;
 	struct ls_ocache *oc;
 	struct policies *ps;
 	struct ls_idmap *checked;
-	struct ls_idmap *path; /* transfers the lot's material went through */
+	struct ls_idmap *path; /* ancestors' transfers the lot's maker got material through */
 	const uint8_t *lot;
+	struct lot_trs trs;
+	size_t receipts; /* receipts seen (receipt_child) */
+	size_t n_lots, n_regs;
+	uint8_t regs[LS_REASON_IDS_MAX][32];
 	int rc;
 };
 
@@ -931,6 +947,7 @@ receipt_child(void *arg, const uint8_t rec[32])
 
 	if ((rc = ls_txn_record(p->t, rec, &r)) != 0)
 		return rc;
+	p->receipts += r->type == LS_REC_RECEIPT;
 	rc = check_record(p, r);
 	ls_record_free(r);
 	return rc;
@@ -952,108 +969,469 @@ tech_child(void *arg, const struct ls_record *tr)
 }
 
 static int
+trs_push(struct lot_trs *trs, struct lot_tr **out)
+{
+	if (trs->n == trs->cap) {
+		size_t cap = trs->cap ? 2 * trs->cap : 8;
+		struct lot_tr *nv = realloc(trs->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return LS_ERR_NOMEM;
+		trs->v = nv;
+		trs->cap = cap;
+	}
+	*out = &trs->v[trs->n++];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
+static void
+trs_release(struct lot_trs *trs)
+{
+	for (size_t i = 0; i < trs->n; i++)
+		ls_verdict_release(&trs->v[i].v);
+	free(trs->v);
+	free(trs->by_to);
+	memset(trs, 0, sizeof(*trs));
+}
+
+static int
+cmp_to(const void *a, const void *b)
+{
+	const struct lot_tr *x = *(const struct lot_tr *const *)a;
+	const struct lot_tr *y = *(const struct lot_tr *const *)b;
+
+	return memcmp(x->to, y->to, 32);
+}
+
+static int
 lot_child(void *arg, const uint8_t rec[32])
 {
 	struct child_ctx *c = arg;
+	struct prov *p = c->p;
+	struct ls_verdict *main_v = p->v;
 	struct ls_record *r = NULL;
+	bool own = memcmp(c->lot, p->lot, 32) == 0;
+	struct lot_tr *x = NULL;
 	int rc;
 
-	if ((rc = ls_txn_record(c->p->t, rec, &r)) != 0)
+	if ((rc = ls_txn_record(p->t, rec, &r)) != 0)
 		return rc;
 	/* An ancestor's transfers count only where the lot's material went: a
-	 * sibling portion shipped elsewhere is not this lot's provenance. */
-	if (r->type != LS_REC_TRANSFER ||
-	    (memcmp(c->lot, c->p->lot, 32) != 0 && !ls_idmap_has(c->p->path, r->id))) {
+	 * sibling portion shipped elsewhere is not this lot's provenance. The
+	 * lot's own transfers are judged one by one, for the holders whose
+	 * custody path they are on (prov_answer). */
+	if (r->type != LS_REC_TRANSFER || (!own && !ls_idmap_has(p->path, r->id))) {
 		ls_record_free(r);
 		return 0;
 	}
-	if ((rc = check_record(c->p, r)) == 0 && (rc = check_hop(c->p, r, c->lot)) == 0)
-		rc = ls_txn_children(c->p->t, r->id, receipt_child, c->p);
+	if (own) {
+		if ((rc = trs_push(&p->trs, &x)) != 0)
+			goto out;
+		memcpy(x->id, r->id, 32);
+		memcpy(x->from, r->author, 32);
+		memcpy(x->to, r->transfer.to, 32);
+		x->grams = r->transfer.grams;
+		p->v = &x->v;
+	}
+	p->receipts = 0;
+	if ((rc = check_record(p, r)) == 0 && (rc = check_hop(p, r, c->lot)) == 0)
+		rc = ls_txn_children(p->t, r->id, receipt_child, p);
+	if (x != NULL) {
+		/* Received when a receipt of it is stored: not the transit
+		 * table, whose receiver's side follows the first branch of an
+		 * equivocating receiver (ingest.c). */
+		x->received = p->receipts > 0;
+		main_v->ancestors += x->v.ancestors;
+		x->v.ancestors = 0;
+	}
+out:
+	p->v = main_v;
 	ls_record_free(r);
 	return rc;
 }
 
+/*
+ * Question time: the lot's history as it stands. Every ancestor record
+ * with its author's standing, the technologies its makers used, and the
+ * transfers by which the lot's maker got the material of its ancestors go
+ * to p->v (faults of every holder's material); the lot's own transfers go
+ * to p->trs, each with its own faults.
+ */
 static int
-provenance(struct ls_txn *t, struct ls_ocache *oc, struct policies *ps, const uint8_t lot[32],
-	   struct ls_verdict *v)
+prov_walk(struct prov *p)
 {
-	struct prov p = {t, v, oc, ps, NULL, NULL, lot, 0};
-	uint8_t(*anc)[32] = NULL, regs[LS_REASON_IDS_MAX][32];
+	uint8_t(*anc)[32] = NULL;
 	struct ls_lot_info lli;
-	size_t n = 0, nregs = 0;
+	size_t n = 0;
 	int rc;
 
-	v->kind = LS_V_VALID;
-	if ((rc = ls_txn_lot(t, lot, &lli)) != 0 || (rc = custody(t, lli.maker, lot, &p.path)) != 0)
+	if ((rc = ls_txn_lot(p->t, p->lot, &lli)) != 0 ||
+	    (rc = custody(p->t, lli.maker, p->lot, &p->path)) != 0 ||
+	    (rc = ancestors(p->t, p->lot, &anc, &n)) != 0)
 		return rc;
-	if ((rc = ancestors(t, lot, &anc, &n)) != 0) {
-		ls_idmap_free(&p.path);
-		return rc;
-	}
-	if ((p.checked = ls_idmap_new()) == NULL) {
-		ls_idmap_free(&p.path);
+	if ((p->checked = ls_idmap_new()) == NULL) {
 		free(anc);
 		return LS_ERR_NOMEM;
 	}
+	p->n_lots = n;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct ls_lot_info li;
 		struct ls_record *r = NULL;
-		struct child_ctx cc = {&p, anc[i]};
-		if ((rc = ls_txn_lot(t, anc[i], &li)) != 0 || (rc = ls_txn_record(t, li.rec, &r)))
+		struct child_ctx cc = {p, anc[i]};
+		if ((rc = ls_txn_lot(p->t, anc[i], &li)) != 0 ||
+		    (rc = ls_txn_record(p->t, li.rec, &r)))
 			break;
-		if (r->type == LS_REC_LOT && nregs < LS_REASON_IDS_MAX)
-			memcpy(regs[nregs++], r->id, 32);
-		rc = check_record(&p, r);
+		if (r->type == LS_REC_LOT && p->n_regs < LS_REASON_IDS_MAX)
+			memcpy(p->regs[p->n_regs++], r->id, 32);
+		rc = check_record(p, r);
 		if (rc == 0 && r->type == LS_REC_TRANSFORMATION)
-			rc = ls_techs_each(t, r->author, r->timestamp, tech_child, &p);
+			rc = ls_techs_each(p->t, r->author, r->timestamp, tech_child, p);
 		ls_record_free(r);
 		if (rc == 0)
-			rc = ls_txn_children(t, anc[i], lot_child, &cc);
+			rc = ls_txn_children(p->t, anc[i], lot_child, &cc);
 	}
-	if (rc == 0) {
-		size_t faults = v->n;
-		if (faults > 0)
-			v->kind = LS_V_BROKEN;
-		else
-			rc = ls_verdict_add(v, LS_R_OK, (const uint8_t(*)[32])regs, nregs,
-					    "%llu records checked across %zu lots back to their "
-					    "registrations",
-					    (unsigned long long)v->ancestors, n);
-	}
-	ls_idmap_free(&p.checked);
-	ls_idmap_free(&p.path);
 	free(anc);
+	if (rc == 0 && p->trs.n > 0) {
+		if ((p->trs.by_to = malloc(p->trs.n * sizeof(*p->trs.by_to))) == NULL)
+			return LS_ERR_NOMEM;
+		for (size_t i = 0; i < p->trs.n; i++)
+			p->trs.by_to[i] = &p->trs.v[i];
+		qsort(p->trs.by_to, p->trs.n, sizeof(*p->trs.by_to), cmp_to);
+	}
 	return rc;
 }
 
-int
-ls_verify_provenance(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_verdict *v)
+static void
+prov_release(struct prov *p)
 {
-	struct ls_txn t;
-	struct ls_ocache *oc = NULL;
-	struct policies ps = {0};
+	ls_idmap_free(&p->checked);
+	ls_idmap_free(&p->path);
+	trs_release(&p->trs);
+}
+
+/*
+ * Marks on[i] for every received transfer of the lot on key's custody path:
+ * those that brought key the material, and those that brought it to their
+ * senders, back to the maker. Each transfer is visited once.
+ */
+static int
+custody_marks(const struct lot_trs *trs, const uint8_t key[32], bool *on)
+{
+	uint8_t(*stack)[32] = malloc((trs->n + 1) * 32);
+	size_t sp = 0;
+
+	if (stack == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(stack[sp++], key, 32);
+	while (sp > 0) {
+		uint8_t k[32];
+		size_t lo = 0, hi = trs->n;
+		memcpy(k, stack[--sp], 32);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (memcmp(trs->by_to[mid]->to, k, 32) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < trs->n && memcmp(trs->by_to[lo]->to, k, 32) == 0; lo++) {
+			size_t i = (size_t)(trs->by_to[lo] - trs->v);
+			if (on[i] || !trs->v[i].received)
+				continue;
+			on[i] = true;
+			memcpy(stack[sp++], trs->v[i].from, 32);
+		}
+	}
+	free(stack);
+	return 0;
+}
+
+/*
+ * The provenance of material whose custody path is on[]: the faults of the
+ * lot's history and of the lot's transfers on the path decide it; the
+ * faults of its other transfers are warnings.
+ */
+static int
+part_verdict(const struct prov *p, const bool *on, struct ls_verdict *out)
+{
+	const struct ls_verdict *base = p->v;
+	bool faulty = ls_verdict_faults(base) > 0;
+	int rc = 0;
+
+	ls_verdict_init(out);
+	out->ancestors = base->ancestors;
+	for (size_t i = 0; i < p->trs.n && !faulty; i++)
+		faulty = on[i] && p->trs.v[i].v.n > 0;
+	out->kind = faulty ? LS_V_BROKEN : LS_V_VALID;
+	if (!faulty)
+		rc = ls_verdict_add(out, LS_R_OK, (const uint8_t(*)[32])p->regs, p->n_regs,
+				    "%llu records checked across %zu lots back to their "
+				    "registrations",
+				    (unsigned long long)base->ancestors, p->n_lots);
+	for (size_t i = 0; i < base->n && rc == 0; i++)
+		rc = verdict_copy(out, &base->reasons[i], base->reasons[i].warning);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < p->trs.n && rc == 0; i++)
+			for (size_t k = 0; on[i] == (pass == 0) && k < p->trs.v[i].v.n && rc == 0;
+			     k++)
+				rc = verdict_copy(out, &p->trs.v[i].v.reasons[k], pass == 1);
+	return rc;
+}
+
+/* The material holder has, and is on its way to it: its custody marks. */
+static int
+holder_marks(const struct prov *p, const uint8_t holder[32], bool *on, uint64_t *incoming)
+{
+	int rc = custody_marks(&p->trs, holder, on);
+
+	*incoming = 0;
+	for (size_t i = 0; i < p->trs.n && rc == 0; i++) {
+		const struct lot_tr *x = &p->trs.v[i];
+		if (x->received || memcmp(x->to, holder, 32) != 0)
+			continue;
+		on[i] = true;
+		*incoming += x->grams;
+		rc = custody_marks(&p->trs, x->from, on);
+	}
+	return rc;
+}
+
+static int
+rank(enum ls_verdict_kind k)
+{
+	return k == LS_V_BROKEN || k == LS_V_DENIED ? 2 : k == LS_V_LICENSE_REQUIRED ? 1 : 0;
+}
+
+/*
+ * v takes the worst kind of its parts, and the reasons of all of them: every
+ * fault once, then the warnings that are no part's fault; the summaries of
+ * valid parts only when every part is valid. The union, not the worst
+ * part's list, so that the answer does not depend on which part comes first.
+ */
+static int
+verdict_worst(struct ls_verdict *v)
+{
+	int worst = -1, rc = 0;
+
+	for (size_t i = 0; i < v->n_parts; i++)
+		if (rank(v->parts[i].v.kind) > worst) {
+			worst = rank(v->parts[i].v.kind);
+			v->kind = v->parts[i].v.kind;
+		}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < v->n_parts && rc == 0; i++) {
+			const struct ls_verdict *w = &v->parts[i].v;
+			for (size_t k = 0; k < w->n && rc == 0; k++) {
+				const struct ls_verdict_reason *r = &w->reasons[k];
+				if (r->warning != (pass == 1) ||
+				    (worst > 0 && rank(w->kind) == 0 && !r->warning))
+					continue;
+				rc = verdict_copy(v, r, r->warning);
+			}
+		}
+	return rc;
+}
+
+/* What a question without a holder judges: holders, then transfers in
+ * transit, the most grams first. */
+struct holding {
+	uint8_t key[32];
+	uint64_t grams;
+	const struct lot_tr *transit; /* NULL: held */
+};
+
+struct holdings {
+	size_t n, cap;
+	struct holding *v;
+};
+
+static int
+holding_one(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t g)
+{
+	struct holdings *h = arg;
+
+	if (g == 0)
+		return 0;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 8;
+		struct holding *nv = realloc(h->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return LS_ERR_NOMEM;
+		h->v = nv;
+		h->cap = cap;
+	}
+	memcpy(h->v[h->n].key, holder, 32);
+	h->v[h->n].grams = g;
+	h->v[h->n].transit = NULL;
+	h->n++;
+	return 0;
+}
+
+static int
+cmp_holding(const void *a, const void *b)
+{
+	const struct holding *x = a, *y = b;
+
+	if ((x->transit != NULL) != (y->transit != NULL))
+		return x->transit != NULL ? 1 : -1;
+	if (x->grams != y->grams)
+		return x->grams > y->grams ? -1 : 1;
+	if (x->transit != NULL)
+		return memcmp(x->transit->id, y->transit->id, 32);
+	return memcmp(x->key, y->key, 32);
+}
+
+static bool
+holdings_has(const struct holdings *h, const uint8_t key[32])
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->v[i].transit == NULL && memcmp(h->v[i].key, key, 32) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * An equivocating author's own holdings follow whichever branch of its
+ * feed a node saw first (ingest.c), so they do not decide who is asked
+ * about: such an author is judged as a holder whenever it made the lot or
+ * received some of it, whatever the tables say it holds now.
+ */
+static int
+equivocator_add(const struct prov *p, const uint8_t key[32], struct holdings *h)
+{
+	uint64_t seq;
+	uint8_t pair[2][32];
+	bool equiv;
+	int rc;
+
+	if (holdings_has(h, key))
+		return 0;
+	if ((rc = author_equivocated(p->t, key, &equiv, &seq, pair)) != 0 || !equiv)
+		return rc;
+	if ((rc = holding_one(h, key, 1)) == 0)
+		h->v[h->n - 1].grams = 0;
+	return rc;
+}
+
+/* The holders of the lot and, unless held_only, its transfers in transit. */
+static int
+holdings_of(const struct prov *p, bool held_only, struct holdings *h)
+{
 	struct ls_lot_info li;
 	int rc;
 
-	ls_verdict_init(v);
-	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+	memset(h, 0, sizeof(*h));
+	if ((rc = ls_txn_holders_each(p->t, p->lot, holding_one, h)) != 0 ||
+	    (rc = ls_txn_lot(p->t, p->lot, &li)) != 0 ||
+	    (rc = equivocator_add(p, li.maker, h)) != 0)
 		return rc;
-	if ((rc = ls_txn_lot(&t, lot, &li)) != 0)
-		goto out;
-	if ((rc = policies_load(&t, &ps)) != 0)
-		goto out;
-	if ((oc = ls_ocache_new(&t, ps.pol, ps.n)) == NULL) {
-		rc = LS_ERR_NOMEM;
+	for (size_t i = 0; i < p->trs.n && rc == 0; i++)
+		if (p->trs.v[i].received)
+			rc = equivocator_add(p, p->trs.v[i].to, h);
+	for (size_t i = 0; !held_only && i < p->trs.n && rc == 0; i++) {
+		const struct lot_tr *x = &p->trs.v[i];
+		if (x->received)
+			continue;
+		if ((rc = holding_one(h, x->to, x->grams)) == 0)
+			h->v[h->n - 1].transit = x;
+	}
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), cmp_holding);
+	return rc;
+}
+
+/* The custody marks of one holding (the transfer itself when in transit). */
+static int
+holding_marks(const struct prov *p, const struct holding *x, bool *on)
+{
+	memset(on, 0, p->trs.n ? p->trs.n : 1);
+	if (x->transit == NULL)
+		return custody_marks(&p->trs, x->key, on);
+	on[x->transit - p->trs.v] = true;
+	return custody_marks(&p->trs, x->transit->from, on);
+}
+
+static int
+parts_alloc(struct ls_verdict *v, size_t n_holdings)
+{
+	size_t n = n_holdings < LS_VERDICT_PARTS_MAX ? n_holdings : LS_VERDICT_PARTS_MAX;
+
+	v->parts_more = n_holdings - n;
+	if ((v->parts = calloc(n ? n : 1, sizeof(*v->parts))) == NULL)
+		return LS_ERR_NOMEM;
+	return 0;
+}
+
+/* Provenance of the material q->from holds, or of every holder's. */
+static int
+prov_answer(struct prov *p, const struct ls_export_query *q, struct ls_verdict *v)
+{
+	bool *on = calloc(p->trs.n ? p->trs.n : 1, 1);
+	struct holdings h = {0};
+	int rc = 0;
+
+	if (on == NULL)
+		return LS_ERR_NOMEM;
+	if (q->has_from) {
+		uint64_t held, incoming;
+		if ((rc = ls_txn_hold(p->t, q->from, p->lot, &held)) != 0 ||
+		    (rc = holder_marks(p, q->from, on, &incoming)) != 0 ||
+		    (rc = part_verdict(p, on, v)) != 0)
+			goto out;
+		if (v->kind == LS_V_VALID && held == 0 && incoming == 0) {
+			ls_verdict_release(v);
+			v->kind = LS_V_BROKEN;
+			rc = ls_verdict_add(v, LS_R_NOT_HOLDER, (const uint8_t(*)[32])p->lot, 1,
+					    "the holder named holds none of this lot, and none is "
+					    "on its way to it");
+		}
 		goto out;
 	}
-	rc = provenance(&t, oc, &ps, lot, v);
+	if ((rc = holdings_of(p, false, &h)) != 0)
+		goto out;
+	if (h.n == 0) {
+		/* Nobody holds any of it now (made into other lots): its whole
+		 * history decides. */
+		memset(on, 1, p->trs.n);
+		rc = part_verdict(p, on, v);
+		goto out;
+	}
+	if ((rc = parts_alloc(v, h.n)) != 0)
+		goto out;
+	for (size_t i = 0; i < h.n && v->n_parts < LS_VERDICT_PARTS_MAX && rc == 0; i++) {
+		struct ls_verdict_part *pt = &v->parts[v->n_parts];
+		if ((rc = holding_marks(p, &h.v[i], on)) != 0 ||
+		    (rc = part_verdict(p, on, &pt->v)) != 0) {
+			ls_verdict_release(&pt->v);
+			break;
+		}
+		memcpy(pt->holder, h.v[i].key, 32);
+		pt->grams = h.v[i].grams;
+		pt->in_transit = h.v[i].transit != NULL;
+		if (pt->in_transit)
+			memcpy(pt->transfer, h.v[i].transit->id, 32);
+		v->n_parts++;
+	}
+	if (rc == 0)
+		rc = verdict_worst(v);
+	v->ancestors = p->v->ancestors;
 out:
-	policies_release(&ps);
-	ls_ocache_free(&oc);
-	ls_txn_abort(&t);
-	if (rc != 0)
-		ls_verdict_release(v);
+	free(h.v);
+	free(on);
 	return rc;
+}
+
+/* Question time: the lot did not exist at the date asked. */
+static int
+not_made(struct ls_verdict *v, const struct ls_lot_info *li, uint64_t at, bool exp)
+{
+	char made[32], asked[32];
+
+	v->kind = exp ? LS_V_DENIED : LS_V_BROKEN;
+	return ls_verdict_add(v, LS_R_NOT_MADE, (const uint8_t(*)[32])li->rec, 1,
+			      "the lot was made at %s, after the date asked (%s)",
+			      ls_time_format(li->timestamp, made, sizeof(made)),
+			      ls_time_format(at, asked, sizeof(asked)));
 }
 
 /* ---- export check ---- */
@@ -1137,63 +1515,89 @@ why_not_license(struct ls_txn *t, const struct ls_export_query *q, const struct 
 	return ls_verdict_add(v, reason, id, 1, "%s", msg);
 }
 
-int
-ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v)
-{
+/* A question's read state: one transaction, the policies in it, the origin
+ * memo, and the walk of the lot's history. */
+struct question {
 	struct ls_txn t;
-	struct ls_ocache *oc = NULL;
-	struct policies ps = {0};
+	bool open;
+	struct policies ps;
+	struct ls_ocache *oc;
 	struct ls_lot_info li;
+	struct ls_verdict base; /* faults of every holder's material */
+	struct prov p;
+};
+
+static int
+question_open(struct ls_store *s, const uint8_t lot[32], struct question *x)
+{
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	if ((rc = ls_txn_begin(s, false, &x->t)) != 0)
+		return rc;
+	x->open = true;
+	if ((rc = ls_txn_lot(&x->t, lot, &x->li)) != 0 || (rc = policies_load(&x->t, &x->ps)) != 0)
+		return rc;
+	if ((x->oc = ls_ocache_new(&x->t, x->ps.pol, x->ps.n)) == NULL)
+		return LS_ERR_NOMEM;
+	x->p.t = &x->t;
+	x->p.v = &x->base;
+	x->p.oc = x->oc;
+	x->p.ps = &x->ps;
+	x->p.lot = lot;
+	return prov_walk(&x->p);
+}
+
+static void
+question_close(struct question *x)
+{
+	prov_release(&x->p);
+	ls_verdict_release(&x->base);
+	policies_release(&x->ps);
+	ls_ocache_free(&x->oc);
+	if (x->open)
+		ls_txn_abort(&x->t);
+	x->open = false;
+}
+
+/*
+ * The export of the material holder holds, whose provenance verdict v
+ * already holds: broken is denied; else every policy in force from each
+ * country the holder is certified in, and the bindings of the licenses up
+ * its custody path.
+ */
+static int
+export_holder(struct question *x, const struct ls_export_query *q, const uint8_t holder[32],
+	      struct ls_verdict *v)
+{
+	struct ls_txn *t = &x->t;
+	struct policies *ps = &x->ps;
 	const struct ls_lot_origin *lo;
 	const char *use = q->end_use != NULL && *q->end_use ? q->end_use : "civilian";
 	uint64_t at = q->time ? q->time : ls_now();
-	uint8_t holder[32], ids[3][32], unv_id[32];
+	uint8_t ids[3][32], unv_id[32];
 	char msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1];
 	struct key_certs *snd = NULL, *eu = NULL;
 	bool need = false, denied = false, covered;
 	struct ls_record *lotrec = NULL;
 	const struct ls_lotdef *lotdef = NULL;
 	struct ls_license_use lu;
-	size_t n_holders = 0;
 	int rc;
 
-	ls_verdict_init(v);
-	if ((rc = ls_txn_begin(s, false, &t)) != 0)
-		return rc;
-	if ((rc = ls_txn_lot(&t, q->lot, &li)) != 0)
-		goto out;
-	if ((rc = policies_load(&t, &ps)) != 0)
-		goto out;
-	if ((oc = ls_ocache_new(&t, ps.pol, ps.n)) == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
-	if ((rc = provenance(&t, oc, &ps, q->lot, v)) != 0)
-		goto out;
 	if (v->kind == LS_V_BROKEN) {
 		v->kind = LS_V_DENIED;
-		goto out;
+		return 0;
 	}
-	if ((rc = ls_ocache_get(oc, q->lot, &lo)) != 0)
-		goto out;
-	if (q->has_from) {
-		uint64_t held;
-		memcpy(holder, q->from, 32);
-		if ((rc = ls_txn_hold(&t, holder, q->lot, &held)) != 0)
-			goto out;
-		if (held == 0) {
-			rc = ls_verdict_add(v, LS_R_NOT_HOLDER, (const uint8_t(*)[32])q->lot, 1,
-					    "the exporter holds none of this lot");
-			v->kind = LS_V_DENIED;
-			goto out;
+	/* Drop the provenance summary: the export reasons speak now. */
+	for (size_t i = 0; i < v->n; i++)
+		if (v->reasons[i].code == LS_R_OK && !v->reasons[i].warning) {
+			memmove(&v->reasons[i], &v->reasons[i + 1],
+				(v->n - i - 1) * sizeof(v->reasons[0]));
+			v->n--;
+			break;
 		}
-	} else {
-		bool found;
-		if ((rc = main_holder(&t, q->lot, &li, holder, &n_holders, &found)) != 0)
-			goto out;
-		if (!found)
-			memcpy(holder, li.maker, 32);
-	}
+	if ((rc = ls_ocache_get(x->oc, q->lot, &lo)) != 0)
+		return rc;
 	if ((snd = malloc(sizeof(*snd))) == NULL || (eu = malloc(sizeof(*eu))) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
@@ -1201,8 +1605,8 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 	/* Every country the holder is certified in at the time asked: it
 	 * exports from each (a holder certified nowhere, a trust anchor, from
 	 * nowhere: only policies that reach abroad apply). */
-	if ((rc = key_certs(&t, holder, at, snd)) != 0 ||
-	    (rc = ls_txn_lot_def(&t, q->lot, &lotrec, &lotdef)) != 0)
+	if ((rc = key_certs(t, holder, at, snd)) != 0 ||
+	    (rc = ls_txn_lot_def(t, q->lot, &lotrec, &lotdef)) != 0)
 		goto out;
 	if (snd->n_cc == 0)
 		snd->cc[snd->n_cc++][0] = '\0';
@@ -1213,21 +1617,21 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 		v->kind = LS_V_ALLOWED;
 		goto out;
 	}
-	if (q->has_end_user && (rc = key_certs(&t, q->end_user, at, eu)) != 0)
+	if (q->has_end_user && (rc = key_certs(t, q->end_user, at, eu)) != 0)
 		goto out;
 	for (size_t f = 0; f < snd->n_cc && rc == 0; f++) {
 		const char *from_cc = snd->cc[f];
 		if (strcmp(from_cc, q->destination) == 0)
 			continue;
-		for (size_t i = 0; i < ps.n && rc == 0; i++) {
-			const struct ls_record *pr = ps.p[i];
+		for (size_t i = 0; i < ps->n && rc == 0; i++) {
+			const struct ls_record *pr = ps->p[i];
 			const struct ls_policy *p = &pr->policy;
 			enum control c;
 			bool unv;
-			if (!policy_in_force(&ps, i, at))
+			if (!policy_in_force(ps, i, at))
 				continue;
 			memcpy(ids[0], pr->id, 32);
-			c = controlled(&ps, i, lo, from_cc, msg, sizeof(msg), unv_id, &unv);
+			c = controlled(ps, i, lo, from_cc, msg, sizeof(msg), unv_id, &unv);
 			/* The lot whose missing value made the share fall back to mass. */
 			memcpy(ids[1], unv_id, 32);
 			if (c == C_EXEMPT) {
@@ -1251,7 +1655,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 			}
 			if (rc == 0 && q->has_end_user) {
 				bool bad = keylist_has(&p->denied_end_user_keys, q->end_user);
-				if (!bad && (rc = denied_by_name(&t, p, eu, &bad)) != 0)
+				if (!bad && (rc = denied_by_name(t, p, eu, &bad)) != 0)
 					break;
 				if (bad) {
 					denied = true;
@@ -1277,7 +1681,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 				};
 				lu = u;
 			}
-			if ((rc = find_license(&t, q, &lu, &covered, ids[1], number,
+			if ((rc = find_license(t, q, &lu, &covered, ids[1], number,
 					       sizeof(number))) != 0)
 				break;
 			if (covered) {
@@ -1291,24 +1695,19 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 						    unv ? 2 : 1, "export to %s needs a license: %s",
 						    q->destination, msg);
 				if (rc == 0 && q->has_license)
-					rc = why_not_license(&t, q, &lu, v);
+					rc = why_not_license(t, q, &lu, v);
 			}
 		}
 	}
 	if (rc == 0) {
 		bool bdenied = false;
-		rc = check_bindings(&t, &ps, at, holder, q->lot, q->destination, use, NULL, v,
+		rc = check_bindings(t, ps, at, holder, q->lot, q->destination, use, NULL, v,
 				    &bdenied);
 		denied |= bdenied;
 	}
 	if (rc == 0) {
-		/* Drop the provenance summary: the export reasons speak now. */
-		if (v->n > 0 && v->reasons[0].code == LS_R_OK) {
-			memmove(&v->reasons[0], &v->reasons[1], (v->n - 1) * sizeof(v->reasons[0]));
-			v->n--;
-		}
 		v->kind = denied ? LS_V_DENIED : need ? LS_V_LICENSE_REQUIRED : LS_V_ALLOWED;
-		if (v->n == 0)
+		if (ls_verdict_faults(v) == 0)
 			rc = ls_verdict_add(v, LS_R_OK, NULL, 0,
 					    "no policy in force controls this export from %s to %s",
 					    snd->cc[0][0] ? snd->cc[0] : "??", q->destination);
@@ -1317,10 +1716,107 @@ out:
 	free(snd);
 	free(eu);
 	ls_record_free(lotrec);
-	policies_release(&ps);
-	ls_ocache_free(&oc);
-	ls_txn_abort(&t);
+	return rc;
+}
+
+int
+ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v)
+{
+	struct question x;
+	struct holdings h = {0};
+	bool *on = NULL;
+	int rc;
+
+	ls_verdict_init(v);
+	if ((rc = question_open(s, q->lot, &x)) != 0)
+		goto out;
+	if (q->time != 0 && q->time < x.li.timestamp) {
+		rc = not_made(v, &x.li, q->time, true);
+		goto out;
+	}
+	if ((on = calloc(x.p.trs.n ? x.p.trs.n : 1, 1)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if (q->has_from) {
+		uint64_t held;
+		/* Provenance first: a broken history is denied whoever holds it. */
+		if ((rc = custody_marks(&x.p.trs, q->from, on)) != 0 ||
+		    (rc = part_verdict(&x.p, on, v)) != 0 ||
+		    (rc = ls_txn_hold(&x.t, q->from, q->lot, &held)) != 0)
+			goto out;
+		if (v->kind == LS_V_VALID && held == 0) {
+			ls_verdict_release(v);
+			rc = ls_verdict_add(v, LS_R_NOT_HOLDER, (const uint8_t(*)[32])q->lot, 1,
+					    "the exporter holds none of this lot");
+			v->kind = LS_V_DENIED;
+			goto out;
+		}
+		rc = export_holder(&x, q, q->from, v);
+		goto out;
+	}
+	if ((rc = holdings_of(&x.p, true, &h)) != 0)
+		goto out;
+	if (h.n == 0) {
+		/* Nobody holds any: its maker's, on its whole history. */
+		memset(on, 1, x.p.trs.n);
+		if ((rc = part_verdict(&x.p, on, v)) == 0)
+			rc = export_holder(&x, q, x.li.maker, v);
+		goto out;
+	}
+	if ((rc = parts_alloc(v, h.n)) != 0)
+		goto out;
+	for (size_t i = 0; i < h.n && v->n_parts < LS_VERDICT_PARTS_MAX && rc == 0; i++) {
+		struct ls_verdict_part *pt = &v->parts[v->n_parts];
+		if ((rc = holding_marks(&x.p, &h.v[i], on)) != 0 ||
+		    (rc = part_verdict(&x.p, on, &pt->v)) != 0 ||
+		    (rc = export_holder(&x, q, h.v[i].key, &pt->v)) != 0) {
+			ls_verdict_release(&pt->v);
+			break;
+		}
+		memcpy(pt->holder, h.v[i].key, 32);
+		pt->grams = h.v[i].grams;
+		v->n_parts++;
+	}
+	if (rc == 0)
+		rc = verdict_worst(v);
+	v->ancestors = x.base.ancestors;
+out:
+	free(h.v);
+	free(on);
+	question_close(&x);
 	if (rc != 0)
 		ls_verdict_release(v);
 	return rc;
+}
+
+int
+ls_verify(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v)
+{
+	struct question x;
+	int rc;
+
+	if (q->destination[0] != '\0')
+		return ls_verify_export(s, q, v);
+	ls_verdict_init(v);
+	if ((rc = question_open(s, q->lot, &x)) == 0) {
+		if (q->time != 0 && q->time < x.li.timestamp)
+			rc = not_made(v, &x.li, q->time, false);
+		else
+			rc = prov_answer(&x.p, q, v);
+	}
+	question_close(&x);
+	if (rc != 0)
+		ls_verdict_release(v);
+	return rc;
+}
+
+int
+ls_verify_provenance(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_verdict *v)
+{
+	struct ls_export_query q;
+
+	memset(&q, 0, sizeof(q));
+	memcpy(q.lot, lot, LS_ID_LEN);
+	return ls_verify(s, &q, v);
 }

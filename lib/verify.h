@@ -34,21 +34,55 @@ struct ls_verdict_reason {
 	char message[LS_ERR_MSG_MAX];
 	size_t n_ids;
 	uint8_t ids[LS_REASON_IDS_MAX][LS_ID_LEN]; /* the records behind the reason */
+	/* A fault elsewhere in the lot's history (another holder's branch): it
+	 * does not decide this verdict, and is shown so that an auditor sees it. */
+	bool warning;
 };
 
-/* A verdict with its reasons. Caller-owned; release with ls_verdict_release. */
+struct ls_verdict_part;
+
+/*
+ * A verdict with its reasons. Caller-owned; release with ls_verdict_release.
+ *
+ * A lot's material can sit with several holders, and in transit, each having
+ * come by its own custody path. A question that names no holder gets one
+ * verdict per holder and per transfer in transit (parts, at most
+ * LS_VERDICT_PARTS_MAX, the most grams first; parts_more counts the rest);
+ * kind and reasons are then those of the worst part (broken or denied, then
+ * license-required). A question naming a holder gets that holder's verdict
+ * and no parts.
+ */
 struct ls_verdict {
 	enum ls_verdict_kind kind;
 	size_t n;
 	struct ls_verdict_reason *reasons; /* malloc'd */
 	uint64_t ancestors;                /* records examined */
+	size_t n_parts;
+	struct ls_verdict_part *parts; /* malloc'd; NULL when n_parts is 0 */
+	uint64_t parts_more;           /* holders and transfers not judged */
+	uint64_t reasons_more;         /* a part through the API: reasons not carried */
+};
+
+#define LS_VERDICT_PARTS_MAX 64
+
+/* The verdict on the material one holder holds, or one transfer carries. */
+struct ls_verdict_part {
+	uint8_t holder[LS_KEY_LEN]; /* in transit: the receiver */
+	bool in_transit;
+	uint8_t transfer[LS_ID_LEN]; /* in transit: the transfer */
+	uint64_t grams;
+	struct ls_verdict v; /* no parts of its own */
 };
 
 void ls_verdict_init(struct ls_verdict *v);
 void ls_verdict_release(struct ls_verdict *v);
 
+/* Reasons of v that decide it (not warnings). */
+size_t ls_verdict_faults(const struct ls_verdict *v);
+
 /*
- * Provenance of lot: every ancestor back to its registrations. kind is
+ * Provenance of lot: every ancestor back to its registrations, and the
+ * custody path of each holder's material (see struct ls_verdict). kind is
  * LS_V_VALID or LS_V_BROKEN with a reason per fault. LS_ERR_NOT_FOUND when
  * the lot is unknown.
  */
@@ -68,11 +102,21 @@ struct ls_export_query {
 };
 
 /*
- * Export check: provenance first (a broken lot is denied), then every policy
- * in force, re-export bindings of ancestors' licenses and de minimis. kind is
- * LS_V_ALLOWED, LS_V_LICENSE_REQUIRED or LS_V_DENIED, with every reason.
+ * Export check: provenance of the material the exporter holds first (broken
+ * is denied), then every policy in force, re-export bindings of the licenses
+ * up its custody path, and de minimis. kind is LS_V_ALLOWED,
+ * LS_V_LICENSE_REQUIRED or LS_V_DENIED, with every reason. Without
+ * q->has_from, one part per holder.
  */
 int ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v);
+
+/*
+ * The question q asks: an export check when q->destination is set, else
+ * provenance of the material q->from holds (every holder's without
+ * has_from). q->time: the date asked (0: now); before the lot was made the
+ * answer says so (not-made) and is broken, or denied for an export.
+ */
+int ls_verify(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict *v);
 
 /* ---- origin ---- */
 
