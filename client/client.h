@@ -44,6 +44,7 @@ struct cli {
 	struct ls_api *api;          /* opened by cli_connect, closed by main */
 	struct ls_keypair *key;      /* loaded by cli_key, freed by main */
 	int lock_fd;                 /* the key file, locked while writing; -1 */
+	bool record_violation;       /* --record-violation: store an unlawful transfer */
 	char default_api[4096];
 };
 

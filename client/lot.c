@@ -288,13 +288,22 @@ finish_transfer(struct cli *c, struct ls_record *r, const struct transfer_opts *
 int
 cmd_lot_transfer(struct cli *c, int argc, char **argv)
 {
-	enum { OPT_GRAMS = CLI_OPT_FIRST_LOCAL, OPT_TO, OPT_LICENSE, OPT_END_USE, OPT_DESC };
-	static const struct option longopts[] = {{"grams", required_argument, NULL, OPT_GRAMS},
-						 {"to", required_argument, NULL, OPT_TO},
-						 {"license", required_argument, NULL, OPT_LICENSE},
-						 {"end-use", required_argument, NULL, OPT_END_USE},
-						 {"description", required_argument, NULL, OPT_DESC},
-						 CLI_COMMON_LONGOPTS};
+	enum {
+		OPT_GRAMS = CLI_OPT_FIRST_LOCAL,
+		OPT_TO,
+		OPT_LICENSE,
+		OPT_END_USE,
+		OPT_DESC,
+		OPT_VIOLATION
+	};
+	static const struct option longopts[] = {
+	    {"grams", required_argument, NULL, OPT_GRAMS},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"license", required_argument, NULL, OPT_LICENSE},
+	    {"end-use", required_argument, NULL, OPT_END_USE},
+	    {"description", required_argument, NULL, OPT_DESC},
+	    {"record-violation", no_argument, NULL, OPT_VIOLATION},
+	    CLI_COMMON_LONGOPTS};
 	struct ls_record *r = ls_record_new(LS_REC_TRANSFER);
 	struct transfer_opts o = {NULL, NULL};
 	struct ls_transfer *t;
@@ -324,6 +333,7 @@ cmd_lot_transfer(struct cli *c, int argc, char **argv)
 				goto out;
 			t->description = ls_record_strdup(r, optarg);
 			break;
+		case OPT_VIOLATION: c->record_violation = true; break;
 		case CLI_GETOPT_HELP: rc = CLI_OK; goto out;
 		default: goto out;
 		}
@@ -356,13 +366,22 @@ out:
 int
 cmd_tech_transfer(struct cli *c, int argc, char **argv)
 {
-	enum { OPT_ITEM = CLI_OPT_FIRST_LOCAL, OPT_TO, OPT_LICENSE, OPT_END_USE, OPT_DESC };
-	static const struct option longopts[] = {{"item", required_argument, NULL, OPT_ITEM},
-						 {"to", required_argument, NULL, OPT_TO},
-						 {"license", required_argument, NULL, OPT_LICENSE},
-						 {"end-use", required_argument, NULL, OPT_END_USE},
-						 {"description", required_argument, NULL, OPT_DESC},
-						 CLI_COMMON_LONGOPTS};
+	enum {
+		OPT_ITEM = CLI_OPT_FIRST_LOCAL,
+		OPT_TO,
+		OPT_LICENSE,
+		OPT_END_USE,
+		OPT_DESC,
+		OPT_VIOLATION
+	};
+	static const struct option longopts[] = {
+	    {"item", required_argument, NULL, OPT_ITEM},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"license", required_argument, NULL, OPT_LICENSE},
+	    {"end-use", required_argument, NULL, OPT_END_USE},
+	    {"description", required_argument, NULL, OPT_DESC},
+	    {"record-violation", no_argument, NULL, OPT_VIOLATION},
+	    CLI_COMMON_LONGOPTS};
 	struct ls_record *r = ls_record_new(LS_REC_TRANSFER);
 	struct transfer_opts o = {NULL, NULL};
 	struct ls_transfer *t;
@@ -398,6 +417,7 @@ cmd_tech_transfer(struct cli *c, int argc, char **argv)
 				goto out;
 			t->description = ls_record_strdup(r, optarg);
 			break;
+		case OPT_VIOLATION: c->record_violation = true; break;
 		case CLI_GETOPT_HELP: rc = CLI_OK; goto out;
 		default: goto out;
 		}

@@ -61,7 +61,7 @@ static const struct cmd commands[] = {
      "categories: ore concentrate oxide metal alloy magnet component product scrap\n"},
     {"lot transfer", cmd_lot_transfer, "ship a quantity of a lot to another participant",
      "lodestone lot transfer -k KEY LOT --grams N --to HEX [--license NO] [--end-use USE]\n"
-     "                       [--description TEXT]\n"},
+     "                       [--description TEXT] [--record-violation]\n"},
     {"lot transform", cmd_lot_transform, "consume input lots and produce output lots",
      "lodestone lot transform -k KEY --in LOT=GRAMS [--in LOT=GRAMS...]\n"
      "                        --out LABEL:CAT:GRAMS:EL=PPM[,EL=PPM...] [--out ...]\n"
@@ -76,7 +76,7 @@ static const struct cmd commands[] = {
      "lodestone status\n"},
     {"tech transfer", cmd_tech_transfer, "record a transfer of technology",
      "lodestone tech transfer -k KEY --item tech:CAT --to HEX [--license NO] [--end-use USE]\n"
-     "                        [--description TEXT]\n"
+     "                        [--description TEXT] [--record-violation]\n"
      "technology categories: tech:mining tech:separation tech:smelting tech:magnet "
      "tech:recycling\n"},
     {"trace", cmd_trace, "ancestors (or descendants) of a lot",

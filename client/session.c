@@ -223,22 +223,32 @@ cli_write(struct cli *c, struct ls_record *r)
 	}
 	envs[0] = env;
 	memset(&res, 0, sizeof(res));
-	rc = ls_api_submit(c->api, envs, &len, 1, &res, &ctx);
+	rc = ls_api_submit_with(c->api, c->record_violation ? LS_API_RECORD_VIOLATION : 0, envs,
+				&len, 1, &res, &ctx);
 	free(env);
 	if (rc != 0)
 		return cli_api_fail(c, rc, &ctx, "submit");
 	ls_hex(r->id, LS_ID_LEN, hex);
 	switch (res.status) {
 	case LS_INGEST_ACCEPTED:
+		if (res.reason != LS_R_OK)
+			cli_err("%s: warning: record %s: %s: %s", c->cmd, hex,
+				ls_reason_code(res.reason), res.message);
+		return CLI_OK;
 	case LS_INGEST_KNOWN: return CLI_OK;
 	case LS_INGEST_PENDING:
 		cli_err("%s: record %s is stored but waits for a record it depends on", c->cmd,
 			hex);
 		return CLI_OK;
 	default:
-		cli_err("%s: record %s rejected: %s: %s", c->cmd, hex, ls_reason_code(res.reason),
-			res.message[0] ? res.message : "no reason given");
-		return CLI_FAIL;
+		cli_err("%s: record %s rejected: %s: %s%s", c->cmd, hex, ls_reason_code(res.reason),
+			res.message[0] ? res.message : "no reason given",
+			res.reason == LS_R_NO_LICENSE ? "; cite one with --license, or record the "
+							"transfer as a violation with "
+							"--record-violation"
+						      : "");
+		/* As verify would answer: a license is needed (3), or denied (1). */
+		return res.reason == LS_R_NO_LICENSE ? CLI_LICENSE : CLI_FAIL;
 	}
 }
 

@@ -44,7 +44,8 @@ struct lsd_api {
 	void *sock;
 	struct ls_store *store;
 	struct lsd_api_info info;
-	struct lsd_batch_side side; /* what the batch calls back */
+	struct lsd_batch_side side;           /* what the batch calls back */
+	struct lsd_batch_side side_violation; /* the same, for submissions that record violations */
 	size_t n_waiters;
 	struct waiter *waiters; /* LSD_BATCH_ENVS: each is in the batch with an envelope */
 };
@@ -178,7 +179,8 @@ enqueue(struct lsd_api *s, struct lsd_batch *b, struct route *route, struct ls_a
 	route_move(&w->route, route);
 	w->req = *req;
 	memset(req, 0, sizeof(*req));
-	lsd_batch_add(b, &s->side, w, w->req.submit.envs, w->req.submit.lens, w->req.submit.n);
+	lsd_batch_add(b, w->req.submit.record_violation ? &s->side_violation : &s->side, w,
+		      w->req.submit.envs, w->req.submit.lens, w->req.submit.n);
 }
 
 /* ---- reads ---- */
@@ -452,6 +454,8 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 	s->store = store;
 	s->info = *info;
 	s->side = (struct lsd_batch_side){LS_ADMIT_LOCAL, submitted, submitted_all, s};
+	s->side_violation =
+	    (struct lsd_batch_side){LS_ADMIT_LOCAL_VIOLATION, submitted, submitted_all, s};
 	if ((s->waiters = calloc(LSD_BATCH_ENVS, sizeof(*s->waiters))) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto fail;

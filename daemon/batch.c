@@ -129,7 +129,7 @@ lsd_batch_flush(struct lsd_batch *b)
 	if (b->n_envs == 0)
 		return;
 	for (size_t i = 0; i < b->n_envs; i++)
-		local += b->admit[i] == LS_ADMIT_LOCAL;
+		local += b->admit[i] >= LS_ADMIT_LOCAL;
 	rc = ls_store_ingest_admit(b->store, b->envs, b->lens, b->admit, b->n_envs, b->results,
 				   &hooks);
 	if (rc != 0)

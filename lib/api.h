@@ -62,6 +62,18 @@ void ls_api_close(struct ls_api **a);
 int ls_api_submit(struct ls_api *a, const uint8_t *const *envs, const size_t *lens, size_t n,
 		  struct ls_ingest_result *results, struct ls_err_ctx *ctx);
 
+/*
+ * As ls_api_submit, with flags: LS_API_RECORD_VIOLATION stores transfers
+ * that the daemon's policies find unlawful (needing a license they do not
+ * cite, to a denied end use or end user, under a re-export bar), their
+ * results accepted with the reason and a message saying that they break
+ * provenance; without it they are rejected with that reason.
+ */
+#define LS_API_RECORD_VIOLATION 1u
+int ls_api_submit_with(struct ls_api *a, unsigned flags, const uint8_t *const *envs,
+		       const size_t *lens, size_t n, struct ls_ingest_result *results,
+		       struct ls_err_ctx *ctx);
+
 /* The head of author's feed (seq 0 when it has none). */
 int ls_api_head(struct ls_api *a, const uint8_t author[LS_KEY_LEN], struct ls_api_head *head,
 		struct ls_err_ctx *ctx);

@@ -199,6 +199,13 @@ int
 ls_api_submit(struct ls_api *a, const uint8_t *const *envs, const size_t *lens, size_t n,
 	      struct ls_ingest_result *results, struct ls_err_ctx *ctx)
 {
+	return ls_api_submit_with(a, 0, envs, lens, n, results, ctx);
+}
+
+int
+ls_api_submit_with(struct ls_api *a, unsigned flags, const uint8_t *const *envs, const size_t *lens,
+		   size_t n, struct ls_ingest_result *results, struct ls_err_ctx *ctx)
+{
 	const uint8_t **senv = NULL;
 	size_t *slen = NULL, *sidx = NULL;
 	size_t i = 0;
@@ -236,6 +243,7 @@ ls_api_submit(struct ls_api *a, const uint8_t *const *envs, const size_t *lens, 
 		req.submit.n = k;
 		req.submit.envs = senv;
 		req.submit.lens = slen;
+		req.submit.record_violation = (flags & LS_API_RECORD_VIOLATION) != 0;
 		if ((rc = call(a, &req, LS_API_SUBMIT, &resp, ctx)) != 0)
 			goto out;
 		if (resp.submit.n != k) {

@@ -255,6 +255,10 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 		}
 		submit.n_envelopes = req->submit.n;
 		submit.envelopes = envs;
+		if (req->submit.record_violation) {
+			submit.has_record_violation = true;
+			submit.record_violation = true;
+		}
 		m.kind_case = LODESTONE__API__REQUEST__KIND_SUBMIT;
 		m.submit = &submit;
 		break;
@@ -399,6 +403,7 @@ take_submit(struct ls_api_request *req, const Lodestone__Api__SubmitRequest *s,
 	req->submit.n = s->n_envelopes;
 	req->submit.envs = envs;
 	req->submit.lens = lens;
+	req->submit.record_violation = s->has_record_violation && s->record_violation;
 	return 0;
 }
 

@@ -76,7 +76,8 @@ struct ls_api_request {
 		struct {
 			size_t n; /* 1..LS_API_SUBMIT_MAX */
 			const uint8_t *const *envs;
-			const size_t *lens; /* each 1..LS_ENVELOPE_MAX */
+			const size_t *lens;    /* each 1..LS_ENVELOPE_MAX */
+			bool record_violation; /* see LS_ADMIT_LOCAL_VIOLATION */
 		} submit;
 		struct {
 			uint8_t author[LS_KEY_LEN];

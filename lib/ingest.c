@@ -729,8 +729,8 @@ struct first_fork {
  * record was handed to w->acc (the caller must not free it).
  */
 static void
-process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_ingest_result *res,
-	bool *keep)
+process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation,
+	struct ls_ingest_result *res, bool *keep)
 {
 	struct ls_store *s = w->t.s;
 	const struct ls_kind *k = ls_kind_of(r->type);
@@ -743,7 +743,8 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 	char hex[2 * LS_ID_LEN + 1];
 	struct ls_why why = LS_WHY(msg);
 	struct ls_deps deps;
-	enum ls_reason reason;
+	enum ls_reason reason, judged = LS_R_OK;
+	char judged_msg[LS_ERR_MSG_MAX] = "";
 	MDB_val v;
 	size_t len;
 	int rc;
@@ -899,6 +900,24 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 		set_result(res, LS_INGEST_REJECTED, reason, "%s", msg);
 		return;
 	}
+	/* Admission: what the question-time rules (the policies in force, the
+	 * licenses, the bindings up the custody path) say of the record. A
+	 * client may record it anyway, explicitly; the result then says that
+	 * it breaks provenance. */
+	if (layer >= LS_LAYER_ADMISSION && k->judge != NULL) {
+		judged = k->judge(&w->t, r, &why);
+		if (judged == LS_R_STORE) {
+			w->t.branch = NULL;
+			w->err = why.err ? why.err : LS_ERR_STORE;
+			return;
+		}
+		if (judged != LS_R_OK && !violation) {
+			w->t.branch = NULL;
+			set_result(res, LS_INGEST_REJECTED, judged, "%s", msg);
+			return;
+		}
+		snprintf(judged_msg, sizeof(judged_msg), "%s", msg);
+	}
 	rc = k->apply(&w->t, r);
 	w->t.branch = NULL;
 	if (rc != 0 || (rc = store_record(w, r, on_main, &env, &len)) != 0) {
@@ -920,7 +939,11 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, struct ls_inge
 		return;
 	}
 	*keep = true;
-	set_result(res, LS_INGEST_ACCEPTED, LS_R_OK, NULL);
+	if (judged != LS_R_OK)
+		set_result(res, LS_INGEST_ACCEPTED, judged,
+			   "recorded although it breaks provenance: %s", judged_msg);
+	else
+		set_result(res, LS_INGEST_ACCEPTED, LS_R_OK, NULL);
 }
 
 static int
@@ -994,7 +1017,7 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 	for (size_t i = 0; i < n; i++) {
 		bool keep = false;
 		if (w->err == 0)
-			process(w, batch[i], LS_LAYER_CONSENSUS, NULL, &keep);
+			process(w, batch[i], LS_LAYER_CONSENSUS, false, NULL, &keep);
 		if (!keep)
 			ls_record_free(batch[i]);
 	}
@@ -1077,9 +1100,9 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 			continue;
 		}
 		process(w, items[i].rec,
-			admit != NULL && admit[i] == LS_ADMIT_LOCAL ? LS_LAYER_ADMISSION
+			admit != NULL && admit[i] >= LS_ADMIT_LOCAL ? LS_LAYER_ADMISSION
 								    : LS_LAYER_CONSENSUS,
-			res, &keep);
+			admit != NULL && admit[i] == LS_ADMIT_LOCAL_VIOLATION, res, &keep);
 		if (keep)
 			items[i].rec = NULL; /* owned by w->acc now */
 		if (w->acc.n > before)

@@ -100,6 +100,10 @@ struct ls_kind {
 	int (*apply)(struct ls_txn *t, const struct ls_record *r);
 	/* Admission beyond consensus (may be NULL). */
 	enum ls_reason (*admit)(struct ls_txn *t, const struct ls_record *r, struct ls_why *w);
+	/* Admission: the question-time rules on the record as submitted, which
+	 * a client may override explicitly (LS_ADMIT_LOCAL_VIOLATION). NULL:
+	 * none. */
+	enum ls_reason (*judge)(struct ls_txn *t, const struct ls_record *r, struct ls_why *w);
 };
 
 /* The kind of type, or NULL. */
@@ -180,6 +184,17 @@ struct ls_license_use {
 enum ls_reason ls_license_check(struct ls_txn *t, const struct ls_record *lic,
 				const struct ls_license_use *u, enum ls_layer layer,
 				struct ls_why *w);
+
+/*
+ * Question time on one transfer as submitted (verify.c), the admission
+ * judge of transfers: under the policies in force at its date that the
+ * store holds, whether it needs a license it does not cite, goes to a denied
+ * end use or end user, or carries material under a re-export bar to a
+ * barred destination: the same hop rule verify applies. LS_R_OK, or the
+ * first reason (a denial before a missing license) with its message and a
+ * count of the others; LS_R_STORE.
+ */
+enum ls_reason ls_transfer_judge(struct ls_txn *t, const struct ls_record *r, struct ls_why *w);
 
 /* Whether a license's items cover the lot (its category or an element it
  * contains) or the technology item. */

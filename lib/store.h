@@ -122,13 +122,23 @@ int ls_store_ingest(struct ls_store *s, const uint8_t *const *envs, const size_t
 enum ls_admit {
 	LS_ADMIT_PEER = 0,  /* from a peer or a replay: consensus rules only */
 	LS_ADMIT_LOCAL = 1, /* a local client's submission: admission checks too */
+	/* A local submission whose author records a transfer knowingly although
+	 * the policies the daemon holds find it unlawful (an auditor recording a
+	 * found violation, a historical import): accepted, with the reason in
+	 * the result, when consensus and the other admission checks pass. */
+	LS_ADMIT_LOCAL_VIOLATION = 2,
 };
 
 /*
  * As ls_store_ingest, with admit[i] (NULL: every record LS_ADMIT_PEER)
  * telling where envs[i] came from. A local submission is also refused
  * (LS_INGEST_REJECTED, with the reason) when its author's key or certificate
- * is revoked at its date.
+ * is revoked at its date, and a transfer when, under the policies the store
+ * holds, it needs a license it does not cite, goes to a denied end use or end
+ * user, or carries material under a re-export bar to a barred destination
+ * (the reason verify would give the hop). With LS_ADMIT_LOCAL_VIOLATION that
+ * transfer is accepted and its result carries the reason and a message
+ * saying that it breaks provenance.
  */
 int ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
 			  const uint8_t *admit, size_t n, struct ls_ingest_result *results,

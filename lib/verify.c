@@ -933,6 +933,57 @@ check_hop(struct prov *p, const struct ls_record *tr, const uint8_t lot[32])
 	return check_hop_at(p, tr, lot);
 }
 
+/* A reason that denies (exit 1) rather than asks for a license (exit 3). */
+static bool
+denies(enum ls_reason r)
+{
+	return r == LS_R_END_USE_DENIED || r == LS_R_END_USER_DENIED || r == LS_R_REEXPORT_BARRED;
+}
+
+enum ls_reason
+ls_transfer_judge(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
+{
+	struct policies ps = {0};
+	struct ls_ocache *oc = NULL;
+	struct ls_verdict v;
+	struct prov p;
+	const struct ls_verdict_reason *first = NULL;
+	enum ls_reason reason = LS_R_OK;
+	int rc;
+
+	ls_verdict_init(&v);
+	memset(&p, 0, sizeof(p));
+	if ((rc = policies_load(t, &ps)) != 0)
+		goto out;
+	if ((oc = ls_ocache_new(t, ps.pol, ps.n)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	p.t = t;
+	p.v = &v;
+	p.oc = oc;
+	p.ps = &ps;
+	p.lot = r->transfer.has_lot ? r->transfer.lot : NULL;
+	if ((rc = check_hop_at(&p, r, p.lot)) != 0)
+		goto out;
+	for (size_t i = 0; i < v.n; i++)
+		if (first == NULL || (denies(v.reasons[i].code) && !denies(first->code)))
+			first = &v.reasons[i];
+	if (first != NULL) {
+		reason = first->code;
+		if (v.n > 1)
+			snprintf(w->msg, w->len, "%s (and %zu more reasons)", first->message,
+				 v.n - 1);
+		else
+			snprintf(w->msg, w->len, "%s", first->message);
+	}
+out:
+	ls_verdict_release(&v);
+	policies_release(&ps);
+	ls_ocache_free(&oc);
+	return rc != 0 ? ls_why_store(w, rc) : reason;
+}
+
 struct child_ctx {
 	struct prov *p;
 	const uint8_t *lot;

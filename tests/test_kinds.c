@@ -1502,9 +1502,11 @@ run_agreement(const struct lcase *c)
 	const uint8_t *lot, *lic;
 	struct fx_env e;
 	/* What a peer and a local client must answer: the rule's reason from
-	 * its layer on, stored before. */
+	 * its layer on, stored before. A local client's transfer is also
+	 * judged as the export question judges its hop (ls_transfer_judge), so
+	 * a question-time license rule refuses it too. */
 	enum ls_reason want_peer = c->layer == CONSENSUS ? c->want : LS_R_OK;
-	enum ls_reason want_local = c->layer <= ADMISSION ? c->want : LS_R_OK;
+	enum ls_reason want_local = c->want;
 	int ex;
 	bool ok = true;
 
@@ -1588,8 +1590,7 @@ run_agreement(const struct lcase *c)
 	}
 	/* The agreement itself: the ingest layer that applies the rule gives
 	 * the export verdict's reason. */
-	if (c->layer != QUESTION &&
-	    ex != (int)(c->layer == CONSENSUS ? peer.reason : local.reason)) {
+	if (ex != (int)(c->layer == CONSENSUS ? peer.reason : local.reason)) {
 		fprintf(stderr, "FAIL license: %s [%s]: ingest and export disagree: %s / %s\n",
 			c->rule, c->side,
 			ls_reason_code(c->layer == CONSENSUS ? peer.reason : local.reason),

@@ -143,4 +143,5 @@ const struct ls_kind ls_kind_transfer = {
     .check = check,
     .apply = apply,
     .admit = admit,
+    .judge = ls_transfer_judge,
 };
