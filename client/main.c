@@ -67,7 +67,7 @@ static const struct cmd commands[] = {
      "                        --out LABEL:CAT:GRAMS:EL=PPM[,EL=PPM...] [--out ...]\n"
      "                        [--site NAME]\n"},
     {"origin", cmd_origin, "where each element of a lot was mined and processed",
-     "lodestone origin LOT\n"},
+     "lodestone origin LOT [--from HEX]\n"},
     {"policy publish", cmd_policy_publish, "publish a control policy (JSON file)",
      "lodestone policy publish -k KEY FILE.json\n"},
     {"pubkey", cmd_pubkey, "print the public key of a key file", "lodestone pubkey FILE\n"},

@@ -395,17 +395,24 @@ parts_text(const char *what, const struct ls_origin_part *p, size_t n, uint64_t 
 int
 cmd_origin(struct cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_COMMON_LONGOPTS};
+	static const struct option longopts[] = {CLI_QUERY_LONGOPTS, CLI_COMMON_LONGOPTS};
 	struct ls_origin o;
 	struct ls_err_ctx ctx = {{0}};
+	struct ls_export_query q;
 	uint8_t lot[LS_ID_LEN];
-	char hex[LS_HEX_KEY_LEN + 1];
+	char hex[LS_HEX_KEY_LEN + 1], khex[LS_HEX_KEY_LEN + 1];
 	int ch, rc;
 
+	memset(&q, 0, sizeof(q));
 	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
 		if (ch == CLI_GETOPT_HELP)
 			return CLI_OK;
-		return CLI_USAGE;
+		if (ch != CLI_OPT_Q_FROM)
+			return ch == '?' || ch < CLI_OPT_Q_FROM || ch > CLI_OPT_Q_AT
+				   ? CLI_USAGE
+				   : cli_usage_err(c, "origin takes --from only");
+		if ((rc = cli_query_opt(c, ch, optarg, &q)) != CLI_OK)
+			return rc;
 	}
 	if (optind >= argc)
 		return cli_usage_err(c, "which lot? give LOT");
@@ -414,8 +421,14 @@ cmd_origin(struct cli *c, int argc, char **argv)
 	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
 		return rc;
 	memset(&o, 0, sizeof(o));
-	if ((rc = ls_api_origin(c->api, lot, &o, &ctx)) != 0)
+	if ((rc = ls_api_origin_of(c->api, lot, q.has_from ? q.from : NULL, &o, &ctx)) != 0)
 		return cli_api_fail(c, rc, &ctx, argv[optind]);
+	if (q.has_from && o.grams == 0) {
+		ls_origin_release(&o);
+		cli_err("%s: %s holds none of lot %s", c->cmd, ls_hex(q.from, LS_KEY_LEN, khex),
+			ls_hex(lot, LS_ID_LEN, hex));
+		return CLI_FAIL;
+	}
 	if (c->json) {
 		json_t *j = json_object(), *els = json_object();
 		for (size_t i = 0; i < o.n; i++) {
@@ -433,10 +446,16 @@ cmd_origin(struct cli *c, int argc, char **argv)
 			json_object_set_new(els, sym, x);
 		}
 		json_object_set_new(j, "lot", out_json_hex(lot, LS_ID_LEN));
+		if (q.has_from)
+			json_object_set_new(j, "holder", out_json_hex(q.from, LS_KEY_LEN));
+		json_object_set_new(j, "grams", json_integer((json_int_t)o.grams));
 		json_object_set_new(j, "elements", els);
 		out_json(j);
 	} else {
 		printf("origin of lot %s\n", ls_hex(lot, LS_ID_LEN, hex));
+		if (q.has_from)
+			printf("the %" PRIu64 " g held by %s\n", o.grams,
+			       ls_hex(q.from, LS_KEY_LEN, khex));
 		for (size_t i = 0; i < o.n; i++) {
 			const struct ls_origin_elem *e = &o.elems[i];
 			printf("%s %" PRIu64 " g\n", ls_element_symbol(e->z), e->grams);

@@ -101,6 +101,10 @@ int ls_api_verify(struct ls_api *a, const struct ls_export_query *q, struct ls_v
 int ls_api_origin(struct ls_api *a, const uint8_t lot[LS_ID_LEN], struct ls_origin *o,
 		  struct ls_err_ctx *ctx);
 
+/* Origin of the grams of lot that holder (NULL: all of it) holds. */
+int ls_api_origin_of(struct ls_api *a, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+		     struct ls_origin *o, struct ls_err_ctx *ctx);
+
 /* Ancestors or descendants of lot; release *t with ls_trace_release(). */
 int ls_api_trace(struct ls_api *a, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t,
 		 struct ls_err_ctx *ctx);

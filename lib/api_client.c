@@ -346,11 +346,22 @@ int
 ls_api_origin(struct ls_api *a, const uint8_t lot[LS_ID_LEN], struct ls_origin *o,
 	      struct ls_err_ctx *ctx)
 {
+	return ls_api_origin_of(a, lot, NULL, o, ctx);
+}
+
+int
+ls_api_origin_of(struct ls_api *a, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+		 struct ls_origin *o, struct ls_err_ctx *ctx)
+{
 	struct ls_api_request req = {.kind = LS_API_ORIGIN};
 	struct ls_api_response resp;
 	int rc;
 
 	memcpy(req.origin.lot, lot, LS_ID_LEN);
+	if (holder != NULL) {
+		req.origin.has_from = true;
+		memcpy(req.origin.from, holder, LS_KEY_LEN);
+	}
 	if ((rc = call(a, &req, LS_API_ORIGIN, &resp, ctx)) != 0)
 		return rc;
 	*o = resp.origin;

@@ -317,6 +317,10 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 	}
 	case LS_API_ORIGIN:
 		origin.lot = bin(req->origin.lot, LS_ID_LEN);
+		if (req->origin.has_from) {
+			origin.has_from = true;
+			origin.from = bin(req->origin.from, LS_KEY_LEN);
+		}
 		m.kind_case = LODESTONE__API__REQUEST__KIND_ORIGIN;
 		m.origin = &origin;
 		break;
@@ -519,6 +523,12 @@ from_request(struct ls_api_request *req, const Lodestone__Api__Request *m, struc
 		return from_verify_request(req, m->verify, ctx);
 	case LODESTONE__API__REQUEST__KIND_ORIGIN:
 		req->kind = LS_API_ORIGIN;
+		if (m->origin->has_from) {
+			int frc = copy_key(req->origin.from, &m->origin->from, "origin from", ctx);
+			if (frc != 0)
+				return frc;
+			req->origin.has_from = true;
+		}
 		return copy_key(req->origin.lot, &m->origin->lot, "origin lot", ctx);
 	case LODESTONE__API__REQUEST__KIND_TRACE:
 		req->kind = LS_API_TRACE;
@@ -792,6 +802,12 @@ enc_origin(struct pool *p, const struct ls_origin *o, Lodestone__Api__Response *
 		return LS_ERR_NOMEM;
 	lodestone__api__origin_result__init(s);
 	s->lot = bin(o->lot, LS_ID_LEN);
+	if (o->has_holder) {
+		s->has_holder = true;
+		s->holder = bin(o->holder, LS_KEY_LEN);
+	}
+	s->has_grams = true;
+	s->grams = o->grams;
 	for (size_t i = 0; i < o->n; i++) {
 		const struct ls_origin_elem *x = &o->elems[i];
 		lodestone__api__origin_element__init(&es[i]);
@@ -1202,8 +1218,12 @@ dec_origin(struct ls_api_response *r, const Lodestone__Api__OriginResult *s, str
 	if ((rc = check_count(s->n_elements, 118, "origin", ctx)) != 0)
 		return rc;
 	r->kind = LS_API_ORIGIN;
-	if ((rc = copy_key(o->lot, &s->lot, "origin lot", ctx)) != 0)
+	if ((rc = copy_key(o->lot, &s->lot, "origin lot", ctx)) != 0 ||
+	    (s->has_holder && (rc = copy_key(o->holder, &s->holder, "origin holder", ctx)) != 0) ||
+	    (rc = check_grams(s->has_grams ? s->grams : 0, "origin grams", ctx)) != 0)
 		return rc;
+	o->has_holder = s->has_holder;
+	o->grams = s->has_grams ? s->grams : 0;
 	if (s->n_elements != 0 && (o->elems = calloc(s->n_elements, sizeof(*o->elems))) == NULL)
 		return LS_ERR_NOMEM;
 	o->n = s->n_elements;

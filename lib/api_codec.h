@@ -101,6 +101,8 @@ struct ls_api_request {
 		struct ls_export_query verify;
 		struct {
 			uint8_t lot[LS_ID_LEN];
+			bool has_from; /* the material this holder holds */
+			uint8_t from[LS_KEY_LEN];
 		} origin;
 		struct {
 			uint8_t lot[LS_ID_LEN];

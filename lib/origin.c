@@ -804,9 +804,17 @@ split(const struct ls_dist *d, uint64_t grams, struct ls_origin_part **out, size
 int
 ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_origin *o)
 {
+	return ls_verify_origin_of(s, lot, NULL, o);
+}
+
+int
+ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+		    struct ls_origin *o)
+{
 	struct ls_txn t;
 	struct ls_ocache *c = NULL;
 	const struct ls_lot_origin *lo;
+	uint64_t mass;
 	int rc;
 
 	memset(o, 0, sizeof(*o));
@@ -819,6 +827,18 @@ ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_ori
 	}
 	if ((rc = ls_ocache_get(c, lot, &lo)) != 0)
 		goto out;
+	mass = lo->grams;
+	if (holder != NULL) {
+		o->has_holder = true;
+		memcpy(o->holder, holder, LS_KEY_LEN);
+		if ((rc = ls_txn_hold(&t, holder, lot, &mass)) != 0)
+			goto out;
+		if (mass > lo->grams) /* cannot happen: a holder holds part of a lot */
+			mass = lo->grams;
+	}
+	o->grams = mass;
+	if (mass == 0)
+		goto out;
 	if ((o->elems = calloc(lo->n ? lo->n : 1, sizeof(*o->elems))) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
@@ -826,7 +846,7 @@ ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_ori
 	for (size_t i = 0; i < lo->n; i++) {
 		struct ls_origin_elem *e = &o->elems[i];
 		e->z = lo->e[i].z;
-		e->grams = (uint64_t)((u128)lo->grams * lo->e[i].ppm / LS_PPM_TOTAL);
+		e->grams = (uint64_t)((u128)mass * lo->e[i].ppm / LS_PPM_TOTAL);
 		o->n++;
 		if ((rc = split(&lo->e[i].d[LS_DIST_COUNTRY], e->grams, &e->by_country,
 				&e->n_country)) != 0 ||

@@ -136,6 +136,9 @@ struct ls_origin_elem {
 
 struct ls_origin {
 	uint8_t lot[LS_ID_LEN];
+	bool has_holder; /* the material of one holder (ls_verify_origin_of) */
+	uint8_t holder[LS_KEY_LEN];
+	uint64_t grams; /* of the material judged: the lot's, or what the holder holds */
 	size_t n;
 	struct ls_origin_elem *elems; /* malloc'd, sorted by z */
 };
@@ -146,6 +149,15 @@ struct ls_origin {
  * rounding so that parts add up exactly). Release with ls_origin_release.
  */
 int ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_origin *o);
+
+/*
+ * As ls_verify_origin, for the grams of lot that holder (NULL: the whole
+ * lot) holds now: every element's grams are the lot's composition applied
+ * to that mass, split by the same shares (parts still add up exactly). A
+ * holder holding none gets o->grams 0 and no elements.
+ */
+int ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+			struct ls_origin *o);
 void ls_origin_release(struct ls_origin *o);
 
 /* ---- trace ---- */

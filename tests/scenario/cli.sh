@@ -343,8 +343,10 @@ expect 0 "the importer receives" lot receive -k "$T/imp.key" "$OUT"
 expect 0 "provenance still valid" verify "$ALLOY"
 expect 1 "re-export DE -> US is barred by the license" verify "$ALLOY" --from "$imp_PK" --export-to US
 check "reason reexport-barred" grep -q "reexport-barred" <<<"$OUT"
-expect 0 "transfer CN -> DE without a license is stored" lot transfer -k "$T/sep.key" "$ALLOY" \
-	--grams 1000 --to "$imp_PK"
+expect_err 3 "rejected: no-license" "transfer CN -> DE without a license is refused (exit 3)" \
+	lot transfer -k "$T/sep.key" "$ALLOY" --grams 1000 --to "$imp_PK"
+expect 0 "... and stored with --record-violation" lot transfer -k "$T/sep.key" "$ALLOY" \
+	--grams 1000 --to "$imp_PK" --record-violation
 expect 1 "... and the provenance is then broken" verify "$ALLOY"
 check "verify prints 'broken' and no-license" grep -q "no-license" <<<"$OUT"
 
