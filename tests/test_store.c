@@ -133,14 +133,15 @@ refused_at(struct ls_store *s, const struct fx_env *e, enum ls_reason reason, in
 		fx_env_release(&e_);                                                               \
 	} while (0)
 
-/* Certifies miner, processor (+exporter) and importer, and ingests the
- * certificates. */
+/* Certifies miner (+exporter), processor (+exporter, importer) and
+ * importer, and ingests the certificates. */
 static void
 certify(struct sfx *f)
 {
-	f->certs[0] = fx_cert(f->auth, f->miner, "Bayan Obo Mining", NULL, LS_ROLE_MINER, 0, 0);
+	f->certs[0] = fx_cert(f->auth, f->miner, "Bayan Obo Mining", NULL,
+			      LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
 	f->certs[1] = fx_cert(f->auth, f->proc, "Magnet Works", NULL,
-			      LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0);
+			      LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER | LS_ROLE_IMPORTER, 0, 0);
 	f->certs[2] = fx_cert(f->auth, f->imp, "Motor GmbH", NULL, LS_ROLE_IMPORTER, 0, 0);
 	for (size_t i = 0; i < 3; i++)
 		ACCEPT(f->s, f->certs[i]);
@@ -614,8 +615,9 @@ build_ledger(struct sfx *f, struct fx_env *e, size_t n)
 {
 	size_t k = 0, lots = 0;
 
-	e[k++] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
-	e[k++] = fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR, 0, 0);
+	e[k++] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
+	e[k++] =
+	    fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR | LS_ROLE_IMPORTER, 0, 0);
 	f->miner->ts_step = 1;
 	f->proc->ts_step = 1;
 	while (k < n) {
@@ -948,8 +950,8 @@ test_store_pending_same_batch(void **state)
 	/* Receipt, transfer, lot, the receiver's cert, the miner's cert: every
 	 * record before what it depends on (the receiver's cert is the
 	 * authority's seq 2, the miner's its seq 1). */
-	e[4] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
-	e[3] = fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR, 0, 0);
+	e[4] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
+	e[3] = fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR | LS_ROLE_IMPORTER, 0, 0);
 	e[2] = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 100, "Dy=1000");
 	e[1] = fx_transfer(f->miner, e[2].id, 60, f->proc, NULL, NULL);
 	e[0] = fx_receipt(f->proc, e[1].id, 60);

@@ -132,8 +132,9 @@ export_role(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 	if (reason == LS_R_OK || reason == LS_R_STORE)
 		return reason;
 	snprintf(inner, sizeof(inner), "%s", w->msg);
-	return LS_FAIL(w, reason, "transfer: %s -> %s is an export, which needs the exporter role: %s",
-		       from, to, inner);
+	return LS_FAIL(w, reason,
+		       "transfer: %s -> %s is an export, which needs the exporter role: %s", from,
+		       to, inner);
 }
 
 static enum ls_reason
@@ -246,10 +247,11 @@ ls_transfer_may_receive(struct ls_txn *t, const struct ls_record *tr, enum ls_la
 	}
 	if ((snd->roles & LS_ROLE_EXPORTER) == 0) {
 		ls_roles_format(snd->roles, have, sizeof(have));
-		reason = LS_FAIL(w, LS_R_WRONG_ROLE,
-				 "%s -> %s is an export: the sender needs the exporter role and its "
-				 "certificates give (%s)",
-				 from, to, have);
+		reason =
+		    LS_FAIL(w, LS_R_WRONG_ROLE,
+			    "%s -> %s is an export: the sender needs the exporter role and its "
+			    "certificates give (%s)",
+			    from, to, have);
 	}
 out:
 	free(snd);
