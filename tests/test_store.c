@@ -1585,6 +1585,176 @@ test_store_reindex(void **state)
 		fx_env_release(&e[i]);
 }
 
+/* Appends env to the records table of the closed store in dir, as an older
+ * build whose rules let it in would have stored it. */
+static void
+raw_append(const char *dir, const uint8_t *env, size_t len)
+{
+	MDB_env *menv = NULL;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	uint8_t pos[8];
+	uint64_t last = 0;
+
+	assert_int_equal(mdb_env_create(&menv), 0);
+	assert_int_equal(mdb_env_set_maxdbs(menv, 64), 0);
+	assert_int_equal(mdb_env_open(menv, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(menv, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "recs", 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0)
+		last = ls_be64_get(k.mv_data);
+	mdb_cursor_close(c);
+	ls_be64_put(pos, last + 1);
+	k.mv_size = 8;
+	k.mv_data = pos;
+	v.mv_size = len;
+	v.mv_data = (void *)(uintptr_t)env;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(menv);
+}
+
+/* The envelope of e with the 4 bytes `from` of its body replaced by `to`,
+ * signed again by a: a record an older build accepted. *len its size;
+ * malloc'd. */
+static uint8_t *
+resign_patched(const struct fx_actor *a, const struct fx_env *e, const char *from, const char *to,
+	       size_t *len)
+{
+	struct ls_record *r = NULL;
+	uint8_t *m, *env, sig[64], *p;
+	size_t n, i;
+
+	assert_int_equal(ls_record_decode(e->buf, e->len, &r, NULL), 0);
+	n = r->body_len;
+	assert_non_null(m = malloc(LS_SIG_DOMAIN_LEN + n));
+	memcpy(m, LS_SIG_DOMAIN, LS_SIG_DOMAIN_LEN); /* with its zero byte */
+	memcpy(m + LS_SIG_DOMAIN_LEN, r->body, n);
+	ls_record_free(r);
+	p = m + LS_SIG_DOMAIN_LEN;
+	for (i = 0; i + 4 <= n && memcmp(p + i, from, 4) != 0; i++)
+		;
+	assert_true(i + 4 <= n);
+	memcpy(p + i, to, 4);
+	assert_int_equal(crypto_sign_detached(sig, NULL, m, LS_SIG_DOMAIN_LEN + n, a->kp->sk), 0);
+	/* Envelope { bytes body = 1; bytes signature = 2; } by hand. */
+	assert_true(n < 16384);
+	assert_non_null(env = malloc(n + 3 + 2 + 64));
+	*len = 0;
+	env[(*len)++] = 0x0a;
+	if (n >= 128) {
+		env[(*len)++] = (uint8_t)(0x80 | (n & 0x7f));
+		env[(*len)++] = (uint8_t)(n >> 7);
+	} else {
+		env[(*len)++] = (uint8_t)n;
+	}
+	memcpy(env + *len, p, n);
+	*len += n;
+	env[(*len)++] = 0x12;
+	env[(*len)++] = 64;
+	memcpy(env + *len, sig, 64);
+	*len += 64;
+	free(m);
+	return env;
+}
+
+struct rejects {
+	size_t n;
+	enum ls_reason reason[4];
+	char msg[4][LS_ERR_MSG_MAX];
+};
+
+static void
+on_rejected(void *arg, const struct ls_ingest_result *res)
+{
+	struct rejects *x = arg;
+
+	if (x->n < 4) {
+		x->reason[x->n] = res->reason;
+		snprintf(x->msg[x->n++], LS_ERR_MSG_MAX, "%s", res->message);
+	}
+}
+
+/*
+ * A store of layout 2 may hold records this version's rules refuse: a lot
+ * with an unassigned country code (decoding refuses it now, a change of the
+ * consensus rules) and a receipt of an import by a key without the importer
+ * role. Opening it asks for --reindex; the reindex does not fail on them:
+ * it names both and rebuilds the rest.
+ */
+static void
+test_store_reindex_old_rules(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_actor *old = fx_actor_new("DE");
+	struct fx_env lot, t, rc_env, bad_lot;
+	struct ls_reindex_report rep;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_store_opts o;
+	struct rejects rj = {0};
+	struct ls_reindex_hooks hooks = {on_rejected, &rj};
+	struct ls_store_stats st;
+	uint8_t *xx;
+	size_t xx_len, n;
+	int rc;
+
+	assert_non_null(old);
+	certify(f);
+	OK(f->s, fx_cert(f->auth, old, "Old Works", NULL, LS_ROLE_PROCESSOR, 0, 0));
+	lot = fx_lot(f->miner, "ore-1", "Bayan Obo", NULL, "ore", 1000, "Nd=300000");
+	ACCEPT(f->s, lot);
+	t = fx_transfer(f->miner, lot.id, 400, old, NULL, NULL);
+	ACCEPT(f->s, t); /* consensus: the miner exports, `old` has a certificate */
+	rc_env = fx_receipt(old, t.id, 400);
+	EXPECT(f->s, rc_env, LS_INGEST_REJECTED, LS_R_WRONG_ROLE);
+	bad_lot = fx_lot(f->miner, "ore-2", "Bayan Obo", "CN", "ore", 1000, "Nd=300000");
+	xx = resign_patched(f->miner, &bad_lot,
+			    "\x1a\x02"
+			    "CN",
+			    "\x1a\x02"
+			    "XX",
+			    &xx_len);
+	{
+		struct ls_record *r = NULL;
+		assert_int_equal(ls_record_decode(xx, xx_len, &r, &ctx), LS_ERR_MALFORMED);
+		assert_non_null(strstr(ls_err_msg(&ctx, LS_ERR_MALFORMED), "lot country 'XX'"));
+	}
+	n = stats(f->s).records;
+	ls_store_close(&f->s);
+	raw_append(f->dir, rc_env.buf, rc_env.len);
+	raw_append(f->dir, xx, xx_len);
+	set_layout_version(f->dir, 2);
+
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[32])f->auth->kp->pk;
+	o.n_anchors = 1;
+	rc = ls_store_open(f->dir, &o, &f->s, &ctx);
+	assert_int_equal(rc, LS_ERR_VERSION);
+	assert_non_null(strstr(ls_err_msg(&ctx, rc), "--reindex"));
+	assert_int_equal(ls_store_reindex(f->dir, &o, &hooks, &rep, &ctx), 0);
+	assert_int_equal(rep.read, n + 2);
+	assert_int_equal(rep.accepted, n);
+	assert_int_equal(rep.rejected, 2);
+	assert_int_equal(rj.n, 2);
+	assert_int_equal(rj.reason[0], LS_R_WRONG_ROLE);
+	assert_non_null(strstr(rj.msg[0], "importer"));
+	assert_int_equal(rj.reason[1], LS_R_MALFORMED);
+	assert_non_null(strstr(rj.msg[1], "'XX'"));
+	assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
+	assert_int_equal(ls_store_stats(f->s, &st), 0);
+	assert_int_equal(st.records, n);
+	assert_int_equal(st.pending, 0);
+	free(xx);
+	fx_env_release(&lot);
+	fx_env_release(&t);
+	fx_env_release(&rc_env);
+	fx_env_release(&bad_lot);
+	fx_actor_free(&old);
+}
+
 /* A reindex while the store is open elsewhere is refused. */
 static void
 test_store_reindex_locked(void **state)
@@ -1630,6 +1800,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_double_spend_in_feed_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_license_use, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_reindex, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_reindex_old_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_reindex_locked, setup, teardown),
 	};
 
