@@ -52,12 +52,18 @@ cli_parse_date(struct cli *c, const char *flag, const char *s, uint64_t *t)
 int
 cli_parse_country(struct cli *c, const char *flag, const char *s, char out[3])
 {
+	const char *hint;
+
 	if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) || !isalpha((unsigned char)s[1]))
 		return cli_usage_err(c, "%s '%s' is not a two-letter country code", flag, s);
 	out[0] = (char)toupper((unsigned char)s[0]);
 	out[1] = (char)toupper((unsigned char)s[1]);
 	out[2] = '\0';
-	return CLI_OK;
+	if (ls_country_valid(out))
+		return CLI_OK;
+	hint = ls_country_hint(out);
+	return cli_usage_err(c, "%s '%s' is not an assigned ISO 3166-1 alpha-2 country code%s%s%s",
+			     flag, s, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 }
 
 /* Splits s at commas into r's arena; empty items are an error. */

@@ -115,13 +115,19 @@ cmd_license_issue(struct cli *c, int argc, char **argv)
 				      : l->destinations.n == 0 ? "--destination"
 				      : l->end_use == NULL     ? "--end-use"
 				      : l->items.n == 0        ? "--items"
-				      : !has_max               ? "--max-grams"
 							       : NULL;
 		if (missing != NULL) {
 			cli_usage_err(c, "%s is required", missing);
 			goto out;
 		}
 	}
+	/* A technology license needs no mass; material needs a maximum. */
+	for (size_t i = 0; i < l->items.n && !has_max; i++)
+		if (!ls_tech_valid(l->items.v[i])) {
+			cli_usage_err(c, "--max-grams is required for the material item '%s'",
+				      l->items.v[i]);
+			goto out;
+		}
 	if (l->valid_until != 0 && l->valid_until <= (l->valid_from ? l->valid_from : ls_now())) {
 		cli_usage_err(c, "--valid-until must be after --valid-from (or now)");
 		goto out;

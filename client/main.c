@@ -39,7 +39,9 @@ static const struct cmd commands[] = {
      "                     --roles ROLE[,ROLE...] [--valid-from DATE] [--valid-until DATE]\n"
      "                     [--jurisdiction CC[,CC...]]\n"
      "roles: authority miner processor exporter importer auditor recycler\n"
-     "an authority acts for its --jurisdiction list (default: its --country)\n"},
+     "a transfer between countries needs an exporter sender and an importer receiver\n"
+     "an authority acts for its --jurisdiction list (default: its --country)\n"
+     "countries: assigned ISO 3166-1 alpha-2 codes (GB, not UK)\n"},
     {"cert revoke", cmd_cert_revoke, "revoke every certificate of a key",
      "lodestone cert revoke -k KEY --subject HEX [--reason TEXT] [--effective DATE]\n"},
     {"import", cmd_import, "submit every record of a bundle file to the daemon",
@@ -48,9 +50,10 @@ static const struct cmd commands[] = {
      "lodestone keygen -o FILE [--no-passphrase]\n"},
     {"license issue", cmd_license_issue, "issue an export license",
      "lodestone license issue -k KEY --number NO --licensee HEX --destination CC[,CC...]\n"
-     "                     --end-use USE [--end-user HEX] --items ITEM[,ITEM...] --max-grams N\n"
+     "                     --end-use USE [--end-user HEX] --items ITEM[,ITEM...] [--max-grams N]\n"
      "                     [--valid-from DATE] [--valid-until DATE] [--general]\n"
-     "                     [--no-reexport-to CC[,CC...]] [--no-military]\n"},
+     "                     [--no-reexport-to CC[,CC...]] [--no-military]\n"
+     "--max-grams is required for material items, not for technology (tech:CAT) alone\n"},
     {"log", cmd_log, "list records in the order the daemon accepted them",
      "lodestone log [--author HEX] [--type TYPE] [--since DATE] [--limit N]\n"},
     {"lot receive", cmd_lot_receive, "accept a transfer addressed to you",

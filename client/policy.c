@@ -247,6 +247,13 @@ parse_policy(struct pfile *f, size_t idx, json_t *o)
 				return perr(f, where, "'%s' is not a two-letter country code", s);
 			p->jurisdiction[0] = (char)toupper((unsigned char)s[0]);
 			p->jurisdiction[1] = (char)toupper((unsigned char)s[1]);
+			if (!ls_country_valid(p->jurisdiction)) {
+				const char *hint = ls_country_hint(p->jurisdiction);
+				return perr(f, where,
+					    "'%s' is not an assigned ISO 3166-1 alpha-2 country "
+					    "code%s%s%s",
+					    s, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+			}
 		} else if (strcmp(key, "name") == 0) {
 			if ((rc = get_string(f, where, v, &p->name)) != CLI_OK)
 				return rc;

@@ -337,20 +337,27 @@ ls_author_acts_for(struct ls_txn *t, const struct ls_record *r, const char *cc, 
 }
 
 int
-ls_author_country_of(struct ls_txn *t, const struct ls_record *r, char cc[3])
+ls_cert_country_of(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], char cc[3])
 {
 	struct ls_record *cert = NULL;
 	int rc;
 
 	cc[0] = '\0';
-	if (!r->has_cert || ls_store_is_anchor(t->s, r->author))
-		return 0;
-	if ((rc = ls_txn_record(t, r->cert_id, &cert)) != 0)
+	if ((rc = ls_txn_record(t, cert_id, &cert)) != 0)
 		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
 	if (cert->type == LS_REC_CERTIFICATE)
 		memcpy(cc, cert->certificate.country, 3);
 	ls_record_free(cert);
 	return 0;
+}
+
+int
+ls_author_country_of(struct ls_txn *t, const struct ls_record *r, char cc[3])
+{
+	cc[0] = '\0';
+	if (!r->has_cert || ls_store_is_anchor(t->s, r->author))
+		return 0;
+	return ls_cert_country_of(t, r->cert_id, cc);
 }
 
 enum ls_reason

@@ -151,6 +151,38 @@ int ls_author_acts_for(struct ls_txn *t, const struct ls_record *r, const char *
 /* The country of r's author's certificate ("" for a trust anchor). */
 int ls_author_country_of(struct ls_txn *t, const struct ls_record *r, char cc[3]);
 
+/* The country of certificate cert_id ("" when it is not a stored
+ * certificate). 0 or a store error. */
+int ls_cert_country_of(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], char cc[3]);
+
+/*
+ * Roles of a transfer (kind/transfer.c). A transfer crosses a border when
+ * its sender and its receiver are certified in different countries; the
+ * sender then needs the exporter role and the receiver the importer role.
+ *
+ * Consensus: the countries of the certificates transfer tr names (from: its
+ * author's, "" for a trust anchor; to: tf->to_cert's). A crossing by them
+ * needs the exporter role in the sender's cited certificate (the transfer's
+ * check) and the importer role in the certificate the receipt cites (the
+ * receipt's check). 0 or a store error.
+ */
+int ls_transfer_countries(struct ls_txn *t, const struct ls_record *tr, char from[3], char to[3]);
+
+/*
+ * Admission and question time: whether tr's receiver may receive tr at its
+ * date, judged on every certificate of the two keys valid then at `layer`
+ * (revocations in scope from admission on): the receiver holds one giving a
+ * role that receives (the roles a receipt needs: not an auditor or an
+ * authority alone); and when any country the sender is certified in differs
+ * from any the receiver is certified in (a key certified in two countries
+ * is judged in each), the receiver holds the importer role and the sender
+ * the exporter role. LS_R_BAD_RECEIVER (the receiver), LS_R_WRONG_ROLE (the
+ * sender), LS_R_STORE, or LS_R_OK. The message names no record prefix.
+ * The one rule: admission of a transfer and verify call it.
+ */
+enum ls_reason ls_transfer_may_receive(struct ls_txn *t, const struct ls_record *tr,
+				       enum ls_layer layer, struct ls_why *w);
+
 /*
  * Question time (kind/revocation.c): whether subject (a key, a certificate
  * id or a license id) is revoked at `at` by a revocation in scope. `grant`

@@ -213,13 +213,6 @@ ls_tech_valid(const char *s)
 	return false;
 }
 
-bool
-ls_country_valid(const char *s)
-{
-	return s != NULL && strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' &&
-	       s[1] <= 'Z';
-}
-
 static int
 elem_cmp(const void *a, const void *b)
 {
@@ -355,11 +348,14 @@ check_bin(const ProtobufCBinaryData *b, size_t want, const char *field, struct l
 static int
 check_country(const char *s, const char *field, struct ls_err_ctx *ctx)
 {
-	if (!ls_country_valid(s))
-		return ls_err_set(ctx, LS_ERR_MALFORMED,
-				  "%s '%.8s' is not an upper-case ISO 3166 country code", field,
-				  s ? s : "");
-	return 0;
+	const char *hint;
+
+	if (ls_country_valid(s))
+		return 0;
+	hint = ls_country_hint(s);
+	return ls_err_set(ctx, LS_ERR_MALFORMED,
+			  "%s '%.8s' is not an assigned ISO 3166-1 alpha-2 country code%s%s%s",
+			  field, s ? s : "", hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 }
 
 static int

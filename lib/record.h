@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "country.h" /* ls_country_valid: the codes every country field is checked against */
 #include "err.h"
 
 #define LS_KEY_LEN     32
@@ -332,8 +333,6 @@ bool ls_element_is_ree(uint32_t z);
 bool ls_category_valid(const char *s);
 /* True when s is one of the technology categories (tech:mining ...). */
 bool ls_tech_valid(const char *s);
-/* True for an upper-case two-letter country code. */
-bool ls_country_valid(const char *s);
 
 /* Parses a composition "Nd=300000,dy=50000" (sorted on output). */
 int ls_comp_parse(const char *s, struct ls_comp *comp, struct ls_err_ctx *ctx);

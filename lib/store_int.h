@@ -43,7 +43,10 @@
 
 #include "store.h"
 
-#define LS_STORE_LAYOUT_VERSION 2
+/* 3: the rules of assigned country codes and of exporter and importer
+ * roles. A store of an older version may hold records those rules refuse:
+ * it is rebuilt by --reindex, which names them. */
+#define LS_STORE_LAYOUT_VERSION 3
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
 

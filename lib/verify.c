@@ -880,6 +880,14 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 		return ls_verdict_add(p->v, LS_R_BAD_RECEIVER, (const uint8_t(*)[32])ids, 2,
 				      "transfer %s: the receiver's certificate: %s", h8(tr->id, h),
 				      why_msg);
+	reason = ls_transfer_may_receive(p->t, tr, LS_LAYER_QUESTION, &w);
+	if (reason == LS_R_STORE)
+		rc = w.err;
+	else if (reason != LS_R_OK)
+		rc = ls_verdict_add(p->v, reason, (const uint8_t(*)[32])ids, 1, "transfer %s: %s",
+				    h8(tr->id, h), why_msg);
+	if (rc != 0)
+		goto out;
 	if ((snd = malloc(sizeof(*snd))) == NULL || (rcv = malloc(sizeof(*rcv))) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;

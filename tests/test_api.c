@@ -1319,8 +1319,10 @@ test_api_daemon(void **state)
 	proc = fx_actor_new("JP");
 	assert_non_null(miner);
 	assert_non_null(proc);
-	e[0] = fx_cert(lv->auth, miner, "Baotou Mining", NULL, LS_ROLE_MINER, 0, 0);
-	e[1] = fx_cert(lv->auth, proc, "Nippon Magnet", NULL, LS_ROLE_PROCESSOR, 0, 0);
+	e[0] =
+	    fx_cert(lv->auth, miner, "Baotou Mining", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
+	e[1] = fx_cert(lv->auth, proc, "Nippon Magnet", NULL, LS_ROLE_PROCESSOR | LS_ROLE_IMPORTER,
+		       0, 0);
 	e[2] = fx_lot(miner, "ore-1", "Bayan Obo", NULL, "ore", 1000000, "Nd=300000,Dy=50000");
 	e[3] = fx_transfer(miner, e[2].id, 1000, proc, NULL, "civilian");
 	e[4] = fx_receipt(proc, e[3].id, 1000);

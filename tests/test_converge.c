@@ -746,6 +746,15 @@ receive(struct world *w, int t, uint64_t g, bool fork)
 	return i;
 }
 
+/* Whether the receiver of t may receipt it: an import (the two actors'
+ * countries differ) needs the importer role. */
+static bool
+receivable(const struct world *w, const struct transit *t)
+{
+	return strcmp(w->a[t->from].cc, w->a[t->to].cc) == 0 ||
+	       (w->a[t->to].roles & LS_ROLE_IMPORTER) != 0;
+}
+
 static int
 act_receipt(struct world *w)
 {
@@ -754,7 +763,7 @@ act_receipt(struct world *w)
 	const struct transit *t;
 
 	for (size_t i = 0; i < w->n_transit; i++)
-		if (!w->tr[i].received && can_sign(w, w->tr[i].to))
+		if (!w->tr[i].received && can_sign(w, w->tr[i].to) && receivable(w, &w->tr[i]))
 			c[n++] = (int)i;
 	if (n == 0)
 		return -1;
@@ -1128,11 +1137,13 @@ act_fork(struct world *w)
 	/* A receiver signs receipts of two transfers at one seq. */
 	for (size_t t1 = 0; t1 < w->n_transit; t1++) {
 		const struct transit *t = &w->tr[t1];
-		if (t->received || t->fork || t->lot < 0 || !can_sign(w, t->to))
+		if (t->received || t->fork || t->lot < 0 || !can_sign(w, t->to) ||
+		    !receivable(w, t))
 			continue;
 		for (size_t t2 = t1 + 1; t2 < w->n_transit; t2++) {
 			const struct transit *u = &w->tr[t2];
-			if (u->received || u->fork || u->lot < 0 || u->to != t->to)
+			if (u->received || u->fork || u->lot < 0 || u->to != t->to ||
+			    !receivable(w, u))
 				continue;
 			a = t->to;
 			m = fx_mark(w->a[a].fx);
@@ -1284,6 +1295,18 @@ garbage(struct world *w, int kind)
 		i = transfer(w, s, r, l, 1, li, w->lic[li].end_use, false, X_INVALID);
 		break;
 	}
+	case 10: /* an import received without the importer role */
+		for (t = 0; t < (int)w->n_transit; t++)
+			if (!w->tr[t].received && !w->tr[t].fork && can_sign(w, w->tr[t].to) &&
+			    !receivable(w, &w->tr[t]))
+				break;
+		if (t == (int)w->n_transit)
+			return -1;
+		e = fx_receipt(tick(w, w->tr[t].to), w->tr[t].id,
+			       w->tr[t].lot >= 0 ? w->tr[t].grams : 0);
+		i = emit(w, w->tr[t].to, &e, X_INVALID, "receives an import from %s, no importer",
+			 w->a[w->tr[t].from].name);
+		break;
 	default: return -1;
 	}
 	if (i >= 0)
@@ -1637,10 +1660,11 @@ world_build(uint64_t seed, unsigned flags)
 	}
 	/* Most of what is in transit arrives; the rest stays on the road. */
 	for (size_t t = 0; t < w->n_transit && !w->failed; t++)
-		if (!w->tr[t].received && can_sign(w, w->tr[t].to) && rng_pct(&w->rng, 85))
+		if (!w->tr[t].received && can_sign(w, w->tr[t].to) && receivable(w, &w->tr[t]) &&
+		    rng_pct(&w->rng, 85))
 			receive(w, (int)t, w->tr[t].grams, w->tr[t].fork);
 	for (size_t k = rng_range(&w->rng, 2, 5), tries = 0; k > 0 && tries < 40; tries++)
-		if (garbage(w, (int)rng_below(&w->rng, 10)) >= 0)
+		if (garbage(w, (int)rng_below(&w->rng, 11)) >= 0)
 			k--;
 	add_corrupt_copies(w, rng_range(&w->rng, 1, 3));
 	w->t_ask = w->now + FX_DAY;

@@ -749,7 +749,7 @@ static void
 test_gossip_hostile_peer_survived(void **state)
 {
 	struct world *w = *state;
-	struct fx_actor *evil = fx_actor_new("XX");
+	struct fx_actor *evil = fx_actor_new("NL");
 	struct fx_env cert, forged, good[2];
 	struct fx_actor *m;
 	struct ls_gossip_msg msg, got;
@@ -853,7 +853,7 @@ static void
 test_gossip_push_not_echoed(void **state)
 {
 	struct world *w = *state;
-	struct fx_actor *friend = fx_actor_new("XX");
+	struct fx_actor *friend = fx_actor_new("NL");
 	struct fx_env cert, lot[3];
 	struct fx_actor *m;
 	struct ls_gossip_msg msg, got;

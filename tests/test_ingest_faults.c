@@ -529,8 +529,8 @@ scen_parked(struct scen *sc)
 
 	sc->name = "parked";
 	sc->anchor = auth;
-	base(sc,
-	     fx_cert(auth, miner, "Baotou Mining", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0));
+	base(sc, fx_cert(auth, miner, "Baotou Mining", NULL,
+			 LS_ROLE_MINER | LS_ROLE_EXPORTER | LS_ROLE_IMPORTER, 0, 0));
 	base(sc, fx_cert(auth, m2, "Second Mine", NULL, LS_ROLE_MINER, 0, 0));
 	base(sc,
 	     fx_cert(auth, proc, "Magnet Works", NULL, LS_ROLE_IMPORTER | LS_ROLE_EXPORTER, 0, 0));

@@ -1177,8 +1177,14 @@ test_record_field_checks_lot(void **state)
 	w.lot.n_composition = LS_COMP_MAX + 1;
 	EXPECT(&w, f, LS_ERR_MALFORMED, "entries");
 
-	/* Country: upper-case two letters. */
+	/* Country: an assigned ISO 3166-1 alpha-2 code, upper case. */
 	raw_lot(&w, f->miner);
+	w.lot.country = "XX";
+	EXPECT(&w, f, LS_ERR_MALFORMED, "lot country 'XX' is not an assigned ISO 3166-1");
+	w.lot.country = "UK";
+	EXPECT(&w, f, LS_ERR_MALFORMED, "the United Kingdom is GB");
+	w.lot.country = "GB";
+	EXPECT(&w, f, 0, NULL);
 	w.lot.country = "de";
 	EXPECT(&w, f, LS_ERR_MALFORMED, "country");
 	w.lot.country = "DEU";

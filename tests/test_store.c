@@ -133,14 +133,15 @@ refused_at(struct ls_store *s, const struct fx_env *e, enum ls_reason reason, in
 		fx_env_release(&e_);                                                               \
 	} while (0)
 
-/* Certifies miner, processor (+exporter) and importer, and ingests the
- * certificates. */
+/* Certifies miner (+exporter), processor (+exporter, importer) and
+ * importer, and ingests the certificates. */
 static void
 certify(struct sfx *f)
 {
-	f->certs[0] = fx_cert(f->auth, f->miner, "Bayan Obo Mining", NULL, LS_ROLE_MINER, 0, 0);
+	f->certs[0] = fx_cert(f->auth, f->miner, "Bayan Obo Mining", NULL,
+			      LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
 	f->certs[1] = fx_cert(f->auth, f->proc, "Magnet Works", NULL,
-			      LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0);
+			      LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER | LS_ROLE_IMPORTER, 0, 0);
 	f->certs[2] = fx_cert(f->auth, f->imp, "Motor GmbH", NULL, LS_ROLE_IMPORTER, 0, 0);
 	for (size_t i = 0; i < 3; i++)
 		ACCEPT(f->s, f->certs[i]);
@@ -614,8 +615,9 @@ build_ledger(struct sfx *f, struct fx_env *e, size_t n)
 {
 	size_t k = 0, lots = 0;
 
-	e[k++] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
-	e[k++] = fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR, 0, 0);
+	e[k++] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
+	e[k++] =
+	    fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR | LS_ROLE_IMPORTER, 0, 0);
 	f->miner->ts_step = 1;
 	f->proc->ts_step = 1;
 	while (k < n) {
@@ -948,8 +950,8 @@ test_store_pending_same_batch(void **state)
 	/* Receipt, transfer, lot, the receiver's cert, the miner's cert: every
 	 * record before what it depends on (the receiver's cert is the
 	 * authority's seq 2, the miner's its seq 1). */
-	e[4] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
-	e[3] = fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR, 0, 0);
+	e[4] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
+	e[3] = fx_cert(f->auth, f->proc, "Plant", NULL, LS_ROLE_PROCESSOR | LS_ROLE_IMPORTER, 0, 0);
 	e[2] = fx_lot(f->miner, "ore-1", NULL, NULL, "ore", 100, "Dy=1000");
 	e[1] = fx_transfer(f->miner, e[2].id, 60, f->proc, NULL, NULL);
 	e[0] = fx_receipt(f->proc, e[1].id, 60);
@@ -1583,6 +1585,176 @@ test_store_reindex(void **state)
 		fx_env_release(&e[i]);
 }
 
+/* Appends env to the records table of the closed store in dir, as an older
+ * build whose rules let it in would have stored it. */
+static void
+raw_append(const char *dir, const uint8_t *env, size_t len)
+{
+	MDB_env *menv = NULL;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	uint8_t pos[8];
+	uint64_t last = 0;
+
+	assert_int_equal(mdb_env_create(&menv), 0);
+	assert_int_equal(mdb_env_set_maxdbs(menv, 64), 0);
+	assert_int_equal(mdb_env_open(menv, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(menv, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "recs", 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	if (mdb_cursor_get(c, &k, &v, MDB_LAST) == 0)
+		last = ls_be64_get(k.mv_data);
+	mdb_cursor_close(c);
+	ls_be64_put(pos, last + 1);
+	k.mv_size = 8;
+	k.mv_data = pos;
+	v.mv_size = len;
+	v.mv_data = (void *)(uintptr_t)env;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(menv);
+}
+
+/* The envelope of e with the 4 bytes `from` of its body replaced by `to`,
+ * signed again by a: a record an older build accepted. *len its size;
+ * malloc'd. */
+static uint8_t *
+resign_patched(const struct fx_actor *a, const struct fx_env *e, const char *from, const char *to,
+	       size_t *len)
+{
+	struct ls_record *r = NULL;
+	uint8_t *m, *env, sig[64], *p;
+	size_t n, i;
+
+	assert_int_equal(ls_record_decode(e->buf, e->len, &r, NULL), 0);
+	n = r->body_len;
+	assert_non_null(m = malloc(LS_SIG_DOMAIN_LEN + n));
+	memcpy(m, LS_SIG_DOMAIN, LS_SIG_DOMAIN_LEN); /* with its zero byte */
+	memcpy(m + LS_SIG_DOMAIN_LEN, r->body, n);
+	ls_record_free(r);
+	p = m + LS_SIG_DOMAIN_LEN;
+	for (i = 0; i + 4 <= n && memcmp(p + i, from, 4) != 0; i++)
+		;
+	assert_true(i + 4 <= n);
+	memcpy(p + i, to, 4);
+	assert_int_equal(crypto_sign_detached(sig, NULL, m, LS_SIG_DOMAIN_LEN + n, a->kp->sk), 0);
+	/* Envelope { bytes body = 1; bytes signature = 2; } by hand. */
+	assert_true(n < 16384);
+	assert_non_null(env = malloc(n + 3 + 2 + 64));
+	*len = 0;
+	env[(*len)++] = 0x0a;
+	if (n >= 128) {
+		env[(*len)++] = (uint8_t)(0x80 | (n & 0x7f));
+		env[(*len)++] = (uint8_t)(n >> 7);
+	} else {
+		env[(*len)++] = (uint8_t)n;
+	}
+	memcpy(env + *len, p, n);
+	*len += n;
+	env[(*len)++] = 0x12;
+	env[(*len)++] = 64;
+	memcpy(env + *len, sig, 64);
+	*len += 64;
+	free(m);
+	return env;
+}
+
+struct rejects {
+	size_t n;
+	enum ls_reason reason[4];
+	char msg[4][LS_ERR_MSG_MAX];
+};
+
+static void
+on_rejected(void *arg, const struct ls_ingest_result *res)
+{
+	struct rejects *x = arg;
+
+	if (x->n < 4) {
+		x->reason[x->n] = res->reason;
+		snprintf(x->msg[x->n++], LS_ERR_MSG_MAX, "%s", res->message);
+	}
+}
+
+/*
+ * A store of layout 2 may hold records this version's rules refuse: a lot
+ * with an unassigned country code (decoding refuses it now, a change of the
+ * consensus rules) and a receipt of an import by a key without the importer
+ * role. Opening it asks for --reindex; the reindex does not fail on them:
+ * it names both and rebuilds the rest.
+ */
+static void
+test_store_reindex_old_rules(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_actor *old = fx_actor_new("DE");
+	struct fx_env lot, t, rc_env, bad_lot;
+	struct ls_reindex_report rep;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_store_opts o;
+	struct rejects rj = {0};
+	struct ls_reindex_hooks hooks = {on_rejected, &rj};
+	struct ls_store_stats st;
+	uint8_t *xx;
+	size_t xx_len, n;
+	int rc;
+
+	assert_non_null(old);
+	certify(f);
+	OK(f->s, fx_cert(f->auth, old, "Old Works", NULL, LS_ROLE_PROCESSOR, 0, 0));
+	lot = fx_lot(f->miner, "ore-1", "Bayan Obo", NULL, "ore", 1000, "Nd=300000");
+	ACCEPT(f->s, lot);
+	t = fx_transfer(f->miner, lot.id, 400, old, NULL, NULL);
+	ACCEPT(f->s, t); /* consensus: the miner exports, `old` has a certificate */
+	rc_env = fx_receipt(old, t.id, 400);
+	EXPECT(f->s, rc_env, LS_INGEST_REJECTED, LS_R_WRONG_ROLE);
+	bad_lot = fx_lot(f->miner, "ore-2", "Bayan Obo", "CN", "ore", 1000, "Nd=300000");
+	xx = resign_patched(f->miner, &bad_lot,
+			    "\x1a\x02"
+			    "CN",
+			    "\x1a\x02"
+			    "XX",
+			    &xx_len);
+	{
+		struct ls_record *r = NULL;
+		assert_int_equal(ls_record_decode(xx, xx_len, &r, &ctx), LS_ERR_MALFORMED);
+		assert_non_null(strstr(ls_err_msg(&ctx, LS_ERR_MALFORMED), "lot country 'XX'"));
+	}
+	n = stats(f->s).records;
+	ls_store_close(&f->s);
+	raw_append(f->dir, rc_env.buf, rc_env.len);
+	raw_append(f->dir, xx, xx_len);
+	set_layout_version(f->dir, 2);
+
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[32])f->auth->kp->pk;
+	o.n_anchors = 1;
+	rc = ls_store_open(f->dir, &o, &f->s, &ctx);
+	assert_int_equal(rc, LS_ERR_VERSION);
+	assert_non_null(strstr(ls_err_msg(&ctx, rc), "--reindex"));
+	assert_int_equal(ls_store_reindex(f->dir, &o, &hooks, &rep, &ctx), 0);
+	assert_int_equal(rep.read, n + 2);
+	assert_int_equal(rep.accepted, n);
+	assert_int_equal(rep.rejected, 2);
+	assert_int_equal(rj.n, 2);
+	assert_int_equal(rj.reason[0], LS_R_WRONG_ROLE);
+	assert_non_null(strstr(rj.msg[0], "importer"));
+	assert_int_equal(rj.reason[1], LS_R_MALFORMED);
+	assert_non_null(strstr(rj.msg[1], "'XX'"));
+	assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
+	assert_int_equal(ls_store_stats(f->s, &st), 0);
+	assert_int_equal(st.records, n);
+	assert_int_equal(st.pending, 0);
+	free(xx);
+	fx_env_release(&lot);
+	fx_env_release(&t);
+	fx_env_release(&rc_env);
+	fx_env_release(&bad_lot);
+	fx_actor_free(&old);
+}
+
 /* A reindex while the store is open elsewhere is refused. */
 static void
 test_store_reindex_locked(void **state)
@@ -1628,6 +1800,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_double_spend_in_feed_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_license_use, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_reindex, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_reindex_old_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_reindex_locked, setup, teardown),
 	};
 

@@ -227,11 +227,12 @@ setup(void **state)
 		return -1;
 	*state = w;
 
-	e = fx_cert(w->auth, w->mine, "Bayan Obo Mining", NULL, LS_ROLE_MINER, 0, 0);
+	e = fx_cert(w->auth, w->mine, "Bayan Obo Mining", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0,
+		    0);
 	ok(w, &e);
-	e = fx_cert(w->auth, w->sep, "Baotou Separation", NULL, proc, 0, 0);
+	e = fx_cert(w->auth, w->sep, "Baotou Separation", NULL, proc | LS_ROLE_EXPORTER, 0, 0);
 	ok(w, &e);
-	e = fx_cert(w->auth, w->metal, "Baotou Metals", NULL, proc, 0, 0);
+	e = fx_cert(w->auth, w->metal, "Baotou Metals", NULL, proc | LS_ROLE_EXPORTER, 0, 0);
 	ok(w, &e);
 	e = fx_cert(w->auth, w->magnet, "Ningbo Magnets", NULL, proc | LS_ROLE_EXPORTER, 0, 0);
 	memcpy(w->cert_magnet, e.id, 32);
@@ -591,7 +592,7 @@ test_verify_export_de_minimis(void **state)
 
 	assert_non_null(au);
 	w->auth->ts = FX_T0 + FX_DAY;
-	e = fx_cert(w->auth, au, "Mount Weld", NULL, LS_ROLE_MINER, 0, 0);
+	e = fx_cert(w->auth, au, "Mount Weld", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
 	ok(w, &e);
 	memset(&ls, 0, sizeof(ls));
 	ls.number = "CN-DU-2025-0002";
@@ -839,7 +840,7 @@ test_verify_origin_blend(void **state)
 
 	assert_non_null(au);
 	w->auth->ts = FX_T0 + FX_DAY;
-	e = fx_cert(w->auth, au, "Mount Weld", NULL, LS_ROLE_MINER, 0, 0);
+	e = fx_cert(w->auth, au, "Mount Weld", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
 	ok(w, &e);
 	w->mine->ts = au->ts = FX_T0 + FX_DAY;
 	w->jp->ts = FX_T0 + 2 * FX_DAY;
@@ -1061,7 +1062,7 @@ au_miner(struct world *w)
 
 	assert_non_null(au);
 	not_before(w->auth, FX_T0 + FX_DAY);
-	e = fx_cert(w->auth, au, "Mount Weld", NULL, LS_ROLE_MINER, 0, 0);
+	e = fx_cert(w->auth, au, "Mount Weld", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0);
 	ok(w, &e);
 	au->ts = FX_T0 + FX_DAY;
 	return au;

@@ -28,7 +28,7 @@ export LODESTONE_API=$API_A
 expect 0 "certify the mine" cert issue -k "$T/auth.key" --subject "$mine_PK" --org "Mount Weld" \
 	--country AU --roles miner,exporter
 expect 0 "certify the separator" cert issue -k "$T/auth.key" --subject "$sep_PK" --org "Lynas Kuantan" \
-	--country MY --roles processor,exporter
+	--country MY --roles processor,importer,exporter
 expect 0 "certify the importer" cert issue -k "$T/auth.key" --subject "$imp_PK" --org "Narva Magnets" \
 	--country EE --roles importer,processor
 cat >"$T/my.json" <<'EOF'
