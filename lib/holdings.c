@@ -71,6 +71,7 @@ flow_one(void *arg, const struct ls_flow_row *row)
 	x = &(*w->flows)[*w->n];
 	memset(x, 0, sizeof(*x));
 	memcpy(x->id, row->id, LS_ID_LEN);
+	memcpy(x->transfer, row->id, LS_ID_LEN);
 	memcpy(x->lot, row->lot, LS_ID_LEN);
 	memcpy(x->party, row->party, LS_KEY_LEN);
 	x->grams = row->grams;
@@ -83,9 +84,11 @@ flow_one(void *arg, const struct ls_flow_row *row)
 		int rc = ls_txn_record(w->t, row->id, &r);
 		if (rc != 0)
 			return rc;
-		if (r->type == LS_REC_RECEIPT)
+		if (r->type == LS_REC_RECEIPT) {
+			memcpy(x->transfer, r->receipt.transfer, LS_ID_LEN);
 			snprintf(x->reason, sizeof(x->reason), "%s",
 				 r->receipt.reason ? r->receipt.reason : "");
+		}
 		ls_record_free(r);
 	}
 	(*w->n)++;

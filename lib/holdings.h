@@ -26,7 +26,8 @@ struct ls_holding {
 /* Material in transit: a transfer not yet received, or the shortfall that a
  * receipt returns to the sender, not yet taken back. */
 struct ls_flow {
-	uint8_t id[LS_ID_LEN]; /* the transfer, or the receipt that returns grams */
+	uint8_t id[LS_ID_LEN];       /* the transfer, or the receipt that returns grams */
+	uint8_t transfer[LS_ID_LEN]; /* the transfer (id itself, or what the receipt received) */
 	uint8_t lot[LS_ID_LEN];
 	char label[LS_STR_MAX + 1];
 	uint8_t party[LS_KEY_LEN]; /* the sender (incoming) or the receiver (outgoing) */
