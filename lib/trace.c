@@ -365,14 +365,17 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
-	/* Roots: the lot's creation and its transfers and their receipts;
+	/* Roots: the lot's creation and its transfers, their receipts and the
+	 * senders' receipts of what those returned;
 	 * every policy and revocation (they decide verdicts). */
 	want(&b, li.rec);
 	if ((rc = ls_txn_children(&t, lot, want_child, &b)) != 0)
 		goto out;
 	for (size_t i = 0; i < b.wn && b.rc == 0; i++) {
 		struct ls_record *r = NULL;
-		if (ls_txn_record(&t, b.work[i], &r) == 0 && r->type == LS_REC_TRANSFER)
+		/* A receipt's children: the sender's taking back of its shortfall. */
+		if (ls_txn_record(&t, b.work[i], &r) == 0 &&
+		    (r->type == LS_REC_TRANSFER || r->type == LS_REC_RECEIPT))
 			ls_txn_children(&t, r->id, want_child, &b);
 		ls_record_free(r);
 	}
