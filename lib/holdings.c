@@ -64,6 +64,20 @@ flow_one(void *arg, const struct ls_flow_row *row)
 	struct walk *w = arg;
 	struct ls_flow *x;
 
+	if (row->is_return) {
+		/* An equivocating receiver's other receipt of a transfer whose
+		 * shortfall the sender already took back returns nothing more. */
+		struct ls_record *r = NULL;
+		bool taken = false;
+		int rc = ls_txn_record(w->t, row->id, &r);
+		if (rc == 0 && r->type == LS_REC_RECEIPT)
+			rc = ls_txn_return_taken(w->t, r->receipt.transfer, &taken);
+		ls_record_free(r);
+		if (rc != 0)
+			return rc;
+		if (taken)
+			return 0;
+	}
 	if (*w->n == w->limit) {
 		*w->more = true;
 		return 1;

@@ -258,6 +258,41 @@ test_holdings_loss_declared(void **state)
 	ls_trace_release(&t);
 }
 
+/* An equivocating receiver signs two receipts of one transfer (7,000 g and
+ * 6,000 g, at one seq): the sender takes back the shortfall of one, and
+ * nothing more, whichever receipt arrives last; holdings shows no phantom
+ * return. */
+static void
+test_holdings_equivocating_receiver(void **state)
+{
+	struct fx *f = *state;
+	struct fx_env a, b;
+	struct fx_mark mk;
+	const uint8_t *tr, *ra;
+	struct view m;
+
+	world(f);
+	f->mine->ts = T(2);
+	tr = put(f, fx_transfer(f->mine, f->lot, 7500, f->sep, NULL, NULL));
+	f->sep->ts = T(3);
+	mk = fx_mark(f->sep);
+	a = fx_receipt_why(f->sep, tr, 7000, "500 g wet");
+	fx_rewind(f->sep, &mk);
+	b = fx_receipt_why(f->sep, tr, 6000, "1500 g wet");
+	assert_non_null(a.buf);
+	assert_non_null(b.buf);
+	ra = put(f, a);
+	f->mine->ts = T(3);
+	put(f, fx_receipt_why(f->mine, ra, 500, NULL));
+	put(f, b); /* stored: each branch is valid along itself */
+	m = view_of(f->s, f->lot, f->mine->kp->pk);
+	assert_int_equal(m.held, 500);
+	assert_int_equal(m.n_in, 0);
+	REJECT(f, f->mine, fx_receipt_why(f->mine, b.id, 1500, NULL));
+	REJECT(f, f->mine, fx_receipt_why(f->mine, b.id, 1, "some"));
+	assert_int_equal(view_of(f->s, f->lot, f->mine->kp->pk).held, 500);
+}
+
 /* One store's answers, to compare stores. */
 struct answer {
 	struct view m, s;
@@ -458,6 +493,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_holdings_shortfall_returns, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_holdings_loss_declared, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_holdings_any_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_holdings_equivocating_receiver, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_holdings_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_holdings_reason_bounds, setup, teardown),
 	};
