@@ -64,6 +64,12 @@ expect 0 "receive 7,000 g, saying why" lot receive -k "$T/sep.key" "$TR" --grams
 	--reason "500 g wet, sent back"
 RC1=$OUT
 export RC1
+expect 0 "show the receipt" --json show "$RC1"
+check "show: the receipt says 7,000 g and why" \
+	jtest '$j->{receipt}{grams} == 7000 && $j->{receipt}{reason} eq "500 g wet, sent back"' <<<"$OUT"
+expect_err 2 "--reason holds a control character" "a reason with a control character" \
+	lot receive -k "$T/sep.key" "$TR" --grams 1 --reason "$(printf 'a\tb')"
+
 expect_err 1 "rejected: bad-receipt.*already received" "a second receipt is refused" \
 	lot receive -k "$T/sep.key" "$TR" --grams 500 --reason again
 expect 0 "holdings of the receiver after the receipt" --json holdings "$sep_PK"
@@ -141,6 +147,8 @@ check "every gram is accounted for: 7000 held + 300 held + 200 lost = 7500" \
 	test "$((7000 + $(jget '$j->{holds}[0]{grams}' <<<"$OUT") + 200))" -eq 7500
 
 echo "# paging and bad input"
+lsc holdings --help
+check "holdings --help prints its usage" test "$RC" -eq 0 -a "${OUT#usage: lodestone holdings}" != "$OUT"
 for i in 1 2 3; do
 	lsc lot register -k "$T/mine.key" --label "page-$i" --site s --country CN --category ore \
 		--grams "$i" --composition Nd=1
