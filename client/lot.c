@@ -436,19 +436,25 @@ out:
 	return rc;
 }
 
+/*
+ * lot receive ID: a transfer addressed to the key, or (the sender) a receipt
+ * that returns grams short of the key's transfer.
+ */
 int
 cmd_lot_receive(struct cli *c, int argc, char **argv)
 {
-	enum { OPT_GRAMS = CLI_OPT_FIRST_LOCAL };
+	enum { OPT_GRAMS = CLI_OPT_FIRST_LOCAL, OPT_REASON };
 	static const struct option longopts[] = {{"grams", required_argument, NULL, OPT_GRAMS},
+						 {"reason", required_argument, NULL, OPT_REASON},
 						 CLI_COMMON_LONGOPTS};
-	struct ls_record *r = ls_record_new(LS_REC_RECEIPT), *tr = NULL;
+	struct ls_record *r = ls_record_new(LS_REC_RECEIPT), *named = NULL, *tr = NULL;
 	struct ls_keypair *kp;
 	struct ls_err_ctx ctx = {{0}};
 	uint8_t *env = NULL;
 	size_t len = 0;
-	uint64_t grams = 0;
-	bool has_grams = false;
+	uint64_t grams = 0, sent;
+	bool has_grams = false, back;
+	const char *reason = NULL, *what;
 	char hex[LS_HEX_KEY_LEN + 1];
 	int ch, rc = CLI_USAGE;
 
@@ -462,6 +468,11 @@ cmd_lot_receive(struct cli *c, int argc, char **argv)
 			if (cli_parse_u64(c, "--grams", optarg, &grams) != CLI_OK)
 				goto out;
 			has_grams = true;
+			break;
+		case OPT_REASON:
+			if (cli_parse_text(c, "--reason", optarg, false) != CLI_OK)
+				goto out;
+			reason = optarg;
 			break;
 		case CLI_GETOPT_HELP: rc = CLI_OK; goto out;
 		default: goto out;
@@ -483,31 +494,80 @@ cmd_lot_receive(struct cli *c, int argc, char **argv)
 		rc = cli_api_fail(c, rc, &ctx, argv[optind]);
 		goto out;
 	}
-	if (ls_record_decode(env, len, &tr, &ctx) != 0) {
+	if (ls_record_decode(env, len, &named, &ctx) != 0) {
 		cli_err("%s: record '%s' does not decode: %s", c->cmd, argv[optind], ctx.msg);
 		rc = CLI_FAIL;
 		goto out;
 	}
+	free(env);
+	env = NULL;
 	rc = CLI_USAGE;
-	if (tr->type != LS_REC_TRANSFER) {
-		cli_err("%s: record '%s' is a %s, not a transfer", c->cmd, argv[optind],
-			ls_rtype_name(tr->type));
+	back = named->type == LS_REC_RECEIPT;
+	if (named->type != LS_REC_TRANSFER && !back) {
+		cli_err("%s: record '%s' is a %s, not a transfer or a receipt", c->cmd,
+			argv[optind], ls_rtype_name(named->type));
 		goto out;
 	}
-	if (memcmp(tr->transfer.to, kp->pk, LS_KEY_LEN) != 0) {
-		cli_err("%s: transfer '%s' is addressed to %s, not to the key in '%s'", c->cmd,
-			argv[optind], ls_hex(tr->transfer.to, LS_KEY_LEN, hex), c->key_path);
+	if (back) {
+		/* The sender takes back what the receipt left short. */
+		if ((rc = ls_api_get(c->api, named->receipt.transfer, &env, &len, &ctx)) != 0) {
+			rc = cli_api_fail(c, rc, &ctx, argv[optind]);
+			goto out;
+		}
+		rc = CLI_USAGE;
+		if (ls_record_decode(env, len, &tr, &ctx) != 0 || tr->type != LS_REC_TRANSFER) {
+			cli_err("%s: receipt '%s' does not receive a transfer: it returns nothing",
+				c->cmd, argv[optind]);
+			goto out;
+		}
+		if (memcmp(tr->author, kp->pk, LS_KEY_LEN) != 0) {
+			cli_err("%s: receipt '%s' returns grams to %s, not to the key in '%s'",
+				c->cmd, argv[optind], ls_hex(tr->author, LS_KEY_LEN, hex),
+				c->key_path);
+			goto out;
+		}
+		sent = tr->transfer.grams - named->receipt.grams;
+		what = "returned";
+		if (sent == 0) {
+			cli_err("%s: receipt '%s' returns nothing (every gram sent was received)",
+				c->cmd, argv[optind]);
+			goto out;
+		}
+	} else {
+		tr = named;
+		named = NULL;
+		if (memcmp(tr->transfer.to, kp->pk, LS_KEY_LEN) != 0) {
+			cli_err("%s: transfer '%s' is addressed to %s, not to the key in '%s'",
+				c->cmd, argv[optind], ls_hex(tr->transfer.to, LS_KEY_LEN, hex),
+				c->key_path);
+			goto out;
+		}
+		sent = tr->transfer.grams;
+		what = "shipped";
+	}
+	if (has_grams && grams > sent) {
+		cli_usage_err(c, "--grams %" PRIu64 " is more than the %" PRIu64 " g %s", grams,
+			      sent, what);
 		goto out;
 	}
-	if (has_grams && grams > tr->transfer.grams) {
-		cli_usage_err(c, "--grams %" PRIu64 " is more than the %" PRIu64 " g shipped",
-			      grams, tr->transfer.grams);
+	r->receipt.grams = has_grams ? grams : sent;
+	if (r->receipt.grams < sent && reason == NULL) {
+		cli_usage_err(c,
+			      "--grams %" PRIu64 " is %" PRIu64 " g short of the %" PRIu64
+			      " g %s: say why with --reason (%s)",
+			      r->receipt.grams, sent - r->receipt.grams, sent, what,
+			      back ? "the rest is lost" : "the rest goes back to the sender");
 		goto out;
 	}
-	r->receipt.grams = has_grams ? grams : tr->transfer.grams;
+	if (reason != NULL && (r->receipt.reason = ls_record_strdup(r, reason)) == NULL) {
+		cli_err("%s: out of memory", c->cmd);
+		rc = CLI_FAIL;
+		goto out;
+	}
 	if ((rc = cli_write(c, r)) == CLI_OK)
 		rc = cli_print_written(c, r->id, NULL, 0);
 out:
+	ls_record_free(named);
 	ls_record_free(tr);
 	free(env);
 	ls_record_free(r);

@@ -44,6 +44,9 @@ static const struct cmd commands[] = {
      "countries: assigned ISO 3166-1 alpha-2 codes (GB, not UK)\n"},
     {"cert revoke", cmd_cert_revoke, "revoke every certificate of a key",
      "lodestone cert revoke -k KEY --subject HEX [--reason TEXT] [--effective DATE]\n"},
+    {"holdings", cmd_holdings, "what a participant holds and has in transit, per lot",
+     "lodestone holdings [HEX] [--limit N] [--after ID]\n"
+     "HEX: the participant (default: the public key of -k KEY)\n"},
     {"import", cmd_import, "submit every record of a bundle file to the daemon",
      "lodestone import FILE\n"},
     {"keygen", cmd_keygen, "make a new signing key pair",
@@ -56,8 +59,10 @@ static const struct cmd commands[] = {
      "--max-grams is required for material items, not for technology (tech:CAT) alone\n"},
     {"log", cmd_log, "list records in the order the daemon accepted them",
      "lodestone log [--author HEX] [--type TYPE] [--since DATE] [--limit N]\n"},
-    {"lot receive", cmd_lot_receive, "accept a transfer addressed to you",
-     "lodestone lot receive -k KEY TRANSFER_ID [--grams N]\n"},
+    {"lot receive", cmd_lot_receive, "accept a transfer addressed to you, or take back a shortfall",
+     "lodestone lot receive -k KEY TRANSFER_ID|RECEIPT_ID [--grams N] [--reason TEXT]\n"
+     "fewer grams than sent need --reason; the rest goes back to the sender, who takes\n"
+     "it back by receiving the receipt (RECEIPT_ID); what the sender does not take back is lost\n"},
     {"lot register", cmd_lot_register, "register a new lot at its origin",
      "lodestone lot register -k KEY --label LABEL --site NAME --country CC --category CAT\n"
      "                       --grams N --composition EL=PPM[,EL=PPM...] [--value N]\n"

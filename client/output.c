@@ -242,6 +242,8 @@ json_body(const struct ls_record *r)
 	case LS_REC_RECEIPT:
 		json_object_set_new(o, "transfer", out_json_hex(r->receipt.transfer, LS_ID_LEN));
 		json_object_set_new(o, "grams", json_integer((json_int_t)r->receipt.grams));
+		if (r->receipt.reason != NULL && r->receipt.reason[0] != '\0')
+			json_object_set_new(o, "reason", json_string(r->receipt.reason));
 		break;
 	default: break;
 	}
@@ -459,6 +461,8 @@ out_record_text(const struct ls_record *r)
 	case LS_REC_RECEIPT:
 		field_hex("transfer", r->receipt.transfer, LS_ID_LEN);
 		field("grams", "%" PRIu64, r->receipt.grams);
+		if (r->receipt.reason != NULL && r->receipt.reason[0] != '\0')
+			field("reason", "%s", r->receipt.reason);
 		break;
 	default: break;
 	}

@@ -181,6 +181,22 @@ trace_text(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN]
 		       n ? n->label : "?", x->grams, party_name(c, &ps, x->from));
 		printf(" -> %s%s\n", party_name(c, &ps, x->to),
 		       x->received ? "" : "  (in transit)");
+		if (x->received && x->received_grams != x->grams)
+			printf("      received %" PRIu64 " g; %" PRIu64 " g short%s%s\n",
+			       x->received_grams, x->returned_grams, x->reason[0] ? ": " : "",
+			       x->reason);
+		if (x->returned_grams != 0 && !x->taken_back)
+			printf("      %" PRIu64 " g returning to the sender (in transit, receipt "
+			       "%.16s)\n",
+			       x->returned_grams, ls_hex(x->receipt, LS_ID_LEN, hex));
+		if (x->taken_back)
+			printf("      %" PRIu64 " g returned to the sender%s\n",
+			       x->taken_back_grams,
+			       x->taken_back_grams == x->returned_grams ? "" : ";");
+		if (x->taken_back && x->taken_back_grams != x->returned_grams)
+			printf("      %" PRIu64 " g lost%s%s\n",
+			       x->returned_grams - x->taken_back_grams,
+			       x->loss_reason[0] ? ": " : "", x->loss_reason);
 	}
 	free(seen);
 	free(ps.v);
@@ -221,6 +237,25 @@ trace_json(const struct ls_trace *t, const uint8_t lot[LS_ID_LEN], bool down)
 		json_object_set_new(x, "to", out_json_hex(e->to, LS_KEY_LEN));
 		json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
 		json_object_set_new(x, "received", json_boolean(e->received));
+		if (e->received) {
+			/* Every gram shipped is received, returned, on its way back
+			 * or lost: received + returned + returning + lost = grams. */
+			uint64_t back = e->taken_back ? e->taken_back_grams : 0;
+			json_object_set_new(x, "receipt", out_json_hex(e->receipt, LS_ID_LEN));
+			json_object_set_new(x, "received_grams",
+					    json_integer((json_int_t)e->received_grams));
+			json_object_set_new(x, "returned_grams", json_integer((json_int_t)back));
+			json_object_set_new(
+			    x, "returning_grams",
+			    json_integer((json_int_t)(e->taken_back ? 0 : e->returned_grams)));
+			json_object_set_new(
+			    x, "lost_grams",
+			    json_integer(
+				(json_int_t)(e->taken_back ? e->returned_grams - back : 0)));
+			json_object_set_new(x, "reason", json_string(e->reason));
+			if (e->taken_back)
+				json_object_set_new(x, "loss_reason", json_string(e->loss_reason));
+		}
 		json_array_append_new(transfers, x);
 	}
 	json_object_set_new(o, "lot", out_json_hex(lot, LS_ID_LEN));

@@ -316,6 +316,12 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 		resp->kind = LS_API_TRACE;
 		rc = ls_trace(s->store, req->trace.lot, req->trace.down, &resp->trace);
 		return rc ? not_found(ctx, rc, "lot", req->trace.lot) : 0;
+	case LS_API_HOLDINGS:
+		resp->kind = LS_API_HOLDINGS;
+		rc = ls_holdings(s->store, req->holdings.holder,
+				 req->holdings.has_after ? req->holdings.after : NULL,
+				 req->holdings.limit, &resp->holdings);
+		return rc ? ls_err_set(ctx, rc, "holdings: %s", ls_strerror(rc)) : 0;
 	case LS_API_LOG: return do_log(s, &req->log, resp, ctx);
 	case LS_API_STATUS: return do_status(s, resp, ctx);
 	case LS_API_BUNDLE:

@@ -110,6 +110,14 @@ int ls_api_trace(struct ls_api *a, const uint8_t lot[LS_ID_LEN], bool down, stru
 		 struct ls_err_ctx *ctx);
 
 /*
+ * What holder holds and has in transit: each list at most `limit` entries
+ * (0: the daemon's maximum, LS_HOLDINGS_MAX), after id `after` (NULL: from
+ * the first). Release *h with ls_holdings_release().
+ */
+int ls_api_holdings(struct ls_api *a, const uint8_t holder[LS_KEY_LEN], const uint8_t *after,
+		    uint32_t limit, struct ls_holdings *h, struct ls_err_ctx *ctx);
+
+/*
  * One page of the log (f borrowed; f->limit 0 or over LS_API_LOG_PAGE_MAX asks
  * for a full page). To page on, set f->after_pos to the last entry's pos and
  * call again while page->more. Release *page with ls_api_log_page_release().

@@ -385,6 +385,26 @@ ls_api_trace(struct ls_api *a, const uint8_t lot[LS_ID_LEN], bool down, struct l
 }
 
 int
+ls_api_holdings(struct ls_api *a, const uint8_t holder[LS_KEY_LEN], const uint8_t *after,
+		uint32_t limit, struct ls_holdings *h, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_HOLDINGS};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.holdings.holder, holder, LS_KEY_LEN);
+	req.holdings.limit = limit;
+	if (after != NULL) {
+		req.holdings.has_after = true;
+		memcpy(req.holdings.after, after, LS_ID_LEN);
+	}
+	if ((rc = call(a, &req, LS_API_HOLDINGS, &resp, ctx)) != 0)
+		return rc;
+	*h = resp.holdings;
+	return 0;
+}
+
+int
 ls_api_log(struct ls_api *a, const struct ls_log_filter *f, struct ls_api_log_page *page,
 	   struct ls_err_ctx *ctx)
 {

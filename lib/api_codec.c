@@ -8,6 +8,7 @@
  * freed before returning. Encoding builds the protobuf-c tree from borrowed
  * pointers in a scratch pool that is freed once the bytes are packed.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,10 +199,11 @@ parse_reason(const char *code, enum ls_reason *out, const char *field, struct ls
 /* ---- names ---- */
 
 static const char *const kind_names[LS_API_KIND_COUNT] = {
-    [LS_API_NONE] = "none",     [LS_API_SUBMIT] = "submit",   [LS_API_HEAD] = "head",
-    [LS_API_GET] = "get",       [LS_API_RESOLVE] = "resolve", [LS_API_CERT_OF] = "cert-of",
-    [LS_API_VERIFY] = "verify", [LS_API_ORIGIN] = "origin",   [LS_API_TRACE] = "trace",
-    [LS_API_LOG] = "log",       [LS_API_STATUS] = "status",   [LS_API_BUNDLE] = "bundle",
+    [LS_API_NONE] = "none",         [LS_API_SUBMIT] = "submit",   [LS_API_HEAD] = "head",
+    [LS_API_GET] = "get",           [LS_API_RESOLVE] = "resolve", [LS_API_CERT_OF] = "cert-of",
+    [LS_API_VERIFY] = "verify",     [LS_API_ORIGIN] = "origin",   [LS_API_TRACE] = "trace",
+    [LS_API_LOG] = "log",           [LS_API_STATUS] = "status",   [LS_API_BUNDLE] = "bundle",
+    [LS_API_HOLDINGS] = "holdings",
 };
 
 const char *
@@ -230,6 +232,7 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 	Lodestone__Api__LogRequest log = LODESTONE__API__LOG_REQUEST__INIT;
 	Lodestone__Api__StatusRequest status = LODESTONE__API__STATUS_REQUEST__INIT;
 	Lodestone__Api__BundleRequest bundle = LODESTONE__API__BUNDLE_REQUEST__INIT;
+	Lodestone__Api__HoldingsRequest holdings = LODESTONE__API__HOLDINGS_REQUEST__INIT;
 	ProtobufCBinaryData *envs = NULL;
 	int rc;
 
@@ -323,6 +326,16 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 		}
 		m.kind_case = LODESTONE__API__REQUEST__KIND_ORIGIN;
 		m.origin = &origin;
+		break;
+	case LS_API_HOLDINGS:
+		holdings.holder = bin(req->holdings.holder, LS_KEY_LEN);
+		holdings.has_limit = req->holdings.limit != 0;
+		holdings.limit =
+		    req->holdings.limit > LS_HOLDINGS_MAX ? LS_HOLDINGS_MAX : req->holdings.limit;
+		holdings.has_after = req->holdings.has_after;
+		holdings.after = bin(req->holdings.after, LS_ID_LEN);
+		m.kind_case = LODESTONE__API__REQUEST__KIND_HOLDINGS;
+		m.holdings = &holdings;
 		break;
 	case LS_API_TRACE:
 		trace.lot = bin(req->trace.lot, LS_ID_LEN);
@@ -530,6 +543,18 @@ from_request(struct ls_api_request *req, const Lodestone__Api__Request *m, struc
 			req->origin.has_from = true;
 		}
 		return copy_key(req->origin.lot, &m->origin->lot, "origin lot", ctx);
+	case LODESTONE__API__REQUEST__KIND_HOLDINGS:
+		req->kind = LS_API_HOLDINGS;
+		req->holdings.limit = m->holdings->has_limit ? m->holdings->limit : 0;
+		if (req->holdings.limit > LS_HOLDINGS_MAX)
+			req->holdings.limit = LS_HOLDINGS_MAX;
+		if (m->holdings->has_after) {
+			if ((rc = copy_key(req->holdings.after, &m->holdings->after,
+					   "holdings after", ctx)) != 0)
+				return rc;
+			req->holdings.has_after = true;
+		}
+		return copy_key(req->holdings.holder, &m->holdings->holder, "holdings holder", ctx);
 	case LODESTONE__API__REQUEST__KIND_TRACE:
 		req->kind = LS_API_TRACE;
 		req->trace.down = m->trace->has_down && m->trace->down;
@@ -631,6 +656,7 @@ ls_api_response_release(struct ls_api_response *resp)
 	case LS_API_LOG: ls_api_log_page_release(&resp->log); break;
 	case LS_API_STATUS: ls_api_status_release(&resp->status); break;
 	case LS_API_BUNDLE: free(resp->bundle.bytes); break;
+	case LS_API_HOLDINGS: ls_holdings_release(&resp->holdings); break;
 	default: break;
 	}
 	memset(resp, 0, sizeof(*resp));
@@ -877,6 +903,20 @@ enc_trace(struct pool *p, const struct ls_trace *t, Lodestone__Api__Response *m)
 		ts[i].grams = x->grams;
 		ts[i].has_received = true;
 		ts[i].received = x->received;
+		if (x->received) {
+			ts[i].has_receipt = true;
+			ts[i].receipt = bin(x->receipt, LS_ID_LEN);
+			ts[i].has_received_grams = true;
+			ts[i].received_grams = x->received_grams;
+			ts[i].has_returned_grams = x->returned_grams != 0;
+			ts[i].returned_grams = x->returned_grams;
+			ts[i].reason = ostr(x->reason);
+			ts[i].has_taken_back = x->taken_back;
+			ts[i].taken_back = x->taken_back;
+			ts[i].has_taken_back_grams = x->taken_back;
+			ts[i].taken_back_grams = x->taken_back_grams;
+			ts[i].loss_reason = ostr(x->loss_reason);
+		}
 		tp[i] = &ts[i];
 	}
 	s->n_nodes = t->n_nodes;
@@ -887,6 +927,69 @@ enc_trace(struct pool *p, const struct ls_trace *t, Lodestone__Api__Response *m)
 	s->transfers = tp;
 	m->kind_case = LODESTONE__API__RESPONSE__KIND_TRACE;
 	m->trace = s;
+	return 0;
+}
+
+static int
+enc_flows(struct pool *p, const struct ls_flow *f, size_t n, size_t *n_out,
+	  Lodestone__Api__Flow ***out)
+{
+	Lodestone__Api__Flow *fs = pool_alloc(p, n, sizeof(*fs));
+	Lodestone__Api__Flow **fp = pool_alloc(p, n, sizeof(*fp));
+
+	if (fs == NULL || fp == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		lodestone__api__flow__init(&fs[i]);
+		fs[i].id = bin(f[i].id, LS_ID_LEN);
+		fs[i].lot = bin(f[i].lot, LS_ID_LEN);
+		fs[i].label = ostr(f[i].label);
+		fs[i].party = bin(f[i].party, LS_KEY_LEN);
+		fs[i].grams = f[i].grams;
+		fs[i].has_is_return = f[i].is_return;
+		fs[i].is_return = f[i].is_return;
+		fs[i].reason = ostr(f[i].reason);
+		fs[i].has_transfer = f[i].is_return;
+		fs[i].transfer = bin(f[i].transfer, LS_ID_LEN);
+		fp[i] = &fs[i];
+	}
+	*n_out = n;
+	*out = fp;
+	return 0;
+}
+
+static int
+enc_holdings(struct pool *p, const struct ls_holdings *h, Lodestone__Api__Response *m)
+{
+	Lodestone__Api__HoldingsResult *s = pool_alloc(p, 1, sizeof(*s));
+	Lodestone__Api__Holding *hs = pool_alloc(p, h->n_holds, sizeof(*hs));
+	Lodestone__Api__Holding **hp = pool_alloc(p, h->n_holds, sizeof(*hp));
+
+	if (s == NULL || hs == NULL || hp == NULL)
+		return LS_ERR_NOMEM;
+	lodestone__api__holdings_result__init(s);
+	s->holder = bin(h->holder, LS_KEY_LEN);
+	for (size_t i = 0; i < h->n_holds; i++) {
+		lodestone__api__holding__init(&hs[i]);
+		hs[i].lot = bin(h->holds[i].lot, LS_ID_LEN);
+		hs[i].label = ostr(h->holds[i].label);
+		hs[i].category = ostr(h->holds[i].category);
+		hs[i].grams = h->holds[i].grams;
+		hp[i] = &hs[i];
+	}
+	s->n_holds = h->n_holds;
+	s->holds = hp;
+	if (enc_flows(p, h->in, h->n_in, &s->n_incoming, &s->incoming) != 0 ||
+	    enc_flows(p, h->out, h->n_out, &s->n_outgoing, &s->outgoing) != 0)
+		return LS_ERR_NOMEM;
+	s->has_more_holds = h->more_holds;
+	s->more_holds = h->more_holds;
+	s->has_more_incoming = h->more_in;
+	s->more_incoming = h->more_in;
+	s->has_more_outgoing = h->more_out;
+	s->more_outgoing = h->more_out;
+	m->kind_case = LODESTONE__API__RESPONSE__KIND_HOLDINGS;
+	m->holdings = s;
 	return 0;
 }
 
@@ -1007,6 +1110,7 @@ enc_result(struct pool *p, const struct ls_api_response *r, Lodestone__Api__Resp
 	case LS_API_VERIFY: return enc_verify(p, &r->verify, m, ctx);
 	case LS_API_ORIGIN: return enc_origin(p, &r->origin, m);
 	case LS_API_TRACE: return enc_trace(p, &r->trace, m);
+	case LS_API_HOLDINGS: return enc_holdings(p, &r->holdings, m);
 	case LS_API_LOG: return enc_log(p, &r->log, m);
 	case LS_API_STATUS: return enc_status(p, &r->status, m);
 	case LS_API_BUNDLE: {
@@ -1309,7 +1413,101 @@ dec_trace(struct ls_api_response *r, const Lodestone__Api__TraceResult *s, struc
 			return rc;
 		y->grams = x->grams;
 		y->received = x->has_received && x->received;
+		if ((x->has_receipt && (rc = copy_key(y->receipt, &x->receipt,
+						      "trace transfer receipt", ctx)) != 0) ||
+		    (rc = check_grams(x->received_grams, "trace transfer received_grams", ctx)) !=
+			0 ||
+		    (rc = check_grams(x->returned_grams, "trace transfer returned_grams", ctx)) !=
+			0 ||
+		    (rc = check_grams(x->taken_back_grams, "trace transfer taken_back_grams",
+				      ctx)) != 0 ||
+		    (rc = check_str(x->reason, LS_STR_MAX, false, "trace transfer reason", ctx)) !=
+			0 ||
+		    (rc = check_str(x->loss_reason, LS_STR_MAX, false, "trace transfer loss_reason",
+				    ctx)) != 0)
+			return rc;
+		y->received_grams = x->received_grams;
+		y->returned_grams = x->returned_grams;
+		y->taken_back = x->has_taken_back && x->taken_back;
+		y->taken_back_grams = x->taken_back_grams;
+		snprintf(y->reason, sizeof(y->reason), "%s", x->reason ? x->reason : "");
+		snprintf(y->loss_reason, sizeof(y->loss_reason), "%s",
+			 x->loss_reason ? x->loss_reason : "");
 	}
+	return 0;
+}
+
+static int
+dec_flows(Lodestone__Api__Flow *const *v, size_t n, const char *what, struct ls_flow **out,
+	  size_t *n_out, struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	if ((rc = check_count(n, LS_HOLDINGS_MAX, what, ctx)) != 0)
+		return rc;
+	if (n != 0 && (*out = calloc(n, sizeof(**out))) == NULL)
+		return LS_ERR_NOMEM;
+	*n_out = n;
+	for (size_t i = 0; i < n; i++) {
+		const Lodestone__Api__Flow *x = v[i];
+		struct ls_flow *y = &(*out)[i];
+		if ((rc = copy_key(y->id, &x->id, "holdings flow id", ctx)) != 0 ||
+		    (rc = copy_key(y->lot, &x->lot, "holdings flow lot", ctx)) != 0 ||
+		    (rc = copy_key(y->party, &x->party, "holdings flow party", ctx)) != 0 ||
+		    (rc = check_grams(x->grams, "holdings flow grams", ctx)) != 0 ||
+		    (rc = check_str(x->label, LS_STR_MAX, false, "holdings flow label", ctx)) !=
+			0 ||
+		    (rc = check_str(x->reason, LS_STR_MAX, false, "holdings flow reason", ctx)) !=
+			0)
+			return rc;
+		y->grams = x->grams;
+		y->is_return = x->has_is_return && x->is_return;
+		memcpy(y->transfer, y->id, LS_ID_LEN);
+		if (x->has_transfer &&
+		    (rc = copy_key(y->transfer, &x->transfer, "holdings flow transfer", ctx)) != 0)
+			return rc;
+		snprintf(y->label, sizeof(y->label), "%s", x->label ? x->label : "");
+		snprintf(y->reason, sizeof(y->reason), "%s", x->reason ? x->reason : "");
+	}
+	return 0;
+}
+
+static int
+dec_holdings(struct ls_api_response *r, const Lodestone__Api__HoldingsResult *s,
+	     struct ls_err_ctx *ctx)
+{
+	struct ls_holdings *h = &r->holdings;
+	int rc;
+
+	if ((rc = check_count(s->n_holds, LS_HOLDINGS_MAX, "holdings holds", ctx)) != 0)
+		return rc;
+	r->kind = LS_API_HOLDINGS;
+	if ((rc = copy_key(h->holder, &s->holder, "holdings holder", ctx)) != 0)
+		return rc;
+	if (s->n_holds != 0 && (h->holds = calloc(s->n_holds, sizeof(*h->holds))) == NULL)
+		return LS_ERR_NOMEM;
+	h->n_holds = s->n_holds;
+	for (size_t i = 0; i < s->n_holds; i++) {
+		const Lodestone__Api__Holding *x = s->holds[i];
+		struct ls_holding *y = &h->holds[i];
+		if ((rc = copy_key(y->lot, &x->lot, "holdings lot", ctx)) != 0 ||
+		    (rc = check_grams(x->grams, "holdings grams", ctx)) != 0 ||
+		    (rc = check_str(x->label, LS_STR_MAX, false, "holdings label", ctx)) != 0 ||
+		    (rc = check_str(x->category, sizeof(y->category) - 1, false,
+				    "holdings category", ctx)) != 0)
+			return rc;
+		y->grams = x->grams;
+		snprintf(y->label, sizeof(y->label), "%s", x->label ? x->label : "");
+		snprintf(y->category, sizeof(y->category), "%s", x->category ? x->category : "");
+	}
+	if ((rc = dec_flows(s->incoming, s->n_incoming, "holdings incoming", &h->in, &h->n_in,
+			    ctx)) != 0 ||
+	    (rc = dec_flows(s->outgoing, s->n_outgoing, "holdings outgoing", &h->out, &h->n_out,
+			    ctx)) != 0)
+		return rc;
+	h->more_holds = s->has_more_holds && s->more_holds;
+	h->more_in = s->has_more_incoming && s->more_incoming;
+	h->more_out = s->has_more_outgoing && s->more_outgoing;
 	return 0;
 }
 
@@ -1449,6 +1647,7 @@ from_response(struct ls_api_response *r, const Lodestone__Api__Response *m, stru
 	case LODESTONE__API__RESPONSE__KIND_VERIFY: return dec_verify(r, m->verify, ctx);
 	case LODESTONE__API__RESPONSE__KIND_ORIGIN: return dec_origin(r, m->origin, ctx);
 	case LODESTONE__API__RESPONSE__KIND_TRACE: return dec_trace(r, m->trace, ctx);
+	case LODESTONE__API__RESPONSE__KIND_HOLDINGS: return dec_holdings(r, m->holdings, ctx);
 	case LODESTONE__API__RESPONSE__KIND_LOG: return dec_log(r, m->log, ctx);
 	case LODESTONE__API__RESPONSE__KIND_STATUS: return dec_status(r, m->status, ctx);
 	case LODESTONE__API__RESPONSE__KIND_BUNDLE:

@@ -23,6 +23,7 @@
 #include "err.h"
 #include "record.h"
 #include "store.h"
+#include "holdings.h"
 #include "verify.h"
 
 #define LS_API_VERSION 1
@@ -56,6 +57,7 @@ enum ls_api_kind {
 	LS_API_LOG,
 	LS_API_STATUS,
 	LS_API_BUNDLE,
+	LS_API_HOLDINGS,
 	LS_API_KIND_COUNT
 };
 
@@ -114,6 +116,13 @@ struct ls_api_request {
 		struct {
 			uint8_t lot[LS_ID_LEN];
 		} bundle;
+		/* limit 0: LS_HOLDINGS_MAX; the daemon caps it there. */
+		struct {
+			uint8_t holder[LS_KEY_LEN];
+			uint32_t limit;
+			bool has_after;
+			uint8_t after[LS_ID_LEN];
+		} holdings;
 	};
 	void *owned; /* private: the memory of a decoded request */
 };
@@ -224,6 +233,7 @@ struct ls_api_response {
 			uint8_t *bytes; /* malloc'd: free() */
 			size_t len;
 		} bundle;
+		struct ls_holdings holdings; /* ls_holdings_release() */
 	};
 };
 

@@ -806,10 +806,19 @@ from_receipt(struct ls_record *r, const Lodestone__Receipt *m, struct ls_err_ctx
 
 	if ((rc = check_unknown(&m->base, "receipt", ctx)) != 0 ||
 	    (rc = check_bin(&m->transfer, LS_ID_LEN, "receipt transfer", ctx)) != 0 ||
-	    (rc = check_grams(m->grams, true, "receipt grams", ctx)) != 0)
+	    (rc = check_grams(m->grams, true, "receipt grams", ctx)) != 0 ||
+	    (rc = check_str(m->reason, false, "receipt reason", ctx)) != 0)
 		return rc;
+	/* A version-1 reader does not know the field: the same bytes must not
+	 * mean something to one node and nothing to another. */
+	if (m->reason != NULL && r->version < 2)
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "receipt reason in a record of format version %u (needs 2)",
+				  r->version);
 	memcpy(r->receipt.transfer, m->transfer.data, LS_ID_LEN);
 	r->receipt.grams = m->grams;
+	if ((r->receipt.reason = dup(r, m->reason)) == NULL)
+		return LS_ERR_NOMEM;
 	return 0;
 }
 
@@ -821,7 +830,7 @@ from_message(struct ls_record *r, const Lodestone__Record *m, struct ls_err_ctx 
 
 	if ((rc = check_unknown(&m->base, "record", ctx)) != 0)
 		return rc;
-	if (m->version != LS_FORMAT_VERSION)
+	if (m->version < 1 || m->version > LS_FORMAT_VERSION_MAX)
 		return ls_err_set(ctx, LS_ERR_VERSION, "record format version %u unsupported",
 				  m->version);
 	if ((rc = check_bin(&m->author, LS_KEY_LEN, "record author", ctx)) != 0)
@@ -1297,6 +1306,7 @@ pack_body(const struct ls_record *r, uint8_t **out, size_t *out_len)
 	case LS_REC_RECEIPT:
 		rc.transfer = bin(r->receipt.transfer, LS_ID_LEN);
 		rc.grams = r->receipt.grams;
+		rc.reason = opt_str(r->receipt.reason);
 		m.kind_case = LODESTONE__RECORD__KIND_RECEIPT;
 		m.receipt = &rc;
 		break;
@@ -1329,6 +1339,10 @@ ls_record_sign(struct ls_record *r, const uint8_t sk[64], struct ls_err_ctx *ctx
 
 	if (memcmp(sk + 32, r->author, LS_KEY_LEN) != 0)
 		return ls_err_set(ctx, LS_ERR_INVALID, "signing key is not the record's author");
+	/* The oldest format version that carries every field of r. */
+	if (r->type == LS_REC_RECEIPT && r->receipt.reason != NULL &&
+	    r->receipt.reason[0] != '\0' && r->version < 2)
+		r->version = 2;
 	if ((rc = pack_body(r, &body, &len)) != 0)
 		return ls_err_set(ctx, rc, "cannot encode %s record: %s", ls_rtype_name(r->type),
 				  ls_strerror(rc));

@@ -24,10 +24,13 @@
 #define LS_SIG_LEN     64
 #define LS_HEX_KEY_LEN 64 /* hex digits of a key or id, without NUL */
 
-#define LS_FORMAT_VERSION 1
-#define LS_SIG_DOMAIN     "lodestone/record/v1" /* followed by one zero byte */
-#define LS_SIG_DOMAIN_LEN 20                    /* including the zero byte */
-#define LS_LOT_DOMAIN     "lodestone/lot/v1"    /* followed by one zero byte */
+/* Records are written in version 1 unless they carry a field of version 2
+ * (Receipt.reason); readers accept 1 to LS_FORMAT_VERSION_MAX. */
+#define LS_FORMAT_VERSION     1
+#define LS_FORMAT_VERSION_MAX 2
+#define LS_SIG_DOMAIN         "lodestone/record/v1" /* followed by one zero byte */
+#define LS_SIG_DOMAIN_LEN     20                    /* including the zero byte */
+#define LS_LOT_DOMAIN         "lodestone/lot/v1"    /* followed by one zero byte */
 
 /* Bounds on everything that comes from outside. */
 #define LS_ENVELOPE_MAX (64 * 1024) /* bytes of one serialized envelope */
@@ -195,9 +198,12 @@ struct ls_transfer {
 	const char *description; /* "" when absent */
 };
 
+/* A receipt of a transfer, or the sender's receipt of the shortfall that a
+ * receipt returns (`transfer` then names that receipt). */
 struct ls_receipt {
 	uint8_t transfer[LS_ID_LEN];
 	uint64_t grams;
+	const char *reason; /* why grams are short; "" when absent (version 2) */
 };
 
 /*

@@ -220,7 +220,7 @@ static const struct dbdef dbs[] = {
     DB(holds, 0),    DB(transit, 0),  DB(licused, 0),
     DB(children, 0), DB(policies, 0), DB(licnum, MDB_DUPSORT),
     DB(techs, 0),    DB(porder, 0),   DB(pauthors, 0),
-    DB(forks, 0),    DB(pstrange, 0),
+    DB(forks, 0),    DB(pstrange, 0), DB(flows, 0),
 };
 
 static int

@@ -28,7 +28,15 @@
  *               || maker key || timestamp u64
  *   labels    label -> lot id (dupsort)
  *   holds     holder key || lot id -> grams u64
- *   transit   transfer id -> grams u64 || received u8
+ *   transit   transfer id -> grams u64 || received u8;
+ *             receipt id -> shortfall u64 || taken back u8 (the grams a receipt
+ *               returns to the sender);
+ *             return key of a transfer -> grams u64 || 1 (the sender took its
+ *               shortfall back: once per transfer, whatever the receipts)
+ *   flows     party key || dir u8 ('i' to the party, 'o' from it) || id
+ *               -> lot id || counterpart key || grams u64 || kind u8 (0 a
+ *               transfer, 1 the shortfall a receipt returns): lot material in
+ *               transit, removed when it is received (holdings)
  *   licused   license id -> grams u64
  *   children  lot id || record id -> "" (records that consume or ship the lot);
  *             transfer id || receipt id -> ""
@@ -45,8 +53,9 @@
 
 /* 3: the rules of assigned country codes and of exporter and importer
  * roles. A store of an older version may hold records those rules refuse:
- * it is rebuilt by --reindex, which names them. */
-#define LS_STORE_LAYOUT_VERSION 3
+ * it is rebuilt by --reindex, which names them. 4: the flows table
+ * (holdings in transit to and from each key) and receipts' shortfalls. */
+#define LS_STORE_LAYOUT_VERSION 4
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
 
@@ -57,7 +66,7 @@ struct ls_store {
 	MDB_env *env;
 	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder,
 	    pauthors, pstrange, evidence, lots, labels, holds, transit, licused, children, policies,
-	    licnum, techs;
+	    licnum, techs, flows;
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
 	unsigned threads;
@@ -176,6 +185,40 @@ int ls_txn_transit(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t
 		   bool *received);
 int ls_txn_transit_put(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t sent,
 		       bool received);
+
+/* Every lot holder holds, in lot id order, starting after lot `after`
+ * (NULL: from the first); stops at fn's non-zero return and returns it. */
+int ls_txn_holds_each(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_t *after,
+		      int (*fn)(void *arg, const uint8_t lot[LS_ID_LEN], uint64_t grams),
+		      void *arg);
+
+/* Whether the sender took back the shortfall of transfer (on the sender's
+ * branch when the transaction carries one), and recording that it did. */
+int ls_txn_return_taken(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *taken);
+int ls_txn_return_taken_put(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t grams);
+
+/*
+ * Lot material in transit to ('i') or from ('o') a party: a transfer not yet
+ * received, or the shortfall a receipt returns to the sender not yet taken
+ * back. The index of holdings; nothing checks a rule against it.
+ */
+#define LS_FLOW_IN  'i'
+#define LS_FLOW_OUT 'o'
+struct ls_flow_row {
+	uint8_t id[LS_ID_LEN]; /* the transfer, or the receipt returning grams */
+	uint8_t lot[LS_ID_LEN];
+	uint8_t party[LS_KEY_LEN]; /* the other party: sender of 'i', receiver of 'o' */
+	uint64_t grams;
+	bool is_return;
+};
+int ls_txn_flow_put(struct ls_txn *t, const uint8_t party[LS_KEY_LEN], char dir,
+		    const struct ls_flow_row *row);
+int ls_txn_flow_del(struct ls_txn *t, const uint8_t party[LS_KEY_LEN], char dir,
+		    const uint8_t id[LS_ID_LEN]);
+/* In id order, starting after id `after` (NULL: from the first). */
+int ls_txn_flows_each(struct ls_txn *t, const uint8_t party[LS_KEY_LEN], char dir,
+		      const uint8_t *after, int (*fn)(void *arg, const struct ls_flow_row *row),
+		      void *arg);
 
 /* Grams used of a license (0 when none). */
 int ls_txn_licused(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t *used);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "store_int.h"
 #include "util.h"
 
@@ -68,17 +70,19 @@ struct kv {
 	MDB_val k, v;
 };
 
+/* As scan, from the first key at or after start (slen bytes, starting with
+ * the prefix) on. */
 static int
-scan(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen,
-     int (*fn)(void *arg, const MDB_val *k, const MDB_val *v), void *arg)
+scan_from(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen, const void *start,
+	  size_t slen, int (*fn)(void *arg, const MDB_val *k, const MDB_val *v), void *arg)
 {
 	MDB_cursor *c = NULL;
-	MDB_val k = {klen, (void *)(uintptr_t)prefix}, v;
+	MDB_val k = {slen, (void *)(uintptr_t)start}, v;
 	int mrc, rc = 0;
 
 	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
 		return ls_store_err(mrc);
-	for (mrc = mdb_cursor_get(c, &k, &v, klen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
+	for (mrc = mdb_cursor_get(c, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (klen && (k.mv_size < klen || memcmp(k.mv_data, prefix, klen) != 0))
 			break;
@@ -89,6 +93,13 @@ scan(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen,
 	if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = ls_store_err(mrc);
 	return rc;
+}
+
+static int
+scan(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen,
+     int (*fn)(void *arg, const MDB_val *k, const MDB_val *v), void *arg)
+{
+	return scan_from(t, dbi, prefix, klen, prefix, klen, fn, arg);
 }
 
 /* ---- branch state (ingest.c) ---- */
@@ -171,6 +182,39 @@ ls_txn_holders_each(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
 	return scan(t, t->s->holds, NULL, 0, holders_one, &h);
 }
 
+struct holds_scan {
+	const uint8_t *after;
+	int (*fn)(void *arg, const uint8_t lot[LS_ID_LEN], uint64_t grams);
+	void *arg;
+};
+
+static int
+holds_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct holds_scan *h = arg;
+	const uint8_t *lot = (const uint8_t *)k->mv_data + LS_KEY_LEN;
+
+	if (k->mv_size != LS_KEY_LEN + LS_ID_LEN || v->mv_size != 8)
+		return LS_ERR_STORE;
+	if (h->after != NULL && memcmp(lot, h->after, LS_ID_LEN) == 0)
+		return 0;
+	return h->fn(h->arg, lot, ls_be64_get(v->mv_data));
+}
+
+int
+ls_txn_holds_each(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_t *after,
+		  int (*fn)(void *arg, const uint8_t lot[LS_ID_LEN], uint64_t grams), void *arg)
+{
+	struct holds_scan h = {after, fn, arg};
+	uint8_t k[LS_KEY_LEN + LS_ID_LEN];
+
+	memcpy(k, holder, LS_KEY_LEN);
+	if (after != NULL)
+		memcpy(k + LS_KEY_LEN, after, LS_ID_LEN);
+	return scan_from(t, t->s->holds, k, LS_KEY_LEN, k, after != NULL ? sizeof(k) : LS_KEY_LEN,
+			 holds_one, &h);
+}
+
 /* ---- transit: transfer id -> grams u64 || received u8 ---- */
 
 int
@@ -206,6 +250,135 @@ ls_txn_transit_put(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t
 	ls_be64_put(v, sent);
 	v[8] = received ? 1 : 0;
 	return ls_txn_put(t, t->s->transit, transfer, LS_ID_LEN, v, sizeof(v), 0);
+}
+
+/* ---- transit, returns: return key of a transfer -> grams u64 || 1 ---- */
+
+/* The key under which the sender's taking back of a transfer's shortfall is
+ * kept: no transfer or receipt id can be it. */
+static void
+return_key(const uint8_t transfer[LS_ID_LEN], uint8_t key[LS_ID_LEN])
+{
+	static const char dom[] = "lodestone/return/v1";
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, LS_ID_LEN);
+	crypto_generichash_update(&st, (const unsigned char *)dom, sizeof(dom));
+	crypto_generichash_update(&st, transfer, LS_ID_LEN);
+	crypto_generichash_final(&st, key, LS_ID_LEN);
+}
+
+int
+ls_txn_return_taken(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *taken)
+{
+	uint8_t key[LS_ID_LEN];
+	MDB_val v;
+	int rc;
+
+	return_key(transfer, key);
+	/* On a branch, only the sender's own returns are read. */
+	if (t->branch != NULL) {
+		*taken = ls_idmap_has(t->branch->received, key);
+		return 0;
+	}
+	rc = ls_txn_get(t, t->s->transit, key, LS_ID_LEN, &v);
+	*taken = rc == 0;
+	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+}
+
+int
+ls_txn_return_taken_put(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t grams)
+{
+	uint8_t key[LS_ID_LEN], v[9];
+
+	return_key(transfer, key);
+	if (t->branch != NULL)
+		return ls_idmap_put(t->branch->received, key, (void *)1);
+	if (t->replay)
+		return 0;
+	ls_be64_put(v, grams);
+	v[8] = 1;
+	return ls_txn_put(t, t->s->transit, key, LS_ID_LEN, v, sizeof(v), 0);
+}
+
+/* ---- flows: party key || dir u8 || id -> lot id || counterpart key || grams u64
+ *      || kind u8 ---- */
+
+#define FLOW_KLEN (LS_KEY_LEN + 1 + LS_ID_LEN)
+#define FLOW_VLEN (LS_ID_LEN + LS_KEY_LEN + 8 + 1)
+
+static void
+flow_key(const uint8_t party[LS_KEY_LEN], char dir, const uint8_t id[LS_ID_LEN],
+	 uint8_t k[FLOW_KLEN])
+{
+	memcpy(k, party, LS_KEY_LEN);
+	k[LS_KEY_LEN] = (uint8_t)dir;
+	memcpy(k + LS_KEY_LEN + 1, id, LS_ID_LEN);
+}
+
+int
+ls_txn_flow_put(struct ls_txn *t, const uint8_t party[LS_KEY_LEN], char dir,
+		const struct ls_flow_row *row)
+{
+	uint8_t k[FLOW_KLEN], v[FLOW_VLEN];
+
+	if (t->replay)
+		return 0; /* folding a branch: already in the tables */
+	flow_key(party, dir, row->id, k);
+	memcpy(v, row->lot, LS_ID_LEN);
+	memcpy(v + LS_ID_LEN, row->party, LS_KEY_LEN);
+	ls_be64_put(v + LS_ID_LEN + LS_KEY_LEN, row->grams);
+	v[FLOW_VLEN - 1] = row->is_return ? 1 : 0;
+	return ls_txn_put(t, t->s->flows, k, sizeof(k), v, sizeof(v), 0);
+}
+
+int
+ls_txn_flow_del(struct ls_txn *t, const uint8_t party[LS_KEY_LEN], char dir,
+		const uint8_t id[LS_ID_LEN])
+{
+	uint8_t k[FLOW_KLEN];
+
+	if (t->replay)
+		return 0;
+	flow_key(party, dir, id, k);
+	return del(t, t->s->flows, k, sizeof(k));
+}
+
+struct flows_scan {
+	const uint8_t *after;
+	int (*fn)(void *arg, const struct ls_flow_row *row);
+	void *arg;
+};
+
+static int
+flows_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct flows_scan *fs = arg;
+	const uint8_t *p = v->mv_data;
+	struct ls_flow_row row;
+
+	if (k->mv_size != FLOW_KLEN || v->mv_size != FLOW_VLEN)
+		return LS_ERR_STORE;
+	memcpy(row.id, (const uint8_t *)k->mv_data + LS_KEY_LEN + 1, LS_ID_LEN);
+	if (fs->after != NULL && memcmp(row.id, fs->after, LS_ID_LEN) == 0)
+		return 0;
+	memcpy(row.lot, p, LS_ID_LEN);
+	memcpy(row.party, p + LS_ID_LEN, LS_KEY_LEN);
+	row.grams = ls_be64_get(p + LS_ID_LEN + LS_KEY_LEN);
+	row.is_return = p[FLOW_VLEN - 1] != 0;
+	return fs->fn(fs->arg, &row);
+}
+
+int
+ls_txn_flows_each(struct ls_txn *t, const uint8_t party[LS_KEY_LEN], char dir, const uint8_t *after,
+		  int (*fn)(void *arg, const struct ls_flow_row *row), void *arg)
+{
+	struct flows_scan fs = {after, fn, arg};
+	uint8_t k[FLOW_KLEN];
+
+	flow_key(party, dir, after != NULL ? after : (const uint8_t[LS_ID_LEN]){0}, k);
+	return scan_from(t, t->s->flows, k, LS_KEY_LEN + 1, k,
+			 after != NULL ? FLOW_KLEN : LS_KEY_LEN + 1, flows_one, &fs);
 }
 
 /* ---- licused: license id -> grams u64 ---- */

@@ -95,6 +95,51 @@ struct child_arg {
 };
 
 static int
+first_id(void *arg, const uint8_t rec[32])
+{
+	memcpy(arg, rec, 32);
+	return 1;
+}
+
+/* The receipt of transfer nt->record, the shortfall it returns and what the
+ * sender took back of it. */
+static int
+trace_receipt(struct ls_txn *t, struct ls_trace_transfer *nt)
+{
+	struct ls_record *rc_rec = NULL, *claim = NULL;
+	uint8_t back[32];
+	bool taken;
+	int rc;
+
+	if ((rc = ls_txn_children(t, nt->record, first_id, nt->receipt)) == 0)
+		return 0; /* in transit */
+	if (rc != 1)
+		return rc;
+	nt->received = true;
+	if ((rc = ls_txn_record(t, nt->receipt, &rc_rec)) != 0)
+		return rc;
+	nt->received_grams = rc_rec->receipt.grams;
+	snprintf(nt->reason, sizeof(nt->reason), "%s",
+		 rc_rec->receipt.reason ? rc_rec->receipt.reason : "");
+	ls_record_free(rc_rec);
+	rc = ls_txn_transit(t, nt->receipt, &nt->returned_grams, &taken);
+	if (rc == LS_ERR_NOT_FOUND)
+		return 0; /* nothing returned */
+	if (rc != 0)
+		return rc;
+	if ((rc = ls_txn_children(t, nt->receipt, first_id, back)) == 0)
+		return 0; /* on its way back */
+	if (rc != 1 || (rc = ls_txn_record(t, back, &claim)) != 0)
+		return rc;
+	nt->taken_back = true;
+	nt->taken_back_grams = claim->receipt.grams;
+	snprintf(nt->loss_reason, sizeof(nt->loss_reason), "%s",
+		 claim->receipt.reason ? claim->receipt.reason : "");
+	ls_record_free(claim);
+	return 0;
+}
+
+static int
 trace_child(void *arg, const uint8_t rec[32])
 {
 	struct child_arg *c = arg;
@@ -113,12 +158,13 @@ trace_child(void *arg, const uint8_t rec[32])
 		} else {
 			t->transfers = nt;
 			nt = &t->transfers[t->n_transfers++];
+			memset(nt, 0, sizeof(*nt));
 			memcpy(nt->lot, c->lot, 32);
 			memcpy(nt->record, r->id, 32);
 			memcpy(nt->from, r->author, 32);
 			memcpy(nt->to, r->transfer.to, 32);
 			nt->grams = r->transfer.grams;
-			rc = ls_txn_received(x->t, r->id, &nt->received);
+			rc = trace_receipt(x->t, nt);
 		}
 	} else if (r->type == LS_REC_TRANSFORMATION && x->down) {
 		uint64_t g = 0;
@@ -319,14 +365,17 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
-	/* Roots: the lot's creation and its transfers and their receipts;
+	/* Roots: the lot's creation and its transfers, their receipts and the
+	 * senders' receipts of what those returned;
 	 * every policy and revocation (they decide verdicts). */
 	want(&b, li.rec);
 	if ((rc = ls_txn_children(&t, lot, want_child, &b)) != 0)
 		goto out;
 	for (size_t i = 0; i < b.wn && b.rc == 0; i++) {
 		struct ls_record *r = NULL;
-		if (ls_txn_record(&t, b.work[i], &r) == 0 && r->type == LS_REC_TRANSFER)
+		/* A receipt's children: the sender's taking back of its shortfall. */
+		if (ls_txn_record(&t, b.work[i], &r) == 0 &&
+		    (r->type == LS_REC_TRANSFER || r->type == LS_REC_RECEIPT))
 			ls_txn_children(&t, r->id, want_child, &b);
 		ls_record_free(r);
 	}

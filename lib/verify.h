@@ -184,6 +184,14 @@ struct ls_trace_transfer {
 	uint8_t from[LS_KEY_LEN], to[LS_KEY_LEN];
 	uint64_t grams;
 	bool received;
+	/* What the receipt says (the lowest receipt id when an equivocating
+	 * receiver signed several): grams received, the shortfall it returns to
+	 * the sender and why; whether the sender took it back, how much, and why
+	 * the rest is lost. */
+	uint8_t receipt[LS_ID_LEN];
+	uint64_t received_grams, returned_grams, taken_back_grams;
+	bool taken_back;
+	char reason[LS_STR_MAX + 1], loss_reason[LS_STR_MAX + 1];
 };
 
 struct ls_trace {

@@ -461,6 +461,23 @@ fx_receipt(struct fx_actor *receiver, const uint8_t transfer_id[32], uint64_t gr
 }
 
 struct fx_env
+fx_receipt_why(struct fx_actor *author, const uint8_t named[32], uint64_t grams, const char *reason)
+{
+	struct ls_record *r = new_record(LS_REC_RECEIPT);
+
+	if (r != NULL) {
+		memcpy(r->receipt.transfer, named, LS_ID_LEN);
+		r->receipt.grams = grams;
+		if (reason != NULL && (r->receipt.reason = ls_record_strdup(r, reason)) == NULL) {
+			ls_record_free(r);
+			r = NULL;
+		}
+	}
+	not_before_sent(author, named);
+	return sign_free(author, r);
+}
+
+struct fx_env
 fx_license(struct fx_actor *authority, const struct fx_license_spec *spec)
 {
 	struct ls_record *r = new_record(LS_REC_LICENSE);

@@ -165,6 +165,14 @@ struct fx_env fx_transfer_tech(struct fx_actor *sender, const char *tech,
 /* Receipt of `grams` of transfer `transfer_id` by its receiver. */
 struct fx_env fx_receipt(struct fx_actor *receiver, const uint8_t transfer_id[32], uint64_t grams);
 
+/*
+ * Receipt with a reason for a shortfall (NULL: none); `named` is a transfer
+ * to `author`, or a receipt that returns grams to `author` (the sender).
+ * Dated not before `named` when that is a transfer this fixture signed.
+ */
+struct fx_env fx_receipt_why(struct fx_actor *author, const uint8_t named[32], uint64_t grams,
+			     const char *reason);
+
 /* A license; lists are comma-separated ("Dy,magnet", "US,JP"). */
 struct fx_license_spec {
 	const char *number;         /* NULL: "LIC-1" */

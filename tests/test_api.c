@@ -242,6 +242,23 @@ test_api_request_roundtrip(void **state)
 	ls_api_request_release(&out);
 
 	memset(&in, 0, sizeof(in));
+	in.kind = LS_API_HOLDINGS;
+	fill(in.holdings.holder, LS_KEY_LEN, 21);
+	req_roundtrip(&in, &out);
+	assert_memory_equal(out.holdings.holder, in.holdings.holder, LS_KEY_LEN);
+	assert_int_equal(out.holdings.limit, 0);
+	assert_false(out.holdings.has_after);
+	ls_api_request_release(&out);
+	in.holdings.limit = 5000; /* capped at LS_HOLDINGS_MAX */
+	in.holdings.has_after = true;
+	fill(in.holdings.after, LS_ID_LEN, 22);
+	req_roundtrip(&in, &out);
+	assert_int_equal(out.holdings.limit, LS_HOLDINGS_MAX);
+	assert_true(out.holdings.has_after);
+	assert_memory_equal(out.holdings.after, in.holdings.after, LS_ID_LEN);
+	ls_api_request_release(&out);
+
+	memset(&in, 0, sizeof(in));
 	in.kind = LS_API_LOG;
 	in.log.has_author = true;
 	fill(in.log.author, LS_KEY_LEN, 12);
@@ -483,6 +500,8 @@ test_api_response_roundtrip(void **state)
 	struct ls_trace_node nodes[2];
 	struct ls_trace_edge edges[1];
 	struct ls_trace_transfer transfers[1];
+	struct ls_holding hold[1];
+	struct ls_flow flows[2];
 	struct ls_api_log_entry entries[2];
 	struct ls_api_peer peers[1];
 	uint8_t env[50], bundle[300];
@@ -642,6 +661,13 @@ test_api_response_roundtrip(void **state)
 	fill(transfers[0].to, LS_KEY_LEN, 16);
 	transfers[0].grams = 100;
 	transfers[0].received = true;
+	fill(transfers[0].receipt, LS_ID_LEN, 17);
+	transfers[0].received_grams = 70;
+	transfers[0].returned_grams = 30;
+	transfers[0].taken_back = true;
+	transfers[0].taken_back_grams = 20;
+	snprintf(transfers[0].reason, sizeof(transfers[0].reason), "wet");
+	snprintf(transfers[0].loss_reason, sizeof(transfers[0].loss_reason), "spilled");
 	in.kind = LS_API_TRACE;
 	in.trace.n_nodes = 2;
 	in.trace.nodes = nodes;
@@ -659,6 +685,46 @@ test_api_response_roundtrip(void **state)
 	assert_memory_equal(out.trace.transfers[0].to, transfers[0].to, LS_KEY_LEN);
 	assert_true(out.trace.transfers[0].received);
 	assert_int_equal(out.trace.transfers[0].grams, 100);
+	assert_memory_equal(&out.trace.transfers[0], &transfers[0], sizeof(transfers[0]));
+	ls_api_response_release(&out);
+
+	ls_api_response_init(&in);
+	memset(hold, 0, sizeof(hold));
+	memset(flows, 0, sizeof(flows));
+	in.kind = LS_API_HOLDINGS;
+	fill(in.holdings.holder, LS_KEY_LEN, 30);
+	fill(hold[0].lot, LS_ID_LEN, 31);
+	snprintf(hold[0].label, sizeof(hold[0].label), "conc-1");
+	snprintf(hold[0].category, sizeof(hold[0].category), "concentrate");
+	hold[0].grams = 7000;
+	fill(flows[0].id, LS_ID_LEN, 32);
+	fill(flows[0].transfer, LS_ID_LEN, 33);
+	fill(flows[0].lot, LS_ID_LEN, 31);
+	fill(flows[0].party, LS_KEY_LEN, 34);
+	snprintf(flows[0].label, sizeof(flows[0].label), "conc-1");
+	flows[0].grams = 500;
+	flows[0].is_return = true;
+	snprintf(flows[0].reason, sizeof(flows[0].reason), "wet");
+	fill(flows[1].id, LS_ID_LEN, 35);
+	memcpy(flows[1].transfer, flows[1].id, LS_ID_LEN);
+	fill(flows[1].lot, LS_ID_LEN, 31);
+	fill(flows[1].party, LS_KEY_LEN, 36);
+	flows[1].grams = 1;
+	in.holdings.n_holds = 1;
+	in.holdings.holds = hold;
+	in.holdings.n_out = 2;
+	in.holdings.out = flows;
+	in.holdings.more_out = true;
+	resp_roundtrip(&in, &out);
+	assert_memory_equal(out.holdings.holder, in.holdings.holder, LS_KEY_LEN);
+	assert_int_equal(out.holdings.n_holds, 1);
+	assert_memory_equal(&out.holdings.holds[0], &hold[0], sizeof(hold[0]));
+	assert_int_equal(out.holdings.n_in, 0);
+	assert_int_equal(out.holdings.n_out, 2);
+	assert_memory_equal(&out.holdings.out[0], &flows[0], sizeof(flows[0]));
+	assert_memory_equal(&out.holdings.out[1], &flows[1], sizeof(flows[1]));
+	assert_true(out.holdings.more_out);
+	assert_false(out.holdings.more_in || out.holdings.more_holds);
 	ls_api_response_release(&out);
 
 	ls_api_response_init(&in);

@@ -1309,14 +1309,101 @@ b_rc_role(struct world *w, const struct kcase *c)
 	return fx_receipt(W(AUDITOR), tr, 1000);
 }
 
+/* The processor receives d grams, saying why when s is not NULL. */
+static struct fx_env
+b_rc_why(struct world *w, const struct kcase *c)
+{
+	return fx_receipt_why(W(PROC), rc_world(w), (uint64_t)c->d, c->s);
+}
+
+/*
+ * The miner ships 1000 g, the processor receives 700 g ("water damage"):
+ * 300 g go back to the miner. Then, by s: "miner" takes back d grams
+ * (saying why when s2 is not NULL); "twice" takes them back, then again;
+ * "other" (the CN exporter) or "receiver" (the processor) takes them back;
+ * "nothing": the processor received all 1000 g and the miner takes back
+ * its receipt; "of-return": the miner takes back 200 g ("spilled"), then
+ * names its own receipt; "early": the miner's receipt is dated one second
+ * before the processor's; "equivocating": the processor also signed a
+ * receipt of 600 g at the same seq (400 g short), the miner takes back the
+ * 300 g of the first, then the 400 g of the second.
+ */
+static struct fx_env
+b_back(struct world *w, const struct kcase *c)
+{
+	const uint8_t *tr = rc_world(w), *rc;
+	struct fx_mark m = fx_mark(W(PROC));
+
+	if (strcmp(c->s, "nothing") == 0) {
+		rc = put(w, fx_receipt(W(PROC), tr, 1000));
+		return fx_receipt_why(W(MINER), rc, 0, "none came back");
+	}
+	W(PROC)->ts = T(3);
+	rc = put(w, fx_receipt_why(W(PROC), tr, 700, "water damage"));
+	W(MINER)->ts = T(3);
+	if (strcmp(c->s, "miner") == 0)
+		return fx_receipt_why(W(MINER), rc, (uint64_t)c->d, c->s2);
+	if (strcmp(c->s, "twice") == 0) {
+		put(w, fx_receipt_why(W(MINER), rc, 300, NULL));
+		return fx_receipt_why(W(MINER), rc, 300, NULL);
+	}
+	if (strcmp(c->s, "other") == 0)
+		return fx_receipt_why(W(CNEXP), rc, 300, NULL);
+	if (strcmp(c->s, "receiver") == 0)
+		return fx_receipt_why(W(PROC), rc, 300, NULL);
+	if (strcmp(c->s, "of-return") == 0) {
+		const uint8_t *back = put(w, fx_receipt_why(W(MINER), rc, 200, "spilled"));
+		return fx_receipt_why(W(MINER), back, 0, "nothing");
+	}
+	if (strcmp(c->s, "early") == 0) {
+		W(MINER)->ts = T(3) - 1;
+		return fx_receipt_why(W(MINER), rc, 300, NULL);
+	}
+	/* equivocating */
+	fx_rewind(W(PROC), &m);
+	W(PROC)->ts = T(3);
+	const uint8_t *rc2 = put(w, fx_receipt_why(W(PROC), tr, 600, "theft"));
+	put(w, fx_receipt_why(W(MINER), rc, 300, NULL));
+	return fx_receipt_why(W(MINER), rc2, 400, NULL);
+}
+
 static const struct kcase receipt_cases[] = {
     {"receives no more than was sent", "what was sent", b_rc, .d = 1000, BOTH(STORED)},
     {"receives no more than was sent", "one gram more (bad-receipt)", b_rc, .d = 1001,
      BOTH(REJECTED(BAD_RECEIPT))},
-    {"receives no more than was sent", "one gram less (a loss in transit)", b_rc, .d = 999,
+    {"receives no more than was sent", "one gram less, saying why", b_rc_why, .d = 999,
+     .s = "one gram lost", BOTH(STORED)},
+    {"a shortfall says why (admission)", "one gram less, no reason", b_rc, .d = 999, .peer = STORED,
+     .local = REJECTED(BAD_RECEIPT)},
+    {"a shortfall says why (admission)", "what was sent, no reason", b_rc, .d = 1000, BOTH(STORED)},
+    {"a lot transfer may be refused whole", "0 g, saying why (all goes back)", b_rc_why, .d = 0,
+     .s = "refused: wrong grade", BOTH(STORED)},
+    {"a lot transfer may be refused whole", "0 g, no reason", b_rc, .d = 0, .peer = STORED,
+     .local = REJECTED(BAD_RECEIPT)},
+    {"the sender takes back the shortfall", "all 300 g", b_back, .s = "miner", .d = 300,
      BOTH(STORED)},
-    {"a lot transfer is received with some grams", "0 g (bad-receipt)", b_rc, .d = 0,
+    {"the sender takes back the shortfall", "301 g (bad-receipt)", b_back, .s = "miner", .d = 301,
      BOTH(REJECTED(BAD_RECEIPT))},
+    {"the sender takes back the shortfall", "200 g, the rest lost, saying why", b_back,
+     .s = "miner", .d = 200, .s2 = "spilled at the port", BOTH(STORED)},
+    {"the sender takes back the shortfall", "none, all lost, saying why", b_back, .s = "miner",
+     .d = 0, .s2 = "lost at sea", BOTH(STORED)},
+    {"a loss says why (admission)", "200 g, no reason", b_back, .s = "miner", .d = 200,
+     .peer = STORED, .local = REJECTED(BAD_RECEIPT)},
+    {"a shortfall is taken back once", "a second time (bad-receipt)", b_back, .s = "twice",
+     BOTH(REJECTED(BAD_RECEIPT))},
+    {"a shortfall is taken back once", "of each of two receipts of an equivocating receiver",
+     b_back, .s = "equivocating", BOTH(REJECTED(BAD_RECEIPT))},
+    {"only the sender takes back", "another key (bad-receipt)", b_back, .s = "other",
+     BOTH(REJECTED(BAD_RECEIPT))},
+    {"only the sender takes back", "the receiver (bad-receipt)", b_back, .s = "receiver",
+     BOTH(REJECTED(BAD_RECEIPT))},
+    {"a receipt returns its shortfall only", "nothing short (bad-receipt)", b_back, .s = "nothing",
+     BOTH(REJECTED(BAD_RECEIPT))},
+    {"a receipt returns its shortfall only", "a taking back, named (bad-receipt)", b_back,
+     .s = "of-return", BOTH(REJECTED(BAD_RECEIPT))},
+    {"not dated before the receipt it takes back", "one second before (time-backwards)", b_back,
+     .s = "early", BOTH(REJECTED(TIME_BACKWARDS))},
     {"a technology transfer carries no grams", "0 g", b_rc_tech, .d = 0, BOTH(STORED)},
     {"a technology transfer carries no grams", "1 g (bad-receipt)", b_rc_tech, .d = 1,
      BOTH(REJECTED(BAD_RECEIPT))},

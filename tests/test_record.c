@@ -1073,15 +1073,57 @@ test_record_version(void **state)
 	struct ls_err_ctx ctx = {{0}};
 
 	raw_lot(&w, f->miner);
-	w.rec.version = 2;
+	w.rec.version = 3;
 	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_VERSION);
 	assert_non_null(strstr(ctx.msg, "version"));
+	/* Version 2 adds Receipt.reason: every version-1 record reads in it. */
+	w.rec.version = 2;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), 0);
 	w.rec.version = 0;
 	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_VERSION);
 	w.rec.version = UINT32_MAX;
 	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_VERSION);
 	w.rec.version = 1;
 	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), 0);
+}
+
+/* Receipt.reason exists from version 2 on: a version-1 receipt carrying it
+ * does not decode (a version-1 reader would not know the field), a
+ * version-2 one does, and signing picks the version the record needs. */
+static void
+test_record_receipt_reason_version(void **state)
+{
+	struct fx *f = *state;
+	struct raw w;
+	Lodestone__Receipt rc = LODESTONE__RECEIPT__INIT;
+	uint8_t tr[LS_ID_LEN];
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_record *r;
+
+	raw_lot(&w, f->miner);
+	memset(tr, 7, sizeof(tr));
+	rc.transfer.data = tr;
+	rc.transfer.len = LS_ID_LEN;
+	rc.grams = 10;
+	w.rec.kind_case = LODESTONE__RECORD__KIND_RECEIPT;
+	w.rec.receipt = &rc;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), 0);
+	rc.reason = "wet";
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_MALFORMED);
+	assert_non_null(strstr(ctx.msg, "receipt reason"));
+	w.rec.version = 2;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), 0);
+	rc.reason = "a\tb";
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_MALFORMED);
+
+	assert_non_null(r = ls_record_new(LS_REC_RECEIPT));
+	memcpy(r->author, f->miner->kp->pk, LS_KEY_LEN);
+	r->seq = 1;
+	r->timestamp = FX_T0;
+	memcpy(r->receipt.transfer, tr, LS_ID_LEN);
+	assert_int_equal(ls_record_sign(r, f->miner->kp->sk, &ctx), 0);
+	assert_int_equal(r->version, 1);
+	ls_record_free(r);
 }
 
 /* One broken field of a lot registration: decode must say `want`, and the
@@ -1927,6 +1969,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_record_oversized, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_random_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_unknown_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_receipt_reason_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_field_checks_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_field_checks_lot, setup, teardown),

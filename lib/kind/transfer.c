@@ -281,6 +281,7 @@ static int
 apply(struct ls_txn *t, const struct ls_record *r)
 {
 	const struct ls_transfer *tf = &r->transfer;
+	struct ls_flow_row flow = {.is_return = false};
 	uint64_t held, used;
 	int rc;
 
@@ -293,6 +294,15 @@ apply(struct ls_txn *t, const struct ls_record *r)
 	    (rc = ls_txn_hold_put(t, r->author, tf->lot, held - tf->grams)) != 0 ||
 	    (rc = ls_txn_transit_put(t, r->id, tf->grams, false)) != 0 ||
 	    (rc = ls_txn_child_put(t, tf->lot, r->id)) != 0)
+		return rc;
+	memcpy(flow.id, r->id, LS_ID_LEN);
+	memcpy(flow.lot, tf->lot, LS_ID_LEN);
+	memcpy(flow.party, tf->to, LS_KEY_LEN);
+	flow.grams = tf->grams;
+	if ((rc = ls_txn_flow_put(t, r->author, LS_FLOW_OUT, &flow)) != 0)
+		return rc;
+	memcpy(flow.party, r->author, LS_KEY_LEN);
+	if ((rc = ls_txn_flow_put(t, tf->to, LS_FLOW_IN, &flow)) != 0)
 		return rc;
 	if (!tf->has_license)
 		return 0;
