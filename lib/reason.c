@@ -34,6 +34,7 @@ static const char *const codes[LS_R_COUNT] = {
     [LS_R_DE_MINIMIS] = "de-minimis",
     [LS_R_PENDING_FULL] = "pending-full",
     [LS_R_FUTURE] = "future-dated",
+    [LS_R_MISSING_DEP] = "missing-dependency",
     [LS_R_STORE] = "store-error",
 };
 
