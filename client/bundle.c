@@ -106,6 +106,122 @@ read_bundle(struct cli *c, const char *path, uint8_t **buf, size_t *buf_len, con
 	return CLI_OK;
 }
 
+/* ---- bundle inspect ---- */
+
+/* Reads the evidence pairs of a bundle; CLI_USAGE with a message when it
+ * cannot. */
+static int
+read_evidence(struct cli *c, const char *path, const uint8_t *buf, size_t len,
+	      struct ls_bundle_evidence **ev, size_t *n)
+{
+	struct ls_err_ctx ctx = {{0}};
+	int rc = ls_bundle_evidence(buf, len, BUNDLE_EVIDENCE_MAX, ev, n, &ctx);
+
+	if (rc == LS_ERR_NOMEM) {
+		cli_err("%s: out of memory", c->cmd);
+		return CLI_FAIL;
+	}
+	if (rc != 0) {
+		cli_err("%s: '%s' is not a bundle file: %s", c->cmd, path, ls_err_msg(&ctx, rc));
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+
+/* One envelope as JSON, or printed as a line. */
+static void
+inspect_one(struct cli *c, json_t *arr, const char *what, size_t i, const uint8_t *env, size_t len)
+{
+	struct ls_record *r = NULL;
+	char id[LS_HEX_KEY_LEN + 1], au[LS_HEX_KEY_LEN + 1];
+	bool ok = ls_record_decode(env, len, &r, NULL) == 0;
+
+	if (ok) {
+		ls_hex(r->id, LS_ID_LEN, id);
+		ls_hex(r->author, LS_KEY_LEN, au);
+	}
+	if (c->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "index", json_integer((json_int_t)i));
+		json_object_set_new(o, "id", ok ? json_string(id) : json_null());
+		json_object_set_new(o, "type",
+				    json_string(ok ? ls_rtype_name(r->type) : "undecodable"));
+		if (ok) {
+			json_object_set_new(o, "author", json_string(au));
+			json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
+			json_object_set_new(o, "timestamp", out_json_time(r->timestamp));
+		}
+		json_object_set_new(o, "bytes", json_integer((json_int_t)len));
+		json_array_append_new(arr, o);
+	} else if (ok) {
+		printf("%s %zu %s %s author %.16s seq %" PRIu64 "\n", what, i, id,
+		       ls_rtype_name(r->type), au, r->seq);
+	} else {
+		printf("%s %zu (undecodable, %zu bytes)\n", what, i, len);
+	}
+	ls_record_free(r);
+}
+
+int
+cmd_bundle_inspect(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {CLI_COMMON_LONGOPTS};
+	struct ls_bundle_evidence *ev = NULL;
+	const uint8_t **envs = NULL;
+	size_t *lens = NULL, n = 0, n_ev = 0, buf_len = 0;
+	uint8_t *buf = NULL, lot[LS_ID_LEN];
+	char hex[LS_HEX_KEY_LEN + 1];
+	bool named;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		if (ch == CLI_GETOPT_HELP)
+			return CLI_OK;
+		return CLI_USAGE;
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which file? give FILE");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if ((rc = read_bundle(c, argv[optind], &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
+		return rc;
+	if ((rc = read_evidence(c, argv[optind], buf, buf_len, &ev, &n_ev)) != CLI_OK)
+		goto out;
+	named = ls_bundle_lot(buf, buf_len, lot) == 0;
+	if (c->json) {
+		json_t *o = json_object(), *recs = json_array(), *evs = json_array();
+		json_object_set_new(o, "lot", named ? out_json_hex(lot, LS_ID_LEN) : json_null());
+		for (size_t i = 0; i < n; i++)
+			inspect_one(c, recs, "record", i, envs[i], lens[i]);
+		for (size_t i = 0; i < n_ev; i++) {
+			json_t *pair = json_array();
+			inspect_one(c, pair, "a", i, ev[i].a, ev[i].la);
+			inspect_one(c, pair, "b", i, ev[i].b, ev[i].lb);
+			json_array_append_new(evs, pair);
+		}
+		json_object_set_new(o, "records", recs);
+		json_object_set_new(o, "evidence", evs);
+		out_json(o);
+	} else {
+		if (named)
+			printf("lot %s\n", ls_hex(lot, LS_ID_LEN, hex));
+		for (size_t i = 0; i < n; i++)
+			inspect_one(c, NULL, "record", i, envs[i], lens[i]);
+		for (size_t i = 0; i < n_ev; i++) {
+			inspect_one(c, NULL, "evidence", i, ev[i].a, ev[i].la);
+			inspect_one(c, NULL, "evidence", i, ev[i].b, ev[i].lb);
+		}
+	}
+	rc = CLI_OK;
+out:
+	free(ev);
+	free(envs);
+	free(lens);
+	free(buf);
+	return rc;
+}
+
 /* ---- verify-bundle ---- */
 
 static int
@@ -428,26 +544,6 @@ check_members(struct cli *c, struct ls_store *s, const char *path, const uint8_t
 	free(ids);
 	free(at);
 	return rc;
-}
-
-/* Reads the evidence pairs of a bundle; CLI_USAGE with a message when it
- * cannot. */
-static int
-read_evidence(struct cli *c, const char *path, const uint8_t *buf, size_t len,
-	      struct ls_bundle_evidence **ev, size_t *n)
-{
-	struct ls_err_ctx ctx = {{0}};
-	int rc = ls_bundle_evidence(buf, len, BUNDLE_EVIDENCE_MAX, ev, n, &ctx);
-
-	if (rc == LS_ERR_NOMEM) {
-		cli_err("%s: out of memory", c->cmd);
-		return CLI_FAIL;
-	}
-	if (rc != 0) {
-		cli_err("%s: '%s' is not a bundle file: %s", c->cmd, path, ls_err_msg(&ctx, rc));
-		return CLI_USAGE;
-	}
-	return CLI_OK;
 }
 
 int
