@@ -19,9 +19,9 @@
 
 #include "client.h"
 
-#define BUNDLE_FILE_MAX    ((size_t)1 << 30) /* 1 GiB: about 100k records of 10 KiB */
-#define BUNDLE_RECORDS_MAX 4000000
-#define IMPORT_CHUNK       256
+#define BUNDLE_FILE_MAX     ((size_t)1 << 30) /* 1 GiB: about 100k records of 10 KiB */
+#define BUNDLE_RECORDS_MAX  4000000
+#define IMPORT_CHUNK        256
 #define BUNDLE_EVIDENCE_MAX 65536 /* one pair per author of the records */
 
 int
@@ -127,7 +127,6 @@ read_evidence(struct cli *c, const char *path, const uint8_t *buf, size_t len,
 	}
 	return CLI_OK;
 }
-
 
 /* One envelope as JSON, or printed as a line. */
 static void
@@ -454,9 +453,10 @@ add_unapplied_one(struct ls_verdict *v, const struct ls_ingest_result *res, cons
 		code = LS_R_MISSING_DEP;
 		if (res->has_missing) {
 			memcpy(ids[n_ids++], res->missing, LS_ID_LEN);
-			snprintf(msg, sizeof(msg),
-				 "it waits for %.16s, which the bundle does not hold or could not apply",
-				 ls_hex(res->missing, LS_ID_LEN, mhex));
+			snprintf(
+			    msg, sizeof(msg),
+			    "it waits for %.16s, which the bundle does not hold or could not apply",
+			    ls_hex(res->missing, LS_ID_LEN, mhex));
 		} else {
 			snprintf(msg, sizeof(msg), "%s", res->message);
 		}
@@ -464,8 +464,8 @@ add_unapplied_one(struct ls_verdict *v, const struct ls_ingest_result *res, cons
 		snprintf(msg, sizeof(msg), "%s", res->message);
 	}
 	return verdict_add(v, code, (const uint8_t(*)[LS_ID_LEN])ids, n_ids,
-			      "bundle %s %zu (%.16s) could not be applied: %s", what, i,
-			      res->has_id ? ls_hex(res->id, LS_ID_LEN, hex) : "undecodable", msg);
+			   "bundle %s %zu (%.16s) could not be applied: %s", what, i,
+			   res->has_id ? ls_hex(res->id, LS_ID_LEN, hex) : "undecodable", msg);
 }
 
 /*
@@ -665,9 +665,9 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		found = false;
 		v.kind = q.destination[0] != '\0' ? LS_V_DENIED : LS_V_BROKEN;
 		if (verdict_add(&v, LS_R_UNKNOWN_LOT, (const uint8_t(*)[LS_ID_LEN])q.lot, 1,
-				   "lot %.16s is not proven by '%s': its making record could not "
-				   "be applied",
-				   ls_hex(q.lot, LS_ID_LEN, hex), path) != 0) {
+				"lot %.16s is not proven by '%s': its making record could not "
+				"be applied",
+				ls_hex(q.lot, LS_ID_LEN, hex), path) != 0) {
 			cli_err("%s: out of memory", c->cmd);
 			rc = CLI_FAIL;
 			goto out;

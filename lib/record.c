@@ -1518,8 +1518,8 @@ evidence_split(const uint8_t *p, size_t len, struct ls_bundle_evidence *ev)
 }
 
 int
-ls_bundle_evidence(const uint8_t *buf, size_t len, size_t max_pairs,
-		   struct ls_bundle_evidence **ev, size_t *n, struct ls_err_ctx *ctx)
+ls_bundle_evidence(const uint8_t *buf, size_t len, size_t max_pairs, struct ls_bundle_evidence **ev,
+		   size_t *n, struct ls_err_ctx *ctx)
 {
 	struct ls_bundle_evidence *v = NULL;
 	size_t cnt = 0, cap = 0, off = 0;
@@ -1624,9 +1624,9 @@ put_field(uint8_t *b, size_t *off, uint8_t tag, const uint8_t *p, size_t len)
 }
 
 int
-ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n,
-		    const uint8_t *lot, const struct ls_bundle_evidence *ev, size_t n_ev,
-		    uint8_t **out, size_t *out_len)
+ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
+		    const struct ls_bundle_evidence *ev, size_t n_ev, uint8_t **out,
+		    size_t *out_len)
 {
 	size_t total = 2 + LS_ID_LEN, off = 0;
 	uint8_t *b;
@@ -1642,7 +1642,8 @@ ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n,
 	for (size_t i = 0; i < n; i++)
 		put_field(b, &off, BUNDLE_RECORD, envs[i], lens[i]);
 	for (size_t i = 0; i < n_ev; i++) {
-		size_t inner = 2 + varint_len(ev[i].la) + ev[i].la + varint_len(ev[i].lb) + ev[i].lb;
+		size_t inner =
+		    2 + varint_len(ev[i].la) + ev[i].la + varint_len(ev[i].lb) + ev[i].lb;
 		b[off++] = BUNDLE_EVIDENCE;
 		off += put_varint(b + off, inner);
 		put_field(b, &off, EVIDENCE_A, ev[i].a, ev[i].la);

@@ -513,8 +513,8 @@ out:
 }
 
 int
-ls_bundle_members(struct ls_store *s, const uint8_t lot[LS_ID_LEN],
-		  const uint8_t (*ids)[LS_ID_LEN], size_t n, size_t *first_extra)
+ls_bundle_members(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t (*ids)[LS_ID_LEN],
+		  size_t n, size_t *first_extra)
 {
 	struct ls_txn t;
 	struct bundle b = {0};
