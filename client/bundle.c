@@ -5,6 +5,7 @@
  */
 #include <ftw.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,10 @@
 
 #include "client.h"
 
-#define BUNDLE_FILE_MAX    ((size_t)1 << 30) /* 1 GiB: about 100k records of 10 KiB */
-#define BUNDLE_RECORDS_MAX 4000000
-#define IMPORT_CHUNK       256
+#define BUNDLE_FILE_MAX     ((size_t)1 << 30) /* 1 GiB: about 100k records of 10 KiB */
+#define BUNDLE_RECORDS_MAX  4000000
+#define IMPORT_CHUNK        256
+#define BUNDLE_EVIDENCE_MAX 65536 /* one pair per author of the records */
 
 int
 cmd_bundle(struct cli *c, int argc, char **argv)
@@ -104,6 +106,121 @@ read_bundle(struct cli *c, const char *path, uint8_t **buf, size_t *buf_len, con
 	return CLI_OK;
 }
 
+/* ---- bundle inspect ---- */
+
+/* Reads the evidence pairs of a bundle; CLI_USAGE with a message when it
+ * cannot. */
+static int
+read_evidence(struct cli *c, const char *path, const uint8_t *buf, size_t len,
+	      struct ls_bundle_evidence **ev, size_t *n)
+{
+	struct ls_err_ctx ctx = {{0}};
+	int rc = ls_bundle_evidence(buf, len, BUNDLE_EVIDENCE_MAX, ev, n, &ctx);
+
+	if (rc == LS_ERR_NOMEM) {
+		cli_err("%s: out of memory", c->cmd);
+		return CLI_FAIL;
+	}
+	if (rc != 0) {
+		cli_err("%s: '%s' is not a bundle file: %s", c->cmd, path, ls_err_msg(&ctx, rc));
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
+/* One envelope as JSON, or printed as a line. */
+static void
+inspect_one(struct cli *c, json_t *arr, const char *what, size_t i, const uint8_t *env, size_t len)
+{
+	struct ls_record *r = NULL;
+	char id[LS_HEX_KEY_LEN + 1], au[LS_HEX_KEY_LEN + 1];
+	bool ok = ls_record_decode(env, len, &r, NULL) == 0;
+
+	if (ok) {
+		ls_hex(r->id, LS_ID_LEN, id);
+		ls_hex(r->author, LS_KEY_LEN, au);
+	}
+	if (c->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "index", json_integer((json_int_t)i));
+		json_object_set_new(o, "id", ok ? json_string(id) : json_null());
+		json_object_set_new(o, "type",
+				    json_string(ok ? ls_rtype_name(r->type) : "undecodable"));
+		if (ok) {
+			json_object_set_new(o, "author", json_string(au));
+			json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
+			json_object_set_new(o, "timestamp", out_json_time(r->timestamp));
+		}
+		json_object_set_new(o, "bytes", json_integer((json_int_t)len));
+		json_array_append_new(arr, o);
+	} else if (ok) {
+		printf("%s %zu %s %s author %.16s seq %" PRIu64 "\n", what, i, id,
+		       ls_rtype_name(r->type), au, r->seq);
+	} else {
+		printf("%s %zu (undecodable, %zu bytes)\n", what, i, len);
+	}
+	ls_record_free(r);
+}
+
+int
+cmd_bundle_inspect(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {CLI_COMMON_LONGOPTS};
+	struct ls_bundle_evidence *ev = NULL;
+	const uint8_t **envs = NULL;
+	size_t *lens = NULL, n = 0, n_ev = 0, buf_len = 0;
+	uint8_t *buf = NULL, lot[LS_ID_LEN];
+	char hex[LS_HEX_KEY_LEN + 1];
+	bool named;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+		if (ch == CLI_GETOPT_HELP)
+			return CLI_OK;
+		return CLI_USAGE;
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which file? give FILE");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if ((rc = read_bundle(c, argv[optind], &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
+		return rc;
+	if ((rc = read_evidence(c, argv[optind], buf, buf_len, &ev, &n_ev)) != CLI_OK)
+		goto out;
+	named = ls_bundle_lot(buf, buf_len, lot) == 0;
+	if (c->json) {
+		json_t *o = json_object(), *recs = json_array(), *evs = json_array();
+		json_object_set_new(o, "lot", named ? out_json_hex(lot, LS_ID_LEN) : json_null());
+		for (size_t i = 0; i < n; i++)
+			inspect_one(c, recs, "record", i, envs[i], lens[i]);
+		for (size_t i = 0; i < n_ev; i++) {
+			json_t *pair = json_array();
+			inspect_one(c, pair, "a", i, ev[i].a, ev[i].la);
+			inspect_one(c, pair, "b", i, ev[i].b, ev[i].lb);
+			json_array_append_new(evs, pair);
+		}
+		json_object_set_new(o, "records", recs);
+		json_object_set_new(o, "evidence", evs);
+		out_json(o);
+	} else {
+		if (named)
+			printf("lot %s\n", ls_hex(lot, LS_ID_LEN, hex));
+		for (size_t i = 0; i < n; i++)
+			inspect_one(c, NULL, "record", i, envs[i], lens[i]);
+		for (size_t i = 0; i < n_ev; i++) {
+			inspect_one(c, NULL, "evidence", i, ev[i].a, ev[i].la);
+			inspect_one(c, NULL, "evidence", i, ev[i].b, ev[i].lb);
+		}
+	}
+	rc = CLI_OK;
+out:
+	free(ev);
+	free(envs);
+	free(lens);
+	free(buf);
+	return rc;
+}
+
 /* ---- verify-bundle ---- */
 
 static int
@@ -172,8 +289,10 @@ lot_matches(const uint8_t id[LS_ID_LEN], const char *label, const char *name)
 static int
 bundle_lot(struct cli *c, const char *path, const uint8_t *bundle, size_t bundle_len,
 	   const uint8_t *const *envs, const size_t *lens, size_t n, const char *name,
-	   uint8_t lot[LS_ID_LEN])
+	   uint8_t lot[LS_ID_LEN], char label[LS_STR_MAX + 1], bool *named)
 {
+	uint8_t bundle_named[LS_ID_LEN];
+	bool has_named = ls_bundle_lot(bundle, bundle_len, bundle_named) == 0;
 	struct lotset made = {0, 0, NULL}, used = {0, 0, NULL};
 	const char **labels = NULL;
 	size_t n_cand = 0, first = 0;
@@ -218,12 +337,21 @@ bundle_lot(struct cli *c, const char *path, const uint8_t *bundle, size_t bundle
 			for (size_t k = 0; k < r->transformation.n_outputs && m < made.n; k++)
 				labels[m++] = r->transformation.outputs[k].label;
 	}
+	*named = false;
+	label[0] = '\0';
 	if (name != NULL) {
 		for (size_t i = 0; i < made.n; i++)
 			if (lot_matches(made.v[i], labels[i], name) && n_cand++ == 0)
 				first = i;
 		if (n_cand == 1) {
 			memcpy(lot, made.v[first], LS_ID_LEN);
+			snprintf(label, LS_STR_MAX + 1, "%s", labels[first] ? labels[first] : "");
+			*named = has_named && memcmp(lot, bundle_named, LS_ID_LEN) == 0;
+			if (has_named && !*named)
+				fprintf(stderr,
+					"lodestone: %s: note: '%s' is the bundle of lot %.16s; the "
+					"verdict on '%s' rests on the records it holds\n",
+					c->cmd, path, ls_hex(bundle_named, LS_ID_LEN, hex), name);
 			rc = CLI_OK;
 		} else if (n_cand == 0) {
 			cli_err("%s: --lot: no lot '%s' in '%s'", c->cmd, name, path);
@@ -233,9 +361,23 @@ bundle_lot(struct cli *c, const char *path, const uint8_t *bundle, size_t bundle
 		}
 		goto out;
 	}
-	/* A bundle made by `lodestone bundle` names its lot. */
-	if (ls_bundle_lot(bundle, bundle_len, lot) == 0) {
-		rc = CLI_OK;
+	/* A bundle made by `lodestone bundle` names its lot, which one of its
+	 * records must make. */
+	if (has_named) {
+		for (size_t i = 0; i < made.n && n_cand == 0; i++)
+			if (memcmp(made.v[i], bundle_named, LS_ID_LEN) == 0) {
+				n_cand = 1;
+				snprintf(label, LS_STR_MAX + 1, "%s", labels[i] ? labels[i] : "");
+			}
+		memcpy(lot, bundle_named, LS_ID_LEN);
+		*named = true;
+		if (n_cand == 1) {
+			rc = CLI_OK;
+		} else {
+			cli_err("%s: '%s' names lot %s, which none of its records makes", c->cmd,
+				path, ls_hex(bundle_named, LS_ID_LEN, hex));
+			rc = CLI_FAIL;
+		}
 		goto out;
 	}
 	for (size_t i = 0; i < made.n; i++)
@@ -243,6 +385,7 @@ bundle_lot(struct cli *c, const char *path, const uint8_t *bundle, size_t bundle
 			first = i;
 	if (n_cand == 1) {
 		memcpy(lot, made.v[first], LS_ID_LEN);
+		snprintf(label, LS_STR_MAX + 1, "%s", labels[first] ? labels[first] : "");
 		rc = CLI_OK;
 	} else if (made.n == 0) {
 		cli_err("%s: '%s' holds no lot", c->cmd, path);
@@ -267,44 +410,140 @@ out:
 	return rc;
 }
 
-/* Adds a reason for each record of the bundle the rules refused. */
-static void
-add_rejections(struct ls_verdict *v, const struct ls_ingest_result *res, size_t n)
-{
-	char hex[LS_HEX_KEY_LEN + 1];
-	size_t bad = 0;
+/* Appends a reason to v (the verdict struct of verify.h): 0, or -1 out of
+ * memory. */
+static int verdict_add(struct ls_verdict *v, enum ls_reason code, const uint8_t (*ids)[LS_ID_LEN],
+		       size_t n_ids, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-	for (size_t i = 0; i < n; i++)
-		if (res[i].status == LS_INGEST_REJECTED)
-			bad++;
-	if (bad == 0)
-		return;
-	{
-		struct ls_verdict_reason *r = realloc(v->reasons, (v->n + bad) * sizeof(*r));
-		if (r == NULL)
-			return;
-		v->reasons = r;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct ls_verdict_reason *r;
-		if (res[i].status != LS_INGEST_REJECTED)
-			continue;
-		r = &v->reasons[v->n++];
-		memset(r, 0, sizeof(*r));
-		r->code = res[i].reason;
-		if (res[i].has_id) {
-			memcpy(r->ids[0], res[i].id, LS_ID_LEN);
-			r->n_ids = 1;
+static int
+verdict_add(struct ls_verdict *v, enum ls_reason code, const uint8_t (*ids)[LS_ID_LEN],
+	    size_t n_ids, const char *fmt, ...)
+{
+	struct ls_verdict_reason *r = realloc(v->reasons, (v->n + 1) * sizeof(*r));
+	va_list ap;
+
+	if (r == NULL)
+		return -1;
+	v->reasons = r;
+	r = &v->reasons[v->n++];
+	memset(r, 0, sizeof(*r));
+	r->code = code;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < n_ids && i < LS_REASON_IDS_MAX; i++)
+		memcpy(r->ids[r->n_ids++], ids[i], LS_ID_LEN);
+	return 0;
+}
+
+/* A reason for one record or evidence pair of the bundle that could not be
+ * applied. */
+static int
+add_unapplied_one(struct ls_verdict *v, const struct ls_ingest_result *res, const char *what,
+		  size_t i)
+{
+	char hex[LS_HEX_KEY_LEN + 1], mhex[LS_HEX_KEY_LEN + 1], msg[sizeof(res->message)];
+	enum ls_reason code = res->reason;
+	uint8_t ids[2][LS_ID_LEN];
+	size_t n_ids = 0;
+
+	if (res->has_id)
+		memcpy(ids[n_ids++], res->id, LS_ID_LEN);
+	if (res->status == LS_INGEST_PENDING) {
+		code = LS_R_MISSING_DEP;
+		if (res->has_missing) {
+			memcpy(ids[n_ids++], res->missing, LS_ID_LEN);
+			snprintf(
+			    msg, sizeof(msg),
+			    "it waits for %.16s, which the bundle does not hold or could not apply",
+			    ls_hex(res->missing, LS_ID_LEN, mhex));
+		} else {
+			snprintf(msg, sizeof(msg), "%s", res->message);
 		}
-		snprintf(r->message, sizeof(r->message), "bundle record %zu (%s) refused: %s", i,
-			 res[i].has_id ? ls_hex(res[i].id, LS_ID_LEN, hex) : "undecodable",
-			 res[i].message);
+	} else {
+		snprintf(msg, sizeof(msg), "%s", res->message);
 	}
-	/* A proof with a refused record proves nothing more than what it verified. */
-	if (v->kind == LS_V_VALID)
-		v->kind = LS_V_BROKEN;
-	else if (v->kind == LS_V_ALLOWED || v->kind == LS_V_LICENSE_REQUIRED)
-		v->kind = LS_V_DENIED;
+	return verdict_add(v, code, (const uint8_t(*)[LS_ID_LEN])ids, n_ids,
+			   "bundle %s %zu (%.16s) could not be applied: %s", what, i,
+			   res->has_id ? ls_hex(res->id, LS_ID_LEN, hex) : "undecodable", msg);
+}
+
+/*
+ * Adds a reason for each record of the bundle the rules refused or that
+ * waits for a record the bundle does not hold, and for each evidence pair
+ * that is not evidence. Returns how many, or -1 out of memory.
+ */
+static long
+add_unapplied(struct ls_verdict *v, const struct ls_ingest_result *res, size_t n,
+	      const struct ls_ingest_result *ev_res, size_t n_ev)
+{
+	long bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].status != LS_INGEST_REJECTED && res[i].status != LS_INGEST_PENDING)
+			continue;
+		if (add_unapplied_one(v, &res[i], "record", i) != 0)
+			return -1;
+		bad++;
+	}
+	for (size_t i = 0; i < n_ev; i++) {
+		if (ev_res[i].status == LS_INGEST_ACCEPTED)
+			continue;
+		if (add_unapplied_one(v, &ev_res[i], "evidence pair", i) != 0)
+			return -1;
+		bad++;
+	}
+	/* A proof with a record it could not use proves nothing more than what
+	 * it verified. */
+	if (bad > 0) {
+		if (v->kind == LS_V_VALID)
+			v->kind = LS_V_BROKEN;
+		else if (v->kind == LS_V_ALLOWED || v->kind == LS_V_LICENSE_REQUIRED)
+			v->kind = LS_V_DENIED;
+	}
+	return bad;
+}
+
+/*
+ * Whether the records the store applied are the bundle of lot: CLI_OK, or
+ * CLI_FAIL with a message naming the first record of another lot's proof.
+ */
+static int
+check_members(struct cli *c, struct ls_store *s, const char *path, const uint8_t lot[LS_ID_LEN],
+	      const struct ls_ingest_result *res, size_t n)
+{
+	uint8_t(*ids)[LS_ID_LEN] = malloc((n ? n : 1) * LS_ID_LEN);
+	size_t *at = malloc((n ? n : 1) * sizeof(*at)), k = 0, extra = 0;
+	char hex[LS_HEX_KEY_LEN + 1], lhex[LS_HEX_KEY_LEN + 1];
+	int rc;
+
+	if (ids == NULL || at == NULL) {
+		free(ids);
+		free(at);
+		cli_err("%s: out of memory", c->cmd);
+		return CLI_FAIL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (res[i].status == LS_INGEST_ACCEPTED) {
+			memcpy(ids[k], res[i].id, LS_ID_LEN);
+			at[k++] = i;
+		}
+	rc = ls_bundle_members(s, lot, (const uint8_t(*)[LS_ID_LEN])ids, k, &extra);
+	if (rc != 0) {
+		cli_err("%s: cannot check the records of '%s': %s", c->cmd, path, ls_strerror(rc));
+		rc = CLI_FAIL;
+	} else if (extra < k) {
+		cli_err("%s: '%s' is not a proof of lot %s: bundle record %zu (%s) is not part of "
+			"it (the records are those of another lot)",
+			c->cmd, path, ls_hex(lot, LS_ID_LEN, lhex), at[extra],
+			ls_hex(ids[extra], LS_ID_LEN, hex));
+		rc = CLI_FAIL;
+	} else {
+		rc = CLI_OK;
+	}
+	free(ids);
+	free(at);
+	return rc;
 }
 
 int
@@ -316,20 +555,22 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 						 CLI_QUERY_LONGOPTS,
 						 CLI_COMMON_LONGOPTS};
 	uint8_t anchors[16][LS_KEY_LEN];
-	size_t n_anchors = 0, n = 0;
+	size_t n_anchors = 0, n = 0, n_ev = 0;
 	struct ls_export_query q;
 	struct ls_verdict v;
 	struct ls_store_opts opts;
 	struct ls_store *s = NULL;
-	struct ls_ingest_result *res = NULL;
+	struct ls_ingest_result *res = NULL, *ev_res = NULL;
+	struct ls_bundle_evidence *ev = NULL;
 	struct ls_err_ctx ctx = {{0}};
 	const uint8_t **envs = NULL;
 	size_t *lens = NULL;
 	uint8_t *buf = NULL;
 	size_t buf_len = 0;
 	const char *lot_name = NULL, *path, *tmp;
-	char dir[4096];
-	bool made_dir = false;
+	char dir[4096], label[LS_STR_MAX + 1], hex[LS_HEX_KEY_LEN + 1];
+	bool made_dir = false, named = false, found = true;
+	long unapplied;
 	int ch, rc;
 
 	memset(&q, 0, sizeof(q));
@@ -370,10 +611,14 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	path = argv[optind];
 	if ((rc = read_bundle(c, path, &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
 		return rc;
-	if ((rc = bundle_lot(c, path, buf, buf_len, envs, lens, n, lot_name, q.lot)) != CLI_OK)
+	if ((rc = read_evidence(c, path, buf, buf_len, &ev, &n_ev)) != CLI_OK)
+		goto out;
+	if ((rc = bundle_lot(c, path, buf, buf_len, envs, lens, n, lot_name, q.lot, label,
+			     &named)) != CLI_OK)
 		goto out;
 	rc = CLI_FAIL;
-	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL) {
+	if ((res = calloc(n ? n : 1, sizeof(*res))) == NULL ||
+	    (ev_res = calloc(n_ev ? n_ev : 1, sizeof(*ev_res))) == NULL) {
 		cli_err("%s: out of memory", c->cmd);
 		goto out;
 	}
@@ -388,39 +633,62 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	opts.anchors = (const uint8_t(*)[LS_KEY_LEN])anchors;
 	opts.n_anchors = n_anchors;
+	opts.bundle_check = true;
 	if ((rc = ls_store_open(dir, &opts, &s, &ctx)) != 0) {
 		cli_err("%s: cannot open a store in '%s': %s", c->cmd, dir, ls_err_msg(&ctx, rc));
 		rc = CLI_FAIL;
 		goto out;
 	}
-	if (n > 0 && (rc = ls_store_ingest(s, envs, lens, n, res, NULL)) != 0) {
+	/* The evidence first: a record of the bundle at the same seq then
+	 * keeps the pair the producing node named. */
+	if ((rc = ls_store_evidence_add(s, ev, n_ev, ev_res)) != 0 ||
+	    (n > 0 && (rc = ls_store_ingest(s, envs, lens, n, res, NULL)) != 0)) {
 		cli_err("%s: cannot load '%s': %s", c->cmd, path, ls_strerror(rc));
 		rc = CLI_FAIL;
 		goto out;
 	}
+	/* A record parked on one that came later in the file was applied when
+	 * that one arrived. */
+	for (size_t i = 0; i < n; i++) {
+		struct ls_record *r = NULL;
+		if (res[i].status == LS_INGEST_PENDING &&
+		    ls_store_get_record(s, res[i].id, &r) == 0) {
+			res[i].status = LS_INGEST_ACCEPTED;
+			res[i].has_missing = false;
+		}
+		ls_record_free(r);
+	}
 	rc = ls_verify(s, &q, &v);
 	if (rc == LS_ERR_NOT_FOUND) {
 		/* The lot's own record was refused or waits for a missing dependency. */
-		struct ls_verdict_reason *r = calloc(1, sizeof(*r));
-		char hex[LS_HEX_KEY_LEN + 1];
+		found = false;
 		v.kind = q.destination[0] != '\0' ? LS_V_DENIED : LS_V_BROKEN;
-		if (r != NULL) {
-			r->code = LS_R_UNKNOWN_LOT;
-			snprintf(r->message, sizeof(r->message),
-				 "lot %s is not proven by '%s': its records are missing or refused",
-				 ls_hex(q.lot, LS_ID_LEN, hex), path);
-			memcpy(r->ids[0], q.lot, LS_ID_LEN);
-			r->n_ids = 1;
-			free(v.reasons);
-			v.reasons = r;
-			v.n = 1;
+		if (verdict_add(&v, LS_R_UNKNOWN_LOT, (const uint8_t(*)[LS_ID_LEN])q.lot, 1,
+				"lot %.16s is not proven by '%s': its making record could not "
+				"be applied",
+				ls_hex(q.lot, LS_ID_LEN, hex), path) != 0) {
+			cli_err("%s: out of memory", c->cmd);
+			rc = CLI_FAIL;
+			goto out;
 		}
 	} else if (rc != 0) {
 		cli_err("%s: cannot verify '%s': %s", c->cmd, path, ls_strerror(rc));
 		rc = CLI_FAIL;
 		goto out;
 	}
-	add_rejections(&v, res, n);
+	if ((unapplied = add_unapplied(&v, res, n, ev_res, n_ev)) < 0) {
+		cli_err("%s: out of memory", c->cmd);
+		rc = CLI_FAIL;
+		goto out;
+	}
+	/* Every record applied: they must be the proof of the lot the bundle
+	 * names, not of another lot it was made for. */
+	if (found && named && unapplied == 0 &&
+	    (rc = check_members(c, s, path, q.lot, res, n)) != CLI_OK)
+		goto out;
+	if (!c->json)
+		printf("lot %s%s%s%s (bundle '%s')\n", ls_hex(q.lot, LS_ID_LEN, hex),
+		       *label ? " '" : "", label, *label ? "'" : "", path);
 	rc = out_verdict(c, &v, q.lot);
 out:
 	ls_verdict_release(&v);
@@ -428,6 +696,8 @@ out:
 	if (made_dir && nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		cli_err("%s: cannot remove the temporary directory '%s'", c->cmd, dir);
 	free(res);
+	free(ev_res);
+	free(ev);
 	free(envs);
 	free(lens);
 	free(buf);

@@ -204,6 +204,7 @@ void out_progress_end(struct out_progress *p);
 /* ---- the commands ---- */
 
 int cmd_bundle(struct cli *c, int argc, char **argv);
+int cmd_bundle_inspect(struct cli *c, int argc, char **argv);
 int cmd_cert_issue(struct cli *c, int argc, char **argv);
 int cmd_cert_revoke(struct cli *c, int argc, char **argv);
 int cmd_holdings(struct cli *c, int argc, char **argv);

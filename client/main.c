@@ -34,6 +34,8 @@ struct cmd {
 static const struct cmd commands[] = {
     {"bundle", cmd_bundle, "write every record needed to verify a lot to a file",
      "lodestone bundle LOT -o FILE\n"},
+    {"bundle inspect", cmd_bundle_inspect, "list a bundle file's records, no daemon needed",
+     "lodestone bundle inspect FILE\n"},
     {"cert issue", cmd_cert_issue, "certify a key for an organisation, country and roles",
      "lodestone cert issue -k KEY --subject HEX --org NAME --country CC\n"
      "                     --roles ROLE[,ROLE...] [--valid-from DATE] [--valid-until DATE]\n"
@@ -331,7 +333,12 @@ main(int argc, char **argv)
 		printf("usage: %s", cmd->usage);
 		return CLI_OK;
 	}
-	if (is_group(argv[first])) {
+	/* A command that is also a group ("bundle LOT", "bundle inspect FILE"):
+	 * the subcommand when the next word names one. */
+	snprintf(name, sizeof(name), "%s %s", argv[first], first + 1 < argc ? argv[first + 1] : "");
+	if (find_cmd(argv[first]) != NULL && first + 1 < argc && (cmd = find_cmd(name)) != NULL) {
+		first++;
+	} else if (find_cmd(argv[first]) == NULL && is_group(argv[first])) {
 		if (first + 1 >= argc || argv[first + 1][0] == '-') {
 			fprintf(stderr, "lodestone: %s: which one? ", argv[first]);
 			list_group(argv[first], stderr);

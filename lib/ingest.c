@@ -738,7 +738,7 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 	uint64_t head_seq = 0, head_ts = 0;
 	uint8_t head_id[LS_ID_LEN] = {0}, other[LS_ID_LEN];
 	struct first_fork forks = {0, {0}};
-	bool main_at_seq = false, on_main;
+	bool main_at_seq = false, on_main, prev_here = true;
 	char msg[LS_ERR_MSG_MAX] = "";
 	char hex[2 * LS_ID_LEN + 1];
 	struct ls_why why = LS_WHY(msg);
@@ -813,6 +813,19 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 		}
 		if (have)
 			continue;
+		/* A store checking a bundle: a participant's feed is not carried
+		 * (ls_feed_carried); the record is judged without its predecessor. */
+		if (deps.v[i].kind == LS_DEP_PREV && s->bundle_check) {
+			bool carried;
+			if ((rc = ls_feed_carried(&w->t, r, &carried)) != 0) {
+				w->err = rc;
+				return;
+			}
+			if (!carried) {
+				prev_here = false;
+				continue;
+			}
+		}
 		if ((rc = park(w, r, &deps.v[i], &reason, msg, sizeof(msg))) != 0) {
 			w->err = rc;
 			return;
@@ -822,6 +835,10 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 		else
 			set_result(res, LS_INGEST_PENDING, LS_R_OK, "waiting for %s",
 				   ls_hex(deps.v[i].id, LS_ID_LEN, hex));
+		if (res != NULL && reason == LS_R_OK) {
+			res->has_missing = true;
+			memcpy(res->missing, deps.v[i].id, LS_ID_LEN);
+		}
 		return;
 	}
 	/* Admission: a local client's record is not dated ahead of this
@@ -833,9 +850,15 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 			   ls_rtype_name(r->type), (unsigned long long)(r->timestamp - ls_now()));
 		return;
 	}
-	/* The branch of the feed the tables follow: prev is its head. */
-	on_main = !main_at_seq && r->seq == head_seq + 1 &&
-		  (r->seq == 1 || memcmp(r->prev, head_id, LS_ID_LEN) == 0);
+	/* The branch of the feed the tables follow: prev is its head. A store
+	 * checking a bundle holds a sparse feed: a record above the head
+	 * continues it unless its predecessor is here and is not the head. */
+	if (s->bundle_check)
+		on_main = !main_at_seq && r->seq > head_seq &&
+			  (r->seq == 1 || !prev_here || memcmp(r->prev, head_id, LS_ID_LEN) == 0);
+	else
+		on_main = !main_at_seq && r->seq == head_seq + 1 &&
+			  (r->seq == 1 || memcmp(r->prev, head_id, LS_ID_LEN) == 0);
 	if (main_at_seq || forks.n > 0 || !on_main) {
 		/* Admission: the daemon's own clients do not equivocate. */
 		if (layer >= LS_LAYER_ADMISSION) {
@@ -847,10 +870,10 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 			return;
 		}
 	}
-	if (!on_main) {
+	if (!on_main || s->bundle_check) {
 		/* Consensus: prev is the author's record seq - 1, not dated
-		 * after this one; the record is checked along its own branch. */
-		if (r->seq > 1) {
+		 * after this one (on the main branch: prev is the head). */
+		if (r->seq > 1 && prev_here) {
 			struct ls_record *p = NULL;
 			if ((rc = ls_txn_record(&w->t, r->prev, &p)) != 0) {
 				w->err = rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
@@ -873,7 +896,13 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 				return;
 			}
 		}
-		if ((rc = branch_for(w, r)) != 0) {
+	}
+	if (!on_main) {
+		/* The record is checked along its own branch. A bundle does not
+		 * carry the branch to fold: the record is
+		 * checked against the tables (the author's equivocation makes
+		 * every verdict on its records broken anyway). */
+		if (!s->bundle_check && (rc = branch_for(w, r)) != 0) {
 			if (rc == LS_ERR_TOO_BIG)
 				set_result(res, LS_INGEST_REJECTED, LS_R_TOO_BIG,
 					   "equivocating feed too long to check (over %u records)",
@@ -882,7 +911,8 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 				w->err = rc;
 			return;
 		}
-		w->t.branch = w->branch;
+		if (!s->bundle_check)
+			w->t.branch = w->branch;
 	} else if (r->timestamp < head_ts) {
 		set_result(res, LS_INGEST_REJECTED, LS_R_TIME_BACKWARDS,
 			   "%s record seq %llu is dated before the author's previous record",
@@ -924,7 +954,7 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 		w->err = rc;
 		return;
 	}
-	if (!on_main)
+	if (!on_main && !s->bundle_check)
 		memcpy(w->branch->tip, r->id, LS_ID_LEN);
 	/* Both records of an equivocation are stored: keep the evidence. */
 	if ((main_at_seq || forks.n > 0) &&
@@ -1191,4 +1221,83 @@ out:
 		ls_record_free(items[i].rec);
 	free(items);
 	return rc;
+}
+
+/* ---- evidence carried by a bundle ---- */
+
+/* Checks one pair; LS_R_OK with both records decoded, or why it is not
+ * evidence (the message in res). */
+static enum ls_reason
+evidence_check(const struct ls_bundle_evidence *e, struct ls_record **a, struct ls_record **b,
+	       struct ls_ingest_result *res, int *err)
+{
+	struct ls_err_ctx ctx = {{0}};
+	int rc;
+
+	*err = 0;
+	if ((rc = ls_record_decode(e->a, e->la, a, &ctx)) != 0 ||
+	    (rc = ls_record_decode(e->b, e->lb, b, &ctx)) != 0) {
+		if (rc == LS_ERR_NOMEM)
+			*err = rc;
+		set_result(res, LS_INGEST_REJECTED, LS_R_MALFORMED, "%s", ls_err_msg(&ctx, rc));
+		return LS_R_MALFORMED;
+	}
+	res->has_id = true;
+	memcpy(res->id, (*a)->id, LS_ID_LEN);
+	res->type = (*a)->type;
+	if (ls_record_verify(*a) != 0 || ls_record_verify(*b) != 0) {
+		set_result(res, LS_INGEST_REJECTED, LS_R_BAD_SIGNATURE,
+			   "a record of the pair has a bad signature");
+		return LS_R_BAD_SIGNATURE;
+	}
+	if (memcmp((*a)->author, (*b)->author, LS_KEY_LEN) != 0 || (*a)->seq != (*b)->seq ||
+	    memcmp((*a)->id, (*b)->id, LS_ID_LEN) == 0) {
+		set_result(res, LS_INGEST_REJECTED, LS_R_MALFORMED,
+			   "not two different records of one author with one seq");
+		return LS_R_MALFORMED;
+	}
+	return LS_R_OK;
+}
+
+int
+ls_store_evidence_add(struct ls_store *s, const struct ls_bundle_evidence *ev, size_t n,
+		      struct ls_ingest_result *results)
+{
+	struct ls_txn t;
+	int rc, mrc;
+
+	if (!s->bundle_check)
+		return LS_ERR_INVALID; /* a node keeps only evidence it stored itself */
+	if (n == 0)
+		return 0;
+	if ((rc = ls_txn_begin(s, true, &t)) != 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct ls_record *a = NULL, *b = NULL;
+		struct ls_ingest_result *res = &results[i];
+		bool has;
+		memset(res, 0, sizeof(*res));
+		if (evidence_check(&ev[i], &a, &b, res, &rc) == LS_R_OK &&
+		    (rc = ls_txn_evidence_has(&t, a->author, a->seq, &has)) == 0) {
+			/* The lower id first, as a node keeps it. */
+			bool swap = memcmp(a->id, b->id, LS_ID_LEN) > 0;
+			const struct ls_bundle_evidence *e = &ev[i];
+			if (!has)
+				rc = swap ? ls_txn_evidence_put(&t, a->author, a->seq, e->b, e->lb,
+								e->a, e->la)
+					  : ls_txn_evidence_put(&t, a->author, a->seq, e->a, e->la,
+								e->b, e->lb);
+			if (rc == 0)
+				set_result(res, LS_INGEST_ACCEPTED, LS_R_OK, NULL);
+		}
+		ls_record_free(a);
+		ls_record_free(b);
+	}
+	if (rc != 0) {
+		ls_txn_abort(&t);
+		return rc;
+	}
+	mrc = mdb_txn_commit(t.txn);
+	t.txn = NULL;
+	return ls_store_err(mrc);
 }

@@ -100,6 +100,30 @@ ls_dep_have(struct ls_txn *t, const struct ls_dep *dep, bool *have)
 	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
 }
 
+int
+ls_feed_carried(struct ls_txn *t, const struct ls_record *r, bool *carried)
+{
+	struct ls_record *cert = NULL;
+	int rc;
+
+	*carried = false;
+	if (!r->has_prev)
+		return 0;
+	if (ls_store_is_anchor(t->s, r->author)) {
+		*carried = true;
+		return 0;
+	}
+	if (!r->has_cert)
+		return 0;
+	if ((rc = ls_txn_record(t, r->cert_id, &cert)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	*carried = cert->type == LS_REC_CERTIFICATE &&
+		   memcmp(cert->certificate.subject, r->author, LS_KEY_LEN) == 0 &&
+		   (cert->certificate.roles & LS_ROLE_AUTHORITY) != 0;
+	ls_record_free(cert);
+	return 0;
+}
+
 /* ---- certificates and authors ---- */
 
 static enum ls_reason author_check_depth(struct ls_txn *t, const struct ls_record *r,

@@ -87,6 +87,18 @@ void ls_record_deps(const struct ls_store *s, const struct ls_record *r, struct 
 /* Whether dependency dep is in the store: 0 with *have set, or a store error. */
 int ls_dep_have(struct ls_txn *t, const struct ls_dep *dep, bool *have);
 
+/*
+ * Whether a proof bundle carries r's feed predecessor (question layer: what
+ * a bundle holds, never what ingest accepts). An authority's feed (a trust
+ * anchor's, or that of a key the certificate r names makes an authority) is
+ * carried whole, so that a policy, license, certificate or revocation cut
+ * from the middle of it leaves the next record unapplied; a participant's is
+ * not: its records are judged by the records they name, and the evidence of
+ * its equivocations travels as evidence. 0 with *carried set (false when r
+ * has no prev or its certificate is not stored), or a store error.
+ */
+int ls_feed_carried(struct ls_txn *t, const struct ls_record *r, bool *carried);
+
 /* ---- the table ---- */
 
 struct ls_kind {

@@ -35,6 +35,7 @@ static const char *const codes[LS_R_COUNT] = {
     [LS_R_PENDING_FULL] = "pending-full",
     [LS_R_FUTURE] = "future-dated",
     [LS_R_NOT_MADE] = "not-made",
+    [LS_R_MISSING_DEP] = "missing-dependency",
     [LS_R_STORE] = "store-error",
 };
 

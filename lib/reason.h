@@ -41,6 +41,7 @@ enum ls_reason {
 	LS_R_PENDING_FULL,      /* pending-full: too many records wait for dependencies */
 	LS_R_FUTURE,            /* future-dated: ahead of the node's clock (admission) */
 	LS_R_NOT_MADE,          /* not-made: the lot did not exist at the date asked */
+	LS_R_MISSING_DEP,       /* missing-dependency: names a record the bundle lacks */
 	LS_R_STORE,             /* store-error */
 	LS_R_COUNT
 };

@@ -1409,6 +1409,12 @@ ls_record_envelope(const struct ls_record *r, uint8_t **buf, size_t *len)
  * field-1 length-delimited entries, so each envelope can stay a slice of the
  * caller's buffer and be decoded (bounded) one at a time.
  */
+#define BUNDLE_RECORD   ((1 << 3) | 2)
+#define BUNDLE_LOT      ((2 << 3) | 2)
+#define BUNDLE_EVIDENCE ((3 << 3) | 2)
+#define EVIDENCE_A      ((1 << 3) | 2)
+#define EVIDENCE_B      ((2 << 3) | 2)
+
 static int
 read_varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
 {
@@ -1440,14 +1446,14 @@ ls_bundle_decode(const uint8_t *buf, size_t len, size_t max_records, const uint8
 	while (off < len) {
 		uint64_t tag, sz;
 		if (read_varint(buf, len, &off, &tag) != 0 ||
-		    (tag != ((1 << 3) | 2) && tag != ((2 << 3) | 2)) ||
+		    (tag != BUNDLE_RECORD && tag != BUNDLE_LOT && tag != BUNDLE_EVIDENCE) ||
 		    read_varint(buf, len, &off, &sz) != 0 || sz > len - off ||
-		    (tag == ((2 << 3) | 2) && sz != LS_ID_LEN)) {
+		    (tag == BUNDLE_LOT && sz != LS_ID_LEN)) {
 			rc = ls_err_set(ctx, LS_ERR_MALFORMED,
 					"bundle is malformed at byte %zu (record %zu)", off, cnt);
 			goto out;
 		}
-		if (tag == ((2 << 3) | 2)) { /* Bundle.lot */
+		if (tag != BUNDLE_RECORD) { /* Bundle.lot, Bundle.evidence */
 			off += (size_t)sz;
 			continue;
 		}
@@ -1492,6 +1498,88 @@ out:
 	return rc;
 }
 
+/* One Evidence message of len bytes: its two envelopes, each once. */
+static int
+evidence_split(const uint8_t *p, size_t len, struct ls_bundle_evidence *ev)
+{
+	size_t off = 0;
+
+	memset(ev, 0, sizeof(*ev));
+	while (off < len) {
+		uint64_t tag, sz;
+		if (read_varint(p, len, &off, &tag) != 0 ||
+		    (tag != EVIDENCE_A && tag != EVIDENCE_B) ||
+		    read_varint(p, len, &off, &sz) != 0 || sz > len - off)
+			return LS_ERR_MALFORMED;
+		if (sz > LS_ENVELOPE_MAX)
+			return LS_ERR_TOO_BIG;
+		if (tag == EVIDENCE_A && ev->a == NULL) {
+			ev->a = p + off;
+			ev->la = (size_t)sz;
+		} else if (tag == EVIDENCE_B && ev->b == NULL) {
+			ev->b = p + off;
+			ev->lb = (size_t)sz;
+		} else {
+			return LS_ERR_MALFORMED; /* a field twice */
+		}
+		off += (size_t)sz;
+	}
+	return ev->a != NULL && ev->b != NULL ? 0 : LS_ERR_MALFORMED;
+}
+
+int
+ls_bundle_evidence(const uint8_t *buf, size_t len, size_t max_pairs, struct ls_bundle_evidence **ev,
+		   size_t *n, struct ls_err_ctx *ctx)
+{
+	struct ls_bundle_evidence *v = NULL;
+	size_t cnt = 0, cap = 0, off = 0;
+	int rc = 0;
+
+	*ev = NULL;
+	*n = 0;
+	while (off < len) {
+		uint64_t tag, sz;
+		if (read_varint(buf, len, &off, &tag) != 0 || (tag & 7) != 2 ||
+		    read_varint(buf, len, &off, &sz) != 0 || sz > len - off) {
+			rc = ls_err_set(ctx, LS_ERR_MALFORMED, "bundle is malformed at byte %zu",
+					off);
+			goto out;
+		}
+		if (tag != BUNDLE_EVIDENCE) {
+			off += (size_t)sz;
+			continue;
+		}
+		if (cnt == max_pairs) {
+			rc = ls_err_set(ctx, LS_ERR_TOO_BIG, "bundle has over %zu evidence pairs",
+					max_pairs);
+			goto out;
+		}
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			struct ls_bundle_evidence *nv = realloc(v, ncap * sizeof(*nv));
+			if (nv == NULL) {
+				rc = LS_ERR_NOMEM;
+				goto out;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		if ((rc = evidence_split(buf + off, (size_t)sz, &v[cnt])) != 0) {
+			rc = ls_err_set(ctx, rc, "bundle evidence pair %zu is %s", cnt,
+					rc == LS_ERR_TOO_BIG ? "too big" : "malformed");
+			goto out;
+		}
+		cnt++;
+		off += (size_t)sz;
+	}
+	*ev = v;
+	*n = cnt;
+	return 0;
+out:
+	free(v);
+	return rc;
+}
+
 int
 ls_bundle_lot(const uint8_t *buf, size_t len, uint8_t lot[LS_ID_LEN])
 {
@@ -1512,37 +1600,75 @@ ls_bundle_lot(const uint8_t *buf, size_t len, uint8_t lot[LS_ID_LEN])
 	return found ? 0 : LS_ERR_NOT_FOUND;
 }
 
+static size_t
+put_varint(uint8_t *b, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		uint8_t byte = v & 0x7f;
+		v >>= 7;
+		b[n++] = byte | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+static size_t
+varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
+/* Writes field tag (length-delimited) with len bytes of p at b + *off. */
+static void
+put_field(uint8_t *b, size_t *off, uint8_t tag, const uint8_t *p, size_t len)
+{
+	b[(*off)++] = tag;
+	*off += put_varint(b + *off, len);
+	memcpy(b + *off, p, len);
+	*off += len;
+}
+
 int
-ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
-		 uint8_t **out, size_t *out_len)
+ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
+		    const struct ls_bundle_evidence *ev, size_t n_ev, uint8_t **out,
+		    size_t *out_len)
 {
 	size_t total = 2 + LS_ID_LEN, off = 0;
 	uint8_t *b;
 
 	for (size_t i = 0; i < n; i++)
 		total += 1 + 10 + lens[i];
+	for (size_t i = 0; i < n_ev; i++)
+		total += 3 * (1 + 10) + ev[i].la + ev[i].lb;
 	if ((b = malloc(total)) == NULL)
 		return LS_ERR_NOMEM;
-	if (lot != NULL) {
-		b[off++] = (2 << 3) | 2;
-		b[off++] = LS_ID_LEN;
-		memcpy(b + off, lot, LS_ID_LEN);
-		off += LS_ID_LEN;
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = lens[i];
-		b[off++] = (1 << 3) | 2;
-		do {
-			uint8_t byte = v & 0x7f;
-			v >>= 7;
-			b[off++] = byte | (v ? 0x80 : 0);
-		} while (v);
-		memcpy(b + off, envs[i], lens[i]);
-		off += lens[i];
+	if (lot != NULL)
+		put_field(b, &off, BUNDLE_LOT, lot, LS_ID_LEN);
+	for (size_t i = 0; i < n; i++)
+		put_field(b, &off, BUNDLE_RECORD, envs[i], lens[i]);
+	for (size_t i = 0; i < n_ev; i++) {
+		size_t inner =
+		    2 + varint_len(ev[i].la) + ev[i].la + varint_len(ev[i].lb) + ev[i].lb;
+		b[off++] = BUNDLE_EVIDENCE;
+		off += put_varint(b + off, inner);
+		put_field(b, &off, EVIDENCE_A, ev[i].a, ev[i].la);
+		put_field(b, &off, EVIDENCE_B, ev[i].b, ev[i].lb);
 	}
 	*out = b;
 	*out_len = off;
 	return 0;
+}
+
+int
+ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
+		 uint8_t **out, size_t *out_len)
+{
+	return ls_bundle_encode_ev(envs, lens, n, lot, NULL, 0, out, out_len);
 }
 
 bool

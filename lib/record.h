@@ -290,7 +290,8 @@ int ls_record_envelope(const struct ls_record *r, uint8_t **buf, size_t *len);
 /* ---- bundles ---- */
 
 /*
- * Decodes a Bundle of len bytes (at most max_records envelopes). On success
+ * Decodes a Bundle of len bytes (at most max_records envelopes; the evidence
+ * pairs are checked for shape and skipped, see ls_bundle_evidence). On success
  * envs[i] point into buf (borrowed, valid while buf is) with lens[i] bytes;
  * *envs and *lens are malloc'd arrays (caller frees both).
  */
@@ -303,6 +304,27 @@ int ls_bundle_decode(const uint8_t *buf, size_t len, size_t max_records, const u
  */
 int ls_bundle_encode(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
 		     uint8_t **out, size_t *out_len);
+
+/* Two envelopes one author signed with one seq (Bundle.evidence). */
+struct ls_bundle_evidence {
+	const uint8_t *a, *b;
+	size_t la, lb;
+};
+
+/* As ls_bundle_encode, with n_ev evidence pairs (borrowed). */
+int ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n,
+			const uint8_t *lot, const struct ls_bundle_evidence *ev, size_t n_ev,
+			uint8_t **out, size_t *out_len);
+
+/*
+ * The evidence pairs of a Bundle (at most max_pairs, each envelope at most
+ * LS_ENVELOPE_MAX bytes): *ev is a malloc'd array (caller frees) whose
+ * pointers point into buf. LS_ERR_MALFORMED, LS_ERR_TOO_BIG, LS_ERR_NOMEM.
+ * Whether the pairs are evidence of anything is the store's question
+ * (ls_store_evidence_add).
+ */
+int ls_bundle_evidence(const uint8_t *buf, size_t len, size_t max_pairs,
+		       struct ls_bundle_evidence **ev, size_t *n, struct ls_err_ctx *ctx);
 
 /* The lot a Bundle names (Bundle.lot). LS_ERR_NOT_FOUND when it names none,
  * LS_ERR_MALFORMED when the bytes are not a bundle. */

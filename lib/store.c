@@ -274,6 +274,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 		s->n_anchors = opts->n_anchors;
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	s->bundle_check = opts != NULL && opts->bundle_check;
 	s->threads = opts != NULL && opts->verify_threads ? opts->verify_threads
 		     : ncpu < 1                           ? 1
 		     : ncpu > 4                           ? 4

@@ -29,6 +29,15 @@ struct ls_store_opts {
 	unsigned verify_threads; /* signature threads; 0: one per core, at most 4 */
 	size_t max_pending;      /* records waiting for dependencies; 0: 100000 */
 	size_t map_size;         /* initial LMDB map size; 0: 64 MiB. Grows when full. */
+	/*
+	 * A store that checks a proof bundle (verify-bundle), never a node's:
+	 * a participant's record whose feed predecessor is missing is judged
+	 * on the records it names instead of waiting for it (a bundle does not
+	 * carry participants' feeds; an authority's feed it carries whole, and
+	 * a gap there still holds the record back). An equivocating author's
+	 * records are checked against the tables, not along their branch.
+	 */
+	bool bundle_check;
 };
 
 /*
@@ -87,6 +96,8 @@ struct ls_ingest_result {
 	uint8_t id[LS_ID_LEN];
 	enum ls_rtype type;
 	char message[LS_ERR_MSG_MAX]; /* one line naming the record and field at fault */
+	bool has_missing;             /* PENDING: the id it waits for (not on the wire) */
+	uint8_t missing[LS_ID_LEN];
 };
 
 /* Called after the commit, once per record that became valid in the batch
@@ -114,6 +125,17 @@ struct ls_ingest_hooks {
  */
 int ls_store_ingest(struct ls_store *s, const uint8_t *const *envs, const size_t *lens, size_t n,
 		    struct ls_ingest_result *results, const struct ls_ingest_hooks *hooks);
+
+/*
+ * Keeps n equivocation evidence pairs of a bundle (struct ls_bundle_evidence,
+ * record.h) in a store opened with bundle_check: a pair is evidence when both
+ * envelopes decode, are validly signed, and are two different records of one
+ * author with one seq. results[i] (ACCEPTED, or REJECTED with the reason)
+ * tells what became of pair i. Returns 0, or a store error (nothing kept).
+ */
+struct ls_bundle_evidence;
+int ls_store_evidence_add(struct ls_store *s, const struct ls_bundle_evidence *ev, size_t n,
+			  struct ls_ingest_result *results);
 
 /*
  * Admission (layer 2): what the daemon may refuse from its own clients

@@ -73,6 +73,7 @@ struct ls_store {
 	size_t max_pending;
 	size_t pending_quota; /* records one author may have waiting */
 	size_t strangers_max; /* records of strangers waiting, all together */
+	bool bundle_check;    /* ls_store_opts.bundle_check */
 	struct ls_branch *fork_cache[LS_FORK_CACHE];
 	size_t fork_next;
 	int lockfd;

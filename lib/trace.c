@@ -245,11 +245,32 @@ ls_trace_release(struct ls_trace *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* ---- bundle: the closure of a lot's records under "depends on" ---- */
+/* ---- bundle: the records a verdict on a lot needs ----
+ *
+ * What a bundle of lot L holds, and why (the verdict and the consensus
+ * rules that re-check every record offline read these and no others):
+ *   - L's making record, every record that ships or consumes L (who holds
+ *     it), and the receipts of those transfers;
+ *   - for every lot a record of the bundle names (an input, a shipped lot):
+ *     its making record, its transfers and their receipts (the custody path,
+ *     the cross-border hops, and the holdings each use of it is checked
+ *     against); not the other records that consumed it: a record left out
+ *     there can only leave the user more, and the node checked it already;
+ *   - what each record names (ls_record_deps): certificates, the receiver's
+ *     certificate, the license, the policies superseded; its feed
+ *     predecessor only in an authority's feed (ls_feed_carried);
+ *   - the technology transfers a processor received before making a lot;
+ *   - every policy and revocation (they decide verdicts);
+ *   - the first equivocation evidence the node keeps for each author.
+ * A participant's feed is not carried: a lot whose maker signed 100,000
+ * other records bundles as small as any.
+ */
 
 struct bundle {
 	struct ls_txn *t;
-	struct ls_idmap *have; /* record id -> store position + 1 */
+	struct ls_idmap *have;    /* record id -> store position + 1 */
+	struct ls_idmap *lots;    /* lots whose transfers are in */
+	struct ls_idmap *authors; /* authors of the records in */
 	uint8_t (*work)[32];
 	size_t wn, wcap;
 	int rc;
@@ -283,35 +304,74 @@ want(struct bundle *b, const uint8_t id[32])
 	memcpy(b->work[b->wn++], id, 32);
 }
 
-static void
-want_lot(struct bundle *b, const uint8_t lot[32])
-{
-	struct ls_lot_info li;
-	if (ls_txn_lot(b->t, lot, &li) == 0)
-		want(b, li.rec);
-}
-
-/* Every record the record depends on (ls_record_deps: the same list ingest
- * waits for). */
-static void
-want_deps(struct bundle *b, const struct ls_record *r)
-{
-	struct ls_deps d;
-
-	ls_record_deps(b->t->s, r, &d);
-	for (size_t i = 0; i < d.n; i++) {
-		if (d.v[i].kind == LS_DEP_LOT)
-			want_lot(b, d.v[i].id);
-		else
-			want(b, d.v[i].id);
-	}
-}
-
 static int
 want_child(void *arg, const uint8_t rec[32])
 {
 	want(arg, rec);
 	return ((struct bundle *)arg)->rc;
+}
+
+/* A child of a named lot: only its transfers (their receipts follow). */
+static int
+want_transfer(void *arg, const uint8_t rec[32])
+{
+	struct bundle *b = arg;
+	struct ls_record *r = NULL;
+	int rc;
+
+	if (ls_idmap_has(b->have, rec))
+		return 0;
+	if ((rc = ls_txn_record(b->t, rec, &r)) != 0)
+		return rc;
+	if (r->type == LS_REC_TRANSFER)
+		want(b, rec);
+	ls_record_free(r);
+	return b->rc;
+}
+
+/* A lot a record names: its making record and its transfers. */
+static void
+want_lot(struct bundle *b, const uint8_t lot[32])
+{
+	struct ls_lot_info li;
+	int rc;
+
+	if (b->rc != 0 || ls_idmap_has(b->lots, lot))
+		return;
+	if ((rc = ls_txn_lot(b->t, lot, &li)) != 0) {
+		if (rc != LS_ERR_NOT_FOUND)
+			b->rc = rc;
+		return;
+	}
+	if ((b->rc = ls_idmap_put(b->lots, lot, (void *)1)) != 0)
+		return;
+	want(b, li.rec);
+	if (b->rc == 0 && (rc = ls_txn_children(b->t, lot, want_transfer, b)) != 0 && b->rc == 0)
+		b->rc = rc;
+}
+
+/* What the record names (ls_record_deps: the same list ingest waits for),
+ * its feed predecessor only where a bundle carries the feed. */
+static void
+want_deps(struct bundle *b, const struct ls_record *r)
+{
+	struct ls_deps d;
+	bool carried;
+	int rc;
+
+	ls_record_deps(b->t->s, r, &d);
+	for (size_t i = 0; i < d.n && b->rc == 0; i++) {
+		if (d.v[i].kind == LS_DEP_LOT) {
+			want_lot(b, d.v[i].id);
+		} else if (d.v[i].kind == LS_DEP_PREV) {
+			if ((rc = ls_feed_carried(b->t, r, &carried)) != 0)
+				b->rc = rc;
+			else if (carried)
+				want(b, d.v[i].id);
+		} else {
+			want(b, d.v[i].id);
+		}
+	}
 }
 
 static int
@@ -342,16 +402,113 @@ pos_cmp(const void *a, const void *b)
 	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
+/* The first evidence pair kept for an author (borrowed from the txn). */
+struct first_ev {
+	struct ls_txn *t;
+	struct ls_bundle_evidence *ev;
+	size_t n, cap;
+	int rc;
+};
+
+static int
+first_ev_one(void *arg, const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
+{
+	struct first_ev *f = arg;
+
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 8;
+		struct ls_bundle_evidence *nv = realloc(f->ev, cap * sizeof(*nv));
+		if (nv == NULL) {
+			f->rc = LS_ERR_NOMEM;
+			return f->rc;
+		}
+		f->ev = nv;
+		f->cap = cap;
+	}
+	f->ev[f->n++] = (struct ls_bundle_evidence){a, b, la, lb};
+	return 1; /* the first (lowest seq) is the one verdicts name */
+}
+
+/* Walks the bundle of lot in b (see above). */
+static int
+bundle_walk(struct bundle *b, const uint8_t lot[LS_ID_LEN])
+{
+	struct ls_txn *t = b->t;
+	struct ls_lot_info li;
+	int rc;
+
+	if ((rc = ls_txn_lot(t, lot, &li)) != 0)
+		return rc;
+	if ((b->have = ls_idmap_new()) == NULL || (b->lots = ls_idmap_new()) == NULL ||
+	    (b->authors = ls_idmap_new()) == NULL)
+		return LS_ERR_NOMEM;
+	/* Roots: the lot's making record and everything that ships or
+	 * consumes it; every policy and revocation. */
+	if ((rc = ls_idmap_put(b->lots, lot, (void *)1)) != 0)
+		return rc;
+	want(b, li.rec);
+	if ((rc = ls_txn_children(t, lot, want_child, b)) != 0 ||
+	    (rc = ls_txn_policies_each(t, want_child, b)) != 0 ||
+	    (rc = ls_txn_all_revocations_each(t, want_child, b)) != 0)
+		return b->rc ? b->rc : rc;
+	for (size_t i = 0; i < b->wn && b->rc == 0; i++) {
+		struct ls_record *r = NULL;
+		uint8_t id[32];
+		memcpy(id, b->work[i], 32);
+		if ((rc = ls_txn_record(t, id, &r)) != 0)
+			return rc;
+		if ((rc = ls_idmap_put(b->authors, r->author, (void *)1)) != 0) {
+			ls_record_free(r);
+			return rc;
+		}
+		want_deps(b, r);
+		/* A transfer's receipts: who holds what it shipped; a receipt's:
+		 * the sender's taking back of its shortfall. */
+		if (b->rc == 0 && (r->type == LS_REC_TRANSFER || r->type == LS_REC_RECEIPT) &&
+		    (rc = ls_txn_children(t, r->id, want_child, b)) != 0 && b->rc == 0)
+			b->rc = rc;
+		/* Technology its maker had received: it marks the lots made here. */
+		if (b->rc == 0 && r->type == LS_REC_TRANSFORMATION &&
+		    (rc = ls_techs_each(t, r->author, r->timestamp, want_tech, b)) != 0 &&
+		    b->rc == 0)
+			b->rc = rc;
+		ls_record_free(r);
+	}
+	return b->rc;
+}
+
+static int
+ev_cmp(const void *x, const void *y)
+{
+	const struct ls_bundle_evidence *a = x, *b = y;
+	size_t n = a->la < b->la ? a->la : b->la;
+	int c = memcmp(a->a, b->a, n);
+
+	return c != 0 ? c : (a->la > b->la) - (a->la < b->la);
+}
+
+static void
+author_ev(void *arg, const uint8_t key[32], void *val)
+{
+	struct first_ev *f = arg;
+	int rc;
+
+	(void)val;
+	if (f->rc != 0)
+		return;
+	if ((rc = ls_txn_evidence_each(f->t, key, first_ev_one, f)) != 0 && rc != 1)
+		f->rc = rc;
+}
+
 int
 ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out, size_t *len)
 {
 	struct ls_txn t;
 	struct bundle b = {0};
-	uint8_t(*anc)[32] = NULL;
+	struct first_ev fe = {0};
 	struct posid *order = NULL, *p;
 	const uint8_t **envs = NULL;
 	size_t *lens = NULL, n = 0;
-	struct ls_lot_info li;
 	int rc;
 
 	*out = NULL;
@@ -359,61 +516,13 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
 	b.t = &t;
-	if ((rc = ls_txn_lot(&t, lot, &li)) != 0)
+	if ((rc = bundle_walk(&b, lot)) != 0)
 		goto out;
-	if ((b.have = ls_idmap_new()) == NULL) {
-		rc = LS_ERR_NOMEM;
+	fe.t = &t;
+	ls_idmap_each(b.authors, author_ev, &fe);
+	if ((rc = fe.rc) != 0)
 		goto out;
-	}
-	/* Roots: the lot's creation and its transfers, their receipts and the
-	 * senders' receipts of what those returned;
-	 * every policy and revocation (they decide verdicts). */
-	want(&b, li.rec);
-	if ((rc = ls_txn_children(&t, lot, want_child, &b)) != 0)
-		goto out;
-	for (size_t i = 0; i < b.wn && b.rc == 0; i++) {
-		struct ls_record *r = NULL;
-		/* A receipt's children: the sender's taking back of its shortfall. */
-		if (ls_txn_record(&t, b.work[i], &r) == 0 &&
-		    (r->type == LS_REC_TRANSFER || r->type == LS_REC_RECEIPT))
-			ls_txn_children(&t, r->id, want_child, &b);
-		ls_record_free(r);
-	}
-	if ((rc = ls_txn_policies_each(&t, want_child, &b)) != 0 ||
-	    (rc = ls_txn_all_revocations_each(&t, want_child, &b)) != 0)
-		goto out;
-	/* Close under dependencies; ancestors' transfers come in through the
-	 * transformations' input lots and the holders' feeds. */
-	for (size_t i = 0; i < b.wn && b.rc == 0; i++) {
-		struct ls_record *r = NULL;
-		uint8_t id[32];
-		memcpy(id, b.work[i], 32);
-		if (ls_txn_record(&t, id, &r) != 0)
-			continue;
-		want_deps(&b, r);
-		/* Technology its maker had received: it marks the lots made here. */
-		if (r->type == LS_REC_TRANSFORMATION &&
-		    (b.rc = ls_techs_each(&t, r->author, r->timestamp, want_tech, &b)) != 0) {
-			ls_record_free(r);
-			break;
-		}
-		if (r->type == LS_REC_LOT || r->type == LS_REC_TRANSFORMATION) {
-			/* Transfers of the lots made here, for the cross-border hops. */
-			uint32_t nout =
-			    r->type == LS_REC_LOT ? 1 : (uint32_t)r->transformation.n_outputs;
-			for (uint32_t o = 0; o < nout && b.rc == 0; o++) {
-				uint8_t l[32];
-				if (r->type == LS_REC_LOT)
-					memcpy(l, r->id, 32);
-				else
-					ls_lot_id(r->id, o, l);
-				ls_txn_children(&t, l, want_child, &b);
-			}
-		}
-		ls_record_free(r);
-	}
-	if ((rc = b.rc) != 0)
-		goto out;
+
 	n = ls_idmap_count(b.have);
 	if ((order = calloc(n ? n : 1, sizeof(*order))) == NULL ||
 	    (envs = calloc(n ? n : 1, sizeof(*envs))) == NULL ||
@@ -433,14 +542,45 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 		envs[i] = env.mv_data;
 		lens[i] = env.mv_size;
 	}
-	rc = ls_bundle_encode(envs, lens, n, lot, out, len);
+	/* In a stable order: the same node makes the same bundle. */
+	if (fe.n > 1)
+		qsort(fe.ev, fe.n, sizeof(*fe.ev), ev_cmp);
+	rc = ls_bundle_encode_ev(envs, lens, n, lot, fe.ev, fe.n, out, len);
 out:
-	free(anc);
+	free(fe.ev);
 	free(order);
 	free(envs);
 	free(lens);
 	free(b.work);
 	ls_idmap_free(&b.have);
+	ls_idmap_free(&b.lots);
+	ls_idmap_free(&b.authors);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
+ls_bundle_members(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t (*ids)[LS_ID_LEN],
+		  size_t n, size_t *first_extra)
+{
+	struct ls_txn t;
+	struct bundle b = {0};
+	int rc;
+
+	*first_extra = n;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	b.t = &t;
+	if ((rc = bundle_walk(&b, lot)) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (!ls_idmap_has(b.have, ids[i])) {
+				*first_extra = i;
+				break;
+			}
+	free(b.work);
+	ls_idmap_free(&b.have);
+	ls_idmap_free(&b.lots);
+	ls_idmap_free(&b.authors);
 	ls_txn_abort(&t);
 	return rc;
 }

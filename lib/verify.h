@@ -206,10 +206,22 @@ int ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct
 void ls_trace_release(struct ls_trace *t);
 
 /*
- * Every record needed to verify lot (ancestors, their certificates up to the
- * trust anchors, licenses, policies and revocations), dependencies first, as
- * a serialized Bundle. *out malloc'd.
+ * Every record a verdict on lot needs (its making, holders and custody,
+ * ancestors, certificates up to the trust anchors and the feeds of the
+ * authorities, licenses, policies and revocations; not participants' feeds:
+ * see trace.c), dependencies first, with the first equivocation evidence s
+ * keeps for each of their authors, as a serialized Bundle naming lot.
+ * *out malloc'd.
  */
 int ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out, size_t *len);
+
+/*
+ * Whether the n stored records ids are all part of lot's bundle in s (the
+ * same walk as ls_bundle_collect): 0 with *first_extra = n when they are,
+ * else with the index of the first that is not (records of another lot's
+ * bundle). LS_ERR_NOT_FOUND when s does not hold lot.
+ */
+int ls_bundle_members(struct ls_store *s, const uint8_t lot[LS_ID_LEN],
+		      const uint8_t (*ids)[LS_ID_LEN], size_t n, size_t *first_extra);
 
 #endif

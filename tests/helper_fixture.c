@@ -572,6 +572,24 @@ fx_store_open(const char *dir, const struct fx_actor *anchor, size_t map_size,
 }
 
 int
+fx_bundle_store_open(const char *dir, const struct fx_actor *anchor, struct ls_store **out)
+{
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if (anchor != NULL) {
+		o.anchors = (const uint8_t(*)[LS_KEY_LEN])anchor->kp->pk;
+		o.n_anchors = 1;
+	}
+	o.bundle_check = true;
+	if ((rc = ls_store_open(dir, &o, out, &ctx)) != 0)
+		fprintf(stderr, "fx_bundle_store_open: %s\n", ls_err_msg(&ctx, rc));
+	return rc;
+}
+
+int
 fx_ingest_one(struct ls_store *s, const uint8_t *env, size_t len, struct ls_ingest_result *res)
 {
 	const uint8_t *envs[1] = {env};

@@ -222,6 +222,9 @@ struct fx_env fx_policy(struct fx_actor *authority, const struct fx_policy_spec 
  */
 int fx_store_open(const char *dir, const struct fx_actor *anchor, size_t map_size,
 		  struct ls_store **out);
+/* A store that checks a bundle (ls_store_opts.bundle_check), as verify-bundle
+ * opens one. */
+int fx_bundle_store_open(const char *dir, const struct fx_actor *anchor, struct ls_store **out);
 
 /* Ingests one envelope; *res (may be NULL) gets its result. The ingest rc. */
 int fx_ingest_one(struct ls_store *s, const uint8_t *env, size_t len, struct ls_ingest_result *res);

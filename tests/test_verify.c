@@ -952,7 +952,7 @@ test_verify_bundle_offline(void **state)
 	assert_int_equal(ls_bundle_collect(w->s, w->magnets, &buf, &len), 0);
 	assert_int_equal(ls_bundle_decode(buf, len, 100000, &envs, &lens, &n, &ctx), 0);
 	assert_true(n > 10);
-	assert_int_equal(fx_store_open(dir, w->auth, 0, &fresh), 0);
+	assert_int_equal(fx_bundle_store_open(dir, w->auth, &fresh), 0);
 	res = calloc(n, sizeof(*res));
 	assert_non_null(res);
 	assert_int_equal(ls_store_ingest(fresh, envs, lens, n, res, NULL), 0);
@@ -1347,7 +1347,7 @@ test_verify_export_foreign_tech(void **state)
 		assert_non_null(dir);
 		assert_int_equal(ls_bundle_collect(w->s, after, &buf, &len), 0);
 		assert_int_equal(ls_bundle_decode(buf, len, 100000, &envs, &lens, &n, NULL), 0);
-		assert_int_equal(fx_store_open(dir, w->auth, 0, &fresh), 0);
+		assert_int_equal(fx_bundle_store_open(dir, w->auth, &fresh), 0);
 		res = calloc(n, sizeof(*res));
 		assert_non_null(res);
 		assert_int_equal(ls_store_ingest(fresh, envs, lens, n, res, NULL), 0);

@@ -1,7 +1,8 @@
 /*
  * fuzz_envelope.c - libFuzzer target for the untrusted-bytes entry points of
  * the record codec: ls_record_decode (and ls_record_verify when it decodes)
- * and ls_bundle_decode (and the decode of every envelope in a bundle).
+ * and ls_bundle_decode / ls_bundle_evidence (and the decode of every envelope
+ * in a bundle and in its evidence pairs).
  *
  * Build with `make fuzz`, run with
  *   build/fuzz/fuzz_envelope -max_total_time=60 build/fuzz/corpus
@@ -71,6 +72,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(envs);
 	free(lens);
+	{
+		struct ls_bundle_evidence *ev = NULL;
+		if (ls_bundle_evidence(data, size, 16, &ev, &n, NULL) == 0) {
+			for (size_t i = 0; i < n; i++) {
+				if (ev[i].a < data || ev[i].a + ev[i].la > data + size ||
+				    ev[i].b < data || ev[i].b + ev[i].lb > data + size)
+					abort();
+				check_one(ev[i].a, ev[i].la);
+				check_one(ev[i].b, ev[i].lb);
+			}
+		} else if (ev != NULL) {
+			abort();
+		}
+		free(ev);
+	}
 	return 0;
 }
 

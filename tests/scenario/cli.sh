@@ -424,11 +424,15 @@ expect 0 "verify-bundle --lot ID" --json verify-bundle "$T/ox.bundle" --trust "$
 check "verify-bundle --json: valid, names the lot" jtest "\$j->{verdict} eq 'valid' && \$j->{lot} eq '$OX'" \
 	<<<"$OUT"
 expect 0 "verify-bundle --lot LABEL" verify-bundle "$T/ox.bundle" --trust "$T/auth.key.pub" --lot NdPr-oxide
-check "verify-bundle: valid" test "$(head -n1 <<<"$OUT")" = valid
+check "verify-bundle names the lot it checked" \
+	test "$(sed -n 1p <<<"$OUT")" = "lot $OX 'NdPr-oxide' (bundle '$T/ox.bundle')"
+check "verify-bundle: valid" test "$(sed -n 2p <<<"$OUT")" = valid
 expect 3 "verify-bundle --export-to JP (Dy oxide)" verify-bundle "$T/ox.bundle" \
 	--trust "$T/auth.key.pub" --lot "${DYOX:0:10}" --export-to JP
-expect 1 "verify-bundle of a lot whose history lacks a license" verify-bundle "$T/ox.bundle" \
-	--trust "$T/auth.key.pub" --lot magnet-alloy
+expect 1 "the daemon: the alloy's history lacks a license" verify magnet-alloy
+expect 0 "bundle of the alloy" bundle magnet-alloy -o "$T/alloy.bundle"
+expect 1 "verify-bundle of a lot whose history lacks a license" verify-bundle "$T/alloy.bundle" \
+	--trust "$T/auth.key.pub"
 expect 1 "verify-bundle with the wrong trust key is broken" verify-bundle "$T/ox.bundle" \
 	--trust "$T/nobody.key.pub" --lot "$OX"
 expect_err 2 "--lot: no lot 'no-such-lot'" "verify-bundle --lot of a lot not in the bundle" verify-bundle \
