@@ -197,7 +197,10 @@ set_result(struct ls_ingest_result *res, enum ls_ingest_status st, enum ls_reaso
 /* ---- the pending set ----
  *
  * pending   missing id || waiting id -> envelope bytes
- * pwait     waiting id -> missing id || author || order u64 || stranger u8
+ * pwait     waiting id -> missing id || author || order u64 || flags u8
+ *           (PW_STRANGER; PW_LOCAL: a local client's submission, which
+ *           gets the admission checks when it is released; PW_VIOLATION:
+ *           one that records a violation knowingly)
  * porder    author || order u64 -> waiting id
  * pauthors  author -> records waiting u64
  * pstrange  order u64 -> waiting id (records of strangers, oldest first)
@@ -212,7 +215,10 @@ set_result(struct ls_ingest_result *res, enum ls_ingest_status st, enum ls_reaso
  * out-of-order records.
  */
 
-#define PW_LEN (LS_ID_LEN + LS_KEY_LEN + 8 + 1)
+#define PW_LEN       (LS_ID_LEN + LS_KEY_LEN + 8 + 1)
+#define PW_STRANGER  1u
+#define PW_LOCAL     2u
+#define PW_VIOLATION 4u
 
 static int
 pauthor_add(struct wctx *w, const uint8_t author[LS_KEY_LEN], int delta, uint64_t *count)
@@ -260,19 +266,20 @@ unpark(struct wctx *w, const uint8_t waiting[LS_ID_LEN], const uint8_t pw[PW_LEN
 	if ((rc = del_key(w, s->pending, pk, sizeof(pk))) != 0 ||
 	    (rc = del_key(w, s->porder, ok, sizeof(ok))) != 0 ||
 	    (rc = del_key(w, s->pwait, waiting, LS_ID_LEN)) != 0 ||
-	    (pw[PW_LEN - 1] &&
+	    ((pw[PW_LEN - 1] & PW_STRANGER) &&
 	     (rc = del_key(w, s->pstrange, pw + LS_ID_LEN + LS_KEY_LEN, 8)) != 0) ||
 	    (rc = pauthor_add(w, pw + LS_ID_LEN, -1, NULL)) != 0)
 		return rc;
-	if (pw[PW_LEN - 1] && w->strangers > 0)
+	if ((pw[PW_LEN - 1] & PW_STRANGER) && w->strangers > 0)
 		w->strangers--;
 	if (w->pending > 0)
 		w->pending--;
 	return 0;
 }
 
+/* Unparks waiting; *flags (may be NULL) gets its PW_ flags. */
 static int
-unpark_id(struct wctx *w, const uint8_t waiting[LS_ID_LEN])
+unpark_id(struct wctx *w, const uint8_t waiting[LS_ID_LEN], uint8_t *flags)
 {
 	uint8_t pw[PW_LEN];
 	MDB_val pv;
@@ -283,6 +290,8 @@ unpark_id(struct wctx *w, const uint8_t waiting[LS_ID_LEN])
 	if (pv.mv_size != sizeof(pw))
 		return LS_ERR_STORE;
 	memcpy(pw, pv.mv_data, sizeof(pw));
+	if (flags != NULL)
+		*flags = pw[PW_LEN - 1];
 	return unpark(w, waiting, pw);
 }
 
@@ -349,15 +358,16 @@ evict_one(struct wctx *w, bool for_stranger)
 	}
 	if (rc != 0)
 		return rc;
-	return unpark_id(w, waiting);
+	return unpark_id(w, waiting, NULL);
 }
 
 /*
- * Parks r until `missing` arrives. Returns 0 (parked), a reason in *reason
- * when it may not wait, or a store error.
+ * Parks r until `missing` arrives; flags: PW_LOCAL, PW_VIOLATION (how it
+ * was submitted, kept for its release). Returns 0 (parked), a reason in
+ * *reason when it may not wait, or a store error.
  */
 static int
-park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
+park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing, uint8_t flags,
      enum ls_reason *reason, char *msg, size_t msglen)
 {
 	struct ls_store *s = w->t.s;
@@ -398,7 +408,7 @@ park(struct wctx *w, const struct ls_record *r, const struct ls_dep *missing,
 	memcpy(pw, missing->id, LS_ID_LEN);
 	memcpy(pw + LS_ID_LEN, r->author, LS_KEY_LEN);
 	ls_be64_put(pw + LS_ID_LEN + LS_KEY_LEN, order);
-	pw[PW_LEN - 1] = stranger ? 1 : 0;
+	pw[PW_LEN - 1] = (uint8_t)((stranger ? PW_STRANGER : 0) | flags);
 	memcpy(ok, r->author, LS_KEY_LEN);
 	ls_be64_put(ok + LS_KEY_LEN, order);
 	if ((rc = ls_record_envelope(r, &env, &len)) != 0)
@@ -826,7 +836,10 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 				continue;
 			}
 		}
-		if ((rc = park(w, r, &deps.v[i], &reason, msg, sizeof(msg))) != 0) {
+		if ((rc = park(w, r, &deps.v[i],
+			       (uint8_t)((layer >= LS_LAYER_ADMISSION ? PW_LOCAL : 0) |
+					 (violation ? PW_VIOLATION : 0)),
+			       &reason, msg, sizeof(msg))) != 0) {
 			w->err = rc;
 			return;
 		}
@@ -976,26 +989,34 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 		set_result(res, LS_INGEST_ACCEPTED, LS_R_OK, NULL);
 }
 
+/* A record leaving the pending set, with the PW_ flags it waited with. */
+struct parked {
+	struct ls_record *r;
+	uint8_t flags;
+};
+
 static int
 by_seq(const void *a, const void *b)
 {
-	const struct ls_record *x = *(const struct ls_record *const *)a;
-	const struct ls_record *y = *(const struct ls_record *const *)b;
+	const struct ls_record *x = ((const struct parked *)a)->r;
+	const struct ls_record *y = ((const struct parked *)b)->r;
 
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
 	return memcmp(x->id, y->id, LS_ID_LEN);
 }
 
-/* Pops the records parked on `id` and takes them through process() (at the
- * consensus layer: admission was for the moment of submission). */
+/* Pops the records parked on `id` and takes them through process(): a
+ * local client's submission gets the admission checks it could not get
+ * while its dependencies were missing (refused, it is dropped: nobody is
+ * waiting for the answer), a peer's the consensus rules. */
 static void
 release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 {
 	struct ls_store *s = w->t.s;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
-	struct ls_record **batch = NULL;
+	struct parked *batch = NULL;
 	uint8_t(*waiting)[LS_ID_LEN] = NULL;
 	size_t n = 0, cap = 0;
 	int mrc, rc;
@@ -1015,7 +1036,7 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 			break;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
-			struct ls_record **nb = realloc(batch, ncap * sizeof(*nb));
+			struct parked *nb = realloc(batch, ncap * sizeof(*nb));
 			uint8_t(*nw)[LS_ID_LEN] = nb ? realloc(waiting, ncap * LS_ID_LEN) : NULL;
 			if (nb != NULL)
 				batch = nb;
@@ -1031,13 +1052,14 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 			break;
 		}
 		memcpy(waiting[n], (uint8_t *)k.mv_data + LS_ID_LEN, LS_ID_LEN);
-		batch[n++] = r;
+		batch[n].flags = 0;
+		batch[n++].r = r;
 	}
 	if (w->err == 0 && mrc != 0 && mrc != MDB_NOTFOUND)
 		w->err = ls_store_err(mrc);
 	mdb_cursor_close(c);
 	for (size_t i = 0; i < n && w->err == 0; i++) {
-		if ((rc = unpark_id(w, waiting[i])) != 0)
+		if ((rc = unpark_id(w, waiting[i], &batch[i].flags)) != 0)
 			w->err = rc;
 	}
 	/* Lower seqs first, so that a parked run of one feed applies in one
@@ -1047,9 +1069,12 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 	for (size_t i = 0; i < n; i++) {
 		bool keep = false;
 		if (w->err == 0)
-			process(w, batch[i], LS_LAYER_CONSENSUS, false, NULL, &keep);
+			process(w, batch[i].r,
+				(batch[i].flags & PW_LOCAL) ? LS_LAYER_ADMISSION
+							    : LS_LAYER_CONSENSUS,
+				(batch[i].flags & PW_VIOLATION) != 0, NULL, &keep);
 		if (!keep)
-			ls_record_free(batch[i]);
+			ls_record_free(batch[i].r);
 	}
 	free(batch);
 	free(waiting);

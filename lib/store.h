@@ -160,7 +160,9 @@ enum ls_admit {
  * user, or carries material under a re-export bar to a barred destination
  * (the reason verify would give the hop). With LS_ADMIT_LOCAL_VIOLATION that
  * transfer is accepted and its result carries the reason and a message
- * saying that it breaks provenance.
+ * saying that it breaks provenance. A local submission that waits for a
+ * dependency (LS_INGEST_PENDING) gets these checks when it is released; if
+ * they refuse it then, it is dropped (no result: nobody waits for one).
  */
 int ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
 			  const uint8_t *admit, size_t n, struct ls_ingest_result *results,

@@ -1297,6 +1297,7 @@ struct holding {
 	uint8_t key[32];
 	uint64_t grams;
 	const struct lot_tr *transit; /* NULL: held */
+	bool faulty;                  /* its provenance is broken (holdings_rank) */
 };
 
 struct holdings {
@@ -1322,6 +1323,7 @@ holding_one(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t g)
 	memcpy(h->v[h->n].key, holder, 32);
 	h->v[h->n].grams = g;
 	h->v[h->n].transit = NULL;
+	h->v[h->n].faulty = false;
 	h->n++;
 	return 0;
 }
@@ -1410,6 +1412,50 @@ holding_marks(const struct prov *p, const struct holding *x, bool *on)
 	return custody_marks(&p->trs, x->transit->from, on);
 }
 
+/* Whether the material whose custody path is on[] has a broken provenance
+ * (part_verdict's rule, without its reasons). */
+static bool
+marks_faulty(const struct prov *p, const bool *on)
+{
+	if (ls_verdict_faults(p->v) > 0)
+		return true;
+	for (size_t i = 0; i < p->trs.n; i++)
+		if (on[i] && p->trs.v[i].v.n > 0)
+			return true;
+	return false;
+}
+
+static int
+cmp_holding_faulty(const void *a, const void *b)
+{
+	const struct holding *x = a, *y = b;
+
+	if (x->faulty != y->faulty)
+		return x->faulty ? -1 : 1;
+	return cmp_holding(a, b);
+}
+
+/*
+ * More holdings than a verdict has parts: those whose provenance is broken
+ * go first, so that a broken holder is never among those left unjudged and
+ * the worst part decides (a fault cannot hide behind 64 clean holders).
+ */
+static int
+holdings_rank(const struct prov *p, struct holdings *h, bool *on)
+{
+	int rc;
+
+	if (h->n <= LS_VERDICT_PARTS_MAX)
+		return 0;
+	for (size_t i = 0; i < h->n; i++) {
+		if ((rc = holding_marks(p, &h->v[i], on)) != 0)
+			return rc;
+		h->v[i].faulty = marks_faulty(p, on);
+	}
+	qsort(h->v, h->n, sizeof(*h->v), cmp_holding_faulty);
+	return 0;
+}
+
 static int
 parts_alloc(struct ls_verdict *v, size_t n_holdings)
 {
@@ -1419,6 +1465,37 @@ parts_alloc(struct ls_verdict *v, size_t n_holdings)
 	if ((v->parts = calloc(n ? n : 1, sizeof(*v->parts))) == NULL)
 		return LS_ERR_NOMEM;
 	return 0;
+}
+
+/* The worst rank of v's parts (-1: none). */
+static int
+parts_worst(const struct ls_verdict *v)
+{
+	int worst = -1;
+
+	for (size_t i = 0; i < v->n_parts; i++)
+		if (rank(v->parts[i].v.kind) > worst)
+			worst = rank(v->parts[i].v.kind);
+	return worst;
+}
+
+/*
+ * A part beyond the cap of an export question: when it is worse than some
+ * part shown, it takes the last such part's place (that part's verdict is
+ * released: it is among those counted in parts_more) and false is returned;
+ * else true (pt stays the caller's).
+ */
+static bool
+export_worse(struct ls_verdict *v, struct ls_verdict_part *pt)
+{
+	for (size_t i = v->n_parts; i-- > 0;)
+		if (rank(v->parts[i].v.kind) < rank(pt->v.kind)) {
+			ls_verdict_release(&v->parts[i].v);
+			v->parts[i] = *pt;
+			memset(pt, 0, sizeof(*pt));
+			return false;
+		}
+	return true;
 }
 
 /* Provenance of the material q->from holds, or of every holder's. */
@@ -1455,7 +1532,7 @@ prov_answer(struct prov *p, const struct ls_export_query *q, struct ls_verdict *
 		rc = part_verdict(p, on, v);
 		goto out;
 	}
-	if ((rc = parts_alloc(v, h.n)) != 0)
+	if ((rc = holdings_rank(p, &h, on)) != 0 || (rc = parts_alloc(v, h.n)) != 0)
 		goto out;
 	for (size_t i = 0; i < h.n && v->n_parts < LS_VERDICT_PARTS_MAX && rc == 0; i++) {
 		struct ls_verdict_part *pt = &v->parts[v->n_parts];
@@ -1823,19 +1900,29 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 			rc = export_holder(&x, q, x.li.maker, v);
 		goto out;
 	}
-	if ((rc = parts_alloc(v, h.n)) != 0)
+	if ((rc = holdings_rank(&x.p, &h, on)) != 0 || (rc = parts_alloc(v, h.n)) != 0)
 		goto out;
-	for (size_t i = 0; i < h.n && v->n_parts < LS_VERDICT_PARTS_MAX && rc == 0; i++) {
-		struct ls_verdict_part *pt = &v->parts[v->n_parts];
+	for (size_t i = 0; i < h.n && rc == 0; i++) {
+		struct ls_verdict_part pt;
+		/* Beyond the cap, a holder is judged only while one could be
+		 * worse than every part shown: denied cannot get worse. */
+		if (v->n_parts == LS_VERDICT_PARTS_MAX && parts_worst(v) == 2)
+			break;
+		memset(&pt, 0, sizeof(pt));
 		if ((rc = holding_marks(&x.p, &h.v[i], on)) != 0 ||
-		    (rc = part_verdict(&x.p, on, &pt->v)) != 0 ||
-		    (rc = export_holder(&x, q, h.v[i].key, &pt->v)) != 0) {
-			ls_verdict_release(&pt->v);
+		    (rc = part_verdict(&x.p, on, &pt.v)) != 0 ||
+		    (rc = export_holder(&x, q, h.v[i].key, &pt.v)) != 0) {
+			ls_verdict_release(&pt.v);
 			break;
 		}
-		memcpy(pt->holder, h.v[i].key, 32);
-		pt->grams = h.v[i].grams;
-		v->n_parts++;
+		memcpy(pt.holder, h.v[i].key, 32);
+		pt.grams = h.v[i].grams;
+		if (v->n_parts < LS_VERDICT_PARTS_MAX) {
+			v->parts[v->n_parts++] = pt;
+			continue;
+		}
+		if (export_worse(v, &pt))
+			ls_verdict_release(&pt.v);
 	}
 	if (rc == 0)
 		rc = verdict_worst(v);
