@@ -150,7 +150,8 @@ $(FUZZ_DIR)/fuzz_envelope: tests/fuzz/fuzz_envelope.c $(wildcard lib/*.c lib/*.h
 	@mkdir -p $(FUZZ_DIR)/gen
 	$(PROTOC_C) --c_out=$(FUZZ_DIR)/gen -Iproto $(PROTOS)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -I$(FUZZ_DIR)/gen \
-		$(PKG_CFLAGS) -o $@ $< lib/record.c lib/pbuf.c lib/err.c lib/util.c $(FUZZ_DIR)/gen/lodestone.pb-c.c \
+		$(PKG_CFLAGS) -o $@ $< lib/record.c lib/country.c lib/pbuf.c lib/err.c lib/util.c \
+		$(FUZZ_DIR)/gen/lodestone.pb-c.c \
 		$(PKG_LIBS)
 
 deps:
