@@ -10,7 +10,7 @@ PROTOC_C ?= protoc-c
 
 PKGS := libsodium lmdb libprotobuf-c libzmq jansson inih
 DEB_PKGS := build-essential pkg-config libsodium-dev liblmdb-dev libprotobuf-c-dev \
-	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev
+	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san

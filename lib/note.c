@@ -11,22 +11,85 @@
 #include "note.h"
 #include "util.h"
 
-#define EMDASH       "\xe2\x80\x94 " /* U+2014 and a space: a signature line's start */
-#define COSIG_PREFIX "cosignature/v1\ntime "
+#define EMDASH         "\xe2\x80\x94 " /* U+2014 and a space: a signature line's start */
+#define COSIG_PREFIX   "cosignature/v1\ntime "
+#define COSIG_TIME_MAX INT64_MAX /* tlog-cosignature: a timestamp is at most 2^63 - 1 */
+
+/* The code point at s[*i] (strict UTF-8: no overlong form, no surrogate,
+ * at most U+10FFFF), advancing *i; false when the bytes are not UTF-8. */
+static bool
+utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
+{
+	unsigned char c = s[*i];
+	size_t len;
+	uint32_t v, min;
+
+	if (c < 0x80) {
+		*cp = c;
+		(*i)++;
+		return true;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		v = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		v = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		v = c & 0x07;
+		min = 0x10000;
+	} else {
+		return false;
+	}
+	if (n - *i < len)
+		return false;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[*i + k] & 0xc0) != 0x80)
+			return false;
+		v = v << 6 | (s[*i + k] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return false;
+	*cp = v;
+	*i += len;
+	return true;
+}
+
+/* Unicode's White_Space property (what a key name may not hold). */
+static bool
+uspace(uint32_t c)
+{
+	return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+	       c == 0x205f || c == 0x3000;
+}
+
+/* Bytes of a key name: non-empty, shorter than LS_NOTE_NAME_MAX, UTF-8,
+ * no control character, no Unicode space, no '+' (signed-note). */
+static bool
+name_ok(const char *name, size_t n)
+{
+	size_t i = 0;
+	uint32_t c;
+
+	if (n == 0 || n >= LS_NOTE_NAME_MAX)
+		return false;
+	while (i < n) {
+		if (!utf8_next((const unsigned char *)name, n, &i, &c))
+			return false;
+		if (c < 0x20 || c == '+' || uspace(c))
+			return false;
+	}
+	return true;
+}
 
 bool
 ls_note_name_ok(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (n == 0 || n >= LS_NOTE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c <= 0x20 || c == 0x7f || c == '+')
-			return false;
-	}
-	return true;
+	return name_ok(name, strlen(name));
 }
 
 static void
@@ -173,14 +236,20 @@ rd_line(struct rd *r, const char **s, size_t *n)
 	return true;
 }
 
-/* Text may hold no NUL and no control character but newline. */
+/* A note's bytes are UTF-8 with no control character but newline
+ * (signed-note); the first bad byte's offset into *at. */
 static bool
-text_ok(const char *s, size_t n)
+text_ok(const char *s, size_t n, size_t *at)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\n') || c == 0x7f)
+	size_t i = 0, start;
+	uint32_t c;
+
+	while (i < n) {
+		start = i;
+		if (!utf8_next((const unsigned char *)s, n, &i, &c) || (c < 0x20 && c != '\n')) {
+			*at = start;
 			return false;
+		}
 	}
 	return true;
 }
@@ -213,18 +282,21 @@ sig_parse(const char *s, size_t n, struct ls_note_sig *sig, unsigned line, struc
 	memset(sig, 0, sizeof(*sig));
 	if (n < pl || memcmp(s, EMDASH, pl) != 0)
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
-				  "note line %u: a signature line starts with an em dash", line);
+				  "note line %u: not a signature line (em dash, space, name, "
+				  "space, base64)",
+				  line);
 	s += pl;
 	n -= pl;
 	if ((sp = memchr(s, ' ', n)) == NULL)
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
 				  "note line %u: signature line without a signature", line);
 	nlen = (size_t)(sp - s);
-	if (nlen == 0 || nlen >= LS_NOTE_NAME_MAX)
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "note line %u: bad key name", line);
+	if (!name_ok(s, nlen))
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "note line %u: bad key name (empty, over %d bytes, or with a "
+				  "space or '+')",
+				  line, LS_NOTE_NAME_MAX - 1);
 	memcpy(sig->name, s, nlen);
-	if (!ls_note_name_ok(sig->name))
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "note line %u: bad key name", line);
 	if (!b64_upto(sp + 1, n - nlen - 1, sig->sig, sizeof(sig->sig), &sig->len) || sig->len < 5)
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
 				  "note line %u: signature is not base64 of a key id and a "
@@ -233,16 +305,17 @@ sig_parse(const char *s, size_t n, struct ls_note_sig *sig, unsigned line, struc
 	return 0;
 }
 
-int
-ls_note_sig_lines_parse(const char *text, size_t len, struct ls_note *n, struct ls_err_ctx *ctx)
+/* Signature lines up to len, appended to n's list; at least one. */
+static int
+sig_lines(const char *text, size_t len, struct ls_note *n, unsigned line0, struct ls_err_ctx *ctx)
 {
-	struct rd r = {text, len, 0, 0};
+	struct rd r = {text, len, 0, line0};
 	const char *s;
 	size_t l;
 	int rc;
 
-	if (len > LS_NOTE_MAX)
-		return ls_err_set(ctx, LS_ERR_TOO_BIG, "signatures: over %d bytes", LS_NOTE_MAX);
+	if (len == 0)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "note: no signature line");
 	while (rd_line(&r, &s, &l)) {
 		if (n->n_sigs >= LS_NOTE_SIGS_MAX)
 			return ls_err_set(ctx, LS_ERR_TOO_BIG, "note: over %d signatures",
@@ -252,31 +325,48 @@ ls_note_sig_lines_parse(const char *text, size_t len, struct ls_note *n, struct 
 		n->n_sigs++;
 	}
 	if (r.pos != len)
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "note: last line has no newline");
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "note line %u: last line has no newline",
+				  r.line + 1);
 	return 0;
+}
+
+int
+ls_note_sig_lines_parse(const char *text, size_t len, struct ls_note *n, struct ls_err_ctx *ctx)
+{
+	size_t at;
+
+	if (len > LS_NOTE_MAX)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "signatures: over %d bytes", LS_NOTE_MAX);
+	if (!text_ok(text, len, &at))
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "signatures: byte %zu is a control character or not UTF-8", at);
+	return sig_lines(text, len, n, 0, ctx);
 }
 
 int
 ls_note_parse(const char *text, size_t len, struct ls_note *n, struct ls_err_ctx *ctx)
 {
-	const char *sep = NULL;
-	size_t blen;
-	int rc;
+	size_t blen, at;
+	unsigned lines = 0;
+	bool found = false;
 
 	memset(n, 0, offsetof(struct ls_note, sigs));
 	n->n_sigs = 0;
 	if (len > LS_NOTE_MAX)
 		return ls_err_set(ctx, LS_ERR_TOO_BIG, "note: over %d bytes", LS_NOTE_MAX);
-	if (!text_ok(text, len))
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "note: control character in text");
-	for (size_t i = 0; i + 1 < len; i++)
-		if (text[i] == '\n' && text[i + 1] == '\n') {
-			sep = text + i;
+	if (!text_ok(text, len, &at))
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "note: byte %zu is a control character or not UTF-8", at);
+	/* The text ends at the last blank line: it may hold blank lines
+	 * itself, a signature line never is one. */
+	for (blen = len; blen >= 2; blen--)
+		if (text[blen - 2] == '\n' && text[blen - 1] == '\n') {
+			found = true;
 			break;
 		}
-	if (sep == NULL)
+	if (!found)
 		return ls_err_set(ctx, LS_ERR_MALFORMED, "note: no blank line before signatures");
-	blen = (size_t)(sep - text) + 1;
+	blen--; /* the text keeps its final newline, not the blank line */
 	if (blen < 2)
 		return ls_err_set(ctx, LS_ERR_MALFORMED, "note: empty text");
 	if (blen > LS_NOTE_BODY_MAX)
@@ -285,11 +375,9 @@ ls_note_parse(const char *text, size_t len, struct ls_note *n, struct ls_err_ctx
 	memcpy(n->body, text, blen);
 	n->body[blen] = '\0';
 	n->body_len = blen;
-	if ((rc = ls_note_sig_lines_parse(sep + 2, len - blen - 1, n, ctx)) != 0)
-		return rc;
-	if (n->n_sigs == 0)
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "note: no signature");
-	return 0;
+	for (size_t i = 0; i < blen; i++)
+		lines += text[i] == '\n';
+	return sig_lines(text + blen + 1, len - blen - 1, n, lines + 1, ctx);
 }
 
 size_t
@@ -330,13 +418,21 @@ int
 ls_note_sig_add(struct ls_note *n, const char *name, const uint8_t id[4], const uint8_t *sig,
 		size_t len)
 {
-	struct ls_note_sig *s;
+	struct ls_note_sig *s = NULL;
 
-	if (n->n_sigs >= LS_NOTE_SIGS_MAX)
-		return LS_ERR_TOO_BIG;
 	if (!ls_note_name_ok(name) || len + 4 > LS_NOTE_SIG_MAX)
 		return LS_ERR_INVALID;
-	s = &n->sigs[n->n_sigs++];
+	/* One line per key, as Go's note.Sign: a new signature by a key
+	 * (name and id) replaces the one it had. */
+	for (size_t i = 0; i < n->n_sigs && s == NULL; i++)
+		if (strcmp(n->sigs[i].name, name) == 0 && n->sigs[i].len >= 4 &&
+		    memcmp(n->sigs[i].sig, id, 4) == 0)
+			s = &n->sigs[i];
+	if (s == NULL) {
+		if (n->n_sigs >= LS_NOTE_SIGS_MAX)
+			return LS_ERR_TOO_BIG;
+		s = &n->sigs[n->n_sigs++];
+	}
 	memset(s, 0, sizeof(*s));
 	memcpy(s->name, name, strlen(name) + 1);
 	memcpy(s->sig, id, 4);
@@ -399,7 +495,8 @@ ls_cosig_add(struct ls_note *n, const char *name, const uint8_t sk[64], uint64_t
 	uint8_t id[4], msg[LS_NOTE_BODY_MAX + 64], sig[8 + crypto_sign_BYTES];
 	size_t ml;
 
-	if (!ls_note_name_ok(name) || (ml = cosig_msg(n, ts, msg, sizeof(msg))) == 0)
+	if (!ls_note_name_ok(name) || ts > COSIG_TIME_MAX ||
+	    (ml = cosig_msg(n, ts, msg, sizeof(msg))) == 0)
 		return LS_ERR_INVALID;
 	key_id(name, LS_NOTE_COSIG, sk + 32, id);
 	ls_be64_put(sig, ts);
@@ -420,7 +517,7 @@ ls_cosig_verify(const struct ls_note *n, const struct ls_vkey *k, uint64_t *ts)
 	if (s->len != 4 + 8 + crypto_sign_BYTES)
 		return LS_ERR_SIGNATURE;
 	t = ls_be64_get(s->sig + 4);
-	if ((ml = cosig_msg(n, t, msg, sizeof(msg))) == 0 ||
+	if (t > COSIG_TIME_MAX || (ml = cosig_msg(n, t, msg, sizeof(msg))) == 0 ||
 	    crypto_sign_verify_detached(s->sig + 12, msg, ml, k->pk) != 0)
 		return LS_ERR_SIGNATURE;
 	*ts = t;
@@ -453,16 +550,20 @@ ls_checkpoint_parse(const char *body, size_t len, struct ls_checkpoint *c, struc
 	if (len > LS_NOTE_BODY_MAX)
 		return ls_err_set(ctx, LS_ERR_TOO_BIG, "checkpoint: over %d bytes",
 				  LS_NOTE_BODY_MAX);
-	if (!text_ok(body, len))
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "checkpoint: control character");
+	if (!text_ok(body, len, &n))
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "checkpoint: byte %zu is a control character or not UTF-8", n);
+	/* The origin need not be a key name (tlog-checkpoint: clients must
+	 * not assume its form): any non-empty line within the bound. */
 	if (!rd_line(&r, &s, &n) || n == 0 || n >= LS_NOTE_NAME_MAX)
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "checkpoint line 1: bad origin");
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "checkpoint line 1: origin is empty or over %d bytes",
+				  LS_NOTE_NAME_MAX - 1);
 	memcpy(c->origin, s, n);
-	if (!ls_note_name_ok(c->origin))
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "checkpoint line 1: bad origin");
 	if (!rd_line(&r, &s, &n) || !parse_u64(s, n, &c->size))
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
-				  "checkpoint line 2: tree size is not a decimal number");
+				  "checkpoint line 2: tree size is not a decimal number (no "
+				  "leading zeros, at most 2^64-1)");
 	if (!rd_line(&r, &s, &n) || !b64_exact(s, n, c->root, LS_TLOG_HASH))
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
 				  "checkpoint line 3: root is not base64 of 32 bytes");
@@ -495,12 +596,16 @@ hash_lines(const uint8_t (*h)[LS_TLOG_HASH], size_t n, char *out, size_t cap)
 }
 
 /* Hash lines up to the blank line, then the note. */
+/* Hash lines (at most max) up to the blank line, then a signed note whose
+ * text is a checkpoint. */
 static int
-hashes_then_note(struct rd *r, uint8_t (*h)[LS_TLOG_HASH], size_t *nh, struct ls_note *note,
-		 const char *what, struct ls_err_ctx *ctx)
+hashes_then_note(struct rd *r, uint8_t (*h)[LS_TLOG_HASH], size_t *nh, size_t max,
+		 struct ls_note *note, struct ls_checkpoint *c, const char *what,
+		 struct ls_err_ctx *ctx)
 {
 	const char *s;
 	size_t n;
+	int rc;
 
 	*nh = 0;
 	for (;;) {
@@ -511,16 +616,18 @@ hashes_then_note(struct rd *r, uint8_t (*h)[LS_TLOG_HASH], size_t *nh, struct ls
 					  what);
 		if (n == 0)
 			break;
-		if (*nh >= LS_TLOG_PROOF_MAX)
-			return ls_err_set(ctx, LS_ERR_TOO_BIG, "%s: over %d proof hashes", what,
-					  LS_TLOG_PROOF_MAX);
+		if (*nh >= max)
+			return ls_err_set(ctx, LS_ERR_TOO_BIG, "%s line %u: over %zu proof hashes",
+					  what, r->line, max);
 		if (!b64_exact(s, n, h[*nh], LS_TLOG_HASH))
 			return ls_err_set(ctx, LS_ERR_MALFORMED,
 					  "%s line %u: not base64 of a 32-byte hash", what,
 					  r->line);
 		(*nh)++;
 	}
-	return ls_note_parse(r->p + r->pos, r->len - r->pos, note, ctx);
+	if ((rc = ls_note_parse(r->p + r->pos, r->len - r->pos, note, ctx)) != 0)
+		return rc;
+	return ls_checkpoint_parse(note->body, note->body_len, c, ctx);
 }
 
 #define PROOF_HEADER "c2sp.org/tlog-proof@v1"
@@ -531,6 +638,8 @@ ls_tlog_proof_format(const struct ls_tlog_proof *p, char *out, size_t cap)
 	size_t pos, w;
 	int k;
 
+	if (p->extra_len > sizeof(p->extra) || p->n > LS_TLOG_PROOF_MAX)
+		return 0;
 	k = snprintf(out, cap, PROOF_HEADER "\n");
 	if (k < 0 || (size_t)k >= cap)
 		return 0;
@@ -570,10 +679,13 @@ ls_tlog_proof_parse(const char *text, size_t len, struct ls_tlog_proof *p, struc
 	size_t n;
 
 	memset(p, 0, offsetof(struct ls_tlog_proof, cp));
-	if (len > LS_NOTE_MAX + 4096)
-		return ls_err_set(ctx, LS_ERR_TOO_BIG, "proof: over %d bytes", LS_NOTE_MAX + 4096);
-	if (!text_ok(text, len))
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "proof: control character");
+	p->cp.n_sigs = 0;
+	if (len > LS_TLOG_PROOF_FILE_MAX)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "proof: over %d bytes",
+				  LS_TLOG_PROOF_FILE_MAX);
+	if (!text_ok(text, len, &n))
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "proof: byte %zu is a control character or not UTF-8", n);
 	if (!rd_line(&r, &s, &n) || n != strlen(PROOF_HEADER) || memcmp(s, PROOF_HEADER, n) != 0)
 		return ls_err_set(ctx, LS_ERR_MALFORMED, "proof line 1: not '" PROOF_HEADER "'");
 	if (!rd_line(&r, &s, &n))
@@ -588,17 +700,22 @@ ls_tlog_proof_parse(const char *text, size_t len, struct ls_tlog_proof *p, struc
 			return ls_err_set(ctx, LS_ERR_MALFORMED, "proof: no index line");
 	}
 	if (n < 7 || memcmp(s, "index ", 6) != 0 || !parse_u64(s + 6, n - 6, &p->index))
-		return ls_err_set(ctx, LS_ERR_MALFORMED,
-				  "proof line %u: not 'index N' with a decimal N", r.line);
-	return hashes_then_note(&r, p->hashes, &p->n, &p->cp, "proof", ctx);
+		return ls_err_set(
+		    ctx, LS_ERR_MALFORMED,
+		    "proof line %u: not 'index N' with a decimal N (no leading zeros)", r.line);
+	return hashes_then_note(&r, p->hashes, &p->n, LS_TLOG_PROOF_MAX, &p->cp, &p->c, "proof",
+				ctx);
 }
 
 size_t
 ls_addcp_format(const struct ls_addcp *a, char *out, size_t cap)
 {
 	size_t pos, w = 0;
-	int k = snprintf(out, cap, "old %" PRIu64 "\n", a->old);
+	int k;
 
+	if (a->n > LS_ADDCP_PROOF_MAX)
+		return 0;
+	k = snprintf(out, cap, "old %" PRIu64 "\n", a->old);
 	if (k < 0 || (size_t)k >= cap)
 		return 0;
 	pos = (size_t)k;
@@ -623,15 +740,33 @@ ls_addcp_parse(const char *text, size_t len, struct ls_addcp *a, struct ls_err_c
 	const char *s;
 	size_t n;
 
+	int rc;
+
 	memset(a, 0, offsetof(struct ls_addcp, cp));
-	if (len > LS_NOTE_MAX + 4096)
+	a->cp.n_sigs = 0;
+	if (len > LS_TLOG_PROOF_FILE_MAX)
 		return ls_err_set(ctx, LS_ERR_TOO_BIG, "add-checkpoint: over %d bytes",
-				  LS_NOTE_MAX + 4096);
-	if (!text_ok(text, len))
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "add-checkpoint: control character");
+				  LS_TLOG_PROOF_FILE_MAX);
+	if (!text_ok(text, len, &n))
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "add-checkpoint: byte %zu is a control character or not UTF-8",
+				  n);
 	if (!rd_line(&r, &s, &n) || n < 5 || memcmp(s, "old ", 4) != 0 ||
 	    !parse_u64(s + 4, n - 4, &a->old))
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
-				  "add-checkpoint line 1: not 'old N' with a decimal N");
-	return hashes_then_note(&r, a->proof, &a->n, &a->cp, "add-checkpoint", ctx);
+				  "add-checkpoint line 1: not 'old N' with a decimal N (no leading "
+				  "zeros)");
+	if ((rc = hashes_then_note(&r, a->proof, &a->n, LS_ADDCP_PROOF_MAX, &a->cp, &a->c,
+				   "add-checkpoint", ctx)) != 0)
+		return rc;
+	/* tlog-witness: both are a bad request (400) */
+	if (a->old > a->c.size)
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "add-checkpoint: old size %" PRIu64
+				  " is over the checkpoint's size %" PRIu64,
+				  a->old, a->c.size);
+	if (a->old == 0 && a->n > 0)
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "add-checkpoint: a proof from old size 0 must be empty");
+	return 0;
 }

@@ -42,13 +42,14 @@ ls_tlog_empty_root(uint8_t out[LS_TLOG_HASH])
 	crypto_hash_sha256(out, (const uint8_t *)"", 0);
 }
 
-/* The largest power of two smaller than n (n >= 2). */
+/* The largest power of two smaller than n (n >= 2); no shift overflows,
+ * even for n above 2^63. */
 static uint64_t
 split(uint64_t n)
 {
 	uint64_t k = 1;
 
-	while (k << 1 < n)
+	while (k <= (n - 1) / 2)
 		k <<= 1;
 	return k;
 }
@@ -287,6 +288,16 @@ void
 ls_tlog_range_init(struct ls_tlog_range *r)
 {
 	memset(r, 0, sizeof(*r));
+}
+
+bool
+ls_tlog_range_ok(const struct ls_tlog_range *r)
+{
+	unsigned bits = 0;
+
+	for (uint64_t x = r->n; x != 0; x >>= 1)
+		bits += (unsigned)(x & 1);
+	return r->k == bits;
 }
 
 void

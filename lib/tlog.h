@@ -95,6 +95,9 @@ struct ls_tlog_range {
 };
 
 void ls_tlog_range_init(struct ls_tlog_range *r);
+/* Whether r is well formed (k is the number of set bits of n): to check a
+ * range read back from storage before appending to it. */
+bool ls_tlog_range_ok(const struct ls_tlog_range *r);
 void ls_tlog_range_append(struct ls_tlog_range *r, const uint8_t leaf[LS_TLOG_HASH]);
 void ls_tlog_range_root(const struct ls_tlog_range *r, uint8_t root[LS_TLOG_HASH]);
 
