@@ -274,10 +274,10 @@ ls_tlog_verify_consistency(uint64_t m, uint64_t n, const uint8_t old_root[LS_TLO
 
 	if (m > n)
 		return false;
+	if (m == n) /* before m == 0: two empty trees have one root too */
+		return np == 0 && sodium_memcmp(old_root, new_root, LS_TLOG_HASH) == 0;
 	if (m == 0)
 		return np == 0;
-	if (m == n)
-		return np == 0 && sodium_memcmp(old_root, new_root, LS_TLOG_HASH) == 0;
 	if (ls_tlog_consistency_roots(m, n, old_root, proof, np, fr, sr) != 0)
 		return false;
 	return sodium_memcmp(fr, old_root, LS_TLOG_HASH) == 0 &&

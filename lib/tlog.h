@@ -77,8 +77,9 @@ int ls_tlog_consistency_roots(uint64_t m, uint64_t n, const uint8_t old[LS_TLOG_
 			      const uint8_t proof[][LS_TLOG_HASH], size_t np,
 			      uint8_t fr[LS_TLOG_HASH], uint8_t sr[LS_TLOG_HASH]);
 
-/* Whether proof shows the tree (n, new_root) extends (m, old_root). m 0:
- * an empty proof; m == n: an empty proof and equal roots. */
+/* Whether proof shows the tree (n, new_root) extends (m, old_root).
+ * m == n (0 included): an empty proof and equal roots; 0 == m < n: an empty
+ * proof (any tree extends the empty one). */
 bool ls_tlog_verify_consistency(uint64_t m, uint64_t n, const uint8_t old_root[LS_TLOG_HASH],
 				const uint8_t new_root[LS_TLOG_HASH],
 				const uint8_t proof[][LS_TLOG_HASH], size_t np);
