@@ -101,6 +101,12 @@ $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TEST_HELPER_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS) $(foreach w,$(shell sed -n '1s/^\/\* WRAP: \(.*\) \*\//\1/p' tests/$*.c),-Wl,--wrap=$(w)) \
 		-o $@ $< $(TEST_HELPER_OBJ) $(LIB_A) $(CMOCKA_LIBS) $(LDLIBS)
 
+# The C side of the format interop test (tests/scenario/interop.sh).
+TLOG_TOOL := $(BUILD)/tests/tlog_tool
+$(TLOG_TOOL): $(OBJ)/tests/interop/tlog_tool.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB_A) $(LDLIBS)
+
 # test_gossip starts the daemons of this build.
 unit-test: $(TEST_BIN) $(PROGS)
 	@fail=0; for t in $(TEST_BIN); do \
@@ -108,13 +114,13 @@ unit-test: $(TEST_BIN) $(PROGS)
 		LODESTONE_BIN=$(abspath $(BIN)) $$t || fail=1; \
 	done; exit $$fail
 
-scenario-test: $(PROGS)
+scenario-test: $(PROGS) $(TLOG_TOOL)
 	@fail=0; for t in $(sort $(wildcard tests/scenario/*.sh)); do \
 		echo "== $$t"; \
 		LODESTONE_BIN=$(abspath $(BIN)) bash $$t || fail=1; \
 	done; exit $$fail
 
-test: all $(TEST_BIN)
+test: all $(TEST_BIN) $(TLOG_TOOL)
 	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test
 
 # The convergence property (tests/test_converge.c) over many seeds; `make test`
@@ -128,7 +134,7 @@ check: format-check
 	$(MAKE) test SANITIZE=1
 
 FORMAT_SRC = $(wildcard lib/*.[ch] lib/kind/*.[ch] keys/*.[ch] daemon/*.[ch] client/*.[ch] tests/*.[ch] \
-	contrib/bench/*.[ch])
+	tests/interop/*.[ch] tests/fuzz/fuzz_note.c contrib/bench/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
