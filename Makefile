@@ -140,12 +140,18 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 
-# libFuzzer targets for envelope and gossip decoding: `make fuzz`, then run
+# libFuzzer targets for envelope, gossip and C2SP text decoding: `make fuzz`, then run
 # build/fuzz/fuzz_envelope -max_total_time=60 build/fuzz/corpus
 # build/fuzz/fuzz_gossip -max_total_time=60 build/fuzz/corpus-gossip
+# build/fuzz/fuzz_note -max_total_time=60 build/fuzz/corpus-note tests/fuzz/corpus-note
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
-fuzz: $(FUZZ_DIR)/fuzz_envelope $(FUZZ_DIR)/fuzz_gossip
+fuzz: $(FUZZ_DIR)/fuzz_envelope $(FUZZ_DIR)/fuzz_gossip $(FUZZ_DIR)/fuzz_note
+$(FUZZ_DIR)/fuzz_note: tests/fuzz/fuzz_note.c lib/note.c lib/note.h lib/tlog.c lib/tlog.h lib/err.c \
+		lib/util.c
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+		-o $@ $< lib/note.c lib/tlog.c lib/err.c lib/util.c $(PKG_LIBS)
 $(FUZZ_DIR)/fuzz_gossip: tests/fuzz/fuzz_gossip.c lib/gossip.c lib/gossip.h lib/pbuf.c lib/err.c $(PROTOS)
 	@mkdir -p $(FUZZ_DIR)/gen
 	$(PROTOC_C) --c_out=$(FUZZ_DIR)/gen -Iproto $(PROTOS)

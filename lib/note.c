@@ -134,6 +134,26 @@ ls_vkey_format(const struct ls_vkey *k, char out[LS_VKEY_MAX])
 	snprintf(out, LS_VKEY_MAX, "%s+%s+%s", k->name, ls_hex(k->id, 4, hex), b64);
 }
 
+/* Whether s holds only the characters of standard base64, '=' only at the
+ * end. Checked before libsodium's decoder, which in the packaged 1.0.18
+ * takes bytes of 0x80 and over as digits (so two texts would decode alike). */
+static bool
+b64_chars(const char *s, size_t len)
+{
+	size_t pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool digit = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '+' || c == '/';
+		if (c == '=')
+			pad++;
+		else if (!digit || pad > 0)
+			return false;
+	}
+	return pad <= 2;
+}
+
 /* Decodes exactly want bytes of standard base64 (with padding). */
 static bool
 b64_exact(const char *s, size_t len, uint8_t *out, size_t want)
@@ -141,7 +161,7 @@ b64_exact(const char *s, size_t len, uint8_t *out, size_t want)
 	size_t got = 0;
 	const char *end = NULL;
 
-	if (len == 0 || len > 4 * ((want + 2) / 3))
+	if (len == 0 || len > 4 * ((want + 2) / 3) || !b64_chars(s, len))
 		return false;
 	if (sodium_base642bin(out, want, s, len, NULL, &got, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0)
@@ -156,7 +176,7 @@ b64_upto(const char *s, size_t len, uint8_t *out, size_t max, size_t *got)
 	const char *end = NULL;
 
 	*got = 0;
-	if (len == 0 || len > 4 * ((max + 2) / 3))
+	if (len == 0 || len > 4 * ((max + 2) / 3) || !b64_chars(s, len))
 		return false;
 	if (sodium_base642bin(out, max, s, len, NULL, got, &end, sodium_base64_VARIANT_ORIGINAL) !=
 	    0)

@@ -413,6 +413,11 @@ test_note_text_rules(void **state)
 	parse_fails("a\n\n" EM "k AAAAAAA\n", LS_ERR_MALFORMED, "not base64");   /* padding */
 	parse_fails("a\n\n" EM "k AAAAAAB=\n", LS_ERR_MALFORMED, "not base64");  /* bits */
 	parse_fails("a\n\n" EM "k AAAA AAA=\n", LS_ERR_MALFORMED, "not base64"); /* space */
+	/* bytes of 0x80 and over are no base64 digits (libsodium 1.0.18 takes them) */
+	parse_fails("a\n\n" EM "k AAAA\xc9\xb2w=\n", LS_ERR_MALFORMED, "not base64");
+	assert_int_equal(parse("a\n\n" EM "k AAAA//w=\n", NULL), 0); /* what it would be */
+	parse_fails("a\n\n" EM "k AAA=AAA=\n", LS_ERR_MALFORMED, "not base64");
+	parse_fails("a\n\n" EM "k AAAAAAA===\n", LS_ERR_MALFORMED, "not base64");
 	parse_fails("a\n\n" EM "k AAAAAAA=\n" EM "k\n", LS_ERR_MALFORMED, "line 4");
 	/* a signature of 128 bytes is taken, 129 is not */
 	{
@@ -518,10 +523,11 @@ test_note_checkpoint(void **state)
 	    {"o\n18446744073709551616\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "line 2"},
 	    {"o\n99999999999999999999\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "line 2"},
 	    {"o\n1\n", "line 3"},
-	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n", "line 3"}, /* 31 bytes */
-	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "line 3"}, /* 33 bytes */
-	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", "line 3"}, /* bits */
-	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "line 3"},  /* padding */
+	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\n", "line 3"},       /* 31 bytes */
+	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "line 3"},       /* 33 bytes */
+	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", "line 3"},       /* bits */
+	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "line 3"},        /* padding */
+	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\xc9\xb2w=\n", "line 3"}, /* 0x80+ */
 	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "line 3"},
 	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n", "empty extension"},
 	    {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\next", "no newline"},

@@ -31,7 +31,7 @@
 #include "tlog.h"
 #include "util.h"
 
-#define N_MAX (1u << 20)
+#define N_MAX    (1u << 20)
 #define FILE_MAX LS_TLOG_PROOF_FILE_MAX
 
 /* Every perfect subtree of the tree: lv[l][i] for l <= LV_MAX. */
@@ -129,8 +129,7 @@ checkpoint_sizes(uint64_t n, uint64_t *out) /* old sizes but 0, and n */
 	return set_of(n, c, 6, 1, n, out);
 }
 
-static int
-fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 fail(const char *fmt, ...)
@@ -258,8 +257,7 @@ emit(const struct tree *t, const struct keys *k, uint64_t ts, const char *dir)
 		p.index = set[s];
 		if (set[s] == 0)
 			p.extra_len = (size_t)snprintf((char *)p.extra, sizeof(p.extra), "leaf 0");
-		if ((rc = ls_tlog_inclusion(set[s], t->n, tree_fn, (void *)t, p.hashes, &p.n)) !=
-		    0)
+		if ((rc = ls_tlog_inclusion(set[s], t->n, tree_fn, (void *)t, p.hashes, &p.n)) != 0)
 			return fail("inclusion %" PRIu64 ": %s", set[s], ls_strerror(rc));
 		p.cp = note;
 		snprintf(name, sizeof(name), "proof.%" PRIu64 ".tlog-proof", set[s]);
@@ -324,7 +322,7 @@ check(const struct tree *t, const struct keys *k, const char *dir)
 	static struct ls_addcp a;
 	uint8_t proof[LS_TLOG_PROOF_MAX][LS_TLOG_HASH], root[LS_TLOG_HASH], want[LS_TLOG_HASH];
 	uint8_t old[LS_TLOG_HASH], leaf[LS_TLOG_HASH], d[LS_TLOG_LEAF_LEN], *buf = NULL,
-										 *buf2 = NULL;
+									    *buf2 = NULL;
 	uint64_t set[8];
 	size_t ns, len, len2, np, files = 0;
 	char name[64];
@@ -344,7 +342,8 @@ check(const struct tree *t, const struct keys *k, const char *dir)
 			if (memcmp(root, want, LS_TLOG_HASH) != 0)
 				bad = fail("%s: not the root of the tree", name);
 			else
-				bad = same(name, buf, len, out, ls_note_format(&note, out, sizeof(out)));
+				bad = same(name, buf, len, out,
+					   ls_note_format(&note, out, sizeof(out)));
 		}
 		free(buf);
 		buf = NULL;
@@ -473,40 +472,21 @@ main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n':
-			n = strtoull(optarg, NULL, 10);
-			break;
-		case 'l':
-			seed[0] = optarg;
-			break;
-		case 'w':
-			seed[1] = optarg;
-			break;
-		case 'x':
-			seed[2] = optarg;
-			break;
-		case 'o':
-			names[0] = optarg;
-			break;
-		case 'a':
-			names[1] = optarg;
-			break;
-		case 'b':
-			names[2] = optarg;
-			break;
-		case 't':
-			ts = strtoull(optarg, NULL, 10);
-			break;
-		case 'L':
-			log_vkey = optarg;
-			break;
+		case 'n': n = strtoull(optarg, NULL, 10); break;
+		case 'l': seed[0] = optarg; break;
+		case 'w': seed[1] = optarg; break;
+		case 'x': seed[2] = optarg; break;
+		case 'o': names[0] = optarg; break;
+		case 'a': names[1] = optarg; break;
+		case 'b': names[2] = optarg; break;
+		case 't': ts = strtoull(optarg, NULL, 10); break;
+		case 'L': log_vkey = optarg; break;
 		case 'W':
 			if (nw == 2)
 				return usage();
 			wit_vkey[nw++] = optarg;
 			break;
-		default:
-			return usage();
+		default: return usage();
 		}
 	}
 	if (optind != argc - 1 || n == 0 || n > N_MAX)
@@ -536,7 +516,8 @@ main(int argc, char **argv)
 	}
 	if (tree_build(&t, n) != 0)
 		return fail("out of memory");
-	rc = strcmp(cmd, "emit") == 0 ? emit(&t, &k, ts, argv[optind]) : check(&t, &k, argv[optind]);
+	rc =
+	    strcmp(cmd, "emit") == 0 ? emit(&t, &k, ts, argv[optind]) : check(&t, &k, argv[optind]);
 	tree_free(&t);
 	sodium_free(k.log_sk);
 	sodium_free(k.wit_sk[0]);
