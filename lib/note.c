@@ -615,7 +615,6 @@ hash_lines(const uint8_t (*h)[LS_TLOG_HASH], size_t n, char *out, size_t cap)
 	return pos;
 }
 
-/* Hash lines up to the blank line, then the note. */
 /* Hash lines (at most max) up to the blank line, then a signed note whose
  * text is a checkpoint. */
 static int
@@ -645,9 +644,19 @@ hashes_then_note(struct rd *r, uint8_t (*h)[LS_TLOG_HASH], size_t *nh, size_t ma
 					  r->line);
 		(*nh)++;
 	}
-	if ((rc = ls_note_parse(r->p + r->pos, r->len - r->pos, note, ctx)) != 0)
+	if ((rc = ls_note_parse(r->p + r->pos, r->len - r->pos, note, ctx)) != 0 ||
+	    (rc = ls_checkpoint_parse(note->body, note->body_len, c, ctx)) != 0) {
+		/* say where the note starts: its messages count its own lines */
+		if (ctx != NULL) {
+			char m[LS_ERR_MSG_MAX];
+			memcpy(m, ctx->msg, sizeof(m));
+			m[sizeof(m) - 1] = '\0';
+			ls_err_set(ctx, rc, "%s: the checkpoint from line %u: %s", what,
+				   r->line + 1, m);
+		}
 		return rc;
-	return ls_checkpoint_parse(note->body, note->body_len, c, ctx);
+	}
+	return 0;
 }
 
 #define PROOF_HEADER "c2sp.org/tlog-proof@v1"
