@@ -21,10 +21,11 @@
 #define QUORUM_SCAN 256
 
 /*
- * The key of the perfect subtree (level, index): the index of its last leaf,
- * then the level. A node is complete when its last leaf is appended, so
- * appends write keys in increasing order (leaf n: (n, 0), (n, 1), ...) and
- * every put is an MDB_APPEND: full pages, no search.
+ * The key of the perfect subtree (level >= 1, index): the index of its last
+ * leaf, then the level. A node is complete when its last leaf is appended,
+ * so appends write keys in increasing order (leaf n: (n, 1), (n, 2), ...)
+ * and every put is an MDB_APPEND: full pages, no search. Level 0, the leaf
+ * hashes, is not kept: a leaf is hashed from logleaf when a proof needs it.
  */
 static void
 node_key(uint8_t k[9], unsigned level, uint64_t index)
@@ -33,25 +34,45 @@ node_key(uint8_t k[9], unsigned level, uint64_t index)
 	k[8] = (uint8_t)level;
 }
 
-/* Fills e with the right edge of the tree of size leaves: for each set bit
- * l of size, the perfect subtree of level l that ends the tree. */
+/* The hash of the stored perfect subtree (level, index); one that is
+ * missing is a damaged store. */
 static int
-edge_load(struct ls_txn *t, uint64_t size, struct ls_log_edge *e)
+node_get(struct ls_txn *t, unsigned level, uint64_t index, uint8_t out[LS_TLOG_HASH])
 {
 	uint8_t k[9];
 	MDB_val v;
 	int rc;
 
-	for (unsigned l = 0; l < 64; l++) {
-		if (!((size >> l) & 1))
-			continue;
-		node_key(k, l, (size >> l) - 1);
-		if ((rc = ls_txn_get(t, t->s->lognode, k, 9, &v)) != 0)
+	if (level > 63)
+		return LS_ERR_STORE;
+	if (level == 0) {
+		ls_be64_put(k, index);
+		if ((rc = ls_txn_get(t, t->s->logleaf, k, 8, &v)) != 0)
 			return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
-		if (v.mv_size != LS_TLOG_HASH)
+		if (v.mv_size != LS_TLOG_LEAF_LEN)
 			return LS_ERR_STORE;
-		memcpy(e->h[l], v.mv_data, LS_TLOG_HASH);
+		ls_tlog_leaf_hash(v.mv_data, LS_TLOG_LEAF_LEN, out);
+		return 0;
 	}
+	node_key(k, level, index);
+	if ((rc = ls_txn_get(t, t->s->lognode, k, 9, &v)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+	if (v.mv_size != LS_TLOG_HASH)
+		return LS_ERR_STORE;
+	memcpy(out, v.mv_data, LS_TLOG_HASH);
+	return 0;
+}
+
+/* Fills e with the right edge of the tree of size leaves: for each set bit
+ * l of size, the perfect subtree of level l that ends the tree. */
+static int
+edge_load(struct ls_txn *t, uint64_t size, struct ls_log_edge *e)
+{
+	int rc;
+
+	for (unsigned l = 0; l < 64; l++)
+		if (((size >> l) & 1) && (rc = node_get(t, l, (size >> l) - 1, e->h[l])) != 0)
+			return rc;
 	e->size = size;
 	e->valid = true;
 	return 0;
@@ -78,9 +99,6 @@ ls_txn_log_append(struct ls_txn *t, uint64_t *size, const uint8_t leaf[LS_TLOG_L
 	if ((rc = ls_txn_put(t, s->logleaf, k, 8, leaf, LS_TLOG_LEAF_LEN, MDB_APPEND)) != 0)
 		return rc == LS_ERR_EXISTS ? LS_ERR_STORE : rc;
 	ls_tlog_leaf_hash(leaf, LS_TLOG_LEAF_LEN, h);
-	node_key(k, 0, n);
-	if ((rc = ls_txn_put(t, s->lognode, k, 9, h, LS_TLOG_HASH, MDB_APPEND)) != 0)
-		return rc == LS_ERR_EXISTS ? LS_ERR_STORE : rc;
 	/* A right child completes its parent: combine up while it is one (its
 	 * left sibling is the edge's subtree at that level). */
 	while (idx & 1) {
@@ -111,24 +129,11 @@ ls_txn_log_index(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *index)
 	return 0;
 }
 
-/* The stored subtree hash (a node of a stored tree missing is a fault). */
+/* tlog.c's view of the stored tree. */
 static int
 node_fn(void *arg, unsigned level, uint64_t index, uint8_t out[LS_TLOG_HASH])
 {
-	struct ls_txn *t = arg;
-	uint8_t k[9];
-	MDB_val v;
-	int rc;
-
-	if (level > 63)
-		return LS_ERR_STORE;
-	node_key(k, level, index);
-	if ((rc = ls_txn_get(t, t->s->lognode, k, 9, &v)) != 0)
-		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
-	if (v.mv_size != LS_TLOG_HASH)
-		return LS_ERR_STORE;
-	memcpy(out, v.mv_data, LS_TLOG_HASH);
-	return 0;
+	return node_get(arg, level, index, out);
 }
 
 static int
