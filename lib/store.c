@@ -221,6 +221,7 @@ static const struct dbdef dbs[] = {
     DB(children, 0), DB(policies, 0), DB(licnum, MDB_DUPSORT),
     DB(techs, 0),    DB(porder, 0),   DB(pauthors, 0),
     DB(forks, 0),    DB(pstrange, 0), DB(flows, 0),
+    DB(dates, 0),
 };
 
 static int

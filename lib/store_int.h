@@ -43,6 +43,9 @@
  *   policies  jurisdiction[2] || effective_from u64 || policy id -> ""
  *   licnum    license number -> license id (dupsort)
  *   techs     receiver key || timestamp u64 || transfer id -> ""
+ *   dates     record id -> logged time u64: in a store opened with bundle_check
+ *             only, the logged times its bundle's log proof gives (question
+ *             time reads them as a node reads its log's quorum times)
  */
 #ifndef LS_STORE_INT_H
 #define LS_STORE_INT_H
@@ -67,6 +70,7 @@ struct ls_store {
 	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder,
 	    pauthors, pstrange, evidence, lots, labels, holds, transit, licused, children, policies,
 	    licnum, techs, flows;
+	MDB_dbi dates; /* bundle_check stores: logged times from the bundle */
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
 	unsigned threads;
@@ -303,6 +307,11 @@ int ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
 			 int (*fn)(void *arg, const uint8_t *a, size_t la, const uint8_t *b,
 				   size_t lb),
 			 void *arg);
+
+/* A record's logged time as its bundle proves it (the dates table of a
+ * bundle_check store). LS_ERR_NOT_FOUND when the bundle dates it not. */
+int ls_txn_date_get(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *qtime);
+int ls_txn_date_put(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t qtime);
 
 bool ls_store_is_anchor(const struct ls_store *s, const uint8_t key[LS_KEY_LEN]);
 

@@ -407,6 +407,20 @@ ls_txn_licused_put(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t 
 	return ls_txn_put_u64(t, t->s->licused, license, LS_ID_LEN, used);
 }
 
+/* ---- dates: record id -> logged time u64 (bundle_check stores) ---- */
+
+int
+ls_txn_date_get(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *qtime)
+{
+	return ls_txn_get_u64(t, t->s->dates, id, LS_ID_LEN, qtime);
+}
+
+int
+ls_txn_date_put(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t qtime)
+{
+	return ls_txn_put_u64(t, t->s->dates, id, LS_ID_LEN, qtime);
+}
+
 /* ---- lots: lot id -> record id || index u32 || grams u64 || maker || ts u64;
  *      labels: label -> lot id (dupsort) ---- */
 
