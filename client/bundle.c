@@ -164,6 +164,86 @@ inspect_one(struct cli *c, json_t *arr, const char *what, size_t i, const uint8_
 	ls_record_free(r);
 }
 
+/*
+ * The summary of a bundle's log proof, as JSON (*j) or printed: what it
+ * claims, unverified but for the log signature (verify-bundle checks it).
+ */
+static void
+inspect_log(struct cli *c, const uint8_t *buf, size_t len, json_t **j)
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_logproof lp;
+	struct ls_note *note = NULL;
+	struct ls_checkpoint cp;
+	struct ls_vkey k;
+	const uint8_t *lpb;
+	size_t lpl, cosigs = 0;
+	bool cp_ok = false, sig_ok = false;
+	int rc;
+
+	*j = NULL;
+	if ((rc = ls_bundle_log(buf, len, &lpb, &lpl)) != 0) {
+		if (c->json)
+			*j = json_null();
+		else
+			printf("log proof: none (%s)\n",
+			       rc == LS_ERR_NOT_FOUND ? "a bundle of a daemon without a log"
+						      : "malformed");
+		return;
+	}
+	if ((rc = ls_logproof_decode(lpb, lpl, &lp, &ctx)) != 0) {
+		if (c->json)
+			*j = json_pack("{s:s}", "error", ls_err_msg(&ctx, rc));
+		else
+			printf("log proof: does not decode: %s\n", ls_err_msg(&ctx, rc));
+		return;
+	}
+	if ((note = malloc(sizeof(*note))) != NULL &&
+	    ls_note_parse(lp.checkpoint, lp.checkpoint_len, note, NULL) == 0 &&
+	    ls_checkpoint_parse(note->body, note->body_len, &cp, NULL) == 0) {
+		cp_ok = true;
+		sig_ok = ls_vkey_parse(lp.log_key, &k, NULL) == 0 && ls_note_verify(note, &k) == 0;
+		cosigs = note->n_sigs - (sig_ok ? 1 : 0);
+	}
+	if (c->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "log_key", json_string(lp.log_key));
+		if (cp_ok) {
+			json_object_set_new(o, "log", json_string(cp.origin));
+			json_object_set_new(o, "checkpoint", json_integer((json_int_t)cp.size));
+			json_object_set_new(o, "root", out_json_hex(cp.root, LS_TLOG_HASH));
+		}
+		json_object_set_new(o, "signed_by_log_key", json_boolean(sig_ok));
+		json_object_set_new(o, "cosignatures", json_integer((json_int_t)cosigs));
+		json_object_set_new(o, "inclusions", json_integer((json_int_t)lp.n_records));
+		json_object_set_new(o, "head_proofs", json_integer((json_int_t)lp.n_heads));
+		json_object_set_new(o, "heads_count", json_integer((json_int_t)lp.heads_count));
+		json_object_set_new(o, "dating_checkpoints", json_integer((json_int_t)lp.n_dating));
+		json_object_set_new(o, "split_views", json_integer((json_int_t)lp.n_splits));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)lpl));
+		*j = o;
+	} else {
+		char hex[2 * LS_TLOG_HASH + 1];
+		if (cp_ok)
+			printf("log proof: checkpoint %" PRIu64 " of log %s, root %s\n", cp.size,
+			       cp.origin, ls_hex(cp.root, LS_TLOG_HASH, hex));
+		else
+			printf("log proof: a checkpoint that does not parse\n");
+		printf("  log key %s (%s)\n", lp.log_key,
+		       sig_ok ? "the checkpoint's signature verifies" : "does not sign the checkpoint");
+		printf("  %zu cosignatures (unchecked: verify-bundle --witness checks them), %zu "
+		       "inclusion proofs, %zu head proofs of %" PRIu64 " feeds, %zu dating "
+		       "checkpoints, %zu split views, %zu bytes\n",
+		       cosigs, lp.n_records, lp.n_heads, lp.heads_count, lp.n_dating, lp.n_splits, lpl);
+		for (size_t i = 0; i < lp.n_heads; i++)
+			printf("  head of %.16s: seq %" PRIu64 " %s\n",
+			       ls_hex(lp.heads[i].author, LS_KEY_LEN, hex), lp.heads[i].seq,
+			       ls_hex(lp.heads[i].head, LS_ID_LEN, hex));
+	}
+	free(note);
+	ls_logproof_release(&lp);
+}
+
 int
 cmd_bundle_inspect(struct cli *c, int argc, char **argv)
 {
@@ -201,8 +281,11 @@ cmd_bundle_inspect(struct cli *c, int argc, char **argv)
 			inspect_one(c, pair, "b", i, ev[i].b, ev[i].lb);
 			json_array_append_new(evs, pair);
 		}
+		json_t *lj;
 		json_object_set_new(o, "records", recs);
 		json_object_set_new(o, "evidence", evs);
+		inspect_log(c, buf, buf_len, &lj);
+		json_object_set_new(o, "log", lj);
 		out_json(o);
 	} else {
 		if (named)
@@ -213,6 +296,8 @@ cmd_bundle_inspect(struct cli *c, int argc, char **argv)
 			inspect_one(c, NULL, "evidence", i, ev[i].a, ev[i].la);
 			inspect_one(c, NULL, "evidence", i, ev[i].b, ev[i].lb);
 		}
+		json_t *none;
+		inspect_log(c, buf, buf_len, &none);
 	}
 	rc = CLI_OK;
 out:

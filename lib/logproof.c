@@ -13,7 +13,7 @@
 #include "lodestone.pb-c.h"
 #include "logproof.h"
 #include "pbuf_int.h"
-#include "store_int.h"
+#include "kind.h"
 #include "util.h"
 #include "verify_int.h"
 
@@ -743,27 +743,19 @@ struct feeds {
 	int rc;
 };
 
-/* Whether the feed whose head is record id is an authority's: a trust
- * anchor's, or its author's certificate makes it an authority. */
+/* Whether the feed whose head is record id is an authority's. */
 static int
-is_authority(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], const uint8_t head[LS_ID_LEN],
-	     bool *yes)
+is_authority(struct ls_txn *t, const uint8_t head[LS_ID_LEN], bool *yes)
 {
-	struct ls_record *r = NULL, *cert = NULL;
+	struct ls_record *r = NULL;
 	int rc;
 
-	*yes = ls_store_is_anchor(t->s, author);
-	if (*yes)
-		return 0;
+	*yes = false;
 	if ((rc = ls_txn_record(t, head, &r)) != 0)
 		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
-	if (r->has_cert && (rc = ls_txn_record(t, r->cert_id, &cert)) == 0)
-		*yes = cert->type == LS_REC_CERTIFICATE &&
-		       memcmp(cert->certificate.subject, author, LS_KEY_LEN) == 0 &&
-		       (cert->certificate.roles & LS_ROLE_AUTHORITY) != 0;
+	rc = ls_author_authority(t, r, yes);
 	ls_record_free(r);
-	ls_record_free(cert);
-	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	return rc;
 }
 
 static const struct ls_lp_head *
@@ -785,7 +777,7 @@ feed_one(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq, const uint8_
 	bool auth;
 	int rc;
 
-	if ((rc = is_authority(f->t, author, id, &auth)) != 0)
+	if ((rc = is_authority(f->t, id, &auth)) != 0)
 		return rc;
 	for (size_t i = 0; i < f->t->s->n_anchors; i++)
 		if (memcmp(f->t->s->anchors[i], author, LS_KEY_LEN) == 0)

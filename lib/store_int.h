@@ -308,6 +308,14 @@ int ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
 				   size_t lb),
 			 void *arg);
 
+/* The id of author's record seq on the branch the tables follow.
+ * LS_ERR_NOT_FOUND. */
+int ls_txn_feed_get(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		    uint8_t id[LS_ID_LEN]);
+/* The head of author's feed: *seq 0 (id zeroed) when it has none. */
+int ls_txn_head(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
+		uint8_t id[LS_ID_LEN]);
+
 /* A record's logged time as its bundle proves it (the dates table of a
  * bundle_check store). LS_ERR_NOT_FOUND when the bundle dates it not. */
 int ls_txn_date_get(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *qtime);

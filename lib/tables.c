@@ -407,6 +407,45 @@ ls_txn_licused_put(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t 
 	return ls_txn_put_u64(t, t->s->licused, license, LS_ID_LEN, used);
 }
 
+/* ---- feeds: author || seq u64 -> record id; heads: author -> seq u64 ||
+ *      head id || timestamp u64 ---- */
+
+int
+ls_txn_feed_get(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		uint8_t id[LS_ID_LEN])
+{
+	uint8_t k[LS_KEY_LEN + 8];
+	MDB_val v;
+	int rc;
+
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	if ((rc = ls_txn_get(t, t->s->feeds, k, sizeof(k), &v)) != 0)
+		return rc;
+	if (v.mv_size != LS_ID_LEN)
+		return LS_ERR_STORE;
+	memcpy(id, v.mv_data, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_txn_head(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
+	    uint8_t id[LS_ID_LEN])
+{
+	MDB_val v;
+	int rc;
+
+	*seq = 0;
+	memset(id, 0, LS_ID_LEN);
+	if ((rc = ls_txn_get(t, t->s->heads, author, LS_KEY_LEN, &v)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	if (v.mv_size != 8 + LS_ID_LEN + 8)
+		return LS_ERR_STORE;
+	*seq = ls_be64_get(v.mv_data);
+	memcpy(id, (uint8_t *)v.mv_data + 8, LS_ID_LEN);
+	return 0;
+}
+
 /* ---- dates: record id -> logged time u64 (bundle_check stores) ---- */
 
 int
