@@ -20,10 +20,6 @@
 /* protobuf-c's unpack needs a few times the input size for the object tree. */
 #define UNPACK_BUDGET(len) (16 * (len) + 64 * 1024)
 
-#ifndef LS_HEADS_LEAF_LEN /* TEMP until the log store lands */
-#define LS_HEADS_LEAF_LEN 72
-#endif
-
 /* Faults of one kind shown one by one; past that, counted in one more. */
 #define FAULTS_SHOWN 8
 

@@ -221,6 +221,8 @@ static const struct dbdef dbs[] = {
     DB(children, 0), DB(policies, 0), DB(licnum, MDB_DUPSORT),
     DB(techs, 0),    DB(porder, 0),   DB(pauthors, 0),
     DB(forks, 0),    DB(pstrange, 0), DB(flows, 0),
+    DB(logleaf, 0),  DB(lognode, 0),  DB(hseal, 0),
+    DB(cpoints, 0),  DB(quorum, 0),
     DB(dates, 0),
 };
 
@@ -276,6 +278,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	s->bundle_check = opts != NULL && opts->bundle_check;
+	s->no_log = s->bundle_check || (opts != NULL && opts->no_log);
 	s->threads = opts != NULL && opts->verify_threads ? opts->verify_threads
 		     : ncpu < 1                           ? 1
 		     : ncpu > 4                           ? 4
@@ -325,7 +328,10 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 		uint8_t b[4] = {0, 0, 0, LS_STORE_LAYOUT_VERSION};
 		if ((rc = ls_txn_put(&t, s->meta, "version", 7, b, 4, 0)) != 0 ||
 		    (rc = ls_txn_put_u64(&t, s->meta, "next", 4, 1)) != 0 ||
-		    (rc = ls_txn_put_u64(&t, s->meta, "pending", 7, 0)) != 0) {
+		    (rc = ls_txn_put_u64(&t, s->meta, "pending", 7, 0)) != 0 ||
+		    (rc = ls_txn_put_u64(&t, s->meta, "logsize", 7, 0)) != 0 ||
+		    (rc = ls_txn_put_u64(&t, s->meta, "sealed", 6, 0)) != 0 ||
+		    (s->no_log && (rc = ls_txn_put_u64(&t, s->meta, "nolog", 5, 1)) != 0)) {
 			rc = ls_err_set(ctx, rc, "cannot initialise store in '%s': %s", dir,
 					ls_strerror(rc));
 			goto out;
@@ -345,6 +351,16 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 				"'lodestoned --reindex' to rebuild it",
 				dir, ((uint8_t *)v.mv_data)[3], LS_STORE_LAYOUT_VERSION);
 		goto out;
+	} else {
+		/* Whether the store keeps the log was decided when it was made:
+		 * a log with records missing would be no log at all. */
+		uint64_t nolog = 0;
+		rc = ls_txn_get_u64(&t, s->meta, "nolog", 5, &nolog);
+		if (rc != 0 && rc != LS_ERR_NOT_FOUND) {
+			rc = ls_err_set(ctx, rc, "cannot read store in '%s'", dir);
+			goto out;
+		}
+		s->no_log = s->bundle_check || nolog != 0;
 	}
 	rc = ls_store_err(mdb_txn_commit(t.txn));
 	t.txn = NULL;

@@ -446,6 +446,38 @@ ls_txn_head(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
 	return 0;
 }
 
+/* ---- quorum: size u64 -> quorum time u64 (the log, logstore.c) ---- */
+
+int
+ls_store_quorum_latest(struct ls_store *s, uint64_t *size, uint64_t *qtime)
+{
+	struct ls_txn t;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	if (s->no_log)
+		return LS_ERR_NOT_FOUND;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(t.txn, s->quorum, &c)) == 0)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (mrc == 0 && (k.mv_size != 8 || v.mv_size != 8))
+		rc = LS_ERR_STORE;
+	else if (mrc == MDB_NOTFOUND)
+		rc = LS_ERR_NOT_FOUND;
+	else if (mrc != 0)
+		rc = ls_store_err(mrc);
+	else {
+		*size = ls_be64_get(k.mv_data);
+		*qtime = ls_be64_get(v.mv_data);
+	}
+	if (c != NULL)
+		mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	return rc;
+}
+
 /* ---- dates: record id -> logged time u64 (bundle_check stores) ---- */
 
 int
