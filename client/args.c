@@ -277,7 +277,8 @@ cli_parse_vkey(struct cli *c, const char *flag, const char *s, uint8_t type, str
 		 * comment. */
 		const char *p, *end;
 		if (ls_file_read(s, VKEY_FILE_MAX, &buf, &len, &fctx) != 0)
-			return cli_usage_err(c, "%s '%s' is neither a verifier key nor a readable "
+			return cli_usage_err(c,
+					     "%s '%s' is neither a verifier key nor a readable "
 					     "file: %s",
 					     flag, s, fctx.msg);
 		for (p = (const char *)buf, end = p + len; p < end;) {
@@ -288,8 +289,8 @@ cli_parse_vkey(struct cli *c, const char *flag, const char *s, uint8_t type, str
 			if (n > 0 && p[0] != '#') {
 				if (n >= sizeof(line)) {
 					free(buf);
-					return cli_usage_err(c, "%s: the key in '%s' is too long", flag,
-							     s);
+					return cli_usage_err(c, "%s: the key in '%s' is too long",
+							     flag, s);
 				}
 				memcpy(line, p, n);
 				line[n] = '\0';
@@ -303,8 +304,8 @@ cli_parse_vkey(struct cli *c, const char *flag, const char *s, uint8_t type, str
 			return cli_usage_err(c, "%s: '%s' holds no verifier key", flag, s);
 		memset(&ctx, 0, sizeof(ctx));
 		if ((rc = ls_vkey_parse(line, k, &ctx)) != 0)
-			return cli_usage_err(c, "%s: the key in '%s' is not a verifier key: %s", flag,
-					     s, ctx.msg);
+			return cli_usage_err(c, "%s: the key in '%s' is not a verifier key: %s",
+					     flag, s, ctx.msg);
 	} else if (rc != 0) {
 		return cli_usage_err(c, "%s '%s' is not a verifier key: %s", flag, s, ctx.msg);
 	}

@@ -186,9 +186,9 @@ inspect_log(struct cli *c, const uint8_t *buf, size_t len, json_t **j)
 		if (c->json)
 			*j = json_null();
 		else
-			printf("log proof: none (%s)\n",
-			       rc == LS_ERR_NOT_FOUND ? "a bundle of a daemon without a log"
-						      : "malformed");
+			printf("log proof: none (%s)\n", rc == LS_ERR_NOT_FOUND
+							     ? "a bundle of a daemon without a log"
+							     : "malformed");
 		return;
 	}
 	if ((rc = ls_logproof_decode(lpb, lpl, &lp, &ctx)) != 0) {
@@ -230,11 +230,13 @@ inspect_log(struct cli *c, const uint8_t *buf, size_t len, json_t **j)
 		else
 			printf("log proof: a checkpoint that does not parse\n");
 		printf("  log key %s (%s)\n", lp.log_key,
-		       sig_ok ? "the checkpoint's signature verifies" : "does not sign the checkpoint");
+		       sig_ok ? "the checkpoint's signature verifies"
+			      : "does not sign the checkpoint");
 		printf("  %zu cosignatures (unchecked: verify-bundle --witness checks them), %zu "
 		       "inclusion proofs, %zu head proofs of %" PRIu64 " feeds, %zu dating "
 		       "checkpoints, %zu split views, %zu bytes\n",
-		       cosigs, lp.n_records, lp.n_heads, lp.heads_count, lp.n_dating, lp.n_splits, lpl);
+		       cosigs, lp.n_records, lp.n_heads, lp.heads_count, lp.n_dating, lp.n_splits,
+		       lpl);
 		for (size_t i = 0; i < lp.n_heads; i++)
 			printf("  head of %.16s: seq %" PRIu64 " %s\n",
 			       ls_hex(lp.heads[i].author, LS_KEY_LEN, hex), lp.heads[i].seq,
@@ -697,8 +699,7 @@ log_check(struct cli *c, struct ls_store *s, const uint8_t *buf, size_t len,
 	if ((rc = ls_logproof_check(&lc->lp, (const uint8_t(*)[LS_ID_LEN])ids, n, pol, &lc->rep,
 				    &lc->faults)) != 0)
 		goto nomem;
-	if (lc->rep.signed_ok &&
-	    (rc = ls_logproof_feeds(s, &lc->lp, &lc->rep, &lc->faults)) != 0) {
+	if (lc->rep.signed_ok && (rc = ls_logproof_feeds(s, &lc->lp, &lc->rep, &lc->faults)) != 0) {
 		cli_err("%s: cannot check the authority feeds: %s", c->cmd, ls_strerror(rc));
 		free(ids);
 		return CLI_FAIL;
@@ -913,7 +914,8 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (pol.max_age != 0 && pol.n_witnesses == 0) {
-		cli_usage_err(c, "--max-age needs --witness: only a witnessed checkpoint has a time");
+		cli_usage_err(c,
+			      "--max-age needs --witness: only a witnessed checkpoint has a time");
 		goto out;
 	}
 	pol.quorum = (size_t)quorum;

@@ -190,8 +190,8 @@ out:
 /* ---- decode ---- */
 
 static int
-hashes_copy(struct ls_hashes *h, const ProtobufCBinaryData *b, size_t n, const char *what,
-	    size_t i, struct ls_err_ctx *ctx)
+hashes_copy(struct ls_hashes *h, const ProtobufCBinaryData *b, size_t n, const char *what, size_t i,
+	    struct ls_err_ctx *ctx)
 {
 	h->n = 0;
 	h->h = NULL;
@@ -261,10 +261,10 @@ from_message(const Lodestone__LogProof *m, struct ls_logproof *p, struct ls_err_
 		y->index = x->index;
 		y->dating = x->has_dating ? x->dating : 0;
 		if (y->dating > m->n_dating)
-			return ls_err_set(ctx, LS_ERR_MALFORMED,
-					  "log proof: inclusion %zu names dating checkpoint %" PRIu32
-					  " of %zu",
-					  i, y->dating, m->n_dating);
+			return ls_err_set(
+			    ctx, LS_ERR_MALFORMED,
+			    "log proof: inclusion %zu names dating checkpoint %" PRIu32 " of %zu",
+			    i, y->dating, m->n_dating);
 		if ((rc = hashes_copy(&y->proof, x->hashes, x->n_hashes, "inclusion", i, ctx)) !=
 			0 ||
 		    (rc = hashes_copy(&y->dating_proof, x->dating_hashes, x->n_dating_hashes,
@@ -272,8 +272,8 @@ from_message(const Lodestone__LogProof *m, struct ls_logproof *p, struct ls_err_
 			return rc;
 	}
 	if (m->heads_root.len != LS_TLOG_HASH)
-		return ls_err_set(ctx, LS_ERR_MALFORMED, "log proof: heads root is %zu bytes, not 32",
-				  m->heads_root.len);
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "log proof: heads root is %zu bytes, not 32", m->heads_root.len);
 	memcpy(p->heads_root, m->heads_root.data, LS_TLOG_HASH);
 	if ((rc = hashes_copy(&p->heads_leaf_proof, m->heads_leaf_proof, m->n_heads_leaf_proof,
 			      "heads leaf proof", 0, ctx)) != 0)
@@ -298,15 +298,15 @@ from_message(const Lodestone__LogProof *m, struct ls_logproof *p, struct ls_err_
 		memcpy(y->head, x->head.data, LS_ID_LEN);
 		y->seq = x->seq;
 		y->position = x->position;
-		if ((rc = hashes_copy(&y->proof, x->hashes, x->n_hashes, "head proof", i, ctx)) != 0)
+		if ((rc = hashes_copy(&y->proof, x->hashes, x->n_hashes, "head proof", i, ctx)) !=
+		    0)
 			return rc;
 	}
 	if (m->n_dating > LS_LP_DATING_MAX)
 		return ls_err_set(ctx, LS_ERR_TOO_BIG, "log proof has over %d dating checkpoints",
 				  LS_LP_DATING_MAX);
 	if ((p->dating = calloc(m->n_dating ? m->n_dating : 1, sizeof(*p->dating))) == NULL ||
-	    (p->dating_len = calloc(m->n_dating ? m->n_dating : 1, sizeof(*p->dating_len))) ==
-		NULL)
+	    (p->dating_len = calloc(m->n_dating ? m->n_dating : 1, sizeof(*p->dating_len))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < m->n_dating; i++) {
 		p->n_dating = i + 1;
@@ -328,8 +328,8 @@ from_message(const Lodestone__LogProof *m, struct ls_logproof *p, struct ls_err_
 		if (x->base.n_unknown_fields != 0 || x->note_a.len > LS_NOTE_MAX ||
 		    x->note_b.len > LS_NOTE_MAX ||
 		    (x->has_old_root && x->old_root.len != LS_TLOG_HASH))
-			return ls_err_set(ctx, LS_ERR_MALFORMED, "log proof: split view %zu is malformed",
-					  i);
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "log proof: split view %zu is malformed", i);
 		if ((y->note_a = malloc(x->note_a.len + 1)) == NULL ||
 		    (y->note_b = malloc(x->note_b.len + 1)) == NULL)
 			return LS_ERR_NOMEM;
@@ -415,21 +415,21 @@ cp_check(const char *text, size_t len, const struct ls_vkey *log, const struct l
 	memset(c, 0, sizeof(*c));
 	if ((rc = ls_note_parse(text, len, &c->note, &ctx)) != 0 ||
 	    (rc = ls_checkpoint_parse(c->note.body, c->note.body_len, &c->c, &ctx)) != 0)
-		return ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0, "the bundle's %s is not a %s: %s",
-				      what, rc == LS_ERR_TOO_BIG ? "bounded note" : "checkpoint",
-				      ctx.msg);
+		return ls_verdict_add(
+		    faults, LS_R_LOG_PROOF, NULL, 0, "the bundle's %s is not a %s: %s", what,
+		    rc == LS_ERR_TOO_BIG ? "bounded note" : "checkpoint", ctx.msg);
 	if (strcmp(c->c.origin, log->name) != 0)
 		return ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
 				      "the bundle's %s is of log '%s', not of the log key '%s'",
 				      what, c->c.origin, log->name);
 	if ((rc = ls_note_verify(&c->note, log)) != 0)
-		return ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
-				      "the bundle's %s (size %" PRIu64
-				      ") %s by the log key of '%s'",
-				      what, c->c.size,
-				      rc == LS_ERR_NOT_FOUND ? "is not signed" : "has a signature "
-										 "that fails",
-				      log->name);
+		return ls_verdict_add(
+		    faults, LS_R_LOG_PROOF, NULL, 0,
+		    "the bundle's %s (size %" PRIu64 ") %s by the log key of '%s'", what, c->c.size,
+		    rc == LS_ERR_NOT_FOUND ? "is not signed"
+					   : "has a signature "
+					     "that fails",
+		    log->name);
 	if (c->c.size == 0)
 		return ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
 				      "the bundle's %s is of the empty log", what);
@@ -440,10 +440,11 @@ cp_check(const char *text, size_t len, const struct ls_vkey *log, const struct l
 		if (rc == LS_ERR_NOT_FOUND)
 			continue;
 		if (rc != 0) {
-			if ((rc = ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
-						 "the cosignature of witness '%s' on the bundle's %s "
-						 "(size %" PRIu64 ") does not verify",
-						 pol->witnesses[i].name, what, c->c.size)) != 0)
+			if ((rc = ls_verdict_add(
+				 faults, LS_R_LOG_PROOF, NULL, 0,
+				 "the cosignature of witness '%s' on the bundle's %s "
+				 "(size %" PRIu64 ") does not verify",
+				 pol->witnesses[i].name, what, c->c.size)) != 0)
 				return rc;
 			continue;
 		}
@@ -495,10 +496,9 @@ split_holds(const struct ls_lp_split *sv, const struct ls_vkey *log)
 	if (ca.size == cb.size) {
 		holds = memcmp(ca.root, cb.root, LS_TLOG_HASH) != 0;
 	} else if (ca.size > 0 && ca.size < cb.size &&
-		   ls_tlog_consistency_roots(ca.size, cb.size,
-					     sv->has_old_root ? sv->old_root : ca.root,
-					     (const uint8_t(*)[LS_TLOG_HASH])sv->proof.h, sv->proof.n,
-					     fr, sr) == 0) {
+		   ls_tlog_consistency_roots(
+		       ca.size, cb.size, sv->has_old_root ? sv->old_root : ca.root,
+		       (const uint8_t(*)[LS_TLOG_HASH])sv->proof.h, sv->proof.n, fr, sr) == 0) {
 		holds = memcmp(sr, cb.root, LS_TLOG_HASH) == 0 &&
 			memcmp(fr, ca.root, LS_TLOG_HASH) != 0;
 	}
@@ -555,7 +555,8 @@ ls_logproof_check(const struct ls_logproof *p, const uint8_t (*ids)[LS_ID_LEN], 
 	/* The witness policy. */
 	if (pol->n_witnesses == 0) {
 		rc = ls_verdict_add(faults, LS_R_UNWITNESSED, NULL, 0,
-				    "checkpoint %" PRIu64 " of log %s is not witnessed: no --witness "
+				    "checkpoint %" PRIu64
+				    " of log %s is not witnessed: no --witness "
 				    "given, so no record has a logged time",
 				    rep->size, rep->origin);
 		if (rc == 0)
@@ -568,15 +569,17 @@ ls_logproof_check(const struct ls_logproof *p, const uint8_t (*ids)[LS_ID_LEN], 
 			for (size_t k = 0; k < cpm->n_valid; k++)
 				has |= cpm->who[k] == i;
 			if (!has)
-				off += (size_t)snprintf(missing + off, sizeof(missing) - off, "%s'%s'",
-							off ? ", " : "", pol->witnesses[i].name);
+				off +=
+				    (size_t)snprintf(missing + off, sizeof(missing) - off, "%s'%s'",
+						     off ? ", " : "", pol->witnesses[i].name);
 		}
-		rc = ls_verdict_add(faults, LS_R_UNWITNESSED, NULL, 0,
-				    "checkpoint %" PRIu64 " of log %s is cosigned by %zu of the %zu "
-				    "witnesses given, short of the quorum of %zu (no valid "
-				    "cosignature by %s)",
-				    rep->size, rep->origin, cpm->n_valid, pol->n_witnesses,
-				    quorum_of(pol), missing);
+		rc =
+		    ls_verdict_add(faults, LS_R_UNWITNESSED, NULL, 0,
+				   "checkpoint %" PRIu64 " of log %s is cosigned by %zu of the %zu "
+				   "witnesses given, short of the quorum of %zu (no valid "
+				   "cosignature by %s)",
+				   rep->size, rep->origin, cpm->n_valid, pol->n_witnesses,
+				   quorum_of(pol), missing);
 	} else if (pol->max_age != 0 && pol->now > cpm->qtime &&
 		   pol->now - cpm->qtime > pol->max_age) {
 		rc = ls_verdict_add(faults, LS_R_STALE, NULL, 0,
@@ -609,7 +612,8 @@ ls_logproof_check(const struct ls_logproof *p, const uint8_t (*ids)[LS_ID_LEN], 
 		if (bad++ < FAULTS_SHOWN)
 			rc = ls_verdict_add(faults, LS_R_LOG_PROOF, &ids[i], 1,
 					    "bundle record %zu (%s) is not proven in checkpoint "
-					    "%" PRIu64 " of log %s: its inclusion proof (leaf %" PRIu64
+					    "%" PRIu64
+					    " of log %s: its inclusion proof (leaf %" PRIu64
 					    ") does not hold",
 					    i, h16(ids[i], h), cpm->c.size, rep->origin, x->index);
 	}
@@ -629,10 +633,11 @@ ls_logproof_check(const struct ls_logproof *p, const uint8_t (*ids)[LS_ID_LEN], 
 		if (!ls_tlog_verify_inclusion(cpm->c.size - 1, cpm->c.size, leaf,
 					      (const uint8_t(*)[LS_TLOG_HASH])p->heads_leaf_proof.h,
 					      p->heads_leaf_proof.n, cpm->c.root) &&
-		    (rc = ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
-					 "the heads root of the log proof is not the last leaf of "
-					 "checkpoint %" PRIu64 " of log %s: its proof does not hold",
-					 cpm->c.size, rep->origin)) != 0)
+		    (rc =
+			 ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
+					"the heads root of the log proof is not the last leaf of "
+					"checkpoint %" PRIu64 " of log %s: its proof does not hold",
+					cpm->c.size, rep->origin)) != 0)
 			goto out;
 	}
 	bad = 0;
@@ -649,11 +654,11 @@ ls_logproof_check(const struct ls_logproof *p, const uint8_t (*ids)[LS_ID_LEN], 
 					     p->heads_root))
 			continue;
 		if (bad++ < FAULTS_SHOWN)
-			rc = ls_verdict_add(faults, LS_R_LOG_PROOF,
-					    (const uint8_t(*)[LS_ID_LEN])x->head, 1,
-					    "the head proof of author %s (seq %" PRIu64
-					    ") does not hold in the heads tree of checkpoint %" PRIu64,
-					    h16(x->author, h), x->seq, cpm->c.size);
+			rc = ls_verdict_add(
+			    faults, LS_R_LOG_PROOF, (const uint8_t(*)[LS_ID_LEN])x->head, 1,
+			    "the head proof of author %s (seq %" PRIu64
+			    ") does not hold in the heads tree of checkpoint %" PRIu64,
+			    h16(x->author, h), x->seq, cpm->c.size);
 	}
 	if (rc != 0)
 		goto out;
@@ -790,12 +795,12 @@ feed_one(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq, const uint8_
 	memcpy(ids[0], hp->head, LS_ID_LEN);
 	memcpy(ids[1], id, LS_ID_LEN);
 	if (hp->seq > seq)
-		return ls_verdict_add(f->v, LS_R_MISSING_DEP, (const uint8_t(*)[LS_ID_LEN])ids, 2,
-				      "authority %s's feed reaches seq %" PRIu64 " (record %s) at "
-				      "checkpoint %" PRIu64 ", the bundle carries it to seq %" PRIu64
-				      " only: records %" PRIu64 "..%" PRIu64 " are left out",
-				      h, hp->seq, h16(hp->head, hh), f->rep->size, seq, seq + 1,
-				      hp->seq);
+		return ls_verdict_add(
+		    f->v, LS_R_MISSING_DEP, (const uint8_t(*)[LS_ID_LEN])ids, 2,
+		    "authority %s's feed reaches seq %" PRIu64 " (record %s) at "
+		    "checkpoint %" PRIu64 ", the bundle carries it to seq %" PRIu64
+		    " only: records %" PRIu64 "..%" PRIu64 " are left out",
+		    h, hp->seq, h16(hp->head, hh), f->rep->size, seq, seq + 1, hp->seq);
 	if (hp->seq < seq)
 		return ls_verdict_add(f->v, LS_R_LOG_PROOF, (const uint8_t(*)[LS_ID_LEN])ids, 2,
 				      "the bundle carries authority %s's feed to seq %" PRIu64
@@ -803,7 +808,8 @@ feed_one(void *arg, const uint8_t author[LS_KEY_LEN], uint64_t seq, const uint8_
 				      h, seq, f->rep->size, hp->seq);
 	if (memcmp(hp->head, id, LS_ID_LEN) != 0)
 		return ls_verdict_add(f->v, LS_R_LOG_PROOF, (const uint8_t(*)[LS_ID_LEN])ids, 2,
-				      "authority %s's record at seq %" PRIu64 " in the bundle is not "
+				      "authority %s's record at seq %" PRIu64
+				      " in the bundle is not "
 				      "its head at checkpoint %" PRIu64 " (%s)",
 				      h, seq, f->rep->size, h16(hp->head, hh));
 	return 0;
@@ -833,11 +839,11 @@ ls_logproof_feeds(struct ls_store *s, const struct ls_logproof *p, const struct 
 		if (f.anchor_seen[i])
 			continue;
 		if ((hp = head_of(p, s->anchors[i])) != NULL)
-			rc = ls_verdict_add(faults, LS_R_MISSING_DEP,
-					    (const uint8_t(*)[LS_ID_LEN])hp->head, 1,
-					    "trust anchor %s's feed reaches seq %" PRIu64
-					    " at checkpoint %" PRIu64 ", the bundle carries none of it",
-					    h16(s->anchors[i], h), hp->seq, rep->size);
+			rc = ls_verdict_add(
+			    faults, LS_R_MISSING_DEP, (const uint8_t(*)[LS_ID_LEN])hp->head, 1,
+			    "trust anchor %s's feed reaches seq %" PRIu64 " at checkpoint %" PRIu64
+			    ", the bundle carries none of it",
+			    h16(s->anchors[i], h), hp->seq, rep->size);
 		else if ((rc = ls_verdict_add(faults, LS_R_UNWITNESSED, NULL, 0,
 					      "trust anchor %s has no feed in the bundle and no "
 					      "head proof: a record it signed could be left out",
@@ -863,8 +869,8 @@ ls_lp_statement(const struct ls_lp_report *rep, char *out, size_t cap)
 		snprintf(out, cap, "a log proof whose checkpoint is not the log's");
 		return;
 	}
-	off = (size_t)snprintf(out, cap, "checkpoint %" PRIu64 " of log %s", rep->size,
-			       rep->origin);
+	off =
+	    (size_t)snprintf(out, cap, "checkpoint %" PRIu64 " of log %s", rep->size, rep->origin);
 	if (off >= cap)
 		return;
 	if (!rep->witnessed) {

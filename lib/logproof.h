@@ -106,23 +106,23 @@ struct ls_lp_policy {
 /* What a log proof showed (ls_logproof_check). Caller-owned; release with
  * ls_lp_report_release. */
 struct ls_lp_report {
-	bool present;    /* the bundle has a log proof */
-	bool signed_ok;  /* the checkpoint is signed by the log key */
+	bool present;   /* the bundle has a log proof */
+	bool signed_ok; /* the checkpoint is signed by the log key */
 	char log_key[LS_VKEY_MAX];
 	char origin[LS_NOTE_NAME_MAX];
 	uint64_t size;
 	uint8_t root[LS_TLOG_HASH];
-	size_t quorum;   /* asked for */
-	bool witnessed;  /* quorum reached under the witnesses given */
-	uint64_t qtime;  /* the quorum time, when witnessed */
+	size_t quorum;      /* asked for */
+	bool witnessed;     /* quorum reached under the witnesses given */
+	uint64_t qtime;     /* the quorum time, when witnessed */
 	size_t n_cosigners; /* witnesses given whose cosignature verifies, earliest first */
 	char cosigners[LS_LP_WITNESSES][LS_NOTE_NAME_MAX];
 	uint64_t cosigned_at[LS_LP_WITNESSES];
-	size_t n_dating;    /* dating checkpoints */
-	size_t n_heads;     /* head proofs */
-	size_t n_splits;    /* split views that verify under the log key */
+	size_t n_dating; /* dating checkpoints */
+	size_t n_heads;  /* head proofs */
+	size_t n_splits; /* split views that verify under the log key */
 	size_t n_records;
-	uint64_t *logged;   /* malloc'd, per bundle record: its logged time, 0: none */
+	uint64_t *logged; /* malloc'd, per bundle record: its logged time, 0: none */
 };
 
 void ls_lp_report_release(struct ls_lp_report *r);

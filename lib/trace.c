@@ -726,8 +726,8 @@ log_proof(struct ls_txn *t, uint64_t size, char *note, size_t note_len, const ch
 			rc = 0;
 			continue;
 		}
-		if (rc == 0 && (rc = proof_copy(&h->proof, (const uint8_t(*)[LS_TLOG_HASH])tmp,
-						np)) == 0)
+		if (rc == 0 &&
+		    (rc = proof_copy(&h->proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) == 0)
 			lp.n_heads++;
 	}
 	if (rc == 0)
