@@ -12,7 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "lodestoned.h"
+#include "util.h"
 
 /* mkdir -p, new directories mode 0700. */
 static int
@@ -100,4 +103,66 @@ lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created, struct
 	}
 	*out = kp;
 	return 0;
+}
+
+/* seed = BLAKE2b-256(key = the node secret seed, message = label), then the
+ * Ed25519 key pair of that seed; secrets in locked memory only. */
+static int
+derive_one(const struct ls_keypair *node, const char *label, uint8_t **sk, uint8_t pk[32])
+{
+	uint8_t *seed = sodium_malloc(crypto_sign_SEEDBYTES);
+	int rc = 0;
+
+	*sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (seed == NULL || *sk == NULL) {
+		rc = LS_ERR_NOMEM;
+	} else if (crypto_generichash(seed, crypto_sign_SEEDBYTES, (const uint8_t *)label,
+				      strlen(label), node->sk, crypto_sign_SEEDBYTES) != 0 ||
+		   crypto_sign_seed_keypair(pk, *sk, seed) != 0) {
+		rc = LS_ERR_CRYPTO;
+	}
+	if (seed != NULL)
+		sodium_free(seed); /* wipes */
+	if (rc != 0 && *sk != NULL) {
+		sodium_free(*sk);
+		*sk = NULL;
+	}
+	if (rc == 0)
+		sodium_mprotect_readonly(*sk);
+	return rc;
+}
+
+int
+lsd_logkeys_derive(const struct ls_keypair *node, struct lsd_logkeys *out)
+{
+	char hex[2 * LS_KEY_LEN + 1], name[LS_NOTE_NAME_MAX];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = derive_one(node, LSD_LOG_KEY_LABEL, &out->log_sk, out->log_pk)) != 0 ||
+	    (rc = derive_one(node, LSD_WITNESS_KEY_LABEL, &out->wit_sk, out->wit_pk)) != 0)
+		goto fail;
+	ls_hex(out->log_pk, LS_KEY_LEN, hex);
+	snprintf(out->origin, sizeof(out->origin), "lodestone/%.16s", hex);
+	ls_hex(out->wit_pk, LS_KEY_LEN, hex);
+	snprintf(name, sizeof(name), "lodestone-witness/%.16s", hex);
+	if ((rc = ls_vkey_make(&out->log_vkey, out->origin, LS_NOTE_ED25519, out->log_pk)) != 0 ||
+	    (rc = ls_vkey_make(&out->wit_vkey, name, LS_NOTE_COSIG, out->wit_pk)) != 0)
+		goto fail;
+	return 0;
+fail:
+	lsd_logkeys_free(out);
+	return rc;
+}
+
+void
+lsd_logkeys_free(struct lsd_logkeys *k)
+{
+	if (k == NULL)
+		return;
+	if (k->log_sk != NULL)
+		sodium_free(k->log_sk);
+	if (k->wit_sk != NULL)
+		sodium_free(k->wit_sk);
+	memset(k, 0, sizeof(*k));
 }
