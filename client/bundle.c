@@ -25,6 +25,7 @@
 #define BUNDLE_RECORDS_MAX  4000000
 #define IMPORT_CHUNK        256
 #define BUNDLE_EVIDENCE_MAX 65536 /* one pair per author of the records */
+#define BUNDLE_WAIT_MS      5000  /* for a lot to reach a checkpoint */
 
 int
 cmd_bundle(struct cli *c, int argc, char **argv)
@@ -54,7 +55,13 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "-o FILE is required");
 	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
 		return rc;
-	if ((rc = ls_api_bundle(c->api, lot, &buf, &len, &ctx)) != 0)
+	/* A lot just made is in the daemon's next checkpoint (it seals every
+	 * second by default): wait for it a little. */
+	for (int waited = 0; (rc = ls_api_bundle(c->api, lot, &buf, &len, &ctx)) == LS_ERR_BUSY &&
+			     waited < BUNDLE_WAIT_MS;
+	     waited += 200)
+		usleep(200 * 1000);
+	if (rc != 0)
 		return cli_api_fail(c, rc, &ctx, argv[optind]);
 	if (ls_bundle_decode(buf, len, BUNDLE_RECORDS_MAX, &envs, &lens, &n, &ctx) != 0) {
 		cli_err("%s: the daemon's bundle of '%s' does not decode: %s", c->cmd, argv[optind],
@@ -237,10 +244,12 @@ inspect_log(struct cli *c, const uint8_t *buf, size_t len, json_t **j)
 		       "checkpoints, %zu split views, %zu bytes\n",
 		       cosigs, lp.n_records, lp.n_heads, lp.heads_count, lp.n_dating, lp.n_splits,
 		       lpl);
-		for (size_t i = 0; i < lp.n_heads; i++)
+		for (size_t i = 0; i < lp.n_heads; i++) {
+			char ahex[2 * LS_KEY_LEN + 1];
 			printf("  head of %.16s: seq %" PRIu64 " %s\n",
-			       ls_hex(lp.heads[i].author, LS_KEY_LEN, hex), lp.heads[i].seq,
+			       ls_hex(lp.heads[i].author, LS_KEY_LEN, ahex), lp.heads[i].seq,
 			       ls_hex(lp.heads[i].head, LS_ID_LEN, hex));
+		}
 	}
 	free(note);
 	ls_logproof_release(&lp);

@@ -279,6 +279,7 @@ struct bundle {
 	 * what the records name. */
 	struct ls_idmap *feeds;
 	uint64_t limit; /* with a log: the checkpoint's size (records past it are out) */
+	uint64_t late;  /* records wanted but logged at or past limit */
 	int rc;
 };
 
@@ -296,6 +297,7 @@ want(struct bundle *b, const uint8_t id[32])
 	if (b->limit != 0 && ((rc = ls_txn_log_index(b->t, id, &leaf)) != 0 || leaf >= b->limit)) {
 		if (rc != 0 && rc != LS_ERR_NOT_FOUND)
 			b->rc = rc;
+		b->late += rc == 0;
 		return;
 	}
 	if ((rc = ls_txn_record_pos(b->t, id, &pos)) != 0) {
@@ -510,7 +512,7 @@ bundle_walk(struct bundle *b, const uint8_t lot[LS_ID_LEN])
 		return rc;
 	want(b, li.rec);
 	if (b->rc == 0 && !ls_idmap_has(b->have, li.rec))
-		return LS_ERR_NOT_FOUND; /* made after the checkpoint */
+		return LS_ERR_BUSY; /* made after the checkpoint */
 	/* The trust anchors' feeds: every chain of certificates starts there. */
 	for (size_t i = 0; b->feeds != NULL && i < t->s->n_anchors && b->rc == 0; i++)
 		want_feed(b, t->s->anchors[i]);
@@ -740,33 +742,65 @@ out:
 	return rc;
 }
 
+static void
+bundle_free(struct bundle *b)
+{
+	free(b->work);
+	ls_idmap_free(&b->have);
+	ls_idmap_free(&b->lots);
+	ls_idmap_free(&b->authors);
+	ls_idmap_free(&b->feeds);
+}
+
 /*
- * The checkpoint a bundle of a lot made by the record at leaf is proven
- * against: the latest that reached quorum when it holds the leaf, else the
- * latest one. *note malloc'd. LS_ERR_NOT_FOUND when no checkpoint holds it.
+ * Walks the bundle of lot as of the checkpoint of size (limit), with the
+ * authority feeds whole unless NO_FEEDS: LS_ERR_BUSY when a record it wants
+ * was logged after that checkpoint.
  */
 static int
-pick_checkpoint(struct ls_store *s, uint64_t leaf, uint64_t *size, char **note, size_t *len)
+walk_at(struct bundle *b, struct ls_txn *t, const uint8_t lot[LS_ID_LEN], uint64_t limit,
+	unsigned flags)
 {
-	uint64_t qsize, qtime;
+	int rc;
+
+	bundle_free(b);
+	memset(b, 0, sizeof(*b));
+	b->t = t;
+	b->limit = limit;
+	if (!(flags & LS_BUNDLE_NO_FEEDS) && (b->feeds = ls_idmap_new()) == NULL)
+		return LS_ERR_NOMEM;
+	if ((rc = bundle_walk(b, lot)) != 0)
+		return rc;
+	return b->late > 0 ? LS_ERR_BUSY : 0;
+}
+
+/*
+ * The walk as of the checkpoint a bundle is proven against: the latest that
+ * reached quorum when it holds every record the bundle wants, else the
+ * latest one, which must hold them (LS_ERR_BUSY: a record wanted is logged
+ * after it; the next seal takes it in). *note malloc'd.
+ */
+static int
+walk_log(struct bundle *b, struct ls_txn *t, const uint8_t lot[LS_ID_LEN], unsigned flags,
+	 char **note, size_t *len)
+{
+	uint64_t size, qtime;
 	int rc;
 
 	*note = NULL;
-	if ((rc = ls_store_quorum_latest(s, &qsize, &qtime)) == 0 && qsize > leaf &&
-	    (rc = ls_store_checkpoint_get(s, qsize, note, len)) == 0) {
-		*size = qsize;
+	if ((rc = ls_store_quorum_latest(t->s, &size, &qtime)) == 0 &&
+	    (rc = walk_at(b, t, lot, size, flags)) == 0 &&
+	    (rc = ls_store_checkpoint_get(t->s, size, note, len)) == 0)
 		return 0;
-	}
-	if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+	if (rc != 0 && rc != LS_ERR_NOT_FOUND && rc != LS_ERR_BUSY)
 		return rc;
-	if ((rc = ls_store_checkpoint_latest(s, size, note, len)) != 0)
-		return rc;
-	if (*size <= leaf) {
+	if ((rc = ls_store_checkpoint_latest(t->s, &size, note, len)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_BUSY : rc;
+	if ((rc = walk_at(b, t, lot, size, flags)) != 0) {
 		free(*note);
 		*note = NULL;
-		return LS_ERR_NOT_FOUND;
 	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -785,27 +819,16 @@ collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey, 
 
 	*out = NULL;
 	*len = 0;
+	if (s->no_log)
+		log_vkey = NULL; /* nothing to prove the records in */
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
 	b.t = &t;
-	if (log_vkey != NULL) {
-		struct ls_lot_info li;
-		uint64_t leaf;
-		if ((rc = ls_txn_lot(&t, lot, &li)) != 0)
-			goto out;
-		if ((rc = ls_txn_log_index(&t, li.rec, &leaf)) != 0 ||
-		    (rc = pick_checkpoint(s, leaf, &b.limit, &note, &note_len)) != 0) {
-			/* The lot is not in a checkpoint yet (or the store keeps no
-			 * log): nothing to prove it in. */
-			rc = rc == LS_ERR_NOT_FOUND ? LS_ERR_BUSY : rc;
-			goto out;
-		}
-		if (!(flags & LS_BUNDLE_NO_FEEDS) && (b.feeds = ls_idmap_new()) == NULL) {
-			rc = LS_ERR_NOMEM;
-			goto out;
-		}
-	}
-	if ((rc = bundle_walk(&b, lot)) != 0)
+	if (log_vkey != NULL)
+		rc = walk_log(&b, &t, lot, flags, &note, &note_len);
+	else
+		rc = bundle_walk(&b, lot);
+	if (rc != 0)
 		goto out;
 	fe.t = &t;
 	ls_idmap_each(b.authors, author_ev, &fe);
@@ -849,11 +872,7 @@ out:
 	free(order);
 	free(envs);
 	free(lens);
-	free(b.work);
-	ls_idmap_free(&b.have);
-	ls_idmap_free(&b.lots);
-	ls_idmap_free(&b.authors);
-	ls_idmap_free(&b.feeds);
+	bundle_free(&b);
 	ls_txn_abort(&t);
 	return rc;
 }

@@ -217,16 +217,18 @@ int ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t 
 
 /*
  * As ls_bundle_collect, proven in the store's log (Bundle.log, logproof.h):
- * as of the latest checkpoint that reached quorum when it holds the lot,
- * else the latest checkpoint (records logged after it are left out), with
+ * as of the latest checkpoint that reached quorum when it holds every record
+ * the bundle wants, else the latest checkpoint, with
  * the feed of every authority (the trust anchors, the authors of the
  * certificates, policies, licenses and revocations it holds that are
  * authorities) whole to its head at that checkpoint, and each record's
  * inclusion, dating checkpoint, and the head proofs. log_vkey: the log's
  * verifier key (text). flags: LS_BUNDLE_NO_FEEDS leaves the feeds as
  * ls_bundle_collect does and proves no head (for measurements).
- * LS_ERR_BUSY when no checkpoint holds the lot yet (or the store keeps no
- * log), LS_ERR_NOT_FOUND when the lot is unknown.
+ * LS_ERR_BUSY when a record the bundle wants is logged after the latest
+ * checkpoint (the next seal takes it in), LS_ERR_NOT_FOUND when the lot is
+ * unknown. A store without the log (no_log) gives the bundle of
+ * ls_bundle_collect.
  */
 #define LS_BUNDLE_NO_FEEDS 1u
 int ls_bundle_collect_log(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey,
