@@ -657,7 +657,8 @@ cmd_verify(int argc, char **argv)
 			    "its log proof and the authority's feed whole) and checked by the\n"
 			    "client next to this program (lodestone verify-bundle, witnesses\n"
 			    "given when there is a log proof). -a CERTS: the authority also\n"
-			    "certifies CERTS other keys first (a longer authority feed).\n"
+			    "certifies CERTS other keys after the processor (its feed goes on\n"
+			    "past the records the bundle names).\n"
 			    "figures: bundle_{plain,nofeeds,log}_{records,bytes,collect_ms,\n"
 			    "verify_ms,verify_exit} (nofeeds exits 1: no head proof).\n");
 			return 0;
@@ -670,14 +671,17 @@ cmd_verify(int argc, char **argv)
 		goto out;
 	crypto_sign_keypair(auth->pk, auth->sk);
 	crypto_sign_keypair(p->pk, p->sk);
+	/* The processor's certificate, then CERTS others: the authority's feed
+	 * goes on past the last record the lot's bundle names. */
+	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[0]) != 0)
+		goto out;
 	for (size_t i = 0; i < n_certs; i++) {
 		struct signer other;
 		crypto_sign_keypair(other.pk, other.sk);
-		if (make_cert(auth, &other, &items[i]) != 0)
+		if (make_cert(auth, &other, &items[1 + i]) != 0)
 			goto out;
 	}
-	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[n_certs]) != 0 ||
-	    make_lot(p, 0, &items[n_certs + 1]) != 0)
+	if (make_lot(p, 0, &items[n_certs + 1]) != 0)
 		goto out;
 	{
 		struct ls_record *r = NULL;
