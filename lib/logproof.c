@@ -235,6 +235,51 @@ text_copy(const char *s, size_t max, char **out, size_t *len, const char *what,
 }
 
 static int
+split_copy(const Lodestone__SplitView *x, struct ls_lp_split *y, size_t i, struct ls_err_ctx *ctx)
+{
+	if (x->base.n_unknown_fields != 0 || x->note_a.len > LS_NOTE_MAX ||
+	    x->note_b.len > LS_NOTE_MAX || (x->has_old_root && x->old_root.len != LS_TLOG_HASH))
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "split view %zu is malformed", i);
+	if ((y->note_a = malloc(x->note_a.len + 1)) == NULL ||
+	    (y->note_b = malloc(x->note_b.len + 1)) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(y->note_a, x->note_a.data, x->note_a.len);
+	y->note_a[x->note_a.len] = '\0';
+	y->la = x->note_a.len;
+	memcpy(y->note_b, x->note_b.data, x->note_b.len);
+	y->note_b[x->note_b.len] = '\0';
+	y->lb = x->note_b.len;
+	y->has_old_root = x->has_old_root;
+	if (x->has_old_root)
+		memcpy(y->old_root, x->old_root.data, LS_TLOG_HASH);
+	return hashes_copy(&y->proof, x->proof, x->n_proof, "split view", i, ctx);
+}
+
+int
+ls_lp_split_decode(const uint8_t *buf, size_t len, struct ls_lp_split *out, struct ls_err_ctx *ctx)
+{
+	struct ls_pb_budget bud;
+	Lodestone__SplitView *m;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 2 * LS_NOTE_MAX + (LS_TLOG_PROOF_MAX + 1) * 40 + 64)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "split view of %zu bytes", len);
+	ls_pb_budget_init(&bud, UNPACK_BUDGET(len));
+	if ((m = lodestone__split_view__unpack(&bud.alloc, len, buf)) == NULL)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "split view does not decode");
+	rc = split_copy(m, out, 0, ctx);
+	lodestone__split_view__free_unpacked(m, &bud.alloc);
+	if (rc != 0) {
+		free(out->note_a);
+		free(out->note_b);
+		free(out->proof.h);
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+static int
 from_message(const Lodestone__LogProof *m, struct ls_logproof *p, struct ls_err_ctx *ctx)
 {
 	char what[48];
@@ -322,27 +367,8 @@ from_message(const Lodestone__LogProof *m, struct ls_logproof *p, struct ls_err_
 	    NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < m->n_split_views; i++) {
-		const Lodestone__SplitView *x = m->split_views[i];
-		struct ls_lp_split *y = &p->splits[i];
 		p->n_splits = i + 1;
-		if (x->base.n_unknown_fields != 0 || x->note_a.len > LS_NOTE_MAX ||
-		    x->note_b.len > LS_NOTE_MAX ||
-		    (x->has_old_root && x->old_root.len != LS_TLOG_HASH))
-			return ls_err_set(ctx, LS_ERR_MALFORMED,
-					  "log proof: split view %zu is malformed", i);
-		if ((y->note_a = malloc(x->note_a.len + 1)) == NULL ||
-		    (y->note_b = malloc(x->note_b.len + 1)) == NULL)
-			return LS_ERR_NOMEM;
-		memcpy(y->note_a, x->note_a.data, x->note_a.len);
-		y->note_a[x->note_a.len] = '\0';
-		y->la = x->note_a.len;
-		memcpy(y->note_b, x->note_b.data, x->note_b.len);
-		y->note_b[x->note_b.len] = '\0';
-		y->lb = x->note_b.len;
-		y->has_old_root = x->has_old_root;
-		if (x->has_old_root)
-			memcpy(y->old_root, x->old_root.data, LS_TLOG_HASH);
-		if ((rc = hashes_copy(&y->proof, x->proof, x->n_proof, "split view", i, ctx)) != 0)
+		if ((rc = split_copy(m->split_views[i], &p->splits[i], i, ctx)) != 0)
 			return rc;
 	}
 	return 0;

@@ -94,6 +94,15 @@ int ls_logproof_encode(const struct ls_logproof *p, uint8_t **out, size_t *len);
 int ls_logproof_decode(const uint8_t *buf, size_t len, struct ls_logproof *p,
 		       struct ls_err_ctx *ctx);
 
+/*
+ * Decodes one SplitView message (proto/lodestone.proto; the gossip message
+ * of the same name has the same fields, so the evidence a daemon keeps is
+ * carried as it is) into *out (released with the proof it is added to, or
+ * by freeing its three pointers). LS_ERR_MALFORMED / LS_ERR_TOO_BIG, NOMEM.
+ */
+int ls_lp_split_decode(const uint8_t *buf, size_t len, struct ls_lp_split *out,
+		       struct ls_err_ctx *ctx);
+
 /* A verifier's witness policy and clock. */
 struct ls_lp_policy {
 	const struct ls_vkey *witnesses; /* type LS_NOTE_COSIG; borrowed */
