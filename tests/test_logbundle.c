@@ -783,6 +783,95 @@ test_bundle_tampering(void **state)
 	free(buf);
 }
 
+/* A note signed by the log key for (size, root). *out malloc'd. */
+static size_t
+signed_note(struct lw *l, uint64_t size, const uint8_t root[32], char **out)
+{
+	struct ls_note *n = calloc(1, sizeof(*n));
+	struct ls_checkpoint c;
+	size_t len;
+
+	assert_non_null(n);
+	assert_non_null(*out = malloc(LS_NOTE_MAX));
+	snprintf(c.origin, sizeof(c.origin), "%s", l->log.name);
+	c.size = size;
+	memcpy(c.root, root, 32);
+	n->body_len = ls_checkpoint_body(&c, n->body, sizeof(n->body));
+	assert_int_equal(ls_note_sign(n, l->log.name, l->log_sk), 0);
+	assert_true((len = ls_note_format(n, *out, LS_NOTE_MAX)) > 0);
+	free(n);
+	return len;
+}
+
+/* Split-view evidence of the bundle's log (two checkpoints of one size the
+ * log key signed with different roots) fails the bundle; evidence of no
+ * split (one checkpoint twice) is not a split view. */
+static void
+test_split_view(void **state)
+{
+	struct lw *l = *state;
+	struct world *w = l->w;
+	struct parts p;
+	struct vb x;
+	struct ls_lp_split sv;
+	uint8_t *buf = NULL, *bad = NULL, root[32], msg[2 * LS_NOTE_MAX + 16];
+	char *a = NULL, *b = NULL;
+	size_t len = 0, blen = 0, la, lb, ml = 0;
+
+	assert_int_equal(ls_store_log_root(w->s, l->s1, root), 0);
+	la = signed_note(l, l->s1, root, &a);
+	root[0] ^= 1;
+	lb = signed_note(l, l->s1, root, &b);
+	/* As a daemon keeps it: the SplitView message. */
+	msg[ml++] = 0x0a;
+	msg[ml++] = (uint8_t)(0x80 | (la & 0x7f));
+	msg[ml++] = (uint8_t)(la >> 7);
+	memcpy(msg + ml, a, la);
+	ml += la;
+	msg[ml++] = 0x12;
+	msg[ml++] = (uint8_t)(0x80 | (lb & 0x7f));
+	msg[ml++] = (uint8_t)(lb >> 7);
+	memcpy(msg + ml, b, lb);
+	ml += lb;
+	assert_true(la >= 128 && la < 16384 && lb >= 128 && lb < 16384);
+	assert_int_equal(ls_lp_split_decode(msg, ml, &sv, NULL), 0);
+	assert_int_equal(sv.la, la);
+	assert_memory_equal(sv.note_b, b, lb);
+	{
+		struct ls_lp_split cut;
+		assert_int_equal(ls_lp_split_decode(msg, ml - 1, &cut, NULL), LS_ERR_MALFORMED);
+		assert_null(cut.note_a);
+	}
+
+	assert_int_equal(ls_bundle_collect_log(w->s, w->magnets, l->log_text, 0, &buf, &len), 0);
+	parts_of(buf, len, &p);
+	assert_non_null(p.lp.splits = calloc(2, sizeof(*p.lp.splits)));
+	assert_int_equal(ls_lp_split_decode(msg, ml, &p.lp.splits[0], NULL), 0);
+	p.lp.n_splits = 1;
+	reencode(&p, -1, w->magnets, &bad, &blen);
+	vbundle(l, bad, blen, N_WIT, 0, w->magnets, &x);
+	assert_int_equal(x.v.kind, LS_V_BROKEN);
+	assert_non_null(fault(&x.v, LS_R_SPLIT_VIEW, l->log.name, false));
+	assert_int_equal(x.rep.n_splits, 1);
+	vb_release(&x);
+	free(bad);
+	/* One checkpoint twice: no split. */
+	free(p.lp.splits[0].note_b);
+	assert_non_null(p.lp.splits[0].note_b = strdup(p.lp.splits[0].note_a));
+	p.lp.splits[0].lb = p.lp.splits[0].la;
+	reencode(&p, -1, w->magnets, &bad, &blen);
+	vbundle(l, bad, blen, N_WIT, 0, w->magnets, &x);
+	assert_int_equal(x.v.kind, LS_V_VALID);
+	vb_release(&x);
+	free(bad);
+	parts_release(&p);
+	free(a);
+	free(b);
+	free(sv.note_a);
+	free(sv.note_b);
+	free(sv.proof.h);
+}
+
 /* A log proof from outside: bounded, refused with the field named. */
 static void
 test_logproof_codec(void **state)
@@ -975,6 +1064,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_bundle_witnessed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle_omissions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bundle_tampering, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_split_view, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_logproof_codec, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cli, setup, teardown),
 	};
