@@ -931,7 +931,7 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	pol.now = ls_now();
 	path = argv[optind];
 	if ((rc = read_bundle(c, path, &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
-		return rc;
+		goto out;
 	if ((rc = read_evidence(c, path, buf, buf_len, &ev, &n_ev)) != CLI_OK)
 		goto out;
 	if ((rc = bundle_lot(c, path, buf, buf_len, envs, lens, n, lot_name, q.lot, label,

@@ -845,6 +845,7 @@ test_split_view(void **state)
 
 	assert_int_equal(ls_bundle_collect_log(w->s, w->magnets, l->log_text, 0, &buf, &len), 0);
 	parts_of(buf, len, &p);
+	free(p.lp.splits);
 	assert_non_null(p.lp.splits = calloc(2, sizeof(*p.lp.splits)));
 	assert_int_equal(ls_lp_split_decode(msg, ml, &p.lp.splits[0], NULL), 0);
 	p.lp.n_splits = 1;
