@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "keyfile.h"
+#include "note.h"
 #include "util.h"
 
 #include "client.h"
@@ -219,5 +220,98 @@ cli_parse_comp(struct cli *c, const char *flag, const char *s, struct ls_comp *c
 		return cli_usage_err(c, "%s: %s", flag, ctx.msg);
 	if (comp->n == 0)
 		return cli_usage_err(c, "%s is empty: give EL=PPM[,EL=PPM...]", flag);
+	return CLI_OK;
+}
+
+int
+cli_parse_duration(struct cli *c, const char *flag, const char *s, uint64_t *secs)
+{
+	static const struct {
+		char unit;
+		uint64_t mul;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
+	char *end;
+	unsigned long long x;
+	uint64_t mul = 1;
+
+	errno = 0;
+	if (s == NULL || *s < '0' || *s > '9')
+		goto bad;
+	x = strtoull(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	if (*end != '\0') {
+		size_t i;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]) && units[i].unit != *end; i++)
+			;
+		if (i == sizeof(units) / sizeof(units[0]) || end[1] != '\0')
+			goto bad;
+		mul = units[i].mul;
+	}
+	if (x == 0 || x > UINT64_MAX / mul)
+		goto bad;
+	*secs = (uint64_t)x * mul;
+	return CLI_OK;
+bad:
+	return cli_usage_err(c,
+			     "%s '%s' is not a duration (a positive number of seconds, or with "
+			     "s, m, h, d or w: 90s, 10m, 2h, 7d)",
+			     flag, s ? s : "");
+}
+
+/* Bytes of a file holding a vkey (the key and a newline, some comments). */
+#define VKEY_FILE_MAX 4096
+
+int
+cli_parse_vkey(struct cli *c, const char *flag, const char *s, uint8_t type, struct ls_vkey *k)
+{
+	struct ls_err_ctx ctx = {{0}}, fctx = {{0}};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char line[LS_VKEY_MAX] = "";
+	int rc;
+
+	rc = ls_vkey_parse(s, k, &ctx);
+	if (rc != 0 && strchr(s, '+') == NULL) {
+		/* Not a key: a file holding one, on its first line that is not a
+		 * comment. */
+		const char *p, *end;
+		if (ls_file_read(s, VKEY_FILE_MAX, &buf, &len, &fctx) != 0)
+			return cli_usage_err(c,
+					     "%s '%s' is neither a verifier key nor a readable "
+					     "file: %s",
+					     flag, s, fctx.msg);
+		for (p = (const char *)buf, end = p + len; p < end;) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = (size_t)((nl ? nl : end) - p);
+			while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+				n--;
+			if (n > 0 && p[0] != '#') {
+				if (n >= sizeof(line)) {
+					free(buf);
+					return cli_usage_err(c, "%s: the key in '%s' is too long",
+							     flag, s);
+				}
+				memcpy(line, p, n);
+				line[n] = '\0';
+				break;
+			}
+			line[0] = '\0';
+			p = nl ? nl + 1 : end;
+		}
+		free(buf);
+		if (len == 0 || line[0] == '\0')
+			return cli_usage_err(c, "%s: '%s' holds no verifier key", flag, s);
+		memset(&ctx, 0, sizeof(ctx));
+		if ((rc = ls_vkey_parse(line, k, &ctx)) != 0)
+			return cli_usage_err(c, "%s: the key in '%s' is not a verifier key: %s",
+					     flag, s, ctx.msg);
+	} else if (rc != 0) {
+		return cli_usage_err(c, "%s '%s' is not a verifier key: %s", flag, s, ctx.msg);
+	}
+	if (k->type != type)
+		return cli_usage_err(c, "%s '%s' is a key of type 0x%02x, not a %s (0x%02x)", flag,
+				     k->name, k->type,
+				     type == LS_NOTE_COSIG ? "witness key" : "log key", type);
 	return CLI_OK;
 }

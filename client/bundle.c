@@ -13,6 +13,8 @@
 
 #include "api.h"
 #include "keyfile.h"
+#include "logproof.h"
+#include "note.h"
 #include "reason.h"
 #include "store.h"
 #include "util.h"
@@ -23,6 +25,7 @@
 #define BUNDLE_RECORDS_MAX  4000000
 #define IMPORT_CHUNK        256
 #define BUNDLE_EVIDENCE_MAX 65536 /* one pair per author of the records */
+#define BUNDLE_WAIT_MS      5000  /* for a lot to reach a checkpoint */
 
 int
 cmd_bundle(struct cli *c, int argc, char **argv)
@@ -52,7 +55,13 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "-o FILE is required");
 	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
 		return rc;
-	if ((rc = ls_api_bundle(c->api, lot, &buf, &len, &ctx)) != 0)
+	/* A lot just made is in the daemon's next checkpoint (it seals every
+	 * second by default): wait for it a little. */
+	for (int waited = 0; (rc = ls_api_bundle(c->api, lot, &buf, &len, &ctx)) == LS_ERR_BUSY &&
+			     waited < BUNDLE_WAIT_MS;
+	     waited += 200)
+		usleep(200 * 1000);
+	if (rc != 0)
 		return cli_api_fail(c, rc, &ctx, argv[optind]);
 	if (ls_bundle_decode(buf, len, BUNDLE_RECORDS_MAX, &envs, &lens, &n, &ctx) != 0) {
 		cli_err("%s: the daemon's bundle of '%s' does not decode: %s", c->cmd, argv[optind],
@@ -162,6 +171,90 @@ inspect_one(struct cli *c, json_t *arr, const char *what, size_t i, const uint8_
 	ls_record_free(r);
 }
 
+/*
+ * The summary of a bundle's log proof, as JSON (*j) or printed: what it
+ * claims, unverified but for the log signature (verify-bundle checks it).
+ */
+static void
+inspect_log(struct cli *c, const uint8_t *buf, size_t len, json_t **j)
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_logproof lp;
+	struct ls_note *note = NULL;
+	struct ls_checkpoint cp;
+	struct ls_vkey k;
+	const uint8_t *lpb;
+	size_t lpl, cosigs = 0;
+	bool cp_ok = false, sig_ok = false;
+	int rc;
+
+	*j = NULL;
+	if ((rc = ls_bundle_log(buf, len, &lpb, &lpl)) != 0) {
+		if (c->json)
+			*j = json_null();
+		else
+			printf("log proof: none (%s)\n", rc == LS_ERR_NOT_FOUND
+							     ? "a bundle of a daemon without a log"
+							     : "malformed");
+		return;
+	}
+	if ((rc = ls_logproof_decode(lpb, lpl, &lp, &ctx)) != 0) {
+		if (c->json)
+			*j = json_pack("{s:s}", "error", ls_err_msg(&ctx, rc));
+		else
+			printf("log proof: does not decode: %s\n", ls_err_msg(&ctx, rc));
+		return;
+	}
+	if ((note = malloc(sizeof(*note))) != NULL &&
+	    ls_note_parse(lp.checkpoint, lp.checkpoint_len, note, NULL) == 0 &&
+	    ls_checkpoint_parse(note->body, note->body_len, &cp, NULL) == 0) {
+		cp_ok = true;
+		sig_ok = ls_vkey_parse(lp.log_key, &k, NULL) == 0 && ls_note_verify(note, &k) == 0;
+		cosigs = note->n_sigs - (sig_ok ? 1 : 0);
+	}
+	if (c->json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "log_key", json_string(lp.log_key));
+		if (cp_ok) {
+			json_object_set_new(o, "log", json_string(cp.origin));
+			json_object_set_new(o, "checkpoint", json_integer((json_int_t)cp.size));
+			json_object_set_new(o, "root", out_json_hex(cp.root, LS_TLOG_HASH));
+		}
+		json_object_set_new(o, "signed_by_log_key", json_boolean(sig_ok));
+		json_object_set_new(o, "cosignatures", json_integer((json_int_t)cosigs));
+		json_object_set_new(o, "inclusions", json_integer((json_int_t)lp.n_records));
+		json_object_set_new(o, "head_proofs", json_integer((json_int_t)lp.n_heads));
+		json_object_set_new(o, "heads_count", json_integer((json_int_t)lp.heads_count));
+		json_object_set_new(o, "dating_checkpoints", json_integer((json_int_t)lp.n_dating));
+		json_object_set_new(o, "split_views", json_integer((json_int_t)lp.n_splits));
+		json_object_set_new(o, "bytes", json_integer((json_int_t)lpl));
+		*j = o;
+	} else {
+		char hex[2 * LS_TLOG_HASH + 1];
+		if (cp_ok)
+			printf("log proof: checkpoint %" PRIu64 " of log %s, root %s\n", cp.size,
+			       cp.origin, ls_hex(cp.root, LS_TLOG_HASH, hex));
+		else
+			printf("log proof: a checkpoint that does not parse\n");
+		printf("  log key %s (%s)\n", lp.log_key,
+		       sig_ok ? "the checkpoint's signature verifies"
+			      : "does not sign the checkpoint");
+		printf("  %zu cosignatures (unchecked: verify-bundle --witness checks them), %zu "
+		       "inclusion proofs, %zu head proofs of %" PRIu64 " feeds, %zu dating "
+		       "checkpoints, %zu split views, %zu bytes\n",
+		       cosigs, lp.n_records, lp.n_heads, lp.heads_count, lp.n_dating, lp.n_splits,
+		       lpl);
+		for (size_t i = 0; i < lp.n_heads; i++) {
+			char ahex[2 * LS_KEY_LEN + 1];
+			printf("  head of %.16s: seq %" PRIu64 " %s\n",
+			       ls_hex(lp.heads[i].author, LS_KEY_LEN, ahex), lp.heads[i].seq,
+			       ls_hex(lp.heads[i].head, LS_ID_LEN, hex));
+		}
+	}
+	free(note);
+	ls_logproof_release(&lp);
+}
+
 int
 cmd_bundle_inspect(struct cli *c, int argc, char **argv)
 {
@@ -199,8 +292,11 @@ cmd_bundle_inspect(struct cli *c, int argc, char **argv)
 			inspect_one(c, pair, "b", i, ev[i].b, ev[i].lb);
 			json_array_append_new(evs, pair);
 		}
+		json_t *lj;
 		json_object_set_new(o, "records", recs);
 		json_object_set_new(o, "evidence", evs);
+		inspect_log(c, buf, buf_len, &lj);
+		json_object_set_new(o, "log", lj);
 		out_json(o);
 	} else {
 		if (named)
@@ -211,6 +307,8 @@ cmd_bundle_inspect(struct cli *c, int argc, char **argv)
 			inspect_one(c, NULL, "evidence", i, ev[i].a, ev[i].la);
 			inspect_one(c, NULL, "evidence", i, ev[i].b, ev[i].lb);
 		}
+		json_t *none;
+		inspect_log(c, buf, buf_len, &none);
 	}
 	rc = CLI_OK;
 out:
@@ -546,12 +644,170 @@ check_members(struct cli *c, struct ls_store *s, const char *path, const uint8_t
 	return rc;
 }
 
+/* ---- the log proof ---- */
+
+/* What verify-bundle learnt from a bundle's log proof. */
+struct logcheck {
+	bool present;
+	struct ls_logproof lp;
+	struct ls_lp_report rep;
+	struct ls_verdict faults; /* reasons only */
+};
+
+static void
+logcheck_release(struct logcheck *lc)
+{
+	ls_logproof_release(&lc->lp);
+	ls_lp_report_release(&lc->rep);
+	ls_verdict_release(&lc->faults);
+}
+
+/*
+ * Checks the bundle's log proof against the witness policy, on the store
+ * that loaded the bundle (res: what became of each record), and puts the
+ * logged times it proves into that store. Faults go to lc->faults.
+ * CLI_OK, or CLI_FAIL with a message (out of memory, a store error).
+ */
+static int
+log_check(struct cli *c, struct ls_store *s, const uint8_t *buf, size_t len,
+	  const struct ls_ingest_result *res, size_t n, const struct ls_lp_policy *pol,
+	  struct logcheck *lc)
+{
+	struct ls_err_ctx ctx = {{0}};
+	const uint8_t *lpb = NULL;
+	uint8_t(*ids)[LS_ID_LEN] = NULL, (*dids)[LS_ID_LEN] = NULL;
+	uint64_t *dt = NULL;
+	size_t lpl = 0, nd = 0;
+	int rc;
+
+	rc = ls_bundle_log(buf, len, &lpb, &lpl);
+	if (rc == LS_ERR_NOT_FOUND) {
+		rc = verdict_add(&lc->faults, LS_R_UNWITNESSED, NULL, 0,
+				 "the bundle carries no log proof: nothing shows its records in "
+				 "a witnessed log, or that nothing was left out");
+		if (rc == 0 && pol->n_witnesses == 0)
+			lc->faults.reasons[lc->faults.n - 1].warning = true;
+		return rc == 0 ? CLI_OK : CLI_FAIL;
+	}
+	if (rc == 0)
+		rc = ls_logproof_decode(lpb, lpl, &lc->lp, &ctx);
+	if (rc == LS_ERR_NOMEM)
+		goto nomem;
+	if (rc != 0)
+		return verdict_add(&lc->faults, LS_R_LOG_PROOF, NULL, 0,
+				   "the bundle's log proof does not decode: %s",
+				   ls_err_msg(&ctx, rc)) == 0
+			   ? CLI_OK
+			   : CLI_FAIL;
+	lc->present = true;
+	if ((ids = calloc(n ? n : 1, LS_ID_LEN)) == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		if (res[i].has_id)
+			memcpy(ids[i], res[i].id, LS_ID_LEN);
+	if ((rc = ls_logproof_check(&lc->lp, (const uint8_t(*)[LS_ID_LEN])ids, n, pol, &lc->rep,
+				    &lc->faults)) != 0)
+		goto nomem;
+	if (lc->rep.signed_ok && (rc = ls_logproof_feeds(s, &lc->lp, &lc->rep, &lc->faults)) != 0) {
+		cli_err("%s: cannot check the authority feeds: %s", c->cmd, ls_strerror(rc));
+		free(ids);
+		return CLI_FAIL;
+	}
+	/* The logged times of the records the store holds. */
+	if ((dids = calloc(n ? n : 1, LS_ID_LEN)) == NULL ||
+	    (dt = calloc(n ? n : 1, sizeof(*dt))) == NULL)
+		goto nomem;
+	for (size_t i = 0; lc->rep.logged != NULL && i < n; i++)
+		if (lc->rep.logged[i] != 0 && res[i].has_id &&
+		    (res[i].status == LS_INGEST_ACCEPTED || res[i].status == LS_INGEST_KNOWN)) {
+			memcpy(dids[nd], ids[i], LS_ID_LEN);
+			dt[nd++] = lc->rep.logged[i];
+		}
+	if ((rc = ls_store_dates_put_n(s, (const uint8_t(*)[LS_ID_LEN])dids, dt, nd)) != 0) {
+		cli_err("%s: cannot keep the logged times: %s", c->cmd, ls_strerror(rc));
+		free(ids);
+		free(dids);
+		free(dt);
+		return CLI_FAIL;
+	}
+	free(ids);
+	free(dids);
+	free(dt);
+	return CLI_OK;
+nomem:
+	free(ids);
+	free(dids);
+	free(dt);
+	cli_err("%s: out of memory", c->cmd);
+	return CLI_FAIL;
+}
+
+/* Adds the log proof's reasons to v; a fault makes it broken (denied for an
+ * export). 0, or -1 out of memory. */
+static int
+log_merge(struct ls_verdict *v, const struct ls_verdict *faults)
+{
+	bool bad = false;
+
+	for (size_t i = 0; i < faults->n; i++) {
+		struct ls_verdict_reason *r = realloc(v->reasons, (v->n + 1) * sizeof(*r));
+		if (r == NULL)
+			return -1;
+		v->reasons = r;
+		v->reasons[v->n++] = faults->reasons[i];
+		bad |= !faults->reasons[i].warning;
+	}
+	if (bad) {
+		if (v->kind == LS_V_VALID)
+			v->kind = LS_V_BROKEN;
+		else if (v->kind == LS_V_ALLOWED || v->kind == LS_V_LICENSE_REQUIRED)
+			v->kind = LS_V_DENIED;
+	}
+	return 0;
+}
+
+/* The "log" member of the JSON output. */
+static json_t *
+log_json(const struct logcheck *lc)
+{
+	json_t *o = json_object(), *ws = json_array();
+	char st[LS_ERR_MSG_MAX + 256];
+
+	ls_lp_statement(&lc->rep, st, sizeof(st));
+	json_object_set_new(o, "present", json_boolean(lc->present));
+	json_object_set_new(o, "statement", json_string(st));
+	if (lc->present && lc->rep.signed_ok) {
+		json_object_set_new(o, "log", json_string(lc->rep.origin));
+		json_object_set_new(o, "log_key", json_string(lc->rep.log_key));
+		json_object_set_new(o, "checkpoint", json_integer((json_int_t)lc->rep.size));
+		json_object_set_new(o, "root", out_json_hex(lc->rep.root, LS_TLOG_HASH));
+		json_object_set_new(o, "witnessed", json_boolean(lc->rep.witnessed));
+		json_object_set_new(o, "quorum", json_integer((json_int_t)lc->rep.quorum));
+		for (size_t i = 0; i < lc->rep.n_cosigners; i++) {
+			json_t *w = json_object();
+			json_object_set_new(w, "name", json_string(lc->rep.cosigners[i]));
+			json_object_set_new(w, "time", out_json_time(lc->rep.cosigned_at[i]));
+			json_array_append_new(ws, w);
+		}
+		if (lc->rep.witnessed)
+			json_object_set_new(o, "quorum_time", out_json_time(lc->rep.qtime));
+		json_object_set_new(o, "head_proofs", json_integer((json_int_t)lc->rep.n_heads));
+		json_object_set_new(o, "dating_checkpoints",
+				    json_integer((json_int_t)lc->rep.n_dating));
+	}
+	json_object_set_new(o, "cosigned_by", ws);
+	return o;
+}
+
 int
 cmd_verify_bundle(struct cli *c, int argc, char **argv)
 {
-	enum { OPT_TRUST = CLI_OPT_FIRST_LOCAL, OPT_LOT };
+	enum { OPT_TRUST = CLI_OPT_FIRST_LOCAL, OPT_LOT, OPT_WITNESS, OPT_QUORUM, OPT_MAX_AGE };
 	static const struct option longopts[] = {{"trust", required_argument, NULL, OPT_TRUST},
 						 {"lot", required_argument, NULL, OPT_LOT},
+						 {"witness", required_argument, NULL, OPT_WITNESS},
+						 {"quorum", required_argument, NULL, OPT_QUORUM},
+						 {"max-age", required_argument, NULL, OPT_MAX_AGE},
 						 CLI_QUERY_LONGOPTS,
 						 CLI_COMMON_LONGOPTS};
 	uint8_t anchors[16][LS_KEY_LEN];
@@ -570,47 +826,112 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	const char *lot_name = NULL, *path, *tmp;
 	char dir[4096], label[LS_STR_MAX + 1], hex[LS_HEX_KEY_LEN + 1];
 	bool made_dir = false, named = false, found = true;
+	struct ls_vkey *wit = NULL;
+	struct ls_lp_policy pol;
+	struct logcheck lc;
+	uint64_t quorum = 0;
 	long unapplied;
 	int ch, rc;
 
 	memset(&q, 0, sizeof(q));
+	memset(&pol, 0, sizeof(pol));
+	memset(&lc, 0, sizeof(lc));
 	ls_verdict_init(&v);
+	ls_verdict_init(&lc.faults);
+	if ((wit = calloc(LS_LP_WITNESSES, sizeof(*wit))) == NULL) {
+		cli_err("%s: out of memory", c->cmd);
+		return CLI_FAIL;
+	}
+	pol.witnesses = wit;
 	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
 		switch (ch) {
 		case OPT_TRUST:
-			if (n_anchors == sizeof(anchors) / sizeof(anchors[0]))
-				return cli_usage_err(c, "over %zu --trust keys",
-						     sizeof(anchors) / sizeof(anchors[0]));
+			if (n_anchors == sizeof(anchors) / sizeof(anchors[0])) {
+				rc = cli_usage_err(c, "over %zu --trust keys",
+						   sizeof(anchors) / sizeof(anchors[0]));
+				goto out;
+			}
 			if (ls_pubkey_load(optarg, anchors[n_anchors], &ctx) != 0) {
 				cli_err("%s: --trust: %s", c->cmd, ctx.msg);
-				return CLI_USAGE;
+				rc = CLI_USAGE;
+				goto out;
 			}
 			n_anchors++;
 			break;
 		case OPT_LOT: lot_name = optarg; break;
+		case OPT_WITNESS:
+			if (pol.n_witnesses == LS_LP_WITNESSES) {
+				rc = cli_usage_err(c, "over %d --witness keys", LS_LP_WITNESSES);
+				goto out;
+			}
+			if ((rc = cli_parse_vkey(c, "--witness", optarg, LS_NOTE_COSIG,
+						 &wit[pol.n_witnesses])) != CLI_OK)
+				goto out;
+			for (size_t i = 0; i < pol.n_witnesses; i++)
+				if (memcmp(wit[i].pk, wit[pol.n_witnesses].pk, 32) == 0) {
+					rc = cli_usage_err(c, "--witness '%s' is given twice",
+							   wit[i].name);
+					goto out;
+				}
+			pol.n_witnesses++;
+			break;
+		case OPT_QUORUM:
+			if ((rc = cli_parse_u64(c, "--quorum", optarg, &quorum)) != CLI_OK)
+				goto out;
+			if (quorum == 0) {
+				rc = cli_usage_err(c, "--quorum must be at least 1");
+				goto out;
+			}
+			break;
+		case OPT_MAX_AGE:
+			if ((rc = cli_parse_duration(c, "--max-age", optarg, &pol.max_age)) !=
+			    CLI_OK)
+				goto out;
+			break;
 		case CLI_OPT_Q_FROM:
 		case CLI_OPT_Q_EXPORT_TO:
 		case CLI_OPT_Q_END_USER:
 		case CLI_OPT_Q_END_USE:
 		case CLI_OPT_Q_AT:
 			if ((rc = cli_query_opt(c, ch, optarg, &q)) != CLI_OK)
-				return rc;
+				goto out;
 			break;
-		case CLI_GETOPT_HELP: return CLI_OK;
-		default: return CLI_USAGE;
+		case CLI_GETOPT_HELP: rc = CLI_OK; goto out;
+		default: rc = CLI_USAGE; goto out;
 		}
 	}
-	if (optind >= argc)
-		return cli_usage_err(c, "which file? give FILE");
-	if (optind + 1 < argc)
-		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
-	if (n_anchors == 0)
-		return cli_usage_err(c, "--trust FILE.pub is required: the authority's public key");
-	if (q.destination[0] == '\0' && (q.has_end_user || q.end_use != NULL))
-		return cli_usage_err(c, "--end-user and --end-use need --export-to");
+	rc = CLI_USAGE;
+	if (optind >= argc) {
+		cli_usage_err(c, "which file? give FILE");
+		goto out;
+	}
+	if (optind + 1 < argc) {
+		cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+		goto out;
+	}
+	if (n_anchors == 0) {
+		cli_usage_err(c, "--trust FILE.pub is required: the authority's public key");
+		goto out;
+	}
+	if (q.destination[0] == '\0' && (q.has_end_user || q.end_use != NULL)) {
+		cli_usage_err(c, "--end-user and --end-use need --export-to");
+		goto out;
+	}
+	if (quorum > pol.n_witnesses) {
+		cli_usage_err(c, "--quorum %llu is more than the %zu witnesses given (--witness)",
+			      (unsigned long long)quorum, pol.n_witnesses);
+		goto out;
+	}
+	if (pol.max_age != 0 && pol.n_witnesses == 0) {
+		cli_usage_err(c,
+			      "--max-age needs --witness: only a witnessed checkpoint has a time");
+		goto out;
+	}
+	pol.quorum = (size_t)quorum;
+	pol.now = ls_now();
 	path = argv[optind];
 	if ((rc = read_bundle(c, path, &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
-		return rc;
+		goto out;
 	if ((rc = read_evidence(c, path, buf, buf_len, &ev, &n_ev)) != CLI_OK)
 		goto out;
 	if ((rc = bundle_lot(c, path, buf, buf_len, envs, lens, n, lot_name, q.lot, label,
@@ -658,6 +979,8 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		}
 		ls_record_free(r);
 	}
+	if ((rc = log_check(c, s, buf, buf_len, res, n, &pol, &lc)) != CLI_OK)
+		goto out;
 	rc = ls_verify(s, &q, &v);
 	if (rc == LS_ERR_NOT_FOUND) {
 		/* The lot's own record was refused or waits for a missing dependency. */
@@ -676,7 +999,8 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		rc = CLI_FAIL;
 		goto out;
 	}
-	if ((unapplied = add_unapplied(&v, res, n, ev_res, n_ev)) < 0) {
+	if ((unapplied = add_unapplied(&v, res, n, ev_res, n_ev)) < 0 ||
+	    log_merge(&v, &lc.faults) != 0) {
 		cli_err("%s: out of memory", c->cmd);
 		rc = CLI_FAIL;
 		goto out;
@@ -686,11 +1010,19 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	if (found && named && unapplied == 0 &&
 	    (rc = check_members(c, s, path, q.lot, res, n)) != CLI_OK)
 		goto out;
-	if (!c->json)
+	if (c->json) {
+		rc = out_verdict_with(c, &v, q.lot, json_pack("{s:o}", "log", log_json(&lc)));
+	} else {
+		char st[LS_ERR_MSG_MAX + 256];
 		printf("lot %s%s%s%s (bundle '%s')\n", ls_hex(q.lot, LS_ID_LEN, hex),
 		       *label ? " '" : "", label, *label ? "'" : "", path);
-	rc = out_verdict(c, &v, q.lot);
+		rc = out_verdict(c, &v, q.lot);
+		ls_lp_statement(&lc.rep, st, sizeof(st));
+		printf("  %s%s\n", lc.rep.present && lc.rep.signed_ok ? "as of " : "", st);
+	}
 out:
+	free(wit);
+	logcheck_release(&lc);
 	ls_verdict_release(&v);
 	ls_store_close(&s);
 	if (made_dir && nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)

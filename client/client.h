@@ -123,6 +123,15 @@ int cli_parse_end_use(struct cli *c, const char *flag, const char *s);
  * Returns CLI_OK, or the exit code of a bad value (message printed).
  */
 int cli_query_opt(struct cli *c, int ch, const char *arg, struct ls_export_query *q);
+/* A duration: seconds, or a number with s, m, h, d or w ("10m", "7d"). */
+int cli_parse_duration(struct cli *c, const char *flag, const char *s, uint64_t *secs);
+/*
+ * A verifier key (note.h) of the given type (LS_NOTE_COSIG for a witness):
+ * the key text, or a file whose first line that is not a '#' comment holds
+ * it (as `lodestone status` prints it).
+ */
+struct ls_vkey;
+int cli_parse_vkey(struct cli *c, const char *flag, const char *s, uint8_t type, struct ls_vkey *k);
 /* A license item: element, category or tech category. */
 bool cli_item_valid(const char *s);
 /* A composition "EL=PPM,..." for flag. */
@@ -185,6 +194,9 @@ void out_comp(const struct ls_comp *comp, char *buf, size_t len);
 /* A verdict, as text or JSON. Returns the exit code that goes with it. */
 /* lot (may be NULL) is named in the JSON output. */
 int out_verdict(struct cli *c, const struct ls_verdict *v, const uint8_t *lot);
+/* As out_verdict, with the members of the JSON object extra (taken; may be
+ * NULL) added to the JSON output. */
+int out_verdict_with(struct cli *c, const struct ls_verdict *v, const uint8_t *lot, json_t *extra);
 /* The exit code of a verdict kind. */
 int out_verdict_exit(enum ls_verdict_kind k);
 

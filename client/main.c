@@ -103,7 +103,12 @@ static const struct cmd commands[] = {
      "                 [--license NO] [--at DATE]\n"},
     {"verify-bundle", cmd_verify_bundle, "check a bundle file offline, without a daemon",
      "lodestone verify-bundle FILE --trust FILE.pub [--trust ...] [--lot LOT] [--from HEX]\n"
-     "                        [--export-to CC] [--end-user HEX] [--end-use USE] [--at DATE]\n"},
+     "                        [--export-to CC] [--end-user HEX] [--end-use USE] [--at DATE]\n"
+     "                        [--witness VKEY|FILE]... [--quorum K] [--max-age DURATION]\n"
+     "  --witness: a witness's verifier key (as `lodestone status` prints it), or a\n"
+     "  file holding one; --quorum: cosignatures needed (default: a majority of the\n"
+     "  witnesses given); --max-age: how old the checkpoint's quorum time may be\n"
+     "  (90s, 10m, 2h, 7d)\n"},
     {"verify-proof", cmd_verify_proof, "check a record's inclusion proof offline",
      "lodestone verify-proof FILE --log-key VKEY --record ID\n"},
 };

@@ -586,11 +586,19 @@ text_reasons(const struct ls_verdict *v, const char *indent, bool faults_only)
 int
 out_verdict(struct cli *c, const struct ls_verdict *v, const uint8_t *lot)
 {
+	return out_verdict_with(c, v, lot, NULL);
+}
+
+int
+out_verdict_with(struct cli *c, const struct ls_verdict *v, const uint8_t *lot, json_t *extra)
+{
 	char hex[LS_HEX_KEY_LEN + 1], thex[LS_HEX_KEY_LEN + 1];
 
 	if (c->json) {
 		json_t *o = json_object(), *parts = json_array();
 		json_object_set_new(o, "verdict", json_string(ls_verdict_name(v->kind)));
+		if (extra != NULL)
+			json_object_update(o, extra);
 		if (lot != NULL)
 			json_object_set_new(o, "lot", out_json_hex(lot, LS_ID_LEN));
 		json_object_set_new(o, "reasons", json_reasons(v, false));
@@ -617,8 +625,10 @@ out_verdict(struct cli *c, const struct ls_verdict *v, const uint8_t *lot)
 		json_object_set_new(o, "holders_not_judged",
 				    json_integer((json_int_t)v->parts_more));
 		out_json(o);
+		json_decref(extra);
 		return out_verdict_exit(v->kind);
 	}
+	json_decref(extra);
 	printf("%s\n", ls_verdict_name(v->kind));
 	if (lot != NULL)
 		printf("  lot %s\n", ls_hex(lot, LS_ID_LEN, hex));

@@ -391,6 +391,35 @@ status_log(struct lsd_api *s, struct ls_api_status *st, struct ls_err_ctx *ctx)
 	return 0;
 }
 
+/* A bundle proven in the log (as of its latest checkpoint that reached
+ * quorum, else its latest one), or without a log proof when there is no log. */
+static int
+do_bundle(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_response *resp,
+	  struct ls_err_ctx *ctx)
+{
+	char vk[LS_VKEY_MAX], hex[LS_HEX_KEY_LEN + 1];
+	int rc;
+
+	if (s->info.logkeys == NULL) {
+		rc = ls_bundle_collect(s->store, req->bundle.lot, &resp->bundle.bytes,
+				       &resp->bundle.len);
+	} else {
+		ls_vkey_format(&s->info.logkeys->log_vkey, vk);
+		rc = ls_bundle_collect_log(s->store, req->bundle.lot, vk, 0, &resp->bundle.bytes,
+					   &resp->bundle.len);
+	}
+	if (rc == LS_ERR_BUSY)
+		return ls_err_set(
+		    ctx, rc,
+		    "lot %.16s is not in a signed checkpoint yet: ask again after the "
+		    "next one",
+		    ls_hex(req->bundle.lot, LS_ID_LEN, hex));
+	if (rc != 0)
+		return not_found(ctx, rc, "lot", req->bundle.lot);
+	resp->kind = LS_API_BUNDLE;
+	return 0;
+}
+
 /* Answers one read request into resp. */
 static int
 do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_response *resp,
@@ -448,13 +477,7 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 		return rc ? ls_err_set(ctx, rc, "holdings: %s", ls_strerror(rc)) : 0;
 	case LS_API_LOG: return do_log(s, &req->log, resp, ctx);
 	case LS_API_STATUS: return do_status(s, resp, ctx);
-	case LS_API_BUNDLE:
-		rc = ls_bundle_collect(s->store, req->bundle.lot, &resp->bundle.bytes,
-				       &resp->bundle.len);
-		if (rc != 0)
-			return not_found(ctx, rc, "lot", req->bundle.lot);
-		resp->kind = LS_API_BUNDLE;
-		return 0;
+	case LS_API_BUNDLE: return do_bundle(s, req, resp, ctx);
 	case LS_API_CHECKPOINT: return do_checkpoint(s, resp, ctx);
 	case LS_API_PROVE: return do_prove(s, req, resp, ctx);
 	default:

@@ -27,6 +27,7 @@ ls_strerror(int err)
 	case LS_ERR_INVALID: return "invalid argument";
 	case LS_ERR_REJECTED: return "rejected";
 	case LS_ERR_VERSION: return "unsupported version";
+	case LS_ERR_BUSY: return "not ready yet, try again";
 	}
 	return "unknown error";
 }

@@ -33,6 +33,7 @@ enum ls_err {
 	LS_ERR_INVALID = -17,   /* an argument is not valid (programmer or user error) */
 	LS_ERR_REJECTED = -18,  /* a record was rejected by the rules */
 	LS_ERR_VERSION = -19,   /* an unsupported format or store version */
+	LS_ERR_BUSY = -20,      /* not ready yet (a record not in a checkpoint): try again */
 };
 
 /* Returns a static English description of err; never NULL. */

@@ -1342,3 +1342,33 @@ ls_store_evidence_add(struct ls_store *s, const struct ls_bundle_evidence *ev, s
 	t.txn = NULL;
 	return ls_store_err(mrc);
 }
+
+int
+ls_store_dates_put_n(struct ls_store *s, const uint8_t (*ids)[LS_ID_LEN], const uint64_t *qtimes,
+		     size_t n)
+{
+	struct ls_txn t;
+	int rc = 0, mrc;
+
+	if (!s->bundle_check)
+		return LS_ERR_INVALID; /* a node's logged times are its log's */
+	if (n == 0)
+		return 0;
+	if ((rc = ls_txn_begin(s, true, &t)) != 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = ls_txn_date_put(&t, ids[i], qtimes[i]);
+	if (rc != 0) {
+		ls_txn_abort(&t);
+		return rc;
+	}
+	mrc = mdb_txn_commit(t.txn);
+	t.txn = NULL;
+	return ls_store_err(mrc);
+}
+
+int
+ls_store_dates_put(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint64_t qtime)
+{
+	return ls_store_dates_put_n(s, (const uint8_t(*)[LS_ID_LEN])id, &qtime, 1);
+}

@@ -124,6 +124,24 @@ ls_feed_carried(struct ls_txn *t, const struct ls_record *r, bool *carried)
 	return 0;
 }
 
+int
+ls_author_authority(struct ls_txn *t, const struct ls_record *r, bool *yes)
+{
+	struct ls_record *cert = NULL;
+	int rc;
+
+	*yes = ls_store_is_anchor(t->s, r->author);
+	if (*yes || !r->has_cert)
+		return 0;
+	if ((rc = ls_txn_record(t, r->cert_id, &cert)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	*yes = cert->type == LS_REC_CERTIFICATE &&
+	       memcmp(cert->certificate.subject, r->author, LS_KEY_LEN) == 0 &&
+	       (cert->certificate.roles & LS_ROLE_AUTHORITY) != 0;
+	ls_record_free(cert);
+	return 0;
+}
+
 /* ---- certificates and authors ---- */
 
 static enum ls_reason author_check_depth(struct ls_txn *t, const struct ls_record *r,
@@ -226,13 +244,16 @@ cert_window(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], enum ls_layer la
 }
 
 /* The rules: a certificate of the key, in its period, giving a role asked
- * (consensus); neither key nor certificate revoked at `at`, issued by a
- * valid authority (admission and question time). */
+ * (consensus); neither key nor certificate revoked at `rev_at`, issued by a
+ * valid authority (admission and question time). rev_at is `at` but for a
+ * record's author at question time: the later of its claimed and logged
+ * times (ls_record_time). */
 static enum ls_reason
 cert_judge(const struct cert_window *cw, const uint8_t cert_id[LS_ID_LEN],
-	   const uint8_t key[LS_KEY_LEN], uint32_t roles, uint64_t at, struct ls_why *w)
+	   const uint8_t key[LS_KEY_LEN], uint32_t roles, uint64_t at, uint64_t rev_at,
+	   struct ls_why *w)
 {
-	char h[17], hr[17];
+	char h[17], hr[17], logged[64] = "";
 
 	ls_h8(cert_id, h);
 	if (!cw->is_cert || memcmp(cw->subject, key, LS_KEY_LEN) != 0)
@@ -248,18 +269,21 @@ cert_judge(const struct cert_window *cw, const uint8_t cert_id[LS_ID_LEN],
 	}
 	if (!cw->scoped)
 		return LS_R_OK;
-	if (cw->key_revoked && cw->key_eff <= at) {
+	if (rev_at != at)
+		snprintf(logged, sizeof(logged), "; the record claims %llu but was logged at %llu",
+			 (unsigned long long)at, (unsigned long long)rev_at);
+	if (cw->key_revoked && cw->key_eff <= rev_at) {
 		w->has_id = true;
 		memcpy(w->id, cw->key_rev, LS_ID_LEN);
-		return LS_FAIL(w, LS_R_REVOKED, "key was revoked at %llu (revocation %s)",
-			       (unsigned long long)cw->key_eff, ls_h8(cw->key_rev, hr));
+		return LS_FAIL(w, LS_R_REVOKED, "key was revoked at %llu (revocation %s)%s",
+			       (unsigned long long)cw->key_eff, ls_h8(cw->key_rev, hr), logged);
 	}
-	if (cw->cert_revoked && cw->cert_eff <= at) {
+	if (cw->cert_revoked && cw->cert_eff <= rev_at) {
 		w->has_id = true;
 		memcpy(w->id, cw->cert_rev, LS_ID_LEN);
 		return LS_FAIL(w, LS_R_REVOKED,
-			       "certificate %s was revoked at %llu (revocation %s)", h,
-			       (unsigned long long)cw->cert_eff, ls_h8(cw->cert_rev, hr));
+			       "certificate %s was revoked at %llu (revocation %s)%s", h,
+			       (unsigned long long)cw->cert_eff, ls_h8(cw->cert_rev, hr), logged);
 	}
 	if (cw->issuer != LS_R_OK)
 		return LS_FAIL(w, cw->issuer,
@@ -270,7 +294,7 @@ cert_judge(const struct cert_window *cw, const uint8_t cert_id[LS_ID_LEN],
 
 static enum ls_reason
 cert_check_depth(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8_t key[LS_KEY_LEN],
-		 uint32_t roles, uint64_t at, enum ls_layer layer, int depth,
+		 uint32_t roles, uint64_t at, uint64_t rev_at, enum ls_layer layer, int depth,
 		 struct ls_record **out, struct ls_why *w)
 {
 	struct cert_window *cw = NULL, *owned = NULL;
@@ -286,7 +310,7 @@ cert_check_depth(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8
 		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "certificate %s is not on the ledger",
 			       ls_h8(cert_id, h));
 	}
-	reason = cert_judge(cw, cert_id, key, roles, at, w);
+	reason = cert_judge(cw, cert_id, key, roles, at, rev_at, w);
 	free(owned);
 	if (reason == LS_R_OK && out != NULL && (rc = ls_txn_record(t, cert_id, out)) != 0)
 		return ls_why_store(w, rc);
@@ -298,7 +322,7 @@ ls_cert_check(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], const uint8_t 
 	      uint32_t roles, uint64_t at, enum ls_layer layer, struct ls_record **cert,
 	      struct ls_why *w)
 {
-	return cert_check_depth(t, cert_id, key, roles, at, layer, 0, cert, w);
+	return cert_check_depth(t, cert_id, key, roles, at, at, layer, 0, cert, w);
 }
 
 static enum ls_reason
@@ -306,15 +330,23 @@ author_check_depth(struct ls_txn *t, const struct ls_record *r, uint32_t roles, 
 		   int depth, struct ls_why *w)
 {
 	uint8_t rev[LS_ID_LEN];
-	uint64_t eff;
+	uint64_t eff, rev_at = r->timestamp;
 	bool revoked;
 	int rc;
 
+	/* Question time: a revocation is compared with the record's logged
+	 * time when that is later than the time it claims. */
+	if (layer == LS_LAYER_QUESTION) {
+		struct ls_rtime rt;
+		if ((rc = ls_record_time(t, r, &rt)) != 0)
+			return ls_why_store(w, rc);
+		rev_at = rt.judged;
+	}
 	if (ls_store_is_anchor(t->s, r->author)) {
 		if (layer == LS_LAYER_CONSENSUS)
 			return LS_R_OK;
 		/* A trust anchor is revoked only by itself. */
-		if ((rc = ls_revoked(t, r->author, NULL, r->timestamp, &revoked, rev, &eff)) != 0)
+		if ((rc = ls_revoked(t, r->author, NULL, rev_at, &revoked, rev, &eff)) != 0)
 			return ls_why_store(w, rc);
 		if (revoked)
 			return LS_FAIL(w, LS_R_REVOKED, "the trust anchor revoked itself at %llu",
@@ -329,8 +361,8 @@ author_check_depth(struct ls_txn *t, const struct ls_record *r, uint32_t roles, 
 	    (memcmp(r->revocation.subject, r->author, LS_KEY_LEN) == 0 ||
 	     memcmp(r->revocation.subject, r->cert_id, LS_ID_LEN) == 0))
 		roles = 0;
-	return cert_check_depth(t, r->cert_id, r->author, roles, r->timestamp, layer, depth, NULL,
-				w);
+	return cert_check_depth(t, r->cert_id, r->author, roles, r->timestamp, rev_at, layer, depth,
+				NULL, w);
 }
 
 enum ls_reason

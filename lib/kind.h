@@ -99,6 +99,14 @@ int ls_dep_have(struct ls_txn *t, const struct ls_dep *dep, bool *have);
  */
 int ls_feed_carried(struct ls_txn *t, const struct ls_record *r, bool *carried);
 
+/*
+ * Whether r's author is an authority: a trust anchor, or a key the
+ * certificate r names certifies with the authority role. A bundle carries
+ * an authority's feed whole (question layer). 0 with *yes set, or a store
+ * error.
+ */
+int ls_author_authority(struct ls_txn *t, const struct ls_record *r, bool *yes);
+
 /* ---- the table ---- */
 
 struct ls_kind {
@@ -207,6 +215,29 @@ enum ls_reason ls_transfer_may_receive(struct ls_txn *t, const struct ls_record 
  */
 int ls_revoked(struct ls_txn *t, const uint8_t subject[32], const struct ls_record *grant,
 	       uint64_t at, bool *revoked, uint8_t rev[LS_ID_LEN], uint64_t *effective);
+
+/*
+ * Question time (kind/revocation.c): when a record is judged. Its claimed
+ * timestamp is its author's word; its logged time is the quorum time of the
+ * earliest witnessed checkpoint that holds it (ls_txn_logged_time: a node's
+ * log, or the dates a bundle proves in a bundle_check store). A revocation
+ * is compared with `judged`: max(claimed, logged) when logged, else the
+ * claimed time (and the record is unwitnessed). A record is backdated when
+ * it claims a time more than LS_BACKDATE_TOLERANCE before its logged time.
+ * The one rule: daemon verification and verify-bundle both come here.
+ */
+#define LS_BACKDATE_TOLERANCE 3600 /* seconds; policy data later, fixed for now */
+
+struct ls_rtime {
+	uint64_t claimed;
+	bool logged_known;
+	uint64_t logged; /* when logged_known */
+	uint64_t judged;
+	bool backdated;
+};
+
+/* r's times (see above): 0, or a store error. */
+int ls_record_time(struct ls_txn *t, const struct ls_record *r, struct ls_rtime *out);
 
 /*
  * License coverage (kind/license.c): one rule for the transfer that cites a

@@ -36,6 +36,11 @@ static const char *const codes[LS_R_COUNT] = {
     [LS_R_FUTURE] = "future-dated",
     [LS_R_NOT_MADE] = "not-made",
     [LS_R_MISSING_DEP] = "missing-dependency",
+    [LS_R_BACKDATED] = "backdated",
+    [LS_R_UNWITNESSED] = "unwitnessed",
+    [LS_R_LOG_PROOF] = "log-proof",
+    [LS_R_SPLIT_VIEW] = "split-view",
+    [LS_R_STALE] = "stale-checkpoint",
     [LS_R_STORE] = "store-error",
 };
 

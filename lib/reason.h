@@ -42,6 +42,12 @@ enum ls_reason {
 	LS_R_FUTURE,            /* future-dated: ahead of the node's clock (admission) */
 	LS_R_NOT_MADE,          /* not-made: the lot did not exist at the date asked */
 	LS_R_MISSING_DEP,       /* missing-dependency: names a record the bundle lacks */
+	LS_R_BACKDATED,         /* backdated: claimed time far before its logged time */
+	LS_R_UNWITNESSED,       /* unwitnessed: no logged time (a warning), or a checkpoint
+				 * short of the witness quorum asked for */
+	LS_R_LOG_PROOF,         /* log-proof: a bundle's log proof does not hold */
+	LS_R_SPLIT_VIEW,        /* split-view: the producing log signed two histories */
+	LS_R_STALE,             /* stale-checkpoint: older than --max-age */
 	LS_R_STORE,             /* store-error */
 	LS_R_COUNT
 };

@@ -1412,6 +1412,7 @@ ls_record_envelope(const struct ls_record *r, uint8_t **buf, size_t *len)
 #define BUNDLE_RECORD   ((1 << 3) | 2)
 #define BUNDLE_LOT      ((2 << 3) | 2)
 #define BUNDLE_EVIDENCE ((3 << 3) | 2)
+#define BUNDLE_LOG      ((4 << 3) | 2)
 #define EVIDENCE_A      ((1 << 3) | 2)
 #define EVIDENCE_B      ((2 << 3) | 2)
 
@@ -1446,14 +1447,15 @@ ls_bundle_decode(const uint8_t *buf, size_t len, size_t max_records, const uint8
 	while (off < len) {
 		uint64_t tag, sz;
 		if (read_varint(buf, len, &off, &tag) != 0 ||
-		    (tag != BUNDLE_RECORD && tag != BUNDLE_LOT && tag != BUNDLE_EVIDENCE) ||
+		    (tag != BUNDLE_RECORD && tag != BUNDLE_LOT && tag != BUNDLE_EVIDENCE &&
+		     tag != BUNDLE_LOG) ||
 		    read_varint(buf, len, &off, &sz) != 0 || sz > len - off ||
 		    (tag == BUNDLE_LOT && sz != LS_ID_LEN)) {
 			rc = ls_err_set(ctx, LS_ERR_MALFORMED,
 					"bundle is malformed at byte %zu (record %zu)", off, cnt);
 			goto out;
 		}
-		if (tag != BUNDLE_RECORD) { /* Bundle.lot, Bundle.evidence */
+		if (tag != BUNDLE_RECORD) { /* Bundle.lot, Bundle.evidence, Bundle.log */
 			off += (size_t)sz;
 			continue;
 		}
@@ -1600,6 +1602,31 @@ ls_bundle_lot(const uint8_t *buf, size_t len, uint8_t lot[LS_ID_LEN])
 	return found ? 0 : LS_ERR_NOT_FOUND;
 }
 
+int
+ls_bundle_log(const uint8_t *buf, size_t len, const uint8_t **log, size_t *log_len)
+{
+	size_t off = 0;
+	bool found = false;
+
+	*log = NULL;
+	*log_len = 0;
+	while (off < len) {
+		uint64_t tag, sz;
+		if (read_varint(buf, len, &off, &tag) != 0 || (tag & 7) != 2 ||
+		    read_varint(buf, len, &off, &sz) != 0 || sz > len - off)
+			return LS_ERR_MALFORMED;
+		if (tag == BUNDLE_LOG) {
+			if (found)
+				return LS_ERR_MALFORMED; /* one log proof */
+			*log = buf + off;
+			*log_len = (size_t)sz;
+			found = true;
+		}
+		off += (size_t)sz;
+	}
+	return found ? 0 : LS_ERR_NOT_FOUND;
+}
+
 static size_t
 put_varint(uint8_t *b, uint64_t v)
 {
@@ -1634,11 +1661,11 @@ put_field(uint8_t *b, size_t *off, uint8_t tag, const uint8_t *p, size_t len)
 }
 
 int
-ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
-		    const struct ls_bundle_evidence *ev, size_t n_ev, uint8_t **out,
-		    size_t *out_len)
+ls_bundle_encode_log(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
+		     const struct ls_bundle_evidence *ev, size_t n_ev, const uint8_t *log,
+		     size_t log_len, uint8_t **out, size_t *out_len)
 {
-	size_t total = 2 + LS_ID_LEN, off = 0;
+	size_t total = 2 + LS_ID_LEN + 1 + 10 + log_len, off = 0;
 	uint8_t *b;
 
 	for (size_t i = 0; i < n; i++)
@@ -1659,9 +1686,19 @@ ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n, co
 		put_field(b, &off, EVIDENCE_A, ev[i].a, ev[i].la);
 		put_field(b, &off, EVIDENCE_B, ev[i].b, ev[i].lb);
 	}
+	if (log != NULL)
+		put_field(b, &off, BUNDLE_LOG, log, log_len);
 	*out = b;
 	*out_len = off;
 	return 0;
+}
+
+int
+ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n, const uint8_t *lot,
+		    const struct ls_bundle_evidence *ev, size_t n_ev, uint8_t **out,
+		    size_t *out_len)
+{
+	return ls_bundle_encode_log(envs, lens, n, lot, ev, n_ev, NULL, 0, out, out_len);
 }
 
 int

@@ -326,6 +326,17 @@ int ls_bundle_encode_ev(const uint8_t *const *envs, const size_t *lens, size_t n
 int ls_bundle_evidence(const uint8_t *buf, size_t len, size_t max_pairs,
 		       struct ls_bundle_evidence **ev, size_t *n, struct ls_err_ctx *ctx);
 
+/* As ls_bundle_encode_ev, with a serialized LogProof (Bundle.log; NULL:
+ * none), borrowed. */
+int ls_bundle_encode_log(const uint8_t *const *envs, const size_t *lens, size_t n,
+			 const uint8_t *lot, const struct ls_bundle_evidence *ev, size_t n_ev,
+			 const uint8_t *log, size_t log_len, uint8_t **out, size_t *out_len);
+
+/* The serialized LogProof a Bundle carries (Bundle.log): *log points into buf.
+ * LS_ERR_NOT_FOUND when it carries none, LS_ERR_MALFORMED when the bytes are
+ * not a bundle or carry two. */
+int ls_bundle_log(const uint8_t *buf, size_t len, const uint8_t **log, size_t *log_len);
+
 /* The lot a Bundle names (Bundle.lot). LS_ERR_NOT_FOUND when it names none,
  * LS_ERR_MALFORMED when the bytes are not a bundle. */
 int ls_bundle_lot(const uint8_t *buf, size_t len, uint8_t lot[LS_ID_LEN]);

@@ -222,7 +222,7 @@ static const struct dbdef dbs[] = {
     DB(techs, 0),    DB(porder, 0),   DB(pauthors, 0),
     DB(forks, 0),    DB(pstrange, 0), DB(flows, 0),
     DB(logleaf, 0),  DB(lognode, 0),  DB(hseal, 0),
-    DB(cpoints, 0),  DB(quorum, 0),
+    DB(cpoints, 0),  DB(quorum, 0),   DB(dates, 0),
 };
 
 static int

@@ -144,6 +144,22 @@ int ls_store_evidence_add(struct ls_store *s, const struct ls_bundle_evidence *e
 			  struct ls_ingest_result *results);
 
 /*
+ * Puts the logged time of record id (the quorum time of the earliest
+ * checkpoint that holds it, as a bundle's log proof shows) into a store
+ * opened with bundle_check, where question time reads it as a node reads
+ * its log (ls_txn_logged_time). One write transaction. LS_ERR_INVALID in a
+ * node's store (its logged times come from its own log), or a store error.
+ */
+int ls_store_dates_put(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint64_t qtime);
+/* The same for n records in one write transaction. */
+int ls_store_dates_put_n(struct ls_store *s, const uint8_t (*ids)[LS_ID_LEN],
+			 const uint64_t *qtimes, size_t n);
+
+/* The largest checkpoint size that reached quorum, and its quorum time.
+ * LS_ERR_NOT_FOUND when none has (or the store keeps no log). */
+int ls_store_quorum_latest(struct ls_store *s, uint64_t *size, uint64_t *qtime);
+
+/*
  * Admission (layer 2): what the daemon may refuse from its own clients
  * although it would store the same record from a peer.
  */

@@ -48,6 +48,9 @@
  *   policies  jurisdiction[2] || effective_from u64 || policy id -> ""
  *   licnum    license number -> license id (dupsort)
  *   techs     receiver key || timestamp u64 || transfer id -> ""
+ *   dates     record id -> logged time u64: in a store opened with bundle_check
+ *             only, the logged times its bundle's log proof gives (question
+ *             time reads them as a node reads its log's quorum times)
  * The Merkle log (logstore.c; store.h describes the leaves):
  *   logleaf   index u64 -> leaf data (LS_TLOG_LEAF_LEN bytes), MDB_APPEND
  *   lognode   last leaf u64 || level u8 -> the hash of the perfect subtree
@@ -89,6 +92,7 @@ struct ls_store {
 	    pauthors, pstrange, evidence, lots, labels, holds, transit, licused, children, policies,
 	    licnum, techs, flows;
 	MDB_dbi logleaf, lognode, hseal, cpoints, quorum; /* the Merkle log */
+	MDB_dbi dates; /* bundle_check stores: logged times from the bundle */
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
 	unsigned threads;
@@ -326,6 +330,19 @@ int ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
 			 int (*fn)(void *arg, const uint8_t *a, size_t la, const uint8_t *b,
 				   size_t lb),
 			 void *arg);
+
+/* The id of author's record seq on the branch the tables follow.
+ * LS_ERR_NOT_FOUND. */
+int ls_txn_feed_get(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		    uint8_t id[LS_ID_LEN]);
+/* The head of author's feed: *seq 0 (id zeroed) when it has none. */
+int ls_txn_head(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
+		uint8_t id[LS_ID_LEN]);
+
+/* A record's logged time as its bundle proves it (the dates table of a
+ * bundle_check store). LS_ERR_NOT_FOUND when the bundle dates it not. */
+int ls_txn_date_get(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *qtime);
+int ls_txn_date_put(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t qtime);
 
 /* ---- the Merkle log (logstore.c) ---- */
 

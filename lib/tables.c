@@ -407,6 +407,91 @@ ls_txn_licused_put(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t 
 	return ls_txn_put_u64(t, t->s->licused, license, LS_ID_LEN, used);
 }
 
+/* ---- feeds: author || seq u64 -> record id; heads: author -> seq u64 ||
+ *      head id || timestamp u64 ---- */
+
+int
+ls_txn_feed_get(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t seq,
+		uint8_t id[LS_ID_LEN])
+{
+	uint8_t k[LS_KEY_LEN + 8];
+	MDB_val v;
+	int rc;
+
+	memcpy(k, author, LS_KEY_LEN);
+	ls_be64_put(k + LS_KEY_LEN, seq);
+	if ((rc = ls_txn_get(t, t->s->feeds, k, sizeof(k), &v)) != 0)
+		return rc;
+	if (v.mv_size != LS_ID_LEN)
+		return LS_ERR_STORE;
+	memcpy(id, v.mv_data, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_txn_head(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64_t *seq,
+	    uint8_t id[LS_ID_LEN])
+{
+	MDB_val v;
+	int rc;
+
+	*seq = 0;
+	memset(id, 0, LS_ID_LEN);
+	if ((rc = ls_txn_get(t, t->s->heads, author, LS_KEY_LEN, &v)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	if (v.mv_size != 8 + LS_ID_LEN + 8)
+		return LS_ERR_STORE;
+	*seq = ls_be64_get(v.mv_data);
+	memcpy(id, (uint8_t *)v.mv_data + 8, LS_ID_LEN);
+	return 0;
+}
+
+/* ---- quorum: size u64 -> quorum time u64 (the log, logstore.c) ---- */
+
+int
+ls_store_quorum_latest(struct ls_store *s, uint64_t *size, uint64_t *qtime)
+{
+	struct ls_txn t;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	if (s->no_log)
+		return LS_ERR_NOT_FOUND;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(t.txn, s->quorum, &c)) == 0)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (mrc == 0 && (k.mv_size != 8 || v.mv_size != 8))
+		rc = LS_ERR_STORE;
+	else if (mrc == MDB_NOTFOUND)
+		rc = LS_ERR_NOT_FOUND;
+	else if (mrc != 0)
+		rc = ls_store_err(mrc);
+	else {
+		*size = ls_be64_get(k.mv_data);
+		*qtime = ls_be64_get(v.mv_data);
+	}
+	if (c != NULL)
+		mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+/* ---- dates: record id -> logged time u64 (bundle_check stores) ---- */
+
+int
+ls_txn_date_get(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *qtime)
+{
+	return ls_txn_get_u64(t, t->s->dates, id, LS_ID_LEN, qtime);
+}
+
+int
+ls_txn_date_put(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t qtime)
+{
+	return ls_txn_put_u64(t, t->s->dates, id, LS_ID_LEN, qtime);
+}
+
 /* ---- lots: lot id -> record id || index u32 || grams u64 || maker || ts u64;
  *      labels: label -> lot id (dupsort) ---- */
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kind.h"
+#include "logproof.h"
 #include "util.h"
 #include "verify_int.h"
 
@@ -273,17 +274,32 @@ struct bundle {
 	struct ls_idmap *authors; /* authors of the records in */
 	uint8_t (*work)[32];
 	size_t wn, wcap;
+	/* Every authority's feed whole, from seq 1 to its head (at the
+	 * checkpoint with a log): authority key -> head seq + 1. NULL: only
+	 * what the records name. */
+	struct ls_idmap *feeds;
+	uint64_t limit; /* with a log: the checkpoint's size (records past it are out) */
+	uint64_t late;  /* records wanted but logged at or past limit */
 	int rc;
 };
 
 static void
 want(struct bundle *b, const uint8_t id[32])
 {
-	uint64_t pos;
+	uint64_t pos, leaf;
 	int rc;
 
 	if (b->rc != 0 || ls_idmap_has(b->have, id))
 		return;
+	/* As of the checkpoint: a record logged after it cannot be proven in
+	 * it. The records up to it are closed under dependencies (store
+	 * order is a dependency order). */
+	if (b->limit != 0 && ((rc = ls_txn_log_index(b->t, id, &leaf)) != 0 || leaf >= b->limit)) {
+		if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+			b->rc = rc;
+		b->late += rc == 0;
+		return;
+	}
 	if ((rc = ls_txn_record_pos(b->t, id, &pos)) != 0) {
 		if (rc != LS_ERR_NOT_FOUND)
 			b->rc = rc;
@@ -374,6 +390,54 @@ want_deps(struct bundle *b, const struct ls_record *r)
 	}
 }
 
+/*
+ * An authority's feed whole: seq 1 to its head (at the checkpoint: the head
+ * the heads tree of its last leaf commits to), so that nothing it signed
+ * can be left out unnoticed (the log proof's head proof shows the head).
+ */
+static void
+want_feed(struct bundle *b, const uint8_t author[LS_KEY_LEN])
+{
+	uint8_t head[LS_ID_LEN], id[LS_ID_LEN];
+	uint64_t seq = 0;
+	int rc;
+
+	if (b->rc != 0 || b->feeds == NULL || ls_idmap_has(b->feeds, author))
+		return;
+	if (b->limit != 0) {
+		uint8_t(*proof)[LS_TLOG_HASH] = malloc(LS_TLOG_PROOF_MAX * LS_TLOG_HASH);
+		uint8_t root[LS_TLOG_HASH];
+		uint64_t pos, count;
+		size_t np;
+		if (proof == NULL) {
+			b->rc = LS_ERR_NOMEM;
+			return;
+		}
+		rc = ls_store_heads_proof(b->t->s, b->limit - 1, author, &seq, head, &pos, &count,
+					  proof, &np, root);
+		free(proof);
+		if (rc == LS_ERR_NOT_FOUND)
+			seq = 0;
+		else if (rc != 0) {
+			b->rc = rc;
+			return;
+		}
+	} else if ((rc = ls_txn_head(b->t, author, &seq, head)) != 0) {
+		b->rc = rc;
+		return;
+	}
+	if ((b->rc = ls_idmap_put(b->feeds, author, (void *)(uintptr_t)(seq + 1))) != 0)
+		return;
+	for (uint64_t k = 1; k <= seq && b->rc == 0; k++) {
+		if ((rc = ls_txn_feed_get(b->t, author, k, id)) != 0) {
+			if (rc != LS_ERR_NOT_FOUND)
+				b->rc = rc;
+			continue;
+		}
+		want(b, id);
+	}
+}
+
 static int
 want_tech(void *arg, const struct ls_record *tr)
 {
@@ -447,6 +511,11 @@ bundle_walk(struct bundle *b, const uint8_t lot[LS_ID_LEN])
 	if ((rc = ls_idmap_put(b->lots, lot, (void *)1)) != 0)
 		return rc;
 	want(b, li.rec);
+	if (b->rc == 0 && !ls_idmap_has(b->have, li.rec))
+		return LS_ERR_BUSY; /* made after the checkpoint */
+	/* The trust anchors' feeds: every chain of certificates starts there. */
+	for (size_t i = 0; b->feeds != NULL && i < t->s->n_anchors && b->rc == 0; i++)
+		want_feed(b, t->s->anchors[i]);
 	if ((rc = ls_txn_children(t, lot, want_child, b)) != 0 ||
 	    (rc = ls_txn_policies_each(t, want_child, b)) != 0 ||
 	    (rc = ls_txn_all_revocations_each(t, want_child, b)) != 0)
@@ -462,6 +531,13 @@ bundle_walk(struct bundle *b, const uint8_t lot[LS_ID_LEN])
 			return rc;
 		}
 		want_deps(b, r);
+		if (b->rc == 0 && b->feeds != NULL) {
+			bool auth;
+			if ((rc = ls_author_authority(t, r, &auth)) != 0)
+				b->rc = rc;
+			else if (auth)
+				want_feed(b, r->author);
+		}
 		/* A transfer's receipts: who holds what it shipped; a receipt's:
 		 * the sender's taking back of its shortfall. */
 		if (b->rc == 0 && (r->type == LS_REC_TRANSFER || r->type == LS_REC_RECEIPT) &&
@@ -500,23 +576,259 @@ author_ev(void *arg, const uint8_t key[32], void *val)
 		f->rc = rc;
 }
 
-int
-ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out, size_t *len)
+/* ---- the log proof of a bundle (logproof.h) ---- */
+
+/* A proof from the store into lp's malloc'd list. */
+static int
+proof_copy(struct ls_hashes *h, const uint8_t (*tmp)[LS_TLOG_HASH], size_t np)
+{
+	if ((h->h = malloc((np ? np : 1) * LS_TLOG_HASH)) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(h->h, tmp, np * LS_TLOG_HASH);
+	h->n = np;
+	return 0;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, LS_KEY_LEN);
+}
+
+static void
+collect_key(void *arg, const uint8_t id[32], void *val)
+{
+	uint8_t(**p)[LS_KEY_LEN] = arg;
+
+	if ((uintptr_t)val > 1) /* a feed with a head at the checkpoint */
+		memcpy(*(*p)++, id, LS_KEY_LEN);
+}
+
+/* The dating checkpoint of size cps in lp (added when new): its 1-based
+ * index, or 0 with *rc set. */
+static uint32_t
+dating_of(struct ls_store *s, struct ls_logproof *lp, uint64_t **sizes, size_t *cap, uint64_t cps,
+	  int *rc)
+{
+	char *note = NULL;
+	size_t len = 0;
+
+	/* Records come in log order: the last one added is the likeliest. */
+	for (size_t j = lp->n_dating; j-- > 0;)
+		if ((*sizes)[j] == cps)
+			return (uint32_t)(j + 1);
+	if (lp->n_dating == LS_LP_DATING_MAX)
+		return 0; /* dated by the checkpoint itself: later, never wrong */
+	if (lp->n_dating == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		uint64_t *ns = realloc(*sizes, nc * sizeof(*ns));
+		char **nd = realloc(lp->dating, nc * sizeof(*nd));
+		size_t *nl;
+		if (ns != NULL)
+			*sizes = ns;
+		if (nd != NULL)
+			lp->dating = nd;
+		if (ns == NULL || nd == NULL ||
+		    (nl = realloc(lp->dating_len, nc * sizeof(*nl))) == NULL) {
+			*rc = LS_ERR_NOMEM;
+			return 0;
+		}
+		lp->dating_len = nl;
+		*cap = nc;
+	}
+	if ((*rc = ls_store_checkpoint_get(s, cps, &note, &len)) != 0) {
+		if (*rc == LS_ERR_NOT_FOUND)
+			*rc = 0; /* no note kept for it: the checkpoint dates the record */
+		return 0;
+	}
+	(*sizes)[lp->n_dating] = cps;
+	lp->dating[lp->n_dating] = note;
+	lp->dating_len[lp->n_dating] = len;
+	return (uint32_t)++lp->n_dating;
+}
+
+/*
+ * The LogProof of the n records order[] (store order) against the
+ * checkpoint of size (note): each record's inclusion, and its dating
+ * checkpoint when an earlier quorum checkpoint holds it; the heads leaf;
+ * a head proof for each feed of feeds (NULL: none).
+ */
+static int
+log_proof(struct ls_txn *t, uint64_t size, char *note, size_t note_len, const char *log_vkey,
+	  const struct posid *order, size_t n, const struct ls_idmap *feeds, uint8_t **out,
+	  size_t *out_len)
+{
+	struct ls_store *s = t->s;
+	struct ls_logproof lp;
+	uint8_t(*tmp)[LS_TLOG_HASH] = malloc(LS_TLOG_PROOF_MAX * LS_TLOG_HASH);
+	uint8_t(*keys)[LS_KEY_LEN] = NULL, (*kp)[LS_KEY_LEN], zero[LS_KEY_LEN] = {0}, head[32];
+	uint64_t *sizes = NULL, seq, pos;
+	size_t cap = 0, np, nk = 0;
+	int rc = 0;
+
+	ls_logproof_init(&lp);
+	lp.checkpoint = note;
+	lp.checkpoint_len = note_len;
+	if (tmp == NULL || (lp.log_key = strdup(log_vkey)) == NULL ||
+	    (lp.records = calloc(n ? n : 1, sizeof(*lp.records))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct ls_lp_inclusion *x = &lp.records[i];
+		uint64_t cps, qt;
+		lp.n_records = i + 1;
+		if ((rc = ls_txn_log_index(t, order[i].id, &x->index)) != 0 ||
+		    (rc = ls_store_log_inclusion(s, x->index, size, tmp, &np)) != 0 ||
+		    (rc = proof_copy(&x->proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) != 0)
+			break;
+		rc = ls_store_logged(s, order[i].id, &cps, &qt);
+		if (rc == LS_ERR_NOT_FOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0 || cps >= size)
+			continue;
+		if ((x->dating = dating_of(s, &lp, &sizes, &cap, cps, &rc)) != 0 &&
+		    ((rc = ls_store_log_inclusion(s, x->index, cps, tmp, &np)) != 0 ||
+		     (rc = proof_copy(&x->dating_proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) !=
+			 0))
+			break;
+	}
+	if (rc != 0)
+		goto out;
+	/* The heads leaf: the checkpoint's last. */
+	rc = ls_store_heads_proof(s, size - 1, zero, &seq, head, &pos, &lp.heads_count, tmp, &np,
+				  lp.heads_root);
+	if ((rc != 0 && rc != LS_ERR_NOT_FOUND) ||
+	    (rc = ls_store_log_inclusion(s, size - 1, size, tmp, &np)) != 0 ||
+	    (rc = proof_copy(&lp.heads_leaf_proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) != 0)
+		goto out;
+	/* A head proof per authority feed carried, in key order. */
+	if (feeds != NULL) {
+		size_t nf = ls_idmap_count(feeds);
+		if ((keys = calloc(nf ? nf : 1, LS_KEY_LEN)) == NULL ||
+		    (lp.heads = calloc(nf ? nf : 1, sizeof(*lp.heads))) == NULL) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+		kp = keys;
+		ls_idmap_each(feeds, collect_key, &kp);
+		nk = (size_t)(kp - keys);
+		qsort(keys, nk, LS_KEY_LEN, key_cmp);
+	}
+	for (size_t i = 0; i < nk && rc == 0; i++) {
+		struct ls_lp_head *h = &lp.heads[lp.n_heads];
+		uint8_t root[LS_TLOG_HASH];
+		uint64_t count;
+		memcpy(h->author, keys[i], LS_KEY_LEN);
+		rc = ls_store_heads_proof(s, size - 1, keys[i], &h->seq, h->head, &h->position,
+					  &count, tmp, &np, root);
+		if (rc == LS_ERR_NOT_FOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0 &&
+		    (rc = proof_copy(&h->proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) == 0)
+			lp.n_heads++;
+	}
+	if (rc == 0)
+		rc = ls_logproof_encode(&lp, out, out_len);
+out:
+	free(tmp);
+	free(keys);
+	free(sizes);
+	ls_logproof_release(&lp);
+	return rc;
+}
+
+static void
+bundle_free(struct bundle *b)
+{
+	free(b->work);
+	ls_idmap_free(&b->have);
+	ls_idmap_free(&b->lots);
+	ls_idmap_free(&b->authors);
+	ls_idmap_free(&b->feeds);
+}
+
+/*
+ * Walks the bundle of lot as of the checkpoint of size (limit), with the
+ * authority feeds whole unless NO_FEEDS: LS_ERR_BUSY when a record it wants
+ * was logged after that checkpoint.
+ */
+static int
+walk_at(struct bundle *b, struct ls_txn *t, const uint8_t lot[LS_ID_LEN], uint64_t limit,
+	unsigned flags)
+{
+	int rc;
+
+	bundle_free(b);
+	memset(b, 0, sizeof(*b));
+	b->t = t;
+	b->limit = limit;
+	if (!(flags & LS_BUNDLE_NO_FEEDS) && (b->feeds = ls_idmap_new()) == NULL)
+		return LS_ERR_NOMEM;
+	if ((rc = bundle_walk(b, lot)) != 0)
+		return rc;
+	return b->late > 0 ? LS_ERR_BUSY : 0;
+}
+
+/*
+ * The walk as of the checkpoint a bundle is proven against: the latest that
+ * reached quorum when it holds every record the bundle wants, else the
+ * latest one, which must hold them (LS_ERR_BUSY: a record wanted is logged
+ * after it; the next seal takes it in). *note malloc'd.
+ */
+static int
+walk_log(struct bundle *b, struct ls_txn *t, const uint8_t lot[LS_ID_LEN], unsigned flags,
+	 char **note, size_t *len)
+{
+	uint64_t size, qtime;
+	int rc;
+
+	*note = NULL;
+	if ((rc = ls_store_quorum_latest(t->s, &size, &qtime)) == 0 &&
+	    (rc = walk_at(b, t, lot, size, flags)) == 0 &&
+	    (rc = ls_store_checkpoint_get(t->s, size, note, len)) == 0)
+		return 0;
+	if (rc != 0 && rc != LS_ERR_NOT_FOUND && rc != LS_ERR_BUSY)
+		return rc;
+	if ((rc = ls_store_checkpoint_latest(t->s, &size, note, len)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_BUSY : rc;
+	if ((rc = walk_at(b, t, lot, size, flags)) != 0) {
+		free(*note);
+		*note = NULL;
+	}
+	return rc;
+}
+
+static int
+collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey, unsigned flags,
+	uint8_t **out, size_t *len)
 {
 	struct ls_txn t;
 	struct bundle b = {0};
 	struct first_ev fe = {0};
 	struct posid *order = NULL, *p;
 	const uint8_t **envs = NULL;
-	size_t *lens = NULL, n = 0;
+	size_t *lens = NULL, n = 0, note_len = 0, lp_len = 0;
+	uint8_t *lpb = NULL;
+	char *note = NULL;
 	int rc;
 
 	*out = NULL;
 	*len = 0;
+	if (s->no_log)
+		log_vkey = NULL; /* nothing to prove the records in */
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
 	b.t = &t;
-	if ((rc = bundle_walk(&b, lot)) != 0)
+	if (log_vkey != NULL)
+		rc = walk_log(&b, &t, lot, flags, &note, &note_len);
+	else
+		rc = bundle_walk(&b, lot);
+	if (rc != 0)
 		goto out;
 	fe.t = &t;
 	ls_idmap_each(b.authors, author_ev, &fe);
@@ -542,21 +854,40 @@ ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **ou
 		envs[i] = env.mv_data;
 		lens[i] = env.mv_size;
 	}
+	if (log_vkey != NULL) {
+		rc = log_proof(&t, b.limit, note, note_len, log_vkey, order, n, b.feeds, &lpb,
+			       &lp_len);
+		note = NULL; /* taken */
+		if (rc != 0)
+			goto out;
+	}
 	/* In a stable order: the same node makes the same bundle. */
 	if (fe.n > 1)
 		qsort(fe.ev, fe.n, sizeof(*fe.ev), ev_cmp);
-	rc = ls_bundle_encode_ev(envs, lens, n, lot, fe.ev, fe.n, out, len);
+	rc = ls_bundle_encode_log(envs, lens, n, lot, fe.ev, fe.n, lpb, lp_len, out, len);
 out:
+	free(note);
+	free(lpb);
 	free(fe.ev);
 	free(order);
 	free(envs);
 	free(lens);
-	free(b.work);
-	ls_idmap_free(&b.have);
-	ls_idmap_free(&b.lots);
-	ls_idmap_free(&b.authors);
+	bundle_free(&b);
 	ls_txn_abort(&t);
 	return rc;
+}
+
+int
+ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out, size_t *len)
+{
+	return collect(s, lot, NULL, 0, out, len);
+}
+
+int
+ls_bundle_collect_log(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey,
+		      unsigned flags, uint8_t **out, size_t *len)
+{
+	return collect(s, lot, log_vkey, flags, out, len);
 }
 
 int
@@ -571,6 +902,11 @@ ls_bundle_members(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
 	b.t = &t;
+	/* A bundle with a log proof carries authority feeds whole. */
+	if ((b.feeds = ls_idmap_new()) == NULL) {
+		ls_txn_abort(&t);
+		return LS_ERR_NOMEM;
+	}
 	if ((rc = bundle_walk(&b, lot)) == 0)
 		for (size_t i = 0; i < n; i++)
 			if (!ls_idmap_has(b.have, ids[i])) {
@@ -581,6 +917,7 @@ ls_bundle_members(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_
 	ls_idmap_free(&b.have);
 	ls_idmap_free(&b.lots);
 	ls_idmap_free(&b.authors);
+	ls_idmap_free(&b.feeds);
 	ls_txn_abort(&t);
 	return rc;
 }

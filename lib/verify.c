@@ -680,6 +680,9 @@ struct prov {
 	size_t receipts; /* receipts seen (receipt_child) */
 	size_t n_lots, n_regs;
 	uint8_t regs[LS_REASON_IDS_MAX][32];
+	uint64_t unwitnessed; /* records checked that have no logged time */
+	size_t n_unw;
+	uint8_t unw[LS_REASON_IDS_MAX][32];
 	int rc;
 };
 
@@ -695,6 +698,37 @@ author_equivocated(struct ls_txn *t, const uint8_t author[32], bool *found, uint
 
 	*found = rc == 0;
 	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+}
+
+/*
+ * Question time: a record that claims a time far before its logged time is
+ * backdated (a fault of the path it is on); one with no logged time is
+ * counted, for the unwitnessed warning of the verdict (prov_walk).
+ */
+static int
+check_time(struct prov *p, const struct ls_record *r)
+{
+	struct ls_rtime rt;
+	char h[17], claimed[32], logged[32];
+	int rc;
+
+	if ((rc = ls_record_time(p->t, r, &rt)) != 0)
+		return rc;
+	if (!rt.logged_known) {
+		if (p->n_unw < LS_REASON_IDS_MAX)
+			memcpy(p->unw[p->n_unw++], r->id, 32);
+		p->unwitnessed++;
+		return 0;
+	}
+	if (!rt.backdated)
+		return 0;
+	return ls_verdict_add(p->v, LS_R_BACKDATED, (const uint8_t(*)[32])r->id, 1,
+			      "%s %s claims %s but was logged at %s, %llu s later: more than the "
+			      "%d s a clock may be off",
+			      ls_rtype_name(r->type), h8(r->id, h),
+			      ls_time_format(rt.claimed, claimed, sizeof(claimed)),
+			      ls_time_format(rt.logged, logged, sizeof(logged)),
+			      (unsigned long long)(rt.logged - rt.claimed), LS_BACKDATE_TOLERANCE);
 }
 
 /* Checks one ancestor record at question time: its author's certificate
@@ -726,6 +760,8 @@ check_record(struct prov *p, const struct ls_record *r)
 		    0)
 			return rc;
 	}
+	if ((rc = check_time(p, r)) != 0)
+		return rc;
 	if ((rc = author_equivocated(p->t, r->author, &equiv, &seq, pair)) != 0)
 		return rc;
 	if (equiv) {
@@ -1150,6 +1186,18 @@ prov_walk(struct prov *p)
 			rc = ls_txn_children(p->t, anc[i], lot_child, &cc);
 	}
 	free(anc);
+	if (rc == 0 && p->unwitnessed > 0) {
+		size_t before = p->v->n;
+		rc = ls_verdict_add(p->v, LS_R_UNWITNESSED, (const uint8_t(*)[32])p->unw, p->n_unw,
+				    "%llu of the records checked %s no logged time (no witnessed "
+				    "checkpoint holds %s): revocations are judged on the times "
+				    "they claim",
+				    (unsigned long long)p->unwitnessed,
+				    p->unwitnessed == 1 ? "has" : "have",
+				    p->unwitnessed == 1 ? "it" : "them");
+		if (rc == 0 && p->v->n > before)
+			p->v->reasons[p->v->n - 1].warning = true;
+	}
 	if (rc == 0 && p->trs.n > 0) {
 		if ((p->trs.by_to = malloc(p->trs.n * sizeof(*p->trs.by_to))) == NULL)
 			return LS_ERR_NOMEM;

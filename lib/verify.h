@@ -216,8 +216,28 @@ void ls_trace_release(struct ls_trace *t);
 int ls_bundle_collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t **out, size_t *len);
 
 /*
+ * As ls_bundle_collect, proven in the store's log (Bundle.log, logproof.h):
+ * as of the latest checkpoint that reached quorum when it holds every record
+ * the bundle wants, else the latest checkpoint, with
+ * the feed of every authority (the trust anchors, the authors of the
+ * certificates, policies, licenses and revocations it holds that are
+ * authorities) whole to its head at that checkpoint, and each record's
+ * inclusion, dating checkpoint, and the head proofs. log_vkey: the log's
+ * verifier key (text). flags: LS_BUNDLE_NO_FEEDS leaves the feeds as
+ * ls_bundle_collect does and proves no head (for measurements).
+ * LS_ERR_BUSY when a record the bundle wants is logged after the latest
+ * checkpoint (the next seal takes it in), LS_ERR_NOT_FOUND when the lot is
+ * unknown. A store without the log (no_log) gives the bundle of
+ * ls_bundle_collect.
+ */
+#define LS_BUNDLE_NO_FEEDS 1u
+int ls_bundle_collect_log(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey,
+			  unsigned flags, uint8_t **out, size_t *len);
+
+/*
  * Whether the n stored records ids are all part of lot's bundle in s (the
- * same walk as ls_bundle_collect): 0 with *first_extra = n when they are,
+ * same walk as ls_bundle_collect, authority feeds whole to their heads in
+ * s): 0 with *first_extra = n when they are,
  * else with the index of the first that is not (records of another lot's
  * bundle). LS_ERR_NOT_FOUND when s does not hold lot.
  */

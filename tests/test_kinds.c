@@ -1548,6 +1548,8 @@ export_license_reason(const struct ls_verdict *v, const uint8_t lic[32])
 
 	for (size_t i = 0; i < v->n; i++) {
 		const struct ls_verdict_reason *r = &v->reasons[i];
+		if (r->warning) /* unwitnessed: a test store has no witnesses */
+			continue;
 		if (r->code == LS_R_CONTROLLED)
 			controlled = true;
 		else if (r->code == LS_R_NO_LICENSE)

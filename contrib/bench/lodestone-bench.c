@@ -26,6 +26,7 @@
 
 #include "api.h"
 #include "err.h"
+#include "keyfile.h"
 #include "note.h"
 #include "record.h"
 #include "store.h"
@@ -768,10 +769,138 @@ make_step(struct signer *p, const uint8_t in[LS_ID_LEN], uint64_t g, size_t i, s
 	return rc;
 }
 
+/* ---- verify -b: bundles of the lot, proven in a witnessed log ---- */
+
+#define BENCH_WITNESSES 3
+#define SEAL_EVERY      1000 /* records between two checkpoints (1000 s of claims) */
+
+struct blog {
+	uint8_t log_sk[64];
+	struct ls_vkey log;
+	char log_text[LS_VKEY_MAX];
+	uint8_t wit_sk[BENCH_WITNESSES][64];
+	struct ls_vkey wit[BENCH_WITNESSES];
+	char wit_text[BENCH_WITNESSES][LS_VKEY_MAX];
+};
+
+static int
+blog_key(const char *prefix, uint8_t type, uint8_t sk[64], struct ls_vkey *vk, char *text)
+{
+	uint8_t pk[32];
+	char name[LS_NOTE_NAME_MAX], hex[65];
+
+	crypto_sign_keypair(pk, sk);
+	snprintf(name, sizeof(name), "%s/%.16s", prefix, ls_hex(pk, 32, hex));
+	if (ls_vkey_make(vk, name, type, pk) != 0)
+		return -1;
+	ls_vkey_format(vk, text);
+	return 0;
+}
+
+/* Seals the log and stores a checkpoint cosigned by every witness at t,
+ * which reached quorum at t. */
+static int
+blog_checkpoint(struct ls_store *s, const struct blog *b, uint64_t t)
+{
+	struct ls_note *n = calloc(1, sizeof(*n));
+	char *text = malloc(LS_NOTE_MAX);
+	struct ls_checkpoint c;
+	size_t len;
+	bool grew;
+	int rc = LS_ERR_NOMEM;
+
+	if (n == NULL || text == NULL)
+		goto out;
+	if ((rc = ls_store_log_seal(s, &c.size, c.root, &grew)) != 0)
+		goto out;
+	snprintf(c.origin, sizeof(c.origin), "%s", b->log.name);
+	n->body_len = ls_checkpoint_body(&c, n->body, sizeof(n->body));
+	rc = ls_note_sign(n, b->log.name, b->log_sk);
+	for (size_t i = 0; rc == 0 && i < BENCH_WITNESSES; i++)
+		rc = ls_cosig_add(n, b->wit[i].name, b->wit_sk[i], t);
+	if (rc == 0 && (len = ls_note_format(n, text, LS_NOTE_MAX)) == 0)
+		rc = LS_ERR_TOO_BIG;
+	if (rc == 0 && (rc = ls_store_checkpoint_put(s, c.size, text, len)) == 0)
+		rc = ls_store_quorum_put(s, c.size, t);
+out:
+	free(n);
+	free(text);
+	return rc;
+}
+
+/* Runs the client next to this program with args; its exit status, and the
+ * seconds it took in *secs. */
+static int
+run_client(const char *args, double *secs)
+{
+	char exe[4096], cmd[16384], *slash;
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	double t0;
+	int st;
+
+	*secs = 0;
+	if (el < 0)
+		return -1;
+	exe[el] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	if ((size_t)snprintf(cmd, sizeof(cmd), "%s/lodestone %.8000s >/dev/null", exe, args) >=
+	    sizeof(cmd))
+		return -1;
+	t0 = now_s();
+	st = system(cmd);
+	*secs = now_s() - t0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Writes a bundle of lot (log_vkey NULL: no log proof), prints its figures
+ * under name and the time verify-bundle takes with args. */
+static int
+bundle_figure(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey,
+	      unsigned flags, const char *dir, const char *name, const char *args)
+{
+	uint8_t *buf = NULL;
+	const uint8_t **envs = NULL;
+	size_t len = 0, *lens = NULL, n = 0;
+	char path[4200], cmd[12300];
+	double t0, t_collect, t_check = 0;
+	int rc;
+
+	t0 = now_s();
+	rc = log_vkey != NULL ? ls_bundle_collect_log(s, lot, log_vkey, flags, &buf, &len)
+			      : ls_bundle_collect(s, lot, &buf, &len);
+	t_collect = now_s() - t0;
+	if (rc != 0) {
+		fprintf(stderr, "lodestone-bench: bundle %s: %s\n", name, ls_strerror(rc));
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/%s.bundle", dir, name);
+	if ((rc = ls_bundle_decode(buf, len, 10000000, &envs, &lens, &n, NULL)) != 0 ||
+	    (rc = ls_file_write(path, buf, len, 0644, NULL)) != 0) {
+		free(buf);
+		free(envs);
+		free(lens);
+		return rc;
+	}
+	snprintf(cmd, sizeof(cmd), "verify-bundle %s %.8000s", path, args);
+	rc = run_client(cmd, &t_check);
+	printf("bundle_%s_records %zu records\n", name, n);
+	printf("bundle_%s_bytes %zu bytes\n", name, len);
+	printf("bundle_%s_collect_ms %.1f ms\n", name, t_collect * 1000);
+	printf("bundle_%s_verify_ms %.1f ms\n", name, t_check * 1000);
+	printf("bundle_%s_verify_exit %d status\n", name, rc);
+	free(buf);
+	free(envs);
+	free(lens);
+	return rc == 0 ? 0 : LS_ERR_INVALID;
+}
+
 static int
 cmd_verify(int argc, char **argv)
 {
-	size_t n = 10000;
+	size_t n = 10000, n_certs = 0;
+	bool bundles = false;
+	struct blog *bl = NULL;
 	const char *parent = getenv("TMPDIR");
 	struct signer *auth = calloc(1, sizeof(*auth)), *p = calloc(1, sizeof(*p));
 	struct item *items = NULL;
@@ -789,42 +918,67 @@ cmd_verify(int argc, char **argv)
 	int c, rc, status = 1;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "n:d:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:d:ba:h")) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_size(optarg, "-n", 1, &n) != 0)
 				return 2;
 			break;
+		case 'b': bundles = true; break;
+		case 'a':
+			if (parse_size(optarg, "-a", 0, &n_certs) != 0)
+				return 2;
+			break;
 		case 'd': parent = optarg; break;
 		case 'h':
 			printf(
-			    "usage: lodestone-bench verify [-n ANCESTORS] [-d DIR]\n\n"
+			    "usage: lodestone-bench verify [-n ANCESTORS] [-b [-a CERTS]] [-d "
+			    "DIR]\n\n"
 			    "Builds a lot with ANCESTORS ancestors (default 10000: a registration\n"
 			    "and a chain of transformations), then times provenance, an export\n"
 			    "check and the origin computation of the last lot.\n"
-			    "figures: ancestors, provenance_ms, export_ms, origin_ms.\n");
+			    "figures: ancestors, provenance_ms, export_ms, origin_ms.\n"
+			    "-b: the log is sealed every 1000 records into a checkpoint cosigned\n"
+			    "by 3 witnesses; then the lot's bundle is written three ways (plain;\n"
+			    "with its log proof, the authority feeds as records name them; with\n"
+			    "its log proof and the authority's feed whole) and checked by the\n"
+			    "client next to this program (lodestone verify-bundle, witnesses\n"
+			    "given when there is a log proof). -a CERTS: the authority also\n"
+			    "certifies CERTS other keys after the processor (its feed goes on\n"
+			    "past the records the bundle names).\n"
+			    "figures: bundle_{plain,nofeeds,log}_{records,bytes,collect_ms,\n"
+			    "verify_ms,verify_exit} (nofeeds exits 1: no head proof).\n");
 			return 0;
 		default: return 2;
 		}
 	}
 	if (parent == NULL || *parent == '\0')
 		parent = "/tmp";
-	if (auth == NULL || p == NULL || (items = calloc(n + 2, sizeof(*items))) == NULL)
+	if (auth == NULL || p == NULL || (items = calloc(n + n_certs + 2, sizeof(*items))) == NULL)
 		goto out;
 	crypto_sign_keypair(auth->pk, auth->sk);
 	crypto_sign_keypair(p->pk, p->sk);
-	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[0]) != 0 ||
-	    make_lot(p, 0, &items[1]) != 0)
+	/* The processor's certificate, then CERTS others: the authority's feed
+	 * goes on past the last record the lot's bundle names. */
+	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[0]) != 0)
+		goto out;
+	for (size_t i = 0; i < n_certs; i++) {
+		struct signer other;
+		crypto_sign_keypair(other.pk, other.sk);
+		if (make_cert(auth, &other, &items[1 + i]) != 0)
+			goto out;
+	}
+	if (make_lot(p, 0, &items[n_certs + 1]) != 0)
 		goto out;
 	{
 		struct ls_record *r = NULL;
-		if (ls_record_decode(items[1].env, items[1].len, &r, NULL) != 0)
+		if (ls_record_decode(items[n_certs + 1].env, items[n_certs + 1].len, &r, NULL) != 0)
 			goto out;
 		memcpy(lot, r->id, LS_ID_LEN);
 		ls_record_free(r);
 	}
 	for (size_t i = 1; i < n; i++)
-		if (make_step(p, lot, 25000000, i, &items[i + 1], lot) != 0)
+		if (make_step(p, lot, 25000000, i, &items[n_certs + i + 1], lot) != 0)
 			goto out;
 	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
 		goto out;
@@ -832,10 +986,38 @@ cmd_verify(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
 	o.n_anchors = 1;
-	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0 ||
-	    (rc = ingest_all(s, items, n + 1, DEFAULT_BATCH, &bad)) != 0 || bad != 0) {
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
 		fprintf(stderr, "lodestone-bench: cannot build the chain\n");
 		goto out;
+	}
+	if (bundles) {
+		/* A checkpoint every SEAL_EVERY records, witnessed as soon as it
+		 * is signed (within seconds of the records' claims). */
+		if ((bl = calloc(1, sizeof(*bl))) == NULL ||
+		    blog_key("lodestone", LS_NOTE_ED25519, bl->log_sk, &bl->log, bl->log_text) != 0)
+			goto out;
+		for (size_t i = 0; i < BENCH_WITNESSES; i++)
+			if (blog_key("lodestone-witness", LS_NOTE_COSIG, bl->wit_sk[i], &bl->wit[i],
+				     bl->wit_text[i]) != 0)
+				goto out;
+	}
+	for (size_t i = 0; i < n + n_certs + 1; i += SEAL_EVERY) {
+		size_t m = n + n_certs + 1 - i < SEAL_EVERY ? n + n_certs + 1 - i : SEAL_EVERY;
+		struct ls_record *r = NULL;
+		if ((rc = ingest_all(s, items + i, m, DEFAULT_BATCH, &bad)) != 0 || bad != 0) {
+			fprintf(stderr, "lodestone-bench: cannot build the chain\n");
+			goto out;
+		}
+		if (!bundles)
+			continue;
+		if (ls_record_decode(items[i + m - 1].env, items[i + m - 1].len, &r, NULL) != 0)
+			goto out;
+		rc = blog_checkpoint(s, bl, r->timestamp + 5);
+		ls_record_free(r);
+		if (rc != 0) {
+			fprintf(stderr, "lodestone-bench: checkpoint: %s\n", ls_strerror(rc));
+			goto out;
+		}
 	}
 	t0 = now_s();
 	rc = ls_verify_provenance(s, lot, &v);
@@ -870,12 +1052,31 @@ cmd_verify(int argc, char **argv)
 	printf("provenance_ms %.1f ms\n", t_prov * 1000);
 	printf("export_ms %.1f ms\n", t_exp * 1000);
 	printf("origin_ms %.1f ms\n", t_org * 1000);
+	if (bundles) {
+		char trust[4200], args[8192];
+		snprintf(trust, sizeof(trust), "%s/authority.pub", dir);
+		if (ls_pubkey_save(trust, auth->pk, NULL) != 0)
+			goto out;
+		snprintf(args, sizeof(args), "--trust %s", trust);
+		if (bundle_figure(s, lot, NULL, 0, dir, "plain", args) != 0)
+			goto out;
+		snprintf(args, sizeof(args), "--trust %s --witness %s --witness %s --witness %s",
+			 trust, bl->wit_text[0], bl->wit_text[1], bl->wit_text[2]);
+		/* Without the feeds whole verify-bundle refuses the proof (no head
+		 * proof): the figure is the time to find that out. */
+		(void)bundle_figure(s, lot, bl->log_text, LS_BUNDLE_NO_FEEDS, dir, "nofeeds", args);
+		if (bundle_figure(s, lot, bl->log_text, 0, dir, "log", args) != 0)
+			goto out;
+	}
 	status = 0;
 out:
 	ls_store_close(&s);
 	if (have_dir)
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	items_free(items, n + 2);
+	items_free(items, n + n_certs + 2);
+	if (bl != NULL)
+		sodium_memzero(bl, sizeof(*bl));
+	free(bl);
 	if (auth != NULL)
 		sodium_memzero(auth, sizeof(*auth));
 	if (p != NULL)

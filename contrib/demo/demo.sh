@@ -71,6 +71,8 @@ verdict() {
 	out=$("$LS" "$@" 2>&1)
 	rc=$?
 	set -e
+	# verify-bundle names the lot and the bundle first.
+	if [[ $out == "lot "* ]]; then out=$(printf '%s\n' "$out" | tail -n +2); fi
 	case $rc in 0) colour=$G ;; 3) colour=$Y ;; *) colour=$R ;; esac
 	printf '    %s=> %s%s (exit %d)\n' "$colour" "$(printf '%s\n' "$out" | head -n1)" "$N" "$rc"
 	printf '%s\n' "$out" | tail -n +2 | grep -v '^    record ' | sed 's/^/       /' || true

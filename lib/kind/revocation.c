@@ -112,6 +112,26 @@ ls_revoked(struct ls_txn *t, const uint8_t subject[32], const struct ls_record *
 	return rc;
 }
 
+int
+ls_record_time(struct ls_txn *t, const struct ls_record *r, struct ls_rtime *out)
+{
+	uint64_t q = 0;
+	int rc = ls_txn_logged_time(t, r->id, &q);
+
+	memset(out, 0, sizeof(*out));
+	out->claimed = out->judged = r->timestamp;
+	if (rc == LS_ERR_NOT_FOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	out->logged_known = true;
+	out->logged = q;
+	if (q > r->timestamp)
+		out->judged = q;
+	out->backdated = q > LS_BACKDATE_TOLERANCE && r->timestamp < q - LS_BACKDATE_TOLERANCE;
+	return 0;
+}
+
 struct admit_ctx {
 	struct ls_txn *t;
 	const uint8_t *revoker;
