@@ -690,6 +690,14 @@ handle(struct lsd_gossip *g, struct lsd_batch *b, const struct chan *c, const ui
 			return;
 		}
 		break;
+	case LS_GOSSIP_LOG_KEYS:
+	case LS_GOSSIP_ADD_CHECKPOINT:
+	case LS_GOSSIP_CHECKPOINT_REPLY:
+	case LS_GOSSIP_ENTRIES_REQUEST:
+	case LS_GOSSIP_ENTRIES:
+	case LS_GOSSIP_FETCH:
+	case LS_GOSSIP_COSIGNED:
+	case LS_GOSSIP_SPLIT_VIEW:
 	case LS_GOSSIP_NONE: break;
 	}
 	ls_gossip_msg_release(m);

@@ -221,6 +221,10 @@ static const struct dbdef dbs[] = {
     DB(children, 0), DB(policies, 0), DB(licnum, MDB_DUPSORT),
     DB(techs, 0),    DB(porder, 0),   DB(pauthors, 0),
     DB(forks, 0),    DB(pstrange, 0), DB(flows, 0),
+    /* the witness state (witstore.c) */
+    DB(wlogs, 0),    DB(wnote, 0),    DB(wheads, 0),
+    DB(peerlogs, 0), DB(cosigners, 0), DB(splitviews, 0),
+    DB(authtime, 0),
 };
 
 static int

@@ -2,7 +2,8 @@
  * store_int.h - the store layer: LMDB layout and typed table access, shared
  * by store.c (open, reads), tables.c (the typed accessors), ingest.c (the
  * write path), the record kinds (kind/) and the verification modules. Only
- * store.c, tables.c and ingest.c call LMDB. Not a public header.
+ * store.c, tables.c, ingest.c and witstore.c (the witness state) call LMDB.
+ * Not a public header.
  *
  * Named databases (keys and values; integers big-endian):
  *   meta      "version" -> u32; "next" -> u64 next position; "pending" -> u64;
@@ -43,6 +44,24 @@
  *   policies  jurisdiction[2] || effective_from u64 || policy id -> ""
  *   licnum    license number -> license id (dupsort)
  *   techs     receiver key || timestamp u64 || transfer id -> ""
+ *
+ * The witness state (witstore.c; witness.h). An origin in a key is followed
+ * by a newline, which no key name holds, so that one origin's keys are not a
+ * prefix of another's:
+ *   wlogs     origin -> log pk (32) || size u64 || root (32) || k u8 || k
+ *               compact range hashes (32 each) || cosigned at u64 ||
+ *               distrusted u8 (the logs this daemon witnesses)
+ *   wnote     origin -> the last checkpoint note it cosigned
+ *   wheads    origin || '\n' || author -> seq u64 || head id: the feed heads
+ *               of that log as of its last cosigned checkpoint
+ *   peerlogs  peer node key -> log vkey || '\n' || witness vkey (the keys
+ *               the peer announced first)
+ *   cosigners witness public key -> size u64 || time u64 || cosignature line
+ *               (the owner's side: what each witness last cosigned)
+ *   splitviews origin || '\n' || n u64 -> SplitView gossip message
+ *   authtime  author || seq u64 -> time u64: when this node accepted an
+ *               authority record (local bookkeeping for the grace check,
+ *               written at ingest, never a consensus input)
  */
 #ifndef LS_STORE_INT_H
 #define LS_STORE_INT_H
@@ -54,8 +73,9 @@
 /* 3: the rules of assigned country codes and of exporter and importer
  * roles. A store of an older version may hold records those rules refuse:
  * it is rebuilt by --reindex, which names them. 4: the flows table
- * (holdings in transit to and from each key) and receipts' shortfalls. */
-#define LS_STORE_LAYOUT_VERSION 4
+ * (holdings in transit to and from each key) and receipts' shortfalls. 5:
+ * the log and the witness state. */
+#define LS_STORE_LAYOUT_VERSION 5
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
 
@@ -67,6 +87,7 @@ struct ls_store {
 	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder,
 	    pauthors, pstrange, evidence, lots, labels, holds, transit, licused, children, policies,
 	    licnum, techs, flows;
+	MDB_dbi wlogs, wnote, wheads, peerlogs, cosigners, splitviews, authtime; /* witstore.c */
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
 	unsigned threads;
