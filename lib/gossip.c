@@ -121,8 +121,9 @@ items_check(size_t n, const ProtobufCBinaryData *v, size_t size, size_t max, con
 				  field, max);
 	for (size_t i = 0; i < n; i++)
 		if (v[i].len != size)
-			return ls_err_set(ctx, LS_ERR_MALFORMED, "gossip %s %zu is %zu bytes, not %zu",
-					  field, i, v[i].len, size);
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "gossip %s %zu is %zu bytes, not %zu", field, i, v[i].len,
+					  size);
 	return 0;
 }
 
@@ -164,8 +165,7 @@ copy_blobs(struct ls_gossip_msg *m, const ProtobufCBinaryData *a, const Protobuf
 }
 
 static int
-root_field(struct ls_gossip_msg *m, bool has, const ProtobufCBinaryData *b,
-	   struct ls_err_ctx *ctx)
+root_field(struct ls_gossip_msg *m, bool has, const ProtobufCBinaryData *b, struct ls_err_ctx *ctx)
 {
 	m->has_root = has;
 	if (!has)
@@ -203,8 +203,8 @@ from_witness_msg(struct ls_gossip_msg *m, const Lodestone__Gossip__Msg *g, struc
 		m->kind = LS_GOSSIP_CHECKPOINT_REPLY;
 		m->status = r->status;
 		if (r->status < 100 || r->status > 599)
-			return ls_err_set(ctx, LS_ERR_MALFORMED, "gossip checkpoint reply status %u",
-					  r->status);
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "gossip checkpoint reply status %u", r->status);
 		m->has_size = r->has_size;
 		m->size = r->has_size ? r->size : 0;
 		if (r->reason != NULL &&
@@ -235,7 +235,8 @@ from_witness_msg(struct ls_gossip_msg *m, const Lodestone__Gossip__Msg *g, struc
 				      LS_GOSSIP_ENTRIES_MAX, "leaves", ctx)) != 0)
 			return rc;
 		if (m->from > UINT64_MAX - e->n_leaves)
-			return ls_err_set(ctx, LS_ERR_MALFORMED, "gossip entries past the last index");
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "gossip entries past the last index");
 		if ((rc = copy_blobs(m, NULL, NULL, e->leaves, e->n_leaves, LS_GOSSIP_LEAF_LEN,
 				     &items)) != 0)
 			return rc;
@@ -258,8 +259,8 @@ from_witness_msg(struct ls_gossip_msg *m, const Lodestone__Gossip__Msg *g, struc
 	}
 	case LODESTONE__GOSSIP__MSG__KIND_COSIGNED:
 		m->kind = LS_GOSSIP_COSIGNED;
-		if ((rc = blob_check(&g->cosigned->note, LS_GOSSIP_NOTE_MAX, "cosigned note", ctx)) !=
-		    0)
+		if ((rc = blob_check(&g->cosigned->note, LS_GOSSIP_NOTE_MAX, "cosigned note",
+				     ctx)) != 0)
 			return rc;
 		return copy_blobs(m, &g->cosigned->note, NULL, NULL, 0, 0, NULL);
 	case LODESTONE__GOSSIP__MSG__KIND_SPLIT_VIEW: {
@@ -446,7 +447,8 @@ ls_gossip_encode(const struct ls_gossip_msg *m, uint8_t **out, size_t *len, stru
 		bsize = LS_GOSSIP_LEAF_LEN;
 		items = (const uint8_t *)m->leaves;
 		if (nb > LS_GOSSIP_ENTRIES_MAX)
-			return ls_err_set(ctx, LS_ERR_TOO_BIG, "%zu leaves in one gossip message", nb);
+			return ls_err_set(ctx, LS_ERR_TOO_BIG, "%zu leaves in one gossip message",
+					  nb);
 	} else if (m->kind == LS_GOSSIP_FETCH) {
 		nb = m->n_ids;
 		bsize = LS_ID_LEN;
@@ -458,8 +460,8 @@ ls_gossip_encode(const struct ls_gossip_msg *m, uint8_t **out, size_t *len, stru
 		bsize = LS_GOSSIP_HASH_LEN;
 		items = (const uint8_t *)m->hashes;
 		if (nb > LS_GOSSIP_PROOF_MAX)
-			return ls_err_set(ctx, LS_ERR_TOO_BIG, "%zu proof hashes in one gossip message",
-					  nb);
+			return ls_err_set(ctx, LS_ERR_TOO_BIG,
+					  "%zu proof hashes in one gossip message", nb);
 	}
 	if (bsize != 0) {
 		if ((bv = calloc(nb + 1, sizeof(*bv))) == NULL) {

@@ -49,8 +49,7 @@ struct ls_witness_job {
 	size_t n_missing;
 };
 
-static int
-refuse(struct ls_witness_reply *reply, uint32_t status, const char *fmt, ...)
+static int refuse(struct ls_witness_reply *reply, uint32_t status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -99,7 +98,8 @@ heads_root(const uint8_t *base, size_t n, size_t stride, uint8_t root[LS_TLOG_HA
 		r = &local;
 	ls_tlog_range_init(r);
 	for (size_t i = 0; i < n; i++) {
-		const struct ls_whead *h = (const struct ls_whead *)(const void *)(base + i * stride);
+		const struct ls_whead *h =
+		    (const struct ls_whead *)(const void *)(base + i * stride);
 		memcpy(leaf, h->author, LS_KEY_LEN);
 		ls_be64_put(leaf + LS_KEY_LEN, h->seq);
 		memcpy(leaf + LS_KEY_LEN + 8, h->id, LS_ID_LEN);
@@ -241,8 +241,8 @@ ls_witness_job_free(struct ls_witness_job **jp)
 }
 
 static void
-split_fill(struct ls_splitview *ev, const char *note_a, size_t len_a, const struct ls_witness_job *j,
-	   const uint8_t *old_root)
+split_fill(struct ls_splitview *ev, const char *note_a, size_t len_a,
+	   const struct ls_witness_job *j, const uint8_t *old_root)
 {
 	if (ev == NULL)
 		return;
@@ -282,8 +282,8 @@ ls_witness_start(const struct ls_wlog *st, const char *note, size_t note_len,
 		goto done;
 	}
 	if ((rc = ls_checkpoint_parse(j->req.cp.body, j->req.cp.body_len, &j->cp, &ctx)) != 0) {
-		step = refuse(reply, LS_WITNESS_MALFORMED, "bad checkpoint: %s",
-			      ls_err_msg(&ctx, rc));
+		step =
+		    refuse(reply, LS_WITNESS_MALFORMED, "bad checkpoint: %s", ls_err_msg(&ctx, rc));
 		goto done;
 	}
 	if ((j->note_len = ls_note_format(&j->req.cp, j->note, sizeof(j->note))) == 0) {
@@ -297,8 +297,9 @@ ls_witness_start(const struct ls_wlog *st, const char *note, size_t note_len,
 		goto done;
 	}
 	if (strcmp(j->cp.origin, log_key->name) != 0) {
-		step = refuse(reply, LS_WITNESS_UNKNOWN, "unknown log '%s' (the peer's log is '%s')",
-			      j->cp.origin, log_key->name);
+		step =
+		    refuse(reply, LS_WITNESS_UNKNOWN, "unknown log '%s' (the peer's log is '%s')",
+			   j->cp.origin, log_key->name);
 		goto done;
 	}
 	if ((rc = ls_note_verify(&j->req.cp, log_key)) != 0) {
@@ -325,7 +326,8 @@ ls_witness_start(const struct ls_wlog *st, const char *note, size_t note_len,
 		goto done;
 	}
 	if (j->cp.size < j->req.old) {
-		step = refuse(reply, LS_WITNESS_MALFORMED, "checkpoint size %llu is below old size %llu",
+		step = refuse(reply, LS_WITNESS_MALFORMED,
+			      "checkpoint size %llu is below old size %llu",
 			      (unsigned long long)j->cp.size, (unsigned long long)j->req.old);
 		goto done;
 	}
@@ -360,7 +362,8 @@ ls_witness_start(const struct ls_wlog *st, const char *note, size_t note_len,
 		uint8_t fr[LS_TLOG_HASH], sr[LS_TLOG_HASH];
 
 		if (ls_tlog_consistency_roots(stored, j->cp.size, old,
-					      (const uint8_t(*)[LS_TLOG_HASH])j->req.proof, j->req.n, fr, sr) != 0) {
+					      (const uint8_t(*)[LS_TLOG_HASH])j->req.proof,
+					      j->req.n, fr, sr) != 0) {
 			step = refuse(reply, LS_WITNESS_UNPROCESSABLE,
 				      "consistency proof from %llu to %llu has the wrong shape",
 				      (unsigned long long)stored, (unsigned long long)j->cp.size);
@@ -704,8 +707,9 @@ ls_splitview_check(const struct ls_splitview *e, const struct ls_vkey *log_key,
 	    (rc = ls_checkpoint_parse(nb->body, nb->body_len, &cb, ctx)) != 0)
 		goto out;
 	if (strcmp(ca.origin, log_key->name) != 0 || strcmp(cb.origin, log_key->name) != 0) {
-		rc = ls_err_set(ctx, LS_ERR_INVALID, "split view: checkpoints of '%s' and '%s', "
-						     "not of log '%s'",
+		rc = ls_err_set(ctx, LS_ERR_INVALID,
+				"split view: checkpoints of '%s' and '%s', "
+				"not of log '%s'",
 				ca.origin, cb.origin, log_key->name);
 		goto out;
 	}

@@ -94,9 +94,9 @@ typedef int (*ls_witness_authority_fn)(void *arg, uint64_t before,
 
 /* The answer to a request. */
 struct ls_witness_reply {
-	uint32_t status;                   /* 0: not decided yet */
-	bool has_size;                     /* 409: */
-	uint64_t size;                     /* the size this witness cosigned */
+	uint32_t status;                    /* 0: not decided yet */
+	bool has_size;                      /* 409: */
+	uint64_t size;                      /* the size this witness cosigned */
 	char reason[LS_WITNESS_REASON_MAX]; /* refusals: what is wrong */
 	char line[LS_WITNESS_LINE_MAX];     /* 200: the cosignature line */
 };
@@ -264,15 +264,15 @@ int ls_store_splitviews_each(struct ls_store *s,
 /* The log and witness vkeys a peer (node key) announced. LS_ERR_NOT_FOUND. */
 int ls_store_peerlog_get(struct ls_store *s, const uint8_t node[LS_KEY_LEN],
 			 char log_vkey[LS_VKEY_MAX], char wit_vkey[LS_VKEY_MAX]);
-int ls_store_peerlog_put(struct ls_store *s, const uint8_t node[LS_KEY_LEN],
-			 const char *log_vkey, const char *wit_vkey);
+int ls_store_peerlog_put(struct ls_store *s, const uint8_t node[LS_KEY_LEN], const char *log_vkey,
+			 const char *wit_vkey);
 
 /* The owner's side: the last size witness (its public key) cosigned, when,
  * and the line. LS_ERR_NOT_FOUND. line may be NULL. */
-int ls_store_cosigner_get(struct ls_store *s, const uint8_t wit[32], uint64_t *size,
-			  uint64_t *time, char line[LS_WITNESS_LINE_MAX]);
-int ls_store_cosigner_put(struct ls_store *s, const uint8_t wit[32], uint64_t size,
-			  uint64_t time, const char *line);
+int ls_store_cosigner_get(struct ls_store *s, const uint8_t wit[32], uint64_t *size, uint64_t *time,
+			  char line[LS_WITNESS_LINE_MAX]);
+int ls_store_cosigner_put(struct ls_store *s, const uint8_t wit[32], uint64_t size, uint64_t time,
+			  const char *line);
 
 /* The authority records (certificate, revocation, policy, license) this
  * store accepted before time `before` (table authtime, written at ingest):

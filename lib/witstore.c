@@ -133,7 +133,8 @@ ls_store_wlogs_each(struct ls_store *s, int (*fn)(void *arg, const struct ls_wlo
 	}
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if ((rc = wlog_decode(k.mv_data, k.mv_size, &v, st)) != 0 || (rc = fn(arg, st)) != 0)
+		if ((rc = wlog_decode(k.mv_data, k.mv_size, &v, st)) != 0 ||
+		    (rc = fn(arg, st)) != 0)
 			goto out;
 	}
 	rc = mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
@@ -501,8 +502,8 @@ ls_store_authtime_each(void *store, uint64_t before,
 		}
 		if (ls_be64_get(v.mv_data) >= before)
 			continue;
-		if ((rc = fn(fa, k.mv_data, ls_be64_get((const uint8_t *)k.mv_data + LS_KEY_LEN))) !=
-		    0)
+		if ((rc = fn(fa, k.mv_data,
+			     ls_be64_get((const uint8_t *)k.mv_data + LS_KEY_LEN))) != 0)
 			goto out;
 	}
 	rc = mrc == MDB_NOTFOUND ? 0 : ls_store_err(mrc);
