@@ -110,6 +110,7 @@ struct wctx {
 	struct evid *ev;
 	size_t n_ev, cap_ev;
 	uint64_t next_pos, pending, strangers;
+	uint64_t log_size;        /* leaves in the Merkle log ("logsize") */
 	int err;                  /* a store error: abort the batch */
 	bool disk_full;           /* the commit failed on the disk, not on the map */
 	struct ls_branch *branch; /* the branch of the last record checked off the main one */
@@ -690,13 +691,17 @@ out:
 	return rc;
 }
 
-/* Stores an accepted record: envelope by position, id index, feed, head. */
+/* Stores an accepted record: envelope by position, id index, feed, head,
+ * and its leaf in the Merkle log (the one place records are stored: every
+ * stored record is logged, in store order, in the same transaction). */
 static int
 store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **env_out,
 	     size_t *len_out)
 {
 	struct ls_store *s = w->t.s;
-	uint8_t pos[8], idv[9], fk[LS_KEY_LEN + 8], head[8 + LS_ID_LEN + 8];
+	uint8_t pos[8], idv[17], fk[LS_KEY_LEN + 8], head[8 + LS_ID_LEN + 8];
+	uint8_t leaf[LS_TLOG_LEAF_LEN];
+	size_t idlen = s->no_log ? 9 : 17;
 	uint8_t *env = NULL;
 	size_t len;
 	int rc;
@@ -706,13 +711,17 @@ store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **
 	ls_be64_put(pos, w->next_pos);
 	memcpy(idv, pos, 8);
 	idv[8] = (uint8_t)r->type;
+	ls_be64_put(idv + 9, w->log_size);
+	leaf[0] = LS_TLOG_LEAF_RECORD;
+	memcpy(leaf + 1, r->id, LS_ID_LEN);
 	memcpy(fk, r->author, LS_KEY_LEN);
 	ls_be64_put(fk + LS_KEY_LEN, r->seq);
 	ls_be64_put(head, r->seq);
 	memcpy(head + 8, r->id, LS_ID_LEN);
 	ls_be64_put(head + 8 + LS_ID_LEN, r->timestamp);
 	if ((rc = ls_txn_put(&w->t, s->recs, pos, 8, env, len, MDB_APPEND)) != 0 ||
-	    (rc = ls_txn_put(&w->t, s->ids, r->id, LS_ID_LEN, idv, sizeof(idv), 0)) != 0 ||
+	    (rc = ls_txn_put(&w->t, s->ids, r->id, LS_ID_LEN, idv, idlen, 0)) != 0 ||
+	    (!s->no_log && (rc = ls_txn_log_append(&w->t, &w->log_size, leaf)) != 0) ||
 	    (on_main &&
 	     ((rc = ls_txn_put(&w->t, s->feeds, fk, sizeof(fk), r->id, LS_ID_LEN, 0)) != 0 ||
 	      (rc = ls_txn_put(&w->t, s->heads, r->author, LS_KEY_LEN, head, sizeof(head), 0)) !=
@@ -1141,6 +1150,10 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 	if ((rc = ls_txn_get_u64(&w->t, s->meta, "strangers", 9, &w->strangers)) != 0 &&
 	    rc != LS_ERR_NOT_FOUND)
 		goto fail;
+	w->log_size = 0;
+	if (!s->no_log && (rc = ls_txn_get_u64(&w->t, s->meta, "logsize", 7, &w->log_size)) != 0 &&
+	    rc != LS_ERR_NOT_FOUND)
+		goto fail;
 	for (size_t i = 0; i < n && w->err == 0; i++) {
 		struct ls_ingest_result *res = &results[i];
 		bool keep = false;
@@ -1179,7 +1192,8 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 	}
 	if ((rc = ls_txn_put_u64(&w->t, s->meta, "next", 4, w->next_pos)) != 0 ||
 	    (rc = ls_txn_put_u64(&w->t, s->meta, "pending", 7, w->pending)) != 0 ||
-	    (rc = ls_txn_put_u64(&w->t, s->meta, "strangers", 9, w->strangers)) != 0)
+	    (rc = ls_txn_put_u64(&w->t, s->meta, "strangers", 9, w->strangers)) != 0 ||
+	    (!s->no_log && (rc = ls_txn_put_u64(&w->t, s->meta, "logsize", 7, w->log_size)) != 0))
 		goto fail;
 	mrc = mdb_txn_commit(w->t.txn);
 	w->t.txn = NULL;

@@ -213,38 +213,18 @@ struct dbdef {
 #n, f, offsetof(struct ls_store, n)                                                \
 	}
 static const struct dbdef dbs[] = {
-    DB(meta, 0),
-    DB(recs, 0),
-    DB(ids, 0),
-    DB(feeds, 0),
-    DB(heads, 0),
-    DB(certs, 0),
-    DB(revoked, 0),
-    DB(pending, 0),
-    DB(pwait, 0),
-    DB(evidence, 0),
-    DB(lots, 0),
-    DB(labels, MDB_DUPSORT),
-    DB(holds, 0),
-    DB(transit, 0),
-    DB(licused, 0),
-    DB(children, 0),
-    DB(policies, 0),
-    DB(licnum, MDB_DUPSORT),
-    DB(techs, 0),
-    DB(porder, 0),
-    DB(pauthors, 0),
-    DB(forks, 0),
-    DB(pstrange, 0),
-    DB(flows, 0),
-    /* the witness state (witstore.c) */
-    DB(wlogs, 0),
-    DB(wnote, 0),
-    DB(wheads, 0),
-    DB(peerlogs, 0),
-    DB(cosigners, 0),
-    DB(splitviews, 0),
-    DB(authtime, 0),
+    DB(meta, 0),      DB(recs, 0),       DB(ids, 0),
+    DB(feeds, 0),     DB(heads, 0),      DB(certs, 0),
+    DB(revoked, 0),   DB(pending, 0),    DB(pwait, 0),
+    DB(evidence, 0),  DB(lots, 0),       DB(labels, MDB_DUPSORT),
+    DB(holds, 0),     DB(transit, 0),    DB(licused, 0),
+    DB(children, 0),  DB(policies, 0),   DB(licnum, MDB_DUPSORT),
+    DB(techs, 0),     DB(porder, 0),     DB(pauthors, 0),
+    DB(forks, 0),     DB(pstrange, 0),   DB(flows, 0),
+    DB(logleaf, 0),   DB(lognode, 0),    DB(hseal, 0),
+    DB(cpoints, 0),   DB(quorum, 0),     DB(wlogs, 0),
+    DB(wnote, 0),     DB(wheads, 0),     DB(peerlogs, 0),
+    DB(cosigners, 0), DB(splitviews, 0), DB(authtime, 0),
 };
 
 static int
@@ -299,6 +279,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	s->bundle_check = opts != NULL && opts->bundle_check;
+	s->no_log = s->bundle_check || (opts != NULL && opts->no_log);
 	s->threads = opts != NULL && opts->verify_threads ? opts->verify_threads
 		     : ncpu < 1                           ? 1
 		     : ncpu > 4                           ? 4
@@ -348,7 +329,10 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 		uint8_t b[4] = {0, 0, 0, LS_STORE_LAYOUT_VERSION};
 		if ((rc = ls_txn_put(&t, s->meta, "version", 7, b, 4, 0)) != 0 ||
 		    (rc = ls_txn_put_u64(&t, s->meta, "next", 4, 1)) != 0 ||
-		    (rc = ls_txn_put_u64(&t, s->meta, "pending", 7, 0)) != 0) {
+		    (rc = ls_txn_put_u64(&t, s->meta, "pending", 7, 0)) != 0 ||
+		    (rc = ls_txn_put_u64(&t, s->meta, "logsize", 7, 0)) != 0 ||
+		    (rc = ls_txn_put_u64(&t, s->meta, "sealed", 6, 0)) != 0 ||
+		    (s->no_log && (rc = ls_txn_put_u64(&t, s->meta, "nolog", 5, 1)) != 0)) {
 			rc = ls_err_set(ctx, rc, "cannot initialise store in '%s': %s", dir,
 					ls_strerror(rc));
 			goto out;
@@ -368,6 +352,16 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 				"'lodestoned --reindex' to rebuild it",
 				dir, ((uint8_t *)v.mv_data)[3], LS_STORE_LAYOUT_VERSION);
 		goto out;
+	} else {
+		/* Whether the store keeps the log was decided when it was made:
+		 * a log with records missing would be no log at all. */
+		uint64_t nolog = 0;
+		rc = ls_txn_get_u64(&t, s->meta, "nolog", 5, &nolog);
+		if (rc != 0 && rc != LS_ERR_NOT_FOUND) {
+			rc = ls_err_set(ctx, rc, "cannot read store in '%s'", dir);
+			goto out;
+		}
+		s->no_log = s->bundle_check || nolog != 0;
 	}
 	rc = ls_store_err(mdb_txn_commit(t.txn));
 	t.txn = NULL;

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "reason.h"
 #include "record.h"
+#include "tlog.h"
 
 struct ls_store;
 
@@ -38,6 +39,11 @@ struct ls_store_opts {
 	 * records are checked against the tables, not along their branch.
 	 */
 	bool bundle_check;
+	/* A store without the Merkle log (no leaves, seals or checkpoints):
+	 * only for the bench's comparison of ingest with and without it.
+	 * Decided when the store is made (later opens keep what it was). A
+	 * bundle_check store has no log either. */
+	bool no_log;
 };
 
 /*
@@ -262,5 +268,89 @@ int ls_store_evidence(struct ls_store *s,
 		      int (*fn)(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
 				size_t len_b),
 		      void *arg);
+
+/* ---- the Merkle log (TRANSPARENCY.md) ----
+ *
+ * One leaf per stored record (main branch and fork records alike), in store
+ * order, written in the transaction that stores the record: leaf data 0x00 ||
+ * record id. At each seal one more leaf: 0x01 || the root of the heads tree,
+ * the RFC 9162 tree over the feed heads (the branch the tables follow) in
+ * author key order, each leaf author || seq u64 BE || head id
+ * (LS_HEADS_LEAF_LEN bytes). A checkpoint size always ends right after a
+ * heads leaf. A store opened with no_log or bundle_check has no log: these
+ * functions return LS_ERR_INVALID there (ls_store_logged LS_ERR_NOT_FOUND).
+ */
+#define LS_HEADS_LEAF_LEN 72
+
+/* Leaves in the log and the size at the last seal (0 before the first). */
+int ls_store_log_size(struct ls_store *s, uint64_t *size, uint64_t *sealed);
+
+/* The root of the first size leaves. LS_ERR_INVALID when size > log size. */
+int ls_store_log_root(struct ls_store *s, uint64_t size, uint8_t root[LS_TLOG_HASH]);
+
+/* Calls fn with up to max leaves from index from on, in order (fn runs
+ * inside a read transaction of the store; it may read the store). Returns 0,
+ * fn's non-zero value, or a store error. */
+int ls_store_log_leaves(struct ls_store *s, uint64_t from, size_t max,
+			int (*fn)(void *arg, uint64_t index, const uint8_t leaf[LS_TLOG_LEAF_LEN]),
+			void *arg);
+
+/* The index of the leaf of stored record id. LS_ERR_NOT_FOUND. */
+int ls_store_log_index(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint64_t *index);
+
+/* The RFC 9162 inclusion proof of leaf index in the tree of size leaves
+ * (proof holds LS_TLOG_PROOF_MAX hashes). LS_ERR_INVALID when index >= size
+ * or size > log size. */
+int ls_store_log_inclusion(struct ls_store *s, uint64_t index, uint64_t size,
+			   uint8_t proof[][LS_TLOG_HASH], size_t *np);
+
+/* The consistency proof from size m to size n (m <= n <= log size). */
+int ls_store_log_consistency(struct ls_store *s, uint64_t m, uint64_t n,
+			     uint8_t proof[][LS_TLOG_HASH], size_t *np);
+
+/* Appends the heads leaf when records were logged since the last seal (one
+ * durable write transaction) and records in hseal the heads that changed;
+ * *size and root: the sealed tree; *grew: whether it appended. With nothing
+ * logged since the last seal the last sealed tree is given (size 0 and the
+ * empty root before anything was logged). */
+int ls_store_log_seal(struct ls_store *s, uint64_t *size, uint8_t root[LS_TLOG_HASH], bool *grew);
+
+/*
+ * The heads tree of the seal whose heads leaf is at index heads_leaf: its
+ * root and count, author's leaf (seq, head id), its position and inclusion
+ * proof in that tree (proof holds LS_TLOG_PROOF_MAX hashes). Root and count
+ * are given also when author had no record then (LS_ERR_NOT_FOUND).
+ * LS_ERR_INVALID when heads_leaf is not a heads leaf of the log.
+ */
+int ls_store_heads_proof(struct ls_store *s, uint64_t heads_leaf, const uint8_t author[LS_KEY_LEN],
+			 uint64_t *seq, uint8_t head[LS_ID_LEN], uint64_t *pos, uint64_t *count,
+			 uint8_t proof[][LS_TLOG_HASH], size_t *np, uint8_t root[LS_TLOG_HASH]);
+
+/* The root and leaf count of the heads tree of the heads table now. */
+int ls_store_heads_root_now(struct ls_store *s, uint8_t root[LS_TLOG_HASH], uint64_t *count);
+
+/* Stores (replacing) the signed checkpoint note of size: the C2SP text with
+ * every cosignature collected, at most LS_NOTE_MAX (note.h) bytes
+ * (LS_ERR_TOO_BIG). LS_ERR_INVALID when size is not a sealed size. */
+int ls_store_checkpoint_put(struct ls_store *s, uint64_t size, const char *note, size_t len);
+/* The note stored for size: *note malloc'd and NUL-terminated (caller
+ * frees), *len without the NUL. LS_ERR_NOT_FOUND. */
+int ls_store_checkpoint_get(struct ls_store *s, uint64_t size, char **note, size_t *len);
+/* As ls_store_checkpoint_get, for the largest size stored. */
+int ls_store_checkpoint_latest(struct ls_store *s, uint64_t *size, char **note, size_t *len);
+
+/* Records (replacing) that the checkpoint of size reached quorum at qtime.
+ * LS_ERR_INVALID when size is not a sealed size. */
+int ls_store_quorum_put(struct ls_store *s, uint64_t size, uint64_t qtime);
+
+/*
+ * The earliest quorum checkpoint containing record id: of the quorum
+ * checkpoints whose size covers its leaf, the one with the earliest quorum
+ * time (the smallest size among equal times); its size and quorum time.
+ * LS_ERR_NOT_FOUND: no quorum checkpoint holds it yet (unwitnessed), or the
+ * record is not stored.
+ */
+int ls_store_logged(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint64_t *cp_size,
+		    uint64_t *qtime);
 
 #endif

@@ -1,15 +1,20 @@
 /*
  * store_int.h - the store layer: LMDB layout and typed table access, shared
  * by store.c (open, reads), tables.c (the typed accessors), ingest.c (the
- * write path), the record kinds (kind/) and the verification modules. Only
- * store.c, tables.c, ingest.c and witstore.c (the witness state) call LMDB.
- * Not a public header.
+ * write path), logstore.c (the Merkle log), witstore.c (the witness state),
+ * the record kinds (kind/) and the verification modules. Only store.c,
+ * tables.c, ingest.c, logstore.c and witstore.c call LMDB. Not a public
+ * header.
  *
  * Named databases (keys and values; integers big-endian):
  *   meta      "version" -> u32; "next" -> u64 next position; "pending" -> u64;
- *             "porder" -> u64 next parking order; "strangers" -> u64
+ *             "porder" -> u64 next parking order; "strangers" -> u64;
+ *             "logsize" -> u64 leaves in the log; "sealed" -> u64 the log
+ *             size at the last seal; "nolog" -> u64 1: made without the log
+ *             (ls_store_opts.no_log)
  *   recs      pos u64 -> envelope bytes (append order: MDB_APPEND)
- *   ids       record id -> pos u64 || type u8
+ *   ids       record id -> pos u64 || type u8 || leaf index u64 (a store
+ *             without the log: pos || type; readers take the first 9 bytes)
  *   feeds     author || seq u64 -> record id (the branch the tables follow)
  *   forks     author || seq u64 || record id -> "" (an equivocating author's
  *             other records: stored, checked along their own branch)
@@ -45,6 +50,19 @@
  *   licnum    license number -> license id (dupsort)
  *   techs     receiver key || timestamp u64 || transfer id -> ""
  *
+ * The Merkle log (logstore.c; store.h describes the leaves):
+ *   logleaf   index u64 -> leaf data (LS_TLOG_LEAF_LEN bytes), MDB_APPEND
+ *   lognode   level u8 || index u64 -> the hash of the perfect subtree over
+ *               leaves [index * 2^level, (index + 1) * 2^level) (level 0: the
+ *               leaf hashes); written as leaves are appended
+ *   hseal     author || heads-leaf index u64 -> seq u64 || head id: at each
+ *               seal, for each author whose head differs from its latest
+ *               entry, so the heads tree as of any seal can be rebuilt (for
+ *               each author, its latest entry at or before the heads leaf)
+ *   cpoints   size u64 -> signed checkpoint note (C2SP text, cosignatures)
+ *   quorum    size u64 -> quorum time u64 (checkpoints that reached quorum
+ *               under the daemon's witness policy)
+ *
  * The witness state (witstore.c; witness.h). An origin in a key is followed
  * by a newline, which no key name holds, so that one origin's keys are not a
  * prefix of another's:
@@ -73,8 +91,9 @@
 /* 3: the rules of assigned country codes and of exporter and importer
  * roles. A store of an older version may hold records those rules refuse:
  * it is rebuilt by --reindex, which names them. 4: the flows table
- * (holdings in transit to and from each key) and receipts' shortfalls. 5:
- * the log and the witness state. */
+ * (holdings in transit to and from each key) and receipts' shortfalls.
+ * 5: the Merkle log (logleaf, lognode, hseal, cpoints, quorum; the leaf
+ * index in ids) and the witness state (wlogs ... authtime). */
 #define LS_STORE_LAYOUT_VERSION 5
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
@@ -87,6 +106,7 @@ struct ls_store {
 	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder,
 	    pauthors, pstrange, evidence, lots, labels, holds, transit, licused, children, policies,
 	    licnum, techs, flows;
+	MDB_dbi logleaf, lognode, hseal, cpoints, quorum; /* the Merkle log */
 	MDB_dbi wlogs, wnote, wheads, peerlogs, cosigners, splitviews, authtime; /* witstore.c */
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
@@ -95,6 +115,7 @@ struct ls_store {
 	size_t pending_quota; /* records one author may have waiting */
 	size_t strangers_max; /* records of strangers waiting, all together */
 	bool bundle_check;    /* ls_store_opts.bundle_check */
+	bool no_log;          /* no Merkle log: ls_store_opts.no_log or bundle_check */
 	struct ls_branch *fork_cache[LS_FORK_CACHE];
 	size_t fork_next;
 	int lockfd;
@@ -324,6 +345,19 @@ int ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
 			 int (*fn)(void *arg, const uint8_t *a, size_t la, const uint8_t *b,
 				   size_t lb),
 			 void *arg);
+
+/* ---- the Merkle log (logstore.c) ---- */
+
+/* Appends leaf data at index *size in t (a write transaction) with its
+ * subtree hashes and advances *size; the caller keeps "logsize". */
+int ls_txn_log_append(struct ls_txn *t, uint64_t *size, const uint8_t leaf[LS_TLOG_LEAF_LEN]);
+/* The leaf index of stored record id. LS_ERR_NOT_FOUND (also for a store
+ * without the log). */
+int ls_txn_log_index(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *index);
+/* The logged time of record id: the quorum time of the earliest quorum
+ * checkpoint holding it (ls_store_logged). LS_ERR_NOT_FOUND when none does
+ * (unwitnessed) or the store has no log. For verify. */
+int ls_txn_logged_time(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *qtime);
 
 bool ls_store_is_anchor(const struct ls_store *s, const uint8_t key[LS_KEY_LEN]);
 
