@@ -12,8 +12,10 @@
 #include "err.h"
 #include "keyfile.h"
 #include "log.h"
+#include "note.h"
 #include "record.h"
 #include "store.h"
+#include "witness.h"
 
 /* A gossip peer named by --peer HEX@ENDPOINT. */
 struct lsd_peer {
@@ -37,7 +39,14 @@ struct lsd_config {
 	size_t n_trust;
 	enum log_level log_level;
 	unsigned sync_interval; /* seconds between anti-entropy rounds */
+	/* the witness policy: these keys and the peers' witness keys */
+	struct ls_vkey *witnesses; /* witness = VKEY lines */
+	size_t n_witnesses;
+	unsigned witness_quorum; /* 0: a majority of the policy's witnesses */
+	unsigned witness_grace;  /* seconds (LS_WITNESS_GRACE) */
 };
+
+#define LSD_WITNESSES_MAX 64 /* witness = lines */
 
 /* ---- config.c ---- */
 
@@ -47,8 +56,8 @@ void lsd_config_release(struct lsd_config *c);
 
 /*
  * Applies one setting, named as the long option without dashes ("data-dir",
- * "peer", ...). Scalars replace an earlier value; peer, allow-peer and trust
- * add to the list. `where` names the source in messages ("--peer",
+ * "peer", ...). Scalars replace an earlier value; peer, allow-peer, trust
+ * and witness add to the list. `where` names the source in messages ("--peer",
  * "config 'F' line 3"). Fails with LS_ERR_INVALID (unknown key or a value of
  * the wrong form: a usage error) or with the error of loading a --trust or
  * --allow-peer key file (LS_ERR_NOT_FOUND, LS_ERR_IO, LS_ERR_KEYFILE).
@@ -90,6 +99,28 @@ int lsd_datadir_make(struct lsd_config *c, struct ls_err_ctx *ctx);
  */
 int lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created,
 		     struct ls_err_ctx *ctx);
+
+/*
+ * The log key and the witness key, derived from the node key's secret:
+ * seed = BLAKE2b-256(key = the node's 32-byte secret seed, message
+ * "lodestone/log-key/v1" resp. "lodestone/witness-key/v1"), then
+ * crypto_sign_seed_keypair. origin (= the log key's name) is
+ * "lodestone/<16 hex digits of the log key>", the witness key's name
+ * "lodestone-witness/<16 hex digits>". Secrets in sodium_malloc'd memory.
+ */
+struct lsd_logkeys {
+	char origin[LS_NOTE_NAME_MAX];
+	uint8_t *log_sk; /* 64 bytes, locked */
+	uint8_t log_pk[32];
+	uint8_t *wit_sk; /* 64 bytes, locked */
+	uint8_t wit_pk[32];
+	struct ls_vkey log_vkey, wit_vkey;
+};
+
+/* LS_ERR_NOMEM, LS_ERR_CRYPTO. */
+int lsd_logkeys_derive(const struct ls_keypair *node, struct lsd_logkeys *out);
+/* Wipes and frees the secrets of k. NULL-safe. */
+void lsd_logkeys_free(struct lsd_logkeys *k);
 
 /* ---- batch.c: the one ingest path, fed by the API server and gossip ---- */
 
@@ -155,12 +186,15 @@ struct ls_api_peer;
 /*
  * Starts gossip as cfg says: the ZAP handler and a CurveZMQ ROUTER on
  * cfg->listen (when set), and a DEALER to each --peer, with transport keys
- * made from kp (borrowed for the call). store is borrowed until close.
+ * made from kp (borrowed for the call). store and lk (the log and witness
+ * keys; NULL: this daemon neither witnesses nor asks for cosignatures) are
+ * borrowed until close; so is cfg's witness list.
  * LS_ERR_NET names the endpoint, LS_ERR_INVALID a key that is not a valid
  * node key.
  */
 int lsd_gossip_open(void *zctx, struct ls_store *store, const struct lsd_config *cfg,
-		    const struct ls_keypair *kp, struct lsd_gossip **out, struct ls_err_ctx *ctx);
+		    const struct ls_keypair *kp, const struct lsd_logkeys *lk,
+		    struct lsd_gossip **out, struct ls_err_ctx *ctx);
 
 /* Fills socks with the sockets to poll for ZMQ_POLLIN; returns how many. */
 size_t lsd_gossip_sockets(struct lsd_gossip *g, void **socks, size_t max);
@@ -180,6 +214,14 @@ void lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t id[LS_ID_LEN], cons
 			 size_t len);
 void lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a,
 			 const uint8_t *env_b, size_t len_b);
+
+/*
+ * A new checkpoint of this daemon's log (signed and stored by the caller):
+ * sent to every witness for its cosignature. Cosignatures are added to the
+ * stored note, and the quorum time stored when the witness policy's quorum
+ * is reached. note is copied. g may be NULL.
+ */
+void lsd_gossip_checkpoint(struct lsd_gossip *g, uint64_t size, const char *note, size_t len);
 
 /* Every peer's state for the status request; *out is calloc'd (caller
  * frees). g may be NULL (no gossip: no peers). */

@@ -42,7 +42,8 @@ static const char usage_text[] =
     "usage: lodestoned [--data-dir DIR] [--api ENDPOINT] [--listen ENDPOINT]\n"
     "                  [--peer HEX@ENDPOINT]... [--allow-peer HEX|FILE.pub]...\n"
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
-    "                  [--sync-interval SECONDS]\n"
+    "                  [--sync-interval SECONDS] [--witness VKEY]...\n"
+    "                  [--witness-quorum K] [--witness-grace SECONDS]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n";
 
@@ -62,6 +63,9 @@ static const struct option long_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"log-level", required_argument, NULL, 'L'},
     {"sync-interval", required_argument, NULL, 's'},
+    {"witness", required_argument, NULL, 'W'},
+    {"witness-quorum", required_argument, NULL, 'Q'},
+    {"witness-grace", required_argument, NULL, 'G'},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
@@ -310,6 +314,8 @@ run(struct lsd_config *cfg)
 	struct ls_store_opts opts = {0};
 	struct ls_store *store = NULL;
 	struct ls_keypair *kp = NULL;
+	struct lsd_logkeys lk;
+	bool have_lk = false;
 	struct lsd_api *api = NULL;
 	struct lsd_gossip *gossip = NULL;
 	struct lsd_batch *batch = NULL;
@@ -329,6 +335,11 @@ run(struct lsd_config *cfg)
 	}
 	if (created)
 		log_info("made node key '%s/node.key'", cfg->data_dir);
+	if ((rc = lsd_logkeys_derive(kp, &lk)) != 0) {
+		log_error("cannot derive the log and witness keys: %s", ls_strerror(rc));
+		goto out;
+	}
+	have_lk = true;
 	opts.anchors = (const uint8_t(*)[LS_KEY_LEN])cfg->trust;
 	opts.n_anchors = cfg->n_trust;
 	if ((rc = ls_store_open(cfg->data_dir, &opts, &store, &ctx)) != 0) {
@@ -351,7 +362,7 @@ run(struct lsd_config *cfg)
 	info.listen = cfg->listen;
 	info.gossip = NULL;
 	if (cfg->listen != NULL || cfg->n_peers != 0) {
-		if ((rc = lsd_gossip_open(zctx, store, cfg, kp, &gossip, &ctx)) != 0) {
+		if ((rc = lsd_gossip_open(zctx, store, cfg, kp, &lk, &gossip, &ctx)) != 0) {
 			log_error("%s", ls_err_msg(&ctx, rc));
 			goto out;
 		}
@@ -418,6 +429,8 @@ out:
 	if (zctx != NULL)
 		zmq_ctx_term(zctx);
 	ls_store_close(&store);
+	if (have_lk)
+		lsd_logkeys_free(&lk);
 	ls_key_free(&kp);
 	return status;
 }

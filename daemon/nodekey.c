@@ -12,7 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "lodestoned.h"
+#include "util.h"
 
 /* mkdir -p, new directories mode 0700. */
 static int
@@ -100,4 +103,55 @@ lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created, struct
 	}
 	*out = kp;
 	return 0;
+}
+
+/* One derived key pair: seed = BLAKE2b-256(node seed, label). */
+static int
+derive(const uint8_t node_seed[32], const char *label, uint8_t **sk, uint8_t pk[32])
+{
+	uint8_t *seed = sodium_malloc(32);
+	int rc = 0;
+
+	if (seed == NULL || (*sk = sodium_malloc(64)) == NULL) {
+		sodium_free(seed);
+		return LS_ERR_NOMEM;
+	}
+	if (crypto_generichash(seed, 32, (const uint8_t *)label, strlen(label), node_seed, 32) !=
+		0 ||
+	    crypto_sign_seed_keypair(pk, *sk, seed) != 0)
+		rc = LS_ERR_CRYPTO;
+	sodium_free(seed);
+	return rc;
+}
+
+int
+lsd_logkeys_derive(const struct ls_keypair *node, struct lsd_logkeys *out)
+{
+	char hex[65], name[LS_NOTE_NAME_MAX];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = derive(node->sk, "lodestone/log-key/v1", &out->log_sk, out->log_pk)) != 0 ||
+	    (rc = derive(node->sk, "lodestone/witness-key/v1", &out->wit_sk, out->wit_pk)) != 0)
+		goto fail;
+	snprintf(out->origin, sizeof(out->origin), "lodestone/%.16s", ls_hex(out->log_pk, 32, hex));
+	snprintf(name, sizeof(name), "lodestone-witness/%.16s", ls_hex(out->wit_pk, 32, hex));
+	if ((rc = ls_vkey_make(&out->log_vkey, out->origin, LS_NOTE_ED25519, out->log_pk)) != 0 ||
+	    (rc = ls_vkey_make(&out->wit_vkey, name, LS_NOTE_COSIG, out->wit_pk)) != 0)
+		goto fail;
+	return 0;
+fail:
+	lsd_logkeys_free(out);
+	return rc;
+}
+
+void
+lsd_logkeys_free(struct lsd_logkeys *k)
+{
+	if (k == NULL)
+		return;
+	sodium_free(k->log_sk); /* sodium_free wipes */
+	sodium_free(k->wit_sk);
+	k->log_sk = NULL;
+	k->wit_sk = NULL;
 }
