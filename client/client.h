@@ -206,6 +206,7 @@ void out_progress_end(struct out_progress *p);
 int cmd_bundle(struct cli *c, int argc, char **argv);
 int cmd_bundle_inspect(struct cli *c, int argc, char **argv);
 int cmd_cert_issue(struct cli *c, int argc, char **argv);
+int cmd_checkpoint(struct cli *c, int argc, char **argv);
 int cmd_cert_revoke(struct cli *c, int argc, char **argv);
 int cmd_holdings(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
@@ -218,6 +219,7 @@ int cmd_lot_transfer(struct cli *c, int argc, char **argv);
 int cmd_lot_transform(struct cli *c, int argc, char **argv);
 int cmd_origin(struct cli *c, int argc, char **argv);
 int cmd_policy_publish(struct cli *c, int argc, char **argv);
+int cmd_prove(struct cli *c, int argc, char **argv);
 int cmd_pubkey(struct cli *c, int argc, char **argv);
 int cmd_show(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
@@ -225,5 +227,6 @@ int cmd_tech_transfer(struct cli *c, int argc, char **argv);
 int cmd_trace(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_verify_bundle(struct cli *c, int argc, char **argv);
+int cmd_verify_proof(struct cli *c, int argc, char **argv);
 
 #endif

@@ -46,6 +46,10 @@ static const struct cmd commands[] = {
      "countries: assigned ISO 3166-1 alpha-2 codes (GB, not UK)\n"},
     {"cert revoke", cmd_cert_revoke, "revoke every certificate of a key",
      "lodestone cert revoke -k KEY --subject HEX [--reason TEXT] [--effective DATE]\n"},
+    {"checkpoint", cmd_checkpoint, "the latest signed checkpoint of the daemon's log",
+     "lodestone checkpoint [--log-key VKEY] [--json]\n"
+     "--log-key: check the log's signature first (the log vkey of 'lodestone status',\n"
+     "or a file holding it)\n"},
     {"holdings", cmd_holdings, "what a participant holds and has in transit, per lot",
      "lodestone holdings [HEX] [--limit N] [--after ID]\n"
      "HEX: the participant (default: the public key of -k KEY)\n"},
@@ -80,6 +84,9 @@ static const struct cmd commands[] = {
      "lodestone origin LOT [--from HEX]\n"},
     {"policy publish", cmd_policy_publish, "publish a control policy (JSON file)",
      "lodestone policy publish -k KEY FILE.json\n"},
+    {"prove", cmd_prove, "a record's inclusion proof in the daemon's latest checkpoint",
+     "lodestone prove ID [-o FILE] [--log-key VKEY]\n"
+     "prints (or writes to FILE) a c2sp.org/tlog-proof; --log-key checks it first\n"},
     {"pubkey", cmd_pubkey, "print the public key of a key file", "lodestone pubkey FILE\n"},
     {"show", cmd_show, "print one record", "lodestone show ID\n"},
     {"status", cmd_status, "the daemon's record count, peers and equivocations",
@@ -97,6 +104,8 @@ static const struct cmd commands[] = {
     {"verify-bundle", cmd_verify_bundle, "check a bundle file offline, without a daemon",
      "lodestone verify-bundle FILE --trust FILE.pub [--trust ...] [--lot LOT] [--from HEX]\n"
      "                        [--export-to CC] [--end-user HEX] [--end-use USE] [--at DATE]\n"},
+    {"verify-proof", cmd_verify_proof, "check a record's inclusion proof offline",
+     "lodestone verify-proof FILE --log-key VKEY --record ID\n"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

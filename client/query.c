@@ -697,6 +697,18 @@ cmd_status(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "listen",
 				    st.listen[0] ? json_string(st.listen) : json_null());
 		json_object_set_new(o, "peers", peers);
+		json_object_set_new(o, "log_size", json_integer((json_int_t)st.log_size));
+		json_object_set_new(o, "log_sealed", json_integer((json_int_t)st.log_sealed));
+		json_object_set_new(o, "log_origin", json_string(st.log_origin));
+		json_object_set_new(o, "log_vkey", json_string(st.log_vkey));
+		json_object_set_new(o, "witness_vkey", json_string(st.witness_vkey));
+		json_object_set_new(o, "checkpoint_size",
+				    st.checkpoint_size
+					? json_integer((json_int_t)st.checkpoint_size)
+					: json_null());
+		json_object_set_new(o, "checkpoint_time",
+				    st.checkpoint_time ? out_json_time(st.checkpoint_time)
+						       : json_null());
 		out_json(o);
 	} else {
 		printf("%-14s %" PRIu64 "\n", "records", st.stats.records);
@@ -716,6 +728,19 @@ cmd_status(struct cli *c, int argc, char **argv)
 					    : "never",
 			       p->received, p->rejected);
 		}
+		printf("%-14s %s\n", "log", st.log_origin[0] ? st.log_origin : "-");
+		printf("%-14s %" PRIu64 " leaves, sealed at %" PRIu64 "\n", "log size", st.log_size,
+		       st.log_sealed);
+		printf("%-14s %s\n", "log vkey", st.log_vkey[0] ? st.log_vkey : "-");
+		printf("%-14s %s\n", "witness vkey", st.witness_vkey[0] ? st.witness_vkey : "-");
+		if (st.checkpoint_size == 0)
+			printf("%-14s none yet\n", "checkpoint");
+		else if (st.checkpoint_time == 0)
+			printf("%-14s %" PRIu64 " (signed before this start)\n", "checkpoint",
+			       st.checkpoint_size);
+		else
+			printf("%-14s %" PRIu64 " signed %s\n", "checkpoint", st.checkpoint_size,
+			       ls_time_format(st.checkpoint_time, tbuf, sizeof(tbuf)));
 	}
 	ls_api_status_release(&st);
 	return CLI_OK;

@@ -240,6 +240,18 @@ do_log(struct lsd_api *s, const struct ls_log_filter *req, struct ls_api_respons
 }
 
 static int
+not_found(struct ls_err_ctx *ctx, int rc, const char *what, const uint8_t *id)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+
+	if (rc == LS_ERR_NOT_FOUND)
+		return ls_err_set(ctx, rc, "no %s %s", what, ls_hex(id, LS_ID_LEN, hex));
+	return ls_err_set(ctx, rc, "%s %s: %s", what, ls_hex(id, LS_ID_LEN, hex), ls_strerror(rc));
+}
+
+static int status_log(struct lsd_api *s, struct ls_api_status *st, struct ls_err_ctx *ctx);
+
+static int
 do_status(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ctx)
 {
 	struct ls_api_status *st = &resp->status;
@@ -254,17 +266,129 @@ do_status(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ct
 		snprintf(st->listen, sizeof(st->listen), "%s", s->info.listen);
 	if ((rc = lsd_gossip_peers(s->info.gossip, &st->peers, &st->n_peers)) != 0)
 		return ls_err_set(ctx, rc, "status: %s", ls_strerror(rc));
+	return status_log(s, st, ctx);
+}
+
+/* ---- the witnessed log ---- */
+
+/* The latest checkpoint: its size and note (malloc'd). LS_ERR_NOT_FOUND
+ * with a message when the log has none yet. */
+static int
+latest_checkpoint(struct lsd_api *s, uint64_t *size, char **note, size_t *len,
+		  struct ls_err_ctx *ctx)
+{
+	int rc = ls_store_checkpoint_latest(s->store, size, note, len);
+
+	if (rc == LS_ERR_NOT_FOUND)
+		return ls_err_set(ctx, rc,
+				  "the log has no checkpoint yet (one follows the first record "
+				  "within the checkpoint interval)");
+	if (rc != 0)
+		return ls_err_set(ctx, rc, "checkpoint: %s", ls_strerror(rc));
 	return 0;
 }
 
 static int
-not_found(struct ls_err_ctx *ctx, int rc, const char *what, const uint8_t *id)
+do_checkpoint(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ctx)
 {
-	char hex[LS_HEX_KEY_LEN + 1];
+	resp->kind = LS_API_CHECKPOINT;
+	return latest_checkpoint(s, &resp->checkpoint.size, &resp->checkpoint.note,
+				 &resp->checkpoint.len, ctx);
+}
 
-	if (rc == LS_ERR_NOT_FOUND)
-		return ls_err_set(ctx, rc, "no %s %s", what, ls_hex(id, LS_ID_LEN, hex));
-	return ls_err_set(ctx, rc, "%s %s: %s", what, ls_hex(id, LS_ID_LEN, hex), ls_strerror(rc));
+/* A c2sp.org/tlog-proof of the record against the latest checkpoint. */
+static int
+do_prove(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_response *resp,
+	 struct ls_err_ctx *ctx)
+{
+	struct ls_tlog_proof *p = NULL;
+	struct ls_err_ctx pctx = {{0}};
+	char hex[LS_HEX_KEY_LEN + 1], *note = NULL;
+	uint8_t id[LS_ID_LEN];
+	uint64_t index, size;
+	size_t len;
+	int rc;
+
+	resp->kind = LS_API_PROVE;
+	if (req->prove.prefix != NULL) {
+		if ((rc = ls_store_resolve(s->store, LS_RESOLVE_RECORD, req->prove.prefix, id,
+					   ctx)) != 0)
+			return rc;
+	} else {
+		memcpy(id, req->prove.id, LS_ID_LEN);
+	}
+	ls_hex(id, LS_ID_LEN, hex);
+	if ((rc = ls_store_log_index(s->store, id, &index)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? ls_err_set(ctx, rc, "no record %s", hex)
+					      : not_found(ctx, rc, "record", id);
+	if ((rc = latest_checkpoint(s, &size, &note, &len, ctx)) != 0)
+		return rc;
+	if (index >= size) {
+		rc = ls_err_set(ctx, LS_ERR_NOT_FOUND,
+				"record %.16s is logged at index %llu, after the latest checkpoint "
+				"(size %llu): ask again after the next one",
+				hex, (unsigned long long)index, (unsigned long long)size);
+		goto out;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	p->index = index;
+	if ((rc = ls_note_parse(note, len, &p->cp, &pctx)) != 0) {
+		rc = ls_err_set(ctx, LS_ERR_STORE, "stored checkpoint %llu: %s",
+				(unsigned long long)size, ls_err_msg(&pctx, rc));
+		goto out;
+	}
+	if ((rc = ls_store_log_inclusion(s->store, index, size, p->hashes, &p->n)) != 0) {
+		rc = ls_err_set(ctx, rc, "inclusion proof of %.16s: %s", hex, ls_strerror(rc));
+		goto out;
+	}
+	if ((resp->prove.proof = malloc(LS_API_PROOF_MAX + 1)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if ((resp->prove.len = ls_tlog_proof_format(p, resp->prove.proof, LS_API_PROOF_MAX + 1)) ==
+		0 ||
+	    resp->prove.len > LS_API_PROOF_MAX) {
+		rc = ls_err_set(ctx, LS_ERR_TOO_BIG, "proof of %.16s does not fit", hex);
+		goto out;
+	}
+	resp->prove.proof[resp->prove.len] = '\0';
+	memcpy(resp->prove.id, id, LS_ID_LEN);
+	resp->prove.index = index;
+	resp->prove.size = size;
+out:
+	free(p);
+	free(note);
+	return rc;
+}
+
+/* The log's part of the status. */
+static int
+status_log(struct lsd_api *s, struct ls_api_status *st, struct ls_err_ctx *ctx)
+{
+	const struct lsd_logkeys *k = s->info.logkeys;
+	uint64_t signed_size, at;
+	char *note = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = ls_store_log_size(s->store, &st->log_size, &st->log_sealed)) != 0)
+		return ls_err_set(ctx, rc, "status: log: %s", ls_strerror(rc));
+	if (k != NULL) {
+		snprintf(st->log_origin, sizeof(st->log_origin), "%s", k->origin);
+		ls_vkey_format(&k->log_vkey, st->log_vkey);
+		ls_vkey_format(&k->wit_vkey, st->witness_vkey);
+	}
+	rc = ls_store_checkpoint_latest(s->store, &st->checkpoint_size, &note, &len);
+	free(note);
+	if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+		return ls_err_set(ctx, rc, "status: checkpoint: %s", ls_strerror(rc));
+	at = lsd_tlog_signed_at(s->info.tlog, &signed_size);
+	if (rc == 0 && signed_size == st->checkpoint_size)
+		st->checkpoint_time = at;
+	return 0;
 }
 
 /* Answers one read request into resp. */
@@ -331,6 +455,8 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 			return not_found(ctx, rc, "lot", req->bundle.lot);
 		resp->kind = LS_API_BUNDLE;
 		return 0;
+	case LS_API_CHECKPOINT: return do_checkpoint(s, resp, ctx);
+	case LS_API_PROVE: return do_prove(s, req, resp, ctx);
 	default:
 		return ls_err_set(ctx, LS_ERR_INVALID, "request kind %s is not served",
 				  ls_api_kind_name(req->kind));

@@ -22,6 +22,7 @@ lsd_config_init(struct lsd_config *c)
 	c->log_level = LOG_LEVEL_INFO;
 	c->sync_interval = 10;
 	c->witness_grace = LS_WITNESS_GRACE;
+	c->checkpoint_interval = 1;
 }
 
 void
@@ -228,7 +229,7 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 		}
 		return add_key(&c->trust, &c->n_trust, pk);
 	}
-	if (strcmp(key, "sync-interval") == 0) {
+	if (strcmp(key, "sync-interval") == 0 || strcmp(key, "checkpoint-interval") == 0) {
 		char *end;
 		unsigned long v;
 
@@ -239,7 +240,10 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 			return ls_err_set(ctx, LS_ERR_INVALID,
 					  "%s: '%s' is not a number of seconds from 1 to 3600",
 					  where, value);
-		c->sync_interval = (unsigned)v;
+		if (key[0] == 's')
+			c->sync_interval = (unsigned)v;
+		else
+			c->checkpoint_interval = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(key, "witness") == 0)

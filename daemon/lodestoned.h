@@ -38,7 +38,8 @@ struct lsd_config {
 	uint8_t (*trust)[LS_KEY_LEN]; /* --trust keys (root authorities) */
 	size_t n_trust;
 	enum log_level log_level;
-	unsigned sync_interval; /* seconds between anti-entropy rounds */
+	unsigned sync_interval;       /* seconds between anti-entropy rounds */
+	unsigned checkpoint_interval; /* at most one seal and checkpoint per this many seconds */
 	/* the witness policy: these keys and the peers' witness keys */
 	struct ls_vkey *witnesses; /* witness = VKEY lines */
 	size_t n_witnesses;
@@ -101,25 +102,33 @@ int lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created,
 		     struct ls_err_ctx *ctx);
 
 /*
- * The log key and the witness key, derived from the node key's secret:
- * seed = BLAKE2b-256(key = the node's 32-byte secret seed, message
- * "lodestone/log-key/v1" resp. "lodestone/witness-key/v1"), then
- * crypto_sign_seed_keypair. origin (= the log key's name) is
- * "lodestone/<16 hex digits of the log key>", the witness key's name
- * "lodestone-witness/<16 hex digits>". Secrets in sodium_malloc'd memory.
+ * The log key and the witness key, derived from the node key's secret (no
+ * files of their own, the same after every restart and reindex): seed =
+ * BLAKE2b-256(key = the node's secret seed, message = the label below), then
+ * crypto_sign_seed_keypair. The log key signs this daemon's checkpoints
+ * under the name `origin` ("lodestone/" and 16 hex digits of log_pk), the
+ * witness key cosigns peers' checkpoints ("lodestone-witness/" and 16 hex
+ * digits of wit_pk, wit_vkey.name). Secrets are in sodium_malloc'd (locked,
+ * read-only) memory, wiped by lsd_logkeys_free.
  */
+#define LSD_LOG_KEY_LABEL     "lodestone/log-key/v1"
+#define LSD_WITNESS_KEY_LABEL "lodestone/witness-key/v1"
 struct lsd_logkeys {
 	char origin[LS_NOTE_NAME_MAX];
 	uint8_t *log_sk; /* 64 bytes, locked */
 	uint8_t log_pk[32];
 	uint8_t *wit_sk; /* 64 bytes, locked */
 	uint8_t wit_pk[32];
-	struct ls_vkey log_vkey, wit_vkey;
+	struct ls_vkey log_vkey; /* type 0x01 (LS_NOTE_ED25519) */
+	struct ls_vkey wit_vkey; /* type 0x04 (LS_NOTE_COSIG) */
 };
 
-/* LS_ERR_NOMEM, LS_ERR_CRYPTO. */
+/* Derives both keys from node into *out (zeroed first; on failure nothing
+ * to free). LS_ERR_NOMEM, LS_ERR_CRYPTO. */
 int lsd_logkeys_derive(const struct ls_keypair *node, struct lsd_logkeys *out);
-/* Wipes and frees the secrets of k. NULL-safe. */
+
+/* Wipes and frees the secrets and zeroes *k. NULL-safe, and harmless on a
+ * zeroed struct. */
 void lsd_logkeys_free(struct lsd_logkeys *k);
 
 /* ---- batch.c: the one ingest path, fed by the API server and gossip ---- */
@@ -230,6 +239,32 @@ int lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n);
 /* Closes the sockets and frees *g. NULL-safe. */
 void lsd_gossip_close(struct lsd_gossip **g);
 
+/* ---- tlog.c: seals and checkpoints of this daemon's log ---- */
+
+struct lsd_tlog;
+
+/*
+ * The seal timer: at most once per cfg->checkpoint_interval seconds, when
+ * records were logged since the last seal, seals the log, signs the
+ * checkpoint with the log key, stores it and hands it to gossip (NULL: no
+ * gossip). store, keys and gossip are borrowed until lsd_tlog_free.
+ * LS_ERR_NOMEM.
+ */
+int lsd_tlog_new(struct ls_store *store, const struct lsd_logkeys *keys,
+		 const struct lsd_config *cfg, struct lsd_gossip *gossip, struct lsd_tlog **out);
+
+/* Milliseconds until the next seal is due (the poll timeout). */
+long lsd_tlog_timeout(struct lsd_tlog *t);
+
+/* Seals and checkpoints when due (a store error is logged and retried at the
+ * next interval). Call after every poll. */
+void lsd_tlog_run(struct lsd_tlog *t);
+
+/* When this daemon signed its latest checkpoint (0: not since it started). */
+uint64_t lsd_tlog_signed_at(const struct lsd_tlog *t, uint64_t *size);
+
+void lsd_tlog_free(struct lsd_tlog **t);
+
 /* ---- api.c: the API server ---- */
 
 struct lsd_api;
@@ -237,9 +272,11 @@ struct lsd_api;
 /* What the status request reports besides the store's counters. */
 struct lsd_api_info {
 	uint8_t node_key[LS_KEY_LEN];
-	const char *api;           /* borrowed for the server's life */
-	const char *listen;        /* borrowed; NULL: none */
-	struct lsd_gossip *gossip; /* borrowed; NULL: no gossip */
+	const char *api;                   /* borrowed for the server's life */
+	const char *listen;                /* borrowed; NULL: none */
+	struct lsd_gossip *gossip;         /* borrowed; NULL: no gossip */
+	const struct lsd_logkeys *logkeys; /* borrowed */
+	struct lsd_tlog *tlog;             /* borrowed */
 };
 
 /*

@@ -42,8 +42,8 @@ static const char usage_text[] =
     "usage: lodestoned [--data-dir DIR] [--api ENDPOINT] [--listen ENDPOINT]\n"
     "                  [--peer HEX@ENDPOINT]... [--allow-peer HEX|FILE.pub]...\n"
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
-    "                  [--sync-interval SECONDS] [--witness VKEY]...\n"
-    "                  [--witness-quorum K] [--witness-grace SECONDS]\n"
+    "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
+    "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n";
 
@@ -66,6 +66,7 @@ static const struct option long_options[] = {
     {"witness", required_argument, NULL, 'W'},
     {"witness-quorum", required_argument, NULL, 'Q'},
     {"witness-grace", required_argument, NULL, 'G'},
+    {"checkpoint-interval", required_argument, NULL, 'I'},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
@@ -314,11 +315,11 @@ run(struct lsd_config *cfg)
 	struct ls_store_opts opts = {0};
 	struct ls_store *store = NULL;
 	struct ls_keypair *kp = NULL;
-	struct lsd_logkeys lk;
-	bool have_lk = false;
 	struct lsd_api *api = NULL;
 	struct lsd_gossip *gossip = NULL;
 	struct lsd_batch *batch = NULL;
+	struct lsd_tlog *tlog = NULL;
+	struct lsd_logkeys logkeys;
 	struct lsd_api_info info;
 	void *zctx = NULL;
 	char hex[LS_HEX_KEY_LEN + 1];
@@ -326,6 +327,7 @@ run(struct lsd_config *cfg)
 	bool created;
 	int rc, status = 1;
 
+	memset(&logkeys, 0, sizeof(logkeys));
 	signals_setup(&blocked);
 	if ((rc = lsd_config_default_dir(cfg, &ctx)) != 0 ||
 	    (rc = lsd_datadir_make(cfg, &ctx)) != 0 || (rc = lsd_config_finish(cfg, &ctx)) != 0 ||
@@ -335,11 +337,10 @@ run(struct lsd_config *cfg)
 	}
 	if (created)
 		log_info("made node key '%s/node.key'", cfg->data_dir);
-	if ((rc = lsd_logkeys_derive(kp, &lk)) != 0) {
+	if ((rc = lsd_logkeys_derive(kp, &logkeys)) != 0) {
 		log_error("cannot derive the log and witness keys: %s", ls_strerror(rc));
 		goto out;
 	}
-	have_lk = true;
 	opts.anchors = (const uint8_t(*)[LS_KEY_LEN])cfg->trust;
 	opts.n_anchors = cfg->n_trust;
 	if ((rc = ls_store_open(cfg->data_dir, &opts, &store, &ctx)) != 0) {
@@ -361,8 +362,10 @@ run(struct lsd_config *cfg)
 	info.api = cfg->api;
 	info.listen = cfg->listen;
 	info.gossip = NULL;
+	info.logkeys = &logkeys;
+	info.tlog = NULL;
 	if (cfg->listen != NULL || cfg->n_peers != 0) {
-		if ((rc = lsd_gossip_open(zctx, store, cfg, kp, &lk, &gossip, &ctx)) != 0) {
+		if ((rc = lsd_gossip_open(zctx, store, cfg, kp, &logkeys, &gossip, &ctx)) != 0) {
 			log_error("%s", ls_err_msg(&ctx, rc));
 			goto out;
 		}
@@ -378,6 +381,11 @@ run(struct lsd_config *cfg)
 		log_error("cannot make the ingest batch: %s", ls_strerror(rc));
 		goto out;
 	}
+	if ((rc = lsd_tlog_new(store, &logkeys, cfg, gossip, &tlog)) != 0) {
+		log_error("cannot start the log: %s", ls_strerror(rc));
+		goto out;
+	}
+	info.tlog = tlog;
 	if ((rc = lsd_api_open(zctx, store, &info, &api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
@@ -387,6 +395,7 @@ run(struct lsd_config *cfg)
 			 "license will be accepted");
 	log_info("serving '%s' on %s, node key %s", cfg->data_dir, cfg->api,
 		 ls_hex(kp->pk, LS_KEY_LEN, hex));
+	log_info("log %s, checkpoint every %u s", logkeys.origin, cfg->checkpoint_interval);
 	sigprocmask(SIG_UNBLOCK, &blocked, NULL);
 
 	status = 0;
@@ -395,6 +404,7 @@ run(struct lsd_config *cfg)
 		void *socks[POLL_MAX - 1];
 		size_t ns = gossip ? lsd_gossip_sockets(gossip, socks, POLL_MAX - 1) : 0;
 		long timeout = gossip ? lsd_gossip_timeout(gossip) : POLL_TIMEOUT_MS;
+		long seal = lsd_tlog_timeout(tlog);
 		int n;
 
 		items[0] = (zmq_pollitem_t){lsd_api_socket(api), 0, ZMQ_POLLIN, 0};
@@ -402,6 +412,8 @@ run(struct lsd_config *cfg)
 			items[1 + i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
 		if (timeout > POLL_TIMEOUT_MS)
 			timeout = POLL_TIMEOUT_MS;
+		if (seal < timeout)
+			timeout = seal;
 		n = zmq_poll(items, (int)(1 + ns), timeout);
 		if (n == -1) {
 			if (zmq_errno() == EINTR)
@@ -416,6 +428,7 @@ run(struct lsd_config *cfg)
 		}
 		if (gossip != NULL)
 			lsd_gossip_run(gossip, batch);
+		lsd_tlog_run(tlog);
 	}
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	log_info("stopping");
@@ -425,12 +438,12 @@ out:
 		remove_socket(cfg->api); /* ours: we bound it and still hold the store */
 	}
 	lsd_batch_free(&batch);
+	lsd_tlog_free(&tlog);
 	lsd_gossip_close(&gossip);
 	if (zctx != NULL)
 		zmq_ctx_term(zctx);
 	ls_store_close(&store);
-	if (have_lk)
-		lsd_logkeys_free(&lk);
+	lsd_logkeys_free(&logkeys);
 	ls_key_free(&kp);
 	return status;
 }

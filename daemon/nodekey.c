@@ -105,37 +105,47 @@ lsd_nodekey_open(const char *dir, struct ls_keypair **out, bool *created, struct
 	return 0;
 }
 
-/* One derived key pair: seed = BLAKE2b-256(node seed, label). */
+/* seed = BLAKE2b-256(key = the node secret seed, message = label), then the
+ * Ed25519 key pair of that seed; secrets in locked memory only. */
 static int
-derive(const uint8_t node_seed[32], const char *label, uint8_t **sk, uint8_t pk[32])
+derive_one(const struct ls_keypair *node, const char *label, uint8_t **sk, uint8_t pk[32])
 {
-	uint8_t *seed = sodium_malloc(32);
+	uint8_t *seed = sodium_malloc(crypto_sign_SEEDBYTES);
 	int rc = 0;
 
-	if (seed == NULL || (*sk = sodium_malloc(64)) == NULL) {
-		sodium_free(seed);
-		return LS_ERR_NOMEM;
-	}
-	if (crypto_generichash(seed, 32, (const uint8_t *)label, strlen(label), node_seed, 32) !=
-		0 ||
-	    crypto_sign_seed_keypair(pk, *sk, seed) != 0)
+	*sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (seed == NULL || *sk == NULL) {
+		rc = LS_ERR_NOMEM;
+	} else if (crypto_generichash(seed, crypto_sign_SEEDBYTES, (const uint8_t *)label,
+				      strlen(label), node->sk, crypto_sign_SEEDBYTES) != 0 ||
+		   crypto_sign_seed_keypair(pk, *sk, seed) != 0) {
 		rc = LS_ERR_CRYPTO;
-	sodium_free(seed);
+	}
+	if (seed != NULL)
+		sodium_free(seed); /* wipes */
+	if (rc != 0 && *sk != NULL) {
+		sodium_free(*sk);
+		*sk = NULL;
+	}
+	if (rc == 0)
+		sodium_mprotect_readonly(*sk);
 	return rc;
 }
 
 int
 lsd_logkeys_derive(const struct ls_keypair *node, struct lsd_logkeys *out)
 {
-	char hex[65], name[LS_NOTE_NAME_MAX];
+	char hex[2 * LS_KEY_LEN + 1], name[LS_NOTE_NAME_MAX];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = derive(node->sk, "lodestone/log-key/v1", &out->log_sk, out->log_pk)) != 0 ||
-	    (rc = derive(node->sk, "lodestone/witness-key/v1", &out->wit_sk, out->wit_pk)) != 0)
+	if ((rc = derive_one(node, LSD_LOG_KEY_LABEL, &out->log_sk, out->log_pk)) != 0 ||
+	    (rc = derive_one(node, LSD_WITNESS_KEY_LABEL, &out->wit_sk, out->wit_pk)) != 0)
 		goto fail;
-	snprintf(out->origin, sizeof(out->origin), "lodestone/%.16s", ls_hex(out->log_pk, 32, hex));
-	snprintf(name, sizeof(name), "lodestone-witness/%.16s", ls_hex(out->wit_pk, 32, hex));
+	ls_hex(out->log_pk, LS_KEY_LEN, hex);
+	snprintf(out->origin, sizeof(out->origin), "lodestone/%.16s", hex);
+	ls_hex(out->wit_pk, LS_KEY_LEN, hex);
+	snprintf(name, sizeof(name), "lodestone-witness/%.16s", hex);
 	if ((rc = ls_vkey_make(&out->log_vkey, out->origin, LS_NOTE_ED25519, out->log_pk)) != 0 ||
 	    (rc = ls_vkey_make(&out->wit_vkey, name, LS_NOTE_COSIG, out->wit_pk)) != 0)
 		goto fail;
@@ -150,8 +160,9 @@ lsd_logkeys_free(struct lsd_logkeys *k)
 {
 	if (k == NULL)
 		return;
-	sodium_free(k->log_sk); /* sodium_free wipes */
-	sodium_free(k->wit_sk);
-	k->log_sk = NULL;
-	k->wit_sk = NULL;
+	if (k->log_sk != NULL)
+		sodium_free(k->log_sk);
+	if (k->wit_sk != NULL)
+		sodium_free(k->wit_sk);
+	memset(k, 0, sizeof(*k));
 }

@@ -128,6 +128,23 @@ int ls_api_log(struct ls_api *a, const struct ls_log_filter *f, struct ls_api_lo
 /* Daemon status; release *st with ls_api_status_release(). */
 int ls_api_status(struct ls_api *a, struct ls_api_status *st, struct ls_err_ctx *ctx);
 
+/* The latest signed checkpoint of the daemon's log: its tree size and the
+ * note (C2SP text with the cosignatures collected so far; *note malloc'd,
+ * NUL-terminated, caller frees). LS_ERR_NOT_FOUND before the first. */
+int ls_api_checkpoint(struct ls_api *a, uint64_t *size, char **note, size_t *len,
+		      struct ls_err_ctx *ctx);
+
+/*
+ * The c2sp.org/tlog-proof text of a record (id, or prefix: 8 to 64 hex
+ * digits; exactly one non-NULL) against the latest checkpoint: the record,
+ * its leaf index and the checkpoint's size are given too. *proof malloc'd,
+ * NUL-terminated (caller frees). LS_ERR_NOT_FOUND when the record is not
+ * stored or not yet in a checkpoint, LS_ERR_AMBIGUOUS for a prefix.
+ */
+int ls_api_prove(struct ls_api *a, const uint8_t *id, const char *prefix, uint8_t id_out[LS_ID_LEN],
+		 uint64_t *index, uint64_t *size, char **proof, size_t *len,
+		 struct ls_err_ctx *ctx);
+
 /* The serialized Bundle of lot; *bundle malloc'd (caller frees). */
 int ls_api_bundle(struct ls_api *a, const uint8_t lot[LS_ID_LEN], uint8_t **bundle, size_t *len,
 		  struct ls_err_ctx *ctx);

@@ -447,3 +447,42 @@ ls_api_bundle(struct ls_api *a, const uint8_t lot[LS_ID_LEN], uint8_t **bundle, 
 	*len = resp.bundle.len;
 	return 0;
 }
+
+int
+ls_api_checkpoint(struct ls_api *a, uint64_t *size, char **note, size_t *len,
+		  struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_CHECKPOINT};
+	struct ls_api_response resp;
+	int rc;
+
+	if ((rc = call(a, &req, LS_API_CHECKPOINT, &resp, ctx)) != 0)
+		return rc;
+	*size = resp.checkpoint.size;
+	*note = resp.checkpoint.note;
+	*len = resp.checkpoint.len;
+	return 0;
+}
+
+int
+ls_api_prove(struct ls_api *a, const uint8_t *id, const char *prefix, uint8_t id_out[LS_ID_LEN],
+	     uint64_t *index, uint64_t *size, char **proof, size_t *len, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_PROVE};
+	struct ls_api_response resp;
+	int rc;
+
+	if ((id == NULL) == (prefix == NULL))
+		return ls_err_set(ctx, LS_ERR_INVALID, "prove: give an id or a prefix");
+	if (id != NULL)
+		memcpy(req.prove.id, id, LS_ID_LEN);
+	req.prove.prefix = prefix;
+	if ((rc = call(a, &req, LS_API_PROVE, &resp, ctx)) != 0)
+		return rc;
+	memcpy(id_out, resp.prove.id, LS_ID_LEN);
+	*index = resp.prove.index;
+	*size = resp.prove.size;
+	*proof = resp.prove.proof;
+	*len = resp.prove.len;
+	return 0;
+}

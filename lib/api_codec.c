@@ -161,6 +161,22 @@ copy_msg(char *dst, size_t cap, const char *s)
 	dst[i] = '\0';
 }
 
+/* An id prefix: 8 to 64 hex digits. */
+static int
+check_prefix(const char *s, const char *field, struct ls_err_ctx *ctx)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n < 8 || n > 2 * LS_ID_LEN)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "%s is not 8 to 64 hex digits", field);
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+		      (s[i] >= 'A' && s[i] <= 'F')))
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "%s has a character not hex",
+					  field);
+	return 0;
+}
+
 static int
 check_count(size_t n, size_t max, const char *field, struct ls_err_ctx *ctx)
 {
@@ -199,11 +215,14 @@ parse_reason(const char *code, enum ls_reason *out, const char *field, struct ls
 /* ---- names ---- */
 
 static const char *const kind_names[LS_API_KIND_COUNT] = {
-    [LS_API_NONE] = "none",         [LS_API_SUBMIT] = "submit",   [LS_API_HEAD] = "head",
-    [LS_API_GET] = "get",           [LS_API_RESOLVE] = "resolve", [LS_API_CERT_OF] = "cert-of",
-    [LS_API_VERIFY] = "verify",     [LS_API_ORIGIN] = "origin",   [LS_API_TRACE] = "trace",
-    [LS_API_LOG] = "log",           [LS_API_STATUS] = "status",   [LS_API_BUNDLE] = "bundle",
-    [LS_API_HOLDINGS] = "holdings",
+    [LS_API_NONE] = "none",         [LS_API_SUBMIT] = "submit",
+    [LS_API_HEAD] = "head",         [LS_API_GET] = "get",
+    [LS_API_RESOLVE] = "resolve",   [LS_API_CERT_OF] = "cert-of",
+    [LS_API_VERIFY] = "verify",     [LS_API_ORIGIN] = "origin",
+    [LS_API_TRACE] = "trace",       [LS_API_LOG] = "log",
+    [LS_API_STATUS] = "status",     [LS_API_BUNDLE] = "bundle",
+    [LS_API_HOLDINGS] = "holdings", [LS_API_CHECKPOINT] = "checkpoint",
+    [LS_API_PROVE] = "prove",
 };
 
 const char *
@@ -233,6 +252,8 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 	Lodestone__Api__StatusRequest status = LODESTONE__API__STATUS_REQUEST__INIT;
 	Lodestone__Api__BundleRequest bundle = LODESTONE__API__BUNDLE_REQUEST__INIT;
 	Lodestone__Api__HoldingsRequest holdings = LODESTONE__API__HOLDINGS_REQUEST__INIT;
+	Lodestone__Api__CheckpointRequest checkpoint = LODESTONE__API__CHECKPOINT_REQUEST__INIT;
+	Lodestone__Api__ProveRequest prove = LODESTONE__API__PROVE_REQUEST__INIT;
 	ProtobufCBinaryData *envs = NULL;
 	int rc;
 
@@ -373,6 +394,22 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 		bundle.lot = bin(req->bundle.lot, LS_ID_LEN);
 		m.kind_case = LODESTONE__API__REQUEST__KIND_BUNDLE;
 		m.bundle = &bundle;
+		break;
+	case LS_API_CHECKPOINT:
+		m.kind_case = LODESTONE__API__REQUEST__KIND_CHECKPOINT;
+		m.checkpoint = &checkpoint;
+		break;
+	case LS_API_PROVE:
+		if (req->prove.prefix != NULL) {
+			if (check_prefix(req->prove.prefix, "prove prefix", ctx) != 0)
+				return LS_ERR_INVALID;
+			prove.prefix = (char *)req->prove.prefix;
+		} else {
+			prove.has_id = true;
+			prove.id = bin(req->prove.id, LS_ID_LEN);
+		}
+		m.kind_case = LODESTONE__API__REQUEST__KIND_PROVE;
+		m.prove = &prove;
 		break;
 	default: return ls_err_set(ctx, LS_ERR_INVALID, "unknown request kind %d", (int)req->kind);
 	}
@@ -566,6 +603,17 @@ from_request(struct ls_api_request *req, const Lodestone__Api__Request *m, struc
 	case LODESTONE__API__REQUEST__KIND_BUNDLE:
 		req->kind = LS_API_BUNDLE;
 		return copy_key(req->bundle.lot, &m->bundle->lot, "bundle lot", ctx);
+	case LODESTONE__API__REQUEST__KIND_CHECKPOINT: req->kind = LS_API_CHECKPOINT; return 0;
+	case LODESTONE__API__REQUEST__KIND_PROVE:
+		req->kind = LS_API_PROVE;
+		if (m->prove->has_id == (m->prove->prefix != NULL))
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "prove request needs exactly one of id and prefix");
+		if (m->prove->has_id)
+			return copy_key(req->prove.id, &m->prove->id, "prove id", ctx);
+		if ((rc = check_prefix(m->prove->prefix, "prove prefix", ctx)) != 0)
+			return rc;
+		return take_string(req, m->prove->prefix, &req->prove.prefix);
 	default:
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
 				  "request has no kind this daemon knows (field %d)",
@@ -657,6 +705,8 @@ ls_api_response_release(struct ls_api_response *resp)
 	case LS_API_STATUS: ls_api_status_release(&resp->status); break;
 	case LS_API_BUNDLE: free(resp->bundle.bytes); break;
 	case LS_API_HOLDINGS: ls_holdings_release(&resp->holdings); break;
+	case LS_API_CHECKPOINT: free(resp->checkpoint.note); break;
+	case LS_API_PROVE: free(resp->prove.proof); break;
 	default: break;
 	}
 	memset(resp, 0, sizeof(*resp));
@@ -1053,6 +1103,16 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 	}
 	s->n_peers = st->n_peers;
 	s->peers = pp;
+	s->has_log_size = s->has_log_sealed = true;
+	s->log_size = st->log_size;
+	s->log_sealed = st->log_sealed;
+	s->log_origin = ostr(st->log_origin);
+	s->log_vkey = ostr(st->log_vkey);
+	s->witness_vkey = ostr(st->witness_vkey);
+	s->has_checkpoint_size = st->checkpoint_size != 0;
+	s->checkpoint_size = st->checkpoint_size;
+	s->has_checkpoint_time = st->checkpoint_time != 0;
+	s->checkpoint_time = st->checkpoint_time;
 	m->kind_case = LODESTONE__API__RESPONSE__KIND_STATUS;
 	m->status = s;
 	return 0;
@@ -1121,6 +1181,35 @@ enc_result(struct pool *p, const struct ls_api_response *r, Lodestone__Api__Resp
 		s->bundle = bin(r->bundle.bytes, r->bundle.len);
 		m->kind_case = LODESTONE__API__RESPONSE__KIND_BUNDLE;
 		m->bundle = s;
+		return 0;
+	}
+	case LS_API_CHECKPOINT: {
+		Lodestone__Api__CheckpointResult *s = pool_alloc(p, 1, sizeof(*s));
+		if (s == NULL)
+			return LS_ERR_NOMEM;
+		if (r->checkpoint.len == 0 || r->checkpoint.len > LS_NOTE_MAX)
+			return ls_err_set(ctx, LS_ERR_INVALID, "checkpoint note of %zu bytes",
+					  r->checkpoint.len);
+		lodestone__api__checkpoint_result__init(s);
+		s->size = r->checkpoint.size;
+		s->note = bin((const uint8_t *)r->checkpoint.note, r->checkpoint.len);
+		m->kind_case = LODESTONE__API__RESPONSE__KIND_CHECKPOINT;
+		m->checkpoint = s;
+		return 0;
+	}
+	case LS_API_PROVE: {
+		Lodestone__Api__ProveResult *s = pool_alloc(p, 1, sizeof(*s));
+		if (s == NULL)
+			return LS_ERR_NOMEM;
+		if (r->prove.len == 0 || r->prove.len > LS_API_PROOF_MAX)
+			return ls_err_set(ctx, LS_ERR_INVALID, "proof of %zu bytes", r->prove.len);
+		lodestone__api__prove_result__init(s);
+		s->id = bin(r->prove.id, LS_ID_LEN);
+		s->index = r->prove.index;
+		s->size = r->prove.size;
+		s->proof = bin((const uint8_t *)r->prove.proof, r->prove.len);
+		m->kind_case = LODESTONE__API__RESPONSE__KIND_PROVE;
+		m->prove = s;
 		return 0;
 	}
 	default: return ls_err_set(ctx, LS_ERR_INVALID, "unknown response kind %d", (int)r->kind);
@@ -1552,6 +1641,38 @@ copy_endpoint(char *dst, const char *s, bool required, const char *field, struct
 	return 0;
 }
 
+/* An optional one-line string into dst (cap bytes with the NUL). */
+static int
+copy_bounded(char *dst, size_t cap, const char *s, const char *field, struct ls_err_ctx *ctx)
+{
+	int rc;
+
+	dst[0] = '\0';
+	if ((rc = check_str(s, cap - 1, false, field, ctx)) != 0)
+		return rc;
+	if (s != NULL)
+		memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+/* Text in a bytes field (a note, a proof): 1..max bytes, no NUL, copied
+ * NUL-terminated. */
+static int
+dec_text(const ProtobufCBinaryData *b, size_t max, char **out, size_t *len, const char *field,
+	 struct ls_err_ctx *ctx)
+{
+	if (b->len == 0 || b->len > max)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "%s is %zu bytes", field, b->len);
+	if (memchr(b->data, '\0', b->len) != NULL)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "%s has a NUL byte", field);
+	if ((*out = malloc(b->len + 1)) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(*out, b->data, b->len);
+	(*out)[b->len] = '\0';
+	*len = b->len;
+	return 0;
+}
+
 static int
 dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, struct ls_err_ctx *ctx)
 {
@@ -1570,6 +1691,17 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 	st->stats.equivocations = s->equivocations;
 	st->stats.authors = s->authors;
 	st->stats.map_size = s->map_size;
+	st->log_size = s->log_size;
+	st->log_sealed = s->log_sealed;
+	st->checkpoint_size = s->checkpoint_size;
+	st->checkpoint_time = s->checkpoint_time;
+	if ((rc = copy_bounded(st->log_origin, sizeof(st->log_origin), s->log_origin,
+			       "status log_origin", ctx)) != 0 ||
+	    (rc = copy_bounded(st->log_vkey, sizeof(st->log_vkey), s->log_vkey, "status log_vkey",
+			       ctx)) != 0 ||
+	    (rc = copy_bounded(st->witness_vkey, sizeof(st->witness_vkey), s->witness_vkey,
+			       "status witness_vkey", ctx)) != 0)
+		return rc;
 	if (s->n_peers != 0 && (st->peers = calloc(s->n_peers, sizeof(*st->peers))) == NULL)
 		return LS_ERR_NOMEM;
 	st->n_peers = s->n_peers;
@@ -1655,6 +1787,28 @@ from_response(struct ls_api_response *r, const Lodestone__Api__Response *m, stru
 				    &r->bundle.len, "bundle", ctx)) != 0)
 			return rc;
 		r->kind = LS_API_BUNDLE;
+		return 0;
+	case LODESTONE__API__RESPONSE__KIND_CHECKPOINT:
+		if ((rc = dec_text(&m->checkpoint->note, LS_NOTE_MAX, &r->checkpoint.note,
+				   &r->checkpoint.len, "checkpoint note", ctx)) != 0)
+			return rc;
+		r->checkpoint.size = m->checkpoint->size;
+		r->kind = LS_API_CHECKPOINT;
+		return 0;
+	case LODESTONE__API__RESPONSE__KIND_PROVE:
+		if ((rc = copy_key(r->prove.id, &m->prove->id, "prove id", ctx)) != 0)
+			return rc;
+		if (m->prove->index >= m->prove->size)
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "prove index %llu is not below size %llu",
+					  (unsigned long long)m->prove->index,
+					  (unsigned long long)m->prove->size);
+		if ((rc = dec_text(&m->prove->proof, LS_API_PROOF_MAX, &r->prove.proof,
+				   &r->prove.len, "proof", ctx)) != 0)
+			return rc;
+		r->prove.index = m->prove->index;
+		r->prove.size = m->prove->size;
+		r->kind = LS_API_PROVE;
 		return 0;
 	default: return ls_err_set(ctx, LS_ERR_MALFORMED, "response has neither error nor result");
 	}

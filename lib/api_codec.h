@@ -24,6 +24,7 @@
 #include "record.h"
 #include "store.h"
 #include "holdings.h"
+#include "note.h"
 #include "verify.h"
 
 #define LS_API_VERSION 1
@@ -43,6 +44,8 @@
 #define LS_API_REASONS_MAX 4096
 /* Reasons carried per part of a verdict (the worst part's are all at the top). */
 #define LS_API_PART_REASONS 32
+/* Bytes of a tlog-proof text: the checkpoint note and the proof lines. */
+#define LS_API_PROOF_MAX (LS_NOTE_MAX + (LS_TLOG_PROOF_MAX + 4) * 48)
 
 enum ls_api_kind {
 	LS_API_NONE = 0, /* no result: an error response */
@@ -58,6 +61,8 @@ enum ls_api_kind {
 	LS_API_STATUS,
 	LS_API_BUNDLE,
 	LS_API_HOLDINGS,
+	LS_API_CHECKPOINT,
+	LS_API_PROVE,
 	LS_API_KIND_COUNT
 };
 
@@ -123,6 +128,12 @@ struct ls_api_request {
 			bool has_after;
 			uint8_t after[LS_ID_LEN];
 		} holdings;
+		/* a record id, or (prefix non-NULL) an id prefix of 8 to 64 hex
+		 * digits */
+		struct {
+			uint8_t id[LS_ID_LEN];
+			const char *prefix;
+		} prove;
 	};
 	void *owned; /* private: the memory of a decoded request */
 };
@@ -191,6 +202,12 @@ struct ls_api_status {
 	char listen[LS_API_ENDPOINT_MAX]; /* "": no gossip endpoint */
 	size_t n_peers;
 	struct ls_api_peer *peers; /* malloc'd */
+	/* the daemon's witnessed log */
+	uint64_t log_size, log_sealed;
+	char log_origin[LS_NOTE_NAME_MAX];
+	char log_vkey[LS_VKEY_MAX], witness_vkey[LS_VKEY_MAX];
+	uint64_t checkpoint_size; /* the latest checkpoint; 0: none */
+	uint64_t checkpoint_time; /* when it was signed; 0: before the daemon started */
 };
 
 void ls_api_status_release(struct ls_api_status *st);
@@ -234,6 +251,20 @@ struct ls_api_response {
 			size_t len;
 		} bundle;
 		struct ls_holdings holdings; /* ls_holdings_release() */
+		/* the signed note (C2SP text, at most LS_NOTE_MAX bytes) */
+		struct {
+			uint64_t size;
+			char *note; /* malloc'd, NUL-terminated: free() */
+			size_t len;
+		} checkpoint;
+		/* a c2sp.org/tlog-proof text of record id, leaf index, in the
+		 * checkpoint of size (at most LS_API_PROOF_MAX bytes) */
+		struct {
+			uint8_t id[LS_ID_LEN];
+			uint64_t index, size;
+			char *proof; /* malloc'd, NUL-terminated: free() */
+			size_t len;
+		} prove;
 	};
 };
 
