@@ -2111,8 +2111,83 @@ lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n)
 		a->last_sync = p->last_sync;
 		a->received = p->received;
 		a->rejected = p->rejected;
+		if (p->has_keys) {
+			struct ls_wlog *st = malloc(sizeof(*st));
+			ls_vkey_format(&p->log_key, a->log_vkey);
+			ls_vkey_format(&p->wit_key, a->witness_vkey);
+			if (st != NULL && ls_store_wlog_get(g->store, p->log_key.name, st) == 0) {
+				a->witnessed_size = st->size;
+				a->witnessed_time = st->cosigned_at;
+				a->distrusted = st->distrusted;
+			}
+			free(st);
+		}
+		a->cosigned_size = p->o_size;
+		a->cosigned_time = p->o_time;
+		a->refused_ours = p->o_refused;
+		snprintf(a->refusal, sizeof(a->refusal), "%s", p->o_reason);
+		a->cosigned_theirs = p->w_cosigned;
+		a->refused_theirs = p->w_refused;
+		snprintf(a->refused_reason, sizeof(a->refused_reason), "%s", p->w_reason);
 	}
 	*n = g->n_peers;
+	return 0;
+}
+
+struct split_list {
+	struct ls_api_status *st;
+	int rc;
+};
+
+static int
+list_split(void *arg, const char *origin, const uint8_t *msg, size_t len)
+{
+	struct split_list *l = arg;
+	struct ls_api_status *st = l->st;
+	struct ls_gossip_msg m;
+	struct ls_checkpoint a, b;
+	struct ls_note *n = malloc(sizeof(*n));
+	struct ls_api_splitview *v;
+
+	if (n == NULL)
+		return l->rc = LS_ERR_NOMEM;
+	if (st->n_split_views >= LS_API_SPLITS_MAX || ls_gossip_decode(msg, len, &m, NULL) != 0) {
+		free(n);
+		return 0;
+	}
+	v = &st->split_views[st->n_split_views];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->origin, sizeof(v->origin), "%s", origin);
+	if (ls_note_parse((const char *)m.data, m.data_len, n, NULL) == 0 &&
+	    ls_checkpoint_parse(n->body, n->body_len, &a, NULL) == 0)
+		v->size_a = a.size;
+	if (ls_note_parse((const char *)m.data_b, m.data_b_len, n, NULL) == 0 &&
+	    ls_checkpoint_parse(n->body, n->body_len, &b, NULL) == 0)
+		v->size_b = b.size;
+	st->n_split_views++;
+	ls_gossip_msg_release(&m);
+	free(n);
+	return 0;
+}
+
+int
+lsd_gossip_witness_status(struct lsd_gossip *g, struct ls_api_status *st)
+{
+	const struct ls_vkey *keys[LSD_PEERS_MAX + LSD_WITNESSES_MAX];
+	struct split_list l = {st, 0};
+	size_t nk;
+	int rc;
+
+	if (g == NULL)
+		return 0;
+	nk = policy_keys(g, keys);
+	st->witnesses = (uint32_t)nk;
+	st->witness_quorum = nk == 0 ? 0 : g->quorum != 0 ? g->quorum : (uint32_t)(nk / 2 + 1);
+	st->quorum_size = g->announced;
+	if ((st->split_views = calloc(LS_API_SPLITS_MAX, sizeof(*st->split_views))) == NULL)
+		return LS_ERR_NOMEM;
+	if ((rc = ls_store_splitviews_each(g->store, list_split, &l)) != 0)
+		return rc < 0 ? rc : l.rc;
 	return 0;
 }
 

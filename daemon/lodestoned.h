@@ -236,6 +236,12 @@ void lsd_gossip_checkpoint(struct lsd_gossip *g, uint64_t size, const char *note
  * frees). g may be NULL (no gossip: no peers). */
 int lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n);
 
+/* The witnessing part of a status: the split-view evidence the store holds
+ * (st->split_views calloc'd), the witness policy and the latest checkpoint
+ * with its quorum. g may be NULL (nothing). LS_ERR_NOMEM or a store error. */
+struct ls_api_status;
+int lsd_gossip_witness_status(struct lsd_gossip *g, struct ls_api_status *st);
+
 /* Closes the sockets and frees *g. NULL-safe. */
 void lsd_gossip_close(struct lsd_gossip **g);
 
