@@ -39,6 +39,7 @@
  * API is served between them. Everything runs on the daemon's one thread.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,8 @@
 #define FETCH_WAIT_MS    10000 /* missing records: how long they are waited for */
 #define OWNER_TIMEOUT_MS 45000 /* an AddCheckpoint unanswered this long is sent again */
 #define RESUME_EVERY_MS  1000  /* a job waiting for records looks again this often */
+#define REFUSED_QUIET_MS 30000 /* a refused checkpoint is offered again after this */
+#define BUSY_QUIET_MS    2000  /* ... and one refused as busy after this */
 
 struct pull {
 	uint8_t author[LS_KEY_LEN];
@@ -129,8 +132,9 @@ struct gpeer {
 	uint64_t o_size, o_time; /* what it last cosigned, when */
 	bool o_inflight, o_retried;
 	uint64_t o_sent_ms, o_sent_size, o_hint; /* o_hint: the size its 409 named */
-	uint64_t o_refused;                      /* our checkpoints it refused */
-	char o_reason[LS_WITNESS_REASON_MAX];    /* its last refusal */
+	uint64_t o_quiet_ms; /* a refusal: that checkpoint is not sent again before */
+	uint64_t o_refused;  /* our checkpoints it refused */
+	char o_reason[LS_WITNESS_REASON_MAX]; /* its last refusal */
 };
 
 /* Where a message came from, and where its answer goes. */
@@ -191,6 +195,9 @@ struct lsd_gossip {
 	char *cp_note;
 	size_t cp_len;
 	uint64_t announced; /* the largest size gossiped as Cosigned */
+	/* LODESTONED_TEST_CRASH=after-witness-commit: die by SIGKILL after
+	 * committing a cosignature, before answering (for the tests) */
+	bool crash_after_commit;
 };
 
 static uint64_t
@@ -914,7 +921,11 @@ w_reply(struct lsd_gossip *g, struct gpeer *p, bool via_router,
 		snprintf(p->w_reason, sizeof(p->w_reason), "%u %.240s", reply->status,
 			 reply->reason);
 		p->w_refused++;
-		peer_fault(p, "checkpoint refused", p->w_reason);
+		/* a stale size or a busy witness is routine: the owner retries */
+		if (reply->status == LS_WITNESS_CONFLICT || reply->status == LS_WITNESS_BUSY)
+			log_debug("peer %.16s: checkpoint refused: %s", p->hex, p->w_reason);
+		else
+			peer_fault(p, "checkpoint refused", p->w_reason);
 	}
 	send_msg(g, &c, &m);
 }
@@ -986,6 +997,8 @@ wjob_commit(struct lsd_gossip *g, struct gpeer *p, struct ls_witness_reply *repl
 		log_debug("peer %.16s: cosigned checkpoint %llu of log %s", p->hex,
 			  (unsigned long long)ls_witness_job_size(w->j),
 			  ls_witness_job_origin(w->j));
+		if (g->crash_after_commit)
+			raise(SIGKILL); /* the test of a crash between commit and answer */
 	}
 	w_reply(g, p, w->via_router, reply);
 }
@@ -1468,18 +1481,22 @@ owner_kick(struct lsd_gossip *g)
 		return;
 	for (size_t i = 0; i < g->n_peers; i++) {
 		struct gpeer *p = &g->peers[i];
-		if (!p->has_keys || p->o_inflight || p->o_size >= g->cp_size)
+		if (!p->has_keys || p->o_inflight || p->o_size >= g->cp_size ||
+		    (p->o_sent_size == g->cp_size && now_ms() < p->o_quiet_ms))
 			continue;
 		owner_send(
 		    g, p, p->o_hint > p->o_size && p->o_hint <= g->cp_size ? p->o_hint : p->o_size);
 	}
 }
 
+/* A witness refused our checkpoint: counted, and not offered again until
+ * there is a newer one or a while passed. */
 static void
 owner_refused(struct gpeer *p, uint32_t status, const char *reason)
 {
 	snprintf(p->o_reason, sizeof(p->o_reason), "%u %.240s", status, reason);
 	p->o_refused++;
+	p->o_quiet_ms = now_ms() + (status == LS_WITNESS_BUSY ? BUSY_QUIET_MS : REFUSED_QUIET_MS);
 	peer_fault(p, "refused our checkpoint", p->o_reason);
 }
 
@@ -1549,8 +1566,7 @@ on_checkpoint_reply(struct lsd_gossip *g, const struct chan *c, const struct ls_
 		owner_refused(p, m->status, m->reason);
 	}
 	p->o_retried = false;
-	if (m->status == LS_WITNESS_OK)
-		owner_kick(g);
+	owner_kick(g); /* a newer checkpoint may be waiting */
 }
 
 /* A peer's checkpoint with its quorum: a split view when it contradicts the
@@ -2284,6 +2300,10 @@ lsd_gossip_open(void *zctx, struct ls_store *store, const struct lsd_config *cfg
 	g->n_policy = cfg->n_witnesses;
 	g->quorum = cfg->witness_quorum;
 	g->grace = cfg->witness_grace;
+	{
+		const char *crash = getenv("LODESTONED_TEST_CRASH");
+		g->crash_after_commit = crash != NULL && strcmp(crash, "after-witness-commit") == 0;
+	}
 	if ((g->peers = calloc(cfg->n_peers + cfg->n_allow + 1, sizeof(*g->peers))) == NULL ||
 	    (g->sent = calloc(LSD_BATCH_ENVS, sizeof(*g->sent))) == NULL ||
 	    (csk = sodium_malloc(32)) == NULL) {
