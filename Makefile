@@ -173,6 +173,7 @@ demo: all
 
 bench: all
 	$(BIN)/lodestone-bench ingest -n 20000
+	$(BIN)/lodestone-bench log -n 1000000
 	$(BIN)/lodestone-bench gossip
 
 install: all

@@ -111,6 +111,7 @@ struct wctx {
 	size_t n_ev, cap_ev;
 	uint64_t next_pos, pending, strangers;
 	uint64_t log_size;        /* leaves in the Merkle log ("logsize") */
+	struct ls_log_edge edge;  /* its right edge, for the appends of this attempt */
 	int err;                  /* a store error: abort the batch */
 	bool disk_full;           /* the commit failed on the disk, not on the map */
 	struct ls_branch *branch; /* the branch of the last record checked off the main one */
@@ -721,7 +722,7 @@ store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **
 	ls_be64_put(head + 8 + LS_ID_LEN, r->timestamp);
 	if ((rc = ls_txn_put(&w->t, s->recs, pos, 8, env, len, MDB_APPEND)) != 0 ||
 	    (rc = ls_txn_put(&w->t, s->ids, r->id, LS_ID_LEN, idv, idlen, 0)) != 0 ||
-	    (!s->no_log && (rc = ls_txn_log_append(&w->t, &w->log_size, leaf)) != 0) ||
+	    (!s->no_log && (rc = ls_txn_log_append(&w->t, &w->log_size, leaf, &w->edge)) != 0) ||
 	    (on_main &&
 	     ((rc = ls_txn_put(&w->t, s->feeds, fk, sizeof(fk), r->id, LS_ID_LEN, 0)) != 0 ||
 	      (rc = ls_txn_put(&w->t, s->heads, r->author, LS_KEY_LEN, head, sizeof(head), 0)) !=
@@ -1151,6 +1152,7 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 	    rc != LS_ERR_NOT_FOUND)
 		goto fail;
 	w->log_size = 0;
+	w->edge.valid = false; /* what an aborted attempt appended is gone */
 	if (!s->no_log && (rc = ls_txn_get_u64(&w->t, s->meta, "logsize", 7, &w->log_size)) != 0 &&
 	    rc != LS_ERR_NOT_FOUND)
 		goto fail;

@@ -20,44 +20,97 @@
  * not by thousands. */
 #define QUORUM_SCAN 256
 
+/*
+ * The key of the perfect subtree (level >= 1, index): the index of its last
+ * leaf, then the level. A node is complete when its last leaf is appended,
+ * so appends write keys in increasing order (leaf n: (n, 1), (n, 2), ...)
+ * and every put is an MDB_APPEND: full pages, no search. Level 0, the leaf
+ * hashes, is not kept: a leaf is hashed from logleaf when a proof needs it.
+ */
 static void
 node_key(uint8_t k[9], unsigned level, uint64_t index)
 {
-	k[0] = (uint8_t)level;
-	ls_be64_put(k + 1, index);
+	ls_be64_put(k, ((index + 1) << level) - 1);
+	k[8] = (uint8_t)level;
 }
 
-int
-ls_txn_log_append(struct ls_txn *t, uint64_t *size, const uint8_t leaf[LS_TLOG_LEAF_LEN])
+/* The hash of the stored perfect subtree (level, index); one that is
+ * missing is a damaged store. */
+static int
+node_get(struct ls_txn *t, unsigned level, uint64_t index, uint8_t out[LS_TLOG_HASH])
 {
-	struct ls_store *s = t->s;
-	uint64_t n = *size, idx = n;
-	unsigned level = 0;
-	uint8_t k[9], h[LS_TLOG_HASH];
+	uint8_t k[9];
 	MDB_val v;
 	int rc;
 
+	if (level > 63)
+		return LS_ERR_STORE;
+	if (level == 0) {
+		ls_be64_put(k, index);
+		if ((rc = ls_txn_get(t, t->s->logleaf, k, 8, &v)) != 0)
+			return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+		if (v.mv_size != LS_TLOG_LEAF_LEN)
+			return LS_ERR_STORE;
+		ls_tlog_leaf_hash(v.mv_data, LS_TLOG_LEAF_LEN, out);
+		return 0;
+	}
+	node_key(k, level, index);
+	if ((rc = ls_txn_get(t, t->s->lognode, k, 9, &v)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+	if (v.mv_size != LS_TLOG_HASH)
+		return LS_ERR_STORE;
+	memcpy(out, v.mv_data, LS_TLOG_HASH);
+	return 0;
+}
+
+/* Fills e with the right edge of the tree of size leaves: for each set bit
+ * l of size, the perfect subtree of level l that ends the tree. */
+static int
+edge_load(struct ls_txn *t, uint64_t size, struct ls_log_edge *e)
+{
+	int rc;
+
+	for (unsigned l = 0; l < 64; l++)
+		if (((size >> l) & 1) && (rc = node_get(t, l, (size >> l) - 1, e->h[l])) != 0)
+			return rc;
+	e->size = size;
+	e->valid = true;
+	return 0;
+}
+
+int
+ls_txn_log_append(struct ls_txn *t, uint64_t *size, const uint8_t leaf[LS_TLOG_LEAF_LEN],
+		  struct ls_log_edge *edge)
+{
+	struct ls_store *s = t->s;
+	struct ls_log_edge local;
+	uint64_t n = *size, idx = n;
+	unsigned level = 0;
+	uint8_t k[9], h[LS_TLOG_HASH];
+	int rc;
+
+	if (edge == NULL) {
+		local.valid = false;
+		edge = &local;
+	}
+	if ((!edge->valid || edge->size != n) && (rc = edge_load(t, n, edge)) != 0)
+		return rc;
 	ls_be64_put(k, n);
 	if ((rc = ls_txn_put(t, s->logleaf, k, 8, leaf, LS_TLOG_LEAF_LEN, MDB_APPEND)) != 0)
 		return rc == LS_ERR_EXISTS ? LS_ERR_STORE : rc;
 	ls_tlog_leaf_hash(leaf, LS_TLOG_LEAF_LEN, h);
-	node_key(k, 0, n);
-	if ((rc = ls_txn_put(t, s->lognode, k, 9, h, LS_TLOG_HASH, 0)) != 0)
-		return rc;
-	/* A right child completes its parent: combine up while it is one. */
+	/* A right child completes its parent: combine up while it is one (its
+	 * left sibling is the edge's subtree at that level). */
 	while (idx & 1) {
-		node_key(k, level, idx - 1);
-		if ((rc = ls_txn_get(t, s->lognode, k, 9, &v)) != 0)
-			return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
-		if (v.mv_size != LS_TLOG_HASH)
-			return LS_ERR_STORE;
-		ls_tlog_node_hash(v.mv_data, h, h);
+		ls_tlog_node_hash(edge->h[level], h, h);
 		level++;
 		idx >>= 1;
 		node_key(k, level, idx);
-		if ((rc = ls_txn_put(t, s->lognode, k, 9, h, LS_TLOG_HASH, 0)) != 0)
-			return rc;
+		if ((rc = ls_txn_put(t, s->lognode, k, 9, h, LS_TLOG_HASH, MDB_APPEND)) != 0)
+			return rc == LS_ERR_EXISTS ? LS_ERR_STORE : rc;
 	}
+	memcpy(edge->h[level], h, LS_TLOG_HASH);
+	edge->size = n + 1;
 	*size = n + 1;
 	return 0;
 }
@@ -76,24 +129,11 @@ ls_txn_log_index(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *index)
 	return 0;
 }
 
-/* The stored subtree hash (a node of a stored tree missing is a fault). */
+/* tlog.c's view of the stored tree. */
 static int
 node_fn(void *arg, unsigned level, uint64_t index, uint8_t out[LS_TLOG_HASH])
 {
-	struct ls_txn *t = arg;
-	uint8_t k[9];
-	MDB_val v;
-	int rc;
-
-	if (level > 63)
-		return LS_ERR_STORE;
-	node_key(k, level, index);
-	if ((rc = ls_txn_get(t, t->s->lognode, k, 9, &v)) != 0)
-		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
-	if (v.mv_size != LS_TLOG_HASH)
-		return LS_ERR_STORE;
-	memcpy(out, v.mv_data, LS_TLOG_HASH);
-	return 0;
+	return node_get(arg, level, index, out);
 }
 
 static int
@@ -587,7 +627,7 @@ seal_txn(struct ls_txn *t, uint64_t size, uint64_t sealed, void *arg)
 	if ((rc = htree_now(t, &h)) != 0 || (rc = htree_root(&h, leaf + 1)) != 0)
 		goto out;
 	leaf[0] = LS_TLOG_LEAF_HEADS;
-	if ((rc = ls_txn_log_append(t, &size, leaf)) != 0)
+	if ((rc = ls_txn_log_append(t, &size, leaf, NULL)) != 0)
 		goto out;
 	if ((mrc = mdb_cursor_open(t->txn, t->s->hseal, &c)) != 0) {
 		rc = ls_store_err(mrc);

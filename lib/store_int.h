@@ -52,9 +52,11 @@
  *
  * The Merkle log (logstore.c; store.h describes the leaves):
  *   logleaf   index u64 -> leaf data (LS_TLOG_LEAF_LEN bytes), MDB_APPEND
- *   lognode   level u8 || index u64 -> the hash of the perfect subtree over
- *               leaves [index * 2^level, (index + 1) * 2^level) (level 0: the
- *               leaf hashes); written as leaves are appended
+ *   lognode   last leaf u64 || level u8 -> the hash of the perfect subtree
+ *               of that level (>= 1) ending at that leaf, leaves [index *
+ *               2^level, (index + 1) * 2^level); written as leaves are
+ *               appended, in key order (MDB_APPEND). Level 0 (leaf hashes)
+ *               is hashed from logleaf when needed: a third fewer writes.
  *   hseal     author || heads-leaf index u64 -> seq u64 || head id: at each
  *               seal, for each author whose head differs from its latest
  *               entry, so the heads tree as of any seal can be rebuilt (for
@@ -348,9 +350,21 @@ int ls_txn_evidence_each(struct ls_txn *t, const uint8_t *author,
 
 /* ---- the Merkle log (logstore.c) ---- */
 
+/* The right edge of the tree of size leaves (for each set bit l of size,
+ * the hash of the perfect subtree of level l that ends it): what an append
+ * combines with, kept by a writer across the appends of one transaction. */
+struct ls_log_edge {
+	bool valid;
+	uint64_t size;
+	uint8_t h[64][LS_TLOG_HASH];
+};
+
 /* Appends leaf data at index *size in t (a write transaction) with its
- * subtree hashes and advances *size; the caller keeps "logsize". */
-int ls_txn_log_append(struct ls_txn *t, uint64_t *size, const uint8_t leaf[LS_TLOG_LEAF_LEN]);
+ * subtree hashes and advances *size; the caller keeps "logsize". edge (NULL:
+ * none) is read from the store when it is not valid for *size, and updated;
+ * invalidate it when the transaction is aborted. */
+int ls_txn_log_append(struct ls_txn *t, uint64_t *size, const uint8_t leaf[LS_TLOG_LEAF_LEN],
+		      struct ls_log_edge *edge);
 /* The leaf index of stored record id. LS_ERR_NOT_FOUND (also for a store
  * without the log). */
 int ls_txn_log_index(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *index);

@@ -293,6 +293,34 @@ test_api_request_roundtrip(void **state)
 	assert_memory_equal(out.bundle.lot, in.bundle.lot, LS_ID_LEN);
 	ls_api_request_release(&out);
 
+	memset(&in, 0, sizeof(in));
+	in.kind = LS_API_CHECKPOINT;
+	req_roundtrip(&in, &out);
+	ls_api_request_release(&out);
+
+	memset(&in, 0, sizeof(in));
+	in.kind = LS_API_PROVE;
+	fill(in.prove.id, LS_ID_LEN, 14);
+	req_roundtrip(&in, &out);
+	assert_memory_equal(out.prove.id, in.prove.id, LS_ID_LEN);
+	assert_null(out.prove.prefix);
+	ls_api_request_release(&out);
+	in.prove.prefix = "0a1B2c3D";
+	req_roundtrip(&in, &out);
+	assert_string_equal(out.prove.prefix, "0a1B2c3D");
+	ls_api_request_release(&out);
+	/* a prefix that is not one is refused before it is sent */
+	{
+		const char *bad[] = {"0a1b2c3", "0a1b2c3g", ""};
+		uint8_t *buf = NULL;
+		size_t len;
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			in.prove.prefix = bad[i];
+			assert_int_equal(ls_api_request_encode(&in, &buf, &len, NULL),
+					 LS_ERR_INVALID);
+		}
+	}
+
 	/* release is NULL-safe and idempotent */
 	ls_api_request_release(NULL);
 	ls_api_request_release(&out);
@@ -397,6 +425,21 @@ test_api_request_malformed(void **state)
 			 LS_ERR_MALFORMED);
 	/* the well-formed status request decodes */
 	assert_int_equal(req_decode_raw(buf, n + put_bytes(buf + n, 19, NULL, 0)), 0);
+
+	/* prove: with both id and prefix, with neither, with a bad prefix */
+	m = put_bytes(inner, 1, key, LS_KEY_LEN);
+	m += put_bytes(inner + m, 2, "0a1b2c3d", 8);
+	assert_int_equal(
+	    ls_api_request_decode(buf, n + put_bytes(buf + n, 23, inner, m), &req, &ctx),
+	    LS_ERR_MALFORMED);
+	assert_non_null(strstr(ctx.msg, "exactly one of id and prefix"));
+	assert_int_equal(req_decode_raw(buf, n + put_bytes(buf + n, 23, NULL, 0)),
+			 LS_ERR_MALFORMED);
+	m = put_bytes(inner, 2, "0a1b2c3z", 8);
+	assert_int_equal(req_decode_raw(buf, n + put_bytes(buf + n, 23, inner, m)),
+			 LS_ERR_MALFORMED);
+	m = put_bytes(inner, 2, "0a1b2c3d", 8);
+	assert_int_equal(req_decode_raw(buf, n + put_bytes(buf + n, 23, inner, m)), 0);
 
 	/* head with a 31-byte author, then without one */
 	m = put_bytes(inner, 1, key, 31);
@@ -778,7 +821,65 @@ test_api_response_roundtrip(void **state)
 	assert_string_equal(out.status.listen, "");
 	assert_int_equal(out.status.n_peers, 1);
 	assert_memory_equal(&out.status.peers[0], &peers[0], sizeof(peers[0]));
+	assert_int_equal(out.status.log_size, 0);
+	assert_string_equal(out.status.log_vkey, "");
+	assert_int_equal(out.status.checkpoint_size, 0);
 	ls_api_response_release(&out);
+
+	/* the log's part of the status */
+	in.status.log_size = 12;
+	in.status.log_sealed = 11;
+	snprintf(in.status.log_origin, sizeof(in.status.log_origin), "lodestone/0123456789abcdef");
+	snprintf(in.status.log_vkey, sizeof(in.status.log_vkey), "lodestone/0123456789abcdef+1+x");
+	snprintf(in.status.witness_vkey, sizeof(in.status.witness_vkey), "w+2+y");
+	in.status.checkpoint_size = 11;
+	in.status.checkpoint_time = FX_T0;
+	resp_roundtrip(&in, &out);
+	assert_int_equal(out.status.log_size, 12);
+	assert_int_equal(out.status.log_sealed, 11);
+	assert_string_equal(out.status.log_origin, in.status.log_origin);
+	assert_string_equal(out.status.log_vkey, in.status.log_vkey);
+	assert_string_equal(out.status.witness_vkey, "w+2+y");
+	assert_int_equal(out.status.checkpoint_size, 11);
+	assert_int_equal(out.status.checkpoint_time, FX_T0);
+	ls_api_response_release(&out);
+
+	ls_api_response_init(&in);
+	in.kind = LS_API_CHECKPOINT;
+	in.checkpoint.size = 7;
+	in.checkpoint.note = "lodestone/x\n7\nAAAA\n\n\xe2\x80\x94 lodestone/x sig\n";
+	in.checkpoint.len = strlen(in.checkpoint.note);
+	resp_roundtrip(&in, &out);
+	assert_int_equal(out.checkpoint.size, 7);
+	assert_int_equal(out.checkpoint.len, in.checkpoint.len);
+	assert_string_equal(out.checkpoint.note, in.checkpoint.note);
+	ls_api_response_release(&out);
+
+	ls_api_response_init(&in);
+	in.kind = LS_API_PROVE;
+	fill(in.prove.id, LS_ID_LEN, 20);
+	in.prove.index = 3;
+	in.prove.size = 9;
+	in.prove.proof = "c2sp.org/tlog-proof@v1\nindex 3\n";
+	in.prove.len = strlen(in.prove.proof);
+	resp_roundtrip(&in, &out);
+	assert_memory_equal(out.prove.id, in.prove.id, LS_ID_LEN);
+	assert_int_equal(out.prove.index, 3);
+	assert_int_equal(out.prove.size, 9);
+	assert_string_equal(out.prove.proof, in.prove.proof);
+	ls_api_response_release(&out);
+	/* an index outside the tree, a NUL in the text: refused on decode */
+	in.prove.index = 9;
+	assert_int_equal(resp_encode_decode(&in), LS_ERR_MALFORMED);
+	in.prove.index = 3;
+	in.prove.len = in.prove.len + 1; /* the NUL */
+	assert_int_equal(resp_encode_decode(&in), LS_ERR_MALFORMED);
+	{
+		uint8_t *buf = NULL;
+		size_t len;
+		in.prove.len = 0;
+		assert_int_equal(ls_api_response_encode(&in, &buf, &len, NULL), LS_ERR_INVALID);
+	}
 
 	ls_api_response_init(&in);
 	fill(bundle, sizeof(bundle), 19);

@@ -26,8 +26,11 @@
 
 #include "api.h"
 #include "err.h"
+#include "note.h"
 #include "record.h"
 #include "store.h"
+#include "store_int.h" /* the log bench appends leaves without records */
+#include "tlog.h"
 #include "util.h"
 #include "verify.h"
 
@@ -45,12 +48,14 @@ static int cmd_ingest(int argc, char **argv);
 static int cmd_verify(int argc, char **argv);
 static int cmd_api(int argc, char **argv);
 static int cmd_gossip(int argc, char **argv);
+static int cmd_log(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cmd cmds[] = {
     {"api", cmd_api, "records per second submitted by N clients through a real lodestoned"},
     {"gossip", cmd_gossip, "records written at one of K daemons on loopback reaching all of them"},
-    {"ingest", cmd_ingest, "store ingest throughput against raw signature verification"},
+    {"ingest", cmd_ingest, "store ingest throughput with and without the Merkle log"},
+    {"log", cmd_log, "Merkle log of N leaves: append, root, proof build and check, proof size"},
     {"verify", cmd_verify, "provenance, export and origin of a lot with N ancestors"},
 };
 
@@ -246,21 +251,20 @@ items_free(struct item *items, size_t n)
 	free(items);
 }
 
-/* Ingests items[0..n) in batches; counts what was not accepted. */
+/* Ingests items[from..to) in batches; counts what was not accepted. */
 static int
-ingest_all(struct ls_store *s, const struct item *items, size_t n, size_t batch,
-	   size_t *not_accepted)
+ingest_range(struct ls_store *s, const struct item *items, size_t from, size_t to, size_t batch,
+	     size_t *not_accepted)
 {
 	const uint8_t **envs = calloc(batch, sizeof(*envs));
 	size_t *lens = calloc(batch, sizeof(*lens));
 	struct ls_ingest_result *res = calloc(batch, sizeof(*res));
 	int rc = 0;
 
-	*not_accepted = 0;
 	if (envs == NULL || lens == NULL || res == NULL)
 		rc = LS_ERR_NOMEM;
-	for (size_t i = 0; rc == 0 && i < n; i += batch) {
-		size_t m = n - i < batch ? n - i : batch;
+	for (size_t i = from; rc == 0 && i < to; i += batch) {
+		size_t m = to - i < batch ? to - i : batch;
 		for (size_t j = 0; j < m; j++) {
 			envs[j] = items[i + j].env;
 			lens[j] = items[i + j].len;
@@ -282,6 +286,15 @@ ingest_all(struct ls_store *s, const struct item *items, size_t n, size_t batch,
 	return rc;
 }
 
+/* Ingests items[0..n) in batches; counts what was not accepted. */
+static int
+ingest_all(struct ls_store *s, const struct item *items, size_t n, size_t batch,
+	   size_t *not_accepted)
+{
+	*not_accepted = 0;
+	return ingest_range(s, items, 0, n, batch, not_accepted);
+}
+
 static void
 ingest_usage(FILE *fp)
 {
@@ -289,14 +302,18 @@ ingest_usage(FILE *fp)
 		"usage: lodestone-bench ingest -n N [-b BATCH] [-t THREADS] [-m MINERS] [-d DIR]\n"
 		"\n"
 		"Signs N lot registrations up front (spread over MINERS certified miners'\n"
-		"feeds, default %d), ingests them into a new store in a temporary directory\n"
-		"under DIR (default $TMPDIR or /tmp) in batches of BATCH (default %d; durable\n"
-		"commits) with THREADS signature threads (default: the store's, one per\n"
-		"core, at most 4), then times a bare single-threaded Ed25519 verify loop over\n"
-		"the same records.\n"
+		"feeds, default %d), ingests them into two new stores in temporary\n"
+		"directories under DIR (default $TMPDIR or /tmp), one with the Merkle log\n"
+		"(sealed once a second of its ingest time, as the daemon does) and one\n"
+		"without (ls_store_opts.no_log), batch by batch in turn so that both see the\n"
+		"same machine, in batches of BATCH (default %d; durable commits) with\n"
+		"THREADS signature threads (default: the store's, one per core, at most 4),\n"
+		"then times a bare single-threaded Ed25519 verify loop over the same records.\n"
 		"\n"
-		"figures: records, batch, threads, elapsed (ingest, s), ingest_records_per_s,\n"
-		"verify_raw_per_s, ingest_vs_raw_verify (ratio of the two).\n",
+		"figures: records, batch, threads, elapsed (ingest with the log, s),\n"
+		"ingest_records_per_s (with the log), ingest_nolog_records_per_s,\n"
+		"log_vs_nolog (ratio of the two), seals, verify_raw_per_s,\n"
+		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify).\n",
 		DEFAULT_MINERS, DEFAULT_BATCH);
 }
 
@@ -309,13 +326,14 @@ cmd_ingest(int argc, char **argv)
 	const char *parent = getenv("TMPDIR");
 	struct signer *auth = NULL, *ms = NULL;
 	struct item *certs = NULL, *lots = NULL;
-	struct ls_store *s = NULL;
+	struct ls_store *s = NULL, *s0 = NULL;
 	struct ls_store_opts o;
 	struct ls_err_ctx ctx = {{0}};
-	char dir[4096];
-	bool have_dir = false;
-	double t0, t_ingest, t_raw, ingest_rate, raw_rate;
-	size_t bad = 0, raw_bad = 0;
+	char dir[4096], dir0[4096];
+	bool have_dir = false, have_dir0 = false;
+	double t0, t_ingest = 0, t_nolog = 0, t_raw, t_sealed = 0, ingest_rate, nolog_rate,
+		   raw_rate;
+	size_t bad = 0, raw_bad = 0, seals = 0;
 	int c, rc, status = 1;
 
 	optind = 1;
@@ -388,19 +406,48 @@ cmd_ingest(int argc, char **argv)
 		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
 		goto out;
 	}
-	if ((rc = ingest_all(s, certs, miners, batch, &bad)) != 0 || bad != 0) {
+	if (make_tmpdir(parent, dir0, sizeof(dir0)) != 0)
+		goto out;
+	have_dir0 = true;
+	o.no_log = true;
+	if ((rc = ls_store_open(dir0, &o, &s0, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+	if ((rc = ingest_all(s, certs, miners, batch, &bad)) != 0 || bad != 0 ||
+	    (rc = ingest_all(s0, certs, miners, batch, &bad)) != 0 || bad != 0) {
 		fprintf(stderr, "lodestone-bench: certificates: %s\n",
 			rc ? ls_strerror(rc) : "not accepted");
 		goto out;
 	}
 
-	t0 = now_s();
-	rc = ingest_all(s, lots, n, batch, &bad);
-	t_ingest = now_s() - t0;
-	if (rc != 0 || bad != 0) {
-		fprintf(stderr, "lodestone-bench: ingest: %s\n",
-			rc ? ls_strerror(rc) : "records not accepted");
-		goto out;
+	/* Batch by batch in turn, the store without the log first in odd
+	 * rounds: both see the same cache, disk and neighbours. */
+	bad = 0;
+	for (size_t i = 0, round = 0; i < n; i += batch, round++) {
+		size_t to = n - i < batch ? n : i + batch;
+		for (int k = 0; k < 2; k++) {
+			bool with_log = (k == 0) == (round % 2 == 0);
+			t0 = now_s();
+			rc = ingest_range(with_log ? s : s0, lots, i, to, batch, &bad);
+			if (rc == 0 && with_log && t_ingest - t_sealed >= 1.0) {
+				uint8_t root[LS_TLOG_HASH];
+				uint64_t size;
+				bool grew;
+				rc = ls_store_log_seal(s, &size, root, &grew);
+				seals++;
+				t_sealed = t_ingest;
+			}
+			if (with_log)
+				t_ingest += now_s() - t0;
+			else
+				t_nolog += now_s() - t0;
+			if (rc != 0 || bad != 0) {
+				fprintf(stderr, "lodestone-bench: ingest: %s\n",
+					rc ? ls_strerror(rc) : "records not accepted");
+				goto out;
+			}
+		}
 	}
 
 	t0 = now_s();
@@ -415,6 +462,7 @@ cmd_ingest(int argc, char **argv)
 	}
 
 	ingest_rate = (double)n / t_ingest;
+	nolog_rate = (double)n / t_nolog;
 	raw_rate = (double)n / t_raw;
 	printf("records %zu records\n", n);
 	printf("record_bytes %zu bytes\n", lots[0].len);
@@ -422,13 +470,19 @@ cmd_ingest(int argc, char **argv)
 	printf("threads %zu threads\n", threads);
 	printf("elapsed %.3f s\n", t_ingest);
 	printf("ingest_records_per_s %.0f records/s\n", ingest_rate);
+	printf("ingest_nolog_records_per_s %.0f records/s\n", nolog_rate);
+	printf("log_vs_nolog %.3f ratio\n", ingest_rate / nolog_rate);
+	printf("seals %zu seals\n", seals);
 	printf("verify_raw_per_s %.0f verifies/s\n", raw_rate);
 	printf("ingest_vs_raw_verify %.2f ratio\n", ingest_rate / raw_rate);
 	status = 0;
 out:
 	ls_store_close(&s);
+	ls_store_close(&s0);
 	if (have_dir)
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (have_dir0)
+		nftw(dir0, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	items_free(certs, miners);
 	items_free(lots, n);
 	if (auth != NULL)
@@ -437,6 +491,240 @@ out:
 		sodium_memzero(ms, miners * sizeof(*ms));
 	free(auth);
 	free(ms);
+	return status;
+}
+
+/* ---- log: proofs of a log of N leaves ---- */
+
+#define LOG_APPEND_TXN 10000 /* leaves per write transaction */
+
+static void
+log_usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: lodestone-bench log [-n N] [-q QUERIES] [-d DIR]\n"
+		"\n"
+		"Appends N record leaves (default 1000000; data 0x00 || a 32-byte id) to the\n"
+		"Merkle log of a new store in a temporary directory under DIR (default\n"
+		"$TMPDIR or /tmp), %d leaves per durable transaction, as ingest does for\n"
+		"stored records but without the records, then builds and checks QUERIES\n"
+		"(default 1000) inclusion proofs of random leaves in the tree of N leaves and\n"
+		"as many consistency proofs from random sizes to N.\n"
+		"\n"
+		"figures: leaves, append_leaves_per_s, store_bytes_per_leaf, root_us,\n"
+		"inclusion_build_us, inclusion_check_us, inclusion_hashes (the most),\n"
+		"inclusion_bytes, proof_text_bytes (leaf 0's proof, a longest, as a\n"
+		"c2sp.org/tlog-proof file with a one-signature checkpoint),\n"
+		"consistency_build_us, consistency_check_us,\n"
+		"consistency_hashes (the most), consistency_bytes (per proof, averages\n"
+		"unless said).\n",
+		LOG_APPEND_TXN);
+}
+
+static uint64_t
+rand_below(uint64_t n)
+{
+	uint64_t x;
+
+	randombytes_buf(&x, sizeof(x));
+	return x % n;
+}
+
+static int
+cmd_log(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+						 {NULL, 0, NULL, 0}};
+	size_t n = 1000000, q = 1000, max_inc = 0, max_con = 0, sum_inc = 0, sum_con = 0;
+	const char *parent = getenv("TMPDIR");
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t(*proof)[LS_TLOG_HASH] = malloc(LS_TLOG_PROOF_MAX * LS_TLOG_HASH);
+	uint8_t root[LS_TLOG_HASH], old[LS_TLOG_HASH], h[LS_TLOG_HASH], leaf[LS_TLOG_LEAF_LEN];
+	uint8_t(*olds)[LS_TLOG_HASH] = NULL;
+	uint64_t *idx = NULL, *ms = NULL;
+	double t0, t_append, t_root, t_ib = 0, t_ic = 0, t_cb = 0, t_cc = 0;
+	char dir[4096];
+	bool have_dir = false;
+	double used = 0;
+	size_t text_bytes = 0;
+	int c, rc, status = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:q:d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_size(optarg, "-n", 2, &n) != 0)
+				return 2;
+			break;
+		case 'q':
+			if (parse_size(optarg, "-q", 1, &q) != 0)
+				return 2;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h': log_usage(stdout); return 0;
+		default: log_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "lodestone-bench: unexpected argument '%s'\n", argv[optind]);
+		log_usage(stderr);
+		return 2;
+	}
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	idx = calloc(q, sizeof(*idx));
+	ms = calloc(q, sizeof(*ms));
+	olds = calloc(q, sizeof(*olds));
+	if (proof == NULL || idx == NULL || ms == NULL || olds == NULL) {
+		fprintf(stderr, "lodestone-bench: out of memory\n");
+		goto out;
+	}
+	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	memset(&o, 0, sizeof(o));
+	o.map_size = (size_t)256 << 20;
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+
+	t0 = now_s();
+	for (uint64_t size = 0; size < n;) {
+		struct ls_txn t;
+		struct ls_log_edge edge = {.valid = false};
+		uint64_t to = n - size < LOG_APPEND_TXN ? n : size + LOG_APPEND_TXN;
+		if ((rc = ls_txn_begin(s, true, &t)) != 0)
+			goto store_fail;
+		for (rc = 0; rc == 0 && size < to;) {
+			leaf[0] = LS_TLOG_LEAF_RECORD;
+			crypto_generichash(leaf + 1, LS_ID_LEN, (const uint8_t *)&size,
+					   sizeof(size), NULL, 0);
+			rc = ls_txn_log_append(&t, &size, leaf, &edge);
+		}
+		if (rc == 0)
+			rc = ls_txn_put_u64(&t, s->meta, "logsize", 7, size);
+		if (rc == 0) {
+			rc = ls_store_err(mdb_txn_commit(t.txn));
+			t.txn = NULL;
+		}
+		ls_txn_abort(&t);
+		if (rc != 0)
+			goto store_fail;
+	}
+	t_append = now_s() - t0;
+
+	t0 = now_s();
+	if ((rc = ls_store_log_root(s, n, root)) != 0)
+		goto store_fail;
+	t_root = now_s() - t0;
+
+	for (size_t i = 0; i < q; i++) {
+		idx[i] = rand_below(n);
+		ms[i] = 1 + rand_below(n - 1);
+		if ((rc = ls_store_log_root(s, ms[i], olds[i])) != 0)
+			goto store_fail;
+	}
+	for (size_t i = 0; i < q; i++) {
+		size_t np;
+		uint64_t v = idx[i];
+		t0 = now_s();
+		if ((rc = ls_store_log_inclusion(s, idx[i], n, proof, &np)) != 0)
+			goto store_fail;
+		t_ib += now_s() - t0;
+		leaf[0] = LS_TLOG_LEAF_RECORD;
+		crypto_generichash(leaf + 1, LS_ID_LEN, (const uint8_t *)&v, sizeof(v), NULL, 0);
+		t0 = now_s();
+		ls_tlog_leaf_hash(leaf, sizeof(leaf), h);
+		if (!ls_tlog_verify_inclusion(idx[i], n, h, (const uint8_t(*)[LS_TLOG_HASH])proof,
+					      np, root)) {
+			fprintf(stderr, "lodestone-bench: inclusion of %llu does not check\n",
+				(unsigned long long)idx[i]);
+			goto out;
+		}
+		t_ic += now_s() - t0;
+		sum_inc += np;
+		max_inc = np > max_inc ? np : max_inc;
+	}
+	for (size_t i = 0; i < q; i++) {
+		size_t np;
+		t0 = now_s();
+		if ((rc = ls_store_log_consistency(s, ms[i], n, proof, &np)) != 0)
+			goto store_fail;
+		t_cb += now_s() - t0;
+		memcpy(old, olds[i], LS_TLOG_HASH);
+		t0 = now_s();
+		if (!ls_tlog_verify_consistency(ms[i], n, old, root,
+						(const uint8_t(*)[LS_TLOG_HASH])proof, np)) {
+			fprintf(stderr, "lodestone-bench: consistency from %llu does not check\n",
+				(unsigned long long)ms[i]);
+			goto out;
+		}
+		t_cc += now_s() - t0;
+		sum_con += np;
+		max_con = np > max_con ? np : max_con;
+	}
+	/* The size of one proof as a c2sp.org/tlog-proof file: the proof of
+	 * leaf 0 (a longest path) with a checkpoint signed by one key. */
+	{
+		struct ls_tlog_proof *tp = calloc(1, sizeof(*tp));
+		struct ls_checkpoint cp = {.size = n};
+		uint8_t pk[32], sk[64];
+		char *text = malloc(LS_NOTE_MAX + 4096);
+		if (tp == NULL || text == NULL) {
+			free(tp);
+			free(text);
+			goto out;
+		}
+		crypto_sign_keypair(pk, sk);
+		snprintf(cp.origin, sizeof(cp.origin), "lodestone/0123456789abcdef");
+		memcpy(cp.root, root, LS_TLOG_HASH);
+		tp->cp.body_len = ls_checkpoint_body(&cp, tp->cp.body, sizeof(tp->cp.body));
+		tp->index = 0;
+		if ((rc = ls_note_sign(&tp->cp, cp.origin, sk)) == 0)
+			rc = ls_store_log_inclusion(s, 0, n, tp->hashes, &tp->n);
+		if (rc == 0)
+			text_bytes = ls_tlog_proof_format(tp, text, LS_NOTE_MAX + 4096);
+		sodium_memzero(sk, sizeof(sk));
+		free(tp);
+		free(text);
+		if (rc != 0)
+			goto store_fail;
+	}
+	{
+		MDB_envinfo info;
+		MDB_stat ms0;
+		if (mdb_env_info(s->env, &info) == 0 && mdb_env_stat(s->env, &ms0) == 0)
+			used = (double)(info.me_last_pgno + 1) * ms0.ms_psize;
+	}
+
+	printf("leaves %zu leaves\n", n);
+	printf("append_leaves_per_s %.0f leaves/s\n", (double)n / t_append);
+	printf("store_bytes_per_leaf %.1f bytes\n", used / (double)n);
+	printf("root_us %.1f us\n", t_root * 1e6);
+	printf("inclusion_build_us %.1f us\n", t_ib * 1e6 / (double)q);
+	printf("inclusion_check_us %.1f us\n", t_ic * 1e6 / (double)q);
+	printf("inclusion_hashes %zu hashes\n", max_inc);
+	printf("inclusion_bytes %.0f bytes\n", (double)sum_inc * LS_TLOG_HASH / (double)q);
+	printf("proof_text_bytes %zu bytes\n", text_bytes);
+	printf("consistency_build_us %.1f us\n", t_cb * 1e6 / (double)q);
+	printf("consistency_check_us %.1f us\n", t_cc * 1e6 / (double)q);
+	printf("consistency_hashes %zu hashes\n", max_con);
+	printf("consistency_bytes %.0f bytes\n", (double)sum_con * LS_TLOG_HASH / (double)q);
+	status = 0;
+	goto out;
+store_fail:
+	fprintf(stderr, "lodestone-bench: log: %s\n", ls_strerror(rc));
+out:
+	ls_store_close(&s);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(proof);
+	free(idx);
+	free(ms);
+	free(olds);
 	return status;
 }
 

@@ -42,9 +42,9 @@ expect_err 2 "unknown option '--bogus'" "keygen with an unknown flag" keygen --b
 echo "# global options and usage"
 expect 0 "--help" --help
 check "--help lists the commands" grep -q "lot register" <<<"$OUT"
-for cmd in bundle "cert issue" "cert revoke" import keygen "license issue" log "lot receive" \
-	"lot register" "lot transfer" "lot transform" origin "policy publish" pubkey show status \
-	"tech transfer" trace verify verify-bundle; do
+for cmd in bundle "cert issue" "cert revoke" checkpoint import keygen "license issue" log \
+	"lot receive" "lot register" "lot transfer" "lot transform" origin "policy publish" prove \
+	pubkey show status "tech transfer" trace verify verify-bundle verify-proof; do
 	# shellcheck disable=SC2086
 	lsc $cmd --help
 	if [ "$RC" -eq 0 ] && [[ $OUT == "usage: lodestone $cmd"* ]]; then ok "$cmd --help"; else
@@ -85,6 +85,9 @@ daemon_err() {
 
 daemon_err 2 "sync-interval.*'0' is not a number of seconds" "--sync-interval 0" --sync-interval 0
 daemon_err 2 "sync-interval.*'x5'" "--sync-interval x5" --sync-interval x5
+daemon_err 2 "checkpoint-interval.*'0' is not a number of seconds" "--checkpoint-interval 0" \
+	--checkpoint-interval 0
+daemon_err 2 "checkpoint-interval.*'3601'" "--checkpoint-interval 3601" --checkpoint-interval 3601
 daemon_err 2 "'nothex@tcp://127.0.0.1:1' is not HEX@ENDPOINT" "--peer without a key" \
 	--peer nothex@tcp://127.0.0.1:1
 daemon_err 2 "is not an endpoint" "--peer with a bad endpoint" --peer "$K1@http://x"
