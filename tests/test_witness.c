@@ -4,7 +4,8 @@
  * refusal (400, 403, 404, 409, 422 and each Lodestone reason), missing
  * records, split views (and their evidence, checked), the heads of an
  * equivocating author, the grace period; and the witness state tables
- * (lib/witstore.c) in a real store, with their compare-and-swap.
+ * (lib/witstore.c) in a real store, with their compare-and-swap, kept
+ * across --reindex.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1050,11 +1051,222 @@ test_witness_store_tables(void **state)
 		fx_env_release(&c);
 		fx_env_release(&lot);
 	}
+	/* --reindex keeps the witness state (and the records' authtime) */
+	ls_store_close(&s);
+	{
+		struct ls_store_opts o = {0};
+		struct ls_reindex_report rep;
+		o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->kp->pk;
+		o.n_anchors = 1;
+		assert_int_equal(ls_store_reindex(dir, &o, NULL, &rep, NULL), 0);
+		assert_int_equal(rep.accepted, 2);
+	}
+	assert_int_equal(fx_store_open(dir, auth, 0, &s), 0);
+	assert_int_equal(ls_store_wlog_get(s, T->origin, got), 0);
+	assert_true(got->distrusted);
+	assert_int_equal(got->size, 6);
+	n = 0;
+	assert_int_equal(ls_store_wheads_each(s, T->origin, count_head, &n), 0);
+	assert_int_equal(n, 3);
+	n = 0;
+	assert_int_equal(ls_store_splitviews_each(s, count_split, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ls_store_peerlog_get(s, T->log_pk, lk, wk), 0);
+	assert_string_equal(lk, "lk+1+2");
+	n = 0;
+	assert_int_equal(ls_store_authtime_each(s, ls_now() + 10, count_auth, &n), 0);
+	assert_int_equal(n, 1);
 	ls_store_close(&s);
 	fx_rmtree(dir);
 	free(dir);
 	free(st);
 	free(got);
+	fx_actor_free(&auth);
+	fx_actor_free(&m);
+}
+
+/* ---- against the store's own log ---- */
+
+static int
+store_lookup(void *arg, const uint8_t id[32], struct ls_witness_rec *out)
+{
+	struct ls_record *r = NULL;
+	int rc = ls_store_get_record(arg, id, &r);
+
+	if (rc != 0)
+		return rc;
+	memcpy(out->author, r->author, 32);
+	out->seq = r->seq;
+	memset(out->prev, 0, 32);
+	if (r->seq > 1)
+		memcpy(out->prev, r->prev, 32);
+	ls_record_free(r);
+	return 0;
+}
+
+struct leafbuf {
+	uint8_t (*l)[LS_TLOG_LEAF_LEN];
+	size_t n;
+};
+
+static int
+take_leaf(void *arg, uint64_t index, const uint8_t leaf[LS_TLOG_LEAF_LEN])
+{
+	struct leafbuf *b = arg;
+
+	(void)index;
+	memcpy(b->l[b->n++], leaf, LS_TLOG_LEAF_LEN);
+	return 0;
+}
+
+/* One checkpoint of store o's log from old, checked by a witness whose
+ * records are in store w: the reply. */
+static uint32_t
+witness_store_log(struct ls_store *o, struct ls_store *w, struct tstate *st, uint64_t old,
+		  struct ls_witness_reply *reply)
+{
+	struct ls_addcp *a = calloc(1, sizeof(*a));
+	struct ls_checkpoint c;
+	struct ls_witness_job *j = NULL;
+	struct leafbuf b = {calloc(LS_WITNESS_PAGE, LS_TLOG_LEAF_LEN), 0};
+	char *text = malloc(LS_NOTE_MAX + 4096);
+	uint64_t sealed;
+	size_t len;
+	int step;
+
+	assert_non_null(a);
+	assert_non_null(b.l);
+	assert_non_null(text);
+	assert_int_equal(ls_store_log_size(o, &c.size, &sealed), 0);
+	c.size = sealed;
+	snprintf(c.origin, sizeof(c.origin), "%s", T->origin);
+	assert_int_equal(ls_store_log_root(o, c.size, c.root), 0);
+	a->old = old;
+	assert_int_equal(ls_store_log_consistency(o, old, c.size, a->proof, &a->n), 0);
+	a->cp.body_len = ls_checkpoint_body(&c, a->cp.body, sizeof(a->cp.body));
+	assert_int_equal(ls_note_sign(&a->cp, T->origin, T->log_sk), 0);
+	len = ls_addcp_format(a, text, LS_NOTE_MAX + 4096);
+	step = ls_witness_start(st->has ? &st->st : NULL, st->has ? st->note : NULL, st->note_len,
+				&T->log_key, (const uint8_t *)text, len, NULL, &j, reply, NULL);
+	for (size_t i = 0; j != NULL && i < st->n_heads; i++)
+		assert_int_equal(ls_witness_job_head(j, &st->heads[i]), 0);
+	while (step == LS_WITNESS_ENTRIES) {
+		uint64_t from = ls_witness_job_next(j);
+		b.n = 0;
+		assert_int_equal(ls_store_log_leaves(o, from, LS_WITNESS_PAGE, take_leaf, &b), 0);
+		step = ls_witness_job_feed(j, from, b.l[0], b.n, store_lookup, w, reply);
+	}
+	assert_int_equal(step == LS_WITNESS_READY || step == LS_WITNESS_DONE, true);
+	if (step == LS_WITNESS_READY)
+		assert_int_equal(ls_witness_job_finish(j, ls_store_authtime_each, w, NOW,
+						       T->wit_name, T->wit_sk, NOW, reply),
+				 LS_WITNESS_DONE);
+	if (reply->status == 200) {
+		struct ls_whead *hs;
+		size_t nh;
+		assert_int_equal(ls_witness_job_heads(j, &hs, &nh), 0);
+		for (size_t k = 0; k < nh; k++) {
+			size_t i;
+			for (i = 0; i < st->n_heads; i++)
+				if (memcmp(st->heads[i].author, hs[k].author, 32) == 0)
+					break;
+			if (i == st->n_heads)
+				st->n_heads++;
+			st->heads[i] = hs[k];
+		}
+		free(hs);
+		st->st = *ls_witness_job_state(j);
+		memcpy(st->note, ls_witness_job_note(j, &st->note_len), st->note_len + 1);
+		st->has = true;
+	}
+	ls_witness_job_free(&j);
+	free(text);
+	free(b.l);
+	free(a);
+	return reply->status;
+}
+
+/*
+ * The witness follows the store's own log (lib/logstore.c): the heads it
+ * keeps match the heads leaves the store seals, with an equivocating author
+ * whose records reach the owner and the witness in different orders.
+ */
+static void
+test_witness_follows_the_store_log(void **state)
+{
+	char *d1 = fx_tmpdir(), *d2 = fx_tmpdir();
+	struct ls_store *o = NULL, *w = NULL;
+	struct fx_actor *auth = fx_actor_new("CN"), *m = fx_actor_new("CN");
+	struct fx_env c, l1, l2a, l2b, l3a, l3b, l4;
+	struct fx_mark mk, mk2;
+	struct tstate *st = calloc(1, sizeof(*st));
+	struct ls_ingest_result res;
+	struct ls_witness_reply reply;
+	uint64_t size;
+	uint8_t root[32];
+	bool grew;
+
+	(void)state;
+	assert_int_equal(fx_store_open(d1, auth, 0, &o), 0);
+	assert_int_equal(fx_store_open(d2, auth, 0, &w), 0);
+	c = fx_cert(auth, m, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	l1 = fx_lot(m, "a", "S", NULL, "ore", 1000, "Dy=1000");
+	mk = fx_mark(m);
+	l2a = fx_lot(m, "b", "S", NULL, "ore", 1000, "Dy=1000");
+	mk2 = fx_mark(m);
+	l3a = fx_lot(m, "c", "S", NULL, "ore", 1000, "Dy=1000");
+	fx_rewind(m, &mk);
+	l2b = fx_lot(m, "b2", "S", NULL, "ore", 1000, "Dy=1000");
+	l3b = fx_lot(m, "c2", "S", NULL, "ore", 1000, "Dy=1000");
+	fx_rewind(m, &mk2);
+	m->seq = 3;
+	memcpy(m->head, l3a.id, 32);
+	l4 = fx_lot(m, "d", "S", NULL, "ore", 1000, "Dy=1000");
+	/* the owner: a's branch first, then b's */
+	{
+		const struct fx_env *order[] = {&c, &l1, &l2a, &l3a};
+		for (size_t i = 0; i < 4; i++) {
+			assert_int_equal(fx_ingest_one(o, order[i]->buf, order[i]->len, &res), 0);
+			assert_int_equal(res.status, LS_INGEST_ACCEPTED);
+		}
+	}
+	assert_int_equal(ls_store_log_seal(o, &size, root, &grew), 0);
+	/* the witness holds them all, b's branch first */
+	{
+		const struct fx_env *order[] = {&c, &l1, &l2b, &l3b, &l2a, &l3a, &l4};
+		for (size_t i = 0; i < 7; i++)
+			assert_int_equal(fx_ingest_one(w, order[i]->buf, order[i]->len, &res), 0);
+	}
+	assert_int_equal(witness_store_log(o, w, st, 0, &reply), 200);
+	{
+		const struct fx_env *order[] = {&l2b, &l3b, &l4};
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(fx_ingest_one(o, order[i]->buf, order[i]->len, &res), 0);
+			assert_int_equal(res.status, LS_INGEST_ACCEPTED);
+		}
+	}
+	assert_int_equal(ls_store_log_seal(o, &size, root, &grew), 0);
+	if (witness_store_log(o, w, st, st->st.size, &reply) != 200)
+		fail_msg("%u %s", reply.status, reply.reason);
+	for (size_t i = 0; i < st->n_heads; i++)
+		if (memcmp(st->heads[i].author, m->kp->pk, 32) == 0) {
+			assert_int_equal(st->heads[i].seq, 4);
+			assert_memory_equal(st->heads[i].id, l4.id, 32);
+		}
+	ls_store_close(&o);
+	ls_store_close(&w);
+	fx_rmtree(d1);
+	fx_rmtree(d2);
+	free(d1);
+	free(d2);
+	free(st);
+	fx_env_release(&c);
+	fx_env_release(&l1);
+	fx_env_release(&l2a);
+	fx_env_release(&l2b);
+	fx_env_release(&l3a);
+	fx_env_release(&l3b);
+	fx_env_release(&l4);
 	fx_actor_free(&auth);
 	fx_actor_free(&m);
 }
@@ -1070,6 +1282,7 @@ main(void)
 	    cmocka_unit_test(test_witness_heads_of_an_equivocating_author),
 	    cmocka_unit_test(test_witness_grace),
 	    cmocka_unit_test(test_witness_store_tables),
+	    cmocka_unit_test(test_witness_follows_the_store_log),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
