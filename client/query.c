@@ -711,6 +711,10 @@ cmd_status(struct cli *c, int argc, char **argv)
 					    p->refused_reason[0] ? json_string(p->refused_reason)
 								 : json_null());
 			json_object_set_new(x, "distrusted", json_boolean(p->distrusted));
+			json_object_set_new(x, "cosign_rtt_us",
+					    p->cosign_rtt_us
+						? json_integer((json_int_t)p->cosign_rtt_us)
+						: json_null());
 			json_array_append_new(peers, x);
 		}
 		json_object_set_new(o, "records", json_integer((json_int_t)st.stats.records));

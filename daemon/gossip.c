@@ -132,8 +132,9 @@ struct gpeer {
 	uint64_t o_size, o_time; /* what it last cosigned, when */
 	bool o_inflight, o_retried;
 	uint64_t o_sent_ms, o_sent_size, o_hint; /* o_hint: the size its 409 named */
-	uint64_t o_quiet_ms; /* a refusal: that checkpoint is not sent again before */
-	uint64_t o_refused;  /* our checkpoints it refused */
+	uint64_t o_quiet_ms;          /* a refusal: that checkpoint is not sent again before */
+	uint64_t o_sent_us, o_rtt_us; /* the last request's send time; its round trip */
+	uint64_t o_refused;           /* our checkpoints it refused */
 	char o_reason[LS_WITNESS_REASON_MAX]; /* its last refusal */
 };
 
@@ -199,6 +200,15 @@ struct lsd_gossip {
 	 * committing a cosignature, before answering (for the tests) */
 	bool crash_after_commit;
 };
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static uint64_t
 now_ms(void)
@@ -1464,6 +1474,7 @@ owner_send(struct lsd_gossip *g, struct gpeer *p, uint64_t old)
 	if (send_msg(g, &c, &m)) {
 		p->o_inflight = true;
 		p->o_sent_ms = now_ms();
+		p->o_sent_us = now_us();
 		p->o_sent_size = g->cp_size;
 	}
 out:
@@ -1534,6 +1545,9 @@ on_checkpoint_reply(struct lsd_gossip *g, const struct chan *c, const struct ls_
 		} else {
 			p->o_size = size;
 			p->o_time = ts;
+			p->o_rtt_us = now_us() - p->o_sent_us;
+			log_debug("witness %s cosigned checkpoint %llu in %llu us", p->wit_key.name,
+				  (unsigned long long)size, (unsigned long long)p->o_rtt_us);
 			p->o_hint = 0;
 			p->o_retried = false;
 			p->o_reason[0] = '\0';
@@ -2140,6 +2154,7 @@ lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n)
 		}
 		a->cosigned_size = p->o_size;
 		a->cosigned_time = p->o_time;
+		a->cosign_rtt_us = p->o_rtt_us;
 		a->refused_ours = p->o_refused;
 		snprintf(a->refusal, sizeof(a->refusal), "%s", p->o_reason);
 		a->cosigned_theirs = p->w_cosigned;

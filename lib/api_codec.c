@@ -1117,6 +1117,8 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 		ps[i].refused_reason = ostr(x->refused_reason);
 		ps[i].has_distrusted = true;
 		ps[i].distrusted = x->distrusted;
+		ps[i].has_cosign_rtt_us = x->cosign_rtt_us != 0;
+		ps[i].cosign_rtt_us = x->cosign_rtt_us;
 		pp[i] = &ps[i];
 	}
 	s->n_peers = st->n_peers;
@@ -1774,6 +1776,7 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 		y->cosigned_theirs = x->cosigned_theirs;
 		y->refused_theirs = x->refused_theirs;
 		y->distrusted = x->has_distrusted && x->distrusted;
+		y->cosign_rtt_us = x->cosign_rtt_us;
 	}
 	if ((rc = check_count(s->n_split_views, LS_API_SPLITS_MAX, "status split views", ctx)) != 0)
 		return rc;

@@ -203,6 +203,7 @@ struct ls_api_peer {
 	uint64_t cosigned_theirs, refused_theirs;
 	char refused_reason[LS_API_REASON_MAX]; /* our last refusal */
 	bool distrusted;
+	uint64_t cosign_rtt_us; /* its last cosignature's round trip; 0: none */
 };
 
 #define LS_API_SPLITS_MAX 256 /* split views in a status */
