@@ -91,8 +91,9 @@ struct wjob {
 	bool asked;          /* an EntriesRequest is out */
 	bool fetching;       /* a Fetch is out: waiting for records */
 	uint64_t fetch_ms, resume_ms;
-	bool arrived; /* the peer's records were ingested since the last look */
-	bool invalid; /* a record it needs was rejected here */
+	uint8_t fetched[LS_ID_LEN]; /* the first id of the last Fetch */
+	bool arrived;               /* the peer's records were ingested since the last look */
+	bool invalid;               /* a record it needs was rejected here */
 	uint8_t bad_id[LS_ID_LEN];
 	char bad_msg[LS_ERR_MSG_MAX];
 };
@@ -1054,11 +1055,13 @@ wjob_step(struct lsd_gossip *g, struct gpeer *p, int step, struct ls_witness_rep
 				wjob_end(p);
 				return;
 			}
-			if (!w->fetching) {
+			if (!w->fetching || memcmp(w->fetched, ids, LS_ID_LEN) != 0) {
+				/* new records to ask for (the first ones came) */
 				m.ids = (const uint8_t(*)[LS_ID_LEN])ids;
 				m.n_ids = n;
 				w->fetching = true;
 				w->fetch_ms = t;
+				memcpy(w->fetched, ids, LS_ID_LEN);
 				send_msg(g, &c, &m);
 			} else if (t - w->fetch_ms > FETCH_WAIT_MS) {
 				char why[LS_WITNESS_REASON_MAX];

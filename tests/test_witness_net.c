@@ -637,6 +637,8 @@ struct owner {
 	size_t n;
 	struct ls_whead heads[16];
 	size_t n_heads;
+	const struct fx_env *have[8]; /* records it serves to a Fetch */
+	size_t n_have;
 };
 
 static void
@@ -815,6 +817,23 @@ owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entr
 		if (m.kind == LS_GOSSIP_CHECKPOINT_REPLY) {
 			*reply = m;
 			return;
+		}
+		if (m.kind == LS_GOSSIP_FETCH) {
+			const uint8_t *envs[8];
+			size_t lens[8], k = 0;
+			for (size_t i = 0; i < m.n_ids; i++)
+				for (size_t h = 0; h < o->n_have && k < 8; h++)
+					if (memcmp(o->have[h]->id, m.ids[i], LS_ID_LEN) == 0) {
+						envs[k] = o->have[h]->buf;
+						lens[k++] = o->have[h]->len;
+					}
+			if (k > 0) {
+				struct ls_gossip_msg pm = {.kind = LS_GOSSIP_PUSH,
+							   .envs = envs,
+							   .lens = lens,
+							   .n_envs = k};
+				assert_true(peer_send(o->s, &pm));
+			}
 		}
 		if (m.kind == LS_GOSSIP_ENTRIES_REQUEST) {
 			struct ls_gossip_msg e = {.kind = LS_GOSSIP_ENTRIES, .from = m.from};
@@ -1067,8 +1086,9 @@ expect_reply(struct owner *o, uint32_t status, const char *what)
  * A hostile owner: its first checkpoint (of records the witness holds) is
  * cosigned; then a stale size, a wrong consistency proof, a checkpoint signed
  * by a key that is not its log key and one of a log it does not have get
- * 409, 422, 403 and 404, each counted; the daemon answers throughout and
- * serves its own entries and records to a peer that asks.
+ * 409, 422, 403 and 404, each counted; a record the witness lacks is
+ * fetched from the owner (and one with a broken signature refused); the
+ * daemon answers throughout and serves its own entries and records.
  */
 static void
 test_witness_net_hostile_owner(void **state)
@@ -1140,6 +1160,29 @@ test_witness_net_hostile_owner(void **state)
 		struct ls_api_peer p = node_peer(&a, o.id->kp->pk);
 		assert_int_equal(p.witnessed_size, o.n);
 		assert_int_equal(p.cosigned_theirs, 2);
+	}
+	/* a record the witness lacks: fetched from the owner, then cosigned */
+	{
+		struct fx_env l4 = fx_lot(m, "h-3", "pit", NULL, "ore", 1000, "Dy=1000");
+		struct fx_env l5 = fx_lot(m, "h-4", "pit", NULL, "ore", 1000, "Dy=1000");
+		uint64_t n2 = o.n;
+		owner_rec(&o, &l4, m->kp->pk, l[2].id);
+		owner_seal(&o);
+		o.have[o.n_have++] = &l4;
+		owner_add(&o, n2, o.n, NULL, NULL, false);
+		expect_reply(&o, 200, NULL);
+		wait_records((struct node *[]){&a}, 1, 5);
+		/* and one whose signature is broken: refused as invalid */
+		n2 = o.n;
+		l5.buf[l5.len - 3] ^= 0x01;
+		owner_rec(&o, &l5, m->kp->pk, l4.id);
+		owner_seal(&o);
+		o.have[o.n_have++] = &l5;
+		owner_add(&o, n2, o.n, NULL, NULL, false);
+		expect_reply(&o, 422, "invalid record");
+		o.n_have = 0;
+		fx_env_release(&l4);
+		fx_env_release(&l5);
 	}
 	/* the daemon serves its own log and records */
 	{
