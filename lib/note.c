@@ -528,7 +528,7 @@ hashes_then_note(struct rd *r, uint8_t (*h)[LS_TLOG_HASH], size_t *nh, struct ls
 size_t
 ls_tlog_proof_format(const struct ls_tlog_proof *p, char *out, size_t cap)
 {
-	size_t pos, w;
+	size_t pos, w = 0;
 	int k;
 
 	k = snprintf(out, cap, PROOF_HEADER "\n");
