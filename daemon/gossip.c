@@ -1712,26 +1712,30 @@ handle(struct lsd_gossip *g, struct lsd_batch *b, const struct chan *c, const ui
 			return;
 		}
 		break;
+	/* Messages that make us read the store or check signatures: within the
+	 * request rate. */
 	case LS_GOSSIP_ADD_CHECKPOINT:
 	case LS_GOSSIP_ENTRIES_REQUEST:
 	case LS_GOSSIP_FETCH:
+	case LS_GOSSIP_LOG_KEYS:
+	case LS_GOSSIP_COSIGNED:
+	case LS_GOSSIP_SPLIT_VIEW:
 		if (!bucket_take(&p->reqs, REQ_RATE, REQ_BURST, t)) {
 			p->dropped++;
 			peer_fault(p, "over its request rate; requests dropped", NULL);
 			break;
 		}
-		if (m->kind == LS_GOSSIP_ADD_CHECKPOINT)
-			on_add_checkpoint(g, c, m);
-		else if (m->kind == LS_GOSSIP_ENTRIES_REQUEST)
-			on_entries_request(g, c, m);
-		else
-			on_fetch(g, c, m);
+		switch (m->kind) {
+		case LS_GOSSIP_ADD_CHECKPOINT: on_add_checkpoint(g, c, m); break;
+		case LS_GOSSIP_ENTRIES_REQUEST: on_entries_request(g, c, m); break;
+		case LS_GOSSIP_FETCH: on_fetch(g, c, m); break;
+		case LS_GOSSIP_LOG_KEYS: on_log_keys(g, c, m); break;
+		case LS_GOSSIP_COSIGNED: on_cosigned(g, c, m); break;
+		default: on_split_view(g, c, m); break;
+		}
 		break;
-	case LS_GOSSIP_LOG_KEYS: on_log_keys(g, c, m); break;
 	case LS_GOSSIP_CHECKPOINT_REPLY: on_checkpoint_reply(g, c, m); break;
 	case LS_GOSSIP_ENTRIES: on_entries(g, c, m); break;
-	case LS_GOSSIP_COSIGNED: on_cosigned(g, c, m); break;
-	case LS_GOSSIP_SPLIT_VIEW: on_split_view(g, c, m); break;
 	case LS_GOSSIP_NONE: break;
 	}
 	ls_gossip_msg_release(m);
