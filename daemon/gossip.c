@@ -873,7 +873,8 @@ on_split_view(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip
 	memcpy(e->note_b, m->data_b, m->data_b_len);
 	e->len_b = m->data_b_len;
 	e->n = m->n_hashes;
-	memcpy(e->proof, m->hashes, m->n_hashes * LS_TLOG_HASH);
+	if (m->n_hashes > 0)
+		memcpy(e->proof, m->hashes, m->n_hashes * LS_TLOG_HASH);
 	e->has_old_root = m->has_root;
 	memcpy(e->old_root, m->root, LS_TLOG_HASH);
 	ls_splitview_origin(e, origin);
@@ -1184,8 +1185,8 @@ on_entries(struct lsd_gossip *g, const struct chan *c, const struct ls_gossip_ms
 	}
 	p->wjob->asked = false;
 	memset(&reply, 0, sizeof(reply));
-	step = ls_witness_job_feed(p->wjob->j, m->from, &m->leaves[0][0], m->n_leaves, lookup_rec,
-				   g, &reply);
+	step = ls_witness_job_feed(p->wjob->j, m->from, m->n_leaves ? &m->leaves[0][0] : NULL,
+				   m->n_leaves, lookup_rec, g, &reply);
 	wjob_step(g, p, step, &reply);
 }
 
@@ -1531,7 +1532,7 @@ on_checkpoint_reply(struct lsd_gossip *g, const struct chan *c, const struct ls_
 		size_t len;
 		int rc = LS_ERR_NOMEM;
 
-		if (n != NULL && m->data_len < sizeof(line) &&
+		if (n != NULL && m->data_len > 0 && m->data_len < sizeof(line) &&
 		    (rc = ls_store_checkpoint_get(g->store, size, &note, &len)) == 0 &&
 		    (rc = ls_note_parse(note, len, n, NULL)) == 0) {
 			memcpy(line, m->data, m->data_len);

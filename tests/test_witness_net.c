@@ -1184,6 +1184,45 @@ test_witness_net_hostile_owner(void **state)
 		fx_env_release(&l4);
 		fx_env_release(&l5);
 	}
+	/* split-view evidence sent by a peer is checked: two checkpoints that
+	 * are one history are no evidence (counted); two of one size with other
+	 * roots are, and the log is distrusted from then on */
+	{
+		struct ls_gossip_msg sv = {.kind = LS_GOSSIP_SPLIT_VIEW};
+		struct ls_note *na = calloc(1, sizeof(*na)), *nb = calloc(1, sizeof(*nb));
+		char ta[LS_NOTE_MAX], tb[LS_NOTE_MAX], origin[LS_NOTE_NAME_MAX];
+		struct ls_checkpoint c1;
+		uint64_t rejected = node_peer(&a, o.id->kp->pk).rejected;
+		assert_non_null(na);
+		assert_non_null(nb);
+		snprintf(origin, sizeof(origin), "%s", o.log_key.name);
+		snprintf(c1.origin, sizeof(c1.origin), "%s", origin);
+		c1.size = n1;
+		assert_int_equal(ls_tlog_root(n1, onode, &o, c1.root), 0);
+		na->body_len = ls_checkpoint_body(&c1, na->body, sizeof(na->body));
+		assert_int_equal(ls_note_sign(na, origin, o.log_sk), 0);
+		sv.data = (const uint8_t *)ta;
+		sv.data_len = ls_note_format(na, ta, sizeof(ta));
+		sv.data_b = (const uint8_t *)ta;
+		sv.data_b_len = sv.data_len;
+		assert_true(peer_send(o.s, &sv)); /* the same checkpoint twice */
+		assert_true(peer_ping(o.s, 5000));
+		assert_true(node_peer(&a, o.id->kp->pk).rejected > rejected);
+		randombytes_buf(c1.root, sizeof(c1.root));
+		nb->body_len = ls_checkpoint_body(&c1, nb->body, sizeof(nb->body));
+		assert_int_equal(ls_note_sign(nb, origin, o.log_sk), 0);
+		sv.data_b = (const uint8_t *)tb;
+		sv.data_b_len = ls_note_format(nb, tb, sizeof(tb));
+		assert_true(peer_send(o.s, &sv));
+		wait_split(&a, origin);
+		assert_true(node_peer(&a, o.id->kp->pk).distrusted);
+		owner_rec(&o, &l[2], m->kp->pk, l[1].id);
+		owner_seal(&o);
+		owner_add(&o, o.n - 2, o.n, NULL, NULL, false);
+		expect_reply(&o, 422, "distrusted");
+		free(na);
+		free(nb);
+	}
 	/* the daemon serves its own log and records */
 	{
 		struct ls_gossip_msg q = {.kind = LS_GOSSIP_ENTRIES_REQUEST, .from = 0, .count = 3};
