@@ -549,11 +549,13 @@ ls_tlog_proof_format(const struct ls_tlog_proof *p, char *out, size_t cap)
 	if (k < 0 || (size_t)k >= cap - pos)
 		return 0;
 	pos += (size_t)k;
-	if (p->n > 0 && (w = hash_lines((const uint8_t(*)[LS_TLOG_HASH])p->hashes, p->n, out + pos,
-					cap - pos)) == 0)
-		return 0;
-	else if (p->n > 0)
+	if (p->n > 0) {
+		w = hash_lines((const uint8_t(*)[LS_TLOG_HASH])p->hashes, p->n, out + pos,
+			       cap - pos);
+		if (w == 0)
+			return 0;
 		pos += w;
+	}
 	if (pos + 1 >= cap)
 		return 0;
 	out[pos++] = '\n';
