@@ -684,6 +684,37 @@ cmd_status(struct cli *c, int argc, char **argv)
 							 : json_null());
 			json_object_set_new(x, "received", json_integer((json_int_t)p->received));
 			json_object_set_new(x, "rejected", json_integer((json_int_t)p->rejected));
+			json_object_set_new(
+			    x, "log_vkey", p->log_vkey[0] ? json_string(p->log_vkey) : json_null());
+			json_object_set_new(x, "witness_vkey",
+					    p->witness_vkey[0] ? json_string(p->witness_vkey)
+							       : json_null());
+			json_object_set_new(x, "cosigned_size",
+					    json_integer((json_int_t)p->cosigned_size));
+			json_object_set_new(x, "cosigned_time",
+					    p->cosigned_time ? out_json_time(p->cosigned_time)
+							     : json_null());
+			json_object_set_new(x, "refused_ours",
+					    json_integer((json_int_t)p->refused_ours));
+			json_object_set_new(x, "refusal",
+					    p->refusal[0] ? json_string(p->refusal) : json_null());
+			json_object_set_new(x, "witnessed_size",
+					    json_integer((json_int_t)p->witnessed_size));
+			json_object_set_new(x, "witnessed_time",
+					    p->witnessed_time ? out_json_time(p->witnessed_time)
+							      : json_null());
+			json_object_set_new(x, "cosigned_theirs",
+					    json_integer((json_int_t)p->cosigned_theirs));
+			json_object_set_new(x, "refused_theirs",
+					    json_integer((json_int_t)p->refused_theirs));
+			json_object_set_new(x, "refused_reason",
+					    p->refused_reason[0] ? json_string(p->refused_reason)
+								 : json_null());
+			json_object_set_new(x, "distrusted", json_boolean(p->distrusted));
+			json_object_set_new(x, "cosign_rtt_us",
+					    p->cosign_rtt_us
+						? json_integer((json_int_t)p->cosign_rtt_us)
+						: json_null());
 			json_array_append_new(peers, x);
 		}
 		json_object_set_new(o, "records", json_integer((json_int_t)st.stats.records));
@@ -709,6 +740,28 @@ cmd_status(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "checkpoint_time",
 				    st.checkpoint_time ? out_json_time(st.checkpoint_time)
 						       : json_null());
+		json_object_set_new(o, "witnesses", json_integer((json_int_t)st.witnesses));
+		json_object_set_new(o, "witness_quorum",
+				    json_integer((json_int_t)st.witness_quorum));
+		json_object_set_new(o, "quorum_size",
+				    st.quorum_size ? json_integer((json_int_t)st.quorum_size)
+						   : json_null());
+		{
+			json_t *sv = json_array();
+			for (size_t i = 0; i < st.n_split_views; i++) {
+				json_t *x = json_object();
+				json_object_set_new(x, "origin",
+						    json_string(st.split_views[i].origin));
+				json_object_set_new(
+				    x, "size_a",
+				    json_integer((json_int_t)st.split_views[i].size_a));
+				json_object_set_new(
+				    x, "size_b",
+				    json_integer((json_int_t)st.split_views[i].size_b));
+				json_array_append_new(sv, x);
+			}
+			json_object_set_new(o, "split_views", sv);
+		}
 		out_json(o);
 	} else {
 		printf("%-14s %" PRIu64 "\n", "records", st.stats.records);
@@ -727,6 +780,25 @@ cmd_status(struct cli *c, int argc, char **argv)
 			       p->last_sync ? ls_time_format(p->last_sync, tbuf, sizeof(tbuf))
 					    : "never",
 			       p->received, p->rejected);
+			if (p->witness_vkey[0] == '\0')
+				continue;
+			printf("    witness %s: cosigned our %" PRIu64 "%s%s, refused %" PRIu64
+			       "%s%s%s\n",
+			       p->witness_vkey, p->cosigned_size, p->cosigned_time ? " at " : "",
+			       p->cosigned_time
+				   ? ls_time_format(p->cosigned_time, tbuf, sizeof(tbuf))
+				   : "",
+			       p->refused_ours, p->refusal[0] ? " (last: " : "", p->refusal,
+			       p->refusal[0] ? ")" : "");
+			printf("    its log %s%s: we cosigned %" PRIu64 "%s%s, refused %" PRIu64
+			       "%s%s%s\n",
+			       p->log_vkey, p->distrusted ? " DISTRUSTED (split view)" : "",
+			       p->witnessed_size, p->witnessed_time ? " at " : "",
+			       p->witnessed_time
+				   ? ls_time_format(p->witnessed_time, tbuf, sizeof(tbuf))
+				   : "",
+			       p->refused_theirs, p->refused_reason[0] ? " (last: " : "",
+			       p->refused_reason, p->refused_reason[0] ? ")" : "");
 		}
 		printf("%-14s %s\n", "log", st.log_origin[0] ? st.log_origin : "-");
 		printf("%-14s %" PRIu64 " leaves, sealed at %" PRIu64 "\n", "log size", st.log_size,
@@ -741,6 +813,19 @@ cmd_status(struct cli *c, int argc, char **argv)
 		else
 			printf("%-14s %" PRIu64 " signed %s\n", "checkpoint", st.checkpoint_size,
 			       ls_time_format(st.checkpoint_time, tbuf, sizeof(tbuf)));
+		printf("%-14s %" PRIu32 ", quorum %" PRIu32 "\n", "witnesses", st.witnesses,
+		       st.witness_quorum);
+		if (st.quorum_size != 0)
+			printf("%-14s %" PRIu64 "\n", "quorum", st.quorum_size);
+		else
+			printf("%-14s none yet\n", "quorum");
+		if (st.n_split_views == 0)
+			printf("%-14s none\n", "split views");
+		for (size_t i = 0; i < st.n_split_views; i++)
+			printf("%-14s %s: checkpoints %" PRIu64 " and %" PRIu64
+			       " are not one history\n",
+			       "split view", st.split_views[i].origin, st.split_views[i].size_a,
+			       st.split_views[i].size_b);
 	}
 	ls_api_status_release(&st);
 	return CLI_OK;

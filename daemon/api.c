@@ -264,7 +264,8 @@ do_status(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ct
 	snprintf(st->api, sizeof(st->api), "%s", s->info.api);
 	if (s->info.listen != NULL)
 		snprintf(st->listen, sizeof(st->listen), "%s", s->info.listen);
-	if ((rc = lsd_gossip_peers(s->info.gossip, &st->peers, &st->n_peers)) != 0)
+	if ((rc = lsd_gossip_peers(s->info.gossip, &st->peers, &st->n_peers)) != 0 ||
+	    (rc = lsd_gossip_witness_status(s->info.gossip, st)) != 0)
 		return ls_err_set(ctx, rc, "status: %s", ls_strerror(rc));
 	return status_log(s, st, ctx);
 }

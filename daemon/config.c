@@ -21,6 +21,7 @@ lsd_config_init(struct lsd_config *c)
 	memset(c, 0, sizeof(*c));
 	c->log_level = LOG_LEVEL_INFO;
 	c->sync_interval = 10;
+	c->witness_grace = LS_WITNESS_GRACE;
 	c->checkpoint_interval = 1;
 }
 
@@ -37,6 +38,7 @@ lsd_config_release(struct lsd_config *c)
 	free(c->peers);
 	free(c->allow);
 	free(c->trust);
+	free(c->witnesses);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -142,6 +144,52 @@ add_peer(struct lsd_config *c, const char *value, const char *where, struct ls_e
 	return add_key(&c->allow, &c->n_allow, key);
 }
 
+/* witness = VKEY: a witness key (type 0x04) of the daemon's witness policy. */
+static int
+add_witness(struct lsd_config *c, const char *value, const char *where, struct ls_err_ctx *ctx)
+{
+	struct ls_vkey k, *nw;
+	int rc;
+
+	if ((rc = ls_vkey_parse(value, &k, ctx)) != 0) {
+		char msg[LS_ERR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", ls_err_msg(ctx, rc));
+		return ls_err_set(ctx, LS_ERR_INVALID, "%s: %s", where, msg);
+	}
+	if (k.type != LS_NOTE_COSIG)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "%s: '%s' is not a witness key (type 0x04, not 0x%02x)", where,
+				  k.name, k.type);
+	for (size_t i = 0; i < c->n_witnesses; i++)
+		if (memcmp(c->witnesses[i].pk, k.pk, 32) == 0)
+			return 0; /* named twice: once is enough */
+	if (c->n_witnesses >= LSD_WITNESSES_MAX)
+		return ls_err_set(ctx, LS_ERR_INVALID, "%s: over %d witnesses", where,
+				  LSD_WITNESSES_MAX);
+	if ((nw = realloc(c->witnesses, (c->n_witnesses + 1) * sizeof(*nw))) == NULL)
+		return LS_ERR_NOMEM;
+	c->witnesses = nw;
+	nw[c->n_witnesses++] = k;
+	return 0;
+}
+
+/* A decimal number from lo to hi. */
+static int
+set_number(unsigned *dst, const char *value, unsigned long lo, unsigned long hi, const char *what,
+	   const char *where, struct ls_err_ctx *ctx)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0' || value[0] < '0' || value[0] > '9' || v < lo || v > hi)
+		return ls_err_set(ctx, LS_ERR_INVALID, "%s: '%s' is not %s from %lu to %lu", where,
+				  value, what, lo, hi);
+	*dst = (unsigned)v;
+	return 0;
+}
+
 int
 lsd_config_set(struct lsd_config *c, const char *key, const char *value, const char *where,
 	       struct ls_err_ctx *ctx)
@@ -198,6 +246,14 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 			c->checkpoint_interval = (unsigned)v;
 		return 0;
 	}
+	if (strcmp(key, "witness") == 0)
+		return add_witness(c, value, where, ctx);
+	if (strcmp(key, "witness-quorum") == 0)
+		return set_number(&c->witness_quorum, value, 1, 1000, "a number of witnesses",
+				  where, ctx);
+	if (strcmp(key, "witness-grace") == 0)
+		return set_number(&c->witness_grace, value, 0, 365 * 86400u, "a number of seconds",
+				  where, ctx);
 	if (strcmp(key, "log-level") == 0) {
 		if (lsd_log_level_parse(value, &c->log_level) != 0)
 			return ls_err_set(ctx, LS_ERR_INVALID,

@@ -15,6 +15,7 @@
 #include "note.h"
 #include "record.h"
 #include "store.h"
+#include "witness.h"
 
 /* A gossip peer named by --peer HEX@ENDPOINT. */
 struct lsd_peer {
@@ -39,7 +40,14 @@ struct lsd_config {
 	enum log_level log_level;
 	unsigned sync_interval;       /* seconds between anti-entropy rounds */
 	unsigned checkpoint_interval; /* at most one seal and checkpoint per this many seconds */
+	/* the witness policy: these keys and the peers' witness keys */
+	struct ls_vkey *witnesses; /* witness = VKEY lines */
+	size_t n_witnesses;
+	unsigned witness_quorum; /* 0: a majority of the policy's witnesses */
+	unsigned witness_grace;  /* seconds (LS_WITNESS_GRACE) */
 };
+
+#define LSD_WITNESSES_MAX 64 /* witness = lines */
 
 /* ---- config.c ---- */
 
@@ -49,8 +57,8 @@ void lsd_config_release(struct lsd_config *c);
 
 /*
  * Applies one setting, named as the long option without dashes ("data-dir",
- * "peer", ...). Scalars replace an earlier value; peer, allow-peer and trust
- * add to the list. `where` names the source in messages ("--peer",
+ * "peer", ...). Scalars replace an earlier value; peer, allow-peer, trust
+ * and witness add to the list. `where` names the source in messages ("--peer",
  * "config 'F' line 3"). Fails with LS_ERR_INVALID (unknown key or a value of
  * the wrong form: a usage error) or with the error of loading a --trust or
  * --allow-peer key file (LS_ERR_NOT_FOUND, LS_ERR_IO, LS_ERR_KEYFILE).
@@ -187,12 +195,15 @@ struct ls_api_peer;
 /*
  * Starts gossip as cfg says: the ZAP handler and a CurveZMQ ROUTER on
  * cfg->listen (when set), and a DEALER to each --peer, with transport keys
- * made from kp (borrowed for the call). store is borrowed until close.
+ * made from kp (borrowed for the call). store and lk (the log and witness
+ * keys; NULL: this daemon neither witnesses nor asks for cosignatures) are
+ * borrowed until close; so is cfg's witness list.
  * LS_ERR_NET names the endpoint, LS_ERR_INVALID a key that is not a valid
  * node key.
  */
 int lsd_gossip_open(void *zctx, struct ls_store *store, const struct lsd_config *cfg,
-		    const struct ls_keypair *kp, struct lsd_gossip **out, struct ls_err_ctx *ctx);
+		    const struct ls_keypair *kp, const struct lsd_logkeys *lk,
+		    struct lsd_gossip **out, struct ls_err_ctx *ctx);
 
 /* Fills socks with the sockets to poll for ZMQ_POLLIN; returns how many. */
 size_t lsd_gossip_sockets(struct lsd_gossip *g, void **socks, size_t max);
@@ -213,16 +224,26 @@ void lsd_gossip_accepted(struct lsd_gossip *g, const uint8_t id[LS_ID_LEN], cons
 void lsd_gossip_evidence(struct lsd_gossip *g, const uint8_t *env_a, size_t len_a,
 			 const uint8_t *env_b, size_t len_b);
 
+/*
+ * A new checkpoint of this daemon's log (signed and stored by the caller):
+ * sent to every witness for its cosignature. Cosignatures are added to the
+ * stored note, and the quorum time stored when the witness policy's quorum
+ * is reached. note is copied. g may be NULL.
+ */
+void lsd_gossip_checkpoint(struct lsd_gossip *g, uint64_t size, const char *note, size_t len);
+
 /* Every peer's state for the status request; *out is calloc'd (caller
  * frees). g may be NULL (no gossip: no peers). */
 int lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n);
 
+/* The witnessing part of a status: the split-view evidence the store holds
+ * (st->split_views calloc'd), the witness policy and the latest checkpoint
+ * with its quorum. g may be NULL (nothing). LS_ERR_NOMEM or a store error. */
+struct ls_api_status;
+int lsd_gossip_witness_status(struct lsd_gossip *g, struct ls_api_status *st);
+
 /* Closes the sockets and frees *g. NULL-safe. */
 void lsd_gossip_close(struct lsd_gossip **g);
-
-/* A new signed checkpoint of this daemon's log (size leaves; note the C2SP
- * text, borrowed for the call): sent to the witnesses. */
-void lsd_gossip_checkpoint(struct lsd_gossip *g, uint64_t size, const char *note, size_t len);
 
 /* ---- tlog.c: seals and checkpoints of this daemon's log ---- */
 

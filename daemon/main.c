@@ -43,6 +43,7 @@ static const char usage_text[] =
     "                  [--peer HEX@ENDPOINT]... [--allow-peer HEX|FILE.pub]...\n"
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
     "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
+    "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n";
 
@@ -62,6 +63,9 @@ static const struct option long_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"log-level", required_argument, NULL, 'L'},
     {"sync-interval", required_argument, NULL, 's'},
+    {"witness", required_argument, NULL, 'W'},
+    {"witness-quorum", required_argument, NULL, 'Q'},
+    {"witness-grace", required_argument, NULL, 'G'},
     {"checkpoint-interval", required_argument, NULL, 'I'},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
@@ -361,7 +365,7 @@ run(struct lsd_config *cfg)
 	info.logkeys = &logkeys;
 	info.tlog = NULL;
 	if (cfg->listen != NULL || cfg->n_peers != 0) {
-		if ((rc = lsd_gossip_open(zctx, store, cfg, kp, &gossip, &ctx)) != 0) {
+		if ((rc = lsd_gossip_open(zctx, store, cfg, kp, &logkeys, &gossip, &ctx)) != 0) {
 			log_error("%s", ls_err_msg(&ctx, rc));
 			goto out;
 		}

@@ -681,6 +681,7 @@ ls_api_status_release(struct ls_api_status *st)
 	if (st == NULL)
 		return;
 	free(st->peers);
+	free(st->split_views);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -1099,6 +1100,25 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 		ps[i].last_sync = x->last_sync;
 		ps[i].received = x->received;
 		ps[i].rejected = x->rejected;
+		ps[i].log_vkey = ostr(x->log_vkey);
+		ps[i].witness_vkey = ostr(x->witness_vkey);
+		ps[i].has_cosigned_size = ps[i].has_cosigned_time = true;
+		ps[i].cosigned_size = x->cosigned_size;
+		ps[i].cosigned_time = x->cosigned_time;
+		ps[i].has_refused_ours = true;
+		ps[i].refused_ours = x->refused_ours;
+		ps[i].refusal = ostr(x->refusal);
+		ps[i].has_witnessed_size = ps[i].has_witnessed_time = true;
+		ps[i].witnessed_size = x->witnessed_size;
+		ps[i].witnessed_time = x->witnessed_time;
+		ps[i].has_cosigned_theirs = ps[i].has_refused_theirs = true;
+		ps[i].cosigned_theirs = x->cosigned_theirs;
+		ps[i].refused_theirs = x->refused_theirs;
+		ps[i].refused_reason = ostr(x->refused_reason);
+		ps[i].has_distrusted = true;
+		ps[i].distrusted = x->distrusted;
+		ps[i].has_cosign_rtt_us = x->cosign_rtt_us != 0;
+		ps[i].cosign_rtt_us = x->cosign_rtt_us;
 		pp[i] = &ps[i];
 	}
 	s->n_peers = st->n_peers;
@@ -1113,6 +1133,26 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 	s->checkpoint_size = st->checkpoint_size;
 	s->has_checkpoint_time = st->checkpoint_time != 0;
 	s->checkpoint_time = st->checkpoint_time;
+	if (st->n_split_views > 0) {
+		Lodestone__Api__SplitViewInfo *vs = pool_alloc(p, st->n_split_views, sizeof(*vs));
+		Lodestone__Api__SplitViewInfo **vp = pool_alloc(p, st->n_split_views, sizeof(*vp));
+		if (vs == NULL || vp == NULL)
+			return LS_ERR_NOMEM;
+		for (size_t i = 0; i < st->n_split_views; i++) {
+			lodestone__api__split_view_info__init(&vs[i]);
+			vs[i].origin = (char *)st->split_views[i].origin;
+			vs[i].size_a = st->split_views[i].size_a;
+			vs[i].size_b = st->split_views[i].size_b;
+			vp[i] = &vs[i];
+		}
+		s->n_split_views = st->n_split_views;
+		s->split_views = vp;
+	}
+	s->has_witnesses = s->has_witness_quorum = true;
+	s->witnesses = st->witnesses;
+	s->witness_quorum = st->witness_quorum;
+	s->has_quorum_size = st->quorum_size != 0;
+	s->quorum_size = st->quorum_size;
 	m->kind_case = LODESTONE__API__RESPONSE__KIND_STATUS;
 	m->status = s;
 	return 0;
@@ -1719,7 +1759,43 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 		y->last_sync = x->last_sync;
 		y->received = x->received;
 		y->rejected = x->rejected;
+		if ((rc = copy_bounded(y->log_vkey, sizeof(y->log_vkey), x->log_vkey,
+				       "peer log_vkey", ctx)) != 0 ||
+		    (rc = copy_bounded(y->witness_vkey, sizeof(y->witness_vkey), x->witness_vkey,
+				       "peer witness_vkey", ctx)) != 0 ||
+		    (rc = copy_bounded(y->refusal, sizeof(y->refusal), x->refusal, "peer refusal",
+				       ctx)) != 0 ||
+		    (rc = copy_bounded(y->refused_reason, sizeof(y->refused_reason),
+				       x->refused_reason, "peer refused_reason", ctx)) != 0)
+			return rc;
+		y->cosigned_size = x->cosigned_size;
+		y->cosigned_time = x->cosigned_time;
+		y->refused_ours = x->refused_ours;
+		y->witnessed_size = x->witnessed_size;
+		y->witnessed_time = x->witnessed_time;
+		y->cosigned_theirs = x->cosigned_theirs;
+		y->refused_theirs = x->refused_theirs;
+		y->distrusted = x->has_distrusted && x->distrusted;
+		y->cosign_rtt_us = x->cosign_rtt_us;
 	}
+	if ((rc = check_count(s->n_split_views, LS_API_SPLITS_MAX, "status split views", ctx)) != 0)
+		return rc;
+	if (s->n_split_views != 0 &&
+	    (st->split_views = calloc(s->n_split_views, sizeof(*st->split_views))) == NULL)
+		return LS_ERR_NOMEM;
+	st->n_split_views = s->n_split_views;
+	for (size_t i = 0; i < s->n_split_views; i++) {
+		const Lodestone__Api__SplitViewInfo *x = s->split_views[i];
+		struct ls_api_splitview *y = &st->split_views[i];
+		if ((rc = copy_bounded(y->origin, sizeof(y->origin), x->origin, "split view origin",
+				       ctx)) != 0)
+			return rc;
+		y->size_a = x->size_a;
+		y->size_b = x->size_b;
+	}
+	st->witnesses = s->witnesses;
+	st->witness_quorum = s->witness_quorum;
+	st->quorum_size = s->quorum_size;
 	return 0;
 }
 

@@ -40,6 +40,8 @@
 #define LS_API_LOG_PAGE_BYTES ((size_t)4 * 1024 * 1024)
 /* Bytes of an endpoint string, NUL included. */
 #define LS_API_ENDPOINT_MAX 256
+/* bytes of a witness refusal in a status, with the NUL */
+#define LS_API_REASON_MAX 256
 /* Reasons in one verdict. */
 #define LS_API_REASONS_MAX 4096
 /* Reasons carried per part of a verdict (the worst part's are all at the top). */
@@ -192,6 +194,23 @@ struct ls_api_peer {
 	bool connected;
 	uint64_t last_sync; /* 0: never */
 	uint64_t received, rejected;
+	/* witnessing: "" and 0 when unknown */
+	char log_vkey[LS_VKEY_MAX], witness_vkey[LS_VKEY_MAX];
+	uint64_t cosigned_size, cosigned_time; /* what it last cosigned of our log */
+	uint64_t refused_ours;
+	char refusal[LS_API_REASON_MAX];         /* its last refusal */
+	uint64_t witnessed_size, witnessed_time; /* what we last cosigned of its log */
+	uint64_t cosigned_theirs, refused_theirs;
+	char refused_reason[LS_API_REASON_MAX]; /* our last refusal */
+	bool distrusted;
+	uint64_t cosign_rtt_us; /* its last cosignature's round trip; 0: none */
+};
+
+#define LS_API_SPLITS_MAX 256 /* split views in a status */
+
+struct ls_api_splitview {
+	char origin[LS_NOTE_NAME_MAX];
+	uint64_t size_a, size_b;
 };
 
 /* Daemon status. Release with ls_api_status_release(). */
@@ -208,6 +227,11 @@ struct ls_api_status {
 	char log_vkey[LS_VKEY_MAX], witness_vkey[LS_VKEY_MAX];
 	uint64_t checkpoint_size; /* the latest checkpoint; 0: none */
 	uint64_t checkpoint_time; /* when it was signed; 0: before the daemon started */
+	/* witnessing */
+	size_t n_split_views;
+	struct ls_api_splitview *split_views; /* malloc'd */
+	uint32_t witnesses, witness_quorum;
+	uint64_t quorum_size; /* 0: none */
 };
 
 void ls_api_status_release(struct ls_api_status *st);

@@ -731,6 +731,16 @@ store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **
 		free(env);
 		return rc;
 	}
+	/* When this node took an authority record: a witness refuses a log
+	 * that keeps it out past the grace period (witness.h). Local
+	 * bookkeeping, not a consensus input. */
+	if (!s->bundle_check &&
+	    (r->type == LS_REC_CERTIFICATE || r->type == LS_REC_REVOCATION ||
+	     r->type == LS_REC_POLICY || r->type == LS_REC_LICENSE) &&
+	    (rc = ls_txn_put_u64(&w->t, s->authtime, fk, sizeof(fk), ls_now())) != 0) {
+		free(env);
+		return rc;
+	}
 	w->next_pos++;
 	*env_out = env;
 	*len_out = len;

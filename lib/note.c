@@ -664,7 +664,7 @@ hashes_then_note(struct rd *r, uint8_t (*h)[LS_TLOG_HASH], size_t *nh, size_t ma
 size_t
 ls_tlog_proof_format(const struct ls_tlog_proof *p, char *out, size_t cap)
 {
-	size_t pos, w;
+	size_t pos, w = 0;
 	int k;
 
 	if (p->extra_len > sizeof(p->extra) || p->n > LS_TLOG_PROOF_MAX)

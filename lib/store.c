@@ -213,16 +213,19 @@ struct dbdef {
 #n, f, offsetof(struct ls_store, n)                                                \
 	}
 static const struct dbdef dbs[] = {
-    DB(meta, 0),     DB(recs, 0),     DB(ids, 0),
-    DB(feeds, 0),    DB(heads, 0),    DB(certs, 0),
-    DB(revoked, 0),  DB(pending, 0),  DB(pwait, 0),
-    DB(evidence, 0), DB(lots, 0),     DB(labels, MDB_DUPSORT),
-    DB(holds, 0),    DB(transit, 0),  DB(licused, 0),
-    DB(children, 0), DB(policies, 0), DB(licnum, MDB_DUPSORT),
-    DB(techs, 0),    DB(porder, 0),   DB(pauthors, 0),
-    DB(forks, 0),    DB(pstrange, 0), DB(flows, 0),
-    DB(logleaf, 0),  DB(lognode, 0),  DB(hseal, 0),
-    DB(cpoints, 0),  DB(quorum, 0),   DB(dates, 0),
+    DB(meta, 0),      DB(recs, 0),       DB(ids, 0),
+    DB(feeds, 0),     DB(heads, 0),      DB(certs, 0),
+    DB(revoked, 0),   DB(pending, 0),    DB(pwait, 0),
+    DB(evidence, 0),  DB(lots, 0),       DB(labels, MDB_DUPSORT),
+    DB(holds, 0),     DB(transit, 0),    DB(licused, 0),
+    DB(children, 0),  DB(policies, 0),   DB(licnum, MDB_DUPSORT),
+    DB(techs, 0),     DB(porder, 0),     DB(pauthors, 0),
+    DB(forks, 0),     DB(pstrange, 0),   DB(flows, 0),
+    DB(logleaf, 0),   DB(lognode, 0),    DB(hseal, 0),
+    DB(cpoints, 0),   DB(quorum, 0),     DB(wlogs, 0),
+    DB(wnote, 0),     DB(wheads, 0),     DB(peerlogs, 0),
+    DB(cosigners, 0), DB(splitviews, 0), DB(authtime, 0),
+    DB(dates, 0),
 };
 
 static int
@@ -938,6 +941,60 @@ reindex_table(MDB_env *env, const char *name, bool evidence, struct reindex *x,
 	return rc;
 }
 
+/*
+ * Copies table `name` of the old environment as it is into the new store:
+ * the witness state is no function of the records (what this node cosigned
+ * of other logs, the keys its peers announced, split-view evidence, when it
+ * took each authority record), and a witness that forgot it could cosign a
+ * fork of a log it had cosigned.
+ */
+static int
+reindex_copy(MDB_env *env, const char *name, struct ls_store *dst, MDB_dbi to,
+	     struct ls_err_ctx *ctx)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	struct ls_txn t;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	int mrc, rc = 0;
+
+	if ((mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0)
+		return ls_err_set(ctx, ls_store_err(mrc), "reindex: %s", mdb_strerror(mrc));
+	if ((mrc = mdb_dbi_open(txn, name, 0, &dbi)) != 0) {
+		mdb_txn_abort(txn);
+		if (mrc == MDB_NOTFOUND)
+			return 0;
+		return ls_err_set(ctx, ls_store_err(mrc), "reindex: table '%s': %s", name,
+				  mdb_strerror(mrc));
+	}
+	if ((rc = ls_txn_begin(dst, true, &t)) != 0) {
+		mdb_txn_abort(txn);
+		return ls_err_set(ctx, rc, "reindex: the new store: %s", ls_strerror(rc));
+	}
+	if ((mrc = mdb_cursor_open(txn, dbi, &c)) != 0) {
+		rc = ls_err_set(ctx, ls_store_err(mrc), "reindex: %s", mdb_strerror(mrc));
+		goto out;
+	}
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+		rc = ls_txn_put(&t, to, k.mv_data, k.mv_size, v.mv_data, v.mv_size, 0);
+	if (rc == 0 && mrc != MDB_NOTFOUND)
+		rc = ls_store_err(mrc);
+	if (rc == 0) {
+		rc = ls_store_err(mdb_txn_commit(t.txn));
+		t.txn = NULL;
+	}
+	if (rc != 0)
+		rc = ls_err_set(ctx, rc, "reindex: copying '%s': %s", name, ls_strerror(rc));
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 static void
 remove_in(const char *dir, const char *name)
 {
@@ -990,6 +1047,15 @@ ls_store_reindex(const char *dir, const struct ls_store_opts *opts,
 	if ((rc = reindex_table(env, "recs", false, x, ctx)) != 0 ||
 	    (rc = reindex_table(env, "pending", false, x, ctx)) != 0 ||
 	    (rc = reindex_table(env, "evidence", true, x, ctx)) != 0)
+		goto out;
+	/* the witness state, as it is (authtime over what the ingest wrote:
+	 * the times this node first took those records) */
+	if ((rc = reindex_copy(env, "wlogs", x->dst, x->dst->wlogs, ctx)) != 0 ||
+	    (rc = reindex_copy(env, "wnote", x->dst, x->dst->wnote, ctx)) != 0 ||
+	    (rc = reindex_copy(env, "wheads", x->dst, x->dst->wheads, ctx)) != 0 ||
+	    (rc = reindex_copy(env, "peerlogs", x->dst, x->dst->peerlogs, ctx)) != 0 ||
+	    (rc = reindex_copy(env, "splitviews", x->dst, x->dst->splitviews, ctx)) != 0 ||
+	    (rc = reindex_copy(env, "authtime", x->dst, x->dst->authtime, ctx)) != 0)
 		goto out;
 	ls_store_close(&x->dst);
 	mdb_env_close(env);

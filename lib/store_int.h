@@ -1,9 +1,10 @@
 /*
  * store_int.h - the store layer: LMDB layout and typed table access, shared
  * by store.c (open, reads), tables.c (the typed accessors), ingest.c (the
- * write path), logstore.c (the Merkle log), the record kinds (kind/) and the
- * verification modules. Only store.c, tables.c, ingest.c and logstore.c call
- * LMDB. Not a public header.
+ * write path), logstore.c (the Merkle log), witstore.c (the witness state),
+ * the record kinds (kind/) and the verification modules. Only store.c,
+ * tables.c, ingest.c, logstore.c and witstore.c call LMDB. Not a public
+ * header.
  *
  * Named databases (keys and values; integers big-endian):
  *   meta      "version" -> u32; "next" -> u64 next position; "pending" -> u64;
@@ -51,6 +52,7 @@
  *   dates     record id -> logged time u64: in a store opened with bundle_check
  *             only, the logged times its bundle's log proof gives (question
  *             time reads them as a node reads its log's quorum times)
+ *
  * The Merkle log (logstore.c; store.h describes the leaves):
  *   logleaf   index u64 -> leaf data (LS_TLOG_LEAF_LEN bytes), MDB_APPEND
  *   lognode   last leaf u64 || level u8 -> the hash of the perfect subtree
@@ -65,6 +67,24 @@
  *   cpoints   size u64 -> signed checkpoint note (C2SP text, cosignatures)
  *   quorum    size u64 -> quorum time u64 (checkpoints that reached quorum
  *               under the daemon's witness policy)
+ *
+ * The witness state (witstore.c; witness.h). An origin in a key is followed
+ * by a newline, which no key name holds, so that one origin's keys are not a
+ * prefix of another's:
+ *   wlogs     origin -> log pk (32) || size u64 || root (32) || k u8 || k
+ *               compact range hashes (32 each) || cosigned at u64 ||
+ *               distrusted u8 (the logs this daemon witnesses)
+ *   wnote     origin -> the last checkpoint note it cosigned
+ *   wheads    origin || '\n' || author -> seq u64 || head id: the feed heads
+ *               of that log as of its last cosigned checkpoint
+ *   peerlogs  peer node key -> log vkey || '\n' || witness vkey (the keys
+ *               the peer announced first)
+ *   cosigners witness public key -> size u64 || time u64 || cosignature line
+ *               (the owner's side: what each witness last cosigned)
+ *   splitviews origin || '\n' || n u64 -> SplitView gossip message
+ *   authtime  author || seq u64 -> time u64: when this node accepted an
+ *               authority record (local bookkeeping for the grace check,
+ *               written at ingest, never a consensus input)
  */
 #ifndef LS_STORE_INT_H
 #define LS_STORE_INT_H
@@ -78,7 +98,7 @@
  * it is rebuilt by --reindex, which names them. 4: the flows table
  * (holdings in transit to and from each key) and receipts' shortfalls.
  * 5: the Merkle log (logleaf, lognode, hseal, cpoints, quorum; the leaf
- * index in ids). */
+ * index in ids) and the witness state (wlogs ... authtime). */
 #define LS_STORE_LAYOUT_VERSION 5
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
@@ -93,6 +113,7 @@ struct ls_store {
 	    licnum, techs, flows;
 	MDB_dbi logleaf, lognode, hseal, cpoints, quorum; /* the Merkle log */
 	MDB_dbi dates; /* bundle_check stores: logged times from the bundle */
+	MDB_dbi wlogs, wnote, wheads, peerlogs, cosigners, splitviews, authtime; /* witstore.c */
 	uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
 	unsigned threads;

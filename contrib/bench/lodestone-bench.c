@@ -48,6 +48,7 @@ struct cmd {
 static int cmd_ingest(int argc, char **argv);
 static int cmd_verify(int argc, char **argv);
 static int cmd_api(int argc, char **argv);
+static int cmd_witness(int argc, char **argv);
 static int cmd_gossip(int argc, char **argv);
 static int cmd_log(int argc, char **argv);
 
@@ -58,6 +59,8 @@ static const struct cmd cmds[] = {
     {"ingest", cmd_ingest, "store ingest throughput with and without the Merkle log"},
     {"log", cmd_log, "Merkle log of N leaves: append, root, proof build and check, proof size"},
     {"verify", cmd_verify, "provenance, export and origin of a lot with N ancestors"},
+    {"witness", cmd_witness,
+     "cosignature round trip between two daemons, checkpoint lag under load"},
 };
 
 static void
@@ -1917,6 +1920,327 @@ out:
 	free(auth);
 	free(ms);
 	free(pids);
+	free(nodes);
+	return status;
+}
+
+/* ---- witness: cosignature round trip, and checkpoint lag under load ---- */
+
+#define WITNESS_WAIT_S 60 /* a checkpoint is cosigned within this */
+
+struct wsample {
+	double t;
+	uint64_t log_size, quorum;
+};
+
+/* A's status: its log size, latest checkpoint, and what its witness (the
+ * one peer) cosigned, with that round trip. false when it does not answer. */
+static bool
+witness_poll(struct ls_api *a, uint64_t *log_size, uint64_t *cp, uint64_t *cosigned,
+	     uint64_t *rtt_us, bool *keys)
+{
+	struct ls_api_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (ls_api_status(a, &st, NULL) != 0)
+		return false;
+	*log_size = st.log_size;
+	*cp = st.checkpoint_size;
+	*cosigned = st.n_peers == 1 ? st.peers[0].cosigned_size : 0;
+	*rtt_us = st.n_peers == 1 ? st.peers[0].cosign_rtt_us : 0;
+	*keys = st.n_peers == 1 && st.peers[0].witness_vkey[0] != '\0' && st.peers[0].connected;
+	ls_api_status_release(&st);
+	return true;
+}
+
+static int
+u64cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+dblcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+witness_usage(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "usage: lodestone-bench witness [-n N] [-c CLIENTS] [-b BATCH] [-r ROUNDS] [-d DIR]\n"
+	    "\n"
+	    "Starts two lodestoned on loopback (next to this program), A dialling W, each\n"
+	    "witnessing the other's log (checkpoint every 1 s). First ROUNDS single records\n"
+	    "(default 20) are submitted to A one at a time, each waited for until W has\n"
+	    "cosigned A's checkpoint that holds it. Then CLIENTS processes (default 4)\n"
+	    "submit N records (default 20000), BATCH per request (default 100), to A, while\n"
+	    "A's status is polled every 10 ms for its log size and the size W cosigned.\n"
+	    "\n"
+	    "figures: cosign_rtt_us (median of the rounds: AddCheckpoint sent to the\n"
+	    "cosignature checked, as A measures it), cosign_rtt_us_max, record_to_cosigned_ms\n"
+	    "(median: a record submitted to its checkpoint cosigned, the checkpoint interval\n"
+	    "included), api_records_per_s (under load, with witnessing), checkpoint_lag_ms\n"
+	    "and checkpoint_lag_ms_p90, checkpoint_lag_ms_max (under load: from the moment a\n"
+	    "log size was reached to the moment a cosigned checkpoint covered it).\n");
+}
+
+static int
+cmd_witness(int argc, char **argv)
+{
+	size_t n = 20000, clients = 4, batch = 100, rounds = 20, per, total, bad = 0;
+	const char *parent = getenv("TMPDIR");
+	struct signer *auth = calloc(1, sizeof(*auth)), *ms = NULL;
+	struct item *certs = NULL, *lots = NULL;
+	struct node *nodes = calloc(2, sizeof(*nodes));
+	struct wsample *smp = NULL;
+	size_t n_smp = 0, cap_smp = 0;
+	uint64_t *rtts = NULL;
+	double *r2c = NULL, *lags = NULL, t0, t_api = 0;
+	char dir[4096], daemon[4200], pubf[4300];
+	pid_t *pids = NULL;
+	int fds[2] = {-1, -1}, ports[2];
+	bool have_dir = false;
+	uint64_t ls, cp, cos, rtt;
+	bool keys;
+	int c, status = 1;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "n:c:b:r:d:h")) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_size(optarg, "-n", 1, &n) != 0)
+				return 2;
+			break;
+		case 'c':
+			if (parse_size(optarg, "-c", 1, &clients) != 0)
+				return 2;
+			break;
+		case 'b':
+			if (parse_size(optarg, "-b", 1, &batch) != 0)
+				return 2;
+			break;
+		case 'r':
+			if (parse_range(optarg, "-r", 1, 1000, &rounds) != 0)
+				return 2;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h': witness_usage(stdout); return 0;
+		default: witness_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "lodestone-bench: unexpected argument '%s'\n", argv[optind]);
+		witness_usage(stderr);
+		return 2;
+	}
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	/* clients + 1 feeds of `per` lots each: the last one for the rounds */
+	per = (n + clients - 1) / clients;
+	if (per < rounds)
+		per = rounds;
+	n = per * clients;
+	total = per * (clients + 1);
+	if (nodes == NULL) {
+		free(auth);
+		return 1;
+	}
+	nodes[0].pid = nodes[1].pid = -1;
+	if (daemon_path(daemon, sizeof(daemon)) != 0)
+		goto out;
+	if (auth == NULL || (ms = calloc(clients + 1, sizeof(*ms))) == NULL ||
+	    (certs = calloc(clients + 1, sizeof(*certs))) == NULL ||
+	    (lots = calloc(total, sizeof(*lots))) == NULL ||
+	    (pids = calloc(clients, sizeof(*pids))) == NULL ||
+	    (rtts = calloc(rounds, sizeof(*rtts))) == NULL ||
+	    (r2c = calloc(rounds, sizeof(*r2c))) == NULL) {
+		fprintf(stderr, "lodestone-bench: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < clients; i++)
+		pids[i] = -1;
+	if (make_feeds(auth, ms, certs, lots, clients + 1, total) != 0 ||
+	    make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	snprintf(pubf, sizeof(pubf), "%s/auth.pub", dir);
+	if (write_pub(pubf, auth->pk) != 0)
+		goto out;
+	for (size_t i = 0; i < 2; i++) {
+		struct node *nd = &nodes[i];
+		snprintf(nd->dir, sizeof(nd->dir), "%s/node%zu", dir, i);
+		snprintf(nd->api, sizeof(nd->api), "ipc://%s/api.sock", nd->dir);
+		if (node_init(daemon, nd) != 0 || free_port(&fds[i], &ports[i]) != 0)
+			goto out;
+		snprintf(nd->listen, sizeof(nd->listen), "tcp://127.0.0.1:%d", ports[i]);
+	}
+	snprintf(nodes[0].peer, sizeof(nodes[0].peer), "%s@%s", nodes[1].hex, nodes[1].listen);
+	for (size_t i = 0; i < 2; i++) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		char *args[] = {"lodestoned",
+				"--data-dir",
+				nodes[i].dir,
+				"--api",
+				nodes[i].api,
+				"--listen",
+				nodes[i].listen,
+				"--trust",
+				pubf,
+				"--log-level",
+				"error",
+				"--sync-interval",
+				"1",
+				"--checkpoint-interval",
+				"1",
+				i == 0 ? "--peer" : "--allow-peer",
+				i == 0 ? nodes[0].peer : nodes[0].hex,
+				NULL};
+		if ((nodes[i].pid = spawn_daemon(daemon, args)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < 2; i++)
+		if (wait_api(nodes[i].api, &nodes[i].pid, &nodes[i].a) != 0)
+			goto out;
+	/* W announced its keys to A; the certificates are cosigned */
+	if (submit_items(nodes[0].a, certs, clients + 1) != 0)
+		goto out;
+	t0 = now_s();
+	for (;;) {
+		if (!witness_poll(nodes[0].a, &ls, &cp, &cos, &rtt, &keys) ||
+		    now_s() - t0 > WITNESS_WAIT_S) {
+			fprintf(stderr,
+				"lodestone-bench: the certificates were not cosigned within %d s\n",
+				WITNESS_WAIT_S);
+			goto out;
+		}
+		if (keys && cp > 0 && cos >= cp && cp == ls)
+			break;
+		usleep(POLL_US);
+	}
+	/* the rounds: one record at a time */
+	for (size_t r = 0; r < rounds; r++) {
+		uint64_t before = ls;
+		double t1 = now_s();
+		if (submit_items(nodes[0].a, &lots[n + r], 1) != 0)
+			goto out;
+		for (;;) {
+			if (!witness_poll(nodes[0].a, &ls, &cp, &cos, &rtt, &keys) ||
+			    now_s() - t1 > WITNESS_WAIT_S) {
+				fprintf(stderr,
+					"lodestone-bench: round %zu: not cosigned within %d s\n", r,
+					WITNESS_WAIT_S);
+				goto out;
+			}
+			if (ls > before && cp >= ls && cos >= cp)
+				break;
+			usleep(1000);
+		}
+		rtts[r] = rtt;
+		r2c[r] = (now_s() - t1) * 1000.0;
+	}
+	/* the load */
+	for (size_t i = 0; i < 2; i++)
+		ls_api_close(&nodes[i].a);
+	t0 = now_s();
+	if (start_clients(nodes[0].api, lots, n, clients, batch, pids) != 0)
+		goto out;
+	if (ls_api_open(nodes[0].api, 5000, &nodes[0].a, NULL) != 0) {
+		fprintf(stderr, "lodestone-bench: cannot connect to '%s'\n", nodes[0].api);
+		goto out;
+	}
+	for (;;) {
+		double t = now_s() - t0;
+		if (t_api == 0 && reap_clients(pids, clients, false, &bad))
+			t_api = t;
+		if (bad != 0) {
+			fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
+			goto out;
+		}
+		if (t > GOSSIP_WAIT_S) {
+			fprintf(stderr, "lodestone-bench: the load was not cosigned within %d s\n",
+				GOSSIP_WAIT_S);
+			goto out;
+		}
+		if (witness_poll(nodes[0].a, &ls, &cp, &cos, &rtt, &keys)) {
+			if (n_smp == cap_smp) {
+				size_t nc = cap_smp ? cap_smp * 2 : 4096;
+				struct wsample *ns = realloc(smp, nc * sizeof(*ns));
+				if (ns == NULL)
+					goto out;
+				smp = ns;
+				cap_smp = nc;
+			}
+			smp[n_smp++] = (struct wsample){t, ls, cos};
+			if (t_api != 0 && cp == ls && cos >= cp)
+				break;
+		}
+		usleep(POLL_US);
+	}
+	/* the lag of each log size sampled: until a cosigned checkpoint covers it */
+	if ((lags = calloc(n_smp, sizeof(*lags))) == NULL)
+		goto out;
+	{
+		size_t nl = 0, j = 0;
+		for (size_t i = 0; i < n_smp; i++) {
+			if (i > 0 && smp[i].log_size == smp[i - 1].log_size)
+				continue; /* the first moment each size was seen */
+			if (j < i)
+				j = i;
+			while (j < n_smp && smp[j].quorum < smp[i].log_size)
+				j++;
+			if (j == n_smp)
+				break;
+			lags[nl++] = (smp[j].t - smp[i].t) * 1000.0;
+		}
+		qsort(rtts, rounds, sizeof(*rtts), u64cmp);
+		qsort(r2c, rounds, sizeof(*r2c), dblcmp);
+		qsort(lags, nl, sizeof(*lags), dblcmp);
+		printf("records %zu records\n", n);
+		printf("clients %zu clients\n", clients);
+		printf("rounds %zu records\n", rounds);
+		printf("cosign_rtt_us %llu us\n", (unsigned long long)rtts[rounds / 2]);
+		printf("cosign_rtt_us_max %llu us\n", (unsigned long long)rtts[rounds - 1]);
+		printf("record_to_cosigned_ms %.0f ms\n", r2c[rounds / 2]);
+		printf("api_records_per_s %.0f records/s\n", (double)n / t_api);
+		printf("checkpoint_lag_ms %.0f ms\n", nl ? lags[nl / 2] : 0.0);
+		printf("checkpoint_lag_ms_p90 %.0f ms\n", nl ? lags[nl * 9 / 10] : 0.0);
+		printf("checkpoint_lag_ms_max %.0f ms\n", nl ? lags[nl - 1] : 0.0);
+	}
+	status = 0;
+out:
+	for (size_t i = 0; pids != NULL && i < clients; i++)
+		stop_child(&pids[i]);
+	for (size_t i = 0; i < 2; i++) {
+		ls_api_close(&nodes[i].a);
+		stop_child(&nodes[i].pid);
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(certs, clients + 1);
+	items_free(lots, total);
+	if (auth != NULL)
+		sodium_memzero(auth, sizeof(*auth));
+	if (ms != NULL)
+		sodium_memzero(ms, (clients + 1) * sizeof(*ms));
+	free(auth);
+	free(ms);
+	free(pids);
+	free(smp);
+	free(rtts);
+	free(r2c);
+	free(lags);
 	free(nodes);
 	return status;
 }

@@ -27,4 +27,5 @@ bench inclusion_build_us log -n 5000 -q 100
 bench export_ms verify -n 300
 bench api_vs_ingest api -n 1000
 bench gossip_vs_ingest gossip -n 1000
+bench cosign_rtt_us witness -n 400 -r 3
 finish

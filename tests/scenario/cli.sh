@@ -88,6 +88,12 @@ daemon_err 2 "sync-interval.*'x5'" "--sync-interval x5" --sync-interval x5
 daemon_err 2 "checkpoint-interval.*'0' is not a number of seconds" "--checkpoint-interval 0" \
 	--checkpoint-interval 0
 daemon_err 2 "checkpoint-interval.*'3601'" "--checkpoint-interval 3601" --checkpoint-interval 3601
+daemon_err 2 "witness.*'nokey'" "--witness that is no vkey" --witness nokey
+daemon_err 2 "is not a witness key \\(type 0x04" "--witness with a log key (type 0x01)" \
+	--witness "lodestone/0000000000000000+bdd19fe0+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+daemon_err 2 "witness-quorum.*'0' is not a number of witnesses" "--witness-quorum 0" \
+	--witness-quorum 0
+daemon_err 2 "witness-grace.*'-1'" "--witness-grace -1" --witness-grace -1
 daemon_err 2 "'nothex@tcp://127.0.0.1:1' is not HEX@ENDPOINT" "--peer without a key" \
 	--peer nothex@tcp://127.0.0.1:1
 daemon_err 2 "is not an endpoint" "--peer with a bad endpoint" --peer "$K1@http://x"
