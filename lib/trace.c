@@ -8,6 +8,7 @@
 
 #include "kind.h"
 #include "logproof.h"
+#include "witness.h"
 #include "util.h"
 #include "verify_int.h"
 
@@ -647,6 +648,35 @@ dating_of(struct ls_store *s, struct ls_logproof *lp, uint64_t **sizes, size_t *
 	return (uint32_t)++lp->n_dating;
 }
 
+/* The split-view evidence this daemon keeps against the bundle's log. */
+struct split_collect {
+	struct ls_logproof *lp;
+	const char *origin;
+	size_t origin_len;
+	int rc;
+};
+
+static int
+split_collect(void *arg, const char *origin, const uint8_t *msg, size_t len)
+{
+	struct split_collect *c = arg;
+	struct ls_lp_split *sp;
+
+	if (strlen(origin) != c->origin_len || memcmp(origin, c->origin, c->origin_len) != 0)
+		return 0;
+	if (c->lp->n_splits >= LS_LP_SPLITS_MAX)
+		return 1;
+	if (c->lp->splits == NULL &&
+	    (c->lp->splits = calloc(LS_LP_SPLITS_MAX, sizeof(*c->lp->splits))) == NULL) {
+		c->rc = LS_ERR_NOMEM;
+		return 1;
+	}
+	sp = &c->lp->splits[c->lp->n_splits];
+	if (ls_lp_split_decode(msg, len, sp, NULL) == 0)
+		c->lp->n_splits++; /* evidence kept was checked when it came: skip what no longer decodes */
+	return 0;
+}
+
 /*
  * The LogProof of the n records order[] (store order) against the
  * checkpoint of size (note): each record's inclusion, and its dating
@@ -731,6 +761,17 @@ log_proof(struct ls_txn *t, uint64_t size, char *note, size_t note_len, const ch
 		if (rc == 0 &&
 		    (rc = proof_copy(&h->proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) == 0)
 			lp.n_heads++;
+	}
+	/* Any split-view evidence against this log (its origin is the vkey's
+	 * name): a verifier must learn that the log forked. */
+	if (rc == 0) {
+		const char *plus = strchr(log_vkey, '+');
+		struct split_collect sc = {&lp, log_vkey,
+					   plus ? (size_t)(plus - log_vkey) : strlen(log_vkey), 0};
+		if ((rc = ls_store_splitviews_each(s, split_collect, &sc)) == 1)
+			rc = 0;
+		if (rc == 0)
+			rc = sc.rc;
 	}
 	if (rc == 0)
 		rc = ls_logproof_encode(&lp, out, out_len);

@@ -587,15 +587,15 @@ test_witness_refuses_requests(void **state)
 	a->n = 0;
 	checkpoint(l, s1 - 3, T->log_sk, T->origin, &a->cp);
 	len = ls_addcp_format(a, req, sizeof(req));
-	expect_refusal(w, &T->log_key, req, len, 400, "below old size");
-	/* 422: a proof from 0 that is not empty */
+	expect_refusal(w, &T->log_key, req, len, 400, "is over the checkpoint's size");
+	/* 400 (c2sp.org/tlog-witness): a proof from 0 that is not empty */
 	{
 		struct tstate *fresh = calloc(1, sizeof(*fresh));
 		a->old = 0;
 		a->n = 1;
 		checkpoint(l, s1, T->log_sk, T->origin, &a->cp);
 		len = ls_addcp_format(a, req, sizeof(req));
-		expect_refusal(fresh, &T->log_key, req, len, 422, "from size 0");
+		expect_refusal(fresh, &T->log_key, req, len, 400, "from old size 0 must be empty");
 		free(fresh);
 	}
 	/* 422: a distrusted log */
