@@ -673,7 +673,8 @@ split_collect(void *arg, const char *origin, const uint8_t *msg, size_t len)
 	}
 	sp = &c->lp->splits[c->lp->n_splits];
 	if (ls_lp_split_decode(msg, len, sp, NULL) == 0)
-		c->lp->n_splits++; /* evidence kept was checked when it came: skip what no longer decodes */
+		c->lp->n_splits++; /* evidence kept was checked when it came: skip what no longer
+				      decodes */
 	return 0;
 }
 
