@@ -462,6 +462,21 @@ cp_check(const char *text, size_t len, const struct ls_vkey *log, const struct l
 	c->ok = true;
 	for (size_t i = 0; i < pol->n_witnesses; i++) {
 		uint64_t ts;
+		bool again = false;
+		/* One key is one vote, whatever names it is given under; and the
+		 * log's own key witnesses nothing (it would cosign itself). */
+		for (size_t j = 0; j < i && !again; j++)
+			again = memcmp(pol->witnesses[j].pk, pol->witnesses[i].pk, 32) == 0;
+		if (again)
+			continue;
+		if (memcmp(pol->witnesses[i].pk, log->pk, 32) == 0) {
+			if ((rc = ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
+						 "witness '%s' has the log key of '%s': a log "
+						 "does not witness its own %s",
+						 pol->witnesses[i].name, log->name, what)) != 0)
+				return rc;
+			continue;
+		}
 		rc = ls_cosig_verify(&c->note, &pol->witnesses[i], &ts);
 		if (rc == LS_ERR_NOT_FOUND)
 			continue;

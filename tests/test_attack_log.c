@@ -1,0 +1,884 @@
+/*
+ * test_attack_log.c - attacks on the witnessed log and the complete bundle
+ * (lib/logproof.c ls_logproof_check / ls_logproof_feeds, lib/note.c): a
+ * bundle producer swapping checkpoints, cosignatures and proofs, a verifier
+ * policy abused through the library (a witness counted twice, the log's own
+ * key named as a witness), oversized and malformed proofs. Each test asserts
+ * the safe outcome. The fixture is test_logbundle.c's (helper_world's world
+ * in a witnessed checkpoint).
+ *
+ * Holes found and not fixed here are skipped unless LS_ATTACK_KNOWN=1.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "helper_world.h"
+#include "kind.h"
+#include "logproof.h"
+#include "note.h"
+#include "store_int.h"
+#include "util.h"
+#include "verify_int.h"
+
+#define N_WIT 3
+
+struct lw {
+	struct world *w;
+	uint8_t log_sk[64];
+	struct ls_vkey log;
+	char log_text[LS_VKEY_MAX];
+	uint8_t wit_sk[N_WIT][64];
+	struct ls_vkey wit[N_WIT];
+	char wit_text[N_WIT][LS_VKEY_MAX];
+	uint8_t license[32], export[32], receipt[32];
+	uint64_t s1; /* the size of setup's checkpoint */
+};
+
+static void
+named_key(const char *prefix, uint8_t type, uint8_t sk[64], struct ls_vkey *vk, char *text)
+{
+	uint8_t pk[32];
+	char name[LS_NOTE_NAME_MAX], hex[65];
+
+	crypto_sign_keypair(pk, sk);
+	snprintf(name, sizeof(name), "%s/%.16s", prefix, ls_hex(pk, 32, hex));
+	assert_int_equal(ls_vkey_make(vk, name, type, pk), 0);
+	ls_vkey_format(vk, text);
+}
+
+/*
+ * Seals the log and stores its checkpoint, signed by the log key and
+ * cosigned by the first n_cosig witnesses at t0, t0 + 10, ...; with quorum,
+ * records that it reached the quorum of 2 (at t0 + 10). Returns its size.
+ */
+static uint64_t
+checkpoint(struct lw *l, size_t n_cosig, uint64_t t0, bool quorum)
+{
+	struct ls_note *n = calloc(1, sizeof(*n));
+	struct ls_checkpoint c;
+	char *text = malloc(LS_NOTE_MAX);
+	uint64_t size;
+	size_t len;
+	bool grew;
+
+	assert_non_null(n);
+	assert_non_null(text);
+	assert_int_equal(ls_store_log_seal(l->w->s, &size, c.root, &grew), 0);
+	snprintf(c.origin, sizeof(c.origin), "%s", l->log.name);
+	c.size = size;
+	n->body_len = ls_checkpoint_body(&c, n->body, sizeof(n->body));
+	assert_true(n->body_len > 0);
+	assert_int_equal(ls_note_sign(n, l->log.name, l->log_sk), 0);
+	for (size_t i = 0; i < n_cosig; i++)
+		assert_int_equal(ls_cosig_add(n, l->wit[i].name, l->wit_sk[i], t0 + 10 * i), 0);
+	assert_true((len = ls_note_format(n, text, LS_NOTE_MAX)) > 0);
+	assert_int_equal(ls_store_checkpoint_put(l->w->s, size, text, len), 0);
+	if (quorum)
+		assert_int_equal(ls_store_quorum_put(l->w->s, size, t0 + 10), 0);
+	free(text);
+	free(n);
+	return size;
+}
+
+/*
+ * helper_world's world within the first hour of FX_T0 (a node logs a record
+ * within seconds of the time it claims, and a checkpoint hours later would
+ * find them backdated), with a licensed export of half the magnets to
+ * Germany, all in a checkpoint that reached quorum at FX_T0 + 3000.
+ */
+static int
+setup(void **state)
+{
+	struct lw *l = calloc(1, sizeof(*l));
+	struct fx_license_spec ls;
+	struct fx_policy_spec ps;
+	struct world *w;
+	struct fx_env e;
+
+	assert_non_null(l);
+	assert_non_null(w = l->w = calloc(1, sizeof(*w)));
+	w->root = fx_actor_new("CN");
+	w->cn_auth = fx_actor_new("CN");
+	w->de_auth = fx_actor_new("DE");
+	w->miner = fx_actor_new("CN");
+	w->maker = fx_actor_new("CN");
+	w->de_imp = fx_actor_new("DE");
+	w->us = fx_actor_new("US");
+	w->ru = fx_actor_new("RU");
+	assert_non_null(w->ru);
+	assert_non_null(w->dir = fx_tmpdir());
+	assert_int_equal(fx_store_open(w->dir, w->root, 0, &w->s), 0);
+	PUT(w, fx_cert(w->root, w->cn_auth, "MOFCOM", "CN", LS_ROLE_AUTHORITY, 0, 0));
+	PUT(w, fx_cert(w->root, w->de_auth, "BAFA", "DE", LS_ROLE_AUTHORITY, 0, 0));
+	PUT(w, fx_cert(w->cn_auth, w->miner, "Bayan Obo", "CN", LS_ROLE_MINER | LS_ROLE_EXPORTER, 0,
+		       0));
+	PUT(w, fx_cert(w->cn_auth, w->maker, "Ningbo Magnets", "CN",
+		       LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
+	PUT(w, fx_cert(w->de_auth, w->de_imp, "Motor GmbH", "DE",
+		       LS_ROLE_IMPORTER | LS_ROLE_EXPORTER, 0, 0));
+	PUT(w, fx_cert(w->root, w->us, "US Motors", "US", LS_ROLE_IMPORTER, 0, 0));
+	memset(&ps, 0, sizeof(ps));
+	ps.name = "CN 2025 rare earths";
+	ps.effective_from = FX_T0;
+	ps.elements = "Sm,Gd,Tb,Dy,Lu,Sc,Y";
+	ps.denied_end_uses = "military";
+	ps.applies_to_reexport = true;
+	ps.de_minimis_ppm = 1000;
+	e = fx_policy(w->cn_auth, &ps);
+	memcpy(w->cn_policy, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->miner->ts = FX_T0 + 600;
+	e = fx_lot(w->miner, "dy-oxide", "Bayan Obo", "CN", "alloy", 100000, "Nd=300000,Dy=60000");
+	memcpy(w->dy_lot, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	e = fx_transfer(w->miner, w->dy_lot, 100000, w->maker, NULL, NULL);
+	STORED(w, e);
+	w->maker->ts = FX_T0 + 1200;
+	PUT(w, fx_receipt(w->maker, e.id, 100000));
+	fx_env_release(&e);
+	{
+		struct ls_lot_input in = {{0}, 100000};
+		const char *out[] = {"magnets:magnet:100000:Nd=250000,Dy=50000,Fe=650000"};
+		memcpy(in.lot, w->dy_lot, 32);
+		e = fx_transform(w->maker, &in, 1, out, 1);
+		ls_lot_id(e.id, 0, w->magnets);
+		STORED(w, e);
+		fx_env_release(&e);
+	}
+	named_key("lodestone", LS_NOTE_ED25519, l->log_sk, &l->log, l->log_text);
+	for (int i = 0; i < N_WIT; i++)
+		named_key("lodestone-witness", LS_NOTE_COSIG, l->wit_sk[i], &l->wit[i],
+			  l->wit_text[i]);
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-2025-7";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "DE";
+	w->cn_auth->ts = FX_T0 + 1800;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(l->license, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->maker->ts = FX_T0 + 2400;
+	e = fx_transfer(w->maker, w->magnets, 50000, w->de_imp, l->license, NULL);
+	memcpy(l->export, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->de_imp->ts = FX_T0 + 2700;
+	e = fx_receipt(w->de_imp, l->export, 50000);
+	memcpy(l->receipt, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	l->s1 = checkpoint(l, N_WIT, FX_T0 + 2990, true);
+	*state = l;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct lw *l = *state;
+	void *w = l->w;
+
+	world_teardown(&w);
+	sodium_memzero(l, sizeof(*l));
+	free(l);
+	return 0;
+}
+
+/* ---- a bundle as plain parts, to cut and tamper with ---- */
+
+struct parts {
+	uint8_t *buf;
+	size_t len;
+	const uint8_t **envs;
+	size_t *lens, n;
+	struct ls_logproof lp;
+};
+
+static void
+parts_of(uint8_t *buf, size_t len, struct parts *p)
+{
+	const uint8_t *lpb;
+	size_t lpl;
+
+	memset(p, 0, sizeof(*p));
+	p->buf = buf;
+	p->len = len;
+	assert_int_equal(ls_bundle_decode(buf, len, 1000000, &p->envs, &p->lens, &p->n, NULL), 0);
+	assert_int_equal(ls_bundle_log(buf, len, &lpb, &lpl), 0);
+	assert_int_equal(ls_logproof_decode(lpb, lpl, &p->lp, NULL), 0);
+	assert_int_equal(p->lp.n_records, p->n);
+}
+
+static void
+parts_release(struct parts *p)
+{
+	free(p->buf);
+	free(p->envs);
+	free(p->lens);
+	ls_logproof_release(&p->lp);
+}
+
+static int
+index_of(const struct parts *p, const uint8_t id[32])
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct ls_record *r = NULL;
+		bool eq;
+		assert_int_equal(ls_record_decode(p->envs[i], p->lens[i], &r, NULL), 0);
+		eq = memcmp(r->id, id, 32) == 0;
+		ls_record_free(r);
+		if (eq)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The bundle again from p, without record cut (-1: none). *out malloc'd. */
+static void
+reencode(struct parts *p, int cut, const uint8_t lot[32], uint8_t **out, size_t *len)
+{
+	uint8_t *lpb = NULL;
+	size_t lpl = 0, n = p->n;
+	struct ls_lp_inclusion saved;
+
+	if (cut >= 0) {
+		saved = p->lp.records[cut];
+		memmove(&p->envs[cut], &p->envs[cut + 1], (n - cut - 1) * sizeof(*p->envs));
+		memmove(&p->lens[cut], &p->lens[cut + 1], (n - cut - 1) * sizeof(*p->lens));
+		memmove(&p->lp.records[cut], &p->lp.records[cut + 1],
+			(n - cut - 1) * sizeof(*p->lp.records));
+		p->n--;
+		p->lp.n_records--;
+		p->lp.records[p->lp.n_records] = saved; /* freed with the rest */
+	}
+	assert_int_equal(ls_logproof_encode(&p->lp, &lpb, &lpl), 0);
+	assert_int_equal(
+	    ls_bundle_encode_log(p->envs, p->lens, p->n, lot, NULL, 0, lpb, lpl, out, len), 0);
+	if (cut >= 0)
+		p->lp.n_records++; /* so that release frees the cut one too */
+	free(lpb);
+}
+
+/* ---- verify-bundle's checks, through the library ---- */
+
+/* A witness policy of the attack's instead of the first n_wit witnesses. */
+static const struct ls_lp_policy *g_pol;
+
+struct vb {
+	struct ls_verdict v;
+	struct ls_lp_report rep;
+	size_t unapplied;
+};
+
+static void
+vb_release(struct vb *x)
+{
+	ls_verdict_release(&x->v);
+	ls_lp_report_release(&x->rep);
+}
+
+/* Loads the bundle into a store of its own, checks its log proof under the
+ * first n_wit witnesses (quorum 0: majority), dates, verifies lot. */
+static void
+vbundle(struct lw *l, const uint8_t *buf, size_t len, size_t n_wit, size_t quorum,
+	const uint8_t lot[32], struct vb *out)
+{
+	struct ls_lp_policy pol = {l->wit, n_wit, quorum, ls_now(), 0};
+
+	if (g_pol != NULL)
+		pol = *g_pol;
+	struct ls_verdict faults;
+	struct ls_store *bs = NULL;
+	struct ls_ingest_result *res;
+	struct ls_logproof lp;
+	const uint8_t **envs = NULL, *lpb;
+	size_t *lens = NULL, n = 0, lpl, nd = 0;
+	uint8_t(*ids)[32];
+	uint64_t *dt;
+	char *dir = fx_tmpdir();
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	ls_verdict_init(&faults);
+	assert_non_null(dir);
+	assert_int_equal(fx_bundle_store_open(dir, l->w->root, &bs), 0);
+	assert_int_equal(ls_bundle_decode(buf, len, 1000000, &envs, &lens, &n, NULL), 0);
+	res = calloc(n, sizeof(*res));
+	ids = calloc(n, 32);
+	dt = calloc(n, sizeof(*dt));
+	assert_true(res != NULL && ids != NULL && dt != NULL);
+	assert_int_equal(ls_store_ingest(bs, envs, lens, n, res, NULL), 0);
+	for (size_t i = 0; i < n; i++) {
+		struct ls_record *r = NULL;
+		if (res[i].status == LS_INGEST_PENDING &&
+		    ls_store_get_record(bs, res[i].id, &r) == 0)
+			res[i].status = LS_INGEST_ACCEPTED;
+		ls_record_free(r);
+		if (res[i].status == LS_INGEST_PENDING || res[i].status == LS_INGEST_REJECTED) {
+			out->unapplied++;
+			assert_int_equal(ls_verdict_add(&faults, LS_R_MISSING_DEP,
+							(const uint8_t(*)[32])res[i].missing,
+							res[i].has_missing ? 1 : 0,
+							"bundle record %zu could not be applied",
+							i),
+					 0);
+		}
+		memcpy(ids[i], res[i].id, 32);
+	}
+	assert_int_equal(ls_bundle_log(buf, len, &lpb, &lpl), 0);
+	assert_int_equal(ls_logproof_decode(lpb, lpl, &lp, NULL), 0);
+	assert_int_equal(
+	    ls_logproof_check(&lp, (const uint8_t(*)[32])ids, n, &pol, &out->rep, &faults), 0);
+	if (out->rep.signed_ok)
+		assert_int_equal(ls_logproof_feeds(bs, &lp, &out->rep, &faults), 0);
+	for (size_t i = 0; i < n; i++)
+		if (out->rep.logged[i] != 0 && res[i].status == LS_INGEST_ACCEPTED) {
+			memcpy(ids[nd], res[i].id, 32);
+			dt[nd++] = out->rep.logged[i];
+		}
+	assert_int_equal(ls_store_dates_put_n(bs, (const uint8_t(*)[32])ids, dt, nd), 0);
+	rc = ls_verify_provenance(bs, lot, &out->v);
+	if (rc == LS_ERR_NOT_FOUND) { /* its making record was not applied */
+		ls_verdict_init(&out->v);
+		out->v.kind = LS_V_BROKEN;
+		assert_int_equal(ls_verdict_add(&out->v, LS_R_UNKNOWN_LOT,
+						(const uint8_t(*)[32])lot, 1, "lot not proven"),
+				 0);
+	} else {
+		assert_int_equal(rc, 0);
+	}
+	for (size_t i = 0; i < faults.n; i++) {
+		struct ls_verdict_reason *r = &faults.reasons[i];
+		assert_int_equal(ls_verdict_add(&out->v, r->code, (const uint8_t(*)[32])r->ids,
+						r->n_ids, "%s", r->message),
+				 0);
+		out->v.reasons[out->v.n - 1].warning = r->warning;
+		if (!r->warning)
+			out->v.kind = LS_V_BROKEN;
+	}
+	ls_verdict_release(&faults);
+	ls_logproof_release(&lp);
+	ls_store_close(&bs);
+	fx_rmtree(dir);
+	free(dir);
+	free(envs);
+	free(lens);
+	free(res);
+	free(ids);
+	free(dt);
+}
+
+/* The fault of code whose message holds what (or any, what NULL); NULL. */
+static const struct ls_verdict_reason *
+fault(const struct ls_verdict *v, enum ls_reason code, const char *what, bool warning)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->reasons[i].code == code && v->reasons[i].warning == warning &&
+		    (what == NULL || strstr(v->reasons[i].message, what) != NULL))
+			return &v->reasons[i];
+	return NULL;
+}
+
+static bool
+names(const struct ls_verdict_reason *r, const uint8_t id[32])
+{
+	for (size_t i = 0; r != NULL && i < r->n_ids; i++)
+		if (memcmp(r->ids[i], id, 32) == 0)
+			return true;
+	return false;
+}
+
+/* ---- tests ---- */
+
+/* The reason of code naming record id, or NULL. */
+static const struct ls_verdict_reason *
+fault_naming(const struct ls_verdict *v, enum ls_reason code, const uint8_t id[32])
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->reasons[i].code == code && names(&v->reasons[i], id))
+			return &v->reasons[i];
+	return NULL;
+}
+
+/*
+ * Logged time at question time: a key revoked at R whose record claims a
+ * time before R but was first logged (witnessed) after R is revoked, on the
+ * node and in its bundle; before that checkpoint reached quorum the same
+ * record is valid and unwitnessed.
+ */
+
+static bool
+known_wanted(void)
+{
+	const char *e = getenv("LS_ATTACK_KNOWN");
+	return e != NULL && *e == '1';
+}
+
+/* The note text with a cosignature line added by sk under name at ts (the
+ * other lines kept). Replaces *text (malloc'd, LS_NOTE_MAX). */
+static void
+cosig_into(char **text, size_t *len, const char *name, const uint8_t sk[64], uint64_t ts)
+{
+	struct ls_note *n = calloc(1, sizeof(*n));
+	char *out = malloc(LS_NOTE_MAX);
+
+	assert_true(n != NULL && out != NULL);
+	assert_int_equal(ls_note_parse(*text, *len, n, NULL), 0);
+	assert_int_equal(ls_cosig_add(n, name, sk, ts), 0);
+	assert_true((*len = ls_note_format(n, out, LS_NOTE_MAX)) > 0);
+	free(*text);
+	*text = out;
+	free(n);
+}
+
+/* Removes the signature line naming name from the note text. */
+static void
+drop_line(char *text, size_t *len, const char *name)
+{
+	char *s = strstr(text, name), *b, *e;
+
+	assert_non_null(s);
+	for (b = s; b > text && b[-1] != '\n'; b--)
+		;
+	e = strchr(s, '\n');
+	assert_non_null(e);
+	e++;
+	memmove(b, e, strlen(e) + 1);
+	*len = strlen(text);
+}
+
+/* A fresh bundle of the magnets, split into parts. */
+static void
+magnets_parts(struct lw *l, struct parts *p)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_int_equal(ls_bundle_collect_log(l->w->s, l->w->magnets, l->log_text, 0, &buf, &len),
+			 0);
+	parts_of(buf, len, p);
+}
+
+/* Re-encodes p and checks it under pol (NULL: the first n_wit witnesses). */
+static void
+check_parts(struct lw *l, struct parts *p, const struct ls_lp_policy *pol, size_t n_wit,
+	    struct vb *x)
+{
+	uint8_t *bad = NULL;
+	size_t blen = 0;
+
+	reencode(p, -1, l->w->magnets, &bad, &blen);
+	g_pol = pol;
+	vbundle(l, bad, blen, n_wit, 0, l->w->magnets, x);
+	g_pol = NULL;
+	free(bad);
+}
+
+/*
+ * Attack: one witness counted twice toward the quorum. The checkpoint keeps
+ * only witness 0's cosignature; a policy (through the library, which the
+ * CLI's own duplicate check does not cover) names witness 0 twice, once
+ * under another name with the same key. Safe: one key is one vote, quorum
+ * 2 not reached.
+ */
+static void
+test_same_witness_twice(void **state)
+{
+	struct lw *l = *state;
+	struct ls_vkey pol_w[2];
+	struct ls_lp_policy pol = {pol_w, 2, 2, 0, 0};
+	struct parts p;
+	struct vb x;
+
+	pol_w[0] = l->wit[0];
+	pol_w[1] = l->wit[0];
+	magnets_parts(l, &p);
+	drop_line(p.lp.checkpoint, &p.lp.checkpoint_len, l->wit[1].name);
+	drop_line(p.lp.checkpoint, &p.lp.checkpoint_len, l->wit[2].name);
+	check_parts(l, &p, &pol, 0, &x);
+	assert_false(x.rep.witnessed);
+	assert_int_equal(x.rep.n_cosigners, 1);
+	vb_release(&x);
+
+	/* The same key under a second name: the witness signs a second line
+	 * under that name. Still one key. */
+	assert_int_equal(ls_vkey_make(&pol_w[1], "another-witness/0", LS_NOTE_COSIG,
+				      l->wit[0].pk),
+			 0);
+	cosig_into(&p.lp.checkpoint, &p.lp.checkpoint_len, pol_w[1].name, l->wit_sk[0],
+		   FX_T0 + 3000);
+	check_parts(l, &p, &pol, 0, &x);
+	assert_false(x.rep.witnessed);
+	assert_int_equal(x.rep.n_cosigners, 1);
+	vb_release(&x);
+	parts_release(&p);
+}
+
+/*
+ * Attack: the log's own key named as a witness (a cosignature/v1 vkey made
+ * of the log public key): the log operator cosigns its own checkpoint.
+ * Safe: the log key never counts as a witness, and the verifier is told.
+ */
+static void
+test_log_key_as_witness(void **state)
+{
+	struct lw *l = *state;
+	struct ls_vkey self;
+	struct ls_lp_policy pol = {&self, 1, 1, 0, 0};
+	struct parts p;
+	struct vb x;
+
+	assert_int_equal(ls_vkey_make(&self, "lodestone-witness/self", LS_NOTE_COSIG, l->log.pk),
+			 0);
+	magnets_parts(l, &p);
+	cosig_into(&p.lp.checkpoint, &p.lp.checkpoint_len, self.name, l->log_sk, FX_T0 + 3000);
+	check_parts(l, &p, &pol, 0, &x);
+	assert_false(x.rep.witnessed);
+	assert_non_null(fault(&x.v, LS_R_LOG_PROOF, "log key", false));
+	vb_release(&x);
+	parts_release(&p);
+}
+
+/*
+ * Attack: a cosignature by witness 0's key under another name than the one
+ * the verifier gives for that key. Safe: it does not count (the key id binds
+ * the name); the other witnesses' do.
+ */
+static void
+test_cosig_other_name(void **state)
+{
+	struct lw *l = *state;
+	struct parts p;
+	struct vb x;
+
+	magnets_parts(l, &p);
+	drop_line(p.lp.checkpoint, &p.lp.checkpoint_len, l->wit[0].name);
+	drop_line(p.lp.checkpoint, &p.lp.checkpoint_len, l->wit[1].name);
+	cosig_into(&p.lp.checkpoint, &p.lp.checkpoint_len, "lodestone-witness/0000000000000000",
+		   l->wit_sk[0], FX_T0 + 2990);
+	check_parts(l, &p, NULL, N_WIT, &x);
+	assert_false(x.rep.witnessed);
+	assert_int_equal(x.rep.n_cosigners, 1);
+	assert_non_null(fault(&x.v, LS_R_UNWITNESSED, NULL, false));
+	vb_release(&x);
+	parts_release(&p);
+}
+
+/* A checkpoint note for (origin, size, root) signed under signer with sk. */
+static size_t
+note_by(const char *origin, const char *signer, const uint8_t sk[64], uint64_t size,
+	const uint8_t root[32], char **out)
+{
+	struct ls_note *n = calloc(1, sizeof(*n));
+	struct ls_checkpoint c;
+	size_t len;
+
+	assert_non_null(n);
+	assert_non_null(*out = malloc(LS_NOTE_MAX));
+	snprintf(c.origin, sizeof(c.origin), "%s", origin);
+	c.size = size;
+	memcpy(c.root, root, 32);
+	n->body_len = ls_checkpoint_body(&c, n->body, sizeof(n->body));
+	assert_int_equal(ls_note_sign(n, signer, sk), 0);
+	assert_true((len = ls_note_format(n, *out, LS_NOTE_MAX)) > 0);
+	free(n);
+	return len;
+}
+
+/*
+ * Attack: checkpoints swapped for ones of another log. (a) The main
+ * checkpoint with the origin of another log, signed by this log's key under
+ * that name; (b) a dating checkpoint of another log (its own key, origin and
+ * witnesses' quorum), dating a record earlier than it was logged. Safe:
+ * both refused; the record keeps the main checkpoint's time.
+ */
+static void
+test_checkpoint_of_other_log(void **state)
+{
+	struct lw *l = *state;
+	struct ls_vkey other;
+	char other_text[LS_VKEY_MAX];
+	uint8_t other_sk[64];
+	struct parts p;
+	struct vb x;
+	uint64_t main_qtime;
+	int d;
+
+	named_key("lodestone", LS_NOTE_ED25519, other_sk, &other, other_text);
+
+	/* (a) */
+	magnets_parts(l, &p);
+	{
+		struct ls_note n;
+		struct ls_checkpoint c;
+		assert_int_equal(ls_note_parse(p.lp.checkpoint, p.lp.checkpoint_len, &n, NULL), 0);
+		assert_int_equal(ls_checkpoint_parse(n.body, n.body_len, &c, NULL), 0);
+		free(p.lp.checkpoint);
+		p.lp.checkpoint_len =
+		    note_by(other.name, other.name, l->log_sk, c.size, c.root, &p.lp.checkpoint);
+		for (int i = 0; i < N_WIT; i++)
+			cosig_into(&p.lp.checkpoint, &p.lp.checkpoint_len, l->wit[i].name,
+				   l->wit_sk[i], FX_T0 + 2990);
+	}
+	check_parts(l, &p, NULL, N_WIT, &x);
+	assert_false(x.rep.signed_ok);
+	assert_int_equal(x.v.kind, LS_V_BROKEN);
+	assert_non_null(fault(&x.v, LS_R_LOG_PROOF, "not of the log key", false));
+	vb_release(&x);
+	parts_release(&p);
+
+	/* (b) A later checkpoint, so that the bundle's records are dated. */
+	{
+		struct fx_policy_spec ps = {
+		    .name = "later", .effective_from = FX_T0 + 30 * FX_DAY, .elements = "Tb"};
+		struct fx_env e;
+		l->w->cn_auth->ts = FX_T0 + 8 * FX_DAY;
+		e = fx_policy(l->w->cn_auth, &ps);
+		STORED(l->w, e);
+		fx_env_release(&e);
+	}
+	checkpoint(l, N_WIT, FX_T0 + 8 * FX_DAY + 60, true);
+	magnets_parts(l, &p);
+	assert_int_equal(p.lp.n_dating, 1);
+	d = index_of(&p, l->export);
+	assert_true(d >= 0);
+	assert_int_equal(p.lp.records[d].dating, 1);
+	{
+		struct ls_note n;
+		struct ls_checkpoint c;
+		assert_int_equal(ls_note_parse(p.lp.dating[0], p.lp.dating_len[0], &n, NULL), 0);
+		assert_int_equal(ls_checkpoint_parse(n.body, n.body_len, &c, NULL), 0);
+		free(p.lp.dating[0]);
+		p.lp.dating_len[0] =
+		    note_by(other.name, other.name, other_sk, c.size, c.root, &p.lp.dating[0]);
+		for (int i = 0; i < N_WIT; i++)
+			cosig_into(&p.lp.dating[0], &p.lp.dating_len[0], l->wit[i].name,
+				   l->wit_sk[i], FX_T0 + 100);
+	}
+	check_parts(l, &p, NULL, N_WIT, &x);
+	main_qtime = x.rep.qtime;
+	assert_true(x.rep.witnessed);
+	assert_int_equal(x.v.kind, LS_V_BROKEN);
+	assert_non_null(fault(&x.v, LS_R_LOG_PROOF, "dating checkpoint 1", false));
+	assert_int_equal(x.rep.logged[d], main_qtime);
+	vb_release(&x);
+	parts_release(&p);
+}
+
+/*
+ * Attack: proofs moved around. An inclusion proof presented for another
+ * index; a head proof at another position; heads_count lies (larger,
+ * smaller, and the count that makes a single leaf the root). Safe: each
+ * fails its check.
+ */
+static void
+test_proof_positions(void **state)
+{
+	struct lw *l = *state;
+	struct parts p;
+	struct vb x;
+	uint64_t count;
+
+	magnets_parts(l, &p);
+	p.lp.records[1].index ^= 1;
+	check_parts(l, &p, NULL, N_WIT, &x);
+	assert_int_equal(x.v.kind, LS_V_BROKEN);
+	assert_non_null(fault(&x.v, LS_R_LOG_PROOF, "bundle record 1 (", false));
+	vb_release(&x);
+	p.lp.records[1].index ^= 1;
+	/* Another record's proof for record 1. */
+	{
+		struct ls_hashes h = p.lp.records[1].proof;
+		uint64_t i = p.lp.records[1].index;
+		p.lp.records[1].proof = p.lp.records[2].proof;
+		p.lp.records[1].index = p.lp.records[2].index;
+		check_parts(l, &p, NULL, N_WIT, &x);
+		p.lp.records[1].proof = h;
+		p.lp.records[1].index = i;
+	}
+	assert_int_equal(x.v.kind, LS_V_BROKEN);
+	assert_non_null(fault(&x.v, LS_R_LOG_PROOF, "bundle record 1 (", false));
+	vb_release(&x);
+
+	assert_true(p.lp.n_heads >= 2);
+	p.lp.heads[0].position ^= 1;
+	check_parts(l, &p, NULL, N_WIT, &x);
+	assert_int_equal(x.v.kind, LS_V_BROKEN);
+	assert_non_null(fault(&x.v, LS_R_LOG_PROOF, "head proof of author", false));
+	vb_release(&x);
+	p.lp.heads[0].position ^= 1;
+
+	count = p.lp.heads_count;
+	{
+		uint64_t lies[] = {count + 1, count - 1, count * 2, 1, 0, UINT64_MAX};
+		for (size_t k = 0; k < sizeof(lies) / sizeof(lies[0]); k++) {
+			p.lp.heads_count = lies[k];
+			check_parts(l, &p, NULL, N_WIT, &x);
+			assert_int_equal(x.v.kind, LS_V_BROKEN);
+			assert_non_null(fault(&x.v, LS_R_LOG_PROOF, NULL, false));
+			vb_release(&x);
+		}
+	}
+	p.lp.heads_count = count;
+	/* Untouched again: valid (the attacks above are what broke it). */
+	check_parts(l, &p, NULL, N_WIT, &x);
+	assert_int_equal(x.v.kind, LS_V_VALID);
+	vb_release(&x);
+	parts_release(&p);
+}
+
+/*
+ * Attack: oversized and malformed log proofs from a bundle producer: a
+ * proof of LS_TLOG_PROOF_MAX + 1 hashes, a 31-byte hash, a dating index past
+ * the dating list, garbage bytes, every truncation of a real proof. Safe:
+ * decode refuses with a bounded error, never a crash.
+ */
+static void
+test_malformed_proofs(void **state)
+{
+	struct lw *l = *state;
+	struct parts p;
+	struct ls_logproof q;
+	struct ls_err_ctx ctx;
+	uint8_t *enc = NULL, junk[512];
+	size_t elen = 0, n0;
+	uint8_t(*h0)[LS_TLOG_HASH];
+
+	magnets_parts(l, &p);
+	n0 = p.lp.records[0].proof.n;
+	h0 = p.lp.records[0].proof.h;
+	p.lp.records[0].proof.h = calloc(LS_TLOG_PROOF_MAX + 1, LS_TLOG_HASH);
+	p.lp.records[0].proof.n = LS_TLOG_PROOF_MAX + 1;
+	assert_int_equal(ls_logproof_encode(&p.lp, &enc, &elen), 0);
+	memset(&ctx, 0, sizeof(ctx));
+	assert_true(ls_logproof_decode(enc, elen, &q, &ctx) != 0);
+	assert_true(ctx.msg[0] != '\0');
+	free(enc);
+	free(p.lp.records[0].proof.h);
+	p.lp.records[0].proof.h = h0;
+	p.lp.records[0].proof.n = n0;
+
+	p.lp.records[0].dating = (uint32_t)p.lp.n_dating + 1;
+	assert_int_equal(ls_logproof_encode(&p.lp, &enc, &elen), 0);
+	assert_int_equal(ls_logproof_decode(enc, elen, &q, NULL), LS_ERR_MALFORMED);
+	free(enc);
+	p.lp.records[0].dating = 0;
+
+	assert_int_equal(ls_logproof_encode(&p.lp, &enc, &elen), 0);
+	for (size_t cut = 0; cut < elen; cut += 7) {
+		if (ls_logproof_decode(enc, cut, &q, NULL) == 0)
+			ls_logproof_release(&q);
+	}
+	free(enc);
+	randombytes_buf(junk, sizeof(junk));
+	for (size_t k = 1; k < sizeof(junk); k += 13)
+		if (ls_logproof_decode(junk, k, &q, NULL) == 0)
+			ls_logproof_release(&q);
+	parts_release(&p);
+}
+
+/*
+ * Attack: a bundle producer delays a revocation by dropping its dating. The
+ * miner's key is revoked at R, logged in checkpoint B (quorum R + 600); the
+ * miner's later lot is logged in checkpoint C (quorum R + 1210), the bundle's
+ * checkpoint is D (quorum days later). Honest bundle: revoked. The attack
+ * dates the revocation by D instead of B (dating 0: still a true statement,
+ * the revocation is in D), so the revocation looks logged after the lot.
+ * Safe: still revoked (the log's order says the revocation came first).
+ *
+ * KNOWN HOLE: a record's logged time is the quorum time of the checkpoint
+ * the producer chose to date it by; nothing makes the producer date a
+ * revocation by the earliest checkpoint holding it, and question time
+ * compares times, not log positions. Skipped unless LS_ATTACK_KNOWN=1.
+ */
+static void
+test_revocation_dating_dropped(void **state)
+{
+	struct lw *l = *state;
+	struct world *w = l->w;
+	struct fx_env lot, rev;
+	struct parts p;
+	struct vb x;
+	uint64_t R = FX_T0 + 10 * FX_DAY;
+	uint8_t *buf = NULL, *bad = NULL;
+	size_t len = 0, blen = 0;
+	int ri;
+
+	w->cn_auth->ts = R;
+	rev = fx_revoke(w->cn_auth, w->miner->kp->pk, R);
+	STORED(w, rev);
+	checkpoint(l, N_WIT, R + 590, true);
+	w->miner->ts = R + 1200;
+	lot = fx_lot(w->miner, "after-revocation", "Bayan Obo", "CN", "ore", 1000, "Dy=1000");
+	STORED(w, lot);
+	checkpoint(l, N_WIT, R + 1200, true);
+	{
+		struct fx_policy_spec ps = {
+		    .name = "later", .effective_from = FX_T0 + 30 * FX_DAY, .elements = "Tb"};
+		struct fx_env e;
+		w->cn_auth->ts = R + 3 * FX_DAY;
+		e = fx_policy(w->cn_auth, &ps);
+		STORED(w, e);
+		fx_env_release(&e);
+	}
+	checkpoint(l, N_WIT, R + 3 * FX_DAY + 60, true);
+
+	assert_int_equal(ls_bundle_collect_log(w->s, lot.id, l->log_text, 0, &buf, &len), 0);
+	vbundle(l, buf, len, N_WIT, 0, lot.id, &x);
+	assert_int_equal(x.v.kind, LS_V_BROKEN);
+	assert_non_null(fault_naming(&x.v, LS_R_REVOKED, rev.id));
+	vb_release(&x);
+
+	if (!known_wanted()) {
+		free(buf);
+		fx_env_release(&lot);
+		fx_env_release(&rev);
+		skip();
+	}
+	parts_of(buf, len, &p);
+	ri = index_of(&p, rev.id);
+	assert_true(ri >= 0);
+	assert_true(p.lp.records[ri].dating != 0);
+	p.lp.records[ri].dating = 0; /* dated by the bundle's checkpoint */
+	reencode(&p, -1, lot.id, &bad, &blen);
+	vbundle(l, bad, blen, N_WIT, 0, lot.id, &x);
+	if (x.v.kind != LS_V_BROKEN)
+		world_dump("HOLE: revocation delayed by its dating", &x.v);
+	assert_int_equal(x.v.kind, LS_V_BROKEN);
+	vb_release(&x);
+	free(bad);
+	parts_release(&p);
+	fx_env_release(&lot);
+	fx_env_release(&rev);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_same_witness_twice, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_log_key_as_witness, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cosig_other_name, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checkpoint_of_other_log, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_proof_positions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed_proofs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revocation_dating_dropped, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
