@@ -570,6 +570,14 @@ ls_logproof_check(const struct ls_logproof *p, const uint8_t (*ids)[LS_ID_LEN], 
 	snprintf(rep->log_key, sizeof(rep->log_key), "%s", p->log_key);
 	if ((rep->logged = calloc(n ? n : 1, sizeof(*rep->logged))) == NULL)
 		return LS_ERR_NOMEM;
+	/* The cosigners are kept in arrays of LS_LP_WITNESSES. */
+	if (pol->n_witnesses > LS_LP_WITNESSES) {
+		rep->quorum = 0;
+		return ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
+				      "%zu witnesses given, over the %d a log proof is checked "
+				      "against",
+				      pol->n_witnesses, LS_LP_WITNESSES);
+	}
 	if (ls_vkey_parse(p->log_key, &log, &ctx) != 0 || log.type != LS_NOTE_ED25519)
 		return ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
 				      "the bundle's log key is not a log verifier key: %s",

@@ -521,6 +521,27 @@ test_same_witness_twice(void **state)
 	assert_false(x.rep.witnessed);
 	assert_int_equal(x.rep.n_cosigners, 1);
 	vb_release(&x);
+
+	/* The same witness 65 times (the library's arrays hold 64): before
+	 * one key was one vote, each copy counted and overflowed them. */
+	{
+		struct ls_vkey *many = calloc(LS_LP_WITNESSES + 1, sizeof(*many));
+		struct ls_lp_policy pm = {many, LS_LP_WITNESSES, 0, 0, 0};
+		assert_non_null(many);
+		for (size_t i = 0; i <= LS_LP_WITNESSES; i++)
+			many[i] = l->wit[0];
+		check_parts(l, &p, &pm, 0, &x);
+		assert_false(x.rep.witnessed);
+		assert_int_equal(x.rep.n_cosigners, 1);
+		vb_release(&x);
+		pm.n_witnesses = LS_LP_WITNESSES + 1;
+		check_parts(l, &p, &pm, 0, &x);
+		assert_false(x.rep.witnessed);
+		assert_int_equal(x.v.kind, LS_V_BROKEN);
+		assert_non_null(fault(&x.v, LS_R_LOG_PROOF, "witnesses given", false));
+		vb_release(&x);
+		free(many);
+	}
 	parts_release(&p);
 }
 
