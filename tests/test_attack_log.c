@@ -423,7 +423,6 @@ fault_naming(const struct ls_verdict *v, enum ls_reason code, const uint8_t id[3
  * record is valid and unwitnessed.
  */
 
-
 /* The note text with a cosignature line added by sk under name at ts (the
  * other lines kept). Replaces *text (malloc'd, LS_NOTE_MAX). */
 static void
@@ -512,8 +511,7 @@ test_same_witness_twice(void **state)
 
 	/* The same key under a second name: the witness signs a second line
 	 * under that name. Still one key. */
-	assert_int_equal(ls_vkey_make(&pol_w[1], "another-witness/0", LS_NOTE_COSIG,
-				      l->wit[0].pk),
+	assert_int_equal(ls_vkey_make(&pol_w[1], "another-witness/0", LS_NOTE_COSIG, l->wit[0].pk),
 			 0);
 	cosig_into(&p.lp.checkpoint, &p.lp.checkpoint_len, pol_w[1].name, l->wit_sk[0],
 		   FX_T0 + 3000);
@@ -887,6 +885,84 @@ test_revocation_dating_dropped(void **state)
 	fx_env_release(&rev);
 }
 
+/*
+ * Attack: an impostor log. The producer takes the real checkpoint body and
+ * its witnesses' cosignatures (they sign the body: origin, size, root, not
+ * the log key), signs the body with a key of its own under the real log's
+ * origin name, and puts its own key in the bundle as the log key. Then it
+ * uses its key to sign a dating checkpoint that dates the export a day
+ * earlier, cosigned by nobody.
+ * Safe: nothing beyond the real tree is proven: same size and root, and
+ * the dating checkpoint short of its quorum dates nothing. (The vkey's name
+ * is not bound to its key: "lodestone/<hex of the key>" is a convention the
+ * check does not hold the log key to.)
+ */
+static void
+test_impostor_log_key(void **state)
+{
+	struct lw *l = *state;
+	struct ls_vkey imp;
+	char imp_text[LS_VKEY_MAX];
+	uint8_t imp_pk[32], imp_sk[64];
+	struct ls_note *n = calloc(1, sizeof(*n));
+	struct parts p;
+	struct vb x;
+	uint8_t root[32];
+	uint64_t size;
+	int d;
+
+	assert_non_null(n);
+	crypto_sign_keypair(imp_pk, imp_sk);
+	assert_int_equal(ls_vkey_make(&imp, l->log.name, LS_NOTE_ED25519, imp_pk), 0);
+	ls_vkey_format(&imp, imp_text);
+	magnets_parts(l, &p);
+	assert_int_equal(ls_note_parse(p.lp.checkpoint, p.lp.checkpoint_len, n, NULL), 0);
+	{
+		struct ls_checkpoint c;
+		assert_int_equal(ls_checkpoint_parse(n->body, n->body_len, &c, NULL), 0);
+		size = c.size;
+		memcpy(root, c.root, 32);
+	}
+	/* Drop the real log signature, sign with the impostor key. */
+	for (size_t i = 0; i < n->n_sigs; i++)
+		if (strcmp(n->sigs[i].name, l->log.name) == 0) {
+			memmove(&n->sigs[i], &n->sigs[i + 1],
+				(n->n_sigs - i - 1) * sizeof(n->sigs[0]));
+			n->n_sigs--;
+			break;
+		}
+	assert_int_equal(ls_note_sign(n, l->log.name, imp_sk), 0);
+	assert_true((p.lp.checkpoint_len = ls_note_format(n, p.lp.checkpoint, LS_NOTE_MAX)) > 0);
+	free(p.lp.log_key);
+	p.lp.log_key = strdup(imp_text);
+	check_parts(l, &p, NULL, N_WIT, &x);
+	/* Witnessed, but of the real tree only. */
+	assert_int_equal(x.rep.size, size);
+	assert_memory_equal(x.rep.root, root, 32);
+	assert_int_equal(x.v.kind, LS_V_VALID);
+	vb_release(&x);
+
+	/* A dating checkpoint of its own, a day earlier, uncosigned. */
+	d = index_of(&p, l->export);
+	assert_true(d >= 0);
+	p.lp.dating = realloc(p.lp.dating, sizeof(*p.lp.dating));
+	p.lp.dating_len = realloc(p.lp.dating_len, sizeof(*p.lp.dating_len));
+	assert_true(p.lp.dating != NULL && p.lp.dating_len != NULL);
+	p.lp.n_dating = 1;
+	p.lp.dating_len[0] = note_by(l->log.name, l->log.name, imp_sk, size, root, &p.lp.dating[0]);
+	p.lp.records[d].dating = 1;
+	p.lp.records[d].dating_proof.n = p.lp.records[d].proof.n;
+	p.lp.records[d].dating_proof.h = malloc(p.lp.records[d].proof.n * 32 + 1);
+	memcpy(p.lp.records[d].dating_proof.h, p.lp.records[d].proof.h,
+	       p.lp.records[d].proof.n * 32);
+	check_parts(l, &p, NULL, N_WIT, &x);
+	assert_true(x.rep.witnessed);
+	assert_int_equal(x.rep.logged[d], x.rep.qtime);
+	vb_release(&x);
+	parts_release(&p);
+	free(n);
+}
+
 /* ---- the witness against a hostile peer (lib/witness.c) ---- */
 
 static int
@@ -947,24 +1023,24 @@ test_witness_bad_requests(void **state)
 
 	memset(req, 'A', 4 * LS_NOTE_MAX);
 	memset(&r, 0, sizeof(r));
-	step = ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, 4 * LS_NOTE_MAX,
-				NULL, &j, &r, NULL);
+	step = ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, 4 * LS_NOTE_MAX, NULL,
+				&j, &r, NULL);
 	assert_int_equal(step, LS_WITNESS_DONE);
 	assert_null(j);
 	assert_int_equal(r.status, 400);
 
 	n = addcp(other.name, other.name, other_sk, 0, 10, req, 4 * LS_NOTE_MAX);
 	memset(&r, 0, sizeof(r));
-	step = ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, n, NULL, &j, &r,
-				NULL);
+	step =
+	    ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, n, NULL, &j, &r, NULL);
 	assert_int_equal(step, LS_WITNESS_DONE);
 	assert_null(j);
 	assert_int_equal(r.status, 404);
 
 	n = addcp(l->log.name, l->log.name, other_sk, 0, 10, req, 4 * LS_NOTE_MAX);
 	memset(&r, 0, sizeof(r));
-	step = ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, n, NULL, &j, &r,
-				NULL);
+	step =
+	    ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, n, NULL, &j, &r, NULL);
 	assert_int_equal(step, LS_WITNESS_DONE);
 	assert_null(j);
 	assert_int_equal(r.status, 403);
@@ -1003,8 +1079,8 @@ test_witness_huge_jump(void **state)
 	assert_true(req != NULL && leaves != NULL);
 	n = addcp(l->log.name, l->log.name, l->log_sk, 0, (uint64_t)1 << 62, req, LS_NOTE_MAX);
 	memset(&r, 0, sizeof(r));
-	step = ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, n, NULL, &j, &r,
-				NULL);
+	step =
+	    ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, n, NULL, &j, &r, NULL);
 	if (j == NULL) { /* refusing the jump outright is safe too */
 		assert_int_equal(step, LS_WITNESS_DONE);
 		assert_true(r.status >= 400);
@@ -1024,8 +1100,8 @@ test_witness_huge_jump(void **state)
 	assert_true(nm > 0 && nm <= LS_WITNESS_MISSING);
 	ls_witness_job_free(&j);
 
-	step = ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, n, NULL, &j, &r,
-				NULL);
+	step =
+	    ls_witness_start(NULL, NULL, 0, &l->log, (const uint8_t *)req, n, NULL, &j, &r, NULL);
 	assert_int_equal(step, LS_WITNESS_ENTRIES);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(ls_witness_job_feed(j, 5, leaves[0], 1, lookup_none, NULL, &r),
@@ -1066,6 +1142,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_proof_positions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_proofs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revocation_dating_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_impostor_log_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_witness_bad_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_witness_huge_jump, setup, teardown),
 	};
