@@ -17,6 +17,9 @@
 #include "util.h"
 #include "verify_int.h"
 
+/* Seconds a quorum time may be ahead of the verifier's clock. */
+#define LS_LP_CLOCK_SKEW 3600
+
 /* protobuf-c's unpack needs a few times the input size for the object tree. */
 #define UNPACK_BUDGET(len) (16 * (len) + 64 * 1024)
 
@@ -582,6 +585,19 @@ ls_logproof_check(const struct ls_logproof *p, const uint8_t (*ids)[LS_ID_LEN], 
 		return ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
 				      "the bundle's log key is not a log verifier key: %s",
 				      ctx.msg[0] ? ctx.msg : "not of type 0x01");
+	/* A Lodestone log is named by its key (lodestone/<16 hex digits of
+	 * it>): witnesses cosign the checkpoint body, origin included, not
+	 * the log key, so a key under another log's name could borrow that
+	 * log's cosignatures and be named as the log the witnesses follow. */
+	{
+		char hex[2 * 32 + 1], want[LS_NOTE_NAME_MAX];
+		snprintf(want, sizeof(want), "lodestone/%.16s", ls_hex(log.pk, 32, hex));
+		if (strcmp(want, log.name) != 0)
+			return ls_verdict_add(faults, LS_R_LOG_PROOF, NULL, 0,
+					      "the bundle's log key is named '%s', not '%s', "
+					      "the name of that key's log",
+					      log.name, want);
+	}
 	if ((cpm = calloc(1, sizeof(*cpm))) == NULL)
 		return LS_ERR_NOMEM;
 	if ((rc = cp_check(p->checkpoint, p->checkpoint_len, &log, pol, "checkpoint", cpm,
@@ -637,6 +653,14 @@ ls_logproof_check(const struct ls_logproof *p, const uint8_t (*ids)[LS_ID_LEN], 
 				    rep->size, rep->origin,
 				    ls_time_format(cpm->qtime, t1, sizeof(t1)),
 				    pol->now - cpm->qtime, pol->max_age);
+	} else if (pol->max_age != 0 && cpm->qtime > pol->now + LS_LP_CLOCK_SKEW) {
+		/* A quorum time in the future would never grow stale. */
+		rc = ls_verdict_add(faults, LS_R_STALE, NULL, 0,
+				    "checkpoint %" PRIu64 " of log %s reached its quorum at %s, "
+				    "%" PRIu64 " s ahead of this clock: --max-age cannot hold it",
+				    rep->size, rep->origin,
+				    ls_time_format(cpm->qtime, t1, sizeof(t1)),
+				    cpm->qtime - pol->now);
 	}
 	if (rc != 0)
 		goto out;
