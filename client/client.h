@@ -27,7 +27,11 @@ enum cli_exit {
 	CLI_USAGE = 2,       /* usage error, unreadable file, bad key or passphrase */
 	CLI_LICENSE = 3,     /* verify: a license is required and not present */
 	CLI_UNREACHABLE = 4, /* the daemon cannot be reached */
+	CLI_TIMEOUT = 5,     /* connected, but no answer within --timeout */
 };
+
+/* How long the client tries to get a connection to the daemon. */
+#define CLI_CONNECT_MS 5000
 
 struct ls_api;
 struct ls_keypair;
@@ -40,7 +44,7 @@ struct cli {
 	bool json;                   /* --json */
 	const char *key_path;        /* -k/--key, or $LODESTONE_KEY */
 	const char *passphrase_file; /* --passphrase-file */
-	int timeout_ms;              /* per request; $LODESTONE_TIMEOUT (ms) */
+	const char *timeout_arg;     /* --timeout, else $LODESTONE_TIMEOUT; NULL: none */
 	struct ls_api *api;          /* opened by cli_connect, closed by main */
 	struct ls_keypair *key;      /* loaded by cli_key, freed by main */
 	int lock_fd;                 /* the key file, locked while writing; -1 */
@@ -55,6 +59,7 @@ enum {
 	CLI_OPT_API = 0x1000,
 	CLI_OPT_JSON,
 	CLI_OPT_PASSFILE,
+	CLI_OPT_TIMEOUT,
 	/* The export-query options of verify and verify-bundle (cli_query_opt). */
 	CLI_OPT_Q_FROM,
 	CLI_OPT_Q_EXPORT_TO,
@@ -75,6 +80,7 @@ enum {
 	{"api", required_argument, NULL, CLI_OPT_API}, {"json", no_argument, NULL, CLI_OPT_JSON},  \
 	    {"key", required_argument, NULL, 'k'},                                                 \
 	    {"passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE},                        \
+	    {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                                 \
 	    {"help", no_argument, NULL, 'h'},                                                      \
 	{                                                                                          \
 		NULL, 0, NULL, 0                                                                   \
@@ -142,12 +148,14 @@ int cli_parse_comp(struct cli *c, const char *flag, const char *s, struct ls_com
 /* Loads the -k key (asking for the passphrase when it is encrypted). */
 int cli_key(struct cli *c, struct ls_keypair **kp);
 
-/* Opens the API connection once; CLI_UNREACHABLE when the daemon is not there. */
+/* Opens the API connection once; CLI_UNREACHABLE when the daemon is not there,
+ * CLI_USAGE when the timeout is not a duration. */
 int cli_connect(struct cli *c);
 
 /*
- * Maps an ls_api_* error to an exit code and prints the message: LS_ERR_NET /
- * LS_ERR_TIMEOUT are CLI_UNREACHABLE, LS_ERR_NOT_FOUND / LS_ERR_AMBIGUOUS /
+ * Maps an ls_api_* error to an exit code and prints the message: LS_ERR_NET
+ * is CLI_UNREACHABLE, LS_ERR_TIMEOUT (connected, no answer in time)
+ * CLI_TIMEOUT, LS_ERR_NOT_FOUND / LS_ERR_AMBIGUOUS /
  * LS_ERR_INVALID name `what` and are CLI_USAGE, others CLI_FAIL.
  */
 int cli_api_fail(struct cli *c, int err, const struct ls_err_ctx *ctx, const char *what);

@@ -21,7 +21,7 @@
 
 #define GLOBAL_USAGE                                                                               \
 	"usage: lodestone [--api ENDPOINT] [--json] [-k KEY] [--passphrase-file FILE]\n"           \
-	"                 COMMAND [ARGS...]\n"
+	"                 [--timeout DURATION] COMMAND [ARGS...]\n"
 
 struct cmd {
 	const char *name;
@@ -148,6 +148,7 @@ common_opt(struct cli *c, int ch, const char *arg)
 	case CLI_OPT_JSON: c->json = true; return true;
 	case 'k': c->key_path = arg; return true;
 	case CLI_OPT_PASSFILE: c->passphrase_file = arg; return true;
+	case CLI_OPT_TIMEOUT: c->timeout_arg = arg; return true;
 	default: return false;
 	}
 }
@@ -268,11 +269,9 @@ static void
 defaults(struct cli *c)
 {
 	const char *env;
-	int v;
 
-	c->timeout_ms = 5000;
-	if ((env = getenv("LODESTONE_TIMEOUT")) != NULL && (v = atoi(env)) > 0)
-		c->timeout_ms = v;
+	if ((env = getenv("LODESTONE_TIMEOUT")) != NULL && *env != '\0')
+		c->timeout_arg = env;
 	if ((env = getenv("LODESTONE_KEY")) != NULL && *env != '\0')
 		c->key_path = env;
 	if ((env = getenv("LODESTONE_API")) != NULL && *env != '\0') {

@@ -59,15 +59,78 @@ cli_key(struct cli *c, struct ls_keypair **kp)
 	return CLI_OK;
 }
 
+/*
+ * A duration: a whole number with an optional unit, ms, s (the default) or
+ * m, at most a day; "0" is no limit. -1 when s is not one.
+ */
+static long
+duration_ms(const char *s)
+{
+	unsigned long v = 0;
+	long mul = 1000;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned long)(*p - '0');
+		if (v > 86400000ul)
+			return -1;
+	}
+	if (strcmp(p, "ms") == 0)
+		mul = 1;
+	else if (strcmp(p, "m") == 0)
+		mul = 60000;
+	else if (*p != '\0' && strcmp(p, "s") != 0)
+		return -1;
+	if (v * (unsigned long)mul > 86400000ul)
+		return -1;
+	return (long)(v * (unsigned long)mul);
+}
+
+/* While the daemon works on a long question: "waiting for lodestoned (N s)"
+ * on the terminal, rewritten in place, cleared when the answer comes. */
+static void
+waiting(void *arg, long waited_ms)
+{
+	bool *shown = arg;
+
+	if (waited_ms < 0) {
+		if (*shown)
+			fputs("\r\033[K", stderr);
+		*shown = false;
+		return;
+	}
+	if (waited_ms < 2000)
+		return;
+	fprintf(stderr, "\rlodestone: waiting for lodestoned (%ld s)\033[K", waited_ms / 1000);
+	fflush(stderr);
+	*shown = true;
+}
+
 int
 cli_connect(struct cli *c)
 {
+	static bool shown;
 	struct ls_err_ctx ctx = {{0}};
+	long answer_ms = 0;
 	int rc;
 
 	if (c->api != NULL)
 		return CLI_OK;
-	rc = ls_api_open(c->api_endpoint, c->timeout_ms, &c->api, &ctx);
+	if (c->timeout_arg != NULL && (answer_ms = duration_ms(c->timeout_arg)) < 0) {
+		cli_err("%s: timeout '%s' (--timeout or LODESTONE_TIMEOUT) is not a duration: a "
+			"whole number of seconds, or with ms, s or m, at most a day; 0 waits as "
+			"long as the daemon is there",
+			c->cmd, c->timeout_arg);
+		return CLI_USAGE;
+	}
+	/* The connection is bounded by CLI_CONNECT_MS (or a shorter timeout);
+	 * the answer by the timeout, or as long as the daemon stays connected. */
+	rc = ls_api_open(c->api_endpoint,
+			 answer_ms > 0 && answer_ms < CLI_CONNECT_MS ? (int)answer_ms
+								     : CLI_CONNECT_MS,
+			 &c->api, &ctx);
 	if (rc == LS_ERR_INVALID) {
 		cli_err("%s: --api '%s' is not an ipc:// or tcp:// endpoint", c->cmd,
 			c->api_endpoint);
@@ -75,6 +138,7 @@ cli_connect(struct cli *c)
 	}
 	if (rc != 0)
 		return cli_api_fail(c, rc, &ctx, NULL);
+	ls_api_set_wait(c->api, answer_ms, isatty(STDERR_FILENO) ? waiting : NULL, &shown);
 	return CLI_OK;
 }
 
@@ -83,10 +147,12 @@ cli_api_fail(struct cli *c, int err, const struct ls_err_ctx *ctx, const char *w
 {
 	switch (err) {
 	case LS_ERR_NET:
-	case LS_ERR_TIMEOUT:
-		cli_err("cannot reach lodestoned at %s%s", c->api_endpoint,
-			err == LS_ERR_TIMEOUT ? " (no answer in time)" : "");
+		if (ctx != NULL && strstr(ctx->msg, "closed the connection") != NULL)
+			cli_err("%s", ctx->msg);
+		else
+			cli_err("cannot reach lodestoned at %s", c->api_endpoint);
 		return CLI_UNREACHABLE;
+	case LS_ERR_TIMEOUT: cli_err("%s: %s", c->cmd, ls_err_msg(ctx, err)); return CLI_TIMEOUT;
 	case LS_ERR_NOT_FOUND:
 	case LS_ERR_AMBIGUOUS:
 	case LS_ERR_INVALID:

@@ -35,6 +35,20 @@ struct ls_api;
  */
 int ls_api_open(const char *endpoint, int timeout_ms, struct ls_api **out, struct ls_err_ctx *ctx);
 
+/*
+ * How long each call waits for its answer once the request is sent (the
+ * connection is still bounded by ls_api_open's timeout_ms): answer_ms > 0
+ * milliseconds, then LS_ERR_TIMEOUT ("connected, no answer yet": the daemon
+ * is busy); 0 as long as the daemon stays connected. Either way a daemon
+ * that drops the connection (exited, restarted, or silent to heartbeats for
+ * 10 s) ends the wait with LS_ERR_NET within a second. progress (NULL:
+ * none) is called about once a second while waiting with the milliseconds
+ * waited, and once with -1 when the wait ends. Without this call the answer
+ * wait is timeout_ms.
+ */
+void ls_api_set_wait(struct ls_api *a, long answer_ms, void (*progress)(void *arg, long waited_ms),
+		     void *arg);
+
 /* Closes *a (pending messages are dropped) and sets it to NULL. NULL-safe. */
 void ls_api_close(struct ls_api **a);
 
@@ -43,9 +57,10 @@ void ls_api_close(struct ls_api **a);
  * waits for the answer. Besides the errors of the daemon (the response's
  * error code, its message in ctx: LS_ERR_NOT_FOUND, LS_ERR_AMBIGUOUS,
  * LS_ERR_FULL, ...), each fails with:
- *   LS_ERR_TIMEOUT   no answer within the timeout (the call may have taken
- *                    effect; the connection stays usable);
- *   LS_ERR_NET       the message could not be sent or received;
+ *   LS_ERR_TIMEOUT   connected, but no answer within the timeout (the call
+ *                    may have taken effect; the connection stays usable);
+ *   LS_ERR_NET       the message could not be sent or received, or the
+ *                    daemon dropped the connection before answering;
  *   LS_ERR_MALFORMED / LS_ERR_VERSION / LS_ERR_TOO_BIG  the answer is bad;
  *   LS_ERR_INVALID   an argument is out of range;
  *   LS_ERR_NOMEM.

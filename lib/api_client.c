@@ -20,9 +20,19 @@
 struct ls_api {
 	void *zctx;
 	void *sock;
+	void *mon; /* PAIR: the socket monitor's connection events */
 	int timeout_ms;
+	/* the answer wait (ls_api_set_wait): -1 until set (timeout_ms bounds
+	 * it), 0 as long as the daemon stays connected, else milliseconds */
+	long answer_ms;
+	void (*progress)(void *arg, long waited_ms);
+	void *progress_arg;
 	char endpoint[LS_API_ENDPOINT_MAX];
 };
+
+#define WAIT_SLICE_MS   1000  /* progress and liveness checks while waiting */
+#define HEARTBEAT_IVL   2000  /* ZMTP PING every 2 s ... */
+#define HEARTBEAT_LIMIT 10000 /* ... and a connection without PONG for 10 s is dead */
 
 /*
  * A daemon that is not running leaves no socket file, or a stale one that
@@ -83,6 +93,7 @@ ls_api_open(const char *endpoint, int timeout_ms, struct ls_api **out, struct ls
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return LS_ERR_NOMEM;
 	a->timeout_ms = timeout_ms ? timeout_ms : LS_API_TIMEOUT_MS;
+	a->answer_ms = -1;
 	memcpy(a->endpoint, endpoint, strlen(endpoint) + 1);
 	if ((a->zctx = zmq_ctx_new()) == NULL || (a->sock = zmq_socket(a->zctx, ZMQ_REQ)) == NULL) {
 		rc = ls_err_set(ctx, LS_ERR_NET, "zmq: %s", zmq_strerror(zmq_errno()));
@@ -97,9 +108,27 @@ ls_api_open(const char *endpoint, int timeout_ms, struct ls_api **out, struct ls
 	    zmq_setsockopt(a->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
 	    zmq_setsockopt(a->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
 	    zmq_setsockopt(a->sock, ZMQ_SNDTIMEO, &a->timeout_ms, sizeof(int)) != 0 ||
-	    zmq_setsockopt(a->sock, ZMQ_RCVTIMEO, &a->timeout_ms, sizeof(int)) != 0) {
+	    zmq_setsockopt(a->sock, ZMQ_RCVTIMEO, &a->timeout_ms, sizeof(int)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_HEARTBEAT_IVL, &(int){HEARTBEAT_IVL}, sizeof(int)) != 0 ||
+	    zmq_setsockopt(a->sock, ZMQ_HEARTBEAT_TIMEOUT, &(int){HEARTBEAT_LIMIT}, sizeof(int)) !=
+		0) {
 		rc = ls_err_set(ctx, LS_ERR_NET, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
 		goto fail;
+	}
+	/* "Busy" and "gone" differ by the connection: the ZeroMQ I/O thread of
+	 * a daemon that is busy answering still answers heartbeats, a daemon
+	 * that exited (or stopped) drops the connection. The monitor tells. */
+	{
+		char mon[64];
+		snprintf(mon, sizeof(mon), "inproc://ls-api-monitor-%p", (void *)a);
+		if (zmq_socket_monitor(a->sock, mon, ZMQ_EVENT_DISCONNECTED) != 0 ||
+		    (a->mon = zmq_socket(a->zctx, ZMQ_PAIR)) == NULL ||
+		    zmq_setsockopt(a->mon, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+		    zmq_connect(a->mon, mon) != 0) {
+			rc = ls_err_set(ctx, LS_ERR_NET, "zmq monitor: %s",
+					zmq_strerror(zmq_errno()));
+			goto fail;
+		}
 	}
 	if (zmq_connect(a->sock, endpoint) != 0) {
 		rc = ls_err_set(ctx, LS_ERR_NET, "cannot connect to '%s': %s", endpoint,
@@ -120,12 +149,106 @@ ls_api_close(struct ls_api **ap)
 
 	if (ap == NULL || (a = *ap) == NULL)
 		return;
-	if (a->sock != NULL)
+	if (a->sock != NULL) {
+		if (a->mon != NULL)
+			zmq_socket_monitor(a->sock, NULL, 0);
 		zmq_close(a->sock);
+	}
+	if (a->mon != NULL)
+		zmq_close(a->mon);
 	if (a->zctx != NULL)
 		zmq_ctx_term(a->zctx);
 	free(a);
 	*ap = NULL;
+}
+
+void
+ls_api_set_wait(struct ls_api *a, long answer_ms, void (*progress)(void *arg, long waited_ms),
+		void *arg)
+{
+	a->answer_ms = answer_ms < 0 ? 0 : answer_ms;
+	a->progress = progress;
+	a->progress_arg = arg;
+}
+
+/* Reads the monitor's pending events without waiting: true when one says
+ * the connection to the daemon was dropped. */
+static bool
+dropped(struct ls_api *a)
+{
+	bool gone = false;
+
+	for (;;) {
+		zmq_msg_t ev;
+		int more = 0;
+		size_t ml = sizeof(more);
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, a->mon, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&ev);
+			return gone;
+		}
+		if (zmq_msg_size(&ev) >= 2) {
+			uint16_t e;
+			memcpy(&e, zmq_msg_data(&ev), sizeof(e));
+			gone |= e == ZMQ_EVENT_DISCONNECTED;
+		}
+		zmq_msg_close(&ev);
+		/* the second frame: the endpoint */
+		while (zmq_getsockopt(a->mon, ZMQ_RCVMORE, &more, &ml) == 0 && more) {
+			zmq_msg_init(&ev);
+			if (zmq_msg_recv(&ev, a->mon, 0) == -1)
+				more = 0;
+			zmq_msg_close(&ev);
+		}
+	}
+}
+
+/*
+ * Waits for the answer: in slices of WAIT_SLICE_MS, telling the progress
+ * callback, until it is there (0), the daemon dropped the connection
+ * (LS_ERR_NET: nobody there any more), or the answer wait is over
+ * (LS_ERR_TIMEOUT: the daemon is there but has not answered).
+ */
+static int
+await_answer(struct ls_api *a, zmq_msg_t *msg, struct ls_err_ctx *ctx)
+{
+	long limit = a->answer_ms < 0 ? a->timeout_ms : a->answer_ms, waited = 0;
+
+	for (;;) {
+		zmq_pollitem_t it = {a->sock, 0, ZMQ_POLLIN, 0};
+		long slice = WAIT_SLICE_MS;
+		int n;
+
+		if (limit > 0 && limit - waited < slice)
+			slice = limit - waited;
+		n = zmq_poll(&it, 1, slice);
+		if (n < 0 && zmq_errno() != EINTR)
+			return ls_err_set(ctx, LS_ERR_NET, "receive from '%s': %s", a->endpoint,
+					  zmq_strerror(zmq_errno()));
+		if (n > 0 && (it.revents & ZMQ_POLLIN)) {
+			if (zmq_msg_recv(msg, a->sock, ZMQ_DONTWAIT) != -1)
+				return 0;
+			if (zmq_errno() != EAGAIN)
+				return ls_err_set(ctx, LS_ERR_NET, "receive from '%s': %s",
+						  a->endpoint, zmq_strerror(zmq_errno()));
+		}
+		waited += slice;
+		if (dropped(a))
+			return ls_err_set(
+			    ctx, LS_ERR_NET,
+			    "cannot reach lodestoned at '%s': it closed the connection "
+			    "before answering (stopped or restarted?)",
+			    a->endpoint);
+		if (limit > 0 && waited >= limit)
+			return ls_err_set(
+			    ctx, LS_ERR_TIMEOUT,
+			    "lodestoned at '%s' is connected but did not answer within "
+			    "%ld.%03ld s (busy? a larger --timeout waits longer, 0 "
+			    "as long as it takes)",
+			    a->endpoint, limit / 1000, limit % 1000);
+		if (a->progress != NULL)
+			a->progress(a->progress_arg, waited);
+	}
 }
 
 /* Sends req, waits for the response of kind `want`; a daemon error is
@@ -145,6 +268,7 @@ call(struct ls_api *a, const struct ls_api_request *req, enum ls_api_kind want,
 		return ls_err_set(ctx, LS_ERR_INVALID, "no connection");
 	if ((rc = ls_api_request_encode(req, &buf, &len, ctx)) != 0)
 		return rc;
+	(void)dropped(a); /* events of connections before this request */
 	if (zmq_send(a->sock, buf, len, 0) != (int)len) {
 		int e = zmq_errno();
 		free(buf);
@@ -158,15 +282,12 @@ call(struct ls_api *a, const struct ls_api_request *req, enum ls_api_kind want,
 	}
 	free(buf);
 	zmq_msg_init(&msg);
-	if (zmq_msg_recv(&msg, a->sock, 0) == -1) {
-		int e = zmq_errno();
+	rc = await_answer(a, &msg, ctx);
+	if (a->progress != NULL)
+		a->progress(a->progress_arg, -1); /* done waiting */
+	if (rc != 0) {
 		zmq_msg_close(&msg);
-		if (e == EAGAIN)
-			return ls_err_set(ctx, LS_ERR_TIMEOUT,
-					  "lodestoned at '%s' did not answer within %d ms",
-					  a->endpoint, a->timeout_ms);
-		return ls_err_set(ctx, LS_ERR_NET, "receive from '%s': %s", a->endpoint,
-				  zmq_strerror(e));
+		return rc;
 	}
 	if (zmq_getsockopt(a->sock, ZMQ_RCVMORE, &more, &more_len) == 0 && more) {
 		/* Not our protocol: drop the rest of the message. */

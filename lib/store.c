@@ -15,7 +15,19 @@
 #include "store_int.h"
 #include "util.h"
 
-#define DEFAULT_MAP_SIZE    (64ull << 20)
+/*
+ * The map is address space, not disk: LMDB maps it whole but the file only
+ * grows as pages are written. A map this large never needs to grow in the
+ * life of a ledger (about 250 million records), so readers on other threads
+ * never meet a resize (mdb_env_set_mapsize may only be called with no
+ * transaction active in the process). Where the address space is smaller
+ * (a ulimit -v), the open halves it down to MIN_MAP_SIZE; a map that fills
+ * still grows by doubling (ingest.c, logstore.c), which is safe only while
+ * no read transaction is open: the case in a single-threaded process, and
+ * in a daemon with this default never reached in practice.
+ */
+#define DEFAULT_MAP_SIZE    (256ull << 30)
+#define MIN_MAP_SIZE        (64ull << 20)
 #define DEFAULT_MAX_PENDING 100000
 
 int
@@ -259,6 +271,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;
+	size_t map_size;
 
 	*out = NULL;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -294,24 +307,36 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	/* Strangers together a quarter of it (all of a tiny set). */
 	s->strangers_max = s->max_pending >= 4 ? s->max_pending / 4 : s->max_pending;
 
-	if ((rc = mdb_env_create(&s->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||
-	    (rc = mdb_env_set_mapsize(s->env, opts != NULL && opts->map_size ? opts->map_size
-									     : DEFAULT_MAP_SIZE)) !=
-		0) {
-		rc = ls_err_set(ctx, ls_store_err(rc), "cannot set up store: %s", mdb_strerror(rc));
-		goto out;
+	map_size = opts != NULL && opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE;
+	for (;;) {
+		if ((rc = mdb_env_create(&s->env)) != 0 ||
+		    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||
+		    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0) {
+			rc = ls_err_set(ctx, ls_store_err(rc), "cannot set up store: %s",
+					mdb_strerror(rc));
+			goto out;
+		}
+		/* Durable commits: no MDB_NOSYNC or MDB_MAPASYNC. MDB_NOTLS: read
+		 * transactions may be used from any thread. */
+		rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
+		if (rc != ENOMEM || map_size / 2 < MIN_MAP_SIZE)
+			break;
+		/* no address space for the map: a failed open leaves the env to
+		 * be closed, then try half */
+		mdb_env_close(s->env);
+		s->env = NULL;
+		map_size /= 2;
 	}
-	/* Durable commits: no MDB_NOSYNC or MDB_MAPASYNC. MDB_NOTLS: read
-	 * transactions may be used from any thread. */
-	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+	if (rc != 0) {
 		rc = ls_err_set(ctx, ls_store_err(rc), "cannot open store in '%s': %s", dir,
 				mdb_strerror(rc));
 		goto out;
 	}
 	mdb_reader_check(s->env, &dead);
-	/* Adopt a map that an earlier run grew beyond the default. */
-	mdb_env_set_mapsize(s->env, 0);
+	/* No mdb_env_set_mapsize(0) to adopt an earlier run's size: LMDB
+	 * already maps at least the data the file holds, and an earlier run's
+	 * larger map may not fit this process's address space (a remap that
+	 * fails leaves the environment unusable). */
 
 	if ((rc = ls_txn_begin(s, true, &t)) != 0) {
 		rc = ls_err_set(ctx, rc, "cannot open store in '%s': %s", dir, ls_strerror(rc));

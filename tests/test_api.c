@@ -1260,6 +1260,108 @@ test_api_timeout(void **state)
 	free(dir);
 }
 
+/* A daemon that takes a request and never answers, then goes away: it
+ * reads one message, waits `hold_ms` (connected, busy) and closes. */
+struct mute {
+	void *sock;
+	int hold_ms;
+};
+
+static void *
+mute_main(void *arg)
+{
+	struct mute *m = arg;
+	zmq_msg_t msg;
+	int more = 1;
+
+	while (more) {
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, m->sock, 0) == -1)
+			return NULL;
+		more = zmq_msg_more(&msg);
+		zmq_msg_close(&msg);
+	}
+	usleep((useconds_t)m->hold_ms * 1000);
+	zmq_close(m->sock);
+	return NULL;
+}
+
+static void
+progress_count(void *arg, long waited_ms)
+{
+	long *p = arg;
+
+	if (waited_ms >= 0)
+		p[0]++;
+	else
+		p[1]++;
+}
+
+/*
+ * "Busy" is not "unreachable": a daemon that is connected but has not
+ * answered within the answer wait gives LS_ERR_TIMEOUT (the client's exit
+ * 5), with progress calls while it waits; with no answer limit the client
+ * waits as long as the daemon is connected, and a daemon that goes away
+ * mid-request gives LS_ERR_NET (exit 4) about a second later, not never.
+ */
+static void
+test_api_busy_or_gone(void **state)
+{
+	char *dir = fx_tmpdir(), ep[PATH_MAX + 16];
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_api_status st;
+	struct ls_api *a = NULL;
+	struct mute m;
+	long calls[2] = {0, 0};
+	void *zctx = zmq_ctx_new();
+	pthread_t th;
+	uint64_t t0;
+	int linger = 0;
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(ep, sizeof(ep), "ipc://%s/api.sock", dir);
+
+	/* busy: connected, no answer within 1.5 s */
+	m.sock = zmq_socket(zctx, ZMQ_ROUTER);
+	m.hold_ms = 4000;
+	zmq_setsockopt(m.sock, ZMQ_LINGER, &linger, sizeof(linger));
+	assert_int_equal(zmq_bind(m.sock, ep), 0);
+	assert_int_equal(pthread_create(&th, NULL, mute_main, &m), 0);
+	assert_int_equal(ls_api_open(ep, 5000, &a, &ctx), 0);
+	ls_api_set_wait(a, 1500, progress_count, calls);
+	t0 = now_ms();
+	assert_int_equal(ls_api_status(a, &st, &ctx), LS_ERR_TIMEOUT);
+	assert_true(now_ms() - t0 >= 1400);
+	assert_non_null(strstr(ctx.msg, "connected but did not answer within 1.500 s"));
+	assert_true(calls[0] >= 1);    /* told while waiting */
+	assert_int_equal(calls[1], 1); /* and once when done */
+	ls_api_close(&a);
+	pthread_join(th, NULL);
+
+	/* gone: no answer limit, the daemon closes its end after 1.5 s */
+	m.sock = zmq_socket(zctx, ZMQ_ROUTER);
+	m.hold_ms = 1500;
+	zmq_setsockopt(m.sock, ZMQ_LINGER, &linger, sizeof(linger));
+	assert_int_equal(zmq_bind(m.sock, ep), 0);
+	assert_int_equal(pthread_create(&th, NULL, mute_main, &m), 0);
+	assert_int_equal(ls_api_open(ep, 5000, &a, &ctx), 0);
+	calls[0] = calls[1] = 0;
+	ls_api_set_wait(a, 0, progress_count, calls);
+	t0 = now_ms();
+	assert_int_equal(ls_api_status(a, &st, &ctx), LS_ERR_NET);
+	assert_true(now_ms() - t0 >= 1400);
+	assert_true(now_ms() - t0 < 8000);
+	assert_non_null(strstr(ctx.msg, "closed the connection before answering"));
+	assert_true(calls[0] >= 1);
+	ls_api_close(&a);
+	pthread_join(th, NULL);
+
+	zmq_ctx_term(zctx);
+	fx_rmtree(dir);
+	free(dir);
+}
+
 /* ---- a live daemon ---- */
 
 struct live {
@@ -1759,6 +1861,7 @@ main(void)
 	    cmocka_unit_test(test_api_random_bytes),
 	    cmocka_unit_test(test_api_open_unreachable),
 	    cmocka_unit_test(test_api_timeout),
+	    cmocka_unit_test(test_api_busy_or_gone),
 	    cmocka_unit_test_setup_teardown(test_api_daemon, live_setup, live_teardown),
 	};
 

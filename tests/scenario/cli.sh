@@ -67,7 +67,7 @@ expect_err 4 "cannot reach lodestoned at $API" "status, daemon down" --api "$API
 expect_err 4 "cannot reach lodestoned" "lot register, daemon down" --api "$API" lot register \
 	-k "$T/mine.key" --label a --site s --country CN --category ore --grams 1 --composition Nd=1
 expect_err 4 "cannot reach lodestoned" "verify, daemon down" --api "$API" verify abcdef12
-LODESTONE_TIMEOUT=500 expect_err 4 "cannot reach lodestoned at tcp://127.0.0.1:9" \
+LODESTONE_TIMEOUT=500ms expect_err 4 "cannot reach lodestoned at tcp://127.0.0.1:9" \
 	"a tcp endpoint with nobody listening" --api tcp://127.0.0.1:9 status
 expect_err 2 "no-such.key" "a missing key is reported before the daemon" --api "$API" \
 	lot register -k "$T/no-such.key" --label a --site s --country CN --category ore \
@@ -506,5 +506,27 @@ run "$LSD" --data-dir "$D" --trust "$T/auth.key.pub" --reindex
 check "--reindex while lodestoned runs: exit 1, stop it first" \
 	test "$RC" -eq 1 -a -n "$(grep -E 'in use: stop lodestoned first' <<<"$ERR")"
 stop_daemon "$DAEMON_PID"
+
+echo "# the map is address space: a 4 GiB address-space limit still opens the store"
+# (skipped for sanitizer builds, whose shadow memory needs more address space)
+if ldd "$LSD" | grep -q 'libasan\|libtsan'; then
+	ok "# skip: sanitizer build"
+else
+	(
+		ulimit -v 4000000
+		start_daemon "$D" --trust "$T/auth.key.pub" &&
+			"$LS" --api "ipc://$D/api.sock" verify "$OX" >/dev/null
+		rc=$?
+		stop_daemon "$DAEMON_PID"
+		exit $rc
+	)
+	check "lodestoned under ulimit -v 4000000 opens the store and answers" test $? -eq 0
+fi
+
+echo "# --timeout and LODESTONE_TIMEOUT take a duration"
+expect_err 2 "timeout 'soon' .* is not a duration" "--timeout soon" --timeout soon status
+LODESTONE_TIMEOUT=-1 expect_err 2 "timeout '-1' .* is not a duration" \
+	"LODESTONE_TIMEOUT=-1" status
+expect_err 2 "is not a duration" "--timeout over a day" --timeout 1441m status
 
 finish

@@ -18,7 +18,7 @@ writer() {
 	local key=$1 acked=$2 i=0 id rc
 	while [ $i -lt 20000 ]; do
 		i=$((i + 1))
-		id=$(LODESTONE_TIMEOUT=3000 timeout -k 2 20 "$LS" lot register -k "$T/$key.key" \
+		id=$(LODESTONE_TIMEOUT=3s timeout -k 2 20 "$LS" lot register -k "$T/$key.key" \
 			--label "crash-$key-$ROUND-$i" --site "Mountain Pass" --country US --category ore \
 			--grams 1000 --composition Nd=30000,Pr=8000 2>>"$acked.stderr")
 		rc=$?
