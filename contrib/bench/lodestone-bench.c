@@ -37,6 +37,9 @@
 
 #define DEFAULT_BATCH  1000
 #define DEFAULT_MINERS 8
+#define PRELOAD_BATCH  10000         /* --preload: records per ingest batch */
+#define PRELOAD_CHUNK  50000         /* --preload: records signed at a time */
+#define PRELOAD_MAX    100000000     /* --preload: at most */
 #define FIXED_TIME     1748736000ull /* 2025-06-01T00:00:00Z */
 
 struct cmd {
@@ -304,6 +307,7 @@ ingest_usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: lodestone-bench ingest -n N [-b BATCH] [-t THREADS] [-m MINERS] [-d DIR]\n"
+		"                              [-p|--preload P]\n"
 		"\n"
 		"Signs N lot registrations up front (spread over MINERS certified miners'\n"
 		"feeds, default %d), ingests them into two new stores in temporary\n"
@@ -314,34 +318,184 @@ ingest_usage(FILE *fp)
 		"THREADS signature threads (default: the store's, one per core, at most 4),\n"
 		"then times a bare single-threaded Ed25519 verify loop over the same records.\n"
 		"\n"
+		"With --preload P (P > 0), the same measurement then runs again on two other\n"
+		"new stores that first hold P more lot registrations (from MINERS other\n"
+		"certified miners, signed and ingested in batches of %d, the log sealed\n"
+		"after every %d; none of it timed): the same N records, BATCH and THREADS.\n"
+		"\n"
 		"figures: records, batch, threads, elapsed (ingest with the log, s),\n"
 		"ingest_records_per_s (with the log), ingest_nolog_records_per_s,\n"
 		"log_vs_nolog (ratio of the two), seals, verify_raw_per_s,\n"
-		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify).\n",
-		DEFAULT_MINERS, DEFAULT_BATCH);
+		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify), all on\n"
+		"empty stores; with --preload also ingest_preload (P),\n"
+		"ingest_preload_records_per_s (with the log, on the preloaded store) and\n"
+		"preload_vs_empty (its ratio to ingest_records_per_s of the same run).\n",
+		DEFAULT_MINERS, DEFAULT_BATCH, PRELOAD_BATCH, PRELOAD_CHUNK);
+}
+
+/* What --preload puts in a store before the measurement: P lots from
+ * its own certified miners, signed a chunk at a time (memory stays
+ * bounded whatever P is). */
+struct preload {
+	size_t n;
+	size_t miners;
+	struct signer *ms;
+	struct item *certs;
+};
+
+/* One measurement's figures. */
+struct ingest_fig {
+	double t_ingest; /* with the log, s */
+	double t_nolog;  /* without it, s */
+	size_t seals;
+};
+
+/* Fills the stores s (with the log) and s0 (without) with pl's records,
+ * untimed; seals s after every chunk. */
+static int
+preload_stores(struct ls_store *s, struct ls_store *s0, struct preload *pl)
+{
+	struct item *chunk = calloc(PRELOAD_CHUNK, sizeof(*chunk));
+	size_t bad = 0;
+	int rc = 0;
+
+	if (chunk == NULL)
+		return LS_ERR_NOMEM;
+	if ((rc = ingest_all(s, pl->certs, pl->miners, PRELOAD_BATCH, &bad)) != 0 || bad != 0 ||
+	    (rc = ingest_all(s0, pl->certs, pl->miners, PRELOAD_BATCH, &bad)) != 0 || bad != 0) {
+		fprintf(stderr, "lodestone-bench: preload certificates: %s\n",
+			rc ? ls_strerror(rc) : "not accepted");
+		free(chunk);
+		return rc ? rc : LS_ERR_REJECTED;
+	}
+	for (size_t i = 0; rc == 0 && i < pl->n; i += PRELOAD_CHUNK) {
+		size_t m = pl->n - i < PRELOAD_CHUNK ? pl->n - i : PRELOAD_CHUNK;
+		uint8_t root[LS_TLOG_HASH];
+		uint64_t size;
+		bool grew;
+
+		for (size_t j = 0; rc == 0 && j < m; j++)
+			rc = make_lot(&pl->ms[(i + j) % pl->miners], 100000000 + i + j, &chunk[j]);
+		if (rc == 0 &&
+		    ((rc = ingest_all(s, chunk, m, PRELOAD_BATCH, &bad)) != 0 || bad != 0 ||
+		     (rc = ingest_all(s0, chunk, m, PRELOAD_BATCH, &bad)) != 0 || bad != 0)) {
+			fprintf(stderr, "lodestone-bench: preload: %s\n",
+				rc ? ls_strerror(rc) : "records not accepted");
+			rc = rc ? rc : LS_ERR_REJECTED;
+		}
+		if (rc == 0)
+			rc = ls_store_log_seal(s, &size, root, &grew);
+		for (size_t j = 0; j < m; j++) {
+			free(chunk[j].env);
+			free(chunk[j].msg);
+		}
+		memset(chunk, 0, m * sizeof(*chunk));
+	}
+	free(chunk);
+	return rc;
+}
+
+/* The measurement: opens two new stores under parent, one with the log and
+ * one without, gives both the certificates (and pl's records, if any), then
+ * times the ingest of lots[0..n) into both, batch by batch in turn. */
+static int
+ingest_measure(const char *parent, const struct ls_store_opts *base, const struct item *certs,
+	       size_t miners, const struct item *lots, size_t n, size_t batch, struct preload *pl,
+	       struct ingest_fig *f)
+{
+	struct ls_store *s = NULL, *s0 = NULL;
+	struct ls_store_opts o = *base;
+	struct ls_err_ctx ctx = {{0}};
+	char dir[4096], dir0[4096];
+	bool have_dir = false, have_dir0 = false;
+	double t0, t_sealed = 0;
+	size_t bad = 0;
+	int rc, status = 1;
+
+	memset(f, 0, sizeof(*f));
+	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	o.no_log = false;
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+	if (make_tmpdir(parent, dir0, sizeof(dir0)) != 0)
+		goto out;
+	have_dir0 = true;
+	o.no_log = true;
+	if ((rc = ls_store_open(dir0, &o, &s0, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+	if ((rc = ingest_all(s, certs, miners, batch, &bad)) != 0 || bad != 0 ||
+	    (rc = ingest_all(s0, certs, miners, batch, &bad)) != 0 || bad != 0) {
+		fprintf(stderr, "lodestone-bench: certificates: %s\n",
+			rc ? ls_strerror(rc) : "not accepted");
+		goto out;
+	}
+	if (pl != NULL && pl->n > 0 && preload_stores(s, s0, pl) != 0)
+		goto out;
+
+	/* Batch by batch in turn, the store without the log first in odd
+	 * rounds: both see the same cache, disk and neighbours. */
+	bad = 0;
+	for (size_t i = 0, round = 0; i < n; i += batch, round++) {
+		size_t to = n - i < batch ? n : i + batch;
+		for (int k = 0; k < 2; k++) {
+			bool with_log = (k == 0) == (round % 2 == 0);
+			t0 = now_s();
+			rc = ingest_range(with_log ? s : s0, lots, i, to, batch, &bad);
+			if (rc == 0 && with_log && f->t_ingest - t_sealed >= 1.0) {
+				uint8_t root[LS_TLOG_HASH];
+				uint64_t size;
+				bool grew;
+				rc = ls_store_log_seal(s, &size, root, &grew);
+				f->seals++;
+				t_sealed = f->t_ingest;
+			}
+			if (with_log)
+				f->t_ingest += now_s() - t0;
+			else
+				f->t_nolog += now_s() - t0;
+			if (rc != 0 || bad != 0) {
+				fprintf(stderr, "lodestone-bench: ingest: %s\n",
+					rc ? ls_strerror(rc) : "records not accepted");
+				goto out;
+			}
+		}
+	}
+	status = 0;
+out:
+	ls_store_close(&s);
+	ls_store_close(&s0);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (have_dir0)
+		nftw(dir0, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return status;
 }
 
 static int
 cmd_ingest(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+						 {"preload", required_argument, NULL, 'p'},
 						 {NULL, 0, NULL, 0}};
 	size_t n = 0, batch = DEFAULT_BATCH, threads = 0, miners = DEFAULT_MINERS;
 	const char *parent = getenv("TMPDIR");
 	struct signer *auth = NULL, *ms = NULL;
 	struct item *certs = NULL, *lots = NULL;
-	struct ls_store *s = NULL, *s0 = NULL;
+	struct preload pl = {0};
+	struct ingest_fig fig, fig_pre;
 	struct ls_store_opts o;
-	struct ls_err_ctx ctx = {{0}};
-	char dir[4096], dir0[4096];
-	bool have_dir = false, have_dir0 = false;
-	double t0, t_ingest = 0, t_nolog = 0, t_raw, t_sealed = 0, ingest_rate, nolog_rate,
-		   raw_rate;
-	size_t bad = 0, raw_bad = 0, seals = 0;
-	int c, rc, status = 1;
+	double t0, t_raw, ingest_rate, nolog_rate, raw_rate, pre_rate;
+	size_t raw_bad = 0;
+	int c, status = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:b:t:m:d:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:b:t:m:d:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_size(optarg, "-n", 1, &n) != 0)
@@ -357,6 +511,10 @@ cmd_ingest(int argc, char **argv)
 			break;
 		case 'm':
 			if (parse_size(optarg, "-m", 1, &miners) != 0)
+				return 2;
+			break;
+		case 'p':
+			if (parse_range(optarg, "--preload", 0, PRELOAD_MAX, &pl.n) != 0)
 				return 2;
 			break;
 		case 'd': parent = optarg; break;
@@ -397,62 +555,33 @@ cmd_ingest(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (make_lot(&ms[i % miners], i, &lots[i]) != 0)
 			goto out;
+	if (pl.n > 0) {
+		/* The preload's own miners, so that the measured feeds are
+		 * the same records on both kinds of store. */
+		pl.miners = miners;
+		pl.ms = calloc(miners, sizeof(*pl.ms));
+		pl.certs = calloc(miners, sizeof(*pl.certs));
+		if (pl.ms == NULL || pl.certs == NULL) {
+			fprintf(stderr, "lodestone-bench: out of memory\n");
+			goto out;
+		}
+		for (size_t i = 0; i < miners; i++) {
+			crypto_sign_keypair(pl.ms[i].pk, pl.ms[i].sk);
+			if (make_cert(auth, &pl.ms[i], &pl.certs[i]) != 0)
+				goto out;
+		}
+	}
 
-	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
-		goto out;
-	have_dir = true;
 	memset(&o, 0, sizeof(o));
 	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
 	o.n_anchors = 1;
 	o.verify_threads = (unsigned)threads;
 	o.max_pending = n + miners;
-	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
-		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+	if (ingest_measure(parent, &o, certs, miners, lots, n, batch, NULL, &fig) != 0)
 		goto out;
-	}
-	if (make_tmpdir(parent, dir0, sizeof(dir0)) != 0)
+	if (pl.n > 0 &&
+	    ingest_measure(parent, &o, certs, miners, lots, n, batch, &pl, &fig_pre) != 0)
 		goto out;
-	have_dir0 = true;
-	o.no_log = true;
-	if ((rc = ls_store_open(dir0, &o, &s0, &ctx)) != 0) {
-		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
-		goto out;
-	}
-	if ((rc = ingest_all(s, certs, miners, batch, &bad)) != 0 || bad != 0 ||
-	    (rc = ingest_all(s0, certs, miners, batch, &bad)) != 0 || bad != 0) {
-		fprintf(stderr, "lodestone-bench: certificates: %s\n",
-			rc ? ls_strerror(rc) : "not accepted");
-		goto out;
-	}
-
-	/* Batch by batch in turn, the store without the log first in odd
-	 * rounds: both see the same cache, disk and neighbours. */
-	bad = 0;
-	for (size_t i = 0, round = 0; i < n; i += batch, round++) {
-		size_t to = n - i < batch ? n : i + batch;
-		for (int k = 0; k < 2; k++) {
-			bool with_log = (k == 0) == (round % 2 == 0);
-			t0 = now_s();
-			rc = ingest_range(with_log ? s : s0, lots, i, to, batch, &bad);
-			if (rc == 0 && with_log && t_ingest - t_sealed >= 1.0) {
-				uint8_t root[LS_TLOG_HASH];
-				uint64_t size;
-				bool grew;
-				rc = ls_store_log_seal(s, &size, root, &grew);
-				seals++;
-				t_sealed = t_ingest;
-			}
-			if (with_log)
-				t_ingest += now_s() - t0;
-			else
-				t_nolog += now_s() - t0;
-			if (rc != 0 || bad != 0) {
-				fprintf(stderr, "lodestone-bench: ingest: %s\n",
-					rc ? ls_strerror(rc) : "records not accepted");
-				goto out;
-			}
-		}
-	}
 
 	t0 = now_s();
 	for (size_t i = 0; i < n; i++)
@@ -465,36 +594,40 @@ cmd_ingest(int argc, char **argv)
 		goto out;
 	}
 
-	ingest_rate = (double)n / t_ingest;
-	nolog_rate = (double)n / t_nolog;
+	ingest_rate = (double)n / fig.t_ingest;
+	nolog_rate = (double)n / fig.t_nolog;
 	raw_rate = (double)n / t_raw;
 	printf("records %zu records\n", n);
 	printf("record_bytes %zu bytes\n", lots[0].len);
 	printf("batch %zu records\n", batch);
 	printf("threads %zu threads\n", threads);
-	printf("elapsed %.3f s\n", t_ingest);
+	printf("elapsed %.3f s\n", fig.t_ingest);
 	printf("ingest_records_per_s %.0f records/s\n", ingest_rate);
 	printf("ingest_nolog_records_per_s %.0f records/s\n", nolog_rate);
 	printf("log_vs_nolog %.3f ratio\n", ingest_rate / nolog_rate);
-	printf("seals %zu seals\n", seals);
+	printf("seals %zu seals\n", fig.seals);
 	printf("verify_raw_per_s %.0f verifies/s\n", raw_rate);
 	printf("ingest_vs_raw_verify %.2f ratio\n", ingest_rate / raw_rate);
+	if (pl.n > 0) {
+		pre_rate = (double)n / fig_pre.t_ingest;
+		printf("ingest_preload %zu records\n", pl.n);
+		printf("ingest_preload_records_per_s %.0f records/s\n", pre_rate);
+		printf("preload_vs_empty %.3f ratio\n", pre_rate / ingest_rate);
+	}
 	status = 0;
 out:
-	ls_store_close(&s);
-	ls_store_close(&s0);
-	if (have_dir)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	if (have_dir0)
-		nftw(dir0, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	items_free(certs, miners);
 	items_free(lots, n);
+	items_free(pl.certs, pl.miners);
 	if (auth != NULL)
 		sodium_memzero(auth, sizeof(*auth));
 	if (ms != NULL)
 		sodium_memzero(ms, miners * sizeof(*ms));
+	if (pl.ms != NULL)
+		sodium_memzero(pl.ms, pl.miners * sizeof(*pl.ms));
 	free(auth);
 	free(ms);
+	free(pl.ms);
 	return status;
 }
 
