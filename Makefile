@@ -58,7 +58,7 @@ TEST_HELPER_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/helper_*.c))
 PROGS := $(BIN)/lodestoned $(BIN)/lodestone $(BIN)/lodestone-bench
 
 .PHONY: all test unit-test scenario-test check format format-check deps fuzz demo \
-	bench soak install clean
+	bench soak install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -200,14 +200,56 @@ bench: all
 	$(BIN)/lodestone-bench log -n 1000000
 	$(BIN)/lodestone-bench gossip
 
+# Installation: the GNU directory variables, each overridable; DESTDIR is a
+# staging root prefixed to every path (packaging). `make uninstall` with the
+# same variables removes exactly what `make install` put there.
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/lodestone
+SYSCONFDIR ?= $(PREFIX)/etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+PKGDATA := $(DATADIR)/lodestone
+POLICY_FILES := $(wildcard contrib/policies/*.json) contrib/policies/README.md
+INSTALLED := $(SBINDIR)/lodestoned $(BINDIR)/lodestone $(MANDIR)/man1/lodestone.1 \
+	$(MANDIR)/man5/lodestoned.conf.5 $(MANDIR)/man8/lodestoned.8 \
+	$(SYSTEMDUNITDIR)/lodestoned.service $(DOCDIR)/lodestoned.conf.example \
+	$(DOCDIR)/README.md $(BASHCOMPDIR)/lodestone \
+	$(addprefix $(PKGDATA)/policies/,$(notdir $(POLICY_FILES))) \
+	$(addprefix $(PKGDATA)/proto/,$(notdir $(PROTOS)))
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(BIN)/lodestoned $(BIN)/lodestone $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 client/lodestone.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 0644 daemon/lodestoned.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(PKGDATA)/policies \
+		$(DESTDIR)$(PKGDATA)/proto
+	install -m 0755 $(BIN)/lodestoned $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BIN)/lodestone $(DESTDIR)$(BINDIR)/
+	install -m 0644 client/lodestone.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 daemon/lodestoned.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 daemon/lodestoned.8 $(DESTDIR)$(MANDIR)/man8/
+	sed -e 's|/usr/local/sbin/lodestoned|$(SBINDIR)/lodestoned|' \
+	    -e 's|/etc/lodestone/|$(SYSCONFDIR)/lodestone/|g' \
+	    contrib/lodestoned.service > $(DESTDIR)$(SYSTEMDUNITDIR)/lodestoned.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/lodestoned.service
+	install -m 0644 contrib/lodestoned.conf.example README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 contrib/completion/lodestone.bash $(DESTDIR)$(BASHCOMPDIR)/lodestone
+	install -m 0644 $(POLICY_FILES) $(DESTDIR)$(PKGDATA)/policies/
+	install -m 0644 $(PROTOS) $(DESTDIR)$(PKGDATA)/proto/
+
+# Directories of our own are removed when empty; shared ones (bin, man1) stay.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(PKGDATA)/policies $(DESTDIR)$(PKGDATA)/proto $(DESTDIR)$(PKGDATA) \
+		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build
+
+# Generated sources and objects are kept (not deleted as intermediates), so
+# a second `make` finds everything up to date and rebuilds nothing.
+.SECONDARY:
 
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
