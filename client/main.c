@@ -18,6 +18,7 @@
 #include "keyfile.h"
 
 #include "client.h"
+#include "util.h"
 
 #define GLOBAL_USAGE                                                                               \
 	"usage: lodestone [--api ENDPOINT] [--json] [-k KEY] [--passphrase-file FILE]\n"           \
@@ -317,7 +318,7 @@ main(int argc, char **argv)
 			continue;
 		switch (ch) {
 		case 'h': print_help(stdout); return CLI_OK;
-		case 'V': puts("lodestone 1.0"); return CLI_OK;
+		case 'V': puts("lodestone " LS_VERSION); return CLI_OK;
 		default:
 			if (ch == ':')
 				cli_err("option '%s' needs a value", argv[optind - 1]);

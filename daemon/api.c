@@ -655,6 +655,13 @@ lsd_api_socket(struct lsd_api *s)
 }
 
 void
+lsd_api_set_gossip(struct lsd_api *s, struct lsd_gossip *gossip, const char *listen)
+{
+	s->info.gossip = gossip;
+	s->info.listen = listen;
+}
+
+void
 lsd_api_close(struct lsd_api **sp)
 {
 	struct lsd_api *s;

@@ -62,6 +62,12 @@ hook_evidence(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_
 		 len_a, len_b, b->gossip != NULL ? " and forwarded to peers" : "");
 }
 
+void
+lsd_batch_set_gossip(struct lsd_batch *b, struct lsd_gossip *gossip)
+{
+	b->gossip = gossip;
+}
+
 int
 lsd_batch_new(struct ls_store *store, struct lsd_gossip *gossip, struct lsd_batch **out)
 {

@@ -222,7 +222,7 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 		return add_key(&c->allow, &c->n_allow, pk);
 	}
 	if (strcmp(key, "trust") == 0) {
-		if ((rc = ls_pubkey_load(value, pk, ctx)) != 0) {
+		if ((rc = ls_pubkey_load_public(value, pk, ctx)) != 0) {
 			char msg[LS_ERR_MSG_MAX];
 			snprintf(msg, sizeof(msg), "%s", ls_err_msg(ctx, rc));
 			return ls_err_set(ctx, rc, "%s: %s", where, msg);

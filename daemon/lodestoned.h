@@ -182,6 +182,10 @@ void lsd_batch_add(struct lsd_batch *b, const struct lsd_batch_side *side, void 
  * Nothing to do when it is empty. */
 void lsd_batch_flush(struct lsd_batch *b);
 
+/* The gossip that hears of accepted records from now on (NULL: none); a
+ * configuration reload replaces it. Call with the batch flushed. */
+void lsd_batch_set_gossip(struct lsd_batch *b, struct lsd_gossip *gossip);
+
 /* Frees *b and sets it to NULL; what it still held is dropped without done
  * calls (its sides free what they hold). NULL-safe. */
 void lsd_batch_free(struct lsd_batch **b);
@@ -269,7 +273,19 @@ void lsd_tlog_run(struct lsd_tlog *t);
 /* When this daemon signed its latest checkpoint (0: not since it started). */
 uint64_t lsd_tlog_signed_at(const struct lsd_tlog *t, uint64_t *size);
 
+/* A configuration reload: the interval of cfg and the gossip that gets the
+ * checkpoints from now on (borrowed, NULL: none). */
+void lsd_tlog_reconfigure(struct lsd_tlog *t, const struct lsd_config *cfg,
+			  struct lsd_gossip *gossip);
+
 void lsd_tlog_free(struct lsd_tlog **t);
+
+/* ---- notify.c: the service manager ---- */
+
+/* Sends a state ("READY=1", "RELOADING=1", "STOPPING=1", "STATUS=...") to
+ * the service manager by the sd_notify(3) protocol when $NOTIFY_SOCKET is
+ * set; nothing otherwise, and nothing fails. */
+void lsd_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- api.c: the API server ---- */
 
@@ -295,6 +311,10 @@ int lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *
 
 /* The socket to poll for ZMQ_POLLIN. */
 void *lsd_api_socket(struct lsd_api *s);
+
+/* A configuration reload: the gossip and listen endpoint status reports
+ * from now on (both borrowed; NULL: none). */
+void lsd_api_set_gossip(struct lsd_api *s, struct lsd_gossip *gossip, const char *listen);
 
 /*
  * Reads every request that is ready: answers reads at once and adds

@@ -3,13 +3,20 @@
  * signals, and the main loop.
  *
  * The daemon is one loop around zmq_poll with a timeout. Signal handlers only
- * set `quit`; the loop then ends, and everything is closed and freed in
- * order: sockets, store (after its last commit), keys, config.
+ * set flags: SIGTERM/SIGINT `quit` (the loop then ends, and everything is
+ * closed and freed in order: sockets, store after its last commit, keys,
+ * config), SIGHUP `reload` (the loop reads the configuration again and
+ * applies it, keeping the store and the API open).
  *
- * Exit status: 0 after a clean stop, 1 when startup fails (one line
- * "lodestoned: ..." on stderr), 2 for a usage error.
+ * Readiness: once the API socket is bound, the service manager hears READY=1
+ * (notify.c), a --detach parent returns, and DATA_DIR/lodestoned.pid names
+ * the process.
+ *
+ * Exit status: 0 after a clean stop, 1 when startup fails (one line on
+ * stderr), 2 for a usage error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +25,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -29,13 +38,15 @@
 #define POLL_TIMEOUT_MS 1000 /* the loop's longest sleep */
 #define POLL_MAX        64   /* sockets polled: the API, the ZAP handler, gossip */
 
-static volatile sig_atomic_t quit;
+static volatile sig_atomic_t quit, reload;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	quit = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = 1;
 }
 
 static const char usage_text[] =
@@ -44,8 +55,10 @@ static const char usage_text[] =
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
     "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
     "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
+    "                  [--detach]\n"
     "       lodestoned [--data-dir DIR] --init\n"
-    "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n";
+    "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n"
+    "       lodestoned --version\n";
 
 static void
 usage(FILE *f)
@@ -69,6 +82,8 @@ static const struct option long_options[] = {
     {"checkpoint-interval", required_argument, NULL, 'I'},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
+    {"detach", no_argument, NULL, 'D'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -87,8 +102,40 @@ struct args {
 	const char *config;
 	bool init;
 	bool reindex;
+	bool detach;
 	bool help;
+	bool version;
 };
+
+/* Options of the first pass only: not settings. */
+static bool
+first_pass_option(int c)
+{
+	return c == 'c' || c == 'i' || c == 'R' || c == 'D' || c == 'V' || c == 'h';
+}
+
+/*
+ * The second pass: every setting on the command line, on top of what cfg
+ * already holds (the config file). LS_ERR_INVALID for a value of the wrong
+ * form (a usage error), or another error for a key file that cannot be read.
+ */
+static int
+apply_options(int argc, char **argv, struct lsd_config *cfg, struct ls_err_ctx *ctx)
+{
+	int c, rc;
+
+	opterr = 0;
+	optind = 0; /* GNU: also resets getopt's internal state */
+	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+		char where[64];
+		if (first_pass_option(c) || c == '?' || c == ':')
+			continue;
+		snprintf(where, sizeof(where), "--%s", option_name(c));
+		if ((rc = lsd_config_set(cfg, option_name(c), optarg, where, ctx)) != 0)
+			return rc;
+	}
+	return 0;
+}
 
 /*
  * Parses argv in two passes: the first finds --config, --init and --help,
@@ -108,6 +155,8 @@ parse_args(int argc, char **argv, struct args *a, struct lsd_config *cfg)
 		case 'c': a->config = optarg; break;
 		case 'i': a->init = true; break;
 		case 'R': a->reindex = true; break;
+		case 'D': a->detach = true; break;
+		case 'V': a->version = true; break;
 		case 'h': a->help = true; break;
 		case '?':
 			if (optopt != 0)
@@ -130,24 +179,22 @@ parse_args(int argc, char **argv, struct args *a, struct lsd_config *cfg)
 		usage(stderr);
 		return 2;
 	}
-	if (a->help)
+	if (a->help || a->version)
 		return 0;
+	if (a->detach && (a->init || a->reindex)) {
+		fprintf(stderr, "lodestoned: --detach is for serving, not with --%s\n",
+			a->init ? "init" : "reindex");
+		return 2;
+	}
 	if (a->config != NULL && (rc = lsd_config_load(cfg, a->config, &ctx)) != 0) {
 		fprintf(stderr, "lodestoned: %s\n", ls_err_msg(&ctx, rc));
 		return 1;
 	}
-	optind = 0; /* GNU: also resets getopt's internal state */
-	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		char where[64];
-		if (c == 'c' || c == 'i' || c == 'R' || c == 'h')
-			continue;
-		snprintf(where, sizeof(where), "--%s", option_name(c));
-		if ((rc = lsd_config_set(cfg, option_name(c), optarg, where, &ctx)) != 0) {
-			fprintf(stderr, "lodestoned: %s\n", ls_err_msg(&ctx, rc));
-			/* A value of the wrong form is a usage error; a key file
-			 * that cannot be read is not. */
-			return rc == LS_ERR_INVALID ? 2 : 1;
-		}
+	if ((rc = apply_options(argc, argv, cfg, &ctx)) != 0) {
+		fprintf(stderr, "lodestoned: %s\n", ls_err_msg(&ctx, rc));
+		/* A value of the wrong form is a usage error; a key file that
+		 * cannot be read is not. */
+		return rc == LS_ERR_INVALID ? 2 : 1;
 	}
 	return 0;
 }
@@ -308,42 +355,301 @@ signals_setup(sigset_t *blocked)
 	sigprocmask(SIG_BLOCK, blocked, NULL);
 }
 
+/* ---- --detach ---- */
+
+static int ready_fd = -1; /* the detached child's end of the pipe to its parent */
+
+/*
+ * --detach: forks before any thread or resource exists. The parent waits
+ * until the child is ready (one byte on the pipe) and returns 0, or returns
+ * the child's exit status when it stopped before that (its errors went to
+ * the terminal: the child's stderr is still the parent's). The child, in
+ * its own session, returns -1 and goes on.
+ */
 static int
-run(struct lsd_config *cfg)
+detach_begin(void)
+{
+	int p[2], st = 0;
+	ssize_t n;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		fprintf(stderr, "lodestoned: --detach: pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "lodestoned: --detach: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		ready_fd = p[1];
+		setsid();
+		return -1;
+	}
+	close(p[1]);
+	while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+		;
+	close(p[0]);
+	if (n == 1)
+		return 0;
+	/* the child stopped before it was ready: its status is ours */
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1;
+}
+
+/* The detached child is ready: the parent returns, the terminal is let go,
+ * and the log goes to syslog. */
+static void
+detach_done(void)
+{
+	int fd;
+
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, "1", 1) != 1)
+		log_warn("--detach: cannot tell the parent: %s", strerror(errno));
+	close(ready_fd);
+	ready_fd = -1;
+	log_to_syslog();
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+/* ---- the pid file ---- */
+
+static int
+pidfile_path(const struct lsd_config *cfg, char *path, size_t size)
+{
+	return (size_t)snprintf(path, size, "%s/lodestoned.pid", cfg->data_dir) < size ? 0 : -1;
+}
+
+/* DATA_DIR/lodestoned.pid, written atomically while the store's lock is held. */
+static void
+pidfile_write(const struct lsd_config *cfg)
+{
+	char path[4096], tmp[4200];
+	FILE *f;
+
+	if (pidfile_path(cfg, path, sizeof(path)) != 0)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		log_warn("cannot write '%s': %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		log_warn("cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+static void
+pidfile_remove(const struct lsd_config *cfg)
+{
+	char path[4096];
+
+	if (pidfile_path(cfg, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+/* ---- the running daemon ---- */
+
+struct daemon {
+	int argc;
+	char **argv;
+	const char *config_path; /* --config, or NULL */
+	struct lsd_config *cfg;
+	void *zctx;
+	struct ls_store *store;
+	struct ls_keypair *kp;
+	struct lsd_logkeys logkeys;
+	struct lsd_gossip *gossip;
+	struct lsd_batch *batch;
+	struct lsd_tlog *tlog;
+	struct lsd_api *api;
+};
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether two configurations give the same gossip (gossip.c reads these). */
+static bool
+same_gossip(const struct lsd_config *a, const struct lsd_config *b)
+{
+	if (!same_str(a->listen, b->listen) || a->n_peers != b->n_peers ||
+	    a->n_allow != b->n_allow || a->n_witnesses != b->n_witnesses ||
+	    a->sync_interval != b->sync_interval || a->witness_quorum != b->witness_quorum ||
+	    a->witness_grace != b->witness_grace)
+		return false;
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (memcmp(a->peers[i].key, b->peers[i].key, LS_KEY_LEN) != 0 ||
+		    !same_str(a->peers[i].endpoint, b->peers[i].endpoint))
+			return false;
+	return (a->n_allow == 0 || memcmp(a->allow, b->allow, a->n_allow * LS_KEY_LEN) == 0) &&
+	       (a->n_witnesses == 0 ||
+		memcmp(a->witnesses, b->witnesses, a->n_witnesses * sizeof(*a->witnesses)) == 0);
+}
+
+/* Opens gossip for cfg when it has peers or a listen endpoint (*g NULL
+ * otherwise). The listen endpoint of a gossip just closed may take a moment
+ * to be free: a bind that fails is tried again for a second. */
+static int
+gossip_start(struct daemon *d, const struct lsd_config *cfg, struct lsd_gossip **g,
+	     struct ls_err_ctx *ctx)
+{
+	int rc = 0;
+
+	*g = NULL;
+	if (cfg->listen == NULL && cfg->n_peers == 0) {
+		if (cfg->n_allow != 0)
+			log_warn("--allow-peer without --listen: no peer can connect");
+		return 0;
+	}
+	for (int attempt = 0; attempt < 20; attempt++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		rc = lsd_gossip_open(d->zctx, d->store, cfg, d->kp, &d->logkeys, g, ctx);
+		if (rc != LS_ERR_NET)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (rc == 0)
+		log_info("gossip: listening on %s, %zu peer(s) to dial, %zu key(s) allowed, "
+			 "sync every %u s",
+			 cfg->listen ? cfg->listen : "-", cfg->n_peers, cfg->n_allow,
+			 cfg->sync_interval);
+	return rc;
+}
+
+/* Hands gossip g (NULL: none) to everything that uses it. */
+static void
+gossip_use(struct daemon *d, struct lsd_gossip *g, const struct lsd_config *cfg)
+{
+	d->gossip = g;
+	lsd_batch_set_gossip(d->batch, g);
+	lsd_tlog_reconfigure(d->tlog, cfg, g);
+	lsd_api_set_gossip(d->api, g, cfg->listen);
+}
+
+/*
+ * SIGHUP: reads the configuration again (the file, then the command line on
+ * top, as at startup) and applies it without closing the store or the API:
+ * the log level, the checkpoint interval, and gossip (listen, peers,
+ * allowed peers, sync interval, the witness policy: gossip is reopened when
+ * one of them changed). data-dir, api and trust take effect at the next
+ * restart, and the log says so. A configuration that does not load is
+ * refused whole: the running one stays.
+ */
+static void
+reload_config(struct daemon *d)
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct lsd_config nc, *oc = d->cfg;
+	struct lsd_gossip *g = NULL;
+	bool reopened = false;
+	int rc;
+
+	lsd_notify("RELOADING=1");
+	log_info("reloading the configuration%s%s", d->config_path ? " from " : "",
+		 d->config_path ? d->config_path : "");
+	lsd_config_init(&nc);
+	if ((d->config_path != NULL && (rc = lsd_config_load(&nc, d->config_path, &ctx)) != 0) ||
+	    (rc = apply_options(d->argc, d->argv, &nc, &ctx)) != 0 ||
+	    (rc = lsd_config_default_dir(&nc, &ctx)) != 0 ||
+	    (rc = lsd_config_finish(&nc, &ctx)) != 0) {
+		log_error("reload: %s: the running configuration is kept", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+	if (!same_str(nc.data_dir, oc->data_dir))
+		log_warn("reload: data-dir changed: it takes effect at the next restart");
+	if (!same_str(nc.api, oc->api))
+		log_warn("reload: api changed: it takes effect at the next restart");
+	if (nc.n_trust != oc->n_trust ||
+	    (nc.n_trust != 0 && memcmp(nc.trust, oc->trust, nc.n_trust * LS_KEY_LEN) != 0))
+		log_warn("reload: trust changed: it takes effect at the next restart");
+	if (!same_gossip(&nc, oc)) {
+		reopened = true;
+		lsd_batch_flush(d->batch);
+		gossip_use(d, NULL, oc);
+		lsd_gossip_close(&d->gossip);
+		if ((rc = gossip_start(d, &nc, &g, &ctx)) != 0) {
+			log_error("reload: %s: the running configuration is kept",
+				  ls_err_msg(&ctx, rc));
+			if ((rc = gossip_start(d, oc, &g, &ctx)) != 0)
+				log_error(
+				    "reload: gossip cannot be reopened: %s: no peers until the "
+				    "next reload",
+				    ls_err_msg(&ctx, rc));
+			gossip_use(d, g, oc);
+			goto out;
+		}
+	}
+	/* What the running daemon keeps: the new values go with the old config. */
+	{
+		char *dd = nc.data_dir, *api = nc.api;
+		uint8_t(*trust)[LS_KEY_LEN] = nc.trust;
+		size_t n_trust = nc.n_trust;
+		nc.data_dir = oc->data_dir, nc.api = oc->api, nc.trust = oc->trust;
+		nc.n_trust = oc->n_trust;
+		oc->data_dir = dd, oc->api = api, oc->trust = trust, oc->n_trust = n_trust;
+	}
+	if (!reopened) { /* the running gossip borrows the witness policy: keep it */
+		struct ls_vkey *w = nc.witnesses;
+		nc.witnesses = oc->witnesses, oc->witnesses = w;
+	}
+	lsd_config_release(oc); /* the old gossip, which borrowed its witnesses, is closed */
+	*oc = nc;
+	lsd_config_init(&nc);
+	log_set_level(oc->log_level);
+	gossip_use(d, reopened ? g : d->gossip, oc);
+	log_info("configuration reloaded: log level %s, %zu peer(s), %zu key(s) allowed",
+		 log_level_name(oc->log_level), oc->n_peers, oc->n_allow);
+out:
+	lsd_config_release(&nc);
+	lsd_notify("READY=1");
+}
+
+static int
+run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 {
 	struct ls_err_ctx ctx = {{0}};
 	struct ls_store_opts opts = {0};
-	struct ls_store *store = NULL;
-	struct ls_keypair *kp = NULL;
-	struct lsd_api *api = NULL;
-	struct lsd_gossip *gossip = NULL;
-	struct lsd_batch *batch = NULL;
-	struct lsd_tlog *tlog = NULL;
-	struct lsd_logkeys logkeys;
+	struct daemon d;
 	struct lsd_api_info info;
-	void *zctx = NULL;
 	char hex[LS_HEX_KEY_LEN + 1];
 	sigset_t blocked;
-	bool created;
+	bool created, pidfile = false;
 	int rc, status = 1;
 
-	memset(&logkeys, 0, sizeof(logkeys));
+	memset(&d, 0, sizeof(d));
+	d.argc = argc, d.argv = argv, d.config_path = config_path, d.cfg = cfg;
 	signals_setup(&blocked);
 	if ((rc = lsd_config_default_dir(cfg, &ctx)) != 0 ||
 	    (rc = lsd_datadir_make(cfg, &ctx)) != 0 || (rc = lsd_config_finish(cfg, &ctx)) != 0 ||
-	    (rc = lsd_nodekey_open(cfg->data_dir, &kp, &created, &ctx)) != 0) {
+	    (rc = lsd_nodekey_open(cfg->data_dir, &d.kp, &created, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
 	}
 	if (created)
 		log_info("made node key '%s/node.key'", cfg->data_dir);
-	if ((rc = lsd_logkeys_derive(kp, &logkeys)) != 0) {
+	if ((rc = lsd_logkeys_derive(d.kp, &d.logkeys)) != 0) {
 		log_error("cannot derive the log and witness keys: %s", ls_strerror(rc));
 		goto out;
 	}
 	opts.anchors = (const uint8_t(*)[LS_KEY_LEN])cfg->trust;
 	opts.n_anchors = cfg->n_trust;
-	if ((rc = ls_store_open(cfg->data_dir, &opts, &store, &ctx)) != 0) {
+	if ((rc = ls_store_open(cfg->data_dir, &opts, &d.store, &ctx)) != 0) {
 		if (rc == LS_ERR_LOCKED)
 			log_error("data dir '%s' is in use by another lodestoned", cfg->data_dir);
 		else
@@ -354,39 +660,30 @@ run(struct lsd_config *cfg)
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
 	}
-	if ((zctx = zmq_ctx_new()) == NULL) {
+	if ((d.zctx = zmq_ctx_new()) == NULL) {
 		log_error("zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
 		goto out;
 	}
-	memcpy(info.node_key, kp->pk, LS_KEY_LEN);
+	if ((rc = gossip_start(&d, cfg, &d.gossip, &ctx)) != 0) {
+		log_error("%s", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+	memcpy(info.node_key, d.kp->pk, LS_KEY_LEN);
 	info.api = cfg->api;
 	info.listen = cfg->listen;
-	info.gossip = NULL;
-	info.logkeys = &logkeys;
+	info.gossip = d.gossip;
+	info.logkeys = &d.logkeys;
 	info.tlog = NULL;
-	if (cfg->listen != NULL || cfg->n_peers != 0) {
-		if ((rc = lsd_gossip_open(zctx, store, cfg, kp, &logkeys, &gossip, &ctx)) != 0) {
-			log_error("%s", ls_err_msg(&ctx, rc));
-			goto out;
-		}
-		info.gossip = gossip;
-		log_info("gossip: listening on %s, %zu peer(s) to dial, %zu key(s) allowed, "
-			 "sync every %u s",
-			 cfg->listen ? cfg->listen : "-", cfg->n_peers, cfg->n_allow,
-			 cfg->sync_interval);
-	} else if (cfg->n_allow != 0) {
-		log_warn("--allow-peer without --listen: no peer can connect");
-	}
-	if ((rc = lsd_batch_new(store, gossip, &batch)) != 0) {
+	if ((rc = lsd_batch_new(d.store, d.gossip, &d.batch)) != 0) {
 		log_error("cannot make the ingest batch: %s", ls_strerror(rc));
 		goto out;
 	}
-	if ((rc = lsd_tlog_new(store, &logkeys, cfg, gossip, &tlog)) != 0) {
+	if ((rc = lsd_tlog_new(d.store, &d.logkeys, cfg, d.gossip, &d.tlog)) != 0) {
 		log_error("cannot start the log: %s", ls_strerror(rc));
 		goto out;
 	}
-	info.tlog = tlog;
-	if ((rc = lsd_api_open(zctx, store, &info, &api, &ctx)) != 0) {
+	info.tlog = d.tlog;
+	if ((rc = lsd_api_open(d.zctx, d.store, &info, &d.api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
 	}
@@ -394,20 +691,33 @@ run(struct lsd_config *cfg)
 		log_warn("no --trust key: no authority is trusted, so no certificate, policy or "
 			 "license will be accepted");
 	log_info("serving '%s' on %s, node key %s", cfg->data_dir, cfg->api,
-		 ls_hex(kp->pk, LS_KEY_LEN, hex));
-	log_info("log %s, checkpoint every %u s", logkeys.origin, cfg->checkpoint_interval);
+		 ls_hex(d.kp->pk, LS_KEY_LEN, hex));
+	log_info("log %s, checkpoint every %u s", d.logkeys.origin, cfg->checkpoint_interval);
+	pidfile_write(cfg);
+	pidfile = true;
+	lsd_notify("READY=1\nSTATUS=serving %s on %s\nMAINPID=%ld", cfg->data_dir, cfg->api,
+		   (long)getpid());
+	detach_done();
 	sigprocmask(SIG_UNBLOCK, &blocked, NULL);
 
 	status = 0;
 	while (!quit) {
 		zmq_pollitem_t items[POLL_MAX];
 		void *socks[POLL_MAX - 1];
-		size_t ns = gossip ? lsd_gossip_sockets(gossip, socks, POLL_MAX - 1) : 0;
-		long timeout = gossip ? lsd_gossip_timeout(gossip) : POLL_TIMEOUT_MS;
-		long seal = lsd_tlog_timeout(tlog);
+		size_t ns;
+		long timeout, seal;
 		int n;
 
-		items[0] = (zmq_pollitem_t){lsd_api_socket(api), 0, ZMQ_POLLIN, 0};
+		if (reload) {
+			reload = 0;
+			sigprocmask(SIG_BLOCK, &blocked, NULL);
+			reload_config(&d);
+			sigprocmask(SIG_UNBLOCK, &blocked, NULL);
+		}
+		ns = d.gossip ? lsd_gossip_sockets(d.gossip, socks, POLL_MAX - 1) : 0;
+		timeout = d.gossip ? lsd_gossip_timeout(d.gossip) : POLL_TIMEOUT_MS;
+		seal = lsd_tlog_timeout(d.tlog);
+		items[0] = (zmq_pollitem_t){lsd_api_socket(d.api), 0, ZMQ_POLLIN, 0};
 		for (size_t i = 0; i < ns; i++)
 			items[1 + i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
 		if (timeout > POLL_TIMEOUT_MS)
@@ -422,29 +732,32 @@ run(struct lsd_config *cfg)
 			status = 1;
 			break;
 		}
-		if ((items[0].revents & ZMQ_POLLIN) && lsd_api_dispatch(api, batch) != 0) {
+		if ((items[0].revents & ZMQ_POLLIN) && lsd_api_dispatch(d.api, d.batch) != 0) {
 			status = 1;
 			break;
 		}
-		if (gossip != NULL)
-			lsd_gossip_run(gossip, batch);
-		lsd_tlog_run(tlog);
+		if (d.gossip != NULL)
+			lsd_gossip_run(d.gossip, d.batch);
+		lsd_tlog_run(d.tlog);
 	}
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
+	lsd_notify("STOPPING=1");
 	log_info("stopping");
 out:
-	if (api != NULL) {
-		lsd_api_close(&api);
+	if (d.api != NULL) {
+		lsd_api_close(&d.api);
 		remove_socket(cfg->api); /* ours: we bound it and still hold the store */
 	}
-	lsd_batch_free(&batch);
-	lsd_tlog_free(&tlog);
-	lsd_gossip_close(&gossip);
-	if (zctx != NULL)
-		zmq_ctx_term(zctx);
-	ls_store_close(&store);
-	lsd_logkeys_free(&logkeys);
-	ls_key_free(&kp);
+	lsd_batch_free(&d.batch);
+	lsd_tlog_free(&d.tlog);
+	lsd_gossip_close(&d.gossip);
+	if (d.zctx != NULL)
+		zmq_ctx_term(d.zctx);
+	if (pidfile)
+		pidfile_remove(cfg);
+	ls_store_close(&d.store);
+	lsd_logkeys_free(&d.logkeys);
+	ls_key_free(&d.kp);
 	return status;
 }
 
@@ -466,8 +779,16 @@ main(int argc, char **argv)
 		usage(stdout);
 		goto out;
 	}
+	if (a.version) {
+		puts("lodestoned " LS_VERSION);
+		goto out;
+	}
 	log_init(cfg.log_level);
-	status = a.init ? do_init(&cfg) : a.reindex ? do_reindex(&cfg) : run(&cfg);
+	if (a.detach && (status = detach_begin()) >= 0)
+		goto out;
+	status = a.init      ? do_init(&cfg)
+		 : a.reindex ? do_reindex(&cfg)
+			     : run(&cfg, a.config, argc, argv);
 out:
 	lsd_config_release(&cfg);
 	return status;

@@ -52,6 +52,13 @@ lsd_tlog_new(struct ls_store *store, const struct lsd_logkeys *keys, const struc
 	return 0;
 }
 
+void
+lsd_tlog_reconfigure(struct lsd_tlog *t, const struct lsd_config *cfg, struct lsd_gossip *gossip)
+{
+	t->gossip = gossip;
+	t->interval_ms = (uint64_t)(cfg->checkpoint_interval ? cfg->checkpoint_interval : 1) * 1000;
+}
+
 long
 lsd_tlog_timeout(struct lsd_tlog *t)
 {

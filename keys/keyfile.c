@@ -506,8 +506,8 @@ parse_pub_text(const char *path, const uint8_t *buf, size_t len, uint8_t pk[32],
 	return 0;
 }
 
-int
-ls_pubkey_load(const char *path, uint8_t pk[32], struct ls_err_ctx *ctx)
+static int
+pubkey_load(const char *path, uint8_t pk[32], bool secret_ok, struct ls_err_ctx *ctx)
 {
 	struct scratch *s = NULL; /* a plain secret key file holds a secret */
 	size_t len = 0;
@@ -524,6 +524,12 @@ ls_pubkey_load(const char *path, uint8_t pk[32], struct ls_err_ctx *ctx)
 		goto out;
 	if (is_pubkey_text(s->file, len)) {
 		rc = parse_pub_text(path, s->file, len, pk, ctx);
+	} else if (len >= KF_MAGIC_LEN && memcmp(s->file, KF_MAGIC, KF_MAGIC_LEN) == 0 &&
+		   !secret_ok) {
+		rc = ls_err_set(ctx, LS_ERR_KEYFILE,
+				"'%s' is a secret key file: give its public key file (%s.pub), "
+				"a secret key does not belong here",
+				path, path);
 	} else if (len >= KF_MAGIC_LEN && memcmp(s->file, KF_MAGIC, KF_MAGIC_LEN) == 0) {
 		rc = check_file(path, s->file, len, ctx);
 		if (rc == 0)
@@ -534,6 +540,18 @@ ls_pubkey_load(const char *path, uint8_t pk[32], struct ls_err_ctx *ctx)
 out:
 	sodium_free(s);
 	return rc;
+}
+
+int
+ls_pubkey_load(const char *path, uint8_t pk[32], struct ls_err_ctx *ctx)
+{
+	return pubkey_load(path, pk, true, ctx);
+}
+
+int
+ls_pubkey_load_public(const char *path, uint8_t pk[32], struct ls_err_ctx *ctx)
+{
+	return pubkey_load(path, pk, false, ctx);
 }
 
 int

@@ -109,6 +109,11 @@ int ls_key_is_encrypted(const char *path, bool *encrypted, struct ls_err_ctx *ct
  */
 int ls_pubkey_load(const char *path, uint8_t pk[32], struct ls_err_ctx *ctx);
 
+/* As ls_pubkey_load, for a public key file only: a secret key file is
+ * refused with LS_ERR_KEYFILE, the message naming its .pub (the daemon's
+ * --trust: a server has no business holding an authority's secret). */
+int ls_pubkey_load_public(const char *path, uint8_t pk[32], struct ls_err_ctx *ctx);
+
 /*
  * Writes the public key file `path`: the line LS_PUBKEY_HEADER and a line of
  * 64 lower-case hex digits, each ended by '\n'. Atomic, mode 0644 (less the

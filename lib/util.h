@@ -5,6 +5,9 @@
 #ifndef LS_UTIL_H
 #define LS_UTIL_H
 
+/* The version of lodestone and lodestoned (--version). */
+#define LS_VERSION "1.0"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
