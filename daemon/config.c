@@ -273,17 +273,47 @@ struct load_state {
 	struct ls_err_ctx *ctx;
 };
 
-/* fgets that counts lines, so that messages can name the line at fault. */
+/*
+ * fgets that counts lines, so that messages can name the line at fault, and
+ * that checks what inih would take silently or too late: a section header
+ * other than [lodestoned] (named on its own line, even with no setting
+ * under it), and an indented line, which inih joins to the value above.
+ * A line at fault stops the parse with st->rc set.
+ */
 static char *
 ini_reader_fn(char *str, int num, void *stream)
 {
 	struct load_state *st = stream;
-	char *r = fgets(str, num, st->f);
+	char *r, *p, *end;
 
-	if (r != NULL && strchr(r, '\n') != NULL)
+	if (st->rc != 0 || (r = fgets(str, num, st->f)) == NULL)
+		return NULL;
+	if (strchr(r, '\n') != NULL || feof(st->f))
 		st->line++;
-	else if (r != NULL && feof(st->f))
-		st->line++;
+	for (p = r; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p == '\0' || *p == '\n' || *p == '\r' || *p == '#' || *p == ';')
+		return r;
+	if (p != r) {
+		st->rc = ls_err_set(st->ctx, LS_ERR_INVALID,
+				    "config '%s' line %d: an indented line would continue the value "
+				    "above: start settings at the beginning of the line",
+				    st->path, st->line);
+		return NULL;
+	}
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (end == NULL || (size_t)(end - p - 1) != strlen("lodestoned") ||
+		    strncmp(p + 1, "lodestoned", strlen("lodestoned")) != 0) {
+			if (end != NULL)
+				*end = '\0';
+			st->rc = ls_err_set(st->ctx, LS_ERR_INVALID,
+					    "config '%s' line %d: unknown section %s%s (use "
+					    "[lodestoned] or none)",
+					    st->path, st->line, p, end != NULL ? "]" : "");
+			return NULL;
+		}
+	}
 	return r;
 }
 
@@ -294,13 +324,7 @@ on_setting(void *user, const char *section, const char *name, const char *value)
 	char where[LS_ERR_MSG_MAX];
 
 	snprintf(where, sizeof(where), "config '%s' line %d", st->path, st->line);
-	if (section[0] != '\0' && strcmp(section, "lodestoned") != 0) {
-		st->rc = ls_err_set(st->ctx, LS_ERR_INVALID,
-				    "config '%s' line %d: unknown section [%s] (use [lodestoned] "
-				    "or none)",
-				    st->path, st->line, section);
-		return 0;
-	}
+	(void)section; /* checked by ini_reader_fn where its header is */
 	if ((st->rc = lsd_config_set(st->c, name, value, where, st->ctx)) != 0)
 		return 0;
 	return 1;

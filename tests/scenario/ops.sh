@@ -20,6 +20,17 @@ check "--trust with a secret key file exits 1" [ "$RC" -eq 1 ]
 check "  and says to give the .pub" grep -q "is a secret key file: give its public key file ($T/root.key.pub)" <<<"$ERR"
 check "  before it makes anything" [ ! -e "$T/x" ]
 
+# configuration errors name the line at fault
+printf 'log-level = info\n[other]\n' >"$T/sec.conf"
+run "$LSD" --data-dir "$T/x" --config "$T/sec.conf"
+check "an unknown section is refused at its own line, with no setting under it" \
+	grep -q "sec.conf' line 2: unknown section \[other\]" <<<"$ERR"
+printf 'log-level = info\n  sync-interval = 5\n' >"$T/ind.conf"
+run "$LSD" --data-dir "$T/x" --config "$T/ind.conf"
+check "an indented line (inih would glue it to the value above) is refused at its line" \
+	grep -q "ind.conf' line 2: an indented line" <<<"$ERR"
+check "  exit 1, nothing made" [ "$RC" -eq 1 -a ! -e "$T/x" ]
+
 # --detach: returns when ready; the client works at once; pid file; syslog
 A="$T/a"
 run "$LSD" --data-dir "$A" --trust "$T/root.key.pub" --detach
