@@ -469,9 +469,8 @@ cmd_origin(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < o.n; i++) {
 			const struct ls_origin_elem *e = &o.elems[i];
 			json_t *x = json_object();
-			char sym[4];
-			snprintf(sym, sizeof(sym), "%s", ls_element_symbol(e->z));
-			sym[0] = (char)(sym[0] - 'A' + 'a');
+			/* the symbol as everywhere else ("Dy"), in text and JSON */
+			const char *sym = ls_element_symbol(e->z);
 			json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
 			json_object_set_new(x, "by_country",
 					    parts_json(e->by_country, e->n_country));

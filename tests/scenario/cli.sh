@@ -393,7 +393,7 @@ check "origin --json: every element's parts add up to its grams" jtest '
 			$ok &&= $sum == $e->{grams};
 		}
 	}
-	$ok && $j->{elements}{dy}{grams} > 0 && $j->{elements}{dy}{by_mine}{"Bayan Obo"}' <<<"$OUT"
+	$ok && $j->{elements}{Dy}{grams} > 0 && $j->{elements}{Dy}{by_mine}{"Bayan Obo"}' <<<"$OUT"
 expect_err 2 "unknown lot" "origin of an unknown lot" origin no-such-lot
 expect 0 "show" show "$CERT_MINE"
 check "show prints the org" grep -q "Bayan Obo Mine" <<<"$OUT"
