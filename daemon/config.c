@@ -295,10 +295,11 @@ ini_reader_fn(char *str, int num, void *stream)
 	if (*p == '\0' || *p == '\n' || *p == '\r' || *p == '#' || *p == ';')
 		return r;
 	if (p != r) {
-		st->rc = ls_err_set(st->ctx, LS_ERR_INVALID,
-				    "config '%s' line %d: an indented line would continue the value "
-				    "above: start settings at the beginning of the line",
-				    st->path, st->line);
+		st->rc =
+		    ls_err_set(st->ctx, LS_ERR_INVALID,
+			       "config '%s' line %d: an indented line would continue the value "
+			       "above: start settings at the beginning of the line",
+			       st->path, st->line);
 		return NULL;
 	}
 	if (*p == '[') {

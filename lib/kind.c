@@ -253,14 +253,14 @@ cert_judge(const struct cert_window *cw, const uint8_t cert_id[LS_ID_LEN],
 	   const uint8_t key[LS_KEY_LEN], uint32_t roles, uint64_t at, uint64_t rev_at,
 	   struct ls_why *w)
 {
-	char h[17], hr[17], logged[64] = "";
+	char h[17], hr[17], logged[96] = "", t1[32], t2[32];
 
 	ls_h8(cert_id, h);
 	if (!cw->is_cert || memcmp(cw->subject, key, LS_KEY_LEN) != 0)
 		return LS_FAIL(w, LS_R_NO_CERTIFICATE, "%s is not a certificate of the key", h);
 	if (at < cw->from || (cw->until != 0 && at >= cw->until))
-		return LS_FAIL(w, LS_R_CERT_EXPIRED, "certificate %s is not valid at %llu", h,
-			       (unsigned long long)at);
+		return LS_FAIL(w, LS_R_CERT_EXPIRED, "certificate %s is not valid at %s", h,
+			       ls_time_format(at, t1, sizeof(t1)));
 	if (roles != 0 && (cw->roles & roles) == 0) {
 		char have[128];
 		ls_roles_format(cw->roles, have, sizeof(have));
@@ -270,20 +270,22 @@ cert_judge(const struct cert_window *cw, const uint8_t cert_id[LS_ID_LEN],
 	if (!cw->scoped)
 		return LS_R_OK;
 	if (rev_at != at)
-		snprintf(logged, sizeof(logged), "; the record claims %llu but was logged at %llu",
-			 (unsigned long long)at, (unsigned long long)rev_at);
+		snprintf(logged, sizeof(logged), "; the record claims %s but was logged at %s",
+			 ls_time_format(at, t1, sizeof(t1)),
+			 ls_time_format(rev_at, t2, sizeof(t2)));
 	if (cw->key_revoked && cw->key_eff <= rev_at) {
 		w->has_id = true;
 		memcpy(w->id, cw->key_rev, LS_ID_LEN);
-		return LS_FAIL(w, LS_R_REVOKED, "key was revoked at %llu (revocation %s)%s",
-			       (unsigned long long)cw->key_eff, ls_h8(cw->key_rev, hr), logged);
+		return LS_FAIL(w, LS_R_REVOKED, "key was revoked at %s (revocation %s)%s",
+			       ls_time_format(cw->key_eff, t1, sizeof(t1)), ls_h8(cw->key_rev, hr),
+			       logged);
 	}
 	if (cw->cert_revoked && cw->cert_eff <= rev_at) {
 		w->has_id = true;
 		memcpy(w->id, cw->cert_rev, LS_ID_LEN);
-		return LS_FAIL(w, LS_R_REVOKED,
-			       "certificate %s was revoked at %llu (revocation %s)%s", h,
-			       (unsigned long long)cw->cert_eff, ls_h8(cw->cert_rev, hr), logged);
+		return LS_FAIL(
+		    w, LS_R_REVOKED, "certificate %s was revoked at %s (revocation %s)%s", h,
+		    ls_time_format(cw->cert_eff, t1, sizeof(t1)), ls_h8(cw->cert_rev, hr), logged);
 	}
 	if (cw->issuer != LS_R_OK)
 		return LS_FAIL(w, cw->issuer,
@@ -348,9 +350,11 @@ author_check_depth(struct ls_txn *t, const struct ls_record *r, uint32_t roles, 
 		/* A trust anchor is revoked only by itself. */
 		if ((rc = ls_revoked(t, r->author, NULL, rev_at, &revoked, rev, &eff)) != 0)
 			return ls_why_store(w, rc);
-		if (revoked)
-			return LS_FAIL(w, LS_R_REVOKED, "the trust anchor revoked itself at %llu",
-				       (unsigned long long)eff);
+		if (revoked) {
+			char when[32];
+			return LS_FAIL(w, LS_R_REVOKED, "the trust anchor revoked itself at %s",
+				       ls_time_format(eff, when, sizeof(when)));
+		}
 		return LS_R_OK;
 	}
 	if (!r->has_cert)
@@ -438,4 +442,27 @@ ls_kind_check(struct ls_txn *t, const struct ls_record *r, enum ls_layer layer, 
 	if (layer >= LS_LAYER_ADMISSION && k->admit != NULL)
 		return k->admit(t, r, w);
 	return LS_R_OK;
+}
+
+enum ls_reason
+ls_name_unused(struct ls_txn *t, const struct ls_record *r, bool license, const char *name,
+	       struct ls_why *w)
+{
+	uint8_t first[LS_ID_LEN];
+	char h[17];
+	int rc;
+
+	if (name == NULL || *name == '\0')
+		return LS_R_OK;
+	rc = license ? ls_txn_licnum_of(t, name, r->author, first)
+		     : ls_txn_label_of(t, name, r->author, first);
+	if (rc == LS_ERR_NOT_FOUND)
+		return LS_R_OK;
+	if (rc != 0)
+		return ls_why_store(w, rc);
+	return LS_FAIL(w, LS_R_DUPLICATE_NAME,
+		       license ? "license number '%s' is already used by your license %s: give "
+				 "another"
+			       : "label '%s' is already used by your lot %s: give another",
+		       name, ls_h8(first, h));
 }

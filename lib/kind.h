@@ -53,6 +53,16 @@ enum ls_reason ls_why_store(struct ls_why *w, int rc);
 /* 16 hex digits of an id, for messages. */
 const char *ls_h8(const uint8_t *id, char buf[17]);
 
+/*
+ * Admission (kind.c): an author names each of its lots by a label, and an
+ * authority each of its licenses by a number, once: LS_R_DUPLICATE_NAME
+ * names the first record that used `name` (a lot label when `license` is
+ * false, a license number when true). Consensus stores a second use (other
+ * nodes may have it), and ambiguous names list their candidates.
+ */
+enum ls_reason ls_name_unused(struct ls_txn *t, const struct ls_record *r, bool license,
+			      const char *name, struct ls_why *w);
+
 /* ---- dependencies ---- */
 
 enum ls_dep_kind {

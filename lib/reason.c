@@ -41,6 +41,7 @@ static const char *const codes[LS_R_COUNT] = {
     [LS_R_LOG_PROOF] = "log-proof",
     [LS_R_SPLIT_VIEW] = "split-view",
     [LS_R_STALE] = "stale-checkpoint",
+    [LS_R_DUPLICATE_NAME] = "duplicate-name",
     [LS_R_STORE] = "store-error",
 };
 

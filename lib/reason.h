@@ -48,6 +48,8 @@ enum ls_reason {
 	LS_R_LOG_PROOF,         /* log-proof: a bundle's log proof does not hold */
 	LS_R_SPLIT_VIEW,        /* split-view: the producing log signed two histories */
 	LS_R_STALE,             /* stale-checkpoint: older than --max-age */
+	LS_R_DUPLICATE_NAME,    /* duplicate-name: the author used that label or license
+				   number before (admission) */
 	LS_R_STORE,             /* store-error */
 	LS_R_COUNT
 };

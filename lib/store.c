@@ -607,7 +607,21 @@ is_hex(const char *s)
 	return true;
 }
 
-/* Finds the unique key of dbi starting with the hex prefix `name`. */
+#define CANDIDATES_SHOWN 4 /* candidates an ambiguous name lists */
+#define CANDIDATES_MAX   64
+
+/* Appends "HEX16 what" to the candidate list buf. */
+static void
+cand_add(char *buf, size_t size, const char *hex, const char *what)
+{
+	size_t len = strlen(buf);
+
+	if (len < size)
+		snprintf(buf + len, size - len, "%s%.16s %s", len ? ", " : "", hex, what);
+}
+
+/* Finds the unique key of dbi starting with the hex prefix `name`; an
+ * ambiguous prefix is refused with the first candidates named. */
 static int
 resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID_LEN],
 	       struct ls_err_ctx *ctx)
@@ -617,7 +631,7 @@ resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	int mrc, found = 0;
-	char low[LS_HEX_KEY_LEN + 1];
+	char low[LS_HEX_KEY_LEN + 1], cands[160] = "";
 
 	for (size_t i = 0; i < n; i++)
 		low[i] = (char)((name[i] >= 'A' && name[i] <= 'F') ? name[i] + 32 : name[i]);
@@ -636,7 +650,7 @@ resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID
 		return ls_store_err(mrc);
 	k.mv_size = LS_ID_LEN;
 	k.mv_data = lo;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && found <= CANDIDATES_MAX;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		char hex[2 * LS_ID_LEN + 1];
 		if (k.mv_size != LS_ID_LEN)
@@ -644,17 +658,23 @@ resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID
 		ls_hex(k.mv_data, LS_ID_LEN, hex);
 		if (strncmp(hex, low, n) != 0)
 			break;
-		if (found++ == 0)
+		if (found == 0)
 			memcpy(id, k.mv_data, LS_ID_LEN);
-		else
-			break;
+		/* as git does: name the candidates, with what each one is */
+		if (found < CANDIDATES_SHOWN)
+			cand_add(cands, sizeof(cands), hex,
+				 dbi == t->s->ids && v.mv_size >= 9
+				     ? ls_rtype_name((enum ls_rtype)((const uint8_t *)v.mv_data)[8])
+				     : "lot");
+		found++;
 	}
 	mdb_cursor_close(c);
 	if (found == 0)
 		return ls_err_set(ctx, LS_ERR_NOT_FOUND, "no record or lot '%s'", name);
 	if (found > 1)
-		return ls_err_set(ctx, LS_ERR_AMBIGUOUS, "'%s' names several ids: give more digits",
-				  name);
+		return ls_err_set(ctx, LS_ERR_AMBIGUOUS,
+				  "'%s' is ambiguous: %s%s; give more digits", name, cands,
+				  found > CANDIDATES_SHOWN ? ", ..." : "");
 	return 0;
 }
 
@@ -666,6 +686,7 @@ resolve_dup(struct ls_txn *t, MDB_dbi dbi, const char *name, const char *what,
 	MDB_cursor *c = NULL;
 	MDB_val k = {strlen(name), (void *)(uintptr_t)name}, v;
 	size_t count = 0;
+	char cands[160] = "";
 	int mrc;
 
 	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
@@ -675,6 +696,14 @@ resolve_dup(struct ls_txn *t, MDB_dbi dbi, const char *name, const char *what,
 		mdb_cursor_count(c, &count);
 		if (v.mv_size == LS_ID_LEN)
 			memcpy(id, v.mv_data, LS_ID_LEN);
+		for (size_t i = 0; count > 1 && i < CANDIDATES_SHOWN && mrc == 0; i++) {
+			char hex[2 * LS_ID_LEN + 1];
+			if (v.mv_size == LS_ID_LEN)
+				cand_add(cands, sizeof(cands), ls_hex(v.mv_data, LS_ID_LEN, hex),
+					 what);
+			mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+		}
+		mrc = 0;
 	}
 	mdb_cursor_close(c);
 	if (mrc == MDB_NOTFOUND)
@@ -683,8 +712,9 @@ resolve_dup(struct ls_txn *t, MDB_dbi dbi, const char *name, const char *what,
 		return ls_store_err(mrc);
 	if (count > 1)
 		return ls_err_set(ctx, LS_ERR_AMBIGUOUS,
-				  "%s '%s' is ambiguous: %llu match; use an id", what, name,
-				  (unsigned long long)count);
+				  "%s '%s' is ambiguous: %llu match: %s%s; use an id", what, name,
+				  (unsigned long long)count, cands,
+				  count > CANDIDATES_SHOWN ? ", ..." : "");
 	return 0;
 }
 

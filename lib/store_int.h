@@ -210,6 +210,16 @@ struct ls_lot_info {
  * stop at fn's non-zero return and return it.
  */
 int ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *info);
+/* The first lot (in key order) that `maker` made under `label`, into lot
+ * (admission: an author uses a label once). LS_ERR_NOT_FOUND or a store
+ * error. */
+int ls_txn_label_of(struct ls_txn *t, const char *label, const uint8_t maker[LS_KEY_LEN],
+		    uint8_t lot[LS_ID_LEN]);
+/* The first license (in key order) that `issuer` issued under `number`, into
+ * lic (admission: an authority uses a number once). LS_ERR_NOT_FOUND or a
+ * store error. */
+int ls_txn_licnum_of(struct ls_txn *t, const char *number, const uint8_t issuer[LS_KEY_LEN],
+		     uint8_t lic[LS_ID_LEN]);
 int ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lot_info *info,
 		   const char *label);
 

@@ -517,6 +517,78 @@ ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *i
 	return 0;
 }
 
+/* Walks the ids a dupsort table holds under `name` and returns the first for
+ * which match() says yes. */
+static int
+dup_find(struct ls_txn *t, MDB_dbi dbi, const char *name,
+	 int (*match)(struct ls_txn *t, const uint8_t id[LS_ID_LEN], const uint8_t key[LS_KEY_LEN]),
+	 const uint8_t key[LS_KEY_LEN], uint8_t out[LS_ID_LEN])
+{
+	MDB_cursor *c = NULL;
+	MDB_val k = {strlen(name), (void *)(uintptr_t)name}, v;
+	int mrc, rc = LS_ERR_NOT_FOUND;
+
+	if (k.mv_size == 0)
+		return LS_ERR_NOT_FOUND;
+	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
+		return ls_store_err(mrc);
+	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); mrc == 0;
+	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != LS_ID_LEN) {
+			rc = LS_ERR_STORE;
+			break;
+		}
+		if ((rc = match(t, v.mv_data, key)) != LS_ERR_NOT_FOUND) {
+			if (rc == 0)
+				memcpy(out, v.mv_data, LS_ID_LEN);
+			break;
+		}
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = ls_store_err(mrc);
+	mdb_cursor_close(c);
+	return rc;
+}
+
+static int
+made_by(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uint8_t maker[LS_KEY_LEN])
+{
+	struct ls_lot_info info;
+	int rc = ls_txn_lot(t, lot, &info);
+
+	if (rc != 0)
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc; /* a label of no lot */
+	return memcmp(info.maker, maker, LS_KEY_LEN) == 0 ? 0 : LS_ERR_NOT_FOUND;
+}
+
+static int
+issued_by(struct ls_txn *t, const uint8_t lic[LS_ID_LEN], const uint8_t issuer[LS_KEY_LEN])
+{
+	struct ls_record *r = NULL;
+	int rc = ls_txn_record(t, lic, &r);
+
+	if (rc == 0)
+		rc = memcmp(r->author, issuer, LS_KEY_LEN) == 0 ? 0 : LS_ERR_NOT_FOUND;
+	else if (rc == LS_ERR_NOT_FOUND)
+		rc = LS_ERR_STORE;
+	ls_record_free(r);
+	return rc;
+}
+
+int
+ls_txn_label_of(struct ls_txn *t, const char *label, const uint8_t maker[LS_KEY_LEN],
+		uint8_t lot[LS_ID_LEN])
+{
+	return dup_find(t, t->s->labels, label, made_by, maker, lot);
+}
+
+int
+ls_txn_licnum_of(struct ls_txn *t, const char *number, const uint8_t issuer[LS_KEY_LEN],
+		 uint8_t lic[LS_ID_LEN])
+{
+	return dup_find(t, t->s->licnum, number, issued_by, issuer, lic);
+}
+
 int
 ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lot_info *info,
 	       const char *label)

@@ -51,10 +51,12 @@ ls_license_check(struct ls_txn *t, const struct ls_record *lic, const struct ls_
 		char inner[LS_ERR_MSG_MAX];
 		if ((rc = ls_revoked(t, lic->id, lic, u->at, &revoked, NULL, &eff)) != 0)
 			return ls_why_store(w, rc);
-		if (revoked)
+		if (revoked) {
+			char when[32];
 			return LS_FAIL(w, LS_R_LICENSE_REVOKED,
-				       "license %s was revoked (effective %llu)", l->number,
-				       (unsigned long long)eff);
+				       "license %s was revoked (effective %s)", l->number,
+				       ls_time_format(eff, when, sizeof(when)));
+		}
 		reason = ls_author_check(t, lic, LS_ROLE_AUTHORITY, layer, w);
 		if (reason == LS_R_STORE)
 			return reason;
@@ -96,9 +98,11 @@ ls_license_check(struct ls_txn *t, const struct ls_record *lic, const struct ls_
 			       l->number);
 	/* A license starts when it is issued at the earliest. */
 	from = l->valid_from > lic->timestamp ? l->valid_from : lic->timestamp;
-	if (u->at < from || (l->valid_until != 0 && u->at >= l->valid_until))
-		return LS_FAIL(w, LS_R_LICENSE_EXPIRED, "license %s is not valid at %llu",
-			       l->number, (unsigned long long)u->at);
+	if (u->at < from || (l->valid_until != 0 && u->at >= l->valid_until)) {
+		char when[32];
+		return LS_FAIL(w, LS_R_LICENSE_EXPIRED, "license %s is not valid at %s", l->number,
+			       ls_time_format(u->at, when, sizeof(when)));
+	}
 	if (u->item != NULL && u->quantity) {
 		if ((rc = ls_txn_licused(t, lic->id, &used)) != 0)
 			return ls_why_store(w, rc);
@@ -112,8 +116,16 @@ ls_license_check(struct ls_txn *t, const struct ls_record *lic, const struct ls_
 	return LS_R_OK;
 }
 
+/* Admission: the number is the issuer's first use of it. */
+static enum ls_reason
+admit(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
+{
+	return ls_name_unused(t, r, true, r->license.number, w);
+}
+
 const struct ls_kind ls_kind_license = {
     .type = LS_REC_LICENSE,
     .roles = LS_ROLE_AUTHORITY,
     .apply = apply,
+    .admit = admit,
 };

@@ -23,8 +23,16 @@ apply(struct ls_txn *t, const struct ls_record *r)
 	return ls_txn_hold_put(t, r->author, r->id, d->grams);
 }
 
+/* Admission: the label is the author's first use of it. */
+static enum ls_reason
+admit(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
+{
+	return ls_name_unused(t, r, false, r->lot.lot.label, w);
+}
+
 const struct ls_kind ls_kind_lot = {
     .type = LS_REC_LOT,
     .roles = LS_ROLE_MINER | LS_ROLE_RECYCLER,
     .apply = apply,
+    .admit = admit,
 };

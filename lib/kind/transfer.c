@@ -202,7 +202,7 @@ ls_transfer_may_receive(struct ls_txn *t, const struct ls_record *tr, enum ls_la
 	struct party *snd = NULL, *rcv = NULL;
 	enum ls_reason reason = LS_R_OK;
 	const char *from = NULL, *to = NULL;
-	char have[128], h[2 * LS_KEY_LEN + 1];
+	char have[128], h[2 * LS_KEY_LEN + 1], when[32];
 	int rc;
 
 	if ((snd = malloc(sizeof(*snd))) == NULL || (rcv = malloc(sizeof(*rcv))) == NULL) {
@@ -217,9 +217,9 @@ ls_transfer_may_receive(struct ls_txn *t, const struct ls_record *tr, enum ls_la
 	ls_hex(tr->transfer.to, 8, h);
 	ls_roles_format(rcv->roles, have, sizeof(have));
 	if (!rcv->any) {
-		reason = LS_FAIL(w, LS_R_BAD_RECEIVER,
-				 "the receiver %s has no valid certificate at %llu", h,
-				 (unsigned long long)tr->timestamp);
+		reason =
+		    LS_FAIL(w, LS_R_BAD_RECEIVER, "the receiver %s has no valid certificate at %s",
+			    h, ls_time_format(tr->timestamp, when, sizeof(when)));
 		goto out;
 	}
 	if ((rcv->roles & receives) == 0) {

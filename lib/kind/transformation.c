@@ -130,10 +130,34 @@ apply(struct ls_txn *t, const struct ls_record *r)
 	return 0;
 }
 
+/* Admission: each output's label is the author's first use of it, and no
+ * two outputs share one. */
+static enum ls_reason
+admit(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
+{
+	const struct ls_transformation *x = &r->transformation;
+	enum ls_reason reason;
+
+	for (size_t i = 0; i < x->n_outputs; i++) {
+		const char *label = x->outputs[i].label;
+		if (label == NULL || *label == '\0')
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (x->outputs[j].label != NULL && strcmp(x->outputs[j].label, label) == 0)
+				return LS_FAIL(w, LS_R_DUPLICATE_NAME,
+					       "outputs %zu and %zu are both labelled '%s'", j + 1,
+					       i + 1, label);
+		if ((reason = ls_name_unused(t, r, false, label, w)) != LS_R_OK)
+			return reason;
+	}
+	return LS_R_OK;
+}
+
 const struct ls_kind ls_kind_transformation = {
     .type = LS_REC_TRANSFORMATION,
     .roles = LS_ROLE_PROCESSOR | LS_ROLE_RECYCLER,
     .deps = deps,
     .check = check,
     .apply = apply,
+    .admit = admit,
 };

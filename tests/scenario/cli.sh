@@ -308,6 +308,10 @@ expect 0 "license issue" license issue -k "$T/auth.key" --number CN-2025-0001 --
 	--destination DE,FR --end-use civilian --items alloy,dy --max-grams 200000 --no-reexport-to US \
 	--no-military --valid-until 2035-01-01
 LIC=$OUT
+expect_err 1 "license number 'CN-2025-0001' is already used by your license ${LIC:0:16}" \
+	"a second license of one authority under one number is refused, naming the first" \
+	license issue -k "$T/auth.key" --number CN-2025-0001 --licensee "$sep_PK" \
+	--destination JP --end-use civilian --items alloy --max-grams 1
 expect 0 "license issue --general" license issue -k "$T/auth.key" --number CN-GEN-7 --licensee "$sep_PK" \
 	--destination JP --end-use civilian --items tech:separation --max-grams 1 --general
 expect_err 2 "--max-grams is required" "license issue without --max-grams" license issue -k "$T/auth.key" \
@@ -342,8 +346,16 @@ expect_err 2 "--export-to 'DEU'" "verify with a bad country" verify "$ALLOY" --e
 expect_err 2 "need --export-to" "verify --end-use without --export-to" verify "$ALLOY" --end-use military
 expect_err 2 "unknown option '--to'" "verify with a bad flag" verify "$ALLOY" --to DE
 lsc lot register -k "$T/mine.key" --label dup --site s --country CN --category ore --grams 5 --composition Nd=1
-lsc lot register -k "$T/mine.key" --label dup --site s --country CN --category ore --grams 6 --composition Nd=1
-expect_err 2 "ambiguous" "verify of an ambiguous label" verify dup
+DUP1=$OUT
+expect_err 1 "label 'dup' is already used by your lot ${DUP1:0:16}: give another" \
+	"a second lot of one author under one label is refused, naming the first" \
+	lot register -k "$T/mine.key" --label dup --site s --country CN --category ore --grams 6 \
+	--composition Nd=1
+lsc lot register -k "$T/enc.key" --passphrase-file "$T/good.pass" --label dup --site s --country AU \
+	--category ore --grams 6 --composition Nd=1
+DUP2=$OUT
+expect_err 2 "ambiguous: 2 match: (${DUP1:0:16} lot, ${DUP2:0:16}|${DUP2:0:16} lot, ${DUP1:0:16}) lot; use an id" \
+	"verify of a label two authors use lists the candidates (as git does)" verify dup
 
 echo "# export with and without license, and a broken provenance"
 expect 0 "transfer CN -> DE citing the license" lot transfer -k "$T/sep.key" "$ALLOY" --grams 100000 \
