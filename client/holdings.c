@@ -108,8 +108,9 @@ flows_text(struct cli *c, struct names *ns, const char *title, const struct ls_f
 		puts("  (none)");
 	for (size_t i = 0; i < n; i++) {
 		const char *who = name_of(c, ns, f[i].party, buf, sizeof(buf));
-		printf("  %.16s  '%s'  %" PRIu64 " g  ", ls_hex(f[i].transfer, LS_ID_LEN, hex),
-		       f[i].label, f[i].grams);
+		char mass[32];
+		printf("  %.16s  '%s'  %s  ", ls_hex(f[i].transfer, LS_ID_LEN, hex), f[i].label,
+		       ls_grams_human(f[i].grams, mass, sizeof(mass)));
 		if (f[i].is_return)
 			printf("%s %s, short on receipt %.16s%s%s\n",
 			       in ? "returned by" : "returned to", who,
@@ -133,9 +134,12 @@ holdings_text(struct cli *c, const struct ls_holdings *h)
 	puts("holds:");
 	if (h->n_holds == 0)
 		puts("  (none)");
-	for (size_t i = 0; i < h->n_holds; i++)
-		printf("  %.16s  '%s' %s  %" PRIu64 " g\n", ls_hex(h->holds[i].lot, LS_ID_LEN, hex),
-		       h->holds[i].label, h->holds[i].category, h->holds[i].grams);
+	for (size_t i = 0; i < h->n_holds; i++) {
+		char mass[32];
+		printf("  %.16s  '%s' %s  %s\n", ls_hex(h->holds[i].lot, LS_ID_LEN, hex),
+		       h->holds[i].label, h->holds[i].category,
+		       ls_grams_human(h->holds[i].grams, mass, sizeof(mass)));
+	}
 	if (h->more_holds)
 		printf("  ... more: go on with --after %s\n",
 		       ls_hex(h->holds[h->n_holds - 1].lot, LS_ID_LEN, hex));

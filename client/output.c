@@ -472,7 +472,7 @@ out_record_text(const struct ls_record *r)
 void
 out_record_summary(const struct ls_record *r, char *buf, size_t len)
 {
-	char hex[LS_HEX_KEY_LEN + 1], roles[128];
+	char hex[LS_HEX_KEY_LEN + 1], roles[128], mass[32];
 
 	switch (r->type) {
 	case LS_REC_CERTIFICATE:
@@ -491,28 +491,32 @@ out_record_summary(const struct ls_record *r, char *buf, size_t len)
 			 r->policy.name, r->policy.n_elements);
 		break;
 	case LS_REC_LICENSE:
-		snprintf(buf, len, "license %s (%s) to %.16s..., %" PRIu64 " g, %s",
-			 r->license.number, r->license.general ? "general" : "individual",
-			 ls_hex(r->license.licensee, LS_KEY_LEN, hex), r->license.max_grams,
+		snprintf(buf, len, "license %s (%s) to %.16s..., %s, %s", r->license.number,
+			 r->license.general ? "general" : "individual",
+			 ls_hex(r->license.licensee, LS_KEY_LEN, hex),
+			 ls_grams_human(r->license.max_grams, mass, sizeof(mass)),
 			 r->license.end_use);
 		break;
 	case LS_REC_LOT:
-		snprintf(buf, len, "'%s' %" PRIu64 " g %s at %s (%s)", r->lot.lot.label,
-			 r->lot.lot.grams, r->lot.lot.category, r->lot.site, r->lot.country);
+		snprintf(buf, len, "'%s' %s %s at %s (%s)", r->lot.lot.label,
+			 ls_grams_human(r->lot.lot.grams, mass, sizeof(mass)), r->lot.lot.category,
+			 r->lot.site, r->lot.country);
 		break;
 	case LS_REC_TRANSFORMATION: {
 		size_t off = (size_t)snprintf(buf, len, "%zu in -> ", r->transformation.n_inputs);
 		for (size_t i = 0; i < r->transformation.n_outputs && off < len; i++)
-			off += (size_t)snprintf(buf + off, len - off, "%s'%s' %" PRIu64 " g %s",
-						i ? ", " : "", r->transformation.outputs[i].label,
-						r->transformation.outputs[i].grams,
-						r->transformation.outputs[i].category);
+			off += (size_t)snprintf(
+			    buf + off, len - off, "%s'%s' %s %s", i ? ", " : "",
+			    r->transformation.outputs[i].label,
+			    ls_grams_human(r->transformation.outputs[i].grams, mass, sizeof(mass)),
+			    r->transformation.outputs[i].category);
 		break;
 	}
 	case LS_REC_TRANSFER:
 		if (r->transfer.has_lot)
-			snprintf(buf, len, "%" PRIu64 " g of lot %.16s... to %.16s...%s",
-				 r->transfer.grams, ls_hex(r->transfer.lot, LS_ID_LEN, hex),
+			snprintf(buf, len, "%s of lot %.16s... to %.16s...%s",
+				 ls_grams_human(r->transfer.grams, mass, sizeof(mass)),
+				 ls_hex(r->transfer.lot, LS_ID_LEN, hex),
 				 ls_hex(r->transfer.to, LS_KEY_LEN, roles),
 				 r->transfer.has_license ? " under license" : "");
 		else
@@ -521,7 +525,8 @@ out_record_summary(const struct ls_record *r, char *buf, size_t len)
 				 r->transfer.has_license ? " under license" : "");
 		break;
 	case LS_REC_RECEIPT:
-		snprintf(buf, len, "received %" PRIu64 " g of transfer %.16s...", r->receipt.grams,
+		snprintf(buf, len, "received %s of transfer %.16s...",
+			 ls_grams_human(r->receipt.grams, mass, sizeof(mass)),
 			 ls_hex(r->receipt.transfer, LS_ID_LEN, hex));
 		break;
 	default: snprintf(buf, len, "?"); break;

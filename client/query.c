@@ -421,9 +421,12 @@ static void
 parts_text(const char *what, const struct ls_origin_part *p, size_t n, uint64_t total)
 {
 	printf("  %-14s", what);
-	for (size_t i = 0; i < n; i++)
-		printf("%s%s %" PRIu64 " g (%.1f %%)", i ? ", " : "", p[i].name, p[i].grams,
+	for (size_t i = 0; i < n; i++) {
+		char mass[32];
+		printf("%s%s %s (%.1f %%)", i ? ", " : "", p[i].name,
+		       ls_grams_human(p[i].grams, mass, sizeof(mass)),
 		       total ? 100.0 * (double)p[i].grams / (double)total : 0.0);
+	}
 	puts(n ? "" : "-");
 }
 
@@ -486,13 +489,15 @@ cmd_origin(struct cli *c, int argc, char **argv)
 		json_object_set_new(j, "elements", els);
 		out_json(j);
 	} else {
+		char mass[32];
 		printf("origin of lot %s\n", ls_hex(lot, LS_ID_LEN, hex));
 		if (q.has_from)
-			printf("the %" PRIu64 " g held by %s\n", o.grams,
+			printf("the %s held by %s\n", ls_grams_human(o.grams, mass, sizeof(mass)),
 			       ls_hex(q.from, LS_KEY_LEN, khex));
 		for (size_t i = 0; i < o.n; i++) {
 			const struct ls_origin_elem *e = &o.elems[i];
-			printf("%s %" PRIu64 " g\n", ls_element_symbol(e->z), e->grams);
+			printf("%s %s\n", ls_element_symbol(e->z),
+			       ls_grams_human(e->grams, mass, sizeof(mass)));
 			parts_text("mined in", e->by_country, e->n_country, e->grams);
 			parts_text("mines", e->by_mine, e->n_mine, e->grams);
 			parts_text("processed in", e->by_processing, e->n_processing, e->grams);

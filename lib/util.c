@@ -85,6 +85,36 @@ ls_time_format(uint64_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* whole.frac unit, frac of `digits` digits with trailing zeros trimmed */
+static char *
+fixed_format(uint64_t v, uint64_t scale, int digits, const char *unit, char *buf, size_t len)
+{
+	uint64_t whole = v / scale, frac = v % scale;
+	int n = digits;
+
+	if (frac == 0) {
+		snprintf(buf, len, "%llu %s", (unsigned long long)whole, unit);
+		return buf;
+	}
+	while (frac % 10 == 0) {
+		frac /= 10;
+		n--;
+	}
+	snprintf(buf, len, "%llu.%0*llu %s", (unsigned long long)whole, n, (unsigned long long)frac,
+		 unit);
+	return buf;
+}
+
+char *
+ls_grams_human(uint64_t g, char *buf, size_t len)
+{
+	if (g >= 1000000)
+		return fixed_format(g, 1000000, 6, "t", buf, len);
+	if (g >= 1000)
+		return fixed_format(g, 1000, 3, "kg", buf, len);
+	return fixed_format(g, 1, 0, "g", buf, len);
+}
+
 uint64_t
 ls_now(void)
 {

@@ -32,6 +32,10 @@ int ls_time_parse(const char *s, uint64_t *t);
 /* Formats t as RFC 3339 UTC ("2025-10-09T12:00:00Z") into buf (>= 32 bytes). */
 char *ls_time_format(uint64_t t, char *buf, size_t len);
 
+/* A mass in grams for a person to read, exact, in t, kg or g ("1.5 t",
+ * "500.5 kg", "957 g"), into buf (>= 32 bytes). */
+char *ls_grams_human(uint64_t g, char *buf, size_t len);
+
 /* Seconds since the epoch, now. */
 uint64_t ls_now(void);
 

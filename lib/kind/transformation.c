@@ -40,6 +40,34 @@ add_ree(const struct ls_comp *c, uint64_t grams, uint32_t *zs, u128 *sums, size_
 /* Consensus: the author holds every input (in its own feed's order), the
  * transformation is not dated before an input lot was made, and no
  * rare-earth element comes out in a greater mass than went in. */
+/* Micrograms (grams times ppm) as exact grams, trailing zeros trimmed
+ * ("13.92 g"): the unit of the record's quantities. buf holds 48 bytes. */
+static const char *
+ug_format(u128 ug, char buf[48])
+{
+	char digits[48];
+	size_t n = 0, o = 0;
+	u128 whole = ug / 1000000;
+	unsigned frac = (unsigned)(ug % 1000000);
+	int fd = 6;
+
+	do {
+		digits[n++] = (char)('0' + (unsigned)(whole % 10));
+		whole /= 10;
+	} while (whole != 0 && n < sizeof(digits));
+	while (n > 0)
+		buf[o++] = digits[--n];
+	if (frac != 0) {
+		while (frac % 10 == 0) {
+			frac /= 10;
+			fd--;
+		}
+		o += (size_t)snprintf(buf + o, 48 - o, ".%0*u", fd, frac);
+	}
+	snprintf(buf + o, 48 - o, " g");
+	return buf;
+}
+
 static enum ls_reason
 check(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 {
@@ -89,13 +117,26 @@ check(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 	for (size_t o = 0; o < tr->n_outputs; o++)
 		if (!add_ree(&tr->outputs[o].comp, tr->outputs[o].grams, zs, out, &nz, CAP))
 			return LS_FAIL(w, LS_R_MASS_BALANCE, "too many elements");
-	for (size_t k = 0; k < nz; k++)
-		if (out[k] > in[k])
-			return LS_FAIL(w, LS_R_MASS_BALANCE,
-				       "transformation puts out %llu mg of %s but %llu mg went in",
-				       (unsigned long long)(out[k] / 1000),
-				       ls_element_symbol(zs[k]),
-				       (unsigned long long)(in[k] / 1000));
+	/* Every element out of balance, in grams as the record gives them. */
+	{
+		char msg[LS_ERR_MSG_MAX] = "", a[48], b[48];
+		size_t off = 0, bad = 0;
+		for (size_t k = 0; k < nz; k++) {
+			if (out[k] <= in[k])
+				continue;
+			if (off < sizeof(msg))
+				off += (size_t)snprintf(msg + off, sizeof(msg) - off,
+							"%s%s %s out but %s in", bad ? "; " : "",
+							ls_element_symbol(zs[k]),
+							ug_format(out[k], a), ug_format(in[k], b));
+			bad++;
+		}
+		if (bad != 0)
+			return LS_FAIL(
+			    w, LS_R_MASS_BALANCE,
+			    "transformation puts out more than went in of %zu element%s: %s", bad,
+			    bad == 1 ? "" : "s", msg);
+	}
 	return LS_R_OK;
 }
 

@@ -300,6 +300,9 @@ expect_err 2 "expected LOT=GRAMS" "transform with a malformed --in" lot transfor
 expect_err 2 "--in is required" "transform without --in" lot transform -k "$T/sep.key" --out "x:oxide:5:Dy=1"
 expect_err 1 "rejected: mass-balance" "transform putting out more Dy than went in is rejected" \
 	lot transform -k "$T/sep.key" --in "$ALLOY=1000" --out "x:metal:1000:Dy=100000"
+expect_err 1 "of 2 elements: Pr 200.5 g out but 200 g in; Dy 100 g out but 50 g in" \
+	"a mass-balance rejection names every element out of balance, in grams as given" \
+	lot transform -k "$T/sep.key" --in "$ALLOY=1000" --out "x:metal:1000:Dy=100000,Pr=200500"
 expect_err 1 "rejected: overspend" "transform consuming more than held is rejected" lot transform \
 	-k "$T/sep.key" --in "$ALLOY=400000" --out "x:metal:1:Dy=1"
 

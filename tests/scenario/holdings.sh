@@ -28,7 +28,7 @@ LOT=$OUT
 
 echo "# holdings before anything moves"
 expect 0 "holdings -k (the key's own)" holdings -k "$T/mine.key"
-check "the text names the lot and its grams" grep -qE "'conc-1' concentrate +7500 g" <<<"$OUT"
+check "the text names the lot and its mass in human units (7.5 kg)" grep -qE "'conc-1' concentrate +7.5 kg" <<<"$OUT"
 expect 0 "holdings HEX --json" --json holdings "$mine_PK"
 export LOT mine_PK sep_PK
 check "holdings --json: the miner holds 7,500 g of the lot, nothing in transit" \
@@ -53,7 +53,7 @@ check "the receiver has 7,500 g incoming from the sender" \
 		&& $j->{incoming}[0]{from} eq $ENV{mine_PK} && $j->{incoming}[0]{grams} == 7500' <<<"$OUT"
 expect 0 "holdings text of the receiver" holdings "$sep_PK"
 check "the text says in transit from the miner" \
-	grep -qE "'conc-1' +7500 g +from Bayan Obo Mine \(CN\)" <<<"$OUT"
+	grep -qE "'conc-1' +7.5 kg +from Bayan Obo Mine \(CN\)" <<<"$OUT"
 
 echo "# a receipt for less than was shipped"
 expect_err 2 "500 g short of the 7500 g shipped: say why with --reason" \
