@@ -13,6 +13,7 @@
  */
 #include <assert.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "lodestoned.h"
 #include "util.h"
@@ -125,6 +126,61 @@ lsd_batch_add(struct lsd_batch *b, const struct lsd_batch_side *side, void *tag,
 	b->bytes += bytes;
 }
 
+/* Rejections logged: at most REJECT_BURST lines, refilled at REJECT_RATE a
+ * second; what is over is counted and said once the log has room again. */
+#define REJECT_RATE  10
+#define REJECT_BURST 20
+
+static struct {
+	double tokens;
+	struct timespec last;
+	unsigned long suppressed;
+} reject_log = {REJECT_BURST, {0, 0}, 0};
+
+static bool
+reject_log_room(void)
+{
+	struct timespec now;
+	double dt;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = (double)(now.tv_sec - reject_log.last.tv_sec) +
+	     (double)(now.tv_nsec - reject_log.last.tv_nsec) / 1e9;
+	reject_log.last = now;
+	reject_log.tokens += dt * REJECT_RATE;
+	if (reject_log.tokens > REJECT_BURST)
+		reject_log.tokens = REJECT_BURST;
+	if (reject_log.tokens < 1) {
+		reject_log.suppressed++;
+		return false;
+	}
+	reject_log.tokens -= 1;
+	if (reject_log.suppressed != 0) {
+		log_info("%lu more rejected records were not logged (at most %d a second)",
+			 reject_log.suppressed, REJECT_RATE);
+		reject_log.suppressed = 0;
+	}
+	return true;
+}
+
+/* Every record the batch refused, once, with its reason (rate-limited). */
+static void
+log_rejections(const struct lsd_batch *b)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+
+	for (size_t i = 0; i < b->n_envs; i++) {
+		const struct ls_ingest_result *res = &b->results[i];
+		if (res->status != LS_INGEST_REJECTED || !reject_log_room())
+			continue;
+		log_info("rejected %s %.16s from %s: %s: %s",
+			 res->has_id ? ls_rtype_name(res->type) : "envelope",
+			 res->has_id ? ls_hex(res->id, LS_ID_LEN, hex) : "(undecodable)",
+			 b->admit[i] >= LS_ADMIT_LOCAL ? "a client" : "a peer",
+			 ls_reason_code(res->reason), res->message);
+	}
+}
+
 void
 lsd_batch_flush(struct lsd_batch *b)
 {
@@ -142,9 +198,11 @@ lsd_batch_flush(struct lsd_batch *b)
 		log_error("ingest of %zu records (%zu from clients, %zu from peers) failed: %s; "
 			  "nothing of it was stored",
 			  b->n_envs, local, b->n_envs - local, ls_strerror(rc));
-	else
+	else {
 		log_debug("ingested %zu records (%zu from clients, %zu from peers) in one commit",
 			  b->n_envs, local, b->n_envs - local);
+		log_rejections(b);
+	}
 	for (size_t i = 0; i < b->n_items; i++) {
 		const struct item *it = &b->items[i];
 		it->side->done(it->side->arg, it->tag, rc, b->results + it->first, it->n);

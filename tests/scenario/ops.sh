@@ -93,6 +93,11 @@ keygen mine
 lsc --api "ipc://$B/api.sock" cert issue -k "$T/root.key" --subject "$T/root.key.pub" --org Root \
 	--country CN --roles authority
 check "a record is stored before the reload" [ "$RC" -eq 0 ]
+lsc --api "ipc://$B/api.sock" lot register -k "$T/mine.key" --label ore --site s --country CN \
+	--category ore --grams 5 --composition Nd=1
+check "a submission by an uncertified key is rejected" [ "$RC" -eq 1 ]
+check "  and the daemon logs it once, with its reason" \
+	waitfor "info: rejected lot [0-9a-f]\{16\} from a client: no-certificate: " "$B.log"
 
 # SIGHUP with a new log level and a new peer
 C="$T/c"
