@@ -111,6 +111,8 @@ struct gpeer {
 	uint64_t last_sync;       /* wall clock seconds; 0: never */
 	uint64_t next_sync_ms;    /* dialled peers: when to send the next Sync */
 	uint64_t received, rejected, dropped;
+	/* a long sync's progress in the log (sync_progress) */
+	uint64_t sync_got, sync_start_ms, sync_logged_ms, sync_logged_got;
 	struct bucket msgs, reqs;
 	uint64_t logged_ms; /* last fault logged at warn level */
 	/* anti-entropy with this peer */
@@ -497,6 +499,8 @@ pull_pop(struct gpeer *p)
 	p->n_pulls--;
 }
 
+static void sync_progress(struct gpeer *p, uint64_t accepted);
+
 /* Sends the Pull at the front of p's queue; with nothing left to pull the
  * round is complete. */
 static void
@@ -510,6 +514,7 @@ pull_send(struct lsd_gossip *g, const struct chan *c)
 	if (f == NULL) {
 		if (!p->walking)
 			p->last_sync = ls_now();
+		sync_progress(p, 0);
 		return;
 	}
 	m.from_seq = f->from;
@@ -1379,9 +1384,10 @@ quorum_check(struct lsd_gossip *g, uint64_t size, const struct ls_note *n, const
 	}
 	if (size > g->announced) {
 		g->announced = size;
-		log_info(
-		    "checkpoint %llu reached quorum (%zu of %zu witnesses, %zu needed) at %llu",
-		    (unsigned long long)size, nt, nk, k, (unsigned long long)ts[k - 1]);
+		char when[32];
+		log_info("checkpoint %llu reached quorum (%zu of %zu witnesses, %zu needed) at %s",
+			 (unsigned long long)size, nt, nk, k,
+			 ls_time_format(ts[k - 1], when, sizeof(when)));
 		send_cosigned(g, text, len);
 	}
 }
@@ -1882,12 +1888,68 @@ wjob_ingested(struct wjob *w, const struct ls_ingest_result *results, size_t n)
 /* The batch was ingested: counts what peer tag had rejected and remembers
  * what it had sent that was accepted. When the ingest failed nothing of it
  * is stored: the next sync pulls it again. */
+#define SYNC_LOG_MS    5000 /* a sync's progress in the log, at most this often */
+#define SYNC_LOG_FIRST 256  /* records fetched before a sync is worth a line */
+
+/* Records a feed pull still has to bring: at least what the queued pulls name. */
+static uint64_t
+pulls_remaining(const struct gpeer *p)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < p->n_pulls; i++) {
+		const struct pull *f = &p->pulls[(p->pull_head + i) % PULLS_MAX];
+		if (f->to >= f->from)
+			n += f->to - f->from + 1;
+	}
+	return n;
+}
+
+/*
+ * A long first sync (or a catch-up after a partition) says how it goes:
+ * records fetched, the rate, what the pulls still name; and when it ends.
+ * Short syncs stay quiet.
+ */
+static void
+sync_progress(struct gpeer *p, uint64_t accepted)
+{
+	uint64_t t = now_ms(), left = pulls_remaining(p);
+	bool busy = p->n_pulls != 0 || p->walking;
+
+	if (accepted != 0 && p->sync_got == 0)
+		p->sync_start_ms = p->sync_logged_ms = t;
+	p->sync_got += accepted;
+	if (p->sync_got < SYNC_LOG_FIRST) {
+		if (!busy)
+			p->sync_got = 0;
+		return;
+	}
+	if (!busy) {
+		double s = (double)(t - p->sync_start_ms) / 1000.0;
+		log_info("peer %.16s: sync done: %llu records in %.1f s", p->hex,
+			 (unsigned long long)p->sync_got, s);
+		p->sync_got = 0;
+		return;
+	}
+	if (t - p->sync_logged_ms >= SYNC_LOG_MS) {
+		double s = (double)(t - p->sync_logged_ms) / 1000.0;
+		log_info("peer %.16s: sync: %llu records fetched (%.0f/s), at least %llu to go in "
+			 "%zu feed range(s)%s",
+			 p->hex, (unsigned long long)p->sync_got,
+			 s > 0 ? (double)(p->sync_got - p->sync_logged_got) / s : 0.0,
+			 (unsigned long long)left, p->n_pulls,
+			 p->walking ? ", heads still compared" : "");
+		p->sync_logged_ms = t;
+		p->sync_logged_got = p->sync_got;
+	}
+}
+
 static void
 ingested(void *arg, void *tag, int rc, struct ls_ingest_result *results, size_t n)
 {
 	struct lsd_gossip *g = arg;
 	struct gpeer *p = tag;
-	uint64_t rejected = 0;
+	uint64_t rejected = 0, accepted = 0; /* accepted: fetched, see below */
 	size_t last = 0;
 
 	if (rc != 0) {
@@ -1902,6 +1964,10 @@ ingested(void *arg, void *tag, int rc, struct ls_ingest_result *results, size_t 
 			memcpy(e->id, results[i].id, LS_ID_LEN);
 			e->p = p;
 		}
+		/* fetched: new here, stored or waiting for what it names */
+		if (results[i].status == LS_INGEST_ACCEPTED ||
+		    results[i].status == LS_INGEST_PENDING)
+			accepted++;
 		if (results[i].status != LS_INGEST_REJECTED)
 			continue;
 		rejected++;
@@ -1911,6 +1977,7 @@ ingested(void *arg, void *tag, int rc, struct ls_ingest_result *results, size_t 
 	p->rejected += rejected;
 	if (rejected > 0)
 		peer_fault(p, "records rejected", results[last].message);
+	sync_progress(p, accepted);
 }
 
 /*
@@ -2120,6 +2187,9 @@ lsd_gossip_run(struct lsd_gossip *g, struct lsd_batch *b)
 	}
 	timers(g);
 	outbox_flush(g);
+	for (size_t i = 0; i < g->n_peers; i++) /* a long sync that ended says so */
+		if (g->peers[i].sync_got != 0)
+			sync_progress(&g->peers[i], 0);
 }
 
 int

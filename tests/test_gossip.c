@@ -696,6 +696,17 @@ test_gossip_restart_catches_up(void **state)
 	node_start(w, &d, "--peer", peer_a, NULL);
 	wait_records(abd, 3, 301);
 	assert_true(node_has(&d, l[0].id) && node_has(&d, l[299].id));
+	/* a first sync of 301 records is long enough to say so in the log */
+	for (int i = 0; i < 100 && !log_has(&d, "sync done: "); i++)
+		usleep(50 * 1000);
+	if (!log_has(&d, "sync done: ")) {
+		char cmd[700];
+		snprintf(cmd, sizeof(cmd), "grep -v 'debug: api\\|accepted' '%s' | tail -30 >&2",
+			 d.log);
+		if (system(cmd) != 0)
+			fprintf(stderr, "(no log)\n");
+	}
+	assert_true(log_has(&d, "sync done: "));
 
 	node_stop(&a, SIGTERM);
 	node_stop(&b, SIGTERM);
