@@ -195,6 +195,12 @@ json_t *out_json_time(uint64_t t);
 json_t *out_record_json(const struct ls_record *r);
 /* A record as text, several lines, for `show`. */
 void out_record_text(const struct ls_record *r);
+/* Names keys in out_record_text ("Org (CC)" next to the hex): namer returns
+ * the name or NULL. NULL namer: hex only. */
+void out_set_key_namer(const char *(*namer)(void *arg, const uint8_t key[LS_KEY_LEN]), void *arg);
+/* The holder of key as "Org (CC)" from its newest certificate, or its first
+ * 16 hex digits; remembered for the run (session.c). */
+const char *cli_key_name(struct cli *c, const uint8_t key[LS_KEY_LEN]);
 /* One-line summary of a record ("lot 'ore-1' 1000000 g ore at Bayan Obo (CN)"). */
 void out_record_summary(const struct ls_record *r, char *buf, size_t len);
 /* A composition "Nd=300000,Dy=50000" into buf. */

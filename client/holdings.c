@@ -15,42 +15,6 @@
 
 #include "client.h"
 
-/* "Org (CC)" of a key from its certificate, else a short hex, remembered. */
-struct names {
-	size_t n;
-	struct {
-		uint8_t key[LS_KEY_LEN];
-		char name[LS_STR_MAX + 8];
-	} v[16];
-};
-
-static const char *
-name_of(struct cli *c, struct names *ns, const uint8_t key[LS_KEY_LEN], char *buf, size_t len)
-{
-	struct ls_err_ctx ctx = {{0}};
-	struct ls_record *r = NULL;
-	uint8_t cert[LS_ID_LEN], *env = NULL;
-	size_t elen = 0;
-	char hex[LS_HEX_KEY_LEN + 1];
-
-	for (size_t i = 0; i < ns->n; i++)
-		if (memcmp(ns->v[i].key, key, LS_KEY_LEN) == 0)
-			return ns->v[i].name;
-	snprintf(buf, len, "%.16s", ls_hex(key, LS_KEY_LEN, hex));
-	if (ls_api_cert_of(c->api, key, 0, cert, &ctx) == 0 &&
-	    ls_api_get(c->api, cert, &env, &elen, &ctx) == 0 &&
-	    ls_record_decode(env, elen, &r, &ctx) == 0 && r->type == LS_REC_CERTIFICATE)
-		snprintf(buf, len, "%s (%s)", r->certificate.org, r->certificate.country);
-	ls_record_free(r);
-	free(env);
-	if (ns->n < sizeof(ns->v) / sizeof(ns->v[0])) {
-		memcpy(ns->v[ns->n].key, key, LS_KEY_LEN);
-		snprintf(ns->v[ns->n].name, sizeof(ns->v[ns->n].name), "%s", buf);
-		return ns->v[ns->n++].name;
-	}
-	return buf;
-}
-
 static json_t *
 flows_json(const struct ls_flow *f, size_t n, const char *party)
 {
@@ -98,16 +62,15 @@ holdings_json(const struct ls_holdings *h)
 }
 
 static void
-flows_text(struct cli *c, struct names *ns, const char *title, const struct ls_flow *f, size_t n,
-	   bool in, bool more)
+flows_text(struct cli *c, const char *title, const struct ls_flow *f, size_t n, bool in, bool more)
 {
-	char hex[LS_HEX_KEY_LEN + 1], buf[LS_STR_MAX + 8];
+	char hex[LS_HEX_KEY_LEN + 1];
 
 	printf("%s:\n", title);
 	if (n == 0)
 		puts("  (none)");
 	for (size_t i = 0; i < n; i++) {
-		const char *who = name_of(c, ns, f[i].party, buf, sizeof(buf));
+		const char *who = cli_key_name(c, f[i].party);
 		char mass[32];
 		printf("  %.16s  '%s'  %s  ", ls_hex(f[i].transfer, LS_ID_LEN, hex), f[i].label,
 		       ls_grams_human(f[i].grams, mass, sizeof(mass)));
@@ -126,11 +89,10 @@ flows_text(struct cli *c, struct names *ns, const char *title, const struct ls_f
 static void
 holdings_text(struct cli *c, const struct ls_holdings *h)
 {
-	struct names ns = {0};
-	char hex[LS_HEX_KEY_LEN + 1], buf[LS_STR_MAX + 8];
+	char hex[LS_HEX_KEY_LEN + 1];
 
 	printf("holdings of %s", ls_hex(h->holder, LS_KEY_LEN, hex));
-	printf(" (%s)\n", name_of(c, &ns, h->holder, buf, sizeof(buf)));
+	printf(" (%s)\n", cli_key_name(c, h->holder));
 	puts("holds:");
 	if (h->n_holds == 0)
 		puts("  (none)");
@@ -143,8 +105,8 @@ holdings_text(struct cli *c, const struct ls_holdings *h)
 	if (h->more_holds)
 		printf("  ... more: go on with --after %s\n",
 		       ls_hex(h->holds[h->n_holds - 1].lot, LS_ID_LEN, hex));
-	flows_text(c, &ns, "in transit to it", h->in, h->n_in, true, h->more_in);
-	flows_text(c, &ns, "in transit from it", h->out, h->n_out, false, h->more_out);
+	flows_text(c, "in transit to it", h->in, h->n_in, true, h->more_in);
+	flows_text(c, "in transit from it", h->out, h->n_out, false, h->more_out);
 }
 
 int

@@ -294,6 +294,30 @@ field_hex(const char *name, const uint8_t *bin, size_t len)
 	field(name, "%s", ls_hex(bin, len, hex));
 }
 
+static const char *(*key_namer)(void *arg, const uint8_t key[LS_KEY_LEN]);
+static void *key_namer_arg;
+
+void
+out_set_key_namer(const char *(*namer)(void *arg, const uint8_t key[LS_KEY_LEN]), void *arg)
+{
+	key_namer = namer;
+	key_namer_arg = arg;
+}
+
+/* A key, with the name of its holder when a namer is set and knows it. */
+static void
+field_key(const char *name, const uint8_t key[LS_KEY_LEN])
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+	const char *who = key_namer != NULL ? key_namer(key_namer_arg, key) : NULL;
+
+	ls_hex(key, LS_KEY_LEN, hex);
+	if (who != NULL && strncmp(who, hex, 16) != 0)
+		field(name, "%s  %s", hex, who);
+	else
+		field(name, "%s", hex);
+}
+
 static void
 field_time(const char *name, uint64_t t)
 {
@@ -332,7 +356,7 @@ out_record_text(const struct ls_record *r)
 
 	field_hex("id", r->id, LS_ID_LEN);
 	field("type", "%s", ls_rtype_name(r->type));
-	field_hex("author", r->author, LS_KEY_LEN);
+	field_key("author", r->author);
 	field("seq", "%" PRIu64, r->seq);
 	if (r->has_prev)
 		field_hex("prev", r->prev, LS_ID_LEN);
@@ -343,7 +367,7 @@ out_record_text(const struct ls_record *r)
 		field("cert", "none (trust anchor)");
 	switch (r->type) {
 	case LS_REC_CERTIFICATE:
-		field_hex("subject", r->certificate.subject, LS_KEY_LEN);
+		field_key("subject", r->certificate.subject);
 		field("org", "%s", r->certificate.org);
 		field("country", "%s", r->certificate.country);
 		ls_roles_format(r->certificate.roles, buf, sizeof(buf));
@@ -395,13 +419,13 @@ out_record_text(const struct ls_record *r)
 	case LS_REC_LICENSE: {
 		const struct ls_license *l = &r->license;
 		field("number", "%s", l->number);
-		field_hex("licensee", l->licensee, LS_KEY_LEN);
+		field_key("licensee", l->licensee);
 		field("kind", "%s", l->general ? "general" : "individual");
 		field_list("items", &l->items);
 		field("max grams", "%" PRIu64, l->max_grams);
 		field_list("destinations", &l->destinations);
 		if (l->has_end_user)
-			field_hex("end user", l->end_user, LS_KEY_LEN);
+			field_key("end user", l->end_user);
 		field("end use", "%s", l->end_use);
 		if (l->valid_from != 0)
 			field_time("valid from", l->valid_from);
@@ -448,7 +472,7 @@ out_record_text(const struct ls_record *r)
 		} else {
 			field("technology", "%s", t->tech);
 		}
-		field_hex("to", t->to, LS_KEY_LEN);
+		field_key("to", t->to);
 		field_hex("to cert", t->to_cert, LS_ID_LEN);
 		if (t->has_license)
 			field_hex("license", t->license, LS_ID_LEN);

@@ -509,13 +509,21 @@ cmd_origin(struct cli *c, int argc, char **argv)
 
 /* ---- show ---- */
 
+static const char *
+show_namer(void *arg, const uint8_t key[LS_KEY_LEN])
+{
+	return cli_key_name(arg, key);
+}
+
 int
 cmd_show(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {CLI_COMMON_LONGOPTS};
 	struct ls_record *r = NULL;
 	struct ls_err_ctx ctx = {{0}};
-	uint8_t id[LS_ID_LEN], *env = NULL;
+	uint8_t id[LS_ID_LEN], lot[LS_ID_LEN], *env = NULL;
+	char hex[LS_HEX_KEY_LEN + 1];
+	bool is_lot = false, made_by;
 	size_t len = 0;
 	int ch, rc;
 
@@ -528,8 +536,25 @@ cmd_show(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "which record? give ID");
 	if (optind + 1 < argc)
 		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
-	if ((rc = cli_resolve_record(c, argv[optind], id)) != CLI_OK)
+	/* a record id (or prefix), else a lot id, prefix or label: the record
+	 * that made the lot */
+	if ((rc = cli_connect(c)) != CLI_OK)
 		return rc;
+	rc = ls_api_resolve(c->api, LS_RESOLVE_RECORD, argv[optind], id, &ctx);
+	if (rc == LS_ERR_NOT_FOUND || rc == LS_ERR_INVALID) {
+		memset(&ctx, 0, sizeof(ctx));
+		rc = ls_api_resolve(c->api, LS_RESOLVE_LOT, argv[optind], lot, &ctx);
+		if (rc == LS_ERR_NOT_FOUND || rc == LS_ERR_INVALID) {
+			cli_err("%s: unknown record or lot '%s'", c->cmd, argv[optind]);
+			return CLI_USAGE;
+		}
+		if (rc != 0)
+			return cli_api_fail(c, rc, &ctx, argv[optind]);
+		memcpy(id, lot, LS_ID_LEN);
+		is_lot = true;
+	} else if ((rc = cli_resolve_record(c, argv[optind], id)) != CLI_OK) {
+		return rc;
+	}
 	if ((rc = ls_api_get(c->api, id, &env, &len, &ctx)) != 0)
 		return cli_api_fail(c, rc, &ctx, argv[optind]);
 	if ((rc = ls_record_decode(env, len, &r, &ctx)) != 0) {
@@ -538,12 +563,19 @@ cmd_show(struct cli *c, int argc, char **argv)
 		free(env);
 		return CLI_FAIL;
 	}
+	made_by = is_lot && memcmp(r->id, lot, LS_ID_LEN) != 0;
 	if (c->json) {
 		json_t *o = out_record_json(r);
 		json_object_set_new(o, "signature_valid", json_boolean(ls_record_verify(r) == 0));
+		if (made_by)
+			json_object_set_new(o, "made_lot", out_json_hex(lot, LS_ID_LEN));
 		out_json(o);
 	} else {
+		if (made_by)
+			printf("lot %s is an output of this record\n", ls_hex(lot, LS_ID_LEN, hex));
+		out_set_key_namer(show_namer, c);
 		out_record_text(r);
+		out_set_key_namer(NULL, NULL);
 		printf("%-16s %s\n", "signature check", ls_record_verify(r) == 0 ? "good" : "BAD");
 	}
 	ls_record_free(r);

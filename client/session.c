@@ -338,3 +338,43 @@ cli_print_written(struct cli *c, const uint8_t id[LS_ID_LEN], const uint8_t *lot
 			puts(ls_hex(lots + i * LS_ID_LEN, LS_ID_LEN, hex));
 	return CLI_OK;
 }
+
+/* ---- names of keys ---- */
+
+#define KEY_NAMES 64 /* remembered per run */
+
+static struct {
+	size_t n;
+	struct {
+		uint8_t key[LS_KEY_LEN];
+		char name[LS_STR_MAX + 8];
+	} v[KEY_NAMES];
+} key_names;
+
+const char *
+cli_key_name(struct cli *c, const uint8_t key[LS_KEY_LEN])
+{
+	static char buf[LS_STR_MAX + 8];
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_record *r = NULL;
+	uint8_t cert[LS_ID_LEN], *env = NULL;
+	size_t elen = 0;
+	char hex[LS_HEX_KEY_LEN + 1];
+
+	for (size_t i = 0; i < key_names.n; i++)
+		if (memcmp(key_names.v[i].key, key, LS_KEY_LEN) == 0)
+			return key_names.v[i].name;
+	snprintf(buf, sizeof(buf), "%.16s", ls_hex(key, LS_KEY_LEN, hex));
+	if (c->api != NULL && ls_api_cert_of(c->api, key, 0, cert, &ctx) == 0 &&
+	    ls_api_get(c->api, cert, &env, &elen, &ctx) == 0 &&
+	    ls_record_decode(env, elen, &r, &ctx) == 0 && r->type == LS_REC_CERTIFICATE)
+		snprintf(buf, sizeof(buf), "%s (%s)", r->certificate.org, r->certificate.country);
+	ls_record_free(r);
+	free(env);
+	if (key_names.n < KEY_NAMES) {
+		memcpy(key_names.v[key_names.n].key, key, LS_KEY_LEN);
+		snprintf(key_names.v[key_names.n].name, sizeof(key_names.v[0].name), "%s", buf);
+		return key_names.v[key_names.n++].name;
+	}
+	return buf;
+}

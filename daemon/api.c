@@ -434,12 +434,17 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 		rc = ls_store_head(s->store, req->head.author, &resp->head.seq, resp->head.id,
 				   &resp->head.timestamp);
 		return rc ? not_found(ctx, rc, "author", req->head.author) : 0;
-	case LS_API_GET:
+	case LS_API_GET: {
+		/* a record, or the record that made a lot (show LOT) */
+		uint8_t rec[LS_ID_LEN];
 		rc = ls_store_get(s->store, req->get.id, &resp->get.env, &resp->get.len);
+		if (rc == LS_ERR_NOT_FOUND && ls_store_lot_record(s->store, req->get.id, rec) == 0)
+			rc = ls_store_get(s->store, rec, &resp->get.env, &resp->get.len);
 		if (rc != 0)
 			return not_found(ctx, rc, "record", req->get.id);
 		resp->kind = LS_API_GET;
 		return 0;
+	}
 	case LS_API_RESOLVE:
 		resp->kind = LS_API_RESOLVE;
 		return ls_store_resolve(s->store, req->resolve.kind, req->resolve.name,

@@ -448,6 +448,21 @@ ls_store_get(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint8_t **env, siz
 }
 
 int
+ls_store_lot_record(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t rec[LS_ID_LEN])
+{
+	struct ls_lot_info info;
+	struct ls_txn t;
+	int rc;
+
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((rc = ls_txn_lot(&t, lot, &info)) == 0)
+		memcpy(rec, info.rec, LS_ID_LEN);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
 ls_store_get_record(struct ls_store *s, const uint8_t id[LS_ID_LEN], struct ls_record **r)
 {
 	struct ls_txn t;

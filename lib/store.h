@@ -195,6 +195,10 @@ int ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const 
 /* The envelope of record id. *env is malloc'd (caller frees). LS_ERR_NOT_FOUND. */
 int ls_store_get(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint8_t **env, size_t *len);
 
+/* The record that made lot (its registration, or the transformation of
+ * which it is an output) into rec. LS_ERR_NOT_FOUND when no such lot. */
+int ls_store_lot_record(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t rec[LS_ID_LEN]);
+
 /* The decoded record id (free with ls_record_free). LS_ERR_NOT_FOUND. */
 int ls_store_get_record(struct ls_store *s, const uint8_t id[LS_ID_LEN], struct ls_record **r);
 

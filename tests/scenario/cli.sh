@@ -289,6 +289,7 @@ expect 0 "lot transform --json by labels" --json lot transform -k "$T/sep.key" \
 	--out "magnet-alloy:alloy:300000:Nd=700000,Pr=200000,Dy=50000"
 check "lot transform --json has lots" jtest '@{$j->{lots}} == 1' <<<"$OUT"
 ALLOY=$(jget '$j->{lots}[0]' <<<"$OUT")
+export ALLOY
 expect_err 2 "unknown lot 'no-such-lot'" "transform of an unknown lot" lot transform -k "$T/sep.key" \
 	--in no-such-lot=5 --out "x:oxide:5:Dy=1"
 expect_err 2 "expected LABEL:CAT:GRAMS" "transform with a malformed --out" lot transform \
@@ -342,6 +343,11 @@ check "verify --json: denied, reason end-use-denied with record ids" \
 	jtest '$j->{verdict} eq "denied" &&
 		grep { $_->{code} eq "end-use-denied" && @{$_->{records}} > 0 } @{$j->{reasons}}' <<<"$OUT"
 expect 0 "verify by label" verify magnet-alloy
+expect 0 "show takes a lot label" show magnet-alloy
+check "  and shows the transformation that made it" grep -q "^lot $ALLOY is an output of this record" <<<"$OUT"
+check "  with the author's organisation next to its key" grep -qE "^author +[0-9a-f]{64}  Baotou Separation \(CN\)$" <<<"$OUT"
+expect 0 "show takes a lot id prefix" --json show "${ALLOY:0:12}"
+check "  --json names the lot it made" jtest '$j->{made_lot} eq $ENV{ALLOY} && $j->{type} eq "transformation"' <<<"$OUT"
 expect 0 "verify by id prefix" verify "${ALLOY:0:12}"
 expect_err 2 "unknown lot 'no-such-lot'" "verify of an unknown lot" verify no-such-lot
 expect_err 2 "unknown lot 'deadbeefdeadbeef'" "verify of an unknown id prefix" verify deadbeefdeadbeef
