@@ -169,13 +169,24 @@ struct ls_txn {
 	bool replay;              /* folding a branch: write the branch state only */
 	bool readonly;            /* a read transaction: nothing it reads changes */
 	struct ls_idmap *memo;    /* read transactions: certificate windows (kind.c) */
+	struct ls_qcache *qc;     /* a question's memo while it runs (qcache.c), or NULL */
+	/* The cost of what was read in this transaction: record envelopes
+	 * read from recs (each one decode), and every table read (point reads
+	 * and cursor steps). ls_txn_begin zeroes them; only readers count. */
+	uint64_t n_records;
+	uint64_t n_reads;
 };
 
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);
 
 int ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t);
+/* Ends t, and frees a question memo still attached to it (t->qc). */
 void ls_txn_abort(struct ls_txn *t);
+
+struct ls_qcache;
+/* Frees a question memo (qcache.c); NULL-safe. */
+void ls_qcache_free(struct ls_qcache **c);
 
 /* Point reads inside a transaction; LS_ERR_NOT_FOUND when absent. */
 int ls_txn_get(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val);
@@ -190,8 +201,18 @@ int ls_txn_record_pos(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *p
 int ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN]);
 /* Whether record id is stored (a failed read says no: not for rules). */
 bool ls_txn_has_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN]);
+/* The type of stored record id (from the ids table, no decode). */
+int ls_txn_record_type(struct ls_txn *t, const uint8_t id[LS_ID_LEN], enum ls_rtype *type);
 /* Decodes stored record id (no signature check: it was checked at ingest). */
 int ls_txn_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN], struct ls_record **r);
+/*
+ * Stored record id, decoded once per memo: *r is borrowed from the memo,
+ * or (no memo) equal to *owned, which the caller frees with
+ * ls_record_free (NULL-safe: free *owned in every case).
+ */
+int ls_txn_record_ref(struct ls_txn *t, const uint8_t id[LS_ID_LEN], const struct ls_record **r,
+		      struct ls_record **owned);
+
 /* Envelope bytes of a stored record; valid until the transaction ends. */
 int ls_txn_envelope(struct ls_txn *t, const uint8_t id[LS_ID_LEN], MDB_val *env);
 

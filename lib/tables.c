@@ -84,6 +84,7 @@ scan_from(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen, const 
 		return ls_store_err(mrc);
 	for (mrc = mdb_cursor_get(c, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		t->n_reads++;
 		if (klen && (k.mv_size < klen || memcmp(k.mv_data, prefix, klen) != 0))
 			break;
 		if ((rc = fn(arg, &k, &v)) != 0)
@@ -923,6 +924,7 @@ ls_txn_evidence_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64
 	if ((mrc = mdb_cursor_open(t->txn, t->s->evidence, &c)) != 0)
 		return ls_store_err(mrc);
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	t->n_reads++;
 	if (mrc != 0 || k.mv_size != LS_KEY_LEN + 8 || memcmp(k.mv_data, author, LS_KEY_LEN) != 0) {
 		mdb_cursor_close(c);
 		return mrc != 0 && mrc != MDB_NOTFOUND ? ls_store_err(mrc) : LS_ERR_NOT_FOUND;

@@ -371,12 +371,13 @@ denied_by_name(struct ls_txn *t, const struct ls_policy *p, const struct key_cer
 
 	*denied = false;
 	for (size_t i = 0; i < kc->n && !*denied && p->denied_end_user_names.n > 0; i++) {
-		struct ls_record *cr = NULL;
-		if ((rc = ls_txn_record(t, kc->cert[i], &cr)) != 0)
+		const struct ls_record *cr = NULL;
+		struct ls_record *owned = NULL;
+		if ((rc = ls_txn_record_ref(t, kc->cert[i], &cr, &owned)) != 0)
 			return rc;
 		*denied = cr->type == LS_REC_CERTIFICATE &&
 			  ls_strlist_has(&p->denied_end_user_names, cr->certificate.org);
-		ls_record_free(cr);
+		ls_record_free(owned);
 	}
 	return 0;
 }
@@ -405,36 +406,31 @@ ancestors(struct ls_txn *t, const uint8_t lot[32], uint8_t (**out)[32], size_t *
 	if ((rc = ls_idmap_put(seen, lot, (void *)1)) != 0)
 		goto out;
 	while (head < cnt) {
-		struct ls_lot_info li;
-		struct ls_record *r = NULL;
-		if ((rc = ls_txn_lot(t, q[head], &li)) != 0)
+		const struct ls_lotnode *ln;
+		struct ls_lotnode *owned = NULL;
+		if ((rc = ls_txn_lotnode(t, q[head], &ln, &owned)) != 0)
 			goto out;
 		head++;
-		if (li.index == LS_LOT_REGISTRATION)
-			continue;
-		if ((rc = ls_txn_record(t, li.rec, &r)) != 0)
-			goto out;
-		for (size_t i = 0; i < r->transformation.n_inputs; i++) {
-			const uint8_t *in = r->transformation.inputs[i].lot;
+		for (size_t i = 0; ln->li.index != LS_LOT_REGISTRATION && i < ln->n_inputs; i++) {
+			const uint8_t *in = ln->inputs[i].lot;
 			if (ls_idmap_has(seen, in))
 				continue;
 			if (cnt == cap) {
 				uint8_t(*nq)[32] = realloc(q, cap * 2 * 32);
 				if (nq == NULL) {
-					ls_record_free(r);
 					rc = LS_ERR_NOMEM;
-					goto out;
+					break;
 				}
 				q = nq;
 				cap *= 2;
 			}
 			memcpy(q[cnt++], in, 32);
-			if ((rc = ls_idmap_put(seen, in, (void *)1)) != 0) {
-				ls_record_free(r);
-				goto out;
-			}
+			if ((rc = ls_idmap_put(seen, in, (void *)1)) != 0)
+				break;
 		}
-		ls_record_free(r);
+		ls_lotnode_free(&owned);
+		if (rc != 0)
+			goto out;
 	}
 	*out = q;
 	*n = cnt;
@@ -483,21 +479,23 @@ custody_push(struct custody *c, const uint8_t holder[32], const uint8_t lot[32])
 }
 
 static int
-custody_child(void *arg, const uint8_t rec[32])
+custody_child(struct custody *c, const struct ls_kid *kid)
 {
-	struct custody *c = arg;
-	struct ls_record *r = NULL;
+	const struct ls_record *r = NULL;
+	struct ls_record *owned = NULL;
 	bool received = false;
 	int rc = 0;
 
-	if ((rc = ls_txn_record(c->t, rec, &r)) != 0)
+	if (kid->type != LS_REC_TRANSFER)
+		return 0;
+	if ((rc = ls_txn_record_ref(c->t, kid->id, &r, &owned)) != 0)
 		return rc;
 	if (r->type == LS_REC_TRANSFER && memcmp(r->transfer.to, c->holder, 32) == 0 &&
-	    (rc = ls_txn_received(c->t, rec, &received)) == 0 && received) {
-		if ((rc = ls_idmap_put(c->transfers, rec, (void *)1)) == 0)
+	    (rc = ls_txn_received(c->t, kid->id, &received)) == 0 && received) {
+		if ((rc = ls_idmap_put(c->transfers, kid->id, (void *)1)) == 0)
 			rc = custody_push(c, r->author, c->lot);
 	}
-	ls_record_free(r);
+	ls_record_free(owned);
 	return rc;
 }
 
@@ -519,23 +517,26 @@ custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struc
 	if ((rc = custody_push(&c, holder, lot)) != 0)
 		goto out;
 	while (c.sp > 0) {
-		struct ls_lot_info li;
+		const struct ls_lotnode *ln;
+		struct ls_lotnode *lown = NULL;
+		struct ls_kids kids;
 		c.sp--;
 		memcpy(c.holder, c.stack[c.sp], 32);
 		memcpy(c.lot, c.stack[c.sp] + 32, 32);
-		if ((rc = ls_txn_children(t, c.lot, custody_child, &c)) != 0 ||
-		    (rc = ls_txn_lot(t, c.lot, &li)) != 0)
+		if ((rc = ls_txn_lotnode(t, c.lot, &ln, &lown)) != 0)
 			goto out;
-		if (li.index != LS_LOT_REGISTRATION && memcmp(li.maker, c.holder, 32) == 0) {
-			struct ls_record *r = NULL;
-			if ((rc = ls_txn_record(t, li.rec, &r)) != 0)
-				goto out;
-			for (size_t i = 0; rc == 0 && i < r->transformation.n_inputs; i++)
-				rc = custody_push(&c, li.maker, r->transformation.inputs[i].lot);
-			ls_record_free(r);
-			if (rc != 0)
-				goto out;
+		if ((rc = ls_txn_lot_kids(t, ln, &kids)) == 0) {
+			for (size_t i = 0; rc == 0 && i < kids.n; i++)
+				rc = custody_child(&c, &kids.v[i]);
+			ls_kids_release(&kids);
 		}
+		if (rc == 0 && ln->li.index != LS_LOT_REGISTRATION &&
+		    memcmp(ln->li.maker, c.holder, 32) == 0)
+			for (size_t i = 0; rc == 0 && i < ln->n_inputs; i++)
+				rc = custody_push(&c, ln->li.maker, ln->inputs[i].lot);
+		ls_lotnode_free(&lown);
+		if (rc != 0)
+			goto out;
 	}
 	*out = c.transfers;
 	c.transfers = NULL;
@@ -544,6 +545,61 @@ out:
 	ls_idmap_free(&c.seen);
 	ls_idmap_free(&c.transfers);
 	return rc;
+}
+
+static void
+free_map(void *arg, const uint8_t id[32], void *val)
+{
+	struct ls_idmap *m = val;
+
+	(void)arg;
+	(void)id;
+	ls_idmap_free(&m);
+}
+
+/* A question's custody memo: hash(holder || lot) -> its custody map. */
+static void
+custody_memo_free(struct ls_idmap **memo)
+{
+	if (memo == NULL || *memo == NULL)
+		return;
+	ls_idmap_each(*memo, free_map, NULL);
+	ls_idmap_free(memo);
+}
+
+/* custody(), computed once per holder and lot in memo (NULL: no memo;
+ * then *owned is the map, the caller's to free). *out is borrowed from
+ * memo. The map is the same object every time, so the bindings walk its
+ * transfers in the same order on every hop. */
+static int
+custody_get(struct ls_txn *t, struct ls_idmap *memo, const uint8_t holder[32],
+	    const uint8_t lot[32], const struct ls_idmap **out, struct ls_idmap **owned)
+{
+	uint8_t pair[64], h[32];
+	struct ls_idmap *m;
+	int rc;
+
+	*out = NULL;
+	*owned = NULL;
+	memcpy(pair, holder, 32);
+	memcpy(pair + 32, lot, 32);
+	crypto_generichash(h, 32, pair, 64, NULL, 0);
+	if (memo != NULL && (m = ls_idmap_get(memo, h)) != NULL) {
+		*out = m;
+		return 0;
+	}
+	if ((rc = custody(t, holder, lot, &m)) != 0)
+		return rc;
+	if (memo == NULL) {
+		*out = *owned = m;
+		return 0;
+	}
+	if ((rc = ls_idmap_put(memo, h, m)) != 0) {
+		ls_idmap_free(&m);
+		return rc;
+	}
+	*out = m;
+	return 0;
 }
 
 struct bind_ctx {
@@ -585,7 +641,8 @@ static void
 bind_one(void *arg, const uint8_t id[32], void *val)
 {
 	struct bind_ctx *b = arg;
-	struct ls_record *tr = NULL, *lic = NULL;
+	const struct ls_record *tr = NULL, *lic = NULL;
+	struct ls_record *tr_own = NULL, *lic_own = NULL;
 	uint8_t ids[2][32];
 	bool exempt;
 	char h[17];
@@ -593,11 +650,11 @@ bind_one(void *arg, const uint8_t id[32], void *val)
 	(void)val;
 	if (b->rc != 0 || (b->exclude != NULL && memcmp(id, b->exclude, 32) == 0))
 		return;
-	if ((b->rc = ls_txn_record(b->t, id, &tr)) != 0)
+	if ((b->rc = ls_txn_record_ref(b->t, id, &tr, &tr_own)) != 0)
 		return;
 	if (!tr->transfer.has_license)
 		goto out;
-	if ((b->rc = ls_txn_record(b->t, tr->transfer.license, &lic)) != 0)
+	if ((b->rc = ls_txn_record_ref(b->t, tr->transfer.license, &lic, &lic_own)) != 0)
 		goto out;
 	if (lic->type != LS_REC_LICENSE)
 		goto out;
@@ -618,33 +675,34 @@ bind_one(void *arg, const uint8_t id[32], void *val)
 				       lic->license.number, h8(tr->id, h));
 	}
 out:
-	ls_record_free(tr);
-	ls_record_free(lic);
+	ls_record_free(tr_own);
+	ls_record_free(lic_own);
 }
 
 /* Re-export bindings of every license up holder's custody of lot, at `at`,
  * unless the issuing jurisdiction exempts the lot's category. */
 static int
-check_bindings(struct ls_txn *t, const struct policies *ps, uint64_t at, const uint8_t holder[32],
-	       const uint8_t lot[32], const char *dest, const char *end_use, const uint8_t *exclude,
-	       struct ls_verdict *v, bool *denied)
+check_bindings(struct ls_txn *t, struct ls_idmap *cmemo, const struct policies *ps, uint64_t at,
+	       const uint8_t holder[32], const uint8_t lot[32], const char *dest,
+	       const char *end_use, const uint8_t *exclude, struct ls_verdict *v, bool *denied)
 {
-	struct ls_idmap *tr = NULL;
-	struct ls_record *rec = NULL;
-	const struct ls_lotdef *d;
+	const struct ls_idmap *tr = NULL;
+	struct ls_idmap *tr_own = NULL;
+	const struct ls_lotnode *ln;
+	struct ls_lotnode *lown = NULL;
 	struct bind_ctx b = {t, v, ps, NULL, at, dest, end_use, exclude, false, 0};
 	int rc;
 
 	*denied = false;
-	if ((rc = ls_txn_lot_def(t, lot, &rec, &d)) != 0)
+	if ((rc = ls_txn_lotnode(t, lot, &ln, &lown)) != 0)
 		return rc;
-	b.category = d->category;
-	if ((rc = custody(t, holder, lot, &tr)) == 0) {
+	b.category = ln->category;
+	if ((rc = custody_get(t, cmemo, holder, lot, &tr, &tr_own)) == 0) {
 		ls_idmap_each(tr, bind_one, &b);
 		rc = b.rc;
 	}
-	ls_idmap_free(&tr);
-	ls_record_free(rec);
+	ls_idmap_free(&tr_own);
+	ls_lotnode_free(&lown);
 	*denied = b.denied;
 	return rc;
 }
@@ -675,6 +733,7 @@ struct prov {
 	struct policies *ps;
 	struct ls_idmap *checked;
 	struct ls_idmap *path; /* ancestors' transfers the lot's maker got material through */
+	struct ls_idmap *cmemo; /* custody maps by holder and lot (custody_get) */
 	const uint8_t *lot;
 	struct lot_trs trs;
 	size_t receipts; /* receipts seen (receipt_child) */
@@ -694,10 +753,7 @@ static int
 author_equivocated(struct ls_txn *t, const uint8_t author[32], bool *found, uint64_t *seq,
 		   uint8_t pair[2][32])
 {
-	int rc = ls_txn_evidence_first(t, author, seq, pair);
-
-	*found = rc == 0;
-	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	return ls_qcache_equivocated(t, author, found, seq, pair);
 }
 
 /*
@@ -712,7 +768,7 @@ check_time(struct prov *p, const struct ls_record *r)
 	char h[17], claimed[32], logged[32];
 	int rc;
 
-	if ((rc = ls_record_time(p->t, r, &rt)) != 0)
+	if ((rc = ls_qcache_record_time(p->t, r, &rt)) != 0)
 		return rc;
 	if (!rt.logged_known) {
 		if (p->n_unw < LS_REASON_IDS_MAX)
@@ -895,7 +951,11 @@ static int
 check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 {
 	const struct ls_transfer *tf = &tr->transfer;
-	struct ls_record *to_cert = NULL, *lic = NULL, *src = NULL;
+	const struct ls_record *lic = NULL;
+	struct ls_record *lic_own = NULL;
+	const struct ls_lotnode *ln = NULL;
+	struct ls_lotnode *lown = NULL;
+	struct ls_lotdef *def = NULL;
 	struct key_certs *snd = NULL, *rcv = NULL;
 	const char *use = *tf->end_use ? tf->end_use : "civilian";
 	char why_msg[LS_ERR_MSG_MAX], h[17];
@@ -909,7 +969,7 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 	memcpy(ids[0], tr->id, 32);
 	memcpy(ids[1], tf->to_cert, 32);
 	reason = ls_cert_check(p->t, tf->to_cert, tf->to, 0, tr->timestamp, LS_LAYER_QUESTION,
-			       &to_cert, &w);
+			       NULL, &w);
 	if (reason == LS_R_STORE)
 		return w.err;
 	if (reason != LS_R_OK)
@@ -936,11 +996,20 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 		for (size_t j = 0; j < rcv->n_cc; j++)
 			crosses |= strcmp(snd->cc[i], rcv->cc[j]) != 0;
 	if (crosses) {
-		if (tf->has_license && (rc = ls_txn_record(p->t, tf->license, &lic)) != 0)
+		if (tf->has_license &&
+		    (rc = ls_txn_record_ref(p->t, tf->license, &lic, &lic_own)) != 0)
 			goto out;
 		if (lot != NULL && ((rc = ls_ocache_get(p->oc, lot, &x.lo)) != 0 ||
-				    (rc = ls_txn_lot_def(p->t, lot, &src, &x.d)) != 0))
+				    (rc = ls_txn_lotnode(p->t, lot, &ln, &lown)) != 0))
 			goto out;
+		if (lot != NULL) {
+			if ((def = malloc(sizeof(*def))) == NULL) {
+				rc = LS_ERR_NOMEM;
+				goto out;
+			}
+			ls_lotnode_def(ln, def);
+			x.d = def;
+		}
 		x.lic = lic;
 		for (size_t i = 0; i < snd->n_cc && rc == 0; i++)
 			for (size_t j = 0; j < rcv->n_cc && rc == 0; j++)
@@ -951,15 +1020,15 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 	 * chain apply to every hop, licensed or not, to wherever it goes. */
 	for (size_t j = 0; rc == 0 && lot != NULL && j < rcv->n_cc; j++) {
 		bool denied;
-		rc = check_bindings(p->t, p->ps, tr->timestamp, tr->author, lot, rcv->cc[j], use,
-				    tr->id, p->v, &denied);
+		rc = check_bindings(p->t, p->cmemo, p->ps, tr->timestamp, tr->author, lot,
+				    rcv->cc[j], use, tr->id, p->v, &denied);
 	}
 out:
 	free(snd);
 	free(rcv);
-	ls_record_free(to_cert);
-	ls_record_free(lic);
-	ls_record_free(src);
+	free(def);
+	ls_record_free(lic_own);
+	ls_lotnode_free(&lown);
 	return rc;
 }
 
@@ -993,10 +1062,21 @@ ls_transfer_judge(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 	struct prov p;
 	const struct ls_verdict_reason *first = NULL;
 	enum ls_reason reason = LS_R_OK;
+	bool own_qc = false;
 	int rc;
 
 	ls_verdict_init(&v);
 	memset(&p, 0, sizeof(p));
+	/* A memo for this judgement (a writer's transaction may have none). */
+	if (t->qc == NULL) {
+		if ((rc = ls_qcache_begin(t)) != 0)
+			goto out;
+		own_qc = true;
+	}
+	if ((p.cmemo = ls_idmap_new()) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
 	if ((rc = policies_load(t, &ps)) != 0)
 		goto out;
 	if ((oc = ls_ocache_new(t, ps.pol, ps.n)) == NULL) {
@@ -1025,6 +1105,9 @@ out:
 	ls_verdict_release(&v);
 	policies_release(&ps);
 	ls_ocache_free(&oc);
+	custody_memo_free(&p.cmemo);
+	if (own_qc)
+		ls_qcache_end(t);
 	return rc != 0 ? ls_why_store(w, rc) : reason;
 }
 
@@ -1037,14 +1120,15 @@ static int
 receipt_child(void *arg, const uint8_t rec[32])
 {
 	struct prov *p = arg;
-	struct ls_record *r = NULL;
+	const struct ls_record *r = NULL;
+	struct ls_record *owned = NULL;
 	int rc;
 
-	if ((rc = ls_txn_record(p->t, rec, &r)) != 0)
+	if ((rc = ls_txn_record_ref(p->t, rec, &r, &owned)) != 0)
 		return rc;
 	p->receipts += r->type == LS_REC_RECEIPT;
 	rc = check_record(p, r);
-	ls_record_free(r);
+	ls_record_free(owned);
 	return rc;
 }
 
@@ -1099,24 +1183,26 @@ cmp_to(const void *a, const void *b)
 }
 
 static int
-lot_child(void *arg, const uint8_t rec[32])
+lot_child(struct child_ctx *c, const struct ls_kid *kid)
 {
-	struct child_ctx *c = arg;
 	struct prov *p = c->p;
 	struct ls_verdict *main_v = p->v;
-	struct ls_record *r = NULL;
+	const struct ls_record *r = NULL;
+	struct ls_record *owned = NULL;
 	bool own = memcmp(c->lot, p->lot, 32) == 0;
 	struct lot_tr *x = NULL;
 	int rc;
 
-	if ((rc = ls_txn_record(p->t, rec, &r)) != 0)
+	if (kid->type != LS_REC_TRANSFER)
+		return 0;
+	if ((rc = ls_txn_record_ref(p->t, kid->id, &r, &owned)) != 0)
 		return rc;
 	/* An ancestor's transfers count only where the lot's material went: a
 	 * sibling portion shipped elsewhere is not this lot's provenance. The
 	 * lot's own transfers are judged one by one, for the holders whose
 	 * custody path they are on (prov_answer). */
 	if (r->type != LS_REC_TRANSFER || (!own && !ls_idmap_has(p->path, r->id))) {
-		ls_record_free(r);
+		ls_record_free(owned);
 		return 0;
 	}
 	if (own) {
@@ -1141,7 +1227,7 @@ lot_child(void *arg, const uint8_t rec[32])
 	}
 out:
 	p->v = main_v;
-	ls_record_free(r);
+	ls_record_free(owned);
 	return rc;
 }
 
@@ -1170,20 +1256,32 @@ prov_walk(struct prov *p)
 	}
 	p->n_lots = n;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct ls_lot_info li;
+		const struct ls_lotnode *ln;
+		struct ls_lotnode *lown = NULL;
 		struct ls_record *r = NULL;
+		struct ls_kids kids;
 		struct child_ctx cc = {p, anc[i]};
-		if ((rc = ls_txn_lot(p->t, anc[i], &li)) != 0 ||
-		    (rc = ls_txn_record(p->t, li.rec, &r)))
+		if ((rc = ls_txn_lotnode(p->t, anc[i], &ln, &lown)) != 0)
 			break;
+		/* The making record's header is all the checks read of it. */
+		if ((r = malloc(sizeof(*r))) == NULL) {
+			ls_lotnode_free(&lown);
+			rc = LS_ERR_NOMEM;
+			break;
+		}
+		ls_lotnode_header(ln, r);
 		if (r->type == LS_REC_LOT && p->n_regs < LS_REASON_IDS_MAX)
 			memcpy(p->regs[p->n_regs++], r->id, 32);
 		rc = check_record(p, r);
 		if (rc == 0 && r->type == LS_REC_TRANSFORMATION)
 			rc = ls_techs_each(p->t, r->author, r->timestamp, tech_child, p);
-		ls_record_free(r);
-		if (rc == 0)
-			rc = ls_txn_children(p->t, anc[i], lot_child, &cc);
+		free(r);
+		if (rc == 0 && (rc = ls_txn_lot_kids(p->t, ln, &kids)) == 0) {
+			for (size_t k = 0; rc == 0 && k < kids.n; k++)
+				rc = lot_child(&cc, &kids.v[k]);
+			ls_kids_release(&kids);
+		}
+		ls_lotnode_free(&lown);
 	}
 	free(anc);
 	if (rc == 0 && p->unwitnessed > 0) {
@@ -1213,6 +1311,7 @@ prov_release(struct prov *p)
 {
 	ls_idmap_free(&p->checked);
 	ls_idmap_free(&p->path);
+	custody_memo_free(&p->cmemo);
 	trs_release(&p->trs);
 }
 
@@ -1720,6 +1819,10 @@ question_open(struct ls_store *s, const uint8_t lot[32], struct question *x)
 	if ((rc = ls_txn_begin(s, false, &x->t)) != 0)
 		return rc;
 	x->open = true;
+	if ((rc = ls_qcache_begin(&x->t)) != 0)
+		return rc;
+	if ((x->p.cmemo = ls_idmap_new()) == NULL)
+		return LS_ERR_NOMEM;
 	if ((rc = ls_txn_lot(&x->t, lot, &x->li)) != 0 || (rc = policies_load(&x->t, &x->ps)) != 0)
 		return rc;
 	if ((x->oc = ls_ocache_new(&x->t, x->ps.pol, x->ps.n)) == NULL)
@@ -1763,8 +1866,9 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 	char msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1];
 	struct key_certs *snd = NULL, *eu = NULL;
 	bool need = false, denied = false, covered;
-	struct ls_record *lotrec = NULL;
-	const struct ls_lotdef *lotdef = NULL;
+	const struct ls_lotnode *ln = NULL;
+	struct ls_lotnode *lown = NULL;
+	struct ls_lotdef *lotdef = NULL;
 	struct ls_license_use lu;
 	int rc;
 
@@ -1790,8 +1894,13 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 	 * exports from each (a holder certified nowhere, a trust anchor, from
 	 * nowhere: only policies that reach abroad apply). */
 	if ((rc = key_certs(t, holder, at, snd)) != 0 ||
-	    (rc = ls_txn_lot_def(t, q->lot, &lotrec, &lotdef)) != 0)
+	    (rc = ls_txn_lotnode(t, q->lot, &ln, &lown)) != 0)
 		goto out;
+	if ((lotdef = malloc(sizeof(*lotdef))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	ls_lotnode_def(ln, lotdef);
 	if (snd->n_cc == 0)
 		snd->cc[snd->n_cc++][0] = '\0';
 	if (snd->n_cc == 1 && strcmp(snd->cc[0], q->destination) == 0) {
@@ -1885,8 +1994,8 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 	}
 	if (rc == 0) {
 		bool bdenied = false;
-		rc = check_bindings(t, ps, at, holder, q->lot, q->destination, use, NULL, v,
-				    &bdenied);
+		rc = check_bindings(t, x->p.cmemo, ps, at, holder, q->lot, q->destination, use,
+				    NULL, v, &bdenied);
 		denied |= bdenied;
 	}
 	if (rc == 0) {
@@ -1899,7 +2008,8 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 out:
 	free(snd);
 	free(eu);
-	ls_record_free(lotrec);
+	free(lotdef);
+	ls_lotnode_free(&lown);
 	return rc;
 }
 

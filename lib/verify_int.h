@@ -5,8 +5,91 @@
 #ifndef LS_VERIFY_INT_H
 #define LS_VERIFY_INT_H
 
+#include "kind.h"
 #include "store_int.h"
 #include "verify.h"
+
+__extension__ typedef unsigned __int128 ls_u128;
+
+/* ---- a question's memo (qcache.c) ---- */
+
+/*
+ * Starts a memo on t (t->qc) unless it has one: records decoded once, lot
+ * nodes, logged times and equivocations. Everything borrowed from it lives
+ * until ls_qcache_end(t) or ls_txn_abort(t). 0 or LS_ERR_NOMEM. Without a
+ * memo the accessors below still answer, with owned copies.
+ */
+int ls_qcache_begin(struct ls_txn *t);
+void ls_qcache_end(struct ls_txn *t);
+
+/* A record of a lot's children table entry, with its type. */
+struct ls_kid {
+	uint8_t id[LS_ID_LEN];
+	enum ls_rtype type;
+};
+
+struct ls_kids {
+	size_t n;
+	const struct ls_kid *v;
+	struct ls_kid *owned; /* without a memo: free with ls_kids_release */
+};
+
+/*
+ * What a question uses of a lot and of the record that made it, read with
+ * one decode. Strings and arrays are borrowed from the memo (or the node's
+ * own block, n->mem, when there is none).
+ */
+struct ls_lotnode {
+	uint8_t id[LS_ID_LEN];
+	struct ls_lot_info li;
+	/* the making record (li.rec) */
+	enum ls_rtype type; /* LS_REC_LOT or LS_REC_TRANSFORMATION */
+	uint8_t author[LS_KEY_LEN];
+	uint64_t timestamp;
+	bool has_cert;
+	uint8_t cert_id[LS_ID_LEN];
+	/* the lot's definition */
+	const char *label, *category;
+	uint64_t grams, value;
+	size_t n_comp;
+	struct ls_elem *comp;
+	/* a registration: where */
+	const char *site; /* "" for a transformation */
+	char country[LS_COUNTRY_LEN + 1];
+	/* a transformation: its inputs, and its outputs' declared values */
+	size_t n_inputs;
+	const struct ls_lot_input *inputs;
+	ls_u128 out_value;
+	bool outs_valued;
+	uint8_t unvalued_out[LS_ID_LEN]; /* the first output that declares none */
+	/* the lot's children, read on first use (ls_txn_lot_kids) */
+	bool kids_loaded;
+	size_t n_kids;
+	const struct ls_kid *kids;
+	void *mem; /* private */
+};
+
+/* The node of lot: *n borrowed (memo) or equal to *owned (free it with
+ * ls_lotnode_free, NULL-safe). LS_ERR_NOT_FOUND for an unknown lot. */
+int ls_txn_lotnode(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lotnode **n,
+		   struct ls_lotnode **owned);
+void ls_lotnode_free(struct ls_lotnode **n);
+/* The lot's definition as a struct ls_lotdef (strings borrowed from n). */
+void ls_lotnode_def(const struct ls_lotnode *n, struct ls_lotdef *d);
+/* The making record's header (id, author, timestamp, certificate, type;
+ * no body): what ls_author_check and ls_record_time read of a lot record. */
+void ls_lotnode_header(const struct ls_lotnode *n, struct ls_record *r);
+/* The records in the children table under parent (a lot: what consumes or
+ * ships it; a transfer: its receipts), in key order, with their types. */
+int ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kids *out);
+/* The same for lot node n, kept in the node by the memo. */
+int ls_txn_lot_kids(struct ls_txn *t, const struct ls_lotnode *n, struct ls_kids *out);
+void ls_kids_release(struct ls_kids *k);
+
+/* The first equivocation evidence kept for author (ls_txn_evidence_first),
+ * once per author: *found false when none. */
+int ls_qcache_equivocated(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], bool *found,
+			  uint64_t *seq, uint8_t pair[2][LS_ID_LEN]);
 
 /* ---- origin fractions ---- */
 

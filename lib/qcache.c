@@ -1,0 +1,503 @@
+/*
+ * qcache.c - a question's memo over its read transaction: every record it
+ * needs decoded once, every lot it reaches read once into a compact node
+ * (what the walks of verify.c, origin.c and trace.c use of its making
+ * record), the logged time and equivocation of what it checks worked out
+ * once. Stored records never change (an id names its bytes), so nothing
+ * here can go stale inside one transaction; the memo belongs to that
+ * transaction (t->qc), so questions running on several threads, each with
+ * its own transaction, share nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kind.h"
+#include "util.h"
+#include "verify_int.h"
+
+/* ---- a bump arena for the nodes' strings and arrays ---- */
+
+struct qblock {
+	struct qblock *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define QBLOCK 65536
+
+struct equiv_memo {
+	bool found;
+	uint64_t seq;
+	uint8_t pair[2][LS_ID_LEN];
+};
+
+struct ls_qcache {
+	struct ls_idmap *recs;  /* record id -> struct ls_record * */
+	struct ls_idmap *lots;  /* lot id -> struct ls_lotnode * (in the arena) */
+	struct ls_idmap *equiv; /* author -> struct equiv_memo * (in the arena) */
+	struct qblock *arena;
+	/* The last record's time (check_record asks twice in a row). */
+	bool time_valid;
+	uint8_t time_id[LS_ID_LEN];
+	struct ls_rtime time;
+};
+
+static void *
+qalloc(struct ls_qcache *c, size_t n)
+{
+	struct qblock *b = c->arena;
+	size_t align = sizeof(max_align_t), off;
+
+	n = (n + align - 1) / align * align;
+	if (n == 0)
+		n = align;
+	if (b == NULL || b->cap - b->used < n) {
+		size_t cap = n > QBLOCK ? n : QBLOCK;
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->cap = cap;
+		b->used = 0;
+		b->next = c->arena;
+		c->arena = b;
+	}
+	off = b->used;
+	b->used += n;
+	return memset((char *)b->data + off, 0, n);
+}
+
+static void
+free_rec(void *arg, const uint8_t id[32], void *val)
+{
+	(void)arg;
+	(void)id;
+	ls_record_free(val);
+}
+
+void
+ls_qcache_free(struct ls_qcache **cp)
+{
+	struct ls_qcache *c;
+
+	if (cp == NULL || (c = *cp) == NULL)
+		return;
+	if (c->recs != NULL)
+		ls_idmap_each(c->recs, free_rec, NULL);
+	ls_idmap_free(&c->recs);
+	ls_idmap_free(&c->lots);
+	ls_idmap_free(&c->equiv);
+	while (c->arena != NULL) {
+		struct qblock *next = c->arena->next;
+		free(c->arena);
+		c->arena = next;
+	}
+	free(c);
+	*cp = NULL;
+}
+
+int
+ls_qcache_begin(struct ls_txn *t)
+{
+	struct ls_qcache *c;
+
+	if (t->qc != NULL)
+		return 0;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return LS_ERR_NOMEM;
+	if ((c->recs = ls_idmap_new()) == NULL || (c->lots = ls_idmap_new()) == NULL ||
+	    (c->equiv = ls_idmap_new()) == NULL) {
+		ls_qcache_free(&c);
+		return LS_ERR_NOMEM;
+	}
+	t->qc = c;
+	return 0;
+}
+
+void
+ls_qcache_end(struct ls_txn *t)
+{
+	ls_qcache_free(&t->qc);
+}
+
+int
+ls_txn_record_ref(struct ls_txn *t, const uint8_t id[LS_ID_LEN], const struct ls_record **r,
+		  struct ls_record **owned)
+{
+	struct ls_record *rec;
+	int rc;
+
+	*r = NULL;
+	*owned = NULL;
+	if (t->qc != NULL && (rec = ls_idmap_get(t->qc->recs, id)) != NULL) {
+		*r = rec;
+		return 0;
+	}
+	if ((rc = ls_txn_record(t, id, &rec)) != 0)
+		return rc;
+	if (t->qc == NULL) {
+		*r = *owned = rec;
+		return 0;
+	}
+	if ((rc = ls_idmap_put(t->qc->recs, id, rec)) != 0) {
+		ls_record_free(rec);
+		return rc;
+	}
+	*r = rec;
+	return 0;
+}
+
+/* ---- lot nodes ---- */
+
+static void
+lotnode_release(struct ls_lotnode *n)
+{
+	if (n == NULL)
+		return;
+	free(n->mem);
+	free(n);
+}
+
+void
+ls_lotnode_free(struct ls_lotnode **n)
+{
+	if (n == NULL || *n == NULL)
+		return;
+	lotnode_release(*n);
+	*n = NULL;
+}
+
+/* Memory of a node: from the memo's arena, or (no memo) one block the node
+ * owns (n->mem), carved by hand. */
+struct carve {
+	struct ls_qcache *c;
+	char *p, *end;
+};
+
+static void *
+carve(struct carve *k, size_t n)
+{
+	size_t align = sizeof(max_align_t);
+	void *p;
+
+	if (k->c != NULL)
+		return qalloc(k->c, n);
+	n = (n + align - 1) / align * align;
+	if (n == 0)
+		n = align;
+	if ((size_t)(k->end - k->p) < n)
+		return NULL;
+	p = k->p;
+	k->p += n;
+	return memset(p, 0, n);
+}
+
+static const char *
+carve_str(struct carve *k, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = carve(k, n);
+
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+static size_t
+carve_need(const struct ls_record *rec, const struct ls_lotdef *d)
+{
+	size_t a = sizeof(max_align_t), n = 0;
+
+	n += strlen(d->label) + 1 + a + strlen(d->category) + 1 + a;
+	n += (d->comp.n + 1) * sizeof(struct ls_elem) + a;
+	if (rec->type == LS_REC_LOT)
+		n += strlen(rec->lot.site) + 1 + a;
+	else
+		n += (rec->transformation.n_inputs + 1) * sizeof(struct ls_lot_input) + a;
+	return n;
+}
+
+/* Reads lot's node from the store (one decode of its making record). */
+static int
+lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode **out)
+{
+	struct ls_lotnode *n = NULL;
+	struct ls_record *rec = NULL;
+	const struct ls_lotdef *d = NULL;
+	struct carve k = {t->qc, NULL, NULL};
+	int rc;
+
+	*out = NULL;
+	if (t->qc != NULL)
+		n = qalloc(t->qc, sizeof(*n));
+	else
+		n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return LS_ERR_NOMEM;
+	if ((rc = ls_txn_lot(t, lot, &n->li)) != 0 || (rc = ls_txn_record(t, n->li.rec, &rec)) != 0)
+		goto out;
+	if (n->li.index == LS_LOT_REGISTRATION && rec->type == LS_REC_LOT)
+		d = &rec->lot.lot;
+	else if (rec->type == LS_REC_TRANSFORMATION && n->li.index < rec->transformation.n_outputs)
+		d = &rec->transformation.outputs[n->li.index];
+	else {
+		rc = LS_ERR_STORE;
+		goto out;
+	}
+	if (t->qc == NULL) {
+		size_t need = carve_need(rec, d);
+		if ((n->mem = malloc(need)) == NULL) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+		k.p = n->mem;
+		k.end = k.p + need;
+	}
+	memcpy(n->id, lot, LS_ID_LEN);
+	n->type = rec->type;
+	memcpy(n->author, rec->author, LS_KEY_LEN);
+	n->timestamp = rec->timestamp;
+	n->has_cert = rec->has_cert;
+	memcpy(n->cert_id, rec->cert_id, LS_ID_LEN);
+	n->grams = d->grams;
+	n->value = d->value;
+	n->n_comp = d->comp.n;
+	if ((n->label = carve_str(&k, d->label)) == NULL ||
+	    (n->category = carve_str(&k, d->category)) == NULL ||
+	    (n->comp = carve(&k, (d->comp.n + 1) * sizeof(*n->comp))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(n->comp, d->comp.e, d->comp.n * sizeof(*n->comp));
+	if (rec->type == LS_REC_LOT) {
+		memcpy(n->country, rec->lot.country, sizeof(n->country));
+		if ((n->site = carve_str(&k, rec->lot.site)) == NULL) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+	} else {
+		const struct ls_transformation *tf = &rec->transformation;
+		struct ls_lot_input *in = carve(&k, (tf->n_inputs + 1) * sizeof(*in));
+		if (in == NULL) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(in, tf->inputs, tf->n_inputs * sizeof(*in));
+		n->inputs = in;
+		n->n_inputs = tf->n_inputs;
+		n->site = "";
+		n->outs_valued = true;
+		for (uint32_t i = 0; i < tf->n_outputs; i++) {
+			n->out_value += tf->outputs[i].value;
+			if (tf->outputs[i].value == 0 && n->outs_valued) {
+				n->outs_valued = false;
+				ls_lot_id(rec->id, i, n->unvalued_out);
+			}
+		}
+	}
+	*out = n;
+	n = NULL;
+out:
+	ls_record_free(rec);
+	if (n != NULL && t->qc == NULL)
+		lotnode_release(n);
+	return rc;
+}
+
+int
+ls_txn_lotnode(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lotnode **n,
+	       struct ls_lotnode **owned)
+{
+	struct ls_lotnode *x;
+	int rc;
+
+	*n = NULL;
+	*owned = NULL;
+	if (t->qc != NULL && (x = ls_idmap_get(t->qc->lots, lot)) != NULL) {
+		*n = x;
+		return 0;
+	}
+	if ((rc = lotnode_read(t, lot, &x)) != 0)
+		return rc;
+	if (t->qc == NULL) {
+		*n = *owned = x;
+		return 0;
+	}
+	if ((rc = ls_idmap_put(t->qc->lots, lot, x)) != 0)
+		return rc; /* x stays in the arena, freed with it */
+	*n = x;
+	return 0;
+}
+
+void
+ls_lotnode_def(const struct ls_lotnode *n, struct ls_lotdef *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->label = n->label;
+	d->category = n->category;
+	d->grams = n->grams;
+	d->value = n->value;
+	d->comp.n = n->n_comp < LS_COMP_MAX ? n->n_comp : LS_COMP_MAX;
+	memcpy(d->comp.e, n->comp, d->comp.n * sizeof(d->comp.e[0]));
+}
+
+void
+ls_lotnode_header(const struct ls_lotnode *n, struct ls_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->id, n->li.rec, LS_ID_LEN);
+	memcpy(r->author, n->author, LS_KEY_LEN);
+	r->timestamp = n->timestamp;
+	r->has_cert = n->has_cert;
+	memcpy(r->cert_id, n->cert_id, LS_ID_LEN);
+	r->type = n->type;
+}
+
+/* ---- children of a lot, with their types ---- */
+
+struct kids {
+	struct ls_txn *t;
+	size_t n, cap;
+	struct ls_kid *v;
+};
+
+static int
+kid_one(void *arg, const uint8_t rec[LS_ID_LEN])
+{
+	struct kids *k = arg;
+	enum ls_rtype type;
+	int rc;
+
+	if ((rc = ls_txn_record_type(k->t, rec, &type)) != 0)
+		return rc;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 4;
+		struct ls_kid *nv = realloc(k->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return LS_ERR_NOMEM;
+		k->v = nv;
+		k->cap = cap;
+	}
+	memcpy(k->v[k->n].id, rec, LS_ID_LEN);
+	k->v[k->n].type = type;
+	k->n++;
+	return 0;
+}
+
+int
+ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kids *out)
+{
+	struct kids k = {t, 0, 0, NULL};
+	int rc;
+
+	out->n = 0;
+	out->v = NULL;
+	out->owned = NULL;
+	if ((rc = ls_txn_children(t, parent, kid_one, &k)) != 0) {
+		free(k.v);
+		return rc;
+	}
+	if (t->qc == NULL) {
+		out->v = out->owned = k.v;
+		out->n = k.n;
+		return 0;
+	}
+	/* Into the arena: the lists live as long as the memo. */
+	if (k.n > 0) {
+		struct ls_kid *v = qalloc(t->qc, k.n * sizeof(*v));
+		if (v == NULL) {
+			free(k.v);
+			return LS_ERR_NOMEM;
+		}
+		memcpy(v, k.v, k.n * sizeof(*v));
+		out->v = v;
+	}
+	out->n = k.n;
+	free(k.v);
+	return 0;
+}
+
+int
+ls_txn_lot_kids(struct ls_txn *t, const struct ls_lotnode *n, struct ls_kids *out)
+{
+	struct ls_lotnode *w = (struct ls_lotnode *)(uintptr_t)n;
+	int rc;
+
+	if (t->qc != NULL && w->kids_loaded) {
+		out->n = w->n_kids;
+		out->v = w->kids;
+		out->owned = NULL;
+		return 0;
+	}
+	if ((rc = ls_txn_kids(t, n->id, out)) != 0)
+		return rc;
+	if (t->qc != NULL) {
+		/* Only a node of the memo is written: an owned one is the
+		 * caller's, and its list is returned as owned. */
+		w->kids = out->v;
+		w->n_kids = out->n;
+		w->kids_loaded = true;
+	}
+	return 0;
+}
+
+void
+ls_kids_release(struct ls_kids *k)
+{
+	free(k->owned);
+	memset(k, 0, sizeof(*k));
+}
+
+/* ---- per record and per author facts ---- */
+
+int
+ls_qcache_record_time(struct ls_txn *t, const struct ls_record *r, struct ls_rtime *out)
+{
+	struct ls_qcache *c = t->qc;
+	int rc;
+
+	if (c != NULL && c->time_valid && memcmp(c->time_id, r->id, LS_ID_LEN) == 0 &&
+	    c->time.claimed == r->timestamp) {
+		*out = c->time;
+		return 0;
+	}
+	if ((rc = ls_record_time(t, r, out)) != 0)
+		return rc;
+	if (c != NULL) {
+		c->time_valid = true;
+		memcpy(c->time_id, r->id, LS_ID_LEN);
+		c->time = *out;
+	}
+	return 0;
+}
+
+int
+ls_qcache_equivocated(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], bool *found,
+		      uint64_t *seq, uint8_t pair[2][LS_ID_LEN])
+{
+	struct ls_qcache *c = t->qc;
+	struct equiv_memo *m = c != NULL ? ls_idmap_get(c->equiv, author) : NULL;
+	int rc;
+
+	if (m == NULL) {
+		struct equiv_memo x = {0};
+		rc = ls_txn_evidence_first(t, author, &x.seq, x.pair);
+		if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+			return rc;
+		x.found = rc == 0;
+		if (c != NULL) {
+			if ((m = qalloc(c, sizeof(*m))) == NULL)
+				return LS_ERR_NOMEM;
+			*m = x;
+			if ((rc = ls_idmap_put(c->equiv, author, m)) != 0)
+				return rc;
+		} else {
+			*found = x.found;
+			*seq = x.seq;
+			memcpy(pair, x.pair, sizeof(x.pair));
+			return 0;
+		}
+	}
+	*found = m->found;
+	*seq = m->seq;
+	memcpy(pair, m->pair, sizeof(m->pair));
+	return 0;
+}
