@@ -241,7 +241,6 @@ int ls_record_time(struct ls_txn *t, const struct ls_record *r, struct ls_rtime 
 /* ls_record_time, remembered for the last record asked. */
 int ls_qcache_record_time(struct ls_txn *t, const struct ls_record *r, struct ls_rtime *out);
 
-
 /*
  * License coverage (kind/license.c): one rule for the transfer that cites a
  * license (ingest) and for the export question.

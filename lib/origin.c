@@ -182,21 +182,14 @@ ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[3
 
 /* ---- distributions ---- */
 
-static void
-dist_release(struct ls_dist *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].name);
-	free(d->v);
-	d->v = NULL;
-	d->n = 0;
-}
-
+/* Every lot origin of a cache lives in its arena, names included: a name
+ * is copied once where it enters (a registration's site and country, a
+ * processor's country) and shared by every lot it flows into. */
 static int
-dist_single(struct ls_dist *d, const char *name)
+dist_single(struct ls_bump **arena, struct ls_dist *d, const char *name)
 {
-	d->v = calloc(1, sizeof(*d->v));
-	if (d->v == NULL || (d->v[0].name = strdup(name)) == NULL)
+	d->v = ls_bump_alloc(arena, sizeof(*d->v));
+	if (d->v == NULL || (d->v[0].name = ls_bump_strdup(arena, name)) == NULL)
 		return LS_ERR_NOMEM;
 	d->v[0].frac = LS_FRAC_ONE;
 	d->n = 1;
@@ -206,7 +199,7 @@ dist_single(struct ls_dist *d, const char *name)
 /* Accumulator of weighted fractions by name. */
 struct acc {
 	size_t n, cap;
-	char **name;
+	const char **name;
 	u128 *sum;
 };
 
@@ -220,7 +213,7 @@ acc_add(struct acc *a, const char *name, u128 w)
 		}
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 8;
-		char **nn = realloc(a->name, cap * sizeof(*nn));
+		const char **nn = realloc(a->name, cap * sizeof(*nn));
 		u128 *ns;
 		if (nn == NULL)
 			return LS_ERR_NOMEM;
@@ -230,23 +223,22 @@ acc_add(struct acc *a, const char *name, u128 w)
 		a->sum = ns;
 		a->cap = cap;
 	}
-	a->name[a->n] = (char *)(uintptr_t)name;
+	a->name[a->n] = name;
 	a->sum[a->n] = w;
 	a->n++;
 	return 0;
 }
 
 static int
-acc_to_dist(struct acc *a, u128 total, struct ls_dist *d)
+acc_to_dist(struct ls_bump **arena, struct acc *a, u128 total, struct ls_dist *d)
 {
 	d->n = 0;
 	if (a->n == 0 || total == 0)
 		return 0;
-	if ((d->v = calloc(a->n, sizeof(*d->v))) == NULL)
+	if ((d->v = ls_bump_alloc(arena, a->n * sizeof(*d->v))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < a->n; i++) {
-		if ((d->v[d->n].name = strdup(a->name[i])) == NULL)
-			return LS_ERR_NOMEM;
+		d->v[d->n].name = a->name[i]; /* an input's name: in the arena */
 		d->v[d->n].frac = (uint64_t)(a->sum[i] / total);
 		d->n++;
 	}
@@ -268,6 +260,7 @@ struct ls_ocache {
 	struct ls_idmap *map;
 	const struct ls_policy *const *pol;
 	size_t n_pol;
+	struct ls_bump *arena; /* every lot origin and what it points to */
 };
 
 struct ls_ocache *
@@ -287,58 +280,36 @@ ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies, size_t 
 	return c;
 }
 
-static void
-lot_origin_free(struct ls_lot_origin *o, size_t n_pol)
-{
-	if (o == NULL)
-		return;
-	for (size_t i = 0; i < o->n; i++)
-		for (int k = 0; k < LS_DIST_COUNT; k++)
-			dist_release(&o->e[i].d[k]);
-	for (size_t k = 0; o->reach != NULL && k < n_pol; k++)
-		free(o->reach[k].frac);
-	free(o->reach);
-	free(o->e);
-	free(o);
-}
-
-static void
-free_entry(void *arg, const uint8_t id[32], void *val)
-{
-	(void)id;
-	lot_origin_free(val, *(const size_t *)arg);
-}
-
 void
 ls_ocache_free(struct ls_ocache **c)
 {
 	if (c == NULL || *c == NULL)
 		return;
-	ls_idmap_each((*c)->map, free_entry, &(*c)->n_pol);
 	ls_idmap_free(&(*c)->map);
+	ls_bump_free(&(*c)->arena);
 	free(*c);
 	*c = NULL;
 }
 
 static int
-origin_header(struct ls_lot_origin *o, const uint8_t lot[32], const struct ls_lotdef *d,
+origin_header(struct ls_ocache *c, struct ls_lot_origin *o, const struct ls_lotnode *ln,
 	      const char *country)
 {
 	size_t n = 0;
 
-	memcpy(o->id, lot, 32);
-	o->grams = d->grams;
-	o->value = d->value;
-	snprintf(o->category, sizeof(o->category), "%s", d->category);
+	memcpy(o->id, ln->id, 32);
+	o->grams = ln->grams;
+	o->value = ln->value;
+	snprintf(o->category, sizeof(o->category), "%s", ln->category);
 	snprintf(o->country, sizeof(o->country), "%s", country);
-	for (size_t i = 0; i < d->comp.n; i++)
-		n += ls_element_is_ree(d->comp.e[i].z);
-	if ((o->e = calloc(n ? n : 1, sizeof(*o->e))) == NULL)
+	for (size_t i = 0; i < ln->n_comp; i++)
+		n += ls_element_is_ree(ln->comp[i].z);
+	if ((o->e = ls_bump_alloc(&c->arena, (n ? n : 1) * sizeof(*o->e))) == NULL)
 		return LS_ERR_NOMEM;
-	for (size_t i = 0; i < d->comp.n; i++)
-		if (ls_element_is_ree(d->comp.e[i].z)) {
-			o->e[o->n].z = d->comp.e[i].z;
-			o->e[o->n].ppm = d->comp.e[i].ppm;
+	for (size_t i = 0; i < ln->n_comp; i++)
+		if (ls_element_is_ree(ln->comp[i].z)) {
+			o->e[o->n].z = ln->comp[i].z;
+			o->e[o->n].ppm = ln->comp[i].ppm;
 			o->n++;
 		}
 	return 0;
@@ -363,14 +334,15 @@ static int
 techs_one(void *arg, const uint8_t id[LS_ID_LEN])
 {
 	struct techs_ctx *c = arg;
-	struct ls_record *tr = NULL;
-	int rc = ls_txn_record(c->t, id, &tr);
+	const struct ls_record *tr = NULL;
+	struct ls_record *owned = NULL;
+	int rc = ls_txn_record_ref(c->t, id, &tr, &owned);
 
 	if (rc != 0)
 		return rc;
 	if (tr->type == LS_REC_TRANSFER)
 		rc = c->fn(c->arg, tr);
-	ls_record_free(tr);
+	ls_record_free(owned);
 	return rc;
 }
 
@@ -464,7 +436,8 @@ reach_registration(struct ls_ocache *c, struct ls_lot_origin *o)
 	for (size_t k = 0; k < c->n_pol; k++) {
 		struct ls_reach *r = &o->reach[k];
 		bool by_tech, hit = reach_hit(c->pol[k], o->country, NULL, &by_tech);
-		if ((r->frac = calloc(o->n ? o->n : 1, sizeof(*r->frac))) == NULL)
+		if ((r->frac = ls_bump_alloc(&c->arena, (o->n ? o->n : 1) * sizeof(*r->frac))) ==
+		    NULL)
 			return LS_ERR_NOMEM;
 		for (size_t e = 0; e < o->n; e++)
 			r->frac[e] = hit ? LS_FRAC_ONE : 0;
@@ -479,28 +452,21 @@ reach_registration(struct ls_ocache *c, struct ls_lot_origin *o)
 /* The reach of every policy into lot o, made by transformation rec whose
  * inputs are all in the cache. */
 static int
-reach_transformation(struct ls_ocache *c, const struct ls_record *rec, struct ls_lot_origin *o,
+reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr, struct ls_lot_origin *o,
 		     const struct techs *techs)
 {
-	const struct ls_transformation *tr = &rec->transformation;
-	u128 out_value = 0;
-	bool outs_valued = true;
-	uint8_t unvalued_out[32];
+	u128 out_value = tr->out_value;
+	bool outs_valued = tr->outs_valued;
+	const uint8_t *unvalued_out = tr->unvalued_out;
 
-	for (uint32_t i = 0; i < tr->n_outputs; i++) {
-		out_value += tr->outputs[i].value;
-		if (tr->outputs[i].value == 0 && outs_valued) {
-			outs_valued = false;
-			ls_lot_id(rec->id, i, unvalued_out);
-		}
-	}
 	for (size_t k = 0; k < c->n_pol; k++) {
 		const struct ls_policy *p = c->pol[k];
 		struct ls_reach *r = &o->reach[k];
 		bool by_tech, hit = reach_hit(p, o->country, techs, &by_tech);
 		u128 vsum = 0;
 
-		if ((r->frac = calloc(o->n ? o->n : 1, sizeof(*r->frac))) == NULL)
+		if ((r->frac = ls_bump_alloc(&c->arena, (o->n ? o->n : 1) * sizeof(*r->frac))) ==
+		    NULL)
 			return LS_ERR_NOMEM;
 		r->tech = by_tech;
 		r->valued = outs_valued;
@@ -554,121 +520,87 @@ reach_transformation(struct ls_ocache *c, const struct ls_record *rec, struct ls
 	return 0;
 }
 
-/* Computes the origin of a lot whose inputs are all in the cache already. */
+/* Computes the origin of lot node ln, whose inputs are all in the cache
+ * already. */
 static int
-compute(struct ls_ocache *c, const uint8_t lot[32], struct ls_lot_origin **out)
+compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin **out)
 {
 	struct ls_txn *t = c->t;
-	struct ls_lot_info li;
-	struct ls_record *rec = NULL;
-	const struct ls_lotdef *d;
 	struct ls_lot_origin *o = NULL;
 	struct techs techs = {t, 0, NULL};
+	struct ls_record hdr;
 	char country[3];
 	int rc;
 
 	*out = NULL;
-	if ((rc = ls_txn_lot(t, lot, &li)) != 0 || (rc = ls_txn_lot_def(t, lot, &rec, &d)) != 0)
-		return rc;
-	if ((o = calloc(1, sizeof(*o))) == NULL ||
-	    (o->reach = calloc(c->n_pol ? c->n_pol : 1, sizeof(*o->reach))) == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
-	if (rec->type == LS_REC_LOT) {
-		if ((rc = origin_header(o, lot, d, rec->lot.country)) != 0)
-			goto out;
+	if ((o = ls_bump_alloc(&c->arena, sizeof(*o))) == NULL ||
+	    (o->reach = ls_bump_alloc(&c->arena, (c->n_pol ? c->n_pol : 1) * sizeof(*o->reach))) ==
+		NULL)
+		return LS_ERR_NOMEM;
+	if (ln->type == LS_REC_LOT) {
+		if ((rc = origin_header(c, o, ln, ln->country)) != 0)
+			return rc;
 		for (size_t i = 0; i < o->n; i++) {
 			struct ls_elem_origin *e = &o->e[i];
-			if ((rc = dist_single(&e->d[LS_DIST_MINE], rec->lot.site)) != 0 ||
-			    (rc = dist_single(&e->d[LS_DIST_COUNTRY], rec->lot.country)) != 0 ||
-			    (rc = dist_single(&e->d[LS_DIST_PROCESSING], rec->lot.country)) != 0)
-				goto out;
+			if ((rc = dist_single(&c->arena, &e->d[LS_DIST_MINE], ln->site)) != 0 ||
+			    (rc = dist_single(&c->arena, &e->d[LS_DIST_COUNTRY], ln->country)) !=
+				0 ||
+			    (rc = dist_single(&c->arena, &e->d[LS_DIST_PROCESSING], ln->country)) !=
+				0)
+				return rc;
 		}
 		if ((rc = reach_registration(c, o)) != 0)
-			goto out;
+			return rc;
 		*out = o;
-		o = NULL;
-		goto out;
+		return 0;
 	}
-	if ((rc = ls_author_country_of(t, rec, country)) != 0 ||
-	    (rc = origin_header(o, lot, d, country)) != 0)
-		goto out;
+	ls_lotnode_header(ln, &hdr);
+	if ((rc = ls_author_country_of(t, &hdr, country)) != 0 ||
+	    (rc = origin_header(c, o, ln, country)) != 0)
+		return rc;
 	for (size_t i = 0; i < o->n; i++) {
 		struct ls_elem_origin *e = &o->e[i];
 		struct acc a[LS_DIST_COUNT] = {{0}};
 		u128 total = 0;
-		const struct ls_transformation *tr = &rec->transformation;
 
-		for (size_t k = 0; k < tr->n_inputs && rc == 0; k++) {
-			const struct ls_lot_origin *in = ls_idmap_get(c->map, tr->inputs[k].lot);
+		for (size_t k = 0; k < ln->n_inputs && rc == 0; k++) {
+			const struct ls_lot_origin *in = ls_idmap_get(c->map, ln->inputs[k].lot);
 			const struct ls_elem_origin *ie = in ? elem_of(in, e->z) : NULL;
 			u128 w;
 			if (ie == NULL)
 				continue;
-			w = (u128)tr->inputs[k].grams * ie->ppm;
+			w = (u128)ln->inputs[k].grams * ie->ppm;
 			total += w;
 			for (int dk = 0; dk < LS_DIST_COUNT && rc == 0; dk++) {
 				if (dk == LS_DIST_PROCESSING)
 					continue;
-				for (size_t s = 0; s < ie->d[dk].n && rc == 0; s++) {
-					const struct ls_share *sh = &ie->d[dk].v[s];
+				for (size_t sh_i = 0; sh_i < ie->d[dk].n && rc == 0; sh_i++) {
+					const struct ls_share *sh = &ie->d[dk].v[sh_i];
 					rc = acc_add(&a[dk], sh->name, w * sh->frac);
 				}
 			}
 		}
 		if (rc == 0)
-			rc = acc_to_dist(&a[LS_DIST_MINE], total, &e->d[LS_DIST_MINE]);
+			rc = acc_to_dist(&c->arena, &a[LS_DIST_MINE], total, &e->d[LS_DIST_MINE]);
 		if (rc == 0)
-			rc = acc_to_dist(&a[LS_DIST_COUNTRY], total, &e->d[LS_DIST_COUNTRY]);
+			rc = acc_to_dist(&c->arena, &a[LS_DIST_COUNTRY], total,
+					 &e->d[LS_DIST_COUNTRY]);
 		if (rc == 0)
-			rc = dist_single(&e->d[LS_DIST_PROCESSING], country[0] ? country : "??");
+			rc = dist_single(&c->arena, &e->d[LS_DIST_PROCESSING],
+					 country[0] ? country : "??");
 		for (int dk = 0; dk < LS_DIST_COUNT; dk++)
 			acc_release(&a[dk]);
 		if (rc != 0)
-			goto out;
+			return rc;
 	}
 	if (c->n_pol > 0 &&
-	    (rc = ls_techs_each(t, rec->author, rec->timestamp, tech_add, &techs)) != 0)
+	    (rc = ls_techs_each(t, ln->author, ln->timestamp, tech_add, &techs)) != 0)
 		goto out;
-	if ((rc = reach_transformation(c, rec, o, &techs)) != 0)
+	if ((rc = reach_transformation(c, ln, o, &techs)) != 0)
 		goto out;
 	*out = o;
-	o = NULL;
 out:
 	free(techs.v);
-	lot_origin_free(o, c->n_pol);
-	ls_record_free(rec);
-	return rc;
-}
-
-/* Input lots of lot (none for a registration). *inputs malloc'd. */
-static int
-inputs_of(struct ls_txn *t, const uint8_t lot[32], uint8_t (**inputs)[32], size_t *n)
-{
-	struct ls_lot_info li;
-	struct ls_record *rec = NULL;
-	int rc;
-
-	*inputs = NULL;
-	*n = 0;
-	if ((rc = ls_txn_lot(t, lot, &li)) != 0)
-		return rc;
-	if (li.index == LS_LOT_REGISTRATION)
-		return 0;
-	if ((rc = ls_txn_record(t, li.rec, &rec)) != 0)
-		return rc;
-	if (rec->type == LS_REC_TRANSFORMATION && rec->transformation.n_inputs > 0) {
-		*inputs = malloc(rec->transformation.n_inputs * 32);
-		if (*inputs == NULL) {
-			rc = LS_ERR_NOMEM;
-		} else {
-			for (size_t i = 0; i < rec->transformation.n_inputs; i++)
-				memcpy((*inputs)[i], rec->transformation.inputs[i].lot, 32);
-			*n = rec->transformation.n_inputs;
-		}
-	}
-	ls_record_free(rec);
 	return rc;
 }
 
@@ -698,8 +630,9 @@ ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN], const struct ls
 	} while (0)
 	PUSH(lot);
 	while (sp > 0) {
-		uint8_t cur[32], (*in)[32] = NULL;
-		size_t n = 0;
+		uint8_t cur[32];
+		const struct ls_lotnode *ln;
+		struct ls_lotnode *lown = NULL;
 		bool ready = true;
 		struct ls_lot_origin *o;
 
@@ -708,23 +641,33 @@ ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN], const struct ls
 			sp--;
 			continue;
 		}
-		if ((rc = inputs_of(c->t, cur, &in, &n)) != 0)
+		if ((rc = ls_txn_lotnode(c->t, cur, &ln, &lown)) != 0)
 			goto out;
-		for (size_t i = 0; i < n; i++)
-			if (!ls_idmap_has(c->map, in[i])) {
+		for (size_t i = 0; ln->type == LS_REC_TRANSFORMATION && i < ln->n_inputs; i++)
+			if (!ls_idmap_has(c->map, ln->inputs[i].lot)) {
 				ready = false;
-				PUSH(in[i]);
+				if (sp == cap) {
+					size_t nc = cap ? cap * 2 : 64;
+					uint8_t(*ns)[32] = realloc(stack, nc * 32);
+					if (ns == NULL) {
+						ls_lotnode_free(&lown);
+						rc = LS_ERR_NOMEM;
+						goto out;
+					}
+					stack = ns;
+					cap = nc;
+				}
+				memcpy(stack[sp++], ln->inputs[i].lot, 32);
 			}
-		free(in);
-		if (!ready)
+		if (!ready) {
+			ls_lotnode_free(&lown);
 			continue;
-		sp--;
-		if ((rc = compute(c, cur, &o)) != 0)
-			goto out;
-		if ((rc = ls_idmap_put(c->map, cur, o)) != 0) {
-			lot_origin_free(o, c->n_pol);
-			goto out;
 		}
+		sp--;
+		rc = compute(c, ln, &o);
+		ls_lotnode_free(&lown);
+		if (rc != 0 || (rc = ls_idmap_put(c->map, cur, o)) != 0)
+			goto out;
 	}
 #undef PUSH
 	*out = ls_idmap_get(c->map, lot);
@@ -821,6 +764,8 @@ ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint
 	memcpy(o->lot, lot, LS_ID_LEN);
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
+	if ((rc = ls_qcache_begin(&t)) != 0)
+		goto out;
 	if ((c = ls_ocache_new(&t, NULL, 0)) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;

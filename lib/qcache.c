@@ -15,15 +15,59 @@
 #include "util.h"
 #include "verify_int.h"
 
-/* ---- a bump arena for the nodes' strings and arrays ---- */
+/* ---- a bump arena ---- */
 
-struct qblock {
-	struct qblock *next;
+struct ls_bump {
+	struct ls_bump *next;
 	size_t used, cap;
 	max_align_t data[];
 };
 
-#define QBLOCK 65536
+#define BUMP_BLOCK 65536
+
+void *
+ls_bump_alloc(struct ls_bump **bp, size_t n)
+{
+	struct ls_bump *b = *bp;
+	size_t align = sizeof(max_align_t), off;
+
+	n = (n + align - 1) / align * align;
+	if (n == 0)
+		n = align;
+	if (b == NULL || b->cap - b->used < n) {
+		size_t cap = n > BUMP_BLOCK ? n : BUMP_BLOCK;
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->cap = cap;
+		b->used = 0;
+		b->next = *bp;
+		*bp = b;
+	}
+	off = b->used;
+	b->used += n;
+	return memset((char *)b->data + off, 0, n);
+}
+
+const char *
+ls_bump_strdup(struct ls_bump **bp, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = ls_bump_alloc(bp, n);
+
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+void
+ls_bump_free(struct ls_bump **bp)
+{
+	while (bp != NULL && *bp != NULL) {
+		struct ls_bump *next = (*bp)->next;
+		free(*bp);
+		*bp = next;
+	}
+}
 
 struct equiv_memo {
 	bool found;
@@ -35,7 +79,7 @@ struct ls_qcache {
 	struct ls_idmap *recs;  /* record id -> struct ls_record * */
 	struct ls_idmap *lots;  /* lot id -> struct ls_lotnode * (in the arena) */
 	struct ls_idmap *equiv; /* author -> struct equiv_memo * (in the arena) */
-	struct qblock *arena;
+	struct ls_bump *arena;
 	/* The last record's time (check_record asks twice in a row). */
 	bool time_valid;
 	uint8_t time_id[LS_ID_LEN];
@@ -45,24 +89,7 @@ struct ls_qcache {
 static void *
 qalloc(struct ls_qcache *c, size_t n)
 {
-	struct qblock *b = c->arena;
-	size_t align = sizeof(max_align_t), off;
-
-	n = (n + align - 1) / align * align;
-	if (n == 0)
-		n = align;
-	if (b == NULL || b->cap - b->used < n) {
-		size_t cap = n > QBLOCK ? n : QBLOCK;
-		if ((b = malloc(sizeof(*b) + cap)) == NULL)
-			return NULL;
-		b->cap = cap;
-		b->used = 0;
-		b->next = c->arena;
-		c->arena = b;
-	}
-	off = b->used;
-	b->used += n;
-	return memset((char *)b->data + off, 0, n);
+	return ls_bump_alloc(&c->arena, n);
 }
 
 static void
@@ -85,11 +112,7 @@ ls_qcache_free(struct ls_qcache **cp)
 	ls_idmap_free(&c->recs);
 	ls_idmap_free(&c->lots);
 	ls_idmap_free(&c->equiv);
-	while (c->arena != NULL) {
-		struct qblock *next = c->arena->next;
-		free(c->arena);
-		c->arena = next;
-	}
+	ls_bump_free(&c->arena);
 	free(c);
 	*cp = NULL;
 }

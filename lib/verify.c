@@ -732,7 +732,7 @@ struct prov {
 	struct ls_ocache *oc;
 	struct policies *ps;
 	struct ls_idmap *checked;
-	struct ls_idmap *path; /* ancestors' transfers the lot's maker got material through */
+	struct ls_idmap *path;  /* ancestors' transfers the lot's maker got material through */
 	struct ls_idmap *cmemo; /* custody maps by holder and lot (custody_get) */
 	const uint8_t *lot;
 	struct lot_trs trs;
@@ -968,8 +968,8 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 
 	memcpy(ids[0], tr->id, 32);
 	memcpy(ids[1], tf->to_cert, 32);
-	reason = ls_cert_check(p->t, tf->to_cert, tf->to, 0, tr->timestamp, LS_LAYER_QUESTION,
-			       NULL, &w);
+	reason =
+	    ls_cert_check(p->t, tf->to_cert, tf->to, 0, tr->timestamp, LS_LAYER_QUESTION, NULL, &w);
 	if (reason == LS_R_STORE)
 		return w.err;
 	if (reason != LS_R_OK)

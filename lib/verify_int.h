@@ -11,6 +11,15 @@
 
 __extension__ typedef unsigned __int128 ls_u128;
 
+/* ---- a bump arena (qcache.c): memory freed all at once ---- */
+
+struct ls_bump;
+/* n zeroed bytes from *b (a NULL *b starts one), or NULL. */
+void *ls_bump_alloc(struct ls_bump **b, size_t n);
+const char *ls_bump_strdup(struct ls_bump **b, const char *s);
+/* Frees every block; *b NULL. */
+void ls_bump_free(struct ls_bump **b);
+
 /* ---- a question's memo (qcache.c) ---- */
 
 /*
@@ -97,7 +106,7 @@ int ls_qcache_equivocated(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], bo
 #define LS_FRAC_ONE 1000000000000ull
 
 struct ls_share {
-	char *name;
+	const char *name; /* borrowed from the origin cache */
 	uint64_t frac;
 };
 
