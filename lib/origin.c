@@ -803,6 +803,8 @@ ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint
 	}
 out:
 	ls_ocache_free(&c);
+	o->cost.records = t.n_records;
+	o->cost.reads = t.n_reads;
 	ls_txn_abort(&t);
 	if (rc != 0)
 		ls_origin_release(o);

@@ -1835,6 +1835,14 @@ question_open(struct ls_store *s, const uint8_t lot[32], struct question *x)
 	return prov_walk(&x->p);
 }
 
+/* What the question read, into its verdict. */
+static void
+question_cost(const struct question *x, struct ls_verdict *v)
+{
+	v->cost.records = x->t.n_records;
+	v->cost.reads = x->t.n_reads;
+}
+
 static void
 question_close(struct question *x)
 {
@@ -2088,6 +2096,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 out:
 	free(h.v);
 	free(on);
+	question_cost(&x, v);
 	question_close(&x);
 	if (rc != 0)
 		ls_verdict_release(v);
@@ -2109,6 +2118,7 @@ ls_verify(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict
 		else
 			rc = prov_answer(&x.p, q, v);
 	}
+	question_cost(&x, v);
 	question_close(&x);
 	if (rc != 0)
 		ls_verdict_release(v);

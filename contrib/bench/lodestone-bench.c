@@ -1046,10 +1046,12 @@ cmd_verify(int argc, char **argv)
 	struct ls_verdict v;
 	struct ls_export_query q;
 	struct ls_origin org;
+	struct ls_trace tr;
+	struct ls_read_cost c_prov, c_exp, c_org, c_tr;
 	char dir[4096];
 	bool have_dir = false;
 	uint8_t lot[LS_ID_LEN];
-	double t0, t_prov, t_exp, t_org;
+	double t0, t_prov, t_exp, t_org, t_tr;
 	size_t bad = 0;
 	int c, rc, status = 1;
 
@@ -1072,8 +1074,11 @@ cmd_verify(int argc, char **argv)
 			    "DIR]\n\n"
 			    "Builds a lot with ANCESTORS ancestors (default 10000: a registration\n"
 			    "and a chain of transformations), then times provenance, an export\n"
-			    "check and the origin computation of the last lot.\n"
-			    "figures: ancestors, provenance_ms, export_ms, origin_ms.\n"
+			    "check, the origin computation and the trace (ancestors) of the last\n"
+			    "lot.\n"
+			    "figures: ancestors, provenance_ms, export_ms, origin_ms, trace_ms;\n"
+			    "verify_{provenance,export,origin,trace}_{records_read,table_reads,\n"
+			    "reads_per_ancestor}: what each question read (the cost model).\n"
 			    "-b: the log is sealed every 1000 records into a checkpoint cosigned\n"
 			    "by 3 witnesses; then the lot's bundle is written three ways (plain;\n"
 			    "with its log proof, the authority feeds as records name them; with\n"
@@ -1163,6 +1168,7 @@ cmd_verify(int argc, char **argv)
 		ls_verdict_release(&v);
 		goto out;
 	}
+	c_prov = v.cost;
 	ls_verdict_release(&v);
 	memset(&q, 0, sizeof(q));
 	memcpy(q.lot, lot, LS_ID_LEN);
@@ -1177,17 +1183,41 @@ cmd_verify(int argc, char **argv)
 		ls_verdict_release(&v);
 		goto out;
 	}
+	c_exp = v.cost;
 	ls_verdict_release(&v);
 	t0 = now_s();
 	rc = ls_verify_origin(s, lot, &org);
 	t_org = now_s() - t0;
+	c_org = org.cost;
 	ls_origin_release(&org);
+	if (rc != 0)
+		goto out;
+	t0 = now_s();
+	rc = ls_trace(s, lot, false, &tr);
+	t_tr = now_s() - t0;
+	c_tr = tr.cost;
+	ls_trace_release(&tr);
 	if (rc != 0)
 		goto out;
 	printf("ancestors %zu records\n", n);
 	printf("provenance_ms %.1f ms\n", t_prov * 1000);
 	printf("export_ms %.1f ms\n", t_exp * 1000);
 	printf("origin_ms %.1f ms\n", t_org * 1000);
+	printf("trace_ms %.1f ms\n", t_tr * 1000);
+	/* The cost model: what each question read (record envelopes decoded,
+	 * and every table read, records included), per ancestor too. */
+	{
+		const char *names[] = {"provenance", "export", "origin", "trace"};
+		const struct ls_read_cost *cs[] = {&c_prov, &c_exp, &c_org, &c_tr};
+		for (size_t i = 0; i < 4; i++) {
+			printf("verify_%s_records_read %llu records\n", names[i],
+			       (unsigned long long)cs[i]->records);
+			printf("verify_%s_table_reads %llu reads\n", names[i],
+			       (unsigned long long)cs[i]->reads);
+			printf("verify_%s_reads_per_ancestor %.2f reads\n", names[i],
+			       (double)cs[i]->reads / (double)n);
+		}
+	}
 	if (bundles) {
 		char trust[4200], args[8192];
 		snprintf(trust, sizeof(trust), "%s/authority.pub", dir);
