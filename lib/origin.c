@@ -127,9 +127,13 @@ ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val)
 	size_t i;
 
 	if (2 * (m->n + 1) > m->cap) {
-		struct ls_idmap big = {calloc(m->cap * 2, sizeof(struct slot)), m->cap * 2, 0};
+		/* malloc and memset, not calloc: fresh pages calloc leaves
+		 * untouched are first read (the zero page), then written, two
+		 * faults each; written at once they fault once. */
+		struct ls_idmap big = {malloc(m->cap * 2 * sizeof(struct slot)), m->cap * 2, 0};
 		if (big.s == NULL)
 			return LS_ERR_NOMEM;
+		memset(big.s, 0, big.cap * sizeof(struct slot));
 		for (size_t k = 0; k < m->cap; k++)
 			if (m->s[k].used) {
 				size_t j = slot_of(&big, m->s[k].id);

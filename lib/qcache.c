@@ -170,158 +170,42 @@ ls_txn_record_ref(struct ls_txn *t, const uint8_t id[LS_ID_LEN], const struct ls
 
 /* ---- lot nodes ---- */
 
-static void
-lotnode_release(struct ls_lotnode *n)
-{
-	if (n == NULL)
-		return;
-	free(n->mem);
-	free(n);
-}
-
 void
 ls_lotnode_free(struct ls_lotnode **n)
 {
 	if (n == NULL || *n == NULL)
 		return;
-	lotnode_release(*n);
+	ls_bump_free(&(*n)->mem);
+	free(*n);
 	*n = NULL;
 }
 
-/* Memory of a node: from the memo's arena, or (no memo) one block the node
- * owns (n->mem), carved by hand. */
-struct carve {
-	struct ls_qcache *c;
-	char *p, *end;
-};
-
 static void *
-carve(struct carve *k, size_t n)
+bump_alloc_cb(void *arg, size_t n)
 {
-	size_t align = sizeof(max_align_t);
-	void *p;
-
-	if (k->c != NULL)
-		return qalloc(k->c, n);
-	n = (n + align - 1) / align * align;
-	if (n == 0)
-		n = align;
-	if ((size_t)(k->end - k->p) < n)
-		return NULL;
-	p = k->p;
-	k->p += n;
-	return memset(p, 0, n);
+	return ls_bump_alloc(arg, n);
 }
 
-static const char *
-carve_str(struct carve *k, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = carve(k, n);
-
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
-}
-
-static size_t
-carve_need(const struct ls_record *rec, const struct ls_lotdef *d)
-{
-	size_t a = sizeof(max_align_t), n = 0;
-
-	n += strlen(d->label) + 1 + a + strlen(d->category) + 1 + a;
-	n += (d->comp.n + 1) * sizeof(struct ls_elem) + a;
-	if (rec->type == LS_REC_LOT)
-		n += strlen(rec->lot.site) + 1 + a;
-	else
-		n += (rec->transformation.n_inputs + 1) * sizeof(struct ls_lot_input) + a;
-	return n;
-}
-
-/* Reads lot's node from the store (one decode of its making record). */
+/* Reads lot's node into the memo's arena, or (no memo) a node with its
+ * own. */
 static int
 lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode **out)
 {
-	struct ls_lotnode *n = NULL;
-	struct ls_record *rec = NULL;
-	const struct ls_lotdef *d = NULL;
-	struct carve k = {t->qc, NULL, NULL};
+	struct ls_lotnode *n;
+	struct ls_bump *own = NULL, **arena = t->qc != NULL ? &t->qc->arena : &own;
 	int rc;
 
 	*out = NULL;
-	if (t->qc != NULL)
-		n = qalloc(t->qc, sizeof(*n));
-	else
-		n = calloc(1, sizeof(*n));
-	if (n == NULL)
+	if ((n = t->qc != NULL ? qalloc(t->qc, sizeof(*n)) : calloc(1, sizeof(*n))) == NULL)
 		return LS_ERR_NOMEM;
-	if ((rc = ls_txn_lot(t, lot, &n->li)) != 0 || (rc = ls_txn_record(t, n->li.rec, &rec)) != 0)
-		goto out;
-	if (n->li.index == LS_LOT_REGISTRATION && rec->type == LS_REC_LOT)
-		d = &rec->lot.lot;
-	else if (rec->type == LS_REC_TRANSFORMATION && n->li.index < rec->transformation.n_outputs)
-		d = &rec->transformation.outputs[n->li.index];
-	else {
-		rc = LS_ERR_STORE;
-		goto out;
-	}
+	rc = ls_txn_lotnode_read(t, lot, n, bump_alloc_cb, arena);
 	if (t->qc == NULL) {
-		size_t need = carve_need(rec, d);
-		if ((n->mem = malloc(need)) == NULL) {
-			rc = LS_ERR_NOMEM;
-			goto out;
-		}
-		k.p = n->mem;
-		k.end = k.p + need;
+		n->mem = own;
+		if (rc != 0)
+			ls_lotnode_free(&n);
 	}
-	memcpy(n->id, lot, LS_ID_LEN);
-	n->type = rec->type;
-	memcpy(n->author, rec->author, LS_KEY_LEN);
-	n->timestamp = rec->timestamp;
-	n->has_cert = rec->has_cert;
-	memcpy(n->cert_id, rec->cert_id, LS_ID_LEN);
-	n->grams = d->grams;
-	n->value = d->value;
-	n->n_comp = d->comp.n;
-	if ((n->label = carve_str(&k, d->label)) == NULL ||
-	    (n->category = carve_str(&k, d->category)) == NULL ||
-	    (n->comp = carve(&k, (d->comp.n + 1) * sizeof(*n->comp))) == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
-	memcpy(n->comp, d->comp.e, d->comp.n * sizeof(*n->comp));
-	if (rec->type == LS_REC_LOT) {
-		memcpy(n->country, rec->lot.country, sizeof(n->country));
-		if ((n->site = carve_str(&k, rec->lot.site)) == NULL) {
-			rc = LS_ERR_NOMEM;
-			goto out;
-		}
-	} else {
-		const struct ls_transformation *tf = &rec->transformation;
-		struct ls_lot_input *in = carve(&k, (tf->n_inputs + 1) * sizeof(*in));
-		if (in == NULL) {
-			rc = LS_ERR_NOMEM;
-			goto out;
-		}
-		memcpy(in, tf->inputs, tf->n_inputs * sizeof(*in));
-		n->inputs = in;
-		n->n_inputs = tf->n_inputs;
-		n->site = "";
-		n->outs_valued = true;
-		for (uint32_t i = 0; i < tf->n_outputs; i++) {
-			n->out_value += tf->outputs[i].value;
-			if (tf->outputs[i].value == 0 && n->outs_valued) {
-				n->outs_valued = false;
-				ls_lot_id(rec->id, i, n->unvalued_out);
-			}
-		}
-	}
-	*out = n;
-	n = NULL;
-out:
-	ls_record_free(rec);
-	if (n != NULL && t->qc == NULL)
-		lotnode_release(n);
+	if (rc == 0)
+		*out = n;
 	return rc;
 }
 
@@ -383,13 +267,13 @@ struct kids {
 };
 
 static int
-kid_one(void *arg, const uint8_t rec[LS_ID_LEN])
+kid_one(void *arg, const uint8_t rec[LS_ID_LEN], enum ls_rtype type)
 {
 	struct kids *k = arg;
-	enum ls_rtype type;
 	int rc;
 
-	if ((rc = ls_txn_record_type(k->t, rec, &type)) != 0)
+	/* Stored without its type (an older build): the ids table has it. */
+	if (type == LS_REC_NONE && (rc = ls_txn_record_type(k->t, rec, &type)) != 0)
 		return rc;
 	if (k->n == k->cap) {
 		size_t cap = k->cap ? 2 * k->cap : 4;
@@ -414,7 +298,7 @@ ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kids *o
 	out->n = 0;
 	out->v = NULL;
 	out->owned = NULL;
-	if ((rc = ls_txn_children(t, parent, kid_one, &k)) != 0) {
+	if ((rc = ls_txn_children_typed(t, parent, kid_one, &k)) != 0) {
 		free(k.v);
 		return rc;
 	}

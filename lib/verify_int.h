@@ -9,8 +9,6 @@
 #include "store_int.h"
 #include "verify.h"
 
-__extension__ typedef unsigned __int128 ls_u128;
-
 /* ---- a bump arena (qcache.c): memory freed all at once ---- */
 
 struct ls_bump;
@@ -31,51 +29,10 @@ void ls_bump_free(struct ls_bump **b);
 int ls_qcache_begin(struct ls_txn *t);
 void ls_qcache_end(struct ls_txn *t);
 
-/* A record of a lot's children table entry, with its type. */
-struct ls_kid {
-	uint8_t id[LS_ID_LEN];
-	enum ls_rtype type;
-};
-
 struct ls_kids {
 	size_t n;
 	const struct ls_kid *v;
 	struct ls_kid *owned; /* without a memo: free with ls_kids_release */
-};
-
-/*
- * What a question uses of a lot and of the record that made it, read with
- * one decode. Strings and arrays are borrowed from the memo (or the node's
- * own block, n->mem, when there is none).
- */
-struct ls_lotnode {
-	uint8_t id[LS_ID_LEN];
-	struct ls_lot_info li;
-	/* the making record (li.rec) */
-	enum ls_rtype type; /* LS_REC_LOT or LS_REC_TRANSFORMATION */
-	uint8_t author[LS_KEY_LEN];
-	uint64_t timestamp;
-	bool has_cert;
-	uint8_t cert_id[LS_ID_LEN];
-	/* the lot's definition */
-	const char *label, *category;
-	uint64_t grams, value;
-	size_t n_comp;
-	struct ls_elem *comp;
-	/* a registration: where */
-	const char *site; /* "" for a transformation */
-	char country[LS_COUNTRY_LEN + 1];
-	/* a transformation: its inputs, and its outputs' declared values */
-	size_t n_inputs;
-	const struct ls_lot_input *inputs;
-	ls_u128 out_value;
-	bool outs_valued;
-	uint8_t unvalued_out[LS_ID_LEN]; /* the first output that declares none */
-	/* the lot's children, read on first use (ls_txn_lot_kids) */
-	bool kids_loaded;
-	size_t n_kids;
-	const struct ls_kid *kids;
-	void *mem; /* private */
 };
 
 /* The node of lot: *n borrowed (memo) or equal to *owned (free it with
