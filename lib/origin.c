@@ -233,12 +233,27 @@ acc_add(struct acc *a, const char *name, u128 w)
 	return 0;
 }
 
+/* The distribution of a, or like (NULL: none) when it is the same: a lot
+ * made of one input shares its input's distributions (immutable, in the
+ * arena) instead of a copy per lot of a chain. */
 static int
-acc_to_dist(struct ls_bump **arena, struct acc *a, u128 total, struct ls_dist *d)
+acc_to_dist(struct ls_bump **arena, struct acc *a, u128 total, const struct ls_dist *like,
+	    struct ls_dist *d)
 {
 	d->n = 0;
 	if (a->n == 0 || total == 0)
 		return 0;
+	if (like != NULL && like->n == a->n) {
+		size_t i;
+		for (i = 0; i < a->n; i++)
+			if (like->v[i].name != a->name[i] ||
+			    like->v[i].frac != (uint64_t)(a->sum[i] / total))
+				break;
+		if (i == a->n) {
+			*d = *like;
+			return 0;
+		}
+	}
 	if ((d->v = ls_bump_alloc(arena, a->n * sizeof(*d->v))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < a->n; i++) {
@@ -455,8 +470,23 @@ reach_registration(struct ls_ocache *c, struct ls_lot_origin *o)
 
 /* The reach of every policy into lot o, made by transformation rec whose
  * inputs are all in the cache. */
+/* Whether fractions f over lot o's elements equal input in's (the same
+ * elements in the same order), so that o may share in's array. */
+static bool
+same_fracs(const struct ls_lot_origin *o, const uint64_t *f, const struct ls_lot_origin *in,
+	   const uint64_t *g)
+{
+	if (in == NULL || in->n != o->n)
+		return false;
+	for (size_t e = 0; e < o->n; e++)
+		if (in->e[e].z != o->e[e].z || f[e] != g[e])
+			return false;
+	return true;
+}
+
 static int
-reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr, struct ls_lot_origin *o,
+reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr,
+		     const struct ls_lot_origin *const *ins, struct ls_lot_origin *o,
 		     const struct techs *techs)
 {
 	u128 out_value = tr->out_value;
@@ -483,8 +513,7 @@ reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr, struct ls
 				continue;
 			}
 			for (size_t i = 0; i < tr->n_inputs; i++) {
-				const struct ls_lot_origin *in =
-				    ls_idmap_get(c->map, tr->inputs[i].lot);
+				const struct ls_lot_origin *in = ins[i];
 				const struct ls_elem_origin *ie =
 				    in ? elem_of(in, o->e[e].z) : NULL;
 				u128 w;
@@ -498,8 +527,12 @@ reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr, struct ls
 			}
 			r->frac[e] = total ? (uint64_t)(num / total) : 0;
 		}
+		/* The memory stays in the arena; the shared array is the one kept. */
+		if (tr->n_inputs == 1 && ins[0] != NULL &&
+		    same_fracs(o, r->frac, ins[0], ins[0]->reach[k].frac))
+			r->frac = ins[0]->reach[k].frac;
 		for (size_t i = 0; i < tr->n_inputs; i++) {
-			const struct ls_lot_origin *in = ls_idmap_get(c->map, tr->inputs[i].lot);
+			const struct ls_lot_origin *in = ins[i];
 			if (in == NULL || in->grams == 0)
 				continue;
 			if (r->valued && !in->reach[k].valued) {
@@ -524,6 +557,8 @@ reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr, struct ls
 	return 0;
 }
 
+#define INS_STACK 16
+
 /* Computes the origin of lot node ln, whose inputs are all in the cache
  * already. */
 static int
@@ -533,6 +568,8 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 	struct ls_lot_origin *o = NULL;
 	struct techs techs = {t, 0, NULL};
 	struct ls_record hdr;
+	const struct ls_lot_origin *ins_stack[INS_STACK], **ins = NULL;
+	struct ls_dist proc = {0, NULL};
 	char country[3];
 	int rc;
 
@@ -542,16 +579,18 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 		NULL)
 		return LS_ERR_NOMEM;
 	if (ln->type == LS_REC_LOT) {
+		struct ls_dist mine = {0, NULL}, cc = {0, NULL};
 		if ((rc = origin_header(c, o, ln, ln->country)) != 0)
+			return rc;
+		/* One site and one country for every element: shared. */
+		if (o->n > 0 && ((rc = dist_single(&c->arena, &mine, ln->site)) != 0 ||
+				 (rc = dist_single(&c->arena, &cc, ln->country)) != 0))
 			return rc;
 		for (size_t i = 0; i < o->n; i++) {
 			struct ls_elem_origin *e = &o->e[i];
-			if ((rc = dist_single(&c->arena, &e->d[LS_DIST_MINE], ln->site)) != 0 ||
-			    (rc = dist_single(&c->arena, &e->d[LS_DIST_COUNTRY], ln->country)) !=
-				0 ||
-			    (rc = dist_single(&c->arena, &e->d[LS_DIST_PROCESSING], ln->country)) !=
-				0)
-				return rc;
+			e->d[LS_DIST_MINE] = mine;
+			e->d[LS_DIST_COUNTRY] = cc;
+			e->d[LS_DIST_PROCESSING] = cc;
 		}
 		if ((rc = reach_registration(c, o)) != 0)
 			return rc;
@@ -562,13 +601,22 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 	if ((rc = ls_author_country_of(t, &hdr, country)) != 0 ||
 	    (rc = origin_header(c, o, ln, country)) != 0)
 		return rc;
-	for (size_t i = 0; i < o->n; i++) {
+	/* The inputs' origins, looked up once. */
+	if ((ins = ln->n_inputs <= INS_STACK ? ins_stack : calloc(ln->n_inputs, sizeof(*ins))) ==
+	    NULL)
+		return LS_ERR_NOMEM;
+	for (size_t k = 0; k < ln->n_inputs; k++)
+		ins[k] = ls_idmap_get(c->map, ln->inputs[k].lot);
+	for (size_t i = 0; i < o->n && rc == 0; i++) {
 		struct ls_elem_origin *e = &o->e[i];
 		struct acc a[LS_DIST_COUNT] = {{0}};
+		const struct ls_elem_origin *only = NULL;
 		u128 total = 0;
 
+		if (ln->n_inputs == 1 && ins[0] != NULL)
+			only = elem_of(ins[0], e->z);
 		for (size_t k = 0; k < ln->n_inputs && rc == 0; k++) {
-			const struct ls_lot_origin *in = ls_idmap_get(c->map, ln->inputs[k].lot);
+			const struct ls_lot_origin *in = ins[k];
 			const struct ls_elem_origin *ie = in ? elem_of(in, e->z) : NULL;
 			u128 w;
 			if (ie == NULL)
@@ -585,26 +633,37 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 			}
 		}
 		if (rc == 0)
-			rc = acc_to_dist(&c->arena, &a[LS_DIST_MINE], total, &e->d[LS_DIST_MINE]);
+			rc = acc_to_dist(&c->arena, &a[LS_DIST_MINE], total,
+					 only ? &only->d[LS_DIST_MINE] : NULL, &e->d[LS_DIST_MINE]);
 		if (rc == 0)
 			rc = acc_to_dist(&c->arena, &a[LS_DIST_COUNTRY], total,
+					 only ? &only->d[LS_DIST_COUNTRY] : NULL,
 					 &e->d[LS_DIST_COUNTRY]);
-		if (rc == 0)
-			rc = dist_single(&c->arena, &e->d[LS_DIST_PROCESSING],
-					 country[0] ? country : "??");
+		if (rc == 0) {
+			/* One processing country for the whole lot: the input's
+			 * when it is the same, else one copy for every element. */
+			const char *pc = country[0] ? country : "??";
+			const struct ls_dist *ip = only ? &only->d[LS_DIST_PROCESSING] : NULL;
+			if (ip != NULL && ip->n == 1 && ip->v[0].frac == LS_FRAC_ONE &&
+			    strcmp(ip->v[0].name, pc) == 0)
+				e->d[LS_DIST_PROCESSING] = *ip;
+			else if (proc.n == 1)
+				e->d[LS_DIST_PROCESSING] = proc;
+			else if ((rc = dist_single(&c->arena, &proc, pc)) == 0)
+				e->d[LS_DIST_PROCESSING] = proc;
+		}
 		for (int dk = 0; dk < LS_DIST_COUNT; dk++)
 			acc_release(&a[dk]);
-		if (rc != 0)
-			return rc;
 	}
-	if (c->n_pol > 0 &&
-	    (rc = ls_techs_each(t, ln->author, ln->timestamp, tech_add, &techs)) != 0)
-		goto out;
-	if ((rc = reach_transformation(c, ln, o, &techs)) != 0)
-		goto out;
-	*out = o;
-out:
+	if (rc == 0 && c->n_pol > 0)
+		rc = ls_techs_each(t, ln->author, ln->timestamp, tech_add, &techs);
+	if (rc == 0)
+		rc = reach_transformation(c, ln, ins, o, &techs);
+	if (rc == 0)
+		*out = o;
 	free(techs.v);
+	if (ins != ins_stack)
+		free(ins);
 	return rc;
 }
 
