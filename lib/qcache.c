@@ -80,6 +80,7 @@ struct ls_qcache {
 	struct ls_idmap *lots;  /* lot id -> struct ls_lotnode * (in the arena) */
 	struct ls_idmap *equiv; /* author -> struct equiv_memo * (in the arena) */
 	struct ls_bump *arena;
+	uint32_t marks; /* the last walk's mark */
 	/* The last record's time (check_record asks twice in a row). */
 	bool time_valid;
 	uint8_t time_id[LS_ID_LEN];
@@ -256,6 +257,24 @@ ls_lotnode_header(const struct ls_lotnode *n, struct ls_record *r)
 	r->has_cert = n->has_cert;
 	memcpy(r->cert_id, n->cert_id, LS_ID_LEN);
 	r->type = n->type;
+}
+
+uint32_t
+ls_qcache_mark_new(struct ls_txn *t)
+{
+	return t->qc != NULL ? ++t->qc->marks : 0;
+}
+
+bool
+ls_lotnode_mark(const struct ls_lotnode *n, uint32_t mark)
+{
+	/* Marks are the memo's walk state, not the node's facts. */
+	struct ls_lotnode *w = (struct ls_lotnode *)(uintptr_t)n;
+
+	if (w->mark == mark)
+		return false;
+	w->mark = mark;
+	return true;
 }
 
 /* ---- children of a lot, with their types ---- */

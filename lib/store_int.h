@@ -272,6 +272,7 @@ struct ls_lotnode {
 	size_t n_kids;
 	const struct ls_kid *kids;
 	struct ls_bump *mem; /* a node without a memo: its own memory */
+	uint32_t mark;       /* a memo's walks: which reached it (ls_lotnode_mark) */
 };
 
 /*

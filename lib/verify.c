@@ -384,39 +384,39 @@ denied_by_name(struct ls_txn *t, const struct ls_policy *p, const struct key_cer
 
 /* ---- ancestors and records ---- */
 
-/* Every lot that lot descends from, lot included (BFS order). */
+/* Every lot that lot descends from, lot included (BFS order), as nodes of
+ * the question's memo (t->qc: borrowed until it ends; *out malloc'd). The
+ * nodes' marks say which were reached: no set beside them. */
 static int
-ancestors(struct ls_txn *t, const uint8_t lot[32], uint8_t (**out)[32], size_t *n)
+ancestors(struct ls_txn *t, const uint8_t lot[32], const struct ls_lotnode ***out, size_t *n)
 {
-	struct ls_idmap *seen = ls_idmap_new();
-	uint8_t(*q)[32] = NULL;
-	size_t head = 0, cnt = 0, cap = 0;
+	const struct ls_lotnode **q = NULL, *ln;
+	struct ls_lotnode *owned = NULL;
+	size_t head = 0, cnt = 0, cap = 64;
+	uint32_t gen;
 	int rc = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (seen == NULL)
+	if (t->qc == NULL)
+		return LS_ERR_INVALID; /* a question always has its memo */
+	gen = ls_qcache_mark_new(t);
+	if ((q = malloc(cap * sizeof(*q))) == NULL)
 		return LS_ERR_NOMEM;
-	if ((q = malloc(64 * 32)) == NULL) {
-		ls_idmap_free(&seen);
-		return LS_ERR_NOMEM;
-	}
-	cap = 64;
-	memcpy(q[cnt++], lot, 32);
-	if ((rc = ls_idmap_put(seen, lot, (void *)1)) != 0)
+	if ((rc = ls_txn_lotnode(t, lot, &ln, &owned)) != 0)
 		goto out;
-	while (head < cnt) {
-		const struct ls_lotnode *ln;
-		struct ls_lotnode *owned = NULL;
-		if ((rc = ls_txn_lotnode(t, q[head], &ln, &owned)) != 0)
-			goto out;
-		head++;
+	ls_lotnode_mark(ln, gen);
+	q[cnt++] = ln;
+	while (head < cnt && rc == 0) {
+		ln = q[head++];
 		for (size_t i = 0; ln->li.index != LS_LOT_REGISTRATION && i < ln->n_inputs; i++) {
-			const uint8_t *in = ln->inputs[i].lot;
-			if (ls_idmap_has(seen, in))
+			const struct ls_lotnode *in;
+			if ((rc = ls_txn_lotnode(t, ln->inputs[i].lot, &in, &owned)) != 0)
+				break;
+			if (!ls_lotnode_mark(in, gen))
 				continue;
 			if (cnt == cap) {
-				uint8_t(*nq)[32] = realloc(q, cap * 2 * 32);
+				const struct ls_lotnode **nq = realloc(q, cap * 2 * sizeof(*q));
 				if (nq == NULL) {
 					rc = LS_ERR_NOMEM;
 					break;
@@ -424,20 +424,16 @@ ancestors(struct ls_txn *t, const uint8_t lot[32], uint8_t (**out)[32], size_t *
 				q = nq;
 				cap *= 2;
 			}
-			memcpy(q[cnt++], in, 32);
-			if ((rc = ls_idmap_put(seen, in, (void *)1)) != 0)
-				break;
+			q[cnt++] = in;
 		}
-		ls_lotnode_free(&owned);
-		if (rc != 0)
-			goto out;
 	}
-	*out = q;
-	*n = cnt;
-	q = NULL;
+	if (rc == 0) {
+		*out = q;
+		*n = cnt;
+		q = NULL;
+	}
 out:
 	free(q);
-	ls_idmap_free(&seen);
 	return rc;
 }
 
@@ -1241,7 +1237,8 @@ out:
 static int
 prov_walk(struct prov *p)
 {
-	uint8_t(*anc)[32] = NULL;
+	const struct ls_lotnode **anc = NULL;
+	struct ls_record *r = NULL;
 	struct ls_lot_info lli;
 	size_t n = 0;
 	int rc;
@@ -1250,40 +1247,31 @@ prov_walk(struct prov *p)
 	    (rc = custody(p->t, lli.maker, p->lot, &p->path)) != 0 ||
 	    (rc = ancestors(p->t, p->lot, &anc, &n)) != 0)
 		return rc;
-	if ((p->checked = ls_idmap_new()) == NULL) {
+	/* The making records' headers are all the checks read of them: one
+	 * record filled for each. */
+	if ((p->checked = ls_idmap_new()) == NULL || (r = malloc(sizeof(*r))) == NULL) {
 		free(anc);
 		return LS_ERR_NOMEM;
 	}
 	p->n_lots = n;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		const struct ls_lotnode *ln;
-		struct ls_lotnode *lown = NULL;
-		struct ls_record *r = NULL;
+		const struct ls_lotnode *ln = anc[i];
 		struct ls_kids kids;
-		struct child_ctx cc = {p, anc[i]};
-		if ((rc = ls_txn_lotnode(p->t, anc[i], &ln, &lown)) != 0)
-			break;
-		/* The making record's header is all the checks read of it. */
-		if ((r = malloc(sizeof(*r))) == NULL) {
-			ls_lotnode_free(&lown);
-			rc = LS_ERR_NOMEM;
-			break;
-		}
+		struct child_ctx cc = {p, ln->id};
 		ls_lotnode_header(ln, r);
 		if (r->type == LS_REC_LOT && p->n_regs < LS_REASON_IDS_MAX)
 			memcpy(p->regs[p->n_regs++], r->id, 32);
 		rc = check_record(p, r);
 		if (rc == 0 && r->type == LS_REC_TRANSFORMATION)
 			rc = ls_techs_each(p->t, r->author, r->timestamp, tech_child, p);
-		free(r);
 		if (rc == 0 && (rc = ls_txn_lot_kids(p->t, ln, &kids)) == 0) {
 			for (size_t k = 0; rc == 0 && k < kids.n; k++)
 				rc = lot_child(&cc, &kids.v[k]);
 			ls_kids_release(&kids);
 		}
-		ls_lotnode_free(&lown);
 	}
 	free(anc);
+	free(r);
 	if (rc == 0 && p->unwitnessed > 0) {
 		size_t before = p->v->n;
 		rc = ls_verdict_add(p->v, LS_R_UNWITNESSED, (const uint8_t(*)[32])p->unw, p->n_unw,

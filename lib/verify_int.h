@@ -52,6 +52,11 @@ int ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kid
 int ls_txn_lot_kids(struct ls_txn *t, const struct ls_lotnode *n, struct ls_kids *out);
 void ls_kids_release(struct ls_kids *k);
 
+/* A new walk over the memo's nodes: a mark no node carries yet. */
+uint32_t ls_qcache_mark_new(struct ls_txn *t);
+/* Marks node n (of the memo) with mark: false when it carried it already. */
+bool ls_lotnode_mark(const struct ls_lotnode *n, uint32_t mark);
+
 /* The first equivocation evidence kept for author (ls_txn_evidence_first),
  * once per author: *found false when none. */
 int ls_qcache_equivocated(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], bool *found,
