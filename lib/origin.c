@@ -276,10 +276,10 @@ acc_release(struct acc *a)
 
 struct ls_ocache {
 	struct ls_txn *t;
-	struct ls_idmap *map;
 	const struct ls_policy *const *pol;
 	size_t n_pol;
 	struct ls_bump *arena; /* every lot origin and what it points to */
+	uint32_t id;           /* unique in the memo: the tag of its origins */
 };
 
 struct ls_ocache *
@@ -292,10 +292,7 @@ ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies, size_t 
 	c->t = t;
 	c->pol = policies;
 	c->n_pol = n;
-	if ((c->map = ls_idmap_new()) == NULL) {
-		free(c);
-		return NULL;
-	}
+	c->id = ls_qcache_mark_new(t);
 	return c;
 }
 
@@ -304,7 +301,6 @@ ls_ocache_free(struct ls_ocache **c)
 {
 	if (c == NULL || *c == NULL)
 		return;
-	ls_idmap_free(&(*c)->map);
 	ls_bump_free(&(*c)->arena);
 	free(*c);
 	*c = NULL;
@@ -557,6 +553,13 @@ reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr,
 	return 0;
 }
 
+/* The origin this cache computed for memo node n, or NULL. */
+static const struct ls_lot_origin *
+origin_of(const struct ls_ocache *c, const struct ls_lotnode *n)
+{
+	return c->id != 0 && n->origin_cache == c->id ? n->origin : NULL;
+}
+
 #define INS_STACK 16
 
 /* Computes the origin of lot node ln, whose inputs are all in the cache
@@ -605,8 +608,11 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 	if ((ins = ln->n_inputs <= INS_STACK ? ins_stack : calloc(ln->n_inputs, sizeof(*ins))) ==
 	    NULL)
 		return LS_ERR_NOMEM;
-	for (size_t k = 0; k < ln->n_inputs; k++)
-		ins[k] = ls_idmap_get(c->map, ln->inputs[k].lot);
+	for (size_t k = 0; k < ln->n_inputs && rc == 0; k++) {
+		const struct ls_lotnode *in;
+		if ((rc = ls_lotnode_input(t, ln, k, &in)) == 0)
+			ins[k] = origin_of(c, in);
+	}
 	for (size_t i = 0; i < o->n && rc == 0; i++) {
 		struct ls_elem_origin *e = &o->e[i];
 		struct acc a[LS_DIST_COUNT] = {{0}};
@@ -670,70 +676,65 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 int
 ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN], const struct ls_lot_origin **out)
 {
-	uint8_t(*stack)[32] = NULL;
+	const struct ls_lotnode **stack = NULL, *root;
+	struct ls_lotnode *owned = NULL;
 	size_t sp = 0, cap = 0;
 	int rc = 0;
 
-	if ((*out = ls_idmap_get(c->map, lot)) != NULL)
+	*out = NULL;
+	/* Origins hang on the question memo's nodes: a cache needs one (made
+	 * before it, which gave it its id). */
+	if (c->t->qc == NULL || c->id == 0)
+		return LS_ERR_INVALID;
+	if ((rc = ls_txn_lotnode(c->t, lot, &root, &owned)) != 0)
+		return rc;
+	if ((*out = origin_of(c, root)) != NULL)
 		return 0;
-		/* Iterative post-order walk: deep chains must not exhaust the stack. */
-#define PUSH(id)                                                                                   \
-	do {                                                                                       \
-		if (sp == cap) {                                                                   \
-			size_t nc = cap ? cap * 2 : 64;                                            \
-			uint8_t(*ns)[32] = realloc(stack, nc * 32);                                \
-			if (ns == NULL) {                                                          \
-				rc = LS_ERR_NOMEM;                                                 \
-				goto out;                                                          \
-			}                                                                          \
-			stack = ns;                                                                \
-			cap = nc;                                                                  \
-		}                                                                                  \
-		memcpy(stack[sp++], (id), 32);                                                     \
-	} while (0)
-	PUSH(lot);
+	/* Iterative post-order walk: deep chains must not exhaust the stack. */
+	if ((stack = malloc(64 * sizeof(*stack))) == NULL)
+		return LS_ERR_NOMEM;
+	cap = 64;
+	stack[sp++] = root;
 	while (sp > 0) {
-		uint8_t cur[32];
-		const struct ls_lotnode *ln;
-		struct ls_lotnode *lown = NULL;
+		const struct ls_lotnode *cur = stack[sp - 1];
 		bool ready = true;
 		struct ls_lot_origin *o;
 
-		memcpy(cur, stack[sp - 1], 32);
-		if (ls_idmap_has(c->map, cur)) {
+		if (origin_of(c, cur) != NULL) {
 			sp--;
 			continue;
 		}
-		if ((rc = ls_txn_lotnode(c->t, cur, &ln, &lown)) != 0)
-			goto out;
-		for (size_t i = 0; ln->type == LS_REC_TRANSFORMATION && i < ln->n_inputs; i++)
-			if (!ls_idmap_has(c->map, ln->inputs[i].lot)) {
-				ready = false;
-				if (sp == cap) {
-					size_t nc = cap ? cap * 2 : 64;
-					uint8_t(*ns)[32] = realloc(stack, nc * 32);
-					if (ns == NULL) {
-						ls_lotnode_free(&lown);
-						rc = LS_ERR_NOMEM;
-						goto out;
-					}
-					stack = ns;
-					cap = nc;
+		for (size_t i = 0; cur->type == LS_REC_TRANSFORMATION && i < cur->n_inputs; i++) {
+			const struct ls_lotnode *in;
+			if ((rc = ls_lotnode_input(c->t, cur, i, &in)) != 0)
+				goto out;
+			if (origin_of(c, in) != NULL)
+				continue;
+			ready = false;
+			if (sp == cap) {
+				const struct ls_lotnode **ns =
+				    realloc(stack, cap * 2 * sizeof(*ns));
+				if (ns == NULL) {
+					rc = LS_ERR_NOMEM;
+					goto out;
 				}
-				memcpy(stack[sp++], ln->inputs[i].lot, 32);
+				stack = ns;
+				cap *= 2;
 			}
-		if (!ready) {
-			ls_lotnode_free(&lown);
-			continue;
+			stack[sp++] = in;
 		}
+		if (!ready)
+			continue;
 		sp--;
-		rc = compute(c, ln, &o);
-		ls_lotnode_free(&lown);
-		if (rc != 0 || (rc = ls_idmap_put(c->map, cur, o)) != 0)
+		if ((rc = compute(c, cur, &o)) != 0)
 			goto out;
+		{
+			struct ls_lotnode *w = (struct ls_lotnode *)(uintptr_t)cur;
+			w->origin = o;
+			w->origin_cache = c->id;
+		}
 	}
-#undef PUSH
-	*out = ls_idmap_get(c->map, lot);
+	*out = origin_of(c, root);
 	rc = *out ? 0 : LS_ERR_NOT_FOUND;
 out:
 	free(stack);

@@ -259,6 +259,30 @@ ls_lotnode_header(const struct ls_lotnode *n, struct ls_record *r)
 	r->type = n->type;
 }
 
+int
+ls_lotnode_input(struct ls_txn *t, const struct ls_lotnode *n, size_t i,
+		 const struct ls_lotnode **in)
+{
+	/* The graph is the memo's: its nodes live as long as it. */
+	struct ls_lotnode *w = (struct ls_lotnode *)(uintptr_t)n, *owned = NULL;
+	int rc;
+
+	*in = NULL;
+	if (t->qc == NULL || i >= n->n_inputs)
+		return LS_ERR_INVALID;
+	if (w->in_nodes == NULL &&
+	    (w->in_nodes = qalloc(t->qc, n->n_inputs * sizeof(*w->in_nodes))) == NULL)
+		return LS_ERR_NOMEM;
+	if (w->in_nodes[i] != NULL) {
+		*in = w->in_nodes[i];
+		return 0;
+	}
+	if ((rc = ls_txn_lotnode(t, n->inputs[i].lot, in, &owned)) != 0)
+		return rc;
+	w->in_nodes[i] = *in;
+	return 0;
+}
+
 uint32_t
 ls_qcache_mark_new(struct ls_txn *t)
 {

@@ -230,6 +230,7 @@ struct ls_lot_info {
 __extension__ typedef unsigned __int128 ls_u128;
 
 struct ls_bump;
+struct ls_lot_origin;
 
 /* A record of a children table entry, with its type. */
 struct ls_kid {
@@ -273,6 +274,11 @@ struct ls_lotnode {
 	const struct ls_kid *kids;
 	struct ls_bump *mem; /* a node without a memo: its own memory */
 	uint32_t mark;       /* a memo's walks: which reached it (ls_lotnode_mark) */
+	/* a memo's graph: the inputs' nodes once looked up (ls_lotnode_input),
+	 * and the origin an origin cache computed (origin.c) */
+	const struct ls_lotnode **in_nodes;
+	const struct ls_lot_origin *origin;
+	uint32_t origin_cache; /* which cache: its number in the memo (never 0) */
 };
 
 /*

@@ -728,7 +728,10 @@ struct prov {
 	struct ls_ocache *oc;
 	struct policies *ps;
 	struct ls_idmap *checked;
-	struct ls_idmap *path;  /* ancestors' transfers the lot's maker got material through */
+	/* ancestors' transfers the lot's maker got material through: from the
+	 * custody memo (the export's bindings walk the same), or path_own */
+	const struct ls_idmap *path;
+	struct ls_idmap *path_own;
 	struct ls_idmap *cmemo; /* custody maps by holder and lot (custody_get) */
 	const uint8_t *lot;
 	struct lot_trs trs;
@@ -1244,7 +1247,7 @@ prov_walk(struct prov *p)
 	int rc;
 
 	if ((rc = ls_txn_lot(p->t, p->lot, &lli)) != 0 ||
-	    (rc = custody(p->t, lli.maker, p->lot, &p->path)) != 0 ||
+	    (rc = custody_get(p->t, p->cmemo, lli.maker, p->lot, &p->path, &p->path_own)) != 0 ||
 	    (rc = ancestors(p->t, p->lot, &anc, &n)) != 0)
 		return rc;
 	/* The making records' headers are all the checks read of them: one
@@ -1298,7 +1301,8 @@ static void
 prov_release(struct prov *p)
 {
 	ls_idmap_free(&p->checked);
-	ls_idmap_free(&p->path);
+	ls_idmap_free(&p->path_own);
+	p->path = NULL;
 	custody_memo_free(&p->cmemo);
 	trs_release(&p->trs);
 }

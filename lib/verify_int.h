@@ -52,6 +52,11 @@ int ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kid
 int ls_txn_lot_kids(struct ls_txn *t, const struct ls_lotnode *n, struct ls_kids *out);
 void ls_kids_release(struct ls_kids *k);
 
+/* The node of input i of memo node n (looked up once, then followed as a
+ * pointer). LS_ERR_INVALID without a memo; else as ls_txn_lotnode. */
+int ls_lotnode_input(struct ls_txn *t, const struct ls_lotnode *n, size_t i,
+		     const struct ls_lotnode **in);
+
 /* A new walk over the memo's nodes: a mark no node carries yet. */
 uint32_t ls_qcache_mark_new(struct ls_txn *t);
 /* Marks node n (of the memo) with mark: false when it carried it already. */
