@@ -16,29 +16,38 @@ struct tr {
 	struct ls_txn *t;
 	struct ls_trace *out;
 	size_t cap_nodes, cap_edges, cap_transfers;
-	struct ls_idmap *seen;
-	uint8_t (*queue)[32];
+	uint32_t mark; /* the nodes this trace reached (ls_lotnode_mark) */
+	const struct ls_lotnode **queue;
 	size_t qhead, qn, qcap;
 	bool down;
 };
 
 static int
-enqueue(struct tr *x, const uint8_t lot[32])
+enqueue_node(struct tr *x, const struct ls_lotnode *n)
 {
-	if (ls_idmap_has(x->seen, lot))
+	if (!ls_lotnode_mark(n, x->mark))
 		return 0;
-	if (ls_idmap_put(x->seen, lot, (void *)1) != 0)
-		return LS_ERR_NOMEM;
 	if (x->qn == x->qcap) {
 		size_t nc = x->qcap ? x->qcap * 2 : 64;
-		uint8_t(*nq)[32] = realloc(x->queue, nc * 32);
+		const struct ls_lotnode **nq = realloc(x->queue, nc * sizeof(*nq));
 		if (nq == NULL)
 			return LS_ERR_NOMEM;
 		x->queue = nq;
 		x->qcap = nc;
 	}
-	memcpy(x->queue[x->qn++], lot, 32);
+	x->queue[x->qn++] = n;
 	return 0;
+}
+
+static int
+enqueue(struct tr *x, const uint8_t lot[32])
+{
+	const struct ls_lotnode *n;
+	struct ls_lotnode *owned = NULL;
+	int rc = ls_txn_lotnode(x->t, lot, &n, &owned);
+
+	/* With the trace's memo, nodes are borrowed: owned stays NULL. */
+	return rc != 0 ? rc : enqueue_node(x, n);
 }
 
 /* Grows an array of *cap elements of size sz to hold n + 1 (doubling). */
@@ -213,22 +222,13 @@ ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_
 	x.down = down;
 	if ((rc = ls_qcache_begin(&txn)) != 0 || (rc = ls_txn_lot(&txn, lot, &li)) != 0)
 		goto out;
-	if ((x.seen = ls_idmap_new()) == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
+	x.mark = ls_qcache_mark_new(&txn);
 	if ((rc = enqueue(&x, lot)) != 0)
 		goto out;
 	while (x.qhead < x.qn && rc == 0) {
-		uint8_t cur[32];
-		struct child_arg ca = {&x, NULL};
-		const struct ls_lotnode *ln;
-		struct ls_lotnode *lown = NULL;
+		const struct ls_lotnode *ln = x.queue[x.qhead++];
+		struct child_arg ca = {&x, ln->id};
 		struct ls_kids kids;
-		memcpy(cur, x.queue[x.qhead++], 32);
-		ca.lot = cur;
-		if ((rc = ls_txn_lotnode(&txn, cur, &ln, &lown)) != 0)
-			break;
 		if ((rc = add_node(&x, ln)) == 0 && (rc = ls_txn_lot_kids(&txn, ln, &kids)) == 0) {
 			for (size_t k = 0; rc == 0 && k < kids.n; k++)
 				rc = trace_child(&ca, &kids.v[k]);
@@ -238,14 +238,14 @@ ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_
 		     rc == 0 && !down && ln->li.index != LS_LOT_REGISTRATION && i < ln->n_inputs;
 		     i++) {
 			const struct ls_lot_input *in = &ln->inputs[i];
-			if ((rc = add_edge(&x, in->lot, cur, ln->li.rec, in->grams)) == 0)
-				rc = enqueue(&x, in->lot);
+			const struct ls_lotnode *inn;
+			if ((rc = add_edge(&x, in->lot, ln->id, ln->li.rec, in->grams)) == 0 &&
+			    (rc = ls_lotnode_input(&txn, ln, i, &inn)) == 0)
+				rc = enqueue_node(&x, inn);
 		}
-		ls_lotnode_free(&lown);
 	}
 out:
 	free(x.queue);
-	ls_idmap_free(&x.seen);
 	t->cost.records = txn.n_records;
 	t->cost.reads = txn.n_reads;
 	ls_txn_abort(&txn);
