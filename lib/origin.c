@@ -57,18 +57,24 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-/* ---- id map: open addressing on the first 8 bytes of the id ---- */
-
-struct slot {
-	uint8_t id[32];
-	void *val;
-	bool used;
-};
+/* ---- id map: open addressing on the first 8 bytes of the id ----
+ *
+ * The probe table holds 4-byte entry numbers (0: empty), the ids and values
+ * live in dense arrays in insertion order: probing reads a compact table,
+ * and growing the dense arrays (realloc) keeps their pages. Slot positions,
+ * and so the order ls_idmap_each visits, are those of a table of the ids
+ * themselves: the same ids put in the same order land in the same slots.
+ */
 
 struct ls_idmap {
-	struct slot *s;
+	uint32_t *slot; /* cap entries: 1 + the entry's index, or 0 */
 	size_t cap, n;
+	uint8_t (*ids)[32];
+	void **vals;
+	size_t dcap; /* entries the dense arrays hold */
 };
+
+#define IDMAP_MIN 64
 
 struct ls_idmap *
 ls_idmap_new(void)
@@ -77,8 +83,8 @@ ls_idmap_new(void)
 
 	if (m == NULL)
 		return NULL;
-	m->cap = 64;
-	if ((m->s = calloc(m->cap, sizeof(*m->s))) == NULL) {
+	m->cap = IDMAP_MIN;
+	if ((m->slot = calloc(m->cap, sizeof(*m->slot))) == NULL) {
 		free(m);
 		return NULL;
 	}
@@ -90,35 +96,43 @@ ls_idmap_free(struct ls_idmap **m)
 {
 	if (m == NULL || *m == NULL)
 		return;
-	free((*m)->s);
+	free((*m)->slot);
+	free((*m)->ids);
+	free((*m)->vals);
 	free(*m);
 	*m = NULL;
 }
 
 static size_t
-slot_of(const struct ls_idmap *m, const uint8_t id[32])
+slot_in(const uint32_t *slot, size_t cap, const uint8_t (*ids)[32], const uint8_t id[32])
 {
 	uint64_t h;
 	size_t i;
 
 	memcpy(&h, id, sizeof(h)); /* ids are BLAKE2b digests: already uniform */
-	for (i = h & (m->cap - 1); m->s[i].used && memcmp(m->s[i].id, id, 32) != 0;
-	     i = (i + 1) & (m->cap - 1))
+	for (i = h & (cap - 1); slot[i] != 0 && memcmp(ids[slot[i] - 1], id, 32) != 0;
+	     i = (i + 1) & (cap - 1))
 		;
 	return i;
+}
+
+static size_t
+slot_of(const struct ls_idmap *m, const uint8_t id[32])
+{
+	return slot_in(m->slot, m->cap, (const uint8_t(*)[32])m->ids, id);
 }
 
 void *
 ls_idmap_get(const struct ls_idmap *m, const uint8_t id[32])
 {
-	size_t i = slot_of(m, id);
-	return m->s[i].used ? m->s[i].val : NULL;
+	uint32_t e = m->slot[slot_of(m, id)];
+	return e != 0 ? m->vals[e - 1] : NULL;
 }
 
 bool
 ls_idmap_has(const struct ls_idmap *m, const uint8_t id[32])
 {
-	return m->s[slot_of(m, id)].used;
+	return m->slot[slot_of(m, id)] != 0;
 }
 
 int
@@ -127,45 +141,64 @@ ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val)
 	size_t i;
 
 	if (2 * (m->n + 1) > m->cap) {
-		/* malloc and memset, not calloc: fresh pages calloc leaves
-		 * untouched are first read (the zero page), then written, two
-		 * faults each; written at once they fault once. */
-		struct ls_idmap big = {malloc(m->cap * 2 * sizeof(struct slot)), m->cap * 2, 0};
-		if (big.s == NULL)
+		/* Reinserted in the old table's slot order, as a table of the
+		 * ids themselves would be. malloc and memset, not calloc: pages
+		 * written at once fault once, not twice (read, then written). */
+		size_t cap = m->cap * 2;
+		uint32_t *big = malloc(cap * sizeof(*big));
+		if (big == NULL)
 			return LS_ERR_NOMEM;
-		memset(big.s, 0, big.cap * sizeof(struct slot));
+		memset(big, 0, cap * sizeof(*big));
 		for (size_t k = 0; k < m->cap; k++)
-			if (m->s[k].used) {
-				size_t j = slot_of(&big, m->s[k].id);
-				big.s[j] = m->s[k];
-				big.n++;
-			}
-		free(m->s);
-		*m = big;
+			if (m->slot[k] != 0)
+				big[slot_in(big, cap, (const uint8_t(*)[32])m->ids,
+					    m->ids[m->slot[k] - 1])] = m->slot[k];
+		free(m->slot);
+		m->slot = big;
+		m->cap = cap;
 	}
 	i = slot_of(m, id);
-	if (!m->s[i].used) {
-		memcpy(m->s[i].id, id, 32);
-		m->s[i].used = true;
-		m->n++;
+	if (m->slot[i] == 0) {
+		if (m->n == m->dcap) {
+			size_t dcap = m->dcap ? 2 * m->dcap : IDMAP_MIN / 2;
+			uint8_t(*ni)[32] = realloc(m->ids, dcap * sizeof(*ni));
+			void **nv;
+			if (ni == NULL)
+				return LS_ERR_NOMEM;
+			m->ids = ni;
+			if ((nv = realloc(m->vals, dcap * sizeof(*nv))) == NULL)
+				return LS_ERR_NOMEM;
+			m->vals = nv;
+			m->dcap = dcap;
+		}
+		memcpy(m->ids[m->n], id, 32);
+		m->vals[m->n] = NULL;
+		m->slot[i] = (uint32_t)(++m->n);
 	}
-	m->s[i].val = val;
+	m->vals[m->slot[i] - 1] = val;
 	return 0;
 }
 
 struct ls_idmap *
 ls_idmap_clone(const struct ls_idmap *m)
 {
-	struct ls_idmap *c = malloc(sizeof(*c));
+	struct ls_idmap *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
-	*c = *m;
-	if ((c->s = malloc(m->cap * sizeof(*c->s))) == NULL) {
-		free(c);
+	c->cap = m->cap;
+	c->n = c->dcap = m->n;
+	if ((c->slot = malloc(m->cap * sizeof(*c->slot))) == NULL ||
+	    (m->n > 0 && ((c->ids = malloc(m->n * sizeof(*c->ids))) == NULL ||
+			  (c->vals = malloc(m->n * sizeof(*c->vals))) == NULL))) {
+		ls_idmap_free(&c);
 		return NULL;
 	}
-	memcpy(c->s, m->s, m->cap * sizeof(*c->s));
+	memcpy(c->slot, m->slot, m->cap * sizeof(*c->slot));
+	if (m->n > 0) {
+		memcpy(c->ids, m->ids, m->n * sizeof(*c->ids));
+		memcpy(c->vals, m->vals, m->n * sizeof(*c->vals));
+	}
 	return c;
 }
 
@@ -180,8 +213,8 @@ ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[3
 	      void *arg)
 {
 	for (size_t k = 0; k < m->cap; k++)
-		if (m->s[k].used)
-			fn(arg, m->s[k].id, m->s[k].val);
+		if (m->slot[k] != 0)
+			fn(arg, m->ids[m->slot[k] - 1], m->vals[m->slot[k] - 1]);
 }
 
 /* ---- distributions ---- */
