@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "kind.h"
 #include "util.h"
 #include "verify_int.h"
@@ -79,8 +81,13 @@ struct ls_qcache {
 	struct ls_idmap *recs;  /* record id -> struct ls_record * */
 	struct ls_idmap *lots;  /* lot id -> struct ls_lotnode * (in the arena) */
 	struct ls_idmap *equiv; /* author -> struct equiv_memo * (in the arena) */
+	struct ls_idmap *rcvd;  /* transfer id -> 1 not received, 2 received */
 	struct ls_bump *arena;
 	uint32_t marks; /* the last walk's mark */
+	/* holder sets of lots reached by many holders in one walk
+	 * (ls_lotnode_holder_mark): freed with the memo */
+	struct ls_idmap **hsets;
+	size_t n_hsets, cap_hsets;
 	/* The last record's time (check_record asks twice in a row). */
 	bool time_valid;
 	uint8_t time_id[LS_ID_LEN];
@@ -113,6 +120,10 @@ ls_qcache_free(struct ls_qcache **cp)
 	ls_idmap_free(&c->recs);
 	ls_idmap_free(&c->lots);
 	ls_idmap_free(&c->equiv);
+	ls_idmap_free(&c->rcvd);
+	for (size_t i = 0; i < c->n_hsets; i++)
+		ls_idmap_free(&c->hsets[i]);
+	free(c->hsets);
 	ls_bump_free(&c->arena);
 	free(c);
 	*cp = NULL;
@@ -128,7 +139,7 @@ ls_qcache_begin(struct ls_txn *t)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return LS_ERR_NOMEM;
 	if ((c->recs = ls_idmap_new()) == NULL || (c->lots = ls_idmap_new()) == NULL ||
-	    (c->equiv = ls_idmap_new()) == NULL) {
+	    (c->equiv = ls_idmap_new()) == NULL || (c->rcvd = ls_idmap_new()) == NULL) {
 		ls_qcache_free(&c);
 		return LS_ERR_NOMEM;
 	}
@@ -301,6 +312,80 @@ ls_lotnode_mark(const struct ls_lotnode *n, uint32_t mark)
 	return true;
 }
 
+#define HOLDERS_LIST 8
+
+int
+ls_lotnode_holder_mark(struct ls_txn *t, const struct ls_lotnode *n, uint32_t mark,
+		       const uint8_t holder[LS_KEY_LEN], bool *fresh)
+{
+	struct ls_lotnode *w = (struct ls_lotnode *)(uintptr_t)n;
+
+	struct ls_qcache *c = t->qc;
+
+	*fresh = false;
+	if (c == NULL)
+		return LS_ERR_INVALID;
+	if (w->holders_mark != mark) {
+		w->holders_mark = mark;
+		w->n_holders = 0;
+		w->holders_set = NULL;
+	}
+	if (w->holders_set != NULL) {
+		/* Keyed by a hash of the key: keys are chosen by their owners,
+		 * the probe table wants uniform ids. */
+		uint8_t h[32];
+		crypto_generichash(h, sizeof(h), holder, LS_KEY_LEN, NULL, 0);
+		if (ls_idmap_has(w->holders_set, h))
+			return 0;
+		if (ls_idmap_put(w->holders_set, h, (void *)1) != 0)
+			return LS_ERR_NOMEM;
+		*fresh = true;
+		return 0;
+	}
+	for (size_t i = 0; i < w->n_holders; i++)
+		if (memcmp(w->holders[i], holder, LS_KEY_LEN) == 0)
+			return 0;
+	if (w->n_holders == HOLDERS_LIST) {
+		/* Many holders: a set, so that the walk stays linear. */
+		struct ls_idmap *set = ls_idmap_new();
+		if (set == NULL)
+			return LS_ERR_NOMEM;
+		if (c->n_hsets == c->cap_hsets) {
+			size_t cap = c->cap_hsets ? 2 * c->cap_hsets : 8;
+			struct ls_idmap **nv = realloc(c->hsets, cap * sizeof(*nv));
+			if (nv == NULL) {
+				ls_idmap_free(&set);
+				return LS_ERR_NOMEM;
+			}
+			c->hsets = nv;
+			c->cap_hsets = cap;
+		}
+		c->hsets[c->n_hsets++] = set;
+		w->holders_set = set;
+		for (size_t i = 0; i < w->n_holders; i++) {
+			uint8_t h[32];
+			crypto_generichash(h, sizeof(h), w->holders[i], LS_KEY_LEN, NULL, 0);
+			if (ls_idmap_put(set, h, (void *)1) != 0)
+				return LS_ERR_NOMEM;
+		}
+		return ls_lotnode_holder_mark(t, n, mark, holder, fresh);
+	}
+	if (w->n_holders == w->cap_holders) {
+		/* In the arena: the old list stays there, unused. */
+		size_t cap = w->cap_holders ? 2 * w->cap_holders : 1;
+		uint8_t(*nv)[LS_KEY_LEN] = qalloc(t->qc, cap * LS_KEY_LEN);
+		if (nv == NULL)
+			return LS_ERR_NOMEM;
+		if (w->n_holders > 0)
+			memcpy(nv, w->holders, w->n_holders * LS_KEY_LEN);
+		w->holders = nv;
+		w->cap_holders = cap;
+	}
+	memcpy(w->holders[w->n_holders++], holder, LS_KEY_LEN);
+	*fresh = true;
+	return 0;
+}
+
 /* ---- children of a lot, with their types ---- */
 
 struct kids {
@@ -450,4 +535,19 @@ ls_qcache_equivocated(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], bool *
 	*seq = m->seq;
 	memcpy(pair, m->pair, sizeof(m->pair));
 	return 0;
+}
+
+int
+ls_qcache_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *received)
+{
+	uintptr_t v = t->qc != NULL ? (uintptr_t)ls_idmap_get(t->qc->rcvd, transfer) : 0;
+	int rc;
+
+	if (v != 0) {
+		*received = v == 2;
+		return 0;
+	}
+	if ((rc = ls_txn_received(t, transfer, received)) != 0 || t->qc == NULL)
+		return rc;
+	return ls_idmap_put(t->qc->rcvd, transfer, (void *)(uintptr_t)(*received ? 2 : 1));
 }

@@ -274,6 +274,12 @@ struct ls_lotnode {
 	const struct ls_kid *kids;
 	struct ls_bump *mem; /* a node without a memo: its own memory */
 	uint32_t mark;       /* a memo's walks: which reached it (ls_lotnode_mark) */
+	/* a custody walk: the holders it reached this lot with, under its mark
+	 * (ls_lotnode_holder_mark) */
+	uint32_t holders_mark;
+	size_t n_holders, cap_holders;
+	uint8_t (*holders)[LS_KEY_LEN];
+	struct ls_idmap *holders_set; /* past a few holders (the memo frees it) */
 	/* a memo's graph: the inputs' nodes once looked up (ls_lotnode_input),
 	 * and the origin an origin cache computed (origin.c) */
 	const struct ls_lotnode **in_nodes;

@@ -441,36 +441,38 @@ out:
 
 struct custody {
 	struct ls_txn *t;
-	struct ls_idmap *seen;      /* hash(holder || lot) */
+	uint32_t mark;              /* the walk's: which (holder, lot) it reached */
 	struct ls_idmap *transfers; /* transfer ids on the path */
-	uint8_t holder[32], lot[32];
-	int rc;
+	uint8_t holder[32];
+	const struct ls_lotnode *lot;
 	/* work stack of (holder, lot) */
-	uint8_t (*stack)[64];
+	struct cust_item {
+		uint8_t holder[32];
+		const struct ls_lotnode *lot;
+	} * stack;
 	size_t sp, cap;
 };
 
 static int
-custody_push(struct custody *c, const uint8_t holder[32], const uint8_t lot[32])
+custody_push(struct custody *c, const uint8_t holder[32], const struct ls_lotnode *lot)
 {
-	uint8_t pair[64], h[32];
+	bool fresh;
+	int rc;
 
-	memcpy(pair, holder, 32);
-	memcpy(pair + 32, lot, 32);
-	crypto_generichash(h, 32, pair, 64, NULL, 0);
-	if (ls_idmap_has(c->seen, h))
-		return 0;
-	if (ls_idmap_put(c->seen, h, (void *)1) != 0)
-		return LS_ERR_NOMEM;
+	/* Each (holder, lot) once: the holders reached are kept on the lot's
+	 * node, under the walk's mark. */
+	if ((rc = ls_lotnode_holder_mark(c->t, lot, c->mark, holder, &fresh)) != 0 || !fresh)
+		return rc;
 	if (c->sp == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 32;
-		uint8_t(*ns)[64] = realloc(c->stack, nc * 64);
+		struct cust_item *ns = realloc(c->stack, nc * sizeof(*ns));
 		if (ns == NULL)
 			return LS_ERR_NOMEM;
 		c->stack = ns;
 		c->cap = nc;
 	}
-	memcpy(c->stack[c->sp++], pair, 64);
+	memcpy(c->stack[c->sp].holder, holder, 32);
+	c->stack[c->sp++].lot = lot;
 	return 0;
 }
 
@@ -487,7 +489,7 @@ custody_child(struct custody *c, const struct ls_kid *kid)
 	if ((rc = ls_txn_record_ref(c->t, kid->id, &r, &owned)) != 0)
 		return rc;
 	if (r->type == LS_REC_TRANSFER && memcmp(r->transfer.to, c->holder, 32) == 0 &&
-	    (rc = ls_txn_received(c->t, kid->id, &received)) == 0 && received) {
+	    (rc = ls_qcache_received(c->t, kid->id, &received)) == 0 && received) {
 		if ((rc = ls_idmap_put(c->transfers, kid->id, (void *)1)) == 0)
 			rc = custody_push(c, r->author, c->lot);
 	}
@@ -496,31 +498,31 @@ custody_child(struct custody *c, const struct ls_kid *kid)
 }
 
 /* The transfers (received) through which holder came to hold lot or the lots
- * it was made from. *out is a map of transfer ids (caller frees). */
+ * it was made from. *out is a map of transfer ids (caller frees). Walks the
+ * question memo's nodes (t->qc). */
 static int
 custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struct ls_idmap **out)
 {
 	struct custody c = {.t = t};
+	const struct ls_lotnode *root;
+	struct ls_lotnode *owned = NULL;
 	int rc = 0;
 
 	*out = NULL;
-	c.seen = ls_idmap_new();
-	c.transfers = ls_idmap_new();
-	if (c.seen == NULL || c.transfers == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
-	if ((rc = custody_push(&c, holder, lot)) != 0)
+	if (t->qc == NULL)
+		return LS_ERR_INVALID; /* a question always has its memo */
+	c.mark = ls_qcache_mark_new(t);
+	if ((c.transfers = ls_idmap_new()) == NULL)
+		return LS_ERR_NOMEM;
+	if ((rc = ls_txn_lotnode(t, lot, &root, &owned)) != 0 ||
+	    (rc = custody_push(&c, holder, root)) != 0)
 		goto out;
 	while (c.sp > 0) {
 		const struct ls_lotnode *ln;
-		struct ls_lotnode *lown = NULL;
 		struct ls_kids kids;
 		c.sp--;
-		memcpy(c.holder, c.stack[c.sp], 32);
-		memcpy(c.lot, c.stack[c.sp] + 32, 32);
-		if ((rc = ls_txn_lotnode(t, c.lot, &ln, &lown)) != 0)
-			goto out;
+		memcpy(c.holder, c.stack[c.sp].holder, 32);
+		c.lot = ln = c.stack[c.sp].lot;
 		if ((rc = ls_txn_lot_kids(t, ln, &kids)) == 0) {
 			for (size_t i = 0; rc == 0 && i < kids.n; i++)
 				rc = custody_child(&c, &kids.v[i]);
@@ -528,9 +530,11 @@ custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struc
 		}
 		if (rc == 0 && ln->li.index != LS_LOT_REGISTRATION &&
 		    memcmp(ln->li.maker, c.holder, 32) == 0)
-			for (size_t i = 0; rc == 0 && i < ln->n_inputs; i++)
-				rc = custody_push(&c, ln->li.maker, ln->inputs[i].lot);
-		ls_lotnode_free(&lown);
+			for (size_t i = 0; rc == 0 && i < ln->n_inputs; i++) {
+				const struct ls_lotnode *in;
+				if ((rc = ls_lotnode_input(t, ln, i, &in)) == 0)
+					rc = custody_push(&c, ln->li.maker, in);
+			}
 		if (rc != 0)
 			goto out;
 	}
@@ -538,7 +542,6 @@ custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struc
 	c.transfers = NULL;
 out:
 	free(c.stack);
-	ls_idmap_free(&c.seen);
 	ls_idmap_free(&c.transfers);
 	return rc;
 }

@@ -61,7 +61,13 @@ int ls_lotnode_input(struct ls_txn *t, const struct ls_lotnode *n, size_t i,
 uint32_t ls_qcache_mark_new(struct ls_txn *t);
 /* Marks node n (of the memo) with mark: false when it carried it already. */
 bool ls_lotnode_mark(const struct ls_lotnode *n, uint32_t mark);
+/* Marks (holder, n) reached in the walk of mark: *fresh false when it was
+ * already. 0 or LS_ERR_NOMEM. */
+int ls_lotnode_holder_mark(struct ls_txn *t, const struct ls_lotnode *n, uint32_t mark,
+			   const uint8_t holder[LS_KEY_LEN], bool *fresh);
 
+/* ls_txn_received, once per transfer. */
+int ls_qcache_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *received);
 /* The first equivocation evidence kept for author (ls_txn_evidence_first),
  * once per author: *found false when none. */
 int ls_qcache_equivocated(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], bool *found,

@@ -219,6 +219,52 @@ test_cost_many_transfers_linear(void **state)
 	fx_actor_free(&b);
 }
 
+/*
+ * One lot through a line of holders, each shipping part of what it received
+ * on: the last holder's custody reaches the lot with every holder (past a
+ * few, the walk keeps them in a set), and each hop's bindings walk its
+ * sender's custody. 12 holders and 24: the verdicts stay valid, the export
+ * is judged, and the store reads at most double (each hop's walk is in
+ * memory: a transfer's receipts are read once per question).
+ */
+static void
+holder_line(struct world *w, struct fx_actor **line, int from, int to)
+{
+	char org[16];
+
+	for (int i = from; i < to; i++) {
+		struct fx_actor *prev = i == 0 ? w->maker : line[i - 1];
+		struct fx_env t, r;
+		snprintf(org, sizeof(org), "H%d", i);
+		line[i] = cn_actor(w, org);
+		t = fx_transfer(prev, w->magnets, (uint64_t)(100 - i), line[i], NULL, NULL);
+		STORED(w, t);
+		if (line[i]->ts < prev->ts)
+			line[i]->ts = prev->ts;
+		r = fx_receipt(line[i], t.id, (uint64_t)(100 - i));
+		STORED(w, r);
+		fx_env_release(&t);
+		fx_env_release(&r);
+	}
+}
+
+static void
+test_cost_holder_line_linear(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *line[24] = {0};
+	struct costs c1, c2;
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	holder_line(w, line, 0, 12);
+	cost_of(w, w->magnets, line[11], NULL, &c1);
+	holder_line(w, line, 12, 24);
+	cost_of(w, w->magnets, line[23], NULL, &c2);
+	compare(&c1, &c2);
+	for (int i = 0; i < 24; i++)
+		fx_actor_free(&line[i]);
+}
+
 static void
 node_equal(const struct ls_lotnode *a, const struct ls_lotnode *b)
 {
@@ -369,6 +415,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_cost_chain_linear, world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_many_transfers_linear, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_holder_line_linear, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_node_is_the_records, world_setup,
 					    world_teardown),
