@@ -62,7 +62,7 @@ uint32_t ls_qcache_mark_new(struct ls_txn *t);
 /* Marks node n (of the memo) with mark: false when it carried it already. */
 bool ls_lotnode_mark(const struct ls_lotnode *n, uint32_t mark);
 /* Marks (holder, n) reached in the walk of mark: *fresh false when it was
- * already. 0 or LS_ERR_NOMEM. */
+ * already. 0, LS_ERR_NOMEM, or LS_ERR_INVALID without a memo. */
 int ls_lotnode_holder_mark(struct ls_txn *t, const struct ls_lotnode *n, uint32_t mark,
 			   const uint8_t holder[LS_KEY_LEN], bool *fresh);
 
@@ -128,7 +128,10 @@ struct ls_ocache;
 /*
  * A memo of lot origins over one read transaction. policies[0..n) (borrowed
  * for the cache's life; may be NULL when n is 0) are the policies whose
- * reach every lot origin carries, in that order.
+ * reach every lot origin carries, in that order. The origins hang on the
+ * nodes of t's question memo, which must be begun first (ls_qcache_begin)
+ * and end after the cache (ls_ocache_get fails with LS_ERR_INVALID without
+ * one). Several caches may share a memo.
  */
 struct ls_ocache *ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies,
 				size_t n);
