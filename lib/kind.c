@@ -340,7 +340,7 @@ author_check_depth(struct ls_txn *t, const struct ls_record *r, uint32_t roles, 
 	 * time when that is later than the time it claims. */
 	if (layer == LS_LAYER_QUESTION) {
 		struct ls_rtime rt;
-		if ((rc = ls_record_time(t, r, &rt)) != 0)
+		if ((rc = ls_qcache_record_time(t, r, &rt)) != 0)
 			return ls_why_store(w, rc);
 		rev_at = rt.judged;
 	}
@@ -379,7 +379,8 @@ ls_author_check(struct ls_txn *t, const struct ls_record *r, uint32_t roles, enu
 int
 ls_author_acts_for(struct ls_txn *t, const struct ls_record *r, const char *cc, bool *ok)
 {
-	struct ls_record *cert = NULL;
+	const struct ls_record *cert = NULL;
+	struct ls_record *owned = NULL;
 	int rc;
 
 	*ok = false;
@@ -389,25 +390,26 @@ ls_author_acts_for(struct ls_txn *t, const struct ls_record *r, const char *cc, 
 	}
 	if (!r->has_cert)
 		return 0;
-	if ((rc = ls_txn_record(t, r->cert_id, &cert)) != 0)
+	if ((rc = ls_txn_record_ref(t, r->cert_id, &cert, &owned)) != 0)
 		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
 	*ok = cert->type == LS_REC_CERTIFICATE && ls_cert_acts_for(&cert->certificate, cc);
-	ls_record_free(cert);
+	ls_record_free(owned);
 	return 0;
 }
 
 int
 ls_cert_country_of(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], char cc[3])
 {
-	struct ls_record *cert = NULL;
+	const struct ls_record *cert = NULL;
+	struct ls_record *owned = NULL;
 	int rc;
 
 	cc[0] = '\0';
-	if ((rc = ls_txn_record(t, cert_id, &cert)) != 0)
+	if ((rc = ls_txn_record_ref(t, cert_id, &cert, &owned)) != 0)
 		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
 	if (cert->type == LS_REC_CERTIFICATE)
 		memcpy(cc, cert->certificate.country, 3);
-	ls_record_free(cert);
+	ls_record_free(owned);
 	return 0;
 }
 

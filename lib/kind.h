@@ -248,6 +248,8 @@ struct ls_rtime {
 
 /* r's times (see above): 0, or a store error. */
 int ls_record_time(struct ls_txn *t, const struct ls_record *r, struct ls_rtime *out);
+/* ls_record_time, remembered for the last record asked. */
+int ls_qcache_record_time(struct ls_txn *t, const struct ls_record *r, struct ls_rtime *out);
 
 /*
  * License coverage (kind/license.c): one rule for the transfer that cites a

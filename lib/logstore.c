@@ -825,6 +825,7 @@ logged_at(struct ls_txn *t, uint64_t index, uint64_t *cp_size, uint64_t *qtime)
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	for (unsigned i = 0; mrc == 0 && i <= QUORUM_SCAN; i++) {
 		uint64_t qt;
+		t->n_reads++;
 		if (k.mv_size != 8 || v.mv_size != 8) {
 			mdb_cursor_close(c);
 			return LS_ERR_STORE;

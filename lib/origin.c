@@ -57,18 +57,24 @@
 
 __extension__ typedef unsigned __int128 u128;
 
-/* ---- id map: open addressing on the first 8 bytes of the id ---- */
-
-struct slot {
-	uint8_t id[32];
-	void *val;
-	bool used;
-};
+/* ---- id map: open addressing on the first 8 bytes of the id ----
+ *
+ * The probe table holds 4-byte entry numbers (0: empty), the ids and values
+ * live in dense arrays in insertion order: probing reads a compact table,
+ * and growing the dense arrays (realloc) keeps their pages. Slot positions,
+ * and so the order ls_idmap_each visits, are those of a table of the ids
+ * themselves: the same ids put in the same order land in the same slots.
+ */
 
 struct ls_idmap {
-	struct slot *s;
+	uint32_t *slot; /* cap entries: 1 + the entry's index, or 0 */
 	size_t cap, n;
+	uint8_t (*ids)[32];
+	void **vals;
+	size_t dcap; /* entries the dense arrays hold */
 };
+
+#define IDMAP_MIN 64
 
 struct ls_idmap *
 ls_idmap_new(void)
@@ -77,8 +83,8 @@ ls_idmap_new(void)
 
 	if (m == NULL)
 		return NULL;
-	m->cap = 64;
-	if ((m->s = calloc(m->cap, sizeof(*m->s))) == NULL) {
+	m->cap = IDMAP_MIN;
+	if ((m->slot = calloc(m->cap, sizeof(*m->slot))) == NULL) {
 		free(m);
 		return NULL;
 	}
@@ -90,35 +96,43 @@ ls_idmap_free(struct ls_idmap **m)
 {
 	if (m == NULL || *m == NULL)
 		return;
-	free((*m)->s);
+	free((*m)->slot);
+	free((*m)->ids);
+	free((*m)->vals);
 	free(*m);
 	*m = NULL;
 }
 
 static size_t
-slot_of(const struct ls_idmap *m, const uint8_t id[32])
+slot_in(const uint32_t *slot, size_t cap, const uint8_t (*ids)[32], const uint8_t id[32])
 {
 	uint64_t h;
 	size_t i;
 
 	memcpy(&h, id, sizeof(h)); /* ids are BLAKE2b digests: already uniform */
-	for (i = h & (m->cap - 1); m->s[i].used && memcmp(m->s[i].id, id, 32) != 0;
-	     i = (i + 1) & (m->cap - 1))
+	for (i = h & (cap - 1); slot[i] != 0 && memcmp(ids[slot[i] - 1], id, 32) != 0;
+	     i = (i + 1) & (cap - 1))
 		;
 	return i;
+}
+
+static size_t
+slot_of(const struct ls_idmap *m, const uint8_t id[32])
+{
+	return slot_in(m->slot, m->cap, (const uint8_t(*)[32])m->ids, id);
 }
 
 void *
 ls_idmap_get(const struct ls_idmap *m, const uint8_t id[32])
 {
-	size_t i = slot_of(m, id);
-	return m->s[i].used ? m->s[i].val : NULL;
+	uint32_t e = m->slot[slot_of(m, id)];
+	return e != 0 ? m->vals[e - 1] : NULL;
 }
 
 bool
 ls_idmap_has(const struct ls_idmap *m, const uint8_t id[32])
 {
-	return m->s[slot_of(m, id)].used;
+	return m->slot[slot_of(m, id)] != 0;
 }
 
 int
@@ -127,41 +141,64 @@ ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val)
 	size_t i;
 
 	if (2 * (m->n + 1) > m->cap) {
-		struct ls_idmap big = {calloc(m->cap * 2, sizeof(struct slot)), m->cap * 2, 0};
-		if (big.s == NULL)
+		/* Reinserted in the old table's slot order, as a table of the
+		 * ids themselves would be. malloc and memset, not calloc: pages
+		 * written at once fault once, not twice (read, then written). */
+		size_t cap = m->cap * 2;
+		uint32_t *big = malloc(cap * sizeof(*big));
+		if (big == NULL)
 			return LS_ERR_NOMEM;
+		memset(big, 0, cap * sizeof(*big));
 		for (size_t k = 0; k < m->cap; k++)
-			if (m->s[k].used) {
-				size_t j = slot_of(&big, m->s[k].id);
-				big.s[j] = m->s[k];
-				big.n++;
-			}
-		free(m->s);
-		*m = big;
+			if (m->slot[k] != 0)
+				big[slot_in(big, cap, (const uint8_t(*)[32])m->ids,
+					    m->ids[m->slot[k] - 1])] = m->slot[k];
+		free(m->slot);
+		m->slot = big;
+		m->cap = cap;
 	}
 	i = slot_of(m, id);
-	if (!m->s[i].used) {
-		memcpy(m->s[i].id, id, 32);
-		m->s[i].used = true;
-		m->n++;
+	if (m->slot[i] == 0) {
+		if (m->n == m->dcap) {
+			size_t dcap = m->dcap ? 2 * m->dcap : IDMAP_MIN / 2;
+			uint8_t(*ni)[32] = realloc(m->ids, dcap * sizeof(*ni));
+			void **nv;
+			if (ni == NULL)
+				return LS_ERR_NOMEM;
+			m->ids = ni;
+			if ((nv = realloc(m->vals, dcap * sizeof(*nv))) == NULL)
+				return LS_ERR_NOMEM;
+			m->vals = nv;
+			m->dcap = dcap;
+		}
+		memcpy(m->ids[m->n], id, 32);
+		m->vals[m->n] = NULL;
+		m->slot[i] = (uint32_t)(++m->n);
 	}
-	m->s[i].val = val;
+	m->vals[m->slot[i] - 1] = val;
 	return 0;
 }
 
 struct ls_idmap *
 ls_idmap_clone(const struct ls_idmap *m)
 {
-	struct ls_idmap *c = malloc(sizeof(*c));
+	struct ls_idmap *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
-	*c = *m;
-	if ((c->s = malloc(m->cap * sizeof(*c->s))) == NULL) {
-		free(c);
+	c->cap = m->cap;
+	c->n = c->dcap = m->n;
+	if ((c->slot = malloc(m->cap * sizeof(*c->slot))) == NULL ||
+	    (m->n > 0 && ((c->ids = malloc(m->n * sizeof(*c->ids))) == NULL ||
+			  (c->vals = malloc(m->n * sizeof(*c->vals))) == NULL))) {
+		ls_idmap_free(&c);
 		return NULL;
 	}
-	memcpy(c->s, m->s, m->cap * sizeof(*c->s));
+	memcpy(c->slot, m->slot, m->cap * sizeof(*c->slot));
+	if (m->n > 0) {
+		memcpy(c->ids, m->ids, m->n * sizeof(*c->ids));
+		memcpy(c->vals, m->vals, m->n * sizeof(*c->vals));
+	}
 	return c;
 }
 
@@ -176,27 +213,20 @@ ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[3
 	      void *arg)
 {
 	for (size_t k = 0; k < m->cap; k++)
-		if (m->s[k].used)
-			fn(arg, m->s[k].id, m->s[k].val);
+		if (m->slot[k] != 0)
+			fn(arg, m->ids[m->slot[k] - 1], m->vals[m->slot[k] - 1]);
 }
 
 /* ---- distributions ---- */
 
-static void
-dist_release(struct ls_dist *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].name);
-	free(d->v);
-	d->v = NULL;
-	d->n = 0;
-}
-
+/* Every lot origin of a cache lives in its arena, names included: a name
+ * is copied once where it enters (a registration's site and country, a
+ * processor's country) and shared by every lot it flows into. */
 static int
-dist_single(struct ls_dist *d, const char *name)
+dist_single(struct ls_bump **arena, struct ls_dist *d, const char *name)
 {
-	d->v = calloc(1, sizeof(*d->v));
-	if (d->v == NULL || (d->v[0].name = strdup(name)) == NULL)
+	d->v = ls_bump_alloc(arena, sizeof(*d->v));
+	if (d->v == NULL || (d->v[0].name = ls_bump_strdup(arena, name)) == NULL)
 		return LS_ERR_NOMEM;
 	d->v[0].frac = LS_FRAC_ONE;
 	d->n = 1;
@@ -206,7 +236,7 @@ dist_single(struct ls_dist *d, const char *name)
 /* Accumulator of weighted fractions by name. */
 struct acc {
 	size_t n, cap;
-	char **name;
+	const char **name;
 	u128 *sum;
 };
 
@@ -220,7 +250,7 @@ acc_add(struct acc *a, const char *name, u128 w)
 		}
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 8;
-		char **nn = realloc(a->name, cap * sizeof(*nn));
+		const char **nn = realloc(a->name, cap * sizeof(*nn));
 		u128 *ns;
 		if (nn == NULL)
 			return LS_ERR_NOMEM;
@@ -230,23 +260,37 @@ acc_add(struct acc *a, const char *name, u128 w)
 		a->sum = ns;
 		a->cap = cap;
 	}
-	a->name[a->n] = (char *)(uintptr_t)name;
+	a->name[a->n] = name;
 	a->sum[a->n] = w;
 	a->n++;
 	return 0;
 }
 
+/* The distribution of a, or like (NULL: none) when it is the same: a lot
+ * made of one input shares its input's distributions (immutable, in the
+ * arena) instead of a copy per lot of a chain. */
 static int
-acc_to_dist(struct acc *a, u128 total, struct ls_dist *d)
+acc_to_dist(struct ls_bump **arena, struct acc *a, u128 total, const struct ls_dist *like,
+	    struct ls_dist *d)
 {
 	d->n = 0;
 	if (a->n == 0 || total == 0)
 		return 0;
-	if ((d->v = calloc(a->n, sizeof(*d->v))) == NULL)
+	if (like != NULL && like->n == a->n) {
+		size_t i;
+		for (i = 0; i < a->n; i++)
+			if (like->v[i].name != a->name[i] ||
+			    like->v[i].frac != (uint64_t)(a->sum[i] / total))
+				break;
+		if (i == a->n) {
+			*d = *like;
+			return 0;
+		}
+	}
+	if ((d->v = ls_bump_alloc(arena, a->n * sizeof(*d->v))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < a->n; i++) {
-		if ((d->v[d->n].name = strdup(a->name[i])) == NULL)
-			return LS_ERR_NOMEM;
+		d->v[d->n].name = a->name[i]; /* an input's name: in the arena */
 		d->v[d->n].frac = (uint64_t)(a->sum[i] / total);
 		d->n++;
 	}
@@ -265,9 +309,10 @@ acc_release(struct acc *a)
 
 struct ls_ocache {
 	struct ls_txn *t;
-	struct ls_idmap *map;
 	const struct ls_policy *const *pol;
 	size_t n_pol;
+	struct ls_bump *arena; /* every lot origin and what it points to */
+	uint32_t id;           /* unique in the memo: the tag of its origins */
 };
 
 struct ls_ocache *
@@ -280,33 +325,8 @@ ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies, size_t 
 	c->t = t;
 	c->pol = policies;
 	c->n_pol = n;
-	if ((c->map = ls_idmap_new()) == NULL) {
-		free(c);
-		return NULL;
-	}
+	c->id = ls_qcache_mark_new(t);
 	return c;
-}
-
-static void
-lot_origin_free(struct ls_lot_origin *o, size_t n_pol)
-{
-	if (o == NULL)
-		return;
-	for (size_t i = 0; i < o->n; i++)
-		for (int k = 0; k < LS_DIST_COUNT; k++)
-			dist_release(&o->e[i].d[k]);
-	for (size_t k = 0; o->reach != NULL && k < n_pol; k++)
-		free(o->reach[k].frac);
-	free(o->reach);
-	free(o->e);
-	free(o);
-}
-
-static void
-free_entry(void *arg, const uint8_t id[32], void *val)
-{
-	(void)id;
-	lot_origin_free(val, *(const size_t *)arg);
 }
 
 void
@@ -314,31 +334,30 @@ ls_ocache_free(struct ls_ocache **c)
 {
 	if (c == NULL || *c == NULL)
 		return;
-	ls_idmap_each((*c)->map, free_entry, &(*c)->n_pol);
-	ls_idmap_free(&(*c)->map);
+	ls_bump_free(&(*c)->arena);
 	free(*c);
 	*c = NULL;
 }
 
 static int
-origin_header(struct ls_lot_origin *o, const uint8_t lot[32], const struct ls_lotdef *d,
+origin_header(struct ls_ocache *c, struct ls_lot_origin *o, const struct ls_lotnode *ln,
 	      const char *country)
 {
 	size_t n = 0;
 
-	memcpy(o->id, lot, 32);
-	o->grams = d->grams;
-	o->value = d->value;
-	snprintf(o->category, sizeof(o->category), "%s", d->category);
+	memcpy(o->id, ln->id, 32);
+	o->grams = ln->grams;
+	o->value = ln->value;
+	snprintf(o->category, sizeof(o->category), "%s", ln->category);
 	snprintf(o->country, sizeof(o->country), "%s", country);
-	for (size_t i = 0; i < d->comp.n; i++)
-		n += ls_element_is_ree(d->comp.e[i].z);
-	if ((o->e = calloc(n ? n : 1, sizeof(*o->e))) == NULL)
+	for (size_t i = 0; i < ln->n_comp; i++)
+		n += ls_element_is_ree(ln->comp[i].z);
+	if ((o->e = ls_bump_alloc(&c->arena, (n ? n : 1) * sizeof(*o->e))) == NULL)
 		return LS_ERR_NOMEM;
-	for (size_t i = 0; i < d->comp.n; i++)
-		if (ls_element_is_ree(d->comp.e[i].z)) {
-			o->e[o->n].z = d->comp.e[i].z;
-			o->e[o->n].ppm = d->comp.e[i].ppm;
+	for (size_t i = 0; i < ln->n_comp; i++)
+		if (ls_element_is_ree(ln->comp[i].z)) {
+			o->e[o->n].z = ln->comp[i].z;
+			o->e[o->n].ppm = ln->comp[i].ppm;
 			o->n++;
 		}
 	return 0;
@@ -363,14 +382,15 @@ static int
 techs_one(void *arg, const uint8_t id[LS_ID_LEN])
 {
 	struct techs_ctx *c = arg;
-	struct ls_record *tr = NULL;
-	int rc = ls_txn_record(c->t, id, &tr);
+	const struct ls_record *tr = NULL;
+	struct ls_record *owned = NULL;
+	int rc = ls_txn_record_ref(c->t, id, &tr, &owned);
 
 	if (rc != 0)
 		return rc;
 	if (tr->type == LS_REC_TRANSFER)
 		rc = c->fn(c->arg, tr);
-	ls_record_free(tr);
+	ls_record_free(owned);
 	return rc;
 }
 
@@ -464,7 +484,8 @@ reach_registration(struct ls_ocache *c, struct ls_lot_origin *o)
 	for (size_t k = 0; k < c->n_pol; k++) {
 		struct ls_reach *r = &o->reach[k];
 		bool by_tech, hit = reach_hit(c->pol[k], o->country, NULL, &by_tech);
-		if ((r->frac = calloc(o->n ? o->n : 1, sizeof(*r->frac))) == NULL)
+		if ((r->frac = ls_bump_alloc(&c->arena, (o->n ? o->n : 1) * sizeof(*r->frac))) ==
+		    NULL)
 			return LS_ERR_NOMEM;
 		for (size_t e = 0; e < o->n; e++)
 			r->frac[e] = hit ? LS_FRAC_ONE : 0;
@@ -478,29 +499,37 @@ reach_registration(struct ls_ocache *c, struct ls_lot_origin *o)
 
 /* The reach of every policy into lot o, made by transformation rec whose
  * inputs are all in the cache. */
+/* Whether fractions f over lot o's elements equal input in's (the same
+ * elements in the same order), so that o may share in's array. */
+static bool
+same_fracs(const struct ls_lot_origin *o, const uint64_t *f, const struct ls_lot_origin *in,
+	   const uint64_t *g)
+{
+	if (in == NULL || in->n != o->n)
+		return false;
+	for (size_t e = 0; e < o->n; e++)
+		if (in->e[e].z != o->e[e].z || f[e] != g[e])
+			return false;
+	return true;
+}
+
 static int
-reach_transformation(struct ls_ocache *c, const struct ls_record *rec, struct ls_lot_origin *o,
+reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr,
+		     const struct ls_lot_origin *const *ins, struct ls_lot_origin *o,
 		     const struct techs *techs)
 {
-	const struct ls_transformation *tr = &rec->transformation;
-	u128 out_value = 0;
-	bool outs_valued = true;
-	uint8_t unvalued_out[32];
+	u128 out_value = tr->out_value;
+	bool outs_valued = tr->outs_valued;
+	const uint8_t *unvalued_out = tr->unvalued_out;
 
-	for (uint32_t i = 0; i < tr->n_outputs; i++) {
-		out_value += tr->outputs[i].value;
-		if (tr->outputs[i].value == 0 && outs_valued) {
-			outs_valued = false;
-			ls_lot_id(rec->id, i, unvalued_out);
-		}
-	}
 	for (size_t k = 0; k < c->n_pol; k++) {
 		const struct ls_policy *p = c->pol[k];
 		struct ls_reach *r = &o->reach[k];
 		bool by_tech, hit = reach_hit(p, o->country, techs, &by_tech);
 		u128 vsum = 0;
 
-		if ((r->frac = calloc(o->n ? o->n : 1, sizeof(*r->frac))) == NULL)
+		if ((r->frac = ls_bump_alloc(&c->arena, (o->n ? o->n : 1) * sizeof(*r->frac))) ==
+		    NULL)
 			return LS_ERR_NOMEM;
 		r->tech = by_tech;
 		r->valued = outs_valued;
@@ -513,8 +542,7 @@ reach_transformation(struct ls_ocache *c, const struct ls_record *rec, struct ls
 				continue;
 			}
 			for (size_t i = 0; i < tr->n_inputs; i++) {
-				const struct ls_lot_origin *in =
-				    ls_idmap_get(c->map, tr->inputs[i].lot);
+				const struct ls_lot_origin *in = ins[i];
 				const struct ls_elem_origin *ie =
 				    in ? elem_of(in, o->e[e].z) : NULL;
 				u128 w;
@@ -528,8 +556,12 @@ reach_transformation(struct ls_ocache *c, const struct ls_record *rec, struct ls
 			}
 			r->frac[e] = total ? (uint64_t)(num / total) : 0;
 		}
+		/* The memory stays in the arena; the shared array is the one kept. */
+		if (tr->n_inputs == 1 && ins[0] != NULL &&
+		    same_fracs(o, r->frac, ins[0], ins[0]->reach[k].frac))
+			r->frac = ins[0]->reach[k].frac;
 		for (size_t i = 0; i < tr->n_inputs; i++) {
-			const struct ls_lot_origin *in = ls_idmap_get(c->map, tr->inputs[i].lot);
+			const struct ls_lot_origin *in = ins[i];
 			if (in == NULL || in->grams == 0)
 				continue;
 			if (r->valued && !in->reach[k].valued) {
@@ -554,180 +586,188 @@ reach_transformation(struct ls_ocache *c, const struct ls_record *rec, struct ls
 	return 0;
 }
 
-/* Computes the origin of a lot whose inputs are all in the cache already. */
+/* The origin this cache computed for memo node n, or NULL. */
+static const struct ls_lot_origin *
+origin_of(const struct ls_ocache *c, const struct ls_lotnode *n)
+{
+	return c->id != 0 && n->origin_cache == c->id ? n->origin : NULL;
+}
+
+#define INS_STACK 16
+
+/* Computes the origin of lot node ln, whose inputs are all in the cache
+ * already. */
 static int
-compute(struct ls_ocache *c, const uint8_t lot[32], struct ls_lot_origin **out)
+compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin **out)
 {
 	struct ls_txn *t = c->t;
-	struct ls_lot_info li;
-	struct ls_record *rec = NULL;
-	const struct ls_lotdef *d;
 	struct ls_lot_origin *o = NULL;
 	struct techs techs = {t, 0, NULL};
+	struct ls_record hdr;
+	const struct ls_lot_origin *ins_stack[INS_STACK], **ins = NULL;
+	struct ls_dist proc = {0, NULL};
 	char country[3];
 	int rc;
 
 	*out = NULL;
-	if ((rc = ls_txn_lot(t, lot, &li)) != 0 || (rc = ls_txn_lot_def(t, lot, &rec, &d)) != 0)
-		return rc;
-	if ((o = calloc(1, sizeof(*o))) == NULL ||
-	    (o->reach = calloc(c->n_pol ? c->n_pol : 1, sizeof(*o->reach))) == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
-	if (rec->type == LS_REC_LOT) {
-		if ((rc = origin_header(o, lot, d, rec->lot.country)) != 0)
-			goto out;
+	if ((o = ls_bump_alloc(&c->arena, sizeof(*o))) == NULL ||
+	    (o->reach = ls_bump_alloc(&c->arena, (c->n_pol ? c->n_pol : 1) * sizeof(*o->reach))) ==
+		NULL)
+		return LS_ERR_NOMEM;
+	if (ln->type == LS_REC_LOT) {
+		struct ls_dist mine = {0, NULL}, cc = {0, NULL};
+		if ((rc = origin_header(c, o, ln, ln->country)) != 0)
+			return rc;
+		/* One site and one country for every element: shared. */
+		if (o->n > 0 && ((rc = dist_single(&c->arena, &mine, ln->site)) != 0 ||
+				 (rc = dist_single(&c->arena, &cc, ln->country)) != 0))
+			return rc;
 		for (size_t i = 0; i < o->n; i++) {
 			struct ls_elem_origin *e = &o->e[i];
-			if ((rc = dist_single(&e->d[LS_DIST_MINE], rec->lot.site)) != 0 ||
-			    (rc = dist_single(&e->d[LS_DIST_COUNTRY], rec->lot.country)) != 0 ||
-			    (rc = dist_single(&e->d[LS_DIST_PROCESSING], rec->lot.country)) != 0)
-				goto out;
+			e->d[LS_DIST_MINE] = mine;
+			e->d[LS_DIST_COUNTRY] = cc;
+			e->d[LS_DIST_PROCESSING] = cc;
 		}
 		if ((rc = reach_registration(c, o)) != 0)
-			goto out;
+			return rc;
 		*out = o;
-		o = NULL;
-		goto out;
+		return 0;
 	}
-	if ((rc = ls_author_country_of(t, rec, country)) != 0 ||
-	    (rc = origin_header(o, lot, d, country)) != 0)
-		goto out;
-	for (size_t i = 0; i < o->n; i++) {
+	ls_lotnode_header(ln, &hdr);
+	if ((rc = ls_author_country_of(t, &hdr, country)) != 0 ||
+	    (rc = origin_header(c, o, ln, country)) != 0)
+		return rc;
+	/* The inputs' origins, looked up once. */
+	if ((ins = ln->n_inputs <= INS_STACK ? ins_stack : calloc(ln->n_inputs, sizeof(*ins))) ==
+	    NULL)
+		return LS_ERR_NOMEM;
+	for (size_t k = 0; k < ln->n_inputs && rc == 0; k++) {
+		const struct ls_lotnode *in;
+		if ((rc = ls_lotnode_input(t, ln, k, &in)) == 0)
+			ins[k] = origin_of(c, in);
+	}
+	for (size_t i = 0; i < o->n && rc == 0; i++) {
 		struct ls_elem_origin *e = &o->e[i];
 		struct acc a[LS_DIST_COUNT] = {{0}};
+		const struct ls_elem_origin *only = NULL;
 		u128 total = 0;
-		const struct ls_transformation *tr = &rec->transformation;
 
-		for (size_t k = 0; k < tr->n_inputs && rc == 0; k++) {
-			const struct ls_lot_origin *in = ls_idmap_get(c->map, tr->inputs[k].lot);
+		if (ln->n_inputs == 1 && ins[0] != NULL)
+			only = elem_of(ins[0], e->z);
+		for (size_t k = 0; k < ln->n_inputs && rc == 0; k++) {
+			const struct ls_lot_origin *in = ins[k];
 			const struct ls_elem_origin *ie = in ? elem_of(in, e->z) : NULL;
 			u128 w;
 			if (ie == NULL)
 				continue;
-			w = (u128)tr->inputs[k].grams * ie->ppm;
+			w = (u128)ln->inputs[k].grams * ie->ppm;
 			total += w;
 			for (int dk = 0; dk < LS_DIST_COUNT && rc == 0; dk++) {
 				if (dk == LS_DIST_PROCESSING)
 					continue;
-				for (size_t s = 0; s < ie->d[dk].n && rc == 0; s++) {
-					const struct ls_share *sh = &ie->d[dk].v[s];
+				for (size_t sh_i = 0; sh_i < ie->d[dk].n && rc == 0; sh_i++) {
+					const struct ls_share *sh = &ie->d[dk].v[sh_i];
 					rc = acc_add(&a[dk], sh->name, w * sh->frac);
 				}
 			}
 		}
 		if (rc == 0)
-			rc = acc_to_dist(&a[LS_DIST_MINE], total, &e->d[LS_DIST_MINE]);
+			rc = acc_to_dist(&c->arena, &a[LS_DIST_MINE], total,
+					 only ? &only->d[LS_DIST_MINE] : NULL, &e->d[LS_DIST_MINE]);
 		if (rc == 0)
-			rc = acc_to_dist(&a[LS_DIST_COUNTRY], total, &e->d[LS_DIST_COUNTRY]);
-		if (rc == 0)
-			rc = dist_single(&e->d[LS_DIST_PROCESSING], country[0] ? country : "??");
+			rc = acc_to_dist(&c->arena, &a[LS_DIST_COUNTRY], total,
+					 only ? &only->d[LS_DIST_COUNTRY] : NULL,
+					 &e->d[LS_DIST_COUNTRY]);
+		if (rc == 0) {
+			/* One processing country for the whole lot: the input's
+			 * when it is the same, else one copy for every element. */
+			const char *pc = country[0] ? country : "??";
+			const struct ls_dist *ip = only ? &only->d[LS_DIST_PROCESSING] : NULL;
+			if (ip != NULL && ip->n == 1 && ip->v[0].frac == LS_FRAC_ONE &&
+			    strcmp(ip->v[0].name, pc) == 0)
+				e->d[LS_DIST_PROCESSING] = *ip;
+			else if (proc.n == 1)
+				e->d[LS_DIST_PROCESSING] = proc;
+			else if ((rc = dist_single(&c->arena, &proc, pc)) == 0)
+				e->d[LS_DIST_PROCESSING] = proc;
+		}
 		for (int dk = 0; dk < LS_DIST_COUNT; dk++)
 			acc_release(&a[dk]);
-		if (rc != 0)
-			goto out;
 	}
-	if (c->n_pol > 0 &&
-	    (rc = ls_techs_each(t, rec->author, rec->timestamp, tech_add, &techs)) != 0)
-		goto out;
-	if ((rc = reach_transformation(c, rec, o, &techs)) != 0)
-		goto out;
-	*out = o;
-	o = NULL;
-out:
+	if (rc == 0 && c->n_pol > 0)
+		rc = ls_techs_each(t, ln->author, ln->timestamp, tech_add, &techs);
+	if (rc == 0)
+		rc = reach_transformation(c, ln, ins, o, &techs);
+	if (rc == 0)
+		*out = o;
 	free(techs.v);
-	lot_origin_free(o, c->n_pol);
-	ls_record_free(rec);
-	return rc;
-}
-
-/* Input lots of lot (none for a registration). *inputs malloc'd. */
-static int
-inputs_of(struct ls_txn *t, const uint8_t lot[32], uint8_t (**inputs)[32], size_t *n)
-{
-	struct ls_lot_info li;
-	struct ls_record *rec = NULL;
-	int rc;
-
-	*inputs = NULL;
-	*n = 0;
-	if ((rc = ls_txn_lot(t, lot, &li)) != 0)
-		return rc;
-	if (li.index == LS_LOT_REGISTRATION)
-		return 0;
-	if ((rc = ls_txn_record(t, li.rec, &rec)) != 0)
-		return rc;
-	if (rec->type == LS_REC_TRANSFORMATION && rec->transformation.n_inputs > 0) {
-		*inputs = malloc(rec->transformation.n_inputs * 32);
-		if (*inputs == NULL) {
-			rc = LS_ERR_NOMEM;
-		} else {
-			for (size_t i = 0; i < rec->transformation.n_inputs; i++)
-				memcpy((*inputs)[i], rec->transformation.inputs[i].lot, 32);
-			*n = rec->transformation.n_inputs;
-		}
-	}
-	ls_record_free(rec);
+	if (ins != ins_stack)
+		free(ins);
 	return rc;
 }
 
 int
 ls_ocache_get(struct ls_ocache *c, const uint8_t lot[LS_ID_LEN], const struct ls_lot_origin **out)
 {
-	uint8_t(*stack)[32] = NULL;
+	const struct ls_lotnode **stack = NULL, *root;
+	struct ls_lotnode *owned = NULL;
 	size_t sp = 0, cap = 0;
 	int rc = 0;
 
-	if ((*out = ls_idmap_get(c->map, lot)) != NULL)
+	*out = NULL;
+	/* Origins hang on the question memo's nodes: a cache needs one (made
+	 * before it, which gave it its id). */
+	if (c->t->qc == NULL || c->id == 0)
+		return LS_ERR_INVALID;
+	if ((rc = ls_txn_lotnode(c->t, lot, &root, &owned)) != 0)
+		return rc;
+	if ((*out = origin_of(c, root)) != NULL)
 		return 0;
-		/* Iterative post-order walk: deep chains must not exhaust the stack. */
-#define PUSH(id)                                                                                   \
-	do {                                                                                       \
-		if (sp == cap) {                                                                   \
-			size_t nc = cap ? cap * 2 : 64;                                            \
-			uint8_t(*ns)[32] = realloc(stack, nc * 32);                                \
-			if (ns == NULL) {                                                          \
-				rc = LS_ERR_NOMEM;                                                 \
-				goto out;                                                          \
-			}                                                                          \
-			stack = ns;                                                                \
-			cap = nc;                                                                  \
-		}                                                                                  \
-		memcpy(stack[sp++], (id), 32);                                                     \
-	} while (0)
-	PUSH(lot);
+	/* Iterative post-order walk: deep chains must not exhaust the stack. */
+	if ((stack = malloc(64 * sizeof(*stack))) == NULL)
+		return LS_ERR_NOMEM;
+	cap = 64;
+	stack[sp++] = root;
 	while (sp > 0) {
-		uint8_t cur[32], (*in)[32] = NULL;
-		size_t n = 0;
+		const struct ls_lotnode *cur = stack[sp - 1];
 		bool ready = true;
 		struct ls_lot_origin *o;
 
-		memcpy(cur, stack[sp - 1], 32);
-		if (ls_idmap_has(c->map, cur)) {
+		if (origin_of(c, cur) != NULL) {
 			sp--;
 			continue;
 		}
-		if ((rc = inputs_of(c->t, cur, &in, &n)) != 0)
-			goto out;
-		for (size_t i = 0; i < n; i++)
-			if (!ls_idmap_has(c->map, in[i])) {
-				ready = false;
-				PUSH(in[i]);
+		for (size_t i = 0; cur->type == LS_REC_TRANSFORMATION && i < cur->n_inputs; i++) {
+			const struct ls_lotnode *in;
+			if ((rc = ls_lotnode_input(c->t, cur, i, &in)) != 0)
+				goto out;
+			if (origin_of(c, in) != NULL)
+				continue;
+			ready = false;
+			if (sp == cap) {
+				const struct ls_lotnode **ns =
+				    realloc(stack, cap * 2 * sizeof(*ns));
+				if (ns == NULL) {
+					rc = LS_ERR_NOMEM;
+					goto out;
+				}
+				stack = ns;
+				cap *= 2;
 			}
-		free(in);
+			stack[sp++] = in;
+		}
 		if (!ready)
 			continue;
 		sp--;
 		if ((rc = compute(c, cur, &o)) != 0)
 			goto out;
-		if ((rc = ls_idmap_put(c->map, cur, o)) != 0) {
-			lot_origin_free(o, c->n_pol);
-			goto out;
+		{
+			struct ls_lotnode *w = (struct ls_lotnode *)(uintptr_t)cur;
+			w->origin = o;
+			w->origin_cache = c->id;
 		}
 	}
-#undef PUSH
-	*out = ls_idmap_get(c->map, lot);
+	*out = origin_of(c, root);
 	rc = *out ? 0 : LS_ERR_NOT_FOUND;
 out:
 	free(stack);
@@ -821,6 +861,8 @@ ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint
 	memcpy(o->lot, lot, LS_ID_LEN);
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
 		return rc;
+	if ((rc = ls_qcache_begin(&t)) != 0)
+		goto out;
 	if ((c = ls_ocache_new(&t, NULL, 0)) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
@@ -858,6 +900,8 @@ ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint
 	}
 out:
 	ls_ocache_free(&c);
+	o->cost.records = t.n_records;
+	o->cost.reads = t.n_reads;
 	ls_txn_abort(&t);
 	if (rc != 0)
 		ls_origin_release(o);

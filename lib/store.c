@@ -58,6 +58,8 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->replay = false;
 	t->readonly = !write;
 	t->memo = NULL;
+	t->qc = NULL;
+	t->n_records = t->n_reads = 0;
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another handle grew the map: adopt the new size and retry. */
@@ -81,6 +83,7 @@ ls_txn_abort(struct ls_txn *t)
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
 	t->txn = NULL;
+	ls_qcache_free(&t->qc);
 	if (t->memo != NULL) {
 		ls_idmap_each(t->memo, free_val, NULL);
 		ls_idmap_free(&t->memo);
@@ -91,6 +94,8 @@ int
 ls_txn_get(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
 {
 	MDB_val k = {klen, (void *)(uintptr_t)key};
+
+	t->n_reads++;
 	return ls_store_err(mdb_get(t->txn, dbi, &k, val));
 }
 
@@ -139,6 +144,20 @@ ls_txn_record_pos(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *pos)
 }
 
 int
+ls_txn_record_type(struct ls_txn *t, const uint8_t id[LS_ID_LEN], enum ls_rtype *type)
+{
+	MDB_val v;
+	int rc = ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size < 9)
+		return LS_ERR_STORE;
+	*type = (enum ls_rtype)((const uint8_t *)v.mv_data)[8];
+	return 0;
+}
+
+int
 ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN])
 {
 	MDB_val v;
@@ -161,6 +180,7 @@ ls_txn_envelope(struct ls_txn *t, const uint8_t id[LS_ID_LEN], MDB_val *env)
 	if (rc != 0)
 		return rc;
 	ls_be64_put(k, pos);
+	t->n_records++;
 	return ls_txn_get(t, t->s->recs, k, 8, env);
 }
 
@@ -267,7 +287,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	      struct ls_err_ctx *ctx)
 {
 	struct ls_store *s = NULL;
-	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL};
+	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, NULL, 0, 0};
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;

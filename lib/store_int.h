@@ -31,7 +31,8 @@
  *             certificate (ingest.c: the pending set)
  *   evidence  author || seq u64 -> len_a u32 || envelope a || envelope b
  *   lots      lot id -> record id || index u32 (0xffffffff: registration) || grams u64
- *               || maker key || timestamp u64
+ *               || maker key || timestamp u64 || node: what a question reads of
+ *               the making record (struct ls_lotnode; tables.c gives the bytes)
  *   labels    label -> lot id (dupsort)
  *   holds     holder key || lot id -> grams u64
  *   transit   transfer id -> grams u64 || received u8;
@@ -44,8 +45,8 @@
  *               transfer, 1 the shortfall a receipt returns): lot material in
  *               transit, removed when it is received (holdings)
  *   licused   license id -> grams u64
- *   children  lot id || record id -> "" (records that consume or ship the lot);
- *             transfer id || receipt id -> ""
+ *   children  lot id || record id -> type u8 (records that consume or ship the
+ *             lot); transfer id || receipt id -> type u8
  *   policies  jurisdiction[2] || effective_from u64 || policy id -> ""
  *   licnum    license number -> license id (dupsort)
  *   techs     receiver key || timestamp u64 || transfer id -> ""
@@ -98,8 +99,10 @@
  * it is rebuilt by --reindex, which names them. 4: the flows table
  * (holdings in transit to and from each key) and receipts' shortfalls.
  * 5: the Merkle log (logleaf, lognode, hseal, cpoints, quorum; the leaf
- * index in ids) and the witness state (wlogs ... authtime). */
-#define LS_STORE_LAYOUT_VERSION 5
+ * index in ids) and the witness state (wlogs ... authtime). 6: each lot's
+ * node in the lots table and each child's type in the children table (what
+ * a question reads, instead of decoding records; tables.c). */
+#define LS_STORE_LAYOUT_VERSION 6
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
 
@@ -169,13 +172,24 @@ struct ls_txn {
 	bool replay;              /* folding a branch: write the branch state only */
 	bool readonly;            /* a read transaction: nothing it reads changes */
 	struct ls_idmap *memo;    /* read transactions: certificate windows (kind.c) */
+	struct ls_qcache *qc;     /* a question's memo while it runs (qcache.c), or NULL */
+	/* The cost of what was read in this transaction: record envelopes
+	 * read from recs (each one decode), and every table read (point reads
+	 * and cursor steps). ls_txn_begin zeroes them; only readers count. */
+	uint64_t n_records;
+	uint64_t n_reads;
 };
 
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);
 
 int ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t);
+/* Ends t, and frees a question memo still attached to it (t->qc). */
 void ls_txn_abort(struct ls_txn *t);
+
+struct ls_qcache;
+/* Frees a question memo (qcache.c); NULL-safe. */
+void ls_qcache_free(struct ls_qcache **c);
 
 /* Point reads inside a transaction; LS_ERR_NOT_FOUND when absent. */
 int ls_txn_get(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val);
@@ -190,8 +204,18 @@ int ls_txn_record_pos(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *p
 int ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN]);
 /* Whether record id is stored (a failed read says no: not for rules). */
 bool ls_txn_has_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN]);
+/* The type of stored record id (from the ids table, no decode). */
+int ls_txn_record_type(struct ls_txn *t, const uint8_t id[LS_ID_LEN], enum ls_rtype *type);
 /* Decodes stored record id (no signature check: it was checked at ingest). */
 int ls_txn_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN], struct ls_record **r);
+/*
+ * Stored record id, decoded once per memo: *r is borrowed from the memo,
+ * or (no memo) equal to *owned, which the caller frees with
+ * ls_record_free (NULL-safe: free *owned in every case).
+ */
+int ls_txn_record_ref(struct ls_txn *t, const uint8_t id[LS_ID_LEN], const struct ls_record **r,
+		      struct ls_record **owned);
+
 /* Envelope bytes of a stored record; valid until the transaction ends. */
 int ls_txn_envelope(struct ls_txn *t, const uint8_t id[LS_ID_LEN], MDB_val *env);
 
@@ -202,6 +226,83 @@ struct ls_lot_info {
 	uint8_t maker[LS_KEY_LEN];
 	uint64_t timestamp;
 };
+
+__extension__ typedef unsigned __int128 ls_u128;
+
+struct ls_bump;
+struct ls_lot_origin;
+
+/* A record of a children table entry, with its type. */
+struct ls_kid {
+	uint8_t id[LS_ID_LEN];
+	enum ls_rtype type;
+};
+
+/*
+ * What a question uses of a lot and of the record that made it: the lot's
+ * node, stored with the lot at ingest (the lots table) so that a question
+ * reads one value instead of decoding the record. Strings and arrays are
+ * borrowed: from the record (ls_lotnode_of_record), or from the memory the
+ * reader gave (ls_txn_lotnode_read).
+ */
+struct ls_lotnode {
+	uint8_t id[LS_ID_LEN];
+	struct ls_lot_info li;
+	/* the making record (li.rec) */
+	enum ls_rtype type; /* LS_REC_LOT or LS_REC_TRANSFORMATION */
+	uint8_t author[LS_KEY_LEN];
+	uint64_t timestamp;
+	bool has_cert;
+	uint8_t cert_id[LS_ID_LEN];
+	/* the lot's definition */
+	const char *label, *category;
+	uint64_t grams, value;
+	size_t n_comp;
+	const struct ls_elem *comp;
+	/* a registration: where */
+	const char *site; /* "" for a transformation */
+	char country[LS_COUNTRY_LEN + 1];
+	/* a transformation: its inputs, and its outputs' declared values */
+	size_t n_inputs;
+	const struct ls_lot_input *inputs;
+	ls_u128 out_value;
+	bool outs_valued;
+	uint8_t unvalued_out[LS_ID_LEN]; /* the first output that declares none */
+	/* the lot's children, read on first use (ls_txn_lot_kids; not stored) */
+	bool kids_loaded;
+	size_t n_kids;
+	const struct ls_kid *kids;
+	struct ls_bump *mem; /* a node without a memo: its own memory */
+	uint32_t mark;       /* a memo's walks: which reached it (ls_lotnode_mark) */
+	/* a custody walk: the holders it reached this lot with, under its mark
+	 * (ls_lotnode_holder_mark) */
+	uint32_t holders_mark;
+	size_t n_holders, cap_holders;
+	uint8_t (*holders)[LS_KEY_LEN];
+	struct ls_idmap *holders_set; /* past a few holders (the memo frees it) */
+	/* a memo's graph: the inputs' nodes once looked up (ls_lotnode_input),
+	 * and the origin an origin cache computed (origin.c) */
+	const struct ls_lotnode **in_nodes;
+	const struct ls_lot_origin *origin;
+	uint32_t origin_cache; /* which cache: its number in the memo (never 0) */
+};
+
+/*
+ * The node of lot made by rec (li: its lots entry): the one definition of
+ * what a node holds, used at ingest (ls_txn_lot_put stores it) and for a lot
+ * stored without one. A pure function of the record. n borrows rec's
+ * strings and arrays. LS_ERR_STORE when rec does not make lot.
+ */
+int ls_lotnode_of_record(const struct ls_record *rec, const struct ls_lot_info *li,
+			 const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n);
+/*
+ * Reads lot's node (one read; a lot stored without its node: its record,
+ * decoded). Strings and arrays are copied into memory from alloc(arg, n),
+ * which returns zeroed memory or NULL. LS_ERR_NOT_FOUND, LS_ERR_STORE,
+ * LS_ERR_NOMEM.
+ */
+int ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n,
+			void *(*alloc)(void *arg, size_t n), void *arg);
 
 /*
  * Typed table access (tables.c). Every function returns 0, LS_ERR_NOT_FOUND
@@ -220,8 +321,9 @@ int ls_txn_label_of(struct ls_txn *t, const char *label, const uint8_t maker[LS_
  * store error. */
 int ls_txn_licnum_of(struct ls_txn *t, const char *number, const uint8_t issuer[LS_KEY_LEN],
 		     uint8_t lic[LS_ID_LEN]);
+/* Stores lot with its node, from rec, the record that makes it. */
 int ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lot_info *info,
-		   const char *label);
+		   const char *label, const struct ls_record *rec);
 
 /*
  * The definition of a lot (label, category, grams, composition) inside its
@@ -290,7 +392,12 @@ int ls_txn_licused_put(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint6
 int ls_txn_children(struct ls_txn *t, const uint8_t key[32],
 		    int (*fn)(void *arg, const uint8_t rec[32]), void *arg);
 int ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN],
-		     const uint8_t rec[LS_ID_LEN]);
+		     const uint8_t rec[LS_ID_LEN], enum ls_rtype type);
+/* The same with each record's type (LS_REC_NONE: stored without it, by an
+ * older build). */
+int ls_txn_children_typed(struct ls_txn *t, const uint8_t key[32],
+			  int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN], enum ls_rtype type),
+			  void *arg);
 /* Whether a receipt of transfer is stored (on any branch of the receiver's
  * feed: the same answer on every node that holds the same records). */
 int ls_txn_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *received);

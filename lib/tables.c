@@ -84,6 +84,7 @@ scan_from(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen, const 
 		return ls_store_err(mrc);
 	for (mrc = mdb_cursor_get(c, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		t->n_reads++;
 		if (klen && (k.mv_size < klen || memcmp(k.mv_data, prefix, klen) != 0))
 			break;
 		if ((rc = fn(arg, &k, &v)) != 0)
@@ -492,28 +493,331 @@ ls_txn_date_put(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t qtime)
 	return ls_txn_put_u64(t, t->s->dates, id, LS_ID_LEN, qtime);
 }
 
-/* ---- lots: lot id -> record id || index u32 || grams u64 || maker || ts u64;
- *      labels: label -> lot id (dupsort) ---- */
+/* ---- lots: lot id -> record id || index u32 || grams u64 || maker || ts u64
+ *      || node (below); labels: label -> lot id (dupsort) ---- */
 
 #define LOT_VLEN (LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8)
 
-int
-ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *info)
-{
-	MDB_val v;
-	const uint8_t *p;
-	int rc = ls_txn_get(t, t->s->lots, lot, LS_ID_LEN, &v);
+/*
+ * A lot's node: what a question reads of the record that made it, so that it
+ * reads one value instead of decoding the record (store_int.h, struct
+ * ls_lotnode). A pure function of that record (ls_lotnode_of_record), so it
+ * is the same on every node and after every reindex. After the fixed part:
+ *   version u8 (1) || type u8 || has_cert u8 || cert id || grams u64 ||
+ *   value u64 || label, category, site (each len u16 || bytes) ||
+ *   country[2] || n_comp u8 || n_comp x (z u8 || ppm u32) ||
+ *   n_inputs u16 || n_inputs x (lot id || grams u64) ||
+ *   out_value (u128, two u64) || outs_valued u8 || unvalued_out id
+ */
+#define NODE_VERSION 1
 
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != LOT_VLEN)
+int
+ls_lotnode_of_record(const struct ls_record *rec, const struct ls_lot_info *li,
+		     const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n)
+{
+	const struct ls_lotdef *d;
+
+	memset(n, 0, sizeof(*n));
+	if (li->index == LS_LOT_REGISTRATION && rec->type == LS_REC_LOT)
+		d = &rec->lot.lot;
+	else if (rec->type == LS_REC_TRANSFORMATION && li->index < rec->transformation.n_outputs)
+		d = &rec->transformation.outputs[li->index];
+	else
 		return LS_ERR_STORE;
-	p = v.mv_data;
+	memcpy(n->id, lot, LS_ID_LEN);
+	n->li = *li;
+	n->type = rec->type;
+	memcpy(n->author, rec->author, LS_KEY_LEN);
+	n->timestamp = rec->timestamp;
+	n->has_cert = rec->has_cert;
+	memcpy(n->cert_id, rec->cert_id, LS_ID_LEN);
+	n->label = d->label;
+	n->category = d->category;
+	n->grams = d->grams;
+	n->value = d->value;
+	n->n_comp = d->comp.n;
+	n->comp = d->comp.e;
+	if (rec->type == LS_REC_LOT) {
+		n->site = rec->lot.site;
+		memcpy(n->country, rec->lot.country, sizeof(n->country));
+		return 0;
+	}
+	n->site = "";
+	n->n_inputs = rec->transformation.n_inputs;
+	n->inputs = rec->transformation.inputs;
+	n->outs_valued = true;
+	for (uint32_t i = 0; i < rec->transformation.n_outputs; i++) {
+		const struct ls_lotdef *o = &rec->transformation.outputs[i];
+		n->out_value += o->value;
+		if (o->value == 0 && n->outs_valued) {
+			n->outs_valued = false;
+			ls_lot_id(rec->id, i, n->unvalued_out);
+		}
+	}
+	return 0;
+}
+
+struct nbuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void
+nb_put(struct nbuf *b, const void *x, size_t len)
+{
+	if (b->n + len <= b->cap)
+		memcpy(b->p + b->n, x, len);
+	b->n += len;
+}
+
+static void
+nb_u8(struct nbuf *b, uint8_t v)
+{
+	nb_put(b, &v, 1);
+}
+
+static void
+nb_u64(struct nbuf *b, uint64_t v)
+{
+	uint8_t x[8];
+	ls_be64_put(x, v);
+	nb_put(b, x, 8);
+}
+
+static void
+nb_str(struct nbuf *b, const char *str)
+{
+	size_t len = strlen(str);
+	uint8_t x[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+	nb_put(b, x, 2);
+	nb_put(b, str, len);
+}
+
+/* The node's bytes into b (b->n says how many; more than b->cap: too small). */
+static void
+node_encode(const struct ls_lotnode *n, struct nbuf *b)
+{
+	nb_u8(b, NODE_VERSION);
+	nb_u8(b, (uint8_t)n->type);
+	nb_u8(b, n->has_cert);
+	nb_put(b, n->cert_id, LS_ID_LEN);
+	nb_u64(b, n->grams);
+	nb_u64(b, n->value);
+	nb_str(b, n->label);
+	nb_str(b, n->category);
+	nb_str(b, n->site);
+	nb_put(b, n->country, 2);
+	nb_u8(b, (uint8_t)n->n_comp);
+	for (size_t i = 0; i < n->n_comp; i++) {
+		uint8_t x[4];
+		nb_u8(b, (uint8_t)n->comp[i].z);
+		be32_put(x, n->comp[i].ppm);
+		nb_put(b, x, 4);
+	}
+	nb_u8(b, (uint8_t)(n->n_inputs >> 8));
+	nb_u8(b, (uint8_t)n->n_inputs);
+	for (size_t i = 0; i < n->n_inputs; i++) {
+		nb_put(b, n->inputs[i].lot, LS_ID_LEN);
+		nb_u64(b, n->inputs[i].grams);
+	}
+	nb_u64(b, (uint64_t)(n->out_value >> 64));
+	nb_u64(b, (uint64_t)n->out_value);
+	nb_u8(b, n->outs_valued);
+	nb_put(b, n->unvalued_out, LS_ID_LEN);
+}
+
+struct nrd {
+	const uint8_t *p;
+	size_t n, off;
+	bool bad;
+};
+
+static const uint8_t *
+nr_take(struct nrd *r, size_t len)
+{
+	const uint8_t *x;
+
+	if (r->bad || r->n - r->off < len) {
+		r->bad = true;
+		return NULL;
+	}
+	x = r->p + r->off;
+	r->off += len;
+	return x;
+}
+
+static uint8_t
+nr_u8(struct nrd *r)
+{
+	const uint8_t *x = nr_take(r, 1);
+	return x ? x[0] : 0;
+}
+
+static uint64_t
+nr_u64(struct nrd *r)
+{
+	const uint8_t *x = nr_take(r, 8);
+	return x ? ls_be64_get(x) : 0;
+}
+
+static const char *
+nr_str(struct nrd *r, void *(*alloc)(void *arg, size_t n), void *arg)
+{
+	const uint8_t *x = nr_take(r, 2);
+	size_t len = x ? ((size_t)x[0] << 8 | x[1]) : 0;
+	const uint8_t *sx = nr_take(r, len);
+	char *out;
+
+	if (sx == NULL || (out = alloc(arg, len + 1)) == NULL) {
+		r->bad = true;
+		return "";
+	}
+	memcpy(out, sx, len);
+	out[len] = '\0';
+	return out;
+}
+
+/* The node after the fixed part of a lots value; strings and arrays with
+ * alloc. LS_ERR_STORE for bytes that are not a node, LS_ERR_NOMEM. */
+static int
+node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n),
+	    void *arg)
+{
+	struct nrd r = {p, len, 0, false};
+	const uint8_t *x;
+	struct ls_elem *comp;
+	struct ls_lot_input *in;
+	uint64_t hi;
+
+	if (nr_u8(&r) != NODE_VERSION)
+		return LS_ERR_STORE;
+	n->type = (enum ls_rtype)nr_u8(&r);
+	n->has_cert = nr_u8(&r) != 0;
+	if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
+		memcpy(n->cert_id, x, LS_ID_LEN);
+	n->grams = nr_u64(&r);
+	n->value = nr_u64(&r);
+	n->label = nr_str(&r, alloc, arg);
+	n->category = nr_str(&r, alloc, arg);
+	n->site = nr_str(&r, alloc, arg);
+	if ((x = nr_take(&r, 2)) != NULL) {
+		memcpy(n->country, x, 2);
+		n->country[2] = '\0';
+	}
+	n->n_comp = nr_u8(&r);
+	if (r.bad || n->n_comp > LS_COMP_MAX)
+		return LS_ERR_STORE;
+	if ((comp = alloc(arg, (n->n_comp + 1) * sizeof(*comp))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < n->n_comp; i++) {
+		comp[i].z = nr_u8(&r);
+		comp[i].ppm = (x = nr_take(&r, 4)) != NULL ? be32_get(x) : 0;
+	}
+	n->comp = comp;
+	n->n_inputs = (size_t)nr_u8(&r) << 8;
+	n->n_inputs |= nr_u8(&r);
+	if (r.bad || n->n_inputs > (r.n - r.off) / (LS_ID_LEN + 8))
+		return LS_ERR_STORE;
+	if ((in = alloc(arg, (n->n_inputs + 1) * sizeof(*in))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < n->n_inputs; i++) {
+		if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
+			memcpy(in[i].lot, x, LS_ID_LEN);
+		in[i].grams = nr_u64(&r);
+	}
+	n->inputs = in;
+	hi = nr_u64(&r);
+	n->out_value = (ls_u128)hi << 64 | nr_u64(&r);
+	n->outs_valued = nr_u8(&r) != 0;
+	if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
+		memcpy(n->unvalued_out, x, LS_ID_LEN);
+	if (r.bad || r.off != r.n || (n->type != LS_REC_LOT && n->type != LS_REC_TRANSFORMATION))
+		return LS_ERR_STORE;
+	return 0;
+}
+
+static void
+lot_info_get(const uint8_t *p, struct ls_lot_info *info)
+{
 	memcpy(info->rec, p, LS_ID_LEN);
 	info->index = be32_get(p + LS_ID_LEN);
 	info->grams = ls_be64_get(p + LS_ID_LEN + 4);
 	memcpy(info->maker, p + LS_ID_LEN + 12, LS_KEY_LEN);
 	info->timestamp = ls_be64_get(p + LS_ID_LEN + 12 + LS_KEY_LEN);
+}
+
+/* Copies what n borrows from a record into alloc's memory. */
+static int
+node_copy(struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n), void *arg)
+{
+	const char *strs[3] = {n->label, n->category, n->site};
+	char *cp[3];
+	struct ls_elem *comp;
+	struct ls_lot_input *in;
+
+	for (int i = 0; i < 3; i++) {
+		size_t len = strlen(strs[i]) + 1;
+		if ((cp[i] = alloc(arg, len)) == NULL)
+			return LS_ERR_NOMEM;
+		memcpy(cp[i], strs[i], len);
+	}
+	n->label = cp[0];
+	n->category = cp[1];
+	n->site = cp[2];
+	if ((comp = alloc(arg, (n->n_comp + 1) * sizeof(*comp))) == NULL ||
+	    (in = alloc(arg, (n->n_inputs + 1) * sizeof(*in))) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(comp, n->comp, n->n_comp * sizeof(*comp));
+	memcpy(in, n->inputs, n->n_inputs * sizeof(*in));
+	n->comp = comp;
+	n->inputs = in;
+	return 0;
+}
+
+int
+ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n,
+		    void *(*alloc)(void *arg, size_t n), void *arg)
+{
+	struct ls_record *rec = NULL;
+	struct ls_lot_info li;
+	MDB_val v;
+	int rc = ls_txn_get(t, t->s->lots, lot, LS_ID_LEN, &v);
+
+	memset(n, 0, sizeof(*n));
+	if (rc != 0)
+		return rc;
+	if (v.mv_size < LOT_VLEN)
+		return LS_ERR_STORE;
+	lot_info_get(v.mv_data, &li);
+	if (v.mv_size > LOT_VLEN) {
+		memcpy(n->id, lot, LS_ID_LEN);
+		n->li = li;
+		memcpy(n->author, li.maker, LS_KEY_LEN);
+		n->timestamp = li.timestamp;
+		return node_decode((const uint8_t *)v.mv_data + LOT_VLEN, v.mv_size - LOT_VLEN, n,
+				   alloc, arg);
+	}
+	/* A lot stored without its node (a branch's, or written by an older
+	 * build): the same node from its record. */
+	if ((rc = ls_txn_record(t, li.rec, &rec)) != 0)
+		return rc;
+	if ((rc = ls_lotnode_of_record(rec, &li, lot, n)) == 0)
+		rc = node_copy(n, alloc, arg);
+	ls_record_free(rec);
+	return rc;
+}
+
+int
+ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *info)
+{
+	MDB_val v;
+	int rc = ls_txn_get(t, t->s->lots, lot, LS_ID_LEN, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size < LOT_VLEN)
+		return LS_ERR_STORE;
+	lot_info_get(v.mv_data, info);
 	return 0;
 }
 
@@ -591,35 +895,100 @@ ls_txn_licnum_of(struct ls_txn *t, const char *number, const uint8_t issuer[LS_K
 
 int
 ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lot_info *info,
-	       const char *label)
+	       const char *label, const struct ls_record *rec)
 {
-	uint8_t v[LOT_VLEN];
+	uint8_t fixed[LOT_VLEN + 512], *v = fixed;
+	struct ls_lotnode n;
+	struct nbuf b;
 	int rc;
 
 	if (t->replay)
 		return 0; /* folding a branch: already in the tables */
+	if ((rc = ls_lotnode_of_record(rec, info, lot, &n)) != 0)
+		return rc;
+	b = (struct nbuf){fixed + LOT_VLEN, 0, sizeof(fixed) - LOT_VLEN};
+	node_encode(&n, &b);
+	if (b.n > b.cap) {
+		/* Many inputs: encode again into a buffer of the size. */
+		if ((v = malloc(LOT_VLEN + b.n)) == NULL)
+			return LS_ERR_NOMEM;
+		b = (struct nbuf){v + LOT_VLEN, 0, b.n};
+		node_encode(&n, &b);
+	}
 	memcpy(v, info->rec, LS_ID_LEN);
 	be32_put(v + LS_ID_LEN, info->index);
 	ls_be64_put(v + LS_ID_LEN + 4, info->grams);
 	memcpy(v + LS_ID_LEN + 12, info->maker, LS_KEY_LEN);
 	ls_be64_put(v + LS_ID_LEN + 12 + LS_KEY_LEN, info->timestamp);
-	if ((rc = ls_txn_put(t, t->s->lots, lot, LS_ID_LEN, v, sizeof(v), 0)) != 0)
+	rc = ls_txn_put(t, t->s->lots, lot, LS_ID_LEN, v, LOT_VLEN + b.n, 0);
+	if (v != fixed)
+		free(v);
+	if (rc != 0)
 		return rc;
 	return ls_txn_put(t, t->s->labels, label, strlen(label), lot, LS_ID_LEN, 0);
 }
-
-/* ---- children: parent id || record id -> "" ---- */
+/* ---- children: parent id || record id -> type u8 ---- */
 
 int
-ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], const uint8_t rec[LS_ID_LEN])
+ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], const uint8_t rec[LS_ID_LEN],
+		 enum ls_rtype type)
 {
-	uint8_t k[2 * LS_ID_LEN];
+	uint8_t k[2 * LS_ID_LEN], v = (uint8_t)type;
 
 	if (t->replay)
 		return 0; /* folding a branch: already in the tables */
 	memcpy(k, parent, LS_ID_LEN);
 	memcpy(k + LS_ID_LEN, rec, LS_ID_LEN);
-	return ls_txn_put(t, t->s->children, k, sizeof(k), "", 0, 0);
+	return ls_txn_put(t, t->s->children, k, sizeof(k), &v, 1, 0);
+}
+
+struct typed_scan {
+	int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN], enum ls_rtype type);
+	void *arg;
+	uint8_t (*ids)[LS_ID_LEN];
+	enum ls_rtype *types;
+	size_t n, cap;
+};
+
+static int
+typed_one(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct typed_scan *ts = arg;
+
+	if (k->mv_size != 2 * LS_ID_LEN)
+		return LS_ERR_STORE;
+	if (ts->n == ts->cap) {
+		size_t cap = ts->cap ? 2 * ts->cap : 8;
+		uint8_t(*ni)[LS_ID_LEN] = realloc(ts->ids, cap * LS_ID_LEN);
+		enum ls_rtype *nt;
+		if (ni == NULL)
+			return LS_ERR_NOMEM;
+		ts->ids = ni;
+		if ((nt = realloc(ts->types, cap * sizeof(*nt))) == NULL)
+			return LS_ERR_NOMEM;
+		ts->types = nt;
+		ts->cap = cap;
+	}
+	memcpy(ts->ids[ts->n], (const uint8_t *)k->mv_data + LS_ID_LEN, LS_ID_LEN);
+	ts->types[ts->n] =
+	    v->mv_size == 1 ? (enum ls_rtype) * (const uint8_t *)v->mv_data : LS_REC_NONE;
+	ts->n++;
+	return 0;
+}
+
+int
+ls_txn_children_typed(struct ls_txn *t, const uint8_t key[32],
+		      int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN], enum ls_rtype type),
+		      void *arg)
+{
+	struct typed_scan ts = {fn, arg, NULL, NULL, 0, 0};
+	int rc = scan(t, t->s->children, key, LS_ID_LEN, typed_one, &ts);
+
+	for (size_t i = 0; rc == 0 && i < ts.n; i++)
+		rc = fn(arg, ts.ids[i], ts.types[i]);
+	free(ts.ids);
+	free(ts.types);
+	return rc;
 }
 
 struct idlist {
@@ -995,6 +1364,7 @@ ls_txn_evidence_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64
 	if ((mrc = mdb_cursor_open(t->txn, t->s->evidence, &c)) != 0)
 		return ls_store_err(mrc);
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	t->n_reads++;
 	if (mrc != 0 || k.mv_size != LS_KEY_LEN + 8 || memcmp(k.mv_data, author, LS_KEY_LEN) != 0) {
 		mdb_cursor_close(c);
 		return mrc != 0 && mrc != MDB_NOTFOUND ? ls_store_err(mrc) : LS_ERR_NOT_FOUND;

@@ -15,74 +15,96 @@
 struct tr {
 	struct ls_txn *t;
 	struct ls_trace *out;
-	struct ls_idmap *seen;
-	uint8_t (*queue)[32];
+	size_t cap_nodes, cap_edges, cap_transfers;
+	uint32_t mark; /* the nodes this trace reached (ls_lotnode_mark) */
+	const struct ls_lotnode **queue;
 	size_t qhead, qn, qcap;
 	bool down;
 };
 
 static int
-enqueue(struct tr *x, const uint8_t lot[32])
+enqueue_node(struct tr *x, const struct ls_lotnode *n)
 {
-	if (ls_idmap_has(x->seen, lot))
+	if (!ls_lotnode_mark(n, x->mark))
 		return 0;
-	if (ls_idmap_put(x->seen, lot, (void *)1) != 0)
-		return LS_ERR_NOMEM;
 	if (x->qn == x->qcap) {
 		size_t nc = x->qcap ? x->qcap * 2 : 64;
-		uint8_t(*nq)[32] = realloc(x->queue, nc * 32);
+		const struct ls_lotnode **nq = realloc(x->queue, nc * sizeof(*nq));
 		if (nq == NULL)
 			return LS_ERR_NOMEM;
 		x->queue = nq;
 		x->qcap = nc;
 	}
-	memcpy(x->queue[x->qn++], lot, 32);
+	x->queue[x->qn++] = n;
 	return 0;
 }
 
 static int
-add_node(struct tr *x, const uint8_t lot[32])
+enqueue(struct tr *x, const uint8_t lot[32])
+{
+	const struct ls_lotnode *n;
+	struct ls_lotnode *owned = NULL;
+	int rc = ls_txn_lotnode(x->t, lot, &n, &owned);
+
+	/* With the trace's memo, nodes are borrowed: owned stays NULL. */
+	return rc != 0 ? rc : enqueue_node(x, n);
+}
+
+/* Grows an array of *cap elements of size sz to hold n + 1 (doubling). */
+static int
+grow(void **v, size_t *cap, size_t n, size_t sz)
+{
+	void *nv;
+	size_t nc;
+
+	if (n < *cap)
+		return 0;
+	nc = *cap ? 2 * *cap : 16;
+	if ((nv = realloc(*v, nc * sz)) == NULL)
+		return LS_ERR_NOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+static int
+add_node(struct tr *x, const struct ls_lotnode *ln)
 {
 	struct ls_trace *t = x->out;
-	struct ls_trace_node *nn, *n;
-	struct ls_record *rec = NULL;
-	const struct ls_lotdef *d;
-	struct ls_lot_info li;
+	struct ls_trace_node *n;
 	int rc;
 
-	if ((rc = ls_txn_lot(x->t, lot, &li)) != 0 || (rc = ls_txn_lot_def(x->t, lot, &rec, &d)))
+	if ((rc = grow((void **)&t->nodes, &x->cap_nodes, t->n_nodes, sizeof(*t->nodes))) != 0)
 		return rc;
-	if ((nn = realloc(t->nodes, (t->n_nodes + 1) * sizeof(*nn))) == NULL) {
-		ls_record_free(rec);
-		return LS_ERR_NOMEM;
-	}
-	t->nodes = nn;
 	n = &t->nodes[t->n_nodes++];
 	memset(n, 0, sizeof(*n));
-	memcpy(n->id, lot, 32);
-	snprintf(n->label, sizeof(n->label), "%s", d->label);
-	snprintf(n->category, sizeof(n->category), "%s", d->category);
-	n->grams = d->grams;
-	memcpy(n->holder, li.maker, 32);
-	if (rec->type == LS_REC_LOT)
-		memcpy(n->country, rec->lot.country, 3);
-	else if ((rc = ls_author_country_of(x->t, rec, n->country)) != 0) {
-		ls_record_free(rec);
-		return rc;
+	memcpy(n->id, ln->id, 32);
+	snprintf(n->label, sizeof(n->label), "%s", ln->label);
+	snprintf(n->category, sizeof(n->category), "%s", ln->category);
+	n->grams = ln->grams;
+	memcpy(n->holder, ln->li.maker, 32);
+	if (ln->type == LS_REC_LOT) {
+		memcpy(n->country, ln->country, 3);
+	} else {
+		struct ls_record hdr;
+		ls_lotnode_header(ln, &hdr);
+		if ((rc = ls_author_country_of(x->t, &hdr, n->country)) != 0)
+			return rc;
 	}
-	ls_record_free(rec);
 	return 0;
 }
 
 static int
-add_edge(struct ls_trace *t, const uint8_t from[32], const uint8_t to[32], const uint8_t rec[32],
+add_edge(struct tr *x, const uint8_t from[32], const uint8_t to[32], const uint8_t rec[32],
 	 uint64_t grams)
 {
-	struct ls_trace_edge *ne = realloc(t->edges, (t->n_edges + 1) * sizeof(*ne));
+	struct ls_trace *t = x->out;
+	struct ls_trace_edge *ne;
+	int rc;
 
-	if (ne == NULL)
-		return LS_ERR_NOMEM;
-	t->edges = ne;
+	if ((rc = grow((void **)&t->edges, &x->cap_edges, t->n_edges, sizeof(*t->edges))) != 0)
+		return rc;
+	ne = t->edges;
 	memcpy(ne[t->n_edges].from, from, 32);
 	memcpy(ne[t->n_edges].to, to, 32);
 	memcpy(ne[t->n_edges].record, rec, 32);
@@ -142,23 +164,23 @@ trace_receipt(struct ls_txn *t, struct ls_trace_transfer *nt)
 }
 
 static int
-trace_child(void *arg, const uint8_t rec[32])
+trace_child(struct child_arg *c, const struct ls_kid *kid)
 {
-	struct child_arg *c = arg;
 	struct tr *x = c->x;
 	struct ls_record *r = NULL;
 	int rc = 0;
 
-	if (ls_txn_record(x->t, rec, &r) != 0)
+	/* Up the tree only transfers are read (the inputs come from the lot
+	 * nodes); down it, the transformations that consume the lot too. */
+	if (kid->type != LS_REC_TRANSFER && !(x->down && kid->type == LS_REC_TRANSFORMATION))
+		return 0;
+	if (ls_txn_record(x->t, kid->id, &r) != 0)
 		return 0;
 	if (r->type == LS_REC_TRANSFER) {
 		struct ls_trace *t = x->out;
-		struct ls_trace_transfer *nt =
-		    realloc(t->transfers, (t->n_transfers + 1) * sizeof(*nt));
-		if (nt == NULL) {
-			rc = LS_ERR_NOMEM;
-		} else {
-			t->transfers = nt;
+		struct ls_trace_transfer *nt;
+		if ((rc = grow((void **)&t->transfers, &x->cap_transfers, t->n_transfers,
+			       sizeof(*t->transfers))) == 0) {
 			nt = &t->transfers[t->n_transfers++];
 			memset(nt, 0, sizeof(*nt));
 			memcpy(nt->lot, c->lot, 32);
@@ -176,7 +198,7 @@ trace_child(void *arg, const uint8_t rec[32])
 		for (uint32_t o = 0; rc == 0 && o < r->transformation.n_outputs; o++) {
 			uint8_t out[32];
 			ls_lot_id(r->id, o, out);
-			if ((rc = add_edge(x->out, c->lot, out, r->id, g)) == 0)
+			if ((rc = add_edge(x, c->lot, out, r->id, g)) == 0)
 				rc = enqueue(x, out);
 		}
 	}
@@ -198,38 +220,34 @@ ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_
 	x.t = &txn;
 	x.out = t;
 	x.down = down;
-	if ((rc = ls_txn_lot(&txn, lot, &li)) != 0)
+	if ((rc = ls_qcache_begin(&txn)) != 0 || (rc = ls_txn_lot(&txn, lot, &li)) != 0)
 		goto out;
-	if ((x.seen = ls_idmap_new()) == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
+	x.mark = ls_qcache_mark_new(&txn);
 	if ((rc = enqueue(&x, lot)) != 0)
 		goto out;
 	while (x.qhead < x.qn && rc == 0) {
-		uint8_t cur[32];
-		struct child_arg ca = {&x, NULL};
-		memcpy(cur, x.queue[x.qhead++], 32);
-		ca.lot = cur;
-		if ((rc = add_node(&x, cur)) != 0)
-			break;
-		if ((rc = ls_txn_children(&txn, cur, trace_child, &ca)) != 0)
-			break;
-		if (!down && ls_txn_lot(&txn, cur, &li) == 0 && li.index != LS_LOT_REGISTRATION) {
-			struct ls_record *r = NULL;
-			if ((rc = ls_txn_record(&txn, li.rec, &r)) != 0)
-				break;
-			for (size_t i = 0; rc == 0 && i < r->transformation.n_inputs; i++) {
-				const struct ls_lot_input *in = &r->transformation.inputs[i];
-				if ((rc = add_edge(t, in->lot, cur, r->id, in->grams)) == 0)
-					rc = enqueue(&x, in->lot);
-			}
-			ls_record_free(r);
+		const struct ls_lotnode *ln = x.queue[x.qhead++];
+		struct child_arg ca = {&x, ln->id};
+		struct ls_kids kids;
+		if ((rc = add_node(&x, ln)) == 0 && (rc = ls_txn_lot_kids(&txn, ln, &kids)) == 0) {
+			for (size_t k = 0; rc == 0 && k < kids.n; k++)
+				rc = trace_child(&ca, &kids.v[k]);
+			ls_kids_release(&kids);
+		}
+		for (size_t i = 0;
+		     rc == 0 && !down && ln->li.index != LS_LOT_REGISTRATION && i < ln->n_inputs;
+		     i++) {
+			const struct ls_lot_input *in = &ln->inputs[i];
+			const struct ls_lotnode *inn;
+			if ((rc = add_edge(&x, in->lot, ln->id, ln->li.rec, in->grams)) == 0 &&
+			    (rc = ls_lotnode_input(&txn, ln, i, &inn)) == 0)
+				rc = enqueue_node(&x, inn);
 		}
 	}
 out:
 	free(x.queue);
-	ls_idmap_free(&x.seen);
+	t->cost.records = txn.n_records;
+	t->cost.reads = txn.n_reads;
 	ls_txn_abort(&txn);
 	if (rc != 0)
 		ls_trace_release(t);

@@ -371,77 +371,69 @@ denied_by_name(struct ls_txn *t, const struct ls_policy *p, const struct key_cer
 
 	*denied = false;
 	for (size_t i = 0; i < kc->n && !*denied && p->denied_end_user_names.n > 0; i++) {
-		struct ls_record *cr = NULL;
-		if ((rc = ls_txn_record(t, kc->cert[i], &cr)) != 0)
+		const struct ls_record *cr = NULL;
+		struct ls_record *owned = NULL;
+		if ((rc = ls_txn_record_ref(t, kc->cert[i], &cr, &owned)) != 0)
 			return rc;
 		*denied = cr->type == LS_REC_CERTIFICATE &&
 			  ls_strlist_has(&p->denied_end_user_names, cr->certificate.org);
-		ls_record_free(cr);
+		ls_record_free(owned);
 	}
 	return 0;
 }
 
 /* ---- ancestors and records ---- */
 
-/* Every lot that lot descends from, lot included (BFS order). */
+/* Every lot that lot descends from, lot included (BFS order), as nodes of
+ * the question's memo (t->qc: borrowed until it ends; *out malloc'd). The
+ * nodes' marks say which were reached: no set beside them. */
 static int
-ancestors(struct ls_txn *t, const uint8_t lot[32], uint8_t (**out)[32], size_t *n)
+ancestors(struct ls_txn *t, const uint8_t lot[32], const struct ls_lotnode ***out, size_t *n)
 {
-	struct ls_idmap *seen = ls_idmap_new();
-	uint8_t(*q)[32] = NULL;
-	size_t head = 0, cnt = 0, cap = 0;
+	const struct ls_lotnode **q = NULL, *ln;
+	struct ls_lotnode *owned = NULL;
+	size_t head = 0, cnt = 0, cap = 64;
+	uint32_t gen;
 	int rc = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (seen == NULL)
+	if (t->qc == NULL)
+		return LS_ERR_INVALID; /* a question always has its memo */
+	gen = ls_qcache_mark_new(t);
+	if ((q = malloc(cap * sizeof(*q))) == NULL)
 		return LS_ERR_NOMEM;
-	if ((q = malloc(64 * 32)) == NULL) {
-		ls_idmap_free(&seen);
-		return LS_ERR_NOMEM;
-	}
-	cap = 64;
-	memcpy(q[cnt++], lot, 32);
-	if ((rc = ls_idmap_put(seen, lot, (void *)1)) != 0)
+	if ((rc = ls_txn_lotnode(t, lot, &ln, &owned)) != 0)
 		goto out;
-	while (head < cnt) {
-		struct ls_lot_info li;
-		struct ls_record *r = NULL;
-		if ((rc = ls_txn_lot(t, q[head], &li)) != 0)
-			goto out;
-		head++;
-		if (li.index == LS_LOT_REGISTRATION)
-			continue;
-		if ((rc = ls_txn_record(t, li.rec, &r)) != 0)
-			goto out;
-		for (size_t i = 0; i < r->transformation.n_inputs; i++) {
-			const uint8_t *in = r->transformation.inputs[i].lot;
-			if (ls_idmap_has(seen, in))
+	ls_lotnode_mark(ln, gen);
+	q[cnt++] = ln;
+	while (head < cnt && rc == 0) {
+		ln = q[head++];
+		for (size_t i = 0; ln->li.index != LS_LOT_REGISTRATION && i < ln->n_inputs; i++) {
+			const struct ls_lotnode *in;
+			if ((rc = ls_txn_lotnode(t, ln->inputs[i].lot, &in, &owned)) != 0)
+				break;
+			if (!ls_lotnode_mark(in, gen))
 				continue;
 			if (cnt == cap) {
-				uint8_t(*nq)[32] = realloc(q, cap * 2 * 32);
+				const struct ls_lotnode **nq = realloc(q, cap * 2 * sizeof(*q));
 				if (nq == NULL) {
-					ls_record_free(r);
 					rc = LS_ERR_NOMEM;
-					goto out;
+					break;
 				}
 				q = nq;
 				cap *= 2;
 			}
-			memcpy(q[cnt++], in, 32);
-			if ((rc = ls_idmap_put(seen, in, (void *)1)) != 0) {
-				ls_record_free(r);
-				goto out;
-			}
+			q[cnt++] = in;
 		}
-		ls_record_free(r);
 	}
-	*out = q;
-	*n = cnt;
-	q = NULL;
+	if (rc == 0) {
+		*out = q;
+		*n = cnt;
+		q = NULL;
+	}
 out:
 	free(q);
-	ls_idmap_free(&seen);
 	return rc;
 }
 
@@ -449,101 +441,164 @@ out:
 
 struct custody {
 	struct ls_txn *t;
-	struct ls_idmap *seen;      /* hash(holder || lot) */
+	uint32_t mark;              /* the walk's: which (holder, lot) it reached */
 	struct ls_idmap *transfers; /* transfer ids on the path */
-	uint8_t holder[32], lot[32];
-	int rc;
+	uint8_t holder[32];
+	const struct ls_lotnode *lot;
 	/* work stack of (holder, lot) */
-	uint8_t (*stack)[64];
+	struct cust_item {
+		uint8_t holder[32];
+		const struct ls_lotnode *lot;
+	} * stack;
 	size_t sp, cap;
 };
 
 static int
-custody_push(struct custody *c, const uint8_t holder[32], const uint8_t lot[32])
+custody_push(struct custody *c, const uint8_t holder[32], const struct ls_lotnode *lot)
 {
-	uint8_t pair[64], h[32];
+	bool fresh;
+	int rc;
 
-	memcpy(pair, holder, 32);
-	memcpy(pair + 32, lot, 32);
-	crypto_generichash(h, 32, pair, 64, NULL, 0);
-	if (ls_idmap_has(c->seen, h))
-		return 0;
-	if (ls_idmap_put(c->seen, h, (void *)1) != 0)
-		return LS_ERR_NOMEM;
+	/* Each (holder, lot) once: the holders reached are kept on the lot's
+	 * node, under the walk's mark. */
+	if ((rc = ls_lotnode_holder_mark(c->t, lot, c->mark, holder, &fresh)) != 0 || !fresh)
+		return rc;
 	if (c->sp == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 32;
-		uint8_t(*ns)[64] = realloc(c->stack, nc * 64);
+		struct cust_item *ns = realloc(c->stack, nc * sizeof(*ns));
 		if (ns == NULL)
 			return LS_ERR_NOMEM;
 		c->stack = ns;
 		c->cap = nc;
 	}
-	memcpy(c->stack[c->sp++], pair, 64);
+	memcpy(c->stack[c->sp].holder, holder, 32);
+	c->stack[c->sp++].lot = lot;
 	return 0;
 }
 
 static int
-custody_child(void *arg, const uint8_t rec[32])
+custody_child(struct custody *c, const struct ls_kid *kid)
 {
-	struct custody *c = arg;
-	struct ls_record *r = NULL;
+	const struct ls_record *r = NULL;
+	struct ls_record *owned = NULL;
 	bool received = false;
 	int rc = 0;
 
-	if ((rc = ls_txn_record(c->t, rec, &r)) != 0)
+	if (kid->type != LS_REC_TRANSFER)
+		return 0;
+	if ((rc = ls_txn_record_ref(c->t, kid->id, &r, &owned)) != 0)
 		return rc;
 	if (r->type == LS_REC_TRANSFER && memcmp(r->transfer.to, c->holder, 32) == 0 &&
-	    (rc = ls_txn_received(c->t, rec, &received)) == 0 && received) {
-		if ((rc = ls_idmap_put(c->transfers, rec, (void *)1)) == 0)
+	    (rc = ls_qcache_received(c->t, kid->id, &received)) == 0 && received) {
+		if ((rc = ls_idmap_put(c->transfers, kid->id, (void *)1)) == 0)
 			rc = custody_push(c, r->author, c->lot);
 	}
-	ls_record_free(r);
+	ls_record_free(owned);
 	return rc;
 }
 
 /* The transfers (received) through which holder came to hold lot or the lots
- * it was made from. *out is a map of transfer ids (caller frees). */
+ * it was made from. *out is a map of transfer ids (caller frees). Walks the
+ * question memo's nodes (t->qc). */
 static int
 custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struct ls_idmap **out)
 {
 	struct custody c = {.t = t};
+	const struct ls_lotnode *root;
+	struct ls_lotnode *owned = NULL;
 	int rc = 0;
 
 	*out = NULL;
-	c.seen = ls_idmap_new();
-	c.transfers = ls_idmap_new();
-	if (c.seen == NULL || c.transfers == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
-	if ((rc = custody_push(&c, holder, lot)) != 0)
+	if (t->qc == NULL)
+		return LS_ERR_INVALID; /* a question always has its memo */
+	c.mark = ls_qcache_mark_new(t);
+	if ((c.transfers = ls_idmap_new()) == NULL)
+		return LS_ERR_NOMEM;
+	if ((rc = ls_txn_lotnode(t, lot, &root, &owned)) != 0 ||
+	    (rc = custody_push(&c, holder, root)) != 0)
 		goto out;
 	while (c.sp > 0) {
-		struct ls_lot_info li;
+		const struct ls_lotnode *ln;
+		struct ls_kids kids;
 		c.sp--;
-		memcpy(c.holder, c.stack[c.sp], 32);
-		memcpy(c.lot, c.stack[c.sp] + 32, 32);
-		if ((rc = ls_txn_children(t, c.lot, custody_child, &c)) != 0 ||
-		    (rc = ls_txn_lot(t, c.lot, &li)) != 0)
-			goto out;
-		if (li.index != LS_LOT_REGISTRATION && memcmp(li.maker, c.holder, 32) == 0) {
-			struct ls_record *r = NULL;
-			if ((rc = ls_txn_record(t, li.rec, &r)) != 0)
-				goto out;
-			for (size_t i = 0; rc == 0 && i < r->transformation.n_inputs; i++)
-				rc = custody_push(&c, li.maker, r->transformation.inputs[i].lot);
-			ls_record_free(r);
-			if (rc != 0)
-				goto out;
+		memcpy(c.holder, c.stack[c.sp].holder, 32);
+		c.lot = ln = c.stack[c.sp].lot;
+		if ((rc = ls_txn_lot_kids(t, ln, &kids)) == 0) {
+			for (size_t i = 0; rc == 0 && i < kids.n; i++)
+				rc = custody_child(&c, &kids.v[i]);
+			ls_kids_release(&kids);
 		}
+		if (rc == 0 && ln->li.index != LS_LOT_REGISTRATION &&
+		    memcmp(ln->li.maker, c.holder, 32) == 0)
+			for (size_t i = 0; rc == 0 && i < ln->n_inputs; i++) {
+				const struct ls_lotnode *in;
+				if ((rc = ls_lotnode_input(t, ln, i, &in)) == 0)
+					rc = custody_push(&c, ln->li.maker, in);
+			}
+		if (rc != 0)
+			goto out;
 	}
 	*out = c.transfers;
 	c.transfers = NULL;
 out:
 	free(c.stack);
-	ls_idmap_free(&c.seen);
 	ls_idmap_free(&c.transfers);
 	return rc;
+}
+
+static void
+free_map(void *arg, const uint8_t id[32], void *val)
+{
+	struct ls_idmap *m = val;
+
+	(void)arg;
+	(void)id;
+	ls_idmap_free(&m);
+}
+
+/* A question's custody memo: hash(holder || lot) -> its custody map. */
+static void
+custody_memo_free(struct ls_idmap **memo)
+{
+	if (memo == NULL || *memo == NULL)
+		return;
+	ls_idmap_each(*memo, free_map, NULL);
+	ls_idmap_free(memo);
+}
+
+/* custody(), computed once per holder and lot in memo (NULL: no memo;
+ * then *owned is the map, the caller's to free). *out is borrowed from
+ * memo. The map is the same object every time, so the bindings walk its
+ * transfers in the same order on every hop. */
+static int
+custody_get(struct ls_txn *t, struct ls_idmap *memo, const uint8_t holder[32],
+	    const uint8_t lot[32], const struct ls_idmap **out, struct ls_idmap **owned)
+{
+	uint8_t pair[64], h[32];
+	struct ls_idmap *m;
+	int rc;
+
+	*out = NULL;
+	*owned = NULL;
+	memcpy(pair, holder, 32);
+	memcpy(pair + 32, lot, 32);
+	crypto_generichash(h, 32, pair, 64, NULL, 0);
+	if (memo != NULL && (m = ls_idmap_get(memo, h)) != NULL) {
+		*out = m;
+		return 0;
+	}
+	if ((rc = custody(t, holder, lot, &m)) != 0)
+		return rc;
+	if (memo == NULL) {
+		*out = *owned = m;
+		return 0;
+	}
+	if ((rc = ls_idmap_put(memo, h, m)) != 0) {
+		ls_idmap_free(&m);
+		return rc;
+	}
+	*out = m;
+	return 0;
 }
 
 struct bind_ctx {
@@ -585,7 +640,8 @@ static void
 bind_one(void *arg, const uint8_t id[32], void *val)
 {
 	struct bind_ctx *b = arg;
-	struct ls_record *tr = NULL, *lic = NULL;
+	const struct ls_record *tr = NULL, *lic = NULL;
+	struct ls_record *tr_own = NULL, *lic_own = NULL;
 	uint8_t ids[2][32];
 	bool exempt;
 	char h[17];
@@ -593,11 +649,11 @@ bind_one(void *arg, const uint8_t id[32], void *val)
 	(void)val;
 	if (b->rc != 0 || (b->exclude != NULL && memcmp(id, b->exclude, 32) == 0))
 		return;
-	if ((b->rc = ls_txn_record(b->t, id, &tr)) != 0)
+	if ((b->rc = ls_txn_record_ref(b->t, id, &tr, &tr_own)) != 0)
 		return;
 	if (!tr->transfer.has_license)
 		goto out;
-	if ((b->rc = ls_txn_record(b->t, tr->transfer.license, &lic)) != 0)
+	if ((b->rc = ls_txn_record_ref(b->t, tr->transfer.license, &lic, &lic_own)) != 0)
 		goto out;
 	if (lic->type != LS_REC_LICENSE)
 		goto out;
@@ -618,33 +674,34 @@ bind_one(void *arg, const uint8_t id[32], void *val)
 				       lic->license.number, h8(tr->id, h));
 	}
 out:
-	ls_record_free(tr);
-	ls_record_free(lic);
+	ls_record_free(tr_own);
+	ls_record_free(lic_own);
 }
 
 /* Re-export bindings of every license up holder's custody of lot, at `at`,
  * unless the issuing jurisdiction exempts the lot's category. */
 static int
-check_bindings(struct ls_txn *t, const struct policies *ps, uint64_t at, const uint8_t holder[32],
-	       const uint8_t lot[32], const char *dest, const char *end_use, const uint8_t *exclude,
-	       struct ls_verdict *v, bool *denied)
+check_bindings(struct ls_txn *t, struct ls_idmap *cmemo, const struct policies *ps, uint64_t at,
+	       const uint8_t holder[32], const uint8_t lot[32], const char *dest,
+	       const char *end_use, const uint8_t *exclude, struct ls_verdict *v, bool *denied)
 {
-	struct ls_idmap *tr = NULL;
-	struct ls_record *rec = NULL;
-	const struct ls_lotdef *d;
+	const struct ls_idmap *tr = NULL;
+	struct ls_idmap *tr_own = NULL;
+	const struct ls_lotnode *ln;
+	struct ls_lotnode *lown = NULL;
 	struct bind_ctx b = {t, v, ps, NULL, at, dest, end_use, exclude, false, 0};
 	int rc;
 
 	*denied = false;
-	if ((rc = ls_txn_lot_def(t, lot, &rec, &d)) != 0)
+	if ((rc = ls_txn_lotnode(t, lot, &ln, &lown)) != 0)
 		return rc;
-	b.category = d->category;
-	if ((rc = custody(t, holder, lot, &tr)) == 0) {
+	b.category = ln->category;
+	if ((rc = custody_get(t, cmemo, holder, lot, &tr, &tr_own)) == 0) {
 		ls_idmap_each(tr, bind_one, &b);
 		rc = b.rc;
 	}
-	ls_idmap_free(&tr);
-	ls_record_free(rec);
+	ls_idmap_free(&tr_own);
+	ls_lotnode_free(&lown);
 	*denied = b.denied;
 	return rc;
 }
@@ -674,7 +731,11 @@ struct prov {
 	struct ls_ocache *oc;
 	struct policies *ps;
 	struct ls_idmap *checked;
-	struct ls_idmap *path; /* ancestors' transfers the lot's maker got material through */
+	/* ancestors' transfers the lot's maker got material through: from the
+	 * custody memo (the export's bindings walk the same), or path_own */
+	const struct ls_idmap *path;
+	struct ls_idmap *path_own;
+	struct ls_idmap *cmemo; /* custody maps by holder and lot (custody_get) */
 	const uint8_t *lot;
 	struct lot_trs trs;
 	size_t receipts; /* receipts seen (receipt_child) */
@@ -694,10 +755,7 @@ static int
 author_equivocated(struct ls_txn *t, const uint8_t author[32], bool *found, uint64_t *seq,
 		   uint8_t pair[2][32])
 {
-	int rc = ls_txn_evidence_first(t, author, seq, pair);
-
-	*found = rc == 0;
-	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	return ls_qcache_equivocated(t, author, found, seq, pair);
 }
 
 /*
@@ -712,7 +770,7 @@ check_time(struct prov *p, const struct ls_record *r)
 	char h[17], claimed[32], logged[32];
 	int rc;
 
-	if ((rc = ls_record_time(p->t, r, &rt)) != 0)
+	if ((rc = ls_qcache_record_time(p->t, r, &rt)) != 0)
 		return rc;
 	if (!rt.logged_known) {
 		if (p->n_unw < LS_REASON_IDS_MAX)
@@ -895,7 +953,11 @@ static int
 check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 {
 	const struct ls_transfer *tf = &tr->transfer;
-	struct ls_record *to_cert = NULL, *lic = NULL, *src = NULL;
+	const struct ls_record *lic = NULL;
+	struct ls_record *lic_own = NULL;
+	const struct ls_lotnode *ln = NULL;
+	struct ls_lotnode *lown = NULL;
+	struct ls_lotdef *def = NULL;
 	struct key_certs *snd = NULL, *rcv = NULL;
 	const char *use = *tf->end_use ? tf->end_use : "civilian";
 	char why_msg[LS_ERR_MSG_MAX], h[17];
@@ -908,8 +970,8 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 
 	memcpy(ids[0], tr->id, 32);
 	memcpy(ids[1], tf->to_cert, 32);
-	reason = ls_cert_check(p->t, tf->to_cert, tf->to, 0, tr->timestamp, LS_LAYER_QUESTION,
-			       &to_cert, &w);
+	reason =
+	    ls_cert_check(p->t, tf->to_cert, tf->to, 0, tr->timestamp, LS_LAYER_QUESTION, NULL, &w);
 	if (reason == LS_R_STORE)
 		return w.err;
 	if (reason != LS_R_OK)
@@ -936,11 +998,20 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 		for (size_t j = 0; j < rcv->n_cc; j++)
 			crosses |= strcmp(snd->cc[i], rcv->cc[j]) != 0;
 	if (crosses) {
-		if (tf->has_license && (rc = ls_txn_record(p->t, tf->license, &lic)) != 0)
+		if (tf->has_license &&
+		    (rc = ls_txn_record_ref(p->t, tf->license, &lic, &lic_own)) != 0)
 			goto out;
 		if (lot != NULL && ((rc = ls_ocache_get(p->oc, lot, &x.lo)) != 0 ||
-				    (rc = ls_txn_lot_def(p->t, lot, &src, &x.d)) != 0))
+				    (rc = ls_txn_lotnode(p->t, lot, &ln, &lown)) != 0))
 			goto out;
+		if (lot != NULL) {
+			if ((def = malloc(sizeof(*def))) == NULL) {
+				rc = LS_ERR_NOMEM;
+				goto out;
+			}
+			ls_lotnode_def(ln, def);
+			x.d = def;
+		}
 		x.lic = lic;
 		for (size_t i = 0; i < snd->n_cc && rc == 0; i++)
 			for (size_t j = 0; j < rcv->n_cc && rc == 0; j++)
@@ -951,15 +1022,15 @@ check_hop_at(struct prov *p, const struct ls_record *tr, const uint8_t *lot)
 	 * chain apply to every hop, licensed or not, to wherever it goes. */
 	for (size_t j = 0; rc == 0 && lot != NULL && j < rcv->n_cc; j++) {
 		bool denied;
-		rc = check_bindings(p->t, p->ps, tr->timestamp, tr->author, lot, rcv->cc[j], use,
-				    tr->id, p->v, &denied);
+		rc = check_bindings(p->t, p->cmemo, p->ps, tr->timestamp, tr->author, lot,
+				    rcv->cc[j], use, tr->id, p->v, &denied);
 	}
 out:
 	free(snd);
 	free(rcv);
-	ls_record_free(to_cert);
-	ls_record_free(lic);
-	ls_record_free(src);
+	free(def);
+	ls_record_free(lic_own);
+	ls_lotnode_free(&lown);
 	return rc;
 }
 
@@ -993,10 +1064,21 @@ ls_transfer_judge(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 	struct prov p;
 	const struct ls_verdict_reason *first = NULL;
 	enum ls_reason reason = LS_R_OK;
+	bool own_qc = false;
 	int rc;
 
 	ls_verdict_init(&v);
 	memset(&p, 0, sizeof(p));
+	/* A memo for this judgement (a writer's transaction may have none). */
+	if (t->qc == NULL) {
+		if ((rc = ls_qcache_begin(t)) != 0)
+			goto out;
+		own_qc = true;
+	}
+	if ((p.cmemo = ls_idmap_new()) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
 	if ((rc = policies_load(t, &ps)) != 0)
 		goto out;
 	if ((oc = ls_ocache_new(t, ps.pol, ps.n)) == NULL) {
@@ -1025,6 +1107,9 @@ out:
 	ls_verdict_release(&v);
 	policies_release(&ps);
 	ls_ocache_free(&oc);
+	custody_memo_free(&p.cmemo);
+	if (own_qc)
+		ls_qcache_end(t);
 	return rc != 0 ? ls_why_store(w, rc) : reason;
 }
 
@@ -1037,14 +1122,15 @@ static int
 receipt_child(void *arg, const uint8_t rec[32])
 {
 	struct prov *p = arg;
-	struct ls_record *r = NULL;
+	const struct ls_record *r = NULL;
+	struct ls_record *owned = NULL;
 	int rc;
 
-	if ((rc = ls_txn_record(p->t, rec, &r)) != 0)
+	if ((rc = ls_txn_record_ref(p->t, rec, &r, &owned)) != 0)
 		return rc;
 	p->receipts += r->type == LS_REC_RECEIPT;
 	rc = check_record(p, r);
-	ls_record_free(r);
+	ls_record_free(owned);
 	return rc;
 }
 
@@ -1099,24 +1185,26 @@ cmp_to(const void *a, const void *b)
 }
 
 static int
-lot_child(void *arg, const uint8_t rec[32])
+lot_child(struct child_ctx *c, const struct ls_kid *kid)
 {
-	struct child_ctx *c = arg;
 	struct prov *p = c->p;
 	struct ls_verdict *main_v = p->v;
-	struct ls_record *r = NULL;
+	const struct ls_record *r = NULL;
+	struct ls_record *owned = NULL;
 	bool own = memcmp(c->lot, p->lot, 32) == 0;
 	struct lot_tr *x = NULL;
 	int rc;
 
-	if ((rc = ls_txn_record(p->t, rec, &r)) != 0)
+	if (kid->type != LS_REC_TRANSFER)
+		return 0;
+	if ((rc = ls_txn_record_ref(p->t, kid->id, &r, &owned)) != 0)
 		return rc;
 	/* An ancestor's transfers count only where the lot's material went: a
 	 * sibling portion shipped elsewhere is not this lot's provenance. The
 	 * lot's own transfers are judged one by one, for the holders whose
 	 * custody path they are on (prov_answer). */
 	if (r->type != LS_REC_TRANSFER || (!own && !ls_idmap_has(p->path, r->id))) {
-		ls_record_free(r);
+		ls_record_free(owned);
 		return 0;
 	}
 	if (own) {
@@ -1141,7 +1229,7 @@ lot_child(void *arg, const uint8_t rec[32])
 	}
 out:
 	p->v = main_v;
-	ls_record_free(r);
+	ls_record_free(owned);
 	return rc;
 }
 
@@ -1155,37 +1243,41 @@ out:
 static int
 prov_walk(struct prov *p)
 {
-	uint8_t(*anc)[32] = NULL;
+	const struct ls_lotnode **anc = NULL;
+	struct ls_record *r = NULL;
 	struct ls_lot_info lli;
 	size_t n = 0;
 	int rc;
 
 	if ((rc = ls_txn_lot(p->t, p->lot, &lli)) != 0 ||
-	    (rc = custody(p->t, lli.maker, p->lot, &p->path)) != 0 ||
+	    (rc = custody_get(p->t, p->cmemo, lli.maker, p->lot, &p->path, &p->path_own)) != 0 ||
 	    (rc = ancestors(p->t, p->lot, &anc, &n)) != 0)
 		return rc;
-	if ((p->checked = ls_idmap_new()) == NULL) {
+	/* The making records' headers are all the checks read of them: one
+	 * record filled for each. */
+	if ((p->checked = ls_idmap_new()) == NULL || (r = malloc(sizeof(*r))) == NULL) {
 		free(anc);
 		return LS_ERR_NOMEM;
 	}
 	p->n_lots = n;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct ls_lot_info li;
-		struct ls_record *r = NULL;
-		struct child_ctx cc = {p, anc[i]};
-		if ((rc = ls_txn_lot(p->t, anc[i], &li)) != 0 ||
-		    (rc = ls_txn_record(p->t, li.rec, &r)))
-			break;
+		const struct ls_lotnode *ln = anc[i];
+		struct ls_kids kids;
+		struct child_ctx cc = {p, ln->id};
+		ls_lotnode_header(ln, r);
 		if (r->type == LS_REC_LOT && p->n_regs < LS_REASON_IDS_MAX)
 			memcpy(p->regs[p->n_regs++], r->id, 32);
 		rc = check_record(p, r);
 		if (rc == 0 && r->type == LS_REC_TRANSFORMATION)
 			rc = ls_techs_each(p->t, r->author, r->timestamp, tech_child, p);
-		ls_record_free(r);
-		if (rc == 0)
-			rc = ls_txn_children(p->t, anc[i], lot_child, &cc);
+		if (rc == 0 && (rc = ls_txn_lot_kids(p->t, ln, &kids)) == 0) {
+			for (size_t k = 0; rc == 0 && k < kids.n; k++)
+				rc = lot_child(&cc, &kids.v[k]);
+			ls_kids_release(&kids);
+		}
 	}
 	free(anc);
+	free(r);
 	if (rc == 0 && p->unwitnessed > 0) {
 		size_t before = p->v->n;
 		rc = ls_verdict_add(p->v, LS_R_UNWITNESSED, (const uint8_t(*)[32])p->unw, p->n_unw,
@@ -1212,7 +1304,9 @@ static void
 prov_release(struct prov *p)
 {
 	ls_idmap_free(&p->checked);
-	ls_idmap_free(&p->path);
+	ls_idmap_free(&p->path_own);
+	p->path = NULL;
+	custody_memo_free(&p->cmemo);
 	trs_release(&p->trs);
 }
 
@@ -1720,6 +1814,10 @@ question_open(struct ls_store *s, const uint8_t lot[32], struct question *x)
 	if ((rc = ls_txn_begin(s, false, &x->t)) != 0)
 		return rc;
 	x->open = true;
+	if ((rc = ls_qcache_begin(&x->t)) != 0)
+		return rc;
+	if ((x->p.cmemo = ls_idmap_new()) == NULL)
+		return LS_ERR_NOMEM;
 	if ((rc = ls_txn_lot(&x->t, lot, &x->li)) != 0 || (rc = policies_load(&x->t, &x->ps)) != 0)
 		return rc;
 	if ((x->oc = ls_ocache_new(&x->t, x->ps.pol, x->ps.n)) == NULL)
@@ -1730,6 +1828,14 @@ question_open(struct ls_store *s, const uint8_t lot[32], struct question *x)
 	x->p.ps = &x->ps;
 	x->p.lot = lot;
 	return prov_walk(&x->p);
+}
+
+/* What the question read, into its verdict. */
+static void
+question_cost(const struct question *x, struct ls_verdict *v)
+{
+	v->cost.records = x->t.n_records;
+	v->cost.reads = x->t.n_reads;
 }
 
 static void
@@ -1763,8 +1869,9 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 	char msg[LS_ERR_MSG_MAX], number[LS_STR_MAX + 1];
 	struct key_certs *snd = NULL, *eu = NULL;
 	bool need = false, denied = false, covered;
-	struct ls_record *lotrec = NULL;
-	const struct ls_lotdef *lotdef = NULL;
+	const struct ls_lotnode *ln = NULL;
+	struct ls_lotnode *lown = NULL;
+	struct ls_lotdef *lotdef = NULL;
 	struct ls_license_use lu;
 	int rc;
 
@@ -1790,8 +1897,13 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 	 * exports from each (a holder certified nowhere, a trust anchor, from
 	 * nowhere: only policies that reach abroad apply). */
 	if ((rc = key_certs(t, holder, at, snd)) != 0 ||
-	    (rc = ls_txn_lot_def(t, q->lot, &lotrec, &lotdef)) != 0)
+	    (rc = ls_txn_lotnode(t, q->lot, &ln, &lown)) != 0)
 		goto out;
+	if ((lotdef = malloc(sizeof(*lotdef))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	ls_lotnode_def(ln, lotdef);
 	if (snd->n_cc == 0)
 		snd->cc[snd->n_cc++][0] = '\0';
 	if (snd->n_cc == 1 && strcmp(snd->cc[0], q->destination) == 0) {
@@ -1885,8 +1997,8 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 	}
 	if (rc == 0) {
 		bool bdenied = false;
-		rc = check_bindings(t, ps, at, holder, q->lot, q->destination, use, NULL, v,
-				    &bdenied);
+		rc = check_bindings(t, x->p.cmemo, ps, at, holder, q->lot, q->destination, use,
+				    NULL, v, &bdenied);
 		denied |= bdenied;
 	}
 	if (rc == 0) {
@@ -1899,7 +2011,8 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 out:
 	free(snd);
 	free(eu);
-	ls_record_free(lotrec);
+	free(lotdef);
+	ls_lotnode_free(&lown);
 	return rc;
 }
 
@@ -1978,6 +2091,7 @@ ls_verify_export(struct ls_store *s, const struct ls_export_query *q, struct ls_
 out:
 	free(h.v);
 	free(on);
+	question_cost(&x, v);
 	question_close(&x);
 	if (rc != 0)
 		ls_verdict_release(v);
@@ -1999,6 +2113,7 @@ ls_verify(struct ls_store *s, const struct ls_export_query *q, struct ls_verdict
 		else
 			rc = prov_answer(&x.p, q, v);
 	}
+	question_cost(&x, v);
 	question_close(&x);
 	if (rc != 0)
 		ls_verdict_release(v);

@@ -52,6 +52,15 @@ struct ls_verdict_part;
  * license-required). A question naming a holder gets that holder's verdict
  * and no parts.
  */
+/* What a question read from the store: its cost model. records: record
+ * envelopes read (each decoded once at most); reads: table reads (point
+ * reads and cursor steps), records included. Set by ls_verify*,
+ * ls_verify_origin* and ls_trace; never part of an answer's meaning. */
+struct ls_read_cost {
+	uint64_t records;
+	uint64_t reads;
+};
+
 struct ls_verdict {
 	enum ls_verdict_kind kind;
 	size_t n;
@@ -61,6 +70,7 @@ struct ls_verdict {
 	struct ls_verdict_part *parts; /* malloc'd; NULL when n_parts is 0 */
 	uint64_t parts_more;           /* holders and transfers not judged */
 	uint64_t reasons_more;         /* a part through the API: reasons not carried */
+	struct ls_read_cost cost;      /* what the question read (not carried by the API) */
 };
 
 #define LS_VERDICT_PARTS_MAX 64
@@ -141,6 +151,7 @@ struct ls_origin {
 	uint64_t grams; /* of the material judged: the lot's, or what the holder holds */
 	size_t n;
 	struct ls_origin_elem *elems; /* malloc'd, sorted by z */
+	struct ls_read_cost cost;
 };
 
 /*
@@ -199,6 +210,7 @@ struct ls_trace {
 	struct ls_trace_node *nodes;
 	struct ls_trace_edge *edges;
 	struct ls_trace_transfer *transfers;
+	struct ls_read_cost cost;
 };
 
 /* Ancestors (down = false) or descendants (down = true) of lot. */

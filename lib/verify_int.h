@@ -5,8 +5,73 @@
 #ifndef LS_VERIFY_INT_H
 #define LS_VERIFY_INT_H
 
+#include "kind.h"
 #include "store_int.h"
 #include "verify.h"
+
+/* ---- a bump arena (qcache.c): memory freed all at once ---- */
+
+struct ls_bump;
+/* n zeroed bytes from *b (a NULL *b starts one), or NULL. */
+void *ls_bump_alloc(struct ls_bump **b, size_t n);
+const char *ls_bump_strdup(struct ls_bump **b, const char *s);
+/* Frees every block; *b NULL. */
+void ls_bump_free(struct ls_bump **b);
+
+/* ---- a question's memo (qcache.c) ---- */
+
+/*
+ * Starts a memo on t (t->qc) unless it has one: records decoded once, lot
+ * nodes, logged times and equivocations. Everything borrowed from it lives
+ * until ls_qcache_end(t) or ls_txn_abort(t). 0 or LS_ERR_NOMEM. Without a
+ * memo the accessors below still answer, with owned copies.
+ */
+int ls_qcache_begin(struct ls_txn *t);
+void ls_qcache_end(struct ls_txn *t);
+
+struct ls_kids {
+	size_t n;
+	const struct ls_kid *v;
+	struct ls_kid *owned; /* without a memo: free with ls_kids_release */
+};
+
+/* The node of lot: *n borrowed (memo) or equal to *owned (free it with
+ * ls_lotnode_free, NULL-safe). LS_ERR_NOT_FOUND for an unknown lot. */
+int ls_txn_lotnode(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lotnode **n,
+		   struct ls_lotnode **owned);
+void ls_lotnode_free(struct ls_lotnode **n);
+/* The lot's definition as a struct ls_lotdef (strings borrowed from n). */
+void ls_lotnode_def(const struct ls_lotnode *n, struct ls_lotdef *d);
+/* The making record's header (id, author, timestamp, certificate, type;
+ * no body): what ls_author_check and ls_record_time read of a lot record. */
+void ls_lotnode_header(const struct ls_lotnode *n, struct ls_record *r);
+/* The records in the children table under parent (a lot: what consumes or
+ * ships it; a transfer: its receipts), in key order, with their types. */
+int ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kids *out);
+/* The same for lot node n, kept in the node by the memo. */
+int ls_txn_lot_kids(struct ls_txn *t, const struct ls_lotnode *n, struct ls_kids *out);
+void ls_kids_release(struct ls_kids *k);
+
+/* The node of input i of memo node n (looked up once, then followed as a
+ * pointer). LS_ERR_INVALID without a memo; else as ls_txn_lotnode. */
+int ls_lotnode_input(struct ls_txn *t, const struct ls_lotnode *n, size_t i,
+		     const struct ls_lotnode **in);
+
+/* A new walk over the memo's nodes: a mark no node carries yet. */
+uint32_t ls_qcache_mark_new(struct ls_txn *t);
+/* Marks node n (of the memo) with mark: false when it carried it already. */
+bool ls_lotnode_mark(const struct ls_lotnode *n, uint32_t mark);
+/* Marks (holder, n) reached in the walk of mark: *fresh false when it was
+ * already. 0, LS_ERR_NOMEM, or LS_ERR_INVALID without a memo. */
+int ls_lotnode_holder_mark(struct ls_txn *t, const struct ls_lotnode *n, uint32_t mark,
+			   const uint8_t holder[LS_KEY_LEN], bool *fresh);
+
+/* ls_txn_received, once per transfer. */
+int ls_qcache_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *received);
+/* The first equivocation evidence kept for author (ls_txn_evidence_first),
+ * once per author: *found false when none. */
+int ls_qcache_equivocated(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], bool *found,
+			  uint64_t *seq, uint8_t pair[2][LS_ID_LEN]);
 
 /* ---- origin fractions ---- */
 
@@ -14,7 +79,7 @@
 #define LS_FRAC_ONE 1000000000000ull
 
 struct ls_share {
-	char *name;
+	const char *name; /* borrowed from the origin cache */
 	uint64_t frac;
 };
 
@@ -63,7 +128,10 @@ struct ls_ocache;
 /*
  * A memo of lot origins over one read transaction. policies[0..n) (borrowed
  * for the cache's life; may be NULL when n is 0) are the policies whose
- * reach every lot origin carries, in that order.
+ * reach every lot origin carries, in that order. The origins hang on the
+ * nodes of t's question memo, which must be begun first (ls_qcache_begin)
+ * and end after the cache (ls_ocache_get fails with LS_ERR_INVALID without
+ * one). Several caches may share a memo.
  */
 struct ls_ocache *ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies,
 				size_t n);

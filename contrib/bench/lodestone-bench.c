@@ -86,6 +86,16 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds of this thread: what a query cost when the machine is shared. */
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -1046,10 +1056,12 @@ cmd_verify(int argc, char **argv)
 	struct ls_verdict v;
 	struct ls_export_query q;
 	struct ls_origin org;
+	struct ls_trace tr;
+	struct ls_read_cost c_prov, c_exp, c_org, c_tr;
 	char dir[4096];
 	bool have_dir = false;
 	uint8_t lot[LS_ID_LEN];
-	double t0, t_prov, t_exp, t_org;
+	double t0, t_prov, t_exp, t_org, t_tr, c0, u_prov, u_exp, u_org, u_tr;
 	size_t bad = 0;
 	int c, rc, status = 1;
 
@@ -1072,8 +1084,12 @@ cmd_verify(int argc, char **argv)
 			    "DIR]\n\n"
 			    "Builds a lot with ANCESTORS ancestors (default 10000: a registration\n"
 			    "and a chain of transformations), then times provenance, an export\n"
-			    "check and the origin computation of the last lot.\n"
-			    "figures: ancestors, provenance_ms, export_ms, origin_ms.\n"
+			    "check, the origin computation and the trace (ancestors) of the last\n"
+			    "lot.\n"
+			    "figures: ancestors, provenance_ms, export_ms, origin_ms, trace_ms\n"
+			    "(and each as *_cpu_ms, the asking thread's CPU time);\n"
+			    "verify_{provenance,export,origin,trace}_{records_read,table_reads,\n"
+			    "reads_per_ancestor}: what each question read (the cost model).\n"
 			    "-b: the log is sealed every 1000 records into a checkpoint cosigned\n"
 			    "by 3 witnesses; then the lot's bundle is written three ways (plain;\n"
 			    "with its log proof, the authority feeds as records name them; with\n"
@@ -1155,39 +1171,78 @@ cmd_verify(int argc, char **argv)
 			goto out;
 		}
 	}
+	c0 = cpu_s();
 	t0 = now_s();
 	rc = ls_verify_provenance(s, lot, &v);
 	t_prov = now_s() - t0;
+	u_prov = cpu_s() - c0;
 	if (rc != 0 || v.kind != LS_V_VALID) {
 		fprintf(stderr, "lodestone-bench: provenance: %s\n", ls_strerror(rc));
 		ls_verdict_release(&v);
 		goto out;
 	}
+	c_prov = v.cost;
 	ls_verdict_release(&v);
 	memset(&q, 0, sizeof(q));
 	memcpy(q.lot, lot, LS_ID_LEN);
 	memcpy(q.destination, "DE", 3);
 	q.time = FIXED_TIME + 20000000 + n;
+	c0 = cpu_s();
 	t0 = now_s();
 	rc = ls_verify_export(s, &q, &v);
 	t_exp = now_s() - t0;
+	u_exp = cpu_s() - c0;
 	if (rc != 0 || v.kind != LS_V_ALLOWED) {
 		fprintf(stderr, "lodestone-bench: export: %s (verdict %d)\n", ls_strerror(rc),
 			(int)v.kind);
 		ls_verdict_release(&v);
 		goto out;
 	}
+	c_exp = v.cost;
 	ls_verdict_release(&v);
+	c0 = cpu_s();
 	t0 = now_s();
 	rc = ls_verify_origin(s, lot, &org);
 	t_org = now_s() - t0;
+	u_org = cpu_s() - c0;
+	c_org = org.cost;
 	ls_origin_release(&org);
+	if (rc != 0)
+		goto out;
+	c0 = cpu_s();
+	t0 = now_s();
+	rc = ls_trace(s, lot, false, &tr);
+	t_tr = now_s() - t0;
+	u_tr = cpu_s() - c0;
+	c_tr = tr.cost;
+	ls_trace_release(&tr);
 	if (rc != 0)
 		goto out;
 	printf("ancestors %zu records\n", n);
 	printf("provenance_ms %.1f ms\n", t_prov * 1000);
 	printf("export_ms %.1f ms\n", t_exp * 1000);
 	printf("origin_ms %.1f ms\n", t_org * 1000);
+	printf("trace_ms %.1f ms\n", t_tr * 1000);
+	/* The same in CPU time of the asking thread (a shared machine's wall
+	 * time includes waiting for a core). */
+	printf("provenance_cpu_ms %.1f ms\n", u_prov * 1000);
+	printf("export_cpu_ms %.1f ms\n", u_exp * 1000);
+	printf("origin_cpu_ms %.1f ms\n", u_org * 1000);
+	printf("trace_cpu_ms %.1f ms\n", u_tr * 1000);
+	/* The cost model: what each question read (record envelopes decoded,
+	 * and every table read, records included), per ancestor too. */
+	{
+		const char *names[] = {"provenance", "export", "origin", "trace"};
+		const struct ls_read_cost *cs[] = {&c_prov, &c_exp, &c_org, &c_tr};
+		for (size_t i = 0; i < 4; i++) {
+			printf("verify_%s_records_read %llu records\n", names[i],
+			       (unsigned long long)cs[i]->records);
+			printf("verify_%s_table_reads %llu reads\n", names[i],
+			       (unsigned long long)cs[i]->reads);
+			printf("verify_%s_reads_per_ancestor %.2f reads\n", names[i],
+			       (double)cs[i]->reads / (double)n);
+		}
+	}
 	if (bundles) {
 		char trust[4200], args[8192];
 		snprintf(trust, sizeof(trust), "%s/authority.pub", dir);

@@ -18,7 +18,7 @@ apply(struct ls_txn *t, const struct ls_record *r)
 	li.grams = d->grams;
 	memcpy(li.maker, r->author, LS_KEY_LEN);
 	li.timestamp = r->timestamp;
-	if ((rc = ls_txn_lot_put(t, r->id, &li, d->label)) != 0)
+	if ((rc = ls_txn_lot_put(t, r->id, &li, d->label, r)) != 0)
 		return rc;
 	return ls_txn_hold_put(t, r->author, r->id, d->grams);
 }

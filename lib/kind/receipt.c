@@ -236,7 +236,7 @@ apply(struct ls_txn *t, const struct ls_record *r)
 	}
 	tf = &in.transfer->transfer;
 	if ((rc = ls_txn_transit_put(t, r->receipt.transfer, in.sent, true)) != 0 ||
-	    (rc = ls_txn_child_put(t, r->receipt.transfer, r->id)) != 0)
+	    (rc = ls_txn_child_put(t, r->receipt.transfer, r->id, r->type)) != 0)
 		goto out;
 	if (in.is_return) {
 		struct unflow u = {t, in.transfer};

@@ -293,7 +293,7 @@ apply(struct ls_txn *t, const struct ls_record *r)
 	if ((rc = ls_txn_hold(t, r->author, tf->lot, &held)) != 0 ||
 	    (rc = ls_txn_hold_put(t, r->author, tf->lot, held - tf->grams)) != 0 ||
 	    (rc = ls_txn_transit_put(t, r->id, tf->grams, false)) != 0 ||
-	    (rc = ls_txn_child_put(t, tf->lot, r->id)) != 0)
+	    (rc = ls_txn_child_put(t, tf->lot, r->id, r->type)) != 0)
 		return rc;
 	memcpy(flow.id, r->id, LS_ID_LEN);
 	memcpy(flow.lot, tf->lot, LS_ID_LEN);

@@ -151,7 +151,7 @@ apply(struct ls_txn *t, const struct ls_record *r)
 		if ((rc = ls_txn_hold(t, r->author, tr->inputs[i].lot, &held)) != 0 ||
 		    (rc = ls_txn_hold_put(t, r->author, tr->inputs[i].lot,
 					  held - tr->inputs[i].grams)) != 0 ||
-		    (rc = ls_txn_child_put(t, tr->inputs[i].lot, r->id)) != 0)
+		    (rc = ls_txn_child_put(t, tr->inputs[i].lot, r->id, r->type)) != 0)
 			return rc;
 	}
 	for (uint32_t o = 0; o < tr->n_outputs; o++) {
@@ -164,7 +164,7 @@ apply(struct ls_txn *t, const struct ls_record *r)
 		li.grams = d->grams;
 		memcpy(li.maker, r->author, LS_KEY_LEN);
 		li.timestamp = r->timestamp;
-		if ((rc = ls_txn_lot_put(t, lot, &li, d->label)) != 0 ||
+		if ((rc = ls_txn_lot_put(t, lot, &li, d->label, r)) != 0 ||
 		    (rc = ls_txn_hold_put(t, r->author, lot, d->grams)) != 0)
 			return rc;
 	}

@@ -1,0 +1,427 @@
+/*
+ * test_cost.c - a question costs in proportion to what it reads. Every
+ * question reports what it read (struct ls_read_cost: record envelopes and
+ * table reads); doubling the history it walks may at most double that, plus
+ * a constant. Should any walk go quadratic again (a record decoded once per
+ * path that reaches it, a custody walk per transfer), these fail.
+ *
+ * The world is helper_world's: China's miner sells Dy alloy to China's
+ * magnet maker, who makes 100 kg of magnets; China's policy controls Dy.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "helper_fixture.h"
+#include "helper_world.h"
+#include "store.h"
+#include "store_int.h"
+#include "verify.h"
+
+/* Slack for what a question reads whatever the history: the policies,
+ * certificates, the lot itself, the holders. */
+#define SLACK 64
+
+/* What each question read about one lot. */
+struct costs {
+	struct ls_read_cost prov, prov_from, exp, origin, trace_up, trace_down;
+};
+
+static void
+cost_of(struct world *w, const uint8_t lot[32], const struct fx_actor *from,
+	const uint8_t *down_from, struct costs *c)
+{
+	struct ls_verdict v;
+	struct ls_export_query q;
+	struct ls_origin o;
+	struct ls_trace t;
+
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(ls_verify_provenance(w->s, lot, &v), 0);
+	assert_int_equal(v.kind, LS_V_VALID);
+	assert_true(v.cost.records > 0 && v.cost.reads >= v.cost.records);
+	c->prov = v.cost;
+	ls_verdict_release(&v);
+	if (from != NULL) {
+		memset(&q, 0, sizeof(q));
+		memcpy(q.lot, lot, 32);
+		q.has_from = true;
+		memcpy(q.from, from->kp->pk, 32);
+		assert_int_equal(ls_verify(w->s, &q, &v), 0);
+		assert_int_equal(v.kind, LS_V_VALID);
+		c->prov_from = v.cost;
+		ls_verdict_release(&v);
+	}
+	world_export_query(&q, lot, from != NULL ? from : w->maker, "DE", "civilian", NULL);
+	assert_int_equal(ls_verify_export(w->s, &q, &v), 0);
+	assert_true(v.kind == LS_V_LICENSE_REQUIRED || v.kind == LS_V_ALLOWED);
+	c->exp = v.cost;
+	ls_verdict_release(&v);
+	assert_int_equal(ls_verify_origin(w->s, lot, &o), 0);
+	assert_true(o.n > 0);
+	c->origin = o.cost;
+	ls_origin_release(&o);
+	assert_int_equal(ls_trace(w->s, lot, false, &t), 0);
+	c->trace_up = t.cost;
+	ls_trace_release(&t);
+	assert_int_equal(ls_trace(w->s, down_from != NULL ? down_from : w->dy_lot, true, &t), 0);
+	c->trace_down = t.cost;
+	ls_trace_release(&t);
+}
+
+/* b (twice the history of a) read at most twice what a read, plus SLACK. */
+static void
+at_most_double(const char *what, const struct ls_read_cost *a, const struct ls_read_cost *b)
+{
+	if (b->records > 2 * a->records + SLACK || b->reads > 2 * a->reads + SLACK)
+		fprintf(stderr, "%s: %llu records, %llu reads; twice the history: %llu, %llu\n",
+			what, (unsigned long long)a->records, (unsigned long long)a->reads,
+			(unsigned long long)b->records, (unsigned long long)b->reads);
+	assert_true(b->records <= 2 * a->records + SLACK);
+	assert_true(b->reads <= 2 * a->reads + SLACK);
+}
+
+static void
+compare(const struct costs *a, const struct costs *b)
+{
+	at_most_double("provenance", &a->prov, &b->prov);
+	at_most_double("provenance of a holder", &a->prov_from, &b->prov_from);
+	at_most_double("export", &a->exp, &b->exp);
+	at_most_double("origin", &a->origin, &b->origin);
+	at_most_double("trace of ancestors", &a->trace_up, &b->trace_up);
+	at_most_double("trace of descendants", &a->trace_down, &b->trace_down);
+}
+
+/* The maker turns all of *lot into a new lot like it, n times; *lot is the
+ * last. */
+static void
+extend_chain(struct world *w, uint8_t lot[32], int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct ls_lot_input in = {{0}, 100000};
+		const char *out[] = {"step:magnet:100000:Nd=250000,Dy=50000,Fe=650000"};
+		struct fx_env e;
+		memcpy(in.lot, lot, 32);
+		e = fx_transform(w->maker, &in, 1, out, 1);
+		STORED(w, e);
+		ls_lot_id(e.id, 0, lot);
+		fx_env_release(&e);
+	}
+}
+
+/*
+ * A chain of N transformations and one of 2N: every question on the last lot
+ * (and the trace of descendants from the first) reads at most twice as much.
+ * A lot's node is stored with it, so no ancestor's record is decoded, and
+ * each ancestor costs a few table reads: its node, its children, its
+ * record's logged time.
+ */
+static void
+test_cost_chain_linear(void **state)
+{
+	struct world *w = *state;
+	uint8_t lot[32];
+	struct costs a, b;
+	const uint64_t n = 80;
+
+	memcpy(lot, w->magnets, 32);
+	extend_chain(w, lot, (int)n);
+	cost_of(w, lot, NULL, NULL, &a);
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		fprintf(stderr,
+			"%llu ancestors: provenance %llu/%llu export %llu/%llu origin "
+			"%llu/%llu trace %llu/%llu (records/reads)\n",
+			(unsigned long long)n, (unsigned long long)a.prov.records,
+			(unsigned long long)a.prov.reads, (unsigned long long)a.exp.records,
+			(unsigned long long)a.exp.reads, (unsigned long long)a.origin.records,
+			(unsigned long long)a.origin.reads, (unsigned long long)a.trace_up.records,
+			(unsigned long long)a.trace_up.reads);
+	assert_true(a.prov.records <= SLACK);
+	assert_true(a.exp.records <= SLACK);
+	assert_true(a.origin.records <= SLACK);
+	assert_true(a.trace_up.records <= SLACK);
+	assert_true(a.prov.reads <= 6 * n + SLACK);
+	assert_true(a.exp.reads <= 6 * n + SLACK);
+	assert_true(a.origin.reads <= 2 * n + SLACK);
+	assert_true(a.trace_up.reads <= 4 * n + SLACK);
+	extend_chain(w, lot, (int)n);
+	cost_of(w, lot, NULL, NULL, &b);
+	/* The chain did double: each question read more. */
+	assert_true(b.prov.reads >= a.prov.reads + n);
+	assert_true(b.origin.reads >= a.origin.reads + n);
+	assert_true(b.trace_down.reads >= a.trace_down.reads + n);
+	compare(&a, &b);
+}
+
+/* The maker ships k grams one at a time to a, which ships each on to b. */
+static void
+ship_many(struct world *w, struct fx_actor *a, struct fx_actor *b, int k)
+{
+	for (int i = 0; i < k; i++) {
+		struct fx_env t = fx_transfer(w->maker, w->magnets, 1, a, NULL, NULL);
+		struct fx_env t2;
+		STORED(w, t);
+		if (a->ts < w->maker->ts)
+			a->ts = w->maker->ts;
+		PUT(w, fx_receipt(a, t.id, 1));
+		t2 = fx_transfer(a, w->magnets, 1, b, NULL, NULL);
+		STORED(w, t2);
+		if (b->ts < a->ts)
+			b->ts = a->ts;
+		PUT(w, fx_receipt(b, t2.id, 1));
+		fx_env_release(&t);
+		fx_env_release(&t2);
+	}
+}
+
+static struct fx_actor *
+cn_actor(struct world *w, const char *org)
+{
+	struct fx_actor *x = fx_actor_new("CN");
+
+	assert_non_null(x);
+	PUT(w, fx_cert(w->cn_auth, x, org, "CN", LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
+	x->ts = FX_T0 + 3 * FX_DAY;
+	return x;
+}
+
+/*
+ * Many transfers of one lot, through two holders: K and 2K. Each transfer's
+ * hop once walked the custody of the whole lot again (quadratic in the
+ * transfers); the verdicts of the lot, of the last holder, its export and
+ * the traces now read at most twice as much for twice the transfers.
+ */
+static void
+test_cost_many_transfers_linear(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *a = cn_actor(w, "A"), *b = cn_actor(w, "B");
+	struct costs c1, c2;
+	const int k = 60;
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	ship_many(w, a, b, k);
+	cost_of(w, w->magnets, b, NULL, &c1);
+	ship_many(w, a, b, k);
+	cost_of(w, w->magnets, b, NULL, &c2);
+	assert_true(c2.prov.records >= c1.prov.records + 4 * (uint64_t)k);
+	assert_true(c2.prov.reads >= c1.prov.reads + 4 * (uint64_t)k);
+	compare(&c1, &c2);
+	fx_actor_free(&a);
+	fx_actor_free(&b);
+}
+
+/*
+ * One lot through a line of holders, each shipping part of what it received
+ * on: the last holder's custody reaches the lot with every holder (past a
+ * few, the walk keeps them in a set), and each hop's bindings walk its
+ * sender's custody. 12 holders and 24: the verdicts stay valid, the export
+ * is judged, and the store reads at most double (each hop's walk is in
+ * memory: a transfer's receipts are read once per question).
+ */
+static void
+holder_line(struct world *w, struct fx_actor **line, int from, int to)
+{
+	char org[16];
+
+	for (int i = from; i < to; i++) {
+		struct fx_actor *prev = i == 0 ? w->maker : line[i - 1];
+		struct fx_env t, r;
+		snprintf(org, sizeof(org), "H%d", i);
+		line[i] = cn_actor(w, org);
+		t = fx_transfer(prev, w->magnets, (uint64_t)(100 - i), line[i], NULL, NULL);
+		STORED(w, t);
+		if (line[i]->ts < prev->ts)
+			line[i]->ts = prev->ts;
+		r = fx_receipt(line[i], t.id, (uint64_t)(100 - i));
+		STORED(w, r);
+		fx_env_release(&t);
+		fx_env_release(&r);
+	}
+}
+
+static void
+test_cost_holder_line_linear(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *line[24] = {0};
+	struct costs c1, c2;
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	holder_line(w, line, 0, 12);
+	cost_of(w, w->magnets, line[11], NULL, &c1);
+	holder_line(w, line, 12, 24);
+	cost_of(w, w->magnets, line[23], NULL, &c2);
+	compare(&c1, &c2);
+	for (int i = 0; i < 24; i++)
+		fx_actor_free(&line[i]);
+}
+
+static void
+node_equal(const struct ls_lotnode *a, const struct ls_lotnode *b)
+{
+	assert_memory_equal(a->id, b->id, 32);
+	assert_memory_equal(a->li.rec, b->li.rec, 32);
+	assert_int_equal(a->li.index, b->li.index);
+	assert_int_equal(a->type, b->type);
+	assert_memory_equal(a->author, b->author, 32);
+	assert_int_equal(a->timestamp, b->timestamp);
+	assert_int_equal(a->has_cert, b->has_cert);
+	assert_memory_equal(a->cert_id, b->cert_id, 32);
+	assert_string_equal(a->label, b->label);
+	assert_string_equal(a->category, b->category);
+	assert_string_equal(a->site, b->site);
+	assert_string_equal(a->country, b->country);
+	assert_int_equal(a->grams, b->grams);
+	assert_int_equal(a->value, b->value);
+	assert_int_equal(a->n_comp, b->n_comp);
+	assert_memory_equal(a->comp, b->comp, a->n_comp * sizeof(*a->comp));
+	assert_int_equal(a->n_inputs, b->n_inputs);
+	assert_memory_equal(a->inputs, b->inputs, a->n_inputs * sizeof(*a->inputs));
+	assert_true(a->out_value == b->out_value);
+	assert_int_equal(a->outs_valued, b->outs_valued);
+	assert_memory_equal(a->unvalued_out, b->unvalued_out, 32);
+}
+
+static void *
+test_alloc(void *arg, size_t n)
+{
+	void **slot = arg;
+	/* a few blocks per node: kept in a list freed by the test */
+	void **blk = calloc(1, sizeof(void *) + n);
+	assert_non_null(blk);
+	*blk = *slot;
+	*slot = blk;
+	return blk + 1;
+}
+
+static void
+test_free_all(void *head)
+{
+	while (head != NULL) {
+		void *next = *(void **)head;
+		free(head);
+		head = next;
+	}
+}
+
+/*
+ * The node stored with a lot at ingest is the node of its record: the same
+ * function (ls_lotnode_of_record) writes it and answers for a lot stored
+ * without one. A registration, a valued transformation with two outputs
+ * (one declaring no value).
+ */
+static void
+test_cost_node_is_the_records(void **state)
+{
+	struct world *w = *state;
+	uint8_t outs[2][32];
+	const uint8_t *lots[4] = {w->dy_lot, w->magnets, outs[0], outs[1]};
+	struct ls_txn t;
+
+	{
+		struct ls_lot_input in = {{0}, 40000};
+		const char *out[] = {"a:magnet:30000:Nd=250000,Dy=50000",
+				     "b:scrap:10000:Nd=100000,Dy=10000"};
+		const uint64_t values[] = {900, 0};
+		struct fx_env e;
+		memcpy(in.lot, w->magnets, 32);
+		e = fx_transform_value(w->maker, &in, 1, out, values, 2);
+		STORED(w, e);
+		ls_lot_id(e.id, 0, outs[0]);
+		ls_lot_id(e.id, 1, outs[1]);
+		fx_env_release(&e);
+	}
+	assert_int_equal(ls_txn_begin(w->s, false, &t), 0);
+	for (int i = 0; i < 4; i++) {
+		struct ls_lotnode stored, fresh;
+		struct ls_lot_info li;
+		struct ls_record *rec = NULL;
+		void *mem = NULL;
+		uint64_t before = t.n_records;
+		assert_int_equal(ls_txn_lotnode_read(&t, lots[i], &stored, test_alloc, &mem), 0);
+		/* read from the lots table: no record decoded */
+		assert_int_equal(t.n_records, before);
+		assert_int_equal(ls_txn_lot(&t, lots[i], &li), 0);
+		assert_int_equal(ls_txn_record(&t, li.rec, &rec), 0);
+		assert_int_equal(ls_lotnode_of_record(rec, &li, lots[i], &fresh), 0);
+		node_equal(&stored, &fresh);
+		if (i == 3) {
+			assert_false(stored.outs_valued);
+			assert_memory_equal(stored.unvalued_out, outs[1], 32);
+		}
+		ls_record_free(rec);
+		test_free_all(mem);
+	}
+	ls_txn_abort(&t);
+}
+
+/*
+ * A lot stored without its node (a store written before the node, rebuilt
+ * in part) is answered from its record, with the same verdict, origin and
+ * trace: the record is then read.
+ */
+static void
+test_cost_node_missing_reads_record(void **state)
+{
+	struct world *w = *state;
+	struct ls_verdict v1, v2;
+	struct ls_origin o1, o2;
+	struct ls_txn t;
+	MDB_val val;
+	uint8_t fixed[LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8];
+
+	assert_int_equal(world_provenance(w->s, w->magnets, &v1), LS_V_VALID);
+	assert_int_equal(ls_verify_origin(w->s, w->magnets, &o1), 0);
+	assert_int_equal(ls_txn_begin(w->s, true, &t), 0);
+	assert_int_equal(ls_txn_get(&t, w->s->lots, w->magnets, 32, &val), 0);
+	assert_true(val.mv_size > sizeof(fixed));
+	memcpy(fixed, val.mv_data, sizeof(fixed));
+	assert_int_equal(ls_txn_put(&t, w->s->lots, w->magnets, 32, fixed, sizeof(fixed), 0), 0);
+	assert_int_equal(mdb_txn_commit(t.txn), 0);
+	t.txn = NULL;
+	ls_txn_abort(&t);
+	assert_int_equal(world_provenance(w->s, w->magnets, &v2), LS_V_VALID);
+	assert_int_equal(ls_verify_origin(w->s, w->magnets, &o2), 0);
+	assert_int_equal(v1.n, v2.n);
+	for (size_t i = 0; i < v1.n; i++)
+		assert_string_equal(v1.reasons[i].message, v2.reasons[i].message);
+	assert_int_equal(v2.cost.records, v1.cost.records + 1);
+	assert_int_equal(o2.cost.records, o1.cost.records + 1);
+	assert_int_equal(o1.n, o2.n);
+	for (size_t i = 0; i < o1.n; i++) {
+		assert_int_equal(o1.elems[i].grams, o2.elems[i].grams);
+		assert_int_equal(o1.elems[i].n_mine, o2.elems[i].n_mine);
+		assert_string_equal(o1.elems[i].by_mine[0].name, o2.elems[i].by_mine[0].name);
+		assert_int_equal(o1.elems[i].by_mine[0].grams, o2.elems[i].by_mine[0].grams);
+	}
+	ls_verdict_release(&v1);
+	ls_verdict_release(&v2);
+	ls_origin_release(&o1);
+	ls_origin_release(&o2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_cost_chain_linear, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_many_transfers_linear, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_holder_line_linear, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_node_is_the_records, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_node_missing_reads_record, world_setup,
+					    world_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
