@@ -743,6 +743,8 @@ cmd_status(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "witnesses", json_integer((json_int_t)st.witnesses));
 		json_object_set_new(o, "witness_quorum",
 				    json_integer((json_int_t)st.witness_quorum));
+		json_object_set_new(o, "streams_open", json_integer((json_int_t)st.streams_open));
+		json_object_set_new(o, "stream_bytes", json_integer((json_int_t)st.stream_bytes));
 		json_object_set_new(o, "quorum_size",
 				    st.quorum_size ? json_integer((json_int_t)st.quorum_size)
 						   : json_null());

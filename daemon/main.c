@@ -44,6 +44,8 @@ static const char usage_text[] =
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
     "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
     "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
+    "                  [--stream-chunk BYTES] [--streams-max N] [--streams-per-client N]\n"
+    "                  [--stream-idle SECONDS]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n";
 
@@ -67,6 +69,10 @@ static const struct option long_options[] = {
     {"witness-quorum", required_argument, NULL, 'Q'},
     {"witness-grace", required_argument, NULL, 'G'},
     {"checkpoint-interval", required_argument, NULL, 'I'},
+    {"stream-chunk", required_argument, NULL, 1001},
+    {"streams-max", required_argument, NULL, 1002},
+    {"streams-per-client", required_argument, NULL, 1003},
+    {"stream-idle", required_argument, NULL, 1004},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
@@ -386,6 +392,8 @@ run(struct lsd_config *cfg)
 		goto out;
 	}
 	info.tlog = tlog;
+	info.streams = (struct lsd_stream_limits){
+	    cfg->stream_chunk, cfg->streams_max, cfg->streams_per_client, cfg->stream_idle * 1000u};
 	if ((rc = lsd_api_open(zctx, store, &info, &api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
@@ -429,6 +437,7 @@ run(struct lsd_config *cfg)
 		if (gossip != NULL)
 			lsd_gossip_run(gossip, batch);
 		lsd_tlog_run(tlog);
+		lsd_api_tick(api);
 	}
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	log_info("stopping");
