@@ -132,6 +132,18 @@ int ls_api_stream(struct ls_api *a, const struct ls_api_request *req,
 		  int (*fn)(void *arg, const struct ls_api_response *chunk), void *arg,
 		  struct ls_err_ctx *ctx);
 
+/*
+ * ls_api_stream one step at a time, for a caller that paces the stream:
+ * the first chunk of req (kind bundle, trace or log), then the next chunk
+ * of stream token (of that kind), or with cancel its end. Release *resp
+ * with ls_api_response_release().
+ */
+int ls_api_stream_first(struct ls_api *a, const struct ls_api_request *req,
+			struct ls_api_response *resp, struct ls_err_ctx *ctx);
+int ls_api_stream_next(struct ls_api *a, enum ls_api_kind kind,
+		       const uint8_t token[LS_API_TOKEN_LEN], bool cancel,
+		       struct ls_api_response *resp, struct ls_err_ctx *ctx);
+
 /* Ancestors or descendants of lot; release *t with ls_trace_release().
  * Streamed: no size limit, but *t is the whole trace in memory. */
 int ls_api_trace(struct ls_api *a, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t,

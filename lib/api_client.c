@@ -528,6 +528,27 @@ ls_api_stream(struct ls_api *a, const struct ls_api_request *req,
 	}
 }
 
+int
+ls_api_stream_first(struct ls_api *a, const struct ls_api_request *req,
+		    struct ls_api_response *resp, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request first = *req;
+
+	first.stream = true;
+	return call(a, &first, req->kind, resp, ctx);
+}
+
+int
+ls_api_stream_next(struct ls_api *a, enum ls_api_kind kind, const uint8_t token[LS_API_TOKEN_LEN],
+		   bool cancel, struct ls_api_response *resp, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request next = {.kind = LS_API_NEXT};
+
+	memcpy(next.next.token, token, LS_API_TOKEN_LEN);
+	next.next.cancel = cancel;
+	return call(a, &next, kind, resp, ctx);
+}
+
 /* Appends n items of size sz at src to *v (of *nv). */
 static int
 append(void *vp, size_t *nv, const void *src, size_t n, size_t sz)

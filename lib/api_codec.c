@@ -1947,8 +1947,11 @@ from_response(struct ls_api_response *r, const Lodestone__Api__Response *m, stru
 		return dec_stream(r, m->log->stream, ctx);
 	case LODESTONE__API__RESPONSE__KIND_STATUS: return dec_status(r, m->status, ctx);
 	case LODESTONE__API__RESPONSE__KIND_BUNDLE:
-		if ((rc = dec_bytes(&m->bundle->bundle, LS_API_RESPONSE_MAX, &r->bundle.bytes,
-				    &r->bundle.len, "bundle", ctx)) != 0)
+		/* A stream's last chunk may be empty (a cancelled stream). */
+		if (m->bundle->stream != NULL && m->bundle->bundle.len == 0)
+			r->bundle.len = 0;
+		else if ((rc = dec_bytes(&m->bundle->bundle, LS_API_RESPONSE_MAX, &r->bundle.bytes,
+					 &r->bundle.len, "bundle", ctx)) != 0)
 			return rc;
 		r->kind = LS_API_BUNDLE;
 		return dec_stream(r, m->bundle->stream, ctx);
