@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -2384,14 +2383,37 @@ out:
 
 /* ---- stream: a bundle bigger than one API message, through a daemon ---- */
 
-/* Runs the client next to this program with argv (NULL-terminated, argv[0]
- * ignored), stdout to /dev/null; its wait status, seconds and peak RSS. */
+/* The "NAME: N kB" line of /proc/pid/status (0: unknown). */
+static long
+status_kb(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, name, strlen(name)) == 0 && line[strlen(name)] == ':' &&
+		    sscanf(line + strlen(name) + 1, "%ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Runs the client next to this program with argv (NULL-terminated, argv[0]
+ * ignored), stdout to /dev/null; its exit status, seconds and peak RSS.
+ * The peak is the child's VmHWM read while it runs (every few ms):
+ * ru_maxrss would count this process's pages, which a child holds until it
+ * execs.
+ */
 static int
 run_client_rusage(char *const argv[], double *secs, long *maxrss_kb)
 {
 	char exe[4096], path[4200], *slash;
 	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	struct rusage ru;
 	double t0;
 	pid_t pid;
 	int ws = 0;
@@ -2412,29 +2434,32 @@ run_client_rusage(char *const argv[], double *secs, long *maxrss_kb)
 		execv(path, argv);
 		_exit(127);
 	}
-	if (pid < 0 || wait4(pid, &ws, 0, &ru) != pid)
+	if (pid < 0)
 		return -1;
-	*secs = now_s() - t0;
-	*maxrss_kb = ru.ru_maxrss;
-	return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-}
-
-/* VmHWM of process pid in kB (0: unknown). */
-static long
-peak_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+	for (;;) {
+		char comm[64] = "", cpath[64];
+		FILE *f;
+		long kb = 0;
+		/* Before its exec the child is a copy of this process: skip that. */
+		snprintf(cpath, sizeof(cpath), "/proc/%ld/comm", (long)pid);
+		if ((f = fopen(cpath, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), f) == NULL)
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (strcmp(comm, "lodestone\n") == 0)
+			kb = status_kb(pid, "VmHWM");
+		pid_t w = waitpid(pid, &ws, WNOHANG);
+		if (w == pid)
 			break;
-	fclose(f);
-	return kb;
+		if (w < 0)
+			return -1;
+		if (kb > *maxrss_kb)
+			*maxrss_kb = kb;
+		usleep(2000);
+	}
+	*secs = now_s() - t0;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
 }
 
 static int
@@ -2454,7 +2479,7 @@ cmd_stream(int argc, char **argv)
 	uint8_t lot[LS_ID_LEN];
 	pid_t pid = -1;
 	double t_bundle = 0, t_verify = 0;
-	long rss_client = 0, rss_verify = 0, rss_daemon = 0;
+	long rss_client = 0, rss_verify = 0, rss_daemon = 0, anon_daemon = 0;
 	struct stat sb;
 	int c, rc, status = 1, ex;
 
@@ -2547,7 +2572,8 @@ cmd_stream(int argc, char **argv)
 		char *cargv[] = {"lodestone", "--api", endpoint, "bundle", hex, "-o", out, NULL};
 		ex = run_client_rusage(cargv, &t_bundle, &rss_client);
 	}
-	rss_daemon = peak_rss_kb(pid);
+	rss_daemon = status_kb(pid, "VmHWM");
+	anon_daemon = status_kb(pid, "RssAnon");
 	if (ex != 0 || stat(out, &sb) != 0) {
 		fprintf(stderr, "lodestone-bench: lodestone bundle exited %d\n", ex);
 		goto out;
@@ -2562,6 +2588,7 @@ cmd_stream(int argc, char **argv)
 	printf("stream_bundle_ms %.1f ms\n", t_bundle * 1000);
 	printf("stream_client_rss_kb %ld kB\n", rss_client);
 	printf("stream_daemon_rss_kb %ld kB\n", rss_daemon);
+	printf("stream_daemon_anon_kb %ld kB\n", anon_daemon);
 	printf("stream_verify_ms %.1f ms\n", t_verify * 1000);
 	printf("stream_verify_exit %d status\n", ex);
 	printf("stream_verify_rss_kb %ld kB\n", rss_verify);
