@@ -549,6 +549,52 @@ cmd_show(struct cli *c, int argc, char **argv)
 
 /* ---- log ---- */
 
+#define LOG_ENOUGH 1 /* log_print: the limit is reached */
+
+struct log_out {
+	struct cli *c;
+	struct out_progress *prog;
+	uint64_t limit, shown;
+	int rc;
+};
+
+/* Prints the records of one chunk of the log stream. */
+static int
+log_print(void *arg, const struct ls_api_response *chunk)
+{
+	struct log_out *lo = arg;
+	const struct ls_api_log_page *page = &chunk->log;
+	struct ls_err_ctx ctx = {{0}};
+	char hex[LS_HEX_KEY_LEN + 1], tbuf[40], sum[512];
+
+	for (size_t i = 0; i < page->n; i++) {
+		struct ls_record *r = NULL;
+		if (lo->limit != 0 && lo->shown >= lo->limit)
+			return LOG_ENOUGH;
+		if (ls_record_decode(page->entries[i].env, page->entries[i].len, &r, &ctx) != 0) {
+			cli_err("%s: record at position %" PRIu64 " does not decode: %s",
+				lo->c->cmd, page->entries[i].pos, ctx.msg);
+			lo->rc = CLI_FAIL;
+			continue;
+		}
+		if (lo->c->json) {
+			json_t *o = out_record_json(r);
+			json_object_set_new(o, "pos",
+					    json_integer((json_int_t)page->entries[i].pos));
+			out_json(o);
+		} else {
+			out_record_summary(r, sum, sizeof(sum));
+			printf("%s  %s  %-14s %s\n", ls_hex(r->id, LS_ID_LEN, hex),
+			       ls_time_format(r->timestamp, tbuf, sizeof(tbuf)),
+			       ls_rtype_name(r->type), sum);
+		}
+		ls_record_free(r);
+		lo->shown++;
+	}
+	out_progress_step(lo->prog, page->n);
+	return lo->limit != 0 && lo->shown >= lo->limit ? LOG_ENOUGH : 0;
+}
+
 int
 cmd_log(struct cli *c, int argc, char **argv)
 {
@@ -559,11 +605,9 @@ cmd_log(struct cli *c, int argc, char **argv)
 						 {"limit", required_argument, NULL, OPT_LIMIT},
 						 CLI_COMMON_LONGOPTS};
 	struct ls_log_filter f;
-	struct ls_api_log_page page;
 	struct ls_err_ctx ctx = {{0}};
 	struct out_progress prog;
-	uint64_t limit = 0, shown = 0;
-	char hex[LS_HEX_KEY_LEN + 1], tbuf[40], sum[512];
+	uint64_t limit = 0;
 	int ch, rc = CLI_OK;
 
 	memset(&f, 0, sizeof(f));
@@ -602,49 +646,18 @@ cmd_log(struct cli *c, int argc, char **argv)
 	if ((rc = cli_connect(c)) != CLI_OK)
 		return rc;
 	out_progress_start(&prog, "log", limit);
-	for (;;) {
-		uint64_t left = limit ? limit - shown : 0;
-		f.limit = left != 0 && left < LS_API_LOG_PAGE_MAX ? (size_t)left : 0;
-		memset(&page, 0, sizeof(page));
-		if ((rc = ls_api_log(c->api, &f, &page, &ctx)) != 0) {
-			out_progress_end(&prog);
+	{
+		struct log_out lo = {c, &prog, limit, 0, CLI_OK};
+		struct ls_api_request req = {.kind = LS_API_LOG};
+		req.log = f;
+		/* A stream of the records stored now, in chunks; past the limit
+		 * log_print stops it (the daemon drops the rest). */
+		rc = ls_api_stream(c->api, &req, log_print, &lo, &ctx);
+		out_progress_end(&prog);
+		if (rc != 0 && rc != LOG_ENOUGH)
 			return cli_api_fail(c, rc, &ctx, "log");
-		}
-		for (size_t i = 0; i < page.n && (limit == 0 || shown < limit); i++) {
-			struct ls_record *r = NULL;
-			if (ls_record_decode(page.entries[i].env, page.entries[i].len, &r, &ctx) !=
-			    0) {
-				cli_err("%s: record at position %" PRIu64 " does not decode: %s",
-					c->cmd, page.entries[i].pos, ctx.msg);
-				rc = CLI_FAIL;
-				continue;
-			}
-			if (c->json) {
-				json_t *o = out_record_json(r);
-				json_object_set_new(o, "pos",
-						    json_integer((json_int_t)page.entries[i].pos));
-				out_json(o);
-			} else {
-				out_record_summary(r, sum, sizeof(sum));
-				printf("%s  %s  %-14s %s\n", ls_hex(r->id, LS_ID_LEN, hex),
-				       ls_time_format(r->timestamp, tbuf, sizeof(tbuf)),
-				       ls_rtype_name(r->type), sum);
-			}
-			ls_record_free(r);
-			shown++;
-		}
-		out_progress_step(&prog, page.n);
-		if (page.n > 0)
-			f.after_pos = page.entries[page.n - 1].pos;
-		{
-			bool more = page.more && page.n > 0;
-			ls_api_log_page_release(&page);
-			if (!more || (limit != 0 && shown >= limit))
-				break;
-		}
+		return lo.rc;
 	}
-	out_progress_end(&prog);
-	return rc;
 }
 
 /* ---- status ---- */

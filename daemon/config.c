@@ -28,6 +28,7 @@ lsd_config_init(struct lsd_config *c)
 	c->streams_max = LSD_STREAMS_MAX;
 	c->streams_per_client = LSD_STREAMS_PER_PEER;
 	c->stream_idle = LSD_STREAM_IDLE_MS / 1000;
+	c->stream_memory = (unsigned)(LSD_STREAM_MEMORY >> 20);
 }
 
 void
@@ -262,6 +263,9 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 	if (strcmp(key, "streams-per-client") == 0)
 		return set_number(&c->streams_per_client, value, 1, 4096, "a number of streams",
 				  where, ctx);
+	if (strcmp(key, "stream-memory") == 0)
+		return set_number(&c->stream_memory, value, 1, 1u << 20, "a number of MiB", where,
+				  ctx);
 	if (strcmp(key, "stream-idle") == 0)
 		return set_number(&c->stream_idle, value, 1, 3600, "a number of seconds", where,
 				  ctx);

@@ -48,6 +48,7 @@ struct lsd_config {
 	/* streamed replies (stream.c): chunk bytes, streams in all and per
 	 * connection, idle seconds */
 	unsigned stream_chunk, streams_max, streams_per_client, stream_idle;
+	unsigned stream_memory; /* MiB */
 };
 
 #define LSD_WITNESSES_MAX 64 /* witness = lines */
@@ -143,12 +144,14 @@ struct lsd_streams;
 #define LSD_STREAMS_MAX      64    /* open streams in all */
 #define LSD_STREAMS_PER_PEER 4     /* open streams per client connection */
 #define LSD_STREAM_IDLE_MS   60000 /* a stream not pulled for this long is dropped */
+#define LSD_STREAM_MEMORY    ((size_t)256 * 1024 * 1024) /* state of every stream in all */
 
 struct lsd_stream_limits {
 	size_t chunk;          /* bytes of a chunk: LS_API_CHUNK_MIN..LS_API_CHUNK_MAX */
 	unsigned max_total;    /* streams open at once */
 	unsigned max_per_peer; /* of them, per connection */
 	unsigned idle_ms;      /* expiry */
+	size_t max_bytes;      /* state held by all streams (a new one past it is refused) */
 };
 
 struct lsd_stream_stats {
@@ -174,7 +177,9 @@ void lsd_streams_free(struct lsd_streams **ss);
  * request's kind, resp->stream set; done when it is the only one). Fails,
  * with ctx's message, with LS_ERR_BUSY when the daemon or this connection
  * has the most streams open, and with the errors of the request itself
- * (LS_ERR_NOT_FOUND, LS_ERR_BUSY for a bundle not yet in a checkpoint, ...).
+ * (LS_ERR_NOT_FOUND, LS_ERR_BUSY for a bundle not yet in a checkpoint, ...);
+ * LS_ERR_BUSY too when its state would take the streams' memory past
+ * lim.max_bytes.
  */
 int lsd_stream_start(struct lsd_streams *ss, struct ls_store *store, const char *log_vkey,
 		     const struct ls_api_request *req, struct ls_api_response *resp,

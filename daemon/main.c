@@ -45,7 +45,7 @@ static const char usage_text[] =
     "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
     "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
     "                  [--stream-chunk BYTES] [--streams-max N] [--streams-per-client N]\n"
-    "                  [--stream-idle SECONDS]\n"
+    "                  [--stream-idle SECONDS] [--stream-memory MIB]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n";
 
@@ -73,6 +73,7 @@ static const struct option long_options[] = {
     {"streams-max", required_argument, NULL, 1002},
     {"streams-per-client", required_argument, NULL, 1003},
     {"stream-idle", required_argument, NULL, 1004},
+    {"stream-memory", required_argument, NULL, 1005},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
@@ -392,8 +393,9 @@ run(struct lsd_config *cfg)
 		goto out;
 	}
 	info.tlog = tlog;
-	info.streams = (struct lsd_stream_limits){
-	    cfg->stream_chunk, cfg->streams_max, cfg->streams_per_client, cfg->stream_idle * 1000u};
+	info.streams =
+	    (struct lsd_stream_limits){cfg->stream_chunk, cfg->streams_max, cfg->streams_per_client,
+				       cfg->stream_idle * 1000u, (size_t)cfg->stream_memory << 20};
 	if ((rc = lsd_api_open(zctx, store, &info, &api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;

@@ -94,6 +94,7 @@ lsd_stream_limits_default(struct lsd_stream_limits *l)
 	l->max_total = LSD_STREAMS_MAX;
 	l->max_per_peer = LSD_STREAMS_PER_PEER;
 	l->idle_ms = LSD_STREAM_IDLE_MS;
+	l->max_bytes = LSD_STREAM_MEMORY;
 }
 
 int
@@ -103,7 +104,7 @@ lsd_streams_new(const struct lsd_stream_limits *lim, struct lsd_streams **out)
 
 	*out = NULL;
 	if (lim->chunk < LS_API_CHUNK_MIN || lim->chunk > LS_API_CHUNK_MAX || lim->max_total == 0 ||
-	    lim->max_per_peer == 0 || lim->idle_ms == 0)
+	    lim->max_per_peer == 0 || lim->idle_ms == 0 || lim->max_bytes == 0)
 		return LS_ERR_INVALID;
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		return LS_ERR_NOMEM;
@@ -463,6 +464,20 @@ lsd_stream_start(struct lsd_streams *ss, struct ls_store *store, const char *log
 		rc = ls_err_set(ctx, LS_ERR_INVALID, "a %s request is not streamed",
 				ls_api_kind_name(req->kind));
 		break;
+	}
+	if (rc == 0) {
+		size_t held = 0;
+		pthread_mutex_lock(&ss->lock);
+		for (size_t i = 0; i < ss->lim.max_total; i++)
+			if (ss->v[i].used)
+				held += ss->v[i].mem; /* st's own included */
+		pthread_mutex_unlock(&ss->lock);
+		if (held > ss->lim.max_bytes)
+			rc = ls_err_set(
+			    ctx, LS_ERR_BUSY,
+			    "this reply's state (%zu bytes) would take the daemon's streams "
+			    "past their %zu bytes: ask again when others end",
+			    st->mem, ss->lim.max_bytes);
 	}
 	if (rc == 0 && (rc = make_chunk(ss, st, store, resp)) != 0)
 		rc = ls_err_set(ctx, rc, "stream: %s", ls_strerror(rc));
