@@ -387,7 +387,7 @@ lsd_stream_start(struct lsd_streams *ss, struct ls_store *store, const char *log
 {
 	struct stream *st = NULL;
 	char hex[LS_HEX_KEY_LEN + 1];
-	size_t open = 0;
+	size_t open = 0, mem = 0;
 	int rc;
 
 	if (req->peer_len == 0 || req->peer_len > PEER_MAX)
@@ -440,7 +440,7 @@ lsd_stream_start(struct lsd_streams *ss, struct ls_store *store, const char *log
 			rc = ls_err_set(ctx, rc, "bundle of lot %.16s: %s",
 					ls_hex(req->bundle.lot, LS_ID_LEN, hex), ls_strerror(rc));
 		else
-			st->mem = ls_bundle_plan_mem(st->plan);
+			mem = ls_bundle_plan_mem(st->plan);
 		break;
 	case LS_API_TRACE:
 		rc = ls_trace(store, req->trace.lot, req->trace.down, &st->trace.t);
@@ -450,15 +450,15 @@ lsd_stream_start(struct lsd_streams *ss, struct ls_store *store, const char *log
 		else if (rc != 0)
 			rc = ls_err_set(ctx, rc, "trace of lot %.16s: %s",
 					ls_hex(req->trace.lot, LS_ID_LEN, hex), ls_strerror(rc));
-		st->mem = st->trace.t.n_nodes * sizeof(*st->trace.t.nodes) +
-			  st->trace.t.n_edges * sizeof(*st->trace.t.edges) +
-			  st->trace.t.n_transfers * sizeof(*st->trace.t.transfers);
+		mem = st->trace.t.n_nodes * sizeof(*st->trace.t.nodes) +
+		      st->trace.t.n_edges * sizeof(*st->trace.t.edges) +
+		      st->trace.t.n_transfers * sizeof(*st->trace.t.transfers);
 		break;
 	case LS_API_LOG:
 		st->log.f = req->log;
 		if ((rc = ls_store_last_pos(store, &st->log.end)) != 0)
 			rc = ls_err_set(ctx, rc, "log: %s", ls_strerror(rc));
-		st->mem = sizeof(*st);
+		mem = sizeof(*st);
 		break;
 	default:
 		rc = ls_err_set(ctx, LS_ERR_INVALID, "a %s request is not streamed",
@@ -470,14 +470,16 @@ lsd_stream_start(struct lsd_streams *ss, struct ls_store *store, const char *log
 		pthread_mutex_lock(&ss->lock);
 		for (size_t i = 0; i < ss->lim.max_total; i++)
 			if (ss->v[i].used)
-				held += ss->v[i].mem; /* st's own included */
+				held += ss->v[i].mem;
+		if (held + mem <= ss->lim.max_bytes)
+			st->mem = mem; /* counted from now on */
 		pthread_mutex_unlock(&ss->lock);
-		if (held > ss->lim.max_bytes)
+		if (held + mem > ss->lim.max_bytes)
 			rc = ls_err_set(
 			    ctx, LS_ERR_BUSY,
 			    "this reply's state (%zu bytes) would take the daemon's streams "
 			    "past their %zu bytes: ask again when others end",
-			    st->mem, ss->lim.max_bytes);
+			    mem, ss->lim.max_bytes);
 	}
 	if (rc == 0 && (rc = make_chunk(ss, st, store, resp)) != 0)
 		rc = ls_err_set(ctx, rc, "stream: %s", ls_strerror(rc));

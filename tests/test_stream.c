@@ -179,6 +179,87 @@ test_stream_plan_unknown_lot(void **state)
 	ls_bundle_plan_free(&plan); /* NULL-safe */
 }
 
+/* ---- the codec ---- */
+
+static void
+test_stream_codec(void **state)
+{
+	struct ls_api_request req = {.kind = LS_API_NEXT}, back;
+	struct ls_api_response resp, got;
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t *buf = NULL, one = 'x';
+	size_t len = 0;
+	/* Request{version 1, next{token: 5 bytes}} */
+	static const uint8_t short_token[] = {0x08, 0x01, 0xc2, 0x01, 0x07, 0x0a,
+					      0x05, 1,    2,    3,    4,    5};
+	/* Response{version 1, bundle{bundle "x", stream{done false}}}: no token */
+	static const uint8_t no_token[] = {0x08, 0x01, 0xa2, 0x01, 0x07, 0x0a,
+					   0x01, 'x',  0x12, 0x02, 0x10, 0x00};
+
+	(void)state;
+	randombytes_buf(req.next.token, sizeof(req.next.token));
+	req.next.cancel = true;
+	assert_int_equal(ls_api_request_encode(&req, &buf, &len, &ctx), 0);
+	assert_int_equal(ls_api_request_decode(buf, len, &back, &ctx), 0);
+	assert_int_equal(back.kind, LS_API_NEXT);
+	assert_memory_equal(back.next.token, req.next.token, LS_API_TOKEN_LEN);
+	assert_true(back.next.cancel);
+	ls_api_request_release(&back);
+	free(buf);
+	/* The stream flag of each streamed kind travels. */
+	for (int k = 0; k < 3; k++) {
+		struct ls_api_request r = {.kind = k == 0   ? LS_API_BUNDLE
+						   : k == 1 ? LS_API_TRACE
+							    : LS_API_LOG};
+		r.stream = true;
+		assert_int_equal(ls_api_request_encode(&r, &buf, &len, &ctx), 0);
+		assert_int_equal(ls_api_request_decode(buf, len, &back, &ctx), 0);
+		assert_true(back.stream);
+		ls_api_request_release(&back);
+		free(buf);
+	}
+	assert_int_equal(ls_api_request_decode(short_token, sizeof(short_token), &back, &ctx),
+			 LS_ERR_MALFORMED);
+	assert_non_null(strstr(ctx.msg, "next token is 5 bytes"));
+
+	/* A chunk's stream fields round-trip; the last one needs no token and
+	 * may be empty. */
+	ls_api_response_init(&resp);
+	resp.kind = LS_API_BUNDLE;
+	resp.bundle.bytes = &one;
+	resp.bundle.len = 1;
+	resp.stream.on = true;
+	resp.stream.total = 12345;
+	resp.stream.seq = 0;
+	randombytes_buf(resp.stream.token, sizeof(resp.stream.token));
+	assert_int_equal(ls_api_response_encode(&resp, &buf, &len, &ctx), 0);
+	assert_int_equal(ls_api_response_decode(buf, len, &got, &ctx), 0);
+	assert_true(got.stream.on);
+	assert_false(got.stream.done);
+	assert_int_equal(got.stream.total, 12345);
+	assert_memory_equal(got.stream.token, resp.stream.token, LS_API_TOKEN_LEN);
+	ls_api_response_release(&got);
+	free(buf);
+	resp.bundle.len = 0;
+	resp.stream.done = true;
+	resp.stream.seq = 7;
+	assert_int_equal(ls_api_response_encode(&resp, &buf, &len, &ctx), 0);
+	assert_int_equal(ls_api_response_decode(buf, len, &got, &ctx), 0);
+	assert_true(got.stream.done);
+	assert_int_equal(got.stream.seq, 7);
+	assert_int_equal(got.bundle.len, 0);
+	ls_api_response_release(&got);
+	free(buf);
+	/* A result that is not streamed carries no stream. */
+	ls_api_response_init(&resp);
+	resp.kind = LS_API_HEAD;
+	resp.stream.on = true;
+	assert_int_equal(ls_api_response_encode(&resp, &buf, &len, &ctx), LS_ERR_INVALID);
+	assert_int_equal(ls_api_response_decode(no_token, sizeof(no_token), &got, &ctx),
+			 LS_ERR_MALFORMED);
+	assert_non_null(strstr(ctx.msg, "no token"));
+}
+
 /* ---- a live daemon ---- */
 
 #define CHUNK    256
@@ -762,6 +843,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_stream_plan_equals_collect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stream_plan_pins_its_moment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stream_plan_unknown_lot, setup, teardown),
+	    cmocka_unit_test(test_stream_codec),
 	};
 	/* The daemon tests share one daemon; the bundle test stops it, so it
 	 * runs last. */
