@@ -161,8 +161,6 @@ struct lsd_stream_stats {
 	uint64_t expired;
 };
 
-void lsd_stream_limits_default(struct lsd_stream_limits *l);
-
 /* An empty table of streams under lim (LS_ERR_INVALID out of range,
  * LS_ERR_NOMEM). Thread-safe: every function below may be called from any
  * thread. */

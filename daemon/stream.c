@@ -87,16 +87,6 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void
-lsd_stream_limits_default(struct lsd_stream_limits *l)
-{
-	l->chunk = LS_API_CHUNK_DEFAULT;
-	l->max_total = LSD_STREAMS_MAX;
-	l->max_per_peer = LSD_STREAMS_PER_PEER;
-	l->idle_ms = LSD_STREAM_IDLE_MS;
-	l->max_bytes = LSD_STREAM_MEMORY;
-}
-
 int
 lsd_streams_new(const struct lsd_stream_limits *lim, struct lsd_streams **out)
 {
