@@ -199,6 +199,7 @@ bench: all
 	$(BIN)/lodestone-bench api -n 20000 -c 4 -b 100
 	$(BIN)/lodestone-bench log -n 1000000
 	$(BIN)/lodestone-bench gossip
+	$(BIN)/lodestone-bench stream -n 100000
 
 # Installation: the GNU directory variables, each overridable; DESTDIR is a
 # staging root prefixed to every path (packaging). `make uninstall` with the

@@ -3,12 +3,15 @@
  * lot), verify-bundle (check one with nothing but the authority's public
  * key: no daemon), import (hand a bundle's records to the daemon).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -27,17 +30,98 @@
 #define BUNDLE_EVIDENCE_MAX 65536 /* one pair per author of the records */
 #define BUNDLE_WAIT_MS      5000  /* for a lot to reach a checkpoint */
 
+/*
+ * The bundle file being written as its chunks come (bounded memory): a
+ * temporary file beside the output, renamed over it once the whole bundle
+ * is there and synced, removed on any failure. The chunks are parsed as
+ * the top-level fields of a Bundle as they pass, to count the records and
+ * to refuse what is not a bundle.
+ */
+struct bundle_out {
+	int fd;
+	char tmp[4096];
+	const char *path;
+	uint64_t records, bytes;
+	/* the field being parsed: its tag and length varints, then its body */
+	int state; /* 0: tag, 1: length, 2: body */
+	uint64_t v;
+	unsigned shift;
+	uint64_t tag, left;
+	bool bad;
+	int err; /* errno of a failed write */
+};
+
+static void
+bundle_parse(struct bundle_out *o, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n && !o->bad;) {
+		if (o->state == 2) {
+			size_t take = o->left < n - i ? (size_t)o->left : n - i;
+			i += take;
+			o->left -= take;
+			if (o->left == 0)
+				o->state = 0;
+			continue;
+		}
+		if (o->shift >= 64) {
+			o->bad = true;
+			break;
+		}
+		o->v |= (uint64_t)(p[i] & 0x7f) << o->shift;
+		o->shift += 7;
+		if (p[i++] & 0x80)
+			continue;
+		if (o->state == 0) {
+			o->tag = o->v;
+			if ((o->tag & 7) != 2) /* every Bundle field is length-delimited */
+				o->bad = true;
+			o->state = 1;
+		} else {
+			o->left = o->v;
+			o->records += o->tag == ((1 << 3) | 2);
+			o->state = o->left ? 2 : 0;
+		}
+		o->v = 0;
+		o->shift = 0;
+	}
+}
+
+static int
+bundle_write(void *arg, const uint8_t *buf, size_t len)
+{
+	struct bundle_out *o = arg;
+	size_t off = 0;
+
+	bundle_parse(o, buf, len);
+	if (o->bad)
+		return LS_ERR_MALFORMED;
+	if (o->bytes + len > BUNDLE_FILE_MAX)
+		return LS_ERR_TOO_BIG; /* verify-bundle would not read it */
+	while (off < len) {
+		ssize_t w = write(o->fd, buf + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			o->err = errno;
+			return errno == ENOSPC ? LS_ERR_FULL : LS_ERR_IO;
+		}
+		off += (size_t)w;
+	}
+	o->bytes += len;
+	return 0;
+}
+
 int
 cmd_bundle(struct cli *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
 						 CLI_COMMON_LONGOPTS};
 	struct ls_err_ctx ctx = {{0}};
+	struct bundle_out o;
 	const char *out = NULL;
-	const uint8_t **envs = NULL;
-	size_t *lens = NULL, n = 0, len = 0;
-	uint8_t lot[LS_ID_LEN], *buf = NULL;
+	uint8_t lot[LS_ID_LEN];
 	char hex[LS_HEX_KEY_LEN + 1];
+	uint64_t total = 0;
 	int ch, rc;
 
 	while ((ch = cli_getopt(c, argc, argv, "o:", longopts)) != -1) {
@@ -55,41 +139,82 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "-o FILE is required");
 	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
 		return rc;
-	/* A lot just made is in the daemon's next checkpoint (it seals every
-	 * second by default): wait for it a little. */
-	for (int waited = 0; (rc = ls_api_bundle(c->api, lot, &buf, &len, &ctx)) == LS_ERR_BUSY &&
-			     waited < BUNDLE_WAIT_MS;
-	     waited += 200)
-		usleep(200 * 1000);
-	if (rc != 0)
-		return cli_api_fail(c, rc, &ctx, argv[optind]);
-	if (ls_bundle_decode(buf, len, BUNDLE_RECORDS_MAX, &envs, &lens, &n, &ctx) != 0) {
-		cli_err("%s: the daemon's bundle of '%s' does not decode: %s", c->cmd, argv[optind],
-			ctx.msg);
-		rc = CLI_FAIL;
-		goto out;
+	memset(&o, 0, sizeof(o));
+	o.path = out;
+	if ((size_t)snprintf(o.tmp, sizeof(o.tmp), "%s.tmp.XXXXXX", out) >= sizeof(o.tmp))
+		return cli_usage_err(c, "output path too long: '%s'", out);
+	if ((o.fd = mkostemp(o.tmp, O_CLOEXEC)) < 0) {
+		cli_err("%s: cannot create '%s': %s", c->cmd, o.tmp, strerror(errno));
+		return CLI_USAGE;
 	}
-	if ((rc = ls_file_write(out, buf, len, 0644, &ctx)) != 0) {
-		cli_err("%s: %s", c->cmd, ctx.msg);
+	if (fchmod(o.fd, 0644) != 0) {
+		cli_err("%s: cannot create '%s': %s", c->cmd, o.tmp, strerror(errno));
 		rc = CLI_USAGE;
 		goto out;
 	}
+	/* A lot just made is in the daemon's next checkpoint (it seals every
+	 * second by default): wait for it a little. Nothing is written until
+	 * the daemon has a bundle to send. */
+	for (int waited = 0; (rc = ls_api_bundle_stream(c->api, lot, bundle_write, &o, &total,
+							&ctx)) == LS_ERR_BUSY &&
+			     o.bytes == 0 && waited < BUNDLE_WAIT_MS;
+	     waited += 200)
+		usleep(200 * 1000);
+	if (rc == LS_ERR_MALFORMED && o.bad) {
+		cli_err("%s: the daemon's bundle of '%s' is not a bundle (at byte %" PRIu64 ")",
+			c->cmd, argv[optind], o.bytes);
+		rc = CLI_FAIL;
+		goto out;
+	}
+	if (rc == LS_ERR_IO || rc == LS_ERR_FULL || rc == LS_ERR_TOO_BIG) {
+		if (rc == LS_ERR_TOO_BIG)
+			cli_err("%s: the bundle of '%s' is over %zu bytes", c->cmd, argv[optind],
+				BUNDLE_FILE_MAX);
+		else
+			cli_err("%s: cannot write '%s': %s", c->cmd, out, strerror(o.err));
+		rc = CLI_FAIL;
+		goto out;
+	}
+	if (rc != 0) {
+		rc = cli_api_fail(c, rc, &ctx, argv[optind]);
+		goto out;
+	}
+	if (o.state != 0 || o.records == 0) {
+		cli_err("%s: the daemon's bundle of '%s' %s", c->cmd, argv[optind],
+			o.records == 0 ? "holds no record" : "ends inside a field");
+		rc = CLI_FAIL;
+		goto out;
+	}
+	if (fsync(o.fd) != 0 || close(o.fd) != 0) {
+		o.fd = -1;
+		cli_err("%s: cannot write '%s': %s", c->cmd, out, strerror(errno));
+		rc = CLI_FAIL;
+		goto out;
+	}
+	o.fd = -1;
+	if (rename(o.tmp, out) != 0) {
+		cli_err("%s: cannot rename '%s' to '%s': %s", c->cmd, o.tmp, out, strerror(errno));
+		rc = CLI_FAIL;
+		goto out;
+	}
+	o.tmp[0] = '\0'; /* it is the output now */
 	if (c->json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "lot", out_json_hex(lot, LS_ID_LEN));
-		json_object_set_new(o, "file", json_string(out));
-		json_object_set_new(o, "records", json_integer((json_int_t)n));
-		json_object_set_new(o, "bytes", json_integer((json_int_t)len));
-		out_json(o);
+		json_t *j = json_object();
+		json_object_set_new(j, "lot", out_json_hex(lot, LS_ID_LEN));
+		json_object_set_new(j, "file", json_string(out));
+		json_object_set_new(j, "records", json_integer((json_int_t)o.records));
+		json_object_set_new(j, "bytes", json_integer((json_int_t)total));
+		out_json(j);
 	} else {
-		printf("%s: %zu records, %zu bytes, lot %s\n", out, n, len,
-		       ls_hex(lot, LS_ID_LEN, hex));
+		printf("%s: %" PRIu64 " records, %" PRIu64 " bytes, lot %s\n", out, o.records,
+		       total, ls_hex(lot, LS_ID_LEN, hex));
 	}
 	rc = CLI_OK;
 out:
-	free(envs);
-	free(lens);
-	free(buf);
+	if (o.fd >= 0)
+		close(o.fd);
+	if (o.tmp[0] != '\0')
+		unlink(o.tmp);
 	return rc;
 }
 

@@ -203,67 +203,76 @@ trace_text(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN]
 }
 
 static json_t *
-trace_json(const struct ls_trace *t, const uint8_t lot[LS_ID_LEN], bool down)
+node_json(const struct ls_trace_node *n)
 {
-	json_t *o = json_object(), *nodes = json_array(), *edges = json_array(),
-	       *transfers = json_array();
+	json_t *x = json_object();
 
-	for (size_t i = 0; i < t->n_nodes; i++) {
-		const struct ls_trace_node *n = &t->nodes[i];
-		json_t *x = json_object();
-		json_object_set_new(x, "id", out_json_hex(n->id, LS_ID_LEN));
-		json_object_set_new(x, "label", json_string(n->label));
-		json_object_set_new(x, "category", json_string(n->category));
-		json_object_set_new(x, "grams", json_integer((json_int_t)n->grams));
-		json_object_set_new(x, "country", json_string(n->country));
-		json_object_set_new(x, "holder", out_json_hex(n->holder, LS_KEY_LEN));
-		json_array_append_new(nodes, x);
+	json_object_set_new(x, "id", out_json_hex(n->id, LS_ID_LEN));
+	json_object_set_new(x, "label", json_string(n->label));
+	json_object_set_new(x, "category", json_string(n->category));
+	json_object_set_new(x, "grams", json_integer((json_int_t)n->grams));
+	json_object_set_new(x, "country", json_string(n->country));
+	json_object_set_new(x, "holder", out_json_hex(n->holder, LS_KEY_LEN));
+	return x;
+}
+
+static json_t *
+edge_json(const struct ls_trace_edge *e)
+{
+	json_t *x = json_object();
+
+	json_object_set_new(x, "from", out_json_hex(e->from, LS_ID_LEN));
+	json_object_set_new(x, "to", out_json_hex(e->to, LS_ID_LEN));
+	json_object_set_new(x, "record", out_json_hex(e->record, LS_ID_LEN));
+	json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+	return x;
+}
+
+static json_t *
+transfer_json(const struct ls_trace_transfer *e)
+{
+	json_t *x = json_object();
+
+	json_object_set_new(x, "record", out_json_hex(e->record, LS_ID_LEN));
+	json_object_set_new(x, "lot", out_json_hex(e->lot, LS_ID_LEN));
+	json_object_set_new(x, "from", out_json_hex(e->from, LS_KEY_LEN));
+	json_object_set_new(x, "to", out_json_hex(e->to, LS_KEY_LEN));
+	json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+	json_object_set_new(x, "received", json_boolean(e->received));
+	if (e->received) {
+		/* Every gram shipped is received, returned, on its way back
+		 * or lost: received + returned + returning + lost = grams. */
+		uint64_t back = e->taken_back ? e->taken_back_grams : 0;
+		json_object_set_new(x, "receipt", out_json_hex(e->receipt, LS_ID_LEN));
+		json_object_set_new(x, "received_grams",
+				    json_integer((json_int_t)e->received_grams));
+		json_object_set_new(x, "returned_grams", json_integer((json_int_t)back));
+		json_object_set_new(
+		    x, "returning_grams",
+		    json_integer((json_int_t)(e->taken_back ? 0 : e->returned_grams)));
+		json_object_set_new(
+		    x, "lost_grams",
+		    json_integer((json_int_t)(e->taken_back ? e->returned_grams - back : 0)));
+		json_object_set_new(x, "reason", json_string(e->reason));
+		if (e->taken_back)
+			json_object_set_new(x, "loss_reason", json_string(e->loss_reason));
 	}
-	for (size_t i = 0; i < t->n_edges; i++) {
-		const struct ls_trace_edge *e = &t->edges[i];
-		json_t *x = json_object();
-		json_object_set_new(x, "from", out_json_hex(e->from, LS_ID_LEN));
-		json_object_set_new(x, "to", out_json_hex(e->to, LS_ID_LEN));
-		json_object_set_new(x, "record", out_json_hex(e->record, LS_ID_LEN));
-		json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
-		json_array_append_new(edges, x);
-	}
-	for (size_t i = 0; i < t->n_transfers; i++) {
-		const struct ls_trace_transfer *e = &t->transfers[i];
-		json_t *x = json_object();
-		json_object_set_new(x, "record", out_json_hex(e->record, LS_ID_LEN));
-		json_object_set_new(x, "lot", out_json_hex(e->lot, LS_ID_LEN));
-		json_object_set_new(x, "from", out_json_hex(e->from, LS_KEY_LEN));
-		json_object_set_new(x, "to", out_json_hex(e->to, LS_KEY_LEN));
-		json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
-		json_object_set_new(x, "received", json_boolean(e->received));
-		if (e->received) {
-			/* Every gram shipped is received, returned, on its way back
-			 * or lost: received + returned + returning + lost = grams. */
-			uint64_t back = e->taken_back ? e->taken_back_grams : 0;
-			json_object_set_new(x, "receipt", out_json_hex(e->receipt, LS_ID_LEN));
-			json_object_set_new(x, "received_grams",
-					    json_integer((json_int_t)e->received_grams));
-			json_object_set_new(x, "returned_grams", json_integer((json_int_t)back));
-			json_object_set_new(
-			    x, "returning_grams",
-			    json_integer((json_int_t)(e->taken_back ? 0 : e->returned_grams)));
-			json_object_set_new(
-			    x, "lost_grams",
-			    json_integer(
-				(json_int_t)(e->taken_back ? e->returned_grams - back : 0)));
-			json_object_set_new(x, "reason", json_string(e->reason));
-			if (e->taken_back)
-				json_object_set_new(x, "loss_reason", json_string(e->loss_reason));
-		}
-		json_array_append_new(transfers, x);
-	}
-	json_object_set_new(o, "lot", out_json_hex(lot, LS_ID_LEN));
-	json_object_set_new(o, "direction", json_string(down ? "down" : "up"));
-	json_object_set_new(o, "nodes", nodes);
-	json_object_set_new(o, "edges", edges);
-	json_object_set_new(o, "transfers", transfers);
-	return o;
+	return x;
+}
+
+/* One element of a JSON list as out_json() prints it, after a comma but for
+ * the first. */
+static void
+json_item(json_t *x, bool *first)
+{
+	if (!*first)
+		putchar(',');
+	*first = false;
+	if (x != NULL)
+		json_dumpf(x, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+	else
+		fputs("null", stdout);
+	json_decref(x);
 }
 
 /* A DOT string: quotes and backslashes escaped, newlines as \\n, other control
@@ -300,10 +309,9 @@ category_colour(const char *cat)
 }
 
 static void
-trace_dot(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN], bool down)
+dot_head(const uint8_t lot[LS_ID_LEN], bool down)
 {
-	struct parties ps = {0, 0, NULL};
-	char hex[LS_HEX_KEY_LEN + 1], hex2[LS_HEX_KEY_LEN + 1], label[1024];
+	char hex[LS_HEX_KEY_LEN + 1], label[1024];
 
 	printf("digraph lodestone {\n"
 	       "  graph [rankdir=LR, fontname=\"Helvetica\", label=");
@@ -314,43 +322,155 @@ trace_dot(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN],
 	       "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", "
 	       "fontsize=10];\n"
 	       "  edge [fontname=\"Helvetica\", fontsize=9];\n");
-	for (size_t i = 0; i < t->n_nodes; i++) {
-		const struct ls_trace_node *n = &t->nodes[i];
-		const char *maker = party_name(c, &ps, n->holder);
-		char where[16];
-		size_t ml = strlen(maker);
-		/* "Org (CN)" already says where, unless it was made elsewhere. */
-		snprintf(where, sizeof(where), " (%s)", n->country);
-		snprintf(label, sizeof(label), "%s\n%s, %" PRIu64 " g\n%s%s%s\n%.12s", n->label,
-			 n->category, n->grams, maker,
-			 ml >= 5 && strcmp(maker + ml - 5, where) == 0 ? "" : "\nmade in ",
-			 ml >= 5 && strcmp(maker + ml - 5, where) == 0 ? "" : n->country,
-			 ls_hex(n->id, LS_ID_LEN, hex));
-		printf("  \"lot_%.16s\" [label=", hex);
-		dot_str(label);
-		printf(", fillcolor=\"%s\"%s];\n", category_colour(n->category),
-		       memcmp(n->id, lot, LS_ID_LEN) == 0 ? ", penwidth=2.5" : "");
+}
+
+static void
+dot_node(struct cli *c, struct parties *ps, const struct ls_trace_node *n,
+	 const uint8_t lot[LS_ID_LEN])
+{
+	char hex[LS_HEX_KEY_LEN + 1], label[1024], where[16];
+	const char *maker = party_name(c, ps, n->holder);
+	size_t ml = strlen(maker);
+
+	/* "Org (CN)" already says where, unless it was made elsewhere. */
+	snprintf(where, sizeof(where), " (%s)", n->country);
+	snprintf(label, sizeof(label), "%s\n%s, %" PRIu64 " g\n%s%s%s\n%.12s", n->label,
+		 n->category, n->grams, maker,
+		 ml >= 5 && strcmp(maker + ml - 5, where) == 0 ? "" : "\nmade in ",
+		 ml >= 5 && strcmp(maker + ml - 5, where) == 0 ? "" : n->country,
+		 ls_hex(n->id, LS_ID_LEN, hex));
+	printf("  \"lot_%.16s\" [label=", hex);
+	dot_str(label);
+	printf(", fillcolor=\"%s\"%s];\n", category_colour(n->category),
+	       memcmp(n->id, lot, LS_ID_LEN) == 0 ? ", penwidth=2.5" : "");
+}
+
+static void
+dot_edge(const struct ls_trace_edge *e)
+{
+	char hex[LS_HEX_KEY_LEN + 1], hex2[LS_HEX_KEY_LEN + 1];
+
+	printf("  \"lot_%.16s\" -> \"lot_%.16s\" [label=\"%" PRIu64 " g\"];\n",
+	       ls_hex(e->from, LS_ID_LEN, hex), ls_hex(e->to, LS_ID_LEN, hex2), e->grams);
+}
+
+static void
+dot_transfer(struct cli *c, struct parties *ps, const struct ls_trace_transfer *x)
+{
+	char hex[LS_HEX_KEY_LEN + 1], hex2[LS_HEX_KEY_LEN + 1], label[1024];
+
+	printf("  \"party_%.16s\" [shape=ellipse, style=filled, fillcolor=\"#ffffff\", "
+	       "label=",
+	       ls_hex(x->to, LS_KEY_LEN, hex));
+	dot_str(party_name(c, ps, x->to));
+	printf("];\n  \"lot_%.16s\" -> \"party_%.16s\" [style=dashed, label=",
+	       ls_hex(x->lot, LS_ID_LEN, hex2), hex);
+	snprintf(label, sizeof(label), "%" PRIu64 " g%s", x->grams,
+		 x->received ? "" : " (in transit)");
+	dot_str(label);
+	printf("];\n");
+}
+
+/*
+ * A trace printed as its chunks come: JSON and DOT element by element (the
+ * chunks give every node, then every edge, then every transfer), so the
+ * client holds one chunk; text draws a tree, so it gathers the whole trace
+ * first.
+ */
+enum trace_format { TRACE_TEXT, TRACE_JSON, TRACE_DOT };
+
+struct trace_out {
+	struct cli *c;
+	enum trace_format format;
+	const uint8_t *lot;
+	bool down;
+	bool started;
+	int list; /* JSON: 0 nodes, 1 edges, 2 transfers */
+	bool first;
+	struct parties ps;
+	struct ls_trace all; /* text */
+};
+
+/* JSON: closes lists up to `list` and opens it. */
+static void
+json_list(struct trace_out *o, int list)
+{
+	static const char *const names[] = {"nodes", "edges", "transfers"};
+
+	while (o->list < list) {
+		o->list++;
+		printf("],\"%s\":[", names[o->list]);
+		o->first = true;
 	}
-	for (size_t i = 0; i < t->n_edges; i++) {
-		const struct ls_trace_edge *e = &t->edges[i];
-		printf("  \"lot_%.16s\" -> \"lot_%.16s\" [label=\"%" PRIu64 " g\"];\n",
-		       ls_hex(e->from, LS_ID_LEN, hex), ls_hex(e->to, LS_ID_LEN, hex2), e->grams);
+}
+
+static int
+trace_print(void *arg, const struct ls_api_response *chunk)
+{
+	struct trace_out *o = arg;
+	const struct ls_trace *t = &chunk->trace;
+
+	if (o->format == TRACE_TEXT) {
+		struct ls_trace *a = &o->all;
+		void *p;
+		if (t->n_nodes != 0) {
+			if ((p = realloc(a->nodes,
+					 (a->n_nodes + t->n_nodes) * sizeof(*a->nodes))) == NULL)
+				return LS_ERR_NOMEM;
+			a->nodes = p;
+			memcpy(a->nodes + a->n_nodes, t->nodes, t->n_nodes * sizeof(*t->nodes));
+			a->n_nodes += t->n_nodes;
+		}
+		if (t->n_edges != 0) {
+			if ((p = realloc(a->edges,
+					 (a->n_edges + t->n_edges) * sizeof(*a->edges))) == NULL)
+				return LS_ERR_NOMEM;
+			a->edges = p;
+			memcpy(a->edges + a->n_edges, t->edges, t->n_edges * sizeof(*t->edges));
+			a->n_edges += t->n_edges;
+		}
+		if (t->n_transfers != 0) {
+			if ((p = realloc(a->transfers, (a->n_transfers + t->n_transfers) *
+							   sizeof(*a->transfers))) == NULL)
+				return LS_ERR_NOMEM;
+			a->transfers = p;
+			memcpy(a->transfers + a->n_transfers, t->transfers,
+			       t->n_transfers * sizeof(*t->transfers));
+			a->n_transfers += t->n_transfers;
+		}
+		return 0;
 	}
-	for (size_t i = 0; i < t->n_transfers; i++) {
-		const struct ls_trace_transfer *x = &t->transfers[i];
-		printf("  \"party_%.16s\" [shape=ellipse, style=filled, fillcolor=\"#ffffff\", "
-		       "label=",
-		       ls_hex(x->to, LS_KEY_LEN, hex));
-		dot_str(party_name(c, &ps, x->to));
-		printf("];\n  \"lot_%.16s\" -> \"party_%.16s\" [style=dashed, label=",
-		       ls_hex(x->lot, LS_ID_LEN, hex2), hex);
-		snprintf(label, sizeof(label), "%" PRIu64 " g%s", x->grams,
-			 x->received ? "" : " (in transit)");
-		dot_str(label);
-		printf("];\n");
+	if (!o->started) {
+		o->started = true;
+		if (o->format == TRACE_DOT) {
+			dot_head(o->lot, o->down);
+		} else {
+			char hex[LS_HEX_KEY_LEN + 1];
+			printf("{\"lot\":\"%s\",\"direction\":\"%s\",\"nodes\":[",
+			       ls_hex(o->lot, LS_ID_LEN, hex), o->down ? "down" : "up");
+			o->first = true;
+		}
 	}
-	printf("}\n");
-	free(ps.v);
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (o->format == TRACE_DOT)
+			dot_node(o->c, &o->ps, &t->nodes[i], o->lot);
+		else
+			json_item(node_json(&t->nodes[i]), &o->first);
+	if (t->n_edges != 0 && o->format == TRACE_JSON)
+		json_list(o, 1);
+	for (size_t i = 0; i < t->n_edges; i++)
+		if (o->format == TRACE_DOT)
+			dot_edge(&t->edges[i]);
+		else
+			json_item(edge_json(&t->edges[i]), &o->first);
+	if (t->n_transfers != 0 && o->format == TRACE_JSON)
+		json_list(o, 2);
+	for (size_t i = 0; i < t->n_transfers; i++)
+		if (o->format == TRACE_DOT)
+			dot_transfer(o->c, &o->ps, &t->transfers[i]);
+		else
+			json_item(transfer_json(&t->transfers[i]), &o->first);
+	return ferror(stdout) ? LS_ERR_IO : 0;
 }
 
 int
@@ -361,7 +481,6 @@ cmd_trace(struct cli *c, int argc, char **argv)
 						 {"format", required_argument, NULL, OPT_FORMAT},
 						 CLI_COMMON_LONGOPTS};
 	enum { TEXT, JSON, DOT } format = TEXT;
-	struct ls_trace t;
 	struct ls_err_ctx ctx = {{0}};
 	uint8_t lot[LS_ID_LEN];
 	bool down = false;
@@ -393,15 +512,32 @@ cmd_trace(struct cli *c, int argc, char **argv)
 		format = JSON;
 	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
 		return rc;
-	memset(&t, 0, sizeof(t));
-	if ((rc = ls_api_trace(c->api, lot, down, &t, &ctx)) != 0)
-		return cli_api_fail(c, rc, &ctx, argv[optind]);
-	switch (format) {
-	case TEXT: trace_text(c, &t, lot, down); break;
-	case JSON: out_json(trace_json(&t, lot, down)); break;
-	case DOT: trace_dot(c, &t, lot, down); break;
+	{
+		struct trace_out o = {
+		    c,     format == JSON ? TRACE_JSON : format == DOT ? TRACE_DOT : TRACE_TEXT,
+		    lot,   down,
+		    false, 0,
+		    true,  {0, 0, NULL},
+		    {0}};
+		struct ls_api_request req = {.kind = LS_API_TRACE};
+		memcpy(req.trace.lot, lot, LS_ID_LEN);
+		req.trace.down = down;
+		rc = ls_api_stream(c->api, &req, trace_print, &o, &ctx);
+		if (rc == 0 && o.format == TRACE_TEXT)
+			trace_text(c, &o.all, lot, down);
+		else if (rc == 0 && o.format == TRACE_DOT)
+			printf("}\n");
+		else if (rc == 0) {
+			json_list(&o, 2);
+			printf("]}\n");
+		} else if (o.started) {
+			putchar('\n'); /* the output so far is cut short: the error says so */
+		}
+		ls_trace_release(&o.all);
+		free(o.ps.v);
+		if (rc != 0)
+			return cli_api_fail(c, rc, &ctx, argv[optind]);
 	}
-	ls_trace_release(&t);
 	return CLI_OK;
 }
 
@@ -585,6 +721,52 @@ cmd_show(struct cli *c, int argc, char **argv)
 
 /* ---- log ---- */
 
+#define LOG_ENOUGH 1 /* log_print: the limit is reached */
+
+struct log_out {
+	struct cli *c;
+	struct out_progress *prog;
+	uint64_t limit, shown;
+	int rc;
+};
+
+/* Prints the records of one chunk of the log stream. */
+static int
+log_print(void *arg, const struct ls_api_response *chunk)
+{
+	struct log_out *lo = arg;
+	const struct ls_api_log_page *page = &chunk->log;
+	struct ls_err_ctx ctx = {{0}};
+	char hex[LS_HEX_KEY_LEN + 1], tbuf[40], sum[512];
+
+	for (size_t i = 0; i < page->n; i++) {
+		struct ls_record *r = NULL;
+		if (lo->limit != 0 && lo->shown >= lo->limit)
+			return LOG_ENOUGH;
+		if (ls_record_decode(page->entries[i].env, page->entries[i].len, &r, &ctx) != 0) {
+			cli_err("%s: record at position %" PRIu64 " does not decode: %s",
+				lo->c->cmd, page->entries[i].pos, ctx.msg);
+			lo->rc = CLI_FAIL;
+			continue;
+		}
+		if (lo->c->json) {
+			json_t *o = out_record_json(r);
+			json_object_set_new(o, "pos",
+					    json_integer((json_int_t)page->entries[i].pos));
+			out_json(o);
+		} else {
+			out_record_summary(r, sum, sizeof(sum));
+			printf("%s  %s  %-14s %s\n", ls_hex(r->id, LS_ID_LEN, hex),
+			       ls_time_format(r->timestamp, tbuf, sizeof(tbuf)),
+			       ls_rtype_name(r->type), sum);
+		}
+		ls_record_free(r);
+		lo->shown++;
+	}
+	out_progress_step(lo->prog, page->n);
+	return lo->limit != 0 && lo->shown >= lo->limit ? LOG_ENOUGH : 0;
+}
+
 int
 cmd_log(struct cli *c, int argc, char **argv)
 {
@@ -595,11 +777,9 @@ cmd_log(struct cli *c, int argc, char **argv)
 						 {"limit", required_argument, NULL, OPT_LIMIT},
 						 CLI_COMMON_LONGOPTS};
 	struct ls_log_filter f;
-	struct ls_api_log_page page;
 	struct ls_err_ctx ctx = {{0}};
 	struct out_progress prog;
-	uint64_t limit = 0, shown = 0;
-	char hex[LS_HEX_KEY_LEN + 1], tbuf[40], sum[512];
+	uint64_t limit = 0;
 	int ch, rc = CLI_OK;
 
 	memset(&f, 0, sizeof(f));
@@ -638,49 +818,18 @@ cmd_log(struct cli *c, int argc, char **argv)
 	if ((rc = cli_connect(c)) != CLI_OK)
 		return rc;
 	out_progress_start(&prog, "log", limit);
-	for (;;) {
-		uint64_t left = limit ? limit - shown : 0;
-		f.limit = left != 0 && left < LS_API_LOG_PAGE_MAX ? (size_t)left : 0;
-		memset(&page, 0, sizeof(page));
-		if ((rc = ls_api_log(c->api, &f, &page, &ctx)) != 0) {
-			out_progress_end(&prog);
+	{
+		struct log_out lo = {c, &prog, limit, 0, CLI_OK};
+		struct ls_api_request req = {.kind = LS_API_LOG};
+		req.log = f;
+		/* A stream of the records stored now, in chunks; past the limit
+		 * log_print stops it (the daemon drops the rest). */
+		rc = ls_api_stream(c->api, &req, log_print, &lo, &ctx);
+		out_progress_end(&prog);
+		if (rc != 0 && rc != LOG_ENOUGH)
 			return cli_api_fail(c, rc, &ctx, "log");
-		}
-		for (size_t i = 0; i < page.n && (limit == 0 || shown < limit); i++) {
-			struct ls_record *r = NULL;
-			if (ls_record_decode(page.entries[i].env, page.entries[i].len, &r, &ctx) !=
-			    0) {
-				cli_err("%s: record at position %" PRIu64 " does not decode: %s",
-					c->cmd, page.entries[i].pos, ctx.msg);
-				rc = CLI_FAIL;
-				continue;
-			}
-			if (c->json) {
-				json_t *o = out_record_json(r);
-				json_object_set_new(o, "pos",
-						    json_integer((json_int_t)page.entries[i].pos));
-				out_json(o);
-			} else {
-				out_record_summary(r, sum, sizeof(sum));
-				printf("%s  %s  %-14s %s\n", ls_hex(r->id, LS_ID_LEN, hex),
-				       ls_time_format(r->timestamp, tbuf, sizeof(tbuf)),
-				       ls_rtype_name(r->type), sum);
-			}
-			ls_record_free(r);
-			shown++;
-		}
-		out_progress_step(&prog, page.n);
-		if (page.n > 0)
-			f.after_pos = page.entries[page.n - 1].pos;
-		{
-			bool more = page.more && page.n > 0;
-			ls_api_log_page_release(&page);
-			if (!more || (limit != 0 && shown >= limit))
-				break;
-		}
+		return lo.rc;
 	}
-	out_progress_end(&prog);
-	return rc;
 }
 
 /* ---- status ---- */
@@ -779,6 +928,8 @@ cmd_status(struct cli *c, int argc, char **argv)
 		json_object_set_new(o, "witnesses", json_integer((json_int_t)st.witnesses));
 		json_object_set_new(o, "witness_quorum",
 				    json_integer((json_int_t)st.witness_quorum));
+		json_object_set_new(o, "streams_open", json_integer((json_int_t)st.streams_open));
+		json_object_set_new(o, "stream_bytes", json_integer((json_int_t)st.stream_bytes));
 		json_object_set_new(o, "quorum_size",
 				    st.quorum_size ? json_integer((json_int_t)st.quorum_size)
 						   : json_null());

@@ -47,7 +47,8 @@ struct lsd_api {
 	struct lsd_batch_side side;           /* what the batch calls back */
 	struct lsd_batch_side side_violation; /* the same, for submissions that record violations */
 	size_t n_waiters;
-	struct waiter *waiters; /* LSD_BATCH_ENVS: each is in the batch with an envelope */
+	struct waiter *waiters;      /* LSD_BATCH_ENVS: each is in the batch with an envelope */
+	struct lsd_streams *streams; /* replies in chunks (stream.c) */
 };
 
 static void
@@ -261,6 +262,12 @@ do_status(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ct
 	if ((rc = ls_store_stats(s->store, &st->stats)) != 0)
 		return ls_err_set(ctx, rc, "status: %s", ls_strerror(rc));
 	memcpy(st->node_key, s->info.node_key, LS_KEY_LEN);
+	{
+		struct lsd_stream_stats ss;
+		lsd_streams_stats(s->streams, &ss);
+		st->streams_open = ss.open;
+		st->stream_bytes = ss.bytes;
+	}
 	snprintf(st->api, sizeof(st->api), "%s", s->info.api);
 	if (s->info.listen != NULL)
 		snprintf(st->listen, sizeof(st->listen), "%s", s->info.listen);
@@ -421,6 +428,18 @@ do_bundle(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_res
 	return 0;
 }
 
+/* A bundle (proven in the log when there is one), trace or log in chunks. */
+static int
+do_stream(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_response *resp,
+	  struct ls_err_ctx *ctx)
+{
+	char vk[LS_VKEY_MAX];
+
+	if (s->info.logkeys != NULL)
+		ls_vkey_format(&s->info.logkeys->log_vkey, vk);
+	return lsd_stream_start(s->streams, s->store, s->info.logkeys ? vk : NULL, req, resp, ctx);
+}
+
 /* Answers one read request into resp. */
 static int
 do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_response *resp,
@@ -428,6 +447,8 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 {
 	int rc;
 
+	if (req->stream)
+		return do_stream(s, req, resp, ctx);
 	switch (req->kind) {
 	case LS_API_HEAD:
 		resp->kind = LS_API_HEAD;
@@ -486,6 +507,7 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 	case LS_API_BUNDLE: return do_bundle(s, req, resp, ctx);
 	case LS_API_CHECKPOINT: return do_checkpoint(s, resp, ctx);
 	case LS_API_PROVE: return do_prove(s, req, resp, ctx);
+	case LS_API_NEXT: return lsd_stream_next(s->streams, s->store, req, resp, ctx);
 	default:
 		return ls_err_set(ctx, LS_ERR_INVALID, "request kind %s is not served",
 				  ls_api_kind_name(req->kind));
@@ -571,6 +593,8 @@ handle(struct lsd_api *s, struct lsd_batch *b, struct route *route, zmq_msg_t *p
 		return;
 	}
 	log_debug("api: %s request", ls_api_kind_name(req.kind));
+	req.peer = zmq_msg_data(&route->frames[0]); /* the connection: ROUTER's identity */
+	req.peer_len = zmq_msg_size(&route->frames[0]);
 	if (req.kind == LS_API_SUBMIT) {
 		enqueue(s, b, route, &req);
 		return;
@@ -623,6 +647,10 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 		rc = LS_ERR_NOMEM;
 		goto fail;
 	}
+	if ((rc = lsd_streams_new(&info->streams, &s->streams)) != 0) {
+		rc = ls_err_set(ctx, rc, "stream limits out of range");
+		goto fail;
+	}
 	if ((s->sock = zmq_socket(zctx, ZMQ_ROUTER)) == NULL) {
 		rc = ls_err_set(ctx, LS_ERR_NET, "zmq_socket: %s", zmq_strerror(zmq_errno()));
 		goto fail;
@@ -667,6 +695,12 @@ lsd_api_set_gossip(struct lsd_api *s, struct lsd_gossip *gossip, const char *lis
 }
 
 void
+lsd_api_tick(struct lsd_api *s)
+{
+	lsd_streams_expire(s->streams);
+}
+
+void
 lsd_api_close(struct lsd_api **sp)
 {
 	struct lsd_api *s;
@@ -679,6 +713,7 @@ lsd_api_close(struct lsd_api **sp)
 	}
 	if (s->sock != NULL)
 		zmq_close(s->sock);
+	lsd_streams_free(&s->streams);
 	free(s->waiters);
 	free(s);
 	*sp = NULL;

@@ -12,6 +12,7 @@
 
 #include <ini.h>
 
+#include "api_codec.h"
 #include "lodestoned.h"
 #include "util.h"
 
@@ -23,6 +24,11 @@ lsd_config_init(struct lsd_config *c)
 	c->sync_interval = 10;
 	c->witness_grace = LS_WITNESS_GRACE;
 	c->checkpoint_interval = 1;
+	c->stream_chunk = (unsigned)LS_API_CHUNK_DEFAULT;
+	c->streams_max = LSD_STREAMS_MAX;
+	c->streams_per_client = LSD_STREAMS_PER_PEER;
+	c->stream_idle = LSD_STREAM_IDLE_MS / 1000;
+	c->stream_memory = (unsigned)(LSD_STREAM_MEMORY >> 20);
 }
 
 void
@@ -248,6 +254,21 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 	}
 	if (strcmp(key, "witness") == 0)
 		return add_witness(c, value, where, ctx);
+	if (strcmp(key, "stream-chunk") == 0)
+		return set_number(&c->stream_chunk, value, LS_API_CHUNK_MIN, LS_API_CHUNK_MAX,
+				  "a number of bytes", where, ctx);
+	if (strcmp(key, "streams-max") == 0)
+		return set_number(&c->streams_max, value, 1, 4096, "a number of streams", where,
+				  ctx);
+	if (strcmp(key, "streams-per-client") == 0)
+		return set_number(&c->streams_per_client, value, 1, 4096, "a number of streams",
+				  where, ctx);
+	if (strcmp(key, "stream-memory") == 0)
+		return set_number(&c->stream_memory, value, 1, 1u << 20, "a number of MiB", where,
+				  ctx);
+	if (strcmp(key, "stream-idle") == 0)
+		return set_number(&c->stream_idle, value, 1, 3600, "a number of seconds", where,
+				  ctx);
 	if (strcmp(key, "witness-quorum") == 0)
 		return set_number(&c->witness_quorum, value, 1, 1000, "a number of witnesses",
 				  where, ctx);

@@ -45,6 +45,10 @@ struct lsd_config {
 	size_t n_witnesses;
 	unsigned witness_quorum; /* 0: a majority of the policy's witnesses */
 	unsigned witness_grace;  /* seconds (LS_WITNESS_GRACE) */
+	/* streamed replies (stream.c): chunk bytes, streams in all and per
+	 * connection, idle seconds */
+	unsigned stream_chunk, streams_max, streams_per_client, stream_idle;
+	unsigned stream_memory; /* MiB */
 };
 
 #define LSD_WITNESSES_MAX 64 /* witness = lines */
@@ -130,6 +134,70 @@ int lsd_logkeys_derive(const struct ls_keypair *node, struct lsd_logkeys *out);
 /* Wipes and frees the secrets and zeroes *k. NULL-safe, and harmless on a
  * zeroed struct. */
 void lsd_logkeys_free(struct lsd_logkeys *k);
+
+/* ---- stream.c: replies in chunks (bundles, traces, logs of any size) ---- */
+
+struct ls_api_request;
+struct ls_api_response;
+struct lsd_streams;
+
+#define LSD_STREAMS_MAX      64    /* open streams in all */
+#define LSD_STREAMS_PER_PEER 4     /* open streams per client connection */
+#define LSD_STREAM_IDLE_MS   60000 /* a stream not pulled for this long is dropped */
+#define LSD_STREAM_MEMORY    ((size_t)256 * 1024 * 1024) /* state of every stream in all */
+
+struct lsd_stream_limits {
+	size_t chunk;          /* bytes of a chunk: LS_API_CHUNK_MIN..LS_API_CHUNK_MAX */
+	unsigned max_total;    /* streams open at once */
+	unsigned max_per_peer; /* of them, per connection */
+	unsigned idle_ms;      /* expiry */
+	size_t max_bytes;      /* state held by all streams (a new one past it is refused) */
+};
+
+struct lsd_stream_stats {
+	size_t open;      /* streams open */
+	size_t bytes;     /* the state they hold */
+	uint64_t started; /* since the daemon started */
+	uint64_t expired;
+};
+
+/* An empty table of streams under lim (LS_ERR_INVALID out of range,
+ * LS_ERR_NOMEM). Thread-safe: every function below may be called from any
+ * thread. */
+int lsd_streams_new(const struct lsd_stream_limits *lim, struct lsd_streams **out);
+/* Frees every stream and *ss, sets it to NULL. NULL-safe. No call may run. */
+void lsd_streams_free(struct lsd_streams **ss);
+
+/*
+ * Starts a stream for a bundle (proven in the log of log_vkey; NULL: none),
+ * trace or log request with req->stream set, from connection req->peer:
+ * makes its state, fills resp with the first chunk (a result of the
+ * request's kind, resp->stream set; done when it is the only one). Fails,
+ * with ctx's message, with LS_ERR_BUSY when the daemon or this connection
+ * has the most streams open, and with the errors of the request itself
+ * (LS_ERR_NOT_FOUND, LS_ERR_BUSY for a bundle not yet in a checkpoint, ...);
+ * LS_ERR_BUSY too when its state would take the streams' memory past
+ * lim.max_bytes.
+ */
+int lsd_stream_start(struct lsd_streams *ss, struct ls_store *store, const char *log_vkey,
+		     const struct ls_api_request *req, struct ls_api_response *resp,
+		     struct ls_err_ctx *ctx);
+
+/*
+ * The next chunk of stream req->next.token into resp (or with cancel, its
+ * end: an empty last chunk). LS_ERR_NOT_FOUND when the token names no open
+ * stream of connection req->peer, saying whether it finished, expired, was
+ * cancelled or is unknown; LS_ERR_BUSY while another thread makes a chunk
+ * of it; a store error ends the stream.
+ */
+int lsd_stream_next(struct lsd_streams *ss, struct ls_store *store,
+		    const struct ls_api_request *req, struct ls_api_response *resp,
+		    struct ls_err_ctx *ctx);
+
+/* Drops the streams idle for the limit. Call from the main loop's timer. */
+void lsd_streams_expire(struct lsd_streams *ss);
+
+void lsd_streams_stats(struct lsd_streams *ss, struct lsd_stream_stats *out);
 
 /* ---- batch.c: the one ingest path, fed by the API server and gossip ---- */
 
@@ -299,6 +367,7 @@ struct lsd_api_info {
 	struct lsd_gossip *gossip;         /* borrowed; NULL: no gossip */
 	const struct lsd_logkeys *logkeys; /* borrowed */
 	struct lsd_tlog *tlog;             /* borrowed */
+	struct lsd_stream_limits streams;
 };
 
 /*
@@ -324,7 +393,11 @@ void lsd_api_set_gossip(struct lsd_api *s, struct lsd_gossip *gossip, const char
  */
 int lsd_api_dispatch(struct lsd_api *s, struct lsd_batch *b);
 
-/* Closes the socket (pending answers dropped) and frees *s. NULL-safe. */
+/* Timers: drops idle streams. Call once per loop. */
+void lsd_api_tick(struct lsd_api *s);
+
+/* Closes the socket (pending answers dropped), ends every stream and frees
+ * *s. NULL-safe. */
 void lsd_api_close(struct lsd_api **s);
 
 #endif

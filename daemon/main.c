@@ -55,7 +55,8 @@ static const char usage_text[] =
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
     "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
     "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
-    "                  [--detach]\n"
+    "                  [--stream-chunk BYTES] [--streams-max N] [--streams-per-client N]\n"
+    "                  [--stream-idle SECONDS] [--stream-memory MIB] [--detach]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n"
     "       lodestoned --version\n";
@@ -80,6 +81,11 @@ static const struct option long_options[] = {
     {"witness-quorum", required_argument, NULL, 'Q'},
     {"witness-grace", required_argument, NULL, 'G'},
     {"checkpoint-interval", required_argument, NULL, 'I'},
+    {"stream-chunk", required_argument, NULL, 1001},
+    {"streams-max", required_argument, NULL, 1002},
+    {"streams-per-client", required_argument, NULL, 1003},
+    {"stream-idle", required_argument, NULL, 1004},
+    {"stream-memory", required_argument, NULL, 1005},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"detach", no_argument, NULL, 'D'},
@@ -575,6 +581,10 @@ reload_config(struct daemon *d)
 		log_warn("reload: data-dir changed: it takes effect at the next restart");
 	if (!same_str(nc.api, oc->api))
 		log_warn("reload: api changed: it takes effect at the next restart");
+	if (nc.stream_chunk != oc->stream_chunk || nc.streams_max != oc->streams_max ||
+	    nc.streams_per_client != oc->streams_per_client || nc.stream_idle != oc->stream_idle ||
+	    nc.stream_memory != oc->stream_memory)
+		log_warn("reload: stream limits changed: they take effect at the next restart");
 	if (nc.n_trust != oc->n_trust ||
 	    (nc.n_trust != 0 && memcmp(nc.trust, oc->trust, nc.n_trust * LS_KEY_LEN) != 0))
 		log_warn("reload: trust changed: it takes effect at the next restart");
@@ -683,6 +693,9 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 		goto out;
 	}
 	info.tlog = d.tlog;
+	info.streams =
+	    (struct lsd_stream_limits){cfg->stream_chunk, cfg->streams_max, cfg->streams_per_client,
+				       cfg->stream_idle * 1000u, (size_t)cfg->stream_memory << 20};
 	if ((rc = lsd_api_open(d.zctx, d.store, &info, &d.api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
@@ -739,6 +752,7 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 		if (d.gossip != NULL)
 			lsd_gossip_run(d.gossip, d.batch);
 		lsd_tlog_run(d.tlog);
+		lsd_api_tick(d.api);
 	}
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	lsd_notify("STOPPING=1");

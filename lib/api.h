@@ -120,7 +120,32 @@ int ls_api_origin(struct ls_api *a, const uint8_t lot[LS_ID_LEN], struct ls_orig
 int ls_api_origin_of(struct ls_api *a, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
 		     struct ls_origin *o, struct ls_err_ctx *ctx);
 
-/* Ancestors or descendants of lot; release *t with ls_trace_release(). */
+/*
+ * A bundle, trace or log request (req borrowed; its stream flag is set
+ * here) answered in chunks (api_codec.h, streams): fn gets each chunk's
+ * response in order (borrowed for the call; chunk->stream says which), and
+ * returns 0 to go on or an error, which cancels the stream and is returned.
+ * A daemon that answers whole gives one chunk with stream.on false. Memory:
+ * one chunk at a time.
+ */
+int ls_api_stream(struct ls_api *a, const struct ls_api_request *req,
+		  int (*fn)(void *arg, const struct ls_api_response *chunk), void *arg,
+		  struct ls_err_ctx *ctx);
+
+/*
+ * ls_api_stream one step at a time, for a caller that paces the stream:
+ * the first chunk of req (kind bundle, trace or log), then the next chunk
+ * of stream token (of that kind), or with cancel its end. Release *resp
+ * with ls_api_response_release().
+ */
+int ls_api_stream_first(struct ls_api *a, const struct ls_api_request *req,
+			struct ls_api_response *resp, struct ls_err_ctx *ctx);
+int ls_api_stream_next(struct ls_api *a, enum ls_api_kind kind,
+		       const uint8_t token[LS_API_TOKEN_LEN], bool cancel,
+		       struct ls_api_response *resp, struct ls_err_ctx *ctx);
+
+/* Ancestors or descendants of lot; release *t with ls_trace_release().
+ * Streamed: no size limit, but *t is the whole trace in memory. */
 int ls_api_trace(struct ls_api *a, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t,
 		 struct ls_err_ctx *ctx);
 
@@ -160,7 +185,20 @@ int ls_api_prove(struct ls_api *a, const uint8_t *id, const char *prefix, uint8_
 		 uint64_t *index, uint64_t *size, char **proof, size_t *len,
 		 struct ls_err_ctx *ctx);
 
-/* The serialized Bundle of lot; *bundle malloc'd (caller frees). */
+/*
+ * The serialized Bundle of lot, streamed: write(arg, buf, len) gets its
+ * bytes in order, a chunk at a time (borrowed for the call; a non-zero
+ * return stops and is returned), *total the bytes in all. The chunks are
+ * checked against the total the daemon announced (LS_ERR_MALFORMED).
+ * Nothing was written when it fails with LS_ERR_BUSY (the lot is not in a
+ * checkpoint yet, or the daemon has the most streams open).
+ */
+int ls_api_bundle_stream(struct ls_api *a, const uint8_t lot[LS_ID_LEN],
+			 int (*write)(void *arg, const uint8_t *buf, size_t len), void *arg,
+			 uint64_t *total, struct ls_err_ctx *ctx);
+
+/* The serialized Bundle of lot in memory (streamed, no size limit);
+ * *bundle malloc'd (caller frees). */
 int ls_api_bundle(struct ls_api *a, const uint8_t lot[LS_ID_LEN], uint8_t **bundle, size_t *len,
 		  struct ls_err_ctx *ctx);
 

@@ -490,18 +490,113 @@ ls_api_origin_of(struct ls_api *a, const uint8_t lot[LS_ID_LEN], const uint8_t *
 }
 
 int
+ls_api_stream(struct ls_api *a, const struct ls_api_request *req,
+	      int (*fn)(void *arg, const struct ls_api_response *chunk), void *arg,
+	      struct ls_err_ctx *ctx)
+{
+	struct ls_api_request first = *req, next = {.kind = LS_API_NEXT};
+	struct ls_api_response resp;
+	uint64_t seq = 0;
+	int rc;
+
+	first.stream = true;
+	if ((rc = call(a, &first, req->kind, &resp, ctx)) != 0)
+		return rc;
+	for (;;) {
+		bool last =
+		    !resp.stream.on || resp.stream.done; /* !on: a daemon that sends it whole */
+		if (resp.stream.on && resp.stream.seq != seq)
+			rc = ls_err_set(
+			    ctx, LS_ERR_MALFORMED, "stream chunk %llu came as chunk %llu",
+			    (unsigned long long)seq, (unsigned long long)resp.stream.seq);
+		else
+			rc = fn(arg, &resp);
+		memcpy(next.next.token, resp.stream.token, LS_API_TOKEN_LEN);
+		ls_api_response_release(&resp);
+		if (rc != 0 && !last) {
+			/* Else the daemon keeps the stream until it expires. */
+			struct ls_api_response r;
+			next.next.cancel = true;
+			if (call(a, &next, req->kind, &r, NULL) == 0)
+				ls_api_response_release(&r);
+		}
+		if (rc != 0 || last)
+			return rc;
+		seq++;
+		if ((rc = call(a, &next, req->kind, &resp, ctx)) != 0)
+			return rc;
+	}
+}
+
+int
+ls_api_stream_first(struct ls_api *a, const struct ls_api_request *req,
+		    struct ls_api_response *resp, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request first = *req;
+
+	first.stream = true;
+	return call(a, &first, req->kind, resp, ctx);
+}
+
+int
+ls_api_stream_next(struct ls_api *a, enum ls_api_kind kind, const uint8_t token[LS_API_TOKEN_LEN],
+		   bool cancel, struct ls_api_response *resp, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request next = {.kind = LS_API_NEXT};
+
+	memcpy(next.next.token, token, LS_API_TOKEN_LEN);
+	next.next.cancel = cancel;
+	return call(a, &next, kind, resp, ctx);
+}
+
+/* Appends n items of size sz at src to *v (of *nv). */
+static int
+append(void *vp, size_t *nv, const void *src, size_t n, size_t sz)
+{
+	void **v = vp;
+	void *nn;
+
+	if (n == 0)
+		return 0;
+	if ((nn = realloc(*v, (*nv + n) * sz)) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy((uint8_t *)nn + *nv * sz, src, n * sz);
+	*v = nn;
+	*nv += n;
+	return 0;
+}
+
+static int
+trace_gather(void *arg, const struct ls_api_response *c)
+{
+	struct ls_trace *t = arg;
+	int rc;
+
+	if ((rc = append(&t->nodes, &t->n_nodes, c->trace.nodes, c->trace.n_nodes,
+			 sizeof(*t->nodes))) != 0 ||
+	    (rc = append(&t->edges, &t->n_edges, c->trace.edges, c->trace.n_edges,
+			 sizeof(*t->edges))) != 0 ||
+	    (rc = append(&t->transfers, &t->n_transfers, c->trace.transfers, c->trace.n_transfers,
+			 sizeof(*t->transfers))) != 0)
+		return rc;
+	return 0;
+}
+
+int
 ls_api_trace(struct ls_api *a, const uint8_t lot[LS_ID_LEN], bool down, struct ls_trace *t,
 	     struct ls_err_ctx *ctx)
 {
 	struct ls_api_request req = {.kind = LS_API_TRACE};
-	struct ls_api_response resp;
+	struct ls_trace got = {0};
 	int rc;
 
 	memcpy(req.trace.lot, lot, LS_ID_LEN);
 	req.trace.down = down;
-	if ((rc = call(a, &req, LS_API_TRACE, &resp, ctx)) != 0)
+	if ((rc = ls_api_stream(a, &req, trace_gather, &got, ctx)) != 0) {
+		ls_trace_release(&got);
 		return rc;
-	*t = resp.trace;
+	}
+	*t = got;
 	return 0;
 }
 
@@ -553,20 +648,92 @@ ls_api_status(struct ls_api *a, struct ls_api_status *st, struct ls_err_ctx *ctx
 	return 0;
 }
 
+struct bundle_sink {
+	int (*write)(void *arg, const uint8_t *buf, size_t len);
+	void *arg;
+	uint64_t total, got;
+};
+
+static int
+bundle_chunk(void *arg, const struct ls_api_response *c)
+{
+	struct bundle_sink *b = arg;
+
+	if (c->stream.on && c->stream.seq == 0)
+		b->total = c->stream.total;
+	if (c->bundle.len > UINT64_MAX - b->got ||
+	    (b->total != 0 && b->got + c->bundle.len > b->total))
+		return LS_ERR_MALFORMED; /* more than the first chunk announced */
+	b->got += c->bundle.len;
+	return c->bundle.len ? b->write(b->arg, c->bundle.bytes, c->bundle.len) : 0;
+}
+
+int
+ls_api_bundle_stream(struct ls_api *a, const uint8_t lot[LS_ID_LEN],
+		     int (*write)(void *arg, const uint8_t *buf, size_t len), void *arg,
+		     uint64_t *total, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_BUNDLE};
+	struct bundle_sink b = {write, arg, 0, 0};
+	int rc;
+
+	memcpy(req.bundle.lot, lot, LS_ID_LEN);
+	if ((rc = ls_api_stream(a, &req, bundle_chunk, &b, ctx)) != 0) {
+		if (rc == LS_ERR_MALFORMED && ctx != NULL && ctx->msg[0] == '\0')
+			ls_err_set(ctx, rc, "the bundle's chunks are more than its %llu bytes",
+				   (unsigned long long)b.total);
+		return rc;
+	}
+	if (b.total != 0 && b.got != b.total)
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "the bundle came as %llu bytes, %llu were announced",
+				  (unsigned long long)b.got, (unsigned long long)b.total);
+	*total = b.got;
+	return 0;
+}
+
+struct membuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static int
+mem_write(void *arg, const uint8_t *buf, size_t len)
+{
+	struct membuf *m = arg;
+
+	if (len > SIZE_MAX - m->n)
+		return LS_ERR_NOMEM;
+	if (m->n + len > m->cap) {
+		size_t nc = m->cap ? m->cap : 65536;
+		uint8_t *np;
+		while (nc < m->n + len)
+			nc = nc > SIZE_MAX / 2 ? m->n + len : nc * 2;
+		if ((np = realloc(m->p, nc)) == NULL)
+			return LS_ERR_NOMEM;
+		m->p = np;
+		m->cap = nc;
+	}
+	memcpy(m->p + m->n, buf, len);
+	m->n += len;
+	return 0;
+}
+
 int
 ls_api_bundle(struct ls_api *a, const uint8_t lot[LS_ID_LEN], uint8_t **bundle, size_t *len,
 	      struct ls_err_ctx *ctx)
 {
-	struct ls_api_request req = {.kind = LS_API_BUNDLE};
-	struct ls_api_response resp;
+	struct membuf m = {0};
+	uint64_t total;
 	int rc;
 
-	memcpy(req.bundle.lot, lot, LS_ID_LEN);
-	if ((rc = call(a, &req, LS_API_BUNDLE, &resp, ctx)) != 0)
+	if ((rc = ls_api_bundle_stream(a, lot, mem_write, &m, &total, ctx)) != 0) {
+		free(m.p);
 		return rc;
-	*bundle = resp.bundle.bytes;
-	*len = resp.bundle.len;
-	return 0;
+	}
+	*bundle = m.p ? m.p : malloc(1);
+	*len = m.n;
+	return *bundle ? 0 : LS_ERR_NOMEM;
 }
 
 int

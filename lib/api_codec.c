@@ -215,13 +215,11 @@ parse_reason(const char *code, enum ls_reason *out, const char *field, struct ls
 /* ---- names ---- */
 
 static const char *const kind_names[LS_API_KIND_COUNT] = {
-    [LS_API_NONE] = "none",         [LS_API_SUBMIT] = "submit",
-    [LS_API_HEAD] = "head",         [LS_API_GET] = "get",
-    [LS_API_RESOLVE] = "resolve",   [LS_API_CERT_OF] = "cert-of",
-    [LS_API_VERIFY] = "verify",     [LS_API_ORIGIN] = "origin",
-    [LS_API_TRACE] = "trace",       [LS_API_LOG] = "log",
-    [LS_API_STATUS] = "status",     [LS_API_BUNDLE] = "bundle",
-    [LS_API_HOLDINGS] = "holdings", [LS_API_CHECKPOINT] = "checkpoint",
+    [LS_API_NONE] = "none",     [LS_API_SUBMIT] = "submit",     [LS_API_HEAD] = "head",
+    [LS_API_GET] = "get",       [LS_API_RESOLVE] = "resolve",   [LS_API_CERT_OF] = "cert-of",
+    [LS_API_VERIFY] = "verify", [LS_API_ORIGIN] = "origin",     [LS_API_TRACE] = "trace",
+    [LS_API_LOG] = "log",       [LS_API_STATUS] = "status",     [LS_API_BUNDLE] = "bundle",
+    [LS_API_NEXT] = "next",     [LS_API_HOLDINGS] = "holdings", [LS_API_CHECKPOINT] = "checkpoint",
     [LS_API_PROVE] = "prove",
 };
 
@@ -254,6 +252,7 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 	Lodestone__Api__HoldingsRequest holdings = LODESTONE__API__HOLDINGS_REQUEST__INIT;
 	Lodestone__Api__CheckpointRequest checkpoint = LODESTONE__API__CHECKPOINT_REQUEST__INIT;
 	Lodestone__Api__ProveRequest prove = LODESTONE__API__PROVE_REQUEST__INIT;
+	Lodestone__Api__NextRequest next = LODESTONE__API__NEXT_REQUEST__INIT;
 	ProtobufCBinaryData *envs = NULL;
 	int rc;
 
@@ -362,6 +361,8 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 		trace.lot = bin(req->trace.lot, LS_ID_LEN);
 		trace.has_down = req->trace.down;
 		trace.down = req->trace.down;
+		trace.has_stream = req->stream;
+		trace.stream = req->stream;
 		m.kind_case = LODESTONE__API__REQUEST__KIND_TRACE;
 		m.trace = &trace;
 		break;
@@ -382,6 +383,8 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 		    f->limit > LS_API_LOG_PAGE_MAX ? LS_API_LOG_PAGE_MAX : (uint32_t)f->limit;
 		log.has_after = f->after_pos != 0;
 		log.after = f->after_pos;
+		log.has_stream = req->stream;
+		log.stream = req->stream;
 		m.kind_case = LODESTONE__API__REQUEST__KIND_LOG;
 		m.log = &log;
 		break;
@@ -392,6 +395,8 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 		break;
 	case LS_API_BUNDLE:
 		bundle.lot = bin(req->bundle.lot, LS_ID_LEN);
+		bundle.has_stream = req->stream;
+		bundle.stream = req->stream;
 		m.kind_case = LODESTONE__API__REQUEST__KIND_BUNDLE;
 		m.bundle = &bundle;
 		break;
@@ -410,6 +415,13 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 		}
 		m.kind_case = LODESTONE__API__REQUEST__KIND_PROVE;
 		m.prove = &prove;
+		break;
+	case LS_API_NEXT:
+		next.token = bin(req->next.token, LS_API_TOKEN_LEN);
+		next.has_cancel = req->next.cancel;
+		next.cancel = req->next.cancel;
+		m.kind_case = LODESTONE__API__REQUEST__KIND_NEXT;
+		m.next = &next;
 		break;
 	default: return ls_err_set(ctx, LS_ERR_INVALID, "unknown request kind %d", (int)req->kind);
 	}
@@ -595,13 +607,16 @@ from_request(struct ls_api_request *req, const Lodestone__Api__Request *m, struc
 	case LODESTONE__API__REQUEST__KIND_TRACE:
 		req->kind = LS_API_TRACE;
 		req->trace.down = m->trace->has_down && m->trace->down;
+		req->stream = m->trace->has_stream && m->trace->stream;
 		return copy_key(req->trace.lot, &m->trace->lot, "trace lot", ctx);
 	case LODESTONE__API__REQUEST__KIND_LOG:
 		req->kind = LS_API_LOG;
+		req->stream = m->log->has_stream && m->log->stream;
 		return from_log_request(&req->log, m->log, ctx);
 	case LODESTONE__API__REQUEST__KIND_STATUS: req->kind = LS_API_STATUS; return 0;
 	case LODESTONE__API__REQUEST__KIND_BUNDLE:
 		req->kind = LS_API_BUNDLE;
+		req->stream = m->bundle->has_stream && m->bundle->stream;
 		return copy_key(req->bundle.lot, &m->bundle->lot, "bundle lot", ctx);
 	case LODESTONE__API__REQUEST__KIND_CHECKPOINT: req->kind = LS_API_CHECKPOINT; return 0;
 	case LODESTONE__API__REQUEST__KIND_PROVE:
@@ -614,6 +629,14 @@ from_request(struct ls_api_request *req, const Lodestone__Api__Request *m, struc
 		if ((rc = check_prefix(m->prove->prefix, "prove prefix", ctx)) != 0)
 			return rc;
 		return take_string(req, m->prove->prefix, &req->prove.prefix);
+	case LODESTONE__API__REQUEST__KIND_NEXT:
+		req->kind = LS_API_NEXT;
+		req->next.cancel = m->next->has_cancel && m->next->cancel;
+		if (m->next->token.len != LS_API_TOKEN_LEN)
+			return ls_err_set(ctx, LS_ERR_MALFORMED, "next token is %zu bytes, not %d",
+					  m->next->token.len, LS_API_TOKEN_LEN);
+		memcpy(req->next.token, m->next->token.data, LS_API_TOKEN_LEN);
+		return 0;
 	default:
 		return ls_err_set(ctx, LS_ERR_MALFORMED,
 				  "request has no kind this daemon knows (field %d)",
@@ -1153,6 +1176,10 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 	s->witness_quorum = st->witness_quorum;
 	s->has_quorum_size = st->quorum_size != 0;
 	s->quorum_size = st->quorum_size;
+	s->has_streams_open = true;
+	s->streams_open = st->streams_open;
+	s->has_stream_bytes = true;
+	s->stream_bytes = st->stream_bytes;
 	m->kind_case = LODESTONE__API__RESPONSE__KIND_STATUS;
 	m->status = s;
 	return 0;
@@ -1256,6 +1283,38 @@ enc_result(struct pool *p, const struct ls_api_response *r, Lodestone__Api__Resp
 	}
 }
 
+/* A chunk's Stream message, on the result enc_result made. */
+static int
+enc_stream(struct pool *p, const struct ls_api_response *r, Lodestone__Api__Response *m,
+	   struct ls_err_ctx *ctx)
+{
+	Lodestone__Api__Stream *st;
+
+	if (!r->stream.on)
+		return 0;
+	if ((st = pool_alloc(p, 1, sizeof(*st))) == NULL)
+		return LS_ERR_NOMEM;
+	lodestone__api__stream__init(st);
+	if (!r->stream.done) {
+		st->has_token = true;
+		st->token = bin(r->stream.token, LS_API_TOKEN_LEN);
+	}
+	st->has_done = true;
+	st->done = r->stream.done;
+	st->has_total = r->stream.total != 0;
+	st->total = r->stream.total;
+	st->has_seq = true;
+	st->seq = r->stream.seq;
+	switch (r->kind) {
+	case LS_API_BUNDLE: m->bundle->stream = st; return 0;
+	case LS_API_TRACE: m->trace->stream = st; return 0;
+	case LS_API_LOG: m->log->stream = st; return 0;
+	default:
+		return ls_err_set(ctx, LS_ERR_INVALID, "a %s result is not streamed",
+				  ls_api_kind_name(r->kind));
+	}
+}
+
 int
 ls_api_response_encode(const struct ls_api_response *resp, uint8_t **buf, size_t *len,
 		       struct ls_err_ctx *ctx)
@@ -1277,7 +1336,8 @@ ls_api_response_encode(const struct ls_api_response *resp, uint8_t **buf, size_t
 		copy_msg(msg, sizeof(msg),
 			 resp->message[0] != '\0' ? resp->message : ls_strerror(resp->error));
 		m.message = msg;
-	} else if ((rc = enc_result(&p, resp, &m, ctx)) != 0) {
+	} else if ((rc = enc_result(&p, resp, &m, ctx)) != 0 ||
+		   (rc = enc_stream(&p, resp, &m, ctx)) != 0) {
 		goto out;
 	}
 	rc = pack(&m.base, LS_API_RESPONSE_MAX, buf, len, ctx);
@@ -1640,6 +1700,26 @@ dec_holdings(struct ls_api_response *r, const Lodestone__Api__HoldingsResult *s,
 	return 0;
 }
 
+/* A chunk's Stream message (NULL: the result is whole). */
+static int
+dec_stream(struct ls_api_response *r, const Lodestone__Api__Stream *st, struct ls_err_ctx *ctx)
+{
+	if (st == NULL)
+		return 0;
+	r->stream.on = true;
+	r->stream.done = st->has_done && st->done;
+	r->stream.total = st->has_total ? st->total : 0;
+	r->stream.seq = st->has_seq ? st->seq : 0;
+	if (r->stream.done)
+		return 0;
+	if (!st->has_token || st->token.len != LS_API_TOKEN_LEN)
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "a stream chunk that is not the last has %s",
+				  st->has_token ? "a token of the wrong size" : "no token");
+	memcpy(r->stream.token, st->token.data, LS_API_TOKEN_LEN);
+	return 0;
+}
+
 static int
 dec_log(struct ls_api_response *r, const Lodestone__Api__LogResult *s, struct ls_err_ctx *ctx)
 {
@@ -1796,6 +1876,8 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 	st->witnesses = s->witnesses;
 	st->witness_quorum = s->witness_quorum;
 	st->quorum_size = s->quorum_size;
+	st->streams_open = s->streams_open;
+	st->stream_bytes = s->stream_bytes;
 	return 0;
 }
 
@@ -1854,16 +1936,25 @@ from_response(struct ls_api_response *r, const Lodestone__Api__Response *m, stru
 		return copy_key(r->cert_of.cert, &m->cert_of->cert, "cert_of cert", ctx);
 	case LODESTONE__API__RESPONSE__KIND_VERIFY: return dec_verify(r, m->verify, ctx);
 	case LODESTONE__API__RESPONSE__KIND_ORIGIN: return dec_origin(r, m->origin, ctx);
-	case LODESTONE__API__RESPONSE__KIND_TRACE: return dec_trace(r, m->trace, ctx);
+	case LODESTONE__API__RESPONSE__KIND_TRACE:
+		if ((rc = dec_trace(r, m->trace, ctx)) != 0)
+			return rc;
+		return dec_stream(r, m->trace->stream, ctx);
 	case LODESTONE__API__RESPONSE__KIND_HOLDINGS: return dec_holdings(r, m->holdings, ctx);
-	case LODESTONE__API__RESPONSE__KIND_LOG: return dec_log(r, m->log, ctx);
+	case LODESTONE__API__RESPONSE__KIND_LOG:
+		if ((rc = dec_log(r, m->log, ctx)) != 0)
+			return rc;
+		return dec_stream(r, m->log->stream, ctx);
 	case LODESTONE__API__RESPONSE__KIND_STATUS: return dec_status(r, m->status, ctx);
 	case LODESTONE__API__RESPONSE__KIND_BUNDLE:
-		if ((rc = dec_bytes(&m->bundle->bundle, LS_API_RESPONSE_MAX, &r->bundle.bytes,
-				    &r->bundle.len, "bundle", ctx)) != 0)
+		/* A stream's last chunk may be empty (a cancelled stream). */
+		if (m->bundle->stream != NULL && m->bundle->bundle.len == 0)
+			r->bundle.len = 0;
+		else if ((rc = dec_bytes(&m->bundle->bundle, LS_API_RESPONSE_MAX, &r->bundle.bytes,
+					 &r->bundle.len, "bundle", ctx)) != 0)
 			return rc;
 		r->kind = LS_API_BUNDLE;
-		return 0;
+		return dec_stream(r, m->bundle->stream, ctx);
 	case LODESTONE__API__RESPONSE__KIND_CHECKPOINT:
 		if ((rc = dec_text(&m->checkpoint->note, LS_NOTE_MAX, &r->checkpoint.note,
 				   &r->checkpoint.len, "checkpoint note", ctx)) != 0)

@@ -65,11 +65,39 @@ enum ls_api_kind {
 	LS_API_HOLDINGS,
 	LS_API_CHECKPOINT,
 	LS_API_PROVE,
+	LS_API_NEXT, /* the next chunk of a stream (answered with the stream's kind) */
 	LS_API_KIND_COUNT
 };
 
 /* "submit", "head", ...; "none" for LS_API_NONE, "unknown" out of range. */
 const char *ls_api_kind_name(enum ls_api_kind k);
+
+/* ---- streams ----
+ *
+ * A bundle, trace or log request with `stream` set is answered in chunks
+ * (proto/api.proto, message Stream): each response is a result of the
+ * request's kind with resp.stream.on; while !resp.stream.done the client
+ * sends an LS_API_NEXT request with resp.stream.token on the same
+ * connection and gets the next chunk. Concatenated, the chunks are the
+ * whole reply as of the first request: bundle bytes appended; trace nodes,
+ * edges and transfers appended list by list; log entries appended. A
+ * bundle's first chunk gives its total size.
+ */
+#define LS_API_TOKEN_LEN 16
+/* Bytes of one chunk's payload: the daemon's default, and the most it may
+ * be configured to (a chunk and its framing stay under
+ * LS_API_RESPONSE_MAX). */
+#define LS_API_CHUNK_DEFAULT ((size_t)1024 * 1024)
+#define LS_API_CHUNK_MIN     ((size_t)256)
+#define LS_API_CHUNK_MAX     ((size_t)8 * 1024 * 1024)
+
+struct ls_api_stream {
+	bool on;   /* this result is a chunk of a stream */
+	bool done; /* the last chunk */
+	uint8_t token[LS_API_TOKEN_LEN];
+	uint64_t total; /* bundle: bytes of the whole bundle (first chunk); else 0 */
+	uint64_t seq;   /* chunk number from 0 */
+};
 
 /* ---- requests ---- */
 
@@ -136,7 +164,17 @@ struct ls_api_request {
 			uint8_t id[LS_ID_LEN];
 			const char *prefix;
 		} prove;
+		/* the next chunk of the stream token, or (cancel) its end */
+		struct {
+			uint8_t token[LS_API_TOKEN_LEN];
+			bool cancel;
+		} next;
 	};
+	bool stream; /* bundle, trace, log: answer in chunks (see streams) */
+	/* Set by the daemon, not encoded: the connection the request came on
+	 * (its ROUTER identity), borrowed for the request's handling. */
+	const uint8_t *peer;
+	size_t peer_len;
 	void *owned; /* private: the memory of a decoded request */
 };
 
@@ -232,6 +270,8 @@ struct ls_api_status {
 	struct ls_api_splitview *split_views; /* malloc'd */
 	uint32_t witnesses, witness_quorum;
 	uint64_t quorum_size; /* 0: none */
+	/* streamed replies open, and the bytes of state they hold */
+	uint64_t streams_open, stream_bytes;
 };
 
 void ls_api_status_release(struct ls_api_status *st);
@@ -249,6 +289,7 @@ struct ls_api_response {
 	int error;
 	char message[LS_ERR_MSG_MAX];
 	enum ls_api_kind kind;
+	struct ls_api_stream stream; /* bundle, trace, log: a chunk of a stream when on */
 	union {
 		struct {
 			size_t n;

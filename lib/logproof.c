@@ -190,6 +190,142 @@ out:
 	return rc;
 }
 
+/* ---- streaming: a LogProof written field by field (logproof.h) ---- */
+
+static size_t
+vlen(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
+static size_t
+vput(uint8_t *b, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		uint8_t byte = v & 0x7f;
+		v >>= 7;
+		b[n++] = byte | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+/* The bytes of the Inclusion message itself. */
+static size_t
+inclusion_body(uint64_t index, size_t n, uint32_t dating, size_t nd)
+{
+	size_t z = 1 + vlen(index) + n * (2 + LS_TLOG_HASH);
+
+	if (dating != 0)
+		z += 1 + vlen(dating) + nd * (2 + LS_TLOG_HASH);
+	return z;
+}
+
+size_t
+ls_lp_inclusion_size(uint64_t index, size_t n, uint32_t dating, size_t nd)
+{
+	size_t body = inclusion_body(index, n, dating, nd);
+
+	return 1 + vlen(body) + body;
+}
+
+size_t
+ls_lp_inclusion_encode(const struct ls_lp_inclusion *x, uint8_t *out)
+{
+	size_t body = inclusion_body(x->index, x->proof.n, x->dating, x->dating_proof.n), off = 0;
+
+	/* As protobuf-c packs it: fields in number order, required index,
+	 * repeated bytes one by one, dating only when set. */
+	out[off++] = (3 << 3) | 2; /* LogProof.records */
+	off += vput(out + off, body);
+	out[off++] = (1 << 3) | 0;
+	off += vput(out + off, x->index);
+	for (size_t i = 0; i < x->proof.n; i++) {
+		out[off++] = (2 << 3) | 2;
+		out[off++] = LS_TLOG_HASH;
+		memcpy(out + off, x->proof.h[i], LS_TLOG_HASH);
+		off += LS_TLOG_HASH;
+	}
+	if (x->dating != 0) {
+		out[off++] = (3 << 3) | 0;
+		off += vput(out + off, x->dating);
+		for (size_t i = 0; i < x->dating_proof.n; i++) {
+			out[off++] = (4 << 3) | 2;
+			out[off++] = LS_TLOG_HASH;
+			memcpy(out + off, x->dating_proof.h[i], LS_TLOG_HASH);
+			off += LS_TLOG_HASH;
+		}
+	}
+	return off;
+}
+
+int
+ls_logproof_encode_split(const struct ls_logproof *p, uint8_t **head, size_t *head_len,
+			 uint8_t **tail, size_t *tail_len)
+{
+	struct ls_logproof q = *p;
+	uint8_t *buf = NULL;
+	size_t len = 0, off = 0, cut;
+	int rc;
+
+	*head = *tail = NULL;
+	*head_len = *tail_len = 0;
+	q.n_records = 0;
+	if ((rc = ls_logproof_encode(&q, &buf, &len)) != 0)
+		return rc;
+	/* Fields 1 and 2 (log_key, checkpoint) come first: cut before the
+	 * first field numbered above 3. */
+	for (cut = len; off < len;) {
+		uint64_t tag = 0, sz = 0;
+		unsigned shift = 0;
+		size_t start = off;
+		while (off < len && shift < 64) {
+			tag |= (uint64_t)(buf[off] & 0x7f) << shift;
+			shift += 7;
+			if (!(buf[off++] & 0x80))
+				break;
+		}
+		if ((tag >> 3) > 3) {
+			cut = start;
+			break;
+		}
+		if ((tag & 7) != 2) { /* fields 1 and 2 are strings */
+			free(buf);
+			return LS_ERR_MALFORMED;
+		}
+		shift = 0;
+		while (off < len && shift < 64) {
+			sz |= (uint64_t)(buf[off] & 0x7f) << shift;
+			shift += 7;
+			if (!(buf[off++] & 0x80))
+				break;
+		}
+		if (sz > len - off) {
+			free(buf);
+			return LS_ERR_MALFORMED;
+		}
+		off += (size_t)sz;
+	}
+	if ((*head = malloc(cut ? cut : 1)) == NULL ||
+	    (*tail = malloc(len - cut ? len - cut : 1)) == NULL) {
+		free(*head);
+		*head = NULL;
+		free(buf);
+		return LS_ERR_NOMEM;
+	}
+	memcpy(*head, buf, cut);
+	memcpy(*tail, buf + cut, len - cut);
+	*head_len = cut;
+	*tail_len = len - cut;
+	free(buf);
+	return 0;
+}
+
 /* ---- decode ---- */
 
 static int

@@ -86,6 +86,21 @@ void ls_logproof_release(struct ls_logproof *p);
 int ls_logproof_encode(const struct ls_logproof *p, uint8_t **out, size_t *len);
 
 /*
+ * Writing a LogProof in pieces (a streamed bundle, verify.h): the encoding
+ * of ls_logproof_encode(p) is head || records[0] || ... || records[n-1] ||
+ * tail, where ls_logproof_encode_split gives head and tail (p's records are
+ * not looked at; *head and *tail malloc'd) and ls_lp_inclusion_encode each
+ * records[i] as its LogProof.records field (tag, length, Inclusion), of
+ * ls_lp_inclusion_size(index, proof hashes, dating, dating hashes) bytes
+ * (at most LS_LP_INCLUSION_MAX: out must have room for that).
+ */
+#define LS_LP_INCLUSION_MAX (32 + 2 * LS_TLOG_PROOF_MAX * (2 + LS_TLOG_HASH))
+int ls_logproof_encode_split(const struct ls_logproof *p, uint8_t **head, size_t *head_len,
+			     uint8_t **tail, size_t *tail_len);
+size_t ls_lp_inclusion_size(uint64_t index, size_t n, uint32_t dating, size_t nd);
+size_t ls_lp_inclusion_encode(const struct ls_lp_inclusion *x, uint8_t *out);
+
+/*
  * Decodes a LogProof of len bytes from outside into p (initialised here):
  * bounded by the sizes above, every hash 32 bytes, every proof at most
  * LS_TLOG_PROOF_MAX hashes, notes at most LS_NOTE_MAX bytes.

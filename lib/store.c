@@ -908,6 +908,31 @@ out:
 }
 
 int
+ls_store_last_pos(struct ls_store *s, uint64_t *pos)
+{
+	struct ls_txn t;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, mrc;
+
+	*pos = 0;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	if ((mrc = mdb_cursor_open(t.txn, s->recs, &c)) == 0)
+		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (mrc == 0 && k.mv_size != 8)
+		rc = LS_ERR_STORE;
+	else if (mrc == 0)
+		*pos = ls_be64_get(k.mv_data);
+	else if (mrc != MDB_NOTFOUND)
+		rc = ls_store_err(mrc);
+	if (c != NULL)
+		mdb_cursor_close(c);
+	ls_txn_abort(&t);
+	return rc;
+}
+
+int
 ls_store_evidence(struct ls_store *s,
 		  int (*fn)(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_b,
 			    size_t len_b),

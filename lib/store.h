@@ -283,6 +283,10 @@ int ls_store_log(struct ls_store *s, const struct ls_log_filter *f,
 			   size_t len),
 		 void *arg);
 
+/* The store position of the last record stored (0: none): ls_store_log
+ * up to it lists what is stored now. */
+int ls_store_last_pos(struct ls_store *s, uint64_t *pos);
+
 /* Calls fn for each equivocation evidence pair. */
 int ls_store_evidence(struct ls_store *s,
 		      int (*fn)(void *arg, const uint8_t *env_a, size_t len_a, const uint8_t *env_b,

@@ -696,112 +696,6 @@ split_collect(void *arg, const char *origin, const uint8_t *msg, size_t len)
 	return 0;
 }
 
-/*
- * The LogProof of the n records order[] (store order) against the
- * checkpoint of size (note): each record's inclusion, and its dating
- * checkpoint when an earlier quorum checkpoint holds it; the heads leaf;
- * a head proof for each feed of feeds (NULL: none).
- */
-static int
-log_proof(struct ls_txn *t, uint64_t size, char *note, size_t note_len, const char *log_vkey,
-	  const struct posid *order, size_t n, const struct ls_idmap *feeds, uint8_t **out,
-	  size_t *out_len)
-{
-	struct ls_store *s = t->s;
-	struct ls_logproof lp;
-	uint8_t(*tmp)[LS_TLOG_HASH] = malloc(LS_TLOG_PROOF_MAX * LS_TLOG_HASH);
-	uint8_t(*keys)[LS_KEY_LEN] = NULL, (*kp)[LS_KEY_LEN], zero[LS_KEY_LEN] = {0}, head[32];
-	uint64_t *sizes = NULL, seq, pos;
-	size_t cap = 0, np, nk = 0;
-	int rc = 0;
-
-	ls_logproof_init(&lp);
-	lp.checkpoint = note;
-	lp.checkpoint_len = note_len;
-	if (tmp == NULL || (lp.log_key = strdup(log_vkey)) == NULL ||
-	    (lp.records = calloc(n ? n : 1, sizeof(*lp.records))) == NULL) {
-		rc = LS_ERR_NOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct ls_lp_inclusion *x = &lp.records[i];
-		uint64_t cps, qt;
-		lp.n_records = i + 1;
-		if ((rc = ls_txn_log_index(t, order[i].id, &x->index)) != 0 ||
-		    (rc = ls_store_log_inclusion(s, x->index, size, tmp, &np)) != 0 ||
-		    (rc = proof_copy(&x->proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) != 0)
-			break;
-		rc = ls_store_logged(s, order[i].id, &cps, &qt);
-		if (rc == LS_ERR_NOT_FOUND) {
-			rc = 0;
-			continue;
-		}
-		if (rc != 0 || cps >= size)
-			continue;
-		if ((x->dating = dating_of(s, &lp, &sizes, &cap, cps, &rc)) != 0 &&
-		    ((rc = ls_store_log_inclusion(s, x->index, cps, tmp, &np)) != 0 ||
-		     (rc = proof_copy(&x->dating_proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) !=
-			 0))
-			break;
-	}
-	if (rc != 0)
-		goto out;
-	/* The heads leaf: the checkpoint's last. */
-	rc = ls_store_heads_proof(s, size - 1, zero, &seq, head, &pos, &lp.heads_count, tmp, &np,
-				  lp.heads_root);
-	if ((rc != 0 && rc != LS_ERR_NOT_FOUND) ||
-	    (rc = ls_store_log_inclusion(s, size - 1, size, tmp, &np)) != 0 ||
-	    (rc = proof_copy(&lp.heads_leaf_proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) != 0)
-		goto out;
-	/* A head proof per authority feed carried, in key order. */
-	if (feeds != NULL) {
-		size_t nf = ls_idmap_count(feeds);
-		if ((keys = calloc(nf ? nf : 1, LS_KEY_LEN)) == NULL ||
-		    (lp.heads = calloc(nf ? nf : 1, sizeof(*lp.heads))) == NULL) {
-			rc = LS_ERR_NOMEM;
-			goto out;
-		}
-		kp = keys;
-		ls_idmap_each(feeds, collect_key, &kp);
-		nk = (size_t)(kp - keys);
-		qsort(keys, nk, LS_KEY_LEN, key_cmp);
-	}
-	for (size_t i = 0; i < nk && rc == 0; i++) {
-		struct ls_lp_head *h = &lp.heads[lp.n_heads];
-		uint8_t root[LS_TLOG_HASH];
-		uint64_t count;
-		memcpy(h->author, keys[i], LS_KEY_LEN);
-		rc = ls_store_heads_proof(s, size - 1, keys[i], &h->seq, h->head, &h->position,
-					  &count, tmp, &np, root);
-		if (rc == LS_ERR_NOT_FOUND) {
-			rc = 0;
-			continue;
-		}
-		if (rc == 0 &&
-		    (rc = proof_copy(&h->proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) == 0)
-			lp.n_heads++;
-	}
-	/* Any split-view evidence against this log (its origin is the vkey's
-	 * name): a verifier must learn that the log forked. */
-	if (rc == 0) {
-		const char *plus = strchr(log_vkey, '+');
-		struct split_collect sc = {&lp, log_vkey,
-					   plus ? (size_t)(plus - log_vkey) : strlen(log_vkey), 0};
-		if ((rc = ls_store_splitviews_each(s, split_collect, &sc)) == 1)
-			rc = 0;
-		if (rc == 0)
-			rc = sc.rc;
-	}
-	if (rc == 0)
-		rc = ls_logproof_encode(&lp, out, out_len);
-out:
-	free(tmp);
-	free(keys);
-	free(sizes);
-	ls_logproof_release(&lp);
-	return rc;
-}
-
 static void
 bundle_free(struct bundle *b)
 {
@@ -863,22 +757,250 @@ walk_log(struct bundle *b, struct ls_txn *t, const uint8_t lot[LS_ID_LEN], unsig
 	return rc;
 }
 
+/* ---- the plan of a bundle and its emission (verify.h) ----
+ *
+ * A bundle is a sequence of top-level Bundle fields: the lot, one field per
+ * record, the evidence pairs, the log proof. The plan pins what the bundle
+ * proves at one moment (the walk's read transaction): the records' ids in
+ * store order, the evidence pairs, and with a log the checkpoint size, each
+ * record's dating checkpoint and the LogProof without its inclusions. The
+ * records and the log's tree are immutable, so emission reads them again
+ * by id, a chunk at a time, and writes the same bytes whenever it runs.
+ */
+
+enum plan_phase {
+	PH_LOT,
+	PH_RECORDS,
+	PH_EVIDENCE,
+	PH_LOG_HEAD,
+	PH_INCLUSIONS,
+	PH_LOG_TAIL,
+	PH_DONE
+};
+
+struct ls_bundle_plan {
+	uint8_t lot[LS_ID_LEN];
+	size_t n;
+	uint8_t (*ids)[LS_ID_LEN]; /* store order: dependencies first */
+	uint8_t *ev;               /* the Bundle.evidence fields */
+	size_t ev_len;
+	bool log;
+	uint64_t size;         /* with a log: the checkpoint every proof is into */
+	uint32_t *dating;      /* per record: 1-based dating checkpoint, 0: none */
+	uint64_t *dating_size; /* per dating checkpoint: its size */
+	size_t n_dating;
+	uint8_t *lp_head; /* Bundle.log tag, length, LogProof fields 1-2 */
+	uint8_t *lp_tail; /* LogProof fields 4-9 */
+	size_t lp_head_len, lp_tail_len;
+	uint64_t total, emitted;
+	/* the cursor: item i of phase, off of its bytes already emitted */
+	enum plan_phase phase;
+	size_t i, off;
+	uint8_t *scratch; /* one item: LS_ENVELOPE_MAX + 16 or an inclusion */
+};
+
+static size_t
+put_uvarint(uint8_t *b, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		uint8_t byte = v & 0x7f;
+		v >>= 7;
+		b[n++] = byte | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+static size_t
+uvarint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
+/* Hashes in the RFC 9162 inclusion proof of leaf m in a tree of n leaves. */
+static size_t
+incl_len(uint64_t m, uint64_t n)
+{
+	size_t c = 0;
+
+	while (n > 1) {
+		uint64_t k = 1;
+		while (k << 1 < n)
+			k <<= 1;
+		if (m < k) {
+			n = k;
+		} else {
+			m -= k;
+			n -= k;
+		}
+		c++;
+	}
+	return c;
+}
+
+#define SCRATCH_MAX                                                                                \
+	(LS_ENVELOPE_MAX + 16 > LS_LP_INCLUSION_MAX ? LS_ENVELOPE_MAX + 16 : LS_LP_INCLUSION_MAX)
+
+void
+ls_bundle_plan_free(struct ls_bundle_plan **pp)
+{
+	struct ls_bundle_plan *p;
+
+	if (pp == NULL || (p = *pp) == NULL)
+		return;
+	free(p->ids);
+	free(p->ev);
+	free(p->dating);
+	free(p->dating_size);
+	free(p->lp_head);
+	free(p->lp_tail);
+	free(p->scratch);
+	free(p);
+	*pp = NULL;
+}
+
+/*
+ * The plan's part of the log proof against the checkpoint of size (note,
+ * taken): each record's dating checkpoint (when an earlier quorum
+ * checkpoint holds it) into p->dating, the sizes of those checkpoints, and
+ * the LogProof without its records (the heads leaf, a head proof for each
+ * feed of feeds (NULL: none), the dating notes and split views) encoded
+ * into p->lp_head (with the Bundle.log tag and length) and p->lp_tail. The
+ * inclusions themselves are made when they are emitted.
+ */
 static int
-collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey, unsigned flags,
-	uint8_t **out, size_t *len)
+plan_log(struct ls_txn *t, struct ls_bundle_plan *p, char *note, size_t note_len,
+	 const char *log_vkey, const struct ls_idmap *feeds)
+{
+	struct ls_store *s = t->s;
+	struct ls_logproof lp;
+	uint8_t(*tmp)[LS_TLOG_HASH] = malloc(LS_TLOG_PROOF_MAX * LS_TLOG_HASH);
+	uint8_t(*keys)[LS_KEY_LEN] = NULL, (*kp)[LS_KEY_LEN], zero[LS_KEY_LEN] = {0}, head[32];
+	uint8_t *h = NULL, *tail = NULL;
+	uint64_t seq, pos, incl = 0, size = p->size;
+	size_t cap = 0, np, nk = 0, hl = 0, tl = 0;
+	int rc = 0;
+
+	ls_logproof_init(&lp);
+	lp.checkpoint = note;
+	lp.checkpoint_len = note_len;
+	if (tmp == NULL || (lp.log_key = strdup(log_vkey)) == NULL ||
+	    (p->dating = calloc(p->n ? p->n : 1, sizeof(*p->dating))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		uint64_t index, cps, qt;
+		uint32_t d = 0;
+		if ((rc = ls_txn_log_index(t, p->ids[i], &index)) != 0)
+			break;
+		if (index >= size) {
+			rc = LS_ERR_STORE; /* the walk keeps only records in the checkpoint */
+			break;
+		}
+		rc = ls_store_logged(s, p->ids[i], &cps, &qt);
+		if (rc == LS_ERR_NOT_FOUND)
+			rc = 0;
+		else if (rc == 0 && cps < size &&
+			 (d = dating_of(s, &lp, &p->dating_size, &cap, cps, &rc)) != 0)
+			p->dating[i] = d;
+		if (rc != 0)
+			break;
+		incl += ls_lp_inclusion_size(index, incl_len(index, size), d,
+					     d ? incl_len(index, cps) : 0);
+	}
+	if (rc != 0)
+		goto out;
+	p->n_dating = lp.n_dating;
+	/* The heads leaf: the checkpoint's last. */
+	rc = ls_store_heads_proof(s, size - 1, zero, &seq, head, &pos, &lp.heads_count, tmp, &np,
+				  lp.heads_root);
+	if ((rc != 0 && rc != LS_ERR_NOT_FOUND) ||
+	    (rc = ls_store_log_inclusion(s, size - 1, size, tmp, &np)) != 0 ||
+	    (rc = proof_copy(&lp.heads_leaf_proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) != 0)
+		goto out;
+	/* A head proof per authority feed carried, in key order. */
+	if (feeds != NULL) {
+		size_t nf = ls_idmap_count(feeds);
+		if ((keys = calloc(nf ? nf : 1, LS_KEY_LEN)) == NULL ||
+		    (lp.heads = calloc(nf ? nf : 1, sizeof(*lp.heads))) == NULL) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+		kp = keys;
+		ls_idmap_each(feeds, collect_key, &kp);
+		nk = (size_t)(kp - keys);
+		qsort(keys, nk, LS_KEY_LEN, key_cmp);
+	}
+	for (size_t i = 0; i < nk && rc == 0; i++) {
+		struct ls_lp_head *hp = &lp.heads[lp.n_heads];
+		uint8_t root[LS_TLOG_HASH];
+		uint64_t count;
+		memcpy(hp->author, keys[i], LS_KEY_LEN);
+		rc = ls_store_heads_proof(s, size - 1, keys[i], &hp->seq, hp->head, &hp->position,
+					  &count, tmp, &np, root);
+		if (rc == LS_ERR_NOT_FOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0 &&
+		    (rc = proof_copy(&hp->proof, (const uint8_t(*)[LS_TLOG_HASH])tmp, np)) == 0)
+			lp.n_heads++;
+	}
+	/* Any split-view evidence against this log (its origin is the vkey's
+	 * name): a verifier must learn that the log forked. */
+	if (rc == 0) {
+		const char *plus = strchr(log_vkey, '+');
+		struct split_collect sc = {&lp, log_vkey,
+					   plus ? (size_t)(plus - log_vkey) : strlen(log_vkey), 0};
+		if ((rc = ls_store_splitviews_each(s, split_collect, &sc)) == 1)
+			rc = 0;
+		if (rc == 0)
+			rc = sc.rc;
+	}
+	if (rc != 0 || (rc = ls_logproof_encode_split(&lp, &h, &hl, &tail, &tl)) != 0)
+		goto out;
+	/* Bundle.log: tag, the LogProof's length, then its first fields. */
+	if ((p->lp_head = malloc(1 + 10 + hl)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	p->lp_head[0] = (4 << 3) | 2;
+	p->lp_head_len = 1 + put_uvarint(p->lp_head + 1, hl + incl + tl);
+	memcpy(p->lp_head + p->lp_head_len, h, hl);
+	p->lp_head_len += hl;
+	p->lp_tail = tail;
+	p->lp_tail_len = tl;
+	tail = NULL;
+	p->total += p->lp_head_len + incl + p->lp_tail_len;
+out:
+	free(tmp);
+	free(keys);
+	free(h);
+	free(tail);
+	ls_logproof_release(&lp);
+	return rc;
+}
+
+static int
+plan_make(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey, unsigned flags,
+	  struct ls_bundle_plan **out)
 {
 	struct ls_txn t;
 	struct bundle b = {0};
 	struct first_ev fe = {0};
-	struct posid *order = NULL, *p;
-	const uint8_t **envs = NULL;
-	size_t *lens = NULL, n = 0, note_len = 0, lp_len = 0;
-	uint8_t *lpb = NULL;
+	struct ls_bundle_plan *p = NULL;
+	struct posid *order = NULL, *op;
+	size_t note_len = 0;
 	char *note = NULL;
 	int rc;
 
 	*out = NULL;
-	*len = 0;
 	if (s->no_log)
 		log_vkey = NULL; /* nothing to prove the records in */
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
@@ -894,46 +1016,268 @@ collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey, 
 	ls_idmap_each(b.authors, author_ev, &fe);
 	if ((rc = fe.rc) != 0)
 		goto out;
-
-	n = ls_idmap_count(b.have);
-	if ((order = calloc(n ? n : 1, sizeof(*order))) == NULL ||
-	    (envs = calloc(n ? n : 1, sizeof(*envs))) == NULL ||
-	    (lens = calloc(n ? n : 1, sizeof(*lens))) == NULL) {
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
-	p = order;
-	ls_idmap_each(b.have, collect_pos, &p);
+	memcpy(p->lot, lot, LS_ID_LEN);
+	p->n = ls_idmap_count(b.have);
+	if ((order = calloc(p->n ? p->n : 1, sizeof(*order))) == NULL ||
+	    (p->ids = calloc(p->n ? p->n : 1, LS_ID_LEN)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	op = order;
+	ls_idmap_each(b.have, collect_pos, &op);
 	/* Store order is a dependency order: nothing is stored before what it
 	 * depends on. */
-	qsort(order, n, sizeof(*order), pos_cmp);
-	for (size_t i = 0; i < n; i++) {
+	qsort(order, p->n, sizeof(*order), pos_cmp);
+	p->total = 2 + LS_ID_LEN; /* Bundle.lot */
+	for (size_t i = 0; i < p->n; i++) {
 		MDB_val env;
+		memcpy(p->ids[i], order[i].id, LS_ID_LEN);
 		if ((rc = ls_txn_envelope(&t, order[i].id, &env)) != 0)
 			goto out;
-		envs[i] = env.mv_data;
-		lens[i] = env.mv_size;
+		p->total += 1 + uvarint_len(env.mv_size) + env.mv_size;
 	}
+	free(order);
+	order = NULL;
+	/* The evidence pairs, copied: in a stable order, the same node makes
+	 * the same bundle. */
+	if (fe.n > 1)
+		qsort(fe.ev, fe.n, sizeof(*fe.ev), ev_cmp);
+	if (fe.n > 0 && (rc = ls_bundle_encode_log(NULL, NULL, 0, NULL, fe.ev, fe.n, NULL, 0,
+						   &p->ev, &p->ev_len)) != 0)
+		goto out;
+	p->total += p->ev_len;
 	if (log_vkey != NULL) {
-		rc = log_proof(&t, b.limit, note, note_len, log_vkey, order, n, b.feeds, &lpb,
-			       &lp_len);
+		p->log = true;
+		p->size = b.limit;
+		rc = plan_log(&t, p, note, note_len, log_vkey, b.feeds);
 		note = NULL; /* taken */
 		if (rc != 0)
 			goto out;
 	}
-	/* In a stable order: the same node makes the same bundle. */
-	if (fe.n > 1)
-		qsort(fe.ev, fe.n, sizeof(*fe.ev), ev_cmp);
-	rc = ls_bundle_encode_log(envs, lens, n, lot, fe.ev, fe.n, lpb, lp_len, out, len);
+	if ((p->scratch = malloc(SCRATCH_MAX)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	*out = p;
+	p = NULL;
 out:
 	free(note);
-	free(lpb);
 	free(fe.ev);
 	free(order);
-	free(envs);
-	free(lens);
 	bundle_free(&b);
 	ls_txn_abort(&t);
+	ls_bundle_plan_free(&p);
+	return rc;
+}
+
+int
+ls_bundle_plan_new(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey,
+		   unsigned flags, struct ls_bundle_plan **out)
+{
+	return plan_make(s, lot, log_vkey, flags, out);
+}
+
+uint64_t
+ls_bundle_plan_size(const struct ls_bundle_plan *p)
+{
+	return p->total;
+}
+
+size_t
+ls_bundle_plan_records(const struct ls_bundle_plan *p)
+{
+	return p->n;
+}
+
+size_t
+ls_bundle_plan_mem(const struct ls_bundle_plan *p)
+{
+	return sizeof(*p) + p->n * (LS_ID_LEN + (p->log ? sizeof(*p->dating) : 0)) + p->ev_len +
+	       p->n_dating * sizeof(*p->dating_size) + p->lp_head_len + p->lp_tail_len +
+	       SCRATCH_MAX;
+}
+
+/* Item p->i of the phase: *item points at its bytes (pinned, or made in
+ * p->scratch from the store), 0 at the end of the phase (*len 0). */
+static int
+plan_item(struct ls_bundle_plan *p, struct ls_txn *t, const uint8_t **item, size_t *len)
+{
+	uint8_t(*tmp)[LS_TLOG_HASH] = NULL;
+	int rc = 0;
+
+	*item = NULL;
+	*len = 0;
+	switch (p->phase) {
+	case PH_LOT:
+		if (p->i > 0)
+			return 0;
+		p->scratch[0] = (2 << 3) | 2;
+		p->scratch[1] = LS_ID_LEN;
+		memcpy(p->scratch + 2, p->lot, LS_ID_LEN);
+		*item = p->scratch;
+		*len = 2 + LS_ID_LEN;
+		return 0;
+	case PH_RECORDS: {
+		MDB_val env;
+		size_t off = 0;
+		if (p->i >= p->n)
+			return 0;
+		if ((rc = ls_txn_envelope(t, p->ids[p->i], &env)) != 0)
+			return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc; /* records stay */
+		if (env.mv_size > LS_ENVELOPE_MAX)
+			return LS_ERR_STORE;
+		p->scratch[off++] = (1 << 3) | 2;
+		off += put_uvarint(p->scratch + off, env.mv_size);
+		memcpy(p->scratch + off, env.mv_data, env.mv_size);
+		*item = p->scratch;
+		*len = off + env.mv_size;
+		return 0;
+	}
+	case PH_EVIDENCE:
+		if (p->i > 0 || p->ev_len == 0)
+			return 0;
+		*item = p->ev;
+		*len = p->ev_len;
+		return 0;
+	case PH_LOG_HEAD:
+		if (p->i > 0 || !p->log)
+			return 0;
+		*item = p->lp_head;
+		*len = p->lp_head_len;
+		return 0;
+	case PH_INCLUSIONS: {
+		struct ls_lp_inclusion x;
+		uint8_t(*dtmp)[LS_TLOG_HASH];
+		if (!p->log || p->i >= p->n)
+			return 0;
+		if ((tmp = malloc(2 * LS_TLOG_PROOF_MAX * LS_TLOG_HASH)) == NULL)
+			return LS_ERR_NOMEM;
+		dtmp = tmp + LS_TLOG_PROOF_MAX;
+		memset(&x, 0, sizeof(x));
+		x.dating = p->dating[p->i];
+		x.proof.h = tmp;
+		x.dating_proof.h = dtmp;
+		if ((rc = ls_txn_log_index(t, p->ids[p->i], &x.index)) != 0 ||
+		    (rc = ls_store_log_inclusion(t->s, x.index, p->size, tmp, &x.proof.n)) != 0)
+			goto out;
+		if (x.dating != 0 &&
+		    (x.dating > p->n_dating ||
+		     (rc = ls_store_log_inclusion(t->s, x.index, p->dating_size[x.dating - 1], dtmp,
+						  &x.dating_proof.n)) != 0)) {
+			rc = rc ? rc : LS_ERR_STORE;
+			goto out;
+		}
+		/* The plan counted on proofs of RFC 9162's lengths. */
+		if (x.proof.n != incl_len(x.index, p->size) ||
+		    (x.dating != 0 &&
+		     x.dating_proof.n != incl_len(x.index, p->dating_size[x.dating - 1]))) {
+			rc = LS_ERR_STORE;
+			goto out;
+		}
+		*len = ls_lp_inclusion_encode(&x, p->scratch);
+		*item = p->scratch;
+		break;
+	}
+	case PH_LOG_TAIL:
+		if (p->i > 0 || !p->log)
+			return 0;
+		*item = p->lp_tail;
+		*len = p->lp_tail_len;
+		return 0;
+	case PH_DONE: return 0;
+	}
+out:
+	free(tmp);
+	return rc;
+}
+
+int
+ls_bundle_plan_emit(struct ls_bundle_plan *p, struct ls_store *s, uint8_t *buf, size_t cap,
+		    size_t *len, bool *done)
+{
+	struct ls_txn t;
+	size_t n = 0;
+	int rc;
+
+	*len = 0;
+	*done = p->phase == PH_DONE;
+	if (*done)
+		return 0;
+	if (cap == 0)
+		return LS_ERR_INVALID;
+	if ((rc = ls_txn_begin(s, false, &t)) != 0)
+		return rc;
+	while (n < cap && p->phase != PH_DONE && p->emitted + n < p->total) {
+		const uint8_t *item;
+		size_t ilen, take;
+		if ((rc = plan_item(p, &t, &item, &ilen)) != 0)
+			break;
+		if (ilen == 0) { /* the phase is over */
+			p->phase++;
+			p->i = p->off = 0;
+			continue;
+		}
+		if (p->off > ilen) {
+			rc = LS_ERR_STORE;
+			break;
+		}
+		/* An item split across chunks is made again for the next one
+		 * (the same bytes), its first off bytes skipped. */
+		take = ilen - p->off < cap - n ? ilen - p->off : cap - n;
+		memcpy(buf + n, item + p->off, take);
+		n += take;
+		p->off += take;
+		if (p->off == ilen) {
+			p->i++;
+			p->off = 0;
+		}
+	}
+	ls_txn_abort(&t);
+	if (rc != 0)
+		return rc;
+	p->emitted += n;
+	if (p->emitted == p->total)
+		p->phase = PH_DONE; /* the items left are empty */
+	if (p->phase == PH_DONE && p->emitted != p->total)
+		return LS_ERR_STORE; /* what the plan counted is not what came */
+	*len = n;
+	*done = p->phase == PH_DONE;
+	return 0;
+}
+
+/* The whole bundle: the plan, emitted in one piece. */
+static int
+collect(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey, unsigned flags,
+	uint8_t **out, size_t *len)
+{
+	struct ls_bundle_plan *p = NULL;
+	uint8_t *buf = NULL;
+	bool done = false;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = plan_make(s, lot, log_vkey, flags, &p)) != 0)
+		return rc;
+	if (p->total > SIZE_MAX - 1 || (buf = malloc((size_t)p->total)) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = ls_bundle_plan_emit(p, s, buf, (size_t)p->total, len, &done)) == 0 && !done)
+		rc = LS_ERR_STORE;
+	if (rc == 0) {
+		*out = buf;
+		buf = NULL;
+	} else {
+		*len = 0;
+	}
+out:
+	free(buf);
+	ls_bundle_plan_free(&p);
 	return rc;
 }
 

@@ -247,6 +247,48 @@ int ls_bundle_collect_log(struct ls_store *s, const uint8_t lot[LS_ID_LEN], cons
 			  unsigned flags, uint8_t **out, size_t *len);
 
 /*
+ * A bundle in chunks (a reply streamed to a client): the plan pins, at one
+ * moment, what ls_bundle_collect_log (log_vkey non-NULL) or
+ * ls_bundle_collect (NULL) would write: the ordered record ids, the
+ * evidence pairs, and with a log the checkpoint size, each record's dating
+ * checkpoint and the log proof without its inclusions. Emission reads the
+ * records and proofs again by id (they are immutable), so the
+ * concatenation of every chunk is byte for byte the bundle those functions
+ * return at the moment of the plan, however long emission takes and
+ * whatever arrives meanwhile. (Those functions are a plan emitted in one
+ * chunk.)
+ *
+ * Memory: the plan holds 32 bytes per record (36 with a log), the evidence
+ * pairs (at most two envelopes per author that equivocated), the log
+ * proof's checkpoint notes and head proofs, and one item of scratch
+ * (LS_ENVELOPE_MAX + 16 bytes); ls_bundle_plan_mem() tells. Making it walks
+ * the bundle as ls_bundle_collect does (its id maps, freed on return).
+ *
+ * ls_bundle_plan_new: the errors of ls_bundle_collect_log / ls_bundle_collect
+ * (LS_ERR_NOT_FOUND, LS_ERR_BUSY, a store error, LS_ERR_NOMEM); *out freed
+ * with ls_bundle_plan_free. A plan is used by one thread at a time.
+ */
+struct ls_bundle_plan;
+int ls_bundle_plan_new(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey,
+		       unsigned flags, struct ls_bundle_plan **out);
+/* Bytes of the whole bundle, records in it, bytes the plan holds. */
+uint64_t ls_bundle_plan_size(const struct ls_bundle_plan *p);
+size_t ls_bundle_plan_records(const struct ls_bundle_plan *p);
+size_t ls_bundle_plan_mem(const struct ls_bundle_plan *p);
+/*
+ * Writes the next bytes of the bundle into buf (cap > 0 bytes): exactly cap
+ * unless the bundle ends first; *done once the last byte was written
+ * (*len 0 when called again after that). One read transaction per call.
+ * LS_ERR_STORE when a record of the plan is gone or a proof is not what the
+ * plan counted (the store was replaced under it), a store error, NOMEM; the
+ * plan is then unusable (free it).
+ */
+int ls_bundle_plan_emit(struct ls_bundle_plan *p, struct ls_store *s, uint8_t *buf, size_t cap,
+			size_t *len, bool *done);
+/* Frees *p and sets it to NULL. NULL-safe. */
+void ls_bundle_plan_free(struct ls_bundle_plan **p);
+
+/*
  * Whether the n stored records ids are all part of lot's bundle in s (the
  * same walk as ls_bundle_collect, authority feeds whole to their heads in
  * s): 0 with *first_extra = n when they are,

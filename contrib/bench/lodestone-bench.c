@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@ static int cmd_api(int argc, char **argv);
 static int cmd_witness(int argc, char **argv);
 static int cmd_gossip(int argc, char **argv);
 static int cmd_log(int argc, char **argv);
+static int cmd_stream(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cmd cmds[] = {
@@ -61,6 +63,7 @@ static const struct cmd cmds[] = {
     {"gossip", cmd_gossip, "records written at one of K daemons on loopback reaching all of them"},
     {"ingest", cmd_ingest, "store ingest throughput with and without the Merkle log"},
     {"log", cmd_log, "Merkle log of N leaves: append, root, proof build and check, proof size"},
+    {"stream", cmd_stream, "a bundle of N ancestors streamed out of lodestoned and verified"},
     {"verify", cmd_verify, "provenance, export and origin of a lot with N ancestors"},
     {"witness", cmd_witness,
      "cosignature round trip between two daemons, checkpoint lag under load"},
@@ -2430,6 +2433,236 @@ out:
 	free(r2c);
 	free(lags);
 	free(nodes);
+	return status;
+}
+
+/* ---- stream: a bundle bigger than one API message, through a daemon ---- */
+
+/* The "NAME: N kB" line of /proc/pid/status (0: unknown). */
+static long
+status_kb(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, name, strlen(name)) == 0 && line[strlen(name)] == ':' &&
+		    sscanf(line + strlen(name) + 1, "%ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Runs the client next to this program with argv (NULL-terminated, argv[0]
+ * ignored), stdout to /dev/null; its exit status, seconds and peak RSS.
+ * The peak is the child's VmHWM read while it runs (every few ms):
+ * ru_maxrss would count this process's pages, which a child holds until it
+ * execs.
+ */
+static int
+run_client_rusage(char *const argv[], double *secs, long *maxrss_kb)
+{
+	char exe[4096], path[4200], *slash;
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	double t0;
+	pid_t pid;
+	int ws = 0;
+
+	*secs = 0;
+	*maxrss_kb = 0;
+	if (el < 0)
+		return -1;
+	exe[el] = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	snprintf(path, sizeof(path), "%s/lodestone", exe);
+	fflush(NULL);
+	t0 = now_s();
+	if ((pid = fork()) == 0) {
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		execv(path, argv);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	for (;;) {
+		char comm[64] = "", cpath[64];
+		FILE *f;
+		long kb = 0;
+		/* Before its exec the child is a copy of this process: skip that. */
+		snprintf(cpath, sizeof(cpath), "/proc/%ld/comm", (long)pid);
+		if ((f = fopen(cpath, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), f) == NULL)
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (strcmp(comm, "lodestone\n") == 0)
+			kb = status_kb(pid, "VmHWM");
+		pid_t w = waitpid(pid, &ws, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0)
+			return -1;
+		if (kb > *maxrss_kb)
+			*maxrss_kb = kb;
+		usleep(2000);
+	}
+	*secs = now_s() - t0;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+}
+
+static int
+cmd_stream(int argc, char **argv)
+{
+	size_t n = 100000, chunk = 0, bad = 0;
+	const char *parent = getenv("TMPDIR");
+	struct signer *auth = calloc(1, sizeof(*auth)), *p = calloc(1, sizeof(*p));
+	struct item *items = NULL;
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_api *a = NULL;
+	char dir[4096], data[4200], trust[4200], endpoint[4300], out[4200], lsd[4096];
+	char chunk_arg[32], hex[LS_HEX_KEY_LEN + 1];
+	bool have_dir = false, keep = false;
+	uint8_t lot[LS_ID_LEN];
+	pid_t pid = -1;
+	double t_bundle = 0, t_verify = 0;
+	long rss_client = 0, rss_verify = 0, rss_daemon = 0, anon_daemon = 0;
+	struct stat sb;
+	int c, rc, status = 1, ex;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "n:c:d:kh")) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_size(optarg, "-n", 1, &n) != 0)
+				return 2;
+			break;
+		case 'c':
+			if (parse_size(optarg, "-c", 256, &chunk) != 0)
+				return 2;
+			break;
+		case 'd': parent = optarg; break;
+		case 'k': keep = true; break;
+		case 'h':
+			printf(
+			    "usage: lodestone-bench stream [-n ANCESTORS] [-c CHUNK] [-d DIR] "
+			    "[-k]\n\n"
+			    "Builds a lot with ANCESTORS ancestors (default 100000: a "
+			    "registration\n"
+			    "and a chain of transformations) in a store, starts lodestoned on it\n"
+			    "(it logs them and signs a checkpoint), then `lodestone bundle` "
+			    "streams\n"
+			    "the lot's bundle with its log proof out of the daemon in chunks of\n"
+			    "CHUNK bytes (default: the daemon's, 1 MiB) and `lodestone\n"
+			    "verify-bundle` checks the file.\n"
+			    "figures: stream_ancestors, stream_bundle_bytes, stream_over_old_cap\n"
+			    "(1: over the old 16 MiB reply cap), stream_bundle_ms,\n"
+			    "stream_client_rss_kb, stream_daemon_rss_kb (peak RSS of the client\n"
+			    "and of the daemon), stream_verify_ms, stream_verify_exit,\n"
+			    "stream_verify_rss_kb. -k keeps the directory (stream_dir).\n");
+			return 0;
+		default: return 2;
+		}
+	}
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	if (auth == NULL || p == NULL || (items = calloc(n + 1, sizeof(*items))) == NULL ||
+	    daemon_path(lsd, sizeof(lsd)) != 0)
+		goto out;
+	crypto_sign_keypair(auth->pk, auth->sk);
+	crypto_sign_keypair(p->pk, p->sk);
+	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[0]) != 0 ||
+	    make_lot(p, 0, &items[1]) != 0)
+		goto out;
+	{
+		struct ls_record *r = NULL;
+		if (ls_record_decode(items[1].env, items[1].len, &r, NULL) != 0)
+			goto out;
+		memcpy(lot, r->id, LS_ID_LEN);
+		ls_record_free(r);
+	}
+	for (size_t i = 1; i < n; i++)
+		if (make_step(p, lot, 25000000, i, &items[i + 1], lot) != 0)
+			goto out;
+	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(trust, sizeof(trust), "%s/authority.pub", dir);
+	snprintf(endpoint, sizeof(endpoint), "ipc://%s/api.sock", data);
+	snprintf(out, sizeof(out), "%s/lot.bundle", dir);
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
+	o.n_anchors = 1;
+	if (mkdir(data, 0700) != 0 || (rc = ls_store_open(data, &o, &s, &ctx)) != 0 ||
+	    (rc = ingest_all(s, items, n + 1, DEFAULT_BATCH, &bad)) != 0 || bad != 0) {
+		fprintf(stderr, "lodestone-bench: cannot build the chain\n");
+		goto out;
+	}
+	ls_store_close(&s);
+	if (write_pub(trust, auth->pk) != 0)
+		goto out;
+	snprintf(chunk_arg, sizeof(chunk_arg), "%zu", chunk);
+	{
+		char *dargv[] = {lsd,       "--data-dir",  data,   "--trust",
+				 trust,     "--log-level", "warn", "--stream-chunk",
+				 chunk_arg, NULL};
+		if (chunk == 0)
+			dargv[7] = NULL;
+		if ((pid = spawn_daemon(lsd, dargv)) < 0 || wait_api(endpoint, &pid, &a) != 0)
+			goto out;
+	}
+	ls_api_close(&a);
+	ls_hex(lot, LS_ID_LEN, hex);
+	{
+		/* The client waits for the daemon's first checkpoint itself. */
+		char *cargv[] = {"lodestone", "--api", endpoint, "bundle", hex, "-o", out, NULL};
+		ex = run_client_rusage(cargv, &t_bundle, &rss_client);
+	}
+	rss_daemon = status_kb(pid, "VmHWM");
+	anon_daemon = status_kb(pid, "RssAnon");
+	if (ex != 0 || stat(out, &sb) != 0) {
+		fprintf(stderr, "lodestone-bench: lodestone bundle exited %d\n", ex);
+		goto out;
+	}
+	{
+		char *vargv[] = {"lodestone", "verify-bundle", out, "--trust", trust, NULL};
+		ex = run_client_rusage(vargv, &t_verify, &rss_verify);
+	}
+	printf("stream_ancestors %zu records\n", n);
+	printf("stream_bundle_bytes %lld bytes\n", (long long)sb.st_size);
+	printf("stream_over_old_cap %d flag\n", (size_t)sb.st_size > LS_API_RESPONSE_MAX);
+	printf("stream_bundle_ms %.1f ms\n", t_bundle * 1000);
+	printf("stream_client_rss_kb %ld kB\n", rss_client);
+	printf("stream_daemon_rss_kb %ld kB\n", rss_daemon);
+	printf("stream_daemon_anon_kb %ld kB\n", anon_daemon);
+	printf("stream_verify_ms %.1f ms\n", t_verify * 1000);
+	printf("stream_verify_exit %d status\n", ex);
+	printf("stream_verify_rss_kb %ld kB\n", rss_verify);
+	status = ex == 0 ? 0 : 1;
+out:
+	ls_api_close(&a);
+	stop_child(&pid);
+	ls_store_close(&s);
+	if (have_dir && keep)
+		printf("stream_dir %s\n", dir);
+	else if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(items, n + 1);
+	if (auth != NULL)
+		sodium_memzero(auth, sizeof(*auth));
+	if (p != NULL)
+		sodium_memzero(p, sizeof(*p));
+	free(auth);
+	free(p);
 	return status;
 }
 
