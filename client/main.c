@@ -64,8 +64,9 @@ static const struct cmd commands[] = {
      "                     [--valid-from DATE] [--valid-until DATE] [--general]\n"
      "                     [--no-reexport-to CC[,CC...]] [--no-military]\n"
      "--max-grams is required for material items, not for technology (tech:CAT) alone\n"},
-    {"log", cmd_log, "list records in the order the daemon accepted them",
-     "lodestone log [--author HEX] [--type TYPE] [--since DATE] [--limit N]\n"},
+    {"log", cmd_log, "list records, the newest the daemon accepted first",
+     "lodestone log [--author HEX] [--type TYPE] [--since DATE] [--limit N] [--reverse]\n"
+     "the filters combine; --reverse: the oldest first\n"},
     {"lot receive", cmd_lot_receive, "accept a transfer addressed to you, or take back a shortfall",
      "lodestone lot receive -k KEY TRANSFER_ID|RECEIPT_ID [--grams N] [--reason TEXT]\n"
      "fewer grams than sent need --reason; the rest goes back to the sender, who takes\n"

@@ -770,11 +770,12 @@ log_print(void *arg, const struct ls_api_response *chunk)
 int
 cmd_log(struct cli *c, int argc, char **argv)
 {
-	enum { OPT_AUTHOR = CLI_OPT_FIRST_LOCAL, OPT_TYPE, OPT_SINCE, OPT_LIMIT };
+	enum { OPT_AUTHOR = CLI_OPT_FIRST_LOCAL, OPT_TYPE, OPT_SINCE, OPT_LIMIT, OPT_REVERSE };
 	static const struct option longopts[] = {{"author", required_argument, NULL, OPT_AUTHOR},
 						 {"type", required_argument, NULL, OPT_TYPE},
 						 {"since", required_argument, NULL, OPT_SINCE},
 						 {"limit", required_argument, NULL, OPT_LIMIT},
+						 {"reverse", no_argument, NULL, OPT_REVERSE},
 						 CLI_COMMON_LONGOPTS};
 	struct ls_log_filter f;
 	struct ls_err_ctx ctx = {{0}};
@@ -783,8 +784,10 @@ cmd_log(struct cli *c, int argc, char **argv)
 	int ch, rc = CLI_OK;
 
 	memset(&f, 0, sizeof(f));
+	f.newest_first = true; /* as git log: the newest first; --reverse for the oldest */
 	while ((ch = cli_getopt(c, argc, argv, "n:", longopts)) != -1) {
 		switch (ch) {
+		case OPT_REVERSE: f.newest_first = false; break;
 		case OPT_AUTHOR:
 			if ((rc = cli_parse_key(c, "--author", optarg, f.author)) != CLI_OK)
 				return rc;

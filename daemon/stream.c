@@ -310,7 +310,9 @@ log_chunk(struct lsd_streams *ss, struct stream *st, struct ls_store *store,
 		return rc;
 	if (c.err != 0)
 		return c.err;
-	if (resp->log.n > 0)
+	if (resp->log.n > 0 && st->log.f.newest_first)
+		st->log.f.before_pos = c.last;
+	else if (resp->log.n > 0)
 		st->log.f.after_pos = c.last;
 	resp->log.more = c.full;
 	resp->stream.done = !c.full;
@@ -448,6 +450,10 @@ lsd_stream_start(struct lsd_streams *ss, struct ls_store *store, const char *log
 		st->log.f = req->log;
 		if ((rc = ls_store_last_pos(store, &st->log.end)) != 0)
 			rc = ls_err_set(ctx, rc, "log: %s", ls_strerror(rc));
+		/* backwards: from the last record stored now */
+		if (rc == 0 && st->log.f.newest_first &&
+		    (st->log.f.before_pos == 0 || st->log.f.before_pos > st->log.end))
+			st->log.f.before_pos = st->log.end + 1;
 		mem = sizeof(*st);
 		break;
 	default:

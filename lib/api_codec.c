@@ -383,6 +383,10 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 		    f->limit > LS_API_LOG_PAGE_MAX ? LS_API_LOG_PAGE_MAX : (uint32_t)f->limit;
 		log.has_after = f->after_pos != 0;
 		log.after = f->after_pos;
+		log.has_newest_first = f->newest_first;
+		log.newest_first = f->newest_first;
+		log.has_before = f->before_pos != 0;
+		log.before = f->before_pos;
 		log.has_stream = req->stream;
 		log.stream = req->stream;
 		m.kind_case = LODESTONE__API__REQUEST__KIND_LOG;
@@ -548,6 +552,8 @@ from_log_request(struct ls_log_filter *f, const Lodestone__Api__LogRequest *l,
 	f->since = l->has_since ? l->since : 0;
 	f->limit = l->has_limit ? l->limit : 0;
 	f->after_pos = l->has_after ? l->after : 0;
+	f->newest_first = l->has_newest_first && l->newest_first;
+	f->before_pos = l->has_before ? l->before : 0;
 	return 0;
 }
 
@@ -1737,7 +1743,11 @@ dec_log(struct ls_api_response *r, const Lodestone__Api__LogResult *s, struct ls
 		if (x->envelope.len == 0 || x->envelope.len > LS_ENVELOPE_MAX)
 			return ls_err_set(ctx, LS_ERR_MALFORMED, "log envelope %zu is %zu bytes", i,
 					  x->envelope.len);
-		if (i > 0 && x->position <= s->entries[i - 1]->position)
+		/* store order, forwards or (newest first) backwards, never both */
+		if (i > 0 &&
+		    (x->position == s->entries[i - 1]->position ||
+		     (i > 1 && (x->position > s->entries[i - 1]->position) !=
+				   (s->entries[i - 1]->position > s->entries[i - 2]->position))))
 			return ls_err_set(ctx, LS_ERR_MALFORMED, "log positions are out of order");
 		if ((p->entries[i].env = malloc(x->envelope.len)) == NULL)
 			return LS_ERR_NOMEM;

@@ -875,6 +875,7 @@ ls_store_log(struct ls_store *s, const struct ls_log_filter *f,
 	MDB_val k, v;
 	uint8_t start[8];
 	size_t emitted = 0;
+	bool back;
 	int rc, mrc;
 
 	if ((rc = ls_txn_begin(s, false, &t)) != 0)
@@ -883,12 +884,26 @@ ls_store_log(struct ls_store *s, const struct ls_log_filter *f,
 		rc = ls_store_err(mrc);
 		goto out;
 	}
-	ls_be64_put(start, f != NULL ? f->after_pos + 1 : 1);
+	back = f != NULL && f->newest_first;
 	k.mv_size = 8;
 	k.mv_data = start;
-	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	if (!back) {
+		ls_be64_put(start, f != NULL ? f->after_pos + 1 : 1);
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	} else if (f->before_pos == 0) {
+		mrc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	} else {
+		/* the last position below before_pos */
+		ls_be64_put(start, f->before_pos);
+		mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		mrc = mrc == 0              ? mdb_cursor_get(c, &k, &v, MDB_PREV)
+		      : mrc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST)
+					    : mrc;
+	}
+	for (; mrc == 0; mrc = mdb_cursor_get(c, &k, &v, back ? MDB_PREV : MDB_NEXT)) {
 		struct ls_record *r = NULL;
+		if (back && k.mv_size == 8 && ls_be64_get(k.mv_data) <= f->after_pos)
+			break;
 		if (k.mv_size != 8 || ls_record_decode(v.mv_data, v.mv_size, &r, NULL) != 0)
 			continue;
 		if (log_match(f, r)) {

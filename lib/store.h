@@ -267,16 +267,19 @@ int ls_store_stats(struct ls_store *s, struct ls_store_stats *st);
 struct ls_log_filter {
 	bool has_author;
 	uint8_t author[LS_KEY_LEN];
-	enum ls_rtype type; /* LS_REC_NONE: every type */
-	uint64_t since;     /* timestamp lower bound, 0: none */
-	uint64_t after_pos; /* start after this store position (0: from the start) */
-	size_t limit;       /* 0: no limit */
+	enum ls_rtype type;  /* LS_REC_NONE: every type */
+	uint64_t since;      /* timestamp lower bound, 0: none */
+	uint64_t after_pos;  /* start after this store position (0: from the start); with
+				newest_first, stop there */
+	size_t limit;        /* 0: no limit */
+	bool newest_first;   /* the newest records first (store order backwards) */
+	uint64_t before_pos; /* newest_first: start before this position (0: at the last) */
 };
 
 /*
  * Calls fn for each stored record that passes f, in store order (the order in
- * which they were accepted). pos is the record's store position. fn returns 0
- * to go on. Returns 0, fn's non-zero value, or an error.
+ * which they were accepted), or backwards with f->newest_first. pos is the record's store position.
+ * fn returns 0 to go on. Returns 0, fn's non-zero value, or an error.
  */
 int ls_store_log(struct ls_store *s, const struct ls_log_filter *f,
 		 int (*fn)(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env,

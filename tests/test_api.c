@@ -942,7 +942,7 @@ test_api_response_malformed(void **state)
 	struct ls_ingest_result res[1];
 	struct ls_origin_part country[2] = {{"CN", 700}, {"MM", 299}};
 	struct ls_origin_elem elem;
-	struct ls_api_log_entry entries[2];
+	struct ls_api_log_entry entries[3];
 	uint8_t buf[128], inner[64], id[LS_ID_LEN] = {0}, env[4] = {1, 2, 3, 4};
 	uint8_t *big;
 	size_t n;
@@ -1011,7 +1011,14 @@ test_api_response_malformed(void **state)
 	in.log.n = 2;
 	in.log.entries = entries;
 	assert_int_equal(resp_encode_decode(&in), LS_ERR_MALFORMED);
+	entries[1].pos = 4; /* newest first: backwards is in order */
+	assert_int_equal(resp_encode_decode(&in), 0);
 	entries[1].pos = 6;
+	entries[2] = entries[0];
+	entries[2].pos = 3; /* forwards, then backwards: out of order */
+	in.log.n = 3;
+	assert_int_equal(resp_encode_decode(&in), LS_ERR_MALFORMED);
+	in.log.n = 2;
 	entries[1].len = 0;
 	assert_int_equal(resp_encode_decode(&in), LS_ERR_MALFORMED);
 

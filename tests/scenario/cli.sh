@@ -437,6 +437,18 @@ check "log --limit 2 prints 2 lines" test "$(grep -c '' <<<"$OUT")" -eq 2
 expect 0 "log --author" --json log --author "$T/auth.key.pub"
 check "log --author keeps that author's records" \
 	jtest "@j > 5 && !grep { \$_->{author} ne '$auth_PK' } @j" <<<"$OUT"
+expect 0 "log --reverse" --json log --reverse
+REV=$OUT
+expect 0 "log, newest first" --json log
+check "log: the newest record first, --reverse the oldest first, each the other backwards" \
+	test "$(jget 'join(",", map { $_->{id} } reverse @j)' <<<"$REV")" = \
+	"$(jget 'join(",", map { $_->{id} } @j)' <<<"$OUT")"
+check "  the first record of --reverse is the trust anchor's own first (seq 1)" \
+	jtest '$j->{seq} == 1 && $j->{type} eq "certificate"' <<<"$REV"
+expect 0 "log --type lot --author --limit 1 combine: the newest lot of one author" \
+	--json log --type lot --author "$T/mine.key.pub" --limit 1
+check "  one lot of that author, the newest of them" \
+	jtest "@j == 1 && \$j->{type} eq 'lot' && \$j->{author} eq '$mine_PK' && \$j->{id} eq '$DUP1'" <<<"$OUT"
 expect 0 "log --since the future" log --since 2999-01-01
 check "log --since the future prints nothing" test -z "$OUT"
 expect_err 2 "--type 'gold' unknown" "log with a bad type" log --type gold
