@@ -27,7 +27,7 @@
 #include "util.h"
 
 #define POLL_TIMEOUT_MS 1000 /* the loop's longest sleep */
-#define POLL_MAX        64   /* sockets polled: the API, the ZAP handler, gossip */
+#define POLL_MAX        65   /* sockets polled: the API and its answers, the ZAP handler, gossip */
 
 static volatile sig_atomic_t quit;
 
@@ -44,6 +44,7 @@ static const char usage_text[] =
     "                  [--trust FILE.pub]... [--config FILE] [--log-level LEVEL]\n"
     "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
     "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
+    "                  [--readers N]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n";
 
@@ -67,6 +68,7 @@ static const struct option long_options[] = {
     {"witness-quorum", required_argument, NULL, 'Q'},
     {"witness-grace", required_argument, NULL, 'G'},
     {"checkpoint-interval", required_argument, NULL, 'I'},
+    {"readers", required_argument, NULL, 'r'},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
@@ -386,35 +388,38 @@ run(struct lsd_config *cfg)
 		goto out;
 	}
 	info.tlog = tlog;
-	if ((rc = lsd_api_open(zctx, store, &info, &api, &ctx)) != 0) {
+	if ((rc = lsd_api_open(zctx, store, &info, cfg->readers, &api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
 	}
 	if (cfg->n_trust == 0)
 		log_warn("no --trust key: no authority is trusted, so no certificate, policy or "
 			 "license will be accepted");
-	log_info("serving '%s' on %s, node key %s", cfg->data_dir, cfg->api,
-		 ls_hex(kp->pk, LS_KEY_LEN, hex));
+	log_info("serving '%s' on %s, node key %s, %u reader thread(s)", cfg->data_dir, cfg->api,
+		 ls_hex(kp->pk, LS_KEY_LEN, hex), cfg->readers);
 	log_info("log %s, checkpoint every %u s", logkeys.origin, cfg->checkpoint_interval);
 	sigprocmask(SIG_UNBLOCK, &blocked, NULL);
 
 	status = 0;
 	while (!quit) {
 		zmq_pollitem_t items[POLL_MAX];
-		void *socks[POLL_MAX - 1];
-		size_t ns = gossip ? lsd_gossip_sockets(gossip, socks, POLL_MAX - 1) : 0;
+		void *socks[POLL_MAX - 2];
+		void *answers = lsd_api_answers_socket(api);
+		size_t na = answers != NULL ? 2 : 1;
+		size_t ns = gossip ? lsd_gossip_sockets(gossip, socks, POLL_MAX - 2) : 0;
 		long timeout = gossip ? lsd_gossip_timeout(gossip) : POLL_TIMEOUT_MS;
 		long seal = lsd_tlog_timeout(tlog);
 		int n;
 
 		items[0] = (zmq_pollitem_t){lsd_api_socket(api), 0, ZMQ_POLLIN, 0};
+		items[1] = (zmq_pollitem_t){answers, 0, ZMQ_POLLIN, 0};
 		for (size_t i = 0; i < ns; i++)
-			items[1 + i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
+			items[na + i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
 		if (timeout > POLL_TIMEOUT_MS)
 			timeout = POLL_TIMEOUT_MS;
 		if (seal < timeout)
 			timeout = seal;
-		n = zmq_poll(items, (int)(1 + ns), timeout);
+		n = zmq_poll(items, (int)(na + ns), timeout);
 		if (n == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -422,7 +427,8 @@ run(struct lsd_config *cfg)
 			status = 1;
 			break;
 		}
-		if ((items[0].revents & ZMQ_POLLIN) && lsd_api_dispatch(api, batch) != 0) {
+		if (((items[0].revents | (na > 1 ? items[1].revents : 0)) & ZMQ_POLLIN) &&
+		    lsd_api_dispatch(api, batch) != 0) {
 			status = 1;
 			break;
 		}

@@ -22,13 +22,18 @@
  * never meet a resize (mdb_env_set_mapsize may only be called with no
  * transaction active in the process). Where the address space is smaller
  * (a ulimit -v), the open halves it down to MIN_MAP_SIZE; a map that fills
- * still grows by doubling (ingest.c, logstore.c), which is safe only while
- * no read transaction is open: the case in a single-threaded process, and
- * in a daemon with this default never reached in practice.
+ * still grows by doubling (ls_store_grow_map, after a write transaction
+ * failed full), under s->maplock held exclusively: it waits until every
+ * read transaction of the process has ended, and no new one begins until
+ * the map has grown.
  */
 #define DEFAULT_MAP_SIZE    (256ull << 30)
 #define MIN_MAP_SIZE        (64ull << 20)
 #define DEFAULT_MAX_PENDING 100000
+/* Read transactions open at once: with MDB_NOTLS each takes a slot, and a
+ * daemon has up to 64 reader threads (a bundle nests two transactions),
+ * the ingest's verifier threads and its main thread. */
+#define MAX_READERS 512
 
 int
 ls_store_err(int rc)
@@ -58,13 +63,56 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->replay = false;
 	t->readonly = !write;
 	t->memo = NULL;
+	t->maplocked = false;
+	if (!write) {
+		if (pthread_rwlock_rdlock(&s->maplock) != 0)
+			return LS_ERR_STORE;
+		t->maplocked = true;
+	}
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
-		/* Another handle grew the map: adopt the new size and retry. */
-		if (mdb_env_set_mapsize(s->env, 0) == 0)
-			rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+		/* Another process grew the map: adopt the new size and retry.
+		 * Only with no transaction open in this process (never wait for
+		 * one here: this thread may hold another). */
+		if (t->maplocked)
+			pthread_rwlock_unlock(&s->maplock);
+		t->maplocked = false;
+		if (pthread_rwlock_trywrlock(&s->maplock) == 0) {
+			mdb_env_set_mapsize(s->env, 0);
+			pthread_rwlock_unlock(&s->maplock);
+		}
+		if (!write) {
+			if (pthread_rwlock_rdlock(&s->maplock) != 0)
+				return LS_ERR_STORE;
+			t->maplocked = true;
+		}
+		rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	}
+	if (rc != 0) {
+		t->txn = NULL;
+		if (t->maplocked)
+			pthread_rwlock_unlock(&s->maplock);
+		t->maplocked = false;
 	}
 	return ls_store_err(rc);
+}
+
+int
+ls_store_grow_map(struct ls_store *s)
+{
+	MDB_envinfo info;
+	int rc;
+
+	if (pthread_rwlock_wrlock(&s->maplock) != 0)
+		return LS_ERR_STORE;
+	if (mdb_env_info(s->env, &info) != 0)
+		rc = LS_ERR_STORE;
+	else if (info.me_mapsize >= (size_t)1 << 40)
+		rc = LS_ERR_FULL;
+	else
+		rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2) == 0 ? 0 : LS_ERR_FULL;
+	pthread_rwlock_unlock(&s->maplock);
+	return rc;
 }
 
 static void
@@ -81,6 +129,9 @@ ls_txn_abort(struct ls_txn *t)
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
 	t->txn = NULL;
+	if (t->maplocked)
+		pthread_rwlock_unlock(&t->s->maplock);
+	t->maplocked = false;
 	if (t->memo != NULL) {
 		ls_idmap_each(t->memo, free_val, NULL);
 		ls_idmap_free(&t->memo);
@@ -267,7 +318,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	      struct ls_err_ctx *ctx)
 {
 	struct ls_store *s = NULL;
-	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL};
+	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, false};
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;
@@ -280,6 +331,11 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return LS_ERR_NOMEM;
 	s->lockfd = -1;
+	if (pthread_rwlock_init(&s->maplock, NULL) != 0) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	s->maplock_made = true;
 	if ((rc = lock_dir(dir, &s->lockfd, ctx)) != 0)
 		goto out;
 	if (opts != NULL && opts->n_anchors > 0) {
@@ -311,6 +367,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	for (;;) {
 		if ((rc = mdb_env_create(&s->env)) != 0 ||
 		    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||
+		    (rc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
 		    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0) {
 			rc = ls_err_set(ctx, ls_store_err(rc), "cannot set up store: %s",
 					mdb_strerror(rc));
@@ -418,6 +475,8 @@ ls_store_close(struct ls_store **sp)
 		close(s->lockfd);
 	for (size_t i = 0; i < LS_FORK_CACHE; i++)
 		ls_branch_free(&s->fork_cache[i]);
+	if (s->maplock_made)
+		pthread_rwlock_destroy(&s->maplock);
 	free(s->anchors);
 	free(s);
 	*sp = NULL;

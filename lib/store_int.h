@@ -89,6 +89,8 @@
 #ifndef LS_STORE_INT_H
 #define LS_STORE_INT_H
 
+#include <pthread.h>
+
 #include <lmdb.h>
 
 #include "store.h"
@@ -122,8 +124,20 @@ struct ls_store {
 	size_t strangers_max; /* records of strangers waiting, all together */
 	bool bundle_check;    /* ls_store_opts.bundle_check */
 	bool no_log;          /* no Merkle log: ls_store_opts.no_log or bundle_check */
+	/* The writer's (ingest.c): no read path touches them. */
 	struct ls_branch *fork_cache[LS_FORK_CACHE];
 	size_t fork_next;
+	/*
+	 * Held shared by every read transaction from begin to abort, and
+	 * exclusively around mdb_env_set_mapsize (ls_store_grow_map; adopting
+	 * a map another process grew), which LMDB allows only while no
+	 * transaction of the process is open. Write transactions do not take
+	 * it: the one writer thread is the one that grows the map, between its
+	 * transactions. Reader-preferring (the glibc default), so that a read
+	 * path may nest read transactions on one thread (trace.c does).
+	 */
+	pthread_rwlock_t maplock;
+	bool maplock_made;
 	int lockfd;
 };
 
@@ -169,13 +183,24 @@ struct ls_txn {
 	bool replay;              /* folding a branch: write the branch state only */
 	bool readonly;            /* a read transaction: nothing it reads changes */
 	struct ls_idmap *memo;    /* read transactions: certificate windows (kind.c) */
+	bool maplocked;           /* holds s->maplock shared (read transactions) */
 };
 
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);
 
+/* A read transaction holds s->maplock shared until ls_txn_abort, which
+ * every transaction ends with (also after a commit that set t->txn NULL). */
 int ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t);
 void ls_txn_abort(struct ls_txn *t);
+
+/*
+ * Doubles the map after a write transaction failed with LS_ERR_FULL (up to
+ * 1 TiB). Waits until no read transaction is open on any thread (s->maplock
+ * exclusive), so the calling thread must hold none. LS_ERR_FULL when it
+ * cannot grow, LS_ERR_STORE.
+ */
+int ls_store_grow_map(struct ls_store *s);
 
 /* Point reads inside a transaction; LS_ERR_NOT_FOUND when absent. */
 int ls_txn_get(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val);
