@@ -128,16 +128,23 @@ struct ls_store {
 	struct ls_branch *fork_cache[LS_FORK_CACHE];
 	size_t fork_next;
 	/*
-	 * Held shared by every read transaction from begin to abort, and
-	 * exclusively around mdb_env_set_mapsize (ls_store_grow_map; adopting
-	 * a map another process grew), which LMDB allows only while no
-	 * transaction of the process is open. Write transactions do not take
-	 * it: the one writer thread is the one that grows the map, between its
-	 * transactions. Reader-preferring (the glibc default), so that a read
-	 * path may nest read transactions on one thread (trace.c does).
+	 * The map may grow (mdb_env_set_mapsize) only while no transaction of
+	 * the process is open. Every read transaction is counted here from
+	 * begin to abort, per thread (a read path may nest read transactions
+	 * on one thread: trace.c does); ls_store_grow_map sets `growing`, which
+	 * holds back every thread that has none open yet, waits until none is
+	 * open, grows and wakes them. Write transactions are not counted: the
+	 * one writer thread is the one that grows, between its transactions.
 	 */
-	pthread_rwlock_t maplock;
-	bool maplock_made;
+	pthread_mutex_t readmu;
+	pthread_cond_t readcv;
+	bool read_sync_made;
+	struct ls_read_thread {
+		pthread_t th;
+		unsigned depth; /* read transactions it has open */
+	} * rthreads;           /* under readmu */
+	size_t n_rthreads, cap_rthreads;
+	bool growing;
 	int lockfd;
 };
 
@@ -183,22 +190,25 @@ struct ls_txn {
 	bool replay;              /* folding a branch: write the branch state only */
 	bool readonly;            /* a read transaction: nothing it reads changes */
 	struct ls_idmap *memo;    /* read transactions: certificate windows (kind.c) */
-	bool maplocked;           /* holds s->maplock shared (read transactions) */
+	bool counted;             /* a read transaction in s->rthreads, of thread owner */
+	pthread_t owner;
 };
 
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);
 
-/* A read transaction holds s->maplock shared until ls_txn_abort, which
- * every transaction ends with (also after a commit that set t->txn NULL). */
+/* A read transaction is counted in s->rthreads until ls_txn_abort, which
+ * every transaction ends with (also after a commit that set t->txn NULL);
+ * it begins and ends on one thread. Beginning one may wait while the map
+ * grows, unless the thread has one open already. */
 int ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t);
 void ls_txn_abort(struct ls_txn *t);
 
 /*
  * Doubles the map after a write transaction failed with LS_ERR_FULL (up to
- * 1 TiB). Waits until no read transaction is open on any thread (s->maplock
- * exclusive), so the calling thread must hold none. LS_ERR_FULL when it
- * cannot grow, LS_ERR_STORE.
+ * 1 TiB). Holds back new read transactions and waits until none is open on
+ * any thread; LS_ERR_FULL at once when the calling thread holds one (it
+ * cannot wait for itself) or the map cannot grow, LS_ERR_STORE.
  */
 int ls_store_grow_map(struct ls_store *s);
 
