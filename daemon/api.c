@@ -30,8 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -46,6 +48,7 @@
 #define DRAIN_MAX       10000 /* messages read in one dispatch: others wait */
 #define POOL_PER_READER 64    /* requests in the pool per reader thread */
 #define GATE_POLL_MS    5     /* the test hook's poll (LODESTONED_TEST_HOLD_READS) */
+#define READER_NICE     10    /* reader threads' nice, relative to none */
 
 struct route {
 	size_t n;
@@ -613,6 +616,10 @@ reader_main(void *arg)
 	struct reader *rd = arg;
 	struct lsd_api *s = rd->s;
 
+	/* Below the main thread (Linux nice is per thread): when the cores are
+	 * busy, the commits and their signature checks go first, the long
+	 * queries take what is left. Best effort: a failure leaves it even. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), READER_NICE);
 	for (;;) {
 		struct ls_err_ctx ctx = {{0}};
 		struct ls_api_response resp;
@@ -873,6 +880,10 @@ handle(struct lsd_api *s, struct lsd_batch *b, struct route *route, zmq_msg_t *p
 				s->cap, s->n_readers);
 		log_debug("api: %s request refused: %s", ls_api_kind_name(req.kind), ctx.msg);
 	} else {
+		/* On this thread a read holds up the batch: commit and answer the
+		 * submissions before it (else a stream of reads starves them). */
+		if (s->n_readers == 0)
+			lsd_batch_flush(b);
 		rc = do_read(s, &req, &resp, &ctx);
 	}
 	if (rc != 0)
