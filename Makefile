@@ -196,7 +196,8 @@ bench: all
 	$(BIN)/lodestone-bench ingest -n 20000
 	$(BIN)/lodestone-bench ingest -n 20000 --preload 200000
 	$(BIN)/lodestone-bench verify -n 10000
-	$(BIN)/lodestone-bench api -n 20000 -c 4 -b 100
+	$(BIN)/lodestone-bench api -n 20000 -c 4 -b 100 -q 4
+	$(BIN)/lodestone-bench api -n 20000 -c 4 -b 100 -q 4 -r 0
 	$(BIN)/lodestone-bench log -n 1000000
 	$(BIN)/lodestone-bench gossip
 	$(BIN)/lodestone-bench stream -n 100000

@@ -28,6 +28,7 @@ enum cli_exit {
 	CLI_LICENSE = 3,     /* verify: a license is required and not present */
 	CLI_UNREACHABLE = 4, /* the daemon cannot be reached */
 	CLI_TIMEOUT = 5,     /* connected, but no answer within --timeout */
+	CLI_BUSY = 6,        /* the daemon refused the query unrun: too many waiting */
 };
 
 /* How long the client tries to get a connection to the daemon. */

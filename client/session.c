@@ -153,6 +153,7 @@ cli_api_fail(struct cli *c, int err, const struct ls_err_ctx *ctx, const char *w
 			cli_err("cannot reach lodestoned at %s", c->api_endpoint);
 		return CLI_UNREACHABLE;
 	case LS_ERR_TIMEOUT: cli_err("%s: %s", c->cmd, ls_err_msg(ctx, err)); return CLI_TIMEOUT;
+	case LS_ERR_OVERLOADED: cli_err("%s: %s", c->cmd, ls_err_msg(ctx, err)); return CLI_BUSY;
 	case LS_ERR_NOT_FOUND:
 	case LS_ERR_AMBIGUOUS:
 	case LS_ERR_INVALID:

@@ -1,11 +1,24 @@
 /*
  * api.c - the API server: a ZMQ_ROUTER socket, one request per message.
  *
- * Reads are answered as they come. Submissions from every message that is
- * ready go into the daemon's ingest batch (batch.c) as local admissions, so
- * many clients share one durable commit (group commit). A client hears back
- * only after that commit returned; when it failed, every client of the batch
- * gets the error and nothing is acknowledged.
+ * The main thread owns the ROUTER socket (a ZMQ socket is used by one thread)
+ * and decodes every request. Submissions from every message that is ready go
+ * into the daemon's ingest batch (batch.c) as local admissions, so many
+ * clients share one durable commit (group commit). A client hears back only
+ * after that commit returned; when it failed, every client of the batch gets
+ * the error and nothing is acknowledged.
+ *
+ * Reads go to a pool of reader threads (--readers): each runs its query in
+ * read transactions of its own (LMDB MVCC: a reader sees the last commit and
+ * never waits for the writer) and sends the encoded answer, with its routing
+ * frames, on its inproc PUSH socket to the main thread's PULL, which
+ * forwards it on the ROUTER. So a verification that runs for seconds holds
+ * up neither a submission nor another client's query while a reader is
+ * free. At most 64 requests per reader are in the pool at once (queued,
+ * running, or answered but not yet forwarded); one more is answered at once
+ * with LS_ERR_OVERLOADED ("daemon busy, try again"). The status request
+ * reads the gossip and log state of the main thread and is answered there.
+ * With --readers 0 every read is answered on the main thread, in turn.
  *
  * Message layout (as a REQ socket sends it, seen through ROUTER):
  *   routing frames (identity, and a request id with ZMQ_REQ_CORRELATE),
@@ -13,9 +26,14 @@
  * The answer goes back with the same routing frames and delimiter.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -28,6 +46,9 @@
 #define ROUTE_FRAME_MAX 256   /* bytes of one routing frame */
 #define RCV_QUEUE       32    /* messages queued per client connection */
 #define DRAIN_MAX       10000 /* messages read in one dispatch: others wait */
+#define POOL_PER_READER 64    /* requests in the pool per reader thread */
+#define GATE_POLL_MS    5     /* the test hook's poll (LODESTONED_TEST_HOLD_READS) */
+#define READER_NICE     10    /* reader threads' nice, relative to none */
 
 struct route {
 	size_t n;
@@ -40,6 +61,20 @@ struct waiter {
 	struct ls_api_request req;
 };
 
+/* A read waiting for, or taken by, a reader thread. */
+struct job {
+	struct route route;
+	struct ls_api_request req;
+};
+
+/* One reader thread and its socket (made and closed by the main thread,
+ * used only by the reader in between). */
+struct reader {
+	struct lsd_api *s;
+	pthread_t th;
+	void *push;
+};
+
 struct lsd_api {
 	void *sock;
 	struct ls_store *store;
@@ -49,6 +84,22 @@ struct lsd_api {
 	size_t n_waiters;
 	struct waiter *waiters;      /* LSD_BATCH_ENVS: each is in the batch with an envelope */
 	struct lsd_streams *streams; /* replies in chunks (stream.c) */
+
+	/* the reader pool (n_readers > 0) */
+	unsigned n_readers;
+	struct reader *readers;
+	size_t started;   /* reader threads running */
+	void *pull;       /* main thread: the readers' answers */
+	const char *gate; /* test hook: readers wait while this file exists */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;      /* a job was queued, or stop */
+	pthread_cond_t gate_cv; /* stop (the test hook's wait) */
+	bool sync_made;
+	/* under mu: */
+	struct job *ring; /* cap queued jobs, from head */
+	size_t cap, head, n;
+	size_t inflight; /* in the pool: queued, running or answer not forwarded */
+	bool stop;
 };
 
 static void
@@ -87,11 +138,12 @@ free_data(void *data, void *hint)
 }
 
 /*
- * Sends resp back along route. A result too big to send is replaced by an
- * error. Failures are logged: the client times out.
+ * Sends resp along route on sock (the ROUTER, or a reader's PUSH); the route
+ * frames are sent (emptied). A result too big to send is replaced by an
+ * error. Failures are logged (the client times out) and return -1.
  */
-static void
-reply(struct lsd_api *s, struct route *route, struct ls_api_response *resp)
+static int
+reply_on(void *sock, struct route *route, struct ls_api_response *resp)
 {
 	struct ls_err_ctx ctx = {{0}};
 	uint8_t *buf = NULL;
@@ -107,26 +159,33 @@ reply(struct lsd_api *s, struct route *route, struct ls_api_response *resp)
 		ls_api_response_error(&err, rc, &ctx);
 		if ((rc = ls_api_response_encode(&err, &buf, &len, &ctx)) != 0) {
 			log_error("cannot encode an error answer: %s", ls_err_msg(&ctx, rc));
-			return;
+			return -1;
 		}
 	}
 	for (size_t i = 0; i < route->n; i++) {
-		if (zmq_msg_send(&route->frames[i], s->sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+		if (zmq_msg_send(&route->frames[i], sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
 			goto fail;
 	}
-	if (zmq_send(s->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+	if (zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
 		goto fail;
 	if (zmq_msg_init_data(&m, buf, len, free_data, NULL) != 0)
 		goto fail;
 	buf = NULL; /* the message owns it now */
-	if (zmq_msg_send(&m, s->sock, ZMQ_DONTWAIT) == -1) {
+	if (zmq_msg_send(&m, sock, ZMQ_DONTWAIT) == -1) {
 		zmq_msg_close(&m);
 		goto fail;
 	}
-	return;
+	return 0;
 fail:
 	log_warn("cannot send an answer: %s", zmq_strerror(zmq_errno()));
 	free(buf);
+	return -1;
+}
+
+static void
+reply(struct lsd_api *s, struct route *route, struct ls_api_response *resp)
+{
+	(void)reply_on(s->sock, route, resp);
 }
 
 /* ---- submissions: the ingest batch ---- */
@@ -514,6 +573,252 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 	}
 }
 
+/* ---- the reader pool ---- */
+
+/* Whether a read needs the main thread's state (the gossip and log state of
+ * the status): answered on the main thread. */
+static bool
+on_main_thread(enum ls_api_kind kind)
+{
+	return kind == LS_API_STATUS;
+}
+
+/* The test hook: while the file named by LODESTONED_TEST_HOLD_READS exists,
+ * readers hold the query they took (so that tests can keep queries in
+ * flight deterministically). Called with mu held; returns at once on stop. */
+static void
+gate_wait(struct lsd_api *s)
+{
+	struct stat st;
+
+	while (!s->stop && stat(s->gate, &st) == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += GATE_POLL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->gate_cv, &s->mu, &ts);
+	}
+}
+
+static void
+job_release(struct job *j)
+{
+	route_close(&j->route);
+	ls_api_request_release(&j->req);
+}
+
+/*
+ * Takes a read into the pool (route and req are taken). LS_ERR_OVERLOADED
+ * when the pool is full (nothing taken).
+ */
+static int
+pool_add(struct lsd_api *s, struct route *route, struct ls_api_request *req)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->inflight >= s->cap) {
+		pthread_mutex_unlock(&s->mu);
+		return LS_ERR_OVERLOADED;
+	}
+	j = &s->ring[(s->head + s->n) % s->cap];
+	route_move(&j->route, route);
+	j->req = *req;
+	memset(req, 0, sizeof(*req));
+	s->n++;
+	s->inflight++;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* A reader thread: takes jobs until stop, answers each on its socket. A job
+ * still queued at stop is released by lsd_api_close. */
+static void *
+reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	struct lsd_api *s = rd->s;
+
+	/* Below the main thread (Linux nice is per thread): when the cores are
+	 * busy, the commits and their signature checks go first, the long
+	 * queries take what is left. Best effort: a failure leaves it even. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), READER_NICE);
+	for (;;) {
+		struct ls_err_ctx ctx = {{0}};
+		struct ls_api_response resp;
+		struct job j;
+		int rc;
+
+		pthread_mutex_lock(&s->mu);
+		while (!s->stop && s->n == 0)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->stop) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		route_move(&j.route, &s->ring[s->head].route);
+		j.req = s->ring[s->head].req;
+		memset(&s->ring[s->head].req, 0, sizeof(j.req));
+		s->head = (s->head + 1) % s->cap;
+		s->n--;
+		if (s->gate != NULL)
+			gate_wait(s);
+		if (s->stop) { /* abandoned: the daemon is stopping */
+			pthread_mutex_unlock(&s->mu);
+			job_release(&j);
+			break;
+		}
+		pthread_mutex_unlock(&s->mu);
+
+		/* The connection (streams are per connection) is the first routing
+		 * frame, which moved with the job: a short frame's bytes live in
+		 * the zmq_msg_t itself, so point at this copy. */
+		if (j.route.n > 0) {
+			j.req.peer = zmq_msg_data(&j.route.frames[0]);
+			j.req.peer_len = zmq_msg_size(&j.route.frames[0]);
+		}
+		ls_api_response_init(&resp);
+		if ((rc = do_read(s, &j.req, &resp, &ctx)) != 0)
+			ls_api_response_error(&resp, rc, &ctx);
+		if (reply_on(rd->push, &j.route, &resp) != 0) {
+			/* nothing for the main thread to forward: free the slot */
+			pthread_mutex_lock(&s->mu);
+			s->inflight--;
+			pthread_mutex_unlock(&s->mu);
+		}
+		ls_api_response_release(&resp);
+		job_release(&j);
+	}
+	return NULL;
+}
+
+/* Forwards every answer the readers have sent on the ROUTER (main thread). */
+static void
+forward(struct lsd_api *s)
+{
+	size_t done = 0;
+
+	if (s->pull == NULL)
+		return;
+	for (;;) {
+		zmq_msg_t m;
+		bool ok = true;
+
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, s->pull, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&m);
+			break;
+		}
+		/* a multipart message arrives whole: its parts are all there */
+		for (;;) {
+			int more = zmq_msg_more(&m);
+			if (ok && zmq_msg_send(&m, s->sock,
+					       (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) == -1) {
+				log_warn("cannot send an answer: %s", zmq_strerror(zmq_errno()));
+				ok = false;
+			}
+			zmq_msg_close(&m);
+			if (!more)
+				break;
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, s->pull, 0) == -1) {
+				zmq_msg_close(&m);
+				break;
+			}
+		}
+		done++;
+	}
+	if (done > 0) {
+		pthread_mutex_lock(&s->mu);
+		s->inflight -= done;
+		pthread_mutex_unlock(&s->mu);
+	}
+}
+
+/* Starts n reader threads with a PULL socket for their answers. */
+static int
+pool_open(struct lsd_api *s, void *zctx, unsigned n, struct ls_err_ctx *ctx)
+{
+	char endpoint[64];
+	int zero = 0, rc;
+
+	if (pthread_mutex_init(&s->mu, NULL) != 0)
+		return LS_ERR_NOMEM;
+	if (pthread_cond_init(&s->cv, NULL) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		return LS_ERR_NOMEM;
+	}
+	if (pthread_cond_init(&s->gate_cv, NULL) != 0) {
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		return LS_ERR_NOMEM;
+	}
+	s->sync_made = true;
+	s->cap = (size_t)n * POOL_PER_READER;
+	if ((s->ring = calloc(s->cap, sizeof(*s->ring))) == NULL ||
+	    (s->readers = calloc(n, sizeof(*s->readers))) == NULL)
+		return LS_ERR_NOMEM;
+	s->n_readers = n;
+	snprintf(endpoint, sizeof(endpoint), "inproc://lsd-api-answers-%p", (void *)s);
+	/* No high-water mark: what is in flight is bounded by cap. */
+	if ((s->pull = zmq_socket(zctx, ZMQ_PULL)) == NULL ||
+	    zmq_setsockopt(s->pull, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+	    zmq_setsockopt(s->pull, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
+	    zmq_bind(s->pull, endpoint) != 0)
+		return ls_err_set(ctx, LS_ERR_NET, "api: reader answers: %s",
+				  zmq_strerror(zmq_errno()));
+	for (unsigned i = 0; i < n; i++) {
+		struct reader *rd = &s->readers[i];
+		rd->s = s;
+		if ((rd->push = zmq_socket(zctx, ZMQ_PUSH)) == NULL ||
+		    zmq_setsockopt(rd->push, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+		    zmq_setsockopt(rd->push, ZMQ_SNDHWM, &zero, sizeof(zero)) != 0 ||
+		    zmq_connect(rd->push, endpoint) != 0)
+			return ls_err_set(ctx, LS_ERR_NET, "api: reader socket: %s",
+					  zmq_strerror(zmq_errno()));
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if ((rc = pthread_create(&s->readers[i].th, NULL, reader_main, &s->readers[i])) !=
+		    0)
+			return ls_err_set(ctx, LS_ERR_NOMEM, "api: cannot start reader thread: %s",
+					  strerror(rc));
+		s->started++;
+	}
+	return 0;
+}
+
+/* Stops the readers (a running query finishes, a waiting one is dropped)
+ * and frees the pool. */
+static void
+pool_close(struct lsd_api *s)
+{
+	if (!s->sync_made)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_cond_broadcast(&s->gate_cv);
+	pthread_mutex_unlock(&s->mu);
+	for (size_t i = 0; i < s->started; i++)
+		pthread_join(s->readers[i].th, NULL);
+	for (size_t i = 0; i < s->n; i++)
+		job_release(&s->ring[(s->head + i) % s->cap]);
+	for (size_t i = 0; s->readers != NULL && i < s->n_readers; i++)
+		if (s->readers[i].push != NULL)
+			zmq_close(s->readers[i].push);
+	if (s->pull != NULL)
+		zmq_close(s->pull);
+	free(s->readers);
+	free(s->ring);
+	pthread_cond_destroy(&s->gate_cv);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+}
+
 /* ---- reading messages ---- */
 
 /*
@@ -573,8 +878,8 @@ receive(struct lsd_api *s, struct route *route, zmq_msg_t *payload)
 	return 1;
 }
 
-/* Handles one message: a submission joins the batch, anything else is
- * answered now. */
+/* Handles one message: a submission joins the batch, a read goes to the
+ * pool (or is answered now on the main thread). */
 static void
 handle(struct lsd_api *s, struct lsd_batch *b, struct route *route, zmq_msg_t *payload)
 {
@@ -599,7 +904,25 @@ handle(struct lsd_api *s, struct lsd_batch *b, struct route *route, zmq_msg_t *p
 		enqueue(s, b, route, &req);
 		return;
 	}
-	if ((rc = do_read(s, &req, &resp, &ctx)) != 0)
+	if (s->n_readers > 0 && !on_main_thread(req.kind)) {
+		if (pool_add(s, route, &req) == 0)
+			return;
+		forward(s); /* answers waiting to go free their slots */
+		if (pool_add(s, route, &req) == 0)
+			return;
+		rc = ls_err_set(&ctx, LS_ERR_OVERLOADED,
+				"lodestoned is busy: %zu queries are waiting or running on %u "
+				"reader thread(s); try again",
+				s->cap, s->n_readers);
+		log_debug("api: %s request refused: %s", ls_api_kind_name(req.kind), ctx.msg);
+	} else {
+		/* On this thread a read holds up the batch: commit and answer the
+		 * submissions before it (else a stream of reads starves them). */
+		if (s->n_readers == 0)
+			lsd_batch_flush(b);
+		rc = do_read(s, &req, &resp, &ctx);
+	}
+	if (rc != 0)
 		ls_api_response_error(&resp, rc, &ctx);
 	reply(s, route, &resp);
 	ls_api_response_release(&resp);
@@ -611,6 +934,7 @@ lsd_api_dispatch(struct lsd_api *s, struct lsd_batch *b)
 {
 	int rc = 0;
 
+	forward(s);
 	for (size_t i = 0; i < DRAIN_MAX; i++) {
 		struct route route = {0};
 		zmq_msg_t payload;
@@ -622,13 +946,14 @@ lsd_api_dispatch(struct lsd_api *s, struct lsd_batch *b)
 		route_close(&route);
 	}
 	lsd_batch_flush(b);
+	forward(s);
 	return rc < 0 ? rc : 0;
 }
 
 /* ---- life cycle ---- */
 
 int
-lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info,
+lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info, unsigned readers,
 	     struct lsd_api **out, struct ls_err_ctx *ctx)
 {
 	struct lsd_api *s;
@@ -674,6 +999,12 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 						  : "");
 		goto fail;
 	}
+	if (readers > 0) {
+		const char *gate = getenv("LODESTONED_TEST_HOLD_READS");
+		s->gate = gate != NULL && *gate != '\0' ? gate : NULL;
+		if ((rc = pool_open(s, zctx, readers, ctx)) != 0)
+			goto fail;
+	}
 	*out = s;
 	return 0;
 fail:
@@ -685,6 +1016,12 @@ void *
 lsd_api_socket(struct lsd_api *s)
 {
 	return s->sock;
+}
+
+void *
+lsd_api_answers_socket(struct lsd_api *s)
+{
+	return s->pull;
 }
 
 void
@@ -707,6 +1044,7 @@ lsd_api_close(struct lsd_api **sp)
 
 	if (sp == NULL || (s = *sp) == NULL)
 		return;
+	pool_close(s);
 	for (size_t i = 0; i < s->n_waiters; i++) {
 		route_close(&s->waiters[i].route);
 		ls_api_request_release(&s->waiters[i].req);

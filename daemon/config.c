@@ -29,6 +29,16 @@ lsd_config_init(struct lsd_config *c)
 	c->streams_per_client = LSD_STREAMS_PER_PEER;
 	c->stream_idle = LSD_STREAM_IDLE_MS / 1000;
 	c->stream_memory = (unsigned)(LSD_STREAM_MEMORY >> 20);
+	c->readers = lsd_readers_default();
+}
+
+unsigned
+lsd_readers_default(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	/* One per core, at least 2 (a long query leaves one free), at most 16. */
+	return n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
 }
 
 void
@@ -275,6 +285,9 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 	if (strcmp(key, "witness-grace") == 0)
 		return set_number(&c->witness_grace, value, 0, 365 * 86400u, "a number of seconds",
 				  where, ctx);
+	if (strcmp(key, "readers") == 0)
+		return set_number(&c->readers, value, 0, LSD_READERS_MAX,
+				  "a number of reader threads", where, ctx);
 	if (strcmp(key, "log-level") == 0) {
 		if (lsd_log_level_parse(value, &c->log_level) != 0)
 			return ls_err_set(ctx, LS_ERR_INVALID,

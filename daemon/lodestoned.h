@@ -49,13 +49,17 @@ struct lsd_config {
 	 * connection, idle seconds */
 	unsigned stream_chunk, streams_max, streams_per_client, stream_idle;
 	unsigned stream_memory; /* MiB */
+	unsigned readers;       /* API reader threads, 0..LSD_READERS_MAX (0: the main thread) */
 };
 
 #define LSD_WITNESSES_MAX 64 /* witness = lines */
+#define LSD_READERS_MAX   64 /* readers = N */
 
 /* ---- config.c ---- */
 
 void lsd_config_init(struct lsd_config *c);
+/* The default of --readers: one per online core, from 2 to 16. */
+unsigned lsd_readers_default(void);
 /* Frees what c owns and zeroes it. NULL-safe. */
 void lsd_config_release(struct lsd_config *c);
 
@@ -372,32 +376,44 @@ struct lsd_api_info {
 
 /*
  * Binds a ZMQ_ROUTER socket of zctx to info->api and serves requests from
- * store (borrowed until lsd_api_close). LS_ERR_NET names the endpoint,
+ * store (borrowed until lsd_api_close), reads on `readers` threads (0: on
+ * the calling thread, in lsd_api_dispatch). Call with signals blocked: the
+ * threads inherit the mask. When the environment names a file in
+ * LODESTONED_TEST_HOLD_READS (tests only), the reader threads hold every
+ * query they take while that file exists. LS_ERR_NET names the endpoint,
  * LS_ERR_NOMEM.
  */
 int lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info,
-		 struct lsd_api **out, struct ls_err_ctx *ctx);
+		 unsigned readers, struct lsd_api **out, struct ls_err_ctx *ctx);
 
-/* The socket to poll for ZMQ_POLLIN. */
+/* The sockets to poll for ZMQ_POLLIN: the API, and the readers' answers
+ * (NULL with no reader threads). */
 void *lsd_api_socket(struct lsd_api *s);
+void *lsd_api_answers_socket(struct lsd_api *s);
 
 /* A configuration reload: the gossip and listen endpoint status reports
  * from now on (both borrowed; NULL: none). */
 void lsd_api_set_gossip(struct lsd_api *s, struct lsd_gossip *gossip, const char *listen);
 
 /*
- * Reads every request that is ready: answers reads at once and adds
- * submissions to b, flushed (one commit) before their answers are sent; b
- * is flushed before it returns. Returns 0, or LS_ERR_NET when the socket
- * failed.
+ * Forwards the answers the readers have ready, then reads every request
+ * that is ready: adds submissions to b, flushed (one commit) before their
+ * answers are sent; hands reads to the readers, or answers one at once with
+ * LS_ERR_OVERLOADED when 64 per reader are in flight (with no readers:
+ * answers reads at once); b is flushed before it returns. Call after every
+ * poll that found either socket readable. Returns 0, or LS_ERR_NET when the
+ * socket failed.
  */
 int lsd_api_dispatch(struct lsd_api *s, struct lsd_batch *b);
 
 /* Timers: drops idle streams. Call once per loop. */
 void lsd_api_tick(struct lsd_api *s);
 
-/* Closes the socket (pending answers dropped), ends every stream and frees
- * *s. NULL-safe. */
+/*
+ * Stops the readers (a query that is running finishes; queued ones, and
+ * any held by the test hook, are dropped unanswered), ends every stream,
+ * closes the sockets (pending answers dropped) and frees *s. NULL-safe.
+ */
 void lsd_api_close(struct lsd_api **s);
 
 #endif

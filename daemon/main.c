@@ -36,7 +36,7 @@
 #include "util.h"
 
 #define POLL_TIMEOUT_MS 1000 /* the loop's longest sleep */
-#define POLL_MAX        64   /* sockets polled: the API, the ZAP handler, gossip */
+#define POLL_MAX        65   /* sockets polled: the API and its answers, the ZAP handler, gossip */
 
 static volatile sig_atomic_t quit, reload;
 
@@ -56,7 +56,7 @@ static const char usage_text[] =
     "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
     "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
     "                  [--stream-chunk BYTES] [--streams-max N] [--streams-per-client N]\n"
-    "                  [--stream-idle SECONDS] [--stream-memory MIB] [--detach]\n"
+    "                  [--stream-idle SECONDS] [--stream-memory MIB] [--readers N] [--detach]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n"
     "       lodestoned --version\n";
@@ -86,6 +86,7 @@ static const struct option long_options[] = {
     {"streams-per-client", required_argument, NULL, 1003},
     {"stream-idle", required_argument, NULL, 1004},
     {"stream-memory", required_argument, NULL, 1005},
+    {"readers", required_argument, NULL, 'r'},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"detach", no_argument, NULL, 'D'},
@@ -585,6 +586,8 @@ reload_config(struct daemon *d)
 	    nc.streams_per_client != oc->streams_per_client || nc.stream_idle != oc->stream_idle ||
 	    nc.stream_memory != oc->stream_memory)
 		log_warn("reload: stream limits changed: they take effect at the next restart");
+	if (nc.readers != oc->readers)
+		log_warn("reload: readers changed: it takes effect at the next restart");
 	if (nc.n_trust != oc->n_trust ||
 	    (nc.n_trust != 0 && memcmp(nc.trust, oc->trust, nc.n_trust * LS_KEY_LEN) != 0))
 		log_warn("reload: trust changed: it takes effect at the next restart");
@@ -696,15 +699,15 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 	info.streams =
 	    (struct lsd_stream_limits){cfg->stream_chunk, cfg->streams_max, cfg->streams_per_client,
 				       cfg->stream_idle * 1000u, (size_t)cfg->stream_memory << 20};
-	if ((rc = lsd_api_open(d.zctx, d.store, &info, &d.api, &ctx)) != 0) {
+	if ((rc = lsd_api_open(d.zctx, d.store, &info, cfg->readers, &d.api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
 	}
 	if (cfg->n_trust == 0)
 		log_warn("no --trust key: no authority is trusted, so no certificate, policy or "
 			 "license will be accepted");
-	log_info("serving '%s' on %s, node key %s", cfg->data_dir, cfg->api,
-		 ls_hex(d.kp->pk, LS_KEY_LEN, hex));
+	log_info("serving '%s' on %s, node key %s, %u reader thread(s)", cfg->data_dir, cfg->api,
+		 ls_hex(d.kp->pk, LS_KEY_LEN, hex), cfg->readers);
 	log_info("log %s, checkpoint every %u s", d.logkeys.origin, cfg->checkpoint_interval);
 	pidfile_write(cfg);
 	pidfile = true;
@@ -716,8 +719,9 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 	status = 0;
 	while (!quit) {
 		zmq_pollitem_t items[POLL_MAX];
-		void *socks[POLL_MAX - 1];
-		size_t ns;
+		void *socks[POLL_MAX - 2];
+		void *answers;
+		size_t ns, na;
 		long timeout, seal;
 		int n;
 
@@ -727,17 +731,20 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 			reload_config(&d);
 			sigprocmask(SIG_UNBLOCK, &blocked, NULL);
 		}
-		ns = d.gossip ? lsd_gossip_sockets(d.gossip, socks, POLL_MAX - 1) : 0;
+		answers = lsd_api_answers_socket(d.api);
+		na = answers != NULL ? 2 : 1;
+		ns = d.gossip ? lsd_gossip_sockets(d.gossip, socks, POLL_MAX - 2) : 0;
 		timeout = d.gossip ? lsd_gossip_timeout(d.gossip) : POLL_TIMEOUT_MS;
 		seal = lsd_tlog_timeout(d.tlog);
 		items[0] = (zmq_pollitem_t){lsd_api_socket(d.api), 0, ZMQ_POLLIN, 0};
+		items[1] = (zmq_pollitem_t){answers, 0, ZMQ_POLLIN, 0};
 		for (size_t i = 0; i < ns; i++)
-			items[1 + i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
+			items[na + i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
 		if (timeout > POLL_TIMEOUT_MS)
 			timeout = POLL_TIMEOUT_MS;
 		if (seal < timeout)
 			timeout = seal;
-		n = zmq_poll(items, (int)(1 + ns), timeout);
+		n = zmq_poll(items, (int)(na + ns), timeout);
 		if (n == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -745,7 +752,8 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if ((items[0].revents & ZMQ_POLLIN) && lsd_api_dispatch(d.api, d.batch) != 0) {
+		if (((items[0].revents | (na > 1 ? items[1].revents : 0)) & ZMQ_POLLIN) &&
+		    lsd_api_dispatch(d.api, d.batch) != 0) {
 			status = 1;
 			break;
 		}

@@ -28,6 +28,7 @@ ls_strerror(int err)
 	case LS_ERR_REJECTED: return "rejected";
 	case LS_ERR_VERSION: return "unsupported version";
 	case LS_ERR_BUSY: return "not ready yet, try again";
+	case LS_ERR_OVERLOADED: return "daemon busy, try again";
 	}
 	return "unknown error";
 }

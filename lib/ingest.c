@@ -1117,18 +1117,6 @@ release_from(struct wctx *w, size_t from)
 	}
 }
 
-static int
-grow_map(struct ls_store *s)
-{
-	MDB_envinfo info;
-
-	if (mdb_env_info(s->env, &info) != 0)
-		return LS_ERR_STORE;
-	if (info.me_mapsize >= (size_t)1 << 40)
-		return LS_ERR_FULL;
-	return mdb_env_set_mapsize(s->env, info.me_mapsize * 2) == 0 ? 0 : LS_ERR_FULL;
-}
-
 /* One attempt at the whole batch in one transaction. */
 static int
 attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
@@ -1253,7 +1241,7 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 		rc = attempt(s, items, admit, n, results, &w);
 		if (rc != LS_ERR_FULL || w.disk_full || tries == MAX_GROW_RETRIES)
 			break;
-		if (grow_map(s) != 0)
+		if (ls_store_grow_map(s) != 0)
 			break;
 	}
 	if (rc == 0 && hooks != NULL) {

@@ -163,18 +163,6 @@ log_begin(struct ls_store *s, bool write, struct ls_txn *t, uint64_t *size, uint
 	return rc;
 }
 
-static int
-grow_map(struct ls_store *s)
-{
-	MDB_envinfo info;
-
-	if (mdb_env_info(s->env, &info) != 0)
-		return LS_ERR_STORE;
-	if (info.me_mapsize >= (size_t)1 << 40)
-		return LS_ERR_FULL;
-	return mdb_env_set_mapsize(s->env, info.me_mapsize * 2) == 0 ? 0 : LS_ERR_FULL;
-}
-
 /* Runs fn in a durable write transaction of a store with the log, growing a
  * full map and running it again. fn returns 0 to commit, or an error (or
  * LS_ERR_EXISTS: nothing to write) to abort with. */
@@ -196,7 +184,7 @@ log_write(struct ls_store *s,
 			t.txn = NULL;
 			ls_txn_abort(&t);
 		}
-		if (rc != LS_ERR_FULL || tries == LOG_GROW_RETRIES || grow_map(s) != 0)
+		if (rc != LS_ERR_FULL || tries == LOG_GROW_RETRIES || ls_store_grow_map(s) != 0)
 			return rc;
 	}
 }

@@ -22,13 +22,18 @@
  * never meet a resize (mdb_env_set_mapsize may only be called with no
  * transaction active in the process). Where the address space is smaller
  * (a ulimit -v), the open halves it down to MIN_MAP_SIZE; a map that fills
- * still grows by doubling (ingest.c, logstore.c), which is safe only while
- * no read transaction is open: the case in a single-threaded process, and
- * in a daemon with this default never reached in practice.
+ * still grows by doubling (ls_store_grow_map, after a write transaction
+ * failed full): it holds back new read transactions, waits until every
+ * read transaction of the process has ended, grows and lets them go on
+ * (store_int.h, rthreads).
  */
 #define DEFAULT_MAP_SIZE    (256ull << 30)
 #define MIN_MAP_SIZE        (64ull << 20)
 #define DEFAULT_MAX_PENDING 100000
+/* Read transactions open at once: with MDB_NOTLS each takes a slot, and a
+ * daemon has up to 64 reader threads (a bundle nests two transactions),
+ * the ingest's verifier threads and its main thread. */
+#define MAX_READERS 512
 
 int
 ls_store_err(int rc)
@@ -47,6 +52,61 @@ ls_store_err(int rc)
 	}
 }
 
+/* s->rthreads: the entry of thread th, or SIZE_MAX. Under readmu. */
+static size_t
+rthread_find(const struct ls_store *s, pthread_t th)
+{
+	for (size_t i = 0; i < s->n_rthreads; i++)
+		if (pthread_equal(s->rthreads[i].th, th))
+			return i;
+	return SIZE_MAX;
+}
+
+/* Counts a read transaction of this thread; waits while the map grows
+ * unless the thread has one open already. LS_ERR_NOMEM. */
+static int
+read_enter(struct ls_store *s)
+{
+	pthread_t self = pthread_self();
+	size_t i;
+
+	pthread_mutex_lock(&s->readmu);
+	if ((i = rthread_find(s, self)) != SIZE_MAX) {
+		s->rthreads[i].depth++;
+		pthread_mutex_unlock(&s->readmu);
+		return 0;
+	}
+	while (s->growing)
+		pthread_cond_wait(&s->readcv, &s->readmu);
+	if (s->n_rthreads == s->cap_rthreads) {
+		size_t cap = s->cap_rthreads ? 2 * s->cap_rthreads : 16;
+		struct ls_read_thread *n = realloc(s->rthreads, cap * sizeof(*n));
+		if (n == NULL) {
+			pthread_mutex_unlock(&s->readmu);
+			return LS_ERR_NOMEM;
+		}
+		s->rthreads = n;
+		s->cap_rthreads = cap;
+	}
+	s->rthreads[s->n_rthreads++] = (struct ls_read_thread){self, 1};
+	pthread_mutex_unlock(&s->readmu);
+	return 0;
+}
+
+static void
+read_leave(struct ls_store *s, pthread_t th)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->readmu);
+	if ((i = rthread_find(s, th)) != SIZE_MAX && --s->rthreads[i].depth == 0) {
+		s->rthreads[i] = s->rthreads[--s->n_rthreads];
+		if (s->n_rthreads == 0)
+			pthread_cond_broadcast(&s->readcv);
+	}
+	pthread_mutex_unlock(&s->readmu);
+}
+
 int
 ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 {
@@ -60,13 +120,65 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->memo = NULL;
 	t->qc = NULL;
 	t->n_records = t->n_reads = 0;
+	t->counted = false;
+	if (!write) {
+		if ((rc = read_enter(s)) != 0)
+			return rc;
+		t->counted = true;
+		t->owner = pthread_self();
+	}
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
-		/* Another handle grew the map: adopt the new size and retry. */
-		if (mdb_env_set_mapsize(s->env, 0) == 0)
-			rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+		/* Another process grew the map: adopt the new size (only with no
+		 * read transaction open in this process; never wait for one
+		 * here: this thread may hold one) and retry. */
+		if (t->counted)
+			read_leave(s, t->owner);
+		pthread_mutex_lock(&s->readmu);
+		if (s->n_rthreads == 0)
+			mdb_env_set_mapsize(s->env, 0);
+		pthread_mutex_unlock(&s->readmu);
+		if (t->counted && (rc = read_enter(s)) != 0) {
+			t->counted = false;
+			return rc;
+		}
+		rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	}
+	if (rc != 0) {
+		t->txn = NULL;
+		if (t->counted)
+			read_leave(s, t->owner);
+		t->counted = false;
 	}
 	return ls_store_err(rc);
+}
+
+int
+ls_store_grow_map(struct ls_store *s)
+{
+	MDB_envinfo info;
+	int rc;
+
+	pthread_mutex_lock(&s->readmu);
+	if (rthread_find(s, pthread_self()) != SIZE_MAX) {
+		pthread_mutex_unlock(&s->readmu);
+		return LS_ERR_FULL;
+	}
+	while (s->growing)
+		pthread_cond_wait(&s->readcv, &s->readmu);
+	s->growing = true;
+	while (s->n_rthreads > 0)
+		pthread_cond_wait(&s->readcv, &s->readmu);
+	if (mdb_env_info(s->env, &info) != 0)
+		rc = LS_ERR_STORE;
+	else if (info.me_mapsize >= (size_t)1 << 40)
+		rc = LS_ERR_FULL;
+	else
+		rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2) == 0 ? 0 : LS_ERR_FULL;
+	s->growing = false;
+	pthread_cond_broadcast(&s->readcv);
+	pthread_mutex_unlock(&s->readmu);
+	return rc;
 }
 
 static void
@@ -84,6 +196,9 @@ ls_txn_abort(struct ls_txn *t)
 		mdb_txn_abort(t->txn);
 	t->txn = NULL;
 	ls_qcache_free(&t->qc);
+	if (t->counted)
+		read_leave(t->s, t->owner);
+	t->counted = false;
 	if (t->memo != NULL) {
 		ls_idmap_each(t->memo, free_val, NULL);
 		ls_idmap_free(&t->memo);
@@ -287,7 +402,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	      struct ls_err_ctx *ctx)
 {
 	struct ls_store *s = NULL;
-	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, NULL, 0, 0};
+	struct ls_txn t = {.s = NULL};
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;
@@ -300,6 +415,16 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return LS_ERR_NOMEM;
 	s->lockfd = -1;
+	if (pthread_mutex_init(&s->readmu, NULL) != 0) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	if (pthread_cond_init(&s->readcv, NULL) != 0) {
+		pthread_mutex_destroy(&s->readmu);
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	s->read_sync_made = true;
 	if ((rc = lock_dir(dir, &s->lockfd, ctx)) != 0)
 		goto out;
 	if (opts != NULL && opts->n_anchors > 0) {
@@ -331,6 +456,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	for (;;) {
 		if ((rc = mdb_env_create(&s->env)) != 0 ||
 		    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||
+		    (rc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
 		    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0) {
 			rc = ls_err_set(ctx, ls_store_err(rc), "cannot set up store: %s",
 					mdb_strerror(rc));
@@ -438,6 +564,11 @@ ls_store_close(struct ls_store **sp)
 		close(s->lockfd);
 	for (size_t i = 0; i < LS_FORK_CACHE; i++)
 		ls_branch_free(&s->fork_cache[i]);
+	if (s->read_sync_made) {
+		pthread_cond_destroy(&s->readcv);
+		pthread_mutex_destroy(&s->readmu);
+	}
+	free(s->rthreads);
 	free(s->anchors);
 	free(s);
 	*sp = NULL;

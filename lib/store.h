@@ -7,7 +7,10 @@
  * write transaction per batch (group commit): when ls_store_ingest() returns 0
  * every record it reports accepted is on disk.
  *
- * Thread safety: one thread calls ingest; reads may run on other threads.
+ * Thread safety: one thread calls ingest; reads may run on other threads,
+ * each in read transactions of its own (MDB_NOTLS). A map that fills grows
+ * on the ingest thread once every read transaction has ended (new ones wait
+ * for it, store_int.h): that thread must hold none of its own then.
  */
 #ifndef LS_STORE_H
 #define LS_STORE_H
@@ -29,7 +32,7 @@ struct ls_store_opts {
 	size_t n_anchors;
 	unsigned verify_threads; /* signature threads; 0: one per core, at most 4 */
 	size_t max_pending;      /* records waiting for dependencies; 0: 100000 */
-	size_t map_size;         /* initial LMDB map size; 0: 64 MiB. Grows when full. */
+	size_t map_size; /* LMDB map size; 0: 256 GiB (halved to what maps). Grows when full. */
 	/*
 	 * A store that checks a proof bundle (verify-bundle), never a node's:
 	 * a participant's record whose feed predecessor is missing is judged

@@ -90,6 +90,8 @@
 #ifndef LS_STORE_INT_H
 #define LS_STORE_INT_H
 
+#include <pthread.h>
+
 #include <lmdb.h>
 
 #include "store.h"
@@ -125,8 +127,27 @@ struct ls_store {
 	size_t strangers_max; /* records of strangers waiting, all together */
 	bool bundle_check;    /* ls_store_opts.bundle_check */
 	bool no_log;          /* no Merkle log: ls_store_opts.no_log or bundle_check */
+	/* The writer's (ingest.c): no read path touches them. */
 	struct ls_branch *fork_cache[LS_FORK_CACHE];
 	size_t fork_next;
+	/*
+	 * The map may grow (mdb_env_set_mapsize) only while no transaction of
+	 * the process is open. Every read transaction is counted here from
+	 * begin to abort, per thread (a read path may nest read transactions
+	 * on one thread: trace.c does); ls_store_grow_map sets `growing`, which
+	 * holds back every thread that has none open yet, waits until none is
+	 * open, grows and wakes them. Write transactions are not counted: the
+	 * one writer thread is the one that grows, between its transactions.
+	 */
+	pthread_mutex_t readmu;
+	pthread_cond_t readcv;
+	bool read_sync_made;
+	struct ls_read_thread {
+		pthread_t th;
+		unsigned depth; /* read transactions it has open */
+	} * rthreads;           /* under readmu */
+	size_t n_rthreads, cap_rthreads;
+	bool growing;
 	int lockfd;
 };
 
@@ -178,11 +199,17 @@ struct ls_txn {
 	 * and cursor steps). ls_txn_begin zeroes them; only readers count. */
 	uint64_t n_records;
 	uint64_t n_reads;
+	bool counted; /* a read transaction in s->rthreads, of thread owner */
+	pthread_t owner;
 };
 
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);
 
+/* A read transaction is counted in s->rthreads until ls_txn_abort, which
+ * every transaction ends with (also after a commit that set t->txn NULL);
+ * it begins and ends on one thread. Beginning one may wait while the map
+ * grows, unless the thread has one open already. */
 int ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t);
 /* Ends t, and frees a question memo still attached to it (t->qc). */
 void ls_txn_abort(struct ls_txn *t);
@@ -190,6 +217,13 @@ void ls_txn_abort(struct ls_txn *t);
 struct ls_qcache;
 /* Frees a question memo (qcache.c); NULL-safe. */
 void ls_qcache_free(struct ls_qcache **c);
+/*
+ * Doubles the map after a write transaction failed with LS_ERR_FULL (up to
+ * 1 TiB). Holds back new read transactions and waits until none is open on
+ * any thread; LS_ERR_FULL at once when the calling thread holds one (it
+ * cannot wait for itself) or the map cannot grow, LS_ERR_STORE.
+ */
+int ls_store_grow_map(struct ls_store *s);
 
 /* Point reads inside a transaction; LS_ERR_NOT_FOUND when absent. */
 int ls_txn_get(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val);

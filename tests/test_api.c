@@ -5,7 +5,9 @@
  * the daemon binary has been built beside this test, a live lodestoned:
  * every request kind, paging, concurrent clients sharing commits, bad
  * requests on the wire, restart, a stale socket after a crash and a second
- * daemon on the same directory.
+ * daemon on the same directory; and its reader pool: a submission answered
+ * while a query is held, a full pool refused as busy, a stop with queries
+ * in flight, many readers answering as one.
  */
 #include <errno.h>
 #include <limits.h>
@@ -1854,6 +1856,361 @@ test_api_daemon(void **state)
 	fx_actor_free(&proc);
 }
 
+/* ---- the reader pool ---- */
+
+#define DEEP      60 /* records of the deep lot's chain */
+#define POOL_CAP  64 /* requests in the pool of one reader (api.c POOL_PER_READER) */
+#define OVER      10 /* requests beyond it */
+#define N_READERS 8  /* client threads asking at once */
+#define ROUNDS    6
+
+/* Starts the daemon with --readers readers; gate (NULL: none) is the test
+ * hook's file (LODESTONED_TEST_HOLD_READS). */
+static pid_t
+spawn_readers(struct live *lv, const char *log_path, const char *readers, const char *gate)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (log_path != NULL && freopen(log_path, "a", stderr) == NULL)
+			_exit(127);
+		if (gate != NULL)
+			setenv("LODESTONED_TEST_HOLD_READS", gate, 1);
+		execl(lv->bin, "lodestoned", "--data-dir", lv->dir, "--trust", lv->pub,
+		      "--log-level", "warn", "--readers", readers, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static void
+touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fclose(f);
+}
+
+static void *
+zsock(void *zctx, int type, const char *endpoint)
+{
+	void *z = zmq_socket(zctx, type);
+	int linger = 0;
+
+	assert_non_null(z);
+	zmq_setsockopt(z, ZMQ_LINGER, &linger, sizeof(linger));
+	assert_int_equal(zmq_connect(z, endpoint), 0);
+	return z;
+}
+
+/* Sends req on a REQ socket, or on a DEALER (dealer: with the empty
+ * delimiter a REQ socket adds). */
+static void
+send_req(void *z, bool dealer, const struct ls_api_request *req)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_int_equal(ls_api_request_encode(req, &buf, &len, NULL), 0);
+	if (dealer)
+		assert_int_equal(zmq_send(z, "", 0, ZMQ_SNDMORE), 0);
+	assert_int_equal(zmq_send(z, buf, len, 0), (int)len);
+	free(buf);
+}
+
+/* The next answer on z within ms (malloc'd bytes), or false. */
+static bool
+recv_answer(void *z, bool dealer, int ms, uint8_t **buf, size_t *len)
+{
+	zmq_pollitem_t it = {z, 0, ZMQ_POLLIN, 0};
+	zmq_msg_t m;
+
+	if (zmq_poll(&it, 1, ms) != 1)
+		return false;
+	zmq_msg_init(&m);
+	if (dealer) {
+		assert_true(zmq_msg_recv(&m, z, 0) == 0 && zmq_msg_more(&m));
+	}
+	assert_true(zmq_msg_recv(&m, z, 0) >= 0);
+	assert_false(zmq_msg_more(&m));
+	*len = zmq_msg_size(&m);
+	*buf = malloc(*len ? *len : 1);
+	assert_non_null(*buf);
+	memcpy(*buf, zmq_msg_data(&m), *len);
+	zmq_msg_close(&m);
+	return true;
+}
+
+/* The error code of an answer (0: a result of kind `kind`). */
+static int
+answer_error(const uint8_t *buf, size_t len, enum ls_api_kind kind, char *msg, size_t cap)
+{
+	struct ls_api_response resp;
+	int err;
+
+	assert_int_equal(ls_api_response_decode(buf, len, &resp, NULL), 0);
+	err = resp.error;
+	if (err == 0)
+		assert_int_equal(resp.kind, kind);
+	if (msg != NULL)
+		snprintf(msg, cap, "%s", resp.message);
+	ls_api_response_release(&resp);
+	return err;
+}
+
+struct asker {
+	const char *endpoint;
+	const struct ls_api_request *reqs;
+	uint8_t *const *want;
+	const size_t *want_len;
+	size_t n;
+	int mismatches;
+};
+
+/* Asks every request ROUNDS times on its own connection, comparing each
+ * answer with the single reader's. */
+static void *
+ask_main(void *arg)
+{
+	struct asker *k = arg;
+	void *zctx = zmq_ctx_new(), *z = zsock(zctx, ZMQ_REQ, k->endpoint);
+
+	for (int r = 0; r < ROUNDS; r++)
+		for (size_t i = 0; i < k->n; i++) {
+			size_t j = (i + (size_t)r) % k->n, len;
+			uint8_t *buf;
+			send_req(z, false, &k->reqs[j]);
+			if (!recv_answer(z, false, 60000, &buf, &len)) {
+				k->mismatches++;
+				goto out;
+			}
+			if (len != k->want_len[j] || memcmp(buf, k->want[j], len) != 0)
+				k->mismatches++;
+			free(buf);
+		}
+out:
+	zmq_close(z);
+	zmq_ctx_term(zctx);
+	return NULL;
+}
+
+static int
+run_client_status(const struct live *lv, const char *args, const char *err_path)
+{
+	char cmd[5 * PATH_MAX], dir[PATH_MAX], *slash;
+	int st;
+
+	snprintf(dir, sizeof(dir), "%s", lv->bin);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	snprintf(cmd, sizeof(cmd), "%s/lodestone --api %s %s >/dev/null 2>%s", dir, lv->endpoint,
+		 args, err_path);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+test_api_readers(void **state)
+{
+	struct live *lv = *state;
+	struct fx_actor *p;
+	struct fx_env chain[DEEP + 1], late;
+	const uint8_t *envs[DEEP + 1];
+	size_t lens[DEEP + 1], len;
+	struct ls_ingest_result res[DEEP + 1];
+	struct ls_api *a = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_api_status st;
+	struct ls_api_request reqs[9], get;
+	uint8_t deep[LS_ID_LEN], first[LS_ID_LEN], *want[9], *buf;
+	size_t want_len[9], n_reqs = 0;
+	char gate[PATH_MAX], log_path[PATH_MAX], err_path[PATH_MAX], msg[LS_ERR_MSG_MAX];
+	void *zctx, *q, *d;
+	uint64_t t0;
+
+	if (lv->bin[0] == '\0') {
+		fprintf(stderr, "test_api_readers: no lodestoned beside this test: skipped\n");
+		skip();
+	}
+	snprintf(gate, sizeof(gate), "%s.hold", lv->dir);
+	snprintf(log_path, sizeof(log_path), "%s.log", lv->dir);
+	snprintf(err_path, sizeof(err_path), "%s.err", lv->dir);
+	lv->pid = spawn_readers(lv, log_path, "1", gate);
+	assert_true(lv->pid > 0);
+	assert_true(wait_ready(lv));
+	assert_int_equal(ls_api_open(lv->endpoint, 10000, &a, &ctx), 0);
+
+	/* a lot with DEEP - 1 ancestors: a registration, then transformations */
+	p = fx_actor_new("CN");
+	assert_non_null(p);
+	chain[0] =
+	    fx_cert(lv->auth, p, "Baotou Steel", NULL, LS_ROLE_MINER | LS_ROLE_PROCESSOR, 0, 0);
+	chain[1] = fx_lot(p, "deep-1", "Bayan Obo", NULL, "ore", 1000, "Nd=300000,Dy=50000");
+	memcpy(deep, chain[1].id, LS_ID_LEN);
+	memcpy(first, chain[1].id, LS_ID_LEN);
+	for (int i = 2; i <= DEEP; i++) {
+		struct ls_lot_input in = {.grams = 1000};
+		char out[64];
+		const char *outs[1] = {out};
+		snprintf(out, sizeof(out), "deep-%d:alloy:1000:Nd=300000,Dy=50000", i);
+		memcpy(in.lot, deep, LS_ID_LEN);
+		chain[i] = fx_transform(p, &in, 1, outs, 1);
+		assert_non_null(chain[i].buf);
+		ls_lot_id(chain[i].id, 0, deep);
+	}
+	for (int i = 0; i <= DEEP; i++) {
+		envs[i] = chain[i].buf;
+		lens[i] = chain[i].len;
+	}
+	assert_int_equal(ls_api_submit(a, envs, lens, DEEP + 1, res, &ctx), 0);
+	for (int i = 0; i <= DEEP; i++)
+		if (res[i].status != LS_INGEST_ACCEPTED)
+			fail_msg("record %d: %s", i, res[i].message);
+
+	zctx = zmq_ctx_new();
+	memset(reqs, 0, sizeof(reqs));
+	reqs[0].kind = LS_API_VERIFY;
+	memcpy(reqs[0].verify.lot, deep, LS_ID_LEN);
+
+	/* A submission is acknowledged while a query is in flight: the
+	 * verification is held by the reader (the test hook), the submission
+	 * and a status (main thread) are answered, and only then, once
+	 * released, the verification. */
+	touch(gate);
+	q = zsock(zctx, ZMQ_REQ, lv->endpoint);
+	send_req(q, false, &reqs[0]);
+	late = fx_lot(p, "late-1", "Bayan Obo", NULL, "ore", 500, "Nd=300000");
+	envs[0] = late.buf;
+	lens[0] = late.len;
+	assert_int_equal(ls_api_submit(a, envs, lens, 1, res, &ctx), 0);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(ls_api_status(a, &st, &ctx), 0);
+	assert_int_equal(st.stats.records, DEEP + 2);
+	ls_api_status_release(&st);
+	assert_false(recv_answer(q, false, 0, &buf, &len)); /* still held */
+	unlink(gate);
+	assert_true(recv_answer(q, false, 30000, &buf, &len));
+	assert_int_equal(answer_error(buf, len, LS_API_VERIFY, NULL, 0), 0);
+	{
+		struct ls_api_response resp;
+		assert_int_equal(ls_api_response_decode(buf, len, &resp, NULL), 0);
+		assert_int_equal(resp.verify.kind, LS_V_VALID);
+		assert_int_equal(resp.verify.ancestors, DEEP);
+		ls_api_response_release(&resp);
+	}
+	free(buf);
+	zmq_close(q);
+
+	/* The single reader's answers, asked one at a time. */
+	n_reqs = 1;
+	reqs[n_reqs].kind = LS_API_ORIGIN;
+	memcpy(reqs[n_reqs++].origin.lot, deep, LS_ID_LEN);
+	reqs[n_reqs].kind = LS_API_TRACE;
+	memcpy(reqs[n_reqs++].trace.lot, deep, LS_ID_LEN);
+	reqs[n_reqs].kind = LS_API_TRACE;
+	reqs[n_reqs].trace.down = true;
+	memcpy(reqs[n_reqs++].trace.lot, first, LS_ID_LEN);
+	reqs[n_reqs].kind = LS_API_GET;
+	memcpy(reqs[n_reqs++].get.id, chain[DEEP / 2].id, LS_ID_LEN);
+	reqs[n_reqs].kind = LS_API_HEAD;
+	memcpy(reqs[n_reqs++].head.author, p->kp->pk, LS_KEY_LEN);
+	reqs[n_reqs].kind = LS_API_LOG;
+	reqs[n_reqs++].log.limit = 25;
+	reqs[n_reqs].kind = LS_API_HOLDINGS;
+	memcpy(reqs[n_reqs++].holdings.holder, p->kp->pk, LS_KEY_LEN);
+	reqs[n_reqs].kind = LS_API_VERIFY; /* an unknown lot: an error answer */
+	memcpy(reqs[n_reqs++].verify.lot, p->kp->pk, LS_ID_LEN);
+	q = zsock(zctx, ZMQ_REQ, lv->endpoint);
+	for (size_t i = 0; i < n_reqs; i++) {
+		send_req(q, false, &reqs[i]);
+		assert_true(recv_answer(q, false, 30000, &want[i], &want_len[i]));
+		assert_int_equal(answer_error(want[i], want_len[i], reqs[i].kind, msg, sizeof(msg)),
+				 i + 1 == n_reqs ? LS_ERR_NOT_FOUND : 0);
+	}
+	zmq_close(q);
+
+	/* A full pool: with the reader holding, POOL_CAP requests are taken and
+	 * the next are refused at once as busy; released, the POOL_CAP are
+	 * answered. */
+	memset(&get, 0, sizeof(get));
+	get.kind = LS_API_GET;
+	memcpy(get.get.id, chain[1].id, LS_ID_LEN);
+	touch(gate);
+	d = zsock(zctx, ZMQ_DEALER, lv->endpoint);
+	for (int i = 0; i < POOL_CAP + OVER; i++)
+		send_req(d, true, &get);
+	for (int i = 0; i < OVER; i++) {
+		assert_true(recv_answer(d, true, 30000, &buf, &len));
+		assert_int_equal(answer_error(buf, len, LS_API_GET, msg, sizeof(msg)),
+				 LS_ERR_OVERLOADED);
+		assert_non_null(strstr(msg, "busy"));
+		free(buf);
+	}
+	/* the client says so, with its own exit status */
+	assert_int_equal(run_client_status(lv, "log", err_path), 6);
+	{
+		char line[512] = "";
+		FILE *f = fopen(err_path, "r");
+		assert_non_null(f);
+		assert_non_null(fgets(line, sizeof(line), f));
+		fclose(f);
+		assert_non_null(strstr(line, "busy"));
+	}
+	assert_int_equal(ls_api_status(a, &st, &ctx), 0); /* the main thread answers */
+	ls_api_status_release(&st);
+	assert_false(recv_answer(d, true, 0, &buf, &len));
+	unlink(gate);
+	for (int i = 0; i < POOL_CAP; i++) {
+		assert_true(recv_answer(d, true, 30000, &buf, &len));
+		assert_int_equal(answer_error(buf, len, LS_API_GET, NULL, 0), 0);
+		free(buf);
+	}
+
+	/* A stop with queries in flight (one held by the reader, the rest
+	 * queued: the one more refused says the pool is full) is clean. */
+	touch(gate);
+	for (int i = 0; i < POOL_CAP + 1; i++)
+		send_req(d, true, &get);
+	assert_true(recv_answer(d, true, 30000, &buf, &len));
+	assert_int_equal(answer_error(buf, len, LS_API_GET, NULL, 0), LS_ERR_OVERLOADED);
+	free(buf);
+	ls_api_close(&a);
+	t0 = now_ms();
+	assert_int_equal(stop(lv->pid, SIGTERM), 0);
+	assert_true(now_ms() - t0 < 10000);
+	lv->pid = 0;
+	unlink(gate);
+	zmq_close(d);
+	zmq_ctx_term(zctx);
+
+	/* Many readers, many clients at once: the same answers as the single
+	 * reader gave. */
+	lv->pid = spawn_readers(lv, log_path, "4", NULL);
+	assert_true(wait_ready(lv));
+	{
+		pthread_t th[N_READERS];
+		struct asker k[N_READERS];
+		for (int i = 0; i < N_READERS; i++) {
+			k[i] = (struct asker){lv->endpoint, reqs, want, want_len, n_reqs, 0};
+			assert_int_equal(pthread_create(&th[i], NULL, ask_main, &k[i]), 0);
+		}
+		for (int i = 0; i < N_READERS; i++) {
+			pthread_join(th[i], NULL);
+			assert_int_equal(k[i].mismatches, 0);
+		}
+	}
+	assert_int_equal(stop(lv->pid, SIGTERM), 0);
+	lv->pid = 0;
+
+	for (size_t i = 0; i < n_reqs; i++)
+		free(want[i]);
+	for (int i = 0; i <= DEEP; i++)
+		fx_env_release(&chain[i]);
+	fx_env_release(&late);
+	fx_actor_free(&p);
+}
+
 int
 main(void)
 {
@@ -1870,6 +2227,7 @@ main(void)
 	    cmocka_unit_test(test_api_timeout),
 	    cmocka_unit_test(test_api_busy_or_gone),
 	    cmocka_unit_test_setup_teardown(test_api_daemon, live_setup, live_teardown),
+	    cmocka_unit_test_setup_teardown(test_api_readers, live_setup, live_teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -1915,7 +1915,7 @@ test_record_strerror(void **state)
 	struct ls_err_ctx ctx = {{0}};
 	(void)state;
 
-	for (int e = 0; e >= LS_ERR_BUSY; e--) {
+	for (int e = 0; e >= LS_ERR_OVERLOADED; e--) {
 		const char *s = ls_strerror(e);
 		assert_non_null(s);
 		assert_true(s[0] != '\0');
@@ -1925,7 +1925,7 @@ test_record_strerror(void **state)
 			assert_string_not_equal(s, ls_strerror(o));
 	}
 	{
-		static const int unknown[] = {1, 2, LS_ERR_BUSY - 1, -1000, INT_MAX, INT_MIN};
+		static const int unknown[] = {1, 2, LS_ERR_OVERLOADED - 1, -1000, INT_MAX, INT_MIN};
 		for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 			assert_non_null(ls_strerror(unknown[i]));
 			assert_string_equal(ls_strerror(unknown[i]), "unknown error");

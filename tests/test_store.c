@@ -8,8 +8,10 @@
  * balance, licenses).
  */
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1120,6 +1122,104 @@ test_store_map_growth(void **state)
 	free(order);
 }
 
+/* A reader thread of the growth test: reads the store until told to stop. */
+struct grow_reader {
+	struct ls_store *s;
+	const struct fx_env *cert;
+	atomic_bool *stop;
+	size_t reads, errors;
+};
+
+static int
+count_record(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	size_t *n = arg;
+
+	(void)pos;
+	(void)env;
+	if (r == NULL || len == 0)
+		return 1;
+	(*n)++;
+	return 0;
+}
+
+static void *
+grow_reader_main(void *arg)
+{
+	struct grow_reader *g = arg;
+
+	while (!atomic_load(g->stop)) {
+		struct ls_log_filter lf;
+		struct ls_store_stats st;
+		uint8_t *buf = NULL;
+		size_t len = 0, seen = 0;
+		memset(&lf, 0, sizeof(lf));
+		/* a point read, a walk over every record (a longer read
+		 * transaction), the counters */
+		if (ls_store_get(g->s, g->cert->id, &buf, &len) != 0 || len != g->cert->len ||
+		    memcmp(buf, g->cert->buf, len) != 0)
+			g->errors++;
+		free(buf);
+		if (ls_store_log(g->s, &lf, count_record, &seen) != 0 || seen == 0)
+			g->errors++;
+		if (ls_store_stats(g->s, &st) != 0 || st.records < seen)
+			g->errors++;
+		g->reads++;
+	}
+	return NULL;
+}
+
+/* The map grows while other threads read (the daemon's reader pool): the
+ * growth waits for their read transactions, they see every record. */
+static void
+test_store_map_growth_with_readers(void **state)
+{
+	struct sfx *f = *state;
+	enum { N = 3000, BATCH = 100, READERS = 3 };
+	struct fx_env *e = calloc(N + 1, sizeof(*e));
+	size_t *order = calloc(N + 1, sizeof(*order));
+	struct grow_reader g[READERS];
+	pthread_t th[READERS];
+	atomic_bool stop = false;
+
+	assert_non_null(e);
+	assert_non_null(order);
+	ls_store_close(&f->s);
+	assert_int_equal(fx_rmtree(f->dir), 0);
+	reopen(f, 0, 256 << 10);
+	e[0] = fx_cert(f->auth, f->miner, "Mine", NULL, LS_ROLE_MINER, 0, 0);
+	for (size_t i = 1; i <= N; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%06zu", i);
+		e[i] = fx_lot(f->miner, label, "Bayan Obo East Pit", NULL, "ore", 1000000 + i,
+			      "Nd=300000,Pr=80000,Dy=50000,Tb=8000,Fe=200000");
+		assert_non_null(e[i].buf);
+	}
+	for (size_t i = 0; i <= N; i++)
+		order[i] = i;
+	ingest_batches(f->s, e, order, 1, 1, true);
+	for (int i = 0; i < READERS; i++) {
+		g[i] = (struct grow_reader){f->s, &e[0], &stop, 0, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, grow_reader_main, &g[i]), 0);
+	}
+	ingest_batches(f->s, e, order + 1, N, BATCH, true);
+	atomic_store(&stop, true);
+	for (int i = 0; i < READERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(g[i].errors, 0);
+		assert_true(g[i].reads > 0);
+	}
+	assert_int_equal(stats(f->s).records, N + 1);
+	assert_true(stats(f->s).map_size >= (size_t)(256 << 10) * 8); /* grew, 3 times or more */
+	for (size_t i = 0; i <= N; i++)
+		if (!has(f->s, &e[i]))
+			fail_msg("record %zu lost", i);
+	for (size_t i = 0; i <= N; i++)
+		fx_env_release(&e[i]);
+	free(e);
+	free(order);
+}
+
 /* Growing the map while a batch releases a long run of parked records: the
  * deletes from the pending tables hit the full map too. */
 static void
@@ -1806,6 +1906,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_pending_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_bad_records_in_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_map_growth, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_map_growth_with_readers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_map_growth_releasing_pending, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store_corrupt_certificate, setup, teardown),

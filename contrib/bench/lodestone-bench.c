@@ -1337,11 +1337,11 @@ client_share(size_t n, size_t clients, size_t k)
 	return (n - k + clients - 1) / clients;
 }
 
+/* make_feeds with an authority that exists. */
 static int
-make_feeds(struct signer *auth, struct signer *ms, struct item *certs, struct item *lots,
-	   size_t clients, size_t n)
+make_miners(struct signer *auth, struct signer *ms, struct item *certs, struct item *lots,
+	    size_t clients, size_t n)
 {
-	crypto_sign_keypair(auth->pk, auth->sk);
 	for (size_t i = 0; i < clients; i++) {
 		crypto_sign_keypair(ms[i].pk, ms[i].sk);
 		if (make_cert(auth, &ms[i], &certs[i]) != 0)
@@ -1352,6 +1352,14 @@ make_feeds(struct signer *auth, struct signer *ms, struct item *certs, struct it
 			if (make_lot(&ms[k], j, &lots[i]) != 0)
 				return -1;
 	return 0;
+}
+
+static int
+make_feeds(struct signer *auth, struct signer *ms, struct item *certs, struct item *lots,
+	   size_t clients, size_t n)
+{
+	crypto_sign_keypair(auth->pk, auth->sk);
+	return make_miners(auth, ms, certs, lots, clients, n);
 }
 
 /* Starts the daemon at path with argv; stderr is the bench's. The pid, or -1. */
@@ -1475,33 +1483,47 @@ out:
 }
 
 /* Submits items[0..n) through the API in requests of `batch`; 0 when all
- * were accepted. Runs in a child process. */
+ * were accepted. Runs in a child process. With lat_path, the milliseconds
+ * each request took are written there (doubles, in order). */
 static int
-api_client(const char *endpoint, const struct item *items, size_t n, size_t batch)
+api_client(const char *endpoint, const struct item *items, size_t n, size_t batch,
+	   const char *lat_path)
 {
 	struct ls_api *a = NULL;
 	struct ls_err_ctx ctx = {{0}};
 	const uint8_t **envs = calloc(batch, sizeof(*envs));
 	size_t *lens = calloc(batch, sizeof(*lens));
 	struct ls_ingest_result *res = calloc(batch, sizeof(*res));
+	double *lat = calloc(n / batch + 1, sizeof(*lat));
+	size_t n_lat = 0;
 	int rc = 1;
 
-	if (envs == NULL || lens == NULL || res == NULL ||
+	if (envs == NULL || lens == NULL || res == NULL || lat == NULL ||
 	    ls_api_open(endpoint, 30000, &a, &ctx) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i += batch) {
 		size_t m = n - i < batch ? n - i : batch;
+		double t0;
 		for (size_t j = 0; j < m; j++) {
 			envs[j] = items[i + j].env;
 			lens[j] = items[i + j].len;
 		}
+		t0 = now_s();
 		if (ls_api_submit(a, envs, lens, m, res, &ctx) != 0)
 			goto out;
+		lat[n_lat++] = (now_s() - t0) * 1000;
 		for (size_t j = 0; j < m; j++)
 			if (res[j].status != LS_INGEST_ACCEPTED) {
 				fprintf(stderr, "lodestone-bench: api: %s\n", res[j].message);
 				goto out;
 			}
+	}
+	if (lat_path != NULL) {
+		FILE *f = fopen(lat_path, "wb");
+		if (f == NULL || fwrite(lat, sizeof(*lat), n_lat, f) != n_lat || fclose(f) != 0) {
+			fprintf(stderr, "lodestone-bench: cannot write '%s'\n", lat_path);
+			goto out;
+		}
 	}
 	rc = 0;
 out:
@@ -1511,25 +1533,32 @@ out:
 	free(envs);
 	free(lens);
 	free(res);
+	free(lat);
 	return rc;
 }
 
 /*
  * Forks `clients` processes, client k submitting its share of lots (see
  * make_feeds) to endpoint; pids[k] is its pid, -1 when not started. Call
- * with no ZeroMQ connection open: the children make their own.
+ * with no ZeroMQ connection open: the children make their own. With
+ * lat_prefix, client k writes its request latencies to LAT_PREFIX.k.
  */
 static int
 start_clients(const char *endpoint, const struct item *lots, size_t n, size_t clients, size_t batch,
-	      pid_t *pids)
+	      pid_t *pids, const char *lat_prefix)
 {
 	for (size_t k = 0; k < clients; k++)
 		pids[k] = -1;
 	fflush(NULL);
 	for (size_t k = 0, off = 0; k < clients; k++) {
 		size_t cnt = client_share(n, clients, k);
-		if ((pids[k] = fork()) == 0)
-			_exit(api_client(endpoint, lots + off, cnt, batch));
+		if ((pids[k] = fork()) == 0) {
+			char path[4400];
+			if (lat_prefix != NULL)
+				snprintf(path, sizeof(path), "%s.%zu", lat_prefix, k);
+			_exit(api_client(endpoint, lots + off, cnt, batch,
+					 lat_prefix != NULL ? path : NULL));
+		}
 		if (pids[k] < 0) {
 			fprintf(stderr, "lodestone-bench: fork: %s\n", strerror(errno));
 			return -1;
@@ -1601,22 +1630,166 @@ ingest_direct(const char *dir, const struct signer *auth, const struct item *cer
 /* ---- api: clients submitting through a real daemon ---- */
 
 static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The p50 and p99 of the latencies the clients wrote to PREFIX.k. */
+static int
+latencies(const char *prefix, size_t clients, double *p50, double *p99)
+{
+	double *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+
+	for (size_t k = 0; k < clients; k++) {
+		char path[4400];
+		double x;
+		FILE *f;
+		snprintf(path, sizeof(path), "%s.%zu", prefix, k);
+		if ((f = fopen(path, "rb")) == NULL) {
+			fprintf(stderr, "lodestone-bench: cannot read '%s'\n", path);
+			free(v);
+			return -1;
+		}
+		while (fread(&x, sizeof(x), 1, f) == 1) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+					fclose(f);
+					free(v);
+					return -1;
+				}
+				v = nv;
+			}
+			v[n++] = x;
+		}
+		fclose(f);
+	}
+	if (n == 0) {
+		free(v);
+		return -1;
+	}
+	qsort(v, n, sizeof(*v), cmp_double);
+	*p50 = v[(n - 1) / 2];
+	*p99 = v[(n * 99 + 99) / 100 - 1];
+	free(v);
+	return 0;
+}
+
+static volatile sig_atomic_t query_stop;
+
+static void
+on_query_stop(int sig)
+{
+	(void)sig;
+	query_stop = 1;
+}
+
+/*
+ * A query client (a child process): verifies lot through the daemon in a
+ * loop until SIGTERM, writing a byte to ready_fd after its first answer;
+ * then writes the number of queries and their total milliseconds to
+ * stats_path.
+ */
+static int
+query_client(const char *endpoint, const uint8_t lot[LS_ID_LEN], int ready_fd,
+	     const char *stats_path)
+{
+	struct ls_api *a = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_export_query q;
+	struct sigaction sa;
+	double total = 0, count = 0;
+	FILE *f;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_query_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	memset(&q, 0, sizeof(q));
+	memcpy(q.lot, lot, LS_ID_LEN);
+	if (ls_api_open(endpoint, 120000, &a, &ctx) != 0) {
+		fprintf(stderr, "lodestone-bench: query: %s\n", ctx.msg);
+		return 1;
+	}
+	while (!query_stop) {
+		struct ls_verdict v;
+		double t0 = now_s();
+		int rc = ls_api_verify(a, &q, &v, &ctx);
+		if (rc != 0) {
+			if (!query_stop)
+				fprintf(stderr, "lodestone-bench: query: %s\n",
+					ls_err_msg(&ctx, rc));
+			break;
+		}
+		if (v.kind != LS_V_VALID)
+			fprintf(stderr, "lodestone-bench: query: verdict %s\n",
+				ls_verdict_name(v.kind));
+		ls_verdict_release(&v);
+		total += (now_s() - t0) * 1000;
+		if (count++ == 0 && write(ready_fd, "", 1) != 1)
+			break;
+	}
+	ls_api_close(&a);
+	if ((f = fopen(stats_path, "w")) == NULL)
+		return 1;
+	fprintf(f, "%.0f %.3f\n", count, total);
+	return fclose(f) == 0 ? 0 : 1;
+}
+
+/* Submits items in requests of at most 1000 (the daemon's chunks). */
+static int
+submit_chunked(struct ls_api *a, const struct item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i += 1000)
+		if (submit_items(a, items + i, n - i < 1000 ? n - i : 1000) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+api_usage(FILE *fp)
+{
+	fprintf(fp, "usage: lodestone-bench api [-n N] [-c CLIENTS] [-b BATCH] [-q QUERIES [-a "
+		    "ANCESTORS]]\n"
+		    "                           [-r READERS] [-d DIR]\n\n"
+		    "Starts lodestoned (next to this program) on a new data dir, then CLIENTS\n"
+		    "processes submit N signed records in all, BATCH per request; then ingests\n"
+		    "the same records into a fresh store in process.\n"
+		    "figures: records, clients, request_batch, api_records_per_s,\n"
+		    "ingest_records_per_s, api_vs_ingest, api_submit_p50_ms, api_submit_p99_ms\n"
+		    "(the latency of one request).\n"
+		    "-q QUERIES: then the clients submit N more records while QUERIES other\n"
+		    "processes verify a lot with ANCESTORS ancestors (default 10000, stored\n"
+		    "before) through the daemon in a loop.\n"
+		    "figures: query_ancestors, api_records_per_s_qQ, api_submit_p50_ms_qQ,\n"
+		    "api_submit_p99_ms_qQ, api_query_ms_qQ (mean of one verification),\n"
+		    "api_queries_qQ, api_submit_p50_qQ_vs_none, api_submit_p99_qQ_vs_none.\n"
+		    "-r READERS: the daemon's --readers (0: reads on its main thread).\n");
+}
+
+static int
 cmd_api(int argc, char **argv)
 {
-	size_t n = 20000, clients = 4, batch = 100;
-	const char *parent = getenv("TMPDIR");
-	struct signer *auth = calloc(1, sizeof(*auth)), *ms = NULL;
-	struct item *certs = NULL, *lots = NULL;
+	size_t n = 20000, clients = 4, batch = 100, queries = 0, ancestors = 10000;
+	const char *parent = getenv("TMPDIR"), *readers = NULL;
+	struct signer *auth = calloc(1, sizeof(*auth)), *ms = NULL, *ms2 = NULL, *p = NULL;
+	struct item *certs = NULL, *lots = NULL, *certs2 = NULL, *lots2 = NULL, *chain = NULL;
 	struct ls_api *a = NULL;
 	char dir[4096], sdir[4200], node[4200], endpoint[4300], daemon[4200], pubf[4300];
-	pid_t dpid = -1, *pids = NULL;
+	char lat0[4300], lat1[4300];
+	pid_t dpid = -1, *pids = NULL, *qpids = NULL;
 	bool have_dir = false;
-	double t0, t_api, t_ingest;
+	uint8_t deep[LS_ID_LEN];
+	double t0, t_api, t_api_q = 0, t_ingest, p50, p99, p50_q = 0, p99_q = 0;
+	double q_count = 0, q_total = 0;
+	int ready[2] = {-1, -1};
 	size_t bad = 0;
 	int c, status = 1;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "n:c:b:d:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:c:b:q:a:r:d:h")) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_size(optarg, "-n", 1, &n) != 0)
@@ -1630,18 +1803,18 @@ cmd_api(int argc, char **argv)
 			if (parse_size(optarg, "-b", 1, &batch) != 0)
 				return 2;
 			break;
+		case 'q':
+			if (parse_range(optarg, "-q", 0, 64, &queries) != 0)
+				return 2;
+			break;
+		case 'a':
+			if (parse_range(optarg, "-a", 1, 1000000, &ancestors) != 0)
+				return 2;
+			break;
+		case 'r': readers = optarg; break;
 		case 'd': parent = optarg; break;
-		case 'h':
-			printf(
-			    "usage: lodestone-bench api [-n N] [-c CLIENTS] [-b BATCH] [-d DIR]\n\n"
-			    "Starts lodestoned (next to this program) on a new data dir, then "
-			    "CLIENTS\n"
-			    "processes submit N signed records in all, BATCH per request; then\n"
-			    "ingests the same records into a fresh store in process.\n"
-			    "figures: records, clients, api_records_per_s, ingest_records_per_s,\n"
-			    "api_vs_ingest.\n");
-			return 0;
-		default: return 2;
+		case 'h': api_usage(stdout); return 0;
+		default: api_usage(stderr); return 2;
 		}
 	}
 	if (parent == NULL || *parent == '\0')
@@ -1659,22 +1832,62 @@ cmd_api(int argc, char **argv)
 	    make_tmpdir(parent, dir, sizeof(dir)) != 0)
 		goto out;
 	have_dir = true;
+	if (queries > 0) {
+		/* Other miners for the second run, and a processor's chain: a lot
+		 * with `ancestors` ancestors. */
+		if ((ms2 = calloc(clients, sizeof(*ms2))) == NULL ||
+		    (certs2 = calloc(clients, sizeof(*certs2))) == NULL ||
+		    (lots2 = calloc(n, sizeof(*lots2))) == NULL ||
+		    (qpids = calloc(queries, sizeof(*qpids))) == NULL ||
+		    (p = calloc(1, sizeof(*p))) == NULL ||
+		    (chain = calloc(ancestors + 1, sizeof(*chain))) == NULL) {
+			fprintf(stderr, "lodestone-bench: out of memory\n");
+			goto out;
+		}
+		for (size_t k = 0; k < queries; k++)
+			qpids[k] = -1;
+		if (make_miners(auth, ms2, certs2, lots2, clients, n) != 0)
+			goto out;
+		crypto_sign_keypair(p->pk, p->sk);
+		if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &chain[0]) != 0 ||
+		    make_lot(p, 0, &chain[1]) != 0)
+			goto out;
+		{
+			struct ls_record *r = NULL;
+			if (ls_record_decode(chain[1].env, chain[1].len, &r, NULL) != 0)
+				goto out;
+			memcpy(deep, r->id, LS_ID_LEN);
+			ls_record_free(r);
+		}
+		for (size_t i = 2; i <= ancestors; i++)
+			if (make_step(p, deep, 25000000, i, &chain[i], deep) != 0)
+				goto out;
+	}
 	snprintf(node, sizeof(node), "%s/node", dir);
 	snprintf(endpoint, sizeof(endpoint), "ipc://%s/api.sock", node);
 	snprintf(pubf, sizeof(pubf), "%s/auth.pub", dir);
+	snprintf(lat0, sizeof(lat0), "%s/lat-none", dir);
+	snprintf(lat1, sizeof(lat1), "%s/lat-q", dir);
 	if (write_pub(pubf, auth->pk) != 0)
 		goto out;
 	{
-		char *args[] = {"lodestoned", "--data-dir",  node,    "--trust",
-				pubf,         "--log-level", "error", NULL};
+		char *args[] = {"lodestoned",  "--data-dir", node, "--trust", pubf,
+				"--log-level", "error",      NULL, NULL,      NULL};
+		if (readers != NULL) {
+			args[7] = "--readers";
+			args[8] = (char *)readers;
+		}
 		if ((dpid = spawn_daemon(daemon, args)) < 0)
 			goto out;
 	}
 	if (wait_api(endpoint, &dpid, &a) != 0 || submit_items(a, certs, clients) != 0)
 		goto out;
+	if (queries > 0 &&
+	    (submit_items(a, certs2, clients) != 0 || submit_chunked(a, chain, ancestors + 1) != 0))
+		goto out;
 	ls_api_close(&a); /* before the clients fork */
 	t0 = now_s();
-	if (start_clients(endpoint, lots, n, clients, batch, pids) != 0)
+	if (start_clients(endpoint, lots, n, clients, batch, pids, lat0) != 0)
 		goto out;
 	reap_clients(pids, clients, true, &bad);
 	t_api = now_s() - t0;
@@ -1682,18 +1895,91 @@ cmd_api(int argc, char **argv)
 		fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
 		goto out;
 	}
+	if (latencies(lat0, clients, &p50, &p99) != 0)
+		goto out;
+	if (queries > 0) {
+		char got;
+		if (pipe(ready) != 0)
+			goto out;
+		fflush(NULL);
+		for (size_t k = 0; k < queries; k++) {
+			if ((qpids[k] = fork()) == 0) {
+				char path[4400];
+				close(ready[0]);
+				snprintf(path, sizeof(path), "%s/query.%zu", dir, k);
+				_exit(query_client(endpoint, deep, ready[1], path));
+			}
+			if (qpids[k] < 0)
+				goto out;
+		}
+		close(ready[1]);
+		ready[1] = -1;
+		/* every query client has had one answer: they are all asking */
+		for (size_t k = 0; k < queries; k++)
+			if (read(ready[0], &got, 1) != 1) {
+				fprintf(stderr, "lodestone-bench: a query client failed\n");
+				goto out;
+			}
+		t0 = now_s();
+		if (start_clients(endpoint, lots2, n, clients, batch, pids, lat1) != 0)
+			goto out;
+		reap_clients(pids, clients, true, &bad);
+		t_api_q = now_s() - t0;
+		for (size_t k = 0; k < queries; k++) {
+			char path[4400];
+			double cnt = 0, tot = 0;
+			FILE *f;
+			kill(qpids[k], SIGTERM);
+			waitpid(qpids[k], NULL, 0);
+			qpids[k] = -1;
+			snprintf(path, sizeof(path), "%s/query.%zu", dir, k);
+			if ((f = fopen(path, "r")) != NULL) {
+				if (fscanf(f, "%lf %lf", &cnt, &tot) == 2) {
+					q_count += cnt;
+					q_total += tot;
+				}
+				fclose(f);
+			}
+		}
+		if (bad != 0) {
+			fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
+			goto out;
+		}
+		if (latencies(lat1, clients, &p50_q, &p99_q) != 0)
+			goto out;
+	}
 	snprintf(sdir, sizeof(sdir), "%s/direct", dir);
 	if (ingest_direct(sdir, auth, certs, clients, lots, n, &t_ingest) != 0)
 		goto out;
 	printf("records %zu records\n", n);
 	printf("clients %zu clients\n", clients);
 	printf("request_batch %zu records\n", batch);
+	if (readers != NULL)
+		printf("readers %s threads\n", readers);
 	printf("api_records_per_s %.0f records/s\n", (double)n / t_api);
 	printf("ingest_records_per_s %.0f records/s\n", (double)n / t_ingest);
 	printf("api_vs_ingest %.2f ratio\n", t_ingest / t_api);
+	printf("api_submit_p50_ms %.1f ms\n", p50);
+	printf("api_submit_p99_ms %.1f ms\n", p99);
+	if (queries > 0) {
+		printf("query_ancestors %zu records\n", ancestors);
+		printf("api_records_per_s_q%zu %.0f records/s\n", queries, (double)n / t_api_q);
+		printf("api_submit_p50_ms_q%zu %.1f ms\n", queries, p50_q);
+		printf("api_submit_p99_ms_q%zu %.1f ms\n", queries, p99_q);
+		printf("api_query_ms_q%zu %.1f ms\n", queries, q_count > 0 ? q_total / q_count : 0);
+		printf("api_queries_q%zu %.0f queries\n", queries, q_count);
+		printf("api_submit_p50_q%zu_vs_none %.2f ratio\n", queries, p50_q / p50);
+		printf("api_submit_p99_q%zu_vs_none %.2f ratio\n", queries, p99_q / p99);
+	}
 	status = 0;
 out:
 	ls_api_close(&a);
+	if (ready[0] >= 0)
+		close(ready[0]);
+	if (ready[1] >= 0)
+		close(ready[1]);
+	for (size_t k = 0; qpids != NULL && k < queries; k++)
+		stop_child(&qpids[k]);
 	for (size_t k = 0; pids != NULL && k < clients; k++)
 		stop_child(&pids[k]);
 	stop_child(&dpid);
@@ -1701,13 +1987,25 @@ out:
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	items_free(certs, clients);
 	items_free(lots, n);
+	if (queries > 0) {
+		items_free(certs2, clients);
+		items_free(lots2, n);
+		items_free(chain, ancestors + 1);
+	}
 	if (auth != NULL)
 		sodium_memzero(auth, sizeof(*auth));
 	if (ms != NULL)
 		sodium_memzero(ms, clients * sizeof(*ms));
+	if (ms2 != NULL)
+		sodium_memzero(ms2, clients * sizeof(*ms2));
+	if (p != NULL)
+		sodium_memzero(p, sizeof(*p));
 	free(auth);
 	free(ms);
+	free(ms2);
+	free(p);
 	free(pids);
+	free(qpids);
 	return status;
 }
 
@@ -2030,7 +2328,7 @@ cmd_gossip(int argc, char **argv)
 		ls_api_close(&nodes[i].a); /* before the clients fork */
 
 	t0 = now_s();
-	if (start_clients(nodes[0].api, lots, n, clients, batch, pids) != 0)
+	if (start_clients(nodes[0].api, lots, n, clients, batch, pids, NULL) != 0)
 		goto out;
 	for (size_t i = 0; i < k; i++)
 		if (ls_api_open(nodes[i].api, 5000, &nodes[i].a, NULL) != 0) {
@@ -2343,7 +2641,7 @@ cmd_witness(int argc, char **argv)
 	for (size_t i = 0; i < 2; i++)
 		ls_api_close(&nodes[i].a);
 	t0 = now_s();
-	if (start_clients(nodes[0].api, lots, n, clients, batch, pids) != 0)
+	if (start_clients(nodes[0].api, lots, n, clients, batch, pids, NULL) != 0)
 		goto out;
 	if (ls_api_open(nodes[0].api, 5000, &nodes[0].a, NULL) != 0) {
 		fprintf(stderr, "lodestone-bench: cannot connect to '%s'\n", nodes[0].api);
