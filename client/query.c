@@ -952,6 +952,18 @@ cmd_status(struct cli *c, int argc, char **argv)
 			}
 			json_object_set_new(o, "split_views", sv);
 		}
+		{
+			json_t *ta = json_array();
+			for (size_t i = 0; i < st.n_trust; i++) {
+				json_t *x = json_object();
+				json_object_set_new(x, "key",
+						    out_json_hex(st.trust[i], LS_KEY_LEN));
+				json_object_set_new(x, "name",
+						    json_string(cli_key_name(c, st.trust[i])));
+				json_array_append_new(ta, x);
+			}
+			json_object_set_new(o, "trusted", ta);
+		}
 		out_json(o);
 	} else {
 		printf("%-14s %" PRIu64 "\n", "records", st.stats.records);
@@ -961,6 +973,14 @@ cmd_status(struct cli *c, int argc, char **argv)
 		printf("%-14s %s\n", "node key", ls_hex(st.node_key, LS_KEY_LEN, hex));
 		printf("%-14s %s\n", "api", st.api);
 		printf("%-14s %s\n", "listen", st.listen[0] ? st.listen : "-");
+		printf("%-14s %zu%s\n", "trusted", st.n_trust,
+		       st.n_trust ? "" : " (no authority: no certificate is accepted)");
+		for (size_t i = 0; i < st.n_trust; i++) {
+			const char *who = cli_key_name(c, st.trust[i]);
+			ls_hex(st.trust[i], LS_KEY_LEN, hex);
+			printf("  %s  %s\n", hex,
+			       strncmp(who, hex, 16) != 0 ? who : "(no certificate of its own)");
+		}
 		printf("%-14s %zu\n", "peers", st.n_peers);
 		for (size_t i = 0; i < st.n_peers; i++) {
 			const struct ls_api_peer *p = &st.peers[i];

@@ -327,6 +327,17 @@ do_status(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ct
 		st->streams_open = ss.open;
 		st->stream_bytes = ss.bytes;
 	}
+	{
+		size_t n;
+		const uint8_t(*a)[LS_KEY_LEN] = ls_store_anchors(s->store, &n);
+		if (n > LS_API_TRUST_MAX)
+			n = LS_API_TRUST_MAX;
+		if (n > 0 && (st->trust = malloc(n * sizeof(*st->trust))) == NULL)
+			return ls_err_set(ctx, LS_ERR_NOMEM, "status: out of memory");
+		if (n > 0)
+			memcpy(st->trust, a, n * sizeof(*st->trust));
+		st->n_trust = n;
+	}
 	snprintf(st->api, sizeof(st->api), "%s", s->info.api);
 	if (s->info.listen != NULL)
 		snprintf(st->listen, sizeof(st->listen), "%s", s->info.listen);

@@ -711,6 +711,7 @@ ls_api_status_release(struct ls_api_status *st)
 		return;
 	free(st->peers);
 	free(st->split_views);
+	free(st->trust);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -1186,6 +1187,16 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 	s->streams_open = st->streams_open;
 	s->has_stream_bytes = true;
 	s->stream_bytes = st->stream_bytes;
+	if (st->n_trust > 0) {
+		size_t n = st->n_trust > LS_API_TRUST_MAX ? LS_API_TRUST_MAX : st->n_trust;
+		ProtobufCBinaryData *tv = pool_alloc(p, n, sizeof(*tv));
+		if (tv == NULL)
+			return LS_ERR_NOMEM;
+		for (size_t i = 0; i < n; i++)
+			tv[i] = bin(st->trust[i], LS_KEY_LEN);
+		s->n_trust = n;
+		s->trust = tv;
+	}
 	m->kind_case = LODESTONE__API__RESPONSE__KIND_STATUS;
 	m->status = s;
 	return 0;
@@ -1888,6 +1899,15 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 	st->quorum_size = s->quorum_size;
 	st->streams_open = s->streams_open;
 	st->stream_bytes = s->stream_bytes;
+	if ((rc = check_count(s->n_trust, LS_API_TRUST_MAX, "status trust keys", ctx)) != 0)
+		return rc;
+	if (s->n_trust != 0 && (st->trust = calloc(s->n_trust, sizeof(*st->trust))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < s->n_trust; i++) {
+		if ((rc = copy_key(st->trust[i], &s->trust[i], "status trust key", ctx)) != 0)
+			return rc;
+		st->n_trust++;
+	}
 	return 0;
 }
 

@@ -245,6 +245,7 @@ struct ls_api_peer {
 };
 
 #define LS_API_SPLITS_MAX 256 /* split views in a status */
+#define LS_API_TRUST_MAX  64  /* trust anchors in a status */
 
 struct ls_api_splitview {
 	char origin[LS_NOTE_NAME_MAX];
@@ -272,6 +273,10 @@ struct ls_api_status {
 	uint64_t quorum_size; /* 0: none */
 	/* streamed replies open, and the bytes of state they hold */
 	uint64_t streams_open, stream_bytes;
+	/* the root authorities the daemon trusts (--trust), at most
+	 * LS_API_TRUST_MAX; malloc'd */
+	size_t n_trust;
+	uint8_t (*trust)[LS_KEY_LEN];
 };
 
 void ls_api_status_release(struct ls_api_status *st);

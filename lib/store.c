@@ -598,6 +598,12 @@ ls_store_get(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint8_t **env, siz
 	return rc;
 }
 
+const uint8_t (*ls_store_anchors(const struct ls_store *s, size_t *n))[LS_KEY_LEN]
+{
+	*n = s->n_anchors;
+	return (const uint8_t(*)[LS_KEY_LEN])s->anchors;
+}
+
 int
 ls_store_lot_record(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t rec[LS_ID_LEN])
 {

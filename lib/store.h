@@ -198,6 +198,10 @@ int ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const 
 /* The envelope of record id. *env is malloc'd (caller frees). LS_ERR_NOT_FOUND. */
 int ls_store_get(struct ls_store *s, const uint8_t id[LS_ID_LEN], uint8_t **env, size_t *len);
 
+/* The trust anchors the store was opened with (borrowed: valid while s is
+ * open), their number in *n. */
+const uint8_t (*ls_store_anchors(const struct ls_store *s, size_t *n))[LS_KEY_LEN];
+
 /* The record that made lot (its registration, or the transformation of
  * which it is an output) into rec. LS_ERR_NOT_FOUND when no such lot. */
 int ls_store_lot_record(struct ls_store *s, const uint8_t lot[LS_ID_LEN], uint8_t rec[LS_ID_LEN]);

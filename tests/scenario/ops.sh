@@ -10,6 +10,7 @@
 source "$(dirname "$0")/helpers.bash"
 
 keygen root
+export root_PK
 
 # --version and the secret key guard
 run "$LSD" --version
@@ -118,6 +119,9 @@ check "  the service manager heard RELOADING=1 then READY=1" \
 check "  the debug level is in force" waitfor "debug: " "$B.log"
 lsc --api "ipc://$B/api.sock" --json status
 check "  the store is kept (the record is still there)" jtest '$j->{records} >= 1' <<<"$OUT"
+check "status names the trusted authorities, with their organisation" \
+	jtest '@{$j->{trusted}} == 1 && $j->{trusted}[0]{key} eq $ENV{root_PK} &&
+		$j->{trusted}[0]{name} eq "Root (CN)"' <<<"$OUT"
 peer_up() {
 	for _ in $(seq 100); do
 		lsc --api "ipc://$C/api.sock" --json status
