@@ -29,6 +29,7 @@
 #define IMPORT_CHUNK        256
 #define BUNDLE_EVIDENCE_MAX 65536 /* one pair per author of the records */
 #define BUNDLE_WAIT_MS      5000  /* for a lot to reach a checkpoint */
+#define VERIFY_SLICE        4096  /* records ingested between progress lines */
 
 /*
  * The bundle file being written as its chunks come (bounded memory): a
@@ -147,6 +148,7 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		cli_err("%s: cannot create '%s': %s", c->cmd, o.tmp, strerror(errno));
 		return CLI_USAGE;
 	}
+	cli_temp_file(o.tmp); /* Ctrl-C removes it */
 	if (fchmod(o.fd, 0644) != 0) {
 		cli_err("%s: cannot create '%s': %s", c->cmd, o.tmp, strerror(errno));
 		rc = CLI_USAGE;
@@ -198,6 +200,7 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	o.tmp[0] = '\0'; /* it is the output now */
+	cli_temp_file(NULL);
 	if (c->json) {
 		json_t *j = json_object();
 		json_object_set_new(j, "lot", out_json_hex(lot, LS_ID_LEN));
@@ -215,6 +218,7 @@ out:
 		close(o.fd);
 	if (o.tmp[0] != '\0')
 		unlink(o.tmp);
+	cli_temp_file(NULL);
 	return rc;
 }
 
@@ -944,6 +948,7 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	struct ls_ingest_result *res = NULL, *ev_res = NULL;
 	struct ls_bundle_evidence *ev = NULL;
 	struct ls_err_ctx ctx = {{0}};
+	struct out_progress prog;
 	const uint8_t **envs = NULL;
 	size_t *lens = NULL;
 	uint8_t *buf = NULL;
@@ -1076,6 +1081,7 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	made_dir = true;
+	cli_temp_dir(dir); /* Ctrl-C removes it */
 	memset(&opts, 0, sizeof(opts));
 	opts.anchors = (const uint8_t(*)[LS_KEY_LEN])anchors;
 	opts.n_anchors = n_anchors;
@@ -1087,12 +1093,25 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	}
 	/* The evidence first: a record of the bundle at the same seq then
 	 * keeps the pair the producing node named. */
-	if ((rc = ls_store_evidence_add(s, ev, n_ev, ev_res)) != 0 ||
-	    (n > 0 && (rc = ls_store_ingest(s, envs, lens, n, res, NULL)) != 0)) {
+	if ((rc = ls_store_evidence_add(s, ev, n_ev, ev_res)) != 0) {
 		cli_err("%s: cannot load '%s': %s", c->cmd, path, ls_strerror(rc));
 		rc = CLI_FAIL;
 		goto out;
 	}
+	/* In slices, so that a terminal sees how far it is (the rules do not
+	 * depend on how records are batched). */
+	out_progress_start(&prog, "verify-bundle: checking", n);
+	for (size_t k = 0; k < n; k += VERIFY_SLICE) {
+		size_t m = n - k < VERIFY_SLICE ? n - k : VERIFY_SLICE;
+		if ((rc = ls_store_ingest(s, envs + k, lens + k, m, res + k, NULL)) != 0) {
+			out_progress_end(&prog);
+			cli_err("%s: cannot load '%s': %s", c->cmd, path, ls_strerror(rc));
+			rc = CLI_FAIL;
+			goto out;
+		}
+		out_progress_step(&prog, m);
+	}
+	out_progress_end(&prog);
 	/* A record parked on one that came later in the file was applied when
 	 * that one arrived. */
 	for (size_t i = 0; i < n; i++) {
@@ -1152,6 +1171,8 @@ out:
 	ls_store_close(&s);
 	if (made_dir && nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		cli_err("%s: cannot remove the temporary directory '%s'", c->cmd, dir);
+	if (made_dir)
+		cli_temp_dir(NULL);
 	free(res);
 	free(ev_res);
 	free(ev);

@@ -202,6 +202,16 @@ void out_set_key_namer(const char *(*namer)(void *arg, const uint8_t key[LS_KEY_
 /* The holder of key as "Org (CC)" from its newest certificate, or its first
  * 16 hex digits; remembered for the run (session.c). */
 const char *cli_key_name(struct cli *c, const uint8_t key[LS_KEY_LEN]);
+
+/*
+ * Ctrl-C (and SIGTERM, SIGHUP) during a command: the temporary file or
+ * directory named by cli_temp_file / cli_temp_dir is removed, a progress
+ * line on the terminal is cleared, and the client dies of the signal (exit
+ * status 130 for Ctrl-C in a shell). NULL: nothing to remove (session.c).
+ */
+void cli_signals_setup(void);
+void cli_temp_file(const char *path);
+void cli_temp_dir(const char *dir);
 /* One-line summary of a record ("lot 'ore-1' 1000000 g ore at Bayan Obo (CN)"). */
 void out_record_summary(const struct ls_record *r, char *buf, size_t len);
 /* A composition "Nd=300000,Dy=50000" into buf. */

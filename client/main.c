@@ -310,6 +310,7 @@ main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	defaults(&c);
+	cli_signals_setup();
 	c.cmd = "lodestone";
 	c.usage = GLOBAL_USAGE;
 	opterr = 0;

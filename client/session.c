@@ -6,6 +6,7 @@
  * Keys never leave this process: the daemon only sees signed envelopes.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,4 +379,68 @@ cli_key_name(struct cli *c, const uint8_t key[LS_KEY_LEN])
 		return key_names.v[key_names.n++].name;
 	}
 	return buf;
+}
+
+/* ---- Ctrl-C: temporary files go, the terminal line is left clean ---- */
+
+#define TEMP_NAMES 4
+static char temp_paths[1 + TEMP_NAMES][4200]; /* [0]: a file or the directory */
+static volatile sig_atomic_t temp_kind;       /* 0 none, 1 file, 2 directory */
+static int stderr_tty;
+
+/* Only async-signal-safe calls: unlink, rmdir, write, signal, raise. */
+static void
+on_interrupt(int sig)
+{
+	if (temp_kind == 1) {
+		unlink(temp_paths[0]);
+	} else if (temp_kind == 2) {
+		for (int i = 1; i <= TEMP_NAMES; i++)
+			if (temp_paths[i][0] != '\0')
+				unlink(temp_paths[i]);
+		rmdir(temp_paths[0]);
+	}
+	if (stderr_tty)
+		(void)!write(STDERR_FILENO, "\r\033[K", 4);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+cli_signals_setup(void)
+{
+	struct sigaction sa;
+
+	stderr_tty = isatty(STDERR_FILENO) == 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+void
+cli_temp_file(const char *path)
+{
+	temp_kind = 0;
+	if (path == NULL)
+		return;
+	snprintf(temp_paths[0], sizeof(temp_paths[0]), "%s", path);
+	temp_kind = 1;
+}
+
+void
+cli_temp_dir(const char *dir)
+{
+	static const char *const names[TEMP_NAMES] = {"data.mdb", "lock.mdb", "lodestone.lock",
+						      "data.mdb-lock"};
+
+	temp_kind = 0;
+	if (dir == NULL)
+		return;
+	snprintf(temp_paths[0], sizeof(temp_paths[0]), "%s", dir);
+	for (int i = 0; i < TEMP_NAMES; i++)
+		snprintf(temp_paths[1 + i], sizeof(temp_paths[1 + i]), "%s/%s", dir, names[i]);
+	temp_kind = 2;
 }

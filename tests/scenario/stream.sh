@@ -56,6 +56,36 @@ check "it lists 10" test "$(grep -c '' <<<"$OUT")" = 10
 expect 0 "status" status --json
 check "no stream is left open" jtest '$j->{streams_open} == 0'
 
+echo "# Ctrl-C leaves no temporary file or directory"
+mkdir -p "$T/vtmp"
+TMPDIR="$T/vtmp" "$LS" verify-bundle "$T/small.bundle" --trust "$D/authority.pub" \
+	>/dev/null 2>"$T/int.err" &
+CLIENT=$!
+for _ in $(seq 50); do [ -n "$(ls "$T/vtmp")" ] && break; sleep 0.05; done
+if kill -0 "$CLIENT" 2>/dev/null && [ -n "$(ls "$T/vtmp")" ]; then
+	kill -INT "$CLIENT"
+	wait "$CLIENT"
+	RC=$?
+	check "verify-bundle interrupted by SIGINT dies of it (exit $RC)" test "$RC" -eq 130
+	check "  and removes its temporary store" test -z "$(ls -A "$T/vtmp")"
+else
+	wait "$CLIENT"
+	ok "# skip: verify-bundle finished before it could be interrupted"
+fi
+"$LS" bundle "$LOT" -o "$T/int.bundle" >/dev/null 2>&1 &
+CLIENT=$!
+for _ in $(seq 100); do ls "$T" | grep -q 'int\.bundle\.tmp\.' && break; sleep 0.02; done
+if kill -0 "$CLIENT" 2>/dev/null; then
+	kill -INT "$CLIENT"
+	wait "$CLIENT"
+	RC=$?
+	check "bundle interrupted by SIGINT (exit $RC) leaves no temporary file" \
+		test -z "$(ls "$T" | grep 'int\.bundle\.tmp\.')"
+else
+	wait "$CLIENT"
+	ok "# skip: the bundle finished before it could be interrupted"
+fi
+
 echo "# failures leave no file"
 expect_err 2 "unknown lot" "the bundle of an unknown lot" bundle \
 	0000000000000000000000000000000000000000000000000000000000000000 -o "$T/none.bundle"
