@@ -43,6 +43,7 @@ struct item {
 
 #define VCHUNK_MIN 4
 #define VCHUNK_MAX 64
+#define VSHARE_MIN 64 /* fewer envelopes: not worth waking a worker */
 
 struct vjob {
 	struct ls_store *s;
@@ -229,7 +230,7 @@ vjob_start(struct ls_store *s, struct vjob *j, const uint8_t *const *envs, const
 	j->n_chunks = (n + j->chunk - 1) / j->chunk;
 	if ((j->done = calloc(j->n_chunks, 1)) == NULL)
 		return LS_ERR_NOMEM;
-	if (nt > 1 && j->n_chunks > 1) {
+	if (nt > 1 && n >= VSHARE_MIN) {
 		j->shared = true;
 		pthread_mutex_lock(&p->mu);
 		p->job = j;
