@@ -350,8 +350,8 @@ struct ingest_fig {
 	size_t seals;
 };
 
-/* Fills the stores s (with the log) and s0 (without) with pl's records,
- * untimed; seals s after every chunk. */
+/* Fills the stores s (with the log) and s0 (without; may be NULL) with pl's
+ * records, untimed; seals s after every chunk. */
 static int
 preload_stores(struct ls_store *s, struct ls_store *s0, struct preload *pl)
 {
@@ -362,7 +362,9 @@ preload_stores(struct ls_store *s, struct ls_store *s0, struct preload *pl)
 	if (chunk == NULL)
 		return LS_ERR_NOMEM;
 	if ((rc = ingest_all(s, pl->certs, pl->miners, PRELOAD_BATCH, &bad)) != 0 || bad != 0 ||
-	    (rc = ingest_all(s0, pl->certs, pl->miners, PRELOAD_BATCH, &bad)) != 0 || bad != 0) {
+	    (s0 != NULL &&
+	     ((rc = ingest_all(s0, pl->certs, pl->miners, PRELOAD_BATCH, &bad)) != 0 ||
+	      bad != 0))) {
 		fprintf(stderr, "lodestone-bench: preload certificates: %s\n",
 			rc ? ls_strerror(rc) : "not accepted");
 		free(chunk);
@@ -378,7 +380,8 @@ preload_stores(struct ls_store *s, struct ls_store *s0, struct preload *pl)
 			rc = make_lot(&pl->ms[(i + j) % pl->miners], 100000000 + i + j, &chunk[j]);
 		if (rc == 0 &&
 		    ((rc = ingest_all(s, chunk, m, PRELOAD_BATCH, &bad)) != 0 || bad != 0 ||
-		     (rc = ingest_all(s0, chunk, m, PRELOAD_BATCH, &bad)) != 0 || bad != 0)) {
+		     (s0 != NULL &&
+		      ((rc = ingest_all(s0, chunk, m, PRELOAD_BATCH, &bad)) != 0 || bad != 0)))) {
 			fprintf(stderr, "lodestone-bench: preload: %s\n",
 				rc ? ls_strerror(rc) : "records not accepted");
 			rc = rc ? rc : LS_ERR_REJECTED;
@@ -1542,6 +1545,72 @@ ingest_direct(const char *dir, const struct signer *auth, const struct item *cer
 
 /* ---- api: clients submitting through a real daemon ---- */
 
+/* A process's resident memory (kB) from /proc/PID/status. */
+struct rss {
+	long total, anon, file, shmem;
+};
+
+static int
+rss_read(pid_t pid, struct rss *r)
+{
+	char path[64], line[256];
+	FILE *fp;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		sscanf(line, "VmRSS: %ld", &r->total);
+		sscanf(line, "RssAnon: %ld", &r->anon);
+		sscanf(line, "RssFile: %ld", &r->file);
+		sscanf(line, "RssShmem: %ld", &r->shmem);
+	}
+	fclose(fp);
+	return r->total > 0 ? 0 : -1;
+}
+
+static void
+rss_max(struct rss *m, const struct rss *r)
+{
+	if (r->total > m->total)
+		m->total = r->total;
+	if (r->anon > m->anon)
+		m->anon = r->anon;
+	if (r->file > m->file)
+		m->file = r->file;
+	if (r->shmem > m->shmem)
+		m->shmem = r->shmem;
+}
+
+/* Fills the store in dir (the daemon's data dir, before it starts) with the
+ * clients' certificates and pl's records, as the ingest bench's --preload
+ * does. */
+static int
+api_preload(const char *dir, const struct signer *auth, const struct item *certs, size_t n_certs,
+	    struct preload *pl)
+{
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	size_t bad = 0;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
+	o.n_anchors = 1;
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		return -1;
+	}
+	if ((rc = ingest_all(s, certs, n_certs, DEFAULT_BATCH, &bad)) == 0 && bad != 0)
+		rc = LS_ERR_REJECTED;
+	if (rc == 0)
+		rc = preload_stores(s, NULL, pl);
+	ls_store_close(&s);
+	return rc == 0 ? 0 : -1;
+}
+
 static int
 cmd_api(int argc, char **argv)
 {
@@ -1555,10 +1624,14 @@ cmd_api(int argc, char **argv)
 	bool have_dir = false;
 	double t0, t_api, t_ingest;
 	size_t bad = 0;
+	struct preload pl = {0};
+	struct rss idle, peak = {0}, now;
+	static const struct option lopts[] = {{"preload", required_argument, NULL, 'p'},
+					      {NULL, 0, NULL, 0}};
 	int c, status = 1;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "n:c:b:d:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "n:c:b:d:p:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_size(optarg, "-n", 1, &n) != 0)
@@ -1573,15 +1646,35 @@ cmd_api(int argc, char **argv)
 				return 2;
 			break;
 		case 'd': parent = optarg; break;
+		case 'p':
+			if (parse_range(optarg, "--preload", 0, PRELOAD_MAX, &pl.n) != 0)
+				return 2;
+			break;
 		case 'h':
 			printf(
-			    "usage: lodestone-bench api [-n N] [-c CLIENTS] [-b BATCH] [-d DIR]\n\n"
+			    "usage: lodestone-bench api [-n N] [-c CLIENTS] [-b BATCH] [-d DIR]\n"
+			    "                           [-p|--preload P]\n\n"
 			    "Starts lodestoned (next to this program) on a new data dir, then "
 			    "CLIENTS\n"
 			    "processes submit N signed records in all, BATCH per request; then\n"
-			    "ingests the same records into a fresh store in process.\n"
+			    "ingests the same records into a fresh store in process. With "
+			    "--preload "
+			    "P\n"
+			    "the data dir first holds P lot registrations of %d other miners "
+			    "(untimed).\n"
+			    "The daemon's memory is read from /proc/PID/status once it is idle "
+			    "with\n"
+			    "the certificates (and the preload) stored, and every 20 ms while the\n"
+			    "clients submit (the peak): VmRSS, and RssAnon, its memory not backed "
+			    "by\n"
+			    "a file (the LMDB map of data.mdb is file-backed: RssFile).\n"
 			    "figures: records, clients, api_records_per_s, ingest_records_per_s,\n"
-			    "api_vs_ingest.\n");
+			    "api_vs_ingest, api_preload (P), daemon_rss_idle_kib, "
+			    "daemon_rss_anon_idle_kib,\n"
+			    "daemon_rss_file_idle_kib, daemon_rss_peak_kib, "
+			    "daemon_rss_anon_peak_kib,\n"
+			    "daemon_rss_file_peak_kib.\n",
+			    DEFAULT_MINERS);
 			return 0;
 		default: return 2;
 		}
@@ -1606,19 +1699,49 @@ cmd_api(int argc, char **argv)
 	snprintf(pubf, sizeof(pubf), "%s/auth.pub", dir);
 	if (write_pub(pubf, auth->pk) != 0)
 		goto out;
+	if (pl.n > 0) {
+		pl.miners = DEFAULT_MINERS;
+		if ((pl.ms = calloc(pl.miners, sizeof(*pl.ms))) == NULL ||
+		    (pl.certs = calloc(pl.miners, sizeof(*pl.certs))) == NULL) {
+			fprintf(stderr, "lodestone-bench: out of memory\n");
+			goto out;
+		}
+		for (size_t i = 0; i < pl.miners; i++) {
+			crypto_sign_keypair(pl.ms[i].pk, pl.ms[i].sk);
+			if (make_cert(auth, &pl.ms[i], &pl.certs[i]) != 0)
+				goto out;
+		}
+		if (api_preload(node, auth, certs, clients, &pl) != 0)
+			goto out;
+	}
 	{
 		char *args[] = {"lodestoned", "--data-dir",  node,    "--trust",
 				pubf,         "--log-level", "error", NULL};
 		if ((dpid = spawn_daemon(daemon, args)) < 0)
 			goto out;
 	}
-	if (wait_api(endpoint, &dpid, &a) != 0 || submit_items(a, certs, clients) != 0)
+	if (wait_api(endpoint, &dpid, &a) != 0 ||
+	    (pl.n == 0 && submit_items(a, certs, clients) != 0))
 		goto out;
 	ls_api_close(&a); /* before the clients fork */
+	{
+		struct timespec ts = {1, 0}; /* the daemon idle a while */
+		nanosleep(&ts, NULL);
+	}
+	if (rss_read(dpid, &idle) != 0) {
+		fprintf(stderr, "lodestone-bench: cannot read the daemon's /proc status\n");
+		goto out;
+	}
+	peak = idle;
 	t0 = now_s();
 	if (start_clients(endpoint, lots, n, clients, batch, pids) != 0)
 		goto out;
-	reap_clients(pids, clients, true, &bad);
+	while (!reap_clients(pids, clients, false, &bad)) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		if (rss_read(dpid, &now) == 0)
+			rss_max(&peak, &now);
+		nanosleep(&ts, NULL);
+	}
 	t_api = now_s() - t0;
 	if (bad != 0) {
 		fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
@@ -1633,6 +1756,13 @@ cmd_api(int argc, char **argv)
 	printf("api_records_per_s %.0f records/s\n", (double)n / t_api);
 	printf("ingest_records_per_s %.0f records/s\n", (double)n / t_ingest);
 	printf("api_vs_ingest %.2f ratio\n", t_ingest / t_api);
+	printf("api_preload %zu records\n", pl.n);
+	printf("daemon_rss_idle_kib %ld KiB\n", idle.total);
+	printf("daemon_rss_anon_idle_kib %ld KiB\n", idle.anon);
+	printf("daemon_rss_file_idle_kib %ld KiB\n", idle.file);
+	printf("daemon_rss_peak_kib %ld KiB\n", peak.total);
+	printf("daemon_rss_anon_peak_kib %ld KiB\n", peak.anon);
+	printf("daemon_rss_file_peak_kib %ld KiB\n", peak.file);
 	status = 0;
 out:
 	ls_api_close(&a);
@@ -1650,6 +1780,10 @@ out:
 	free(auth);
 	free(ms);
 	free(pids);
+	items_free(pl.certs, pl.miners);
+	if (pl.ms != NULL)
+		sodium_memzero(pl.ms, pl.miners * sizeof(*pl.ms));
+	free(pl.ms);
 	return status;
 }
 
