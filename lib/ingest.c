@@ -65,6 +65,7 @@ struct ls_vpool {
 	pthread_cond_t done; /* a chunk was verified */
 	pthread_t *th;
 	size_t n_th;
+	size_t readers; /* workers holding a read transaction */
 	bool quit;
 	struct vjob *job; /* the batch being verified, NULL when none */
 };
@@ -105,7 +106,7 @@ vpool_main(void *arg)
 {
 	struct ls_vpool *p = arg;
 	struct ls_txn t;
-	bool have_txn = false;
+	bool have_txn = false, reader = false;
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->quit) {
@@ -113,12 +114,17 @@ vpool_main(void *arg)
 		size_t c;
 		if (j == NULL || j->next == j->n_chunks) {
 			/* Nothing left to claim: no snapshot kept across batches
-			 * (it would hold pages the writer could reuse). */
-			if (have_txn) {
+			 * (it would hold pages the writer could reuse, and the
+			 * map may only grow with no transaction open). */
+			if (reader) {
 				pthread_mutex_unlock(&p->mu);
-				ls_txn_abort(&t);
+				if (have_txn)
+					ls_txn_abort(&t);
 				have_txn = false;
 				pthread_mutex_lock(&p->mu);
+				reader = false;
+				p->readers--;
+				pthread_cond_broadcast(&p->done);
 				continue;
 			}
 			pthread_cond_wait(&p->work, &p->mu);
@@ -126,6 +132,10 @@ vpool_main(void *arg)
 		}
 		c = j->next++;
 		j->active++;
+		if (!reader) {
+			reader = true;
+			p->readers++;
+		}
 		pthread_mutex_unlock(&p->mu);
 		/* A transaction kept from a chunk before is of this job: the
 		 * job outlives every claim of its chunks. */
@@ -277,24 +287,47 @@ vjob_wait(struct vjob *j, size_t i)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* Ends j: chunks nobody took stay unverified (their items undecoded), the
- * workers finish the ones they took, and the pool lets go of j. */
+/* Stops the verification of j: chunks nobody took stay unverified (their
+ * items undecoded), the workers finish the ones they took, and no thread
+ * holds a read transaction for j any more. */
 static void
-vjob_end(struct vjob *j)
+vjob_idle(struct vjob *j)
 {
 	struct ls_vpool *p = j->s->pool;
 
 	if (j->shared) {
 		pthread_mutex_lock(&p->mu);
 		j->next = j->n_chunks;
-		while (j->active > 0)
+		while (j->active > 0 || p->readers > 0)
 			pthread_cond_wait(&p->done, &p->mu);
-		p->job = NULL;
 		pthread_mutex_unlock(&p->mu);
 	}
 	if (j->have_txn)
 		ls_txn_abort(&j->t);
 	j->have_txn = false;
+}
+
+/* Verifies the rest of j and closes every read transaction of it: before
+ * the map grows (LMDB remaps it, which no open transaction may see). */
+static void
+vjob_quiesce(struct vjob *j)
+{
+	vjob_wait(j, j->n - 1);
+	vjob_idle(j);
+}
+
+/* Ends j: the pool lets go of it. */
+static void
+vjob_end(struct vjob *j)
+{
+	struct ls_vpool *p = j->s->pool;
+
+	vjob_idle(j);
+	if (j->shared) {
+		pthread_mutex_lock(&p->mu);
+		p->job = NULL;
+		pthread_mutex_unlock(&p->mu);
+	}
 	free(j->done);
 	j->done = NULL;
 	j->shared = false;
@@ -1459,6 +1492,7 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 		rc = attempt(s, &job, admit, n, results, &w);
 		if (rc != LS_ERR_FULL || w.disk_full || tries == MAX_GROW_RETRIES)
 			break;
+		vjob_quiesce(&job);
 		if (grow_map(s) != 0)
 			break;
 	}

@@ -226,7 +226,7 @@ corrupt(struct fx_env *e)
 }
 
 static struct ls_store *
-open_store(const char *dir, const struct pfx *f, unsigned threads)
+open_store_map(const char *dir, const struct pfx *f, unsigned threads, size_t map_size)
 {
 	struct ls_store_opts o;
 	struct ls_err_ctx ctx = {{0}};
@@ -237,9 +237,16 @@ open_store(const char *dir, const struct pfx *f, unsigned threads)
 	o.anchors = (const uint8_t(*)[LS_KEY_LEN])f->auth->kp->pk;
 	o.n_anchors = 1;
 	o.verify_threads = threads;
+	o.map_size = map_size;
 	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0)
 		fail_msg("open: %s", ls_err_msg(&ctx, rc));
 	return s;
+}
+
+static struct ls_store *
+open_store(const char *dir, const struct pfx *f, unsigned threads)
+{
+	return open_store_map(dir, f, threads, 0);
 }
 
 static void
@@ -445,6 +452,31 @@ test_ingest_pool_fault_in_flight(void **state)
 	ls_store_close(&s);
 }
 
+/* A map too small for the batch: the attempt fails, the map grows (no
+ * thread may hold a read transaction then) and the retry stores it all. */
+static void
+test_ingest_pool_map_growth(void **state)
+{
+	struct pfx *f = *state;
+	enum { N = 3000, BATCH = 250 };
+	struct ls_ingest_result res[BATCH];
+	struct ls_store_stats st;
+	struct ls_store *s;
+
+	make_lots(f, N);
+	s = open_store_map(f->dir, f, 2, 256 << 10);
+	ingest_certs(s, f);
+	for (size_t b = 0; b < N / BATCH; b++) {
+		assert_int_equal(ingest_range(s, f->lots + b * BATCH, BATCH, NULL, res), 0);
+		for (size_t i = 0; i < BATCH; i++)
+			assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);
+	}
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	assert_int_equal(st.records, MINERS + N);
+	assert_true(st.map_size >= (size_t)(256 << 10) * 8);
+	ls_store_close(&s);
+}
+
 /* No thread can be made: the store opens, the writer verifies alone, and
  * the results are the same; with some made, the same again. */
 static void
@@ -489,6 +521,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_ingest_pool_many_batches, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest_pool_peers_and_clients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest_pool_fault_in_flight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ingest_pool_map_growth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest_pool_no_threads, setup, teardown),
 	};
 

@@ -326,10 +326,12 @@ ingest_usage(FILE *fp)
 		"figures: records, batch, threads, elapsed (ingest with the log, s),\n"
 		"ingest_records_per_s (with the log), ingest_nolog_records_per_s,\n"
 		"log_vs_nolog (ratio of the two), seals, verify_raw_per_s,\n"
-		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify), all on\n"
-		"empty stores; with --preload also ingest_preload (P),\n"
-		"ingest_preload_records_per_s (with the log, on the preloaded store) and\n"
-		"preload_vs_empty (its ratio to ingest_records_per_s of the same run).\n",
+		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify),\n"
+		"ingest_written_per_record (bytes the ingest with the log wrote per record:\n"
+		"LMDB's dirty pages, wchar of /proc/self/io), all on empty stores; with\n"
+		"--preload also ingest_preload (P), ingest_preload_records_per_s (with the\n"
+		"log, on the preloaded store), preload_vs_empty (its ratio to\n"
+		"ingest_records_per_s of the same run) and ingest_preload_written_per_record.\n",
 		DEFAULT_MINERS, DEFAULT_BATCH, PRELOAD_BATCH, PRELOAD_CHUNK);
 }
 
@@ -348,7 +350,26 @@ struct ingest_fig {
 	double t_ingest; /* with the log, s */
 	double t_nolog;  /* without it, s */
 	size_t seals;
+	double written; /* bytes the process wrote during the ingest with the log */
 };
+
+/* Bytes this process passed to write calls so far (wchar of /proc/self/io:
+ * LMDB's page writes), or -1. */
+static double
+wchar_now(void)
+{
+	char line[128];
+	double v = -1;
+	FILE *fp = fopen("/proc/self/io", "r");
+
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "wchar: %lf", &v) == 1)
+			break;
+	fclose(fp);
+	return v;
+}
 
 /* Fills the stores s (with the log) and s0 (without; may be NULL) with pl's
  * records, untimed; seals s after every chunk. */
@@ -448,8 +469,11 @@ ingest_measure(const char *parent, const struct ls_store_opts *base, const struc
 		size_t to = n - i < batch ? n : i + batch;
 		for (int k = 0; k < 2; k++) {
 			bool with_log = (k == 0) == (round % 2 == 0);
+			double w0 = wchar_now();
 			t0 = now_s();
 			rc = ingest_range(with_log ? s : s0, lots, i, to, batch, &bad);
+			if (with_log)
+				f->written += wchar_now() - w0;
 			if (rc == 0 && with_log && f->t_ingest - t_sealed >= 1.0) {
 				uint8_t root[LS_TLOG_HASH];
 				uint64_t size;
@@ -611,11 +635,14 @@ cmd_ingest(int argc, char **argv)
 	printf("seals %zu seals\n", fig.seals);
 	printf("verify_raw_per_s %.0f verifies/s\n", raw_rate);
 	printf("ingest_vs_raw_verify %.2f ratio\n", ingest_rate / raw_rate);
+	printf("ingest_written_per_record %.0f bytes\n", fig.written / (double)n);
 	if (pl.n > 0) {
 		pre_rate = (double)n / fig_pre.t_ingest;
 		printf("ingest_preload %zu records\n", pl.n);
 		printf("ingest_preload_records_per_s %.0f records/s\n", pre_rate);
 		printf("preload_vs_empty %.3f ratio\n", pre_rate / ingest_rate);
+		printf("ingest_preload_written_per_record %.0f bytes\n",
+		       fig_pre.written / (double)n);
 	}
 	status = 0;
 out:
