@@ -29,22 +29,53 @@ struct item {
 	struct ls_err_ctx ctx;
 };
 
+/* ---- the verifier pool ----
+ *
+ * Decoding and Ed25519 verification need no store state: the store's
+ * persistent pool (s->threads - 1 workers, made at open, joined at close)
+ * verifies a batch in chunks, in order, while the writer already applies the
+ * chunks before them, so verification and the write transaction overlap.
+ * The writer verifies chunks itself when none is ready for it, so a pool
+ * without workers (threads 1, or none could be made) is the writer alone.
+ * Every envelope of a call goes through the same pool, whoever sent it (the
+ * daemon's clients and its peers share one batch: daemon/batch.c).
+ */
+
+#define VCHUNK_MIN 4
+#define VCHUNK_MAX 64
+#define VSHARE_MIN 64 /* fewer envelopes: not worth waking a worker */
+
 struct vjob {
 	struct ls_store *s;
 	const uint8_t *const *envs;
 	const size_t *lens;
 	struct item *items;
-	size_t from, to;
+	size_t n, chunk, n_chunks;
+	size_t next;   /* the next chunk to claim (under the pool's lock) */
+	size_t active; /* workers verifying a chunk of this job */
+	uint8_t *done; /* per chunk: verified */
+	bool shared;   /* handed to the pool's workers (else the writer alone) */
+	bool have_txn; /* the writer's own read transaction, while it helps */
+	struct ls_txn t;
 };
 
-static void *
-verify_range(void *arg)
-{
-	struct vjob *j = arg;
-	struct ls_txn t;
-	bool have_txn = ls_txn_begin(j->s, false, &t) == 0;
+struct ls_vpool {
+	pthread_mutex_t mu;
+	pthread_cond_t work; /* a job was published, or quit */
+	pthread_cond_t done; /* a chunk was verified */
+	pthread_t *th;
+	size_t n_th;
+	size_t readers; /* workers holding a read transaction */
+	bool quit;
+	struct vjob *job; /* the batch being verified, NULL when none */
+};
 
-	for (size_t i = j->from; i < j->to; i++) {
+/* Decodes and verifies items [from, to) of j; t (may be NULL) is a read
+ * transaction on the committed store, to skip records already stored. */
+static void
+verify_range(struct vjob *j, size_t from, size_t to, struct ls_txn *t)
+{
+	for (size_t i = from; i < to; i++) {
 		struct item *it = &j->items[i];
 		it->ctx.msg[0] = '\0';
 		it->rc = ls_record_decode(j->envs[i], j->lens[i], &it->rec, &it->ctx);
@@ -52,7 +83,7 @@ verify_range(void *arg)
 		 * signature bytes (the id covers the body, which was verified when
 		 * it was stored): gossip brings many twice, and a verify costs
 		 * more than the lookup. */
-		if (it->rc == 0 && have_txn && ls_txn_has_record(&t, it->rec->id))
+		if (it->rc == 0 && t != NULL && ls_txn_has_record(t, it->rec->id))
 			continue;
 		if (it->rc == 0 && ls_record_verify(it->rec) != 0) {
 			it->rc = LS_ERR_SIGNATURE;
@@ -60,35 +91,246 @@ verify_range(void *arg)
 				   ls_rtype_name(it->rec->type));
 		}
 	}
+}
+
+static void
+verify_chunk(struct vjob *j, size_t c, struct ls_txn *t)
+{
+	size_t from = c * j->chunk, to = from + j->chunk;
+
+	verify_range(j, from, to < j->n ? to : j->n, t);
+}
+
+static void *
+vpool_main(void *arg)
+{
+	struct ls_vpool *p = arg;
+	struct ls_txn t;
+	bool have_txn = false, reader = false;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->quit) {
+		struct vjob *j = p->job;
+		size_t c;
+		if (j == NULL || j->next == j->n_chunks) {
+			/* Nothing left to claim: no snapshot kept across batches
+			 * (it would hold pages the writer could reuse, and the
+			 * map may only grow with no transaction open). */
+			if (reader) {
+				pthread_mutex_unlock(&p->mu);
+				if (have_txn)
+					ls_txn_abort(&t);
+				have_txn = false;
+				pthread_mutex_lock(&p->mu);
+				reader = false;
+				p->readers--;
+				pthread_cond_broadcast(&p->done);
+				continue;
+			}
+			pthread_cond_wait(&p->work, &p->mu);
+			continue;
+		}
+		c = j->next++;
+		j->active++;
+		if (!reader) {
+			reader = true;
+			p->readers++;
+		}
+		pthread_mutex_unlock(&p->mu);
+		/* A transaction kept from a chunk before is of this job: the
+		 * job outlives every claim of its chunks. */
+		if (!have_txn)
+			have_txn = ls_txn_begin(j->s, false, &t) == 0;
+		verify_chunk(j, c, have_txn ? &t : NULL);
+		pthread_mutex_lock(&p->mu);
+		j->done[c] = 1;
+		j->active--;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
 	if (have_txn)
 		ls_txn_abort(&t);
 	return NULL;
 }
 
-/* Decodes and verifies every envelope, on up to s->threads threads. */
-static void
-verify_all(struct ls_store *s, const uint8_t *const *envs, const size_t *lens, size_t n,
-	   struct item *items)
+int
+ls_vpool_new(unsigned workers, struct ls_vpool **out)
 {
-	pthread_t th[8];
-	struct vjob jobs[8];
-	size_t nt = s->threads, started = 0;
+	struct ls_vpool *p;
 
-	if (nt > 8)
-		nt = 8;
-	if (n < 64 || nt < 2)
-		nt = 1;
-	for (size_t t = 0; t < nt; t++) {
-		jobs[t] = (struct vjob){s, envs, lens, items, n * t / nt, n * (t + 1) / nt};
-		if (t > 0 && pthread_create(&th[t], NULL, verify_range, &jobs[t]) == 0)
-			started |= (size_t)1 << t;
-		else if (t > 0)
-			verify_range(&jobs[t]);
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return LS_ERR_NOMEM;
+	if (pthread_mutex_init(&p->mu, NULL) != 0) {
+		free(p);
+		return LS_ERR_NOMEM;
 	}
-	verify_range(&jobs[0]);
-	for (size_t t = 1; t < nt; t++)
-		if (started & ((size_t)1 << t))
-			pthread_join(th[t], NULL);
+	if (pthread_cond_init(&p->work, NULL) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return LS_ERR_NOMEM;
+	}
+	if (pthread_cond_init(&p->done, NULL) != 0) {
+		pthread_cond_destroy(&p->work);
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return LS_ERR_NOMEM;
+	}
+	if (workers > 0 && (p->th = calloc(workers, sizeof(*p->th))) == NULL) {
+		ls_vpool_free(&p);
+		return LS_ERR_NOMEM;
+	}
+	/* A thread that cannot be made leaves its share to the others and to
+	 * the writer: fewer threads, the same results. */
+	for (unsigned i = 0; i < workers; i++)
+		if (pthread_create(&p->th[p->n_th], NULL, vpool_main, p) == 0)
+			p->n_th++;
+	*out = p;
+	return 0;
+}
+
+void
+ls_vpool_free(struct ls_vpool **pp)
+{
+	struct ls_vpool *p;
+
+	if (pp == NULL || (p = *pp) == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->n_th; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->work);
+	pthread_mutex_destroy(&p->mu);
+	free(p->th);
+	free(p);
+	*pp = NULL;
+}
+
+size_t
+ls_vpool_workers(const struct ls_vpool *p)
+{
+	return p != NULL ? p->n_th : 0;
+}
+
+/* Sets up the verification of envs[0..n) into items and hands it to the
+ * pool's workers. LS_ERR_NOMEM. */
+static int
+vjob_start(struct ls_store *s, struct vjob *j, const uint8_t *const *envs, const size_t *lens,
+	   size_t n, struct item *items)
+{
+	struct ls_vpool *p = s->pool;
+	size_t nt = 1 + ls_vpool_workers(p);
+
+	memset(j, 0, sizeof(*j));
+	j->s = s;
+	j->envs = envs;
+	j->lens = lens;
+	j->items = items;
+	j->n = n;
+	/* Small chunks, so the writer soon has one to apply; a few per thread
+	 * at least, so the work spreads. */
+	j->chunk = n / (nt * 8);
+	j->chunk = j->chunk < VCHUNK_MIN   ? VCHUNK_MIN
+		   : j->chunk > VCHUNK_MAX ? VCHUNK_MAX
+					   : j->chunk;
+	j->n_chunks = (n + j->chunk - 1) / j->chunk;
+	if ((j->done = calloc(j->n_chunks, 1)) == NULL)
+		return LS_ERR_NOMEM;
+	if (nt > 1 && n >= VSHARE_MIN) {
+		j->shared = true;
+		pthread_mutex_lock(&p->mu);
+		p->job = j;
+		pthread_cond_broadcast(&p->work);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return 0;
+}
+
+/* Waits until item i of j is verified, verifying chunks itself meanwhile. */
+static void
+vjob_wait(struct vjob *j, size_t i)
+{
+	struct ls_vpool *p = j->s->pool;
+	size_t want = i / j->chunk;
+
+	if (!j->shared) {
+		/* The writer alone, chunk by chunk as it goes. */
+		for (; j->next <= want; j->next++) {
+			if (!j->have_txn)
+				j->have_txn = ls_txn_begin(j->s, false, &j->t) == 0;
+			verify_chunk(j, j->next, j->have_txn ? &j->t : NULL);
+			j->done[j->next] = 1;
+		}
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (!j->done[want]) {
+		size_t c;
+		if (j->next == j->n_chunks) {
+			pthread_cond_wait(&p->done, &p->mu);
+			continue;
+		}
+		/* Not ready: verify the next chunk nobody has taken yet rather
+		 * than wait idle. */
+		c = j->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (!j->have_txn)
+			j->have_txn = ls_txn_begin(j->s, false, &j->t) == 0;
+		verify_chunk(j, c, j->have_txn ? &j->t : NULL);
+		pthread_mutex_lock(&p->mu);
+		j->done[c] = 1;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Stops the verification of j: chunks nobody took stay unverified (their
+ * items undecoded), the workers finish the ones they took, and no thread
+ * holds a read transaction for j any more. */
+static void
+vjob_idle(struct vjob *j)
+{
+	struct ls_vpool *p = j->s->pool;
+
+	if (j->shared) {
+		pthread_mutex_lock(&p->mu);
+		j->next = j->n_chunks;
+		while (j->active > 0 || p->readers > 0)
+			pthread_cond_wait(&p->done, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (j->have_txn)
+		ls_txn_abort(&j->t);
+	j->have_txn = false;
+}
+
+/* Verifies the rest of j and closes every read transaction of it: before
+ * the map grows (LMDB remaps it, which no open transaction may see). */
+static void
+vjob_quiesce(struct vjob *j)
+{
+	vjob_wait(j, j->n - 1);
+	vjob_idle(j);
+}
+
+/* Ends j: the pool lets go of it. */
+static void
+vjob_end(struct vjob *j)
+{
+	struct ls_vpool *p = j->s->pool;
+
+	vjob_idle(j);
+	if (j->shared) {
+		pthread_mutex_lock(&p->mu);
+		p->job = NULL;
+		pthread_mutex_unlock(&p->mu);
+	}
+	free(j->done);
+	j->done = NULL;
+	j->shared = false;
 }
 
 /* Records accepted in this transaction, for the hooks after commit. */
@@ -1119,9 +1361,10 @@ release_from(struct wctx *w, size_t from)
 
 /* One attempt at the whole batch in one transaction. */
 static int
-attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
+attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	struct ls_ingest_result *results, struct wctx *w)
 {
+	struct item *items = j->items;
 	int rc, mrc;
 
 	acc_clear(&w->acc);
@@ -1149,6 +1392,18 @@ attempt(struct ls_store *s, struct item *items, const uint8_t *admit, size_t n,
 		bool keep = false;
 		size_t before = w->acc.n;
 
+		vjob_wait(j, i);
+		/* A retry needs the record an aborted attempt handed to w->acc
+		 * back: decode it again from the caller's bytes (rare path). */
+		if (items[i].rec == NULL && items[i].rc == 0)
+			items[i].rc =
+			    ls_record_decode(j->envs[i], j->lens[i], &items[i].rec, &items[i].ctx);
+		/* Running out of memory while decoding is a local fault, not a
+		 * verdict on the bytes. */
+		if (items[i].rc == LS_ERR_NOMEM) {
+			w->err = LS_ERR_NOMEM;
+			break;
+		}
 		memset(res, 0, sizeof(*res));
 		if (items[i].rec == NULL) {
 			enum ls_reason reason = items[i].rc == LS_ERR_SIGNATURE ? LS_R_BAD_SIGNATURE
@@ -1208,6 +1463,7 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 		      const struct ls_ingest_hooks *hooks)
 {
 	struct item *items;
+	struct vjob job;
 	struct wctx w;
 	int rc = 0;
 
@@ -1216,41 +1472,26 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 	if ((items = calloc(n, sizeof(*items))) == NULL)
 		return LS_ERR_NOMEM;
 	memset(&w, 0, sizeof(w));
-	verify_all(s, envs, lens, n, items);
-	/* Running out of memory while decoding is a local fault, not a verdict
-	 * on the bytes. */
-	for (size_t i = 0; i < n; i++)
-		if (items[i].rc == LS_ERR_NOMEM) {
-			rc = LS_ERR_NOMEM;
-			goto out;
-		}
-
+	if ((rc = vjob_start(s, &job, envs, lens, n, items)) != 0) {
+		free(items);
+		return rc;
+	}
 	for (int tries = 0;; tries++) {
-		/*
-		 * A retry needs the records that an aborted attempt handed to
-		 * w.acc back: decode again from the caller's bytes (rare path).
-		 */
-		rc = 0;
-		for (size_t i = 0; tries > 0 && i < n && rc == 0; i++)
-			if (items[i].rec == NULL && items[i].rc == 0 &&
-			    (items[i].rc = ls_record_decode(envs[i], lens[i], &items[i].rec,
-							    &items[i].ctx)) == LS_ERR_NOMEM)
-				rc = LS_ERR_NOMEM;
-		if (rc != 0)
-			break;
-		rc = attempt(s, items, admit, n, results, &w);
+		rc = attempt(s, &job, admit, n, results, &w);
 		if (rc != LS_ERR_FULL || w.disk_full || tries == MAX_GROW_RETRIES)
 			break;
+		vjob_quiesce(&job);
 		if (ls_store_grow_map(s) != 0)
 			break;
 	}
+	/* Before anything is freed: the workers let go of the items. */
+	vjob_end(&job);
 	if (rc == 0 && hooks != NULL) {
 		for (size_t i = 0; hooks->accepted != NULL && i < w.acc.n; i++)
 			hooks->accepted(hooks->arg, w.acc.v[i], w.acc.env[i], w.acc.len[i]);
 		for (size_t i = 0; hooks->evidence != NULL && i < w.n_ev; i++)
 			hooks->evidence(hooks->arg, w.ev[i].a, w.ev[i].la, w.ev[i].b, w.ev[i].lb);
 	}
-out:
 	ls_branch_free(&w.branch);
 	ls_branch_free(&w.base);
 	acc_release(&w.acc);

@@ -542,6 +542,11 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 				ls_strerror(rc));
 		goto out;
 	}
+	/* The writer is one of the s->threads verifying threads. */
+	if ((rc = ls_vpool_new(s->threads - 1, &s->pool)) != 0) {
+		rc = ls_err_set(ctx, rc, "cannot make the verifier pool of '%s'", dir);
+		goto out;
+	}
 	*out = s;
 	s = NULL;
 out:
@@ -558,6 +563,8 @@ ls_store_close(struct ls_store **sp)
 	if (sp == NULL || *sp == NULL)
 		return;
 	s = *sp;
+	/* Before the environment: a worker may still hold a read transaction. */
+	ls_vpool_free(&s->pool);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	if (s->lockfd >= 0)

@@ -30,9 +30,12 @@ struct ls_store_opts {
 	/* Root authority keys (trust anchors); copied by open. */
 	const uint8_t (*anchors)[LS_KEY_LEN];
 	size_t n_anchors;
-	unsigned verify_threads; /* signature threads; 0: one per core, at most 4 */
-	size_t max_pending;      /* records waiting for dependencies; 0: 100000 */
-	size_t map_size; /* LMDB map size; 0: 256 GiB (halved to what maps). Grows when full. */
+	/* Threads that decode and verify each ingest batch, the ingesting
+	 * thread among them (a pool of verify_threads - 1 made by open, joined
+	 * by close); 0: one per core, at most 4. */
+	unsigned verify_threads;
+	size_t max_pending; /* records waiting for dependencies; 0: 100000 */
+	size_t map_size;    /* LMDB map size; 0: 256 GiB (halved to what maps). Grows when full. */
 	/*
 	 * A store that checks a proof bundle (verify-bundle), never a node's:
 	 * a participant's record whose feed predecessor is missing is judged

@@ -148,8 +148,23 @@ struct ls_store {
 	} * rthreads;           /* under readmu */
 	size_t n_rthreads, cap_rthreads;
 	bool growing;
+	struct ls_vpool *pool; /* the verifier pool (ingest.c); its own lock */
 	int lockfd;
 };
+
+/*
+ * The verifier pool (ingest.c): `workers` threads that decode and verify
+ * the envelopes of each ingest batch beside the writer thread, made by the
+ * store's open and joined by its close. A thread that cannot be made leaves
+ * the pool smaller (at worst the writer alone verifies): *out is set unless
+ * LS_ERR_NOMEM. Used by the one thread that ingests; free is NULL-safe and
+ * waits for the workers to stop.
+ */
+struct ls_vpool;
+int ls_vpool_new(unsigned workers, struct ls_vpool **out);
+void ls_vpool_free(struct ls_vpool **p);
+/* The workers running (0 for NULL). */
+size_t ls_vpool_workers(const struct ls_vpool *p);
 
 /* ---- a set / map of 32-byte ids (origin.c) ---- */
 

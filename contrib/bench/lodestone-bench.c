@@ -339,10 +339,12 @@ ingest_usage(FILE *fp)
 		"figures: records, batch, threads, elapsed (ingest with the log, s),\n"
 		"ingest_records_per_s (with the log), ingest_nolog_records_per_s,\n"
 		"log_vs_nolog (ratio of the two), seals, verify_raw_per_s,\n"
-		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify), all on\n"
-		"empty stores; with --preload also ingest_preload (P),\n"
-		"ingest_preload_records_per_s (with the log, on the preloaded store) and\n"
-		"preload_vs_empty (its ratio to ingest_records_per_s of the same run).\n",
+		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify),\n"
+		"ingest_written_per_record (bytes the ingest with the log wrote per record:\n"
+		"LMDB's dirty pages, wchar of /proc/self/io), all on empty stores; with\n"
+		"--preload also ingest_preload (P), ingest_preload_records_per_s (with the\n"
+		"log, on the preloaded store), preload_vs_empty (its ratio to\n"
+		"ingest_records_per_s of the same run) and ingest_preload_written_per_record.\n",
 		DEFAULT_MINERS, DEFAULT_BATCH, PRELOAD_BATCH, PRELOAD_CHUNK);
 }
 
@@ -361,10 +363,29 @@ struct ingest_fig {
 	double t_ingest; /* with the log, s */
 	double t_nolog;  /* without it, s */
 	size_t seals;
+	double written; /* bytes the process wrote during the ingest with the log */
 };
 
-/* Fills the stores s (with the log) and s0 (without) with pl's records,
- * untimed; seals s after every chunk. */
+/* Bytes this process passed to write calls so far (wchar of /proc/self/io:
+ * LMDB's page writes), or -1. */
+static double
+wchar_now(void)
+{
+	char line[128];
+	double v = -1;
+	FILE *fp = fopen("/proc/self/io", "r");
+
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "wchar: %lf", &v) == 1)
+			break;
+	fclose(fp);
+	return v;
+}
+
+/* Fills the stores s (with the log) and s0 (without; may be NULL) with pl's
+ * records, untimed; seals s after every chunk. */
 static int
 preload_stores(struct ls_store *s, struct ls_store *s0, struct preload *pl)
 {
@@ -375,7 +396,9 @@ preload_stores(struct ls_store *s, struct ls_store *s0, struct preload *pl)
 	if (chunk == NULL)
 		return LS_ERR_NOMEM;
 	if ((rc = ingest_all(s, pl->certs, pl->miners, PRELOAD_BATCH, &bad)) != 0 || bad != 0 ||
-	    (rc = ingest_all(s0, pl->certs, pl->miners, PRELOAD_BATCH, &bad)) != 0 || bad != 0) {
+	    (s0 != NULL &&
+	     ((rc = ingest_all(s0, pl->certs, pl->miners, PRELOAD_BATCH, &bad)) != 0 ||
+	      bad != 0))) {
 		fprintf(stderr, "lodestone-bench: preload certificates: %s\n",
 			rc ? ls_strerror(rc) : "not accepted");
 		free(chunk);
@@ -391,7 +414,8 @@ preload_stores(struct ls_store *s, struct ls_store *s0, struct preload *pl)
 			rc = make_lot(&pl->ms[(i + j) % pl->miners], 100000000 + i + j, &chunk[j]);
 		if (rc == 0 &&
 		    ((rc = ingest_all(s, chunk, m, PRELOAD_BATCH, &bad)) != 0 || bad != 0 ||
-		     (rc = ingest_all(s0, chunk, m, PRELOAD_BATCH, &bad)) != 0 || bad != 0)) {
+		     (s0 != NULL &&
+		      ((rc = ingest_all(s0, chunk, m, PRELOAD_BATCH, &bad)) != 0 || bad != 0)))) {
 			fprintf(stderr, "lodestone-bench: preload: %s\n",
 				rc ? ls_strerror(rc) : "records not accepted");
 			rc = rc ? rc : LS_ERR_REJECTED;
@@ -458,8 +482,11 @@ ingest_measure(const char *parent, const struct ls_store_opts *base, const struc
 		size_t to = n - i < batch ? n : i + batch;
 		for (int k = 0; k < 2; k++) {
 			bool with_log = (k == 0) == (round % 2 == 0);
+			double w0 = wchar_now();
 			t0 = now_s();
 			rc = ingest_range(with_log ? s : s0, lots, i, to, batch, &bad);
+			if (with_log)
+				f->written += wchar_now() - w0;
 			if (rc == 0 && with_log && f->t_ingest - t_sealed >= 1.0) {
 				uint8_t root[LS_TLOG_HASH];
 				uint64_t size;
@@ -621,11 +648,14 @@ cmd_ingest(int argc, char **argv)
 	printf("seals %zu seals\n", fig.seals);
 	printf("verify_raw_per_s %.0f verifies/s\n", raw_rate);
 	printf("ingest_vs_raw_verify %.2f ratio\n", ingest_rate / raw_rate);
+	printf("ingest_written_per_record %.0f bytes\n", fig.written / (double)n);
 	if (pl.n > 0) {
 		pre_rate = (double)n / fig_pre.t_ingest;
 		printf("ingest_preload %zu records\n", pl.n);
 		printf("ingest_preload_records_per_s %.0f records/s\n", pre_rate);
 		printf("preload_vs_empty %.3f ratio\n", pre_rate / ingest_rate);
+		printf("ingest_preload_written_per_record %.0f bytes\n",
+		       fig_pre.written / (double)n);
 	}
 	status = 0;
 out:
@@ -1629,6 +1659,72 @@ ingest_direct(const char *dir, const struct signer *auth, const struct item *cer
 
 /* ---- api: clients submitting through a real daemon ---- */
 
+/* A process's resident memory (kB) from /proc/PID/status. */
+struct rss {
+	long total, anon, file, shmem;
+};
+
+static int
+rss_read(pid_t pid, struct rss *r)
+{
+	char path[64], line[256];
+	FILE *fp;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		sscanf(line, "VmRSS: %ld", &r->total);
+		sscanf(line, "RssAnon: %ld", &r->anon);
+		sscanf(line, "RssFile: %ld", &r->file);
+		sscanf(line, "RssShmem: %ld", &r->shmem);
+	}
+	fclose(fp);
+	return r->total > 0 ? 0 : -1;
+}
+
+static void
+rss_max(struct rss *m, const struct rss *r)
+{
+	if (r->total > m->total)
+		m->total = r->total;
+	if (r->anon > m->anon)
+		m->anon = r->anon;
+	if (r->file > m->file)
+		m->file = r->file;
+	if (r->shmem > m->shmem)
+		m->shmem = r->shmem;
+}
+
+/* Fills the store in dir (the daemon's data dir, before it starts) with the
+ * clients' certificates and pl's records, as the ingest bench's --preload
+ * does. */
+static int
+api_preload(const char *dir, const struct signer *auth, const struct item *certs, size_t n_certs,
+	    struct preload *pl)
+{
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	size_t bad = 0;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
+	o.n_anchors = 1;
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		return -1;
+	}
+	if ((rc = ingest_all(s, certs, n_certs, DEFAULT_BATCH, &bad)) == 0 && bad != 0)
+		rc = LS_ERR_REJECTED;
+	if (rc == 0)
+		rc = preload_stores(s, NULL, pl);
+	ls_store_close(&s);
+	return rc == 0 ? 0 : -1;
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -1766,7 +1862,15 @@ api_usage(FILE *fp)
 		    "figures: query_ancestors, api_records_per_s_qQ, api_submit_p50_ms_qQ,\n"
 		    "api_submit_p99_ms_qQ, api_query_ms_qQ (mean of one verification),\n"
 		    "api_queries_qQ, api_submit_p50_qQ_vs_none, api_submit_p99_qQ_vs_none.\n"
-		    "-r READERS: the daemon's --readers (0: reads on its main thread).\n");
+		    "-r READERS: the daemon's --readers (0: reads on its main thread).\n"
+		    "-p|--preload P: the data dir first holds P lot registrations of other\n"
+		    "miners (untimed). The daemon's memory is read from /proc/PID/status once\n"
+		    "it is idle with the certificates (and the preload) stored, and every 20 ms\n"
+		    "while the clients submit (the peak): VmRSS, and RssAnon, its memory not\n"
+		    "backed by a file (the LMDB map of data.mdb is file-backed: RssFile).\n"
+		    "figures: api_preload, daemon_rss_idle_kib, daemon_rss_anon_idle_kib,\n"
+		    "daemon_rss_file_idle_kib, daemon_rss_peak_kib, daemon_rss_anon_peak_kib,\n"
+		    "daemon_rss_file_peak_kib.\n");
 }
 
 static int
@@ -1786,10 +1890,14 @@ cmd_api(int argc, char **argv)
 	double q_count = 0, q_total = 0;
 	int ready[2] = {-1, -1};
 	size_t bad = 0;
+	struct preload pl = {0};
+	struct rss idle, peak = {0}, now;
+	static const struct option lopts[] = {{"preload", required_argument, NULL, 'p'},
+					      {NULL, 0, NULL, 0}};
 	int c, status = 1;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "n:c:b:q:a:r:d:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "n:c:b:q:a:r:d:p:h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_size(optarg, "-n", 1, &n) != 0)
@@ -1813,6 +1921,10 @@ cmd_api(int argc, char **argv)
 			break;
 		case 'r': readers = optarg; break;
 		case 'd': parent = optarg; break;
+		case 'p':
+			if (parse_range(optarg, "--preload", 0, PRELOAD_MAX, &pl.n) != 0)
+				return 2;
+			break;
 		case 'h': api_usage(stdout); return 0;
 		default: api_usage(stderr); return 2;
 		}
@@ -1870,6 +1982,21 @@ cmd_api(int argc, char **argv)
 	snprintf(lat1, sizeof(lat1), "%s/lat-q", dir);
 	if (write_pub(pubf, auth->pk) != 0)
 		goto out;
+	if (pl.n > 0) {
+		pl.miners = DEFAULT_MINERS;
+		if ((pl.ms = calloc(pl.miners, sizeof(*pl.ms))) == NULL ||
+		    (pl.certs = calloc(pl.miners, sizeof(*pl.certs))) == NULL) {
+			fprintf(stderr, "lodestone-bench: out of memory\n");
+			goto out;
+		}
+		for (size_t i = 0; i < pl.miners; i++) {
+			crypto_sign_keypair(pl.ms[i].pk, pl.ms[i].sk);
+			if (make_cert(auth, &pl.ms[i], &pl.certs[i]) != 0)
+				goto out;
+		}
+		if (api_preload(node, auth, certs, clients, &pl) != 0)
+			goto out;
+	}
 	{
 		char *args[] = {"lodestoned",  "--data-dir", node, "--trust", pubf,
 				"--log-level", "error",      NULL, NULL,      NULL};
@@ -1880,16 +2007,31 @@ cmd_api(int argc, char **argv)
 		if ((dpid = spawn_daemon(daemon, args)) < 0)
 			goto out;
 	}
-	if (wait_api(endpoint, &dpid, &a) != 0 || submit_items(a, certs, clients) != 0)
+	if (wait_api(endpoint, &dpid, &a) != 0 ||
+	    (pl.n == 0 && submit_items(a, certs, clients) != 0))
 		goto out;
 	if (queries > 0 &&
 	    (submit_items(a, certs2, clients) != 0 || submit_chunked(a, chain, ancestors + 1) != 0))
 		goto out;
 	ls_api_close(&a); /* before the clients fork */
+	{
+		struct timespec ts = {1, 0}; /* the daemon idle a while */
+		nanosleep(&ts, NULL);
+	}
+	if (rss_read(dpid, &idle) != 0) {
+		fprintf(stderr, "lodestone-bench: cannot read the daemon's /proc status\n");
+		goto out;
+	}
+	peak = idle;
 	t0 = now_s();
 	if (start_clients(endpoint, lots, n, clients, batch, pids, lat0) != 0)
 		goto out;
-	reap_clients(pids, clients, true, &bad);
+	while (!reap_clients(pids, clients, false, &bad)) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		if (rss_read(dpid, &now) == 0)
+			rss_max(&peak, &now);
+		nanosleep(&ts, NULL);
+	}
 	t_api = now_s() - t0;
 	if (bad != 0) {
 		fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
@@ -1971,6 +2113,13 @@ cmd_api(int argc, char **argv)
 		printf("api_submit_p50_q%zu_vs_none %.2f ratio\n", queries, p50_q / p50);
 		printf("api_submit_p99_q%zu_vs_none %.2f ratio\n", queries, p99_q / p99);
 	}
+	printf("api_preload %zu records\n", pl.n);
+	printf("daemon_rss_idle_kib %ld KiB\n", idle.total);
+	printf("daemon_rss_anon_idle_kib %ld KiB\n", idle.anon);
+	printf("daemon_rss_file_idle_kib %ld KiB\n", idle.file);
+	printf("daemon_rss_peak_kib %ld KiB\n", peak.total);
+	printf("daemon_rss_anon_peak_kib %ld KiB\n", peak.anon);
+	printf("daemon_rss_file_peak_kib %ld KiB\n", peak.file);
 	status = 0;
 out:
 	ls_api_close(&a);
@@ -2006,6 +2155,10 @@ out:
 	free(p);
 	free(pids);
 	free(qpids);
+	items_free(pl.certs, pl.miners);
+	if (pl.ms != NULL)
+		sodium_memzero(pl.ms, pl.miners * sizeof(*pl.ms));
+	free(pl.ms);
 	return status;
 }
 
