@@ -196,9 +196,12 @@ json_t *out_json_time(uint64_t t);
 json_t *out_record_json(const struct ls_record *r);
 /* A record as text, several lines, for `show`. */
 void out_record_text(const struct ls_record *r);
-/* Names keys in out_record_text ("Org (CC)" next to the hex): namer returns
- * the name or NULL. NULL namer: hex only. */
-void out_set_key_namer(const char *(*namer)(void *arg, const uint8_t key[LS_KEY_LEN]), void *arg);
+/* Names keys ("Org (CC)") and lots (their label) next to their hex in
+ * out_record_text: each namer returns the name or NULL. NULL: hex only. */
+void out_set_namers(const char *(*keys)(void *arg, const uint8_t key[LS_KEY_LEN]),
+		    const char *(*lots)(void *arg, const uint8_t lot[LS_ID_LEN]), void *arg);
+/* The label of lot, from the record that made it, or NULL (session.c). */
+const char *cli_lot_label(struct cli *c, const uint8_t lot[LS_ID_LEN]);
 /* The holder of key as "Org (CC)" from its newest certificate, or its first
  * 16 hex digits; remembered for the run (session.c). */
 const char *cli_key_name(struct cli *c, const uint8_t key[LS_KEY_LEN]);

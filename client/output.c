@@ -295,13 +295,30 @@ field_hex(const char *name, const uint8_t *bin, size_t len)
 }
 
 static const char *(*key_namer)(void *arg, const uint8_t key[LS_KEY_LEN]);
+static const char *(*lot_namer)(void *arg, const uint8_t lot[LS_ID_LEN]);
 static void *key_namer_arg;
 
 void
-out_set_key_namer(const char *(*namer)(void *arg, const uint8_t key[LS_KEY_LEN]), void *arg)
+out_set_namers(const char *(*keys)(void *arg, const uint8_t key[LS_KEY_LEN]),
+	       const char *(*lots)(void *arg, const uint8_t lot[LS_ID_LEN]), void *arg)
 {
-	key_namer = namer;
+	key_namer = keys;
+	lot_namer = lots;
 	key_namer_arg = arg;
+}
+
+/* A lot id, with its label when a namer is set and knows it. */
+static void
+field_lot(const char *name, const uint8_t lot[LS_ID_LEN], const char *extra)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
+	const char *label = lot_namer != NULL ? lot_namer(key_namer_arg, lot) : NULL;
+
+	ls_hex(lot, LS_ID_LEN, hex);
+	if (label != NULL)
+		field(name, "%s%s  '%s'", hex, extra, label);
+	else
+		field(name, "%s%s", hex, extra);
 }
 
 /* A key, with the name of its holder when a namer is set and knows it. */
@@ -453,9 +470,11 @@ out_record_text(const struct ls_record *r)
 		char hex[LS_HEX_KEY_LEN + 1];
 		if (t->site[0] != '\0')
 			field("site", "%s", t->site);
-		for (size_t i = 0; i < t->n_inputs; i++)
-			field("input", "%s %" PRIu64 " g", ls_hex(t->inputs[i].lot, LS_ID_LEN, hex),
-			      t->inputs[i].grams);
+		for (size_t i = 0; i < t->n_inputs; i++) {
+			char grams[40];
+			snprintf(grams, sizeof(grams), " %" PRIu64 " g", t->inputs[i].grams);
+			field_lot("input", t->inputs[i].lot, grams);
+		}
 		for (size_t i = 0; i < t->n_outputs; i++) {
 			uint8_t lot[LS_ID_LEN];
 			ls_lot_id(r->id, (uint32_t)i, lot);
@@ -467,7 +486,7 @@ out_record_text(const struct ls_record *r)
 	case LS_REC_TRANSFER: {
 		const struct ls_transfer *t = &r->transfer;
 		if (t->has_lot) {
-			field_hex("lot", t->lot, LS_ID_LEN);
+			field_lot("lot", t->lot, "");
 			field("grams", "%" PRIu64, t->grams);
 		} else {
 			field("technology", "%s", t->tech);

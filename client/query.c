@@ -646,9 +646,15 @@ cmd_origin(struct cli *c, int argc, char **argv)
 /* ---- show ---- */
 
 static const char *
-show_namer(void *arg, const uint8_t key[LS_KEY_LEN])
+show_key_namer(void *arg, const uint8_t key[LS_KEY_LEN])
 {
 	return cli_key_name(arg, key);
+}
+
+static const char *
+show_lot_namer(void *arg, const uint8_t lot[LS_ID_LEN])
+{
+	return cli_lot_label(arg, lot);
 }
 
 int
@@ -709,9 +715,9 @@ cmd_show(struct cli *c, int argc, char **argv)
 	} else {
 		if (made_by)
 			printf("lot %s is an output of this record\n", ls_hex(lot, LS_ID_LEN, hex));
-		out_set_key_namer(show_namer, c);
+		out_set_namers(show_key_namer, show_lot_namer, c);
 		out_record_text(r);
-		out_set_key_namer(NULL, NULL);
+		out_set_namers(NULL, NULL, NULL);
 		printf("%-16s %s\n", "signature check", ls_record_verify(r) == 0 ? "good" : "BAD");
 	}
 	ls_record_free(r);

@@ -444,3 +444,37 @@ cli_temp_dir(const char *dir)
 		snprintf(temp_paths[1 + i], sizeof(temp_paths[1 + i]), "%s/%s", dir, names[i]);
 	temp_kind = 2;
 }
+
+/* ---- labels of lots ---- */
+
+const char *
+cli_lot_label(struct cli *c, const uint8_t lot[LS_ID_LEN])
+{
+	static char label[LS_STR_MAX + 1];
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_record *r = NULL;
+	uint8_t *env = NULL;
+	size_t len = 0;
+	const char *found = NULL;
+
+	/* the daemon answers a lot id with the record that made it */
+	if (c->api == NULL || ls_api_get(c->api, lot, &env, &len, &ctx) != 0 ||
+	    ls_record_decode(env, len, &r, &ctx) != 0)
+		goto out;
+	if (r->type == LS_REC_LOT && memcmp(r->id, lot, LS_ID_LEN) == 0) {
+		found = r->lot.lot.label;
+	} else if (r->type == LS_REC_TRANSFORMATION) {
+		for (size_t i = 0; i < r->transformation.n_outputs && found == NULL; i++) {
+			uint8_t id[LS_ID_LEN];
+			ls_lot_id(r->id, (uint32_t)i, id);
+			if (memcmp(id, lot, LS_ID_LEN) == 0)
+				found = r->transformation.outputs[i].label;
+		}
+	}
+	if (found != NULL)
+		snprintf(label, sizeof(label), "%s", found);
+out:
+	ls_record_free(r);
+	free(env);
+	return found != NULL ? label : NULL;
+}

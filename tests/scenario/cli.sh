@@ -346,6 +346,7 @@ expect 0 "verify by label" verify magnet-alloy
 expect 0 "show takes a lot label" show magnet-alloy
 check "  and shows the transformation that made it" grep -q "^lot $ALLOY is an output of this record" <<<"$OUT"
 check "  with the author's organisation next to its key" grep -qE "^author +[0-9a-f]{64}  Baotou Separation \(CN\)$" <<<"$OUT"
+check "  and each input lot's label next to its id" grep -qE "^input +[0-9a-f]{64} [0-9]+ g  '[^']+'$" <<<"$OUT"
 expect 0 "show takes a lot id prefix" --json show "${ALLOY:0:12}"
 check "  --json names the lot it made" jtest '$j->{made_lot} eq $ENV{ALLOY} && $j->{type} eq "transformation"' <<<"$OUT"
 expect 0 "verify by id prefix" verify "${ALLOY:0:12}"
