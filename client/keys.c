@@ -13,10 +13,13 @@
 int
 cmd_keygen(struct cli *c, int argc, char **argv)
 {
-	enum { OPT_NO_PASS = CLI_OPT_FIRST_LOCAL };
+	enum { OPT_NO_PASS = CLI_OPT_FIRST_LOCAL, OPT_AUTHORITY, OPT_COST };
 	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
 						 {"no-passphrase", no_argument, NULL, OPT_NO_PASS},
+						 {"authority", no_argument, NULL, OPT_AUTHORITY},
+						 {"cost", required_argument, NULL, OPT_COST},
 						 CLI_COMMON_LONGOPTS};
+	enum ls_key_cost cost = LS_KEY_COST_INTERACTIVE;
 	struct ls_keypair *kp = NULL;
 	struct ls_err_ctx ctx = {{0}};
 	const char *out = NULL;
@@ -29,6 +32,12 @@ cmd_keygen(struct cli *c, int argc, char **argv)
 		switch (ch) {
 		case 'o': out = optarg; break;
 		case OPT_NO_PASS: no_pass = true; break;
+		case OPT_AUTHORITY: cost = LS_KEY_COST_MODERATE; break;
+		case OPT_COST:
+			if (ls_key_cost_parse(optarg, &cost) != 0)
+				return cli_usage_err(
+				    c, "--cost '%s': interactive, moderate or sensitive", optarg);
+			break;
 		case CLI_GETOPT_HELP: return CLI_OK;
 		default: return CLI_USAGE;
 		}
@@ -37,6 +46,9 @@ cmd_keygen(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "unexpected argument '%s'", argv[optind]);
 	if (out == NULL)
 		return cli_usage_err(c, "-o FILE is required");
+	if (no_pass && cost != LS_KEY_COST_INTERACTIVE)
+		return cli_usage_err(c, "--authority and --cost protect a passphrase: not with "
+					"--no-passphrase");
 	if (!no_pass) {
 		if (ls_passphrase_get(c->passphrase_file, "New passphrase: ", true, &pass, &ctx) !=
 		    0) {
@@ -53,7 +65,7 @@ cmd_keygen(struct cli *c, int argc, char **argv)
 		cli_err("keygen: cannot make a key: out of memory");
 		goto out;
 	}
-	if (ls_key_save(kp, out, pass, &ctx) != 0) {
+	if (ls_key_save_cost(kp, out, pass, cost, &ctx) != 0) {
 		cli_err("keygen: %s", ctx.msg);
 		goto out;
 	}

@@ -57,7 +57,9 @@ static const struct cmd commands[] = {
     {"import", cmd_import, "submit every record of a bundle file to the daemon",
      "lodestone import FILE\n"},
     {"keygen", cmd_keygen, "make a new signing key pair",
-     "lodestone keygen -o FILE [--no-passphrase]\n"},
+     "lodestone keygen -o FILE [--no-passphrase | --authority | --cost COST]\n"
+     "--authority: Argon2id cost 'moderate' (3 passes, 256 MiB) for an authority's key;\n"
+     "--cost interactive (default: 2, 64 MiB), moderate, or sensitive (4, 1 GiB)\n"},
     {"license issue", cmd_license_issue, "issue an export license",
      "lodestone license issue -k KEY --number NO --licensee HEX --destination CC[,CC...]\n"
      "                     --end-use USE [--end-user HEX] --items ITEM[,ITEM...] [--max-grams N]\n"

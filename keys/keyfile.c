@@ -221,8 +221,15 @@ check_file(const char *path, const uint8_t *buf, size_t len, struct ls_err_ctx *
 	if (buf[KF_OFF_KIND] == KF_ENCRYPTED) {
 		uint64_t ops = ls_be64_get(buf + KF_OFF_OPS);
 		uint64_t mem = ls_be64_get(buf + KF_OFF_MEM);
-		if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > KF_OPS_MAX ||
-		    mem < crypto_pwhash_MEMLIMIT_MIN || mem > KF_MEM_MAX)
+		if (ops > KF_OPS_MAX || mem > KF_MEM_MAX)
+			return ls_err_set(ctx, LS_ERR_KEYFILE,
+					  "key file '%s' asks for Argon2id opslimit %llu and "
+					  "memlimit %llu MiB, beyond the most this version opens "
+					  "(opslimit %llu, %llu MiB): refused",
+					  path, (unsigned long long)ops,
+					  (unsigned long long)(mem >> 20), KF_OPS_MAX,
+					  KF_MEM_MAX >> 20);
+		if (ops < crypto_pwhash_OPSLIMIT_MIN || mem < crypto_pwhash_MEMLIMIT_MIN)
 			return ls_err_set(ctx, LS_ERR_KEYFILE,
 					  "key file '%s' is corrupt (argon2id limits out of range: "
 					  "opslimit %llu, memlimit %llu)",
@@ -403,9 +410,37 @@ out:
 	return rc;
 }
 
+static const struct {
+	uint64_t ops, mem;
+} costs[] = {
+    [LS_KEY_COST_INTERACTIVE] = {2, 64ull << 20}, /* libsodium's INTERACTIVE */
+    [LS_KEY_COST_MODERATE] = {3, 256ull << 20},   /* MODERATE: authorities' keys */
+    [LS_KEY_COST_SENSITIVE] = {4, 1024ull << 20}, /* SENSITIVE: root keys, offline */
+};
+
+int
+ls_key_cost_parse(const char *name, enum ls_key_cost *cost)
+{
+	static const char *const names[] = {"interactive", "moderate", "sensitive"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0) {
+			*cost = (enum ls_key_cost)i;
+			return 0;
+		}
+	return LS_ERR_INVALID;
+}
+
 int
 ls_key_save(const struct ls_keypair *kp, const char *path, const char *passphrase,
 	    struct ls_err_ctx *ctx)
+{
+	return ls_key_save_cost(kp, path, passphrase, LS_KEY_COST_INTERACTIVE, ctx);
+}
+
+int
+ls_key_save_cost(const struct ls_keypair *kp, const char *path, const char *passphrase,
+		 enum ls_key_cost cost, struct ls_err_ctx *ctx)
 {
 	char pubpath[PATH_MAX];
 	struct scratch *s = NULL;
@@ -416,6 +451,8 @@ ls_key_save(const struct ls_keypair *kp, const char *path, const char *passphras
 
 	if (kp == NULL || kp->sk == NULL || path == NULL)
 		return ls_err_set(ctx, LS_ERR_INVALID, "no key or key file given");
+	if ((unsigned)cost > LS_KEY_COST_SENSITIVE)
+		return ls_err_set(ctx, LS_ERR_INVALID, "unknown key cost %d", (int)cost);
 	if ((size_t)snprintf(pubpath, sizeof(pubpath), "%s.pub", path) >= sizeof(pubpath))
 		return ls_err_set(ctx, LS_ERR_INVALID, "key file path too long: '%s'", path);
 	/* Fail fast, before Argon2id; write_new_file makes sure of it. */
@@ -434,12 +471,12 @@ ls_key_save(const struct ls_keypair *kp, const char *path, const char *passphras
 		len = KF_PLAIN_LEN;
 	} else {
 		f[KF_OFF_KIND] = KF_ENCRYPTED;
-		ls_be64_put(f + KF_OFF_OPS, crypto_pwhash_OPSLIMIT_INTERACTIVE);
-		ls_be64_put(f + KF_OFF_MEM, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+		ls_be64_put(f + KF_OFF_OPS, costs[cost].ops);
+		ls_be64_put(f + KF_OFF_MEM, costs[cost].mem);
 		randombytes_buf(f + KF_OFF_SALT, crypto_pwhash_SALTBYTES);
 		randombytes_buf(f + KF_OFF_NONCE, crypto_secretbox_NONCEBYTES);
-		rc = derive_key(s, passphrase, f + KF_OFF_SALT, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				crypto_pwhash_MEMLIMIT_INTERACTIVE, path, ctx);
+		rc = derive_key(s, passphrase, f + KF_OFF_SALT, costs[cost].ops, costs[cost].mem,
+				path, ctx);
 		if (rc != 0)
 			goto out;
 		crypto_secretbox_easy(f + KF_OFF_BOX, kp->sk, crypto_sign_SECRETKEYBYTES,

@@ -70,6 +70,22 @@ int ls_key_save(const struct ls_keypair *kp, const char *path, const char *passp
 		struct ls_err_ctx *ctx);
 
 /*
+ * The Argon2id cost of an encrypted key file (opslimit, memlimit):
+ * interactive 2 and 64 MiB (ls_key_save: everyday keys), moderate 3 and
+ * 256 MiB (authorities' keys: `keygen --authority`), sensitive 4 and 1 GiB
+ * (root keys kept offline). ls_key_load refuses a file asking for more than
+ * opslimit 64 or 1 GiB, so a crafted file cannot make it spend without bound.
+ */
+enum ls_key_cost { LS_KEY_COST_INTERACTIVE, LS_KEY_COST_MODERATE, LS_KEY_COST_SENSITIVE };
+
+/* "interactive", "moderate" or "sensitive" into *cost; LS_ERR_INVALID. */
+int ls_key_cost_parse(const char *name, enum ls_key_cost *cost);
+
+/* ls_key_save with the Argon2id cost given (ignored for a file in the clear). */
+int ls_key_save_cost(const struct ls_keypair *kp, const char *path, const char *passphrase,
+		     enum ls_key_cost cost, struct ls_err_ctx *ctx);
+
+/*
  * Loads the secret key file `path` into *out (caller frees with ls_key_free;
  * NULL on failure). passphrase is needed only when the file is encrypted and
  * is ignored when it is not.

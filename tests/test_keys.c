@@ -371,8 +371,51 @@ test_keys_absurd_kdf_limits(void **state)
 		write_bytes(f->key, buf, len);
 		memset(&ctx, 0, sizeof(ctx));
 		assert_int_equal(ls_key_load(f->key, PASS, &back, &ctx), LS_ERR_KEYFILE);
-		assert_msg_names(&ctx, "argon2id limits");
+		/* above the maximum: refused as too costly, naming the maximum */
+		if (bad[i].ops > 64 || bad[i].mem > (1ull << 30))
+			assert_msg_names(&ctx, "beyond the most this version opens (opslimit 64, "
+					       "1024 MiB)");
+		else
+			assert_msg_names(&ctx, "argon2id limits");
 	}
+	ls_key_free(&kp);
+}
+
+/* The Argon2id cost chosen is the one in the file, and the key opens. */
+static void
+test_keys_costs(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *name;
+		uint64_t ops, mem;
+	} want[] = {{"interactive", 2, 64ull << 20}, {"moderate", 3, 256ull << 20}};
+	struct ls_keypair *kp = NULL, *back = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	enum ls_key_cost cost;
+	uint8_t buf[1024];
+	char path[600];
+
+	assert_int_equal(ls_key_cost_parse("sensitive", &cost), 0);
+	assert_int_equal(cost, LS_KEY_COST_SENSITIVE);
+	assert_int_equal(ls_key_cost_parse("extreme", &cost), LS_ERR_INVALID);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(path, sizeof(path), "%s/cost-%s.key", f->dir, want[i].name);
+		assert_int_equal(ls_key_cost_parse(want[i].name, &cost), 0);
+		assert_int_equal(ls_key_generate(&kp), 0);
+		assert_int_equal(ls_key_save_cost(kp, path, PASS, cost, &ctx), 0);
+		read_bytes(path, buf);
+		assert_int_equal(ls_be64_get(buf + 37), want[i].ops);
+		assert_int_equal(ls_be64_get(buf + 45), want[i].mem);
+		assert_int_equal(ls_key_load(path, PASS, &back, &ctx), 0);
+		assert_memory_equal(back->pk, kp->pk, 32);
+		ls_key_free(&back);
+		ls_key_free(&kp);
+	}
+	assert_int_equal(ls_key_generate(&kp), 0);
+	snprintf(path, sizeof(path), "%s/cost-bad.key", f->dir);
+	assert_int_equal(ls_key_save_cost(kp, path, PASS, (enum ls_key_cost)7, &ctx),
+			 LS_ERR_INVALID);
 	ls_key_free(&kp);
 }
 
@@ -907,6 +950,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_keys_corrupt_plain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_corrupt_encrypted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_absurd_kdf_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keys_costs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_mismatched_halves, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_truncated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keys_public_file_as_secret, setup, teardown),

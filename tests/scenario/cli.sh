@@ -34,6 +34,14 @@ printf 'correct horse\n' >"$T/good.pass"
 printf 'wrong horse\n' >"$T/bad.pass"
 expect 0 "keygen with --passphrase-file (encrypted)" keygen -o "$T/enc.key" --passphrase-file "$T/good.pass"
 ENC_PK=$OUT
+expect 0 "keygen --authority (Argon2id moderate)" keygen -o "$T/auth-strong.key" --authority \
+	--passphrase-file "$T/good.pass"
+check "  its file asks 3 passes over 256 MiB" test "$(od -An -tx1 -j37 -N16 "$T/auth-strong.key" |
+	tr -d ' \n')" = "00000000000000030000000010000000"
+expect_err 2 "--cost 'extreme': interactive, moderate or sensitive" "keygen with an unknown --cost" \
+	keygen -o "$T/k3.key" --cost extreme --passphrase-file "$T/good.pass"
+expect_err 2 "not with --no-passphrase" "keygen --authority --no-passphrase" \
+	keygen -o "$T/k3.key" --authority --no-passphrase
 expect_err 2 "no-such" "pubkey of a missing file" pubkey "$T/no-such.key"
 printf 'not a key\n' >"$T/garbage.key"
 expect_err 2 "garbage.key" "pubkey of a file that is not a key" pubkey "$T/garbage.key"
