@@ -192,37 +192,14 @@ out:
 
 /* ---- streaming: a LogProof written field by field (logproof.h) ---- */
 
-static size_t
-vlen(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >>= 7)
-		n++;
-	return n;
-}
-
-static size_t
-vput(uint8_t *b, uint64_t v)
-{
-	size_t n = 0;
-
-	do {
-		uint8_t byte = v & 0x7f;
-		v >>= 7;
-		b[n++] = byte | (v ? 0x80 : 0);
-	} while (v);
-	return n;
-}
-
 /* The bytes of the Inclusion message itself. */
 static size_t
 inclusion_body(uint64_t index, size_t n, uint32_t dating, size_t nd)
 {
-	size_t z = 1 + vlen(index) + n * (2 + LS_TLOG_HASH);
+	size_t z = 1 + ls_uvarint_len(index) + n * (2 + LS_TLOG_HASH);
 
 	if (dating != 0)
-		z += 1 + vlen(dating) + nd * (2 + LS_TLOG_HASH);
+		z += 1 + ls_uvarint_len(dating) + nd * (2 + LS_TLOG_HASH);
 	return z;
 }
 
@@ -231,7 +208,7 @@ ls_lp_inclusion_size(uint64_t index, size_t n, uint32_t dating, size_t nd)
 {
 	size_t body = inclusion_body(index, n, dating, nd);
 
-	return 1 + vlen(body) + body;
+	return 1 + ls_uvarint_len(body) + body;
 }
 
 size_t
@@ -242,9 +219,9 @@ ls_lp_inclusion_encode(const struct ls_lp_inclusion *x, uint8_t *out)
 	/* As protobuf-c packs it: fields in number order, required index,
 	 * repeated bytes one by one, dating only when set. */
 	out[off++] = (3 << 3) | 2; /* LogProof.records */
-	off += vput(out + off, body);
+	off += ls_uvarint_put(out + off, body);
 	out[off++] = (1 << 3) | 0;
-	off += vput(out + off, x->index);
+	off += ls_uvarint_put(out + off, x->index);
 	for (size_t i = 0; i < x->proof.n; i++) {
 		out[off++] = (2 << 3) | 2;
 		out[off++] = LS_TLOG_HASH;
@@ -253,7 +230,7 @@ ls_lp_inclusion_encode(const struct ls_lp_inclusion *x, uint8_t *out)
 	}
 	if (x->dating != 0) {
 		out[off++] = (3 << 3) | 0;
-		off += vput(out + off, x->dating);
+		off += ls_uvarint_put(out + off, x->dating);
 		for (size_t i = 0; i < x->dating_proof.n; i++) {
 			out[off++] = (4 << 3) | 2;
 			out[off++] = LS_TLOG_HASH;

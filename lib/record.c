@@ -1627,35 +1627,12 @@ ls_bundle_log(const uint8_t *buf, size_t len, const uint8_t **log, size_t *log_l
 	return found ? 0 : LS_ERR_NOT_FOUND;
 }
 
-static size_t
-put_varint(uint8_t *b, uint64_t v)
-{
-	size_t n = 0;
-
-	do {
-		uint8_t byte = v & 0x7f;
-		v >>= 7;
-		b[n++] = byte | (v ? 0x80 : 0);
-	} while (v);
-	return n;
-}
-
-static size_t
-varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >>= 7)
-		n++;
-	return n;
-}
-
 /* Writes field tag (length-delimited) with len bytes of p at b + *off. */
 static void
 put_field(uint8_t *b, size_t *off, uint8_t tag, const uint8_t *p, size_t len)
 {
 	b[(*off)++] = tag;
-	*off += put_varint(b + *off, len);
+	*off += ls_uvarint_put(b + *off, len);
 	memcpy(b + *off, p, len);
 	*off += len;
 }
@@ -1680,9 +1657,9 @@ ls_bundle_encode_log(const uint8_t *const *envs, const size_t *lens, size_t n, c
 		put_field(b, &off, BUNDLE_RECORD, envs[i], lens[i]);
 	for (size_t i = 0; i < n_ev; i++) {
 		size_t inner =
-		    2 + varint_len(ev[i].la) + ev[i].la + varint_len(ev[i].lb) + ev[i].lb;
+		    2 + ls_uvarint_len(ev[i].la) + ev[i].la + ls_uvarint_len(ev[i].lb) + ev[i].lb;
 		b[off++] = BUNDLE_EVIDENCE;
-		off += put_varint(b + off, inner);
+		off += ls_uvarint_put(b + off, inner);
 		put_field(b, &off, EVIDENCE_A, ev[i].a, ev[i].la);
 		put_field(b, &off, EVIDENCE_B, ev[i].b, ev[i].lb);
 	}

@@ -799,29 +799,6 @@ struct ls_bundle_plan {
 	uint8_t *scratch; /* one item: LS_ENVELOPE_MAX + 16 or an inclusion */
 };
 
-static size_t
-put_uvarint(uint8_t *b, uint64_t v)
-{
-	size_t n = 0;
-
-	do {
-		uint8_t byte = v & 0x7f;
-		v >>= 7;
-		b[n++] = byte | (v ? 0x80 : 0);
-	} while (v);
-	return n;
-}
-
-static size_t
-uvarint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >>= 7)
-		n++;
-	return n;
-}
-
 /* Hashes in the RFC 9162 inclusion proof of leaf m in a tree of n leaves. */
 static size_t
 incl_len(uint64_t m, uint64_t n)
@@ -971,7 +948,7 @@ plan_log(struct ls_txn *t, struct ls_bundle_plan *p, char *note, size_t note_len
 		goto out;
 	}
 	p->lp_head[0] = (4 << 3) | 2;
-	p->lp_head_len = 1 + put_uvarint(p->lp_head + 1, hl + incl + tl);
+	p->lp_head_len = 1 + ls_uvarint_put(p->lp_head + 1, hl + incl + tl);
 	memcpy(p->lp_head + p->lp_head_len, h, hl);
 	p->lp_head_len += hl;
 	p->lp_tail = tail;
@@ -1038,7 +1015,7 @@ plan_make(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const char *log_vkey
 		memcpy(p->ids[i], order[i].id, LS_ID_LEN);
 		if ((rc = ls_txn_envelope(&t, order[i].id, &env)) != 0)
 			goto out;
-		p->total += 1 + uvarint_len(env.mv_size) + env.mv_size;
+		p->total += 1 + ls_uvarint_len(env.mv_size) + env.mv_size;
 	}
 	free(order);
 	order = NULL;
@@ -1131,7 +1108,7 @@ plan_item(struct ls_bundle_plan *p, struct ls_txn *t, const uint8_t **item, size
 		if (env.mv_size > LS_ENVELOPE_MAX)
 			return LS_ERR_STORE;
 		p->scratch[off++] = (1 << 3) | 2;
-		off += put_uvarint(p->scratch + off, env.mv_size);
+		off += ls_uvarint_put(p->scratch + off, env.mv_size);
 		memcpy(p->scratch + off, env.mv_data, env.mv_size);
 		*item = p->scratch;
 		*len = off + env.mv_size;

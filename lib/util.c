@@ -115,6 +115,29 @@ ls_grams_human(uint64_t g, char *buf, size_t len)
 	return fixed_format(g, 1, 0, "g", buf, len);
 }
 
+size_t
+ls_uvarint_put(uint8_t *b, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		uint8_t byte = v & 0x7f;
+		v >>= 7;
+		b[n++] = byte | (v ? 0x80 : 0);
+	} while (v);
+	return n;
+}
+
+size_t
+ls_uvarint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
 uint64_t
 ls_now(void)
 {

@@ -36,6 +36,10 @@ char *ls_time_format(uint64_t t, char *buf, size_t len);
  * "500.5 kg", "957 g"), into buf (>= 32 bytes). */
 char *ls_grams_human(uint64_t g, char *buf, size_t len);
 
+/* A protobuf base-128 varint: written at b (at most 10 bytes), its length. */
+size_t ls_uvarint_put(uint8_t *b, uint64_t v);
+size_t ls_uvarint_len(uint64_t v);
+
 /* Seconds since the epoch, now. */
 uint64_t ls_now(void);
 
