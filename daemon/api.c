@@ -130,6 +130,30 @@ route_move(struct route *dst, struct route *src)
 	src->n = 0;
 }
 
+/* zmq_msg_send without waiting, again when a signal interrupted it (a part
+ * of a multipart message must not be lost to EINTR). */
+static int
+send_frame(zmq_msg_t *m, void *sock, int flags)
+{
+	int rc;
+
+	while ((rc = zmq_msg_send(m, sock, flags | ZMQ_DONTWAIT)) == -1 && zmq_errno() == EINTR)
+		;
+	return rc;
+}
+
+/* zmq_msg_recv of a later part of a message that has arrived whole: again
+ * when a signal interrupted it. */
+static int
+recv_part(zmq_msg_t *m, void *sock)
+{
+	int rc;
+
+	while ((rc = zmq_msg_recv(m, sock, 0)) == -1 && zmq_errno() == EINTR)
+		;
+	return rc;
+}
+
 static void
 free_data(void *data, void *hint)
 {
@@ -162,16 +186,27 @@ reply_on(void *sock, struct route *route, struct ls_api_response *resp)
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < route->n; i++) {
-		if (zmq_msg_send(&route->frames[i], sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
-			goto fail;
-	}
-	if (zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
-		goto fail;
+	/* Everything that can fail for want of memory before the first frame
+	 * goes: a message sent in part would glue onto the next answer. */
 	if (zmq_msg_init_data(&m, buf, len, free_data, NULL) != 0)
 		goto fail;
 	buf = NULL; /* the message owns it now */
-	if (zmq_msg_send(&m, sock, ZMQ_DONTWAIT) == -1) {
+	for (size_t i = 0; i < route->n; i++) {
+		if (send_frame(&route->frames[i], sock, ZMQ_SNDMORE) == -1) {
+			zmq_msg_close(&m);
+			goto fail;
+		}
+	}
+	{
+		zmq_msg_t delim;
+		zmq_msg_init(&delim);
+		if (send_frame(&delim, sock, ZMQ_SNDMORE) == -1) {
+			zmq_msg_close(&delim);
+			zmq_msg_close(&m);
+			goto fail;
+		}
+	}
+	if (send_frame(&m, sock, 0) == -1) {
 		zmq_msg_close(&m);
 		goto fail;
 	}
@@ -238,6 +273,8 @@ enqueue(struct lsd_api *s, struct lsd_batch *b, struct route *route, struct ls_a
 	w = &s->waiters[s->n_waiters++];
 	route_move(&w->route, route);
 	w->req = *req;
+	w->req.peer = NULL; /* it pointed into the frame that moved; a submission needs none */
+	w->req.peer_len = 0;
 	memset(req, 0, sizeof(*req));
 	lsd_batch_add(b, w->req.submit.record_violation ? &s->side_violation : &s->side, w,
 		      w->req.submit.envs, w->req.submit.lens, w->req.submit.n);
@@ -476,15 +513,40 @@ do_bundle(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_res
 	  struct ls_err_ctx *ctx)
 {
 	char vk[LS_VKEY_MAX], hex[LS_HEX_KEY_LEN + 1];
+	struct ls_bundle_plan *plan = NULL;
+	bool done = false;
 	int rc;
 
-	if (s->info.logkeys == NULL) {
-		rc = ls_bundle_collect(s->store, req->bundle.lot, &resp->bundle.bytes,
-				       &resp->bundle.len);
-	} else {
+	/* A whole answer (an old client's request, not a stream): planned
+	 * first, so that one over the reply cap is refused before its bytes
+	 * are gathered in memory. */
+	if (s->info.logkeys != NULL)
 		ls_vkey_format(&s->info.logkeys->log_vkey, vk);
-		rc = ls_bundle_collect_log(s->store, req->bundle.lot, vk, 0, &resp->bundle.bytes,
-					   &resp->bundle.len);
+	rc = ls_bundle_plan_new(s->store, req->bundle.lot, s->info.logkeys != NULL ? vk : NULL, 0,
+				&plan);
+	if (rc == 0 && ls_bundle_plan_size(plan) > LS_API_RESPONSE_MAX) {
+		rc = ls_err_set(ctx, LS_ERR_TOO_BIG,
+				"the bundle of lot %.16s is %llu bytes, over the %zu of one "
+				"answer: ask for it as a stream (lodestone bundle does)",
+				ls_hex(req->bundle.lot, LS_ID_LEN, hex),
+				(unsigned long long)ls_bundle_plan_size(plan),
+				(size_t)LS_API_RESPONSE_MAX);
+		ls_bundle_plan_free(&plan);
+		return rc;
+	}
+	if (rc == 0 && (resp->bundle.bytes = malloc(ls_bundle_plan_size(plan) + 1)) == NULL)
+		rc = LS_ERR_NOMEM;
+	if (rc == 0 &&
+	    (rc = ls_bundle_plan_emit(plan, s->store, resp->bundle.bytes,
+				      (size_t)ls_bundle_plan_size(plan) + 1, &resp->bundle.len,
+				      &done)) == 0 &&
+	    !done)
+		rc = LS_ERR_STORE;
+	ls_bundle_plan_free(&plan);
+	if (rc != 0) {
+		free(resp->bundle.bytes);
+		resp->bundle.bytes = NULL;
+		resp->bundle.len = 0;
 	}
 	if (rc == LS_ERR_BUSY)
 		return ls_err_set(
@@ -727,8 +789,7 @@ forward(struct lsd_api *s)
 		/* a multipart message arrives whole: its parts are all there */
 		for (;;) {
 			int more = zmq_msg_more(&m);
-			if (ok && zmq_msg_send(&m, s->sock,
-					       (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) == -1) {
+			if (ok && send_frame(&m, s->sock, more ? ZMQ_SNDMORE : 0) == -1) {
 				log_warn("cannot send an answer: %s", zmq_strerror(zmq_errno()));
 				ok = false;
 			}
@@ -736,7 +797,7 @@ forward(struct lsd_api *s)
 			if (!more)
 				break;
 			zmq_msg_init(&m);
-			if (zmq_msg_recv(&m, s->pull, 0) == -1) {
+			if (recv_part(&m, s->pull) == -1) {
 				zmq_msg_close(&m);
 				break;
 			}
@@ -850,7 +911,8 @@ receive(struct lsd_api *s, struct route *route, zmq_msg_t *payload)
 	for (;;) {
 		zmq_msg_t part;
 		zmq_msg_init(&part);
-		if (zmq_msg_recv(&part, s->sock, n == 0 ? ZMQ_DONTWAIT : 0) == -1) {
+		if ((n == 0 ? zmq_msg_recv(&part, s->sock, ZMQ_DONTWAIT)
+			    : recv_part(&part, s->sock)) == -1) {
 			int e = zmq_errno();
 			zmq_msg_close(&part);
 			for (size_t i = 0; i < n; i++)
@@ -994,7 +1056,9 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 	/* An oversized request is refused by the transport before it is read
 	 * into memory; its sender is disconnected and times out. A REQ client
 	 * has one request in flight: a small queue per connection bounds what
-	 * a client that pipelines big requests can make the daemon hold. */
+	 * a client that pipelines big requests can make the daemon hold. (The
+	 * answers a client asks for without reading them are bounded in count,
+	 * ZeroMQ's SNDHWM, not yet in bytes: issue 14.) */
 	if (zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
 	    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
 	    zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0) {

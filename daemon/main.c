@@ -591,7 +591,9 @@ reload_config(struct daemon *d)
 	if (nc.n_trust != oc->n_trust ||
 	    (nc.n_trust != 0 && memcmp(nc.trust, oc->trust, nc.n_trust * LS_KEY_LEN) != 0))
 		log_warn("reload: trust changed: it takes effect at the next restart");
-	if (!same_gossip(&nc, oc)) {
+	/* also when gossip could not be reopened by an earlier reload */
+	if (!same_gossip(&nc, oc) ||
+	    (d->gossip == NULL && (nc.listen != NULL || nc.n_peers != 0))) {
 		reopened = true;
 		lsd_batch_flush(d->batch);
 		gossip_use(d, NULL, oc);
@@ -714,7 +716,9 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 	lsd_notify("READY=1\nSTATUS=serving %s on %s\nMAINPID=%ld", cfg->data_dir, cfg->api,
 		   (long)getpid());
 	detach_done();
-	sigprocmask(SIG_UNBLOCK, &blocked, NULL);
+	/* Signals stay blocked but while zmq_poll waits: one that interrupted
+	 * a send or receive in the middle of a multipart message would lose a
+	 * part of it (or glue two answers together). */
 
 	status = 0;
 	while (!quit) {
@@ -727,9 +731,7 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 
 		if (reload) {
 			reload = 0;
-			sigprocmask(SIG_BLOCK, &blocked, NULL);
 			reload_config(&d);
-			sigprocmask(SIG_UNBLOCK, &blocked, NULL);
 		}
 		answers = lsd_api_answers_socket(d.api);
 		na = answers != NULL ? 2 : 1;
@@ -744,7 +746,11 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 			timeout = POLL_TIMEOUT_MS;
 		if (seal < timeout)
 			timeout = seal;
-		n = zmq_poll(items, (int)(na + ns), timeout);
+		sigprocmask(SIG_UNBLOCK, &blocked, NULL); /* a pending one runs here */
+		n = quit || reload ? 0 : zmq_poll(items, (int)(na + ns), timeout);
+		sigprocmask(SIG_BLOCK, &blocked, NULL);
+		if (quit || reload)
+			continue;
 		if (n == -1) {
 			if (zmq_errno() == EINTR)
 				continue;
@@ -762,7 +768,6 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 		lsd_tlog_run(d.tlog);
 		lsd_api_tick(d.api);
 	}
-	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	lsd_notify("STOPPING=1");
 	log_info("stopping");
 out:
