@@ -132,6 +132,18 @@ peer_up() {
 }
 check "  the new peer gets the record by gossip" peer_up
 
+# reloads in a burst while clients ask: every answer whole, the daemon up
+( for _ in $(seq 40); do kill -HUP "$BPID" 2>/dev/null; sleep 0.02; done ) &
+HUPS=$!
+okc=0
+for _ in $(seq 10); do
+	lsc --api "ipc://$B/api.sock" --json log
+	[ "$RC" -eq 0 ] && jtest '@j >= 1' <<<"$OUT" && okc=$((okc + 1))
+done
+wait "$HUPS"
+check "40 SIGHUPs during 10 log requests: every answer whole ($okc of 10)" [ "$okc" -eq 10 ]
+check "  and the daemon still runs" kill -0 "$BPID"
+
 # a broken file is refused whole
 printf 'log-level = loud\n' >"$T/b.conf"
 kill -HUP "$BPID"
