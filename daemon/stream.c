@@ -36,9 +36,9 @@
 
 /* Upper bounds of one encoded trace entry (TraceResult fields), for
  * cutting chunks. */
-#define NODE_BYTES     (3 + 34 + (3 + LS_STR_MAX) + 19 + 11 + 6 + 34)
-#define EDGE_BYTES     (3 + 3 * 34 + 11)
-#define TRANSFER_BYTES (3 + 5 * 34 + 6 * 11 + 4 + 2 * (3 + LS_STR_MAX))
+#define NODE_BYTES     (3 + 34 + (3 + LS_STR_MAX) + 19 + 11 + 6 + 34 + 34 + 2)
+#define EDGE_BYTES     (3 + 4 * 34 + 11 + 2 * 2)
+#define TRANSFER_BYTES (3 + 6 * 34 + 6 * 11 + 5 + 2 * 6 + 3 * (3 + LS_STR_MAX))
 
 enum ended_why { ENDED_DONE = 1, ENDED_EXPIRED, ENDED_CANCELLED, ENDED_FAILED };
 
