@@ -187,6 +187,11 @@ trace_text(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN]
 		       n ? n->label : "?", x->grams, party_name(c, &ps, x->from));
 		printf(" -> %s%s\n", party_name(c, &ps, x->to),
 		       x->received ? "" : "  (in transit)");
+		if (x->from_country[0] && x->to_country[0] &&
+		    strcmp(x->from_country, x->to_country) != 0)
+			printf("      export %s -> %s, %s%s\n", x->from_country, x->to_country,
+			       x->has_license ? "license " : "no license",
+			       x->has_license ? x->license_number : "");
 		if (x->received && x->received_grams != x->grams)
 			printf("      received %" PRIu64 " g; %" PRIu64 " g short%s%s\n",
 			       x->received_grams, x->returned_grams, x->reason[0] ? ": " : "",
@@ -219,6 +224,9 @@ node_json(const struct ls_trace_node *n)
 	json_object_set_new(x, "grams", json_integer((json_int_t)n->grams));
 	json_object_set_new(x, "country", json_string(n->country));
 	json_object_set_new(x, "holder", out_json_hex(n->holder, LS_KEY_LEN));
+	json_object_set_new(x, "record", out_json_hex(n->record, LS_ID_LEN));
+	json_object_set_new(x, "made_by",
+			    json_string(n->transformed ? "transformation" : "registration"));
 	return x;
 }
 
@@ -231,6 +239,7 @@ edge_json(const struct ls_trace_edge *e)
 	json_object_set_new(x, "to", out_json_hex(e->to, LS_ID_LEN));
 	json_object_set_new(x, "record", out_json_hex(e->record, LS_ID_LEN));
 	json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+	json_object_set_new(x, "by", out_json_hex(e->by, LS_KEY_LEN));
 	return x;
 }
 
@@ -244,6 +253,12 @@ transfer_json(const struct ls_trace_transfer *e)
 	json_object_set_new(x, "from", out_json_hex(e->from, LS_KEY_LEN));
 	json_object_set_new(x, "to", out_json_hex(e->to, LS_KEY_LEN));
 	json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+	json_object_set_new(x, "from_country", json_string(e->from_country));
+	json_object_set_new(x, "to_country", json_string(e->to_country));
+	if (e->has_license) {
+		json_object_set_new(x, "license", out_json_hex(e->license, LS_ID_LEN));
+		json_object_set_new(x, "license_number", json_string(e->license_number));
+	}
 	json_object_set_new(x, "received", json_boolean(e->received));
 	if (e->received) {
 		/* Every gram shipped is received, returned, on its way back
