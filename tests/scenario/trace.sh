@@ -131,4 +131,26 @@ else
 fi
 
 stop_daemon "$PID"
+
+echo "# the demo's rotor graph: where the dysprosium came from, under which license it crossed"
+DEMO="$(cd "$(dirname "$0")/../.." && pwd)/contrib/demo/demo.sh"
+if LODESTONE_DEMO_OUT="$T/demo" timeout 120 bash "$DEMO" "$LODESTONE_BIN" >"$T/demo.log" 2>&1; then
+	ok "the demo runs"
+else
+	not_ok "the demo runs: $(tail -n 5 "$T/demo.log")"
+fi
+R="$T/demo/rotors.dot"
+check "the Dy path: Bayan Obo's ore, Dy oxide, Dy metal, the magnets, the rotors" bash -c '
+	for l in "BO-ore-2025-117\\nore, 10 t\\nBayan Obo Rare Earth Mine (CN)" "BT-Dy2O3-12\\noxide, 20 kg" \
+		"BT-Dy-metal-07\\nmetal, 17 kg" "NB-N42SH-2025-0415\\nmagnet, 1 t" \
+		"HU-rotor-batch-7\\ncomponent, 1.6 t"; do
+		grep -qF "label=\"$l" "$1" || { echo "no node $l"; exit 1; }; done' _ "$R"
+check "one border crossed, CN -> DE, under CN-MOFCOM-2025-DE-0042, 400 kg" bash -c '
+	[ "$(grep -v legend_ "$1" | grep -c "label=\"export ")" = 1 ] &&
+	grep -qF "label=\"export CN -> DE\\nlicense CN-MOFCOM-2025-DE-0042\\n400 kg\"" "$1"' _ "$R"
+check "no fault in the demo" bash -c '! grep -q "FAULT: [a-z]" <(grep -v legend_ "$1")' _ "$R"
+if command -v dot >/dev/null 2>&1; then
+	check "the demo drew it as SVG and PNG" bash -c 'grep -q "<svg" "$1/rotors.svg" &&
+		head -c 8 "$1/rotors.png" | od -An -c | grep -q "P   N   G"' _ "$T/demo"
+fi
 finish
