@@ -5,8 +5,8 @@
  * The first request makes what the reply will hold, as of that moment:
  *   bundle  the plan (ls_bundle_plan: 32-36 bytes per record, the evidence
  *           and the log proof's notes), emitted by reading records again;
- *   trace   the trace itself (struct ls_trace: about 300 bytes per lot and
- *           650 per transfer), emitted slice by slice;
+ *   trace   the trace itself (struct ls_trace: about 340 bytes per lot and
+ *           850 per transfer), emitted slice by slice;
  *   log     the filter, a cursor and the last store position at the start.
  * and answers with the first chunk and a random token. Each NextRequest
  * makes one more chunk (at most `chunk` bytes) on the thread that serves
