@@ -228,11 +228,15 @@ trace_chunk(struct lsd_streams *ss, struct stream *st, struct ls_api_response *r
 		nn++;
 		budget = budget > NODE_BYTES ? budget - NODE_BYTES : 0;
 	}
-	while (st->trace.edge + ne < t->n_edges && budget >= EDGE_BYTES) {
+	/* Edges only after the last node, transfers after the last edge: the
+	 * client prints each list as it comes. */
+	while (st->trace.node + nn == t->n_nodes && st->trace.edge + ne < t->n_edges &&
+	       ((nn == 0 && ne == 0) || budget >= EDGE_BYTES)) {
 		ne++;
-		budget -= EDGE_BYTES;
+		budget = budget > EDGE_BYTES ? budget - EDGE_BYTES : 0;
 	}
-	while (st->trace.transfer + nt < t->n_transfers &&
+	while (st->trace.node + nn == t->n_nodes && st->trace.edge + ne == t->n_edges &&
+	       st->trace.transfer + nt < t->n_transfers &&
 	       ((nn == 0 && ne == 0 && nt == 0) || budget >= TRANSFER_BYTES)) {
 		nt++;
 		budget = budget > TRANSFER_BYTES ? budget - TRANSFER_BYTES : 0;
