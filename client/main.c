@@ -101,7 +101,8 @@ static const struct cmd commands[] = {
      "technology categories: tech:mining tech:separation tech:smelting tech:magnet "
      "tech:recycling\n"},
     {"trace", cmd_trace, "ancestors (or descendants) of a lot",
-     "lodestone trace LOT [--down] [--format text|json|dot]\n"},
+     "lodestone trace LOT [--down] [--format text|json|dot|svg|png] [-o FILE]\n"
+     "svg and png are drawn by Graphviz's dot (sudo apt-get install graphviz)\n"},
     {"verify", cmd_verify, "check a lot's provenance and, optionally, an export",
      "lodestone verify LOT [--from HEX] [--export-to CC] [--end-user HEX] [--end-use USE]\n"
      "                 [--license NO] [--at DATE]\n"},

@@ -2,10 +2,16 @@
  * query.c - the questions: verify, trace, origin, show, log, status. None of
  * them writes; all of them ask the daemon.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "keyfile.h"
@@ -181,6 +187,11 @@ trace_text(struct cli *c, const struct ls_trace *t, const uint8_t lot[LS_ID_LEN]
 		       n ? n->label : "?", x->grams, party_name(c, &ps, x->from));
 		printf(" -> %s%s\n", party_name(c, &ps, x->to),
 		       x->received ? "" : "  (in transit)");
+		if (x->from_country[0] && x->to_country[0] &&
+		    strcmp(x->from_country, x->to_country) != 0)
+			printf("      export %s -> %s, %s%s\n", x->from_country, x->to_country,
+			       x->has_license ? "license " : "no license",
+			       x->has_license ? x->license_number : "");
 		if (x->received && x->received_grams != x->grams)
 			printf("      received %" PRIu64 " g; %" PRIu64 " g short%s%s\n",
 			       x->received_grams, x->returned_grams, x->reason[0] ? ": " : "",
@@ -213,6 +224,9 @@ node_json(const struct ls_trace_node *n)
 	json_object_set_new(x, "grams", json_integer((json_int_t)n->grams));
 	json_object_set_new(x, "country", json_string(n->country));
 	json_object_set_new(x, "holder", out_json_hex(n->holder, LS_KEY_LEN));
+	json_object_set_new(x, "record", out_json_hex(n->record, LS_ID_LEN));
+	json_object_set_new(x, "made_by",
+			    json_string(n->transformed ? "transformation" : "registration"));
 	return x;
 }
 
@@ -225,6 +239,7 @@ edge_json(const struct ls_trace_edge *e)
 	json_object_set_new(x, "to", out_json_hex(e->to, LS_ID_LEN));
 	json_object_set_new(x, "record", out_json_hex(e->record, LS_ID_LEN));
 	json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+	json_object_set_new(x, "by", out_json_hex(e->by, LS_KEY_LEN));
 	return x;
 }
 
@@ -238,6 +253,12 @@ transfer_json(const struct ls_trace_transfer *e)
 	json_object_set_new(x, "from", out_json_hex(e->from, LS_KEY_LEN));
 	json_object_set_new(x, "to", out_json_hex(e->to, LS_KEY_LEN));
 	json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
+	json_object_set_new(x, "from_country", json_string(e->from_country));
+	json_object_set_new(x, "to_country", json_string(e->to_country));
+	if (e->has_license) {
+		json_object_set_new(x, "license", out_json_hex(e->license, LS_ID_LEN));
+		json_object_set_new(x, "license_number", json_string(e->license_number));
+	}
 	json_object_set_new(x, "received", json_boolean(e->received));
 	if (e->received) {
 		/* Every gram shipped is received, returned, on its way back
@@ -275,8 +296,9 @@ json_item(json_t *x, bool *first)
 	json_decref(x);
 }
 
-/* A DOT string: quotes and backslashes escaped, newlines as \\n, other control
- * characters dropped. */
+/* A DOT string: quotes and backslashes escaped (so that no escape of
+ * Graphviz's, \N \G \l \n, is ever read into a user's string), newlines as
+ * \n, other control characters dropped. */
 static void
 dot_str(const char *s)
 {
@@ -288,10 +310,25 @@ dot_str(const char *s)
 		}
 		if (*s == '"' || *s == '\\')
 			putchar('\\');
-		if ((unsigned char)*s >= 0x20)
+		if ((unsigned char)*s >= 0x20 && *s != 0x7f)
 			putchar(*s);
 	}
 	putchar('"');
+}
+
+/* A label: the lines of fmt, each "\n" a line break; user strings go in as
+ * %s and are escaped with the rest. */
+static void dot_label(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+dot_label(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	dot_str(buf);
 }
 
 static const char *
@@ -308,74 +345,315 @@ category_colour(const char *cat)
 	return "#eeeeee";
 }
 
-static void
-dot_head(const uint8_t lot[LS_ID_LEN], bool down)
+#define DOT_FAULT   "#d00000"
+#define DOT_WARNING "#e07000"
+#define DOT_EXPORT  "#1f4fbf"
+
+/*
+ * The faults the picture paints: the reasons `verify LOT` gives (and those
+ * of each holder's part), with the records they name. A reason that only
+ * informs (exempt, de minimis, an unwitnessed record) paints nothing.
+ */
+struct dot_fault {
+	uint8_t id[LS_ID_LEN];
+	enum ls_reason code;
+	bool warning;
+};
+
+struct dot_faults {
+	size_t n, cap;
+	struct dot_fault *v;
+	enum ls_verdict_kind kind;
+	char codes[256]; /* the distinct codes of the verdict, for the title */
+};
+
+static bool
+informs(enum ls_reason r)
 {
-	char hex[LS_HEX_KEY_LEN + 1], label[1024];
+	return r == LS_R_OK || r == LS_R_EXEMPT || r == LS_R_DE_MINIMIS || r == LS_R_UNWITNESSED ||
+	       r == LS_R_CONTROLLED;
+}
+
+static int
+faults_add(struct dot_faults *f, const struct ls_verdict *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ls_verdict_reason *r = &v->reasons[i];
+		const char *code = ls_reason_code(r->code);
+		size_t cl = strlen(code), have = strlen(f->codes);
+		if (informs(r->code))
+			continue;
+		if (!r->warning && strstr(f->codes, code) == NULL &&
+		    have + cl + 3 < sizeof(f->codes))
+			snprintf(f->codes + have, sizeof(f->codes) - have, "%s%s", have ? ", " : "",
+				 code);
+		for (size_t k = 0; k < r->n_ids; k++) {
+			if (f->n == f->cap) {
+				size_t cap = f->cap ? 2 * f->cap : 16;
+				struct dot_fault *nv = realloc(f->v, cap * sizeof(*nv));
+				if (nv == NULL)
+					return LS_ERR_NOMEM;
+				f->v = nv;
+				f->cap = cap;
+			}
+			memcpy(f->v[f->n].id, r->ids[k], LS_ID_LEN);
+			f->v[f->n].code = r->code;
+			f->v[f->n].warning = r->warning;
+			f->n++;
+		}
+	}
+	return 0;
+}
+
+/* The verdict on lot, its faults kept in f. */
+static int
+faults_load(struct cli *c, const uint8_t lot[LS_ID_LEN], struct dot_faults *f,
+	    struct ls_err_ctx *ctx)
+{
+	struct ls_export_query q;
+	struct ls_verdict v;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	memcpy(q.lot, lot, LS_ID_LEN);
+	ls_verdict_init(&v);
+	if ((rc = ls_api_verify(c->api, &q, &v, ctx)) == 0) {
+		f->kind = v.kind;
+		rc = faults_add(f, &v);
+		for (size_t i = 0; rc == 0 && i < v.n_parts; i++)
+			rc = faults_add(f, &v.parts[i].v);
+	}
+	ls_verdict_release(&v);
+	return rc;
+}
+
+/* "revoked, no-license" of the faults naming id (warnings too, but for a
+ * fault), or NULL; *warning when only warnings name it. */
+static const char *
+faults_of(const struct dot_faults *f, const uint8_t id[LS_ID_LEN], char *buf, size_t len,
+	  bool *warning)
+{
+	size_t have = 0;
+	bool fault = false;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->n; i++) {
+		const char *code = ls_reason_code(f->v[i].code);
+		if (memcmp(f->v[i].id, id, LS_ID_LEN) != 0 || strstr(buf, code) != NULL)
+			continue;
+		fault |= !f->v[i].warning;
+		if (have + strlen(code) + 3 < len)
+			have += (size_t)snprintf(buf + have, len - have, "%s%s", have ? ", " : "",
+						 code);
+	}
+	*warning = !fault;
+	return have ? buf : NULL;
+}
+
+/* ", color=..., penwidth=..." and the label line of a fault, or "". */
+static void
+fault_style(const char *codes, bool warning, const char **colour, char *line, size_t len)
+{
+	*colour = NULL;
+	line[0] = '\0';
+	if (codes == NULL)
+		return;
+	*colour = warning ? DOT_WARNING : DOT_FAULT;
+	snprintf(line, len, "\n%s: %s", warning ? "WARNING" : "FAULT", codes);
+}
+
+static void
+dot_legend(void)
+{
+	fputs("  subgraph cluster_legend {\n"
+	      "    label=\"legend\"; style=\"rounded\"; color=\"#999999\"; fontsize=10;\n"
+	      "    node [fontsize=9];\n"
+	      "    edge [fontsize=8];\n"
+	      "    \"legend_lot\" [shape=box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", "
+	      "label=\"lot\\nlabel\\ncategory, mass\\nmaker (country)\"];\n"
+	      "    \"legend_process\" [shape=ellipse, style=filled, fillcolor=\"#ffffff\", "
+	      "label=\"transformation\\nby maker (country)\"];\n"
+	      "    \"legend_held\" [shape=box, style=\"rounded,dashed\", "
+	      "label=\"the lot, held by\\nits receiver\"];\n"
+	      "    \"legend_abroad\" [shape=box, style=\"rounded,dashed\", "
+	      "label=\"held abroad\"];\n"
+	      "    \"legend_fault\" [shape=box, style=\"rounded,filled\", fillcolor=\"#eeeeee\", "
+	      "color=\"" DOT_FAULT "\", penwidth=3, fontcolor=\"" DOT_FAULT "\", "
+	      "label=\"a record at fault\\nFAULT: reason code\"];\n"
+	      "    \"legend_lot\" -> \"legend_process\" [label=\"mass used\"];\n"
+	      "    \"legend_lot\" -> \"legend_held\" [label=\"transfer, mass\\n(dashed: in "
+	      "transit)\"];\n"
+	      "    \"legend_held\" -> \"legend_abroad\" [color=\"" DOT_EXPORT "\", "
+	      "fontcolor=\"" DOT_EXPORT "\", penwidth=2, "
+	      "label=\"export CN -> DE\\nlicense number\\nmass\"];\n"
+	      "  }\n",
+	      stdout);
+}
+
+static void
+dot_head(const uint8_t lot[LS_ID_LEN], bool down, const struct dot_faults *f)
+{
+	char hex[LS_HEX_KEY_LEN + 1];
 
 	printf("digraph lodestone {\n"
-	       "  graph [rankdir=LR, fontname=\"Helvetica\", label=");
-	snprintf(label, sizeof(label), "%s of lot %.16s", down ? "descendants" : "provenance",
-		 ls_hex(lot, LS_ID_LEN, hex));
-	dot_str(label);
-	printf(", labelloc=t];\n"
-	       "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", "
-	       "fontsize=10];\n"
+	       "  graph [rankdir=TB, fontname=\"Helvetica\", labelloc=t, fontsize=12, label=");
+	dot_label("%s of lot %.16s: %s%s%s%s", down ? "descendants" : "provenance",
+		  ls_hex(lot, LS_ID_LEN, hex), ls_verdict_name(f->kind), f->codes[0] ? " (" : "",
+		  f->codes, f->codes[0] ? ")" : "");
+	printf("];\n"
+	       "  node [fontname=\"Helvetica\", fontsize=10];\n"
 	       "  edge [fontname=\"Helvetica\", fontsize=9];\n");
+	dot_legend();
+}
+
+/* The node of transformation rec by `by` (declared wherever it is met:
+ * Graphviz merges a node's statements, and they are the same). */
+static void
+dot_process(struct cli *c, struct parties *ps, const struct dot_faults *f,
+	    const uint8_t rec[LS_ID_LEN], const uint8_t by[LS_KEY_LEN])
+{
+	char hex[LS_HEX_KEY_LEN + 1], codes[256], line[300];
+	const char *colour, *fc;
+	bool warning;
+
+	fc = faults_of(f, rec, codes, sizeof(codes), &warning);
+	fault_style(fc, warning, &colour, line, sizeof(line));
+	printf("  \"tf_%.16s\" [shape=ellipse, style=filled, fillcolor=\"#ffffff\", label=",
+	       ls_hex(rec, LS_ID_LEN, hex));
+	dot_label("transformation %.8s\nby %s%s", hex, party_name(c, ps, by), line);
+	if (colour != NULL)
+		printf(", color=\"%s\", fontcolor=\"%s\", penwidth=3", colour, colour);
+	printf("];\n");
+}
+
+/* The lot held by key, who did not make it (it came by a transfer). */
+static void
+dot_held(struct cli *c, struct parties *ps, const uint8_t lot[LS_ID_LEN],
+	 const uint8_t key[LS_KEY_LEN])
+{
+	char hex[LS_HEX_KEY_LEN + 1], hk[LS_HEX_KEY_LEN + 1];
+
+	printf("  \"at_%.16s_%.16s\" [shape=box, style=\"rounded,dashed\", label=",
+	       ls_hex(lot, LS_ID_LEN, hex), ls_hex(key, LS_KEY_LEN, hk));
+	dot_label("held by %s\nlot %.8s", party_name(c, ps, key), hex);
+	printf("];\n");
 }
 
 static void
-dot_node(struct cli *c, struct parties *ps, const struct ls_trace_node *n,
-	 const uint8_t lot[LS_ID_LEN])
+dot_node(struct cli *c, struct parties *ps, const struct dot_faults *f,
+	 const struct ls_trace_node *n, const uint8_t lot[LS_ID_LEN])
 {
-	char hex[LS_HEX_KEY_LEN + 1], label[1024], where[16];
-	const char *maker = party_name(c, ps, n->holder);
+	char hex[LS_HEX_KEY_LEN + 1], rh[LS_HEX_KEY_LEN + 1], where[16], mass[32];
+	char codes[256], line[300];
+	const char *maker = party_name(c, ps, n->holder), *colour;
 	size_t ml = strlen(maker);
+	bool same, warning, wl;
+	const char *fc = faults_of(f, n->record, codes, sizeof(codes), &warning);
 
+	if (fc == NULL)
+		fc = faults_of(f, n->id, codes, sizeof(codes), &warning);
+	else if (faults_of(f, n->id, line, sizeof(line), &wl) != NULL)
+		warning &= wl;
+	fault_style(fc, warning, &colour, line, sizeof(line));
 	/* "Org (CN)" already says where, unless it was made elsewhere. */
 	snprintf(where, sizeof(where), " (%s)", n->country);
-	snprintf(label, sizeof(label), "%s\n%s, %" PRIu64 " g\n%s%s%s\n%.12s", n->label,
-		 n->category, n->grams, maker,
-		 ml >= 5 && strcmp(maker + ml - 5, where) == 0 ? "" : "\nmade in ",
-		 ml >= 5 && strcmp(maker + ml - 5, where) == 0 ? "" : n->country,
-		 ls_hex(n->id, LS_ID_LEN, hex));
-	printf("  \"lot_%.16s\" [label=", hex);
-	dot_str(label);
-	printf(", fillcolor=\"%s\"%s];\n", category_colour(n->category),
-	       memcmp(n->id, lot, LS_ID_LEN) == 0 ? ", penwidth=2.5" : "");
+	same = ml >= 5 && strcmp(maker + ml - 5, where) == 0;
+	printf("  \"lot_%.16s\" [shape=box, style=\"rounded,filled\", label=",
+	       ls_hex(n->id, LS_ID_LEN, hex));
+	dot_label("%s\n%s, %s\n%s%s%s\nlot %.12s%s", n->label, n->category,
+		  ls_grams_human(n->grams, mass, sizeof(mass)), maker, same ? "" : "\nmade in ",
+		  same ? "" : n->country, hex, line);
+	printf(", fillcolor=\"%s\"", category_colour(n->category));
+	if (colour != NULL)
+		printf(", color=\"%s\", fontcolor=\"%s\", penwidth=3", colour, colour);
+	else if (memcmp(n->id, lot, LS_ID_LEN) == 0)
+		printf(", penwidth=2.5");
+	printf("];\n");
+	if (!n->transformed)
+		return;
+	/* The output of its transformation. */
+	dot_process(c, ps, f, n->record, n->holder);
+	printf("  \"tf_%.16s\" -> \"lot_%.16s\" [label=", ls_hex(n->record, LS_ID_LEN, rh), hex);
+	dot_label("%s", mass);
+	printf("];\n");
 }
 
+/* An input of a transformation, once (the trace repeats it per output). */
 static void
-dot_edge(const struct ls_trace_edge *e)
+dot_edge(struct cli *c, struct parties *ps, const struct dot_faults *f,
+	 const struct ls_trace_edge *e)
 {
-	char hex[LS_HEX_KEY_LEN + 1], hex2[LS_HEX_KEY_LEN + 1];
+	char hex[LS_HEX_KEY_LEN + 1], hk[LS_HEX_KEY_LEN + 1], rh[LS_HEX_KEY_LEN + 1], mass[32];
 
-	printf("  \"lot_%.16s\" -> \"lot_%.16s\" [label=\"%" PRIu64 " g\"];\n",
-	       ls_hex(e->from, LS_ID_LEN, hex), ls_hex(e->to, LS_ID_LEN, hex2), e->grams);
+	if (e->repeat)
+		return;
+	dot_process(c, ps, f, e->record, e->by);
+	ls_hex(e->from, LS_ID_LEN, hex);
+	if (e->held) {
+		dot_held(c, ps, e->from, e->by);
+		printf("  \"at_%.16s_%.16s\"", hex, ls_hex(e->by, LS_KEY_LEN, hk));
+	} else {
+		printf("  \"lot_%.16s\"", hex);
+	}
+	printf(" -> \"tf_%.16s\" [label=", ls_hex(e->record, LS_ID_LEN, rh));
+	dot_label("%s", ls_grams_human(e->grams, mass, sizeof(mass)));
+	printf("];\n");
 }
 
+/* A transfer: from the lot (or the sender's holding of it) to the
+ * receiver's holding; an export in blue with its license and countries. */
 static void
-dot_transfer(struct cli *c, struct parties *ps, const struct ls_trace_transfer *x)
+dot_transfer(struct cli *c, struct parties *ps, const struct dot_faults *f,
+	     const struct ls_trace_transfer *x)
 {
-	char hex[LS_HEX_KEY_LEN + 1], hex2[LS_HEX_KEY_LEN + 1], label[1024];
+	char hex[LS_HEX_KEY_LEN + 1], hk[LS_HEX_KEY_LEN + 1], mass[32], got[32], codes[256];
+	char line[300], lic[LS_STR_MAX + 40], state[96];
+	const char *colour, *fc;
+	bool warning;
+	bool abroad = x->from_country[0] != '\0' && x->to_country[0] != '\0' &&
+		      strcmp(x->from_country, x->to_country) != 0;
 
-	printf("  \"party_%.16s\" [shape=ellipse, style=filled, fillcolor=\"#ffffff\", "
-	       "label=",
-	       ls_hex(x->to, LS_KEY_LEN, hex));
-	dot_str(party_name(c, ps, x->to));
-	printf("];\n  \"lot_%.16s\" -> \"party_%.16s\" [style=dashed, label=",
-	       ls_hex(x->lot, LS_ID_LEN, hex2), hex);
-	snprintf(label, sizeof(label), "%" PRIu64 " g%s", x->grams,
-		 x->received ? "" : " (in transit)");
-	dot_str(label);
+	fc = faults_of(f, x->record, codes, sizeof(codes), &warning);
+	fault_style(fc, warning, &colour, line, sizeof(line));
+	dot_held(c, ps, x->lot, x->to);
+	ls_hex(x->lot, LS_ID_LEN, hex);
+	if (x->from_maker)
+		printf("  \"lot_%.16s\"", hex);
+	else
+		printf("  \"at_%.16s_%.16s\"", hex, ls_hex(x->from, LS_KEY_LEN, hk));
+	printf(" -> \"at_%.16s_%.16s\" [label=", hex, ls_hex(x->to, LS_KEY_LEN, hk));
+	ls_grams_human(x->grams, mass, sizeof(mass));
+	if (!x->received)
+		snprintf(state, sizeof(state), " (in transit)");
+	else if (x->received_grams != x->grams)
+		snprintf(state, sizeof(state), "\nreceived %s",
+			 ls_grams_human(x->received_grams, got, sizeof(got)));
+	else
+		state[0] = '\0';
+	if (x->has_license)
+		snprintf(lic, sizeof(lic), "\nlicense %s",
+			 x->license_number[0] ? x->license_number : "(unknown)");
+	else
+		snprintf(lic, sizeof(lic), "%s", abroad ? "\nno license" : "");
+	if (abroad)
+		dot_label("export %s -> %s%s\n%s%s%s", x->from_country, x->to_country, lic, mass,
+			  state, line);
+	else
+		dot_label("transfer %s%s%s%s", mass, lic, state, line);
+	if (colour != NULL)
+		printf(", color=\"%s\", fontcolor=\"%s\", penwidth=3", colour, colour);
+	else if (abroad)
+		printf(", color=\"" DOT_EXPORT "\", fontcolor=\"" DOT_EXPORT "\", penwidth=2");
+	if (!x->received)
+		printf(", style=dashed");
 	printf("];\n");
 }
 
 /*
  * A trace printed as its chunks come: JSON and DOT element by element (the
  * chunks give every node, then every edge, then every transfer), so the
- * client holds one chunk; text draws a tree, so it gathers the whole trace
- * first.
+ * client holds one chunk (and, for DOT, the verdict's faults); text draws a
+ * tree, so it gathers the whole trace first.
  */
 enum trace_format { TRACE_TEXT, TRACE_JSON, TRACE_DOT };
 
@@ -388,7 +666,8 @@ struct trace_out {
 	int list; /* JSON: 0 nodes, 1 edges, 2 transfers */
 	bool first;
 	struct parties ps;
-	struct ls_trace all; /* text */
+	struct ls_trace all;     /* text */
+	struct dot_faults fault; /* DOT */
 };
 
 /* JSON: closes lists up to `list` and opens it. */
@@ -443,7 +722,7 @@ trace_print(void *arg, const struct ls_api_response *chunk)
 	if (!o->started) {
 		o->started = true;
 		if (o->format == TRACE_DOT) {
-			dot_head(o->lot, o->down);
+			dot_head(o->lot, o->down, &o->fault);
 		} else {
 			char hex[LS_HEX_KEY_LEN + 1];
 			printf("{\"lot\":\"%s\",\"direction\":\"%s\",\"nodes\":[",
@@ -453,24 +732,109 @@ trace_print(void *arg, const struct ls_api_response *chunk)
 	}
 	for (size_t i = 0; i < t->n_nodes; i++)
 		if (o->format == TRACE_DOT)
-			dot_node(o->c, &o->ps, &t->nodes[i], o->lot);
+			dot_node(o->c, &o->ps, &o->fault, &t->nodes[i], o->lot);
 		else
 			json_item(node_json(&t->nodes[i]), &o->first);
 	if (t->n_edges != 0 && o->format == TRACE_JSON)
 		json_list(o, 1);
 	for (size_t i = 0; i < t->n_edges; i++)
 		if (o->format == TRACE_DOT)
-			dot_edge(&t->edges[i]);
+			dot_edge(o->c, &o->ps, &o->fault, &t->edges[i]);
 		else
 			json_item(edge_json(&t->edges[i]), &o->first);
 	if (t->n_transfers != 0 && o->format == TRACE_JSON)
 		json_list(o, 2);
 	for (size_t i = 0; i < t->n_transfers; i++)
 		if (o->format == TRACE_DOT)
-			dot_transfer(o->c, &o->ps, &t->transfers[i]);
+			dot_transfer(o->c, &o->ps, &o->fault, &t->transfers[i]);
 		else
 			json_item(transfer_json(&t->transfers[i]), &o->first);
 	return ferror(stdout) ? LS_ERR_IO : 0;
+}
+
+/* Whether Graphviz's dot is an executable on PATH. */
+static bool
+dot_on_path(void)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	while (path != NULL && *path != '\0') {
+		const char *end = strchr(path, ':');
+		size_t n = end != NULL ? (size_t)(end - path) : strlen(path);
+		if (n == 0)
+			snprintf(buf, sizeof(buf), "./dot");
+		else
+			snprintf(buf, sizeof(buf), "%.*s/dot", (int)n, path);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* stdout sent into `dot -Tfmt [-o out]` (pid) until render_end; saved: the
+ * stdout before. */
+struct render {
+	pid_t pid;
+	int saved;
+};
+
+static int
+render_begin(const char *fmt, const char *out, struct render *r)
+{
+	char type[16];
+	int p[2];
+
+	r->pid = -1;
+	r->saved = -1;
+	snprintf(type, sizeof(type), "-T%s", fmt);
+	fflush(stdout);
+	if (pipe(p) != 0)
+		return -1;
+	if ((r->pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (r->pid == 0) {
+		dup2(p[0], STDIN_FILENO);
+		close(p[0]);
+		close(p[1]);
+		if (out != NULL)
+			execlp("dot", "dot", type, "-o", out, (char *)NULL);
+		else
+			execlp("dot", "dot", type, (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	/* A dot that dies makes writes fail (EPIPE), not the client. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((r->saved = dup(STDOUT_FILENO)) < 0 || dup2(p[1], STDOUT_FILENO) < 0) {
+		close(p[1]);
+		return -1;
+	}
+	close(p[1]);
+	return 0;
+}
+
+/* Ends the input of dot and waits for it: its exit status, or -1. */
+static int
+render_end(struct render *r)
+{
+	int st = -1;
+
+	fflush(stdout);
+	if (r->saved >= 0) {
+		dup2(r->saved, STDOUT_FILENO);
+		close(r->saved);
+		r->saved = -1;
+	}
+	clearerr(stdout);
+	if (r->pid > 0 && waitpid(r->pid, &st, 0) == r->pid)
+		st = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	r->pid = -1;
+	return st;
 }
 
 int
@@ -479,27 +843,33 @@ cmd_trace(struct cli *c, int argc, char **argv)
 	enum { OPT_DOWN = CLI_OPT_FIRST_LOCAL, OPT_FORMAT };
 	static const struct option longopts[] = {{"down", no_argument, NULL, OPT_DOWN},
 						 {"format", required_argument, NULL, OPT_FORMAT},
+						 {"output", required_argument, NULL, 'o'},
 						 CLI_COMMON_LONGOPTS};
-	enum { TEXT, JSON, DOT } format = TEXT;
+	static const char *const formats[] = {"text", "json", "dot", "svg", "png"};
+	enum { TEXT, JSON, DOT, SVG, PNG } format = TEXT;
 	struct ls_err_ctx ctx = {{0}};
+	struct render r = {-1, -1};
 	uint8_t lot[LS_ID_LEN];
-	bool down = false;
-	int ch, rc;
+	const char *out = NULL;
+	bool down = false, found;
+	int ch, rc, saved = -1, fd, st;
 
-	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, "o:", longopts)) != -1) {
 		switch (ch) {
 		case OPT_DOWN: down = true; break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				format = TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				format = JSON;
-			else if (strcmp(optarg, "dot") == 0)
-				format = DOT;
-			else
-				return cli_usage_err(c, "--format '%s' unknown: text, json or dot",
-						     optarg);
+			found = false;
+			for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+				if (strcmp(optarg, formats[i]) == 0) {
+					format = (int)i;
+					found = true;
+				}
+			if (!found)
+				return cli_usage_err(
+				    c, "--format '%s' unknown: text, json, dot, svg or png",
+				    optarg);
 			break;
+		case 'o': out = optarg; break;
 		case CLI_GETOPT_HELP: return CLI_OK;
 		default: return CLI_USAGE;
 		}
@@ -510,19 +880,50 @@ cmd_trace(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
 	if (c->json && format == TEXT)
 		format = JSON;
+	if ((format == SVG || format == PNG) && !dot_on_path())
+		return cli_usage_err(c,
+				     "--format %s needs Graphviz's dot, which is not on PATH: "
+				     "install Graphviz (sudo apt-get install graphviz), or use "
+				     "--format dot and render it with dot -T%s",
+				     formats[format], formats[format]);
+	if (format == PNG && out == NULL && isatty(STDOUT_FILENO))
+		return cli_usage_err(c, "a PNG is binary: give -o FILE or redirect the output");
 	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
 		return rc;
 	{
 		struct trace_out o = {
-		    c,     format == JSON ? TRACE_JSON : format == DOT ? TRACE_DOT : TRACE_TEXT,
+		    c,     format == JSON ? TRACE_JSON : format == TEXT ? TRACE_TEXT : TRACE_DOT,
 		    lot,   down,
 		    false, 0,
 		    true,  {0, 0, NULL},
-		    {0}};
+		    {0},   {0, 0, NULL, LS_V_VALID, ""}};
 		struct ls_api_request req = {.kind = LS_API_TRACE};
 		memcpy(req.trace.lot, lot, LS_ID_LEN);
 		req.trace.down = down;
-		rc = ls_api_stream(c->api, &req, trace_print, &o, &ctx);
+		rc = o.format == TRACE_DOT ? faults_load(c, lot, &o.fault, &ctx) : 0;
+		if (rc == 0 && out != NULL && format != SVG && format != PNG) {
+			fflush(stdout);
+			if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0 ||
+			    (saved = dup(STDOUT_FILENO)) < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+				cli_err("trace: cannot write '%s': %s", out, strerror(errno));
+				if (fd >= 0)
+					close(fd);
+				if (saved >= 0)
+					close(saved);
+				free(o.fault.v);
+				return CLI_USAGE;
+			}
+			close(fd);
+		}
+		if (rc == 0 && (format == SVG || format == PNG) &&
+		    render_begin(formats[format], out, &r) != 0) {
+			cli_err("trace: cannot run dot: %s", strerror(errno));
+			render_end(&r);
+			free(o.fault.v);
+			return CLI_FAIL;
+		}
+		if (rc == 0)
+			rc = ls_api_stream(c->api, &req, trace_print, &o, &ctx);
 		if (rc == 0 && o.format == TRACE_TEXT)
 			trace_text(c, &o.all, lot, down);
 		else if (rc == 0 && o.format == TRACE_DOT)
@@ -533,10 +934,24 @@ cmd_trace(struct cli *c, int argc, char **argv)
 		} else if (o.started) {
 			putchar('\n'); /* the output so far is cut short: the error says so */
 		}
+		if (fflush(stdout) != 0 && rc == 0)
+			rc = LS_ERR_IO;
 		ls_trace_release(&o.all);
 		free(o.ps.v);
-		if (rc != 0)
+		free(o.fault.v);
+		st = r.pid > 0 ? render_end(&r) : 0;
+		if (saved >= 0) {
+			dup2(saved, STDOUT_FILENO);
+			close(saved);
+		}
+		if ((rc != 0 || st != 0) && out != NULL)
+			unlink(out);
+		if (rc != 0 && rc != LS_ERR_IO)
 			return cli_api_fail(c, rc, &ctx, argv[optind]);
+		if (st != 0 || rc != 0) {
+			cli_err("trace: dot -T%s failed (exit %d)", formats[format], st);
+			return CLI_FAIL;
+		}
 	}
 	return CLI_OK;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -19,6 +20,8 @@
 #include "util.h"
 
 #include "client.h"
+
+#define PROVE_WAIT_MS 5000 /* for a record to reach a checkpoint */
 
 #define VKEY_FILE_MAX 4096
 
@@ -248,8 +251,21 @@ cmd_prove(struct cli *c, int argc, char **argv)
 	}
 	if ((rc = cli_connect(c)) != CLI_OK)
 		return rc;
-	if ((rc = ls_api_prove(c->api, full ? id : NULL, full ? NULL : name, got, &index, &size,
-			       &proof, &len, &ctx)) != 0)
+	/* A record just stored is in the daemon's next checkpoint (it signs one
+	 * a second by default): wait for it a little, as bundle does. */
+	for (int waited = 0;
+	     (rc = ls_api_prove(c->api, full ? id : NULL, full ? NULL : name, got, &index, &size,
+				&proof, &len, &ctx)) == LS_ERR_BUSY &&
+	     waited < PROVE_WAIT_MS;
+	     waited += 200) {
+		memset(&ctx, 0, sizeof(ctx));
+		usleep(200 * 1000);
+	}
+	if (rc == LS_ERR_BUSY) {
+		cli_err("%s: %s", c->cmd, ctx.msg);
+		return CLI_USAGE;
+	}
+	if (rc != 0)
 		return cli_api_fail(c, rc, &ctx, name);
 	if (has_key) {
 		if ((p = calloc(1, sizeof(*p))) == NULL) {

@@ -439,7 +439,7 @@ do_prove(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_resp
 	if ((rc = latest_checkpoint(s, &size, &note, &len, ctx)) != 0)
 		return rc;
 	if (index >= size) {
-		rc = ls_err_set(ctx, LS_ERR_NOT_FOUND,
+		rc = ls_err_set(ctx, LS_ERR_BUSY,
 				"record %.16s is logged at index %llu, after the latest checkpoint "
 				"(size %llu): ask again after the next one",
 				hex, (unsigned long long)index, (unsigned long long)size);

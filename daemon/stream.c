@@ -5,8 +5,8 @@
  * The first request makes what the reply will hold, as of that moment:
  *   bundle  the plan (ls_bundle_plan: 32-36 bytes per record, the evidence
  *           and the log proof's notes), emitted by reading records again;
- *   trace   the trace itself (struct ls_trace: about 300 bytes per lot and
- *           650 per transfer), emitted slice by slice;
+ *   trace   the trace itself (struct ls_trace: about 340 bytes per lot and
+ *           850 per transfer), emitted slice by slice;
  *   log     the filter, a cursor and the last store position at the start.
  * and answers with the first chunk and a random token. Each NextRequest
  * makes one more chunk (at most `chunk` bytes) on the thread that serves
@@ -36,9 +36,9 @@
 
 /* Upper bounds of one encoded trace entry (TraceResult fields), for
  * cutting chunks. */
-#define NODE_BYTES     (3 + 34 + (3 + LS_STR_MAX) + 19 + 11 + 6 + 34)
-#define EDGE_BYTES     (3 + 3 * 34 + 11)
-#define TRANSFER_BYTES (3 + 5 * 34 + 6 * 11 + 4 + 2 * (3 + LS_STR_MAX))
+#define NODE_BYTES     (3 + 34 + (3 + LS_STR_MAX) + 19 + 11 + 6 + 34 + 34 + 2)
+#define EDGE_BYTES     (3 + 4 * 34 + 11 + 2 * 2)
+#define TRANSFER_BYTES (3 + 6 * 34 + 6 * 11 + 5 + 2 * 6 + 3 * (3 + LS_STR_MAX))
 
 enum ended_why { ENDED_DONE = 1, ENDED_EXPIRED, ENDED_CANCELLED, ENDED_FAILED };
 
@@ -228,11 +228,15 @@ trace_chunk(struct lsd_streams *ss, struct stream *st, struct ls_api_response *r
 		nn++;
 		budget = budget > NODE_BYTES ? budget - NODE_BYTES : 0;
 	}
-	while (st->trace.edge + ne < t->n_edges && budget >= EDGE_BYTES) {
+	/* Edges only after the last node, transfers after the last edge: the
+	 * client prints each list as it comes. */
+	while (st->trace.node + nn == t->n_nodes && st->trace.edge + ne < t->n_edges &&
+	       ((nn == 0 && ne == 0) || budget >= EDGE_BYTES)) {
 		ne++;
-		budget -= EDGE_BYTES;
+		budget = budget > EDGE_BYTES ? budget - EDGE_BYTES : 0;
 	}
-	while (st->trace.transfer + nt < t->n_transfers &&
+	while (st->trace.node + nn == t->n_nodes && st->trace.edge + ne == t->n_edges &&
+	       st->trace.transfer + nt < t->n_transfers &&
 	       ((nn == 0 && ne == 0 && nt == 0) || budget >= TRANSFER_BYTES)) {
 		nt++;
 		budget = budget > TRANSFER_BYTES ? budget - TRANSFER_BYTES : 0;

@@ -961,6 +961,10 @@ enc_trace(struct pool *p, const struct ls_trace *t, Lodestone__Api__Response *m)
 		ns[i].country = ostr(x->country);
 		ns[i].has_holder = true;
 		ns[i].holder = bin(x->holder, LS_KEY_LEN);
+		ns[i].has_record = true;
+		ns[i].record = bin(x->record, LS_ID_LEN);
+		ns[i].has_transformed = x->transformed;
+		ns[i].transformed = x->transformed;
 		np[i] = &ns[i];
 	}
 	for (size_t i = 0; i < t->n_edges; i++) {
@@ -971,6 +975,12 @@ enc_trace(struct pool *p, const struct ls_trace *t, Lodestone__Api__Response *m)
 		es[i].record = bin(x->record, LS_ID_LEN);
 		es[i].has_grams = true;
 		es[i].grams = x->grams;
+		es[i].has_by = true;
+		es[i].by = bin(x->by, LS_KEY_LEN);
+		es[i].has_held = x->held;
+		es[i].held = x->held;
+		es[i].has_repeat = x->repeat;
+		es[i].repeat = x->repeat;
 		ep[i] = &es[i];
 	}
 	for (size_t i = 0; i < t->n_transfers; i++) {
@@ -984,6 +994,15 @@ enc_trace(struct pool *p, const struct ls_trace *t, Lodestone__Api__Response *m)
 		ts[i].grams = x->grams;
 		ts[i].has_received = true;
 		ts[i].received = x->received;
+		ts[i].has_from_maker = x->from_maker;
+		ts[i].from_maker = x->from_maker;
+		ts[i].from_country = ostr(x->from_country);
+		ts[i].to_country = ostr(x->to_country);
+		if (x->has_license) {
+			ts[i].has_license = true;
+			ts[i].license = bin(x->license, LS_ID_LEN);
+			ts[i].license_number = ostr(x->license_number);
+		}
 		if (x->received) {
 			ts[i].has_receipt = true;
 			ts[i].receipt = bin(x->receipt, LS_ID_LEN);
@@ -1559,6 +1578,21 @@ dec_origin(struct ls_api_response *r, const Lodestone__Api__OriginResult *s, str
 	return 0;
 }
 
+/* A transfer's country: absent, empty or a country code. */
+static int
+trace_country(const char *in, char out[LS_COUNTRY_LEN + 1], const char *which,
+	      struct ls_err_ctx *ctx)
+{
+	if (in == NULL || *in == '\0')
+		return 0;
+	if (!ls_country_valid(in))
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "trace transfer %s_country '%.8s' is not a country code", which,
+				  in);
+	memcpy(out, in, LS_COUNTRY_LEN + 1);
+	return 0;
+}
+
 static int
 dec_trace(struct ls_api_response *r, const Lodestone__Api__TraceResult *s, struct ls_err_ctx *ctx)
 {
@@ -1590,6 +1624,10 @@ dec_trace(struct ls_api_response *r, const Lodestone__Api__TraceResult *s, struc
 		if (x->has_holder &&
 		    (rc = copy_key(y->holder, &x->holder, "trace node holder", ctx)) != 0)
 			return rc;
+		if (x->has_record &&
+		    (rc = copy_key(y->record, &x->record, "trace node record", ctx)) != 0)
+			return rc;
+		y->transformed = x->has_transformed && x->transformed;
 		if (x->label != NULL)
 			memcpy(y->label, x->label, strlen(x->label) + 1);
 		if (x->category != NULL)
@@ -1604,9 +1642,12 @@ dec_trace(struct ls_api_response *r, const Lodestone__Api__TraceResult *s, struc
 		if ((rc = copy_key(y->from, &x->from, "trace edge from", ctx)) != 0 ||
 		    (rc = copy_key(y->to, &x->to, "trace edge to", ctx)) != 0 ||
 		    (rc = copy_key(y->record, &x->record, "trace edge record", ctx)) != 0 ||
-		    (rc = check_grams(x->grams, "trace edge grams", ctx)) != 0)
+		    (rc = check_grams(x->grams, "trace edge grams", ctx)) != 0 ||
+		    (x->has_by && (rc = copy_key(y->by, &x->by, "trace edge by", ctx)) != 0))
 			return rc;
 		y->grams = x->grams;
+		y->held = x->has_held && x->held;
+		y->repeat = x->has_repeat && x->repeat;
 	}
 	for (size_t i = 0; i < s->n_transfers; i++) {
 		const Lodestone__Api__TraceTransfer *x = s->transfers[i];
@@ -1619,6 +1660,20 @@ dec_trace(struct ls_api_response *r, const Lodestone__Api__TraceResult *s, struc
 			return rc;
 		y->grams = x->grams;
 		y->received = x->has_received && x->received;
+		y->from_maker = x->has_from_maker && x->from_maker;
+		if ((rc = trace_country(x->from_country, y->from_country, "from", ctx)) != 0 ||
+		    (rc = trace_country(x->to_country, y->to_country, "to", ctx)) != 0 ||
+		    (rc = check_str(x->license_number, LS_STR_MAX, false,
+				    "trace transfer license_number", ctx)) != 0)
+			return rc;
+		if (x->has_license) {
+			if ((rc = copy_key(y->license, &x->license, "trace transfer license",
+					   ctx)) != 0)
+				return rc;
+			y->has_license = true;
+			snprintf(y->license_number, sizeof(y->license_number), "%s",
+				 x->license_number ? x->license_number : "");
+		}
 		if ((x->has_receipt && (rc = copy_key(y->receipt, &x->receipt,
 						      "trace transfer receipt", ctx)) != 0) ||
 		    (rc = check_grams(x->received_grams, "trace transfer received_grams", ctx)) !=

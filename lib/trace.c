@@ -20,6 +20,7 @@ struct tr {
 	const struct ls_lotnode **queue;
 	size_t qhead, qn, qcap;
 	bool down;
+	struct ls_idmap *inputs_drawn; /* up: transformations whose inputs are in */
 };
 
 static int
@@ -83,6 +84,8 @@ add_node(struct tr *x, const struct ls_lotnode *ln)
 	snprintf(n->category, sizeof(n->category), "%s", ln->category);
 	n->grams = ln->grams;
 	memcpy(n->holder, ln->li.maker, 32);
+	memcpy(n->record, ln->li.rec, 32);
+	n->transformed = ln->type == LS_REC_TRANSFORMATION;
 	if (ln->type == LS_REC_LOT) {
 		memcpy(n->country, ln->country, 3);
 	} else {
@@ -94,9 +97,11 @@ add_node(struct tr *x, const struct ls_lotnode *ln)
 	return 0;
 }
 
+/* Input from (made by from_maker) of transformation rec by `by`, which made
+ * to; repeat: that input of rec has an edge already. */
 static int
 add_edge(struct tr *x, const uint8_t from[32], const uint8_t to[32], const uint8_t rec[32],
-	 uint64_t grams)
+	 uint64_t grams, const uint8_t by[32], const uint8_t from_maker[32], bool repeat)
 {
 	struct ls_trace *t = x->out;
 	struct ls_trace_edge *ne;
@@ -104,19 +109,46 @@ add_edge(struct tr *x, const uint8_t from[32], const uint8_t to[32], const uint8
 
 	if ((rc = grow((void **)&t->edges, &x->cap_edges, t->n_edges, sizeof(*t->edges))) != 0)
 		return rc;
-	ne = t->edges;
-	memcpy(ne[t->n_edges].from, from, 32);
-	memcpy(ne[t->n_edges].to, to, 32);
-	memcpy(ne[t->n_edges].record, rec, 32);
-	ne[t->n_edges].grams = grams;
-	t->n_edges++;
+	ne = &t->edges[t->n_edges++];
+	memset(ne, 0, sizeof(*ne));
+	memcpy(ne->from, from, 32);
+	memcpy(ne->to, to, 32);
+	memcpy(ne->record, rec, 32);
+	ne->grams = grams;
+	memcpy(ne->by, by, 32);
+	ne->held = memcmp(by, from_maker, 32) != 0;
+	ne->repeat = repeat;
 	return 0;
 }
 
 struct child_arg {
 	struct tr *x;
+	const struct ls_lotnode *ln;
 	const uint8_t *lot;
 };
+
+/* What a transfer says of the border it crosses: the two certificates'
+ * countries and the license it cites. */
+static int
+trace_border(struct ls_txn *t, const struct ls_record *r, struct ls_trace_transfer *nt)
+{
+	const struct ls_record *lic = NULL;
+	struct ls_record *own = NULL;
+	int rc;
+
+	if ((rc = ls_author_country_of(t, r, nt->from_country)) != 0 ||
+	    (rc = ls_cert_country_of(t, r->transfer.to_cert, nt->to_country)) != 0)
+		return rc;
+	if (!r->transfer.has_license)
+		return 0;
+	nt->has_license = true;
+	memcpy(nt->license, r->transfer.license, 32);
+	rc = ls_txn_record_ref(t, r->transfer.license, &lic, &own);
+	if (rc == 0 && lic->type == LS_REC_LICENSE)
+		snprintf(nt->license_number, sizeof(nt->license_number), "%s", lic->license.number);
+	ls_record_free(own);
+	return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+}
 
 static int
 first_id(void *arg, const uint8_t rec[32])
@@ -188,7 +220,9 @@ trace_child(struct child_arg *c, const struct ls_kid *kid)
 			memcpy(nt->from, r->author, 32);
 			memcpy(nt->to, r->transfer.to, 32);
 			nt->grams = r->transfer.grams;
-			rc = trace_receipt(x->t, nt);
+			nt->from_maker = memcmp(r->author, c->ln->li.maker, 32) == 0;
+			if ((rc = trace_border(x->t, r, nt)) == 0)
+				rc = trace_receipt(x->t, nt);
 		}
 	} else if (r->type == LS_REC_TRANSFORMATION && x->down) {
 		uint64_t g = 0;
@@ -198,7 +232,8 @@ trace_child(struct child_arg *c, const struct ls_kid *kid)
 		for (uint32_t o = 0; rc == 0 && o < r->transformation.n_outputs; o++) {
 			uint8_t out[32];
 			ls_lot_id(r->id, o, out);
-			if ((rc = add_edge(x, c->lot, out, r->id, g)) == 0)
+			if ((rc = add_edge(x, c->lot, out, r->id, g, r->author, c->ln->li.maker,
+					   o != 0)) == 0)
 				rc = enqueue(x, out);
 		}
 	}
@@ -223,29 +258,41 @@ ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_
 	if ((rc = ls_qcache_begin(&txn)) != 0 || (rc = ls_txn_lot(&txn, lot, &li)) != 0)
 		goto out;
 	x.mark = ls_qcache_mark_new(&txn);
+	if (!down && (x.inputs_drawn = ls_idmap_new()) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
 	if ((rc = enqueue(&x, lot)) != 0)
 		goto out;
 	while (x.qhead < x.qn && rc == 0) {
 		const struct ls_lotnode *ln = x.queue[x.qhead++];
-		struct child_arg ca = {&x, ln->id};
+		struct child_arg ca = {&x, ln, ln->id};
 		struct ls_kids kids;
+		bool repeat = false;
 		if ((rc = add_node(&x, ln)) == 0 && (rc = ls_txn_lot_kids(&txn, ln, &kids)) == 0) {
 			for (size_t k = 0; rc == 0 && k < kids.n; k++)
 				rc = trace_child(&ca, &kids.v[k]);
 			ls_kids_release(&kids);
+		}
+		if (rc == 0 && !down && ln->li.index != LS_LOT_REGISTRATION) {
+			repeat = ls_idmap_has(x.inputs_drawn, ln->li.rec);
+			if (!repeat)
+				rc = ls_idmap_put(x.inputs_drawn, ln->li.rec, (void *)1);
 		}
 		for (size_t i = 0;
 		     rc == 0 && !down && ln->li.index != LS_LOT_REGISTRATION && i < ln->n_inputs;
 		     i++) {
 			const struct ls_lot_input *in = &ln->inputs[i];
 			const struct ls_lotnode *inn;
-			if ((rc = add_edge(&x, in->lot, ln->id, ln->li.rec, in->grams)) == 0 &&
-			    (rc = ls_lotnode_input(&txn, ln, i, &inn)) == 0)
+			if ((rc = ls_lotnode_input(&txn, ln, i, &inn)) == 0 &&
+			    (rc = add_edge(&x, in->lot, ln->id, ln->li.rec, in->grams, ln->li.maker,
+					   inn->li.maker, repeat)) == 0)
 				rc = enqueue_node(&x, inn);
 		}
 	}
 out:
 	free(x.queue);
+	ls_idmap_free(&x.inputs_drawn);
 	t->cost.records = txn.n_records;
 	t->cost.reads = txn.n_reads;
 	ls_txn_abort(&txn);

@@ -180,20 +180,43 @@ struct ls_trace_node {
 	uint64_t grams;
 	char country[LS_COUNTRY_LEN + 1]; /* where it was registered or made */
 	uint8_t holder[LS_KEY_LEN];       /* who made it */
+	uint8_t record[LS_ID_LEN];        /* the record that made it */
+	bool transformed;                 /* record is a transformation (else a registration) */
 };
 
+/*
+ * Input `from` of the transformation `record` that made `to`: one edge per
+ * (input, output) pair, so an input of a transformation with several
+ * outputs in the trace has several; all but the first have `repeat` set
+ * (a picture draws the input once). by: the transformation's author;
+ * held: by is not from's maker (it holds from by a transfer).
+ */
 struct ls_trace_edge {
 	uint8_t from[LS_ID_LEN]; /* lot ids: from is an input of to */
 	uint8_t to[LS_ID_LEN];
 	uint8_t record[LS_ID_LEN]; /* the transformation */
 	uint64_t grams;
+	uint8_t by[LS_KEY_LEN];
+	bool held, repeat;
 };
 
+/*
+ * A transfer of lot: from_maker when the sender made the lot (else it
+ * holds it by an earlier transfer). The countries are those of the
+ * sender's certificate and of the receiver's (to_cert) named by the
+ * transfer ("" for a trust anchor); the license the transfer cites, and
+ * its number, when it cites one.
+ */
 struct ls_trace_transfer {
 	uint8_t lot[LS_ID_LEN];
 	uint8_t record[LS_ID_LEN];
 	uint8_t from[LS_KEY_LEN], to[LS_KEY_LEN];
 	uint64_t grams;
+	bool from_maker;
+	char from_country[LS_COUNTRY_LEN + 1], to_country[LS_COUNTRY_LEN + 1];
+	bool has_license;
+	uint8_t license[LS_ID_LEN];
+	char license_number[LS_STR_MAX + 1];
 	bool received;
 	/* What the receipt says (the lowest receipt id when an equivocating
 	 * receiver signed several): grams received, the shortfall it returns to

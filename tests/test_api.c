@@ -695,16 +695,27 @@ test_api_response_roundtrip(void **state)
 	nodes[0].grams = 1000000;
 	memcpy(nodes[0].country, "CN", 3);
 	fill(nodes[0].holder, LS_KEY_LEN, 11);
+	fill(nodes[0].record, LS_ID_LEN, 18);
+	nodes[0].transformed = true;
 	fill(nodes[1].id, LS_ID_LEN, 12); /* a node with nothing but its id */
 	fill(edges[0].from, LS_ID_LEN, 10);
 	fill(edges[0].to, LS_ID_LEN, 12);
 	fill(edges[0].record, LS_ID_LEN, 13);
 	edges[0].grams = 5000;
+	fill(edges[0].by, LS_KEY_LEN, 19);
+	edges[0].held = true;
+	edges[0].repeat = true;
 	fill(transfers[0].lot, LS_ID_LEN, 12);
 	fill(transfers[0].record, LS_ID_LEN, 14);
 	fill(transfers[0].from, LS_KEY_LEN, 15);
 	fill(transfers[0].to, LS_KEY_LEN, 16);
 	transfers[0].grams = 100;
+	transfers[0].from_maker = true;
+	memcpy(transfers[0].from_country, "CN", 3);
+	memcpy(transfers[0].to_country, "DE", 3);
+	transfers[0].has_license = true;
+	fill(transfers[0].license, LS_ID_LEN, 20);
+	snprintf(transfers[0].license_number, sizeof(transfers[0].license_number), "CN-LIC-7");
 	transfers[0].received = true;
 	fill(transfers[0].receipt, LS_ID_LEN, 17);
 	transfers[0].received_grams = 70;

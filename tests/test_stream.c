@@ -481,6 +481,9 @@ gather_fn(void *arg, const struct ls_api_response *c)
 		g->len += c->bundle.len;
 	} else if (c->kind == LS_API_TRACE) {
 		struct ls_trace *t = &g->t;
+		/* Every node before any edge: a client prints the lists as
+		 * they come. */
+		assert_false(c->trace.n_nodes != 0 && t->n_edges != 0);
 		assert_non_null(t->nodes = realloc(t->nodes, (t->n_nodes + c->trace.n_nodes + 1) *
 								 sizeof(*t->nodes)));
 		if (c->trace.n_nodes != 0)

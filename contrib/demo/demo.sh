@@ -6,9 +6,10 @@
 #   bash contrib/demo/demo.sh BIN_DIR        (what `make demo` runs)
 #
 # Needs no input: keys are made with --no-passphrase. The ledger lives in a
-# temporary directory that is removed at the end; the provenance graph (DOT,
-# and SVG when Graphviz is installed) is written to $LODESTONE_DEMO_OUT
-# (default: build/demo), which is printed at the end.
+# temporary directory that is removed at the end; the provenance graph of the
+# rotors (rotors.dot, and rotors.svg and rotors.png when Graphviz is
+# installed) is written to $LODESTONE_DEMO_OUT (default: build/demo), which
+# is printed at the end.
 set -euo pipefail
 
 BIN=${1:?usage: demo.sh BIN_DIR}
@@ -207,14 +208,16 @@ run bundle "$ROTORS" -o "$WORK/rotors.bundle"
 say "$RUN_OUT"
 verdict valid verify-bundle "$WORK/rotors.bundle" --trust "$K/authority.key.pub" --lot "$ROTORS"
 
-step "Provenance graph of the rotors"
-"$LS" trace "$ROTORS" --format dot >"$OUT/rotors.dot"
+step "Provenance graph of the rotors: the dysprosium from Bayan Obo, the border it crossed under its license"
+"$LS" trace "$ROTORS" --format dot -o "$OUT/rotors.dot"
 say "DOT: $OUT/rotors.dot"
 if command -v dot >/dev/null 2>&1; then
-	dot -Tsvg "$OUT/rotors.dot" -o "$OUT/rotors.svg"
-	say "SVG: $OUT/rotors.svg"
+	"$LS" trace "$ROTORS" --format svg -o "$OUT/rotors.svg"
+	"$LS" trace "$ROTORS" --format png -o "$OUT/rotors.png"
+	say "SVG: $OUT/rotors.svg, PNG: $OUT/rotors.png"
 else
-	say "(install graphviz for an SVG: dot -Tsvg $OUT/rotors.dot -o rotors.svg)"
+	say "(install Graphviz for SVG and PNG: sudo apt-get install graphviz;"
+	say " then lodestone trace LOT --format svg -o rotors.svg)"
 fi
 "$LS" trace "$ROTORS" | sed 's/^/    /'
 

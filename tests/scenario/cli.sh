@@ -409,7 +409,11 @@ if command -v dot >/dev/null; then
 fi
 expect 0 "trace --down from the ore" trace "$ORE" --down
 check "trace --down reaches the alloy" grep -q "magnet-alloy" <<<"$OUT"
-expect_err 2 "--format 'png' unknown" "trace with a bad format" trace "$ALLOY" --format png
+expect_err 2 "--format 'gif' unknown" "trace with a bad format" trace "$ALLOY" --format gif
+expect 0 "trace --format dot -o FILE" trace "$ALLOY" --format dot -o "$T/alloy.dot"
+check "the file holds the graph, stdout nothing" bash -c 'grep -q "^digraph lodestone {" "$1" &&
+	[ -z "$2" ]' _ "$T/alloy.dot" "$OUT"
+expect_err 2 "cannot write" "trace -o into a missing directory" trace "$ALLOY" -o "$T/no/such/x"
 expect_err 2 "unknown lot" "trace of an unknown lot" trace no-such-lot
 expect 0 "origin" origin "$ALLOY"
 check "origin names Bayan Obo" grep -q "Bayan Obo" <<<"$OUT"
