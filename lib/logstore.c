@@ -855,6 +855,20 @@ ls_txn_logged_time(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *qtim
 		return ls_txn_date_get(t, id, qtime);
 	if (t->s->no_log)
 		return LS_ERR_NOT_FOUND;
+	/* No quorum checkpoint at all (a log nobody witnessed yet): no record
+	 * has a logged time, and its leaf index need not be read. A read
+	 * transaction sees one snapshot, so it looks once; a writer may add
+	 * checkpoints, so it looks every time. */
+	if (t->quorum_state == 0 || !t->readonly) {
+		MDB_stat st;
+		int mrc = mdb_stat(t->txn, t->s->quorum, &st);
+		if (mrc != 0)
+			return ls_store_err(mrc);
+		t->n_reads++;
+		t->quorum_state = st.ms_entries == 0 ? 1 : 2;
+	}
+	if (t->quorum_state == 1)
+		return LS_ERR_NOT_FOUND;
 	if ((rc = ls_txn_log_index(t, id, &index)) != 0)
 		return rc;
 	return logged_at(t, index, &cp, qtime);

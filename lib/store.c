@@ -59,6 +59,7 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->readonly = !write;
 	t->memo = NULL;
 	t->qc = NULL;
+	t->quorum_state = 0;
 	t->n_records = t->n_reads = 0;
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
@@ -287,7 +288,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	      struct ls_err_ctx *ctx)
 {
 	struct ls_store *s = NULL;
-	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, NULL, 0, 0};
+	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, NULL, 0, 0, 0};
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;

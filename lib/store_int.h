@@ -178,6 +178,10 @@ struct ls_txn {
 	 * and cursor steps). ls_txn_begin zeroes them; only readers count. */
 	uint64_t n_records;
 	uint64_t n_reads;
+	/* A read transaction's quorum table: 0 not looked at yet, 1 empty (no
+	 * record has a logged time: ls_txn_logged_time reads no leaf index),
+	 * 2 not empty. ls_txn_begin zeroes it. */
+	uint8_t quorum_state;
 };
 
 /* Translates an LMDB code into an ls_err. */
