@@ -83,6 +83,7 @@ struct ls_qcache {
 	struct ls_idmap *equiv; /* author -> struct equiv_memo * (in the arena) */
 	struct ls_idmap *rcvd;  /* transfer id -> 1 not received, 2 received */
 	struct ls_bump *arena;
+	bool want_kids; /* nodes are read with their children (ls_qcache_want_kids) */
 	uint32_t marks; /* the last walk's mark */
 	/* holder sets of lots reached by many holders in one walk
 	 * (ls_lotnode_holder_mark): freed with the memo */
@@ -148,6 +149,13 @@ ls_qcache_begin(struct ls_txn *t)
 }
 
 void
+ls_qcache_want_kids(struct ls_txn *t)
+{
+	if (t->qc != NULL)
+		t->qc->want_kids = true;
+}
+
+void
 ls_qcache_end(struct ls_txn *t)
 {
 	ls_qcache_free(&t->qc);
@@ -210,9 +218,12 @@ lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *
 	*out = NULL;
 	if ((n = t->qc != NULL ? qalloc(t->qc, sizeof(*n)) : calloc(1, sizeof(*n))) == NULL)
 		return LS_ERR_NOMEM;
-	rc = ls_txn_lotnode_read(t, lot, n, bump_alloc_cb, arena);
+	rc =
+	    ls_txn_lotnode_read(t, lot, t->qc != NULL && t->qc->want_kids, n, bump_alloc_cb, arena);
 	if (t->qc == NULL) {
 		n->mem = own;
+		/* The children are kept in a memo's node only (ls_txn_lot_kids). */
+		n->kids_loaded = false;
 		if (rc != 0)
 			ls_lotnode_free(&n);
 	}
@@ -426,7 +437,7 @@ ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kids *o
 	out->n = 0;
 	out->v = NULL;
 	out->owned = NULL;
-	if ((rc = ls_txn_children_typed(t, parent, kid_one, &k)) != 0) {
+	if ((rc = ls_txn_lot_children_typed(t, parent, kid_one, &k)) != 0) {
 		free(k.v);
 		return rc;
 	}

@@ -689,6 +689,23 @@ resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && found <= CANDIDATES_MAX;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		char hex[2 * LS_ID_LEN + 1];
+		if (dbi == t->s->lots && k.mv_size == 2 * LS_ID_LEN) {
+			/* A lot's children follow its node (tables.c): on to the
+			 * next lot, past them all at once. */
+			uint8_t next[LS_ID_LEN];
+			int i = LS_ID_LEN - 1;
+			memcpy(next, k.mv_data, LS_ID_LEN);
+			while (i >= 0 && ++next[i] == 0)
+				i--;
+			if (i < 0)
+				break;
+			k.mv_size = LS_ID_LEN;
+			k.mv_data = next;
+			if ((mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+				break;
+			if (k.mv_size != LS_ID_LEN)
+				continue; /* no such key: a lot id is a whole id */
+		}
 		if (k.mv_size != LS_ID_LEN)
 			break;
 		ls_hex(k.mv_data, LS_ID_LEN, hex);

@@ -222,6 +222,7 @@ ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_
 	x.down = down;
 	if ((rc = ls_qcache_begin(&txn)) != 0 || (rc = ls_txn_lot(&txn, lot, &li)) != 0)
 		goto out;
+	ls_qcache_want_kids(&txn);
 	x.mark = ls_qcache_mark_new(&txn);
 	if ((rc = enqueue(&x, lot)) != 0)
 		goto out;
@@ -381,7 +382,8 @@ want_lot(struct bundle *b, const uint8_t lot[32])
 	if ((b->rc = ls_idmap_put(b->lots, lot, (void *)1)) != 0)
 		return;
 	want(b, li.rec);
-	if (b->rc == 0 && (rc = ls_txn_children(b->t, lot, want_transfer, b)) != 0 && b->rc == 0)
+	if (b->rc == 0 && (rc = ls_txn_lot_children(b->t, lot, want_transfer, b)) != 0 &&
+	    b->rc == 0)
 		b->rc = rc;
 }
 
@@ -535,7 +537,7 @@ bundle_walk(struct bundle *b, const uint8_t lot[LS_ID_LEN])
 	/* The trust anchors' feeds: every chain of certificates starts there. */
 	for (size_t i = 0; b->feeds != NULL && i < t->s->n_anchors && b->rc == 0; i++)
 		want_feed(b, t->s->anchors[i]);
-	if ((rc = ls_txn_children(t, lot, want_child, b)) != 0 ||
+	if ((rc = ls_txn_lot_children(t, lot, want_child, b)) != 0 ||
 	    (rc = ls_txn_policies_each(t, want_child, b)) != 0 ||
 	    (rc = ls_txn_all_revocations_each(t, want_child, b)) != 0)
 		return b->rc ? b->rc : rc;

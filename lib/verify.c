@@ -1075,6 +1075,7 @@ ls_transfer_judge(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 			goto out;
 		own_qc = true;
 	}
+	ls_qcache_want_kids(t);
 	if ((p.cmemo = ls_idmap_new()) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
@@ -1816,6 +1817,7 @@ question_open(struct ls_store *s, const uint8_t lot[32], struct question *x)
 	x->open = true;
 	if ((rc = ls_qcache_begin(&x->t)) != 0)
 		return rc;
+	ls_qcache_want_kids(&x->t);
 	if ((x->p.cmemo = ls_idmap_new()) == NULL)
 		return LS_ERR_NOMEM;
 	if ((rc = ls_txn_lot(&x->t, lot, &x->li)) != 0 || (rc = policies_load(&x->t, &x->ps)) != 0)

@@ -303,6 +303,24 @@ test_alloc(void *arg, size_t n)
 	return blk + 1;
 }
 
+struct kid_list {
+	size_t n;
+	struct ls_kid *v;
+};
+
+static int
+kid_add(void *arg, const uint8_t rec[LS_ID_LEN], enum ls_rtype type)
+{
+	struct kid_list *l = arg;
+	struct ls_kid *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+
+	assert_non_null(nv);
+	l->v = nv;
+	memcpy(l->v[l->n].id, rec, LS_ID_LEN);
+	l->v[l->n++].type = type;
+	return 0;
+}
+
 static void
 test_free_all(void *head)
 {
@@ -347,9 +365,27 @@ test_cost_node_is_the_records(void **state)
 		struct ls_record *rec = NULL;
 		void *mem = NULL;
 		uint64_t before = t.n_records;
-		assert_int_equal(ls_txn_lotnode_read(&t, lots[i], &stored, test_alloc, &mem), 0);
+		struct kid_list kl = {0};
+		assert_int_equal(ls_txn_lotnode_read(&t, lots[i], true, &stored, test_alloc, &mem),
+				 0);
 		/* read from the lots table: no record decoded */
 		assert_int_equal(t.n_records, before);
+		/* its children, read after it by the same cursor, are the lot's
+		 * children: the magnets are consumed by the transformation */
+		assert_true(stored.kids_loaded);
+		assert_int_equal(ls_txn_lot_children_typed(&t, lots[i], kid_add, &kl), 0);
+		assert_int_equal(stored.n_kids, kl.n);
+		for (size_t k = 0; k < kl.n; k++) {
+			assert_memory_equal(stored.kids[k].id, kl.v[k].id, 32);
+			assert_int_equal(stored.kids[k].type, kl.v[k].type);
+		}
+		if (lots[i] == w->magnets) {
+			bool consumed = false;
+			for (size_t k = 0; k < kl.n; k++)
+				consumed |= stored.kids[k].type == LS_REC_TRANSFORMATION;
+			assert_true(consumed);
+		}
+		free(kl.v);
 		assert_int_equal(ls_txn_lot(&t, lots[i], &li), 0);
 		assert_int_equal(ls_txn_record(&t, li.rec, &rec), 0);
 		assert_int_equal(ls_lotnode_of_record(rec, &li, lots[i], &fresh), 0);
