@@ -8,10 +8,8 @@
  * transaction (t->qc), so questions running on several threads, each with
  * its own transaction, share nothing.
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <sodium.h>
 
@@ -21,56 +19,20 @@
 
 /* ---- a bump arena ----
  *
- * Blocks double from 64 KiB up to 8 MiB, so that a question's memory is a
- * few large blocks however many nodes it reads. Blocks of 2 MiB and more are
- * mapped on their own, 2 MiB aligned, and asked for as transparent huge
- * pages: a walk of 100,000 ancestors touches tens of MiB of fresh memory,
- * and a huge page is one fault (and one TLB entry) where small pages are
- * 512. Where huge pages are off the advice is ignored: the same memory in
- * small pages. */
+ * Blocks double from 64 KiB up to 8 MiB: a question's memory is a few large
+ * blocks however many nodes it reads. (Asking for transparent huge pages
+ * for the large ones cut the faults 6-fold but made a process's first
+ * question slower on the build machine, the kernel compacting memory for
+ * them: not done.) */
 
 struct ls_bump {
 	struct ls_bump *next;
 	size_t used, cap;
-	size_t map_len; /* mapped (0: malloc'd): munmap'd whole */
-	void *map;
 	max_align_t data[];
 };
 
 #define BUMP_BLOCK 65536
 #define BUMP_MAX   (8u << 20)
-#define BUMP_HUGE  (2u << 20)
-
-static struct ls_bump *
-bump_block(size_t cap)
-{
-	struct ls_bump *b;
-	size_t len = sizeof(*b) + cap;
-
-	if (cap < BUMP_HUGE) {
-		if ((b = malloc(len)) == NULL)
-			return NULL;
-		b->map = NULL;
-		b->map_len = 0;
-	} else {
-		/* One huge page more than needed, for the alignment. */
-		size_t map_len = len + BUMP_HUGE;
-		uint8_t *m =
-		    mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		uintptr_t a;
-		if (m == MAP_FAILED)
-			return NULL;
-		a = ((uintptr_t)m + BUMP_HUGE - 1) & ~(uintptr_t)(BUMP_HUGE - 1);
-		(void)madvise((void *)a, (map_len - (a - (uintptr_t)m)) & ~(size_t)(BUMP_HUGE - 1),
-			      MADV_HUGEPAGE);
-		b = (struct ls_bump *)a;
-		b->map = m;
-		b->map_len = map_len;
-	}
-	b->cap = cap;
-	b->used = 0;
-	return b;
-}
 
 void *
 ls_bump_alloc(struct ls_bump **bp, size_t n)
@@ -87,8 +49,10 @@ ls_bump_alloc(struct ls_bump **bp, size_t n)
 			cap = BUMP_BLOCK; /* after a block of one large request */
 		if (n > cap)
 			cap = n;
-		if ((b = bump_block(cap)) == NULL)
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
 			return NULL;
+		b->cap = cap;
+		b->used = 0;
 		b->next = *bp;
 		*bp = b;
 	}
@@ -113,10 +77,7 @@ ls_bump_free(struct ls_bump **bp)
 {
 	while (bp != NULL && *bp != NULL) {
 		struct ls_bump *next = (*bp)->next;
-		if ((*bp)->map != NULL)
-			munmap((*bp)->map, (*bp)->map_len);
-		else
-			free(*bp);
+		free(*bp);
 		*bp = next;
 	}
 }

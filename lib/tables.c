@@ -668,6 +668,8 @@ nr_str(struct nrd *r, void *(*alloc)(void *arg, size_t n), void *arg)
 	const uint8_t *sx = nr_take(r, len);
 	char *out;
 
+	if (sx != NULL && len == 0)
+		return ""; /* a transformation's site: nothing to copy */
 	if (sx == NULL || (out = alloc(arg, len + 1)) == NULL) {
 		r->bad = true;
 		return "";
@@ -707,7 +709,7 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 	n->n_comp = nr_u8(&r);
 	if (r.bad || n->n_comp > LS_COMP_MAX)
 		return LS_ERR_STORE;
-	if ((comp = alloc(arg, (n->n_comp + 1) * sizeof(*comp))) == NULL)
+	if ((comp = alloc(arg, (n->n_comp ? n->n_comp : 1) * sizeof(*comp))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < n->n_comp; i++) {
 		comp[i].z = nr_u8(&r);
@@ -718,7 +720,7 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 	n->n_inputs |= nr_u8(&r);
 	if (r.bad || n->n_inputs > (r.n - r.off) / (LS_ID_LEN + 8))
 		return LS_ERR_STORE;
-	if ((in = alloc(arg, (n->n_inputs + 1) * sizeof(*in))) == NULL)
+	if ((in = alloc(arg, (n->n_inputs ? n->n_inputs : 1) * sizeof(*in))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < n->n_inputs; i++) {
 		if ((x = nr_take(&r, LS_ID_LEN)) != NULL)

@@ -67,6 +67,16 @@ grow(void **v, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+/* snprintf(dst, n, "%s", src) without the format: twice per node. */
+static void
+str_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strnlen(src, n - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 static int
 add_node(struct tr *x, const struct ls_lotnode *ln)
 {
@@ -79,8 +89,8 @@ add_node(struct tr *x, const struct ls_lotnode *ln)
 	n = &t->nodes[t->n_nodes++];
 	memset(n, 0, sizeof(*n));
 	memcpy(n->id, ln->id, 32);
-	snprintf(n->label, sizeof(n->label), "%s", ln->label);
-	snprintf(n->category, sizeof(n->category), "%s", ln->category);
+	str_copy(n->label, sizeof(n->label), ln->label);
+	str_copy(n->category, sizeof(n->category), ln->category);
 	n->grams = ln->grams;
 	memcpy(n->holder, ln->li.maker, 32);
 	if (ln->type == LS_REC_LOT) {

@@ -411,7 +411,9 @@ ancestors(struct ls_txn *t, const uint8_t lot[32], const struct ls_lotnode ***ou
 		ln = q[head++];
 		for (size_t i = 0; ln->li.index != LS_LOT_REGISTRATION && i < ln->n_inputs; i++) {
 			const struct ls_lotnode *in;
-			if ((rc = ls_txn_lotnode(t, ln->inputs[i].lot, &in, &owned)) != 0)
+			/* Followed as the memo's pointer once looked up (the
+			 * custody walk before has looked most up). */
+			if ((rc = ls_lotnode_input(t, ln, i, &in)) != 0)
 				break;
 			if (!ls_lotnode_mark(in, gen))
 				continue;
