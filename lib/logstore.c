@@ -823,6 +823,7 @@ logged_at(struct ls_txn *t, uint64_t index, uint64_t *cp_size, uint64_t *qtime)
 	k.mv_size = 8;
 	k.mv_data = key;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	t->n_seeks++;
 	for (unsigned i = 0; mrc == 0 && i <= QUORUM_SCAN; i++) {
 		uint64_t qt;
 		t->n_reads++;

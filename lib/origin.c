@@ -409,7 +409,7 @@ ls_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
 	      int (*fn)(void *arg, const struct ls_record *transfer), void *arg)
 {
 	struct techs_ctx c = {t, fn, arg};
-	return ls_txn_techs_each(t, to, before, techs_one, &c);
+	return ls_qcache_techs_each(t, to, before, techs_one, &c);
 }
 
 /* A technology the maker of a lot had received: sender's country, category. */
@@ -923,6 +923,7 @@ out:
 	ls_ocache_free(&c);
 	o->cost.records = t.n_records;
 	o->cost.reads = t.n_reads;
+	o->cost.seeks = t.n_seeks;
 	ls_txn_abort(&t);
 	if (rc != 0)
 		ls_origin_release(o);

@@ -93,6 +93,7 @@ struct ls_qcache {
 	struct ls_idmap *lots;  /* lot id -> struct ls_lotnode * (in the arena) */
 	struct ls_idmap *equiv; /* author -> struct equiv_memo * (in the arena) */
 	struct ls_idmap *rcvd;  /* transfer id -> 1 not received, 2 received */
+	struct ls_idmap *techs; /* hash of a receiver key -> struct techs_memo * */
 	struct ls_bump *arena;
 	bool want_kids; /* nodes are read with their children (ls_qcache_want_kids) */
 	uint32_t marks; /* the last walk's mark */
@@ -133,6 +134,7 @@ ls_qcache_free(struct ls_qcache **cp)
 	ls_idmap_free(&c->lots);
 	ls_idmap_free(&c->equiv);
 	ls_idmap_free(&c->rcvd);
+	ls_idmap_free(&c->techs);
 	for (size_t i = 0; i < c->n_hsets; i++)
 		ls_idmap_free(&c->hsets[i]);
 	free(c->hsets);
@@ -151,7 +153,8 @@ ls_qcache_begin(struct ls_txn *t)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return LS_ERR_NOMEM;
 	if ((c->recs = ls_idmap_new()) == NULL || (c->lots = ls_idmap_new()) == NULL ||
-	    (c->equiv = ls_idmap_new()) == NULL || (c->rcvd = ls_idmap_new()) == NULL) {
+	    (c->equiv = ls_idmap_new()) == NULL || (c->rcvd = ls_idmap_new()) == NULL ||
+	    (c->techs = ls_idmap_new()) == NULL) {
 		ls_qcache_free(&c);
 		return LS_ERR_NOMEM;
 	}
@@ -572,4 +575,83 @@ ls_qcache_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *re
 	if ((rc = ls_txn_received(t, transfer, received)) != 0 || t->qc == NULL)
 		return rc;
 	return ls_idmap_put(t->qc->rcvd, transfer, (void *)(uintptr_t)(*received ? 2 : 1));
+}
+
+/* ---- technologies a key received ---- */
+
+/* Every technology transfer to one key, in date order (the memo's arena). */
+struct techs_memo {
+	size_t n, cap;
+	uint64_t *ts;
+	uint8_t (*ids)[LS_ID_LEN];
+};
+
+static int
+techs_memo_add(void *arg, uint64_t ts, const uint8_t transfer[LS_ID_LEN])
+{
+	struct techs_memo *m = arg;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 4;
+		uint64_t *nt = malloc(cap * sizeof(*nt));
+		uint8_t(*ni)[LS_ID_LEN] = malloc(cap * LS_ID_LEN);
+		if (nt == NULL || ni == NULL) {
+			free(nt);
+			free(ni);
+			return LS_ERR_NOMEM;
+		}
+		if (m->n > 0) {
+			memcpy(nt, m->ts, m->n * sizeof(*nt));
+			memcpy(ni, m->ids, m->n * LS_ID_LEN);
+		}
+		free(m->ts);
+		free(m->ids);
+		m->ts = nt;
+		m->ids = ni;
+		m->cap = cap;
+	}
+	m->ts[m->n] = ts;
+	memcpy(m->ids[m->n++], transfer, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_qcache_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
+		     int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg)
+{
+	struct ls_qcache *c = t->qc;
+	struct techs_memo *m, x = {0};
+	uint8_t h[32];
+	int rc = 0;
+
+	if (c == NULL)
+		return ls_txn_techs_each(t, to, before, fn, arg);
+	/* Keyed by a hash of the key: keys are chosen by their owners. */
+	crypto_generichash(h, sizeof(h), to, LS_KEY_LEN, NULL, 0);
+	if ((m = ls_idmap_get(c->techs, h)) == NULL) {
+		/* Read once per question, then filtered by date: a maker's
+		 * lots each ask what it had received by their date. */
+		if ((rc = ls_txn_techs_dated(t, to, techs_memo_add, &x)) == 0 &&
+		    (m = qalloc(c, sizeof(*m))) == NULL)
+			rc = LS_ERR_NOMEM;
+		if (rc == 0 && x.n > 0) {
+			if ((m->ts = qalloc(c, x.n * sizeof(*m->ts))) == NULL ||
+			    (m->ids = qalloc(c, x.n * LS_ID_LEN)) == NULL)
+				rc = LS_ERR_NOMEM;
+			else {
+				memcpy(m->ts, x.ts, x.n * sizeof(*m->ts));
+				memcpy(m->ids, x.ids, x.n * LS_ID_LEN);
+				m->n = x.n;
+			}
+		}
+		free(x.ts);
+		free(x.ids);
+		if (rc == 0)
+			rc = ls_idmap_put(c->techs, h, m);
+		if (rc != 0)
+			return rc;
+	}
+	for (size_t i = 0; rc == 0 && i < m->n && m->ts[i] <= before; i++)
+		rc = fn(arg, m->ids[i]);
+	return rc;
 }

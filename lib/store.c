@@ -60,7 +60,7 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->memo = NULL;
 	t->qc = NULL;
 	t->quorum_state = 0;
-	t->n_records = t->n_reads = 0;
+	t->n_records = t->n_reads = t->n_seeks = 0;
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another handle grew the map: adopt the new size and retry. */
@@ -97,6 +97,7 @@ ls_txn_get(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val 
 	MDB_val k = {klen, (void *)(uintptr_t)key};
 
 	t->n_reads++;
+	t->n_seeks++;
 	return ls_store_err(mdb_get(t->txn, dbi, &k, val));
 }
 
@@ -288,7 +289,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	      struct ls_err_ctx *ctx)
 {
 	struct ls_store *s = NULL;
-	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, NULL, 0, 0, 0};
+	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, NULL, 0, 0, 0, 0};
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;

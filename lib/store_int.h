@@ -182,6 +182,7 @@ struct ls_txn {
 	 * and cursor steps). ls_txn_begin zeroes them; only readers count. */
 	uint64_t n_records;
 	uint64_t n_reads;
+	uint64_t n_seeks; /* of n_reads, those that descend a tree from its root */
 	/* A read transaction's quorum table: 0 not looked at yet, 1 empty (no
 	 * record has a logged time: ls_txn_logged_time reads no leaf index),
 	 * 2 not empty. ls_txn_begin zeroes it. */
@@ -453,6 +454,10 @@ int ls_txn_licenses_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id
 
 int ls_txn_tech_put(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t ts,
 		    const uint8_t transfer[LS_ID_LEN]);
+/* Every technology transfer to `to` with its date, in date order. */
+int ls_txn_techs_dated(struct ls_txn *t, const uint8_t to[LS_KEY_LEN],
+		       int (*fn)(void *arg, uint64_t ts, const uint8_t transfer[LS_ID_LEN]),
+		       void *arg);
 /* The technology transfers to `to` dated at or before `before`, in date order. */
 int ls_txn_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
 		      int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg);

@@ -82,6 +82,7 @@ scan_from(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen, const 
 
 	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
 		return ls_store_err(mrc);
+	t->n_seeks++;
 	for (mrc = mdb_cursor_get(c, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		t->n_reads++;
@@ -848,6 +849,7 @@ ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], bool with_ki
 	if ((mrc = mdb_cursor_open(t->txn, t->s->lots, &c)) != 0)
 		return ls_store_err(mrc);
 	t->n_reads++;
+	t->n_seeks++;
 	if ((rc = ls_store_err(mdb_cursor_get(c, &k, &v, MDB_SET_KEY))) != 0)
 		goto out;
 	if (v.mv_size < LOT_VLEN) {
@@ -1376,6 +1378,47 @@ tech_one(void *arg, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+struct techs_dated {
+	size_t n;
+	uint64_t *ts;
+	uint8_t (*ids)[LS_ID_LEN];
+};
+
+static int
+tech_dated(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct techs_dated *d = arg;
+	uint64_t *nt;
+	uint8_t(*ni)[LS_ID_LEN];
+
+	(void)v;
+	if (k->mv_size != LS_KEY_LEN + 8 + LS_ID_LEN)
+		return LS_ERR_STORE;
+	if ((nt = realloc(d->ts, (d->n + 1) * sizeof(*nt))) == NULL)
+		return LS_ERR_NOMEM;
+	d->ts = nt;
+	if ((ni = realloc(d->ids, (d->n + 1) * LS_ID_LEN)) == NULL)
+		return LS_ERR_NOMEM;
+	d->ids = ni;
+	d->ts[d->n] = ls_be64_get((const uint8_t *)k->mv_data + LS_KEY_LEN);
+	memcpy(d->ids[d->n++], (const uint8_t *)k->mv_data + LS_KEY_LEN + 8, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_txn_techs_dated(struct ls_txn *t, const uint8_t to[LS_KEY_LEN],
+		   int (*fn)(void *arg, uint64_t ts, const uint8_t transfer[LS_ID_LEN]), void *arg)
+{
+	struct techs_dated d = {0, NULL, NULL};
+	int rc = scan(t, t->s->techs, to, LS_KEY_LEN, tech_dated, &d);
+
+	for (size_t i = 0; rc == 0 && i < d.n; i++)
+		rc = fn(arg, d.ts[i], d.ids[i]);
+	free(d.ts);
+	free(d.ids);
+	return rc;
+}
+
 int
 ls_txn_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
 		  int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg)
@@ -1464,6 +1507,7 @@ ls_txn_evidence_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64
 		return ls_store_err(mrc);
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	t->n_reads++;
+	t->n_seeks++;
 	if (mrc != 0 || k.mv_size != LS_KEY_LEN + 8 || memcmp(k.mv_data, author, LS_KEY_LEN) != 0) {
 		mdb_cursor_close(c);
 		return mrc != 0 && mrc != MDB_NOTFOUND ? ls_store_err(mrc) : LS_ERR_NOT_FOUND;

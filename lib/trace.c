@@ -259,6 +259,7 @@ out:
 	free(x.queue);
 	t->cost.records = txn.n_records;
 	t->cost.reads = txn.n_reads;
+	t->cost.seeks = txn.n_seeks;
 	ls_txn_abort(&txn);
 	if (rc != 0)
 		ls_trace_release(t);

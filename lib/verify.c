@@ -1840,6 +1840,7 @@ question_cost(const struct question *x, struct ls_verdict *v)
 {
 	v->cost.records = x->t.n_records;
 	v->cost.reads = x->t.n_reads;
+	v->cost.seeks = x->t.n_seeks;
 }
 
 static void

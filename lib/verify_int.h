@@ -31,6 +31,10 @@ int ls_qcache_begin(struct ls_txn *t);
  * node is read with them, by the cursor that read it (ls_txn_lot_kids then
  * reads nothing). Origin does not ask for them. */
 void ls_qcache_want_kids(struct ls_txn *t);
+/* ls_txn_techs_each through the memo: every technology transfer to `to`
+ * read once per question (without a memo: the table, each time). */
+int ls_qcache_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
+			 int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg);
 void ls_qcache_end(struct ls_txn *t);
 
 struct ls_kids {
