@@ -88,12 +88,22 @@ struct equiv_memo {
 	uint8_t pair[2][LS_ID_LEN];
 };
 
+/* Every technology transfer to one key, in date order (the memo's arena). */
+struct techs_memo {
+	size_t n, cap;
+	uint64_t *ts;
+	uint8_t (*ids)[LS_ID_LEN];
+};
+
 struct ls_qcache {
 	struct ls_idmap *recs;  /* record id -> struct ls_record * */
 	struct ls_idmap *lots;  /* lot id -> struct ls_lotnode * (in the arena) */
 	struct ls_idmap *equiv; /* author -> struct equiv_memo * (in the arena) */
 	struct ls_idmap *rcvd;  /* transfer id -> 1 not received, 2 received */
 	struct ls_idmap *techs; /* hash of a receiver key -> struct techs_memo * */
+	/* the last receiver asked about (a chain's lots have one maker) */
+	uint8_t techs_key[LS_KEY_LEN];
+	struct techs_memo *techs_last;
 	struct ls_bump *arena;
 	bool want_kids; /* nodes are read with their children (ls_qcache_want_kids) */
 	uint32_t marks; /* the last walk's mark */
@@ -579,13 +589,6 @@ ls_qcache_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *re
 
 /* ---- technologies a key received ---- */
 
-/* Every technology transfer to one key, in date order (the memo's arena). */
-struct techs_memo {
-	size_t n, cap;
-	uint64_t *ts;
-	uint8_t (*ids)[LS_ID_LEN];
-};
-
 static int
 techs_memo_add(void *arg, uint64_t ts, const uint8_t transfer[LS_ID_LEN])
 {
@@ -626,9 +629,14 @@ ls_qcache_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t be
 
 	if (c == NULL)
 		return ls_txn_techs_each(t, to, before, fn, arg);
-	/* Keyed by a hash of the key: keys are chosen by their owners. */
-	crypto_generichash(h, sizeof(h), to, LS_KEY_LEN, NULL, 0);
-	if ((m = ls_idmap_get(c->techs, h)) == NULL) {
+	if (c->techs_last != NULL && memcmp(c->techs_key, to, LS_KEY_LEN) == 0)
+		m = c->techs_last;
+	else {
+		/* Keyed by a hash of the key: keys are chosen by their owners. */
+		crypto_generichash(h, sizeof(h), to, LS_KEY_LEN, NULL, 0);
+		m = ls_idmap_get(c->techs, h);
+	}
+	if (m == NULL) {
 		/* Read once per question, then filtered by date: a maker's
 		 * lots each ask what it had received by their date. */
 		if ((rc = ls_txn_techs_dated(t, to, techs_memo_add, &x)) == 0 &&
@@ -651,6 +659,8 @@ ls_qcache_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t be
 		if (rc != 0)
 			return rc;
 	}
+	memcpy(c->techs_key, to, LS_KEY_LEN);
+	c->techs_last = m;
 	for (size_t i = 0; rc == 0 && i < m->n && m->ts[i] <= before; i++)
 		rc = fn(arg, m->ids[i]);
 	return rc;
