@@ -61,6 +61,7 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->qc = NULL;
 	t->quorum_state = 0;
 	t->n_records = t->n_reads = t->n_seeks = 0;
+	t->lots_cursor = NULL;
 	rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another handle grew the map: adopt the new size and retry. */
@@ -81,6 +82,9 @@ free_val(void *arg, const uint8_t id[32], void *val)
 void
 ls_txn_abort(struct ls_txn *t)
 {
+	if (t->lots_cursor != NULL)
+		mdb_cursor_close(t->lots_cursor);
+	t->lots_cursor = NULL;
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
 	t->txn = NULL;
@@ -289,7 +293,7 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	      struct ls_err_ctx *ctx)
 {
 	struct ls_store *s = NULL;
-	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, NULL, 0, 0, 0, 0};
+	struct ls_txn t = {NULL, NULL, NULL, false, false, NULL, NULL, 0, 0, 0, NULL, 0};
 	MDB_val v;
 	int rc, dead = 0;
 	long ncpu;

@@ -183,6 +183,10 @@ struct ls_txn {
 	uint64_t n_records;
 	uint64_t n_reads;
 	uint64_t n_seeks; /* of n_reads, those that descend a tree from its root */
+	/* A read transaction's cursor on the lots table, opened by the first
+	 * node read (ls_txn_lotnode_read) and closed by ls_txn_abort: no
+	 * cursor made per node. */
+	MDB_cursor *lots_cursor;
 	/* A read transaction's quorum table: 0 not looked at yet, 1 empty (no
 	 * record has a logged time: ls_txn_logged_time reads no leaf index),
 	 * 2 not empty. ls_txn_begin zeroes it. */

@@ -846,8 +846,13 @@ ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], bool with_ki
 	int mrc, rc;
 
 	memset(n, 0, sizeof(*n));
-	if ((mrc = mdb_cursor_open(t->txn, t->s->lots, &c)) != 0)
+	/* A read transaction keeps its cursor; a writer's ends with it. */
+	if (t->readonly && t->lots_cursor != NULL)
+		c = t->lots_cursor;
+	else if ((mrc = mdb_cursor_open(t->txn, t->s->lots, &c)) != 0)
 		return ls_store_err(mrc);
+	else if (t->readonly)
+		t->lots_cursor = c;
 	t->n_reads++;
 	t->n_seeks++;
 	if ((rc = ls_store_err(mdb_cursor_get(c, &k, &v, MDB_SET_KEY))) != 0)
@@ -876,7 +881,8 @@ ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], bool with_ki
 	if (rc == 0 && with_kids)
 		rc = node_kids(t, c, lot, n, alloc, arg);
 out:
-	mdb_cursor_close(c);
+	if (c != t->lots_cursor)
+		mdb_cursor_close(c);
 	return rc;
 }
 
