@@ -811,6 +811,7 @@ logged_at(struct ls_txn *t, uint64_t index, uint64_t *cp_size, uint64_t *qtime)
 	k.mv_size = 8;
 	k.mv_data = key;
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	t->n_seeks++;
 	for (unsigned i = 0; mrc == 0 && i <= QUORUM_SCAN; i++) {
 		uint64_t qt;
 		t->n_reads++;
@@ -842,6 +843,20 @@ ls_txn_logged_time(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *qtim
 	if (t->s->bundle_check)
 		return ls_txn_date_get(t, id, qtime);
 	if (t->s->no_log)
+		return LS_ERR_NOT_FOUND;
+	/* No quorum checkpoint at all (a log nobody witnessed yet): no record
+	 * has a logged time, and its leaf index need not be read. A read
+	 * transaction sees one snapshot, so it looks once; a writer may add
+	 * checkpoints, so it looks every time. */
+	if (t->quorum_state == 0 || !t->readonly) {
+		MDB_stat st;
+		int mrc = mdb_stat(t->txn, t->s->quorum, &st);
+		if (mrc != 0)
+			return ls_store_err(mrc);
+		t->n_reads++;
+		t->quorum_state = st.ms_entries == 0 ? 1 : 2;
+	}
+	if (t->quorum_state == 1)
 		return LS_ERR_NOT_FOUND;
 	if ((rc = ls_txn_log_index(t, id, &index)) != 0)
 		return rc;

@@ -339,6 +339,16 @@ ls_ocache_free(struct ls_ocache **c)
 	*c = NULL;
 }
 
+/* snprintf(dst, n, "%s", src) without the format: once per lot. */
+static void
+str_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strnlen(src, n - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 static int
 origin_header(struct ls_ocache *c, struct ls_lot_origin *o, const struct ls_lotnode *ln,
 	      const char *country)
@@ -348,8 +358,8 @@ origin_header(struct ls_ocache *c, struct ls_lot_origin *o, const struct ls_lotn
 	memcpy(o->id, ln->id, 32);
 	o->grams = ln->grams;
 	o->value = ln->value;
-	snprintf(o->category, sizeof(o->category), "%s", ln->category);
-	snprintf(o->country, sizeof(o->country), "%s", country);
+	str_copy(o->category, sizeof(o->category), ln->category);
+	str_copy(o->country, sizeof(o->country), country);
 	for (size_t i = 0; i < ln->n_comp; i++)
 		n += ls_element_is_ree(ln->comp[i].z);
 	if ((o->e = ls_bump_alloc(&c->arena, (n ? n : 1) * sizeof(*o->e))) == NULL)
@@ -399,7 +409,7 @@ ls_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
 	      int (*fn)(void *arg, const struct ls_record *transfer), void *arg)
 {
 	struct techs_ctx c = {t, fn, arg};
-	return ls_txn_techs_each(t, to, before, techs_one, &c);
+	return ls_qcache_techs_each(t, to, before, techs_one, &c);
 }
 
 /* A technology the maker of a lot had received: sender's country, category. */
@@ -650,11 +660,22 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 		struct ls_elem_origin *e = &o->e[i];
 		struct acc a[LS_DIST_COUNT] = {{0}};
 		const struct ls_elem_origin *only = NULL;
+		bool shared = false;
 		u128 total = 0;
 
 		if (ln->n_inputs == 1 && ins[0] != NULL)
 			only = elem_of(ins[0], e->z);
-		for (size_t k = 0; k < ln->n_inputs && rc == 0; k++) {
+		if (only != NULL && (u128)ln->inputs[0].grams * only->ppm > 0) {
+			/* One input that carries the element: each share would
+			 * be w * frac / w (w = grams * ppm; no overflow: 10^15 *
+			 * 10^6 * 10^12 < 2^128), the input's fraction exactly,
+			 * and acc_to_dist would keep the input's distributions:
+			 * taken as they are, without the sums. */
+			e->d[LS_DIST_MINE] = only->d[LS_DIST_MINE];
+			e->d[LS_DIST_COUNTRY] = only->d[LS_DIST_COUNTRY];
+			shared = true;
+		}
+		for (size_t k = 0; !shared && k < ln->n_inputs && rc == 0; k++) {
 			const struct ls_lot_origin *in = ins[k];
 			const struct ls_elem_origin *ie = in ? elem_of(in, e->z) : NULL;
 			u128 w;
@@ -671,10 +692,10 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 				}
 			}
 		}
-		if (rc == 0)
+		if (rc == 0 && !shared)
 			rc = acc_to_dist(&c->arena, &a[LS_DIST_MINE], total,
 					 only ? &only->d[LS_DIST_MINE] : NULL, &e->d[LS_DIST_MINE]);
-		if (rc == 0)
+		if (rc == 0 && !shared)
 			rc = acc_to_dist(&c->arena, &a[LS_DIST_COUNTRY], total,
 					 only ? &only->d[LS_DIST_COUNTRY] : NULL,
 					 &e->d[LS_DIST_COUNTRY]);
@@ -902,6 +923,7 @@ out:
 	ls_ocache_free(&c);
 	o->cost.records = t.n_records;
 	o->cost.reads = t.n_reads;
+	o->cost.seeks = t.n_seeks;
 	ls_txn_abort(&t);
 	if (rc != 0)
 		ls_origin_release(o);

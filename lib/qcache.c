@@ -17,7 +17,13 @@
 #include "util.h"
 #include "verify_int.h"
 
-/* ---- a bump arena ---- */
+/* ---- a bump arena ----
+ *
+ * Blocks double from 64 KiB up to 8 MiB: a question's memory is a few large
+ * blocks however many nodes it reads. (Asking for transparent huge pages
+ * for the large ones cut the faults 6-fold but made a process's first
+ * question slower on the build machine, the kernel compacting memory for
+ * them: not done.) */
 
 struct ls_bump {
 	struct ls_bump *next;
@@ -26,6 +32,7 @@ struct ls_bump {
 };
 
 #define BUMP_BLOCK 65536
+#define BUMP_MAX   (8u << 20)
 
 void *
 ls_bump_alloc(struct ls_bump **bp, size_t n)
@@ -37,7 +44,11 @@ ls_bump_alloc(struct ls_bump **bp, size_t n)
 	if (n == 0)
 		n = align;
 	if (b == NULL || b->cap - b->used < n) {
-		size_t cap = n > BUMP_BLOCK ? n : BUMP_BLOCK;
+		size_t cap = b == NULL ? BUMP_BLOCK : b->cap < BUMP_MAX ? 2 * b->cap : BUMP_MAX;
+		if (cap < BUMP_BLOCK)
+			cap = BUMP_BLOCK; /* after a block of one large request */
+		if (n > cap)
+			cap = n;
 		if ((b = malloc(sizeof(*b) + cap)) == NULL)
 			return NULL;
 		b->cap = cap;
@@ -77,12 +88,24 @@ struct equiv_memo {
 	uint8_t pair[2][LS_ID_LEN];
 };
 
+/* Every technology transfer to one key, in date order (the memo's arena). */
+struct techs_memo {
+	size_t n, cap;
+	uint64_t *ts;
+	uint8_t (*ids)[LS_ID_LEN];
+};
+
 struct ls_qcache {
 	struct ls_idmap *recs;  /* record id -> struct ls_record * */
 	struct ls_idmap *lots;  /* lot id -> struct ls_lotnode * (in the arena) */
 	struct ls_idmap *equiv; /* author -> struct equiv_memo * (in the arena) */
 	struct ls_idmap *rcvd;  /* transfer id -> 1 not received, 2 received */
+	struct ls_idmap *techs; /* hash of a receiver key -> struct techs_memo * */
+	/* the last receiver asked about (a chain's lots have one maker) */
+	uint8_t techs_key[LS_KEY_LEN];
+	struct techs_memo *techs_last;
 	struct ls_bump *arena;
+	bool want_kids; /* nodes are read with their children (ls_qcache_want_kids) */
 	uint32_t marks; /* the last walk's mark */
 	/* holder sets of lots reached by many holders in one walk
 	 * (ls_lotnode_holder_mark): freed with the memo */
@@ -121,6 +144,7 @@ ls_qcache_free(struct ls_qcache **cp)
 	ls_idmap_free(&c->lots);
 	ls_idmap_free(&c->equiv);
 	ls_idmap_free(&c->rcvd);
+	ls_idmap_free(&c->techs);
 	for (size_t i = 0; i < c->n_hsets; i++)
 		ls_idmap_free(&c->hsets[i]);
 	free(c->hsets);
@@ -139,12 +163,20 @@ ls_qcache_begin(struct ls_txn *t)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return LS_ERR_NOMEM;
 	if ((c->recs = ls_idmap_new()) == NULL || (c->lots = ls_idmap_new()) == NULL ||
-	    (c->equiv = ls_idmap_new()) == NULL || (c->rcvd = ls_idmap_new()) == NULL) {
+	    (c->equiv = ls_idmap_new()) == NULL || (c->rcvd = ls_idmap_new()) == NULL ||
+	    (c->techs = ls_idmap_new()) == NULL) {
 		ls_qcache_free(&c);
 		return LS_ERR_NOMEM;
 	}
 	t->qc = c;
 	return 0;
+}
+
+void
+ls_qcache_want_kids(struct ls_txn *t)
+{
+	if (t->qc != NULL)
+		t->qc->want_kids = true;
 }
 
 void
@@ -210,9 +242,12 @@ lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *
 	*out = NULL;
 	if ((n = t->qc != NULL ? qalloc(t->qc, sizeof(*n)) : calloc(1, sizeof(*n))) == NULL)
 		return LS_ERR_NOMEM;
-	rc = ls_txn_lotnode_read(t, lot, n, bump_alloc_cb, arena);
+	rc =
+	    ls_txn_lotnode_read(t, lot, t->qc != NULL && t->qc->want_kids, n, bump_alloc_cb, arena);
 	if (t->qc == NULL) {
 		n->mem = own;
+		/* The children are kept in a memo's node only (ls_txn_lot_kids). */
+		n->kids_loaded = false;
 		if (rc != 0)
 			ls_lotnode_free(&n);
 	}
@@ -426,7 +461,7 @@ ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kids *o
 	out->n = 0;
 	out->v = NULL;
 	out->owned = NULL;
-	if ((rc = ls_txn_children_typed(t, parent, kid_one, &k)) != 0) {
+	if ((rc = ls_txn_lot_children_typed(t, parent, kid_one, &k)) != 0) {
 		free(k.v);
 		return rc;
 	}
@@ -550,4 +585,83 @@ ls_qcache_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *re
 	if ((rc = ls_txn_received(t, transfer, received)) != 0 || t->qc == NULL)
 		return rc;
 	return ls_idmap_put(t->qc->rcvd, transfer, (void *)(uintptr_t)(*received ? 2 : 1));
+}
+
+/* ---- technologies a key received ---- */
+
+static int
+techs_memo_add(void *arg, uint64_t ts, const uint8_t transfer[LS_ID_LEN])
+{
+	struct techs_memo *m = arg;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 4;
+		uint64_t *nt = malloc(cap * sizeof(*nt));
+		uint8_t(*ni)[LS_ID_LEN] = malloc(cap * LS_ID_LEN);
+		if (nt == NULL || ni == NULL) {
+			free(nt);
+			free(ni);
+			return LS_ERR_NOMEM;
+		}
+		if (m->n > 0) {
+			memcpy(nt, m->ts, m->n * sizeof(*nt));
+			memcpy(ni, m->ids, m->n * LS_ID_LEN);
+		}
+		free(m->ts);
+		free(m->ids);
+		m->ts = nt;
+		m->ids = ni;
+		m->cap = cap;
+	}
+	m->ts[m->n] = ts;
+	memcpy(m->ids[m->n++], transfer, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_qcache_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
+		     int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg)
+{
+	struct ls_qcache *c = t->qc;
+	struct techs_memo *m, x = {0};
+	uint8_t h[32];
+	int rc = 0;
+
+	if (c == NULL)
+		return ls_txn_techs_each(t, to, before, fn, arg);
+	if (c->techs_last != NULL && memcmp(c->techs_key, to, LS_KEY_LEN) == 0)
+		m = c->techs_last;
+	else {
+		/* Keyed by a hash of the key: keys are chosen by their owners. */
+		crypto_generichash(h, sizeof(h), to, LS_KEY_LEN, NULL, 0);
+		m = ls_idmap_get(c->techs, h);
+	}
+	if (m == NULL) {
+		/* Read once per question, then filtered by date: a maker's
+		 * lots each ask what it had received by their date. */
+		if ((rc = ls_txn_techs_dated(t, to, techs_memo_add, &x)) == 0 &&
+		    (m = qalloc(c, sizeof(*m))) == NULL)
+			rc = LS_ERR_NOMEM;
+		if (rc == 0 && x.n > 0) {
+			if ((m->ts = qalloc(c, x.n * sizeof(*m->ts))) == NULL ||
+			    (m->ids = qalloc(c, x.n * LS_ID_LEN)) == NULL)
+				rc = LS_ERR_NOMEM;
+			else {
+				memcpy(m->ts, x.ts, x.n * sizeof(*m->ts));
+				memcpy(m->ids, x.ids, x.n * LS_ID_LEN);
+				m->n = x.n;
+			}
+		}
+		free(x.ts);
+		free(x.ids);
+		if (rc == 0)
+			rc = ls_idmap_put(c->techs, h, m);
+		if (rc != 0)
+			return rc;
+	}
+	memcpy(c->techs_key, to, LS_KEY_LEN);
+	c->techs_last = m;
+	for (size_t i = 0; rc == 0 && i < m->n && m->ts[i] <= before; i++)
+		rc = fn(arg, m->ids[i]);
+	return rc;
 }

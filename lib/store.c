@@ -119,7 +119,9 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->readonly = !write;
 	t->memo = NULL;
 	t->qc = NULL;
-	t->n_records = t->n_reads = 0;
+	t->quorum_state = 0;
+	t->n_records = t->n_reads = t->n_seeks = 0;
+	t->lots_cursor = NULL;
 	t->counted = false;
 	if (!write) {
 		if ((rc = read_enter(s)) != 0)
@@ -192,6 +194,9 @@ free_val(void *arg, const uint8_t id[32], void *val)
 void
 ls_txn_abort(struct ls_txn *t)
 {
+	if (t->lots_cursor != NULL)
+		mdb_cursor_close(t->lots_cursor);
+	t->lots_cursor = NULL;
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
 	t->txn = NULL;
@@ -211,6 +216,7 @@ ls_txn_get(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, MDB_val 
 	MDB_val k = {klen, (void *)(uintptr_t)key};
 
 	t->n_reads++;
+	t->n_seeks++;
 	return ls_store_err(mdb_get(t->txn, dbi, &k, val));
 }
 
@@ -832,6 +838,23 @@ resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && found <= CANDIDATES_MAX;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		char hex[2 * LS_ID_LEN + 1];
+		if (dbi == t->s->lots && k.mv_size == 2 * LS_ID_LEN) {
+			/* A lot's children follow its node (tables.c): on to the
+			 * next lot, past them all at once. */
+			uint8_t next[LS_ID_LEN];
+			int i = LS_ID_LEN - 1;
+			memcpy(next, k.mv_data, LS_ID_LEN);
+			while (i >= 0 && ++next[i] == 0)
+				i--;
+			if (i < 0)
+				break;
+			k.mv_size = LS_ID_LEN;
+			k.mv_data = next;
+			if ((mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+				break;
+			if (k.mv_size != LS_ID_LEN)
+				continue; /* no such key: a lot id is a whole id */
+		}
 		if (k.mv_size != LS_ID_LEN)
 			break;
 		ls_hex(k.mv_data, LS_ID_LEN, hex);

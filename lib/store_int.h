@@ -32,7 +32,9 @@
  *   evidence  author || seq u64 -> len_a u32 || envelope a || envelope b
  *   lots      lot id -> record id || index u32 (0xffffffff: registration) || grams u64
  *               || maker key || timestamp u64 || node: what a question reads of
- *               the making record (struct ls_lotnode; tables.c gives the bytes)
+ *               the making record (struct ls_lotnode; tables.c gives the bytes);
+ *             lot id || record id -> type u8: the records that consume or ship
+ *               the lot (transformations, transfers), right after its node
  *   labels    label -> lot id (dupsort)
  *   holds     holder key || lot id -> grams u64
  *   transit   transfer id -> grams u64 || received u8;
@@ -45,8 +47,8 @@
  *               transfer, 1 the shortfall a receipt returns): lot material in
  *               transit, removed when it is received (holdings)
  *   licused   license id -> grams u64
- *   children  lot id || record id -> type u8 (records that consume or ship the
- *             lot); transfer id || receipt id -> type u8
+ *   children  transfer id || receipt id -> type u8; receipt id || receipt id
+ *               (the sender's claim on its shortfall) -> type u8
  *   policies  jurisdiction[2] || effective_from u64 || policy id -> ""
  *   licnum    license number -> license id (dupsort)
  *   techs     receiver key || timestamp u64 || transfer id -> ""
@@ -103,8 +105,10 @@
  * 5: the Merkle log (logleaf, lognode, hseal, cpoints, quorum; the leaf
  * index in ids) and the witness state (wlogs ... authtime). 6: each lot's
  * node in the lots table and each child's type in the children table (what
- * a question reads, instead of decoding records; tables.c). */
-#define LS_STORE_LAYOUT_VERSION 6
+ * a question reads, instead of decoding records; tables.c). 7: the records
+ * that consume or ship a lot move from the children table to the lots
+ * table, after the lot's node (one cursor reads both). */
+#define LS_STORE_LAYOUT_VERSION 7
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
 
@@ -216,6 +220,15 @@ struct ls_txn {
 	uint64_t n_reads;
 	bool counted; /* a read transaction in s->rthreads, of thread owner */
 	pthread_t owner;
+	uint64_t n_seeks; /* of n_reads, those that descend a tree from its root */
+	/* A read transaction's cursor on the lots table, opened by the first
+	 * node read (ls_txn_lotnode_read) and closed by ls_txn_abort: no
+	 * cursor made per node. */
+	MDB_cursor *lots_cursor;
+	/* A read transaction's quorum table: 0 not looked at yet, 1 empty (no
+	 * record has a logged time: ls_txn_logged_time reads no leaf index),
+	 * 2 not empty. ls_txn_begin zeroes it. */
+	uint8_t quorum_state;
 };
 
 /* Translates an LMDB code into an ls_err. */
@@ -346,12 +359,13 @@ int ls_lotnode_of_record(const struct ls_record *rec, const struct ls_lot_info *
 			 const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n);
 /*
  * Reads lot's node (one read; a lot stored without its node: its record,
- * decoded). Strings and arrays are copied into memory from alloc(arg, n),
- * which returns zeroed memory or NULL. LS_ERR_NOT_FOUND, LS_ERR_STORE,
- * LS_ERR_NOMEM.
+ * decoded), and with_kids its children too (n->kids, kids_loaded: the keys
+ * after the node's, with the same cursor). Strings and arrays are copied
+ * into memory from alloc(arg, n), which returns zeroed memory or NULL.
+ * LS_ERR_NOT_FOUND, LS_ERR_STORE, LS_ERR_NOMEM.
  */
-int ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n,
-			void *(*alloc)(void *arg, size_t n), void *arg);
+int ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], bool with_kids,
+			struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n), void *arg);
 
 /*
  * Typed table access (tables.c). Every function returns 0, LS_ERR_NOT_FOUND
@@ -435,18 +449,22 @@ int ls_txn_licused(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t 
 int ls_txn_licused_put(struct ls_txn *t, const uint8_t license[LS_ID_LEN], uint64_t used);
 
 /*
- * The records stored under key in the children table: the records that
- * consume or ship a lot, the receipts of a transfer.
+ * The records stored under key in the children table: the receipts of a
+ * transfer (and the sender's claim on a receipt). What consumes or ships a
+ * lot is kept beside the lot's node (lots table, layout 7):
+ * ls_txn_lot_children.
  */
 int ls_txn_children(struct ls_txn *t, const uint8_t key[32],
 		    int (*fn)(void *arg, const uint8_t rec[32]), void *arg);
+int ls_txn_lot_children(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
+			int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN]), void *arg);
 int ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN],
 		     const uint8_t rec[LS_ID_LEN], enum ls_rtype type);
-/* The same with each record's type (LS_REC_NONE: stored without it, by an
- * older build). */
-int ls_txn_children_typed(struct ls_txn *t, const uint8_t key[32],
-			  int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN], enum ls_rtype type),
-			  void *arg);
+/* The records that consume or ship lot, with their types. */
+int ls_txn_lot_children_typed(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
+			      int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN],
+					enum ls_rtype type),
+			      void *arg);
 /* Whether a receipt of transfer is stored (on any branch of the receiver's
  * feed: the same answer on every node that holds the same records). */
 int ls_txn_received(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], bool *received);
@@ -489,6 +507,10 @@ int ls_txn_licenses_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id
 
 int ls_txn_tech_put(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t ts,
 		    const uint8_t transfer[LS_ID_LEN]);
+/* Every technology transfer to `to` with its date, in date order. */
+int ls_txn_techs_dated(struct ls_txn *t, const uint8_t to[LS_KEY_LEN],
+		       int (*fn)(void *arg, uint64_t ts, const uint8_t transfer[LS_ID_LEN]),
+		       void *arg);
 /* The technology transfers to `to` dated at or before `before`, in date order. */
 int ls_txn_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
 		      int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg);

@@ -82,6 +82,7 @@ scan_from(struct ls_txn *t, MDB_dbi dbi, const void *prefix, size_t klen, const 
 
 	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
 		return ls_store_err(mrc);
+	t->n_seeks++;
 	for (mrc = mdb_cursor_get(c, &k, &v, slen ? MDB_SET_RANGE : MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		t->n_reads++;
@@ -668,6 +669,8 @@ nr_str(struct nrd *r, void *(*alloc)(void *arg, size_t n), void *arg)
 	const uint8_t *sx = nr_take(r, len);
 	char *out;
 
+	if (sx != NULL && len == 0)
+		return ""; /* a transformation's site: nothing to copy */
 	if (sx == NULL || (out = alloc(arg, len + 1)) == NULL) {
 		r->bad = true;
 		return "";
@@ -707,7 +710,7 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 	n->n_comp = nr_u8(&r);
 	if (r.bad || n->n_comp > LS_COMP_MAX)
 		return LS_ERR_STORE;
-	if ((comp = alloc(arg, (n->n_comp + 1) * sizeof(*comp))) == NULL)
+	if ((comp = alloc(arg, (n->n_comp ? n->n_comp : 1) * sizeof(*comp))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < n->n_comp; i++) {
 		comp[i].z = nr_u8(&r);
@@ -718,7 +721,7 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 	n->n_inputs |= nr_u8(&r);
 	if (r.bad || n->n_inputs > (r.n - r.off) / (LS_ID_LEN + 8))
 		return LS_ERR_STORE;
-	if ((in = alloc(arg, (n->n_inputs + 1) * sizeof(*in))) == NULL)
+	if ((in = alloc(arg, (n->n_inputs ? n->n_inputs : 1) * sizeof(*in))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < n->n_inputs; i++) {
 		if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
@@ -774,36 +777,112 @@ node_copy(struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n), void *arg)
 	return 0;
 }
 
+/* The children after a lot's node in the lots table (c on the node): into
+ * alloc's memory, in key order (record id). */
+static int
+node_kids(struct ls_txn *t, MDB_cursor *c, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n,
+	  void *(*alloc)(void *arg, size_t n), void *arg)
+{
+	struct ls_kid few[16], *v = few, *kids;
+	size_t cnt = 0, cap = sizeof(few) / sizeof(few[0]);
+	MDB_val k, d;
+	int mrc, rc = 0;
+
+	for (;;) {
+		mrc = mdb_cursor_get(c, &k, &d, MDB_NEXT);
+		if (mrc != 0)
+			break;
+		t->n_reads++;
+		if (k.mv_size != 2 * LS_ID_LEN || memcmp(k.mv_data, lot, LS_ID_LEN) != 0)
+			break;
+		if (d.mv_size != 1) {
+			rc = LS_ERR_STORE;
+			goto out;
+		}
+		if (cnt == cap) {
+			struct ls_kid *nv = malloc(2 * cap * sizeof(*nv));
+			if (nv == NULL) {
+				rc = LS_ERR_NOMEM;
+				goto out;
+			}
+			memcpy(nv, v, cnt * sizeof(*nv));
+			if (v != few)
+				free(v);
+			v = nv;
+			cap *= 2;
+		}
+		memcpy(v[cnt].id, (const uint8_t *)k.mv_data + LS_ID_LEN, LS_ID_LEN);
+		v[cnt].type = (enum ls_rtype) * (const uint8_t *)d.mv_data;
+		cnt++;
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND) {
+		rc = ls_store_err(mrc);
+		goto out;
+	}
+	if (cnt > 0) {
+		if ((kids = alloc(arg, cnt * sizeof(*kids))) == NULL) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(kids, v, cnt * sizeof(*kids));
+		n->kids = kids;
+	}
+	n->n_kids = cnt;
+	n->kids_loaded = true;
+out:
+	if (v != few)
+		free(v);
+	return rc;
+}
+
 int
-ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n,
-		    void *(*alloc)(void *arg, size_t n), void *arg)
+ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], bool with_kids,
+		    struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n), void *arg)
 {
 	struct ls_record *rec = NULL;
 	struct ls_lot_info li;
-	MDB_val v;
-	int rc = ls_txn_get(t, t->s->lots, lot, LS_ID_LEN, &v);
+	MDB_cursor *c = NULL;
+	MDB_val k = {LS_ID_LEN, (void *)(uintptr_t)lot}, v;
+	int mrc, rc;
 
 	memset(n, 0, sizeof(*n));
-	if (rc != 0)
-		return rc;
-	if (v.mv_size < LOT_VLEN)
-		return LS_ERR_STORE;
+	/* A read transaction keeps its cursor; a writer's ends with it. */
+	if (t->readonly && t->lots_cursor != NULL)
+		c = t->lots_cursor;
+	else if ((mrc = mdb_cursor_open(t->txn, t->s->lots, &c)) != 0)
+		return ls_store_err(mrc);
+	else if (t->readonly)
+		t->lots_cursor = c;
+	t->n_reads++;
+	t->n_seeks++;
+	if ((rc = ls_store_err(mdb_cursor_get(c, &k, &v, MDB_SET_KEY))) != 0)
+		goto out;
+	if (v.mv_size < LOT_VLEN) {
+		rc = LS_ERR_STORE;
+		goto out;
+	}
 	lot_info_get(v.mv_data, &li);
 	if (v.mv_size > LOT_VLEN) {
 		memcpy(n->id, lot, LS_ID_LEN);
 		n->li = li;
 		memcpy(n->author, li.maker, LS_KEY_LEN);
 		n->timestamp = li.timestamp;
-		return node_decode((const uint8_t *)v.mv_data + LOT_VLEN, v.mv_size - LOT_VLEN, n,
-				   alloc, arg);
+		rc = node_decode((const uint8_t *)v.mv_data + LOT_VLEN, v.mv_size - LOT_VLEN, n,
+				 alloc, arg);
+	} else {
+		/* A lot stored without its node (a branch's, or written by an
+		 * older build): the same node from its record. */
+		if ((rc = ls_txn_record(t, li.rec, &rec)) == 0 &&
+		    (rc = ls_lotnode_of_record(rec, &li, lot, n)) == 0)
+			rc = node_copy(n, alloc, arg);
+		ls_record_free(rec);
 	}
-	/* A lot stored without its node (a branch's, or written by an older
-	 * build): the same node from its record. */
-	if ((rc = ls_txn_record(t, li.rec, &rec)) != 0)
-		return rc;
-	if ((rc = ls_lotnode_of_record(rec, &li, lot, n)) == 0)
-		rc = node_copy(n, alloc, arg);
-	ls_record_free(rec);
+	/* Its children are the next keys: on the same page, most often. */
+	if (rc == 0 && with_kids)
+		rc = node_kids(t, c, lot, n, alloc, arg);
+out:
+	if (c != t->lots_cursor)
+		mdb_cursor_close(c);
 	return rc;
 }
 
@@ -927,7 +1006,23 @@ ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_l
 		return rc;
 	return ls_txn_put(t, t->s->labels, label, strlen(label), lot, LS_ID_LEN, 0);
 }
-/* ---- children: parent id || record id -> type u8 ---- */
+/* ---- children: parent id || record id -> type u8 ----
+ *
+ * What consumes or ships a lot (a transformation, a transfer of material)
+ * is kept in the lots table beside the lot's node, under lot id || record id
+ * (layout 7): the node's key is a prefix of its children's keys, so one
+ * cursor reads a lot's node and then its children on the same page, where
+ * a second table cost a second descent. The receipts of a transfer (and the
+ * sender's claim on a receipt) stay in the children table. Which table is a
+ * pure function of the child's type, so every node stores the same entries
+ * whatever order the records arrived in. */
+
+static MDB_dbi
+child_dbi(struct ls_txn *t, enum ls_rtype type)
+{
+	return type == LS_REC_TRANSFER || type == LS_REC_TRANSFORMATION ? t->s->lots
+									: t->s->children;
+}
 
 int
 ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], const uint8_t rec[LS_ID_LEN],
@@ -939,7 +1034,7 @@ ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], const uint8_
 		return 0; /* folding a branch: already in the tables */
 	memcpy(k, parent, LS_ID_LEN);
 	memcpy(k + LS_ID_LEN, rec, LS_ID_LEN);
-	return ls_txn_put(t, t->s->children, k, sizeof(k), &v, 1, 0);
+	return ls_txn_put(t, child_dbi(t, type), k, sizeof(k), &v, 1, 0);
 }
 
 struct typed_scan {
@@ -955,6 +1050,8 @@ typed_one(void *arg, const MDB_val *k, const MDB_val *v)
 {
 	struct typed_scan *ts = arg;
 
+	if (k->mv_size == LS_ID_LEN)
+		return 0; /* the lot's node: its children follow */
 	if (k->mv_size != 2 * LS_ID_LEN)
 		return LS_ERR_STORE;
 	if (ts->n == ts->cap) {
@@ -977,12 +1074,12 @@ typed_one(void *arg, const MDB_val *k, const MDB_val *v)
 }
 
 int
-ls_txn_children_typed(struct ls_txn *t, const uint8_t key[32],
-		      int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN], enum ls_rtype type),
-		      void *arg)
+ls_txn_lot_children_typed(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
+			  int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN], enum ls_rtype type),
+			  void *arg)
 {
 	struct typed_scan ts = {fn, arg, NULL, NULL, 0, 0};
-	int rc = scan(t, t->s->children, key, LS_ID_LEN, typed_one, &ts);
+	int rc = scan(t, t->s->lots, lot, LS_ID_LEN, typed_one, &ts);
 
 	for (size_t i = 0; rc == 0 && i < ts.n; i++)
 		rc = fn(arg, ts.ids[i], ts.types[i]);
@@ -994,7 +1091,8 @@ ls_txn_children_typed(struct ls_txn *t, const uint8_t key[32],
 struct idlist {
 	uint8_t (*v)[LS_ID_LEN];
 	size_t n;
-	size_t off; /* where the id is in the key */
+	size_t off;      /* where the id is in the key */
+	size_t skip_len; /* keys of this length are passed over (0: none) */
 };
 
 static int
@@ -1004,6 +1102,8 @@ collect_id(void *arg, const MDB_val *k, const MDB_val *v)
 	uint8_t(*nv)[LS_ID_LEN];
 
 	(void)v;
+	if (l->skip_len != 0 && k->mv_size == l->skip_len)
+		return 0;
 	if (k->mv_size != l->off + LS_ID_LEN)
 		return LS_ERR_STORE;
 	if ((nv = realloc(l->v, (l->n + 1) * LS_ID_LEN)) == NULL)
@@ -1019,7 +1119,7 @@ static int
 ids_each(struct ls_txn *t, MDB_dbi dbi, const uint8_t *prefix, size_t klen, size_t off,
 	 int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg)
 {
-	struct idlist l = {NULL, 0, off};
+	struct idlist l = {NULL, 0, off, dbi == t->s->lots ? LS_ID_LEN : 0};
 	int rc = scan(t, dbi, prefix, klen, collect_id, &l);
 
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
@@ -1033,6 +1133,13 @@ ls_txn_children(struct ls_txn *t, const uint8_t key[32],
 		int (*fn)(void *arg, const uint8_t rec[32]), void *arg)
 {
 	return ids_each(t, t->s->children, key, LS_ID_LEN, LS_ID_LEN, fn, arg);
+}
+
+int
+ls_txn_lot_children(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
+		    int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN]), void *arg)
+{
+	return ids_each(t, t->s->lots, lot, LS_ID_LEN, LS_ID_LEN, fn, arg);
 }
 
 static int
@@ -1169,7 +1276,7 @@ int
 ls_txn_all_revocations_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t rev[LS_ID_LEN]),
 			    void *arg)
 {
-	struct idlist l = {NULL, 0, 0};
+	struct idlist l = {NULL, 0, 0, 0};
 	int rc = scan(t, t->s->revoked, NULL, 0, rev_id_one, &l);
 
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
@@ -1229,7 +1336,7 @@ collect_val(void *arg, const MDB_val *k, const MDB_val *v)
 int
 ls_txn_licenses_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg)
 {
-	struct idlist l = {NULL, 0, 0};
+	struct idlist l = {NULL, 0, 0, 0};
 	int rc = scan(t, t->s->licnum, NULL, 0, collect_val, &l);
 
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
@@ -1277,11 +1384,52 @@ tech_one(void *arg, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+struct techs_dated {
+	size_t n;
+	uint64_t *ts;
+	uint8_t (*ids)[LS_ID_LEN];
+};
+
+static int
+tech_dated(void *arg, const MDB_val *k, const MDB_val *v)
+{
+	struct techs_dated *d = arg;
+	uint64_t *nt;
+	uint8_t(*ni)[LS_ID_LEN];
+
+	(void)v;
+	if (k->mv_size != LS_KEY_LEN + 8 + LS_ID_LEN)
+		return LS_ERR_STORE;
+	if ((nt = realloc(d->ts, (d->n + 1) * sizeof(*nt))) == NULL)
+		return LS_ERR_NOMEM;
+	d->ts = nt;
+	if ((ni = realloc(d->ids, (d->n + 1) * LS_ID_LEN)) == NULL)
+		return LS_ERR_NOMEM;
+	d->ids = ni;
+	d->ts[d->n] = ls_be64_get((const uint8_t *)k->mv_data + LS_KEY_LEN);
+	memcpy(d->ids[d->n++], (const uint8_t *)k->mv_data + LS_KEY_LEN + 8, LS_ID_LEN);
+	return 0;
+}
+
+int
+ls_txn_techs_dated(struct ls_txn *t, const uint8_t to[LS_KEY_LEN],
+		   int (*fn)(void *arg, uint64_t ts, const uint8_t transfer[LS_ID_LEN]), void *arg)
+{
+	struct techs_dated d = {0, NULL, NULL};
+	int rc = scan(t, t->s->techs, to, LS_KEY_LEN, tech_dated, &d);
+
+	for (size_t i = 0; rc == 0 && i < d.n; i++)
+		rc = fn(arg, d.ts[i], d.ids[i]);
+	free(d.ts);
+	free(d.ids);
+	return rc;
+}
+
 int
 ls_txn_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
 		  int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg)
 {
-	struct techs_scan ts = {before, {NULL, 0, 0}};
+	struct techs_scan ts = {before, {NULL, 0, 0, 0}};
 	int rc = scan(t, t->s->techs, to, LS_KEY_LEN, tech_one, &ts);
 
 	if (rc == 1)
@@ -1365,6 +1513,7 @@ ls_txn_evidence_first(struct ls_txn *t, const uint8_t author[LS_KEY_LEN], uint64
 		return ls_store_err(mrc);
 	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	t->n_reads++;
+	t->n_seeks++;
 	if (mrc != 0 || k.mv_size != LS_KEY_LEN + 8 || memcmp(k.mv_data, author, LS_KEY_LEN) != 0) {
 		mdb_cursor_close(c);
 		return mrc != 0 && mrc != MDB_NOTFOUND ? ls_store_err(mrc) : LS_ERR_NOT_FOUND;

@@ -68,6 +68,16 @@ grow(void **v, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+/* snprintf(dst, n, "%s", src) without the format: twice per node. */
+static void
+str_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strnlen(src, n - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 static int
 add_node(struct tr *x, const struct ls_lotnode *ln)
 {
@@ -80,8 +90,8 @@ add_node(struct tr *x, const struct ls_lotnode *ln)
 	n = &t->nodes[t->n_nodes++];
 	memset(n, 0, sizeof(*n));
 	memcpy(n->id, ln->id, 32);
-	snprintf(n->label, sizeof(n->label), "%s", ln->label);
-	snprintf(n->category, sizeof(n->category), "%s", ln->category);
+	str_copy(n->label, sizeof(n->label), ln->label);
+	str_copy(n->category, sizeof(n->category), ln->category);
 	n->grams = ln->grams;
 	memcpy(n->holder, ln->li.maker, 32);
 	memcpy(n->record, ln->li.rec, 32);
@@ -257,6 +267,7 @@ ls_trace(struct ls_store *s, const uint8_t lot[LS_ID_LEN], bool down, struct ls_
 	x.down = down;
 	if ((rc = ls_qcache_begin(&txn)) != 0 || (rc = ls_txn_lot(&txn, lot, &li)) != 0)
 		goto out;
+	ls_qcache_want_kids(&txn);
 	x.mark = ls_qcache_mark_new(&txn);
 	if (!down && (x.inputs_drawn = ls_idmap_new()) == NULL) {
 		rc = LS_ERR_NOMEM;
@@ -295,6 +306,7 @@ out:
 	ls_idmap_free(&x.inputs_drawn);
 	t->cost.records = txn.n_records;
 	t->cost.reads = txn.n_reads;
+	t->cost.seeks = txn.n_seeks;
 	ls_txn_abort(&txn);
 	if (rc != 0)
 		ls_trace_release(t);
@@ -428,7 +440,8 @@ want_lot(struct bundle *b, const uint8_t lot[32])
 	if ((b->rc = ls_idmap_put(b->lots, lot, (void *)1)) != 0)
 		return;
 	want(b, li.rec);
-	if (b->rc == 0 && (rc = ls_txn_children(b->t, lot, want_transfer, b)) != 0 && b->rc == 0)
+	if (b->rc == 0 && (rc = ls_txn_lot_children(b->t, lot, want_transfer, b)) != 0 &&
+	    b->rc == 0)
 		b->rc = rc;
 }
 
@@ -582,7 +595,7 @@ bundle_walk(struct bundle *b, const uint8_t lot[LS_ID_LEN])
 	/* The trust anchors' feeds: every chain of certificates starts there. */
 	for (size_t i = 0; b->feeds != NULL && i < t->s->n_anchors && b->rc == 0; i++)
 		want_feed(b, t->s->anchors[i]);
-	if ((rc = ls_txn_children(t, lot, want_child, b)) != 0 ||
+	if ((rc = ls_txn_lot_children(t, lot, want_child, b)) != 0 ||
 	    (rc = ls_txn_policies_each(t, want_child, b)) != 0 ||
 	    (rc = ls_txn_all_revocations_each(t, want_child, b)) != 0)
 		return b->rc ? b->rc : rc;

@@ -411,7 +411,9 @@ ancestors(struct ls_txn *t, const uint8_t lot[32], const struct ls_lotnode ***ou
 		ln = q[head++];
 		for (size_t i = 0; ln->li.index != LS_LOT_REGISTRATION && i < ln->n_inputs; i++) {
 			const struct ls_lotnode *in;
-			if ((rc = ls_txn_lotnode(t, ln->inputs[i].lot, &in, &owned)) != 0)
+			/* Followed as the memo's pointer once looked up (the
+			 * custody walk before has looked most up). */
+			if ((rc = ls_lotnode_input(t, ln, i, &in)) != 0)
 				break;
 			if (!ls_lotnode_mark(in, gen))
 				continue;
@@ -1075,6 +1077,7 @@ ls_transfer_judge(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 			goto out;
 		own_qc = true;
 	}
+	ls_qcache_want_kids(t);
 	if ((p.cmemo = ls_idmap_new()) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
@@ -1816,6 +1819,7 @@ question_open(struct ls_store *s, const uint8_t lot[32], struct question *x)
 	x->open = true;
 	if ((rc = ls_qcache_begin(&x->t)) != 0)
 		return rc;
+	ls_qcache_want_kids(&x->t);
 	if ((x->p.cmemo = ls_idmap_new()) == NULL)
 		return LS_ERR_NOMEM;
 	if ((rc = ls_txn_lot(&x->t, lot, &x->li)) != 0 || (rc = policies_load(&x->t, &x->ps)) != 0)
@@ -1836,6 +1840,7 @@ question_cost(const struct question *x, struct ls_verdict *v)
 {
 	v->cost.records = x->t.n_records;
 	v->cost.reads = x->t.n_reads;
+	v->cost.seeks = x->t.n_seeks;
 }
 
 static void

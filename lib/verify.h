@@ -59,6 +59,10 @@ struct ls_verdict_part;
 struct ls_read_cost {
 	uint64_t records;
 	uint64_t reads;
+	/* Of the reads, those that descend a table's tree from its root (a
+	 * point read, a cursor's first positioning): the rest step to the next
+	 * key, on the same page most often. */
+	uint64_t seeks;
 };
 
 struct ls_verdict {

@@ -27,6 +27,14 @@ void ls_bump_free(struct ls_bump **b);
  * memo the accessors below still answer, with owned copies.
  */
 int ls_qcache_begin(struct ls_txn *t);
+/* The memo's questions walk lots' children (provenance, custody, trace): a
+ * node is read with them, by the cursor that read it (ls_txn_lot_kids then
+ * reads nothing). Origin does not ask for them. */
+void ls_qcache_want_kids(struct ls_txn *t);
+/* ls_txn_techs_each through the memo: every technology transfer to `to`
+ * read once per question (without a memo: the table, each time). */
+int ls_qcache_techs_each(struct ls_txn *t, const uint8_t to[LS_KEY_LEN], uint64_t before,
+			 int (*fn)(void *arg, const uint8_t transfer[LS_ID_LEN]), void *arg);
 void ls_qcache_end(struct ls_txn *t);
 
 struct ls_kids {
@@ -45,8 +53,8 @@ void ls_lotnode_def(const struct ls_lotnode *n, struct ls_lotdef *d);
 /* The making record's header (id, author, timestamp, certificate, type;
  * no body): what ls_author_check and ls_record_time read of a lot record. */
 void ls_lotnode_header(const struct ls_lotnode *n, struct ls_record *r);
-/* The records in the children table under parent (a lot: what consumes or
- * ships it; a transfer: its receipts), in key order, with their types. */
+/* The records that consume or ship lot parent, in key order (record id),
+ * with their types. */
 int ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kids *out);
 /* The same for lot node n, kept in the node by the memo. */
 int ls_txn_lot_kids(struct ls_txn *t, const struct ls_lotnode *n, struct ls_kids *out);

@@ -1122,7 +1122,9 @@ cmd_verify(int argc, char **argv)
 			    "figures: ancestors, provenance_ms, export_ms, origin_ms, trace_ms\n"
 			    "(and each as *_cpu_ms, the asking thread's CPU time);\n"
 			    "verify_{provenance,export,origin,trace}_{records_read,table_reads,\n"
-			    "reads_per_ancestor}: what each question read (the cost model).\n"
+			    "reads_per_ancestor,seeks_per_ancestor}: what each question read\n"
+			    "(the cost model; a seek descends a table's tree from its root, the\n"
+			    "other reads step to the next key).\n"
 			    "-b: the log is sealed every 1000 records into a checkpoint cosigned\n"
 			    "by 3 witnesses; then the lot's bundle is written three ways (plain;\n"
 			    "with its log proof, the authority feeds as records name them; with\n"
@@ -1274,6 +1276,8 @@ cmd_verify(int argc, char **argv)
 			       (unsigned long long)cs[i]->reads);
 			printf("verify_%s_reads_per_ancestor %.2f reads\n", names[i],
 			       (double)cs[i]->reads / (double)n);
+			printf("verify_%s_seeks_per_ancestor %.2f seeks\n", names[i],
+			       (double)cs[i]->seeks / (double)n);
 		}
 	}
 	if (bundles) {
