@@ -151,26 +151,26 @@ fuzz: $(FUZZ_DIR)/fuzz_envelope $(FUZZ_DIR)/fuzz_gossip $(FUZZ_DIR)/fuzz_note $(
 $(FUZZ_DIR)/fuzz_note: tests/fuzz/fuzz_note.c lib/note.c lib/note.h lib/tlog.c lib/tlog.h lib/err.c \
 		lib/util.c
 	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
 		-o $@ $< lib/note.c lib/tlog.c lib/err.c lib/util.c $(PKG_LIBS)
 # The log proof's decoder and check, instrumented; the rest of the library
 # (the check names the store's and the verdict's functions) from the archive.
 $(FUZZ_DIR)/fuzz_logproof: tests/fuzz/fuzz_logproof.c lib/logproof.c lib/note.c lib/tlog.c \
 		lib/pbuf.c $(LIB_A)
 	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -I$(GEN) \
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Ilib -I$(GEN) \
 		$(PKG_CFLAGS) -o $@ $< lib/logproof.c lib/note.c lib/tlog.c lib/pbuf.c $(LIB_A) \
 		$(PKG_LIBS) -lpthread
 $(FUZZ_DIR)/fuzz_gossip: tests/fuzz/fuzz_gossip.c lib/gossip.c lib/gossip.h lib/pbuf.c lib/err.c $(PROTOS)
 	@mkdir -p $(FUZZ_DIR)/gen
 	$(PROTOC_C) --c_out=$(FUZZ_DIR)/gen -Iproto $(PROTOS)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -I$(FUZZ_DIR)/gen \
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Ilib -I$(FUZZ_DIR)/gen \
 		$(PKG_CFLAGS) -o $@ $< lib/gossip.c lib/pbuf.c lib/err.c lib/util.c \
 		$(FUZZ_DIR)/gen/gossip.pb-c.c $(PKG_LIBS)
 $(FUZZ_DIR)/fuzz_envelope: tests/fuzz/fuzz_envelope.c $(wildcard lib/*.c lib/*.h) $(PROTOS)
 	@mkdir -p $(FUZZ_DIR)/gen
 	$(PROTOC_C) --c_out=$(FUZZ_DIR)/gen -Iproto $(PROTOS)
-	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib -I$(FUZZ_DIR)/gen \
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Ilib -I$(FUZZ_DIR)/gen \
 		$(PKG_CFLAGS) -o $@ $< lib/record.c lib/country.c lib/pbuf.c lib/err.c lib/util.c \
 		$(FUZZ_DIR)/gen/lodestone.pb-c.c \
 		$(PKG_LIBS)

@@ -359,10 +359,12 @@ split_copy(const Lodestone__SplitView *x, struct ls_lp_split *y, size_t i, struc
 	if ((y->note_a = malloc(x->note_a.len + 1)) == NULL ||
 	    (y->note_b = malloc(x->note_b.len + 1)) == NULL)
 		return LS_ERR_NOMEM;
-	memcpy(y->note_a, x->note_a.data, x->note_a.len);
+	if (x->note_a.len != 0) /* an empty field may have no data at all */
+		memcpy(y->note_a, x->note_a.data, x->note_a.len);
 	y->note_a[x->note_a.len] = '\0';
 	y->la = x->note_a.len;
-	memcpy(y->note_b, x->note_b.data, x->note_b.len);
+	if (x->note_b.len != 0)
+		memcpy(y->note_b, x->note_b.data, x->note_b.len);
 	y->note_b[x->note_b.len] = '\0';
 	y->lb = x->note_b.len;
 	y->has_old_root = x->has_old_root;
