@@ -1320,6 +1320,8 @@ cmd_status(struct cli *c, int argc, char **argv)
 					    p->refused_reason[0] ? json_string(p->refused_reason)
 								 : json_null());
 			json_object_set_new(x, "distrusted", json_boolean(p->distrusted));
+			json_object_set_new(x, "dropped", json_integer((json_int_t)p->dropped));
+			json_object_set_new(x, "throttled", json_integer((json_int_t)p->throttled));
 			json_object_set_new(x, "cosign_rtt_us",
 					    p->cosign_rtt_us
 						? json_integer((json_int_t)p->cosign_rtt_us)
@@ -1411,6 +1413,11 @@ cmd_status(struct cli *c, int argc, char **argv)
 			       p->last_sync ? ls_time_format(p->last_sync, tbuf, sizeof(tbuf))
 					    : "never",
 			       p->received, p->rejected);
+			if (p->dropped != 0 || p->throttled != 0)
+				printf("    over its bounds: %" PRIu64
+				       " messages dropped (rate), %" PRIu64
+				       " records dropped (verification budget)\n",
+				       p->dropped, p->throttled);
 			if (p->witness_vkey[0] == '\0')
 				continue;
 			printf("    witness %s: cosigned our %" PRIu64 "%s%s, refused %" PRIu64

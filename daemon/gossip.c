@@ -53,15 +53,20 @@
 #include "lodestoned.h"
 #include "util.h"
 
-#define ZAP_ENDPOINT     "inproc://zeromq.zap.01"
-#define ZAP_DOMAIN       "lodestone"
-#define GOSSIP_HWM       64    /* messages queued per peer each way */
-#define BATCH_MSGS       128   /* messages held for one commit */
-#define PULLS_MAX        16384 /* feeds queued to pull from one peer */
-#define MSG_RATE         1000  /* messages per second per peer ... */
-#define MSG_BURST        2000  /* ... with this burst */
-#define REQ_RATE         200   /* requests (sync, heads, pull) per second per peer */
-#define REQ_BURST        400
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN   "lodestone"
+#define GOSSIP_HWM   64    /* messages queued per peer each way */
+#define BATCH_MSGS   128   /* messages held for one commit */
+#define PULLS_MAX    16384 /* feeds queued to pull from one peer */
+#define MSG_RATE     1000  /* messages per second per peer ... */
+#define MSG_BURST    2000  /* ... with this burst */
+#define REQ_RATE     200   /* requests (sync, heads, pull) per second per peer */
+#define REQ_BURST    400
+/* Records a peer may make this node check per second (each a signature
+ * check or at least a lookup): beyond it they are dropped and counted
+ * (status: throttled); anti-entropy fetches them again later. */
+#define REC_RATE         10000
+#define REC_BURST        20000
 #define RETRY_MS         200   /* a Sync that could not be sent is retried this soon */
 #define LOG_EVERY_MS     10000 /* a noisy peer's faults are logged this often */
 #define REFUSED_MEMORY   16    /* refused keys remembered to keep the log short */
@@ -110,7 +115,8 @@ struct gpeer {
 	uint64_t last_rx_ms;      /* monotonic; 0: never heard */
 	uint64_t last_sync;       /* wall clock seconds; 0: never */
 	uint64_t next_sync_ms;    /* dialled peers: when to send the next Sync */
-	uint64_t received, rejected, dropped;
+	uint64_t received, rejected, dropped, throttled;
+	struct bucket recs; /* its records' verification budget */
 	/* a long sync's progress in the log (sync_progress) */
 	uint64_t sync_got, sync_start_ms, sync_logged_ms, sync_logged_got;
 	struct bucket msgs, reqs;
@@ -222,8 +228,17 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static bool bucket_take_n(struct bucket *b, double rate, double burst, uint64_t t, double n);
+
 static bool
 bucket_take(struct bucket *b, double rate, double burst, uint64_t t)
+{
+	return bucket_take_n(b, rate, burst, t, 1.0);
+}
+
+/* n tokens at once, or none. */
+static bool
+bucket_take_n(struct bucket *b, double rate, double burst, uint64_t t, double n)
 {
 	if (b->at_ms == 0) {
 		b->tokens = burst;
@@ -233,9 +248,9 @@ bucket_take(struct bucket *b, double rate, double burst, uint64_t t)
 			b->tokens = burst;
 	}
 	b->at_ms = t;
-	if (b->tokens < 1.0)
+	if (b->tokens < n)
 		return false;
-	b->tokens -= 1.0;
+	b->tokens -= n;
 	return true;
 }
 
@@ -1712,6 +1727,12 @@ handle(struct lsd_gossip *g, struct lsd_batch *b, const struct chan *c, const ui
 	case LS_GOSSIP_PUSH:
 		if (m->kind == LS_GOSSIP_RECORDS)
 			on_records(g, c, m);
+		if (m->n_envs > 0 &&
+		    !bucket_take_n(&p->recs, REC_RATE, REC_BURST, t, (double)m->n_envs)) {
+			p->throttled += m->n_envs;
+			peer_fault(p, "over its verification budget; records dropped", NULL);
+			break;
+		}
 		if (m->n_envs > 0) {
 			p->received += m->n_envs;
 			lsd_batch_add(b, &g->side, p, m->envs, m->lens, m->n_envs);
@@ -2233,6 +2254,8 @@ lsd_gossip_peers(struct lsd_gossip *g, struct ls_api_peer **out, size_t *n)
 		a->cosigned_size = p->o_size;
 		a->cosigned_time = p->o_time;
 		a->cosign_rtt_us = p->o_rtt_us;
+		a->dropped = p->dropped;
+		a->throttled = p->throttled;
 		a->refused_ours = p->o_refused;
 		snprintf(a->refusal, sizeof(a->refusal), "%s", p->o_reason);
 		a->cosigned_theirs = p->w_cosigned;

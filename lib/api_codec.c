@@ -1168,6 +1168,10 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 		ps[i].distrusted = x->distrusted;
 		ps[i].has_cosign_rtt_us = x->cosign_rtt_us != 0;
 		ps[i].cosign_rtt_us = x->cosign_rtt_us;
+		ps[i].has_dropped = x->dropped != 0;
+		ps[i].dropped = x->dropped;
+		ps[i].has_throttled = x->throttled != 0;
+		ps[i].throttled = x->throttled;
 		pp[i] = &ps[i];
 	}
 	s->n_peers = st->n_peers;
@@ -1933,6 +1937,8 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 		y->refused_theirs = x->refused_theirs;
 		y->distrusted = x->has_distrusted && x->distrusted;
 		y->cosign_rtt_us = x->cosign_rtt_us;
+		y->dropped = x->dropped;
+		y->throttled = x->throttled;
 	}
 	if ((rc = check_count(s->n_split_views, LS_API_SPLITS_MAX, "status split views", ctx)) != 0)
 		return rc;

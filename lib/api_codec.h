@@ -242,6 +242,8 @@ struct ls_api_peer {
 	char refused_reason[LS_API_REASON_MAX]; /* our last refusal */
 	bool distrusted;
 	uint64_t cosign_rtt_us; /* its last cosignature's round trip; 0: none */
+	uint64_t dropped;       /* its messages dropped over its message or request rate */
+	uint64_t throttled;     /* its records dropped over its verification budget */
 };
 
 #define LS_API_SPLITS_MAX 256 /* split views in a status */

@@ -848,6 +848,33 @@ test_gossip_hostile_peer_survived(void **state)
 		struct node *one[] = {&a};
 		wait_records(one, 1, 3); /* the certificate and both lots */
 	}
+
+	/* 8. a flood of records (forged: each would cost a signature check)
+	 * past the peer's verification budget: the excess is dropped and
+	 * counted, shown in status, and the daemon goes on answering */
+	{
+		const uint8_t *envs[LS_GOSSIP_RECORDS_MAX];
+		size_t lens[LS_GOSSIP_RECORDS_MAX];
+		for (size_t i = 0; i < LS_GOSSIP_RECORDS_MAX; i++) {
+			envs[i] = forged.buf;
+			lens[i] = forged.len;
+		}
+		msg = (struct ls_gossip_msg){.kind = LS_GOSSIP_PUSH,
+					     .n_envs = LS_GOSSIP_RECORDS_MAX,
+					     .envs = envs,
+					     .lens = lens};
+		for (int i = 0; i < 120; i++)
+			assert_true(peer_send(s, &msg));
+	}
+	assert_true(peer_ping(s, 30000));
+	for (int i = 0; i < 100 && node_peer(&a, evil->kp->pk).throttled == 0; i++)
+		usleep(100 * 1000);
+	p = node_peer(&a, evil->kp->pk);
+	assert_true(p.throttled > 0);
+	assert_true(p.throttled <= 120 * LS_GOSSIP_RECORDS_MAX - 20000);
+	assert_true(node_status(&a, &st));
+	assert_int_equal(st.stats.records, 3); /* nothing of the flood got in */
+	ls_api_status_release(&st);
 	peer_close(w, s);
 	node_stop(&a, SIGTERM);
 	node_free(&a);
