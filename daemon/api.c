@@ -47,6 +47,7 @@
 #define RCV_QUEUE       32    /* messages queued per client connection */
 #define DRAIN_MAX       10000 /* messages read in one dispatch: others wait */
 #define POOL_PER_READER 64    /* requests in the pool per reader thread */
+#define POOL_PER_CONN   64    /* of them one connection may have: one reader's share */
 #define GATE_POLL_MS    5     /* the test hook's poll (LODESTONED_TEST_HOLD_READS) */
 #define READER_NICE     10    /* reader threads' nice, relative to none */
 
@@ -65,6 +66,13 @@ struct waiter {
 struct job {
 	struct route route;
 	struct ls_api_request req;
+};
+
+/* A connection's questions in the pool, by its ROUTER identity. */
+struct conn_use {
+	uint8_t id[ROUTE_FRAME_MAX];
+	size_t len;
+	size_t n;
 };
 
 /* One reader thread and its socket (made and closed by the main thread,
@@ -98,7 +106,9 @@ struct lsd_api {
 	/* under mu: */
 	struct job *ring; /* cap queued jobs, from head */
 	size_t cap, head, n;
-	size_t inflight; /* in the pool: queued, running or answer not forwarded */
+	size_t inflight;        /* in the pool: queued, running or answer not forwarded */
+	struct conn_use *conns; /* connections with questions in the pool (cap entries) */
+	size_t n_conns;
 	bool stop;
 };
 
@@ -687,16 +697,53 @@ job_release(struct job *j)
  * Takes a read into the pool (route and req are taken). LS_ERR_OVERLOADED
  * when the pool is full (nothing taken).
  */
-static int
-pool_add(struct lsd_api *s, struct route *route, struct ls_api_request *req)
+/* The pool's count of connection id (called with mu held); NULL if none. */
+static struct conn_use *
+conn_find(struct lsd_api *s, const void *id, size_t len)
 {
+	for (size_t i = 0; i < s->n_conns; i++)
+		if (s->conns[i].len == len && memcmp(s->conns[i].id, id, len) == 0)
+			return &s->conns[i];
+	return NULL;
+}
+
+/* One question of connection id has left the pool (mu held). */
+static void
+conn_done(struct lsd_api *s, const void *id, size_t len)
+{
+	struct conn_use *c = conn_find(s, id, len);
+
+	if (c != NULL && --c->n == 0)
+		*c = s->conns[--s->n_conns];
+}
+
+static int
+pool_add(struct lsd_api *s, struct route *route, struct ls_api_request *req, bool *conn_full)
+{
+	const void *id = route->n > 0 ? zmq_msg_data(&route->frames[0]) : "";
+	size_t len = route->n > 0 ? zmq_msg_size(&route->frames[0]) : 0;
+	struct conn_use *c;
 	struct job *j;
 
+	*conn_full = false;
 	pthread_mutex_lock(&s->mu);
 	if (s->inflight >= s->cap) {
 		pthread_mutex_unlock(&s->mu);
 		return LS_ERR_OVERLOADED;
 	}
+	/* one connection holds at most one reader's share of the pool */
+	if ((c = conn_find(s, id, len)) != NULL && c->n >= POOL_PER_CONN) {
+		*conn_full = true;
+		pthread_mutex_unlock(&s->mu);
+		return LS_ERR_OVERLOADED;
+	}
+	if (c == NULL) { /* n_conns < cap: each entry has a question in the pool */
+		c = &s->conns[s->n_conns++];
+		memcpy(c->id, id, len);
+		c->len = len;
+		c->n = 0;
+	}
+	c->n++;
 	j = &s->ring[(s->head + s->n) % s->cap];
 	route_move(&j->route, route);
 	j->req = *req;
@@ -761,6 +808,9 @@ reader_main(void *arg)
 			/* nothing for the main thread to forward: free the slot */
 			pthread_mutex_lock(&s->mu);
 			s->inflight--;
+			if (j.route.n > 0)
+				conn_done(s, zmq_msg_data(&j.route.frames[0]),
+					  zmq_msg_size(&j.route.frames[0]));
 			pthread_mutex_unlock(&s->mu);
 		}
 		ls_api_response_release(&resp);
@@ -786,6 +836,10 @@ forward(struct lsd_api *s)
 			zmq_msg_close(&m);
 			break;
 		}
+		/* the first part is the connection: its question leaves the pool */
+		pthread_mutex_lock(&s->mu);
+		conn_done(s, zmq_msg_data(&m), zmq_msg_size(&m));
+		pthread_mutex_unlock(&s->mu);
 		/* a multipart message arrives whole: its parts are all there */
 		for (;;) {
 			int more = zmq_msg_more(&m);
@@ -832,6 +886,7 @@ pool_open(struct lsd_api *s, void *zctx, unsigned n, struct ls_err_ctx *ctx)
 	s->sync_made = true;
 	s->cap = (size_t)n * POOL_PER_READER;
 	if ((s->ring = calloc(s->cap, sizeof(*s->ring))) == NULL ||
+	    (s->conns = calloc(s->cap, sizeof(*s->conns))) == NULL ||
 	    (s->readers = calloc(n, sizeof(*s->readers))) == NULL)
 		return LS_ERR_NOMEM;
 	s->n_readers = n;
@@ -886,6 +941,7 @@ pool_close(struct lsd_api *s)
 		zmq_close(s->pull);
 	free(s->readers);
 	free(s->ring);
+	free(s->conns);
 	pthread_cond_destroy(&s->gate_cv);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
@@ -978,15 +1034,23 @@ handle(struct lsd_api *s, struct lsd_batch *b, struct route *route, zmq_msg_t *p
 		return;
 	}
 	if (s->n_readers > 0 && !on_main_thread(req.kind)) {
-		if (pool_add(s, route, &req) == 0)
+		bool conn_full;
+		if (pool_add(s, route, &req, &conn_full) == 0)
 			return;
 		forward(s); /* answers waiting to go free their slots */
-		if (pool_add(s, route, &req) == 0)
+		if (pool_add(s, route, &req, &conn_full) == 0)
 			return;
-		rc = ls_err_set(&ctx, LS_ERR_OVERLOADED,
-				"lodestoned is busy: %zu queries are waiting or running on %u "
-				"reader thread(s); try again",
-				s->cap, s->n_readers);
+		if (conn_full)
+			rc =
+			    ls_err_set(&ctx, LS_ERR_OVERLOADED,
+				       "lodestoned is busy: this connection has %d queries waiting "
+				       "or running, its share; try again",
+				       POOL_PER_CONN);
+		else
+			rc = ls_err_set(&ctx, LS_ERR_OVERLOADED,
+					"lodestoned is busy: %zu queries are waiting or running on "
+					"%u reader thread(s); try again",
+					s->cap, s->n_readers);
 		log_debug("api: %s request refused: %s", ls_api_kind_name(req.kind), ctx.msg);
 	} else {
 		/* On this thread a read holds up the batch: commit and answer the

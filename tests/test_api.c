@@ -2214,6 +2214,48 @@ test_api_readers(void **state)
 	assert_int_equal(stop(lv->pid, SIGTERM), 0);
 	lv->pid = 0;
 
+	/* One connection's share: with 2 readers (a pool of 2 * POOL_CAP), one
+	 * connection gets POOL_CAP in and the next are refused as its share,
+	 * while another connection still gets in. */
+	lv->pid = spawn_readers(lv, log_path, "2", gate);
+	assert_true(wait_ready(lv));
+	zctx = zmq_ctx_new();
+	touch(gate);
+	d = zsock(zctx, ZMQ_DEALER, lv->endpoint);
+	for (int i = 0; i < POOL_CAP + OVER; i++)
+		send_req(d, true, &get);
+	for (int i = 0; i < OVER; i++) {
+		assert_true(recv_answer(d, true, 30000, &buf, &len));
+		assert_int_equal(answer_error(buf, len, LS_API_GET, msg, sizeof(msg)),
+				 LS_ERR_OVERLOADED);
+		assert_non_null(strstr(msg, "this connection"));
+		free(buf);
+	}
+	{
+		void *d2 = zsock(zctx, ZMQ_DEALER, lv->endpoint);
+		send_req(d2, true, &get);
+		assert_false(recv_answer(d2, true, 300, &buf, &len)); /* taken, held */
+		unlink(gate);
+		assert_true(recv_answer(d2, true, 30000, &buf, &len));
+		assert_int_equal(answer_error(buf, len, LS_API_GET, NULL, 0), 0);
+		free(buf);
+		zmq_close(d2);
+	}
+	for (int i = 0; i < POOL_CAP; i++) {
+		assert_true(recv_answer(d, true, 30000, &buf, &len));
+		assert_int_equal(answer_error(buf, len, LS_API_GET, NULL, 0), 0);
+		free(buf);
+	}
+	/* the share is given back: the connection gets in again */
+	send_req(d, true, &get);
+	assert_true(recv_answer(d, true, 30000, &buf, &len));
+	assert_int_equal(answer_error(buf, len, LS_API_GET, NULL, 0), 0);
+	free(buf);
+	zmq_close(d);
+	zmq_ctx_term(zctx);
+	assert_int_equal(stop(lv->pid, SIGTERM), 0);
+	lv->pid = 0;
+
 	for (size_t i = 0; i < n_reqs; i++)
 		free(want[i]);
 	for (int i = 0; i <= DEEP; i++)
