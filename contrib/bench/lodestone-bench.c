@@ -948,6 +948,26 @@ make_step(struct signer *p, const uint8_t in[LS_ID_LEN], uint64_t g, size_t i, s
 	return rc;
 }
 
+/*
+ * A chain of n lots of p: a registration at it[0], then n - 1
+ * transformations (it[1] .. it[n - 1]), each consuming all of the lot
+ * before; the last lot's id into last.
+ */
+static int
+make_chain(struct signer *p, struct item *it, size_t n, uint8_t last[LS_ID_LEN])
+{
+	struct ls_record *r = NULL;
+
+	if (make_lot(p, 0, &it[0]) != 0 || ls_record_decode(it[0].env, it[0].len, &r, NULL) != 0)
+		return -1;
+	memcpy(last, r->id, LS_ID_LEN);
+	ls_record_free(r);
+	for (size_t i = 1; i < n; i++)
+		if (make_step(p, last, 25000000, i, &it[i], last) != 0)
+			return -1;
+	return 0;
+}
+
 /* ---- verify -b: bundles of the lot, proven in a witnessed log ---- */
 
 #define BENCH_WITNESSES 3
@@ -1155,18 +1175,8 @@ cmd_verify(int argc, char **argv)
 		if (make_cert(auth, &other, &items[1 + i]) != 0)
 			goto out;
 	}
-	if (make_lot(p, 0, &items[n_certs + 1]) != 0)
+	if (make_chain(p, &items[n_certs + 1], n, lot) != 0)
 		goto out;
-	{
-		struct ls_record *r = NULL;
-		if (ls_record_decode(items[n_certs + 1].env, items[n_certs + 1].len, &r, NULL) != 0)
-			goto out;
-		memcpy(lot, r->id, LS_ID_LEN);
-		ls_record_free(r);
-	}
-	for (size_t i = 1; i < n; i++)
-		if (make_step(p, lot, 25000000, i, &items[n_certs + i + 1], lot) != 0)
-			goto out;
 	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
 		goto out;
 	have_dir = true;
@@ -1966,18 +1976,8 @@ cmd_api(int argc, char **argv)
 			goto out;
 		crypto_sign_keypair(p->pk, p->sk);
 		if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &chain[0]) != 0 ||
-		    make_lot(p, 0, &chain[1]) != 0)
+		    make_chain(p, &chain[1], ancestors, deep) != 0)
 			goto out;
-		{
-			struct ls_record *r = NULL;
-			if (ls_record_decode(chain[1].env, chain[1].len, &r, NULL) != 0)
-				goto out;
-			memcpy(deep, r->id, LS_ID_LEN);
-			ls_record_free(r);
-		}
-		for (size_t i = 2; i <= ancestors; i++)
-			if (make_step(p, deep, 25000000, i, &chain[i], deep) != 0)
-				goto out;
 	}
 	snprintf(node, sizeof(node), "%s/node", dir);
 	snprintf(endpoint, sizeof(endpoint), "ipc://%s/api.sock", node);
@@ -3035,18 +3035,8 @@ cmd_stream(int argc, char **argv)
 	crypto_sign_keypair(auth->pk, auth->sk);
 	crypto_sign_keypair(p->pk, p->sk);
 	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[0]) != 0 ||
-	    make_lot(p, 0, &items[1]) != 0)
+	    make_chain(p, &items[1], n, lot) != 0)
 		goto out;
-	{
-		struct ls_record *r = NULL;
-		if (ls_record_decode(items[1].env, items[1].len, &r, NULL) != 0)
-			goto out;
-		memcpy(lot, r->id, LS_ID_LEN);
-		ls_record_free(r);
-	}
-	for (size_t i = 1; i < n; i++)
-		if (make_step(p, lot, 25000000, i, &items[i + 1], lot) != 0)
-			goto out;
 	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
 		goto out;
 	have_dir = true;
