@@ -190,6 +190,9 @@ int cli_print_written(struct cli *c, const uint8_t id[LS_ID_LEN], const uint8_t 
 void out_json(json_t *j);
 /* A JSON string of hex. */
 json_t *out_json_hex(const uint8_t *bin, size_t len);
+/* An element symbol as JSON spells it everywhere: lower case ("dy"), the
+ * published origin format (CLI.md); text output keeps "Dy". buf: 4 bytes. */
+const char *out_json_element(uint32_t z, char buf[4]);
 /* RFC 3339 string of t. */
 json_t *out_json_time(uint64_t t);
 /* A record as a JSON object (every field). */

@@ -81,13 +81,24 @@ json_keylist(const struct ls_keylist *l)
 	return a;
 }
 
+const char *
+out_json_element(uint32_t z, char buf[4])
+{
+	snprintf(buf, 4, "%s", ls_element_symbol(z));
+	for (char *p = buf; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return buf;
+}
+
 static json_t *
 json_comp(const struct ls_comp *comp)
 {
 	json_t *o = json_object();
+	char sym[4];
 
 	for (size_t i = 0; i < comp->n; i++)
-		json_object_set_new(o, ls_element_symbol(comp->e[i].z),
+		json_object_set_new(o, out_json_element(comp->e[i].z, sym),
 				    json_integer((json_int_t)comp->e[i].ppm));
 	return o;
 }
@@ -136,8 +147,10 @@ json_body(const struct ls_record *r)
 	case LS_REC_POLICY: {
 		const struct ls_policy *p = &r->policy;
 		json_t *el = json_array(), *sus = json_array();
+		char sym[4];
 		for (size_t i = 0; i < p->n_elements; i++)
-			json_array_append_new(el, json_string(ls_element_symbol(p->elements[i])));
+			json_array_append_new(el,
+					      json_string(out_json_element(p->elements[i], sym)));
 		for (size_t i = 0; i < p->n_suspends; i++) {
 			json_t *s = json_object();
 			json_object_set_new(s, "policy",

@@ -1023,8 +1023,8 @@ cmd_origin(struct cli *c, int argc, char **argv)
 		for (size_t i = 0; i < o.n; i++) {
 			const struct ls_origin_elem *e = &o.elems[i];
 			json_t *x = json_object();
-			/* the symbol as everywhere else ("Dy"), in text and JSON */
-			const char *sym = ls_element_symbol(e->z);
+			char sym[4];
+			out_json_element(e->z, sym);
 			json_object_set_new(x, "grams", json_integer((json_int_t)e->grams));
 			json_object_set_new(x, "by_country",
 					    parts_json(e->by_country, e->n_country));

@@ -427,7 +427,7 @@ check "origin --json: every element's parts add up to its grams" jtest '
 			$ok &&= $sum == $e->{grams};
 		}
 	}
-	$ok && $j->{elements}{Dy}{grams} > 0 && $j->{elements}{Dy}{by_mine}{"Bayan Obo"}' <<<"$OUT"
+	$ok && $j->{elements}{dy}{grams} > 0 && $j->{elements}{dy}{by_mine}{"Bayan Obo"}' <<<"$OUT"
 expect_err 2 "unknown lot" "origin of an unknown lot" origin no-such-lot
 expect 0 "show" show "$CERT_MINE"
 check "show prints the org" grep -q "Bayan Obo Mine" <<<"$OUT"
@@ -445,6 +445,9 @@ expect 0 "log --json" --json log
 check "log --json: one object per line with id, type, author, seq, timestamp" \
 	jtest '@j > 10 && !grep { my $r = $_; grep { !exists $r->{$_} } qw(id type author seq timestamp) } @j' \
 	<<<"$OUT"
+expect 0 "log --json of lots" --json log --type lot
+check "  compositions spell element symbols as origin --json does (lower case)" \
+	jtest '@j > 0 && !grep { grep { $_ ne lc $_ } keys %{$_->{lot}{composition}} } @j' <<<"$OUT"
 expect 0 "log --type lot --limit 2" log --type lot --limit 2
 check "log --limit 2 prints 2 lines" test "$(grep -c '' <<<"$OUT")" -eq 2
 expect 0 "log --author" --json log --author "$T/auth.key.pub"

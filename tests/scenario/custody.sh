@@ -111,11 +111,11 @@ check "by both hops of the tainted kilogram" jtest '$j->{verdict} eq "broken" &&
 echo "# origin of the material a holder holds"
 expect 0 "origin --from the importer" --json origin "$LOT" --from "$imp_PK"
 check "the importer's 501 kg: 25,050 g of Dy, all mined in CN" jtest '
-	$j->{grams} == 501000 && $j->{holder} eq $ENV{imp_PK} && $j->{elements}{Dy}{grams} == 25050 &&
-	$j->{elements}{Dy}{by_country}{CN} == 25050' <<<"$OUT"
+	$j->{grams} == 501000 && $j->{holder} eq $ENV{imp_PK} && $j->{elements}{dy}{grams} == 25050 &&
+	$j->{elements}{dy}{by_country}{CN} == 25050' <<<"$OUT"
 expect 0 "origin of the whole lot" --json origin "$LOT"
 check "the lot's 600 kg: 30,000 g of Dy" jtest '$j->{grams} == 600000 &&
-	$j->{elements}{Dy}{grams} == 30000' <<<"$OUT"
+	$j->{elements}{dy}{grams} == 30000' <<<"$OUT"
 expect_err 1 "holds none of lot" "origin --from a key that holds none" origin "$LOT" --from "$auth_PK"
 expect_err 2 "origin takes --from only" "origin with an export flag" origin "$LOT" --export-to DE
 

@@ -118,7 +118,7 @@ check "trace: 500 g returned, none lost, none on the way" \
 		$t->{returned_grams} == 500 && $t->{returning_grams} == 0 && $t->{lost_grams} == 0' <<<"$OUT"
 expect 0 "origin of the lot" --json origin "$LOT"
 check "origin still counts the whole lot (its shares do not change with custody)" \
-	jtest '$j->{elements}{Dy}{grams} == 150 && $j->{elements}{Dy}{by_country}{CN} == 150' <<<"$OUT"
+	jtest '$j->{elements}{dy}{grams} == 150 && $j->{elements}{dy}{by_country}{CN} == 150' <<<"$OUT"
 expect 0 "the sender ships the returned 500 g again" lot transfer -k "$T/mine.key" "$LOT" \
 	--grams 500 --to "$sep_PK"
 TR2=$OUT
