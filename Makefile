@@ -57,7 +57,7 @@ TEST_HELPER_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/helper_*.c))
 
 PROGS := $(BIN)/lodestoned $(BIN)/lodestone $(BIN)/lodestone-bench
 
-.PHONY: all test unit-test scenario-test check format format-check deps fuzz demo \
+.PHONY: all test unit-test scenario-test check format format-check deps fuzz fuzz-long demo \
 	bench soak install uninstall clean
 .DEFAULT_GOAL := all
 
@@ -147,7 +147,45 @@ format-check:
 # build/fuzz/fuzz_logproof -max_total_time=60 build/fuzz/corpus-logproof
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
-fuzz: $(FUZZ_DIR)/fuzz_envelope $(FUZZ_DIR)/fuzz_gossip $(FUZZ_DIR)/fuzz_note $(FUZZ_DIR)/fuzz_logproof
+FUZZ_TARGETS := envelope gossip note logproof api keyfile config policy
+fuzz: $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+
+# Every fuzz target for 10 minutes (FUZZ_TIME seconds), results in
+# build/reliability/fuzz.json; CI runs the short mode (.ci/run).
+fuzz-long:
+	bash tests/reliability/fuzz.sh
+
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE
+
+# The API codec instrumented; what its results name (verdicts, origins,
+# traces) from the archive.
+$(FUZZ_DIR)/fuzz_api: tests/fuzz/fuzz_api.c lib/api_codec.c lib/pbuf.c $(LIB_A)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -I$(GEN) $(PKG_CFLAGS) -o $@ $< lib/api_codec.c lib/pbuf.c \
+		$(LIB_A) $(PKG_LIBS) -lpthread
+
+$(FUZZ_DIR)/fuzz_keyfile: tests/fuzz/fuzz_keyfile.c keys/keyfile.c keys/keyfile.h $(LIB_A)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Ikeys -I$(GEN) $(PKG_CFLAGS) -o $@ $< keys/keyfile.c \
+		$(LIB_A) $(PKG_LIBS) -lpthread
+
+$(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/lodestoned.h $(LIB_A)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Ikeys -Idaemon -I$(GEN) $(PKG_CFLAGS) -o $@ $< daemon/config.c \
+		$(LIB_A) $(PKG_LIBS) -lpthread
+
+# The policy reader is static in client/policy.c: the target includes it and
+# links the rest of the client, whose main is renamed (libFuzzer has one).
+FUZZ_POLICY_OBJ := $(filter-out $(OBJ)/client/main.o $(OBJ)/client/policy.o,$(CLIENT_OBJ)) \
+	$(FUZZ_DIR)/client_main.o
+$(FUZZ_DIR)/client_main.o: $(OBJ)/client/main.o
+	@mkdir -p $(FUZZ_DIR)
+	objcopy --redefine-sym main=ls_client_main $< $@
+$(FUZZ_DIR)/fuzz_policy: tests/fuzz/fuzz_policy.c client/policy.c client/client.h $(FUZZ_POLICY_OBJ) \
+		$(LIB_A)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Ikeys -Iclient -I$(GEN) $(PKG_CFLAGS) -o $@ $< \
+		$(FUZZ_POLICY_OBJ) $(LIB_A) $(PKG_LIBS) -lpthread
 $(FUZZ_DIR)/fuzz_note: tests/fuzz/fuzz_note.c lib/note.c lib/note.h lib/tlog.c lib/tlog.h lib/err.c \
 		lib/util.c
 	@mkdir -p $(FUZZ_DIR)
