@@ -134,7 +134,7 @@ check: format-check
 	$(MAKE) test SANITIZE=1
 
 FORMAT_SRC = $(wildcard lib/*.[ch] lib/kind/*.[ch] keys/*.[ch] daemon/*.[ch] client/*.[ch] tests/*.[ch] \
-	tests/interop/*.[ch] tests/fuzz/fuzz_note.c contrib/bench/*.[ch])
+	tests/interop/*.[ch] tests/fuzz/*.c contrib/bench/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
