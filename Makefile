@@ -10,7 +10,7 @@ PROTOC_C ?= protoc-c
 
 PKGS := libsodium lmdb libprotobuf-c libzmq jansson inih
 DEB_PKGS := build-essential pkg-config libsodium-dev liblmdb-dev libprotobuf-c-dev \
-	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl
+	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl valgrind
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -57,7 +57,8 @@ TEST_HELPER_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/helper_*.c))
 
 PROGS := $(BIN)/lodestoned $(BIN)/lodestone $(BIN)/lodestone-bench
 
-.PHONY: all test unit-test scenario-test check format format-check deps fuzz fuzz-long demo \
+.PHONY: all test unit-test scenario-test reliability reliability-short valgrind check format \
+	format-check deps fuzz fuzz-long demo \
 	bench soak install uninstall clean
 .DEFAULT_GOAL := all
 
@@ -121,7 +122,29 @@ scenario-test: $(PROGS) $(TLOG_TOOL)
 	done; exit $$fail
 
 test: all $(TEST_BIN) $(TLOG_TOOL)
-	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test
+	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test && \
+		$(MAKE) --no-print-directory reliability-short
+
+# The reliability programme (tests/reliability/, README "Reliability"): each
+# test writes build/reliability/NAME.json. `make reliability` runs them all
+# in full (hours); `make test` runs their short modes. Valgrind runs the
+# normal build's programs, so the sanitizer build skips it.
+RELIABILITY := $(sort $(wildcard tests/reliability/*.sh))
+reliability: all $(TEST_BIN) $(TLOG_TOOL)
+	@fail=0; for t in $(RELIABILITY); do \
+		echo "== $$t"; \
+		LODESTONE_BIN=$(abspath $(BIN)) bash $$t || fail=1; \
+	done; exit $$fail
+
+reliability-short: all $(TEST_BIN) $(TLOG_TOOL)
+	@fail=0; for t in $(filter-out %/fuzz.sh $(if $(filter 1,$(SANITIZE)),%/valgrind.sh),$(RELIABILITY)); do \
+		echo "== $$t --short"; \
+		LODESTONE_BIN=$(abspath $(BIN)) bash $$t --short || fail=1; \
+	done; exit $$fail
+
+# The whole test suite under valgrind memcheck (an hour or more).
+valgrind: all $(TEST_BIN) $(TLOG_TOOL)
+	bash tests/reliability/valgrind.sh
 
 # The convergence property (tests/test_converge.c) over many seeds; `make test`
 # runs a few. `make soak SOAK_SEEDS=5000 SOAK_FIRST=1000` for another programme.

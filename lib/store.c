@@ -471,10 +471,11 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 		/* Durable commits: no MDB_NOSYNC or MDB_MAPASYNC. MDB_NOTLS: read
 		 * transactions may be used from any thread. */
 		rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
-		if (rc != ENOMEM || map_size / 2 < MIN_MAP_SIZE)
+		if ((rc != ENOMEM && rc != EINVAL) || map_size / 2 < MIN_MAP_SIZE)
 			break;
-		/* no address space for the map: a failed open leaves the env to
-		 * be closed, then try half */
+		/* no address space for the map (ENOMEM; EINVAL where a
+		 * mapping that large is refused outright, as under valgrind):
+		 * a failed open leaves the env to be closed, then try half */
 		mdb_env_close(s->env);
 		s->env = NULL;
 		map_size /= 2;

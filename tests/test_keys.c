@@ -458,7 +458,7 @@ test_keys_truncated(void **state)
 	struct ls_keypair *kp = saved_key(f, NULL), *back = NULL;
 	struct ls_err_ctx ctx = {{0}};
 	static const size_t lens[] = {0, 1, 3, 4, 5, 36, 37, 100, 116};
-	uint8_t orig[1024];
+	uint8_t orig[1024] = {0};
 	size_t len = read_bytes(f->key, orig);
 	bool enc;
 
