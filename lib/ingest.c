@@ -1444,7 +1444,7 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	w->t.txn = NULL;
 	/* A full disk is not a full map: growing the map would not help. */
 	w->disk_full = mrc != 0 && mrc != MDB_MAP_FULL && mrc != MDB_TXN_FULL;
-	return ls_store_err(mrc);
+	return ls_store_commit_err(s, mrc);
 fail:
 	ls_txn_abort(&w->t);
 	return rc;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store_int.h"
@@ -50,6 +51,21 @@ ls_store_err(int rc)
 	case MDB_INVALID: return LS_ERR_VERSION;
 	default: return LS_ERR_STORE;
 	}
+}
+
+/* Bytes free on the store's file system under which an EIO is a full disk. */
+#define LOW_SPACE ((uint64_t)1 << 20)
+
+int
+ls_store_commit_err(const struct ls_store *s, int mrc)
+{
+	const char *dir = NULL;
+	struct statvfs v;
+
+	if (mrc == EIO && mdb_env_get_path(s->env, &dir) == 0 && dir != NULL &&
+	    statvfs(dir, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize < LOW_SPACE)
+		return LS_ERR_FULL;
+	return ls_store_err(mrc);
 }
 
 /* s->rthreads: the entry of thread th, or SIZE_MAX. Under readmu. */

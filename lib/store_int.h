@@ -234,6 +234,15 @@ struct ls_txn {
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);
 
+/*
+ * The ls_err of a failed mdb_txn_commit on s. LMDB reports a page write the
+ * disk took only in part as EIO (mdb_page_flush), which is how a disk that
+ * fills during a commit shows: an EIO while the store's file system has
+ * less than a megabyte free is LS_ERR_FULL, so that the user reads "disk
+ * full" and not "store error". Otherwise as ls_store_err.
+ */
+int ls_store_commit_err(const struct ls_store *s, int mdb_rc);
+
 /* A read transaction is counted in s->rthreads until ls_txn_abort, which
  * every transaction ends with (also after a commit that set t->txn NULL);
  * it begins and ends on one thread. Beginning one may wait while the map
