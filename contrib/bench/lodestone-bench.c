@@ -56,12 +56,14 @@ static int cmd_witness(int argc, char **argv);
 static int cmd_gossip(int argc, char **argv);
 static int cmd_log(int argc, char **argv);
 static int cmd_stream(int argc, char **argv);
+static int cmd_load(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cmd cmds[] = {
     {"api", cmd_api, "records per second submitted by N clients through a real lodestoned"},
     {"gossip", cmd_gossip, "records written at one of K daemons on loopback reaching all of them"},
     {"ingest", cmd_ingest, "store ingest throughput with and without the Merkle log"},
+    {"load", cmd_load, "clients at a fixed rate through lodestoned for a time: latency, RSS slope"},
     {"log", cmd_log, "Merkle log of N leaves: append, root, proof build and check, proof size"},
     {"stream", cmd_stream, "a bundle of N ancestors streamed out of lodestoned and verified"},
     {"verify", cmd_verify, "provenance, export and origin of a lot with N ancestors"},
@@ -3108,6 +3110,307 @@ out:
 		sodium_memzero(p, sizeof(*p));
 	free(auth);
 	free(p);
+	return status;
+}
+
+/* ---- load: a fixed rate for a fixed time ---- */
+
+static void
+load_usage(FILE *fp)
+{
+	fprintf(fp, "usage: lodestone-bench load [-c CLIENTS] [-R RATE] [-t SECONDS] [-b BATCH] "
+		    "[-d DIR]\n\n"
+		    "Starts lodestoned on a new data dir; CLIENTS processes (default 4) submit\n"
+		    "signed lot registrations at RATE records a second in all (default 10000),\n"
+		    "BATCH per request (default 100), for SECONDS (default 300), each request\n"
+		    "sent on its schedule (a client that falls behind sends at once). The\n"
+		    "records are signed before the clock starts. The daemon's VmRSS and RssAnon\n"
+		    "are sampled every second; afterwards its record count must be every\n"
+		    "certificate and every acknowledged record.\n"
+		    "figures: load_clients, load_rate_target, load_seconds, load_records_acked,\n"
+		    "load_rate_achieved, load_errors, load_ack_p50_ms, load_ack_p99_ms,\n"
+		    "load_ack_max_ms, load_rss_max_kib (VmRSS: with the file-backed map),\n"
+		    "load_rss_anon_first_kib, load_rss_anon_last_kib, load_rss_anon_max_kib,\n"
+		    "load_rss_anon_slope_kib_per_min (RssAnon, least squares over the second\n"
+		    "half), load_records_stored, load_lost (acknowledged, not stored).\n");
+}
+
+/*
+ * Client of the load run: submits items[0..n) in requests of `batch`, the
+ * i-th request at start + i * interval (seconds), until `end`. Writes each
+ * request's latency (ms, doubles) to lat_path, then the count of records
+ * acknowledged (size_t) to ack_path. Exit 0, or 1 on an error (counted).
+ */
+static int
+load_client(const char *endpoint, const struct item *items, size_t n, size_t batch, double start,
+	    double interval, double end, const char *lat_path, const char *ack_path)
+{
+	struct ls_api *a = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	const uint8_t **envs = calloc(batch, sizeof(*envs));
+	size_t *lens = calloc(batch, sizeof(*lens));
+	struct ls_ingest_result *res = calloc(batch, sizeof(*res));
+	FILE *lat = fopen(lat_path, "wb"), *ack = NULL;
+	size_t acked = 0, req = 0;
+	int rc = 1;
+
+	if (envs == NULL || lens == NULL || res == NULL || lat == NULL ||
+	    ls_api_open(endpoint, 30000, &a, &ctx) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i += batch, req++) {
+		size_t m = n - i < batch ? n - i : batch;
+		double due = start + (double)req * interval, t0 = now_s(), ms;
+		if (due >= end)
+			break;
+		if (due > t0) {
+			struct timespec ts = {
+			    (time_t)(due - t0),
+			    (long)((due - t0 - (double)(time_t)(due - t0)) * 1e9)};
+			nanosleep(&ts, NULL);
+		}
+		for (size_t j = 0; j < m; j++) {
+			envs[j] = items[i + j].env;
+			lens[j] = items[i + j].len;
+		}
+		t0 = now_s();
+		if (ls_api_submit(a, envs, lens, m, res, &ctx) != 0)
+			goto out;
+		ms = (now_s() - t0) * 1000;
+		if (fwrite(&ms, sizeof(ms), 1, lat) != 1)
+			goto out;
+		for (size_t j = 0; j < m; j++) {
+			if (res[j].status != LS_INGEST_ACCEPTED) {
+				fprintf(stderr, "lodestone-bench: load: %s\n", res[j].message);
+				goto out;
+			}
+			acked++;
+		}
+	}
+	rc = 0;
+out:
+	if (rc != 0 && ctx.msg[0])
+		fprintf(stderr, "lodestone-bench: load: %s\n", ctx.msg);
+	if (lat != NULL && fclose(lat) != 0)
+		rc = 1;
+	if ((ack = fopen(ack_path, "wb")) == NULL || fwrite(&acked, sizeof(acked), 1, ack) != 1 ||
+	    fclose(ack) != 0)
+		rc = 1;
+	ls_api_close(&a);
+	free(envs);
+	free(lens);
+	free(res);
+	return rc;
+}
+
+/* Least-squares slope of y over x (per unit of x) of samples [from, n). */
+static double
+slope(const double *x, const double *y, size_t from, size_t n)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, k = (double)(n - from);
+
+	if (n < from + 2)
+		return 0;
+	for (size_t i = from; i < n; i++) {
+		sx += x[i];
+		sy += y[i];
+		sxx += x[i] * x[i];
+		sxy += x[i] * y[i];
+	}
+	return (k * sxy - sx * sy) / (k * sxx - sx * sx);
+}
+
+static int
+cmd_load(int argc, char **argv)
+{
+	size_t clients = 4, rate = 10000, seconds = 300, batch = 100, n, bad = 0, acked = 0;
+	const char *parent = getenv("TMPDIR");
+	struct signer *auth = calloc(1, sizeof(*auth)), *ms = NULL;
+	struct item *certs = NULL, *lots = NULL;
+	struct ls_api *a = NULL;
+	struct ls_api_status st;
+	char dir[4096], node[4200], endpoint[4300], daemon[4200], pubf[4300], lat[4300];
+	pid_t dpid = -1, *pids = NULL;
+	double *tx = NULL, *ry = NULL, start, end, p50 = 0, p99 = 0, maxlat = 0;
+	size_t n_samples = 0, stored = 0;
+	struct rss r, peak = {0};
+	bool have_dir = false;
+	int c, status = 1;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:R:t:b:d:h")) != -1) {
+		switch (c) {
+		case 'c':
+			if (parse_range(optarg, "-c", 1, 64, &clients) != 0)
+				return 2;
+			break;
+		case 'R':
+			if (parse_range(optarg, "-R", 1, 1000000, &rate) != 0)
+				return 2;
+			break;
+		case 't':
+			if (parse_range(optarg, "-t", 1, 86400, &seconds) != 0)
+				return 2;
+			break;
+		case 'b':
+			if (parse_range(optarg, "-b", 1, LS_API_SUBMIT_MAX, &batch) != 0)
+				return 2;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h': load_usage(stdout); return 0;
+		default: load_usage(stderr); return 2;
+		}
+	}
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	n = rate * seconds;
+	if (daemon_path(daemon, sizeof(daemon)) != 0)
+		goto out;
+	if (auth == NULL || (ms = calloc(clients, sizeof(*ms))) == NULL ||
+	    (certs = calloc(clients, sizeof(*certs))) == NULL ||
+	    (lots = calloc(n, sizeof(*lots))) == NULL ||
+	    (pids = calloc(clients, sizeof(*pids))) == NULL ||
+	    (tx = calloc(seconds + 16, sizeof(*tx))) == NULL ||
+	    (ry = calloc(seconds + 16, sizeof(*ry))) == NULL) {
+		fprintf(stderr, "lodestone-bench: out of memory\n");
+		goto out;
+	}
+	for (size_t k = 0; k < clients; k++)
+		pids[k] = -1;
+	if (make_feeds(auth, ms, certs, lots, clients, n) != 0 ||
+	    make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	snprintf(node, sizeof(node), "%s/node", dir);
+	snprintf(endpoint, sizeof(endpoint), "ipc://%s/api.sock", node);
+	snprintf(pubf, sizeof(pubf), "%s/auth.pub", dir);
+	snprintf(lat, sizeof(lat), "%s/lat", dir);
+	if (write_pub(pubf, auth->pk) != 0)
+		goto out;
+	{
+		char *args[] = {"lodestoned", "--data-dir",  node,    "--trust",
+				pubf,         "--log-level", "error", NULL};
+		if ((dpid = spawn_daemon(daemon, args)) < 0)
+			goto out;
+	}
+	if (wait_api(endpoint, &dpid, &a) != 0 || submit_items(a, certs, clients) != 0)
+		goto out;
+	ls_api_close(&a); /* before the clients fork */
+	fflush(NULL);
+	start = now_s() + 0.5;
+	end = start + (double)seconds;
+	for (size_t k = 0, off = 0; k < clients; k++) {
+		size_t cnt = client_share(n, clients, k);
+		if ((pids[k] = fork()) == 0) {
+			char lp[4400], ap[4400];
+			snprintf(lp, sizeof(lp), "%s.%zu", lat, k);
+			snprintf(ap, sizeof(ap), "%s/acked.%zu", dir, k);
+			/* each client's requests spread evenly over its period */
+			_exit(load_client(endpoint, lots + off, cnt, batch,
+					  start + (double)k * (double)batch / (double)rate,
+					  (double)batch * (double)clients / (double)rate, end, lp,
+					  ap));
+		}
+		if (pids[k] < 0) {
+			fprintf(stderr, "lodestone-bench: fork: %s\n", strerror(errno));
+			goto out;
+		}
+		off += cnt;
+	}
+	/* RSS once a second until the clients are done */
+	while (!reap_clients(pids, clients, false, &bad)) {
+		double t = now_s();
+		if (t >= start + (double)n_samples && n_samples < seconds + 16 &&
+		    rss_read(dpid, &r) == 0) {
+			tx[n_samples] = (t - start) / 60;
+			/* the heap, not the file-backed map of data.mdb, which
+			 * grows with the records as it must */
+			ry[n_samples++] = (double)r.anon;
+			rss_max(&peak, &r);
+		}
+		{
+			struct timespec ts = {0, 20 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (size_t k = 0; k < clients; k++) {
+		char ap[4400];
+		size_t x = 0;
+		FILE *f;
+		snprintf(ap, sizeof(ap), "%s/acked.%zu", dir, k);
+		if ((f = fopen(ap, "rb")) != NULL) {
+			if (fread(&x, sizeof(x), 1, f) == 1)
+				acked += x;
+			fclose(f);
+		}
+	}
+	if (latencies(lat, clients, &p50, &p99) != 0)
+		goto out;
+	{
+		/* the slowest request */
+		for (size_t k = 0; k < clients; k++) {
+			char lp[4400];
+			double x;
+			FILE *f;
+			snprintf(lp, sizeof(lp), "%s.%zu", lat, k);
+			if ((f = fopen(lp, "rb")) == NULL)
+				continue;
+			while (fread(&x, sizeof(x), 1, f) == 1)
+				if (x > maxlat)
+					maxlat = x;
+			fclose(f);
+		}
+	}
+	memset(&st, 0, sizeof(st));
+	if (wait_api(endpoint, &dpid, &a) != 0 || ls_api_status(a, &st, NULL) != 0)
+		goto out;
+	stored = (size_t)st.stats.records;
+	ls_api_status_release(&st);
+	printf("load_clients %zu\n", clients);
+	printf("load_rate_target %zu records/s\n", rate);
+	printf("load_seconds %zu s\n", seconds);
+	printf("load_records_acked %zu records\n", acked);
+	printf("load_rate_achieved %.0f records/s\n", (double)acked / (double)seconds);
+	printf("load_errors %zu clients\n", bad);
+	printf("load_ack_p50_ms %.2f ms\n", p50);
+	printf("load_ack_p99_ms %.2f ms\n", p99);
+	printf("load_ack_max_ms %.2f ms\n", maxlat);
+	printf("load_rss_max_kib %ld KiB\n", peak.total);
+	printf("load_rss_anon_first_kib %.0f KiB\n", n_samples ? ry[0] : 0.0);
+	printf("load_rss_anon_last_kib %.0f KiB\n", n_samples ? ry[n_samples - 1] : 0.0);
+	printf("load_rss_anon_max_kib %ld KiB\n", peak.anon);
+	printf("load_rss_anon_slope_kib_per_min %.1f KiB/min\n",
+	       slope(tx, ry, n_samples / 2, n_samples));
+	printf("load_records_stored %zu records\n", stored);
+	printf("load_lost %zu records\n",
+	       acked + clients > stored ? acked + clients - stored : (size_t)0);
+	status = bad != 0 || stored != acked + clients ? 1 : 0;
+	if (stored != acked + clients)
+		fprintf(
+		    stderr,
+		    "lodestone-bench: load: the daemon stores %zu records, %zu certificates and "
+		    "%zu acknowledged were sent\n",
+		    stored, clients, acked);
+out:
+	ls_api_close(&a);
+	for (size_t k = 0; pids != NULL && k < clients; k++)
+		if (pids[k] > 0) {
+			kill(pids[k], SIGTERM);
+			waitpid(pids[k], NULL, 0);
+		}
+	stop_child(&dpid);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(certs, certs != NULL ? clients : 0);
+	items_free(lots, lots != NULL ? n : 0);
+	if (auth != NULL)
+		sodium_memzero(auth, sizeof(*auth));
+	if (ms != NULL)
+		sodium_memzero(ms, clients * sizeof(*ms));
+	free(auth);
+	free(ms);
+	free(pids);
+	free(tx);
+	free(ry);
 	return status;
 }
 
