@@ -35,9 +35,13 @@ export LODESTONE_API="ipc://$D/api.sock"
 export ACKSHIM_LOG="$T/syncs" ACKSHIM_FAIL="$T/fail" ACKSHIM_DELAY_MS=0
 mkdir -p "$D"
 keygen auth m
+# A sanitizer build's runtime must come first among the preloaded libraries.
+PRELOAD=$SHIM
+asan=$(ldd "$LSD" 2>/dev/null | awk '/libasan/ { print $3 }')
+[ -n "$asan" ] && PRELOAD="$asan $SHIM"
 # No checkpoints (their commits sync too) in the time of the test.
 start_d() {
-	LD_PRELOAD="$SHIM" start_daemon "$D" --trust "$T/auth.key.pub" --checkpoint-interval 3600
+	LD_PRELOAD="$PRELOAD" start_daemon "$D" --trust "$T/auth.key.pub" --checkpoint-interval 3600
 }
 if ! start_d; then
 	not_ok "lodestoned starts with the shim"
