@@ -53,13 +53,17 @@ struct lsd_config {
 	/* the API's bounds (api.c): connections, and the MiB of requests held
 	 * unanswered per connection and in all */
 	unsigned api_connections, api_queue, api_queue_total;
+	/* records a second one peer may make this node check (gossip.c), with
+	 * a burst of twice as many */
+	unsigned peer_verify_rate;
 };
 
-#define LSD_WITNESSES_MAX   64  /* witness = lines */
-#define LSD_READERS_MAX     64  /* readers = N */
-#define LSD_API_CONNECTIONS 64  /* api-connections = N */
-#define LSD_API_QUEUE       64  /* api-queue = MIB (one connection's requests held) */
-#define LSD_API_QUEUE_TOTAL 256 /* api-queue-total = MIB (every connection's) */
+#define LSD_WITNESSES_MAX    64    /* witness = lines */
+#define LSD_READERS_MAX      64    /* readers = N */
+#define LSD_API_CONNECTIONS  64    /* api-connections = N */
+#define LSD_API_QUEUE        64    /* api-queue = MIB (one connection's requests held) */
+#define LSD_API_QUEUE_TOTAL  256   /* api-queue-total = MIB (every connection's) */
+#define LSD_PEER_VERIFY_RATE 10000 /* peer-verify-rate = N (records a second) */
 
 /* ---- config.c ---- */
 

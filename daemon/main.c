@@ -36,8 +36,9 @@
 #include "util.h"
 
 #define POLL_TIMEOUT_MS 1000 /* the loop's longest sleep */
-#define POLL_MAX        66 /* sockets polled: the API, its monitor and answers, the ZAP handler, gossip \
-			    */
+#define POLL_MAX                                                                                   \
+	66 /* sockets polled: the API, its monitor and answers, the ZAP handler, gossip            \
+	    */
 
 static volatile sig_atomic_t quit, reload;
 
@@ -59,7 +60,7 @@ static const char usage_text[] =
     "                  [--stream-chunk BYTES] [--streams-max N] [--streams-per-client N]\n"
     "                  [--stream-idle SECONDS] [--stream-memory MIB] [--readers N]\n"
     "                  [--api-connections N] [--api-queue MIB] [--api-queue-total MIB]\n"
-    "                  [--detach]\n"
+    "                  [--peer-verify-rate N] [--detach]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n"
     "       lodestoned --version\n";
@@ -93,6 +94,7 @@ static const struct option long_options[] = {
     {"api-connections", required_argument, NULL, 1006},
     {"api-queue", required_argument, NULL, 1007},
     {"api-queue-total", required_argument, NULL, 1008},
+    {"peer-verify-rate", required_argument, NULL, 1009},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"detach", no_argument, NULL, 'D'},
@@ -504,7 +506,7 @@ same_gossip(const struct lsd_config *a, const struct lsd_config *b)
 	if (!same_str(a->listen, b->listen) || a->n_peers != b->n_peers ||
 	    a->n_allow != b->n_allow || a->n_witnesses != b->n_witnesses ||
 	    a->sync_interval != b->sync_interval || a->witness_quorum != b->witness_quorum ||
-	    a->witness_grace != b->witness_grace)
+	    a->witness_grace != b->witness_grace || a->peer_verify_rate != b->peer_verify_rate)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (memcmp(a->peers[i].key, b->peers[i].key, LS_KEY_LEN) != 0 ||
