@@ -475,7 +475,9 @@ flood(struct live *lv, size_t size, unsigned queue_mib, unsigned total_mib, bool
 		total_mib, (unsigned long long)(now_ms() - t0), ok, busy, other, rss0, hwm, bound);
 	assert_int_equal(sent, FLOOD_CONNS * FLOOD_REQS);
 	assert_int_equal(other, 0);
+#ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine keeps what the daemon freed */
 	assert_true(hwm < bound);
+#endif
 	if (!submit) {
 		/* what the bounds let in: a connection's queue, the total */
 		int in = (int)(((size_t)total_mib << 20) / len);
