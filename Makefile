@@ -58,7 +58,7 @@ TEST_HELPER_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/helper_*.c))
 PROGS := $(BIN)/lodestoned $(BIN)/lodestone $(BIN)/lodestone-bench
 
 .PHONY: all test unit-test scenario-test check format format-check deps fuzz demo \
-	bench soak install uninstall clean
+	bench soak reliability install uninstall clean
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -122,6 +122,16 @@ scenario-test: $(PROGS) $(TLOG_TOOL)
 
 test: all $(TEST_BIN) $(TLOG_TOOL)
 	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test
+
+# The reliability programme (issue 14): the long runs, each writing its
+# result under build/reliability/ (make test runs their short modes).
+RELIABILITY := $(BUILD)/reliability
+reliability: $(PROGS) $(BUILD)/tests/test_api_bounds
+	@mkdir -p $(RELIABILITY)
+	LODESTONE_BIN=$(abspath $(BIN)) CRASH_JSON=$(abspath $(RELIABILITY))/crash_loop.json \
+		bash tests/reliability/crash_loop.sh
+	LS_BOUNDS_FULL=1 LS_BOUNDS_JSON=$(abspath $(RELIABILITY))/api_bounds.json \
+		$(BUILD)/tests/test_api_bounds
 
 # The convergence property (tests/test_converge.c) over many seeds; `make test`
 # runs a few. `make soak SOAK_SEEDS=5000 SOAK_FIRST=1000` for another programme.
