@@ -16,7 +16,12 @@
  * up neither a submission nor another client's query while a reader is
  * free. At most 64 requests per reader are in the pool at once (queued,
  * running, or answered but not yet forwarded); one more is answered at once
- * with LS_ERR_OVERLOADED ("daemon busy, try again"). The status request
+ * with LS_ERR_OVERLOADED ("daemon busy, try again"). So is a request past
+ * the bounds on what clients make the daemon hold (admission, layer 2: lawful
+ * requests refused for the daemon's sake): api-connections connections
+ * (counted by the socket's monitor; one more is answered busy, then closed),
+ * and the bytes of requests held unanswered, api-queue per connection and
+ * api-queue-total in all (admit_bytes). The status request
  * reads the gossip and log state of the main thread and is answered there.
  * With --readers 0 every read is answered on the main thread, in turn.
  *

@@ -413,7 +413,8 @@ void lsd_api_set_gossip(struct lsd_api *s, struct lsd_gossip *gossip, const char
  * Forwards the answers the readers have ready, then reads every request
  * that is ready: adds submissions to b, flushed (one commit) before their
  * answers are sent; hands reads to the readers, or answers one at once with
- * LS_ERR_OVERLOADED when 64 per reader are in flight (with no readers:
+ * LS_ERR_OVERLOADED when 64 per reader are in flight, or past the bounds of
+ * info (connections, bytes held per connection and in all) (with no readers:
  * answers reads at once); b is flushed before it returns. Call after every
  * poll that found either socket readable. Returns 0, or LS_ERR_NET when the
  * socket failed.
