@@ -58,10 +58,12 @@ reader() {
 		>/dev/null 2>&1; do :; done
 }
 
-# ids_of API FILE: every record id the daemon's log holds, sorted, into FILE.
+# ids_of API FILE: every record id the daemon's log holds, sorted, into FILE
+# (each JSON line starts with its id: grep, where JSON::PP would take seconds
+# for the thousands of lines of a long run).
 ids_of() {
 	LODESTONE_TIMEOUT=30s timeout -k 2 60 "$LS" --api "$1" --json log 2>"$T/log.err" |
-		json '[map { $_->{id} } @j]' | sort >"$2"
+		grep -oE '^\{"id":"[0-9a-f]{64}"' | cut -c8-71 | sort >"$2"
 }
 
 # lost ACKED_FILES...: how many acknowledged ids are not in $T/present.
