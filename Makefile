@@ -132,6 +132,8 @@ reliability: $(PROGS) $(BUILD)/tests/test_api_bounds
 		bash tests/reliability/crash_loop.sh
 	LS_BOUNDS_FULL=1 LS_BOUNDS_JSON=$(abspath $(RELIABILITY))/api_bounds.json \
 		$(BUILD)/tests/test_api_bounds
+	LODESTONE_BIN=$(abspath $(BIN)) ACK_RECORDS=200 ACK_JSON=$(abspath $(RELIABILITY))/ack_durable.json \
+		bash tests/reliability/ack_durable.sh
 
 # The convergence property (tests/test_converge.c) over many seeds; `make test`
 # runs a few. `make soak SOAK_SEEDS=5000 SOAK_FIRST=1000` for another programme.
