@@ -1356,6 +1356,13 @@ cmd_status(struct cli *c, int argc, char **argv)
 				    json_integer((json_int_t)st.witness_quorum));
 		json_object_set_new(o, "streams_open", json_integer((json_int_t)st.streams_open));
 		json_object_set_new(o, "stream_bytes", json_integer((json_int_t)st.stream_bytes));
+		json_object_set_new(o, "api_connections",
+				    json_integer((json_int_t)st.api_connections));
+		json_object_set_new(o, "api_connections_max",
+				    json_integer((json_int_t)st.api_connections_max));
+		json_object_set_new(o, "api_queued_bytes",
+				    json_integer((json_int_t)st.api_queued_bytes));
+		json_object_set_new(o, "api_busy", json_integer((json_int_t)st.api_busy));
 		json_object_set_new(o, "quorum_size",
 				    st.quorum_size ? json_integer((json_int_t)st.quorum_size)
 						   : json_null());
@@ -1396,6 +1403,10 @@ cmd_status(struct cli *c, int argc, char **argv)
 		printf("%-14s %s\n", "node key", ls_hex(st.node_key, LS_KEY_LEN, hex));
 		printf("%-14s %s\n", "api", st.api);
 		printf("%-14s %s\n", "listen", st.listen[0] ? st.listen : "-");
+		printf("%-14s %" PRIu32 " of %" PRIu32 ", %" PRIu64
+		       " bytes of requests held, %" PRIu64 " answered busy\n",
+		       "connections", st.api_connections, st.api_connections_max,
+		       st.api_queued_bytes, st.api_busy);
 		printf("%-14s %zu%s\n", "trusted", st.n_trust,
 		       st.n_trust ? "" : " (no authority: no certificate is accepted)");
 		for (size_t i = 0; i < st.n_trust; i++) {

@@ -1210,6 +1210,12 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 	s->streams_open = st->streams_open;
 	s->has_stream_bytes = true;
 	s->stream_bytes = st->stream_bytes;
+	s->has_api_connections = s->has_api_connections_max = true;
+	s->api_connections = st->api_connections;
+	s->api_connections_max = st->api_connections_max;
+	s->has_api_queued_bytes = s->has_api_busy = true;
+	s->api_queued_bytes = st->api_queued_bytes;
+	s->api_busy = st->api_busy;
 	if (st->n_trust > 0) {
 		size_t n = st->n_trust > LS_API_TRUST_MAX ? LS_API_TRUST_MAX : st->n_trust;
 		ProtobufCBinaryData *tv = pool_alloc(p, n, sizeof(*tv));
@@ -1960,6 +1966,10 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 	st->quorum_size = s->quorum_size;
 	st->streams_open = s->streams_open;
 	st->stream_bytes = s->stream_bytes;
+	st->api_connections = s->api_connections;
+	st->api_connections_max = s->api_connections_max;
+	st->api_queued_bytes = s->api_queued_bytes;
+	st->api_busy = s->api_busy;
 	if ((rc = check_count(s->n_trust, LS_API_TRUST_MAX, "status trust keys", ctx)) != 0)
 		return rc;
 	if (s->n_trust != 0 && (st->trust = calloc(s->n_trust, sizeof(*st->trust))) == NULL)
