@@ -271,7 +271,8 @@ trimmed(const char *s)
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 		s++;
 	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+	while (n > 0 &&
+	       (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
 	return strndup(s, n);
 }
@@ -351,9 +352,9 @@ epc_to_dl(const char *s)
 		const char *urn;
 		int kind;
 	} schemes[] = {
-	    {"urn:epc:id:sgtin:", 1},  {"urn:epc:class:lgtin:", 2}, {"urn:epc:idpat:sgtin:", 3},
-	    {"urn:epc:id:sscc:", 4},   {"urn:epc:id:sgln:", 5},     {"urn:epc:id:pgln:", 6},
-	    {"urn:epc:id:gdti:", 7},   {"urn:epc:id:giai:", 8},
+	    {"urn:epc:id:sgtin:", 1}, {"urn:epc:class:lgtin:", 2}, {"urn:epc:idpat:sgtin:", 3},
+	    {"urn:epc:id:sscc:", 4},  {"urn:epc:id:sgln:", 5},     {"urn:epc:id:pgln:", 6},
+	    {"urn:epc:id:gdti:", 7},  {"urn:epc:id:giai:", 8},
 	};
 	char buf[256], *part[3], key[40], out[512];
 	size_t n, cl, rl;
@@ -405,10 +406,11 @@ epc_to_dl(const char *s)
 		key[12] = gs1_check(key, 12);
 		key[13] = '\0';
 		if (kind == 5 && strcmp(part[2], "0") != 0)
-			snprintf(out, sizeof(out), "https://id.gs1.org/414/%s/254/%s", key, part[2]);
+			snprintf(out, sizeof(out), "https://id.gs1.org/414/%s/254/%s", key,
+				 part[2]);
 		else
-			snprintf(out, sizeof(out), "https://id.gs1.org/%s/%s", kind == 5 ? "414" : "417",
-				 key);
+			snprintf(out, sizeof(out), "https://id.gs1.org/%s/%s",
+				 kind == 5 ? "414" : "417", key);
 		break;
 	case 7: /* GDTI: company prefix, document type, check, serial */
 		if (n != 3 || cl + rl != 12 || (rl > 0 && !all_digits(part[1], rl)))
@@ -432,7 +434,7 @@ epc_to_dl(const char *s)
 static bool
 dl_primary(const char *seg, size_t n)
 {
-	static const char *const ais[] = {"00",  "01",  "253", "255",  "401",  "402",  "414",
+	static const char *const ais[] = {"00",  "01",   "253",  "255",  "401",  "402",  "414",
 					  "417", "8003", "8004", "8006", "8010", "8017", "8018"};
 	for (size_t i = 0; i < sizeof(ais) / sizeof(ais[0]); i++)
 		if (strlen(ais[i]) == n && memcmp(ais[i], seg, n) == 0)
@@ -818,15 +820,39 @@ ph_exts_of(struct ph *h, struct sbuf *b, const char *prefix, const json_t *o,
 }
 
 static const char *const std_id[] = {"id", NULL};
-static const char *const std_meta[] = {"time",    "startTime",		 "endTime",  "deviceID",
-				       "deviceMetadata", "rawData", "dataProcessingMethod",
-				       "bizRules", NULL};
-static const char *const std_report[] = {
-    "type",	       "exception",  "deviceID",	 "deviceMetadata", "rawData",
-    "dataProcessingMethod", "time",	     "microorganism",	 "chemicalSubstance", "value",
-    "component",	 "stringValue", "booleanValue", "hexBinaryValue", "uriValue",
-    "minValue",	       "maxValue",   "meanValue",	 "sDev",	   "percRank",
-    "percValue",	 "uom",	     "coordinateReferenceSystem", NULL};
+static const char *const std_meta[] = {"time",
+				       "startTime",
+				       "endTime",
+				       "deviceID",
+				       "deviceMetadata",
+				       "rawData",
+				       "dataProcessingMethod",
+				       "bizRules",
+				       NULL};
+static const char *const std_report[] = {"type",
+					 "exception",
+					 "deviceID",
+					 "deviceMetadata",
+					 "rawData",
+					 "dataProcessingMethod",
+					 "time",
+					 "microorganism",
+					 "chemicalSubstance",
+					 "value",
+					 "component",
+					 "stringValue",
+					 "booleanValue",
+					 "hexBinaryValue",
+					 "uriValue",
+					 "minValue",
+					 "maxValue",
+					 "meanValue",
+					 "sDev",
+					 "percRank",
+					 "percValue",
+					 "uom",
+					 "coordinateReferenceSystem",
+					 NULL};
 static const char *const std_sensor[] = {"sensorMetadata", "sensorReport", NULL};
 
 /* "epcList" and its "epc=" entries sorted. */
@@ -921,10 +947,14 @@ ph_fields(struct ph *h, struct sbuf *b, const json_t *o, const char *const *name
 {
 	static const char *const times[] = {"time", "startTime", "endTime", NULL};
 	static const char *const vocabs[] = {"type", "exception", NULL};
-	static const char *const nums[] = {"value",	"minValue", "maxValue", "meanValue",
-					   "sDev",	"percRank", "percValue", NULL};
-	static const char *const plains[] = {"component",	   "stringValue", "booleanValue",
-					     "hexBinaryValue", "uom",	  "coordinateReferenceSystem",
+	static const char *const nums[] = {"value", "minValue", "maxValue",  "meanValue",
+					   "sDev",  "percRank", "percValue", NULL};
+	static const char *const plains[] = {"component",
+					     "stringValue",
+					     "booleanValue",
+					     "hexBinaryValue",
+					     "uom",
+					     "coordinateReferenceSystem",
 					     NULL};
 
 	if (!json_is_object(o)) {
@@ -1062,19 +1092,44 @@ static const char *const top_order[] = {"eventTime",
 					"sensorElementList",
 					"ilmd",
 					NULL};
-static const char *const top_skip[] = {"type",		  "isA",	 "eventID",
-				       "recordTime",	  "errorDeclaration", "certificationInfo",
-				       NULL};
+static const char *const top_skip[] = {
+    "type", "isA", "eventID", "recordTime", "errorDeclaration", "certificationInfo", NULL};
+
+static int prehash(struct ph *hp, struct sbuf *bp, const json_t *event);
 
 int
 ls_epcis_prehash(const json_t *event, const struct ls_epcis_ns *ns, char **out,
 		 struct ls_err_ctx *ctx)
 {
+	struct ls_epcis_ns *own = NULL;
 	struct ph h = {ns, ctx, 0};
 	struct sbuf b = {0};
-	const json_t *type, *v;
+	int rc;
 
 	*out = NULL;
+	if (ns == NULL) {
+		if ((rc = ls_epcis_ns_new(NULL, &own, ctx)) != 0)
+			return rc;
+		h.ns = own;
+	}
+	rc = prehash(&h, &b, event);
+	ls_epcis_ns_free(own);
+	if (rc != 0) {
+		free(b.p);
+		return rc;
+	}
+	*out = sb_take(&b);
+	return *out != NULL ? 0 : ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+}
+
+static int
+prehash(struct ph *hp, struct sbuf *bp, const json_t *event)
+{
+	struct ph h = *hp;
+	struct sbuf b = *bp;
+	const json_t *type, *v;
+	struct ls_err_ctx *ctx = h.ctx;
+
 	if (!json_is_object(event))
 		return ls_err_set(ctx, LS_ERR_MALFORMED, "an event is not a JSON object");
 	type = json_object_get(event, "type");
@@ -1173,17 +1228,13 @@ ls_epcis_prehash(const json_t *event, const struct ls_epcis_ns *ns, char **out,
 	}
 	if (h.err == 0 && b.err != 0)
 		ph_fail(&h, b.err, "(event)");
-	if (h.err != 0) {
-		free(b.p);
-		return h.err;
-	}
-	*out = sb_take(&b);
-	return *out != NULL ? 0 : ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+	*bp = b;
+	return h.err;
 }
 
 int
-ls_epcis_event_hash(const json_t *event, const struct ls_epcis_ns *ns,
-		    char out[LS_EPCIS_HASH_LEN], struct ls_err_ctx *ctx)
+ls_epcis_event_hash(const json_t *event, const struct ls_epcis_ns *ns, char out[LS_EPCIS_HASH_LEN],
+		    struct ls_err_ctx *ctx)
 {
 	uint8_t d[crypto_hash_sha256_BYTES];
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
@@ -1197,4 +1248,886 @@ ls_epcis_event_hash(const json_t *event, const struct ls_epcis_ns *ns,
 	sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
 	snprintf(out, LS_EPCIS_HASH_LEN, "ni:///sha-256;%s?ver=CBV2.0", hex);
 	return 0;
+}
+
+/* ---- records to events ---- */
+
+static json_t *
+urn_json(const char *kind, const uint8_t *bin, size_t len)
+{
+	char hex[2 * LS_ID_LEN + 1], buf[96];
+
+	ls_hex(bin, len, hex);
+	snprintf(buf, sizeof(buf), "urn:lodestone:%s:%s", kind, hex);
+	return json_string(buf);
+}
+
+/* urn:lodestone:KIND:HEX into out; false when s is not one. */
+static bool
+urn_parse(const char *s, const char *kind, uint8_t out[LS_ID_LEN])
+{
+	char pre[48];
+
+	snprintf(pre, sizeof(pre), "urn:lodestone:%s:", kind);
+	if (s == NULL || strncmp(s, pre, strlen(pre)) != 0)
+		return false;
+	return ls_unhex(s + strlen(pre), out, LS_ID_LEN) == 0;
+}
+
+/* urn:lodestone:loc:HEX[:SITE], SITE percent-encoded (RFC 3986 unreserved
+ * characters stay). */
+static json_t *
+loc_json(const uint8_t key[LS_KEY_LEN], const char *site)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	char hex[LS_HEX_KEY_LEN + 1];
+	struct sbuf b = {0};
+	json_t *j;
+
+	ls_hex(key, LS_KEY_LEN, hex);
+	sb_add(&b, "urn:lodestone:loc:");
+	sb_add(&b, hex);
+	if (site != NULL && site[0] != '\0') {
+		sb_add(&b, ":");
+		for (const unsigned char *p = (const unsigned char *)site; *p != '\0'; p++) {
+			if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+				sb_addn(&b, (const char *)p, 1);
+			} else {
+				char e[3] = {'%', hexd[*p >> 4], hexd[*p & 15]};
+				sb_addn(&b, e, 3);
+			}
+		}
+	}
+	if (b.err != 0) {
+		free(b.p);
+		return NULL;
+	}
+	j = json_string(b.p);
+	free(b.p);
+	return j;
+}
+
+/* grams as kilograms: an integer when whole, else a decimal with at most
+ * three places (a double that prints back as exactly that decimal: at most
+ * 15 significant digits, LS_GRAMS_MAX has 16 but 10^15 g is whole kg). */
+static json_t *
+kg_json(uint64_t grams)
+{
+	if (grams % 1000 == 0)
+		return json_integer((json_int_t)(grams / 1000));
+	return json_real((double)grams / 1000.0);
+}
+
+static json_t *
+quantity_json(const uint8_t lot[LS_ID_LEN], uint64_t grams)
+{
+	json_t *q = json_object();
+
+	json_object_set_new(q, "epcClass", urn_json("lot", lot, LS_ID_LEN));
+	json_object_set_new(q, "quantity", kg_json(grams));
+	json_object_set_new(q, "uom", json_string("KGM"));
+	return q;
+}
+
+static json_t *
+comp_json(const struct ls_comp *comp)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < comp->n; i++) {
+		const char *sym = ls_element_symbol(comp->e[i].z);
+		char low[4] = {0};
+		for (size_t k = 0; sym != NULL && k < 3 && sym[k] != '\0'; k++)
+			low[k] = (char)tolower((unsigned char)sym[k]);
+		json_object_set_new(o, low, json_integer(comp->e[i].ppm));
+	}
+	return o;
+}
+
+static json_t *
+time_json(uint64_t t)
+{
+	char buf[40];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	return json_string(buf);
+}
+
+/* The ILMD of one lot definition. */
+static json_t *
+lotdef_json(const struct ls_lotdef *d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "cbvmda:lotNumber", json_string(d->label));
+	json_object_set_new(o, "ls:category", json_string(d->category));
+	json_object_set_new(o, "ls:composition", comp_json(&d->comp));
+	if (d->value != 0)
+		json_object_set_new(o, "ls:value", json_integer((json_int_t)d->value));
+	return o;
+}
+
+static json_t *
+typed(const char *type, const char *idname, json_t *id)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, idname, id);
+	return o;
+}
+
+int
+ls_epcis_event_new(const struct ls_record *r, const struct ls_epcis_extra *x, json_t **out,
+		   struct ls_err_ctx *ctx)
+{
+	struct ls_epcis_ns *ns = NULL;
+	char hash[LS_EPCIS_HASH_LEN];
+	json_t *ev = json_object(), *ql, *a;
+	int rc;
+
+	*out = NULL;
+	if (ev == NULL)
+		return ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+	switch (r->type) {
+	case LS_REC_LOT:
+	case LS_REC_TRANSFER:
+	case LS_REC_RECEIPT: json_object_set_new(ev, "type", json_string("ObjectEvent")); break;
+	case LS_REC_TRANSFORMATION:
+		json_object_set_new(ev, "type", json_string("TransformationEvent"));
+		break;
+	default:
+		json_decref(ev);
+		return ls_err_set(ctx, LS_ERR_INVALID, "a %s record has no EPCIS event",
+				  ls_rtype_name(r->type));
+	}
+	json_object_set_new(ev, "eventTime", time_json(r->timestamp));
+	json_object_set_new(ev, "eventTimeZoneOffset", json_string("+00:00"));
+	json_object_set_new(ev, "eventID", json_string("")); /* its place; set below */
+	if (r->has_cert)
+		json_object_set_new(ev, "certificationInfo",
+				    urn_json("record", r->cert_id, LS_ID_LEN));
+	if (x != NULL && x->revoked) {
+		/* Question time: the key was revoked before it signed this. */
+		json_t *ed = json_object();
+		json_object_set_new(ed, "declarationTime", time_json(x->revoked_at));
+		json_object_set_new(ed, "reason", json_string("incorrect_data"));
+		json_object_set_new(ed, "ls:revocation",
+				    urn_json("record", x->revocation, LS_ID_LEN));
+		json_object_set_new(ev, "errorDeclaration", ed);
+	}
+	switch (r->type) {
+	case LS_REC_LOT: {
+		const struct ls_lot_registration *g = &r->lot;
+		json_t *ilmd;
+		ql = json_array();
+		json_array_append_new(ql, quantity_json(r->id, g->lot.grams));
+		json_object_set_new(ev, "quantityList", ql);
+		json_object_set_new(ev, "action", json_string("ADD"));
+		json_object_set_new(ev, "bizStep", json_string("commissioning"));
+		json_object_set_new(ev, "disposition", json_string("active"));
+		a = json_object();
+		json_object_set_new(a, "id", loc_json(r->author, g->site));
+		json_object_set_new(ev, "readPoint", a);
+		ilmd = lotdef_json(&g->lot);
+		json_object_set_new(ilmd, "cbvmda:countryOfOrigin", json_string(g->country));
+		json_object_set_new(ilmd, "ls:site", json_string(g->site));
+		json_object_set_new(ev, "ilmd", ilmd);
+		break;
+	}
+	case LS_REC_TRANSFORMATION: {
+		const struct ls_transformation *t = &r->transformation;
+		json_t *outs = json_array(), *ilmd = json_object();
+		ql = json_array();
+		for (size_t i = 0; i < t->n_inputs; i++)
+			json_array_append_new(ql,
+					      quantity_json(t->inputs[i].lot, t->inputs[i].grams));
+		json_object_set_new(ev, "inputQuantityList", ql);
+		ql = json_array();
+		for (size_t i = 0; i < t->n_outputs; i++) {
+			uint8_t lot[LS_ID_LEN];
+			json_t *d = lotdef_json(&t->outputs[i]);
+			ls_lot_id(r->id, (uint32_t)i, lot);
+			json_array_append_new(ql, quantity_json(lot, t->outputs[i].grams));
+			json_object_set_new(d, "ls:lot", urn_json("lot", lot, LS_ID_LEN));
+			json_array_append_new(outs, d);
+		}
+		json_object_set_new(ev, "outputQuantityList", ql);
+		/* CBV 2.0 has no "transforming": commissioning, of the outputs. */
+		json_object_set_new(ev, "bizStep", json_string("commissioning"));
+		if (t->site[0] != '\0') {
+			a = json_object();
+			json_object_set_new(a, "id", loc_json(r->author, t->site));
+			json_object_set_new(ev, "readPoint", a);
+			json_object_set_new(ilmd, "ls:site", json_string(t->site));
+		}
+		json_object_set_new(ilmd, "ls:outputs", outs);
+		json_object_set_new(ev, "ilmd", ilmd);
+		break;
+	}
+	case LS_REC_TRANSFER: {
+		const struct ls_transfer *t = &r->transfer;
+		json_t *bt = json_array(), *sl = json_array(), *dl = json_array();
+		if (!t->has_lot) {
+			json_decref(ev);
+			json_decref(bt);
+			json_decref(sl);
+			json_decref(dl);
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "a transfer of technology has no EPCIS event");
+		}
+		ql = json_array();
+		json_array_append_new(ql, quantity_json(t->lot, t->grams));
+		json_object_set_new(ev, "quantityList", ql);
+		json_object_set_new(ev, "action", json_string("OBSERVE"));
+		json_object_set_new(ev, "bizStep", json_string("shipping"));
+		json_object_set_new(ev, "disposition", json_string("in_transit"));
+		json_array_append_new(
+		    bt, typed("desadv", "bizTransaction", urn_json("record", r->id, LS_ID_LEN)));
+		if (t->has_license)
+			json_array_append_new(bt,
+					      typed("urn:lodestone:btt:license", "bizTransaction",
+						    urn_json("record", t->license, LS_ID_LEN)));
+		json_object_set_new(ev, "bizTransactionList", bt);
+		json_array_append_new(
+		    sl, typed("owning_party", "source", urn_json("party", r->author, LS_KEY_LEN)));
+		json_array_append_new(sl, typed("location", "source", loc_json(r->author, NULL)));
+		json_object_set_new(ev, "sourceList", sl);
+		json_array_append_new(
+		    dl, typed("owning_party", "destination", urn_json("party", t->to, LS_KEY_LEN)));
+		json_array_append_new(dl, typed("location", "destination", loc_json(t->to, NULL)));
+		json_object_set_new(ev, "destinationList", dl);
+		json_object_set_new(ev, "ls:toCertificate",
+				    urn_json("record", t->to_cert, LS_ID_LEN));
+		if (t->end_use[0] != '\0')
+			json_object_set_new(ev, "ls:endUse", json_string(t->end_use));
+		if (t->description[0] != '\0')
+			json_object_set_new(ev, "ls:description", json_string(t->description));
+		break;
+	}
+	case LS_REC_RECEIPT: {
+		const struct ls_receipt *t = &r->receipt;
+		json_t *bt = json_array();
+		if (x == NULL || !x->has_lot) {
+			json_decref(ev);
+			json_decref(bt);
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "receipt: the lot it counts is not known");
+		}
+		ql = json_array();
+		json_array_append_new(ql, quantity_json(x->lot, t->grams));
+		json_object_set_new(ev, "quantityList", ql);
+		json_object_set_new(ev, "action", json_string("OBSERVE"));
+		json_object_set_new(ev, "bizStep", json_string("receiving"));
+		json_object_set_new(ev, "disposition", json_string("in_progress"));
+		json_array_append_new(bt, typed("desadv", "bizTransaction",
+						urn_json("record", t->transfer, LS_ID_LEN)));
+		json_object_set_new(ev, "bizTransactionList", bt);
+		if (t->reason != NULL && t->reason[0] != '\0')
+			json_object_set_new(ev, "ls:reason", json_string(t->reason));
+		break;
+	}
+	default: break;
+	}
+	json_object_set_new(ev, "ls:recordID", urn_json("record", r->id, LS_ID_LEN));
+	json_object_set_new(ev, "ls:signer", urn_json("party", r->author, LS_KEY_LEN));
+	if ((rc = ls_epcis_ns_new(NULL, &ns, ctx)) != 0 ||
+	    (rc = ls_epcis_event_hash(ev, ns, hash, ctx)) != 0) {
+		ls_epcis_ns_free(ns);
+		json_decref(ev);
+		return rc;
+	}
+	ls_epcis_ns_free(ns);
+	json_object_set_new(ev, "eventID", json_string(hash));
+	*out = ev;
+	return 0;
+}
+
+json_t *
+ls_epcis_doc_new(uint64_t t)
+{
+	json_t *doc = json_object(), *ctx = json_array(), *ls = json_object(),
+	       *body = json_object();
+
+	json_array_append_new(ctx, json_string(LS_EPCIS_CONTEXT));
+	json_object_set_new(ls, "ls", json_string(LS_EPCIS_NS));
+	json_array_append_new(ctx, ls);
+	json_object_set_new(doc, "@context", ctx);
+	json_object_set_new(doc, "type", json_string("EPCISDocument"));
+	json_object_set_new(doc, "schemaVersion", json_string("2.0"));
+	json_object_set_new(doc, "creationDate", time_json(t));
+	json_object_set_new(body, "eventList", json_array());
+	json_object_set_new(doc, "epcisBody", body);
+	return doc;
+}
+
+json_t *
+ls_epcis_doc_events(json_t *doc)
+{
+	return json_object_get(json_object_get(doc, "epcisBody"), "eventList");
+}
+
+/* ---- events to records ---- */
+
+struct ev_dup {
+	const char *id;
+	size_t pos;
+};
+
+static int
+dup_cmp(const void *a, const void *b)
+{
+	const struct ev_dup *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	return c != 0 ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
+}
+
+int
+ls_epcis_doc_parse(const char *buf, size_t len, json_t **doc, json_t **events,
+		   struct ls_err_ctx *ctx)
+{
+	json_error_t jerr;
+	json_t *d, *body, *list, *ev;
+	struct ev_dup *ids = NULL;
+	size_t depth = 0, maxd = 0, n_ids = 0, i;
+	bool in_str = false, esc = false;
+	int rc = 0;
+
+	*doc = *events = NULL;
+	if (len > LS_EPCIS_DOC_MAX)
+		return ls_err_set(ctx, LS_ERR_TOO_BIG, "the document has %zu bytes, more than %u",
+				  len, LS_EPCIS_DOC_MAX);
+	/* Nesting first: the parser itself must not recurse deep on hostile input. */
+	for (i = 0; i < len; i++) {
+		char ch = buf[i];
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > maxd)
+				maxd = depth;
+			if (maxd > LS_EPCIS_DEPTH_MAX)
+				return ls_err_set(
+				    ctx, LS_ERR_TOO_BIG,
+				    "the document nests deeper than %d levels (at byte %zu)",
+				    LS_EPCIS_DEPTH_MAX, i);
+		} else if ((ch == ']' || ch == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	d = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (d == NULL)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "not JSON: line %d, column %d: %s",
+				  jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(d) || !json_is_string(json_object_get(d, "type")) ||
+	    strcmp(json_string_value(json_object_get(d, "type")), "EPCISDocument") != 0) {
+		rc = ls_err_set(ctx, LS_ERR_MALFORMED, "not an EPCISDocument (its \"type\")");
+		goto out;
+	}
+	body = json_object_get(d, "epcisBody");
+	list = json_object_get(body, "eventList");
+	if (!json_is_object(body) || !json_is_array(list)) {
+		rc = ls_err_set(ctx, LS_ERR_MALFORMED, "epcisBody.eventList is not a list");
+		goto out;
+	}
+	if (json_array_size(list) > LS_EPCIS_EVENTS_MAX) {
+		rc = ls_err_set(ctx, LS_ERR_TOO_BIG, "%zu events, more than %d",
+				json_array_size(list), LS_EPCIS_EVENTS_MAX);
+		goto out;
+	}
+	if ((ids = calloc(json_array_size(list) + 1, sizeof(*ids))) == NULL) {
+		rc = ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(list, i, ev)
+	{
+		json_t *id;
+		if (!json_is_object(ev)) {
+			rc = ls_err_set(ctx, LS_ERR_MALFORMED, "event %zu is not a JSON object",
+					i + 1);
+			goto out;
+		}
+		if ((id = json_object_get(ev, "eventID")) == NULL)
+			continue;
+		if (!json_is_string(id)) {
+			rc = ls_err_set(ctx, LS_ERR_MALFORMED, "event %zu: eventID is not a string",
+					i + 1);
+			goto out;
+		}
+		ids[n_ids].id = json_string_value(id);
+		ids[n_ids++].pos = i + 1;
+	}
+	qsort(ids, n_ids, sizeof(*ids), dup_cmp);
+	for (i = 1; i < n_ids; i++)
+		if (strcmp(ids[i - 1].id, ids[i].id) == 0) {
+			rc = ls_err_set(ctx, LS_ERR_MALFORMED,
+					"events %zu and %zu have one eventID '%.100s'",
+					ids[i - 1].pos, ids[i].pos, ids[i].id);
+			goto out;
+		}
+	*doc = d;
+	*events = list;
+	d = NULL;
+out:
+	free(ids);
+	json_decref(d);
+	return rc;
+}
+
+/* The digits of a JSON number as m * 10^-k (m without trailing zeros). */
+static int
+decimal_of(const json_t *v, uint64_t *m, int *k)
+{
+	char buf[48];
+	const char *p;
+	int exp = 0, frac = 0;
+	bool dot = false;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return LS_ERR_INVALID;
+		*m = (uint64_t)json_integer_value(v);
+		*k = 0;
+		return 0;
+	}
+	if (!json_is_real(v))
+		return LS_ERR_INVALID;
+	/* The shortest decimal that reads back as the double the parser made. */
+	{
+		double d = json_real_value(v);
+		if (!(d >= 0))
+			return LS_ERR_INVALID;
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(buf, sizeof(buf), "%.*e", prec - 1, d);
+			if (strtod(buf, NULL) == d)
+				break;
+		}
+	}
+	*m = 0;
+	for (p = buf; *p != '\0' && *p != 'e'; p++) {
+		if (*p == '.') {
+			dot = true;
+			continue;
+		}
+		if (*m > UINT64_MAX / 10)
+			return LS_ERR_INVALID;
+		*m = *m * 10 + (uint64_t)(*p - '0');
+		if (dot)
+			frac++;
+	}
+	if (*p == 'e')
+		exp = atoi(p + 1);
+	*k = frac - exp;
+	while (*m != 0 && *m % 10 == 0) {
+		*m /= 10;
+		(*k)--;
+	}
+	return 0;
+}
+
+int
+ls_epcis_grams(const json_t *quantity, const char *uom, uint64_t *grams, struct ls_err_ctx *ctx)
+{
+	uint64_t m, mult = 1, g;
+	int k, e;
+
+	if (uom == NULL)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "a quantity without a unit (uom): a count, "
+				  "not a mass");
+	if (strcmp(uom, "GRM") == 0)
+		e = 0;
+	else if (strcmp(uom, "KGM") == 0)
+		e = 3;
+	else if (strcmp(uom, "TNE") == 0)
+		e = 6;
+	else if (strcmp(uom, "LBR") == 0)
+		e = -5, mult = 45359237; /* 1 lb = 0.45359237 kg = 453.59237 g exactly */
+	else
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "unit '%.20s' is not a unit of mass (KGM, GRM, TNE, LBR)", uom);
+	if (decimal_of(quantity, &m, &k) != 0)
+		return ls_err_set(ctx, LS_ERR_INVALID, "quantity is not a number of at least 0");
+	e -= k;
+	if (__builtin_mul_overflow(m, mult, &g))
+		return ls_err_set(ctx, LS_ERR_INVALID, "quantity has too many digits");
+	for (; e > 0; e--)
+		if (__builtin_mul_overflow(g, 10, &g))
+			return ls_err_set(ctx, LS_ERR_INVALID, "quantity is too large");
+	for (; e < 0; e++) {
+		if (g % 10 != 0)
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "%s quantity is not a whole number of grams", uom);
+		g /= 10;
+	}
+	if (g == 0 || g > LS_GRAMS_MAX)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "quantity of %llu g is out of range (1 g to %llu g)",
+				  (unsigned long long)g, (unsigned long long)LS_GRAMS_MAX);
+	*grams = g;
+	return 0;
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A CBV word given bare or as a URI of the vocabulary ("shipping"). */
+static const char *
+cbv_word(const char *s, const char *kind)
+{
+	const char *pre[] = {"https://ref.gs1.org/cbv/", "https://gs1.org/voc/", NULL};
+
+	if (s == NULL)
+		return "";
+	for (size_t i = 0; pre[i] != NULL; i++) {
+		size_t pl = strlen(pre[i]), kl = strlen(kind);
+		if (strncmp(s, pre[i], pl) == 0 && strncasecmp(s + pl, kind, kl) == 0 &&
+		    s[pl + kl] == '-')
+			return s + pl + kl + 1;
+	}
+	if (strncmp(s, "urn:epcglobal:cbv:", 18) == 0) {
+		const char *c = strrchr(s, ':');
+		return c + 1;
+	}
+	return s;
+}
+
+/* A quantityElement: its epcClass and grams. */
+static int
+quantity_of(const json_t *q, const char **uri, uint64_t *grams, struct ls_err_ctx *ctx)
+{
+	if (!json_is_object(q) || (*uri = jstr(q, "epcClass")) == NULL)
+		return ls_err_set(ctx, LS_ERR_INVALID, "a quantity element has no epcClass");
+	if (json_object_get(q, "quantity") == NULL)
+		return ls_err_set(ctx, LS_ERR_INVALID, "a quantity element has no quantity");
+	return ls_epcis_grams(json_object_get(q, "quantity"), jstr(q, "uom"), grams, ctx);
+}
+
+/* The one element of a quantity list: its epcClass and grams. */
+static int
+one_quantity(const json_t *ev, const char *list, const char **uri, uint64_t *grams,
+	     struct ls_err_ctx *ctx)
+{
+	const json_t *l = json_object_get(ev, list), *q;
+
+	if (!json_is_array(l) || json_array_size(l) != 1)
+		return ls_err_set(ctx, LS_ERR_INVALID, "%s must hold exactly one quantity", list);
+	q = json_array_get(l, 0);
+	return quantity_of(q, uri, grams, ctx);
+}
+
+/* The record id the bizTransaction of type (a CBV word or URI) names. */
+static const char *
+biz_transaction(const json_t *ev, const char *type)
+{
+	const json_t *l = json_object_get(ev, "bizTransactionList"), *x;
+	size_t i;
+
+	json_array_foreach(l, i, x)
+	{
+		const char *t = jstr(x, "type");
+		if (t != NULL && strcmp(cbv_word(t, "BTT"), type) == 0)
+			return jstr(x, "bizTransaction");
+	}
+	return NULL;
+}
+
+static int
+resolve_ref(ls_epcis_resolve_fn resolve, void *arg, enum ls_epcis_ref kind, const char *uri,
+	    uint8_t out[LS_ID_LEN], struct ls_err_ctx *ctx)
+{
+	int rc = resolve(arg, kind, uri, out);
+
+	if (rc == LS_ERR_NOT_FOUND)
+		return ls_err_set(ctx, LS_ERR_INVALID, "unknown %s '%.120s'",
+				  kind == LS_EPCIS_REF_LOT ? "lot" : "record", uri);
+	if (rc != 0)
+		return ls_err_set(ctx, rc, "cannot look up '%.120s': %s", uri, ls_strerror(rc));
+	return 0;
+}
+
+/* A text field into r's arena ("" when absent and optional). */
+static int
+text_of(struct ls_record *r, const json_t *o, const char *key, bool required, const char **out,
+	struct ls_err_ctx *ctx)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (v == NULL && !required) {
+		*out = "";
+		return 0;
+	}
+	if (!json_is_string(v))
+		return ls_err_set(ctx, LS_ERR_INVALID, "%s %s", key,
+				  v == NULL ? "is missing" : "is not a string");
+	if ((*out = ls_record_strdup(r, json_string_value(v))) == NULL)
+		return ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int
+lotdef_of(struct ls_record *r, const json_t *o, uint64_t grams, struct ls_lotdef *d,
+	  struct ls_err_ctx *ctx)
+{
+	const json_t *comp = json_object_get(o, "ls:composition"), *v;
+	const char *k;
+	int rc;
+
+	if (!json_is_object(o))
+		return ls_err_set(ctx, LS_ERR_INVALID, "ilmd is missing");
+	if ((rc = text_of(r, o, "cbvmda:lotNumber", true, &d->label, ctx)) != 0 ||
+	    (rc = text_of(r, o, "ls:category", true, &d->category, ctx)) != 0)
+		return rc;
+	d->grams = grams;
+	if (!json_is_object(comp))
+		return ls_err_set(ctx, LS_ERR_INVALID, "ls:composition is missing");
+	d->comp.n = 0;
+	json_object_foreach((json_t *)comp, k, v)
+	{
+		uint32_t z = ls_element_z(k);
+		size_t j;
+		if (z == 0)
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "ls:composition: '%.8s' is no element", k);
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > LS_PPM_TOTAL)
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "ls:composition: %.8s is not a ppm count (0 to 1000000)",
+					  k);
+		if (d->comp.n == LS_COMP_MAX)
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "ls:composition: more than %d elements", LS_COMP_MAX);
+		/* sorted by z, as the record keeps it */
+		for (j = d->comp.n; j > 0 && d->comp.e[j - 1].z > z; j--)
+			d->comp.e[j] = d->comp.e[j - 1];
+		d->comp.e[j].z = z;
+		d->comp.e[j].ppm = (uint32_t)json_integer_value(v);
+		d->comp.n++;
+	}
+	v = json_object_get(o, "ls:value");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
+		return ls_err_set(ctx, LS_ERR_INVALID, "ls:value is not a whole number");
+	d->value = v != NULL ? (uint64_t)json_integer_value(v) : 0;
+	return 0;
+}
+
+static int
+import_object(const json_t *ev, ls_epcis_resolve_fn resolve, void *arg, struct ls_epcis_import *im,
+	      struct ls_err_ctx *ctx)
+{
+	const char *action = jstr(ev, "action"), *step = cbv_word(jstr(ev, "bizStep"), "BizStep");
+	const char *uri, *s;
+	uint64_t grams;
+	struct ls_record *r;
+	int rc;
+
+	if (action != NULL && strcmp(action, "ADD") == 0 && strcmp(step, "commissioning") == 0) {
+		const json_t *ilmd = json_object_get(ev, "ilmd");
+		if ((rc = one_quantity(ev, "quantityList", &uri, &grams, ctx)) != 0)
+			return rc;
+		if ((r = im->r = ls_record_new(LS_REC_LOT)) == NULL)
+			return ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+		if ((rc = lotdef_of(r, ilmd, grams, &r->lot.lot, ctx)) != 0 ||
+		    (rc = text_of(r, ilmd, "ls:site", true, &r->lot.site, ctx)) != 0)
+			return rc;
+		s = jstr(ilmd, "cbvmda:countryOfOrigin");
+		if (s == NULL || strlen(s) != LS_COUNTRY_LEN)
+			return ls_err_set(
+			    ctx, LS_ERR_INVALID,
+			    "cbvmda:countryOfOrigin is not a two-letter country code");
+		for (int i = 0; i < LS_COUNTRY_LEN; i++)
+			r->lot.country[i] = (char)toupper((unsigned char)s[i]);
+		im->lots[im->n_lots++] = uri;
+		return 0;
+	}
+	if (action != NULL && strcmp(action, "OBSERVE") == 0 && strcmp(step, "shipping") == 0) {
+		const json_t *dl = json_object_get(ev, "destinationList"), *x;
+		const char *lic = biz_transaction(ev, "urn:lodestone:btt:license");
+		bool to = false;
+		size_t i;
+		if ((rc = one_quantity(ev, "quantityList", &uri, &grams, ctx)) != 0)
+			return rc;
+		if ((r = im->r = ls_record_new(LS_REC_TRANSFER)) == NULL)
+			return ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+		if ((rc = resolve_ref(resolve, arg, LS_EPCIS_REF_LOT, uri, r->transfer.lot, ctx)) !=
+		    0)
+			return rc;
+		r->transfer.has_lot = true;
+		r->transfer.grams = grams;
+		json_array_foreach(dl, i, x)
+		{
+			if (strcmp(cbv_word(jstr(x, "type"), "SDT"), "owning_party") == 0 &&
+			    urn_parse(jstr(x, "destination"), "party", r->transfer.to))
+				to = true;
+		}
+		if (!to)
+			return ls_err_set(
+			    ctx, LS_ERR_INVALID,
+			    "destinationList names no owning_party urn:lodestone:party:");
+		if (lic != NULL) {
+			if ((rc = resolve_ref(resolve, arg, LS_EPCIS_REF_RECORD, lic,
+					      r->transfer.license, ctx)) != 0)
+				return rc;
+			r->transfer.has_license = true;
+		}
+		if ((s = jstr(ev, "ls:toCertificate")) != NULL) {
+			if (!urn_parse(s, "record", r->transfer.to_cert))
+				return ls_err_set(ctx, LS_ERR_INVALID,
+						  "ls:toCertificate is not urn:lodestone:record:");
+			im->has_to_cert = true;
+		}
+		if ((rc = text_of(r, ev, "ls:endUse", false, &r->transfer.end_use, ctx)) != 0 ||
+		    (rc = text_of(r, ev, "ls:description", false, &r->transfer.description, ctx)) !=
+			0)
+			return rc;
+		r->transfer.tech = "";
+		return 0;
+	}
+	if (action != NULL && strcmp(action, "OBSERVE") == 0 && strcmp(step, "receiving") == 0) {
+		const char *tr = biz_transaction(ev, "desadv");
+		if (tr == NULL)
+			return ls_err_set(
+			    ctx, LS_ERR_INVALID,
+			    "a receiving event names no transfer (bizTransaction desadv)");
+		if ((rc = one_quantity(ev, "quantityList", &uri, &grams, ctx)) != 0)
+			return rc;
+		if ((r = im->r = ls_record_new(LS_REC_RECEIPT)) == NULL)
+			return ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+		if ((rc = resolve_ref(resolve, arg, LS_EPCIS_REF_RECORD, tr, r->receipt.transfer,
+				      ctx)) != 0)
+			return rc;
+		r->receipt.grams = grams;
+		return text_of(r, ev, "ls:reason", false, &r->receipt.reason, ctx);
+	}
+	return ls_err_set(ctx, LS_ERR_INVALID,
+			  "an ObjectEvent with action %.10s and bizStep '%.40s' has no Lodestone "
+			  "record (ADD commissioning, OBSERVE shipping or OBSERVE receiving)",
+			  action != NULL ? action : "(none)", step);
+}
+
+static int
+import_transformation(const json_t *ev, ls_epcis_resolve_fn resolve, void *arg,
+		      struct ls_epcis_import *im, struct ls_err_ctx *ctx)
+{
+	const json_t *in = json_object_get(ev, "inputQuantityList"),
+		     *out = json_object_get(ev, "outputQuantityList"),
+		     *ilmd = json_object_get(ev, "ilmd"),
+		     *defs = json_object_get(ilmd, "ls:outputs"), *q;
+	struct ls_lot_input *inputs;
+	struct ls_lotdef *outputs;
+	struct ls_record *r;
+	size_t i;
+	int rc;
+
+	if (!json_is_array(in) || json_array_size(in) == 0 || json_array_size(in) > LS_LIST_MAX)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "inputQuantityList must hold 1 to %d quantities", LS_LIST_MAX);
+	if (!json_is_array(out) || json_array_size(out) == 0 || json_array_size(out) > LS_LIST_MAX)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "outputQuantityList must hold 1 to %d quantities", LS_LIST_MAX);
+	if (!json_is_array(defs) || json_array_size(defs) != json_array_size(out))
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "ilmd ls:outputs must describe each output (label, category, "
+				  "composition)");
+	if ((r = im->r = ls_record_new(LS_REC_TRANSFORMATION)) == NULL ||
+	    (inputs = ls_record_alloc(r, json_array_size(in) * sizeof(*inputs))) == NULL ||
+	    (outputs = ls_record_alloc(r, json_array_size(out) * sizeof(*outputs))) == NULL)
+		return ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+	json_array_foreach(in, i, q)
+	{
+		const char *uri;
+		if ((rc = quantity_of(q, &uri, &inputs[i].grams, ctx)) != 0 ||
+		    (rc = resolve_ref(resolve, arg, LS_EPCIS_REF_LOT, uri, inputs[i].lot, ctx)) !=
+			0)
+			return rc;
+	}
+	json_array_foreach(out, i, q)
+	{
+		const json_t *d = json_array_get(defs, i);
+		const char *uri, *named = jstr(d, "ls:lot");
+		uint64_t grams;
+		if ((rc = quantity_of(q, &uri, &grams, ctx)) != 0)
+			return rc;
+		if (named != NULL && strcmp(named, uri) != 0)
+			return ls_err_set(
+			    ctx, LS_ERR_INVALID,
+			    "ls:outputs[%zu] describes '%.80s', output %zu is '%.80s'", i, named, i,
+			    uri);
+		if ((rc = lotdef_of(r, d, grams, &outputs[i], ctx)) != 0)
+			return rc;
+		im->lots[im->n_lots++] = uri;
+	}
+	r->transformation.n_inputs = json_array_size(in);
+	r->transformation.inputs = inputs;
+	r->transformation.n_outputs = json_array_size(out);
+	r->transformation.outputs = outputs;
+	return text_of(r, ilmd, "ls:site", false, &r->transformation.site, ctx);
+}
+
+int
+ls_epcis_import_event(const json_t *event, ls_epcis_resolve_fn resolve, void *arg,
+		      struct ls_epcis_import *out, struct ls_err_ctx *ctx)
+{
+	const char *type = jstr(event, "type"), *s;
+	char t[32];
+	uint64_t ms;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (type == NULL)
+		return ls_err_set(ctx, LS_ERR_INVALID, "the event has no type");
+	if (strcmp(type, "ObjectEvent") != 0 && strcmp(type, "TransformationEvent") != 0)
+		return ls_err_set(
+		    ctx, LS_ERR_INVALID,
+		    "%.40s has no Lodestone record (ObjectEvent and TransformationEvent "
+		    "do)",
+		    type);
+	if (ls_epcis_time_norm(jstr(event, "eventTime"), t, &ms) != 0)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "eventTime is missing or not an RFC 3339 time");
+	if (json_object_get(event, "errorDeclaration") != NULL)
+		return ls_err_set(
+		    ctx, LS_ERR_INVALID,
+		    "an event with an errorDeclaration is declared wrong: not imported");
+	rc = strcmp(type, "ObjectEvent") == 0
+		 ? import_object(event, resolve, arg, out, ctx)
+		 : import_transformation(event, resolve, arg, out, ctx);
+	if (rc != 0) {
+		ls_epcis_import_release(out);
+		return rc;
+	}
+	/* Lodestone keeps seconds: the milliseconds of eventTime are dropped. */
+	out->r->timestamp = ms / 1000;
+	out->orig = jstr(event, "ls:recordID");
+	if ((s = jstr(event, "ls:signer")) != NULL) {
+		if (!urn_parse(s, "party", out->signer)) {
+			ls_epcis_import_release(out);
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "ls:signer is not urn:lodestone:party:");
+		}
+		out->has_signer = true;
+	}
+	return 0;
+}
+
+void
+ls_epcis_import_release(struct ls_epcis_import *im)
+{
+	if (im == NULL)
+		return;
+	ls_record_free(im->r);
+	memset(im, 0, sizeof(*im));
 }

@@ -32,10 +32,10 @@
 #define LS_EPCIS_NS      "urn:lodestone:epcis:"
 
 /* Bounds on a document read from outside. */
-#define LS_EPCIS_DOC_MAX    (64u * 1024 * 1024) /* bytes of one document */
-#define LS_EPCIS_DEPTH_MAX  32                  /* nesting of arrays and objects */
-#define LS_EPCIS_EVENTS_MAX 1000000             /* events of one document */
-#define LS_EPCIS_PREHASH_MAX (1024u * 1024)     /* bytes of one pre-hash string */
+#define LS_EPCIS_DOC_MAX     (64u * 1024 * 1024) /* bytes of one document */
+#define LS_EPCIS_DEPTH_MAX   32                  /* nesting of arrays and objects */
+#define LS_EPCIS_EVENTS_MAX  1000000             /* events of one document */
+#define LS_EPCIS_PREHASH_MAX (1024u * 1024)      /* bytes of one pre-hash string */
 
 /* "ni:///sha-256;" 64 hex "?ver=CBV2.0" and a NUL. */
 #define LS_EPCIS_HASH_LEN 90
@@ -87,11 +87,11 @@ int ls_epcis_time_norm(const char *s, char out[32], uint64_t *ms);
  * time: certificates, revocations, the lot a receipt counts).
  */
 struct ls_epcis_extra {
-	bool has_lot;            /* receipt: the lot of the transfer it receives */
+	bool has_lot; /* receipt: the lot of the transfer it receives */
 	uint8_t lot[LS_ID_LEN];
-	bool revoked;            /* the author's key was revoked before the record */
+	bool revoked; /* the author's key was revoked before the record */
 	uint8_t revocation[LS_ID_LEN];
-	uint64_t revoked_at;     /* the revocation's effective time */
+	uint64_t revoked_at; /* the revocation's effective time */
 };
 
 /*
@@ -130,12 +130,12 @@ typedef int (*ls_epcis_resolve_fn)(void *arg, enum ls_epcis_ref kind, const char
 
 /* The record an event gives, and what the importer needs to know of it. */
 struct ls_epcis_import {
-	struct ls_record *r;        /* new record (ls_record_free), unsigned, timestamp set */
-	const char *orig;           /* ls:recordID, the record it came from (NULL: none) */
-	bool has_signer;            /* ls:signer */
+	struct ls_record *r; /* new record (ls_record_free), unsigned, timestamp set */
+	const char *orig;    /* ls:recordID, the record it came from (NULL: none) */
+	bool has_signer;     /* ls:signer */
 	uint8_t signer[LS_KEY_LEN];
-	bool has_to_cert;           /* transfer: ls:toCertificate gave r->transfer.to_cert */
-	size_t n_lots;              /* the lots the event makes, as the event names them */
+	bool has_to_cert; /* transfer: ls:toCertificate gave r->transfer.to_cert */
+	size_t n_lots;    /* the lots the event makes, as the event names them */
 	const char *lots[LS_LIST_MAX];
 	/* orig and lots are borrowed from the event */
 };

@@ -82,7 +82,8 @@ check_vector(const char *name)
 	{
 		assert_int_equal(ls_epcis_prehash(ev, ns, &pre, &ctx), 0);
 		if (strcmp(pre, pres[i]) != 0)
-			fprintf(stderr, "%s event %zu\n got: %s\nwant: %s\n", name, i, pre, pres[i]);
+			fprintf(stderr, "%s event %zu\n got: %s\nwant: %s\n", name, i, pre,
+				pres[i]);
 		assert_string_equal(pre, pres[i]);
 		free(pre);
 		assert_int_equal(ls_epcis_event_hash(ev, ns, hash, &ctx), 0);
@@ -131,19 +132,21 @@ test_epcis_hash_invariance(void **state)
 			"\"eventTimeZoneOffset\":\"+01:00\",\"action\":\"OBSERVE\","
 			"\"epcList\":[\"urn:epc:id:sgtin:0614141.011111.987\",\"urn:epc:id:sgtin:"
 			"0614141.011111.988\"],\"bizStep\":\"shipping\"}";
-	const char *b = "{\"bizStep\":\"urn:epcglobal:cbv:bizstep:shipping\",\"action\":\"OBSERVE\","
-			"\"epcList\":[\"https://example.com/01/00614141111114/21/988?x=1\","
-			"\"https://id.gs1.org/01/00614141111114/21/987\"],"
-			"\"eventTimeZoneOffset\":\"+01:00\",\"eventTime\":\"2020-03-04T10:00:30.0000Z\","
-			"\"eventID\":\"ni:///x\",\"recordTime\":\"2021-01-01T00:00:00Z\","
-			"\"type\":\"ObjectEvent\"}";
+	const char *b =
+	    "{\"bizStep\":\"urn:epcglobal:cbv:bizstep:shipping\",\"action\":\"OBSERVE\","
+	    "\"epcList\":[\"https://example.com/01/00614141111114/21/988?x=1\","
+	    "\"https://id.gs1.org/01/00614141111114/21/987\"],"
+	    "\"eventTimeZoneOffset\":\"+01:00\",\"eventTime\":\"2020-03-04T10:00:30.0000Z\","
+	    "\"eventID\":\"ni:///x\",\"recordTime\":\"2021-01-01T00:00:00Z\","
+	    "\"type\":\"ObjectEvent\"}";
 	const char *c = "{\"type\":\"ObjectEvent\",\"eventTime\":\"2020-03-04T11:00:30.001+01:00\","
 			"\"eventTimeZoneOffset\":\"+01:00\",\"action\":\"OBSERVE\","
 			"\"epcList\":[\"urn:epc:id:sgtin:0614141.011111.987\",\"urn:epc:id:sgtin:"
 			"0614141.011111.988\"],\"bizStep\":\"shipping\"}";
 	char ha[LS_EPCIS_HASH_LEN], hb[LS_EPCIS_HASH_LEN], hc[LS_EPCIS_HASH_LEN];
 	struct ls_err_ctx ctx = {{0}};
-	json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL), *jc = json_loads(c, 0, NULL);
+	json_t *ja = json_loads(a, 0, NULL), *jb = json_loads(b, 0, NULL),
+	       *jc = json_loads(c, 0, NULL);
 
 	(void)state;
 	assert_int_equal(ls_epcis_event_hash(ja, NULL, ha, &ctx), 0);
@@ -168,13 +171,18 @@ test_epcis_time_norm(void **state)
 	    {"2023-02-02T11:04:03.1414Z", "2023-02-02T11:04:03.141Z"},
 	    {"2020-03-04T11:00:30+01:00", "2020-03-04T10:00:30.000Z"},
 	    {"2019-04-02T14:59:59.999+01:00", "2019-04-02T13:59:59.999Z"},
-	    {"2020-12-31T23:59:59.9996Z", "2021-01-01T00:00:00.000Z"},  /* rounds into the next year */
+	    {"2020-12-31T23:59:59.9996Z",
+	     "2021-01-01T00:00:00.000Z"}, /* rounds into the next year */
 	    {"2020-01-01T00:30:00-05:30", "2020-01-01T06:00:00.000Z"},
 	    {"2020-01-01T00:00:00.5Z", "2020-01-01T00:00:00.500Z"},
 	};
-	static const char *const bad[] = {"2020-01-01", "2020-01-01T00:00:00", "2020-13-01T00:00:00Z",
-					  "2020-01-01T00:00:00.Z", "2020-01-01T00:00:00+1:00",
-					  "2020-01-01T00:00:00Zjunk", "yesterday"};
+	static const char *const bad[] = {"2020-01-01",
+					  "2020-01-01T00:00:00",
+					  "2020-13-01T00:00:00Z",
+					  "2020-01-01T00:00:00.Z",
+					  "2020-01-01T00:00:00+1:00",
+					  "2020-01-01T00:00:00Zjunk",
+					  "yesterday"};
 	char out[32];
 
 	(void)state;
@@ -198,7 +206,8 @@ test_epcis_norm_uri(void **state)
 	    {"urn:epc:id:sgln:4023333.00001.12", "https://id.gs1.org/414/4023333000017/254/12"},
 	    {"urn:epc:id:pgln:0614141.00000", "https://id.gs1.org/417/0614141000005"},
 	    {"urn:epc:id:gdti:4012345.11111.123", "https://id.gs1.org/253/4012345111118123"},
-	    {"urn:epc:class:lgtin:4023333.055555.ABC123", "https://id.gs1.org/01/04023333555555/10/ABC123"},
+	    {"urn:epc:class:lgtin:4023333.055555.ABC123",
+	     "https://id.gs1.org/01/04023333555555/10/ABC123"},
 	    {"urn:epc:idpat:sgtin:4012345.012345.*", "https://id.gs1.org/01/04012345123456"},
 	    {"urn:epc:id:giai:4012345.ABC", "https://id.gs1.org/8004/4012345ABC"},
 	    {"https://id.gs1.de/00/040123451111111110", "https://id.gs1.org/00/040123451111111110"},
@@ -206,10 +215,12 @@ test_epcis_norm_uri(void **state)
 	     "https://id.gs1.org/01/00614141111114/21/987"},
 	    {"urn:epcglobal:cbv:bizstep:shipping", "https://ref.gs1.org/cbv/BizStep-shipping"},
 	    {"urn:epcglobal:cbv:disp:in_transit", "https://ref.gs1.org/cbv/Disp-in_transit"},
-	    {"urn:epcglobal:cbv:bt:4012345000009:ASN1099", "urn:epcglobal:cbv:bt:4012345000009:ASN1099"},
+	    {"urn:epcglobal:cbv:bt:4012345000009:ASN1099",
+	     "urn:epcglobal:cbv:bt:4012345000009:ASN1099"},
 	    {"  urn:lodestone:lot:00ff  ", "urn:lodestone:lot:00ff"},
 	    {"https://example.com/about/us", "https://example.com/about/us"},
-	    {"urn:epc:id:sgtin:0614141.01111.987", "urn:epc:id:sgtin:0614141.01111.987"}, /* 12 digits */
+	    {"urn:epc:id:sgtin:0614141.01111.987",
+	     "urn:epc:id:sgtin:0614141.01111.987"}, /* 12 digits */
 	};
 	char *out;
 
@@ -219,6 +230,286 @@ test_epcis_norm_uri(void **state)
 		assert_string_equal(out, cases[i].out);
 		free(out);
 	}
+}
+
+static void
+test_epcis_grams(void **state)
+{
+	static const struct {
+		const char *json, *uom;
+		uint64_t grams; /* 0: refused */
+	} cases[] = {
+	    {"1.234", "KGM", 1234},
+	    {"10000", "KGM", 10000000},
+	    {"5", "GRM", 5},
+	    {"0.5", "TNE", 500000},
+	    {"2.5e3", "KGM", 2500000},
+	    {"100000", "LBR", 45359237},
+	    {"0.02", "LBR", 0},
+	    {"1", "LBR", 0},
+	    {"1.2345", "KGM", 0},
+	    {"0.5", "GRM", 0},
+	    {"3", "EA", 0},
+	    {"3", NULL, 0},
+	    {"-1", "KGM", 0},
+	    {"0", "KGM", 0},
+	    {"1e20", "KGM", 0},
+	    {"1000000000000", "KGM", 1000000000000000ull},
+	    {"1000000000001", "KGM", 0},
+	};
+	struct ls_err_ctx ctx = {{0}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *v = json_loads(cases[i].json, JSON_DECODE_ANY, NULL);
+		uint64_t g = 0;
+		int rc = ls_epcis_grams(v, cases[i].uom, &g, &ctx);
+		if (cases[i].grams == 0) {
+			assert_int_equal(rc, LS_ERR_INVALID);
+			assert_true(strlen(ctx.msg) > 0);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(g, cases[i].grams);
+		}
+		json_decref(v);
+	}
+}
+
+/* ---- records to events and back ---- */
+
+static uint8_t pk[LS_KEY_LEN], sk[64], other[LS_KEY_LEN], cert[LS_ID_LEN];
+
+/* The import's resolver: a Lodestone URN's own id. */
+static int
+same_id(void *arg, enum ls_epcis_ref kind, const char *uri, uint8_t out[LS_ID_LEN])
+{
+	const char *pre = kind == LS_EPCIS_REF_LOT ? "urn:lodestone:lot:" : "urn:lodestone:record:";
+	(void)arg;
+	if (strncmp(uri, pre, strlen(pre)) != 0 || ls_unhex(uri + strlen(pre), out, LS_ID_LEN) != 0)
+		return LS_ERR_NOT_FOUND;
+	return 0;
+}
+
+static void
+finish(struct ls_record *r, uint64_t seq)
+{
+	struct ls_err_ctx ctx = {{0}};
+
+	memcpy(r->author, pk, LS_KEY_LEN);
+	r->seq = seq;
+	r->has_prev = seq > 1;
+	memset(r->prev, 7, LS_ID_LEN);
+	r->has_cert = true;
+	memcpy(r->cert_id, cert, LS_ID_LEN);
+	if (r->timestamp == 0)
+		r->timestamp = 1764590400; /* 2025-12-01 */
+	assert_int_equal(ls_record_sign(r, sk, &ctx), 0);
+}
+
+/* r as an event, the event back as a record signed at the same place in
+ * the same feed: the same record id; the event's hash is its eventID. */
+static void
+roundtrip(struct ls_record *r)
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_epcis_extra x = {0};
+	struct ls_epcis_import im;
+	char hash[LS_EPCIS_HASH_LEN];
+	json_t *ev, *ev2;
+
+	x.has_lot = true;
+	memset(x.lot, 3, LS_ID_LEN);
+	assert_int_equal(ls_epcis_event_new(r, &x, &ev, &ctx), 0);
+	assert_int_equal(ls_epcis_event_hash(ev, NULL, hash, &ctx), 0);
+	assert_string_equal(hash, json_string_value(json_object_get(ev, "eventID")));
+	assert_int_equal(ls_epcis_import_event(ev, same_id, NULL, &im, &ctx), 0);
+	assert_non_null(im.orig);
+	assert_true(im.has_signer);
+	assert_memory_equal(im.signer, pk, LS_KEY_LEN);
+	if (r->type == LS_REC_TRANSFER) {
+		assert_true(im.has_to_cert);
+	}
+	finish(im.r, r->seq);
+	assert_memory_equal(im.r->id, r->id, LS_ID_LEN);
+	assert_int_equal(im.r->body_len, r->body_len);
+	assert_memory_equal(im.r->body, r->body, r->body_len);
+	/* and its event is the same event */
+	assert_int_equal(ls_epcis_event_new(im.r, &x, &ev2, &ctx), 0);
+	assert_true(json_equal(ev, ev2));
+	json_decref(ev2);
+	ls_epcis_import_release(&im);
+	json_decref(ev);
+}
+
+static void
+test_epcis_record_roundtrip(void **state)
+{
+	struct ls_record *reg = ls_record_new(LS_REC_LOT),
+			 *tf = ls_record_new(LS_REC_TRANSFORMATION);
+	struct ls_record *tr = ls_record_new(LS_REC_TRANSFER), *rc = ls_record_new(LS_REC_RECEIPT);
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_lot_input *in;
+	struct ls_lotdef *out;
+
+	(void)state;
+	reg->lot.lot.label = ls_record_strdup(reg, "BO-ore-2025-117");
+	reg->lot.lot.category = ls_record_strdup(reg, "ore");
+	reg->lot.lot.grams = 10000001; /* not whole kilograms */
+	assert_int_equal(ls_comp_parse("Nd=30000,Dy=2000,Fe=300000", &reg->lot.lot.comp, &ctx), 0);
+	reg->lot.lot.value = 123456;
+	reg->lot.site = ls_record_strdup(reg, "Bayan Obo / Nord-Süd");
+	memcpy(reg->lot.country, "CN", 3);
+	finish(reg, 1);
+	roundtrip(reg);
+
+	in = ls_record_alloc(tf, 2 * sizeof(*in));
+	out = ls_record_alloc(tf, 2 * sizeof(*out));
+	memcpy(in[0].lot, reg->id, LS_ID_LEN);
+	in[0].grams = 10000001;
+	memset(in[1].lot, 9, LS_ID_LEN);
+	in[1].grams = 5;
+	out[0].label = ls_record_strdup(tf, "NdPr-oxide");
+	out[0].category = ls_record_strdup(tf, "oxide");
+	out[0].grams = 400000;
+	assert_int_equal(ls_comp_parse("Nd=600000,Pr=160000,O=240000", &out[0].comp, &ctx), 0);
+	out[1].label = ls_record_strdup(tf, "Dy2O3");
+	out[1].category = ls_record_strdup(tf, "oxide");
+	out[1].grams = 20001;
+	assert_int_equal(ls_comp_parse("Dy=870000,O=130000", &out[1].comp, &ctx), 0);
+	tf->transformation.n_inputs = 2;
+	tf->transformation.inputs = in;
+	tf->transformation.n_outputs = 2;
+	tf->transformation.outputs = out;
+	tf->transformation.site = ls_record_strdup(tf, "Baotou");
+	finish(tf, 2);
+	roundtrip(tf);
+
+	tr->transfer.has_lot = true;
+	memcpy(tr->transfer.lot, reg->id, LS_ID_LEN);
+	tr->transfer.grams = 2500;
+	tr->transfer.tech = "";
+	memcpy(tr->transfer.to, other, LS_KEY_LEN);
+	memset(tr->transfer.to_cert, 4, LS_ID_LEN);
+	tr->transfer.has_license = true;
+	memset(tr->transfer.license, 5, LS_ID_LEN);
+	tr->transfer.end_use = ls_record_strdup(tr, "civilian");
+	tr->transfer.description = ls_record_strdup(tr, "NdFeB blanks, \"grade N52\"");
+	finish(tr, 3);
+	roundtrip(tr);
+
+	memcpy(rc->receipt.transfer, tr->id, LS_ID_LEN);
+	rc->receipt.grams = 2400;
+	rc->receipt.reason = ls_record_strdup(rc, "one drum short");
+	finish(rc, 4);
+	roundtrip(rc);
+
+	ls_record_free(reg);
+	ls_record_free(tf);
+	ls_record_free(tr);
+	ls_record_free(rc);
+}
+
+/* What has no record is refused with its reason, and nothing is made. */
+static void
+test_epcis_import_refusals(void **state)
+{
+	static const struct {
+		const char *event, *reason;
+	} cases[] = {
+	    {"{\"type\":\"AggregationEvent\",\"eventTime\":\"2025-01-01T00:00:00Z\",\"action\":"
+	     "\"ADD\"}",
+	     "AggregationEvent has no Lodestone record"},
+	    {"{\"type\":\"ObjectEvent\",\"eventTime\":\"2025-01-01T00:00:00Z\",\"action\":"
+	     "\"OBSERVE\",\"bizStep\":\"shipping\",\"quantityList\":[{\"epcClass\":"
+	     "\"urn:lodestone:lot:00\",\"quantity\":3,\"uom\":\"EA\"}]}",
+	     "not a unit of mass"},
+	    {"{\"type\":\"ObjectEvent\",\"eventTime\":\"2025-01-01T00:00:00Z\",\"action\":"
+	     "\"OBSERVE\",\"bizStep\":\"shipping\",\"quantityList\":[{\"epcClass\":"
+	     "\"https://id.gs1.org/01/04012345123456/10/L1\",\"quantity\":3,\"uom\":\"KGM\"}]}",
+	     "unknown lot"},
+	    {"{\"type\":\"ObjectEvent\",\"eventTime\":\"2025-01-01T00:00:00Z\",\"action\":"
+	     "\"OBSERVE\",\"bizStep\":\"inspecting\"}",
+	     "has no Lodestone record"},
+	    {"{\"type\":\"ObjectEvent\",\"eventTime\":\"yesterday\"}", "eventTime"},
+	    {"{\"type\":\"ObjectEvent\",\"eventTime\":\"2025-01-01T00:00:00Z\",\"action\":\"ADD\","
+	     "\"bizStep\":\"commissioning\",\"quantityList\":[{\"epcClass\":\"urn:x\",\"quantity\":"
+	     "1,"
+	     "\"uom\":\"KGM\"}],\"ilmd\":{\"cbvmda:lotNumber\":\"L\",\"ls:category\":\"ore\","
+	     "\"ls:composition\":{\"xx\":5}}}",
+	     "is no element"},
+	    {"{\"type\":\"TransformationEvent\",\"eventTime\":\"2025-01-01T00:00:00Z\","
+	     "\"inputQuantityList\":[{\"epcClass\":\"urn:lodestone:lot:00\",\"quantity\":1,"
+	     "\"uom\":\"KGM\"}],\"outputQuantityList\":[]}",
+	     "outputQuantityList"},
+	};
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_epcis_import im;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *ev = json_loads(cases[i].event, 0, NULL);
+		assert_non_null(ev);
+		memset(&ctx, 0, sizeof(ctx));
+		assert_int_equal(ls_epcis_import_event(ev, same_id, NULL, &im, &ctx),
+				 LS_ERR_INVALID);
+		if (strstr(ctx.msg, cases[i].reason) == NULL)
+			fprintf(stderr, "case %zu: %s\n", i, ctx.msg);
+		assert_non_null(strstr(ctx.msg, cases[i].reason));
+		assert_null(im.r);
+		json_decref(ev);
+	}
+}
+
+static void
+test_epcis_doc_parse_hostile(void **state)
+{
+	static const struct {
+		const char *doc, *reason;
+		int rc;
+	} cases[] = {
+	    {"{\"type\":\"EPCISDocument\",", "not JSON", LS_ERR_MALFORMED},
+	    {"[1,2]", "not an EPCISDocument", LS_ERR_MALFORMED},
+	    {"{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":{}}}", "not a list",
+	     LS_ERR_MALFORMED},
+	    {"{\"type\":\"EPCISDocument\",\"type\":\"EPCISDocument\"}", "duplicate",
+	     LS_ERR_MALFORMED},
+	    {"{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[{\"eventID\":\"a\"},"
+	     "{\"eventID\":\"b\"},{\"eventID\":\"a\"}]}}",
+	     "events 1 and 3 have one eventID", LS_ERR_MALFORMED},
+	    {"{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[7]}}",
+	     "event 1 is not a JSON object", LS_ERR_MALFORMED},
+	};
+	struct ls_err_ctx ctx = {{0}};
+	json_t *doc, *events;
+	char deep[200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&ctx, 0, sizeof(ctx));
+		assert_int_equal(
+		    ls_epcis_doc_parse(cases[i].doc, strlen(cases[i].doc), &doc, &events, &ctx),
+		    cases[i].rc);
+		if (strstr(ctx.msg, cases[i].reason) == NULL)
+			fprintf(stderr, "case %zu: %s\n", i, ctx.msg);
+		assert_non_null(strstr(ctx.msg, cases[i].reason));
+		assert_null(doc);
+	}
+	/* 40 levels, brackets inside strings not counted */
+	memset(deep, '[', 40);
+	memset(deep + 40, ']', 40);
+	deep[80] = '\0';
+	assert_int_equal(ls_epcis_doc_parse(deep, strlen(deep), &doc, &events, &ctx),
+			 LS_ERR_TOO_BIG);
+	assert_non_null(strstr(ctx.msg, "nests deeper"));
+	{
+		const char *s = "{\"type\":\"EPCISDocument\",\"x\":\"[[[[[[[[[[[[[[[[[[[[[[[[[["
+				"[[[[[[[[[[[[[[[[\\\"\",\"epcisBody\":{\"eventList\":[]}}";
+		assert_int_equal(ls_epcis_doc_parse(s, strlen(s), &doc, &events, &ctx), 0);
+	}
+	assert_int_equal(json_array_size(events), 0);
+	json_decref(doc);
+	assert_int_equal(ls_epcis_doc_parse("{}", LS_EPCIS_DOC_MAX + 1, &doc, &events, &ctx),
+			 LS_ERR_TOO_BIG);
 }
 
 int
@@ -232,9 +523,16 @@ main(void)
 	    cmocka_unit_test(test_epcis_hash_invariance),
 	    cmocka_unit_test(test_epcis_time_norm),
 	    cmocka_unit_test(test_epcis_norm_uri),
+	    cmocka_unit_test(test_epcis_grams),
+	    cmocka_unit_test(test_epcis_record_roundtrip),
+	    cmocka_unit_test(test_epcis_import_refusals),
+	    cmocka_unit_test(test_epcis_doc_parse_hostile),
 	};
 
 	if (sodium_init() < 0)
 		return 1;
+	crypto_sign_keypair(pk, sk);
+	randombytes_buf(other, sizeof(other));
+	randombytes_buf(cert, sizeof(cert));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
