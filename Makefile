@@ -10,7 +10,8 @@ PROTOC_C ?= protoc-c
 
 PKGS := libsodium lmdb libprotobuf-c libzmq jansson inih
 DEB_PKGS := build-essential pkg-config libsodium-dev liblmdb-dev libprotobuf-c-dev \
-	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl
+	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl \
+	python3-jsonschema
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
