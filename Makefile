@@ -202,6 +202,7 @@ bench: all
 	$(BIN)/lodestone-bench log -n 1000000
 	$(BIN)/lodestone-bench gossip
 	$(BIN)/lodestone-bench stream -n 100000
+	$(BIN)/lodestone-bench epcis -n 20000
 
 # Installation: the GNU directory variables, each overridable; DESTDIR is a
 # staging root prefixed to every path (packaging). `make uninstall` with the
