@@ -88,6 +88,109 @@ rec_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Feed order made causal: each record after the records of the set it
+ * names (its feed predecessor, the making of the lots it uses, the transfer
+ * it receives), otherwise in rec_cmp order. */
+struct causal {
+	struct ls_record **in, **out;
+	size_t n, n_out;
+	bool *done;
+	/* lots made in the set and the index of the record that made each */
+	size_t n_lots;
+	struct lot_maker {
+		uint8_t lot[LS_ID_LEN];
+		size_t idx;
+	} * lots;
+};
+
+static int
+maker_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, LS_ID_LEN);
+}
+
+static void causal_visit(struct causal *k, size_t i, int depth);
+
+static void
+causal_dep(struct causal *k, const uint8_t id[LS_ID_LEN], bool lot, int depth)
+{
+	if (lot) {
+		const struct lot_maker *m =
+		    bsearch(id, k->lots, k->n_lots, sizeof(*k->lots), maker_cmp);
+		if (m != NULL)
+			causal_visit(k, m->idx, depth + 1);
+		return;
+	}
+	for (size_t j = 0; j < k->n; j++) /* records named by id: rare, linear */
+		if (memcmp(k->in[j]->id, id, LS_ID_LEN) == 0) {
+			causal_visit(k, j, depth + 1);
+			return;
+		}
+}
+
+static void
+causal_visit(struct causal *k, size_t i, int depth)
+{
+	const struct ls_record *r = k->in[i];
+
+	if (k->done[i])
+		return;
+	k->done[i] = true;
+	if (depth < 1000) { /* past that, rec_cmp order is kept */
+		if (r->has_prev)
+			causal_dep(k, r->prev, false, depth);
+		if (r->type == LS_REC_TRANSFER && r->transfer.has_lot)
+			causal_dep(k, r->transfer.lot, true, depth);
+		if (r->type == LS_REC_RECEIPT)
+			causal_dep(k, r->receipt.transfer, false, depth);
+		if (r->type == LS_REC_TRANSFORMATION)
+			for (size_t j = 0; j < r->transformation.n_inputs; j++)
+				causal_dep(k, r->transformation.inputs[j].lot, true, depth);
+	}
+	k->out[k->n_out++] = k->in[i];
+}
+
+static int
+causal_sort(struct ls_record **v, size_t n)
+{
+	struct causal k = {v, NULL, n, 0, NULL, 0, NULL};
+	size_t m = 0;
+
+	qsort(v, n, sizeof(*v), rec_cmp);
+	for (size_t i = 0; i < n; i++)
+		m += v[i]->type == LS_REC_LOT              ? 1
+		     : v[i]->type == LS_REC_TRANSFORMATION ? v[i]->transformation.n_outputs
+							   : 0;
+	k.out = calloc(n + 1, sizeof(*k.out));
+	k.done = calloc(n + 1, sizeof(*k.done));
+	k.lots = calloc(m + 1, sizeof(*k.lots));
+	if (k.out == NULL || k.done == NULL || k.lots == NULL) {
+		free(k.out);
+		free(k.done);
+		free(k.lots);
+		return LS_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->type == LS_REC_LOT) {
+			memcpy(k.lots[k.n_lots].lot, v[i]->id, LS_ID_LEN);
+			k.lots[k.n_lots++].idx = i;
+		} else if (v[i]->type == LS_REC_TRANSFORMATION) {
+			for (uint32_t o = 0; o < v[i]->transformation.n_outputs; o++) {
+				ls_lot_id(v[i]->id, o, k.lots[k.n_lots].lot);
+				k.lots[k.n_lots++].idx = i;
+			}
+		}
+	}
+	qsort(k.lots, k.n_lots, sizeof(*k.lots), maker_cmp);
+	for (size_t i = 0; i < n; i++)
+		causal_visit(&k, i, 0);
+	memcpy(v, k.out, n * sizeof(*v));
+	free(k.out);
+	free(k.done);
+	free(k.lots);
+	return 0;
+}
+
 static bool
 has_event(const struct ls_record *r)
 {
@@ -307,7 +410,13 @@ cmd_epcis_export(struct cli *c, int argc, char **argv)
 		rc = cli_api_fail(c, rc, &ctx, all || has_since ? "log" : argv[optind]);
 		goto out;
 	}
-	qsort(set.v, set.n, sizeof(*set.v), rec_cmp);
+	/* --all and --since come in store order, which is causal; a trace's
+	 * records are put in it. */
+	if (!all && !has_since && causal_sort(set.v, set.n) != 0) {
+		cli_err("%s: out of memory", c->cmd);
+		rc = CLI_FAIL;
+		goto out;
+	}
 	doc = ls_epcis_doc_new(ls_now());
 	events = ls_epcis_doc_events(doc);
 	/* get_record may add records (a receipt's transfer) past n: those are

@@ -30,6 +30,8 @@
 
 #define LS_EPCIS_CONTEXT "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #define LS_EPCIS_NS      "urn:lodestone:epcis:"
+/* certificationInfo as export writes it: its IRI in the EPCIS vocabulary. */
+#define LS_EPCIS_CERT_INFO "https://ref.gs1.org/epcis/certificationInfo"
 
 /* Bounds on a document read from outside. */
 #define LS_EPCIS_DOC_MAX     (64u * 1024 * 1024) /* bytes of one document */

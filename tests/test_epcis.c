@@ -409,6 +409,50 @@ test_epcis_record_roundtrip(void **state)
 	ls_record_free(rc);
 }
 
+/* Question time: the certificate the record cites, and a revocation of its
+ * key before the record as an error declaration, which the hash leaves out
+ * (an event and its error declaration keep one eventID); import refuses
+ * the declared event. */
+static void
+test_epcis_certification_and_revocation(void **state)
+{
+	struct ls_record *reg = ls_record_new(LS_REC_LOT);
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_epcis_extra x = {0};
+	struct ls_epcis_import im;
+	json_t *plain, *revoked, *ed;
+	char hex[LS_HEX_KEY_LEN + 1], want[96];
+
+	(void)state;
+	reg->lot.lot.label = ls_record_strdup(reg, "ore-9");
+	reg->lot.lot.category = ls_record_strdup(reg, "ore");
+	reg->lot.lot.grams = 1000;
+	assert_int_equal(ls_comp_parse("Nd=30000", &reg->lot.lot.comp, &ctx), 0);
+	reg->lot.site = ls_record_strdup(reg, "Mount Weld");
+	memcpy(reg->lot.country, "AU", 3);
+	finish(reg, 1);
+	assert_int_equal(ls_epcis_event_new(reg, NULL, &plain, &ctx), 0);
+	snprintf(want, sizeof(want), "urn:lodestone:record:%s", ls_hex(cert, LS_ID_LEN, hex));
+	assert_string_equal(json_string_value(json_object_get(plain, LS_EPCIS_CERT_INFO)), want);
+	assert_null(json_object_get(plain, "errorDeclaration"));
+	x.revoked = true;
+	x.revoked_at = 1764590400 - 60;
+	memset(x.revocation, 0xab, LS_ID_LEN);
+	assert_int_equal(ls_epcis_event_new(reg, &x, &revoked, &ctx), 0);
+	ed = json_object_get(revoked, "errorDeclaration");
+	assert_non_null(ed);
+	assert_string_equal(json_string_value(json_object_get(ed, "declarationTime")),
+			    "2025-12-01T11:59:00.000Z");
+	assert_string_equal(json_string_value(json_object_get(ed, "reason")), "incorrect_data");
+	assert_string_equal(json_string_value(json_object_get(revoked, "eventID")),
+			    json_string_value(json_object_get(plain, "eventID")));
+	assert_int_equal(ls_epcis_import_event(revoked, same_id, NULL, &im, &ctx), LS_ERR_INVALID);
+	assert_non_null(strstr(ctx.msg, "errorDeclaration"));
+	json_decref(plain);
+	json_decref(revoked);
+	ls_record_free(reg);
+}
+
 /* What has no record is refused with its reason, and nothing is made. */
 static void
 test_epcis_import_refusals(void **state)
@@ -525,6 +569,7 @@ main(void)
 	    cmocka_unit_test(test_epcis_norm_uri),
 	    cmocka_unit_test(test_epcis_grams),
 	    cmocka_unit_test(test_epcis_record_roundtrip),
+	    cmocka_unit_test(test_epcis_certification_and_revocation),
 	    cmocka_unit_test(test_epcis_import_refusals),
 	    cmocka_unit_test(test_epcis_doc_parse_hostile),
 	};

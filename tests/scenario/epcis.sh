@@ -13,6 +13,8 @@ source "$(dirname "$0")/helpers.bash"
 
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 SCHEMA="$HERE/epcis/EPCIS-JSON-Schema.json"
+# Debian's python3 (python3-jsonschema of make deps) before a user's own
+PY=$(command -v /usr/bin/python3 || command -v python3)
 POLICY="$HERE/../contrib/policies/cn-2025-rare-earths.json"
 A="$T/a"
 B="$T/b"
@@ -59,16 +61,14 @@ expect 0 "the magnet maker receives 19.5 kg of it" lot receive -k "$T/mag.key" "
 echo "# export"
 expect 0 "epcis export --all" epcis export --all -o "$T/a.json"
 check "it says how many events" grep -q "a.json: 6 events" <<<"$OUT"
-check "valid against the GS1 EPCIS 2.0 JSON Schema" python3 "$HERE/epcis/validate.py" "$SCHEMA" "$T/a.json"
+check "valid against the GS1 EPCIS 2.0 JSON Schema" "$PY" "$HERE/epcis/validate.py" "$SCHEMA" "$T/a.json"
 jq_events() { # FILE EXPR: an expression over the document
 	perl -MJSON::PP -e 'my $d = JSON::PP->new->decode(do { local $/; open my $f, "<", $ARGV[0] or die; <$f> });
 		my @e = @{$d->{epcisBody}{eventList}}; my $v = eval $ARGV[1]; die $@ if $@; print "$v\n"' "$1" "$2"
 }
 check "one event per record of the chain" [ "$(jq_events "$T/a.json" 'scalar @e')" = 6 ]
-check "the events' types and steps" [ "$(jq_events "$T/a.json" 'join ",", map { $_->{type} . ":" . $_->{bizStep} } @e')" = \
-	"ObjectEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving,TransformationEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving" ] \
-	|| check "(order within a second may differ)" [ "$(jq_events "$T/a.json" 'join ",", sort map { $_->{type} . ":" . $_->{bizStep} } @e')" = \
-	"ObjectEvent:commissioning,ObjectEvent:receiving,ObjectEvent:receiving,ObjectEvent:shipping,ObjectEvent:shipping,TransformationEvent:commissioning" ]
+check "the events in the order of the chain" [ "$(jq_events "$T/a.json" 'join ",", map { $_->{type} . ":" . $_->{bizStep} } @e')" = \
+	"ObjectEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving,TransformationEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving" ]
 check "eventIDs are CBV 2.0 event hashes" [ "$(jq_events "$T/a.json" 'scalar grep { $_->{eventID} =~ m{^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$} } @e')" = 6 ]
 check "each names its Lodestone record" [ "$(jq_events "$T/a.json" 'scalar grep { $_->{"ls:recordID"} =~ /^urn:lodestone:record:[0-9a-f]{64}$/ } @e')" = 6 ]
 check "quantities in kilograms, exactly" [ "$(jq_events "$T/a.json" '(grep { $_->{type} eq "TransformationEvent" } @e)[0]{outputQuantityList}[1]{quantity}')" = 20.001 ]
@@ -79,8 +79,10 @@ check "the Dy oxide's trace: the ore, its transfer and receipt, the transformati
 	[ "$(printf '%s' "$OUT" > "$T/dy.json"; jq_events "$T/dy.json" 'scalar @e')" = 6 ]
 expect 0 "the NdPr oxide's trace: no transfer of its own" epcis export BT-NdPr-oxide
 check "4 events" [ "$(printf '%s' "$OUT" > "$T/ndpr.json"; jq_events "$T/ndpr.json" 'scalar @e')" = 4 ]
+check "in the order of the chain too" [ "$(jq_events "$T/dy.json" 'join ",", map { $_->{type} . ":" . $_->{bizStep} } @e')" = \
+	"ObjectEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving,TransformationEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving" ]
 expect 0 "epcis export --down of the ore: everything after it" epcis export "$ORE" --down -o "$T/down.json"
-check "the export of a lot is valid too" python3 "$HERE/epcis/validate.py" "$SCHEMA" "$T/dy.json" "$T/down.json"
+check "the export of a lot is valid too" "$PY" "$HERE/epcis/validate.py" "$SCHEMA" "$T/dy.json" "$T/down.json"
 
 echo "# import into B, a fresh daemon with the same keys and certificates"
 start_daemon "$B" --trust "$T/auth.key.pub" || { not_ok "daemon B starts"; finish; }
