@@ -156,6 +156,8 @@ causal_sort(struct ls_record **v, size_t n)
 	struct causal k = {v, NULL, n, 0, NULL, 0, NULL};
 	size_t m = 0;
 
+	if (n == 0)
+		return 0;
 	qsort(v, n, sizeof(*v), rec_cmp);
 	for (size_t i = 0; i < n; i++)
 		m += v[i]->type == LS_REC_LOT              ? 1

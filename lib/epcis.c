@@ -118,7 +118,8 @@ sv_flush(struct strv *l, struct sbuf *b)
 {
 	if (l->err != 0 && b->err == 0)
 		b->err = l->err;
-	qsort(l->v, l->n, sizeof(*l->v), str_cmp);
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), str_cmp);
 	for (size_t i = 0; i < l->n; i++) {
 		sb_add(b, l->v[i]);
 		free(l->v[i]);
@@ -1595,7 +1596,7 @@ ls_epcis_doc_parse(const char *buf, size_t len, json_t **doc, json_t **events,
 	json_error_t jerr;
 	json_t *d, *body, *list, *ev;
 	struct ev_dup *ids = NULL;
-	size_t depth = 0, maxd = 0, n_ids = 0, i;
+	size_t depth = 0, maxd = 0, n_ids = 0, values = 1, i;
 	bool in_str = false, esc = false;
 	int rc = 0;
 
@@ -1625,6 +1626,11 @@ ls_epcis_doc_parse(const char *buf, size_t len, json_t **doc, json_t **events,
 				    LS_EPCIS_DEPTH_MAX, i);
 		} else if ((ch == ']' || ch == '}') && depth > 0) {
 			depth--;
+		} else if (ch == ',' && ++values > LS_EPCIS_VALUES_MAX) {
+			/* what the parsed tree may cost, bounded apart from the bytes */
+			return ls_err_set(ctx, LS_ERR_TOO_BIG,
+					  "the document holds more than %u values",
+					  LS_EPCIS_VALUES_MAX);
 		}
 	}
 	d = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -37,7 +37,8 @@
 #define LS_EPCIS_DOC_MAX     (64u * 1024 * 1024) /* bytes of one document */
 #define LS_EPCIS_DEPTH_MAX   32                  /* nesting of arrays and objects */
 #define LS_EPCIS_EVENTS_MAX  1000000             /* events of one document */
-#define LS_EPCIS_PREHASH_MAX (1024u * 1024)      /* bytes of one pre-hash string */
+#define LS_EPCIS_VALUES_MAX  4000000u       /* JSON values of one document (entries, members) */
+#define LS_EPCIS_PREHASH_MAX (1024u * 1024) /* bytes of one pre-hash string */
 
 /* "ni:///sha-256;" 64 hex "?ver=CBV2.0" and a NUL. */
 #define LS_EPCIS_HASH_LEN 90

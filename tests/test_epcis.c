@@ -554,6 +554,23 @@ test_epcis_doc_parse_hostile(void **state)
 	json_decref(doc);
 	assert_int_equal(ls_epcis_doc_parse("{}", LS_EPCIS_DOC_MAX + 1, &doc, &events, &ctx),
 			 LS_ERR_TOO_BIG);
+	/* 4,000,001 values in 8 MB: refused before the parser builds them */
+	{
+		size_t n = 2 * (size_t)LS_EPCIS_VALUES_MAX + 2;
+		char *many = malloc(n + 1);
+		assert_non_null(many);
+		many[0] = '[';
+		for (size_t i = 1; i < n - 1; i += 2) {
+			many[i] = '0';
+			many[i + 1] = ',';
+		}
+		many[n - 1] = '0';
+		many[n] = ']';
+		assert_int_equal(ls_epcis_doc_parse(many, n + 1, &doc, &events, &ctx),
+				 LS_ERR_TOO_BIG);
+		assert_non_null(strstr(ctx.msg, "more than 4000000 values"));
+		free(many);
+	}
 }
 
 int
