@@ -733,9 +733,9 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		json_object_set_new(j, "events", json_integer((json_int_t)json_array_size(events)));
 		json_object_set_new(j, dry ? "would_write" : "signed",
 				    json_integer((json_int_t)n_env));
+		json_object_set_new(j, "known", json_integer((json_int_t)count[1]));
 		if (!dry) {
 			json_object_set_new(j, "accepted", json_integer((json_int_t)count[0]));
-			json_object_set_new(j, "known", json_integer((json_int_t)count[1]));
 			json_object_set_new(j, "pending", json_integer((json_int_t)count[2]));
 			json_object_set_new(j, "rejected", json_integer((json_int_t)count[3]));
 		}
@@ -743,10 +743,10 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		json_object_set_new(j, "other_signers", json_integer((json_int_t)n_other));
 		out_json(j);
 	} else if (dry) {
-		printf(
-		    "%zu of %zu events would be written; %zu not importable, %zu signed by other "
-		    "participants\n",
-		    n_env, json_array_size(events), n_bad, n_other);
+		printf("%zu of %zu events would be written; %zu already there, %zu not importable, "
+		       "%zu "
+		       "signed by other participants\n",
+		       n_env, json_array_size(events), count[LS_INGEST_KNOWN], n_bad, n_other);
 	} else {
 		printf("%zu events: %zu accepted, %zu already known, %zu waiting for a record, %zu "
 		       "rejected; %zu not importable, %zu signed by other participants\n",

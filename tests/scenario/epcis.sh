@@ -89,7 +89,7 @@ start_daemon "$B" --trust "$T/auth.key.pub" || { not_ok "daemon B starts"; finis
 export LODESTONE_API=$APIB
 expect 0 "--dry-run as the mine: what would be written" epcis import "$T/a.json" -k "$T/mine.key" --dry-run
 check "two records, the separator's and the maker's left to them" \
-	grep -q "2 of 6 events would be written; 0 not importable, 4 signed by other participants" <<<"$OUT"
+	grep -q "2 of 6 events would be written; 0 already there, 0 not importable, 4 signed by other participants" <<<"$OUT"
 check "--dry-run wrote nothing" [ "$("$LS" --api "$APIB" log --author "$mine_PK" | grep -c .)" = 0 ]
 expect 0 "the mine's events" epcis import "$T/a.json" -k "$T/mine.key"
 check "2 accepted" grep -q "2 accepted" <<<"$OUT"
@@ -97,6 +97,8 @@ expect 0 "the separator's" epcis import "$T/a.json" -k "$T/sep.key"
 expect 0 "the magnet maker's" epcis import "$T/a.json" -k "$T/mag.key"
 expect 0 "importing again changes nothing" epcis import "$T/a.json" -k "$T/mag.key"
 check "it is all known" grep -q "0 accepted, 1 already known" <<<"$OUT"
+expect 0 "--json: the counts" --json epcis import "$T/a.json" -k "$T/sep.key" --dry-run
+check "3 known, 3 others', nothing to write" jtest '$j->{known} == 3 && $j->{other_signers} == 3 && $j->{would_write} == 0' <<<"$OUT"
 expect 0 "epcis export --all of B" epcis export --all -o "$T/b.json"
 same_events() {
 	perl -MJSON::PP -e 'my $j = JSON::PP->new->canonical;
