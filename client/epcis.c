@@ -478,6 +478,8 @@ out:
 
 /* ---- import ---- */
 
+#define IMPORT_BATCH 256 /* records submitted at a time */
+
 struct idmap_entry {
 	char *uri;
 	uint8_t id[LS_ID_LEN];
@@ -566,7 +568,10 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 	struct ls_ingest_result *res = NULL;
 	uint8_t **envs = NULL, prev[LS_ID_LEN], *buf = NULL;
 	size_t *lens = NULL, *pos = NULL, n_env = 0, len = 0, n_bad = 0, n_other = 0;
-	size_t count[4] = {0, 0, 0, 0};
+	size_t count[4] = {0, 0, 0, 0}, n_unsent = 0;
+	uint64_t cert_t = 0;
+	uint8_t cert[LS_ID_LEN] = {0};
+	int cert_rc = 0;
 	char mine[LS_HEX_KEY_LEN + 32] = "urn:lodestone:party:";
 	uint64_t seq, last_t;
 	bool dry = false, has_prev;
@@ -658,14 +663,33 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		r->seq = seq + 1;
 		r->has_prev = has_prev;
 		memcpy(r->prev, prev, LS_ID_LEN);
-		rc = ls_api_cert_of(c->api, kp->pk, r->timestamp, r->cert_id, &ctx);
+		/* The key's certificate at that second: asked once per second. */
+		if (cert_t == r->timestamp && cert_t != 0) {
+			memcpy(r->cert_id, cert, LS_ID_LEN);
+			rc = cert_rc;
+		} else {
+			rc = ls_api_cert_of(c->api, kp->pk, r->timestamp, r->cert_id, &ctx);
+			cert_t = r->timestamp;
+			cert_rc = rc;
+			memcpy(cert, r->cert_id, LS_ID_LEN);
+		}
 		if (rc != 0 && rc != LS_ERR_NOT_FOUND) {
 			ls_epcis_import_release(&im);
 			rc = cli_api_fail(c, rc, &ctx, "certificate of the signing key");
 			goto out;
 		}
-		r->has_cert = rc == 0; /* a trust anchor has none; the daemon judges */
-		rc = 0;
+		if (rc == LS_ERR_NOT_FOUND) {
+			/* Only a trust anchor signs without one, and its records
+			 * (certificates, policies, licenses) have no events. */
+			char t[40];
+			cli_err(
+			    "%s: %s: event %zu: the signing key has no certificate at eventTime %s",
+			    c->cmd, path, i + 1, ls_time_format(r->timestamp, t, sizeof(t)));
+			n_bad++;
+			ls_epcis_import_release(&im);
+			continue;
+		}
+		r->has_cert = true;
 		if (r->type == LS_REC_TRANSFER && !im.has_to_cert &&
 		    (rc = ls_api_cert_of(c->api, r->transfer.to, r->timestamp, r->transfer.to_cert,
 					 &ctx)) != 0)
@@ -712,20 +736,36 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 			rc = CLI_FAIL;
 			goto out;
 		}
-		if ((rc = ls_api_submit(c->api, (const uint8_t *const *)envs, lens, n_env, res,
-					&ctx)) != 0) {
-			rc = cli_api_fail(c, rc, &ctx, "submit");
-			goto out;
-		}
-		for (i = 0; i < n_env; i++) {
-			char hex[LS_HEX_KEY_LEN + 1];
-			count[res[i].status < 4 ? res[i].status : 3]++;
-			if (res[i].status == LS_INGEST_REJECTED)
+		/* In batches, stopping after one with a rejection: the key's
+		 * later records would wait in the daemon for the rejected one. */
+		for (size_t from = 0; from < n_env; from += IMPORT_BATCH) {
+			size_t nb = n_env - from < IMPORT_BATCH ? n_env - from : IMPORT_BATCH;
+			bool rejected = false;
+			if ((rc = ls_api_submit(c->api, (const uint8_t *const *)envs + from,
+						lens + from, nb, res + from, &ctx)) != 0) {
+				rc = cli_api_fail(c, rc, &ctx, "submit");
+				goto out;
+			}
+			for (i = from; i < from + nb; i++) {
+				char hex[LS_HEX_KEY_LEN + 1];
+				count[res[i].status < 4 ? res[i].status : 3]++;
+				if (res[i].status != LS_INGEST_REJECTED)
+					continue;
+				rejected = true;
 				cli_err("%s: %s: event %zu: record %s rejected: %s: %s", c->cmd,
 					path, pos[i],
 					res[i].has_id ? ls_hex(res[i].id, LS_ID_LEN, hex)
 						      : "(none)",
 					ls_reason_code(res[i].reason), res[i].message);
+			}
+			if (rejected && from + nb < n_env) {
+				n_unsent = n_env - from - nb;
+				cli_err("%s: %s: events from %zu on not submitted (%zu records): a "
+					"record "
+					"before them was rejected",
+					c->cmd, path, pos[from + nb], n_unsent);
+				break;
+			}
 		}
 	}
 	if (c->json) {
@@ -738,6 +778,7 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 			json_object_set_new(j, "accepted", json_integer((json_int_t)count[0]));
 			json_object_set_new(j, "pending", json_integer((json_int_t)count[2]));
 			json_object_set_new(j, "rejected", json_integer((json_int_t)count[3]));
+			json_object_set_new(j, "not_submitted", json_integer((json_int_t)n_unsent));
 		}
 		json_object_set_new(j, "not_importable", json_integer((json_int_t)n_bad));
 		json_object_set_new(j, "other_signers", json_integer((json_int_t)n_other));
@@ -753,7 +794,7 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		       json_array_size(events), count[0], count[1], count[2], count[3], n_bad,
 		       n_other);
 	}
-	rc = (n_bad > 0 || count[3] > 0) ? CLI_FAIL : CLI_OK;
+	rc = (n_bad > 0 || count[3] > 0 || n_unsent > 0) ? CLI_FAIL : CLI_OK;
 out:
 	for (i = 0; i < n_env; i++)
 		free(envs[i]);
