@@ -10,7 +10,7 @@
  * JSON, wrong types, too big, too deep, two events with one eventID) writes
  * nothing; an event that has no record is reported with its position and
  * reason and nothing of it is signed; the others are signed, chained in the
- * key's feed, and submitted in one batch.
+ * key's feed, and submitted in batches (the last after a rejection).
  */
 #include <errno.h>
 #include <fcntl.h>
