@@ -108,6 +108,24 @@ same_events() {
 check "the same events, with the same event hashes" same_events "$T/a.json" "$T/b.json"
 expect 0 "B verifies the Dy oxide as A does" verify "$DY"
 
+echo "# question time, in A: a revocation declares the events after it wrong"
+export LODESTONE_API=$APIA
+expect 0 "epcis export --since a date long past: everything" epcis export --since 2000-01-01 -o "$T/since.json"
+check "the same events as --all" same_events "$T/a.json" "$T/since.json"
+expect 0 "--since tomorrow: nothing" epcis export --since "$(date -u -d tomorrow +%Y-%m-%d)" -o "$T/none.json"
+check "an empty list" [ "$(jq_events "$T/none.json" 'scalar @e')" = 0 ]
+expect 0 "the authority revokes the magnet maker from an hour ago" cert revoke -k "$T/auth.key" \
+	--subject "$mag_PK" --reason "key stolen" --effective "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+expect 0 "epcis export --all again" epcis export --all -o "$T/revoked.json"
+check "the maker's receipt carries an errorDeclaration" [ "$(jq_events "$T/revoked.json" \
+	'scalar grep { $_->{errorDeclaration} && $_->{errorDeclaration}{reason} eq "incorrect_data" && $_->{errorDeclaration}{"ls:revocation"} =~ /^urn:lodestone:record:/ } @e')" = 1 ]
+check "on the receiving event, the others have none" [ "$(jq_events "$T/revoked.json" \
+	'join ",", map { $_->{bizStep} } grep { $_->{errorDeclaration} } @e')" = receiving ]
+check "its eventID is the event's as before (the hash leaves the declaration out)" \
+	[ "$(jq_events "$T/revoked.json" 'join ",", map { $_->{eventID} } @e')" = "$(jq_events "$T/a.json" 'join ",", map { $_->{eventID} } @e')" ]
+check "still valid against the schema" "$PY" "$HERE/epcis/validate.py" "$SCHEMA" "$T/revoked.json"
+export LODESTONE_API=$APIB
+
 echo "# hostile documents: clear errors, nothing written"
 before=$("$LS" status --json | perl -MJSON::PP -e 'print JSON::PP->new->decode(<STDIN>)->{records}')
 printf '{"type":"EPCISDocument","epcisBody":{"eventList":[' >"$T/bad.json"
