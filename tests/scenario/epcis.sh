@@ -2,7 +2,9 @@
 # EPCIS 2.0 interchange: a chain exported, checked against the GS1 EPCIS 2.0
 # JSON Schema, imported into a fresh daemon with the same keys and
 # certificates, and exported again: the same events with the same event
-# hashes. Then hostile documents: clear errors, nothing written.
+# hashes. --since; a revocation backdated before the last receipt: that event
+# carries an errorDeclaration, its eventID unchanged. Then hostile documents:
+# clear errors, nothing written.
 #
 # The chain: a CN mine registers ore and ships it to a CN separator, which
 # transforms it into two oxides and exports one to a DE magnet maker under a
