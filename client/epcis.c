@@ -539,6 +539,26 @@ resolve_ref(void *arg, enum ls_epcis_ref kind, const char *uri, uint8_t out[LS_I
 	return rc;
 }
 
+/* The bizTransaction of type desadv of event ev (borrowed), or NULL. */
+static const char *
+desadv_of(const json_t *ev)
+{
+	const json_t *l = json_object_get(ev, "bizTransactionList"), *x;
+	size_t i;
+
+	json_array_foreach(l, i, x)
+	{
+		const char *t = json_string_value(json_object_get(x, "type"));
+		const char *id = json_string_value(json_object_get(x, "bizTransaction"));
+		if (t != NULL && id != NULL &&
+		    (strcmp(t, "desadv") == 0 ||
+		     strcmp(t, "https://ref.gs1.org/cbv/BTT-desadv") == 0 ||
+		     strcmp(t, "urn:epcglobal:cbv:btt:desadv") == 0))
+			return id;
+	}
+	return NULL;
+}
+
 /* One line per record for --dry-run. */
 static void
 print_planned(struct cli *c, size_t pos, const struct ls_record *r)
@@ -714,6 +734,10 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		memcpy(prev, r->id, LS_ID_LEN);
 		last_t = r->timestamp;
 		rc = idmap_put(&m, im.orig, r->id);
+		/* A shipment's despatch advice names the transfer for the
+		 * receiving events of this document. */
+		if (rc == 0 && r->type == LS_REC_TRANSFER)
+			rc = idmap_put(&m, desadv_of(ev), r->id);
 		for (size_t k = 0; k < im.n_lots && rc == 0; k++) {
 			uint8_t lot[LS_ID_LEN];
 			if (r->type == LS_REC_LOT)

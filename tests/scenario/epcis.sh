@@ -110,6 +110,30 @@ same_events() {
 check "the same events, with the same event hashes" same_events "$T/a.json" "$T/b.json"
 expect 0 "B verifies the Dy oxide as A does" verify "$DY"
 
+echo "# a document from another system: its own lot and despatch ids"
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+cat >"$T/erp.json" <<JSON
+{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument",
+ "schemaVersion":"2.0","creationDate":"$NOW","epcisBody":{"eventList":[
+ {"type":"ObjectEvent","eventTime":"$NOW","eventTimeZoneOffset":"+08:00","action":"ADD","bizStep":"urn:epcglobal:cbv:bizstep:commissioning",
+  "quantityList":[{"epcClass":"urn:epc:class:lgtin:4012345.012345.L7","quantity":0.0125,"uom":"TNE"}],
+  "ilmd":{"cbvmda:lotNumber":"ERP-L7","cbvmda:countryOfOrigin":"cn","ls:site":"Bayan Obo","ls:category":"concentrate","ls:composition":{"nd":30000,"dy":2000}}},
+ {"type":"ObjectEvent","eventTime":"$NOW","eventTimeZoneOffset":"+08:00","action":"OBSERVE","bizStep":"shipping",
+  "quantityList":[{"epcClass":"urn:epc:class:lgtin:4012345.012345.L7","quantity":5,"uom":"KGM"}],
+  "bizTransactionList":[{"type":"desadv","bizTransaction":"urn:epcglobal:cbv:bt:4012345000009:ASN7"}],
+  "destinationList":[{"type":"owning_party","destination":"urn:lodestone:party:$sep_PK"}]}
+]}}
+JSON
+expect 0 "the mine imports an ERP's registration and shipment (an LGTIN lot, in tonnes)" \
+	epcis import "$T/erp.json" -k "$T/mine.key"
+check "both accepted" grep -q "2 accepted" <<<"$OUT"
+expect 0 "the lot is there" --json show ERP-L7
+check "0.0125 t: 12,500 g of concentrate, CN" jtest '$j->{lot}{grams} == 12500 && $j->{lot}{country} eq "CN"' <<<"$OUT"
+export sep_PK; export ERP_LOT=$(jget '$j->{id}' <<<"$OUT")
+expect 0 "the shipment is the mine's newest record" --json log --author "$mine_PK" --limit 1
+check "5 kg of that lot (its LGTIN in the document) to the separator" \
+	jtest '$j->{type} eq "transfer" && $j->{transfer}{grams} == 5000 && $j->{transfer}{lot} eq $ENV{ERP_LOT} && $j->{transfer}{to} eq $ENV{sep_PK}' <<<"$OUT"
+
 echo "# question time, in A: a revocation declares the events after it wrong"
 export LODESTONE_API=$APIA
 expect 0 "epcis export --since a date long past: everything" epcis export --since 2000-01-01 -o "$T/since.json"
