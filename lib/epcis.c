@@ -11,6 +11,7 @@
  * ingest judges like any other.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,6 +522,15 @@ digits_at(const char *s, int n, int *v)
 	return true;
 }
 
+static int
+days_in_month(int y, int mo)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mo == 2 && leap ? 29 : days[mo - 1];
+}
+
 int
 ls_epcis_time_norm(const char *s, char out[32], uint64_t *ms_out)
 {
@@ -535,7 +545,10 @@ ls_epcis_time_norm(const char *s, char out[32], uint64_t *ms_out)
 	    (p[10] != 'T' && p[10] != 't') || !digits_at(p + 11, 2, &h) || p[13] != ':' ||
 	    !digits_at(p + 14, 2, &mi) || p[16] != ':' || !digits_at(p + 17, 2, &sec))
 		return LS_ERR_MALFORMED;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	/* A day the month has (timegm would move 02-30 to 03-02); no leap
+	 * second: POSIX time has none, and 23:59:60 would be the next day's
+	 * 00:00:00, one instant of two spellings that are not one. */
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
 		return LS_ERR_MALFORMED;
 	p += 19;
 	if (*p == '.') {
@@ -1589,6 +1602,84 @@ dup_cmp(const void *a, const void *b)
 	return c != 0 ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
 }
 
+/* A JSON number's text as digits * 10^exp: the significant digits (no
+ * leading or trailing zeros, at most 40) in dig. false: not a number. */
+static bool
+number_norm(const char *s, size_t n, char dig[41], long *exp)
+{
+	size_t i = 0, nd = 0;
+	long e = 0, x = 0;
+	bool any = false, neg = false;
+
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		i++;
+	for (int frac = 0; frac < 2; frac++) {
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+			any = true;
+			if (nd == 0 && s[i] == '0') {
+				e -= frac;
+				continue;
+			}
+			if (nd == 40)
+				return false;
+			dig[nd++] = s[i];
+			e -= frac;
+		}
+		if (frac == 0 && i < n && s[i] == '.')
+			i++;
+		else
+			break;
+	}
+	if (!any)
+		return false;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			neg = s[i++] == '-';
+		if (i == n)
+			return false;
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			if (x < 100000)
+				x = x * 10 + (s[i] - '0');
+	}
+	if (i != n)
+		return false;
+	while (nd > 0 && dig[nd - 1] == '0') {
+		nd--;
+		e++;
+	}
+	dig[nd] = '\0';
+	*exp = nd == 0 ? 0 : e + (neg ? -x : x);
+	return true;
+}
+
+/* Whether the number text s[0..n) means the double the parser makes of it,
+ * as its shortest decimal (what decimal_of and the pre-hash use). Integers
+ * are the parser's own, exactly or refused. */
+static bool
+number_exact(const char *s, size_t n)
+{
+	char tok[512], dig[41], dig2[41], sh[48];
+	long e, e2;
+	double d;
+
+	if (memchr(s, '.', n) == NULL && memchr(s, 'e', n) == NULL && memchr(s, 'E', n) == NULL)
+		return true;
+	if (n >= sizeof(tok) || !number_norm(s, n, dig, &e))
+		return n < sizeof(tok); /* not a number: the parser says so */
+	memcpy(tok, s, n);
+	tok[n] = '\0';
+	d = strtod(tok, NULL);
+	if (!isfinite(d))
+		return false;
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(sh, sizeof(sh), "%.*e", prec - 1, d);
+		if (strtod(sh, NULL) == d)
+			break;
+	}
+	return number_norm(sh, strlen(sh), dig2, &e2) && strcmp(dig, dig2) == 0 && e == e2;
+}
+
 int
 ls_epcis_doc_parse(const char *buf, size_t len, json_t **doc, json_t **events,
 		   struct ls_err_ctx *ctx)
@@ -1616,6 +1707,20 @@ ls_epcis_doc_parse(const char *buf, size_t len, json_t **doc, json_t **events,
 				in_str = false;
 		} else if (ch == '"') {
 			in_str = true;
+		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+			/* A number as its text says, or refused: the parser keeps
+			 * a double, and 12.0000000000000000001 kg would be 12 kg
+			 * (and hash as 12). */
+			size_t n = strspn(buf + i, "+-.0123456789eE");
+			if (n > len - i)
+				n = len - i;
+			if (!number_exact(buf + i, n))
+				return ls_err_set(ctx, LS_ERR_MALFORMED,
+						  "number '%.*s' at byte %zu cannot be read "
+						  "exactly (a double holds 17 digits, from 1e-308 "
+						  "to 1e308)",
+						  (int)(n < 40 ? n : 40), buf + i, i);
+			i += n - 1;
 		} else if (ch == '[' || ch == '{') {
 			if (++depth > maxd)
 				maxd = depth;

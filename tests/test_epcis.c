@@ -175,14 +175,22 @@ test_epcis_time_norm(void **state)
 	     "2021-01-01T00:00:00.000Z"}, /* rounds into the next year */
 	    {"2020-01-01T00:30:00-05:30", "2020-01-01T06:00:00.000Z"},
 	    {"2020-01-01T00:00:00.5Z", "2020-01-01T00:00:00.500Z"},
+	    {"2024-02-29T12:00:00Z", "2024-02-29T12:00:00.000Z"},
+	    {"2000-02-29T12:00:00Z", "2000-02-29T12:00:00.000Z"},
+	    {"1970-01-01T01:00:00+01:00", "1970-01-01T00:00:00.000Z"},
+	    {"9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"},
 	};
-	static const char *const bad[] = {"2020-01-01",
-					  "2020-01-01T00:00:00",
-					  "2020-13-01T00:00:00Z",
-					  "2020-01-01T00:00:00.Z",
-					  "2020-01-01T00:00:00+1:00",
-					  "2020-01-01T00:00:00Zjunk",
-					  "yesterday"};
+	static const char *const bad[] = {
+	    "2020-01-01", "2020-01-01T00:00:00", "2020-13-01T00:00:00Z", "2020-01-01T00:00:00.Z",
+	    "2020-01-01T00:00:00+1:00", "2020-01-01T00:00:00Zjunk", "yesterday",
+	    /* days a month lacks: not the next month's */
+	    "2026-02-30T00:00:00Z", "2026-02-29T00:00:00Z", "2026-04-31T12:00:00Z",
+	    "2100-02-29T00:00:00Z",
+	    /* a leap second: POSIX time has none, and
+	     * 23:59:60 would be the next day's 00:00:00 */
+	    "2016-12-31T23:59:60Z",
+	    /* before 1970, after 9999 */
+	    "1969-12-31T23:59:59Z", "9999-12-31T23:30:00-01:00", "2020-01-01T00:00:00+15:00"};
 	char out[32];
 
 	(void)state;
@@ -190,8 +198,11 @@ test_epcis_time_norm(void **state)
 		assert_int_equal(ls_epcis_time_norm(ok[i].in, out, NULL), 0);
 		assert_string_equal(out, ok[i].out);
 	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ls_epcis_time_norm(bad[i], out, NULL) != LS_ERR_MALFORMED)
+			fprintf(stderr, "accepted %s as %s\n", bad[i], out);
 		assert_int_equal(ls_epcis_time_norm(bad[i], out, NULL), LS_ERR_MALFORMED);
+	}
 }
 
 static void
@@ -522,6 +533,16 @@ test_epcis_doc_parse_hostile(void **state)
 	     "events 1 and 3 have one eventID", LS_ERR_MALFORMED},
 	    {"{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[7]}}",
 	     "event 1 is not a JSON object", LS_ERR_MALFORMED},
+	    /* numbers a double does not hold: 12 kg and a little, not 12 kg */
+	    {"{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[{\"quantityList\":"
+	     "[{\"quantity\":12.0000000000000000001,\"uom\":\"KGM\"}]}]}}",
+	     "number '12.0000000000000000001' at byte 79 cannot be read exactly", LS_ERR_MALFORMED},
+	    {"{\"type\":\"EPCISDocument\",\"q\":9007199254740993.0}", "'9007199254740993.0'",
+	     LS_ERR_MALFORMED},
+	    {"{\"type\":\"EPCISDocument\",\"q\":1e-400}", "'1e-400'", LS_ERR_MALFORMED},
+	    {"{\"type\":\"EPCISDocument\",\"q\":1e400}", "'1e400'", LS_ERR_MALFORMED},
+	    {"{\"type\":\"EPCISDocument\",\"q\":-0.30000000000000001}", "'-0.30000000000000001'",
+	     LS_ERR_MALFORMED},
 	};
 	struct ls_err_ctx ctx = {{0}};
 	json_t *doc, *events;
@@ -552,6 +573,16 @@ test_epcis_doc_parse_hostile(void **state)
 	}
 	assert_int_equal(json_array_size(events), 0);
 	json_decref(doc);
+	/* numbers that read back as written: accepted, whatever their spelling */
+	{
+		const char *s = "{\"type\":\"EPCISDocument\",\"n\":[0.1,20.001,2.5e3,-0,-0.0,"
+				"1E-5,0.30000000000000004,1.7976931348623157e308,"
+				"0.0000000000000000000000000001,12.000000000000000000000,"
+				"123456789012345678],\"epcisBody\":{\"eventList\":[]}}";
+		memset(&ctx, 0, sizeof(ctx));
+		assert_int_equal(ls_epcis_doc_parse(s, strlen(s), &doc, &events, &ctx), 0);
+		json_decref(doc);
+	}
 	assert_int_equal(ls_epcis_doc_parse("{}", LS_EPCIS_DOC_MAX + 1, &doc, &events, &ctx),
 			 LS_ERR_TOO_BIG);
 	/* 4,000,001 values in 8 MB: refused before the parser builds them */
