@@ -592,7 +592,6 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 	uint64_t cert_t = 0;
 	uint8_t cert[LS_ID_LEN] = {0};
 	int cert_rc = 0;
-	char mine[LS_HEX_KEY_LEN + 32] = "urn:lodestone:party:";
 	uint64_t seq, last_t;
 	bool dry = false, has_prev;
 	const char *path;
@@ -643,15 +642,20 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		rc = CLI_FAIL;
 		goto out;
 	}
-	ls_hex(kp->pk, LS_KEY_LEN, mine + strlen("urn:lodestone:party:"));
 	json_array_foreach(events, i, ev)
 	{
 		struct ls_epcis_import im;
 		struct ls_record *r;
-		const json_t *signer = json_object_get(ev, "ls:signer"), *orig;
-		uint8_t id[LS_ID_LEN];
+		const json_t *orig;
+		uint8_t id[LS_ID_LEN], signer[LS_KEY_LEN];
+		bool has_signer;
 		memset(&ctx, 0, sizeof(ctx));
-		if (json_is_string(signer) && strcmp(json_string_value(signer), mine) != 0) {
+		if ((rc = ls_epcis_event_signer(ev, &has_signer, signer, &ctx)) != 0) {
+			cli_err("%s: %s: event %zu: %s", c->cmd, path, i + 1, ls_err_msg(&ctx, rc));
+			n_bad++;
+			continue;
+		}
+		if (has_signer && memcmp(signer, kp->pk, LS_KEY_LEN) != 0) {
 			/* Another participant's: theirs to sign. */
 			n_other++;
 			continue;

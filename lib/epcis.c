@@ -2191,11 +2191,72 @@ import_transformation(const json_t *ev, ls_epcis_resolve_fn resolve, void *arg,
 	return text_of(r, ilmd, "ls:site", false, &r->transformation.site, ctx);
 }
 
+/* The Lodestone party of the owning_party entries of list (sourceList or
+ * destinationList, under key idkey) into *found / who; LS_ERR_INVALID when
+ * it names two. */
+static int
+owning_party(const json_t *ev, const char *list, const char *idkey, bool *found,
+	     uint8_t who[LS_KEY_LEN], struct ls_err_ctx *ctx)
+{
+	const json_t *l = json_object_get(ev, list), *x;
+	uint8_t k[LS_KEY_LEN];
+	size_t i;
+
+	*found = false;
+	json_array_foreach(l, i, x)
+	{
+		if (strcmp(cbv_word(jstr(x, "type"), "SDT"), "owning_party") != 0 ||
+		    !urn_parse(jstr(x, idkey), "party", k))
+			continue;
+		if (*found && memcmp(k, who, LS_KEY_LEN) != 0)
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "%s names two Lodestone parties as owning_party", list);
+		memcpy(who, k, LS_KEY_LEN);
+		*found = true;
+	}
+	return 0;
+}
+
+int
+ls_epcis_event_signer(const json_t *event, bool *found, uint8_t signer[LS_KEY_LEN],
+		      struct ls_err_ctx *ctx)
+{
+	const json_t *s = json_object_get(event, "ls:signer");
+	const char *step = cbv_word(jstr(event, "bizStep"), "BizStep");
+	const char *list = NULL, *idkey = NULL;
+	uint8_t party[LS_KEY_LEN];
+	bool has_party = false;
+	int rc;
+
+	*found = false;
+	if (s != NULL) {
+		if (!urn_parse(json_string_value(s), "party", signer))
+			return ls_err_set(ctx, LS_ERR_INVALID,
+					  "ls:signer is not a string urn:lodestone:party:HEX");
+		*found = true;
+	}
+	/* The shipper ships, the receiver receives: the party that signs. */
+	if (strcmp(step, "shipping") == 0)
+		list = "sourceList", idkey = "source";
+	else if (strcmp(step, "receiving") == 0)
+		list = "destinationList", idkey = "destination";
+	if (list != NULL && (rc = owning_party(event, list, idkey, &has_party, party, ctx)) != 0)
+		return rc;
+	if (has_party && *found && memcmp(party, signer, LS_KEY_LEN) != 0)
+		return ls_err_set(ctx, LS_ERR_INVALID,
+				  "%s names another owning_party than ls:signer", list);
+	if (has_party && !*found) {
+		memcpy(signer, party, LS_KEY_LEN);
+		*found = true;
+	}
+	return 0;
+}
+
 int
 ls_epcis_import_event(const json_t *event, ls_epcis_resolve_fn resolve, void *arg,
 		      struct ls_epcis_import *out, struct ls_err_ctx *ctx)
 {
-	const char *type = jstr(event, "type"), *s;
+	const char *type = jstr(event, "type");
 	char t[32];
 	uint64_t ms;
 	int rc;
@@ -2226,13 +2287,9 @@ ls_epcis_import_event(const json_t *event, ls_epcis_resolve_fn resolve, void *ar
 	/* Lodestone keeps seconds: the milliseconds of eventTime are dropped. */
 	out->r->timestamp = ms / 1000;
 	out->orig = jstr(event, "ls:recordID");
-	if ((s = jstr(event, "ls:signer")) != NULL) {
-		if (!urn_parse(s, "party", out->signer)) {
-			ls_epcis_import_release(out);
-			return ls_err_set(ctx, LS_ERR_INVALID,
-					  "ls:signer is not urn:lodestone:party:");
-		}
-		out->has_signer = true;
+	if ((rc = ls_epcis_event_signer(event, &out->has_signer, out->signer, ctx)) != 0) {
+		ls_epcis_import_release(out);
+		return rc;
 	}
 	return 0;
 }

@@ -135,13 +135,23 @@ typedef int (*ls_epcis_resolve_fn)(void *arg, enum ls_epcis_ref kind, const char
 struct ls_epcis_import {
 	struct ls_record *r; /* new record (ls_record_free), unsigned, timestamp set */
 	const char *orig;    /* ls:recordID, the record it came from (NULL: none) */
-	bool has_signer;     /* ls:signer */
+	bool has_signer;     /* ls_epcis_event_signer found one */
 	uint8_t signer[LS_KEY_LEN];
 	bool has_to_cert; /* transfer: ls:toCertificate gave r->transfer.to_cert */
 	size_t n_lots;    /* the lots the event makes, as the event names them */
 	const char *lots[LS_LIST_MAX];
 	/* orig and lots are borrowed from the event */
 };
+
+/*
+ * Who event says signs it: ls:signer, else the Lodestone party that is the
+ * owning_party it ships from (sourceList) or receives into
+ * (destinationList). *found false: it names none (a foreign event, for the
+ * importer to sign). LS_ERR_INVALID when ls:signer is not a party's URN or
+ * the lists name another party than it (or two).
+ */
+int ls_epcis_event_signer(const json_t *event, bool *found, uint8_t signer[LS_KEY_LEN],
+			  struct ls_err_ctx *ctx);
 
 /*
  * Maps event (borrowed) to a record. Fails with LS_ERR_INVALID and the

@@ -5,6 +5,7 @@
  * normalisation functions one case at a time, mass units converted exactly
  * or refused, and records turned into events and back into the same records.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -515,6 +516,67 @@ test_epcis_import_refusals(void **state)
 	}
 }
 
+/* Who an event says signed it: ls:signer, or the owning party it ships
+ * from or receives into; an event that names two, or a signer that is not a
+ * party's URN, is refused (it was signed by whoever imported it). */
+static void
+test_epcis_event_signer(void **state)
+{
+	char me[128], them[128], doc[1024], hex[2 * LS_KEY_LEN + 1];
+	struct ls_err_ctx ctx = {{0}};
+	uint8_t who[LS_KEY_LEN];
+	bool found;
+	json_t *ev;
+
+	(void)state;
+	snprintf(me, sizeof(me), "urn:lodestone:party:%s", ls_hex(pk, LS_KEY_LEN, hex));
+	snprintf(them, sizeof(them), "urn:lodestone:party:%s", ls_hex(other, LS_KEY_LEN, hex));
+#define SHIP                                                                                       \
+	"{\"type\":\"ObjectEvent\",\"eventTime\":\"2025-01-01T00:00:00Z\",\"action\":"             \
+	"\"OBSERVE\",\"bizStep\":\"shipping\",\"quantityList\":[{\"epcClass\":"                    \
+	"\"urn:lodestone:lot:00\",\"quantity\":3,\"uom\":\"KGM\"}]"
+	/* another's shipment without ls:signer: still theirs */
+	snprintf(doc, sizeof(doc),
+		 SHIP ",\"sourceList\":[{\"type\":\"owning_party\",\"source\":\"%s\"}],"
+		      "\"destinationList\":[{\"type\":\"owning_party\",\"destination\":\"%s\"}]}",
+		 them, me);
+	assert_non_null(ev = json_loads(doc, 0, NULL));
+	assert_int_equal(ls_epcis_event_signer(ev, &found, who, &ctx), 0);
+	assert_true(found);
+	assert_memory_equal(who, other, LS_KEY_LEN);
+	json_decref(ev);
+	/* a signer as a list, not a string: refused, not the importer's */
+	snprintf(doc, sizeof(doc), SHIP ",\"ls:signer\":[\"%s\"]}", them);
+	assert_non_null(ev = json_loads(doc, 0, NULL));
+	assert_int_equal(ls_epcis_event_signer(ev, &found, who, &ctx), LS_ERR_INVALID);
+	assert_non_null(strstr(ctx.msg, "ls:signer"));
+	json_decref(ev);
+	/* ls:signer the importer, shipped from another: refused */
+	snprintf(doc, sizeof(doc),
+		 SHIP ",\"ls:signer\":\"%s\",\"sourceList\":[{\"type\":"
+		      "\"https://ref.gs1.org/cbv/SDT-owning_party\",\"source\":\"%s\"}]}",
+		 me, them);
+	assert_non_null(ev = json_loads(doc, 0, NULL));
+	assert_int_equal(ls_epcis_event_signer(ev, &found, who, &ctx), LS_ERR_INVALID);
+	assert_non_null(strstr(ctx.msg, "sourceList"));
+	json_decref(ev);
+	/* the signer's hex in capitals is the same party */
+	for (char *c = me + strlen("urn:lodestone:party:"); *c != '\0'; c++)
+		*c = (char)toupper((unsigned char)*c);
+	snprintf(doc, sizeof(doc), SHIP ",\"ls:signer\":\"%s\"}", me);
+	assert_non_null(ev = json_loads(doc, 0, NULL));
+	assert_int_equal(ls_epcis_event_signer(ev, &found, who, &ctx), 0);
+	assert_true(found);
+	assert_memory_equal(who, pk, LS_KEY_LEN);
+	json_decref(ev);
+	/* a foreign event that names no Lodestone party: no signer */
+	assert_non_null(ev = json_loads(SHIP "}", 0, NULL));
+	assert_int_equal(ls_epcis_event_signer(ev, &found, who, &ctx), 0);
+	assert_false(found);
+	json_decref(ev);
+#undef SHIP
+}
+
 static void
 test_epcis_doc_parse_hostile(void **state)
 {
@@ -619,6 +681,7 @@ main(void)
 	    cmocka_unit_test(test_epcis_record_roundtrip),
 	    cmocka_unit_test(test_epcis_certification_and_revocation),
 	    cmocka_unit_test(test_epcis_import_refusals),
+	    cmocka_unit_test(test_epcis_event_signer),
 	    cmocka_unit_test(test_epcis_doc_parse_hostile),
 	};
 

@@ -168,6 +168,18 @@ rm -f "$T/huge.json"
 perl -MJSON::PP -e 'my $j = JSON::PP->new; my $d = $j->decode(do { local $/; <STDIN> });
 	my $e = $d->{epcisBody}{eventList}; push @$e, $e->[0]; print $j->encode($d)' <"$T/a.json" >"$T/dup.json"
 expect_err 2 "events 1 and 7 have one eventID" "two events with one eventID" epcis import "$T/dup.json" -k "$T/mine.key"
+# another participant's shipment, its ls:signer and ls:recordID taken away:
+# its sourceList still names the separator, so the mine does not sign it
+perl -MJSON::PP -e 'my $j = JSON::PP->new; my $d = $j->decode(do { local $/; <STDIN> });
+	my @e = grep { $_->{bizStep} eq "shipping" && $_->{"ls:signer"} =~ /$ARGV[0]/ } @{$d->{epcisBody}{eventList}};
+	delete @{$e[0]}{"ls:signer", "ls:recordID", "eventID"}; $d->{epcisBody}{eventList} = [$e[0]];
+	print $j->encode($d)' "$sep_PK" <"$T/a.json" >"$T/theirs.json"
+expect 0 "the separator's shipment without ls:signer, as the mine" epcis import "$T/theirs.json" -k "$T/mine.key" --dry-run
+check "left to the separator, whose sourceList it is" grep -q "0 of 1 events would be written; 0 already there, 0 not importable, 1 signed by other participants" <<<"$OUT"
+perl -pi -e 's/("destinationList")/"ls:signer":["urn:lodestone:party:$ENV{sep_PK}"],$1/' "$T/theirs.json"
+lsc epcis import "$T/theirs.json" -k "$T/mine.key"
+check "an ls:signer that is a list: not importable, exit 1" [ "$RC" = 1 ]
+check "it says why" grep -q "event 1: ls:signer is not a string urn:lodestone:party:" <<<"$ERR"
 cat >"$T/mixed.json" <<JSON
 {"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument",
  "schemaVersion":"2.0","creationDate":"2026-01-01T00:00:00Z","epcisBody":{"eventList":[
