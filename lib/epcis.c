@@ -324,9 +324,9 @@ all_digits(const char *s, size_t n)
 	return true;
 }
 
-/* Splits "a.b.c" into at most 3 parts (in buf); returns how many. */
+/* Splits "a.b.c..." into at most 5 parts (in buf); returns how many. */
 static size_t
-split_dots(const char *s, char buf[256], char *part[3])
+split_dots(const char *s, char buf[256], char *part[5])
 {
 	size_t n = 0;
 	char *p;
@@ -337,7 +337,7 @@ split_dots(const char *s, char buf[256], char *part[3])
 	part[n++] = buf;
 	for (p = buf; *p != '\0'; p++)
 		if (*p == '.') {
-			if (n == 3)
+			if (n == 5)
 				return 0;
 			*p = '\0';
 			part[n++] = p + 1;
@@ -345,87 +345,186 @@ split_dots(const char *s, char buf[256], char *part[3])
 	return n;
 }
 
+/* The key of company prefix cp and reference ref (lead: a digit before
+ * them, or 0 for none; ref_lead: ref's first digit goes first, as the
+ * GTIN's indicator and the SSCC's extension do), ndig digits, and its check
+ * digit when check, into key; false when they are not ndig digits. */
+static bool
+gs1_key(const char *cp, const char *ref, char lead, bool ref_lead, size_t ndig, bool check,
+	char key[40])
+{
+	size_t cl = strlen(cp), rl = strlen(ref);
+
+	if (!all_digits(cp, cl) || (rl > 0 && !all_digits(ref, rl)) || cl + rl != ndig)
+		return false;
+	if (ref_lead && rl == 0)
+		return false;
+	snprintf(key, 40, "%.1s%.1s%s%s", lead != 0 ? &lead : "", ref_lead ? ref : "", cp,
+		 ref_lead ? ref + 1 : ref);
+	if (check) {
+		size_t n = strlen(key);
+		key[n] = gs1_check(key, n);
+		key[n + 1] = '\0';
+	}
+	return true;
+}
+
 /* An EPC URN (TDS 2.0) as a Digital Link URI; NULL when s is not one we
- * convert. */
+ * convert. The reference outputs (epcisDocWithAllGS1Keys) convert every
+ * EPC scheme of TDS 2.0 and the patterns of the class-level ones. */
 static char *
 epc_to_dl(const char *s)
 {
+	enum {
+		SGTIN = 1,
+		LGTIN,
+		SGTIN_PAT,
+		SSCC,
+		SGLN,
+		PGLN,
+		GDTI,
+		GDTI_PAT,
+		GIAI,
+		GRAI,
+		GRAI_PAT,
+		GSRN,
+		GSRNP,
+		CPI,
+		CPI_PAT,
+		SGCN,
+		SGCN_PAT,
+		GINC,
+		GSIN,
+		ITIP,
+		ITIP_PAT,
+		UPUI
+	};
 	static const struct {
 		const char *urn;
 		int kind;
+		size_t parts;
 	} schemes[] = {
-	    {"urn:epc:id:sgtin:", 1}, {"urn:epc:class:lgtin:", 2}, {"urn:epc:idpat:sgtin:", 3},
-	    {"urn:epc:id:sscc:", 4},  {"urn:epc:id:sgln:", 5},     {"urn:epc:id:pgln:", 6},
-	    {"urn:epc:id:gdti:", 7},  {"urn:epc:id:giai:", 8},
+	    {"urn:epc:id:sgtin:", SGTIN, 3},        {"urn:epc:class:lgtin:", LGTIN, 3},
+	    {"urn:epc:idpat:sgtin:", SGTIN_PAT, 3}, {"urn:epc:id:sscc:", SSCC, 2},
+	    {"urn:epc:id:sgln:", SGLN, 3},          {"urn:epc:id:pgln:", PGLN, 2},
+	    {"urn:epc:id:gdti:", GDTI, 3},          {"urn:epc:idpat:gdti:", GDTI_PAT, 3},
+	    {"urn:epc:id:giai:", GIAI, 2},          {"urn:epc:id:grai:", GRAI, 3},
+	    {"urn:epc:idpat:grai:", GRAI_PAT, 3},   {"urn:epc:id:gsrn:", GSRN, 2},
+	    {"urn:epc:id:gsrnp:", GSRNP, 2},        {"urn:epc:id:cpi:", CPI, 3},
+	    {"urn:epc:idpat:cpi:", CPI_PAT, 3},     {"urn:epc:id:sgcn:", SGCN, 3},
+	    {"urn:epc:idpat:sgcn:", SGCN_PAT, 3},   {"urn:epc:id:ginc:", GINC, 2},
+	    {"urn:epc:id:gsin:", GSIN, 2},          {"urn:epc:id:itip:", ITIP, 5},
+	    {"urn:epc:idpat:itip:", ITIP_PAT, 5},   {"urn:epc:id:upui:", UPUI, 3},
 	};
-	char buf[256], *part[3], key[40], out[512];
-	size_t n, cl, rl;
+	char buf[256], *part[5], key[40], out[512];
+	const char *last;
+	size_t n;
 	int kind = 0;
+	bool pat;
 
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
 		if (strncmp(s, schemes[i].urn, strlen(schemes[i].urn)) == 0) {
 			kind = schemes[i].kind;
 			s += strlen(schemes[i].urn);
+			if ((n = split_dots(s, buf, part)) != schemes[i].parts)
+				return NULL;
 			break;
 		}
-	if (kind == 0 || (n = split_dots(s, buf, part)) < 2)
+	if (kind == 0)
 		return NULL;
-	cl = strlen(part[0]);
-	rl = strlen(part[1]);
-	if (!all_digits(part[0], cl))
+	last = part[n - 1];
+	pat = kind == SGTIN_PAT || kind == GDTI_PAT || kind == GRAI_PAT || kind == CPI_PAT ||
+	      kind == SGCN_PAT || kind == ITIP_PAT;
+	if (pat != (strcmp(last, "*") == 0) || last[0] == '\0')
 		return NULL;
 	switch (kind) {
-	case 1:
-	case 2:
-	case 3: /* GTIN-14: indicator, company prefix, item reference, check */
-		if (n != 3 || !all_digits(part[1], rl) || cl + rl != 13)
+	case SGTIN:
+	case LGTIN:
+	case SGTIN_PAT:
+	case UPUI: /* GTIN-14: indicator, company prefix, item reference, check */
+		if (!gs1_key(part[0], part[1], 0, true, 13, true, key))
 			return NULL;
-		snprintf(key, sizeof(key), "%c%s%s", part[1][0], part[0], part[1] + 1);
-		key[13] = gs1_check(key, 13);
-		key[14] = '\0';
-		if (kind == 3 && strcmp(part[2], "*") == 0)
+		if (pat)
 			snprintf(out, sizeof(out), "https://id.gs1.org/01/%s", key);
-		else if (kind == 3)
-			return NULL;
 		else
 			snprintf(out, sizeof(out), "https://id.gs1.org/01/%s/%s/%s", key,
-				 kind == 1 ? "21" : "10", part[2]);
+				 kind == SGTIN   ? "21"
+				 : kind == LGTIN ? "10"
+						 : "235",
+				 last);
 		break;
-	case 4: /* SSCC-18: extension digit, company prefix, serial reference, check */
-		if (n != 2 || !all_digits(part[1], rl) || cl + rl != 17)
+	case ITIP:
+	case ITIP_PAT: /* GTIN-14, piece and total (2 digits each), serial */
+		if (!gs1_key(part[0], part[1], 0, true, 13, true, key) ||
+		    !all_digits(part[2], strlen(part[2])) || strlen(part[2]) != 2 ||
+		    !all_digits(part[3], strlen(part[3])) || strlen(part[3]) != 2)
 			return NULL;
-		snprintf(key, sizeof(key), "%c%s%s", part[1][0], part[0], part[1] + 1);
-		key[17] = gs1_check(key, 17);
-		key[18] = '\0';
+		if (pat)
+			snprintf(out, sizeof(out), "https://id.gs1.org/8006/%s%s%s", key, part[2],
+				 part[3]);
+		else
+			snprintf(out, sizeof(out), "https://id.gs1.org/8006/%s%s%s/21/%s", key,
+				 part[2], part[3], last);
+		break;
+	case SSCC: /* SSCC-18: extension digit, company prefix, serial reference, check */
+		if (!gs1_key(part[0], part[1], 0, true, 17, true, key))
+			return NULL;
 		snprintf(out, sizeof(out), "https://id.gs1.org/00/%s", key);
 		break;
-	case 5:
-	case 6: /* GLN-13 (/414 a location, /417 a party), /254 the extension */
-		if (n != (kind == 5 ? 3u : 2u) || cl + rl != 12 ||
-		    (rl > 0 && !all_digits(part[1], rl)))
+	case SGLN:
+	case PGLN: /* GLN-13 (/414 a location, /417 a party), /254 the extension */
+		if (!gs1_key(part[0], part[1], 0, false, 12, true, key))
 			return NULL;
-		snprintf(key, sizeof(key), "%s%s", part[0], part[1]);
-		key[12] = gs1_check(key, 12);
-		key[13] = '\0';
-		if (kind == 5 && strcmp(part[2], "0") != 0)
-			snprintf(out, sizeof(out), "https://id.gs1.org/414/%s/254/%s", key,
-				 part[2]);
+		if (kind == SGLN && strcmp(last, "0") != 0)
+			snprintf(out, sizeof(out), "https://id.gs1.org/414/%s/254/%s", key, last);
 		else
 			snprintf(out, sizeof(out), "https://id.gs1.org/%s/%s",
-				 kind == 5 ? "414" : "417", key);
+				 kind == SGLN ? "414" : "417", key);
 		break;
-	case 7: /* GDTI: company prefix, document type, check, serial */
-		if (n != 3 || cl + rl != 12 || (rl > 0 && !all_digits(part[1], rl)))
+	case GDTI:
+	case GDTI_PAT:
+	case SGCN:
+	case SGCN_PAT: /* company prefix, type or reference, check, serial */
+		if (!gs1_key(part[0], part[1], 0, false, 12, true, key))
 			return NULL;
-		snprintf(key, sizeof(key), "%s%s", part[0], part[1]);
-		key[12] = gs1_check(key, 12);
-		key[13] = '\0';
-		snprintf(out, sizeof(out), "https://id.gs1.org/253/%s%s", key, part[2]);
+		snprintf(out, sizeof(out), "https://id.gs1.org/%s/%s%s",
+			 kind == GDTI || kind == GDTI_PAT ? "253" : "255", key, pat ? "" : last);
 		break;
-	case 8: /* GIAI: company prefix and asset reference */
-		if (n != 2)
+	case GRAI:
+	case GRAI_PAT: /* a 0, company prefix, asset type, check, serial */
+		if (!gs1_key(part[0], part[1], '0', false, 12, true, key))
 			return NULL;
-		snprintf(out, sizeof(out), "https://id.gs1.org/8004/%s%s", part[0], part[1]);
+		snprintf(out, sizeof(out), "https://id.gs1.org/8003/%s%s", key, pat ? "" : last);
+		break;
+	case GSRN:
+	case GSRNP: /* company prefix and service reference (17 digits), check */
+		if (!gs1_key(part[0], part[1], 0, false, 17, true, key))
+			return NULL;
+		snprintf(out, sizeof(out), "https://id.gs1.org/%s/%s",
+			 kind == GSRN ? "8018" : "8017", key);
+		break;
+	case GSIN: /* company prefix and shipper reference (16 digits), check */
+		if (!gs1_key(part[0], part[1], 0, false, 16, true, key))
+			return NULL;
+		snprintf(out, sizeof(out), "https://id.gs1.org/402/%s", key);
+		break;
+	case GIAI:
+	case GINC: /* company prefix and a reference of any characters */
+		if (!all_digits(part[0], strlen(part[0])))
+			return NULL;
+		snprintf(out, sizeof(out), "https://id.gs1.org/%s/%s%s",
+			 kind == GIAI ? "8004" : "401", part[0], part[1]);
+		break;
+	case CPI:
+	case CPI_PAT: /* component/part: company prefix and reference, /8011 serial */
+		if (!all_digits(part[0], strlen(part[0])))
+			return NULL;
+		if (pat)
+			snprintf(out, sizeof(out), "https://id.gs1.org/8010/%s%s", part[0],
+				 part[1]);
+		else
+			snprintf(out, sizeof(out), "https://id.gs1.org/8010/%s%s/8011/%s", part[0],
+				 part[1], last);
 		break;
 	default: return NULL;
 	}

@@ -118,6 +118,13 @@ test_epcis_vector_shipping(void **state)
 }
 
 static void
+test_epcis_vector_all_gs1_keys(void **state)
+{
+	(void)state;
+	check_vector("epcisDocWithAllGS1Keys");
+}
+
+static void
 test_epcis_vector_transformation_extensions(void **state)
 {
 	(void)state;
@@ -674,6 +681,7 @@ main(void)
 	    cmocka_unit_test(test_epcis_vector_source_destination),
 	    cmocka_unit_test(test_epcis_vector_shipping),
 	    cmocka_unit_test(test_epcis_vector_transformation_extensions),
+	    cmocka_unit_test(test_epcis_vector_all_gs1_keys),
 	    cmocka_unit_test(test_epcis_hash_invariance),
 	    cmocka_unit_test(test_epcis_time_norm),
 	    cmocka_unit_test(test_epcis_norm_uri),
