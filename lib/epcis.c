@@ -369,6 +369,23 @@ gs1_key(const char *cp, const char *ref, char lead, bool ref_lead, size_t ndig, 
 	return true;
 }
 
+/* s with what Digital Link percent-encodes and EPC URNs may leave bare
+ * (! ( ) * + , :) percent-encoded, into buf (at least 3 * 256 bytes). */
+static const char *
+dl_escape(const char *s, char *buf)
+{
+	char *o = buf;
+
+	for (; *s != '\0'; s++) {
+		if (strchr("!()*+,:", *s) != NULL)
+			o += sprintf(o, "%%%02X", (unsigned char)*s);
+		else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return buf;
+}
+
 /* An EPC URN (TDS 2.0) as a Digital Link URI; NULL when s is not one we
  * convert. The reference outputs (epcisDocWithAllGS1Keys) convert every
  * EPC scheme of TDS 2.0 and the patterns of the class-level ones. */
@@ -416,8 +433,8 @@ epc_to_dl(const char *s)
 	    {"urn:epc:id:gsin:", GSIN, 2},          {"urn:epc:id:itip:", ITIP, 5},
 	    {"urn:epc:idpat:itip:", ITIP_PAT, 5},   {"urn:epc:id:upui:", UPUI, 3},
 	};
-	char buf[256], *part[5], key[40], out[512];
-	const char *last;
+	char buf[256], *part[5], key[40], out[1024], esc[3 * 256], esc1[3 * 256];
+	const char *last, *ref;
 	size_t n;
 	int kind = 0;
 	bool pat;
@@ -432,10 +449,11 @@ epc_to_dl(const char *s)
 		}
 	if (kind == 0)
 		return NULL;
-	last = part[n - 1];
+	last = dl_escape(part[n - 1], esc);
+	ref = dl_escape(part[1], esc1);
 	pat = kind == SGTIN_PAT || kind == GDTI_PAT || kind == GRAI_PAT || kind == CPI_PAT ||
 	      kind == SGCN_PAT || kind == ITIP_PAT;
-	if (pat != (strcmp(last, "*") == 0) || last[0] == '\0')
+	if (pat != (strcmp(part[n - 1], "*") == 0) || (last[0] == '\0' && kind != PGLN))
 		return NULL;
 	switch (kind) {
 	case SGTIN:
@@ -513,43 +531,76 @@ epc_to_dl(const char *s)
 		if (!all_digits(part[0], strlen(part[0])))
 			return NULL;
 		snprintf(out, sizeof(out), "https://id.gs1.org/%s/%s%s",
-			 kind == GIAI ? "8004" : "401", part[0], part[1]);
+			 kind == GIAI ? "8004" : "401", part[0], ref);
 		break;
 	case CPI:
 	case CPI_PAT: /* component/part: company prefix and reference, /8011 serial */
 		if (!all_digits(part[0], strlen(part[0])))
 			return NULL;
 		if (pat)
-			snprintf(out, sizeof(out), "https://id.gs1.org/8010/%s%s", part[0],
-				 part[1]);
+			snprintf(out, sizeof(out), "https://id.gs1.org/8010/%s%s", part[0], ref);
 		else
 			snprintf(out, sizeof(out), "https://id.gs1.org/8010/%s%s/8011/%s", part[0],
-				 part[1], last);
+				 ref, last);
 		break;
 	default: return NULL;
 	}
 	return strdup(out);
 }
 
-/* Primary keys of GS1 Digital Link paths (the first path segment). */
-static bool
-dl_primary(const char *seg, size_t n)
+/* A Digital Link path segment as its AI: the AI, or its short name. */
+static const char *
+dl_ai(const char *seg, size_t n)
 {
-	static const char *const ais[] = {"00",  "01",   "253",  "255",  "401",  "402",  "414",
-					  "417", "8003", "8004", "8006", "8010", "8017", "8018"};
-	for (size_t i = 0; i < sizeof(ais) / sizeof(ais[0]); i++)
-		if (strlen(ais[i]) == n && memcmp(ais[i], seg, n) == 0)
-			return true;
-	return false;
+	static const char *const names[][2] = {
+	    {"00", "00"},     {"01", "01"},     {"253", "253"},   {"255", "255"},
+	    {"401", "401"},   {"402", "402"},   {"414", "414"},   {"417", "417"},
+	    {"8003", "8003"}, {"8004", "8004"}, {"8006", "8006"}, {"8010", "8010"},
+	    {"8017", "8017"}, {"8018", "8018"}, {"gtin", "01"},   {"itip", "8006"},
+	    {"cpid", "8010"}, {"gln", "414"},   {"party", "417"}, {"gsrnp", "8017"},
+	    {"gsrn", "8018"}, {"gcn", "255"},   {"sscc", "00"},   {"gdti", "253"},
+	    {"ginc", "401"},  {"gsin", "402"},  {"grai", "8003"}, {"giai", "8004"},
+	    {"22", "22"},     {"10", "10"},     {"21", "21"},     {"235", "235"},
+	    {"254", "254"},   {"8011", "8011"}, {"cpv", "22"},    {"lot", "10"},
+	    {"ser", "21"},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i][0]) == n && memcmp(names[i][0], seg, n) == 0)
+			return names[i][1];
+	return NULL;
 }
 
-/* A GS1 Digital Link URI of any domain as one on id.gs1.org, its query
- * dropped; NULL when s is not one. */
+/* The digits of a key that has a fixed number of them (0: any). */
+static size_t
+dl_key_digits(const char *ai)
+{
+	static const struct {
+		const char *ai;
+		size_t n;
+	} k[] = {{"00", 18},  {"01", 14},   {"402", 17},  {"414", 13},
+		 {"417", 13}, {"8006", 18}, {"8017", 18}, {"8018", 18}};
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (strcmp(k[i].ai, ai) == 0)
+			return k[i].n;
+	return 0;
+}
+
+/* A GS1 Digital Link URI of any domain as the reference normaliser writes
+ * it: on id.gs1.org, AIs for short names (gtin, ser, lot, ...), a GTIN of
+ * 8, 12 or 13 digits padded to 14, only the finest key qualifier (a serial
+ * over a lot, no consumer product variant), no query. NULL when s is not
+ * one (the caller keeps s). */
 static char *
 dl_canonical(const char *s)
 {
-	const char *p, *seg, *end, *q;
+	static const struct {
+		const char *key, *quals; /* the qualifiers a key takes, finest first */
+	} keys[] = {{"01", "21 235 10 22"}, {"8006", "21 10 22"}, {"414", "254"}, {"8010", "8011"}};
+	const char *p, *seg[32], *key = NULL, *best = NULL, *bestv = NULL;
+	size_t len[32], nseg = 0, k, n, keyn, bestn = 0;
+	const char *quals = "";
 	struct sbuf b = {0};
+	char pad[16];
 
 	if (strncmp(s, "https://", 8) == 0)
 		p = s + 8;
@@ -557,15 +608,69 @@ dl_canonical(const char *s)
 		p = s + 7;
 	else
 		return NULL;
-	if ((seg = strchr(p, '/')) == NULL)
+	if ((p = strchr(p, '/')) == NULL)
 		return NULL;
-	seg++;
-	if ((end = strchr(seg, '/')) == NULL || !dl_primary(seg, (size_t)(end - seg)) ||
-	    !isdigit((unsigned char)end[1]))
+	while (*p == '/' && nseg < 32) {
+		p++;
+		n = strcspn(p, "/?#");
+		seg[nseg] = p;
+		len[nseg++] = n;
+		p += n;
+	}
+	if (*p != '\0' && *p != '?' && *p != '#')
 		return NULL;
-	q = strchr(seg, '?');
+	if (nseg > 0 && len[nseg - 1] == 0)
+		nseg--; /* a trailing slash */
+	/* The first primary key with a value that starts with 4 digits. */
+	for (k = 0; k + 1 < nseg; k++) {
+		const char *ai = dl_ai(seg[k], len[k]);
+		if (ai != NULL && strcmp(ai, "22") != 0 && strcmp(ai, "10") != 0 &&
+		    strcmp(ai, "21") != 0 && strcmp(ai, "235") != 0 && strcmp(ai, "254") != 0 &&
+		    strcmp(ai, "8011") != 0 && len[k + 1] >= 4 && all_digits(seg[k + 1], 4)) {
+			key = ai;
+			break;
+		}
+	}
+	if (key == NULL || (nseg - k) % 2 != 0)
+		return NULL;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].key, key) == 0)
+			quals = keys[i].quals;
+	/* its qualifiers: each one the key takes, the finest kept */
+	for (size_t i = k + 2; i < nseg; i += 2) {
+		const char *q = dl_ai(seg[i], len[i]), *at;
+		if (q == NULL || len[i + 1] == 0 || (at = strstr(quals, q)) == NULL ||
+		    (at[strlen(q)] != ' ' && at[strlen(q)] != '\0'))
+			return NULL;
+		if (strcmp(q, "22") != 0 && (best == NULL || at < strstr(quals, best))) {
+			best = q;
+			bestv = seg[i + 1];
+			bestn = len[i + 1];
+		}
+	}
+	keyn = len[k + 1];
+	if (dl_key_digits(key) != 0) {
+		size_t want = dl_key_digits(key);
+		if (!all_digits(seg[k + 1], keyn) ||
+		    (keyn != want &&
+		     !(strcmp(key, "01") == 0 && (keyn == 8 || keyn == 12 || keyn == 13))))
+			return NULL;
+		memset(pad, '0', want - keyn);
+		pad[want - keyn] = '\0';
+	} else {
+		pad[0] = '\0';
+	}
 	sb_add(&b, "https://id.gs1.org/");
-	sb_addn(&b, seg, q != NULL ? (size_t)(q - seg) : strlen(seg));
+	sb_add(&b, key);
+	sb_add(&b, "/");
+	sb_add(&b, pad);
+	sb_addn(&b, seg[k + 1], keyn);
+	if (best != NULL) {
+		sb_add(&b, "/");
+		sb_add(&b, best);
+		sb_add(&b, "/");
+		sb_addn(&b, bestv, bestn);
+	}
 	return sb_take(&b);
 }
 

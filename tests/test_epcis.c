@@ -240,12 +240,60 @@ test_epcis_norm_uri(void **state)
 	    {"https://example.com/about/us", "https://example.com/about/us"},
 	    {"urn:epc:id:sgtin:0614141.01111.987",
 	     "urn:epc:id:sgtin:0614141.01111.987"}, /* 12 digits */
+	    /* the reference's normaliser tests (tests/dl_normaliser_test.py):
+	     * what Digital Link wants percent-encoded, short names, GTIN-8, -12
+	     * and -13, and only the finest qualifier */
+	    {"urn:epc:id:sgtin:0614141.812345.6789%2F%26%25%22!%3F()",
+	     "https://id.gs1.org/01/80614141123458/21/6789%2F%26%25%22%21%3F%28%29"},
+	    {"urn:epc:id:grai:4012345.00022.334455",
+	     "https://id.gs1.org/8003/04012345000221334455"},
+	    {"urn:epc:id:gdti:987659999999..9", "https://id.gs1.org/253/98765999999929"},
+	    {"urn:epc:id:cpi:0614141.11111111111111-A%23%2F.1234",
+	     "https://id.gs1.org/8010/061414111111111111111-A%23%2F/8011/1234"},
+	    {"urn:epc:id:pgln:999999999999.", "https://id.gs1.org/417/9999999999994"},
+	    {"urn:epc:id:itip:4012345.011111.01.02.987",
+	     "https://id.gs1.org/8006/040123451111180102/21/987"},
+	    {"urn:epc:idpat:sgcn:4012345.22222.*", "https://id.gs1.org/255/4012345222227"},
+	    {"https://id.gs1.org/gtin/09780345418913", "https://id.gs1.org/01/09780345418913"},
+	    {"https://example.com/gtin/09780345418913/21/765tz?abc=211121",
+	     "https://id.gs1.org/01/09780345418913/21/765tz"},
+	    {"http://example.de/gtin-8/01/97803111", "https://id.gs1.org/01/00000097803111"},
+	    {"http://us-company-with-UPC.com/01/001122334455/ser/GHB",
+	     "https://id.gs1.org/01/00001122334455/21/GHB"},
+	    {"https://ean-13.de/gtin/4012345123456/ser/ABC524",
+	     "https://id.gs1.org/01/04012345123456/21/ABC524"},
+	    {"https://id.gs1.org/gtin/9780345418913/cpv/344/lot/1223/ser/765tz",
+	     "https://id.gs1.org/01/09780345418913/21/765tz"},
+	    {"https://id.gs1.org/gtin/9780345418913/cpv/344",
+	     "https://id.gs1.org/01/09780345418913"},
+	    {"http://example.de/01/040123451234/cpv/344/lot/ABD",
+	     "https://id.gs1.org/01/00040123451234/10/ABD"},
+	    {"https://id.gs1.org/01/9780345418913/22/344/10/1223/21/765tz",
+	     "https://id.gs1.org/01/09780345418913/21/765tz"},
+	    {"https://id.gs1.org/itip/123456789101100190/cpv/ABCD",
+	     "https://id.gs1.org/8006/123456789101100190"},
+	    {"https://fashion-corp.com/8006/040123451234560102/10/Lot-123/21/ser987",
+	     "https://id.gs1.org/8006/040123451234560102/21/ser987"},
+	    {"https://example.co.uk/party/4226350800008", "https://id.gs1.org/417/4226350800008"},
+	    {"https://id.gs1.org/8010/0628165987/8011/9876",
+	     "https://id.gs1.org/8010/0628165987/8011/9876"},
+	    {"http://fashion.com/itip/040123451234560102/ser/ABC145",
+	     "https://id.gs1.org/8006/040123451234560102/21/ABC145"},
+	    /* not Digital Link: unchanged */
+	    {"http://example.org/123/4012345ABC987/456/4711",
+	     "http://example.org/123/4012345ABC987/456/4711"},
+	    {"http://id.gs1.org/01/9780345418913/99/utfgf",
+	     "http://id.gs1.org/01/9780345418913/99/utfgf"},
+	    {"http://example.de/abc/9780345418913", "http://example.de/abc/9780345418913"},
+	    {"http://example.de/01/97803", "http://example.de/01/97803"},
 	};
 	char *out;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(ls_epcis_norm_uri(cases[i].in, &out), 0);
+		if (strcmp(out, cases[i].out) != 0)
+			fprintf(stderr, "%s\n got: %s\nwant: %s\n", cases[i].in, out, cases[i].out);
 		assert_string_equal(out, cases[i].out);
 		free(out);
 	}
