@@ -289,7 +289,8 @@ fmt_num(const json_t *v, char buf[40])
 		return;
 	}
 	double d = json_real_value(v);
-	if (d == (double)(long long)d && d > -1e15 && d < 1e15) {
+	/* in range before the conversion: out of it, it is undefined */
+	if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
 		snprintf(buf, 40, "%lld", (long long)d);
 		return;
 	}

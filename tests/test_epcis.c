@@ -167,6 +167,31 @@ test_epcis_hash_invariance(void **state)
 	json_decref(ja);
 	json_decref(jb);
 	json_decref(jc);
+	/* quantities past what a long long holds (no undefined conversion,
+	 * make check's UBSan) and a fraction: three events, three hashes */
+	{
+		const char *q[] = {"1e300", "1e299", "12.5"};
+		char h[3][LS_EPCIS_HASH_LEN], ev[512], *pre;
+		for (int i = 0; i < 3; i++) {
+			json_t *j;
+			snprintf(ev, sizeof(ev),
+				 "{\"type\":\"ObjectEvent\",\"eventTime\":\"2020-01-01T00:00:00Z\","
+				 "\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"OBSERVE\","
+				 "\"quantityList\":[{\"epcClass\":\"urn:x\",\"quantity\":%s,"
+				 "\"uom\":\"KGM\"}]}",
+				 q[i]);
+			assert_non_null(j = json_loads(ev, 0, NULL));
+			assert_int_equal(ls_epcis_event_hash(j, NULL, h[i], &ctx), 0);
+			assert_int_equal(ls_epcis_prehash(j, NULL, &pre, &ctx), 0);
+			assert_non_null(strstr(pre, i == 0   ? "quantity=1e+300"
+						    : i == 1 ? "quantity=1e+299"
+							     : "quantity=12.5"));
+			free(pre);
+			json_decref(j);
+		}
+		assert_string_not_equal(h[0], h[1]);
+		assert_string_not_equal(h[1], h[2]);
+	}
 }
 
 static void
