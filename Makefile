@@ -10,7 +10,8 @@ PROTOC_C ?= protoc-c
 
 PKGS := libsodium lmdb libprotobuf-c libzmq jansson inih
 DEB_PKGS := build-essential pkg-config libsodium-dev liblmdb-dev libprotobuf-c-dev \
-	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl valgrind
+	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl \
+	python3-jsonschema valgrind
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -262,6 +263,7 @@ bench: all
 	$(BIN)/lodestone-bench log -n 1000000
 	$(BIN)/lodestone-bench gossip
 	$(BIN)/lodestone-bench stream -n 100000
+	$(BIN)/lodestone-bench epcis -n 20000
 
 # Installation: the GNU directory variables, each overridable; DESTDIR is a
 # staging root prefixed to every path (packaging). `make uninstall` with the

@@ -251,6 +251,8 @@ int cmd_bundle_inspect(struct cli *c, int argc, char **argv);
 int cmd_cert_issue(struct cli *c, int argc, char **argv);
 int cmd_checkpoint(struct cli *c, int argc, char **argv);
 int cmd_cert_revoke(struct cli *c, int argc, char **argv);
+int cmd_epcis_export(struct cli *c, int argc, char **argv);
+int cmd_epcis_import(struct cli *c, int argc, char **argv);
 int cmd_holdings(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_keygen(struct cli *c, int argc, char **argv);

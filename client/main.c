@@ -51,6 +51,16 @@ static const struct cmd commands[] = {
      "lodestone checkpoint [--log-key VKEY] [--json]\n"
      "--log-key: check the log's signature first (the log vkey of 'lodestone status',\n"
      "or a file holding it)\n"},
+    {"epcis export", cmd_epcis_export, "a lot's records (or all) as a GS1 EPCIS 2.0 document",
+     "lodestone epcis export LOT [--down] [-o FILE]\n"
+     "lodestone epcis export --all | --since DATE [-o FILE]\n"
+     "one event per lot registration, transformation, transfer and receipt; eventID:\n"
+     "the CBV 2.0 event hash; ls:recordID names the signed record\n"},
+    {"epcis import", cmd_epcis_import, "sign and submit the events of an EPCIS 2.0 document",
+     "lodestone epcis import FILE -k KEY [--dry-run]\n"
+     "each event becomes the record it maps to, signed with KEY (events whose ls:signer\n"
+     "is another participant are left to them); what has no record is reported with\n"
+     "its position and reason; --dry-run prints the records instead of submitting them\n"},
     {"holdings", cmd_holdings, "what a participant holds and has in transit, per lot",
      "lodestone holdings [HEX] [--limit N] [--after ID]\n"
      "HEX: the participant (default: the public key of -k KEY)\n"},

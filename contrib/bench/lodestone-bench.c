@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "epcis.h"
 #include "err.h"
 #include "keyfile.h"
 #include "note.h"
@@ -57,10 +58,12 @@ static int cmd_gossip(int argc, char **argv);
 static int cmd_log(int argc, char **argv);
 static int cmd_stream(int argc, char **argv);
 static int cmd_load(int argc, char **argv);
+static int cmd_epcis(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cmd cmds[] = {
     {"api", cmd_api, "records per second submitted by N clients through a real lodestoned"},
+    {"epcis", cmd_epcis, "EPCIS 2.0 export and import of N records, against store ingest"},
     {"gossip", cmd_gossip, "records written at one of K daemons on loopback reaching all of them"},
     {"ingest", cmd_ingest, "store ingest throughput with and without the Merkle log"},
     {"load", cmd_load, "clients at a fixed rate through lodestoned for a time: latency, RSS slope"},
@@ -3436,4 +3439,170 @@ main(int argc, char **argv)
 	fprintf(stderr, "lodestone-bench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
+}
+
+/* ---- epcis: export and import rates against ingest ---- */
+
+/* The import's resolver here: the id in a Lodestone URN (the records are
+ * the ones just exported; a client asks its daemon instead). */
+static int
+epcis_same_id(void *arg, enum ls_epcis_ref kind, const char *uri, uint8_t out[LS_ID_LEN])
+{
+	const char *pre = kind == LS_EPCIS_REF_LOT ? "urn:lodestone:lot:" : "urn:lodestone:record:";
+
+	(void)arg;
+	if (strncmp(uri, pre, strlen(pre)) != 0 || ls_unhex(uri + strlen(pre), out, LS_ID_LEN) != 0)
+		return LS_ERR_NOT_FOUND;
+	return 0;
+}
+
+static void
+epcis_usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: lodestone-bench epcis [-n N] [-d DIR]\n"
+		"  -n N    records of one miner's chain: a registration and N-1 transformations\n"
+		"          (default 10000)\n"
+		"  -d DIR  parent of the temporary store (default /tmp)\n"
+		"Ingests the chain into a store, exports it as one EPCIS document (events with\n"
+		"their CBV 2.0 hashes, serialized), parses the document and maps every event back\n"
+		"to a record, signed (each the same record as before, checked).\n");
+}
+
+static int
+cmd_epcis(int argc, char **argv)
+{
+	struct signer *auth = calloc(1, sizeof(*auth)), *p = calloc(1, sizeof(*p));
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	struct item *items = NULL;
+	const char *parent = "/tmp";
+	char dir[4096], *text = NULL;
+	json_t *doc = NULL, *pdoc = NULL, *events, *ev;
+	size_t n = 10000, bad = 0, same = 0, i;
+	uint8_t lot[LS_ID_LEN], prev[LS_ID_LEN];
+	bool have_dir = false;
+	double t0, t_ingest, t_export, t_import;
+	int ch, status = 1, rc;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "n:d:h")) != -1) {
+		switch (ch) {
+		case 'n':
+			if (parse_range(optarg, "-n", 2, 10000000, &n) != 0)
+				goto out;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h':
+			epcis_usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			epcis_usage(stderr);
+			status = 2;
+			goto out;
+		}
+	}
+	if (auth == NULL || p == NULL || (items = calloc(n + 1, sizeof(*items))) == NULL)
+		goto out;
+	crypto_sign_keypair(auth->pk, auth->sk);
+	crypto_sign_keypair(p->pk, p->sk);
+	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[0]) != 0 ||
+	    make_chain(p, &items[1], n, lot) != 0 || make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
+	o.n_anchors = 1;
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+	t0 = now_s();
+	if (ingest_all(s, items, n + 1, DEFAULT_BATCH, &bad) != 0 || bad != 0)
+		goto out;
+	t_ingest = now_s() - t0;
+
+	/* export: decode, event (with its hash), one document serialized */
+	t0 = now_s();
+	doc = ls_epcis_doc_new(FIXED_TIME);
+	events = ls_epcis_doc_events(doc);
+	for (i = 1; i <= n; i++) {
+		struct ls_record *r;
+		if (ls_record_decode(items[i].env, items[i].len, &r, &ctx) != 0 ||
+		    ls_epcis_event_new(r, NULL, &ev, &ctx) != 0) {
+			fprintf(stderr, "lodestone-bench: export: %s\n", ctx.msg);
+			goto out;
+		}
+		ls_record_free(r);
+		json_array_append_new(events, ev);
+	}
+	if ((text = json_dumps(doc, JSON_REAL_PRECISION(15))) == NULL)
+		goto out;
+	t_export = now_s() - t0;
+
+	/* import: parse, map each event to its record, sign */
+	t0 = now_s();
+	if ((rc = ls_epcis_doc_parse(text, strlen(text), &pdoc, &events, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: import: %s\n", ctx.msg);
+		goto out;
+	}
+	memset(prev, 0, sizeof(prev));
+	json_array_foreach(events, i, ev)
+	{
+		struct ls_epcis_import im;
+		struct ls_record *orig = NULL;
+		uint8_t *env = NULL;
+		size_t len = 0;
+		if (ls_epcis_import_event(ev, epcis_same_id, NULL, &im, &ctx) != 0) {
+			fprintf(stderr, "lodestone-bench: import: event %zu: %s\n", i + 1, ctx.msg);
+			goto out;
+		}
+		memcpy(im.r->author, p->pk, LS_KEY_LEN);
+		im.r->seq = i + 1;
+		im.r->has_prev = i > 0;
+		memcpy(im.r->prev, prev, LS_ID_LEN);
+		im.r->has_cert = true;
+		memcpy(im.r->cert_id, p->cert, LS_ID_LEN);
+		rc = ls_record_sign(im.r, p->sk, &ctx);
+		if (rc == 0)
+			rc = ls_record_envelope(im.r, &env, &len);
+		free(env);
+		if (rc == 0 &&
+		    ls_record_decode(items[i + 1].env, items[i + 1].len, &orig, NULL) == 0 &&
+		    memcmp(orig->id, im.r->id, LS_ID_LEN) == 0)
+			same++;
+		ls_record_free(orig);
+		memcpy(prev, im.r->id, LS_ID_LEN);
+		ls_epcis_import_release(&im);
+		if (rc != 0)
+			goto out;
+	}
+	t_import = now_s() - t0;
+	printf("epcis_records %zu records\n", n);
+	printf("epcis_document %zu bytes\n", strlen(text));
+	printf("epcis_ingest %.0f records/s\n", (double)(n + 1) / t_ingest);
+	printf("epcis_export %.0f events/s\n", (double)n / t_export);
+	printf("epcis_import %.0f events/s\n", (double)n / t_import);
+	printf("epcis_export_vs_ingest %.2f x\n",
+	       ((double)n / t_export) / ((double)(n + 1) / t_ingest));
+	printf("epcis_import_vs_ingest %.2f x\n",
+	       ((double)n / t_import) / ((double)(n + 1) / t_ingest));
+	printf("epcis_roundtrip_same %zu records\n", same);
+	status = same == n ? 0 : 1;
+	if (same != n)
+		fprintf(stderr, "lodestone-bench: %zu of %zu records came back different\n",
+			n - same, n);
+out:
+	json_decref(doc);
+	json_decref(pdoc);
+	free(text);
+	ls_store_close(&s);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(items, items != NULL ? n + 1 : 0);
+	free(auth);
+	free(p);
+	return status;
 }

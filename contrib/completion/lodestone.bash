@@ -82,6 +82,13 @@ _lodestone()
 	lot)
 		COMPREPLY=($(compgen -W "$(_lodestone_labels)" -- "$cur"))
 		;;
+	epcis)
+		if [ "$sub" = import ]; then
+			COMPREPLY=($(compgen -f -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(_lodestone_labels)" -- "$cur"))
+		fi
+		;;
 	verify-bundle | verify-proof | import | pubkey | policy)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		;;
