@@ -244,6 +244,17 @@ void out_progress_start(struct out_progress *p, const char *what, uint64_t total
 void out_progress_step(struct out_progress *p, uint64_t n);
 void out_progress_end(struct out_progress *p);
 
+/* ---- stages.c: the stages of an origin (origin --stages, check, disclose) ---- */
+
+/* "unknown" for "" (material that entered the ledger past the stage). */
+const char *out_place_country(const char *cc);
+/* The place's site, else its organisation, else "-". */
+const char *out_place_site(const struct ls_stage_place *p);
+/* {"mining": {"grams", "by_country", "by_site", "places": [...]}, ...} (new reference). */
+json_t *out_stages_json(const struct ls_origin_elem *e);
+/* Two-space indented lines, one per stage and one per place. */
+void out_stages_text(const struct ls_origin_elem *e);
+
 /* ---- the commands ---- */
 
 int cmd_bundle(struct cli *c, int argc, char **argv);
