@@ -255,11 +255,23 @@ json_t *out_stages_json(const struct ls_origin_elem *e);
 /* Two-space indented lines, one per stage and one per place. */
 void out_stages_text(const struct ls_origin_elem *e);
 
+/* ---- profile.c: compliance profiles ---- */
+
+struct ls_profile;
+struct ls_compliance_result;
+/* Reads a lodestone-profile/1 file (errors name file, line and field):
+ * *out malloc'd (free). CLI_OK or CLI_USAGE. */
+int cli_profile_load(struct cli *c, const char *path, struct ls_profile **out);
+/* The verdict and findings of a check as JSON (new reference) or text. */
+json_t *out_compliance_json(const struct ls_profile *p, const struct ls_compliance_result *r);
+void out_compliance_text(const struct ls_profile *p, const struct ls_compliance_result *r);
+
 /* ---- the commands ---- */
 
 int cmd_bundle(struct cli *c, int argc, char **argv);
 int cmd_bundle_inspect(struct cli *c, int argc, char **argv);
 int cmd_cert_issue(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_checkpoint(struct cli *c, int argc, char **argv);
 int cmd_cert_revoke(struct cli *c, int argc, char **argv);
 int cmd_holdings(struct cli *c, int argc, char **argv);

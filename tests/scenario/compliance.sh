@@ -22,7 +22,7 @@ PROFILES="$ROOT/contrib/profiles"
 D="$T/node"
 export LODESTONE_API="ipc://$D/api.sock"
 
-keygen auth cnmine cnsep aumine mysep eesep jpmag eeimp
+keygen auth cnmine cnsep aumine mysep usmine eesep jpmag
 start_daemon "$D" --trust "$T/auth.key.pub" || { not_ok "daemon starts"; finish; }
 
 cert() { # KEY ORG CC ROLES
@@ -33,7 +33,8 @@ cert cnmine "Bayan Obo Mine" CN miner,exporter
 cert cnsep "Baotou Separation" CN processor,exporter
 cert aumine "Mount Weld Mine" AU miner,exporter
 cert mysep "Lynas Malaysia" MY processor,exporter,importer
-cert eesep "Silmet" EE processor,exporter
+cert usmine "Mountain Pass Mine" US miner,exporter
+cert eesep "Silmet" EE processor,exporter,importer
 cert jpmag "Shin-Etsu Magnetics" JP processor,importer,exporter
 
 # ship FROM TO LOT GRAMS: a transfer and its receipt.
@@ -47,10 +48,10 @@ ship() {
 
 echo "# chain 1: Bayan Obo -> Baotou -> Japan"
 expect 0 "CN ore" lot register -k "$T/cnmine.key" --label cn-ore --site "Bayan Obo" \
-	--country CN --category ore --grams 1000000 --composition Dy=2000,Nd=30000
+	--country CN --category ore --grams 1000000 --composition Dy=2500,Nd=30000
 ship cnmine cnsep cn-ore 1000000
 expect 0 "separated at Baotou" lot transform -k "$T/cnsep.key" --site Baotou \
-	--in cn-ore=1000000 --out cn-dy-oxide:oxide:2000:Dy=870000
+	--in cn-ore=1000000 --out cn-dy-oxide:oxide:2300:Dy=870000
 ship cnsep jpmag cn-dy-oxide 2000
 expect 0 "reduced in Japan" lot transform -k "$T/jpmag.key" --site Takefu \
 	--in cn-dy-oxide=2000 --out jp-dy-metal:metal:1700:Dy=999000
@@ -70,5 +71,114 @@ check "mining is CN, at Bayan Obo" jtest \
 	'my $s = $j->{elements}{dy}{stages}{mining}; $s->{by_country}{CN} == $j->{elements}{dy}{grams} && $s->{places}[0]{site} eq "Bayan Obo"' <<<"$J"
 check "every stage's places add up to its grams, and it to the element's" jtest \
 	'my $e = $j->{elements}{dy}; my $ok = keys %{$e->{stages}} == 4; for my $s (values %{$e->{stages}}) { my $t = 0; $t += $_->{grams} for @{$s->{places}}; $ok &&= $t == $s->{grams} && $s->{grams} == $e->{grams} } $ok' <<<"$J"
+
+echo "# chain 2: Mount Weld -> Kuantan -> Japan"
+expect 0 "AU ore" lot register -k "$T/aumine.key" --label au-ore --site "Mount Weld" \
+	--country AU --category ore --grams 1000000 --composition Dy=2500,Nd=30000
+ship aumine mysep au-ore 1000000
+expect 0 "separated at Kuantan" lot transform -k "$T/mysep.key" --site Kuantan \
+	--in au-ore=1000000 --out my-dy-oxide:oxide:2350:Dy=870000
+ship mysep jpmag my-dy-oxide 2000
+expect 0 "reduced and sintered in Japan" lot transform -k "$T/jpmag.key" --site Takefu \
+	--in my-dy-oxide=2000 --out jp-magnet-2:magnet:20000:Dy=85000,Fe=660000
+
+echo "# check: DFARS 252.225-7052"
+D27="$PROFILES/dfars-252.225-7052-2027.json"
+D26="$PROFILES/dfars-252.225-7052-2026.json"
+expect 1 "CN-separated Dy sintered in JP: non-compliant under DFARS 2027" \
+	check jp-magnet-1 --profile "$D27" --at 2027-01-01
+check "the text says non-compliant" grep -q "^non-compliant: lot " <<<"$OUT"
+check "and names mining and separation in CN" \
+	bash -c 'grep -q "non-compliant: rule covered-countries: Dy mining in CN" <<<"$1" && grep -q "Dy separation in CN: 1.68 kg of 1.68 kg (100.0 %)" <<<"$1"' _ "$OUT"
+expect 1 "--json: the same" check jp-magnet-1 --profile "$D27" --at 2027-01-01 --json
+J=$OUT
+check "two findings, mining and separation in CN, each 100 % with its record" jtest \
+	'my @f = @{$j->{findings}}; $j->{verdict} eq "non-compliant" && @f == 2 && (grep { $_->{country} eq "CN" && $_->{share_ppm} == 1000000 && @{$_->{records}} == 1 } @f) == 2 && join(",", sort map { $_->{stage} } @f) eq "mining,separation"' <<<"$J"
+SEPREC=$(jget '(grep { $_->{stage} eq "separation" } @{$j->{findings}})[0]{records}[0]' <<<"$J")
+lsc show "$SEPREC" --json
+check "the separation finding's record is Baotou's transformation" jtest \
+	'$j->{type} eq "transformation" && $j->{transformation}{site} eq "Baotou"' <<<"$OUT"
+expect 0 "the same magnet: compliant under the 2026 profile" \
+	check jp-magnet-1 --profile "$D26" --at 2026-06-01
+check "the text says compliant" grep -q "^compliant: lot " <<<"$OUT"
+expect 0 "the 2027 profile asked in 2026: compliant, the mining rule not yet in force" \
+	check jp-magnet-1 --profile "$D27" --at 2026-06-01
+check "it says which rules wait" grep -q "not yet in force: rule covered-countries for mining, from 2027-01-01" <<<"$OUT"
+expect 0 "Mount Weld -> Kuantan -> Japan: compliant under DFARS 2027" \
+	check jp-magnet-2 --profile "$D27" --at 2027-01-01
+expect 2 "a date outside the profile's period is a usage error" \
+	check jp-magnet-2 --profile "$D26" --at 2027-02-01
+check "naming the period" grep -q "not in force at that date" <<<"$ERR"
+expect 0 "an oxide is not a category DFARS covers: not-applicable, exit 0" \
+	check cn-dy-oxide --profile "$D27" --at 2027-01-01
+check "the text says not-applicable" grep -q "^not-applicable: " <<<"$OUT"
+
+echo "# a blend in Estonia: 30 % of the Dy separated in CN, 35 % in MY, 35 % in EE"
+expect 0 "US ore" lot register -k "$T/usmine.key" --label us-ore --site "Mountain Pass" \
+	--country US --category ore --grams 1000000 --composition Dy=500
+ship usmine eesep us-ore 1000000
+expect 0 "separated at Sillamae" lot transform -k "$T/eesep.key" --site Sillamae \
+	--in us-ore=1000000 --out ee-dy-oxide:oxide:350:Dy=870000
+ship cnsep eesep cn-dy-oxide 300
+ship mysep eesep my-dy-oxide 350
+expect 0 "the blend reduced at Sillamae" lot transform -k "$T/eesep.key" --site Sillamae \
+	--in cn-dy-oxide=300 --in my-dy-oxide=350 --in ee-dy-oxide=350 \
+	--out ee-dy-metal:metal:900:Dy=966000
+expect 0 "origin --stages of the blend" origin ee-dy-metal --stages --json
+J=$OUT
+check "separation: CN 30 %, MY 35 %, EE 35 %, adding up to the element" jtest \
+	'my $e = $j->{elements}{dy}; my $s = $e->{stages}{separation}; my $t = 0; $t += $_ for values %{$s->{by_country}}; $t == $e->{grams} && $s->{grams} == $e->{grams} && abs($s->{by_country}{CN} / $e->{grams} - 0.30) < 0.002 && abs($s->{by_country}{MY} / $e->{grams} - 0.35) < 0.002 && abs($s->{by_country}{EE} / $e->{grams} - 0.35) < 0.002' <<<"$J"
+check "three mines, three separations, one metal stage" jtest \
+	'my $st = $j->{elements}{dy}{stages}; @{$st->{mining}{places}} == 3 && @{$st->{separation}{places}} == 3 && @{$st->{metal}{places}} == 1' <<<"$J"
+expect 0 "the CRMA 65 % benchmark passes" check ee-dy-metal --profile "$PROFILES/crma-65.json"
+sed 's/"max_ppm": 650000/"max_ppm": 250000/; s/65 %/25 %/' "$PROFILES/crma-65.json" >"$T/crma-25.json"
+expect 1 "a 25 % rule fails" check ee-dy-metal --profile "$T/crma-25.json" --json
+check "with the CN separation at 30 % among the findings, EE not counted" jtest \
+	'my @f = @{$j->{findings}}; (grep { $_->{stage} eq "separation" && $_->{country} eq "CN" && abs($_->{share_ppm} - 300000) < 2000 } @f) == 1 && !(grep { ($_->{country} // "") eq "EE" } @f)' <<<"$OUT"
+
+echo "# material from outside the ledger: unknown, never compliant"
+expect 0 "an oxide registered as such (mined who knows where)" lot register -k "$T/usmine.key" \
+	--label us-oxide --site "Mountain Pass" --country US --category oxide --grams 1000 \
+	--composition Dy=800000
+ship usmine jpmag us-oxide 1000
+expect 0 "sintered in Japan" lot transform -k "$T/jpmag.key" --in us-oxide=1000 \
+	--out jp-magnet-3:magnet:10000:Dy=80000,Fe=660000
+expect 0 "origin --stages says mining is unknown" origin jp-magnet-3 --stages
+check "in the text" grep -qE "^    unknown .*entered the ledger past this stage" <<<"$OUT"
+expect 1 "DFARS 2027: unknown (exit 1)" check jp-magnet-3 --profile "$D27" --at 2027-01-01 --json
+check "the verdict is unknown, the finding names the registration" jtest \
+	'my $f = $j->{findings}[0]; $j->{verdict} eq "unknown" && @{$j->{findings}} == 1 && $f->{stage} eq "mining" && !defined($f->{country}) && $f->{share_ppm} == 1000000 && @{$f->{records}} == 1' <<<"$OUT"
+
+echo "# profile files with bad fields: file, line and field"
+bad() { # DESC PATTERN FILE-CONTENT
+	printf '%s\n' "$3" >"$T/bad.json"
+	expect_err 2 "$2" "$1" check jp-magnet-2 --profile "$T/bad.json"
+}
+bad "an unassigned country code, with the hint" 'bad.json:6: rules\[0\]\.countries\[1\]: .UK. is not an assigned .*GB' \
+'{"format": "lodestone-profile/1", "name": "x", "effective_from": "2020-01-01",
+ "rules": [
+  {"kind": "no-stage-in",
+   "stages": ["mining"],
+   "countries": ["CN",
+                 "UK"]}]}'
+bad "an unknown stage" 'bad.json:4: rules\[0\]\.stages\[1\]\.stage: .smelting. is not a stage' \
+'{"format": "lodestone-profile/1", "name": "x", "effective_from": "2020-01-01",
+ "rules": [{"kind": "no-stage-in", "countries": ["CN"],
+   "stages": ["mining",
+     {"stage": "smelting", "from": "2027-01-01"}]}]}'
+bad "a share over 100 %" 'bad.json:3: rules\[0\]\.max_ppm: expected a whole number 0\.\.1000000' \
+'{"format": "lodestone-profile/1", "name": "x", "effective_from": "2020-01-01",
+ "rules": [{"kind": "max-share", "stages": ["magnet"],
+            "max_ppm": 1650000}]}'
+bad "an unknown key" 'bad.json:2: rules\[0\]\.country: unknown key for a no-stage-in rule' \
+'{"format": "lodestone-profile/1", "name": "x", "effective_from": "2020-01-01", "rules": [
+{"kind": "no-stage-in", "stages": ["magnet"], "country": ["CN"]}]}'
+bad "a bad date" 'bad.json:1: effective_from: .2020-13-01. is not a date' \
+'{"format": "lodestone-profile/1", "name": "x", "effective_from": "2020-13-01", "rules": []}'
+bad "a missing format" 'bad.json:1: format: required: "lodestone-profile/1"' \
+'{"name": "x", "effective_from": "2020-01-01", "rules": []}'
+bad "a JSON syntax error" 'bad.json:2:' \
+'{"format": "lodestone-profile/1",
+  "name": "x" "effective_from": "2020-01-01"}'
 
 finish
