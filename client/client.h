@@ -244,6 +244,18 @@ void out_progress_start(struct out_progress *p, const char *what, uint64_t total
 void out_progress_step(struct out_progress *p, uint64_t n);
 void out_progress_end(struct out_progress *p);
 
+/* ---- bundle.c ---- */
+
+/* Writes the daemon's proof bundle of lot to file out (atomically: a
+ * temporary file renamed over it); name is the lot as the user gave it, for
+ * messages. *records, *bytes: what was written. An exit code. */
+int cli_bundle_to_file(struct cli *c, const char *name, const uint8_t lot[LS_ID_LEN],
+		       const char *out, uint64_t *records, uint64_t *bytes);
+/* Reads and splits bundle file path: *buf (free) holds *n envelopes
+ * (*envs, *lens: free). CLI_USAGE with a message when it cannot. */
+int cli_bundle_read(struct cli *c, const char *path, uint8_t **buf, size_t *buf_len,
+		    const uint8_t ***envs, size_t **lens, size_t *n);
+
 /* ---- stages.c: the stages of an origin (origin --stages, check, disclose) ---- */
 
 /* "unknown" for "" (material that entered the ledger past the stage). */
@@ -273,6 +285,7 @@ int cmd_bundle_inspect(struct cli *c, int argc, char **argv);
 int cmd_cert_issue(struct cli *c, int argc, char **argv);
 int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_checkpoint(struct cli *c, int argc, char **argv);
+int cmd_disclose(struct cli *c, int argc, char **argv);
 int cmd_cert_revoke(struct cli *c, int argc, char **argv);
 int cmd_holdings(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);

@@ -56,6 +56,11 @@ static const struct cmd commands[] = {
      "lodestone checkpoint [--log-key VKEY] [--json]\n"
      "--log-key: check the log's signature first (the log vkey of 'lodestone status',\n"
      "or a file holding it)\n"},
+    {"disclose", cmd_disclose, "the provenance report of a lot, with its proof bundle",
+     "lodestone disclose LOT [--from HEX] [-o FILE] [--json|--html]\n"
+     "per element and stage: countries, sites, organisations, shares; the certificates,\n"
+     "licenses and border crossings of the chain; the proof bundle (FILE.bundle with -o,\n"
+     "inside the document with --json and --html) that checks every line offline\n"},
     {"holdings", cmd_holdings, "what a participant holds and has in transit, per lot",
      "lodestone holdings [HEX] [--limit N] [--after ID]\n"
      "HEX: the participant (default: the public key of -k KEY)\n"},

@@ -149,6 +149,33 @@ expect 1 "DFARS 2027: unknown (exit 1)" check jp-magnet-3 --profile "$D27" --at 
 check "the verdict is unknown, the finding names the registration" jtest \
 	'my $f = $j->{findings}[0]; $j->{verdict} eq "unknown" && @{$j->{findings}} == 1 && $f->{stage} eq "mining" && !defined($f->{country}) && $f->{share_ppm} == 1000000 && @{$f->{records}} == 1' <<<"$OUT"
 
+echo "# disclose: the report and its proof"
+expect 0 "disclose --json" disclose jp-magnet-1 --json
+DJ=$OUT
+check "lodestone-disclosure/1: its one crossing (CN -> JP; not the oxide shipped to EE) and the certificates" jtest \
+	'$j->{format} eq "lodestone-disclosure/1" && (grep { $_->{org} eq "Baotou Separation" } @{$j->{certificates}}) && @{$j->{crossings}} == 1 && $j->{crossings}[0]{from} eq "CN" && $j->{crossings}[0]{to} eq "JP" && $j->{crossings}[0]{grams} == 2000 && !(grep { $_->{org} eq "Silmet" } @{$j->{certificates}})' <<<"$DJ"
+lsc origin jp-magnet-1 --stages --json
+OJ=$OUT
+export OJ
+check "every stage figure matches origin --stages" jtest \
+	'my $o = JSON::PP->new->decode($ENV{OJ}); my $ok = 1; for my $el (keys %{$o->{elements}}) { $ok &&= JSON::PP->new->canonical->encode($o->{elements}{$el}{stages}) eq JSON::PP->new->canonical->encode($j->{elements}{$el}{stages}) && $o->{elements}{$el}{grams} == $j->{elements}{$el}{grams} } $ok && keys %{$j->{elements}} == keys %{$o->{elements}}' <<<"$DJ"
+jget '$j->{bundle}{base64}' <<<"$DJ" | base64 -d >"$T/disclosed.bundle"
+export LODESTONE_API="ipc://$T/nobody/api.sock" # offline: no daemon
+expect 0 "the disclosure's bundle verifies offline" verify-bundle "$T/disclosed.bundle" \
+	--trust "$T/auth.key.pub"
+check "every record the report names is in the bundle" bash -c '
+	for id in $(perl -MJSON::PP -e "my \$j = decode_json(<STDIN>); for my \$e (values %{\$j->{elements}}) { for my \$s (values %{\$e->{stages}}) { print \"\$_->{record}\n\" for @{\$s->{places}} } } print \"\$_->{id}\n\" for @{\$j->{certificates}}; print \"\$_->{transfer}\n\" for @{\$j->{crossings}}" <<<"$1"); do
+		"$2" bundle inspect "$3" | grep -q "$id" || { echo "missing $id"; exit 1; }
+	done' _ "$DJ" "$LS" "$T/disclosed.bundle"
+export LODESTONE_API="ipc://$D/api.sock"
+expect 0 "disclose --html -o FILE" disclose jp-magnet-1 --html -o "$T/report.html"
+check "the HTML shows the separation at Baotou with its share" \
+	grep -q "<tr><td>separation</td><td>CN</td><td>100.0 %</td><td>1680</td><td>Baotou</td>" "$T/report.html"
+check "and carries the bundle" grep -q 'href="data:application/octet-stream;base64,' "$T/report.html"
+check "-o also writes FILE.bundle" test -s "$T/report.html.bundle"
+expect 0 "disclose (text)" disclose jp-magnet-1
+check "the text lists the stages and the crossing" bash -c 'grep -q "^  separation, 1.68 kg:" <<<"$1" && grep -q "^  CN -> JP, 2 kg (Baotou Separation -> Shin-Etsu Magnetics)" <<<"$1"' _ "$OUT"
+
 echo "# profile files with bad fields: file, line and field"
 bad() { # DESC PATTERN FILE-CONTENT
 	printf '%s\n' "$3" >"$T/bad.json"
