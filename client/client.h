@@ -291,6 +291,7 @@ int cmd_holdings(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_keygen(struct cli *c, int argc, char **argv);
 int cmd_license_issue(struct cli *c, int argc, char **argv);
+int cmd_ownership_state(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_lot_receive(struct cli *c, int argc, char **argv);
 int cmd_lot_register(struct cli *c, int argc, char **argv);

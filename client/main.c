@@ -97,6 +97,12 @@ static const struct cmd commands[] = {
     {"origin", cmd_origin, "where each element of a lot was mined and processed",
      "lodestone origin LOT [--from HEX] [--stages]\n"
      "--stages: per element, grams by country, site and organisation for every stage\n"},
+    {"ownership state", cmd_ownership_state,
+     "an authority states that one organisation owns a share of another",
+     "lodestone ownership state -k KEY --owner ORG --subsidiary ORG --share PERCENT\n"
+     "                          --jurisdiction CC [--from DATE]\n"
+     "organisations as certified; a denial of the owner by name under a policy of CC\n"
+     "extends to the subsidiary when the share is at least 50 %\n"},
     {"policy publish", cmd_policy_publish, "publish a control policy (JSON file)",
      "lodestone policy publish -k KEY FILE.json\n"},
     {"prove", cmd_prove, "a record's inclusion proof in the daemon's latest checkpoint",

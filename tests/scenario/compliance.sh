@@ -176,6 +176,87 @@ check "-o also writes FILE.bundle" test -s "$T/report.html.bundle"
 expect 0 "disclose (text)" disclose jp-magnet-1
 check "the text lists the stages and the crossing" bash -c 'grep -q "^  separation, 1.68 kg:" <<<"$1" && grep -q "^  CN -> JP, 2 kg (Baotou Separation -> Shin-Etsu Magnetics)" <<<"$1"' _ "$OUT"
 
+echo "# the Chinese regime of 2026: the 22 June list, subsidiaries, the No. 70 extension"
+stop_daemon "$DAEMON_PID"
+D2="$T/node2"
+export LODESTONE_API="ipc://$D2/api.sock"
+keygen cnauth usauth cnmag mp mpsub usare fwm jpbuy
+start_daemon "$D2" --trust "$T/auth.key.pub" || { not_ok "second daemon starts"; finish; }
+cert cnauth "MOFCOM" CN authority
+cert usauth "US Department of Commerce" US authority
+cert cnmag "Ningbo Magnets" CN miner,processor,exporter
+cert mp "MP Materials" US importer,processor
+cert mpsub "MP Magnetics" US importer,processor
+cert usare "USA Rare Earth" US importer,processor
+cert fwm "Fort Worth Magnets" US importer,processor
+cert jpbuy "Tokyo Motors" JP importer,exporter,processor
+lsc policy publish -k "$T/cnauth.key" "$ROOT/contrib/policies/cn-2025-rare-earths.json"
+check "the 2025 regime is published by the CN authority" test "$RC" -eq 0
+NO61=$(sed -n 2p <<<"$OUT")
+expect 0 "the 22 June 2026 list" policy publish -k "$T/cnauth.key" \
+	"$ROOT/contrib/policies/cn-2026-export-control-list.json"
+expect 0 "a Dy magnet lot made in CN" lot register -k "$T/cnmag.key" --label cn-mag --site Ningbo \
+	--country CN --category magnet --grams 100000 --composition Nd=290000,Dy=50000,Fe=640000
+expect 3 "to MP Magnetics, not listed, before any ownership record: license-required" \
+	verify cn-mag --export-to US --end-user "$mpsub_PK"
+expect 1 "to MP Materials, listed: denied" verify cn-mag --export-to US --end-user "$mp_PK"
+expect 1 "a US authority cannot state an ownership for CN's policies (untrusted)" \
+	ownership state -k "$T/usauth.key" --owner "MP Materials" --subsidiary "MP Magnetics" \
+	--share 100 --jurisdiction CN
+check "the refusal says why" grep -q "untrusted" <<<"$ERR$OUT"
+expect 0 "a US authority's ownership record for US: USA Rare Earth owns Fort Worth Magnets" \
+	ownership state -k "$T/usauth.key" --owner "USA Rare Earth" --subsidiary "Fort Worth Magnets" \
+	--share 80 --jurisdiction US
+expect 3 "which does not extend CN's denial to Fort Worth Magnets" \
+	verify cn-mag --export-to US --end-user "$fwm_PK"
+expect 0 "MOFCOM: MP Materials owns 60 % of MP Magnetics" ownership state -k "$T/cnauth.key" \
+	--owner "MP Materials" --subsidiary "MP Magnetics" --share 60% --jurisdiction CN
+OWN=$OUT
+expect 0 "MOFCOM: and 40 % of a minority holding (below 50 %)" ownership state -k "$T/cnauth.key" \
+	--owner "MP Materials" --subsidiary "Tokyo Motors" --share 40 --jurisdiction CN
+expect 1 "the subsidiary of a listed firm is denied" verify cn-mag --export-to US --end-user "$mpsub_PK" --json
+export OWN
+check "end-user-denied, naming the ownership record" jtest \
+	'my @r = grep { $_->{code} eq "end-user-denied" } @{$j->{reasons}}; @r && $r[0]{message} =~ /subsidiary/ && (grep { $_ eq $ENV{OWN} } @{$r[0]{records}})' <<<"$OUT"
+expect 3 "a 40 % holding does not extend it" verify cn-mag --export-to JP --end-user "$jpbuy_PK"
+expect_err 1 "end-user-denied" "admission refuses a transfer to the subsidiary" \
+	lot transfer -k "$T/cnmag.key" cn-mag --grams 1000 --to "$mpsub_PK"
+expect 0 "recorded as a violation" lot transfer -k "$T/cnmag.key" cn-mag --grams 1000 \
+	--to "$mpsub_PK" --record-violation
+expect 0 "the bundle of the lot" bundle cn-mag -o "$T/cn-mag.bundle"
+lsc bundle inspect "$T/cn-mag.bundle"
+check "carries the ownership record the verdict used" grep -q "$OWN" <<<"$OUT"
+export LODESTONE_API="ipc://$T/nobody/api.sock"
+expect 1 "verify-bundle offline: broken by the denied transfer" verify-bundle "$T/cn-mag.bundle" \
+	--trust "$T/auth.key.pub" --json
+check "end-user-denied in the offline verdict" jtest \
+	'grep { $_->{code} eq "end-user-denied" } @{$j->{reasons}}' <<<"$OUT"
+export LODESTONE_API="ipc://$D2/api.sock"
+
+echo "# the No. 70 suspension: ended on 10 November 2026, an extension loads as data"
+expect 0 "a JP buyer holds CN magnets (licensed)" license issue -k "$T/cnauth.key" \
+	--number CN-2026-JP-1 --licensee "$cnmag_PK" --destination JP --end-use civilian \
+	--items magnet --max-grams 50000
+expect 0 "10 kg to Tokyo Motors under it" lot transfer -k "$T/cnmag.key" cn-mag --grams 10000 \
+	--to "$jpbuy_PK" --license CN-2026-JP-1 --end-use civilian
+expect 0 "received" lot receive -k "$T/jpbuy.key" "$OUT"
+# The lot is made today (after 10 November 2026): the question is asked now.
+expect 3 "its re-export to DE needs a CN license" \
+	verify cn-mag --from "$jpbuy_PK" --export-to DE --json
+J=$OUT
+check "Nos. 57/61/62 among the reasons: in force again since the suspension ended" jtest \
+	'grep { $_->{message} =~ m{No\. 57/61/62} } @{$j->{reasons}}' <<<"$J"
+# The example extends to 10 November 2027; the test extends further so that
+# it holds whenever it runs.
+sed "s/POLICY_ID/$NO61/; s/2027-11-10/2099-01-01/" \
+	"$ROOT/contrib/policies/cn-2026-no70-extension.example.json" >"$T/no70-ext.json"
+expect 1 "the US authority cannot load China's extension (untrusted)" \
+	policy publish -k "$T/usauth.key" "$T/no70-ext.json"
+expect 0 "the CN authority loads it" policy publish -k "$T/cnauth.key" "$T/no70-ext.json"
+expect 3 "with the extension: still license-required, the 22 June list reaches it" \
+	verify cn-mag --from "$jpbuy_PK" --export-to DE --json
+check "but Nos. 57/61/62 are suspended again" bash -c '! grep -q "No. 57/61/62" <<<"$1" && grep -q "export-control list" <<<"$1"' _ "$OUT"
+
 echo "# profile files with bad fields: file, line and field"
 bad() { # DESC PATTERN FILE-CONTENT
 	printf '%s\n' "$3" >"$T/bad.json"
@@ -208,4 +289,5 @@ bad "a JSON syntax error" 'bad.json:2:' \
 '{"format": "lodestone-profile/1",
   "name": "x" "effective_from": "2020-01-01"}'
 
+stop_daemon "$DAEMON_PID"
 finish
