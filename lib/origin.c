@@ -354,6 +354,7 @@ struct ls_ocache {
 	size_t n_pol;
 	bool stages;           /* compute every lot's stages */
 	struct ls_dist none;   /* the whole element: not through a stage */
+	struct ls_idmap *orgs; /* with stages: certificate id -> its organisation */
 	struct ls_bump *arena; /* every lot origin and what it points to */
 	uint32_t id;           /* unique in the memo: the tag of its origins */
 };
@@ -380,7 +381,8 @@ ls_ocache_new_stages(struct ls_txn *t)
 	if (c == NULL)
 		return NULL;
 	c->stages = true;
-	if (dist_single(&c->arena, &c->none, LS_STAGE_NONE) != 0)
+	if (dist_single(&c->arena, &c->none, LS_STAGE_NONE) != 0 ||
+	    (c->orgs = ls_idmap_new()) == NULL)
 		ls_ocache_free(&c);
 	return c;
 }
@@ -391,6 +393,7 @@ ls_ocache_free(struct ls_ocache **c)
 	if (c == NULL || *c == NULL)
 		return;
 	ls_bump_free(&(*c)->arena);
+	ls_idmap_free(&(*c)->orgs);
 	free(*c);
 	*c = NULL;
 }
@@ -685,22 +688,31 @@ place_key(struct ls_ocache *c, const char *country, const char *site, const char
 	return ls_bump_strdup(&c->arena, buf);
 }
 
-/* The organisation of certificate cert_id ("" when none or not stored). */
+/* The organisation of certificate cert_id ("" when none or not stored),
+ * read once per certificate: a maker makes many lots. */
 static int
-cert_org(struct ls_txn *t, bool has_cert, const uint8_t cert_id[LS_ID_LEN], char *org, size_t n)
+cert_org(struct ls_ocache *c, bool has_cert, const uint8_t cert_id[LS_ID_LEN], char *org, size_t n)
 {
 	const struct ls_record *cert = NULL;
 	struct ls_record *owned = NULL;
+	const char *known;
 	int rc;
 
 	org[0] = '\0';
 	if (!has_cert)
 		return 0;
-	if ((rc = ls_txn_record_ref(t, cert_id, &cert, &owned)) != 0)
+	if ((known = ls_idmap_get(c->orgs, cert_id)) != NULL) {
+		str_copy(org, n, known);
+		return 0;
+	}
+	if ((rc = ls_txn_record_ref(c->t, cert_id, &cert, &owned)) != 0)
 		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
 	if (cert->type == LS_REC_CERTIFICATE)
 		str_copy(org, n, cert->certificate.org);
 	ls_record_free(owned);
+	if ((known = ls_bump_strdup(&c->arena, org)) == NULL ||
+	    ls_idmap_put(c->orgs, cert_id, (void *)(uintptr_t)known) != 0)
+		return LS_ERR_NOMEM;
 	return 0;
 }
 
@@ -727,7 +739,7 @@ stages_registration(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_
 	char org[LS_STR_MAX + 1];
 	int rc;
 
-	if ((rc = cert_org(c->t, ln->has_cert, ln->cert_id, org, sizeof(org))) != 0)
+	if ((rc = cert_org(c, ln->has_cert, ln->cert_id, org, sizeof(org))) != 0)
 		return rc;
 	if (k >= 0 &&
 	    (rc = stage_single(c, &own, place_key(c, ln->country, ln->site, org, ln->li.rec))) != 0)
@@ -772,7 +784,7 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 			return rc;
 		if (rec->type == LS_REC_TRANSFORMATION)
 			site = rec->transformation.site;
-		if ((rc = cert_org(c->t, ln->has_cert, ln->cert_id, org, sizeof(org))) == 0)
+		if ((rc = cert_org(c, ln->has_cert, ln->cert_id, org, sizeof(org))) == 0)
 			rc = stage_single(
 			    c, &own,
 			    place_key(c, country[0] ? country : "??", site, org, ln->li.rec));
