@@ -23,6 +23,7 @@ D="$T/node"
 export LODESTONE_API="ipc://$D/api.sock"
 
 keygen auth cnmine cnsep aumine mysep usmine eesep jpmag
+export mysep_PK
 start_daemon "$D" --trust "$T/auth.key.pub" || { not_ok "daemon starts"; finish; }
 
 cert() { # KEY ORG CC ROLES
@@ -175,6 +176,18 @@ check "and carries the bundle" grep -q 'href="data:application/octet-stream;base
 check "-o also writes FILE.bundle" test -s "$T/report.html.bundle"
 expect 0 "disclose (text)" disclose jp-magnet-1
 check "the text lists the stages and the crossing" bash -c 'grep -q "^  separation, 1.68 kg:" <<<"$1" && grep -q "^  CN -> JP, 2 kg (Baotou Separation -> Shin-Etsu Magnetics)" <<<"$1"' _ "$OUT"
+
+echo "# --from HOLDER: the material one holder holds"
+ship jpmag mysep jp-magnet-1 5000
+expect 0 "origin --stages --from the Malaysian holder" origin jp-magnet-1 --stages \
+	--from "$mysep_PK" --json
+check "5 kg of the magnet: 420 g of Dy, every stage of it adding up to 420 g" jtest \
+	'my $e = $j->{elements}{dy}; my $ok = $j->{grams} == 5000 && $e->{grams} == 420 && keys %{$e->{stages}} == 4; for my $s (values %{$e->{stages}}) { my $t = 0; $t += $_ for values %{$s->{by_country}}; $ok &&= $s->{grams} == 420 && $t == 420 } $ok' <<<"$OUT"
+expect 1 "check --from: the holder's material, non-compliant under DFARS 2027" \
+	check jp-magnet-1 --from "$mysep_PK" --profile "$D27" --at 2027-01-01 --json
+check "judged on its 5 kg" jtest '$j->{grams} == 5000 && $j->{holder} eq $ENV{mysep_PK} && $j->{findings}[0]{of_grams} == 420' <<<"$OUT"
+expect_err 1 "holds none" "check --from a key that holds none of it" \
+	check jp-magnet-1 --from "$cnsep_PK" --profile "$D27" --at 2027-01-01
 
 echo "# the Chinese regime of 2026: the 22 June list, subsidiaries, the No. 70 extension"
 stop_daemon "$DAEMON_PID"
