@@ -116,11 +116,13 @@ from_bundle(struct cli *c, json_t *doc, const char *path, const uint8_t lot[LS_I
 	struct ls_record **recs = NULL;
 	struct idset certs = {0}, lics = {0};
 	json_t *jc = json_array(), *jl = json_array(), *jx = json_array();
-	char hex[LS_HEX_KEY_LEN + 1];
+	bool said = false; /* a failure's message is printed */
 	int rc;
 
-	if ((rc = cli_bundle_read(c, path, &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
+	if ((rc = cli_bundle_read(c, path, &buf, &buf_len, &envs, &lens, &n)) != CLI_OK) {
+		said = true;
 		goto out;
+	}
 	rc = CLI_FAIL;
 	if ((recs = calloc(n ? n : 1, sizeof(*recs))) == NULL)
 		goto out;
@@ -129,6 +131,7 @@ from_bundle(struct cli *c, json_t *doc, const char *path, const uint8_t lot[LS_I
 		if (ls_record_decode(envs[i], lens[i], &recs[i], &ctx) != 0) {
 			cli_err("%s: the bundle's record %zu does not decode: %s", c->cmd, i,
 				ctx.msg);
+			said = true;
 			goto out;
 		}
 	}
@@ -218,10 +221,9 @@ from_bundle(struct cli *c, json_t *doc, const char *path, const uint8_t lot[LS_I
 		json_object_set_new(b, "base64", json_string(b64));
 		free(b64);
 	}
-	(void)hex;
 	rc = CLI_OK;
 out:
-	if (rc == CLI_FAIL && recs != NULL && json_object_get(doc, "certificates") == NULL)
+	if (rc != CLI_OK && !said)
 		cli_err("%s: out of memory", c->cmd);
 	json_decref(jc);
 	json_decref(jl);
