@@ -381,37 +381,128 @@ key_certs(struct ls_txn *t, const uint8_t key[32], uint64_t at, struct key_certs
 #define OWNERSHIP_CONTROL_PPM 500000u
 #define OWNERSHIP_DEPTH_MAX   8 /* owner of an owner of ...: no real group is deeper */
 
+/* Whether ownership record r counts for policy p at `at`: of p's
+ * jurisdiction and in force. */
+static bool
+own_counts(const struct ls_record *r, const struct ls_policy *p, uint64_t at)
+{
+	const struct ls_ownership *o = &r->ownership;
+
+	return strcmp(o->jurisdiction, p->jurisdiction) == 0 &&
+	       (o->from ? o->from : r->timestamp) <= at;
+}
+
+/* Index of name in v[0..n) (organisation names compare as a denial by name
+ * does: without case), or n. */
+static size_t
+name_at(const char *const *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n && strcasecmp(v[i], name) != 0; i++)
+		;
+	return i;
+}
+
 /*
  * Whether organisation org is denied by name by policy p at time `at`: it is
- * named, or an ownership record of p's jurisdiction in force at `at` states
- * that a denied organisation (itself named, or so owned, up to
- * OWNERSHIP_DEPTH_MAX links) owns at least 50 % of it. *own_id: the record
- * of the link that reaches org, when one does.
+ * named, or denied organisations together own 50 % or more of it by
+ * ownership records of p's jurisdiction in force at `at` (ls_ownership: an
+ * owner owns at least the share; two statements of one holding are the
+ * largest of them, the holdings of distinct denied owners add up); an
+ * organisation so owned is denied in turn, up to OWNERSHIP_DEPTH_MAX links
+ * above org. The denied set is the least fixed point: a cycle of holdings
+ * (A owns B owns A) denies nobody that no named organisation reaches.
+ * *own_id: the largest counted holding of org, when one does. Work, whatever
+ * the shape of the holdings: at most n rounds over the n owners above org
+ * (n <= n_own) of one pass over the ownership records, and the statements
+ * of one holding compared with each other. LS_ERR_NOMEM only.
  */
-static bool
+static int
 org_denied(const struct policies *ps, const struct ls_policy *p, const char *org, uint64_t at,
-	   int depth, uint8_t own_id[LS_ID_LEN], bool *by_own)
+	   bool *denied, uint8_t own_id[LS_ID_LEN], bool *by_own)
 {
-	if (ls_strlist_has(&p->denied_end_user_names, org))
-		return true;
-	if (depth >= OWNERSHIP_DEPTH_MAX)
-		return false;
-	for (size_t i = 0; ps != NULL && i < ps->n_own; i++) {
-		const struct ls_record *r = ps->own[i];
-		const struct ls_ownership *o = &r->ownership;
-		uint8_t inner[LS_ID_LEN];
-		bool inner_by;
-		if (strcmp(o->subsidiary, org) != 0 || o->share_ppm < OWNERSHIP_CONTROL_PPM ||
-		    strcmp(o->jurisdiction, p->jurisdiction) != 0 ||
-		    (o->from ? o->from : r->timestamp) > at)
-			continue;
-		if (org_denied(ps, p, o->owner, at, depth + 1, inner, &inner_by)) {
-			memcpy(own_id, r->id, LS_ID_LEN);
-			*by_own = true;
-			return true;
+	const char **name = NULL; /* org, then its owners, level by level */
+	bool *den = NULL;
+	size_t n = 1, lvl_start = 0, cap;
+	int rc = 0;
+
+	*denied = ls_strlist_has(&p->denied_end_user_names, org);
+	*by_own = false;
+	if (*denied || ps == NULL || ps->n_own == 0)
+		return 0;
+	cap = ps->n_own + 1; /* every name past org is a counted record's owner */
+	if ((name = calloc(cap, sizeof(*name))) == NULL ||
+	    (den = calloc(cap, sizeof(*den))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	name[0] = org;
+	/* The owners above org, up to OWNERSHIP_DEPTH_MAX links. */
+	for (int depth = 0; depth < OWNERSHIP_DEPTH_MAX && lvl_start < n; depth++) {
+		size_t lvl_end = n;
+		for (size_t i = 0; i < ps->n_own; i++) {
+			const struct ls_record *r = ps->own[i];
+			size_t s =
+			    name_at(name + lvl_start, lvl_end - lvl_start, r->ownership.subsidiary);
+			if (s == lvl_end - lvl_start || !own_counts(r, p, at) ||
+			    name_at(name, n, r->ownership.owner) < n)
+				continue;
+			name[n++] = r->ownership.owner;
+		}
+		lvl_start = lvl_end;
+	}
+	for (size_t i = 0; i < n; i++)
+		den[i] = ls_strlist_has(&p->denied_end_user_names, name[i]);
+	/* The least fixed point: each round denies what denied owners own
+	 * 50 % or more of; at most n rounds. */
+	for (bool more = true; more && !den[0];) {
+		more = false;
+		for (size_t k = 0; k < n; k++) {
+			uint64_t sum = 0;
+			const struct ls_record *top = NULL;
+			if (den[k])
+				continue;
+			for (size_t i = 0; i < ps->n_own; i++) {
+				const struct ls_record *r = ps->own[i];
+				const struct ls_ownership *o = &r->ownership;
+				size_t w;
+				bool dup = false;
+				if (strcasecmp(o->subsidiary, name[k]) != 0 ||
+				    !own_counts(r, p, at) ||
+				    (w = name_at(name, n, o->owner)) == n || !den[w])
+					continue;
+				/* One holding per owner: its largest statement
+				 * (the first of equal ones) counts. */
+				for (size_t j = 0; j < ps->n_own && !dup; j++) {
+					const struct ls_record *q = ps->own[j];
+					dup = j != i &&
+					      strcasecmp(q->ownership.subsidiary, name[k]) == 0 &&
+					      strcasecmp(q->ownership.owner, o->owner) == 0 &&
+					      own_counts(q, p, at) &&
+					      (q->ownership.share_ppm > o->share_ppm ||
+					       (q->ownership.share_ppm == o->share_ppm && j < i));
+				}
+				if (dup)
+					continue;
+				sum += o->share_ppm;
+				if (top == NULL || o->share_ppm > top->ownership.share_ppm)
+					top = r;
+			}
+			if (sum >= OWNERSHIP_CONTROL_PPM) {
+				den[k] = more = true;
+				if (k == 0) {
+					memcpy(own_id, top->id, LS_ID_LEN);
+					*by_own = true;
+				}
+			}
 		}
 	}
-	return false;
+	*denied = den[0];
+out:
+	free(name);
+	free(den);
+	return rc;
 }
 
 /* Whether a policy denies key by name: the organisation of any of its valid
@@ -430,9 +521,11 @@ denied_by_name(struct ls_txn *t, const struct policies *ps, const struct ls_poli
 		struct ls_record *owned = NULL;
 		if ((rc = ls_txn_record_ref(t, kc->cert[i], &cr, &owned)) != 0)
 			return rc;
-		*denied = cr->type == LS_REC_CERTIFICATE &&
-			  org_denied(ps, p, cr->certificate.org, at, 0, own_id, by_own);
+		if (cr->type == LS_REC_CERTIFICATE)
+			rc = org_denied(ps, p, cr->certificate.org, at, denied, own_id, by_own);
 		ls_record_free(owned);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }

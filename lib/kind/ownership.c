@@ -7,9 +7,10 @@
  * record is indexed beside the policies of its jurisdiction (the policies
  * table holds record ids: verification loads both in one scan, and bundles
  * carry it as they carry every policy). Question time (verify.c,
- * denied_by_name): a policy's denial of an organisation by name extends to
- * the organisations it owns 50 % or more of, by ownership records of an
- * authority of that policy's jurisdiction valid at its date.
+ * org_denied): a policy's denial of an organisation by name extends to the
+ * organisations denied organisations together own 50 % or more of, by
+ * ownership records of an authority of that policy's jurisdiction valid at
+ * its date.
  */
 #include <string.h>
 
