@@ -365,9 +365,11 @@ profile_load(struct cli *c, const char *path, struct ls_profile *p)
 	}
 	if ((text = malloc(PROFILE_FILE_MAX + 1)) == NULL ||
 	    (len = fread(text, 1, PROFILE_FILE_MAX + 1, fp)) > PROFILE_FILE_MAX || ferror(fp)) {
-		fclose(fp);
 		cli_err("%s: cannot read '%s': %s", c->cmd, path,
-			text == NULL ? "out of memory" : "not a profile (over 1 MiB)");
+			text == NULL ? "out of memory"
+			: ferror(fp) ? strerror(errno)
+				     : "not a profile (over 1 MiB)");
+		fclose(fp);
 		free(text);
 		return CLI_USAGE;
 	}

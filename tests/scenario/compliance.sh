@@ -301,6 +301,12 @@ bad "a missing format" 'bad.json:1: format: required: "lodestone-profile/1"' \
 bad "a JSON syntax error" 'bad.json:2:' \
 '{"format": "lodestone-profile/1",
   "name": "x" "effective_from": "2020-01-01"}'
+bad "nesting 100,000 deep" 'bad.json:1:2049: maximum parsing depth' "$(printf '[%.0s' {1..100000})"
+bad "a share as a fraction" 'bad.json:2: rules\[0\]\.max_ppm: expected a whole number' \
+'{"format": "lodestone-profile/1", "name": "x", "effective_from": "2020-01-01",
+ "rules": [{"kind": "max-share", "stages": ["magnet"], "max_ppm": 650000.5}]}'
+expect_err 2 "cannot read .*: Is a directory" "a directory is not called an oversized profile" \
+	check jp-magnet-2 --profile "$T"
 
 stop_daemon "$DAEMON_PID"
 finish
