@@ -278,18 +278,20 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 PKGDATA := $(DATADIR)/lodestone
 POLICY_FILES := $(wildcard contrib/policies/*.json) contrib/policies/README.md
+PROFILE_FILES := $(wildcard contrib/profiles/*.json) contrib/profiles/README.md
 INSTALLED := $(SBINDIR)/lodestoned $(BINDIR)/lodestone $(MANDIR)/man1/lodestone.1 \
 	$(MANDIR)/man5/lodestoned.conf.5 $(MANDIR)/man8/lodestoned.8 \
 	$(SYSTEMDUNITDIR)/lodestoned.service $(DOCDIR)/lodestoned.conf.example \
 	$(DOCDIR)/README.md $(BASHCOMPDIR)/lodestone \
 	$(addprefix $(PKGDATA)/policies/,$(notdir $(POLICY_FILES))) \
+	$(addprefix $(PKGDATA)/profiles/,$(notdir $(PROFILE_FILES))) \
 	$(addprefix $(PKGDATA)/proto/,$(notdir $(PROTOS)))
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(PKGDATA)/policies \
-		$(DESTDIR)$(PKGDATA)/proto
+		$(DESTDIR)$(PKGDATA)/profiles $(DESTDIR)$(PKGDATA)/proto
 	install -m 0755 $(BIN)/lodestoned $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BIN)/lodestone $(DESTDIR)$(BINDIR)/
 	install -m 0644 client/lodestone.1 $(DESTDIR)$(MANDIR)/man1/
@@ -302,12 +304,13 @@ install: all
 	install -m 0644 contrib/lodestoned.conf.example README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 contrib/completion/lodestone.bash $(DESTDIR)$(BASHCOMPDIR)/lodestone
 	install -m 0644 $(POLICY_FILES) $(DESTDIR)$(PKGDATA)/policies/
+	install -m 0644 $(PROFILE_FILES) $(DESTDIR)$(PKGDATA)/profiles/
 	install -m 0644 $(PROTOS) $(DESTDIR)$(PKGDATA)/proto/
 
 # Directories of our own are removed when empty; shared ones (bin, man1) stay.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(PKGDATA)/policies $(DESTDIR)$(PKGDATA)/proto $(DESTDIR)$(PKGDATA) \
+	-rmdir $(DESTDIR)$(PKGDATA)/policies $(DESTDIR)$(PKGDATA)/profiles $(DESTDIR)$(PKGDATA)/proto $(DESTDIR)$(PKGDATA) \
 		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:

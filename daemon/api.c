@@ -915,9 +915,9 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 		return rc ? not_found(ctx, rc, "lot", req->verify.lot) : 0;
 	case LS_API_ORIGIN:
 		resp->kind = LS_API_ORIGIN;
-		rc = ls_verify_origin_of(s->store, req->origin.lot,
-					 req->origin.has_from ? req->origin.from : NULL,
-					 &resp->origin);
+		rc = (req->origin.stages ? ls_verify_origin_stages : ls_verify_origin_of)(
+		    s->store, req->origin.lot, req->origin.has_from ? req->origin.from : NULL,
+		    &resp->origin);
 		return rc ? not_found(ctx, rc, "lot", req->origin.lot) : 0;
 	case LS_API_TRACE:
 		resp->kind = LS_API_TRACE;

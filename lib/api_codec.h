@@ -140,6 +140,7 @@ struct ls_api_request {
 			uint8_t lot[LS_ID_LEN];
 			bool has_from; /* the material this holder holds */
 			uint8_t from[LS_KEY_LEN];
+			bool stages; /* ls_verify_origin_stages */
 		} origin;
 		struct {
 			uint8_t lot[LS_ID_LEN];

@@ -131,6 +131,10 @@ struct policies {
 	size_t n;
 	struct ls_record **p;
 	const struct ls_policy **pol; /* &p[i]->policy, for the origin cache */
+	/* The ownership records indexed beside the policies (kind/ownership.c)
+	 * whose authors were valid authorities at their dates. */
+	size_t n_own;
+	struct ls_record **own;
 };
 
 static void
@@ -138,6 +142,9 @@ policies_release(struct policies *ps)
 {
 	for (size_t i = 0; i < ps->n; i++)
 		ls_record_free(ps->p[i]);
+	for (size_t i = 0; i < ps->n_own; i++)
+		ls_record_free(ps->own[i]);
+	free(ps->own);
 	free(ps->p);
 	free(ps->pol);
 	memset(ps, 0, sizeof(*ps));
@@ -163,9 +170,18 @@ policy_one(void *arg, const uint8_t id[LS_ID_LEN])
 	if ((rc = ls_txn_record(pl->t, id, &r)) != 0)
 		return rc;
 	reason = ls_author_check(pl->t, r, LS_ROLE_AUTHORITY, LS_LAYER_QUESTION, &w);
-	if (reason != LS_R_OK) {
+	if (reason != LS_R_OK || (r->type != LS_REC_POLICY && r->type != LS_REC_OWNERSHIP)) {
 		ls_record_free(r);
 		return reason == LS_R_STORE ? w.err : 0;
+	}
+	if (r->type == LS_REC_OWNERSHIP) {
+		if ((np = realloc(pl->ps->own, (pl->ps->n_own + 1) * sizeof(*np))) == NULL) {
+			ls_record_free(r);
+			return LS_ERR_NOMEM;
+		}
+		pl->ps->own = np;
+		pl->ps->own[pl->ps->n_own++] = r;
+		return 0;
 	}
 	if ((np = realloc(pl->ps->p, (pl->ps->n + 1) * sizeof(*np))) == NULL) {
 		ls_record_free(r);
@@ -361,23 +377,155 @@ key_certs(struct ls_txn *t, const uint8_t key[32], uint64_t at, struct key_certs
 	return ls_txn_certs_each(t, key, kcs_one, &k);
 }
 
-/* Whether a policy denies key by name: the organisation of any of its valid
- * certificates. */
+/* MOFCOM No. 61: denials extend to subsidiaries owned 50 % or more. */
+#define OWNERSHIP_CONTROL_PPM 500000u
+#define OWNERSHIP_DEPTH_MAX   8 /* owner of an owner of ...: no real group is deeper */
+
+/* Whether ownership record r counts for policy p at `at`: of p's
+ * jurisdiction and in force. */
+static bool
+own_counts(const struct ls_record *r, const struct ls_policy *p, uint64_t at)
+{
+	const struct ls_ownership *o = &r->ownership;
+
+	return strcmp(o->jurisdiction, p->jurisdiction) == 0 &&
+	       (o->from ? o->from : r->timestamp) <= at;
+}
+
+/* Index of name in v[0..n) (organisation names compare as a denial by name
+ * does: without case), or n. */
+static size_t
+name_at(const char *const *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n && strcasecmp(v[i], name) != 0; i++)
+		;
+	return i;
+}
+
+/*
+ * Whether organisation org is denied by name by policy p at time `at`: it is
+ * named, or denied organisations together own 50 % or more of it by
+ * ownership records of p's jurisdiction in force at `at` (ls_ownership: an
+ * owner owns at least the share; two statements of one holding are the
+ * largest of them, the holdings of distinct denied owners add up); an
+ * organisation so owned is denied in turn, up to OWNERSHIP_DEPTH_MAX links
+ * above org. The denied set is the least fixed point: a cycle of holdings
+ * (A owns B owns A) denies nobody that no named organisation reaches.
+ * *own_id: the largest counted holding of org, when one does. Work, whatever
+ * the shape of the holdings: at most n rounds over the n owners above org
+ * (n <= n_own) of one pass over the ownership records, and the statements
+ * of one holding compared with each other. LS_ERR_NOMEM only.
+ */
 static int
-denied_by_name(struct ls_txn *t, const struct ls_policy *p, const struct key_certs *kc,
-	       bool *denied)
+org_denied(const struct policies *ps, const struct ls_policy *p, const char *org, uint64_t at,
+	   bool *denied, uint8_t own_id[LS_ID_LEN], bool *by_own)
+{
+	const char **name = NULL; /* org, then its owners, level by level */
+	bool *den = NULL;
+	size_t n = 1, lvl_start = 0, cap;
+	int rc = 0;
+
+	*denied = ls_strlist_has(&p->denied_end_user_names, org);
+	*by_own = false;
+	if (*denied || ps == NULL || ps->n_own == 0)
+		return 0;
+	cap = ps->n_own + 1; /* every name past org is a counted record's owner */
+	if ((name = calloc(cap, sizeof(*name))) == NULL ||
+	    (den = calloc(cap, sizeof(*den))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	name[0] = org;
+	/* The owners above org, up to OWNERSHIP_DEPTH_MAX links. */
+	for (int depth = 0; depth < OWNERSHIP_DEPTH_MAX && lvl_start < n; depth++) {
+		size_t lvl_end = n;
+		for (size_t i = 0; i < ps->n_own; i++) {
+			const struct ls_record *r = ps->own[i];
+			size_t s =
+			    name_at(name + lvl_start, lvl_end - lvl_start, r->ownership.subsidiary);
+			if (s == lvl_end - lvl_start || !own_counts(r, p, at) ||
+			    name_at(name, n, r->ownership.owner) < n)
+				continue;
+			name[n++] = r->ownership.owner;
+		}
+		lvl_start = lvl_end;
+	}
+	for (size_t i = 0; i < n; i++)
+		den[i] = ls_strlist_has(&p->denied_end_user_names, name[i]);
+	/* The least fixed point: each round denies what denied owners own
+	 * 50 % or more of; at most n rounds. */
+	for (bool more = true; more && !den[0];) {
+		more = false;
+		for (size_t k = 0; k < n; k++) {
+			uint64_t sum = 0;
+			const struct ls_record *top = NULL;
+			if (den[k])
+				continue;
+			for (size_t i = 0; i < ps->n_own; i++) {
+				const struct ls_record *r = ps->own[i];
+				const struct ls_ownership *o = &r->ownership;
+				size_t w;
+				bool dup = false;
+				if (strcasecmp(o->subsidiary, name[k]) != 0 ||
+				    !own_counts(r, p, at) ||
+				    (w = name_at(name, n, o->owner)) == n || !den[w])
+					continue;
+				/* One holding per owner: its largest statement
+				 * (the first of equal ones) counts. */
+				for (size_t j = 0; j < ps->n_own && !dup; j++) {
+					const struct ls_record *q = ps->own[j];
+					dup = j != i &&
+					      strcasecmp(q->ownership.subsidiary, name[k]) == 0 &&
+					      strcasecmp(q->ownership.owner, o->owner) == 0 &&
+					      own_counts(q, p, at) &&
+					      (q->ownership.share_ppm > o->share_ppm ||
+					       (q->ownership.share_ppm == o->share_ppm && j < i));
+				}
+				if (dup)
+					continue;
+				sum += o->share_ppm;
+				if (top == NULL || o->share_ppm > top->ownership.share_ppm)
+					top = r;
+			}
+			if (sum >= OWNERSHIP_CONTROL_PPM) {
+				den[k] = more = true;
+				if (k == 0) {
+					memcpy(own_id, top->id, LS_ID_LEN);
+					*by_own = true;
+				}
+			}
+		}
+	}
+	*denied = den[0];
+out:
+	free(name);
+	free(den);
+	return rc;
+}
+
+/* Whether a policy denies key by name: the organisation of any of its valid
+ * certificates, or one a denied organisation owns (org_denied) at `at`. */
+static int
+denied_by_name(struct ls_txn *t, const struct policies *ps, const struct ls_policy *p,
+	       const struct key_certs *kc, uint64_t at, bool *denied, uint8_t own_id[LS_ID_LEN],
+	       bool *by_own)
 {
 	int rc;
 
 	*denied = false;
+	*by_own = false;
 	for (size_t i = 0; i < kc->n && !*denied && p->denied_end_user_names.n > 0; i++) {
 		const struct ls_record *cr = NULL;
 		struct ls_record *owned = NULL;
 		if ((rc = ls_txn_record_ref(t, kc->cert[i], &cr, &owned)) != 0)
 			return rc;
-		*denied = cr->type == LS_REC_CERTIFICATE &&
-			  ls_strlist_has(&p->denied_end_user_names, cr->certificate.org);
+		if (cr->type == LS_REC_CERTIFICATE)
+			rc = org_denied(ps, p, cr->certificate.org, at, denied, own_id, by_own);
 		ls_record_free(owned);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -870,7 +1018,8 @@ hop_policies(const struct hop *x, const char *from_cc, const char *to_cc)
 	for (size_t i = 0; i < p->ps->n && rc == 0; i++) {
 		const struct ls_record *pol = p->ps->p[i];
 		const struct ls_policy *pp = &pol->policy;
-		bool unv = false, bad_user;
+		bool unv = false, bad_user, by_own;
+		uint8_t own_id[32];
 		size_t n_ids = 2;
 		if (!policy_in_force(p->ps, i, tr->timestamp))
 			continue;
@@ -895,13 +1044,25 @@ hop_policies(const struct hop *x, const char *from_cc, const char *to_cc)
 					 h8(tr->id, h), use, pp->name, pp->jurisdiction)) != 0)
 			break;
 		bad_user = keylist_has(&pp->denied_end_user_keys, tf->to);
-		if (!bad_user && (rc = denied_by_name(p->t, pp, x->rcv, &bad_user)) != 0)
+		by_own = false;
+		if (!bad_user && (rc = denied_by_name(p->t, p->ps, pp, x->rcv, tr->timestamp,
+						      &bad_user, own_id, &by_own)) != 0)
 			break;
-		if (bad_user &&
-		    (rc = ls_verdict_add(p->v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])ids, 2,
-					 "transfer %s: the receiver is denied by policy '%s' (%s)",
-					 h8(tr->id, h), pp->name, pp->jurisdiction)) != 0)
-			break;
+		if (bad_user) {
+			uint8_t dids[3][32];
+			memcpy(dids[0], tr->id, 32);
+			memcpy(dids[1], pol->id, 32);
+			memcpy(dids[2], own_id, 32);
+			if ((rc = ls_verdict_add(
+				 p->v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])dids,
+				 by_own ? 3 : 2,
+				 "transfer %s: the receiver is denied by policy '%s' (%s)%s",
+				 h8(tr->id, h), pp->name, pp->jurisdiction,
+				 by_own ? ", as a subsidiary owned 50 % or more by a denied "
+					  "organisation (ownership record)"
+					: "")) != 0)
+				break;
+		}
 		if (x->lic == NULL) {
 			rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, n_ids,
 					    "%sexport %s -> %s by transfer %s had no license: %s",
@@ -1955,15 +2116,24 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 						    use, p->name, p->jurisdiction);
 			}
 			if (rc == 0 && q->has_end_user) {
-				bool bad = keylist_has(&p->denied_end_user_keys, q->end_user);
-				if (!bad && (rc = denied_by_name(t, p, eu, &bad)) != 0)
+				bool bad = keylist_has(&p->denied_end_user_keys, q->end_user),
+				     by_own = false;
+				uint8_t dids[2][32];
+				if (!bad && (rc = denied_by_name(t, ps, p, eu, at, &bad, dids[1],
+								 &by_own)) != 0)
 					break;
 				if (bad) {
 					denied = true;
+					memcpy(dids[0], pr->id, 32);
 					rc = ls_verdict_add(
-					    v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])ids, 1,
-					    "the end user is denied by policy '%s' (%s)", p->name,
-					    p->jurisdiction);
+					    v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])dids,
+					    by_own ? 2 : 1,
+					    "the end user is denied by policy '%s' (%s)%s", p->name,
+					    p->jurisdiction,
+					    by_own ? ", as a subsidiary owned 50 % or more by a "
+						     "denied "
+						     "organisation (ownership record)"
+						   : "");
 				}
 			}
 			if (rc != 0)

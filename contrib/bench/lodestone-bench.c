@@ -1115,11 +1115,11 @@ cmd_verify(int argc, char **argv)
 	struct ls_export_query q;
 	struct ls_origin org;
 	struct ls_trace tr;
-	struct ls_read_cost c_prov, c_exp, c_org, c_tr;
+	struct ls_read_cost c_prov, c_exp, c_org, c_tr, c_stg;
 	char dir[4096];
 	bool have_dir = false;
 	uint8_t lot[LS_ID_LEN];
-	double t0, t_prov, t_exp, t_org, t_tr, c0, u_prov, u_exp, u_org, u_tr;
+	double t0, t_prov, t_exp, t_org, t_tr, c0, u_prov, u_exp, u_org, u_tr, t_stg, u_stg;
 	size_t bad = 0;
 	int c, rc, status = 1;
 
@@ -1259,6 +1259,16 @@ cmd_verify(int argc, char **argv)
 	ls_origin_release(&org);
 	if (rc != 0)
 		goto out;
+	/* origin --stages: the same walk with every lot's stages. */
+	c0 = cpu_s();
+	t0 = now_s();
+	rc = ls_verify_origin_stages(s, lot, NULL, &org);
+	t_stg = now_s() - t0;
+	u_stg = cpu_s() - c0;
+	c_stg = org.cost;
+	ls_origin_release(&org);
+	if (rc != 0)
+		goto out;
 	c0 = cpu_s();
 	t0 = now_s();
 	rc = ls_trace(s, lot, false, &tr);
@@ -1272,19 +1282,21 @@ cmd_verify(int argc, char **argv)
 	printf("provenance_ms %.1f ms\n", t_prov * 1000);
 	printf("export_ms %.1f ms\n", t_exp * 1000);
 	printf("origin_ms %.1f ms\n", t_org * 1000);
+	printf("origin_stages_ms %.1f ms\n", t_stg * 1000);
 	printf("trace_ms %.1f ms\n", t_tr * 1000);
 	/* The same in CPU time of the asking thread (a shared machine's wall
 	 * time includes waiting for a core). */
 	printf("provenance_cpu_ms %.1f ms\n", u_prov * 1000);
 	printf("export_cpu_ms %.1f ms\n", u_exp * 1000);
 	printf("origin_cpu_ms %.1f ms\n", u_org * 1000);
+	printf("origin_stages_cpu_ms %.1f ms\n", u_stg * 1000);
 	printf("trace_cpu_ms %.1f ms\n", u_tr * 1000);
 	/* The cost model: what each question read (record envelopes decoded,
 	 * and every table read, records included), per ancestor too. */
 	{
-		const char *names[] = {"provenance", "export", "origin", "trace"};
-		const struct ls_read_cost *cs[] = {&c_prov, &c_exp, &c_org, &c_tr};
-		for (size_t i = 0; i < 4; i++) {
+		const char *names[] = {"provenance", "export", "origin", "trace", "origin_stages"};
+		const struct ls_read_cost *cs[] = {&c_prov, &c_exp, &c_org, &c_tr, &c_stg};
+		for (size_t i = 0; i < 5; i++) {
 			printf("verify_%s_records_read %llu records\n", names[i],
 			       (unsigned long long)cs[i]->records);
 			printf("verify_%s_table_reads %llu reads\n", names[i],

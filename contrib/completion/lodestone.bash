@@ -20,7 +20,7 @@ _lodestone()
 	fi
 
 	case $prev in
-	-k | --key | --passphrase-file | -o | --output | --file)
+	-k | --key | --passphrase-file | -o | --output | --file | --profile)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -72,7 +72,7 @@ _lodestone()
 		return
 	fi
 	case $cmd in
-	verify | origin | trace | bundle | show | prove)
+	verify | origin | trace | bundle | show | prove | check | disclose)
 		[ "$cmd $sub" = "bundle inspect" ] && {
 			COMPREPLY=($(compgen -f -- "$cur"))
 			return
