@@ -352,13 +352,13 @@ struct wctx {
 	struct evid *ev;
 	size_t n_ev, cap_ev;
 	uint64_t next_pos, pending, strangers;
-	uint64_t log_size;        /* leaves in the Merkle log ("logsize") */
+	uint64_t log_size;         /* leaves in the Merkle log ("logsize") */
 	uint8_t setsum[LS_ID_LEN]; /* the record set digest ("setsum") */
-	struct ls_log_edge edge;  /* its right edge, for the appends of this attempt */
-	int err;                  /* a store error: abort the batch */
-	bool disk_full;           /* the commit failed on the disk, not on the map */
-	struct ls_branch *branch; /* the branch of the last record checked off the main one */
-	struct ls_branch *base;   /* the last branch folded from seq 1, before any record */
+	struct ls_log_edge edge;   /* its right edge, for the appends of this attempt */
+	int err;                   /* a store error: abort the batch */
+	bool disk_full;            /* the commit failed on the disk, not on the map */
+	struct ls_branch *branch;  /* the branch of the last record checked off the main one */
+	struct ls_branch *base;    /* the last branch folded from seq 1, before any record */
 };
 
 static void
