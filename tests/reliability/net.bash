@@ -35,6 +35,13 @@ net_cleanup() {
 	local ns pid
 	for pid in "${DAEMON_PIDS[@]}"; do
 		kill -CONT "$pid" 2>/dev/null || true # a stopped daemon cannot die
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for _ in $(seq 50); do
+		pid=
+		for p in "${DAEMON_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && pid=$p; done
+		[ -z "$pid" ] && break
+		sleep 0.1
 	done
 	for ns in "${NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
@@ -127,6 +134,25 @@ start_ns_daemon() {
 status_of() {
 	LODESTONE_TIMEOUT=2s timeout -k 1 5 "$LS" --api "ipc://$1/api.sock" --json status 2>/dev/null |
 		jget '"$j->{records} $j->{pending} $j->{set_digest}"'
+}
+
+# stop_all: SIGTERM to every daemon of the run; passes when each exits 0.
+stop_all() {
+	local pid rc=0
+	for pid in "${DAEMON_PIDS[@]}"; do
+		stop_daemon "$pid" || rc=1
+	done
+	DAEMON_PIDS=()
+	return $rc
+}
+
+# qdisc_drops NS DEV: packets the leaf qdisc (pfifo or netem) of DEV in NS
+# dropped so far.
+qdisc_drops() {
+	tc -n "$1" -s qdisc show dev "$2" 2>/dev/null |
+		awk '/^qdisc/ { leaf = ($2 == "pfifo" || $2 == "netem") }
+		     leaf && /dropped/ { for (i = 1; i < NF; i++) if ($i == "(dropped") { sub(/,/, "", $(i + 1)); n += $(i + 1) } }
+		     END { print n + 0 }'
 }
 
 # now_ms: milliseconds, monotonic enough for the figures.

@@ -80,6 +80,8 @@ impair() {
 clear_impair() {
 	local i
 	for i in "$@"; do
+		IMPAIR_DROPS=$((IMPAIR_DROPS + $(qdisc_drops "$BRNS" "${RUN_ID}v$i") +
+			$(qdisc_drops "${RUN_ID}n$i" eth0)))
 		tc -n "$BRNS" qdisc del dev "${RUN_ID}v$i" root 2>/dev/null
 		tc -n "${RUN_ID}n$i" qdisc del dev eth0 root 2>/dev/null
 	done
@@ -163,6 +165,7 @@ fi
 
 RANDOM=$(($$ % 32768))
 CONVERGE_MS=()
+IMPAIR_DROPS=0 # packets the impaired links dropped (tc -s)
 CONVERGED=0
 WRITTEN=0
 WRITE_FAIL=0
@@ -226,6 +229,8 @@ for i in $(seq $N); do
 		cmp -s "$T/acked.sorted" "$T/ids$i"
 done
 check "no write failed on either side of a partition ($WRITE_FAIL failures)" [ "$WRITE_FAIL" -eq 0 ]
+check "the impaired links dropped packets during the heals ($IMPAIR_DROPS)" [ "$IMPAIR_DROPS" -gt 0 ]
+check "the five daemons stop cleanly (SIGTERM, exit 0)" stop_all
 
 P50=$(percentile 50 "${CONVERGE_MS[@]}")
 MAX=$(percentile 100 "${CONVERGE_MS[@]}")
@@ -235,5 +240,6 @@ PASSED=false
 result "$PASSED" "what=$(jstr "$WHAT")" "impairment=$(jstr "$IMPAIR")" "netem=$NETEM" \
 	daemons=$N rounds=$ROUNDS rounds_converged=$CONVERGED converge_ms_p50=$P50 \
 	converge_ms_max=$MAX converge_bound_s=$CONVERGE_S records_written=$WRITTEN \
-	write_failures=$WRITE_FAIL
+	write_failures=$WRITE_FAIL \
+	impairment_drops=$IMPAIR_DROPS "partition=$(jstr "a group's links moved to a second bridge")"
 finish

@@ -166,6 +166,7 @@ ACKED=$(grep -c '' "$T/acked")
 b_records=$(status_of "$B" | cut -d' ' -f1)
 check "B holds every acknowledged record ($ACKED lots and 2 certificates: $b_records)" \
 	[ "${b_records:-0}" -eq $((ACKED + 2)) ]
+check "the three daemons stop cleanly (SIGTERM, exit 0)" stop_all
 
 echo "$NAME: $STOPPED_ACKED writes acknowledged while B was stopped (p50 $P50_STOPPED ms, before $P50_BEFORE ms), $DROPPED messages dropped for B, recovered in $RECOVER_MS ms"
 PASSED=false
