@@ -18,13 +18,16 @@ source "$(dirname "$0")/net.bash"
 
 N=5
 ROUNDS=20
-PART_S=4      # seconds a partition lasts (writes happen in it)
-WRITES=3      # records each daemon gets per round
+PART_S=4 # seconds a partition lasts at least (writes happen in it)
+# Records each daemon gets per round: the majority side's pushes to the
+# other side (64 messages queued per peer, TCP buffers of 4 KiB) overflow
+# the queues, so that only anti-entropy can heal, not TCP retransmission.
+WRITES=25
 CONVERGE_S=60 # the bound: a heal that takes longer fails the round
 if [ "$SHORT" -eq 1 ]; then
 	ROUNDS=2
 	PART_S=2
-	WRITES=2
+	WRITES=15
 	CONVERGE_S=20
 fi
 WHAT="five daemons in network namespaces over CurveZMQ TCP; $ROUNDS rounds of a random two-group partition with writes on every daemon, then a heal through impaired links; after each heal all five hold the same record set (count and set digest) within $CONVERGE_S s"
@@ -41,12 +44,14 @@ bridge_ns "$BRNS" br0 br1 || {
 	finish
 }
 for i in $(seq $N); do
-	node_ns "${RUN_ID}n$i" "$BRNS" br0 "${RUN_ID}v$i" "10.77.0.$i" || {
+	node_ns "${RUN_ID}n$i" "$BRNS" br0 "${RUN_ID}v$i" "10.77.0.$i" &&
+		ip netns exec "${RUN_ID}n$i" sysctl -q -w net.ipv4.tcp_rmem="4096 4096 4096" \
+			net.ipv4.tcp_wmem="4096 4096 4096" || {
 		not_ok "make namespace $i"
 		finish
 	}
 done
-ok "namespaces: ${RUN_ID}br and ${RUN_ID}n1..n$N, veth pairs to br0"
+ok "namespaces: ${RUN_ID}br and ${RUN_ID}n1..n$N (TCP buffers 4 KiB), veth pairs to br0"
 
 # What the kernel offers: netem, or the rate-limit fallback.
 NETEM=false
@@ -229,6 +234,16 @@ for i in $(seq $N); do
 		cmp -s "$T/acked.sorted" "$T/ids$i"
 done
 check "no write failed on either side of a partition ($WRITE_FAIL failures)" [ "$WRITE_FAIL" -eq 0 ]
+# The pushes the daemons could not queue during the partitions: what
+# anti-entropy had to make up for.
+PUSH_DROPS=0
+for i in $(seq $N); do
+	d=$(LODESTONE_TIMEOUT=5s "$LS" --api "$(api "$i")" --json status 2>/dev/null |
+		jget 'my $n = 0; $n += $_->{dropped} for @{$j->{peers}}; $n')
+	PUSH_DROPS=$((PUSH_DROPS + ${d:-0}))
+done
+check "messages dropped for unreachable peers during the partitions ($PUSH_DROPS): anti-entropy healed" \
+	[ "$PUSH_DROPS" -gt 0 ]
 check "the impaired links dropped packets during the heals ($IMPAIR_DROPS)" [ "$IMPAIR_DROPS" -gt 0 ]
 check "the five daemons stop cleanly (SIGTERM, exit 0)" stop_all
 
@@ -241,5 +256,5 @@ result "$PASSED" "what=$(jstr "$WHAT")" "impairment=$(jstr "$IMPAIR")" "netem=$N
 	daemons=$N rounds=$ROUNDS rounds_converged=$CONVERGED converge_ms_p50=$P50 \
 	converge_ms_max=$MAX converge_bound_s=$CONVERGE_S records_written=$WRITTEN \
 	write_failures=$WRITE_FAIL \
-	impairment_drops=$IMPAIR_DROPS "partition=$(jstr "a group's links moved to a second bridge")"
+	impairment_drops=$IMPAIR_DROPS messages_dropped=$PUSH_DROPS "partition=$(jstr "a group's links moved to a second bridge")"
 finish
