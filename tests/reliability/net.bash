@@ -61,7 +61,7 @@ result() {
 		v=${kv#*=}
 		body+=$(printf ',"%s":%s' "$k" "$v")
 	done
-	printf '{%s,"passed":%s}\n' "$body" "$passed" >"$RESULT"
+	printf '{%s,"elapsed_s":%d,"passed":%s}\n' "$body" "$SECONDS" "$passed" >"$RESULT"
 	echo "$NAME: wrote $RESULT"
 }
 
