@@ -1346,6 +1346,7 @@ cmd_status(struct cli *c, int argc, char **argv)
 				    json_integer((json_int_t)st.stats.equivocations));
 		json_object_set_new(o, "authors", json_integer((json_int_t)st.stats.authors));
 		json_object_set_new(o, "map_size", json_integer((json_int_t)st.stats.map_size));
+		json_object_set_new(o, "set_digest", out_json_hex(st.stats.set_digest, LS_ID_LEN));
 		json_object_set_new(o, "node_key", out_json_hex(st.node_key, LS_KEY_LEN));
 		json_object_set_new(o, "api", json_string(st.api));
 		json_object_set_new(o, "listen",
@@ -1412,6 +1413,7 @@ cmd_status(struct cli *c, int argc, char **argv)
 		printf("%-14s %" PRIu64 "\n", "pending", st.stats.pending);
 		printf("%-14s %" PRIu64 "\n", "equivocations", st.stats.equivocations);
 		printf("%-14s %" PRIu64 "\n", "authors", st.stats.authors);
+		printf("%-14s %s\n", "set digest", ls_hex(st.stats.set_digest, LS_ID_LEN, hex));
 		printf("%-14s %s\n", "node key", ls_hex(st.node_key, LS_KEY_LEN, hex));
 		printf("%-14s %s\n", "api", st.api);
 		printf("%-14s %s\n", "listen", st.listen[0] ? st.listen : "-");

@@ -1179,6 +1179,8 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 	s->equivocations = st->stats.equivocations;
 	s->authors = st->stats.authors;
 	s->map_size = st->stats.map_size;
+	s->has_set_digest = true;
+	s->set_digest = bin(st->stats.set_digest, LS_ID_LEN);
 	s->node_key = bin(st->node_key, LS_KEY_LEN);
 	s->api = ostr(st->api);
 	s->listen = ostr(st->listen);
@@ -2024,6 +2026,11 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 	st->stats.equivocations = s->equivocations;
 	st->stats.authors = s->authors;
 	st->stats.map_size = s->map_size;
+	if (s->has_set_digest) {
+		if ((rc = check_bin(&s->set_digest, LS_ID_LEN, "status set_digest", ctx)) != 0)
+			return rc;
+		memcpy(st->stats.set_digest, s->set_digest.data, LS_ID_LEN);
+	}
 	st->log_size = s->log_size;
 	st->log_sealed = s->log_sealed;
 	st->checkpoint_size = s->checkpoint_size;

@@ -266,6 +266,49 @@ ls_txn_put_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint
 	return ls_txn_put(t, dbi, key, klen, b, 8, 0);
 }
 
+void
+ls_store_setsum_add(uint8_t sum[LS_ID_LEN], const uint8_t id[LS_ID_LEN])
+{
+	unsigned carry = 0;
+
+	for (size_t i = 0; i < LS_ID_LEN; i++) {
+		carry += (unsigned)sum[i] + id[i];
+		sum[i] = (uint8_t)carry;
+		carry >>= 8;
+	}
+}
+
+int
+ls_txn_setsum(struct ls_txn *t, uint8_t sum[LS_ID_LEN])
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = ls_txn_get(t, t->s->meta, "setsum", 6, &v);
+
+	memset(sum, 0, LS_ID_LEN);
+	if (rc == 0) {
+		if (v.mv_size != LS_ID_LEN)
+			return LS_ERR_STORE;
+		memcpy(sum, v.mv_data, LS_ID_LEN);
+		return 0;
+	}
+	if (rc != LS_ERR_NOT_FOUND)
+		return rc;
+	/* A store made before the digest: add up its ids once. */
+	if ((rc = mdb_cursor_open(t->txn, t->s->ids, &cur)) != 0)
+		return ls_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != LS_ID_LEN) {
+			mdb_cursor_close(cur);
+			return LS_ERR_STORE;
+		}
+		ls_store_setsum_add(sum, k.mv_data);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : ls_store_err(rc);
+}
+
 int
 ls_txn_record_pos(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *pos)
 {
@@ -1030,8 +1073,9 @@ ls_store_stats(struct ls_store *s, struct ls_store_stats *st)
 		st->authors = ms.ms_entries;
 	if (mdb_env_info(s->env, &info) == 0)
 		st->map_size = info.me_mapsize;
+	rc = ls_txn_setsum(&t, st->set_digest);
 	ls_txn_abort(&t);
-	return 0;
+	return rc;
 }
 
 static bool
