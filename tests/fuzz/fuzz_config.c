@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "lodestoned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +31,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 64 * 1024)
 		return 0;
+	/* as the daemon's main does: a `trust` line reads a key file into
+	 * sodium_malloc'd memory */
+	if (path[0] == '\0' && sodium_init() < 0)
+		abort();
 	if (path[0] == '\0')
 		snprintf(path, sizeof(path), "/tmp/fuzz_config.%ld", (long)getpid());
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
