@@ -761,27 +761,34 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 		      const char *country)
 {
 	struct ls_dist own = {0, NULL};
-	bool scrap = false;
+	bool scrap = false, *is_scrap = NULL;
 	char org[LS_STR_MAX + 1];
 	const char *site = "";
 	const struct ls_record *rec = NULL;
 	struct ls_record *owned = NULL;
-	int k, rc = 0;
+	int k, k_cat, rc = 0;
 
+	if (ln->n_inputs > 0 && (is_scrap = calloc(ln->n_inputs, sizeof(*is_scrap))) == NULL)
+		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < ln->n_inputs && rc == 0; i++) {
 		const struct ls_lotnode *in;
 		if ((rc = ls_lotnode_input(c->t, ln, i, &in)) == 0 &&
 		    strcmp(in->category, "scrap") == 0)
-			scrap = true;
+			scrap = is_scrap[i] = true;
 	}
 	if (rc != 0)
-		return rc;
+		goto out;
 	k = ls_stage_of(ln->category, false, scrap);
+	/* A transformation that consumes scrap beside other inputs recycles
+	 * the scrap's material only: its other inputs' material goes through
+	 * the stage its category makes, here (a gram of scrap thrown into a
+	 * separation does not turn the separation into a recycling). */
+	k_cat = scrap && k >= 0 ? ls_stage_of(ln->category, false, false) : -1;
 	if (k >= 0) {
 		/* The site is not in the lot's node: read from the record, for
 		 * the lots that make a stage only. */
 		if ((rc = ls_txn_record_ref(c->t, ln->li.rec, &rec, &owned)) != 0)
-			return rc;
+			goto out;
 		if (rec->type == LS_REC_TRANSFORMATION)
 			site = rec->transformation.site;
 		if ((rc = cert_org(c, ln->has_cert, ln->cert_id, org, sizeof(org))) == 0)
@@ -790,7 +797,7 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 			    place_key(c, country[0] ? country : "??", site, org, ln->li.rec));
 		ls_record_free(owned);
 		if (rc != 0)
-			return rc;
+			goto out;
 	}
 	for (size_t i = 0; i < o->n && rc == 0; i++) {
 		struct ls_elem_origin *e = &o->e[i];
@@ -801,7 +808,9 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 		for (int st = 0; st < LS_STAGE_COUNT && rc == 0; st++) {
 			struct acc a = {0};
 			u128 total = 0;
-			if (st == k) {
+			/* per input: whether this maker did stage st of its material */
+			bool split = (st == k || st == k_cat) && k_cat >= 0 && ln->n_inputs > 1;
+			if (st == k && !split) {
 				e->stage[st] = own;
 				continue;
 			}
@@ -817,6 +826,10 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 					continue;
 				w = (u128)ln->inputs[in_i].grams * ie->ppm;
 				total += w;
+				if (split && (st == k) == is_scrap[in_i]) {
+					rc = acc_add(&a, own.v[0].name, w * LS_FRAC_ONE);
+					continue;
+				}
 				for (size_t sh = 0; sh < ie->stage[st].n && rc == 0; sh++)
 					rc = acc_add(&a, ie->stage[st].v[sh].name,
 						     w * ie->stage[st].v[sh].frac);
@@ -828,6 +841,8 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 			acc_release(&a);
 		}
 	}
+out:
+	free(is_scrap);
 	return rc;
 }
 

@@ -7,6 +7,8 @@
 #     in Japan: DFARS 252.225-7052 as of 2027 bars it (mining and separation
 #     in CN), the 2026 profile (melting and production only) does not;
 #   - Mount Weld (AU) -> Kuantan (MY) -> Japan: compliant under both;
+#   - Mount Weld ore separated at Baotou with a gram of iron scrap among the
+#     inputs: still a separation in CN (recycling is the scrap's material's);
 #   - a Dy metal blended in Japan from oxide separated 30 % in CN, 35 % in MY
 #     and 35 % in EE: the CRMA 65 % benchmark passes, a 25 % rule fails;
 #   - an oxide registered as such (material from outside the ledger) is
@@ -31,7 +33,7 @@ cert() { # KEY ORG CC ROLES
 		--org "$2" --country "$3" --roles "$4"
 }
 cert cnmine "Bayan Obo Mine" CN miner,exporter
-cert cnsep "Baotou Separation" CN processor,exporter
+cert cnsep "Baotou Separation" CN processor,exporter,importer
 cert aumine "Mount Weld Mine" AU miner,exporter
 cert mysep "Lynas Malaysia" MY processor,exporter,importer
 cert usmine "Mountain Pass Mine" US miner,exporter
@@ -83,6 +85,33 @@ ship mysep jpmag my-dy-oxide 2000
 expect 0 "reduced and sintered in Japan" lot transform -k "$T/jpmag.key" --site Takefu \
 	--in my-dy-oxide=2000 --out jp-magnet-2:magnet:20000:Dy=85000,Fe=660000
 
+echo "# chain 2b: Mount Weld ore separated at Baotou with a gram of iron scrap thrown in"
+expect 0 "AU ore" lot register -k "$T/aumine.key" --label au-ore-2 --site "Mount Weld" \
+	--country AU --category ore --grams 1000000 --composition Dy=2500,Nd=30000
+ship aumine cnsep au-ore-2 1000000
+expect 0 "a gram of iron scrap" lot register -k "$T/cnmine.key" --label fe-scrap --site Baotou \
+	--country CN --category scrap --grams 1 --composition Fe=1000000
+ship cnmine cnsep fe-scrap 1
+expect 0 "separated at Baotou, the scrap among the inputs" lot transform -k "$T/cnsep.key" \
+	--site Baotou --in au-ore-2=1000000 --in fe-scrap=1 --out cn-dy-oxide-2:oxide:2300:Dy=870000
+ship cnsep jpmag cn-dy-oxide-2 2000
+expect 0 "reduced and sintered in Japan" lot transform -k "$T/jpmag.key" --site Takefu \
+	--in cn-dy-oxide-2=2000 --out jp-magnet-4:magnet:20000:Dy=85000,Fe=660000
+expect 0 "origin --stages" origin jp-magnet-4 --stages --json
+check "the Dy was separated in CN (the scrap brought none: it is not recycled Dy)" jtest \
+	'my $s = $j->{elements}{dy}{stages}{separation}; $s->{by_country}{CN} == $j->{elements}{dy}{grams} && !exists $j->{elements}{dy}{stages}{recycling}' <<<"$OUT"
+expect 0 "AU ore" lot register -k "$T/aumine.key" --label au-ore-3 --site "Mount Weld" \
+	--country AU --category ore --grams 100000 --composition Dy=2500
+ship aumine cnsep au-ore-3 100000
+expect 0 "magnet scrap with Dy in it" lot register -k "$T/cnmine.key" --label dy-scrap \
+	--site Baotou --country CN --category scrap --grams 250 --composition Dy=100000
+ship cnmine cnsep dy-scrap 250
+expect 0 "ore and Dy scrap separated together" lot transform -k "$T/cnsep.key" --site Baotou \
+	--in au-ore-3=100000 --in dy-scrap=250 --out cn-dy-oxide-3:oxide:250:Dy=870000
+expect 0 "origin --stages" origin cn-dy-oxide-3 --stages --json
+check "recycling: the scrap's 1/11 of the Dy, in CN; separation: the ore's 10/11 in CN, the scrap's unknown" jtest \
+	'my $e = $j->{elements}{dy}; my $g = $e->{grams}; my $st = $e->{stages}; my $r = $st->{recycling}; my $s = $st->{separation}; my $u = 0; $u += $_->{grams} for grep { !defined $_->{country} } @{$s->{places}}; $r->{grams} == $r->{by_country}{CN} && abs($r->{grams} * 11 - $g) <= 11 && abs($s->{by_country}{CN} * 11 - 10 * $g) <= 11 && $s->{by_country}{CN} + $u == $g && $s->{grams} == $g' <<<"$OUT"
+
 echo "# check: DFARS 252.225-7052"
 D27="$PROFILES/dfars-252.225-7052-2027.json"
 D26="$PROFILES/dfars-252.225-7052-2026.json"
@@ -107,6 +136,9 @@ expect 0 "the 2027 profile asked in 2026: compliant, the mining rule not yet in 
 check "it says which rules wait" grep -q "not yet in force: rule covered-countries for mining, from 2027-01-01" <<<"$OUT"
 expect 0 "Mount Weld -> Kuantan -> Japan: compliant under DFARS 2027" \
 	check jp-magnet-2 --profile "$D27" --at 2027-01-01
+expect 1 "AU Dy separated in CN with a gram of scrap: still non-compliant under DFARS 2027" \
+	check jp-magnet-4 --profile "$D27" --at 2027-01-01
+check "separation in CN" grep -q "Dy separation in CN" <<<"$OUT"
 expect 2 "a date outside the profile's period is a usage error" \
 	check jp-magnet-2 --profile "$D26" --at 2027-02-01
 check "naming the period" grep -q "not in force at that date" <<<"$ERR"
