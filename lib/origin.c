@@ -755,6 +755,16 @@ stages_registration(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_
 	return 0;
 }
 
+/* Whether distribution d has a share named name. */
+static bool
+dist_has(const struct ls_dist *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static int
 stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 		      const struct ls_lot_origin *const *ins, struct ls_lot_origin *o,
@@ -763,7 +773,7 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 	struct ls_dist own = {0, NULL};
 	bool scrap = false, *is_scrap = NULL;
 	char org[LS_STR_MAX + 1];
-	const char *site = "";
+	const char *site = "", *here_unknown = NULL;
 	const struct ls_record *rec = NULL;
 	struct ls_record *owned = NULL;
 	int k, k_cat, rc = 0;
@@ -782,8 +792,14 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 	/* A transformation that consumes scrap beside other inputs recycles
 	 * the scrap's material only: its other inputs' material goes through
 	 * the stage its category makes, here (a gram of scrap thrown into a
-	 * separation does not turn the separation into a recycling). */
-	k_cat = scrap && k >= 0 ? ls_stage_of(ln->category, false, false) : -1;
+	 * separation does not turn the separation into a recycling).
+	 * Material that comes in without the stages between mining and the one
+	 * made here (gap): from a lot that is not scrap, this maker did them
+	 * (an alloy made from ore was separated by its maker); from scrap, the
+	 * ledger does not show who did them, the stage made here included
+	 * (an oxide labelled scrap and "recycled" hides its separation), an
+	 * unknown place named by this record. */
+	k_cat = k >= 0 ? ls_stage_of(ln->category, false, false) : -1;
 	if (k >= 0) {
 		/* The site is not in the lot's node: read from the record, for
 		 * the lots that make a stage only. */
@@ -795,6 +811,8 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 			rc = stage_single(
 			    c, &own,
 			    place_key(c, country[0] ? country : "??", site, org, ln->li.rec));
+		if (rc == 0 && (here_unknown = place_key(c, "", "", "", ln->li.rec)) == NULL)
+			rc = LS_ERR_NOMEM;
 		ls_record_free(owned);
 		if (rc != 0)
 			goto out;
@@ -809,12 +827,15 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 			struct acc a = {0};
 			u128 total = 0;
 			/* per input: whether this maker did stage st of its material */
-			bool split = (st == k || st == k_cat) && k_cat >= 0 && ln->n_inputs > 1;
+			bool split = scrap && (st == k || st == k_cat) && k_cat >= 0 &&
+				     ln->n_inputs > 1,
+			     gap = st > LS_STAGE_MINING && st <= k_cat && k_cat <= LS_STAGE_PRODUCT;
 			if (st == k && !split) {
 				e->stage[st] = own;
 				continue;
 			}
-			if (only != NULL && (u128)ln->inputs[0].grams * only->ppm > 0) {
+			if (only != NULL && (u128)ln->inputs[0].grams * only->ppm > 0 &&
+			    !(gap && dist_has(&only->stage[st], LS_STAGE_NONE))) {
 				e->stage[st] = only->stage[st]; /* one input: its shares */
 				continue;
 			}
@@ -830,9 +851,13 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 					rc = acc_add(&a, own.v[0].name, w * LS_FRAC_ONE);
 					continue;
 				}
-				for (size_t sh = 0; sh < ie->stage[st].n && rc == 0; sh++)
-					rc = acc_add(&a, ie->stage[st].v[sh].name,
-						     w * ie->stage[st].v[sh].frac);
+				for (size_t sh = 0; sh < ie->stage[st].n && rc == 0; sh++) {
+					const char *nm = ie->stage[st].v[sh].name;
+					if (gap && (st < k_cat || is_scrap[in_i]) &&
+					    strcmp(nm, LS_STAGE_NONE) == 0)
+						nm = is_scrap[in_i] ? here_unknown : own.v[0].name;
+					rc = acc_add(&a, nm, w * ie->stage[st].v[sh].frac);
+				}
 			}
 			if (rc == 0 && total == 0)
 				e->stage[st] = c->none; /* none of it came in */

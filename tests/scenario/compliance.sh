@@ -9,6 +9,9 @@
 #   - Mount Weld (AU) -> Kuantan (MY) -> Japan: compliant under both;
 #   - Mount Weld ore separated at Baotou with a gram of iron scrap among the
 #     inputs: still a separation in CN (recycling is the scrap's material's);
+#   - that separation's oxide labelled scrap and "recycled" in Japan: the
+#     separation is unknown, not hidden; an alloy made from ore: its maker
+#     did the separation too;
 #   - a Dy metal blended in Japan from oxide separated 30 % in CN, 35 % in MY
 #     and 35 % in EE: the CRMA 65 % benchmark passes, a 25 % rule fails;
 #   - an oxide registered as such (material from outside the ledger) is
@@ -112,6 +115,30 @@ expect 0 "origin --stages" origin cn-dy-oxide-3 --stages --json
 check "recycling: the scrap's 1/11 of the Dy, in CN; separation: the ore's 10/11 in CN, the scrap's unknown" jtest \
 	'my $e = $j->{elements}{dy}; my $g = $e->{grams}; my $st = $e->{stages}; my $r = $st->{recycling}; my $s = $st->{separation}; my $u = 0; $u += $_->{grams} for grep { !defined $_->{country} } @{$s->{places}}; $r->{grams} == $r->{by_country}{CN} && abs($r->{grams} * 11 - $g) <= 11 && abs($s->{by_country}{CN} * 11 - 10 * $g) <= 11 && $s->{by_country}{CN} + $u == $g && $s->{grams} == $g' <<<"$OUT"
 
+echo "# chain 2c: the Baotou separation of Mount Weld ore labelled 'scrap', 'recycled' in Japan"
+expect 0 "AU ore" lot register -k "$T/aumine.key" --label au-ore-4 --site "Mount Weld" \
+	--country AU --category ore --grams 1000000 --composition Dy=2500,Nd=30000
+ship aumine cnsep au-ore-4 1000000
+expect 0 "separated at Baotou, the oxide called scrap" lot transform -k "$T/cnsep.key" \
+	--site Baotou --in au-ore-4=1000000 --out cn-fake-scrap:scrap:2300:Dy=870000
+ship cnsep jpmag cn-fake-scrap 2000
+expect 0 "'recycled' into metal and sintered in Japan" lot transform -k "$T/jpmag.key" \
+	--site Takefu --in cn-fake-scrap=2000 --out jp-dy-metal-5:metal:1700:Dy=999000
+expect 0 "sintered in Japan" lot transform -k "$T/jpmag.key" --site Takefu \
+	--in jp-dy-metal-5=1700 --out jp-magnet-5:magnet:20000:Dy=84000,Fe=660000
+expect 0 "origin --stages" origin jp-magnet-5 --stages --json
+check "separation is not shown by the ledger: unknown, named by the recycling" jtest \
+	'my $e = $j->{elements}{dy}; my $s = $e->{stages}{separation}; $s->{grams} == $e->{grams} && @{$s->{places}} == 1 && !defined $s->{places}[0]{country}' <<<"$OUT"
+expect 0 "AU ore reduced straight to an alloy in Malaysia" lot register -k "$T/aumine.key" \
+	--label au-ore-5 --site "Mount Weld" --country AU --category ore --grams 100000 \
+	--composition Dy=2500
+ship aumine mysep au-ore-5 100000
+expect 0 "an alloy made from ore" lot transform -k "$T/mysep.key" --site Kuantan \
+	--in au-ore-5=100000 --out my-dy-alloy:alloy:200:Dy=900000
+expect 0 "origin --stages" origin my-dy-alloy --stages --json
+check "the alloy maker did the separation too" jtest \
+	'my $e = $j->{elements}{dy}; my $s = $e->{stages}{separation}; $s->{grams} == $e->{grams} && $s->{by_country}{MY} == $e->{grams} && $s->{places}[0]{site} eq "Kuantan"' <<<"$OUT"
+
 echo "# check: DFARS 252.225-7052"
 D27="$PROFILES/dfars-252.225-7052-2027.json"
 D26="$PROFILES/dfars-252.225-7052-2026.json"
@@ -139,6 +166,9 @@ expect 0 "Mount Weld -> Kuantan -> Japan: compliant under DFARS 2027" \
 expect 1 "AU Dy separated in CN with a gram of scrap: still non-compliant under DFARS 2027" \
 	check jp-magnet-4 --profile "$D27" --at 2027-01-01
 check "separation in CN" grep -q "Dy separation in CN" <<<"$OUT"
+expect 1 "the separation hidden behind a scrap label: unknown under DFARS 2027, not compliant" \
+	check jp-magnet-5 --profile "$D27" --at 2027-01-01
+check "unknown" grep -q "^unknown: lot " <<<"$OUT"
 expect 2 "a date outside the profile's period is a usage error" \
 	check jp-magnet-2 --profile "$D26" --at 2027-02-01
 check "naming the period" grep -q "not in force at that date" <<<"$ERR"
