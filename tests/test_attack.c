@@ -903,6 +903,59 @@ test_attack_ownership_cycles(void **state)
 	fx_actor_free(&buyer);
 }
 
+/*
+ * An ownership record signed by China's authority after the anchor revoked
+ * it is stored (a revocation never removes a record) but extends nothing;
+ * the policy it signed before still denies the listed firm by name.
+ */
+static void
+test_attack_ownership_revoked_authority(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *sub = fx_actor_new("US");
+	uint64_t t;
+	bool names;
+
+	assert_non_null(sub);
+	PUT(w, fx_cert(w->root, sub, "US Motors Fleet", "US", LS_ROLE_IMPORTER, 0, 0));
+	cn_list(w);
+	t = w->cn_auth->ts;
+	w->root->ts = t + FX_DAY;
+	PUT(w, fx_revoke(w->root, w->cn_auth->kp->pk, t + FX_DAY));
+	w->cn_auth->ts = t + 2 * FX_DAY;
+	PUT(w, ownership(w->cn_auth, "US Motors", "US Motors Fleet", 1000000, "CN", 0));
+	assert_true(denied_to(w, w->us, NULL, &names));
+	assert_false(denied_to(w, sub, NULL, &names));
+	fx_actor_free(&sub);
+}
+
+/*
+ * Arrival order: the ownership record is question time and admission, never
+ * consensus. With it stored, the maker's own daemon refuses a transfer to
+ * the subsidiary (end-user-denied), while the same transfer from a peer is
+ * stored, as it is without the record: a node that got the two in the other
+ * order holds the same records; verify flags the transfer either way.
+ */
+static void
+test_attack_ownership_arrival_order(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *sub = fx_actor_new("US");
+	struct fx_env e;
+	bool names;
+
+	assert_non_null(sub);
+	PUT(w, fx_cert(w->root, sub, "US Motors Fleet", "US", LS_ROLE_IMPORTER, 0, 0));
+	cn_list(w);
+	PUT(w, ownership(w->cn_auth, "US Motors", "US Motors Fleet", 600000, "CN", 0));
+	assert_true(denied_to(w, sub, NULL, &names));
+	e = fx_transfer(w->maker, w->magnets, 1000, sub, NULL, NULL);
+	REFUSED(w, e, LS_R_END_USER_DENIED);
+	STORED(w, e);
+	fx_env_release(&e);
+	fx_actor_free(&sub);
+}
+
 static int
 teardown(void **state)
 {
@@ -933,6 +986,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_attack_ownership_split_holdings, world_setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_attack_ownership_cycles, world_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_ownership_revoked_authority, world_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_ownership_arrival_order, world_setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
