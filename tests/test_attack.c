@@ -956,6 +956,37 @@ test_attack_ownership_arrival_order(void **state)
 	fx_actor_free(&sub);
 }
 
+/*
+ * Shell companies: US Motors owns Shell 1 outright, which owns Shell 2, ...,
+ * which owns Shell 12, which owns the buyer. The search stopped at 8 links
+ * ("no real group is deeper"), so a listed firm had only to stack nine
+ * shells to sell to itself. Every link counts now; the work is bounded by
+ * the ownership records, not by a depth.
+ */
+static void
+test_attack_ownership_shell_chain(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *buyer = fx_actor_new("US");
+	char names[14][16];
+	bool named;
+
+	assert_non_null(buyer);
+	PUT(w, fx_cert(w->root, buyer, "Shell Buyer", "US", LS_ROLE_IMPORTER, 0, 0));
+	cn_list(w);
+	snprintf(names[0], sizeof(names[0]), "US Motors");
+	for (int i = 1; i < 13; i++)
+		snprintf(names[i], sizeof(names[i]), "Shell %d", i);
+	snprintf(names[13], sizeof(names[13]), "Shell Buyer");
+	for (int i = 13; i > 0; i--) {
+		PUT(w, ownership(w->cn_auth, names[i - 1], names[i], 1000000, "CN", 0));
+		if (i > 1)
+			assert_false(denied_to(w, buyer, NULL, &named)); /* not linked yet */
+	}
+	assert_true(denied_to(w, buyer, NULL, &named));
+	fx_actor_free(&buyer);
+}
+
 static int
 teardown(void **state)
 {
@@ -989,6 +1020,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_attack_ownership_revoked_authority, world_setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_attack_ownership_arrival_order, world_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_ownership_shell_chain, world_setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
