@@ -878,7 +878,7 @@ test_attack_ownership_cycles(void **state)
 {
 	struct world *w = *state;
 	struct fx_actor *buyer = fx_actor_new("US");
-	char names[12][16];
+	char names[12][24];
 	struct timespec t0, t1;
 	bool named;
 
@@ -968,7 +968,7 @@ test_attack_ownership_shell_chain(void **state)
 {
 	struct world *w = *state;
 	struct fx_actor *buyer = fx_actor_new("US");
-	char names[14][16];
+	char names[14][24];
 	bool named;
 
 	assert_non_null(buyer);
