@@ -239,6 +239,16 @@ check "-o also writes FILE.bundle" test -s "$T/report.html.bundle"
 expect 0 "disclose (text)" disclose jp-magnet-1
 check "the text lists the stages and the crossing" bash -c 'grep -q "^  separation, 1.68 kg:" <<<"$1" && grep -q "^  CN -> JP, 2 kg (Baotou Separation -> Shin-Etsu Magnetics)" <<<"$1"' _ "$OUT"
 
+echo "# disclose --html: every string from the ledger is escaped"
+keygen evil
+cert evil '<script>alert(1)</script> & "Co"' JP processor,importer
+ship jpmag evil jp-magnet-2 1000
+expect 0 "a component made by it" lot transform -k "$T/evil.key" \
+	--site '"><img src=x onerror=alert(2)>' --in jp-magnet-2=1000 \
+	--out '<b>rotor</b>:component:1000:Dy=85000,Fe=660000'
+expect 0 "disclose --html" disclose '<b>rotor</b>' --html -o "$T/evil.html"
+check "no tag from the ledger, the names escaped" bash -c '! grep -qiE "<script|<img|<b>" "$1" && grep -qF "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;" "$1" && grep -qF "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" "$1"' _ "$T/evil.html"
+
 echo "# --from HOLDER: the material one holder holds"
 ship jpmag mysep jp-magnet-1 5000
 expect 0 "origin --stages --from the Malaysian holder" origin jp-magnet-1 --stages \
