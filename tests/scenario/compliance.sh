@@ -258,6 +258,13 @@ check "5 kg of the magnet: 420 g of Dy, every stage of it adding up to 420 g" jt
 expect 1 "check --from: the holder's material, non-compliant under DFARS 2027" \
 	check jp-magnet-1 --from "$mysep_PK" --profile "$D27" --at 2027-01-01 --json
 check "judged on its 5 kg" jtest '$j->{grams} == 5000 && $j->{holder} eq $ENV{mysep_PK} && $j->{findings}[0]{of_grams} == 420' <<<"$OUT"
+lsc origin jp-magnet-1 --stages --from "$mysep_PK" --json
+OJ=$OUT
+expect 0 "disclose --from the Malaysian holder" disclose jp-magnet-1 --from "$mysep_PK" --json
+check "its figures are origin --stages --from's" jtest \
+	'my $o = JSON::PP->new->decode($ENV{OJ}); my $ok = $j->{grams} == 5000; for my $el (keys %{$o->{elements}}) { $ok &&= JSON::PP->new->canonical->encode($o->{elements}{$el}{stages}) eq JSON::PP->new->canonical->encode($j->{elements}{$el}{stages}) && $o->{elements}{$el}{grams} == $j->{elements}{$el}{grams} } $ok && keys %{$j->{elements}} == keys %{$o->{elements}}' <<<"$OUT"
+expect_err 1 "holds none" "disclose --from a key that holds none of it" \
+	disclose jp-magnet-1 --from "$cnsep_PK"
 expect_err 1 "holds none" "check --from a key that holds none of it" \
 	check jp-magnet-1 --from "$cnsep_PK" --profile "$D27" --at 2027-01-01
 
