@@ -755,42 +755,67 @@ stages_registration(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_
 	return 0;
 }
 
+/* Whether distribution d has a share named name. */
+static bool
+dist_has(const struct ls_dist *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static int
 stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 		      const struct ls_lot_origin *const *ins, struct ls_lot_origin *o,
 		      const char *country)
 {
 	struct ls_dist own = {0, NULL};
-	bool scrap = false;
+	bool scrap = false, *is_scrap = NULL;
 	char org[LS_STR_MAX + 1];
-	const char *site = "";
+	const char *site = "", *here_unknown = NULL;
 	const struct ls_record *rec = NULL;
 	struct ls_record *owned = NULL;
-	int k, rc = 0;
+	int k, k_cat, rc = 0;
 
+	if (ln->n_inputs > 0 && (is_scrap = calloc(ln->n_inputs, sizeof(*is_scrap))) == NULL)
+		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < ln->n_inputs && rc == 0; i++) {
 		const struct ls_lotnode *in;
 		if ((rc = ls_lotnode_input(c->t, ln, i, &in)) == 0 &&
 		    strcmp(in->category, "scrap") == 0)
-			scrap = true;
+			scrap = is_scrap[i] = true;
 	}
 	if (rc != 0)
-		return rc;
+		goto out;
 	k = ls_stage_of(ln->category, false, scrap);
+	/* A transformation that consumes scrap beside other inputs recycles
+	 * the scrap's material only: its other inputs' material goes through
+	 * the stage its category makes, here (a gram of scrap thrown into a
+	 * separation does not turn the separation into a recycling).
+	 * Material that comes in without the stages between mining and the one
+	 * made here (gap): from a lot that is not scrap, this maker did them
+	 * (an alloy made from ore was separated by its maker); from scrap, the
+	 * ledger does not show who did them, the stage made here included
+	 * (an oxide labelled scrap and "recycled" hides its separation), an
+	 * unknown place named by this record. */
+	k_cat = k >= 0 ? ls_stage_of(ln->category, false, false) : -1;
 	if (k >= 0) {
 		/* The site is not in the lot's node: read from the record, for
 		 * the lots that make a stage only. */
 		if ((rc = ls_txn_record_ref(c->t, ln->li.rec, &rec, &owned)) != 0)
-			return rc;
+			goto out;
 		if (rec->type == LS_REC_TRANSFORMATION)
 			site = rec->transformation.site;
 		if ((rc = cert_org(c, ln->has_cert, ln->cert_id, org, sizeof(org))) == 0)
 			rc = stage_single(
 			    c, &own,
 			    place_key(c, country[0] ? country : "??", site, org, ln->li.rec));
+		if (rc == 0 && (here_unknown = place_key(c, "", "", "", ln->li.rec)) == NULL)
+			rc = LS_ERR_NOMEM;
 		ls_record_free(owned);
 		if (rc != 0)
-			return rc;
+			goto out;
 	}
 	for (size_t i = 0; i < o->n && rc == 0; i++) {
 		struct ls_elem_origin *e = &o->e[i];
@@ -801,11 +826,16 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 		for (int st = 0; st < LS_STAGE_COUNT && rc == 0; st++) {
 			struct acc a = {0};
 			u128 total = 0;
-			if (st == k) {
+			/* per input: whether this maker did stage st of its material */
+			bool split = scrap && (st == k || st == k_cat) && k_cat >= 0 &&
+				     ln->n_inputs > 1,
+			     gap = st > LS_STAGE_MINING && st <= k_cat && k_cat <= LS_STAGE_PRODUCT;
+			if (st == k && !split) {
 				e->stage[st] = own;
 				continue;
 			}
-			if (only != NULL && (u128)ln->inputs[0].grams * only->ppm > 0) {
+			if (only != NULL && (u128)ln->inputs[0].grams * only->ppm > 0 &&
+			    !(gap && dist_has(&only->stage[st], LS_STAGE_NONE))) {
 				e->stage[st] = only->stage[st]; /* one input: its shares */
 				continue;
 			}
@@ -817,9 +847,17 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 					continue;
 				w = (u128)ln->inputs[in_i].grams * ie->ppm;
 				total += w;
-				for (size_t sh = 0; sh < ie->stage[st].n && rc == 0; sh++)
-					rc = acc_add(&a, ie->stage[st].v[sh].name,
-						     w * ie->stage[st].v[sh].frac);
+				if (split && (st == k) == is_scrap[in_i]) {
+					rc = acc_add(&a, own.v[0].name, w * LS_FRAC_ONE);
+					continue;
+				}
+				for (size_t sh = 0; sh < ie->stage[st].n && rc == 0; sh++) {
+					const char *nm = ie->stage[st].v[sh].name;
+					if (gap && (st < k_cat || is_scrap[in_i]) &&
+					    strcmp(nm, LS_STAGE_NONE) == 0)
+						nm = is_scrap[in_i] ? here_unknown : own.v[0].name;
+					rc = acc_add(&a, nm, w * ie->stage[st].v[sh].frac);
+				}
 			}
 			if (rc == 0 && total == 0)
 				e->stage[st] = c->none; /* none of it came in */
@@ -828,6 +866,8 @@ stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
 			acc_release(&a);
 		}
 	}
+out:
+	free(is_scrap);
 	return rc;
 }
 

@@ -19,6 +19,15 @@ ls_compliance_name(enum ls_compliance c)
 	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
 }
 
+/* Whether a place's country is one the ledger knows: "" (material that
+ * entered past the stage) and "??" (a maker without a certified country,
+ * such as a trust anchor) are unknown, never a country a rule lets pass. */
+static bool
+country_known(const char *cc)
+{
+	return ls_country_valid(cc);
+}
+
 static bool
 country_in(const struct ls_prule *r, const char *cc)
 {
@@ -101,8 +110,8 @@ no_stage_in(struct acc *a, size_t ri, const struct ls_prule *r, uint32_t z,
 
 	for (size_t k = 0; k < st->n_country && rc == 0; k++) {
 		const char *cc = st->by_country[k].name;
-		if (cc[0] == '\0')
-			rc = add_finding(a, LS_COMPLIANCE_UNKNOWN, ri, z, st, "", false);
+		if (!country_known(cc))
+			rc = add_finding(a, LS_COMPLIANCE_UNKNOWN, ri, z, st, cc, false);
 		else if (country_in(r, cc))
 			rc = add_finding(a, LS_NON_COMPLIANT, ri, z, st, cc, false);
 	}
@@ -121,12 +130,12 @@ max_share(struct acc *a, size_t ri, const struct ls_prule *r, uint32_t z,
 	int rc = 0;
 
 	for (size_t k = 0; k < st->n_country; k++)
-		if (st->by_country[k].name[0] == '\0')
-			unknown = st->by_country[k].grams;
+		if (!country_known(st->by_country[k].name))
+			unknown += st->by_country[k].grams;
 	for (size_t k = 0; k < st->n_country && rc == 0; k++) {
 		const char *cc = st->by_country[k].name;
 		uint64_t g = st->by_country[k].grams;
-		if (cc[0] == '\0' || country_in(r, cc))
+		if (!country_known(cc) || country_in(r, cc))
 			continue;
 		if (g > top)
 			top = g;
@@ -137,7 +146,10 @@ max_share(struct acc *a, size_t ri, const struct ls_prule *r, uint32_t z,
 	}
 	if (rc == 0 && !over && unknown > 0 &&
 	    (u128)(top + unknown) * LS_PPM_TOTAL > (u128)r->max_ppm * st->grams)
-		rc = add_finding(a, LS_COMPLIANCE_UNKNOWN, ri, z, st, "", false);
+		for (size_t k = 0; k < st->n_country && rc == 0; k++)
+			if (!country_known(st->by_country[k].name))
+				rc = add_finding(a, LS_COMPLIANCE_UNKNOWN, ri, z, st,
+						 st->by_country[k].name, false);
 	return rc;
 }
 

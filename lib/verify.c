@@ -379,7 +379,6 @@ key_certs(struct ls_txn *t, const uint8_t key[32], uint64_t at, struct key_certs
 
 /* MOFCOM No. 61: denials extend to subsidiaries owned 50 % or more. */
 #define OWNERSHIP_CONTROL_PPM 500000u
-#define OWNERSHIP_DEPTH_MAX   8 /* owner of an owner of ...: no real group is deeper */
 
 /* Whether ownership record r counts for policy p at `at`: of p's
  * jurisdiction and in force. */
@@ -404,104 +403,100 @@ name_at(const char *const *v, size_t n, const char *name)
 	return i;
 }
 
+/* One counted holding above org: indices into the names of org_denied. */
+struct own_holding {
+	size_t owner, sub;
+	uint32_t ppm;
+	const struct ls_record *r;
+};
+
 /*
  * Whether organisation org is denied by name by policy p at time `at`: it is
  * named, or denied organisations together own 50 % or more of it by
- * ownership records of p's jurisdiction in force at `at` (ls_ownership: an
- * owner owns at least the share; two statements of one holding are the
- * largest of them, the holdings of distinct denied owners add up); an
- * organisation so owned is denied in turn, up to OWNERSHIP_DEPTH_MAX links
- * above org. The denied set is the least fixed point: a cycle of holdings
- * (A owns B owns A) denies nobody that no named organisation reaches.
- * *own_id: the largest counted holding of org, when one does. Work, whatever
- * the shape of the holdings: at most n rounds over the n owners above org
- * (n <= n_own) of one pass over the ownership records, and the statements
- * of one holding compared with each other. LS_ERR_NOMEM only.
+ * ownership records of p's jurisdiction in force at `at` (an owner owns at
+ * least the share stated: two statements of one holding are the larger;
+ * the holdings of distinct denied owners add up); an organisation so owned
+ * is denied in turn, through any number of links. The denied set is the
+ * least fixed point: a cycle of holdings (A owns B owns A) denies nobody no
+ * named organisation reaches. *own_id: the largest counted holding of org,
+ * when one does. Work, whatever the shape: finding the n owners above org
+ * (n passes over the ownership records, n <= n_own) and the h holdings
+ * among them (h <= n_own), h^2 to merge restatements, then at most n rounds
+ * of one pass over the holdings. LS_ERR_NOMEM only.
  */
 static int
 org_denied(const struct policies *ps, const struct ls_policy *p, const char *org, uint64_t at,
 	   bool *denied, uint8_t own_id[LS_ID_LEN], bool *by_own)
 {
-	const char **name = NULL; /* org, then its owners, level by level */
+	const char **name = NULL; /* org, then the owners above it */
 	bool *den = NULL;
-	size_t n = 1, lvl_start = 0, cap;
+	uint64_t *sum = NULL;
+	struct own_holding *hd = NULL, *top = NULL;
+	size_t n = 1, nh = 0;
 	int rc = 0;
 
 	*denied = ls_strlist_has(&p->denied_end_user_names, org);
 	*by_own = false;
 	if (*denied || ps == NULL || ps->n_own == 0)
 		return 0;
-	cap = ps->n_own + 1; /* every name past org is a counted record's owner */
-	if ((name = calloc(cap, sizeof(*name))) == NULL ||
-	    (den = calloc(cap, sizeof(*den))) == NULL) {
+	/* every name past org is the owner of a distinct record */
+	if ((name = calloc(ps->n_own + 1, sizeof(*name))) == NULL ||
+	    (den = calloc(ps->n_own + 1, sizeof(*den))) == NULL ||
+	    (sum = calloc(ps->n_own + 1, sizeof(*sum))) == NULL ||
+	    (hd = calloc(ps->n_own, sizeof(*hd))) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
 	name[0] = org;
-	/* The owners above org, up to OWNERSHIP_DEPTH_MAX links. */
-	for (int depth = 0; depth < OWNERSHIP_DEPTH_MAX && lvl_start < n; depth++) {
-		size_t lvl_end = n;
+	/* The owners above org, and the holdings among them: each name is
+	 * looked up as a subsidiary once. */
+	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; i < ps->n_own; i++) {
 			const struct ls_record *r = ps->own[i];
-			size_t s =
-			    name_at(name + lvl_start, lvl_end - lvl_start, r->ownership.subsidiary);
-			if (s == lvl_end - lvl_start || !own_counts(r, p, at) ||
-			    name_at(name, n, r->ownership.owner) < n)
+			size_t w;
+			if (strcasecmp(r->ownership.subsidiary, name[k]) != 0 ||
+			    !own_counts(r, p, at))
 				continue;
-			name[n++] = r->ownership.owner;
+			if ((w = name_at(name, n, r->ownership.owner)) == n)
+				name[n++] = r->ownership.owner;
+			hd[nh++] = (struct own_holding){w, k, r->ownership.share_ppm, r};
 		}
-		lvl_start = lvl_end;
-	}
-	for (size_t i = 0; i < n; i++)
-		den[i] = ls_strlist_has(&p->denied_end_user_names, name[i]);
-	/* The least fixed point: each round denies what denied owners own
-	 * 50 % or more of; at most n rounds. */
+	/* One holding per owner and subsidiary: its largest statement. */
+	for (size_t i = 0; i < nh; i++)
+		for (size_t j = 0; j < nh && hd[i].r != NULL; j++)
+			if (j != i && hd[j].r != NULL && hd[j].owner == hd[i].owner &&
+			    hd[j].sub == hd[i].sub &&
+			    (hd[j].ppm > hd[i].ppm || (hd[j].ppm == hd[i].ppm && j < i)))
+				hd[i].r = NULL;
+	for (size_t k = 0; k < n; k++)
+		den[k] = ls_strlist_has(&p->denied_end_user_names, name[k]);
+	/* The least fixed point: each round adds what denied owners own 50 %
+	 * or more of (holdings of owners denied in this round count at once,
+	 * which only reaches the same point sooner). */
 	for (bool more = true; more && !den[0];) {
 		more = false;
-		for (size_t k = 0; k < n; k++) {
-			uint64_t sum = 0;
-			const struct ls_record *top = NULL;
-			if (den[k])
-				continue;
-			for (size_t i = 0; i < ps->n_own; i++) {
-				const struct ls_record *r = ps->own[i];
-				const struct ls_ownership *o = &r->ownership;
-				size_t w;
-				bool dup = false;
-				if (strcasecmp(o->subsidiary, name[k]) != 0 ||
-				    !own_counts(r, p, at) ||
-				    (w = name_at(name, n, o->owner)) == n || !den[w])
-					continue;
-				/* One holding per owner: its largest statement
-				 * (the first of equal ones) counts. */
-				for (size_t j = 0; j < ps->n_own && !dup; j++) {
-					const struct ls_record *q = ps->own[j];
-					dup = j != i &&
-					      strcasecmp(q->ownership.subsidiary, name[k]) == 0 &&
-					      strcasecmp(q->ownership.owner, o->owner) == 0 &&
-					      own_counts(q, p, at) &&
-					      (q->ownership.share_ppm > o->share_ppm ||
-					       (q->ownership.share_ppm == o->share_ppm && j < i));
-				}
-				if (dup)
-					continue;
-				sum += o->share_ppm;
-				if (top == NULL || o->share_ppm > top->ownership.share_ppm)
-					top = r;
-			}
-			if (sum >= OWNERSHIP_CONTROL_PPM) {
+		memset(sum, 0, n * sizeof(*sum));
+		for (size_t i = 0; i < nh; i++)
+			if (hd[i].r != NULL && den[hd[i].owner] && !den[hd[i].sub])
+				sum[hd[i].sub] += hd[i].ppm;
+		for (size_t k = 0; k < n; k++)
+			if (!den[k] && sum[k] >= OWNERSHIP_CONTROL_PPM)
 				den[k] = more = true;
-				if (k == 0) {
-					memcpy(own_id, top->id, LS_ID_LEN);
-					*by_own = true;
-				}
-			}
-		}
 	}
 	*denied = den[0];
+	for (size_t i = 0; *denied && i < nh; i++)
+		if (hd[i].r != NULL && hd[i].sub == 0 && den[hd[i].owner] &&
+		    (top == NULL || hd[i].ppm > top->ppm))
+			top = &hd[i];
+	if (top != NULL) {
+		memcpy(own_id, top->r->id, LS_ID_LEN);
+		*by_own = true;
+	}
 out:
 	free(name);
 	free(den);
+	free(sum);
+	free(hd);
 	return rc;
 }
 

@@ -143,8 +143,9 @@ struct ls_origin_part {
  * The stages of the chain (DOMAIN.md). A lot's stage follows from what made
  * it (ls_stage_of): a registration of ore or concentrate is mining, of an
  * oxide separation, and so on; a transformation's from the category of the
- * output it makes, or recycling when it consumes scrap. A transformation
- * that makes scrap (offcuts) adds no stage.
+ * output it makes, or recycling for the material of the scrap it consumes
+ * (the material of its other inputs is at the stage of its category). A
+ * transformation that makes scrap (offcuts) adds no stage.
  */
 enum ls_stage {
 	LS_STAGE_MINING,

@@ -878,7 +878,7 @@ test_attack_ownership_cycles(void **state)
 {
 	struct world *w = *state;
 	struct fx_actor *buyer = fx_actor_new("US");
-	char names[12][16];
+	char names[12][24];
 	struct timespec t0, t1;
 	bool named;
 
@@ -899,6 +899,90 @@ test_attack_ownership_cycles(void **state)
 	assert_true(t1.tv_sec - t0.tv_sec < 5);
 	/* One of the ring is listed's: every one, and the buyer, is denied. */
 	PUT(w, ownership(w->cn_auth, "US Motors", names[7], 500000, "CN", 0));
+	assert_true(denied_to(w, buyer, NULL, &named));
+	fx_actor_free(&buyer);
+}
+
+/*
+ * An ownership record signed by China's authority after the anchor revoked
+ * it is stored (a revocation never removes a record) but extends nothing;
+ * the policy it signed before still denies the listed firm by name.
+ */
+static void
+test_attack_ownership_revoked_authority(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *sub = fx_actor_new("US");
+	uint64_t t;
+	bool names;
+
+	assert_non_null(sub);
+	PUT(w, fx_cert(w->root, sub, "US Motors Fleet", "US", LS_ROLE_IMPORTER, 0, 0));
+	cn_list(w);
+	t = w->cn_auth->ts;
+	w->root->ts = t + FX_DAY;
+	PUT(w, fx_revoke(w->root, w->cn_auth->kp->pk, t + FX_DAY));
+	w->cn_auth->ts = t + 2 * FX_DAY;
+	PUT(w, ownership(w->cn_auth, "US Motors", "US Motors Fleet", 1000000, "CN", 0));
+	assert_true(denied_to(w, w->us, NULL, &names));
+	assert_false(denied_to(w, sub, NULL, &names));
+	fx_actor_free(&sub);
+}
+
+/*
+ * Arrival order: the ownership record is question time and admission, never
+ * consensus. With it stored, the maker's own daemon refuses a transfer to
+ * the subsidiary (end-user-denied), while the same transfer from a peer is
+ * stored, as it is without the record: a node that got the two in the other
+ * order holds the same records; verify flags the transfer either way.
+ */
+static void
+test_attack_ownership_arrival_order(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *sub = fx_actor_new("US");
+	struct fx_env e;
+	bool names;
+
+	assert_non_null(sub);
+	PUT(w, fx_cert(w->root, sub, "US Motors Fleet", "US", LS_ROLE_IMPORTER, 0, 0));
+	cn_list(w);
+	PUT(w, ownership(w->cn_auth, "US Motors", "US Motors Fleet", 600000, "CN", 0));
+	assert_true(denied_to(w, sub, NULL, &names));
+	e = fx_transfer(w->maker, w->magnets, 1000, sub, NULL, NULL);
+	REFUSED(w, e, LS_R_END_USER_DENIED);
+	STORED(w, e);
+	fx_env_release(&e);
+	fx_actor_free(&sub);
+}
+
+/*
+ * Shell companies: US Motors owns Shell 1 outright, which owns Shell 2, ...,
+ * which owns Shell 12, which owns the buyer. The search stopped at 8 links
+ * ("no real group is deeper"), so a listed firm had only to stack nine
+ * shells to sell to itself. Every link counts now; the work is bounded by
+ * the ownership records, not by a depth.
+ */
+static void
+test_attack_ownership_shell_chain(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *buyer = fx_actor_new("US");
+	char names[14][24];
+	bool named;
+
+	assert_non_null(buyer);
+	PUT(w, fx_cert(w->root, buyer, "Shell Buyer", "US", LS_ROLE_IMPORTER, 0, 0));
+	cn_list(w);
+	snprintf(names[0], sizeof(names[0]), "US Motors");
+	for (int i = 1; i < 13; i++)
+		snprintf(names[i], sizeof(names[i]), "Shell %d", i);
+	snprintf(names[13], sizeof(names[13]), "Shell Buyer");
+	for (int i = 13; i > 0; i--) {
+		PUT(w, ownership(w->cn_auth, names[i - 1], names[i], 1000000, "CN", 0));
+		if (i > 1)
+			assert_false(denied_to(w, buyer, NULL, &named)); /* not linked yet */
+	}
 	assert_true(denied_to(w, buyer, NULL, &named));
 	fx_actor_free(&buyer);
 }
@@ -933,6 +1017,12 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_attack_ownership_split_holdings, world_setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_attack_ownership_cycles, world_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_ownership_revoked_authority, world_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_ownership_arrival_order, world_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_attack_ownership_shell_chain, world_setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,6 +159,41 @@ test_profile_unknown_never_compliant(void **state)
 	ls_origin_release(&o);
 }
 
+/*
+ * A stage done by a maker whose country the ledger does not know (origin
+ * says "??": a record of a trust anchor, which has no certificate) was
+ * taken for a country like any other: not barred, so compliant. It is
+ * unknown, for both kinds of rule.
+ */
+static void
+test_profile_unknown_country_never_compliant(void **state)
+{
+	static const char *const qq[] = {"?\?=300", "MY=400", "FR=300"};
+	struct ls_profile p;
+	struct ls_origin o;
+	struct ls_compliance_result r;
+
+	(void)state;
+	share_profile(&p, 650000);
+	make_origin(&o, "magnet", qq, 3);
+	assert_int_equal(verdict(&p, &o, T0, &r), LS_COMPLIANCE_UNKNOWN);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.v[0].country, "?\?");
+	assert_int_equal(r.v[0].grams, 300);
+	ls_compliance_release(&r);
+	memset(&p.rules[0], 0, sizeof(p.rules[0]));
+	p.rules[0].kind = LS_PRULE_NO_STAGE_IN;
+	p.rules[0].n_stages = 1;
+	p.rules[0].stages[0].stage = LS_STAGE_SEPARATION;
+	p.rules[0].n_countries = 1;
+	memcpy(p.rules[0].countries[0], "CN", 3);
+	assert_int_equal(verdict(&p, &o, T0, &r), LS_COMPLIANCE_UNKNOWN);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0].grams, 300);
+	ls_compliance_release(&r);
+	ls_origin_release(&o);
+}
+
 static void
 test_profile_dates_and_categories(void **state)
 {
@@ -230,6 +265,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_profile_share_exact),
 	    cmocka_unit_test(test_profile_unknown_never_compliant),
+	    cmocka_unit_test(test_profile_unknown_country_never_compliant),
 	    cmocka_unit_test(test_profile_dates_and_categories),
 	    cmocka_unit_test(test_profile_stage_names),
 	};

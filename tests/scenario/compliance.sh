@@ -7,6 +7,11 @@
 #     in Japan: DFARS 252.225-7052 as of 2027 bars it (mining and separation
 #     in CN), the 2026 profile (melting and production only) does not;
 #   - Mount Weld (AU) -> Kuantan (MY) -> Japan: compliant under both;
+#   - Mount Weld ore separated at Baotou with a gram of iron scrap among the
+#     inputs: still a separation in CN (recycling is the scrap's material's);
+#   - that separation's oxide labelled scrap and "recycled" in Japan: the
+#     separation is unknown, not hidden; an alloy made from ore: its maker
+#     did the separation too;
 #   - a Dy metal blended in Japan from oxide separated 30 % in CN, 35 % in MY
 #     and 35 % in EE: the CRMA 65 % benchmark passes, a 25 % rule fails;
 #   - an oxide registered as such (material from outside the ledger) is
@@ -31,7 +36,7 @@ cert() { # KEY ORG CC ROLES
 		--org "$2" --country "$3" --roles "$4"
 }
 cert cnmine "Bayan Obo Mine" CN miner,exporter
-cert cnsep "Baotou Separation" CN processor,exporter
+cert cnsep "Baotou Separation" CN processor,exporter,importer
 cert aumine "Mount Weld Mine" AU miner,exporter
 cert mysep "Lynas Malaysia" MY processor,exporter,importer
 cert usmine "Mountain Pass Mine" US miner,exporter
@@ -83,6 +88,57 @@ ship mysep jpmag my-dy-oxide 2000
 expect 0 "reduced and sintered in Japan" lot transform -k "$T/jpmag.key" --site Takefu \
 	--in my-dy-oxide=2000 --out jp-magnet-2:magnet:20000:Dy=85000,Fe=660000
 
+echo "# chain 2b: Mount Weld ore separated at Baotou with a gram of iron scrap thrown in"
+expect 0 "AU ore" lot register -k "$T/aumine.key" --label au-ore-2 --site "Mount Weld" \
+	--country AU --category ore --grams 1000000 --composition Dy=2500,Nd=30000
+ship aumine cnsep au-ore-2 1000000
+expect 0 "a gram of iron scrap" lot register -k "$T/cnmine.key" --label fe-scrap --site Baotou \
+	--country CN --category scrap --grams 1 --composition Fe=1000000
+ship cnmine cnsep fe-scrap 1
+expect 0 "separated at Baotou, the scrap among the inputs" lot transform -k "$T/cnsep.key" \
+	--site Baotou --in au-ore-2=1000000 --in fe-scrap=1 --out cn-dy-oxide-2:oxide:2300:Dy=870000
+ship cnsep jpmag cn-dy-oxide-2 2000
+expect 0 "reduced and sintered in Japan" lot transform -k "$T/jpmag.key" --site Takefu \
+	--in cn-dy-oxide-2=2000 --out jp-magnet-4:magnet:20000:Dy=85000,Fe=660000
+expect 0 "origin --stages" origin jp-magnet-4 --stages --json
+check "the Dy was separated in CN (the scrap brought none: it is not recycled Dy)" jtest \
+	'my $s = $j->{elements}{dy}{stages}{separation}; $s->{by_country}{CN} == $j->{elements}{dy}{grams} && !exists $j->{elements}{dy}{stages}{recycling}' <<<"$OUT"
+expect 0 "AU ore" lot register -k "$T/aumine.key" --label au-ore-3 --site "Mount Weld" \
+	--country AU --category ore --grams 100000 --composition Dy=2500
+ship aumine cnsep au-ore-3 100000
+expect 0 "magnet scrap with Dy in it" lot register -k "$T/cnmine.key" --label dy-scrap \
+	--site Baotou --country CN --category scrap --grams 250 --composition Dy=100000
+ship cnmine cnsep dy-scrap 250
+expect 0 "ore and Dy scrap separated together" lot transform -k "$T/cnsep.key" --site Baotou \
+	--in au-ore-3=100000 --in dy-scrap=250 --out cn-dy-oxide-3:oxide:250:Dy=870000
+expect 0 "origin --stages" origin cn-dy-oxide-3 --stages --json
+check "recycling: the scrap's 1/11 of the Dy, in CN; separation: the ore's 10/11 in CN, the scrap's unknown" jtest \
+	'my $e = $j->{elements}{dy}; my $g = $e->{grams}; my $st = $e->{stages}; my $r = $st->{recycling}; my $s = $st->{separation}; my $u = 0; $u += $_->{grams} for grep { !defined $_->{country} } @{$s->{places}}; $r->{grams} == $r->{by_country}{CN} && abs($r->{grams} * 11 - $g) <= 11 && abs($s->{by_country}{CN} * 11 - 10 * $g) <= 11 && $s->{by_country}{CN} + $u == $g && $s->{grams} == $g' <<<"$OUT"
+
+echo "# chain 2c: the Baotou separation of Mount Weld ore labelled 'scrap', 'recycled' in Japan"
+expect 0 "AU ore" lot register -k "$T/aumine.key" --label au-ore-4 --site "Mount Weld" \
+	--country AU --category ore --grams 1000000 --composition Dy=2500,Nd=30000
+ship aumine cnsep au-ore-4 1000000
+expect 0 "separated at Baotou, the oxide called scrap" lot transform -k "$T/cnsep.key" \
+	--site Baotou --in au-ore-4=1000000 --out cn-fake-scrap:scrap:2300:Dy=870000
+ship cnsep jpmag cn-fake-scrap 2000
+expect 0 "'recycled' into metal and sintered in Japan" lot transform -k "$T/jpmag.key" \
+	--site Takefu --in cn-fake-scrap=2000 --out jp-dy-metal-5:metal:1700:Dy=999000
+expect 0 "sintered in Japan" lot transform -k "$T/jpmag.key" --site Takefu \
+	--in jp-dy-metal-5=1700 --out jp-magnet-5:magnet:20000:Dy=84000,Fe=660000
+expect 0 "origin --stages" origin jp-magnet-5 --stages --json
+check "separation is not shown by the ledger: unknown, named by the recycling" jtest \
+	'my $e = $j->{elements}{dy}; my $s = $e->{stages}{separation}; $s->{grams} == $e->{grams} && @{$s->{places}} == 1 && !defined $s->{places}[0]{country}' <<<"$OUT"
+expect 0 "AU ore reduced straight to an alloy in Malaysia" lot register -k "$T/aumine.key" \
+	--label au-ore-5 --site "Mount Weld" --country AU --category ore --grams 100000 \
+	--composition Dy=2500
+ship aumine mysep au-ore-5 100000
+expect 0 "an alloy made from ore" lot transform -k "$T/mysep.key" --site Kuantan \
+	--in au-ore-5=100000 --out my-dy-alloy:alloy:200:Dy=900000
+expect 0 "origin --stages" origin my-dy-alloy --stages --json
+check "the alloy maker did the separation too" jtest \
+	'my $e = $j->{elements}{dy}; my $s = $e->{stages}{separation}; $s->{grams} == $e->{grams} && $s->{by_country}{MY} == $e->{grams} && $s->{places}[0]{site} eq "Kuantan"' <<<"$OUT"
+
 echo "# check: DFARS 252.225-7052"
 D27="$PROFILES/dfars-252.225-7052-2027.json"
 D26="$PROFILES/dfars-252.225-7052-2026.json"
@@ -107,6 +163,12 @@ expect 0 "the 2027 profile asked in 2026: compliant, the mining rule not yet in 
 check "it says which rules wait" grep -q "not yet in force: rule covered-countries for mining, from 2027-01-01" <<<"$OUT"
 expect 0 "Mount Weld -> Kuantan -> Japan: compliant under DFARS 2027" \
 	check jp-magnet-2 --profile "$D27" --at 2027-01-01
+expect 1 "AU Dy separated in CN with a gram of scrap: still non-compliant under DFARS 2027" \
+	check jp-magnet-4 --profile "$D27" --at 2027-01-01
+check "separation in CN" grep -q "Dy separation in CN" <<<"$OUT"
+expect 1 "the separation hidden behind a scrap label: unknown under DFARS 2027, not compliant" \
+	check jp-magnet-5 --profile "$D27" --at 2027-01-01
+check "unknown" grep -q "^unknown: lot " <<<"$OUT"
 expect 2 "a date outside the profile's period is a usage error" \
 	check jp-magnet-2 --profile "$D26" --at 2027-02-01
 check "naming the period" grep -q "not in force at that date" <<<"$ERR"
@@ -177,6 +239,16 @@ check "-o also writes FILE.bundle" test -s "$T/report.html.bundle"
 expect 0 "disclose (text)" disclose jp-magnet-1
 check "the text lists the stages and the crossing" bash -c 'grep -q "^  separation, 1.68 kg:" <<<"$1" && grep -q "^  CN -> JP, 2 kg (Baotou Separation -> Shin-Etsu Magnetics)" <<<"$1"' _ "$OUT"
 
+echo "# disclose --html: every string from the ledger is escaped"
+keygen evil
+cert evil '<script>alert(1)</script> & "Co"' JP processor,importer
+ship jpmag evil jp-magnet-2 1000
+expect 0 "a component made by it" lot transform -k "$T/evil.key" \
+	--site '"><img src=x onerror=alert(2)>' --in jp-magnet-2=1000 \
+	--out '<b>rotor</b>:component:1000:Dy=85000,Fe=660000'
+expect 0 "disclose --html" disclose '<b>rotor</b>' --html -o "$T/evil.html"
+check "no tag from the ledger, the names escaped" bash -c '! grep -qiE "<script|<img|<b>" "$1" && grep -qF "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;" "$1" && grep -qF "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" "$1"' _ "$T/evil.html"
+
 echo "# --from HOLDER: the material one holder holds"
 ship jpmag mysep jp-magnet-1 5000
 expect 0 "origin --stages --from the Malaysian holder" origin jp-magnet-1 --stages \
@@ -186,6 +258,13 @@ check "5 kg of the magnet: 420 g of Dy, every stage of it adding up to 420 g" jt
 expect 1 "check --from: the holder's material, non-compliant under DFARS 2027" \
 	check jp-magnet-1 --from "$mysep_PK" --profile "$D27" --at 2027-01-01 --json
 check "judged on its 5 kg" jtest '$j->{grams} == 5000 && $j->{holder} eq $ENV{mysep_PK} && $j->{findings}[0]{of_grams} == 420' <<<"$OUT"
+lsc origin jp-magnet-1 --stages --from "$mysep_PK" --json
+OJ=$OUT
+expect 0 "disclose --from the Malaysian holder" disclose jp-magnet-1 --from "$mysep_PK" --json
+check "its figures are origin --stages --from's" jtest \
+	'my $o = JSON::PP->new->decode($ENV{OJ}); my $ok = $j->{grams} == 5000; for my $el (keys %{$o->{elements}}) { $ok &&= JSON::PP->new->canonical->encode($o->{elements}{$el}{stages}) eq JSON::PP->new->canonical->encode($j->{elements}{$el}{stages}) && $o->{elements}{$el}{grams} == $j->{elements}{$el}{grams} } $ok && keys %{$j->{elements}} == keys %{$o->{elements}}' <<<"$OUT"
+expect_err 1 "holds none" "disclose --from a key that holds none of it" \
+	disclose jp-magnet-1 --from "$cnsep_PK"
 expect_err 1 "holds none" "check --from a key that holds none of it" \
 	check jp-magnet-1 --from "$cnsep_PK" --profile "$D27" --at 2027-01-01
 
