@@ -256,6 +256,38 @@ int cli_bundle_to_file(struct cli *c, const char *name, const uint8_t lot[LS_ID_
 int cli_bundle_read(struct cli *c, const char *path, uint8_t **buf, size_t *buf_len,
 		    const uint8_t ***envs, size_t **lens, size_t *n);
 
+/* ---- jsonfile.c: the JSON files a user writes (policies, profiles) ---- */
+
+struct cli_jlines; /* where each value of the file starts (private) */
+
+/* A JSON file read whole and parsed: root owned, released by cli_jfile_release. */
+struct cli_jfile {
+	struct cli *c;            /* borrowed: its cmd prefixes messages */
+	const char *path;         /* borrowed */
+	json_t *root;             /* owned */
+	struct cli_jlines *lines; /* owned */
+};
+
+/* Reads path (at most max_bytes; `what`, "a profile", names the kind in the
+ * refusal) and parses it, duplicate keys refused. CLI_OK, or CLI_USAGE /
+ * CLI_FAIL with the error printed (a syntax error as FILE:LINE:COLUMN); on
+ * failure f holds nothing. */
+int cli_jfile_load(struct cli *c, const char *path, size_t max_bytes, const char *what,
+		   struct cli_jfile *f);
+/* Frees what f holds; NULL-safe, harmless twice. */
+void cli_jfile_release(struct cli_jfile *f);
+/* Prints "lodestone: CMD: FILE:LINE: WHERE: MESSAGE", the line of the value
+ * at WHERE ("rules[1].countries[2]"), or of its deepest known container.
+ * Returns CLI_USAGE. */
+int cli_jfile_err(const struct cli_jfile *f, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A string of at most LS_STR_MAX bytes (borrowed from f->root); a date
+ * (YYYY-MM-DD or RFC 3339) as Unix seconds; a boolean. CLI_OK or the
+ * error of cli_jfile_err. */
+int cli_jfile_string(const struct cli_jfile *f, const char *where, json_t *v, const char **out);
+int cli_jfile_date(const struct cli_jfile *f, const char *where, json_t *v, uint64_t *t);
+int cli_jfile_bool(const struct cli_jfile *f, const char *where, json_t *v, bool *b);
+
 /* ---- stages.c: the stages of an origin (origin --stages, check, disclose) ---- */
 
 /* "unknown" for "" (material that entered the ledger past the stage). */

@@ -19,7 +19,8 @@
 
 #include "client.h"
 
-#define POLICY_FILE_MAX 64
+#define POLICY_FILE_MAX   64
+#define POLICY_FILE_BYTES (1024 * 1024)
 
 struct entry {
 	struct ls_record *r;
@@ -30,60 +31,10 @@ struct entry {
 };
 
 struct pfile {
-	struct cli *c;
-	const char *path;
+	struct cli_jfile jf; /* the file, its errors with line and field */
 	size_t n;
 	struct entry e[POLICY_FILE_MAX];
 };
-
-static int perr(struct pfile *f, const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-perr(struct pfile *f, const char *where, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "lodestone: %s: %s: %s: ", f->c->cmd, f->path, where);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return CLI_USAGE;
-}
-
-static int
-get_string(struct pfile *f, const char *where, json_t *v, const char **out)
-{
-	if (!json_is_string(v))
-		return perr(f, where, "expected a string");
-	*out = json_string_value(v);
-	if (strlen(*out) > LS_STR_MAX)
-		return perr(f, where, "longer than %d bytes", LS_STR_MAX);
-	return CLI_OK;
-}
-
-static int
-get_date(struct pfile *f, const char *where, json_t *v, uint64_t *t)
-{
-	const char *s = NULL;
-	int rc;
-
-	if ((rc = get_string(f, where, v, &s)) != CLI_OK)
-		return rc;
-	if (ls_time_parse(s, t) != 0)
-		return perr(f, where, "'%s' is not a date (YYYY-MM-DD or RFC 3339)", s);
-	return CLI_OK;
-}
-
-static int
-get_bool(struct pfile *f, const char *where, json_t *v, bool *b)
-{
-	if (!json_is_boolean(v))
-		return perr(f, where, "expected true or false");
-	*b = json_is_true(v);
-	return CLI_OK;
-}
 
 /* A list of strings into r's arena, each checked by ok (NULL: any). */
 static int
@@ -95,26 +46,28 @@ get_strlist(struct pfile *f, struct ls_record *r, const char *where, json_t *v,
 	json_t *x;
 
 	if (!json_is_array(v))
-		return perr(f, where, "expected a list of strings");
+		return cli_jfile_err(&f->jf, where, "expected a list of strings");
 	if (json_array_size(v) > LS_LIST_MAX)
-		return perr(f, where, "over %d entries", LS_LIST_MAX);
+		return cli_jfile_err(&f->jf, where, "over %d entries", LS_LIST_MAX);
 	list = ls_record_alloc(r, (json_array_size(v) + 1) * sizeof(*list));
 	if (list == NULL)
-		return perr(f, where, "out of memory");
+		return cli_jfile_err(&f->jf, where, "out of memory");
 	json_array_foreach(v, i, x)
 	{
 		char *s;
 		if (!json_is_string(x) || json_string_length(x) == 0 ||
 		    json_string_length(x) > LS_STR_MAX)
-			return perr(f, where, "entry %zu is not a string of 1..%d bytes", i,
-				    LS_STR_MAX);
+			return cli_jfile_err(&f->jf, where,
+					     "entry %zu is not a string of 1..%d bytes", i,
+					     LS_STR_MAX);
 		if ((s = (char *)(uintptr_t)ls_record_strdup(r, json_string_value(x))) == NULL)
-			return perr(f, where, "out of memory");
+			return cli_jfile_err(&f->jf, where, "out of memory");
 		if (ok != NULL) {
 			for (char *p = s; *p != '\0'; p++)
 				*p = (char)tolower((unsigned char)*p);
 			if (!ok(s))
-				return perr(f, where, "'%s' is not %s", json_string_value(x), what);
+				return cli_jfile_err(&f->jf, where, "'%s' is not %s",
+						     json_string_value(x), what);
 		}
 		list[i] = s;
 	}
@@ -139,7 +92,7 @@ get_ref(struct pfile *f, size_t self, const char *where, json_t *v, uint8_t id[L
 	const char *s = NULL;
 	int rc;
 
-	if ((rc = get_string(f, where, v, &s)) != CLI_OK)
+	if ((rc = cli_jfile_string(&f->jf, where, v, &s)) != CLI_OK)
 		return rc;
 	if (ls_unhex(s, id, LS_ID_LEN) == 0) {
 		*ref = -1;
@@ -150,10 +103,11 @@ get_ref(struct pfile *f, size_t self, const char *where, json_t *v, uint8_t id[L
 			*ref = (int)i;
 			return CLI_OK;
 		}
-	return perr(f, where,
-		    "'%s' is neither a 64-hex-digit policy id nor the \"ref\" of an earlier "
-		    "policy in this file",
-		    s);
+	return cli_jfile_err(
+	    &f->jf, where,
+	    "'%s' is neither a 64-hex-digit policy id nor the \"ref\" of an earlier "
+	    "policy in this file",
+	    s);
 }
 
 static int
@@ -163,17 +117,19 @@ get_elements(struct pfile *f, const char *where, json_t *v, struct ls_policy *p)
 	json_t *x;
 
 	if (!json_is_array(v))
-		return perr(f, where, "expected a list of element symbols");
+		return cli_jfile_err(&f->jf, where, "expected a list of element symbols");
 	if (json_array_size(v) > LS_LIST_MAX)
-		return perr(f, where, "over %d elements", LS_LIST_MAX);
+		return cli_jfile_err(&f->jf, where, "over %d elements", LS_LIST_MAX);
 	json_array_foreach(v, i, x)
 	{
 		uint32_t z = json_is_string(x) ? ls_element_z(json_string_value(x)) : 0;
 		if (z == 0)
-			return perr(f, where, "entry %zu is not an element symbol", i);
+			return cli_jfile_err(&f->jf, where, "entry %zu is not an element symbol",
+					     i);
 		for (size_t k = 0; k < i; k++)
 			if (p->elements[k] == z)
-				return perr(f, where, "%s listed twice", ls_element_symbol(z));
+				return cli_jfile_err(&f->jf, where, "%s listed twice",
+						     ls_element_symbol(z));
 		p->elements[i] = z;
 	}
 	p->n_elements = json_array_size(v);
@@ -189,16 +145,16 @@ get_keys(struct pfile *f, struct ls_record *r, const char *where, json_t *v, str
 	json_t *x;
 
 	if (!json_is_array(v))
-		return perr(f, where, "expected a list of public keys");
+		return cli_jfile_err(&f->jf, where, "expected a list of public keys");
 	if (json_array_size(v) > LS_LIST_MAX)
-		return perr(f, where, "over %d keys", LS_LIST_MAX);
+		return cli_jfile_err(&f->jf, where, "over %d keys", LS_LIST_MAX);
 	if ((keys = ls_record_alloc(r, (json_array_size(v) + 1) * LS_KEY_LEN)) == NULL)
-		return perr(f, where, "out of memory");
+		return cli_jfile_err(&f->jf, where, "out of memory");
 	json_array_foreach(v, i, x)
 	{
 		if (!json_is_string(x) || ls_pubkey_parse(json_string_value(x), keys[i], &ctx) != 0)
-			return perr(f, where, "entry %zu: %s", i,
-				    json_is_string(x) ? ctx.msg : "expected a string");
+			return cli_jfile_err(&f->jf, where, "entry %zu: %s", i,
+					     json_is_string(x) ? ctx.msg : "expected a string");
 	}
 	out->n = json_array_size(v);
 	out->v = (const uint8_t(*)[LS_KEY_LEN])keys;
@@ -219,51 +175,54 @@ parse_policy(struct pfile *f, size_t idx, json_t *o)
 
 	if (!json_is_object(o)) {
 		snprintf(where, sizeof(where), "policies[%zu]", idx);
-		return perr(f, where, "expected an object");
+		return cli_jfile_err(&f->jf, where, "expected an object");
 	}
 	if ((r = e->r = ls_record_new(LS_REC_POLICY)) == NULL)
-		return perr(f, "policy", "out of memory");
+		return cli_jfile_err(&f->jf, "policy", "out of memory");
 	p = &r->policy;
 	e->ref = "";
 	json_object_foreach(o, key, v)
 	{
 		snprintf(where, sizeof(where), "policies[%zu].%s", idx, key);
 		if (strcmp(key, "ref") == 0) {
-			if ((rc = get_string(f, where, v, &e->ref)) != CLI_OK)
+			if ((rc = cli_jfile_string(&f->jf, where, v, &e->ref)) != CLI_OK)
 				return rc;
 			if ((e->ref = ls_record_strdup(r, e->ref)) == NULL)
-				return perr(f, where, "out of memory");
+				return cli_jfile_err(&f->jf, where, "out of memory");
 			for (size_t i = 0; i < idx; i++)
 				if (strcmp(f->e[i].ref, e->ref) == 0)
-					return perr(f, where, "ref '%s' used twice", e->ref);
+					return cli_jfile_err(&f->jf, where, "ref '%s' used twice",
+							     e->ref);
 		} else if (strcmp(key, "note") == 0 || strcmp(key, "source") == 0) {
 			/* comments for people */
 		} else if (strcmp(key, "jurisdiction") == 0) {
 			const char *s = NULL;
-			if ((rc = get_string(f, where, v, &s)) != CLI_OK)
+			if ((rc = cli_jfile_string(&f->jf, where, v, &s)) != CLI_OK)
 				return rc;
 			if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) ||
 			    !isalpha((unsigned char)s[1]))
-				return perr(f, where, "'%s' is not a two-letter country code", s);
+				return cli_jfile_err(&f->jf, where,
+						     "'%s' is not a two-letter country code", s);
 			p->jurisdiction[0] = (char)toupper((unsigned char)s[0]);
 			p->jurisdiction[1] = (char)toupper((unsigned char)s[1]);
 			if (!ls_country_valid(p->jurisdiction)) {
 				const char *hint = ls_country_hint(p->jurisdiction);
-				return perr(f, where,
-					    "'%s' is not an assigned ISO 3166-1 alpha-2 country "
-					    "code%s%s%s",
-					    s, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+				return cli_jfile_err(
+				    &f->jf, where,
+				    "'%s' is not an assigned ISO 3166-1 alpha-2 country "
+				    "code%s%s%s",
+				    s, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 			}
 		} else if (strcmp(key, "name") == 0) {
-			if ((rc = get_string(f, where, v, &p->name)) != CLI_OK)
+			if ((rc = cli_jfile_string(&f->jf, where, v, &p->name)) != CLI_OK)
 				return rc;
 			p->name = ls_record_strdup(r, p->name);
 		} else if (strcmp(key, "effective_from") == 0) {
-			if ((rc = get_date(f, where, v, &p->effective_from)) != CLI_OK)
+			if ((rc = cli_jfile_date(&f->jf, where, v, &p->effective_from)) != CLI_OK)
 				return rc;
 			has_from = true;
 		} else if (strcmp(key, "effective_until") == 0) {
-			if ((rc = get_date(f, where, v, &p->effective_until)) != CLI_OK)
+			if ((rc = cli_jfile_date(&f->jf, where, v, &p->effective_until)) != CLI_OK)
 				return rc;
 		} else if (strcmp(key, "controlled_elements") == 0) {
 			if ((rc = get_elements(f, where, v, p)) != CLI_OK)
@@ -294,34 +253,39 @@ parse_policy(struct pfile *f, size_t idx, json_t *o)
 		} else if (strcmp(key, "de_minimis_ppm") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) > LS_PPM_TOTAL)
-				return perr(f, where, "expected a whole number 0..1000000");
+				return cli_jfile_err(&f->jf, where,
+						     "expected a whole number 0..1000000");
 			p->de_minimis_ppm = (uint32_t)json_integer_value(v);
 		} else if (strcmp(key, "de_minimis_basis") == 0) {
 			const char *s = NULL;
-			if ((rc = get_string(f, where, v, &s)) != CLI_OK)
+			if ((rc = cli_jfile_string(&f->jf, where, v, &s)) != CLI_OK)
 				return rc;
 			if (strcmp(s, "mass") == 0)
 				p->de_minimis_basis = LS_BASIS_MASS;
 			else if (strcmp(s, "value") == 0)
 				p->de_minimis_basis = LS_BASIS_VALUE;
 			else
-				return perr(f, where, "'%s' is neither \"mass\" nor \"value\"", s);
+				return cli_jfile_err(&f->jf, where,
+						     "'%s' is neither \"mass\" nor \"value\"", s);
 		} else if (strcmp(key, "applies_to_reexport") == 0) {
-			if ((rc = get_bool(f, where, v, &p->applies_to_reexport)) != CLI_OK)
+			if ((rc = cli_jfile_bool(&f->jf, where, v, &p->applies_to_reexport)) !=
+			    CLI_OK)
 				return rc;
 		} else if (strcmp(key, "applies_to_foreign_tech") == 0) {
-			if ((rc = get_bool(f, where, v, &p->applies_to_foreign_tech)) != CLI_OK)
+			if ((rc = cli_jfile_bool(&f->jf, where, v, &p->applies_to_foreign_tech)) !=
+			    CLI_OK)
 				return rc;
 		} else if (strcmp(key, "supersedes") == 0) {
 			uint8_t(*ids)[LS_ID_LEN];
 			size_t i;
 			json_t *x;
 			if (!json_is_array(v) || json_array_size(v) > LS_LIST_MAX)
-				return perr(f, where, "expected a list of at most %d policies",
-					    LS_LIST_MAX);
+				return cli_jfile_err(&f->jf, where,
+						     "expected a list of at most %d policies",
+						     LS_LIST_MAX);
 			ids = ls_record_alloc(r, (json_array_size(v) + 1) * LS_ID_LEN);
 			if (ids == NULL)
-				return perr(f, where, "out of memory");
+				return cli_jfile_err(&f->jf, where, "out of memory");
 			json_array_foreach(v, i, x)
 			{
 				if ((rc = get_ref(f, idx, where, x, ids[i],
@@ -335,11 +299,12 @@ parse_policy(struct pfile *f, size_t idx, json_t *o)
 			size_t i;
 			json_t *x;
 			if (!json_is_array(v) || json_array_size(v) > LS_LIST_MAX)
-				return perr(f, where, "expected a list of at most %d suspensions",
-					    LS_LIST_MAX);
+				return cli_jfile_err(&f->jf, where,
+						     "expected a list of at most %d suspensions",
+						     LS_LIST_MAX);
 			sus = ls_record_alloc(r, (json_array_size(v) + 1) * sizeof(*sus));
 			if (sus == NULL)
-				return perr(f, where, "out of memory");
+				return cli_jfile_err(&f->jf, where, "out of memory");
 			json_array_foreach(v, i, x)
 			{
 				json_t *pol = json_object_get(x, "policy");
@@ -349,52 +314,51 @@ parse_policy(struct pfile *f, size_t idx, json_t *o)
 					 i);
 				if (!json_is_object(x) || pol == NULL || from == NULL ||
 				    until == NULL || json_object_size(x) != 3)
-					return perr(f, where,
-						    "expected {\"policy\", \"from\", \"until\"}");
+					return cli_jfile_err(
+					    &f->jf, where,
+					    "expected {\"policy\", \"from\", \"until\"}");
 				if ((rc = get_ref(f, idx, where, pol, sus[i].policy,
 						  &e->suspend_ref[i])) != CLI_OK ||
-				    (rc = get_date(f, where, from, &sus[i].from)) != CLI_OK ||
-				    (rc = get_date(f, where, until, &sus[i].until)) != CLI_OK)
+				    (rc = cli_jfile_date(&f->jf, where, from, &sus[i].from)) !=
+					CLI_OK ||
+				    (rc = cli_jfile_date(&f->jf, where, until, &sus[i].until)) !=
+					CLI_OK)
 					return rc;
 				if (sus[i].until <= sus[i].from)
-					return perr(f, where, "\"until\" is not after \"from\"");
+					return cli_jfile_err(&f->jf, where,
+							     "\"until\" is not after \"from\"");
 			}
 			p->n_suspends = json_array_size(v);
 			p->suspends = sus;
 		} else {
-			return perr(f, where, "unknown key (see contrib/policies/README.md)");
+			return cli_jfile_err(&f->jf, where,
+					     "unknown key (see contrib/policies/README.md)");
 		}
 	}
 	snprintf(where, sizeof(where), "policies[%zu]", idx);
 	if (p->jurisdiction[0] == '\0')
-		return perr(f, where, "\"jurisdiction\" is required");
+		return cli_jfile_err(&f->jf, where, "\"jurisdiction\" is required");
 	if (p->name == NULL || p->name[0] == '\0')
-		return perr(f, where, "\"name\" is required");
+		return cli_jfile_err(&f->jf, where, "\"name\" is required");
 	if (!has_from)
-		return perr(f, where, "\"effective_from\" is required");
+		return cli_jfile_err(&f->jf, where, "\"effective_from\" is required");
 	if (p->effective_until != 0 && p->effective_until <= p->effective_from)
-		return perr(f, where, "\"effective_until\" is not after \"effective_from\"");
+		return cli_jfile_err(&f->jf, where,
+				     "\"effective_until\" is not after \"effective_from\"");
 	return CLI_OK;
 }
 
 static int
-parse_file(struct pfile *f)
+parse_file(struct pfile *f, struct cli *c, const char *path)
 {
-	json_error_t jerr;
 	json_t *root, *list;
 	size_t i;
 	json_t *x;
 	int rc = CLI_OK;
 
-	root = json_load_file(f->path, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		if (jerr.line < 0)
-			cli_err("%s: cannot read '%s': %s", f->c->cmd, f->path, jerr.text);
-		else
-			cli_err("%s: %s:%d:%d: %s", f->c->cmd, f->path, jerr.line, jerr.column,
-				jerr.text);
-		return CLI_USAGE;
-	}
+	if ((rc = cli_jfile_load(c, path, POLICY_FILE_BYTES, "a policy file", &f->jf)) != CLI_OK)
+		return rc;
+	root = f->jf.root;
 	list = json_object_get(root, "policies");
 	if (json_is_object(root) && list == NULL) {
 		/* A file of one policy. */
@@ -403,11 +367,11 @@ parse_file(struct pfile *f)
 		goto out;
 	}
 	if (!json_is_array(list) || json_array_size(list) == 0) {
-		rc = perr(f, "policies", "expected a non-empty list of policies");
+		rc = cli_jfile_err(&f->jf, "policies", "expected a non-empty list of policies");
 		goto out;
 	}
 	if (json_array_size(list) > POLICY_FILE_MAX) {
-		rc = perr(f, "policies", "over %d policies", POLICY_FILE_MAX);
+		rc = cli_jfile_err(&f->jf, "policies", "over %d policies", POLICY_FILE_MAX);
 		goto out;
 	}
 	{
@@ -417,15 +381,16 @@ parse_file(struct pfile *f)
 		{
 			if (strcmp(key, "policies") != 0 && strcmp(key, "format") != 0 &&
 			    strcmp(key, "note") != 0 && strcmp(key, "source") != 0) {
-				rc = perr(f, key, "unknown key (see contrib/policies/README.md)");
+				rc = cli_jfile_err(&f->jf, key,
+						   "unknown key (see contrib/policies/README.md)");
 				goto out;
 			}
 		}
 		v = json_object_get(root, "format");
 		if (v != NULL && (!json_is_string(v) ||
 				  strcmp(json_string_value(v), "lodestone-policy/1") != 0)) {
-			rc = perr(f, "format",
-				  "unsupported: this client reads \"lodestone-policy/1\"");
+			rc = cli_jfile_err(&f->jf, "format",
+					   "unsupported: this client reads \"lodestone-policy/1\"");
 			goto out;
 		}
 	}
@@ -436,8 +401,7 @@ parse_file(struct pfile *f)
 			goto out;
 	}
 out:
-	json_decref(root);
-	return rc;
+	return rc; /* f->jf is released by the caller, after the records are written */
 }
 
 /*
@@ -492,9 +456,7 @@ cmd_policy_publish(struct cli *c, int argc, char **argv)
 		cli_err("%s: out of memory", c->cmd);
 		return CLI_FAIL;
 	}
-	f->c = c;
-	f->path = argv[optind];
-	if ((rc = parse_file(f)) != CLI_OK)
+	if ((rc = parse_file(f, c, argv[optind])) != CLI_OK)
 		goto out;
 	/* Load the key before the first record, so that a bad key publishes nothing. */
 	if ((rc = cli_key(c, &kp)) != CLI_OK || (rc = cli_connect(c)) != CLI_OK)
@@ -515,13 +477,15 @@ cmd_policy_publish(struct cli *c, int argc, char **argv)
 	}
 	if (rc != CLI_OK && done > 0)
 		cli_err("%s: %zu of %zu policies of '%s' were published before the failure", c->cmd,
-			done, f->n, f->path);
+			done, f->n, f->jf.path);
 	if (done > 0 || rc == CLI_OK)
 		print_published(c, f, done);
 out:
-	if (f != NULL)
+	if (f != NULL) {
 		for (size_t i = 0; i < f->n; i++)
 			ls_record_free(f->e[i].r);
+		cli_jfile_release(&f->jf);
+	}
 	free(f);
 	return rc;
 }

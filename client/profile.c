@@ -3,9 +3,8 @@
  * (lodestone-profile/1, contrib/profiles/README.md) and applies it
  * (lib/profile.c) to the lot's origin by stage.
  *
- * Errors name the file, the line and the field at fault. jansson keeps no
- * positions, so the file's text is scanned once more (json_lines) for the
- * line on which each value starts, by its path ("rules[1].countries[2]").
+ * Errors name the file, the line and the field at fault (jsonfile.c, the
+ * reader policy files share).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -24,172 +23,10 @@
 #define PROFILE_FILE_MAX (1024 * 1024)
 #define PATHS_MAX        4096
 
-/* ---- where each value starts ---- */
-
-struct jpos {
-	char path[96];
-	int line;
-};
-
-struct jlines {
-	size_t n;
-	struct jpos v[PATHS_MAX];
-};
-
-struct frame {
-	bool array;
-	size_t index;
-	char key[64];
-	size_t plen; /* path length before this container's members */
-};
-
-/* Records the path and line of every value of the JSON text s (already
- * known to parse). Paths past PATHS_MAX or deeper than 16 are not kept. */
-static void
-json_lines(const char *s, struct jlines *out)
-{
-	struct frame st[16];
-	int depth = -1, line = 1;
-	char path[96] = "";
-	bool want_key = false;
-
-	out->n = 0;
-	for (const char *p = s; *p; p++) {
-		char ch = *p;
-		if (ch == '\n') {
-			line++;
-			continue;
-		}
-		if (isspace((unsigned char)ch) || ch == ':')
-			continue;
-		if (ch == ',') {
-			if (depth >= 0 && st[depth].array)
-				st[depth].index++;
-			else
-				want_key = true;
-			continue;
-		}
-		if (ch == '}' || ch == ']') {
-			if (depth >= 0)
-				path[st[depth].plen] = '\0';
-			depth--;
-			want_key = false;
-			continue;
-		}
-		if (want_key && ch == '"') {
-			size_t k = 0;
-			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && p[1])
-					p++;
-				if (k + 1 < sizeof(st[depth].key))
-					st[depth].key[k++] = *p;
-			}
-			st[depth].key[k] = '\0';
-			want_key = false;
-			if (!*p)
-				break;
-			continue;
-		}
-		/* a value starts: its path */
-		if (depth >= 0) {
-			size_t base = st[depth].plen;
-			path[base] = '\0';
-			if (st[depth].array)
-				snprintf(path + base, sizeof(path) - base, "[%zu]",
-					 st[depth].index);
-			else
-				snprintf(path + base, sizeof(path) - base, "%s%s", base ? "." : "",
-					 st[depth].key);
-		}
-		if (out->n < PATHS_MAX) {
-			snprintf(out->v[out->n].path, sizeof(out->v[out->n].path), "%s", path);
-			out->v[out->n].line = line;
-			out->n++;
-		}
-		if (ch == '{' || ch == '[') {
-			if (depth + 1 >= (int)(sizeof(st) / sizeof(st[0])))
-				break;
-			depth++;
-			st[depth].array = ch == '[';
-			st[depth].index = 0;
-			st[depth].key[0] = '\0';
-			st[depth].plen = strlen(path);
-			want_key = ch == '{';
-			continue;
-		}
-		if (ch == '"') {
-			for (p++; *p && *p != '"'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (!*p)
-				break;
-		} else {
-			while (p[1] && !strchr(",]} \t\r\n", p[1]))
-				p++;
-		}
-	}
-}
-
 struct pf {
-	struct cli *c;
-	const char *path;
-	struct jlines *lines;
+	struct cli_jfile jf;
 	struct ls_profile *p;
 };
-
-static int perr(struct pf *f, const char *where, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* "lodestone: check: FILE:LINE: WHERE: MESSAGE"; the line of the deepest
- * known prefix of WHERE. */
-static int
-perr(struct pf *f, const char *where, const char *fmt, ...)
-{
-	va_list ap;
-	int line = 0;
-	size_t best = 0;
-
-	for (size_t i = 0; f->lines != NULL && i < f->lines->n; i++) {
-		const char *pp = f->lines->v[i].path;
-		size_t n = strlen(pp);
-		if (strncmp(pp, where, n) == 0 &&
-		    (where[n] == '\0' || where[n] == '.' || where[n] == '[') &&
-		    (n > best || line == 0)) {
-			best = n;
-			line = f->lines->v[i].line;
-		}
-	}
-	fprintf(stderr, "lodestone: %s: %s:%d: %s: ", f->c->cmd, f->path, line ? line : 1, where);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return CLI_USAGE;
-}
-
-static int
-get_string(struct pf *f, const char *where, json_t *v, const char **out)
-{
-	if (!json_is_string(v))
-		return perr(f, where, "expected a string");
-	*out = json_string_value(v);
-	if (strlen(*out) > LS_STR_MAX)
-		return perr(f, where, "longer than %d bytes", LS_STR_MAX);
-	return CLI_OK;
-}
-
-static int
-get_date(struct pf *f, const char *where, json_t *v, uint64_t *t)
-{
-	const char *s = NULL;
-	int rc;
-
-	if ((rc = get_string(f, where, v, &s)) != CLI_OK)
-		return rc;
-	if (ls_time_parse(s, t) != 0)
-		return perr(f, where, "'%s' is not a date (YYYY-MM-DD or RFC 3339)", s);
-	return CLI_OK;
-}
 
 static int
 get_countries(struct pf *f, const char *where, json_t *v, struct ls_prule *r)
@@ -199,27 +36,28 @@ get_countries(struct pf *f, const char *where, json_t *v, struct ls_prule *r)
 
 	if (!json_is_array(v) || json_array_size(v) == 0 ||
 	    json_array_size(v) > LS_PROFILE_COUNTRIES_MAX)
-		return perr(f, where, "expected a list of 1 to %d country codes",
-			    LS_PROFILE_COUNTRIES_MAX);
+		return cli_jfile_err(&f->jf, where, "expected a list of 1 to %d country codes",
+				     LS_PROFILE_COUNTRIES_MAX);
 	json_array_foreach(v, i, x)
 	{
 		char w[128], *cc = r->countries[i];
 		const char *s, *hint;
 		snprintf(w, sizeof(w), "%s[%zu]", where, i);
 		if (!json_is_string(x))
-			return perr(f, w, "expected a country code");
+			return cli_jfile_err(&f->jf, w, "expected a country code");
 		s = json_string_value(x);
 		if (strlen(s) != 2 || !isalpha((unsigned char)s[0]) ||
 		    !isalpha((unsigned char)s[1]))
-			return perr(f, w, "'%s' is not a two-letter country code", s);
+			return cli_jfile_err(&f->jf, w, "'%s' is not a two-letter country code", s);
 		cc[0] = (char)toupper((unsigned char)s[0]);
 		cc[1] = (char)toupper((unsigned char)s[1]);
 		cc[2] = '\0';
 		if (!ls_country_valid(cc)) {
 			hint = ls_country_hint(cc);
-			return perr(f, w,
-				    "'%s' is not an assigned ISO 3166-1 alpha-2 country code%s%s%s",
-				    s, hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
+			return cli_jfile_err(
+			    &f->jf, w,
+			    "'%s' is not an assigned ISO 3166-1 alpha-2 country code%s%s%s", s,
+			    hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 		}
 	}
 	r->n_countries = json_array_size(v);
@@ -233,7 +71,8 @@ get_stages(struct pf *f, const char *where, json_t *v, struct ls_prule *r)
 	json_t *x;
 
 	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > LS_STAGE_COUNT)
-		return perr(f, where, "expected a list of 1 to %d stages", LS_STAGE_COUNT);
+		return cli_jfile_err(&f->jf, where, "expected a list of 1 to %d stages",
+				     LS_STAGE_COUNT);
 	json_array_foreach(v, i, x)
 	{
 		char w[128];
@@ -247,16 +86,19 @@ get_stages(struct pf *f, const char *where, json_t *v, struct ls_prule *r)
 			goto name;
 		}
 		if (!json_is_object(x) || json_object_get(x, "stage") == NULL)
-			return perr(f, w, "expected a stage name or {\"stage\", \"from\"}");
+			return cli_jfile_err(&f->jf, w,
+					     "expected a stage name or {\"stage\", \"from\"}");
 		json_object_foreach(x, key, y)
 		{
 			char wk[160];
 			snprintf(wk, sizeof(wk), "%s.%s", w, key);
 			if (strcmp(key, "from") == 0) {
-				if ((rc = get_date(f, wk, y, &r->stages[i].from)) != CLI_OK)
+				if ((rc = cli_jfile_date(&f->jf, wk, y, &r->stages[i].from)) !=
+				    CLI_OK)
 					return rc;
 			} else if (strcmp(key, "stage") != 0 && strcmp(key, "note") != 0) {
-				return perr(f, wk, "unknown key (see contrib/profiles/README.md)");
+				return cli_jfile_err(
+				    &f->jf, wk, "unknown key (see contrib/profiles/README.md)");
 			}
 		}
 		y = json_object_get(x, "stage");
@@ -264,13 +106,14 @@ get_stages(struct pf *f, const char *where, json_t *v, struct ls_prule *r)
 	name:
 		if (!json_is_string(y) ||
 		    (r->stages[i].stage = ls_stage_parse(s = json_string_value(y))) < 0)
-			return perr(f, w,
-				    "'%s' is not a stage (mining separation metal magnet component "
-				    "product recycling)",
-				    json_is_string(y) ? json_string_value(y) : "?");
+			return cli_jfile_err(
+			    &f->jf, w,
+			    "'%s' is not a stage (mining separation metal magnet component "
+			    "product recycling)",
+			    json_is_string(y) ? json_string_value(y) : "?");
 		for (size_t k = 0; k < i; k++)
 			if (r->stages[k].stage == r->stages[i].stage)
-				return perr(f, w, "stage '%s' listed twice", s);
+				return cli_jfile_err(&f->jf, w, "stage '%s' listed twice", s);
 	}
 	r->n_stages = json_array_size(v);
 	return CLI_OK;
@@ -288,19 +131,20 @@ parse_rule(struct pf *f, size_t idx, json_t *o)
 
 	snprintf(where, sizeof(where), "rules[%zu]", idx);
 	if (!json_is_object(o))
-		return perr(f, where, "expected an object");
+		return cli_jfile_err(&f->jf, where, "expected an object");
 	v = json_object_get(o, "kind");
 	snprintf(where, sizeof(where), "rules[%zu].kind", idx);
 	if (v == NULL)
-		return perr(f, where, "required: \"no-stage-in\" or \"max-share\"");
-	if ((rc = get_string(f, where, v, &kind)) != CLI_OK)
+		return cli_jfile_err(&f->jf, where, "required: \"no-stage-in\" or \"max-share\"");
+	if ((rc = cli_jfile_string(&f->jf, where, v, &kind)) != CLI_OK)
 		return rc;
 	if (strcmp(kind, "no-stage-in") == 0)
 		r->kind = LS_PRULE_NO_STAGE_IN;
 	else if (strcmp(kind, "max-share") == 0)
 		r->kind = LS_PRULE_MAX_SHARE;
 	else
-		return perr(f, where, "'%s' is neither \"no-stage-in\" nor \"max-share\"", kind);
+		return cli_jfile_err(&f->jf, where,
+				     "'%s' is neither \"no-stage-in\" nor \"max-share\"", kind);
 	json_object_foreach(o, key, v)
 	{
 		snprintf(where, sizeof(where), "rules[%zu].%s", idx, key);
@@ -309,7 +153,7 @@ parse_rule(struct pf *f, size_t idx, json_t *o)
 			continue;
 		} else if (strcmp(key, "id") == 0) {
 			const char *s;
-			if ((rc = get_string(f, where, v, &s)) != CLI_OK)
+			if ((rc = cli_jfile_string(&f->jf, where, v, &s)) != CLI_OK)
 				return rc;
 			snprintf(r->id, sizeof(r->id), "%s", s);
 		} else if (strcmp(key, "stages") == 0) {
@@ -325,22 +169,23 @@ parse_rule(struct pf *f, size_t idx, json_t *o)
 		} else if (strcmp(key, "max_ppm") == 0 && r->kind == LS_PRULE_MAX_SHARE) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) > LS_PPM_TOTAL)
-				return perr(f, where, "expected a whole number 0..1000000 (ppm)");
+				return cli_jfile_err(&f->jf, where,
+						     "expected a whole number 0..1000000 (ppm)");
 			r->max_ppm = (uint32_t)json_integer_value(v);
 			has_max = true;
 		} else {
-			return perr(f, where,
-				    "unknown key for a %s rule (see contrib/profiles/README.md)",
-				    kind);
+			return cli_jfile_err(
+			    &f->jf, where,
+			    "unknown key for a %s rule (see contrib/profiles/README.md)", kind);
 		}
 	}
 	snprintf(where, sizeof(where), "rules[%zu]", idx);
 	if (r->n_stages == 0)
-		return perr(f, where, "\"stages\" is required");
+		return cli_jfile_err(&f->jf, where, "\"stages\" is required");
 	if (r->kind == LS_PRULE_NO_STAGE_IN && !has_countries)
-		return perr(f, where, "\"countries\" is required");
+		return cli_jfile_err(&f->jf, where, "\"countries\" is required");
 	if (r->kind == LS_PRULE_MAX_SHARE && !has_max)
-		return perr(f, where, "\"max_ppm\" is required");
+		return cli_jfile_err(&f->jf, where, "\"max_ppm\" is required");
 	return CLI_OK;
 }
 
@@ -348,51 +193,26 @@ parse_rule(struct pf *f, size_t idx, json_t *o)
 static int
 profile_load(struct cli *c, const char *path, struct ls_profile *p)
 {
-	struct pf f = {c, path, NULL, p};
-	json_error_t jerr;
-	json_t *root = NULL, *v;
+	struct pf f;
+	json_t *root, *v;
 	const char *key;
-	char *text = NULL;
 	bool has_from = false, has_name = false;
-	size_t len = 0;
-	int rc = CLI_USAGE;
-	FILE *fp;
+	int rc;
 
 	memset(p, 0, sizeof(*p));
-	if ((fp = fopen(path, "rb")) == NULL) {
-		cli_err("%s: cannot read '%s': %s", c->cmd, path, strerror(errno));
-		return CLI_USAGE;
-	}
-	if ((text = malloc(PROFILE_FILE_MAX + 1)) == NULL ||
-	    (len = fread(text, 1, PROFILE_FILE_MAX + 1, fp)) > PROFILE_FILE_MAX || ferror(fp)) {
-		cli_err("%s: cannot read '%s': %s", c->cmd, path,
-			text == NULL ? "out of memory"
-			: ferror(fp) ? strerror(errno)
-				     : "not a profile (over 1 MiB)");
-		fclose(fp);
-		free(text);
-		return CLI_USAGE;
-	}
-	fclose(fp);
-	text[len] = '\0';
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		cli_err("%s: %s:%d:%d: %s", c->cmd, path, jerr.line, jerr.column, jerr.text);
-		goto out;
-	}
-	if ((f.lines = malloc(sizeof(*f.lines))) == NULL) {
-		cli_err("%s: out of memory", c->cmd);
-		goto out;
-	}
-	json_lines(text, f.lines);
+	f.p = p;
+	if ((rc = cli_jfile_load(c, path, PROFILE_FILE_MAX, "a profile", &f.jf)) != CLI_OK)
+		return rc;
+	root = f.jf.root;
+	rc = CLI_USAGE;
 	if (!json_is_object(root)) {
-		rc = perr(&f, "(top)", "expected an object");
+		rc = cli_jfile_err(&f.jf, "(top)", "expected an object");
 		goto out;
 	}
 	v = json_object_get(root, "format");
 	if (v == NULL || !json_is_string(v) ||
 	    strcmp(json_string_value(v), "lodestone-profile/1") != 0) {
-		rc = perr(&f, "format", "required: \"lodestone-profile/1\"");
+		rc = cli_jfile_err(&f.jf, "format", "required: \"lodestone-profile/1\"");
 		goto out;
 	}
 	json_object_foreach(root, key, v)
@@ -404,20 +224,21 @@ profile_load(struct cli *c, const char *path, struct ls_profile *p)
 		    strcmp(key, "source") == 0 || strcmp(key, "sources") == 0) {
 			continue;
 		} else if (strcmp(key, "name") == 0) {
-			if ((rc = get_string(&f, key, v, &s)) != CLI_OK)
+			if ((rc = cli_jfile_string(&f.jf, key, v, &s)) != CLI_OK)
 				goto out;
 			snprintf(p->name, sizeof(p->name), "%s", s);
 			has_name = s[0] != '\0';
 		} else if (strcmp(key, "effective_from") == 0) {
-			if ((rc = get_date(&f, key, v, &p->effective_from)) != CLI_OK)
+			if ((rc = cli_jfile_date(&f.jf, key, v, &p->effective_from)) != CLI_OK)
 				goto out;
 			has_from = true;
 		} else if (strcmp(key, "effective_until") == 0) {
-			if ((rc = get_date(&f, key, v, &p->effective_until)) != CLI_OK)
+			if ((rc = cli_jfile_date(&f.jf, key, v, &p->effective_until)) != CLI_OK)
 				goto out;
 		} else if (strcmp(key, "categories") == 0) {
 			if (!json_is_array(v) || json_array_size(v) > 16) {
-				rc = perr(&f, key, "expected a list of at most 16 categories");
+				rc = cli_jfile_err(&f.jf, key,
+						   "expected a list of at most 16 categories");
 				goto out;
 			}
 			json_array_foreach(v, i, x)
@@ -426,10 +247,11 @@ profile_load(struct cli *c, const char *path, struct ls_profile *p)
 				snprintf(w, sizeof(w), "categories[%zu]", i);
 				if (!json_is_string(x) ||
 				    !ls_category_valid(json_string_value(x))) {
-					rc = perr(&f, w,
-						  "'%s' is not a category (ore concentrate oxide "
-						  "metal alloy magnet component product scrap)",
-						  json_is_string(x) ? json_string_value(x) : "?");
+					rc = cli_jfile_err(
+					    &f.jf, w,
+					    "'%s' is not a category (ore concentrate oxide "
+					    "metal alloy magnet component product scrap)",
+					    json_is_string(x) ? json_string_value(x) : "?");
 					goto out;
 				}
 				snprintf(p->categories[i], sizeof(p->categories[i]), "%s",
@@ -438,8 +260,9 @@ profile_load(struct cli *c, const char *path, struct ls_profile *p)
 			p->n_categories = json_array_size(v);
 		} else if (strcmp(key, "elements") == 0) {
 			if (!json_is_array(v) || json_array_size(v) > LS_COMP_MAX) {
-				rc = perr(&f, key, "expected a list of at most %d element symbols",
-					  LS_COMP_MAX);
+				rc = cli_jfile_err(&f.jf, key,
+						   "expected a list of at most %d element symbols",
+						   LS_COMP_MAX);
 				goto out;
 			}
 			json_array_foreach(v, i, x)
@@ -449,8 +272,9 @@ profile_load(struct cli *c, const char *path, struct ls_profile *p)
 				    json_is_string(x) ? ls_element_z(json_string_value(x)) : 0;
 				snprintf(w, sizeof(w), "elements[%zu]", i);
 				if (z == 0 || !ls_element_is_ree(z)) {
-					rc = perr(&f, w, "'%s' is not a rare-earth element symbol",
-						  json_is_string(x) ? json_string_value(x) : "?");
+					rc = cli_jfile_err(
+					    &f.jf, w, "'%s' is not a rare-earth element symbol",
+					    json_is_string(x) ? json_string_value(x) : "?");
 					goto out;
 				}
 				p->elements[i] = z;
@@ -459,8 +283,8 @@ profile_load(struct cli *c, const char *path, struct ls_profile *p)
 		} else if (strcmp(key, "rules") == 0) {
 			if (!json_is_array(v) || json_array_size(v) == 0 ||
 			    json_array_size(v) > LS_PROFILE_RULES_MAX) {
-				rc = perr(&f, key, "expected a list of 1 to %d rules",
-					  LS_PROFILE_RULES_MAX);
+				rc = cli_jfile_err(&f.jf, key, "expected a list of 1 to %d rules",
+						   LS_PROFILE_RULES_MAX);
 				goto out;
 			}
 			json_array_foreach(v, i, x)
@@ -470,25 +294,24 @@ profile_load(struct cli *c, const char *path, struct ls_profile *p)
 			}
 			p->n_rules = json_array_size(v);
 		} else {
-			rc = perr(&f, key, "unknown key (see contrib/profiles/README.md)");
+			rc = cli_jfile_err(&f.jf, key,
+					   "unknown key (see contrib/profiles/README.md)");
 			goto out;
 		}
 	}
 	rc = CLI_USAGE;
 	if (!has_name)
-		perr(&f, "name", "required");
+		cli_jfile_err(&f.jf, "name", "required");
 	else if (!has_from)
-		perr(&f, "effective_from", "required");
+		cli_jfile_err(&f.jf, "effective_from", "required");
 	else if (p->effective_until != 0 && p->effective_until <= p->effective_from)
-		perr(&f, "effective_until", "not after \"effective_from\"");
+		cli_jfile_err(&f.jf, "effective_until", "not after \"effective_from\"");
 	else if (p->n_rules == 0)
-		perr(&f, "rules", "required");
+		cli_jfile_err(&f.jf, "rules", "required");
 	else
 		rc = CLI_OK;
 out:
-	json_decref(root);
-	free(f.lines);
-	free(text);
+	cli_jfile_release(&f.jf);
 	return rc;
 }
 

@@ -52,9 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(fd);
 	memset(&f, 0, sizeof(f));
-	f.c = &c;
-	f.path = path;
-	rc = parse_file(&f);
+	rc = parse_file(&f, &c, path);
 	if (rc != CLI_OK && rc != CLI_USAGE)
 		abort();
 	for (size_t i = 0; rc == CLI_OK && i < f.n; i++) {
@@ -79,5 +77,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < f.n; i++)
 		ls_record_free(f.e[i].r);
+	cli_jfile_release(&f.jf);
 	return 0;
 }
