@@ -588,7 +588,7 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 	struct ls_ingest_result *res = NULL;
 	uint8_t **envs = NULL, prev[LS_ID_LEN], *buf = NULL;
 	size_t *lens = NULL, *pos = NULL, n_env = 0, len = 0, n_bad = 0, n_other = 0;
-	size_t count[4] = {0, 0, 0, 0}, n_unsent = 0;
+	size_t count[4] = {0, 0, 0, 0}, n_unsent = 0, n_dead = 0;
 	uint64_t cert_t = 0;
 	uint8_t cert[LS_ID_LEN] = {0};
 	int cert_rc = 0;
@@ -777,6 +777,10 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 			for (i = from; i < from + nb; i++) {
 				char hex[LS_HEX_KEY_LEN + 1];
 				count[res[i].status < 4 ? res[i].status : 3]++;
+				/* After a rejected record of its batch, a record waits
+				 * on it (its feed's prev) and never goes in. */
+				if (rejected && res[i].status == LS_INGEST_PENDING)
+					n_dead++;
 				if (res[i].status != LS_INGEST_REJECTED)
 					continue;
 				rejected = true;
@@ -786,6 +790,12 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 						      : "(none)",
 					ls_reason_code(res[i].reason), res[i].message);
 			}
+			if (n_dead > 0)
+				cli_err(
+				    "%s: %s: %zu records after the rejected one wait for it in the "
+				    "daemon and will not go in; import those events again once "
+				    "it is fixed",
+				    c->cmd, path, n_dead);
 			if (rejected && from + nb < n_env) {
 				n_unsent = n_env - from - nb;
 				cli_err("%s: %s: events from %zu on not submitted (%zu records): a "
@@ -807,6 +817,7 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 			json_object_set_new(j, "pending", json_integer((json_int_t)count[2]));
 			json_object_set_new(j, "rejected", json_integer((json_int_t)count[3]));
 			json_object_set_new(j, "not_submitted", json_integer((json_int_t)n_unsent));
+			json_object_set_new(j, "after_rejected", json_integer((json_int_t)n_dead));
 		}
 		json_object_set_new(j, "not_importable", json_integer((json_int_t)n_bad));
 		json_object_set_new(j, "other_signers", json_integer((json_int_t)n_other));
