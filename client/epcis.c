@@ -559,6 +559,45 @@ desadv_of(const json_t *ev)
 	return NULL;
 }
 
+/*
+ * Whether event ev, whose ls:recordID is uri, shows a record the daemon
+ * holds: 0 it does (its event hash is that record's event's), 1 no such
+ * record (import it), 2 the record is there but the event says otherwise
+ * (an event edited under another record's id), or a negative LS_ERR_.
+ */
+static int
+known_event(struct cli *c, struct recset *held, const struct ls_epcis_ns *ns, const json_t *ev,
+	    const char *uri)
+{
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_epcis_extra x;
+	struct ls_record *r;
+	char mine[LS_EPCIS_HASH_LEN];
+	const char *pre = "urn:lodestone:record:";
+	uint8_t id[LS_ID_LEN];
+	json_t *hev;
+	int rc;
+
+	if (strncmp(uri, pre, strlen(pre)) != 0 || ls_unhex(uri + strlen(pre), id, LS_ID_LEN) != 0)
+		return 1;
+	if ((rc = get_record(c, held, id, &r)) == LS_ERR_NOT_FOUND)
+		return 1;
+	if (rc != 0)
+		return -rc;
+	memset(&x, 0, sizeof(x));
+	if (r->type == LS_REC_RECEIPT && (rc = receipt_lot(c, held, r, x.lot)) == 0)
+		x.has_lot = true;
+	/* a record without an event (a license, a certificate) is no event's */
+	if (!has_event(r) || ls_epcis_event_new(r, &x, &hev, &ctx) != 0)
+		return 2;
+	rc = ls_epcis_event_hash(ev, ns, mine, &ctx) == 0 &&
+		     strcmp(mine, json_string_value(json_object_get(hev, "eventID"))) == 0
+		 ? 0
+		 : 2;
+	json_decref(hev);
+	return rc;
+}
+
 /* One line per record for --dry-run. */
 static void
 print_planned(struct cli *c, size_t pos, const struct ls_record *r)
@@ -582,13 +621,15 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 	static const struct option longopts[] = {{"dry-run", no_argument, NULL, OPT_DRY},
 						 CLI_COMMON_LONGOPTS};
 	struct import_ctx m = {c, 0, 0, NULL};
+	struct recset held = {0, 0, NULL};
+	struct ls_epcis_ns *ns = NULL;
 	struct ls_err_ctx ctx = {{0}};
 	struct ls_keypair *kp;
 	struct ls_api_head head;
 	struct ls_ingest_result *res = NULL;
 	uint8_t **envs = NULL, prev[LS_ID_LEN], *buf = NULL;
 	size_t *lens = NULL, *pos = NULL, n_env = 0, len = 0, n_bad = 0, n_other = 0;
-	size_t count[4] = {0, 0, 0, 0}, n_unsent = 0;
+	size_t count[4] = {0, 0, 0, 0}, n_unsent = 0, n_dead = 0;
 	uint64_t cert_t = 0;
 	uint8_t cert[LS_ID_LEN] = {0};
 	int cert_rc = 0;
@@ -621,6 +662,11 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		cli_err("%s: %s: %s (nothing imported)", c->cmd, path, ctx.msg);
 		return CLI_USAGE;
 	}
+	if (ls_epcis_ns_new(json_object_get(doc, "@context"), &ns, &ctx) != 0) {
+		cli_err("%s: %s: %s (nothing imported)", c->cmd, path, ctx.msg);
+		json_decref(doc);
+		return CLI_USAGE;
+	}
 	if ((rc = cli_key(c, &kp)) != CLI_OK || (rc = cli_connect(c)) != CLI_OK)
 		goto out;
 	/* One writer per key on this machine (see cli_write). */
@@ -647,7 +693,7 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		struct ls_epcis_import im;
 		struct ls_record *r;
 		const json_t *orig;
-		uint8_t id[LS_ID_LEN], signer[LS_KEY_LEN];
+		uint8_t signer[LS_KEY_LEN];
 		bool has_signer;
 		memset(&ctx, 0, sizeof(ctx));
 		if ((rc = ls_epcis_event_signer(ev, &has_signer, signer, &ctx)) != 0) {
@@ -660,12 +706,27 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 			n_other++;
 			continue;
 		}
-		/* Imported before (the same record is there): known, not signed again. */
+		/* Imported before (the same record is there, and the event is its
+		 * event): known, not signed again. */
 		orig = json_object_get(ev, "ls:recordID");
-		if (json_is_string(orig) &&
-		    resolve_ref(&m, LS_EPCIS_REF_RECORD, json_string_value(orig), id) == 0) {
-			count[LS_INGEST_KNOWN]++;
-			continue;
+		if (json_is_string(orig)) {
+			int k = known_event(c, &held, ns, ev, json_string_value(orig));
+			if (k < 0) {
+				rc = cli_api_fail(c, -k, &ctx, json_string_value(orig));
+				goto out;
+			}
+			if (k == 0) {
+				count[LS_INGEST_KNOWN]++;
+				continue;
+			}
+			if (k == 2) {
+				cli_err(
+				    "%s: %s: event %zu: ls:recordID names record %.120s, and the "
+				    "event is not that record's (its event hash differs)",
+				    c->cmd, path, i + 1, json_string_value(orig));
+				n_bad++;
+				continue;
+			}
 		}
 		if ((rc = ls_epcis_import_event(ev, resolve_ref, &m, &im, &ctx)) != 0) {
 			cli_err("%s: %s: event %zu: %s", c->cmd, path, i + 1, ls_err_msg(&ctx, rc));
@@ -777,6 +838,10 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 			for (i = from; i < from + nb; i++) {
 				char hex[LS_HEX_KEY_LEN + 1];
 				count[res[i].status < 4 ? res[i].status : 3]++;
+				/* After a rejected record of its batch, a record waits
+				 * on it (its feed's prev) and never goes in. */
+				if (rejected && res[i].status == LS_INGEST_PENDING)
+					n_dead++;
 				if (res[i].status != LS_INGEST_REJECTED)
 					continue;
 				rejected = true;
@@ -786,6 +851,12 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 						      : "(none)",
 					ls_reason_code(res[i].reason), res[i].message);
 			}
+			if (n_dead > 0)
+				cli_err(
+				    "%s: %s: %zu records after the rejected one wait for it in the "
+				    "daemon and will not go in; import those events again once "
+				    "it is fixed",
+				    c->cmd, path, n_dead);
 			if (rejected && from + nb < n_env) {
 				n_unsent = n_env - from - nb;
 				cli_err("%s: %s: events from %zu on not submitted (%zu records): a "
@@ -807,6 +878,7 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 			json_object_set_new(j, "pending", json_integer((json_int_t)count[2]));
 			json_object_set_new(j, "rejected", json_integer((json_int_t)count[3]));
 			json_object_set_new(j, "not_submitted", json_integer((json_int_t)n_unsent));
+			json_object_set_new(j, "after_rejected", json_integer((json_int_t)n_dead));
 		}
 		json_object_set_new(j, "not_importable", json_integer((json_int_t)n_bad));
 		json_object_set_new(j, "other_signers", json_integer((json_int_t)n_other));
@@ -833,6 +905,8 @@ out:
 	for (i = 0; i < m.n; i++)
 		free(m.v[i].uri);
 	free(m.v);
+	recset_free(&held);
+	ls_epcis_ns_free(ns);
 	json_decref(doc);
 	return rc;
 }

@@ -1799,6 +1799,19 @@ struct ev_dup {
 	size_t pos;
 };
 
+struct ev_hash {
+	char hash[LS_EPCIS_HASH_LEN];
+	size_t pos;
+};
+
+static int
+hash_cmp(const void *a, const void *b)
+{
+	const struct ev_hash *x = a, *y = b;
+	int c = strcmp(x->hash, y->hash);
+	return c != 0 ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
+}
+
 static int
 dup_cmp(const void *a, const void *b)
 {
@@ -1892,7 +1905,9 @@ ls_epcis_doc_parse(const char *buf, size_t len, json_t **doc, json_t **events,
 	json_error_t jerr;
 	json_t *d, *body, *list, *ev;
 	struct ev_dup *ids = NULL;
-	size_t depth = 0, maxd = 0, n_ids = 0, values = 1, i;
+	struct ev_hash *hs = NULL;
+	struct ls_epcis_ns *ns = NULL;
+	size_t depth = 0, maxd = 0, n_ids = 0, n_hs = 0, values = 1, i;
 	bool in_str = false, esc = false;
 	int rc = 0;
 
@@ -1993,10 +2008,35 @@ ls_epcis_doc_parse(const char *buf, size_t len, json_t **doc, json_t **events,
 					ids[i - 1].pos, ids[i].pos, ids[i].id);
 			goto out;
 		}
+	/* One event twice, however spelled, is one event hash (CBV 2.0 8.9):
+	 * the document says it once. Events whose hash cannot be computed are
+	 * for the importer to refuse. */
+	if ((rc = ls_epcis_ns_new(json_object_get(d, "@context"), &ns, ctx)) != 0)
+		goto out;
+	if ((hs = calloc(json_array_size(list) + 1, sizeof(*hs))) == NULL) {
+		rc = ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(list, i, ev)
+	{
+		struct ls_err_ctx quiet = {{0}};
+		if (ls_epcis_event_hash(ev, ns, hs[n_hs].hash, &quiet) == 0)
+			hs[n_hs++].pos = i + 1;
+	}
+	qsort(hs, n_hs, sizeof(*hs), hash_cmp);
+	for (i = 1; i < n_hs; i++)
+		if (strcmp(hs[i - 1].hash, hs[i].hash) == 0) {
+			rc = ls_err_set(ctx, LS_ERR_MALFORMED,
+					"events %zu and %zu are one event (one event hash %s)",
+					hs[i - 1].pos, hs[i].pos, hs[i].hash);
+			goto out;
+		}
 	*doc = d;
 	*events = list;
 	d = NULL;
 out:
+	free(hs);
+	ls_epcis_ns_free(ns);
 	free(ids);
 	json_decref(d);
 	return rc;

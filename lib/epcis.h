@@ -117,7 +117,7 @@ json_t *ls_epcis_doc_events(json_t *doc);
 /*
  * Parses an EPCISDocument of len bytes (at most LS_EPCIS_DOC_MAX, nesting
  * at most LS_EPCIS_DEPTH_MAX, at most LS_EPCIS_EVENTS_MAX events, no
- * duplicate keys, no two events with one eventID). *doc: new json (caller
+ * duplicate keys, no two events with one eventID or one event hash). *doc: new json (caller
  * decrefs); *events borrowed from it. LS_ERR_TOO_BIG or LS_ERR_MALFORMED
  * with the line, column or event at fault.
  */

@@ -685,6 +685,17 @@ test_epcis_doc_parse_hostile(void **state)
 	    {"{\"type\":\"EPCISDocument\",\"q\":1e400}", "'1e400'", LS_ERR_MALFORMED},
 	    {"{\"type\":\"EPCISDocument\",\"q\":-0.30000000000000001}", "'-0.30000000000000001'",
 	     LS_ERR_MALFORMED},
+	    /* one event twice, without eventIDs, in other spellings (an EPC URN and
+	     * its Digital Link, UTC and +01:00): one event hash */
+	    {"{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":["
+	     "{\"type\":\"ObjectEvent\",\"eventTime\":\"2020-01-01T00:00:00Z\","
+	     "\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:0614141.011111.987\"]},"
+	     "{\"type\":\"ObjectEvent\",\"eventTime\":\"2020-01-01T00:00:01Z\","
+	     "\"action\":\"OBSERVE\"},"
+	     "{\"action\":\"OBSERVE\",\"epcList\":[\"https://id.gs1.org/01/00614141111114/21/"
+	     "987\"],"
+	     "\"type\":\"ObjectEvent\",\"eventTime\":\"2020-01-01T01:00:00.000+01:00\"}]}}",
+	     "events 1 and 3 are one event (one event hash", LS_ERR_MALFORMED},
 	};
 	struct ls_err_ctx ctx = {{0}};
 	json_t *doc, *events;

@@ -204,6 +204,31 @@ check "2.5 lb is not a whole number of grams" grep -q "event 4: LBR quantity is 
 check "nothing of them signed" grep -q "0 accepted.*4 not importable" <<<"$OUT"
 after=$("$LS" status --json | perl -MJSON::PP -e 'print JSON::PP->new->decode(<STDIN>)->{records}')
 check "no record was written by any of it ($before before, $after after)" [ "$before" = "$after" ]
+# the mine's shipment with another quantity under its own ls:recordID: not "known"
+perl -MJSON::PP -e 'my $j = JSON::PP->new; my $d = $j->decode(do { local $/; <STDIN> });
+	my @e = grep { $_->{bizStep} eq "shipping" && $_->{"ls:signer"} =~ /$ARGV[0]/ } @{$d->{epcisBody}{eventList}};
+	$e[0]{quantityList}[0]{quantity} = 9000; $d->{epcisBody}{eventList} = [$e[0]];
+	print $j->encode($d)' "$mine_PK" <"$T/a.json" >"$T/edited.json"
+lsc epcis import "$T/edited.json" -k "$T/mine.key" --dry-run
+check "an event edited under its record's id: not importable, exit 1" [ "$RC" = 1 ]
+check "it says the event is not that record's" grep -q "event 1: ls:recordID names record urn:lodestone:record:[0-9a-f]*, and the event is not that record's" <<<"$ERR"
+check "not counted as already there" grep -q "0 of 1 events would be written; 0 already there, 1 not importable" <<<"$OUT"
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+cat >"$T/rej.json" <<JSON
+{"type":"EPCISDocument","epcisBody":{"eventList":[
+ {"type":"ObjectEvent","eventTime":"$NOW","action":"OBSERVE","bizStep":"shipping",
+  "quantityList":[{"epcClass":"urn:lodestone:lot:$ORE","quantity":1,"uom":"GRM"}],
+  "destinationList":[{"type":"owning_party","destination":"urn:lodestone:party:$sep_PK"}]},
+ {"type":"ObjectEvent","eventTime":"$NOW","action":"ADD","bizStep":"commissioning",
+  "quantityList":[{"epcClass":"urn:x:after","quantity":5,"uom":"KGM"}],
+  "ilmd":{"cbvmda:lotNumber":"AFTER","cbvmda:countryOfOrigin":"CN","ls:site":"Mine","ls:category":"ore","ls:composition":{"nd":30000}}}
+]}}
+JSON
+lsc --json epcis import "$T/rej.json" -k "$T/mine.key"
+check "a shipment of ore the mine no longer holds: rejected, exit 1" jtest '$j->{rejected} == 1' <<<"$OUT"
+check "the registration signed after it waits on it: counted, not called a wait for a record to come" \
+	jtest '$j->{after_rejected} == 1' <<<"$OUT"
+check "and said so" grep -q "1 records after the rejected one wait for it in the daemon and will not go in" <<<"$ERR"
 expect_err 2 "which file" "import without a file" epcis import -k "$T/mine.key"
 expect_err 2 "not both" "a lot and --all" epcis export "$ORE" --all
 expect_err 2 "nope.json" "a file that is not there" epcis import "$T/nope.json" -k "$T/mine.key"
