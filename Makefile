@@ -10,7 +10,8 @@ PROTOC_C ?= protoc-c
 
 PKGS := libsodium lmdb libprotobuf-c libzmq jansson inih
 DEB_PKGS := build-essential pkg-config libsodium-dev liblmdb-dev libprotobuf-c-dev \
-	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl
+	protobuf-c-compiler libzmq3-dev libcmocka-dev libjansson-dev libinih-dev python3-nacl \
+	python3-jsonschema valgrind
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build/san
@@ -57,7 +58,8 @@ TEST_HELPER_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard tests/helper_*.c))
 
 PROGS := $(BIN)/lodestoned $(BIN)/lodestone $(BIN)/lodestone-bench
 
-.PHONY: all test unit-test scenario-test check format format-check deps fuzz demo \
+.PHONY: all test unit-test scenario-test reliability reliability-short valgrind check format \
+	format-check deps fuzz fuzz-long demo \
 	bench soak install uninstall clean
 .DEFAULT_GOAL := all
 
@@ -121,7 +123,29 @@ scenario-test: $(PROGS) $(TLOG_TOOL)
 	done; exit $$fail
 
 test: all $(TEST_BIN) $(TLOG_TOOL)
-	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test
+	@$(MAKE) --no-print-directory unit-test && $(MAKE) --no-print-directory scenario-test && \
+		$(MAKE) --no-print-directory reliability-short
+
+# The reliability programme (tests/reliability/, README "Reliability"): each
+# test writes build/reliability/NAME.json. `make reliability` runs them all
+# in full (hours); `make test` runs their short modes. Valgrind runs the
+# normal build's programs, so the sanitizer build skips it.
+RELIABILITY := $(sort $(wildcard tests/reliability/*.sh))
+reliability: all $(TEST_BIN) $(TLOG_TOOL)
+	@fail=0; for t in $(RELIABILITY); do \
+		echo "== $$t"; \
+		LODESTONE_BIN=$(abspath $(BIN)) bash $$t || fail=1; \
+	done; exit $$fail
+
+reliability-short: all $(TEST_BIN) $(TLOG_TOOL)
+	@fail=0; for t in $(filter-out %/fuzz.sh $(if $(filter 1,$(SANITIZE)),%/valgrind.sh),$(RELIABILITY)); do \
+		echo "== $$t --short"; \
+		LODESTONE_BIN=$(abspath $(BIN)) bash $$t --short || fail=1; \
+	done; exit $$fail
+
+# The whole test suite under valgrind memcheck (an hour or more).
+valgrind: all $(TEST_BIN) $(TLOG_TOOL)
+	bash tests/reliability/valgrind.sh
 
 # The convergence property (tests/test_converge.c) over many seeds; `make test`
 # runs a few. `make soak SOAK_SEEDS=5000 SOAK_FIRST=1000` for another programme.
@@ -134,7 +158,7 @@ check: format-check
 	$(MAKE) test SANITIZE=1
 
 FORMAT_SRC = $(wildcard lib/*.[ch] lib/kind/*.[ch] keys/*.[ch] daemon/*.[ch] client/*.[ch] tests/*.[ch] \
-	tests/interop/*.[ch] tests/fuzz/fuzz_note.c contrib/bench/*.[ch])
+	tests/interop/*.[ch] tests/fuzz/*.c contrib/bench/*.[ch])
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
@@ -147,7 +171,45 @@ format-check:
 # build/fuzz/fuzz_logproof -max_total_time=60 build/fuzz/corpus-logproof
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
-fuzz: $(FUZZ_DIR)/fuzz_envelope $(FUZZ_DIR)/fuzz_gossip $(FUZZ_DIR)/fuzz_note $(FUZZ_DIR)/fuzz_logproof
+FUZZ_TARGETS := envelope gossip note logproof api keyfile config policy
+fuzz: $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+
+# Every fuzz target for 10 minutes (FUZZ_TIME seconds), results in
+# build/reliability/fuzz.json; CI runs the short mode (.ci/run).
+fuzz-long:
+	bash tests/reliability/fuzz.sh
+
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE
+
+# The API codec instrumented; what its results name (verdicts, origins,
+# traces) from the archive.
+$(FUZZ_DIR)/fuzz_api: tests/fuzz/fuzz_api.c lib/api_codec.c lib/pbuf.c $(LIB_A)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -I$(GEN) $(PKG_CFLAGS) -o $@ $< lib/api_codec.c lib/pbuf.c \
+		$(LIB_A) $(PKG_LIBS) -lpthread
+
+$(FUZZ_DIR)/fuzz_keyfile: tests/fuzz/fuzz_keyfile.c keys/keyfile.c keys/keyfile.h $(LIB_A)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Ikeys -I$(GEN) $(PKG_CFLAGS) -o $@ $< keys/keyfile.c \
+		$(LIB_A) $(PKG_LIBS) -lpthread
+
+$(FUZZ_DIR)/fuzz_config: tests/fuzz/fuzz_config.c daemon/config.c daemon/lodestoned.h $(LIB_A)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Ikeys -Idaemon -I$(GEN) $(PKG_CFLAGS) -o $@ $< daemon/config.c \
+		$(LIB_A) $(PKG_LIBS) -lpthread
+
+# The policy reader is static in client/policy.c: the target includes it and
+# links the rest of the client, whose main is renamed (libFuzzer has one).
+FUZZ_POLICY_OBJ := $(filter-out $(OBJ)/client/main.o $(OBJ)/client/policy.o,$(CLIENT_OBJ)) \
+	$(FUZZ_DIR)/client_main.o
+$(FUZZ_DIR)/client_main.o: $(OBJ)/client/main.o
+	@mkdir -p $(FUZZ_DIR)
+	objcopy --redefine-sym main=ls_client_main $< $@
+$(FUZZ_DIR)/fuzz_policy: tests/fuzz/fuzz_policy.c client/policy.c client/client.h $(FUZZ_POLICY_OBJ) \
+		$(LIB_A)
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Ikeys -Iclient -I$(GEN) $(PKG_CFLAGS) -o $@ $< \
+		$(FUZZ_POLICY_OBJ) $(LIB_A) $(PKG_LIBS) -lpthread
 $(FUZZ_DIR)/fuzz_note: tests/fuzz/fuzz_note.c lib/note.c lib/note.h lib/tlog.c lib/tlog.h lib/err.c \
 		lib/util.c
 	@mkdir -p $(FUZZ_DIR)
@@ -201,6 +263,7 @@ bench: all
 	$(BIN)/lodestone-bench log -n 1000000
 	$(BIN)/lodestone-bench gossip
 	$(BIN)/lodestone-bench stream -n 100000
+	$(BIN)/lodestone-bench epcis -n 20000
 
 # Installation: the GNU directory variables, each overridable; DESTDIR is a
 # staging root prefixed to every path (packaging). `make uninstall` with the
@@ -215,18 +278,20 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 PKGDATA := $(DATADIR)/lodestone
 POLICY_FILES := $(wildcard contrib/policies/*.json) contrib/policies/README.md
+PROFILE_FILES := $(wildcard contrib/profiles/*.json) contrib/profiles/README.md
 INSTALLED := $(SBINDIR)/lodestoned $(BINDIR)/lodestone $(MANDIR)/man1/lodestone.1 \
 	$(MANDIR)/man5/lodestoned.conf.5 $(MANDIR)/man8/lodestoned.8 \
 	$(SYSTEMDUNITDIR)/lodestoned.service $(DOCDIR)/lodestoned.conf.example \
 	$(DOCDIR)/README.md $(BASHCOMPDIR)/lodestone \
 	$(addprefix $(PKGDATA)/policies/,$(notdir $(POLICY_FILES))) \
+	$(addprefix $(PKGDATA)/profiles/,$(notdir $(PROFILE_FILES))) \
 	$(addprefix $(PKGDATA)/proto/,$(notdir $(PROTOS)))
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(PKGDATA)/policies \
-		$(DESTDIR)$(PKGDATA)/proto
+		$(DESTDIR)$(PKGDATA)/profiles $(DESTDIR)$(PKGDATA)/proto
 	install -m 0755 $(BIN)/lodestoned $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BIN)/lodestone $(DESTDIR)$(BINDIR)/
 	install -m 0644 client/lodestone.1 $(DESTDIR)$(MANDIR)/man1/
@@ -239,12 +304,13 @@ install: all
 	install -m 0644 contrib/lodestoned.conf.example README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 contrib/completion/lodestone.bash $(DESTDIR)$(BASHCOMPDIR)/lodestone
 	install -m 0644 $(POLICY_FILES) $(DESTDIR)$(PKGDATA)/policies/
+	install -m 0644 $(PROFILE_FILES) $(DESTDIR)$(PKGDATA)/profiles/
 	install -m 0644 $(PROTOS) $(DESTDIR)$(PKGDATA)/proto/
 
 # Directories of our own are removed when empty; shared ones (bin, man1) stay.
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(PKGDATA)/policies $(DESTDIR)$(PKGDATA)/proto $(DESTDIR)$(PKGDATA) \
+	-rmdir $(DESTDIR)$(PKGDATA)/policies $(DESTDIR)$(PKGDATA)/profiles $(DESTDIR)$(PKGDATA)/proto $(DESTDIR)$(PKGDATA) \
 		$(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:

@@ -113,33 +113,14 @@ bundle_write(void *arg, const uint8_t *buf, size_t len)
 }
 
 int
-cmd_bundle(struct cli *c, int argc, char **argv)
+cli_bundle_to_file(struct cli *c, const char *name, const uint8_t lot[LS_ID_LEN], const char *out,
+		   uint64_t *records, uint64_t *bytes)
 {
-	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
-						 CLI_COMMON_LONGOPTS};
 	struct ls_err_ctx ctx = {{0}};
 	struct bundle_out o;
-	const char *out = NULL;
-	uint8_t lot[LS_ID_LEN];
-	char hex[LS_HEX_KEY_LEN + 1];
 	uint64_t total = 0;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(c, argc, argv, "o:", longopts)) != -1) {
-		switch (ch) {
-		case 'o': out = optarg; break;
-		case CLI_GETOPT_HELP: return CLI_OK;
-		default: return CLI_USAGE;
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_err(c, "which lot? give LOT");
-	if (optind + 1 < argc)
-		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
-	if (out == NULL)
-		return cli_usage_err(c, "-o FILE is required");
-	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
-		return rc;
 	memset(&o, 0, sizeof(o));
 	o.path = out;
 	if ((size_t)snprintf(o.tmp, sizeof(o.tmp), "%s.tmp.XXXXXX", out) >= sizeof(o.tmp))
@@ -164,13 +145,13 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		usleep(200 * 1000);
 	if (rc == LS_ERR_MALFORMED && o.bad) {
 		cli_err("%s: the daemon's bundle of '%s' is not a bundle (at byte %" PRIu64 ")",
-			c->cmd, argv[optind], o.bytes);
+			c->cmd, name, o.bytes);
 		rc = CLI_FAIL;
 		goto out;
 	}
 	if (rc == LS_ERR_IO || rc == LS_ERR_FULL || rc == LS_ERR_TOO_BIG) {
 		if (rc == LS_ERR_TOO_BIG)
-			cli_err("%s: the bundle of '%s' is over %zu bytes", c->cmd, argv[optind],
+			cli_err("%s: the bundle of '%s' is over %zu bytes", c->cmd, name,
 				BUNDLE_FILE_MAX);
 		else
 			cli_err("%s: cannot write '%s': %s", c->cmd, out, strerror(o.err));
@@ -178,11 +159,11 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	if (rc != 0) {
-		rc = cli_api_fail(c, rc, &ctx, argv[optind]);
+		rc = cli_api_fail(c, rc, &ctx, name);
 		goto out;
 	}
 	if (o.state != 0 || o.records == 0) {
-		cli_err("%s: the daemon's bundle of '%s' %s", c->cmd, argv[optind],
+		cli_err("%s: the daemon's bundle of '%s' %s", c->cmd, name,
 			o.records == 0 ? "holds no record" : "ends inside a field");
 		rc = CLI_FAIL;
 		goto out;
@@ -200,18 +181,8 @@ cmd_bundle(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	o.tmp[0] = '\0'; /* it is the output now */
-	cli_temp_file(NULL);
-	if (c->json) {
-		json_t *j = json_object();
-		json_object_set_new(j, "lot", out_json_hex(lot, LS_ID_LEN));
-		json_object_set_new(j, "file", json_string(out));
-		json_object_set_new(j, "records", json_integer((json_int_t)o.records));
-		json_object_set_new(j, "bytes", json_integer((json_int_t)total));
-		out_json(j);
-	} else {
-		printf("%s: %" PRIu64 " records, %" PRIu64 " bytes, lot %s\n", out, o.records,
-		       total, ls_hex(lot, LS_ID_LEN, hex));
-	}
+	*records = o.records;
+	*bytes = total;
 	rc = CLI_OK;
 out:
 	if (o.fd >= 0)
@@ -222,10 +193,52 @@ out:
 	return rc;
 }
 
+int
+cmd_bundle(struct cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+						 CLI_COMMON_LONGOPTS};
+	const char *out = NULL;
+	uint8_t lot[LS_ID_LEN];
+	char hex[LS_HEX_KEY_LEN + 1];
+	uint64_t records = 0, total = 0;
+	int ch, rc;
+
+	while ((ch = cli_getopt(c, argc, argv, "o:", longopts)) != -1) {
+		switch (ch) {
+		case 'o': out = optarg; break;
+		case CLI_GETOPT_HELP: return CLI_OK;
+		default: return CLI_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_err(c, "which lot? give LOT");
+	if (optind + 1 < argc)
+		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
+	if (out == NULL)
+		return cli_usage_err(c, "-o FILE is required");
+	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
+		return rc;
+	if ((rc = cli_bundle_to_file(c, argv[optind], lot, out, &records, &total)) != CLI_OK)
+		return rc;
+	if (c->json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "lot", out_json_hex(lot, LS_ID_LEN));
+		json_object_set_new(j, "file", json_string(out));
+		json_object_set_new(j, "records", json_integer((json_int_t)records));
+		json_object_set_new(j, "bytes", json_integer((json_int_t)total));
+		out_json(j);
+	} else {
+		printf("%s: %" PRIu64 " records, %" PRIu64 " bytes, lot %s\n", out, records, total,
+		       ls_hex(lot, LS_ID_LEN, hex));
+	}
+	return CLI_OK;
+}
+
 /* Reads and splits a bundle file; CLI_USAGE with a message when it cannot. */
-static int
-read_bundle(struct cli *c, const char *path, uint8_t **buf, size_t *buf_len, const uint8_t ***envs,
-	    size_t **lens, size_t *n)
+int
+cli_bundle_read(struct cli *c, const char *path, uint8_t **buf, size_t *buf_len,
+		const uint8_t ***envs, size_t **lens, size_t *n)
 {
 	struct ls_err_ctx ctx = {{0}};
 	size_t len = 0;
@@ -405,7 +418,7 @@ cmd_bundle_inspect(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "which file? give FILE");
 	if (optind + 1 < argc)
 		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
-	if ((rc = read_bundle(c, argv[optind], &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
+	if ((rc = cli_bundle_read(c, argv[optind], &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
 		return rc;
 	if ((rc = read_evidence(c, argv[optind], buf, buf_len, &ev, &n_ev)) != CLI_OK)
 		goto out;
@@ -1060,7 +1073,7 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 	pol.quorum = (size_t)quorum;
 	pol.now = ls_now();
 	path = argv[optind];
-	if ((rc = read_bundle(c, path, &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
+	if ((rc = cli_bundle_read(c, path, &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
 		goto out;
 	if ((rc = read_evidence(c, path, buf, buf_len, &ev, &n_ev)) != CLI_OK)
 		goto out;
@@ -1208,7 +1221,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 		return cli_usage_err(c, "which file? give FILE");
 	if (optind + 1 < argc)
 		return cli_usage_err(c, "unexpected argument '%s'", argv[optind + 1]);
-	if ((rc = read_bundle(c, argv[optind], &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
+	if ((rc = cli_bundle_read(c, argv[optind], &buf, &buf_len, &envs, &lens, &n)) != CLI_OK)
 		return rc;
 	if ((rc = cli_connect(c)) != CLI_OK)
 		goto out;

@@ -244,17 +244,56 @@ void out_progress_start(struct out_progress *p, const char *what, uint64_t total
 void out_progress_step(struct out_progress *p, uint64_t n);
 void out_progress_end(struct out_progress *p);
 
+/* ---- bundle.c ---- */
+
+/* Writes the daemon's proof bundle of lot to file out (atomically: a
+ * temporary file renamed over it); name is the lot as the user gave it, for
+ * messages. *records, *bytes: what was written. An exit code. */
+int cli_bundle_to_file(struct cli *c, const char *name, const uint8_t lot[LS_ID_LEN],
+		       const char *out, uint64_t *records, uint64_t *bytes);
+/* Reads and splits bundle file path: *buf (free) holds *n envelopes
+ * (*envs, *lens: free). CLI_USAGE with a message when it cannot. */
+int cli_bundle_read(struct cli *c, const char *path, uint8_t **buf, size_t *buf_len,
+		    const uint8_t ***envs, size_t **lens, size_t *n);
+
+/* ---- stages.c: the stages of an origin (origin --stages, check, disclose) ---- */
+
+/* "unknown" for "" (material that entered the ledger past the stage). */
+const char *out_place_country(const char *cc);
+/* The place's site, else its organisation, else "-". */
+const char *out_place_site(const struct ls_stage_place *p);
+/* {"mining": {"grams", "by_country", "by_site", "places": [...]}, ...} (new reference). */
+json_t *out_stages_json(const struct ls_origin_elem *e);
+/* Two-space indented lines, one per stage and one per place. */
+void out_stages_text(const struct ls_origin_elem *e);
+
+/* ---- profile.c: compliance profiles ---- */
+
+struct ls_profile;
+struct ls_compliance_result;
+/* Reads a lodestone-profile/1 file (errors name file, line and field):
+ * *out malloc'd (free). CLI_OK or CLI_USAGE. */
+int cli_profile_load(struct cli *c, const char *path, struct ls_profile **out);
+/* The verdict and findings of a check as JSON (new reference) or text. */
+json_t *out_compliance_json(const struct ls_profile *p, const struct ls_compliance_result *r);
+void out_compliance_text(const struct ls_profile *p, const struct ls_compliance_result *r);
+
 /* ---- the commands ---- */
 
 int cmd_bundle(struct cli *c, int argc, char **argv);
 int cmd_bundle_inspect(struct cli *c, int argc, char **argv);
 int cmd_cert_issue(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_checkpoint(struct cli *c, int argc, char **argv);
+int cmd_disclose(struct cli *c, int argc, char **argv);
 int cmd_cert_revoke(struct cli *c, int argc, char **argv);
+int cmd_epcis_export(struct cli *c, int argc, char **argv);
+int cmd_epcis_import(struct cli *c, int argc, char **argv);
 int cmd_holdings(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_keygen(struct cli *c, int argc, char **argv);
 int cmd_license_issue(struct cli *c, int argc, char **argv);
+int cmd_ownership_state(struct cli *c, int argc, char **argv);
 int cmd_log(struct cli *c, int argc, char **argv);
 int cmd_lot_receive(struct cli *c, int argc, char **argv);
 int cmd_lot_register(struct cli *c, int argc, char **argv);

@@ -47,10 +47,30 @@ static const struct cmd commands[] = {
      "countries: assigned ISO 3166-1 alpha-2 codes (GB, not UK)\n"},
     {"cert revoke", cmd_cert_revoke, "revoke every certificate of a key",
      "lodestone cert revoke -k KEY --subject HEX [--reason TEXT] [--effective DATE]\n"},
+    {"check", cmd_check,
+     "whether a lot meets a compliance profile (which countries did each stage)",
+     "lodestone check LOT --profile FILE [--from HEX] [--at DATE]\n"
+     "exit 0: compliant (or the profile does not cover the lot's category);\n"
+     "1: non-compliant, or unknown (material from outside the ledger at a stage it watches)\n"},
     {"checkpoint", cmd_checkpoint, "the latest signed checkpoint of the daemon's log",
      "lodestone checkpoint [--log-key VKEY] [--json]\n"
      "--log-key: check the log's signature first (the log vkey of 'lodestone status',\n"
      "or a file holding it)\n"},
+    {"disclose", cmd_disclose, "the provenance report of a lot, with its proof bundle",
+     "lodestone disclose LOT [--from HEX] [-o FILE] [--json|--html]\n"
+     "per element and stage: countries, sites, organisations, shares; the certificates,\n"
+     "licenses and border crossings of the chain; the proof bundle (FILE.bundle with -o,\n"
+     "inside the document with --json and --html) that checks every line offline\n"},
+    {"epcis export", cmd_epcis_export, "a lot's records (or all) as a GS1 EPCIS 2.0 document",
+     "lodestone epcis export LOT [--down] [-o FILE]\n"
+     "lodestone epcis export --all | --since DATE [-o FILE]\n"
+     "one event per lot registration, transformation, transfer and receipt; eventID:\n"
+     "the CBV 2.0 event hash; ls:recordID names the signed record\n"},
+    {"epcis import", cmd_epcis_import, "sign and submit the events of an EPCIS 2.0 document",
+     "lodestone epcis import FILE -k KEY [--dry-run]\n"
+     "each event becomes the record it maps to, signed with KEY (events whose ls:signer\n"
+     "is another participant are left to them); what has no record is reported with\n"
+     "its position and reason; --dry-run prints the records instead of submitting them\n"},
     {"holdings", cmd_holdings, "what a participant holds and has in transit, per lot",
      "lodestone holdings [HEX] [--limit N] [--after ID]\n"
      "HEX: the participant (default: the public key of -k KEY)\n"},
@@ -85,7 +105,14 @@ static const struct cmd commands[] = {
      "                        --out LABEL:CAT:GRAMS:EL=PPM[,EL=PPM...] [--out ...]\n"
      "                        [--site NAME]\n"},
     {"origin", cmd_origin, "where each element of a lot was mined and processed",
-     "lodestone origin LOT [--from HEX]\n"},
+     "lodestone origin LOT [--from HEX] [--stages]\n"
+     "--stages: per element, grams by country, site and organisation for every stage\n"},
+    {"ownership state", cmd_ownership_state,
+     "an authority states that one organisation owns a share of another",
+     "lodestone ownership state -k KEY --owner ORG --subsidiary ORG --share PERCENT\n"
+     "                          --jurisdiction CC [--from DATE]\n"
+     "organisations as certified; a denial of the owner by name under a policy of CC\n"
+     "extends to the subsidiary when the share is at least 50 %\n"},
     {"policy publish", cmd_policy_publish, "publish a control policy (JSON file)",
      "lodestone policy publish -k KEY FILE.json\n"},
     {"prove", cmd_prove, "a record's inclusion proof in the daemon's latest checkpoint",

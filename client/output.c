@@ -258,6 +258,14 @@ json_body(const struct ls_record *r)
 		if (r->receipt.reason != NULL && r->receipt.reason[0] != '\0')
 			json_object_set_new(o, "reason", json_string(r->receipt.reason));
 		break;
+	case LS_REC_OWNERSHIP:
+		json_object_set_new(o, "owner", json_string(r->ownership.owner));
+		json_object_set_new(o, "subsidiary", json_string(r->ownership.subsidiary));
+		json_object_set_new(o, "share_ppm", json_integer(r->ownership.share_ppm));
+		json_object_set_new(o, "jurisdiction", json_string(r->ownership.jurisdiction));
+		if (r->ownership.from != 0)
+			json_object_set_new(o, "from", out_json_time(r->ownership.from));
+		break;
 	default: break;
 	}
 	return o;
@@ -520,6 +528,12 @@ out_record_text(const struct ls_record *r)
 		if (r->receipt.reason != NULL && r->receipt.reason[0] != '\0')
 			field("reason", "%s", r->receipt.reason);
 		break;
+	case LS_REC_OWNERSHIP:
+		field("owner", "%s", r->ownership.owner);
+		field("subsidiary", "%s", r->ownership.subsidiary);
+		field("share", "%u ppm", r->ownership.share_ppm);
+		field("jurisdiction", "%s", r->ownership.jurisdiction);
+		break;
 	default: break;
 	}
 	field_hex("signature", r->signature, LS_SIG_LEN);
@@ -584,6 +598,11 @@ out_record_summary(const struct ls_record *r, char *buf, size_t len)
 		snprintf(buf, len, "received %s of transfer %.16s...",
 			 ls_grams_human(r->receipt.grams, mass, sizeof(mass)),
 			 ls_hex(r->receipt.transfer, LS_ID_LEN, hex));
+		break;
+	case LS_REC_OWNERSHIP:
+		snprintf(buf, len, "ownership: '%s' owns at least %.2f %% of '%s' (for %s)",
+			 r->ownership.owner, (double)r->ownership.share_ppm / 10000.0,
+			 r->ownership.subsidiary, r->ownership.jurisdiction);
 		break;
 	default: snprintf(buf, len, "?"); break;
 	}

@@ -984,22 +984,29 @@ parts_text(const char *what, const struct ls_origin_part *p, size_t n, uint64_t 
 int
 cmd_origin(struct cli *c, int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_QUERY_LONGOPTS, CLI_COMMON_LONGOPTS};
+	enum { OPT_STAGES = CLI_OPT_FIRST_LOCAL };
+	static const struct option longopts[] = {
+	    {"stages", no_argument, NULL, OPT_STAGES}, CLI_QUERY_LONGOPTS, CLI_COMMON_LONGOPTS};
 	struct ls_origin o;
 	struct ls_err_ctx ctx = {{0}};
 	struct ls_export_query q;
 	uint8_t lot[LS_ID_LEN];
 	char hex[LS_HEX_KEY_LEN + 1], khex[LS_HEX_KEY_LEN + 1];
+	bool stages = false;
 	int ch, rc;
 
 	memset(&q, 0, sizeof(q));
 	while ((ch = cli_getopt(c, argc, argv, "", longopts)) != -1) {
 		if (ch == CLI_GETOPT_HELP)
 			return CLI_OK;
+		if (ch == OPT_STAGES) {
+			stages = true;
+			continue;
+		}
 		if (ch != CLI_OPT_Q_FROM)
 			return ch == '?' || ch < CLI_OPT_Q_FROM || ch > CLI_OPT_Q_AT
 				   ? CLI_USAGE
-				   : cli_usage_err(c, "origin takes --from only");
+				   : cli_usage_err(c, "origin takes --from and --stages only");
 		if ((rc = cli_query_opt(c, ch, optarg, &q)) != CLI_OK)
 			return rc;
 	}
@@ -1010,7 +1017,8 @@ cmd_origin(struct cli *c, int argc, char **argv)
 	if ((rc = cli_resolve_lot(c, argv[optind], lot)) != CLI_OK)
 		return rc;
 	memset(&o, 0, sizeof(o));
-	if ((rc = ls_api_origin_of(c->api, lot, q.has_from ? q.from : NULL, &o, &ctx)) != 0)
+	if ((rc = (stages ? ls_api_origin_stages : ls_api_origin_of)(
+		 c->api, lot, q.has_from ? q.from : NULL, &o, &ctx)) != 0)
 		return cli_api_fail(c, rc, &ctx, argv[optind]);
 	if (q.has_from && o.grams == 0) {
 		ls_origin_release(&o);
@@ -1031,6 +1039,8 @@ cmd_origin(struct cli *c, int argc, char **argv)
 			json_object_set_new(x, "by_mine", parts_json(e->by_mine, e->n_mine));
 			json_object_set_new(x, "by_processing_country",
 					    parts_json(e->by_processing, e->n_processing));
+			if (stages)
+				json_object_set_new(x, "stages", out_stages_json(e));
 			json_object_set_new(els, sym, x);
 		}
 		json_object_set_new(j, "lot", out_json_hex(lot, LS_ID_LEN));
@@ -1052,6 +1062,8 @@ cmd_origin(struct cli *c, int argc, char **argv)
 			parts_text("mined in", e->by_country, e->n_country, e->grams);
 			parts_text("mines", e->by_mine, e->n_mine, e->grams);
 			parts_text("processed in", e->by_processing, e->n_processing, e->grams);
+			if (stages)
+				out_stages_text(e);
 		}
 	}
 	ls_origin_release(&o);
@@ -1334,6 +1346,7 @@ cmd_status(struct cli *c, int argc, char **argv)
 				    json_integer((json_int_t)st.stats.equivocations));
 		json_object_set_new(o, "authors", json_integer((json_int_t)st.stats.authors));
 		json_object_set_new(o, "map_size", json_integer((json_int_t)st.stats.map_size));
+		json_object_set_new(o, "set_digest", out_json_hex(st.stats.set_digest, LS_ID_LEN));
 		json_object_set_new(o, "node_key", out_json_hex(st.node_key, LS_KEY_LEN));
 		json_object_set_new(o, "api", json_string(st.api));
 		json_object_set_new(o, "listen",
@@ -1356,6 +1369,13 @@ cmd_status(struct cli *c, int argc, char **argv)
 				    json_integer((json_int_t)st.witness_quorum));
 		json_object_set_new(o, "streams_open", json_integer((json_int_t)st.streams_open));
 		json_object_set_new(o, "stream_bytes", json_integer((json_int_t)st.stream_bytes));
+		json_object_set_new(o, "api_connections",
+				    json_integer((json_int_t)st.api_connections));
+		json_object_set_new(o, "api_connections_max",
+				    json_integer((json_int_t)st.api_connections_max));
+		json_object_set_new(o, "api_queued_bytes",
+				    json_integer((json_int_t)st.api_queued_bytes));
+		json_object_set_new(o, "api_busy", json_integer((json_int_t)st.api_busy));
 		json_object_set_new(o, "quorum_size",
 				    st.quorum_size ? json_integer((json_int_t)st.quorum_size)
 						   : json_null());
@@ -1393,9 +1413,14 @@ cmd_status(struct cli *c, int argc, char **argv)
 		printf("%-14s %" PRIu64 "\n", "pending", st.stats.pending);
 		printf("%-14s %" PRIu64 "\n", "equivocations", st.stats.equivocations);
 		printf("%-14s %" PRIu64 "\n", "authors", st.stats.authors);
+		printf("%-14s %s\n", "set digest", ls_hex(st.stats.set_digest, LS_ID_LEN, hex));
 		printf("%-14s %s\n", "node key", ls_hex(st.node_key, LS_KEY_LEN, hex));
 		printf("%-14s %s\n", "api", st.api);
 		printf("%-14s %s\n", "listen", st.listen[0] ? st.listen : "-");
+		printf("%-14s %" PRIu32 " of %" PRIu32 ", %" PRIu64
+		       " bytes of requests held, %" PRIu64 " answered busy\n",
+		       "connections", st.api_connections, st.api_connections_max,
+		       st.api_queued_bytes, st.api_busy);
 		printf("%-14s %zu%s\n", "trusted", st.n_trust,
 		       st.n_trust ? "" : " (no authority: no certificate is accepted)");
 		for (size_t i = 0; i < st.n_trust; i++) {

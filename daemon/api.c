@@ -16,7 +16,12 @@
  * up neither a submission nor another client's query while a reader is
  * free. At most 64 requests per reader are in the pool at once (queued,
  * running, or answered but not yet forwarded); one more is answered at once
- * with LS_ERR_OVERLOADED ("daemon busy, try again"). The status request
+ * with LS_ERR_OVERLOADED ("daemon busy, try again"). So is a request past
+ * the bounds on what clients make the daemon hold (admission, layer 2: lawful
+ * requests refused for the daemon's sake): api-connections connections
+ * (counted by the socket's monitor; one more is answered busy, then closed),
+ * and the bytes of requests held unanswered, api-queue per connection and
+ * api-queue-total in all (admit_bytes). The status request
  * reads the gossip and log state of the main thread and is answered there.
  * With --readers 0 every read is answered on the main thread, in turn.
  *
@@ -31,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,28 +50,50 @@
 
 #define ROUTE_MAX       4     /* routing frames kept for the answer */
 #define ROUTE_FRAME_MAX 256   /* bytes of one routing frame */
-#define RCV_QUEUE       32    /* messages queued per client connection */
+#define RCV_QUEUE       2     /* messages ZeroMQ reads ahead per connection */
 #define DRAIN_MAX       10000 /* messages read in one dispatch: others wait */
 #define POOL_PER_READER 64    /* requests in the pool per reader thread */
 #define POOL_PER_CONN   64    /* of them one connection may have: one reader's share */
 #define GATE_POLL_MS    5     /* the test hook's poll (LODESTONED_TEST_HOLD_READS) */
 #define READER_NICE     10    /* reader threads' nice, relative to none */
+#define OVER_CLOSE_MS   200  /* a connection over the cap: closed this long after its busy answer */
+#define OVER_IDLE_MS    2000 /* ... or this long after it was accepted */
 
 struct route {
 	size_t n;
 	zmq_msg_t frames[ROUTE_MAX];
 };
 
+/* The bytes of a request held unanswered, and the connection they count
+ * against (its serial; 0: none). */
+struct hold {
+	uint64_t conn;
+	size_t bytes;
+};
+
 /* A submission waiting for the batch's commit. */
 struct waiter {
 	struct route route;
 	struct ls_api_request req;
+	struct hold hold;
 };
 
 /* A read waiting for, or taken by, a reader thread. */
 struct job {
 	struct route route;
 	struct ls_api_request req;
+	struct hold hold;
+};
+
+/* An API connection, from the socket monitor's events (its file descriptor
+ * is the one ZeroMQ tells of every message, ZMQ_SRCFD). */
+struct conn {
+	int fd;
+	uint64_t serial; /* from 1, never reused (a descriptor is) */
+	bool over;       /* accepted past api-connections: answered busy, then closed */
+	bool shut;       /* over, and shut down: its disconnection is awaited */
+	uint64_t accepted_ms, busy_ms; /* monotonic; busy_ms 0: not answered yet */
+	size_t bytes;                  /* of its requests held unanswered */
 };
 
 /* A connection's questions in the pool, by its ROUTER identity. */
@@ -110,6 +138,21 @@ struct lsd_api {
 	struct conn_use *conns; /* connections with questions in the pool (cap entries) */
 	size_t n_conns;
 	bool stop;
+
+	/* The bounds on what clients make the daemon hold (bytes of requests
+	 * taken and not yet answered: submissions until their commit, reads
+	 * until their answer is made), and on connections. The table is
+	 * changed by the main thread; bytes are given back by the readers
+	 * too: all under cmu. */
+	pthread_mutex_t cmu;
+	bool cmu_made;
+	void *mon;       /* the ROUTER's monitor: accepted and disconnected */
+	struct conn *cs; /* every connection, served or over the cap */
+	size_t n_cs, cap_cs;
+	size_t served; /* connections not over the cap */
+	uint64_t next_serial;
+	size_t queued; /* bytes held, every connection's */
+	uint64_t busy; /* requests answered busy since the start */
 };
 
 static void
@@ -233,6 +276,238 @@ reply(struct lsd_api *s, struct route *route, struct ls_api_response *resp)
 	(void)reply_on(s->sock, route, resp);
 }
 
+/* ---- the bounds: connections and bytes held ---- */
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The connection of descriptor fd (cmu held); NULL if none. The newest
+ * entry wins: a descriptor closed and reused is a new connection. */
+static struct conn *
+conn_of_fd(struct lsd_api *s, int fd)
+{
+	for (size_t i = s->n_cs; i-- > 0;)
+		if (s->cs[i].fd == fd && !s->cs[i].shut)
+			return &s->cs[i];
+	for (size_t i = s->n_cs; i-- > 0;)
+		if (s->cs[i].fd == fd)
+			return &s->cs[i];
+	return NULL;
+}
+
+static struct conn *
+conn_of_serial(struct lsd_api *s, uint64_t serial)
+{
+	for (size_t i = 0; i < s->n_cs; i++)
+		if (s->cs[i].serial == serial)
+			return &s->cs[i];
+	return NULL;
+}
+
+/* Gives back what a request held (cmu held). */
+static void
+hold_release(struct lsd_api *s, struct hold *h)
+{
+	struct conn *c;
+
+	if (h->bytes == 0)
+		return;
+	s->queued -= h->bytes;
+	if (h->conn != 0 && (c = conn_of_serial(s, h->conn)) != NULL)
+		c->bytes -= h->bytes;
+	h->bytes = 0;
+}
+
+static void
+hold_give_back(struct lsd_api *s, struct hold *h)
+{
+	if (h->bytes == 0)
+		return;
+	pthread_mutex_lock(&s->cmu);
+	hold_release(s, h);
+	pthread_mutex_unlock(&s->cmu);
+}
+
+/* A connection was accepted (cmu held): served, or over the cap. */
+static void
+conn_accepted(struct lsd_api *s, int fd)
+{
+	struct conn *c;
+
+	if (s->n_cs == s->cap_cs) {
+		size_t cap = s->cap_cs ? s->cap_cs * 2 : 16;
+		struct conn *cs = realloc(s->cs, cap * sizeof(*cs));
+		if (cs == NULL) { /* not counted: its requests count in the total only */
+			log_warn("api: out of memory for the table of connections");
+			return;
+		}
+		s->cs = cs;
+		s->cap_cs = cap;
+	}
+	c = &s->cs[s->n_cs++];
+	*c = (struct conn){.fd = fd, .serial = ++s->next_serial, .accepted_ms = mono_ms()};
+	c->over = s->served >= s->info.connections;
+	if (!c->over)
+		s->served++;
+	else
+		log_debug("api: a connection over the limit of %u (api-connections)",
+			  s->info.connections);
+}
+
+/* A connection went away (cmu held). Bytes it still holds stay in the
+ * total until their requests are answered. */
+static void
+conn_gone(struct lsd_api *s, int fd)
+{
+	struct conn *c = NULL;
+
+	/* the oldest entry of fd: a shut one goes before a newer one */
+	for (size_t i = 0; i < s->n_cs && c == NULL; i++)
+		if (s->cs[i].fd == fd)
+			c = &s->cs[i];
+	if (c == NULL)
+		return;
+	if (!c->over)
+		s->served--;
+	memmove(c, c + 1, (size_t)(&s->cs[s->n_cs] - (c + 1)) * sizeof(*c));
+	s->n_cs--;
+}
+
+/* Reads the monitor's events without waiting: accepted and disconnected. */
+static void
+monitor_drain(struct lsd_api *s)
+{
+	if (s->mon == NULL)
+		return;
+	for (;;) {
+		zmq_msg_t ev;
+		uint16_t e = 0;
+		uint32_t v = 0;
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, s->mon, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		if (zmq_msg_size(&ev) >= 6) {
+			memcpy(&e, zmq_msg_data(&ev), sizeof(e));
+			memcpy(&v, (uint8_t *)zmq_msg_data(&ev) + 2, sizeof(v));
+		}
+		while (zmq_msg_more(&ev)) { /* the endpoint */
+			zmq_msg_close(&ev);
+			zmq_msg_init(&ev);
+			if (recv_part(&ev, s->mon) == -1)
+				break;
+		}
+		zmq_msg_close(&ev);
+		pthread_mutex_lock(&s->cmu);
+		if (e == ZMQ_EVENT_ACCEPTED)
+			conn_accepted(s, (int)v);
+		else if (e == ZMQ_EVENT_DISCONNECTED)
+			conn_gone(s, (int)v);
+		pthread_mutex_unlock(&s->cmu);
+	}
+}
+
+/* Connections over the cap are shut down once their busy answer has had
+ * time to go, or when they asked nothing. (The descriptor is ZeroMQ's: it
+ * sees the end and closes it. The monitor is read just before, so that a
+ * descriptor closed and reused meanwhile is not taken for the old one.) */
+static void
+over_close(struct lsd_api *s)
+{
+	uint64_t t = mono_ms();
+
+	monitor_drain(s);
+	pthread_mutex_lock(&s->cmu);
+	for (size_t i = 0; i < s->n_cs; i++) {
+		struct conn *c = &s->cs[i];
+		if (!c->over || c->shut)
+			continue;
+		if ((c->busy_ms != 0 && t - c->busy_ms >= OVER_CLOSE_MS) ||
+		    t - c->accepted_ms >= OVER_IDLE_MS) {
+			(void)shutdown(c->fd, SHUT_RDWR);
+			c->shut = true;
+		}
+	}
+	pthread_mutex_unlock(&s->cmu);
+}
+
+/*
+ * Admission of a message of len bytes from descriptor fd, before it is
+ * decoded: LS_ERR_OVERLOADED (with the reason) when its connection is over
+ * the cap on connections.
+ */
+static int
+admit_conn(struct lsd_api *s, int fd, struct ls_err_ctx *ctx)
+{
+	struct conn *c;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->cmu);
+	if ((c = conn_of_fd(s, fd)) == NULL) {
+		pthread_mutex_unlock(&s->cmu);
+		monitor_drain(s); /* its acceptance not read yet */
+		pthread_mutex_lock(&s->cmu);
+		c = conn_of_fd(s, fd);
+	}
+	if (c != NULL && c->over) {
+		c->busy_ms = mono_ms();
+		s->busy++;
+		rc = ls_err_set(ctx, LS_ERR_OVERLOADED,
+				"lodestoned is busy: it serves %zu API connections, its limit "
+				"(api-connections); try again",
+				s->served);
+	}
+	pthread_mutex_unlock(&s->cmu);
+	return rc;
+}
+
+/*
+ * Admission of a decoded request of len bytes that the daemon will hold
+ * (a submission until its commit, a read until its answer): it counts
+ * against its connection's api-queue and the api-queue-total, into *h.
+ * LS_ERR_OVERLOADED (nothing held) when either would go over; a connection
+ * that holds nothing, while nothing is held in all, always gets one in.
+ */
+static int
+admit_bytes(struct lsd_api *s, int fd, size_t len, struct hold *h, struct ls_err_ctx *ctx)
+{
+	struct conn *c;
+	int rc = 0;
+
+	*h = (struct hold){0, 0};
+	pthread_mutex_lock(&s->cmu);
+	c = conn_of_fd(s, fd);
+	if (c != NULL && c->bytes > 0 && c->bytes + len > s->info.queue)
+		rc = ls_err_set(ctx, LS_ERR_OVERLOADED,
+				"lodestoned is busy: this connection has %zu KiB of requests "
+				"waiting, its limit is %zu KiB (api-queue); try again",
+				c->bytes >> 10, s->info.queue >> 10);
+	else if (s->queued > 0 && s->queued + len > s->info.queue_total)
+		rc = ls_err_set(ctx, LS_ERR_OVERLOADED,
+				"lodestoned is busy: %zu KiB of requests are waiting, its limit is "
+				"%zu KiB (api-queue-total); try again",
+				s->queued >> 10, s->info.queue_total >> 10);
+	if (rc != 0) {
+		s->busy++;
+	} else {
+		s->queued += len;
+		if (c != NULL) {
+			c->bytes += len;
+			h->conn = c->serial;
+		}
+		h->bytes = len;
+	}
+	pthread_mutex_unlock(&s->cmu);
+	return rc;
+}
+
 /* ---- submissions: the ingest batch ---- */
 
 /* The batch was ingested: answers the client of waiter tag. */
@@ -257,6 +532,7 @@ submitted(void *arg, void *tag, int rc, struct ls_ingest_result *results, size_t
 	reply(s, &w->route, &resp);
 	route_close(&w->route);
 	ls_api_request_release(&w->req);
+	hold_give_back(s, &w->hold);
 }
 
 /* Every waiter of the batch has been answered. */
@@ -271,7 +547,8 @@ submitted_all(void *arg, int rc)
 
 /* Adds a decoded submit request to the batch (taking req and route). */
 static void
-enqueue(struct lsd_api *s, struct lsd_batch *b, struct route *route, struct ls_api_request *req)
+enqueue(struct lsd_api *s, struct lsd_batch *b, struct route *route, struct ls_api_request *req,
+	const struct hold *h)
 {
 	size_t bytes = 0;
 	struct waiter *w;
@@ -281,6 +558,7 @@ enqueue(struct lsd_api *s, struct lsd_batch *b, struct route *route, struct ls_a
 	if (!lsd_batch_fits(b, req->submit.n, bytes))
 		lsd_batch_flush(b);
 	w = &s->waiters[s->n_waiters++];
+	w->hold = *h;
 	route_move(&w->route, route);
 	w->req = *req;
 	w->req.peer = NULL; /* it pointed into the frame that moved; a submission needs none */
@@ -386,6 +664,13 @@ do_status(struct lsd_api *s, struct ls_api_response *resp, struct ls_err_ctx *ct
 		st->n_trust = n;
 	}
 	snprintf(st->api, sizeof(st->api), "%s", s->info.api);
+	monitor_drain(s);
+	pthread_mutex_lock(&s->cmu);
+	st->api_connections = (uint32_t)s->served;
+	st->api_connections_max = s->info.connections;
+	st->api_queued_bytes = s->queued;
+	st->api_busy = s->busy;
+	pthread_mutex_unlock(&s->cmu);
 	if (s->info.listen != NULL)
 		snprintf(st->listen, sizeof(st->listen), "%s", s->info.listen);
 	if ((rc = lsd_gossip_peers(s->info.gossip, &st->peers, &st->n_peers)) != 0 ||
@@ -630,9 +915,9 @@ do_read(struct lsd_api *s, const struct ls_api_request *req, struct ls_api_respo
 		return rc ? not_found(ctx, rc, "lot", req->verify.lot) : 0;
 	case LS_API_ORIGIN:
 		resp->kind = LS_API_ORIGIN;
-		rc = ls_verify_origin_of(s->store, req->origin.lot,
-					 req->origin.has_from ? req->origin.from : NULL,
-					 &resp->origin);
+		rc = (req->origin.stages ? ls_verify_origin_stages : ls_verify_origin_of)(
+		    s->store, req->origin.lot, req->origin.has_from ? req->origin.from : NULL,
+		    &resp->origin);
 		return rc ? not_found(ctx, rc, "lot", req->origin.lot) : 0;
 	case LS_API_TRACE:
 		resp->kind = LS_API_TRACE;
@@ -718,7 +1003,8 @@ conn_done(struct lsd_api *s, const void *id, size_t len)
 }
 
 static int
-pool_add(struct lsd_api *s, struct route *route, struct ls_api_request *req, bool *conn_full)
+pool_add(struct lsd_api *s, struct route *route, struct ls_api_request *req, const struct hold *h,
+	 bool *conn_full)
 {
 	const void *id = route->n > 0 ? zmq_msg_data(&route->frames[0]) : "";
 	size_t len = route->n > 0 ? zmq_msg_size(&route->frames[0]) : 0;
@@ -746,6 +1032,7 @@ pool_add(struct lsd_api *s, struct route *route, struct ls_api_request *req, boo
 	c->n++;
 	j = &s->ring[(s->head + s->n) % s->cap];
 	route_move(&j->route, route);
+	j->hold = *h;
 	j->req = *req;
 	memset(req, 0, sizeof(*req));
 	s->n++;
@@ -782,6 +1069,7 @@ reader_main(void *arg)
 		}
 		route_move(&j.route, &s->ring[s->head].route);
 		j.req = s->ring[s->head].req;
+		j.hold = s->ring[s->head].hold;
 		memset(&s->ring[s->head].req, 0, sizeof(j.req));
 		s->head = (s->head + 1) % s->cap;
 		s->n--;
@@ -804,6 +1092,7 @@ reader_main(void *arg)
 		ls_api_response_init(&resp);
 		if ((rc = do_read(s, &j.req, &resp, &ctx)) != 0)
 			ls_api_response_error(&resp, rc, &ctx);
+		hold_give_back(s, &j.hold); /* the answer is made: the request is done */
 		if (reply_on(rd->push, &j.route, &resp) != 0) {
 			/* nothing for the main thread to forward: free the slot */
 			pthread_mutex_lock(&s->mu);
@@ -1015,9 +1304,17 @@ handle(struct lsd_api *s, struct lsd_batch *b, struct route *route, zmq_msg_t *p
 	struct ls_err_ctx ctx = {{0}};
 	struct ls_api_request req;
 	struct ls_api_response resp;
-	int rc;
+	struct hold h = {0, 0};
+	int fd = zmq_msg_get(payload, ZMQ_SRCFD), rc;
 
 	ls_api_response_init(&resp);
+	/* Admission: a connection over the cap is answered busy unread. */
+	if ((rc = admit_conn(s, fd, &ctx)) != 0) {
+		log_debug("api: a request refused: %s", ctx.msg);
+		ls_api_response_error(&resp, rc, &ctx);
+		reply(s, route, &resp);
+		return;
+	}
 	rc = ls_api_request_decode(zmq_msg_data(payload), zmq_msg_size(payload), &req, &ctx);
 	if (rc != 0) {
 		log_debug("api: refused a request of %zu bytes: %s", zmq_msg_size(payload),
@@ -1029,17 +1326,25 @@ handle(struct lsd_api *s, struct lsd_batch *b, struct route *route, zmq_msg_t *p
 	log_debug("api: %s request", ls_api_kind_name(req.kind));
 	req.peer = zmq_msg_data(&route->frames[0]); /* the connection: ROUTER's identity */
 	req.peer_len = zmq_msg_size(&route->frames[0]);
-	if (req.kind == LS_API_SUBMIT) {
-		enqueue(s, b, route, &req);
+	/* Admission: what the daemon holds for its clients is bounded, per
+	 * connection and in all (answered at once, the rest holds nothing). */
+	if ((req.kind == LS_API_SUBMIT || (s->n_readers > 0 && !on_main_thread(req.kind))) &&
+	    (rc = admit_bytes(s, fd, zmq_msg_size(payload), &h, &ctx)) != 0) {
+		log_debug("api: %s request refused: %s", ls_api_kind_name(req.kind), ctx.msg);
+	} else if (req.kind == LS_API_SUBMIT) {
+		enqueue(s, b, route, &req, &h);
 		return;
-	}
-	if (s->n_readers > 0 && !on_main_thread(req.kind)) {
+	} else if (s->n_readers > 0 && !on_main_thread(req.kind)) {
 		bool conn_full;
-		if (pool_add(s, route, &req, &conn_full) == 0)
+		if (pool_add(s, route, &req, &h, &conn_full) == 0)
 			return;
 		forward(s); /* answers waiting to go free their slots */
-		if (pool_add(s, route, &req, &conn_full) == 0)
+		if (pool_add(s, route, &req, &h, &conn_full) == 0)
 			return;
+		hold_give_back(s, &h);
+		pthread_mutex_lock(&s->cmu);
+		s->busy++;
+		pthread_mutex_unlock(&s->cmu);
 		if (conn_full)
 			rc =
 			    ls_err_set(&ctx, LS_ERR_OVERLOADED,
@@ -1071,6 +1376,7 @@ lsd_api_dispatch(struct lsd_api *s, struct lsd_batch *b)
 {
 	int rc = 0;
 
+	monitor_drain(s);
 	forward(s);
 	for (size_t i = 0; i < DRAIN_MAX; i++) {
 		struct route route = {0};
@@ -1119,15 +1425,39 @@ lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *info
 	}
 	/* An oversized request is refused by the transport before it is read
 	 * into memory; its sender is disconnected and times out. A REQ client
-	 * has one request in flight: a small queue per connection bounds what
-	 * a client that pipelines big requests can make the daemon hold. (The
-	 * answers a client asks for without reading them are bounded in count,
-	 * ZeroMQ's SNDHWM, not yet in bytes: issue 14.) */
+	 * has one request in flight: ZeroMQ reads ahead at most RCV_QUEUE
+	 * messages of a connection (and the one it is reading), so a client
+	 * that pipelines big requests waits for the daemon to take them, and
+	 * what the daemon takes is bounded in bytes (admit_bytes). No SNDHWM
+	 * below ZeroMQ's default: a ROUTER drops answers past it, and a client
+	 * that pipelines reads would lose them. (The answers a client asks for
+	 * without reading them are bounded in count, not in bytes.) */
 	if (zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
 	    zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) != 0 ||
 	    zmq_setsockopt(s->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0) {
 		rc = ls_err_set(ctx, LS_ERR_NET, "zmq_setsockopt: %s", zmq_strerror(zmq_errno()));
 		goto fail;
+	}
+	/* The connections, counted by the monitor's events (no high-water
+	 * mark: an event lost would miscount them). */
+	if (pthread_mutex_init(&s->cmu, NULL) != 0) {
+		rc = LS_ERR_NOMEM;
+		goto fail;
+	}
+	s->cmu_made = true;
+	{
+		char mon[64];
+		snprintf(mon, sizeof(mon), "inproc://lsd-api-monitor-%p", (void *)s);
+		if (zmq_socket_monitor(s->sock, mon, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) !=
+			0 ||
+		    (s->mon = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
+		    zmq_setsockopt(s->mon, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
+		    zmq_setsockopt(s->mon, ZMQ_RCVHWM, &zero, sizeof(zero)) != 0 ||
+		    zmq_connect(s->mon, mon) != 0) {
+			rc = ls_err_set(ctx, LS_ERR_NET, "api: socket monitor: %s",
+					zmq_strerror(zmq_errno()));
+			goto fail;
+		}
 	}
 	if (zmq_bind(s->sock, info->api) != 0) {
 		int e = zmq_errno();
@@ -1163,6 +1493,12 @@ lsd_api_answers_socket(struct lsd_api *s)
 	return s->pull;
 }
 
+void *
+lsd_api_monitor_socket(struct lsd_api *s)
+{
+	return s->mon;
+}
+
 void
 lsd_api_set_gossip(struct lsd_api *s, struct lsd_gossip *gossip, const char *listen)
 {
@@ -1174,6 +1510,7 @@ void
 lsd_api_tick(struct lsd_api *s)
 {
 	lsd_streams_expire(s->streams);
+	over_close(s);
 }
 
 void
@@ -1188,8 +1525,16 @@ lsd_api_close(struct lsd_api **sp)
 		route_close(&s->waiters[i].route);
 		ls_api_request_release(&s->waiters[i].req);
 	}
-	if (s->sock != NULL)
+	if (s->sock != NULL) {
+		if (s->mon != NULL)
+			zmq_socket_monitor(s->sock, NULL, 0);
 		zmq_close(s->sock);
+	}
+	if (s->mon != NULL)
+		zmq_close(s->mon);
+	if (s->cmu_made)
+		pthread_mutex_destroy(&s->cmu);
+	free(s->cs);
 	lsd_streams_free(&s->streams);
 	free(s->waiters);
 	free(s);

@@ -13,6 +13,7 @@
 #include <ini.h>
 
 #include "api_codec.h"
+#include "gossip.h"
 #include "lodestoned.h"
 #include "util.h"
 
@@ -30,6 +31,10 @@ lsd_config_init(struct lsd_config *c)
 	c->stream_idle = LSD_STREAM_IDLE_MS / 1000;
 	c->stream_memory = (unsigned)(LSD_STREAM_MEMORY >> 20);
 	c->readers = lsd_readers_default();
+	c->api_connections = LSD_API_CONNECTIONS;
+	c->api_queue = LSD_API_QUEUE;
+	c->api_queue_total = LSD_API_QUEUE_TOTAL;
+	c->peer_verify_rate = LSD_PEER_VERIFY_RATE;
 }
 
 unsigned
@@ -288,6 +293,17 @@ lsd_config_set(struct lsd_config *c, const char *key, const char *value, const c
 	if (strcmp(key, "readers") == 0)
 		return set_number(&c->readers, value, 0, LSD_READERS_MAX,
 				  "a number of reader threads", where, ctx);
+	if (strcmp(key, "api-connections") == 0)
+		return set_number(&c->api_connections, value, 1, 65536, "a number of connections",
+				  where, ctx);
+	if (strcmp(key, "api-queue") == 0)
+		return set_number(&c->api_queue, value, 1, 1u << 20, "a number of MiB", where, ctx);
+	if (strcmp(key, "api-queue-total") == 0)
+		return set_number(&c->api_queue_total, value, 1, 1u << 20, "a number of MiB", where,
+				  ctx);
+	if (strcmp(key, "peer-verify-rate") == 0)
+		return set_number(&c->peer_verify_rate, value, LS_GOSSIP_RECORDS_MAX / 2, 10000000,
+				  "a number of records a second", where, ctx);
 	if (strcmp(key, "log-level") == 0) {
 		if (lsd_log_level_parse(value, &c->log_level) != 0)
 			return ls_err_set(ctx, LS_ERR_INVALID,

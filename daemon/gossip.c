@@ -63,10 +63,9 @@
 #define REQ_RATE     200   /* requests (sync, heads, pull) per second per peer */
 #define REQ_BURST    400
 /* Records a peer may make this node check per second (each a signature
- * check or at least a lookup): beyond it they are dropped and counted
- * (status: throttled); anti-entropy fetches them again later. */
-#define REC_RATE         10000
-#define REC_BURST        20000
+ * check or at least a lookup; peer-verify-rate, with a burst of twice as
+ * many): beyond it they are dropped unchecked and counted (status:
+ * throttled); anti-entropy fetches them again later. */
 #define RETRY_MS         200   /* a Sync that could not be sent is retried this soon */
 #define LOG_EVERY_MS     10000 /* a noisy peer's faults are logged this often */
 #define REFUSED_MEMORY   16    /* refused keys remembered to keep the log short */
@@ -178,6 +177,7 @@ struct lsd_gossip {
 	struct gpeer *peers;
 	size_t n_peers;
 	unsigned interval_ms;
+	double rec_rate, rec_burst; /* the verification budget of each peer */
 	/* the heads digest, recomputed when the store has accepted records */
 	bool digest_stale;
 	uint8_t digest[LS_GOSSIP_DIGEST_LEN];
@@ -1728,7 +1728,7 @@ handle(struct lsd_gossip *g, struct lsd_batch *b, const struct chan *c, const ui
 		if (m->kind == LS_GOSSIP_RECORDS)
 			on_records(g, c, m);
 		if (m->n_envs > 0 &&
-		    !bucket_take_n(&p->recs, REC_RATE, REC_BURST, t, (double)m->n_envs)) {
+		    !bucket_take_n(&p->recs, g->rec_rate, g->rec_burst, t, (double)m->n_envs)) {
 			p->throttled += m->n_envs;
 			peer_fault(p, "over its verification budget; records dropped", NULL);
 			break;
@@ -2405,6 +2405,8 @@ lsd_gossip_open(void *zctx, struct ls_store *store, const struct lsd_config *cfg
 		return ls_err_set(ctx, LS_ERR_NOMEM, "out of memory");
 	g->store = store;
 	g->interval_ms = cfg->sync_interval * 1000u;
+	g->rec_rate = cfg->peer_verify_rate;
+	g->rec_burst = 2.0 * cfg->peer_verify_rate;
 	g->digest_stale = true;
 	g->side = (struct lsd_batch_side){LS_ADMIT_PEER, ingested, ingested_all, g};
 	g->lk = lk;

@@ -50,10 +50,20 @@ struct lsd_config {
 	unsigned stream_chunk, streams_max, streams_per_client, stream_idle;
 	unsigned stream_memory; /* MiB */
 	unsigned readers;       /* API reader threads, 0..LSD_READERS_MAX (0: the main thread) */
+	/* the API's bounds (api.c): connections, and the MiB of requests held
+	 * unanswered per connection and in all */
+	unsigned api_connections, api_queue, api_queue_total;
+	/* records a second one peer may make this node check (gossip.c), with
+	 * a burst of twice as many */
+	unsigned peer_verify_rate;
 };
 
-#define LSD_WITNESSES_MAX 64 /* witness = lines */
-#define LSD_READERS_MAX   64 /* readers = N */
+#define LSD_WITNESSES_MAX    64    /* witness = lines */
+#define LSD_READERS_MAX      64    /* readers = N */
+#define LSD_API_CONNECTIONS  64    /* api-connections = N */
+#define LSD_API_QUEUE        64    /* api-queue = MIB (one connection's requests held) */
+#define LSD_API_QUEUE_TOTAL  256   /* api-queue-total = MIB (every connection's) */
+#define LSD_PEER_VERIFY_RATE 10000 /* peer-verify-rate = N (records a second) */
 
 /* ---- config.c ---- */
 
@@ -372,6 +382,8 @@ struct lsd_api_info {
 	const struct lsd_logkeys *logkeys; /* borrowed */
 	struct lsd_tlog *tlog;             /* borrowed */
 	struct lsd_stream_limits streams;
+	unsigned connections;      /* API connections served; more are answered busy */
+	size_t queue, queue_total; /* bytes of requests held per connection, in all */
 };
 
 /*
@@ -390,6 +402,8 @@ int lsd_api_open(void *zctx, struct ls_store *store, const struct lsd_api_info *
  * (NULL with no reader threads). */
 void *lsd_api_socket(struct lsd_api *s);
 void *lsd_api_answers_socket(struct lsd_api *s);
+/* The API socket's monitor (connections accepted and gone): poll it too. */
+void *lsd_api_monitor_socket(struct lsd_api *s);
 
 /* A configuration reload: the gossip and listen endpoint status reports
  * from now on (both borrowed; NULL: none). */
@@ -399,7 +413,8 @@ void lsd_api_set_gossip(struct lsd_api *s, struct lsd_gossip *gossip, const char
  * Forwards the answers the readers have ready, then reads every request
  * that is ready: adds submissions to b, flushed (one commit) before their
  * answers are sent; hands reads to the readers, or answers one at once with
- * LS_ERR_OVERLOADED when 64 per reader are in flight (with no readers:
+ * LS_ERR_OVERLOADED when 64 per reader are in flight, or past the bounds of
+ * info (connections, bytes held per connection and in all) (with no readers:
  * answers reads at once); b is flushed before it returns. Call after every
  * poll that found either socket readable. Returns 0, or LS_ERR_NET when the
  * socket failed.

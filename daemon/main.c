@@ -36,7 +36,9 @@
 #include "util.h"
 
 #define POLL_TIMEOUT_MS 1000 /* the loop's longest sleep */
-#define POLL_MAX        65   /* sockets polled: the API and its answers, the ZAP handler, gossip */
+#define POLL_MAX                                                                                   \
+	66 /* sockets polled: the API, its monitor and answers, the ZAP handler, gossip            \
+	    */
 
 static volatile sig_atomic_t quit, reload;
 
@@ -56,7 +58,9 @@ static const char usage_text[] =
     "                  [--sync-interval SECONDS] [--checkpoint-interval SECONDS]\n"
     "                  [--witness VKEY]... [--witness-quorum K] [--witness-grace SECONDS]\n"
     "                  [--stream-chunk BYTES] [--streams-max N] [--streams-per-client N]\n"
-    "                  [--stream-idle SECONDS] [--stream-memory MIB] [--readers N] [--detach]\n"
+    "                  [--stream-idle SECONDS] [--stream-memory MIB] [--readers N]\n"
+    "                  [--api-connections N] [--api-queue MIB] [--api-queue-total MIB]\n"
+    "                  [--peer-verify-rate N] [--detach]\n"
     "       lodestoned [--data-dir DIR] --init\n"
     "       lodestoned [--data-dir DIR] [--trust FILE.pub]... --reindex\n"
     "       lodestoned --version\n";
@@ -87,6 +91,10 @@ static const struct option long_options[] = {
     {"stream-idle", required_argument, NULL, 1004},
     {"stream-memory", required_argument, NULL, 1005},
     {"readers", required_argument, NULL, 'r'},
+    {"api-connections", required_argument, NULL, 1006},
+    {"api-queue", required_argument, NULL, 1007},
+    {"api-queue-total", required_argument, NULL, 1008},
+    {"peer-verify-rate", required_argument, NULL, 1009},
     {"init", no_argument, NULL, 'i'},
     {"reindex", no_argument, NULL, 'R'},
     {"detach", no_argument, NULL, 'D'},
@@ -498,7 +506,7 @@ same_gossip(const struct lsd_config *a, const struct lsd_config *b)
 	if (!same_str(a->listen, b->listen) || a->n_peers != b->n_peers ||
 	    a->n_allow != b->n_allow || a->n_witnesses != b->n_witnesses ||
 	    a->sync_interval != b->sync_interval || a->witness_quorum != b->witness_quorum ||
-	    a->witness_grace != b->witness_grace)
+	    a->witness_grace != b->witness_grace || a->peer_verify_rate != b->peer_verify_rate)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (memcmp(a->peers[i].key, b->peers[i].key, LS_KEY_LEN) != 0 ||
@@ -588,6 +596,9 @@ reload_config(struct daemon *d)
 		log_warn("reload: stream limits changed: they take effect at the next restart");
 	if (nc.readers != oc->readers)
 		log_warn("reload: readers changed: it takes effect at the next restart");
+	if (nc.api_connections != oc->api_connections || nc.api_queue != oc->api_queue ||
+	    nc.api_queue_total != oc->api_queue_total)
+		log_warn("reload: API limits changed: they take effect at the next restart");
 	if (nc.n_trust != oc->n_trust ||
 	    (nc.n_trust != 0 && memcmp(nc.trust, oc->trust, nc.n_trust * LS_KEY_LEN) != 0))
 		log_warn("reload: trust changed: it takes effect at the next restart");
@@ -701,6 +712,9 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 	info.streams =
 	    (struct lsd_stream_limits){cfg->stream_chunk, cfg->streams_max, cfg->streams_per_client,
 				       cfg->stream_idle * 1000u, (size_t)cfg->stream_memory << 20};
+	info.connections = cfg->api_connections;
+	info.queue = (size_t)cfg->api_queue << 20;
+	info.queue_total = (size_t)cfg->api_queue_total << 20;
 	if ((rc = lsd_api_open(d.zctx, d.store, &info, cfg->readers, &d.api, &ctx)) != 0) {
 		log_error("%s", ls_err_msg(&ctx, rc));
 		goto out;
@@ -723,7 +737,7 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 	status = 0;
 	while (!quit) {
 		zmq_pollitem_t items[POLL_MAX];
-		void *socks[POLL_MAX - 2];
+		void *socks[POLL_MAX - 3];
 		void *answers;
 		size_t ns, na;
 		long timeout, seal;
@@ -734,12 +748,14 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 			reload_config(&d);
 		}
 		answers = lsd_api_answers_socket(d.api);
-		na = answers != NULL ? 2 : 1;
-		ns = d.gossip ? lsd_gossip_sockets(d.gossip, socks, POLL_MAX - 2) : 0;
+		na = 0;
+		items[na++] = (zmq_pollitem_t){lsd_api_socket(d.api), 0, ZMQ_POLLIN, 0};
+		items[na++] = (zmq_pollitem_t){lsd_api_monitor_socket(d.api), 0, ZMQ_POLLIN, 0};
+		if (answers != NULL)
+			items[na++] = (zmq_pollitem_t){answers, 0, ZMQ_POLLIN, 0};
+		ns = d.gossip ? lsd_gossip_sockets(d.gossip, socks, POLL_MAX - 3) : 0;
 		timeout = d.gossip ? lsd_gossip_timeout(d.gossip) : POLL_TIMEOUT_MS;
 		seal = lsd_tlog_timeout(d.tlog);
-		items[0] = (zmq_pollitem_t){lsd_api_socket(d.api), 0, ZMQ_POLLIN, 0};
-		items[1] = (zmq_pollitem_t){answers, 0, ZMQ_POLLIN, 0};
 		for (size_t i = 0; i < ns; i++)
 			items[na + i] = (zmq_pollitem_t){socks[i], 0, ZMQ_POLLIN, 0};
 		if (timeout > POLL_TIMEOUT_MS)
@@ -758,7 +774,8 @@ run(struct lsd_config *cfg, const char *config_path, int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if (((items[0].revents | (na > 1 ? items[1].revents : 0)) & ZMQ_POLLIN) &&
+		if (((items[0].revents | items[1].revents | (na > 2 ? items[2].revents : 0)) &
+		     ZMQ_POLLIN) &&
 		    lsd_api_dispatch(d.api, d.batch) != 0) {
 			status = 1;
 			break;

@@ -120,6 +120,10 @@ int ls_api_origin(struct ls_api *a, const uint8_t lot[LS_ID_LEN], struct ls_orig
 int ls_api_origin_of(struct ls_api *a, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
 		     struct ls_origin *o, struct ls_err_ctx *ctx);
 
+/* As ls_api_origin_of, with every element's stages (ls_verify_origin_stages). */
+int ls_api_origin_stages(struct ls_api *a, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+			 struct ls_origin *o, struct ls_err_ctx *ctx);
+
 /*
  * A bundle, trace or log request (req borrowed; its stream flag is set
  * here) answered in chunks (api_codec.h, streams): fn gets each chunk's

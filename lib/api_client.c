@@ -490,6 +490,26 @@ ls_api_origin_of(struct ls_api *a, const uint8_t lot[LS_ID_LEN], const uint8_t *
 }
 
 int
+ls_api_origin_stages(struct ls_api *a, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+		     struct ls_origin *o, struct ls_err_ctx *ctx)
+{
+	struct ls_api_request req = {.kind = LS_API_ORIGIN};
+	struct ls_api_response resp;
+	int rc;
+
+	memcpy(req.origin.lot, lot, LS_ID_LEN);
+	req.origin.stages = true;
+	if (holder != NULL) {
+		req.origin.has_from = true;
+		memcpy(req.origin.from, holder, LS_KEY_LEN);
+	}
+	if ((rc = call(a, &req, LS_API_ORIGIN, &resp, ctx)) != 0)
+		return rc;
+	*o = resp.origin;
+	return 0;
+}
+
+int
 ls_api_stream(struct ls_api *a, const struct ls_api_request *req,
 	      int (*fn)(void *arg, const struct ls_api_response *chunk), void *arg,
 	      struct ls_err_ctx *ctx)

@@ -344,6 +344,10 @@ ls_api_request_encode(const struct ls_api_request *req, uint8_t **buf, size_t *l
 			origin.has_from = true;
 			origin.from = bin(req->origin.from, LS_KEY_LEN);
 		}
+		if (req->origin.stages) {
+			origin.has_stages = true;
+			origin.stages = true;
+		}
 		m.kind_case = LODESTONE__API__REQUEST__KIND_ORIGIN;
 		m.origin = &origin;
 		break;
@@ -591,6 +595,7 @@ from_request(struct ls_api_request *req, const Lodestone__Api__Request *m, struc
 		return from_verify_request(req, m->verify, ctx);
 	case LODESTONE__API__REQUEST__KIND_ORIGIN:
 		req->kind = LS_API_ORIGIN;
+		req->origin.stages = m->origin->has_stages && m->origin->stages;
 		if (m->origin->has_from) {
 			int frc = copy_key(req->origin.from, &m->origin->from, "origin from", ctx);
 			if (frc != 0)
@@ -899,6 +904,44 @@ enc_parts(struct pool *p, const struct ls_origin_part *parts, size_t n, size_t *
 }
 
 static int
+enc_stages(struct pool *p, const struct ls_origin_elem *x, Lodestone__Api__OriginElement *e)
+{
+	Lodestone__Api__OriginStage *ss = pool_alloc(p, x->n_stages, sizeof(*ss));
+	Lodestone__Api__OriginStage **sp = pool_alloc(p, x->n_stages, sizeof(*sp));
+
+	if (x->n_stages == 0)
+		return 0;
+	if (ss == NULL || sp == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < x->n_stages; i++) {
+		const struct ls_origin_stage *st = &x->stages[i];
+		Lodestone__Api__OriginPlace *ps = pool_alloc(p, st->n_places, sizeof(*ps));
+		Lodestone__Api__OriginPlace **pp = pool_alloc(p, st->n_places, sizeof(*pp));
+		if (ps == NULL || pp == NULL)
+			return LS_ERR_NOMEM;
+		lodestone__api__origin_stage__init(&ss[i]);
+		ss[i].stage = (char *)ls_stage_name(st->stage);
+		ss[i].grams = st->grams;
+		for (size_t k = 0; k < st->n_places; k++) {
+			const struct ls_stage_place *pl = &st->places[k];
+			lodestone__api__origin_place__init(&ps[k]);
+			ps[k].country = ostr(pl->country);
+			ps[k].site = ostr(pl->site);
+			ps[k].org = ostr(pl->org);
+			ps[k].record = bin(pl->record, LS_ID_LEN);
+			ps[k].grams = pl->grams;
+			pp[k] = &ps[k];
+		}
+		ss[i].n_places = st->n_places;
+		ss[i].places = pp;
+		sp[i] = &ss[i];
+	}
+	e->n_stages = x->n_stages;
+	e->stages = sp;
+	return 0;
+}
+
+static int
 enc_origin(struct pool *p, const struct ls_origin *o, Lodestone__Api__Response *m)
 {
 	Lodestone__Api__OriginResult *s = pool_alloc(p, 1, sizeof(*s));
@@ -915,6 +958,7 @@ enc_origin(struct pool *p, const struct ls_origin *o, Lodestone__Api__Response *
 	}
 	s->has_grams = true;
 	s->grams = o->grams;
+	s->category = ostr(o->category);
 	for (size_t i = 0; i < o->n; i++) {
 		const struct ls_origin_elem *x = &o->elems[i];
 		lodestone__api__origin_element__init(&es[i]);
@@ -924,7 +968,8 @@ enc_origin(struct pool *p, const struct ls_origin *o, Lodestone__Api__Response *
 			      &es[i].by_country) != 0 ||
 		    enc_parts(p, x->by_mine, x->n_mine, &es[i].n_by_mine, &es[i].by_mine) != 0 ||
 		    enc_parts(p, x->by_processing, x->n_processing, &es[i].n_by_processing_country,
-			      &es[i].by_processing_country) != 0)
+			      &es[i].by_processing_country) != 0 ||
+		    enc_stages(p, x, &es[i]) != 0)
 			return LS_ERR_NOMEM;
 		ep[i] = &es[i];
 	}
@@ -1134,6 +1179,8 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 	s->equivocations = st->stats.equivocations;
 	s->authors = st->stats.authors;
 	s->map_size = st->stats.map_size;
+	s->has_set_digest = true;
+	s->set_digest = bin(st->stats.set_digest, LS_ID_LEN);
 	s->node_key = bin(st->node_key, LS_KEY_LEN);
 	s->api = ostr(st->api);
 	s->listen = ostr(st->listen);
@@ -1210,6 +1257,12 @@ enc_status(struct pool *p, const struct ls_api_status *st, Lodestone__Api__Respo
 	s->streams_open = st->streams_open;
 	s->has_stream_bytes = true;
 	s->stream_bytes = st->stream_bytes;
+	s->has_api_connections = s->has_api_connections_max = true;
+	s->api_connections = st->api_connections;
+	s->api_connections_max = st->api_connections_max;
+	s->has_api_queued_bytes = s->has_api_busy = true;
+	s->api_queued_bytes = st->api_queued_bytes;
+	s->api_busy = st->api_busy;
 	if (st->n_trust > 0) {
 		size_t n = st->n_trust > LS_API_TRUST_MAX ? LS_API_TRUST_MAX : st->n_trust;
 		ProtobufCBinaryData *tv = pool_alloc(p, n, sizeof(*tv));
@@ -1513,6 +1566,81 @@ dec_verify(struct ls_api_response *r, const Lodestone__Api__VerifyResult *s, str
 	return 0;
 }
 
+#define ORIGIN_PLACES_MAX 65536
+
+/* The stages of one element: known names in stage order, places that add
+ * up to each stage's grams, no more than the element's. */
+static int
+dec_stages(const Lodestone__Api__OriginElement *x, struct ls_origin_elem *y, struct ls_err_ctx *ctx)
+{
+	int rc, last = -1;
+
+	if (x->n_stages == 0)
+		return 0;
+	if ((rc = check_count(x->n_stages, LS_STAGE_COUNT, "origin stages", ctx)) != 0)
+		return rc;
+	if ((y->stages = calloc(x->n_stages, sizeof(*y->stages))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < x->n_stages; i++) {
+		const Lodestone__Api__OriginStage *s = x->stages[i];
+		struct ls_origin_stage *st = &y->stages[i];
+		uint64_t sum = 0;
+		int k = s->stage ? ls_stage_parse(s->stage) : -1;
+		y->n_stages = i + 1;
+		if (k <= last)
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "origin stage '%.16s' is unknown or out of order",
+					  s->stage ? s->stage : "");
+		last = k;
+		st->stage = k;
+		if (s->grams > y->grams)
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "origin stage %s has more grams than the element",
+					  ls_stage_name(k));
+		st->grams = s->grams;
+		if ((rc = check_count(s->n_places, ORIGIN_PLACES_MAX, "origin stage places",
+				      ctx)) != 0)
+			return rc;
+		if (s->n_places > 0 &&
+		    (st->places = calloc(s->n_places, sizeof(*st->places))) == NULL)
+			return LS_ERR_NOMEM;
+		for (size_t j = 0; j < s->n_places; j++) {
+			const Lodestone__Api__OriginPlace *pi = s->places[j];
+			struct ls_stage_place *po = &st->places[j];
+			st->n_places = j + 1;
+			if (pi->country != NULL && *pi->country != '\0' &&
+			    !ls_country_valid(pi->country))
+				return ls_err_set(
+				    ctx, LS_ERR_MALFORMED,
+				    "origin place country '%.8s' is not a country code",
+				    pi->country);
+			if ((pi->site && (rc = check_str(pi->site, LS_STR_MAX, true, "origin site",
+							 ctx)) != 0) ||
+			    (pi->org &&
+			     (rc = check_str(pi->org, LS_STR_MAX, true, "origin org", ctx)) != 0) ||
+			    (rc = copy_key(po->record, &pi->record, "origin place record", ctx)) !=
+				0 ||
+			    (rc = check_grams(pi->grams, "origin place grams", ctx)) != 0)
+				return rc;
+			snprintf(po->country, sizeof(po->country), "%s",
+				 pi->country ? pi->country : "");
+			snprintf(po->site, sizeof(po->site), "%s", pi->site ? pi->site : "");
+			snprintf(po->org, sizeof(po->org), "%s", pi->org ? pi->org : "");
+			po->grams = pi->grams;
+			sum += pi->grams;
+			if (sum > st->grams)
+				break;
+		}
+		if (sum != st->grams)
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "origin stage %s places do not add up to its grams",
+					  ls_stage_name(k));
+		if ((rc = ls_origin_stage_countries(st)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 dec_parts(Lodestone__Api__OriginPart **in, size_t n, uint64_t grams, const char *field,
 	  struct ls_origin_part **out, size_t *n_out, struct ls_err_ctx *ctx)
@@ -1557,6 +1685,12 @@ dec_origin(struct ls_api_response *r, const Lodestone__Api__OriginResult *s, str
 		return rc;
 	o->has_holder = s->has_holder;
 	o->grams = s->has_grams ? s->grams : 0;
+	if (s->category != NULL) {
+		if (!ls_category_valid(s->category))
+			return ls_err_set(ctx, LS_ERR_MALFORMED,
+					  "origin category '%.16s' is unknown", s->category);
+		snprintf(o->category, sizeof(o->category), "%s", s->category);
+	}
 	if (s->n_elements != 0 && (o->elems = calloc(s->n_elements, sizeof(*o->elems))) == NULL)
 		return LS_ERR_NOMEM;
 	o->n = s->n_elements;
@@ -1576,7 +1710,8 @@ dec_origin(struct ls_api_response *r, const Lodestone__Api__OriginResult *s, str
 				    &y->n_mine, ctx)) != 0 ||
 		    (rc = dec_parts(x->by_processing_country, x->n_by_processing_country, x->grams,
 				    "by_processing_country", &y->by_processing, &y->n_processing,
-				    ctx)) != 0)
+				    ctx)) != 0 ||
+		    (rc = dec_stages(x, y, ctx)) != 0)
 			return rc;
 	}
 	return 0;
@@ -1891,6 +2026,11 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 	st->stats.equivocations = s->equivocations;
 	st->stats.authors = s->authors;
 	st->stats.map_size = s->map_size;
+	if (s->has_set_digest) {
+		if ((rc = check_bin(&s->set_digest, LS_ID_LEN, "status set_digest", ctx)) != 0)
+			return rc;
+		memcpy(st->stats.set_digest, s->set_digest.data, LS_ID_LEN);
+	}
 	st->log_size = s->log_size;
 	st->log_sealed = s->log_sealed;
 	st->checkpoint_size = s->checkpoint_size;
@@ -1960,6 +2100,10 @@ dec_status(struct ls_api_response *r, const Lodestone__Api__StatusResult *s, str
 	st->quorum_size = s->quorum_size;
 	st->streams_open = s->streams_open;
 	st->stream_bytes = s->stream_bytes;
+	st->api_connections = s->api_connections;
+	st->api_connections_max = s->api_connections_max;
+	st->api_queued_bytes = s->api_queued_bytes;
+	st->api_busy = s->api_busy;
 	if ((rc = check_count(s->n_trust, LS_API_TRUST_MAX, "status trust keys", ctx)) != 0)
 		return rc;
 	if (s->n_trust != 0 && (st->trust = calloc(s->n_trust, sizeof(*st->trust))) == NULL)

@@ -140,6 +140,7 @@ struct ls_api_request {
 			uint8_t lot[LS_ID_LEN];
 			bool has_from; /* the material this holder holds */
 			uint8_t from[LS_KEY_LEN];
+			bool stages; /* ls_verify_origin_stages */
 		} origin;
 		struct {
 			uint8_t lot[LS_ID_LEN];
@@ -279,6 +280,10 @@ struct ls_api_status {
 	 * LS_API_TRUST_MAX; malloc'd */
 	size_t n_trust;
 	uint8_t (*trust)[LS_KEY_LEN];
+	/* the API's bounds: connections served and their limit, bytes of
+	 * requests held unanswered, requests answered busy since the start */
+	uint32_t api_connections, api_connections_max;
+	uint64_t api_queued_bytes, api_busy;
 };
 
 void ls_api_status_release(struct ls_api_status *st);

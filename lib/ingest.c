@@ -352,12 +352,13 @@ struct wctx {
 	struct evid *ev;
 	size_t n_ev, cap_ev;
 	uint64_t next_pos, pending, strangers;
-	uint64_t log_size;        /* leaves in the Merkle log ("logsize") */
-	struct ls_log_edge edge;  /* its right edge, for the appends of this attempt */
-	int err;                  /* a store error: abort the batch */
-	bool disk_full;           /* the commit failed on the disk, not on the map */
-	struct ls_branch *branch; /* the branch of the last record checked off the main one */
-	struct ls_branch *base;   /* the last branch folded from seq 1, before any record */
+	uint64_t log_size;         /* leaves in the Merkle log ("logsize") */
+	uint8_t setsum[LS_ID_LEN]; /* the record set digest ("setsum") */
+	struct ls_log_edge edge;   /* its right edge, for the appends of this attempt */
+	int err;                   /* a store error: abort the batch */
+	bool disk_full;            /* the commit failed on the disk, not on the map */
+	struct ls_branch *branch;  /* the branch of the last record checked off the main one */
+	struct ls_branch *base;    /* the last branch folded from seq 1, before any record */
 };
 
 static void
@@ -983,6 +984,7 @@ store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **
 		free(env);
 		return rc;
 	}
+	ls_store_setsum_add(w->setsum, r->id);
 	w->next_pos++;
 	*env_out = env;
 	*len_out = len;
@@ -1377,7 +1379,8 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	if ((rc = ls_txn_begin(s, true, &w->t)) != 0)
 		return rc;
 	if ((rc = ls_txn_get_u64(&w->t, s->meta, "next", 4, &w->next_pos)) != 0 ||
-	    (rc = ls_txn_get_u64(&w->t, s->meta, "pending", 7, &w->pending)) != 0)
+	    (rc = ls_txn_get_u64(&w->t, s->meta, "pending", 7, &w->pending)) != 0 ||
+	    (rc = ls_txn_setsum(&w->t, w->setsum)) != 0)
 		goto fail;
 	w->strangers = 0;
 	if ((rc = ls_txn_get_u64(&w->t, s->meta, "strangers", 9, &w->strangers)) != 0 &&
@@ -1439,13 +1442,14 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	if ((rc = ls_txn_put_u64(&w->t, s->meta, "next", 4, w->next_pos)) != 0 ||
 	    (rc = ls_txn_put_u64(&w->t, s->meta, "pending", 7, w->pending)) != 0 ||
 	    (rc = ls_txn_put_u64(&w->t, s->meta, "strangers", 9, w->strangers)) != 0 ||
+	    (rc = ls_txn_put(&w->t, s->meta, "setsum", 6, w->setsum, LS_ID_LEN, 0)) != 0 ||
 	    (!s->no_log && (rc = ls_txn_put_u64(&w->t, s->meta, "logsize", 7, w->log_size)) != 0))
 		goto fail;
 	mrc = mdb_txn_commit(w->t.txn);
 	w->t.txn = NULL;
 	/* A full disk is not a full map: growing the map would not help. */
 	w->disk_full = mrc != 0 && mrc != MDB_MAP_FULL && mrc != MDB_TXN_FULL;
-	return ls_store_err(mrc);
+	return ls_store_commit_err(s, mrc);
 fail:
 	ls_txn_abort(&w->t);
 	return rc;

@@ -23,6 +23,7 @@ static const struct ls_kind *const kinds[LS_REC_TYPE_COUNT] = {
     [LS_REC_TRANSFORMATION] = &ls_kind_transformation,
     [LS_REC_TRANSFER] = &ls_kind_transfer,
     [LS_REC_RECEIPT] = &ls_kind_receipt,
+    [LS_REC_OWNERSHIP] = &ls_kind_ownership,
 };
 
 const struct ls_kind *

@@ -140,7 +140,8 @@ struct ls_kind {
 const struct ls_kind *ls_kind_of(enum ls_rtype type);
 
 extern const struct ls_kind ls_kind_certificate, ls_kind_revocation, ls_kind_policy,
-    ls_kind_license, ls_kind_lot, ls_kind_transformation, ls_kind_transfer, ls_kind_receipt;
+    ls_kind_license, ls_kind_lot, ls_kind_transformation, ls_kind_transfer, ls_kind_receipt,
+    ls_kind_ownership;
 
 /*
  * Every check of one record at a layer: its author (certificate, role,

@@ -180,7 +180,7 @@ log_write(struct ls_store *s,
 		if ((rc = fn(&t, size, sealed, arg)) != 0) {
 			ls_txn_abort(&t);
 		} else {
-			rc = ls_store_err(mdb_txn_commit(t.txn));
+			rc = ls_store_commit_err(s, mdb_txn_commit(t.txn));
 			t.txn = NULL;
 			ls_txn_abort(&t);
 		}

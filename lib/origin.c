@@ -217,6 +217,47 @@ ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[3
 			fn(arg, m->ids[m->slot[k] - 1], m->vals[m->slot[k] - 1]);
 }
 
+/* ---- stages ---- */
+
+static const char *const stage_names[LS_STAGE_COUNT] = {
+    "mining", "separation", "metal", "magnet", "component", "product", "recycling"};
+
+const char *
+ls_stage_name(int stage)
+{
+	return stage >= 0 && stage < LS_STAGE_COUNT ? stage_names[stage] : "?";
+}
+
+int
+ls_stage_parse(const char *name)
+{
+	for (int i = 0; i < LS_STAGE_COUNT; i++)
+		if (strcmp(name, stage_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+ls_stage_of(const char *category, bool registration, bool consumes_scrap)
+{
+	static const struct {
+		const char *cat;
+		int stage;
+	} by_cat[] = {{"ore", LS_STAGE_MINING},          {"concentrate", LS_STAGE_MINING},
+		      {"oxide", LS_STAGE_SEPARATION},    {"metal", LS_STAGE_METAL},
+		      {"alloy", LS_STAGE_METAL},         {"magnet", LS_STAGE_MAGNET},
+		      {"component", LS_STAGE_COMPONENT}, {"product", LS_STAGE_PRODUCT}};
+
+	if (strcmp(category, "scrap") == 0)
+		return -1;
+	if (!registration && consumes_scrap)
+		return LS_STAGE_RECYCLING;
+	for (size_t i = 0; i < sizeof(by_cat) / sizeof(by_cat[0]); i++)
+		if (strcmp(category, by_cat[i].cat) == 0)
+			return by_cat[i].stage;
+	return -1;
+}
+
 /* ---- distributions ---- */
 
 /* Every lot origin of a cache lives in its arena, names included: a name
@@ -311,6 +352,9 @@ struct ls_ocache {
 	struct ls_txn *t;
 	const struct ls_policy *const *pol;
 	size_t n_pol;
+	bool stages;           /* compute every lot's stages */
+	struct ls_dist none;   /* the whole element: not through a stage */
+	struct ls_idmap *orgs; /* with stages: certificate id -> its organisation */
 	struct ls_bump *arena; /* every lot origin and what it points to */
 	uint32_t id;           /* unique in the memo: the tag of its origins */
 };
@@ -329,12 +373,27 @@ ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies, size_t 
 	return c;
 }
 
+struct ls_ocache *
+ls_ocache_new_stages(struct ls_txn *t)
+{
+	struct ls_ocache *c = ls_ocache_new(t, NULL, 0);
+
+	if (c == NULL)
+		return NULL;
+	c->stages = true;
+	if (dist_single(&c->arena, &c->none, LS_STAGE_NONE) != 0 ||
+	    (c->orgs = ls_idmap_new()) == NULL)
+		ls_ocache_free(&c);
+	return c;
+}
+
 void
 ls_ocache_free(struct ls_ocache **c)
 {
 	if (c == NULL || *c == NULL)
 		return;
 	ls_bump_free(&(*c)->arena);
+	ls_idmap_free(&(*c)->orgs);
 	free(*c);
 	*c = NULL;
 }
@@ -603,6 +662,215 @@ origin_of(const struct ls_ocache *c, const struct ls_lotnode *n)
 	return c->id != 0 && n->origin_cache == c->id ? n->origin : NULL;
 }
 
+/*
+ * Stages. Per element, per stage S, the shares of the element by place: the
+ * maker of a lot at stage S (country, site, organisation, record) gets the
+ * whole element of the lot it made; a lot made at another stage inherits
+ * its inputs' shares at S pro rata of the element mass each brought, as the
+ * other distributions; what did not go through S is the share of
+ * LS_STAGE_NONE. A registration at stage k says nothing of the stages
+ * before k (the material entered the ledger past them): those are the
+ * share of an unknown place (no country) named by the registration; scrap
+ * registered is unknown from mining up to the magnet.
+ */
+
+/* The name of a place in a stage distribution: country, site, organisation
+ * and the making record's hex id, joined by 0x1f (no such byte in a valid
+ * string: record.c refuses control bytes). In the arena. */
+static const char *
+place_key(struct ls_ocache *c, const char *country, const char *site, const char *org,
+	  const uint8_t rec[LS_ID_LEN])
+{
+	char hex[2 * LS_ID_LEN + 1], buf[4 + 2 * LS_STR_MAX + 2 * LS_ID_LEN + 8];
+
+	snprintf(buf, sizeof(buf), "%s\x1f%s\x1f%s\x1f%s", country, site, org,
+		 ls_hex(rec, LS_ID_LEN, hex));
+	return ls_bump_strdup(&c->arena, buf);
+}
+
+/* The organisation of certificate cert_id ("" when none or not stored),
+ * read once per certificate: a maker makes many lots. */
+static int
+cert_org(struct ls_ocache *c, bool has_cert, const uint8_t cert_id[LS_ID_LEN], char *org, size_t n)
+{
+	const struct ls_record *cert = NULL;
+	struct ls_record *owned = NULL;
+	const char *known;
+	int rc;
+
+	org[0] = '\0';
+	if (!has_cert)
+		return 0;
+	if ((known = ls_idmap_get(c->orgs, cert_id)) != NULL) {
+		str_copy(org, n, known);
+		return 0;
+	}
+	if ((rc = ls_txn_record_ref(c->t, cert_id, &cert, &owned)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? 0 : rc;
+	if (cert->type == LS_REC_CERTIFICATE)
+		str_copy(org, n, cert->certificate.org);
+	ls_record_free(owned);
+	if ((known = ls_bump_strdup(&c->arena, org)) == NULL ||
+	    ls_idmap_put(c->orgs, cert_id, (void *)(uintptr_t)known) != 0)
+		return LS_ERR_NOMEM;
+	return 0;
+}
+
+static int
+stage_single(struct ls_ocache *c, struct ls_dist *d, const char *key)
+{
+	if (key == NULL)
+		return LS_ERR_NOMEM;
+	d->v = ls_bump_alloc(&c->arena, sizeof(*d->v));
+	if (d->v == NULL)
+		return LS_ERR_NOMEM;
+	d->v[0].name = key;
+	d->v[0].frac = LS_FRAC_ONE;
+	d->n = 1;
+	return 0;
+}
+
+static int
+stages_registration(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *o)
+{
+	struct ls_dist own = {0, NULL}, unknown = {0, NULL};
+	int k = ls_stage_of(ln->category, true, false);
+	int known_from = k >= 0 ? k : LS_STAGE_COMPONENT; /* scrap: unknown up to magnet */
+	char org[LS_STR_MAX + 1];
+	int rc;
+
+	if ((rc = cert_org(c, ln->has_cert, ln->cert_id, org, sizeof(org))) != 0)
+		return rc;
+	if (k >= 0 &&
+	    (rc = stage_single(c, &own, place_key(c, ln->country, ln->site, org, ln->li.rec))) != 0)
+		return rc;
+	if (known_from > LS_STAGE_MINING &&
+	    (rc = stage_single(c, &unknown, place_key(c, "", "", "", ln->li.rec))) != 0)
+		return rc;
+	for (size_t i = 0; i < o->n; i++)
+		for (int st = 0; st < LS_STAGE_COUNT; st++)
+			o->e[i].stage[st] = st == k                                     ? own
+					    : st < known_from && st <= LS_STAGE_PRODUCT ? unknown
+											: c->none;
+	return 0;
+}
+
+/* Whether distribution d has a share named name. */
+static bool
+dist_has(const struct ls_dist *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int
+stages_transformation(struct ls_ocache *c, const struct ls_lotnode *ln,
+		      const struct ls_lot_origin *const *ins, struct ls_lot_origin *o,
+		      const char *country)
+{
+	struct ls_dist own = {0, NULL};
+	bool scrap = false, *is_scrap = NULL;
+	char org[LS_STR_MAX + 1];
+	const char *site = "", *here_unknown = NULL;
+	const struct ls_record *rec = NULL;
+	struct ls_record *owned = NULL;
+	int k, k_cat, rc = 0;
+
+	if (ln->n_inputs > 0 && (is_scrap = calloc(ln->n_inputs, sizeof(*is_scrap))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < ln->n_inputs && rc == 0; i++) {
+		const struct ls_lotnode *in;
+		if ((rc = ls_lotnode_input(c->t, ln, i, &in)) == 0 &&
+		    strcmp(in->category, "scrap") == 0)
+			scrap = is_scrap[i] = true;
+	}
+	if (rc != 0)
+		goto out;
+	k = ls_stage_of(ln->category, false, scrap);
+	/* A transformation that consumes scrap beside other inputs recycles
+	 * the scrap's material only: its other inputs' material goes through
+	 * the stage its category makes, here (a gram of scrap thrown into a
+	 * separation does not turn the separation into a recycling).
+	 * Material that comes in without the stages between mining and the one
+	 * made here (gap): from a lot that is not scrap, this maker did them
+	 * (an alloy made from ore was separated by its maker); from scrap, the
+	 * ledger does not show who did them, the stage made here included
+	 * (an oxide labelled scrap and "recycled" hides its separation), an
+	 * unknown place named by this record. */
+	k_cat = k >= 0 ? ls_stage_of(ln->category, false, false) : -1;
+	if (k >= 0) {
+		/* The site is not in the lot's node: read from the record, for
+		 * the lots that make a stage only. */
+		if ((rc = ls_txn_record_ref(c->t, ln->li.rec, &rec, &owned)) != 0)
+			goto out;
+		if (rec->type == LS_REC_TRANSFORMATION)
+			site = rec->transformation.site;
+		if ((rc = cert_org(c, ln->has_cert, ln->cert_id, org, sizeof(org))) == 0)
+			rc = stage_single(
+			    c, &own,
+			    place_key(c, country[0] ? country : "??", site, org, ln->li.rec));
+		if (rc == 0 && (here_unknown = place_key(c, "", "", "", ln->li.rec)) == NULL)
+			rc = LS_ERR_NOMEM;
+		ls_record_free(owned);
+		if (rc != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < o->n && rc == 0; i++) {
+		struct ls_elem_origin *e = &o->e[i];
+		const struct ls_elem_origin *only = NULL;
+
+		if (ln->n_inputs == 1 && ins[0] != NULL)
+			only = elem_of(ins[0], e->z);
+		for (int st = 0; st < LS_STAGE_COUNT && rc == 0; st++) {
+			struct acc a = {0};
+			u128 total = 0;
+			/* per input: whether this maker did stage st of its material */
+			bool split = scrap && (st == k || st == k_cat) && k_cat >= 0 &&
+				     ln->n_inputs > 1,
+			     gap = st > LS_STAGE_MINING && st <= k_cat && k_cat <= LS_STAGE_PRODUCT;
+			if (st == k && !split) {
+				e->stage[st] = own;
+				continue;
+			}
+			if (only != NULL && (u128)ln->inputs[0].grams * only->ppm > 0 &&
+			    !(gap && dist_has(&only->stage[st], LS_STAGE_NONE))) {
+				e->stage[st] = only->stage[st]; /* one input: its shares */
+				continue;
+			}
+			for (size_t in_i = 0; in_i < ln->n_inputs && rc == 0; in_i++) {
+				const struct ls_elem_origin *ie =
+				    ins[in_i] ? elem_of(ins[in_i], e->z) : NULL;
+				u128 w;
+				if (ie == NULL)
+					continue;
+				w = (u128)ln->inputs[in_i].grams * ie->ppm;
+				total += w;
+				if (split && (st == k) == is_scrap[in_i]) {
+					rc = acc_add(&a, own.v[0].name, w * LS_FRAC_ONE);
+					continue;
+				}
+				for (size_t sh = 0; sh < ie->stage[st].n && rc == 0; sh++) {
+					const char *nm = ie->stage[st].v[sh].name;
+					if (gap && (st < k_cat || is_scrap[in_i]) &&
+					    strcmp(nm, LS_STAGE_NONE) == 0)
+						nm = is_scrap[in_i] ? here_unknown : own.v[0].name;
+					rc = acc_add(&a, nm, w * ie->stage[st].v[sh].frac);
+				}
+			}
+			if (rc == 0 && total == 0)
+				e->stage[st] = c->none; /* none of it came in */
+			else if (rc == 0)
+				rc = acc_to_dist(&c->arena, &a, total, NULL, &e->stage[st]);
+			acc_release(&a);
+		}
+	}
+out:
+	free(is_scrap);
+	return rc;
+}
+
 #define INS_STACK 16
 
 /* Computes the origin of lot node ln, whose inputs are all in the cache
@@ -638,6 +906,8 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 			e->d[LS_DIST_COUNTRY] = cc;
 			e->d[LS_DIST_PROCESSING] = cc;
 		}
+		if (c->stages && o->n > 0 && (rc = stages_registration(c, ln, o)) != 0)
+			return rc;
 		if ((rc = reach_registration(c, o)) != 0)
 			return rc;
 		*out = o;
@@ -715,6 +985,8 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 		for (int dk = 0; dk < LS_DIST_COUNT; dk++)
 			acc_release(&a[dk]);
 	}
+	if (rc == 0 && c->stages && o->n > 0)
+		rc = stages_transformation(c, ln, ins, o, country);
 	if (rc == 0 && c->n_pol > 0)
 		rc = ls_techs_each(t, ln->author, ln->timestamp, tech_add, &techs);
 	if (rc == 0)
@@ -820,16 +1092,16 @@ name_cmp(const void *a, const void *b)
 }
 
 /* Splits `grams` by the fractions of d, largest remainder first, so the parts
- * add up to grams exactly. */
+ * add up to grams exactly: *tmp (malloc'd, d->n entries, NULL when none)
+ * names borrowed from d. */
 static int
-split(const struct ls_dist *d, uint64_t grams, struct ls_origin_part **out, size_t *n)
+split_tmp(const struct ls_dist *d, uint64_t grams, struct part_tmp **out)
 {
 	struct part_tmp *tmp;
 	u128 fsum = 0;
 	uint64_t given = 0;
 
 	*out = NULL;
-	*n = 0;
 	if (d->n == 0)
 		return 0;
 	for (size_t i = 0; i < d->n; i++)
@@ -848,6 +1120,20 @@ split(const struct ls_dist *d, uint64_t grams, struct ls_origin_part **out, size
 		tmp[i].grams++;
 		given++;
 	}
+	*out = tmp;
+	return 0;
+}
+
+static int
+split(const struct ls_dist *d, uint64_t grams, struct ls_origin_part **out, size_t *n)
+{
+	struct part_tmp *tmp;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = split_tmp(d, grams, &tmp)) != 0 || tmp == NULL)
+		return rc;
 	if ((*out = calloc(d->n, sizeof(**out))) == NULL) {
 		free(tmp);
 		return LS_ERR_NOMEM;
@@ -868,9 +1154,131 @@ ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls_ori
 	return ls_verify_origin_of(s, lot, NULL, o);
 }
 
+static int
+place_cmp(const void *a, const void *b)
+{
+	const struct ls_stage_place *x = a, *y = b;
+	int d;
+
+	if ((d = strcmp(x->country, y->country)) != 0 || (d = strcmp(x->site, y->site)) != 0 ||
+	    (d = strcmp(x->org, y->org)) != 0)
+		return d;
+	return memcmp(x->record, y->record, LS_ID_LEN);
+}
+
+/* Parses a place_key into p (names are bounded by the key's making). */
+static void
+place_parse(const char *key, struct ls_stage_place *p)
+{
+	char *f[4] = {p->country, p->site, p->org, NULL};
+	size_t cap[3] = {sizeof(p->country), sizeof(p->site), sizeof(p->org)};
+	char hex[2 * LS_ID_LEN + 1];
+	const char *k = key;
+
+	for (int i = 0; i < 3; i++) {
+		const char *end = strchr(k, 0x1f);
+		size_t len = end ? (size_t)(end - k) : strlen(k);
+		if (len >= cap[i])
+			len = cap[i] - 1;
+		memcpy(f[i], k, len);
+		f[i][len] = '\0';
+		k = end ? end + 1 : k + strlen(k);
+	}
+	str_copy(hex, sizeof(hex), k);
+	if (ls_unhex(hex, p->record, LS_ID_LEN) != 0)
+		memset(p->record, 0, LS_ID_LEN);
+}
+
+int
+ls_origin_stage_countries(struct ls_origin_stage *st)
+{
+	struct ls_origin_part *v = NULL;
+	size_t n = 0;
+
+	free(st->by_country);
+	st->by_country = NULL;
+	st->n_country = 0;
+	if (st->n_places > 0 && (v = calloc(st->n_places, sizeof(*v))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; i < st->n_places; i++) {
+		size_t j;
+		for (j = 0; j < n; j++)
+			if (strcmp(v[j].name, st->places[i].country) == 0)
+				break;
+		if (j == n)
+			str_copy(v[n++].name, sizeof(v[j].name), st->places[i].country);
+		v[j].grams += st->places[i].grams;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), name_cmp);
+	st->by_country = v;
+	st->n_country = n;
+	return 0;
+}
+
+/* The stages of element e of lot origin lo, for e->grams of it. */
+static int
+elem_stages(const struct ls_elem_origin *lo, struct ls_origin_elem *e)
+{
+	int rc = 0;
+
+	if ((e->stages = calloc(LS_STAGE_COUNT, sizeof(*e->stages))) == NULL)
+		return LS_ERR_NOMEM;
+	for (int st = 0; st < LS_STAGE_COUNT && rc == 0; st++) {
+		struct ls_origin_stage *os = &e->stages[e->n_stages];
+		struct part_tmp *tmp = NULL;
+		size_t n = 0;
+
+		if ((rc = split_tmp(&lo->stage[st], e->grams, &tmp)) != 0)
+			break;
+		for (size_t i = 0; i < lo->stage[st].n; i++)
+			n += strcmp(tmp[i].name, LS_STAGE_NONE) != 0;
+		if (n == 0) {
+			free(tmp);
+			continue;
+		}
+		os->stage = st;
+		if ((os->places = calloc(n, sizeof(*os->places))) == NULL) {
+			free(tmp);
+			rc = LS_ERR_NOMEM;
+			break;
+		}
+		for (size_t i = 0; i < lo->stage[st].n; i++) {
+			if (strcmp(tmp[i].name, LS_STAGE_NONE) == 0)
+				continue;
+			place_parse(tmp[i].name, &os->places[os->n_places]);
+			os->places[os->n_places].grams = tmp[i].grams;
+			os->grams += tmp[i].grams;
+			os->n_places++;
+		}
+		free(tmp);
+		qsort(os->places, os->n_places, sizeof(*os->places), place_cmp);
+		e->n_stages++;
+		rc = ls_origin_stage_countries(os);
+	}
+	return rc;
+}
+
+static int origin_of_holder(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+			    bool stages, struct ls_origin *o);
+
 int
 ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
 		    struct ls_origin *o)
+{
+	return origin_of_holder(s, lot, holder, false, o);
+}
+
+int
+ls_verify_origin_stages(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+			struct ls_origin *o)
+{
+	return origin_of_holder(s, lot, holder, true, o);
+}
+
+static int
+origin_of_holder(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+		 bool stages, struct ls_origin *o)
 {
 	struct ls_txn t;
 	struct ls_ocache *c = NULL;
@@ -884,13 +1292,14 @@ ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint
 		return rc;
 	if ((rc = ls_qcache_begin(&t)) != 0)
 		goto out;
-	if ((c = ls_ocache_new(&t, NULL, 0)) == NULL) {
+	if ((c = stages ? ls_ocache_new_stages(&t) : ls_ocache_new(&t, NULL, 0)) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;
 	}
 	if ((rc = ls_ocache_get(c, lot, &lo)) != 0)
 		goto out;
 	mass = lo->grams;
+	str_copy(o->category, sizeof(o->category), lo->category);
 	if (holder != NULL) {
 		o->has_holder = true;
 		memcpy(o->holder, holder, LS_KEY_LEN);
@@ -916,7 +1325,8 @@ ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint
 		    (rc = split(&lo->e[i].d[LS_DIST_MINE], e->grams, &e->by_mine, &e->n_mine)) !=
 			0 ||
 		    (rc = split(&lo->e[i].d[LS_DIST_PROCESSING], e->grams, &e->by_processing,
-				&e->n_processing)) != 0)
+				&e->n_processing)) != 0 ||
+		    (stages && (rc = elem_stages(&lo->e[i], e)) != 0))
 			goto out;
 	}
 out:
@@ -939,6 +1349,11 @@ ls_origin_release(struct ls_origin *o)
 		free(o->elems[i].by_country);
 		free(o->elems[i].by_mine);
 		free(o->elems[i].by_processing);
+		for (size_t k = 0; k < o->elems[i].n_stages; k++) {
+			free(o->elems[i].stages[k].places);
+			free(o->elems[i].stages[k].by_country);
+		}
+		free(o->elems[i].stages);
 	}
 	free(o->elems);
 	o->elems = NULL;

@@ -82,6 +82,7 @@ static const char *const rtype_names[LS_REC_TYPE_COUNT] = {
     [LS_REC_TRANSFORMATION] = "transformation",
     [LS_REC_TRANSFER] = "transfer",
     [LS_REC_RECEIPT] = "receipt",
+    [LS_REC_OWNERSHIP] = "ownership",
 };
 
 const char *
@@ -822,6 +823,40 @@ from_receipt(struct ls_record *r, const Lodestone__Receipt *m, struct ls_err_ctx
 	return 0;
 }
 
+static int
+from_ownership(struct ls_record *r, const Lodestone__Ownership *m, struct ls_err_ctx *ctx)
+{
+	struct ls_ownership *o = &r->ownership;
+	int rc;
+
+	if ((rc = check_unknown(&m->base, "ownership", ctx)) != 0 ||
+	    (rc = check_str(m->owner, true, "ownership owner", ctx)) != 0 ||
+	    (rc = check_str(m->subsidiary, true, "ownership subsidiary", ctx)) != 0)
+		return rc;
+	/* Version 3's kind: an older reader does not know it. */
+	if (r->version < 3)
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "ownership in a record of format version %u (needs 3)",
+				  r->version);
+	if (m->share_ppm == 0 || m->share_ppm > LS_PPM_TOTAL)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "ownership share %u ppm out of 1..1000000",
+				  m->share_ppm);
+	if (strcmp(m->owner, m->subsidiary) == 0)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "ownership of '%s' by itself", m->owner);
+	if (m->jurisdiction == NULL || !ls_country_valid(m->jurisdiction))
+		return ls_err_set(ctx, LS_ERR_MALFORMED,
+				  "ownership jurisdiction is not an assigned country code");
+	if (m->has_from && m->from > (uint64_t)INT64_MAX)
+		return ls_err_set(ctx, LS_ERR_MALFORMED, "ownership from out of range");
+	if ((o->owner = dup(r, m->owner)) == NULL ||
+	    (o->subsidiary = dup(r, m->subsidiary)) == NULL)
+		return LS_ERR_NOMEM;
+	o->share_ppm = m->share_ppm;
+	memcpy(o->jurisdiction, m->jurisdiction, LS_COUNTRY_LEN + 1);
+	o->from = m->has_from ? m->from : 0;
+	return 0;
+}
+
 /* Fills r (header already allocated) from an unpacked body. */
 static int
 from_message(struct ls_record *r, const Lodestone__Record *m, struct ls_err_ctx *ctx)
@@ -883,6 +918,9 @@ from_message(struct ls_record *r, const Lodestone__Record *m, struct ls_err_ctx 
 	case LODESTONE__RECORD__KIND_RECEIPT:
 		r->type = LS_REC_RECEIPT;
 		return from_receipt(r, m->receipt, ctx);
+	case LODESTONE__RECORD__KIND_OWNERSHIP:
+		r->type = LS_REC_OWNERSHIP;
+		return from_ownership(r, m->ownership, ctx);
 	default: return ls_err_set(ctx, LS_ERR_MALFORMED, "record has no known kind");
 	}
 }
@@ -1123,6 +1161,7 @@ pack_body(const struct ls_record *r, uint8_t **out, size_t *out_len)
 	Lodestone__Transformation tr = LODESTONE__TRANSFORMATION__INIT;
 	Lodestone__Transfer tf = LODESTONE__TRANSFER__INIT;
 	Lodestone__Receipt rc = LODESTONE__RECEIPT__INIT;
+	Lodestone__Ownership own = LODESTONE__OWNERSHIP__INIT;
 	size_t len = 0;
 	uint8_t *buf = NULL;
 
@@ -1310,6 +1349,16 @@ pack_body(const struct ls_record *r, uint8_t **out, size_t *out_len)
 		m.kind_case = LODESTONE__RECORD__KIND_RECEIPT;
 		m.receipt = &rc;
 		break;
+	case LS_REC_OWNERSHIP:
+		own.owner = (char *)r->ownership.owner;
+		own.subsidiary = (char *)r->ownership.subsidiary;
+		own.share_ppm = r->ownership.share_ppm;
+		own.jurisdiction = (char *)r->ownership.jurisdiction;
+		own.has_from = r->ownership.from != 0;
+		own.from = r->ownership.from;
+		m.kind_case = LODESTONE__RECORD__KIND_OWNERSHIP;
+		m.ownership = &own;
+		break;
 	default: e.err = LS_ERR_INVALID; break;
 	}
 	if (e.err == 0) {
@@ -1343,6 +1392,8 @@ ls_record_sign(struct ls_record *r, const uint8_t sk[64], struct ls_err_ctx *ctx
 	if (r->type == LS_REC_RECEIPT && r->receipt.reason != NULL &&
 	    r->receipt.reason[0] != '\0' && r->version < 2)
 		r->version = 2;
+	if (r->type == LS_REC_OWNERSHIP && r->version < 3)
+		r->version = 3;
 	if ((rc = pack_body(r, &body, &len)) != 0)
 		return ls_err_set(ctx, rc, "cannot encode %s record: %s", ls_rtype_name(r->type),
 				  ls_strerror(rc));

@@ -27,7 +27,7 @@
 /* Records are written in version 1 unless they carry a field of version 2
  * (Receipt.reason); readers accept 1 to LS_FORMAT_VERSION_MAX. */
 #define LS_FORMAT_VERSION     1
-#define LS_FORMAT_VERSION_MAX 2
+#define LS_FORMAT_VERSION_MAX 3                     /* 3: Ownership */
 #define LS_SIG_DOMAIN         "lodestone/record/v1" /* followed by one zero byte */
 #define LS_SIG_DOMAIN_LEN     20                    /* including the zero byte */
 #define LS_LOT_DOMAIN         "lodestone/lot/v1"    /* followed by one zero byte */
@@ -51,6 +51,7 @@ enum ls_rtype {
 	LS_REC_TRANSFORMATION,
 	LS_REC_TRANSFER,
 	LS_REC_RECEIPT,
+	LS_REC_OWNERSHIP,
 	LS_REC_TYPE_COUNT
 };
 
@@ -206,6 +207,17 @@ struct ls_receipt {
 	const char *reason; /* why grams are short; "" when absent (version 2) */
 };
 
+/* An authority's statement that `owner` owns at least share_ppm of
+ * `subsidiary` (organisations as certified) for the policies of
+ * `jurisdiction`, from `from` (version 3). */
+struct ls_ownership {
+	const char *owner;
+	const char *subsidiary;
+	uint32_t share_ppm;
+	char jurisdiction[LS_COUNTRY_LEN + 1];
+	uint64_t from; /* 0: from the record's timestamp */
+};
+
 /*
  * A decoded, validated record. Every pointer inside points into memory owned
  * by the record and lives until ls_record_free().
@@ -230,6 +242,7 @@ struct ls_record {
 		struct ls_transformation transformation;
 		struct ls_transfer transfer;
 		struct ls_receipt receipt;
+		struct ls_ownership ownership;
 	};
 	/* The exact signed bytes and the signature (set by decode and by sign). */
 	const uint8_t *body;

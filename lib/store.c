@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store_int.h"
@@ -50,6 +51,21 @@ ls_store_err(int rc)
 	case MDB_INVALID: return LS_ERR_VERSION;
 	default: return LS_ERR_STORE;
 	}
+}
+
+/* Bytes free on the store's file system under which an EIO is a full disk. */
+#define LOW_SPACE ((uint64_t)1 << 20)
+
+int
+ls_store_commit_err(const struct ls_store *s, int mrc)
+{
+	const char *dir = NULL;
+	struct statvfs v;
+
+	if (mrc == EIO && mdb_env_get_path(s->env, &dir) == 0 && dir != NULL &&
+	    statvfs(dir, &v) == 0 && (uint64_t)v.f_bavail * v.f_frsize < LOW_SPACE)
+		return LS_ERR_FULL;
+	return ls_store_err(mrc);
 }
 
 /* s->rthreads: the entry of thread th, or SIZE_MAX. Under readmu. */
@@ -249,6 +265,51 @@ ls_txn_put_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint
 	uint8_t b[8];
 	ls_be64_put(b, v);
 	return ls_txn_put(t, dbi, key, klen, b, 8, 0);
+}
+
+void
+ls_store_setsum_add(uint8_t sum[LS_ID_LEN], const uint8_t id[LS_ID_LEN])
+{
+	unsigned carry = 0;
+
+	for (size_t i = 0; i < LS_ID_LEN; i++) {
+		carry += (unsigned)sum[i] + id[i];
+		sum[i] = (uint8_t)carry;
+		carry >>= 8;
+	}
+}
+
+int
+ls_txn_setsum(struct ls_txn *t, uint8_t sum[LS_ID_LEN])
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = ls_txn_get(t, t->s->meta, "setsum", 6, &v);
+
+	memset(sum, 0, LS_ID_LEN);
+	if (rc == 0) {
+		if (v.mv_size != LS_ID_LEN)
+			return LS_ERR_STORE;
+		memcpy(sum, v.mv_data, LS_ID_LEN);
+		return 0;
+	}
+	if (rc != LS_ERR_NOT_FOUND)
+		return rc;
+	/* A store made before the digest: add up its ids once. */
+	if ((rc = mdb_cursor_open(t->txn, t->s->ids, &cur)) != 0)
+		return ls_store_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != LS_ID_LEN) {
+			mdb_cursor_close(cur);
+			return LS_ERR_STORE;
+		}
+		if (v.mv_size == LS_IDS_LOT_VLEN)
+			continue; /* a transformation's output lot, not a record */
+		ls_store_setsum_add(sum, k.mv_data);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : ls_store_err(rc);
 }
 
 int
@@ -482,10 +543,11 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 		/* Durable commits: no MDB_NOSYNC or MDB_MAPASYNC. MDB_NOTLS: read
 		 * transactions may be used from any thread. */
 		rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
-		if (rc != ENOMEM || map_size / 2 < MIN_MAP_SIZE)
+		if ((rc != ENOMEM && rc != EINVAL) || map_size / 2 < MIN_MAP_SIZE)
 			break;
-		/* no address space for the map: a failed open leaves the env to
-		 * be closed, then try half */
+		/* no address space for the map (ENOMEM; EINVAL where a
+		 * mapping that large is refused outright, as under valgrind):
+		 * a failed open leaves the env to be closed, then try half */
 		mdb_env_close(s->env);
 		s->env = NULL;
 		map_size /= 2;
@@ -1015,8 +1077,9 @@ ls_store_stats(struct ls_store *s, struct ls_store_stats *st)
 		st->authors = ms.ms_entries;
 	if (mdb_env_info(s->env, &info) == 0)
 		st->map_size = info.me_mapsize;
+	rc = ls_txn_setsum(&t, st->set_digest);
 	ls_txn_abort(&t);
-	return 0;
+	return rc;
 }
 
 static bool

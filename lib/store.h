@@ -271,6 +271,12 @@ struct ls_store_stats {
 	uint64_t equivocations; /* evidence entries */
 	uint64_t authors;       /* feeds */
 	uint64_t map_size;      /* bytes */
+	/* The record set digest: the sum modulo 2^256 of the ids of the
+	 * stored records, each read as a 256-bit little-endian number. It
+	 * depends only on which records are stored, not on the order they
+	 * came in: two stores hold the same records when their digests (and
+	 * counts) agree. Kept up to date at ingest, read in O(1). */
+	uint8_t set_digest[LS_ID_LEN];
 };
 int ls_store_stats(struct ls_store *s, struct ls_store_stats *st);
 

@@ -11,7 +11,9 @@
  *             "porder" -> u64 next parking order; "strangers" -> u64;
  *             "logsize" -> u64 leaves in the log; "sealed" -> u64 the log
  *             size at the last seal; "nolog" -> u64 1: made without the log
- *             (ls_store_opts.no_log)
+ *             (ls_store_opts.no_log); "setsum" -> 32 bytes: the record set
+ *             digest (ls_store_setsum_add; absent in a store made before
+ *             it: computed from the ids table by ls_txn_setsum)
  *   recs      pos u64 -> envelope bytes (append order: MDB_APPEND)
  *   ids       record id -> pos u64 || type u8 || leaf index u64 (a store
  *             without the log: pos || type; readers take the first 9 bytes);
@@ -251,6 +253,15 @@ struct ls_txn {
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);
 
+/*
+ * The ls_err of a failed mdb_txn_commit on s. LMDB reports a page write the
+ * disk took only in part as EIO (mdb_page_flush), which is how a disk that
+ * fills during a commit shows: an EIO while the store's file system has
+ * less than a megabyte free is LS_ERR_FULL, so that the user reads "disk
+ * full" and not "store error". Otherwise as ls_store_err.
+ */
+int ls_store_commit_err(const struct ls_store *s, int mdb_rc);
+
 /* A read transaction is counted in s->rthreads until ls_txn_abort, which
  * every transaction ends with (also after a commit that set t->txn NULL);
  * it begins and ends on one thread. Beginning one may wait while the map
@@ -278,6 +289,16 @@ int ls_txn_get_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, 
 int ls_txn_put_u64(struct ls_txn *t, MDB_dbi dbi, const void *key, size_t klen, uint64_t v);
 
 /* The store position of record id (store order is a dependency order). */
+/*
+ * The record set digest (store.h: ls_store_stats.set_digest): the sum
+ * modulo 2^256 of the ids of the stored records, each read as a 256-bit
+ * little-endian number. ls_txn_setsum reads it from meta "setsum", or, in a
+ * store made before it, adds up the ids table (one pass over the ids: done
+ * once, by the first write). ls_store_setsum_add adds one id to a sum.
+ */
+int ls_txn_setsum(struct ls_txn *t, uint8_t sum[LS_ID_LEN]);
+void ls_store_setsum_add(uint8_t sum[LS_ID_LEN], const uint8_t id[LS_ID_LEN]);
+
 int ls_txn_record_pos(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *pos);
 /* 0 when record id is stored, LS_ERR_NOT_FOUND, or a store error. */
 int ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN]);

@@ -131,6 +131,10 @@ struct policies {
 	size_t n;
 	struct ls_record **p;
 	const struct ls_policy **pol; /* &p[i]->policy, for the origin cache */
+	/* The ownership records indexed beside the policies (kind/ownership.c)
+	 * whose authors were valid authorities at their dates. */
+	size_t n_own;
+	struct ls_record **own;
 };
 
 static void
@@ -138,6 +142,9 @@ policies_release(struct policies *ps)
 {
 	for (size_t i = 0; i < ps->n; i++)
 		ls_record_free(ps->p[i]);
+	for (size_t i = 0; i < ps->n_own; i++)
+		ls_record_free(ps->own[i]);
+	free(ps->own);
 	free(ps->p);
 	free(ps->pol);
 	memset(ps, 0, sizeof(*ps));
@@ -163,9 +170,18 @@ policy_one(void *arg, const uint8_t id[LS_ID_LEN])
 	if ((rc = ls_txn_record(pl->t, id, &r)) != 0)
 		return rc;
 	reason = ls_author_check(pl->t, r, LS_ROLE_AUTHORITY, LS_LAYER_QUESTION, &w);
-	if (reason != LS_R_OK) {
+	if (reason != LS_R_OK || (r->type != LS_REC_POLICY && r->type != LS_REC_OWNERSHIP)) {
 		ls_record_free(r);
 		return reason == LS_R_STORE ? w.err : 0;
+	}
+	if (r->type == LS_REC_OWNERSHIP) {
+		if ((np = realloc(pl->ps->own, (pl->ps->n_own + 1) * sizeof(*np))) == NULL) {
+			ls_record_free(r);
+			return LS_ERR_NOMEM;
+		}
+		pl->ps->own = np;
+		pl->ps->own[pl->ps->n_own++] = r;
+		return 0;
 	}
 	if ((np = realloc(pl->ps->p, (pl->ps->n + 1) * sizeof(*np))) == NULL) {
 		ls_record_free(r);
@@ -361,23 +377,150 @@ key_certs(struct ls_txn *t, const uint8_t key[32], uint64_t at, struct key_certs
 	return ls_txn_certs_each(t, key, kcs_one, &k);
 }
 
-/* Whether a policy denies key by name: the organisation of any of its valid
- * certificates. */
+/* MOFCOM No. 61: denials extend to subsidiaries owned 50 % or more. */
+#define OWNERSHIP_CONTROL_PPM 500000u
+
+/* Whether ownership record r counts for policy p at `at`: of p's
+ * jurisdiction and in force. */
+static bool
+own_counts(const struct ls_record *r, const struct ls_policy *p, uint64_t at)
+{
+	const struct ls_ownership *o = &r->ownership;
+
+	return strcmp(o->jurisdiction, p->jurisdiction) == 0 &&
+	       (o->from ? o->from : r->timestamp) <= at;
+}
+
+/* Index of name in v[0..n) (organisation names compare as a denial by name
+ * does: without case), or n. */
+static size_t
+name_at(const char *const *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n && strcasecmp(v[i], name) != 0; i++)
+		;
+	return i;
+}
+
+/* One counted holding above org: indices into the names of org_denied. */
+struct own_holding {
+	size_t owner, sub;
+	uint32_t ppm;
+	const struct ls_record *r;
+};
+
+/*
+ * Whether organisation org is denied by name by policy p at time `at`: it is
+ * named, or denied organisations together own 50 % or more of it by
+ * ownership records of p's jurisdiction in force at `at` (an owner owns at
+ * least the share stated: two statements of one holding are the larger;
+ * the holdings of distinct denied owners add up); an organisation so owned
+ * is denied in turn, through any number of links. The denied set is the
+ * least fixed point: a cycle of holdings (A owns B owns A) denies nobody no
+ * named organisation reaches. *own_id: the largest counted holding of org,
+ * when one does. Work, whatever the shape: finding the n owners above org
+ * (n passes over the ownership records, n <= n_own) and the h holdings
+ * among them (h <= n_own), h^2 to merge restatements, then at most n rounds
+ * of one pass over the holdings. LS_ERR_NOMEM only.
+ */
 static int
-denied_by_name(struct ls_txn *t, const struct ls_policy *p, const struct key_certs *kc,
-	       bool *denied)
+org_denied(const struct policies *ps, const struct ls_policy *p, const char *org, uint64_t at,
+	   bool *denied, uint8_t own_id[LS_ID_LEN], bool *by_own)
+{
+	const char **name = NULL; /* org, then the owners above it */
+	bool *den = NULL;
+	uint64_t *sum = NULL;
+	struct own_holding *hd = NULL, *top = NULL;
+	size_t n = 1, nh = 0;
+	int rc = 0;
+
+	*denied = ls_strlist_has(&p->denied_end_user_names, org);
+	*by_own = false;
+	if (*denied || ps == NULL || ps->n_own == 0)
+		return 0;
+	/* every name past org is the owner of a distinct record */
+	if ((name = calloc(ps->n_own + 1, sizeof(*name))) == NULL ||
+	    (den = calloc(ps->n_own + 1, sizeof(*den))) == NULL ||
+	    (sum = calloc(ps->n_own + 1, sizeof(*sum))) == NULL ||
+	    (hd = calloc(ps->n_own, sizeof(*hd))) == NULL) {
+		rc = LS_ERR_NOMEM;
+		goto out;
+	}
+	name[0] = org;
+	/* The owners above org, and the holdings among them: each name is
+	 * looked up as a subsidiary once. */
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < ps->n_own; i++) {
+			const struct ls_record *r = ps->own[i];
+			size_t w;
+			if (strcasecmp(r->ownership.subsidiary, name[k]) != 0 ||
+			    !own_counts(r, p, at))
+				continue;
+			if ((w = name_at(name, n, r->ownership.owner)) == n)
+				name[n++] = r->ownership.owner;
+			hd[nh++] = (struct own_holding){w, k, r->ownership.share_ppm, r};
+		}
+	/* One holding per owner and subsidiary: its largest statement. */
+	for (size_t i = 0; i < nh; i++)
+		for (size_t j = 0; j < nh && hd[i].r != NULL; j++)
+			if (j != i && hd[j].r != NULL && hd[j].owner == hd[i].owner &&
+			    hd[j].sub == hd[i].sub &&
+			    (hd[j].ppm > hd[i].ppm || (hd[j].ppm == hd[i].ppm && j < i)))
+				hd[i].r = NULL;
+	for (size_t k = 0; k < n; k++)
+		den[k] = ls_strlist_has(&p->denied_end_user_names, name[k]);
+	/* The least fixed point: each round adds what denied owners own 50 %
+	 * or more of (holdings of owners denied in this round count at once,
+	 * which only reaches the same point sooner). */
+	for (bool more = true; more && !den[0];) {
+		more = false;
+		memset(sum, 0, n * sizeof(*sum));
+		for (size_t i = 0; i < nh; i++)
+			if (hd[i].r != NULL && den[hd[i].owner] && !den[hd[i].sub])
+				sum[hd[i].sub] += hd[i].ppm;
+		for (size_t k = 0; k < n; k++)
+			if (!den[k] && sum[k] >= OWNERSHIP_CONTROL_PPM)
+				den[k] = more = true;
+	}
+	*denied = den[0];
+	for (size_t i = 0; *denied && i < nh; i++)
+		if (hd[i].r != NULL && hd[i].sub == 0 && den[hd[i].owner] &&
+		    (top == NULL || hd[i].ppm > top->ppm))
+			top = &hd[i];
+	if (top != NULL) {
+		memcpy(own_id, top->r->id, LS_ID_LEN);
+		*by_own = true;
+	}
+out:
+	free(name);
+	free(den);
+	free(sum);
+	free(hd);
+	return rc;
+}
+
+/* Whether a policy denies key by name: the organisation of any of its valid
+ * certificates, or one a denied organisation owns (org_denied) at `at`. */
+static int
+denied_by_name(struct ls_txn *t, const struct policies *ps, const struct ls_policy *p,
+	       const struct key_certs *kc, uint64_t at, bool *denied, uint8_t own_id[LS_ID_LEN],
+	       bool *by_own)
 {
 	int rc;
 
 	*denied = false;
+	*by_own = false;
 	for (size_t i = 0; i < kc->n && !*denied && p->denied_end_user_names.n > 0; i++) {
 		const struct ls_record *cr = NULL;
 		struct ls_record *owned = NULL;
 		if ((rc = ls_txn_record_ref(t, kc->cert[i], &cr, &owned)) != 0)
 			return rc;
-		*denied = cr->type == LS_REC_CERTIFICATE &&
-			  ls_strlist_has(&p->denied_end_user_names, cr->certificate.org);
+		if (cr->type == LS_REC_CERTIFICATE)
+			rc = org_denied(ps, p, cr->certificate.org, at, denied, own_id, by_own);
 		ls_record_free(owned);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -870,7 +1013,8 @@ hop_policies(const struct hop *x, const char *from_cc, const char *to_cc)
 	for (size_t i = 0; i < p->ps->n && rc == 0; i++) {
 		const struct ls_record *pol = p->ps->p[i];
 		const struct ls_policy *pp = &pol->policy;
-		bool unv = false, bad_user;
+		bool unv = false, bad_user, by_own;
+		uint8_t own_id[32];
 		size_t n_ids = 2;
 		if (!policy_in_force(p->ps, i, tr->timestamp))
 			continue;
@@ -895,13 +1039,25 @@ hop_policies(const struct hop *x, const char *from_cc, const char *to_cc)
 					 h8(tr->id, h), use, pp->name, pp->jurisdiction)) != 0)
 			break;
 		bad_user = keylist_has(&pp->denied_end_user_keys, tf->to);
-		if (!bad_user && (rc = denied_by_name(p->t, pp, x->rcv, &bad_user)) != 0)
+		by_own = false;
+		if (!bad_user && (rc = denied_by_name(p->t, p->ps, pp, x->rcv, tr->timestamp,
+						      &bad_user, own_id, &by_own)) != 0)
 			break;
-		if (bad_user &&
-		    (rc = ls_verdict_add(p->v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])ids, 2,
-					 "transfer %s: the receiver is denied by policy '%s' (%s)",
-					 h8(tr->id, h), pp->name, pp->jurisdiction)) != 0)
-			break;
+		if (bad_user) {
+			uint8_t dids[3][32];
+			memcpy(dids[0], tr->id, 32);
+			memcpy(dids[1], pol->id, 32);
+			memcpy(dids[2], own_id, 32);
+			if ((rc = ls_verdict_add(
+				 p->v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])dids,
+				 by_own ? 3 : 2,
+				 "transfer %s: the receiver is denied by policy '%s' (%s)%s",
+				 h8(tr->id, h), pp->name, pp->jurisdiction,
+				 by_own ? ", as a subsidiary owned 50 % or more by a denied "
+					  "organisation (ownership record)"
+					: "")) != 0)
+				break;
+		}
 		if (x->lic == NULL) {
 			rc = ls_verdict_add(p->v, LS_R_NO_LICENSE, (const uint8_t(*)[32])ids, n_ids,
 					    "%sexport %s -> %s by transfer %s had no license: %s",
@@ -1955,15 +2111,24 @@ export_holder(struct question *x, const struct ls_export_query *q, const uint8_t
 						    use, p->name, p->jurisdiction);
 			}
 			if (rc == 0 && q->has_end_user) {
-				bool bad = keylist_has(&p->denied_end_user_keys, q->end_user);
-				if (!bad && (rc = denied_by_name(t, p, eu, &bad)) != 0)
+				bool bad = keylist_has(&p->denied_end_user_keys, q->end_user),
+				     by_own = false;
+				uint8_t dids[2][32];
+				if (!bad && (rc = denied_by_name(t, ps, p, eu, at, &bad, dids[1],
+								 &by_own)) != 0)
 					break;
 				if (bad) {
 					denied = true;
+					memcpy(dids[0], pr->id, 32);
 					rc = ls_verdict_add(
-					    v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])ids, 1,
-					    "the end user is denied by policy '%s' (%s)", p->name,
-					    p->jurisdiction);
+					    v, LS_R_END_USER_DENIED, (const uint8_t(*)[32])dids,
+					    by_own ? 2 : 1,
+					    "the end user is denied by policy '%s' (%s)%s", p->name,
+					    p->jurisdiction,
+					    by_own ? ", as a subsidiary owned 50 % or more by a "
+						     "denied "
+						     "organisation (ownership record)"
+						   : "");
 				}
 			}
 			if (rc != 0)

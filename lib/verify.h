@@ -139,6 +139,57 @@ struct ls_origin_part {
 	uint64_t grams;
 };
 
+/*
+ * The stages of the chain (DOMAIN.md). A lot's stage follows from what made
+ * it (ls_stage_of): a registration of ore or concentrate is mining, of an
+ * oxide separation, and so on; a transformation's from the category of the
+ * output it makes, or recycling for the material of the scrap it consumes
+ * (the material of its other inputs is at the stage of its category). A
+ * transformation that makes scrap (offcuts) adds no stage.
+ */
+enum ls_stage {
+	LS_STAGE_MINING,
+	LS_STAGE_SEPARATION, /* into oxides */
+	LS_STAGE_METAL,      /* metal or alloy */
+	LS_STAGE_MAGNET,
+	LS_STAGE_COMPONENT,
+	LS_STAGE_PRODUCT,
+	LS_STAGE_RECYCLING,
+	LS_STAGE_COUNT
+};
+
+/* "mining", "separation", "metal", "magnet", "component", "product",
+ * "recycling"; "?" out of range. */
+const char *ls_stage_name(int stage);
+/* The stage of that name, or -1. */
+int ls_stage_parse(const char *name);
+/*
+ * The stage of a lot of `category` made by a registration (registration
+ * true) or by a transformation (consumes_scrap: one of its inputs is
+ * scrap); -1: none (scrap registered or made).
+ */
+int ls_stage_of(const char *category, bool registration, bool consumes_scrap);
+
+/* Who did one stage of some of the material. */
+struct ls_stage_place {
+	/* "" for material that entered the ledger past this stage (a lot
+	 * registered as oxide has an unknown mining stage): site and org are
+	 * then "" and record is the registration. */
+	char country[LS_COUNTRY_LEN + 1];
+	char site[LS_STR_MAX + 1]; /* the record's site ("" when it names none) */
+	char org[LS_STR_MAX + 1];  /* the organisation of the maker's certificate */
+	uint8_t record[LS_ID_LEN]; /* the registration or transformation */
+	uint64_t grams;
+};
+
+struct ls_origin_stage {
+	int stage;      /* enum ls_stage */
+	uint64_t grams; /* of the element that went through it: the places add up to it */
+	size_t n_places, n_country;
+	struct ls_stage_place *places;     /* malloc'd; sorted by country, site, record */
+	struct ls_origin_part *by_country; /* malloc'd; "" is unknown; adds up to .grams */
+};
+
 struct ls_origin_elem {
 	uint32_t z;
 	uint64_t grams; /* of this element in the lot */
@@ -146,13 +197,18 @@ struct ls_origin_elem {
 	struct ls_origin_part *by_country;    /* malloc'd; grams add up to .grams */
 	struct ls_origin_part *by_mine;       /* malloc'd; grams add up to .grams */
 	struct ls_origin_part *by_processing; /* malloc'd; grams add up to .grams */
+	/* With stages asked (ls_verify_origin_stages): every stage some of
+	 * the element went through, in enum order (malloc'd). */
+	size_t n_stages;
+	struct ls_origin_stage *stages;
 };
 
 struct ls_origin {
 	uint8_t lot[LS_ID_LEN];
 	bool has_holder; /* the material of one holder (ls_verify_origin_of) */
 	uint8_t holder[LS_KEY_LEN];
-	uint64_t grams; /* of the material judged: the lot's, or what the holder holds */
+	uint64_t grams;    /* of the material judged: the lot's, or what the holder holds */
+	char category[16]; /* the lot's */
 	size_t n;
 	struct ls_origin_elem *elems; /* malloc'd, sorted by z */
 	struct ls_read_cost cost;
@@ -173,6 +229,18 @@ int ls_verify_origin(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct ls
  */
 int ls_verify_origin_of(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
 			struct ls_origin *o);
+/*
+ * As ls_verify_origin_of, with every element's stages: per stage, the grams
+ * of the element each place (maker's country, site, organisation and record)
+ * did, pro rata through every transformation as the other shares. At each
+ * stage the places add up exactly to the grams that went through it (the
+ * rest of the element did not: a blend of recycled and mined metal).
+ */
+int ls_verify_origin_stages(struct ls_store *s, const uint8_t lot[LS_ID_LEN], const uint8_t *holder,
+			    struct ls_origin *o);
+
+/* Fills st->by_country from st->places (replacing it): 0 or LS_ERR_NOMEM. */
+int ls_origin_stage_countries(struct ls_origin_stage *st);
 void ls_origin_release(struct ls_origin *o);
 
 /* ---- trace ---- */

@@ -98,10 +98,17 @@ struct ls_dist {
 
 enum { LS_DIST_MINE, LS_DIST_COUNTRY, LS_DIST_PROCESSING, LS_DIST_COUNT };
 
+/* The name of the share of a stage distribution that did not go through it. */
+#define LS_STAGE_NONE "\x1e"
+
 struct ls_elem_origin {
 	uint32_t z;
 	uint32_t ppm;
 	struct ls_dist d[LS_DIST_COUNT];
+	/* A cache made with stages (ls_ocache_new_stages): per stage, shares
+	 * keyed by place (origin.c, place_key), with the part that did not go
+	 * through the stage under the name LS_STAGE_NONE. */
+	struct ls_dist stage[LS_STAGE_COUNT];
 };
 
 /*
@@ -143,6 +150,8 @@ struct ls_ocache;
  */
 struct ls_ocache *ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies,
 				size_t n);
+/* As ls_ocache_new without policies, computing every lot's stages too. */
+struct ls_ocache *ls_ocache_new_stages(struct ls_txn *t);
 void ls_ocache_free(struct ls_ocache **c);
 
 /*

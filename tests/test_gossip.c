@@ -885,6 +885,143 @@ test_gossip_hostile_peer_survived(void **state)
 	fx_actor_free(&evil);
 }
 
+/* The verification budget of a peer (--peer-verify-rate 1000: a burst of
+ * 2,000): a peer pushing FLOOD_LOTS valid, distinct records (each a real
+ * signature check) at once gets at most the burst and what the rate adds
+ * checked, the rest dropped unchecked and counted in status; another peer
+ * pushing meanwhile is not held up (none of its records dropped); and the
+ * records dropped, sent again within the budget, are all taken. */
+#define FLOOD_LOTS 4096
+static void
+test_gossip_verify_budget(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *evil = fx_actor_new("NL"), *good = fx_actor_new("DE");
+	struct fx_env cert, cert2, *flood, mine[8];
+	struct fx_actor *m, *m2;
+	struct ls_gossip_msg msg;
+	struct ls_api_peer pe, pg;
+	struct ls_api_status st;
+	struct node a;
+	void *se, *sg;
+	uint64_t t0, stored;
+	size_t sent = 0;
+
+	assert_non_null(evil);
+	assert_non_null(good);
+	assert_non_null(flood = calloc(FLOOD_LOTS, sizeof(*flood)));
+	node_init(&a);
+	node_start(w, &a, "--allow-peer", ls_hex(evil->kp->pk, 32, (char[65]){0}), "--allow-peer",
+		   ls_hex(good->kp->pk, 32, (char[65]){0}), "--peer-verify-rate", "1000", NULL);
+	m = miner(w, "CN", &cert);
+	m2 = miner(w, "AU", &cert2);
+	submit(&a, &cert, 1, false);
+	submit(&a, &cert2, 1, false);
+	lots(m, flood, FLOOD_LOTS, "flood");
+	lots(m2, mine, 8, "honest");
+	se = peer_connect(w, &a, evil->kp);
+	sg = peer_connect(w, &a, good->kp);
+	assert_true(peer_ping(se, 5000));
+	assert_true(peer_ping(sg, 5000));
+
+	/* the flood, then the other peer's push right behind it */
+	t0 = now_ms();
+	while (sent < FLOOD_LOTS) {
+		const uint8_t *envs[LS_GOSSIP_RECORDS_MAX];
+		size_t lens[LS_GOSSIP_RECORDS_MAX], n = 0;
+		for (; n < LS_GOSSIP_RECORDS_MAX && sent + n < FLOOD_LOTS; n++) {
+			envs[n] = flood[sent + n].buf;
+			lens[n] = flood[sent + n].len;
+		}
+		msg = (struct ls_gossip_msg){
+		    .kind = LS_GOSSIP_PUSH, .n_envs = n, .envs = envs, .lens = lens};
+		assert_true(peer_send(se, &msg));
+		sent += n;
+	}
+	{
+		const uint8_t *envs[8];
+		size_t lens[8];
+		for (int i = 0; i < 8; i++) {
+			envs[i] = mine[i].buf;
+			lens[i] = mine[i].len;
+		}
+		msg = (struct ls_gossip_msg){
+		    .kind = LS_GOSSIP_PUSH, .n_envs = 8, .envs = envs, .lens = lens};
+		assert_true(peer_send(sg, &msg));
+	}
+	assert_true(peer_ping(se, 30000));
+	assert_true(peer_ping(sg, 30000));
+	for (int i = 0; i < 100 && !node_has(&a, mine[7].id); i++)
+		usleep(50 * 1000);
+	for (int i = 0; i < 8; i++)
+		assert_true(node_has(&a, mine[i].id));
+	pe = node_peer(&a, evil->kp->pk);
+	pg = node_peer(&a, good->kp->pk);
+	{
+		/* at most the burst and the rate over the time it took, in whole
+		 * messages */
+		uint64_t ms = now_ms() - t0,
+			 allowed = 2000 + 1000 * ms / 1000 + LS_GOSSIP_RECORDS_MAX;
+		fprintf(stderr,
+			"verify budget: %d records pushed in %llu ms, %llu checked, %llu dropped "
+			"(throttled)\n",
+			FLOOD_LOTS, (unsigned long long)ms, (unsigned long long)pe.received,
+			(unsigned long long)pe.throttled);
+		assert_true(pe.throttled > 0);
+		assert_true(pe.received <= allowed);
+		assert_int_equal(pe.received + pe.throttled, FLOOD_LOTS);
+	}
+	assert_int_equal(pg.throttled, 0);
+	assert_int_equal(pg.received, 8);
+
+	/* the dropped records, sent again at the budget's pace, all get in */
+	t0 = now_ms();
+	do {
+		bool again = false;
+		for (sent = 0; sent < FLOOD_LOTS;) {
+			const uint8_t *envs[LS_GOSSIP_RECORDS_MAX];
+			size_t lens[LS_GOSSIP_RECORDS_MAX], n = 0;
+			bool missing = false;
+			for (; n < LS_GOSSIP_RECORDS_MAX && sent + n < FLOOD_LOTS; n++) {
+				envs[n] = flood[sent + n].buf;
+				lens[n] = flood[sent + n].len;
+			}
+			for (size_t i = 0; i < n && !missing; i += 15)
+				missing = !node_has(&a, flood[sent + i].id);
+			missing = missing || !node_has(&a, flood[sent + n - 1].id);
+			if (missing) {
+				msg = (struct ls_gossip_msg){.kind = LS_GOSSIP_PUSH,
+							     .n_envs = n,
+							     .envs = envs,
+							     .lens = lens};
+				assert_true(peer_send(se, &msg));
+				usleep(300 * 1000); /* 256 records at 1,000 a second */
+				again = true;
+			}
+			sent += n;
+		}
+		assert_true(node_status(&a, &st));
+		stored = st.stats.records;
+		ls_api_status_release(&st);
+		if (!again && stored < 2 + 8 + FLOOD_LOTS)
+			usleep(200 * 1000);
+	} while (stored < 2 + 8 + FLOOD_LOTS && now_ms() - t0 < 30000);
+	assert_int_equal(stored, 2 + 8 + FLOOD_LOTS); /* the two certificates, the lots */
+	peer_close(w, se);
+	peer_close(w, sg);
+	node_stop(&a, SIGTERM);
+	node_free(&a);
+	envs_release(flood, FLOOD_LOTS);
+	envs_release(mine, 8);
+	fx_env_release(&cert);
+	fx_env_release(&cert2);
+	free(flood);
+	fx_actor_free(&m);
+	fx_actor_free(&m2);
+	fx_actor_free(&evil);
+	fx_actor_free(&good);
+}
+
 /* Records a peer pushes are stored but not pushed back to it; a record a
  * client submits is pushed to it. */
 static void
@@ -1076,11 +1213,14 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_gossip_restart_catches_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_stranger_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_hostile_peer_survived, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_verify_budget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_push_not_echoed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gossip_equivocation_same_evidence, setup,
 					    teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("LS_TEST_FILTER") != NULL) /* one test: LS_TEST_FILTER=test_gossip_x */
+		cmocka_set_test_filter(getenv("LS_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

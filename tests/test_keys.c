@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -364,13 +365,24 @@ test_keys_absurd_kdf_limits(void **state)
 	size_t len = read_bytes(f->key, orig);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct timespec t0, t1;
+		long ms;
 		memcpy(buf, orig, len);
 		ls_be64_put(buf + 37, bad[i].ops);
 		ls_be64_put(buf + 45, bad[i].mem);
 		fix_checksum(buf, len);
 		write_bytes(f->key, buf, len);
 		memset(&ctx, 0, sizeof(ctx));
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		assert_int_equal(ls_key_load(f->key, PASS, &back, &ctx), LS_ERR_KEYFILE);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		/* refused before Argon2id runs: 65 passes over 64 MiB, or 1 GiB
+		 * and a byte, would take seconds (and the memory) */
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ms >= 100)
+			fail_msg("limits %llu/%llu refused after %ld ms",
+				 (unsigned long long)bad[i].ops, (unsigned long long)bad[i].mem,
+				 ms);
 		/* above the maximum: refused as too costly, naming the maximum */
 		if (bad[i].ops > 64 || bad[i].mem > (1ull << 30))
 			assert_msg_names(&ctx, "beyond the most this version opens (opslimit 64, "
@@ -458,7 +470,7 @@ test_keys_truncated(void **state)
 	struct ls_keypair *kp = saved_key(f, NULL), *back = NULL;
 	struct ls_err_ctx ctx = {{0}};
 	static const size_t lens[] = {0, 1, 3, 4, 5, 36, 37, 100, 116};
-	uint8_t orig[1024];
+	uint8_t orig[1024] = {0};
 	size_t len = read_bytes(f->key, orig);
 	bool enc;
 

@@ -361,8 +361,10 @@ test_bundle_omissions(void **state)
 		const uint8_t *id;
 		enum ls_reason code;
 		const uint8_t *named; /* the record the reason must name */
-	} cases[5];
+	} cases[6];
 	uint8_t dy_reg[32];
+	struct ls_record *own = ls_record_new(LS_REC_OWNERSHIP);
+	struct fx_env owne;
 
 	/* The root revokes nothing of the chain, but its feed ends with a
 	 * revocation: the head proof names it. */
@@ -370,6 +372,17 @@ test_bundle_omissions(void **state)
 	memset(ids, 7, 32);
 	rev = fx_revoke(w->root, ids, FX_T0 + 6 * FX_DAY);
 	STORED(w, rev);
+	/* China's authority's feed ends with an ownership statement: a holder
+	 * who would rather the bundle did not extend a denial leaves it out. */
+	assert_non_null(own);
+	own->ownership.owner = "US Motors";
+	own->ownership.subsidiary = "US Motors Fleet";
+	own->ownership.share_ppm = 600000;
+	memcpy(own->ownership.jurisdiction, "CN", 3);
+	w->cn_auth->ts = FX_T0 + 6 * FX_DAY;
+	assert_int_equal(fx_sign(w->cn_auth, own, &owne), 0);
+	ls_record_free(own);
+	STORED(w, owne);
 	checkpoint(l, N_WIT, FX_T0 + 6 * FX_DAY + 60, true);
 	/* Control: the whole bundle checks. */
 	assert_int_equal(ls_bundle_collect_log(w->s, w->magnets, l->log_text, 0, &buf, &len), 0);
@@ -401,6 +414,10 @@ test_bundle_omissions(void **state)
 	cases[4].id = dy_reg;
 	cases[4].code = LS_R_MISSING_DEP;
 	cases[4].named = dy_reg;
+	cases[5].what = "China's ownership record";
+	cases[5].id = owne.id;
+	cases[5].code = LS_R_MISSING_DEP;
+	cases[5].named = owne.id;
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		int i;
 		parts_of(memcpy(malloc(len), buf, len), len, &p);
@@ -432,6 +449,7 @@ test_bundle_omissions(void **state)
 	parts_release(&p);
 	free(buf);
 	fx_env_release(&rev);
+	fx_env_release(&owne);
 }
 
 /* Each kind of tampering fails with a reason naming it. */

@@ -1073,10 +1073,13 @@ test_record_version(void **state)
 	struct ls_err_ctx ctx = {{0}};
 
 	raw_lot(&w, f->miner);
-	w.rec.version = 3;
+	w.rec.version = 4;
 	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_VERSION);
 	assert_non_null(strstr(ctx.msg, "version"));
-	/* Version 2 adds Receipt.reason: every version-1 record reads in it. */
+	/* Version 2 adds Receipt.reason, version 3 Ownership: every version-1
+	 * record reads in both. */
+	w.rec.version = 3;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), 0);
 	w.rec.version = 2;
 	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), 0);
 	w.rec.version = 0;
@@ -1123,6 +1126,77 @@ test_record_receipt_reason_version(void **state)
 	memcpy(r->receipt.transfer, tr, LS_ID_LEN);
 	assert_int_equal(ls_record_sign(r, f->miner->kp->sk, &ctx), 0);
 	assert_int_equal(r->version, 1);
+	ls_record_free(r);
+}
+
+/* Ownership is the kind of version 3: a version-2 record carrying it does
+ * not decode, a version-3 one does; its fields are checked (share 1..10^6
+ * ppm, two different organisations, an assigned jurisdiction), it survives
+ * a round trip, and signing picks version 3. */
+static void
+test_record_ownership(void **state)
+{
+	struct fx *f = *state;
+	struct raw w;
+	Lodestone__Ownership o = LODESTONE__OWNERSHIP__INIT;
+	struct ls_err_ctx ctx = {{0}};
+	struct ls_record *r, *back = NULL;
+
+	raw_lot(&w, f->miner);
+	o.owner = "MP Materials";
+	o.subsidiary = "MP Magnetics";
+	o.share_ppm = 600000;
+	o.jurisdiction = "CN";
+	w.rec.kind_case = LODESTONE__RECORD__KIND_OWNERSHIP;
+	w.rec.ownership = &o;
+	w.rec.version = 2;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_MALFORMED);
+	assert_non_null(strstr(ctx.msg, "needs 3"));
+	w.rec.version = 3;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), 0);
+	o.share_ppm = 0;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_MALFORMED);
+	o.share_ppm = 1000001;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_MALFORMED);
+	assert_non_null(strstr(ctx.msg, "share"));
+	o.share_ppm = 1000000;
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), 0);
+	o.subsidiary = "MP Materials";
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_MALFORMED);
+	o.subsidiary = "MP Magnetics";
+	o.jurisdiction = "UK";
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_MALFORMED);
+	assert_non_null(strstr(ctx.msg, "jurisdiction"));
+	o.jurisdiction = "CN";
+	o.owner = "";
+	assert_int_equal(raw_rc(&w.rec, f->miner->kp->sk, &ctx), LS_ERR_MALFORMED);
+
+	assert_non_null(r = ls_record_new(LS_REC_OWNERSHIP));
+	memcpy(r->author, f->miner->kp->pk, LS_KEY_LEN);
+	r->seq = 1;
+	r->timestamp = FX_T0;
+	r->ownership.owner = "USA Rare Earth";
+	r->ownership.subsidiary = "Fort Worth Magnets";
+	r->ownership.share_ppm = 500000;
+	memcpy(r->ownership.jurisdiction, "CN", 3);
+	r->ownership.from = FX_T0 - 10;
+	assert_int_equal(ls_record_sign(r, f->miner->kp->sk, &ctx), 0);
+	assert_int_equal(r->version, 3);
+	{
+		uint8_t *env = NULL;
+		size_t len = 0;
+		assert_int_equal(ls_record_envelope(r, &env, &len), 0);
+		assert_int_equal(ls_record_decode(env, len, &back, &ctx), 0);
+		free(env);
+	}
+	assert_int_equal(back->type, LS_REC_OWNERSHIP);
+	assert_string_equal(back->ownership.owner, "USA Rare Earth");
+	assert_string_equal(back->ownership.subsidiary, "Fort Worth Magnets");
+	assert_int_equal(back->ownership.share_ppm, 500000);
+	assert_string_equal(back->ownership.jurisdiction, "CN");
+	assert_int_equal(back->ownership.from, FX_T0 - 10);
+	assert_memory_equal(back->id, r->id, LS_ID_LEN);
+	ls_record_free(back);
 	ls_record_free(r);
 }
 
@@ -1971,6 +2045,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_record_unknown_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_receipt_reason_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_version, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_ownership, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_field_checks_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_field_checks_lot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_field_checks_other_types, setup, teardown),

@@ -166,6 +166,28 @@ assert_stats_equal(const struct ls_store_stats *a, const struct ls_store_stats *
 	assert_int_equal(a->pending, b->pending);
 	assert_int_equal(a->equivocations, b->equivocations);
 	assert_int_equal(a->authors, b->authors);
+	assert_memory_equal(a->set_digest, b->set_digest, LS_ID_LEN);
+}
+
+/* The record set digest of envelopes e[0..n), computed here, apart from the
+ * store: the ids as 256-bit little-endian numbers, added up mod 2^256
+ * (16-bit limbs, another way than the store's). */
+static void
+digest_of(const struct fx_env *e, size_t n, uint8_t out[LS_ID_LEN])
+{
+	uint32_t limb[LS_ID_LEN / 2] = {0};
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < LS_ID_LEN / 2; j++)
+			limb[j] += (uint32_t)e[i].id[2 * j] | (uint32_t)e[i].id[2 * j + 1] << 8;
+	for (size_t j = 0; j + 1 < LS_ID_LEN / 2; j++) {
+		limb[j + 1] += limb[j] >> 16;
+		limb[j] &= 0xffff;
+	}
+	for (size_t j = 0; j < LS_ID_LEN / 2; j++) {
+		out[2 * j] = (uint8_t)limb[j];
+		out[2 * j + 1] = (uint8_t)(limb[j] >> 8);
+	}
 }
 
 /* True when the store has the envelope e, byte for byte. */
@@ -334,6 +356,27 @@ test_store_output_lot_names(void **state)
 		assert_memory_equal(id, out_id, LS_ID_LEN);
 		assert_int_equal(stats(f->s).records, 7);
 		reopen(f, 0, 0);
+	}
+	/* The record set digest of a store made before it is summed from the
+	 * ids table: over the records, not the output lots it maps too. */
+	{
+		struct ls_store_stats s1 = stats(f->s), s2;
+		MDB_env *env = NULL;
+		MDB_txn *txn = NULL;
+		MDB_dbi dbi;
+		MDB_val k = {6, "setsum"};
+		ls_store_close(&f->s);
+		assert_int_equal(mdb_env_create(&env), 0);
+		assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+		assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+		assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+		mdb_env_close(env);
+		reopen(f, 0, 0);
+		s2 = stats(f->s);
+		assert_memory_equal(s1.set_digest, s2.set_digest, LS_ID_LEN);
 	}
 	fx_env_release(&lot);
 	fx_env_release(&tf);
@@ -779,6 +822,31 @@ test_store_out_of_order_convergence(void **state)
 
 	sa = stats(f->s);
 	sb = stats(b);
+	/* The set digest: the same in both stores (assert_stats_equal), and
+	 * the sum of the ids, whatever the order they were stored in. */
+	{
+		uint8_t want[LS_ID_LEN], half[LS_ID_LEN];
+		struct ls_store_stats sc;
+		char *dir_c = fx_tmpdir();
+		struct ls_store *c = NULL;
+
+		digest_of(e, n, want);
+		assert_memory_equal(sa.set_digest, want, LS_ID_LEN);
+		/* A store holding the first half has the first half's sum. */
+		assert_non_null(dir_c);
+		assert_int_equal(fx_store_open(dir_c, f->auth, 0, &c), 0);
+		for (size_t i = 0; i < n; i++)
+			order[i] = i;
+		ingest_batches(c, e, order, n / 2, 50, true);
+		sc = stats(c);
+		digest_of(e, n / 2, half);
+		assert_int_equal(sc.records, n / 2);
+		assert_memory_equal(sc.set_digest, half, LS_ID_LEN);
+		assert_memory_not_equal(sc.set_digest, want, LS_ID_LEN);
+		ls_store_close(&c);
+		fx_rmtree(dir_c);
+		free(dir_c);
+	}
 	assert_int_equal(sa.records, N);
 	assert_int_equal(sa.pending, 0);
 	assert_int_equal(sa.equivocations, 0);
@@ -1342,6 +1410,9 @@ corrupt_record(const char *dir, const uint8_t id[LS_ID_LEN])
 
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	/* a map of its own: the store's file records its sparse map size,
+	 * more address space than some hosts (valgrind) give */
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
 	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "ids", 0, &ids), 0);
@@ -1685,6 +1756,9 @@ set_layout_version(const char *dir, uint8_t v)
 
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	/* a map of its own: the store's file records its sparse map size,
+	 * more address space than some hosts (valgrind) give */
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
 	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
@@ -1783,6 +1857,9 @@ raw_append(const char *dir, const uint8_t *env, size_t len)
 
 	assert_int_equal(mdb_env_create(&menv), 0);
 	assert_int_equal(mdb_env_set_maxdbs(menv, 64), 0);
+	/* a map of its own: the store's file records its sparse map size,
+	 * more address space than some hosts (valgrind) give */
+	assert_int_equal(mdb_env_set_mapsize(menv, (size_t)1 << 30), 0);
 	assert_int_equal(mdb_env_open(menv, dir, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(menv, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "recs", 0, &dbi), 0);

@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "epcis.h"
 #include "err.h"
 #include "keyfile.h"
 #include "note.h"
@@ -56,12 +57,16 @@ static int cmd_witness(int argc, char **argv);
 static int cmd_gossip(int argc, char **argv);
 static int cmd_log(int argc, char **argv);
 static int cmd_stream(int argc, char **argv);
+static int cmd_load(int argc, char **argv);
+static int cmd_epcis(int argc, char **argv);
 
 /* Sorted by name. */
 static const struct cmd cmds[] = {
     {"api", cmd_api, "records per second submitted by N clients through a real lodestoned"},
+    {"epcis", cmd_epcis, "EPCIS 2.0 export and import of N records, against store ingest"},
     {"gossip", cmd_gossip, "records written at one of K daemons on loopback reaching all of them"},
     {"ingest", cmd_ingest, "store ingest throughput with and without the Merkle log"},
+    {"load", cmd_load, "clients at a fixed rate through lodestoned for a time: latency, RSS slope"},
     {"log", cmd_log, "Merkle log of N leaves: append, root, proof build and check, proof size"},
     {"stream", cmd_stream, "a bundle of N ancestors streamed out of lodestoned and verified"},
     {"verify", cmd_verify, "provenance, export and origin of a lot with N ancestors"},
@@ -1130,11 +1135,11 @@ cmd_verify(int argc, char **argv)
 	struct ls_export_query q;
 	struct ls_origin org;
 	struct ls_trace tr;
-	struct ls_read_cost c_prov, c_exp, c_org, c_tr;
+	struct ls_read_cost c_prov, c_exp, c_org, c_tr, c_stg;
 	char dir[4096];
 	bool have_dir = false;
 	uint8_t lot[LS_ID_LEN];
-	double t0, t_prov, t_exp, t_org, t_tr, c0, u_prov, u_exp, u_org, u_tr;
+	double t0, t_prov, t_exp, t_org, t_tr, c0, u_prov, u_exp, u_org, u_tr, t_stg, u_stg;
 	size_t bad = 0;
 	int c, rc, status = 1;
 
@@ -1274,6 +1279,16 @@ cmd_verify(int argc, char **argv)
 	ls_origin_release(&org);
 	if (rc != 0)
 		goto out;
+	/* origin --stages: the same walk with every lot's stages. */
+	c0 = cpu_s();
+	t0 = now_s();
+	rc = ls_verify_origin_stages(s, lot, NULL, &org);
+	t_stg = now_s() - t0;
+	u_stg = cpu_s() - c0;
+	c_stg = org.cost;
+	ls_origin_release(&org);
+	if (rc != 0)
+		goto out;
 	c0 = cpu_s();
 	t0 = now_s();
 	rc = ls_trace(s, lot, false, &tr);
@@ -1287,19 +1302,21 @@ cmd_verify(int argc, char **argv)
 	printf("provenance_ms %.1f ms\n", t_prov * 1000);
 	printf("export_ms %.1f ms\n", t_exp * 1000);
 	printf("origin_ms %.1f ms\n", t_org * 1000);
+	printf("origin_stages_ms %.1f ms\n", t_stg * 1000);
 	printf("trace_ms %.1f ms\n", t_tr * 1000);
 	/* The same in CPU time of the asking thread (a shared machine's wall
 	 * time includes waiting for a core). */
 	printf("provenance_cpu_ms %.1f ms\n", u_prov * 1000);
 	printf("export_cpu_ms %.1f ms\n", u_exp * 1000);
 	printf("origin_cpu_ms %.1f ms\n", u_org * 1000);
+	printf("origin_stages_cpu_ms %.1f ms\n", u_stg * 1000);
 	printf("trace_cpu_ms %.1f ms\n", u_tr * 1000);
 	/* The cost model: what each question read (record envelopes decoded,
 	 * and every table read, records included), per ancestor too. */
 	{
-		const char *names[] = {"provenance", "export", "origin", "trace"};
-		const struct ls_read_cost *cs[] = {&c_prov, &c_exp, &c_org, &c_tr};
-		for (size_t i = 0; i < 4; i++) {
+		const char *names[] = {"provenance", "export", "origin", "trace", "origin_stages"};
+		const struct ls_read_cost *cs[] = {&c_prov, &c_exp, &c_org, &c_tr, &c_stg};
+		for (size_t i = 0; i < 5; i++) {
 			printf("verify_%s_records_read %llu records\n", names[i],
 			       (unsigned long long)cs[i]->records);
 			printf("verify_%s_table_reads %llu reads\n", names[i],
@@ -3131,6 +3148,307 @@ out:
 	return status;
 }
 
+/* ---- load: a fixed rate for a fixed time ---- */
+
+static void
+load_usage(FILE *fp)
+{
+	fprintf(fp, "usage: lodestone-bench load [-c CLIENTS] [-R RATE] [-t SECONDS] [-b BATCH] "
+		    "[-d DIR]\n\n"
+		    "Starts lodestoned on a new data dir; CLIENTS processes (default 4) submit\n"
+		    "signed lot registrations at RATE records a second in all (default 10000),\n"
+		    "BATCH per request (default 100), for SECONDS (default 300), each request\n"
+		    "sent on its schedule (a client that falls behind sends at once). The\n"
+		    "records are signed before the clock starts. The daemon's VmRSS and RssAnon\n"
+		    "are sampled every second; afterwards its record count must be every\n"
+		    "certificate and every acknowledged record.\n"
+		    "figures: load_clients, load_rate_target, load_seconds, load_records_acked,\n"
+		    "load_rate_achieved, load_errors, load_ack_p50_ms, load_ack_p99_ms,\n"
+		    "load_ack_max_ms, load_rss_max_kib (VmRSS: with the file-backed map),\n"
+		    "load_rss_anon_first_kib, load_rss_anon_last_kib, load_rss_anon_max_kib,\n"
+		    "load_rss_anon_slope_kib_per_min (RssAnon, least squares over the second\n"
+		    "half), load_records_stored, load_lost (acknowledged, not stored).\n");
+}
+
+/*
+ * Client of the load run: submits items[0..n) in requests of `batch`, the
+ * i-th request at start + i * interval (seconds), until `end`. Writes each
+ * request's latency (ms, doubles) to lat_path, then the count of records
+ * acknowledged (size_t) to ack_path. Exit 0, or 1 on an error (counted).
+ */
+static int
+load_client(const char *endpoint, const struct item *items, size_t n, size_t batch, double start,
+	    double interval, double end, const char *lat_path, const char *ack_path)
+{
+	struct ls_api *a = NULL;
+	struct ls_err_ctx ctx = {{0}};
+	const uint8_t **envs = calloc(batch, sizeof(*envs));
+	size_t *lens = calloc(batch, sizeof(*lens));
+	struct ls_ingest_result *res = calloc(batch, sizeof(*res));
+	FILE *lat = fopen(lat_path, "wb"), *ack = NULL;
+	size_t acked = 0, req = 0;
+	int rc = 1;
+
+	if (envs == NULL || lens == NULL || res == NULL || lat == NULL ||
+	    ls_api_open(endpoint, 30000, &a, &ctx) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i += batch, req++) {
+		size_t m = n - i < batch ? n - i : batch;
+		double due = start + (double)req * interval, t0 = now_s(), ms;
+		if (due >= end)
+			break;
+		if (due > t0) {
+			struct timespec ts = {
+			    (time_t)(due - t0),
+			    (long)((due - t0 - (double)(time_t)(due - t0)) * 1e9)};
+			nanosleep(&ts, NULL);
+		}
+		for (size_t j = 0; j < m; j++) {
+			envs[j] = items[i + j].env;
+			lens[j] = items[i + j].len;
+		}
+		t0 = now_s();
+		if (ls_api_submit(a, envs, lens, m, res, &ctx) != 0)
+			goto out;
+		ms = (now_s() - t0) * 1000;
+		if (fwrite(&ms, sizeof(ms), 1, lat) != 1)
+			goto out;
+		for (size_t j = 0; j < m; j++) {
+			if (res[j].status != LS_INGEST_ACCEPTED) {
+				fprintf(stderr, "lodestone-bench: load: %s\n", res[j].message);
+				goto out;
+			}
+			acked++;
+		}
+	}
+	rc = 0;
+out:
+	if (rc != 0 && ctx.msg[0])
+		fprintf(stderr, "lodestone-bench: load: %s\n", ctx.msg);
+	if (lat != NULL && fclose(lat) != 0)
+		rc = 1;
+	if ((ack = fopen(ack_path, "wb")) == NULL || fwrite(&acked, sizeof(acked), 1, ack) != 1 ||
+	    fclose(ack) != 0)
+		rc = 1;
+	ls_api_close(&a);
+	free(envs);
+	free(lens);
+	free(res);
+	return rc;
+}
+
+/* Least-squares slope of y over x (per unit of x) of samples [from, n). */
+static double
+slope(const double *x, const double *y, size_t from, size_t n)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, k = (double)(n - from);
+
+	if (n < from + 2)
+		return 0;
+	for (size_t i = from; i < n; i++) {
+		sx += x[i];
+		sy += y[i];
+		sxx += x[i] * x[i];
+		sxy += x[i] * y[i];
+	}
+	return (k * sxy - sx * sy) / (k * sxx - sx * sx);
+}
+
+static int
+cmd_load(int argc, char **argv)
+{
+	size_t clients = 4, rate = 10000, seconds = 300, batch = 100, n, bad = 0, acked = 0;
+	const char *parent = getenv("TMPDIR");
+	struct signer *auth = calloc(1, sizeof(*auth)), *ms = NULL;
+	struct item *certs = NULL, *lots = NULL;
+	struct ls_api *a = NULL;
+	struct ls_api_status st;
+	char dir[4096], node[4200], endpoint[4300], daemon[4200], pubf[4300], lat[4300];
+	pid_t dpid = -1, *pids = NULL;
+	double *tx = NULL, *ry = NULL, start, end, p50 = 0, p99 = 0, maxlat = 0;
+	size_t n_samples = 0, stored = 0;
+	struct rss r, peak = {0};
+	bool have_dir = false;
+	int c, status = 1;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:R:t:b:d:h")) != -1) {
+		switch (c) {
+		case 'c':
+			if (parse_range(optarg, "-c", 1, 64, &clients) != 0)
+				return 2;
+			break;
+		case 'R':
+			if (parse_range(optarg, "-R", 1, 1000000, &rate) != 0)
+				return 2;
+			break;
+		case 't':
+			if (parse_range(optarg, "-t", 1, 86400, &seconds) != 0)
+				return 2;
+			break;
+		case 'b':
+			if (parse_range(optarg, "-b", 1, LS_API_SUBMIT_MAX, &batch) != 0)
+				return 2;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h': load_usage(stdout); return 0;
+		default: load_usage(stderr); return 2;
+		}
+	}
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	n = rate * seconds;
+	if (daemon_path(daemon, sizeof(daemon)) != 0)
+		goto out;
+	if (auth == NULL || (ms = calloc(clients, sizeof(*ms))) == NULL ||
+	    (certs = calloc(clients, sizeof(*certs))) == NULL ||
+	    (lots = calloc(n, sizeof(*lots))) == NULL ||
+	    (pids = calloc(clients, sizeof(*pids))) == NULL ||
+	    (tx = calloc(seconds + 16, sizeof(*tx))) == NULL ||
+	    (ry = calloc(seconds + 16, sizeof(*ry))) == NULL) {
+		fprintf(stderr, "lodestone-bench: out of memory\n");
+		goto out;
+	}
+	for (size_t k = 0; k < clients; k++)
+		pids[k] = -1;
+	if (make_feeds(auth, ms, certs, lots, clients, n) != 0 ||
+	    make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	snprintf(node, sizeof(node), "%s/node", dir);
+	snprintf(endpoint, sizeof(endpoint), "ipc://%s/api.sock", node);
+	snprintf(pubf, sizeof(pubf), "%s/auth.pub", dir);
+	snprintf(lat, sizeof(lat), "%s/lat", dir);
+	if (write_pub(pubf, auth->pk) != 0)
+		goto out;
+	{
+		char *args[] = {"lodestoned", "--data-dir",  node,    "--trust",
+				pubf,         "--log-level", "error", NULL};
+		if ((dpid = spawn_daemon(daemon, args)) < 0)
+			goto out;
+	}
+	if (wait_api(endpoint, &dpid, &a) != 0 || submit_items(a, certs, clients) != 0)
+		goto out;
+	ls_api_close(&a); /* before the clients fork */
+	fflush(NULL);
+	start = now_s() + 0.5;
+	end = start + (double)seconds;
+	for (size_t k = 0, off = 0; k < clients; k++) {
+		size_t cnt = client_share(n, clients, k);
+		if ((pids[k] = fork()) == 0) {
+			char lp[4400], ap[4400];
+			snprintf(lp, sizeof(lp), "%s.%zu", lat, k);
+			snprintf(ap, sizeof(ap), "%s/acked.%zu", dir, k);
+			/* each client's requests spread evenly over its period */
+			_exit(load_client(endpoint, lots + off, cnt, batch,
+					  start + (double)k * (double)batch / (double)rate,
+					  (double)batch * (double)clients / (double)rate, end, lp,
+					  ap));
+		}
+		if (pids[k] < 0) {
+			fprintf(stderr, "lodestone-bench: fork: %s\n", strerror(errno));
+			goto out;
+		}
+		off += cnt;
+	}
+	/* RSS once a second until the clients are done */
+	while (!reap_clients(pids, clients, false, &bad)) {
+		double t = now_s();
+		if (t >= start + (double)n_samples && n_samples < seconds + 16 &&
+		    rss_read(dpid, &r) == 0) {
+			tx[n_samples] = (t - start) / 60;
+			/* the heap, not the file-backed map of data.mdb, which
+			 * grows with the records as it must */
+			ry[n_samples++] = (double)r.anon;
+			rss_max(&peak, &r);
+		}
+		{
+			struct timespec ts = {0, 20 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (size_t k = 0; k < clients; k++) {
+		char ap[4400];
+		size_t x = 0;
+		FILE *f;
+		snprintf(ap, sizeof(ap), "%s/acked.%zu", dir, k);
+		if ((f = fopen(ap, "rb")) != NULL) {
+			if (fread(&x, sizeof(x), 1, f) == 1)
+				acked += x;
+			fclose(f);
+		}
+	}
+	if (latencies(lat, clients, &p50, &p99) != 0)
+		goto out;
+	{
+		/* the slowest request */
+		for (size_t k = 0; k < clients; k++) {
+			char lp[4400];
+			double x;
+			FILE *f;
+			snprintf(lp, sizeof(lp), "%s.%zu", lat, k);
+			if ((f = fopen(lp, "rb")) == NULL)
+				continue;
+			while (fread(&x, sizeof(x), 1, f) == 1)
+				if (x > maxlat)
+					maxlat = x;
+			fclose(f);
+		}
+	}
+	memset(&st, 0, sizeof(st));
+	if (wait_api(endpoint, &dpid, &a) != 0 || ls_api_status(a, &st, NULL) != 0)
+		goto out;
+	stored = (size_t)st.stats.records;
+	ls_api_status_release(&st);
+	printf("load_clients %zu\n", clients);
+	printf("load_rate_target %zu records/s\n", rate);
+	printf("load_seconds %zu s\n", seconds);
+	printf("load_records_acked %zu records\n", acked);
+	printf("load_rate_achieved %.0f records/s\n", (double)acked / (double)seconds);
+	printf("load_errors %zu clients\n", bad);
+	printf("load_ack_p50_ms %.2f ms\n", p50);
+	printf("load_ack_p99_ms %.2f ms\n", p99);
+	printf("load_ack_max_ms %.2f ms\n", maxlat);
+	printf("load_rss_max_kib %ld KiB\n", peak.total);
+	printf("load_rss_anon_first_kib %.0f KiB\n", n_samples ? ry[0] : 0.0);
+	printf("load_rss_anon_last_kib %.0f KiB\n", n_samples ? ry[n_samples - 1] : 0.0);
+	printf("load_rss_anon_max_kib %ld KiB\n", peak.anon);
+	printf("load_rss_anon_slope_kib_per_min %.1f KiB/min\n",
+	       slope(tx, ry, n_samples / 2, n_samples));
+	printf("load_records_stored %zu records\n", stored);
+	printf("load_lost %zu records\n",
+	       acked + clients > stored ? acked + clients - stored : (size_t)0);
+	status = bad != 0 || stored != acked + clients ? 1 : 0;
+	if (stored != acked + clients)
+		fprintf(
+		    stderr,
+		    "lodestone-bench: load: the daemon stores %zu records, %zu certificates and "
+		    "%zu acknowledged were sent\n",
+		    stored, clients, acked);
+out:
+	ls_api_close(&a);
+	for (size_t k = 0; pids != NULL && k < clients; k++)
+		if (pids[k] > 0) {
+			kill(pids[k], SIGTERM);
+			waitpid(pids[k], NULL, 0);
+		}
+	stop_child(&dpid);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(certs, certs != NULL ? clients : 0);
+	items_free(lots, lots != NULL ? n : 0);
+	if (auth != NULL)
+		sodium_memzero(auth, sizeof(*auth));
+	if (ms != NULL)
+		sodium_memzero(ms, clients * sizeof(*ms));
+	free(auth);
+	free(ms);
+	free(pids);
+	free(tx);
+	free(ry);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -3153,4 +3471,170 @@ main(int argc, char **argv)
 	fprintf(stderr, "lodestone-bench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
+}
+
+/* ---- epcis: export and import rates against ingest ---- */
+
+/* The import's resolver here: the id in a Lodestone URN (the records are
+ * the ones just exported; a client asks its daemon instead). */
+static int
+epcis_same_id(void *arg, enum ls_epcis_ref kind, const char *uri, uint8_t out[LS_ID_LEN])
+{
+	const char *pre = kind == LS_EPCIS_REF_LOT ? "urn:lodestone:lot:" : "urn:lodestone:record:";
+
+	(void)arg;
+	if (strncmp(uri, pre, strlen(pre)) != 0 || ls_unhex(uri + strlen(pre), out, LS_ID_LEN) != 0)
+		return LS_ERR_NOT_FOUND;
+	return 0;
+}
+
+static void
+epcis_usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: lodestone-bench epcis [-n N] [-d DIR]\n"
+		"  -n N    records of one miner's chain: a registration and N-1 transformations\n"
+		"          (default 10000)\n"
+		"  -d DIR  parent of the temporary store (default /tmp)\n"
+		"Ingests the chain into a store, exports it as one EPCIS document (events with\n"
+		"their CBV 2.0 hashes, serialized), parses the document and maps every event back\n"
+		"to a record, signed (each the same record as before, checked).\n");
+}
+
+static int
+cmd_epcis(int argc, char **argv)
+{
+	struct signer *auth = calloc(1, sizeof(*auth)), *p = calloc(1, sizeof(*p));
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	struct item *items = NULL;
+	const char *parent = "/tmp";
+	char dir[4096], *text = NULL;
+	json_t *doc = NULL, *pdoc = NULL, *events, *ev;
+	size_t n = 10000, bad = 0, same = 0, i;
+	uint8_t lot[LS_ID_LEN], prev[LS_ID_LEN];
+	bool have_dir = false;
+	double t0, t_ingest, t_export, t_import;
+	int ch, status = 1, rc;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "n:d:h")) != -1) {
+		switch (ch) {
+		case 'n':
+			if (parse_range(optarg, "-n", 2, 10000000, &n) != 0)
+				goto out;
+			break;
+		case 'd': parent = optarg; break;
+		case 'h':
+			epcis_usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			epcis_usage(stderr);
+			status = 2;
+			goto out;
+		}
+	}
+	if (auth == NULL || p == NULL || (items = calloc(n + 1, sizeof(*items))) == NULL)
+		goto out;
+	crypto_sign_keypair(auth->pk, auth->sk);
+	crypto_sign_keypair(p->pk, p->sk);
+	if (make_cert_roles(auth, p, LS_ROLE_MINER | LS_ROLE_PROCESSOR, &items[0]) != 0 ||
+	    make_chain(p, &items[1], n, lot) != 0 || make_tmpdir(parent, dir, sizeof(dir)) != 0)
+		goto out;
+	have_dir = true;
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])auth->pk;
+	o.n_anchors = 1;
+	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		goto out;
+	}
+	t0 = now_s();
+	if (ingest_all(s, items, n + 1, DEFAULT_BATCH, &bad) != 0 || bad != 0)
+		goto out;
+	t_ingest = now_s() - t0;
+
+	/* export: decode, event (with its hash), one document serialized */
+	t0 = now_s();
+	doc = ls_epcis_doc_new(FIXED_TIME);
+	events = ls_epcis_doc_events(doc);
+	for (i = 1; i <= n; i++) {
+		struct ls_record *r;
+		if (ls_record_decode(items[i].env, items[i].len, &r, &ctx) != 0 ||
+		    ls_epcis_event_new(r, NULL, &ev, &ctx) != 0) {
+			fprintf(stderr, "lodestone-bench: export: %s\n", ctx.msg);
+			goto out;
+		}
+		ls_record_free(r);
+		json_array_append_new(events, ev);
+	}
+	if ((text = json_dumps(doc, JSON_REAL_PRECISION(15))) == NULL)
+		goto out;
+	t_export = now_s() - t0;
+
+	/* import: parse, map each event to its record, sign */
+	t0 = now_s();
+	if ((rc = ls_epcis_doc_parse(text, strlen(text), &pdoc, &events, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: import: %s\n", ctx.msg);
+		goto out;
+	}
+	memset(prev, 0, sizeof(prev));
+	json_array_foreach(events, i, ev)
+	{
+		struct ls_epcis_import im;
+		struct ls_record *orig = NULL;
+		uint8_t *env = NULL;
+		size_t len = 0;
+		if (ls_epcis_import_event(ev, epcis_same_id, NULL, &im, &ctx) != 0) {
+			fprintf(stderr, "lodestone-bench: import: event %zu: %s\n", i + 1, ctx.msg);
+			goto out;
+		}
+		memcpy(im.r->author, p->pk, LS_KEY_LEN);
+		im.r->seq = i + 1;
+		im.r->has_prev = i > 0;
+		memcpy(im.r->prev, prev, LS_ID_LEN);
+		im.r->has_cert = true;
+		memcpy(im.r->cert_id, p->cert, LS_ID_LEN);
+		rc = ls_record_sign(im.r, p->sk, &ctx);
+		if (rc == 0)
+			rc = ls_record_envelope(im.r, &env, &len);
+		free(env);
+		if (rc == 0 &&
+		    ls_record_decode(items[i + 1].env, items[i + 1].len, &orig, NULL) == 0 &&
+		    memcmp(orig->id, im.r->id, LS_ID_LEN) == 0)
+			same++;
+		ls_record_free(orig);
+		memcpy(prev, im.r->id, LS_ID_LEN);
+		ls_epcis_import_release(&im);
+		if (rc != 0)
+			goto out;
+	}
+	t_import = now_s() - t0;
+	printf("epcis_records %zu records\n", n);
+	printf("epcis_document %zu bytes\n", strlen(text));
+	printf("epcis_ingest %.0f records/s\n", (double)(n + 1) / t_ingest);
+	printf("epcis_export %.0f events/s\n", (double)n / t_export);
+	printf("epcis_import %.0f events/s\n", (double)n / t_import);
+	printf("epcis_export_vs_ingest %.2f x\n",
+	       ((double)n / t_export) / ((double)(n + 1) / t_ingest));
+	printf("epcis_import_vs_ingest %.2f x\n",
+	       ((double)n / t_import) / ((double)(n + 1) / t_ingest));
+	printf("epcis_roundtrip_same %zu records\n", same);
+	status = same == n ? 0 : 1;
+	if (same != n)
+		fprintf(stderr, "lodestone-bench: %zu of %zu records came back different\n",
+			n - same, n);
+out:
+	json_decref(doc);
+	json_decref(pdoc);
+	free(text);
+	ls_store_close(&s);
+	if (have_dir)
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	items_free(items, items != NULL ? n + 1 : 0);
+	free(auth);
+	free(p);
+	return status;
 }

@@ -20,7 +20,7 @@ _lodestone()
 	fi
 
 	case $prev in
-	-k | --key | --passphrase-file | -o | --output | --file)
+	-k | --key | --passphrase-file | -o | --output | --file | --profile)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
@@ -72,7 +72,7 @@ _lodestone()
 		return
 	fi
 	case $cmd in
-	verify | origin | trace | bundle | show | prove)
+	verify | origin | trace | bundle | show | prove | check | disclose)
 		[ "$cmd $sub" = "bundle inspect" ] && {
 			COMPREPLY=($(compgen -f -- "$cur"))
 			return
@@ -81,6 +81,13 @@ _lodestone()
 		;;
 	lot)
 		COMPREPLY=($(compgen -W "$(_lodestone_labels)" -- "$cur"))
+		;;
+	epcis)
+		if [ "$sub" = import ]; then
+			COMPREPLY=($(compgen -f -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(_lodestone_labels)" -- "$cur"))
+		fi
 		;;
 	verify-bundle | verify-proof | import | pubkey | policy)
 		COMPREPLY=($(compgen -f -- "$cur"))

@@ -29,4 +29,5 @@ bench api_vs_ingest api -n 1000
 bench gossip_vs_ingest gossip -n 1000
 bench cosign_rtt_us witness -n 400 -r 3
 bench stream_bundle_ms stream -n 300 -c 1024
+bench epcis_import_vs_ingest epcis -n 300
 finish

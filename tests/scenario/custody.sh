@@ -117,7 +117,7 @@ expect 0 "origin of the whole lot" --json origin "$LOT"
 check "the lot's 600 kg: 30,000 g of Dy" jtest '$j->{grams} == 600000 &&
 	$j->{elements}{dy}{grams} == 30000' <<<"$OUT"
 expect_err 1 "holds none of lot" "origin --from a key that holds none" origin "$LOT" --from "$auth_PK"
-expect_err 2 "origin takes --from only" "origin with an export flag" origin "$LOT" --export-to DE
+expect_err 2 "origin takes --from and --stages only" "origin with an export flag" origin "$LOT" --export-to DE
 
 stop_daemon "$PID"
 check "daemon stops" test $? -eq 0

@@ -3,7 +3,7 @@
 # install` into a staging DESTDIR with distribution paths puts every file
 # where the Makefile promises (daemon in sbin, client in bin, three man
 # pages, the systemd unit pointing at the installed daemon and config, the
-# example config, the policies, the published .proto files, the bash
+# example config, the policies, the compliance profiles, the published .proto files, the bash
 # completion); the installed client runs; `make uninstall` with the same
 # variables removes all of it. The bash completion completes commands,
 # subcommands and flags.
@@ -35,6 +35,7 @@ usr/share/man/man1/lodestone.1
 usr/share/man/man5/lodestoned.conf.5
 usr/share/man/man8/lodestoned.8
 $(cd "$ROOT/contrib/policies" && ls | sed 's|^|usr/share/lodestone/policies/|')
+$(cd "$ROOT/contrib/profiles" && ls | sed 's|^|usr/share/lodestone/profiles/|')
 $(cd "$ROOT/proto" && ls ./*.proto | sed 's|^\./|usr/share/lodestone/proto/|')
 LIST
 )

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# valgrind.sh - the test suite under valgrind memcheck (make valgrind): every
+# unit test binary, and every daemon and client they and the scenario tests
+# start (LODESTONE_BIN points at wrappers that run the build's programs under
+# memcheck). No memcheck error and no definite or indirect leak may remain.
+#
+#   bash tests/reliability/valgrind.sh             the whole suite (an hour or more)
+#   bash tests/reliability/valgrind.sh --short     three small unit tests (make test)
+#   bash tests/reliability/valgrind.sh test_store cli.sh    the tests named
+#
+# Writes build/reliability/valgrind.json: per test its exit, the memcheck
+# errors and the bytes definitely and indirectly lost, over every process it
+# ran. Exit 1 if any test failed or any process had an error or a leak.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v valgrind >/dev/null 2>&1; then
+	echo "valgrind: valgrind not found (apt-get install valgrind)" >&2
+	exit 2
+fi
+make -s all $(ls tests/test_*.c | sed 's|tests/\(.*\)\.c|build/tests/\1|') build/tests/tlog_tool ||
+	exit 1
+
+out=build/reliability
+vg=build/valgrind
+rm -rf "$vg"
+mkdir -p "$out" "$vg/bin" "$vg/logs"
+bin=$(pwd)/build/bin
+logs=$(pwd)/$vg/logs
+VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
+	--errors-for-leak-kinds=definite,indirect --track-fds=no --child-silent-after-fork=yes
+	--suppressions="$(pwd)/tests/reliability/valgrind.supp")
+for p in lodestone lodestoned lodestone-bench; do
+	cat >"$vg/bin/$p" <<WRAP
+#!/bin/sh
+exec ${VG[*]} --log-file=$logs/\${VG_TEST:-unnamed}.$p.%p.log $bin/$p "\$@"
+WRAP
+	chmod +x "$vg/bin/$p"
+done
+export LODESTONE_BIN=$(pwd)/$vg/bin
+# Programs under memcheck run ten to fifty times slower: scenario commands
+# get five minutes each.
+export CMD_TIMEOUT=300
+
+tests=()
+if [ "${1:-}" = "--short" ]; then
+	tests=(test_note test_units test_country)
+elif [ $# -gt 0 ]; then
+	tests=("$@")
+else
+	for t in tests/test_*.c; do tests+=("$(basename "$t" .c)"); done
+	for t in tests/scenario/*.sh; do tests+=("$(basename "$t")"); done
+fi
+
+fail=0
+json="["
+for t in "${tests[@]}"; do
+	export VG_TEST=$t
+	start=$(date +%s)
+	case $t in
+	*.sh) VG_TEST=$t bash "tests/scenario/$t" >"$vg/$t.out" 2>&1 ;;
+	*) "${VG[@]}" --log-file="$logs/$t.test.%p.log" "build/tests/$t" >"$vg/$t.out" 2>&1 ;;
+	esac
+	rc=$?
+	secs=$(($(date +%s) - start))
+	errors=0 definite=0 indirect=0 procs=0
+	for l in "$logs/$t".*.log; do
+		[ -e "$l" ] || continue
+		procs=$((procs + 1))
+		e=$(sed -n 's/.*ERROR SUMMARY: \([0-9,]*\) errors.*/\1/p' "$l" | tr -d , | tail -n 1)
+		d=$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' "$l" | tr -d , | tail -n 1)
+		i=$(sed -n 's/.*indirectly lost: \([0-9,]*\) bytes.*/\1/p' "$l" | tr -d , | tail -n 1)
+		# a process killed (SIGKILL tests) writes no summary: count the
+		# errors it wrote
+		[ -z "$e" ] && e=$(grep -c '^==[0-9]*== \(Invalid\|Conditional\|Use of\|Syscall\|Mismatched\)' "$l")
+		errors=$((errors + ${e:-0}))
+		definite=$((definite + ${d:-0}))
+		indirect=$((indirect + ${i:-0}))
+	done
+	ok=true
+	if [ $rc -ne 0 ] || [ $errors -ne 0 ] || [ $definite -ne 0 ] || [ $indirect -ne 0 ]; then
+		ok=false
+		fail=1
+	fi
+	printf 'valgrind: %-24s %5d s exit %d, %d processes, %d errors, %d + %d bytes lost%s\n' \
+		"$t" "$secs" $rc $procs $errors $definite $indirect "$([ $ok = true ] || echo '  FAILED')"
+	[ "$json" != "[" ] && json+=","
+	json+=$(printf '{"test":"%s","seconds":%d,"exit":%d,"processes":%d,"errors":%d,"definitely_lost":%d,"indirectly_lost":%d,"passed":%s}' \
+		"$t" "$secs" $rc $procs $errors $definite $indirect $ok)
+done
+json+="]"
+printf '{"test":"valgrind","what":"the test suite under valgrind memcheck, every daemon and client it starts included","runs":%s,"passed":%s}\n' \
+	"$json" "$([ $fail -eq 0 ] && echo true || echo false)" >"$out/valgrind.json"
+echo "valgrind: results in $out/valgrind.json, logs in $vg/logs"
+exit $fail
