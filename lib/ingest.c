@@ -1225,6 +1225,7 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 		}
 		snprintf(judged_msg, sizeof(judged_msg), "%s", msg);
 	}
+	w->t.apply_pos = w->next_pos; /* store_record stores r there */
 	rc = k->apply(&w->t, r);
 	w->t.branch = NULL;
 	if (rc != 0 || (rc = store_record(w, r, on_main, &env, &len)) != 0) {

@@ -119,7 +119,7 @@ int
 ls_txn_log_index(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *index)
 {
 	MDB_val v;
-	int rc = ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+	int rc = ls_txn_ids_record(t, id, &v);
 
 	if (rc != 0)
 		return rc;

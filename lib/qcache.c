@@ -233,7 +233,8 @@ bump_alloc_cb(void *arg, size_t n)
 /* Reads lot's node into the memo's arena, or (no memo) a node with its
  * own. */
 static int
-lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode **out)
+lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uint8_t *key,
+	     struct ls_lotnode **out)
 {
 	struct ls_lotnode *n;
 	struct ls_bump *own = NULL, **arena = t->qc != NULL ? &t->qc->arena : &own;
@@ -242,8 +243,8 @@ lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *
 	*out = NULL;
 	if ((n = t->qc != NULL ? qalloc(t->qc, sizeof(*n)) : calloc(1, sizeof(*n))) == NULL)
 		return LS_ERR_NOMEM;
-	rc =
-	    ls_txn_lotnode_read(t, lot, t->qc != NULL && t->qc->want_kids, n, bump_alloc_cb, arena);
+	rc = ls_txn_lotnode_read_at(t, lot, key, t->qc != NULL && t->qc->want_kids, n,
+				    bump_alloc_cb, arena);
 	if (t->qc == NULL) {
 		n->mem = own;
 		/* The children are kept in a memo's node only (ls_txn_lot_kids). */
@@ -256,9 +257,10 @@ lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *
 	return rc;
 }
 
-int
-ls_txn_lotnode(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lotnode **n,
-	       struct ls_lotnode **owned)
+/* ls_txn_lotnode, key (NULL: looked up) being lot's key. */
+static int
+lotnode_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uint8_t *key,
+	   const struct ls_lotnode **n, struct ls_lotnode **owned)
 {
 	struct ls_lotnode *x;
 	int rc;
@@ -269,7 +271,7 @@ ls_txn_lotnode(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_l
 		*n = x;
 		return 0;
 	}
-	if ((rc = lotnode_read(t, lot, &x)) != 0)
+	if ((rc = lotnode_read(t, lot, key, &x)) != 0)
 		return rc;
 	if (t->qc == NULL) {
 		*n = *owned = x;
@@ -279,6 +281,13 @@ ls_txn_lotnode(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_l
 		return rc; /* x stays in the arena, freed with it */
 	*n = x;
 	return 0;
+}
+
+int
+ls_txn_lotnode(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lotnode **n,
+	       struct ls_lotnode **owned)
+{
+	return lotnode_at(t, lot, NULL, n, owned);
 }
 
 void
@@ -323,7 +332,8 @@ ls_lotnode_input(struct ls_txn *t, const struct ls_lotnode *n, size_t i,
 		*in = w->in_nodes[i];
 		return 0;
 	}
-	if ((rc = ls_txn_lotnode(t, n->inputs[i].lot, in, &owned)) != 0)
+	if ((rc = lotnode_at(t, n->inputs[i].lot, n->in_keys ? n->in_keys[i] : NULL, in, &owned)) !=
+	    0)
 		return rc;
 	w->in_nodes[i] = *in;
 	return 0;

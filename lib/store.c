@@ -137,6 +137,7 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->qc = NULL;
 	t->quorum_state = 0;
 	t->n_records = t->n_reads = t->n_seeks = 0;
+	t->apply_pos = 0;
 	t->lots_cursor = NULL;
 	t->counted = false;
 	if (!write) {
@@ -303,6 +304,8 @@ ls_txn_setsum(struct ls_txn *t, uint8_t sum[LS_ID_LEN])
 			mdb_cursor_close(cur);
 			return LS_ERR_STORE;
 		}
+		if (v.mv_size == LS_IDS_LOT_VLEN)
+			continue; /* a transformation's output lot, not a record */
 		ls_store_setsum_add(sum, k.mv_data);
 	}
 	mdb_cursor_close(cur);
@@ -310,10 +313,20 @@ ls_txn_setsum(struct ls_txn *t, uint8_t sum[LS_ID_LEN])
 }
 
 int
+ls_txn_ids_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN], MDB_val *v)
+{
+	int rc = ls_txn_get(t, t->s->ids, id, LS_ID_LEN, v);
+
+	if (rc == 0 && v->mv_size == LS_IDS_LOT_VLEN)
+		return LS_ERR_NOT_FOUND; /* a transformation's output lot */
+	return rc;
+}
+
+int
 ls_txn_record_pos(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t *pos)
 {
 	MDB_val v;
-	int rc = ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+	int rc = ls_txn_ids_record(t, id, &v);
 
 	if (rc != 0)
 		return rc;
@@ -327,7 +340,7 @@ int
 ls_txn_record_type(struct ls_txn *t, const uint8_t id[LS_ID_LEN], enum ls_rtype *type)
 {
 	MDB_val v;
-	int rc = ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+	int rc = ls_txn_ids_record(t, id, &v);
 
 	if (rc != 0)
 		return rc;
@@ -341,7 +354,7 @@ int
 ls_txn_record_has(struct ls_txn *t, const uint8_t id[LS_ID_LEN])
 {
 	MDB_val v;
-	return ls_txn_get(t, t->s->ids, id, LS_ID_LEN, &v);
+	return ls_txn_ids_record(t, id, &v);
 }
 
 bool
@@ -865,10 +878,12 @@ cand_add(char *buf, size_t size, const char *hex, const char *what)
 		snprintf(buf + len, size - len, "%s%.16s %s", len ? ", " : "", hex, what);
 }
 
-/* Finds the unique key of dbi starting with the hex prefix `name`; an
- * ambiguous prefix is refused with the first candidates named. */
+/* Finds the unique record id (or with `lot`, lot id) starting with the hex
+ * prefix `name`, in the ids table (which maps every record and every
+ * transformation's output lot); an ambiguous prefix is refused with the
+ * first candidates named. */
 static int
-resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID_LEN],
+resolve_prefix(struct ls_txn *t, bool lot, const char *name, uint8_t id[LS_ID_LEN],
 	       struct ls_err_ctx *ctx)
 {
 	uint8_t lo[LS_ID_LEN] = {0};
@@ -891,43 +906,32 @@ resolve_prefix(struct ls_txn *t, MDB_dbi dbi, const char *name, uint8_t id[LS_ID
 		sscanf(low + n - 1, "%1x", &x);
 		lo[nb] = (uint8_t)(x << 4);
 	}
-	if ((mrc = mdb_cursor_open(t->txn, dbi, &c)) != 0)
+	if ((mrc = mdb_cursor_open(t->txn, t->s->ids, &c)) != 0)
 		return ls_store_err(mrc);
 	k.mv_size = LS_ID_LEN;
 	k.mv_data = lo;
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0 && found <= CANDIDATES_MAX;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		char hex[2 * LS_ID_LEN + 1];
-		if (dbi == t->s->lots && k.mv_size == 2 * LS_ID_LEN) {
-			/* A lot's children follow its node (tables.c): on to the
-			 * next lot, past them all at once. */
-			uint8_t next[LS_ID_LEN];
-			int i = LS_ID_LEN - 1;
-			memcpy(next, k.mv_data, LS_ID_LEN);
-			while (i >= 0 && ++next[i] == 0)
-				i--;
-			if (i < 0)
-				break;
-			k.mv_size = LS_ID_LEN;
-			k.mv_data = next;
-			if ((mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
-				break;
-			if (k.mv_size != LS_ID_LEN)
-				continue; /* no such key: a lot id is a whole id */
-		}
+		bool is_out = v.mv_size == LS_IDS_LOT_VLEN;
+		bool is_lot =
+		    is_out || (v.mv_size >= 9 && ((const uint8_t *)v.mv_data)[8] == LS_REC_LOT);
+
 		if (k.mv_size != LS_ID_LEN)
 			break;
 		ls_hex(k.mv_data, LS_ID_LEN, hex);
 		if (strncmp(hex, low, n) != 0)
 			break;
+		if (lot ? !is_lot : is_out)
+			continue; /* a record that is no lot, or a lot that is no record */
 		if (found == 0)
 			memcpy(id, k.mv_data, LS_ID_LEN);
 		/* as git does: name the candidates, with what each one is */
 		if (found < CANDIDATES_SHOWN)
 			cand_add(cands, sizeof(cands), hex,
-				 dbi == t->s->ids && v.mv_size >= 9
-				     ? ls_rtype_name((enum ls_rtype)((const uint8_t *)v.mv_data)[8])
-				     : "lot");
+				 lot || v.mv_size < 9 ? "lot"
+						      : ls_rtype_name((enum ls_rtype)(
+							    (const uint8_t *)v.mv_data)[8]));
 		found++;
 	}
 	mdb_cursor_close(c);
@@ -998,7 +1002,7 @@ ls_store_resolve(struct ls_store *s, enum ls_resolve_kind kind, const char *name
 		    ls_unhex(name, id, LS_ID_LEN) == 0 && ls_txn_has_record(&t, id))
 			rc = 0;
 	} else if (n >= 8 && n <= LS_HEX_KEY_LEN && is_hex(name)) {
-		rc = resolve_prefix(&t, kind == LS_RESOLVE_LOT ? s->lots : s->ids, name, id, ctx);
+		rc = resolve_prefix(&t, kind == LS_RESOLVE_LOT, name, id, ctx);
 		if (rc == LS_ERR_NOT_FOUND && kind == LS_RESOLVE_LOT)
 			rc = resolve_dup(&t, s->labels, name, "lot", id, ctx);
 	} else if (kind == LS_RESOLVE_LOT) {

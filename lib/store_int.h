@@ -16,7 +16,11 @@
  *             it: computed from the ids table by ls_txn_setsum)
  *   recs      pos u64 -> envelope bytes (append order: MDB_APPEND)
  *   ids       record id -> pos u64 || type u8 || leaf index u64 (a store
- *             without the log: pos || type; readers take the first 9 bytes)
+ *             without the log: pos || type; readers take the first 9 bytes);
+ *             a transformation's output lot id -> pos u64 || index u32 (12
+ *             bytes: the lot's key, below; ls_txn_ids_record passes them
+ *             over). The one table keyed by random hashes that every record
+ *             writes to: the others are keyed by store position or author.
  *   feeds     author || seq u64 -> record id (the branch the tables follow)
  *   forks     author || seq u64 || record id -> "" (an equivocating author's
  *             other records: stored, checked along their own branch)
@@ -32,11 +36,16 @@
  *   pstrange  order u64 -> waiting id: records waiting for their author's
  *             certificate (ingest.c: the pending set)
  *   evidence  author || seq u64 -> len_a u32 || envelope a || envelope b
- *   lots      lot id -> record id || index u32 (0xffffffff: registration) || grams u64
+ *   lots      lot key -> record id || index u32 (0xffffffff: registration) || grams u64
  *               || maker key || timestamp u64 || node: what a question reads of
  *               the making record (struct ls_lotnode; tables.c gives the bytes);
- *             lot id || record id -> type u8: the records that consume or ship
- *               the lot (transformations, transfers), right after its node
+ *             lot key || record id -> type u8: the records that consume or ship
+ *               the lot (transformations, transfers), right after its node.
+ *             A lot key (LS_LOT_KEY_LEN) is the store position of the record
+ *             that made the lot || its output index u32 (0xffffffff: a
+ *             registration), found from the lot id in ids: node-local, never
+ *             in a reply, bundle or gossip message. A new lot's node is the
+ *             last key (MDB_APPEND), and lots stored together are neighbours.
  *   labels    label -> lot id (dupsort)
  *   holds     holder key || lot id -> grams u64
  *   transit   transfer id -> grams u64 || received u8;
@@ -109,8 +118,12 @@
  * node in the lots table and each child's type in the children table (what
  * a question reads, instead of decoding records; tables.c). 7: the records
  * that consume or ship a lot move from the children table to the lots
- * table, after the lot's node (one cursor reads both). */
-#define LS_STORE_LAYOUT_VERSION 7
+ * table, after the lot's node (one cursor reads both). 8: the lots table keyed
+ * by the making record's store position (a lot key) instead of the lot id,
+ * output lots' ids in the ids table, each node with its inputs' lot keys:
+ * a new lot appends where it wrote a random page, and a walk up the inputs
+ * reads neighbours without looking ids up. */
+#define LS_STORE_LAYOUT_VERSION 8
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
 
@@ -227,6 +240,10 @@ struct ls_txn {
 	 * node read (ls_txn_lotnode_read) and closed by ls_txn_abort: no
 	 * cursor made per node. */
 	MDB_cursor *lots_cursor;
+	/* The writer's: the store position the record being applied will
+	 * be stored at (ingest.c sets it before a kind's apply), which keys
+	 * the lots it makes (tables.c, ls_txn_lot_put). */
+	uint64_t apply_pos;
 	/* A read transaction's quorum table: 0 not looked at yet, 1 empty (no
 	 * record has a logged time: ls_txn_logged_time reads no leaf index),
 	 * 2 not empty. ls_txn_begin zeroes it. */
@@ -301,6 +318,23 @@ int ls_txn_record_ref(struct ls_txn *t, const uint8_t id[LS_ID_LEN], const struc
 
 /* Envelope bytes of a stored record; valid until the transaction ends. */
 int ls_txn_envelope(struct ls_txn *t, const uint8_t id[LS_ID_LEN], MDB_val *env);
+/* The ids entry of record id (a transformation's output lot, which the ids
+ * table maps too, is not a record: LS_ERR_NOT_FOUND). */
+int ls_txn_ids_record(struct ls_txn *t, const uint8_t id[LS_ID_LEN], MDB_val *v);
+/* The length of an ids value that maps a transformation's output lot (the
+ * position of the transformation || output index u32): a record's is 9 or
+ * 17 bytes. */
+#define LS_IDS_LOT_VLEN 12
+/*
+ * A lot's key in the lots table (layout 8): the store position of the
+ * record that made it || its output index u32 (LS_LOT_REGISTRATION for a
+ * registration). Node-local: a position is the order this node stored
+ * records in, so no reply, bundle or gossip message carries one.
+ */
+#define LS_LOT_KEY_LEN 12
+/* lot's key, from the ids table (a registration: its record's entry; a
+ * transformation's output: its own). LS_ERR_NOT_FOUND: no such lot. */
+int ls_txn_lot_key(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], uint8_t key[LS_LOT_KEY_LEN]);
 
 struct ls_lot_info {
 	uint8_t rec[LS_ID_LEN]; /* registration or transformation record */
@@ -348,6 +382,8 @@ struct ls_lotnode {
 	/* a transformation: its inputs, and its outputs' declared values */
 	size_t n_inputs;
 	const struct ls_lot_input *inputs;
+	/* their lot keys (ls_txn_lot_key; node-local), or NULL: not stored */
+	const uint8_t (*in_keys)[LS_LOT_KEY_LEN];
 	ls_u128 out_value;
 	bool outs_valued;
 	uint8_t unvalued_out[LS_ID_LEN]; /* the first output that declares none */
@@ -387,6 +423,11 @@ int ls_lotnode_of_record(const struct ls_record *rec, const struct ls_lot_info *
  */
 int ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], bool with_kids,
 			struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n), void *arg);
+/* The same, key (NULL: looked up) being lot's key (ls_txn_lot_key): what a
+ * walk up a node's inputs reads (n->in_keys). */
+int ls_txn_lotnode_read_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uint8_t *key,
+			   bool with_kids, struct ls_lotnode *n,
+			   void *(*alloc)(void *arg, size_t n), void *arg);
 
 /*
  * Typed table access (tables.c). Every function returns 0, LS_ERR_NOT_FOUND

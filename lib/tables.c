@@ -508,9 +508,13 @@ ls_txn_date_put(struct ls_txn *t, const uint8_t id[LS_ID_LEN], uint64_t qtime)
  *   value u64 || label, category, site (each len u16 || bytes) ||
  *   country[2] || n_comp u8 || n_comp x (z u8 || ppm u32) ||
  *   n_inputs u16 || n_inputs x (lot id || grams u64) ||
- *   out_value (u128, two u64) || outs_valued u8 || unvalued_out id
+ *   out_value (u128, two u64) || outs_valued u8 || unvalued_out id ||
+ *   has_in_keys u8 || has_in_keys ? n_inputs x the input's lot key
+ * The inputs' lot keys (version 2) are this node's own (store positions,
+ * store_int.h): a walk up the inputs reads each node by its key, near the
+ * nodes stored about the same time, without looking its id up.
  */
-#define NODE_VERSION 1
+#define NODE_VERSION 2
 
 int
 ls_lotnode_of_record(const struct ls_record *rec, const struct ls_lot_info *li,
@@ -625,6 +629,9 @@ node_encode(const struct ls_lotnode *n, struct nbuf *b)
 	nb_u64(b, (uint64_t)n->out_value);
 	nb_u8(b, n->outs_valued);
 	nb_put(b, n->unvalued_out, LS_ID_LEN);
+	nb_u8(b, n->in_keys != NULL);
+	if (n->in_keys != NULL)
+		nb_put(b, n->in_keys, n->n_inputs * LS_LOT_KEY_LEN);
 }
 
 struct nrd {
@@ -734,6 +741,14 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 	n->outs_valued = nr_u8(&r) != 0;
 	if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
 		memcpy(n->unvalued_out, x, LS_ID_LEN);
+	if (nr_u8(&r) != 0 && (x = nr_take(&r, n->n_inputs * LS_LOT_KEY_LEN)) != NULL &&
+	    n->n_inputs > 0) {
+		uint8_t(*keys)[LS_LOT_KEY_LEN] = alloc(arg, n->n_inputs * LS_LOT_KEY_LEN);
+		if (keys == NULL)
+			return LS_ERR_NOMEM;
+		memcpy(keys, x, n->n_inputs * LS_LOT_KEY_LEN);
+		n->in_keys = (const uint8_t(*)[LS_LOT_KEY_LEN])keys;
+	}
 	if (r.bad || r.off != r.n || (n->type != LS_REC_LOT && n->type != LS_REC_TRANSFORMATION))
 		return LS_ERR_STORE;
 	return 0;
@@ -777,10 +792,10 @@ node_copy(struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n), void *arg)
 	return 0;
 }
 
-/* The children after a lot's node in the lots table (c on the node): into
- * alloc's memory, in key order (record id). */
+/* The children after a lot's node in the lots table (c on the node, whose
+ * key is lk): into alloc's memory, in key order (record id). */
 static int
-node_kids(struct ls_txn *t, MDB_cursor *c, const uint8_t lot[LS_ID_LEN], struct ls_lotnode *n,
+node_kids(struct ls_txn *t, MDB_cursor *c, const uint8_t lk[LS_LOT_KEY_LEN], struct ls_lotnode *n,
 	  void *(*alloc)(void *arg, size_t n), void *arg)
 {
 	struct ls_kid few[16], *v = few, *kids;
@@ -793,7 +808,8 @@ node_kids(struct ls_txn *t, MDB_cursor *c, const uint8_t lot[LS_ID_LEN], struct 
 		if (mrc != 0)
 			break;
 		t->n_reads++;
-		if (k.mv_size != 2 * LS_ID_LEN || memcmp(k.mv_data, lot, LS_ID_LEN) != 0)
+		if (k.mv_size != LS_LOT_KEY_LEN + LS_ID_LEN ||
+		    memcmp(k.mv_data, lk, LS_LOT_KEY_LEN) != 0)
 			break;
 		if (d.mv_size != 1) {
 			rc = LS_ERR_STORE;
@@ -811,7 +827,7 @@ node_kids(struct ls_txn *t, MDB_cursor *c, const uint8_t lot[LS_ID_LEN], struct 
 			v = nv;
 			cap *= 2;
 		}
-		memcpy(v[cnt].id, (const uint8_t *)k.mv_data + LS_ID_LEN, LS_ID_LEN);
+		memcpy(v[cnt].id, (const uint8_t *)k.mv_data + LS_LOT_KEY_LEN, LS_ID_LEN);
 		v[cnt].type = (enum ls_rtype) * (const uint8_t *)d.mv_data;
 		cnt++;
 	}
@@ -836,16 +852,50 @@ out:
 }
 
 int
+ls_txn_lot_key(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], uint8_t key[LS_LOT_KEY_LEN])
+{
+	MDB_val v;
+	int rc = ls_txn_get(t, t->s->ids, lot, LS_ID_LEN, &v);
+
+	if (rc != 0)
+		return rc;
+	if (v.mv_size == LS_IDS_LOT_VLEN) {
+		memcpy(key, v.mv_data, LS_LOT_KEY_LEN); /* an output: pos || index */
+		return 0;
+	}
+	if (v.mv_size < 9)
+		return LS_ERR_STORE;
+	if (((const uint8_t *)v.mv_data)[8] != LS_REC_LOT)
+		return LS_ERR_NOT_FOUND; /* a record that is not a lot */
+	memcpy(key, v.mv_data, 8);
+	be32_put(key + 8, LS_LOT_REGISTRATION);
+	return 0;
+}
+
+int
 ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], bool with_kids,
 		    struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n), void *arg)
+{
+	return ls_txn_lotnode_read_at(t, lot, NULL, with_kids, n, alloc, arg);
+}
+
+int
+ls_txn_lotnode_read_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uint8_t *key,
+		       bool with_kids, struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n),
+		       void *arg)
 {
 	struct ls_record *rec = NULL;
 	struct ls_lot_info li;
 	MDB_cursor *c = NULL;
-	MDB_val k = {LS_ID_LEN, (void *)(uintptr_t)lot}, v;
+	uint8_t lk[LS_LOT_KEY_LEN];
+	MDB_val k = {LS_LOT_KEY_LEN, lk}, v;
 	int mrc, rc;
 
 	memset(n, 0, sizeof(*n));
+	if (key != NULL)
+		memcpy(lk, key, LS_LOT_KEY_LEN);
+	else if ((rc = ls_txn_lot_key(t, lot, lk)) != 0)
+		return rc;
 	/* A read transaction keeps its cursor; a writer's ends with it. */
 	if (t->readonly && t->lots_cursor != NULL)
 		c = t->lots_cursor;
@@ -879,7 +929,7 @@ ls_txn_lotnode_read(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], bool with_ki
 	}
 	/* Its children are the next keys: on the same page, most often. */
 	if (rc == 0 && with_kids)
-		rc = node_kids(t, c, lot, n, alloc, arg);
+		rc = node_kids(t, c, lk, n, alloc, arg);
 out:
 	if (c != t->lots_cursor)
 		mdb_cursor_close(c);
@@ -889,10 +939,11 @@ out:
 int
 ls_txn_lot(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], struct ls_lot_info *info)
 {
+	uint8_t lk[LS_LOT_KEY_LEN];
 	MDB_val v;
-	int rc = ls_txn_get(t, t->s->lots, lot, LS_ID_LEN, &v);
+	int rc = ls_txn_lot_key(t, lot, lk);
 
-	if (rc != 0)
+	if (rc != 0 || (rc = ls_txn_get(t, t->s->lots, lk, sizeof(lk), &v)) != 0)
 		return rc;
 	if (v.mv_size < LOT_VLEN)
 		return LS_ERR_STORE;
@@ -976,7 +1027,8 @@ int
 ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_lot_info *info,
 	       const char *label, const struct ls_record *rec)
 {
-	uint8_t fixed[LOT_VLEN + 512], *v = fixed;
+	uint8_t fixed[LOT_VLEN + 512], *v = fixed, lk[LS_LOT_KEY_LEN], idv[LS_IDS_LOT_VLEN];
+	uint8_t few[8][LS_LOT_KEY_LEN], (*keys)[LS_LOT_KEY_LEN] = few;
 	struct ls_lotnode n;
 	struct nbuf b;
 	int rc;
@@ -985,12 +1037,29 @@ ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_l
 		return 0; /* folding a branch: already in the tables */
 	if ((rc = ls_lotnode_of_record(rec, info, lot, &n)) != 0)
 		return rc;
+	/* The inputs' keys, for walks up the inputs (node-local); they are
+	 * stored (a transformation's rules found them), else the node goes
+	 * without and a walk looks the ids up. */
+	if (n.n_inputs > sizeof(few) / sizeof(few[0]) &&
+	    (keys = malloc(n.n_inputs * LS_LOT_KEY_LEN)) == NULL)
+		return LS_ERR_NOMEM;
+	n.in_keys = n.n_inputs > 0 ? (const uint8_t(*)[LS_LOT_KEY_LEN])keys : NULL;
+	for (size_t i = 0; i < n.n_inputs && n.in_keys != NULL; i++) {
+		rc = ls_txn_lot_key(t, n.inputs[i].lot, keys[i]);
+		if (rc == LS_ERR_NOT_FOUND)
+			n.in_keys = NULL;
+		else if (rc != 0)
+			goto out;
+	}
+	rc = 0;
 	b = (struct nbuf){fixed + LOT_VLEN, 0, sizeof(fixed) - LOT_VLEN};
 	node_encode(&n, &b);
 	if (b.n > b.cap) {
 		/* Many inputs: encode again into a buffer of the size. */
-		if ((v = malloc(LOT_VLEN + b.n)) == NULL)
-			return LS_ERR_NOMEM;
+		if ((v = malloc(LOT_VLEN + b.n)) == NULL) {
+			rc = LS_ERR_NOMEM;
+			goto out;
+		}
 		b = (struct nbuf){v + LOT_VLEN, 0, b.n};
 		node_encode(&n, &b);
 	}
@@ -999,12 +1068,28 @@ ls_txn_lot_put(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const struct ls_l
 	ls_be64_put(v + LS_ID_LEN + 4, info->grams);
 	memcpy(v + LS_ID_LEN + 12, info->maker, LS_KEY_LEN);
 	ls_be64_put(v + LS_ID_LEN + 12 + LS_KEY_LEN, info->timestamp);
-	rc = ls_txn_put(t, t->s->lots, lot, LS_ID_LEN, v, LOT_VLEN + b.n, 0);
+	/* Keyed by where its record is stored: the largest key yet (every
+	 * other key starts with an earlier position), so an append at the
+	 * table's end, where a key by lot id wrote a random page per lot. */
+	ls_be64_put(lk, t->apply_pos);
+	be32_put(lk + 8, info->index);
+	rc = ls_txn_put(t, t->s->lots, lk, sizeof(lk), v, LOT_VLEN + b.n, MDB_APPEND);
+	if (rc == LS_ERR_EXISTS) /* not after the last key: a put in place */
+		rc = ls_txn_put(t, t->s->lots, lk, sizeof(lk), v, LOT_VLEN + b.n, 0);
+	/* A transformation's output: its id to its key (a registration's is
+	 * its record's ids entry). */
+	if (rc == 0 && info->index != LS_LOT_REGISTRATION) {
+		memcpy(idv, lk, sizeof(idv));
+		rc = ls_txn_put(t, t->s->ids, lot, LS_ID_LEN, idv, sizeof(idv), 0);
+	}
+	if (rc == 0)
+		rc = ls_txn_put(t, t->s->labels, label, strlen(label), lot, LS_ID_LEN, 0);
+out:
 	if (v != fixed)
 		free(v);
-	if (rc != 0)
-		return rc;
-	return ls_txn_put(t, t->s->labels, label, strlen(label), lot, LS_ID_LEN, 0);
+	if (keys != few)
+		free(keys);
+	return rc;
 }
 /* ---- children: parent id || record id -> type u8 ----
  *
@@ -1028,13 +1113,23 @@ int
 ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], const uint8_t rec[LS_ID_LEN],
 		 enum ls_rtype type)
 {
-	uint8_t k[2 * LS_ID_LEN], v = (uint8_t)type;
+	uint8_t k[2 * LS_ID_LEN], v = (uint8_t)type; /* the longer of the two keys */
+	MDB_dbi dbi = child_dbi(t, type);
+	size_t plen = LS_ID_LEN;
+	int rc;
 
 	if (t->replay)
 		return 0; /* folding a branch: already in the tables */
-	memcpy(k, parent, LS_ID_LEN);
-	memcpy(k + LS_ID_LEN, rec, LS_ID_LEN);
-	return ls_txn_put(t, child_dbi(t, type), k, sizeof(k), &v, 1, 0);
+	if (dbi == t->s->lots) {
+		/* after the lot's node, under its key */
+		if ((rc = ls_txn_lot_key(t, parent, k)) != 0)
+			return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+		plen = LS_LOT_KEY_LEN;
+	} else {
+		memcpy(k, parent, LS_ID_LEN);
+	}
+	memcpy(k + plen, rec, LS_ID_LEN);
+	return ls_txn_put(t, dbi, k, plen + LS_ID_LEN, &v, 1, 0);
 }
 
 struct typed_scan {
@@ -1050,9 +1145,9 @@ typed_one(void *arg, const MDB_val *k, const MDB_val *v)
 {
 	struct typed_scan *ts = arg;
 
-	if (k->mv_size == LS_ID_LEN)
+	if (k->mv_size == LS_LOT_KEY_LEN)
 		return 0; /* the lot's node: its children follow */
-	if (k->mv_size != 2 * LS_ID_LEN)
+	if (k->mv_size != LS_LOT_KEY_LEN + LS_ID_LEN)
 		return LS_ERR_STORE;
 	if (ts->n == ts->cap) {
 		size_t cap = ts->cap ? 2 * ts->cap : 8;
@@ -1066,7 +1161,7 @@ typed_one(void *arg, const MDB_val *k, const MDB_val *v)
 		ts->types = nt;
 		ts->cap = cap;
 	}
-	memcpy(ts->ids[ts->n], (const uint8_t *)k->mv_data + LS_ID_LEN, LS_ID_LEN);
+	memcpy(ts->ids[ts->n], (const uint8_t *)k->mv_data + LS_LOT_KEY_LEN, LS_ID_LEN);
 	ts->types[ts->n] =
 	    v->mv_size == 1 ? (enum ls_rtype) * (const uint8_t *)v->mv_data : LS_REC_NONE;
 	ts->n++;
@@ -1079,8 +1174,11 @@ ls_txn_lot_children_typed(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
 			  void *arg)
 {
 	struct typed_scan ts = {fn, arg, NULL, NULL, 0, 0};
-	int rc = scan(t, t->s->lots, lot, LS_ID_LEN, typed_one, &ts);
+	uint8_t lk[LS_LOT_KEY_LEN];
+	int rc = ls_txn_lot_key(t, lot, lk);
 
+	if (rc == 0)
+		rc = scan(t, t->s->lots, lk, sizeof(lk), typed_one, &ts);
 	for (size_t i = 0; rc == 0 && i < ts.n; i++)
 		rc = fn(arg, ts.ids[i], ts.types[i]);
 	free(ts.ids);
@@ -1119,7 +1217,7 @@ static int
 ids_each(struct ls_txn *t, MDB_dbi dbi, const uint8_t *prefix, size_t klen, size_t off,
 	 int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg)
 {
-	struct idlist l = {NULL, 0, off, dbi == t->s->lots ? LS_ID_LEN : 0};
+	struct idlist l = {NULL, 0, off, dbi == t->s->lots ? LS_LOT_KEY_LEN : 0};
 	int rc = scan(t, dbi, prefix, klen, collect_id, &l);
 
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
@@ -1139,7 +1237,12 @@ int
 ls_txn_lot_children(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
 		    int (*fn)(void *arg, const uint8_t rec[LS_ID_LEN]), void *arg)
 {
-	return ids_each(t, t->s->lots, lot, LS_ID_LEN, LS_ID_LEN, fn, arg);
+	uint8_t lk[LS_LOT_KEY_LEN];
+	int rc = ls_txn_lot_key(t, lot, lk);
+
+	if (rc != 0)
+		return rc;
+	return ids_each(t, t->s->lots, lk, sizeof(lk), sizeof(lk), fn, arg);
 }
 
 static int

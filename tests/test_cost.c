@@ -427,15 +427,16 @@ test_cost_node_missing_reads_record(void **state)
 	struct ls_origin o1, o2;
 	struct ls_txn t;
 	MDB_val val;
-	uint8_t fixed[LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8];
+	uint8_t fixed[LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8], key[LS_LOT_KEY_LEN];
 
 	assert_int_equal(world_provenance(w->s, w->magnets, &v1), LS_V_VALID);
 	assert_int_equal(ls_verify_origin(w->s, w->magnets, &o1), 0);
 	assert_int_equal(ls_txn_begin(w->s, true, &t), 0);
-	assert_int_equal(ls_txn_get(&t, w->s->lots, w->magnets, 32, &val), 0);
+	assert_int_equal(ls_txn_lot_key(&t, w->magnets, key), 0);
+	assert_int_equal(ls_txn_get(&t, w->s->lots, key, sizeof(key), &val), 0);
 	assert_true(val.mv_size > sizeof(fixed));
 	memcpy(fixed, val.mv_data, sizeof(fixed));
-	assert_int_equal(ls_txn_put(&t, w->s->lots, w->magnets, 32, fixed, sizeof(fixed), 0), 0);
+	assert_int_equal(ls_txn_put(&t, w->s->lots, key, sizeof(key), fixed, sizeof(fixed), 0), 0);
 	assert_int_equal(mdb_txn_commit(t.txn), 0);
 	t.txn = NULL;
 	ls_txn_abort(&t);

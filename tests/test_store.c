@@ -295,6 +295,95 @@ test_store_reopen_keeps_records(void **state)
 		fx_env_release(&lots[i]);
 }
 
+/*
+ * The ids table maps records and, since layout 8, transformations' output
+ * lots (to the lot's node-local key): a lot id names a lot and no record,
+ * a hex prefix finds an output lot as a lot and never as a record, and a
+ * transformation's id is a record and no lot; all the same after a reopen.
+ */
+static void
+test_store_output_lot_names(void **state)
+{
+	struct sfx *f = *state;
+	struct ls_lot_input in = {{0}, 6000};
+	const char *out[] = {"oxide-a:oxide:300:Dy=900000", "tail-a:scrap:5000:Nd=300000"};
+	struct fx_env lot, tf, rc, tr;
+	uint8_t out_id[LS_ID_LEN], id[LS_ID_LEN];
+	char hex[2 * LS_ID_LEN + 1], pre[17];
+	struct ls_err_ctx ctx = {{0}};
+
+	certify(f);
+	lot = fx_lot(f->miner, "ore-a", "Bayan Obo", NULL, "ore", 10000, "Nd=300000,Dy=50000");
+	ACCEPT(f->s, lot);
+	tf = fx_transfer(f->miner, lot.id, 6000, f->proc, NULL, NULL);
+	ACCEPT(f->s, tf);
+	rc = fx_receipt(f->proc, tf.id, 6000);
+	ACCEPT(f->s, rc);
+	memcpy(in.lot, lot.id, LS_ID_LEN);
+	tr = fx_transform(f->proc, &in, 1, out, 2);
+	ACCEPT(f->s, tr);
+	ls_lot_id(tr.id, 1, out_id);
+	for (int round = 0; round < 2; round++) {
+		struct ls_record *r = (struct ls_record *)1;
+		snprintf(pre, sizeof(pre), "%.16s", ls_hex(out_id, LS_ID_LEN, hex));
+		assert_int_equal(ls_store_resolve(f->s, LS_RESOLVE_LOT, pre, id, NULL), 0);
+		assert_memory_equal(id, out_id, LS_ID_LEN);
+		assert_int_equal(ls_store_resolve(f->s, LS_RESOLVE_RECORD, pre, id, &ctx),
+				 LS_ERR_NOT_FOUND);
+		assert_non_null(strstr(ctx.msg, pre));
+		assert_int_equal(ls_store_get_record(f->s, out_id, &r), LS_ERR_NOT_FOUND);
+		assert_null(r);
+		{
+			uint8_t *buf = NULL;
+			size_t len = 0;
+			assert_int_equal(ls_store_get(f->s, out_id, &buf, &len), LS_ERR_NOT_FOUND);
+			assert_null(buf);
+		}
+		assert_int_equal(ls_store_lot_record(f->s, out_id, id), 0);
+		assert_memory_equal(id, tr.id, LS_ID_LEN);
+		snprintf(pre, sizeof(pre), "%.16s", ls_hex(tr.id, LS_ID_LEN, hex));
+		assert_int_equal(ls_store_resolve(f->s, LS_RESOLVE_RECORD, pre, id, NULL), 0);
+		assert_memory_equal(id, tr.id, LS_ID_LEN);
+		assert_int_equal(ls_store_resolve(f->s, LS_RESOLVE_LOT, pre, id, NULL),
+				 LS_ERR_NOT_FOUND);
+		assert_int_equal(ls_store_lot_record(f->s, tr.id, id), LS_ERR_NOT_FOUND);
+		snprintf(pre, sizeof(pre), "%.16s", ls_hex(lot.id, LS_ID_LEN, hex));
+		assert_int_equal(ls_store_resolve(f->s, LS_RESOLVE_LOT, pre, id, NULL), 0);
+		assert_memory_equal(id, lot.id, LS_ID_LEN);
+		assert_int_equal(ls_store_resolve(f->s, LS_RESOLVE_RECORD, pre, id, NULL), 0);
+		assert_memory_equal(id, lot.id, LS_ID_LEN);
+		assert_int_equal(ls_store_resolve(f->s, LS_RESOLVE_LOT, "tail-a", id, NULL), 0);
+		assert_memory_equal(id, out_id, LS_ID_LEN);
+		assert_int_equal(stats(f->s).records, 7);
+		reopen(f, 0, 0);
+	}
+	/* The record set digest of a store made before it is summed from the
+	 * ids table: over the records, not the output lots it maps too. */
+	{
+		struct ls_store_stats s1 = stats(f->s), s2;
+		MDB_env *env = NULL;
+		MDB_txn *txn = NULL;
+		MDB_dbi dbi;
+		MDB_val k = {6, "setsum"};
+		ls_store_close(&f->s);
+		assert_int_equal(mdb_env_create(&env), 0);
+		assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+		assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+		assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+		mdb_env_close(env);
+		reopen(f, 0, 0);
+		s2 = stats(f->s);
+		assert_memory_equal(s1.set_digest, s2.set_digest, LS_ID_LEN);
+	}
+	fx_env_release(&lot);
+	fx_env_release(&tf);
+	fx_env_release(&rc);
+	fx_env_release(&tr);
+}
+
 static void
 test_store_locked(void **state)
 {
@@ -1945,6 +2034,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_store_reopen_keeps_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_output_lot_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_locked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_anchor_ingest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_no_certificate, setup, teardown),
