@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -140,6 +141,8 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->apply_pos = 0;
 	t->lots_cursor = NULL;
 	t->counted = false;
+	if (s->map_lost)
+		return LS_ERR_STORE;
 	if (!write) {
 		if ((rc = read_enter(s)) != 0)
 			return rc;
@@ -172,6 +175,20 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	return ls_store_err(rc);
 }
 
+/* Whether a map of size bytes fits this process's address space now: LMDB
+ * unmaps the old map before it maps the new one, and cannot map the old one
+ * again when the new one fails. */
+static bool
+map_fits(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, size);
+	return true;
+}
+
 int
 ls_store_grow_map(struct ls_store *s)
 {
@@ -192,8 +209,18 @@ ls_store_grow_map(struct ls_store *s)
 		rc = LS_ERR_STORE;
 	else if (info.me_mapsize >= (size_t)1 << 40)
 		rc = LS_ERR_FULL;
-	else
-		rc = mdb_env_set_mapsize(s->env, info.me_mapsize * 2) == 0 ? 0 : LS_ERR_FULL;
+	else if (!map_fits(info.me_mapsize * 2))
+		rc = LS_ERR_FULL; /* no address space for it (a ulimit -v, valgrind) */
+	else if (mdb_env_set_mapsize(s->env, info.me_mapsize * 2) == 0)
+		rc = 0;
+	else {
+		/* LMDB unmapped the old map before it failed to map the new
+		 * one, and nothing short of reopening the environment maps it
+		 * again: every transaction now fails (LS_ERR_STORE) instead of
+		 * reading the unmapped map; the operator restarts. */
+		s->map_lost = true;
+		rc = LS_ERR_STORE;
+	}
 	s->growing = false;
 	pthread_cond_broadcast(&s->readcv);
 	pthread_mutex_unlock(&s->readmu);

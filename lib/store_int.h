@@ -167,6 +167,11 @@ struct ls_store {
 	} * rthreads;           /* under readmu */
 	size_t n_rthreads, cap_rthreads;
 	bool growing;
+	/* A grow of the map failed after LMDB had unmapped the old map, which
+	 * only reopening the environment maps again: every transaction fails
+	 * with LS_ERR_STORE rather than read an unmapped map. Set under
+	 * readmu with no transaction open; read without. */
+	bool map_lost;
 	struct ls_vpool *pool; /* the verifier pool (ingest.c); its own lock */
 	int lockfd;
 };

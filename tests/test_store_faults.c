@@ -1,4 +1,4 @@
-/* WRAP: mdb_txn_commit */
+/* WRAP: mdb_txn_commit mdb_env_set_mapsize */
 /*
  * test_store_faults.c - what the store does when LMDB cannot commit: a full
  * disk (ENOSPC), a full map (MDB_MAP_FULL), an I/O error. Those cannot be
@@ -31,6 +31,25 @@
 
 int __real_mdb_txn_commit(MDB_txn *txn);
 int __wrap_mdb_txn_commit(MDB_txn *txn);
+int __real_mdb_env_set_mapsize(MDB_env *env, size_t size);
+int __wrap_mdb_env_set_mapsize(MDB_env *env, size_t size);
+
+/* Grows of the map still to fail as LMDB's do when the new size cannot be
+ * mapped: the old map is already unmapped (the real call with a size no
+ * address space holds does exactly that). */
+static unsigned grows_to_fail;
+
+int
+__wrap_mdb_env_set_mapsize(MDB_env *env, size_t size)
+{
+	MDB_envinfo info;
+
+	if (grows_to_fail > 0 && mdb_env_info(env, &info) == 0 && size > info.me_mapsize) {
+		grows_to_fail--;
+		return __real_mdb_env_set_mapsize(env, (size_t)1 << 62);
+	}
+	return __real_mdb_env_set_mapsize(env, size);
+}
 
 static struct {
 	int rc;          /* the code failed commits return */
@@ -78,6 +97,7 @@ setup(void **state)
 	struct ffx *f = calloc(1, sizeof(*f));
 
 	fail_commits(0, 0);
+	grows_to_fail = 0;
 	if (f == NULL || (f->dir = fx_tmpdir()) == NULL)
 		return -1;
 	f->auth = fx_actor_new("CN");
@@ -273,6 +293,30 @@ test_store_faults_map_full_once(void **state)
 }
 
 static void
+test_store_faults_map_cannot_grow(void **state)
+{
+	struct ffx *f = *state;
+	struct ls_store_stats before = stats(f->s), st;
+	struct ls_ingest_result res[8];
+	struct calls calls = {0, 0};
+
+	/* The map is full and LMDB fails to map a bigger one after it has
+	 * unmapped the old one (found under valgrind, where the next read
+	 * then faulted on the unmapped map). The batch fails, every later
+	 * transaction fails instead of faulting, and a reopen has it all. */
+	fail_commits(MDB_MAP_FULL, 1);
+	grows_to_fail = 1;
+	assert_int_equal(ingest(f->s, f->lots, 8, res, &calls), LS_ERR_FULL); /* the batch's */
+	assert_int_equal(grows_to_fail, 0);
+	assert_int_equal(ls_store_stats(f->s, &st), LS_ERR_STORE);
+	assert_int_equal(ingest(f->s, f->lots, 8, res, &calls), LS_ERR_STORE);
+	fail_commits(0, 0);
+	ls_store_close(&f->s);
+	assert_int_equal(fx_store_open(f->dir, f->auth, SMALL_MAP, &f->s), 0);
+	check_failed_then_retry(f, &before, &calls);
+}
+
+static void
 test_store_faults_io_error(void **state)
 {
 	struct ffx *f = *state;
@@ -375,6 +419,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_faults_disk_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_faults_map_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_faults_map_full_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_faults_map_cannot_grow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_faults_io_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_faults_pending_and_evidence, setup,
 					    teardown),
