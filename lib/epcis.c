@@ -1311,8 +1311,14 @@ static const char *const top_order[] = {"eventTime",
 					"sensorElementList",
 					"ilmd",
 					NULL};
-static const char *const top_skip[] = {
-    "type", "isA", "eventID", "recordTime", "errorDeclaration", "certificationInfo", NULL};
+static const char *const top_skip[] = {"type",
+				       "isA",
+				       "eventID",
+				       "recordTime",
+				       "errorDeclaration",
+				       LS_EPCIS_CERT_INFO,
+				       LS_EPCIS_CERT_INFO_IRI,
+				       NULL};
 
 static int prehash(struct ph *hp, struct sbuf *bp, const json_t *event);
 
@@ -1626,9 +1632,9 @@ ls_epcis_event_new(const struct ls_record *r, const struct ls_epcis_extra *x, js
 	json_object_set_new(ev, "eventTime", time_json(r->timestamp));
 	json_object_set_new(ev, "eventTimeZoneOffset", json_string("+00:00"));
 	json_object_set_new(ev, "eventID", json_string("")); /* its place; set below */
-	/* certificationInfo by its full IRI: the GS1 JSON Schema of
-	 * tests/epcis admits no other short name than its list, which lacks it,
-	 * and JSON-LD reads the IRI as the same term. */
+	/* certificationInfo by its EPCIS 2.0 name: standard hashers and
+	 * readers know it by that name, and leave it out of the hash under no
+	 * other (under its IRI it would be hashed as an extension). */
 	if (r->has_cert)
 		json_object_set_new(ev, LS_EPCIS_CERT_INFO,
 				    urn_json("record", r->cert_id, LS_ID_LEN));

@@ -30,8 +30,11 @@
 
 #define LS_EPCIS_CONTEXT "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #define LS_EPCIS_NS      "urn:lodestone:epcis:"
-/* certificationInfo as export writes it: its IRI in the EPCIS vocabulary. */
-#define LS_EPCIS_CERT_INFO "https://ref.gs1.org/epcis/certificationInfo"
+/* certificationInfo, the EPCIS 2.0 term export writes on each event, and
+ * the IRI the EPCIS context expands it to (a document may use either; the
+ * event hash leaves out both). */
+#define LS_EPCIS_CERT_INFO     "certificationInfo"
+#define LS_EPCIS_CERT_INFO_IRI "https://ref.gs1.org/epcis/certificationInfo"
 
 /* Bounds on a document read from outside. */
 #define LS_EPCIS_DOC_MAX     (64u * 1024 * 1024) /* bytes of one document */

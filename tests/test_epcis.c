@@ -540,6 +540,27 @@ test_epcis_certification_and_revocation(void **state)
 			    json_string_value(json_object_get(plain, "eventID")));
 	assert_int_equal(ls_epcis_import_event(revoked, same_id, NULL, &im, &ctx), LS_ERR_INVALID);
 	assert_non_null(strstr(ctx.msg, "errorDeclaration"));
+	/* The hash leaves certificationInfo out under its name and under its
+	 * IRI alike, as standard hashers do: the event without it, or with it
+	 * written either way, keeps one eventID. */
+	{
+		char h0[LS_EPCIS_HASH_LEN], h1[LS_EPCIS_HASH_LEN], h2[LS_EPCIS_HASH_LEN];
+		json_t *c = json_deep_copy(plain);
+		json_t *v = json_incref(json_object_get(c, LS_EPCIS_CERT_INFO));
+
+		assert_int_equal(ls_epcis_event_hash(c, NULL, h1, &ctx), 0);
+		json_object_del(c, LS_EPCIS_CERT_INFO);
+		assert_int_equal(ls_epcis_event_hash(c, NULL, h0, &ctx), 0);
+		json_object_set_new(c, LS_EPCIS_CERT_INFO_IRI, v);
+		assert_int_equal(ls_epcis_event_hash(c, NULL, h2, &ctx), 0);
+		assert_string_equal(h0, h1);
+		assert_string_equal(h0, h2);
+		/* and an extension of the event is hashed: the check can fail */
+		json_object_set_new(c, "https://example.org/ns/grade", json_string("N52"));
+		assert_int_equal(ls_epcis_event_hash(c, NULL, h2, &ctx), 0);
+		assert_string_not_equal(h0, h2);
+		json_decref(c);
+	}
 	json_decref(plain);
 	json_decref(revoked);
 	ls_record_free(reg);

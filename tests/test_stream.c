@@ -266,6 +266,12 @@ test_stream_codec(void **state)
 #define PER_PEER 2
 #define TOTAL    3
 #define CHAIN    600
+/* The daemon's stream idle time (s), and how long a test leaves a stream
+ * alone to see it expire. The idle time is long enough that a client pulling
+ * without pause on a loaded machine is not taken for one that stopped: its
+ * clock starts when a chunk is sent. */
+#define IDLE_S      "3"
+#define IDLE_WAIT_S 5
 
 struct live {
 	char bin[PATH_MAX];
@@ -367,7 +373,7 @@ live_setup(void **state)
 			_exit(127);
 		execl(lv->bin, "lodestoned", "--data-dir", lv->dir, "--trust", lv->pub,
 		      "--log-level", "warn", "--stream-chunk", chunk, "--streams-per-client", per,
-		      "--streams-max", total, "--stream-idle", "1", (char *)NULL);
+		      "--streams-max", total, "--stream-idle", IDLE_S, (char *)NULL);
 		_exit(127);
 	}
 	if (lv->pid < 0 || !wait_ready(lv))
@@ -745,10 +751,10 @@ test_stream_daemon_tokens(void **state)
 	}
 	next_fails(a, tok, LS_ERR_NOT_FOUND, "finished");
 
-	/* Expired: not pulled for the idle time (1 s here); the daemon drops it
-	 * on its next tick. */
+	/* Expired: not pulled for the idle time; the daemon drops it on its
+	 * next tick. */
 	open_stream(a, lv->lot, tok);
-	sleep(3);
+	sleep(IDLE_WAIT_S);
 	next_fails(a, tok, LS_ERR_NOT_FOUND, "expired");
 	/* The connection still streams. */
 	wait_bundle(a, lv->lot, &g);
@@ -849,7 +855,7 @@ test_stream_daemon_stalled_client(void **state)
 	assert_true(rss0 > 0 && rss1 > 0);
 	assert_true(rss1 - rss0 < 1024); /* kB: no chunk queued for it */
 	/* Then the idle expiry frees it. */
-	sleep(3);
+	sleep(IDLE_WAIT_S);
 	assert_int_equal(ls_api_status(watch, &st, &ctx), 0);
 	assert_int_equal(st.streams_open, 0);
 	assert_int_equal(st.stream_bytes, 0);

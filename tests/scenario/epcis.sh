@@ -72,6 +72,7 @@ check "one event per record of the chain" [ "$(jq_events "$T/a.json" 'scalar @e'
 check "the events in the order of the chain" [ "$(jq_events "$T/a.json" 'join ",", map { $_->{type} . ":" . $_->{bizStep} } @e')" = \
 	"ObjectEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving,TransformationEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving" ]
 check "eventIDs are CBV 2.0 event hashes" [ "$(jq_events "$T/a.json" 'scalar grep { $_->{eventID} =~ m{^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$} } @e')" = 6 ]
+check "each names its author's certificate by the EPCIS 2.0 name certificationInfo" [ "$(jq_events "$T/a.json" 'scalar grep { ($_->{certificationInfo} // "") =~ /^urn:lodestone:record:[0-9a-f]{64}$/ } @e')" = 6 ]
 check "each names its Lodestone record" [ "$(jq_events "$T/a.json" 'scalar grep { $_->{"ls:recordID"} =~ /^urn:lodestone:record:[0-9a-f]{64}$/ } @e')" = 6 ]
 check "quantities in kilograms, exactly" [ "$(jq_events "$T/a.json" '(grep { $_->{type} eq "TransformationEvent" } @e)[0]{outputQuantityList}[1]{quantity}')" = 20.001 ]
 check "the license is a business transaction" [ "$(jq_events "$T/a.json" 'scalar grep { $_->{type} eq "urn:lodestone:btt:license" } map { @{$_->{bizTransactionList} || []} } @e')" = 1 ]
