@@ -1783,9 +1783,10 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The p50 and p99 of the latencies the clients wrote to PREFIX.k. */
+/* The p50, p99 and (max not NULL) the slowest of the latencies the clients
+ * wrote to PREFIX.k. */
 static int
-latencies(const char *prefix, size_t clients, double *p50, double *p99)
+latencies(const char *prefix, size_t clients, double *p50, double *p99, double *max)
 {
 	double *v = NULL, *nv;
 	size_t n = 0, cap = 0;
@@ -1821,6 +1822,8 @@ latencies(const char *prefix, size_t clients, double *p50, double *p99)
 	qsort(v, n, sizeof(*v), cmp_double);
 	*p50 = v[(n - 1) / 2];
 	*p99 = v[(n * 99 + 99) / 100 - 1];
+	if (max != NULL)
+		*max = v[n - 1];
 	free(v);
 	return 0;
 }
@@ -2078,7 +2081,7 @@ cmd_api(int argc, char **argv)
 		fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
 		goto out;
 	}
-	if (latencies(lat0, clients, &p50, &p99) != 0)
+	if (latencies(lat0, clients, &p50, &p99, NULL) != 0)
 		goto out;
 	if (queries > 0) {
 		char got;
@@ -2128,7 +2131,7 @@ cmd_api(int argc, char **argv)
 			fprintf(stderr, "lodestone-bench: %zu clients failed\n", bad);
 			goto out;
 		}
-		if (latencies(lat1, clients, &p50_q, &p99_q) != 0)
+		if (latencies(lat1, clients, &p50_q, &p99_q, NULL) != 0)
 			goto out;
 	}
 	snprintf(sdir, sizeof(sdir), "%s/direct", dir);
@@ -3380,23 +3383,8 @@ cmd_load(int argc, char **argv)
 			fclose(f);
 		}
 	}
-	if (latencies(lat, clients, &p50, &p99) != 0)
+	if (latencies(lat, clients, &p50, &p99, &maxlat) != 0)
 		goto out;
-	{
-		/* the slowest request */
-		for (size_t k = 0; k < clients; k++) {
-			char lp[4400];
-			double x;
-			FILE *f;
-			snprintf(lp, sizeof(lp), "%s.%zu", lat, k);
-			if ((f = fopen(lp, "rb")) == NULL)
-				continue;
-			while (fread(&x, sizeof(x), 1, f) == 1)
-				if (x > maxlat)
-					maxlat = x;
-			fclose(f);
-		}
-	}
 	memset(&st, 0, sizeof(st));
 	if (wait_api(endpoint, &dpid, &a) != 0 || ls_api_status(a, &st, NULL) != 0)
 		goto out;
