@@ -109,7 +109,7 @@ struct ls_ingest_result {
 	enum ls_rtype type;
 	char message[LS_ERR_MSG_MAX]; /* one line naming the record and field at fault */
 	bool has_missing; /* PENDING: the id it waits for; REJECTED dependency-rejected: the
-			   * refused record it names */
+			   * refused record it names (both on the wire: "dependency") */
 	uint8_t missing[LS_ID_LEN];
 };
 

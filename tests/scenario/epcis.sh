@@ -4,7 +4,8 @@
 # certificates, and exported again: the same events with the same event
 # hashes. --since; a revocation backdated before the last receipt: that event
 # carries an errorDeclaration, its eventID unchanged. Then hostile documents:
-# clear errors, nothing written.
+# clear errors, nothing written; a rejected event refuses the events of the
+# import that depend on it (dependency-rejected), nothing left waiting.
 #
 # The chain: a CN mine registers ore and ships it to a CN separator, which
 # transforms it into two oxides and exports one to a DE magnet maker under a
@@ -224,11 +225,24 @@ cat >"$T/rej.json" <<JSON
   "ilmd":{"cbvmda:lotNumber":"AFTER","cbvmda:countryOfOrigin":"CN","ls:site":"Mine","ls:category":"ore","ls:composition":{"nd":30000}}}
 ]}}
 JSON
+pending_before=$("$LS" status --json | perl -MJSON::PP -e 'print JSON::PP->new->decode(<STDIN>)->{pending}')
 lsc --json epcis import "$T/rej.json" -k "$T/mine.key"
-check "a shipment of ore the mine no longer holds: rejected, exit 1" jtest '$j->{rejected} == 1' <<<"$OUT"
-check "the registration signed after it waits on it: counted, not called a wait for a record to come" \
-	jtest '$j->{after_rejected} == 1' <<<"$OUT"
-check "and said so" grep -q "1 records after the rejected one wait for it in the daemon and will not go in" <<<"$ERR"
+check "a shipment of ore the mine no longer holds: rejected, exit 1" [ "$RC" = 1 ]
+check "the registration signed after it (its feed names the shipment) is rejected too" \
+	jtest '$j->{rejected} == 2 && $j->{dependency_rejected} == 1' <<<"$OUT"
+check "nothing waits in the daemon for the rejected shipment" \
+	jtest '$j->{pending} == 0 && $j->{after_rejected} == 0' <<<"$OUT"
+check "the shipment, by event, with its reason" \
+	grep -q "event 1: record [0-9a-f]* rejected: not-holder: " <<<"$ERR"
+check "the registration, by event, naming the event it depends on" \
+	grep -q "event 2: record [0-9a-f]* rejected: dependency-rejected: it depends on event 1, rejected in this import (names transfer [0-9a-f]\{64\}, refused in the same submission (not-holder))" <<<"$ERR"
+pending_after=$("$LS" status --json | perl -MJSON::PP -e 'print JSON::PP->new->decode(<STDIN>)->{pending}')
+check "the daemon's pending set is as it was ($pending_before before, $pending_after after)" \
+	[ "$pending_before" = "$pending_after" ]
+lsc epcis import "$T/rej.json" -k "$T/mine.key"
+check "in text: exit 1, and the count says why" [ "$RC" = 1 ]
+check "the summary counts the dependants" \
+	grep -q "0 accepted, 0 already known, 0 waiting for a record, 2 rejected (1 of them for depending on a rejected event)" <<<"$OUT"
 expect_err 2 "which file" "import without a file" epcis import -k "$T/mine.key"
 expect_err 2 "not both" "a lot and --all" epcis export "$ORE" --all
 expect_err 2 "nope.json" "a file that is not there" epcis import "$T/nope.json" -k "$T/mine.key"
