@@ -1323,19 +1323,9 @@ process_record(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool vi
 		else
 			set_result(res, LS_INGEST_PENDING, LS_R_OK, "already waiting for %s",
 				   ls_hex(v.mv_data, LS_ID_LEN, hex));
-		/* Parked by a local client before: this submission may have
-		 * refused, or may refuse, what it waits for (admission,
-		 * dependency-rejected). */
-		if (rc == 0 && item != DR_NONE && v.mv_size == PW_LEN &&
-		    (((const uint8_t *)v.mv_data)[PW_LEN - 1] & PW_LOCAL)) {
-			ls_record_deps(s, r, &deps);
-			if (!dr_names_refused(w, item, &deps))
-				rc = dr_parked(w, r, item);
-			else if (w->err == 0)
-				rc = dr_unpark(w, r->id);
-			if (rc != 0)
-				w->err = rc;
-		}
+		/* Parked by an earlier submission: it keeps waiting whatever
+		 * this one refuses (dependency-rejected is not a way for one
+		 * submission to take another's record out of the pending set). */
 		return;
 	}
 	/* Another record of this author at this seq: an equivocation. */

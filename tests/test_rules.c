@@ -879,7 +879,9 @@ test_rules_dependency_rejected_output_and_other_wait(void **state)
 /*
  * Rule: dependency-rejected looks at one submission. Attack: another
  * client's request in the same group commit is refused; my transfer of
- * its lot waits as it would have in a commit of its own.
+ * its lot waits as it would have in a commit of its own. Sending the two
+ * again in one request refuses the copy but leaves the waiting one waiting
+ * (it is another submission's).
  */
 static void
 test_rules_dependency_rejected_other_submission(void **state)
@@ -898,9 +900,62 @@ test_rules_dependency_rejected_other_submission(void **state)
 	assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
 	assert_int_equal(res[1].status, LS_INGEST_PENDING);
 	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
-	/* Its own submission again: now refused, and out of the pending set
-	 * (it was parked by a local client). */
 	dr_ingest(w, e, fwd, 2, true, NULL, res);
+	assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+}
+
+/*
+ * Attack: a client takes another client's waiting record out of the
+ * pending set by sending it again with a forged copy of what it waits for
+ * (the same body, so the same id, with a bad signature). The forgery is
+ * refused, the waiting record keeps waiting, and the real record releases
+ * it.
+ */
+static void
+test_rules_dependency_rejected_forged_dependency(void **state)
+{
+	struct world *w = *state;
+	struct fx_env e[2];
+	struct ls_ingest_result res[2];
+	struct ls_store_stats st0 = dr_stats(w);
+	static const size_t t_only[] = {1}, both[] = {0, 1};
+	uint8_t *good;
+
+	w->miner->ts = FX_T0 + 3 * FX_DAY;
+	e[0] = fx_lot(w->miner, "ore-2", "Bayan Obo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->miner, e[0].id, 10, w->maker, NULL, NULL);
+	dr_ingest(w, e, t_only, 1, true, NULL, res);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	good = malloc(e[0].len);
+	assert_non_null(good);
+	memcpy(good, e[0].buf, e[0].len);
+	e[0].buf[e[0].len - 1] ^= 0x01; /* the signature's last byte */
+	dr_ingest(w, e, both, 2, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[0].reason, LS_R_BAD_SIGNATURE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	/* The real lot releases it. */
+	memcpy(e[0].buf, good, e[0].len);
+	free(good);
+	dr_ingest(w, e, both, 1, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(dr_stats(w).pending, st0.pending);
+	assert_int_equal(dr_stats(w).records, st0.records + 2);
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+	/* In its own submission a forged record does refuse the transfer
+	 * that names it. */
+	e[0] = fx_lot(w->miner, "ore-3", "Bayan Obo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->miner, e[0].id, 10, w->maker, NULL, NULL);
+	e[0].buf[e[0].len - 1] ^= 0x01;
+	dr_ingest(w, e, both, 2, true, NULL, res);
+	assert_int_equal(res[0].reason, LS_R_BAD_SIGNATURE);
 	dr_expect(&res[1], e[0].id, __LINE__);
 	assert_int_equal(dr_stats(w).pending, st0.pending);
 	fx_env_release(&e[0]);
@@ -971,6 +1026,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_output_and_other_wait,
 					    world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_other_submission,
+					    world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_forged_dependency,
 					    world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_after_release,
 					    world_setup, world_teardown),
