@@ -1005,9 +1005,11 @@ store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **
  * the records it names, not on what else came in the batch).
  *
  * The bookkeeping lives for one attempt and is bounded by the call: one
- * node per missing dependency of each local record parked (at most
- * LS_DEPS_MAX, once per record), one per id of each refused one (its id and
- * its outputs' lots), and a few bytes per envelope.
+ * node per id a local record misses when it is first parked (at most
+ * LS_DEPS_MAX), one per id of a refused record (its id and its outputs'
+ * lots) and submission, and a few bytes per envelope. A refusal walks the
+ * records waiting for its ids once per submission, a record to be parked
+ * the submissions that refused each id it names.
  */
 
 #define DR_NONE    SIZE_MAX /* not a local record of this call */
@@ -1140,7 +1142,11 @@ dr_parked(struct wctx *w, const struct ls_record *r, size_t item)
 	d->state[item] |= DR_INDEXED;
 	ls_record_deps(w->t.s, r, &deps);
 	for (size_t i = 0; i < deps.n; i++) {
+		size_t k = dr_first(d->waits, deps.v[i].id);
 		bool have;
+		/* Once per id (a transformation may name one lot many times). */
+		if (k != 0 && d->nodes[k - 1].item == item)
+			continue;
 		if ((rc = ls_dep_have(&w->t, &deps.v[i], &have)) != 0 ||
 		    (!have && (rc = dr_push(d, d->waits, deps.v[i].id, item)) != 0))
 			return rc;
@@ -1219,6 +1225,18 @@ dr_unpark(struct wctx *w, const uint8_t id[LS_ID_LEN])
 	return rc != 0 ? rc : unpark_id(w, id, NULL);
 }
 
+/* Whether id is refused in submission sub. The chain holds one node per
+ * submission that refused it, so a submission sending one refused record
+ * many times does not lengthen what the others' records walk. */
+static bool
+dr_refused_in(const struct deprej *d, const uint8_t id[LS_ID_LEN], uint32_t sub)
+{
+	for (size_t k = dr_first(d->refused, id); k != 0; k = d->nodes[k - 1].next)
+		if (dr_sub(d, d->nodes[k - 1].item) == sub)
+			return true;
+	return false;
+}
+
 /*
  * Local record `item` was refused: what of its submission waits for it, or
  * for its lots, is refused too (out of the pending set), and so on down the
@@ -1249,6 +1267,10 @@ dr_refused(struct wctx *w, size_t item)
 				ls_lot_id(r->id, o - 1, lot);
 				id = lot;
 			}
+			/* Refused in this submission before (a copy): what waited
+			 * for it was refused then, what came since was not parked. */
+			if (dr_refused_in(d, id, dr_sub(d, x)))
+				continue;
 			if ((rc = dr_push(d, d->refused, id, x)) != 0) {
 				w->err = rc;
 				return;
