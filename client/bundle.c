@@ -1205,7 +1205,7 @@ cmd_import(struct cli *c, int argc, char **argv)
 	struct ls_err_ctx ctx = {{0}};
 	struct out_progress prog;
 	const uint8_t **envs = NULL;
-	size_t *lens = NULL, n = 0, count[4] = {0, 0, 0, 0};
+	size_t *lens = NULL, n = 0, count[4] = {0, 0, 0, 0}, n_deprej = 0;
 	uint8_t *buf = NULL;
 	size_t buf_len = 0;
 	char hex[LS_HEX_KEY_LEN + 1];
@@ -1250,6 +1250,9 @@ cmd_import(struct cli *c, int argc, char **argv)
 			count[res[i].status]++;
 		if (res[i].status != LS_INGEST_REJECTED)
 			continue;
+		/* Refused for naming a record refused in its submission: the
+		 * message names it, dependency its id. */
+		n_deprej += res[i].reason == LS_R_DEP_REJECTED;
 		if (c->json) {
 			json_t *x = json_object();
 			json_object_set_new(x, "index", json_integer((json_int_t)i));
@@ -1258,6 +1261,9 @@ cmd_import(struct cli *c, int argc, char **argv)
 							  : json_null());
 			json_object_set_new(x, "code", json_string(ls_reason_code(res[i].reason)));
 			json_object_set_new(x, "message", json_string(res[i].message));
+			if (res[i].reason == LS_R_DEP_REJECTED && res[i].has_missing)
+				json_object_set_new(x, "dependency",
+						    out_json_hex(res[i].missing, LS_ID_LEN));
 			json_array_append_new(rejections, x);
 		} else {
 			printf("rejected %s: %s: %s\n",
@@ -1275,13 +1281,18 @@ cmd_import(struct cli *c, int argc, char **argv)
 				    json_integer((json_int_t)count[LS_INGEST_PENDING]));
 		json_object_set_new(o, "rejected",
 				    json_integer((json_int_t)count[LS_INGEST_REJECTED]));
+		json_object_set_new(o, "dependency_rejected", json_integer((json_int_t)n_deprej));
 		json_object_set_new(o, "rejections", rejections);
 		rejections = NULL;
 		out_json(o);
 	} else {
-		printf("%zu accepted, %zu already known, %zu pending, %zu rejected\n",
+		char why[96] = "";
+		if (n_deprej > 0)
+			snprintf(why, sizeof(why),
+				 " (%zu of them for depending on a rejected record)", n_deprej);
+		printf("%zu accepted, %zu already known, %zu pending, %zu rejected%s\n",
 		       count[LS_INGEST_ACCEPTED], count[LS_INGEST_KNOWN], count[LS_INGEST_PENDING],
-		       count[LS_INGEST_REJECTED]);
+		       count[LS_INGEST_REJECTED], why);
 	}
 	rc = CLI_OK;
 	if (count[LS_INGEST_REJECTED] > 0) {

@@ -598,6 +598,20 @@ known_event(struct cli *c, struct recset *held, const struct ls_epcis_ns *ns, co
 	return rc;
 }
 
+/* The event (its position, 1 on) of the record of this batch, res[from..to),
+ * that res[i] was refused for naming (dependency-rejected); 0 when the
+ * daemon named none or not one of this batch. */
+static size_t
+dep_event(const struct ls_ingest_result *res, size_t from, size_t to, size_t i, const size_t *pos)
+{
+	if (!res[i].has_missing)
+		return 0;
+	for (size_t k = from; k < to; k++)
+		if (k != i && res[k].has_id && memcmp(res[k].id, res[i].missing, LS_ID_LEN) == 0)
+			return pos[k];
+	return 0;
+}
+
 /* One line per record for --dry-run. */
 static void
 print_planned(struct cli *c, size_t pos, const struct ls_record *r)
@@ -629,7 +643,7 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 	struct ls_ingest_result *res = NULL;
 	uint8_t **envs = NULL, prev[LS_ID_LEN], *buf = NULL;
 	size_t *lens = NULL, *pos = NULL, n_env = 0, len = 0, n_bad = 0, n_other = 0;
-	size_t count[4] = {0, 0, 0, 0}, n_unsent = 0, n_dead = 0;
+	size_t count[4] = {0, 0, 0, 0}, n_unsent = 0, n_dead = 0, n_deprej = 0;
 	uint64_t cert_t = 0;
 	uint8_t cert[LS_ID_LEN] = {0};
 	int cert_rc = 0;
@@ -845,6 +859,21 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 				if (res[i].status != LS_INGEST_REJECTED)
 					continue;
 				rejected = true;
+				if (res[i].reason == LS_R_DEP_REJECTED) {
+					size_t dep = dep_event(res, from, from + nb, i, pos);
+					n_deprej++;
+					if (dep != 0) {
+						cli_err(
+						    "%s: %s: event %zu: record %s rejected: %s: it "
+						    "depends on event %zu, rejected in this import "
+						    "(%s)",
+						    c->cmd, path, pos[i],
+						    ls_hex(res[i].id, LS_ID_LEN, hex),
+						    ls_reason_code(res[i].reason), dep,
+						    res[i].message);
+						continue;
+					}
+				}
 				cli_err("%s: %s: event %zu: record %s rejected: %s: %s", c->cmd,
 					path, pos[i],
 					res[i].has_id ? ls_hex(res[i].id, LS_ID_LEN, hex)
@@ -877,6 +906,8 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 			json_object_set_new(j, "accepted", json_integer((json_int_t)count[0]));
 			json_object_set_new(j, "pending", json_integer((json_int_t)count[2]));
 			json_object_set_new(j, "rejected", json_integer((json_int_t)count[3]));
+			json_object_set_new(j, "dependency_rejected",
+					    json_integer((json_int_t)n_deprej));
 			json_object_set_new(j, "not_submitted", json_integer((json_int_t)n_unsent));
 			json_object_set_new(j, "after_rejected", json_integer((json_int_t)n_dead));
 		}
@@ -889,9 +920,13 @@ cmd_epcis_import(struct cli *c, int argc, char **argv)
 		       "signed by other participants\n",
 		       n_env, json_array_size(events), count[LS_INGEST_KNOWN], n_bad, n_other);
 	} else {
+		char why[96] = "";
+		if (n_deprej > 0)
+			snprintf(why, sizeof(why),
+				 " (%zu of them for depending on a rejected event)", n_deprej);
 		printf("%zu events: %zu accepted, %zu already known, %zu waiting for a record, %zu "
-		       "rejected; %zu not importable, %zu signed by other participants\n",
-		       json_array_size(events), count[0], count[1], count[2], count[3], n_bad,
+		       "rejected%s; %zu not importable, %zu signed by other participants\n",
+		       json_array_size(events), count[0], count[1], count[2], count[3], why, n_bad,
 		       n_other);
 	}
 	rc = (n_bad > 0 || count[3] > 0 || n_unsent > 0) ? CLI_FAIL : CLI_OK;

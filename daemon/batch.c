@@ -1,7 +1,7 @@
 /*
  * batch.c - the daemon's one ingest path: envelopes from local clients (the
  * API server) and from gossip peers are gathered into one batch and stored
- * with one ls_store_ingest_admit() call, so that they share one durable
+ * with one ls_store_ingest_submissions() call, so that they share one durable
  * commit (group commit).
  *
  * Each envelope keeps its origin: the side that added it (with its
@@ -33,6 +33,7 @@ struct lsd_batch {
 	const uint8_t **envs;             /* LSD_BATCH_ENVS */
 	size_t *lens;                     /* LSD_BATCH_ENVS */
 	uint8_t *admit;                   /* LSD_BATCH_ENVS: enum ls_admit */
+	uint32_t *subs;                   /* LSD_BATCH_ENVS: the item (submission) of each */
 	struct ls_ingest_result *results; /* LSD_BATCH_ENVS */
 	struct item *items;               /* LSD_BATCH_ENVS: each has an envelope */
 	size_t n_envs, n_items, bytes;
@@ -82,6 +83,7 @@ lsd_batch_new(struct ls_store *store, struct lsd_gossip *gossip, struct lsd_batc
 	if ((b->envs = calloc(LSD_BATCH_ENVS, sizeof(*b->envs))) == NULL ||
 	    (b->lens = calloc(LSD_BATCH_ENVS, sizeof(*b->lens))) == NULL ||
 	    (b->admit = calloc(LSD_BATCH_ENVS, sizeof(*b->admit))) == NULL ||
+	    (b->subs = calloc(LSD_BATCH_ENVS, sizeof(*b->subs))) == NULL ||
 	    (b->results = calloc(LSD_BATCH_ENVS, sizeof(*b->results))) == NULL ||
 	    (b->items = calloc(LSD_BATCH_ENVS, sizeof(*b->items))) == NULL) {
 		lsd_batch_free(&b);
@@ -121,6 +123,7 @@ lsd_batch_add(struct lsd_batch *b, const struct lsd_batch_side *side, void *tag,
 		b->envs[b->n_envs] = envs[i];
 		b->lens[b->n_envs] = lens[i];
 		b->admit[b->n_envs] = (uint8_t)side->admit;
+		b->subs[b->n_envs] = (uint32_t)(b->n_items - 1);
 		b->n_envs++;
 	}
 	b->bytes += bytes;
@@ -192,8 +195,10 @@ lsd_batch_flush(struct lsd_batch *b)
 		return;
 	for (size_t i = 0; i < b->n_envs; i++)
 		local += b->admit[i] >= LS_ADMIT_LOCAL;
-	rc = ls_store_ingest_admit(b->store, b->envs, b->lens, b->admit, b->n_envs, b->results,
-				   &hooks);
+	/* Each item is one submission: a client's refused record refuses what
+	 * its own request names (dependency-rejected), not another's. */
+	rc = ls_store_ingest_submissions(b->store, b->envs, b->lens, b->admit, b->subs, b->n_envs,
+					 b->results, &hooks);
 	if (rc != 0)
 		log_error("ingest of %zu records (%zu from clients, %zu from peers) failed: %s; "
 			  "nothing of it was stored",
@@ -226,6 +231,7 @@ lsd_batch_free(struct lsd_batch **bp)
 	free(b->envs);
 	free(b->lens);
 	free(b->admit);
+	free(b->subs);
 	free(b->results);
 	free(b->items);
 	free(b);

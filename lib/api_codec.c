@@ -789,6 +789,8 @@ enc_submit(struct pool *p, const struct ls_api_response *r, Lodestone__Api__Resp
 		if (x->reason != LS_R_OK)
 			o[i].reason = (char *)ls_reason_code(x->reason);
 		o[i].message = ostr(x->message);
+		o[i].has_dependency = x->has_missing;
+		o[i].dependency = bin(x->missing, LS_ID_LEN);
 		op[i] = &o[i];
 	}
 	s->n_outcomes = r->submit.n;
@@ -1482,6 +1484,12 @@ dec_submit(struct ls_api_response *r, const Lodestone__Api__SubmitResult *s, str
 			return ls_err_set(ctx, LS_ERR_MALFORMED,
 					  "submit outcome %zu is rejected without a reason", i);
 		copy_msg(res[i].message, sizeof(res[i].message), o->message);
+		if (o->has_dependency) {
+			if ((rc = copy_key(res[i].missing, &o->dependency, "submit dependency",
+					   ctx)) != 0)
+				return rc;
+			res[i].has_missing = true;
+		}
 	}
 	return 0;
 }

@@ -359,6 +359,7 @@ struct wctx {
 	bool disk_full;            /* the commit failed on the disk, not on the map */
 	struct ls_branch *branch;  /* the branch of the last record checked off the main one */
 	struct ls_branch *base;    /* the last branch folded from seq 1, before any record */
+	struct deprej *dr;         /* local records of the call (NULL: none) */
 };
 
 static void
@@ -991,6 +992,307 @@ store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **
 	return 0;
 }
 
+/* ---- admission: dependency-rejected ----
+ *
+ * A local client's record that names a record refused in its own
+ * submission (directly, or through records of that submission refused for
+ * this reason) is refused with LS_R_DEP_REJECTED: it would otherwise wait in
+ * the pending set for a record that is not coming, and its client would be
+ * told "pending". Records of the submission parked before the refusal (they
+ * came first) are taken out of the pending set and refused then. This is
+ * admission only: a peer's record, and a local record of another
+ * submission, waits as before (the consensus rules depend on a record and
+ * the records it names, not on what else came in the batch).
+ *
+ * The bookkeeping lives for one attempt and is bounded by the call: one
+ * node per id a local record misses when it is first parked (at most
+ * LS_DEPS_MAX), one per id of a refused record (its id and its outputs'
+ * lots) and submission, and a few bytes per envelope. A refusal walks the
+ * records waiting for its ids once per submission, a record to be parked
+ * the submissions that refused each id it names.
+ */
+
+#define DR_NONE    SIZE_MAX /* not a local record of this call */
+#define DR_PARKED  1u       /* in the pending set, parked in this attempt */
+#define DR_INDEXED 2u       /* its missing dependencies are in waits */
+
+struct dr_node {
+	size_t item;   /* the envelope of the call */
+	uint32_t next; /* 1 + the next node under the same id, 0: none */
+};
+
+struct deprej {
+	const uint32_t *subs; /* per envelope: its submission; NULL: the call is one */
+	struct item *items;
+	struct ls_ingest_result *results;
+	size_t n;
+	struct ls_idmap *refused; /* id of a refused record or of its lots -> 1 + node */
+	struct ls_idmap *waits;   /* id a parked local record misses -> 1 + node */
+	struct ls_idmap *mine;    /* id of a parked local record -> 1 + envelope */
+	struct dr_node *nodes;
+	size_t n_nodes, cap_nodes;
+	uint8_t *state; /* per envelope: DR_ flags */
+	size_t *root;   /* per refused envelope: the one first refused of its chain */
+	size_t *stack;  /* refused envelopes whose dependants are yet to be refused */
+};
+
+static void
+dr_free(struct deprej **dp)
+{
+	struct deprej *d;
+
+	if (dp == NULL || (d = *dp) == NULL)
+		return;
+	ls_idmap_free(&d->refused);
+	ls_idmap_free(&d->waits);
+	ls_idmap_free(&d->mine);
+	free(d->nodes);
+	free(d->state);
+	free(d->root);
+	free(d->stack);
+	free(d);
+	*dp = NULL;
+}
+
+/* Empties d for an attempt. LS_ERR_NOMEM. */
+static int
+dr_reset(struct deprej *d)
+{
+	ls_idmap_free(&d->refused);
+	ls_idmap_free(&d->waits);
+	ls_idmap_free(&d->mine);
+	d->n_nodes = 0;
+	memset(d->state, 0, d->n);
+	if ((d->refused = ls_idmap_new()) == NULL || (d->waits = ls_idmap_new()) == NULL ||
+	    (d->mine = ls_idmap_new()) == NULL)
+		return LS_ERR_NOMEM;
+	return 0;
+}
+
+static int
+dr_new(size_t n, const uint32_t *subs, struct item *items, struct ls_ingest_result *results,
+       struct deprej **out)
+{
+	struct deprej *d = calloc(1, sizeof(*d));
+
+	*out = NULL;
+	if (d == NULL)
+		return LS_ERR_NOMEM;
+	d->subs = subs;
+	d->items = items;
+	d->results = results;
+	d->n = n;
+	if ((d->state = calloc(n, 1)) == NULL || (d->root = calloc(n, sizeof(*d->root))) == NULL ||
+	    (d->stack = calloc(n, sizeof(*d->stack))) == NULL) {
+		dr_free(&d);
+		return LS_ERR_NOMEM;
+	}
+	*out = d;
+	return 0;
+}
+
+static uint32_t
+dr_sub(const struct deprej *d, size_t item)
+{
+	return d->subs != NULL ? d->subs[item] : 0;
+}
+
+static size_t
+dr_first(const struct ls_idmap *m, const uint8_t id[LS_ID_LEN])
+{
+	return (size_t)(uintptr_t)ls_idmap_get(m, id);
+}
+
+/* Adds item under id in m. LS_ERR_NOMEM. */
+static int
+dr_push(struct deprej *d, struct ls_idmap *m, const uint8_t id[LS_ID_LEN], size_t item)
+{
+	int rc;
+
+	if (d->n_nodes == d->cap_nodes) {
+		size_t cap = d->cap_nodes ? d->cap_nodes * 2 : 64;
+		struct dr_node *nv;
+		if (cap >= UINT32_MAX || (nv = realloc(d->nodes, cap * sizeof(*nv))) == NULL)
+			return LS_ERR_NOMEM;
+		d->nodes = nv;
+		d->cap_nodes = cap;
+	}
+	d->nodes[d->n_nodes] = (struct dr_node){item, (uint32_t)dr_first(m, id)};
+	if ((rc = ls_idmap_put(m, id, (void *)(uintptr_t)(d->n_nodes + 1))) != 0)
+		return rc;
+	d->n_nodes++;
+	return 0;
+}
+
+/* Local record `item` (r) waits in the pending set: kept with every
+ * dependency it misses, so that the refusal of any of them finds it. */
+static int
+dr_parked(struct wctx *w, const struct ls_record *r, size_t item)
+{
+	struct deprej *d = w->dr;
+	struct ls_deps deps;
+	int rc;
+
+	d->state[item] |= DR_PARKED;
+	if ((rc = ls_idmap_put(d->mine, r->id, (void *)(uintptr_t)(item + 1))) != 0)
+		return rc;
+	/* Once: a dependency present now stays present. */
+	if (d->state[item] & DR_INDEXED)
+		return 0;
+	d->state[item] |= DR_INDEXED;
+	ls_record_deps(w->t.s, r, &deps);
+	for (size_t i = 0; i < deps.n; i++) {
+		size_t k = dr_first(d->waits, deps.v[i].id);
+		bool have;
+		/* Once per id (a transformation may name one lot many times). */
+		if (k != 0 && d->nodes[k - 1].item == item)
+			continue;
+		if ((rc = ls_dep_have(&w->t, &deps.v[i], &have)) != 0 ||
+		    (!have && (rc = dr_push(d, d->waits, deps.v[i].id, item)) != 0))
+			return rc;
+	}
+	return 0;
+}
+
+/* Refuses item for naming dep, refused in its submission. */
+static void
+dr_set(struct deprej *d, size_t item, size_t dep)
+{
+	struct ls_ingest_result *res = &d->results[item];
+	const struct ls_ingest_result *dr = &d->results[dep], *rr;
+	char hex[2 * LS_ID_LEN + 1], rhex[2 * LS_ID_LEN + 1];
+
+	d->root[item] = d->root[dep];
+	rr = &d->results[d->root[dep]];
+	ls_hex(dr->id, LS_ID_LEN, hex);
+	if (d->root[dep] == dep)
+		set_result(res, LS_INGEST_REJECTED, LS_R_DEP_REJECTED,
+			   "names %s %s, refused in the same submission (%s)",
+			   ls_rtype_name(dr->type), hex, ls_reason_code(dr->reason));
+	else
+		set_result(res, LS_INGEST_REJECTED, LS_R_DEP_REJECTED,
+			   "names %s %s, refused in the same submission because %s %.16s was (%s)",
+			   ls_rtype_name(dr->type), hex, ls_rtype_name(rr->type),
+			   ls_hex(rr->id, LS_ID_LEN, rhex), ls_reason_code(rr->reason));
+	res->has_missing = true;
+	memcpy(res->missing, dr->id, LS_ID_LEN);
+}
+
+/*
+ * Admission: whether local record `item` (r, naming deps) names a record
+ * refused in its submission and not stored; if so it is refused (res) and
+ * true is returned. A store error sets w->err.
+ */
+static bool
+dr_names_refused(struct wctx *w, size_t item, const struct ls_deps *deps)
+{
+	struct deprej *d = w->dr;
+
+	if (ls_idmap_count(d->refused) == 0)
+		return false;
+	for (size_t i = 0; i < deps->n; i++) {
+		for (size_t k = dr_first(d->refused, deps->v[i].id); k != 0;
+		     k = d->nodes[k - 1].next) {
+			size_t x = d->nodes[k - 1].item;
+			bool have;
+			int rc;
+			if (x == item || dr_sub(d, x) != dr_sub(d, item))
+				continue;
+			/* Refused once, stored since (another copy was taken). */
+			if ((rc = ls_dep_have(&w->t, &deps->v[i], &have)) != 0) {
+				w->err = rc;
+				return true;
+			}
+			if (have)
+				break;
+			dr_set(d, item, x);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Takes a record parked in this attempt out of the pending set (unless the
+ * set made room by evicting it). */
+static int
+dr_unpark(struct wctx *w, const uint8_t id[LS_ID_LEN])
+{
+	MDB_val v;
+	int rc = ls_txn_get(&w->t, w->t.s->pwait, id, LS_ID_LEN, &v);
+
+	if (rc == LS_ERR_NOT_FOUND)
+		return 0;
+	return rc != 0 ? rc : unpark_id(w, id, NULL);
+}
+
+/* Whether id is refused in submission sub. The chain holds one node per
+ * submission that refused it, so a submission sending one refused record
+ * many times does not lengthen what the others' records walk. */
+static bool
+dr_refused_in(const struct deprej *d, const uint8_t id[LS_ID_LEN], uint32_t sub)
+{
+	for (size_t k = dr_first(d->refused, id); k != 0; k = d->nodes[k - 1].next)
+		if (dr_sub(d, d->nodes[k - 1].item) == sub)
+			return true;
+	return false;
+}
+
+/*
+ * Local record `item` was refused: what of its submission waits for it, or
+ * for its lots, is refused too (out of the pending set), and so on down the
+ * chain; what comes later finds it in refused.
+ */
+static void
+dr_refused(struct wctx *w, size_t item)
+{
+	struct deprej *d = w->dr;
+	size_t top = 0;
+	int rc;
+
+	if (!d->results[item].has_id)
+		return; /* undecodable: nothing can name it */
+	if (d->results[item].reason != LS_R_DEP_REJECTED)
+		d->root[item] = item;
+	d->stack[top++] = item;
+	while (top > 0) {
+		size_t x = d->stack[--top];
+		const struct ls_record *r = d->items[x].rec;
+		uint32_t n_ids = 1;
+		if (r != NULL && r->type == LS_REC_TRANSFORMATION)
+			n_ids += r->transformation.n_outputs;
+		for (uint32_t o = 0; o < n_ids; o++) {
+			uint8_t lot[LS_ID_LEN];
+			const uint8_t *id = d->results[x].id;
+			if (o > 0) {
+				ls_lot_id(r->id, o - 1, lot);
+				id = lot;
+			}
+			/* Refused in this submission before (a copy): what waited
+			 * for it was refused then, what came since was not parked. */
+			if (dr_refused_in(d, id, dr_sub(d, x)))
+				continue;
+			if ((rc = dr_push(d, d->refused, id, x)) != 0) {
+				w->err = rc;
+				return;
+			}
+			for (size_t k = dr_first(d->waits, id); k != 0; k = d->nodes[k - 1].next) {
+				size_t y = d->nodes[k - 1].item;
+				if (!(d->state[y] & DR_PARKED) || dr_sub(d, y) != dr_sub(d, x))
+					continue;
+				d->state[y] &= (uint8_t)~DR_PARKED;
+				if ((rc = dr_unpark(w, d->results[y].id)) != 0) {
+					w->err = rc;
+					return;
+				}
+				dr_set(d, y, x);
+				/* Each envelope is parked here at most once at a
+				 * time, so at most n are on the stack. */
+				d->stack[top++] = y;
+			}
+		}
+	}
+}
+
 struct first_fork {
 	size_t n;
 	uint8_t id[LS_ID_LEN];
@@ -998,13 +1300,14 @@ struct first_fork {
 
 /*
  * Takes one verified record through the checks: consensus rules, and
- * admission when `layer` says it is a local client's submission. On a store
- * error sets w->err (the batch aborts: no verdict). *keep is set when the
- * record was handed to w->acc (the caller must not free it).
+ * admission when `layer` says it is a local client's submission (then item
+ * is its envelope of the call, or DR_NONE for one of an earlier call). On a
+ * store error sets w->err (the batch aborts: no verdict). *keep is set when
+ * the record was handed to w->acc (the caller must not free it).
  */
 static void
-process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation,
-	struct ls_ingest_result *res, bool *keep)
+process_record(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation,
+	       struct ls_ingest_result *res, bool *keep, size_t item)
 {
 	struct ls_store *s = w->t.s;
 	const struct ls_kind *k = ls_kind_of(r->type);
@@ -1042,6 +1345,9 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 		else
 			set_result(res, LS_INGEST_PENDING, LS_R_OK, "already waiting for %s",
 				   ls_hex(v.mv_data, LS_ID_LEN, hex));
+		/* Parked by an earlier submission: it keeps waiting whatever
+		 * this one refuses (dependency-rejected is not a way for one
+		 * submission to take another's record out of the pending set). */
 		return;
 	}
 	/* Another record of this author at this seq: an equivocation. */
@@ -1079,6 +1385,10 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 	/* Every dependency present (prev among them), or the record waits for
 	 * the first missing. */
 	ls_record_deps(s, r, &deps);
+	/* Admission (dependency-rejected): a record naming one its submission
+	 * had refused is refused, not parked for it. */
+	if (item != DR_NONE && dr_names_refused(w, item, &deps))
+		return;
 	for (size_t i = 0; i < deps.n; i++) {
 		bool have;
 		if ((rc = ls_dep_have(&w->t, &deps.v[i], &have)) != 0) {
@@ -1116,6 +1426,8 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 			res->has_missing = true;
 			memcpy(res->missing, deps.v[i].id, LS_ID_LEN);
 		}
+		if (reason == LS_R_OK && item != DR_NONE && (rc = dr_parked(w, r, item)) != 0)
+			w->err = rc;
 		return;
 	}
 	/* Admission: a local client's record is not dated ahead of this
@@ -1254,6 +1566,17 @@ process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation
 		set_result(res, LS_INGEST_ACCEPTED, LS_R_OK, NULL);
 }
 
+/* process_record(); a refused local record of the call refuses what of its
+ * submission names it (dependency-rejected). */
+static void
+process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation,
+	struct ls_ingest_result *res, bool *keep, size_t item)
+{
+	process_record(w, r, layer, violation, res, keep, item);
+	if (item != DR_NONE && w->err == 0 && res != NULL && res->status == LS_INGEST_REJECTED)
+		dr_refused(w, item);
+}
+
 /* A record leaving the pending set, with the PW_ flags it waited with. */
 struct parked {
 	struct ls_record *r;
@@ -1273,8 +1596,10 @@ by_seq(const void *a, const void *b)
 
 /* Pops the records parked on `id` and takes them through process(): a
  * local client's submission gets the admission checks it could not get
- * while its dependencies were missing (refused, it is dropped: nobody is
- * waiting for the answer), a peer's the consensus rules. */
+ * while its dependencies were missing, a peer's the consensus rules. A
+ * local record parked by this call that is refused now gets that result
+ * (and its submission's records naming it are refused); one of an earlier
+ * call is dropped (nobody is waiting for the answer). */
 static void
 release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 {
@@ -1333,11 +1658,26 @@ release(struct wctx *w, const uint8_t id[LS_ID_LEN])
 		qsort(batch, n, sizeof(*batch), by_seq);
 	for (size_t i = 0; i < n; i++) {
 		bool keep = false;
+		size_t item = DR_NONE, e;
+		struct ls_ingest_result tmp;
+		if (w->dr != NULL && (batch[i].flags & PW_LOCAL) &&
+		    (e = dr_first(w->dr->mine, batch[i].r->id)) != 0 &&
+		    (w->dr->state[e - 1] & DR_PARKED)) {
+			item = e - 1;
+			w->dr->state[item] &= (uint8_t)~DR_PARKED;
+		}
+		memset(&tmp, 0, sizeof(tmp));
 		if (w->err == 0)
-			process(w, batch[i].r,
-				(batch[i].flags & PW_LOCAL) ? LS_LAYER_ADMISSION
-							    : LS_LAYER_CONSENSUS,
-				(batch[i].flags & PW_VIOLATION) != 0, NULL, &keep);
+			process_record(w, batch[i].r,
+				       (batch[i].flags & PW_LOCAL) ? LS_LAYER_ADMISSION
+								   : LS_LAYER_CONSENSUS,
+				       (batch[i].flags & PW_VIOLATION) != 0, &tmp, &keep, item);
+		/* Accepted, it keeps the "pending" its submission was told. */
+		if (item != DR_NONE && w->err == 0 && tmp.status != LS_INGEST_ACCEPTED) {
+			w->dr->results[item] = tmp;
+			if (tmp.status == LS_INGEST_REJECTED)
+				dr_refused(w, item);
+		}
 		if (!keep)
 			ls_record_free(batch[i].r);
 	}
@@ -1386,6 +1726,8 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	if ((rc = ls_txn_get_u64(&w->t, s->meta, "strangers", 9, &w->strangers)) != 0 &&
 	    rc != LS_ERR_NOT_FOUND)
 		goto fail;
+	if (w->dr != NULL && (rc = dr_reset(w->dr)) != 0)
+		goto fail;
 	w->log_size = 0;
 	w->edge.valid = false; /* what an aborted attempt appended is gone */
 	if (!s->no_log && (rc = ls_txn_get_u64(&w->t, s->meta, "logsize", 7, &w->log_size)) != 0 &&
@@ -1393,8 +1735,8 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 		goto fail;
 	for (size_t i = 0; i < n && w->err == 0; i++) {
 		struct ls_ingest_result *res = &results[i];
-		bool keep = false;
-		size_t before = w->acc.n;
+		bool keep = false, local = admit != NULL && admit[i] >= LS_ADMIT_LOCAL;
+		size_t before = w->acc.n, item = local && w->dr != NULL ? i : DR_NONE;
 
 		vjob_wait(j, i);
 		/* A retry needs the record an aborted attempt handed to w->acc
@@ -1424,12 +1766,12 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 			res->type = items[i].rec->type;
 			set_result(res, LS_INGEST_REJECTED, LS_R_BAD_SIGNATURE, "%s",
 				   ls_err_msg(&items[i].ctx, items[i].rc));
+			if (item != DR_NONE)
+				dr_refused(w, item);
 			continue;
 		}
-		process(w, items[i].rec,
-			admit != NULL && admit[i] >= LS_ADMIT_LOCAL ? LS_LAYER_ADMISSION
-								    : LS_LAYER_CONSENSUS,
-			admit != NULL && admit[i] == LS_ADMIT_LOCAL_VIOLATION, res, &keep);
+		process(w, items[i].rec, local ? LS_LAYER_ADMISSION : LS_LAYER_CONSENSUS,
+			admit != NULL && admit[i] == LS_ADMIT_LOCAL_VIOLATION, res, &keep, item);
 		if (keep)
 			items[i].rec = NULL; /* owned by w->acc now */
 		if (w->acc.n > before)
@@ -1467,9 +1809,18 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 		      const uint8_t *admit, size_t n, struct ls_ingest_result *results,
 		      const struct ls_ingest_hooks *hooks)
 {
+	return ls_store_ingest_submissions(s, envs, lens, admit, NULL, n, results, hooks);
+}
+
+int
+ls_store_ingest_submissions(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
+			    const uint8_t *admit, const uint32_t *subs, size_t n,
+			    struct ls_ingest_result *results, const struct ls_ingest_hooks *hooks)
+{
 	struct item *items;
 	struct vjob job;
 	struct wctx w;
+	bool local = false;
 	int rc = 0;
 
 	if (n == 0)
@@ -1477,7 +1828,14 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 	if ((items = calloc(n, sizeof(*items))) == NULL)
 		return LS_ERR_NOMEM;
 	memset(&w, 0, sizeof(w));
+	for (size_t i = 0; admit != NULL && i < n && !local; i++)
+		local = admit[i] >= LS_ADMIT_LOCAL;
+	if (local && (rc = dr_new(n, subs, items, results, &w.dr)) != 0) {
+		free(items);
+		return rc;
+	}
 	if ((rc = vjob_start(s, &job, envs, lens, n, items)) != 0) {
+		dr_free(&w.dr);
 		free(items);
 		return rc;
 	}
@@ -1499,6 +1857,7 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 	}
 	ls_branch_free(&w.branch);
 	ls_branch_free(&w.base);
+	dr_free(&w.dr);
 	acc_release(&w.acc);
 	ev_clear(&w);
 	free(w.ev);

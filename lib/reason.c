@@ -43,6 +43,7 @@ static const char *const codes[LS_R_COUNT] = {
     [LS_R_STALE] = "stale-checkpoint",
     [LS_R_DUPLICATE_NAME] = "duplicate-name",
     [LS_R_STORE] = "store-error",
+    [LS_R_DEP_REJECTED] = "dependency-rejected",
 };
 
 const char *

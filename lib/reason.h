@@ -51,6 +51,8 @@ enum ls_reason {
 	LS_R_DUPLICATE_NAME,    /* duplicate-name: the author used that label or license
 				   number before (admission) */
 	LS_R_STORE,             /* store-error */
+	LS_R_DEP_REJECTED,      /* dependency-rejected: names a record refused in the same
+				   submission (admission) */
 	LS_R_COUNT
 };
 

@@ -108,7 +108,8 @@ struct ls_ingest_result {
 	uint8_t id[LS_ID_LEN];
 	enum ls_rtype type;
 	char message[LS_ERR_MSG_MAX]; /* one line naming the record and field at fault */
-	bool has_missing;             /* PENDING: the id it waits for (not on the wire) */
+	bool has_missing; /* PENDING: the id it waits for; REJECTED dependency-rejected: the
+			   * refused record it names (both on the wire: "dependency") */
 	uint8_t missing[LS_ID_LEN];
 };
 
@@ -189,12 +190,35 @@ enum ls_admit {
  * (the reason verify would give the hop). With LS_ADMIT_LOCAL_VIOLATION that
  * transfer is accepted and its result carries the reason and a message
  * saying that it breaks provenance. A local submission that waits for a
- * dependency (LS_INGEST_PENDING) gets these checks when it is released; if
- * they refuse it then, it is dropped (no result: nobody waits for one).
+ * dependency (LS_INGEST_PENDING) gets these checks when it is released: if
+ * they refuse it in the same call, results[i] says so (REJECTED, with the
+ * reason); released in a later call and refused, it is dropped (no result:
+ * nobody waits for one). Released and accepted in the same call, its result
+ * stays PENDING.
+ *
+ * dependency-rejected: a local record that names, directly or through
+ * other records of its submission, a record refused in its submission is
+ * refused with LS_R_DEP_REJECTED, has_missing set and missing naming the
+ * refused record it names (its id, also for a lot that record would have
+ * made), in whatever order the two came; one parked before the refusal is
+ * taken out of the pending set. Every local record of this call is one
+ * submission. Peers' records are not affected: they wait as before.
  */
 int ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
 			  const uint8_t *admit, size_t n, struct ls_ingest_result *results,
 			  const struct ls_ingest_hooks *hooks);
+
+/*
+ * As ls_store_ingest_admit, with subs[i] (NULL: every envelope of one
+ * submission) the submission envs[i] belongs to, for a caller that gathers
+ * several clients' submissions into one call (the daemon's group commit):
+ * dependency-rejected looks at the records of one submission only, so that
+ * one client's refused record does not refuse another's.
+ */
+int ls_store_ingest_submissions(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
+				const uint8_t *admit, const uint32_t *subs, size_t n,
+				struct ls_ingest_result *results,
+				const struct ls_ingest_hooks *hooks);
 
 /* ---- reads ---- */
 

@@ -536,7 +536,7 @@ static void
 test_api_response_roundtrip(void **state)
 {
 	struct ls_api_response in, out;
-	struct ls_ingest_result res[3];
+	struct ls_ingest_result res[4];
 	struct ls_verdict_reason reasons[2];
 	struct ls_origin_part country[2] = {{"CN", 700}, {"MM", 300}};
 	struct ls_origin_part mine[1] = {{"Bayan Obo", 1000}};
@@ -567,11 +567,18 @@ test_api_response_roundtrip(void **state)
 	res[2].status = LS_INGEST_REJECTED;
 	res[2].reason = LS_R_MALFORMED;
 	snprintf(res[2].message, sizeof(res[2].message), "envelope does not decode");
+	res[3].status = LS_INGEST_REJECTED;
+	res[3].reason = LS_R_DEP_REJECTED;
+	res[3].has_id = true;
+	fill(res[3].id, LS_ID_LEN, 4);
+	res[3].type = LS_REC_RECEIPT;
+	res[3].has_missing = true;
+	fill(res[3].missing, LS_ID_LEN, 2);
 	in.kind = LS_API_SUBMIT;
-	in.submit.n = 3;
+	in.submit.n = 4;
 	in.submit.results = res;
 	resp_roundtrip(&in, &out);
-	assert_int_equal(out.submit.n, 3);
+	assert_int_equal(out.submit.n, 4);
 	assert_int_equal(out.submit.results[0].status, LS_INGEST_ACCEPTED);
 	assert_true(out.submit.results[0].has_id);
 	assert_memory_equal(out.submit.results[0].id, res[0].id, LS_ID_LEN);
@@ -584,6 +591,12 @@ test_api_response_roundtrip(void **state)
 	assert_false(out.submit.results[2].has_id);
 	assert_int_equal(out.submit.results[2].type, LS_REC_NONE);
 	assert_int_equal(out.submit.results[2].reason, LS_R_MALFORMED);
+	assert_false(out.submit.results[1].has_missing);
+	/* dependency-rejected names the refused record it depends on */
+	assert_int_equal(out.submit.results[3].reason, LS_R_DEP_REJECTED);
+	assert_string_equal(ls_reason_code(out.submit.results[3].reason), "dependency-rejected");
+	assert_true(out.submit.results[3].has_missing);
+	assert_memory_equal(out.submit.results[3].missing, res[3].missing, LS_ID_LEN);
 	ls_api_response_release(&out);
 
 	ls_api_response_init(&in);

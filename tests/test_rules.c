@@ -22,6 +22,7 @@
 #include "helper_fixture.h"
 #include "helper_world.h"
 #include "store.h"
+#include "util.h"
 #include "verify.h"
 
 /* Rule: an authority publishes policies only for its jurisdictions, and
@@ -686,6 +687,312 @@ test_rules_equivocation_same_ledger(void **state)
 	free(dir_b);
 }
 
+/* ---- dependency-rejected (admission) ---- */
+
+#define DR_MAX 6
+
+/* Ingests e[order[0..n)] in one call: as one local submission (subs NULL),
+ * as the submissions subs names, or from a peer (local false). res[k] is
+ * the result of e[k], whatever its place in the call. */
+static void
+dr_ingest(struct world *w, const struct fx_env *e, const size_t *order, size_t n, bool local,
+	  const uint32_t *subs, struct ls_ingest_result *res)
+{
+	const uint8_t *envs[DR_MAX];
+	size_t lens[DR_MAX];
+	uint8_t admit[DR_MAX];
+	struct ls_ingest_result out[DR_MAX];
+
+	assert_true(n <= DR_MAX);
+	for (size_t i = 0; i < n; i++) {
+		envs[i] = e[order[i]].buf;
+		lens[i] = e[order[i]].len;
+		admit[i] = LS_ADMIT_LOCAL;
+	}
+	assert_int_equal(
+	    ls_store_ingest_submissions(w->s, envs, lens, local ? admit : NULL, subs, n, out, NULL),
+	    0);
+	for (size_t i = 0; i < n; i++)
+		res[order[i]] = out[i];
+}
+
+static struct ls_store_stats
+dr_stats(struct world *w)
+{
+	struct ls_store_stats st;
+
+	assert_int_equal(ls_store_stats(w->s, &st), 0);
+	return st;
+}
+
+/* res is refused for naming `dep` (and the message says which record). */
+static void
+dr_expect(const struct ls_ingest_result *res, const uint8_t dep[32], int line)
+{
+	char hex[65];
+
+	ls_hex(dep, 32, hex);
+	if (res->status != LS_INGEST_REJECTED || res->reason != LS_R_DEP_REJECTED ||
+	    !res->has_missing || memcmp(res->missing, dep, 32) != 0 ||
+	    strstr(res->message, hex) == NULL)
+		fail_msg("line %d: status %d reason %s, message '%s'; wanted dependency-rejected "
+			 "naming %.16s",
+			 line, (int)res->status, ls_reason_code(res->reason), res->message, hex);
+}
+
+/*
+ * Rule (admission, dependency-rejected): a local client's transfer of a lot
+ * whose registration its submission had refused is refused too, in either
+ * order, and nothing of the two waits. A peer's transfer still waits.
+ *
+ * Attack: the lot is registered by the maker, who is no miner (wrong-role,
+ * a consensus rule); the transfer comes before or after it in one request.
+ */
+static void
+test_rules_dependency_rejected_lot_and_transfer(void **state)
+{
+	struct world *w = *state;
+	struct fx_env e[2];
+	struct ls_ingest_result res[2];
+	struct ls_store_stats st0 = dr_stats(w), st;
+	static const size_t fwd[] = {0, 1}, back[] = {1, 0};
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	e[0] = fx_lot(w->maker, "no-ore", "Ningbo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->maker, e[0].id, 1000, w->de_imp, NULL, NULL);
+	for (int k = 0; k < 2; k++) {
+		dr_ingest(w, e, k == 0 ? fwd : back, 2, true, NULL, res);
+		assert_int_equal(res[0].status, LS_INGEST_REJECTED);
+		assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+		dr_expect(&res[1], e[0].id, __LINE__);
+		st = dr_stats(w);
+		assert_int_equal(st.pending, st0.pending);
+		assert_int_equal(st.records, st0.records);
+	}
+	/* From a peer: the consensus rules alone, the transfer waits. */
+	dr_ingest(w, e, back, 2, false, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	dr_ingest(w, e, fwd, 2, false, NULL, res);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	/* A client's submission of the same two does not take the peer's
+	 * record out of the pending set. */
+	dr_ingest(w, e, fwd, 2, true, NULL, res);
+	assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+}
+
+/*
+ * Rule: dependency-rejected follows the chain within the submission: a
+ * refused lot (A), its transfer (B) and the receiver's receipt of B (C) are
+ * all refused, in each of the six orders, C naming B (and A as the cause).
+ * From a peer B and C wait.
+ */
+static void
+test_rules_dependency_rejected_chain(void **state)
+{
+	struct world *w = *state;
+	static const size_t perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+					  {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+	struct fx_env e[3];
+	struct ls_ingest_result res[3];
+	struct ls_store_stats st0 = dr_stats(w), st;
+	char hex[17];
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	w->de_imp->ts = FX_T0 + 4 * FX_DAY;
+	e[0] = fx_lot(w->maker, "no-ore", "Ningbo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->maker, e[0].id, 1000, w->de_imp, NULL, NULL);
+	e[2] = fx_receipt(w->de_imp, e[1].id, 1000);
+	ls_hex(e[0].id, 8, hex);
+	for (size_t p = 0; p < 6; p++) {
+		dr_ingest(w, e, perm[p], 3, true, NULL, res);
+		assert_int_equal(res[0].status, LS_INGEST_REJECTED);
+		assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+		dr_expect(&res[1], e[0].id, __LINE__);
+		dr_expect(&res[2], e[1].id, __LINE__);
+		/* The cause, as far as the message has room: A's id prefix. */
+		if (strstr(res[2].message, "wrong-role") == NULL ||
+		    strstr(res[2].message, hex) == NULL)
+			fail_msg("order %zu: '%s' does not name the refused lot", p,
+				 res[2].message);
+		st = dr_stats(w);
+		assert_int_equal(st.pending, st0.pending);
+		assert_int_equal(st.records, st0.records);
+	}
+	dr_ingest(w, e, perm[0], 3, false, NULL, res);
+	assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(res[2].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 2);
+	for (int i = 0; i < 3; i++)
+		fx_env_release(&e[i]);
+}
+
+/*
+ * Rule: a record naming a refused record is refused although it waits for
+ * another record first (its feed predecessor, never sent), and a lot made
+ * by a refused transformation counts as refused: its transfer names the
+ * transformation.
+ */
+static void
+test_rules_dependency_rejected_output_and_other_wait(void **state)
+{
+	struct world *w = *state;
+	struct ls_lot_input in = {{0}, 100000};
+	const char *out[] = {"rich:magnet:100000:Dy=900000"};
+	struct fx_env e[2], gap;
+	struct ls_ingest_result res[2];
+	struct ls_store_stats st0 = dr_stats(w);
+	static const size_t fwd[] = {0, 1}, back[] = {1, 0};
+	uint8_t lot[32];
+
+	/* 90 kg of Dy out of magnets holding 5 kg: mass-balance. */
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	memcpy(in.lot, w->magnets, 32);
+	e[0] = fx_transform(w->maker, &in, 1, out, 1);
+	ls_lot_id(e[0].id, 0, lot);
+	/* The maker's next record (never sent), then the transfer after it:
+	 * the transfer waits for its predecessor before it waits for the lot. */
+	gap = fx_transfer(w->maker, w->magnets, 1, w->miner, NULL, NULL);
+	e[1] = fx_transfer(w->maker, lot, 1000, w->de_imp, NULL, NULL);
+	for (int k = 0; k < 2; k++) {
+		dr_ingest(w, e, k == 0 ? fwd : back, 2, true, NULL, res);
+		assert_int_equal(res[0].status, LS_INGEST_REJECTED);
+		assert_int_equal(res[0].reason, LS_R_MASS_BALANCE);
+		dr_expect(&res[1], e[0].id, __LINE__);
+		assert_int_equal(dr_stats(w).pending, st0.pending);
+	}
+	dr_ingest(w, e, back, 2, false, NULL, res);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	fx_env_release(&gap);
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+}
+
+/*
+ * Rule: dependency-rejected looks at one submission. Attack: another
+ * client's request in the same group commit is refused; my transfer of
+ * its lot waits as it would have in a commit of its own. Sending the two
+ * again in one request refuses the copy but leaves the waiting one waiting
+ * (it is another submission's).
+ */
+static void
+test_rules_dependency_rejected_other_submission(void **state)
+{
+	struct world *w = *state;
+	struct fx_env e[2];
+	struct ls_ingest_result res[2];
+	struct ls_store_stats st0 = dr_stats(w);
+	static const size_t fwd[] = {0, 1};
+	static const uint32_t subs[] = {7, 8};
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	e[0] = fx_lot(w->maker, "no-ore", "Ningbo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->maker, e[0].id, 1000, w->de_imp, NULL, NULL);
+	dr_ingest(w, e, fwd, 2, true, subs, res);
+	assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	dr_ingest(w, e, fwd, 2, true, NULL, res);
+	assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+}
+
+/*
+ * Attack: a client takes another client's waiting record out of the
+ * pending set by sending it again with a forged copy of what it waits for
+ * (the same body, so the same id, with a bad signature). The forgery is
+ * refused, the waiting record keeps waiting, and the real record releases
+ * it.
+ */
+static void
+test_rules_dependency_rejected_forged_dependency(void **state)
+{
+	struct world *w = *state;
+	struct fx_env e[2];
+	struct ls_ingest_result res[2];
+	struct ls_store_stats st0 = dr_stats(w);
+	static const size_t t_only[] = {1}, both[] = {0, 1};
+	uint8_t *good;
+
+	w->miner->ts = FX_T0 + 3 * FX_DAY;
+	e[0] = fx_lot(w->miner, "ore-2", "Bayan Obo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->miner, e[0].id, 10, w->maker, NULL, NULL);
+	dr_ingest(w, e, t_only, 1, true, NULL, res);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	good = malloc(e[0].len);
+	assert_non_null(good);
+	memcpy(good, e[0].buf, e[0].len);
+	e[0].buf[e[0].len - 1] ^= 0x01; /* the signature's last byte */
+	dr_ingest(w, e, both, 2, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[0].reason, LS_R_BAD_SIGNATURE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 1);
+	/* The real lot releases it. */
+	memcpy(e[0].buf, good, e[0].len);
+	free(good);
+	dr_ingest(w, e, both, 1, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(dr_stats(w).pending, st0.pending);
+	assert_int_equal(dr_stats(w).records, st0.records + 2);
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+	/* In its own submission a forged record does refuse the transfer
+	 * that names it. */
+	e[0] = fx_lot(w->miner, "ore-3", "Bayan Obo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->miner, e[0].id, 10, w->maker, NULL, NULL);
+	e[0].buf[e[0].len - 1] ^= 0x01;
+	dr_ingest(w, e, both, 2, true, NULL, res);
+	assert_int_equal(res[0].reason, LS_R_BAD_SIGNATURE);
+	dr_expect(&res[1], e[0].id, __LINE__);
+	assert_int_equal(dr_stats(w).pending, st0.pending);
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+}
+
+/*
+ * Rule: a record of the submission released by a later one and refused
+ * then (admission: the transfer needs an export license) is reported
+ * refused, not "pending", and the receipt parked on it is refused too.
+ */
+static void
+test_rules_dependency_rejected_after_release(void **state)
+{
+	struct world *w = *state;
+	struct fx_env e[3];
+	struct ls_ingest_result res[3];
+	struct ls_store_stats st0 = dr_stats(w), st;
+	static const size_t order[] = {1, 2, 0};
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	w->us->ts = FX_T0 + 4 * FX_DAY;
+	e[0] = fx_transfer(w->maker, w->magnets, 1, w->miner, NULL, NULL);
+	e[1] = fx_transfer(w->maker, w->magnets, 10, w->us, NULL, NULL);
+	e[2] = fx_receipt(w->us, e[1].id, 10);
+	dr_ingest(w, e, order, 3, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(res[1].status, LS_INGEST_REJECTED);
+	assert_int_equal(res[1].reason, LS_R_NO_LICENSE);
+	dr_expect(&res[2], e[1].id, __LINE__);
+	st = dr_stats(w);
+	assert_int_equal(st.pending, st0.pending);
+	assert_int_equal(st.records, st0.records + 1);
+	for (int i = 0; i < 3; i++)
+		fx_env_release(&e[i]);
+}
+
 int
 main(void)
 {
@@ -712,6 +1019,18 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_rules_pending_quota, world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_equivocation_same_ledger, world_setup,
 					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_lot_and_transfer,
+					    world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_chain, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_output_and_other_wait,
+					    world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_other_submission,
+					    world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_forged_dependency,
+					    world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_after_release,
+					    world_setup, world_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

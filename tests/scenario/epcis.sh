@@ -4,7 +4,8 @@
 # certificates, and exported again: the same events with the same event
 # hashes. --since; a revocation backdated before the last receipt: that event
 # carries an errorDeclaration, its eventID unchanged. Then hostile documents:
-# clear errors, nothing written.
+# clear errors, nothing written; a rejected event refuses the events of the
+# import that depend on it (dependency-rejected), nothing left waiting.
 #
 # The chain: a CN mine registers ore and ships it to a CN separator, which
 # transforms it into two oxides and exports one to a DE magnet maker under a
@@ -20,8 +21,10 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 POLICY="$HERE/../contrib/policies/cn-2025-rare-earths.json"
 A="$T/a"
 B="$T/b"
+C="$T/c"
 APIA="ipc://$A/api.sock"
 APIB="ipc://$B/api.sock"
+APIC="ipc://$C/api.sock"
 
 keygen auth mine sep mag
 start_daemon "$A" --trust "$T/auth.key.pub" || { not_ok "daemon A starts"; finish; }
@@ -41,6 +44,8 @@ expect 0 "a license for Dy oxide to DE" license issue -k "$T/auth.key" --number 
 stop_daemon "$DAEMON_PID"
 cp -a "$A" "$B"
 rm -f "$B/api.sock"
+cp -a "$A" "$C"
+rm -f "$C/api.sock"
 start_daemon "$A" --trust "$T/auth.key.pub" || { not_ok "daemon A restarts"; finish; }
 
 echo "# the chain, in A"
@@ -86,6 +91,29 @@ check "in the order of the chain too" [ "$(jq_events "$T/dy.json" 'join ",", map
 	"ObjectEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving,TransformationEvent:commissioning,ObjectEvent:shipping,ObjectEvent:receiving" ]
 expect 0 "epcis export --down of the ore: everything after it" epcis export "$ORE" --down -o "$T/down.json"
 check "the export of a lot is valid too" "$PY" "$HERE/epcis/validate.py" "$SCHEMA" "$T/dy.json" "$T/down.json"
+
+expect 0 "a bundle of the Dy oxide" bundle "$DY" -o "$T/dy.bundle"
+
+echo "# a bundle imported where its first record is refused: what depends on it is refused too"
+start_daemon "$C" --trust "$T/auth.key.pub" || { not_ok "daemon C starts"; finish; }
+export LODESTONE_API=$APIC
+expect 0 "in C the mine's first record is another lot" lot register -k "$T/mine.key" \
+	--label BO-ore-0 --site "Bayan Obo" --country CN --category ore --grams 1000 --composition Nd=30000
+lsc --json import "$T/dy.bundle"
+check "import of the bundle: exit 1" [ "$RC" = 1 ]
+check "the ore's registration (the mine's seq 1 again) and the five records after it rejected, none pending" \
+	jtest '$j->{rejected} == 6 && $j->{dependency_rejected} == 5 && $j->{pending} == 0' <<<"$OUT"
+check "each names the rejected record it depends on" \
+	jtest '5 == grep { $_->{code} eq "dependency-rejected" && $_->{dependency} =~ /^[0-9a-f]{64}$/ && index($_->{message}, $_->{dependency}) >= 0 } @{$j->{rejections}}' <<<"$OUT"
+lsc import "$T/dy.bundle"
+check "in text: exit 1, each rejection on its line" [ "$RC" = 1 ]
+check "the transfer of the ore names its registration" \
+	grep -q "^rejected [0-9a-f]*: dependency-rejected: names lot [0-9a-f]\{64\}, refused in the same submission (equivocation)$" <<<"$OUT"
+check "the receipt names the transfer, and the cause" \
+	grep -q "^rejected [0-9a-f]*: dependency-rejected: names transfer [0-9a-f]\{64\}, refused in the same submission because lot [0-9a-f]\{16\} was (equivocation)$" <<<"$OUT"
+check "the summary counts them" grep -q "rejected (5 of them for depending on a rejected record)" <<<"$OUT"
+check "the daemon holds none of them waiting" [ "$("$LS" status --json | perl -MJSON::PP -e 'print JSON::PP->new->decode(<STDIN>)->{pending}')" = 0 ]
+stop_daemon "$DAEMON_PID"
 
 echo "# import into B, a fresh daemon with the same keys and certificates"
 start_daemon "$B" --trust "$T/auth.key.pub" || { not_ok "daemon B starts"; finish; }
@@ -225,11 +253,24 @@ cat >"$T/rej.json" <<JSON
   "ilmd":{"cbvmda:lotNumber":"AFTER","cbvmda:countryOfOrigin":"CN","ls:site":"Mine","ls:category":"ore","ls:composition":{"nd":30000}}}
 ]}}
 JSON
+pending_before=$("$LS" status --json | perl -MJSON::PP -e 'print JSON::PP->new->decode(<STDIN>)->{pending}')
 lsc --json epcis import "$T/rej.json" -k "$T/mine.key"
-check "a shipment of ore the mine no longer holds: rejected, exit 1" jtest '$j->{rejected} == 1' <<<"$OUT"
-check "the registration signed after it waits on it: counted, not called a wait for a record to come" \
-	jtest '$j->{after_rejected} == 1' <<<"$OUT"
-check "and said so" grep -q "1 records after the rejected one wait for it in the daemon and will not go in" <<<"$ERR"
+check "a shipment of ore the mine no longer holds: rejected, exit 1" [ "$RC" = 1 ]
+check "the registration signed after it (its feed names the shipment) is rejected too" \
+	jtest '$j->{rejected} == 2 && $j->{dependency_rejected} == 1' <<<"$OUT"
+check "nothing waits in the daemon for the rejected shipment" \
+	jtest '$j->{pending} == 0 && $j->{after_rejected} == 0' <<<"$OUT"
+check "the shipment, by event, with its reason" \
+	grep -q "event 1: record [0-9a-f]* rejected: not-holder: " <<<"$ERR"
+check "the registration, by event, naming the event it depends on" \
+	grep -q "event 2: record [0-9a-f]* rejected: dependency-rejected: it depends on event 1, rejected in this import (names transfer [0-9a-f]\{64\}, refused in the same submission (not-holder))" <<<"$ERR"
+pending_after=$("$LS" status --json | perl -MJSON::PP -e 'print JSON::PP->new->decode(<STDIN>)->{pending}')
+check "the daemon's pending set is as it was ($pending_before before, $pending_after after)" \
+	[ "$pending_before" = "$pending_after" ]
+lsc epcis import "$T/rej.json" -k "$T/mine.key"
+check "in text: exit 1, and the count says why" [ "$RC" = 1 ]
+check "the summary counts the dependants" \
+	grep -q "0 accepted, 0 already known, 0 waiting for a record, 2 rejected (1 of them for depending on a rejected event)" <<<"$OUT"
 expect_err 2 "which file" "import without a file" epcis import -k "$T/mine.key"
 expect_err 2 "not both" "a lot and --all" epcis export "$ORE" --all
 expect_err 2 "nope.json" "a file that is not there" epcis import "$T/nope.json" -k "$T/mine.key"
