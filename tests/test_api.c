@@ -1393,27 +1393,6 @@ struct live {
 	struct fx_actor *auth;
 };
 
-/* The daemon built beside this test: BUILD/tests/test_api -> BUILD/bin. */
-static bool
-find_daemon(char *out, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	for (int i = 0; i < 2; i++) {
-		if ((slash = strrchr(exe, '/')) == NULL)
-			return false;
-		*slash = '\0';
-	}
-	if ((size_t)snprintf(out, cap, "%s/bin/lodestoned", exe) >= cap)
-		return false;
-	return access(out, X_OK) == 0;
-}
-
 static pid_t
 spawn(struct live *lv, const char *log_path)
 {
@@ -1470,7 +1449,7 @@ live_setup(void **state)
 	if (lv == NULL)
 		return -1;
 	*state = lv;
-	if (!find_daemon(lv->bin, sizeof(lv->bin)))
+	if (!fx_program("lodestoned", lv->bin, sizeof(lv->bin)))
 		return 0; /* the test skips */
 	if ((lv->dir = fx_tmpdir()) == NULL || (lv->auth = fx_actor_new("CN")) == NULL)
 		return -1;

@@ -279,26 +279,6 @@ struct live {
 };
 
 static bool
-find_daemon(char *out, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	for (int i = 0; i < 2; i++) {
-		if ((slash = strrchr(exe, '/')) == NULL)
-			return false;
-		*slash = '\0';
-	}
-	if ((size_t)snprintf(out, cap, "%s/bin/lodestoned", exe) >= cap)
-		return false;
-	return access(out, X_OK) == 0;
-}
-
-static bool
 wait_ready(struct live *lv)
 {
 	for (int i = 0; i < 200; i++) {
@@ -345,7 +325,7 @@ live_setup(void **state)
 		return -1;
 	*state = lv;
 	lv->pid = -1;
-	if (!find_daemon(lv->bin, sizeof(lv->bin)))
+	if (!fx_program("lodestoned", lv->bin, sizeof(lv->bin)))
 		return 0; /* the tests skip */
 	if ((lv->top = fx_tmpdir()) == NULL || (lv->auth = fx_actor_new("CN")) == NULL ||
 	    (lv->proc = fx_actor_new("CN")) == NULL)

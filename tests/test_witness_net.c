@@ -10,8 +10,8 @@
  * killed with SIGKILL around its commit never cosigns two checkpoints that
  * are not one history.
  *
- * The daemons are the build's (LODESTONE_BIN, set by `make test`; else
- * build/bin). Each runs in its own temporary data dir with its log in
+ * The daemons are the build's (fx_bin_dir: LODESTONE_BIN, set by `make test`;
+ * else the build beside the test). Each runs in its own temporary data dir with its log in
  * DIR/daemon.log; every wait is bounded. The figures it prints (cosignature
  * round trip, checkpoint lag) are measurements, not checks.
  */
@@ -67,13 +67,6 @@ struct world {
 
 static struct world *the_world; /* for node_init and peer_connect */
 
-static const char *
-bin_dir(void)
-{
-	const char *b = getenv("LODESTONE_BIN");
-	return b != NULL && *b ? b : "build/bin";
-}
-
 static uint64_t
 now_ms(void)
 {
@@ -119,7 +112,7 @@ node_init(struct node *n)
 	snprintf(n->log, sizeof(n->log), "%s/daemon.log", n->dir);
 	snprintf(n->listen, sizeof(n->listen), "tcp://127.0.0.1:%d", free_port());
 	snprintf(cmd, sizeof(cmd), "'%s/lodestoned' --data-dir '%s/node' --init 2>/dev/null",
-		 bin_dir(), n->dir);
+		 fx_bin_dir(), n->dir);
 	assert_non_null(p = popen(cmd, "r"));
 	assert_non_null(fgets(n->hex, sizeof(n->hex), p));
 	pclose(p);
@@ -197,7 +190,7 @@ node_start(const struct world *w, struct node *n, ...)
 			dup2(fd, 2);
 		if (nul >= 0)
 			dup2(nul, 1);
-		snprintf(exe, sizeof(exe), "%s/lodestoned", bin_dir());
+		snprintf(exe, sizeof(exe), "%s/lodestoned", fx_bin_dir());
 		execv(exe, argv);
 		_exit(127);
 	}
