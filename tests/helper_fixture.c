@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -20,6 +21,7 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
+#include "api.h"
 #include "helper_fixture.h"
 #include "util.h"
 
@@ -99,6 +101,36 @@ fx_program(const char *name, char *out, size_t cap)
 		return false;
 	}
 	return true;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool
+fx_daemon_ready(const char *endpoint)
+{
+	uint64_t end = mono_ms() + fx_scaled_ms(5000);
+
+	do {
+		struct ls_api *a = NULL;
+		struct ls_api_status st;
+		int rc = ls_api_open(endpoint, (int)fx_scaled_ms(500), &a, NULL);
+		if (rc == 0)
+			rc = ls_api_status(a, &st, NULL);
+		ls_api_close(&a);
+		if (rc == 0) {
+			ls_api_status_release(&st);
+			return true;
+		}
+		usleep(25000);
+	} while (mono_ms() < end);
+	return false;
 }
 
 /* ---- temporary directories ---- */

@@ -264,4 +264,8 @@ const char *fx_bin_dir(void);
  * an executable file (message on stderr). */
 bool fx_program(const char *name, char *out, size_t cap);
 
+/* Waits until a daemon answers a status request at endpoint: true, or false
+ * after 5 s (scaled). */
+bool fx_daemon_ready(const char *endpoint);
+
 #endif

@@ -1145,7 +1145,7 @@ test_api_open_unreachable(void **state)
 	t0 = now_ms();
 	snprintf(ep, sizeof(ep), "ipc://%s/api.sock", dir);
 	assert_int_equal(ls_api_open(ep, 5000, &a, &ctx), LS_ERR_NET);
-	assert_true(now_ms() - t0 < 500);
+	assert_true(now_ms() - t0 < fx_scaled_ms(500));
 	assert_non_null(strstr(ctx.msg, "api.sock"));
 	assert_null(a);
 
@@ -1170,7 +1170,7 @@ test_api_open_unreachable(void **state)
 	snprintf(ep, sizeof(ep), "ipc://%s", path);
 	t0 = now_ms();
 	assert_int_equal(ls_api_open(ep, 5000, &a, &ctx), LS_ERR_NET);
-	assert_true(now_ms() - t0 < 500);
+	assert_true(now_ms() - t0 < fx_scaled_ms(500));
 	assert_non_null(strstr(ctx.msg, "refused"));
 
 	/* tcp with nobody there: the first call fails after the timeout */
@@ -1181,7 +1181,7 @@ test_api_open_unreachable(void **state)
 		t0 = now_ms();
 		rc = ls_api_status(a, &st, &ctx);
 		assert_true(rc == LS_ERR_NET || rc == LS_ERR_TIMEOUT);
-		assert_true(now_ms() - t0 < 2000);
+		assert_true(now_ms() - t0 < fx_scaled_ms(2000));
 	}
 	ls_api_close(&a);
 	assert_null(a);
@@ -1371,7 +1371,7 @@ test_api_busy_or_gone(void **state)
 	t0 = now_ms();
 	assert_int_equal(ls_api_status(a, &st, &ctx), LS_ERR_NET);
 	assert_true(now_ms() - t0 >= 1400);
-	assert_true(now_ms() - t0 < 8000);
+	assert_true(now_ms() - t0 < fx_scaled_ms(8000));
 	assert_non_null(strstr(ctx.msg, "closed the connection before answering"));
 	assert_true(calls[0] >= 1);
 	ls_api_close(&a);
@@ -1406,26 +1406,6 @@ spawn(struct live *lv, const char *log_path)
 		_exit(127);
 	}
 	return pid;
-}
-
-/* Waits until the daemon answers a status request. */
-static bool
-wait_ready(struct live *lv)
-{
-	for (int i = 0; i < 200; i++) {
-		struct ls_api *a = NULL;
-		struct ls_api_status st;
-		int rc = ls_api_open(lv->endpoint, 500, &a, NULL);
-		if (rc == 0)
-			rc = ls_api_status(a, &st, NULL);
-		ls_api_close(&a);
-		if (rc == 0) {
-			ls_api_status_release(&st);
-			return true;
-		}
-		usleep(25000);
-	}
-	return false;
 }
 
 static int
@@ -1579,7 +1559,7 @@ test_api_daemon(void **state)
 	snprintf(log_path, sizeof(log_path), "%s.log", lv->dir);
 	lv->pid = spawn(lv, log_path);
 	assert_true(lv->pid > 0);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	assert_int_equal(ls_api_open(lv->endpoint, 10000, &a, &ctx), 0);
 
 	/* a small chain: certificates, a lot, a shipment, a receipt, a magnet */
@@ -1684,7 +1664,8 @@ test_api_daemon(void **state)
 	/* bundle: proven in the daemon's log, once a checkpoint holds the lot
 	 * (the daemon seals every second) */
 	int brc;
-	for (int i = 0; (brc = ls_api_bundle(a, magnet, &buf, &len, &ctx)) == LS_ERR_BUSY && i < 50;
+	for (int i = 0; (brc = ls_api_bundle(a, magnet, &buf, &len, &ctx)) == LS_ERR_BUSY &&
+			(unsigned)i < 50 * fx_time_scale();
 	     i++)
 		usleep(100 * 1000);
 	assert_int_equal(brc, 0);
@@ -1805,7 +1786,7 @@ test_api_daemon(void **state)
 	/* a clean stop, then a restart that finds everything */
 	assert_int_equal(stop(lv->pid, SIGTERM), 0);
 	lv->pid = spawn(lv, log_path);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	assert_int_equal(ls_api_open(lv->endpoint, 5000, &a, &ctx), 0);
 	assert_int_equal(ls_api_status(a, &st, &ctx), 0);
 	assert_int_equal(st.stats.records, total);
@@ -1828,10 +1809,10 @@ test_api_daemon(void **state)
 	{
 		uint64_t t0 = now_ms();
 		assert_int_equal(ls_api_open(lv->endpoint, 5000, &a, &ctx), LS_ERR_NET);
-		assert_true(now_ms() - t0 < 500);
+		assert_true(now_ms() - t0 < fx_scaled_ms(500));
 	}
 	lv->pid = spawn(lv, log_path);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	assert_int_equal(stop(lv->pid, SIGINT), 0);
 	lv->pid = 0;
 
@@ -2028,7 +2009,7 @@ test_api_readers(void **state)
 	snprintf(err_path, sizeof(err_path), "%s.err", lv->dir);
 	lv->pid = spawn_readers(lv, log_path, "1", gate);
 	assert_true(lv->pid > 0);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	assert_int_equal(ls_api_open(lv->endpoint, 10000, &a, &ctx), 0);
 
 	/* a lot with DEEP - 1 ancestors: a registration, then transformations */
@@ -2168,7 +2149,7 @@ test_api_readers(void **state)
 	ls_api_close(&a);
 	t0 = now_ms();
 	assert_int_equal(stop(lv->pid, SIGTERM), 0);
-	assert_true(now_ms() - t0 < 10000);
+	assert_true(now_ms() - t0 < fx_scaled_ms(10000));
 	lv->pid = 0;
 	unlink(gate);
 	zmq_close(d);
@@ -2177,7 +2158,7 @@ test_api_readers(void **state)
 	/* Many readers, many clients at once: the same answers as the single
 	 * reader gave. */
 	lv->pid = spawn_readers(lv, log_path, "4", NULL);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	{
 		pthread_t th[N_READERS];
 		struct asker k[N_READERS];
@@ -2197,7 +2178,7 @@ test_api_readers(void **state)
 	 * connection gets POOL_CAP in and the next are refused as its share,
 	 * while another connection still gets in. */
 	lv->pid = spawn_readers(lv, log_path, "2", gate);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	zctx = zmq_ctx_new();
 	touch(gate);
 	d = zsock(zctx, ZMQ_DEALER, lv->endpoint);

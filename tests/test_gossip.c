@@ -38,7 +38,9 @@
 #include "store.h"
 #include "util.h"
 
-#define WAIT_MS 30000 /* the longest any condition is waited for */
+/* the longest any condition is waited for (every wait of this test is scaled
+ * by fx_time_scale: memcheck runs the daemons 10 to 50 times slower) */
+#define WAIT_MS fx_scaled_ms(30000)
 
 struct node {
 	char *dir;
@@ -119,7 +121,7 @@ node_api(const struct node *n)
 {
 	struct ls_api *a = NULL;
 
-	assert_int_equal(ls_api_open(n->api, 10000, &a, NULL), 0);
+	assert_int_equal(ls_api_open(n->api, (int)fx_scaled_ms(10000), &a, NULL), 0);
 	return a;
 }
 
@@ -131,7 +133,7 @@ node_status(const struct node *n, struct ls_api_status *st)
 	bool ok;
 
 	memset(st, 0, sizeof(*st));
-	if (ls_api_open(n->api, 5000, &a, NULL) != 0)
+	if (ls_api_open(n->api, (int)fx_scaled_ms(5000), &a, NULL) != 0)
 		return false;
 	ok = ls_api_status(a, st, NULL) == 0;
 	ls_api_close(&a);
@@ -193,7 +195,8 @@ node_start(const struct world *w, struct node *n, ...)
 			fail_msg("lodestoned exited at start; see %s", n->log);
 		}
 		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("lodestoned did not answer within %d ms; see %s", WAIT_MS, n->log);
+			fail_msg("lodestoned did not answer within %llu ms; see %s",
+				 (unsigned long long)WAIT_MS, n->log);
 		usleep(20000);
 	}
 	ls_api_status_release(&st);
@@ -210,7 +213,7 @@ node_stop(struct node *n, int sig)
 		return;
 	kill(n->pid, sig);
 	while (waitpid(n->pid, &st, WNOHANG) == 0) {
-		if (now_ms() - t0 > 15000) {
+		if (now_ms() - t0 > fx_scaled_ms(15000)) {
 			kill(n->pid, SIGKILL);
 			waitpid(n->pid, &st, 0);
 			n->pid = 0;
@@ -313,8 +316,8 @@ wait_records(struct node *const *nodes, size_t k, uint64_t want)
 					ls_api_status_release(&st);
 				}
 			}
-			fail_msg("daemons did not converge on %llu records within %d ms",
-				 (unsigned long long)want, WAIT_MS);
+			fail_msg("daemons did not converge on %llu records within %llu ms",
+				 (unsigned long long)want, (unsigned long long)WAIT_MS);
 		}
 		usleep(50000);
 	}
@@ -379,7 +382,7 @@ peer_connect(struct world *w, const struct node *n, const struct ls_keypair *kp)
 {
 	uint8_t server[32], pk[32], sk[32];
 	void *s = zmq_socket(w->zctx, ZMQ_DEALER);
-	int linger = 0, timeo = 5000;
+	int linger = 0, timeo = (int)fx_scaled_ms(5000);
 
 	assert_non_null(s);
 	assert_int_equal(zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeo, sizeof(timeo)), 0);
@@ -413,7 +416,8 @@ peer_close(struct world *w, void *s)
 	zmq_close(s);
 }
 
-/* Sends m (within the socket's 5 s send timeout); false when it could not. */
+/* Sends m (within the socket's send timeout, 5 s scaled); false when it could
+ * not. */
 static bool
 peer_send(void *s, const struct ls_gossip_msg *m)
 {
@@ -427,14 +431,14 @@ peer_send(void *s, const struct ls_gossip_msg *m)
 	return n == (int)len;
 }
 
-/* Receives one message of `kind` within ms (others are skipped); false when
- * none came. */
+/* Receives one message of `kind` within ms (scaled; others are skipped);
+ * false when none came. */
 static bool
 peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
 {
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
 		zmq_msg_t m;
 		struct ls_gossip_msg g;
@@ -463,14 +467,14 @@ peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
 	return false;
 }
 
-/* Sends Sync (reply wanted) until a Sync comes back, for up to ms. */
+/* Sends Sync (reply wanted) until a Sync comes back, for up to ms (scaled). */
 static bool
 peer_ping(void *s, int ms)
 {
 	struct ls_gossip_msg m = {.kind = LS_GOSSIP_SYNC, .reply = true};
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		{
 			uint8_t *buf = NULL;
 			size_t len = 0;
@@ -611,7 +615,8 @@ test_gossip_line_converges(void **state)
 }
 
 /* Push alone: with anti-entropy every 60 s, records written at A reach B
- * (which dialled A) and records written at B reach A within seconds. */
+ * (which dialled A) and records written at B reach A within seconds (both
+ * times scaled). */
 static void
 test_gossip_push_is_immediate(void **state)
 {
@@ -620,14 +625,15 @@ test_gossip_push_is_immediate(void **state)
 	struct node *ab[] = {&a, &b};
 	struct fx_env ca, cb, la[10], lb[10];
 	struct fx_actor *ma, *mb;
-	char peer_a[600];
+	char peer_a[600], sync[16];
 	uint64_t t0;
 
 	node_init(&a);
 	node_init(&b);
 	snprintf(peer_a, sizeof(peer_a), "%s@%s", a.hex, a.listen);
-	node_start(w, &a, "--allow-peer", b.hex, "--sync-interval", "60", NULL);
-	node_start(w, &b, "--peer", peer_a, "--sync-interval", "60", NULL);
+	snprintf(sync, sizeof(sync), "%u", 60 * fx_time_scale());
+	node_start(w, &a, "--allow-peer", b.hex, "--sync-interval", sync, NULL);
+	node_start(w, &b, "--peer", peer_a, "--sync-interval", sync, NULL);
 	wait_peer_synced(&b, a.key); /* the first Sync went both ways: A knows B's route */
 	wait_peer_synced(&a, b.key);
 	ma = miner(w, "CN", &ca);
@@ -640,7 +646,7 @@ test_gossip_push_is_immediate(void **state)
 	submit(&b, &cb, 1, true);
 	submit(&b, lb, 10, true);
 	wait_records(ab, 2, 22);
-	assert_true(now_ms() - t0 < 30000); /* well before the next sync at 60 s */
+	assert_true(now_ms() - t0 < fx_scaled_ms(30000)); /* well before the next sync */
 	assert_true(node_has(&a, lb[9].id) && node_has(&b, la[9].id));
 
 	node_stop(&a, SIGTERM);
@@ -690,7 +696,7 @@ test_gossip_restart_catches_up(void **state)
 	wait_records(abd, 3, 301);
 	assert_true(node_has(&d, l[0].id) && node_has(&d, l[299].id));
 	/* a first sync of 301 records is long enough to say so in the log */
-	for (int i = 0; i < 100 && !log_has(&d, "sync done: "); i++)
+	for (unsigned i = 0; i < 100 * fx_time_scale() && !log_has(&d, "sync done: "); i++)
 		usleep(50 * 1000);
 	if (!log_has(&d, "sync done: ")) {
 		char cmd[700];
@@ -864,7 +870,8 @@ test_gossip_hostile_peer_survived(void **state)
 			assert_true(peer_send(s, &msg));
 	}
 	assert_true(peer_ping(s, 30000));
-	for (int i = 0; i < 100 && node_peer(&a, evil->kp->pk).throttled == 0; i++)
+	for (unsigned i = 0;
+	     i < 100 * fx_time_scale() && node_peer(&a, evil->kp->pk).throttled == 0; i++)
 		usleep(100 * 1000);
 	p = node_peer(&a, evil->kp->pk);
 	assert_true(p.throttled > 0);
@@ -948,7 +955,7 @@ test_gossip_verify_budget(void **state)
 	}
 	assert_true(peer_ping(se, 30000));
 	assert_true(peer_ping(sg, 30000));
-	for (int i = 0; i < 100 && !node_has(&a, mine[7].id); i++)
+	for (unsigned i = 0; i < 100 * fx_time_scale() && !node_has(&a, mine[7].id); i++)
 		usleep(50 * 1000);
 	for (int i = 0; i < 8; i++)
 		assert_true(node_has(&a, mine[i].id));
@@ -1002,7 +1009,7 @@ test_gossip_verify_budget(void **state)
 		ls_api_status_release(&st);
 		if (!again && stored < 2 + 8 + FLOOD_LOTS)
 			usleep(200 * 1000);
-	} while (stored < 2 + 8 + FLOOD_LOTS && now_ms() - t0 < 30000);
+	} while (stored < 2 + 8 + FLOOD_LOTS && now_ms() - t0 < fx_scaled_ms(30000));
 	assert_int_equal(stored, 2 + 8 + FLOOD_LOTS); /* the two certificates, the lots */
 	peer_close(w, se);
 	peer_close(w, sg);

@@ -278,25 +278,6 @@ struct live {
 	size_t n_records;
 };
 
-static bool
-wait_ready(struct live *lv)
-{
-	for (int i = 0; i < 200; i++) {
-		struct ls_api *a = NULL;
-		struct ls_api_status st;
-		int rc = ls_api_open(lv->endpoint, 500, &a, NULL);
-		if (rc == 0)
-			rc = ls_api_status(a, &st, NULL);
-		ls_api_close(&a);
-		if (rc == 0) {
-			ls_api_status_release(&st);
-			return true;
-		}
-		usleep(25000);
-	}
-	return false;
-}
-
 static void
 stop(struct live *lv)
 {
@@ -350,7 +331,7 @@ live_setup(void **state)
 		      "--streams-max", total, "--stream-idle", "1", (char *)NULL);
 		_exit(127);
 	}
-	if (lv->pid < 0 || !wait_ready(lv))
+	if (lv->pid < 0 || !fx_daemon_ready(lv->endpoint))
 		return -1;
 	lv->n_records = CHAIN + 2;
 	e = calloc(lv->n_records, sizeof(*e));

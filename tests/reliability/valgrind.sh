@@ -104,7 +104,8 @@ for t in "${tests[@]}"; do
 done
 json+="]"
 printf '{"test":"valgrind","what":"the test suite under valgrind memcheck, every daemon and client it starts included","runs":%s,"passed":%s}\n' \
-	"$json" "$([ $fail -eq 0 ] && echo true || echo false)" >"$out/valgrind.json"
-echo "valgrind: results in $out/valgrind.json, logs in $vg/logs"
+	"$json" "$([ $fail -eq 0 ] && echo true || echo false)" >"$vg/valgrind.json"
+cp "$vg/valgrind.json" "$out/valgrind.json"
+echo "valgrind: results in $out/valgrind.json (and $vg), logs in $vg/logs"
 [ "${1:-}" = "--short" ] && [ $fail -eq 0 ] && rm -rf "$vg"
 exit $fail
