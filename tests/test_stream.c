@@ -359,7 +359,7 @@ live_setup(void **state)
 		envs[i] = e[i].buf;
 		lens[i] = e[i].len;
 	}
-	if (ls_api_open(lv->endpoint, 10000, &a, NULL) != 0 ||
+	if (ls_api_open(lv->endpoint, (int)fx_scaled_ms(10000), &a, NULL) != 0 ||
 	    ls_api_submit(a, envs, lens, lv->n_records, res, NULL) != 0)
 		goto out;
 	for (size_t i = 0; i < lv->n_records; i++)
@@ -408,7 +408,7 @@ connect_to(struct live *lv)
 {
 	struct ls_api *a = NULL;
 
-	assert_int_equal(ls_api_open(lv->endpoint, 10000, &a, NULL), 0);
+	assert_int_equal(ls_api_open(lv->endpoint, (int)fx_scaled_ms(10000), &a, NULL), 0);
 	return a;
 }
 
@@ -476,7 +476,7 @@ old_bundle(struct live *lv, uint8_t **out, size_t *len)
 	struct ls_api_request req = {.kind = LS_API_BUNDLE};
 	struct ls_api_response resp;
 	void *zctx = zmq_ctx_new(), *sock = zmq_socket(zctx, ZMQ_REQ);
-	int linger = 0, timeout = 10000;
+	int linger = 0, timeout = (int)fx_scaled_ms(10000);
 	uint8_t *buf = NULL;
 	size_t blen = 0;
 	zmq_msg_t m;
@@ -512,7 +512,8 @@ wait_bundle(struct ls_api *a, const uint8_t lot[32], struct gather *g)
 
 	memcpy(req.bundle.lot, lot, 32);
 	/* The daemon signs its first checkpoint within a second. */
-	for (int i = 0; (rc = ls_api_stream(a, &req, gather_fn, g, &ctx)) == LS_ERR_BUSY && i < 50;
+	for (unsigned i = 0; (rc = ls_api_stream(a, &req, gather_fn, g, &ctx)) == LS_ERR_BUSY &&
+			     i < 50 * fx_time_scale();
 	     i++)
 		usleep(100000);
 	if (rc != 0)

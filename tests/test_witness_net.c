@@ -45,7 +45,9 @@
 #include "util.h"
 #include "witness.h"
 
-#define WAIT_MS 30000 /* the longest any condition is waited for */
+/* the longest any condition is waited for (every wait of this test is scaled
+ * by fx_time_scale: memcheck runs the daemons 10 to 50 times slower) */
+#define WAIT_MS fx_scaled_ms(30000)
 
 struct node {
 	char *dir;
@@ -126,7 +128,7 @@ node_api(const struct node *n)
 {
 	struct ls_api *a = NULL;
 
-	assert_int_equal(ls_api_open(n->api, 10000, &a, NULL), 0);
+	assert_int_equal(ls_api_open(n->api, (int)fx_scaled_ms(10000), &a, NULL), 0);
 	return a;
 }
 
@@ -138,7 +140,7 @@ node_status(const struct node *n, struct ls_api_status *st)
 	bool ok;
 
 	memset(st, 0, sizeof(*st));
-	if (ls_api_open(n->api, 5000, &a, NULL) != 0)
+	if (ls_api_open(n->api, (int)fx_scaled_ms(5000), &a, NULL) != 0)
 		return false;
 	ok = ls_api_status(a, st, NULL) == 0;
 	ls_api_close(&a);
@@ -202,7 +204,8 @@ node_start(const struct world *w, struct node *n, ...)
 			fail_msg("lodestoned exited at start; see %s", n->log);
 		}
 		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("lodestoned did not answer within %d ms; see %s", WAIT_MS, n->log);
+			fail_msg("lodestoned did not answer within %d ms; see %s", (int)WAIT_MS,
+				 n->log);
 		usleep(20000);
 	}
 	ls_api_status_release(&st);
@@ -219,7 +222,7 @@ node_stop(struct node *n, int sig)
 		return;
 	kill(n->pid, sig);
 	while (waitpid(n->pid, &st, WNOHANG) == 0) {
-		if (now_ms() - t0 > 15000) {
+		if (now_ms() - t0 > fx_scaled_ms(15000)) {
 			kill(n->pid, SIGKILL);
 			waitpid(n->pid, &st, 0);
 			n->pid = 0;
@@ -323,7 +326,7 @@ wait_records(struct node *const *nodes, size_t k, uint64_t want)
 				}
 			}
 			fail_msg("daemons did not converge on %llu records within %d ms",
-				 (unsigned long long)want, WAIT_MS);
+				 (unsigned long long)want, (int)WAIT_MS);
 		}
 		usleep(50000);
 	}
@@ -358,7 +361,7 @@ peer_connect(struct world *w, const struct node *n, const struct ls_keypair *kp)
 {
 	uint8_t server[32], pk[32], sk[32];
 	void *s = zmq_socket(w->zctx, ZMQ_DEALER);
-	int linger = 0, timeo = 5000;
+	int linger = 0, timeo = (int)fx_scaled_ms(5000);
 
 	assert_non_null(s);
 	assert_int_equal(zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeo, sizeof(timeo)), 0);
@@ -392,7 +395,8 @@ peer_close(struct world *w, void *s)
 	zmq_close(s);
 }
 
-/* Sends m (within the socket's 5 s send timeout); false when it could not. */
+/* Sends m (within the socket's send timeout, 5 s scaled); false when it could
+ * not. */
 static bool
 peer_send(void *s, const struct ls_gossip_msg *m)
 {
@@ -413,7 +417,7 @@ peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
 {
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
 		zmq_msg_t m;
 		struct ls_gossip_msg g;
@@ -449,7 +453,7 @@ peer_ping(void *s, int ms)
 	struct ls_gossip_msg m = {.kind = LS_GOSSIP_SYNC, .reply = true};
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		{
 			uint8_t *buf = NULL;
 			size_t len = 0;
@@ -575,7 +579,7 @@ wait_cosigned(const struct node *n, struct node *const *peers, size_t k, uint64_
 		if (now_ms() - t0 > WAIT_MS)
 			fail_msg("checkpoint of at least %llu not cosigned by every peer within %d "
 				 "ms; see %s",
-				 (unsigned long long)size, WAIT_MS, n->log);
+				 (unsigned long long)size, (int)WAIT_MS, n->log);
 		usleep(20000);
 	}
 }
@@ -597,7 +601,7 @@ wait_split(const struct node *n, const char *origin)
 		if (found)
 			return;
 		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("no split view of %s within %d ms; see %s", origin, WAIT_MS,
+			fail_msg("no split view of %s within %d ms; see %s", origin, (int)WAIT_MS,
 				 n->log);
 		usleep(50000);
 	}
@@ -772,7 +776,7 @@ recv_any(void *s, int ms, struct ls_gossip_msg *out)
 {
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
 		zmq_msg_t m;
 		int rc;
@@ -795,12 +799,12 @@ recv_any(void *s, int ms, struct ls_gossip_msg *out)
 /* Serves the witness's entry requests until its reply comes (status into
  * *reply; 0 when none came within ms). on_entries: called right after each
  * Entries is sent (NULL: nothing); the reply is then waited for 500 ms at
- * most. */
+ * most. Both times scaled. */
 static void
 owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entries)(void *),
 	    void *arg)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = now_ms() + fx_scaled_ms((uint64_t)ms);
 	struct ls_gossip_msg m;
 
 	memset(reply, 0, sizeof(*reply));
@@ -837,8 +841,8 @@ owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entr
 			if (on_entries != NULL) {
 				/* a reply already on its way still comes */
 				on_entries(arg);
-				if (end > now_ms() + 500)
-					end = now_ms() + 500;
+				if (end > now_ms() + fx_scaled_ms(500))
+					end = now_ms() + fx_scaled_ms(500);
 			}
 		}
 		ls_gossip_msg_release(&m);
