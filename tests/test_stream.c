@@ -299,7 +299,7 @@ live_setup(void **state)
 	size_t *lens;
 	struct ls_ingest_result *res;
 	struct ls_api *a = NULL;
-	char chunk[16], per[16], total[16];
+	char chunk[16], per[16], total[16], idle[16];
 	int rc = -1;
 
 	if (lv == NULL)
@@ -320,6 +320,8 @@ live_setup(void **state)
 	snprintf(chunk, sizeof(chunk), "%d", CHUNK);
 	snprintf(per, sizeof(per), "%d", PER_PEER);
 	snprintf(total, sizeof(total), "%d", TOTAL);
+	/* the idle expiry: 1 s, scaled */
+	snprintf(idle, sizeof(idle), "%u", fx_time_scale());
 	fflush(NULL);
 	if ((lv->pid = fork()) == 0) {
 		char log[PATH_MAX];
@@ -328,7 +330,7 @@ live_setup(void **state)
 			_exit(127);
 		execl(lv->bin, "lodestoned", "--data-dir", lv->dir, "--trust", lv->pub,
 		      "--log-level", "warn", "--stream-chunk", chunk, "--streams-per-client", per,
-		      "--streams-max", total, "--stream-idle", "1", (char *)NULL);
+		      "--streams-max", total, "--stream-idle", idle, (char *)NULL);
 		_exit(127);
 	}
 	if (lv->pid < 0 || !fx_daemon_ready(lv->endpoint))
@@ -707,10 +709,10 @@ test_stream_daemon_tokens(void **state)
 	}
 	next_fails(a, tok, LS_ERR_NOT_FOUND, "finished");
 
-	/* Expired: not pulled for the idle time (1 s here); the daemon drops it
-	 * on its next tick. */
+	/* Expired: not pulled for the idle time (1 s here, scaled); the daemon
+	 * drops it on its next tick. */
 	open_stream(a, lv->lot, tok);
-	sleep(3);
+	sleep(3 * fx_time_scale());
 	next_fails(a, tok, LS_ERR_NOT_FOUND, "expired");
 	/* The connection still streams. */
 	wait_bundle(a, lv->lot, &g);
@@ -802,7 +804,7 @@ test_stream_daemon_stalled_client(void **state)
 	assert_true(held < g.len / 2);
 	rss0 = rss_kb(lv->pid);
 	/* The client stops pulling: nothing is made for it meanwhile. */
-	usleep(700000);
+	usleep(700000 * fx_time_scale()); /* within the idle time */
 	assert_int_equal(ls_api_status(watch, &st, &ctx), 0);
 	assert_int_equal(st.streams_open, 1);
 	assert_int_equal(st.stream_bytes, held);
@@ -811,7 +813,7 @@ test_stream_daemon_stalled_client(void **state)
 	assert_true(rss0 > 0 && rss1 > 0);
 	assert_true(rss1 - rss0 < 1024); /* kB: no chunk queued for it */
 	/* Then the idle expiry frees it. */
-	sleep(3);
+	sleep(3 * fx_time_scale());
 	assert_int_equal(ls_api_status(watch, &st, &ctx), 0);
 	assert_int_equal(st.streams_open, 0);
 	assert_int_equal(st.stream_bytes, 0);

@@ -62,8 +62,13 @@ struct world {
 	char trust[512]; /* the authority's .pub file */
 	struct fx_actor *auth;
 	void *zctx;
-	/* what a failed test leaves behind, for teardown */
-	struct node *nodes[8];
+	/* what a failed test leaves behind, for teardown: the nodes (by
+	 * address only: a failed test's nodes were on its stack frame, gone by
+	 * then) with a copy of their process and data dir, kept by
+	 * node_record */
+	const struct node *nodes[8];
+	pid_t pids[8];
+	char *dirs[8];
 	void *socks[8];
 };
 
@@ -96,6 +101,29 @@ free_port(void)
 	return port;
 }
 
+/* Keeps the world's copy of n's process and data dir (registering n the
+ * first time), which teardown reads instead of n. Called after every change
+ * of either. */
+static void
+node_record(const struct node *n)
+{
+	size_t free_slot = 8;
+
+	for (size_t i = 0; i < 8; i++) {
+		if (the_world->nodes[i] == n) {
+			the_world->pids[i] = n->pid;
+			the_world->dirs[i] = n->dir;
+			return;
+		}
+		if (the_world->nodes[i] == NULL && free_slot == 8)
+			free_slot = i;
+	}
+	assert_true(free_slot < 8);
+	the_world->nodes[free_slot] = n;
+	the_world->pids[free_slot] = n->pid;
+	the_world->dirs[free_slot] = n->dir;
+}
+
 /* A data dir with its node key (lodestoned --init), an API socket and a
  * gossip port. */
 static void
@@ -105,12 +133,8 @@ node_init(struct node *n)
 	FILE *p;
 
 	memset(n, 0, sizeof(*n));
-	for (size_t i = 0; i < 8; i++)
-		if (the_world->nodes[i] == NULL) {
-			the_world->nodes[i] = n;
-			break;
-		}
 	assert_non_null(n->dir = fx_tmpdir());
+	node_record(n);
 	snprintf(n->log, sizeof(n->log), "%s/daemon.log", n->dir);
 	snprintf(n->listen, sizeof(n->listen), "tcp://127.0.0.1:%d", free_port());
 	snprintf(cmd, sizeof(cmd), "'%s/lodestoned' --data-dir '%s/node' --init 2>/dev/null",
@@ -196,11 +220,13 @@ node_start(const struct world *w, struct node *n, ...)
 		execv(exe, argv);
 		_exit(127);
 	}
+	node_record(n);
 	t0 = now_ms();
 	while (!node_status(n, &st)) {
 		int wst;
 		if (waitpid(n->pid, &wst, WNOHANG) == n->pid) {
 			n->pid = 0;
+			node_record(n);
 			fail_msg("lodestoned exited at start; see %s", n->log);
 		}
 		if (now_ms() - t0 > WAIT_MS)
@@ -226,11 +252,13 @@ node_stop(struct node *n, int sig)
 			kill(n->pid, SIGKILL);
 			waitpid(n->pid, &st, 0);
 			n->pid = 0;
+			node_record(n);
 			fail_msg("lodestoned did not stop on signal %d; see %s", sig, n->log);
 		}
 		usleep(10000);
 	}
 	n->pid = 0;
+	node_record(n);
 	if (sig == SIGTERM && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		fail_msg("lodestoned did not exit cleanly (status %d); see %s", st, n->log);
 }
@@ -239,8 +267,11 @@ static void
 node_free(struct node *n)
 {
 	for (size_t i = 0; i < 8; i++)
-		if (the_world->nodes[i] == n)
+		if (the_world->nodes[i] == n) {
 			the_world->nodes[i] = NULL;
+			the_world->pids[i] = 0;
+			the_world->dirs[i] = NULL;
+		}
 	if (n->pid > 0) {
 		kill(n->pid, SIGKILL);
 		waitpid(n->pid, NULL, 0);
@@ -493,8 +524,17 @@ teardown(void **state)
 	for (size_t i = 0; i < 8; i++) {
 		if (w->socks[i] != NULL)
 			zmq_close(w->socks[i]);
-		if (w->nodes[i] != NULL)
-			node_free(w->nodes[i]);
+		if (w->nodes[i] == NULL)
+			continue;
+		/* from the world's copy only (see struct world) */
+		if (w->pids[i] > 0) {
+			kill(w->pids[i], SIGKILL);
+			waitpid(w->pids[i], NULL, 0);
+		}
+		if (w->dirs[i] != NULL && getenv("KEEP") == NULL)
+			fx_rmtree(w->dirs[i]);
+		free(w->dirs[i]);
+		w->nodes[i] = NULL;
 	}
 	zmq_ctx_term(w->zctx);
 	the_world = NULL;
@@ -1000,11 +1040,7 @@ test_witness_net_fork_caught(void **state)
 	snprintf(ddir, sizeof(ddir), "%s/node", a.dir);
 	snprintf(ddir2, sizeof(ddir2), "%s/node", a2.dir);
 	copy_dir(ddir, ddir2);
-	for (size_t i = 0; i < 8; i++)
-		if (w->nodes[i] == NULL) {
-			w->nodes[i] = &a2;
-			break;
-		}
+	node_record(&a2);
 	/* A goes on: two more records, cosigned */
 	start_a(w, &a, &b, &c);
 	submit(&a, &l[2], 2, false);
@@ -1366,6 +1402,7 @@ test_witness_net_kill_around_commit(void **state)
 			kill(a.pid, SIGKILL);
 		waitpid(a.pid, NULL, 0);
 		a.pid = 0;
+		node_record(&a);
 		peer_close(w, o.s);
 		/* after the restart, a fork: the same size, another history */
 		node_start(w, &a, "--allow-peer", allow, NULL);
