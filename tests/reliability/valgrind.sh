@@ -49,8 +49,10 @@ exec ${VG[*]} --log-file=$logs/\${VG_TEST:-unnamed}.tlog_tool.%p.log $(pwd)/buil
 WRAP
 chmod +x "$vg/bin/tlog_tool"
 export LODESTONE_BIN=$(pwd)/$vg/bin
-# interop.sh's tool (not beside the programs: it is a test's)
+# interop.sh's tool (not beside the programs: it is a test's); the build
+# tree for the scenarios that run make (install.sh, doc.sh)
 export TLOG_TOOL=$LODESTONE_BIN/tlog_tool
+export LODESTONE_BUILD=$(pwd)/build
 # Programs under memcheck run ten to fifty times slower: every time bound of
 # the tests (tests/helper_fixture.h fx_time_scale, tests/scenario/helpers.bash
 # TIME_SCALE) is multiplied by this.

@@ -12,7 +12,7 @@
 source "$(dirname "$0")/helpers.bash"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(dirname "$LODESTONE_BIN")
+BUILD=$LODESTONE_BUILD
 
 # Daemons started with --detach are not our children: stop them by their
 # pid files at the end.

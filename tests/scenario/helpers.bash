@@ -13,6 +13,11 @@ set -u
 : "${LODESTONE_BIN:?set LODESTONE_BIN to the directory holding lodestone and lodestoned}"
 LS="$LODESTONE_BIN/lodestone"
 LSD="$LODESTONE_BIN/lodestoned"
+# The build tree the programs come from (make runs in it; its tests/ holds
+# the test tools): LODESTONE_BUILD, else LODESTONE_BIN's parent.
+# tests/reliability/valgrind.sh sets it, its LODESTONE_BIN being a directory
+# of memcheck wrappers.
+LODESTONE_BUILD=${LODESTONE_BUILD:-$(dirname "$LODESTONE_BIN")}
 [ -x "$LS" ] && [ -x "$LSD" ] || { echo "no lodestone/lodestoned in $LODESTONE_BIN" >&2; exit 2; }
 
 SCENARIO=$(basename "$0" .sh)

@@ -10,10 +10,10 @@
 #   LODESTONE_BIN=/abs/build/bin bash tests/scenario/interop.sh
 #
 # TLOG_TOOL names the tool (valgrind.sh points it at a memcheck wrapper);
-# else the one of LODESTONE_BIN's build, BUILD/tests/tlog_tool.
+# else the build's, LODESTONE_BUILD/tests/tlog_tool (see helpers.bash).
 source "$(dirname "$0")/helpers.bash"
 
-TOOL=${TLOG_TOOL:-$LODESTONE_BIN/../tests/tlog_tool}
+TOOL=${TLOG_TOOL:-$LODESTONE_BUILD/tests/tlog_tool}
 C2SP="$(cd "$(dirname "$0")/../interop" && pwd)/c2sp.py"
 [ -x "$TOOL" ] || { not_ok "no $TOOL (make BUILD/tests/tlog_tool, or set TLOG_TOOL)"; finish; }
 
