@@ -24,12 +24,13 @@ make -s all $(ls tests/test_*.c | sed 's|tests/\(.*\)\.c|build/tests/\1|') build
 out=build/reliability
 # Each run has a directory of its own (wrappers, logs, outputs), so that two
 # runs at once (make test's --short during a make valgrind) do not remove
-# each other's wrappers; build/valgrind/last names the newest. Runs older
-# than a day are removed; a --short run that passes removes its own.
+# each other's wrappers; build/valgrind/last names the newest but --short
+# ones. Runs older than a day are removed; a --short run that passes removes
+# its own.
 mkdir -p "$out" build/valgrind
 find build/valgrind -mindepth 1 -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null
 vg=$(mktemp -d build/valgrind/run.XXXXXX) || exit 1
-ln -sfn "$(basename "$vg")" build/valgrind/last
+[ "${1:-}" = "--short" ] || ln -sfn "$(basename "$vg")" build/valgrind/last
 mkdir -p "$vg/bin" "$vg/logs"
 bin=$(pwd)/build/bin
 logs=$(pwd)/$vg/logs
@@ -108,6 +109,10 @@ json+="]"
 printf '{"test":"valgrind","what":"the test suite under valgrind memcheck, every daemon and client it starts included","runs":%s,"passed":%s}\n' \
 	"$json" "$([ $fail -eq 0 ] && echo true || echo false)" >"$vg/valgrind.json"
 cp "$vg/valgrind.json" "$out/valgrind.json"
-echo "valgrind: results in $out/valgrind.json (and $vg), logs in $vg/logs"
-[ "${1:-}" = "--short" ] && [ $fail -eq 0 ] && rm -rf "$vg"
+if [ "${1:-}" = "--short" ] && [ $fail -eq 0 ]; then
+	rm -rf "$vg"
+	echo "valgrind: results in $out/valgrind.json"
+else
+	echo "valgrind: results in $out/valgrind.json (and $vg), logs in $vg/logs"
+fi
 exit $fail
