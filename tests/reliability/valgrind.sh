@@ -36,6 +36,7 @@ bin=$(pwd)/build/bin
 logs=$(pwd)/$vg/logs
 VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
 	--errors-for-leak-kinds=definite,indirect --track-fds=no --child-silent-after-fork=yes
+	--vgdb=no
 	--suppressions="$(pwd)/tests/reliability/valgrind.supp")
 for p in lodestone lodestoned lodestone-bench; do
 	cat >"$vg/bin/$p" <<WRAP
