@@ -266,6 +266,13 @@ test_stream_codec(void **state)
 #define PER_PEER 2
 #define TOTAL    3
 #define CHAIN    600
+/* The daemon's stream idle time (s), and how long a test leaves a stream
+ * alone to see it expire, both times fx_time_scale(). The idle time is long
+ * enough that a client pulling without pause on a loaded machine (or under
+ * memcheck) is not taken for one that stopped: its clock starts when a chunk
+ * is sent. */
+#define IDLE_S      3
+#define IDLE_WAIT_S (5 * fx_time_scale())
 
 struct live {
 	char bin[PATH_MAX];
@@ -320,8 +327,7 @@ live_setup(void **state)
 	snprintf(chunk, sizeof(chunk), "%d", CHUNK);
 	snprintf(per, sizeof(per), "%d", PER_PEER);
 	snprintf(total, sizeof(total), "%d", TOTAL);
-	/* the idle expiry: 1 s, scaled */
-	snprintf(idle, sizeof(idle), "%u", fx_time_scale());
+	snprintf(idle, sizeof(idle), "%u", IDLE_S * fx_time_scale());
 	fflush(NULL);
 	if ((lv->pid = fork()) == 0) {
 		char log[PATH_MAX];
@@ -709,10 +715,10 @@ test_stream_daemon_tokens(void **state)
 	}
 	next_fails(a, tok, LS_ERR_NOT_FOUND, "finished");
 
-	/* Expired: not pulled for the idle time (1 s here, scaled); the daemon
-	 * drops it on its next tick. */
+	/* Expired: not pulled for the idle time; the daemon drops it on its
+	 * next tick. */
 	open_stream(a, lv->lot, tok);
-	sleep(3 * fx_time_scale());
+	sleep(IDLE_WAIT_S);
 	next_fails(a, tok, LS_ERR_NOT_FOUND, "expired");
 	/* The connection still streams. */
 	wait_bundle(a, lv->lot, &g);
@@ -813,7 +819,7 @@ test_stream_daemon_stalled_client(void **state)
 	assert_true(rss0 > 0 && rss1 > 0);
 	assert_true(rss1 - rss0 < 1024); /* kB: no chunk queued for it */
 	/* Then the idle expiry frees it. */
-	sleep(3 * fx_time_scale());
+	sleep(IDLE_WAIT_S);
 	assert_int_equal(ls_api_status(watch, &st, &ctx), 0);
 	assert_int_equal(st.streams_open, 0);
 	assert_int_equal(st.stream_bytes, 0);
