@@ -34,7 +34,9 @@ vg=$(mktemp -d build/valgrind/run.XXXXXX) || exit 1
 mkdir -p "$vg/bin" "$vg/logs"
 bin=$(pwd)/build/bin
 logs=$(pwd)/$vg/logs
-VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
+# valgrind by its path: tests run the wrappers with a PATH of their own
+# (trace.sh, without dot)
+VG=("$(command -v valgrind)" --leak-check=full --show-leak-kinds=definite,indirect
 	--errors-for-leak-kinds=definite,indirect --track-fds=no --child-silent-after-fork=yes
 	--vgdb=no
 	--suppressions="$(pwd)/tests/reliability/valgrind.supp")
