@@ -502,6 +502,40 @@ lock_dir(const char *dir, int *fd, struct ls_err_ctx *ctx)
 	return 0;
 }
 
+/*
+ * Creates *out and opens it on dir with a map of map_size bytes, or of the
+ * largest half, quarter, ... down to MIN_MAP_SIZE that this process's address
+ * space takes (a ulimit -v; valgrind, which refuses a mapping that large
+ * outright). Every open of a store goes through here: an earlier run's
+ * recorded map (256 GiB) may not fit this process. LMDB never maps less than
+ * the data the file holds. 0, or an LMDB error with *out NULL.
+ */
+static int
+env_open_fitting(const char *dir, unsigned flags, unsigned maxdbs, unsigned maxreaders,
+		 size_t map_size, MDB_env **out)
+{
+	int rc;
+
+	for (;;) {
+		if ((rc = mdb_env_create(out)) != 0)
+			return rc;
+		if ((rc = mdb_env_set_maxdbs(*out, maxdbs)) == 0 &&
+		    (rc = mdb_env_set_maxreaders(*out, maxreaders)) == 0 &&
+		    (rc = mdb_env_set_mapsize(*out, map_size)) == 0 &&
+		    (rc = mdb_env_open(*out, dir, flags, 0600)) == 0)
+			return 0;
+		/* a failed open leaves the env to be closed */
+		mdb_env_close(*out);
+		*out = NULL;
+		/* no address space for the map (ENOMEM; EINVAL where a
+		 * mapping that large is refused outright, as under valgrind):
+		 * try half */
+		if ((rc != ENOMEM && rc != EINVAL) || map_size / 2 < MIN_MAP_SIZE)
+			return rc;
+		map_size /= 2;
+	}
+}
+
 int
 ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store **out,
 	      struct ls_err_ctx *ctx)
@@ -558,28 +592,10 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 	s->strangers_max = s->max_pending >= 4 ? s->max_pending / 4 : s->max_pending;
 
 	map_size = opts != NULL && opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE;
-	for (;;) {
-		if ((rc = mdb_env_create(&s->env)) != 0 ||
-		    (rc = mdb_env_set_maxdbs(s->env, sizeof(dbs) / sizeof(dbs[0]) + 1)) != 0 ||
-		    (rc = mdb_env_set_maxreaders(s->env, MAX_READERS)) != 0 ||
-		    (rc = mdb_env_set_mapsize(s->env, map_size)) != 0) {
-			rc = ls_err_set(ctx, ls_store_err(rc), "cannot set up store: %s",
-					mdb_strerror(rc));
-			goto out;
-		}
-		/* Durable commits: no MDB_NOSYNC or MDB_MAPASYNC. MDB_NOTLS: read
-		 * transactions may be used from any thread. */
-		rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
-		if ((rc != ENOMEM && rc != EINVAL) || map_size / 2 < MIN_MAP_SIZE)
-			break;
-		/* no address space for the map (ENOMEM; EINVAL where a
-		 * mapping that large is refused outright, as under valgrind):
-		 * a failed open leaves the env to be closed, then try half */
-		mdb_env_close(s->env);
-		s->env = NULL;
-		map_size /= 2;
-	}
-	if (rc != 0) {
+	/* Durable commits: no MDB_NOSYNC or MDB_MAPASYNC. MDB_NOTLS: read
+	 * transactions may be used from any thread. */
+	if ((rc = env_open_fitting(dir, MDB_NOTLS, sizeof(dbs) / sizeof(dbs[0]) + 1, MAX_READERS,
+				   map_size, &s->env)) != 0) {
 		rc = ls_err_set(ctx, ls_store_err(rc), "cannot open store in '%s': %s", dir,
 				mdb_strerror(rc));
 		goto out;
@@ -1423,8 +1439,8 @@ ls_store_reindex(const char *dir, const struct ls_store_opts *opts,
 	}
 	x->hooks = hooks;
 	x->rep = rep;
-	if ((mrc = mdb_env_create(&env)) != 0 || (mrc = mdb_env_set_maxdbs(env, 64)) != 0 ||
-	    (mrc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600)) != 0) {
+	if ((mrc = env_open_fitting(dir, MDB_RDONLY | MDB_NOTLS, 64, MAX_READERS, DEFAULT_MAP_SIZE,
+				    &env)) != 0) {
 		rc = ls_err_set(ctx, ls_store_err(mrc), "cannot open the store in '%s': %s", dir,
 				mdb_strerror(mrc));
 		goto out;

@@ -3,15 +3,135 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
+#include "api.h"
 #include "helper_fixture.h"
 #include "util.h"
+
+/* ---- time and programs ---- */
+
+unsigned
+fx_time_scale(void)
+{
+	const char *v = getenv("LS_TEST_TIME_SCALE");
+	char *end;
+	unsigned long n;
+
+	if (v != NULL && *v != '\0') {
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 1 && n <= 1000)
+			return (unsigned)n;
+		fprintf(stderr,
+			"fx_time_scale: LS_TEST_TIME_SCALE '%s' is not 1 to 1000: using 1\n", v);
+		return 1;
+	}
+	return RUNNING_ON_VALGRIND ? 20 : 1;
+}
+
+uint64_t
+fx_scaled_ms(uint64_t ms)
+{
+	return ms * fx_time_scale();
+}
+
+static char bin_dir[PATH_MAX];
+static pthread_once_t bin_dir_once = PTHREAD_ONCE_INIT;
+
+static void
+bin_dir_init(void)
+{
+	const char *b = getenv("LODESTONE_BIN");
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	snprintf(bin_dir, sizeof(bin_dir), "build/bin");
+	if (b != NULL && *b != '\0') {
+		if ((size_t)snprintf(bin_dir, sizeof(bin_dir), "%s", b) >= sizeof(bin_dir))
+			snprintf(bin_dir, sizeof(bin_dir), "build/bin");
+		return;
+	}
+	/* BUILD/tests/NAME -> BUILD/bin */
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return;
+	exe[n] = '\0';
+	for (int i = 0; i < 2; i++) {
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return;
+		*slash = '\0';
+	}
+	if ((size_t)snprintf(bin_dir, sizeof(bin_dir), "%s/bin", exe) >= sizeof(bin_dir))
+		snprintf(bin_dir, sizeof(bin_dir), "build/bin");
+}
+
+const char *
+fx_bin_dir(void)
+{
+	pthread_once(&bin_dir_once, bin_dir_init);
+	return bin_dir;
+}
+
+bool
+fx_program(const char *name, char *out, size_t cap)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s", fx_bin_dir(), name) >= cap) {
+		fprintf(stderr, "fx_program: path of %s too long\n", name);
+		return false;
+	}
+	if (access(out, X_OK) != 0) {
+		fprintf(stderr, "fx_program: no %s: %s\n", out, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool
+fx_daemon_ready(const char *endpoint)
+{
+	uint64_t end = mono_ms() + fx_scaled_ms(5000);
+
+	do {
+		struct ls_api *a = NULL;
+		struct ls_api_status st;
+		int rc = ls_api_open(endpoint, (int)fx_scaled_ms(500), &a, NULL);
+		if (rc == 0)
+			rc = ls_api_status(a, &st, NULL);
+		ls_api_close(&a);
+		if (rc == 0) {
+			ls_api_status_release(&st);
+			return true;
+		}
+		usleep(25000);
+	} while (mono_ms() < end);
+	return false;
+}
 
 /* ---- temporary directories ---- */
 

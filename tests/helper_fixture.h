@@ -238,4 +238,34 @@ int fx_ingest(struct ls_store *s, const struct fx_env *envs, size_t n,
 /* Short printable name of an ingest status ("accepted", ...). */
 const char *fx_status_name(enum ls_ingest_status st);
 
+/* ---- time and programs ---- */
+
+/*
+ * How many times slower than a normal run this one is taken to be:
+ * LS_TEST_TIME_SCALE when set to a whole number from 1 to 1000
+ * (tests/reliability/valgrind.sh sets it for the programs it runs under
+ * memcheck), else 20 when this process runs under valgrind, else 1. Every
+ * time bound of a test (a deadline, a timeout, a "within N ms") is
+ * multiplied by it, through fx_scaled_ms, and nowhere else.
+ */
+unsigned fx_time_scale(void);
+
+/* ms times fx_time_scale(). */
+uint64_t fx_scaled_ms(uint64_t ms);
+
+/*
+ * The directory of the build's programs (lodestone, lodestoned): LODESTONE_BIN
+ * when set (make test; valgrind.sh points it at its memcheck wrappers), else
+ * BUILD/bin for this test at BUILD/tests/NAME, else "build/bin".
+ */
+const char *fx_bin_dir(void);
+
+/* fx_bin_dir()/name in out (cap bytes); false when it does not fit or is not
+ * an executable file (message on stderr). */
+bool fx_program(const char *name, char *out, size_t cap);
+
+/* Waits until a daemon answers a status request at endpoint: true, or false
+ * after 5 s (scaled). */
+bool fx_daemon_ready(const char *endpoint);
+
 #endif

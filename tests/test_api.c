@@ -1158,7 +1158,7 @@ test_api_open_unreachable(void **state)
 	t0 = now_ms();
 	snprintf(ep, sizeof(ep), "ipc://%s/api.sock", dir);
 	assert_int_equal(ls_api_open(ep, 5000, &a, &ctx), LS_ERR_NET);
-	assert_true(now_ms() - t0 < 500);
+	assert_true(now_ms() - t0 < fx_scaled_ms(500));
 	assert_non_null(strstr(ctx.msg, "api.sock"));
 	assert_null(a);
 
@@ -1183,7 +1183,7 @@ test_api_open_unreachable(void **state)
 	snprintf(ep, sizeof(ep), "ipc://%s", path);
 	t0 = now_ms();
 	assert_int_equal(ls_api_open(ep, 5000, &a, &ctx), LS_ERR_NET);
-	assert_true(now_ms() - t0 < 500);
+	assert_true(now_ms() - t0 < fx_scaled_ms(500));
 	assert_non_null(strstr(ctx.msg, "refused"));
 
 	/* tcp with nobody there: the first call fails after the timeout */
@@ -1194,7 +1194,7 @@ test_api_open_unreachable(void **state)
 		t0 = now_ms();
 		rc = ls_api_status(a, &st, &ctx);
 		assert_true(rc == LS_ERR_NET || rc == LS_ERR_TIMEOUT);
-		assert_true(now_ms() - t0 < 2000);
+		assert_true(now_ms() - t0 < fx_scaled_ms(2000));
 	}
 	ls_api_close(&a);
 	assert_null(a);
@@ -1384,7 +1384,7 @@ test_api_busy_or_gone(void **state)
 	t0 = now_ms();
 	assert_int_equal(ls_api_status(a, &st, &ctx), LS_ERR_NET);
 	assert_true(now_ms() - t0 >= 1400);
-	assert_true(now_ms() - t0 < 8000);
+	assert_true(now_ms() - t0 < fx_scaled_ms(8000));
 	assert_non_null(strstr(ctx.msg, "closed the connection before answering"));
 	assert_true(calls[0] >= 1);
 	ls_api_close(&a);
@@ -1406,27 +1406,6 @@ struct live {
 	struct fx_actor *auth;
 };
 
-/* The daemon built beside this test: BUILD/tests/test_api -> BUILD/bin. */
-static bool
-find_daemon(char *out, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	for (int i = 0; i < 2; i++) {
-		if ((slash = strrchr(exe, '/')) == NULL)
-			return false;
-		*slash = '\0';
-	}
-	if ((size_t)snprintf(out, cap, "%s/bin/lodestoned", exe) >= cap)
-		return false;
-	return access(out, X_OK) == 0;
-}
-
 static pid_t
 spawn(struct live *lv, const char *log_path)
 {
@@ -1440,26 +1419,6 @@ spawn(struct live *lv, const char *log_path)
 		_exit(127);
 	}
 	return pid;
-}
-
-/* Waits until the daemon answers a status request. */
-static bool
-wait_ready(struct live *lv)
-{
-	for (int i = 0; i < 200; i++) {
-		struct ls_api *a = NULL;
-		struct ls_api_status st;
-		int rc = ls_api_open(lv->endpoint, 500, &a, NULL);
-		if (rc == 0)
-			rc = ls_api_status(a, &st, NULL);
-		ls_api_close(&a);
-		if (rc == 0) {
-			ls_api_status_release(&st);
-			return true;
-		}
-		usleep(25000);
-	}
-	return false;
 }
 
 static int
@@ -1483,7 +1442,7 @@ live_setup(void **state)
 	if (lv == NULL)
 		return -1;
 	*state = lv;
-	if (!find_daemon(lv->bin, sizeof(lv->bin)))
+	if (!fx_program("lodestoned", lv->bin, sizeof(lv->bin)))
 		return 0; /* the test skips */
 	if ((lv->dir = fx_tmpdir()) == NULL || (lv->auth = fx_actor_new("CN")) == NULL)
 		return -1;
@@ -1613,7 +1572,7 @@ test_api_daemon(void **state)
 	snprintf(log_path, sizeof(log_path), "%s.log", lv->dir);
 	lv->pid = spawn(lv, log_path);
 	assert_true(lv->pid > 0);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	assert_int_equal(ls_api_open(lv->endpoint, 10000, &a, &ctx), 0);
 
 	/* a small chain: certificates, a lot, a shipment, a receipt, a magnet */
@@ -1718,7 +1677,8 @@ test_api_daemon(void **state)
 	/* bundle: proven in the daemon's log, once a checkpoint holds the lot
 	 * (the daemon seals every second) */
 	int brc;
-	for (int i = 0; (brc = ls_api_bundle(a, magnet, &buf, &len, &ctx)) == LS_ERR_BUSY && i < 50;
+	for (int i = 0; (brc = ls_api_bundle(a, magnet, &buf, &len, &ctx)) == LS_ERR_BUSY &&
+			(unsigned)i < 50 * fx_time_scale();
 	     i++)
 		usleep(100 * 1000);
 	assert_int_equal(brc, 0);
@@ -1839,7 +1799,7 @@ test_api_daemon(void **state)
 	/* a clean stop, then a restart that finds everything */
 	assert_int_equal(stop(lv->pid, SIGTERM), 0);
 	lv->pid = spawn(lv, log_path);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	assert_int_equal(ls_api_open(lv->endpoint, 5000, &a, &ctx), 0);
 	assert_int_equal(ls_api_status(a, &st, &ctx), 0);
 	assert_int_equal(st.stats.records, total);
@@ -1862,10 +1822,10 @@ test_api_daemon(void **state)
 	{
 		uint64_t t0 = now_ms();
 		assert_int_equal(ls_api_open(lv->endpoint, 5000, &a, &ctx), LS_ERR_NET);
-		assert_true(now_ms() - t0 < 500);
+		assert_true(now_ms() - t0 < fx_scaled_ms(500));
 	}
 	lv->pid = spawn(lv, log_path);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	assert_int_equal(stop(lv->pid, SIGINT), 0);
 	lv->pid = 0;
 
@@ -2062,7 +2022,7 @@ test_api_readers(void **state)
 	snprintf(err_path, sizeof(err_path), "%s.err", lv->dir);
 	lv->pid = spawn_readers(lv, log_path, "1", gate);
 	assert_true(lv->pid > 0);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	assert_int_equal(ls_api_open(lv->endpoint, 10000, &a, &ctx), 0);
 
 	/* a lot with DEEP - 1 ancestors: a registration, then transformations */
@@ -2202,7 +2162,7 @@ test_api_readers(void **state)
 	ls_api_close(&a);
 	t0 = now_ms();
 	assert_int_equal(stop(lv->pid, SIGTERM), 0);
-	assert_true(now_ms() - t0 < 10000);
+	assert_true(now_ms() - t0 < fx_scaled_ms(10000));
 	lv->pid = 0;
 	unlink(gate);
 	zmq_close(d);
@@ -2211,7 +2171,7 @@ test_api_readers(void **state)
 	/* Many readers, many clients at once: the same answers as the single
 	 * reader gave. */
 	lv->pid = spawn_readers(lv, log_path, "4", NULL);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	{
 		pthread_t th[N_READERS];
 		struct asker k[N_READERS];
@@ -2231,7 +2191,7 @@ test_api_readers(void **state)
 	 * connection gets POOL_CAP in and the next are refused as its share,
 	 * while another connection still gets in. */
 	lv->pid = spawn_readers(lv, log_path, "2", gate);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	zctx = zmq_ctx_new();
 	touch(gate);
 	d = zsock(zctx, ZMQ_DEALER, lv->endpoint);

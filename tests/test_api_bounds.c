@@ -61,27 +61,6 @@ struct live {
 	struct fx_actor *auth;
 };
 
-/* The daemon built beside this test: BUILD/tests/X -> BUILD/bin. */
-static bool
-find_daemon(char *out, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	for (int i = 0; i < 2; i++) {
-		if ((slash = strrchr(exe, '/')) == NULL)
-			return false;
-		*slash = '\0';
-	}
-	if ((size_t)snprintf(out, cap, "%s/bin/lodestoned", exe) >= cap)
-		return false;
-	return access(out, X_OK) == 0;
-}
-
 /* Starts the daemon with --readers 1 (the test hook's gate armed) and the
  * extra options (NULL-terminated, at most 8). */
 static pid_t
@@ -113,25 +92,6 @@ spawn(struct live *lv, const char *const *extra)
 	return pid;
 }
 
-static bool
-wait_ready(struct live *lv)
-{
-	for (int i = 0; i < 200; i++) {
-		struct ls_api *a = NULL;
-		struct ls_api_status st;
-		int rc = ls_api_open(lv->endpoint, 500, &a, NULL);
-		if (rc == 0)
-			rc = ls_api_status(a, &st, NULL);
-		ls_api_close(&a);
-		if (rc == 0) {
-			ls_api_status_release(&st);
-			return true;
-		}
-		usleep(25000);
-	}
-	return false;
-}
-
 static int
 stop(pid_t pid, int sig)
 {
@@ -154,7 +114,7 @@ live_setup(void **state)
 	if (lv == NULL)
 		return -1;
 	*state = lv;
-	if (!find_daemon(lv->bin, sizeof(lv->bin)))
+	if (!fx_program("lodestoned", lv->bin, sizeof(lv->bin)))
 		return 0; /* the tests skip */
 	if ((lv->dir = fx_tmpdir()) == NULL || (lv->auth = fx_actor_new("CN")) == NULL)
 		return -1;
@@ -258,7 +218,8 @@ send_shared(void *z, const uint8_t *buf, size_t len)
 	return true;
 }
 
-/* The error code of the next answer on DEALER z within ms; 1: none came. */
+/* The error code of the next answer on DEALER z within ms (scaled); 1: none
+ * came. */
 static int
 recv_error(void *z, int ms, char *msg, size_t cap)
 {
@@ -267,7 +228,7 @@ recv_error(void *z, int ms, char *msg, size_t cap)
 	zmq_msg_t m;
 	int err;
 
-	if (zmq_poll(&it, 1, ms) != 1)
+	if (zmq_poll(&it, 1, (long)fx_scaled_ms((uint64_t)ms)) != 1)
 		return 1;
 	zmq_msg_init(&m);
 	assert_true(zmq_msg_recv(&m, z, 0) == 0 && zmq_msg_more(&m));
@@ -323,7 +284,7 @@ static void *
 flood_main(void *arg)
 {
 	struct flooder *f = arg;
-	int timeout = 30000;
+	int timeout = (int)fx_scaled_ms(30000);
 
 	f->zctx = zmq_ctx_new();
 	f->z = zsock(f->zctx, ZMQ_DEALER, f->endpoint);
@@ -398,7 +359,7 @@ status_of(struct live *lv, struct ls_api_status *st)
 	struct ls_api *a = NULL;
 	struct ls_err_ctx ctx = {{0}};
 
-	assert_int_equal(ls_api_open(lv->endpoint, 10000, &a, &ctx), 0);
+	assert_int_equal(ls_api_open(lv->endpoint, (int)fx_scaled_ms(10000), &a, &ctx), 0);
 	if (ls_api_status(a, st, &ctx) != 0)
 		fail_msg("status: %s", ctx.msg);
 	ls_api_close(&a);
@@ -435,7 +396,7 @@ flood(struct live *lv, size_t size, unsigned queue_mib, unsigned total_mib, bool
 	touch(lv->gate);
 	lv->pid = spawn(lv, extra);
 	assert_true(lv->pid > 0);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	rss0 = proc_kib(lv->pid, "VmRSS");
 
 	/* the long query: held by the one reader */
@@ -560,15 +521,13 @@ test_api_queued_submissions(void **state)
 static int
 run_client(const struct live *lv, const char *args, char *line, size_t cap)
 {
-	char cmd[4 * PATH_MAX], dir[PATH_MAX], err[PATH_MAX + 8];
+	char cmd[4 * PATH_MAX], err[PATH_MAX + 8];
 	FILE *f;
 	int st;
 
-	snprintf(dir, sizeof(dir), "%s", lv->bin);
-	*strrchr(dir, '/') = '\0';
 	snprintf(err, sizeof(err), "%s.err", lv->log);
-	snprintf(cmd, sizeof(cmd), "%s/lodestone --api %s %s >/dev/null 2>%s", dir, lv->endpoint,
-		 args, err);
+	snprintf(cmd, sizeof(cmd), "%s/lodestone --api %s %s >/dev/null 2>%s", fx_bin_dir(),
+		 lv->endpoint, args, err);
 	st = system(cmd);
 	line[0] = '\0';
 	if ((f = fopen(err, "r")) != NULL) {
@@ -598,7 +557,7 @@ ask(void *z, char *msg, size_t cap)
 	return err;
 }
 
-/* Whether the connection of z is dropped (by the daemon) within ms. */
+/* Whether the connection of z is dropped (by the daemon) within ms (scaled). */
 static bool
 dropped_within(void *zctx, void *z, int ms)
 {
@@ -611,7 +570,7 @@ dropped_within(void *zctx, void *z, int ms)
 	snprintf(ep, sizeof(ep), "inproc://test-monitor-%p", z);
 	assert_int_equal(zmq_socket_monitor(z, ep, ZMQ_EVENT_DISCONNECTED), 0);
 	assert_int_equal(zmq_connect(mon, ep), 0);
-	while (!gone && now_ms() - t0 < (uint64_t)ms && zmq_poll(&it, 1, 100) >= 0) {
+	while (!gone && now_ms() - t0 < fx_scaled_ms((uint64_t)ms) && zmq_poll(&it, 1, 100) >= 0) {
 		zmq_msg_t m;
 		if (!(it.revents & ZMQ_POLLIN))
 			continue;
@@ -654,7 +613,7 @@ test_api_connection_cap(void **state)
 	}
 	lv->pid = spawn(lv, extra);
 	assert_true(lv->pid > 0);
-	assert_true(wait_ready(lv));
+	assert_true(fx_daemon_ready(lv->endpoint));
 	zctx = zmq_ctx_new();
 	for (int i = 0; i < CAP; i++) {
 		z[i] = zsock(zctx, ZMQ_DEALER, lv->endpoint);
@@ -677,9 +636,9 @@ test_api_connection_cap(void **state)
 	/* one of the CAP goes: a new connection gets its place (the daemon
 	 * sees it go within moments) */
 	zmq_close(z[0]);
-	for (int i = 0; i < 100 && rc != 0; i++) {
+	for (unsigned i = 0; i < 100 * fx_time_scale() && rc != 0; i++) {
 		struct ls_api *a = NULL;
-		if (ls_api_open(lv->endpoint, 5000, &a, NULL) == 0) {
+		if (ls_api_open(lv->endpoint, (int)fx_scaled_ms(5000), &a, NULL) == 0) {
 			rc = ls_api_status(a, &st, NULL);
 			ls_api_close(&a);
 		}

@@ -7,8 +7,8 @@
  * an equivocation split across two daemons leaves both with the same
  * evidence.
  *
- * The daemons are the build's (LODESTONE_BIN, set by `make test`; else
- * build/bin). Each runs in its own temporary data dir with its log in
+ * The daemons are the build's (fx_bin_dir: LODESTONE_BIN, set by `make test`;
+ * else the build beside the test). Each runs in its own temporary data dir with its log in
  * DIR/daemon.log; every wait is bounded.
  */
 #include <errno.h>
@@ -38,7 +38,9 @@
 #include "store.h"
 #include "util.h"
 
-#define WAIT_MS 30000 /* the longest any condition is waited for */
+/* the longest any condition is waited for (every wait of this test is scaled
+ * by fx_time_scale: memcheck runs the daemons 10 to 50 times slower) */
+#define WAIT_MS fx_scaled_ms(30000)
 
 struct node {
 	char *dir;
@@ -53,19 +55,17 @@ struct world {
 	char trust[512]; /* the authority's .pub file */
 	struct fx_actor *auth;
 	void *zctx;
-	/* what a failed test leaves behind, for teardown */
-	struct node *nodes[8];
+	/* what a failed test leaves behind, for teardown: the nodes (by
+	 * address only: a failed test's nodes were on its stack frame, gone by
+	 * then) with a copy of their process and data dir, kept by
+	 * node_record */
+	const struct node *nodes[8];
+	pid_t pids[8];
+	char *dirs[8];
 	void *socks[8];
 };
 
 static struct world *the_world; /* for node_init and peer_connect */
-
-static const char *
-bin_dir(void)
-{
-	const char *b = getenv("LODESTONE_BIN");
-	return b != NULL && *b ? b : "build/bin";
-}
 
 static uint64_t
 now_ms(void)
@@ -94,6 +94,29 @@ free_port(void)
 	return port;
 }
 
+/* Keeps the world's copy of n's process and data dir (registering n the
+ * first time), which teardown reads instead of n. Called after every change
+ * of either. */
+static void
+node_record(const struct node *n)
+{
+	size_t free_slot = 8;
+
+	for (size_t i = 0; i < 8; i++) {
+		if (the_world->nodes[i] == n) {
+			the_world->pids[i] = n->pid;
+			the_world->dirs[i] = n->dir;
+			return;
+		}
+		if (the_world->nodes[i] == NULL && free_slot == 8)
+			free_slot = i;
+	}
+	assert_true(free_slot < 8);
+	the_world->nodes[free_slot] = n;
+	the_world->pids[free_slot] = n->pid;
+	the_world->dirs[free_slot] = n->dir;
+}
+
 /* A data dir with its node key (lodestoned --init), an API socket and a
  * gossip port. */
 static void
@@ -103,16 +126,12 @@ node_init(struct node *n)
 	FILE *p;
 
 	memset(n, 0, sizeof(*n));
-	for (size_t i = 0; i < 8; i++)
-		if (the_world->nodes[i] == NULL) {
-			the_world->nodes[i] = n;
-			break;
-		}
 	assert_non_null(n->dir = fx_tmpdir());
+	node_record(n);
 	snprintf(n->log, sizeof(n->log), "%s/daemon.log", n->dir);
 	snprintf(n->listen, sizeof(n->listen), "tcp://127.0.0.1:%d", free_port());
 	snprintf(cmd, sizeof(cmd), "'%s/lodestoned' --data-dir '%s/node' --init 2>/dev/null",
-		 bin_dir(), n->dir);
+		 fx_bin_dir(), n->dir);
 	assert_non_null(p = popen(cmd, "r"));
 	assert_non_null(fgets(n->hex, sizeof(n->hex), p));
 	pclose(p);
@@ -126,7 +145,7 @@ node_api(const struct node *n)
 {
 	struct ls_api *a = NULL;
 
-	assert_int_equal(ls_api_open(n->api, 10000, &a, NULL), 0);
+	assert_int_equal(ls_api_open(n->api, (int)fx_scaled_ms(10000), &a, NULL), 0);
 	return a;
 }
 
@@ -138,7 +157,7 @@ node_status(const struct node *n, struct ls_api_status *st)
 	bool ok;
 
 	memset(st, 0, sizeof(*st));
-	if (ls_api_open(n->api, 5000, &a, NULL) != 0)
+	if (ls_api_open(n->api, (int)fx_scaled_ms(5000), &a, NULL) != 0)
 		return false;
 	ok = ls_api_status(a, st, NULL) == 0;
 	ls_api_close(&a);
@@ -188,19 +207,22 @@ node_start(const struct world *w, struct node *n, ...)
 			dup2(fd, 2);
 		if (nul >= 0)
 			dup2(nul, 1);
-		snprintf(exe, sizeof(exe), "%s/lodestoned", bin_dir());
+		snprintf(exe, sizeof(exe), "%s/lodestoned", fx_bin_dir());
 		execv(exe, argv);
 		_exit(127);
 	}
+	node_record(n);
 	t0 = now_ms();
 	while (!node_status(n, &st)) {
 		int wst;
 		if (waitpid(n->pid, &wst, WNOHANG) == n->pid) {
 			n->pid = 0;
+			node_record(n);
 			fail_msg("lodestoned exited at start; see %s", n->log);
 		}
 		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("lodestoned did not answer within %d ms; see %s", WAIT_MS, n->log);
+			fail_msg("lodestoned did not answer within %llu ms; see %s",
+				 (unsigned long long)WAIT_MS, n->log);
 		usleep(20000);
 	}
 	ls_api_status_release(&st);
@@ -217,15 +239,17 @@ node_stop(struct node *n, int sig)
 		return;
 	kill(n->pid, sig);
 	while (waitpid(n->pid, &st, WNOHANG) == 0) {
-		if (now_ms() - t0 > 15000) {
+		if (now_ms() - t0 > fx_scaled_ms(15000)) {
 			kill(n->pid, SIGKILL);
 			waitpid(n->pid, &st, 0);
 			n->pid = 0;
+			node_record(n);
 			fail_msg("lodestoned did not stop on signal %d; see %s", sig, n->log);
 		}
 		usleep(10000);
 	}
 	n->pid = 0;
+	node_record(n);
 	if (sig == SIGTERM && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		fail_msg("lodestoned did not exit cleanly (status %d); see %s", st, n->log);
 }
@@ -234,8 +258,11 @@ static void
 node_free(struct node *n)
 {
 	for (size_t i = 0; i < 8; i++)
-		if (the_world->nodes[i] == n)
+		if (the_world->nodes[i] == n) {
 			the_world->nodes[i] = NULL;
+			the_world->pids[i] = 0;
+			the_world->dirs[i] = NULL;
+		}
 	if (n->pid > 0) {
 		kill(n->pid, SIGKILL);
 		waitpid(n->pid, NULL, 0);
@@ -320,8 +347,8 @@ wait_records(struct node *const *nodes, size_t k, uint64_t want)
 					ls_api_status_release(&st);
 				}
 			}
-			fail_msg("daemons did not converge on %llu records within %d ms",
-				 (unsigned long long)want, WAIT_MS);
+			fail_msg("daemons did not converge on %llu records within %llu ms",
+				 (unsigned long long)want, (unsigned long long)WAIT_MS);
 		}
 		usleep(50000);
 	}
@@ -386,7 +413,7 @@ peer_connect(struct world *w, const struct node *n, const struct ls_keypair *kp)
 {
 	uint8_t server[32], pk[32], sk[32];
 	void *s = zmq_socket(w->zctx, ZMQ_DEALER);
-	int linger = 0, timeo = 5000;
+	int linger = 0, timeo = (int)fx_scaled_ms(5000);
 
 	assert_non_null(s);
 	assert_int_equal(zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeo, sizeof(timeo)), 0);
@@ -420,7 +447,8 @@ peer_close(struct world *w, void *s)
 	zmq_close(s);
 }
 
-/* Sends m (within the socket's 5 s send timeout); false when it could not. */
+/* Sends m (within the socket's send timeout, 5 s scaled); false when it could
+ * not. */
 static bool
 peer_send(void *s, const struct ls_gossip_msg *m)
 {
@@ -434,14 +462,14 @@ peer_send(void *s, const struct ls_gossip_msg *m)
 	return n == (int)len;
 }
 
-/* Receives one message of `kind` within ms (others are skipped); false when
- * none came. */
+/* Receives one message of `kind` within ms (scaled; others are skipped);
+ * false when none came. */
 static bool
 peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
 {
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
 		zmq_msg_t m;
 		struct ls_gossip_msg g;
@@ -470,14 +498,14 @@ peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
 	return false;
 }
 
-/* Sends Sync (reply wanted) until a Sync comes back, for up to ms. */
+/* Sends Sync (reply wanted) until a Sync comes back, for up to ms (scaled). */
 static bool
 peer_ping(void *s, int ms)
 {
 	struct ls_gossip_msg m = {.kind = LS_GOSSIP_SYNC, .reply = true};
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		{
 			uint8_t *buf = NULL;
 			size_t len = 0;
@@ -517,8 +545,17 @@ teardown(void **state)
 	for (size_t i = 0; i < 8; i++) {
 		if (w->socks[i] != NULL)
 			zmq_close(w->socks[i]);
-		if (w->nodes[i] != NULL)
-			node_free(w->nodes[i]);
+		if (w->nodes[i] == NULL)
+			continue;
+		/* from the world's copy only (see struct world) */
+		if (w->pids[i] > 0) {
+			kill(w->pids[i], SIGKILL);
+			waitpid(w->pids[i], NULL, 0);
+		}
+		if (w->dirs[i] != NULL && getenv("KEEP") == NULL)
+			fx_rmtree(w->dirs[i]);
+		free(w->dirs[i]);
+		w->nodes[i] = NULL;
 	}
 	zmq_ctx_term(w->zctx);
 	the_world = NULL;
@@ -618,7 +655,8 @@ test_gossip_line_converges(void **state)
 }
 
 /* Push alone: with anti-entropy every 60 s, records written at A reach B
- * (which dialled A) and records written at B reach A within seconds. */
+ * (which dialled A) and records written at B reach A within seconds (both
+ * times scaled). */
 static void
 test_gossip_push_is_immediate(void **state)
 {
@@ -627,14 +665,15 @@ test_gossip_push_is_immediate(void **state)
 	struct node *ab[] = {&a, &b};
 	struct fx_env ca, cb, la[10], lb[10];
 	struct fx_actor *ma, *mb;
-	char peer_a[600];
+	char peer_a[600], sync[16];
 	uint64_t t0;
 
 	node_init(&a);
 	node_init(&b);
 	snprintf(peer_a, sizeof(peer_a), "%s@%s", a.hex, a.listen);
-	node_start(w, &a, "--allow-peer", b.hex, "--sync-interval", "60", NULL);
-	node_start(w, &b, "--peer", peer_a, "--sync-interval", "60", NULL);
+	snprintf(sync, sizeof(sync), "%u", 60 * fx_time_scale());
+	node_start(w, &a, "--allow-peer", b.hex, "--sync-interval", sync, NULL);
+	node_start(w, &b, "--peer", peer_a, "--sync-interval", sync, NULL);
 	wait_peer_synced(&b, a.key); /* the first Sync went both ways: A knows B's route */
 	wait_peer_synced(&a, b.key);
 	ma = miner(w, "CN", &ca);
@@ -647,7 +686,7 @@ test_gossip_push_is_immediate(void **state)
 	submit(&b, &cb, 1, true);
 	submit(&b, lb, 10, true);
 	wait_records(ab, 2, 22);
-	assert_true(now_ms() - t0 < 30000); /* well before the next sync at 60 s */
+	assert_true(now_ms() - t0 < fx_scaled_ms(30000)); /* well before the next sync */
 	assert_true(node_has(&a, lb[9].id) && node_has(&b, la[9].id));
 
 	node_stop(&a, SIGTERM);
@@ -697,7 +736,7 @@ test_gossip_restart_catches_up(void **state)
 	wait_records(abd, 3, 301);
 	assert_true(node_has(&d, l[0].id) && node_has(&d, l[299].id));
 	/* a first sync of 301 records is long enough to say so in the log */
-	for (int i = 0; i < 100 && !log_has(&d, "sync done: "); i++)
+	for (unsigned i = 0; i < 100 * fx_time_scale() && !log_has(&d, "sync done: "); i++)
 		usleep(50 * 1000);
 	if (!log_has(&d, "sync done: ")) {
 		char cmd[700];
@@ -871,7 +910,8 @@ test_gossip_hostile_peer_survived(void **state)
 			assert_true(peer_send(s, &msg));
 	}
 	assert_true(peer_ping(s, 30000));
-	for (int i = 0; i < 100 && node_peer(&a, evil->kp->pk).throttled == 0; i++)
+	for (unsigned i = 0;
+	     i < 100 * fx_time_scale() && node_peer(&a, evil->kp->pk).throttled == 0; i++)
 		usleep(100 * 1000);
 	p = node_peer(&a, evil->kp->pk);
 	assert_true(p.throttled > 0);
@@ -955,7 +995,7 @@ test_gossip_verify_budget(void **state)
 	}
 	assert_true(peer_ping(se, 30000));
 	assert_true(peer_ping(sg, 30000));
-	for (int i = 0; i < 100 && !node_has(&a, mine[7].id); i++)
+	for (unsigned i = 0; i < 100 * fx_time_scale() && !node_has(&a, mine[7].id); i++)
 		usleep(50 * 1000);
 	for (int i = 0; i < 8; i++)
 		assert_true(node_has(&a, mine[i].id));
@@ -1009,7 +1049,7 @@ test_gossip_verify_budget(void **state)
 		ls_api_status_release(&st);
 		if (!again && stored < 2 + 8 + FLOOD_LOTS)
 			usleep(200 * 1000);
-	} while (stored < 2 + 8 + FLOOD_LOTS && now_ms() - t0 < 30000);
+	} while (stored < 2 + 8 + FLOOD_LOTS && now_ms() - t0 < fx_scaled_ms(30000));
 	assert_int_equal(stored, 2 + 8 + FLOOD_LOTS); /* the two certificates, the lots */
 	peer_close(w, se);
 	peer_close(w, sg);

@@ -691,13 +691,6 @@ test_logproof_codec(void **state)
 
 /* ---- the client (LODESTONE_BIN) ---- */
 
-static const char *
-bindir(void)
-{
-	const char *b = getenv("LODESTONE_BIN");
-	return b != NULL && *b ? b : "build/bin";
-}
-
 /* Runs the client with args; its exit status, its stdout and stderr in
  * out (cap bytes). */
 static int
@@ -708,7 +701,7 @@ client(const char *args, char *out, size_t cap)
 	size_t n = 0;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "%s/lodestone %s 2>&1", bindir(), args);
+	snprintf(cmd, sizeof(cmd), "%s/lodestone %s 2>&1", fx_bin_dir(), args);
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	while (n + 1 < cap && (n += fread(out + n, 1, cap - 1 - n, f)) > 0 && !feof(f))

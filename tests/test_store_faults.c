@@ -20,6 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <lmdb.h>
@@ -412,6 +415,80 @@ test_store_faults_open(void **state)
 	free(dir);
 }
 
+/* This process's address space now (VmSize), in bytes; 0 if unknown. */
+static size_t
+vm_size(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	size_t kb = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* A store made with the default map (256 GiB, recorded in the file) is
+ * reindexed by a process whose address space has room for 1 GiB more: the
+ * reindex must fit both maps (the old store's and the new one's) to what
+ * maps, as every open does, and keep every record. The reindex runs in a
+ * child so that the limit does not bind this process. */
+static void
+test_store_faults_reindex_small_address_space(void **state)
+{
+	struct ffx *f = *state;
+	char *dir = fx_tmpdir();
+	struct ls_store *s = NULL;
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	int status;
+	pid_t pid;
+
+	assert_non_null(dir);
+	assert_int_equal(fx_store_open(dir, f->auth, (size_t)256 << 30, &s), 0);
+	assert_int_equal(fx_ingest(s, &f->cert, 1, NULL), 0);
+	assert_int_equal(fx_ingest(s, f->lots, 8, NULL), 0);
+	assert_int_equal(stats(s).records, 9);
+	ls_store_close(&s);
+
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])f->auth->kp->pk;
+	o.n_anchors = 1;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct ls_reindex_report rep;
+		size_t now = vm_size();
+		struct rlimit lim = {now + ((size_t)1 << 30), now + ((size_t)1 << 30)};
+		int rc;
+
+		/* no room for a 256 GiB map, room for a smaller one */
+		if (now == 0 || setrlimit(RLIMIT_AS, &lim) != 0)
+			_exit(100);
+		rc = ls_store_reindex(dir, &o, NULL, &rep, &ctx);
+		if (rc != 0)
+			fprintf(stderr, "reindex: %s\n", ls_err_msg(&ctx, rc));
+		_exit(rc != 0 ? 101 : rep.accepted != 9 ? 102 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	/* The reindexed store holds every record. */
+	assert_int_equal(ls_store_open(dir, &o, &s, &ctx), 0);
+	assert_int_equal(stats(s).records, 9);
+	assert_true(has(s, f->cert.id));
+	for (size_t i = 0; i < 8; i++)
+		assert_true(has(s, f->lots[i].id));
+	ls_store_close(&s);
+	fx_rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -424,6 +501,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_faults_pending_and_evidence, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store_faults_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_faults_reindex_small_address_space, setup,
+					    teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -267,11 +267,12 @@ test_stream_codec(void **state)
 #define TOTAL    3
 #define CHAIN    600
 /* The daemon's stream idle time (s), and how long a test leaves a stream
- * alone to see it expire. The idle time is long enough that a client pulling
- * without pause on a loaded machine is not taken for one that stopped: its
- * clock starts when a chunk is sent. */
-#define IDLE_S      "3"
-#define IDLE_WAIT_S 5
+ * alone to see it expire, both times fx_time_scale(). The idle time is long
+ * enough that a client pulling without pause on a loaded machine (or under
+ * memcheck) is not taken for one that stopped: its clock starts when a chunk
+ * is sent. */
+#define IDLE_S      3
+#define IDLE_WAIT_S (5 * fx_time_scale())
 
 struct live {
 	char bin[PATH_MAX];
@@ -283,45 +284,6 @@ struct live {
 	uint8_t lot[32]; /* the chain's last lot */
 	size_t n_records;
 };
-
-static bool
-find_daemon(char *out, size_t cap)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	exe[n] = '\0';
-	for (int i = 0; i < 2; i++) {
-		if ((slash = strrchr(exe, '/')) == NULL)
-			return false;
-		*slash = '\0';
-	}
-	if ((size_t)snprintf(out, cap, "%s/bin/lodestoned", exe) >= cap)
-		return false;
-	return access(out, X_OK) == 0;
-}
-
-static bool
-wait_ready(struct live *lv)
-{
-	for (int i = 0; i < 200; i++) {
-		struct ls_api *a = NULL;
-		struct ls_api_status st;
-		int rc = ls_api_open(lv->endpoint, 500, &a, NULL);
-		if (rc == 0)
-			rc = ls_api_status(a, &st, NULL);
-		ls_api_close(&a);
-		if (rc == 0) {
-			ls_api_status_release(&st);
-			return true;
-		}
-		usleep(25000);
-	}
-	return false;
-}
 
 static void
 stop(struct live *lv)
@@ -344,14 +306,14 @@ live_setup(void **state)
 	size_t *lens;
 	struct ls_ingest_result *res;
 	struct ls_api *a = NULL;
-	char chunk[16], per[16], total[16];
+	char chunk[16], per[16], total[16], idle[16];
 	int rc = -1;
 
 	if (lv == NULL)
 		return -1;
 	*state = lv;
 	lv->pid = -1;
-	if (!find_daemon(lv->bin, sizeof(lv->bin)))
+	if (!fx_program("lodestoned", lv->bin, sizeof(lv->bin)))
 		return 0; /* the tests skip */
 	if ((lv->top = fx_tmpdir()) == NULL || (lv->auth = fx_actor_new("CN")) == NULL ||
 	    (lv->proc = fx_actor_new("CN")) == NULL)
@@ -365,6 +327,7 @@ live_setup(void **state)
 	snprintf(chunk, sizeof(chunk), "%d", CHUNK);
 	snprintf(per, sizeof(per), "%d", PER_PEER);
 	snprintf(total, sizeof(total), "%d", TOTAL);
+	snprintf(idle, sizeof(idle), "%u", IDLE_S * fx_time_scale());
 	fflush(NULL);
 	if ((lv->pid = fork()) == 0) {
 		char log[PATH_MAX];
@@ -373,10 +336,10 @@ live_setup(void **state)
 			_exit(127);
 		execl(lv->bin, "lodestoned", "--data-dir", lv->dir, "--trust", lv->pub,
 		      "--log-level", "warn", "--stream-chunk", chunk, "--streams-per-client", per,
-		      "--streams-max", total, "--stream-idle", IDLE_S, (char *)NULL);
+		      "--streams-max", total, "--stream-idle", idle, (char *)NULL);
 		_exit(127);
 	}
-	if (lv->pid < 0 || !wait_ready(lv))
+	if (lv->pid < 0 || !fx_daemon_ready(lv->endpoint))
 		return -1;
 	lv->n_records = CHAIN + 2;
 	e = calloc(lv->n_records, sizeof(*e));
@@ -404,7 +367,7 @@ live_setup(void **state)
 		envs[i] = e[i].buf;
 		lens[i] = e[i].len;
 	}
-	if (ls_api_open(lv->endpoint, 10000, &a, NULL) != 0 ||
+	if (ls_api_open(lv->endpoint, (int)fx_scaled_ms(10000), &a, NULL) != 0 ||
 	    ls_api_submit(a, envs, lens, lv->n_records, res, NULL) != 0)
 		goto out;
 	for (size_t i = 0; i < lv->n_records; i++)
@@ -453,7 +416,7 @@ connect_to(struct live *lv)
 {
 	struct ls_api *a = NULL;
 
-	assert_int_equal(ls_api_open(lv->endpoint, 10000, &a, NULL), 0);
+	assert_int_equal(ls_api_open(lv->endpoint, (int)fx_scaled_ms(10000), &a, NULL), 0);
 	return a;
 }
 
@@ -521,7 +484,7 @@ old_bundle(struct live *lv, uint8_t **out, size_t *len)
 	struct ls_api_request req = {.kind = LS_API_BUNDLE};
 	struct ls_api_response resp;
 	void *zctx = zmq_ctx_new(), *sock = zmq_socket(zctx, ZMQ_REQ);
-	int linger = 0, timeout = 10000;
+	int linger = 0, timeout = (int)fx_scaled_ms(10000);
 	uint8_t *buf = NULL;
 	size_t blen = 0;
 	zmq_msg_t m;
@@ -557,7 +520,8 @@ wait_bundle(struct ls_api *a, const uint8_t lot[32], struct gather *g)
 
 	memcpy(req.bundle.lot, lot, 32);
 	/* The daemon signs its first checkpoint within a second. */
-	for (int i = 0; (rc = ls_api_stream(a, &req, gather_fn, g, &ctx)) == LS_ERR_BUSY && i < 50;
+	for (unsigned i = 0; (rc = ls_api_stream(a, &req, gather_fn, g, &ctx)) == LS_ERR_BUSY &&
+			     i < 50 * fx_time_scale();
 	     i++)
 		usleep(100000);
 	if (rc != 0)
@@ -846,7 +810,7 @@ test_stream_daemon_stalled_client(void **state)
 	assert_true(held < g.len / 2);
 	rss0 = rss_kb(lv->pid);
 	/* The client stops pulling: nothing is made for it meanwhile. */
-	usleep(700000);
+	usleep(700000 * fx_time_scale()); /* within the idle time */
 	assert_int_equal(ls_api_status(watch, &st, &ctx), 0);
 	assert_int_equal(st.streams_open, 1);
 	assert_int_equal(st.stream_bytes, held);

@@ -10,8 +10,8 @@
  * killed with SIGKILL around its commit never cosigns two checkpoints that
  * are not one history.
  *
- * The daemons are the build's (LODESTONE_BIN, set by `make test`; else
- * build/bin). Each runs in its own temporary data dir with its log in
+ * The daemons are the build's (fx_bin_dir: LODESTONE_BIN, set by `make test`;
+ * else the build beside the test). Each runs in its own temporary data dir with its log in
  * DIR/daemon.log; every wait is bounded. The figures it prints (cosignature
  * round trip, checkpoint lag) are measurements, not checks.
  */
@@ -45,7 +45,9 @@
 #include "util.h"
 #include "witness.h"
 
-#define WAIT_MS 30000 /* the longest any condition is waited for */
+/* the longest any condition is waited for (every wait of this test is scaled
+ * by fx_time_scale: memcheck runs the daemons 10 to 50 times slower) */
+#define WAIT_MS fx_scaled_ms(30000)
 
 struct node {
 	char *dir;
@@ -60,19 +62,17 @@ struct world {
 	char trust[512]; /* the authority's .pub file */
 	struct fx_actor *auth;
 	void *zctx;
-	/* what a failed test leaves behind, for teardown */
-	struct node *nodes[8];
+	/* what a failed test leaves behind, for teardown: the nodes (by
+	 * address only: a failed test's nodes were on its stack frame, gone by
+	 * then) with a copy of their process and data dir, kept by
+	 * node_record */
+	const struct node *nodes[8];
+	pid_t pids[8];
+	char *dirs[8];
 	void *socks[8];
 };
 
 static struct world *the_world; /* for node_init and peer_connect */
-
-static const char *
-bin_dir(void)
-{
-	const char *b = getenv("LODESTONE_BIN");
-	return b != NULL && *b ? b : "build/bin";
-}
 
 static uint64_t
 now_ms(void)
@@ -101,6 +101,29 @@ free_port(void)
 	return port;
 }
 
+/* Keeps the world's copy of n's process and data dir (registering n the
+ * first time), which teardown reads instead of n. Called after every change
+ * of either. */
+static void
+node_record(const struct node *n)
+{
+	size_t free_slot = 8;
+
+	for (size_t i = 0; i < 8; i++) {
+		if (the_world->nodes[i] == n) {
+			the_world->pids[i] = n->pid;
+			the_world->dirs[i] = n->dir;
+			return;
+		}
+		if (the_world->nodes[i] == NULL && free_slot == 8)
+			free_slot = i;
+	}
+	assert_true(free_slot < 8);
+	the_world->nodes[free_slot] = n;
+	the_world->pids[free_slot] = n->pid;
+	the_world->dirs[free_slot] = n->dir;
+}
+
 /* A data dir with its node key (lodestoned --init), an API socket and a
  * gossip port. */
 static void
@@ -110,16 +133,12 @@ node_init(struct node *n)
 	FILE *p;
 
 	memset(n, 0, sizeof(*n));
-	for (size_t i = 0; i < 8; i++)
-		if (the_world->nodes[i] == NULL) {
-			the_world->nodes[i] = n;
-			break;
-		}
 	assert_non_null(n->dir = fx_tmpdir());
+	node_record(n);
 	snprintf(n->log, sizeof(n->log), "%s/daemon.log", n->dir);
 	snprintf(n->listen, sizeof(n->listen), "tcp://127.0.0.1:%d", free_port());
 	snprintf(cmd, sizeof(cmd), "'%s/lodestoned' --data-dir '%s/node' --init 2>/dev/null",
-		 bin_dir(), n->dir);
+		 fx_bin_dir(), n->dir);
 	assert_non_null(p = popen(cmd, "r"));
 	assert_non_null(fgets(n->hex, sizeof(n->hex), p));
 	pclose(p);
@@ -133,7 +152,7 @@ node_api(const struct node *n)
 {
 	struct ls_api *a = NULL;
 
-	assert_int_equal(ls_api_open(n->api, 10000, &a, NULL), 0);
+	assert_int_equal(ls_api_open(n->api, (int)fx_scaled_ms(10000), &a, NULL), 0);
 	return a;
 }
 
@@ -145,7 +164,7 @@ node_status(const struct node *n, struct ls_api_status *st)
 	bool ok;
 
 	memset(st, 0, sizeof(*st));
-	if (ls_api_open(n->api, 5000, &a, NULL) != 0)
+	if (ls_api_open(n->api, (int)fx_scaled_ms(5000), &a, NULL) != 0)
 		return false;
 	ok = ls_api_status(a, st, NULL) == 0;
 	ls_api_close(&a);
@@ -197,19 +216,22 @@ node_start(const struct world *w, struct node *n, ...)
 			dup2(fd, 2);
 		if (nul >= 0)
 			dup2(nul, 1);
-		snprintf(exe, sizeof(exe), "%s/lodestoned", bin_dir());
+		snprintf(exe, sizeof(exe), "%s/lodestoned", fx_bin_dir());
 		execv(exe, argv);
 		_exit(127);
 	}
+	node_record(n);
 	t0 = now_ms();
 	while (!node_status(n, &st)) {
 		int wst;
 		if (waitpid(n->pid, &wst, WNOHANG) == n->pid) {
 			n->pid = 0;
+			node_record(n);
 			fail_msg("lodestoned exited at start; see %s", n->log);
 		}
 		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("lodestoned did not answer within %d ms; see %s", WAIT_MS, n->log);
+			fail_msg("lodestoned did not answer within %d ms; see %s", (int)WAIT_MS,
+				 n->log);
 		usleep(20000);
 	}
 	ls_api_status_release(&st);
@@ -226,15 +248,17 @@ node_stop(struct node *n, int sig)
 		return;
 	kill(n->pid, sig);
 	while (waitpid(n->pid, &st, WNOHANG) == 0) {
-		if (now_ms() - t0 > 15000) {
+		if (now_ms() - t0 > fx_scaled_ms(15000)) {
 			kill(n->pid, SIGKILL);
 			waitpid(n->pid, &st, 0);
 			n->pid = 0;
+			node_record(n);
 			fail_msg("lodestoned did not stop on signal %d; see %s", sig, n->log);
 		}
 		usleep(10000);
 	}
 	n->pid = 0;
+	node_record(n);
 	if (sig == SIGTERM && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		fail_msg("lodestoned did not exit cleanly (status %d); see %s", st, n->log);
 }
@@ -243,8 +267,11 @@ static void
 node_free(struct node *n)
 {
 	for (size_t i = 0; i < 8; i++)
-		if (the_world->nodes[i] == n)
+		if (the_world->nodes[i] == n) {
 			the_world->nodes[i] = NULL;
+			the_world->pids[i] = 0;
+			the_world->dirs[i] = NULL;
+		}
 	if (n->pid > 0) {
 		kill(n->pid, SIGKILL);
 		waitpid(n->pid, NULL, 0);
@@ -330,7 +357,7 @@ wait_records(struct node *const *nodes, size_t k, uint64_t want)
 				}
 			}
 			fail_msg("daemons did not converge on %llu records within %d ms",
-				 (unsigned long long)want, WAIT_MS);
+				 (unsigned long long)want, (int)WAIT_MS);
 		}
 		usleep(50000);
 	}
@@ -365,7 +392,7 @@ peer_connect(struct world *w, const struct node *n, const struct ls_keypair *kp)
 {
 	uint8_t server[32], pk[32], sk[32];
 	void *s = zmq_socket(w->zctx, ZMQ_DEALER);
-	int linger = 0, timeo = 5000;
+	int linger = 0, timeo = (int)fx_scaled_ms(5000);
 
 	assert_non_null(s);
 	assert_int_equal(zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeo, sizeof(timeo)), 0);
@@ -399,7 +426,8 @@ peer_close(struct world *w, void *s)
 	zmq_close(s);
 }
 
-/* Sends m (within the socket's 5 s send timeout); false when it could not. */
+/* Sends m (within the socket's send timeout, 5 s scaled); false when it could
+ * not. */
 static bool
 peer_send(void *s, const struct ls_gossip_msg *m)
 {
@@ -420,7 +448,7 @@ peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
 {
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
 		zmq_msg_t m;
 		struct ls_gossip_msg g;
@@ -456,7 +484,7 @@ peer_ping(void *s, int ms)
 	struct ls_gossip_msg m = {.kind = LS_GOSSIP_SYNC, .reply = true};
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		{
 			uint8_t *buf = NULL;
 			size_t len = 0;
@@ -496,8 +524,17 @@ teardown(void **state)
 	for (size_t i = 0; i < 8; i++) {
 		if (w->socks[i] != NULL)
 			zmq_close(w->socks[i]);
-		if (w->nodes[i] != NULL)
-			node_free(w->nodes[i]);
+		if (w->nodes[i] == NULL)
+			continue;
+		/* from the world's copy only (see struct world) */
+		if (w->pids[i] > 0) {
+			kill(w->pids[i], SIGKILL);
+			waitpid(w->pids[i], NULL, 0);
+		}
+		if (w->dirs[i] != NULL && getenv("KEEP") == NULL)
+			fx_rmtree(w->dirs[i]);
+		free(w->dirs[i]);
+		w->nodes[i] = NULL;
 	}
 	zmq_ctx_term(w->zctx);
 	the_world = NULL;
@@ -582,7 +619,7 @@ wait_cosigned(const struct node *n, struct node *const *peers, size_t k, uint64_
 		if (now_ms() - t0 > WAIT_MS)
 			fail_msg("checkpoint of at least %llu not cosigned by every peer within %d "
 				 "ms; see %s",
-				 (unsigned long long)size, WAIT_MS, n->log);
+				 (unsigned long long)size, (int)WAIT_MS, n->log);
 		usleep(20000);
 	}
 }
@@ -604,7 +641,7 @@ wait_split(const struct node *n, const char *origin)
 		if (found)
 			return;
 		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("no split view of %s within %d ms; see %s", origin, WAIT_MS,
+			fail_msg("no split view of %s within %d ms; see %s", origin, (int)WAIT_MS,
 				 n->log);
 		usleep(50000);
 	}
@@ -779,7 +816,7 @@ recv_any(void *s, int ms, struct ls_gossip_msg *out)
 {
 	uint64_t t0 = now_ms();
 
-	while (now_ms() - t0 < (uint64_t)ms) {
+	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
 		zmq_msg_t m;
 		int rc;
@@ -802,12 +839,12 @@ recv_any(void *s, int ms, struct ls_gossip_msg *out)
 /* Serves the witness's entry requests until its reply comes (status into
  * *reply; 0 when none came within ms). on_entries: called right after each
  * Entries is sent (NULL: nothing); the reply is then waited for 500 ms at
- * most. */
+ * most. Both times scaled. */
 static void
 owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entries)(void *),
 	    void *arg)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = now_ms() + fx_scaled_ms((uint64_t)ms);
 	struct ls_gossip_msg m;
 
 	memset(reply, 0, sizeof(*reply));
@@ -844,8 +881,8 @@ owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entr
 			if (on_entries != NULL) {
 				/* a reply already on its way still comes */
 				on_entries(arg);
-				if (end > now_ms() + 500)
-					end = now_ms() + 500;
+				if (end > now_ms() + fx_scaled_ms(500))
+					end = now_ms() + fx_scaled_ms(500);
 			}
 		}
 		ls_gossip_msg_release(&m);
@@ -1003,11 +1040,7 @@ test_witness_net_fork_caught(void **state)
 	snprintf(ddir, sizeof(ddir), "%s/node", a.dir);
 	snprintf(ddir2, sizeof(ddir2), "%s/node", a2.dir);
 	copy_dir(ddir, ddir2);
-	for (size_t i = 0; i < 8; i++)
-		if (w->nodes[i] == NULL) {
-			w->nodes[i] = &a2;
-			break;
-		}
+	node_record(&a2);
 	/* A goes on: two more records, cosigned */
 	start_a(w, &a, &b, &c);
 	submit(&a, &l[2], 2, false);
@@ -1369,6 +1402,7 @@ test_witness_net_kill_around_commit(void **state)
 			kill(a.pid, SIGKILL);
 		waitpid(a.pid, NULL, 0);
 		a.pid = 0;
+		node_record(&a);
 		peer_close(w, o.s);
 		/* after the restart, a fork: the same size, another history */
 		node_start(w, &a, "--allow-peer", allow, NULL);

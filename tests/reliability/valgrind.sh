@@ -22,13 +22,23 @@ make -s all $(ls tests/test_*.c | sed 's|tests/\(.*\)\.c|build/tests/\1|') build
 	exit 1
 
 out=build/reliability
-vg=build/valgrind
-rm -rf "$vg"
-mkdir -p "$out" "$vg/bin" "$vg/logs"
+# Each run has a directory of its own (wrappers, logs, outputs), so that two
+# runs at once (make test's --short during a make valgrind) do not remove
+# each other's wrappers; build/valgrind/last names the newest but --short
+# ones. Runs older than a day are removed; a --short run that passes removes
+# its own.
+mkdir -p "$out" build/valgrind
+find build/valgrind -mindepth 1 -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null
+vg=$(mktemp -d build/valgrind/run.XXXXXX) || exit 1
+[ "${1:-}" = "--short" ] || ln -sfn "$(basename "$vg")" build/valgrind/last
+mkdir -p "$vg/bin" "$vg/logs"
 bin=$(pwd)/build/bin
 logs=$(pwd)/$vg/logs
-VG=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
+# valgrind by its path: tests run the wrappers with a PATH of their own
+# (trace.sh, without dot)
+VG=("$(command -v valgrind)" --leak-check=full --show-leak-kinds=definite,indirect
 	--errors-for-leak-kinds=definite,indirect --track-fds=no --child-silent-after-fork=yes
+	--vgdb=no
 	--suppressions="$(pwd)/tests/reliability/valgrind.supp")
 for p in lodestone lodestoned lodestone-bench; do
 	cat >"$vg/bin/$p" <<WRAP
@@ -37,10 +47,20 @@ exec ${VG[*]} --log-file=$logs/\${VG_TEST:-unnamed}.$p.%p.log $bin/$p "\$@"
 WRAP
 	chmod +x "$vg/bin/$p"
 done
+cat >"$vg/bin/tlog_tool" <<WRAP
+#!/bin/sh
+exec ${VG[*]} --log-file=$logs/\${VG_TEST:-unnamed}.tlog_tool.%p.log $(pwd)/build/tests/tlog_tool "\$@"
+WRAP
+chmod +x "$vg/bin/tlog_tool"
 export LODESTONE_BIN=$(pwd)/$vg/bin
-# Programs under memcheck run ten to fifty times slower: scenario commands
-# get five minutes each.
-export CMD_TIMEOUT=300
+# interop.sh's tool (not beside the programs: it is a test's); the build
+# tree for the scenarios that run make (install.sh, doc.sh)
+export TLOG_TOOL=$LODESTONE_BIN/tlog_tool
+export LODESTONE_BUILD=$(pwd)/build
+# Programs under memcheck run ten to fifty times slower: every time bound of
+# the tests (tests/helper_fixture.h fx_time_scale, tests/scenario/helpers.bash
+# TIME_SCALE) is multiplied by this.
+export LS_TEST_TIME_SCALE=${LS_TEST_TIME_SCALE:-20}
 
 tests=()
 if [ "${1:-}" = "--short" ]; then
@@ -90,6 +110,12 @@ for t in "${tests[@]}"; do
 done
 json+="]"
 printf '{"test":"valgrind","what":"the test suite under valgrind memcheck, every daemon and client it starts included","runs":%s,"passed":%s}\n' \
-	"$json" "$([ $fail -eq 0 ] && echo true || echo false)" >"$out/valgrind.json"
-echo "valgrind: results in $out/valgrind.json, logs in $vg/logs"
+	"$json" "$([ $fail -eq 0 ] && echo true || echo false)" >"$vg/valgrind.json"
+cp "$vg/valgrind.json" "$out/valgrind.json"
+if [ "${1:-}" = "--short" ] && [ $fail -eq 0 ]; then
+	rm -rf "$vg"
+	echo "valgrind: results in $out/valgrind.json"
+else
+	echo "valgrind: results in $out/valgrind.json (and $vg), logs in $vg/logs"
+fi
 exit $fail

@@ -14,7 +14,7 @@ BENCH="$LODESTONE_BIN/lodestone-bench"
 bench() { # bench FIGURE ARGS...: runs, then checks FIGURE is printed with a number
 	local figure=$1
 	shift
-	if ! OUT=$(cd "$T" && timeout 120 "$BENCH" "$@" 2>"$T/bench.err"); then
+	if ! OUT=$(cd "$T" && timeout $((120 * TIME_SCALE)) "$BENCH" "$@" 2>"$T/bench.err"); then
 		not_ok "lodestone-bench $* exits 0: $(head -c 300 "$T/bench.err")"
 		return
 	fi

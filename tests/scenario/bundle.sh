@@ -172,7 +172,7 @@ PID_A=$DAEMON_PID
 start_daemon "$B" --trust "$T/auth.key.pub" --listen "tcp://127.0.0.1:$PB" \
 	--peer "$KA@tcp://127.0.0.1:$PA" || { not_ok "node B starts with its peer"; finish; }
 PID_B=$DAEMON_PID
-for i in $(seq 100); do
+for i in $(seq $((100 * TIME_SCALE))); do
 	lsc --json status
 	jtest '$j->{equivocations} >= 1' <<<"$OUT" && break
 	sleep 0.2

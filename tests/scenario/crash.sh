@@ -18,7 +18,7 @@ writer() {
 	local key=$1 acked=$2 i=0 id rc
 	while [ $i -lt 20000 ]; do
 		i=$((i + 1))
-		id=$(LODESTONE_TIMEOUT=3s timeout -k 2 20 "$LS" lot register -k "$T/$key.key" \
+		id=$(LODESTONE_TIMEOUT=$((3 * TIME_SCALE))s timeout -k 2 $((20 * TIME_SCALE)) "$LS" lot register -k "$T/$key.key" \
 			--label "crash-$key-$ROUND-$i" --site "Mountain Pass" --country US --category ore \
 			--grams 1000 --composition Nd=30000,Pr=8000 2>>"$acked.stderr")
 		rc=$?
@@ -33,10 +33,11 @@ writer() {
 	done
 }
 
-# wait_lines FILE N SECONDS: until FILE has N lines (or the time is up).
+# wait_lines FILE N SECONDS: until FILE has N lines (or the time, times
+# TIME_SCALE, is up).
 wait_lines() {
 	local i
-	for i in $(seq $(($3 * 10))); do
+	for i in $(seq $(($3 * 10 * TIME_SCALE))); do
 		[ -f "$1" ] && [ "$(grep -c '' "$1")" -ge "$2" ] && return 0
 		sleep 0.1
 	done
@@ -89,7 +90,7 @@ for ROUND in $(seq $ROUNDS); do
 
 	missing=0
 	while read -r id; do
-		if ! timeout -k 2 10 "$LS" show "$id" >/dev/null 2>"$T/show.err"; then
+		if ! timeout -k 2 $((10 * TIME_SCALE)) "$LS" show "$id" >/dev/null 2>"$T/show.err"; then
 			missing=$((missing + 1))
 			[ $missing -le 3 ] && echo "       lost: $id: $(cat "$T/show.err")"
 		fi

@@ -12,7 +12,7 @@
 source "$(dirname "$0")/helpers.bash"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(dirname "$LODESTONE_BIN")
+BUILD=$LODESTONE_BUILD
 
 # Daemons started with --detach are not our children: stop them by their
 # pid files at the end.
@@ -21,7 +21,7 @@ stop_detached() {
 	for f in $(find "$T" -name lodestoned.pid 2>/dev/null); do
 		pid=$(cat "$f" 2>/dev/null) && kill -TERM "$pid" 2>/dev/null
 	done
-	for _ in $(seq 50); do
+	for _ in $(seq $((50 * TIME_SCALE))); do
 		[ -z "$(find "$T" -name lodestoned.pid 2>/dev/null)" ] && break
 		sleep 0.1
 	done
@@ -71,7 +71,7 @@ session() {
 			printf 'echo "@@ran %s:%s"\n' "$name" "$n"
 		done
 	} >"$T/session-${name//\//-}.sh"
-	timeout -k 5 600 bash "$T/session-${name//\//-}.sh" >"$T/session.out" 2>&1
+	timeout -k 5 $((600 * TIME_SCALE)) bash "$T/session-${name//\//-}.sh" >"$T/session.out" 2>&1
 	local ran failed
 	ran=$(grep -c '^@@ran ' "$T/session.out")
 	failed=$(grep '^@@fail ' "$T/session.out" | head -1)

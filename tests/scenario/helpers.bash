@@ -13,6 +13,11 @@ set -u
 : "${LODESTONE_BIN:?set LODESTONE_BIN to the directory holding lodestone and lodestoned}"
 LS="$LODESTONE_BIN/lodestone"
 LSD="$LODESTONE_BIN/lodestoned"
+# The build tree the programs come from (make runs in it; its tests/ holds
+# the test tools): LODESTONE_BUILD, else LODESTONE_BIN's parent.
+# tests/reliability/valgrind.sh sets it, its LODESTONE_BIN being a directory
+# of memcheck wrappers.
+LODESTONE_BUILD=${LODESTONE_BUILD:-$(dirname "$LODESTONE_BIN")}
 [ -x "$LS" ] && [ -x "$LSD" ] || { echo "no lodestone/lodestoned in $LODESTONE_BIN" >&2; exit 2; }
 
 SCENARIO=$(basename "$0" .sh)
@@ -20,7 +25,12 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/lodestone-$SCENARIO.XXXXXX")
 PASS=0
 FAIL=0
 DAEMON_PIDS=()
-CMD_TIMEOUT=${CMD_TIMEOUT:-30} # seconds for one client command
+# How many times slower than normal this run is (LS_TEST_TIME_SCALE, which
+# tests/reliability/valgrind.sh sets for memcheck): every time bound of a
+# scenario is multiplied by it.
+TIME_SCALE=${LS_TEST_TIME_SCALE:-1}
+[[ $TIME_SCALE =~ ^[1-9][0-9]{0,2}$ ]] || { echo "LS_TEST_TIME_SCALE '$TIME_SCALE' is not 1 to 999" >&2; exit 2; }
+CMD_TIMEOUT=${CMD_TIMEOUT:-$((30 * TIME_SCALE))} # seconds for one client command
 OUT=
 ERR=
 RC=0
@@ -143,7 +153,7 @@ is_id() {
 }
 
 # start_daemon DIR [ARGS...]: starts lodestoned on DIR (socket DIR/api.sock)
-# in the background and waits (10 s at most) until it answers. Sets
+# in the background and waits (10 s at most, times TIME_SCALE) until it answers. Sets
 # DAEMON_PID; the daemon's stderr goes to DIR.log.
 start_daemon() {
 	local dir=$1 i
@@ -151,7 +161,7 @@ start_daemon() {
 	"$LSD" --data-dir "$dir" "$@" 2>>"$dir.log" &
 	DAEMON_PID=$!
 	DAEMON_PIDS+=("$DAEMON_PID")
-	for i in $(seq 100); do
+	for i in $(seq $((100 * TIME_SCALE))); do
 		if "$LS" --api "ipc://$dir/api.sock" status >/dev/null 2>&1; then
 			return 0
 		fi
@@ -162,20 +172,21 @@ start_daemon() {
 		fi
 		sleep 0.1
 	done
-	echo "lodestoned on $dir did not answer within 10 s" >&2
+	echo "lodestoned on $dir did not answer within $((10 * TIME_SCALE)) s" >&2
 	return 1
 }
 
-# stop_daemon PID: SIGTERM, then SIGKILL after 10 s. Returns the exit status.
+# stop_daemon PID: SIGTERM, then SIGKILL after 10 s (times TIME_SCALE).
+# Returns the exit status.
 stop_daemon() {
 	local pid=$1 i rc=0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do
+	for i in $(seq $((100 * TIME_SCALE))); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		echo "lodestoned $pid ignored SIGTERM for 10 s: killing it" >&2
+		echo "lodestoned $pid ignored SIGTERM for $((10 * TIME_SCALE)) s: killing it" >&2
 		kill -KILL "$pid" 2>/dev/null
 	fi
 	wait "$pid" 2>/dev/null || rc=$?

@@ -12,7 +12,7 @@
 source "$(dirname "$0")/helpers.bash"
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=$(dirname "$LODESTONE_BIN")
+BUILD=$LODESTONE_BUILD
 STAGE="$T/stage"
 # A make of its own: not the jobserver of the `make test` that runs this.
 MK=(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$ROOT" BUILD="$BUILD")

@@ -8,11 +8,14 @@
 # other keys. Tampered files are refused by both. Any mismatch fails.
 #
 #   LODESTONE_BIN=/abs/build/bin bash tests/scenario/interop.sh
+#
+# TLOG_TOOL names the tool (valgrind.sh points it at a memcheck wrapper);
+# else the build's, LODESTONE_BUILD/tests/tlog_tool (see helpers.bash).
 source "$(dirname "$0")/helpers.bash"
 
-TOOL="$LODESTONE_BIN/../tests/tlog_tool"
+TOOL=${TLOG_TOOL:-$LODESTONE_BUILD/tests/tlog_tool}
 C2SP="$(cd "$(dirname "$0")/../interop" && pwd)/c2sp.py"
-[ -x "$TOOL" ] || { not_ok "no $TOOL (make $(basename "$(dirname "$LODESTONE_BIN")")/tests/tlog_tool)"; finish; }
+[ -x "$TOOL" ] || { not_ok "no $TOOL (make BUILD/tests/tlog_tool, or set TLOG_TOOL)"; finish; }
 
 # A python3 that has PyNaCl (python3-nacl, which `make deps` installs).
 PY=

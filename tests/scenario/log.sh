@@ -13,7 +13,9 @@ D="$T/node"
 API="ipc://$D/api.sock"
 
 keygen auth mine other
-if ! start_daemon "$D" --trust "$T/auth.key.pub" --checkpoint-interval 1; then
+# A checkpoint a second (scaled: records written one client command apart
+# must fall in one checkpoint, as they do at full speed).
+if ! start_daemon "$D" --trust "$T/auth.key.pub" --checkpoint-interval "$TIME_SCALE"; then
 	not_ok "lodestoned starts"
 	finish
 fi
@@ -42,12 +44,12 @@ expect 0 "lot register" lot register -k "$T/mine.key" --label conc-1 --site "Bay
 	--country CN --category concentrate --grams 7500 --composition Nd=300000,Dy=20000
 LOT=$OUT
 got=
-for i in $(seq 50); do
+for i in $(seq $((50 * TIME_SCALE))); do
 	lsc --json status
 	if jtest '$j->{checkpoint_size} && $j->{checkpoint_size} >= 3' <<<"$OUT"; then got=1; break; fi
 	sleep 0.2
 done
-check "a checkpoint of the two records and a heads leaf within 10 s" test -n "$got"
+check "a checkpoint of the two records and a heads leaf within $((10 * TIME_SCALE)) s" test -n "$got"
 check "status: log size 3, sealed at 3" jtest '$j->{log_size} == 3 && $j->{log_sealed} == 3' <<<"$OUT"
 expect 0 "status (text) shows the log" status
 check "status text: the log, log vkey and witness vkey lines" \
@@ -112,7 +114,7 @@ expect 0 "another lot" lot register -k "$T/mine.key" --label conc-2 --site "Baya
 	--country CN --category concentrate --grams 10 --composition Nd=300000
 LOT2=$OUT
 got=
-for i in $(seq 50); do
+for i in $(seq $((50 * TIME_SCALE))); do
 	lsc prove "$LOT2" --log-key "$VKEY"
 	if [ "$RC" -eq 0 ]; then got=1; break; fi
 	sleep 0.2

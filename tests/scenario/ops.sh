@@ -47,7 +47,7 @@ check "  naming the reason" grep -q "in use by another lodestoned" <<<"$ERR"
 # Not our child: a stopped one may linger as a zombie where nothing reaps.
 alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"; }
 kill -TERM "$PID"
-for _ in $(seq 50); do alive "$PID" || break; sleep 0.1; done
+for _ in $(seq $((50 * TIME_SCALE))); do alive "$PID" || break; sleep 0.1; done
 dead() { ! alive "$1"; }
 check "SIGTERM stops the detached daemon" dead "$PID"
 check "  and its pid file goes" [ ! -e "$A/lodestoned.pid" ]
@@ -62,7 +62,7 @@ python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-s.settimeout(120)
+s.settimeout(float(sys.argv[3]))
 with open(sys.argv[2], "a") as f:
     while True:
         try:
@@ -72,16 +72,16 @@ with open(sys.argv[2], "a") as f:
         f.write(m.replace("\n", " ") + "\n"); f.flush()
         if "STOPPING=1" in m:
             break
-' "$NS" "$T/notify.log" &
+' "$NS" "$T/notify.log" $((120 * TIME_SCALE)) &
 NOTIFY_PID=$!
-for _ in $(seq 50); do [ -S "$NS" ] && break; sleep 0.1; done
+for _ in $(seq $((50 * TIME_SCALE))); do [ -S "$NS" ] && break; sleep 0.1; done
 cat >"$T/b.conf" <<CONF
 log-level = info
 CONF
 NOTIFY_SOCKET="$NS" start_daemon "$B" --trust "$T/root.key.pub" --config "$T/b.conf"
 BPID=$DAEMON_PID
 waitfor() { # waitfor PATTERN FILE: up to 10 s
-	for _ in $(seq 100); do grep -q -- "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
+	for _ in $(seq $((100 * TIME_SCALE))); do grep -q -- "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
 }
 check "the service manager hears READY=1 with a status and the main pid" \
@@ -123,7 +123,7 @@ check "status names the trusted authorities, with their organisation" \
 	jtest '@{$j->{trusted}} == 1 && $j->{trusted}[0]{key} eq $ENV{root_PK} &&
 		$j->{trusted}[0]{name} eq "Root (CN)"' <<<"$OUT"
 peer_up() {
-	for _ in $(seq 100); do
+	for _ in $(seq $((100 * TIME_SCALE))); do
 		lsc --api "ipc://$C/api.sock" --json status
 		jtest '$j->{records} >= 1' <<<"$OUT" && return 0
 		sleep 0.2
