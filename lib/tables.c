@@ -668,8 +668,29 @@ nr_u64(struct nrd *r)
 	return x ? ls_be64_get(x) : 0;
 }
 
+/* One block for what a node points to, carved in turn (zeroed by the
+ * allocator): one allocation per node instead of one per array and string. */
+struct carve {
+	uint8_t *p;
+	size_t left;
+};
+
+static void *
+carve(struct carve *c, size_t n, size_t align)
+{
+	size_t pad = (align - (uintptr_t)c->p % align) % align;
+	void *x;
+
+	if (c->left < pad + n)
+		return NULL;
+	x = c->p + pad;
+	c->p += pad + n;
+	c->left -= pad + n;
+	return x;
+}
+
 static const char *
-nr_str(struct nrd *r, void *(*alloc)(void *arg, size_t n), void *arg)
+nr_str(struct nrd *r, struct carve *cv)
 {
 	const uint8_t *x = nr_take(r, 2);
 	size_t len = x ? ((size_t)x[0] << 8 | x[1]) : 0;
@@ -678,7 +699,7 @@ nr_str(struct nrd *r, void *(*alloc)(void *arg, size_t n), void *arg)
 
 	if (sx != NULL && len == 0)
 		return ""; /* a transformation's site: nothing to copy */
-	if (sx == NULL || (out = alloc(arg, len + 1)) == NULL) {
+	if (sx == NULL || (out = carve(cv, len + 1, 1)) == NULL) {
 		r->bad = true;
 		return "";
 	}
@@ -687,8 +708,39 @@ nr_str(struct nrd *r, void *(*alloc)(void *arg, size_t n), void *arg)
 	return out;
 }
 
-/* The node after the fixed part of a lots value; strings and arrays with
- * alloc. LS_ERR_STORE for bytes that are not a node, LS_ERR_NOMEM. */
+/* The bytes a node's arrays and strings take (node_decode's block), from its
+ * encoding; 0 for bytes too short to be a node (node_decode refuses them). */
+static size_t
+node_block_size(const uint8_t *p, size_t len)
+{
+	size_t off = 3 + LS_ID_LEN + 16, total = 0, n_comp, n_in;
+
+	for (int i = 0; i < 3; i++) {
+		size_t sl;
+		if (len < off + 2)
+			return 0;
+		sl = (size_t)p[off] << 8 | p[off + 1];
+		off += 2 + sl;
+		total += sl ? sl + 1 : 0;
+	}
+	off += 2; /* country */
+	if (len < off + 1)
+		return 0;
+	n_comp = p[off];
+	off += 1 + 5 * n_comp;
+	if (len < off + 2)
+		return 0;
+	n_in = (size_t)p[off] << 8 | p[off + 1];
+	off += 2;
+	if (n_in > (len - off) / (LS_ID_LEN + 8))
+		return 0;
+	/* each part aligned to 8 after the one before: 7 bytes of padding at most */
+	return total + (n_comp ? n_comp : 1) * sizeof(struct ls_elem) +
+	       (n_in ? n_in : 1) * sizeof(struct ls_lot_input) + n_in * LS_LOT_KEY_LEN + 4 * 8;
+}
+
+/* The node after the fixed part of a lots value; strings and arrays in one
+ * block from alloc. LS_ERR_STORE for bytes that are not a node, LS_ERR_NOMEM. */
 static int
 node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n),
 	    void *arg)
@@ -697,19 +749,24 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 	const uint8_t *x;
 	struct ls_elem *comp;
 	struct ls_lot_input *in;
+	struct carve cv;
+	size_t block = node_block_size(p, len);
 	uint64_t hi;
 
-	if (nr_u8(&r) != NODE_VERSION)
+	if (block == 0 || nr_u8(&r) != NODE_VERSION)
 		return LS_ERR_STORE;
+	if ((cv.p = alloc(arg, block)) == NULL)
+		return LS_ERR_NOMEM;
+	cv.left = block;
 	n->type = (enum ls_rtype)nr_u8(&r);
 	n->has_cert = nr_u8(&r) != 0;
 	if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
 		memcpy(n->cert_id, x, LS_ID_LEN);
 	n->grams = nr_u64(&r);
 	n->value = nr_u64(&r);
-	n->label = nr_str(&r, alloc, arg);
-	n->category = nr_str(&r, alloc, arg);
-	n->site = nr_str(&r, alloc, arg);
+	n->label = nr_str(&r, &cv);
+	n->category = nr_str(&r, &cv);
+	n->site = nr_str(&r, &cv);
 	if ((x = nr_take(&r, 2)) != NULL) {
 		memcpy(n->country, x, 2);
 		n->country[2] = '\0';
@@ -717,8 +774,8 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 	n->n_comp = nr_u8(&r);
 	if (r.bad || n->n_comp > LS_COMP_MAX)
 		return LS_ERR_STORE;
-	if ((comp = alloc(arg, (n->n_comp ? n->n_comp : 1) * sizeof(*comp))) == NULL)
-		return LS_ERR_NOMEM;
+	if ((comp = carve(&cv, (n->n_comp ? n->n_comp : 1) * sizeof(*comp), 8)) == NULL)
+		return LS_ERR_STORE;
 	for (size_t i = 0; i < n->n_comp; i++) {
 		comp[i].z = nr_u8(&r);
 		comp[i].ppm = (x = nr_take(&r, 4)) != NULL ? be32_get(x) : 0;
@@ -728,8 +785,8 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 	n->n_inputs |= nr_u8(&r);
 	if (r.bad || n->n_inputs > (r.n - r.off) / (LS_ID_LEN + 8))
 		return LS_ERR_STORE;
-	if ((in = alloc(arg, (n->n_inputs ? n->n_inputs : 1) * sizeof(*in))) == NULL)
-		return LS_ERR_NOMEM;
+	if ((in = carve(&cv, (n->n_inputs ? n->n_inputs : 1) * sizeof(*in), 8)) == NULL)
+		return LS_ERR_STORE;
 	for (size_t i = 0; i < n->n_inputs; i++) {
 		if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
 			memcpy(in[i].lot, x, LS_ID_LEN);
@@ -743,9 +800,9 @@ node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(v
 		memcpy(n->unvalued_out, x, LS_ID_LEN);
 	if (nr_u8(&r) != 0 && (x = nr_take(&r, n->n_inputs * LS_LOT_KEY_LEN)) != NULL &&
 	    n->n_inputs > 0) {
-		uint8_t(*keys)[LS_LOT_KEY_LEN] = alloc(arg, n->n_inputs * LS_LOT_KEY_LEN);
+		uint8_t(*keys)[LS_LOT_KEY_LEN] = carve(&cv, n->n_inputs * LS_LOT_KEY_LEN, 1);
 		if (keys == NULL)
-			return LS_ERR_NOMEM;
+			return LS_ERR_STORE;
 		memcpy(keys, x, n->n_inputs * LS_LOT_KEY_LEN);
 		n->in_keys = (const uint8_t(*)[LS_LOT_KEY_LEN])keys;
 	}
@@ -851,6 +908,80 @@ out:
 	return rc;
 }
 
+/* Entries a backward step may pass before it gives up for a seek. */
+#define BACK_STEPS 8
+
+/*
+ * A walk up a lot's inputs asks for nodes stored before the one just read:
+ * in a chain, the node right before it in the lots table, with its children
+ * between the two. Steps c back from where it is (the node read last, or
+ * past its children) to the node keyed lk, collecting lk's children on the
+ * way (in reverse key order into *kv, *n_kids of them; the caller frees a
+ * list that is not few): no descent from the root. 0 with the node's value
+ * in *v and c on it; LS_ERR_NOT_FOUND when lk is not within BACK_STEPS
+ * entries before c (the caller seeks), or another error.
+ */
+static int
+node_back(struct ls_txn *t, MDB_cursor *c, const uint8_t lk[LS_LOT_KEY_LEN], MDB_val *v,
+	  struct ls_kid *few, size_t cap_few, struct ls_kid **kv, size_t *n_kids)
+{
+	struct ls_kid *list = few;
+	size_t cnt = 0, cap = cap_few;
+	MDB_val k, d;
+	int steps = 0, cmp, rc = LS_ERR_NOT_FOUND;
+
+	*kv = few;
+	*n_kids = 0;
+	/* From past every key of lk: the current key's lot key is after lk. */
+	if (mdb_cursor_get(c, &k, &d, MDB_GET_CURRENT) != 0 || k.mv_size < LS_LOT_KEY_LEN ||
+	    memcmp(k.mv_data, lk, LS_LOT_KEY_LEN) <= 0)
+		return LS_ERR_NOT_FOUND;
+	for (;;) {
+		if (mdb_cursor_get(c, &k, &d, MDB_PREV) != 0 || k.mv_size < LS_LOT_KEY_LEN)
+			break;
+		t->n_reads++;
+		cmp = memcmp(k.mv_data, lk, LS_LOT_KEY_LEN);
+		if (cmp > 0) {
+			/* another lot's node or child, after lk's */
+			if (cnt > 0 || ++steps > BACK_STEPS)
+				break;
+			continue;
+		}
+		if (cmp < 0)
+			break; /* before lk: no node lk here */
+		if (k.mv_size == LS_LOT_KEY_LEN) {
+			*v = d;
+			rc = 0;
+			break;
+		}
+		if (k.mv_size != LS_LOT_KEY_LEN + LS_ID_LEN || d.mv_size != 1)
+			break;
+		if (cnt == cap) {
+			struct ls_kid *nv = malloc(2 * cap * sizeof(*nv));
+			if (nv == NULL) {
+				rc = LS_ERR_NOMEM;
+				break;
+			}
+			memcpy(nv, list, cnt * sizeof(*nv));
+			if (list != few)
+				free(list);
+			list = nv;
+			cap *= 2;
+		}
+		memcpy(list[cnt].id, (const uint8_t *)k.mv_data + LS_LOT_KEY_LEN, LS_ID_LEN);
+		list[cnt].type = (enum ls_rtype) * (const uint8_t *)d.mv_data;
+		cnt++;
+	}
+	if (rc != 0) {
+		if (list != few)
+			free(list);
+		return rc;
+	}
+	*kv = list;
+	*n_kids = cnt;
+	return 0;
+}
+
 int
 ls_txn_lot_key(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], uint8_t key[LS_LOT_KEY_LEN])
 {
@@ -889,7 +1020,10 @@ ls_txn_lotnode_read_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uin
 	MDB_cursor *c = NULL;
 	uint8_t lk[LS_LOT_KEY_LEN];
 	MDB_val k = {LS_LOT_KEY_LEN, lk}, v;
-	int mrc, rc;
+	struct ls_kid few[16], *back_kids = few;
+	size_t n_back = 0;
+	bool back = false;
+	int mrc, rc = LS_ERR_NOT_FOUND;
 
 	memset(n, 0, sizeof(*n));
 	if (key != NULL)
@@ -903,10 +1037,19 @@ ls_txn_lotnode_read_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uin
 		return ls_store_err(mrc);
 	else if (t->readonly)
 		t->lots_cursor = c;
-	t->n_reads++;
-	t->n_seeks++;
-	if ((rc = ls_store_err(mdb_cursor_get(c, &k, &v, MDB_SET_KEY))) != 0)
+	/* A read transaction's cursor is where the last node was read: a walk
+	 * up the inputs steps back to the next (node_back) before it seeks. */
+	if (c == t->lots_cursor && (rc = node_back(t, c, lk, &v, few, sizeof(few) / sizeof(few[0]),
+						   &back_kids, &n_back)) == 0)
+		back = true;
+	else if (rc == LS_ERR_NOMEM)
 		goto out;
+	else {
+		t->n_reads++;
+		t->n_seeks++;
+		if ((rc = ls_store_err(mdb_cursor_get(c, &k, &v, MDB_SET_KEY))) != 0)
+			goto out;
+	}
 	if (v.mv_size < LOT_VLEN) {
 		rc = LS_ERR_STORE;
 		goto out;
@@ -927,10 +1070,22 @@ ls_txn_lotnode_read_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uin
 			rc = node_copy(n, alloc, arg);
 		ls_record_free(rec);
 	}
-	/* Its children are the next keys: on the same page, most often. */
-	if (rc == 0 && with_kids)
+	/* Its children are the next keys: on the same page, most often; a
+	 * backward step read them already (in reverse order). */
+	if (rc == 0 && with_kids && back) {
+		struct ls_kid *kids = NULL;
+		if (n_back > 0 && (kids = alloc(arg, n_back * sizeof(*kids))) == NULL)
+			rc = LS_ERR_NOMEM;
+		for (size_t i = 0; rc == 0 && i < n_back; i++)
+			kids[i] = back_kids[n_back - 1 - i];
+		n->kids = kids;
+		n->n_kids = n_back;
+		n->kids_loaded = rc == 0;
+	} else if (rc == 0 && with_kids)
 		rc = node_kids(t, c, lk, n, alloc, arg);
 out:
+	if (back_kids != few)
+		free(back_kids);
 	if (c != t->lots_cursor)
 		mdb_cursor_close(c);
 	return rc;
