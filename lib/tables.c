@@ -928,16 +928,22 @@ node_back(struct ls_txn *t, MDB_cursor *c, const uint8_t lk[LS_LOT_KEY_LEN], MDB
 	struct ls_kid *list = few;
 	size_t cnt = 0, cap = cap_few;
 	MDB_val k, d;
-	int steps = 0, cmp, rc = LS_ERR_NOT_FOUND;
+	MDB_cursor_op op = MDB_PREV;
+	int steps = 0, cmp, rc = LS_ERR_NOT_FOUND, mrc = mdb_cursor_get(c, &k, &d, MDB_GET_CURRENT);
 
 	*kv = few;
 	*n_kids = 0;
-	/* From past every key of lk: the current key's lot key is after lk. */
-	if (mdb_cursor_get(c, &k, &d, MDB_GET_CURRENT) != 0 || k.mv_size < LS_LOT_KEY_LEN ||
-	    memcmp(k.mv_data, lk, LS_LOT_KEY_LEN) <= 0)
+	/* From past every key of lk: the current key's lot key is after lk, or
+	 * the cursor is past the last key (its last read found no next one:
+	 * the table's last entry is the first to look at). An unused cursor
+	 * (EINVAL) is nowhere yet. */
+	if (mrc == MDB_NOTFOUND)
+		op = MDB_LAST;
+	else if (mrc != 0 || k.mv_size < LS_LOT_KEY_LEN ||
+		 memcmp(k.mv_data, lk, LS_LOT_KEY_LEN) <= 0)
 		return LS_ERR_NOT_FOUND;
-	for (;;) {
-		if (mdb_cursor_get(c, &k, &d, MDB_PREV) != 0 || k.mv_size < LS_LOT_KEY_LEN)
+	for (;; op = MDB_PREV) {
+		if (mdb_cursor_get(c, &k, &d, op) != 0 || k.mv_size < LS_LOT_KEY_LEN)
 			break;
 		t->n_reads++;
 		cmp = memcmp(k.mv_data, lk, LS_LOT_KEY_LEN);

@@ -432,6 +432,93 @@ test_cost_node_is_the_records(void **state)
 	ls_txn_abort(&t);
 }
 
+/* lot's node and children as a fresh read transaction reads them (its first
+ * read seeks) equal n's. */
+static void
+node_as_fresh(struct world *w, const uint8_t lot[32], const struct ls_lotnode *n)
+{
+	struct ls_txn f;
+	struct ls_lotnode fresh;
+	void *mem = NULL;
+	struct kid_list kl = {0};
+
+	assert_int_equal(ls_txn_begin(w->s, false, &f), 0);
+	assert_int_equal(ls_txn_lotnode_read(&f, lot, true, &fresh, test_alloc, &mem), 0);
+	assert_int_equal(f.n_seeks, 2); /* the ids lookup, the node */
+	node_equal(n, &fresh);
+	assert_true(n->kids_loaded && fresh.kids_loaded);
+	assert_int_equal(n->n_kids, fresh.n_kids);
+	assert_int_equal(ls_txn_lot_children_typed(&f, lot, kid_add, &kl), 0);
+	assert_int_equal(n->n_kids, kl.n);
+	for (size_t k = 0; k < kl.n; k++) {
+		assert_memory_equal(n->kids[k].id, fresh.kids[k].id, 32);
+		assert_memory_equal(n->kids[k].id, kl.v[k].id, 32);
+		assert_int_equal(n->kids[k].type, kl.v[k].type);
+	}
+	free(kl.v);
+	test_free_all(mem);
+	ls_txn_abort(&f);
+}
+
+/*
+ * One read transaction's cursor steps back from the node it read last to
+ * the next node asked for (a walk up the inputs), collecting that node's
+ * children on the way, and seeks when the node is not just before it: the
+ * nodes and children read either way are those a fresh transaction reads.
+ * The magnets have more children (20 transfers, the transformation) than
+ * the step's first list holds; the Dy lot is further back; the output is
+ * after the cursor (stepping back cannot reach it).
+ */
+static void
+test_cost_step_back_reads_the_same(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *a = cn_actor(w, "A");
+	const uint8_t *order[4];
+	uint8_t out[32];
+	struct ls_lotnode n[4];
+	struct ls_txn t;
+	void *mem = NULL;
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	for (int i = 0; i < 20; i++)
+		PUT(w, fx_transfer(w->maker, w->magnets, 1, a, NULL, NULL));
+	{
+		struct ls_lot_input in = {{0}, 1000};
+		const char *outs[] = {"o:magnet:1000:Nd=250000,Dy=50000,Fe=650000"};
+		struct fx_env e;
+		memcpy(in.lot, w->magnets, 32);
+		e = fx_transform(w->maker, &in, 1, outs, 1);
+		STORED(w, e);
+		ls_lot_id(e.id, 0, out);
+		fx_env_release(&e);
+	}
+	order[0] = out;
+	order[1] = w->magnets;
+	order[2] = w->dy_lot;
+	order[3] = out;
+	assert_int_equal(ls_txn_begin(w->s, false, &t), 0);
+	for (int i = 0; i < 4; i++) {
+		uint64_t seeks = t.n_seeks;
+		assert_int_equal(ls_txn_lotnode_read(&t, order[i], true, &n[i], test_alloc, &mem),
+				 0);
+		if (i == 1) {
+			/* right before the output's node: stepped back to, the
+			 * ids lookup the only seek */
+			assert_int_equal(t.n_seeks, seeks + 1);
+			assert_true(n[i].n_kids >= 21);
+		}
+		if (i == 3)
+			assert_int_equal(t.n_seeks, seeks + 2); /* after the cursor: sought */
+	}
+	/* (one read transaction a thread: the fresh ones after this one) */
+	ls_txn_abort(&t);
+	for (int i = 0; i < 4; i++)
+		node_as_fresh(w, order[i], &n[i]);
+	test_free_all(mem);
+	fx_actor_free(&a);
+}
+
 /*
  * A lot stored without its node (a store written before the node, rebuilt
  * in part) is answered from its record, with the same verdict, origin and
@@ -486,6 +573,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_cost_many_transfers_linear, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_holder_line_linear, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_step_back_reads_the_same, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_node_is_the_records, world_setup,
 					    world_teardown),
