@@ -341,6 +341,8 @@ acc_to_dist(struct ls_bump **arena, struct acc *a, u128 total, const struct ls_d
 static void
 acc_release(struct acc *a)
 {
+	if (a->cap == 0)
+		return; /* never grown: nothing to free (most, in a chain) */
 	free(a->name);
 	free(a->sum);
 	memset(a, 0, sizeof(*a));
