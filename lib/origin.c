@@ -923,6 +923,18 @@ out:
 
 #define INS_STACK 16
 
+/* strcmp(a, b) == 0 for the short names of a country, inline: asked for
+ * every element of every lot. */
+static bool
+short_eq(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 static bool
 same_dist(const struct ls_dist *a, const struct ls_dist *b)
 {
@@ -1001,7 +1013,6 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 	struct ls_txn *t = c->t;
 	struct ls_lot_origin *o = NULL;
 	struct techs techs = {t, 0, NULL};
-	struct ls_record hdr;
 	const struct ls_lot_origin *ins_stack[INS_STACK], **ins = NULL;
 	struct ls_dist proc = {0, NULL};
 	char country[3];
@@ -1037,8 +1048,7 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 	if ((rc = scratch((void **)&c->sr, &c->sr_cap, c->n_pol, sizeof(*c->sr))) != 0)
 		return rc;
 	o->reach = c->sr;
-	ls_lotnode_header(ln, &hdr);
-	if ((rc = ls_author_country_of(t, &hdr, country)) != 0 ||
+	if ((rc = ls_author_country_by(t, ln->has_cert, ln->author, ln->cert_id, country)) != 0 ||
 	    (rc = origin_header(c, o, ln, country, true)) != 0)
 		return rc;
 	/* The inputs' origins, looked up once. */
@@ -1099,7 +1109,7 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 			const char *pc = country[0] ? country : "??";
 			const struct ls_dist *ip = only ? &only->d[LS_DIST_PROCESSING] : NULL;
 			if (ip != NULL && ip->n == 1 && ip->v[0].frac == LS_FRAC_ONE &&
-			    strcmp(ip->v[0].name, pc) == 0)
+			    short_eq(ip->v[0].name, pc))
 				e->d[LS_DIST_PROCESSING] = *ip;
 			else if (proc.n == 1)
 				e->d[LS_DIST_PROCESSING] = proc;
