@@ -634,180 +634,107 @@ node_encode(const struct ls_lotnode *n, struct nbuf *b)
 		nb_put(b, n->in_keys, n->n_inputs * LS_LOT_KEY_LEN);
 }
 
-struct nrd {
-	const uint8_t *p;
-	size_t n, off;
-	bool bad;
-};
-
-static const uint8_t *
-nr_take(struct nrd *r, size_t len)
+static size_t
+be16_get(const uint8_t *p)
 {
-	const uint8_t *x;
-
-	if (r->bad || r->n - r->off < len) {
-		r->bad = true;
-		return NULL;
-	}
-	x = r->p + r->off;
-	r->off += len;
-	return x;
+	return (size_t)p[0] << 8 | p[1];
 }
 
-static uint8_t
-nr_u8(struct nrd *r)
-{
-	const uint8_t *x = nr_take(r, 1);
-	return x ? x[0] : 0;
-}
-
-static uint64_t
-nr_u64(struct nrd *r)
-{
-	const uint8_t *x = nr_take(r, 8);
-	return x ? ls_be64_get(x) : 0;
-}
-
-/* One block for what a node points to, carved in turn (zeroed by the
- * allocator): one allocation per node instead of one per array and string. */
-struct carve {
-	uint8_t *p;
-	size_t left;
-};
-
-static void *
-carve(struct carve *c, size_t n, size_t align)
-{
-	size_t pad = (align - (uintptr_t)c->p % align) % align;
-	void *x;
-
-	if (c->left < pad + n)
-		return NULL;
-	x = c->p + pad;
-	c->p += pad + n;
-	c->left -= pad + n;
-	return x;
-}
-
+/* A string of len bytes at p: "" or a copy at *blk (advanced past it). */
 static const char *
-nr_str(struct nrd *r, struct carve *cv)
+node_str(const uint8_t *p, size_t len, uint8_t **blk)
 {
-	const uint8_t *x = nr_take(r, 2);
-	size_t len = x ? ((size_t)x[0] << 8 | x[1]) : 0;
-	const uint8_t *sx = nr_take(r, len);
-	char *out;
+	char *out = (char *)*blk;
 
-	if (sx != NULL && len == 0)
+	if (len == 0)
 		return ""; /* a transformation's site: nothing to copy */
-	if (sx == NULL || (out = carve(cv, len + 1, 1)) == NULL) {
-		r->bad = true;
-		return "";
-	}
-	memcpy(out, sx, len);
+	memcpy(out, p, len);
 	out[len] = '\0';
+	*blk += len + 1;
 	return out;
 }
 
-/* The bytes a node's arrays and strings take (node_decode's block), from its
- * encoding; 0 for bytes too short to be a node (node_decode refuses them). */
-static size_t
-node_block_size(const uint8_t *p, size_t len)
-{
-	size_t off = 3 + LS_ID_LEN + 16, total = 0, n_comp, n_in;
-
-	for (int i = 0; i < 3; i++) {
-		size_t sl;
-		if (len < off + 2)
-			return 0;
-		sl = (size_t)p[off] << 8 | p[off + 1];
-		off += 2 + sl;
-		total += sl ? sl + 1 : 0;
-	}
-	off += 2; /* country */
-	if (len < off + 1)
-		return 0;
-	n_comp = p[off];
-	off += 1 + 5 * n_comp;
-	if (len < off + 2)
-		return 0;
-	n_in = (size_t)p[off] << 8 | p[off + 1];
-	off += 2;
-	if (n_in > (len - off) / (LS_ID_LEN + 8))
-		return 0;
-	/* each part aligned to 8 after the one before: 7 bytes of padding at most */
-	return total + (n_comp ? n_comp : 1) * sizeof(struct ls_elem) +
-	       (n_in ? n_in : 1) * sizeof(struct ls_lot_input) + n_in * LS_LOT_KEY_LEN + 4 * 8;
-}
-
-/* The node after the fixed part of a lots value; strings and arrays in one
- * block from alloc. LS_ERR_STORE for bytes that are not a node, LS_ERR_NOMEM. */
+/* The node after the fixed part of a lots value, every length checked
+ * against len before a field is read; its arrays and strings in one block
+ * from alloc (one allocation, not one per array and string). LS_ERR_STORE
+ * for bytes that are not a node, LS_ERR_NOMEM. */
 static int
 node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n),
 	    void *arg)
 {
-	struct nrd r = {p, len, 0, false};
-	const uint8_t *x;
+	enum { HEAD = 3 + LS_ID_LEN + 16, TAIL = 16 + 1 + LS_ID_LEN + 1 };
+	size_t sl[3], soff[3], off = HEAD, strs = 0, n_comp, n_in, coff, ioff, toff;
+	bool keys;
+	uint8_t *blk;
 	struct ls_elem *comp;
 	struct ls_lot_input *in;
-	struct carve cv;
-	size_t block = node_block_size(p, len);
-	uint64_t hi;
 
-	if (block == 0 || nr_u8(&r) != NODE_VERSION)
+	if (len < HEAD || p[0] != NODE_VERSION ||
+	    (p[1] != LS_REC_LOT && p[1] != LS_REC_TRANSFORMATION))
 		return LS_ERR_STORE;
-	if ((cv.p = alloc(arg, block)) == NULL)
-		return LS_ERR_NOMEM;
-	cv.left = block;
-	n->type = (enum ls_rtype)nr_u8(&r);
-	n->has_cert = nr_u8(&r) != 0;
-	if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
-		memcpy(n->cert_id, x, LS_ID_LEN);
-	n->grams = nr_u64(&r);
-	n->value = nr_u64(&r);
-	n->label = nr_str(&r, &cv);
-	n->category = nr_str(&r, &cv);
-	n->site = nr_str(&r, &cv);
-	if ((x = nr_take(&r, 2)) != NULL) {
-		memcpy(n->country, x, 2);
-		n->country[2] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (len - off < 2 || len - off - 2 < (sl[i] = be16_get(p + off)))
+			return LS_ERR_STORE;
+		soff[i] = off + 2;
+		off += 2 + sl[i];
+		strs += sl[i] ? sl[i] + 1 : 0;
 	}
-	n->n_comp = nr_u8(&r);
-	if (r.bad || n->n_comp > LS_COMP_MAX)
+	if (len - off < 3 || (n_comp = p[off + 2]) > LS_COMP_MAX)
+		return LS_ERR_STORE; /* country[2], n_comp */
+	coff = off + 3;
+	off = coff + 5 * n_comp;
+	if (off > len || len - off < 2)
 		return LS_ERR_STORE;
-	if ((comp = carve(&cv, (n->n_comp ? n->n_comp : 1) * sizeof(*comp), 8)) == NULL)
+	n_in = be16_get(p + off);
+	ioff = off + 2;
+	if (n_in > (len - ioff) / (LS_ID_LEN + 8))
 		return LS_ERR_STORE;
-	for (size_t i = 0; i < n->n_comp; i++) {
-		comp[i].z = nr_u8(&r);
-		comp[i].ppm = (x = nr_take(&r, 4)) != NULL ? be32_get(x) : 0;
+	toff = ioff + n_in * (LS_ID_LEN + 8);
+	if (len - toff < TAIL)
+		return LS_ERR_STORE;
+	keys = p[toff + TAIL - 1] != 0 && n_in > 0;
+	if (len - toff - TAIL != (p[toff + TAIL - 1] != 0 ? n_in * LS_LOT_KEY_LEN : 0))
+		return LS_ERR_STORE;
+	/* comp and inputs first (8-aligned sizes in a block that is), then
+	 * the keys and the strings */
+	if ((blk = alloc(arg, (n_comp ? n_comp : 1) * sizeof(*comp) +
+				  (n_in ? n_in : 1) * sizeof(*in) +
+				  (keys ? n_in * LS_LOT_KEY_LEN : 0) + strs)) == NULL)
+		return LS_ERR_NOMEM;
+	comp = (struct ls_elem *)(void *)blk;
+	blk += (n_comp ? n_comp : 1) * sizeof(*comp);
+	in = (struct ls_lot_input *)(void *)blk;
+	blk += (n_in ? n_in : 1) * sizeof(*in);
+	n->type = (enum ls_rtype)p[1];
+	n->has_cert = p[2] != 0;
+	memcpy(n->cert_id, p + 3, LS_ID_LEN);
+	n->grams = ls_be64_get(p + 3 + LS_ID_LEN);
+	n->value = ls_be64_get(p + 3 + LS_ID_LEN + 8);
+	memcpy(n->country, p + coff - 3, 2);
+	n->country[2] = '\0';
+	n->n_comp = n_comp;
+	for (size_t i = 0; i < n_comp; i++) {
+		comp[i].z = p[coff + 5 * i];
+		comp[i].ppm = be32_get(p + coff + 5 * i + 1);
 	}
 	n->comp = comp;
-	n->n_inputs = (size_t)nr_u8(&r) << 8;
-	n->n_inputs |= nr_u8(&r);
-	if (r.bad || n->n_inputs > (r.n - r.off) / (LS_ID_LEN + 8))
-		return LS_ERR_STORE;
-	if ((in = carve(&cv, (n->n_inputs ? n->n_inputs : 1) * sizeof(*in), 8)) == NULL)
-		return LS_ERR_STORE;
-	for (size_t i = 0; i < n->n_inputs; i++) {
-		if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
-			memcpy(in[i].lot, x, LS_ID_LEN);
-		in[i].grams = nr_u64(&r);
+	n->n_inputs = n_in;
+	for (size_t i = 0; i < n_in; i++) {
+		memcpy(in[i].lot, p + ioff + i * (LS_ID_LEN + 8), LS_ID_LEN);
+		in[i].grams = ls_be64_get(p + ioff + i * (LS_ID_LEN + 8) + LS_ID_LEN);
 	}
 	n->inputs = in;
-	hi = nr_u64(&r);
-	n->out_value = (ls_u128)hi << 64 | nr_u64(&r);
-	n->outs_valued = nr_u8(&r) != 0;
-	if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
-		memcpy(n->unvalued_out, x, LS_ID_LEN);
-	if (nr_u8(&r) != 0 && (x = nr_take(&r, n->n_inputs * LS_LOT_KEY_LEN)) != NULL &&
-	    n->n_inputs > 0) {
-		uint8_t(*keys)[LS_LOT_KEY_LEN] = carve(&cv, n->n_inputs * LS_LOT_KEY_LEN, 1);
-		if (keys == NULL)
-			return LS_ERR_STORE;
-		memcpy(keys, x, n->n_inputs * LS_LOT_KEY_LEN);
-		n->in_keys = (const uint8_t(*)[LS_LOT_KEY_LEN])keys;
+	n->out_value = (ls_u128)ls_be64_get(p + toff) << 64 | ls_be64_get(p + toff + 8);
+	n->outs_valued = p[toff + 16] != 0;
+	memcpy(n->unvalued_out, p + toff + 17, LS_ID_LEN);
+	if (keys) {
+		memcpy(blk, p + toff + TAIL, n_in * LS_LOT_KEY_LEN);
+		n->in_keys = (const uint8_t(*)[LS_LOT_KEY_LEN])blk;
+		blk += n_in * LS_LOT_KEY_LEN;
 	}
-	if (r.bad || r.off != r.n || (n->type != LS_REC_LOT && n->type != LS_REC_TRANSFORMATION))
-		return LS_ERR_STORE;
+	n->label = node_str(p + soff[0], sl[0], &blk);
+	n->category = node_str(p + soff[1], sl[1], &blk);
+	n->site = node_str(p + soff[2], sl[2], &blk);
 	return 0;
 }
 

@@ -520,6 +520,61 @@ test_cost_step_back_reads_the_same(void **state)
 }
 
 /*
+ * A lots value whose node is cut short anywhere, or says it is longer than
+ * it is (a string, the composition, the inputs, the input keys), is a store
+ * error, never a node decoded from the bytes after it; the whole value
+ * still reads.
+ */
+static void
+test_cost_node_bytes_checked(void **state)
+{
+	struct world *w = *state;
+	enum { FIXED = LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8 };
+	uint8_t key[LS_LOT_KEY_LEN], *orig, *buf;
+	struct ls_lotnode n;
+	struct ls_txn t;
+	MDB_val val;
+	size_t len;
+	void *mem = NULL;
+
+	assert_int_equal(ls_txn_begin(w->s, true, &t), 0);
+	assert_int_equal(ls_txn_lot_key(&t, w->magnets, key), 0);
+	assert_int_equal(ls_txn_get(&t, w->s->lots, key, sizeof(key), &val), 0);
+	len = val.mv_size;
+	assert_true(len > FIXED + 60);
+	orig = malloc(len);
+	buf = malloc(len);
+	assert_non_null(orig);
+	assert_non_null(buf);
+	memcpy(orig, val.mv_data, len);
+	for (size_t cut = FIXED + 1; cut <= len; cut++) {
+		uint8_t *v = malloc(cut);
+		int rc;
+		assert_non_null(v);
+		memcpy(v, orig, cut);
+		assert_int_equal(ls_txn_put(&t, w->s->lots, key, sizeof(key), v, cut, 0), 0);
+		free(v);
+		rc = ls_txn_lotnode_read(&t, w->magnets, false, &n, test_alloc, &mem);
+		assert_int_equal(rc, cut == len ? 0 : LS_ERR_STORE);
+	}
+	/* every byte that is a length (or a count), made as large as it goes */
+	for (size_t i = FIXED; i < len; i++) {
+		int rc;
+		memcpy(buf, orig, len);
+		buf[i] = 0xff;
+		assert_int_equal(ls_txn_put(&t, w->s->lots, key, sizeof(key), buf, len, 0), 0);
+		rc = ls_txn_lotnode_read(&t, w->magnets, false, &n, test_alloc, &mem);
+		assert_true(rc == 0 || rc == LS_ERR_STORE);
+		if (rc == 0 && n.n_comp > 0)
+			assert_true(n.n_comp <= LS_COMP_MAX);
+	}
+	test_free_all(mem);
+	free(orig);
+	free(buf);
+	ls_txn_abort(&t); /* nothing of it stays */
+}
+
+/*
  * A lot stored without its node (a store written before the node, rebuilt
  * in part) is answered from its record, with the same verdict, origin and
  * trace: the record is then read.
@@ -575,6 +630,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_cost_holder_line_linear, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_step_back_reads_the_same, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_node_bytes_checked, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_node_is_the_records, world_setup,
 					    world_teardown),
