@@ -417,12 +417,19 @@ ls_cert_country_of(struct ls_txn *t, const uint8_t cert_id[LS_ID_LEN], char cc[3
 }
 
 int
-ls_author_country_of(struct ls_txn *t, const struct ls_record *r, char cc[3])
+ls_author_country_by(struct ls_txn *t, bool has_cert, const uint8_t author[LS_KEY_LEN],
+		     const uint8_t cert_id[LS_ID_LEN], char cc[3])
 {
 	cc[0] = '\0';
-	if (!r->has_cert || ls_store_is_anchor(t->s, r->author))
+	if (!has_cert || ls_store_is_anchor(t->s, author))
 		return 0;
-	return ls_cert_country_of(t, r->cert_id, cc);
+	return ls_cert_country_of(t, cert_id, cc);
+}
+
+int
+ls_author_country_of(struct ls_txn *t, const struct ls_record *r, char cc[3])
+{
+	return ls_author_country_by(t, r->has_cert, r->author, r->cert_id, cc);
 }
 
 enum ls_reason

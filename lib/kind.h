@@ -181,6 +181,10 @@ int ls_author_acts_for(struct ls_txn *t, const struct ls_record *r, const char *
 
 /* The country of r's author's certificate ("" for a trust anchor). */
 int ls_author_country_of(struct ls_txn *t, const struct ls_record *r, char cc[3]);
+/* The same from the fields it reads: whether the record names a
+ * certificate, its author, the certificate (a lot's node has them). */
+int ls_author_country_by(struct ls_txn *t, bool has_cert, const uint8_t author[LS_KEY_LEN],
+			 const uint8_t cert_id[LS_ID_LEN], char cc[3]);
 
 /* The country of certificate cert_id ("" when it is not a stored
  * certificate). 0 or a store error. */

@@ -341,6 +341,8 @@ acc_to_dist(struct ls_bump **arena, struct acc *a, u128 total, const struct ls_d
 static void
 acc_release(struct acc *a)
 {
+	if (a->cap == 0)
+		return; /* never grown: nothing to free (most, in a chain) */
 	free(a->name);
 	free(a->sum);
 	memset(a, 0, sizeof(*a));
@@ -357,7 +359,36 @@ struct ls_ocache {
 	struct ls_idmap *orgs; /* with stages: certificate id -> its organisation */
 	struct ls_bump *arena; /* every lot origin and what it points to */
 	uint32_t id;           /* unique in the memo: the tag of its origins */
+	/* A transformation's elements, reaches and one reach's fractions are
+	 * worked out here first (compute is not re-entered), then shared with
+	 * its one input when they are the same (a chain's lots carry their
+	 * input's material through unchanged) or copied into the arena: a
+	 * question's memory is what differs from lot to lot. */
+	struct ls_elem_origin *se;
+	size_t se_cap;
+	struct ls_reach *sr;
+	size_t sr_cap;
+	uint64_t *sf;
+	size_t sf_cap;
 };
+
+/* *p holds at least n (at least 1) items of size each, zeroed. */
+static int
+scratch(void **p, size_t *cap, size_t n, size_t size)
+{
+	if (n == 0)
+		n = 1;
+	if (n > *cap) {
+		void *np = malloc(n * size);
+		if (np == NULL)
+			return LS_ERR_NOMEM;
+		free(*p);
+		*p = np;
+		*cap = n;
+	}
+	memset(*p, 0, n * size);
+	return 0;
+}
 
 struct ls_ocache *
 ls_ocache_new(struct ls_txn *t, const struct ls_policy *const *policies, size_t n)
@@ -394,6 +425,9 @@ ls_ocache_free(struct ls_ocache **c)
 		return;
 	ls_bump_free(&(*c)->arena);
 	ls_idmap_free(&(*c)->orgs);
+	free((*c)->se);
+	free((*c)->sr);
+	free((*c)->sf);
 	free(*c);
 	*c = NULL;
 }
@@ -408,11 +442,14 @@ str_copy(char *dst, size_t n, const char *src)
 	dst[len] = '\0';
 }
 
+/* The header of o; its elements into the arena, or with in_scratch into the
+ * cache's scratch (compute's transformations, origin_commit). */
 static int
 origin_header(struct ls_ocache *c, struct ls_lot_origin *o, const struct ls_lotnode *ln,
-	      const char *country)
+	      const char *country, bool in_scratch)
 {
 	size_t n = 0;
+	int rc;
 
 	memcpy(o->id, ln->id, 32);
 	o->grams = ln->grams;
@@ -421,7 +458,11 @@ origin_header(struct ls_ocache *c, struct ls_lot_origin *o, const struct ls_lotn
 	str_copy(o->country, sizeof(o->country), country);
 	for (size_t i = 0; i < ln->n_comp; i++)
 		n += ls_element_is_ree(ln->comp[i].z);
-	if ((o->e = ls_bump_alloc(&c->arena, (n ? n : 1) * sizeof(*o->e))) == NULL)
+	if (in_scratch) {
+		if ((rc = scratch((void **)&c->se, &c->se_cap, n, sizeof(*c->se))) != 0)
+			return rc;
+		o->e = c->se;
+	} else if ((o->e = ls_bump_alloc(&c->arena, (n ? n : 1) * sizeof(*o->e))) == NULL)
 		return LS_ERR_NOMEM;
 	for (size_t i = 0; i < ln->n_comp; i++)
 		if (ls_element_is_ree(ln->comp[i].z)) {
@@ -597,9 +638,11 @@ reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr,
 		bool by_tech, hit = reach_hit(p, o->country, techs, &by_tech);
 		u128 vsum = 0;
 
-		if ((r->frac = ls_bump_alloc(&c->arena, (o->n ? o->n : 1) * sizeof(*r->frac))) ==
-		    NULL)
-			return LS_ERR_NOMEM;
+		int rc = scratch((void **)&c->sf, &c->sf_cap, o->n, sizeof(*c->sf));
+
+		if (rc != 0)
+			return rc;
+		r->frac = c->sf;
 		r->tech = by_tech;
 		r->valued = outs_valued;
 		if (!outs_valued)
@@ -625,10 +668,17 @@ reach_transformation(struct ls_ocache *c, const struct ls_lotnode *tr,
 			}
 			r->frac[e] = total ? (uint64_t)(num / total) : 0;
 		}
-		/* The memory stays in the arena; the shared array is the one kept. */
+		/* The input's array when the same, else a copy in the arena. */
 		if (tr->n_inputs == 1 && ins[0] != NULL &&
 		    same_fracs(o, r->frac, ins[0], ins[0]->reach[k].frac))
 			r->frac = ins[0]->reach[k].frac;
+		else {
+			uint64_t *f = ls_bump_alloc(&c->arena, (o->n ? o->n : 1) * sizeof(*f));
+			if (f == NULL)
+				return LS_ERR_NOMEM;
+			memcpy(f, c->sf, o->n * sizeof(*f));
+			r->frac = f;
+		}
 		for (size_t i = 0; i < tr->n_inputs; i++) {
 			const struct ls_lot_origin *in = ins[i];
 			if (in == NULL || in->grams == 0)
@@ -873,6 +923,88 @@ out:
 
 #define INS_STACK 16
 
+/* strcmp(a, b) == 0 for the short names of a country, inline: asked for
+ * every element of every lot. */
+static bool
+short_eq(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static bool
+same_dist(const struct ls_dist *a, const struct ls_dist *b)
+{
+	return a->n == b->n && (a->n == 0 || a->v == b->v);
+}
+
+/* Whether the elements of o (in the scratch) are in's, share for share
+ * (stages: a cache without them leaves them empty in both). */
+static bool
+same_elems(const struct ls_lot_origin *o, const struct ls_lot_origin *in, bool stages)
+{
+	if (in->n != o->n)
+		return false;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct ls_elem_origin *a = &o->e[i], *b = &in->e[i];
+		if (a->z != b->z || a->ppm != b->ppm)
+			return false;
+		for (int k = 0; k < LS_DIST_COUNT; k++)
+			if (!same_dist(&a->d[k], &b->d[k]))
+				return false;
+		for (int st = 0; stages && st < LS_STAGE_COUNT; st++)
+			if (!same_dist(&a->stage[st], &b->stage[st]))
+				return false;
+	}
+	return true;
+}
+
+static bool
+same_reach(const struct ls_reach *a, const struct ls_reach *b)
+{
+	return a->frac == b->frac && a->value_frac == b->value_frac && a->valued == b->valued &&
+	       a->tech == b->tech &&
+	       (a->valued || memcmp(a->unvalued, b->unvalued, sizeof(a->unvalued)) == 0);
+}
+
+/* Moves transformation o's elements and reaches out of the cache's scratch:
+ * its one input's arrays when they are the same, else copies in the arena. */
+static int
+origin_commit(struct ls_ocache *c, const struct ls_lotnode *ln, const struct ls_lot_origin *in,
+	      struct ls_lot_origin *o)
+{
+	size_t k;
+
+	if (ln->n_inputs != 1)
+		in = NULL;
+	if (in != NULL && same_elems(o, in, c->stages))
+		o->e = in->e;
+	else {
+		struct ls_elem_origin *e = ls_bump_alloc(&c->arena, (o->n ? o->n : 1) * sizeof(*e));
+		if (e == NULL)
+			return LS_ERR_NOMEM;
+		memcpy(e, o->e, o->n * sizeof(*e));
+		o->e = e;
+	}
+	for (k = 0; in != NULL && k < c->n_pol; k++)
+		if (!same_reach(&o->reach[k], &in->reach[k]))
+			break;
+	if (in != NULL && k == c->n_pol)
+		o->reach = in->reach;
+	else {
+		struct ls_reach *r =
+		    ls_bump_alloc(&c->arena, (c->n_pol ? c->n_pol : 1) * sizeof(*r));
+		if (r == NULL)
+			return LS_ERR_NOMEM;
+		memcpy(r, o->reach, c->n_pol * sizeof(*r));
+		o->reach = r;
+	}
+	return 0;
+}
+
 /* Computes the origin of lot node ln, whose inputs are all in the cache
  * already. */
 static int
@@ -881,20 +1013,20 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 	struct ls_txn *t = c->t;
 	struct ls_lot_origin *o = NULL;
 	struct techs techs = {t, 0, NULL};
-	struct ls_record hdr;
 	const struct ls_lot_origin *ins_stack[INS_STACK], **ins = NULL;
 	struct ls_dist proc = {0, NULL};
 	char country[3];
 	int rc;
 
 	*out = NULL;
-	if ((o = ls_bump_alloc(&c->arena, sizeof(*o))) == NULL ||
-	    (o->reach = ls_bump_alloc(&c->arena, (c->n_pol ? c->n_pol : 1) * sizeof(*o->reach))) ==
-		NULL)
+	if ((o = ls_bump_alloc(&c->arena, sizeof(*o))) == NULL)
 		return LS_ERR_NOMEM;
 	if (ln->type == LS_REC_LOT) {
 		struct ls_dist mine = {0, NULL}, cc = {0, NULL};
-		if ((rc = origin_header(c, o, ln, ln->country)) != 0)
+		if ((o->reach = ls_bump_alloc(&c->arena, (c->n_pol ? c->n_pol : 1) *
+							     sizeof(*o->reach))) == NULL)
+			return LS_ERR_NOMEM;
+		if ((rc = origin_header(c, o, ln, ln->country, false)) != 0)
 			return rc;
 		/* One site and one country for every element: shared. */
 		if (o->n > 0 && ((rc = dist_single(&c->arena, &mine, ln->site)) != 0 ||
@@ -913,9 +1045,11 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 		*out = o;
 		return 0;
 	}
-	ls_lotnode_header(ln, &hdr);
-	if ((rc = ls_author_country_of(t, &hdr, country)) != 0 ||
-	    (rc = origin_header(c, o, ln, country)) != 0)
+	if ((rc = scratch((void **)&c->sr, &c->sr_cap, c->n_pol, sizeof(*c->sr))) != 0)
+		return rc;
+	o->reach = c->sr;
+	if ((rc = ls_author_country_by(t, ln->has_cert, ln->author, ln->cert_id, country)) != 0 ||
+	    (rc = origin_header(c, o, ln, country, true)) != 0)
 		return rc;
 	/* The inputs' origins, looked up once. */
 	if ((ins = ln->n_inputs <= INS_STACK ? ins_stack : calloc(ln->n_inputs, sizeof(*ins))) ==
@@ -975,7 +1109,7 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 			const char *pc = country[0] ? country : "??";
 			const struct ls_dist *ip = only ? &only->d[LS_DIST_PROCESSING] : NULL;
 			if (ip != NULL && ip->n == 1 && ip->v[0].frac == LS_FRAC_ONE &&
-			    strcmp(ip->v[0].name, pc) == 0)
+			    short_eq(ip->v[0].name, pc))
 				e->d[LS_DIST_PROCESSING] = *ip;
 			else if (proc.n == 1)
 				e->d[LS_DIST_PROCESSING] = proc;
@@ -991,6 +1125,8 @@ compute(struct ls_ocache *c, const struct ls_lotnode *ln, struct ls_lot_origin *
 		rc = ls_techs_each(t, ln->author, ln->timestamp, tech_add, &techs);
 	if (rc == 0)
 		rc = reach_transformation(c, ln, ins, o, &techs);
+	if (rc == 0)
+		rc = origin_commit(c, ln, ln->n_inputs == 1 ? ins[0] : NULL, o);
 	if (rc == 0)
 		*out = o;
 	free(techs.v);

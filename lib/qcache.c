@@ -306,6 +306,12 @@ void
 ls_lotnode_header(const struct ls_lotnode *n, struct ls_record *r)
 {
 	memset(r, 0, sizeof(*r));
+	ls_lotnode_header_fill(n, r);
+}
+
+void
+ls_lotnode_header_fill(const struct ls_lotnode *n, struct ls_record *r)
+{
 	memcpy(r->id, n->li.rec, LS_ID_LEN);
 	memcpy(r->author, n->author, LS_KEY_LEN);
 	r->timestamp = n->timestamp;

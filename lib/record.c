@@ -185,12 +185,6 @@ ls_element_z(const char *sym)
 	return 0;
 }
 
-bool
-ls_element_is_ree(uint32_t z)
-{
-	return z == 21 || z == 39 || (z >= 57 && z <= 71);
-}
-
 static const char *const categories[] = {"ore",    "concentrate", "oxide",   "metal", "alloy",
 					 "magnet", "component",   "product", "scrap"};
 static const char *const techs[] = {"tech:mining", "tech:separation", "tech:smelting",

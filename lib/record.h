@@ -378,8 +378,13 @@ void ls_roles_format(uint32_t roles, char *buf, size_t len);
 const char *ls_element_symbol(uint32_t z);
 /* Atomic number of a symbol, case-insensitive ("dy", "Dy"); 0 when unknown. */
 uint32_t ls_element_z(const char *sym);
-/* True for the 17 rare-earth elements: Sc, Y, La..Lu. */
-bool ls_element_is_ree(uint32_t z);
+/* True for the 17 rare-earth elements: Sc, Y, La..Lu (inline: origins ask
+ * for every element of every lot). */
+static inline bool
+ls_element_is_ree(uint32_t z)
+{
+	return z == 21 || z == 39 || (z >= 57 && z <= 71);
+}
 
 /* True when s is one of the categories of CLI.md (ore ... scrap). */
 bool ls_category_valid(const char *s);

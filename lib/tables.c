@@ -634,123 +634,107 @@ node_encode(const struct ls_lotnode *n, struct nbuf *b)
 		nb_put(b, n->in_keys, n->n_inputs * LS_LOT_KEY_LEN);
 }
 
-struct nrd {
-	const uint8_t *p;
-	size_t n, off;
-	bool bad;
-};
-
-static const uint8_t *
-nr_take(struct nrd *r, size_t len)
+static size_t
+be16_get(const uint8_t *p)
 {
-	const uint8_t *x;
-
-	if (r->bad || r->n - r->off < len) {
-		r->bad = true;
-		return NULL;
-	}
-	x = r->p + r->off;
-	r->off += len;
-	return x;
+	return (size_t)p[0] << 8 | p[1];
 }
 
-static uint8_t
-nr_u8(struct nrd *r)
-{
-	const uint8_t *x = nr_take(r, 1);
-	return x ? x[0] : 0;
-}
-
-static uint64_t
-nr_u64(struct nrd *r)
-{
-	const uint8_t *x = nr_take(r, 8);
-	return x ? ls_be64_get(x) : 0;
-}
-
+/* A string of len bytes at p: "" or a copy at *blk (advanced past it). */
 static const char *
-nr_str(struct nrd *r, void *(*alloc)(void *arg, size_t n), void *arg)
+node_str(const uint8_t *p, size_t len, uint8_t **blk)
 {
-	const uint8_t *x = nr_take(r, 2);
-	size_t len = x ? ((size_t)x[0] << 8 | x[1]) : 0;
-	const uint8_t *sx = nr_take(r, len);
-	char *out;
+	char *out = (char *)*blk;
 
-	if (sx != NULL && len == 0)
+	if (len == 0)
 		return ""; /* a transformation's site: nothing to copy */
-	if (sx == NULL || (out = alloc(arg, len + 1)) == NULL) {
-		r->bad = true;
-		return "";
-	}
-	memcpy(out, sx, len);
+	memcpy(out, p, len);
 	out[len] = '\0';
+	*blk += len + 1;
 	return out;
 }
 
-/* The node after the fixed part of a lots value; strings and arrays with
- * alloc. LS_ERR_STORE for bytes that are not a node, LS_ERR_NOMEM. */
+/* The node after the fixed part of a lots value, every length checked
+ * against len before a field is read; its arrays and strings in one block
+ * from alloc (one allocation, not one per array and string). LS_ERR_STORE
+ * for bytes that are not a node, LS_ERR_NOMEM. */
 static int
 node_decode(const uint8_t *p, size_t len, struct ls_lotnode *n, void *(*alloc)(void *arg, size_t n),
 	    void *arg)
 {
-	struct nrd r = {p, len, 0, false};
-	const uint8_t *x;
+	enum { HEAD = 3 + LS_ID_LEN + 16, TAIL = 16 + 1 + LS_ID_LEN + 1 };
+	size_t sl[3], soff[3], off = HEAD, strs = 0, n_comp, n_in, coff, ioff, toff;
+	bool keys;
+	uint8_t *blk;
 	struct ls_elem *comp;
 	struct ls_lot_input *in;
-	uint64_t hi;
 
-	if (nr_u8(&r) != NODE_VERSION)
+	if (len < HEAD || p[0] != NODE_VERSION ||
+	    (p[1] != LS_REC_LOT && p[1] != LS_REC_TRANSFORMATION))
 		return LS_ERR_STORE;
-	n->type = (enum ls_rtype)nr_u8(&r);
-	n->has_cert = nr_u8(&r) != 0;
-	if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
-		memcpy(n->cert_id, x, LS_ID_LEN);
-	n->grams = nr_u64(&r);
-	n->value = nr_u64(&r);
-	n->label = nr_str(&r, alloc, arg);
-	n->category = nr_str(&r, alloc, arg);
-	n->site = nr_str(&r, alloc, arg);
-	if ((x = nr_take(&r, 2)) != NULL) {
-		memcpy(n->country, x, 2);
-		n->country[2] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (len - off < 2 || len - off - 2 < (sl[i] = be16_get(p + off)))
+			return LS_ERR_STORE;
+		soff[i] = off + 2;
+		off += 2 + sl[i];
+		strs += sl[i] ? sl[i] + 1 : 0;
 	}
-	n->n_comp = nr_u8(&r);
-	if (r.bad || n->n_comp > LS_COMP_MAX)
+	if (len - off < 3 || (n_comp = p[off + 2]) > LS_COMP_MAX)
+		return LS_ERR_STORE; /* country[2], n_comp */
+	coff = off + 3;
+	off = coff + 5 * n_comp;
+	if (off > len || len - off < 2)
 		return LS_ERR_STORE;
-	if ((comp = alloc(arg, (n->n_comp ? n->n_comp : 1) * sizeof(*comp))) == NULL)
+	n_in = be16_get(p + off);
+	ioff = off + 2;
+	if (n_in > (len - ioff) / (LS_ID_LEN + 8))
+		return LS_ERR_STORE;
+	toff = ioff + n_in * (LS_ID_LEN + 8);
+	if (len - toff < TAIL)
+		return LS_ERR_STORE;
+	keys = p[toff + TAIL - 1] != 0 && n_in > 0;
+	if (len - toff - TAIL != (p[toff + TAIL - 1] != 0 ? n_in * LS_LOT_KEY_LEN : 0))
+		return LS_ERR_STORE;
+	/* comp and inputs first (8-aligned sizes in a block that is), then
+	 * the keys and the strings */
+	if ((blk = alloc(arg, (n_comp ? n_comp : 1) * sizeof(*comp) +
+				  (n_in ? n_in : 1) * sizeof(*in) +
+				  (keys ? n_in * LS_LOT_KEY_LEN : 0) + strs)) == NULL)
 		return LS_ERR_NOMEM;
-	for (size_t i = 0; i < n->n_comp; i++) {
-		comp[i].z = nr_u8(&r);
-		comp[i].ppm = (x = nr_take(&r, 4)) != NULL ? be32_get(x) : 0;
+	comp = (struct ls_elem *)(void *)blk;
+	blk += (n_comp ? n_comp : 1) * sizeof(*comp);
+	in = (struct ls_lot_input *)(void *)blk;
+	blk += (n_in ? n_in : 1) * sizeof(*in);
+	n->type = (enum ls_rtype)p[1];
+	n->has_cert = p[2] != 0;
+	memcpy(n->cert_id, p + 3, LS_ID_LEN);
+	n->grams = ls_be64_get(p + 3 + LS_ID_LEN);
+	n->value = ls_be64_get(p + 3 + LS_ID_LEN + 8);
+	memcpy(n->country, p + coff - 3, 2);
+	n->country[2] = '\0';
+	n->n_comp = n_comp;
+	for (size_t i = 0; i < n_comp; i++) {
+		comp[i].z = p[coff + 5 * i];
+		comp[i].ppm = be32_get(p + coff + 5 * i + 1);
 	}
 	n->comp = comp;
-	n->n_inputs = (size_t)nr_u8(&r) << 8;
-	n->n_inputs |= nr_u8(&r);
-	if (r.bad || n->n_inputs > (r.n - r.off) / (LS_ID_LEN + 8))
-		return LS_ERR_STORE;
-	if ((in = alloc(arg, (n->n_inputs ? n->n_inputs : 1) * sizeof(*in))) == NULL)
-		return LS_ERR_NOMEM;
-	for (size_t i = 0; i < n->n_inputs; i++) {
-		if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
-			memcpy(in[i].lot, x, LS_ID_LEN);
-		in[i].grams = nr_u64(&r);
+	n->n_inputs = n_in;
+	for (size_t i = 0; i < n_in; i++) {
+		memcpy(in[i].lot, p + ioff + i * (LS_ID_LEN + 8), LS_ID_LEN);
+		in[i].grams = ls_be64_get(p + ioff + i * (LS_ID_LEN + 8) + LS_ID_LEN);
 	}
 	n->inputs = in;
-	hi = nr_u64(&r);
-	n->out_value = (ls_u128)hi << 64 | nr_u64(&r);
-	n->outs_valued = nr_u8(&r) != 0;
-	if ((x = nr_take(&r, LS_ID_LEN)) != NULL)
-		memcpy(n->unvalued_out, x, LS_ID_LEN);
-	if (nr_u8(&r) != 0 && (x = nr_take(&r, n->n_inputs * LS_LOT_KEY_LEN)) != NULL &&
-	    n->n_inputs > 0) {
-		uint8_t(*keys)[LS_LOT_KEY_LEN] = alloc(arg, n->n_inputs * LS_LOT_KEY_LEN);
-		if (keys == NULL)
-			return LS_ERR_NOMEM;
-		memcpy(keys, x, n->n_inputs * LS_LOT_KEY_LEN);
-		n->in_keys = (const uint8_t(*)[LS_LOT_KEY_LEN])keys;
+	n->out_value = (ls_u128)ls_be64_get(p + toff) << 64 | ls_be64_get(p + toff + 8);
+	n->outs_valued = p[toff + 16] != 0;
+	memcpy(n->unvalued_out, p + toff + 17, LS_ID_LEN);
+	if (keys) {
+		memcpy(blk, p + toff + TAIL, n_in * LS_LOT_KEY_LEN);
+		n->in_keys = (const uint8_t(*)[LS_LOT_KEY_LEN])blk;
+		blk += n_in * LS_LOT_KEY_LEN;
 	}
-	if (r.bad || r.off != r.n || (n->type != LS_REC_LOT && n->type != LS_REC_TRANSFORMATION))
-		return LS_ERR_STORE;
+	n->label = node_str(p + soff[0], sl[0], &blk);
+	n->category = node_str(p + soff[1], sl[1], &blk);
+	n->site = node_str(p + soff[2], sl[2], &blk);
 	return 0;
 }
 
@@ -851,6 +835,90 @@ out:
 	return rc;
 }
 
+/* Entries of other lots a backward step may pass before it gives up for a
+ * seek. Up a chain it passes none (the cursor is on the node read last,
+ * right after the input's children) but after a seek (past that node's
+ * children); a graph whose inputs lie elsewhere wastes this many steps (a
+ * step costs about a sixth of a seek, callgrind) before the seek. */
+#define BACK_STEPS 4
+
+/*
+ * A walk up a lot's inputs asks for nodes stored before the one just read:
+ * in a chain, the node right before it in the lots table, with its children
+ * between the two. Steps c back from where it is (the node read last, or
+ * past its children) to the node keyed lk, collecting lk's children on the
+ * way (in reverse key order into *kv, *n_kids of them; the caller frees a
+ * list that is not few): no descent from the root. 0 with the node's value
+ * in *v and c on it; LS_ERR_NOT_FOUND when lk is not within BACK_STEPS
+ * entries before c (the caller seeks), or another error.
+ */
+static int
+node_back(struct ls_txn *t, MDB_cursor *c, const uint8_t lk[LS_LOT_KEY_LEN], MDB_val *v,
+	  struct ls_kid *few, size_t cap_few, struct ls_kid **kv, size_t *n_kids)
+{
+	struct ls_kid *list = few;
+	size_t cnt = 0, cap = cap_few;
+	MDB_val k, d;
+	MDB_cursor_op op = MDB_PREV;
+	int steps = 0, cmp, rc = LS_ERR_NOT_FOUND, mrc = mdb_cursor_get(c, &k, &d, MDB_GET_CURRENT);
+
+	*kv = few;
+	*n_kids = 0;
+	/* From past every key of lk: the current key's lot key is after lk, or
+	 * the cursor is past the last key (its last read found no next one:
+	 * the table's last entry is the first to look at). An unused cursor
+	 * (EINVAL) is nowhere yet. */
+	if (mrc == MDB_NOTFOUND)
+		op = MDB_LAST;
+	else if (mrc != 0 || k.mv_size < LS_LOT_KEY_LEN ||
+		 memcmp(k.mv_data, lk, LS_LOT_KEY_LEN) <= 0)
+		return LS_ERR_NOT_FOUND;
+	for (;; op = MDB_PREV) {
+		if (mdb_cursor_get(c, &k, &d, op) != 0 || k.mv_size < LS_LOT_KEY_LEN)
+			break;
+		t->n_reads++;
+		cmp = memcmp(k.mv_data, lk, LS_LOT_KEY_LEN);
+		if (cmp > 0) {
+			/* another lot's node or child, after lk's */
+			if (cnt > 0 || ++steps > BACK_STEPS)
+				break;
+			continue;
+		}
+		if (cmp < 0)
+			break; /* before lk: no node lk here */
+		if (k.mv_size == LS_LOT_KEY_LEN) {
+			*v = d;
+			rc = 0;
+			break;
+		}
+		if (k.mv_size != LS_LOT_KEY_LEN + LS_ID_LEN || d.mv_size != 1)
+			break;
+		if (cnt == cap) {
+			struct ls_kid *nv = malloc(2 * cap * sizeof(*nv));
+			if (nv == NULL) {
+				rc = LS_ERR_NOMEM;
+				break;
+			}
+			memcpy(nv, list, cnt * sizeof(*nv));
+			if (list != few)
+				free(list);
+			list = nv;
+			cap *= 2;
+		}
+		memcpy(list[cnt].id, (const uint8_t *)k.mv_data + LS_LOT_KEY_LEN, LS_ID_LEN);
+		list[cnt].type = (enum ls_rtype) * (const uint8_t *)d.mv_data;
+		cnt++;
+	}
+	if (rc != 0) {
+		if (list != few)
+			free(list);
+		return rc;
+	}
+	*kv = list;
+	*n_kids = cnt;
+	return 0;
+}
+
 int
 ls_txn_lot_key(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], uint8_t key[LS_LOT_KEY_LEN])
 {
@@ -889,7 +957,10 @@ ls_txn_lotnode_read_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uin
 	MDB_cursor *c = NULL;
 	uint8_t lk[LS_LOT_KEY_LEN];
 	MDB_val k = {LS_LOT_KEY_LEN, lk}, v;
-	int mrc, rc;
+	struct ls_kid few[16], *back_kids = few;
+	size_t n_back = 0;
+	bool back = false;
+	int mrc, rc = LS_ERR_NOT_FOUND;
 
 	memset(n, 0, sizeof(*n));
 	if (key != NULL)
@@ -903,10 +974,19 @@ ls_txn_lotnode_read_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uin
 		return ls_store_err(mrc);
 	else if (t->readonly)
 		t->lots_cursor = c;
-	t->n_reads++;
-	t->n_seeks++;
-	if ((rc = ls_store_err(mdb_cursor_get(c, &k, &v, MDB_SET_KEY))) != 0)
+	/* A read transaction's cursor is where the last node was read: a walk
+	 * up the inputs steps back to the next (node_back) before it seeks. */
+	if (c == t->lots_cursor && (rc = node_back(t, c, lk, &v, few, sizeof(few) / sizeof(few[0]),
+						   &back_kids, &n_back)) == 0)
+		back = true;
+	else if (rc == LS_ERR_NOMEM)
 		goto out;
+	else {
+		t->n_reads++;
+		t->n_seeks++;
+		if ((rc = ls_store_err(mdb_cursor_get(c, &k, &v, MDB_SET_KEY))) != 0)
+			goto out;
+	}
 	if (v.mv_size < LOT_VLEN) {
 		rc = LS_ERR_STORE;
 		goto out;
@@ -927,10 +1007,22 @@ ls_txn_lotnode_read_at(struct ls_txn *t, const uint8_t lot[LS_ID_LEN], const uin
 			rc = node_copy(n, alloc, arg);
 		ls_record_free(rec);
 	}
-	/* Its children are the next keys: on the same page, most often. */
-	if (rc == 0 && with_kids)
+	/* Its children are the next keys: on the same page, most often; a
+	 * backward step read them already (in reverse order). */
+	if (rc == 0 && with_kids && back) {
+		struct ls_kid *kids = NULL;
+		if (n_back > 0 && (kids = alloc(arg, n_back * sizeof(*kids))) == NULL)
+			rc = LS_ERR_NOMEM;
+		for (size_t i = 0; rc == 0 && i < n_back; i++)
+			kids[i] = back_kids[n_back - 1 - i];
+		n->kids = kids;
+		n->n_kids = n_back;
+		n->kids_loaded = rc == 0;
+	} else if (rc == 0 && with_kids)
 		rc = node_kids(t, c, lk, n, alloc, arg);
 out:
+	if (back_kids != few)
+		free(back_kids);
 	if (c != t->lots_cursor)
 		mdb_cursor_close(c);
 	return rc;

@@ -98,12 +98,9 @@ add_node(struct tr *x, const struct ls_lotnode *ln)
 	n->transformed = ln->type == LS_REC_TRANSFORMATION;
 	if (ln->type == LS_REC_LOT) {
 		memcpy(n->country, ln->country, 3);
-	} else {
-		struct ls_record hdr;
-		ls_lotnode_header(ln, &hdr);
-		if ((rc = ls_author_country_of(x->t, &hdr, n->country)) != 0)
-			return rc;
-	}
+	} else if ((rc = ls_author_country_by(x->t, ln->has_cert, ln->author, ln->cert_id,
+					      n->country)) != 0)
+		return rc;
 	return 0;
 }
 

@@ -57,8 +57,24 @@ int ls_file_read(const char *path, size_t max, uint8_t **buf, size_t *len, struc
 int ls_file_write(const char *path, const uint8_t *buf, size_t len, unsigned mode,
 		  struct ls_err_ctx *ctx);
 
-/* Big-endian 64-bit load and store. */
-uint64_t ls_be64_get(const uint8_t *p);
-void ls_be64_put(uint8_t *p, uint64_t v);
+/* Big-endian 64-bit load and store (inline: a question's walk decodes a
+ * few per ancestor). */
+static inline uint64_t
+ls_be64_get(const uint8_t *p)
+{
+	/* One expression: compilers make it a load and a byte swap. */
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+static inline void
+ls_be64_put(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
 
 #endif

@@ -1414,7 +1414,7 @@ prov_walk(struct prov *p)
 		return rc;
 	/* The making records' headers are all the checks read of them: one
 	 * record filled for each. */
-	if ((p->checked = ls_idmap_new()) == NULL || (r = malloc(sizeof(*r))) == NULL) {
+	if ((p->checked = ls_idmap_new()) == NULL || (r = calloc(1, sizeof(*r))) == NULL) {
 		free(anc);
 		return LS_ERR_NOMEM;
 	}
@@ -1423,7 +1423,7 @@ prov_walk(struct prov *p)
 		const struct ls_lotnode *ln = anc[i];
 		struct ls_kids kids;
 		struct child_ctx cc = {p, ln->id};
-		ls_lotnode_header(ln, r);
+		ls_lotnode_header_fill(ln, r);
 		if (r->type == LS_REC_LOT && p->n_regs < LS_REASON_IDS_MAX)
 			memcpy(p->regs[p->n_regs++], r->id, 32);
 		rc = check_record(p, r);

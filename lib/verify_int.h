@@ -53,6 +53,9 @@ void ls_lotnode_def(const struct ls_lotnode *n, struct ls_lotdef *d);
 /* The making record's header (id, author, timestamp, certificate, type;
  * no body): what ls_author_check and ls_record_time read of a lot record. */
 void ls_lotnode_header(const struct ls_lotnode *n, struct ls_record *r);
+/* The same into r zeroed once before (the header fields overwritten, the
+ * rest left as it is): a walk filling one record per ancestor. */
+void ls_lotnode_header_fill(const struct ls_lotnode *n, struct ls_record *r);
 /* The records that consume or ship lot parent, in key order (record id),
  * with their types. */
 int ls_txn_kids(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], struct ls_kids *out);

@@ -126,9 +126,9 @@ extend_chain(struct world *w, uint8_t lot[32], int n)
  * A chain of N transformations and one of 2N: every question on the last lot
  * (and the trace of descendants from the first) reads at most twice as much.
  * A lot's node is stored with it, so no ancestor's record is decoded, and
- * each ancestor costs a few table reads: its node and its children, read by
- * one cursor (one seek), and no leaf index while no checkpoint has a quorum
- * (this world has none).
+ * each ancestor costs two table reads: its node and its child, read by one
+ * cursor stepping back from the node of the lot it made (no seek), and no
+ * leaf index while no checkpoint has a quorum (this world has none).
  */
 static void
 test_cost_chain_linear(void **state)
@@ -156,22 +156,40 @@ test_cost_chain_linear(void **state)
 	assert_true(a.exp.records <= SLACK);
 	assert_true(a.origin.records <= SLACK);
 	assert_true(a.trace_up.records <= SLACK);
-	assert_true(a.prov.reads <= 4 * n + SLACK);
-	assert_true(a.exp.reads <= 4 * n + SLACK);
-	assert_true(a.origin.reads <= n + SLACK);
-	assert_true(a.trace_up.reads <= 3 * n + SLACK);
-	/* One descent of a tree per ancestor: its node, whose children
-	 * follow it; the rest are steps to the next key. */
-	assert_true(a.prov.seeks <= n + SLACK);
-	assert_true(a.exp.seeks <= n + SLACK);
-	assert_true(a.origin.seeks <= n + SLACK);
-	assert_true(a.trace_up.seeks <= n + SLACK);
+	/* Two reads per ancestor: its node and its child, the next lot's
+	 * transformation, read stepping back from the node after them. */
+	assert_true(a.prov.reads <= 2 * n + SLACK);
+	assert_true(a.exp.reads <= 2 * n + SLACK);
+	assert_true(a.origin.reads <= 2 * n + SLACK);
+	assert_true(a.trace_up.reads <= 2 * n + SLACK);
+	/* No descent of a tree per ancestor: the walk up the chain steps back
+	 * through the lots table from the last lot's node. */
+	assert_true(a.prov.seeks <= SLACK);
+	assert_true(a.exp.seeks <= SLACK);
+	assert_true(a.origin.seeks <= SLACK);
+	assert_true(a.trace_up.seeks <= SLACK);
 	extend_chain(w, lot, (int)n);
 	cost_of(w, lot, NULL, NULL, &b);
-	/* The chain did double: each question read more. */
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		fprintf(stderr,
+			"%llu ancestors: provenance %llu/%llu/%llu export %llu/%llu/%llu origin "
+			"%llu/%llu/%llu trace %llu/%llu/%llu (records/reads/seeks)\n",
+			(unsigned long long)(2 * n), (unsigned long long)b.prov.records,
+			(unsigned long long)b.prov.reads, (unsigned long long)b.prov.seeks,
+			(unsigned long long)b.exp.records, (unsigned long long)b.exp.reads,
+			(unsigned long long)b.exp.seeks, (unsigned long long)b.origin.records,
+			(unsigned long long)b.origin.reads, (unsigned long long)b.origin.seeks,
+			(unsigned long long)b.trace_up.records,
+			(unsigned long long)b.trace_up.reads, (unsigned long long)b.trace_up.seeks);
+	/* The chain did double: each question read more, with no more
+	 * seeks (two at most: where a step back gives up for one). */
 	assert_true(b.prov.reads >= a.prov.reads + n);
 	assert_true(b.origin.reads >= a.origin.reads + n);
 	assert_true(b.trace_down.reads >= a.trace_down.reads + n);
+	assert_true(b.prov.seeks <= a.prov.seeks + 2);
+	assert_true(b.exp.seeks <= a.exp.seeks + 2);
+	assert_true(b.origin.seeks <= a.origin.seeks + 2);
+	assert_true(b.trace_up.seeks <= a.trace_up.seeks + 2);
 	compare(&a, &b);
 }
 
@@ -414,6 +432,148 @@ test_cost_node_is_the_records(void **state)
 	ls_txn_abort(&t);
 }
 
+/* lot's node and children as a fresh read transaction reads them (its first
+ * read seeks) equal n's. */
+static void
+node_as_fresh(struct world *w, const uint8_t lot[32], const struct ls_lotnode *n)
+{
+	struct ls_txn f;
+	struct ls_lotnode fresh;
+	void *mem = NULL;
+	struct kid_list kl = {0};
+
+	assert_int_equal(ls_txn_begin(w->s, false, &f), 0);
+	assert_int_equal(ls_txn_lotnode_read(&f, lot, true, &fresh, test_alloc, &mem), 0);
+	assert_int_equal(f.n_seeks, 2); /* the ids lookup, the node */
+	node_equal(n, &fresh);
+	assert_true(n->kids_loaded && fresh.kids_loaded);
+	assert_int_equal(n->n_kids, fresh.n_kids);
+	assert_int_equal(ls_txn_lot_children_typed(&f, lot, kid_add, &kl), 0);
+	assert_int_equal(n->n_kids, kl.n);
+	for (size_t k = 0; k < kl.n; k++) {
+		assert_memory_equal(n->kids[k].id, fresh.kids[k].id, 32);
+		assert_memory_equal(n->kids[k].id, kl.v[k].id, 32);
+		assert_int_equal(n->kids[k].type, kl.v[k].type);
+	}
+	free(kl.v);
+	test_free_all(mem);
+	ls_txn_abort(&f);
+}
+
+/*
+ * One read transaction's cursor steps back from the node it read last to
+ * the next node asked for (a walk up the inputs), collecting that node's
+ * children on the way, and seeks when the node is not just before it: the
+ * nodes and children read either way are those a fresh transaction reads.
+ * The magnets have more children (20 transfers, the transformation) than
+ * the step's first list holds; the Dy lot is further back; the output is
+ * after the cursor (stepping back cannot reach it).
+ */
+static void
+test_cost_step_back_reads_the_same(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *a = cn_actor(w, "A");
+	const uint8_t *order[4];
+	uint8_t out[32];
+	struct ls_lotnode n[4];
+	struct ls_txn t;
+	void *mem = NULL;
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	for (int i = 0; i < 20; i++)
+		PUT(w, fx_transfer(w->maker, w->magnets, 1, a, NULL, NULL));
+	{
+		struct ls_lot_input in = {{0}, 1000};
+		const char *outs[] = {"o:magnet:1000:Nd=250000,Dy=50000,Fe=650000"};
+		struct fx_env e;
+		memcpy(in.lot, w->magnets, 32);
+		e = fx_transform(w->maker, &in, 1, outs, 1);
+		STORED(w, e);
+		ls_lot_id(e.id, 0, out);
+		fx_env_release(&e);
+	}
+	order[0] = out;
+	order[1] = w->magnets;
+	order[2] = w->dy_lot;
+	order[3] = out;
+	assert_int_equal(ls_txn_begin(w->s, false, &t), 0);
+	for (int i = 0; i < 4; i++) {
+		uint64_t seeks = t.n_seeks;
+		assert_int_equal(ls_txn_lotnode_read(&t, order[i], true, &n[i], test_alloc, &mem),
+				 0);
+		if (i == 1) {
+			/* right before the output's node: stepped back to, the
+			 * ids lookup the only seek */
+			assert_int_equal(t.n_seeks, seeks + 1);
+			assert_true(n[i].n_kids >= 21);
+		}
+		if (i == 3)
+			assert_int_equal(t.n_seeks, seeks + 2); /* after the cursor: sought */
+	}
+	/* (one read transaction a thread: the fresh ones after this one) */
+	ls_txn_abort(&t);
+	for (int i = 0; i < 4; i++)
+		node_as_fresh(w, order[i], &n[i]);
+	test_free_all(mem);
+	fx_actor_free(&a);
+}
+
+/*
+ * A lots value whose node is cut short anywhere, or says it is longer than
+ * it is (a string, the composition, the inputs, the input keys), is a store
+ * error, never a node decoded from the bytes after it; the whole value
+ * still reads.
+ */
+static void
+test_cost_node_bytes_checked(void **state)
+{
+	struct world *w = *state;
+	enum { FIXED = LS_ID_LEN + 4 + 8 + LS_KEY_LEN + 8 };
+	uint8_t key[LS_LOT_KEY_LEN], *orig, *buf;
+	struct ls_lotnode n;
+	struct ls_txn t;
+	MDB_val val;
+	size_t len;
+	void *mem = NULL;
+
+	assert_int_equal(ls_txn_begin(w->s, true, &t), 0);
+	assert_int_equal(ls_txn_lot_key(&t, w->magnets, key), 0);
+	assert_int_equal(ls_txn_get(&t, w->s->lots, key, sizeof(key), &val), 0);
+	len = val.mv_size;
+	assert_true(len > FIXED + 60);
+	orig = malloc(len);
+	buf = malloc(len);
+	assert_non_null(orig);
+	assert_non_null(buf);
+	memcpy(orig, val.mv_data, len);
+	for (size_t cut = FIXED + 1; cut <= len; cut++) {
+		uint8_t *v = malloc(cut);
+		int rc;
+		assert_non_null(v);
+		memcpy(v, orig, cut);
+		assert_int_equal(ls_txn_put(&t, w->s->lots, key, sizeof(key), v, cut, 0), 0);
+		free(v);
+		rc = ls_txn_lotnode_read(&t, w->magnets, false, &n, test_alloc, &mem);
+		assert_int_equal(rc, cut == len ? 0 : LS_ERR_STORE);
+	}
+	/* every byte that is a length (or a count), made as large as it goes */
+	for (size_t i = FIXED; i < len; i++) {
+		int rc;
+		memcpy(buf, orig, len);
+		buf[i] = 0xff;
+		assert_int_equal(ls_txn_put(&t, w->s->lots, key, sizeof(key), buf, len, 0), 0);
+		rc = ls_txn_lotnode_read(&t, w->magnets, false, &n, test_alloc, &mem);
+		assert_true(rc == 0 || rc == LS_ERR_STORE);
+		if (rc == 0 && n.n_comp > 0)
+			assert_true(n.n_comp <= LS_COMP_MAX);
+	}
+	test_free_all(mem);
+	free(orig);
+	free(buf);
+	ls_txn_abort(&t); /* nothing of it stays */
+}
+
 /*
  * A lot stored without its node (a store written before the node, rebuilt
  * in part) is answered from its record, with the same verdict, origin and
@@ -468,6 +628,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_cost_many_transfers_linear, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_holder_line_linear, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_step_back_reads_the_same, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_node_bytes_checked, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_node_is_the_records, world_setup,
 					    world_teardown),

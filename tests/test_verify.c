@@ -882,6 +882,64 @@ test_verify_origin_blend(void **state)
 	fx_actor_free(&au);
 }
 
+/*
+ * A chain's lots share their input's origin where it is the same (origin.c:
+ * a lot that carries its input's material through unchanged): the shares
+ * follow the lot all the same. Germany makes m1 from the magnets (the same
+ * composition, processed in Germany now), m2 from all of m1 (the same
+ * again: m1's origin), m3 from all of m2 with half the Dy; then exports
+ * m1 and m2 to Japan alike.
+ */
+static void
+test_verify_origin_chain_shares(void **state)
+{
+	struct world *w = *state;
+	const char *comp = "Nd=300000,Dy=20000,Fe=670000,B=10000";
+	uint8_t m[3][32];
+	char out[128];
+	struct fx_env e;
+	struct ls_origin o;
+	struct ls_verdict v1, v2;
+	const struct ls_origin_elem *dy;
+
+	w->de->ts = FX_T0 + 4 * FX_DAY;
+	snprintf(out, sizeof(out), "m1:magnet:10000:%s", comp);
+	e = xform1(w->de, w->magnets, 10000, out);
+	ls_lot_id(e.id, 0, m[0]);
+	ok(w, &e);
+	snprintf(out, sizeof(out), "m2:magnet:10000:%s", comp);
+	e = xform1(w->de, m[0], 10000, out);
+	ls_lot_id(e.id, 0, m[1]);
+	ok(w, &e);
+	e = xform1(w->de, m[1], 10000, "m3:magnet:10000:Nd=300000,Dy=10000,Fe=680000,B=10000");
+	ls_lot_id(e.id, 0, m[2]);
+	ok(w, &e);
+	/* m3 first: one walk computes m1, m2 (shared) and m3 (not). */
+	for (int i = 2; i >= 0; i--) {
+		uint64_t g = i == 2 ? 100 : 200;
+		assert_int_equal(ls_verify_origin(w->s, m[i], &o), 0);
+		assert_int_equal(o.n, 2);
+		dy = elem(&o, "Dy");
+		assert_non_null(dy);
+		check_sums(dy);
+		assert_int_equal(dy->grams, g);
+		assert_int_equal(part(dy->by_country, dy->n_country, "CN"), g);
+		assert_int_equal(part(dy->by_mine, dy->n_mine, "Bayan Obo"), g);
+		/* processed in Germany, no longer in China where the magnets were */
+		assert_int_equal(dy->n_processing, 1);
+		assert_int_equal(part(dy->by_processing, dy->n_processing, "DE"), g);
+		ls_origin_release(&o);
+	}
+	export_check(w->s, m[0], w->de, "JP", NULL, T_ASK, &v1);
+	export_check(w->s, m[1], w->de, "JP", NULL, T_ASK, &v2);
+	assert_int_equal(v1.kind, v2.kind);
+	assert_int_equal(v1.n, v2.n);
+	for (size_t i = 0; i < v1.n; i++)
+		assert_int_equal(v1.reasons[i].code, v2.reasons[i].code);
+	ls_verdict_release(&v1);
+	ls_verdict_release(&v2);
+}
+
 /* ---- trace ---- */
 
 static bool
@@ -1699,6 +1757,7 @@ main(void)
 	    T(test_verify_ingest_license_expired_exhausted),
 	    T(test_verify_origin_magnets),
 	    T(test_verify_origin_blend),
+	    T(test_verify_origin_chain_shares),
 	    T(test_verify_trace_up_down),
 	    T(test_verify_bundle_offline),
 	    T(test_verify_tech_transfer_needs_license),
