@@ -1702,6 +1702,15 @@ release_from(struct wctx *w, size_t from)
 	}
 }
 
+/* Adds what the writer's transaction t read to the store's counts. */
+static void
+count_reads(struct ls_store *s, const struct ls_txn *t)
+{
+	s->ingest_records += t->n_records;
+	s->ingest_reads += t->n_reads;
+	s->ingest_seeks += t->n_seeks;
+}
+
 /* One attempt at the whole batch in one transaction. */
 static int
 attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
@@ -1787,12 +1796,14 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	    (rc = ls_txn_put(&w->t, s->meta, "setsum", 6, w->setsum, LS_ID_LEN, 0)) != 0 ||
 	    (!s->no_log && (rc = ls_txn_put_u64(&w->t, s->meta, "logsize", 7, w->log_size)) != 0))
 		goto fail;
+	count_reads(s, &w->t);
 	mrc = mdb_txn_commit(w->t.txn);
 	w->t.txn = NULL;
 	/* A full disk is not a full map: growing the map would not help. */
 	w->disk_full = mrc != 0 && mrc != MDB_MAP_FULL && mrc != MDB_TXN_FULL;
 	return ls_store_commit_err(s, mrc);
 fail:
+	count_reads(s, &w->t);
 	ls_txn_abort(&w->t);
 	return rc;
 }

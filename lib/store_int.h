@@ -149,6 +149,10 @@ struct ls_store {
 	/* The writer's (ingest.c): no read path touches them. */
 	struct ls_branch *fork_cache[LS_FORK_CACHE];
 	size_t fork_next;
+	/* What the writer's transactions read, all attempts of every ingest
+	 * call added up (records decoded, table reads, seeks): how tests
+	 * count the work one batch costs. */
+	uint64_t ingest_records, ingest_reads, ingest_seeks;
 	/*
 	 * The map may grow (mdb_env_set_mapsize) only while no transaction of
 	 * the process is open. Every read transaction is counted here from

@@ -1,0 +1,251 @@
+/*
+ * test_admit_cost.c - admitting a local client's submission costs in
+ * proportion to the batch. One submission of N records of one lot's history
+ * (N transfers of one lot by one sender; a line of lots, each made from the
+ * last and shipped; transfers each received) is judged record by record; the
+ * judgement of each record once walked every earlier transfer of the lot
+ * (quadratic in N: one request held the writer for a minute at N = 4096).
+ * What the writer read is counted (records decoded, table reads), not timed:
+ * for N and 4N records, through admission, at most a constant per record.
+ *
+ * The world is helper_world's: China's miner sells Dy alloy to China's
+ * magnet maker, who makes 100 kg of magnets; China's policy controls Dy.
+ * LS_TEST_VERBOSE=1 prints the counts and times (and N = 256 ... 4096).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "helper_fixture.h"
+#include "helper_world.h"
+#include "store.h"
+#include "store_int.h"
+
+/* Table reads admission may make per record of the batch, whatever N: the
+ * record's own checks (feed, certificates, lot, holdings, policies). */
+#define READS_PER_RECORD   200
+#define RECORDS_PER_RECORD 16
+
+struct cost {
+	uint64_t records, reads, seeks;
+	double secs;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Ingests envs[0..n) in one call, as a local client's submission (local) or
+ * from a peer; every record must be accepted. What the writer read. */
+static struct cost
+batch(struct world *w, const struct fx_env *envs, size_t n, bool local)
+{
+	const uint8_t **e = calloc(n, sizeof(*e));
+	size_t *l = calloc(n, sizeof(*l));
+	uint8_t *admit = calloc(n, 1);
+	struct ls_ingest_result *res = calloc(n, sizeof(*res));
+	struct cost c;
+	double t0;
+
+	assert_non_null(e);
+	assert_non_null(l);
+	assert_non_null(admit);
+	assert_non_null(res);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = envs[i].buf;
+		l[i] = envs[i].len;
+		admit[i] = local ? LS_ADMIT_LOCAL : LS_ADMIT_PEER;
+	}
+	c.records = w->s->ingest_records;
+	c.reads = w->s->ingest_reads;
+	c.seeks = w->s->ingest_seeks;
+	t0 = now_s();
+	assert_int_equal(ls_store_ingest_admit(w->s, e, l, admit, n, res, NULL), 0);
+	c.secs = now_s() - t0;
+	c.records = w->s->ingest_records - c.records;
+	c.reads = w->s->ingest_reads - c.reads;
+	c.seeks = w->s->ingest_seeks - c.seeks;
+	for (size_t i = 0; i < n; i++)
+		if (res[i].status != LS_INGEST_ACCEPTED || res[i].reason != LS_R_OK)
+			fail_msg("record %zu of %zu: %s %s (%s)", i, n,
+				 fx_status_name(res[i].status), ls_reason_code(res[i].reason),
+				 res[i].message);
+	free(e);
+	free(l);
+	free(admit);
+	free(res);
+	return c;
+}
+
+static void
+envs_free(struct fx_env *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fx_env_release(&v[i]);
+	free(v);
+}
+
+static struct fx_actor *
+cn_actor(struct world *w, const char *org)
+{
+	struct fx_actor *x = fx_actor_new("CN");
+
+	assert_non_null(x);
+	PUT(w, fx_cert(w->cn_auth, x, org, "CN", LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
+	return x;
+}
+
+enum shape { ONE_LOT, RECEIVED, LOT_LINE };
+
+static const char *const shape_name[] = {"transfers of one lot", "transfers each received",
+					 "a line of lots, each shipped"};
+
+/*
+ * n records of one shape, signed in order (each by its author's next seq):
+ * ONE_LOT: the maker ships 1 g of its magnets n times to a;
+ * RECEIVED: n/2 such transfers, each followed by a's receipt;
+ * LOT_LINE: n/2 times, the maker turns its last lot into a new one and
+ * ships 1 g of it to a.
+ */
+static struct fx_env *
+make_shape(struct world *w, struct fx_actor *a, enum shape sh, size_t n)
+{
+	struct fx_env *v = calloc(n, sizeof(*v));
+	uint8_t lot[32];
+
+	assert_non_null(v);
+	memcpy(lot, w->magnets, 32);
+	for (size_t i = 0; i < n; i++) {
+		if (sh == ONE_LOT) {
+			v[i] = fx_transfer(w->maker, w->magnets, 1, a, NULL, NULL);
+		} else if (sh == RECEIVED) {
+			v[i] = fx_transfer(w->maker, w->magnets, 1, a, NULL, NULL);
+			if (a->ts < w->maker->ts)
+				a->ts = w->maker->ts;
+			if (++i < n)
+				v[i] = fx_receipt(a, v[i - 1].id, 1);
+		} else {
+			struct ls_lot_input in = {{0}, 100000 - i};
+			char out[96];
+			const char *outs[] = {out};
+			memcpy(in.lot, lot, 32);
+			snprintf(out, sizeof(out),
+				 "step%zu:magnet:%zu:Nd=250000,Dy=50000,Fe=650000", i,
+				 (size_t)(100000 - i - 1));
+			v[i] = fx_transform(w->maker, &in, 1, outs, 1);
+			ls_lot_id(v[i].id, 0, lot);
+			if (++i < n)
+				v[i] = fx_transfer(w->maker, lot, 1, a, NULL, NULL);
+		}
+		assert_non_null(v[i < n ? i : n - 1].buf);
+	}
+	return v;
+}
+
+/* The same n records of shape sh, submitted in one batch: by a local client
+ * into one world and from a peer into another. */
+static void
+measure(enum shape sh, size_t n, struct cost *local, struct cost *peer)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		void *state = NULL;
+		struct world *w;
+		struct fx_actor *a;
+		struct fx_env *v;
+		assert_int_equal(world_setup(&state), 0);
+		w = state;
+		a = cn_actor(w, "A");
+		w->maker->ts = a->ts = FX_T0 + 3 * FX_DAY;
+		v = make_shape(w, a, sh, n);
+		if (pass == 0)
+			*local = batch(w, v, n, true);
+		else
+			*peer = batch(w, v, n, false);
+		envs_free(v, n);
+		fx_actor_free(&a);
+		assert_int_equal(world_teardown(&state), 0);
+	}
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		fprintf(stderr,
+			"%s, N=%zu: admission %llu records %llu reads %.3f s; "
+			"consensus only %llu records %llu reads %.3f s\n",
+			shape_name[sh], n, (unsigned long long)local->records,
+			(unsigned long long)local->reads, local->secs,
+			(unsigned long long)peer->records, (unsigned long long)peer->reads,
+			peer->secs);
+}
+
+/* N and 4N records of shape sh: admission reads at most a constant per
+ * record, and 4N at most a little over four times N. */
+static void
+linear(enum shape sh)
+{
+	struct cost l1, p1, l4, p4;
+	size_t n = 1024;
+
+	if (getenv("LS_ADMIT_COST_N") != NULL)
+		n = strtoul(getenv("LS_ADMIT_COST_N"), NULL, 10);
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		for (size_t k = 256; k < n; k *= 2)
+			measure(sh, k, &l1, &p1);
+	measure(sh, n, &l1, &p1);
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		measure(sh, 2 * n, &l4, &p4);
+	measure(sh, 4 * n, &l4, &p4);
+	assert_true(l1.reads <= READS_PER_RECORD * n);
+	assert_true(l1.records <= RECORDS_PER_RECORD * n);
+	assert_true(l4.reads <= READS_PER_RECORD * 4 * n);
+	assert_true(l4.records <= RECORDS_PER_RECORD * 4 * n);
+	/* Twice the records cost at most twice as much, twice, plus slack. */
+	assert_true(l4.reads <= 4 * l1.reads + 4 * READS_PER_RECORD);
+	assert_true(l4.records <= 4 * l1.records + 4 * RECORDS_PER_RECORD);
+	/* The consensus rules alone read less than admission does. */
+	assert_true(p4.reads <= l4.reads);
+}
+
+static void
+test_admit_one_lot_linear(void **state)
+{
+	(void)state;
+	linear(ONE_LOT);
+}
+
+static void
+test_admit_received_linear(void **state)
+{
+	(void)state;
+	linear(RECEIVED);
+}
+
+static void
+test_admit_lot_line_linear(void **state)
+{
+	(void)state;
+	linear(LOT_LINE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_admit_one_lot_linear),
+	    cmocka_unit_test(test_admit_received_linear),
+	    cmocka_unit_test(test_admit_lot_line_linear),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
