@@ -257,7 +257,22 @@ struct ls_txn {
 	 * record has a logged time: ls_txn_logged_time reads no leaf index),
 	 * 2 not empty. ls_txn_begin zeroes it. */
 	uint8_t quorum_state;
+	/* The writer's, while it admits a local client's submission: the
+	 * custody maps worked out for the batch (verify.c), or NULL. */
+	struct ls_custody_memo *custody;
 };
+
+/*
+ * The writer's custody memo for one attempt at a batch (verify.c): custody
+ * maps the admission judge worked out, kept while no transfer they depend
+ * on becomes received. ls_custody_memo_named: a record now names transfer
+ * (or lot) `parent` (ls_txn_child_put): the maps that depended on it are
+ * dropped. A store error or LS_ERR_NOMEM.
+ */
+struct ls_custody_memo;
+int ls_custody_memo_new(struct ls_custody_memo **out);
+void ls_custody_memo_free(struct ls_custody_memo **m);
+int ls_custody_memo_named(struct ls_txn *t, const uint8_t parent[LS_ID_LEN]);
 
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);

@@ -33,7 +33,7 @@
 /* Table reads admission may make per record of the batch, whatever N: the
  * record's own checks (feed, certificates, lot, holdings, policies). */
 #define READS_PER_RECORD   200
-#define RECORDS_PER_RECORD 16
+#define RECORDS_PER_RECORD 32
 
 struct cost {
 	uint64_t records, reads, seeks;
@@ -210,9 +210,10 @@ linear(enum shape sh)
 	assert_true(l1.records <= RECORDS_PER_RECORD * n);
 	assert_true(l4.reads <= READS_PER_RECORD * 4 * n);
 	assert_true(l4.records <= RECORDS_PER_RECORD * 4 * n);
-	/* Twice the records cost at most twice as much, twice, plus slack. */
-	assert_true(l4.reads <= 4 * l1.reads + 4 * READS_PER_RECORD);
-	assert_true(l4.records <= 4 * l1.records + 4 * RECORDS_PER_RECORD);
+	/* Four times the records cost about four times as much (the trees
+	 * and the log grow a level deeper: 5, where quadratic work is 16). */
+	assert_true(l4.reads <= 5 * l1.reads);
+	assert_true(l4.records <= 5 * l1.records);
 	/* The consensus rules alone read less than admission does. */
 	assert_true(p4.reads <= l4.reads);
 }
