@@ -206,6 +206,8 @@ bool ls_idmap_has(const struct ls_idmap *m, const uint8_t id[32]);
 /* Stores val under id (replacing). LS_ERR_NOMEM. */
 int ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val);
 size_t ls_idmap_count(const struct ls_idmap *m);
+/* The id put i-th (i < ls_idmap_count): the ids in the order they were put. */
+const uint8_t *ls_idmap_id_at(const struct ls_idmap *m, size_t i);
 /* A copy of m (values copied as pointers), or NULL. */
 struct ls_idmap *ls_idmap_clone(const struct ls_idmap *m);
 /* Calls fn for every entry, in no particular order. */

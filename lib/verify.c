@@ -698,10 +698,26 @@ custody_child(struct custody *c, const struct ls_kid *kid)
  * which transfers of those lots to those holders were received, and on
  * nothing else that can change. */
 static int
+custody_union(struct ls_idmap *to, const struct ls_idmap *from)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < ls_idmap_count(from); i++)
+		rc = ls_idmap_put(to, ls_idmap_id_at(from, i), (void *)1);
+	return rc;
+}
+
+/* done (NULL: none) holds complete custody maps by pair key (the writer's
+ * custody memo): a pair the walk reaches with nothing else left to walk,
+ * whose map is there, adds that map's transfers in the order they were
+ * found, as walking it would have (the pairs it reaches that this walk
+ * reached before add none), and ends the walk. */
+static int
 custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struct ls_idmap **out,
-	struct pair_list *visited)
+	struct pair_list *visited, const struct ls_idmap *done)
 {
 	struct custody c = {.t = t, .visited = visited};
+	bool first = true;
 	const struct ls_lotnode *root;
 	struct ls_lotnode *owned = NULL;
 	int rc = 0;
@@ -721,6 +737,17 @@ custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struc
 		c.sp--;
 		memcpy(c.holder, c.stack[c.sp].holder, 32);
 		c.lot = ln = c.stack[c.sp].lot;
+		if (done != NULL && !first && c.sp == 0) {
+			const struct ls_idmap *sub;
+			uint8_t key[32];
+			pair_key(c.holder, ln->id, key);
+			if ((sub = ls_idmap_get(done, key)) != NULL) {
+				if ((rc = custody_union(c.transfers, sub)) != 0)
+					goto out;
+				break;
+			}
+		}
+		first = false;
 		if ((rc = ls_txn_lot_kids(t, ln, &kids)) == 0) {
 			for (size_t i = 0; rc == 0 && i < kids.n; i++)
 				rc = custody_child(&c, &kids.v[i]);
@@ -828,7 +855,7 @@ ls_custody_memo_named(struct ls_txn *t, const uint8_t parent[LS_ID_LEN])
 {
 	struct ls_custody_memo *m = t->custody;
 	struct ls_record *r = NULL;
-	struct pair_list *l;
+	struct pair_list *l, work = {0, 0, NULL};
 	uint8_t key[32];
 	int rc;
 
@@ -839,20 +866,29 @@ ls_custody_memo_named(struct ls_txn *t, const uint8_t parent[LS_ID_LEN])
 	if (r->type != LS_REC_TRANSFER || !r->transfer.has_lot)
 		goto out;
 	pair_key(r->transfer.to, r->transfer.lot, key);
-	if ((l = ls_idmap_get(m->by_pair, key)) == NULL)
+	if ((rc = pair_list_add(&work, key)) != 0)
 		goto out;
-	for (size_t i = 0; i < l->n; i++) {
-		struct ls_idmap *map = ls_idmap_get(m->maps, l->v[i]);
-		if (map == NULL)
+	/* The maps that reached the pair; and those that reached the pairs
+	 * of those maps, whose transfers they took in whole (custody_union). */
+	for (size_t w = 0; w < work.n && rc == 0; w++) {
+		memcpy(key, work.v[w], 32);
+		if ((l = ls_idmap_get(m->by_pair, key)) == NULL)
 			continue;
-		ls_idmap_free(&map);
-		m->live--;
-		if ((rc = ls_idmap_put(m->maps, l->v[i], NULL)) != 0)
-			goto out;
+		for (size_t i = 0; i < l->n && rc == 0; i++) {
+			struct ls_idmap *map = ls_idmap_get(m->maps, l->v[i]);
+			if (map == NULL)
+				continue;
+			ls_idmap_free(&map);
+			m->live--;
+			if ((rc = ls_idmap_put(m->maps, l->v[i], NULL)) == 0)
+				rc = pair_list_add(&work, l->v[i]);
+		}
+		pair_list_free(&l);
+		if (rc == 0)
+			rc = ls_idmap_put(m->by_pair, key, NULL);
 	}
-	pair_list_free(&l);
-	rc = ls_idmap_put(m->by_pair, key, NULL);
 out:
+	free(work.v);
 	ls_record_free(r);
 	return rc;
 }
@@ -871,7 +907,7 @@ custody_batch(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32],
 		*out = m;
 		return 0;
 	}
-	if ((rc = custody(t, holder, lot, &m, &visited)) != 0)
+	if ((rc = custody(t, holder, lot, &m, &visited, bm->maps)) != 0)
 		goto out;
 	if ((rc = ls_idmap_put(bm->maps, key, m)) != 0) {
 		ls_idmap_free(&m);
@@ -921,7 +957,7 @@ custody_get(struct ls_txn *t, struct ls_idmap *memo, const uint8_t holder[32],
 		*out = m;
 		return 0;
 	}
-	if ((rc = custody(t, holder, lot, &m, NULL)) != 0)
+	if ((rc = custody(t, holder, lot, &m, NULL, NULL)) != 0)
 		return rc;
 	if (memo == NULL) {
 		*out = *owned = m;
