@@ -241,6 +241,90 @@ test_admit_lot_line_linear(void **state)
 	linear(LOT_LINE);
 }
 
+/* Ingests n envelopes in one call as a local client's submission into
+ * res. */
+static void
+submit(struct world *w, const struct fx_env *v, size_t n, struct ls_ingest_result *res)
+{
+	const uint8_t *e[8];
+	size_t l[8];
+	uint8_t admit[8];
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = v[i].buf;
+		l[i] = v[i].len;
+		admit[i] = LS_ADMIT_LOCAL;
+	}
+	assert_int_equal(ls_store_ingest_admit(w->s, e, l, admit, n, res, NULL), 0);
+}
+
+/*
+ * The attack on the memo: a holder's custody is worked out early in a
+ * submission (a shipment for military use, allowed: what it holds came under
+ * a license with no bars), then the same submission has it receive material
+ * under a license that bars military use downstream, and ship for military
+ * use again. The second shipment is refused as it would be on its own: the
+ * receipt dropped the custody the first one worked out.
+ */
+static void
+test_admit_memo_sees_receipt(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *de2 = fx_actor_new("DE");
+	struct fx_license_spec ls;
+	struct ls_ingest_result res[4];
+	uint8_t plain[32], barred[32];
+	struct fx_env e, v[4];
+
+	assert_non_null(de2);
+	PUT(w, fx_cert(w->de_auth, de2, "Werk", "DE", LS_ROLE_IMPORTER | LS_ROLE_PROCESSOR, 0, 0));
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-PLAIN";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "DE";
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(plain, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	ls.number = "CN-NOMIL";
+	ls.no_military = true;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(barred, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->maker->ts = FX_T0 + 4 * FX_DAY;
+	e = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, plain, NULL);
+	ADMITTED(w, e);
+	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
+	PUT(w, fx_receipt(w->de_imp, e.id, 1000));
+	fx_env_release(&e);
+	/* One submission: ship for military use (custody: the plain license
+	 * only), receive under the barring one, ship for military use again. */
+	w->maker->ts = w->de_imp->ts = FX_T0 + 6 * FX_DAY;
+	v[0] = fx_transfer(w->de_imp, w->magnets, 10, de2, NULL, "military");
+	v[1] = fx_transfer(w->maker, w->magnets, 5000, w->de_imp, barred, NULL);
+	w->de_imp->ts = FX_T0 + 7 * FX_DAY;
+	v[2] = fx_receipt(w->de_imp, v[1].id, 5000);
+	v[3] = fx_transfer(w->de_imp, w->magnets, 10, de2, NULL, "military");
+	submit(w, v, 4, res);
+	for (int i = 0; i < 3; i++)
+		if (res[i].status != LS_INGEST_ACCEPTED || res[i].reason != LS_R_OK)
+			fail_msg("record %d: %s %s (%s)", i, fx_status_name(res[i].status),
+				 ls_reason_code(res[i].reason), res[i].message);
+	if (res[3].status != LS_INGEST_REJECTED || res[3].reason != LS_R_END_USE_DENIED)
+		fail_msg("the second military shipment: %s %s (%s)", fx_status_name(res[3].status),
+			 ls_reason_code(res[3].reason), res[3].message);
+	/* On its own, in a call of its own: the same verdict. */
+	REFUSED(w, v[3], LS_R_END_USE_DENIED);
+	for (int i = 0; i < 4; i++)
+		fx_env_release(&v[i]);
+	fx_actor_free(&de2);
+}
+
 int
 main(void)
 {
@@ -248,6 +332,8 @@ main(void)
 	    cmocka_unit_test(test_admit_one_lot_linear),
 	    cmocka_unit_test(test_admit_received_linear),
 	    cmocka_unit_test(test_admit_lot_line_linear),
+	    cmocka_unit_test_setup_teardown(test_admit_memo_sees_receipt, world_setup,
+					    world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
