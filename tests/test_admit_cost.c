@@ -10,7 +10,8 @@
  *
  * The world is helper_world's: China's miner sells Dy alloy to China's
  * magnet maker, who makes 100 kg of magnets; China's policy controls Dy.
- * LS_TEST_VERBOSE=1 prints the counts and times (and N = 256 ... 4096).
+ * LS_TEST_VERBOSE=1 prints the counts and times (and N = 256 ... 4096);
+ * LS_ADMIT_COST_N sets N (1024), LS_ADMIT_COST_ONCE measures N once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -201,6 +202,11 @@ linear(enum shape sh)
 		return;
 	if (getenv("LS_ADMIT_COST_N") != NULL)
 		n = strtoul(getenv("LS_ADMIT_COST_N"), NULL, 10);
+	if (getenv("LS_ADMIT_COST_ONCE") != NULL) {
+		/* One measure of N records (a benchmark run), nothing asserted. */
+		measure(sh, n, &l1, &p1);
+		return;
+	}
 	if (getenv("LS_TEST_VERBOSE") != NULL)
 		for (size_t k = 256; k < n; k *= 2)
 			measure(sh, k, &l1, &p1);
