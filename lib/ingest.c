@@ -360,6 +360,8 @@ struct wctx {
 	struct ls_branch *branch;  /* the branch of the last record checked off the main one */
 	struct ls_branch *base;    /* the last branch folded from seq 1, before any record */
 	struct deprej *dr;         /* local records of the call (NULL: none) */
+	/* With dr: the custody maps admission worked out in this attempt. */
+	struct ls_custody_memo *custody;
 };
 
 static void
@@ -1702,6 +1704,15 @@ release_from(struct wctx *w, size_t from)
 	}
 }
 
+/* Adds what the writer's transaction t read to the store's counts. */
+static void
+count_reads(struct ls_store *s, const struct ls_txn *t)
+{
+	s->ingest_records += t->n_records;
+	s->ingest_reads += t->n_reads;
+	s->ingest_seeks += t->n_seeks;
+}
+
 /* One attempt at the whole batch in one transaction. */
 static int
 attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
@@ -1718,6 +1729,11 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	w->disk_full = false;
 	if ((rc = ls_txn_begin(s, true, &w->t)) != 0)
 		return rc;
+	/* What an aborted attempt worked out may not hold: a fresh memo. */
+	ls_custody_memo_free(&w->custody);
+	if (w->dr != NULL && (rc = ls_custody_memo_new(&w->custody)) != 0)
+		goto fail;
+	w->t.custody = w->custody;
 	if ((rc = ls_txn_get_u64(&w->t, s->meta, "next", 4, &w->next_pos)) != 0 ||
 	    (rc = ls_txn_get_u64(&w->t, s->meta, "pending", 7, &w->pending)) != 0 ||
 	    (rc = ls_txn_setsum(&w->t, w->setsum)) != 0)
@@ -1787,12 +1803,14 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	    (rc = ls_txn_put(&w->t, s->meta, "setsum", 6, w->setsum, LS_ID_LEN, 0)) != 0 ||
 	    (!s->no_log && (rc = ls_txn_put_u64(&w->t, s->meta, "logsize", 7, w->log_size)) != 0))
 		goto fail;
+	count_reads(s, &w->t);
 	mrc = mdb_txn_commit(w->t.txn);
 	w->t.txn = NULL;
 	/* A full disk is not a full map: growing the map would not help. */
 	w->disk_full = mrc != 0 && mrc != MDB_MAP_FULL && mrc != MDB_TXN_FULL;
 	return ls_store_commit_err(s, mrc);
 fail:
+	count_reads(s, &w->t);
 	ls_txn_abort(&w->t);
 	return rc;
 }
@@ -1857,6 +1875,7 @@ ls_store_ingest_submissions(struct ls_store *s, const uint8_t *const *envs, cons
 	}
 	ls_branch_free(&w.branch);
 	ls_branch_free(&w.base);
+	ls_custody_memo_free(&w.custody);
 	dr_free(&w.dr);
 	acc_release(&w.acc);
 	ev_clear(&w);

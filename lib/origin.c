@@ -208,6 +208,12 @@ ls_idmap_count(const struct ls_idmap *m)
 	return m->n;
 }
 
+const uint8_t *
+ls_idmap_id_at(const struct ls_idmap *m, size_t i)
+{
+	return m->ids[i];
+}
+
 void
 ls_idmap_each(const struct ls_idmap *m, void (*fn)(void *arg, const uint8_t id[32], void *val),
 	      void *arg)

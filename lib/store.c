@@ -137,6 +137,7 @@ ls_txn_begin(struct ls_store *s, bool write, struct ls_txn *t)
 	t->memo = NULL;
 	t->qc = NULL;
 	t->quorum_state = 0;
+	t->custody = NULL;
 	t->n_records = t->n_reads = t->n_seeks = 0;
 	t->apply_pos = 0;
 	t->lots_cursor = NULL;

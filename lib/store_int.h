@@ -149,6 +149,10 @@ struct ls_store {
 	/* The writer's (ingest.c): no read path touches them. */
 	struct ls_branch *fork_cache[LS_FORK_CACHE];
 	size_t fork_next;
+	/* What the writer's transactions read, all attempts of every ingest
+	 * call added up (records decoded, table reads, seeks): how tests
+	 * count the work one batch costs. */
+	uint64_t ingest_records, ingest_reads, ingest_seeks;
 	/*
 	 * The map may grow (mdb_env_set_mapsize) only while no transaction of
 	 * the process is open. Every read transaction is counted here from
@@ -202,6 +206,8 @@ bool ls_idmap_has(const struct ls_idmap *m, const uint8_t id[32]);
 /* Stores val under id (replacing). LS_ERR_NOMEM. */
 int ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val);
 size_t ls_idmap_count(const struct ls_idmap *m);
+/* The id put i-th (i < ls_idmap_count): the ids in the order they were put. */
+const uint8_t *ls_idmap_id_at(const struct ls_idmap *m, size_t i);
 /* A copy of m (values copied as pointers), or NULL. */
 struct ls_idmap *ls_idmap_clone(const struct ls_idmap *m);
 /* Calls fn for every entry, in no particular order. */
@@ -253,7 +259,22 @@ struct ls_txn {
 	 * record has a logged time: ls_txn_logged_time reads no leaf index),
 	 * 2 not empty. ls_txn_begin zeroes it. */
 	uint8_t quorum_state;
+	/* The writer's, while it admits a local client's submission: the
+	 * custody maps worked out for the batch (verify.c), or NULL. */
+	struct ls_custody_memo *custody;
 };
+
+/*
+ * The writer's custody memo for one attempt at a batch (verify.c): custody
+ * maps the admission judge worked out, kept while no transfer they depend
+ * on becomes received. ls_custody_memo_named: a record now names transfer
+ * (or lot) `parent` (ls_txn_child_put): the maps that depended on it are
+ * dropped. A store error or LS_ERR_NOMEM.
+ */
+struct ls_custody_memo;
+int ls_custody_memo_new(struct ls_custody_memo **out);
+void ls_custody_memo_free(struct ls_custody_memo **m);
+int ls_custody_memo_named(struct ls_txn *t, const uint8_t parent[LS_ID_LEN]);
 
 /* Translates an LMDB code into an ls_err. */
 int ls_store_err(int mdb_rc);

@@ -1218,6 +1218,10 @@ ls_txn_child_put(struct ls_txn *t, const uint8_t parent[LS_ID_LEN], const uint8_
 			return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
 		plen = LS_LOT_KEY_LEN;
 	} else {
+		/* A transfer named is received (ls_txn_received): the custody
+		 * maps that depend on it are stale. */
+		if ((rc = ls_custody_memo_named(t, parent)) != 0)
+			return rc;
 		memcpy(k, parent, LS_ID_LEN);
 	}
 	memcpy(k + plen, rec, LS_ID_LEN);

@@ -596,7 +596,50 @@ struct custody {
 		const struct ls_lotnode *lot;
 	} * stack;
 	size_t sp, cap;
+	struct pair_list *visited; /* NULL, or every (holder, lot) reached */
 };
+
+/* hash(holder || lot): the key of a (holder, lot) pair. */
+static void
+pair_key(const uint8_t holder[32], const uint8_t lot[32], uint8_t h[32])
+{
+	uint8_t pair[64];
+
+	memcpy(pair, holder, 32);
+	memcpy(pair + 32, lot, 32);
+	crypto_generichash(h, 32, pair, 64, NULL, 0);
+}
+
+/* A list of 32-byte keys. */
+struct pair_list {
+	size_t n, cap;
+	uint8_t (*v)[32];
+};
+
+static int
+pair_list_add(struct pair_list *l, const uint8_t key[32])
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 4;
+		uint8_t(*nv)[32] = realloc(l->v, nc * sizeof(*nv));
+		if (nv == NULL)
+			return LS_ERR_NOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	memcpy(l->v[l->n++], key, 32);
+	return 0;
+}
+
+static void
+pair_list_free(struct pair_list **l)
+{
+	if (*l == NULL)
+		return;
+	free((*l)->v);
+	free(*l);
+	*l = NULL;
+}
 
 static int
 custody_push(struct custody *c, const uint8_t holder[32], const struct ls_lotnode *lot)
@@ -608,6 +651,12 @@ custody_push(struct custody *c, const uint8_t holder[32], const struct ls_lotnod
 	 * node, under the walk's mark. */
 	if ((rc = ls_lotnode_holder_mark(c->t, lot, c->mark, holder, &fresh)) != 0 || !fresh)
 		return rc;
+	if (c->visited != NULL) {
+		uint8_t key[32];
+		pair_key(holder, lot->id, key);
+		if ((rc = pair_list_add(c->visited, key)) != 0)
+			return rc;
+	}
 	if (c->sp == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 32;
 		struct cust_item *ns = realloc(c->stack, nc * sizeof(*ns));
@@ -644,11 +693,31 @@ custody_child(struct custody *c, const struct ls_kid *kid)
 
 /* The transfers (received) through which holder came to hold lot or the lots
  * it was made from. *out is a map of transfer ids (caller frees). Walks the
- * question memo's nodes (t->qc). */
+ * question memo's nodes (t->qc). visited (NULL: not wanted) gets the key
+ * (pair_key) of every (holder, lot) the walk reached: the map depends on
+ * which transfers of those lots to those holders were received, and on
+ * nothing else that can change. */
 static int
-custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struct ls_idmap **out)
+custody_union(struct ls_idmap *to, const struct ls_idmap *from)
 {
-	struct custody c = {.t = t};
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < ls_idmap_count(from); i++)
+		rc = ls_idmap_put(to, ls_idmap_id_at(from, i), (void *)1);
+	return rc;
+}
+
+/* done (NULL: none) holds complete custody maps by pair key (the writer's
+ * custody memo): a pair the walk reaches with nothing else left to walk,
+ * whose map is there, adds that map's transfers in the order they were
+ * found, as walking it would have (the pairs it reaches that this walk
+ * reached before add none), and ends the walk. */
+static int
+custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struct ls_idmap **out,
+	struct pair_list *visited, const struct ls_idmap *done)
+{
+	struct custody c = {.t = t, .visited = visited};
+	bool first = true;
 	const struct ls_lotnode *root;
 	struct ls_lotnode *owned = NULL;
 	int rc = 0;
@@ -668,6 +737,17 @@ custody(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32], struc
 		c.sp--;
 		memcpy(c.holder, c.stack[c.sp].holder, 32);
 		c.lot = ln = c.stack[c.sp].lot;
+		if (done != NULL && !first && c.sp == 0) {
+			const struct ls_idmap *sub;
+			uint8_t key[32];
+			pair_key(c.holder, ln->id, key);
+			if ((sub = ls_idmap_get(done, key)) != NULL) {
+				if ((rc = custody_union(c.transfers, sub)) != 0)
+					goto out;
+				break;
+			}
+		}
+		first = false;
 		if ((rc = ls_txn_lot_kids(t, ln, &kids)) == 0) {
 			for (size_t i = 0; rc == 0 && i < kids.n; i++)
 				rc = custody_child(&c, &kids.v[i]);
@@ -711,28 +791,173 @@ custody_memo_free(struct ls_idmap **memo)
 	ls_idmap_free(memo);
 }
 
+/*
+ * The writer's custody memo (store_int.h): the custody maps the admission
+ * judge worked out in one attempt at a batch, so that a batch of one lot's
+ * history is not walked again for each of its records. A map is what
+ * custody() would answer again as long as no transfer of a lot it reached,
+ * to the holder it reached it with, becomes received (a record naming the
+ * transfer: ls_custody_memo_named); then the maps that reached that pair
+ * are dropped, and worked out again when asked for.
+ */
+struct ls_custody_memo {
+	struct ls_idmap *maps;    /* pair key -> custody map (NULL: dropped) */
+	struct ls_idmap *by_pair; /* pair key reached -> pair_list of the maps' keys */
+	size_t live;              /* maps not dropped */
+};
+
+int
+ls_custody_memo_new(struct ls_custody_memo **out)
+{
+	struct ls_custody_memo *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (m == NULL || (m->maps = ls_idmap_new()) == NULL ||
+	    (m->by_pair = ls_idmap_new()) == NULL) {
+		ls_custody_memo_free(&m);
+		return LS_ERR_NOMEM;
+	}
+	*out = m;
+	return 0;
+}
+
+static void
+free_list(void *arg, const uint8_t id[32], void *val)
+{
+	struct pair_list *l = val;
+
+	(void)arg;
+	(void)id;
+	pair_list_free(&l);
+}
+
+static void free_map(void *arg, const uint8_t id[32], void *val);
+
+void
+ls_custody_memo_free(struct ls_custody_memo **mp)
+{
+	struct ls_custody_memo *m = *mp;
+
+	if (m == NULL)
+		return;
+	if (m->maps != NULL)
+		ls_idmap_each(m->maps, free_map, NULL);
+	if (m->by_pair != NULL)
+		ls_idmap_each(m->by_pair, free_list, NULL);
+	ls_idmap_free(&m->maps);
+	ls_idmap_free(&m->by_pair);
+	free(m);
+	*mp = NULL;
+}
+
+int
+ls_custody_memo_named(struct ls_txn *t, const uint8_t parent[LS_ID_LEN])
+{
+	struct ls_custody_memo *m = t->custody;
+	struct ls_record *r = NULL;
+	struct pair_list *l, work = {0, 0, NULL};
+	uint8_t key[32];
+	int rc;
+
+	if (m == NULL || m->live == 0)
+		return 0;
+	if ((rc = ls_txn_record(t, parent, &r)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? 0 : rc; /* a lot, not a transfer */
+	if (r->type != LS_REC_TRANSFER || !r->transfer.has_lot)
+		goto out;
+	pair_key(r->transfer.to, r->transfer.lot, key);
+	if ((rc = pair_list_add(&work, key)) != 0)
+		goto out;
+	/* The maps that reached the pair; and those that reached the pairs
+	 * of those maps, whose transfers they took in whole (custody_union). */
+	for (size_t w = 0; w < work.n && rc == 0; w++) {
+		memcpy(key, work.v[w], 32);
+		if ((l = ls_idmap_get(m->by_pair, key)) == NULL)
+			continue;
+		for (size_t i = 0; i < l->n && rc == 0; i++) {
+			struct ls_idmap *map = ls_idmap_get(m->maps, l->v[i]);
+			if (map == NULL)
+				continue;
+			ls_idmap_free(&map);
+			m->live--;
+			if ((rc = ls_idmap_put(m->maps, l->v[i], NULL)) == 0)
+				rc = pair_list_add(&work, l->v[i]);
+		}
+		pair_list_free(&l);
+		if (rc == 0)
+			rc = ls_idmap_put(m->by_pair, key, NULL);
+	}
+out:
+	free(work.v);
+	ls_record_free(r);
+	return rc;
+}
+
+/* custody() of a writer's transaction with a custody memo, kept there. */
+static int
+custody_batch(struct ls_txn *t, const uint8_t holder[32], const uint8_t lot[32],
+	      const uint8_t key[32], const struct ls_idmap **out)
+{
+	struct ls_custody_memo *bm = t->custody;
+	struct pair_list visited = {0, 0, NULL};
+	struct ls_idmap *m = ls_idmap_get(bm->maps, key);
+	int rc;
+
+	if (m != NULL) {
+		*out = m;
+		return 0;
+	}
+	if ((rc = custody(t, holder, lot, &m, &visited, bm->maps)) != 0)
+		goto out;
+	if ((rc = ls_idmap_put(bm->maps, key, m)) != 0) {
+		ls_idmap_free(&m);
+		goto out;
+	}
+	bm->live++;
+	*out = m;
+	for (size_t i = 0; i < visited.n && rc == 0; i++) {
+		struct pair_list *l = ls_idmap_get(bm->by_pair, visited.v[i]);
+		if (l == NULL) {
+			if ((l = calloc(1, sizeof(*l))) == NULL) {
+				rc = LS_ERR_NOMEM;
+				break;
+			}
+			if ((rc = ls_idmap_put(bm->by_pair, visited.v[i], l)) != 0) {
+				free(l);
+				break;
+			}
+		}
+		rc = pair_list_add(l, key);
+	}
+out:
+	free(visited.v);
+	return rc;
+}
+
 /* custody(), computed once per holder and lot in memo (NULL: no memo;
- * then *owned is the map, the caller's to free). *out is borrowed from
- * memo. The map is the same object every time, so the bindings walk its
- * transfers in the same order on every hop. */
+ * then *owned is the map, the caller's to free), or in the writer's
+ * custody memo (t->custody) while the judged record is on the branch the
+ * tables follow. *out is borrowed from the memo. The map is the same object
+ * every time, so the bindings walk its transfers in the same order on every
+ * hop. */
 static int
 custody_get(struct ls_txn *t, struct ls_idmap *memo, const uint8_t holder[32],
 	    const uint8_t lot[32], const struct ls_idmap **out, struct ls_idmap **owned)
 {
-	uint8_t pair[64], h[32];
+	uint8_t h[32];
 	struct ls_idmap *m;
 	int rc;
 
 	*out = NULL;
 	*owned = NULL;
-	memcpy(pair, holder, 32);
-	memcpy(pair + 32, lot, 32);
-	crypto_generichash(h, 32, pair, 64, NULL, 0);
+	pair_key(holder, lot, h);
+	if (t->custody != NULL && t->branch == NULL)
+		return custody_batch(t, holder, lot, h, out);
 	if (memo != NULL && (m = ls_idmap_get(memo, h)) != NULL) {
 		*out = m;
 		return 0;
 	}
-	if ((rc = custody(t, holder, lot, &m)) != 0)
+	if ((rc = custody(t, holder, lot, &m, NULL, NULL)) != 0)
 		return rc;
 	if (memo == NULL) {
 		*out = *owned = m;
@@ -1233,7 +1458,11 @@ ls_transfer_judge(struct ls_txn *t, const struct ls_record *r, struct ls_why *w)
 			goto out;
 		own_qc = true;
 	}
-	ls_qcache_want_kids(t);
+	/* A node's children are read with it (one cursor) when the custody
+	 * walk will want them; with the writer's custody memo it most often
+	 * will not, and a lot shipped N times would be read whole N times. */
+	if (t->custody == NULL)
+		ls_qcache_want_kids(t);
 	if ((p.cmemo = ls_idmap_new()) == NULL) {
 		rc = LS_ERR_NOMEM;
 		goto out;

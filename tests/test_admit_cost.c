@@ -1,0 +1,347 @@
+/*
+ * test_admit_cost.c - admitting a local client's submission costs in
+ * proportion to the batch. One submission of N records of one lot's history
+ * (N transfers of one lot by one sender; a line of lots, each made from the
+ * last and shipped; transfers each received) is judged record by record; the
+ * judgement of each record once walked every earlier transfer of the lot
+ * (quadratic in N: one request held the writer for a minute at N = 4096).
+ * What the writer read is counted (records decoded, table reads), not timed:
+ * for N and 4N records, through admission, at most a constant per record.
+ *
+ * The world is helper_world's: China's miner sells Dy alloy to China's
+ * magnet maker, who makes 100 kg of magnets; China's policy controls Dy.
+ * LS_TEST_VERBOSE=1 prints the counts and times (and N = 256 ... 4096);
+ * LS_ADMIT_COST_N sets N (1024), LS_ADMIT_COST_ONCE measures N once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "helper_fixture.h"
+#include "helper_world.h"
+#include "store.h"
+#include "store_int.h"
+
+/* Table reads admission may make per record of the batch, whatever N: the
+ * record's own checks (feed, certificates, lot, holdings, policies). */
+#define READS_PER_RECORD   200
+#define RECORDS_PER_RECORD 32
+
+struct cost {
+	uint64_t records, reads, seeks;
+	double secs;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Ingests envs[0..n) in one call, as a local client's submission (local) or
+ * from a peer; every record must be accepted. What the writer read. */
+static struct cost
+batch(struct world *w, const struct fx_env *envs, size_t n, bool local)
+{
+	const uint8_t **e = calloc(n, sizeof(*e));
+	size_t *l = calloc(n, sizeof(*l));
+	uint8_t *admit = calloc(n, 1);
+	struct ls_ingest_result *res = calloc(n, sizeof(*res));
+	struct cost c;
+	double t0;
+
+	assert_non_null(e);
+	assert_non_null(l);
+	assert_non_null(admit);
+	assert_non_null(res);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = envs[i].buf;
+		l[i] = envs[i].len;
+		admit[i] = local ? LS_ADMIT_LOCAL : LS_ADMIT_PEER;
+	}
+	c.records = w->s->ingest_records;
+	c.reads = w->s->ingest_reads;
+	c.seeks = w->s->ingest_seeks;
+	t0 = now_s();
+	assert_int_equal(ls_store_ingest_admit(w->s, e, l, admit, n, res, NULL), 0);
+	c.secs = now_s() - t0;
+	c.records = w->s->ingest_records - c.records;
+	c.reads = w->s->ingest_reads - c.reads;
+	c.seeks = w->s->ingest_seeks - c.seeks;
+	for (size_t i = 0; i < n; i++)
+		if (res[i].status != LS_INGEST_ACCEPTED || res[i].reason != LS_R_OK)
+			fail_msg("record %zu of %zu: %s %s (%s)", i, n,
+				 fx_status_name(res[i].status), ls_reason_code(res[i].reason),
+				 res[i].message);
+	free(e);
+	free(l);
+	free(admit);
+	free(res);
+	return c;
+}
+
+static void
+envs_free(struct fx_env *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fx_env_release(&v[i]);
+	free(v);
+}
+
+static struct fx_actor *
+cn_actor(struct world *w, const char *org)
+{
+	struct fx_actor *x = fx_actor_new("CN");
+
+	assert_non_null(x);
+	PUT(w, fx_cert(w->cn_auth, x, org, "CN", LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
+	return x;
+}
+
+enum shape { ONE_LOT, RECEIVED, LOT_LINE };
+
+static const char *const shape_name[] = {"transfers of one lot", "transfers each received",
+					 "a line of lots, each shipped"};
+
+/*
+ * n records of one shape, signed in order (each by its author's next seq):
+ * ONE_LOT: the maker ships 1 g of its magnets n times to a;
+ * RECEIVED: n/2 such transfers, each followed by a's receipt;
+ * LOT_LINE: n/2 times, the maker turns its last lot into a new one and
+ * ships 1 g of it to a.
+ */
+static struct fx_env *
+make_shape(struct world *w, struct fx_actor *a, enum shape sh, size_t n)
+{
+	struct fx_env *v = calloc(n, sizeof(*v));
+	uint8_t lot[32];
+
+	assert_non_null(v);
+	memcpy(lot, w->magnets, 32);
+	for (size_t i = 0; i < n; i++) {
+		if (sh == ONE_LOT) {
+			v[i] = fx_transfer(w->maker, w->magnets, 1, a, NULL, NULL);
+		} else if (sh == RECEIVED) {
+			v[i] = fx_transfer(w->maker, w->magnets, 1, a, NULL, NULL);
+			if (a->ts < w->maker->ts)
+				a->ts = w->maker->ts;
+			if (++i < n)
+				v[i] = fx_receipt(a, v[i - 1].id, 1);
+		} else {
+			struct ls_lot_input in = {{0}, 100000 - i};
+			char out[96];
+			const char *outs[] = {out};
+			memcpy(in.lot, lot, 32);
+			snprintf(out, sizeof(out),
+				 "step%zu:magnet:%zu:Nd=250000,Dy=50000,Fe=650000", i,
+				 (size_t)(100000 - i - 1));
+			v[i] = fx_transform(w->maker, &in, 1, outs, 1);
+			ls_lot_id(v[i].id, 0, lot);
+			if (++i < n)
+				v[i] = fx_transfer(w->maker, lot, 1, a, NULL, NULL);
+		}
+		assert_non_null(v[i < n ? i : n - 1].buf);
+	}
+	return v;
+}
+
+/* The same n records of shape sh, submitted in one batch: by a local client
+ * into one world and from a peer into another. */
+static void
+measure(enum shape sh, size_t n, struct cost *local, struct cost *peer)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		void *state = NULL;
+		struct world *w;
+		struct fx_actor *a;
+		struct fx_env *v;
+		assert_int_equal(world_setup(&state), 0);
+		w = state;
+		a = cn_actor(w, "A");
+		w->maker->ts = a->ts = FX_T0 + 3 * FX_DAY;
+		v = make_shape(w, a, sh, n);
+		if (pass == 0)
+			*local = batch(w, v, n, true);
+		else
+			*peer = batch(w, v, n, false);
+		envs_free(v, n);
+		fx_actor_free(&a);
+		assert_int_equal(world_teardown(&state), 0);
+	}
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		fprintf(stderr,
+			"%s, N=%zu: admission %llu records %llu reads %.3f s; "
+			"consensus only %llu records %llu reads %.3f s\n",
+			shape_name[sh], n, (unsigned long long)local->records,
+			(unsigned long long)local->reads, local->secs,
+			(unsigned long long)peer->records, (unsigned long long)peer->reads,
+			peer->secs);
+}
+
+/* N and 4N records of shape sh: admission reads at most a constant per
+ * record, and 4N at most a little over four times N. */
+static void
+linear(enum shape sh)
+{
+	struct cost l1, p1, l4, p4;
+	size_t n = 1024;
+
+	if (getenv("XSHAPE") != NULL && atoi(getenv("XSHAPE")) != (int)sh)
+		return;
+	if (getenv("LS_ADMIT_COST_N") != NULL)
+		n = strtoul(getenv("LS_ADMIT_COST_N"), NULL, 10);
+	if (getenv("LS_ADMIT_COST_ONCE") != NULL) {
+		/* One measure of N records (a benchmark run), nothing asserted. */
+		measure(sh, n, &l1, &p1);
+		return;
+	}
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		for (size_t k = 256; k < n; k *= 2)
+			measure(sh, k, &l1, &p1);
+	measure(sh, n, &l1, &p1);
+	/* Before 4N (a minute when the work is quadratic). */
+	assert_true(l1.reads <= READS_PER_RECORD * n);
+	assert_true(l1.records <= RECORDS_PER_RECORD * n);
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		measure(sh, 2 * n, &l4, &p4);
+	measure(sh, 4 * n, &l4, &p4);
+	assert_true(l4.reads <= READS_PER_RECORD * 4 * n);
+	assert_true(l4.records <= RECORDS_PER_RECORD * 4 * n);
+	/* Four times the records cost about four times as much (the trees
+	 * and the log grow a level deeper: 5, where quadratic work is 16). */
+	assert_true(l4.reads <= 5 * l1.reads);
+	assert_true(l4.records <= 5 * l1.records);
+	/* The consensus rules alone read less than admission does. */
+	assert_true(p4.reads <= l4.reads);
+}
+
+static void
+test_admit_one_lot_linear(void **state)
+{
+	(void)state;
+	linear(ONE_LOT);
+}
+
+static void
+test_admit_received_linear(void **state)
+{
+	(void)state;
+	linear(RECEIVED);
+}
+
+static void
+test_admit_lot_line_linear(void **state)
+{
+	(void)state;
+	linear(LOT_LINE);
+}
+
+/* Ingests n envelopes in one call as a local client's submission into
+ * res. */
+static void
+submit(struct world *w, const struct fx_env *v, size_t n, struct ls_ingest_result *res)
+{
+	const uint8_t *e[8];
+	size_t l[8];
+	uint8_t admit[8];
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = v[i].buf;
+		l[i] = v[i].len;
+		admit[i] = LS_ADMIT_LOCAL;
+	}
+	assert_int_equal(ls_store_ingest_admit(w->s, e, l, admit, n, res, NULL), 0);
+}
+
+/*
+ * The attack on the memo: a holder's custody is worked out early in a
+ * submission (a shipment for military use, allowed: what it holds came under
+ * a license with no bars), then the same submission has it receive material
+ * under a license that bars military use downstream, and ship for military
+ * use again. The second shipment is refused as it would be on its own: the
+ * receipt dropped the custody the first one worked out.
+ */
+static void
+test_admit_memo_sees_receipt(void **state)
+{
+	struct world *w = *state;
+	struct fx_actor *de2 = fx_actor_new("DE");
+	struct fx_license_spec ls;
+	struct ls_ingest_result res[4];
+	uint8_t plain[32], barred[32];
+	struct fx_env e, v[4];
+
+	assert_non_null(de2);
+	PUT(w, fx_cert(w->de_auth, de2, "Werk", "DE", LS_ROLE_IMPORTER | LS_ROLE_PROCESSOR, 0, 0));
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-PLAIN";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 100000;
+	ls.destinations = "DE";
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(plain, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	ls.number = "CN-NOMIL";
+	ls.no_military = true;
+	e = fx_license(w->cn_auth, &ls);
+	memcpy(barred, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	w->maker->ts = FX_T0 + 4 * FX_DAY;
+	e = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, plain, NULL);
+	ADMITTED(w, e);
+	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
+	PUT(w, fx_receipt(w->de_imp, e.id, 1000));
+	fx_env_release(&e);
+	/* One submission: ship for military use (custody: the plain license
+	 * only), receive under the barring one, ship for military use again. */
+	w->maker->ts = w->de_imp->ts = FX_T0 + 6 * FX_DAY;
+	v[0] = fx_transfer(w->de_imp, w->magnets, 10, de2, NULL, "military");
+	v[1] = fx_transfer(w->maker, w->magnets, 5000, w->de_imp, barred, NULL);
+	w->de_imp->ts = FX_T0 + 7 * FX_DAY;
+	v[2] = fx_receipt(w->de_imp, v[1].id, 5000);
+	v[3] = fx_transfer(w->de_imp, w->magnets, 10, de2, NULL, "military");
+	submit(w, v, 4, res);
+	for (int i = 0; i < 3; i++)
+		if (res[i].status != LS_INGEST_ACCEPTED || res[i].reason != LS_R_OK)
+			fail_msg("record %d: %s %s (%s)", i, fx_status_name(res[i].status),
+				 ls_reason_code(res[i].reason), res[i].message);
+	if (res[3].status != LS_INGEST_REJECTED || res[3].reason != LS_R_END_USE_DENIED)
+		fail_msg("the second military shipment: %s %s (%s)", fx_status_name(res[3].status),
+			 ls_reason_code(res[3].reason), res[3].message);
+	/* On its own, in a call of its own: the same verdict. */
+	REFUSED(w, v[3], LS_R_END_USE_DENIED);
+	for (int i = 0; i < 4; i++)
+		fx_env_release(&v[i]);
+	fx_actor_free(&de2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_admit_one_lot_linear),
+	    cmocka_unit_test(test_admit_received_linear),
+	    cmocka_unit_test(test_admit_lot_line_linear),
+	    cmocka_unit_test_setup_teardown(test_admit_memo_sees_receipt, world_setup,
+					    world_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
