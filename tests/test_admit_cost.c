@@ -198,8 +198,6 @@ linear(enum shape sh)
 	struct cost l1, p1, l4, p4;
 	size_t n = 1024;
 
-	if (getenv("XSHAPE") != NULL && atoi(getenv("XSHAPE")) != (int)sh)
-		return;
 	if (getenv("LS_ADMIT_COST_N") != NULL)
 		n = strtoul(getenv("LS_ADMIT_COST_N"), NULL, 10);
 	if (getenv("LS_ADMIT_COST_ONCE") != NULL) {
