@@ -263,6 +263,42 @@ expand_name(const struct ls_epcis_ns *ns, const char *name)
 	return strdup(name);
 }
 
+#define EPCIS_VOCAB "https://ref.gs1.org/epcis/"
+
+/* Whether name is the EPCIS term `term` in any spelling a document may
+ * use: the short name, its IRI in the EPCIS vocabulary, or a prefix of ns
+ * bound to that vocabulary ("epcis:certificationInfo"). */
+static bool
+is_epcis_term(const struct ls_epcis_ns *ns, const char *name, const char *term)
+{
+	const char *colon;
+
+	if (strcmp(name, term) == 0)
+		return true;
+	if (strncmp(name, EPCIS_VOCAB, strlen(EPCIS_VOCAB)) == 0)
+		return strcmp(name + strlen(EPCIS_VOCAB), term) == 0;
+	if ((colon = strchr(name, ':')) == NULL || strcmp(colon + 1, term) != 0 || ns == NULL)
+		return false;
+	for (size_t i = 0; i < ns->n; i++)
+		if (strlen(ns->prefix[i]) == (size_t)(colon - name) &&
+		    memcmp(ns->prefix[i], name, (size_t)(colon - name)) == 0)
+			return strcmp(ns->iri[i], EPCIS_VOCAB) == 0;
+	return false;
+}
+
+/* Whether name names `term` in whatever vocabulary: its part after the last
+ * ':', '/' or '#' is term (import refuses on it, so it errs towards "yes"). */
+static bool
+names_term(const char *name, const char *term)
+{
+	const char *tail = name;
+
+	for (const char *p = name; *p != '\0'; p++)
+		if (*p == ':' || *p == '/' || *p == '#')
+			tail = p + 1;
+	return strcmp(tail, term) == 0;
+}
+
 /* ---- values ---- */
 
 static char *
@@ -1445,7 +1481,9 @@ prehash(struct ph *hp, struct sbuf *bp, const json_t *event)
 		json_t *x;
 		json_object_foreach((json_t *)event, k, x)
 		{
-			if (k[0] == '@' || in_list(k, top_order) || in_list(k, top_skip))
+			if (k[0] == '@' || in_list(k, top_order) || in_list(k, top_skip) ||
+			    is_epcis_term(h.ns, k, "errorDeclaration") ||
+			    is_epcis_term(h.ns, k, "certificationInfo"))
 				continue;
 			ph_ext(&h, &l, k, x, 1);
 		}
@@ -2524,10 +2562,20 @@ ls_epcis_import_event(const json_t *event, ls_epcis_resolve_fn resolve, void *ar
 	if (ls_epcis_time_norm(jstr(event, "eventTime"), t, &ms) != 0)
 		return ls_err_set(ctx, LS_ERR_INVALID,
 				  "eventTime is missing or not an RFC 3339 time");
-	if (json_object_get(event, "errorDeclaration") != NULL)
-		return ls_err_set(
-		    ctx, LS_ERR_INVALID,
-		    "an event with an errorDeclaration is declared wrong: not imported");
+	{
+		/* Under any spelling (its IRI, a prefixed name): a declaration
+		 * is never taken for an extension and imported. */
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)event, k, v)
+		{
+			if (names_term(k, "errorDeclaration"))
+				return ls_err_set(ctx, LS_ERR_INVALID,
+						  "an event with an errorDeclaration (%.80s) is "
+						  "declared wrong: not imported",
+						  k);
+		}
+	}
 	rc = strcmp(type, "ObjectEvent") == 0
 		 ? import_object(event, resolve, arg, out, ctx)
 		 : import_transformation(event, resolve, arg, out, ctx);

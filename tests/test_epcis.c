@@ -555,6 +555,35 @@ test_epcis_certification_and_revocation(void **state)
 		assert_int_equal(ls_epcis_event_hash(c, NULL, h2, &ctx), 0);
 		assert_string_equal(h0, h1);
 		assert_string_equal(h0, h2);
+		/* ... and under a prefix bound to the EPCIS vocabulary */
+		{
+			struct ls_epcis_ns *ns = NULL;
+			json_t *cx = json_pack("{s:s}", "epcis", "https://ref.gs1.org/epcis/");
+			json_t *p = json_deep_copy(c);
+			json_object_del(p, LS_EPCIS_CERT_INFO_IRI);
+			json_object_set_new(p, "epcis:certificationInfo", json_string("urn:x:1"));
+			json_object_set_new(p, "https://ref.gs1.org/epcis/errorDeclaration",
+					    json_pack("{s:s}", "reason", "incorrect_data"));
+			assert_int_equal(ls_epcis_ns_new(cx, &ns, &ctx), 0);
+			assert_int_equal(ls_epcis_event_hash(p, ns, h1, &ctx), 0);
+			assert_string_equal(h0, h1);
+			/* an errorDeclaration under its IRI or a prefixed name is one:
+			 * the event is not imported */
+			assert_int_equal(ls_epcis_import_event(p, same_id, NULL, &im, &ctx),
+					 LS_ERR_INVALID);
+			assert_non_null(strstr(ctx.msg, "errorDeclaration"));
+			json_object_del(p, "https://ref.gs1.org/epcis/errorDeclaration");
+			json_object_set_new(p, "epcis:errorDeclaration", json_object());
+			assert_int_equal(ls_epcis_import_event(p, same_id, NULL, &im, &ctx),
+					 LS_ERR_INVALID);
+			json_object_del(p, "epcis:errorDeclaration");
+			json_object_del(p, "epcis:certificationInfo");
+			assert_int_equal(ls_epcis_import_event(p, same_id, NULL, &im, &ctx), 0);
+			ls_epcis_import_release(&im);
+			ls_epcis_ns_free(ns);
+			json_decref(cx);
+			json_decref(p);
+		}
 		/* and an extension of the event is hashed: the check can fail */
 		json_object_set_new(c, "https://example.org/ns/grade", json_string("N52"));
 		assert_int_equal(ls_epcis_event_hash(c, NULL, h2, &ctx), 0);
