@@ -178,7 +178,24 @@ struct ls_store {
 	bool map_lost;
 	struct ls_vpool *pool; /* the verifier pool (ingest.c); its own lock */
 	int lockfd;
+	/* data.mdb beyond the data, made ready for LMDB's writes
+	 * (ls_store_tail_prepare): its own descriptor (-1: not done), how far
+	 * it is ready, the page size and a buffer for its reads. Used only by
+	 * the thread holding the write transaction. */
+	int tail_fd;
+	uint64_t tail_end, tail_data; /* ready up to; the data's end when last looked */
+	size_t psize;
+	uint8_t *tail_buf;
 };
+
+/*
+ * Before a write transaction commits (the caller holds it, so no other
+ * write to data.mdb runs): makes sure the file's next pages past the data
+ * are in the page cache as single pages, so that LMDB's page writes there
+ * and every later rewrite of those pages dirty 4 KB each (see store.c).
+ * An optimisation only: any failure turns it off for this store.
+ */
+void ls_store_tail_prepare(struct ls_store *s);
 
 /*
  * The verifier pool (ingest.c): `workers` threads that decode and verify
@@ -488,9 +505,6 @@ int ls_txn_hold(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_
 		uint64_t *grams);
 int ls_txn_hold_put(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN],
 		    const uint8_t lot[LS_ID_LEN], uint64_t grams);
-int ls_txn_holders_each(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
-			int (*fn)(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t grams),
-			void *arg);
 
 /* A transfer's grams and whether it was received. LS_ERR_NOT_FOUND. */
 int ls_txn_transit(struct ls_txn *t, const uint8_t transfer[LS_ID_LEN], uint64_t *sent,

@@ -157,33 +157,6 @@ ls_txn_hold_put(struct ls_txn *t, const uint8_t holder[LS_KEY_LEN], const uint8_
 	return ls_txn_put_u64(t, t->s->holds, k, sizeof(k), grams);
 }
 
-struct holders_scan {
-	const uint8_t *lot;
-	int (*fn)(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t grams);
-	void *arg;
-};
-
-static int
-holders_one(void *arg, const MDB_val *k, const MDB_val *v)
-{
-	struct holders_scan *h = arg;
-
-	if (k->mv_size != LS_KEY_LEN + LS_ID_LEN || v->mv_size != 8)
-		return LS_ERR_STORE;
-	if (memcmp((const uint8_t *)k->mv_data + LS_KEY_LEN, h->lot, LS_ID_LEN) != 0)
-		return 0;
-	return h->fn(h->arg, k->mv_data, ls_be64_get(v->mv_data));
-}
-
-int
-ls_txn_holders_each(struct ls_txn *t, const uint8_t lot[LS_ID_LEN],
-		    int (*fn)(void *arg, const uint8_t holder[LS_KEY_LEN], uint64_t grams),
-		    void *arg)
-{
-	struct holders_scan h = {lot, fn, arg};
-	return scan(t, t->s->holds, NULL, 0, holders_one, &h);
-}
-
 struct holds_scan {
 	const uint8_t *after;
 	int (*fn)(void *arg, const uint8_t lot[LS_ID_LEN], uint64_t grams);

@@ -1872,13 +1872,17 @@ cmp_holding(const void *a, const void *b)
 	return memcmp(x->key, y->key, 32);
 }
 
-static bool
-holdings_has(const struct holdings *h, const uint8_t key[32])
+/* A key that may hold some of the lot; judged, if equivocating, as a holder
+ * whatever the tables say (the maker, a receiver of one of its transfers). */
+struct candidate {
+	uint8_t key[32];
+	bool judged;
+};
+
+static int
+cmp_candidate(const void *a, const void *b)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (h->v[i].transit == NULL && memcmp(h->v[i].key, key, 32) == 0)
-			return true;
-	return false;
+	return memcmp(((const struct candidate *)a)->key, ((const struct candidate *)b)->key, 32);
 }
 
 /*
@@ -1895,8 +1899,6 @@ equivocator_add(const struct prov *p, const uint8_t key[32], struct holdings *h)
 	bool equiv;
 	int rc;
 
-	if (holdings_has(h, key))
-		return 0;
 	if ((rc = author_equivocated(p->t, key, &equiv, &seq, pair)) != 0 || !equiv)
 		return rc;
 	if ((rc = holding_one(h, key, 1)) == 0)
@@ -1904,21 +1906,49 @@ equivocator_add(const struct prov *p, const uint8_t key[32], struct holdings *h)
 	return rc;
 }
 
-/* The holders of the lot and, unless held_only, its transfers in transit. */
+/*
+ * The holders of the lot and, unless held_only, its transfers in transit.
+ * Only the lot's maker and the parties of its own transfers can hold any
+ * of it (a registration or a transformation credits its maker, a receipt
+ * the transfer's receiver, a return the transfer's sender: lib/kind/), so
+ * each of them is one point read of the holds table: the question costs
+ * what the lot's history holds, not what the ledger does.
+ */
 static int
 holdings_of(const struct prov *p, bool held_only, struct holdings *h)
 {
 	struct ls_lot_info li;
+	struct candidate *c;
+	size_t n = 0;
 	int rc;
 
 	memset(h, 0, sizeof(*h));
-	if ((rc = ls_txn_holders_each(p->t, p->lot, holding_one, h)) != 0 ||
-	    (rc = ls_txn_lot(p->t, p->lot, &li)) != 0 ||
-	    (rc = equivocator_add(p, li.maker, h)) != 0)
+	if ((rc = ls_txn_lot(p->t, p->lot, &li)) != 0)
 		return rc;
-	for (size_t i = 0; i < p->trs.n && rc == 0; i++)
-		if (p->trs.v[i].received)
-			rc = equivocator_add(p, p->trs.v[i].to, h);
+	if ((c = malloc((1 + 2 * p->trs.n) * sizeof(*c))) == NULL)
+		return LS_ERR_NOMEM;
+	memcpy(c[n].key, li.maker, 32);
+	c[n++].judged = true;
+	for (size_t i = 0; i < p->trs.n; i++) {
+		memcpy(c[n].key, p->trs.v[i].to, 32);
+		c[n++].judged = p->trs.v[i].received;
+		memcpy(c[n].key, p->trs.v[i].from, 32);
+		c[n++].judged = false;
+	}
+	qsort(c, n, sizeof(*c), cmp_candidate);
+	for (size_t i = 0; i < n && rc == 0;) {
+		bool judged = false;
+		uint64_t g;
+		size_t j = i;
+		for (; j < n && memcmp(c[j].key, c[i].key, 32) == 0; j++)
+			judged = judged || c[j].judged;
+		if ((rc = ls_txn_hold(p->t, c[i].key, p->lot, &g)) == 0)
+			rc = g > 0 ? holding_one(h, c[i].key, g)
+			     : judged ? equivocator_add(p, c[i].key, h)
+				      : 0;
+		i = j;
+	}
+	free(c);
 	for (size_t i = 0; !held_only && i < p->trs.n && rc == 0; i++) {
 		const struct lot_tr *x = &p->trs.v[i];
 		if (x->received)
