@@ -180,6 +180,7 @@ log_write(struct ls_store *s,
 		if ((rc = fn(&t, size, sealed, arg)) != 0) {
 			ls_txn_abort(&t);
 		} else {
+			ls_store_tail_prepare(s, 0);
 			rc = ls_store_commit_err(s, mdb_txn_commit(t.txn));
 			t.txn = NULL;
 			ls_txn_abort(&t);

@@ -192,10 +192,11 @@ struct ls_store {
  * Before a write transaction commits (the caller holds it, so no other
  * write to data.mdb runs): makes sure the file's next pages past the data
  * are in the page cache as single pages, so that LMDB's page writes there
- * and every later rewrite of those pages dirty 4 KB each (see store.c).
- * An optimisation only: any failure turns it off for this store.
+ * and every later rewrite of those pages dirty 4 KB each (see store.c);
+ * hint: about how many bytes the commit may add (0: unknown). An
+ * optimisation only: any failure turns it off for this store.
  */
-void ls_store_tail_prepare(struct ls_store *s);
+void ls_store_tail_prepare(struct ls_store *s, uint64_t hint);
 
 /*
  * The verifier pool (ingest.c): `workers` threads that decode and verify

@@ -1943,7 +1943,7 @@ holdings_of(const struct prov *p, bool held_only, struct holdings *h)
 		for (; j < n && memcmp(c[j].key, c[i].key, 32) == 0; j++)
 			judged = judged || c[j].judged;
 		if ((rc = ls_txn_hold(p->t, c[i].key, p->lot, &g)) == 0)
-			rc = g > 0 ? holding_one(h, c[i].key, g)
+			rc = g > 0    ? holding_one(h, c[i].key, g)
 			     : judged ? equivocator_add(p, c[i].key, h)
 				      : 0;
 		i = j;

@@ -274,8 +274,9 @@ test_cost_holders_not_ledger(void **state)
 	}
 	cost_of(w, w->magnets, NULL, NULL, &c2);
 	if (c2.prov.reads > c1.prov.reads + 8 || c2.exp.reads > c1.exp.reads + 8)
-		fprintf(stderr, "reads before / after %d other lots: provenance %llu / %llu, "
-				"export %llu / %llu\n",
+		fprintf(stderr,
+			"reads before / after %d other lots: provenance %llu / %llu, "
+			"export %llu / %llu\n",
 			k, (unsigned long long)c1.prov.reads, (unsigned long long)c2.prov.reads,
 			(unsigned long long)c1.exp.reads, (unsigned long long)c2.exp.reads);
 	/* a few: the step back through the lots table passes others' lots */

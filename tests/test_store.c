@@ -17,8 +17,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <lmdb.h>
@@ -292,6 +294,79 @@ test_store_reopen_keeps_records(void **state)
 		assert_null(buf);
 	}
 	for (int i = 0; i < 3; i++)
+		fx_env_release(&lots[i]);
+}
+
+/* data.mdb's size and the bytes of disk it takes. */
+static void
+data_file(const struct sfx *f, off_t *size, off_t *disk)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	*size = st.st_size;
+	*disk = (off_t)st.st_blocks * 512;
+}
+
+/*
+ * The writer keeps data.mdb's next pages past the data in the page cache
+ * as single pages (store.c, ls_store_tail_prepare): the file is longer than
+ * its data by a hole that takes no disk. Whatever the file's length (an
+ * earlier run's, longer still), the store reopens with every record, takes
+ * more, and the file never gets shorter than it was.
+ */
+static void
+test_store_tail_prepared(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_env lots[40];
+	struct ls_store_stats before, after;
+	off_t size, disk, size2, disk2;
+	char path[4096];
+	int fd;
+
+	certify(f);
+	for (int i = 0; i < 20; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%d", i);
+		f->miner->ts = FX_T0 + (uint64_t)i;
+		lots[i] = fx_lot(f->miner, label, "Bayan Obo", NULL, "ore", 1000, "Nd=300000");
+		ACCEPT(f->s, lots[i]);
+	}
+	data_file(f, &size, &disk);
+	/* 16 MiB ready past the data, as a hole: the data is a few pages */
+	assert_true(size >= (off_t)16 << 20);
+	assert_true(disk < (off_t)4 << 20);
+
+	/* An earlier run left it longer still (or a crash did, mid-way). */
+	ls_store_close(&f->s);
+	snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size + ((off_t)40 << 20)), 0);
+	close(fd);
+	reopen(f, 0, 0);
+	before = stats(f->s);
+	assert_int_equal(before.records, 23);
+	for (int i = 0; i < 20; i++)
+		assert_true(has(f->s, &lots[i]));
+	for (int i = 20; i < 40; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%d", i);
+		f->miner->ts = FX_T0 + (uint64_t)i;
+		lots[i] = fx_lot(f->miner, label, "Bayan Obo", NULL, "ore", 1000, "Nd=300000");
+		ACCEPT(f->s, lots[i]);
+	}
+	data_file(f, &size2, &disk2);
+	assert_true(size2 >= size + ((off_t)40 << 20));
+	reopen(f, 0, 0);
+	after = stats(f->s);
+	assert_int_equal(after.records, 43);
+	for (int i = 0; i < 40; i++)
+		assert_true(has(f->s, &lots[i]));
+	for (int i = 0; i < 40; i++)
 		fx_env_release(&lots[i]);
 }
 
@@ -2036,6 +2111,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_store_reopen_keeps_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_tail_prepared, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_output_lot_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_locked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_anchor_ingest, setup, teardown),

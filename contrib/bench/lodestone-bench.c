@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -345,23 +346,33 @@ ingest_usage(FILE *fp)
 		"without (ls_store_opts.no_log), batch by batch in turn so that both see the\n"
 		"same machine, in batches of BATCH (default %d; durable commits) with\n"
 		"THREADS signature threads (default: the store's, one per core, at most 4),\n"
-		"then times a bare single-threaded Ed25519 verify loop over the same records.\n"
+		"and, between each batch's two ingests, times a bare Ed25519 verify loop\n"
+		"over the same batch on one thread and on THREADS threads (the machine's own\n"
+		"speed at that moment: the ratios to it hold on a machine shared with others).\n"
 		"\n"
-		"With --preload P (P > 0), the same measurement then runs again on two other\n"
-		"new stores that first hold P more lot registrations (from MINERS other\n"
-		"certified miners, signed and ingested in batches of %d, the log sealed\n"
-		"after every %d; none of it timed): the same N records, BATCH and THREADS.\n"
+		"With --preload P (P > 0), two more new stores first hold P more lot\n"
+		"registrations (from MINERS other certified miners, signed and ingested in\n"
+		"batches of %d, the log sealed after every %d; none of it timed), and each\n"
+		"batch of the same N records goes to them too, in turn with the empty\n"
+		"stores, so that both sides of preload_vs_empty see the same moment.\n"
 		"\n"
 		"figures: records, batch, threads, elapsed (ingest with the log, s),\n"
 		"ingest_records_per_s (with the log), ingest_nolog_records_per_s,\n"
-		"log_vs_nolog (ratio of the two), seals, verify_raw_per_s,\n"
+		"log_vs_nolog (ratio of the two), seals, verify_raw_per_s (one thread),\n"
 		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify),\n"
+		"verify_raw_threads_per_s (THREADS threads), raw_threads_vs_raw (how far the\n"
+		"machine's cores add up), ingest_vs_raw_threads (ingest against that: 1 is\n"
+		"every core verifying and nothing else), ingest_cpu_vs_raw_verify (CPU of a\n"
+		"record in ingest over one bare verify),\n"
 		"ingest_written_per_record (bytes the ingest with the log wrote per record:\n"
-		"LMDB's dirty pages, wchar of /proc/self/io), ingest_cpu_per_record (CPU\n"
+		"LMDB's dirty pages, wchar of /proc/self/io), ingest_dirtied_per_record\n"
+		"(bytes of page cache dirtied, write_bytes: what goes to the disk),\n"
+		"ingest_cpu_per_record (CPU\n"
 		"time of the process, all threads, per record), all on empty stores; with\n"
 		"--preload also ingest_preload (P), ingest_preload_records_per_s (with the\n"
 		"log, on the preloaded store), preload_vs_empty (its ratio to\n"
 		"ingest_records_per_s of the same run), ingest_preload_written_per_record,\n"
+		"ingest_preload_dirtied_per_record,\n"
 		"ingest_preload_cpu_per_record and preload_vs_empty_cpu (the empty store's\n"
 		"CPU per record over the preloaded one's: the ratio a shared machine's\n"
 		"neighbours disturb less than the wall-time one).\n",
@@ -383,26 +394,88 @@ struct ingest_fig {
 	double t_ingest; /* with the log, s */
 	double t_nolog;  /* without it, s */
 	size_t seals;
-	double written; /* bytes the process wrote during the ingest with the log */
-	double cpu;     /* CPU seconds of the process (all threads) in it */
+	double written;  /* bytes the process wrote during the ingest with the log */
+	double dirtied;  /* bytes of page cache it dirtied meanwhile (write_bytes) */
+	double cpu;      /* CPU seconds of the process (all threads) in it */
+	double t_raw;    /* bare verify of the same records, one thread, s */
+	double t_raw_mt; /* the same on as many threads as the store's verifiers, s */
+	size_t raw_bad;  /* signatures the bare loop refused (none, or a bug) */
 };
 
-/* Bytes this process passed to write calls so far (wchar of /proc/self/io:
- * LMDB's page writes), or -1. */
+/* A bare verify loop over items [from, to): what the machine does for
+ * Ed25519 with nothing else to do. */
+struct raw_share {
+	const struct item *items;
+	size_t from, to, bad;
+};
+
+static void *
+raw_verify(void *arg)
+{
+	struct raw_share *r = arg;
+
+	for (size_t i = r->from; i < r->to; i++)
+		if (crypto_sign_verify_detached(r->items[i].sig, r->items[i].msg,
+						r->items[i].msg_len, r->items[i].pk) != 0)
+			r->bad++;
+	return NULL;
+}
+
+/* Verifies items [from, to) on threads threads (the caller one of them);
+ * the number refused. */
+static size_t
+raw_verify_on(const struct item *items, size_t from, size_t to, size_t threads)
+{
+	struct raw_share sh[8];
+	pthread_t th[8];
+	bool started[8] = {false};
+	size_t nt = threads < 1 ? 1 : threads > 8 ? 8 : threads, bad = 0;
+
+	for (size_t k = 0; k < nt; k++) {
+		sh[k].items = items;
+		sh[k].from = from + (to - from) * k / nt;
+		sh[k].to = from + (to - from) * (k + 1) / nt;
+		sh[k].bad = 0;
+	}
+	for (size_t k = 1; k < nt; k++)
+		started[k] = pthread_create(&th[k], NULL, raw_verify, &sh[k]) == 0;
+	raw_verify(&sh[0]);
+	for (size_t k = 1; k < nt; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			raw_verify(&sh[k]);
+	}
+	for (size_t k = 0; k < nt; k++)
+		bad += sh[k].bad;
+	return bad;
+}
+
+/* A counter of /proc/self/io ("wchar": bytes this process passed to write
+ * calls, LMDB's page writes; "write_bytes": bytes of page cache it dirtied,
+ * what the kernel will write to the disk for them), or -1. */
 static double
-wchar_now(void)
+io_now(const char *field)
 {
 	char line[128];
+	size_t fl = strlen(field);
 	double v = -1;
 	FILE *fp = fopen("/proc/self/io", "r");
 
 	if (fp == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), fp) != NULL)
-		if (sscanf(line, "wchar: %lf", &v) == 1)
+		if (strncmp(line, field, fl) == 0 && line[fl] == ':' &&
+		    sscanf(line + fl + 1, "%lf", &v) == 1)
 			break;
 	fclose(fp);
 	return v;
+}
+
+static double
+wchar_now(void)
+{
+	return io_now("wchar");
 }
 
 /* Fills the stores s (with the log) and s0 (without; may be NULL) with pl's
@@ -453,89 +526,152 @@ preload_stores(struct ls_store *s, struct ls_store *s0, struct preload *pl)
 	return rc;
 }
 
-/* The measurement: opens two new stores under parent, one with the log and
- * one without, gives both the certificates (and pl's records, if any), then
- * times the ingest of lots[0..n) into both, batch by batch in turn. */
+/* One side of the measurement: two new stores, one with the log and one
+ * without, that hold the same records, and the figures of their ingest. */
+struct side {
+	struct ls_store *s, *s0;
+	char dir[4096], dir0[4096];
+	bool have_dir, have_dir0;
+	double t_sealed;
+	struct ingest_fig *f;
+};
+
+static void
+side_close(struct side *d)
+{
+	ls_store_close(&d->s);
+	ls_store_close(&d->s0);
+	if (d->have_dir)
+		nftw(d->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (d->have_dir0)
+		nftw(d->dir0, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	d->have_dir = d->have_dir0 = false;
+}
+
+/* Opens d's two stores under parent and gives both the certificates (and
+ * pl's records, if pl is not NULL). 0, or 1 with the reason printed. */
+static int
+side_open(struct side *d, const char *parent, const struct ls_store_opts *base,
+	  const struct item *certs, size_t miners, size_t batch, struct preload *pl,
+	  struct ingest_fig *f)
+{
+	struct ls_store_opts o = *base;
+	struct ls_err_ctx ctx = {{0}};
+	size_t bad = 0;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	memset(f, 0, sizeof(*f));
+	d->f = f;
+	if (make_tmpdir(parent, d->dir, sizeof(d->dir)) != 0)
+		return 1;
+	d->have_dir = true;
+	o.no_log = false;
+	if ((rc = ls_store_open(d->dir, &o, &d->s, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		return 1;
+	}
+	if (make_tmpdir(parent, d->dir0, sizeof(d->dir0)) != 0)
+		return 1;
+	d->have_dir0 = true;
+	o.no_log = true;
+	if ((rc = ls_store_open(d->dir0, &o, &d->s0, &ctx)) != 0) {
+		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
+		return 1;
+	}
+	if ((rc = ingest_all(d->s, certs, miners, batch, &bad)) != 0 || bad != 0 ||
+	    (rc = ingest_all(d->s0, certs, miners, batch, &bad)) != 0 || bad != 0) {
+		fprintf(stderr, "lodestone-bench: certificates: %s\n",
+			rc ? ls_strerror(rc) : "not accepted");
+		return 1;
+	}
+	if (pl != NULL && preload_stores(d->s, d->s0, pl) != 0)
+		return 1;
+	return 0;
+}
+
+/* Ingests lots[i..to) into both of d's stores, the one without the log
+ * first in odd rounds; seals the log once a second of its ingest time. */
+static int
+side_batch(struct side *d, const struct item *lots, size_t i, size_t to, size_t batch, size_t round)
+{
+	struct ingest_fig *f = d->f;
+	size_t bad = 0;
+	int rc;
+
+	for (int k = 0; k < 2; k++) {
+		bool with_log = (k == 0) == (round % 2 == 0);
+		double w0 = wchar_now(), d0 = io_now("write_bytes"), c0 = proc_cpu_s();
+		double t0 = now_s();
+		rc = ingest_range(with_log ? d->s : d->s0, lots, i, to, batch, &bad);
+		if (with_log) {
+			f->written += wchar_now() - w0;
+			f->dirtied += io_now("write_bytes") - d0;
+		}
+		if (rc == 0 && with_log && f->t_ingest - d->t_sealed >= 1.0) {
+			uint8_t root[LS_TLOG_HASH];
+			uint64_t size;
+			bool grew;
+			rc = ls_store_log_seal(d->s, &size, root, &grew);
+			f->seals++;
+			d->t_sealed = f->t_ingest;
+		}
+		if (with_log) {
+			f->t_ingest += now_s() - t0;
+			f->cpu += proc_cpu_s() - c0;
+		} else
+			f->t_nolog += now_s() - t0;
+		if (rc != 0 || bad != 0) {
+			fprintf(stderr, "lodestone-bench: ingest: %s\n",
+				rc ? ls_strerror(rc) : "records not accepted");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The measurement: the ingest of lots[0..n) into two new stores (one with
+ * the log, one without) and, with pl, into two more that first hold pl's
+ * records, batch by batch in turn: every store of a batch sees the same
+ * cache, disk and neighbours. The bare verify loops over the same batch
+ * come between (on one thread and on as many as the store verifies with),
+ * so that the ratios to them are of one moment of a machine whose speed
+ * drifts with its neighbours. Figures into f (and fpre with pl).
+ */
 static int
 ingest_measure(const char *parent, const struct ls_store_opts *base, const struct item *certs,
 	       size_t miners, const struct item *lots, size_t n, size_t batch, struct preload *pl,
-	       struct ingest_fig *f)
+	       struct ingest_fig *f, struct ingest_fig *fpre)
 {
-	struct ls_store *s = NULL, *s0 = NULL;
-	struct ls_store_opts o = *base;
-	struct ls_err_ctx ctx = {{0}};
-	char dir[4096], dir0[4096];
-	bool have_dir = false, have_dir0 = false;
-	double t0, t_sealed = 0;
-	size_t bad = 0;
-	int rc, status = 1;
+	struct side e, p;
+	bool with_pre = pl != NULL && pl->n > 0;
+	int status = 1;
 
-	memset(f, 0, sizeof(*f));
-	if (make_tmpdir(parent, dir, sizeof(dir)) != 0)
+	memset(&p, 0, sizeof(p));
+	if (side_open(&e, parent, base, certs, miners, batch, NULL, f) != 0 ||
+	    (with_pre && side_open(&p, parent, base, certs, miners, batch, pl, fpre) != 0))
 		goto out;
-	have_dir = true;
-	o.no_log = false;
-	if ((rc = ls_store_open(dir, &o, &s, &ctx)) != 0) {
-		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
-		goto out;
-	}
-	if (make_tmpdir(parent, dir0, sizeof(dir0)) != 0)
-		goto out;
-	have_dir0 = true;
-	o.no_log = true;
-	if ((rc = ls_store_open(dir0, &o, &s0, &ctx)) != 0) {
-		fprintf(stderr, "lodestone-bench: %s\n", ls_err_msg(&ctx, rc));
-		goto out;
-	}
-	if ((rc = ingest_all(s, certs, miners, batch, &bad)) != 0 || bad != 0 ||
-	    (rc = ingest_all(s0, certs, miners, batch, &bad)) != 0 || bad != 0) {
-		fprintf(stderr, "lodestone-bench: certificates: %s\n",
-			rc ? ls_strerror(rc) : "not accepted");
-		goto out;
-	}
-	if (pl != NULL && pl->n > 0 && preload_stores(s, s0, pl) != 0)
-		goto out;
-
-	/* Batch by batch in turn, the store without the log first in odd
-	 * rounds: both see the same cache, disk and neighbours. */
-	bad = 0;
 	for (size_t i = 0, round = 0; i < n; i += batch, round++) {
 		size_t to = n - i < batch ? n : i + batch;
-		for (int k = 0; k < 2; k++) {
-			bool with_log = (k == 0) == (round % 2 == 0);
-			double w0 = wchar_now(), c0 = proc_cpu_s();
-			t0 = now_s();
-			rc = ingest_range(with_log ? s : s0, lots, i, to, batch, &bad);
-			if (with_log)
-				f->written += wchar_now() - w0;
-			if (rc == 0 && with_log && f->t_ingest - t_sealed >= 1.0) {
-				uint8_t root[LS_TLOG_HASH];
-				uint64_t size;
-				bool grew;
-				rc = ls_store_log_seal(s, &size, root, &grew);
-				f->seals++;
-				t_sealed = f->t_ingest;
-			}
-			if (with_log) {
-				f->t_ingest += now_s() - t0;
-				f->cpu += proc_cpu_s() - c0;
-			} else
-				f->t_nolog += now_s() - t0;
-			if (rc != 0 || bad != 0) {
-				fprintf(stderr, "lodestone-bench: ingest: %s\n",
-					rc ? ls_strerror(rc) : "records not accepted");
-				goto out;
-			}
-		}
+		double t0 = now_s();
+		f->raw_bad += raw_verify_on(lots, i, to, 1);
+		f->t_raw += now_s() - t0;
+		t0 = now_s();
+		f->raw_bad += raw_verify_on(lots, i, to, base->verify_threads);
+		f->t_raw_mt += now_s() - t0;
+		/* the preloaded side first in odd rounds */
+		if (with_pre && round % 2 == 1 && side_batch(&p, lots, i, to, batch, round) != 0)
+			goto out;
+		if (side_batch(&e, lots, i, to, batch, round) != 0)
+			goto out;
+		if (with_pre && round % 2 == 0 && side_batch(&p, lots, i, to, batch, round) != 0)
+			goto out;
 	}
 	status = 0;
 out:
-	ls_store_close(&s);
-	ls_store_close(&s0);
-	if (have_dir)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	if (have_dir0)
-		nftw(dir0, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	side_close(&e);
+	side_close(&p);
 	return status;
 }
 
@@ -552,8 +688,7 @@ cmd_ingest(int argc, char **argv)
 	struct preload pl = {0};
 	struct ingest_fig fig, fig_pre;
 	struct ls_store_opts o;
-	double t0, t_raw, ingest_rate, nolog_rate, raw_rate, pre_rate;
-	size_t raw_bad = 0;
+	double ingest_rate, nolog_rate, raw_rate, raw_mt_rate, pre_rate;
 	int c, status = 1;
 
 	optind = 1;
@@ -639,26 +774,18 @@ cmd_ingest(int argc, char **argv)
 	o.n_anchors = 1;
 	o.verify_threads = (unsigned)threads;
 	o.max_pending = n + miners;
-	if (ingest_measure(parent, &o, certs, miners, lots, n, batch, NULL, &fig) != 0)
-		goto out;
-	if (pl.n > 0 &&
-	    ingest_measure(parent, &o, certs, miners, lots, n, batch, &pl, &fig_pre) != 0)
+	if (ingest_measure(parent, &o, certs, miners, lots, n, batch, &pl, &fig, &fig_pre) != 0)
 		goto out;
 
-	t0 = now_s();
-	for (size_t i = 0; i < n; i++)
-		if (crypto_sign_verify_detached(lots[i].sig, lots[i].msg, lots[i].msg_len,
-						lots[i].pk) != 0)
-			raw_bad++;
-	t_raw = now_s() - t0;
-	if (raw_bad != 0) {
-		fprintf(stderr, "lodestone-bench: %zu signatures do not verify\n", raw_bad);
+	if (fig.raw_bad != 0) {
+		fprintf(stderr, "lodestone-bench: %zu signatures do not verify\n", fig.raw_bad);
 		goto out;
 	}
 
 	ingest_rate = (double)n / fig.t_ingest;
 	nolog_rate = (double)n / fig.t_nolog;
-	raw_rate = (double)n / t_raw;
+	raw_rate = (double)n / fig.t_raw;
+	raw_mt_rate = (double)n / fig.t_raw_mt;
 	printf("records %zu records\n", n);
 	printf("record_bytes %zu bytes\n", lots[0].len);
 	printf("batch %zu records\n", batch);
@@ -670,7 +797,12 @@ cmd_ingest(int argc, char **argv)
 	printf("seals %zu seals\n", fig.seals);
 	printf("verify_raw_per_s %.0f verifies/s\n", raw_rate);
 	printf("ingest_vs_raw_verify %.2f ratio\n", ingest_rate / raw_rate);
+	printf("verify_raw_threads_per_s %.0f verifies/s\n", raw_mt_rate);
+	printf("raw_threads_vs_raw %.2f ratio\n", raw_mt_rate / raw_rate);
+	printf("ingest_vs_raw_threads %.2f ratio\n", ingest_rate / raw_mt_rate);
+	printf("ingest_cpu_vs_raw_verify %.2f ratio\n", fig.cpu / fig.t_raw);
 	printf("ingest_written_per_record %.0f bytes\n", fig.written / (double)n);
+	printf("ingest_dirtied_per_record %.0f bytes\n", fig.dirtied / (double)n);
 	printf("ingest_cpu_per_record %.1f us\n", fig.cpu * 1e6 / (double)n);
 	if (pl.n > 0) {
 		pre_rate = (double)n / fig_pre.t_ingest;
@@ -679,6 +811,8 @@ cmd_ingest(int argc, char **argv)
 		printf("preload_vs_empty %.3f ratio\n", pre_rate / ingest_rate);
 		printf("ingest_preload_written_per_record %.0f bytes\n",
 		       fig_pre.written / (double)n);
+		printf("ingest_preload_dirtied_per_record %.0f bytes\n",
+		       fig_pre.dirtied / (double)n);
 		printf("ingest_preload_cpu_per_record %.1f us\n", fig_pre.cpu * 1e6 / (double)n);
 		printf("preload_vs_empty_cpu %.3f ratio\n", fig.cpu / fig_pre.cpu);
 	}

@@ -23,6 +23,7 @@ bench() { # bench FIGURE ARGS...: runs, then checks FIGURE is printed with a num
 
 bench ingest_vs_raw_verify ingest -n 2000
 bench log_vs_nolog ingest -n 2000
+bench ingest_vs_raw_threads ingest -n 2000
 bench inclusion_build_us log -n 5000 -q 100
 bench export_ms verify -n 300
 bench api_vs_ingest api -n 1000
