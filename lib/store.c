@@ -606,7 +606,10 @@ ls_store_tail_prepare(struct ls_store *s, uint64_t hint)
 	if (s->tail_end >= data + ahead / 2)
 		return;
 	from = s->tail_end > data ? s->tail_end : data;
-	to = data + ahead;
+	/* LMDB writes nothing past its map (MDB_MAP_FULL first). */
+	to = data + ahead < info.me_mapsize ? data + ahead : info.me_mapsize;
+	if (to <= from)
+		return;
 	/* Only ever longer: LMDB's own writes may have made it so already. */
 	if (fstat(s->tail_fd, &st) != 0 ||
 	    ((uint64_t)st.st_size < to && ftruncate(s->tail_fd, (off_t)to) != 0)) {

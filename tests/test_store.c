@@ -336,8 +336,8 @@ test_store_tail_prepared(void **state)
 		ACCEPT(f->s, lots[i]);
 	}
 	data_file(f, &size, &disk);
-	/* 16 MiB ready past the data, as a hole: the data is a few pages */
-	assert_true(size >= (off_t)16 << 20);
+	/* 8 MiB ready past the data, as a hole: the data is a few pages */
+	assert_true(size >= (off_t)8 << 20);
 	assert_true(disk < (off_t)4 << 20);
 
 	/* An earlier run left it longer still (or a crash did, mid-way). */
@@ -1318,11 +1318,14 @@ test_store_map_growth(void **state)
 	reopen(f, 0, 256 << 10);
 	assert_int_equal(stats(f->s).records, N + 1);
 	{
+		/* The data, not the file: past the data the file is a hole
+		 * made ready for LMDB's writes (ls_store_tail_prepare), which
+		 * takes no disk. */
 		struct stat sb;
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
 		assert_int_equal(stat(path, &sb), 0);
-		assert_true(stats(f->s).map_size >= (size_t)sb.st_size);
+		assert_true(stats(f->s).map_size >= (size_t)sb.st_blocks * 512);
 	}
 	for (size_t i = 0; i <= N; i++)
 		if (!has(f->s, &e[i]))
