@@ -478,7 +478,7 @@ static const struct dbdef dbs[] = {
     DB(cpoints, 0),   DB(quorum, 0),     DB(wlogs, 0),
     DB(wnote, 0),     DB(wheads, 0),     DB(peerlogs, 0),
     DB(cosigners, 0), DB(splitviews, 0), DB(authtime, 0),
-    DB(dates, 0),
+    DB(dates, 0),     DB(lictee, 0),
 };
 
 static int
@@ -735,7 +735,8 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 				"store in '%s' has a layout newer than this build knows (%u)", dir,
 				LS_STORE_LAYOUT_VERSION);
 		goto out;
-	} else if (((uint8_t *)v.mv_data)[3] != LS_STORE_LAYOUT_VERSION) {
+	} else if (((uint8_t *)v.mv_data)[3] != LS_STORE_LAYOUT_VERSION &&
+		   ((uint8_t *)v.mv_data)[3] != 8) {
 		rc = ls_err_set(ctx, LS_ERR_VERSION,
 				"store in '%s' has layout version %u, this build uses %u: run "
 				"'lodestoned --reindex' to rebuild it",
@@ -745,6 +746,19 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 		/* Whether the store keeps the log was decided when it was made:
 		 * a log with records missing would be no log at all. */
 		uint64_t nolog = 0;
+		if (((uint8_t *)v.mv_data)[3] == 8) {
+			/* 8 to 9 in place: the licenses by licensee, from the
+			 * licenses the store holds (one transaction: all or
+			 * nothing). */
+			uint8_t b[4] = {0, 0, 0, LS_STORE_LAYOUT_VERSION};
+			if ((rc = ls_txn_lictee_build(&t)) != 0 ||
+			    (rc = ls_txn_put(&t, s->meta, "version", 7, b, 4, 0)) != 0) {
+				rc = ls_err_set(ctx, rc,
+						"cannot bring store in '%s' to layout %u: %s", dir,
+						LS_STORE_LAYOUT_VERSION, ls_strerror(rc));
+				goto out;
+			}
+		}
 		rc = ls_txn_get_u64(&t, s->meta, "nolog", 5, &nolog);
 		if (rc != 0 && rc != LS_ERR_NOT_FOUND) {
 			rc = ls_err_set(ctx, rc, "cannot read store in '%s'", dir);

@@ -62,6 +62,8 @@
  *               (the sender's claim on its shortfall) -> type u8
  *   policies  jurisdiction[2] || effective_from u64 || policy id -> ""
  *   licnum    license number -> license id (dupsort)
+ *   lictee    licensee key || license id -> "": the licenses an exporter may
+ *             cite (layout 9; the export question reads these, not all)
  *   techs     receiver key || timestamp u64 || transfer id -> ""
  *   dates     record id -> logged time u64: in a store opened with bundle_check
  *             only, the logged times its bundle's log proof gives (question
@@ -122,8 +124,11 @@
  * by the making record's store position (a lot key) instead of the lot id,
  * output lots' ids in the ids table, each node with its inputs' lot keys:
  * a new lot appends where it wrote a random page, and a walk up the inputs
- * reads neighbours without looking ids up. */
-#define LS_STORE_LAYOUT_VERSION 8
+ * reads neighbours without looking ids up. 9: the lictee table (the
+ * licenses of each licensee), which an export question reads instead of
+ * every license in the store; a store of layout 8 is brought to 9 in place
+ * when it is opened (the table filled from the licenses it holds). */
+#define LS_STORE_LAYOUT_VERSION 9
 /* Folded branches the store keeps for the forks that follow (ingest.c). */
 #define LS_FORK_CACHE 4
 
@@ -134,7 +139,7 @@ struct ls_store {
 	MDB_env *env;
 	MDB_dbi meta, recs, ids, feeds, forks, heads, certs, revoked, pending, pwait, porder,
 	    pauthors, pstrange, evidence, lots, labels, holds, transit, licused, children, policies,
-	    licnum, techs, flows;
+	    licnum, lictee, techs, flows;
 	MDB_dbi logleaf, lognode, hseal, cpoints, quorum; /* the Merkle log */
 	MDB_dbi dates; /* bundle_check stores: logged times from the bundle */
 	MDB_dbi wlogs, wnote, wheads, peerlogs, cosigners, splitviews, authtime; /* witstore.c */
@@ -603,7 +608,12 @@ int ls_txn_policy_put(struct ls_txn *t, const char jurisdiction[2], uint64_t fro
 int ls_txn_policies_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]),
 			 void *arg);
 
-int ls_txn_license_put(struct ls_txn *t, const char *number, const uint8_t id[LS_ID_LEN]);
+int ls_txn_license_put(struct ls_txn *t, const struct ls_record *r);
+/* Calls fn(arg, id) for each license of licensee (layout 9), in id order. */
+int ls_txn_licenses_of(struct ls_txn *t, const uint8_t licensee[LS_KEY_LEN],
+		       int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg);
+/* Fills lictee from the licenses stored (a layout 8 store opened by layout 9). */
+int ls_txn_lictee_build(struct ls_txn *t);
 /* Every license record, by number. */
 int ls_txn_licenses_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]),
 			 void *arg);

@@ -1479,14 +1479,58 @@ ls_txn_policies_each(struct ls_txn *t, int (*fn)(void *arg, const uint8_t id[LS_
 	return ids_each(t, t->s->policies, NULL, 0, 2 + 8, fn, arg);
 }
 
-/* ---- licnum: license number -> license id (dupsort) ---- */
+/* ---- licnum: license number -> license id (dupsort);
+ *      lictee: licensee key || license id -> "" (layout 9) ---- */
+
+static int
+lictee_put(struct ls_txn *t, const uint8_t licensee[LS_KEY_LEN], const uint8_t id[LS_ID_LEN])
+{
+	uint8_t k[LS_KEY_LEN + LS_ID_LEN];
+
+	memcpy(k, licensee, LS_KEY_LEN);
+	memcpy(k + LS_KEY_LEN, id, LS_ID_LEN);
+	return ls_txn_put(t, t->s->lictee, k, sizeof(k), "", 0, 0);
+}
 
 int
-ls_txn_license_put(struct ls_txn *t, const char *number, const uint8_t id[LS_ID_LEN])
+ls_txn_license_put(struct ls_txn *t, const struct ls_record *r)
 {
+	int rc;
+
 	if (t->replay)
 		return 0; /* folding a branch: already in the tables */
-	return ls_txn_put(t, t->s->licnum, number, strlen(number), id, LS_ID_LEN, 0);
+	if ((rc = ls_txn_put(t, t->s->licnum, r->license.number, strlen(r->license.number), r->id,
+			     LS_ID_LEN, 0)) != 0)
+		return rc;
+	return lictee_put(t, r->license.licensee, r->id);
+}
+
+int
+ls_txn_licenses_of(struct ls_txn *t, const uint8_t licensee[LS_KEY_LEN],
+		   int (*fn)(void *arg, const uint8_t id[LS_ID_LEN]), void *arg)
+{
+	return ids_each(t, t->s->lictee, licensee, LS_KEY_LEN, LS_KEY_LEN, fn, arg);
+}
+
+static int
+lictee_one(void *arg, const uint8_t id[LS_ID_LEN])
+{
+	struct ls_txn *t = arg;
+	struct ls_record *r = NULL;
+	int rc;
+
+	/* every license the table names is stored */
+	if ((rc = ls_txn_record(t, id, &r)) != 0)
+		return rc == LS_ERR_NOT_FOUND ? LS_ERR_STORE : rc;
+	rc = r->type == LS_REC_LICENSE ? lictee_put(t, r->license.licensee, id) : LS_ERR_STORE;
+	ls_record_free(r);
+	return rc;
+}
+
+int
+ls_txn_lictee_build(struct ls_txn *t)
+{
+	return ls_txn_licenses_each(t, lictee_one, t);
 }
 
 static int

@@ -2157,7 +2157,11 @@ findlic_one(void *arg, const uint8_t id[LS_ID_LEN])
 	if ((rc = ls_txn_record(f->t, id, &r)) != 0)
 		return rc;
 	reason = ls_license_check(f->t, r, f->u, LS_LAYER_QUESTION, &w);
-	if (reason == LS_R_OK) {
+	/* Of several that cover it, the first by number (then id): the
+	 * order the licenses were once read in, all of them. */
+	if (reason == LS_R_OK &&
+	    (!f->found || strcmp(r->license.number, f->number) < 0 ||
+	     (strcmp(r->license.number, f->number) == 0 && memcmp(id, f->id, 32) < 0))) {
 		f->found = true;
 		memcpy(f->id, id, 32);
 		snprintf(f->number, sizeof(f->number), "%s", r->license.number);
@@ -2165,17 +2169,19 @@ findlic_one(void *arg, const uint8_t id[LS_ID_LEN])
 	ls_record_free(r);
 	if (reason == LS_R_STORE)
 		return w.err;
-	return f->found ? 1 : 0;
+	return 0;
 }
 
 /* A license that covers this export (the one cited, if any): 0 with
- * *found set, or a store error. The rule is ls_license_check's. */
+ * *found set, or a store error. The rule is ls_license_check's, which
+ * covers only an export by the licensee: the licensee's licenses are all
+ * it reads (lictee), not every license in the store. */
 static int
 find_license(struct ls_txn *t, const struct ls_export_query *q, const struct ls_license_use *u,
 	     bool *found, uint8_t out[32], char *number, size_t nlen)
 {
 	struct findlic f = {t, u, q->has_license ? q->license : NULL, false, {0}, "", 0};
-	int rc = ls_txn_licenses_each(t, findlic_one, &f);
+	int rc = ls_txn_licenses_of(t, u->exporter, findlic_one, &f);
 
 	*found = f.found;
 	if (f.found) {

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "helper_fixture.h"
 #include "helper_world.h"
+#include "reason.h"
 #include "store.h"
 #include "store_int.h"
 #include "verify.h"
@@ -282,6 +283,78 @@ test_cost_holders_not_ledger(void **state)
 	/* a few: the step back through the lots table passes others' lots */
 	assert_true(c2.prov.reads <= c1.prov.reads + 8);
 	assert_true(c2.exp.reads <= c1.exp.reads + 8);
+}
+
+/*
+ * An export question finds the licenses that may cover it among the
+ * exporter's own (the licensee must be the exporter), not among every
+ * license in the ledger: 200 licenses of other licensees leave what the
+ * export reads where it was, and the maker's one license among them is
+ * still found and named.
+ */
+static void
+test_cost_licenses_not_ledger(void **state)
+{
+	struct world *w = *state;
+	struct fx_license_spec ls;
+	struct costs c1, c2;
+	struct ls_verdict v;
+	uint8_t lic[32];
+	const int k = 200;
+
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	cost_of(w, w->magnets, NULL, NULL, &c1);
+	for (int i = 0; i < k; i++) {
+		struct fx_actor *other = fx_actor_new("CN");
+		char number[32];
+		assert_non_null(other);
+		snprintf(number, sizeof(number), "CN-OTHER-%03d", i);
+		memset(&ls, 0, sizeof(ls));
+		ls.number = number;
+		ls.licensee = other->kp->pk;
+		ls.items = "magnet";
+		ls.destinations = "DE";
+		PUT(w, fx_license(w->cn_auth, &ls));
+		fx_actor_free(&other);
+	}
+	cost_of(w, w->magnets, NULL, NULL, &c2);
+	if (c2.exp.reads > c1.exp.reads + 8 || c2.exp.records > c1.exp.records + 8)
+		fprintf(stderr,
+			"export before / after %d licenses of others: %llu / %llu reads, "
+			"%llu / %llu records\n",
+			k, (unsigned long long)c1.exp.reads, (unsigned long long)c2.exp.reads,
+			(unsigned long long)c1.exp.records, (unsigned long long)c2.exp.records);
+	assert_true(c2.exp.reads <= c1.exp.reads + 8);
+	assert_true(c2.exp.records <= c1.exp.records + 8);
+
+	/* The maker's own license, numbered after every other: found. */
+	memset(&ls, 0, sizeof(ls));
+	ls.number = "CN-ZZZ";
+	ls.licensee = w->maker->kp->pk;
+	ls.items = "magnet";
+	ls.max_grams = 1000000;
+	ls.destinations = "DE";
+	{
+		struct fx_env e = fx_license(w->cn_auth, &ls);
+		memcpy(lic, e.id, 32);
+		STORED(w, e);
+		fx_env_release(&e);
+	}
+	world_export_check(w, w->magnets, w->maker, "DE", "civilian", NULL, &v);
+	for (size_t i = 0; v.kind != LS_V_ALLOWED && i < v.n; i++)
+		fprintf(stderr, "%s: %s\n", ls_reason_code(v.reasons[i].code),
+			v.reasons[i].message);
+	assert_int_equal(v.kind, LS_V_ALLOWED);
+	{
+		bool named = false;
+		for (size_t i = 0; i < v.n; i++)
+			if (v.reasons[i].code == LS_R_CONTROLLED && v.reasons[i].n_ids >= 2 &&
+			    memcmp(v.reasons[i].ids[1], lic, 32) == 0 &&
+			    strstr(v.reasons[i].message, "CN-ZZZ") != NULL)
+				named = true;
+		assert_true(named);
+	}
+	ls_verdict_release(&v);
 }
 
 /*
@@ -659,6 +732,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_cost_chain_linear, world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_holders_not_ledger, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_cost_licenses_not_ledger, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_cost_many_transfers_linear, world_setup,
 					    world_teardown),

@@ -31,6 +31,7 @@
 #include "reason.h"
 #include "record.h"
 #include "store.h"
+#include "store_int.h"
 #include "verify.h"
 #include "util.h"
 
@@ -459,6 +460,90 @@ test_store_output_lot_names(void **state)
 	fx_env_release(&tf);
 	fx_env_release(&rc);
 	fx_env_release(&tr);
+}
+
+static int
+count_one(void *arg, const uint8_t id[LS_ID_LEN])
+{
+	(void)id;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+/* How many licenses the lictee table gives for licensee. */
+static size_t
+licenses_of(struct ls_store *s, const uint8_t licensee[32])
+{
+	struct ls_txn t;
+	size_t n = 0;
+
+	assert_int_equal(ls_txn_begin(s, false, &t), 0);
+	assert_int_equal(ls_txn_licenses_of(&t, licensee, count_one, &n), 0);
+	ls_txn_abort(&t);
+	return n;
+}
+
+/*
+ * Layout 9 keeps each licensee's licenses (lictee), which the export
+ * question reads. A layout 8 store (no such table, version 8) is brought to
+ * 9 when it is opened: the table is filled from the licenses it holds, and
+ * every record is still there.
+ */
+static void
+test_store_layout8_upgraded(void **state)
+{
+	struct sfx *f = *state;
+	struct fx_license_spec a = {.number = "CN-1",
+				    .licensee = f->miner->kp->pk,
+				    .items = "Dy",
+				    .max_grams = 1000,
+				    .destinations = "JP"};
+	struct fx_license_spec b = a, c = a;
+	struct ls_store_stats before;
+
+	b.number = "CN-2";
+	c.number = "CN-3";
+	c.licensee = f->proc->kp->pk;
+	certify(f);
+	OK(f->s, fx_license(f->auth, &a));
+	OK(f->s, fx_license(f->auth, &b));
+	OK(f->s, fx_license(f->auth, &c));
+	assert_int_equal(licenses_of(f->s, f->miner->kp->pk), 2);
+	assert_int_equal(licenses_of(f->s, f->proc->kp->pk), 1);
+	assert_int_equal(licenses_of(f->s, f->imp->kp->pk), 0);
+	before = stats(f->s);
+
+	/* Made a layout 8 store: version 8, the table empty. */
+	{
+		MDB_env *env = NULL;
+		MDB_txn *txn = NULL;
+		MDB_dbi meta, lictee;
+		uint8_t v8[4] = {0, 0, 0, 8};
+		MDB_val k = {7, "version"}, v = {4, v8};
+		ls_store_close(&f->s);
+		assert_int_equal(mdb_env_create(&env), 0);
+		assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+		assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+		assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+		assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+		assert_int_equal(mdb_dbi_open(txn, "lictee", 0, &lictee), 0);
+		assert_int_equal(mdb_drop(txn, lictee, 1), 0);
+		assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+		mdb_env_close(env);
+	}
+	reopen(f, 0, 0);
+	assert_int_equal(licenses_of(f->s, f->miner->kp->pk), 2);
+	assert_int_equal(licenses_of(f->s, f->proc->kp->pk), 1);
+	assert_int_equal(licenses_of(f->s, f->imp->kp->pk), 0);
+	{
+		struct ls_store_stats after = stats(f->s);
+		assert_stats_equal(&before, &after);
+	}
+	/* and it stays at 9: opened again, nothing to do */
+	reopen(f, 0, 0);
+	assert_int_equal(licenses_of(f->s, f->miner->kp->pk), 2);
 }
 
 static void
@@ -2115,6 +2200,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_store_reopen_keeps_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_tail_prepared, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_layout8_upgraded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_output_lot_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_locked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_anchor_ingest, setup, teardown),

@@ -13,7 +13,7 @@
 static int
 apply(struct ls_txn *t, const struct ls_record *r)
 {
-	return ls_txn_license_put(t, r->license.number, r->id);
+	return ls_txn_license_put(t, r);
 }
 
 bool
