@@ -211,6 +211,20 @@ has(struct ls_store *s, const struct fx_env *e)
 	return true;
 }
 
+/* The closed store's LMDB environment, opened raw (to make an older store). */
+static MDB_env *
+raw_env(const char *dir)
+{
+	MDB_env *env = NULL;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	/* not the store's recorded 256 GiB map, which memcheck refuses */
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	return env;
+}
+
 /* Reopens the fixture store with other options. */
 static void
 reopen(struct sfx *f, size_t max_pending, size_t map_size)
@@ -298,6 +312,19 @@ test_store_reopen_keeps_records(void **state)
 		fx_env_release(&lots[i]);
 }
 
+/* The miner registers lots[from..to), "ore-I" at FX_T0 + I, each stored. */
+static void
+register_lots(struct sfx *f, struct fx_env *lots, int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		char label[32];
+		snprintf(label, sizeof(label), "ore-%d", i);
+		f->miner->ts = FX_T0 + (uint64_t)i;
+		lots[i] = fx_lot(f->miner, label, "Bayan Obo", NULL, "ore", 1000, "Nd=300000");
+		ACCEPT(f->s, lots[i]);
+	}
+}
+
 /* data.mdb's size and the bytes of disk it takes. */
 static void
 data_file(const struct sfx *f, off_t *size, off_t *disk)
@@ -329,13 +356,7 @@ test_store_tail_prepared(void **state)
 	int fd;
 
 	certify(f);
-	for (int i = 0; i < 20; i++) {
-		char label[32];
-		snprintf(label, sizeof(label), "ore-%d", i);
-		f->miner->ts = FX_T0 + (uint64_t)i;
-		lots[i] = fx_lot(f->miner, label, "Bayan Obo", NULL, "ore", 1000, "Nd=300000");
-		ACCEPT(f->s, lots[i]);
-	}
+	register_lots(f, lots, 0, 20);
 	data_file(f, &size, &disk);
 	/* 8 MiB ready past the data, as a hole: the data is a few pages */
 	assert_true(size >= (off_t)8 << 20);
@@ -353,13 +374,7 @@ test_store_tail_prepared(void **state)
 	assert_int_equal(before.records, 23);
 	for (int i = 0; i < 20; i++)
 		assert_true(has(f->s, &lots[i]));
-	for (int i = 20; i < 40; i++) {
-		char label[32];
-		snprintf(label, sizeof(label), "ore-%d", i);
-		f->miner->ts = FX_T0 + (uint64_t)i;
-		lots[i] = fx_lot(f->miner, label, "Bayan Obo", NULL, "ore", 1000, "Nd=300000");
-		ACCEPT(f->s, lots[i]);
-	}
+	register_lots(f, lots, 20, 40);
 	data_file(f, &size2, &disk2);
 	assert_true(size2 >= size + ((off_t)40 << 20));
 	reopen(f, 0, 0);
@@ -442,11 +457,7 @@ test_store_output_lot_names(void **state)
 		MDB_dbi dbi;
 		MDB_val k = {6, "setsum"};
 		ls_store_close(&f->s);
-		assert_int_equal(mdb_env_create(&env), 0);
-		assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
-		/* not the store's recorded 256 GiB map, which memcheck refuses */
-		assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
-		assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+		env = raw_env(f->dir);
 		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 		assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
 		assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
@@ -521,10 +532,7 @@ test_store_layout8_upgraded(void **state)
 		uint8_t v8[4] = {0, 0, 0, 8};
 		MDB_val k = {7, "version"}, v = {4, v8};
 		ls_store_close(&f->s);
-		assert_int_equal(mdb_env_create(&env), 0);
-		assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
-		assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
-		assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+		env = raw_env(f->dir);
 		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 		assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
 		assert_int_equal(mdb_dbi_open(txn, "lictee", 0, &lictee), 0);
