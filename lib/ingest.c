@@ -449,8 +449,10 @@ set_result(struct ls_ingest_result *res, enum ls_ingest_status st, enum ls_reaso
  * pending   missing id || waiting id -> envelope bytes
  * pwait     waiting id -> missing id || author || order u64 || flags u8
  *           (PW_STRANGER; PW_LOCAL: a local client's submission, which
- *           gets the admission checks when it is released; PW_VIOLATION:
- *           one that records a violation knowingly)
+ *           gets the admission checks when it is released, unless a peer
+ *           sends it too while it waits (then it is the peer's: held by
+ *           the consensus rules alone, pw_peer); PW_VIOLATION: one that
+ *           records a violation knowingly)
  * porder    author || order u64 -> waiting id
  * pauthors  author -> records waiting u64
  * pstrange  order u64 -> waiting id (records of strangers, oldest first)
@@ -525,6 +527,27 @@ unpark(struct wctx *w, const uint8_t waiting[LS_ID_LEN], const uint8_t pw[PW_LEN
 	if (w->pending > 0)
 		w->pending--;
 	return 0;
+}
+
+/*
+ * Consensus: a peer sent a record that waits as a local client's (pv, its
+ * pwait value): from now on it is held as the peer's, and judged at its
+ * release by the consensus rules alone. Otherwise admission could refuse
+ * it then and drop it, and a node that had it from a client as well as a
+ * peer would store less than one that had it from the peer alone.
+ */
+static int
+pw_peer(struct wctx *w, const uint8_t id[LS_ID_LEN], const MDB_val *pv)
+{
+	uint8_t pw[PW_LEN];
+
+	if (pv->mv_size != PW_LEN)
+		return LS_ERR_STORE;
+	memcpy(pw, pv->mv_data, PW_LEN);
+	if (!(pw[PW_LEN - 1] & (PW_LOCAL | PW_VIOLATION)))
+		return 0;
+	pw[PW_LEN - 1] &= (uint8_t) ~(PW_LOCAL | PW_VIOLATION);
+	return ls_txn_put(&w->t, w->t.s->pwait, id, LS_ID_LEN, pw, PW_LEN, 0);
 }
 
 /* Unparks waiting; *flags (may be NULL) gets its PW_ flags. */
@@ -1438,6 +1461,8 @@ process_record(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool vi
 		else
 			set_result(res, LS_INGEST_PENDING, LS_R_OK, "already waiting for %s",
 				   ls_hex(v.mv_data, LS_ID_LEN, hex));
+		if (rc == 0 && layer < LS_LAYER_ADMISSION && (rc = pw_peer(w, r->id, &v)) != 0)
+			w->err = rc;
 		/* Parked by an earlier call: it keeps waiting whatever this
 		 * submission refuses (dependency-rejected is not a way for one
 		 * submission to take another's record out of the pending set);

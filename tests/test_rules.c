@@ -1202,6 +1202,51 @@ test_rules_dependency_rejected_peer_copy(void **state)
 		}
 }
 
+/*
+ * Rule (consensus first): a record a peer sent is held by the consensus
+ * rules, even when a local client sent it first. Attack: a client's
+ * shipment to the US without an export license (admission refuses it:
+ * no-license; the consensus rules take it) waits for the maker's previous
+ * record; a peer sends the same shipment while it waits. When the previous
+ * record comes, the shipment is stored, as on a node that had it from the
+ * peer alone. Without the peer's copy it is refused at its release
+ * (admission) and not stored.
+ */
+static void
+test_rules_peer_copy_of_waiting_local(void **state)
+{
+	struct world *w = *state;
+	struct fx_env p, t;
+	struct ls_ingest_result res[1];
+	struct ls_store_stats st0 = dr_stats(w);
+	static const size_t one[] = {0};
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	p = fx_transfer(w->maker, w->magnets, 1, w->miner, NULL, NULL);
+	t = fx_transfer(w->maker, w->magnets, 10, w->us, NULL, NULL);
+	dr_ingest(w, &t, one, 1, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	dr_ingest(w, &t, one, 1, false, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	dr_ingest(w, &p, one, 1, false, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_true(dr_stored(w, t.id));
+	assert_int_equal(dr_stats(w).pending, st0.pending);
+	fx_env_release(&p);
+	fx_env_release(&t);
+	/* The client's alone: admission refuses it when it is released. */
+	p = fx_transfer(w->maker, w->magnets, 1, w->miner, NULL, NULL);
+	t = fx_transfer(w->maker, w->magnets, 10, w->us, NULL, NULL);
+	dr_ingest(w, &t, one, 1, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	dr_ingest(w, &p, one, 1, false, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_false(dr_stored(w, t.id));
+	assert_int_equal(dr_stats(w).pending, st0.pending);
+	fx_env_release(&p);
+	fx_env_release(&t);
+}
+
 int
 main(void)
 {
@@ -1247,6 +1292,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_twice_sent, world_setup,
 					    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_peer_copy, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_peer_copy_of_waiting_local, world_setup,
 					    world_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
