@@ -1,5 +1,5 @@
-/* WRAP: mdb_get mdb_cursor_get mdb_put mdb_del mdb_cursor_del mdb_dbi_open ls_record_decode calloc
- * realloc ls_idmap_new ls_idmap_put */
+/* WRAP: mdb_get mdb_cursor_get mdb_put mdb_del mdb_cursor_del mdb_dbi_open ls_record_decode */
+/* WRAP: calloc realloc ls_idmap_new ls_idmap_put */
 /*
  * test_ingest_faults.c - "a local fault is never a verdict".
  *
