@@ -96,11 +96,12 @@ $(BIN)/lodestone-bench: $(BENCH_OBJ) $(LIB_A)
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $(BENCH_OBJ) $(LIB_A) $(LDLIBS)
 
-# A test may declare fault-injection wraps in a first-line comment:
+# A test may declare fault-injection wraps in comments on its first lines
+# (several, each within the line length clang-format keeps):
 #   /* WRAP: mdb_txn_commit mdb_put */
 $(BUILD)/tests/%: $(OBJ)/tests/%.o $(TEST_HELPER_OBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(foreach w,$(shell sed -n '1s/^\/\* WRAP: \(.*\) \*\//\1/p' tests/$*.c),-Wl,--wrap=$(w)) \
+	$(CC) $(LDFLAGS) $(foreach w,$(shell sed -n '1,4s/^\/\* WRAP: \(.*\) \*\//\1/p' tests/$*.c),-Wl,--wrap=$(w)) \
 		-o $@ $< $(TEST_HELPER_OBJ) $(LIB_A) $(CMOCKA_LIBS) $(LDLIBS)
 
 # The C side of the format interop test (tests/scenario/interop.sh).

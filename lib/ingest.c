@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "kind.h"
 #include "util.h"
 
@@ -447,8 +449,10 @@ set_result(struct ls_ingest_result *res, enum ls_ingest_status st, enum ls_reaso
  * pending   missing id || waiting id -> envelope bytes
  * pwait     waiting id -> missing id || author || order u64 || flags u8
  *           (PW_STRANGER; PW_LOCAL: a local client's submission, which
- *           gets the admission checks when it is released; PW_VIOLATION:
- *           one that records a violation knowingly)
+ *           gets the admission checks when it is released, unless a peer
+ *           sends it too while it waits (then it is the peer's: held by
+ *           the consensus rules alone, pw_peer); PW_VIOLATION: one that
+ *           records a violation knowingly)
  * porder    author || order u64 -> waiting id
  * pauthors  author -> records waiting u64
  * pstrange  order u64 -> waiting id (records of strangers, oldest first)
@@ -523,6 +527,27 @@ unpark(struct wctx *w, const uint8_t waiting[LS_ID_LEN], const uint8_t pw[PW_LEN
 	if (w->pending > 0)
 		w->pending--;
 	return 0;
+}
+
+/*
+ * Consensus: a peer sent a record that waits as a local client's (pv, its
+ * pwait value): from now on it is held as the peer's, and judged at its
+ * release by the consensus rules alone. Otherwise admission could refuse
+ * it then and drop it, and a node that had it from a client as well as a
+ * peer would store less than one that had it from the peer alone.
+ */
+static int
+pw_peer(struct wctx *w, const uint8_t id[LS_ID_LEN], const MDB_val *pv)
+{
+	uint8_t pw[PW_LEN];
+
+	if (pv->mv_size != PW_LEN)
+		return LS_ERR_STORE;
+	memcpy(pw, pv->mv_data, PW_LEN);
+	if (!(pw[PW_LEN - 1] & (PW_LOCAL | PW_VIOLATION)))
+		return 0;
+	pw[PW_LEN - 1] &= (uint8_t) ~(PW_LOCAL | PW_VIOLATION);
+	return ls_txn_put(&w->t, w->t.s->pwait, id, LS_ID_LEN, pw, PW_LEN, 0);
 }
 
 /* Unparks waiting; *flags (may be NULL) gets its PW_ flags. */
@@ -998,29 +1023,52 @@ store_record(struct wctx *w, const struct ls_record *r, bool on_main, uint8_t **
  *
  * A local client's record that names a record refused in its own
  * submission (directly, or through records of that submission refused for
- * this reason) is refused with LS_R_DEP_REJECTED: it would otherwise wait in
- * the pending set for a record that is not coming, and its client would be
- * told "pending". Records of the submission parked before the refusal (they
- * came first) are taken out of the pending set and refused then. This is
- * admission only: a peer's record, and a local record of another
+ * this reason, in whatever order they came) is refused with
+ * LS_R_DEP_REJECTED: it would otherwise wait in the pending set for a
+ * record that is not coming, and its client would be told "pending". This
+ * is admission only: a peer's record, and a local record of another
  * submission, waits as before (the consensus rules depend on a record and
  * the records it names, not on what else came in the batch).
  *
- * The bookkeeping lives for one attempt and is bounded by the call: one
- * node per id a local record misses when it is first parked (at most
+ * The verdict is taken at the end of the call (dr_settle), not when the
+ * refusal is seen: until then a record naming a refused id waits like any
+ * pending record, because another record of that id may still come in the
+ * same submission (a forged copy first, the genuine record after it) and
+ * release it. A refused id makes its submission's records that still wait
+ * for it dependency-rejected only if, at the end of the call, no record of
+ * that id (of the transformation that makes that lot) is stored or waiting
+ * in the pending set; those records leave the pending set, and what of the
+ * submission waits for them is refused in turn. Settling only refuses and
+ * unparks: nothing is accepted, so nothing it does releases a record.
+ *
+ * Records of the submission are indexed under (id, submission) keys (the
+ * id itself when the call is one submission; else a BLAKE2b of both), so
+ * what one submission refuses or waits for never lengthens what another's
+ * walks. The bookkeeping lives for one attempt and is bounded by the call:
+ * one node per id a local record misses when it is first parked (at most
  * LS_DEPS_MAX), one per id of a refused record (its id and its outputs'
- * lots) and submission, and a few bytes per envelope. A refusal walks the
- * records waiting for its ids once per submission, a record to be parked
- * the submissions that refused each id it names.
+ * lots) per submission, and a few bytes per envelope. Settling examines
+ * each refusal node once (again only when a record of its id that was
+ * waiting is refused itself) and walks the records waiting for a key once,
+ * so its steps (s->ingest_dr_steps, counted for the tests) are linear in
+ * the nodes.
  */
 
 #define DR_NONE    SIZE_MAX /* not a local record of this call */
 #define DR_PARKED  1u       /* in the pending set, parked in this attempt */
 #define DR_INDEXED 2u       /* its missing dependencies are in waits */
+#define DR_TWIN    4u       /* "already waiting": a copy of twin[item] */
+#define DR_SHARED  8u       /* also sent by a peer or another submission */
+
+#define DRN_REFUSED 1u /* a node of refused */
+#define DRN_DONE    2u /* its waiting records were refused */
+#define DRN_ALIVE   4u /* a record of its id was stored or waiting: none refused */
 
 struct dr_node {
 	size_t item;   /* the envelope of the call */
-	uint32_t next; /* 1 + the next node under the same id, 0: none */
+	uint32_t next; /* 1 + the next node under the same key, 0: none */
+	uint32_t out;  /* refused: 0 the record's id, o the lot of output o - 1 */
+	uint8_t flags; /* DRN_ */
 };
 
 struct deprej {
@@ -1028,14 +1076,15 @@ struct deprej {
 	struct item *items;
 	struct ls_ingest_result *results;
 	size_t n;
-	struct ls_idmap *refused; /* id of a refused record or of its lots -> 1 + node */
-	struct ls_idmap *waits;   /* id a parked local record misses -> 1 + node */
+	struct ls_idmap *refused; /* key of a refused record's id or lot -> 1 + node */
+	struct ls_idmap *waits;   /* key of an id a parked local record misses -> 1 + node */
 	struct ls_idmap *mine;    /* id of a parked local record -> 1 + envelope */
 	struct dr_node *nodes;
 	size_t n_nodes, cap_nodes;
+	uint64_t steps; /* settling: nodes examined and waiting records walked */
 	uint8_t *state; /* per envelope: DR_ flags */
 	size_t *root;   /* per refused envelope: the one first refused of its chain */
-	size_t *stack;  /* refused envelopes whose dependants are yet to be refused */
+	size_t *twin;   /* per DR_TWIN envelope: the copy that was parked */
 };
 
 static void
@@ -1051,7 +1100,7 @@ dr_free(struct deprej **dp)
 	free(d->nodes);
 	free(d->state);
 	free(d->root);
-	free(d->stack);
+	free(d->twin);
 	free(d);
 	*dp = NULL;
 }
@@ -1064,6 +1113,7 @@ dr_reset(struct deprej *d)
 	ls_idmap_free(&d->waits);
 	ls_idmap_free(&d->mine);
 	d->n_nodes = 0;
+	d->steps = 0;
 	memset(d->state, 0, d->n);
 	if ((d->refused = ls_idmap_new()) == NULL || (d->waits = ls_idmap_new()) == NULL ||
 	    (d->mine = ls_idmap_new()) == NULL)
@@ -1085,7 +1135,7 @@ dr_new(size_t n, const uint32_t *subs, struct item *items, struct ls_ingest_resu
 	d->results = results;
 	d->n = n;
 	if ((d->state = calloc(n, 1)) == NULL || (d->root = calloc(n, sizeof(*d->root))) == NULL ||
-	    (d->stack = calloc(n, sizeof(*d->stack))) == NULL) {
+	    (d->twin = calloc(n, sizeof(*d->twin))) == NULL) {
 		dr_free(&d);
 		return LS_ERR_NOMEM;
 	}
@@ -1099,15 +1149,37 @@ dr_sub(const struct deprej *d, size_t item)
 	return d->subs != NULL ? d->subs[item] : 0;
 }
 
+/* The key of id in item's submission. */
+static void
+dr_key(const struct deprej *d, const uint8_t id[LS_ID_LEN], size_t item, uint8_t key[LS_ID_LEN])
+{
+	static const char domain[] = "lodestone admission submission key";
+	crypto_generichash_state st;
+	uint32_t sub = dr_sub(d, item);
+	uint8_t be[4] = {(uint8_t)(sub >> 24), (uint8_t)(sub >> 16), (uint8_t)(sub >> 8),
+			 (uint8_t)sub};
+
+	if (d->subs == NULL) {
+		memcpy(key, id, LS_ID_LEN);
+		return;
+	}
+	crypto_generichash_init(&st, NULL, 0, LS_ID_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain));
+	crypto_generichash_update(&st, id, LS_ID_LEN);
+	crypto_generichash_update(&st, be, sizeof(be));
+	crypto_generichash_final(&st, key, LS_ID_LEN);
+}
+
 static size_t
 dr_first(const struct ls_idmap *m, const uint8_t id[LS_ID_LEN])
 {
 	return (size_t)(uintptr_t)ls_idmap_get(m, id);
 }
 
-/* Adds item under id in m. LS_ERR_NOMEM. */
+/* Adds item under key in m. LS_ERR_NOMEM. */
 static int
-dr_push(struct deprej *d, struct ls_idmap *m, const uint8_t id[LS_ID_LEN], size_t item)
+dr_push(struct deprej *d, struct ls_idmap *m, const uint8_t key[LS_ID_LEN], size_t item,
+	uint32_t out, uint8_t flags)
 {
 	int rc;
 
@@ -1119,15 +1191,15 @@ dr_push(struct deprej *d, struct ls_idmap *m, const uint8_t id[LS_ID_LEN], size_
 		d->nodes = nv;
 		d->cap_nodes = cap;
 	}
-	d->nodes[d->n_nodes] = (struct dr_node){item, (uint32_t)dr_first(m, id)};
-	if ((rc = ls_idmap_put(m, id, (void *)(uintptr_t)(d->n_nodes + 1))) != 0)
+	d->nodes[d->n_nodes] = (struct dr_node){item, (uint32_t)dr_first(m, key), out, flags};
+	if ((rc = ls_idmap_put(m, key, (void *)(uintptr_t)(d->n_nodes + 1))) != 0)
 		return rc;
 	d->n_nodes++;
 	return 0;
 }
 
 /* Local record `item` (r) waits in the pending set: kept with every
- * dependency it misses, so that the refusal of any of them finds it. */
+ * dependency it misses, so that settling finds it. */
 static int
 dr_parked(struct wctx *w, const struct ls_record *r, size_t item)
 {
@@ -1144,16 +1216,44 @@ dr_parked(struct wctx *w, const struct ls_record *r, size_t item)
 	d->state[item] |= DR_INDEXED;
 	ls_record_deps(w->t.s, r, &deps);
 	for (size_t i = 0; i < deps.n; i++) {
-		size_t k = dr_first(d->waits, deps.v[i].id);
+		uint8_t key[LS_ID_LEN];
+		size_t k;
 		bool have;
+		dr_key(d, deps.v[i].id, item, key);
+		k = dr_first(d->waits, key);
 		/* Once per id (a transformation may name one lot many times). */
 		if (k != 0 && d->nodes[k - 1].item == item)
 			continue;
 		if ((rc = ls_dep_have(&w->t, &deps.v[i], &have)) != 0 ||
-		    (!have && (rc = dr_push(d, d->waits, deps.v[i].id, item)) != 0))
+		    (!have && (rc = dr_push(d, d->waits, key, item, 0, 0)) != 0))
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * Local record `item` (r) of the call is already waiting in the pending
+ * set. Parked by its own submission in this call: it is a copy, and gets
+ * that copy's verdict when the call ends. Parked by another submission of
+ * this call, or a peer's copy (item DR_NONE): the record stays in the
+ * pending set whatever its first submission refuses (dependency-rejected is
+ * not a way for one sender to take another's record out of the pending
+ * set).
+ */
+static void
+dr_waiting(struct wctx *w, const struct ls_record *r, size_t item)
+{
+	struct deprej *d = w->dr;
+	size_t e = dr_first(d->mine, r->id);
+
+	if (e == 0 || !(d->state[e - 1] & DR_PARKED) || e - 1 == item)
+		return;
+	if (item != DR_NONE && dr_sub(d, item) == dr_sub(d, e - 1)) {
+		d->state[item] |= DR_TWIN;
+		d->twin[item] = e - 1;
+	} else {
+		d->state[e - 1] |= DR_SHARED;
+	}
 }
 
 /* Refuses item for naming dep, refused in its submission. */
@@ -1180,40 +1280,6 @@ dr_set(struct deprej *d, size_t item, size_t dep)
 	memcpy(res->missing, dr->id, LS_ID_LEN);
 }
 
-/*
- * Admission: whether local record `item` (r, naming deps) names a record
- * refused in its submission and not stored; if so it is refused (res) and
- * true is returned. A store error sets w->err.
- */
-static bool
-dr_names_refused(struct wctx *w, size_t item, const struct ls_deps *deps)
-{
-	struct deprej *d = w->dr;
-
-	if (ls_idmap_count(d->refused) == 0)
-		return false;
-	for (size_t i = 0; i < deps->n; i++) {
-		for (size_t k = dr_first(d->refused, deps->v[i].id); k != 0;
-		     k = d->nodes[k - 1].next) {
-			size_t x = d->nodes[k - 1].item;
-			bool have;
-			int rc;
-			if (x == item || dr_sub(d, x) != dr_sub(d, item))
-				continue;
-			/* Refused once, stored since (another copy was taken). */
-			if ((rc = ls_dep_have(&w->t, &deps->v[i], &have)) != 0) {
-				w->err = rc;
-				return true;
-			}
-			if (have)
-				break;
-			dr_set(d, item, x);
-			return true;
-		}
-	}
-	return false;
-}
-
 /* Takes a record parked in this attempt out of the pending set (unless the
  * set made room by evicting it). */
 static int
@@ -1227,72 +1293,120 @@ dr_unpark(struct wctx *w, const uint8_t id[LS_ID_LEN])
 	return rc != 0 ? rc : unpark_id(w, id, NULL);
 }
 
-/* Whether id is refused in submission sub. The chain holds one node per
- * submission that refused it, so a submission sending one refused record
- * many times does not lengthen what the others' records walk. */
-static bool
-dr_refused_in(const struct deprej *d, const uint8_t id[LS_ID_LEN], uint32_t sub)
+/* The id of refusal node nd: its record's, or the lot of an output. */
+static const uint8_t *
+dr_node_id(const struct deprej *d, const struct dr_node *nd, uint8_t lot[LS_ID_LEN])
 {
-	for (size_t k = dr_first(d->refused, id); k != 0; k = d->nodes[k - 1].next)
-		if (dr_sub(d, d->nodes[k - 1].item) == sub)
-			return true;
-	return false;
+	if (nd->out == 0)
+		return d->results[nd->item].id;
+	ls_lot_id(d->results[nd->item].id, nd->out - 1, lot);
+	return lot;
 }
 
 /*
- * Local record `item` was refused: what of its submission waits for it, or
- * for its lots, is refused too (out of the pending set), and so on down the
- * chain; what comes later finds it in refused.
+ * Local record `item` was refused: its id (and its outputs' lots) are
+ * noted as refused in its submission, once per submission while no record
+ * of the id was found stored or waiting; settling decides what of the
+ * submission waits for them. LS_ERR_NOMEM in w->err.
  */
 static void
 dr_refused(struct wctx *w, size_t item)
 {
 	struct deprej *d = w->dr;
-	size_t top = 0;
+	const struct ls_record *r = d->items[item].rec;
+	uint32_t n_ids = 1;
 	int rc;
 
 	if (!d->results[item].has_id)
 		return; /* undecodable: nothing can name it */
 	if (d->results[item].reason != LS_R_DEP_REJECTED)
 		d->root[item] = item;
-	d->stack[top++] = item;
-	while (top > 0) {
-		size_t x = d->stack[--top];
-		const struct ls_record *r = d->items[x].rec;
-		uint32_t n_ids = 1;
-		if (r != NULL && r->type == LS_REC_TRANSFORMATION)
-			n_ids += r->transformation.n_outputs;
-		for (uint32_t o = 0; o < n_ids; o++) {
-			uint8_t lot[LS_ID_LEN];
-			const uint8_t *id = d->results[x].id;
-			if (o > 0) {
-				ls_lot_id(r->id, o - 1, lot);
-				id = lot;
-			}
-			/* Refused in this submission before (a copy): what waited
-			 * for it was refused then, what came since was not parked. */
-			if (dr_refused_in(d, id, dr_sub(d, x)))
+	if (r != NULL && r->type == LS_REC_TRANSFORMATION)
+		n_ids += r->transformation.n_outputs;
+	for (uint32_t o = 0; o < n_ids; o++) {
+		struct dr_node probe = {item, 0, o, 0};
+		uint8_t key[LS_ID_LEN], lot[LS_ID_LEN];
+		size_t k;
+		dr_key(d, dr_node_id(d, &probe, lot), item, key);
+		/* Refused in this submission before (a copy): one node does. A
+		 * node found alive (a copy was waiting) is judged again. */
+		if ((k = dr_first(d->refused, key)) != 0 && !(d->nodes[k - 1].flags & DRN_ALIVE))
+			continue;
+		if ((rc = dr_push(d, d->refused, key, item, o, DRN_REFUSED)) != 0) {
+			w->err = rc;
+			return;
+		}
+	}
+}
+
+/* Whether a record of id is stored or waiting in the pending set. */
+static int
+dr_alive(struct wctx *w, const uint8_t id[LS_ID_LEN], bool *alive)
+{
+	MDB_val v;
+	int rc;
+
+	*alive = true;
+	if ((rc = ls_txn_record_has(&w->t, id)) != LS_ERR_NOT_FOUND)
+		return rc;
+	if ((rc = ls_txn_get(&w->t, w->t.s->pwait, id, LS_ID_LEN, &v)) != LS_ERR_NOT_FOUND)
+		return rc;
+	*alive = false;
+	return 0;
+}
+
+/*
+ * Admission, at the end of the call: the refusals noted by dr_refused
+ * become dependency-rejected verdicts (file comment above). Nodes are taken
+ * in the order they were made; a refusal made here appends its nodes, so
+ * the chain is followed to its end. A store error sets w->err.
+ */
+static void
+dr_settle(struct wctx *w)
+{
+	struct deprej *d = w->dr;
+	int rc;
+
+	for (size_t i = 0; i < d->n_nodes && w->err == 0; i++) {
+		uint8_t key[LS_ID_LEN], lot[LS_ID_LEN];
+		const uint8_t *id;
+		size_t x = d->nodes[i].item;
+		bool alive;
+		if ((d->nodes[i].flags & (DRN_REFUSED | DRN_DONE | DRN_ALIVE)) != DRN_REFUSED)
+			continue;
+		d->steps++;
+		/* The record, or the transformation that makes the lot. */
+		if ((rc = dr_alive(w, d->results[x].id, &alive)) != 0) {
+			w->err = rc;
+			return;
+		}
+		if (alive) {
+			d->nodes[i].flags |= DRN_ALIVE;
+			continue;
+		}
+		d->nodes[i].flags |= DRN_DONE;
+		id = dr_node_id(d, &d->nodes[i], lot);
+		dr_key(d, id, x, key);
+		for (size_t k = dr_first(d->waits, key); k != 0; k = d->nodes[k - 1].next) {
+			size_t y = d->nodes[k - 1].item;
+			d->steps++;
+			if ((d->state[y] & (DR_PARKED | DR_SHARED)) != DR_PARKED)
 				continue;
-			if ((rc = dr_push(d, d->refused, id, x)) != 0) {
+			d->state[y] &= (uint8_t)~DR_PARKED;
+			if ((rc = dr_unpark(w, d->results[y].id)) != 0) {
 				w->err = rc;
 				return;
 			}
-			for (size_t k = dr_first(d->waits, id); k != 0; k = d->nodes[k - 1].next) {
-				size_t y = d->nodes[k - 1].item;
-				if (!(d->state[y] & DR_PARKED) || dr_sub(d, y) != dr_sub(d, x))
-					continue;
-				d->state[y] &= (uint8_t)~DR_PARKED;
-				if ((rc = dr_unpark(w, d->results[y].id)) != 0) {
-					w->err = rc;
-					return;
-				}
-				dr_set(d, y, x);
-				/* Each envelope is parked here at most once at a
-				 * time, so at most n are on the stack. */
-				d->stack[top++] = y;
-			}
+			dr_set(d, y, x);
+			dr_refused(w, y);
+			if (w->err != 0)
+				return;
 		}
 	}
+	/* A copy of a record parked by its own submission: that verdict. */
+	for (size_t i = 0; i < d->n; i++)
+		if ((d->state[i] & DR_TWIN) && d->results[d->twin[i]].status == LS_INGEST_REJECTED)
+			d->results[i] = d->results[d->twin[i]];
 }
 
 struct first_fork {
@@ -1347,9 +1461,14 @@ process_record(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool vi
 		else
 			set_result(res, LS_INGEST_PENDING, LS_R_OK, "already waiting for %s",
 				   ls_hex(v.mv_data, LS_ID_LEN, hex));
-		/* Parked by an earlier submission: it keeps waiting whatever
-		 * this one refuses (dependency-rejected is not a way for one
-		 * submission to take another's record out of the pending set). */
+		if (rc == 0 && layer < LS_LAYER_ADMISSION && (rc = pw_peer(w, r->id, &v)) != 0)
+			w->err = rc;
+		/* Parked by an earlier call: it keeps waiting whatever this
+		 * submission refuses (dependency-rejected is not a way for one
+		 * submission to take another's record out of the pending set);
+		 * parked in this call: dr_waiting. */
+		if (w->dr != NULL && rc == 0)
+			dr_waiting(w, r, item);
 		return;
 	}
 	/* Another record of this author at this seq: an equivocation. */
@@ -1388,9 +1507,7 @@ process_record(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool vi
 	 * the first missing. */
 	ls_record_deps(s, r, &deps);
 	/* Admission (dependency-rejected): a record naming one its submission
-	 * had refused is refused, not parked for it. */
-	if (item != DR_NONE && dr_names_refused(w, item, &deps))
-		return;
+	 * refused waits like any other until the end of the call (dr_settle). */
 	for (size_t i = 0; i < deps.n; i++) {
 		bool have;
 		if ((rc = ls_dep_have(&w->t, &deps.v[i], &have)) != 0) {
@@ -1568,8 +1685,8 @@ process_record(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool vi
 		set_result(res, LS_INGEST_ACCEPTED, LS_R_OK, NULL);
 }
 
-/* process_record(); a refused local record of the call refuses what of its
- * submission names it (dependency-rejected). */
+/* process_record(); a refused local record of the call is noted, for what
+ * of its submission names it (dependency-rejected, at dr_settle). */
 static void
 process(struct wctx *w, struct ls_record *r, enum ls_layer layer, bool violation,
 	struct ls_ingest_result *res, bool *keep, size_t item)
@@ -1704,10 +1821,15 @@ release_from(struct wctx *w, size_t from)
 	}
 }
 
-/* Adds what the writer's transaction t read to the store's counts. */
+/* Adds what the writer's transaction t read (and settling walked) to the
+ * store's counts. */
 static void
-count_reads(struct ls_store *s, const struct ls_txn *t)
+count_reads(struct ls_store *s, const struct ls_txn *t, const struct deprej *d)
 {
+	if (d != NULL) {
+		s->ingest_dr_steps += d->steps;
+		s->ingest_dr_nodes += d->n_nodes;
+	}
 	s->ingest_records += t->n_records;
 	s->ingest_reads += t->n_reads;
 	s->ingest_seeks += t->n_seeks;
@@ -1806,6 +1928,10 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 		if (w->acc.n > before)
 			release_from(w, before);
 	}
+	/* Admission: the submissions' dependency-rejected verdicts, once every
+	 * record of the call had its chance to arrive. */
+	if (w->err == 0 && w->dr != NULL)
+		dr_settle(w);
 	if (w->err != 0) {
 		rc = w->err;
 		goto fail;
@@ -1816,7 +1942,7 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	    (rc = ls_txn_put(&w->t, s->meta, "setsum", 6, w->setsum, LS_ID_LEN, 0)) != 0 ||
 	    (!s->no_log && (rc = ls_txn_put_u64(&w->t, s->meta, "logsize", 7, w->log_size)) != 0))
 		goto fail;
-	count_reads(s, &w->t);
+	count_reads(s, &w->t, w->dr);
 	ls_store_tail_prepare(s, tail_hint(j));
 	mrc = mdb_txn_commit(w->t.txn);
 	w->t.txn = NULL;
@@ -1824,7 +1950,7 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 	w->disk_full = mrc != 0 && mrc != MDB_MAP_FULL && mrc != MDB_TXN_FULL;
 	return ls_store_commit_err(s, mrc);
 fail:
-	count_reads(s, &w->t);
+	count_reads(s, &w->t, w->dr);
 	ls_txn_abort(&w->t);
 	return rc;
 }

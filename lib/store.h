@@ -200,9 +200,12 @@ enum ls_admit {
  * other records of its submission, a record refused in its submission is
  * refused with LS_R_DEP_REJECTED, has_missing set and missing naming the
  * refused record it names (its id, also for a lot that record would have
- * made), in whatever order the two came; one parked before the refusal is
- * taken out of the pending set. Every local record of this call is one
- * submission. Peers' records are not affected: they wait as before.
+ * made), in whatever order the two came, unless a record of that id is
+ * stored or waiting when the call ends (a forged copy, then the genuine
+ * record); it is taken out of the pending set. Every local record of this
+ * call is one submission. Peers' records are not affected: they wait as
+ * before, and a local record a peer sends too while it waits is the
+ * peer's from then on (judged by the consensus rules at its release).
  */
 int ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
 			  const uint8_t *admit, size_t n, struct ls_ingest_result *results,

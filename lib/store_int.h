@@ -158,6 +158,9 @@ struct ls_store {
 	 * call added up (records decoded, table reads, seeks): how tests
 	 * count the work one batch costs. */
 	uint64_t ingest_records, ingest_reads, ingest_seeks;
+	/* Admission's dependency-rejected bookkeeping, likewise added up: the
+	 * nodes it made and the steps settling took (ingest.c). */
+	uint64_t ingest_dr_nodes, ingest_dr_steps;
 	/*
 	 * The map may grow (mdb_env_set_mapsize) only while no transaction of
 	 * the process is open. Every read transaction is counted here from

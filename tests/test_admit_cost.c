@@ -30,6 +30,7 @@
 #include "helper_world.h"
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 
 /* Table reads admission may make per record of the batch, whatever N: the
  * record's own checks (feed, certificates, lot, holdings, policies). */
@@ -246,6 +247,222 @@ test_admit_lot_line_linear(void **state)
 	linear(LOT_LINE);
 }
 
+/* ---- dependency-rejected: the bookkeeping is linear in the submission ----
+ *
+ * Admission's dependency-rejected verdicts are taken when the submission
+ * ends (ingest.c, dr_settle): every record still waiting for an id its
+ * submission refused is refused, and so on down the chain. Its nodes (one
+ * per id a parked record misses, one per refused id) and the steps settling
+ * takes are counted in the store (ingest_dr_nodes, ingest_dr_steps): for N
+ * and 4N records (4N = 4096, a full group commit) of each shape below, at
+ * most a constant per record, and 4N costs at most a little over four
+ * times N. Quadratic bookkeeping (a refusal walking every earlier refusal,
+ * a copy walking what waits again) fails the bound at N = 1024 already.
+ */
+
+enum dshape { FAN, OUTPUTS, CHAIN, COPIES };
+
+static const char *const dshape_name[] = {
+    "records naming one refused lot", "transfers of a refused transformation's 64 outputs",
+    "a feed whose first record is refused", "copies of a refused lot and its transfer"};
+
+#define DR_NODES_PER_RECORD 4
+#define DR_STEPS_PER_RECORD 4
+
+struct dcost {
+	uint64_t nodes, steps, reads;
+};
+
+/*
+ * n envelopes of shape sh, the refused record last (so that everything
+ * else is waiting when it comes), by the magnet maker (no miner: its lot is
+ * wrong-role; its transformation breaks mass balance):
+ * FAN: the maker's lot X, then n - 1 transfers of X (each names X);
+ * OUTPUTS: a transformation with 64 outputs, n - 1 transfers of them;
+ * CHAIN: the lot X, then n - 1 transfers of the maker's magnets (valid on
+ * their own, each names the one before: the chain of refusals is n long);
+ * COPIES: n/2 copies of X and n/2 copies of one transfer of X.
+ * want[i]: the record each must be refused for naming (NULL: a root).
+ */
+static struct fx_env *
+make_dshape(struct world *w, struct fx_actor *a, enum dshape sh, size_t n, uint8_t (*want)[32],
+	    bool *root)
+{
+	struct fx_env *v = calloc(n, sizeof(*v));
+	struct fx_env x;
+	uint8_t lot[32];
+
+	assert_non_null(v);
+	if (sh == OUTPUTS) {
+		struct ls_lot_input in = {{0}, 100000};
+		char names[64][48];
+		const char *outs[64];
+		memcpy(in.lot, w->magnets, 32);
+		for (int o = 0; o < 64; o++) {
+			snprintf(names[o], sizeof(names[o]), "rich%d:magnet:1000:Dy=900000", o);
+			outs[o] = names[o];
+		}
+		x = fx_transform(w->maker, &in, 1, outs, 64);
+	} else {
+		x = fx_lot(w->maker, "no-ore", "Ningbo", "CN", "ore", 100000, "Dy=50000");
+	}
+	assert_non_null(x.buf);
+	for (size_t i = 0; i + 1 < n; i++) {
+		root[i] = false;
+		if (sh == COPIES && i >= n / 2) {
+			v[i] = x;
+			v[i].buf = malloc(x.len);
+			assert_non_null(v[i].buf);
+			memcpy(v[i].buf, x.buf, x.len);
+			root[i] = true;
+			continue;
+		}
+		if (sh == COPIES && i > 0) {
+			v[i] = v[0];
+			v[i].buf = malloc(v[0].len);
+			assert_non_null(v[i].buf);
+			memcpy(v[i].buf, v[0].buf, v[0].len);
+			memcpy(want[i], x.id, 32);
+			continue;
+		}
+		/* FAN, OUTPUTS: each names X (its lot) and its predecessor;
+		 * X's refusal is settled first, so each is refused for X. */
+		if (sh == OUTPUTS) {
+			ls_lot_id(x.id, (uint32_t)(i % 64), lot);
+			v[i] = fx_transfer(w->maker, lot, 1, a, NULL, NULL);
+			memcpy(want[i], x.id, 32);
+		} else if (sh == CHAIN) {
+			v[i] = fx_transfer(w->maker, w->magnets, 1, a, NULL, NULL);
+			memcpy(want[i], i == 0 ? x.id : v[i - 1].id, 32);
+		} else {
+			v[i] = fx_transfer(w->maker, x.id, 1, a, NULL, NULL);
+			memcpy(want[i], x.id, 32);
+		}
+		assert_non_null(v[i].buf);
+	}
+	v[n - 1] = x;
+	root[n - 1] = true;
+	return v;
+}
+
+static struct dcost
+dmeasure(enum dshape sh, size_t n)
+{
+	void *state = NULL;
+	struct world *w;
+	struct fx_actor *a;
+	struct fx_env *v;
+	uint8_t(*want)[32] = calloc(n, 32);
+	bool *root = calloc(n, sizeof(*root));
+	const uint8_t **e = calloc(n, sizeof(*e));
+	size_t *l = calloc(n, sizeof(*l));
+	uint8_t *admit = calloc(n, 1);
+	struct ls_ingest_result *res = calloc(n, sizeof(*res));
+	struct ls_store_stats st0, st;
+	struct dcost c;
+
+	assert_non_null(want);
+	assert_non_null(root);
+	assert_non_null(e);
+	assert_non_null(l);
+	assert_non_null(admit);
+	assert_non_null(res);
+	assert_int_equal(world_setup(&state), 0);
+	w = state;
+	a = cn_actor(w, "A");
+	w->maker->ts = a->ts = FX_T0 + 3 * FX_DAY;
+	v = make_dshape(w, a, sh, n, want, root);
+	for (size_t i = 0; i < n; i++) {
+		e[i] = v[i].buf;
+		l[i] = v[i].len;
+		admit[i] = LS_ADMIT_LOCAL;
+	}
+	assert_int_equal(ls_store_stats(w->s, &st0), 0);
+	c.nodes = w->s->ingest_dr_nodes;
+	c.steps = w->s->ingest_dr_steps;
+	c.reads = w->s->ingest_reads;
+	assert_int_equal(ls_store_ingest_admit(w->s, e, l, admit, n, res, NULL), 0);
+	c.nodes = w->s->ingest_dr_nodes - c.nodes;
+	c.steps = w->s->ingest_dr_steps - c.steps;
+	c.reads = w->s->ingest_reads - c.reads;
+	/* What a user checks: every record refused, the dependants for the
+	 * record they name, nothing stored, nothing left waiting. */
+	for (size_t i = 0; i < n; i++) {
+		char hex[65];
+		ls_hex(want[i], 32, hex);
+		if (res[i].status != LS_INGEST_REJECTED ||
+		    (root[i] ? res[i].reason == LS_R_DEP_REJECTED
+			     : res[i].reason != LS_R_DEP_REJECTED ||
+				   memcmp(res[i].missing, want[i], 32) != 0))
+			fail_msg("%s, N=%zu: record %zu: %s %s (%s), want %s %.16s",
+				 dshape_name[sh], n, i, fx_status_name(res[i].status),
+				 ls_reason_code(res[i].reason), res[i].message,
+				 root[i] ? "refused" : "dependency-rejected naming", hex);
+	}
+	assert_int_equal(ls_store_stats(w->s, &st), 0);
+	assert_int_equal(st.records, st0.records);
+	assert_int_equal(st.pending, st0.pending);
+	if (getenv("LS_TEST_VERBOSE") != NULL)
+		fprintf(stderr, "%s, N=%zu: %llu nodes, %llu steps, %llu reads\n", dshape_name[sh],
+			n, (unsigned long long)c.nodes, (unsigned long long)c.steps,
+			(unsigned long long)c.reads);
+	envs_free(v, n);
+	fx_actor_free(&a);
+	assert_int_equal(world_teardown(&state), 0);
+	free(want);
+	free(root);
+	free(e);
+	free(l);
+	free(admit);
+	free(res);
+	return c;
+}
+
+static void
+dlinear(enum dshape sh)
+{
+	size_t n = 1024;
+	struct dcost c1 = dmeasure(sh, n), c4;
+
+	assert_true(c1.nodes <= DR_NODES_PER_RECORD * n);
+	assert_true(c1.steps <= DR_STEPS_PER_RECORD * n);
+	assert_true(c1.reads <= READS_PER_RECORD * n);
+	c4 = dmeasure(sh, 4 * n);
+	assert_true(c4.nodes <= DR_NODES_PER_RECORD * 4 * n);
+	assert_true(c4.steps <= DR_STEPS_PER_RECORD * 4 * n);
+	assert_true(c4.reads <= READS_PER_RECORD * 4 * n);
+	assert_true(c4.steps <= 5 * c1.steps);
+	assert_true(c4.reads <= 5 * c1.reads);
+}
+
+static void
+test_admit_deprej_fan(void **state)
+{
+	(void)state;
+	dlinear(FAN);
+}
+
+static void
+test_admit_deprej_outputs(void **state)
+{
+	(void)state;
+	dlinear(OUTPUTS);
+}
+
+static void
+test_admit_deprej_chain(void **state)
+{
+	(void)state;
+	dlinear(CHAIN);
+}
+
+static void
+test_admit_deprej_copies(void **state)
+{
+	(void)state;
+	dlinear(COPIES);
+}
+
 /* Ingests n envelopes in one call as a local client's submission into
  * res. */
 static void
@@ -337,6 +554,10 @@ main(void)
 	    cmocka_unit_test(test_admit_one_lot_linear),
 	    cmocka_unit_test(test_admit_received_linear),
 	    cmocka_unit_test(test_admit_lot_line_linear),
+	    cmocka_unit_test(test_admit_deprej_fan),
+	    cmocka_unit_test(test_admit_deprej_outputs),
+	    cmocka_unit_test(test_admit_deprej_chain),
+	    cmocka_unit_test(test_admit_deprej_copies),
 	    cmocka_unit_test_setup_teardown(test_admit_memo_sees_receipt, world_setup,
 					    world_teardown),
 	};

@@ -30,6 +30,10 @@
  * dependency: it is judged at question time, not at ingest).
  *
  * Environment:
+ * The local tests mix in the admission layer (see feed_local below): the
+ * stores other than store 0 also get, for about a third of the envelopes,
+ * a copy from a local client, in a submission of its batch.
+ *
  *   LS_CONVERGE_SEEDS=N           seeds per test (default 6; `make soak`: 500)
  *   LS_CONVERGE_FIRST=S           first seed (default 1)
  *   LS_CONVERGE_SEED=S            only seed S (to reproduce a failure)
@@ -119,7 +123,7 @@ rng_pct(struct rng *r, unsigned pct)
 
 /* ---- the world ---- */
 
-enum { W_REVOKE = 1, W_EQUIVOCATE = 2 };
+enum { W_REVOKE = 1, W_EQUIVOCATE = 2, W_LOCAL = 4 /* feed: local clients' copies too */ };
 
 enum akind { A_ANCHOR, A_AUTH, A_PART };
 
@@ -1719,6 +1723,11 @@ struct run {
 	size_t stray;                /* accepted records the world does not know */
 	size_t corrupt_kept;         /* corrupt copies answered accepted or pending */
 	size_t unsettled;            /* records accepted when given again (probe) */
+	size_t n_local;              /* local clients' copies given (W_LOCAL) */
+	size_t n_local_refused;      /* of those, refused at admission */
+	size_t n_deprej;             /* of those, dependency-rejected */
+	size_t bad_admission;        /* admission refusals the rule does not allow */
+	char bad_msg[400];           /* the first of them */
 	bool probe_changed;          /* the probe changed the store's counts */
 	struct ls_store_stats after; /* the counts after the probe */
 	uint8_t (*ids)[32];
@@ -1768,10 +1777,21 @@ ordk_cmp(const void *a, const void *b)
 /*
  * The order in which store k gets the envelopes: generation order (k 0),
  * backwards (k 1) or shuffled, about one in ten given twice (a duplicate
- * comes after its original in the first two).
+ * comes after its original in the first two). With local (W_LOCAL), about
+ * a third are given once more by local clients: runs of 2 to 12 envelopes
+ * consecutive in generation order (a client sending its records, the
+ * rule-breaking ones at the end and what names them among them), each run
+ * inserted whole anywhere in the order, as one client's submission (*sub,
+ * 1 or 2, so that two clients share a group commit). Half the copies with
+ * a broken signature are sent by a client too, each in a run with the next
+ * few records of the original's author (they name the original: its feed
+ * successors), and half of those runs carry the original as well, before
+ * or after the forgery (dependency-rejected, and the genuine record that
+ * rescues its dependants). Index n + i is the local copy of envelope i.
  */
 static size_t *
-make_order(struct world *w, struct run *run, struct rng *r, size_t *n_out)
+make_order(struct world *w, struct run *run, struct rng *r, bool local, uint32_t **sub,
+	   size_t *n_out)
 {
 	size_t n = w->n_envs, m = 0, *out;
 	struct ordk *o = calloc(2 * n + 1, sizeof(*o));
@@ -1797,10 +1817,61 @@ make_order(struct world *w, struct run *run, struct rng *r, size_t *n_out)
 		}
 	else
 		qsort(o, m, sizeof(*o), ordk_cmp);
-	if ((out = calloc(m + 1, sizeof(*out))) != NULL)
-		for (size_t i = 0; i < m; i++)
-			out[i] = o[i].idx;
+	*sub = NULL;
+	if ((out = calloc(3 * m + 1, sizeof(*out))) == NULL ||
+	    (*sub = calloc(3 * m + 1, sizeof(**sub))) == NULL) {
+		free(out);
+		free(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < m; i++)
+		out[i] = o[i].idx;
 	free(o);
+	for (size_t i = 0; local && i < n; i++) {
+		size_t run_v[16], len = 0, at;
+		int e;
+		if (w->envs[i].expect != X_CORRUPT || !rng_pct(r, 50) ||
+		    (e = find_env(w, w->envs[i].e.id)) < 0)
+			continue;
+		run_v[len++] = n + i;
+		for (size_t j = (size_t)e + 1; j < n && len < 8; j++)
+			if (w->envs[j].author == w->envs[e].author &&
+			    w->envs[j].expect != X_CORRUPT)
+				run_v[len++] = n + j;
+		if (rng_pct(r, 50)) {
+			at = rng_below(r, len + 1);
+			memmove(run_v + at + 1, run_v + at, (len - at) * sizeof(*run_v));
+			run_v[at] = n + (size_t)e;
+			len++;
+		}
+		at = rng_below(r, m + 1);
+		memmove(out + at + len, out + at, (m - at) * sizeof(*out));
+		memmove(*sub + at + len, *sub + at, (m - at) * sizeof(**sub));
+		for (size_t j = 0; j < len; j++) {
+			out[at + j] = run_v[j];
+			(*sub)[at + j] = 1 + (uint32_t)(i & 1);
+		}
+		m += len;
+	}
+	for (size_t i = 0; local && i < n;) {
+		size_t len, at;
+		if (!rng_pct(r, 6)) {
+			i++;
+			continue;
+		}
+		len = rng_range(r, 2, 12);
+		if (len > n - i)
+			len = n - i;
+		at = rng_below(r, m + 1);
+		memmove(out + at + len, out + at, (m - at) * sizeof(*out));
+		memmove(*sub + at + len, *sub + at, (m - at) * sizeof(**sub));
+		for (size_t j = 0; j < len; j++) {
+			out[at + j] = n + i + j;
+			(*sub)[at + j] = 1 + (uint32_t)(i & 1);
+		}
+		m += len;
+		i += len;
+	}
 	*n_out = m;
 	return out;
 }
@@ -1985,12 +2056,78 @@ probe(struct world *w, struct run *r)
 				   r->after.equivocations != r->st.equivocations;
 }
 
+/*
+ * What the admission layer may do to a local client's copies (W_LOCAL),
+ * checked on each batch as it returns. The consensus layer promises that
+ * the records stored by two nodes holding the same records are the same
+ * set, whatever the order; admission only adds refusals of its own clients'
+ * submissions. Every record a local client sends here is also given by
+ * peers (the local copy is an extra one), so every store holds the same
+ * records, and compare() and check_expect() must find the same stored set,
+ * the same pending count and the same verdicts as store 0 (peers only):
+ * a local refusal never costs a peer's copy its place (in the pending set
+ * either). Here, for each local copy refused as dependency-rejected: the
+ * record it names (missing) was refused in the same batch, in the same
+ * submission, and is not stored when the call returns (the rule refuses a
+ * dependant only for a record that did not come); and the copy itself is
+ * not stored by the call. Other refusals of local copies are admission's
+ * to make (a valid record refused at admission is stored anyway from the
+ * peers' copy, which check_expect sees); a broken signature must be
+ * refused as such.
+ */
+static void
+check_local(struct run *r, const uint8_t *const *envs, const size_t *lens, const bool *is_local,
+	    const uint32_t *subs, const struct ls_ingest_result *res, size_t b)
+{
+	(void)envs;
+	(void)lens;
+	for (size_t j = 0; j < b; j++) {
+		char why[160] = "";
+		uint8_t *env = NULL;
+		size_t len = 0;
+		bool found = false;
+		int rc;
+		if (!is_local[j])
+			continue;
+		r->n_local++;
+		if (res[j].status != LS_INGEST_REJECTED)
+			continue;
+		r->n_local_refused++;
+		if (res[j].reason != LS_R_DEP_REJECTED)
+			continue;
+		r->n_deprej++;
+		for (size_t k = 0; k < b && !found; k++)
+			found = k != j && is_local[k] && subs[k] == subs[j] &&
+				res[k].status == LS_INGEST_REJECTED && res[k].has_id &&
+				res[j].has_missing && memcmp(res[k].id, res[j].missing, 32) == 0;
+		if (!found)
+			snprintf(why, sizeof(why),
+				 "dependency-rejected, but names no record its submission refused");
+		for (int q = 0; q < 2 && why[0] == '\0'; q++) {
+			/* q 0: the record it names; q 1: the copy itself. */
+			rc = ls_store_get(r->s, q == 0 ? res[j].missing : res[j].id, &env, &len);
+			free(env);
+			env = NULL;
+			if (rc != LS_ERR_NOT_FOUND)
+				snprintf(why, sizeof(why), "dependency-rejected, but %s is %s",
+					 q == 0 ? "the record it names" : "the record itself",
+					 rc == 0 ? "stored" : ls_strerror(rc));
+		}
+		if (why[0] != '\0' && r->bad_admission++ == 0)
+			snprintf(r->bad_msg, sizeof(r->bad_msg), "%s: '%.200s'", why,
+				 res[j].message);
+	}
+}
+
 static void
 feed(struct world *w, struct run *r, const char *root, struct rng *rng)
 {
 	const uint8_t *envs[MAX_BATCH];
 	size_t lens[MAX_BATCH], *order = NULL, n = 0;
 	struct ls_ingest_result res[MAX_BATCH];
+	uint8_t admit[MAX_BATCH];
+	uint32_t subs[MAX_BATCH], *sub = NULL;
+	bool is_local[MAX_BATCH], local = (w->flags & W_LOCAL) && r->k > 0, any_local;
 	struct ls_ingest_hooks hooks = {on_accepted, NULL, r};
 	char path[512];
 	int rc;
@@ -2006,7 +2143,7 @@ feed(struct world *w, struct run *r, const char *root, struct rng *rng)
 	}
 	if ((rc = fx_store_open(path, w->a[w->anchor].fx, 0, &r->s)) != 0 ||
 	    (r->obs = calloc(w->n_envs, sizeof(*r->obs))) == NULL ||
-	    (order = make_order(w, r, rng, &n)) == NULL) {
+	    (order = make_order(w, r, rng, local, &sub, &n)) == NULL) {
 		r->err = rc ? rc : LS_ERR_NOMEM;
 		snprintf(r->errmsg, sizeof(r->errmsg), "cannot open the store: %s",
 			 ls_strerror(r->err));
@@ -2017,19 +2154,45 @@ feed(struct world *w, struct run *r, const char *root, struct rng *rng)
 		size_t b = rng_pct(rng, 8) ? rng_range(rng, 32, MAX_BATCH) : rng_range(rng, 1, 16);
 		if (b > n - p)
 			b = n - p;
+		any_local = false;
 		for (size_t j = 0; j < b; j++) {
-			envs[j] = w->envs[order[p + j]].e.buf;
-			lens[j] = w->envs[order[p + j]].e.len;
+			size_t i = order[p + j];
+			is_local[j] = i >= w->n_envs;
+			i -= is_local[j] ? w->n_envs : 0;
+			envs[j] = w->envs[i].e.buf;
+			lens[j] = w->envs[i].e.len;
+			admit[j] = is_local[j] ? LS_ADMIT_LOCAL : LS_ADMIT_PEER;
+			subs[j] = sub[p + j];
+			any_local |= is_local[j];
 		}
-		if ((rc = ls_store_ingest(r->s, envs, lens, b, res, &hooks)) != 0) {
+		rc = any_local ? ls_store_ingest_submissions(r->s, envs, lens, admit, subs, b, res,
+							     &hooks)
+			       : ls_store_ingest(r->s, envs, lens, b, res, &hooks);
+		if (rc != 0) {
 			r->err = rc;
 			snprintf(r->errmsg, sizeof(r->errmsg), "ingest of a batch of %zu: %s", b,
 				 ls_strerror(rc));
 			break;
 		}
+		if (any_local)
+			check_local(r, envs, lens, is_local, subs, res, b);
 		for (size_t j = 0; j < b; j++) {
 			size_t i = order[p + j];
-			struct obs *o = &r->obs[i];
+			struct obs *o;
+			if (is_local[j]) {
+				/* The peers' answers are the ones reported; a
+				 * local copy's broken signature is refused as such
+				 * (or the copy is known: its body is stored). */
+				i -= w->n_envs;
+				if (w->envs[i].expect == X_CORRUPT &&
+				    (res[j].status == LS_INGEST_ACCEPTED ||
+				     res[j].status == LS_INGEST_PENDING ||
+				     (res[j].status == LS_INGEST_REJECTED &&
+				      res[j].reason != LS_R_BAD_SIGNATURE)))
+					r->corrupt_kept++;
+				continue;
+			}
+			o = &r->obs[i];
 			o->given++;
 			if (w->envs[i].expect == X_CORRUPT &&
 			    (res[j].status == LS_INGEST_ACCEPTED ||
@@ -2049,6 +2212,7 @@ feed(struct world *w, struct run *r, const char *root, struct rng *rng)
 		p += b;
 	}
 	free(order);
+	free(sub);
 	if (r->err == 0)
 		snapshot(w, r);
 	if (r->err == 0)
@@ -2427,6 +2591,17 @@ check_expect(struct report *rp, const struct run *r, bool skip_tainted)
 				(unsigned long long)r->after.equivocations);
 		}
 	}
+	if (r->bad_admission > 0) {
+		bad++;
+		if (rp->print) {
+			rep_head(rp);
+			fprintf(
+			    stderr,
+			    "  store %d: %zu local copies refused where the rule does not allow "
+			    "it; the first: %s\n",
+			    r->k, r->bad_admission, r->bad_msg);
+		}
+	}
 	if (r->stray > 0 || r->corrupt_kept > 0 || r->unsettled > 0) {
 		bad++;
 		if (rp->print) {
@@ -2532,6 +2707,12 @@ run_seed(uint64_t seed, unsigned flags, const char *test, bool detail)
 		    kinds_v[LS_V_VALID], kinds_v[LS_V_BROKEN], kinds_v[LS_V_ALLOWED],
 		    kinds_v[LS_V_LICENSE_REQUIRED], kinds_v[LS_V_DENIED],
 		    result == SEED_OK ? "ok" : "FAILED");
+		for (unsigned k = 1; k < g_cfg.n_stores && (flags & W_LOCAL); k++)
+			fprintf(stderr,
+				"converge: test_converge_%s seed %llu: store %u: %zu local copies, "
+				"%zu refused at admission, %zu of them dependency-rejected\n",
+				test, (unsigned long long)seed, k, runs[k].n_local,
+				runs[k].n_local_refused, runs[k].n_deprej);
 	}
 out:
 	for (unsigned k = 0; k < g_cfg.n_stores; k++)
@@ -2600,6 +2781,23 @@ test_converge_mixed(void **state)
 	property("mixed", W_REVOKE | W_EQUIVOCATE);
 }
 
+/* The honest world with local clients' copies mixed in (feed, check_local):
+ * the stores still agree with store 0 and the generator. */
+static void
+test_converge_local(void **state)
+{
+	(void)state;
+	property("local", W_LOCAL);
+}
+
+/* The same with revocations (admission judges what verify would). */
+static void
+test_converge_local_revocations(void **state)
+{
+	(void)state;
+	property("local_revocations", W_LOCAL | W_REVOKE);
+}
+
 /* ---- main ---- */
 
 static uint64_t
@@ -2654,6 +2852,8 @@ main(void)
 	    cmocka_unit_test(test_converge_revocations),
 	    cmocka_unit_test(test_converge_equivocations),
 	    cmocka_unit_test(test_converge_mixed),
+	    cmocka_unit_test(test_converge_local),
+	    cmocka_unit_test(test_converge_local_revocations),
 	};
 	const char *only = getenv("LS_CONVERGE_ONLY");
 	char filter[128];

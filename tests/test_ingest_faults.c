@@ -1,4 +1,5 @@
 /* WRAP: mdb_get mdb_cursor_get mdb_put mdb_del mdb_cursor_del mdb_dbi_open ls_record_decode */
+/* WRAP: calloc realloc ls_idmap_new ls_idmap_put */
 /*
  * test_ingest_faults.c - "a local fault is never a verdict".
  *
@@ -10,7 +11,9 @@
  *
  * Such faults cannot be caused on demand, so the LMDB calls the store makes
  * (and ls_record_decode, for an allocation failure while decoding stored
- * bytes) are wrapped at link time (see the WRAP line and the Makefile). A
+ * bytes; the library's calloc and realloc; the id maps' ls_idmap_new and
+ * ls_idmap_put, which admission's bookkeeping is made of) are wrapped at
+ * link time (see the WRAP line and the Makefile). A
  * fault fails the N-th matching call after it is armed: a call of one
  * function, on one named table or on any. A sweep runs N = 1, 2, 3, ... on a
  * fresh store each time, until a run reaches no N-th call, and for every N
@@ -36,7 +39,10 @@
  * license issued by a certified (non-anchor) authority (certificate and
  * used-grams reads), transfers and a transformation by holders (holdings
  * reads), revoked keys, certificates and licenses (revocation reads), and
- * records parked out of order and released later in the same batch.
+ * records parked out of order and released later in the same batch, and a
+ * submission whose refusals make records dependency-rejected (admission's
+ * bookkeeping: the records that wait, the refused ids, a forged copy and
+ * the genuine record after it, a copy of a dependant).
  *
  * With LS_FAULTS_VERBOSE=1 each breach is printed as one line naming N, the
  * call that failed, and what was recorded.
@@ -78,6 +84,14 @@ int __real_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **o
 			    struct ls_err_ctx *ctx);
 int __wrap_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
 			    struct ls_err_ctx *ctx);
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+struct ls_idmap *__real_ls_idmap_new(void);
+struct ls_idmap *__wrap_ls_idmap_new(void);
+int __real_ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val);
+int __wrap_ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val);
 
 /* ---- the fault injector ---- */
 
@@ -87,6 +101,8 @@ enum fop {
 	OP_PUT,        /* mdb_put */
 	OP_DEL,        /* mdb_del, mdb_cursor_del */
 	OP_DECODE,     /* ls_record_decode */
+	OP_ALLOC,      /* calloc, realloc (the library's; rc unused) */
+	OP_IDMAP,      /* ls_idmap_new, ls_idmap_put (out of memory) */
 };
 
 /* What to fail. */
@@ -235,6 +251,43 @@ __wrap_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
 	return __real_ls_record_decode(buf, len, out, ctx);
 }
 
+/* An allocation: a library call only while armed (the harness's own, made
+ * with the fault disarmed, and the shared libraries', are not wrapped). */
+static bool
+alloc_fires(enum fop op, const char *fn)
+{
+	if (!fault.armed || fault.spec.op != op || ++fault.calls != fault.nth)
+		return false;
+	fault.hits++;
+	snprintf(fault.hit, sizeof(fault.hit), "%s", fn);
+	return true;
+}
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+	return alloc_fires(OP_ALLOC, "calloc") ? NULL : __real_calloc(n, size);
+}
+
+void *
+__wrap_realloc(void *p, size_t size)
+{
+	return alloc_fires(OP_ALLOC, "realloc") ? NULL : __real_realloc(p, size);
+}
+
+struct ls_idmap *
+__wrap_ls_idmap_new(void)
+{
+	return alloc_fires(OP_IDMAP, "ls_idmap_new") ? NULL : __real_ls_idmap_new();
+}
+
+int
+__wrap_ls_idmap_put(struct ls_idmap *m, const uint8_t id[32], void *val)
+{
+	return alloc_fires(OP_IDMAP, "ls_idmap_put") ? LS_ERR_NOMEM
+						     : __real_ls_idmap_put(m, id, val);
+}
+
 static void
 disarm(void)
 {
@@ -260,8 +313,9 @@ arm(const struct fault_spec *fs, unsigned nth, const struct fx_env *batch, size_
 static const char *
 fault_label(const struct fault_spec *fs, char *buf, size_t len)
 {
-	static const char *const fn[] = {"",        "mdb_get", "mdb_cursor_get",
-					 "mdb_put", "mdb_del", "ls_record_decode"};
+	static const char *const fn[] = {
+	    "",        "mdb_get",          "mdb_cursor_get", "mdb_put",
+	    "mdb_del", "ls_record_decode", "calloc/realloc", "ls_idmap_new/put"};
 	const char *code = fs->rc == EIO            ? "EIO"
 			   : fs->rc == ENOMEM       ? "ENOMEM"
 			   : fs->rc == MDB_MAP_FULL ? "MDB_MAP_FULL"
@@ -269,7 +323,9 @@ fault_label(const struct fault_spec *fs, char *buf, size_t len)
 			   : fs->rc == LS_ERR_NOMEM ? "LS_ERR_NOMEM"
 						    : "?";
 
-	if (fs->op == OP_DECODE)
+	if (fs->op == OP_ALLOC || fs->op == OP_IDMAP)
+		snprintf(buf, len, "%s -> out of memory", fn[fs->op]);
+	else if (fs->op == OP_DECODE)
 		snprintf(buf, len, "%s(%s) -> %s", fn[fs->op],
 			 fs->store_only ? "stored bytes" : "any bytes", code);
 	else
@@ -282,7 +338,7 @@ fault_label(const struct fault_spec *fs, char *buf, size_t len)
 
 #define MAX_ACTORS 8
 #define MAX_BASE   16
-#define MAX_BATCH  8
+#define MAX_BATCH  12
 #define MAX_PROBE  6
 
 struct expect {
@@ -558,6 +614,78 @@ scen_parked(struct scen *sc)
 	probe(sc, e, REJ(LS_R_OVERSPEND));
 	probe(sc, fx_transfer(proc, l3.id, 100, miner, NULL, NULL), ACC);
 	memcpy(sc->lot, l3.id, LS_ID_LEN);
+}
+
+/*
+ * Admission's dependency-rejected bookkeeping (one local submission): a
+ * receipt and a transfer wait for a lot refused after them (the maker is no
+ * miner: wrong-role), a copy of the transfer finds it waiting, a forged copy
+ * of the miner's lot (bad signature) comes before a transfer of it and the
+ * genuine lot; a forged copy of a second miner's lot comes before a
+ * transfer of it and the genuine lot, which waits for its feed predecessor
+ * (never sent). A healthy store refuses the three dependants
+ * (dependency-rejected), takes the genuine lot and releases its transfer,
+ * and leaves the second lot and its transfer waiting.
+ */
+static void
+scen_deprej(struct scen *sc)
+{
+	struct fx_actor *auth = actor(sc, "CN"), *miner = actor(sc, "CN");
+	struct fx_actor *maker = actor(sc, "CN"), *imp = actor(sc, "DE");
+	struct fx_actor *m2 = actor(sc, "CN");
+	struct fx_env x, t, tc, l, lf, u, xc, p2, l2, l2f, v2;
+
+	sc->name = "deprej";
+	sc->anchor = auth;
+	base(sc,
+	     fx_cert(auth, miner, "Baotou Mining", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0));
+	base(sc, fx_cert(auth, maker, "Magnet Works", NULL, LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0,
+			 0));
+	base(sc, fx_cert(auth, imp, "Motor GmbH", NULL, LS_ROLE_IMPORTER, 0, 0));
+	base(sc, fx_cert(auth, m2, "Second Mine", NULL, LS_ROLE_MINER | LS_ROLE_EXPORTER, 0, 0));
+	p2 = fx_lot(m2, "m2-1", "South Pit", NULL, "ore", 10, NULL);
+	fx_env_release(&p2);
+	l2 = fx_lot(m2, "m2-2", "South Pit", NULL, "ore", 20, NULL);
+	l2f = l2;
+	l2f.buf = malloc(l2.len);
+	assert_non_null(l2f.buf);
+	memcpy(l2f.buf, l2.buf, l2.len);
+	l2f.buf[l2f.len - 1] ^= 0x01;
+	v2 = fx_transfer(m2, l2.id, 5, imp, NULL, NULL);
+	x = fx_lot(maker, "no-ore", "Ningbo", NULL, "ore", 1000, "Dy=50000");
+	t = fx_transfer(maker, x.id, 100, imp, NULL, NULL);
+	tc = t;
+	tc.buf = malloc(t.len);
+	assert_non_null(tc.buf);
+	memcpy(tc.buf, t.buf, t.len);
+	xc = x;
+	xc.buf = malloc(x.len);
+	assert_non_null(xc.buf);
+	memcpy(xc.buf, x.buf, x.len);
+	l = fx_lot(miner, "ore-1", "Bayan Obo", NULL, "ore", 1000, "Dy=50000");
+	lf = l;
+	lf.buf = malloc(l.len);
+	assert_non_null(lf.buf);
+	memcpy(lf.buf, l.buf, l.len);
+	lf.buf[lf.len - 1] ^= 0x01;
+	u = fx_transfer(miner, l.id, 100, imp, NULL, NULL);
+
+	batch(sc, fx_receipt(imp, t.id, 100), REJ(LS_R_DEP_REJECTED));
+	batch(sc, t, REJ(LS_R_DEP_REJECTED));
+	batch(sc, x, REJ(LS_R_WRONG_ROLE));
+	batch(sc, tc, REJ(LS_R_DEP_REJECTED));
+	batch(sc, lf, REJ(LS_R_BAD_SIGNATURE));
+	batch(sc, u, PEND);
+	batch(sc, l, ACC);
+	batch(sc, l2f, REJ(LS_R_BAD_SIGNATURE));
+	batch(sc, v2, PEND);
+	batch(sc, l2, PEND);
+
+	probe(sc, xc, REJ(LS_R_WRONG_ROLE));
+	SIGN_REJECTED(u, miner, fx_transfer(miner, l.id, 901, imp, NULL, NULL));
+	probe(sc, u, REJ(LS_R_OVERSPEND));
+	probe(sc, fx_transfer(miner, l.id, 900, imp, NULL, NULL), ACC);
+	memcpy(sc->lot, l.id, LS_ID_LEN);
 }
 
 /* ---- store state ---- */
@@ -1184,6 +1312,23 @@ test_ingest_faults_decode_nomem(void **state)
 	RUN(all_scens, faults);
 }
 
+/* Admission's dependency-rejected bookkeeping: every read, cursor read,
+ * write and delete of the path, every allocation of the library and every
+ * id map call, each failing in turn. */
+static void
+test_ingest_faults_deprej(void **state)
+{
+	static const scen_fn scens[] = {scen_deprej};
+	static const struct fault_spec faults[] = {
+	    {OP_GET, NULL, EIO, false},          {OP_CURSOR_GET, NULL, EIO, false},
+	    {OP_PUT, NULL, MDB_MAP_FULL, false}, {OP_PUT, NULL, ENOMEM, false},
+	    {OP_DEL, NULL, EIO, false},          {OP_DECODE, NULL, LS_ERR_NOMEM, false},
+	    {OP_ALLOC, NULL, 0, false},          {OP_IDMAP, NULL, 0, false}};
+
+	(void)state;
+	RUN(scens, faults);
+}
+
 /* A full map, a full transaction or no memory on any write: the map grows and
  * the batch is retried, or the batch fails whole. */
 static void
@@ -1214,6 +1359,7 @@ main(void)
 	    cmocka_unit_test(test_ingest_faults_release_delete),
 	    cmocka_unit_test(test_ingest_faults_any_read),
 	    cmocka_unit_test(test_ingest_faults_decode_nomem),
+	    cmocka_unit_test(test_ingest_faults_deprej),
 	};
 
 	const char *v = getenv("LS_FAULTS_VERBOSE");

@@ -993,6 +993,260 @@ test_rules_dependency_rejected_after_release(void **state)
 		fx_env_release(&e[i]);
 }
 
+/* Whether id is stored (the ledger holds it; not pending). */
+static bool
+dr_stored(struct world *w, const uint8_t id[32])
+{
+	uint8_t *env = NULL;
+	size_t len = 0;
+	int rc = ls_store_get(w->s, id, &env, &len);
+
+	free(env);
+	if (rc != 0 && rc != LS_ERR_NOT_FOUND)
+		fail_msg("ls_store_get: %s", ls_strerror(rc));
+	return rc == 0;
+}
+
+/* A copy of e whose signature's last byte is flipped: the same body, so the
+ * same id, and a bad signature. */
+static struct fx_env
+dr_forge(const struct fx_env *e)
+{
+	struct fx_env f = *e;
+
+	f.buf = malloc(e->len);
+	assert_non_null(f.buf);
+	memcpy(f.buf, e->buf, e->len);
+	f.buf[f.len - 1] ^= 0x01;
+	return f;
+}
+
+/*
+ * Rule: a refused id makes its dependants dependency-rejected only if no
+ * record of that id is stored (or waiting) by the end of the submission.
+ * Attack on the verdict: the submission [forged X (bad signature, X's id),
+ * Y naming X, genuine X] once refused Y for naming "refused" X although the
+ * genuine X was accepted in the same submission. In each of the six orders
+ * of the three: the forgery is refused (bad-signature), X and Y are both
+ * stored, Y is not refused, and nothing is left waiting.
+ */
+static void
+test_rules_dependency_rejected_forged_then_genuine(void **state)
+{
+	struct world *w = *state;
+	static const size_t perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+					  {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+	struct ls_store_stats st0 = dr_stats(w), st;
+
+	w->miner->ts = FX_T0 + 3 * FX_DAY;
+	for (size_t p = 0; p < 6; p++) {
+		struct fx_env e[3];
+		struct ls_ingest_result res[3];
+		char label[32];
+		snprintf(label, sizeof(label), "ore-fg-%zu", p);
+		e[2] = fx_lot(w->miner, label, "Bayan Obo", "CN", "ore", 1000, "Dy=50000");
+		e[1] = fx_transfer(w->miner, e[2].id, 10, w->maker, NULL, NULL);
+		e[0] = dr_forge(&e[2]);
+		dr_ingest(w, e, perm[p], 3, true, NULL, res);
+		if (res[0].status != LS_INGEST_REJECTED || res[0].reason != LS_R_BAD_SIGNATURE)
+			fail_msg("order %zu: the forgery: status %d %s '%s'", p, (int)res[0].status,
+				 ls_reason_code(res[0].reason), res[0].message);
+		if (res[2].status != LS_INGEST_ACCEPTED)
+			fail_msg("order %zu: genuine X: status %d %s '%s'", p, (int)res[2].status,
+				 ls_reason_code(res[2].reason), res[2].message);
+		/* Y came before X: told "pending", released by X in the call. */
+		if (res[1].status == LS_INGEST_REJECTED)
+			fail_msg("order %zu: Y refused: %s '%s'", p, ls_reason_code(res[1].reason),
+				 res[1].message);
+		assert_true(dr_stored(w, e[2].id));
+		assert_true(dr_stored(w, e[1].id));
+		st = dr_stats(w);
+		assert_int_equal(st.pending, st0.pending);
+		assert_int_equal(st.records, st0.records + 2 * (p + 1));
+		for (int i = 0; i < 3; i++)
+			fx_env_release(&e[i]);
+	}
+}
+
+/*
+ * Rule: a dependant of a refused id keeps waiting when a record of that id
+ * is itself waiting at the end of the submission (it may yet come): the
+ * forged X, Y naming X, and the genuine X, which waits for its feed
+ * predecessor P (not sent). Y is not refused; P, sent later, brings in both.
+ */
+static void
+test_rules_dependency_rejected_genuine_waiting(void **state)
+{
+	struct world *w = *state;
+	struct fx_env p, e[3];
+	struct ls_ingest_result res[3];
+	struct ls_store_stats st0 = dr_stats(w);
+	static const size_t order[] = {0, 1, 2}, p_only[] = {0};
+
+	w->miner->ts = FX_T0 + 3 * FX_DAY;
+	p = fx_lot(w->miner, "ore-p", "Bayan Obo", "CN", "ore", 1000, "Dy=50000");
+	e[2] = fx_lot(w->miner, "ore-x", "Bayan Obo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->miner, e[2].id, 10, w->maker, NULL, NULL);
+	e[0] = dr_forge(&e[2]);
+	dr_ingest(w, e, order, 3, true, NULL, res);
+	assert_int_equal(res[0].reason, LS_R_BAD_SIGNATURE);
+	assert_int_equal(res[1].status, LS_INGEST_PENDING);
+	assert_int_equal(res[2].status, LS_INGEST_PENDING);
+	assert_int_equal(dr_stats(w).pending, st0.pending + 2);
+	dr_ingest(w, &p, p_only, 1, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_true(dr_stored(w, e[2].id));
+	assert_true(dr_stored(w, e[1].id));
+	assert_int_equal(dr_stats(w).pending, st0.pending);
+	fx_env_release(&p);
+	for (int i = 0; i < 3; i++)
+		fx_env_release(&e[i]);
+}
+
+/*
+ * Rule: every copy of a dependant in the submission gets its verdict.
+ * Attack: Y is sent twice around a refused lot X, so that the second copy
+ * finds the first waiting ("already waiting") and would be told "pending"
+ * although the first is refused and leaves the pending set. Both copies are
+ * dependency-rejected, in each order.
+ */
+static void
+test_rules_dependency_rejected_twice_sent(void **state)
+{
+	struct world *w = *state;
+	static const size_t perm[3][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0}};
+	struct fx_env e[3];
+	struct ls_ingest_result res[3];
+	struct ls_store_stats st0 = dr_stats(w), st;
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	e[0] = fx_lot(w->maker, "no-ore", "Ningbo", "CN", "ore", 1000, "Dy=50000");
+	e[1] = fx_transfer(w->maker, e[0].id, 1000, w->de_imp, NULL, NULL);
+	e[2] = e[1];
+	for (size_t p = 0; p < 3; p++) {
+		dr_ingest(w, e, perm[p], 3, true, NULL, res);
+		assert_int_equal(res[0].reason, LS_R_WRONG_ROLE);
+		dr_expect(&res[1], e[0].id, __LINE__);
+		dr_expect(&res[2], e[0].id, __LINE__);
+		st = dr_stats(w);
+		assert_int_equal(st.pending, st0.pending);
+		assert_int_equal(st.records, st0.records);
+	}
+	fx_env_release(&e[0]);
+	fx_env_release(&e[1]);
+}
+
+/*
+ * Rule (consensus first): a record a peer sent waits, whatever a local
+ * submission in the same call refuses. Attack: a client sends [refused lot
+ * X, transfer Y of X] while a peer's copy of Y arrives in the same group
+ * commit (before the client's Y, after it, or after both): the client's
+ * copy is not refused out of the pending set from under the peer's. The
+ * same for another client's submission of Y. Each round signs a fresh X
+ * and Y at the same seqs.
+ */
+static void
+test_rules_dependency_rejected_peer_copy(void **state)
+{
+	struct world *w = *state;
+	struct ls_store_stats st0 = dr_stats(w);
+	/* The order of the call: 0 the client's X, 1 its Y, 2 the other's Y. */
+	static const size_t order[3][3] = {{2, 0, 1}, {0, 1, 2}, {1, 2, 0}};
+	struct fx_mark m;
+	uint64_t rounds = 0;
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	m = fx_mark(w->maker);
+	for (int other_local = 0; other_local < 2; other_local++)
+		for (size_t p = 0; p < 3; p++) {
+			struct fx_env e[2];
+			const uint8_t *envs[3];
+			size_t lens[3];
+			uint8_t admit[3];
+			uint32_t subs[3];
+			struct ls_ingest_result out[3];
+			char label[32];
+			snprintf(label, sizeof(label), "no-ore-%d-%zu", other_local, p);
+			e[0] = fx_lot(w->maker, label, "Ningbo", "CN", "ore", 1000, "Dy=50000");
+			e[1] = fx_transfer(w->maker, e[0].id, 1000, w->de_imp, NULL, NULL);
+			fx_rewind(w->maker, &m);
+			for (size_t i = 0; i < 3; i++) {
+				size_t k = order[p][i];
+				envs[i] = e[k < 2 ? k : 1].buf;
+				lens[i] = e[k < 2 ? k : 1].len;
+				admit[i] = k < 2 || other_local ? LS_ADMIT_LOCAL : LS_ADMIT_PEER;
+				subs[i] = k < 2 ? 1 : 2;
+			}
+			assert_int_equal(ls_store_ingest_submissions(w->s, envs, lens, admit, subs,
+								     3, out, NULL),
+					 0);
+			rounds++;
+			/* One Y waits for X (X is never coming). */
+			if (dr_stats(w).pending != st0.pending + rounds)
+				fail_msg("other %s, order %zu: %llu waiting, want %llu",
+					 other_local ? "client" : "peer", p,
+					 (unsigned long long)dr_stats(w).pending,
+					 (unsigned long long)(st0.pending + rounds));
+			for (size_t i = 0; i < 3; i++) {
+				enum ls_ingest_status want =
+				    order[p][i] == 0 ? LS_INGEST_REJECTED : LS_INGEST_PENDING;
+				if (out[i].status != want)
+					fail_msg("other %s, order %zu: envelope %zu: status %d %s "
+						 "'%s', want %d",
+						 other_local ? "client" : "peer", p, order[p][i],
+						 (int)out[i].status, ls_reason_code(out[i].reason),
+						 out[i].message, (int)want);
+			}
+			fx_env_release(&e[0]);
+			fx_env_release(&e[1]);
+		}
+}
+
+/*
+ * Rule (consensus first): a record a peer sent is held by the consensus
+ * rules, even when a local client sent it first. Attack: a client's
+ * shipment to the US without an export license (admission refuses it:
+ * no-license; the consensus rules take it) waits for the maker's previous
+ * record; a peer sends the same shipment while it waits. When the previous
+ * record comes, the shipment is stored, as on a node that had it from the
+ * peer alone. Without the peer's copy it is refused at its release
+ * (admission) and not stored.
+ */
+static void
+test_rules_peer_copy_of_waiting_local(void **state)
+{
+	struct world *w = *state;
+	struct fx_env p, t;
+	struct ls_ingest_result res[1];
+	struct ls_store_stats st0 = dr_stats(w);
+	static const size_t one[] = {0};
+
+	w->maker->ts = FX_T0 + 3 * FX_DAY;
+	p = fx_transfer(w->maker, w->magnets, 1, w->miner, NULL, NULL);
+	t = fx_transfer(w->maker, w->magnets, 10, w->us, NULL, NULL);
+	dr_ingest(w, &t, one, 1, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	dr_ingest(w, &t, one, 1, false, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	dr_ingest(w, &p, one, 1, false, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_true(dr_stored(w, t.id));
+	assert_int_equal(dr_stats(w).pending, st0.pending);
+	fx_env_release(&p);
+	fx_env_release(&t);
+	/* The client's alone: admission refuses it when it is released. */
+	p = fx_transfer(w->maker, w->magnets, 1, w->miner, NULL, NULL);
+	t = fx_transfer(w->maker, w->magnets, 10, w->us, NULL, NULL);
+	dr_ingest(w, &t, one, 1, true, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_PENDING);
+	dr_ingest(w, &p, one, 1, false, NULL, res);
+	assert_int_equal(res[0].status, LS_INGEST_ACCEPTED);
+	assert_false(dr_stored(w, t.id));
+	assert_int_equal(dr_stats(w).pending, st0.pending);
+	fx_env_release(&p);
+	fx_env_release(&t);
+}
+
 int
 main(void)
 {
@@ -1031,6 +1285,16 @@ main(void)
 					    world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_after_release,
 					    world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_forged_then_genuine,
+					    world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_genuine_waiting,
+					    world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_twice_sent, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_dependency_rejected_peer_copy, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_peer_copy_of_waiting_local, world_setup,
+					    world_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
