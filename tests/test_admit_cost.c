@@ -106,16 +106,6 @@ envs_free(struct fx_env *v, size_t n)
 	free(v);
 }
 
-static struct fx_actor *
-cn_actor(struct world *w, const char *org)
-{
-	struct fx_actor *x = fx_actor_new("CN");
-
-	assert_non_null(x);
-	PUT(w, fx_cert(w->cn_auth, x, org, "CN", LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
-	return x;
-}
-
 enum shape { ONE_LOT, RECEIVED, LOT_LINE };
 
 static const char *const shape_name[] = {"transfers of one lot", "transfers each received",
@@ -175,7 +165,7 @@ measure(enum shape sh, size_t n, struct cost *local, struct cost *peer)
 		struct fx_env *v;
 		assert_int_equal(world_setup(&state), 0);
 		w = state;
-		a = cn_actor(w, "A");
+		a = world_actor(w, w->cn_auth, "A", "CN", LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER);
 		w->maker->ts = a->ts = FX_T0 + 3 * FX_DAY;
 		v = make_shape(w, a, sh, n);
 		if (pass == 0)
@@ -270,6 +260,21 @@ submit(struct world *w, const struct fx_env *v, size_t n, struct ls_ingest_resul
 	assert_int_equal(ls_store_ingest_admit(w->s, e, l, admit, n, res, NULL), 0);
 }
 
+/* China's two licenses to the maker for magnets to Germany, stored: plain
+ * (no bars) and barred (no military use downstream). */
+static void
+memo_licenses(struct world *w, uint8_t plain[32], uint8_t barred[32])
+{
+	struct fx_license_spec ls;
+
+	world_magnet_license(w, &ls, "CN-PLAIN", "DE");
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	world_license(w, w->cn_auth, &ls, false, plain);
+	ls.number = "CN-NOMIL";
+	ls.no_military = true;
+	world_license(w, w->cn_auth, &ls, false, barred);
+}
+
 /*
  * The attack on the memo: a holder's custody is worked out early in a
  * submission (a shipment for military use, allowed: what it holds came under
@@ -282,37 +287,16 @@ static void
 test_admit_memo_sees_receipt(void **state)
 {
 	struct world *w = *state;
-	struct fx_actor *de2 = fx_actor_new("DE");
-	struct fx_license_spec ls;
+	struct fx_actor *de2 =
+	    world_actor(w, w->de_auth, "Werk", "DE", LS_ROLE_IMPORTER | LS_ROLE_PROCESSOR);
 	struct ls_ingest_result res[4];
 	uint8_t plain[32], barred[32];
-	struct fx_env e, v[4];
+	struct fx_env v[4];
 
-	assert_non_null(de2);
-	PUT(w, fx_cert(w->de_auth, de2, "Werk", "DE", LS_ROLE_IMPORTER | LS_ROLE_PROCESSOR, 0, 0));
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-PLAIN";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
-	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(plain, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
-	ls.number = "CN-NOMIL";
-	ls.no_military = true;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(barred, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	memo_licenses(w, plain, barred);
 	w->maker->ts = FX_T0 + 4 * FX_DAY;
-	e = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, plain, NULL);
-	ADMITTED(w, e);
 	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
-	PUT(w, fx_receipt(w->de_imp, e.id, 1000));
-	fx_env_release(&e);
+	world_ship(w, w->maker, w->magnets, 1000, w->de_imp, plain, true, NULL);
 	/* One submission: ship for military use (custody: the plain license
 	 * only), receive under the barring one, ship for military use again. */
 	w->maker->ts = w->de_imp->ts = FX_T0 + 6 * FX_DAY;
@@ -417,15 +401,12 @@ struct line {
 	uint8_t barred_id[32]; /* the maker's transfer to a under lic[1], not received */
 };
 
+/* A processor in Germany that imports and exports. */
 static struct fx_actor *
 de_actor(struct world *w, const char *org)
 {
-	struct fx_actor *x = fx_actor_new("DE");
-
-	assert_non_null(x);
-	PUT(w, fx_cert(w->de_auth, x, org, "DE",
-		       LS_ROLE_IMPORTER | LS_ROLE_EXPORTER | LS_ROLE_PROCESSOR, 0, 0));
-	return x;
+	return world_actor(w, w->de_auth, org, "DE",
+			   LS_ROLE_IMPORTER | LS_ROLE_EXPORTER | LS_ROLE_PROCESSOR);
 }
 
 /* Stored before the batch: both licenses; the maker ships 1000 g under the
@@ -434,7 +415,6 @@ de_actor(struct world *w, const char *org)
 static void
 line_setup(struct line *l, struct world *w)
 {
-	struct fx_license_spec ls;
 	struct fx_env e;
 
 	memset(l, 0, sizeof(*l));
@@ -442,25 +422,9 @@ line_setup(struct line *l, struct world *w)
 	l->b = de_actor(w, "B");
 	l->c = de_actor(w, "C");
 	l->d = de_actor(w, "D");
-	memset(&ls, 0, sizeof(ls));
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
-	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	for (int i = 0; i < 2; i++) {
-		ls.number = i == 0 ? "CN-PLAIN" : "CN-NOMIL";
-		ls.no_military = i == 1;
-		e = fx_license(w->cn_auth, &ls);
-		memcpy(l->lic[i], e.id, 32);
-		STORED(w, e);
-		fx_env_release(&e);
-	}
+	memo_licenses(w, l->lic[0], l->lic[1]);
 	w->maker->ts = FX_T0 + 4 * FX_DAY;
-	e = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, l->lic[0], NULL);
-	STORED(w, e);
-	PUT(w, fx_receipt(w->de_imp, e.id, 1000));
-	fx_env_release(&e);
+	world_ship(w, w->maker, w->magnets, 1000, w->de_imp, l->lic[0], false, NULL);
 	e = fx_transfer(w->maker, w->magnets, 5000, w->de_imp, l->lic[1], NULL);
 	memcpy(l->barred_id, e.id, 32);
 	STORED(w, e);

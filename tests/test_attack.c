@@ -76,27 +76,15 @@ static void
 cn_license_to_germany(struct world *w, uint8_t cn_lic[32])
 {
 	struct fx_license_spec ls;
-	struct fx_env e;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-2025-2";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
+	world_magnet_license(w, &ls, "CN-2025-2", "DE");
 	ls.no_reexport_to = "RU";
 	ls.no_military = true;
 	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(cn_lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, false, cn_lic);
 	w->maker->ts = FX_T0 + 4 * FX_DAY;
-	e = fx_transfer(w->maker, w->magnets, 50000, w->de_imp, cn_lic, NULL);
-	STORED(w, e);
 	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
-	PUT(w, fx_receipt(w->de_imp, e.id, 50000));
-	fx_env_release(&e);
+	world_ship(w, w->maker, w->magnets, 50000, w->de_imp, cn_lic, false, NULL);
 }
 
 /*
@@ -430,20 +418,12 @@ test_attack_verify_fault_becomes_verdict(void **state)
 	struct ls_export_query q;
 	uint8_t cn_lic[32], de_lic[32];
 	unsigned breaches = 0;
-	struct fx_env e;
 
 	cn_license_to_germany(w, cn_lic);
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "DE-2025-2";
+	world_magnet_license(w, &ls, "DE-2025-2", "RU");
 	ls.licensee = w->de_imp->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "RU";
 	w->de_auth->ts = FX_T0 + 5 * FX_DAY;
-	e = fx_license(w->de_auth, &ls);
-	memcpy(de_lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->de_auth, &ls, false, de_lic);
 	/* The question before the shipment: may the importer send them to RU? */
 	world_export_query(&q, w->magnets, w->de_imp, "RU", NULL, de_lic);
 	breaches += sweep(w, &q, "export DE -> RU");

@@ -210,17 +210,9 @@ test_rules_license_from_wrong_authority(void **state)
 	uint8_t de_lic[32], cn_lic[32];
 	struct fx_env e;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "DE-2025-1";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "US";
+	world_magnet_license(w, &ls, "DE-2025-1", "US");
 	w->de_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->de_auth, &ls);
-	memcpy(de_lic, e.id, 32);
-	ADMITTED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->de_auth, &ls, true, de_lic);
 	/* Asked about: Germany's license does not answer China's policy. */
 	if (world_export_check(w, w->magnets, w->maker, "US", NULL, de_lic, &v) !=
 	    LS_V_LICENSE_REQUIRED)
@@ -231,10 +223,7 @@ test_rules_license_from_wrong_authority(void **state)
 	/* China's license for the same export counts. */
 	ls.number = "CN-2025-1";
 	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(cn_lic, e.id, 32);
-	ADMITTED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, true, cn_lic);
 	assert_int_equal(world_export_check(w, w->magnets, w->maker, "US", NULL, cn_lic, &v),
 			 LS_V_ALLOWED);
 	ls_verdict_release(&v);
@@ -259,34 +248,20 @@ test_rules_reexport_ban_not_laundered(void **state)
 	struct fx_env e;
 
 	/* China licenses the magnets to Germany, barring re-export to RU. */
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-2025-2";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
+	world_magnet_license(w, &ls, "CN-2025-2", "DE");
 	ls.no_reexport_to = "RU";
 	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(cn_lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, false, cn_lic);
 	w->maker->ts = FX_T0 + 4 * FX_DAY;
-	e = fx_transfer(w->maker, w->magnets, 50000, w->de_imp, cn_lic, NULL);
-	ADMITTED(w, e);
 	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
-	PUT(w, fx_receipt(w->de_imp, e.id, 50000));
-	fx_env_release(&e);
+	world_ship(w, w->maker, w->magnets, 50000, w->de_imp, cn_lic, true, NULL);
 	/* Germany's authority licenses the importer to Russia. */
 	ls.number = "DE-2025-2";
 	ls.licensee = w->de_imp->kp->pk;
 	ls.destinations = "RU";
 	ls.no_reexport_to = NULL;
 	w->de_auth->ts = FX_T0 + 5 * FX_DAY;
-	e = fx_license(w->de_auth, &ls);
-	memcpy(de_lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->de_auth, &ls, false, de_lic);
 	/* Asked: denied, by China's binding, with or without the German license. */
 	assert_int_equal(world_export_check(w, w->magnets, w->de_imp, "RU", NULL, de_lic, &v),
 			 LS_V_DENIED);
@@ -313,17 +288,9 @@ test_rules_backdated_receipt(void **state)
 	struct fx_mark m;
 	struct fx_env e, tr;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-2025-3";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
+	world_magnet_license(w, &ls, "CN-2025-3", "DE");
 	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, false, lic);
 	w->maker->ts = FX_T0 + 10 * FX_DAY;
 	tr = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, lic, NULL);
 	STORED(w, tr);
@@ -478,17 +445,9 @@ test_rules_backdated_validity(void **state)
 	late->ts = FX_T0 + 10 * FX_DAY;
 	PUT(w, fx_lot(late, "on time", NULL, NULL, "ore", 5, NULL));
 	/* A license issued on day 10 that claims validity from day 0. */
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-2025-9";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
+	world_magnet_license(w, &ls, "CN-2025-9", "DE");
 	ls.valid_from = FX_T0;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, false, lic);
 	w->maker->ts = FX_T0 + 5 * FX_DAY;
 	m = fx_mark(w->maker);
 	e = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, lic, NULL);
