@@ -379,13 +379,13 @@ same_holdings(struct ls_store *a, struct ls_store *b, const struct fx_actor *key
 
 #define MEMO_MAX 16
 
-/* Appends the record expr (signed by author) to v, wanting reason why for
- * it; a record to be refused does not take its author's seq. */
-#define WANT(why, author, expr)                                                                    \
+/* Appends the record expr (signed by author) to l's batch, wanting reason
+ * why for it; a record to be refused does not take its author's seq. */
+#define WANT(l, why, author, expr)                                                                 \
 	do {                                                                                       \
 		struct fx_mark m_ = fx_mark(author);                                               \
-		want[n] = (why);                                                                   \
-		v[n++] = (expr);                                                                   \
+		(l)->want[(l)->n] = (why);                                                         \
+		(l)->v[(l)->n++] = (expr);                                                         \
 		if ((why) != LS_R_OK)                                                              \
 			fx_rewind((author), &m_);                                                  \
 	} while (0)
@@ -399,6 +399,10 @@ struct line {
 	struct fx_actor *b, *c, *d;
 	uint8_t lic[2][32];
 	uint8_t barred_id[32]; /* the maker's transfer to a under lic[1], not received */
+	/* the batch, and the reason each of its records must get */
+	struct fx_env v[MEMO_MAX];
+	enum ls_reason want[MEMO_MAX];
+	size_t n;
 };
 
 /* A processor in Germany that imports and exports. */
@@ -411,7 +415,8 @@ de_actor(struct world *w, const char *org)
 
 /* Stored before the batch: both licenses; the maker ships 1000 g under the
  * plain one to a (de_imp), received; then 5000 g under the barring one,
- * not received yet (l->barred_id). */
+ * not received yet (l->barred_id). The batch's first two records: a ships
+ * 300 g to b, who receives them. */
 static void
 line_setup(struct line *l, struct world *w)
 {
@@ -432,6 +437,9 @@ line_setup(struct line *l, struct world *w)
 	/* Everyone's next record a minute after the last. */
 	w->maker->ts = w->de_imp->ts = l->b->ts = l->c->ts = l->d->ts = FX_T0 + 6 * FX_DAY;
 	w->maker->ts_step = w->de_imp->ts_step = l->b->ts_step = l->c->ts_step = l->d->ts_step = 60;
+	/* The batch opens: a ships 300 g to b, received. */
+	WANT(l, LS_R_OK, w->de_imp, fx_transfer(w->de_imp, w->magnets, 300, l->b, NULL, NULL));
+	WANT(l, LS_R_OK, l->b, fx_receipt(l->b, l->v[0].id, 300));
 }
 
 static void
@@ -443,18 +451,20 @@ line_release(struct line *l)
 }
 
 /*
- * v[0..n) submitted as one local client's batch into w's store, and the same
- * records into a twin of it (made before), each in a call of its own (no
- * memo carried from one to the next): every record gets the same status and
- * reason, and every actor of the line then holds the same. want[i] is the
- * reason record i must get (LS_R_OK: accepted), so the shape is known to
- * reach the verdicts it was built for.
+ * l's batch submitted as one local client's batch into w's store, and the
+ * same records into a twin of it (made before), each in a call of its own
+ * (no memo carried from one to the next): every record gets the same status
+ * and reason, and every actor of the line then holds the same. Each record
+ * must also get the reason WANT gave it, so the shape is known to reach the
+ * verdicts it was built for. Releases the batch.
  */
 static void
-batch_as_alone(struct line *l, struct fx_env *v, size_t n, const enum ls_reason *want,
-	       const char *shape)
+batch_as_alone(struct line *l, const char *shape)
 {
 	struct world *w = l->w;
+	struct fx_env *v = l->v;
+	const enum ls_reason *want = l->want;
+	size_t n = l->n;
 	const struct fx_actor *who[] = {w->maker, w->de_imp, l->b, l->c, l->d};
 	const char *names[] = {"maker", "a", "b", "c", "d"};
 	struct ls_ingest_result res[MEMO_MAX], one;
@@ -507,23 +517,18 @@ test_admit_memo_chain_late_receipt(void **state)
 {
 	struct world *w = *state;
 	struct line l;
-	struct fx_env v[MEMO_MAX];
-	enum ls_reason want[MEMO_MAX];
-	size_t n = 0;
 
 	line_setup(&l, w);
-	WANT(LS_R_OK, w->de_imp, fx_transfer(w->de_imp, w->magnets, 300, l.b, NULL, NULL));
-	WANT(LS_R_OK, l.b, fx_receipt(l.b, v[0].id, 300));
-	WANT(LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 100, l.c, NULL, NULL));
-	WANT(LS_R_OK, l.c, fx_receipt(l.c, v[2].id, 100));
-	WANT(LS_R_OK, l.c, fx_transfer(l.c, w->magnets, 10, l.d, NULL, "military"));
-	WANT(LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.d, NULL, "military"));
-	WANT(LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
-	WANT(LS_R_END_USE_DENIED, l.c, fx_transfer(l.c, w->magnets, 10, l.d, NULL, "military"));
-	WANT(LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, w->magnets, 10, l.d, NULL, "military"));
-	WANT(LS_R_END_USE_DENIED, w->de_imp,
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 100, l.c, NULL, NULL));
+	WANT(&l, LS_R_OK, l.c, fx_receipt(l.c, l.v[2].id, 100));
+	WANT(&l, LS_R_OK, l.c, fx_transfer(l.c, w->magnets, 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
+	WANT(&l, LS_R_END_USE_DENIED, l.c, fx_transfer(l.c, w->magnets, 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, w->magnets, 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, w->de_imp,
 	     fx_transfer(w->de_imp, w->magnets, 10, l.d, NULL, "military"));
-	batch_as_alone(&l, v, n, want, "a chain, the first holder's receipt late");
+	batch_as_alone(&l, "a chain, the first holder's receipt late");
 	line_release(&l);
 }
 
@@ -542,26 +547,21 @@ test_admit_memo_split_lots(void **state)
 			      "half2:magnet:100:Nd=250000,Dy=50000,Fe=650000"};
 	uint8_t half[2][32];
 	struct line l;
-	struct fx_env v[MEMO_MAX];
-	enum ls_reason want[MEMO_MAX];
-	size_t n = 0;
 
 	line_setup(&l, w);
 	memcpy(in.lot, w->magnets, 32);
-	WANT(LS_R_OK, w->de_imp, fx_transfer(w->de_imp, w->magnets, 300, l.b, NULL, NULL));
-	WANT(LS_R_OK, l.b, fx_receipt(l.b, v[0].id, 300));
-	WANT(LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, NULL));
-	WANT(LS_R_OK, l.b, fx_transform(l.b, &in, 1, outs, 2));
-	ls_lot_id(v[3].id, 0, half[0]);
-	ls_lot_id(v[3].id, 1, half[1]);
-	WANT(LS_R_OK, l.b, fx_transfer(l.b, half[0], 10, l.c, NULL, "military"));
-	WANT(LS_R_OK, l.b, fx_transfer(l.b, half[1], 10, l.c, NULL, "military"));
-	WANT(LS_R_OK, l.c, fx_receipt(l.c, v[4].id, 10));
-	WANT(LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
-	WANT(LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, half[0], 10, l.d, NULL, "military"));
-	WANT(LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, half[1], 10, l.d, NULL, "military"));
-	WANT(LS_R_END_USE_DENIED, l.c, fx_transfer(l.c, half[0], 5, l.d, NULL, "military"));
-	batch_as_alone(&l, v, n, want, "two lots split from one");
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, NULL));
+	WANT(&l, LS_R_OK, l.b, fx_transform(l.b, &in, 1, outs, 2));
+	ls_lot_id(l.v[3].id, 0, half[0]);
+	ls_lot_id(l.v[3].id, 1, half[1]);
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, half[0], 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, half[1], 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, l.c, fx_receipt(l.c, l.v[4].id, 10));
+	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
+	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, half[0], 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, half[1], 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, l.c, fx_transfer(l.c, half[0], 5, l.d, NULL, "military"));
+	batch_as_alone(&l, "two lots split from one");
 	line_release(&l);
 }
 
@@ -576,23 +576,18 @@ test_admit_memo_return(void **state)
 {
 	struct world *w = *state;
 	struct line l;
-	struct fx_env v[MEMO_MAX];
-	enum ls_reason want[MEMO_MAX];
-	size_t n = 0;
 
 	line_setup(&l, w);
-	WANT(LS_R_OK, w->de_imp, fx_transfer(w->de_imp, w->magnets, 300, l.b, NULL, NULL));
-	WANT(LS_R_OK, l.b, fx_receipt(l.b, v[0].id, 300));
-	WANT(LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 100, w->de_imp, NULL, NULL));
-	WANT(LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
-	WANT(LS_R_OK, w->de_imp, fx_receipt(w->de_imp, v[2].id, 100));
-	WANT(LS_R_OK, w->de_imp, fx_transfer(w->de_imp, w->magnets, 10, l.c, NULL, "military"));
-	WANT(LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
-	WANT(LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
-	WANT(LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
-	WANT(LS_R_END_USE_DENIED, w->de_imp,
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 100, w->de_imp, NULL, NULL));
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.v[2].id, 100));
+	WANT(&l, LS_R_OK, w->de_imp, fx_transfer(w->de_imp, w->magnets, 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
+	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, w->de_imp,
 	     fx_transfer(w->de_imp, w->magnets, 10, l.c, NULL, "military"));
-	batch_as_alone(&l, v, n, want, "a return to an earlier holder");
+	batch_as_alone(&l, "a return to an earlier holder");
 	line_release(&l);
 }
 
