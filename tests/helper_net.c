@@ -393,38 +393,48 @@ peer_send(void *s, const struct ls_gossip_msg *m)
 	return n == (int)len;
 }
 
-/* Receives one message of `kind` within ms (scaled; others are skipped);
- * false when none came. */
 bool
-peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
+peer_recv_any(void *s, int ms, struct ls_gossip_msg *out)
 {
 	uint64_t t0 = net_now_ms();
 
 	while (net_now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
 		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
 		zmq_msg_t m;
-		struct ls_gossip_msg g;
+		int rc;
 
-		if (zmq_poll(&it, 1, 50) != 1)
+		if (zmq_poll(&it, 1, 20) != 1)
 			continue;
 		zmq_msg_init(&m);
 		if (zmq_msg_recv(&m, s, 0) < 0) {
 			zmq_msg_close(&m);
 			continue;
 		}
-		if (ls_gossip_decode(zmq_msg_data(&m), zmq_msg_size(&m), &g, NULL) == 0) {
-			zmq_msg_close(&m);
-			if (g.kind == kind) {
-				if (out != NULL)
-					*out = g;
-				else
-					ls_gossip_msg_release(&g);
-				return true;
-			}
-			ls_gossip_msg_release(&g);
-			continue;
-		}
+		rc = ls_gossip_decode(zmq_msg_data(&m), zmq_msg_size(&m), out, NULL);
 		zmq_msg_close(&m);
+		if (rc == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
+{
+	uint64_t t0 = net_now_ms();
+	struct ls_gossip_msg g;
+
+	while (net_now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
+		if (!peer_recv_any(s, 50, &g))
+			continue;
+		if (g.kind == kind) {
+			if (out != NULL)
+				*out = g;
+			else
+				ls_gossip_msg_release(&g);
+			return true;
+		}
+		ls_gossip_msg_release(&g);
 	}
 	return false;
 }

@@ -104,6 +104,9 @@ void peer_close(struct net *w, void *s);
 /* Sends m (within the socket's send timeout, 5 s scaled); false when it
  * could not. */
 bool peer_send(void *s, const struct ls_gossip_msg *m);
+/* Receives one message (that decodes) within ms (scaled); false when none
+ * came. *out is the caller's to release. */
+bool peer_recv_any(void *s, int ms, struct ls_gossip_msg *out);
 /* Receives one message of `kind` within ms (scaled; others are skipped);
  * false when none came. *out (may be NULL) is the caller's to release. */
 bool peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out);

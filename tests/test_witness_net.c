@@ -287,32 +287,6 @@ owner_add(struct owner *o, uint64_t old, uint64_t size, const uint8_t *key_sk, c
 	free(a);
 }
 
-/* Any message within ms. */
-static bool
-recv_any(void *s, int ms, struct ls_gossip_msg *out)
-{
-	uint64_t t0 = net_now_ms();
-
-	while (net_now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
-		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-		zmq_msg_t m;
-		int rc;
-
-		if (zmq_poll(&it, 1, 20) != 1)
-			continue;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, s, 0) < 0) {
-			zmq_msg_close(&m);
-			continue;
-		}
-		rc = ls_gossip_decode(zmq_msg_data(&m), zmq_msg_size(&m), out, NULL);
-		zmq_msg_close(&m);
-		if (rc == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Serves the witness's entry requests until its reply comes (status into
  * *reply; 0 when none came within ms). on_entries: called right after each
  * Entries is sent (NULL: nothing); the reply is then waited for 500 ms at
@@ -326,7 +300,7 @@ owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entr
 
 	memset(reply, 0, sizeof(*reply));
 	while (net_now_ms() < end) {
-		if (!recv_any(o->s, 50, &m))
+		if (!peer_recv_any(o->s, 50, &m))
 			continue;
 		if (m.kind == LS_GOSSIP_CHECKPOINT_REPLY) {
 			*reply = m;
