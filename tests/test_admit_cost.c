@@ -535,8 +535,9 @@ test_admit_memo_chain_late_receipt(void **state)
 /*
  * Two lots split from one: b, holding a's magnets, turns 200 g of them into
  * two lots and ships from each; the custody of each new lot takes b's map of
- * the magnets in whole, which reaches a. a's receipt under the barring
- * license drops it, and both new lots' maps with it.
+ * the magnets in whole, which reaches a, and c's of the first lot takes b's.
+ * a's receipt under the barring license drops a's map, and b's, both new
+ * lots' and c's with it.
  */
 static void
 test_admit_memo_split_lots(void **state)
@@ -557,6 +558,7 @@ test_admit_memo_split_lots(void **state)
 	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, half[0], 10, l.c, NULL, "military"));
 	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, half[1], 10, l.c, NULL, "military"));
 	WANT(&l, LS_R_OK, l.c, fx_receipt(l.c, l.v[4].id, 10));
+	WANT(&l, LS_R_OK, l.c, fx_transfer(l.c, half[0], 1, l.d, NULL, "military"));
 	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
 	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, half[0], 10, l.d, NULL, "military"));
 	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, half[1], 10, l.d, NULL, "military"));
