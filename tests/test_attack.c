@@ -437,46 +437,6 @@ test_attack_verify_fault_becomes_verdict(void **state)
 		fail_msg("%u failed reads were answered as verdicts", breaches);
 }
 
-/* The stored ids of a store, sorted. */
-struct idset {
-	uint8_t (*v)[32];
-	size_t n;
-};
-
-static int
-idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
-{
-	struct idset *set = arg;
-	uint8_t(*nv)[32] = realloc(set->v, (set->n + 1) * 32);
-
-	(void)pos;
-	(void)env;
-	(void)len;
-	if (nv == NULL)
-		return LS_ERR_NOMEM;
-	set->v = nv;
-	memcpy(set->v[set->n++], r->id, 32);
-	return 0;
-}
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
-}
-
-static struct idset
-stored_set(struct ls_store *s)
-{
-	struct ls_log_filter f;
-	struct idset set = {NULL, 0};
-
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(ls_store_log(s, &f, idset_add, &set), 0);
-	qsort(set.v, set.n, 32, id_cmp);
-	return set;
-}
-
 /*
  * Rule (claim 3): the same records in any order give the same stored set
  * and the same verdicts, equivocations included.
@@ -504,7 +464,7 @@ test_attack_equivocation_branch_order_changes_verdict(void **state)
 	char *dir1 = fx_tmpdir(), *dir2 = fx_tmpdir();
 	struct ls_store *s1 = NULL, *s2 = NULL;
 	struct ls_verdict v1, v2;
-	struct idset x1, x2;
+	struct fx_idset x1, x2;
 	bool differ;
 
 	(void)state;
@@ -556,8 +516,8 @@ test_attack_equivocation_branch_order_changes_verdict(void **state)
 	assert_int_equal(fx_ingest_one(s1, b.buf, b.len, NULL), 0);
 	assert_int_equal(fx_ingest_one(s2, b.buf, b.len, NULL), 0);
 	assert_int_equal(fx_ingest(s2, a, 4, NULL), 0);
-	x1 = stored_set(s1);
-	x2 = stored_set(s2);
+	assert_int_equal(fx_stored_set(s1, &x1), 0);
+	assert_int_equal(fx_stored_set(s2, &x2), 0);
 	assert_int_equal(x1.n, npre + 5);
 	assert_int_equal(x1.n, x2.n);
 	assert_memory_equal(x1.v, x2.v, x1.n * 32);

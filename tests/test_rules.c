@@ -480,46 +480,6 @@ test_rules_future_dated(void **state)
 	fx_env_release(&e);
 }
 
-/* The stored set of a store, sorted. */
-struct idset {
-	uint8_t (*v)[32];
-	size_t n;
-};
-
-static int
-idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
-{
-	struct idset *set = arg;
-	uint8_t(*nv)[32] = realloc(set->v, (set->n + 1) * 32);
-
-	(void)pos;
-	(void)env;
-	(void)len;
-	if (nv == NULL)
-		return LS_ERR_NOMEM;
-	set->v = nv;
-	memcpy(set->v[set->n++], r->id, 32);
-	return 0;
-}
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
-}
-
-static struct idset
-stored_set(struct ls_store *s)
-{
-	struct ls_log_filter f;
-	struct idset set = {NULL, 0};
-
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(ls_store_log(s, &f, idset_add, &set), 0);
-	qsort(set.v, set.n, 32, id_cmp);
-	return set;
-}
-
 /*
  * Rule: the same records make the same ledger, even when an author
  * equivocates. The miner signs two records at one seq (ships 60 g of its
@@ -538,7 +498,7 @@ test_rules_equivocation_same_ledger(void **state)
 	struct fx_mark fork;
 	struct ls_store *b = NULL;
 	char *dir_b = fx_tmpdir();
-	struct idset sa, sb;
+	struct fx_idset sa, sb;
 	struct ls_verdict va, vb;
 	size_t n = 0, bad;
 	uint8_t lot[32];
@@ -592,10 +552,10 @@ test_rules_equivocation_same_ledger(void **state)
 	{
 		/* Copy every record of store A's world (before these) into B in
 		 * store order. */
-		struct idset all = {NULL, 0};
+		struct fx_idset all = {NULL, 0};
 		struct ls_log_filter f;
 		memset(&f, 0, sizeof(f));
-		assert_int_equal(ls_store_log(w->s, &f, idset_add, &all), 0);
+		assert_int_equal(ls_store_log(w->s, &f, fx_idset_add, &all), 0);
 		for (size_t i = 0; i < all.n; i++) {
 			uint8_t *env;
 			size_t len;
@@ -616,11 +576,11 @@ test_rules_equivocation_same_ledger(void **state)
 		struct ls_ingest_result res;
 		assert_int_equal(fx_ingest_one(b, e[i - 1].buf, e[i - 1].len, &res), 0);
 	}
-	sa = stored_set(w->s);
-	sb = stored_set(b);
+	assert_int_equal(fx_stored_set(w->s, &sa), 0);
+	assert_int_equal(fx_stored_set(b, &sb), 0);
 	assert_int_equal(sa.n, sb.n);
 	assert_memory_equal(sa.v, sb.v, sa.n * 32);
-	assert_null(bsearch(e[bad].id, sa.v, sa.n, 32, id_cmp));
+	assert_null(bsearch(e[bad].id, sa.v, sa.n, 32, fx_id_cmp));
 	{
 		struct ls_store_stats xa, xb;
 		assert_int_equal(ls_store_stats(w->s, &xa), 0);
