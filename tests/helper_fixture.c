@@ -763,3 +763,42 @@ fx_status_name(enum ls_ingest_status st)
 	}
 	return "unknown";
 }
+
+int
+fx_idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct fx_idset *set = arg;
+	uint8_t(*nv)[LS_ID_LEN] = realloc(set->v, (set->n + 1) * LS_ID_LEN);
+
+	(void)pos;
+	(void)env;
+	(void)len;
+	if (nv == NULL)
+		return LS_ERR_NOMEM;
+	set->v = nv;
+	memcpy(set->v[set->n++], r->id, LS_ID_LEN);
+	return 0;
+}
+
+int
+fx_id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, LS_ID_LEN);
+}
+
+int
+fx_stored_set(struct ls_store *s, struct fx_idset *out)
+{
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if ((rc = ls_store_log(s, NULL, fx_idset_add, out)) != 0) {
+		free(out->v);
+		out->v = NULL;
+		out->n = 0;
+		return rc;
+	}
+	qsort(out->v, out->n, LS_ID_LEN, fx_id_cmp);
+	return 0;
+}

@@ -238,6 +238,21 @@ int fx_ingest(struct ls_store *s, const struct fx_env *envs, size_t n,
 /* Short printable name of an ingest status ("accepted", ...). */
 const char *fx_status_name(enum ls_ingest_status st);
 
+/* A list of record ids (v malloc'd: free it). */
+struct fx_idset {
+	uint8_t (*v)[LS_ID_LEN];
+	size_t n;
+};
+/* An ls_store_log callback: appends the record's id to the fx_idset arg.
+ * 0 or LS_ERR_NOMEM. */
+int fx_idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env,
+		 size_t len);
+/* memcmp of two record ids, for qsort and bsearch. */
+int fx_id_cmp(const void *a, const void *b);
+/* *out: the ids of every record s holds, sorted. 0 or the error of
+ * ls_store_log (then *out is empty). */
+int fx_stored_set(struct ls_store *s, struct fx_idset *out);
+
 /* ---- time and programs ---- */
 
 /*

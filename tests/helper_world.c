@@ -31,6 +31,55 @@ world_expect_at(struct ls_store *s, const struct fx_env *e, bool local, enum ls_
 			 ls_reason_code(reason));
 }
 
+struct fx_actor *
+world_actor(struct world *w, struct fx_actor *auth, const char *org, const char *country,
+	    uint32_t roles)
+{
+	struct fx_actor *x = fx_actor_new(country);
+
+	assert_non_null(x);
+	PUT(w, fx_cert(auth, x, org, country, roles, 0, 0));
+	return x;
+}
+
+void
+world_magnet_license(const struct world *w, struct fx_license_spec *ls, const char *number,
+		     const char *dest)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->number = number;
+	ls->licensee = w->maker->kp->pk;
+	ls->items = "magnet";
+	ls->max_grams = 100000;
+	ls->destinations = dest;
+}
+
+void
+world_license(struct world *w, struct fx_actor *auth, const struct fx_license_spec *ls, bool local,
+	      uint8_t id[32])
+{
+	struct fx_env e = fx_license(auth, ls);
+
+	world_expect_at(w->s, &e, local, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__);
+	memcpy(id, e.id, 32);
+	fx_env_release(&e);
+}
+
+void
+world_ship(struct world *w, struct fx_actor *from, const uint8_t lot[32], uint64_t grams,
+	   struct fx_actor *to, const uint8_t *license, bool local, uint8_t id[32])
+{
+	struct fx_env e = fx_transfer(from, lot, grams, to, license, NULL);
+
+	world_expect_at(w->s, &e, local, LS_INGEST_ACCEPTED, LS_R_OK, __LINE__);
+	if (to->ts < from->ts)
+		to->ts = from->ts;
+	PUT(w, fx_receipt(to, e.id, grams));
+	if (id != NULL)
+		memcpy(id, e.id, 32);
+	fx_env_release(&e);
+}
+
 bool
 world_has_reason(const struct ls_verdict *v, enum ls_reason code)
 {

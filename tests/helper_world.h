@@ -47,6 +47,27 @@ void world_expect_at(struct ls_store *s, const struct fx_env *e, bool local,
 		fx_env_release(&e_);                                                               \
 	} while (0)
 
+/* A new actor of country, certified by auth as org with roles (from the
+ * certificate's date, no end); the certificate is stored. fx_actor_free it. */
+struct fx_actor *world_actor(struct world *w, struct fx_actor *auth, const char *org,
+			     const char *country, uint32_t roles);
+
+/* *ls: the maker's license, numbered number, for up to 100 kg of magnets to
+ * dest, with no bars (for the caller to add). */
+void world_magnet_license(const struct world *w, struct fx_license_spec *ls, const char *number,
+			  const char *dest);
+/* auth signs ls; accepted (from a local client when local, else from a
+ * peer). id gets the license's record id. */
+void world_license(struct world *w, struct fx_actor *auth, const struct fx_license_spec *ls,
+		   bool local, uint8_t id[32]);
+
+/* from ships grams of lot to `to` under license (NULL: none) and `to`
+ * receives all of it: the transfer is accepted (from a local client when
+ * local, else from a peer: consensus only), and the receipt from a peer. id
+ * (NULL: not wanted) gets the transfer's id. */
+void world_ship(struct world *w, struct fx_actor *from, const uint8_t lot[32], uint64_t grams,
+		struct fx_actor *to, const uint8_t *license, bool local, uint8_t id[32]);
+
 bool world_has_reason(const struct ls_verdict *v, enum ls_reason code);
 /* Prints a verdict and its reasons to stderr. */
 void world_dump(const char *what, const struct ls_verdict *v);

@@ -7,6 +7,11 @@
  * (quadratic in N: one request held the writer for a minute at N = 4096).
  * What the writer read is counted (records decoded, table reads), not timed:
  * for N and 4N records, through admission, at most a constant per record.
+ * The custody maps the writer keeps for the batch are dropped when a
+ * transfer they depend on is received: a batch whose maps were built from
+ * maps dropped later (a chain, two lots split from one, a return) gets for
+ * each record the verdict the same records get one call each in a store of
+ * their own, and leaves everyone holding the same.
  *
  * The world is helper_world's: China's miner sells Dy alloy to China's
  * magnet maker, who makes 100 kg of magnets; China's policy controls Dy.
@@ -28,6 +33,7 @@
 #include "err.h"
 #include "helper_fixture.h"
 #include "helper_world.h"
+#include "holdings.h"
 #include "store.h"
 #include "store_int.h"
 #include "util.h"
@@ -101,16 +107,6 @@ envs_free(struct fx_env *v, size_t n)
 	free(v);
 }
 
-static struct fx_actor *
-cn_actor(struct world *w, const char *org)
-{
-	struct fx_actor *x = fx_actor_new("CN");
-
-	assert_non_null(x);
-	PUT(w, fx_cert(w->cn_auth, x, org, "CN", LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER, 0, 0));
-	return x;
-}
-
 enum shape { ONE_LOT, RECEIVED, LOT_LINE };
 
 static const char *const shape_name[] = {"transfers of one lot", "transfers each received",
@@ -170,7 +166,7 @@ measure(enum shape sh, size_t n, struct cost *local, struct cost *peer)
 		struct fx_env *v;
 		assert_int_equal(world_setup(&state), 0);
 		w = state;
-		a = cn_actor(w, "A");
+		a = world_actor(w, w->cn_auth, "A", "CN", LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER);
 		w->maker->ts = a->ts = FX_T0 + 3 * FX_DAY;
 		v = make_shape(w, a, sh, n);
 		if (pass == 0)
@@ -481,6 +477,21 @@ submit(struct world *w, const struct fx_env *v, size_t n, struct ls_ingest_resul
 	assert_int_equal(ls_store_ingest_admit(w->s, e, l, admit, n, res, NULL), 0);
 }
 
+/* China's two licenses to the maker for magnets to Germany, stored: plain
+ * (no bars) and barred (no military use downstream). */
+static void
+memo_licenses(struct world *w, uint8_t plain[32], uint8_t barred[32])
+{
+	struct fx_license_spec ls;
+
+	world_magnet_license(w, &ls, "CN-PLAIN", "DE");
+	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
+	world_license(w, w->cn_auth, &ls, false, plain);
+	ls.number = "CN-NOMIL";
+	ls.no_military = true;
+	world_license(w, w->cn_auth, &ls, false, barred);
+}
+
 /*
  * The attack on the memo: a holder's custody is worked out early in a
  * submission (a shipment for military use, allowed: what it holds came under
@@ -493,37 +504,16 @@ static void
 test_admit_memo_sees_receipt(void **state)
 {
 	struct world *w = *state;
-	struct fx_actor *de2 = fx_actor_new("DE");
-	struct fx_license_spec ls;
+	struct fx_actor *de2 =
+	    world_actor(w, w->de_auth, "Werk", "DE", LS_ROLE_IMPORTER | LS_ROLE_PROCESSOR);
 	struct ls_ingest_result res[4];
 	uint8_t plain[32], barred[32];
-	struct fx_env e, v[4];
+	struct fx_env v[4];
 
-	assert_non_null(de2);
-	PUT(w, fx_cert(w->de_auth, de2, "Werk", "DE", LS_ROLE_IMPORTER | LS_ROLE_PROCESSOR, 0, 0));
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-PLAIN";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
-	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(plain, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
-	ls.number = "CN-NOMIL";
-	ls.no_military = true;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(barred, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	memo_licenses(w, plain, barred);
 	w->maker->ts = FX_T0 + 4 * FX_DAY;
-	e = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, plain, NULL);
-	ADMITTED(w, e);
 	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
-	PUT(w, fx_receipt(w->de_imp, e.id, 1000));
-	fx_env_release(&e);
+	world_ship(w, w->maker, w->magnets, 1000, w->de_imp, plain, true, NULL);
 	/* One submission: ship for military use (custody: the plain license
 	 * only), receive under the barring one, ship for military use again. */
 	w->maker->ts = w->de_imp->ts = FX_T0 + 6 * FX_DAY;
@@ -547,6 +537,279 @@ test_admit_memo_sees_receipt(void **state)
 	fx_actor_free(&de2);
 }
 
+/* ---- a batch against the same records one call each ---- */
+
+static int
+twin_one(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
+{
+	struct ls_ingest_result res;
+
+	(void)pos;
+	(void)r;
+	assert_int_equal(fx_ingest_one(arg, env, len, &res), 0);
+	if (res.status != LS_INGEST_ACCEPTED)
+		fail_msg("twin: %s %s (%s)", fx_status_name(res.status), ls_reason_code(res.reason),
+			 res.message);
+	return 0;
+}
+
+/* A store of its own in *dir holding what w's store holds now (each record
+ * from a peer, in store order): nothing worked out in w carries over. */
+static struct ls_store *
+twin_open(struct world *w, char **dir)
+{
+	struct ls_store *s = NULL;
+
+	assert_non_null(*dir = fx_tmpdir());
+	assert_int_equal(fx_store_open(*dir, w->root, 0, &s), 0);
+	assert_int_equal(ls_store_log(w->s, NULL, twin_one, s), 0);
+	return s;
+}
+
+/* What key holds and has in transit in a and in b: the same lots, grams and
+ * flows. */
+static void
+same_holdings(struct ls_store *a, struct ls_store *b, const struct fx_actor *key, const char *who)
+{
+	struct ls_holdings ha, hb;
+
+	assert_int_equal(ls_holdings(a, key->kp->pk, NULL, 0, &ha), 0);
+	assert_int_equal(ls_holdings(b, key->kp->pk, NULL, 0, &hb), 0);
+	if (ha.n_holds != hb.n_holds || ha.n_in != hb.n_in || ha.n_out != hb.n_out)
+		fail_msg("%s: batch holds %zu lots (%zu in, %zu out), alone %zu (%zu, %zu)", who,
+			 ha.n_holds, ha.n_in, ha.n_out, hb.n_holds, hb.n_in, hb.n_out);
+	for (size_t i = 0; i < ha.n_holds; i++)
+		if (memcmp(ha.holds[i].lot, hb.holds[i].lot, 32) != 0 ||
+		    ha.holds[i].grams != hb.holds[i].grams)
+			fail_msg("%s: lot %zu: batch %llu g, alone %llu g", who, i,
+				 (unsigned long long)ha.holds[i].grams,
+				 (unsigned long long)hb.holds[i].grams);
+	for (size_t i = 0; i < ha.n_in; i++)
+		assert_true(memcmp(ha.in[i].id, hb.in[i].id, 32) == 0 &&
+			    ha.in[i].grams == hb.in[i].grams);
+	for (size_t i = 0; i < ha.n_out; i++)
+		assert_true(memcmp(ha.out[i].id, hb.out[i].id, 32) == 0 &&
+			    ha.out[i].grams == hb.out[i].grams);
+	ls_holdings_release(&ha);
+	ls_holdings_release(&hb);
+}
+
+#define MEMO_MAX 16
+
+/* Appends the record expr (signed by author) to l's batch, wanting reason
+ * why for it; a record to be refused does not take its author's seq. */
+#define WANT(l, why, author, expr)                                                                 \
+	do {                                                                                       \
+		struct fx_mark m_ = fx_mark(author);                                               \
+		(l)->want[(l)->n] = (why);                                                         \
+		(l)->v[(l)->n++] = (expr);                                                         \
+		if ((why) != LS_R_OK)                                                              \
+			fx_rewind((author), &m_);                                                  \
+	} while (0)
+
+/* The actors of a memo shape: a (China's licensed importer) and b, c, d
+ * further down the line in Germany; lic[0] a license with no bars, lic[1]
+ * one that bars military use downstream (both to the maker, magnets to
+ * DE). */
+struct line {
+	struct world *w;
+	struct fx_actor *b, *c, *d;
+	uint8_t lic[2][32];
+	uint8_t barred_id[32]; /* the maker's transfer to a under lic[1], not received */
+	/* the batch, and the reason each of its records must get */
+	struct fx_env v[MEMO_MAX];
+	enum ls_reason want[MEMO_MAX];
+	size_t n;
+};
+
+/* A processor in Germany that imports and exports. */
+static struct fx_actor *
+de_actor(struct world *w, const char *org)
+{
+	return world_actor(w, w->de_auth, org, "DE",
+			   LS_ROLE_IMPORTER | LS_ROLE_EXPORTER | LS_ROLE_PROCESSOR);
+}
+
+/* Stored before the batch: both licenses; the maker ships 1000 g under the
+ * plain one to a (de_imp), received; then 5000 g under the barring one,
+ * not received yet (l->barred_id). The batch's first two records: a ships
+ * 300 g to b, who receives them. */
+static void
+line_setup(struct line *l, struct world *w)
+{
+	struct fx_env e;
+
+	memset(l, 0, sizeof(*l));
+	l->w = w;
+	l->b = de_actor(w, "B");
+	l->c = de_actor(w, "C");
+	l->d = de_actor(w, "D");
+	memo_licenses(w, l->lic[0], l->lic[1]);
+	w->maker->ts = FX_T0 + 4 * FX_DAY;
+	world_ship(w, w->maker, w->magnets, 1000, w->de_imp, l->lic[0], false, NULL);
+	e = fx_transfer(w->maker, w->magnets, 5000, w->de_imp, l->lic[1], NULL);
+	memcpy(l->barred_id, e.id, 32);
+	STORED(w, e);
+	fx_env_release(&e);
+	/* Everyone's next record a minute after the last. */
+	w->maker->ts = w->de_imp->ts = l->b->ts = l->c->ts = l->d->ts = FX_T0 + 6 * FX_DAY;
+	w->maker->ts_step = w->de_imp->ts_step = l->b->ts_step = l->c->ts_step = l->d->ts_step = 60;
+	/* The batch opens: a ships 300 g to b, received. */
+	WANT(l, LS_R_OK, w->de_imp, fx_transfer(w->de_imp, w->magnets, 300, l->b, NULL, NULL));
+	WANT(l, LS_R_OK, l->b, fx_receipt(l->b, l->v[0].id, 300));
+}
+
+static void
+line_release(struct line *l)
+{
+	fx_actor_free(&l->b);
+	fx_actor_free(&l->c);
+	fx_actor_free(&l->d);
+}
+
+/*
+ * l's batch submitted as one local client's batch into w's store, and the
+ * same records into a twin of it (made before), each in a call of its own
+ * (no memo carried from one to the next): every record gets the same status
+ * and reason, and every actor of the line then holds the same. Each record
+ * must also get the reason WANT gave it, so the shape is known to reach the
+ * verdicts it was built for. Releases the batch.
+ */
+static void
+batch_as_alone(struct line *l, const char *shape)
+{
+	struct world *w = l->w;
+	struct fx_env *v = l->v;
+	const enum ls_reason *want = l->want;
+	size_t n = l->n;
+	const struct fx_actor *who[] = {w->maker, w->de_imp, l->b, l->c, l->d};
+	const char *names[] = {"maker", "a", "b", "c", "d"};
+	struct ls_ingest_result res[MEMO_MAX], one;
+	const uint8_t *e[MEMO_MAX];
+	size_t len[MEMO_MAX];
+	uint8_t admit[MEMO_MAX];
+	struct ls_store *twin;
+	char *dir = NULL;
+
+	assert_true(n <= MEMO_MAX);
+	twin = twin_open(w, &dir);
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(v[i].buf);
+		e[i] = v[i].buf;
+		len[i] = v[i].len;
+		admit[i] = LS_ADMIT_LOCAL;
+	}
+	assert_int_equal(ls_store_ingest_admit(w->s, e, len, admit, n, res, NULL), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(fx_submit_one(twin, v[i].buf, v[i].len, &one), 0);
+		if (res[i].status != one.status || res[i].reason != one.reason)
+			fail_msg("%s, record %zu: in the batch %s %s (%s), alone %s %s (%s)", shape,
+				 i, fx_status_name(res[i].status), ls_reason_code(res[i].reason),
+				 res[i].message, fx_status_name(one.status),
+				 ls_reason_code(one.reason), one.message);
+		if (one.reason != want[i])
+			fail_msg("%s, record %zu: %s %s (%s), want %s", shape, i,
+				 fx_status_name(one.status), ls_reason_code(one.reason),
+				 one.message, ls_reason_code(want[i]));
+	}
+	for (size_t i = 0; i < sizeof(who) / sizeof(who[0]); i++)
+		same_holdings(w->s, twin, who[i], names[i]);
+	ls_store_close(&twin);
+	fx_rmtree(dir);
+	free(dir);
+	for (size_t i = 0; i < n; i++)
+		fx_env_release(&v[i]);
+}
+
+/*
+ * A chain whose known sub-map is dropped later in the batch. a ships to b,
+ * b to c (each received): the custody of b is worked out by taking a's in
+ * whole, and c's by taking b's. Then a receives the maker's shipment under
+ * the barring license, sent before the batch: that drops a's map, and so
+ * b's and c's that were made of it. Military shipments by a, b and c after
+ * it are refused as they are alone; those before it were allowed.
+ */
+static void
+test_admit_memo_chain_late_receipt(void **state)
+{
+	struct world *w = *state;
+	struct line l;
+
+	line_setup(&l, w);
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 100, l.c, NULL, NULL));
+	WANT(&l, LS_R_OK, l.c, fx_receipt(l.c, l.v[2].id, 100));
+	WANT(&l, LS_R_OK, l.c, fx_transfer(l.c, w->magnets, 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
+	WANT(&l, LS_R_END_USE_DENIED, l.c, fx_transfer(l.c, w->magnets, 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, w->magnets, 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, w->de_imp,
+	     fx_transfer(w->de_imp, w->magnets, 10, l.d, NULL, "military"));
+	batch_as_alone(&l, "a chain, the first holder's receipt late");
+	line_release(&l);
+}
+
+/*
+ * Two lots split from one: b, holding a's magnets, turns 200 g of them into
+ * two lots and ships from each; the custody of each new lot takes b's map of
+ * the magnets in whole, which reaches a, and c's of the first lot takes b's.
+ * a's receipt under the barring license drops a's map, and b's, both new
+ * lots' and c's with it.
+ */
+static void
+test_admit_memo_split_lots(void **state)
+{
+	struct world *w = *state;
+	struct ls_lot_input in = {{0}, 200};
+	const char *outs[] = {"half1:magnet:100:Nd=250000,Dy=50000,Fe=650000",
+			      "half2:magnet:100:Nd=250000,Dy=50000,Fe=650000"};
+	uint8_t half[2][32];
+	struct line l;
+
+	line_setup(&l, w);
+	memcpy(in.lot, w->magnets, 32);
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, NULL));
+	WANT(&l, LS_R_OK, l.b, fx_transform(l.b, &in, 1, outs, 2));
+	ls_lot_id(l.v[3].id, 0, half[0]);
+	ls_lot_id(l.v[3].id, 1, half[1]);
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, half[0], 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, half[1], 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, l.c, fx_receipt(l.c, l.v[4].id, 10));
+	WANT(&l, LS_R_OK, l.c, fx_transfer(l.c, half[0], 1, l.d, NULL, "military"));
+	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
+	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, half[0], 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, half[1], 10, l.d, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, l.c, fx_transfer(l.c, half[0], 5, l.d, NULL, "military"));
+	batch_as_alone(&l, "two lots split from one");
+	line_release(&l);
+}
+
+/*
+ * A return to an earlier holder: a ships to b, b ships part back to a (each
+ * received), so a's and b's maps each reach the other. The return's receipt
+ * drops both; military shipments between it and a's late receipt under the
+ * barring license are allowed, those after it refused.
+ */
+static void
+test_admit_memo_return(void **state)
+{
+	struct world *w = *state;
+	struct line l;
+
+	line_setup(&l, w);
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 100, w->de_imp, NULL, NULL));
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.v[2].id, 100));
+	WANT(&l, LS_R_OK, w->de_imp, fx_transfer(w->de_imp, w->magnets, 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_OK, w->de_imp, fx_receipt(w->de_imp, l.barred_id, 5000));
+	WANT(&l, LS_R_END_USE_DENIED, l.b, fx_transfer(l.b, w->magnets, 10, l.c, NULL, "military"));
+	WANT(&l, LS_R_END_USE_DENIED, w->de_imp,
+	     fx_transfer(w->de_imp, w->magnets, 10, l.c, NULL, "military"));
+	batch_as_alone(&l, "a return to an earlier holder");
+	line_release(&l);
+}
+
 int
 main(void)
 {
@@ -560,6 +823,11 @@ main(void)
 	    cmocka_unit_test(test_admit_deprej_copies),
 	    cmocka_unit_test_setup_teardown(test_admit_memo_sees_receipt, world_setup,
 					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_admit_memo_chain_late_receipt, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_admit_memo_split_lots, world_setup,
+					    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_admit_memo_return, world_setup, world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

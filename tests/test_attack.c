@@ -76,27 +76,15 @@ static void
 cn_license_to_germany(struct world *w, uint8_t cn_lic[32])
 {
 	struct fx_license_spec ls;
-	struct fx_env e;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-2025-2";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
+	world_magnet_license(w, &ls, "CN-2025-2", "DE");
 	ls.no_reexport_to = "RU";
 	ls.no_military = true;
 	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(cn_lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, false, cn_lic);
 	w->maker->ts = FX_T0 + 4 * FX_DAY;
-	e = fx_transfer(w->maker, w->magnets, 50000, w->de_imp, cn_lic, NULL);
-	STORED(w, e);
 	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
-	PUT(w, fx_receipt(w->de_imp, e.id, 50000));
-	fx_env_release(&e);
+	world_ship(w, w->maker, w->magnets, 50000, w->de_imp, cn_lic, false, NULL);
 }
 
 /*
@@ -430,20 +418,12 @@ test_attack_verify_fault_becomes_verdict(void **state)
 	struct ls_export_query q;
 	uint8_t cn_lic[32], de_lic[32];
 	unsigned breaches = 0;
-	struct fx_env e;
 
 	cn_license_to_germany(w, cn_lic);
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "DE-2025-2";
+	world_magnet_license(w, &ls, "DE-2025-2", "RU");
 	ls.licensee = w->de_imp->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "RU";
 	w->de_auth->ts = FX_T0 + 5 * FX_DAY;
-	e = fx_license(w->de_auth, &ls);
-	memcpy(de_lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->de_auth, &ls, false, de_lic);
 	/* The question before the shipment: may the importer send them to RU? */
 	world_export_query(&q, w->magnets, w->de_imp, "RU", NULL, de_lic);
 	breaches += sweep(w, &q, "export DE -> RU");
@@ -455,46 +435,6 @@ test_attack_verify_fault_becomes_verdict(void **state)
 	breaches += sweep(w, &q, "provenance");
 	if (breaches > 0)
 		fail_msg("%u failed reads were answered as verdicts", breaches);
-}
-
-/* The stored ids of a store, sorted. */
-struct idset {
-	uint8_t (*v)[32];
-	size_t n;
-};
-
-static int
-idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
-{
-	struct idset *set = arg;
-	uint8_t(*nv)[32] = realloc(set->v, (set->n + 1) * 32);
-
-	(void)pos;
-	(void)env;
-	(void)len;
-	if (nv == NULL)
-		return LS_ERR_NOMEM;
-	set->v = nv;
-	memcpy(set->v[set->n++], r->id, 32);
-	return 0;
-}
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
-}
-
-static struct idset
-stored_set(struct ls_store *s)
-{
-	struct ls_log_filter f;
-	struct idset set = {NULL, 0};
-
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(ls_store_log(s, &f, idset_add, &set), 0);
-	qsort(set.v, set.n, 32, id_cmp);
-	return set;
 }
 
 /*
@@ -524,7 +464,7 @@ test_attack_equivocation_branch_order_changes_verdict(void **state)
 	char *dir1 = fx_tmpdir(), *dir2 = fx_tmpdir();
 	struct ls_store *s1 = NULL, *s2 = NULL;
 	struct ls_verdict v1, v2;
-	struct idset x1, x2;
+	struct fx_idset x1, x2;
 	bool differ;
 
 	(void)state;
@@ -576,8 +516,8 @@ test_attack_equivocation_branch_order_changes_verdict(void **state)
 	assert_int_equal(fx_ingest_one(s1, b.buf, b.len, NULL), 0);
 	assert_int_equal(fx_ingest_one(s2, b.buf, b.len, NULL), 0);
 	assert_int_equal(fx_ingest(s2, a, 4, NULL), 0);
-	x1 = stored_set(s1);
-	x2 = stored_set(s2);
+	assert_int_equal(fx_stored_set(s1, &x1), 0);
+	assert_int_equal(fx_stored_set(s2, &x2), 0);
 	assert_int_equal(x1.n, npre + 5);
 	assert_int_equal(x1.n, x2.n);
 	assert_memory_equal(x1.v, x2.v, x1.n * 32);

@@ -48,28 +48,10 @@ __wrap_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
 static struct fx_actor *
 cn_actor(struct world *w, const char *org, uint32_t roles)
 {
-	struct fx_actor *a = fx_actor_new("CN");
+	struct fx_actor *a = world_actor(w, w->cn_auth, org, "CN", roles);
 
-	assert_non_null(a);
-	PUT(w, fx_cert(w->cn_auth, a, org, "CN", roles, 0, 0));
 	a->ts = FX_T0 + 3 * FX_DAY;
 	return a;
-}
-
-/* from ships grams of lot to to (from a peer: consensus only), to receives. */
-static void
-ship(struct world *w, struct fx_actor *from, const uint8_t lot[32], uint64_t grams,
-     struct fx_actor *to, const uint8_t *lic, uint8_t id[32])
-{
-	struct fx_env e = fx_transfer(from, lot, grams, to, lic, NULL);
-
-	STORED(w, e);
-	if (to->ts < from->ts)
-		to->ts = from->ts;
-	PUT(w, fx_receipt(to, e.id, grams));
-	if (id != NULL)
-		memcpy(id, e.id, 32);
-	fx_env_release(&e);
 }
 
 static enum ls_verdict_kind
@@ -105,7 +87,7 @@ many_holders(struct world *w, struct fx_actor **h, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		h[i] = cn_actor(w, "Holder", LS_ROLE_PROCESSOR);
 		w->maker->ts = FX_T0 + 3 * FX_DAY;
-		ship(w, w->maker, w->magnets, 1000, h[i], NULL, NULL);
+		world_ship(w, w->maker, w->magnets, 1000, h[i], NULL, false, NULL);
 	}
 }
 
@@ -127,7 +109,7 @@ test_attack_custody_broken_holder_beyond_cap(void **state)
 	struct ls_verdict v;
 
 	many_holders(w, h, LS_VERDICT_PARTS_MAX + 1);
-	ship(w, w->maker, w->magnets, 10, w->us, NULL, NULL);
+	world_ship(w, w->maker, w->magnets, 10, w->us, NULL, false, NULL);
 	ls_verdict_init(&v);
 	prov_from(w, w->magnets, NULL, &v);
 	if (v.kind != LS_V_BROKEN)
@@ -175,7 +157,7 @@ test_attack_custody_export_part_beyond_cap(void **state)
 	memcpy(lic, e.id, 32);
 	STORED(w, e);
 	fx_env_release(&e);
-	ship(w, w->maker, w->magnets, 10, w->de_imp, lic, NULL);
+	world_ship(w, w->maker, w->magnets, 10, w->de_imp, lic, false, NULL);
 	ls_verdict_init(&v);
 	assert_int_equal(prov_from(w, w->magnets, w->de_imp, &v), LS_V_VALID);
 	ls_verdict_release(&v);
@@ -219,7 +201,7 @@ test_attack_custody_launder_through_transformation(void **state)
 	assert_non_null(p);
 	PUT(w, fx_cert(w->root, p, "US Proc", "US", LS_ROLE_PROCESSOR | LS_ROLE_IMPORTER, 0, 0));
 	w->maker->ts = p->ts = FX_T0 + 3 * FX_DAY;
-	ship(w, w->maker, w->magnets, 1000, p, NULL, NULL);
+	world_ship(w, w->maker, w->magnets, 1000, p, NULL, false, NULL);
 	memcpy(in.lot, w->magnets, 32);
 	p->ts = FX_T0 + 5 * FX_DAY;
 	e = fx_transform(p, &in, 1, o, 1);
@@ -234,12 +216,12 @@ test_attack_custody_launder_through_transformation(void **state)
 	ls_verdict_release(&v);
 
 	/* Clean and tainted grams of one lot with one holder. */
-	ship(w, w->maker, w->magnets, 1000, y, NULL, NULL);
-	ship(w, w->maker, w->magnets, 1000, c, NULL, NULL);
+	world_ship(w, w->maker, w->magnets, 1000, y, NULL, false, NULL);
+	world_ship(w, w->maker, w->magnets, 1000, c, NULL, false, NULL);
 	w->cn_auth->ts = FX_T0 + 5 * FX_DAY;
 	PUT(w, fx_revoke(w->cn_auth, y->kp->pk, FX_T0 + 5 * FX_DAY));
 	y->ts = FX_T0 + 6 * FX_DAY;
-	ship(w, y, w->magnets, 1000, c, NULL, NULL);
+	world_ship(w, y, w->magnets, 1000, c, NULL, false, NULL);
 	c->ts = FX_T0 + 7 * FX_DAY;
 	e = fx_transform(c, &in, 1, o, 1);
 	ls_lot_id(e.id, 0, part);
@@ -270,10 +252,10 @@ test_attack_custody_round_trip(void **state)
 	assert_non_null(b);
 	PUT(w, fx_cert(w->root, b, "US Trader", "US", LS_ROLE_IMPORTER | LS_ROLE_EXPORTER, 0, 0));
 	w->maker->ts = FX_T0 + 3 * FX_DAY;
-	ship(w, w->maker, w->magnets, 1000, a, NULL, NULL);
+	world_ship(w, w->maker, w->magnets, 1000, a, NULL, false, NULL);
 	for (int i = 0; i < 3; i++) {
-		ship(w, a, w->magnets, 1000, b, NULL, NULL);
-		ship(w, b, w->magnets, 1000, a, NULL, NULL);
+		world_ship(w, a, w->magnets, 1000, b, NULL, false, NULL);
+		world_ship(w, b, w->magnets, 1000, a, NULL, false, NULL);
 	}
 	ls_verdict_init(&v);
 	assert_int_equal(prov_from(w, w->magnets, a, &v), LS_V_BROKEN);
@@ -373,17 +355,17 @@ test_attack_custody_later_receipt_taints_earlier_shipment(void **state)
 	y = cn_actor(w, "Y", LS_ROLE_PROCESSOR);
 	z = cn_actor(w, "Z", LS_ROLE_PROCESSOR);
 	w->maker->ts = FX_T0 + 3 * FX_DAY;
-	ship(w, w->maker, w->magnets, 1000, x, NULL, NULL);
-	ship(w, w->maker, w->magnets, 1000, y, NULL, NULL);
+	world_ship(w, w->maker, w->magnets, 1000, x, NULL, false, NULL);
+	world_ship(w, w->maker, w->magnets, 1000, y, NULL, false, NULL);
 	x->ts = FX_T0 + 4 * FX_DAY;
-	ship(w, x, w->magnets, 1000, z, NULL, NULL);
+	world_ship(w, x, w->magnets, 1000, z, NULL, false, NULL);
 	ls_verdict_init(&v);
 	assert_int_equal(prov_from(w, w->magnets, z, &v), LS_V_VALID);
 	ls_verdict_release(&v);
 	w->cn_auth->ts = FX_T0 + 5 * FX_DAY;
 	PUT(w, fx_revoke(w->cn_auth, y->kp->pk, FX_T0 + 5 * FX_DAY));
 	y->ts = FX_T0 + 6 * FX_DAY;
-	ship(w, y, w->magnets, 1000, x, NULL, NULL);
+	world_ship(w, y, w->magnets, 1000, x, NULL, false, NULL);
 	prov_from(w, w->magnets, z, &v);
 	if (v.kind != LS_V_VALID)
 		world_dump("Z after a later receipt by X", &v);
@@ -430,10 +412,10 @@ test_attack_custody_many_transfers_quadratic(void **state)
 	a = cn_actor(w, "A", LS_ROLE_PROCESSOR);
 	w->maker->ts = FX_T0 + 3 * FX_DAY;
 	for (int i = 0; i < 200; i++)
-		ship(w, w->maker, w->magnets, 1, a, NULL, NULL);
+		world_ship(w, w->maker, w->magnets, 1, a, NULL, false, NULL);
 	c1 = verify_cost(w, w->magnets);
 	for (int i = 0; i < 200; i++)
-		ship(w, w->maker, w->magnets, 1, a, NULL, NULL);
+		world_ship(w, w->maker, w->magnets, 1, a, NULL, false, NULL);
 	c2 = verify_cost(w, w->magnets);
 	if (c2 >= 3 * c1)
 		fprintf(stderr, "200 transfers: %lu decodes; 400: %lu\n", c1, c2);

@@ -11,9 +11,6 @@
  * else the build beside the test). Each runs in its own temporary data dir with its log in
  * DIR/daemon.log; every wait is bounded.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,10 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -34,325 +27,10 @@
 #include "api.h"
 #include "gossip.h"
 #include "helper_fixture.h"
+#include "helper_net.h"
 #include "keyfile.h"
 #include "store.h"
 #include "util.h"
-
-/* the longest any condition is waited for (every wait of this test is scaled
- * by fx_time_scale: memcheck runs the daemons 10 to 50 times slower) */
-#define WAIT_MS fx_scaled_ms(30000)
-
-struct node {
-	char *dir;
-	char api[512], listen[64], log[512];
-	char hex[LS_HEX_KEY_LEN + 1];
-	uint8_t key[LS_KEY_LEN];
-	pid_t pid;
-};
-
-struct world {
-	char *dir;
-	char trust[512]; /* the authority's .pub file */
-	struct fx_actor *auth;
-	void *zctx;
-	/* what a failed test leaves behind, for teardown: the nodes (by
-	 * address only: a failed test's nodes were on its stack frame, gone by
-	 * then) with a copy of their process and data dir, kept by
-	 * node_record */
-	const struct node *nodes[8];
-	pid_t pids[8];
-	char *dirs[8];
-	void *socks[8];
-};
-
-static struct world *the_world; /* for node_init and peer_connect */
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* Keeps the world's copy of n's process and data dir (registering n the
- * first time), which teardown reads instead of n. Called after every change
- * of either. */
-static void
-node_record(const struct node *n)
-{
-	size_t free_slot = 8;
-
-	for (size_t i = 0; i < 8; i++) {
-		if (the_world->nodes[i] == n) {
-			the_world->pids[i] = n->pid;
-			the_world->dirs[i] = n->dir;
-			return;
-		}
-		if (the_world->nodes[i] == NULL && free_slot == 8)
-			free_slot = i;
-	}
-	assert_true(free_slot < 8);
-	the_world->nodes[free_slot] = n;
-	the_world->pids[free_slot] = n->pid;
-	the_world->dirs[free_slot] = n->dir;
-}
-
-/* A data dir with its node key (lodestoned --init), an API socket and a
- * gossip port. */
-static void
-node_init(struct node *n)
-{
-	char cmd[1024];
-	FILE *p;
-
-	memset(n, 0, sizeof(*n));
-	assert_non_null(n->dir = fx_tmpdir());
-	node_record(n);
-	snprintf(n->log, sizeof(n->log), "%s/daemon.log", n->dir);
-	snprintf(n->listen, sizeof(n->listen), "tcp://127.0.0.1:%d", free_port());
-	snprintf(cmd, sizeof(cmd), "'%s/lodestoned' --data-dir '%s/node' --init 2>/dev/null",
-		 fx_bin_dir(), n->dir);
-	assert_non_null(p = popen(cmd, "r"));
-	assert_non_null(fgets(n->hex, sizeof(n->hex), p));
-	pclose(p);
-	assert_int_equal(strlen(n->hex), LS_HEX_KEY_LEN);
-	assert_int_equal(ls_unhex(n->hex, n->key, LS_KEY_LEN), 0);
-	snprintf(n->api, sizeof(n->api), "ipc://%s/node/api.sock", n->dir);
-}
-
-static struct ls_api *
-node_api(const struct node *n)
-{
-	struct ls_api *a = NULL;
-
-	assert_int_equal(ls_api_open(n->api, (int)fx_scaled_ms(10000), &a, NULL), 0);
-	return a;
-}
-
-/* Status of n; false when it does not answer. */
-static bool
-node_status(const struct node *n, struct ls_api_status *st)
-{
-	struct ls_api *a = NULL;
-	bool ok;
-
-	memset(st, 0, sizeof(*st));
-	if (ls_api_open(n->api, (int)fx_scaled_ms(5000), &a, NULL) != 0)
-		return false;
-	ok = ls_api_status(a, st, NULL) == 0;
-	ls_api_close(&a);
-	return ok;
-}
-
-/*
- * Starts lodestoned on n with the world's trust anchor, --sync-interval 1,
- * and the extra options (NULL-terminated), then waits until its API answers.
- */
-static void
-node_start(const struct world *w, struct node *n, ...)
-{
-	char *argv[64], ddir[600];
-	struct ls_api_status st;
-	size_t k = 0;
-	uint64_t t0;
-	va_list ap;
-	const char *s;
-
-	snprintf(ddir, sizeof(ddir), "%s/node", n->dir);
-	argv[k++] = "lodestoned";
-	argv[k++] = "--data-dir";
-	argv[k++] = ddir;
-	argv[k++] = "--listen";
-	argv[k++] = n->listen;
-	argv[k++] = "--trust";
-	argv[k++] = (char *)w->trust;
-	argv[k++] = "--sync-interval";
-	argv[k++] = "1";
-	argv[k++] = "--log-level";
-	argv[k++] = "debug";
-	va_start(ap, n);
-	while ((s = va_arg(ap, const char *)) != NULL && k < 62)
-		argv[k++] = (char *)s;
-	va_end(ap);
-	argv[k] = NULL;
-	n->pid = fork();
-	assert_true(n->pid >= 0);
-	if (n->pid == 0) {
-		char exe[600];
-		/* dies with the test, even when the test is killed */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		int nul = open("/dev/null", O_RDWR);
-		if (fd >= 0)
-			dup2(fd, 2);
-		if (nul >= 0)
-			dup2(nul, 1);
-		snprintf(exe, sizeof(exe), "%s/lodestoned", fx_bin_dir());
-		execv(exe, argv);
-		_exit(127);
-	}
-	node_record(n);
-	t0 = now_ms();
-	while (!node_status(n, &st)) {
-		int wst;
-		if (waitpid(n->pid, &wst, WNOHANG) == n->pid) {
-			n->pid = 0;
-			node_record(n);
-			fail_msg("lodestoned exited at start; see %s", n->log);
-		}
-		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("lodestoned did not answer within %llu ms; see %s",
-				 (unsigned long long)WAIT_MS, n->log);
-		usleep(20000);
-	}
-	ls_api_status_release(&st);
-}
-
-/* Stops n with sig (SIGTERM: cleanly, SIGKILL: a crash) and reaps it. */
-static void
-node_stop(struct node *n, int sig)
-{
-	uint64_t t0 = now_ms();
-	int st = 0;
-
-	if (n->pid <= 0)
-		return;
-	kill(n->pid, sig);
-	while (waitpid(n->pid, &st, WNOHANG) == 0) {
-		if (now_ms() - t0 > fx_scaled_ms(15000)) {
-			kill(n->pid, SIGKILL);
-			waitpid(n->pid, &st, 0);
-			n->pid = 0;
-			node_record(n);
-			fail_msg("lodestoned did not stop on signal %d; see %s", sig, n->log);
-		}
-		usleep(10000);
-	}
-	n->pid = 0;
-	node_record(n);
-	if (sig == SIGTERM && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-		fail_msg("lodestoned did not exit cleanly (status %d); see %s", st, n->log);
-}
-
-static void
-node_free(struct node *n)
-{
-	for (size_t i = 0; i < 8; i++)
-		if (the_world->nodes[i] == n) {
-			the_world->nodes[i] = NULL;
-			the_world->pids[i] = 0;
-			the_world->dirs[i] = NULL;
-		}
-	if (n->pid > 0) {
-		kill(n->pid, SIGKILL);
-		waitpid(n->pid, NULL, 0);
-		n->pid = 0;
-	}
-	if (n->dir != NULL && getenv("KEEP") == NULL)
-		fx_rmtree(n->dir);
-	free(n->dir);
-	n->dir = NULL;
-}
-
-static bool
-log_has(const struct node *n, const char *needle)
-{
-	uint8_t *buf = NULL;
-	size_t len;
-	bool found;
-
-	if (ls_file_read(n->log, 64 * 1024 * 1024, &buf, &len, NULL) != 0)
-		return false;
-	found = strstr((char *)buf, needle) != NULL;
-	free(buf);
-	return found;
-}
-
-/* Submits envelopes to n; asserts each is accepted (or pending when
- * allow_pending: its dependencies come by gossip). */
-static void
-submit(const struct node *n, const struct fx_env *e, size_t count, bool allow_pending)
-{
-	struct ls_api *a = node_api(n);
-	const uint8_t **envs = calloc(count, sizeof(*envs));
-	size_t *lens = calloc(count, sizeof(*lens));
-	struct ls_ingest_result *res = calloc(count, sizeof(*res));
-
-	assert_non_null(envs);
-	assert_non_null(lens);
-	assert_non_null(res);
-	for (size_t i = 0; i < count; i++) {
-		assert_non_null(e[i].buf);
-		envs[i] = e[i].buf;
-		lens[i] = e[i].len;
-	}
-	assert_int_equal(ls_api_submit(a, envs, lens, count, res, NULL), 0);
-	for (size_t i = 0; i < count; i++)
-		if (res[i].status != LS_INGEST_ACCEPTED &&
-		    !(allow_pending && res[i].status == LS_INGEST_PENDING))
-			fail_msg("record %zu: status %d: %s", i, res[i].status, res[i].message);
-	ls_api_close(&a);
-	free(envs);
-	free(lens);
-	free(res);
-}
-
-/* Waits until every node holds `want` records with none pending. */
-static void
-wait_records(struct node *const *nodes, size_t k, uint64_t want)
-{
-	uint64_t t0 = now_ms();
-
-	for (;;) {
-		bool all = true;
-		for (size_t i = 0; i < k; i++) {
-			struct ls_api_status st;
-			if (!node_status(nodes[i], &st)) {
-				all = false;
-				continue;
-			}
-			if (st.stats.records != want || st.stats.pending != 0)
-				all = false;
-			ls_api_status_release(&st);
-		}
-		if (all)
-			return;
-		if (now_ms() - t0 > WAIT_MS) {
-			for (size_t i = 0; i < k; i++) {
-				struct ls_api_status st;
-				if (node_status(nodes[i], &st)) {
-					fprintf(stderr, "node %zu: %llu records, %llu pending\n", i,
-						(unsigned long long)st.stats.records,
-						(unsigned long long)st.stats.pending);
-					ls_api_status_release(&st);
-				}
-			}
-			fail_msg("daemons did not converge on %llu records within %llu ms",
-				 (unsigned long long)want, (unsigned long long)WAIT_MS);
-		}
-		usleep(50000);
-	}
-}
 
 /* True when n holds record id. */
 static bool
@@ -368,232 +46,20 @@ node_has(const struct node *n, const uint8_t id[LS_ID_LEN])
 	return rc == 0;
 }
 
-/* The peer entry of key in n's status; asserts it is there. */
-static struct ls_api_peer
-node_peer(const struct node *n, const uint8_t key[LS_KEY_LEN])
-{
-	struct ls_api_status st;
-	struct ls_api_peer p;
-
-	assert_true(node_status(n, &st));
-	for (size_t i = 0; i < st.n_peers; i++)
-		if (st.peers[i].has_key && memcmp(st.peers[i].key, key, LS_KEY_LEN) == 0) {
-			p = st.peers[i];
-			ls_api_status_release(&st);
-			return p;
-		}
-	ls_api_status_release(&st);
-	fail_msg("peer not listed in status");
-	memset(&p, 0, sizeof(p));
-	return p;
-}
-
 /* Waits until n lists peer key as connected and synced. */
 static void
 wait_peer_synced(const struct node *n, const uint8_t key[LS_KEY_LEN])
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = net_now_ms();
 
 	for (;;) {
 		struct ls_api_peer p = node_peer(n, key);
 		if (p.connected && p.last_sync != 0)
 			return;
-		if (now_ms() - t0 > WAIT_MS)
+		if (net_now_ms() - t0 > NET_WAIT_MS)
 			fail_msg("peer never connected and synced; see %s", n->log);
 		usleep(50000);
 	}
-}
-
-/* ---- a hand-made peer: a CurveZMQ DEALER speaking gossip ---- */
-
-/* Connects to n's gossip endpoint with transport keys from an Ed25519 key
- * pair (sk NULL: a random Curve25519 pair, a stranger). */
-static void *
-peer_connect(struct world *w, const struct node *n, const struct ls_keypair *kp)
-{
-	uint8_t server[32], pk[32], sk[32];
-	void *s = zmq_socket(w->zctx, ZMQ_DEALER);
-	int linger = 0, timeo = (int)fx_scaled_ms(5000);
-
-	assert_non_null(s);
-	assert_int_equal(zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeo, sizeof(timeo)), 0);
-	assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(server, n->key), 0);
-	if (kp != NULL) {
-		assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(pk, kp->pk), 0);
-		assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(sk, kp->sk), 0);
-	} else {
-		crypto_box_keypair(pk, sk);
-	}
-	assert_int_equal(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)), 0);
-	assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32), 0);
-	assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pk, 32), 0);
-	assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sk, 32), 0);
-	assert_int_equal(zmq_connect(s, n->listen), 0);
-	sodium_memzero(sk, sizeof(sk));
-	for (size_t i = 0; i < 8; i++)
-		if (w->socks[i] == NULL) {
-			w->socks[i] = s;
-			break;
-		}
-	return s;
-}
-
-static void
-peer_close(struct world *w, void *s)
-{
-	for (size_t i = 0; i < 8; i++)
-		if (w->socks[i] == s)
-			w->socks[i] = NULL;
-	zmq_close(s);
-}
-
-/* Sends m (within the socket's send timeout, 5 s scaled); false when it could
- * not. */
-static bool
-peer_send(void *s, const struct ls_gossip_msg *m)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int n;
-
-	assert_int_equal(ls_gossip_encode(m, &buf, &len, NULL), 0);
-	n = zmq_send(s, buf, len, 0);
-	free(buf);
-	return n == (int)len;
-}
-
-/* Receives one message of `kind` within ms (scaled; others are skipped);
- * false when none came. */
-static bool
-peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
-{
-	uint64_t t0 = now_ms();
-
-	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
-		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-		zmq_msg_t m;
-		struct ls_gossip_msg g;
-
-		if (zmq_poll(&it, 1, 50) != 1)
-			continue;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, s, 0) < 0) {
-			zmq_msg_close(&m);
-			continue;
-		}
-		if (ls_gossip_decode(zmq_msg_data(&m), zmq_msg_size(&m), &g, NULL) == 0) {
-			zmq_msg_close(&m);
-			if (g.kind == kind) {
-				if (out != NULL)
-					*out = g;
-				else
-					ls_gossip_msg_release(&g);
-				return true;
-			}
-			ls_gossip_msg_release(&g);
-			continue;
-		}
-		zmq_msg_close(&m);
-	}
-	return false;
-}
-
-/* Sends Sync (reply wanted) until a Sync comes back, for up to ms (scaled). */
-static bool
-peer_ping(void *s, int ms)
-{
-	struct ls_gossip_msg m = {.kind = LS_GOSSIP_SYNC, .reply = true};
-	uint64_t t0 = now_ms();
-
-	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
-		{
-			uint8_t *buf = NULL;
-			size_t len = 0;
-			assert_int_equal(ls_gossip_encode(&m, &buf, &len, NULL), 0);
-			zmq_send(s, buf, len, ZMQ_DONTWAIT);
-			free(buf);
-		}
-		if (peer_recv(s, LS_GOSSIP_SYNC, 500, NULL))
-			return true;
-	}
-	return false;
-}
-
-/* ---- fixtures ---- */
-
-static int
-setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-
-	assert_non_null(w);
-	assert_non_null(w->dir = fx_tmpdir());
-	assert_non_null(w->auth = fx_actor_new("CN"));
-	snprintf(w->trust, sizeof(w->trust), "%s/auth.pub", w->dir);
-	assert_int_equal(ls_pubkey_save(w->trust, w->auth->kp->pk, NULL), 0);
-	assert_non_null(w->zctx = zmq_ctx_new());
-	the_world = w;
-	*state = w;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct world *w = *state;
-
-	for (size_t i = 0; i < 8; i++) {
-		if (w->socks[i] != NULL)
-			zmq_close(w->socks[i]);
-		if (w->nodes[i] == NULL)
-			continue;
-		/* from the world's copy only (see struct world) */
-		if (w->pids[i] > 0) {
-			kill(w->pids[i], SIGKILL);
-			waitpid(w->pids[i], NULL, 0);
-		}
-		if (w->dirs[i] != NULL && getenv("KEEP") == NULL)
-			fx_rmtree(w->dirs[i]);
-		free(w->dirs[i]);
-		w->nodes[i] = NULL;
-	}
-	zmq_ctx_term(w->zctx);
-	the_world = NULL;
-	fx_actor_free(&w->auth);
-	fx_rmtree(w->dir);
-	free(w->dir);
-	free(w);
-	return 0;
-}
-
-/* An actor certified by the authority, and n lots it registers. */
-static struct fx_actor *
-miner(struct world *w, const char *country, struct fx_env *cert)
-{
-	struct fx_actor *m = fx_actor_new(country);
-
-	assert_non_null(m);
-	*cert = fx_cert(w->auth, m, "mine", country, LS_ROLE_MINER, 0, 0);
-	assert_non_null(cert->buf);
-	return m;
-}
-
-static void
-lots(struct fx_actor *m, struct fx_env *out, size_t n, const char *prefix)
-{
-	for (size_t i = 0; i < n; i++) {
-		char label[64];
-		snprintf(label, sizeof(label), "%s-%zu", prefix, i);
-		out[i] = fx_lot(m, label, "pit", NULL, "ore", 1000 + i, "Nd=300000,Dy=20000");
-		assert_non_null(out[i].buf);
-	}
-}
-
-static void
-envs_release(struct fx_env *e, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fx_env_release(&e[i]);
 }
 
 /* ---- tests ---- */
@@ -604,7 +70,7 @@ envs_release(struct fx_env *e, size_t n)
 static void
 test_gossip_line_converges(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node a, b, c;
 	struct node *all[] = {&a, &b, &c};
 	struct fx_env ca, cc, la[20], lc[20];
@@ -619,15 +85,15 @@ test_gossip_line_converges(void **state)
 	node_start(w, &a, "--peer", peer_b, NULL);
 	node_start(w, &c, "--peer", peer_b, NULL);
 
-	ma = miner(w, "CN", &ca); /* authority seq 1 */
-	mc = miner(w, "MM", &cc); /* authority seq 2: at C it waits for seq 1 */
-	lots(ma, la, 20, "a");
-	lots(mc, lc, 20, "c");
-	submit(&a, &ca, 1, false);
-	submit(&a, la, 20, false);
-	submit(&c, &cc, 1, true);
-	submit(&c, lc, 20, true);
-	wait_records(all, 3, 42);
+	ma = net_miner(w, "CN", &ca); /* authority seq 1 */
+	mc = net_miner(w, "MM", &cc); /* authority seq 2: at C it waits for seq 1 */
+	net_lots(ma, la, 20, "a");
+	net_lots(mc, lc, 20, "c");
+	node_submit(&a, &ca, 1, false);
+	node_submit(&a, la, 20, false);
+	node_submit(&c, &cc, 1, true);
+	node_submit(&c, lc, 20, true);
+	net_wait_records(all, 3, 42);
 	for (size_t i = 0; i < 20; i++) {
 		assert_true(node_has(&c, la[i].id));
 		assert_true(node_has(&a, lc[i].id));
@@ -644,8 +110,8 @@ test_gossip_line_converges(void **state)
 	node_stop(&a, SIGTERM);
 	node_stop(&b, SIGTERM);
 	node_stop(&c, SIGTERM);
-	envs_release(la, 20);
-	envs_release(lc, 20);
+	net_envs_release(la, 20);
+	net_envs_release(lc, 20);
 	fx_env_release(&ca);
 	fx_env_release(&cc);
 	fx_actor_free(&ma);
@@ -660,7 +126,7 @@ test_gossip_line_converges(void **state)
 static void
 test_gossip_push_is_immediate(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node a, b;
 	struct node *ab[] = {&a, &b};
 	struct fx_env ca, cb, la[10], lb[10];
@@ -676,23 +142,23 @@ test_gossip_push_is_immediate(void **state)
 	node_start(w, &b, "--peer", peer_a, "--sync-interval", sync, NULL);
 	wait_peer_synced(&b, a.key); /* the first Sync went both ways: A knows B's route */
 	wait_peer_synced(&a, b.key);
-	ma = miner(w, "CN", &ca);
-	lots(ma, la, 10, "a");
-	mb = miner(w, "DE", &cb);
-	lots(mb, lb, 10, "b");
-	t0 = now_ms();
-	submit(&a, &ca, 1, false);
-	submit(&a, la, 10, false);
-	submit(&b, &cb, 1, true);
-	submit(&b, lb, 10, true);
-	wait_records(ab, 2, 22);
-	assert_true(now_ms() - t0 < fx_scaled_ms(30000)); /* well before the next sync */
+	ma = net_miner(w, "CN", &ca);
+	net_lots(ma, la, 10, "a");
+	mb = net_miner(w, "DE", &cb);
+	net_lots(mb, lb, 10, "b");
+	t0 = net_now_ms();
+	node_submit(&a, &ca, 1, false);
+	node_submit(&a, la, 10, false);
+	node_submit(&b, &cb, 1, true);
+	node_submit(&b, lb, 10, true);
+	net_wait_records(ab, 2, 22);
+	assert_true(net_now_ms() - t0 < fx_scaled_ms(30000)); /* well before the next sync */
 	assert_true(node_has(&a, lb[9].id) && node_has(&b, la[9].id));
 
 	node_stop(&a, SIGTERM);
 	node_stop(&b, SIGTERM);
-	envs_release(la, 10);
-	envs_release(lb, 10);
+	net_envs_release(la, 10);
+	net_envs_release(lb, 10);
 	fx_env_release(&ca);
 	fx_env_release(&cb);
 	fx_actor_free(&ma);
@@ -706,7 +172,7 @@ test_gossip_push_is_immediate(void **state)
 static void
 test_gossip_restart_catches_up(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node a, b, d;
 	struct node *ab[] = {&a, &b}, *abd[] = {&a, &b, &d};
 	struct fx_env cert, l[300];
@@ -719,38 +185,38 @@ test_gossip_restart_catches_up(void **state)
 	snprintf(peer_a, sizeof(peer_a), "%s@%s", a.hex, a.listen);
 	node_start(w, &a, "--allow-peer", b.hex, "--allow-peer", d.hex, NULL);
 	node_start(w, &b, "--peer", peer_a, NULL);
-	m = miner(w, "CN", &cert);
-	lots(m, l, 300, "lot");
-	submit(&a, &cert, 1, false);
-	submit(&a, l, 50, false);
-	wait_records(ab, 2, 51);
+	m = net_miner(w, "CN", &cert);
+	net_lots(m, l, 300, "lot");
+	node_submit(&a, &cert, 1, false);
+	node_submit(&a, l, 50, false);
+	net_wait_records(ab, 2, 51);
 
 	node_stop(&b, SIGKILL);
 	for (size_t i = 50; i < 300; i += 25)
-		submit(&a, l + i, 25, false);
+		node_submit(&a, l + i, 25, false);
 	node_start(w, &b, "--peer", peer_a, NULL);
-	wait_records(ab, 2, 301);
+	net_wait_records(ab, 2, 301);
 	assert_true(node_has(&b, l[299].id));
 
 	node_start(w, &d, "--peer", peer_a, NULL);
-	wait_records(abd, 3, 301);
+	net_wait_records(abd, 3, 301);
 	assert_true(node_has(&d, l[0].id) && node_has(&d, l[299].id));
 	/* a first sync of 301 records is long enough to say so in the log */
-	for (unsigned i = 0; i < 100 * fx_time_scale() && !log_has(&d, "sync done: "); i++)
+	for (unsigned i = 0; i < 100 * fx_time_scale() && !node_log_has(&d, "sync done: "); i++)
 		usleep(50 * 1000);
-	if (!log_has(&d, "sync done: ")) {
+	if (!node_log_has(&d, "sync done: ")) {
 		char cmd[700];
 		snprintf(cmd, sizeof(cmd), "grep -v 'debug: api\\|accepted' '%s' | tail -30 >&2",
 			 d.log);
 		if (system(cmd) != 0)
 			fprintf(stderr, "(no log)\n");
 	}
-	assert_true(log_has(&d, "sync done: "));
+	assert_true(node_log_has(&d, "sync done: "));
 
 	node_stop(&a, SIGTERM);
 	node_stop(&b, SIGTERM);
 	node_stop(&d, SIGTERM);
-	envs_release(l, 300);
+	net_envs_release(l, 300);
 	fx_env_release(&cert);
 	fx_actor_free(&m);
 	node_free(&a);
@@ -763,7 +229,7 @@ test_gossip_restart_catches_up(void **state)
 static void
 test_gossip_stranger_refused(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct fx_actor *friend = fx_actor_new("DE");
 	struct node a;
 	void *stranger, *ok;
@@ -780,7 +246,7 @@ test_gossip_stranger_refused(void **state)
 		peer_send(stranger, &pull); /* may not even leave: no connection */
 		assert_false(peer_recv(stranger, LS_GOSSIP_RECORDS, 500, NULL));
 	}
-	assert_true(log_has(&a, "refused a gossip connection"));
+	assert_true(node_log_has(&a, "refused a gossip connection"));
 	peer_close(w, stranger);
 
 	ok = peer_connect(w, &a, friend->kp);
@@ -798,7 +264,7 @@ test_gossip_stranger_refused(void **state)
 static void
 test_gossip_hostile_peer_survived(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct fx_actor *evil = fx_actor_new("NL");
 	struct fx_env cert, forged, good[2];
 	struct fx_actor *m;
@@ -816,9 +282,9 @@ test_gossip_hostile_peer_survived(void **state)
 	 * sanitizer build) takes it in */
 	node_start(w, &a, "--allow-peer", ls_hex(evil->kp->pk, 32, (char[65]){0}),
 		   "--peer-verify-rate", "128", NULL);
-	m = miner(w, "CN", &cert);
-	submit(&a, &cert, 1, false);
-	lots(m, good, 2, "good");
+	m = net_miner(w, "CN", &cert);
+	node_submit(&a, &cert, 1, false);
+	net_lots(m, good, 2, "good");
 	s = peer_connect(w, &a, evil->kp);
 	assert_true(peer_ping(s, 5000));
 
@@ -889,7 +355,7 @@ test_gossip_hostile_peer_survived(void **state)
 	}
 	{
 		struct node *one[] = {&a};
-		wait_records(one, 1, 3); /* the certificate and both lots */
+		net_wait_records(one, 1, 3); /* the certificate and both lots */
 	}
 
 	/* 8. a flood of records (forged: each would cost a signature check)
@@ -923,7 +389,7 @@ test_gossip_hostile_peer_survived(void **state)
 	node_stop(&a, SIGTERM);
 	node_free(&a);
 	free(forged.buf);
-	envs_release(good, 2);
+	net_envs_release(good, 2);
 	fx_env_release(&cert);
 	fx_actor_free(&m);
 	fx_actor_free(&evil);
@@ -939,7 +405,7 @@ test_gossip_hostile_peer_survived(void **state)
 static void
 test_gossip_verify_budget(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct fx_actor *evil = fx_actor_new("NL"), *good = fx_actor_new("DE");
 	struct fx_env cert, cert2, *flood, mine[8];
 	struct fx_actor *m, *m2;
@@ -957,19 +423,19 @@ test_gossip_verify_budget(void **state)
 	node_init(&a);
 	node_start(w, &a, "--allow-peer", ls_hex(evil->kp->pk, 32, (char[65]){0}), "--allow-peer",
 		   ls_hex(good->kp->pk, 32, (char[65]){0}), "--peer-verify-rate", "1000", NULL);
-	m = miner(w, "CN", &cert);
-	m2 = miner(w, "AU", &cert2);
-	submit(&a, &cert, 1, false);
-	submit(&a, &cert2, 1, false);
-	lots(m, flood, FLOOD_LOTS, "flood");
-	lots(m2, mine, 8, "honest");
+	m = net_miner(w, "CN", &cert);
+	m2 = net_miner(w, "AU", &cert2);
+	node_submit(&a, &cert, 1, false);
+	node_submit(&a, &cert2, 1, false);
+	net_lots(m, flood, FLOOD_LOTS, "flood");
+	net_lots(m2, mine, 8, "honest");
 	se = peer_connect(w, &a, evil->kp);
 	sg = peer_connect(w, &a, good->kp);
 	assert_true(peer_ping(se, 5000));
 	assert_true(peer_ping(sg, 5000));
 
 	/* the flood, then the other peer's push right behind it */
-	t0 = now_ms();
+	t0 = net_now_ms();
 	while (sent < FLOOD_LOTS) {
 		const uint8_t *envs[LS_GOSSIP_RECORDS_MAX];
 		size_t lens[LS_GOSSIP_RECORDS_MAX], n = 0;
@@ -1004,7 +470,7 @@ test_gossip_verify_budget(void **state)
 	{
 		/* at most the burst and the rate over the time it took, in whole
 		 * messages */
-		uint64_t ms = now_ms() - t0,
+		uint64_t ms = net_now_ms() - t0,
 			 allowed = 2000 + 1000 * ms / 1000 + LS_GOSSIP_RECORDS_MAX;
 		fprintf(stderr,
 			"verify budget: %d records pushed in %llu ms, %llu checked, %llu dropped "
@@ -1019,7 +485,7 @@ test_gossip_verify_budget(void **state)
 	assert_int_equal(pg.received, 8);
 
 	/* the dropped records, sent again at the budget's pace, all get in */
-	t0 = now_ms();
+	t0 = net_now_ms();
 	do {
 		bool again = false;
 		for (sent = 0; sent < FLOOD_LOTS;) {
@@ -1049,14 +515,14 @@ test_gossip_verify_budget(void **state)
 		ls_api_status_release(&st);
 		if (!again && stored < 2 + 8 + FLOOD_LOTS)
 			usleep(200 * 1000);
-	} while (stored < 2 + 8 + FLOOD_LOTS && now_ms() - t0 < fx_scaled_ms(30000));
+	} while (stored < 2 + 8 + FLOOD_LOTS && net_now_ms() - t0 < fx_scaled_ms(30000));
 	assert_int_equal(stored, 2 + 8 + FLOOD_LOTS); /* the two certificates, the lots */
 	peer_close(w, se);
 	peer_close(w, sg);
 	node_stop(&a, SIGTERM);
 	node_free(&a);
-	envs_release(flood, FLOOD_LOTS);
-	envs_release(mine, 8);
+	net_envs_release(flood, FLOOD_LOTS);
+	net_envs_release(mine, 8);
 	fx_env_release(&cert);
 	fx_env_release(&cert2);
 	free(flood);
@@ -1071,7 +537,7 @@ test_gossip_verify_budget(void **state)
 static void
 test_gossip_push_not_echoed(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct fx_actor *friend = fx_actor_new("NL");
 	struct fx_env cert, lot[3];
 	struct fx_actor *m;
@@ -1085,9 +551,9 @@ test_gossip_push_not_echoed(void **state)
 	/* A long interval: the peer stays connected without syncing. */
 	node_start(w, &a, "--allow-peer", ls_hex(friend->kp->pk, 32, (char[65]){0}),
 		   "--sync-interval", "60", NULL);
-	m = miner(w, "CN", &cert);
-	submit(&a, &cert, 1, false);
-	lots(m, lot, 3, "echo");
+	m = net_miner(w, "CN", &cert);
+	node_submit(&a, &cert, 1, false);
+	net_lots(m, lot, 3, "echo");
 	s = peer_connect(w, &a, friend->kp);
 	assert_true(peer_ping(s, 5000));
 	{
@@ -1097,11 +563,11 @@ test_gossip_push_not_echoed(void **state)
 		    .kind = LS_GOSSIP_PUSH, .n_envs = 2, .envs = envs, .lens = lens};
 		assert_true(peer_send(s, &msg));
 	}
-	wait_records(one, 1, 3); /* the certificate and both lots */
+	net_wait_records(one, 1, 3); /* the certificate and both lots */
 	assert_false(peer_recv(s, LS_GOSSIP_PUSH, 1000, NULL));
 	assert_int_equal(node_peer(&a, friend->kp->pk).received, 2);
 
-	submit(&a, &lot[2], 1, false);
+	node_submit(&a, &lot[2], 1, false);
 	assert_true(peer_recv(s, LS_GOSSIP_PUSH, 5000, &got));
 	assert_int_equal(got.n_envs, 1);
 	assert_int_equal(got.lens[0], lot[2].len);
@@ -1111,7 +577,7 @@ test_gossip_push_not_echoed(void **state)
 	peer_close(w, s);
 	node_stop(&a, SIGTERM);
 	node_free(&a);
-	envs_release(lot, 3);
+	net_envs_release(lot, 3);
 	fx_env_release(&cert);
 	fx_actor_free(&m);
 	fx_actor_free(&friend);
@@ -1158,7 +624,7 @@ read_evidence(const struct node *n, struct ev_copy *e)
 static void
 test_gossip_equivocation_same_evidence(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node a, b;
 	struct node *ab[] = {&a, &b};
 	struct fx_env cert, x1, x2;
@@ -1175,9 +641,9 @@ test_gossip_equivocation_same_evidence(void **state)
 	 * daemon refuses its own client a second record at a seq it holds). */
 	node_start(w, &a, "--allow-peer", b.hex, NULL);
 	node_start(w, &b, NULL);
-	m = miner(w, "CN", &cert);
-	submit(&a, &cert, 1, false);
-	submit(&b, &cert, 1, false);
+	m = net_miner(w, "CN", &cert);
+	node_submit(&a, &cert, 1, false);
+	node_submit(&b, &cert, 1, false);
 
 	mark = fx_mark(m);
 	x1 = fx_lot(m, "twin-1", "pit", NULL, "ore", 1000, "Nd=300000");
@@ -1201,8 +667,8 @@ test_gossip_equivocation_same_evidence(void **state)
 	 * and pulls it; both daemons store both records. */
 	node_stop(&b, SIGTERM);
 	node_start(w, &b, "--peer", peer_a, NULL);
-	wait_records(ab, 2, 3);
-	t0 = now_ms();
+	net_wait_records(ab, 2, 3);
+	t0 = net_now_ms();
 	for (;;) {
 		struct ls_api_status sa, sb;
 		bool done;
@@ -1213,7 +679,7 @@ test_gossip_equivocation_same_evidence(void **state)
 		ls_api_status_release(&sb);
 		if (done)
 			break;
-		if (now_ms() - t0 > WAIT_MS)
+		if (net_now_ms() - t0 > NET_WAIT_MS)
 			fail_msg("the equivocation did not reach both daemons");
 		usleep(50000);
 	}
@@ -1252,15 +718,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_gossip_line_converges, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_gossip_push_is_immediate, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_gossip_restart_catches_up, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_gossip_stranger_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_gossip_hostile_peer_survived, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_gossip_verify_budget, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_gossip_push_not_echoed, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_gossip_equivocation_same_evidence, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_line_converges, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_push_is_immediate, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_restart_catches_up, net_setup,
+					    net_teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_stranger_refused, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_hostile_peer_survived, net_setup,
+					    net_teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_verify_budget, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_push_not_echoed, net_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_gossip_equivocation_same_evidence, net_setup,
+					    net_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

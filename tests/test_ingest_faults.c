@@ -701,33 +701,10 @@ struct vsum {
 
 /* What a batch may change, as the public API shows it. */
 struct snap {
-	uint8_t (*ids)[LS_ID_LEN]; /* stored records, sorted */
-	size_t n_ids;
+	struct fx_idset ids; /* stored records, sorted */
 	uint64_t pending, equivocations;
 	struct vsum v; /* provenance of the scenario's lot */
 };
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	return memcmp(a, b, LS_ID_LEN);
-}
-
-static int
-collect_id(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
-{
-	struct snap *sn = arg;
-	uint8_t(*ids)[LS_ID_LEN] = realloc(sn->ids, (sn->n_ids + 1) * LS_ID_LEN);
-
-	(void)pos;
-	(void)env;
-	(void)len;
-	if (ids == NULL)
-		return LS_ERR_NOMEM;
-	sn->ids = ids;
-	memcpy(sn->ids[sn->n_ids++], r->id, LS_ID_LEN);
-	return 0;
-}
 
 static void
 snap_take(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct snap *sn)
@@ -736,9 +713,7 @@ snap_take(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct snap *sn)
 	struct ls_verdict v;
 
 	memset(sn, 0, sizeof(*sn));
-	assert_int_equal(ls_store_log(s, NULL, collect_id, sn), 0);
-	if (sn->n_ids > 1)
-		qsort(sn->ids, sn->n_ids, LS_ID_LEN, cmp_id);
+	assert_int_equal(fx_stored_set(s, &sn->ids), 0);
 	assert_int_equal(ls_store_stats(s, &st), 0);
 	sn->pending = st.pending;
 	sn->equivocations = st.equivocations;
@@ -756,7 +731,7 @@ snap_take(struct ls_store *s, const uint8_t lot[LS_ID_LEN], struct snap *sn)
 static void
 snap_release(struct snap *sn)
 {
-	free(sn->ids);
+	free(sn->ids.v);
 	memset(sn, 0, sizeof(*sn));
 }
 
@@ -810,18 +785,18 @@ snap_diff(const struct scen *sc, const struct snap *a, const struct snap *b, con
 	char n1[48], v1[160], v2[160];
 	size_t i = 0, j = 0;
 
-	while (i < a->n_ids || j < b->n_ids) {
-		int c = i == a->n_ids   ? 1
-			: j == b->n_ids ? -1
-					: memcmp(a->ids[i], b->ids[j], LS_ID_LEN);
+	while (i < a->ids.n || j < b->ids.n) {
+		int c = i == a->ids.n   ? 1
+			: j == b->ids.n ? -1
+					: memcmp(a->ids.v[i], b->ids.v[j], LS_ID_LEN);
 		if (c < 0) {
 			snprintf(why, len, "%s is stored, not in the %s store",
-				 id_name(sc, a->ids[i], n1, sizeof(n1)), what_b);
+				 id_name(sc, a->ids.v[i], n1, sizeof(n1)), what_b);
 			return true;
 		}
 		if (c > 0) {
 			snprintf(why, len, "%s is not stored, unlike in the %s store",
-				 id_name(sc, b->ids[j], n1, sizeof(n1)), what_b);
+				 id_name(sc, b->ids.v[j], n1, sizeof(n1)), what_b);
 			return true;
 		}
 		i++;

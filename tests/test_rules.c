@@ -210,17 +210,9 @@ test_rules_license_from_wrong_authority(void **state)
 	uint8_t de_lic[32], cn_lic[32];
 	struct fx_env e;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "DE-2025-1";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "US";
+	world_magnet_license(w, &ls, "DE-2025-1", "US");
 	w->de_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->de_auth, &ls);
-	memcpy(de_lic, e.id, 32);
-	ADMITTED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->de_auth, &ls, true, de_lic);
 	/* Asked about: Germany's license does not answer China's policy. */
 	if (world_export_check(w, w->magnets, w->maker, "US", NULL, de_lic, &v) !=
 	    LS_V_LICENSE_REQUIRED)
@@ -231,10 +223,7 @@ test_rules_license_from_wrong_authority(void **state)
 	/* China's license for the same export counts. */
 	ls.number = "CN-2025-1";
 	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(cn_lic, e.id, 32);
-	ADMITTED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, true, cn_lic);
 	assert_int_equal(world_export_check(w, w->magnets, w->maker, "US", NULL, cn_lic, &v),
 			 LS_V_ALLOWED);
 	ls_verdict_release(&v);
@@ -259,34 +248,20 @@ test_rules_reexport_ban_not_laundered(void **state)
 	struct fx_env e;
 
 	/* China licenses the magnets to Germany, barring re-export to RU. */
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-2025-2";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
+	world_magnet_license(w, &ls, "CN-2025-2", "DE");
 	ls.no_reexport_to = "RU";
 	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(cn_lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, false, cn_lic);
 	w->maker->ts = FX_T0 + 4 * FX_DAY;
-	e = fx_transfer(w->maker, w->magnets, 50000, w->de_imp, cn_lic, NULL);
-	ADMITTED(w, e);
 	w->de_imp->ts = FX_T0 + 5 * FX_DAY;
-	PUT(w, fx_receipt(w->de_imp, e.id, 50000));
-	fx_env_release(&e);
+	world_ship(w, w->maker, w->magnets, 50000, w->de_imp, cn_lic, true, NULL);
 	/* Germany's authority licenses the importer to Russia. */
 	ls.number = "DE-2025-2";
 	ls.licensee = w->de_imp->kp->pk;
 	ls.destinations = "RU";
 	ls.no_reexport_to = NULL;
 	w->de_auth->ts = FX_T0 + 5 * FX_DAY;
-	e = fx_license(w->de_auth, &ls);
-	memcpy(de_lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->de_auth, &ls, false, de_lic);
 	/* Asked: denied, by China's binding, with or without the German license. */
 	assert_int_equal(world_export_check(w, w->magnets, w->de_imp, "RU", NULL, de_lic, &v),
 			 LS_V_DENIED);
@@ -313,17 +288,9 @@ test_rules_backdated_receipt(void **state)
 	struct fx_mark m;
 	struct fx_env e, tr;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-2025-3";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
+	world_magnet_license(w, &ls, "CN-2025-3", "DE");
 	w->cn_auth->ts = FX_T0 + 3 * FX_DAY;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, false, lic);
 	w->maker->ts = FX_T0 + 10 * FX_DAY;
 	tr = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, lic, NULL);
 	STORED(w, tr);
@@ -478,17 +445,9 @@ test_rules_backdated_validity(void **state)
 	late->ts = FX_T0 + 10 * FX_DAY;
 	PUT(w, fx_lot(late, "on time", NULL, NULL, "ore", 5, NULL));
 	/* A license issued on day 10 that claims validity from day 0. */
-	memset(&ls, 0, sizeof(ls));
-	ls.number = "CN-2025-9";
-	ls.licensee = w->maker->kp->pk;
-	ls.items = "magnet";
-	ls.max_grams = 100000;
-	ls.destinations = "DE";
+	world_magnet_license(w, &ls, "CN-2025-9", "DE");
 	ls.valid_from = FX_T0;
-	e = fx_license(w->cn_auth, &ls);
-	memcpy(lic, e.id, 32);
-	STORED(w, e);
-	fx_env_release(&e);
+	world_license(w, w->cn_auth, &ls, false, lic);
 	w->maker->ts = FX_T0 + 5 * FX_DAY;
 	m = fx_mark(w->maker);
 	e = fx_transfer(w->maker, w->magnets, 1000, w->de_imp, lic, NULL);
@@ -521,46 +480,6 @@ test_rules_future_dated(void **state)
 	fx_env_release(&e);
 }
 
-/* The stored set of a store, sorted. */
-struct idset {
-	uint8_t (*v)[32];
-	size_t n;
-};
-
-static int
-idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
-{
-	struct idset *set = arg;
-	uint8_t(*nv)[32] = realloc(set->v, (set->n + 1) * 32);
-
-	(void)pos;
-	(void)env;
-	(void)len;
-	if (nv == NULL)
-		return LS_ERR_NOMEM;
-	set->v = nv;
-	memcpy(set->v[set->n++], r->id, 32);
-	return 0;
-}
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
-}
-
-static struct idset
-stored_set(struct ls_store *s)
-{
-	struct ls_log_filter f;
-	struct idset set = {NULL, 0};
-
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(ls_store_log(s, &f, idset_add, &set), 0);
-	qsort(set.v, set.n, 32, id_cmp);
-	return set;
-}
-
 /*
  * Rule: the same records make the same ledger, even when an author
  * equivocates. The miner signs two records at one seq (ships 60 g of its
@@ -579,7 +498,7 @@ test_rules_equivocation_same_ledger(void **state)
 	struct fx_mark fork;
 	struct ls_store *b = NULL;
 	char *dir_b = fx_tmpdir();
-	struct idset sa, sb;
+	struct fx_idset sa, sb;
 	struct ls_verdict va, vb;
 	size_t n = 0, bad;
 	uint8_t lot[32];
@@ -633,10 +552,10 @@ test_rules_equivocation_same_ledger(void **state)
 	{
 		/* Copy every record of store A's world (before these) into B in
 		 * store order. */
-		struct idset all = {NULL, 0};
+		struct fx_idset all = {NULL, 0};
 		struct ls_log_filter f;
 		memset(&f, 0, sizeof(f));
-		assert_int_equal(ls_store_log(w->s, &f, idset_add, &all), 0);
+		assert_int_equal(ls_store_log(w->s, &f, fx_idset_add, &all), 0);
 		for (size_t i = 0; i < all.n; i++) {
 			uint8_t *env;
 			size_t len;
@@ -657,11 +576,11 @@ test_rules_equivocation_same_ledger(void **state)
 		struct ls_ingest_result res;
 		assert_int_equal(fx_ingest_one(b, e[i - 1].buf, e[i - 1].len, &res), 0);
 	}
-	sa = stored_set(w->s);
-	sb = stored_set(b);
+	assert_int_equal(fx_stored_set(w->s, &sa), 0);
+	assert_int_equal(fx_stored_set(b, &sb), 0);
 	assert_int_equal(sa.n, sb.n);
 	assert_memory_equal(sa.v, sb.v, sa.n * 32);
-	assert_null(bsearch(e[bad].id, sa.v, sa.n, 32, id_cmp));
+	assert_null(bsearch(e[bad].id, sa.v, sa.n, 32, fx_id_cmp));
 	{
 		struct ls_store_stats xa, xb;
 		assert_int_equal(ls_store_stats(w->s, &xa), 0);

@@ -1877,46 +1877,6 @@ test_store_license_use(void **state)
 
 /* ---- reindex ---- */
 
-/* The stored set as a sorted list of ids. */
-struct idset {
-	uint8_t (*v)[LS_ID_LEN];
-	size_t n;
-};
-
-static int
-idset_add(void *arg, uint64_t pos, const struct ls_record *r, const uint8_t *env, size_t len)
-{
-	struct idset *s = arg;
-	uint8_t(*nv)[LS_ID_LEN] = realloc(s->v, (s->n + 1) * LS_ID_LEN);
-
-	(void)pos;
-	(void)env;
-	(void)len;
-	if (nv == NULL)
-		return LS_ERR_NOMEM;
-	s->v = nv;
-	memcpy(s->v[s->n++], r->id, LS_ID_LEN);
-	return 0;
-}
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, LS_ID_LEN);
-}
-
-static struct idset
-stored_set(struct ls_store *s)
-{
-	struct ls_log_filter f;
-	struct idset set = {NULL, 0};
-
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(ls_store_log(s, &f, idset_add, &set), 0);
-	qsort(set.v, set.n, LS_ID_LEN, id_cmp);
-	return set;
-}
-
 /* Sets the store's layout version to v (as an older build left it). */
 static void
 set_layout_version(const char *dir, uint8_t v)
@@ -1952,7 +1912,7 @@ test_store_reindex(void **state)
 	struct fx_env e[40], waiting, later;
 	size_t n = build_ledger(f, e, 40);
 	size_t *order = malloc(n * sizeof(*order));
-	struct idset before, after;
+	struct fx_idset before, after;
 	struct ls_store_stats st;
 	struct ls_reindex_report rep;
 	struct ls_verdict v0, v1;
@@ -1968,7 +1928,7 @@ test_store_reindex(void **state)
 	later = fx_lot(f->miner, "later", NULL, NULL, "ore", 5, NULL);
 	waiting = fx_lot(f->miner, "waiting", NULL, NULL, "ore", 5, NULL);
 	EXPECT(f->s, waiting, LS_INGEST_PENDING, LS_R_OK);
-	before = stored_set(f->s);
+	assert_int_equal(fx_stored_set(f->s, &before), 0);
 	assert_int_equal(ls_verify_provenance(f->s, e[n - 1].id, &v0), 0);
 	ls_store_close(&f->s);
 
@@ -1986,7 +1946,7 @@ test_store_reindex(void **state)
 	assert_int_equal(rep.pending, 1);
 	assert_int_equal(rep.rejected, 0);
 	assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
-	after = stored_set(f->s);
+	assert_int_equal(fx_stored_set(f->s, &after), 0);
 	assert_int_equal(after.n, before.n);
 	assert_memory_equal(after.v, before.v, before.n * LS_ID_LEN);
 	assert_int_equal(ls_store_stats(f->s, &st), 0);

@@ -15,10 +15,6 @@
  * DIR/daemon.log; every wait is bounded. The figures it prints (cosignature
  * round trip, checkpoint lag) are measurements, not checks.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,10 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -39,540 +32,24 @@
 #include "api.h"
 #include "gossip.h"
 #include "helper_fixture.h"
+#include "helper_net.h"
 #include "keyfile.h"
 #include "note.h"
 #include "store.h"
 #include "util.h"
 #include "witness.h"
 
-/* the longest any condition is waited for (every wait of this test is scaled
- * by fx_time_scale: memcheck runs the daemons 10 to 50 times slower) */
-#define WAIT_MS fx_scaled_ms(30000)
-
-struct node {
-	char *dir;
-	char api[512], listen[64], log[512];
-	char hex[LS_HEX_KEY_LEN + 1];
-	uint8_t key[LS_KEY_LEN];
-	pid_t pid;
-};
-
-struct world {
-	char *dir;
-	char trust[512]; /* the authority's .pub file */
-	struct fx_actor *auth;
-	void *zctx;
-	/* what a failed test leaves behind, for teardown: the nodes (by
-	 * address only: a failed test's nodes were on its stack frame, gone by
-	 * then) with a copy of their process and data dir, kept by
-	 * node_record */
-	const struct node *nodes[8];
-	pid_t pids[8];
-	char *dirs[8];
-	void *socks[8];
-};
-
-static struct world *the_world; /* for node_init and peer_connect */
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+/* Every daemon here also makes a checkpoint every second. */
+static const char *const witness_opts[] = {"--checkpoint-interval", "1", NULL};
 
 static int
-free_port(void)
+witness_setup(void **state)
 {
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	int rc = net_setup(state);
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* Keeps the world's copy of n's process and data dir (registering n the
- * first time), which teardown reads instead of n. Called after every change
- * of either. */
-static void
-node_record(const struct node *n)
-{
-	size_t free_slot = 8;
-
-	for (size_t i = 0; i < 8; i++) {
-		if (the_world->nodes[i] == n) {
-			the_world->pids[i] = n->pid;
-			the_world->dirs[i] = n->dir;
-			return;
-		}
-		if (the_world->nodes[i] == NULL && free_slot == 8)
-			free_slot = i;
-	}
-	assert_true(free_slot < 8);
-	the_world->nodes[free_slot] = n;
-	the_world->pids[free_slot] = n->pid;
-	the_world->dirs[free_slot] = n->dir;
-}
-
-/* A data dir with its node key (lodestoned --init), an API socket and a
- * gossip port. */
-static void
-node_init(struct node *n)
-{
-	char cmd[1024];
-	FILE *p;
-
-	memset(n, 0, sizeof(*n));
-	assert_non_null(n->dir = fx_tmpdir());
-	node_record(n);
-	snprintf(n->log, sizeof(n->log), "%s/daemon.log", n->dir);
-	snprintf(n->listen, sizeof(n->listen), "tcp://127.0.0.1:%d", free_port());
-	snprintf(cmd, sizeof(cmd), "'%s/lodestoned' --data-dir '%s/node' --init 2>/dev/null",
-		 fx_bin_dir(), n->dir);
-	assert_non_null(p = popen(cmd, "r"));
-	assert_non_null(fgets(n->hex, sizeof(n->hex), p));
-	pclose(p);
-	assert_int_equal(strlen(n->hex), LS_HEX_KEY_LEN);
-	assert_int_equal(ls_unhex(n->hex, n->key, LS_KEY_LEN), 0);
-	snprintf(n->api, sizeof(n->api), "ipc://%s/node/api.sock", n->dir);
-}
-
-static struct ls_api *
-node_api(const struct node *n)
-{
-	struct ls_api *a = NULL;
-
-	assert_int_equal(ls_api_open(n->api, (int)fx_scaled_ms(10000), &a, NULL), 0);
-	return a;
-}
-
-/* Status of n; false when it does not answer. */
-static bool
-node_status(const struct node *n, struct ls_api_status *st)
-{
-	struct ls_api *a = NULL;
-	bool ok;
-
-	memset(st, 0, sizeof(*st));
-	if (ls_api_open(n->api, (int)fx_scaled_ms(5000), &a, NULL) != 0)
-		return false;
-	ok = ls_api_status(a, st, NULL) == 0;
-	ls_api_close(&a);
-	return ok;
-}
-
-/*
- * Starts lodestoned on n with the world's trust anchor, --sync-interval 1,
- * and the extra options (NULL-terminated), then waits until its API answers.
- */
-static void
-node_start(const struct world *w, struct node *n, ...)
-{
-	char *argv[64], ddir[600];
-	struct ls_api_status st;
-	size_t k = 0;
-	uint64_t t0;
-	va_list ap;
-	const char *s;
-
-	snprintf(ddir, sizeof(ddir), "%s/node", n->dir);
-	argv[k++] = "lodestoned";
-	argv[k++] = "--data-dir";
-	argv[k++] = ddir;
-	argv[k++] = "--listen";
-	argv[k++] = n->listen;
-	argv[k++] = "--trust";
-	argv[k++] = (char *)w->trust;
-	argv[k++] = "--sync-interval";
-	argv[k++] = "1";
-	argv[k++] = "--checkpoint-interval";
-	argv[k++] = "1";
-	argv[k++] = "--log-level";
-	argv[k++] = "debug";
-	va_start(ap, n);
-	while ((s = va_arg(ap, const char *)) != NULL && k < 62)
-		argv[k++] = (char *)s;
-	va_end(ap);
-	argv[k] = NULL;
-	n->pid = fork();
-	assert_true(n->pid >= 0);
-	if (n->pid == 0) {
-		char exe[600];
-		/* dies with the test, even when the test is killed */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		int nul = open("/dev/null", O_RDWR);
-		if (fd >= 0)
-			dup2(fd, 2);
-		if (nul >= 0)
-			dup2(nul, 1);
-		snprintf(exe, sizeof(exe), "%s/lodestoned", fx_bin_dir());
-		execv(exe, argv);
-		_exit(127);
-	}
-	node_record(n);
-	t0 = now_ms();
-	while (!node_status(n, &st)) {
-		int wst;
-		if (waitpid(n->pid, &wst, WNOHANG) == n->pid) {
-			n->pid = 0;
-			node_record(n);
-			fail_msg("lodestoned exited at start; see %s", n->log);
-		}
-		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("lodestoned did not answer within %d ms; see %s", (int)WAIT_MS,
-				 n->log);
-		usleep(20000);
-	}
-	ls_api_status_release(&st);
-}
-
-/* Stops n with sig (SIGTERM: cleanly, SIGKILL: a crash) and reaps it. */
-static void
-node_stop(struct node *n, int sig)
-{
-	uint64_t t0 = now_ms();
-	int st = 0;
-
-	if (n->pid <= 0)
-		return;
-	kill(n->pid, sig);
-	while (waitpid(n->pid, &st, WNOHANG) == 0) {
-		if (now_ms() - t0 > fx_scaled_ms(15000)) {
-			kill(n->pid, SIGKILL);
-			waitpid(n->pid, &st, 0);
-			n->pid = 0;
-			node_record(n);
-			fail_msg("lodestoned did not stop on signal %d; see %s", sig, n->log);
-		}
-		usleep(10000);
-	}
-	n->pid = 0;
-	node_record(n);
-	if (sig == SIGTERM && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-		fail_msg("lodestoned did not exit cleanly (status %d); see %s", st, n->log);
-}
-
-static void
-node_free(struct node *n)
-{
-	for (size_t i = 0; i < 8; i++)
-		if (the_world->nodes[i] == n) {
-			the_world->nodes[i] = NULL;
-			the_world->pids[i] = 0;
-			the_world->dirs[i] = NULL;
-		}
-	if (n->pid > 0) {
-		kill(n->pid, SIGKILL);
-		waitpid(n->pid, NULL, 0);
-		n->pid = 0;
-	}
-	if (n->dir != NULL && getenv("KEEP") == NULL)
-		fx_rmtree(n->dir);
-	free(n->dir);
-	n->dir = NULL;
-}
-
-static bool
-log_has(const struct node *n, const char *needle)
-{
-	uint8_t *buf = NULL;
-	size_t len;
-	bool found;
-
-	if (ls_file_read(n->log, 64 * 1024 * 1024, &buf, &len, NULL) != 0)
-		return false;
-	found = strstr((char *)buf, needle) != NULL;
-	free(buf);
-	return found;
-}
-
-/* Submits envelopes to n; asserts each is accepted (or pending when
- * allow_pending: its dependencies come by gossip). */
-static void
-submit(const struct node *n, const struct fx_env *e, size_t count, bool allow_pending)
-{
-	struct ls_api *a = node_api(n);
-	const uint8_t **envs = calloc(count, sizeof(*envs));
-	size_t *lens = calloc(count, sizeof(*lens));
-	struct ls_ingest_result *res = calloc(count, sizeof(*res));
-
-	assert_non_null(envs);
-	assert_non_null(lens);
-	assert_non_null(res);
-	for (size_t i = 0; i < count; i++) {
-		assert_non_null(e[i].buf);
-		envs[i] = e[i].buf;
-		lens[i] = e[i].len;
-	}
-	assert_int_equal(ls_api_submit(a, envs, lens, count, res, NULL), 0);
-	for (size_t i = 0; i < count; i++)
-		if (res[i].status != LS_INGEST_ACCEPTED &&
-		    !(allow_pending && res[i].status == LS_INGEST_PENDING))
-			fail_msg("record %zu: status %d: %s", i, res[i].status, res[i].message);
-	ls_api_close(&a);
-	free(envs);
-	free(lens);
-	free(res);
-}
-
-/* Waits until every node holds `want` records with none pending. */
-static void
-wait_records(struct node *const *nodes, size_t k, uint64_t want)
-{
-	uint64_t t0 = now_ms();
-
-	for (;;) {
-		bool all = true;
-		for (size_t i = 0; i < k; i++) {
-			struct ls_api_status st;
-			if (!node_status(nodes[i], &st)) {
-				all = false;
-				continue;
-			}
-			if (st.stats.records != want || st.stats.pending != 0)
-				all = false;
-			ls_api_status_release(&st);
-		}
-		if (all)
-			return;
-		if (now_ms() - t0 > WAIT_MS) {
-			for (size_t i = 0; i < k; i++) {
-				struct ls_api_status st;
-				if (node_status(nodes[i], &st)) {
-					fprintf(stderr, "node %zu: %llu records, %llu pending\n", i,
-						(unsigned long long)st.stats.records,
-						(unsigned long long)st.stats.pending);
-					ls_api_status_release(&st);
-				}
-			}
-			fail_msg("daemons did not converge on %llu records within %d ms",
-				 (unsigned long long)want, (int)WAIT_MS);
-		}
-		usleep(50000);
-	}
-}
-
-/* The peer entry of key in n's status; asserts it is there. */
-static struct ls_api_peer
-node_peer(const struct node *n, const uint8_t key[LS_KEY_LEN])
-{
-	struct ls_api_status st;
-	struct ls_api_peer p;
-
-	assert_true(node_status(n, &st));
-	for (size_t i = 0; i < st.n_peers; i++)
-		if (st.peers[i].has_key && memcmp(st.peers[i].key, key, LS_KEY_LEN) == 0) {
-			p = st.peers[i];
-			ls_api_status_release(&st);
-			return p;
-		}
-	ls_api_status_release(&st);
-	fail_msg("peer not listed in status");
-	memset(&p, 0, sizeof(p));
-	return p;
-}
-
-/* ---- a hand-made peer: a CurveZMQ DEALER speaking gossip ---- */
-
-/* Connects to n's gossip endpoint with transport keys from an Ed25519 key
- * pair (sk NULL: a random Curve25519 pair, a stranger). */
-static void *
-peer_connect(struct world *w, const struct node *n, const struct ls_keypair *kp)
-{
-	uint8_t server[32], pk[32], sk[32];
-	void *s = zmq_socket(w->zctx, ZMQ_DEALER);
-	int linger = 0, timeo = (int)fx_scaled_ms(5000);
-
-	assert_non_null(s);
-	assert_int_equal(zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeo, sizeof(timeo)), 0);
-	assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(server, n->key), 0);
-	if (kp != NULL) {
-		assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(pk, kp->pk), 0);
-		assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(sk, kp->sk), 0);
-	} else {
-		crypto_box_keypair(pk, sk);
-	}
-	assert_int_equal(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)), 0);
-	assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32), 0);
-	assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pk, 32), 0);
-	assert_int_equal(zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sk, 32), 0);
-	assert_int_equal(zmq_connect(s, n->listen), 0);
-	sodium_memzero(sk, sizeof(sk));
-	for (size_t i = 0; i < 8; i++)
-		if (w->socks[i] == NULL) {
-			w->socks[i] = s;
-			break;
-		}
-	return s;
-}
-
-static void
-peer_close(struct world *w, void *s)
-{
-	for (size_t i = 0; i < 8; i++)
-		if (w->socks[i] == s)
-			w->socks[i] = NULL;
-	zmq_close(s);
-}
-
-/* Sends m (within the socket's send timeout, 5 s scaled); false when it could
- * not. */
-static bool
-peer_send(void *s, const struct ls_gossip_msg *m)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int n;
-
-	assert_int_equal(ls_gossip_encode(m, &buf, &len, NULL), 0);
-	n = zmq_send(s, buf, len, 0);
-	free(buf);
-	return n == (int)len;
-}
-
-/* Receives one message of `kind` within ms (others are skipped); false when
- * none came. */
-static bool
-peer_recv(void *s, enum ls_gossip_kind kind, int ms, struct ls_gossip_msg *out)
-{
-	uint64_t t0 = now_ms();
-
-	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
-		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-		zmq_msg_t m;
-		struct ls_gossip_msg g;
-
-		if (zmq_poll(&it, 1, 50) != 1)
-			continue;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, s, 0) < 0) {
-			zmq_msg_close(&m);
-			continue;
-		}
-		if (ls_gossip_decode(zmq_msg_data(&m), zmq_msg_size(&m), &g, NULL) == 0) {
-			zmq_msg_close(&m);
-			if (g.kind == kind) {
-				if (out != NULL)
-					*out = g;
-				else
-					ls_gossip_msg_release(&g);
-				return true;
-			}
-			ls_gossip_msg_release(&g);
-			continue;
-		}
-		zmq_msg_close(&m);
-	}
-	return false;
-}
-
-/* Sends Sync (reply wanted) until a Sync comes back, for up to ms. */
-static bool
-peer_ping(void *s, int ms)
-{
-	struct ls_gossip_msg m = {.kind = LS_GOSSIP_SYNC, .reply = true};
-	uint64_t t0 = now_ms();
-
-	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
-		{
-			uint8_t *buf = NULL;
-			size_t len = 0;
-			assert_int_equal(ls_gossip_encode(&m, &buf, &len, NULL), 0);
-			zmq_send(s, buf, len, ZMQ_DONTWAIT);
-			free(buf);
-		}
-		if (peer_recv(s, LS_GOSSIP_SYNC, 500, NULL))
-			return true;
-	}
-	return false;
-}
-
-/* ---- fixtures ---- */
-
-static int
-setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-
-	assert_non_null(w);
-	assert_non_null(w->dir = fx_tmpdir());
-	assert_non_null(w->auth = fx_actor_new("CN"));
-	snprintf(w->trust, sizeof(w->trust), "%s/auth.pub", w->dir);
-	assert_int_equal(ls_pubkey_save(w->trust, w->auth->kp->pk, NULL), 0);
-	assert_non_null(w->zctx = zmq_ctx_new());
-	the_world = w;
-	*state = w;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct world *w = *state;
-
-	for (size_t i = 0; i < 8; i++) {
-		if (w->socks[i] != NULL)
-			zmq_close(w->socks[i]);
-		if (w->nodes[i] == NULL)
-			continue;
-		/* from the world's copy only (see struct world) */
-		if (w->pids[i] > 0) {
-			kill(w->pids[i], SIGKILL);
-			waitpid(w->pids[i], NULL, 0);
-		}
-		if (w->dirs[i] != NULL && getenv("KEEP") == NULL)
-			fx_rmtree(w->dirs[i]);
-		free(w->dirs[i]);
-		w->nodes[i] = NULL;
-	}
-	zmq_ctx_term(w->zctx);
-	the_world = NULL;
-	fx_actor_free(&w->auth);
-	fx_rmtree(w->dir);
-	free(w->dir);
-	free(w);
-	return 0;
-}
-
-/* An actor certified by the authority, and n lots it registers. */
-static struct fx_actor *
-miner(struct world *w, const char *country, struct fx_env *cert)
-{
-	struct fx_actor *m = fx_actor_new(country);
-
-	assert_non_null(m);
-	*cert = fx_cert(w->auth, m, "mine", country, LS_ROLE_MINER, 0, 0);
-	assert_non_null(cert->buf);
-	return m;
-}
-
-static void
-lots(struct fx_actor *m, struct fx_env *out, size_t n, const char *prefix)
-{
-	for (size_t i = 0; i < n; i++) {
-		char label[64];
-		snprintf(label, sizeof(label), "%s-%zu", prefix, i);
-		out[i] = fx_lot(m, label, "pit", NULL, "ore", 1000 + i, "Nd=300000,Dy=20000");
-		assert_non_null(out[i].buf);
-	}
-}
-
-static void
-envs_release(struct fx_env *e, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fx_env_release(&e[i]);
+	if (rc == 0)
+		((struct net *)*state)->opts = witness_opts;
+	return rc;
 }
 
 /* ---- waiting on status ---- */
@@ -613,13 +90,13 @@ static void
 wait_cosigned(const struct node *n, struct node *const *peers, size_t k, uint64_t size,
 	      uint64_t *cp)
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = net_now_ms();
 
 	while (!cosigned_by_all(n, peers, k, size, cp)) {
-		if (now_ms() - t0 > WAIT_MS)
+		if (net_now_ms() - t0 > NET_WAIT_MS)
 			fail_msg("checkpoint of at least %llu not cosigned by every peer within %d "
 				 "ms; see %s",
-				 (unsigned long long)size, (int)WAIT_MS, n->log);
+				 (unsigned long long)size, (int)NET_WAIT_MS, n->log);
 		usleep(20000);
 	}
 }
@@ -628,7 +105,7 @@ wait_cosigned(const struct node *n, struct node *const *peers, size_t k, uint64_
 static void
 wait_split(const struct node *n, const char *origin)
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = net_now_ms();
 
 	for (;;) {
 		struct ls_api_status st;
@@ -640,9 +117,9 @@ wait_split(const struct node *n, const char *origin)
 		}
 		if (found)
 			return;
-		if (now_ms() - t0 > WAIT_MS)
-			fail_msg("no split view of %s within %d ms; see %s", origin, (int)WAIT_MS,
-				 n->log);
+		if (net_now_ms() - t0 > NET_WAIT_MS)
+			fail_msg("no split view of %s within %d ms; see %s", origin,
+				 (int)NET_WAIT_MS, n->log);
 		usleep(50000);
 	}
 }
@@ -705,7 +182,7 @@ owner_free(struct owner *o)
 
 /* Connects to n and exchanges log keys. */
 static void
-owner_connect(struct world *w, struct owner *o, const struct node *n)
+owner_connect(struct net *w, struct owner *o, const struct node *n)
 {
 	struct ls_gossip_msg m = {.kind = LS_GOSSIP_LOG_KEYS, .reply = true};
 
@@ -810,32 +287,6 @@ owner_add(struct owner *o, uint64_t old, uint64_t size, const uint8_t *key_sk, c
 	free(a);
 }
 
-/* Any message within ms. */
-static bool
-recv_any(void *s, int ms, struct ls_gossip_msg *out)
-{
-	uint64_t t0 = now_ms();
-
-	while (now_ms() - t0 < fx_scaled_ms((uint64_t)ms)) {
-		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-		zmq_msg_t m;
-		int rc;
-
-		if (zmq_poll(&it, 1, 20) != 1)
-			continue;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, s, 0) < 0) {
-			zmq_msg_close(&m);
-			continue;
-		}
-		rc = ls_gossip_decode(zmq_msg_data(&m), zmq_msg_size(&m), out, NULL);
-		zmq_msg_close(&m);
-		if (rc == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Serves the witness's entry requests until its reply comes (status into
  * *reply; 0 when none came within ms). on_entries: called right after each
  * Entries is sent (NULL: nothing); the reply is then waited for 500 ms at
@@ -844,12 +295,12 @@ static void
 owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entries)(void *),
 	    void *arg)
 {
-	uint64_t end = now_ms() + fx_scaled_ms((uint64_t)ms);
+	uint64_t end = net_now_ms() + fx_scaled_ms((uint64_t)ms);
 	struct ls_gossip_msg m;
 
 	memset(reply, 0, sizeof(*reply));
-	while (now_ms() < end) {
-		if (!recv_any(o->s, 50, &m))
+	while (net_now_ms() < end) {
+		if (!peer_recv_any(o->s, 50, &m))
 			continue;
 		if (m.kind == LS_GOSSIP_CHECKPOINT_REPLY) {
 			*reply = m;
@@ -881,8 +332,8 @@ owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entr
 			if (on_entries != NULL) {
 				/* a reply already on its way still comes */
 				on_entries(arg);
-				if (end > now_ms() + fx_scaled_ms(500))
-					end = now_ms() + fx_scaled_ms(500);
+				if (end > net_now_ms() + fx_scaled_ms(500))
+					end = net_now_ms() + fx_scaled_ms(500);
 			}
 		}
 		ls_gossip_msg_release(&m);
@@ -893,7 +344,7 @@ owner_serve(struct owner *o, int ms, struct ls_gossip_msg *reply, void (*on_entr
 
 /* A dials B and C. */
 static void
-start_a(struct world *w, struct node *a, const struct node *b, const struct node *c)
+start_a(struct net *w, struct node *a, const struct node *b, const struct node *c)
 {
 	char pb[200], pc[200];
 
@@ -904,7 +355,7 @@ start_a(struct world *w, struct node *a, const struct node *b, const struct node
 
 /* A, B and C, each peered with both others. */
 static void
-start_three(struct world *w, struct node *a, struct node *b, struct node *c)
+start_three(struct net *w, struct node *a, struct node *b, struct node *c)
 {
 	char pc[200];
 
@@ -922,7 +373,7 @@ start_three(struct world *w, struct node *a, struct node *b, struct node *c)
 static void
 test_witness_net_three_reach_quorum(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node a, b, c;
 	struct node *ab[] = {&b, &c}, *ba[] = {&a, &c}, *ca[] = {&a, &b};
 	struct fx_env cert, l[4];
@@ -936,12 +387,12 @@ test_witness_net_three_reach_quorum(void **state)
 
 	assert_non_null(note);
 	start_three(w, &a, &b, &c);
-	m = miner(w, "CN", &cert);
-	lots(m, l, 4, "q");
-	submit(&a, &cert, 1, false);
-	submit(&b, &l[0], 2, true);
-	submit(&c, &l[2], 2, true);
-	wait_records((struct node *[]){&a, &b, &c}, 3, 5);
+	m = net_miner(w, "CN", &cert);
+	net_lots(m, l, 4, "q");
+	node_submit(&a, &cert, 1, false);
+	node_submit(&b, &l[0], 2, true);
+	node_submit(&c, &l[2], 2, true);
+	net_wait_records((struct node *[]){&a, &b, &c}, 3, 5);
 	wait_cosigned(&a, ab, 2, 6, &cp);
 	wait_cosigned(&b, ba, 2, 6, NULL);
 	wait_cosigned(&c, ca, 2, 6, NULL);
@@ -970,7 +421,7 @@ test_witness_net_three_reach_quorum(void **state)
 	}
 	free(text);
 	free(note);
-	envs_release(l, 4);
+	net_envs_release(l, 4);
 	fx_env_release(&cert);
 	fx_actor_free(&m);
 	node_free(&a);
@@ -993,15 +444,15 @@ copy_dir(const char *src, const char *dst)
 static void
 wait_refused(const struct node *n, const uint8_t key[LS_KEY_LEN], const char *what)
 {
-	uint64_t t0 = now_ms();
+	uint64_t t0 = net_now_ms();
 
 	for (;;) {
 		struct ls_api_peer p = node_peer(n, key);
 		if (p.refused_ours > 0 && strstr(p.refusal, what) != NULL)
 			return;
-		if (now_ms() - t0 > WAIT_MS)
+		if (net_now_ms() - t0 > NET_WAIT_MS)
 			fail_msg("no refusal saying '%s' within %d ms (last: '%s'); see %s", what,
-				 WAIT_MS, p.refusal, n->log);
+				 NET_WAIT_MS, p.refusal, n->log);
 		usleep(50000);
 	}
 }
@@ -1016,7 +467,7 @@ wait_refused(const struct node *n, const uint8_t key[LS_KEY_LEN], const char *wh
 static void
 test_witness_net_fork_caught(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node a, b, c, a2;
 	struct node *ab[] = {&b, &c};
 	struct fx_env cert, l[14];
@@ -1026,10 +477,10 @@ test_witness_net_fork_caught(void **state)
 
 	start_three(w, &a, &b, &c);
 	node_origin(&a, origin, NULL);
-	m = miner(w, "CN", &cert);
-	lots(m, l, 14, "f");
-	submit(&a, &cert, 1, false);
-	submit(&a, &l[0], 2, false);
+	m = net_miner(w, "CN", &cert);
+	net_lots(m, l, 14, "f");
+	node_submit(&a, &cert, 1, false);
+	node_submit(&a, &l[0], 2, false);
 	wait_cosigned(&a, ab, 2, 4, &s1);
 	node_stop(&a, SIGTERM);
 	/* the copy: the same node key and address, another data dir */
@@ -1043,12 +494,12 @@ test_witness_net_fork_caught(void **state)
 	node_record(&a2);
 	/* A goes on: two more records, cosigned */
 	start_a(w, &a, &b, &c);
-	submit(&a, &l[2], 2, false);
+	node_submit(&a, &l[2], 2, false);
 	wait_cosigned(&a, ab, 2, s1 + 3, &s2);
 	node_stop(&a, SIGTERM);
 	/* the copy runs with other records (and gets A's from B and C) */
 	start_a(w, &a2, &b, &c);
-	submit(&a2, &l[4], 10, true);
+	node_submit(&a2, &l[4], 10, true);
 	wait_split(&b, origin);
 	wait_split(&c, origin);
 	wait_split(&a2, origin); /* gossiped back to the forked daemon too */
@@ -1056,13 +507,13 @@ test_witness_net_fork_caught(void **state)
 		struct ls_api_peer p = node_peer(&b, a.key);
 		assert_true(p.distrusted);
 		assert_int_equal(p.witnessed_size, s2); /* what it cosigned stays */
-		assert_true(log_has(&b, "split view: log"));
+		assert_true(node_log_has(&b, "split view: log"));
 	}
 	/* never cosigned again: the copy, then A itself */
 	{
 		struct fx_env more[1];
-		lots(m, more, 1, "more");
-		submit(&a2, more, 1, false);
+		net_lots(m, more, 1, "more");
+		node_submit(&a2, more, 1, false);
 		fx_env_release(&more[0]);
 	}
 	wait_refused(&a2, b.key, "distrusted");
@@ -1071,8 +522,8 @@ test_witness_net_fork_caught(void **state)
 	start_a(w, &a, &b, &c);
 	{
 		struct fx_env more[1];
-		lots(m, more, 1, "after");
-		submit(&a, more, 1, true); /* waits for the copy's records */
+		net_lots(m, more, 1, "after");
+		node_submit(&a, more, 1, true); /* waits for the copy's records */
 		fx_env_release(&more[0]);
 	}
 	wait_refused(&a, b.key, "distrusted");
@@ -1082,7 +533,7 @@ test_witness_net_fork_caught(void **state)
 		assert_int_equal(pb.cosigned_size, s2);
 		assert_int_equal(pc.cosigned_size, s2);
 	}
-	envs_release(l, 14);
+	net_envs_release(l, 14);
 	fx_env_release(&cert);
 	fx_actor_free(&m);
 	node_free(&a);
@@ -1126,7 +577,7 @@ expect_reply(struct owner *o, uint32_t status, const char *what)
 static void
 test_witness_net_hostile_owner(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node a;
 	struct owner o;
 	struct fx_env cert, l[3];
@@ -1139,10 +590,10 @@ test_witness_net_hostile_owner(void **state)
 	owner_init(&o);
 	node_init(&a);
 	node_start(w, &a, "--allow-peer", ls_hex(o.id->kp->pk, 32, (char[65]){0}), NULL);
-	m = miner(w, "CN", &cert);
-	lots(m, l, 3, "h");
-	submit(&a, &cert, 1, false);
-	submit(&a, l, 3, false);
+	m = net_miner(w, "CN", &cert);
+	net_lots(m, l, 3, "h");
+	node_submit(&a, &cert, 1, false);
+	node_submit(&a, l, 3, false);
 	owner_connect(w, &o, &a);
 	/* its log: the certificate and two lots, then a seal */
 	owner_rec(&o, &cert, w->auth->kp->pk, NULL);
@@ -1204,7 +655,7 @@ test_witness_net_hostile_owner(void **state)
 		o.have[o.n_have++] = &l4;
 		owner_add(&o, n2, o.n, NULL, NULL, false);
 		expect_reply(&o, 200, NULL);
-		wait_records((struct node *[]){&a}, 1, 5);
+		net_wait_records((struct node *[]){&a}, 1, 5);
 		/* and one whose signature is broken: refused as invalid */
 		n2 = o.n;
 		l5.buf[l5.len - 3] ^= 0x01;
@@ -1273,7 +724,7 @@ test_witness_net_hostile_owner(void **state)
 		ls_gossip_msg_release(&r);
 	}
 	assert_true(peer_ping(o.s, 5000));
-	envs_release(l, 3);
+	net_envs_release(l, 3);
 	fx_env_release(&cert);
 	fx_actor_free(&m);
 	owner_free(&o);
@@ -1288,7 +739,7 @@ test_witness_net_hostile_owner(void **state)
 static void
 test_witness_net_grace(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node o, wt;
 	struct fx_actor *auth2 = fx_actor_new("US"), *m;
 	struct fx_env cert2, cert, l[2];
@@ -1302,23 +753,23 @@ test_witness_net_grace(void **state)
 	snprintf(po, sizeof(po), "%s@%s", o.hex, o.listen);
 	node_start(w, &o, "--allow-peer", wt.hex, NULL);
 	node_start(w, &wt, "--peer", po, "--trust", trust2, "--witness-grace", "2", NULL);
-	m = miner(w, "CN", &cert);
-	lots(m, l, 2, "g");
-	submit(&o, &cert, 1, false);
-	submit(&o, &l[0], 1, false);
+	m = net_miner(w, "CN", &cert);
+	net_lots(m, l, 2, "g");
+	node_submit(&o, &cert, 1, false);
+	node_submit(&o, &l[0], 1, false);
 	wait_cosigned(&o, (struct node *[]){&wt}, 1, 3, NULL);
 	/* an authority record only W takes */
 	{
 		struct fx_actor *x = fx_actor_new("US");
 		cert2 = fx_cert(auth2, x, "other", "US", LS_ROLE_MINER, 0, 0);
-		submit(&wt, &cert2, 1, false);
+		node_submit(&wt, &cert2, 1, false);
 		fx_actor_free(&x);
 	}
 	sleep(3);
-	submit(&o, &l[1], 1, false);
+	node_submit(&o, &l[1], 1, false);
 	wait_refused(&o, wt.key, "kept out of the log");
-	assert_true(log_has(&o, "kept out of the log"));
-	envs_release(l, 2);
+	assert_true(node_log_has(&o, "kept out of the log"));
+	net_envs_release(l, 2);
 	fx_env_release(&cert);
 	fx_env_release(&cert2);
 	fx_actor_free(&m);
@@ -1356,7 +807,7 @@ kill_now(void *arg)
 static void
 test_witness_net_kill_around_commit(void **state)
 {
-	struct world *w = *state;
+	struct net *w = *state;
 	struct node a;
 	struct fx_env cert, l[1];
 	struct fx_actor *m;
@@ -1364,8 +815,8 @@ test_witness_net_kill_around_commit(void **state)
 	char allow[65], cmd[1400];
 
 	node_init(&a);
-	m = miner(w, "CN", &cert);
-	lots(m, l, 1, "k");
+	m = net_miner(w, "CN", &cert);
+	net_lots(m, l, 1, "k");
 	for (unsigned round = 0; round < rounds; round++) {
 		struct owner o;
 		struct ls_gossip_msg r, r2;
@@ -1385,8 +836,8 @@ test_witness_net_kill_around_commit(void **state)
 			setenv("LODESTONED_TEST_CRASH", "after-witness-commit", 1);
 		node_start(w, &a, "--allow-peer", allow, NULL);
 		unsetenv("LODESTONED_TEST_CRASH");
-		submit(&a, &cert, 1, false);
-		submit(&a, l, 1, false);
+		node_submit(&a, &cert, 1, false);
+		node_submit(&a, l, 1, false);
 		owner_connect(w, &o, &a);
 		owner_rec(&o, &cert, w->auth->kp->pk, NULL);
 		owner_rec(&o, &l[0], m->kp->pk, NULL);
@@ -1447,7 +898,7 @@ test_witness_net_kill_around_commit(void **state)
 	print_message("  kill around the commit: %u rounds, %u answered before the kill, %u "
 		      "committed and killed before answering (1 by the crash point)\n",
 		      rounds, answered, hits);
-	envs_release(l, 1);
+	net_envs_release(l, 1);
 	fx_env_release(&cert);
 	fx_actor_free(&m);
 	node_free(&a);
@@ -1457,11 +908,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_witness_net_three_reach_quorum, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_witness_net_fork_caught, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_witness_net_hostile_owner, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_witness_net_grace, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_witness_net_kill_around_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_witness_net_three_reach_quorum, witness_setup,
+					    net_teardown),
+	    cmocka_unit_test_setup_teardown(test_witness_net_fork_caught, witness_setup,
+					    net_teardown),
+	    cmocka_unit_test_setup_teardown(test_witness_net_hostile_owner, witness_setup,
+					    net_teardown),
+	    cmocka_unit_test_setup_teardown(test_witness_net_grace, witness_setup, net_teardown),
+	    cmocka_unit_test_setup_teardown(test_witness_net_kill_around_commit, witness_setup,
+					    net_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
