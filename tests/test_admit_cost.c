@@ -365,7 +365,7 @@ dmeasure(enum dshape sh, size_t n)
 	assert_non_null(res);
 	assert_int_equal(world_setup(&state), 0);
 	w = state;
-	a = cn_actor(w, "A");
+	a = world_actor(w, w->cn_auth, "A", "CN", LS_ROLE_PROCESSOR | LS_ROLE_EXPORTER);
 	w->maker->ts = a->ts = FX_T0 + 3 * FX_DAY;
 	v = make_dshape(w, a, sh, n, want, root);
 	for (size_t i = 0; i < n; i++) {
