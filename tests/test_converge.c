@@ -162,6 +162,7 @@ struct transit {
 	int from, to, lot; /* lot -1: a technology */
 	uint64_t grams;
 	bool received, fork;
+	bool ret; /* a receipt's shortfall on its way back (id: the receipt) */
 };
 
 struct lic {
@@ -747,6 +748,14 @@ receive(struct world *w, int t, uint64_t g, bool fork)
 		tr->received = true;
 		if (tr->lot >= 0 && !fork)
 			w->hold[tr->to][tr->lot] += g;
+		/* The shortfall goes back to the sender, who may take it back
+		 * (a receipt of the receipt) and ship it again. */
+		if (tr->lot >= 0 && !fork && !tr->ret && g < tr->grams) {
+			int k = add_transit(w, w->envs[i].e.id, tr->to, tr->from, tr->lot,
+					    tr->grams - g, false);
+			if (k >= 0)
+				w->tr[k].ret = true;
+		}
 	}
 	return i;
 }
@@ -756,7 +765,7 @@ receive(struct world *w, int t, uint64_t g, bool fork)
 static bool
 receivable(const struct world *w, const struct transit *t)
 {
-	return strcmp(w->a[t->from].cc, w->a[t->to].cc) == 0 ||
+	return t->ret || strcmp(w->a[t->from].cc, w->a[t->to].cc) == 0 ||
 	       (w->a[t->to].roles & LS_ROLE_IMPORTER) != 0;
 }
 
@@ -774,9 +783,9 @@ act_receipt(struct world *w)
 		return -1;
 	t = &w->tr[c[rng_below(&w->rng, n)]];
 	return receive(w, (int)(t - w->tr),
-		       t->lot < 0             ? 0
-		       : rng_pct(&w->rng, 85) ? t->grams
-					      : rng_range(&w->rng, 1, t->grams),
+		       t->lot < 0                       ? 0
+		       : t->ret || rng_pct(&w->rng, 85) ? t->grams
+							: rng_range(&w->rng, 1, t->grams),
 		       false);
 }
 
