@@ -753,9 +753,14 @@ ls_store_open(const char *dir, const struct ls_store_opts *opts, struct ls_store
 			uint8_t b[4] = {0, 0, 0, LS_STORE_LAYOUT_VERSION};
 			if ((rc = ls_txn_lictee_build(&t)) != 0 ||
 			    (rc = ls_txn_put(&t, s->meta, "version", 7, b, 4, 0)) != 0) {
+				/* A damaged store (a license number naming no
+				 * license) is rebuilt from its records. */
 				rc = ls_err_set(ctx, rc,
-						"cannot bring store in '%s' to layout %u: %s", dir,
-						LS_STORE_LAYOUT_VERSION, ls_strerror(rc));
+						"cannot bring store in '%s' to layout %u: %s%s",
+						dir, LS_STORE_LAYOUT_VERSION, ls_strerror(rc),
+						rc == LS_ERR_STORE
+						    ? " (run 'lodestoned --reindex' to rebuild it)"
+						    : "");
 				goto out;
 			}
 		}

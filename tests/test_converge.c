@@ -56,6 +56,7 @@
 #include <sodium.h>
 
 #include "helper_fixture.h"
+#include "holdings.h"
 #include "reason.h"
 #include "record.h"
 #include "store.h"
@@ -161,6 +162,7 @@ struct transit {
 	int from, to, lot; /* lot -1: a technology */
 	uint64_t grams;
 	bool received, fork;
+	bool ret; /* a receipt's shortfall on its way back (id: the receipt) */
 };
 
 struct lic {
@@ -746,6 +748,14 @@ receive(struct world *w, int t, uint64_t g, bool fork)
 		tr->received = true;
 		if (tr->lot >= 0 && !fork)
 			w->hold[tr->to][tr->lot] += g;
+		/* The shortfall goes back to the sender, who may take it back
+		 * (a receipt of the receipt) and ship it again. */
+		if (tr->lot >= 0 && !fork && !tr->ret && g < tr->grams) {
+			int k = add_transit(w, w->envs[i].e.id, tr->to, tr->from, tr->lot,
+					    tr->grams - g, false);
+			if (k >= 0)
+				w->tr[k].ret = true;
+		}
 	}
 	return i;
 }
@@ -755,7 +765,7 @@ receive(struct world *w, int t, uint64_t g, bool fork)
 static bool
 receivable(const struct world *w, const struct transit *t)
 {
-	return strcmp(w->a[t->from].cc, w->a[t->to].cc) == 0 ||
+	return t->ret || strcmp(w->a[t->from].cc, w->a[t->to].cc) == 0 ||
 	       (w->a[t->to].roles & LS_ROLE_IMPORTER) != 0;
 }
 
@@ -773,9 +783,9 @@ act_receipt(struct world *w)
 		return -1;
 	t = &w->tr[c[rng_below(&w->rng, n)]];
 	return receive(w, (int)(t - w->tr),
-		       t->lot < 0             ? 0
-		       : rng_pct(&w->rng, 85) ? t->grams
-					      : rng_range(&w->rng, 1, t->grams),
+		       t->lot < 0                       ? 0
+		       : t->ret || rng_pct(&w->rng, 85) ? t->grams
+							: rng_range(&w->rng, 1, t->grams),
 		       false);
 }
 
@@ -1964,6 +1974,54 @@ ask_export(struct ls_store *s, const struct query *q, struct ls_verdict *v)
 	return ls_verify_export(s, &q->q, v);
 }
 
+/*
+ * Every holding the holds table has (ls_holdings, holder by holder) is a part
+ * of its lot's provenance verdict, with the same grams: the verdict's holders
+ * are found from the lot's own history (its maker, the parties of its
+ * transfers), and a key holding some of the lot that the history did not
+ * name would be left out of the verdict.
+ */
+static void
+check_holders(struct world *w, struct run *r)
+{
+	for (size_t i = 0; i < w->n_actors && r->err == 0; i++) {
+		const uint8_t *key = w->a[i].fx->kp->pk;
+		struct ls_holdings h;
+		int rc = ls_holdings(r->s, key, NULL, LS_HOLDINGS_MAX, &h);
+		if (rc == 0 && h.more_holds)
+			rc = LS_ERR_TOO_BIG; /* more than one page: not in these worlds */
+		for (size_t k = 0; rc == 0 && k < h.n_holds && r->err == 0; k++) {
+			struct ls_verdict v;
+			bool found = false;
+			ls_verdict_init(&v);
+			if ((rc = ls_verify_provenance(r->s, h.holds[k].lot, &v)) != 0)
+				break;
+			for (size_t p = 0; p < v.n_parts && !found; p++)
+				found = !v.parts[p].in_transit &&
+					memcmp(v.parts[p].holder, key, 32) == 0 &&
+					v.parts[p].grams == h.holds[k].grams;
+			if (!found && v.n_parts < LS_VERDICT_PARTS_MAX) {
+				char hk[9], hl[9];
+				hex8(key, hk);
+				hex8(h.holds[k].lot, hl);
+				r->err = LS_ERR_STORE;
+				snprintf(r->errmsg, sizeof(r->errmsg),
+					 "%s (%s) holds %llu g of lot %s, which its provenance "
+					 "verdict (%zu parts) does not name",
+					 w->a[i].name, hk, (unsigned long long)h.holds[k].grams, hl,
+					 v.n_parts);
+			}
+			ls_verdict_release(&v);
+		}
+		ls_holdings_release(&h);
+		if (rc != 0 && r->err == 0) {
+			r->err = rc;
+			snprintf(r->errmsg, sizeof(r->errmsg), "checking holders: %s",
+				 ls_strerror(rc));
+		}
+	}
+}
+
 /* Reads back what store r holds and what it answers. */
 static void
 snapshot(struct world *w, struct run *r)
@@ -1998,6 +2056,7 @@ snapshot(struct world *w, struct run *r)
 		rc = ask_export(r->s, &w->q[q], &r->xv[q]);
 		summarize(rc, &r->xv[q], &r->exp[q]);
 	}
+	check_holders(w, r);
 }
 
 static void

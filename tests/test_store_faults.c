@@ -415,6 +415,122 @@ test_store_faults_open(void **state)
 	free(dir);
 }
 
+/* The fixture's store, closed, made a layout 8 one (version 8, no lictee
+ * rows); ghost: a license number naming a record the store does not hold.
+ * Returns the layout version the store now says. */
+static unsigned
+raw_layout8(const char *dir, bool ghost, size_t *lictee_rows)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi meta, lictee, licnum;
+	uint8_t v8[4] = {0, 0, 0, 8}, id[32];
+	MDB_val k = {7, "version"}, v = {4, v8}, gk = {5, "GHOST"}, gv = {32, id};
+	MDB_stat st;
+	unsigned version;
+
+	memset(id, 0x5a, sizeof(id));
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, SMALL_MAP), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_dbi_open(txn, "lictee", 0, &lictee), 0);
+	assert_int_equal(mdb_dbi_open(txn, "licnum", 0, &licnum), 0);
+	if (lictee_rows == NULL) {
+		assert_int_equal(mdb_drop(txn, lictee, 0), 0);
+		assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+		if (ghost)
+			assert_int_equal(mdb_put(txn, licnum, &gk, &gv, 0), 0);
+		else
+			(void)mdb_del(txn, licnum, &gk, NULL);
+	}
+	assert_int_equal(mdb_get(txn, meta, &k, &v), 0);
+	assert_int_equal(v.mv_size, 4);
+	version = ((const uint8_t *)v.mv_data)[3];
+	assert_int_equal(mdb_stat(txn, lictee, &st), 0);
+	if (lictee_rows != NULL)
+		*lictee_rows = st.ms_entries;
+	assert_int_equal(__real_mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	return version;
+}
+
+/*
+ * A layout 8 store is brought to 9 when it opens, in one transaction: a
+ * full disk at its commit, or a license number naming no stored record,
+ * fails the open with an error naming the store and leaves it at layout 8
+ * as it was (no lictee rows); the damaged one is rebuilt by the reindex the
+ * message names; once the fault is gone it opens at 9.
+ */
+static void
+test_store_faults_upgrade(void **state)
+{
+	struct ffx *f = *state;
+	struct fx_license_spec spec = {.number = "US-1",
+				       .licensee = f->miner->kp->pk,
+				       .items = "Dy",
+				       .max_grams = 1000,
+				       .destinations = "JP"};
+	struct fx_env lic = fx_license(f->auth, &spec);
+	struct ls_store_opts o;
+	struct ls_err_ctx ctx = {{0}};
+	size_t rows = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.anchors = (const uint8_t(*)[LS_KEY_LEN])f->auth->kp->pk;
+	o.n_anchors = 1;
+	o.map_size = SMALL_MAP;
+	assert_non_null(lic.buf);
+	assert_int_equal(fx_ingest(f->s, &lic, 1, NULL), 0);
+	assert_int_equal(stats(f->s).records, 2);
+	ls_store_close(&f->s);
+	assert_int_equal(raw_layout8(f->dir, false, NULL), 8);
+
+	/* The disk is full when the upgrade commits. */
+	fail_commits(ENOSPC, 1);
+	assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), LS_ERR_FULL);
+	assert_null(f->s);
+	assert_non_null(strstr(ctx.msg, f->dir));
+	assert_non_null(strstr(ctx.msg, "full"));
+	assert_int_equal(raw_layout8(f->dir, false, &rows), 8);
+	assert_int_equal(rows, 0);
+
+	/* A license number names a record the store does not hold. */
+	assert_int_equal(raw_layout8(f->dir, true, NULL), 8);
+	memset(&ctx, 0, sizeof(ctx));
+	assert_int_not_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
+	assert_null(f->s);
+	assert_non_null(strstr(ctx.msg, f->dir));
+	assert_non_null(strstr(ctx.msg, "layout 9"));
+	assert_non_null(strstr(ctx.msg, "--reindex"));
+	assert_int_equal(raw_layout8(f->dir, true, &rows), 8);
+	assert_int_equal(rows, 0);
+
+	/* The reindex the message asks for rebuilds it, at 9. */
+	{
+		struct ls_reindex_report rep;
+		assert_int_equal(ls_store_reindex(f->dir, &o, NULL, &rep, &ctx), 0);
+		assert_int_equal(rep.accepted, 2);
+		assert_int_equal(raw_layout8(f->dir, false, &rows), 9);
+		assert_int_equal(rows, 1);
+		assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
+		assert_int_equal(stats(f->s).records, 2);
+		ls_store_close(&f->s);
+	}
+
+	/* Faults gone: at 9, the license found by its licensee. */
+	assert_int_equal(raw_layout8(f->dir, false, NULL), 8);
+	assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
+	assert_int_equal(stats(f->s).records, 2);
+	ls_store_close(&f->s);
+	assert_int_equal(raw_layout8(f->dir, false, &rows), 9);
+	assert_int_equal(rows, 1);
+	assert_int_equal(ls_store_open(f->dir, &o, &f->s, &ctx), 0);
+	fx_env_release(&lic);
+}
+
 /* This process's address space now (VmSize), in bytes; 0 if unknown. */
 static size_t
 vm_size(void)
@@ -501,6 +617,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_store_faults_pending_and_evidence, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_store_faults_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_store_faults_upgrade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_store_faults_reindex_small_address_space, setup,
 					    teardown),
 	};
