@@ -87,10 +87,8 @@ verify_range(struct vjob *j, size_t from, size_t to, struct ls_txn *t)
 		struct item *it = &j->items[i];
 		it->ctx.msg[0] = '\0';
 		it->rc = ls_record_decode(j->envs[i], j->lens[i], &it->rec, &it->ctx);
-		/* A record already stored is reported known whatever its
-		 * signature bytes (the id covers the body, which was verified when
-		 * it was stored): gossip brings many twice, and a verify costs
-		 * more than the lookup. */
+		/* Gossip brings many twice, and a verify costs more than the
+		 * lookup. */
 		if (it->rc == 0 && t != NULL && ls_txn_has_record(t, it->rec->id))
 			continue;
 		if (it->rc == 0 && ls_record_verify(it->rec) != 0) {
