@@ -65,11 +65,11 @@ static atomic_uint worker_slow_us;  /* sleep per verify on any other thread */
 static atomic_ulong verifies;       /* every call */
 static const uint8_t *fail_decode;  /* the envelope whose decode fails (ENOMEM) */
 static atomic_uint decode_faults;
-static atomic_uint commit_slow_us;   /* sleep in each commit */
-static atomic_uint commits_to_pass;  /* with commit_fail: commits that pass first */
-static atomic_bool commit_fail;      /* then one fails (EIO), as a failing disk's */
-static atomic_ulong commits;         /* every commit */
-static atomic_ulong overlapped;      /* commits during which a record was verified */
+static atomic_uint commit_slow_us;  /* sleep in each commit */
+static atomic_uint commits_to_pass; /* with commit_fail: commits that pass first */
+static atomic_bool commit_fail;     /* then one fails (EIO), as a failing disk's */
+static atomic_ulong commits;        /* every commit */
+static atomic_ulong overlapped;     /* commits during which a record was verified */
 
 /* The ids verified off the main thread. */
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -704,8 +704,7 @@ test_ingest_pool_run_same_as_batches(void **state)
 
 	atomic_store(&commit_slow_us, 5000);
 	atomic_store(&overlapped, 0);
-	assert_int_equal(
-	    ls_store_ingest_run(sr, st.b, st.l, st.n, PER, rr, NULL, on_step, &sp), 0);
+	assert_int_equal(ls_store_ingest_run(sr, st.b, st.l, st.n, PER, rr, NULL, on_step, &sp), 0);
 	assert_true(atomic_load(&overlapped) > 0);
 	atomic_store(&commit_slow_us, 0);
 	assert_int_equal(sp.calls, batches);
@@ -786,8 +785,8 @@ test_ingest_pool_run_commit_fails(void **state)
 	atomic_store(&worker_slow_us, 0);
 	s = open_store(f->dir, f, 3);
 	assert_int_equal(records(s), MINERS + GOOD * PER);
-	assert_int_equal(ls_store_ingest_run(s, b + GOOD * PER, l + GOOD * PER, N - GOOD * PER,
-					     PER, res, NULL, NULL, NULL),
+	assert_int_equal(ls_store_ingest_run(s, b + GOOD * PER, l + GOOD * PER, N - GOOD * PER, PER,
+					     res, NULL, NULL, NULL),
 			 0);
 	for (size_t i = 0; i < N - GOOD * PER; i++)
 		assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);

@@ -981,7 +981,7 @@ test_rules_dependency_rejected_forged_then_genuine(void **state)
 		bool after_x = pos_x < pos_forged;
 		if (after_x ? res[0].status != LS_INGEST_KNOWN
 			    : res[0].status != LS_INGEST_REJECTED ||
-				      res[0].reason != LS_R_BAD_SIGNATURE)
+				  res[0].reason != LS_R_BAD_SIGNATURE)
 			fail_msg("order %zu: the forgery: status %d %s '%s'", p, (int)res[0].status,
 				 ls_reason_code(res[0].reason), res[0].message);
 		if (res[2].status != LS_INGEST_ACCEPTED)
