@@ -941,6 +941,15 @@ log_json(const struct logcheck *lc)
 	return o;
 }
 
+/* ls_store_ingest_run's step: the progress line. */
+static void
+verify_step(void *arg, size_t done)
+{
+	struct out_progress *p = arg;
+
+	out_progress_step(p, done - p->done);
+}
+
 int
 cmd_verify_bundle(struct cli *c, int argc, char **argv)
 {
@@ -1112,17 +1121,15 @@ cmd_verify_bundle(struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	/* In slices, so that a terminal sees how far it is (the rules do not
-	 * depend on how records are batched). */
+	 * depend on how records are batched), each slice's signatures checked
+	 * while the one before commits. */
 	out_progress_start(&prog, "verify-bundle: checking", n);
-	for (size_t k = 0; k < n; k += VERIFY_SLICE) {
-		size_t m = n - k < VERIFY_SLICE ? n - k : VERIFY_SLICE;
-		if ((rc = ls_store_ingest(s, envs + k, lens + k, m, res + k, NULL)) != 0) {
-			out_progress_end(&prog);
-			cli_err("%s: cannot load '%s': %s", c->cmd, path, ls_strerror(rc));
-			rc = CLI_FAIL;
-			goto out;
-		}
-		out_progress_step(&prog, m);
+	if ((rc = ls_store_ingest_run(s, envs, lens, n, VERIFY_SLICE, res, NULL, verify_step,
+				      &prog)) != 0) {
+		out_progress_end(&prog);
+		cli_err("%s: cannot load '%s': %s", c->cmd, path, ls_strerror(rc));
+		rc = CLI_FAIL;
+		goto out;
 	}
 	out_progress_end(&prog);
 	/* A record parked on one that came later in the file was applied when

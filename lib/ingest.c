@@ -57,6 +57,7 @@ struct vjob {
 	size_t active; /* workers verifying a chunk of this job */
 	uint8_t *done; /* per chunk: verified */
 	bool shared;   /* handed to the pool's workers (else the writer alone) */
+	bool no_txn;   /* workers look nothing up: started while a commit runs */
 	bool have_txn; /* the writer's own read transaction, while it helps */
 	struct ls_txn t;
 };
@@ -69,7 +70,9 @@ struct ls_vpool {
 	size_t n_th;
 	size_t readers; /* workers holding a read transaction */
 	bool quit;
-	struct vjob *job; /* the batch being verified, NULL when none */
+	/* The batch being verified, NULL when none. While a batch commits, the
+	 * next one of an ls_store_ingest_run() may take its place. */
+	struct vjob *job;
 };
 
 /* Decodes and verifies items [from, to) of j; t (may be NULL) is a read
@@ -77,14 +80,15 @@ struct ls_vpool {
 static void
 verify_range(struct vjob *j, size_t from, size_t to, struct ls_txn *t)
 {
+	/* The lookup only saves a verify: the writer reports a record stored
+	 * by then as known whatever its signature (attempt()), so that a
+	 * verdict does not depend on when its verification ran. */
 	for (size_t i = from; i < to; i++) {
 		struct item *it = &j->items[i];
 		it->ctx.msg[0] = '\0';
 		it->rc = ls_record_decode(j->envs[i], j->lens[i], &it->rec, &it->ctx);
-		/* A record already stored is reported known whatever its
-		 * signature bytes (the id covers the body, which was verified when
-		 * it was stored): gossip brings many twice, and a verify costs
-		 * more than the lookup. */
+		/* Gossip brings many twice, and a verify costs more than the
+		 * lookup. */
 		if (it->rc == 0 && t != NULL && ls_txn_has_record(t, it->rec->id))
 			continue;
 		if (it->rc == 0 && ls_record_verify(it->rec) != 0) {
@@ -110,14 +114,19 @@ vpool_main(void *arg)
 	struct ls_txn t;
 	bool have_txn = false, reader = false;
 
+	const struct vjob *txn_of = NULL; /* the job the transaction is of */
+
 	pthread_mutex_lock(&p->mu);
 	while (!p->quit) {
 		struct vjob *j = p->job;
+		bool idle = j == NULL || j->next == j->n_chunks, use_txn;
 		size_t c;
-		if (j == NULL || j->next == j->n_chunks) {
-			/* Nothing left to claim: no snapshot kept across batches
-			 * (it would hold pages the writer could reuse, and the
-			 * map may only grow with no transaction open). */
+		if (idle || (reader && j != txn_of)) {
+			/* Nothing left to claim, or the next batch took the
+			 * place of the one the snapshot is of: no snapshot kept
+			 * across batches (it would hold pages the writer could
+			 * reuse, and the map may only grow with no transaction
+			 * open). */
 			if (reader) {
 				pthread_mutex_unlock(&p->mu);
 				if (have_txn)
@@ -125,6 +134,7 @@ vpool_main(void *arg)
 				have_txn = false;
 				pthread_mutex_lock(&p->mu);
 				reader = false;
+				txn_of = NULL;
 				p->readers--;
 				pthread_cond_broadcast(&p->done);
 				continue;
@@ -134,16 +144,21 @@ vpool_main(void *arg)
 		}
 		c = j->next++;
 		j->active++;
-		if (!reader) {
+		/* A job started while a commit runs looks nothing up: a
+		 * snapshot from before that commit would be stale at once, and
+		 * the commit's job waits for the readers of the pool. */
+		use_txn = !j->no_txn;
+		if (use_txn && !reader) {
 			reader = true;
+			txn_of = j;
 			p->readers++;
 		}
 		pthread_mutex_unlock(&p->mu);
 		/* A transaction kept from a chunk before is of this job: the
 		 * job outlives every claim of its chunks. */
-		if (!have_txn)
+		if (use_txn && !have_txn)
 			have_txn = ls_txn_begin(j->s, false, &t) == 0;
-		verify_chunk(j, c, have_txn ? &t : NULL);
+		verify_chunk(j, c, use_txn && have_txn ? &t : NULL);
 		pthread_mutex_lock(&p->mu);
 		j->done[c] = 1;
 		j->active--;
@@ -222,7 +237,7 @@ ls_vpool_workers(const struct ls_vpool *p)
  * pool's workers. LS_ERR_NOMEM. */
 static int
 vjob_start(struct ls_store *s, struct vjob *j, const uint8_t *const *envs, const size_t *lens,
-	   size_t n, struct item *items)
+	   size_t n, struct item *items, bool no_txn)
 {
 	struct ls_vpool *p = s->pool;
 	size_t nt = 1 + ls_vpool_workers(p);
@@ -233,6 +248,7 @@ vjob_start(struct ls_store *s, struct vjob *j, const uint8_t *const *envs, const
 	j->lens = lens;
 	j->items = items;
 	j->n = n;
+	j->no_txn = no_txn;
 	/* Small chunks, so the writer soon has one to apply; a few per thread
 	 * at least, so the work spreads. */
 	j->chunk = n / (nt * 8);
@@ -327,13 +343,26 @@ vjob_end(struct vjob *j)
 	vjob_idle(j);
 	if (j->shared) {
 		pthread_mutex_lock(&p->mu);
-		p->job = NULL;
+		if (p->job == j) /* else the next batch has it */
+			p->job = NULL;
 		pthread_mutex_unlock(&p->mu);
 	}
 	free(j->done);
 	j->done = NULL;
 	j->shared = false;
 }
+
+/* The batch after the one being stored, in an ls_store_ingest_run(). */
+struct ahead {
+	const uint8_t *const *envs;
+	const size_t *lens;
+	size_t n;
+	struct item *items;
+	struct vjob job;
+	bool started; /* job set up (handed to the workers if worth it) */
+};
+
+static int ahead_start(struct ls_store *s, struct ahead *a, bool no_txn);
 
 /* Records accepted in this transaction, for the hooks after commit. */
 struct accepted {
@@ -362,6 +391,7 @@ struct wctx {
 	struct ls_branch *branch;  /* the branch of the last record checked off the main one */
 	struct ls_branch *base;    /* the last branch folded from seq 1, before any record */
 	struct deprej *dr;         /* local records of the call (NULL: none) */
+	struct ahead *next;        /* the next batch of a run, verified while this commits */
 	/* With dr: the custody maps admission worked out in this attempt. */
 	struct ls_custody_memo *custody;
 };
@@ -1911,6 +1941,19 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 				   ls_err_msg(&items[i].ctx, items[i].rc));
 			continue;
 		}
+		/* A record already stored is known whatever its signature
+		 * bytes (its id covers the body, verified when it was stored),
+		 * also when it was stored after its verification began: earlier
+		 * in this batch, or by the commit its verification overlapped. */
+		if (items[i].rc == LS_ERR_SIGNATURE) {
+			int has = ls_txn_record_has(&w->t, items[i].rec->id);
+			if (has != 0 && has != LS_ERR_NOT_FOUND) {
+				w->err = has;
+				break;
+			}
+			if (has == 0)
+				items[i].rc = 0;
+		}
 		if (items[i].rc == LS_ERR_SIGNATURE) {
 			res->has_id = true;
 			memcpy(res->id, items[i].rec->id, LS_ID_LEN);
@@ -1944,6 +1987,10 @@ attempt(struct ls_store *s, struct vjob *j, const uint8_t *admit, size_t n,
 		goto fail;
 	count_reads(s, &w->t, w->dr);
 	ls_store_tail_prepare(s, tail_hint(j));
+	/* The workers would wait out the commit: the next batch's signatures
+	 * meanwhile (they need nothing of this one). */
+	if (w->next != NULL && !w->next->started)
+		(void)ahead_start(s, w->next, true);
 	mrc = mdb_txn_commit(w->t.txn);
 	w->t.txn = NULL;
 	/* A full disk is not a full map: growing the map would not help. */
@@ -1970,43 +2017,34 @@ ls_store_ingest_admit(struct ls_store *s, const uint8_t *const *envs, const size
 	return ls_store_ingest_submissions(s, envs, lens, admit, NULL, n, results, hooks);
 }
 
-int
-ls_store_ingest_submissions(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
-			    const uint8_t *admit, const uint32_t *subs, size_t n,
-			    struct ls_ingest_result *results, const struct ls_ingest_hooks *hooks)
+/* Stores one batch whose verification job was started: the attempts, the
+ * hooks. Ends the job and frees items (and dr); next (may be NULL) is
+ * started before the commit. */
+static int
+ingest_batch(struct ls_store *s, struct vjob *job, struct item *items, const uint8_t *admit,
+	     struct deprej *dr, size_t n, struct ls_ingest_result *results,
+	     const struct ls_ingest_hooks *hooks, struct ahead *next)
 {
-	struct item *items;
-	struct vjob job;
 	struct wctx w;
-	bool local = false;
 	int rc = 0;
 
-	if (n == 0)
-		return 0;
-	if ((items = calloc(n, sizeof(*items))) == NULL)
-		return LS_ERR_NOMEM;
 	memset(&w, 0, sizeof(w));
-	for (size_t i = 0; admit != NULL && i < n && !local; i++)
-		local = admit[i] >= LS_ADMIT_LOCAL;
-	if (local && (rc = dr_new(n, subs, items, results, &w.dr)) != 0) {
-		free(items);
-		return rc;
-	}
-	if ((rc = vjob_start(s, &job, envs, lens, n, items)) != 0) {
-		dr_free(&w.dr);
-		free(items);
-		return rc;
-	}
+	w.dr = dr;
+	w.next = next;
 	for (int tries = 0;; tries++) {
-		rc = attempt(s, &job, admit, n, results, &w);
+		rc = attempt(s, job, admit, n, results, &w);
 		if (rc != LS_ERR_FULL || w.disk_full || tries == MAX_GROW_RETRIES)
 			break;
-		vjob_quiesce(&job);
+		/* The map grows with no read transaction open: also none of
+		 * the next batch's verification. */
+		vjob_quiesce(job);
+		if (next != NULL && next->started)
+			vjob_quiesce(&next->job);
 		if (ls_store_grow_map(s) != 0)
 			break;
 	}
 	/* Before anything is freed: the workers let go of the items. */
-	vjob_end(&job);
+	vjob_end(job);
 	if (rc == 0 && hooks != NULL) {
 		for (size_t i = 0; hooks->accepted != NULL && i < w.acc.n; i++)
 			hooks->accepted(hooks->arg, w.acc.v[i], w.acc.env[i], w.acc.len[i]);
@@ -2023,6 +2061,104 @@ ls_store_ingest_submissions(struct ls_store *s, const uint8_t *const *envs, cons
 	for (size_t i = 0; i < n; i++)
 		ls_record_free(items[i].rec);
 	free(items);
+	return rc;
+}
+
+int
+ls_store_ingest_submissions(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
+			    const uint8_t *admit, const uint32_t *subs, size_t n,
+			    struct ls_ingest_result *results, const struct ls_ingest_hooks *hooks)
+{
+	struct deprej *dr = NULL;
+	struct item *items;
+	struct vjob job;
+	bool local = false;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if ((items = calloc(n, sizeof(*items))) == NULL)
+		return LS_ERR_NOMEM;
+	for (size_t i = 0; admit != NULL && i < n && !local; i++)
+		local = admit[i] >= LS_ADMIT_LOCAL;
+	if (local && (rc = dr_new(n, subs, items, results, &dr)) != 0) {
+		free(items);
+		return rc;
+	}
+	if ((rc = vjob_start(s, &job, envs, lens, n, items, false)) != 0) {
+		dr_free(&dr);
+		free(items);
+		return rc;
+	}
+	return ingest_batch(s, &job, items, admit, dr, n, results, hooks, NULL);
+}
+
+/* Sets up a's batch and its verification job; LS_ERR_NOMEM. */
+static int
+ahead_start(struct ls_store *s, struct ahead *a, bool no_txn)
+{
+	int rc;
+
+	if (a->items == NULL && (a->items = calloc(a->n, sizeof(*a->items))) == NULL)
+		return LS_ERR_NOMEM;
+	if ((rc = vjob_start(s, &a->job, a->envs, a->lens, a->n, a->items, no_txn)) != 0)
+		return rc;
+	a->started = true;
+	return 0;
+}
+
+/* A batch that will not be stored: its verification stops, its records go. */
+static void
+ahead_drop(struct ahead *a)
+{
+	if (a->started)
+		vjob_end(&a->job);
+	for (size_t i = 0; a->items != NULL && i < a->n; i++)
+		ls_record_free(a->items[i].rec);
+	free(a->items);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+ls_store_ingest_run(struct ls_store *s, const uint8_t *const *envs, const size_t *lens, size_t n,
+		    size_t batch, struct ls_ingest_result *results,
+		    const struct ls_ingest_hooks *hooks, void (*step)(void *arg, size_t done),
+		    void *step_arg)
+{
+	struct ahead a[2], *next;
+	size_t cur = 0;
+	int rc = 0;
+
+	if (batch == 0)
+		return LS_ERR_INVALID;
+	memset(a, 0, sizeof(a));
+	for (size_t at = 0; at < n && rc == 0; at += batch, cur ^= 1) {
+		struct ahead *c = &a[cur], *nx = &a[cur ^ 1];
+		size_t m = n - at < batch ? n - at : batch;
+		if (!c->started) {
+			/* the first batch, or one whose early start failed */
+			c->envs = envs + at;
+			c->lens = lens + at;
+			c->n = m;
+			if ((rc = ahead_start(s, c, false)) != 0)
+				break;
+		}
+		next = NULL;
+		if (at + m < n) {
+			nx->envs = envs + at + m;
+			nx->lens = lens + at + m;
+			nx->n = n - at - m < batch ? n - at - m : batch;
+			/* No memory for it now: it starts on its own later. */
+			if ((nx->items = calloc(nx->n, sizeof(*nx->items))) != NULL)
+				next = nx;
+		}
+		rc = ingest_batch(s, &c->job, c->items, NULL, NULL, m, results + at, hooks, next);
+		memset(c, 0, sizeof(*c)); /* ingest_batch ended its job, freed its items */
+		if (rc == 0 && step != NULL)
+			step(step_arg, at + m);
+	}
+	ahead_drop(&a[0]);
+	ahead_drop(&a[1]);
 	return rc;
 }
 

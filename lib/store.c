@@ -1358,15 +1358,16 @@ ls_store_evidence(struct ls_store *s,
 
 /* ---- reindex ---- */
 
-#define REINDEX_BATCH 1000
+#define REINDEX_BATCH 1000 /* records a commit */
+#define REINDEX_RUN   4000 /* records an ls_store_ingest_run() */
 
 struct reindex {
 	struct ls_store *dst;
 	const struct ls_reindex_hooks *hooks;
 	struct ls_reindex_report *rep;
-	const uint8_t *envs[REINDEX_BATCH];
-	size_t lens[REINDEX_BATCH];
-	struct ls_ingest_result res[REINDEX_BATCH];
+	const uint8_t *envs[REINDEX_RUN];
+	size_t lens[REINDEX_RUN];
+	struct ls_ingest_result res[REINDEX_RUN];
 	size_t n;
 };
 
@@ -1377,7 +1378,8 @@ reindex_flush(struct reindex *x)
 
 	if (x->n == 0)
 		return 0;
-	if ((rc = ls_store_ingest(x->dst, x->envs, x->lens, x->n, x->res, NULL)) != 0)
+	if ((rc = ls_store_ingest_run(x->dst, x->envs, x->lens, x->n, REINDEX_BATCH, x->res, NULL,
+				      NULL, NULL)) != 0)
 		return rc;
 	for (size_t i = 0; i < x->n; i++) {
 		switch (x->res[i].status) {
@@ -1405,7 +1407,7 @@ reindex_add(struct reindex *x, const void *env, size_t len)
 	x->rep->read++;
 	x->envs[x->n] = env;
 	x->lens[x->n] = len;
-	if (++x->n == REINDEX_BATCH)
+	if (++x->n == REINDEX_RUN)
 		return reindex_flush(x);
 	return 0;
 }

@@ -140,6 +140,21 @@ int ls_store_ingest(struct ls_store *s, const uint8_t *const *envs, const size_t
 		    struct ls_ingest_result *results, const struct ls_ingest_hooks *hooks);
 
 /*
+ * Ingests envs[0..n) in batches of `batch` records, each one write
+ * transaction as ls_store_ingest() makes it (the results and the ledger are
+ * those of one call per batch), the signatures of each batch checked while
+ * the batch before it commits. hooks as for ls_store_ingest(), after each
+ * commit; step (may be NULL) is told how many records are stored after each.
+ * Stops at the first batch that cannot be stored and returns its error: the
+ * batches before it are stored (their results set), nothing after it.
+ * LS_ERR_INVALID when batch is 0.
+ */
+int ls_store_ingest_run(struct ls_store *s, const uint8_t *const *envs, const size_t *lens,
+			size_t n, size_t batch, struct ls_ingest_result *results,
+			const struct ls_ingest_hooks *hooks, void (*step)(void *arg, size_t done),
+			void *step_arg);
+
+/*
  * Keeps n equivocation evidence pairs of a bundle (struct ls_bundle_evidence,
  * record.h) in a store opened with bundle_check: a pair is evidence when both
  * envelopes decode, are validly signed, and are two different records of one

@@ -1,4 +1,4 @@
-/* WRAP: pthread_create ls_record_verify ls_record_decode */
+/* WRAP: pthread_create ls_record_verify ls_record_decode mdb_txn_commit */
 /*
  * test_ingest_pool.c - the store's verifier pool: the threads that decode
  * and verify each ingest batch beside the writer (lib/ingest.c).
@@ -11,9 +11,14 @@
  * gone the same batch is stored; and when ingest returns, nothing of the
  * batch is still being verified (the store may be closed at once).
  *
+ * A stream of batches (ls_store_ingest_run) gives the results and the ledger
+ * of one call per batch, each batch's signatures checked while the one
+ * before it commits; a commit that fails stops the stream there, the batches
+ * before it stored, nothing after it, nothing still being verified.
+ *
  * The wraps observe which thread verified what, slow the writer's own
- * verifications down so the workers get their share on a busy machine, and
- * fail thread creation or a decode on demand.
+ * verifications (or its commits) down so the workers get their share on a
+ * busy machine, and fail thread creation, a decode or a commit on demand.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -29,6 +34,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <lmdb.h>
 #include <sodium.h>
 
 #include "err.h"
@@ -43,6 +49,8 @@ int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)
 			  void *arg);
 int __real_ls_record_verify(const struct ls_record *r);
 int __wrap_ls_record_verify(const struct ls_record *r);
+int __real_mdb_txn_commit(MDB_txn *txn);
+int __wrap_mdb_txn_commit(MDB_txn *txn);
 int __real_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
 			    struct ls_err_ctx *ctx);
 int __wrap_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
@@ -57,6 +65,11 @@ static atomic_uint worker_slow_us;  /* sleep per verify on any other thread */
 static atomic_ulong verifies;       /* every call */
 static const uint8_t *fail_decode;  /* the envelope whose decode fails (ENOMEM) */
 static atomic_uint decode_faults;
+static atomic_uint commit_slow_us;  /* sleep in each commit */
+static atomic_uint commits_to_pass; /* with commit_fail: commits that pass first */
+static atomic_bool commit_fail;     /* then one fails (EIO), as a failing disk's */
+static atomic_ulong commits;        /* every commit */
+static atomic_ulong overlapped;     /* commits during which a record was verified */
 
 /* The ids verified off the main thread. */
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -112,6 +125,29 @@ __wrap_ls_record_decode(const uint8_t *buf, size_t len, struct ls_record **out,
 	return __real_ls_record_decode(buf, len, out, ctx);
 }
 
+int
+__wrap_mdb_txn_commit(MDB_txn *txn)
+{
+	unsigned long before = atomic_load(&verifies);
+	unsigned pass = atomic_load(&commits_to_pass);
+	int rc;
+
+	atomic_fetch_add(&commits, 1);
+	if (atomic_load(&commit_fail)) {
+		if (pass == 0) {
+			atomic_store(&commit_fail, false);
+			mdb_txn_abort(txn); /* as a failed commit does */
+			return EIO;
+		}
+		atomic_store(&commits_to_pass, pass - 1);
+	}
+	sleep_us(atomic_load(&commit_slow_us));
+	rc = __real_mdb_txn_commit(txn);
+	if (atomic_load(&verifies) != before)
+		atomic_fetch_add(&overlapped, 1);
+	return rc;
+}
+
 static bool
 seen_off_main(const uint8_t id[LS_ID_LEN])
 {
@@ -143,6 +179,10 @@ wraps_reset(void)
 	atomic_store(&worker_slow_us, 0);
 	fail_decode = NULL;
 	atomic_store(&decode_faults, 0);
+	atomic_store(&commit_slow_us, 0);
+	atomic_store(&commit_fail, false);
+	atomic_store(&commits_to_pass, 0);
+	atomic_store(&overlapped, 0);
 	pthread_mutex_lock(&seen_mu);
 	n_seen = 0;
 	pthread_mutex_unlock(&seen_mu);
@@ -514,6 +554,277 @@ test_ingest_pool_no_threads(void **state)
 	ls_store_close(&s);
 }
 
+/* ---- streams of batches: ls_store_ingest_run ---- */
+
+enum expect { E_ACCEPTED, E_PENDING, E_BAD_SIG, E_KNOWN, E_MALFORMED };
+
+struct stream {
+	struct fx_env *e;
+	enum expect *want;
+	const uint8_t **b;
+	size_t *l;
+	size_t n;
+	struct fx_env *copies; /* the corrupted ones, owned */
+	size_t n_copies;
+};
+
+static void
+stream_push(struct stream *st, struct fx_env e, enum expect want)
+{
+	st->e[st->n] = e;
+	st->want[st->n] = want;
+	st->b[st->n] = e.buf;
+	st->l[st->n] = e.len;
+	st->n++;
+}
+
+static struct fx_env
+stream_copy(struct stream *st, const struct fx_env *e)
+{
+	struct fx_env *c = &st->copies[st->n_copies++];
+
+	*c = *e;
+	assert_non_null(c->buf = malloc(e->len));
+	memcpy(c->buf, e->buf, e->len);
+	corrupt(c);
+	return *c;
+}
+
+/*
+ * f's lots as a hostile mix: a bad-signature copy before some records
+ * (refused: nothing of it is stored yet), a bad-signature copy of a record
+ * half a batch back after others (known: stored by then, in this batch or
+ * the one whose commit its verification overlapped), malformed bytes, and
+ * pairs of one feed in the wrong order (the later seq waits, the earlier
+ * releases it; across batch boundaries too).
+ */
+static void
+stream_make(struct stream *st, const struct pfx *f, size_t per)
+{
+	static uint8_t junk[5] = {0x0a, 0x03, 0x01, 0x02, 0x03};
+	size_t cap = 3 * f->n_lots;
+
+	memset(st, 0, sizeof(*st));
+	assert_non_null(st->e = calloc(cap, sizeof(*st->e)));
+	assert_non_null(st->want = calloc(cap, sizeof(*st->want)));
+	assert_non_null(st->b = calloc(cap, sizeof(*st->b)));
+	assert_non_null(st->l = calloc(cap, sizeof(*st->l)));
+	assert_non_null(st->copies = calloc(cap, sizeof(*st->copies)));
+	for (size_t i = 0; i < f->n_lots; i++) {
+		size_t j = i;
+		/* i and i + 3 are one miner's consecutive lots: swapped */
+		if (i % 50 == 20 && i + 3 < f->n_lots)
+			j = i + 3;
+		else if (i % 50 == 23)
+			j = i - 3;
+		if (i % 10 == 3)
+			stream_push(st, stream_copy(st, &f->lots[j]), E_BAD_SIG);
+		stream_push(st, f->lots[j], i % 50 == 20 && j != i ? E_PENDING : E_ACCEPTED);
+		if (i % 10 == 6 && i >= per / 2)
+			stream_push(st, stream_copy(st, &f->lots[i - per / 2]), E_KNOWN);
+		if (i % 17 == 5)
+			stream_push(st, (struct fx_env){.buf = junk, .len = sizeof(junk)},
+				    E_MALFORMED);
+	}
+}
+
+static void
+stream_free(struct stream *st)
+{
+	for (size_t i = 0; i < st->n_copies; i++)
+		fx_env_release(&st->copies[i]);
+	free(st->copies);
+	free(st->e);
+	free(st->want);
+	free(st->b);
+	free(st->l);
+}
+
+static void
+assert_expected(const struct ls_ingest_result *r, enum expect want)
+{
+	switch (want) {
+	case E_ACCEPTED: assert_int_equal(r->status, LS_INGEST_ACCEPTED); break;
+	case E_PENDING: assert_int_equal(r->status, LS_INGEST_PENDING); break;
+	case E_KNOWN: assert_int_equal(r->status, LS_INGEST_KNOWN); break;
+	case E_BAD_SIG:
+		assert_int_equal(r->status, LS_INGEST_REJECTED);
+		assert_int_equal(r->reason, LS_R_BAD_SIGNATURE);
+		break;
+	case E_MALFORMED:
+		assert_int_equal(r->status, LS_INGEST_REJECTED);
+		assert_int_equal(r->reason, LS_R_MALFORMED);
+		break;
+	}
+}
+
+struct steps {
+	size_t calls, last;
+	bool increasing;
+};
+
+static void
+on_step(void *arg, size_t done)
+{
+	struct steps *sp = arg;
+
+	sp->increasing = sp->increasing && done > sp->last;
+	sp->last = done;
+	sp->calls++;
+}
+
+/*
+ * The same hostile stream as one run (three threads, commits slowed so
+ * the workers have time to verify ahead) and as one call per batch (the
+ * writer alone): the same result for every envelope, the expected one, and
+ * the same ledger; the next batch was verified during the commits; step told
+ * every batch.
+ */
+static void
+test_ingest_pool_run_same_as_batches(void **state)
+{
+	struct pfx *f = *state;
+	enum { N = 1500, PER = 100 };
+	struct ls_ingest_result *rr, *rb;
+	struct ls_store_stats a, b;
+	struct ls_store *sr, *sb;
+	struct steps sp = {0, 0, true};
+	struct stream st;
+	size_t batches;
+
+	make_lots(f, N);
+	stream_make(&st, f, PER);
+	batches = (st.n + PER - 1) / PER;
+	assert_non_null(rr = calloc(st.n, sizeof(*rr)));
+	assert_non_null(rb = calloc(st.n, sizeof(*rb)));
+	sr = open_store(f->dir, f, 3);
+	sb = open_store(f->dir2, f, 1);
+	ingest_certs(sr, f);
+	ingest_certs(sb, f);
+
+	atomic_store(&commit_slow_us, 5000);
+	atomic_store(&overlapped, 0);
+	assert_int_equal(ls_store_ingest_run(sr, st.b, st.l, st.n, PER, rr, NULL, on_step, &sp), 0);
+	assert_true(atomic_load(&overlapped) > 0);
+	atomic_store(&commit_slow_us, 0);
+	assert_int_equal(sp.calls, batches);
+	assert_int_equal(sp.last, st.n);
+	assert_true(sp.increasing);
+
+	for (size_t at = 0; at < st.n; at += PER) {
+		size_t m = st.n - at < PER ? st.n - at : PER;
+		assert_int_equal(ls_store_ingest(sb, st.b + at, st.l + at, m, rb + at, NULL), 0);
+	}
+	for (size_t i = 0; i < st.n; i++) {
+		assert_int_equal(rr[i].status, rb[i].status);
+		assert_int_equal(rr[i].reason, rb[i].reason);
+		assert_int_equal(rr[i].has_id, rb[i].has_id);
+		if (rr[i].has_id)
+			assert_memory_equal(rr[i].id, rb[i].id, LS_ID_LEN);
+		assert_expected(&rr[i], st.want[i]);
+	}
+	assert_int_equal(ls_store_stats(sr, &a), 0);
+	assert_int_equal(ls_store_stats(sb, &b), 0);
+	assert_int_equal(a.records, MINERS + N);
+	assert_int_equal(a.pending, 0);
+	assert_int_equal(b.records, a.records);
+	assert_int_equal(b.pending, 0);
+	assert_memory_equal(a.set_digest, b.set_digest, LS_ID_LEN);
+	assert_true(seen_count() > 0);
+
+	/* A batch size of 0 is refused, and a run of nothing is nothing. */
+	assert_int_equal(ls_store_ingest_run(sr, st.b, st.l, st.n, 0, rr, NULL, NULL, NULL),
+			 LS_ERR_INVALID);
+	assert_int_equal(ls_store_ingest_run(sr, st.b, st.l, 0, PER, rr, NULL, NULL, NULL), 0);
+	ls_store_close(&sr);
+	ls_store_close(&sb);
+	free(rr);
+	free(rb);
+	stream_free(&st);
+}
+
+/*
+ * A commit fails half-way through a run (a failing disk): the run returns
+ * that error; the batches before it are stored, nothing of it or after it;
+ * nothing is still being verified when the call returns (the store closes
+ * at once); reopened, a run of the rest stores the rest.
+ */
+static void
+test_ingest_pool_run_commit_fails(void **state)
+{
+	struct pfx *f = *state;
+	enum { N = 2000, PER = 200, GOOD = 4 };
+	struct ls_ingest_result res[N];
+	const uint8_t *b[N];
+	size_t l[N];
+	unsigned long after;
+	struct ls_store *s;
+	int rc;
+
+	make_lots(f, N);
+	for (size_t i = 0; i < N; i++) {
+		b[i] = f->lots[i].buf;
+		l[i] = f->lots[i].len;
+	}
+	s = open_store(f->dir, f, 3);
+	ingest_certs(s, f);
+	atomic_store(&worker_slow_us, 200);
+	atomic_store(&commits_to_pass, GOOD);
+	atomic_store(&commit_fail, true);
+	rc = ls_store_ingest_run(s, b, l, N, PER, res, NULL, NULL, NULL);
+	assert_int_not_equal(rc, 0);
+	assert_false(atomic_load(&commit_fail)); /* it did fail one */
+	after = atomic_load(&verifies);
+	assert_int_equal(records(s), MINERS + GOOD * PER);
+	for (size_t i = 0; i < GOOD * PER; i++)
+		assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);
+	ls_store_close(&s);
+	sleep_us(20000);
+	assert_int_equal(atomic_load(&verifies), after);
+
+	atomic_store(&worker_slow_us, 0);
+	s = open_store(f->dir, f, 3);
+	assert_int_equal(records(s), MINERS + GOOD * PER);
+	assert_int_equal(ls_store_ingest_run(s, b + GOOD * PER, l + GOOD * PER, N - GOOD * PER, PER,
+					     res, NULL, NULL, NULL),
+			 0);
+	for (size_t i = 0; i < N - GOOD * PER; i++)
+		assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(records(s), MINERS + N);
+	ls_store_close(&s);
+}
+
+/* A run into a map too small for it: each full map grows (with no read
+ * transaction open, the next batch's verification stopped for it) and the
+ * run stores every record. */
+static void
+test_ingest_pool_run_map_growth(void **state)
+{
+	struct pfx *f = *state;
+	enum { N = 3000, PER = 250 };
+	struct ls_ingest_result res[N];
+	const uint8_t *b[N];
+	size_t l[N];
+	struct ls_store_stats st;
+	struct ls_store *s;
+
+	make_lots(f, N);
+	for (size_t i = 0; i < N; i++) {
+		b[i] = f->lots[i].buf;
+		l[i] = f->lots[i].len;
+	}
+	s = open_store_map(f->dir, f, 3, 256 << 10);
+	ingest_certs(s, f);
+	atomic_store(&commit_slow_us, 2000);
+	assert_int_equal(ls_store_ingest_run(s, b, l, N, PER, res, NULL, NULL, NULL), 0);
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(res[i].status, LS_INGEST_ACCEPTED);
+	assert_int_equal(ls_store_stats(s, &st), 0);
+	assert_int_equal(st.records, MINERS + N);
+	assert_true(st.map_size >= (size_t)(256 << 10) * 8);
+	ls_store_close(&s);
+}
+
 int
 main(void)
 {
@@ -523,6 +834,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_ingest_pool_fault_in_flight, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest_pool_map_growth, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ingest_pool_no_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ingest_pool_run_same_as_batches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ingest_pool_run_commit_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ingest_pool_run_map_growth, setup, teardown),
 	};
 
 	main_thread = pthread_self();

@@ -39,6 +39,7 @@
 #include "verify.h"
 
 #define DEFAULT_BATCH  1000
+#define DEFAULT_RUN    5 /* batches a store takes in a turn of the ingest bench */
 #define DEFAULT_MINERS 8
 #define PRELOAD_BATCH  10000         /* --preload: records per ingest batch */
 #define PRELOAD_CHUNK  50000         /* --preload: records signed at a time */
@@ -288,25 +289,28 @@ items_free(struct item *items, size_t n)
 	free(items);
 }
 
-/* Ingests items[from..to) in batches; counts what was not accepted. */
+/* Ingests items[from..to) in commits of `batch` records, `run` records a
+ * call (ls_store_ingest_run: each batch verified while the one before it
+ * commits; run == batch is a call per commit, as the daemon makes them);
+ * counts what was not accepted. */
 static int
 ingest_range(struct ls_store *s, const struct item *items, size_t from, size_t to, size_t batch,
-	     size_t *not_accepted)
+	     size_t run, size_t *not_accepted)
 {
-	const uint8_t **envs = calloc(batch, sizeof(*envs));
-	size_t *lens = calloc(batch, sizeof(*lens));
-	struct ls_ingest_result *res = calloc(batch, sizeof(*res));
+	const uint8_t **envs = calloc(run, sizeof(*envs));
+	size_t *lens = calloc(run, sizeof(*lens));
+	struct ls_ingest_result *res = calloc(run, sizeof(*res));
 	int rc = 0;
 
 	if (envs == NULL || lens == NULL || res == NULL)
 		rc = LS_ERR_NOMEM;
-	for (size_t i = from; rc == 0 && i < to; i += batch) {
-		size_t m = to - i < batch ? to - i : batch;
+	for (size_t i = from; rc == 0 && i < to; i += run) {
+		size_t m = to - i < run ? to - i : run;
 		for (size_t j = 0; j < m; j++) {
 			envs[j] = items[i + j].env;
 			lens[j] = items[i + j].len;
 		}
-		if ((rc = ls_store_ingest(s, envs, lens, m, res, NULL)) != 0)
+		if ((rc = ls_store_ingest_run(s, envs, lens, m, batch, res, NULL, NULL, NULL)) != 0)
 			break;
 		for (size_t j = 0; j < m; j++)
 			if (res[j].status != LS_INGEST_ACCEPTED) {
@@ -329,26 +333,30 @@ ingest_all(struct ls_store *s, const struct item *items, size_t n, size_t batch,
 	   size_t *not_accepted)
 {
 	*not_accepted = 0;
-	return ingest_range(s, items, 0, n, batch, not_accepted);
+	return ingest_range(s, items, 0, n, batch, batch, not_accepted);
 }
 
 static void
 ingest_usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: lodestone-bench ingest -n N [-b BATCH] [-t THREADS] [-m MINERS] [-d DIR]\n"
-		"                              [-p|--preload P]\n"
+		"usage: lodestone-bench ingest -n N [-b BATCH] [-r RUN] [-t THREADS] [-m MINERS]\n"
+		"                              [-d DIR] [-p|--preload P]\n"
 		"\n"
 		"Signs N lot registrations up front (spread over MINERS certified miners'\n"
 		"feeds, default %d), ingests them into two new stores in temporary\n"
 		"directories under DIR (default $TMPDIR or /tmp), one with the Merkle log\n"
 		"(sealed once a second of its ingest time, as the daemon does) and one\n"
-		"without (ls_store_opts.no_log), batch by batch in turn so that both see the\n"
-		"same machine, in batches of BATCH (default %d; durable commits) with\n"
-		"THREADS signature threads (default: the store's, one per core, at most 4),\n"
-		"and, between each batch's two ingests, times a bare Ed25519 verify loop\n"
-		"over the same batch on one thread and on THREADS threads (the machine's own\n"
-		"speed at that moment: the ratios to it hold on a machine shared with others).\n"
+		"without (ls_store_opts.no_log), RUN records at a time in turn so that both\n"
+		"see the same machine, in batches of BATCH (default %d; durable commits)\n"
+		"with THREADS signature threads (default: the store's, one per core, at\n"
+		"most 4). RUN records (default %d batches; at least one) are one\n"
+		"ls_store_ingest_run() call: each batch's signatures are checked while the\n"
+		"batch before it commits; -r BATCH gives a call per commit, as the daemon\n"
+		"makes them. Between each turn's two ingests it times a bare Ed25519 verify\n"
+		"loop over the same records on one thread and on THREADS threads (the\n"
+		"machine's own speed at that moment: the ratios to it hold on a machine\n"
+		"shared with others).\n"
 		"\n"
 		"With --preload P (P > 0), two more new stores first hold P more lot\n"
 		"registrations (from MINERS other certified miners, signed and ingested in\n"
@@ -356,7 +364,7 @@ ingest_usage(FILE *fp)
 		"batch of the same N records goes to them too, in turn with the empty\n"
 		"stores, so that both sides of preload_vs_empty see the same moment.\n"
 		"\n"
-		"figures: records, batch, threads, elapsed (ingest with the log, s),\n"
+		"figures: records, batch, run, threads, elapsed (ingest with the log, s),\n"
 		"ingest_records_per_s (with the log), ingest_nolog_records_per_s,\n"
 		"log_vs_nolog (ratio of the two), seals, verify_raw_per_s (one thread),\n"
 		"ingest_vs_raw_verify (ratio of ingest with the log to raw verify),\n"
@@ -376,7 +384,7 @@ ingest_usage(FILE *fp)
 		"ingest_preload_cpu_per_record and preload_vs_empty_cpu (the empty store's\n"
 		"CPU per record over the preloaded one's: the ratio a shared machine's\n"
 		"neighbours disturb less than the wall-time one).\n",
-		DEFAULT_MINERS, DEFAULT_BATCH, PRELOAD_BATCH, PRELOAD_CHUNK);
+		DEFAULT_MINERS, DEFAULT_BATCH, DEFAULT_RUN, PRELOAD_BATCH, PRELOAD_CHUNK);
 }
 
 /* What --preload puts in a store before the measurement: P lots from
@@ -603,7 +611,7 @@ side_batch(struct side *d, const struct item *lots, size_t i, size_t to, size_t 
 		bool with_log = (k == 0) == (round % 2 == 0);
 		double w0 = wchar_now(), d0 = io_now("write_bytes"), c0 = proc_cpu_s();
 		double t0 = now_s();
-		rc = ingest_range(with_log ? d->s : d->s0, lots, i, to, batch, &bad);
+		rc = ingest_range(with_log ? d->s : d->s0, lots, i, to, batch, to - i, &bad);
 		if (with_log) {
 			f->written += wchar_now() - w0;
 			f->dirtied += io_now("write_bytes") - d0;
@@ -641,8 +649,8 @@ side_batch(struct side *d, const struct item *lots, size_t i, size_t to, size_t 
  */
 static int
 ingest_measure(const char *parent, const struct ls_store_opts *base, const struct item *certs,
-	       size_t miners, const struct item *lots, size_t n, size_t batch, struct preload *pl,
-	       struct ingest_fig *f, struct ingest_fig *fpre)
+	       size_t miners, const struct item *lots, size_t n, size_t batch, size_t run,
+	       struct preload *pl, struct ingest_fig *f, struct ingest_fig *fpre)
 {
 	struct side e, p;
 	bool with_pre = pl != NULL && pl->n > 0;
@@ -652,8 +660,8 @@ ingest_measure(const char *parent, const struct ls_store_opts *base, const struc
 	if (side_open(&e, parent, base, certs, miners, batch, NULL, f) != 0 ||
 	    (with_pre && side_open(&p, parent, base, certs, miners, batch, pl, fpre) != 0))
 		goto out;
-	for (size_t i = 0, round = 0; i < n; i += batch, round++) {
-		size_t to = n - i < batch ? n : i + batch;
+	for (size_t i = 0, round = 0; i < n; i += run, round++) {
+		size_t to = n - i < run ? n : i + run;
 		double t0 = now_s();
 		f->raw_bad += raw_verify_on(lots, i, to, 1);
 		f->t_raw += now_s() - t0;
@@ -681,7 +689,7 @@ cmd_ingest(int argc, char **argv)
 	static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
 						 {"preload", required_argument, NULL, 'p'},
 						 {NULL, 0, NULL, 0}};
-	size_t n = 0, batch = DEFAULT_BATCH, threads = 0, miners = DEFAULT_MINERS;
+	size_t n = 0, batch = DEFAULT_BATCH, threads = 0, miners = DEFAULT_MINERS, run = 0;
 	const char *parent = getenv("TMPDIR");
 	struct signer *auth = NULL, *ms = NULL;
 	struct item *certs = NULL, *lots = NULL;
@@ -692,7 +700,7 @@ cmd_ingest(int argc, char **argv)
 	int c, status = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:b:t:m:d:p:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:b:r:t:m:d:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_size(optarg, "-n", 1, &n) != 0)
@@ -700,6 +708,10 @@ cmd_ingest(int argc, char **argv)
 			break;
 		case 'b':
 			if (parse_size(optarg, "-b", 1, &batch) != 0)
+				return 2;
+			break;
+		case 'r':
+			if (parse_size(optarg, "-r", 1, &run) != 0)
 				return 2;
 			break;
 		case 't':
@@ -774,7 +786,12 @@ cmd_ingest(int argc, char **argv)
 	o.n_anchors = 1;
 	o.verify_threads = (unsigned)threads;
 	o.max_pending = n + miners;
-	if (ingest_measure(parent, &o, certs, miners, lots, n, batch, &pl, &fig, &fig_pre) != 0)
+	if (run == 0)
+		run = DEFAULT_RUN * batch;
+	if (run < batch)
+		run = batch;
+	if (ingest_measure(parent, &o, certs, miners, lots, n, batch, run, &pl, &fig, &fig_pre) !=
+	    0)
 		goto out;
 
 	if (fig.raw_bad != 0) {
@@ -789,6 +806,7 @@ cmd_ingest(int argc, char **argv)
 	printf("records %zu records\n", n);
 	printf("record_bytes %zu bytes\n", lots[0].len);
 	printf("batch %zu records\n", batch);
+	printf("run %zu records\n", run);
 	printf("threads %zu threads\n", threads);
 	printf("elapsed %.3f s\n", fig.t_ingest);
 	printf("ingest_records_per_s %.0f records/s\n", ingest_rate);
